@@ -1,0 +1,156 @@
+// COMMAND, COMMAND COUNT/INFO/DOCS, written straight from the command table (Redis's
+// addReplyCommandInfo / addReplyCommandDocs). Flags and ACL categories are printed in Redis's
+// own order; categories are derived from flags and group as setImplicitACLCategories does.
+
+import type { CommandSpec, Argv, ClientContext, Flag } from './spec.js'
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Command } from './table.js'
+import { topLevel, lookupCommand } from './table.js'
+
+const FLAG_ORDER: readonly Flag[] = [
+  'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
+  'skip_monitor', 'skip_slowlog', 'fast', 'no_auth', 'may_replicate', 'no_mandatory_keys',
+  'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
+]
+const ACL_ORDER = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
+  'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
+  'transaction', 'scripting',
+]
+const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', connection: 'connection', server: null }
+
+export function aclCategories (spec: CommandSpec): string[] {
+  const cats = new Set<string>(spec.acl ?? [])
+  const g = GROUP_ACL[spec.group]
+  // Containers (CONFIG, CLIENT) carry no group category of their own, only their subcommands do.
+  if (g !== null && g !== undefined && spec.subcommands === undefined) cats.add(g)
+  if (spec.flags.includes('write')) cats.add('write')
+  if (spec.flags.includes('readonly')) cats.add('read')
+  if (spec.flags.includes('admin')) { cats.add('admin'); cats.add('dangerous') }
+  if (spec.flags.includes('pubsub')) cats.add('pubsub')
+  if (spec.flags.includes('blocking')) cats.add('blocking')
+  cats.add(spec.flags.includes('fast') ? 'fast' : 'slow')
+  return ACL_ORDER.filter(c => cats.has(c))
+}
+
+function writeInfo (cmd: Command, out: ReplyWriter): void {
+  out.arrayHeader(10)
+  out.bulkStr(cmd.name)
+  out.int(cmd.arity)
+  const flags = FLAG_ORDER.filter(f => cmd.flags.includes(f))
+  out.setHeader(flags.length)
+  for (const f of flags) out.status(f)
+  out.int(cmd.firstKey)
+  out.int(cmd.lastKey)
+  out.int(cmd.step)
+  const cats = aclCategories(cmd)
+  out.setHeader(cats.length)
+  for (const c of cats) out.status('@' + c)
+  const tips = cmd.tips ?? []
+  out.arrayHeader(tips.length)
+  for (const t of tips) out.bulkStr(t)
+  const specs = cmd.keySpecs ?? []
+  out.arrayHeader(specs.length)
+  for (const ks of specs) {
+    out.mapHeader(ks.notes === undefined ? 3 : 4)
+    if (ks.notes !== undefined) { out.bulkStr('notes'); out.bulkStr(ks.notes) }
+    out.bulkStr('flags')
+    out.setHeader(ks.flags.length)
+    for (const f of ks.flags) out.status(f)
+    out.bulkStr('begin_search')
+    out.mapHeader(2)
+    out.bulkStr('type'); out.bulkStr('index')
+    out.bulkStr('spec'); out.mapHeader(1); out.bulkStr('index'); out.int(cmd.firstKey)
+    out.bulkStr('find_keys')
+    out.mapHeader(2)
+    out.bulkStr('type'); out.bulkStr('range')
+    out.bulkStr('spec'); out.mapHeader(3)
+    // Redis stores lastkey relative to the first key when it is not negative.
+    out.bulkStr('lastkey'); out.int(cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey)
+    out.bulkStr('keystep'); out.int(cmd.step)
+    out.bulkStr('limit'); out.int(0)
+  }
+  out.arrayHeader(cmd.subList.length)
+  for (const s of cmd.subList) writeInfo(s, out)
+}
+
+function writeDocs (cmd: Command, out: ReplyWriter): void {
+  const hasSubs = cmd.subList.length > 0
+  out.mapHeader(hasSubs ? 5 : 4)
+  out.bulkStr('summary'); out.bulkStr(cmd.summary)
+  out.bulkStr('since'); out.bulkStr(cmd.since)
+  out.bulkStr('group'); out.bulkStr(cmd.group)
+  out.bulkStr('complexity'); out.bulkStr(cmd.complexity)
+  if (hasSubs) {
+    out.bulkStr('subcommands')
+    out.mapHeader(cmd.subList.length)
+    for (const s of cmd.subList) { out.bulkStr(s.name); writeDocs(s, out) }
+  }
+}
+
+/** COMMAND INFO/DOCS look names up as Redis's lookupCommandBySds: "config|get" finds a subcommand. */
+function findByName (buf: Uint8Array, start: number, len: number): Command | undefined {
+  let bar = -1
+  for (let i = start; i < start + len; i++) if (buf[i] === 124) { bar = i; break }
+  if (bar < 0) return lookupCommand(buf, start, len)
+  const parent = lookupCommand(buf, start, bar - start)
+  if (parent === undefined || parent.subIndex === null) return undefined
+  return parent.subIndex.get(buf, bar + 1, start + len - bar - 1)
+}
+
+export function commandCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.arrayHeader(topLevel.length)
+  for (const cmd of topLevel) writeInfo(cmd, out)
+}
+
+export function commandCountCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.int(topLevel.length)
+}
+
+export function commandInfoCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  if (argv.argc === 2) { commandCommand(_c, argv, out); return }
+  out.arrayHeader(argv.argc - 2)
+  for (let i = 2; i < argv.argc; i++) {
+    const cmd = findByName(argv.buf, argv.start[i], argv.len[i])
+    if (cmd === undefined) out.nullArray()
+    else writeInfo(cmd, out)
+  }
+}
+
+export function commandDocsCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  if (argv.argc === 2) {
+    out.mapHeader(topLevel.length)
+    for (const cmd of topLevel) { out.bulkStr(cmd.name); writeDocs(cmd, out) }
+    return
+  }
+  const found: Command[] = []
+  for (let i = 2; i < argv.argc; i++) {
+    const cmd = findByName(argv.buf, argv.start[i], argv.len[i])
+    if (cmd !== undefined) found.push(cmd)
+  }
+  out.mapHeader(found.length)
+  for (const cmd of found) { out.bulkStr(cmd.name); writeDocs(cmd, out) }
+}
+
+const CMD = { group: 'server', firstKey: 0, lastKey: 0, step: 0, route: 'primary', acl: ['connection'] } as const
+const CMD_FLAGS = ['loading', 'stale'] as const
+
+export const commandCommands: readonly CommandSpec[] = [
+  {
+    ...CMD,
+    name: 'command',
+    arity: -1,
+    flags: CMD_FLAGS,
+    since: '2.8.13',
+    summary: 'Get array of Redis command details',
+    complexity: 'O(N) where N is the total number of Redis commands',
+    tips: ['nondeterministic_output_order'],
+    local: commandCommand,
+    subcommands: [
+      { ...CMD, name: 'command|count', arity: 2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get total number of Redis commands', complexity: 'O(1)', local: commandCountCommand },
+      { ...CMD, name: 'command|info', arity: -2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get array of specific Redis command details, or all when no argument is given.', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandInfoCommand },
+      { ...CMD, name: 'command|docs', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get array of specific Redis command documentation', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandDocsCommand },
+    ],
+  },
+]
+

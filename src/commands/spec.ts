@@ -1,0 +1,80 @@
+// The shape of one command-table row. A command is declared once, in its family file; the row
+// drives lookup, arity errors, key extraction, shard routing, merging and COMMAND INFO/DOCS.
+
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
+import type { ArgvView } from '../protocol/errors.js'
+
+export type Flag =
+  | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
+  | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'fast' | 'no_auth' | 'may_replicate'
+  | 'no_mandatory_keys' | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy'
+
+/** primary thread | the shard of the first key | one sub-request per shard | every shard */
+export type Route = 'primary' | 'key' | 'split' | 'all'
+/** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
+export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'custom'
+
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list'
+
+export interface KeySpec {
+  flags: readonly string[]
+  notes?: string
+}
+
+export interface Argv extends ArgvView {}
+
+/** What a primary-thread handler may see of its client and of the server. */
+export interface ClientContext {
+  readonly id: number
+  name: Buffer | null
+  libName: string
+  libVer: string
+  resp: 2 | 3
+  db: number
+  readonly server: ServerContext
+  /** Reply first, then close once every earlier reply has been written (QUIT). */
+  closeAfterReply (): void
+}
+
+export interface ServerContext {
+  readonly shards: number
+  readonly port: number
+  readonly bind: string
+  readonly version: string
+  readonly startedAt: number
+  readonly configFile: string
+  connectedClients (): number
+  totalConnections (): number
+  totalCommands (): number
+  rejectedConnections (): number
+  clientList (): ClientContext[]
+}
+
+export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void
+export type LocalHandler = (client: ClientContext, argv: Argv, out: ReplyWriter) => void
+/** Custom merge on the primary: parts[i] is shard i's reply bytes. */
+export type FinishHandler = (client: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter) => void
+
+export interface CommandSpec {
+  name: string // lowercase, as Redis prints it: 'get', 'client|id'
+  arity: number // N: exactly N args (name included); -N: at least N
+  flags: readonly Flag[]
+  firstKey: number // 0: no keys
+  lastKey: number // negative counts from the end
+  step: number
+  route: Route
+  merge?: Merge
+  group: Group
+  since: string
+  summary: string
+  complexity: string
+  /** ACL categories beyond those implied by the flags and the group (e.g. 'dangerous'). */
+  acl?: readonly string[]
+  tips?: readonly string[]
+  keySpecs?: readonly KeySpec[]
+  run?: ShardHandler
+  local?: LocalHandler
+  finish?: FinishHandler
+  subcommands?: readonly CommandSpec[]
+}

@@ -1,0 +1,69 @@
+// The command table: every family's rows, frozen, with ids (the same on the primary and in the
+// workers, since both build it from the same modules), cached arity errors and name lookup.
+// Rows are checked at load: a malformed row fails start-up, not a request.
+
+import type { CommandSpec } from './spec.js'
+import { NameIndex } from './lookup.js'
+import { arityError } from '../protocol/errors.js'
+import { connectionCommands } from './connection.js'
+import { stringCommands } from './string.js'
+import { genericCommands } from './generic.js'
+import { serverCommands } from './server.js'
+import { commandCommands } from './command-info.js'
+
+export interface Command extends CommandSpec {
+  readonly id: number
+  readonly parent: Command | null
+  readonly arityErr: Buffer
+  readonly subIndex: NameIndex<Command> | null
+  readonly subList: readonly Command[]
+}
+
+export const families: ReadonlyArray<readonly CommandSpec[]> = [
+  connectionCommands, stringCommands, genericCommands, serverCommands, commandCommands,
+]
+
+/** Every command and subcommand, indexed by id. */
+export const commands: Command[] = []
+/** Top-level commands in declaration order. */
+export const topLevel: Command[] = []
+
+function check (spec: CommandSpec): void {
+  const bad = (why: string): never => { throw new Error(`command table: '${spec.name}' ${why}`) }
+  if (spec.name !== spec.name.toLowerCase()) bad('name must be lowercase')
+  if (spec.firstKey > 0 && spec.step < 1) bad('step must be >= 1 for keyed commands')
+  if (spec.firstKey > 0 && spec.arity > 0 && spec.firstKey >= spec.arity) bad('first key outside the arity')
+  if ((spec.route === 'split' || spec.route === 'all') && spec.merge === undefined) bad('split/all routes need a merge')
+  if (spec.merge === 'custom' && spec.finish === undefined) bad('custom merge needs finish')
+  if (spec.route === 'primary' && spec.local === undefined && spec.subcommands === undefined) bad('primary route needs a local handler')
+  if (spec.route !== 'primary' && spec.run === undefined) bad('shard route needs a run handler')
+  if ((spec.route === 'key' || spec.route === 'split') && spec.firstKey < 1) bad('key routes need keys')
+}
+
+function add (spec: CommandSpec, parent: Command | null): Command {
+  check(spec)
+  const subs: Command[] = []
+  const cmd: Command = {
+    ...spec,
+    id: commands.length,
+    parent,
+    arityErr: arityError(spec.name),
+    subIndex: null,
+    subList: subs,
+  }
+  commands.push(cmd)
+  if (spec.subcommands !== undefined) {
+    for (const s of spec.subcommands) subs.push(add(s, cmd))
+    ;(cmd as { subIndex: NameIndex<Command> | null }).subIndex =
+      new NameIndex(subs.map(s => [s.name.slice(s.name.indexOf('|') + 1), s] as [string, Command]))
+  }
+  return Object.freeze(cmd)
+}
+
+for (const family of families) for (const spec of family) topLevel.push(add(spec, null))
+
+const index = new NameIndex(topLevel.map(c => [c.name, c] as [string, Command]))
+
+export function lookupCommand (buf: Uint8Array, start: number, len: number): Command | undefined {
+  return index.get(buf, start, len)
+}

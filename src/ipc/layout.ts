@@ -1,0 +1,30 @@
+// Byte layout of the records that travel through the rings (see ring.ts for the ring itself).
+//
+// request payload  | u32 cmdId | flags<<16 | db<<24 | u32 argc | argc × u32 argLen | arg bytes |
+// response payload | u32 respLen | RESP bytes, ready to copy into the socket's output |
+//
+// A record too large for its ring travels out of band: the ring carries the header with
+// REQ_OOB set (requests) or respLen = RESP_OOB (responses), and the bytes follow, in order, as a
+// SharedArrayBuffer message on the shard's MessagePort, which the other side takes with
+// receiveMessageOnPort without ever running its event loop.
+
+export const REQ_RESP3 = 1
+export const REQ_OOB = 2
+export const RESP_OOB = 0xffffffff
+
+export const REQ_HEADER_BYTES = 8
+export const RESP_HEADER_BYTES = 4
+
+/** 1 MiB per ring: a pipeline of ~20k small commands per shard per turn before back-pressure. */
+export const RING_BYTES = 1 << 20
+
+import type { MessagePort } from 'node:worker_threads'
+
+export interface ShardWorkerData {
+  index: number
+  shards: number
+  req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
+  resp: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
+  port: MessagePort
+  logLevel: string
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Entry point: read the configuration, start the shard workers and the listener, log one line,
+// and stop cleanly on SIGINT/SIGTERM (a second signal exits at once).
+
+import { readFileSync } from 'node:fs'
+import { pino } from 'pino'
+import { parseArgs, ConfigError, USAGE } from './config.js'
+import { FlashServer } from './server/server.js'
+import { setVersion } from './commands/server.js'
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+setVersion(pkg.version)
+
+async function main (): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs(process.argv.slice(2))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flashkv: ${err.message}\n\n${USAGE}`)
+      process.exit(2)
+    }
+    throw err
+  }
+  if (parsed.kind === 'help') { process.stdout.write(USAGE); return }
+  if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
+  const config = parsed.config
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } })
+  const server = new FlashServer(config, log)
+  try {
+    await server.start()
+  } catch (err) {
+    log.fatal({ err }, 'failed to start')
+    process.exit(1)
+  }
+  log.info({ version: pkg.version, address: config.bind, port: server.port, shards: config.shards }, 'FlashKV ready to accept connections')
+
+  let isStopping = false
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (isStopping) { log.warn({ signal: sig }, 'second signal: exiting now'); process.exit(1) }
+    isStopping = true
+    log.info({ signal: sig }, 'shutting down')
+    server.stop().then(() => {
+      log.info('bye')
+      process.exit(0)
+    }, err => {
+      log.error({ err }, 'error during shutdown')
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+void main()

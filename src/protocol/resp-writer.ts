@@ -1,0 +1,171 @@
+// ReplyWriter: appends RESP2/RESP3 replies into one growable Buffer. Used by shard handlers
+// (then copied into the response ring) and by the primary for its own replies (then written to
+// the socket once per turn). `resp3` picks the encoding of nulls, maps, sets and verbatim text.
+
+const CRLF0 = 13
+const CRLF1 = 10
+const INITIAL = 16 * 1024
+
+// "$n\r\n" and "*n\r\n" headers for small n, encoded once (Redis's shared.bulkhdr/mbulkhdr).
+const SHARED_HDRS = 32
+const BULK_HDR: Buffer[] = []
+const ARRAY_HDR: Buffer[] = []
+for (let i = 0; i < SHARED_HDRS; i++) {
+  BULK_HDR.push(Buffer.from(`$${i}\r\n`, 'latin1'))
+  ARRAY_HDR.push(Buffer.from(`*${i}\r\n`, 'latin1'))
+}
+
+export class ReplyWriter {
+  buf: Buffer
+  len: number
+  resp3: boolean
+
+  constructor (initial = INITIAL) {
+    this.buf = Buffer.allocUnsafe(initial)
+    this.len = 0
+    this.resp3 = false
+  }
+
+  reset (): void { this.len = 0 }
+
+  ensure (n: number): void {
+    const need = this.len + n
+    if (need <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < need) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.len)
+    this.buf = next
+  }
+
+  /** Drops a buffer that grew large for one big reply, so idle writers do not pin memory. */
+  shrink (): void {
+    if (this.buf.length > 1024 * 1024 && this.len === 0) this.buf = Buffer.allocUnsafe(INITIAL)
+  }
+
+  raw (src: Uint8Array): void {
+    this.ensure(src.length)
+    this.buf.set(src, this.len)
+    this.len += src.length
+  }
+
+  rawRange (src: Uint8Array, start: number, len: number): void {
+    this.ensure(len)
+    this.buf.set(src.subarray(start, start + len), this.len)
+    this.len += len
+  }
+
+  private byte (b: number): void { this.buf[this.len++] = b }
+
+  private digits (n: number): void {
+    // Caller has ensured room. n is an integer (possibly negative) within ±2^53.
+    if (n < 0) { this.byte(45); n = -n }
+    if (n < 10) { this.byte(48 + n); return }
+    let tmp = n
+    let d = 0
+    while (tmp >= 1) { tmp = Math.floor(tmp / 10); d++ }
+    let p = this.len + d - 1
+    while (n >= 1) {
+      const q = Math.floor(n / 10)
+      this.buf[p--] = 48 + (n - q * 10)
+      n = q
+    }
+    this.len += d
+  }
+
+  private crlf (): void { this.buf[this.len++] = CRLF0; this.buf[this.len++] = CRLF1 }
+
+  private prefixed (prefix: number, n: number): void {
+    this.ensure(24)
+    this.byte(prefix)
+    this.digits(n)
+    this.crlf()
+  }
+
+  int (n: number): void { this.prefixed(58, n) } // ':'
+
+  bigint (n: bigint): void {
+    const s = n.toString()
+    this.ensure(s.length + 3)
+    this.byte(58)
+    this.len += this.buf.write(s, this.len, 'latin1')
+    this.crlf()
+  }
+
+  bulk (src: Uint8Array, start: number, len: number): void {
+    if (len < SHARED_HDRS) {
+      const h = BULK_HDR[len]
+      this.ensure(h.length + len + 2)
+      this.buf.set(h, this.len)
+      this.len += h.length
+    } else {
+      this.ensure(len + 24)
+      this.byte(36) // '$'
+      this.digits(len)
+      this.crlf()
+    }
+    this.buf.set(src.subarray(start, start + len), this.len)
+    this.len += len
+    this.crlf()
+  }
+
+  bulkBuf (b: Uint8Array): void { this.bulk(b, 0, b.length) }
+
+  /** Edge paths only (INFO, CONFIG, HELLO): strings are encoded as latin1 bytes. */
+  bulkStr (s: string): void {
+    const n = Buffer.byteLength(s, 'utf8')
+    this.ensure(n + 24)
+    this.byte(36)
+    this.digits(n)
+    this.crlf()
+    this.len += this.buf.write(s, this.len, 'utf8')
+    this.crlf()
+  }
+
+  /** A status reply (+text): only for constant, CRLF-free texts. */
+  status (s: string): void {
+    this.ensure(s.length + 3)
+    this.byte(43)
+    this.len += this.buf.write(s, this.len, 'latin1')
+    this.crlf()
+  }
+
+  nullBulk (): void {
+    if (this.resp3) { this.ensure(3); this.byte(95); this.crlf() } else this.raw(NULL_BULK2)
+  }
+
+  nullArray (): void {
+    if (this.resp3) { this.ensure(3); this.byte(95); this.crlf() } else this.raw(NULL_ARRAY2)
+  }
+
+  arrayHeader (n: number): void {
+    if (n < SHARED_HDRS) this.raw(ARRAY_HDR[n])
+    else this.prefixed(42, n)
+  }
+
+  mapHeader (n: number): void {
+    if (this.resp3) this.prefixed(37, n) // '%'
+    else this.arrayHeader(n * 2)
+  }
+
+  setHeader (n: number): void {
+    if (this.resp3) this.prefixed(126, n) // '~'
+    else this.arrayHeader(n)
+  }
+
+  /** Verbatim text (INFO, CLIENT INFO): RESP3 '=' with the "txt:" format, RESP2 a bulk. */
+  verbatim (s: string): void {
+    if (!this.resp3) { this.bulkStr(s); return }
+    const n = Buffer.byteLength(s, 'utf8') + 4
+    this.ensure(n + 24)
+    this.byte(61)
+    this.digits(n)
+    this.crlf()
+    this.len += this.buf.write('txt:', this.len, 'latin1')
+    this.len += this.buf.write(s, this.len, 'utf8')
+    this.crlf()
+  }
+}
+
+const NULL_BULK2 = Buffer.from('$-1\r\n')
+const NULL_ARRAY2 = Buffer.from('*-1\r\n')

@@ -1,0 +1,217 @@
+// One client socket: its read buffer and request reader, and the ordered reply queue. Every
+// command takes a sequence number when dispatched; a reply for the head of the queue is
+// appended to the output buffer at once, a reply that overtakes earlier ones waits in `stash`.
+// The output buffer is written once per turn (flush), and reading stops while the client has
+// too much unsent output or too many commands in flight.
+
+import type { Socket } from 'node:net'
+import type { Argv, ClientContext, ServerContext } from '../commands/spec.js'
+import type { ReplyTarget } from './shard-link.js'
+import { RespReader, NEED_MORE, PROTOCOL_ERROR } from '../protocol/resp-reader.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+
+const READ_BUF_BYTES = 16 * 1024
+/** Redis's client-query-buffer-limit default. */
+export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024
+/** Unsent output above which we stop reading from the client. */
+const OUTPUT_HIGH_WATER = 32 * 1024 * 1024
+/** Commands in flight above which we stop parsing (they keep flowing as replies return). */
+const MAX_IN_FLIGHT = 64 * 1024
+
+export interface Dispatcher {
+  /** Returns false when the command could not be staged now (a shard ring is full). */
+  dispatch (conn: Connection, argv: Argv): boolean
+  markDirty (conn: Connection): void
+  onClose (conn: Connection): void
+}
+
+export class Connection implements ClientContext, ReplyTarget {
+  readonly id: number
+  name: Buffer | null = null
+  libName = ''
+  libVer = ''
+  resp: 2 | 3 = 2
+  db = 0
+  readonly server: ServerContext
+  readonly socket: Socket
+  readonly createdAt = Date.now()
+  readonly addr: string
+  private rbuf: Buffer
+  private rpos = 0
+  private rend = 0
+  private readonly reader = new RespReader()
+  readonly argv: Argv = { buf: new Uint8Array(0), argc: 0, start: new Int32Array(0), len: new Int32Array(0) }
+  readonly out = new ReplyWriter()
+  headSeq = 0
+  nextSeq = 0
+  private stash: Map<number, Buffer> | null = null
+  isClosing = false
+  isClosed = false
+  /** Waiting for ring space on some shard. */
+  isBlocked = false
+  private isPaused = false
+  isDirty = false
+  private readonly dispatcher: Dispatcher
+
+  constructor (id: number, socket: Socket, server: ServerContext, dispatcher: Dispatcher) {
+    this.id = id
+    this.socket = socket
+    this.server = server
+    this.dispatcher = dispatcher
+    this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
+    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    socket.setNoDelay(true)
+    socket.on('data', chunk => this.onData(chunk))
+    socket.on('drain', () => this.maybeResume())
+    socket.on('error', () => { /* reported through 'close' */ })
+    socket.on('close', () => {
+      this.isClosed = true
+      dispatcher.onClose(this)
+    })
+  }
+
+  get inFlight (): number { return this.nextSeq - this.headSeq }
+
+  closeAfterReply (): void { this.isClosing = true }
+
+  private onData (chunk: Buffer): void {
+    if (this.isClosing) return
+    const unread = this.rend - this.rpos
+    if (this.rend + chunk.length > this.rbuf.length) {
+      const need = Math.max(unread + chunk.length, this.reader.wanted)
+      if (need > this.rbuf.length) {
+        let size = this.rbuf.length
+        while (size < need) size *= 2
+        const next = Buffer.allocUnsafe(size)
+        this.rbuf.copy(next, 0, this.rpos, this.rend)
+        this.rbuf = next
+      } else {
+        this.rbuf.copy(this.rbuf, 0, this.rpos, this.rend)
+      }
+      this.rpos = 0
+      this.rend = unread
+    }
+    chunk.copy(this.rbuf, this.rend)
+    this.rend += chunk.length
+    if (this.rend - this.rpos > QUERY_BUFFER_LIMIT) {
+      // Redis closes such a client without a reply ("closing client that reached max query buffer length").
+      this.socket.destroy()
+      return
+    }
+    this.process()
+  }
+
+  /** Parses and dispatches buffered commands until input runs out or something says stop. */
+  process (): void {
+    const reader = this.reader
+    const argv = this.argv
+    while (!this.isClosing && !this.isClosed) {
+      if (this.inFlight >= MAX_IN_FLIGHT) { this.pause(); break }
+      const st = reader.parse(this.rbuf, this.rpos, this.rend)
+      if (st === NEED_MORE) { this.rpos = reader.next; break }
+      if (st === PROTOCOL_ERROR) {
+        this.rpos = this.rend
+        this.replyLocalBytes(reader.errorReply as Buffer)
+        this.isClosing = true
+        break
+      }
+      argv.buf = this.rbuf
+      argv.argc = reader.argc
+      argv.start = reader.argStart
+      argv.len = reader.argLen
+      if (!this.dispatcher.dispatch(this, argv)) {
+        // Ring full: leave the command in the buffer and retry when the shard drains.
+        this.isBlocked = true
+        reader.reset()
+        break
+      }
+      this.rpos = reader.next
+    }
+    if (this.rpos === this.rend) { this.rpos = 0; this.rend = 0 }
+    if (this.out.len > 0 || this.isClosing) this.dispatcher.markDirty(this)
+  }
+
+  // --- replies --------------------------------------------------------------------------------
+
+  /** Whether a reply produced now can go straight to the output buffer. */
+  get isReplyHead (): boolean { return this.headSeq === this.nextSeq }
+
+  /** A reply produced on the primary, in order after everything already dispatched. */
+  replyLocalBytes (bytes: Uint8Array): void {
+    if (this.isReplyHead) {
+      this.out.raw(bytes)
+      this.headSeq++
+      this.nextSeq++
+    } else {
+      this.stashReply(this.nextSeq++, Buffer.from(bytes))
+    }
+  }
+
+  /** Takes the next sequence number for a reply that will arrive later. */
+  takeSeq (): number { return this.nextSeq++ }
+
+  onReply (seq: number, src: Uint8Array, start: number, len: number): void {
+    if (this.isClosed) { this.advancePastStash(seq); return }
+    if (seq === this.headSeq) {
+      this.out.rawRange(src, start, len)
+      this.headSeq++
+      if (this.stash !== null) this.takeStashed()
+      if (!this.isDirty) this.dispatcher.markDirty(this)
+    } else {
+      this.stashReply(seq, Buffer.from(src.subarray(start, start + len)))
+    }
+  }
+
+  private stashReply (seq: number, bytes: Buffer): void {
+    if (this.stash === null) this.stash = new Map()
+    this.stash.set(seq, bytes)
+  }
+
+  private takeStashed (): void {
+    const stash = this.stash as Map<number, Buffer>
+    for (let b = stash.get(this.headSeq); b !== undefined; b = stash.get(this.headSeq)) {
+      stash.delete(this.headSeq)
+      this.out.raw(b)
+      this.headSeq++
+    }
+    if (stash.size === 0) this.stash = null
+  }
+
+  private advancePastStash (seq: number): void {
+    if (seq === this.headSeq) this.headSeq++
+    this.stash = null
+  }
+
+  /** Writes the output buffer to the socket (once per turn per connection). */
+  flush (): void {
+    this.isDirty = false
+    if (this.isClosed) return
+    const out = this.out
+    if (out.len > 0) {
+      const socket = this.socket
+      socket.write(out.buf.subarray(0, out.len))
+      // Fully written already: reuse the buffer. Otherwise the socket keeps it; take a fresh one.
+      if (socket.writableLength > 0) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
+      else out.shrink()
+      out.len = 0
+      if (socket.writableLength > OUTPUT_HIGH_WATER) this.pause()
+    }
+    if (this.isClosing && this.isReplyHead) this.socket.end()
+    else this.maybeResume()
+  }
+
+  private pause (): void {
+    if (!this.isPaused) { this.isPaused = true; this.socket.pause() }
+  }
+
+  /** Called when output drains, replies return, or ring space frees up. */
+  maybeResume (): void {
+    if (this.isClosed || this.isClosing) return
+    if (this.isBlocked) { this.isBlocked = false; this.process(); return }
+    if (!this.isPaused) return
+    if (this.socket.writableLength > OUTPUT_HIGH_WATER || this.inFlight >= MAX_IN_FLIGHT / 2) return
+    this.isPaused = false
+    this.socket.resume()
+    this.process()
+  }
+}

@@ -1,0 +1,319 @@
+// Request routing on the primary: lookup → arity → keys → shard(s) → stage, or run here.
+// Split commands send each shard only its own keys and merge the parts in the client's reply
+// slot; commands on every shard (DBSIZE, FLUSHALL, INFO) do the same with all shards.
+//
+// Why multi-shard writes (MSET) are atomic without locks: this thread is the only producer of
+// every request ring, and stages all parts of one command in one synchronous step. So any two
+// commands reach every shard they share in the same relative order, and no reader can see
+// half of an MSET: on each shard it runs wholly before or wholly after it.
+
+import type { Connection, Dispatcher } from './connection.js'
+import type { ShardLink, ReplyTarget } from './shard-link.js'
+import { ShardLink as Link } from './shard-link.js'
+import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { lookupCommand } from '../commands/table.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { unknownCommandError, unknownSubcommandError, SHARD_DOWN } from '../protocol/errors.js'
+import { OK } from '../protocol/replies.js'
+import { shardOfKey } from '../storage/hash.js'
+import { REQ_RESP3 } from '../ipc/layout.js'
+
+/** One multi-shard command waiting for its parts. */
+class SplitReply implements ReplyTarget {
+  remaining: number
+  sum = 0
+  error: Buffer | null = null
+  parts: Buffer[] | null = null
+  /** byKeyOrder: elems[i] is the reply element for key i. positions[p] lists part p's key indexes. */
+  elems: Buffer[] | null = null
+  positions: number[][] | null = null
+  argvCopy: Argv | null = null
+
+  constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command, parts: number) {
+    this.remaining = parts
+  }
+
+  onReply (tag: number, src: Uint8Array, start: number, len: number): void {
+    if (src[start] === 45 /* '-' */ && this.error === null) {
+      this.error = Buffer.from(src.subarray(start, start + len))
+    } else if (this.cmd.merge === 'sum') {
+      this.sum += parseIntReply(src, start, len)
+    } else if (this.cmd.merge === 'byKeyOrder') {
+      splitArrayReply(src, start, len, this.positions?.[tag] ?? [], this.elems as Buffer[])
+    } else if (this.cmd.merge === 'custom') {
+      (this.parts as Buffer[])[tag] = Buffer.from(src.subarray(start, start + len))
+    }
+    if (--this.remaining === 0) this.router.finishSplit(this)
+  }
+}
+
+function parseIntReply (src: Uint8Array, start: number, len: number): number {
+  let v = 0
+  let neg = false
+  let i = start + 1
+  if (src[i] === 45) { neg = true; i++ }
+  for (; i < start + len && src[i] !== 13; i++) v = v * 10 + (src[i] - 48)
+  return neg ? -v : v
+}
+
+/** Cuts a flat array reply (bulk strings, nulls) into elements placed at the given key indexes. */
+function splitArrayReply (src: Uint8Array, start: number, len: number, positions: number[], elems: Buffer[]): void {
+  const end = start + len
+  let p = start
+  while (p < end && src[p] !== 10) p++
+  p++
+  for (let k = 0; k < positions.length && p < end; k++) {
+    const e0 = p
+    let nl = p
+    while (nl < end && src[nl] !== 10) nl++
+    if (src[p] === 36 /* '$' */ && src[p + 1] !== 45) {
+      let n = 0
+      for (let i = p + 1; src[i] !== 13; i++) n = n * 10 + (src[i] - 48)
+      p = nl + 1 + n + 2
+    } else {
+      p = nl + 1
+    }
+    elems[positions[k]] = Buffer.from(src.subarray(e0, p))
+  }
+}
+
+function copyArgv (argv: Argv): Argv {
+  let total = 0
+  for (let i = 0; i < argv.argc; i++) total += argv.len[i]
+  const buf = Buffer.allocUnsafe(total)
+  const start = new Int32Array(argv.argc)
+  const len = new Int32Array(argv.argc)
+  let off = 0
+  for (let i = 0; i < argv.argc; i++) {
+    buf.set(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]), off)
+    start[i] = off
+    len[i] = argv.len[i]
+    off += argv.len[i]
+  }
+  return { buf, argc: argv.argc, start, len }
+}
+
+export class Router implements Dispatcher {
+  readonly links: ShardLink[]
+  commandsProcessed = 0
+  private readonly dirty: Connection[] = []
+  private readonly blocked = new Set<Connection>()
+  private isTurnScheduled = false
+  private readonly scratch = new ReplyWriter()
+  private readonly shardCount: Int32Array
+  private idx: Int32Array = new Int32Array(64)
+  private readonly runTurn = (): void => this.endOfTurn()
+
+  constructor (links: ShardLink[]) {
+    this.links = links
+    this.shardCount = new Int32Array(links.length)
+    for (const link of links) link.onDrained = () => this.afterDrain()
+  }
+
+  dispatch (conn: Connection, argv: Argv): boolean {
+    let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
+    if (cmd === undefined) { conn.replyLocalBytes(unknownCommandError(argv)); return true }
+    if (cmd.subIndex !== null && argv.argc > 1) {
+      const sub = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1])
+      if (sub === undefined) { conn.replyLocalBytes(unknownSubcommandError(argv)); return true }
+      cmd = sub
+    }
+    const arity = cmd.arity
+    if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) { conn.replyLocalBytes(cmd.arityErr); return true }
+    // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
+    if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) { conn.replyLocalBytes(cmd.arityErr); return true }
+
+    let ok = true
+    switch (cmd.route) {
+      case 'primary': this.runLocal(conn, cmd, argv); break
+      case 'key': ok = this.sendKey(conn, cmd, argv); break
+      case 'split': ok = this.sendSplit(conn, cmd, argv); break
+      case 'all': ok = this.sendAll(conn, cmd, argv); break
+    }
+    if (ok) this.commandsProcessed++
+    return ok
+  }
+
+  private runLocal (conn: Connection, cmd: Command, argv: Argv): void {
+    const local = cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void
+    if (conn.isReplyHead) {
+      conn.out.resp3 = conn.resp === 3
+      local(conn, argv, conn.out)
+      conn.headSeq++
+      conn.nextSeq++
+    } else {
+      const s = this.scratch
+      s.reset()
+      s.resp3 = conn.resp === 3
+      local(conn, argv, s)
+      conn.replyLocalBytes(s.buf.subarray(0, s.len))
+    }
+  }
+
+  private flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
+
+  private sendKey (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const n = this.links.length
+    const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n)
+    return this.sendWhole(conn, cmd, argv, s)
+  }
+
+  private sendWhole (conn: Connection, cmd: Command, argv: Argv, s: number): boolean {
+    const link = this.links[s]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    if (!link.canTake(bytes)) { this.block(conn, link); return false }
+    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, conn.takeSeq())
+    this.scheduleTurn()
+    return true
+  }
+
+  private sendSplit (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const n = this.links.length
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    if (n === 1) return this.sendWhole(conn, cmd, argv, 0)
+    // Shard of each key group; if they all agree, the command goes whole to that shard.
+    const counts = this.shardCount
+    counts.fill(0)
+    let first = -1
+    let isSingle = true
+    for (let k = cmd.firstKey; k <= last; k += cmd.step) {
+      const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      counts[s]++
+      if (first < 0) first = s
+      else if (s !== first) isSingle = false
+    }
+    if (isSingle) return this.sendWhole(conn, cmd, argv, first)
+
+    // Build each part's argument list: the name, then its keys (with their values when step > 1).
+    const keyShard: number[] = []
+    for (let k = cmd.firstKey; k <= last; k += cmd.step) keyShard.push(shardOfKey(argv.buf, argv.start[k], argv.len[k], n))
+    const partArgs: number[][] = []
+    const partOf = new Int32Array(n).fill(-1)
+    const positions: number[][] = []
+    let ki = 0
+    for (let k = cmd.firstKey; k <= last; k += cmd.step, ki++) {
+      const s = keyShard[ki]
+      if (partOf[s] < 0) { partOf[s] = partArgs.length; partArgs.push([0]); positions.push([]) }
+      const args = partArgs[partOf[s]]
+      for (let j = 0; j < cmd.step; j++) args.push(k + j)
+      positions[partOf[s]].push(ki)
+    }
+    const shardOfPart: number[] = []
+    for (let s = 0; s < n; s++) if (partOf[s] >= 0) shardOfPart[partOf[s]] = s
+    for (let p = 0; p < partArgs.length; p++) {
+      const link = this.links[shardOfPart[p]]
+      if (!link.isDead && !link.canTake(Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length))) { this.block(conn, link); return false }
+    }
+    const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
+    if (cmd.merge === 'byKeyOrder') {
+      split.elems = new Array<Buffer>(ki)
+      split.positions = positions
+    }
+    for (let p = 0; p < partArgs.length; p++) {
+      const link = this.links[shardOfPart[p]]
+      if (link.isDead) { split.onReply(p, SHARD_DOWN, 0, SHARD_DOWN.length); continue }
+      const idx = this.argIndex(partArgs[p])
+      link.send(cmd.id, this.flags(conn), conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length), split, p)
+    }
+    this.scheduleTurn()
+    return true
+  }
+
+  private argIndex (args: number[]): Int32Array {
+    if (this.idx.length < args.length) this.idx = new Int32Array(args.length * 2)
+    for (let i = 0; i < args.length; i++) this.idx[i] = args[i]
+    return this.idx
+  }
+
+  private sendAll (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    for (const link of this.links) if (!link.isDead && !link.canTake(bytes)) { this.block(conn, link); return false }
+    const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
+    if (cmd.merge === 'custom') {
+      split.parts = new Array<Buffer>(this.links.length)
+      split.argvCopy = copyArgv(argv)
+    }
+    for (let s = 0; s < this.links.length; s++) {
+      const link = this.links[s]
+      if (link.isDead) split.onReply(s, SHARD_DOWN, 0, SHARD_DOWN.length)
+      else link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, split, s)
+    }
+    this.scheduleTurn()
+    return true
+  }
+
+  finishSplit (split: SplitReply): void {
+    const conn = split.conn
+    const out = this.scratch
+    out.reset()
+    out.resp3 = conn.resp === 3
+    if (split.error !== null) out.raw(split.error)
+    else {
+      switch (split.cmd.merge) {
+        case 'sum': out.int(split.sum); break
+        case 'allOk': out.raw(OK); break
+        case 'byKeyOrder': {
+          const elems = split.elems as Buffer[]
+          out.arrayHeader(elems.length)
+          for (const e of elems) out.raw(e)
+          break
+        }
+        case 'custom': split.cmd.finish?.(conn, split.argvCopy as Argv, split.parts as Buffer[], out); break
+      }
+    }
+    conn.onReply(split.seq, out.buf, 0, out.len)
+  }
+
+  private block (conn: Connection, link: ShardLink): void {
+    this.blocked.add(conn)
+    // Let the worker start on what is staged so that space frees up.
+    link.publish()
+  }
+
+  markDirty (conn: Connection): void {
+    if (conn.isDirty) return
+    conn.isDirty = true
+    this.dirty.push(conn)
+    this.scheduleTurn()
+  }
+
+  onClose (conn: Connection): void {
+    this.blocked.delete(conn)
+  }
+
+  private scheduleTurn (): void {
+    if (this.isTurnScheduled) return
+    this.isTurnScheduled = true
+    setImmediate(this.runTurn)
+  }
+
+  /** Once per event-loop turn: publish every shard's staged requests, write every dirty socket. */
+  private endOfTurn (): void {
+    this.isTurnScheduled = false
+    for (const link of this.links) link.publish()
+    this.flushDirty()
+  }
+
+  private flushDirty (): void {
+    const dirty = this.dirty
+    for (let i = 0; i < dirty.length; i++) dirty[i].flush()
+    dirty.length = 0
+  }
+
+  private afterDrain (): void {
+    this.flushDirty()
+    if (this.blocked.size > 0) {
+      const waiting = [...this.blocked]
+      this.blocked.clear()
+      for (const c of waiting) c.maybeResume()
+    }
+  }
+
+  /** True when no shard has requests outstanding (used by graceful shutdown). */
+  get isIdle (): boolean {
+    for (const link of this.links) if (link.pending > 0) return false
+    return true
+  }
+}

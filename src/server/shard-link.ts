@@ -1,0 +1,191 @@
+// The primary's handle on one shard worker: it stages request records into the request ring,
+// publishes them once per event-loop turn, and drains replies when the worker's wake-up message
+// arrives. Replies from one shard come back in the order requests went in, so a FIFO of
+// (target, tag) pairs says whose reply each record is: no sequence numbers travel.
+
+import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
+import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED } from '../ipc/ring.js'
+import { REQ_OOB, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, type ShardWorkerData } from '../ipc/layout.js'
+import type { Argv } from '../commands/spec.js'
+
+/** Whoever waits for a shard reply: a connection slot or one part of a split command. */
+export interface ReplyTarget {
+  onReply (tag: number, src: Uint8Array, start: number, len: number): void
+}
+
+export class ShardLink {
+  readonly index: number
+  readonly worker: Worker
+  private readonly req: RingWriter
+  private readonly resp: RingReader
+  private readonly port: MessagePort
+  private fifoTarget: (ReplyTarget | null)[]
+  private fifoTag: Int32Array
+  private fifoHead = 0
+  private fifoLen = 0
+  isDead = false
+  onDrained: () => void = () => {}
+
+  constructor (index: number, shards: number, workerFile: URL, logLevel: string) {
+    this.index = index
+    const reqBufs = createRing(RING_BYTES)
+    const respBufs = createRing(RING_BYTES)
+    const { port1, port2 } = new MessageChannel()
+    this.port = port1
+    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, logLevel }
+    this.worker = new Worker(workerFile, { workerData: wd, transferList: [port2 as unknown as ArrayBuffer], name: `shard-${index}` })
+    this.req = new RingWriter(reqBufs)
+    this.resp = new RingReader(respBufs)
+    this.fifoTarget = new Array<ReplyTarget | null>(1024).fill(null)
+    this.fifoTag = new Int32Array(1024)
+    this.worker.on('message', () => {
+      Atomics.store(this.resp.ctrl, NOTIFIED, 0)
+      this.drain()
+    })
+  }
+
+  get pending (): number { return this.fifoLen }
+
+  static recordBytes (argv: Argv, idx: Int32Array | null, n: number): number {
+    let bytes = REQ_HEADER_BYTES + n * 4
+    if (idx === null) for (let i = 0; i < n; i++) bytes += argv.len[i]
+    else for (let i = 0; i < n; i++) bytes += argv.len[idx[i]]
+    return bytes
+  }
+
+  /** True if a record of this many bytes can be staged now (oversized ones always can). */
+  canTake (bytes: number): boolean {
+    if (bytes > this.req.maxPayload) return this.req.reserveCheck(REQ_HEADER_BYTES)
+    return this.req.reserveCheck(bytes)
+  }
+
+  /**
+   * Stages a request: args argv[idx[0..n)] (or argv[0..n) when idx is null). The caller checked
+   * canTake(recordBytes(...)) first.
+   */
+  send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number, target: ReplyTarget, tag: number): void {
+    const oob = bytes > this.req.maxPayload
+    let u8: Uint8Array
+    let u32: Uint32Array
+    let p: number
+    let sab: SharedArrayBuffer | null = null
+    if (oob) {
+      sab = new SharedArrayBuffer((bytes + 3) & ~3)
+      u8 = new Uint8Array(sab)
+      u32 = new Uint32Array(sab)
+      p = 0
+    } else {
+      p = this.req.reserve(bytes)
+      u8 = this.req.u8
+      u32 = this.req.u32
+    }
+    u32[p >>> 2] = cmdId | (flags << 16) | (db << 24)
+    u32[(p + 4) >>> 2] = n
+    let off = p + REQ_HEADER_BYTES + n * 4
+    const src = argv.buf
+    for (let i = 0; i < n; i++) {
+      const a = idx === null ? i : idx[i]
+      const s = argv.start[a]
+      const l = argv.len[a]
+      u32[((p + REQ_HEADER_BYTES) >>> 2) + i] = l
+      if (l < 16) for (let j = 0; j < l; j++) u8[off + j] = src[s + j]
+      else u8.set(src.subarray(s, s + l), off)
+      off += l
+    }
+    if (sab !== null) {
+      this.port.postMessage(sab)
+      const h = this.req.reserve(REQ_HEADER_BYTES)
+      this.req.u32[h >>> 2] = cmdId | ((flags | REQ_OOB) << 16) | (db << 24)
+      this.req.u32[(h + 4) >>> 2] = 0
+      this.req.commit(h, REQ_HEADER_BYTES)
+    } else {
+      this.req.commit(p, bytes)
+    }
+    this.push(target, tag)
+  }
+
+  /** Makes this turn's staged requests visible and wakes the worker. */
+  publish (): void {
+    if (this.req.publish()) Atomics.notify(this.req.ctrl, SEQ, 1)
+  }
+
+  private push (target: ReplyTarget, tag: number): void {
+    if (this.fifoLen === this.fifoTarget.length) this.growFifo()
+    const i = (this.fifoHead + this.fifoLen) & (this.fifoTarget.length - 1)
+    this.fifoTarget[i] = target
+    this.fifoTag[i] = tag
+    this.fifoLen++
+  }
+
+  private growFifo (): void {
+    const n = this.fifoTarget.length
+    const targets = new Array<ReplyTarget | null>(n * 2).fill(null)
+    const tags = new Int32Array(n * 2)
+    for (let i = 0; i < this.fifoLen; i++) {
+      const j = (this.fifoHead + i) & (n - 1)
+      targets[i] = this.fifoTarget[j]
+      tags[i] = this.fifoTag[j]
+    }
+    this.fifoTarget = targets
+    this.fifoTag = tags
+    this.fifoHead = 0
+  }
+
+  private pop (): number {
+    const i = this.fifoHead
+    this.fifoHead = (i + 1) & (this.fifoTarget.length - 1)
+    this.fifoLen--
+    return i
+  }
+
+  drain (): void {
+    const r = this.resp
+    let any = false
+    while (r.poll()) {
+      while (r.next()) {
+        const p = r.payload
+        const len = r.u32[p >>> 2]
+        const i = this.pop()
+        const target = this.fifoTarget[i] as ReplyTarget
+        this.fifoTarget[i] = null
+        if (len === RESP_OOB) {
+          const bytes = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
+          target.onReply(this.fifoTag[i], bytes, 0, bytes.length)
+        } else {
+          target.onReply(this.fifoTag[i], r.u8, p + RESP_HEADER_BYTES, len)
+        }
+      }
+      r.release()
+      any = true
+    }
+    if (any) {
+      Atomics.notify(r.ctrl, TAIL)
+      this.onDrained()
+    }
+  }
+
+  /** The worker is gone: answer everything still waiting on it with the shard-down error. */
+  failPending (reply: Buffer): void {
+    this.isDead = true
+    this.drain()
+    while (this.fifoLen > 0) {
+      const i = this.pop()
+      const target = this.fifoTarget[i] as ReplyTarget
+      this.fifoTarget[i] = null
+      target.onReply(this.fifoTag[i], reply, 0, reply.length)
+    }
+    this.onDrained()
+  }
+
+  async stop (): Promise<void> {
+    Atomics.store(this.req.ctrl, STOP, 1)
+    Atomics.add(this.req.ctrl, SEQ, 1)
+    Atomics.notify(this.req.ctrl, SEQ)
+    const exited = new Promise<void>(resolve => this.worker.once('exit', () => resolve()))
+    const timer = setTimeout(() => { void this.worker.terminate() }, 1000)
+    await exited
+    clearTimeout(timer)
+    this.port.close()
+  }
+}

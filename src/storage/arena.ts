@@ -1,0 +1,99 @@
+// Size-class allocator over one growable SharedArrayBuffer: the bytes of every key and value of
+// a keyspace live here, not in JS objects. Offsets are byte offsets (8-aligned, 0 = null).
+//
+//   [ 0..8 reserved | block | block | free block → next free of its class | ... | top → unused ]
+//
+// Classes: multiples of 8 up to 512 bytes, then four per power of two (≤25% slack), like
+// jemalloc's spacing. Freed blocks go on a per-class list; growth doubles the buffer in place
+// (SharedArrayBuffer.grow), so the server never stops to copy its data.
+
+const SMALL_LIMIT = 512
+const SMALL_CLASSES = SMALL_LIMIT >>> 3 // 64
+export const CLASS_COUNT = SMALL_CLASSES + 1 + 23 * 4
+const PAGE = 64 * 1024
+/** Node 20 rejects maxByteLength above 2^32; keep offsets within u32. */
+export const MAX_ARENA_BYTES = 2 ** 32 - PAGE
+
+export function sizeClass (size: number): number {
+  if (size <= SMALL_LIMIT) return (size + 7) >>> 3
+  const n = size - 1
+  const b = 31 - Math.clz32(n)
+  return SMALL_CLASSES + 1 + (b - 9) * 4 + ((n >>> (b - 2)) - 4)
+}
+
+export function classBytes (cls: number): number {
+  if (cls <= SMALL_CLASSES) return cls << 3
+  const k = cls - SMALL_CLASSES - 1
+  const b = (k >>> 2) + 9
+  return ((k & 3) + 5) * 2 ** (b - 2)
+}
+
+export class Arena {
+  sab: SharedArrayBuffer
+  u8: Uint8Array
+  u32: Uint32Array
+  f64: Float64Array
+  top: number
+  /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
+  used: number
+  readonly maxBytes: number
+  private readonly freeHeads: Float64Array
+
+  constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES) {
+    this.maxBytes = Math.min(maxBytes, MAX_ARENA_BYTES)
+    const initial = Math.min(roundPage(initialBytes), this.maxBytes)
+    this.sab = new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes })
+    this.u8 = new Uint8Array(this.sab)
+    this.u32 = new Uint32Array(this.sab)
+    this.f64 = new Float64Array(this.sab)
+    this.top = 8
+    this.used = 0
+    this.freeHeads = new Float64Array(CLASS_COUNT + 1)
+  }
+
+  get capacity (): number { return this.sab.byteLength }
+
+  /** Returns an 8-aligned offset, or 0 when the arena cannot grow any more. */
+  alloc (size: number): number {
+    const cls = sizeClass(size)
+    const head = this.freeHeads[cls]
+    const bytes = classBytes(cls)
+    if (head !== 0) {
+      this.freeHeads[cls] = this.u32[head >>> 2]
+      this.used += bytes
+      return head
+    }
+    const off = this.top
+    if (off + bytes > this.sab.byteLength && !this.grow(off + bytes)) return 0
+    this.top = off + bytes
+    this.used += bytes
+    return off
+  }
+
+  free (off: number, size: number): void {
+    const cls = sizeClass(size)
+    this.u32[off >>> 2] = this.freeHeads[cls]
+    this.freeHeads[cls] = off
+    this.used -= classBytes(cls)
+  }
+
+  /** True when a block allocated for `a` bytes can hold `b` bytes in place. */
+  static sameBlock (a: number, b: number): boolean {
+    return sizeClass(a) === sizeClass(b)
+  }
+
+  private grow (needed: number): boolean {
+    if (needed > this.maxBytes) return false
+    const next = Math.min(this.maxBytes, Math.max(roundPage(needed), roundPage(this.sab.byteLength * 2)))
+    this.sab.grow(next)
+    // Fresh views: cheaper on the hot path than length-tracking views over a growable buffer.
+    this.u8 = new Uint8Array(this.sab)
+    this.u32 = new Uint32Array(this.sab)
+    this.f64 = new Float64Array(this.sab)
+    return true
+  }
+}
+
+function roundPage (n: number): number {
+  return Math.ceil(n / PAGE) * PAGE
+}

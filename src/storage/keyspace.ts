@@ -1,0 +1,276 @@
+// One database of one shard: a chained hash index (Uint32Array buckets in a SharedArrayBuffer)
+// over entries that live in the keyspace's Arena. Resizing is incremental, as in Redis's dict.c:
+// while a bigger table is being filled, every operation moves a few buckets across, so a
+// million-key table never stalls the shard for a full rehash.
+//
+// Entry layout (8-aligned, in the arena):
+//   +0  u32 next       next entry in the bucket chain (0 = end)
+//   +4  u32 hashType   (hash & ~7) | type
+//   +8  u32 keyLen
+//   +12 u32 valLen     bytes of value payload (type-specific meaning)
+//   +16 f64 expireAt   unix ms, 0 = no expiry
+//   +24 key bytes, then value bytes
+
+import { Arena } from './arena.js'
+
+export const ENTRY_HEADER_BYTES = 24
+export const TYPE_STRING = 0
+export const TYPE_LIST = 1
+
+const MIN_BUCKETS = 16
+const REHASH_STEP = 4
+
+export class Keyspace {
+  readonly arena: Arena
+  count = 0
+  expires = 0
+  private t0: Uint32Array
+  private t1: Uint32Array | null = null
+  private rehashIdx = -1
+  /** Active-expiry cursor over t0's buckets. */
+  private expireCursor = 0
+
+  constructor (arenaBytes = 64 * 1024) {
+    this.arena = new Arena(arenaBytes)
+    this.t0 = newTable(MIN_BUCKETS)
+  }
+
+  get tableBytes (): number { return (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4 }
+  get usedMemory (): number { return this.arena.used + this.tableBytes }
+
+  // --- entry field access -------------------------------------------------------------------
+  keyLen (e: number): number { return this.arena.u32[(e + 8) >>> 2] }
+  valLen (e: number): number { return this.arena.u32[(e + 12) >>> 2] }
+  type (e: number): number { return this.arena.u32[(e + 4) >>> 2] & 7 }
+  expireAt (e: number): number { return this.arena.f64[(e + 16) >>> 3] }
+  keyOffset (e: number): number { return e + ENTRY_HEADER_BYTES }
+  valOffset (e: number): number { return e + ENTRY_HEADER_BYTES + this.arena.u32[(e + 8) >>> 2] }
+
+  setExpireAt (e: number, at: number): void {
+    const f64 = this.arena.f64
+    const i = (e + 16) >>> 3
+    const had = f64[i] !== 0
+    if (had && at === 0) this.expires--
+    else if (!had && at !== 0) this.expires++
+    f64[i] = at
+  }
+
+  // --- lookup / insert / delete ----------------------------------------------------------------
+  find (buf: Uint8Array, start: number, len: number, hash: number): number {
+    if (this.rehashIdx >= 0) this.rehashStep(REHASH_STEP)
+    const e = this.findIn(this.t0, buf, start, len, hash)
+    if (e !== 0 || this.t1 === null) return e
+    return this.findIn(this.t1, buf, start, len, hash)
+  }
+
+  /**
+   * Adds a new entry for a key known to be absent, with room for valLen value bytes (left
+   * uninitialised). Returns its offset, or 0 when the arena is full.
+   */
+  insert (buf: Uint8Array, start: number, len: number, hash: number, type: number, valLen: number): number {
+    const a = this.arena
+    const e = a.alloc(ENTRY_HEADER_BYTES + len + valLen)
+    if (e === 0) return 0
+    const u32 = a.u32
+    const h = u32[(e + 4) >>> 2] = ((hash & ~7) | type) >>> 0
+    u32[(e + 8) >>> 2] = len
+    u32[(e + 12) >>> 2] = valLen
+    a.f64[(e + 16) >>> 3] = 0
+    a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
+    this.link(e, h)
+    this.count++
+    if (this.rehashIdx < 0 && this.count > this.t0.length) this.startRehash(this.t0.length * 2)
+    return e
+  }
+
+  /**
+   * Gives entry e a value area of valLen bytes, keeping key, type and expiry. Returns the
+   * (possibly new) offset, or 0 when the arena is full (e is then unchanged).
+   */
+  resizeValue (e: number, valLen: number): number {
+    const a = this.arena
+    const keyLen = a.u32[(e + 8) >>> 2]
+    const oldSize = ENTRY_HEADER_BYTES + keyLen + a.u32[(e + 12) >>> 2]
+    const newSize = ENTRY_HEADER_BYTES + keyLen + valLen
+    if (Arena.sameBlock(oldSize, newSize)) {
+      a.u32[(e + 12) >>> 2] = valLen
+      return e
+    }
+    const n = a.alloc(newSize)
+    if (n === 0) return 0
+    const u8 = a.u8 // alloc may have grown the buffer: read views after it
+    u8.copyWithin(n, e, e + ENTRY_HEADER_BYTES + keyLen)
+    a.u32[(n + 12) >>> 2] = valLen
+    this.replaceInChain(e, n)
+    a.free(e, oldSize)
+    return n
+  }
+
+  /** Changes the type tag of an entry in place (a new value of another type under the same key). */
+  setType (e: number, type: number): void {
+    const u32 = this.arena.u32
+    const i = (e + 4) >>> 2
+    u32[i] = ((u32[i] & ~7) | type) >>> 0
+  }
+
+  remove (e: number): void {
+    this.unlink(e)
+    const a = this.arena
+    if (a.f64[(e + 16) >>> 3] !== 0) this.expires--
+    a.free(e, ENTRY_HEADER_BYTES + a.u32[(e + 8) >>> 2] + a.u32[(e + 12) >>> 2])
+    this.count--
+  }
+
+  /** Drops every key: a fresh arena and table (FLUSHDB). */
+  clear (): Keyspace {
+    return new Keyspace()
+  }
+
+  // --- expiry ------------------------------------------------------------------------------------
+  /**
+   * Active expiry, Redis's activeExpireCycle in spirit: walk buckets from a cursor and delete
+   * expired entries, stopping after `maxBuckets` buckets. Returns the number deleted.
+   */
+  expireSweep (now: number, maxBuckets: number): number {
+    if (this.expires === 0) return 0
+    const t = this.t0
+    const a = this.arena
+    let deleted = 0
+    for (let n = 0; n < maxBuckets && this.expires > 0; n++) {
+      const b = this.expireCursor & (t.length - 1)
+      this.expireCursor = (this.expireCursor + 1) & (t.length - 1)
+      let e = t[b]
+      while (e !== 0) {
+        const next = a.u32[e >>> 2]
+        const at = a.f64[(e + 16) >>> 3]
+        if (at !== 0 && at <= now) { this.remove(e); deleted++ }
+        e = next
+      }
+      if (this.rehashIdx >= 0 && this.t1 !== null) {
+        // Entries already moved to t1 are swept through its matching buckets.
+        let e1 = this.t1[b]
+        while (e1 !== 0) {
+          const next = a.u32[e1 >>> 2]
+          const at = a.f64[(e1 + 16) >>> 3]
+          if (at !== 0 && at <= now) { this.remove(e1); deleted++ }
+          e1 = next
+        }
+      }
+    }
+    return deleted
+  }
+
+  /** Background share of incremental rehashing (called from the shard's idle tick). */
+  rehashIdle (steps: number): void {
+    if (this.rehashIdx >= 0) this.rehashStep(steps)
+  }
+
+  /** Calls fn for every entry (t0 then t1). fn must not insert or remove. */
+  forEach (fn: (e: number) => void): void {
+    const a = this.arena
+    for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
+      for (let b = 0; b < t.length; b++) {
+        for (let e = t[b]; e !== 0; e = a.u32[e >>> 2]) fn(e)
+      }
+    }
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+  private findIn (t: Uint32Array, buf: Uint8Array, start: number, len: number, hash: number): number {
+    const a = this.arena
+    const u32 = a.u32
+    const u8 = a.u8
+    const h = (hash & ~7) >>> 0
+    let e = t[(hash >>> 3) & (t.length - 1)]
+    while (e !== 0) {
+      if (((u32[(e + 4) >>> 2] & ~7) >>> 0) === h && u32[(e + 8) >>> 2] === len) {
+        const k = e + ENTRY_HEADER_BYTES
+        let i = 0
+        while (i < len && u8[k + i] === buf[start + i]) i++
+        if (i === len) return e
+      }
+      e = u32[e >>> 2]
+    }
+    return 0
+  }
+
+  /** New entries go to t1 while rehashing, so t0 only ever shrinks. */
+  private link (e: number, hashType: number): void {
+    const t = this.t1 !== null ? this.t1 : this.t0
+    const b = (hashType >>> 3) & (t.length - 1)
+    this.arena.u32[e >>> 2] = t[b]
+    t[b] = e
+  }
+
+  private unlink (e: number): void {
+    const u32 = this.arena.u32
+    const hashType = u32[(e + 4) >>> 2]
+    if (unlinkFrom(this.t0, u32, e, hashType)) return
+    if (this.t1 !== null) unlinkFrom(this.t1, u32, e, hashType)
+  }
+
+  private replaceInChain (e: number, n: number): void {
+    const u32 = this.arena.u32
+    const hashType = u32[(e + 4) >>> 2]
+    for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
+      const b = (hashType >>> 3) & (t.length - 1)
+      if (t[b] === e) { t[b] = n; return }
+      for (let p = t[b]; p !== 0; p = u32[p >>> 2]) {
+        if (u32[p >>> 2] === e) { u32[p >>> 2] = n; return }
+      }
+    }
+  }
+
+  private startRehash (buckets: number): void {
+    this.t1 = newTable(buckets)
+    this.rehashIdx = 0
+  }
+
+  private rehashStep (steps: number): void {
+    const t0 = this.t0
+    const t1 = this.t1 as Uint32Array
+    const u32 = this.arena.u32
+    const mask1 = t1.length - 1
+    // Like dictRehash: visit at most steps*10 empty buckets per call.
+    let emptyVisits = steps * 10
+    while (steps > 0 && this.rehashIdx < t0.length) {
+      let e = t0[this.rehashIdx]
+      if (e === 0) {
+        this.rehashIdx++
+        if (--emptyVisits === 0) break
+        continue
+      }
+      while (e !== 0) {
+        const next = u32[e >>> 2]
+        const b = (u32[(e + 4) >>> 2] >>> 3) & mask1
+        u32[e >>> 2] = t1[b]
+        t1[b] = e
+        e = next
+      }
+      t0[this.rehashIdx++] = 0
+      steps--
+    }
+    if (this.rehashIdx >= t0.length) {
+      this.t0 = t1
+      this.t1 = null
+      this.rehashIdx = -1
+      this.expireCursor = 0
+    }
+  }
+}
+
+function newTable (buckets: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(buckets * 4))
+}
+
+function unlinkFrom (t: Uint32Array, u32: Uint32Array, e: number, hashType: number): boolean {
+  const b = (hashType >>> 3) & (t.length - 1)
+  let p = t[b]
+  if (p === e) { t[b] = u32[e >>> 2]; return true }
+  while (p !== 0) {
+    const next = u32[p >>> 2]
+    if (next === e) { u32[p >>> 2] = u32[e >>> 2]; return true }
+    p = next
+  }
+  return false
+}

@@ -1,0 +1,34 @@
+// Starts a real redis-server on a free loopback port, as the reference for differential tests.
+// No persistence; one database by default because FlashKV has one database. If redis-server is
+// missing the caller gets an error (tests fail rather than skip).
+import { accessSync, constants } from 'node:fs'
+import path from 'node:path'
+import { freePort, spawnServer, type ServerHandle } from './server.js'
+
+export const DEFAULT_REDIS_ARGS: readonly string[] = [
+  '--save', '', '--appendonly', 'no',
+]
+
+function onPath (bin: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue
+    try {
+      accessSync(path.join(dir, bin), constants.X_OK)
+      return true
+    } catch {}
+  }
+  return false
+}
+
+export async function startRedis (
+  extraArgs: readonly string[] = DEFAULT_REDIS_ARGS,
+): Promise<ServerHandle> {
+  if (!onPath('redis-server')) {
+    throw new Error('redis-server is not on PATH; the differential tests need it: ' +
+      'apt-get install -y redis-server redis-tools')
+  }
+  const host = '127.0.0.1'
+  const port = await freePort(host)
+  return await spawnServer('redis-server', ['--port', String(port), '--bind', host, ...extraArgs],
+    port, host, 'redis-server')
+}

@@ -1,0 +1,142 @@
+// Starts the compiled FlashKV (dist/src/main.js; run `npm run build` first) on a free loopback
+// port for one integration test file, and waits until it answers PING. With REDIS_URL set
+// (e.g. redis://127.0.0.1:6379) it starts nothing and returns that address, so the same suite can
+// be run against a real Redis: a test that fails there tests our opinion, not Redis.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+export const MAIN_JS = fileURLToPath(new URL('../../../dist/src/main.js', import.meta.url))
+export const REDIS_URL: string | undefined = process.env.REDIS_URL
+
+export interface ServerHandle {
+  port: number
+  host: string
+  pid: number
+  /** SIGTERM, then SIGKILL after 5 s; resolves the exit code (null if killed by a signal). */
+  stop (): Promise<number | null>
+  /** Everything the process wrote to stdout and stderr so far. */
+  logs (): string
+}
+
+/** A port that was free a moment ago: bind port 0 on loopback, read the port, close. */
+export function freePort (host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.once('error', reject)
+    srv.listen(0, host, () => {
+      const addr = srv.address()
+      if (addr === null || typeof addr === 'string') {
+        srv.close()
+        reject(new Error('no port from net.Server.address()'))
+        return
+      }
+      srv.close(() => resolve(addr.port))
+    })
+  })
+}
+
+/** One attempt: connect, send PING, resolve true iff the first bytes back are exactly +PONG. */
+function pingOnce (port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host })
+    let data = ''
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(1000, () => done(false))
+    socket.once('error', () => done(false))
+    socket.once('close', () => done(false))
+    socket.once('connect', () => socket.write('PING\r\n'))
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1')
+      if (data.length >= 7) done(data.startsWith('+PONG\r\n'))
+    })
+  })
+}
+
+/**
+ * Retries PING until it gets +PONG, for up to timeoutMs. `exited` is checked before each try so
+ * a process that died fails fast.
+ */
+export async function waitForPing (
+  port: number, host: string, timeoutMs = 15_000, exited: () => string | null = () => null,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const why = exited()
+    if (why !== null) throw new Error(why)
+    if (await pingOnce(port, host)) return
+    if (Date.now() > deadline) throw new Error(`no +PONG from ${host}:${port} within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/**
+ * Spawns a server process, captures its output and waits for PING. Rejects with the captured
+ * output if the process exits or does not answer in time (the process is then killed).
+ */
+export async function spawnServer (
+  command: string, args: string[], port: number, host: string, name: string,
+): Promise<ServerHandle> {
+  let output = ''
+  let exitCode: number | null | undefined // undefined while running
+  let exitSignal: NodeJS.Signals | null = null
+  let spawnError: Error | null = null
+  const child: ChildProcess = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', (err) => { spawnError = err; exitCode = null; resolve(null) })
+    child.once('exit', (code, signal) => { exitCode = code; exitSignal = signal; resolve(code) })
+  })
+  const logs = (): string => output
+  const stop = async (): Promise<number | null> => {
+    if (exitCode !== undefined) return exitCode
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    const code = await exited
+    clearTimeout(timer)
+    return code
+  }
+  try {
+    await waitForPing(port, host, 15_000, () => {
+      if (spawnError !== null) return `${name} failed to start: ${String(spawnError)}`
+      if (exitCode === undefined) return null
+      return `${name} exited early (code ${String(exitCode)}, signal ${String(exitSignal)}); output:\n${output}`
+    })
+  } catch (err) {
+    await stop()
+    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${output}`)
+  }
+  if (child.pid === undefined) throw new Error(`${name} has no pid`)
+  return { port, host, pid: child.pid, stop, logs }
+}
+
+/** Starts FlashKV from dist/ (or returns REDIS_URL's address when that is set). */
+export async function startFlashKV (
+  opts: { shards?: number, extraArgs?: string[] } = {},
+): Promise<ServerHandle> {
+  if (REDIS_URL !== undefined && REDIS_URL !== '') {
+    const url = new URL(REDIS_URL)
+    const host = url.hostname || '127.0.0.1'
+    const port = Number(url.port || 6379)
+    await waitForPing(port, host, 5000)
+    return { port, host, pid: 0, stop: async () => 0, logs: () => '' }
+  }
+  if (!existsSync(MAIN_JS)) {
+    throw new Error(`${MAIN_JS} does not exist: run \`npm run build\` before the integration tests`)
+  }
+  const host = '127.0.0.1'
+  const port = await freePort(host)
+  const args = [
+    MAIN_JS, '--port', String(port), '--bind', host,
+    '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
+    ...(opts.extraArgs ?? []),
+  ]
+  return await spawnServer(process.execPath, args, port, host, 'FlashKV')
+}

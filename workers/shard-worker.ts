@@ -1,0 +1,126 @@
+// Shard worker entry: attach the rings, build a Shard, then loop: sleep on the request ring's
+// SEQ word (Atomics.wait), run every published request in order, publish the replies in one
+// go and wake the primary with at most one message per batch. Active expiry runs on the same
+// thread between batches (10 times a second, Redis's hz), so data is never touched concurrently.
+
+import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
+import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED } from '../src/ipc/ring.js'
+import { REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, type ShardWorkerData } from '../src/ipc/layout.js'
+import { Shard } from '../src/storage/shard.js'
+import { ReplyWriter } from '../src/protocol/resp-writer.js'
+import { commands } from '../src/commands/table.js'
+import { errorReply } from '../src/protocol/errors.js'
+import type { Argv } from '../src/commands/spec.js'
+
+const data = workerData as ShardWorkerData
+const port = data.port as unknown as MessagePort
+const reqs = new RingReader(data.req)
+const resps = new RingWriter(data.resp)
+const shard = new Shard(data.index)
+const out = new ReplyWriter()
+const argv: Argv = { buf: reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
+const EXPIRE_TICK_MS = 100
+const EXPIRE_BUCKETS = 2000
+
+function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
+  const argc = u32[(p + 4) >>> 2]
+  if (argc > argv.start.length) {
+    let n = argv.start.length
+    while (n < argc) n *= 2
+    argv.start = new Int32Array(n)
+    argv.len = new Int32Array(n)
+  }
+  argv.buf = u8
+  argv.argc = argc
+  let off = p + 8 + argc * 4
+  for (let i = 0; i < argc; i++) {
+    const l = u32[((p + 8) >>> 2) + i]
+    argv.start[i] = off
+    argv.len[i] = l
+    off += l
+  }
+}
+
+function notifyPrimary (): void {
+  if (resps.publish() && Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) parentPort?.postMessage(0)
+}
+
+/** Reserves room in the response ring, waiting for the primary to drain it if it is full. */
+function reserveReply (payload: number): number {
+  for (;;) {
+    const off = resps.reserve(payload)
+    if (off >= 0) return off
+    notifyPrimary()
+    Atomics.wait(resps.ctrl, TAIL, Atomics.load(resps.ctrl, TAIL), 50)
+  }
+}
+
+function writeReply (): void {
+  const len = out.len
+  if (len + RESP_HEADER_BYTES > resps.maxPayload) {
+    const sab = new SharedArrayBuffer(len)
+    new Uint8Array(sab).set(out.buf.subarray(0, len))
+    port.postMessage(sab)
+    const off = reserveReply(RESP_HEADER_BYTES)
+    resps.u32[off >>> 2] = RESP_OOB
+    resps.commit(off, RESP_HEADER_BYTES)
+    out.shrink()
+    return
+  }
+  const off = reserveReply(len + RESP_HEADER_BYTES)
+  resps.u32[off >>> 2] = len
+  resps.u8.set(out.buf.subarray(0, len), off + RESP_HEADER_BYTES)
+  resps.commit(off, len + RESP_HEADER_BYTES)
+}
+
+function runRecord (p: number): void {
+  const word = reqs.u32[p >>> 2]
+  const id = word & 0xffff
+  const flags = (word >>> 16) & 0xff
+  if ((flags & REQ_OOB) !== 0) {
+    const msg = receiveMessageOnPort(port)
+    const sab = msg?.message as SharedArrayBuffer
+    readArgv(new Uint8Array(sab), new Uint32Array(sab, 0, sab.byteLength >>> 2), 0)
+  } else {
+    readArgv(reqs.u8, reqs.u32, p)
+  }
+  shard.select(word >>> 24)
+  out.reset()
+  out.resp3 = (flags & REQ_RESP3) !== 0
+  const cmd = commands[id]
+  try {
+    cmd.run?.(shard, argv, out)
+  } catch (err) {
+    // A handler bug must not take the shard down with every other client's data.
+    out.reset()
+    out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+  }
+  writeReply()
+}
+
+let nextExpire = Date.now() + EXPIRE_TICK_MS
+const ctrl = reqs.ctrl
+for (;;) {
+  const seq = Atomics.load(ctrl, SEQ)
+  if (Atomics.load(ctrl, STOP) !== 0) break
+  if (reqs.poll()) {
+    let n = 0
+    while (reqs.next()) {
+      runRecord(reqs.payload)
+      // Hand ring space back as we go so the primary can keep feeding a long batch.
+      if ((++n & 63) === 0) reqs.release()
+    }
+    reqs.release()
+    notifyPrimary()
+  } else {
+    const wait = nextExpire - Date.now()
+    if (wait > 0) Atomics.wait(ctrl, SEQ, seq, wait)
+  }
+  const now = Date.now()
+  if (now >= nextExpire) {
+    shard.activeExpire(EXPIRE_BUCKETS)
+    nextExpire = now + EXPIRE_TICK_MS
+  }
+}
+port.close()
