@@ -21,6 +21,10 @@ const shard = new Shard(data.index)
 const out = new ReplyWriter()
 const argv: Argv = { buf: reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
+// Fault injection for tests (FLASHKV_FAULT_SHARD_EXIT="<shard>:<n>"): this shard's thread exits
+// after n commands, as a crashed worker would. Unset in production: the check is one compare.
+const [faultShard, faultAfter] = (process.env.FLASHKV_FAULT_SHARD_EXIT ?? '-1:0').split(':').map(Number)
+let commandsLeft = faultShard === data.index ? faultAfter : -1
 const EXPIRE_BUCKETS = 2000
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
@@ -89,6 +93,7 @@ function runRecord (p: number): void {
   out.reset()
   out.resp3 = (flags & REQ_RESP3) !== 0
   const cmd = commands[id]
+  if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
   try {
     cmd.run?.(shard, argv, out)
   } catch (err) {

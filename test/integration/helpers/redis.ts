@@ -1,5 +1,5 @@
 // Starts a real redis-server on a free loopback port, as the reference for differential tests.
-// No persistence; one database by default because FlashKV has one database. If redis-server is
+// No persistence, Redis's default 16 databases. If redis-server is
 // missing the caller gets an error (tests fail rather than skip).
 import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
