@@ -9,12 +9,16 @@ import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED } from '../src/ipc/ri
 import { REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, type ShardWorkerData } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
-import { commands } from '../src/commands/table.js'
+import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 
 const data = workerData as ShardWorkerData
 const port = data.port as unknown as MessagePort
+const stepPort = data.stepPort as unknown as MessagePort
+const mailbox = new Int32Array(data.mailbox)
+const TXN_BEGIN = internalCommand('__txn').id
+const TXN_END = internalCommand('__txnend').id
 const reqs = new RingReader(data.req)
 const resps = new RingWriter(data.resp)
 const shard = new Shard(data.index)
@@ -82,6 +86,7 @@ function runRecord (p: number): void {
   const word = reqs.u32[p >>> 2]
   const id = word & 0xffff
   const flags = (word >>> 16) & 0xff
+  if (id === TXN_BEGIN) { holdForTransaction(); return }
   if ((flags & REQ_OOB) !== 0) {
     const msg = receiveMessageOnPort(port)
     const sab = msg?.message as SharedArrayBuffer
@@ -89,6 +94,35 @@ function runRecord (p: number): void {
   } else {
     readArgv(reqs.u8, reqs.u32, p)
   }
+  runCommand(id, word, flags)
+}
+
+/**
+ * A cross-shard transaction reached this shard: acknowledge, then run only the steps the
+ * primary sends on stepPort until __txnend. Nothing else touches this shard meanwhile, which
+ * is what makes RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
+ */
+function holdForTransaction (): void {
+  out.reset()
+  out.status('OK')
+  writeReply()
+  notifyPrimary()
+  for (;;) {
+    const seen = Atomics.load(mailbox, 0)
+    const msg = receiveMessageOnPort(stepPort)
+    if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
+    const sab = msg.message as SharedArrayBuffer
+    const u32 = new Uint32Array(sab)
+    const word = u32[0]
+    const id = word & 0xffff
+    if (id === TXN_END) return
+    readArgv(new Uint8Array(sab), u32, 0)
+    runCommand(id, word, (word >>> 16) & 0xff)
+    notifyPrimary()
+  }
+}
+
+function runCommand (id: number, word: number, flags: number): void {
   shard.select(word >>> 24)
   out.reset()
   out.resp3 = (flags & REQ_RESP3) !== 0

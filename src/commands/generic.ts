@@ -1,12 +1,13 @@
 // Keyspace commands (Redis's "generic" group: db.c and expire.c): DEL, EXISTS, the EXPIRE
 // family and TTL. DEL and EXISTS are split per shard by the router and summed (AGG_SUM).
 
-import type { CommandSpec, Argv } from './spec.js'
+import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 
-import { ZERO, ONE, MINUS_ONE, MINUS_TWO } from '../protocol/replies.js'
-import { NOT_INTEGER, EXPIRE_NX_COMBO, EXPIRE_GT_LT, expireTimeError, unsupportedOptionError } from '../protocol/errors.js'
+import { ZERO, ONE, MINUS_ONE, MINUS_TWO, OK } from '../protocol/replies.js'
+import { isNullReply, isErrorReply, intReply, bulkPayload, argBytes } from './txn-helpers.js'
+import { NOT_INTEGER, NO_SUCH_KEY, OOM, EXPIRE_NX_COMBO, EXPIRE_GT_LT, expireTimeError, unsupportedOptionError } from '../protocol/errors.js'
 import { equalsLower, token } from '../protocol/ascii.js'
 import { expireCommandMs } from './expire-args.js'
 
@@ -110,7 +111,7 @@ export function typeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 const EXPIRE_SPEC = { arity: -3, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', keySpecs: [{ flags: ['RW', 'update'] }] } as const
 const TTL_SPEC = { arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', keySpecs: [{ flags: ['RO', 'access'] }], tips: ['nondeterministic_output'] } as const
 
-export const genericCommands: readonly CommandSpec[] = [
+export const genericCommands: CommandSpec[] = [
   { name: 'del', arity: -2, flags: ['write'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Delete a key', complexity: 'O(N) where N is the number of keys that will be removed.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: delCommand },
   { name: 'exists', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RO'] }], run: existsCommand },
   { ...EXPIRE_SPEC, name: 'expire', since: '1.0.0', summary: "Set a key's time to live in seconds", complexity: 'O(1)', run: expireCommand },
@@ -124,3 +125,59 @@ export const genericCommands: readonly CommandSpec[] = [
   { name: 'persist', arity: 2, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '2.2.0', summary: 'Remove the expiration from a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'update'] }], run: persistCommand },
   { name: 'type', arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '1.0.0', summary: 'Determine the type stored at key', complexity: 'O(1)', keySpecs: [{ flags: ['RO'] }], run: typeCommand },
 ]
+
+// --- RENAME / RENAMENX (renameGenericCommand in db.c) ------------------------------------------
+
+function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean): void {
+  const { buf, start, len } = argv
+  const ks = shard.ks
+  const src = shard.lookup(buf, start[1], len[1])
+  if (src === 0) { out.raw(NO_SUCH_KEY); return }
+  if (len[1] === len[2] && Buffer.compare(buf.subarray(start[1], start[1] + len[1]), buf.subarray(start[2], start[2] + len[2])) === 0) {
+    out.raw(nx ? ZERO : OK)
+    return
+  }
+  const dst = shard.lookup(buf, start[2], len[2])
+  if (dst !== 0) {
+    if (nx) { out.raw(ZERO); return }
+    ks.remove(dst)
+  }
+  const hash = shard.lastHash
+  const valLen = ks.valLen(src)
+  const e = ks.insert(buf, start[2], len[2], hash, ks.type(src), valLen)
+  if (e === 0) { out.raw(OOM); return }
+  const u8 = ks.arena.u8
+  u8.copyWithin(ks.valOffset(e), ks.valOffset(src), ks.valOffset(src) + valLen)
+  ks.setExpireAt(e, ks.expireAt(src))
+  // The value (a list's elements too) now belongs to the new entry.
+  ks.remove(src, true)
+  out.raw(nx ? ONE : OK)
+}
+
+export function renameCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { renameGeneric(shard, argv, out, false) }
+export function renamenxCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { renameGeneric(shard, argv, out, true) }
+
+async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Promise<Uint8Array> {
+  const { buf, start, len } = argv
+  const src = argBytes(buf, start[1], len[1])
+  const dst = argBytes(buf, start[2], len[2])
+  const a = tx.shardOf(buf, start[1], len[1])
+  const b = tx.shardOf(buf, start[2], len[2])
+  const dump = await tx.run(a, '__dump', [src])
+  if (isErrorReply(dump)) return dump
+  if (isNullReply(dump)) return NO_SUCH_KEY
+  if (nx) {
+    const exists = await tx.run(b, 'exists', [dst])
+    if (isErrorReply(exists)) return exists
+    if (intReply(exists) > 0) return ZERO
+  }
+  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)])
+  if (isErrorReply(restored)) return restored
+  await tx.run(a, 'del', [src])
+  return nx ? ONE : OK
+}
+
+genericCommands.push(
+  { name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'] }, { flags: ['OW', 'update'] }], run: renameCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, false) },
+  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'] }, { flags: ['OW', 'insert'] }], run: renamenxCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, true) },
+)

@@ -10,8 +10,11 @@ export type Flag =
   | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'fast' | 'no_auth' | 'may_replicate'
   | 'no_mandatory_keys' | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy'
 
-/** primary thread | the shard of the first key | one sub-request per shard | every shard */
-export type Route = 'primary' | 'key' | 'split' | 'all'
+/**
+ * primary thread | the shard of the first key | one sub-request per shard | every shard |
+ * one shard if all keys share it, else a transaction holding every shard involved
+ */
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'custom'
 
@@ -53,6 +56,17 @@ export interface ServerContext {
 
 export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void
 export type LocalHandler = (client: ClientContext, argv: Argv, out: ReplyWriter) => void
+/** What a cross-shard transaction may do: run commands on its held shards, in order. */
+export interface TxnContext {
+  /** Shard owning a key (the transaction holds every shard its command's keys hash to). */
+  shardOf (buf: Uint8Array, start: number, len: number): number
+  /** Runs a command on a held shard; resolves with its reply bytes. */
+  run (shard: number, cmd: string, args: readonly Uint8Array[], db?: number): Promise<Buffer>
+  readonly db: number
+  readonly resp3: boolean
+}
+export type CoordHandler = (tx: TxnContext, argv: Argv) => Promise<Uint8Array>
+
 /** Custom merge on the primary: parts[i] is shard i's reply bytes. */
 export type FinishHandler = (client: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter) => void
 
@@ -76,5 +90,9 @@ export interface CommandSpec {
   run?: ShardHandler
   local?: LocalHandler
   finish?: FinishHandler
+  /** route 'coord': the cross-shard version of `run`, composed of steps on held shards. */
+  coord?: CoordHandler
+  /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
+  internal?: true
   subcommands?: readonly CommandSpec[]
 }

@@ -10,6 +10,7 @@ import { stringCommands } from './string.js'
 import { genericCommands } from './generic.js'
 import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
+import { internalCommands } from './internal.js'
 
 export interface Command extends CommandSpec {
   readonly id: number
@@ -20,7 +21,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, genericCommands, serverCommands, commandCommands,
+  connectionCommands, stringCommands, genericCommands, serverCommands, commandCommands, internalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -37,7 +38,8 @@ function check (spec: CommandSpec): void {
   if (spec.merge === 'custom' && spec.finish === undefined) bad('custom merge needs finish')
   if (spec.route === 'primary' && spec.local === undefined && spec.subcommands === undefined) bad('primary route needs a local handler')
   if (spec.route !== 'primary' && spec.run === undefined) bad('shard route needs a run handler')
-  if ((spec.route === 'key' || spec.route === 'split') && spec.firstKey < 1) bad('key routes need keys')
+  if ((spec.route === 'key' || spec.route === 'split' || spec.route === 'coord') && spec.firstKey < 1 && spec.internal !== true) bad('key routes need keys')
+  if (spec.route === 'coord' && spec.coord === undefined) bad('coord route needs a coord handler')
 }
 
 function add (spec: CommandSpec, parent: Command | null): Command {
@@ -60,9 +62,30 @@ function add (spec: CommandSpec, parent: Command | null): Command {
   return Object.freeze(cmd)
 }
 
-for (const family of families) for (const spec of family) topLevel.push(add(spec, null))
+const internal: Command[] = []
+for (const family of families) {
+  for (const spec of family) {
+    const cmd = add(spec, null)
+    if (spec.internal === true) internal.push(cmd)
+    else topLevel.push(cmd)
+  }
+}
 
 const index = new NameIndex(topLevel.map(c => [c.name, c] as [string, Command]))
+
+/** Worker-only commands by name (transaction steps). */
+export function internalCommand (name: string): Command {
+  const cmd = internal.find(c => c.name === name)
+  if (cmd === undefined) throw new Error(`no internal command ${name}`)
+  return cmd
+}
+
+/** Any client-visible or internal command by lowercase name (transaction steps name them). */
+export function commandByName (name: string): Command {
+  const cmd = topLevel.find(c => c.name === name) ?? internal.find(c => c.name === name)
+  if (cmd === undefined) throw new Error(`no command ${name}`)
+  return cmd
+}
 
 export function lookupCommand (buf: Uint8Array, start: number, len: number): Command | undefined {
   return index.get(buf, start, len)

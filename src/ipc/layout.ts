@@ -26,5 +26,9 @@ export interface ShardWorkerData {
   req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
   resp: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
   port: MessagePort
+  /** Steps of a cross-shard transaction, sent while this shard is held (see server/txn.ts). */
+  stepPort: MessagePort
+  /** Int32 word bumped by the primary after each step message. */
+  mailbox: SharedArrayBuffer
   logLevel: string
 }

@@ -18,6 +18,8 @@ import { unknownCommandError, unknownSubcommandError, SHARD_DOWN } from '../prot
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3 } from '../ipc/layout.js'
+import { Txn } from './txn.js'
+import { internalCommand } from '../commands/table.js'
 
 /** One multi-shard command waiting for its parts. */
 class SplitReply implements ReplyTarget {
@@ -130,6 +132,7 @@ export class Router implements Dispatcher {
       case 'key': ok = this.sendKey(conn, cmd, argv); break
       case 'split': ok = this.sendSplit(conn, cmd, argv); break
       case 'all': ok = this.sendAll(conn, cmd, argv); break
+      case 'coord': ok = this.sendCoord(conn, cmd, argv); break
     }
     if (ok) this.commandsProcessed++
     return ok
@@ -242,6 +245,41 @@ export class Router implements Dispatcher {
     }
     this.scheduleTurn()
     return true
+  }
+
+  /** Keys on one shard: the plain handler there. Several: a transaction holding them all. */
+  private sendCoord (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const n = this.links.length
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    const involved: number[] = []
+    for (let k = cmd.firstKey; k <= last; k += cmd.step) {
+      const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      if (!involved.includes(s)) involved.push(s)
+    }
+    if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
+    involved.sort((a, b) => a - b)
+    const marker = this.txnMarker
+    for (const s of involved) {
+      const link = this.links[s]
+      if (!link.isDead && !link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
+    }
+    const txn = new Txn(this, conn, conn.takeSeq(), cmd, involved)
+    for (const s of involved) {
+      const link = this.links[s]
+      if (link.isDead) txn.onReply(s, SHARD_DOWN, 0, SHARD_DOWN.length)
+      else link.send(this.txnBeginId, 0, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s)
+    }
+    void txn.execute(copyArgv(argv))
+    this.scheduleTurn()
+    return true
+  }
+
+  private readonly txnBeginId = internalCommand('__txn').id
+  private readonly txnMarker: Argv = { buf: Buffer.from('__txn'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(5) }
+
+  /** Steps and releases went out on step ports; flush replies and wake parked clients. */
+  afterTxn (): void {
+    this.scheduleTurn()
   }
 
   finishSplit (split: SplitReply): void {

@@ -6,7 +6,7 @@
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED } from '../ipc/ring.js'
-import { REQ_OOB, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, type ShardWorkerData } from '../ipc/layout.js'
+import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, type ShardWorkerData } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
@@ -20,6 +20,8 @@ export class ShardLink {
   private readonly req: RingWriter
   private readonly resp: RingReader
   private readonly port: MessagePort
+  private readonly stepPort: MessagePort
+  private readonly mailbox: Int32Array
   private fifoTarget: (ReplyTarget | null)[]
   private fifoTag: Int32Array
   private fifoHead = 0
@@ -32,9 +34,17 @@ export class ShardLink {
     const reqBufs = createRing(RING_BYTES)
     const respBufs = createRing(RING_BYTES)
     const { port1, port2 } = new MessageChannel()
+    const steps = new MessageChannel()
     this.port = port1
-    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, logLevel }
-    this.worker = new Worker(workerFile, { workerData: wd, transferList: [port2 as unknown as ArrayBuffer], name: `shard-${index}` })
+    this.stepPort = steps.port1
+    const mailbox = new SharedArrayBuffer(8)
+    this.mailbox = new Int32Array(mailbox)
+    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, logLevel }
+    this.worker = new Worker(workerFile, {
+      workerData: wd,
+      transferList: [port2 as unknown as ArrayBuffer, steps.port2 as unknown as ArrayBuffer],
+      name: `shard-${index}`,
+    })
     this.req = new RingWriter(reqBufs)
     this.resp = new RingReader(respBufs)
     this.fifoTarget = new Array<ReplyTarget | null>(1024).fill(null)
@@ -103,6 +113,30 @@ export class ShardLink {
       this.req.commit(p, bytes)
     }
     this.push(target, tag)
+  }
+
+  /**
+   * Sends one step to this shard while a transaction holds it (the worker is parked in its
+   * held loop and reads steps from stepPort, not from the ring). A null target expects no reply.
+   */
+  sendStep (cmdId: number, db: number, resp3: boolean, args: readonly Uint8Array[], target: ReplyTarget | null, tag: number): void {
+    let bytes = REQ_HEADER_BYTES + args.length * 4
+    for (const a of args) bytes += a.length
+    const sab = new SharedArrayBuffer((bytes + 3) & ~3)
+    const u8 = new Uint8Array(sab)
+    const u32 = new Uint32Array(sab)
+    u32[0] = cmdId | ((resp3 ? REQ_RESP3 : 0) << 16) | (db << 24)
+    u32[1] = args.length
+    let off = REQ_HEADER_BYTES + args.length * 4
+    for (let i = 0; i < args.length; i++) {
+      u32[2 + i] = args[i].length
+      u8.set(args[i], off)
+      off += args[i].length
+    }
+    if (target !== null) this.push(target, tag)
+    this.stepPort.postMessage(sab)
+    Atomics.add(this.mailbox, 0, 1)
+    Atomics.notify(this.mailbox, 0)
   }
 
   /** Makes this turn's staged requests visible and wakes the worker. */
@@ -187,5 +221,6 @@ export class ShardLink {
     await exited
     clearTimeout(timer)
     this.port.close()
+    this.stepPort.close()
   }
 }

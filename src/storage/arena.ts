@@ -82,6 +82,11 @@ export class Arena {
     return sizeClass(a) === sizeClass(b)
   }
 
+  sameBlockFor (a: number, b: number): boolean { return sizeClass(a) === sizeClass(b) }
+
+  /** Bytes a block for `size` bytes really takes. */
+  blockBytes (size: number): number { return classBytes(sizeClass(size)) }
+
   private grow (needed: number): boolean {
     if (needed > this.maxBytes) return false
     const next = Math.min(this.maxBytes, Math.max(roundPage(needed), roundPage(this.sab.byteLength * 2)))

@@ -12,6 +12,7 @@
 //   +24 key bytes, then value bytes
 
 import { Arena } from './arena.js'
+import { listFreeElements } from './list.js'
 
 export const ENTRY_HEADER_BYTES = 24
 export const TYPE_STRING = 0
@@ -113,9 +114,11 @@ export class Keyspace {
     u32[i] = ((u32[i] & ~7) | type) >>> 0
   }
 
-  remove (e: number): void {
+  /** Deletes an entry; keepValue leaves a list's elements alone (they were handed to another entry). */
+  remove (e: number, keepValue = false): void {
     this.unlink(e)
     const a = this.arena
+    if (!keepValue && (a.u32[(e + 4) >>> 2] & 7) === TYPE_LIST) listFreeElements(this, e)
     if (a.f64[(e + 16) >>> 3] !== 0) this.expires--
     a.free(e, ENTRY_HEADER_BYTES + a.u32[(e + 8) >>> 2] + a.u32[(e + 12) >>> 2])
     this.count--

@@ -1,0 +1,81 @@
+// Worker-only commands used as steps of cross-shard transactions (server/txn.ts): hold and
+// release a shard, and move a whole value between shards as bytes (__dump / __restore, like
+// Redis's DUMP/RESTORE but in our own layout). Clients cannot call them: lookup skips them.
+//
+// value payload: | u8 type | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
+
+import type { CommandSpec, Argv } from './spec.js'
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
+import { TYPE_STRING } from '../storage/keyspace.js'
+import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from '../storage/list.js'
+import { OK } from '../protocol/replies.js'
+import { OOM } from '../protocol/errors.js'
+
+export const PAYLOAD_HEADER_BYTES = 9
+
+export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
+  if (e === 0) { out.nullBulk(); return }
+  const ks = shard.ks
+  const a = ks.arena
+  const type = ks.type(e)
+  let size = PAYLOAD_HEADER_BYTES
+  if (type === TYPE_STRING) size += ks.valLen(e)
+  else for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) size += 4 + elemLen(ks, n)
+  const payload = Buffer.allocUnsafe(size)
+  payload[0] = type
+  payload.writeDoubleLE(ks.expireAt(e), 1)
+  if (type === TYPE_STRING) {
+    payload.set(a.u8.subarray(ks.valOffset(e), ks.valOffset(e) + ks.valLen(e)), PAYLOAD_HEADER_BYTES)
+  } else {
+    let p = PAYLOAD_HEADER_BYTES
+    for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) {
+      const l = elemLen(ks, n)
+      payload.writeUInt32LE(l, p)
+      payload.set(a.u8.subarray(elemData(n), elemData(n) + l), p + 4)
+      p += 4 + l
+    }
+  }
+  out.bulkBuf(payload)
+}
+
+/** __restore key payload [keepttl]: replaces key with the payload's value (and its TTL, unless keepttl). */
+export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const p = start[2]
+  const type = buf[p]
+  const expireAt = Buffer.from(buf.buffer, buf.byteOffset + p + 1, 8).readDoubleLE(0)
+  const ks = shard.ks
+  const old = shard.lookup(buf, start[1], len[1])
+  const keepTtl = argv.argc > 3
+  const oldExpire = old !== 0 ? ks.expireAt(old) : 0
+  if (old !== 0) ks.remove(old)
+  const dataLen = len[2] - PAYLOAD_HEADER_BYTES
+  const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, type === TYPE_STRING ? dataLen : LIST_HEADER_BYTES)
+  if (e === 0) { out.raw(OOM); return }
+  if (type === TYPE_STRING) {
+    ks.arena.u8.set(buf.subarray(p + PAYLOAD_HEADER_BYTES, p + len[2]), ks.valOffset(e))
+  } else {
+    listInit(ks, e)
+    const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+    for (let q = p + PAYLOAD_HEADER_BYTES; q < p + len[2];) {
+      const l = view.readUInt32LE(q)
+      if (!listPush(ks, e, TAIL, buf, q + 4, l)) { out.raw(OOM); return }
+      q += 4 + l
+    }
+  }
+  ks.setExpireAt(e, keepTtl ? oldExpire : expireAt)
+  out.raw(OK)
+}
+
+function unreachable (): void { throw new Error('transaction markers are handled by the worker loop') }
+
+const INTERNAL = { flags: [], firstKey: 0, lastKey: 0, step: 0, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true } as const
+
+export const internalCommands: readonly CommandSpec[] = [
+  { ...INTERNAL, name: '__txn', arity: 1, run: unreachable },
+  { ...INTERNAL, name: '__txnend', arity: 1, run: unreachable },
+  { ...INTERNAL, name: '__dump', arity: 2, firstKey: 1, lastKey: 1, step: 1, run: dumpCommand },
+  { ...INTERNAL, name: '__restore', arity: -3, firstKey: 1, lastKey: 1, step: 1, run: restoreCommand },
+]

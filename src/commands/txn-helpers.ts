@@ -1,0 +1,29 @@
+// Small helpers for coord handlers: reading the reply bytes that transaction steps return.
+
+/** True for a null reply in either protocol ($-1 or _). */
+export function isNullReply (r: Uint8Array): boolean {
+  return (r[0] === 36 && r[1] === 45) || r[0] === 95
+}
+
+export function isErrorReply (r: Uint8Array): boolean { return r[0] === 45 }
+
+/** The integer of a :n reply. */
+export function intReply (r: Uint8Array): number {
+  let v = 0
+  let i = 1
+  const neg = r[1] === 45
+  if (neg) i++
+  for (; r[i] !== 13; i++) v = v * 10 + (r[i] - 48)
+  return neg ? -v : v
+}
+
+/** The payload of a $len bulk reply. */
+export function bulkPayload (r: Buffer): Buffer {
+  const nl = r.indexOf(10)
+  const len = Number(r.subarray(1, nl - 1).toString('latin1'))
+  return r.subarray(nl + 1, nl + 1 + len)
+}
+
+export function argBytes (buf: Uint8Array, start: number, len: number): Uint8Array {
+  return buf.subarray(start, start + len)
+}

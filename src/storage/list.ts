@@ -1,0 +1,155 @@
+// Lists in the shard arena: the entry's 12-byte value is a header, elements are arena blocks in
+// a doubly linked chain, so push and pop at either end are O(1) and no element is a JS object.
+//
+//   entry value: | u32 count | u32 head | u32 tail |
+//   element:     | u32 prev | u32 next | u32 len | bytes ... |
+//
+// Index-based commands (LINDEX, LSET, LRANGE) walk from the nearer end, as Redis's quicklist does.
+
+import type { Keyspace } from './keyspace.js'
+
+export const LIST_HEADER_BYTES = 12
+export const ELEM_HEADER_BYTES = 12
+export const HEAD = 0
+export const TAIL = 1
+
+export function listLen (ks: Keyspace, e: number): number {
+  return ks.arena.u32[ks.valOffset(e) >>> 2]
+}
+
+/** Initialises the header of a freshly inserted list entry (valLen = LIST_HEADER_BYTES). */
+export function listInit (ks: Keyspace, e: number): void {
+  const v = ks.valOffset(e)
+  const u32 = ks.arena.u32
+  u32[v >>> 2] = 0
+  u32[(v + 4) >>> 2] = 0
+  u32[(v + 8) >>> 2] = 0
+}
+
+/** Pushes bytes at one end. Returns false when the arena is full (list unchanged). */
+export function listPush (ks: Keyspace, e: number, where: number, buf: Uint8Array, start: number, len: number): boolean {
+  const a = ks.arena
+  const n = a.alloc(ELEM_HEADER_BYTES + len)
+  if (n === 0) return false
+  const u32 = a.u32
+  if (len < 16) { const u8 = a.u8; for (let i = 0; i < len; i++) u8[n + ELEM_HEADER_BYTES + i] = buf[start + i] } else a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+  u32[(n + 8) >>> 2] = len
+  const h = ks.valOffset(e) >>> 2
+  if (u32[h] === 0) {
+    u32[n >>> 2] = 0
+    u32[(n + 4) >>> 2] = 0
+    u32[h + 1] = n
+    u32[h + 2] = n
+  } else if (where === HEAD) {
+    const old = u32[h + 1]
+    u32[n >>> 2] = 0
+    u32[(n + 4) >>> 2] = old
+    u32[old >>> 2] = n
+    u32[h + 1] = n
+  } else {
+    const old = u32[h + 2]
+    u32[n >>> 2] = old
+    u32[(n + 4) >>> 2] = 0
+    u32[(old + 4) >>> 2] = n
+    u32[h + 2] = n
+  }
+  u32[h]++
+  return true
+}
+
+export function elemLen (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 8) >>> 2] }
+export function elemData (n: number): number { return n + ELEM_HEADER_BYTES }
+export function elemNext (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 4) >>> 2] }
+export function elemPrev (ks: Keyspace, n: number): number { return ks.arena.u32[n >>> 2] }
+export function listFirst (ks: Keyspace, e: number, where: number): number {
+  return ks.arena.u32[(ks.valOffset(e) >>> 2) + 1 + where]
+}
+
+/** Unlinks and frees element n. The caller copies its bytes first if it needs them. */
+export function listRemoveElem (ks: Keyspace, e: number, n: number): void {
+  const u32 = ks.arena.u32
+  const h = ks.valOffset(e) >>> 2
+  const prev = u32[n >>> 2]
+  const next = u32[(n + 4) >>> 2]
+  if (prev === 0) u32[h + 1] = next
+  else u32[(prev + 4) >>> 2] = next
+  if (next === 0) u32[h + 2] = prev
+  else u32[next >>> 2] = prev
+  u32[h]--
+  ks.arena.free(n, ELEM_HEADER_BYTES + u32[(n + 8) >>> 2])
+}
+
+/** Element at index (negative from the tail), or 0 when out of range. */
+export function listIndex (ks: Keyspace, e: number, index: number): number {
+  const count = listLen(ks, e)
+  if (index < 0) index += count
+  if (index < 0 || index >= count) return 0
+  const u32 = ks.arena.u32
+  if (index < count / 2) {
+    let n = listFirst(ks, e, HEAD)
+    for (let i = 0; i < index; i++) n = u32[(n + 4) >>> 2]
+    return n
+  }
+  let n = listFirst(ks, e, TAIL)
+  for (let i = count - 1; i > index; i--) n = u32[n >>> 2]
+  return n
+}
+
+/** Inserts bytes before or after element `at`. Returns false when the arena is full. */
+export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: boolean, buf: Uint8Array, start: number, len: number): boolean {
+  const a = ks.arena
+  const n = a.alloc(ELEM_HEADER_BYTES + len)
+  if (n === 0) return false
+  const u32 = a.u32
+  a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+  u32[(n + 8) >>> 2] = len
+  const h = ks.valOffset(e) >>> 2
+  const prev = isAfter ? at : u32[at >>> 2]
+  const next = isAfter ? u32[(at + 4) >>> 2] : at
+  u32[n >>> 2] = prev
+  u32[(n + 4) >>> 2] = next
+  if (prev === 0) u32[h + 1] = n
+  else u32[(prev + 4) >>> 2] = n
+  if (next === 0) u32[h + 2] = n
+  else u32[next >>> 2] = n
+  u32[h]++
+  return true
+}
+
+/** Replaces element n's bytes; returns the (possibly moved) element, or 0 when the arena is full. */
+export function listReplaceElem (ks: Keyspace, e: number, n: number, buf: Uint8Array, start: number, len: number): number {
+  const a = ks.arena
+  const oldLen = a.u32[(n + 8) >>> 2]
+  if (a.sameBlockFor(ELEM_HEADER_BYTES + oldLen, ELEM_HEADER_BYTES + len)) {
+    a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+    a.u32[(n + 8) >>> 2] = len
+    return n
+  }
+  if (!listInsertAt(ks, e, n, true, buf, start, len)) return 0
+  const moved = a.u32[(n + 4) >>> 2]
+  listRemoveElem(ks, e, n)
+  return moved
+}
+
+/** Frees every element (before the entry itself is freed or reused). */
+export function listFreeElements (ks: Keyspace, e: number): void {
+  const a = ks.arena
+  let n = listFirst(ks, e, HEAD)
+  while (n !== 0) {
+    const next = a.u32[(n + 4) >>> 2]
+    a.free(n, ELEM_HEADER_BYTES + a.u32[(n + 8) >>> 2])
+    n = next
+  }
+  const h = ks.valOffset(e) >>> 2
+  a.u32[h] = 0
+  a.u32[h + 1] = 0
+  a.u32[h + 2] = 0
+}
+
+/** Bytes held by the list's elements (MEMORY USAGE). */
+export function listBytes (ks: Keyspace, e: number): number {
+  const a = ks.arena
+  let total = 0
+  for (let n = listFirst(ks, e, HEAD); n !== 0; n = a.u32[(n + 4) >>> 2]) total += a.blockBytes(ELEM_HEADER_BYTES + a.u32[(n + 8) >>> 2])
+  return total
+}
