@@ -12,11 +12,12 @@ export type Flag =
 
 /**
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
- * one shard if all keys share it, else a transaction holding every shard involved
+ * one shard if all keys share it, else a transaction holding every shard involved |
+ * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
-export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'custom'
+export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
 export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list'
 
@@ -90,6 +91,12 @@ export interface CommandSpec {
   run?: ShardHandler
   local?: LocalHandler
   finish?: FinishHandler
+  /**
+   * Key positions for commands whose keys move with their arguments (movablekeys: LMPOP's
+   * numkeys). Null when the arguments are malformed: the command then runs on shard 0, whose
+   * handler replies with Redis's error.
+   */
+  getKeys?: (argv: Argv) => number[] | null
   /** route 'coord': the cross-shard version of `run`, composed of steps on held shards. */
   coord?: CoordHandler
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */

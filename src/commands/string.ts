@@ -39,7 +39,14 @@ export function setValue (shard: Shard, kbuf: Uint8Array, kStart: number, kLen: 
   vbuf: Uint8Array, vStart: number, vLen: number, expireAt: number, keepTtl: boolean): boolean {
   const ks = shard.ks
   let e = shard.lookup(kbuf, kStart, kLen)
-  if (e === 0) {
+  if (e !== 0 && ks.type(e) !== TYPE_STRING) {
+    // Another type: drop it (and a list's elements) and start afresh, keeping the TTL if asked.
+    const at = ks.expireAt(e)
+    ks.remove(e)
+    e = ks.insert(kbuf, kStart, kLen, shard.lastHash, TYPE_STRING, vLen)
+    if (e === 0) return false
+    if (keepTtl) ks.setExpireAt(e, at)
+  } else if (e === 0) {
     e = ks.insert(kbuf, kStart, kLen, shard.lastHash, TYPE_STRING, vLen)
     if (e === 0) return false
   } else {

@@ -31,6 +31,9 @@ class SplitReply implements ReplyTarget {
   elems: Buffer[] | null = null
   positions: number[][] | null = null
   argvCopy: Argv | null = null
+  /** concat: every part's elements, in shard order of arrival, and their count. */
+  concat: Buffer[] = []
+  concatCount = 0
 
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command, parts: number) {
     this.remaining = parts
@@ -43,6 +46,8 @@ class SplitReply implements ReplyTarget {
       this.sum += parseIntReply(src, start, len)
     } else if (this.cmd.merge === 'byKeyOrder') {
       splitArrayReply(src, start, len, this.positions?.[tag] ?? [], this.elems as Buffer[])
+    } else if (this.cmd.merge === 'concat') {
+      appendArrayElements(src, start, len, this)
     } else if (this.cmd.merge === 'custom') {
       (this.parts as Buffer[])[tag] = Buffer.from(src.subarray(start, start + len))
     }
@@ -78,6 +83,27 @@ function splitArrayReply (src: Uint8Array, start: number, len: number, positions
     }
     elems[positions[k]] = Buffer.from(src.subarray(e0, p))
   }
+}
+
+/** Keeps the elements of an array reply (header dropped) for a concat merge. */
+function appendArrayElements (src: Uint8Array, start: number, len: number, split: SplitReply): void {
+  let p = start + 1
+  let n = 0
+  while (src[p] !== 13) n = n * 10 + (src[p++] - 48)
+  split.concatCount += n
+  split.concat.push(Buffer.from(src.subarray(p + 2, start + len)))
+}
+
+/** Shard of a SCAN cursor; an unparsable cursor goes to shard 0, which replies with the error. */
+export function cursorShard (buf: Uint8Array, start: number, len: number, shards: number): number {
+  if (len === 0 || len > 20) return 0
+  let v = 0n
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i]
+    if (c < 48 || c > 57) return 0
+    v = v * 10n + BigInt(c - 48)
+  }
+  return Number(v % BigInt(shards))
 }
 
 function copyArgv (argv: Argv): Argv {
@@ -133,6 +159,7 @@ export class Router implements Dispatcher {
       case 'split': ok = this.sendSplit(conn, cmd, argv); break
       case 'all': ok = this.sendAll(conn, cmd, argv); break
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
+      case 'cursor': ok = this.sendWhole(conn, cmd, argv, cursorShard(argv.buf, argv.start[1], argv.len[1], this.links.length)); break
     }
     if (ok) this.commandsProcessed++
     return ok
@@ -156,9 +183,24 @@ export class Router implements Dispatcher {
 
   private flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
 
+  /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
+  private keyIndexes (cmd: Command, argv: Argv): number[] | null {
+    if (cmd.getKeys !== undefined) return cmd.getKeys(argv)
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    const keys: number[] = []
+    for (let k = cmd.firstKey; k <= last; k += cmd.step) keys.push(k)
+    return keys
+  }
+
   private sendKey (conn: Connection, cmd: Command, argv: Argv): boolean {
     const n = this.links.length
-    const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n)
+    let k = cmd.firstKey
+    if (cmd.getKeys !== undefined) {
+      const keys = cmd.getKeys(argv)
+      if (keys === null || keys.length === 0) return this.sendWhole(conn, cmd, argv, 0)
+      k = keys[0]
+    }
+    const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
     return this.sendWhole(conn, cmd, argv, s)
   }
 
@@ -250,9 +292,10 @@ export class Router implements Dispatcher {
   /** Keys on one shard: the plain handler there. Several: a transaction holding them all. */
   private sendCoord (conn: Connection, cmd: Command, argv: Argv): boolean {
     const n = this.links.length
-    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    const keys = this.keyIndexes(cmd, argv)
+    if (keys === null || keys.length === 0) return this.sendWhole(conn, cmd, argv, 0)
     const involved: number[] = []
-    for (let k = cmd.firstKey; k <= last; k += cmd.step) {
+    for (const k of keys) {
       const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
       if (!involved.includes(s)) involved.push(s)
     }
@@ -298,6 +341,10 @@ export class Router implements Dispatcher {
           for (const e of elems) out.raw(e)
           break
         }
+        case 'concat':
+          out.arrayHeader(split.concatCount)
+          for (const b of split.concat) out.raw(b)
+          break
         case 'custom': split.cmd.finish?.(conn, split.argvCopy as Argv, split.parts as Buffer[], out); break
       }
     }

@@ -5,7 +5,7 @@
 //
 // Entry layout (8-aligned, in the arena):
 //   +0  u32 next       next entry in the bucket chain (0 = end)
-//   +4  u32 hashType   (hash & ~7) | type
+//   +4  u32 hashType   (hash & ~15) | raw<<3 | type   (raw: a string edited in place, OBJECT ENCODING)
 //   +8  u32 keyLen
 //   +12 u32 valLen     bytes of value payload (type-specific meaning)
 //   +16 f64 expireAt   unix ms, 0 = no expiry
@@ -73,7 +73,7 @@ export class Keyspace {
     const e = a.alloc(ENTRY_HEADER_BYTES + len + valLen)
     if (e === 0) return 0
     const u32 = a.u32
-    const h = u32[(e + 4) >>> 2] = ((hash & ~7) | type) >>> 0
+    const h = u32[(e + 4) >>> 2] = ((hash & ~15) | type) >>> 0
     u32[(e + 8) >>> 2] = len
     u32[(e + 12) >>> 2] = valLen
     a.f64[(e + 16) >>> 3] = 0
@@ -111,7 +111,15 @@ export class Keyspace {
   setType (e: number, type: number): void {
     const u32 = this.arena.u32
     const i = (e + 4) >>> 2
-    u32[i] = ((u32[i] & ~7) | type) >>> 0
+    u32[i] = ((u32[i] & ~15) | type) >>> 0
+  }
+
+  /** Strings: set once edited in place (APPEND, SETRANGE...), as Redis then reports "raw". */
+  isRaw (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & 8) !== 0 }
+  setRaw (e: number, isRaw: boolean): void {
+    const u32 = this.arena.u32
+    const i = (e + 4) >>> 2
+    u32[i] = (isRaw ? u32[i] | 8 : u32[i] & ~8) >>> 0
   }
 
   /** Deletes an entry; keepValue leaves a list's elements alone (they were handed to another entry). */
@@ -183,10 +191,10 @@ export class Keyspace {
     const a = this.arena
     const u32 = a.u32
     const u8 = a.u8
-    const h = (hash & ~7) >>> 0
-    let e = t[(hash >>> 3) & (t.length - 1)]
+    const h = (hash & ~15) >>> 0
+    let e = t[(hash >>> 4) & (t.length - 1)]
     while (e !== 0) {
-      if (((u32[(e + 4) >>> 2] & ~7) >>> 0) === h && u32[(e + 8) >>> 2] === len) {
+      if (((u32[(e + 4) >>> 2] & ~15) >>> 0) === h && u32[(e + 8) >>> 2] === len) {
         const k = e + ENTRY_HEADER_BYTES
         let i = 0
         while (i < len && u8[k + i] === buf[start + i]) i++
@@ -200,7 +208,7 @@ export class Keyspace {
   /** New entries go to t1 while rehashing, so t0 only ever shrinks. */
   private link (e: number, hashType: number): void {
     const t = this.t1 !== null ? this.t1 : this.t0
-    const b = (hashType >>> 3) & (t.length - 1)
+    const b = (hashType >>> 4) & (t.length - 1)
     this.arena.u32[e >>> 2] = t[b]
     t[b] = e
   }
@@ -216,7 +224,7 @@ export class Keyspace {
     const u32 = this.arena.u32
     const hashType = u32[(e + 4) >>> 2]
     for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
-      const b = (hashType >>> 3) & (t.length - 1)
+      const b = (hashType >>> 4) & (t.length - 1)
       if (t[b] === e) { t[b] = n; return }
       for (let p = t[b]; p !== 0; p = u32[p >>> 2]) {
         if (u32[p >>> 2] === e) { u32[p >>> 2] = n; return }
@@ -245,7 +253,7 @@ export class Keyspace {
       }
       while (e !== 0) {
         const next = u32[e >>> 2]
-        const b = (u32[(e + 4) >>> 2] >>> 3) & mask1
+        const b = (u32[(e + 4) >>> 2] >>> 4) & mask1
         u32[e >>> 2] = t1[b]
         t1[b] = e
         e = next
@@ -267,7 +275,7 @@ function newTable (buckets: number): Uint32Array {
 }
 
 function unlinkFrom (t: Uint32Array, u32: Uint32Array, e: number, hashType: number): boolean {
-  const b = (hashType >>> 3) & (t.length - 1)
+  const b = (hashType >>> 4) & (t.length - 1)
   let p = t[b]
   if (p === e) { t[b] = u32[e >>> 2]; return true }
   while (p !== 0) {
