@@ -81,7 +81,7 @@ export function expireatCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
 export function pexpireatCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { expireGeneric(shard, argv, out, false, false, 'pexpireat') }
 
 function ttlGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isMs: boolean, isAbsolute: boolean): void {
-  const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
+  const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
   if (e === 0) { out.raw(MINUS_TWO); return }
   const at = shard.ks.expireAt(e)
   if (at === 0) { out.raw(MINUS_ONE); return }
@@ -104,7 +104,7 @@ export function persistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 
 const TYPE_NAMES = ['string', 'list']
 export function typeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
+  const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
   out.status(e === 0 ? 'none' : TYPE_NAMES[shard.ks.type(e)] ?? 'none')
 }
 

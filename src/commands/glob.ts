@@ -1,6 +1,8 @@
 // Redis's glob matcher (stringmatchlen in util.c) over bytes: * ? [abc] [^a] [a-z] and \x.
 // Used by CONFIG GET now and by KEYS/SCAN MATCH later, so it works on Uint8Array views.
 
+function signed (c: number): number { return c >= 128 ? c - 256 : c }
+
 function fold (c: number, nocase: boolean): number {
   return nocase && c >= 65 && c <= 90 ? c | 0x20 : c
 }
@@ -40,9 +42,10 @@ function matchImpl (p: Uint8Array, pi: number, pe: number, s: Uint8Array, si: nu
         } else if (p[pi] === 93) { // ']'
           break
         } else if (pi + 2 < pe && p[pi + 1] === 45) { // a-z
-          let start = p[pi]
-          let end = p[pi + 2]
-          let ch = s[si]
+          // Redis compares (signed) chars here: on x86-64 a byte >= 0x80 is below 'a'.
+          let start = signed(p[pi])
+          let end = signed(p[pi + 2])
+          let ch = signed(s[si])
           if (start > end) { const t = start; start = end; end = t }
           if (nocase) { start = fold(start, true); end = fold(end, true); ch = fold(ch, true) }
           pi += 2

@@ -40,7 +40,8 @@ export class Arena {
   private readonly freeHeads: Float64Array
 
   constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES) {
-    this.maxBytes = Math.min(maxBytes, MAX_ARENA_BYTES)
+    // A multiple of 8, so that the Float64Array view always fits the buffer.
+    this.maxBytes = Math.max(8, Math.floor(Math.min(maxBytes, MAX_ARENA_BYTES) / 8) * 8)
     const initial = Math.min(roundPage(initialBytes), this.maxBytes)
     this.sab = new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes })
     this.u8 = new Uint8Array(this.sab)
@@ -55,6 +56,7 @@ export class Arena {
 
   /** Returns an 8-aligned offset, or 0 when the arena cannot grow any more. */
   alloc (size: number): number {
+    if (size > this.maxBytes) return 0
     const cls = sizeClass(size)
     const head = this.freeHeads[cls]
     const bytes = classBytes(cls)

@@ -145,28 +145,29 @@ export class Keyspace {
   expireSweep (now: number, maxBuckets: number): number {
     if (this.expires === 0) return 0
     const t = this.t0
-    const a = this.arena
     let deleted = 0
     for (let n = 0; n < maxBuckets && this.expires > 0; n++) {
       const b = this.expireCursor & (t.length - 1)
       this.expireCursor = (this.expireCursor + 1) & (t.length - 1)
-      let e = t[b]
-      while (e !== 0) {
-        const next = a.u32[e >>> 2]
-        const at = a.f64[(e + 16) >>> 3]
-        if (at !== 0 && at <= now) { this.remove(e); deleted++ }
-        e = next
-      }
+      deleted += this.sweepChain(t, b, now)
       if (this.rehashIdx >= 0 && this.t1 !== null) {
-        // Entries already moved to t1 are swept through its matching buckets.
-        let e1 = this.t1[b]
-        while (e1 !== 0) {
-          const next = a.u32[e1 >>> 2]
-          const at = a.f64[(e1 + 16) >>> 3]
-          if (at !== 0 && at <= now) { this.remove(e1); deleted++ }
-          e1 = next
-        }
+        // Entries already moved from t0[b] live in t1[b] and t1[b + t0.length] (t1 is twice as big).
+        deleted += this.sweepChain(this.t1, b, now) + this.sweepChain(this.t1, b + t.length, now)
       }
+    }
+    return deleted
+  }
+
+  /** Deletes the expired entries of one bucket chain (Redis: expired when now > expireAt). */
+  private sweepChain (t: Uint32Array, b: number, now: number): number {
+    const a = this.arena
+    let deleted = 0
+    let e = t[b]
+    while (e !== 0) {
+      const next = a.u32[e >>> 2]
+      const at = a.f64[(e + 16) >>> 3]
+      if (at !== 0 && at < now) { this.remove(e); deleted++ }
+      e = next
     }
     return deleted
   }

@@ -47,7 +47,8 @@ export class Shard {
     const e = ks.find(buf, start, len, h)
     if (e === 0) return 0
     const at = ks.expireAt(e)
-    if (at !== 0 && at <= this.clock()) {
+    // Redis's keyIsExpired: a key is gone once now > expireAt (at expireAt it still exists).
+    if (at !== 0 && at < this.clock()) {
       ks.remove(e)
       this.expiredKeys++
       return 0

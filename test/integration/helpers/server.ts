@@ -82,12 +82,15 @@ export async function waitForPing (
  */
 export async function spawnServer (
   command: string, args: string[], port: number, host: string, name: string,
+  env?: Record<string, string>,
 ): Promise<ServerHandle> {
   let output = ''
   let exitCode: number | null | undefined // undefined while running
   let exitSignal: NodeJS.Signals | null = null
   let spawnError: Error | null = null
-  const child: ChildProcess = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(command, args, {
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: env === undefined ? process.env : { ...process.env, ...env },
+  })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   const exited = new Promise<number | null>((resolve) => {
@@ -117,9 +120,12 @@ export async function spawnServer (
   return { port, host, pid: child.pid, stop, logs }
 }
 
-/** Starts FlashKV from dist/ (or returns REDIS_URL's address when that is set). */
+/**
+ * Starts FlashKV from dist/ (or returns REDIS_URL's address when that is set). `env` adds to the
+ * inherited environment (e.g. FLASHKV_FAULT_SHARD_EXIT for fault-injection tests).
+ */
 export async function startFlashKV (
-  opts: { shards?: number, extraArgs?: string[] } = {},
+  opts: { shards?: number, extraArgs?: string[], env?: Record<string, string> } = {},
 ): Promise<ServerHandle> {
   if (REDIS_URL !== undefined && REDIS_URL !== '') {
     const url = new URL(REDIS_URL)
@@ -138,5 +144,5 @@ export async function startFlashKV (
     '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
     ...(opts.extraArgs ?? []),
   ]
-  return await spawnServer(process.execPath, args, port, host, 'FlashKV')
+  return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)
 }

@@ -1,0 +1,189 @@
+// Shard: lazy expiry on lookup (expireIfNeeded), active expiry over every database, the INFO
+// counters (keyspace hits/misses, expired_keys, keys, expires), SELECT and FLUSHDB/FLUSHALL, all
+// under a fake clock. Two known differences from Redis 7.0.15 are pinned with it.fails: the
+// expire-time boundary and which commands count keyspace hits/misses.
+
+import { beforeEach, describe, expect, it } from 'vitest'
+import { DATABASES, Shard } from '../../../src/storage/shard.js'
+import { run } from '../helpers/run.js'
+
+const T0 = 1_700_000_000_000
+let now = T0
+let shard: Shard
+
+beforeEach(() => {
+  now = T0
+  shard = new Shard()
+  shard.clock = () => now
+})
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1')
+
+describe('lazy expiry', () => {
+  it('a key past its time reads as missing, is deleted and counted once', () => {
+    expect(run(shard, ['SET', 'k', 'v', 'PX', '100'])).toEqual({ status: 'OK' })
+    now += 50
+    expect(run(shard, ['GET', 'k'])).toEqual(b('v'))
+    expect(run(shard, ['PTTL', 'k'])).toBe(50)
+    now += 51
+    expect(shard.keyCount()).toBe(1) // still stored until touched
+    expect(run(shard, ['GET', 'k'])).toBeNull()
+    expect(shard.keyCount()).toBe(0)
+    expect(shard.expiresCount()).toBe(0)
+    expect(shard.expiredKeys).toBe(1)
+    expect(run(shard, ['EXISTS', 'k'])).toBe(0)
+    expect(shard.expiredKeys).toBe(1)
+  })
+
+  it('writes, DEL, EXPIRE and TTL all expire the key first', () => {
+    for (const cmd of [['SET', 'k', 'w', 'NX'], ['DEL', 'k'], ['EXPIRE', 'k', '100'], ['TTL', 'k'], ['PERSIST', 'k']]) {
+      run(shard, ['SET', 'k', 'v', 'PX', '10'])
+      now += 11
+      const before = shard.expiredKeys
+      const reply = run(shard, cmd)
+      expect(shard.expiredKeys, cmd.join(' ')).toBe(before + 1)
+      expect(reply, cmd.join(' ')).toEqual(cmd[0] === 'SET' ? { status: 'OK' } : cmd[0] === 'TTL' ? -2 : 0)
+      run(shard, ['DEL', 'k'])
+    }
+  })
+
+  it('EXPIRE with a time not in the future deletes at once, without counting an expiry', () => {
+    run(shard, ['SET', 'k', 'v'])
+    expect(run(shard, ['PEXPIRE', 'k', '0'])).toBe(1)
+    expect(shard.keyCount()).toBe(0)
+    expect(shard.expiredKeys).toBe(0)
+  })
+
+  // Difference: Redis's keyIsExpired is `now > when`, so at exactly the expire time the key
+  // still exists (GET returns it, PTTL is 0). Shard.lookup expires at `at <= now`, and so does
+  // Keyspace.expireSweep (Redis's activeExpireCycleTryExpire also uses `now > t`).
+  // Repro: SET k v PX 100 at t; at t+100 GET k → nil here, "v" in Redis.
+  it('at exactly its expire time a key still exists, as in Redis', () => {
+    run(shard, ['SET', 'k', 'v', 'PX', '100'])
+    now += 100
+    expect(run(shard, ['PTTL', 'k'])).toBe(0)
+    expect(run(shard, ['GET', 'k'])).toEqual(b('v'))
+  })
+
+  it('at exactly its expire time active expiry leaves the key, as in Redis', () => {
+    run(shard, ['SET', 'k', 'v', 'PX', '100'])
+    now += 100
+    expect(shard.activeExpire(1024)).toBe(0)
+  })
+})
+
+describe('active expiry', () => {
+  it('deletes only expired keys, in every database, and counts them', () => {
+    for (let db = 0; db < 3; db++) {
+      shard.select(db)
+      for (let i = 0; i < 100; i++) {
+        run(shard, ['SET', `k${i}`, 'v', ...(i % 2 === 0 ? ['PX', db < 2 ? '100' : '1000'] : [])])
+      }
+    }
+    shard.select(0)
+    expect(shard.keyCount()).toBe(300)
+    expect(shard.expiresCount()).toBe(150)
+    now += 150 // past due in dbs 0 and 1, not in db 2
+    let deleted = 0
+    for (let i = 0; i < 20; i++) deleted += shard.activeExpire(64)
+    expect(deleted).toBe(100)
+    expect(shard.expiredKeys).toBe(100)
+    expect(shard.keyCount()).toBe(200)
+    expect(shard.expiresCount()).toBe(50)
+    shard.select(2)
+    expect(run(shard, ['EXISTS', 'k0', 'k1'])).toBe(2)
+  })
+})
+
+describe('keyspace hits and misses', () => {
+  it('GET, MGET, EXISTS and SET ... GET count; writes and DEL do not', () => {
+    run(shard, ['SET', 'a', '1'])
+    run(shard, ['GET', 'a'])
+    run(shard, ['GET', 'zz'])
+    run(shard, ['MGET', 'a', 'zz', 'a'])
+    run(shard, ['EXISTS', 'a', 'zz'])
+    run(shard, ['SET', 'a', '2', 'GET'])
+    expect([shard.hits, shard.misses]).toEqual([1 + 2 + 1 + 1, 1 + 1 + 1])
+    run(shard, ['SET', 'a', '3', 'NX'])
+    run(shard, ['SET', 'zz', '3', 'XX'])
+    run(shard, ['DEL', 'zz'])
+    run(shard, ['EXPIRE', 'a', '100'])
+    run(shard, ['PERSIST', 'a'])
+    expect([shard.hits, shard.misses]).toEqual([5, 3])
+  })
+
+  // Difference: Redis 7.0 looks the key up with lookupKeyReadWithFlags(LOOKUP_NOTOUCH) for TTL,
+  // PTTL, EXPIRETIME, PEXPIRETIME and TYPE, which counts keyspace_hits/misses (checked against
+  // redis-server 7.0.15: `ttl a` on an existing key → keyspace_hits:1, on a missing key →
+  // keyspace_misses:1). ttlGeneric and typeCommand use shard.lookup, which counts nothing.
+  it('TTL, PTTL, EXPIRETIME, PEXPIRETIME and TYPE count hits and misses, as in Redis', () => {
+    run(shard, ['SET', 'a', '1'])
+    for (const cmd of ['TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'TYPE']) {
+      run(shard, [cmd, 'a'])
+      run(shard, [cmd, 'zz'])
+    }
+    expect([shard.hits, shard.misses]).toEqual([5, 5])
+  })
+})
+
+describe('databases', () => {
+  it('are independent, created lazily, and SELECT switches ks', () => {
+    expect(shard.dbs.filter(d => d !== null).length).toBe(1)
+    run(shard, ['SET', 'k', 'zero'])
+    shard.select(5)
+    expect(shard.dbIndex).toBe(5)
+    expect(shard.ks).toBe(shard.dbs[5])
+    expect(run(shard, ['GET', 'k'])).toBeNull()
+    run(shard, ['SET', 'k', 'five', 'PX', '1000'])
+    shard.select(0)
+    expect(run(shard, ['GET', 'k'])).toEqual(b('zero'))
+    expect(shard.keyCount()).toBe(2)
+    expect(shard.expiresCount()).toBe(1)
+    expect(shard.dbs.length).toBe(DATABASES)
+  })
+
+  it('FLUSHDB empties one database and FLUSHALL every one, counters included', () => {
+    run(shard, ['SET', 'a', '1', 'PX', '1000'])
+    shard.select(3)
+    run(shard, ['SET', 'b', '2'])
+    const used = shard.usedMemory()
+    shard.flushDb(3)
+    expect(shard.ks).toBe(shard.dbs[3]) // the current db's ks follows the new keyspace
+    expect(run(shard, ['GET', 'b'])).toBeNull()
+    expect(shard.keyCount()).toBe(1)
+    expect(shard.usedMemory()).toBeLessThan(used)
+    shard.flushAll()
+    expect(shard.keyCount()).toBe(0)
+    expect(shard.expiresCount()).toBe(0)
+    shard.select(0)
+    expect(run(shard, ['GET', 'a'])).toBeNull()
+  })
+
+  it('SELECT after FLUSHDB of the current db does not keep the old keyspace', () => {
+    run(shard, ['SET', 'a', '1'])
+    const old = shard.ks
+    shard.dbs[0] = null // as if replaced behind the shard's back
+    shard.select(0)
+    expect(shard.ks).not.toBe(old)
+    expect(run(shard, ['GET', 'a'])).toBeNull()
+  })
+})
+
+describe('values across size classes', () => {
+  it('SET over an existing key grows and shrinks it, keeping or clearing the TTL', () => {
+    const k = b('k\x00\xff')
+    let ttl = -1
+    for (const len of [0, 1, 7, 8, 100, 488, 489, 600, 2000, 5000, 3, 0, 70_000, 10]) {
+      const v = Buffer.alloc(len, len & 0xff)
+      expect(run(shard, ['SET', k, v, 'KEEPTTL'])).toEqual({ status: 'OK' })
+      const got = run(shard, ['GET', k])
+      expect(Buffer.isBuffer(got) && got.equals(v), `GET after SET of ${len} bytes`).toBe(true)
+      if (len === 100) { run(shard, ['PEXPIRE', k, '5000']); ttl = 5000 }
+      expect(run(shard, ['PTTL', k])).toBe(ttl)
+    }
+    run(shard, ['SET', k, 'plain'])
+    expect(run(shard, ['PTTL', k])).toBe(-1)
+    expect(shard.keyCount()).toBe(1)
+    expect(shard.expiresCount()).toBe(0)
+  })
+})
