@@ -5,7 +5,7 @@
 import type { CommandSpec, Argv, ClientContext, Flag } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
-import { topLevel, lookupCommand } from './table.js'
+import { registry } from './registry.js'
 
 const FLAG_ORDER: readonly Flag[] = [
   'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
@@ -59,16 +59,32 @@ function writeInfo (cmd: Command, out: ReplyWriter): void {
     for (const f of ks.flags) out.status(f)
     out.bulkStr('begin_search')
     out.mapHeader(2)
-    out.bulkStr('type'); out.bulkStr('index')
-    out.bulkStr('spec'); out.mapHeader(1); out.bulkStr('index'); out.int(cmd.firstKey)
+    if (ks.keyword !== undefined) {
+      out.bulkStr('type'); out.bulkStr('keyword')
+      out.bulkStr('spec'); out.mapHeader(2)
+      out.bulkStr('keyword'); out.bulkStr(ks.keyword.keyword)
+      out.bulkStr('startfrom'); out.int(ks.keyword.startfrom)
+    } else {
+      out.bulkStr('type'); out.bulkStr('index')
+      out.bulkStr('spec'); out.mapHeader(1); out.bulkStr('index'); out.int(ks.index ?? cmd.firstKey)
+    }
     out.bulkStr('find_keys')
     out.mapHeader(2)
-    out.bulkStr('type'); out.bulkStr('range')
-    out.bulkStr('spec'); out.mapHeader(3)
-    // Redis stores lastkey relative to the first key when it is not negative.
-    out.bulkStr('lastkey'); out.int(cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey)
-    out.bulkStr('keystep'); out.int(cmd.step)
-    out.bulkStr('limit'); out.int(0)
+    if (ks.keynum !== undefined) {
+      out.bulkStr('type'); out.bulkStr('keynum')
+      out.bulkStr('spec'); out.mapHeader(3)
+      out.bulkStr('keynumidx'); out.int(ks.keynum.keynumidx)
+      out.bulkStr('firstkey'); out.int(ks.keynum.firstkey)
+      out.bulkStr('keystep'); out.int(ks.keynum.keystep)
+    } else {
+      // Redis stores lastkey relative to the first key when it is not negative.
+      const r = ks.range ?? { lastkey: cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey, keystep: cmd.step, limit: 0 }
+      out.bulkStr('type'); out.bulkStr('range')
+      out.bulkStr('spec'); out.mapHeader(3)
+      out.bulkStr('lastkey'); out.int(r.lastkey)
+      out.bulkStr('keystep'); out.int(r.keystep)
+      out.bulkStr('limit'); out.int(r.limit)
+    }
   }
   out.arrayHeader(cmd.subList.length)
   for (const s of cmd.subList) writeInfo(s, out)
@@ -92,19 +108,19 @@ function writeDocs (cmd: Command, out: ReplyWriter): void {
 function findByName (buf: Uint8Array, start: number, len: number): Command | undefined {
   let bar = -1
   for (let i = start; i < start + len; i++) if (buf[i] === 124) { bar = i; break }
-  if (bar < 0) return lookupCommand(buf, start, len)
-  const parent = lookupCommand(buf, start, bar - start)
+  if (bar < 0) return registry.lookup(buf, start, len)
+  const parent = registry.lookup(buf, start, bar - start)
   if (parent === undefined || parent.subIndex === null) return undefined
   return parent.subIndex.get(buf, bar + 1, start + len - bar - 1)
 }
 
 export function commandCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
-  out.arrayHeader(topLevel.length)
-  for (const cmd of topLevel) writeInfo(cmd, out)
+  out.arrayHeader(registry.topLevel.length)
+  for (const cmd of registry.topLevel) writeInfo(cmd, out)
 }
 
 export function commandCountCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
-  out.int(topLevel.length)
+  out.int(registry.topLevel.length)
 }
 
 export function commandInfoCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
@@ -119,8 +135,8 @@ export function commandInfoCommand (_c: ClientContext, argv: Argv, out: ReplyWri
 
 export function commandDocsCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
   if (argv.argc === 2) {
-    out.mapHeader(topLevel.length)
-    for (const cmd of topLevel) { out.bulkStr(cmd.name); writeDocs(cmd, out) }
+    out.mapHeader(registry.topLevel.length)
+    for (const cmd of registry.topLevel) { out.bulkStr(cmd.name); writeDocs(cmd, out) }
     return
   }
   const found: Command[] = []

@@ -120,8 +120,8 @@ export const genericCommands: CommandSpec[] = [
   { ...EXPIRE_SPEC, name: 'pexpireat', since: '2.6.0', summary: 'Set the expiration for a key as a UNIX timestamp specified in milliseconds', complexity: 'O(1)', run: pexpireatCommand },
   { ...TTL_SPEC, name: 'ttl', since: '1.0.0', summary: 'Get the time to live for a key in seconds', complexity: 'O(1)', run: ttlCommand },
   { ...TTL_SPEC, name: 'pttl', since: '2.6.0', summary: 'Get the time to live for a key in milliseconds', complexity: 'O(1)', run: pttlCommand },
-  { ...TTL_SPEC, name: 'expiretime', since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key', complexity: 'O(1)', run: expiretimeCommand },
-  { ...TTL_SPEC, name: 'pexpiretime', since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key in milliseconds', complexity: 'O(1)', run: pexpiretimeCommand },
+  { ...TTL_SPEC, tips: [], name: 'expiretime', since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key', complexity: 'O(1)', run: expiretimeCommand },
+  { ...TTL_SPEC, tips: [], name: 'pexpiretime', since: '7.0.0', summary: 'Get the expiration Unix timestamp for a key in milliseconds', complexity: 'O(1)', run: pexpiretimeCommand },
   { name: 'persist', arity: 2, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '2.2.0', summary: 'Remove the expiration from a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'update'] }], run: persistCommand },
   { name: 'type', arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '1.0.0', summary: 'Determine the type stored at key', complexity: 'O(1)', keySpecs: [{ flags: ['RO'] }], run: typeCommand },
 ]
@@ -177,7 +177,9 @@ async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Pro
   return nx ? ONE : OK
 }
 
+const ONE_KEY = { lastkey: 0, keystep: 1, limit: 0 }
+
 genericCommands.push(
-  { name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'] }, { flags: ['OW', 'update'] }], run: renameCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, false) },
-  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'] }, { flags: ['OW', 'insert'] }], run: renamenxCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, true) },
+  { name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, range: ONE_KEY }, { flags: ['OW', 'update'], index: 2, range: ONE_KEY }], run: renameCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, false) },
+  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, range: ONE_KEY }, { flags: ['OW', 'insert'], index: 2, range: ONE_KEY }], run: renamenxCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, true) },
 )

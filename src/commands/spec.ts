@@ -21,9 +21,17 @@ export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
 export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list'
 
+/**
+ * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
+ * range; commands with several specs or movable keys spell them out.
+ */
 export interface KeySpec {
   flags: readonly string[]
   notes?: string
+  index?: number
+  keyword?: { keyword: string, startfrom: number }
+  range?: { lastkey: number, keystep: number, limit: number }
+  keynum?: { keynumidx: number, firstkey: number, keystep: number }
 }
 
 export interface Argv extends ArgvView {}

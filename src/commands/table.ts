@@ -11,6 +11,7 @@ import { genericCommands } from './generic.js'
 import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
+import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
   readonly id: number
@@ -90,3 +91,6 @@ export function commandByName (name: string): Command {
 export function lookupCommand (buf: Uint8Array, start: number, len: number): Command | undefined {
   return index.get(buf, start, len)
 }
+
+registry.topLevel = topLevel
+registry.lookup = lookupCommand
