@@ -132,7 +132,7 @@ export function clientSetinfoCommand (c: ClientContext, argv: Argv, out: ReplyWr
 const CONN = { group: 'connection', firstKey: 0, lastKey: 0, step: 0, route: 'primary' } as const
 const CLIENT_SUB = { ...CONN, flags: ['noscript', 'loading', 'stale'] } as const
 
-export const connectionCommands: readonly CommandSpec[] = [
+export const connectionCommands: CommandSpec[] = [
   { ...CONN, name: 'ping', arity: -1, flags: ['fast'], since: '1.0.0', summary: 'Ping the server', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], local: pingCommand },
   { ...CONN, name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Echo the given string', complexity: 'O(1)', local: echoCommand },
   { ...CONN, name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Close the connection', complexity: 'O(1)', local: quitCommand },

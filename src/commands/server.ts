@@ -173,7 +173,7 @@ export function setVersion (v: string): void { FLASHKV_VERSION = v }
 
 const SERVER = { group: 'server', firstKey: 0, lastKey: 0, step: 0 } as const
 
-export const serverCommands: readonly CommandSpec[] = [
+export const serverCommands: CommandSpec[] = [
   { ...SERVER, name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], route: 'all', merge: 'sum', since: '1.0.0', summary: 'Return the number of keys in the selected database', complexity: 'O(1)', acl: ['keyspace'], tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsizeCommand },
   { ...SERVER, name: 'flushdb', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from the current database', complexity: 'O(N) where N is the number of keys in the selected database', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushdbCommand },
   { ...SERVER, name: 'flushall', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from all databases', complexity: 'O(N) where N is the total number of keys in all databases', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushallCommand },

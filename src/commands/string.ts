@@ -142,7 +142,7 @@ export function msetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 
 const RO_ACCESS = [{ flags: ['RO', 'access'] }] as const
 
-export const stringCommands: readonly CommandSpec[] = [
+export const stringCommands: CommandSpec[] = [
   { name: 'get', arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'string', since: '1.0.0', summary: 'Get the value of a key', complexity: 'O(1)', keySpecs: RO_ACCESS, run: getCommand },
   { name: 'set', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'string', since: '1.0.0', summary: 'Set the string value of a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'update', 'variable_flags'], notes: 'RW and ACCESS due to the optional `GET` argument' }], run: setCommand },
   { name: 'mget', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'byKeyOrder', group: 'string', since: '1.0.0', summary: 'Get the values of all the given keys', complexity: 'O(N) where N is the number of keys to retrieve.', tips: ['request_policy:multi_shard'], keySpecs: RO_ACCESS, run: mgetCommand },

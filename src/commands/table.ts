@@ -11,6 +11,7 @@ import { genericCommands } from './generic.js'
 import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
+import { listCommands } from './list.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -22,7 +23,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, genericCommands, serverCommands, commandCommands, internalCommands,
+  connectionCommands, stringCommands, listCommands, genericCommands, serverCommands, commandCommands, internalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

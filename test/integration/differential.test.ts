@@ -8,120 +8,12 @@
 // in free text), and CLIENT SETINFO (FlashKV has it, Redis 7.0.15 does not).
 // Run against two real servers with REDIS_URL=redis://host:port (startFlashKV then returns it).
 import fc from 'fast-check'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { RawClient, encodeCommand } from './helpers/raw.js'
-import { startRedis } from './helpers/redis.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { describe, expect, it } from 'vitest'
 
-type Arg = string | Buffer
+import { useDiffPair, text, ttlSign, type Arg } from './helpers/diff.js'
 
-let redis: ServerHandle
-let flash: ServerHandle
-/** One connection per server per test: HELLO, SETNAME and protocol errors change connection state. */
-let r: RawClient
-let f: RawClient
-
-beforeAll(async () => {
-  // allSettled, so that a server that did start is still stopped in afterAll when the other fails.
-  const [a, b] = await Promise.allSettled([startRedis(), startFlashKV({ shards: 4 })])
-  if (a.status === 'fulfilled') redis = a.value
-  if (b.status === 'fulfilled') flash = b.value
-  if (a.status === 'rejected') throw a.reason
-  if (b.status === 'rejected') throw b.reason
-})
-
-afterAll(async () => {
-  await Promise.all([redis?.stop(), flash?.stop()])
-})
-
-beforeEach(async () => {
-  ;[r, f] = await Promise.all([RawClient.connect(redis.port, redis.host), RawClient.connect(flash.port, flash.host)])
-  const [a, b] = await Promise.all([f.command('FLUSHALL'), r.command('FLUSHALL')])
-  expect(a.toString('latin1')).toBe('+OK\r\n')
-  expect(b.toString('latin1')).toBe('+OK\r\n')
-})
-
-afterEach(() => {
-  r?.close()
-  f?.close()
-})
-
-/** Printable form of a command for failure messages (long arguments are shortened). */
-function show (args: readonly Arg[]): string {
-  return args.map((a) => {
-    const s = typeof a === 'string' ? a : a.toString('latin1')
-    return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…(${s.length} bytes)` : s)
-  }).join(' ')
-}
-
-function text (b: Buffer): string {
-  return b.toString('latin1')
-}
-
-/** Sends one command to both servers; the replies must be byte-identical. Returns Redis's reply. */
-async function same (...args: Arg[]): Promise<string> {
-  return await sameNormalized((s) => s, ...args)
-}
-
-/** Like `same`, after applying `normalize` to both replies (for fields that legitimately differ). */
-async function sameNormalized (normalize: (reply: string) => string, ...args: Arg[]): Promise<string> {
-  const [a, b] = await Promise.all([f.command(...args), r.command(...args)])
-  expect(normalize(text(a)), `reply to ${show(args)}`).toBe(normalize(text(b)))
-  return text(b)
-}
-
-/** Runs each command in order through `same`. */
-async function sequence (cmds: readonly Arg[][]): Promise<void> {
-  for (const cmd of cmds) await same(...cmd)
-}
-
-/** Writes all commands in one write (a pipeline) and compares the replies one by one, in order. */
-async function pipeline (
-  cmds: readonly Arg[][], normalize: (reply: string, cmd: readonly Arg[]) => string = (s) => s,
-): Promise<void> {
-  const bytes = Buffer.concat(cmds.map((c) => encodeCommand(c)))
-  f.send(bytes)
-  r.send(bytes)
-  const [a, b] = await Promise.all([f.readReplies(cmds.length), r.readReplies(cmds.length)])
-  for (let i = 0; i < cmds.length; i++) {
-    expect(normalize(text(a[i]), cmds[i]), `reply ${i} to ${show(cmds[i])}`).toBe(normalize(text(b[i]), cmds[i]))
-  }
-}
-
-/** Sends raw bytes on the test's connections and compares the next n replies. */
-async function sameRaw (bytes: string | Buffer, n: number): Promise<void> {
-  f.send(bytes)
-  r.send(bytes)
-  const [a, b] = await Promise.all([f.readReplies(n), r.readReplies(n)])
-  const label = show([typeof bytes === 'string' ? bytes : text(bytes)])
-  expect(a.map(text), `replies to raw ${label}`).toEqual(b.map(text))
-}
-
-/**
- * Sends malformed bytes on fresh connections and compares everything received until the server
- * closes, and that both closed.
- */
-async function sameUntilClose (bytes: string | Buffer): Promise<string> {
-  const [fc2, rc2] = await Promise.all([RawClient.connect(flash.port, flash.host), RawClient.connect(redis.port, redis.host)])
-  try {
-    fc2.send(bytes)
-    rc2.send(bytes)
-    const [a, b] = await Promise.all([fc2.readUntilClose(3000), rc2.readUntilClose(3000)])
-    const label = show([typeof bytes === 'string' ? bytes : text(bytes)])
-    expect(text(a.data), `bytes received for ${label}`).toBe(text(b.data))
-    expect(b.closed, `redis closes after ${label}`).toBe(true)
-    expect(a.closed, `flashkv closes after ${label}`).toBe(true)
-    return text(b.data)
-  } finally {
-    fc2.close()
-    rc2.close()
-  }
-}
-
-// TTL replies are rounded to the nearest second from each server's own clock: a key set with
-// EX 1000 reads 1000 on both only while less than 500 ms have passed. Where a test cannot promise
-// that, positive TTLs are reduced to their sign.
-const ttlSign = (s: string): string => s.replace(/^:[1-9]\d*\r\n$/, ':<positive>\r\n')
+const pair = useDiffPair({ shards: 4 })
+const { same, sameNormalized, sequence, pipeline, sameRaw, sameUntilClose } = pair
 
 describe('PING and ECHO', () => {
   it('PING with and without a message, in any case', async () => {
@@ -293,7 +185,7 @@ describe('EXPIRE, PEXPIRE, TTL, PTTL', () => {
   it('PTTL of a key with a TTL is close to the TTL set', async () => {
     // PTTL counts milliseconds elapsed since the SET, which differ between the two servers.
     await same('SET', 'k', 'v', 'PX', '1000000')
-    const [a, b] = await Promise.all([f.command('PTTL', 'k'), r.command('PTTL', 'k')])
+    const [a, b] = await Promise.all([pair.f.command('PTTL', 'k'), pair.r.command('PTTL', 'k')])
     for (const reply of [a, b]) {
       const ms = Number(/^:(\d+)\r\n$/.exec(text(reply))?.[1])
       expect(ms).toBeGreaterThan(990_000)
