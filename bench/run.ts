@@ -1,0 +1,252 @@
+// End-to-end benchmark: a real redis-server and FlashKV (--shards 1, 2, 4 by default) side by
+// side in one run, redis-benchmark against each in turn (interleaved per test, so the machine's
+// noise falls on every server alike), plus memory per key after loading 1,000,000 keys.
+// Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
+//
+//   npm run bench               full run (several minutes)
+//   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys
+//   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --readme  --no-memory
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { cpus, totalmem } from 'node:os'
+import { chartSvg } from './chart.js'
+
+const ROOT = new URL('../../', import.meta.url)
+const args = process.argv.slice(2)
+const has = (f: string): boolean => args.includes(f)
+const opt = (f: string, d: string): string => { const i = args.indexOf(f); return i >= 0 && i + 1 < args.length ? args[i + 1] : d }
+
+const QUICK = has('--quick')
+const SHARDS = opt('--shards', '1,2,4').split(',').map(Number)
+const THREADS = Number(opt('--threads', '0'))
+const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '200000'))
+const PIPE_REQUESTS = REQUESTS * (QUICK ? 4 : 5)
+const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
+const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset']
+const SIZES = QUICK ? [3] : [3, 1024]
+
+interface Server { name: string, port: number, pid: number, proc: ChildProcess }
+interface Row {
+  server: string, test: string, mode: string, size: number, clients: number, pipeline: number,
+  rps: number, p50: number, p99: number, p999: number, command: string
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      const port = typeof a === 'object' && a !== null ? a.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitPing (port: number): Promise<void> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const ok = await new Promise<boolean>(resolve => {
+      const s = connect(port, '127.0.0.1')
+      s.once('error', () => resolve(false))
+      s.once('connect', () => s.write('PING\r\n'))
+      s.once('data', d => { s.destroy(); resolve(d.toString().startsWith('+PONG')) })
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`server on ${port} did not answer PING`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+async function start (name: string, cmd: string, argv: string[]): Promise<Server> {
+  const port = await freePort()
+  const proc = spawn(cmd, [...argv, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  await waitPing(port)
+  return { name, port, pid: proc.pid as number, proc }
+}
+
+function stop (s: Server): Promise<void> {
+  return new Promise(resolve => {
+    s.proc.once('exit', () => resolve())
+    s.proc.kill('SIGTERM')
+  })
+}
+
+/** Runs redis-benchmark and reads throughput and p50/p99/p99.9 from its own report. */
+function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number): Omit<Row, 'server' | 'mode'> {
+  const argv = ['-p', String(port), '-t', test, '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
+  if (THREADS > 0) argv.push('--threads', String(THREADS))
+  const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).replace(/\r/g, '\n')
+  const rps = Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])
+  const pct = (p: number): number => {
+    for (const m of text.matchAll(/^([\d.]+)% <= ([\d.]+) milliseconds/gm)) if (Number(m[1]) >= p) return Number(m[2])
+    return NaN
+  }
+  return { test, size, clients, pipeline, rps, p50: pct(50), p99: pct(99), p999: pct(99.9), command: `redis-benchmark ${argv.join(' ')}` }
+}
+
+function rssBytes (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024
+}
+
+async function infoUsedMemory (port: number): Promise<number> {
+  const text = await rawCommand(port, 'INFO memory\r\n')
+  return Number(/used_memory:(\d+)/.exec(text)?.[1])
+}
+
+function rawCommand (port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1')
+    let out = ''
+    s.on('data', d => {
+      out += d.toString('latin1')
+      const m = /^\$(\d+)\r\n/.exec(out)
+      if (m !== null && out.length >= m[0].length + Number(m[1]) + 2) { s.destroy(); resolve(out) }
+      else if (!out.startsWith('$') && out.endsWith('\r\n')) { s.destroy(); resolve(out) }
+    })
+    s.on('error', reject)
+    s.write(bytes)
+  })
+}
+
+/** Loads `count` keys key:%09d with 16-byte values through one pipelined connection. */
+async function loadKeys (port: number, count: number): Promise<void> {
+  const s = connect(port, '127.0.0.1')
+  await new Promise(resolve => s.once('connect', resolve))
+  let pending = 0
+  let done: (() => void) | null = null
+  s.on('data', d => {
+    for (const b of d) if (b === 10) pending--
+    if (pending === 0 && done !== null) done()
+  })
+  const value = 'v'.repeat(16)
+  const BATCH = 10_000
+  for (let i = 0; i < count; i += BATCH) {
+    let chunk = ''
+    for (let j = i; j < Math.min(count, i + BATCH); j++) {
+      const key = `key:${String(j).padStart(9, '0')}`
+      chunk += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$16\r\n${value}\r\n`
+      pending++
+    }
+    s.write(chunk)
+    await new Promise<void>(resolve => { done = resolve; if (pending === 0) resolve() })
+  }
+  s.destroy()
+}
+
+function gitCommit (): string {
+  try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return 'nocommit' }
+}
+
+function versionOf (cmd: string, argv: string[]): string {
+  try { return execFileSync(cmd, argv, { encoding: 'utf8' }).trim().split('\n')[0] } catch { return 'unknown' }
+}
+
+async function main (): Promise<void> {
+  const main = new URL('dist/src/main.js', ROOT).pathname
+  const servers: Server[] = [await start('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'])]
+  for (const n of SHARDS) servers.push(await start(`flashkv-${n}`, process.execPath, [main, '--shards', String(n), '--log-level', 'warn', '--bind', '127.0.0.1']))
+  const rows: Row[] = []
+  const modes: Array<{ mode: string, clients: number, pipeline: number, n: number, tests: string[] }> = [
+    { mode: 'c50', clients: 50, pipeline: 1, n: REQUESTS, tests: TESTS },
+    { mode: 'c50-P16', clients: 50, pipeline: 16, n: PIPE_REQUESTS, tests: TESTS },
+    { mode: 'c1', clients: 1, pipeline: 1, n: Math.max(5000, REQUESTS / 10), tests: ['set', 'get'] },
+  ]
+  try {
+    for (const m of modes) {
+      for (const size of SIZES) {
+        for (const test of m.tests) {
+          for (const s of servers) {
+            const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
+            rows.push({ server: s.name, mode: m.mode, ...r })
+            process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)
+          }
+        }
+      }
+    }
+    const memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }> = []
+    if (!has('--no-memory')) {
+      for (const s of servers) {
+        await rawCommand(s.port, 'FLUSHALL\r\n')
+        await new Promise(resolve => setTimeout(resolve, 500))
+        const rss0 = rssBytes(s.pid)
+        const used0 = await infoUsedMemory(s.port)
+        await loadKeys(s.port, MEMORY_KEYS)
+        await new Promise(resolve => setTimeout(resolve, 500))
+        const rss1 = rssBytes(s.pid)
+        const used1 = await infoUsedMemory(s.port)
+        memory.push({ server: s.name, keys: MEMORY_KEYS, rssPerKey: (rss1 - rss0) / MEMORY_KEYS, usedMemoryPerKey: (used1 - used0) / MEMORY_KEYS })
+        process.stderr.write(`memory ${s.name}: ${((rss1 - rss0) / MEMORY_KEYS).toFixed(1)} B/key RSS, ${((used1 - used0) / MEMORY_KEYS).toFixed(1)} B/key used_memory\n`)
+        await rawCommand(s.port, 'FLUSHALL\r\n')
+      }
+    }
+    report(rows, memory)
+  } finally {
+    await Promise.all(servers.map(stop))
+  }
+}
+
+function report (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>): void {
+  const date = new Date().toISOString().slice(0, 10)
+  const commit = gitCommit()
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30) }
+  const versions = { node: process.version, redis: versionOf('redis-server', ['--version']), redisBenchmark: versionOf('redis-benchmark', ['--version']) }
+  const dir = new URL('bench/results/', ROOT)
+  mkdirSync(dir, { recursive: true })
+  const base = `${date}-${commit}${QUICK ? '-quick' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
+  writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, rows, memory }, null, 1) + '\n')
+  const md = markdown(rows, memory, { date, commit, machine, versions })
+  writeFileSync(new URL(`${base}.md`, dir), md)
+  writeFileSync(new URL(`${base}.svg`, dir), chartSvg(rows.filter(r => r.mode !== 'c1' && r.size === SIZES[0])))
+  process.stderr.write(`wrote bench/results/${base}.{json,md,svg}\n`)
+  if (has('--readme')) {
+    const readmePath = new URL('README.md', ROOT)
+    const readme = readFileSync(readmePath, 'utf8')
+    const a = readme.indexOf('<!-- bench:begin -->')
+    const b = readme.indexOf('<!-- bench:end -->')
+    if (a >= 0 && b > a) {
+      const table = tableFor(rows.filter(r => r.size === SIZES[0] && r.mode !== 'c1'), true) + `\n\nFrom \`bench/results/${base}.md\` (${machine.cpus} CPUs, ${versions.node}, ${versions.redis.split(' ').slice(0, 3).join(' ')}).\n`
+      writeFileSync(readmePath, readme.slice(0, a) + '<!-- bench:begin -->\n' + table + readme.slice(b))
+    }
+  }
+}
+
+function tableFor (rows: Row[], withP99: boolean): string {
+  const servers = [...new Set(rows.map(r => r.server))]
+  const keys = [...new Set(rows.map(r => `${r.mode}|${r.size}|${r.test}`))]
+  const head = `| test | ${servers.map(s => s === 'redis' ? 'redis ops/s' : `${s} ops/s (×redis)`).join(' | ')}${withP99 ? ' | p99 ms redis / ' + servers.slice(1).join(' / ') : ''} |`
+  const lines = [head, `|${'---|'.repeat(servers.length + 1 + (withP99 ? 1 : 0))}`]
+  for (const k of keys) {
+    const [mode, size, test] = k.split('|')
+    const byServer = new Map(rows.filter(r => `${r.mode}|${r.size}|${r.test}` === k).map(r => [r.server, r]))
+    const redis = byServer.get('redis')
+    const cells = servers.map(s => {
+      const r = byServer.get(s)
+      if (r === undefined) return '–'
+      const v = Math.round(r.rps).toLocaleString('en')
+      return s === 'redis' || redis === undefined ? v : `${v} (${(r.rps / redis.rps).toFixed(2)})`
+    })
+    const p99 = withP99 ? ` | ${servers.map(s => byServer.get(s)?.p99 ?? '–').join(' / ')}` : ''
+    lines.push(`| ${test.toUpperCase()} ${mode}${size !== '3' ? ` d=${size}` : ''} | ${cells.join(' | ')}${p99} |`)
+  }
+  return lines.join('\n')
+}
+
+function markdown (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>, meta: { date: string, commit: string, machine: object, versions: object }): string {
+  let md = `# Benchmark ${meta.date} (${meta.commit})\n\nMachine: \`${JSON.stringify(meta.machine)}\`  \nVersions: \`${JSON.stringify(meta.versions)}\`  \n`
+  md += `Quick: ${QUICK}. Servers started in one run and measured in turn per test. Ratios are FlashKV / Redis.\n\n`
+  md += '## Throughput and p99 latency\n\n' + tableFor(rows, true) + '\n\n'
+  md += '## Latency percentiles (ms)\n\n| server | test | mode | d | p50 | p99 | p99.9 |\n|---|---|---|---|---|---|---|\n'
+  for (const r of rows) md += `| ${r.server} | ${r.test} | ${r.mode} | ${r.size} | ${r.p50} | ${r.p99} | ${r.p999} |\n`
+  if (memory.length > 0) {
+    md += `\n## Memory, ${memory[0].keys.toLocaleString('en')} keys (key:%09d, 16-byte values)\n\n| server | bytes/key (RSS growth) | bytes/key (INFO used_memory) |\n|---|---|---|\n`
+    for (const m of memory) md += `| ${m.server} | ${m.rssPerKey.toFixed(1)} | ${m.usedMemoryPerKey.toFixed(1)} |\n`
+  }
+  md += '\n## Commands\n\n```\n' + [...new Set(rows.map(r => r.command.replace(/-p \d+ /, '-p PORT ')))].join('\n') + '\n```\n'
+  return md
+}
+
+await main()
