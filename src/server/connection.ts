@@ -17,6 +17,13 @@ export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024
 const OUTPUT_HIGH_WATER = 32 * 1024 * 1024
 /** Commands in flight above which we stop parsing (they keep flowing as replies return). */
 const MAX_IN_FLIGHT = 64 * 1024
+/**
+ * Reply bytes we let a connection have in flight, estimated from its average reply size: a
+ * client pipelining GETs of 1 MB values gets ~16 in flight, one pipelining small GETs 16k.
+ * This bounds what a client that stops reading can make us hold, and how long its queue can
+ * delay other clients on the same shard.
+ */
+const IN_FLIGHT_BYTES = 16 * 1024 * 1024
 
 export interface Dispatcher {
   /** Returns false when the command could not be staged now (a shard ring is full). */
@@ -72,6 +79,13 @@ export class Connection implements ClientContext, ReplyTarget {
 
   get inFlight (): number { return this.nextSeq - this.headSeq }
 
+  /** Running average of this connection's reply sizes (bytes), for the in-flight limit. */
+  private replyAvg = 16 * 1024 // unknown at first: start cautious (1024 in flight)
+
+  private get inFlightLimit (): number {
+    return Math.max(16, Math.min(MAX_IN_FLIGHT, Math.floor(IN_FLIGHT_BYTES / this.replyAvg)))
+  }
+
   closeAfterReply (): void { this.isClosing = true }
 
   private onData (chunk: Buffer): void {
@@ -106,7 +120,7 @@ export class Connection implements ClientContext, ReplyTarget {
     const reader = this.reader
     const argv = this.argv
     while (!this.isClosing && !this.isClosed) {
-      if (this.inFlight >= MAX_IN_FLIGHT) { this.pause(); break }
+      if (this.inFlight >= this.inFlightLimit || this.socket.writableLength > OUTPUT_HIGH_WATER) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
       if (st === NEED_MORE) { this.rpos = reader.next; break }
       if (st === PROTOCOL_ERROR) {
@@ -151,6 +165,7 @@ export class Connection implements ClientContext, ReplyTarget {
   takeSeq (): number { return this.nextSeq++ }
 
   onReply (seq: number, src: Uint8Array, start: number, len: number): void {
+    this.replyAvg += (len - this.replyAvg) / 16
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
       this.out.rawRange(src, start, len)
@@ -209,7 +224,7 @@ export class Connection implements ClientContext, ReplyTarget {
     if (this.isClosed || this.isClosing) return
     if (this.isBlocked) { this.isBlocked = false; this.process(); return }
     if (!this.isPaused) return
-    if (this.socket.writableLength > OUTPUT_HIGH_WATER || this.inFlight >= MAX_IN_FLIGHT / 2) return
+    if (this.socket.writableLength > OUTPUT_HIGH_WATER || this.inFlight >= this.inFlightLimit / 2) return
     this.isPaused = false
     this.socket.resume()
     this.process()

@@ -1,19 +1,20 @@
 // What a client that sends many commands and does not read its replies may cost the server and
-// the other clients. Both tests fail today, for one reason (SERVER BUG, src/server/connection.ts
-// and router.ts): a connection stops being read at OUTPUT_HIGH_WATER (32 MB unsent output) or
-// MAX_IN_FLIGHT (65,536 commands), but that is checked between reads: every command already
-// parsed is dispatched to the shards and produces its reply anyway. Back-pressure counts
-// commands, not reply bytes, so:
+// the other clients. Both tests fail today, for one reason (SERVER BUG, src/server/connection.ts):
+// OUTPUT_HIGH_WATER (32 MB unsent) is checked only when output is flushed, after the commands of
+// a read were dispatched, and the only limit on dispatch is MAX_IN_FLIGHT (65,536 commands),
+// whatever their replies weigh. Every dispatched command's reply is then appended to the socket.
+// Back-pressure counts commands, not reply bytes, so:
 //  - memory: the server holds up to 65,536 × the reply size for one such client (8,000 GETs of a
 //    64 KB value: ~500 MB; 15,000 GETs of 100 KB: 1.8 GB measured);
 //  - latency: those commands sit in the shard's request ring ahead of everyone else's, so another
-//    client's GET on that shard waits until the shard has produced all of them (seconds).
-// Remove `.fails` once in-flight reply bytes per connection are bounded.
+//    client's GET on that shard waits until the shard has produced all of them (4.6 s measured).
+// Remove `.fails` once in-flight reply bytes per connection are bounded. FlashKV-only (skipped
+// with REDIS_URL: Redis buffers a normal client's output without limit, by default).
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RawClient, encodeCommand } from './helpers/raw.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
 const SHARDS = 4
@@ -59,10 +60,12 @@ async function flood (): Promise<net.Socket> {
   return sock
 }
 
-describe('a client that does not read its replies (SERVER BUG: back-pressure counts commands, not bytes)', () => {
+const describeLocal = REDIS_URL === undefined || REDIS_URL === '' ? describe : describe.skip
+
+describeLocal('a client that does not read its replies (SERVER BUG: back-pressure counts commands, not bytes)', () => {
   // First in the file, so the server's heap has not yet grown: freed memory would hide growth.
   // 300 MB leaves room for the 32 MB high-water mark, one read's worth of commands and the heap.
-  it.fails('BUG: 8,000 GETs of a 64 KB value keep the server\'s growth under 300 MB', async () => {
+  it('8,000 GETs of a 64 KB value keep the server\'s growth under 300 MB', async () => {
     const LIMIT = 300 * 1024 * 1024
     expect((await probe.command('SET', 'huge', Buffer.alloc(VALUE_BYTES, 'h'))).toString()).toBe('+OK\r\n')
     const before = await serverRss()
@@ -79,21 +82,25 @@ describe('a client that does not read its replies (SERVER BUG: back-pressure cou
     }
   }, 30_000)
 
-  it.fails('BUG: meanwhile another client\'s GET on the same shard is answered within 1 s', async () => {
+  it('meanwhile another client\'s GET on the same shard is answered within 1 s', async () => {
     const small = keysOnShard(shardOfKey('huge', SHARDS), SHARDS, 1, 'small:')[0]
     expect((await probe.command('SET', 'huge', Buffer.alloc(VALUE_BYTES, 'h'))).toString()).toBe('+OK\r\n')
-    expect((await probe.command('SET', small, 'v'))).toEqual(Buffer.from('+OK\r\n'))
+    expect((await probe.command('SET', small, 'v')).toString()).toBe('+OK\r\n')
+    const other = await RawClient.connect(server.port, server.host)
     const sock = await flood()
     try {
       await new Promise((resolve) => setTimeout(resolve, 300))
-      const t0 = Date.now()
-      probe.send(encodeCommand(['GET', small]))
-      const [reply] = await probe.readReplies(1, 30_000)
-      const latency = Date.now() - t0
+      other.send(encodeCommand(['GET', small]))
+      let reply: Buffer
+      try {
+        [reply] = await other.readReplies(1, 1000)
+      } catch {
+        expect.fail(`GET ${small} was not answered within 1 s (it waits behind the flood's GETs on shard ${shardOfKey(small, SHARDS)})`)
+      }
       expect(reply.toString()).toBe('$1\r\nv\r\n')
-      expect(latency, `GET ${small} took ${latency} ms`).toBeLessThan(1000)
     } finally {
       sock.destroy()
+      other.close()
     }
-  }, 45_000)
+  }, 30_000)
 })

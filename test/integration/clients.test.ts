@@ -41,8 +41,12 @@ describe('ioredis 6 (default options: HELLO 3, CLIENT SETINFO, INFO ready check)
   let client: Redis
 
   beforeAll(async () => {
-    client = new Redis({ port: server.port, host: server.host, lazyConnect: true, maxRetriesPerRequest: 1 })
-    await client.connect()
+    // Nothing but the address: the connect sequence is the library's default one.
+    client = new Redis(server.port, server.host)
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve)
+      client.once('error', reject)
+    })
   })
 
   afterAll(async () => {
@@ -121,7 +125,8 @@ describe('node-redis 6 (default options: RESP 3, HELLO 3, CLIENT SETINFO, MAINT_
       const errors: Error[] = []
 
       beforeAll(async () => {
-        const opts = { socket: { port: server.port, host: server.host, reconnectStrategy: false as const } }
+        // Nothing but the address (and RESP 2 for the second run): the library's own defaults.
+        const opts = { socket: { port: server.port, host: server.host } }
         client = resp === 3 ? createClient(opts) : createClient({ ...opts, RESP: 2 }) as unknown as ReturnType<typeof createClient>
         client.on('error', (err: Error) => errors.push(err))
         await client.connect()

@@ -102,7 +102,7 @@ describe('active expiry', () => {
     expect(size, `DBSIZE ${elapsed} ms after the SETs`).toBe(100)
     expect(elapsed, 'time until every key with PX 50 was gone').toBeLessThan(1200)
 
-    if (REDIS_URL === undefined) {
+    if (REDIS_URL === undefined || REDIS_URL === '') { // INFO shards and exact stats are FlashKV's
       const info = await say('INFO', 'keyspace', 'shards', 'stats')
       expect(info).toMatch(/^db0:keys=100,expires=0,avg_ttl=\d+\r$/m)
       const shards = [...info.matchAll(/^shard\d+:keys=(\d+),expires=(\d+),/gm)]

@@ -133,7 +133,7 @@ describe('one connection, many shards', () => {
     const replies = await c.readReplies(1000, 10_000)
     expect(new Set(replies.map((r) => r.toString('latin1')))).toEqual(new Set(['+OK\r\n']))
     expect((await c.command('DBSIZE')).toString('latin1')).toBe(':1000\r\n')
-    if (REDIS_URL === undefined) {
+    if (REDIS_URL === undefined || REDIS_URL === '') { // INFO shards and exact stats are FlashKV's
       const info = (await c.command('INFO', 'shards')).toString('latin1')
       const lines = [...info.matchAll(/^shard(\d+):keys=(\d+),expires=(\d+),used_memory=(\d+)\r$/gm)]
       expect(lines.map((m) => Number(m[1]))).toEqual([0, 1, 2, 3])
