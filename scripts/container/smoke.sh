@@ -73,7 +73,7 @@ log "built $IMAGE in $(since "$t0") s"
 
 # 2. the image's configuration
 user="$($PODMAN image inspect --format '{{.Config.User}}' "$IMAGE")"
-[ -n "$user" ] && [ "$user" != root ] && [ "$user" != 0 ] || fail "image user is '$user', want a non-root user"
+case "$user" in ""|root|0|0:*|root:*) fail "image user is '$user', want a non-root user" ;; esac
 hc="$($PODMAN image inspect --format '{{if .Config.Healthcheck}}{{json .Config.Healthcheck.Test}}{{end}}' "$IMAGE")"
 [ -n "$hc" ] || fail "image has no HEALTHCHECK (was it built with --format docker?)"
 stopsig="$($PODMAN image inspect --format '{{.Config.StopSignal}}' "$IMAGE")"
@@ -137,7 +137,8 @@ stop_s="$(since "$t0")"
 code="$($PODMAN inspect --format '{{.State.ExitCode}}' "$NAME")"
 [ "$code" = 0 ] || fail "exit code after podman stop is $code, want 0 (SIGTERM not handled?)"
 awk -v s="$stop_s" 'BEGIN { exit !(s < 5) }' || fail "podman stop took $stop_s s (it waits 10 s before SIGKILL)"
-$PODMAN logs "$NAME" 2>&1 | grep -q '"signal":"SIGTERM"' || fail "no SIGTERM shutdown line in the logs"
+logs="$($PODMAN logs "$NAME" 2>&1)"
+grep -q '"signal":"SIGTERM"' <<< "$logs" || fail "no SIGTERM shutdown line in the logs"
 log "podman stop -t 10: exit code $code after $stop_s s"
 
 # 7. size

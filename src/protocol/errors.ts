@@ -63,3 +63,25 @@ export function unknownSubcommandError (argv: ArgvView): Buffer {
 export function unsupportedOptionError (argv: ArgvView, i: number): Buffer {
   return errorReply(`ERR Unsupported option ${cstr(argv.buf, argv.start[i], argv.len[i])}`)
 }
+export const POP_COUNT_RANGE = e('ERR value is out of range, must be positive')
+export const LPOS_RANK_ZERO = e("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+export const LPOS_COUNT_NEGATIVE = e("ERR COUNT can't be negative")
+export const LPOS_MAXLEN_NEGATIVE = e("ERR MAXLEN can't be negative")
+export const NUMKEYS_NOT_POSITIVE = e('ERR numkeys should be greater than 0')
+export const COUNT_NOT_POSITIVE = e('ERR count should be greater than 0')
+export const OFFSET_OUT_OF_RANGE = e('ERR offset is out of range')
+export const STRING_TOO_LONG = e('ERR string exceeds maximum allowed size (proto-max-bulk-len)')
+export const DECR_OVERFLOW = e('ERR decrement would overflow')
+export const INCR_NAN_OR_INFINITY = e('ERR increment would produce NaN or Infinity')
+export const LCS_NOT_STRINGS = e('ERR The specified keys must contain string values')
+export const LCS_IDX_WITH_LEN = e('ERR If you want both the length and indexes, please just use IDX.')
+export const LCS_TOO_MUCH_MEMORY = e('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len')
+
+// Keyspace commands (db.c, object.c): COPY/MOVE/SWAPDB/SCAN/OBJECT.
+export const SAME_OBJECT = e('ERR source and destination objects are the same')
+export const INVALID_CURSOR = e('ERR invalid cursor')
+export const INVALID_FIRST_DB = e('ERR invalid first DB index')
+export const INVALID_SECOND_DB = e('ERR invalid second DB index')
+export const LFU_NOT_SELECTED = e('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')
+/** getIntFromObjectOrReply without a message: a valid integer outside int32 (SELECT, MOVE, COPY DB). */
+export const INT_OUT_OF_RANGE = e('ERR value is out of range, value must between -2147483648 and 2147483647')

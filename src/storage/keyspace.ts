@@ -20,6 +20,8 @@ export const TYPE_LIST = 1
 
 const MIN_BUCKETS = 16
 const REHASH_STEP = 4
+/** Random bucket probes before randomEntry falls back to a walk (dict.c has no such bound). */
+const RANDOM_PROBES = 64
 
 export class Keyspace {
   readonly arena: Arena
@@ -177,6 +179,64 @@ export class Keyspace {
     if (this.rehashIdx >= 0) this.rehashStep(steps)
   }
 
+  /**
+   * One step of Redis's dictScan: appends to `found` every entry of the bucket the cursor names
+   * (while rehashing: that bucket of the smaller table and all its expansions in the bigger one)
+   * and returns the next cursor, 0 when the walk is over. The cursor counts in reverse binary,
+   * so a key present for the whole walk is returned at least once however much the table grows
+   * between steps (it may be returned twice). Nothing is modified: no rehash step runs here.
+   */
+  scanStep (cursor: number, found: number[]): number {
+    const u32 = this.arena.u32
+    let v = cursor >>> 0
+    if (this.t1 === null) {
+      const t = this.t0
+      const m0 = t.length - 1
+      for (let e = t[v & m0]; e !== 0; e = u32[e >>> 2]) found.push(e)
+      // Set the bits above the mask so that the reversed increment carries through them.
+      return rev32((rev32((v | ~m0) >>> 0) + 1) >>> 0)
+    }
+    let small = this.t0
+    let big = this.t1
+    if (small.length > big.length) { const t = small; small = big; big = t }
+    const m0 = small.length - 1
+    const m1 = big.length - 1
+    for (let e = small[v & m0]; e !== 0; e = u32[e >>> 2]) found.push(e)
+    // Then every bucket of the bigger table that the small bucket expands to.
+    do {
+      for (let e = big[v & m1]; e !== 0; e = u32[e >>> 2]) found.push(e)
+      v = rev32((rev32((v | ~m1) >>> 0) + 1) >>> 0)
+    } while ((v & (m0 ^ m1)) !== 0)
+    return v
+  }
+
+  /**
+   * A random entry, or 0 when empty (dictGetRandomKey: a random non-empty bucket, then a random
+   * link of its chain). The table never shrinks, so after many deletes most buckets may be
+   * empty: after a bounded number of probes we walk from a random bucket to the next entry.
+   */
+  randomEntry (): number {
+    if (this.count === 0) return 0
+    const t0 = this.t0
+    const t1 = this.t1
+    const n0 = t0.length
+    const total = n0 + (t1 === null ? 0 : t1.length)
+    let head = 0
+    for (let tries = 0; tries < RANDOM_PROBES && head === 0; tries++) {
+      const i = Math.floor(Math.random() * total)
+      head = i < n0 ? t0[i] : (t1 as Uint32Array)[i - n0]
+    }
+    for (let i = Math.floor(Math.random() * total), n = 0; head === 0 && n < total; n++, i = i + 1 === total ? 0 : i + 1) {
+      head = i < n0 ? t0[i] : (t1 as Uint32Array)[i - n0]
+    }
+    const u32 = this.arena.u32
+    let len = 0
+    for (let e = head; e !== 0; e = u32[e >>> 2]) len++
+    let e = head
+    for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >>> 2]
+    return e
+  }
+
   /** Calls fn for every entry (t0 then t1). fn must not insert or remove. */
   forEach (fn: (e: number) => void): void {
     const a = this.arena
@@ -269,6 +329,15 @@ export class Keyspace {
       this.expireCursor = 0
     }
   }
+}
+
+/** Reverses the 32 bits of v (the dictScan cursor counts with its bits reversed). */
+export function rev32 (v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1)
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2)
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4)
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8)
+  return ((v >>> 16) | (v << 16)) >>> 0
 }
 
 function newTable (buckets: number): Uint32Array {

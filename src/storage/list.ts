@@ -34,6 +34,34 @@ export function listPush (ks: Keyspace, e: number, where: number, buf: Uint8Arra
   const u32 = a.u32
   if (len < 16) { const u8 = a.u8; for (let i = 0; i < len; i++) u8[n + ELEM_HEADER_BYTES + i] = buf[start + i] } else a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
   u32[(n + 8) >>> 2] = len
+  listLinkElem(ks, e, where, n)
+  return true
+}
+
+export function elemLen (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 8) >>> 2] }
+export function elemData (n: number): number { return n + ELEM_HEADER_BYTES }
+export function elemNext (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 4) >>> 2] }
+export function elemPrev (ks: Keyspace, n: number): number { return ks.arena.u32[n >>> 2] }
+export function listFirst (ks: Keyspace, e: number, where: number): number {
+  return ks.arena.u32[(ks.valOffset(e) >>> 2) + 1 + where]
+}
+
+/** Unlinks element n without freeing it (LMOVE hands the block to another list). */
+export function listUnlinkElem (ks: Keyspace, e: number, n: number): void {
+  const u32 = ks.arena.u32
+  const h = ks.valOffset(e) >>> 2
+  const prev = u32[n >>> 2]
+  const next = u32[(n + 4) >>> 2]
+  if (prev === 0) u32[h + 1] = next
+  else u32[(prev + 4) >>> 2] = next
+  if (next === 0) u32[h + 2] = prev
+  else u32[next >>> 2] = prev
+  u32[h]--
+}
+
+/** Links a detached element (from listUnlinkElem, same arena) at one end. */
+export function listLinkElem (ks: Keyspace, e: number, where: number, n: number): void {
+  const u32 = ks.arena.u32
   const h = ks.valOffset(e) >>> 2
   if (u32[h] === 0) {
     u32[n >>> 2] = 0
@@ -54,29 +82,22 @@ export function listPush (ks: Keyspace, e: number, where: number, buf: Uint8Arra
     u32[h + 2] = n
   }
   u32[h]++
-  return true
-}
-
-export function elemLen (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 8) >>> 2] }
-export function elemData (n: number): number { return n + ELEM_HEADER_BYTES }
-export function elemNext (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 4) >>> 2] }
-export function elemPrev (ks: Keyspace, n: number): number { return ks.arena.u32[n >>> 2] }
-export function listFirst (ks: Keyspace, e: number, where: number): number {
-  return ks.arena.u32[(ks.valOffset(e) >>> 2) + 1 + where]
 }
 
 /** Unlinks and frees element n. The caller copies its bytes first if it needs them. */
 export function listRemoveElem (ks: Keyspace, e: number, n: number): void {
-  const u32 = ks.arena.u32
-  const h = ks.valOffset(e) >>> 2
-  const prev = u32[n >>> 2]
-  const next = u32[(n + 4) >>> 2]
-  if (prev === 0) u32[h + 1] = next
-  else u32[(prev + 4) >>> 2] = next
-  if (next === 0) u32[h + 2] = prev
-  else u32[next >>> 2] = prev
-  u32[h]--
-  ks.arena.free(n, ELEM_HEADER_BYTES + u32[(n + 8) >>> 2])
+  listUnlinkElem(ks, e, n)
+  ks.arena.free(n, ELEM_HEADER_BYTES + ks.arena.u32[(n + 8) >>> 2])
+}
+
+/** True when element n holds exactly buf[start..start+len) (listTypeEqual). */
+export function elemEquals (ks: Keyspace, n: number, buf: Uint8Array, start: number, len: number): boolean {
+  const a = ks.arena
+  if (a.u32[(n + 8) >>> 2] !== len) return false
+  const u8 = a.u8
+  const d = n + ELEM_HEADER_BYTES
+  for (let i = 0; i < len; i++) if (u8[d + i] !== buf[start + i]) return false
+  return true
 }
 
 /** Element at index (negative from the tail), or 0 when out of range. */

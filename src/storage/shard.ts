@@ -3,13 +3,16 @@
 // it in-process. Lazy expiry follows Redis's expireIfNeeded: a key past its time is deleted on
 // access and reported missing.
 
-import { Keyspace } from './keyspace.js'
+import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'
+import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
 export const DATABASES = 16
 
 export class Shard {
   readonly index: number
+  /** How many shards the server runs: SCAN's global cursor is shardCursor * shards + index. */
+  readonly shards: number
   readonly dbs: (Keyspace | null)[]
   /** The database of the command being run (set by the worker from the request record). */
   ks: Keyspace
@@ -22,8 +25,9 @@ export class Shard {
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
-  constructor (index = 0) {
+  constructor (index = 0, shards = 1) {
     this.index = index
+    this.shards = shards
     this.dbs = new Array<Keyspace | null>(DATABASES).fill(null)
     this.ks = this.db(0)
   }
@@ -42,7 +46,11 @@ export class Shard {
 
   /** Entry for key, or 0; deletes it first when it has expired. No hit/miss accounting. */
   lookup (buf: Uint8Array, start: number, len: number): number {
-    const ks = this.ks
+    return this.lookupIn(this.ks, buf, start, len)
+  }
+
+  /** lookup() in another database (MOVE, COPY ... DB): same lazy expiry, sets lastHash. */
+  lookupIn (ks: Keyspace, buf: Uint8Array, start: number, len: number): number {
     const h = this.lastHash = keyHash(buf, start, len)
     const e = ks.find(buf, start, len, h)
     if (e === 0) return 0
@@ -75,6 +83,54 @@ export class Shard {
     }
     this.expiredKeys += deleted
     return deleted
+  }
+
+  /**
+   * Deletes e when it has expired (Redis's expireIfNeeded on a key already found); true if it
+   * did. Handlers that walk entries (SCAN, RANDOMKEY) use it; lookup() does it by itself.
+   */
+  expireIfNeeded (ks: Keyspace, e: number): boolean {
+    const at = ks.expireAt(e)
+    if (at === 0 || at >= this.clock()) return false
+    ks.remove(e)
+    this.expiredKeys++
+    return true
+  }
+
+  /**
+   * Copies entry e of `src` under a new key into `dst` (which may be src itself): same type,
+   * encoding flag and value, no TTL. Databases have separate arenas, so a list's elements are
+   * copied one by one. The key must be absent from dst; hash is its keyHash. Returns the new
+   * entry, or 0 when dst's arena is full (nothing is left behind then).
+   */
+  copyEntry (src: Keyspace, e: number, dst: Keyspace, kbuf: Uint8Array, kStart: number, kLen: number, hash: number): number {
+    const type = src.type(e)
+    const valLen = type === TYPE_STRING ? src.valLen(e) : LIST_HEADER_BYTES
+    const n = dst.insert(kbuf, kStart, kLen, hash, type, valLen)
+    if (n === 0) return 0
+    dst.setRaw(n, src.isRaw(e))
+    if (type === TYPE_STRING) {
+      // Read the views after insert: it may have grown dst's (possibly the same) arena.
+      const from = src.valOffset(e)
+      dst.arena.u8.set(src.arena.u8.subarray(from, from + valLen), dst.valOffset(n))
+      return n
+    }
+    listInit(dst, n)
+    for (let el = listFirst(src, e, HEAD); el !== 0; el = elemNext(src, el)) {
+      if (!listPush(dst, n, TAIL, src.arena.u8, elemData(el), elemLen(src, el))) {
+        dst.remove(n)
+        return 0
+      }
+    }
+    return n
+  }
+
+  /** SWAPDB on this shard's slice of the two databases (dbSwapDatabases). */
+  swapDbs (i: number, j: number): void {
+    const t = this.dbs[i]
+    this.dbs[i] = this.dbs[j]
+    this.dbs[j] = t
+    this.ks = this.db(this.dbIndex)
   }
 
   flushDb (i: number): void {
