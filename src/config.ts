@@ -1,75 +1,263 @@
-// Start-up configuration: defaults, then command-line flags, into one frozen object. A bad
-// value is a ConfigError, which main.ts prints with the usage and turns into exit code 2.
+// Start-up configuration from three places, in this order of precedence: command-line flags,
+// environment variables (FLASHKV_*), and a config file in redis.conf syntax (`flashkv FILE`).
+// Each setting is declared once in SETTINGS; the defaults follow the container's cgroup limits.
+// Bad input is a ConfigError naming the flag, variable, or file and line; main.ts exits 2.
 
-import { availableParallelism } from 'node:os'
+import { readFileSync } from 'node:fs'
+import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 
 export interface Config {
   readonly port: number
   readonly bind: string
   readonly shards: number
   readonly logLevel: string
+  readonly maxclients: number
+  /** HTTP port for /healthz, /readyz and /metrics; 0 = off. */
+  readonly httpPort: number
+  /** Bytes; 0 = no limit. Writes that may grow memory get Redis's OOM error above it. */
+  readonly maxmemory: number
+  /** Where maxmemory came from: 'default', 'cgroup', 'file', 'env' or 'flag'. */
+  readonly maxmemorySource: string
+  /** The cgroup memory limit in bytes, 0 when none is enforced (INFO memory reports it). */
+  readonly cgroupMemoryLimit: number
   readonly configFile: string
 }
 
 export class ConfigError extends Error {}
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+/** redis.conf's loglevel names, mapped onto pino's. */
+const REDIS_LOG_LEVELS: Record<string, string> = { debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent' }
 
-/** One core for the primary (sockets and RESP), the rest for shards; never fewer than one. */
-export function defaultShards (): number {
-  return Math.max(1, availableParallelism() - 1)
+/** Share of the cgroup memory limit used as the default maxmemory: the rest is Node's own heap and buffers. */
+export const CGROUP_MEMORY_SHARE = 0.8
+
+/**
+ * One core for the primary (sockets and RESP), the rest for shards; never fewer than one.
+ * The CPUs counted are those this process may use: affinity, and the cgroup's CPU quota.
+ */
+export function defaultShards (cgroupRoot = '/'): number {
+  let cpus = usableCpus()
+  const quota = cgroupCpuLimit(cgroupRoot)
+  if (quota !== null) cpus = Math.min(cpus, Math.max(1, Math.ceil(quota)))
+  return Math.max(1, cpus - 1)
 }
 
-export const USAGE = `Usage: flashkv [options]
+export const USAGE = `Usage: flashkv [config-file] [options]
 
-Options:
-  --port <n>          TCP port to listen on (default 6379; 0 picks a free port)
-  --bind <addr>       address to listen on (default 127.0.0.1)
-  --shards <n>        shard worker threads (default: usable CPUs minus one, at least 1)
-  --log-level <lvl>   ${LOG_LEVELS.join(', ')} (default info)
+Settings come from flags, then FLASHKV_* environment variables, then the config file
+(redis.conf syntax: one "directive value" per line, # comments).
+
+Options (environment variable, config-file directive):
+  --port <n>          TCP port, 0 picks a free one (FLASHKV_PORT, port; default 6379)
+  --bind <addr>       listen address (FLASHKV_BIND, bind; default 127.0.0.1)
+  --shards <n>        shard worker threads (FLASHKV_SHARDS, shards; default: usable CPUs,
+                      after the cgroup CPU quota, minus one, at least 1)
+  --log-level <lvl>   ${LOG_LEVELS.join(', ')}; the file also takes Redis's debug, verbose,
+                      notice, warning (FLASHKV_LOG_LEVEL, loglevel; default info)
+  --maxclients <n>    most connected clients (FLASHKV_MAXCLIENTS, maxclients; default 10000)
+  --maxmemory <size>  e.g. 512mb, 2gb, 0 = none (FLASHKV_MAXMEMORY, maxmemory; default
+                      ${CGROUP_MEMORY_SHARE * 100}% of the cgroup memory limit when one is set, else 0)
+  --http-port <n>     HTTP /healthz /readyz /metrics, 0 = off (FLASHKV_HTTP_PORT, http-port; default 0)
   --help              print this help and exit
   --version           print the version and exit
 `
 
-function parseIntFlag (name: string, v: string | undefined, min: number, max: number): number {
-  if (v === undefined || !/^\d+$/.test(v)) throw new ConfigError(`--${name} needs an integer, got ${v === undefined ? 'nothing' : `'${v}'`}`)
-  const n = Number(v)
-  if (n < min || n > max) throw new ConfigError(`--${name} must be between ${min} and ${max}, got ${n}`)
-  return n
+type Source = 'flag' | 'env' | 'file'
+interface Setting {
+  key: keyof Config
+  flag: string
+  env: string
+  directive: string
+  parse: (v: string) => number | string
+}
+
+function int (min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new ConfigError(`needs an integer, got '${v}'`)
+    const n = Number(v)
+    if (n < min || n > max) throw new ConfigError(`must be between ${min} and ${max}, got ${n}`)
+    return n
+  }
+}
+
+/** Redis's memtoull: plain bytes, or k/kb/m/mb/g/gb (k = 1000, kb = 1024), any case. */
+export function parseMemory (v: string): number {
+  const m = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(v)
+  if (m === null) throw new ConfigError(`needs a size such as 100mb or 2gb, got '${v}'`)
+  const unit = (m[2] ?? '').toLowerCase()
+  const mult: Record<string, number> = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }
+  return Number(m[1]) * mult[unit]
+}
+
+const SETTINGS: readonly Setting[] = [
+  { key: 'port', flag: '--port', env: 'FLASHKV_PORT', directive: 'port', parse: int(0, 65535) },
+  {
+    key: 'bind',
+    flag: '--bind',
+    env: 'FLASHKV_BIND',
+    directive: 'bind',
+    parse: v => {
+      if (v === '') throw new ConfigError('needs an address')
+      return v
+    },
+  },
+  { key: 'shards', flag: '--shards', env: 'FLASHKV_SHARDS', directive: 'shards', parse: int(1, 256) },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'FLASHKV_LOG_LEVEL',
+    directive: 'loglevel',
+    parse: v => {
+      if ((LOG_LEVELS as readonly string[]).includes(v)) return v
+      const mapped = REDIS_LOG_LEVELS[v]
+      if (mapped !== undefined) return mapped
+      throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}, got '${v}'`)
+    },
+  },
+  { key: 'maxclients', flag: '--maxclients', env: 'FLASHKV_MAXCLIENTS', directive: 'maxclients', parse: int(1, 1_000_000) },
+  { key: 'maxmemory', flag: '--maxmemory', env: 'FLASHKV_MAXMEMORY', directive: 'maxmemory', parse: parseMemory },
+  { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
+]
+
+/** Redis's sdssplitargs, enough for config lines: bare words, "double" and 'single' quotes. */
+export function splitConfigLine (line: string): string[] | null {
+  const out: string[] = []
+  let i = 0
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i])) i++
+    if (i >= line.length) break
+    let cur = ''
+    if (line[i] === '"' || line[i] === "'") {
+      const q = line[i++]
+      let closed = false
+      while (i < line.length) {
+        const c = line[i]
+        if (q === '"' && c === '\\' && i + 1 < line.length) {
+          const n = line[i + 1]
+          const esc: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' }
+          cur += esc[n] ?? n
+          i += 2
+        } else if (q === "'" && c === '\\' && line[i + 1] === "'") {
+          cur += "'"
+          i += 2
+        } else if (c === q) {
+          closed = true
+          i++
+          break
+        } else {
+          cur += c
+          i++
+        }
+      }
+      if (!closed || (i < line.length && !/\s/.test(line[i]))) return null
+    } else {
+      while (i < line.length && !/\s/.test(line[i])) cur += line[i++]
+    }
+    out.push(cur)
+  }
+  return out
+}
+
+/** Parses a config file's text into setting values; errors name the file and line. */
+export function parseConfigFile (text: string, file: string): Map<keyof Config, number | string> {
+  const values = new Map<keyof Config, number | string>()
+  const lines = text.split(/\r?\n/)
+  for (let n = 0; n < lines.length; n++) {
+    const trimmed = lines[n].trim()
+    if (trimmed === '' || trimmed.startsWith('#')) continue
+    const where = `${file}:${n + 1}`
+    const words = splitConfigLine(trimmed)
+    if (words === null) throw new ConfigError(`${where}: unbalanced quotes`)
+    const directive = words[0].toLowerCase()
+    const setting = SETTINGS.find(s => s.directive === directive)
+    if (setting === undefined) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
+    if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
+    try {
+      values.set(setting.key, setting.parse(words[1]))
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${where}: '${directive}' ${err.message}`)
+      throw err
+    }
+  }
+  return values
 }
 
 export type ParseResult = { kind: 'run', config: Config } | { kind: 'help' } | { kind: 'version' }
 
-export function parseArgs (argv: readonly string[]): ParseResult {
-  let port = 6379
-  let bind = '127.0.0.1'
-  let shards = defaultShards()
-  let logLevel = 'info'
+export interface ParseOptions {
+  env?: NodeJS.ProcessEnv
+  readFile?: (path: string) => string
+  cgroupRoot?: string
+}
+
+export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): ParseResult {
+  const env = opts.env ?? {}
+  const readFile = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
+  const cgroupRoot = opts.cgroupRoot ?? '/'
+  const fromFlags = new Map<keyof Config, number | string>()
+  let configFile = ''
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
     const eq = arg.indexOf('=')
     if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq) }
-    const take = (): string | undefined => value ?? argv[++i]
-    switch (arg) {
-      case '--help': case '-h': return { kind: 'help' }
-      case '--version': case '-v': return { kind: 'version' }
-      case '--port': port = parseIntFlag('port', take(), 0, 65535); break
-      case '--bind': {
-        const v = take()
-        if (v === undefined || v === '') throw new ConfigError('--bind needs an address')
-        bind = v
-        break
-      }
-      case '--shards': shards = parseIntFlag('shards', take(), 1, 256); break
-      case '--log-level': {
-        const v = take()
-        if (v === undefined || !(LOG_LEVELS as readonly string[]).includes(v)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${v === undefined ? 'nothing' : `'${v}'`}`)
-        logLevel = v
-        break
-      }
-      default: throw new ConfigError(`unknown option '${arg}'`)
+    if (arg === '--help' || arg === '-h') return { kind: 'help' }
+    if (arg === '--version' || arg === '-v') return { kind: 'version' }
+    const setting = SETTINGS.find(s => s.flag === arg)
+    if (setting === undefined) {
+      if (!arg.startsWith('-') && configFile === '' && value === undefined) { configFile = arg; continue }
+      throw new ConfigError(`unknown option '${arg}'`)
+    }
+    const v = value ?? argv[++i]
+    if (v === undefined) throw new ConfigError(`${setting.flag} needs a value`)
+    try {
+      fromFlags.set(setting.key, setting.parse(v))
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${setting.flag} ${err.message}`)
+      throw err
     }
   }
-  return { kind: 'run', config: Object.freeze({ port, bind, shards, logLevel, configFile: '' }) }
+  const fromEnv = new Map<keyof Config, number | string>()
+  for (const s of SETTINGS) {
+    const v = env[s.env]
+    if (v === undefined) continue
+    try {
+      fromEnv.set(s.key, s.parse(v))
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${s.env} ${err.message}`)
+      throw err
+    }
+  }
+  let fromFile = new Map<keyof Config, number | string>()
+  if (configFile !== '') {
+    let text: string
+    try {
+      text = readFile(configFile)
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`)
+    }
+    fromFile = parseConfigFile(text, configFile)
+  }
+  const pick = (key: keyof Config): [number | string | undefined, Source | null] => {
+    for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
+      if (m.has(key)) return [m.get(key), src]
+    }
+    return [undefined, null]
+  }
+  const memLimit = cgroupMemoryLimit(cgroupRoot) ?? 0
+  const [maxmemory, memSource] = pick('maxmemory')
+  const config: Config = {
+    port: (pick('port')[0] as number | undefined) ?? 6379,
+    bind: (pick('bind')[0] as string | undefined) ?? '127.0.0.1',
+    shards: (pick('shards')[0] as number | undefined) ?? defaultShards(cgroupRoot),
+    logLevel: (pick('logLevel')[0] as string | undefined) ?? 'info',
+    maxclients: (pick('maxclients')[0] as number | undefined) ?? 10000,
+    httpPort: (pick('httpPort')[0] as number | undefined) ?? 0,
+    maxmemory: (maxmemory as number | undefined) ?? Math.floor(memLimit * CGROUP_MEMORY_SHARE),
+    maxmemorySource: memSource ?? (memLimit > 0 ? 'cgroup' : 'default'),
+    cgroupMemoryLimit: memLimit,
+    configFile,
+  }
+  return { kind: 'run', config: Object.freeze(config) }
 }

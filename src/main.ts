@@ -3,9 +3,9 @@
 // and stop cleanly on SIGINT/SIGTERM (a second signal exits at once).
 
 import { readFileSync } from 'node:fs'
-import { pino } from 'pino'
 import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
+import { createLogger } from './log.js'
 import { setVersion } from './commands/server.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -14,7 +14,7 @@ setVersion(pkg.version)
 async function main (): Promise<void> {
   let parsed
   try {
-    parsed = parseArgs(process.argv.slice(2))
+    parsed = parseArgs(process.argv.slice(2), { env: process.env })
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`flashkv: ${err.message}\n\n${USAGE}`)
@@ -25,7 +25,7 @@ async function main (): Promise<void> {
   if (parsed.kind === 'help') { process.stdout.write(USAGE); return }
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
-  const log = pino({ level: config.logLevel, base: { pid: process.pid } })
+  const log = createLogger(config.logLevel)
   const server = new FlashServer(config, log)
   try {
     await server.start()

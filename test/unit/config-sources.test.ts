@@ -1,0 +1,130 @@
+// Configuration from flags, environment variables and a redis.conf-style file, in that order of
+// precedence; malformed input names its source (file and line); defaults follow the cgroup.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parseArgs, parseMemory, splitConfigLine, defaultShards, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
+import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
+
+function run (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}, cgroupRoot = '/nonexistent'): Config {
+  const r = parseArgs(argv, { env, cgroupRoot, readFile: p => { if (p in files) return files[p]; throw new Error(`ENOENT ${p}`) } })
+  if (r.kind !== 'run') throw new Error(r.kind)
+  return r.config
+}
+
+function fails (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): string {
+  try { run(argv, env, files) } catch (err) { expect(err).toBeInstanceOf(ConfigError); return (err as Error).message }
+  throw new Error('no error')
+}
+
+describe('precedence: flag > env > file > default', () => {
+  const file = { 'f.conf': 'port 7001\nbind 10.1.1.1\nshards 3\nloglevel warning\nmaxclients 50\nhttp-port 9100\nmaxmemory 1gb\n' }
+  it('the file sets everything it names', () => {
+    expect(run(['f.conf'], {}, file)).toMatchObject({ port: 7001, bind: '10.1.1.1', shards: 3, logLevel: 'warn', maxclients: 50, httpPort: 9100, maxmemory: 1024 ** 3, maxmemorySource: 'file', configFile: 'f.conf' })
+  })
+  it('environment beats the file', () => {
+    expect(run(['f.conf'], { FLASHKV_PORT: '7002', FLASHKV_SHARDS: '2', FLASHKV_MAXMEMORY: '100mb' }, file)).toMatchObject({ port: 7002, shards: 2, bind: '10.1.1.1', maxmemory: 100 * 1024 ** 2, maxmemorySource: 'env' })
+  })
+  it('flags beat both', () => {
+    expect(run(['f.conf', '--port', '7003', '--log-level=error'], { FLASHKV_PORT: '7002', FLASHKV_LOG_LEVEL: 'debug' }, file)).toMatchObject({ port: 7003, logLevel: 'error' })
+  })
+  it('the config file may come after flags', () => {
+    expect(run(['--shards', '5', 'f.conf'], {}, file)).toMatchObject({ shards: 5, port: 7001 })
+  })
+})
+
+describe('malformed input fails with its source', () => {
+  it.each([
+    ['port 70000\n', "c.conf:1: 'port' must be between 0 and 65535, got 70000"],
+    ['# comment\n\nshards zero\n', "c.conf:3: 'shards' needs an integer, got 'zero'"],
+    ['port 1\nfoo bar\n', "c.conf:2: unknown directive 'foo'"],
+    ['port\n', "c.conf:1: 'port' takes exactly one value, got 0"],
+    ['port 1 2\n', "c.conf:1: 'port' takes exactly one value, got 2"],
+    ['bind "127.0.0.1\n', 'c.conf:1: unbalanced quotes'],
+    ['loglevel loud\n', "c.conf:1: 'loglevel' must be one of trace, debug, info, warn, error, fatal, silent, got 'loud'"],
+    ['maxmemory 12qb\n', "c.conf:1: 'maxmemory' needs a size such as 100mb or 2gb, got '12qb'"],
+  ])('%j', (text, message) => {
+    expect(fails(['c.conf'], {}, { 'c.conf': text })).toBe(message)
+  })
+  it('environment values', () => {
+    expect(fails([], { FLASHKV_SHARDS: '0' })).toBe('FLASHKV_SHARDS must be between 1 and 256, got 0')
+    expect(fails([], { FLASHKV_PORT: 'x' })).toBe("FLASHKV_PORT needs an integer, got 'x'")
+  })
+  it('a missing file', () => {
+    expect(fails(['nope.conf'])).toMatch(/^cannot read config file nope.conf: /)
+  })
+  it('directives are case-insensitive and quoted values work, as in redis.conf', () => {
+    expect(run(['q.conf'], {}, { 'q.conf': 'PORT 7005\nbind "0.0.0.0"\n' })).toMatchObject({ port: 7005, bind: '0.0.0.0' })
+  })
+})
+
+describe('parsers', () => {
+  it('memory units like Redis memtoull', () => {
+    expect(parseMemory('0')).toBe(0)
+    expect(parseMemory('1k')).toBe(1000)
+    expect(parseMemory('1KB')).toBe(1024)
+    expect(parseMemory('3m')).toBe(3e6)
+    expect(parseMemory('2gb')).toBe(2 * 1024 ** 3)
+    expect(() => parseMemory('1.5gb')).toThrow(ConfigError)
+  })
+  it('config line splitting', () => {
+    expect(splitConfigLine('bind  "a b"  c')).toEqual(['bind', 'a b', 'c'])
+    expect(splitConfigLine("x 'it\\'s'")).toEqual(['x', "it's"])
+    expect(splitConfigLine('x "a"b')).toBeNull()
+  })
+})
+
+function fakeRoot (files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'flashkv-cg-'))
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(root, p, '..'), { recursive: true })
+    writeFileSync(join(root, p), text)
+  }
+  return root
+}
+
+describe('cgroup limits', () => {
+  it('v2: cpu.max quota and memory.max', () => {
+    const root = fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': '150000 100000\n', 'sys/fs/cgroup/memory.max': '536870912\n' })
+    expect(cgroupCpuLimit(root)).toBe(1.5)
+    expect(cgroupMemoryLimit(root)).toBe(536870912)
+    expect(defaultShards(root)).toBe(1) // ceil(1.5) = 2 CPUs, one for the primary
+    const c = run([], {}, {}, root)
+    expect(c).toMatchObject({ cgroupMemoryLimit: 536870912, maxmemory: Math.floor(536870912 * CGROUP_MEMORY_SHARE), maxmemorySource: 'cgroup' })
+  })
+  it('v2: unlimited', () => {
+    const root = fakeRoot({ 'proc/self/cgroup': '0::/\n', 'sys/fs/cgroup/cpu.max': 'max 100000\n', 'sys/fs/cgroup/memory.max': 'max\n' })
+    expect(cgroupCpuLimit(root)).toBeNull()
+    expect(cgroupMemoryLimit(root)).toBeNull()
+    expect(run([], {}, {}, root)).toMatchObject({ maxmemory: 0, maxmemorySource: 'default', cgroupMemoryLimit: 0 })
+  })
+  it('v2: the process cgroup path under the mount', () => {
+    const root = fakeRoot({ 'proc/self/cgroup': '0::/kubepods/pod1\n', 'sys/fs/cgroup/kubepods/pod1/cpu.max': '400000 100000\n' })
+    expect(cgroupCpuLimit(root)).toBe(4)
+  })
+  it('v1: cfs quota and memory.limit_in_bytes (cpu,cpuacct mount)', () => {
+    const root = fakeRoot({
+      'proc/self/cgroup': '4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n',
+      'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': '300000\n',
+      'sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes': '1073741824\n',
+    })
+    expect(cgroupCpuLimit(root)).toBe(3)
+    expect(cgroupMemoryLimit(root)).toBe(1073741824)
+  })
+  it('v1: -1 quota and the huge "unlimited" memory value', () => {
+    const root = fakeRoot({
+      'proc/self/cgroup': '4:memory:/\n3:cpu:/\n',
+      'sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1\n',
+      'sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n',
+      'sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+    })
+    expect(cgroupCpuLimit(root)).toBeNull()
+    expect(cgroupMemoryLimit(root)).toBeNull()
+  })
+  it('no cgroup files at all', () => {
+    expect(cgroupCpuLimit('/nonexistent')).toBeNull()
+    expect(cgroupMemoryLimit('/nonexistent')).toBeNull()
+  })
+})
