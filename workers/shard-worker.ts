@@ -6,7 +6,10 @@
 import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED } from '../src/ipc/ring.js'
-import { REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, type ShardWorkerData } from '../src/ipc/layout.js'
+import {
+  REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
+} from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { commands, internalCommand } from '../src/commands/table.js'
@@ -19,6 +22,21 @@ const stepPort = data.stepPort as unknown as MessagePort
 const mailbox = new Int32Array(data.mailbox)
 const TXN_BEGIN = internalCommand('__txn').id
 const TXN_END = internalCommand('__txnend').id
+const stats = new Float64Array(data.stats)
+let commandsRun = 0
+let errorReplies = 0
+
+/** Publishes the counters the primary reads for /metrics and maxmemory (a few stores per batch). */
+function publishStats (): void {
+  stats[STAT_KEYS] = shard.keyCount()
+  stats[STAT_EXPIRES] = shard.expiresCount()
+  stats[STAT_USED_MEMORY] = shard.usedMemory()
+  stats[STAT_EXPIRED_KEYS] = shard.expiredKeys
+  stats[STAT_HITS] = shard.hits
+  stats[STAT_MISSES] = shard.misses
+  stats[STAT_COMMANDS] = commandsRun
+  stats[STAT_ERRORS] = errorReplies
+}
 const reqs = new RingReader(data.req)
 const resps = new RingWriter(data.resp)
 const shard = new Shard(data.index)
@@ -66,6 +84,8 @@ function reserveReply (payload: number): number {
 
 function writeReply (): void {
   const len = out.len
+  commandsRun++
+  if (out.buf[0] === 45) errorReplies++
   if (len + RESP_HEADER_BYTES > resps.maxPayload) {
     const sab = new SharedArrayBuffer(len)
     new Uint8Array(sab).set(out.buf.subarray(0, len))
@@ -152,6 +172,7 @@ for (;;) {
     }
     reqs.release()
     notifyPrimary()
+    publishStats()
   } else {
     const wait = nextExpire - Date.now()
     if (wait > 0) Atomics.wait(ctrl, SEQ, seq, wait)
@@ -159,6 +180,7 @@ for (;;) {
   const now = Date.now()
   if (now >= nextExpire) {
     shard.activeExpire(EXPIRE_BUCKETS)
+    publishStats()
     nextExpire = now + EXPIRE_TICK_MS
   }
 }

@@ -20,6 +20,8 @@ export interface Command extends CommandSpec {
   readonly arityErr: Buffer
   readonly subIndex: NameIndex<Command> | null
   readonly subList: readonly Command[]
+  /** 'denyoom' flag: refused above maxmemory. */
+  readonly isDenyOom: boolean
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
@@ -54,6 +56,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     arityErr: arityError(spec.name),
     subIndex: null,
     subList: subs,
+    isDenyOom: spec.flags.includes('denyoom'),
   }
   commands.push(cmd)
   if (spec.subcommands !== undefined) {

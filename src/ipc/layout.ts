@@ -13,6 +13,18 @@ export const REQ_OOB = 2
 export const RESP_OOB = 0xffffffff
 
 export const REQ_HEADER_BYTES = 8
+
+// Shard counters shared with the primary (for /metrics and readiness; INFO asks the shard itself
+// so that its figures are ordered with the client's other commands).
+export const STAT_KEYS = 0
+export const STAT_EXPIRES = 1
+export const STAT_USED_MEMORY = 2
+export const STAT_EXPIRED_KEYS = 3
+export const STAT_HITS = 4
+export const STAT_MISSES = 5
+export const STAT_COMMANDS = 6
+export const STAT_ERRORS = 7
+export const STAT_SLOTS = 8
 export const RESP_HEADER_BYTES = 4
 
 /** 1 MiB per ring: a pipeline of ~20k small commands per shard per turn before back-pressure. */
@@ -30,5 +42,7 @@ export interface ShardWorkerData {
   stepPort: MessagePort
   /** Int32 word bumped by the primary after each step message. */
   mailbox: SharedArrayBuffer
+  /** Float64 counters the worker publishes after every batch and tick (STAT_* indexes). */
+  stats: SharedArrayBuffer
   logLevel: string
 }

@@ -12,12 +12,12 @@ import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { lookupCommand } from '../commands/table.js'
+import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { unknownCommandError, unknownSubcommandError, SHARD_DOWN } from '../protocol/errors.js'
+import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
-import { REQ_RESP3 } from '../ipc/layout.js'
+import { REQ_RESP3, STAT_USED_MEMORY } from '../ipc/layout.js'
 import { Txn } from './txn.js'
 import { internalCommand } from '../commands/table.js'
 
@@ -125,6 +125,12 @@ function copyArgv (argv: Argv): Argv {
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
   commandsProcessed = 0
+  /** Calls per command id (INFO commandstats, /metrics); rejected ones are not counted. */
+  readonly calls = new Float64Array(commands.length)
+  /** Error replies produced on this thread (unknown command, arity, OOM, primary commands). */
+  localErrors = 0
+  /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
+  maxmemory = 0
   private readonly dirty: Connection[] = []
   private readonly blocked = new Set<Connection>()
   private isTurnScheduled = false
@@ -141,16 +147,18 @@ export class Router implements Dispatcher {
 
   dispatch (conn: Connection, argv: Argv): boolean {
     let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
-    if (cmd === undefined) { conn.replyLocalBytes(unknownCommandError(argv)); return true }
+    if (cmd === undefined) return this.reject(conn, unknownCommandError(argv))
     if (cmd.subIndex !== null && argv.argc > 1) {
       const sub = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1])
-      if (sub === undefined) { conn.replyLocalBytes(unknownSubcommandError(argv)); return true }
+      if (sub === undefined) return this.reject(conn, unknownSubcommandError(argv))
       cmd = sub
     }
     const arity = cmd.arity
-    if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) { conn.replyLocalBytes(cmd.arityErr); return true }
+    if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr)
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
-    if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) { conn.replyLocalBytes(cmd.arityErr); return true }
+    if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
+    // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
+    if (this.maxmemory > 0 && cmd.isDenyOom && this.usedMemory() > this.maxmemory) return this.reject(conn, OOM)
 
     let ok = true
     switch (cmd.route) {
@@ -161,15 +169,31 @@ export class Router implements Dispatcher {
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendWhole(conn, cmd, argv, cursorShard(argv.buf, argv.start[1], argv.len[1], this.links.length)); break
     }
-    if (ok) this.commandsProcessed++
+    if (ok) { this.commandsProcessed++; this.calls[cmd.id]++ }
     return ok
+  }
+
+  private reject (conn: Connection, err: Buffer): boolean {
+    this.localErrors++
+    conn.replyLocalBytes(err)
+    return true
+  }
+
+  /** Bytes held by every shard's data, as last published by the workers. */
+  usedMemory (): number {
+    let n = 0
+    for (const link of this.links) n += link.stats[STAT_USED_MEMORY]
+    return n
   }
 
   private runLocal (conn: Connection, cmd: Command, argv: Argv): void {
     const local = cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void
     if (conn.isReplyHead) {
-      conn.out.resp3 = conn.resp === 3
-      local(conn, argv, conn.out)
+      const out = conn.out
+      const at = out.len
+      out.resp3 = conn.resp === 3
+      local(conn, argv, out)
+      if (out.buf[at] === 45) this.localErrors++
       conn.headSeq++
       conn.nextSeq++
     } else {
@@ -177,6 +201,7 @@ export class Router implements Dispatcher {
       s.reset()
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
+      if (s.buf[0] === 45) this.localErrors++
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
   }

@@ -6,7 +6,7 @@
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED } from '../ipc/ring.js'
-import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, type ShardWorkerData } from '../ipc/layout.js'
+import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, type ShardWorkerData } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
@@ -22,6 +22,12 @@ export class ShardLink {
   private readonly port: MessagePort
   private readonly stepPort: MessagePort
   private readonly mailbox: Int32Array
+  /** The worker's counters (STAT_* in ipc/layout.ts), refreshed after each batch and tick. */
+  readonly stats: Float64Array
+  /** Dispatch time of sampled requests, aligned with the FIFO (0 = not sampled). */
+  private fifoTime: Float64Array
+  /** Called with seconds from staging to reply, for the sampled requests. */
+  onLatency: (seconds: number) => void = () => {}
   private fifoTarget: (ReplyTarget | null)[]
   private fifoTag: Int32Array
   private fifoHead = 0
@@ -39,7 +45,9 @@ export class ShardLink {
     this.stepPort = steps.port1
     const mailbox = new SharedArrayBuffer(8)
     this.mailbox = new Int32Array(mailbox)
-    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, logLevel }
+    const stats = new SharedArrayBuffer(STAT_SLOTS * 8)
+    this.stats = new Float64Array(stats)
+    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, stats, logLevel }
     this.worker = new Worker(workerFile, {
       workerData: wd,
       transferList: [port2 as unknown as ArrayBuffer, steps.port2 as unknown as ArrayBuffer],
@@ -49,6 +57,7 @@ export class ShardLink {
     this.resp = new RingReader(respBufs)
     this.fifoTarget = new Array<ReplyTarget | null>(1024).fill(null)
     this.fifoTag = new Int32Array(1024)
+    this.fifoTime = new Float64Array(1024)
     this.worker.on('message', () => {
       Atomics.store(this.resp.ctrl, NOTIFIED, 0)
       this.drain()
@@ -144,11 +153,15 @@ export class ShardLink {
     if (this.req.publish()) Atomics.notify(this.req.ctrl, SEQ, 1)
   }
 
+  private sampleCounter = 0
+
   private push (target: ReplyTarget, tag: number): void {
     if (this.fifoLen === this.fifoTarget.length) this.growFifo()
     const i = (this.fifoHead + this.fifoLen) & (this.fifoTarget.length - 1)
     this.fifoTarget[i] = target
     this.fifoTag[i] = tag
+    // One request in 32 carries a timestamp for the latency histogram.
+    this.fifoTime[i] = (++this.sampleCounter & 31) === 0 ? performance.now() : 0
     this.fifoLen++
   }
 
@@ -156,13 +169,16 @@ export class ShardLink {
     const n = this.fifoTarget.length
     const targets = new Array<ReplyTarget | null>(n * 2).fill(null)
     const tags = new Int32Array(n * 2)
+    const times = new Float64Array(n * 2)
     for (let i = 0; i < this.fifoLen; i++) {
       const j = (this.fifoHead + i) & (n - 1)
       targets[i] = this.fifoTarget[j]
       tags[i] = this.fifoTag[j]
+      times[i] = this.fifoTime[j]
     }
     this.fifoTarget = targets
     this.fifoTag = tags
+    this.fifoTime = times
     this.fifoHead = 0
   }
 
@@ -183,6 +199,7 @@ export class ShardLink {
         const i = this.pop()
         const target = this.fifoTarget[i] as ReplyTarget
         this.fifoTarget[i] = null
+        if (this.fifoTime[i] !== 0) this.onLatency((performance.now() - this.fifoTime[i]) / 1000)
         if (len === RESP_OOB) {
           const bytes = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
           target.onReply(this.fifoTag[i], bytes, 0, bytes.length)

@@ -1,0 +1,115 @@
+// HTTP side door for orchestrators (--http-port, off by default): /healthz (the process is
+// alive), /readyz (listening and every shard worker up) and /metrics (Prometheus text from
+// prom-client). Nothing here runs per command: the counters live in typed arrays on the
+// primary and in each shard's stats buffer, and prom-client reads them at scrape time.
+
+import { createServer, type Server } from 'node:http'
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client'
+import {
+  STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY, STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_ERRORS,
+} from '../ipc/layout.js'
+
+/** What the HTTP endpoints read from the running server. */
+export interface ObservedServer {
+  isReady (): boolean
+  connectedClients (): number
+  totalConnections (): number
+  /** Per shard: its stats buffer (STAT_* slots) and whether its worker is alive. */
+  shardStats (): ReadonlyArray<{ stats: Float64Array, isAlive: boolean }>
+  /** Command name → calls. */
+  commandCalls (): Iterable<[string, number]>
+  /** Error replies produced on the primary thread. */
+  primaryErrors (): number
+  /** Registers a callback that receives sampled command latencies, in seconds. */
+  onLatency (fn: (seconds: number) => void): void
+  readonly maxmemory: number
+}
+
+export function createMetrics (srv: ObservedServer): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'flashkv_process_' })
+  const shardGauge = (name: string, help: string, slot: number): void => {
+    registry.registerMetric(new Gauge({
+      name, help, labelNames: ['shard'], registers: [],
+      collect () {
+        this.reset()
+        srv.shardStats().forEach((s, i) => this.set({ shard: String(i) }, s.stats[slot]))
+      },
+    }))
+  }
+  shardGauge('flashkv_shard_keys', 'Keys stored per shard (all databases)', STAT_KEYS)
+  shardGauge('flashkv_shard_expires', 'Keys with a TTL per shard', STAT_EXPIRES)
+  shardGauge('flashkv_shard_used_memory_bytes', 'Bytes of key and value data per shard', STAT_USED_MEMORY)
+  registry.registerMetric(new Gauge({
+    name: 'flashkv_shard_up', help: '1 while the shard worker is running', labelNames: ['shard'], registers: [],
+    collect () { this.reset(); srv.shardStats().forEach((s, i) => this.set({ shard: String(i) }, s.isAlive ? 1 : 0)) },
+  }))
+  const shardCounter = (name: string, help: string, slot: number): void => {
+    registry.registerMetric(new Counter({
+      name, help, registers: [],
+      collect () { this.reset(); this.inc(srv.shardStats().reduce((a, s) => a + s.stats[slot], 0)) },
+    }))
+  }
+  shardCounter('flashkv_expired_keys_total', 'Keys deleted because their TTL passed', STAT_EXPIRED_KEYS)
+  shardCounter('flashkv_keyspace_hits_total', 'Successful key lookups', STAT_HITS)
+  shardCounter('flashkv_keyspace_misses_total', 'Failed key lookups', STAT_MISSES)
+  registry.registerMetric(new Counter({
+    name: 'flashkv_errors_total', help: 'Error replies sent to clients', registers: [],
+    collect () { this.reset(); this.inc(srv.primaryErrors() + srv.shardStats().reduce((a, s) => a + s.stats[STAT_ERRORS], 0)) },
+  }))
+  registry.registerMetric(new Counter({
+    name: 'flashkv_commands_total', help: 'Commands processed, by command', labelNames: ['command'], registers: [],
+    collect () {
+      this.reset()
+      for (const [name, n] of srv.commandCalls()) if (n > 0) this.inc({ command: name }, n)
+    },
+  }))
+  registry.registerMetric(new Gauge({
+    name: 'flashkv_connected_clients', help: 'Client connections open now', registers: [],
+    collect () { this.set(srv.connectedClients()) },
+  }))
+  registry.registerMetric(new Counter({
+    name: 'flashkv_connections_received_total', help: 'Client connections accepted', registers: [],
+    collect () { this.reset(); this.inc(srv.totalConnections()) },
+  }))
+  registry.registerMetric(new Gauge({
+    name: 'flashkv_maxmemory_bytes', help: 'Memory ceiling for data (0 = none)', registers: [],
+    collect () { this.set(srv.maxmemory) },
+  }))
+  const latency = new Histogram({
+    name: 'flashkv_command_duration_seconds',
+    help: 'Time from routing a command to its shard reply (one command in 32 is sampled)',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  })
+  srv.onLatency(s => latency.observe(s))
+  return registry
+}
+
+export async function startHttp (srv: ObservedServer, port: number, host: string): Promise<Server> {
+  const registry = createMetrics(srv)
+  const http = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
+    if (path === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'); return }
+    if (path === '/readyz') {
+      const ready = srv.isReady()
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
+      return
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(text => {
+        res.writeHead(200, { 'content-type': registry.contentType }).end(text)
+      }, err => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err))
+      })
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(port, host, () => { http.off('error', reject); resolve() })
+  })
+  return http
+}
