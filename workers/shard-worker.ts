@@ -5,7 +5,7 @@
 
 import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED } from '../src/ipc/ring.js'
+import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
   REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
@@ -175,7 +175,13 @@ for (;;) {
     publishStats()
   } else {
     const wait = nextExpire - Date.now()
-    if (wait > 0) Atomics.wait(ctrl, SEQ, seq, wait)
+    if (wait > 0) {
+      Atomics.store(ctrl, SLEEPING, 1)
+      // seq was read before the ring was found empty: a publish since then changed SEQ and
+      // wait() returns at once, whether or not the primary saw SLEEPING.
+      Atomics.wait(ctrl, SEQ, seq, wait)
+      Atomics.store(ctrl, SLEEPING, 0)
+    }
   }
   const now = Date.now()
   if (now >= nextExpire) {

@@ -1,7 +1,7 @@
 // Single-producer/single-consumer record ring over a SharedArrayBuffer, one per direction per
 // shard. Records never wrap: a 0 length word tells the reader to jump to the start.
 //
-//   ctrl (Int32Array):  [HEAD write pos][TAIL read pos][SEQ wake-ups][NOTIFIED][STOP][DEAD]
+//   ctrl (Int32Array):  [HEAD write pos][TAIL read pos][SEQ wake-ups][NOTIFIED][STOP][SLEEPING]
 //   data (Uint8Array):  | u32 recordLen | payload ... pad to 4 | u32 recordLen | ... | 0 → wrap
 //
 // The producer writes records past HEAD freely and publishes them with one Atomics.store of
@@ -16,6 +16,12 @@ export const SEQ = 2
 /** Response rings: 1 while a wake-up message to the primary is in flight. */
 export const NOTIFIED = 3
 export const STOP = 4
+/**
+ * Request rings: 1 while the consumer is (about to be) blocked in Atomics.wait. The producer
+ * calls Atomics.notify (a futex syscall) only then; the consumer re-checks SEQ in wait(), so a
+ * wake-up can never be lost.
+ */
+export const SLEEPING = 5
 export const CTRL_INTS = 8
 
 export interface RingBuffers { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }

@@ -5,7 +5,7 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED } from '../ipc/ring.js'
+import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../ipc/ring.js'
 import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, type ShardWorkerData } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
 
@@ -150,7 +150,8 @@ export class ShardLink {
 
   /** Makes this turn's staged requests visible and wakes the worker. */
   publish (): void {
-    if (this.req.publish()) Atomics.notify(this.req.ctrl, SEQ, 1)
+    // The notify is a syscall: skip it while the worker is busy (it polls again before sleeping).
+    if (this.req.publish() && Atomics.load(this.req.ctrl, SLEEPING) !== 0) Atomics.notify(this.req.ctrl, SEQ, 1)
   }
 
   private sampleCounter = 0
