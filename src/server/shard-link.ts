@@ -34,6 +34,14 @@ export class ShardLink {
   private fifoLen = 0
   isDead = false
   onDrained: () => void = () => {}
+  /**
+   * True from the moment a transaction's hold acknowledgement is drained until __txnend is sent:
+   * meanwhile the worker answers only steps, so replies come from the step queue, not the FIFO
+   * (requests staged behind the hold are still waiting in the ring).
+   */
+  private isHeld = false
+  private readonly stepTargets: ReplyTarget[] = []
+  private readonly stepTags: number[] = []
 
   constructor (index: number, shards: number, workerFile: URL, logLevel: string) {
     this.index = index
@@ -142,11 +150,14 @@ export class ShardLink {
       u8.set(args[i], off)
       off += args[i].length
     }
-    if (target !== null) this.push(target, tag)
+    if (target !== null) { this.stepTargets.push(target); this.stepTags.push(tag) } else this.isHeld = false
     this.stepPort.postMessage(sab)
     Atomics.add(this.mailbox, 0, 1)
     Atomics.notify(this.mailbox, 0)
   }
+
+  /** Called by the transaction when this shard acknowledged its hold (see isHeld). */
+  beginHold (): void { this.isHeld = true }
 
   /** Makes this turn's staged requests visible and wakes the worker. */
   publish (): void {
@@ -197,15 +208,23 @@ export class ShardLink {
       while (r.next()) {
         const p = r.payload
         const len = r.u32[p >>> 2]
-        const i = this.pop()
-        const target = this.fifoTarget[i] as ReplyTarget
-        this.fifoTarget[i] = null
-        if (this.fifoTime[i] !== 0) this.onLatency((performance.now() - this.fifoTime[i]) / 1000)
+        let target: ReplyTarget
+        let tag: number
+        if (this.isHeld) {
+          target = this.stepTargets.shift() as ReplyTarget
+          tag = this.stepTags.shift() as number
+        } else {
+          const i = this.pop()
+          target = this.fifoTarget[i] as ReplyTarget
+          tag = this.fifoTag[i]
+          this.fifoTarget[i] = null
+          if (this.fifoTime[i] !== 0) this.onLatency((performance.now() - this.fifoTime[i]) / 1000)
+        }
         if (len === RESP_OOB) {
           const bytes = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
-          target.onReply(this.fifoTag[i], bytes, 0, bytes.length)
+          target.onReply(tag, bytes, 0, bytes.length)
         } else {
-          target.onReply(this.fifoTag[i], r.u8, p + RESP_HEADER_BYTES, len)
+          target.onReply(tag, r.u8, p + RESP_HEADER_BYTES, len)
         }
       }
       r.release()
@@ -221,6 +240,8 @@ export class ShardLink {
   failPending (reply: Buffer): void {
     this.isDead = true
     this.drain()
+    while (this.stepTargets.length > 0) (this.stepTargets.shift() as ReplyTarget).onReply(this.stepTags.shift() as number, reply, 0, reply.length)
+    this.isHeld = false
     while (this.fifoLen > 0) {
       const i = this.pop()
       const target = this.fifoTarget[i] as ReplyTarget

@@ -39,7 +39,14 @@ export class Txn implements ReplyTarget, TxnContext {
     return new Promise(resolve => this.waiters[shard].push(resolve))
   }
 
+  private readonly acked = new Set<number>()
+
   onReply (shard: number, src: Uint8Array, start: number, len: number): void {
+    // The first reply from a shard is its hold acknowledgement: from now on it answers steps only.
+    if (!this.acked.has(shard)) {
+      this.acked.add(shard)
+      if (src[start] !== 45) this.router.links[shard].beginHold()
+    }
     const w = this.waiters[shard].shift()
     w?.(Buffer.from(src.subarray(start, start + len)))
   }
