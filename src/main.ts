@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs'
 import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
 import { createLogger } from './log.js'
+import { startHttp } from './http/observability.js'
+import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -33,13 +35,32 @@ async function main (): Promise<void> {
     log.fatal({ err }, 'failed to start')
     process.exit(1)
   }
-  log.info({ version: pkg.version, address: config.bind, port: server.port, shards: config.shards }, 'FlashKV ready to accept connections')
+  let http: HttpServer | null = null
+  if (config.httpPort > 0) {
+    try {
+      http = await startHttp(server, config.httpPort, config.bind)
+    } catch (err) {
+      log.fatal({ err, httpPort: config.httpPort }, 'failed to start the HTTP endpoint')
+      process.exit(1)
+    }
+  }
+  log.info({
+    version: pkg.version,
+    address: config.bind,
+    port: server.port,
+    shards: config.shards,
+    httpPort: config.httpPort,
+    maxmemory: config.maxmemory,
+    configFile: config.configFile,
+  }, 'FlashKV ready to accept connections')
 
   let isStopping = false
   const onSignal = (sig: NodeJS.Signals): void => {
     if (isStopping) { log.warn({ signal: sig }, 'second signal: exiting now'); process.exit(1) }
     isStopping = true
     log.info({ signal: sig }, 'shutting down')
+    http?.close()
+    http?.closeAllConnections()
     server.stop().then(() => {
       log.info('bye')
       process.exit(0)

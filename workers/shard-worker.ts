@@ -39,7 +39,7 @@ function publishStats (): void {
 }
 const reqs = new RingReader(data.req)
 const resps = new RingWriter(data.resp)
-const shard = new Shard(data.index)
+const shard = new Shard(data.index, data.shards)
 const out = new ReplyWriter()
 const argv: Argv = { buf: reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100

@@ -1,35 +1,78 @@
-// CONFIG GET over the effective configuration. Parameters are listed once here with the Redis
-// name they answer to; values come from the running server, so CONFIG GET always tells the truth.
+// CONFIG GET/SET/RESETSTAT over the effective configuration. Each parameter is listed once with
+// the Redis name it answers to, Redis's value type (which decides the parse errors) and how
+// FlashKV treats a change: 'live' ones take effect at once, 'immutable' ones Redis refuses too,
+// and 'fixed' ones Redis could change but FlashKV cannot yet (rebinding, persistence, eviction
+// policies, hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
+// GET always tells the truth.
 
-import type { Argv, ClientContext } from './spec.js'
+import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
 import { stringMatch } from './glob.js'
 import { DATABASES } from '../storage/shard.js'
+import { OK } from '../protocol/replies.js'
+import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 
-type Getter = (c: ClientContext) => string
+const INT_MAX = 2147483647n
+const UINT_MAX = 4294967295n
+const LONG_MAX = 9223372036854775807n
+const ULLONG_MAX = 18446744073709551615n
+const TWO_64 = 1n << 64n
+const MB = 1024n * 1024n
 
-const PARAMS: ReadonlyArray<[string, Getter]> = [
-  ['port', c => String(c.server.port)],
-  ['bind', c => c.server.bind],
-  ['databases', () => String(DATABASES)],
-  ['save', () => ''],
-  ['appendonly', () => 'no'],
-  ['maxmemory', () => '0'],
-  ['maxmemory-policy', () => 'noeviction'],
-  ['maxclients', () => '10000'],
-  ['timeout', () => '0'],
-  ['tcp-keepalive', () => '300'],
-  ['proto-max-bulk-len', () => '536870912'],
-  ['client-query-buffer-limit', () => '1073741824'],
-  ['hz', () => '10'],
-  ['shards', c => String(c.server.shards)],
-  ['cluster-enabled', () => 'no'],
+type ValueType =
+  /** Redis's numeric configs: string2ll (or memtoull for memory values), then a bounds check. */
+  | { kind: 'number', min: bigint, max: bigint, isUnsigned: boolean, isMemory: boolean }
+  | { kind: 'enum', values: readonly string[] }
+  | { kind: 'bool' }
+  | { kind: 'save' }
+  | { kind: 'bind' }
+
+interface Param {
+  name: string
+  type: ValueType
+  mode: 'live' | 'fixed' | 'immutable'
+  get: (s: ServerContext) => string
+  /** 'live' only: applies an already checked value. */
+  set?: (s: ServerContext, v: bigint) => void
+}
+
+const num = (min: bigint, max: bigint, isUnsigned: boolean, isMemory = false): ValueType =>
+  ({ kind: 'number', min, max, isUnsigned, isMemory })
+const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction']
+
+// Types and bounds as in Redis 7.0's config.c (createIntConfig, createUIntConfig, ...).
+const PARAMS: readonly Param[] = [
+  { name: 'port', type: num(0n, 65535n, false), mode: 'fixed', get: s => String(s.port) },
+  { name: 'bind', type: { kind: 'bind' }, mode: 'fixed', get: s => s.bind },
+  { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
+  { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
+  { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
+  { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
+  { name: 'maxmemory-policy', type: { kind: 'enum', values: POLICIES }, mode: 'fixed', get: () => 'noeviction' },
+  { name: 'maxclients', type: num(1n, UINT_MAX, true), mode: 'live', get: s => String(s.settings.maxclients), set: (s, v) => { s.settings.maxclients = Number(v) } },
+  { name: 'timeout', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.timeoutSec), set: (s, v) => { s.settings.timeoutSec = Number(v) } },
+  { name: 'tcp-keepalive', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.tcpKeepaliveSec), set: (s, v) => { s.settings.tcpKeepaliveSec = Number(v) } },
+  { name: 'proto-max-bulk-len', type: num(MB, LONG_MAX, false, true), mode: 'fixed', get: () => '536870912' },
+  { name: 'client-query-buffer-limit', type: num(MB, LONG_MAX, true, true), mode: 'live', get: s => String(s.settings.queryBufferLimit), set: (s, v) => { s.settings.queryBufferLimit = Number(v) } },
+  { name: 'hz', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '10' },
+  { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
+  { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
 ]
-const NAMES = PARAMS.map(([n]) => Buffer.from(n, 'latin1'))
+const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))
+
+function str (argv: Argv, i: number): string {
+  return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1')
+}
 
 function hasGlob (buf: Uint8Array, start: number, len: number): boolean {
   for (let i = start; i < start + len; i++) if (buf[i] === 42 || buf[i] === 63 || buf[i] === 91) return true
   return false
+}
+
+function paramIndex (name: string): number {
+  const lower = name.toLowerCase()
+  return PARAMS.findIndex(p => p.name === lower)
 }
 
 // Like configGetCommand (7.0): an exact name is echoed as asked (any case); a pattern matches
@@ -39,18 +82,135 @@ export function configGetCommand (c: ClientContext, argv: Argv, out: ReplyWriter
   const matched: Array<[string, string]> = []
   const seen = new Set<number>()
   for (let i = 2; i < argc; i++) {
-    const glob = hasGlob(buf, start[i], len[i])
+    const isGlob = hasGlob(buf, start[i], len[i])
+    const exact = isGlob ? -1 : paramIndex(str(argv, i))
     for (let p = 0; p < PARAMS.length; p++) {
       if (seen.has(p)) continue
       const name = NAMES[p]
-      const hit = glob
-        ? stringMatch(buf, start[i], len[i], name, 0, name.length, true)
-        : Buffer.from(buf.subarray(start[i], start[i] + len[i])).toString('latin1').toLowerCase() === PARAMS[p][0]
-      if (!hit) continue
+      if (isGlob ? !stringMatch(buf, start[i], len[i], name, 0, name.length, true) : p !== exact) continue
       seen.add(p)
-      matched.push([glob ? PARAMS[p][0] : Buffer.from(buf.subarray(start[i], start[i] + len[i])).toString('latin1'), PARAMS[p][1](c)])
+      matched.push([isGlob ? PARAMS[p].name : str(argv, i), PARAMS[p].get(c.server)])
     }
   }
   out.mapHeader(matched.length)
   for (const [k, v] of matched) { out.bulkStr(k); out.bulkStr(v) }
+}
+
+/** Redis's string2ll on a string: no spaces, no '+', no leading zeros, int64 range. */
+function string2ll (s: string): bigint | null {
+  if (!/^(0|-?[1-9][0-9]{0,19})$/.test(s)) return null
+  const v = BigInt(s)
+  return v > LONG_MAX || v < -LONG_MAX - 1n ? null : v
+}
+
+const MEM_UNITS: Record<string, bigint> = { '': 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n }
+
+/**
+ * Redis 7.0's memtoull: digits (possibly none; strtoull saturates), then an optional unit; no
+ * sign, no spaces. 7.0 does not check the multiplication, which wraps modulo 2^64.
+ */
+function memtoull (s: string): bigint | null {
+  const m = /^([0-9]*)([a-z]*)$/i.exec(s)
+  if (m === null || m[1].length >= 128) return null
+  const mul = MEM_UNITS[m[2].toLowerCase()]
+  if (mul === undefined) return null
+  let v = m[1] === '' ? 0n : BigInt(m[1])
+  if (v > ULLONG_MAX) v = ULLONG_MAX
+  return (v * mul) % TWO_64
+}
+
+/** strtoll with an end check, as setConfigSaveOption uses it. */
+function saveNumber (s: string): number | null {
+  if (s === '') return 0
+  if (!/^[\t\n\v\f\r ]*[+-]?[0-9]+$/.test(s)) return null
+  return Number(s.trim())
+}
+
+/** Parses and checks one value: the bigint to apply, or Redis's error text for it. */
+function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, isCurrent: boolean } | string {
+  const t = p.type
+  switch (t.kind) {
+    case 'number': {
+      // numericParseString then numericBoundaryCheck.
+      let v = t.isMemory ? memtoull(value) : string2ll(value)
+      if (v === null) return t.isMemory ? 'argument must be a memory value' : "argument couldn't be parsed into an integer"
+      if (t.isUnsigned) {
+        if (v < 0n) v += TWO_64
+      } else if (v > LONG_MAX) {
+        v -= TWO_64
+      }
+      if (v < t.min || v > t.max) return `argument must be between ${t.min} and ${t.max} inclusive`
+      return { v, isCurrent: String(v) === p.get(s) }
+    }
+    case 'enum': {
+      const i = t.values.indexOf(value.toLowerCase())
+      if (i < 0) return `argument(s) must be one of the following: ${t.values.join(', ')}`
+      return { v: BigInt(i), isCurrent: t.values[i] === p.get(s) }
+    }
+    case 'bool': {
+      const lower = value.toLowerCase()
+      if (lower !== 'yes' && lower !== 'no') return "argument must be 'yes' or 'no'"
+      return { v: lower === 'yes' ? 1n : 0n, isCurrent: lower === p.get(s) }
+    }
+    case 'save': {
+      // setConfigSaveOption: pairs of seconds >= 1 and changes >= 0, split on single spaces.
+      const args = value === '' ? [] : value.split(' ')
+      if (args.length % 2 !== 0) return 'Invalid save parameters'
+      for (let j = 0; j < args.length; j++) {
+        const n = saveNumber(args[j])
+        if (n === null || ((j & 1) === 0 && n < 1) || ((j & 1) === 1 && n < 0)) return 'Invalid save parameters'
+      }
+      return { v: 0n, isCurrent: args.length === 0 }
+    }
+    case 'bind': {
+      const args = value === '' ? [] : value.split(' ')
+      if (args.length > 16) return 'Too many bind addresses specified.'
+      return { v: 0n, isCurrent: args.join(' ') === p.get(s) }
+    }
+  }
+}
+
+const setFailed = (name: string, why: string): Buffer =>
+  errorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`)
+
+// configSetCommand (7.0): every name is checked before any value is parsed, every value is
+// parsed before any is applied, so a failing pair leaves all parameters as they were.
+export function configSetCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  if ((argv.argc & 1) !== 0) { out.raw(SYNTAX_ERR); return }
+  const pairs = (argv.argc - 2) / 2
+  const found: Param[] = []
+  for (let i = 0; i < pairs; i++) {
+    const asked = str(argv, 2 + i * 2)
+    const p = paramIndex(asked)
+    if (p < 0) { out.raw(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${asked}'`)); return }
+    const param = PARAMS[p]
+    if (param.mode === 'immutable') { out.raw(setFailed(asked, "can't set immutable config")); return }
+    if (found.includes(param)) { out.raw(setFailed(asked, 'duplicate parameter')); return }
+    found.push(param)
+  }
+  const values: bigint[] = []
+  for (let i = 0; i < pairs; i++) {
+    const p = found[i]
+    const r = parseValue(p, str(argv, 3 + i * 2), c.server)
+    if (typeof r === 'string') { out.raw(setFailed(p.name, r)); return }
+    // FlashKV cannot rebind, persist or evict at run time: only the current value is accepted.
+    if (p.mode === 'fixed' && !r.isCurrent) { out.raw(setFailed(p.name, "can't set immutable config")); return }
+    values.push(r.v)
+  }
+  for (let i = 0; i < pairs; i++) found[i].set?.(c.server, values[i])
+  out.raw(OK)
+}
+
+/** The shard's half of CONFIG RESETSTAT: its keyspace counters. */
+export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  shard.hits = 0
+  shard.misses = 0
+  shard.expiredKeys = 0
+  out.raw(OK)
+}
+
+/** Every shard has reset its counters: now the primary's (resetServerStats). */
+export function configResetstatFinish (c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
+  c.server.resetStats()
+  out.raw(OK)
 }

@@ -1,12 +1,13 @@
 // Connection commands (Redis's "connection" group): they run on the primary thread against the
-// client's own state and never reach a shard.
+// client's own state, or the server's list of clients (CLIENT LIST/KILL), and never reach a
+// shard. The CLIENT branches follow clientCommand in networking.c (7.0) check for check.
 
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
 import {
   NOT_INTEGER, DB_INDEX_OUT_OF_RANGE, NOPROTO, PROTO_NOT_INTEGER, WRONGPASS, CLIENT_NAME_CHARS,
-  arityError, errorReply,
+  SYNTAX_ERR, NO_SUCH_CLIENT, arityError, errorReply,
 } from '../protocol/errors.js'
 import { parseInt64, parsed, equalsLower, token } from '../protocol/ascii.js'
 import { DATABASES } from '../storage/shard.js'
@@ -129,8 +130,153 @@ export function clientSetinfoCommand (c: ClientContext, argv: Argv, out: ReplyWr
   out.raw(OK)
 }
 
+// --- CLIENT LIST / INFO / KILL / NO-EVICT / REPLY -----------------------------------------------
+
+/** An argument as Redis's %s prints it: up to the first NUL. */
+function cstr (argv: Argv, i: number): string {
+  const { buf, start, len } = argv
+  let end = start[i]
+  while (end < start[i] + len[i] && buf[end] !== 0) end++
+  return Buffer.from(buf.subarray(start[i], end)).toString('latin1')
+}
+
+const TOK_TYPE = token('type')
+const TOK_ID = token('id')
+const TOK_ADDR = token('addr')
+const TOK_LADDR = token('laddr')
+const TOK_USER = token('user')
+const TOK_SKIPME = token('skipme')
+const TOK_YES = token('yes')
+const TOK_NO = token('no')
+const TOK_ON = token('on')
+const TOK_OFF = token('off')
+const TOK_SKIP = token('skip')
+const CLIENT_TYPES = ['normal', 'slave', 'replica', 'pubsub', 'master'].map(token)
+const TYPE_NORMAL = 0
+const INVALID_CLIENT_ID = errorReply('ERR Invalid client ID')
+const CLIENT_ID_NOT_POSITIVE = errorReply('ERR client-id should be greater than 0')
+
+/** getClientTypeByName: normal 0, slave/replica 1, pubsub 3, master 4, or -1. */
+function clientTypeByName (argv: Argv, i: number): number {
+  for (let t = 0; t < CLIENT_TYPES.length; t++) {
+    if (equalsLower(argv.buf, argv.start[i], argv.len[i], CLIENT_TYPES[t])) return t === 2 ? 1 : t
+  }
+  return -1
+}
+
+/** getClientType. FlashKV has no replication or pub/sub yet, so every client is normal. */
+function clientType (_c: ClientContext): number { return TYPE_NORMAL }
+
+// clientCommand's "list" branch: TYPE or ID (never both), lines in connection order (by ID: in
+// the order asked, repeats included), each ending in a newline.
+export function clientListCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  let text = ''
+  if (argc === 4 && equalsLower(buf, start[2], len[2], TOK_TYPE)) {
+    const type = clientTypeByName(argv, 3)
+    if (type < 0) { out.raw(errorReply(`ERR Unknown client type '${cstr(argv, 3)}'`)); return }
+    for (const other of c.server.clientList()) if (clientType(other) === type) text += other.infoLine(other === c) + '\n'
+  } else if (argc > 3 && equalsLower(buf, start[2], len[2], TOK_ID)) {
+    const clients = c.server.clientList()
+    for (let j = 3; j < argc; j++) {
+      if (!parseInt64(buf, start[j], len[j])) { out.raw(INVALID_CLIENT_ID); return }
+      const id = parsed.value
+      const other = clients.find(o => o.id === id)
+      if (other !== undefined) text += other.infoLine(other === c) + '\n'
+    }
+  } else if (argc !== 2) {
+    out.raw(SYNTAX_ERR)
+    return
+  } else {
+    for (const other of c.server.clientList()) text += other.infoLine(other === c) + '\n'
+  }
+  out.verbatim(text)
+}
+
+export function clientInfoCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.verbatim(c.infoLine(true) + '\n')
+}
+
+// clientCommand's "kill" branch (7.0): the old form `CLIENT KILL addr` may kill the caller and
+// answers OK or "No such client"; the filter form answers the count and spares the caller
+// unless SKIPME no. All filters must match.
+export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  let addr: string | null = null
+  let laddr: string | null = null
+  let type = -1
+  let id = 0
+  let skipMe = true
+  if (argc === 3) {
+    addr = cstr(argv, 2)
+    skipMe = false
+  } else {
+    for (let i = 2; i < argc; i += 2) {
+      const hasValue = i + 1 < argc
+      const s = start[i]
+      const l = len[i]
+      if (hasValue && equalsLower(buf, s, l, TOK_ID)) {
+        // getRangeLongFromObjectOrReply(1, LONG_MAX) with one message for every failure.
+        if (!parseInt64(buf, start[i + 1], len[i + 1]) || parsed.value < 1) { out.raw(CLIENT_ID_NOT_POSITIVE); return }
+        id = parsed.value
+      } else if (hasValue && equalsLower(buf, s, l, TOK_TYPE)) {
+        type = clientTypeByName(argv, i + 1)
+        if (type < 0) { out.raw(errorReply(`ERR Unknown client type '${cstr(argv, i + 1)}'`)); return }
+      } else if (hasValue && equalsLower(buf, s, l, TOK_ADDR)) {
+        addr = cstr(argv, i + 1)
+      } else if (hasValue && equalsLower(buf, s, l, TOK_LADDR)) {
+        laddr = cstr(argv, i + 1)
+      } else if (hasValue && equalsLower(buf, s, l, TOK_USER)) {
+        // ACLGetUserByName is case-sensitive; only the default user exists.
+        if (cstr(argv, i + 1) !== 'default' || len[i + 1] !== 7) { out.raw(errorReply(`ERR No such user '${cstr(argv, i + 1)}'`)); return }
+      } else if (hasValue && equalsLower(buf, s, l, TOK_SKIPME)) {
+        if (equalsLower(buf, start[i + 1], len[i + 1], TOK_YES)) skipMe = true
+        else if (equalsLower(buf, start[i + 1], len[i + 1], TOK_NO)) skipMe = false
+        else { out.raw(SYNTAX_ERR); return }
+      } else {
+        out.raw(SYNTAX_ERR)
+        return
+      }
+    }
+  }
+  let killed = 0
+  let isSelfKilled = false
+  for (const other of c.server.clientList()) {
+    if (addr !== null && other.addr !== addr) continue
+    if (laddr !== null && other.laddr !== laddr) continue
+    if (type !== -1 && clientType(other) !== type) continue
+    if (id !== 0 && other.id !== id) continue
+    if (other === c && skipMe) continue
+    if (other === c) isSelfKilled = true
+    else other.kill()
+    killed++
+  }
+  if (argc === 3) out.raw(killed === 0 ? NO_SUCH_CLIENT : OK)
+  else out.int(killed)
+  // Like CLIENT_CLOSE_AFTER_REPLY: flagged once the reply is queued.
+  if (isSelfKilled) c.closeAfterReply()
+}
+
+export function clientNoEvictCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  if (equalsLower(buf, start[2], len[2], TOK_ON)) c.noEvict = true
+  else if (equalsLower(buf, start[2], len[2], TOK_OFF)) c.noEvict = false
+  else { out.raw(SYNTAX_ERR); return }
+  out.raw(OK)
+}
+
+// OFF and SKIP answer nothing; ON answers OK even when it was the command a SKIP silenced.
+export function clientReplyCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  if (equalsLower(buf, start[2], len[2], TOK_ON)) { c.setReplyMode('on'); out.raw(OK) }
+  else if (equalsLower(buf, start[2], len[2], TOK_OFF)) c.setReplyMode('off')
+  else if (equalsLower(buf, start[2], len[2], TOK_SKIP)) c.setReplyMode('skip')
+  else out.raw(SYNTAX_ERR)
+}
+
 const CONN = { group: 'connection', firstKey: 0, lastKey: 0, step: 0, route: 'primary' } as const
 const CLIENT_SUB = { ...CONN, flags: ['noscript', 'loading', 'stale'] } as const
+const CLIENT_ADMIN = { ...CONN, flags: ['admin', 'noscript', 'loading', 'stale'] } as const
 
 export const connectionCommands: CommandSpec[] = [
   { ...CONN, name: 'ping', arity: -1, flags: ['fast'], since: '1.0.0', summary: 'Ping the server', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], local: pingCommand },
@@ -150,6 +296,11 @@ export const connectionCommands: CommandSpec[] = [
       { ...CLIENT_SUB, name: 'client|id', arity: 2, since: '5.0.0', summary: 'Returns the client ID for the current connection', complexity: 'O(1)', local: clientIdCommand },
       { ...CLIENT_SUB, name: 'client|getname', arity: 2, since: '2.6.9', summary: 'Get the current connection name', complexity: 'O(1)', local: clientGetnameCommand },
       { ...CLIENT_SUB, name: 'client|setname', arity: 3, since: '2.6.9', summary: 'Set the current connection name', complexity: 'O(1)', local: clientSetnameCommand },
+      { ...CLIENT_ADMIN, name: 'client|list', arity: -2, since: '2.4.0', summary: 'Get the list of client connections', complexity: 'O(N) where N is the number of client connections', tips: ['nondeterministic_output'], local: clientListCommand },
+      { ...CLIENT_SUB, name: 'client|info', arity: 2, since: '6.2.0', summary: 'Returns information about the current client connection.', complexity: 'O(1)', tips: ['nondeterministic_output'], local: clientInfoCommand },
+      { ...CLIENT_ADMIN, name: 'client|kill', arity: -3, since: '2.4.0', summary: 'Kill the connection of a client', complexity: 'O(N) where N is the number of client connections', local: clientKillCommand },
+      { ...CLIENT_ADMIN, name: 'client|no-evict', arity: 3, since: '7.0.0', summary: 'Set client eviction mode for the current connection', complexity: 'O(1)', local: clientNoEvictCommand },
+      { ...CLIENT_SUB, name: 'client|reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)', local: clientReplyCommand },
       { ...CLIENT_SUB, name: 'client|setinfo', arity: 4, since: '7.2.0', summary: 'Set client or connection specific info', complexity: 'O(1)', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: clientSetinfoCommand },
     ],
   },

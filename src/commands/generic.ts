@@ -1,15 +1,27 @@
-// Keyspace commands (Redis's "generic" group: db.c and expire.c): DEL, EXISTS, the EXPIRE
-// family and TTL. DEL and EXISTS are split per shard by the router and summed (AGG_SUM).
+// Keyspace commands (Redis's "generic" group: db.c and expire.c): DEL/UNLINK, EXISTS, TOUCH, the
+// EXPIRE family and TTL, TYPE, RENAME, COPY, MOVE, SWAPDB, KEYS, SCAN, RANDOMKEY (OBJECT is in
+// object.ts). DEL, UNLINK, EXISTS and TOUCH are split per shard and summed (AGG_SUM); KEYS and
+// RANDOMKEY ask every shard; SCAN's cursor names a shard; RENAME and COPY between shards run as
+// transactions. Databases are per shard: SWAPDB swaps them on every shard in the same global
+// order, MOVE and COPY ... DB stay on the key's shard.
 
-import type { CommandSpec, Argv, TxnContext } from './spec.js'
+import type { CommandSpec, Argv, TxnContext, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 
 import { ZERO, ONE, MINUS_ONE, MINUS_TWO, OK } from '../protocol/replies.js'
 import { isNullReply, isErrorReply, intReply, bulkPayload, argBytes } from './txn-helpers.js'
-import { NOT_INTEGER, NO_SUCH_KEY, OOM, EXPIRE_NX_COMBO, EXPIRE_GT_LT, expireTimeError, unsupportedOptionError } from '../protocol/errors.js'
-import { equalsLower, token } from '../protocol/ascii.js'
+import {
+  NOT_INTEGER, NO_SUCH_KEY, OOM, EXPIRE_NX_COMBO, EXPIRE_GT_LT, SYNTAX_ERR, SAME_OBJECT, INVALID_CURSOR,
+  INVALID_FIRST_DB, INVALID_SECOND_DB, DB_INDEX_OUT_OF_RANGE, INT_OUT_OF_RANGE, expireTimeError,
+  unsupportedOptionError,
+} from '../protocol/errors.js'
+import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
+import { TYPE_NAMES } from '../storage/keyspace.js'
+import { DATABASES } from '../storage/shard.js'
 import { expireCommandMs } from './expire-args.js'
+import { stringMatch } from './glob.js'
+import { objectCommands } from './object.js'
 
 export function delCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
@@ -18,6 +30,14 @@ export function delCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
     const e = shard.lookup(buf, start[i], len[i])
     if (e !== 0) { shard.ks.remove(e); n++ }
   }
+  out.int(n)
+}
+
+/** TOUCH: we keep no access times (no LRU), so it only counts the keys that exist. */
+export function touchCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  let n = 0
+  for (let i = 1; i < argc; i++) if (shard.lookupRead(buf, start[i], len[i]) !== 0) n++
   out.int(n)
 }
 
@@ -102,7 +122,6 @@ export function persistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   out.raw(ONE)
 }
 
-const TYPE_NAMES = ['string', 'list']
 export function typeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
   out.status(e === 0 ? 'none' : TYPE_NAMES[shard.ks.type(e)] ?? 'none')
@@ -113,6 +132,9 @@ const TTL_SPEC = { arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 
 
 export const genericCommands: CommandSpec[] = [
   { name: 'del', arity: -2, flags: ['write'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Delete a key', complexity: 'O(N) where N is the number of keys that will be removed.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: delCommand },
+  // UNLINK frees nothing in the background here: an arena free is O(1) per block anyway.
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '4.0.0', summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: delCommand },
+  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '3.2.1', summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.', complexity: 'O(N) where N is the number of keys that will be touched.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RO'] }], run: touchCommand },
   { name: 'exists', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RO'] }], run: existsCommand },
   { ...EXPIRE_SPEC, name: 'expire', since: '1.0.0', summary: "Set a key's time to live in seconds", complexity: 'O(1)', run: expireCommand },
   { ...EXPIRE_SPEC, name: 'pexpire', since: '2.6.0', summary: "Set a key's time to live in milliseconds", complexity: 'O(1)', run: pexpireCommand },
@@ -128,12 +150,18 @@ export const genericCommands: CommandSpec[] = [
 
 // --- RENAME / RENAMENX (renameGenericCommand in db.c) ------------------------------------------
 
+function argsEqual (buf: Uint8Array, a: number, aLen: number, b: number, bLen: number): boolean {
+  if (aLen !== bLen) return false
+  for (let i = 0; i < aLen; i++) if (buf[a + i] !== buf[b + i]) return false
+  return true
+}
+
 function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean): void {
   const { buf, start, len } = argv
   const ks = shard.ks
   const src = shard.lookup(buf, start[1], len[1])
   if (src === 0) { out.raw(NO_SUCH_KEY); return }
-  if (len[1] === len[2] && Buffer.compare(buf.subarray(start[1], start[1] + len[1]), buf.subarray(start[2], start[2] + len[2])) === 0) {
+  if (argsEqual(buf, start[1], len[1], start[2], len[2])) {
     out.raw(nx ? ZERO : OK)
     return
   }
@@ -148,6 +176,8 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   if (e === 0) { out.raw(OOM); return }
   const u8 = ks.arena.u8
   u8.copyWithin(ks.valOffset(e), ks.valOffset(src), ks.valOffset(src) + valLen)
+  // Redis moves the object itself: its encoding ("raw" after APPEND) goes with it.
+  ks.setRaw(e, ks.isRaw(src))
   ks.setExpireAt(e, ks.expireAt(src))
   // The value (a list's elements too) now belongs to the new entry.
   ks.remove(src, true)
@@ -177,9 +207,344 @@ async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Pro
   return nx ? ONE : OK
 }
 
+// --- database indexes: MOVE, COPY ... DB, SWAPDB ----------------------------------------------
+
+/**
+ * getIntFromObjectOrReply: the int32 at argv[i], or NaN once the error is written (`msg`
+ * replaces both default texts, as SWAPDB's "invalid first DB index" does).
+ */
+function intArgOrReply (argv: Argv, i: number, msg: Buffer | null, out: ReplyWriter): number {
+  if (!parseInt64(argv.buf, argv.start[i], argv.len[i])) { out.raw(msg ?? NOT_INTEGER); return NaN }
+  const v = parsed.value
+  if (parsed.isBig || v < -2147483648 || v > 2147483647) { out.raw(msg ?? INT_OUT_OF_RANGE); return NaN }
+  return v
+}
+
+/** MOVE key db (moveCommand): the value moves to the same key of another database, TTL kept. */
+export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const db = intArgOrReply(argv, 2, null, out)
+  if (Number.isNaN(db)) return
+  if (db < 0 || db >= DATABASES) { out.raw(DB_INDEX_OUT_OF_RANGE); return }
+  if (db === shard.dbIndex) { out.raw(SAME_OBJECT); return }
+  const ks = shard.ks
+  const e = shard.lookup(buf, start[1], len[1])
+  if (e === 0) { out.raw(ZERO); return }
+  const dst = shard.db(db)
+  if (shard.lookupIn(dst, buf, start[1], len[1]) !== 0) { out.raw(ZERO); return }
+  // Each database has its own arena: the value is copied over, then the source freed.
+  const n = shard.copyEntry(ks, e, dst, buf, start[1], len[1], shard.lastHash)
+  if (n === 0) { out.raw(OOM); return }
+  dst.setExpireAt(n, ks.expireAt(e))
+  ks.remove(e)
+  out.raw(ONE)
+}
+
+const TOK_DB = token('db')
+const TOK_REPLACE = token('replace')
+/** COPY's parsed options (read right after parseCopyOptionsOrError; no allocation per call). */
+const copyOpts = { db: 0, isReplace: false }
+
+/** Same parse order as copyCommand: a bad or out-of-range DB stops at once, in argument order. */
+function parseCopyOptionsOrError (argv: Argv, srcDb: number): Buffer | null {
+  const { buf, start, len, argc } = argv
+  copyOpts.db = srcDb
+  copyOpts.isReplace = false
+  for (let j = 3; j < argc; j++) {
+    if (equalsLower(buf, start[j], len[j], TOK_REPLACE)) {
+      copyOpts.isReplace = true
+    } else if (equalsLower(buf, start[j], len[j], TOK_DB) && j + 1 < argc) {
+      if (!parseInt64(buf, start[j + 1], len[j + 1])) return NOT_INTEGER
+      const v = parsed.value
+      if (parsed.isBig || v < -2147483648 || v > 2147483647) return INT_OUT_OF_RANGE
+      if (v < 0 || v >= DATABASES) return DB_INDEX_OUT_OF_RANGE
+      copyOpts.db = v
+      j++
+    } else {
+      return SYNTAX_ERR
+    }
+  }
+  return null
+}
+
+/** COPY source destination [DB db] [REPLACE], both keys on this shard (copyCommand). */
+export function copyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const err = parseCopyOptionsOrError(argv, shard.dbIndex)
+  if (err !== null) { out.raw(err); return }
+  const dstDb = copyOpts.db
+  const isReplace = copyOpts.isReplace
+  if (dstDb === shard.dbIndex && argsEqual(buf, start[1], len[1], start[2], len[2])) { out.raw(SAME_OBJECT); return }
+  const ks = shard.ks
+  const e = shard.lookupRead(buf, start[1], len[1])
+  if (e === 0) { out.raw(ZERO); return }
+  const dst = shard.db(dstDb)
+  const old = shard.lookupIn(dst, buf, start[2], len[2])
+  if (old !== 0) {
+    if (!isReplace) { out.raw(ZERO); return }
+    dst.remove(old)
+  }
+  const n = shard.copyEntry(ks, e, dst, buf, start[2], len[2], shard.lastHash)
+  if (n === 0) { out.raw(OOM); return }
+  dst.setExpireAt(n, ks.expireAt(e))
+  out.raw(ONE)
+}
+
+/** COPY between shards: the value travels as a __dump payload into the destination's database. */
+async function copyCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+  const { buf, start, len } = argv
+  const err = parseCopyOptionsOrError(argv, tx.db)
+  if (err !== null) return err
+  const dstDb = copyOpts.db
+  const isReplace = copyOpts.isReplace
+  // Different shards means different keys: the "same object" case never gets here.
+  const src = argBytes(buf, start[1], len[1])
+  const dst = argBytes(buf, start[2], len[2])
+  const a = tx.shardOf(buf, start[1], len[1])
+  const b = tx.shardOf(buf, start[2], len[2])
+  const dump = await tx.run(a, '__dump', [src])
+  if (isErrorReply(dump)) return dump
+  if (isNullReply(dump)) return ZERO
+  if (!isReplace) {
+    const exists = await tx.run(b, 'exists', [dst], dstDb)
+    if (isErrorReply(exists)) return exists
+    if (intReply(exists) > 0) return ZERO
+  }
+  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)], dstDb)
+  if (isErrorReply(restored)) return restored
+  return ONE
+}
+
+/**
+ * SWAPDB a b on this shard. Every shard gets it, staged in one step by the primary, so no
+ * command sees one shard swapped and another not: the swap is atomic as in Redis.
+ */
+export function swapdbCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const a = intArgOrReply(argv, 1, INVALID_FIRST_DB, out)
+  if (Number.isNaN(a)) return
+  const b = intArgOrReply(argv, 2, INVALID_SECOND_DB, out)
+  if (Number.isNaN(b)) return
+  if (a < 0 || a >= DATABASES || b < 0 || b >= DATABASES) { out.raw(DB_INDEX_OUT_OF_RANGE); return }
+  if (a !== b) shard.swapDbs(a, b)
+  out.raw(OK)
+}
+
+// --- KEYS, SCAN, RANDOMKEY ---------------------------------------------------------------------
+
+/** Reused by KEYS and SCAN (one handler runs at a time on a shard). */
+const found: number[] = []
+const kept: number[] = []
+const expired: number[] = []
+
+/** KEYS pattern on this shard (keysCommand): logically expired keys are skipped, not deleted. */
+export function keysCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const ks = shard.ks
+  const isAll = len[1] === 1 && buf[start[1]] === 42 // '*'
+  found.length = 0
+  kept.length = 0
+  let v = 0
+  do { v = ks.scanStep(v, found) } while (v !== 0)
+  const now = shard.now()
+  const u8 = ks.arena.u8
+  for (let i = 0; i < found.length; i++) {
+    const e = found[i]
+    if (!isAll && !stringMatch(buf, start[1], len[1], u8, ks.keyOffset(e), ks.keyLen(e), false)) continue
+    const at = ks.expireAt(e)
+    if (at !== 0 && at < now) continue
+    kept.push(e)
+  }
+  out.arrayHeader(kept.length)
+  for (let i = 0; i < kept.length; i++) out.bulk(u8, ks.keyOffset(kept[i]), ks.keyLen(kept[i]))
+  found.length = 0
+  kept.length = 0
+}
+
+const TOK_COUNT = token('count')
+const TOK_MATCH = token('match')
+const TOK_TYPE = token('type')
+const TYPE_TOKENS = TYPE_NAMES.map(token)
+const TOK_NONE = token('none')
+const TWO_32 = 2 ** 32
+const ULONG_MOD = 1n << 64n
+
+/**
+ * The shard-local part of a global SCAN cursor (global = shardCursor * shards + shard), or -1
+ * for Redis's "invalid cursor". Parsed as parseScanCursorOrReply does with strtoul: an optional
+ * sign (a negative wraps around 2^64), digits, nothing else; the empty string is cursor 0. Only
+ * the low 32 bits of the shard cursor matter: dictScan ignores bits above the table's mask.
+ */
+function shardCursorOf (buf: Uint8Array, start: number, len: number, shards: number): number {
+  let p = start
+  const end = start + len
+  let isNeg = false
+  if (p < end && (buf[p] === 43 || buf[p] === 45)) { isNeg = buf[p] === 45; p++ }
+  else if (p === end) return 0
+  if (p === end) return -1
+  for (let i = p; i < end; i++) if (buf[i] < 48 || buf[i] > 57) return -1
+  if (!isNeg && end - p <= 15) {
+    let c = 0
+    for (let i = p; i < end; i++) c = c * 10 + (buf[i] - 48)
+    const r = c % shards
+    return ((c - r) / shards) % TWO_32
+  }
+  let c = 0n
+  for (let i = p; i < end; i++) c = c * 10n + BigInt(buf[i] - 48)
+  if (c >= ULONG_MOD) return -1
+  if (isNeg && c !== 0n) c = ULONG_MOD - c
+  return Number((c / BigInt(shards)) & 0xffffffffn)
+}
+
+const digitBuf = new Uint8Array(24)
+/** A non-negative integer (< 2^53) as a bulk string, without making a JS string. */
+function bulkUint (out: ReplyWriter, n: number): void {
+  let p = digitBuf.length
+  do {
+    const q = Math.floor(n / 10)
+    digitBuf[--p] = 48 + (n - q * 10)
+    n = q
+  } while (n > 0)
+  out.bulk(digitBuf, p, digitBuf.length - p)
+}
+
+/**
+ * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] over this shard's part of the database
+ * (scanGenericCommand, 7.0). The walk is dictScan's, so a key present from the first call to the
+ * last is returned at least once. When this shard's walk ends the cursor moves to the next
+ * shard; after the last shard it is 0.
+ */
+export function scanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  const shards = shard.shards
+  const cursor = shardCursorOf(buf, start[1], len[1], shards)
+  if (cursor < 0) { out.raw(INVALID_CURSOR); return }
+  let count = 10
+  let pattern = -1
+  let typeArg = -1
+  for (let i = 2; i < argc; i += 2) {
+    const hasValue = i + 1 < argc
+    if (hasValue && equalsLower(buf, start[i], len[i], TOK_COUNT)) {
+      if (!parseInt64(buf, start[i + 1], len[i + 1])) { out.raw(NOT_INTEGER); return }
+      if (parsed.value < 1) { out.raw(SYNTAX_ERR); return }
+      count = parsed.value
+    } else if (hasValue && equalsLower(buf, start[i], len[i], TOK_MATCH)) {
+      // "*" matches everything: Redis then skips the matcher.
+      pattern = len[i + 1] === 1 && buf[start[i + 1]] === 42 ? -1 : i + 1
+    } else if (hasValue && equalsLower(buf, start[i], len[i], TOK_TYPE)) {
+      typeArg = i + 1
+    } else {
+      out.raw(SYNTAX_ERR)
+      return
+    }
+  }
+
+  const ks = shard.ks
+  found.length = 0
+  kept.length = 0
+  expired.length = 0
+  let v = cursor
+  let maxIterations = count * 10
+  do { v = ks.scanStep(v, found) } while (v !== 0 && maxIterations-- > 0 && found.length < count)
+
+  // Filter as 7.0 does, after the walk: pattern, then type, then expiry.
+  const now = shard.now()
+  const u8 = ks.arena.u8
+  for (let i = 0; i < found.length; i++) {
+    const e = found[i]
+    if (pattern >= 0 && !stringMatch(buf, start[pattern], len[pattern], u8, ks.keyOffset(e), ks.keyLen(e), false)) continue
+    const at = ks.expireAt(e)
+    const isExpired = at !== 0 && at < now
+    if (isExpired) expired.push(e)
+    if (typeArg >= 0) {
+      // 7.0 reads the type with a lookup that deletes an expired key and says "none"; the expiry
+      // check after it then finds nothing to filter, so TYPE none returns expired keys.
+      const tok = isExpired ? TOK_NONE : TYPE_TOKENS[ks.type(e)] ?? TOK_NONE
+      if (!equalsLower(buf, start[typeArg], len[typeArg], tok)) continue
+    } else if (isExpired) {
+      continue
+    }
+    kept.push(e)
+  }
+
+  let next: number
+  if (v !== 0) next = v * shards + shard.index
+  else next = shard.index + 1 < shards ? shard.index + 1 : 0
+  out.arrayHeader(2)
+  bulkUint(out, next)
+  out.arrayHeader(kept.length)
+  for (let i = 0; i < kept.length; i++) out.bulk(u8, ks.keyOffset(kept[i]), ks.keyLen(kept[i]))
+  // Deleted only now: the reply above still read their key bytes.
+  for (let i = 0; i < expired.length; i++) { ks.remove(expired[i]); shard.expiredKeys++ }
+  found.length = 0
+  kept.length = 0
+  expired.length = 0
+}
+
+/**
+ * This shard's half of RANDOMKEY: [key count, a random live key or null]. Expired keys met on
+ * the way are deleted, as dbRandomKey does on a master.
+ */
+export function randomkeyShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  const ks = shard.ks
+  for (;;) {
+    const e = ks.randomEntry()
+    if (e === 0) { out.arrayHeader(2); out.raw(ZERO); out.nullBulk(); return }
+    if (shard.expireIfNeeded(ks, e)) continue
+    out.arrayHeader(2)
+    out.int(ks.count)
+    out.bulk(ks.arena.u8, ks.keyOffset(e), ks.keyLen(e))
+    return
+  }
+}
+
+/** Reads a "*2 :count $key" part: sets part.count, part.start/len of the key (len -1: null). */
+const part = { count: 0, start: 0, len: -1 }
+function readRandomPart (r: Buffer): void {
+  let p = r.indexOf(10) + 2 // past "*2\r\n:"
+  let n = 0
+  while (r[p] !== 13) n = n * 10 + (r[p++] - 48)
+  part.count = n
+  p += 2
+  part.len = -1
+  if (r[p] !== 36 || r[p + 1] === 45) return // '_' or '$-1'
+  let l = 0
+  p++
+  while (r[p] !== 13) l = l * 10 + (r[p++] - 48)
+  part.start = p + 2
+  part.len = l
+}
+
+/** Picks one shard's key with probability proportional to its key count (null when all empty). */
+export function randomkeyFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  let total = 0
+  for (const r of parts) {
+    readRandomPart(r)
+    if (part.len >= 0) total += part.count
+  }
+  if (total === 0) { out.nullBulk(); return }
+  let pick = Math.floor(Math.random() * total)
+  let last = -1
+  for (let i = 0; i < parts.length; i++) {
+    readRandomPart(parts[i])
+    if (part.len < 0) continue
+    last = i
+    if (pick < part.count) break
+    pick -= part.count
+  }
+  readRandomPart(parts[last])
+  out.bulk(parts[last], part.start, part.len)
+}
+
 const ONE_KEY = { lastkey: 0, keystep: 1, limit: 0 }
 
 genericCommands.push(
   { name: 'rename', arity: 3, flags: ['write'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, range: ONE_KEY }, { flags: ['OW', 'update'], index: 2, range: ONE_KEY }], run: renameCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, false) },
   { name: 'renamenx', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '1.0.0', summary: 'Rename a key, only if the new key does not exist', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, range: ONE_KEY }, { flags: ['OW', 'insert'], index: 2, range: ONE_KEY }], run: renamenxCommand, coord: async (tx, argv) => await renameCoordGeneric(tx, argv, true) },
+  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'generic', since: '6.2.0', summary: 'Copy a key', complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', keySpecs: [{ flags: ['RO', 'access'], index: 1, range: ONE_KEY }, { flags: ['OW', 'update'], index: 2, range: ONE_KEY }], run: copyCommand, coord: copyCoord },
+  { name: 'move', arity: 3, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '1.0.0', summary: 'Move a key to another database', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'access', 'update'] }], run: moveCommand },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], firstKey: 0, lastKey: 0, step: 0, route: 'all', merge: 'allOk', group: 'generic', since: '4.0.0', summary: 'Swaps two Redis databases', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', acl: ['dangerous'], run: swapdbCommand },
+  { name: 'keys', arity: 2, flags: ['readonly'], firstKey: 0, lastKey: 0, step: 0, route: 'all', merge: 'concat', group: 'generic', since: '1.0.0', summary: 'Find all keys matching the given pattern', complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.', acl: ['dangerous'], tips: ['request_policy:all_shards', 'nondeterministic_output_order'], run: keysCommand },
+  { name: 'scan', arity: -2, flags: ['readonly'], firstKey: 0, lastKey: 0, step: 0, route: 'cursor', group: 'generic', since: '2.8.0', summary: 'Incrementally iterate the keys space', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', tips: ['nondeterministic_output', 'request_policy:special'], run: scanCommand },
+  { name: 'randomkey', arity: 1, flags: ['readonly'], firstKey: 0, lastKey: 0, step: 0, route: 'all', merge: 'custom', group: 'generic', since: '1.0.0', summary: 'Return a random key from the keyspace', complexity: 'O(1)', tips: ['request_policy:all_shards', 'nondeterministic_output'], run: randomkeyShardCommand, finish: randomkeyFinish },
+  ...objectCommands,
 )

@@ -1,15 +1,20 @@
 // Server commands (Redis's "server" group). DBSIZE and FLUSH* run on every shard and are merged
 // on the primary (AGG_SUM / ALL_SUCCEEDED); INFO asks every shard for its counters and the
-// primary writes the sections; CONFIG GET reads the primary's configuration.
+// primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
+// CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
+import type { Keyspace } from '../storage/keyspace.js'
 import { OK } from '../protocol/replies.js'
-import { SYNTAX_ERR } from '../protocol/errors.js'
-import { equalsLower, token } from '../protocol/ascii.js'
+import { SYNTAX_ERR, NOT_INTEGER } from '../protocol/errors.js'
+import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { DATABASES } from '../storage/shard.js'
-import { configGetCommand } from './config.js'
+import { ENTRY_HEADER_BYTES, TYPE_LIST } from '../storage/keyspace.js'
+import { ELEM_HEADER_BYTES, HEAD, listLen, listBytes, listFirst, elemNext, elemLen } from '../storage/list.js'
+import { keyHash } from '../storage/hash.js'
+import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
 
 export function dbsizeCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   out.int(shard.ks.count)
@@ -43,18 +48,41 @@ export function flushallCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
 
 // --- INFO -------------------------------------------------------------------------------------
 
+/** Entries visited per database for the avg_ttl estimate (Redis samples it too, in activeExpireCycle). */
+const AVG_TTL_SAMPLE = 20_000
+const SAMPLED_ENOUGH = new Error('sampled enough')
+
+/** Mean remaining TTL (ms) of the volatile keys among the first AVG_TTL_SAMPLE entries. */
+function avgTtlMs (ks: Keyspace, now: number): number {
+  if (ks.expires === 0) return 0
+  let sum = 0
+  let n = 0
+  let seen = 0
+  try {
+    ks.forEach(e => {
+      const at = ks.expireAt(e)
+      if (at !== 0 && at > now) { sum += at - now; n++ }
+      if (++seen >= AVG_TTL_SAMPLE) throw SAMPLED_ENOUGH
+    })
+  } catch (err) {
+    if (err !== SAMPLED_ENOUGH) throw err
+  }
+  return n === 0 ? 0 : Math.floor(sum / n)
+}
+
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   let s = `keys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
     `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n`
+  const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
-    if (ks !== null && ks.count > 0) s += `db${i}=${ks.count},${ks.expires}\n`
+    if (ks !== null && ks.count > 0) s += `db${i}=${ks.count},${ks.expires},${avgTtlMs(ks, now)}\n`
   }
   out.bulkStr(s)
 }
 
-interface ShardStats { keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dbs: Map<number, [number, number]> }
+interface ShardStats { keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
   const st: ShardStats = { keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dbs: new Map() }
@@ -66,8 +94,8 @@ function parseShardStats (part: Buffer): ShardStats {
     const k = line.slice(0, eq)
     const v = line.slice(eq + 1)
     if (k.startsWith('db')) {
-      const [keys, expires] = v.split(',').map(Number)
-      st.dbs.set(Number(k.slice(2)), [keys, expires])
+      const [keys, expires, avgTtl] = v.split(',').map(Number)
+      st.dbs.set(Number(k.slice(2)), [keys, expires, avgTtl])
     } else if (k === 'keys') st.keys = Number(v)
     else if (k === 'expires') st.expires = Number(v)
     else if (k === 'used_memory') st.usedMemory = Number(v)
@@ -87,6 +115,7 @@ function human (n: number): string {
   return `${v.toFixed(2)}${units[i]}`
 }
 
+const MULTIPLEXING: Record<string, string> = { linux: 'epoll', darwin: 'kqueue', freebsd: 'kqueue', openbsd: 'kqueue', sunos: 'evport', win32: 'iocp' }
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'keyspace', 'shards']
 
 export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
@@ -105,7 +134,9 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   const sum = (f: (s: ShardStats) => number): number => stats.reduce((a, s) => a + f(s), 0)
   const mem = process.memoryUsage()
   const usedMemory = sum(s => s.usedMemory)
-  const uptime = Math.floor((Date.now() - srv.startedAt) / 1000)
+  const now = Date.now()
+  const uptime = Math.floor((now - srv.startedAt) / 1000)
+  const maxmemory = srv.settings.maxmemory
   const sections: string[] = []
   const add = (name: string, title: string, lines: string[]): void => {
     if (wanted.has(name)) sections.push(`# ${title}\r\n${lines.map(l => l + '\r\n').join('')}`)
@@ -116,9 +147,11 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     'redis_mode:standalone',
     `os:${process.platform} ${process.arch}`,
     'arch_bits:64',
-    'multiplexing_api:epoll',
+    `multiplexing_api:${MULTIPLEXING[process.platform] ?? 'libuv'}`,
     `process_id:${process.pid}`,
+    `run_id:${srv.runId}`,
     `tcp_port:${srv.port}`,
+    `server_time_usec:${now * 1000}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
     'hz:10',
@@ -129,16 +162,18 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   ])
   add('clients', 'Clients', [
     `connected_clients:${srv.connectedClients()}`,
+    'cluster_connections:0',
+    `maxclients:${srv.settings.maxclients}`,
     'blocked_clients:0',
-    'maxclients:10000',
+    'tracking_clients:0',
   ])
   add('memory', 'Memory', [
     `used_memory:${usedMemory}`,
     `used_memory_human:${human(usedMemory)}`,
     `used_memory_rss:${mem.rss}`,
     `used_memory_rss_human:${human(mem.rss)}`,
-    'maxmemory:0',
-    'maxmemory_human:0B',
+    `maxmemory:${maxmemory}`,
+    `maxmemory_human:${human(maxmemory)}`,
     'maxmemory_policy:noeviction',
     'mem_allocator:flashkv-arena',
   ])
@@ -146,6 +181,11 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,
     `total_commands_processed:${srv.totalCommands()}`,
+    `instantaneous_ops_per_sec:${srv.instantaneous('ops')}`,
+    `total_net_input_bytes:${srv.stats.netInputBytes}`,
+    `total_net_output_bytes:${srv.stats.netOutputBytes}`,
+    `instantaneous_input_kbps:${(srv.instantaneous('netInput') / 1024).toFixed(2)}`,
+    `instantaneous_output_kbps:${(srv.instantaneous('netOutput') / 1024).toFixed(2)}`,
     `rejected_connections:${srv.rejectedConnections()}`,
     `expired_keys:${sum(s => s.expired)}`,
     'evicted_keys:0',
@@ -157,27 +197,81 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   for (let i = 0; i < DATABASES; i++) {
     let keys = 0
     let expires = 0
+    let ttlSum = 0
     for (const s of stats) {
       const d = s.dbs.get(i)
-      if (d !== undefined) { keys += d[0]; expires += d[1] }
+      if (d !== undefined) { keys += d[0]; expires += d[1]; ttlSum += d[2] * d[1] }
     }
-    if (keys > 0) dbLines.push(`db${i}:keys=${keys},expires=${expires},avg_ttl=0`)
+    // Each shard's mean, weighted by its volatile keys.
+    if (keys > 0) dbLines.push(`db${i}:keys=${keys},expires=${expires},avg_ttl=${expires === 0 ? 0 : Math.floor(ttlSum / expires)}`)
   }
   add('keyspace', 'Keyspace', dbLines)
   add('shards', 'Shards', stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`))
   out.verbatim(sections.join('\r\n'))
 }
 
+// --- TIME, MEMORY USAGE --------------------------------------------------------------------------
+
+export function timeCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  // Wall-clock milliseconds, with the microseconds taken from the monotonic clock's fraction.
+  const ms = Date.now()
+  const usec = (ms % 1000) * 1000 + Math.floor((performance.now() % 1) * 1000)
+  out.arrayHeader(2)
+  out.bulkStr(String(Math.floor(ms / 1000)))
+  out.bulkStr(String(usec))
+}
+
+const TOK_SAMPLES = token('samples')
+/** OBJ_COMPUTE_SIZE_DEF_SAMPLES */
+const DEFAULT_SAMPLES = 5
+
+/** List elements' bytes: exact up to `samples` elements, else the first ones scaled to the length. */
+function listBytesSampled (ks: Keyspace, e: number, samples: number): number {
+  const count = listLen(ks, e)
+  if (samples >= count) return listBytes(ks, e)
+  const a = ks.arena
+  let total = 0
+  let n = listFirst(ks, e, HEAD)
+  for (let i = 0; i < samples && n !== 0; i++, n = elemNext(ks, n)) total += a.blockBytes(ELEM_HEADER_BYTES + elemLen(ks, n))
+  return Math.floor(total / samples * count)
+}
+
+// memoryCommand's "usage" branch (object.c): options first, then a plain dictFind (no expiry,
+// no hit/miss), then the entry's arena block plus its elements.
+export function memoryUsageCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  let samples = DEFAULT_SAMPLES
+  for (let j = 3; j < argc; j++) {
+    if (equalsLower(buf, start[j], len[j], TOK_SAMPLES) && j + 1 < argc) {
+      if (!parseInt64(buf, start[j + 1], len[j + 1])) { out.raw(NOT_INTEGER); return }
+      if (parsed.value < 0) { out.raw(SYNTAX_ERR); return }
+      samples = parsed.value === 0 ? Infinity : parsed.value
+      j++
+    } else {
+      out.raw(SYNTAX_ERR)
+      return
+    }
+  }
+  const ks = shard.ks
+  const e = ks.find(buf, start[2], len[2], keyHash(buf, start[2], len[2]))
+  if (e === 0) { out.nullBulk(); return }
+  let bytes = ks.arena.blockBytes(ENTRY_HEADER_BYTES + ks.keyLen(e) + ks.valLen(e))
+  if (ks.type(e) === TYPE_LIST) bytes += listBytesSampled(ks, e, samples)
+  out.int(bytes)
+}
+
 export let FLASHKV_VERSION = '0.0.0'
 export function setVersion (v: string): void { FLASHKV_VERSION = v }
 
 const SERVER = { group: 'server', firstKey: 0, lastKey: 0, step: 0 } as const
+const CONFIG_FLAGS = ['admin', 'noscript', 'loading', 'stale'] as const
 
 export const serverCommands: CommandSpec[] = [
   { ...SERVER, name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], route: 'all', merge: 'sum', since: '1.0.0', summary: 'Return the number of keys in the selected database', complexity: 'O(1)', acl: ['keyspace'], tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsizeCommand },
   { ...SERVER, name: 'flushdb', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from the current database', complexity: 'O(N) where N is the number of keys in the selected database', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushdbCommand },
   { ...SERVER, name: 'flushall', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from all databases', complexity: 'O(N) where N is the total number of keys in all databases', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushallCommand },
   { ...SERVER, name: 'info', arity: -1, flags: ['loading', 'stale'], route: 'all', merge: 'custom', since: '1.0.0', summary: 'Get information and statistics about the server', complexity: 'O(1)', acl: ['dangerous'], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], run: infoShardCommand, finish: infoFinish },
+  { ...SERVER, name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', since: '2.6.0', summary: 'Return the current server time', complexity: 'O(1)', tips: ['nondeterministic_output'], local: timeCommand },
   {
     ...SERVER,
     name: 'config',
@@ -188,7 +282,22 @@ export const serverCommands: CommandSpec[] = [
     summary: 'A container for server configuration commands',
     complexity: 'Depends on subcommand.',
     subcommands: [
-      { ...SERVER, name: 'config|get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'], route: 'primary', since: '2.0.0', summary: 'Get the values of configuration parameters', complexity: 'O(N) when N is the number of configuration parameters provided', local: configGetCommand },
+      { ...SERVER, name: 'config|get', arity: -3, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Get the values of configuration parameters', complexity: 'O(N) when N is the number of configuration parameters provided', local: configGetCommand },
+      { ...SERVER, name: 'config|set', arity: -4, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: configSetCommand },
+      { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', run: configResetstatShard, finish: configResetstatFinish },
+    ],
+  },
+  {
+    ...SERVER,
+    name: 'memory',
+    arity: -2,
+    flags: [],
+    route: 'primary',
+    since: '4.0.0',
+    summary: 'A container for memory diagnostics commands',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      { ...SERVER, name: 'memory|usage', arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, route: 'key', since: '4.0.0', summary: 'Estimate the memory usage of a key', complexity: 'O(N) where N is the number of samples.', keySpecs: [{ flags: ['RO'] }], run: memoryUsageCommand },
     ],
   },
 ]

@@ -45,8 +45,39 @@ export interface ClientContext {
   resp: 2 | 3
   db: number
   readonly server: ServerContext
+  /** Peer and local address as Redis prints them ("ip:port", "[ipv6]:port"): CLIENT KILL filters. */
+  readonly addr: string
+  readonly laddr: string
+  /** The row of the client's last command, unknown ones as null (CLIENT LIST cmd=): set by the router. */
+  lastCmd: { readonly name: string } | null
+  /** CLIENT NO-EVICT (flag 'e' in CLIENT LIST). */
+  noEvict: boolean
   /** Reply first, then close once every earlier reply has been written (QUIT). */
   closeAfterReply (): void
+  /** CLIENT REPLY ON|OFF|SKIP: the replies of the commands it silences are dropped, not their effects. */
+  setReplyMode (mode: 'on' | 'off' | 'skip'): void
+  /** One CLIENT LIST line without the newline (Redis's catClientInfoString); isCaller: the client asking. */
+  infoLine (isCaller: boolean): string
+  /** Closes the connection now, dropping its pending replies (CLIENT KILL of another client, idle timeout). */
+  kill (): void
+}
+
+/** Parameters CONFIG SET may change at run time; readers take the current value on each use. */
+export interface ServerSettings {
+  maxclients: number
+  timeoutSec: number
+  tcpKeepaliveSec: number
+  queryBufferLimit: number
+  /** Bytes, 0 = none: above it denyoom commands get the OOM error (noeviction). */
+  maxmemory: number
+}
+
+/** Counters the primary bumps on its own paths (plain numbers; INFO reads, CONFIG RESETSTAT zeroes). */
+export interface ServerStats {
+  connectionsReceived: number
+  rejectedConnections: number
+  netInputBytes: number
+  netOutputBytes: number
 }
 
 export interface ServerContext {
@@ -56,11 +87,18 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  readonly runId: string
+  readonly settings: ServerSettings
+  readonly stats: ServerStats
   connectedClients (): number
   totalConnections (): number
   totalCommands (): number
   rejectedConnections (): number
   clientList (): ClientContext[]
+  /** Redis's getInstantaneousMetric: the mean of the last 16 samples taken every 100 ms, per second. */
+  instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number
+  /** The primary's half of CONFIG RESETSTAT (shards reset their own counters). */
+  resetStats (): void
 }
 
 export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void

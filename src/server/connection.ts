@@ -2,16 +2,18 @@
 // command takes a sequence number when dispatched; a reply for the head of the queue is
 // appended to the output buffer at once, a reply that overtakes earlier ones waits in `stash`.
 // The output buffer is written once per turn (flush), and reading stops while the client has
-// too much unsent output or too many commands in flight.
+// too much unsent output or too many commands in flight. CLIENT REPLY OFF/SKIP take a slower
+// dispatch path that drops the silenced replies by sequence number; the normal path only tests
+// one flag word.
 
 import type { Socket } from 'node:net'
-import type { Argv, ClientContext, ServerContext } from '../commands/spec.js'
+import type { Argv, ClientContext, ServerContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ReplyTarget } from './shard-link.js'
 import { RespReader, NEED_MORE, PROTOCOL_ERROR } from '../protocol/resp-reader.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 
 const READ_BUF_BYTES = 16 * 1024
-/** Redis's client-query-buffer-limit default. */
+/** Redis's client-query-buffer-limit default (CONFIG SET changes ServerSettings.queryBufferLimit). */
 export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024
 /** Unsent output above which we stop reading from the client. */
 const OUTPUT_HIGH_WATER = 32 * 1024 * 1024
@@ -24,6 +26,23 @@ const MAX_IN_FLIGHT = 64 * 1024
  * delay other clients on the same shard.
  */
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024
+
+/** CLIENT REPLY state bits (Redis's CLIENT_REPLY_OFF and CLIENT_REPLY_SKIP_NEXT). */
+const REPLY_OFF = 1
+const REPLY_SKIP_NEXT = 2
+const NO_BYTES = Buffer.alloc(0)
+
+/**
+ * Coarse clock for idle times, like Redis's server.unixtime: the server's cron refreshes it
+ * every 100 ms, so reads and writes stamp their time without a clock call.
+ */
+export const coarseClock = { nowMs: Date.now() }
+
+/** Redis's formatPeer/anetFormatAddr: "ip:port", IPv6 addresses in brackets. */
+export function formatAddr (ip: string | undefined, port: number | undefined): string {
+  if (ip === undefined) return '?:0'
+  return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`
+}
 
 export interface Dispatcher {
   /** Returns false when the command could not be staged now (a shard ring is full). */
@@ -43,6 +62,23 @@ export class Connection implements ClientContext, ReplyTarget {
   readonly socket: Socket
   readonly createdAt = Date.now()
   readonly addr: string
+  readonly laddr: string
+  /** The socket's file descriptor, or -1 where the platform hides it. */
+  readonly fd: number
+  lastCmd: { readonly name: string } | null = null
+  noEvict = false
+  /** Last read or write (coarseClock), for CLIENT LIST idle= and the idle timeout. */
+  lastInteraction = coarseClock.nowMs
+  /** Peak reply-buffer use (CLIENT LIST rbp=); starts at its size as Redis's buf_peak does. */
+  private outPeak: number
+  /** REPLY_OFF | REPLY_SKIP_NEXT; 0 keeps process() on the plain dispatch path. */
+  private replyFlags = 0
+  /** The command being dispatched is silenced by an earlier CLIENT REPLY SKIP. */
+  private isSkipping = false
+  /** Sequence numbers of silenced replies that are still to come from a shard. */
+  private drops: Set<number> | null = null
+  private readonly stats: ServerStats
+  private readonly settings: ServerSettings
   private rbuf: Buffer
   private rpos = 0
   private rend = 0
@@ -65,16 +101,19 @@ export class Connection implements ClientContext, ReplyTarget {
     this.socket = socket
     this.server = server
     this.dispatcher = dispatcher
+    this.stats = server.stats
+    this.settings = server.settings
     this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
-    this.addr = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+    this.outPeak = this.out.buf.length
+    this.addr = formatAddr(socket.remoteAddress, socket.remotePort)
+    this.laddr = formatAddr(socket.localAddress, socket.localPort)
+    const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
+    this.fd = typeof fd === 'number' ? fd : -1
     socket.setNoDelay(true)
     socket.on('data', chunk => this.onData(chunk))
     socket.on('drain', () => this.maybeResume())
     socket.on('error', () => { /* reported through 'close' */ })
-    socket.on('close', () => {
-      this.isClosed = true
-      dispatcher.onClose(this)
-    })
+    socket.on('close', () => this.onClosed())
   }
 
   get inFlight (): number { return this.nextSeq - this.headSeq }
@@ -88,7 +127,20 @@ export class Connection implements ClientContext, ReplyTarget {
 
   closeAfterReply (): void { this.isClosing = true }
 
+  private onClosed (): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.dispatcher.onClose(this)
+  }
+
+  kill (): void {
+    this.onClosed()
+    this.socket.destroy()
+  }
+
   private onData (chunk: Buffer): void {
+    this.stats.netInputBytes += chunk.length
+    this.lastInteraction = coarseClock.nowMs
     if (this.isClosing) return
     const unread = this.rend - this.rpos
     if (this.rend + chunk.length > this.rbuf.length) {
@@ -107,7 +159,7 @@ export class Connection implements ClientContext, ReplyTarget {
     }
     chunk.copy(this.rbuf, this.rend)
     this.rend += chunk.length
-    if (this.rend - this.rpos > QUERY_BUFFER_LIMIT) {
+    if (this.rend - this.rpos > this.settings.queryBufferLimit) {
       // Redis closes such a client without a reply ("closing client that reached max query buffer length").
       this.socket.destroy()
       return
@@ -125,7 +177,8 @@ export class Connection implements ClientContext, ReplyTarget {
       if (st === NEED_MORE) { this.rpos = reader.next; break }
       if (st === PROTOCOL_ERROR) {
         this.rpos = this.rend
-        this.replyLocalBytes(reader.errorReply as Buffer)
+        // Under CLIENT REPLY OFF/SKIP Redis drops this error too (prepareClientToWrite refuses).
+        if (this.replyFlags === 0) this.replyLocalBytes(reader.errorReply as Buffer)
         this.isClosing = true
         break
       }
@@ -133,7 +186,7 @@ export class Connection implements ClientContext, ReplyTarget {
       argv.argc = reader.argc
       argv.start = reader.argStart
       argv.len = reader.argLen
-      if (!this.dispatcher.dispatch(this, argv)) {
+      if (!(this.replyFlags === 0 ? this.dispatcher.dispatch(this, argv) : this.dispatchQuiet(argv))) {
         // Ring full: leave the command in the buffer and retry when the shard drains.
         this.isBlocked = true
         reader.reset()
@@ -143,6 +196,58 @@ export class Connection implements ClientContext, ReplyTarget {
     }
     if (this.rpos === this.rend) { this.rpos = 0; this.rend = 0 }
     if (this.out.len > 0 || this.isClosing) this.dispatcher.markDirty(this)
+  }
+
+  // --- CLIENT REPLY ----------------------------------------------------------------------------
+
+  setReplyMode (mode: 'on' | 'off' | 'skip'): void {
+    // Same flag moves as clientCommand's "reply" branch; a SKIP while OFF changes nothing.
+    if (mode === 'on') { this.replyFlags &= ~REPLY_OFF; this.isSkipping = false }
+    else if (mode === 'off') this.replyFlags |= REPLY_OFF
+    else if ((this.replyFlags & REPLY_OFF) === 0) this.replyFlags |= REPLY_SKIP_NEXT
+  }
+
+  /**
+   * Dispatch while replies may be silenced. As in Redis's resetClient, a pending SKIP applies to
+   * exactly this command, whatever it is; the command runs, and its reply (error included) is
+   * dropped unless the command itself was CLIENT REPLY ON.
+   */
+  private dispatchQuiet (argv: Argv): boolean {
+    const isSkip = (this.replyFlags & REPLY_SKIP_NEXT) !== 0
+    this.replyFlags &= ~REPLY_SKIP_NEXT
+    this.isSkipping = isSkip
+    const seq = this.nextSeq
+    const mark = this.out.len
+    if (!this.dispatcher.dispatch(this, argv)) {
+      // Not staged (ring full): it will be dispatched again, with the same SKIP pending.
+      if (isSkip) this.replyFlags |= REPLY_SKIP_NEXT
+      this.isSkipping = false
+      return false
+    }
+    if (this.isSkipping || (this.replyFlags & REPLY_OFF) !== 0) this.dropReply(seq, mark)
+    this.isSkipping = false
+    return true
+  }
+
+  private dropReply (seq: number, mark: number): void {
+    if (this.nextSeq === seq) return
+    if (this.headSeq > seq) {
+      // Ran here at the head of the queue: its reply is the tail of the output buffer.
+      this.out.len = mark
+    } else if (this.stash !== null && this.stash.has(seq)) {
+      this.stash.set(seq, NO_BYTES)
+    } else {
+      if (this.drops === null) this.drops = new Set()
+      this.drops.add(seq)
+    }
+  }
+
+  /** True (and forgotten) when seq's reply was silenced. */
+  private isDropped (seq: number): boolean {
+    const drops = this.drops as Set<number>
+    if (!drops.delete(seq)) return false
+    if (drops.size === 0) this.drops = null
+    return true
   }
 
   // --- replies --------------------------------------------------------------------------------
@@ -168,7 +273,7 @@ export class Connection implements ClientContext, ReplyTarget {
     this.replyAvg += (len - this.replyAvg) / 16
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
-      this.out.rawRange(src, start, len)
+      if (this.drops === null || !this.isDropped(seq)) this.out.rawRange(src, start, len)
       this.headSeq++
       if (this.stash !== null) this.takeStashed()
       if (!this.isDirty) this.dispatcher.markDirty(this)
@@ -179,7 +284,7 @@ export class Connection implements ClientContext, ReplyTarget {
 
   private stashReply (seq: number, bytes: Buffer): void {
     if (this.stash === null) this.stash = new Map()
-    this.stash.set(seq, bytes)
+    this.stash.set(seq, this.drops !== null && this.isDropped(seq) ? NO_BYTES : bytes)
   }
 
   private takeStashed (): void {
@@ -204,6 +309,9 @@ export class Connection implements ClientContext, ReplyTarget {
     const out = this.out
     if (out.len > 0) {
       const socket = this.socket
+      this.stats.netOutputBytes += out.len
+      this.lastInteraction = coarseClock.nowMs
+      if (out.len > this.outPeak) this.outPeak = out.len
       socket.write(out.buf.subarray(0, out.len))
       // Fully written already: reuse the buffer. Otherwise the socket keeps it; take a fresh one.
       if (socket.writableLength > 0) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
@@ -213,6 +321,32 @@ export class Connection implements ClientContext, ReplyTarget {
     }
     if (this.isClosing && this.isReplyHead) this.socket.end()
     else this.maybeResume()
+  }
+
+  // --- CLIENT LIST ---------------------------------------------------------------------------
+
+  infoLine (isCaller: boolean): string {
+    const now = Date.now()
+    let flags = ''
+    if (this.isClosing) flags += 'c'
+    if (this.noEvict) flags += 'e'
+    if (flags === '') flags = 'N'
+    // Only the caller is inside a command here; everyone else's argv is already released.
+    let argvMem = 0
+    if (isCaller) for (let i = 0; i < this.argv.argc; i++) argvMem += this.argv.len[i]
+    let stashBytes = 0
+    if (this.stash !== null) for (const b of this.stash.values()) stashBytes += b.length
+    const omem = this.socket.writableLength + stashBytes
+    const totMem = this.rbuf.length + this.out.buf.length + omem + argvMem
+    const events = (this.isPaused ? '' : 'r') + (this.socket.writableLength > 0 ? 'w' : '')
+    const name = this.name === null ? '' : this.name.toString('latin1')
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${name} ` +
+      `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.max(0, Math.floor((now - this.lastInteraction) / 1000))} ` +
+      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 ` +
+      `qbuf=${this.rend - this.rpos} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=0 ` +
+      `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
+      `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +
+      `user=default redir=-1 resp=${this.resp}`
   }
 
   private pause (): void {

@@ -94,15 +94,25 @@ function appendArrayElements (src: Uint8Array, start: number, len: number, split
   split.concat.push(Buffer.from(src.subarray(p + 2, start + len)))
 }
 
-/** Shard of a SCAN cursor; an unparsable cursor goes to shard 0, which replies with the error. */
+/**
+ * Shard of a SCAN cursor, parsed as Redis's parseScanCursorOrReply does (strtoul: an optional
+ * sign, a negative value wraps modulo 2^64). Unparsable cursors go to shard 0, which replies
+ * with the error.
+ */
 export function cursorShard (buf: Uint8Array, start: number, len: number, shards: number): number {
-  if (len === 0 || len > 20) return 0
+  let i = start
+  const end = start + len
+  let negative = false
+  if (i < end && (buf[i] === 43 || buf[i] === 45)) { negative = buf[i] === 45; i++ }
+  if (i === end && len > 0) return 0
   let v = 0n
-  for (let i = start; i < start + len; i++) {
+  for (; i < end; i++) {
     const c = buf[i]
     if (c < 48 || c > 57) return 0
     v = v * 10n + BigInt(c - 48)
+    if (v >= 1n << 64n) return 0
   }
+  if (negative) v = ((1n << 64n) - v) % (1n << 64n)
   return Number(v % BigInt(shards))
 }
 
@@ -147,12 +157,14 @@ export class Router implements Dispatcher {
 
   dispatch (conn: Connection, argv: Argv): boolean {
     let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
-    if (cmd === undefined) return this.reject(conn, unknownCommandError(argv))
+    if (cmd === undefined) { conn.lastCmd = null; return this.reject(conn, unknownCommandError(argv)) }
     if (cmd.subIndex !== null && argv.argc > 1) {
       const sub = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1])
-      if (sub === undefined) return this.reject(conn, unknownSubcommandError(argv))
+      if (sub === undefined) { conn.lastCmd = null; return this.reject(conn, unknownSubcommandError(argv)) }
       cmd = sub
     }
+    // Where Redis records CLIENT LIST's cmd=: before the arity check, NULL when unknown.
+    conn.lastCmd = cmd
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr)
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.

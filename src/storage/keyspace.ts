@@ -1,7 +1,8 @@
 // One database of one shard: a chained hash index (Uint32Array buckets in a SharedArrayBuffer)
 // over entries that live in the keyspace's Arena. Resizing is incremental, as in Redis's dict.c:
 // while a bigger table is being filled, every operation moves a few buckets across, so a
-// million-key table never stalls the shard for a full rehash.
+// million-key table never stalls the shard for a full rehash. SCAN walks both tables with
+// dictScan's reverse-binary cursor; RANDOMKEY samples a random bucket (dictGetRandomKey).
 //
 // Entry layout (8-aligned, in the arena):
 //   +0  u32 next       next entry in the bucket chain (0 = end)
@@ -17,6 +18,8 @@ import { listFreeElements } from './list.js'
 export const ENTRY_HEADER_BYTES = 24
 export const TYPE_STRING = 0
 export const TYPE_LIST = 1
+/** TYPE's reply (and SCAN's TYPE filter) for each type tag; a new type adds its name here. */
+export const TYPE_NAMES: readonly string[] = ['string', 'list']
 
 const MIN_BUCKETS = 16
 const REHASH_STEP = 4

@@ -1,7 +1,8 @@
 // Shard = its databases (Keyspace: index + arena) + expiry + the counters INFO reports. It is
 // what command handlers run against; it knows nothing of threads or sockets, so unit tests drive
 // it in-process. Lazy expiry follows Redis's expireIfNeeded: a key past its time is deleted on
-// access and reported missing.
+// access and reported missing. Each database has its own arena, so MOVE and COPY ... DB copy a
+// value across (copyEntry) and SWAPDB swaps whole Keyspaces (swapDbs).
 
 import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'

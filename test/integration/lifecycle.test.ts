@@ -42,8 +42,8 @@ describeLocal('command-line flags', () => {
   it('--help prints the usage and exits 0', async () => {
     const { code, stdout } = await runMain(['--help'])
     expect(code).toBe(0)
-    expect(stdout).toMatch(/^Usage: flashkv \[options\]/)
-    for (const flag of ['--port', '--bind', '--shards', '--log-level', '--help', '--version']) expect(stdout).toContain(flag)
+    expect(stdout).toMatch(/^Usage: flashkv \[config-file\] \[options\]/)
+    for (const flag of ['--port', '--bind', '--shards', '--log-level', '--maxclients', '--maxmemory', '--http-port', '--help', '--version', 'FLASHKV_PORT']) expect(stdout).toContain(flag)
   })
 
   it('--version prints the version and exits 0', async () => {

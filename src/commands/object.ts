@@ -1,0 +1,106 @@
+// OBJECT (Redis object.c, objectCommand): introspection of a key's value. Encodings follow
+// Redis 7.0: a string is "int" when string2l accepts it (at most 20 bytes) and it was stored
+// whole, "embstr" up to 44 bytes, else "raw" (always "raw" once edited in place: APPEND,
+// SETRANGE); a list is a "quicklist". IDLETIME is not offered: no access times are kept.
+
+import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
+import type { Keyspace } from '../storage/keyspace.js'
+import { TYPE_STRING } from '../storage/keyspace.js'
+import { parseInt64, parsed } from '../protocol/ascii.js'
+import { LFU_NOT_SELECTED } from '../protocol/errors.js'
+
+const ENC_INT = 0
+const ENC_EMBSTR = 1
+const ENC_RAW = 2
+const ENC_QUICKLIST = 3
+const bulk = (s: string): Buffer => Buffer.from(`$${s.length}\r\n${s}\r\n`, 'latin1')
+const ENCODING_REPLY = [bulk('int'), bulk('embstr'), bulk('raw'), bulk('quicklist')]
+/** OBJ_ENCODING_EMBSTR_SIZE_LIMIT */
+const EMBSTR_MAX = 44
+/** OBJ_SHARED_INTEGERS: 0..9999 are shared objects when maxmemory allows (it always does here). */
+const SHARED_INTEGERS = 10000
+/** OBJ_SHARED_REFCOUNT (INT_MAX) */
+const SHARED_REFCOUNT = 2147483647
+
+/** tryObjectEncoding's choice for the value of e; leaves an int's value in `parsed`. */
+export function encodingOf (ks: Keyspace, e: number): number {
+  if (ks.type(e) !== TYPE_STRING) return ENC_QUICKLIST
+  if (ks.isRaw(e)) return ENC_RAW
+  const l = ks.valLen(e)
+  if (l <= 20 && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return ENC_INT
+  return l <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW
+}
+
+function keyOf (shard: Shard, argv: Argv): number {
+  // objectCommandLookup: lookupKeyReadWithFlags, so hits and misses are counted.
+  return shard.lookupRead(argv.buf, argv.start[2], argv.len[2])
+}
+
+export function objectEncodingCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const e = keyOf(shard, argv)
+  if (e === 0) { out.nullBulk(); return }
+  out.raw(ENCODING_REPLY[encodingOf(shard.ks, e)])
+}
+
+export function objectRefcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const e = keyOf(shard, argv)
+  if (e === 0) { out.nullBulk(); return }
+  const isShared = encodingOf(shard.ks, e) === ENC_INT && parsed.value >= 0 && parsed.value < SHARED_INTEGERS
+  out.int(isShared ? SHARED_REFCOUNT : 1)
+}
+
+/** maxmemory-policy is always noeviction here, so FREQ answers as Redis does without LFU. */
+export function objectFreqCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  if (keyOf(shard, argv) === 0) { out.nullBulk(); return }
+  out.raw(LFU_NOT_SELECTED)
+}
+
+const HELP_LINES = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+]
+
+/** addReplyHelp: one status line each (Redis 7.0's text, IDLETIME included). */
+export function objectHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.arrayHeader(HELP_LINES.length)
+  for (const line of HELP_LINES) out.status(line)
+}
+
+const SUB = { group: 'generic', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, route: 'key', tips: ['nondeterministic_output'], keySpecs: [{ flags: ['RO'] }], complexity: 'O(1)' } as const
+
+export const objectCommands: CommandSpec[] = [
+  {
+    name: 'object',
+    arity: -2,
+    flags: [],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    route: 'primary',
+    group: 'generic',
+    since: '2.2.3',
+    summary: 'A container for object introspection commands',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      { ...SUB, name: 'object|encoding', since: '2.2.3', summary: 'Inspect the internal encoding of a Redis object', run: objectEncodingCommand },
+      { ...SUB, name: 'object|freq', since: '4.0.0', summary: 'Get the logarithmic access frequency counter of a Redis object', run: objectFreqCommand },
+      { ...SUB, name: 'object|refcount', since: '2.2.3', summary: 'Get the number of references to the value of the key', run: objectRefcountCommand },
+      { name: 'object|help', arity: 2, flags: ['loading', 'stale'], firstKey: 0, lastKey: 0, step: 0, route: 'primary', group: 'generic', since: '6.2.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: objectHelpCommand },
+    ],
+  },
+]
