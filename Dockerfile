@@ -1,8 +1,8 @@
 # FlashKV container image.
 #   docker build -t flashkv .        (or: podman build --format docker -t flashkv .)
-#   docker run -p 6379:6379 flashkv
-# To pass server options, give the whole command after the image name, e.g.
-#   docker run flashkv node dist/src/main.js --bind 0.0.0.0 --port 6379 --shards 4
+#   docker run -p 6379:6379 -p 8080:8080 flashkv     (8080: /healthz /readyz /metrics)
+# Settings also come from FLASHKV_* variables (docker run -e FLASHKV_SHARDS=4 ...) or a config
+# file (mount it and give the whole command: node dist/src/main.js /etc/flashkv.conf --bind 0.0.0.0).
 # (see `node dist/src/main.js --help`); the health check PINGs port 6379, so keep that port.
 
 ARG NODE_VERSION=24
@@ -29,10 +29,10 @@ COPY --from=build /app/dist/workers/ dist/workers/
 
 # The files stay root-owned and read-only to the server; it runs as the image's `node` user (uid 1000).
 USER node
-EXPOSE 6379
+EXPOSE 6379 8080
 # The server shuts down cleanly on SIGTERM and exits 0.
 STOPSIGNAL SIGTERM
 # PING over plain TCP with Node itself: the image has no redis-cli, curl or nc.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "const s=require('node:net').connect(6379,'127.0.0.1');let b='';const bad=()=>process.exit(1);s.setTimeout(2000,bad);s.on('error',bad);s.on('data',d=>{b+=d;if(b.includes('\\r\\n'))process.exit(b.startsWith('+PONG\\r\\n')?0:1)});s.write('PING\\r\\n')"]
-CMD ["node", "dist/src/main.js", "--bind", "0.0.0.0", "--port", "6379"]
+CMD ["node", "dist/src/main.js", "--bind", "0.0.0.0", "--port", "6379", "--http-port", "8080"]
