@@ -432,7 +432,7 @@ async function lmoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
 // --- LMPOP (lmpopGenericCommand, mpopGenericCommand) ---------------------------------------------
 
 /** Parsed LMPOP arguments (valid after lmpopParse returns null). */
-const mpop = { numkeys: 0, where: HEAD, count: 1 }
+const mpop = { numkeys: 0, where: HEAD, count: 1, countArg: -1 }
 
 /** Parses numkeys, LEFT|RIGHT and COUNT as lmpopGenericCommand does; returns the error or null. */
 function lmpopParse (argv: Argv): Buffer | null {
@@ -444,11 +444,13 @@ function lmpopParse (argv: Argv): Buffer | null {
   const where = listPosition(buf, start[whereIdx], len[whereIdx])
   if (where < 0) return SYNTAX_ERR
   let count = -1
+  let countArg = -1
   for (let j = whereIdx + 1; j < argc; j++) {
     if (count === -1 && j < argc - 1 && equalsLower(buf, start[j], len[j], TOK_COUNT)) {
       j++
       if (!parseInt64(buf, start[j], len[j]) || parsed.value < 1) return COUNT_NOT_POSITIVE
       count = parsed.value
+      countArg = j
     } else {
       return SYNTAX_ERR
     }
@@ -456,6 +458,7 @@ function lmpopParse (argv: Argv): Buffer | null {
   mpop.numkeys = numkeys
   mpop.where = where
   mpop.count = count === -1 ? 1 : count
+  mpop.countArg = countArg
   return null
 }
 
@@ -494,15 +497,21 @@ async function lmpopCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   const { buf, start, len } = argv
   const numkeys = mpop.numkeys
   const whereTok = mpop.where === HEAD ? TOK_LEFT : TOK_RIGHT
-  const countArg = Buffer.from(String(mpop.count), 'latin1')
+  // The client's own COUNT bytes: a count past 2^53 must not go through a double.
+  const countArg = mpop.countArg < 0 ? ONE_ARG : argBytes(buf, start[mpop.countArg], len[mpop.countArg])
   for (let k = 2; k < numkeys + 2; k++) {
     const reply = await tx.run(tx.shardOf(buf, start[k], len[k]), 'lmpop', [ONE_ARG, argBytes(buf, start[k], len[k]), whereTok, TOK_COUNT, countArg])
-    if (!isNullReply(reply)) return reply
+    if (!isNullReply(reply) && !isNullArrayReply(reply)) return reply
   }
   return tx.resp3 ? NULL3 : NULL_ARRAY2
 }
 
 const ONE_ARG = Buffer.from('1')
+
+/** *-1 (RESP2 null array); RESP3's _ is covered by isNullReply. */
+function isNullArrayReply (r: Uint8Array): boolean {
+  return r[0] === 42 && r[1] === 45
+}
 
 // --- table ---------------------------------------------------------------------------------------
 
@@ -531,7 +540,7 @@ export const listCommands: CommandSpec[] = [
   { ...LIST, name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '1.0.0', summary: 'Append one or multiple elements to a list', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', keySpecs: RW_INSERT, run: rpushCommand },
   { ...LIST, name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '2.2.0', summary: 'Append an element to a list, only if the list exists', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', keySpecs: RW_INSERT, run: rpushxCommand },
   // Transaction step for cross-shard LMOVE (not visible to clients).
-  { ...LIST, name: '__listlen', arity: 2, flags: [], group: 'generic', since: '', summary: '', complexity: '', internal: true, run: listlenStepCommand },
+  { ...LIST, name: '__listlen', arity: 2, flags: [], since: '', summary: '', complexity: '', internal: true, run: listlenStepCommand },
 ]
 
 /**
@@ -540,3 +549,4 @@ export const listCommands: CommandSpec[] = [
  * stays out of listCommands (LMPOP answers unknown-command).
  */
 export const lmpopSpec: CommandSpec = { ...LIST, name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'coord', since: '7.0.0', summary: 'Pop elements from a list', complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }], getKeys: lmpopGetKeys, run: lmpopCommand, coord: lmpopCoord }
+listCommands.push(lmpopSpec)

@@ -1,8 +1,8 @@
 // Small helpers for coord handlers: reading the reply bytes that transaction steps return.
 
-/** True for a null reply in either protocol ($-1 or _). */
+/** True for a null reply in either protocol ($-1, *-1 or _). */
 export function isNullReply (r: Uint8Array): boolean {
-  return (r[0] === 36 && r[1] === 45) || r[0] === 95
+  return ((r[0] === 36 || r[0] === 42) && r[1] === 45) || r[0] === 95
 }
 
 export function isErrorReply (r: Uint8Array): boolean { return r[0] === 45 }

@@ -1,9 +1,12 @@
 // Lists in the shard arena: the entry's 12-byte value is a header, elements are arena blocks in
 // a doubly linked chain, so push and pop at either end are O(1) and no element is a JS object.
 //
-//   entry value: | u32 count | u32 head | u32 tail |
-//   element:     | u32 prev | u32 next | u32 len | bytes ... |
+//   entry value: | u32 count | u32 head | u32 tail |      (little-endian, byte-aligned)
+//   element:     | u32 prev | u32 next | u32 len | bytes ... |      (8-aligned arena block)
 //
+// The entry's value follows its key, so the list header sits at any byte offset: it is read and
+// written byte by byte (a u32 view would truncate the offset and overwrite the key's bytes).
+// Being position-independent bytes, it survives raw value copies (RENAME).
 // Index-based commands (LINDEX, LSET, LRANGE) walk from the nearer end, as Redis's quicklist does.
 
 import type { Keyspace } from './keyspace.js'
@@ -13,17 +16,27 @@ export const ELEM_HEADER_BYTES = 12
 export const HEAD = 0
 export const TAIL = 1
 
+const COUNT = 0
+const FIRST = 4 // + 4 * where: head, then tail
+
+function hget (u8: Uint8Array, p: number): number {
+  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0
+}
+
+function hset (u8: Uint8Array, p: number, v: number): void {
+  u8[p] = v & 255
+  u8[p + 1] = (v >>> 8) & 255
+  u8[p + 2] = (v >>> 16) & 255
+  u8[p + 3] = v >>> 24
+}
+
 export function listLen (ks: Keyspace, e: number): number {
-  return ks.arena.u32[ks.valOffset(e) >>> 2]
+  return hget(ks.arena.u8, ks.valOffset(e) + COUNT)
 }
 
 /** Initialises the header of a freshly inserted list entry (valLen = LIST_HEADER_BYTES). */
 export function listInit (ks: Keyspace, e: number): void {
-  const v = ks.valOffset(e)
-  const u32 = ks.arena.u32
-  u32[v >>> 2] = 0
-  u32[(v + 4) >>> 2] = 0
-  u32[(v + 8) >>> 2] = 0
+  ks.arena.u8.fill(0, ks.valOffset(e), ks.valOffset(e) + LIST_HEADER_BYTES)
 }
 
 /** Pushes bytes at one end. Returns false when the arena is full (list unchanged). */
@@ -43,45 +56,48 @@ export function elemData (n: number): number { return n + ELEM_HEADER_BYTES }
 export function elemNext (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 4) >>> 2] }
 export function elemPrev (ks: Keyspace, n: number): number { return ks.arena.u32[n >>> 2] }
 export function listFirst (ks: Keyspace, e: number, where: number): number {
-  return ks.arena.u32[(ks.valOffset(e) >>> 2) + 1 + where]
+  return hget(ks.arena.u8, ks.valOffset(e) + FIRST + 4 * where)
 }
 
 /** Unlinks element n without freeing it (LMOVE hands the block to another list). */
 export function listUnlinkElem (ks: Keyspace, e: number, n: number): void {
   const u32 = ks.arena.u32
-  const h = ks.valOffset(e) >>> 2
+  const u8 = ks.arena.u8
+  const h = ks.valOffset(e)
   const prev = u32[n >>> 2]
   const next = u32[(n + 4) >>> 2]
-  if (prev === 0) u32[h + 1] = next
+  if (prev === 0) hset(u8, h + FIRST, next)
   else u32[(prev + 4) >>> 2] = next
-  if (next === 0) u32[h + 2] = prev
+  if (next === 0) hset(u8, h + FIRST + 4, prev)
   else u32[next >>> 2] = prev
-  u32[h]--
+  hset(u8, h + COUNT, hget(u8, h + COUNT) - 1)
 }
 
 /** Links a detached element (from listUnlinkElem, same arena) at one end. */
 export function listLinkElem (ks: Keyspace, e: number, where: number, n: number): void {
   const u32 = ks.arena.u32
-  const h = ks.valOffset(e) >>> 2
-  if (u32[h] === 0) {
+  const u8 = ks.arena.u8
+  const h = ks.valOffset(e)
+  const count = hget(u8, h + COUNT)
+  if (count === 0) {
     u32[n >>> 2] = 0
     u32[(n + 4) >>> 2] = 0
-    u32[h + 1] = n
-    u32[h + 2] = n
+    hset(u8, h + FIRST, n)
+    hset(u8, h + FIRST + 4, n)
   } else if (where === HEAD) {
-    const old = u32[h + 1]
+    const old = hget(u8, h + FIRST)
     u32[n >>> 2] = 0
     u32[(n + 4) >>> 2] = old
     u32[old >>> 2] = n
-    u32[h + 1] = n
+    hset(u8, h + FIRST, n)
   } else {
-    const old = u32[h + 2]
+    const old = hget(u8, h + FIRST + 4)
     u32[n >>> 2] = old
     u32[(n + 4) >>> 2] = 0
     u32[(old + 4) >>> 2] = n
-    u32[h + 2] = n
+    hset(u8, h + FIRST + 4, n)
   }
-  u32[h]++
+  hset(u8, h + COUNT, count + 1)
 }
 
 /** Unlinks and frees element n. The caller copies its bytes first if it needs them. */
@@ -124,16 +140,17 @@ export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: bool
   const u32 = a.u32
   a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
   u32[(n + 8) >>> 2] = len
-  const h = ks.valOffset(e) >>> 2
+  const u8 = a.u8
+  const h = ks.valOffset(e)
   const prev = isAfter ? at : u32[at >>> 2]
   const next = isAfter ? u32[(at + 4) >>> 2] : at
   u32[n >>> 2] = prev
   u32[(n + 4) >>> 2] = next
-  if (prev === 0) u32[h + 1] = n
+  if (prev === 0) hset(u8, h + FIRST, n)
   else u32[(prev + 4) >>> 2] = n
-  if (next === 0) u32[h + 2] = n
+  if (next === 0) hset(u8, h + FIRST + 4, n)
   else u32[next >>> 2] = n
-  u32[h]++
+  hset(u8, h + COUNT, hget(u8, h + COUNT) + 1)
   return true
 }
 
@@ -161,10 +178,7 @@ export function listFreeElements (ks: Keyspace, e: number): void {
     a.free(n, ELEM_HEADER_BYTES + a.u32[(n + 8) >>> 2])
     n = next
   }
-  const h = ks.valOffset(e) >>> 2
-  a.u32[h] = 0
-  a.u32[h + 1] = 0
-  a.u32[h + 2] = 0
+  listInit(ks, e)
 }
 
 /** Bytes held by the list's elements (MEMORY USAGE). */
