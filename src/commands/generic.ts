@@ -177,7 +177,7 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   const u8 = ks.arena.u8
   u8.copyWithin(ks.valOffset(e), ks.valOffset(src), ks.valOffset(src) + valLen)
   // Redis moves the object itself: its encoding ("raw" after APPEND) goes with it.
-  ks.setRaw(e, ks.isRaw(src))
+  ks.setEncFlags(e, ks.encFlags(src))
   ks.setExpireAt(e, ks.expireAt(src))
   // The value (a list's elements too) now belongs to the new entry.
   ks.remove(src, true)

@@ -2,13 +2,13 @@
 // release a shard, and move a whole value between shards as bytes (__dump / __restore, like
 // Redis's DUMP/RESTORE but in our own layout). Clients cannot call them: lookup skips them.
 //
-// value payload: | u8 type | raw<<3 | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
-// (raw: the string's encoding flag, so that RENAME/COPY across shards keep OBJECT ENCODING)
+// value payload: | u8 type | encoding flags | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
+// (the string's encoding flags, so that RENAME/COPY across shards keep OBJECT ENCODING)
 
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { TYPE_STRING } from '../storage/keyspace.js'
+import { TYPE_STRING, RAW_FLAG, NO_INT_FLAG } from '../storage/keyspace.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from '../storage/list.js'
 import { OK } from '../protocol/replies.js'
 import { OOM } from '../protocol/errors.js'
@@ -25,7 +25,7 @@ export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (type === TYPE_STRING) size += ks.valLen(e)
   else for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) size += 4 + elemLen(ks, n)
   const payload = Buffer.allocUnsafe(size)
-  payload[0] = type | (ks.isRaw(e) ? 8 : 0)
+  payload[0] = type | ks.encFlags(e)
   payload.writeDoubleLE(ks.expireAt(e), 1)
   if (type === TYPE_STRING) {
     payload.set(a.u8.subarray(ks.valOffset(e), ks.valOffset(e) + ks.valLen(e)), PAYLOAD_HEADER_BYTES)
@@ -57,7 +57,7 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   if (e === 0) { out.raw(OOM); return }
   if (type === TYPE_STRING) {
     ks.arena.u8.set(buf.subarray(p + PAYLOAD_HEADER_BYTES, p + len[2]), ks.valOffset(e))
-    ks.setRaw(e, (buf[p] & 8) !== 0)
+    ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))
   } else {
     listInit(ks, e)
     const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)

@@ -29,7 +29,7 @@ export function encodingOf (ks: Keyspace, e: number): number {
   if (ks.type(e) !== TYPE_STRING) return ENC_QUICKLIST
   if (ks.isRaw(e)) return ENC_RAW
   const l = ks.valLen(e)
-  if (l <= 20 && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return ENC_INT
+  if (l <= 20 && !ks.isNoInt(e) && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return ENC_INT
   return l <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW
 }
 

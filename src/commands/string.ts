@@ -7,7 +7,7 @@
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { TYPE_STRING } from '../storage/keyspace.js'
+import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {
   WRONGTYPE, SYNTAX_ERR, NOT_INTEGER, NOT_FLOAT, OOM, OVERFLOW, DECR_OVERFLOW, OFFSET_OUT_OF_RANGE,
@@ -516,6 +516,8 @@ export function incrbyfloatCommand (shard: Shard, argv: Argv, out: ReplyWriter):
     : incrByFloat(ks.arena.u8, ks.valOffset(e), ks.valLen(e), buf, start[2], len[2])
   if (typeof r !== 'string') { out.raw(r === INCR_NOT_FLOAT ? NOT_FLOAT : INCR_NAN_OR_INFINITY); return }
   if (!storeText(shard, e, argv, r)) { out.raw(OOM); return }
+  // createStringObjectFromLongDouble: never int-encoded, so OBJECT ENCODING says embstr even for "3".
+  ks.setEncFlags(shard.lookup(buf, start[1], len[1]), NO_INT_FLAG)
   out.bulkStr(r) // ASCII digits only
 }
 

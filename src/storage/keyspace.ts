@@ -6,7 +6,8 @@
 //
 // Entry layout (8-aligned, in the arena):
 //   +0  u32 next       next entry in the bucket chain (0 = end)
-//   +4  u32 hashType   (hash & ~15) | raw<<3 | type   (raw: a string edited in place, OBJECT ENCODING)
+//   +4  u32 hashType   (hash & ~31) | noInt<<4 | raw<<3 | type   (string encoding flags for
+//                      OBJECT ENCODING: raw = edited in place, noInt = never int-encoded)
 //   +8  u32 keyLen
 //   +12 u32 valLen     bytes of value payload (type-specific meaning)
 //   +16 f64 expireAt   unix ms, 0 = no expiry
@@ -18,6 +19,8 @@ import { listFreeElements } from './list.js'
 export const ENTRY_HEADER_BYTES = 24
 export const TYPE_STRING = 0
 export const TYPE_LIST = 1
+export const RAW_FLAG = 8
+export const NO_INT_FLAG = 16
 /** TYPE's reply (and SCAN's TYPE filter) for each type tag; a new type adds its name here. */
 export const TYPE_NAMES: readonly string[] = ['string', 'list']
 
@@ -78,7 +81,7 @@ export class Keyspace {
     const e = a.alloc(ENTRY_HEADER_BYTES + len + valLen)
     if (e === 0) return 0
     const u32 = a.u32
-    const h = u32[(e + 4) >>> 2] = ((hash & ~15) | type) >>> 0
+    const h = u32[(e + 4) >>> 2] = ((hash & ~31) | type) >>> 0
     u32[(e + 8) >>> 2] = len
     u32[(e + 12) >>> 2] = valLen
     a.f64[(e + 16) >>> 3] = 0
@@ -116,8 +119,19 @@ export class Keyspace {
   setType (e: number, type: number): void {
     const u32 = this.arena.u32
     const i = (e + 4) >>> 2
-    u32[i] = ((u32[i] & ~15) | type) >>> 0
+    u32[i] = ((u32[i] & ~31) | type) >>> 0
   }
+
+  /** Both string encoding flags (RAW_FLAG | NO_INT_FLAG), to carry them when a value moves. */
+  encFlags (e: number): number { return this.arena.u32[(e + 4) >>> 2] & (RAW_FLAG | NO_INT_FLAG) }
+  setEncFlags (e: number, flags: number): void {
+    const u32 = this.arena.u32
+    const i = (e + 4) >>> 2
+    u32[i] = ((u32[i] & ~(RAW_FLAG | NO_INT_FLAG)) | flags) >>> 0
+  }
+
+  /** Strings made from text Redis never int-encodes (INCRBYFLOAT results: "embstr" even for "3"). */
+  isNoInt (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & NO_INT_FLAG) !== 0 }
 
   /** Strings: set once edited in place (APPEND, SETRANGE...), as Redis then reports "raw". */
   isRaw (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & 8) !== 0 }
@@ -255,10 +269,10 @@ export class Keyspace {
     const a = this.arena
     const u32 = a.u32
     const u8 = a.u8
-    const h = (hash & ~15) >>> 0
-    let e = t[(hash >>> 4) & (t.length - 1)]
+    const h = (hash & ~31) >>> 0
+    let e = t[(hash >>> 5) & (t.length - 1)]
     while (e !== 0) {
-      if (((u32[(e + 4) >>> 2] & ~15) >>> 0) === h && u32[(e + 8) >>> 2] === len) {
+      if (((u32[(e + 4) >>> 2] & ~31) >>> 0) === h && u32[(e + 8) >>> 2] === len) {
         const k = e + ENTRY_HEADER_BYTES
         let i = 0
         while (i < len && u8[k + i] === buf[start + i]) i++
@@ -272,7 +286,7 @@ export class Keyspace {
   /** New entries go to t1 while rehashing, so t0 only ever shrinks. */
   private link (e: number, hashType: number): void {
     const t = this.t1 !== null ? this.t1 : this.t0
-    const b = (hashType >>> 4) & (t.length - 1)
+    const b = (hashType >>> 5) & (t.length - 1)
     this.arena.u32[e >>> 2] = t[b]
     t[b] = e
   }
@@ -288,7 +302,7 @@ export class Keyspace {
     const u32 = this.arena.u32
     const hashType = u32[(e + 4) >>> 2]
     for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
-      const b = (hashType >>> 4) & (t.length - 1)
+      const b = (hashType >>> 5) & (t.length - 1)
       if (t[b] === e) { t[b] = n; return }
       for (let p = t[b]; p !== 0; p = u32[p >>> 2]) {
         if (u32[p >>> 2] === e) { u32[p >>> 2] = n; return }
@@ -317,7 +331,7 @@ export class Keyspace {
       }
       while (e !== 0) {
         const next = u32[e >>> 2]
-        const b = (u32[(e + 4) >>> 2] >>> 4) & mask1
+        const b = (u32[(e + 4) >>> 2] >>> 5) & mask1
         u32[e >>> 2] = t1[b]
         t1[b] = e
         e = next
@@ -348,7 +362,7 @@ function newTable (buckets: number): Uint32Array {
 }
 
 function unlinkFrom (t: Uint32Array, u32: Uint32Array, e: number, hashType: number): boolean {
-  const b = (hashType >>> 4) & (t.length - 1)
+  const b = (hashType >>> 5) & (t.length - 1)
   let p = t[b]
   if (p === e) { t[b] = u32[e >>> 2]; return true }
   while (p !== 0) {

@@ -109,7 +109,7 @@ export class Shard {
     const valLen = type === TYPE_STRING ? src.valLen(e) : LIST_HEADER_BYTES
     const n = dst.insert(kbuf, kStart, kLen, hash, type, valLen)
     if (n === 0) return 0
-    dst.setRaw(n, src.isRaw(e))
+    dst.setEncFlags(n, src.encFlags(e))
     if (type === TYPE_STRING) {
       // Read the views after insert: it may have grown dst's (possibly the same) arena.
       const from = src.valOffset(e)

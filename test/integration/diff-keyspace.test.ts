@@ -420,6 +420,10 @@ describe('OBJECT', () => {
       ['SET', 'i', '5'], ['INCR', 'i'], ['OBJECT', 'ENCODING', 'i'], ['OBJECT', 'REFCOUNT', 'i'],
       ['RPUSH', 'l', 'a'], ['OBJECT', 'ENCODING', 'l'], ['OBJECT', 'REFCOUNT', 'l'], ['OBJECT', 'REFCOUNT', 'nope'],
       ['object', 'encoding', 'l'])
+    // INCRBYFLOAT stores text Redis never int-encodes, even "3"; later edits follow the usual rules.
+    cmds.push(['SET', 'f', '1.5'], ['INCRBYFLOAT', 'f', '1.5'], ['OBJECT', 'ENCODING', 'f'], ['OBJECT', 'REFCOUNT', 'f'],
+      ['INCR', 'f'], ['OBJECT', 'ENCODING', 'f'], ['INCRBYFLOAT', 'f', '1'], ['APPEND', 'f', '0'], ['OBJECT', 'ENCODING', 'f'],
+      ['INCRBYFLOAT', 'g', '2'], ['RENAME', 'g', '{x}g'], ['OBJECT', 'ENCODING', '{x}g'], ['COPY', '{x}g', 'h'], ['OBJECT', 'ENCODING', 'h'])
     await sequence(cmds)
   })
 

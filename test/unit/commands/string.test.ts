@@ -9,49 +9,11 @@ import { Shard } from '../../../src/storage/shard.js'
 import { TYPE_LIST } from '../../../src/storage/keyspace.js'
 import { LIST_HEADER_BYTES, listInit } from '../../../src/storage/list.js'
 import { stringCommands } from '../../../src/commands/string.js'
-import type { Argv, ShardHandler } from '../../../src/commands/spec.js'
+import type { ShardHandler } from '../../../src/commands/spec.js'
 import { ReplyWriter } from '../../../src/protocol/resp-writer.js'
+import { argvOf, decode, type Reply } from '../helpers/run.js'
 
-// A local runner (test/unit/helpers/run.ts also loads every other family): arguments at odd
-// offsets with junk between them, RESP2 replies decoded to null | number | Buffer | {err} | [].
-type Reply = null | number | Buffer | { status: string } | { err: string } | Reply[]
-
-function argvOf (args: ReadonlyArray<string | Buffer>): Argv {
-  const parts = args.map(a => typeof a === 'string' ? Buffer.from(a, 'latin1') : a)
-  const buf = new Uint8Array(parts.reduce((n, p) => n + p.length + 3, 1)).fill(0x5a)
-  const start = new Int32Array(parts.length)
-  const len = new Int32Array(parts.length)
-  let pos = 1
-  parts.forEach((p, i) => { buf.set(p, pos); start[i] = pos; len[i] = p.length; pos += p.length + 3 })
-  return { buf, argc: parts.length, start, len }
-}
-
-function decode (bytes: Buffer): Reply {
-  let pos = 0
-  const line = (): string => {
-    const end = bytes.indexOf('\r\n', pos, 'latin1')
-    const s = bytes.toString('latin1', pos, end)
-    pos = end + 2
-    return s
-  }
-  const one = (): Reply => {
-    const t = String.fromCharCode(bytes[pos++])
-    const s = line()
-    if (t === '+') return { status: s }
-    if (t === '-') return { err: s }
-    if (t === ':') return Number(s)
-    const n = Number(s)
-    if (n < 0) return null
-    if (t === '*') return Array.from({ length: n }, one)
-    const v = Buffer.from(bytes.subarray(pos, pos + n))
-    pos += n + 2
-    return v
-  }
-  const r = one()
-  expect(pos).toBe(bytes.length)
-  return r
-}
-
+// A local runner over the string family only, with the shared argv builder and RESP decoder.
 const HANDLERS = new Map<string, ShardHandler>()
 for (const spec of stringCommands) if (spec.run !== undefined) HANDLERS.set(spec.name, spec.run)
 const out = new ReplyWriter(64)
