@@ -6,6 +6,7 @@
 //   npm run bench               full run (several minutes)
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys
 //   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --readme  --no-memory
+//            --memory-only
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
@@ -145,32 +146,44 @@ function versionOf (cmd: string, argv: string[]): string {
   try { return execFileSync(cmd, argv, { encoding: 'utf8' }).trim().split('\n')[0] } catch { return 'unknown' }
 }
 
+type Spec = [name: string, cmd: string, argv: string[]]
+
 async function main (): Promise<void> {
   const main = new URL('dist/src/main.js', ROOT).pathname
-  const servers: Server[] = [await start('redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'])]
-  for (const n of SHARDS) servers.push(await start(`flashkv-${n}`, process.execPath, [main, '--shards', String(n), '--log-level', 'warn', '--bind', '127.0.0.1']))
+  const specs: Spec[] = [['redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1']]]
+  for (const n of SHARDS) specs.push([`flashkv-${n}`, process.execPath, [main, '--shards', String(n), '--log-level', 'warn', '--bind', '127.0.0.1']])
   const rows: Row[] = []
   const modes: Array<{ mode: string, clients: number, pipeline: number, n: number, tests: string[] }> = [
     { mode: 'c50', clients: 50, pipeline: 1, n: REQUESTS, tests: TESTS },
     { mode: 'c50-P16', clients: 50, pipeline: 16, n: PIPE_REQUESTS, tests: TESTS },
     { mode: 'c1', clients: 1, pipeline: 1, n: Math.max(5000, REQUESTS / 10), tests: ['set', 'get'] },
   ]
-  try {
-    for (const m of modes) {
-      for (const size of SIZES) {
-        for (const test of m.tests) {
-          for (const s of servers) {
-            const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
-            rows.push({ server: s.name, mode: m.mode, ...r })
-            process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)
+  if (!has('--memory-only')) {
+    const servers: Server[] = []
+    for (const spec of specs) servers.push(await start(...spec))
+    try {
+      for (const m of modes) {
+        for (const size of SIZES) {
+          for (const test of m.tests) {
+            for (const s of servers) {
+              const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
+              rows.push({ server: s.name, mode: m.mode, ...r })
+              process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)
+            }
           }
         }
       }
+    } finally {
+      await Promise.all(servers.map(stop))
     }
-    const memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }> = []
-    if (!has('--no-memory')) {
-      for (const s of servers) {
-        await rawCommand(s.port, 'FLUSHALL\r\n')
+  }
+  // Memory on fresh processes: a server that already ran the benchmark keeps freed pages
+  // (jemalloc, V8), which would hide the growth we want to see.
+  const memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }> = []
+  if (!has('--no-memory')) {
+    for (const spec of specs) {
+      const s = await start(...spec)
+      try {
         await new Promise(resolve => setTimeout(resolve, 500))
         const rss0 = rssBytes(s.pid)
         const used0 = await infoUsedMemory(s.port)
@@ -180,13 +193,12 @@ async function main (): Promise<void> {
         const used1 = await infoUsedMemory(s.port)
         memory.push({ server: s.name, keys: MEMORY_KEYS, rssPerKey: (rss1 - rss0) / MEMORY_KEYS, usedMemoryPerKey: (used1 - used0) / MEMORY_KEYS })
         process.stderr.write(`memory ${s.name}: ${((rss1 - rss0) / MEMORY_KEYS).toFixed(1)} B/key RSS, ${((used1 - used0) / MEMORY_KEYS).toFixed(1)} B/key used_memory\n`)
-        await rawCommand(s.port, 'FLUSHALL\r\n')
+      } finally {
+        await stop(s)
       }
     }
-    report(rows, memory)
-  } finally {
-    await Promise.all(servers.map(stop))
   }
+  report(rows, memory)
 }
 
 function report (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>): void {
@@ -196,13 +208,13 @@ function report (rows: Row[], memory: Array<{ server: string, keys: number, rssP
   const versions = { node: process.version, redis: versionOf('redis-server', ['--version']), redisBenchmark: versionOf('redis-benchmark', ['--version']) }
   const dir = new URL('bench/results/', ROOT)
   mkdirSync(dir, { recursive: true })
-  const base = `${date}-${commit}${QUICK ? '-quick' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
+  const base = `${date}-${commit}${QUICK ? '-quick' : ''}${has('--memory-only') ? '-memory' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
   writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, rows, memory }, null, 1) + '\n')
   const md = markdown(rows, memory, { date, commit, machine, versions })
   writeFileSync(new URL(`${base}.md`, dir), md)
-  writeFileSync(new URL(`${base}.svg`, dir), chartSvg(rows.filter(r => r.mode !== 'c1' && r.size === SIZES[0])))
+  if (rows.length > 0) writeFileSync(new URL(`${base}.svg`, dir), chartSvg(rows.filter(r => r.mode !== 'c1' && r.size === SIZES[0])))
   process.stderr.write(`wrote bench/results/${base}.{json,md,svg}\n`)
-  if (has('--readme')) {
+  if (has('--readme') && rows.length > 0) {
     const readmePath = new URL('README.md', ROOT)
     const readme = readFileSync(readmePath, 'utf8')
     const a = readme.indexOf('<!-- bench:begin -->')
