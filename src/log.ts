@@ -9,8 +9,9 @@ const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INF
 export function humanLine (json: string): string {
   let rec: Record<string, unknown>
   try { rec = JSON.parse(json) as Record<string, unknown> } catch { return json }
-  const { level, time, msg, pid, hostname, ...rest } = rec
-  void pid; void hostname
+  const rest: Record<string, unknown> = { ...rec }
+  const { level, time, msg } = rec
+  for (const k of ['level', 'time', 'msg', 'pid', 'hostname']) delete rest[k]
   const t = new Date(Number(time)).toISOString().slice(11, 23)
   const extras = Object.entries(rest).map(([k, v]) => {
     if (k === 'err' && typeof v === 'object' && v !== null) return `err=${String((v as { message?: unknown }).message)}`

@@ -1,7 +1,7 @@
 // Shard: lazy expiry on lookup (expireIfNeeded), active expiry over every database, the INFO
 // counters (keyspace hits/misses, expired_keys, keys, expires), SELECT and FLUSHDB/FLUSHALL, all
-// under a fake clock. Two known differences from Redis 7.0.15 are pinned with it.fails: the
-// expire-time boundary and which commands count keyspace hits/misses.
+// under a fake clock, including the expire-time boundary (a key still exists at exactly its
+// expire time) and which commands count keyspace hits/misses, as in Redis 7.0.15.
 
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DATABASES, Shard } from '../../../src/storage/shard.js'
