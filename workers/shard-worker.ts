@@ -11,7 +11,7 @@ import {
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
-import { ReplyWriter } from '../src/protocol/resp-writer.js'
+import { ReplyWriter, copyBytes } from '../src/protocol/resp-writer.js'
 import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
@@ -98,7 +98,7 @@ function writeReply (): void {
   }
   const off = reserveReply(len + RESP_HEADER_BYTES)
   resps.u32[off >>> 2] = len
-  resps.u8.set(out.buf.subarray(0, len), off + RESP_HEADER_BYTES)
+  copyBytes(out.buf, 0, len, resps.u8, off + RESP_HEADER_BYTES)
   resps.commit(off, len + RESP_HEADER_BYTES)
 }
 

@@ -6,7 +6,7 @@
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
-import { ReplyWriter } from '../protocol/resp-writer.js'
+import { ReplyWriter, copyBytes } from '../protocol/resp-writer.js'
 import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {
@@ -101,7 +101,7 @@ export function setValue (shard: Shard, kbuf: Uint8Array, kStart: number, kLen: 
   if (e === 0) return false
   const ks = shard.ks
   if (expireAt !== 0) ks.setExpireAt(e, expireAt)
-  ks.arena.u8.set(vbuf.subarray(vStart, vStart + vLen), ks.valOffset(e))
+  copyBytes(vbuf, vStart, vLen, ks.arena.u8, ks.valOffset(e))
   return true
 }
 

@@ -51,7 +51,7 @@ export class ReplyWriter {
 
   rawRange (src: Uint8Array, start: number, len: number): void {
     this.ensure(len)
-    this.buf.set(src.subarray(start, start + len), this.len)
+    copyBytes(src, start, len, this.buf, this.len)
     this.len += len
   }
 
@@ -104,7 +104,7 @@ export class ReplyWriter {
       this.digits(len)
       this.crlf()
     }
-    this.buf.set(src.subarray(start, start + len), this.len)
+    copyBytes(src, start, len, this.buf, this.len)
     this.len += len
     this.crlf()
   }
@@ -164,6 +164,18 @@ export class ReplyWriter {
     this.len += this.buf.write('txt:', this.len, 'latin1')
     this.len += this.buf.write(s, this.len, 'utf8')
     this.crlf()
+  }
+}
+
+/**
+ * Copies src[start, start+len) to dst at `at`. Short runs (most replies) go byte by byte:
+ * `subarray` would allocate a view object per reply on the hot path.
+ */
+export function copyBytes (src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
+  if (len <= 64) {
+    for (let i = 0; i < len; i++) dst[at + i] = src[start + i]
+  } else {
+    dst.set(src.subarray(start, start + len), at)
   }
 }
 
