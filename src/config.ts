@@ -4,6 +4,7 @@
 // Bad input is a ConfigError naming the flag, variable, or file and line; main.ts exits 2.
 
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 
 export interface Config {
@@ -257,7 +258,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     maxmemory: (maxmemory as number | undefined) ?? Math.floor(memLimit * CGROUP_MEMORY_SHARE),
     maxmemorySource: memSource ?? (memLimit > 0 ? 'cgroup' : 'default'),
     cgroupMemoryLimit: memLimit,
-    configFile,
+    // INFO server's config_file is an absolute path, as Redis prints it.
+    configFile: configFile === '' ? '' : resolve(configFile),
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

@@ -3,6 +3,7 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { totalmem } from 'node:os'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -172,6 +173,10 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `used_memory_human:${human(usedMemory)}`,
     `used_memory_rss:${mem.rss}`,
     `used_memory_rss_human:${human(mem.rss)}`,
+    `total_system_memory:${totalmem()}`,
+    `total_system_memory_human:${human(totalmem())}`,
+    // The container's limit (cgroup v1/v2), 0 when none; the default maxmemory derives from it.
+    `cgroup_memory_limit:${srv.cgroupMemoryLimit}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${human(maxmemory)}`,
     'maxmemory_policy:noeviction',

@@ -87,6 +87,8 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  /** The container's cgroup memory limit in bytes; 0 when none is enforced. */
+  readonly cgroupMemoryLimit: number
   readonly runId: string
   readonly settings: ServerSettings
   readonly stats: ServerStats

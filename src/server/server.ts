@@ -59,6 +59,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly version = REDIS_COMPAT_VERSION
   readonly startedAt = Date.now()
   readonly configFile: string
+  readonly cgroupMemoryLimit: number
   readonly runId = randomBytes(20).toString('hex')
   readonly settings: ServerSettings
   readonly stats: ServerStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 }
@@ -79,6 +80,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.port = config.port
     this.bind = config.bind
     this.configFile = config.configFile
+    this.cgroupMemoryLimit = config.cgroupMemoryLimit
     let maxmemory = config.maxmemory
     // maxmemory lives in the router, which refuses denyoom commands above it; CONFIG SET writes through.
     const applyMaxmemory = (): void => { if (this.router !== undefined) this.router.maxmemory = maxmemory }

@@ -2,7 +2,7 @@
 // precedence; malformed input names its source (file and line); defaults follow the cgroup.
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseArgs, parseMemory, splitConfigLine, defaultShards, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
 import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
@@ -21,7 +21,7 @@ function fails (argv: string[], env: Record<string, string> = {}, files: Record<
 describe('precedence: flag > env > file > default', () => {
   const file = { 'f.conf': 'port 7001\nbind 10.1.1.1\nshards 3\nloglevel warning\nmaxclients 50\nhttp-port 9100\nmaxmemory 1gb\n' }
   it('the file sets everything it names', () => {
-    expect(run(['f.conf'], {}, file)).toMatchObject({ port: 7001, bind: '10.1.1.1', shards: 3, logLevel: 'warn', maxclients: 50, httpPort: 9100, maxmemory: 1024 ** 3, maxmemorySource: 'file', configFile: 'f.conf' })
+    expect(run(['f.conf'], {}, file)).toMatchObject({ port: 7001, bind: '10.1.1.1', shards: 3, logLevel: 'warn', maxclients: 50, httpPort: 9100, maxmemory: 1024 ** 3, maxmemorySource: 'file', configFile: resolve('f.conf') })
   })
   it('environment beats the file', () => {
     expect(run(['f.conf'], { FLASHKV_PORT: '7002', FLASHKV_SHARDS: '2', FLASHKV_MAXMEMORY: '100mb' }, file)).toMatchObject({ port: 7002, shards: 2, bind: '10.1.1.1', maxmemory: 100 * 1024 ** 2, maxmemorySource: 'env' })

@@ -1,0 +1,57 @@
+// Configuration end to end, on real processes: a config file, FLASHKV_* variables and flags in
+// that order of precedence, seen through CONFIG GET and INFO; malformed input stops start-up
+// with exit status 2 and a message naming the file and line.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RawClient } from './helpers/raw.js'
+import { startFlashKV, type ServerHandle } from './helpers/server.js'
+
+const run = promisify(execFile)
+const MAIN = new URL('../../dist/src/main.js', import.meta.url).pathname
+const dir = mkdtempSync(join(tmpdir(), 'flashkv-conf-'))
+
+describe('file < environment < flags', () => {
+  const file = join(dir, 'flashkv.conf')
+  let server: ServerHandle
+  beforeAll(async () => {
+    writeFileSync(file, '# test config\nmaxclients 123\nmaxmemory 10mb\nshards 3\nloglevel warning\n')
+    // The helper passes --port/--bind/--shards 2 as flags: shards from the flag beats the file's 3.
+    server = await startFlashKV({ shards: 2, extraArgs: [file], env: { FLASHKV_MAXMEMORY: '20mb' } })
+  })
+  afterAll(async () => { await server?.stop() })
+
+  it('CONFIG GET and INFO show the effective values and the file in use', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    const text = (b: Buffer): string => b.toString('latin1')
+    expect(text(await c.command('CONFIG', 'GET', 'maxclients'))).toBe('*2\r\n$10\r\nmaxclients\r\n$3\r\n123\r\n')
+    expect(text(await c.command('CONFIG', 'GET', 'maxmemory'))).toBe(`*2\r\n$9\r\nmaxmemory\r\n$8\r\n${20 * 1024 * 1024}\r\n`)
+    const info = text(await c.command('INFO', 'server'))
+    expect(info).toContain(`config_file:${file}\r\n`)
+    expect(info).toContain('shards:2\r\n')
+    expect(text(await c.command('INFO', 'memory'))).toMatch(/\r\ncgroup_memory_limit:\d+\r\n/)
+    c.close()
+  })
+})
+
+describe('malformed configuration stops start-up with exit status 2', () => {
+  const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+    ['an unknown directive', ['bad1.conf'], {}, /bad1\.conf:2: unknown directive 'nosuch'/],
+    ['a bad value', ['bad2.conf'], {}, /bad2\.conf:1: 'port' must be between 0 and 65535, got 99999/],
+    ['a bad environment value', [], { FLASHKV_SHARDS: 'many' }, /FLASHKV_SHARDS needs an integer, got 'many'/],
+    ['a missing file', ['missing.conf'], {}, /cannot read config file missing\.conf/],
+  ]
+  beforeAll(() => {
+    writeFileSync(join(dir, 'bad1.conf'), 'port 7000\nnosuch thing\n')
+    writeFileSync(join(dir, 'bad2.conf'), 'port 99999\n')
+  })
+  it.each(cases)('%s', async (_name, args, env, message) => {
+    const err = await run(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...process.env, ...env } }).then(() => null, (e: { code: number, stderr: string }) => e)
+    expect(err).not.toBeNull()
+    expect(err?.code).toBe(2)
+    expect(err?.stderr).toMatch(message)
+  })
+})
