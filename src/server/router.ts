@@ -116,6 +116,41 @@ export function cursorShard (buf: Uint8Array, start: number, len: number, shards
   return Number(v % BigInt(shards))
 }
 
+/** A SCAN whose reply may continue on the next shard (see Router.sendScan). */
+class ScanChain implements ReplyTarget {
+  constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command,
+    public argv: Argv, public shard: number) {}
+
+  onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
+    // Reply: *2 $n <cursor> *<count> ... An empty page whose cursor is "next shard, from the
+    // start" (the number shard + 1, below the shard count) moves straight on.
+    const next = this.shard + 1
+    const shards = this.router.links.length
+    if (src[start] === 42 && next < shards) {
+      const text = Buffer.from(src.subarray(start, start + Math.min(len, 64))).toString('latin1')
+      const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\*0\r\n$/.exec(text)
+      if (m !== null && Number(m[1]) === next && len === m[0].length) {
+        this.shard = next
+        this.argv = withArg(this.argv, 1, Buffer.from(String(next)))
+        if (this.router.continueScan(this)) return
+      }
+    }
+    this.conn.onReply(this.seq, src, start, len)
+  }
+}
+
+/** A copy of argv with argument i replaced. */
+function withArg (argv: Argv, i: number, value: Uint8Array): Argv {
+  const parts: Uint8Array[] = []
+  for (let k = 0; k < argv.argc; k++) parts.push(k === i ? value : argv.buf.subarray(argv.start[k], argv.start[k] + argv.len[k]))
+  const buf = Buffer.concat(parts)
+  const start = new Int32Array(argv.argc)
+  const len = new Int32Array(argv.argc)
+  let off = 0
+  for (let k = 0; k < argv.argc; k++) { start[k] = off; len[k] = parts[k].length; off += parts[k].length }
+  return { buf, argc: argv.argc, start, len }
+}
+
 function copyArgv (argv: Argv): Argv {
   let total = 0
   for (let i = 0; i < argv.argc; i++) total += argv.len[i]
@@ -179,7 +214,7 @@ export class Router implements Dispatcher {
       case 'split': ok = this.sendSplit(conn, cmd, argv); break
       case 'all': ok = this.sendAll(conn, cmd, argv); break
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
-      case 'cursor': ok = this.sendWhole(conn, cmd, argv, cursorShard(argv.buf, argv.start[1], argv.len[1], this.links.length)); break
+      case 'cursor': ok = this.sendScan(conn, cmd, argv); break
     }
     if (ok) { this.commandsProcessed++; this.calls[cmd.id]++ }
     return ok
@@ -350,6 +385,35 @@ export class Router implements Dispatcher {
       else link.send(this.txnBeginId, 0, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s)
     }
     void txn.execute(copyArgv(argv))
+    this.scheduleTurn()
+    return true
+  }
+
+  /**
+   * SCAN goes to the shard its cursor names. A shard that finishes its walk with an empty page
+   * hands on to the next shard at once (ScanChain), so SCAN 0 on an empty database answers
+   * cursor 0 as Redis does, and empty shards never cost the client a round trip.
+   */
+  private sendScan (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const s = cursorShard(argv.buf, argv.start[1], argv.len[1], this.links.length)
+    if (this.links.length === 1) return this.sendWhole(conn, cmd, argv, s)
+    const link = this.links[s]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    if (!link.canTake(bytes)) { this.block(conn, link); return false }
+    const chain = new ScanChain(this, conn, conn.takeSeq(), cmd, copyArgv(argv), s)
+    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, chain, 0)
+    this.scheduleTurn()
+    return true
+  }
+
+  /** Sends the next shard's part of a chained SCAN; false when it cannot be staged now. */
+  continueScan (chain: ScanChain): boolean {
+    const link = this.links[chain.shard]
+    const argv = chain.argv
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    if (link.isDead || !link.canTake(bytes)) return false
+    link.send(chain.cmd.id, this.flags(chain.conn), chain.conn.db, argv, null, argv.argc, bytes, chain, 0)
     this.scheduleTurn()
     return true
   }

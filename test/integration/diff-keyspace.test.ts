@@ -364,14 +364,9 @@ describe('SCAN', () => {
   })
 
   it('a single page on an empty database, and the replies of cursors Redis accepts', async () => {
-    // Redis answers cursor 0 at once on an empty database. FlashKV, with a page per shard, may
-    // hand out the next shard's cursor first: the pages must be empty and the walk must end.
-    for (const cursor of ['0', '', '+0', '-0', '00']) {
-      const [a] = await both('SCAN', cursor)
-      const [next, keys] = parseScan(Buffer.from(a, 'latin1'))
-      expect(keys).toEqual([])
-      expect(Number(next)).toBeLessThan(SHARDS)
-    }
+    // Empty shards hand on to the next one within the same call, so an empty database answers
+    // cursor 0 at once, byte for byte as Redis does.
+    for (const cursor of ['0', '', '+0', '-0', '00']) await same('SCAN', cursor)
   })
 
   it('RESP3', async () => {
