@@ -6,7 +6,7 @@ import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
 import {
-  NOT_INTEGER, DB_INDEX_OUT_OF_RANGE, NOPROTO, PROTO_NOT_INTEGER, WRONGPASS, CLIENT_NAME_CHARS,
+  NOT_INTEGER, INT_OUT_OF_RANGE, DB_INDEX_OUT_OF_RANGE, NOPROTO, PROTO_NOT_INTEGER, WRONGPASS, CLIENT_NAME_CHARS,
   SYNTAX_ERR, NO_SUCH_CLIENT, arityError, errorReply,
 } from '../protocol/errors.js'
 import { parseInt64, parsed, equalsLower, token } from '../protocol/ascii.js'
@@ -30,10 +30,9 @@ export function quitCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): v
 }
 
 export function selectCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
-  if (!parseInt64(argv.buf, argv.start[1], argv.len[1]) || parsed.value > 2147483647 || parsed.value < -2147483648) {
-    out.raw(NOT_INTEGER)
-    return
-  }
+  // getIntFromObjectOrReply: not a long long → "not an integer"; outside int → its own text.
+  if (!parseInt64(argv.buf, argv.start[1], argv.len[1])) { out.raw(NOT_INTEGER); return }
+  if (parsed.value > 2147483647 || parsed.value < -2147483648) { out.raw(INT_OUT_OF_RANGE); return }
   const id = parsed.value
   if (id < 0 || id >= DATABASES) { out.raw(DB_INDEX_OUT_OF_RANGE); return }
   c.db = id

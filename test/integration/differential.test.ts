@@ -34,7 +34,7 @@ describe('PING and ECHO', () => {
 describe('SELECT', () => {
   it('accepts 0 and rejects other indexes (both servers have one database)', async () => {
     await sequence([['SELECT', '0'], ['SELECT', '1'], ['SELECT', '-1'], ['SELECT', 'x'],
-      ['SELECT', ''], ['SELECT', '0.5'], ['SELECT', '99999999999999999999'], ['SELECT'],
+      ['SELECT', ''], ['SELECT', '0.5'], ['SELECT', '99999999999999999999'], ['SELECT', '99999999999'], ['SELECT', '2147483648'], ['SELECT', '-2147483649'], ['SELECT'],
       ['SELECT', '0', '0']])
   })
 })
