@@ -44,9 +44,10 @@ export class Arena {
     this.maxBytes = Math.max(8, Math.floor(Math.min(maxBytes, MAX_ARENA_BYTES) / 8) * 8)
     const initial = Math.min(roundPage(initialBytes), this.maxBytes)
     this.sab = new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes })
-    this.u8 = new Uint8Array(this.sab)
-    this.u32 = new Uint32Array(this.sab)
-    this.f64 = new Float64Array(this.sab)
+    this.u8 = new Uint8Array(0)
+    this.u32 = new Uint32Array(0)
+    this.f64 = new Float64Array(0)
+    this.views()
     this.top = 8
     this.used = 0
     this.freeHeads = new Float64Array(CLASS_COUNT + 1)
@@ -93,11 +94,19 @@ export class Arena {
     if (needed > this.maxBytes) return false
     const next = Math.min(this.maxBytes, Math.max(roundPage(needed), roundPage(this.sab.byteLength * 2)))
     this.sab.grow(next)
-    // Fresh views: cheaper on the hot path than length-tracking views over a growable buffer.
-    this.u8 = new Uint8Array(this.sab)
-    this.u32 = new Uint32Array(this.sab)
-    this.f64 = new Float64Array(this.sab)
+    this.views()
     return true
+  }
+
+  /**
+   * Fixed-length views over the current size. A view made without a length over a growable
+   * buffer is length-tracking, and V8 gives those a slower element kind on every access.
+   */
+  private views (): void {
+    const n = this.sab.byteLength
+    this.u8 = new Uint8Array(this.sab, 0, n)
+    this.u32 = new Uint32Array(this.sab, 0, n >>> 2)
+    this.f64 = new Float64Array(this.sab, 0, n >>> 3)
   }
 }
 
