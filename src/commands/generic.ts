@@ -187,23 +187,33 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
 export function renameCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { renameGeneric(shard, argv, out, false) }
 export function renamenxCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { renameGeneric(shard, argv, out, true) }
 
-async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Promise<Uint8Array> {
+/**
+ * The cross-shard part shared by RENAME/RENAMENX and COPY: dump argv[1] on its shard and
+ * restore it as argv[2] (in dstDb), unless the source is missing (returns `ifMissing`) or, when
+ * `onlyIfAbsent`, the destination exists (returns ZERO). Returns null when the value was
+ * restored; a step's error reply is returned as is.
+ */
+async function transferValue (tx: TxnContext, argv: Argv, dstDb: number, onlyIfAbsent: boolean, ifMissing: Uint8Array): Promise<Uint8Array | null> {
   const { buf, start, len } = argv
   const src = argBytes(buf, start[1], len[1])
   const dst = argBytes(buf, start[2], len[2])
-  const a = tx.shardOf(buf, start[1], len[1])
   const b = tx.shardOf(buf, start[2], len[2])
-  const dump = await tx.run(a, '__dump', [src])
+  const dump = await tx.run(tx.shardOf(buf, start[1], len[1]), '__dump', [src])
   if (isErrorReply(dump)) return dump
-  if (isNullReply(dump)) return NO_SUCH_KEY
-  if (nx) {
-    const exists = await tx.run(b, 'exists', [dst])
+  if (isNullReply(dump)) return ifMissing
+  if (onlyIfAbsent) {
+    const exists = await tx.run(b, 'exists', [dst], dstDb)
     if (isErrorReply(exists)) return exists
     if (intReply(exists) > 0) return ZERO
   }
-  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)])
-  if (isErrorReply(restored)) return restored
-  await tx.run(a, 'del', [src])
+  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)], dstDb)
+  return isErrorReply(restored) ? restored : null
+}
+
+async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Promise<Uint8Array> {
+  const failed = await transferValue(tx, argv, tx.db, nx, NO_SUCH_KEY)
+  if (failed !== null) return failed
+  await tx.run(tx.shardOf(argv.buf, argv.start[1], argv.len[1]), 'del', [argBytes(argv.buf, argv.start[1], argv.len[1])])
   return nx ? ONE : OK
 }
 
@@ -292,27 +302,10 @@ export function copyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 
 /** COPY between shards: the value travels as a __dump payload into the destination's database. */
 async function copyCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
-  const { buf, start, len } = argv
   const err = parseCopyOptionsOrError(argv, tx.db)
   if (err !== null) return err
-  const dstDb = copyOpts.db
-  const isReplace = copyOpts.isReplace
   // Different shards means different keys: the "same object" case never gets here.
-  const src = argBytes(buf, start[1], len[1])
-  const dst = argBytes(buf, start[2], len[2])
-  const a = tx.shardOf(buf, start[1], len[1])
-  const b = tx.shardOf(buf, start[2], len[2])
-  const dump = await tx.run(a, '__dump', [src])
-  if (isErrorReply(dump)) return dump
-  if (isNullReply(dump)) return ZERO
-  if (!isReplace) {
-    const exists = await tx.run(b, 'exists', [dst], dstDb)
-    if (isErrorReply(exists)) return exists
-    if (intReply(exists) > 0) return ZERO
-  }
-  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)], dstDb)
-  if (isErrorReply(restored)) return restored
-  return ONE
+  return await transferValue(tx, argv, copyOpts.db, !copyOpts.isReplace, ZERO) ?? ONE
 }
 
 /**
