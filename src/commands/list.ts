@@ -149,25 +149,38 @@ export function lindexCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
 }
 
+/** Result of clampRange (module scratch: no allocation per command). */
+const range = { from: 0, to: 0 }
+
+/**
+ * Redis's start/end rules for LRANGE and LTRIM: negatives count from the tail, start is
+ * clamped to 0 and end to the last element. False when the range selects nothing.
+ */
+function clampRange (from: number, to: number, llen: number): boolean {
+  if (from < 0) from = llen + from
+  if (to < 0) to = llen + to
+  if (from < 0) from = 0
+  if (from > to || from >= llen) return false
+  range.from = from
+  range.to = to >= llen ? llen - 1 : to
+  return true
+}
+
 // lrangeCommand: indexes are parsed before the key is looked up.
 export function lrangeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len } = argv
   if (!parseInt64(buf, start[2], len[2])) { out.raw(NOT_INTEGER); return }
   let from = parsed.value
   if (!parseInt64(buf, start[3], len[3])) { out.raw(NOT_INTEGER); return }
-  let to = parsed.value
+  const to = parsed.value
   const e = shard.lookupRead(buf, start[1], len[1])
   if (e === 0) { out.raw(EMPTY_ARRAY); return }
   const ks = shard.ks
   if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
   // addListRangeReply
-  const llen = listLen(ks, e)
-  if (from < 0) from = llen + from
-  if (to < 0) to = llen + to
-  if (from < 0) from = 0
-  if (from > to || from >= llen) { out.raw(EMPTY_ARRAY); return }
-  if (to >= llen) to = llen - 1
-  const n = to - from + 1
+  if (!clampRange(from, to, listLen(ks, e))) { out.raw(EMPTY_ARRAY); return }
+  from = range.from
+  const n = range.to - from + 1
   out.arrayHeader(n)
   const u32 = ks.arena.u32
   let el = listIndex(ks, e, from)
@@ -291,26 +304,19 @@ export function linsertCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 export function ltrimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len } = argv
   if (!parseInt64(buf, start[2], len[2])) { out.raw(NOT_INTEGER); return }
-  let from = parsed.value
+  const from = parsed.value
   if (!parseInt64(buf, start[3], len[3])) { out.raw(NOT_INTEGER); return }
-  let to = parsed.value
+  const to = parsed.value
   const e = shard.lookup(buf, start[1], len[1])
   if (e === 0) { out.raw(OK); return }
   const ks = shard.ks
   if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
   const llen = listLen(ks, e)
-  if (from < 0) from = llen + from
-  if (to < 0) to = llen + to
-  if (from < 0) from = 0
-  let ltrim: number
-  let rtrim: number
-  if (from > to || from >= llen) {
-    ltrim = llen
-    rtrim = 0
-  } else {
-    if (to >= llen) to = llen - 1
-    ltrim = from
-    rtrim = llen - to - 1
+  let ltrim = llen
+  let rtrim = 0
+  if (clampRange(from, to, llen)) {
+    ltrim = range.from
+    rtrim = llen - range.to - 1
   }
   for (let i = 0; i < ltrim; i++) listRemoveElem(ks, e, listFirst(ks, e, HEAD))
   for (let i = 0; i < rtrim; i++) listRemoveElem(ks, e, listFirst(ks, e, TAIL))
