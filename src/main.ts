@@ -49,6 +49,7 @@ async function main (): Promise<void> {
     address: config.bind,
     port: server.port,
     shards: config.shards,
+    replyWaitUs: config.replyWaitUs,
     httpPort: config.httpPort,
     maxmemory: config.maxmemory,
     configFile: config.configFile,

@@ -68,8 +68,11 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   }
 }
 
+/** Publishes replies; wakes the primary blocked in awaitReplies, or else sends one message. */
 function notifyPrimary (): void {
-  if (resps.publish() && Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) parentPort?.postMessage(0)
+  if (!resps.publish()) return
+  if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)
+  else if (Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) parentPort?.postMessage(0)
 }
 
 /** Reserves room in the response ring, waiting for the primary to drain it if it is full. */

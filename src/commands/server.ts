@@ -211,7 +211,13 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     if (keys > 0) dbLines.push(`db${i}:keys=${keys},expires=${expires},avg_ttl=${expires === 0 ? 0 : Math.floor(ttlSum / expires)}`)
   }
   add('keyspace', 'Keyspace', dbLines)
-  add('shards', 'Shards', stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`))
+  const waits = srv.replyWaitCounts()
+  add('shards', 'Shards', [
+    ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`),
+    `reply_wait_us:${srv.replyWaitUs}`,
+    `reply_waits:${waits.waits}`,
+    `reply_wait_timeouts:${waits.timeouts}`,
+  ])
   out.verbatim(sections.join('\r\n'))
 }
 

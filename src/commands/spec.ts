@@ -90,11 +90,15 @@ export interface ServerContext {
   /** The container's cgroup memory limit in bytes; 0 when none is enforced. */
   readonly cgroupMemoryLimit: number
   readonly runId: string
+  /** The bound on the primary's blocking wait for shard replies (0 = never blocks). */
+  readonly replyWaitUs: number
   readonly settings: ServerSettings
   readonly stats: ServerStats
   connectedClients (): number
   totalConnections (): number
   totalCommands (): number
+  /** Turns that blocked for shard replies, and those whose bound ran out first. */
+  replyWaitCounts (): { waits: number, timeouts: number }
   rejectedConnections (): number
   clientList (): ClientContext[]
   /** Redis's getInstantaneousMetric: the mean of the last 16 samples taken every 100 ms, per second. */

@@ -174,6 +174,9 @@ export class Router implements Dispatcher {
   readonly calls = new Float64Array(commands.length)
   /** Error replies produced on this thread (unknown command, arity, OOM, primary commands). */
   localErrors = 0
+  /** Turns that blocked for replies (INFO shards), and those whose bound ran out first. */
+  replyWaits = 0
+  replyWaitTimeouts = 0
   /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
   maxmemory = 0
   private readonly dirty: Connection[] = []
@@ -184,7 +187,11 @@ export class Router implements Dispatcher {
   private idx: Int32Array = new Int32Array(64)
   private readonly runTurn = (): void => this.endOfTurn()
 
-  constructor (links: ShardLink[]) {
+  /**
+   * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
+   *   defaultReplyWaitUs in config.ts for when that pays.
+   */
+  constructor (links: ShardLink[], private readonly replyWaitMs = 0) {
     this.links = links
     this.shardCount = new Int32Array(links.length)
     for (const link of links) link.onDrained = () => this.afterDrain()
@@ -475,10 +482,23 @@ export class Router implements Dispatcher {
     setImmediate(this.runTurn)
   }
 
-  /** Once per event-loop turn: publish every shard's staged requests, write every dirty socket. */
+  /**
+   * Once per event-loop turn: publish every shard's staged requests, optionally wait for their
+   * replies, and write every dirty socket.
+   */
   private endOfTurn (): void {
     this.isTurnScheduled = false
     for (const link of this.links) link.publish()
+    if (this.replyWaitMs > 0) {
+      const deadline = performance.now() + this.replyWaitMs
+      let waited = false
+      let isLate = false
+      for (const link of this.links) {
+        const r = link.awaitReplies(deadline)
+        if (r !== null) { waited = true; if (!r) isLate = true }
+      }
+      if (waited) { this.replyWaits++; if (isLate) this.replyWaitTimeouts++ }
+    }
     this.flushDirty()
   }
 

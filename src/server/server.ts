@@ -60,6 +60,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly startedAt = Date.now()
   readonly configFile: string
   readonly cgroupMemoryLimit: number
+  readonly replyWaitUs: number
   readonly runId = randomBytes(20).toString('hex')
   readonly settings: ServerSettings
   readonly stats: ServerStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 }
@@ -81,6 +82,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.bind = config.bind
     this.configFile = config.configFile
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
+    this.replyWaitUs = config.replyWaitUs
     let maxmemory = config.maxmemory
     // maxmemory lives in the router, which refuses denyoom commands above it; CONFIG SET writes through.
     const applyMaxmemory = (): void => { if (this.router !== undefined) this.router.maxmemory = maxmemory }
@@ -99,6 +101,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   connectedClients (): number { return this.conns.size }
   totalConnections (): number { return this.stats.connectionsReceived }
   totalCommands (): number { return this.router.commandsProcessed }
+  replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.router.replyWaits, timeouts: this.router.replyWaitTimeouts } }
   rejectedConnections (): number { return this.stats.rejectedConnections }
   clientList (): ClientContext[] { return [...this.conns] }
 
@@ -120,6 +123,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     st.netInputBytes = 0
     st.netOutputBytes = 0
     this.router.commandsProcessed = 0
+    this.router.replyWaits = 0
+    this.router.replyWaitTimeouts = 0
     this.metrics.ops.reset(0)
     this.metrics.netInput.reset(0)
     this.metrics.netOutput.reset(0)
@@ -164,7 +169,7 @@ export class FlashServer implements ServerContext, ObservedServer {
         link.failPending(SHARD_DOWN)
       })
     }
-    this.router = new Router(this.links)
+    this.router = new Router(this.links, this.replyWaitUs / 1000)
     this.router.maxmemory = this.settings.maxmemory
     await Promise.all(online)
     await new Promise<void>((resolve, reject) => {

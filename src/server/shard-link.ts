@@ -165,6 +165,33 @@ export class ShardLink {
     if (this.req.publish() && Atomics.load(this.req.ctrl, SLEEPING) !== 0) Atomics.notify(this.req.ctrl, SEQ, 1)
   }
 
+  /**
+   * Blocks this thread until the worker publishes replies or `deadline` (performance.now() ms)
+   * passes, then drains them: replies then go out in the turn that read their requests. One
+   * wake-up only; anything later arrives by message as usual. A held shard answers only
+   * transaction steps, which this thread has yet to send, so it is not waited for. Returns
+   * whether it waited (null: nothing to wait for) and got replies in time.
+   */
+  awaitReplies (deadline: number): boolean | null {
+    if (this.fifoLen === 0 || this.isHeld || this.isDead) return null
+    const c = this.resp.ctrl
+    // While SLEEPING is 1 the worker wakes us with Atomics.notify instead of a message.
+    Atomics.store(c, SLEEPING, 1)
+    let isInTime = false
+    for (;;) {
+      const seq = Atomics.load(c, SEQ)
+      if (this.resp.poll()) { isInTime = true; break }
+      const left = deadline - performance.now()
+      if (left <= 0) break
+      Atomics.wait(c, SEQ, seq, left)
+    }
+    // A worker that still saw 1 published before this store, so drain() below finds its
+    // replies; one that sees 0 sends the usual message. Either way nothing is stranded.
+    Atomics.store(c, SLEEPING, 0)
+    this.drain()
+    return isInTime
+  }
+
   private sampleCounter = 0
 
   private push (target: ReplyTarget, tag: number): void {

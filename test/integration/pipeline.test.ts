@@ -10,19 +10,22 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 import { startFlashKV, REDIS_URL, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { defaultReplyWaitUs, usableCores } from '../../src/config.js'
 
 const SHARDS = 4
+let shared: ServerHandle
 let server: ServerHandle
 
 beforeAll(async () => {
-  server = await startFlashKV({ shards: SHARDS })
+  shared = server = await startFlashKV({ shards: SHARDS })
 })
 
 afterAll(async () => {
-  await server?.stop()
+  await shared?.stop()
 })
 
 beforeEach(async () => {
+  server = shared
   const c = await RawClient.connect(server.port, server.host)
   expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
   c.close()
@@ -116,12 +119,42 @@ function expectReplies (replies: Buffer[], w: Workload): void {
   }
 }
 
-describe('one connection, many shards', () => {
+// Each reply path: the default here (2 cores: the primary blocks for replies at the end of its
+// turn), never blocking (replies arrive by message), and a 1 µs bound that almost always runs out
+// and leaves the replies to the message path.
+describe.each([
+  ['default reply wait', null],
+  ['--reply-wait-us 0', '0'],
+  ['--reply-wait-us 1', '1'],
+])('one connection, many shards (%s)', (_label, wait) => {
+  let own: ServerHandle | null = null
+  let server: ServerHandle
+  beforeAll(async () => {
+    if (wait !== null && (REDIS_URL === undefined || REDIS_URL === '')) own = await startFlashKV({ shards: SHARDS, extraArgs: ['--reply-wait-us', wait] })
+  })
+  afterAll(async () => { await own?.stop() })
+  beforeEach(async () => {
+    server = own ?? shared
+    const c = await RawClient.connect(server.port, server.host)
+    expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
+    c.close()
+  })
+
   it('a single write of 10,000 mixed commands gets every reply, in order', async () => {
     const w = workload(10_000, 1)
     const c = await RawClient.connect(server.port, server.host)
     c.send(w.bytes)
     expectReplies(await c.readReplies(w.expected.length, 15_000), w)
+    if (REDIS_URL === undefined || REDIS_URL === '') {
+      // The server runs the reply path this block is about, and says so.
+      const info = (await c.command('INFO', 'shards')).toString('latin1')
+      const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)\r$`, 'm').exec(info)?.[1])
+      const bound = wait === null ? defaultReplyWaitUs(SHARDS, usableCores()) : Number(wait)
+      expect(field('reply_wait_us')).toBe(bound)
+      if (bound === 0) expect(field('reply_waits')).toBe(0)
+      else expect(field('reply_waits')).toBeGreaterThan(0)
+      expect(field('reply_wait_timeouts')).toBeLessThanOrEqual(field('reply_waits'))
+    }
     c.close()
   })
 

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseArgs, parseMemory, splitConfigLine, defaultShards, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
+import { parseArgs, parseMemory, splitConfigLine, defaultShards, defaultReplyWaitUs, usableCores, REPLY_WAIT_US, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
 import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
 
 function run (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}, cgroupRoot = '/nonexistent'): Config {
@@ -31,6 +31,19 @@ describe('precedence: flag > env > file > default', () => {
   })
   it('the config file may come after flags', () => {
     expect(run(['--shards', '5', 'f.conf'], {}, file)).toMatchObject({ shards: 5, port: 7001 })
+  })
+  it('reply-wait-us defaults on where the threads must share cores', () => {
+    // A core for the primary, one per shard, one for clients and the kernel's network work.
+    expect(defaultReplyWaitUs(1, 2)).toBe(REPLY_WAIT_US)
+    expect(defaultReplyWaitUs(2, 4)).toBe(0)
+    expect(defaultReplyWaitUs(3, 4)).toBe(REPLY_WAIT_US)
+    expect(defaultReplyWaitUs(14, 16)).toBe(0)
+  })
+  it('reply-wait-us from each source', () => {
+    expect(run(['c.conf'], {}, { 'c.conf': 'reply-wait-us 250\n' })).toMatchObject({ replyWaitUs: 250 })
+    expect(run(['c.conf'], { FLASHKV_REPLY_WAIT_US: '0' }, { 'c.conf': 'reply-wait-us 250\n' })).toMatchObject({ replyWaitUs: 0 })
+    expect(run(['--reply-wait-us', '40'], { FLASHKV_REPLY_WAIT_US: '0' })).toMatchObject({ replyWaitUs: 40 })
+    expect(fails(['--reply-wait-us', '-1'])).toMatch(/--reply-wait-us/)
   })
 })
 
@@ -90,6 +103,9 @@ describe('cgroup limits', () => {
     expect(cgroupCpuLimit(root)).toBe(1.5)
     expect(cgroupMemoryLimit(root)).toBe(536870912)
     expect(defaultShards(root)).toBe(1) // ceil(1.5) = 2 CPUs, one for the primary
+    // 1 shard + the primary + a core for clients exceed 2 CPUs: the primary blocks for replies.
+    expect(usableCores(root)).toBe(2)
+    expect(run([], {}, {}, root)).toMatchObject({ shards: 1, replyWaitUs: REPLY_WAIT_US })
     const c = run([], {}, {}, root)
     expect(c).toMatchObject({ cgroupMemoryLimit: 536870912, maxmemory: Math.floor(536870912 * CGROUP_MEMORY_SHARE), maxmemorySource: 'cgroup' })
   })
