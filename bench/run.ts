@@ -1,12 +1,16 @@
 // End-to-end benchmark: a real redis-server and FlashKV (--shards 1, 2, 4 by default) side by
 // side in one run, redis-benchmark against each in turn (interleaved per test, so the machine's
 // noise falls on every server alike), plus memory per key after loading 1,000,000 keys.
+// A bare Node socket server (node-floor.ts) runs PING_MBULK too: the floor any Node server has.
+// Each test runs --repeat times per server (3 in the full run), rounds interleaved, and the
+// tables show the median of each figure: one noisy second on a shared box then moves one
+// run's p99, not the result. Every run is kept in the JSON.
 // Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
 //
-//   npm run bench               full run (several minutes)
-//   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys
-//   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --readme  --no-memory
-//            --memory-only
+//   npm run bench               full run (about 12 minutes on 2 cores)
+//   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
+//   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
+//            --no-memory  --memory-only
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
@@ -22,17 +26,21 @@ const opt = (f: string, d: string): string => { const i = args.indexOf(f); retur
 const QUICK = has('--quick')
 const SHARDS = opt('--shards', '1,2,4').split(',').map(Number)
 const THREADS = Number(opt('--threads', '0'))
-const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '200000'))
+const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '100000'))
+const REPEAT = Number(opt('--repeat', QUICK ? '1' : '3'))
 const PIPE_REQUESTS = REQUESTS * (QUICK ? 4 : 5)
 const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
 const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset']
 const SIZES = QUICK ? [3] : [3, 1024]
 
-interface Server { name: string, port: number, pid: number, proc: ChildProcess }
-interface Row {
-  server: string, test: string, mode: string, size: number, clients: number, pipeline: number,
+interface Server { name: string, port: number, pid: number, proc: ChildProcess, only: string[] | null }
+/** One redis-benchmark run. */
+interface Run {
+  test: string, size: number, clients: number, pipeline: number,
   rps: number, p50: number, p99: number, p999: number, command: string
 }
+/** A server's figures for one test: the median of its runs, each figure on its own. */
+interface Row extends Run { server: string, mode: string, runs: number }
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -51,8 +59,9 @@ async function waitPing (port: number): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>(resolve => {
       const s = connect(port, '127.0.0.1')
+      s.setTimeout(1000, () => { s.destroy(); resolve(false) })
       s.once('error', () => resolve(false))
-      s.once('connect', () => s.write('PING\r\n'))
+      s.once('connect', () => s.write('*1\r\n$4\r\nPING\r\n'))
       s.once('data', d => { s.destroy(); resolve(d.toString().startsWith('+PONG')) })
     })
     if (ok) return
@@ -61,11 +70,18 @@ async function waitPing (port: number): Promise<void> {
   }
 }
 
-async function start (name: string, cmd: string, argv: string[]): Promise<Server> {
+async function start (name: string, cmd: string, argv: string[], only: string[] | null = null): Promise<Server> {
   const port = await freePort()
   const proc = spawn(cmd, [...argv, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
   await waitPing(port)
-  return { name, port, pid: proc.pid as number, proc }
+  return { name, port, pid: proc.pid as number, proc, only }
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  // redis-benchmark prints 3 decimals; the mean of two middle runs keeps to that.
+  return s.length % 2 === 1 ? s[m] : Math.round((s[m - 1] + s[m]) * 500) / 1000
 }
 
 function stop (s: Server): Promise<void> {
@@ -76,10 +92,11 @@ function stop (s: Server): Promise<void> {
 }
 
 /** Runs redis-benchmark and reads throughput and p50/p99/p99.9 from its own report. */
-function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number): Omit<Row, 'server' | 'mode'> {
+function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number): Run {
   const argv = ['-p', String(port), '-t', test, '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
   if (THREADS > 0) argv.push('--threads', String(THREADS))
-  const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).replace(/\r/g, '\n')
+  // stderr ignored: against node-floor, redis-benchmark warns that it cannot read CONFIG.
+  const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')
   const rps = Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])
   const pct = (p: number): number => {
     for (const m of text.matchAll(/^([\d.]+)% <= ([\d.]+) milliseconds/gm)) if (Number(m[1]) >= p) return Number(m[2])
@@ -152,7 +169,9 @@ async function main (): Promise<void> {
   const main = new URL('dist/src/main.js', ROOT).pathname
   const specs: Spec[] = [['redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1']]]
   for (const n of SHARDS) specs.push([`flashkv-${n}`, process.execPath, [main, '--shards', String(n), '--log-level', 'warn', '--bind', '127.0.0.1']])
+  const floor = new URL('dist/bench/node-floor.js', ROOT).pathname
   const rows: Row[] = []
+  const runs: Array<Run & { server: string, mode: string, round: number }> = []
   const modes: Array<{ mode: string, clients: number, pipeline: number, n: number, tests: string[] }> = [
     { mode: 'c50', clients: 50, pipeline: 1, n: REQUESTS, tests: TESTS },
     { mode: 'c50-P16', clients: 50, pipeline: 16, n: PIPE_REQUESTS, tests: TESTS },
@@ -161,14 +180,26 @@ async function main (): Promise<void> {
   if (!has('--memory-only')) {
     const servers: Server[] = []
     for (const spec of specs) servers.push(await start(...spec))
+    servers.push(await start('node-floor', process.execPath, [floor], ['ping_mbulk']))
     try {
       for (const m of modes) {
         for (const size of SIZES) {
           for (const test of m.tests) {
-            for (const s of servers) {
-              const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
-              rows.push({ server: s.name, mode: m.mode, ...r })
-              process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)
+            const mine = servers.filter(s => s.only === null || s.only.includes(test))
+            const byServer = new Map<string, Run[]>(mine.map(s => [s.name, []]))
+            for (let round = 0; round < REPEAT; round++) {
+              for (const s of mine) {
+                const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
+                byServer.get(s.name)?.push(r)
+                runs.push({ server: s.name, mode: m.mode, round, ...r })
+                process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)
+              }
+            }
+            for (const [server, rs] of byServer) {
+              rows.push({
+                ...rs[0], server, mode: m.mode, runs: rs.length,
+                rps: median(rs.map(r => r.rps)), p50: median(rs.map(r => r.p50)), p99: median(rs.map(r => r.p99)), p999: median(rs.map(r => r.p999)),
+              })
             }
           }
         }
@@ -198,10 +229,10 @@ async function main (): Promise<void> {
       }
     }
   }
-  report(rows, memory)
+  report(rows, runs, memory)
 }
 
-function report (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>): void {
+function report (rows: Row[], runs: Run[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>): void {
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30) }
@@ -209,7 +240,7 @@ function report (rows: Row[], memory: Array<{ server: string, keys: number, rssP
   const dir = new URL('bench/results/', ROOT)
   mkdirSync(dir, { recursive: true })
   const base = `${date}-${commit}${QUICK ? '-quick' : ''}${has('--memory-only') ? '-memory' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
-  writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, rows, memory }, null, 1) + '\n')
+  writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, repeat: REPEAT, rows, runs, memory }, null, 1) + '\n')
   const md = markdown(rows, memory, { date, commit, machine, versions })
   writeFileSync(new URL(`${base}.md`, dir), md)
   if (rows.length > 0) writeFileSync(new URL(`${base}.svg`, dir), chartSvg(rows.filter(r => r.mode !== 'c1' && r.size === SIZES[0])))
@@ -249,7 +280,7 @@ function tableFor (rows: Row[], withP99: boolean): string {
 
 function markdown (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>, meta: { date: string, commit: string, machine: object, versions: object }): string {
   let md = `# Benchmark ${meta.date} (${meta.commit})\n\nMachine: \`${JSON.stringify(meta.machine)}\`  \nVersions: \`${JSON.stringify(meta.versions)}\`  \n`
-  md += `Quick: ${QUICK}. Servers started in one run and measured in turn per test. Ratios are FlashKV / Redis.\n\n`
+  md += `Quick: ${QUICK}. Servers started in one run and measured in turn per test, ${REPEAT} interleaved round(s); each figure is the median over the rounds (every run is in the JSON). Ratios are to Redis. node-floor is a bare Node socket server that answers PING_MBULK without parsing (bench/node-floor.ts).\n\n`
   md += '## Throughput and p99 latency\n\n' + tableFor(rows, true) + '\n\n'
   md += '## Latency percentiles (ms)\n\n| server | test | mode | d | p50 | p99 | p99.9 |\n|---|---|---|---|---|---|---|\n'
   for (const r of rows) md += `| ${r.server} | ${r.test} | ${r.mode} | ${r.size} | ${r.p50} | ${r.p99} | ${r.p999} |\n`
