@@ -7,7 +7,7 @@
 // run's p99, not the result. Every run is kept in the JSON.
 // Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
 //
-//   npm run bench               full run (about 12 minutes on 2 cores)
+//   npm run bench               full run (about 16 minutes on 2 cores)
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --no-memory  --memory-only
