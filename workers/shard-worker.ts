@@ -11,7 +11,8 @@ import {
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
-import { ReplyWriter, copyBytes } from '../src/protocol/resp-writer.js'
+import { ReplyWriter } from '../src/protocol/resp-writer.js'
+import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'

@@ -1,5 +1,5 @@
 // Micro-benchmarks of the hot pieces: request reader, command lookup, hash slot, shard hash
-// table and reply writer. Reports ops/s and bytes allocated per op (heapUsed growth over a
+// table, reply writer and byte copies. Reports ops/s and bytes allocated per op (heapUsed growth over a
 // batch small enough to finish between young-generation collections, after gc()).
 // Run: npm run bench:micro   (node --expose-gc dist/bench/micro/run.js)
 
@@ -8,6 +8,7 @@ import { lookupCommand } from '../../src/commands/table.js'
 import { keyHashSlot, keyHash } from '../../src/storage/hash.js'
 import { Keyspace, TYPE_STRING } from '../../src/storage/keyspace.js'
 import { ReplyWriter } from '../../src/protocol/resp-writer.js'
+import { copyBytes } from '../../src/bytes.js'
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
 
@@ -64,3 +65,14 @@ bench('reply writer: bulk 16 B', 100_000, 20, (i) => {
   if ((i & 1023) === 0) out.reset()
   out.bulk(value, 0, 16)
 })
+
+// copy: 1 KB between plain memory and a SharedArrayBuffer at addresses that differ mod 8 (a
+// value's place in a read buffer, a ring and an arena rarely agree). V8's own typed-array copy
+// against copyBytes, which bounces such copies through plain memory (src/bytes.ts).
+const shared = new Uint8Array(new SharedArrayBuffer(1 << 20))
+const plain = new Uint8Array(1 << 20)
+const at = (i: number): number => (i * 2048) & ((1 << 19) - 1)
+bench('copy 1 KB plain→shared, V8 set', 100_000, 10, (i) => { shared.set(plain.subarray(at(i) + 3, at(i) + 1027), at(i)) })
+bench('copy 1 KB plain→shared, copyBytes', 100_000, 10, (i) => { copyBytes(plain, at(i) + 3, 1024, shared, at(i)) })
+bench('copy 1 KB shared→plain, V8 set', 100_000, 10, (i) => { plain.set(shared.subarray(at(i) + 3, at(i) + 1027), at(i)) })
+bench('copy 1 KB shared→plain, copyBytes', 100_000, 10, (i) => { copyBytes(shared, at(i) + 3, 1024, plain, at(i)) })

@@ -6,7 +6,8 @@
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
-import { ReplyWriter, copyBytes } from '../protocol/resp-writer.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { copyBytes } from '../bytes.js'
 import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {

@@ -2,6 +2,8 @@
 // (then copied into the response ring) and by the primary for its own replies (then written to
 // the socket once per turn). `resp3` picks the encoding of nulls, maps, sets and verbatim text.
 
+import { copyBytes } from '../bytes.js'
+
 const CRLF0 = 13
 const CRLF1 = 10
 const INITIAL = 16 * 1024
@@ -164,18 +166,6 @@ export class ReplyWriter {
     this.len += this.buf.write('txt:', this.len, 'latin1')
     this.len += this.buf.write(s, this.len, 'utf8')
     this.crlf()
-  }
-}
-
-/**
- * Copies src[start, start+len) to dst at `at`. Short runs (most replies) go byte by byte:
- * `subarray` would allocate a view object per reply on the hot path.
- */
-export function copyBytes (src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
-  if (len <= 64) {
-    for (let i = 0; i < len; i++) dst[at + i] = src[start + i]
-  } else {
-    dst.set(src.subarray(start, start + len), at)
   }
 }
 

@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../ipc/ring.js'
 import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, type ShardWorkerData } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
+import { copyBytes } from '../bytes.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
@@ -116,8 +117,7 @@ export class ShardLink {
       const s = argv.start[a]
       const l = argv.len[a]
       u32[((p + REQ_HEADER_BYTES) >>> 2) + i] = l
-      if (l < 16) for (let j = 0; j < l; j++) u8[off + j] = src[s + j]
-      else u8.set(src.subarray(s, s + l), off)
+      copyBytes(src, s, l, u8, off)
       off += l
     }
     if (sab !== null) {

@@ -10,6 +10,7 @@
 // Index-based commands (LINDEX, LSET, LRANGE) walk from the nearer end, as Redis's quicklist does.
 
 import type { Keyspace } from './keyspace.js'
+import { copyBytes } from '../bytes.js'
 
 export const LIST_HEADER_BYTES = 12
 export const ELEM_HEADER_BYTES = 12
@@ -45,7 +46,7 @@ export function listPush (ks: Keyspace, e: number, where: number, buf: Uint8Arra
   const n = a.alloc(ELEM_HEADER_BYTES + len)
   if (n === 0) return false
   const u32 = a.u32
-  if (len < 16) { const u8 = a.u8; for (let i = 0; i < len; i++) u8[n + ELEM_HEADER_BYTES + i] = buf[start + i] } else a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+  copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
   u32[(n + 8) >>> 2] = len
   listLinkElem(ks, e, where, n)
   return true
@@ -138,7 +139,7 @@ export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: bool
   const n = a.alloc(ELEM_HEADER_BYTES + len)
   if (n === 0) return false
   const u32 = a.u32
-  a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+  copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
   u32[(n + 8) >>> 2] = len
   const u8 = a.u8
   const h = ks.valOffset(e)
@@ -159,7 +160,7 @@ export function listReplaceElem (ks: Keyspace, e: number, n: number, buf: Uint8A
   const a = ks.arena
   const oldLen = a.u32[(n + 8) >>> 2]
   if (a.sameBlockFor(ELEM_HEADER_BYTES + oldLen, ELEM_HEADER_BYTES + len)) {
-    a.u8.set(buf.subarray(start, start + len), n + ELEM_HEADER_BYTES)
+    copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
     a.u32[(n + 8) >>> 2] = len
     return n
   }
