@@ -42,14 +42,20 @@ export function listInit (ks: Keyspace, e: number): void {
 
 /** Pushes bytes at one end. Returns false when the arena is full (list unchanged). */
 export function listPush (ks: Keyspace, e: number, where: number, buf: Uint8Array, start: number, len: number): boolean {
-  const a = ks.arena
-  const n = a.alloc(ELEM_HEADER_BYTES + len)
+  const n = newElem(ks, buf, start, len)
   if (n === 0) return false
-  const u32 = a.u32
-  copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
-  u32[(n + 8) >>> 2] = len
   listLinkElem(ks, e, where, n)
   return true
+}
+
+/** A new, unlinked element holding the bytes, or 0 when the arena is full. */
+function newElem (ks: Keyspace, buf: Uint8Array, start: number, len: number): number {
+  const a = ks.arena
+  const n = a.alloc(ELEM_HEADER_BYTES + len)
+  if (n === 0) return 0
+  copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
+  a.u32[(n + 8) >>> 2] = len
+  return n
 }
 
 export function elemLen (ks: Keyspace, n: number): number { return ks.arena.u32[(n + 8) >>> 2] }
@@ -135,12 +141,10 @@ export function listIndex (ks: Keyspace, e: number, index: number): number {
 
 /** Inserts bytes before or after element `at`. Returns false when the arena is full. */
 export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: boolean, buf: Uint8Array, start: number, len: number): boolean {
-  const a = ks.arena
-  const n = a.alloc(ELEM_HEADER_BYTES + len)
+  const n = newElem(ks, buf, start, len)
   if (n === 0) return false
+  const a = ks.arena
   const u32 = a.u32
-  copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
-  u32[(n + 8) >>> 2] = len
   const u8 = a.u8
   const h = ks.valOffset(e)
   const prev = isAfter ? at : u32[at >>> 2]
