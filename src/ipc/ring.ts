@@ -17,9 +17,10 @@ export const SEQ = 2
 export const NOTIFIED = 3
 export const STOP = 4
 /**
- * Request rings: 1 while the consumer is (about to be) blocked in Atomics.wait. The producer
- * calls Atomics.notify (a futex syscall) only then; the consumer re-checks SEQ in wait(), so a
- * wake-up can never be lost.
+ * 1 while the consumer is (about to be) blocked in Atomics.wait: a worker on its request ring,
+ * the primary in ShardLink.awaitReplies on a response ring. The producer calls Atomics.notify
+ * (a futex syscall) only then; the consumer re-checks SEQ in wait(), so a wake-up can never be
+ * lost.
  */
 export const SLEEPING = 5
 export const CTRL_INTS = 8
