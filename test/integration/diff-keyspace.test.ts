@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, ttlSign, type Arg } from './helpers/diff.js'
-import type { RawClient } from './helpers/raw.js'
+import { parseScan, type RawClient } from './helpers/raw.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
 const SHARDS = 4
@@ -36,22 +36,6 @@ function sortedElements (reply: string): string {
     p = nl + 2 + n + 2
   }
   return `${elems.length}:${JSON.stringify(elems.sort())}`
-}
-
-/** Decodes a SCAN reply: [cursor, keys]. */
-function parseScan (reply: Buffer): [string, string[]] {
-  const s = reply.toString('latin1')
-  const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\*(\d+)\r\n/.exec(s)
-  if (m === null) throw new Error(`not a SCAN reply: ${JSON.stringify(s)}`)
-  const keys: string[] = []
-  let p = m[0].length
-  for (let i = 0; i < Number(m[2]); i++) {
-    const nl = s.indexOf('\r\n', p)
-    const n = Number(s.slice(p + 1, nl))
-    keys.push(s.slice(nl + 2, nl + 2 + n))
-    p = nl + 2 + n + 2
-  }
-  return [m[1], keys]
 }
 
 /** A whole SCAN iteration on one client; returns every key seen (with repeats) and the calls. */

@@ -4,7 +4,7 @@
 // part (cursor mod 4) only moves forward, and that MATCH/TYPE filtered walks keep the guarantee.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
-import { RawClient, encodeCommand } from './helpers/raw.js'
+import { RawClient, encodeCommand, parseScan } from './helpers/raw.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 import { shardOfKey } from './helpers/slots.js'
 
@@ -29,21 +29,6 @@ beforeEach(async () => {
   ;[scanner, writer] = await Promise.all([RawClient.connect(server.port, server.host), RawClient.connect(server.port, server.host)])
   expect((await scanner.command('FLUSHALL')).toString()).toBe('+OK\r\n')
 })
-
-function parseScan (reply: Buffer): [string, string[]] {
-  const s = reply.toString('latin1')
-  const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\*(\d+)\r\n/.exec(s)
-  if (m === null) throw new Error(`not a SCAN reply: ${JSON.stringify(s.slice(0, 200))}`)
-  const keys: string[] = []
-  let p = m[0].length
-  for (let i = 0; i < Number(m[2]); i++) {
-    const nl = s.indexOf('\r\n', p)
-    const n = Number(s.slice(p + 1, nl))
-    keys.push(s.slice(nl + 2, nl + 2 + n))
-    p = nl + 2 + n + 2
-  }
-  return [m[1], keys]
-}
 
 async function msetBatches (c: RawClient, keys: string[], batch = 500): Promise<void> {
   const cmds: Buffer[] = []

@@ -172,3 +172,19 @@ export class RawClient {
     })
   }
 }
+
+/** Decodes a RESP2 SCAN reply: [cursor, keys]. */
+export function parseScan (reply: Buffer): [string, string[]] {
+  const s = reply.toString('latin1')
+  const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\*(\d+)\r\n/.exec(s)
+  if (m === null) throw new Error(`not a SCAN reply: ${JSON.stringify(s.slice(0, 200))}`)
+  const keys: string[] = []
+  let p = m[0].length
+  for (let i = 0; i < Number(m[2]); i++) {
+    const nl = s.indexOf('\r\n', p)
+    const n = Number(s.slice(p + 1, nl))
+    keys.push(s.slice(nl + 2, nl + 2 + n))
+    p = nl + 2 + n + 2
+  }
+  return [m[1], keys]
+}
