@@ -15,7 +15,7 @@ const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
 const { same, sequence, pipeline } = pair
 
-// Two keys on shard 0, two on shard 1: same-shard and cross-shard pairs.
+// Two keys on shard 0, one each on shards 1 and 2: same-shard and cross-shard pairs.
 const [A0, A1] = keysOnShard(0, SHARDS, 2, 'la:')
 const [B0] = keysOnShard(1, SHARDS, 1, 'lb:')
 const [C0] = keysOnShard(2, SHARDS, 1, 'lc:')
