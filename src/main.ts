@@ -50,6 +50,7 @@ async function main (): Promise<void> {
     port: server.port,
     shards: config.shards,
     replyWaitUs: config.replyWaitUs,
+    clientIo: server.clientIo,
     httpPort: config.httpPort,
     maxmemory: config.maxmemory,
     configFile: config.configFile,

@@ -214,6 +214,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   const waits = srv.replyWaitCounts()
   add('shards', 'Shards', [
     ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`),
+    `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,
     `reply_wait_timeouts:${waits.timeouts}`,

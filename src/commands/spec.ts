@@ -92,6 +92,8 @@ export interface ServerContext {
   readonly runId: string
   /** The bound on the primary's blocking wait for shard replies (0 = never blocks). */
   readonly replyWaitUs: number
+  /** How client sockets are read and written: 'handle' below Node's streams, or 'stream'. */
+  readonly clientIo: 'handle' | 'stream'
   readonly settings: ServerSettings
   readonly stats: ServerStats
   connectedClients (): number

@@ -11,6 +11,7 @@ import type { Argv, ClientContext, ServerContext, ServerSettings, ServerStats } 
 import type { ReplyTarget } from './shard-link.js'
 import { RespReader, NEED_MORE, PROTOCOL_ERROR } from '../protocol/resp-reader.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
+import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
 
 const READ_BUF_BYTES = 16 * 1024
 /** Redis's client-query-buffer-limit default (CONFIG SET changes ServerSettings.queryBufferLimit). */
@@ -51,7 +52,7 @@ export interface Dispatcher {
   onClose (conn: Connection): void
 }
 
-export class Connection implements ClientContext, ReplyTarget {
+export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly id: number
   name: Buffer | null = null
   libName = ''
@@ -60,6 +61,11 @@ export class Connection implements ClientContext, ReplyTarget {
   db = 0
   readonly server: ServerContext
   readonly socket: Socket
+  private readonly io: SocketIo
+  /** The write request raw writes reuse while the kernel takes each write whole. */
+  private wreq: WriteReq | null = null
+  /** Bytes of raw writes still queued in libuv (the stream path's writableLength). */
+  private queuedBytes = 0
   readonly createdAt = Date.now()
   readonly addr: string
   readonly laddr: string
@@ -90,15 +96,20 @@ export class Connection implements ClientContext, ReplyTarget {
   private stash: Map<number, Buffer> | null = null
   isClosing = false
   isClosed = false
+  /** The client half-closed: close once what it sent is answered. */
+  private isEof = false
   /** Waiting for ring space on some shard. */
   isBlocked = false
   private isPaused = false
   isDirty = false
   private readonly dispatcher: Dispatcher
 
-  constructor (id: number, socket: Socket, server: ServerContext, dispatcher: Dispatcher) {
+  /** `accepted` is a socket the server accepted paused; reading starts here. */
+  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher) {
     this.id = id
-    this.socket = socket
+    this.io = openSocket(accepted, (n, buf) => this.onData(buf, n))
+    const socket = this.socket = this.io.socket
+    if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.server = server
     this.dispatcher = dispatcher
     this.stats = server.stats
@@ -110,8 +121,8 @@ export class Connection implements ClientContext, ReplyTarget {
     const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
     this.fd = typeof fd === 'number' ? fd : -1
     socket.setNoDelay(true)
-    socket.on('data', chunk => this.onData(chunk))
     socket.on('drain', () => this.maybeResume())
+    socket.on('end', () => this.onEnd())
     socket.on('error', () => { /* reported through 'close' */ })
     socket.on('close', () => this.onClosed())
   }
@@ -127,6 +138,16 @@ export class Connection implements ClientContext, ReplyTarget {
 
   closeAfterReply (): void { this.isClosing = true }
 
+  /**
+   * EOF from the client. Redis runs every command of a read before it sees the next read's EOF,
+   * so a client that writes and half-closes gets all its replies; our replies come back from
+   * the shards later, so the close waits for them (flush).
+   */
+  private onEnd (): void {
+    this.isEof = true
+    this.dispatcher.markDirty(this)
+  }
+
   private onClosed (): void {
     if (this.isClosed) return
     this.isClosed = true
@@ -138,13 +159,17 @@ export class Connection implements ClientContext, ReplyTarget {
     this.socket.destroy()
   }
 
-  private onData (chunk: Buffer): void {
-    this.stats.netInputBytes += chunk.length
+  /** Output accepted but not yet taken by the kernel. */
+  get outQueued (): number { return this.io.handle === null ? this.socket.writableLength : this.queuedBytes }
+
+  /** n bytes at the start of chunk arrived (chunk may be the shared read buffer: copy them out). */
+  private onData (chunk: Buffer, n: number): void {
+    this.stats.netInputBytes += n
     this.lastInteraction = coarseClock.nowMs
     if (this.isClosing) return
     const unread = this.rend - this.rpos
-    if (this.rend + chunk.length > this.rbuf.length) {
-      const need = Math.max(unread + chunk.length, this.reader.wanted)
+    if (this.rend + n > this.rbuf.length) {
+      const need = Math.max(unread + n, this.reader.wanted)
       if (need > this.rbuf.length) {
         let size = this.rbuf.length
         while (size < need) size *= 2
@@ -157,8 +182,8 @@ export class Connection implements ClientContext, ReplyTarget {
       this.rpos = 0
       this.rend = unread
     }
-    chunk.copy(this.rbuf, this.rend)
-    this.rend += chunk.length
+    chunk.copy(this.rbuf, this.rend, 0, n)
+    this.rend += n
     if (this.rend - this.rpos > this.settings.queryBufferLimit) {
       // Redis closes such a client without a reply ("closing client that reached max query buffer length").
       this.socket.destroy()
@@ -172,7 +197,7 @@ export class Connection implements ClientContext, ReplyTarget {
     const reader = this.reader
     const argv = this.argv
     while (!this.isClosing && !this.isClosed) {
-      if (this.inFlight >= this.inFlightLimit || this.socket.writableLength > OUTPUT_HIGH_WATER) { this.pause(); break }
+      if (this.inFlight >= this.inFlightLimit || this.outQueued > OUTPUT_HIGH_WATER) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
       if (st === NEED_MORE) { this.rpos = reader.next; break }
       if (st === PROTOCOL_ERROR) {
@@ -308,19 +333,42 @@ export class Connection implements ClientContext, ReplyTarget {
     if (this.isClosed) return
     const out = this.out
     if (out.len > 0) {
-      const socket = this.socket
       this.stats.netOutputBytes += out.len
       this.lastInteraction = coarseClock.nowMs
       if (out.len > this.outPeak) this.outPeak = out.len
-      socket.write(out.buf.subarray(0, out.len))
       // Fully written already: reuse the buffer. Otherwise the socket keeps it; take a fresh one.
-      if (socket.writableLength > 0) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
+      if (this.send(out.buf.subarray(0, out.len))) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
       else out.shrink()
       out.len = 0
-      if (socket.writableLength > OUTPUT_HIGH_WATER) this.pause()
+      if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
-    if (this.isClosing && this.isReplyHead) this.socket.end()
+    if ((this.isClosing || (this.isEof && this.rpos === this.rend)) && this.isReplyHead) this.socket.end()
     else this.maybeResume()
+  }
+
+  /** Writes data; true when the socket still holds it (not all taken by the kernel yet). */
+  private send (data: Buffer): boolean {
+    const handle = this.io.handle
+    if (handle === null) {
+      this.socket.write(data)
+      return this.socket.writableLength > 0
+    }
+    const req = this.wreq as WriteReq
+    const st = rawWrite(handle, req, data)
+    if (st === 0) return false
+    if (st < 0) { this.socket.destroy(); return false }
+    this.queuedBytes += req.bytes
+    this.wreq = newWriteReq(this)
+    return true
+  }
+
+  /** A raw write the kernel could not take at once is done (status < 0: it failed). */
+  afterWrite (req: WriteReq, status: number): void {
+    this.queuedBytes -= req.bytes
+    req.buffer = null
+    if (this.isClosed) return
+    if (status < 0) { this.socket.destroy(); return }
+    if (this.queuedBytes === 0) this.maybeResume()
   }
 
   // --- CLIENT LIST ---------------------------------------------------------------------------
@@ -336,9 +384,9 @@ export class Connection implements ClientContext, ReplyTarget {
     if (isCaller) for (let i = 0; i < this.argv.argc; i++) argvMem += this.argv.len[i]
     let stashBytes = 0
     if (this.stash !== null) for (const b of this.stash.values()) stashBytes += b.length
-    const omem = this.socket.writableLength + stashBytes
+    const omem = this.outQueued + stashBytes
     const totMem = this.rbuf.length + this.out.buf.length + omem + argvMem
-    const events = (this.isPaused ? '' : 'r') + (this.socket.writableLength > 0 ? 'w' : '')
+    const events = (this.isPaused ? '' : 'r') + (this.outQueued > 0 ? 'w' : '')
     const name = this.name === null ? '' : this.name.toString('latin1')
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${name} ` +
       `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.max(0, Math.floor((now - this.lastInteraction) / 1000))} ` +
@@ -358,7 +406,7 @@ export class Connection implements ClientContext, ReplyTarget {
     if (this.isClosed || this.isClosing) return
     if (this.isBlocked) { this.isBlocked = false; this.process(); return }
     if (!this.isPaused) return
-    if (this.socket.writableLength > OUTPUT_HIGH_WATER || this.inFlight >= this.inFlightLimit / 2) return
+    if (this.outQueued > OUTPUT_HIGH_WATER || this.inFlight >= this.inFlightLimit / 2) return
     this.isPaused = false
     this.socket.resume()
     this.process()

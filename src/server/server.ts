@@ -4,6 +4,7 @@
 // (trackInstantaneousMetric) and, once a second, closes idle clients (clientsCronHandleTimeout).
 
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
+import { isRawIo } from './socket-io.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
@@ -61,6 +62,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly configFile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
+  readonly clientIo = isRawIo ? 'handle' : 'stream'
   readonly runId = randomBytes(20).toString('hex')
   readonly settings: ServerSettings
   readonly stats: ServerStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 }
@@ -95,7 +97,9 @@ export class FlashServer implements ServerContext, ObservedServer {
       set maxmemory (v: number) { maxmemory = v; applyMaxmemory() },
     }
     this.log = log
-    this.net = createServer({ noDelay: true }, socket => this.accept(socket))
+    // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
+    // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
+    this.net = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
   }
 
   connectedClients (): number { return this.conns.size }
@@ -193,6 +197,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (this.conns.size >= this.settings.maxclients) {
       socket.on('error', () => {})
       socket.end(MAX_CLIENTS_REACHED)
+      socket.resume() // accepted paused: read (and drop) to the client's close, as before
       this.stats.rejectedConnections++
       return
     }
