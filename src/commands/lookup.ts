@@ -7,7 +7,8 @@ function foldedHash (buf: Uint8Array, start: number, len: number): number {
     const c = buf[i]
     h = Math.imul(h ^ (c >= 65 && c <= 90 ? c | 0x20 : c), 0x01000193)
   }
-  return (h ^ (h >>> 16)) >>> 0
+  // 30 bits: a small integer (Smi) even when returned from a call, where a uint32 would be a heap number.
+  return (h ^ (h >>> 16)) & 0x3fffffff
 }
 
 export class NameIndex<T> {

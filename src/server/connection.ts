@@ -66,6 +66,9 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private wreq: WriteReq | null = null
   /** Bytes of raw writes still queued in libuv (the stream path's writableLength). */
   private queuedBytes = 0
+  /** The last view written, over outViewOf: reused when the next flush has the same length. */
+  private outView: Buffer | null = null
+  private outViewOf: Buffer | null = null
   readonly createdAt = Date.now()
   readonly addr: string
   readonly laddr: string
@@ -182,7 +185,13 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       this.rpos = 0
       this.rend = unread
     }
-    chunk.copy(this.rbuf, this.rend, 0, n)
+    const rbuf = this.rbuf
+    if (n <= 64) {
+      // Most reads are one small command: a loop beats Buffer.copy's typed-array setup.
+      for (let i = 0, j = this.rend; i < n; i++, j++) rbuf[j] = chunk[i]
+    } else {
+      chunk.copy(rbuf, this.rend, 0, n)
+    }
     this.rend += n
     if (this.rend - this.rpos > this.settings.queryBufferLimit) {
       // Redis closes such a client without a reply ("closing client that reached max query buffer length").
@@ -337,7 +346,14 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       this.lastInteraction = coarseClock.nowMs
       if (out.len > this.outPeak) this.outPeak = out.len
       // Fully written already: reuse the buffer. Otherwise the socket keeps it; take a fresh one.
-      if (this.send(out.buf.subarray(0, out.len))) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
+      // Replies of one size repeat (a client's GETs of same-sized values): reuse the view rather
+      // than allocate one per write (half the primary's garbage before).
+      let view = this.outView
+      if (view === null || view.length !== out.len || this.outViewOf !== out.buf) {
+        view = this.outView = out.buf.subarray(0, out.len)
+        this.outViewOf = out.buf
+      }
+      if (this.send(view)) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
       else out.shrink()
       out.len = 0
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()

@@ -179,7 +179,9 @@ export class Router implements Dispatcher {
   replyWaitTimeouts = 0
   /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
   maxmemory = 0
-  private readonly dirty: Connection[] = []
+  /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
+  private readonly dirty: Array<Connection | null> = []
+  private dirtyLen = 0
   private readonly blocked = new Set<Connection>()
   private isTurnScheduled = false
   private readonly scratch = new ReplyWriter()
@@ -468,7 +470,7 @@ export class Router implements Dispatcher {
   markDirty (conn: Connection): void {
     if (conn.isDirty) return
     conn.isDirty = true
-    this.dirty.push(conn)
+    this.dirty[this.dirtyLen++] = conn
     this.scheduleTurn()
   }
 
@@ -488,13 +490,14 @@ export class Router implements Dispatcher {
    */
   private endOfTurn (): void {
     this.isTurnScheduled = false
-    for (const link of this.links) link.publish()
+    const links = this.links
+    for (let i = 0; i < links.length; i++) links[i].publish()
     if (this.replyWaitMs > 0) {
       const deadline = performance.now() + this.replyWaitMs
       let waited = false
       let isLate = false
-      for (const link of this.links) {
-        const r = link.awaitReplies(deadline)
+      for (let i = 0; i < links.length; i++) {
+        const r = links[i].awaitReplies(deadline)
         if (r !== null) { waited = true; if (!r) isLate = true }
       }
       if (waited) { this.replyWaits++; if (isLate) this.replyWaitTimeouts++ }
@@ -504,8 +507,13 @@ export class Router implements Dispatcher {
 
   private flushDirty (): void {
     const dirty = this.dirty
-    for (let i = 0; i < dirty.length; i++) dirty[i].flush()
-    dirty.length = 0
+    // A flush may mark more connections (a resumed client's local replies): dirtyLen is live.
+    for (let i = 0; i < this.dirtyLen; i++) {
+      const c = dirty[i] as Connection
+      dirty[i] = null
+      c.flush()
+    }
+    this.dirtyLen = 0
   }
 
   private afterDrain (): void {
