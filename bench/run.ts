@@ -11,11 +11,14 @@
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --no-memory  --memory-only
+//            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
+//                                            table) from a saved run, e.g. one from a lent machine
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { cpus, totalmem } from 'node:os'
+import { basename } from 'node:path'
 import { chartSvg } from './chart.js'
 
 const ROOT = new URL('../../', import.meta.url)
@@ -232,16 +235,25 @@ async function main (): Promise<void> {
   report(rows, runs, memory)
 }
 
-function report (rows: Row[], runs: Run[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>): void {
+type Memory = Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>
+interface Meta { date: string, commit: string, machine: { cpus: number }, versions: { node: string, redis: string }, quick: boolean, repeat: number }
+
+function report (rows: Row[], runs: Run[], memory: Memory): void {
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30) }
   const versions = { node: process.version, redis: versionOf('redis-server', ['--version']), redisBenchmark: versionOf('redis-benchmark', ['--version']) }
-  const dir = new URL('bench/results/', ROOT)
-  mkdirSync(dir, { recursive: true })
   const base = `${date}-${commit}${QUICK ? '-quick' : ''}${has('--memory-only') ? '-memory' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
-  writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, repeat: REPEAT, rows, runs, memory }, null, 1) + '\n')
-  const md = markdown(rows, memory, { date, commit, machine, versions })
+  mkdirSync(new URL('bench/results/', ROOT), { recursive: true })
+  writeFileSync(new URL(`bench/results/${base}.json`, ROOT), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, repeat: REPEAT, rows, runs, memory }, null, 1) + '\n')
+  render(base, rows, memory, { date, commit, machine, versions, quick: QUICK, repeat: REPEAT })
+}
+
+/** Writes <base>.md and .svg from a run's rows, and with --readme the README table. */
+function render (base: string, rows: Row[], memory: Memory, meta: Meta): void {
+  const { machine, versions } = meta
+  const dir = new URL('bench/results/', ROOT)
+  const md = markdown(rows, memory, meta)
   writeFileSync(new URL(`${base}.md`, dir), md)
   if (rows.length > 0) writeFileSync(new URL(`${base}.svg`, dir), chartSvg(rows.filter(r => r.mode !== 'c1' && r.size === SIZES[0])))
   process.stderr.write(`wrote bench/results/${base}.{json,md,svg}\n`)
@@ -278,9 +290,9 @@ function tableFor (rows: Row[], withP99: boolean): string {
   return lines.join('\n')
 }
 
-function markdown (rows: Row[], memory: Array<{ server: string, keys: number, rssPerKey: number, usedMemoryPerKey: number }>, meta: { date: string, commit: string, machine: object, versions: object }): string {
+function markdown (rows: Row[], memory: Memory, meta: Meta): string {
   let md = `# Benchmark ${meta.date} (${meta.commit})\n\nMachine: \`${JSON.stringify(meta.machine)}\`  \nVersions: \`${JSON.stringify(meta.versions)}\`  \n`
-  md += `Quick: ${QUICK}. Servers started in one run and measured in turn per test, ${REPEAT} interleaved round(s); each figure is the median over the rounds (every run is in the JSON). Ratios are to Redis. node-floor is a bare Node socket server that answers PING_MBULK without parsing (bench/node-floor.ts).\n\n`
+  md += `Quick: ${meta.quick}. Servers started in one run and measured in turn per test, ${meta.repeat} interleaved round(s); each figure is the median over the rounds (every run is in the JSON). Ratios are to Redis. node-floor is a bare Node socket server that answers PING_MBULK without parsing (bench/node-floor.ts).\n\n`
   md += '## Throughput and p99 latency\n\n' + tableFor(rows, true) + '\n\n'
   md += '## Latency percentiles (ms)\n\n| server | test | mode | d | p50 | p99 | p99.9 |\n|---|---|---|---|---|---|---|\n'
   for (const r of rows) md += `| ${r.server} | ${r.test} | ${r.mode} | ${r.size} | ${r.p50} | ${r.p99} | ${r.p999} |\n`
@@ -292,4 +304,10 @@ function markdown (rows: Row[], memory: Array<{ server: string, keys: number, rs
   return md
 }
 
-await main()
+const saved = opt('--report', '')
+if (saved !== '') {
+  const j = JSON.parse(readFileSync(saved, 'utf8')) as Meta & { rows: Row[], memory: Memory }
+  render(basename(saved).replace(/\.json$/, ''), j.rows, j.memory, j)
+} else {
+  await main()
+}
