@@ -105,6 +105,10 @@ if command -v redis-cli >/dev/null; then
   redis-cli -p "$HOST_PORT" SET smoke:key hello >/dev/null
   [ "$(redis-cli -p "$HOST_PORT" GET smoke:key)" = hello ] || fail "SET/GET round trip failed"
   log "SET/GET round trip ok"
+  # The image's Node must serve clients below the stream layer (src/server/socket-io.ts).
+  io=$(redis-cli -p "$HOST_PORT" INFO shards | tr -d '\r' | sed -n 's/^client_io://p')
+  [ "$io" = handle ] || fail "INFO shards client_io is '$io', expected handle on the image's Node"
+  log "client_io: $io"
 fi
 
 # 3b. HTTP: /healthz, /readyz, and /metrics whose per-shard key counts move when keys are written

@@ -110,14 +110,15 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   /** `accepted` is a socket the server accepted paused; reading starts here. */
   constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher) {
     this.id = id
-    this.io = openSocket(accepted, (n, buf) => this.onData(buf, n))
-    const socket = this.socket = this.io.socket
-    if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.server = server
     this.dispatcher = dispatcher
     this.stats = server.stats
     this.settings = server.settings
     this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
+    // Reading starts here; the first bytes arrive in a later turn, after the listeners below.
+    this.io = openSocket(accepted, (n, buf) => this.onData(buf, n))
+    const socket = this.socket = this.io.socket
+    if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.outPeak = this.out.buf.length
     this.addr = formatAddr(socket.remoteAddress, socket.remotePort)
     this.laddr = formatAddr(socket.localAddress, socket.localPort)
