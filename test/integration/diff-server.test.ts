@@ -8,6 +8,7 @@
 // values FlashKV cannot apply at run time (save schedules, appendonly yes, other policies): those
 // are checked in client-admin.test.ts. CLIENT LIST/INFO text, KILL of live clients and INFO
 // counters are there too.
+import net from 'node:net'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
@@ -361,5 +362,31 @@ describe('generated sequences', () => {
   it('CONFIG GET of every shared parameter after the runs', async () => {
     await sameNormalized((s) => s, 'CONFIG', 'GET', 'timeout')
     for (const p of SHARED) await same('CONFIG', 'GET', p)
+  })
+})
+
+describe('a client that half-closes after its commands', () => {
+  /** Writes bytes, shuts down its sending side, and collects everything until the server closes. */
+  function sendAndHalfClose (port: number, host: string, bytes: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ port, host, allowHalfOpen: true })
+      const chunks: Buffer[] = []
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no close from port ${port} within 5 s`)) }, 5000)
+      sock.on('data', (c: Buffer) => chunks.push(c))
+      sock.on('error', reject)
+      sock.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')) })
+      sock.once('connect', () => sock.end(bytes))
+    })
+  }
+
+  it('gets every reply, then the close, as from Redis (keys on several shards)', async () => {
+    const cmds = [['SET', 'hc:a', '1'], ['SET', 'hc:b', '2'], ['MGET', 'hc:a', 'hc:b', 'hc:c'], ['INCR', 'hc:a'], ['PING'], ['DEL', 'hc:a', 'hc:b']]
+    const bytes = Buffer.concat(cmds.map(c => encodeCommand(c)))
+    const [a, b] = await Promise.all([
+      sendAndHalfClose(pair.flash.port, pair.flash.host, bytes),
+      sendAndHalfClose(pair.redis.port, pair.redis.host, bytes),
+    ])
+    expect(a).toBe(b)
+    expect(b).toBe('+OK\r\n+OK\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n:2\r\n+PONG\r\n:2\r\n')
   })
 })
