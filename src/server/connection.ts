@@ -11,6 +11,7 @@ import type { Argv, ClientContext, ServerContext, ServerSettings, ServerStats } 
 import type { ReplyTarget } from './shard-link.js'
 import { RespReader, NEED_MORE, PROTOCOL_ERROR } from '../protocol/resp-reader.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
+import { copyBytes } from '../bytes.js'
 import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
 
 const READ_BUF_BYTES = 16 * 1024
@@ -186,13 +187,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       this.rpos = 0
       this.rend = unread
     }
-    const rbuf = this.rbuf
-    if (n <= 64) {
-      // Most reads are one small command: a loop beats Buffer.copy's typed-array setup.
-      for (let i = 0, j = this.rend; i < n; i++, j++) rbuf[j] = chunk[i]
-    } else {
-      chunk.copy(rbuf, this.rend, 0, n)
-    }
+    // copyBytes: small reads (most are one command) go byte by byte, with no view to allocate.
+    copyBytes(chunk, 0, n, this.rbuf, this.rend)
     this.rend += n
     if (this.rend - this.rpos > this.settings.queryBufferLimit) {
       // Redis closes such a client without a reply ("closing client that reached max query buffer length").
