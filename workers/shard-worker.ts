@@ -7,7 +7,7 @@ import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, RESP_OOB, RESP_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -24,6 +24,14 @@ const mailbox = new Int32Array(data.mailbox)
 const TXN_BEGIN = internalCommand('__txn').id
 const TXN_END = internalCommand('__txnend').id
 const stats = new Float64Array(data.stats)
+/** Output credit per client slot (src/server/credits.ts): debited here, returned by the primary. */
+const credit = new Int32Array(data.credit)
+const MAX_DEBIT = 16 * 1024 * 1024
+/**
+ * Requests parked because their client had no credit left, per slot, in arrival order: each is a
+ * private copy of its record (or the out-of-band buffer it came in).
+ */
+const parked = new Map<number, Uint8Array[]>()
 let commandsRun = 0
 let errorReplies = 0
 
@@ -60,9 +68,9 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   }
   argv.buf = u8
   argv.argc = argc
-  let off = p + 8 + argc * 4
+  let off = p + REQ_HEADER_BYTES + argc * 4
   for (let i = 0; i < argc; i++) {
-    const l = u32[((p + 8) >>> 2) + i]
+    const l = u32[((p + REQ_HEADER_BYTES) >>> 2) + i]
     argv.start[i] = off
     argv.len[i] = l
     off += l
@@ -86,39 +94,90 @@ function reserveReply (payload: number): number {
   }
 }
 
-function writeReply (): void {
+/**
+ * Publishes the reply in `out` for client `slot`, debiting its credit. A late reply (a parked
+ * request that ran) carries its slot, since it leaves the ring's request order.
+ */
+function writeReply (slot: number, isLate: boolean): void {
   const len = out.len
   commandsRun++
   if (out.buf[0] === 45) errorReplies++
+  if (slot !== 0) Atomics.sub(credit, slot, Math.min(len, MAX_DEBIT))
+  const pre = isLate ? 8 : 0
   if (len + RESP_HEADER_BYTES > resps.maxPayload) {
     const sab = new SharedArrayBuffer(len)
     new Uint8Array(sab).set(out.buf.subarray(0, len))
     port.postMessage(sab)
-    const off = reserveReply(RESP_HEADER_BYTES)
-    resps.u32[off >>> 2] = RESP_OOB
-    resps.commit(off, RESP_HEADER_BYTES)
+    const off = reserveReply(pre + RESP_HEADER_BYTES)
+    if (isLate) { resps.u32[off >>> 2] = RESP_LATE; resps.u32[(off + 4) >>> 2] = slot }
+    resps.u32[(off + pre) >>> 2] = RESP_OOB
+    resps.commit(off, pre + RESP_HEADER_BYTES)
     out.shrink()
     return
   }
-  const off = reserveReply(len + RESP_HEADER_BYTES)
-  resps.u32[off >>> 2] = len
-  copyBytes(out.buf, 0, len, resps.u8, off + RESP_HEADER_BYTES)
-  resps.commit(off, len + RESP_HEADER_BYTES)
+  const off = reserveReply(pre + len + RESP_HEADER_BYTES)
+  if (isLate) { resps.u32[off >>> 2] = RESP_LATE; resps.u32[(off + 4) >>> 2] = slot }
+  resps.u32[(off + pre) >>> 2] = len
+  copyBytes(out.buf, 0, len, resps.u8, off + pre + RESP_HEADER_BYTES)
+  resps.commit(off, pre + len + RESP_HEADER_BYTES)
 }
 
-function runRecord (p: number): void {
+/** Tells the primary that the request at the head of its FIFO for this shard waits for credit. */
+function writeParked (slot: number): void {
+  const off = reserveReply(8)
+  resps.u32[off >>> 2] = RESP_PARKED
+  resps.u32[(off + 4) >>> 2] = slot
+  resps.commit(off, 8)
+}
+
+/** Runs the parked requests of `slot` while it has credit (all of them when `force`). */
+function runParked (slot: number, q: Uint8Array[], force: boolean): void {
+  while (q.length > 0 && (force || Atomics.load(credit, slot) > 0)) {
+    const rec = q.shift() as Uint8Array
+    const u32 = new Uint32Array(rec.buffer, rec.byteOffset, rec.byteLength >>> 2)
+    const word = u32[0]
+    readArgv(rec, u32, 0)
+    runCommand(word & 0xffff, word, (word >>> 16) & 0xff, slot, true)
+  }
+  if (q.length === 0) parked.delete(slot)
+}
+
+function runAllParked (): void {
+  for (const [slot, q] of parked) runParked(slot, q, false)
+  notifyPrimary()
+}
+
+/**
+ * Parks the request when its client has requests parked here already or no credit left; true
+ * if it did. Part of a multi-shard command never waits (the command would be half done): the
+ * client's earlier requests here run first, over credit, to keep its order.
+ */
+function parks (p: number, payloadLen: number, flags: number, slot: number, oob: SharedArrayBuffer | null): boolean {
+  const q = parked.get(slot)
+  if ((flags & REQ_NOPARK) !== 0) {
+    if (q !== undefined) runParked(slot, q, true)
+    return false
+  }
+  if (q === undefined && Atomics.load(credit, slot) > 0) return false
+  const rec = oob !== null ? new Uint8Array(oob) : reqs.u8.slice(p, p + payloadLen)
+  if (q === undefined) parked.set(slot, [rec]); else q.push(rec)
+  writeParked(slot)
+  return true
+}
+
+function runRecord (p: number, payloadLen: number): void {
   const word = reqs.u32[p >>> 2]
   const id = word & 0xffff
   const flags = (word >>> 16) & 0xff
+  const slot = reqs.u32[(p + 8) >>> 2]
+  let oob: SharedArrayBuffer | null = null
+  if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(port)?.message as SharedArrayBuffer
+  // The common case costs one load: a client with credit, and nothing parked on this shard.
+  if (slot !== 0 && (parked.size !== 0 || Atomics.load(credit, slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
   if (id === TXN_BEGIN) { holdForTransaction(); return }
-  if ((flags & REQ_OOB) !== 0) {
-    const msg = receiveMessageOnPort(port)
-    const sab = msg?.message as SharedArrayBuffer
-    readArgv(new Uint8Array(sab), new Uint32Array(sab, 0, sab.byteLength >>> 2), 0)
-  } else {
-    readArgv(reqs.u8, reqs.u32, p)
-  }
-  runCommand(id, word, flags)
+  if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
+  else readArgv(reqs.u8, reqs.u32, p)
+  runCommand(id, word, flags, slot, false)
 }
 
 /**
@@ -129,7 +188,7 @@ function runRecord (p: number): void {
 function holdForTransaction (): void {
   out.reset()
   out.status('OK')
-  writeReply()
+  writeReply(0, false)
   notifyPrimary()
   for (;;) {
     const seen = Atomics.load(mailbox, 0)
@@ -141,12 +200,12 @@ function holdForTransaction (): void {
     const id = word & 0xffff
     if (id === TXN_END) return
     readArgv(new Uint8Array(sab), u32, 0)
-    runCommand(id, word, (word >>> 16) & 0xff)
+    runCommand(id, word, (word >>> 16) & 0xff, 0, false)
     notifyPrimary()
   }
 }
 
-function runCommand (id: number, word: number, flags: number): void {
+function runCommand (id: number, word: number, flags: number, slot: number, isLate: boolean): void {
   shard.select(word >>> 24)
   out.reset()
   out.resp3 = (flags & REQ_RESP3) !== 0
@@ -159,7 +218,7 @@ function runCommand (id: number, word: number, flags: number): void {
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
-  writeReply()
+  writeReply(slot, isLate)
 }
 
 // Before sleeping, watch SEQ for a short while: a wake-up through Atomics.notify is a futex
@@ -180,10 +239,12 @@ const ctrl = reqs.ctrl
 for (;;) {
   const seq = Atomics.load(ctrl, SEQ)
   if (Atomics.load(ctrl, STOP) !== 0) break
+  // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
+  if (parked.size > 0) runAllParked()
   if (reqs.poll()) {
     let n = 0
     while (reqs.next()) {
-      runRecord(reqs.payload)
+      runRecord(reqs.payload, reqs.payloadLen)
       // Hand ring space back as we go so the primary can keep feeding a long batch.
       if ((++n & 63) === 0) reqs.release()
     }

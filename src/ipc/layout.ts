@@ -1,7 +1,12 @@
 // Byte layout of the records that travel through the rings (see ring.ts for the ring itself).
 //
-// request payload  | u32 cmdId | flags<<16 | db<<24 | u32 argc | argc × u32 argLen | arg bytes |
+// request payload  | u32 cmdId | flags<<16 | db<<24 | u32 argc | u32 client slot | argc × u32 argLen | arg bytes |
 // response payload | u32 respLen | RESP bytes, ready to copy into the socket's output |
+//   parked:        | RESP_PARKED | u32 slot |                       (the request waits for credit)
+//   late reply:    | RESP_LATE | u32 slot | u32 respLen | RESP bytes | (a parked request ran)
+//
+// The client slot names the connection a request belongs to, for its output credit (see
+// server/credits.ts): slot 0 is never accounted and never parks.
 //
 // A record too large for its ring travels out of band: the ring carries the header with
 // REQ_OOB set (requests) or respLen = RESP_OOB (responses), and the bytes follow, in order, as a
@@ -10,9 +15,13 @@
 
 export const REQ_RESP3 = 1
 export const REQ_OOB = 2
+/** One part of a multi-shard command: it never parks (a parked part would split the command). */
+export const REQ_NOPARK = 4
 export const RESP_OOB = 0xffffffff
+export const RESP_PARKED = 0xfffffffe
+export const RESP_LATE = 0xfffffffd
 
-export const REQ_HEADER_BYTES = 8
+export const REQ_HEADER_BYTES = 12
 
 // Shard counters shared with the primary (for /metrics and readiness; INFO asks the shard itself
 // so that its figures are ordered with the client's other commands).
@@ -44,5 +53,7 @@ export interface ShardWorkerData {
   mailbox: SharedArrayBuffer
   /** Float64 counters the worker publishes after every batch and tick (STAT_* indexes). */
   stats: SharedArrayBuffer
+  /** Int32 output credit per client slot, shared by the primary and every shard. */
+  credit: SharedArrayBuffer
   logLevel: string
 }

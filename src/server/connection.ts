@@ -12,9 +12,15 @@ import type { ReplyTarget } from './shard-link.js'
 import { RespReader, NEED_MORE, PROTOCOL_ERROR } from '../protocol/resp-reader.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { copyBytes } from '../bytes.js'
+import { errorReply } from '../protocol/errors.js'
+import type { Credits } from './credits.js'
 import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
 
 const READ_BUF_BYTES = 16 * 1024
+/** An empty read buffer larger than this goes back to READ_BUF_BYTES (one big SET must not pin it). */
+const READ_BUF_KEEP = 64 * 1024
+/** Output buffered this turn above which it goes to the socket at once (a Buffer cannot pass 4 GiB). */
+const OUT_WRITE_AT = 16 * 1024 * 1024
 /** Redis's client-query-buffer-limit default (CONFIG SET changes ServerSettings.queryBufferLimit). */
 export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024
 /** Unsent output above which we stop reading from the client. */
@@ -51,6 +57,8 @@ export interface Dispatcher {
   dispatch (conn: Connection, argv: Argv): boolean
   markDirty (conn: Connection): void
   onClose (conn: Connection): void
+  /** Serving this client threw: log it, then conn.fail(err). */
+  onClientError (conn: Connection, err: unknown): void
 }
 
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
@@ -98,7 +106,15 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   headSeq = 0
   nextSeq = 0
   private stash: Map<number, Buffer> | null = null
+  private stashBytes = 0
+  /** Output credit slot (server/credits.ts), shared with the shards. */
+  readonly slot: number
+  private readonly credits: Credits
   isClosing = false
+  /** Serving this client threw: close it without waiting for replies still due. */
+  private isFailed = false
+  /** Closing once libuv has written what it holds (the socket is then destroyed). */
+  private isEnding = false
   isClosed = false
   /** The client half-closed: close once what it sent is answered. */
   private isEof = false
@@ -109,15 +125,17 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private readonly dispatcher: Dispatcher
 
   /** `accepted` is a socket the server accepted paused; reading starts here. */
-  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher) {
+  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher, credits: Credits) {
     this.id = id
+    this.credits = credits
+    this.slot = credits.alloc()
     this.server = server
     this.dispatcher = dispatcher
     this.stats = server.stats
     this.settings = server.settings
     this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
     // Reading starts here; the first bytes arrive in a later turn, after the listeners below.
-    this.io = openSocket(accepted, (n, buf) => this.onData(buf, n))
+    this.io = openSocket(accepted, (n, buf) => this.onRead(buf, n))
     const socket = this.socket = this.io.socket
     if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.outPeak = this.out.buf.length
@@ -126,7 +144,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
     this.fd = typeof fd === 'number' ? fd : -1
     socket.setNoDelay(true)
-    socket.on('drain', () => this.maybeResume())
+    socket.on('drain', () => this.guarded(() => this.maybeResume()))
     socket.on('end', () => this.onEnd())
     socket.on('error', () => { /* reported through 'close' */ })
     socket.on('close', () => this.onClosed())
@@ -150,13 +168,43 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    */
   private onEnd (): void {
     this.isEof = true
+    // Any incomplete command is dropped now (process), as Redis frees a client at EOF.
+    if (!this.isPaused && !this.isBlocked && !this.isClosing) this.process()
     this.dispatcher.markDirty(this)
   }
 
   private onClosed (): void {
     if (this.isClosed) return
     this.isClosed = true
+    this.stash = null
+    this.stashBytes = 0
+    this.credits.release(this.slot)
     this.dispatcher.onClose(this)
+  }
+
+  /**
+   * Serving this client threw (a bug): it gets an error reply where one fits and is closed; no
+   * other client is touched. Replies still due to it are dropped.
+   */
+  fail (err: unknown): void {
+    if (this.isClosed || this.isFailed) return
+    this.isFailed = true
+    this.isClosing = true
+    const name = this.lastCmd === null ? 'unknown' : this.lastCmd.name
+    try {
+      this.out.raw(errorReply(`ERR internal error in '${name}': ${(err as Error)?.message ?? String(err)}`))
+      this.dispatcher.markDirty(this)
+    } catch {
+      this.kill()
+    }
+  }
+
+  private guarded (fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.dispatcher.onClientError(this, err)
+    }
   }
 
   kill (): void {
@@ -166,6 +214,21 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** Output accepted but not yet taken by the kernel. */
   get outQueued (): number { return this.io.handle === null ? this.socket.writableLength : this.queuedBytes }
+
+  /** Reply bytes this connection holds: buffered, stashed out of order, or queued in libuv. */
+  get outPending (): number { return this.out.len + this.stashBytes + this.outQueued }
+
+  /** Over its output credit: stop reading until its output drains (server/credits.ts). */
+  private get isOverCredit (): boolean { return this.credits.isExhausted(this.slot) }
+
+  /** A read callback: an exception while serving it costs this connection only. */
+  private onRead (chunk: Buffer, n: number): void {
+    try {
+      this.onData(chunk, n)
+    } catch (err) {
+      this.dispatcher.onClientError(this, err)
+    }
+  }
 
   /** n bytes at the start of chunk arrived (chunk may be the shared read buffer: copy them out). */
   private onData (chunk: Buffer, n: number): void {
@@ -200,12 +263,24 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** Parses and dispatches buffered commands until input runs out or something says stop. */
   process (): void {
+    try {
+      this.parseAndDispatch()
+    } catch (err) {
+      this.dispatcher.onClientError(this, err)
+    }
+  }
+
+  private parseAndDispatch (): void {
     const reader = this.reader
     const argv = this.argv
     while (!this.isClosing && !this.isClosed) {
-      if (this.inFlight >= this.inFlightLimit || this.outQueued > OUTPUT_HIGH_WATER) { this.pause(); break }
+      if (this.inFlight >= this.inFlightLimit || this.outQueued > OUTPUT_HIGH_WATER || this.isOverCredit) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
-      if (st === NEED_MORE) { this.rpos = reader.next; break }
+      if (st === NEED_MORE) {
+        // After EOF the rest can never complete: drop it, so the connection closes once answered.
+        this.rpos = this.isEof ? this.rend : reader.next
+        break
+      }
       if (st === PROTOCOL_ERROR) {
         this.rpos = this.rend
         // Under CLIENT REPLY OFF/SKIP Redis drops this error too (prepareClientToWrite refuses).
@@ -225,8 +300,12 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       }
       this.rpos = reader.next
     }
-    if (this.rpos === this.rend) { this.rpos = 0; this.rend = 0 }
-    if (this.out.len > 0 || this.isClosing) this.dispatcher.markDirty(this)
+    if (this.rpos === this.rend) {
+      this.rpos = 0
+      this.rend = 0
+      if (this.rbuf.length > READ_BUF_KEEP) this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
+    }
+    if (this.out.len > 0 || this.isClosing || this.isEof) this.dispatcher.markDirty(this)
   }
 
   // --- CLIENT REPLY ----------------------------------------------------------------------------
@@ -304,7 +383,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.replyAvg += (len - this.replyAvg) / 16
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
-      if (this.drops === null || !this.isDropped(seq)) this.out.rawRange(src, start, len)
+      if (this.drops === null || !this.isDropped(seq)) this.append(src, start, len)
       this.headSeq++
       if (this.stash !== null) this.takeStashed()
       if (!this.isDirty) this.dispatcher.markDirty(this)
@@ -313,16 +392,25 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     }
   }
 
+  /** Appends a reply to the output; a large buffer goes to the socket first, mid-turn. */
+  private append (src: Uint8Array, start: number, len: number): void {
+    if (this.out.len > 0 && this.out.len + len > OUT_WRITE_AT) this.writeOut()
+    this.out.rawRange(src, start, len)
+  }
+
   private stashReply (seq: number, bytes: Buffer): void {
     if (this.stash === null) this.stash = new Map()
-    this.stash.set(seq, this.drops !== null && this.isDropped(seq) ? NO_BYTES : bytes)
+    const b = this.drops !== null && this.isDropped(seq) ? NO_BYTES : bytes
+    this.stashBytes += b.length
+    this.stash.set(seq, b)
   }
 
   private takeStashed (): void {
     const stash = this.stash as Map<number, Buffer>
     for (let b = stash.get(this.headSeq); b !== undefined; b = stash.get(this.headSeq)) {
       stash.delete(this.headSeq)
-      this.out.raw(b)
+      this.stashBytes -= b.length
+      this.append(b, 0, b.length)
       this.headSeq++
     }
     if (stash.size === 0) this.stash = null
@@ -331,12 +419,20 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private advancePastStash (seq: number): void {
     if (seq === this.headSeq) this.headSeq++
     this.stash = null
+    this.stashBytes = 0
   }
 
   /** Writes the output buffer to the socket (once per turn per connection). */
   flush (): void {
     this.isDirty = false
     if (this.isClosed) return
+    this.writeOut()
+    if (this.isFailed || ((this.isClosing || (this.isEof && this.rpos === this.rend)) && this.isReplyHead)) this.close()
+    else this.maybeResume()
+  }
+
+  /** Sends the output buffer, and returns the credit of whatever has left this process. */
+  private writeOut (): void {
     const out = this.out
     if (out.len > 0) {
       this.stats.netOutputBytes += out.len
@@ -355,15 +451,29 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       out.len = 0
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
-    if ((this.isClosing || (this.isEof && this.rpos === this.rend)) && this.isReplyHead) this.socket.end()
-    else this.maybeResume()
+    this.credits.settle(this.slot, this.outPending)
+  }
+
+  /**
+   * Closes both ways once libuv has written what it holds, as Redis's freeClient does after a
+   * protocol error, QUIT or EOF: input still arriving is not read, and the client's next write
+   * fails.
+   */
+  private close (): void {
+    if (this.isEnding) return
+    this.isEnding = true
+    if (this.io.handle === null) {
+      this.socket.end(() => this.socket.destroy())
+    } else if (this.queuedBytes === 0) {
+      this.socket.destroy()
+    }
   }
 
   /** Writes data; true when the socket still holds it (not all taken by the kernel yet). */
   private send (data: Buffer): boolean {
     const handle = this.io.handle
     if (handle === null) {
-      this.socket.write(data)
+      this.socket.write(data, this.afterStreamWrite)
       return this.socket.writableLength > 0
     }
     const req = this.wreq as WriteReq
@@ -375,13 +485,26 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     return true
   }
 
+  /** Stream path: a write reached the kernel, so its credit can come back (made once, not per write). */
+  private readonly afterStreamWrite = (err?: Error | null): void => {
+    if (this.isClosed || err != null) return
+    this.guarded(() => {
+      this.credits.settle(this.slot, this.outPending)
+      this.maybeResume()
+    })
+  }
+
   /** A raw write the kernel could not take at once is done (status < 0: it failed). */
   afterWrite (req: WriteReq, status: number): void {
     this.queuedBytes -= req.bytes
     req.buffer = null
     if (this.isClosed) return
     if (status < 0) { this.socket.destroy(); return }
-    if (this.queuedBytes === 0) this.maybeResume()
+    if (this.isEnding) { if (this.queuedBytes === 0) this.socket.destroy(); return }
+    this.guarded(() => {
+      this.credits.settle(this.slot, this.outPending)
+      if (this.queuedBytes === 0 || !this.isOverCredit) this.maybeResume()
+    })
   }
 
   // --- CLIENT LIST ---------------------------------------------------------------------------
@@ -419,7 +542,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (this.isClosed || this.isClosing) return
     if (this.isBlocked) { this.isBlocked = false; this.process(); return }
     if (!this.isPaused) return
-    if (this.outQueued > OUTPUT_HIGH_WATER || this.inFlight >= this.inFlightLimit / 2) return
+    if (this.outQueued > OUTPUT_HIGH_WATER || this.inFlight >= this.inFlightLimit / 2 || this.isOverCredit) return
     this.isPaused = false
     this.socket.resume()
     this.process()

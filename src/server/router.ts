@@ -17,7 +17,8 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
-import { REQ_RESP3, STAT_USED_MEMORY } from '../ipc/layout.js'
+import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
+import { Credits } from './credits.js'
 import { Txn } from './txn.js'
 import { internalCommand } from '../commands/table.js'
 
@@ -167,6 +168,11 @@ function copyArgv (argv: Argv): Argv {
   return { buf, argc: argv.argc, start, len }
 }
 
+/** The client a reply target answers: the connection itself, or the one a split, scan or transaction belongs to. */
+function clientOf (target: ReplyTarget): Connection {
+  return (target as { conn?: Connection }).conn ?? target as Connection
+}
+
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
   commandsProcessed = 0
@@ -188,15 +194,29 @@ export class Router implements Dispatcher {
   private readonly shardCount: Int32Array
   private idx: Int32Array = new Int32Array(64)
   private readonly runTurn = (): void => this.endOfTurn()
+  /** Output credit per client (server/credits.ts), shared with the shard workers. */
+  readonly credits: Credits
+  /** Called when serving a client threw: the server logs it and closes that client alone. */
+  onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
+  /**
+   * Fault injection for tests (FLASHKV_FAULT_THROW=<command name>): dispatching that command
+   * throws, as a bug in the primary would. Unset in production: one compare per command.
+   */
+  private readonly faultThrow: string | null = process.env.FLASHKV_FAULT_THROW ?? null
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
-  constructor (links: ShardLink[], private readonly replyWaitMs = 0) {
+  constructor (links: ShardLink[], credits: Credits, private readonly replyWaitMs = 0) {
     this.links = links
+    this.credits = credits
     this.shardCount = new Int32Array(links.length)
-    for (const link of links) link.onDrained = () => this.afterDrain()
+    credits.kick = () => { for (const link of links) link.kick() }
+    for (const link of links) {
+      link.onDrained = () => this.afterDrain()
+      link.onTargetError = (target, err) => this.onClientError(clientOf(target), err)
+    }
   }
 
   dispatch (conn: Connection, argv: Argv): boolean {
@@ -209,6 +229,7 @@ export class Router implements Dispatcher {
     }
     // Where Redis records CLIENT LIST's cmd=: before the arity check, NULL when unknown.
     conn.lastCmd = cmd
+    if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr)
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
@@ -290,7 +311,7 @@ export class Router implements Dispatcher {
     if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
-    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, conn.takeSeq())
+    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, conn.takeSeq(), conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -328,20 +349,21 @@ export class Router implements Dispatcher {
     }
     const shardOfPart: number[] = []
     for (let s = 0; s < n; s++) if (partOf[s] >= 0) shardOfPart[partOf[s]] = s
+    // Every part can be staged now, or none is: a multi-shard write that fails changed nothing.
     for (let p = 0; p < partArgs.length; p++) {
       const link = this.links[shardOfPart[p]]
-      if (!link.isDead && !link.canTake(Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length))) { this.block(conn, link); return false }
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      if (!link.canTake(Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length))) { this.block(conn, link); return false }
     }
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
       split.positions = positions
     }
+    const flags = this.flags(conn) | REQ_NOPARK
     for (let p = 0; p < partArgs.length; p++) {
-      const link = this.links[shardOfPart[p]]
-      if (link.isDead) { split.onReply(p, SHARD_DOWN, 0, SHARD_DOWN.length); continue }
       const idx = this.argIndex(partArgs[p])
-      link.send(cmd.id, this.flags(conn), conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length), split, p)
+      this.links[shardOfPart[p]].send(cmd.id, flags, conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length), split, p, conn.slot)
     }
     this.scheduleTurn()
     return true
@@ -355,17 +377,17 @@ export class Router implements Dispatcher {
 
   private sendAll (conn: Connection, cmd: Command, argv: Argv): boolean {
     const bytes = Link.recordBytes(argv, null, argv.argc)
-    for (const link of this.links) if (!link.isDead && !link.canTake(bytes)) { this.block(conn, link); return false }
+    for (const link of this.links) {
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      if (!link.canTake(bytes)) { this.block(conn, link); return false }
+    }
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     if (cmd.merge === 'custom') {
       split.parts = new Array<Buffer>(this.links.length)
       split.argvCopy = copyArgv(argv)
     }
-    for (let s = 0; s < this.links.length; s++) {
-      const link = this.links[s]
-      if (link.isDead) split.onReply(s, SHARD_DOWN, 0, SHARD_DOWN.length)
-      else link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, split, s)
-    }
+    const flags = this.flags(conn) | REQ_NOPARK
+    for (let s = 0; s < this.links.length; s++) this.links[s].send(cmd.id, flags, conn.db, argv, null, argv.argc, bytes, split, s, conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -385,15 +407,12 @@ export class Router implements Dispatcher {
     const marker = this.txnMarker
     for (const s of involved) {
       const link = this.links[s]
-      if (!link.isDead && !link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
     }
     const txn = new Txn(this, conn, conn.takeSeq(), cmd, involved)
-    for (const s of involved) {
-      const link = this.links[s]
-      if (link.isDead) txn.onReply(s, SHARD_DOWN, 0, SHARD_DOWN.length)
-      else link.send(this.txnBeginId, 0, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s)
-    }
-    void txn.execute(copyArgv(argv))
+    for (const s of involved) this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot)
+    txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
     return true
   }
@@ -411,7 +430,7 @@ export class Router implements Dispatcher {
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
     const chain = new ScanChain(this, conn, conn.takeSeq(), cmd, copyArgv(argv), s)
-    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, chain, 0)
+    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, chain, 0, conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -422,7 +441,7 @@ export class Router implements Dispatcher {
     const argv = chain.argv
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (link.isDead || !link.canTake(bytes)) return false
-    link.send(chain.cmd.id, this.flags(chain.conn), chain.conn.db, argv, null, argv.argc, bytes, chain, 0)
+    link.send(chain.cmd.id, this.flags(chain.conn), chain.conn.db, argv, null, argv.argc, bytes, chain, 0, chain.conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -511,7 +530,11 @@ export class Router implements Dispatcher {
     for (let i = 0; i < this.dirtyLen; i++) {
       const c = dirty[i] as Connection
       dirty[i] = null
-      c.flush()
+      try {
+        c.flush()
+      } catch (err) {
+        this.onClientError(c, err)
+      }
     }
     this.dirtyLen = 0
   }
@@ -521,7 +544,13 @@ export class Router implements Dispatcher {
     if (this.blocked.size > 0) {
       const waiting = [...this.blocked]
       this.blocked.clear()
-      for (const c of waiting) c.maybeResume()
+      for (const c of waiting) {
+        try {
+          c.maybeResume()
+        } catch (err) {
+          this.onClientError(c, err)
+        }
+      }
     }
   }
 

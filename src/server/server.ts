@@ -14,6 +14,7 @@ import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink } from './shard-link.js'
 import { Router } from './router.js'
+import { Credits } from './credits.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
@@ -71,6 +72,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   private cronTicks = 0
   private readonly log: Logger
   private readonly links: ShardLink[] = []
+  private readonly credits = new Credits()
   private router!: Router
   private readonly net: NetServer
   private readonly conns = new Set<Connection>()
@@ -160,7 +162,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   async start (): Promise<void> {
     const online: Promise<void>[] = []
     for (let i = 0; i < this.shards; i++) {
-      const link = new ShardLink(i, this.shards, WORKER_FILE, this.log.level)
+      const link = new ShardLink(i, this.shards, WORKER_FILE, this.log.level, this.credits)
       this.links.push(link)
       online.push(new Promise((resolve, reject) => {
         link.worker.once('online', () => resolve())
@@ -173,7 +175,8 @@ export class FlashServer implements ServerContext, ObservedServer {
         link.failPending(SHARD_DOWN)
       })
     }
-    this.router = new Router(this.links, this.replyWaitUs / 1000)
+    this.router = new Router(this.links, this.credits, this.replyWaitUs / 1000)
+    this.router.onClientError = (c, err) => this.onClientError(c, err)
     this.router.maxmemory = this.settings.maxmemory
     await Promise.all(online)
     await new Promise<void>((resolve, reject) => {
@@ -210,10 +213,17 @@ export class FlashServer implements ServerContext, ObservedServer {
         this.router.onClose(c)
         this.log.debug({ id: c.id, addr: c.addr }, 'connection closed')
       },
-    })
+      onClientError: (c, err) => this.onClientError(c, err),
+    }, this.credits)
     this.conns.add(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
+  }
+
+  /** Serving one client threw (a bug): log it and close that client; everyone else goes on. */
+  private onClientError (conn: Connection, err: unknown): void {
+    this.log.error({ err, id: conn.id, addr: conn.addr, cmd: conn.lastCmd?.name }, 'internal error serving a client; closing it')
+    conn.fail(err)
   }
 
   /**

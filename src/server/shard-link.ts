@@ -6,14 +6,21 @@
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../ipc/ring.js'
-import { REQ_OOB, REQ_RESP3, RESP_OOB, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, type ShardWorkerData } from '../ipc/layout.js'
+import {
+  REQ_OOB, REQ_RESP3, RESP_OOB, RESP_PARKED, RESP_LATE, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  type ShardWorkerData,
+} from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
+import type { Credits } from './credits.js'
 import { copyBytes } from '../bytes.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
   onReply (tag: number, src: Uint8Array, start: number, len: number): void
 }
+
+/** Requests of one client slot parked on this shard, in order (the rare path). */
+interface ParkedQueue { targets: ReplyTarget[], tags: number[] }
 
 export class ShardLink {
   readonly index: number
@@ -31,10 +38,16 @@ export class ShardLink {
   onLatency: (seconds: number) => void = () => {}
   private fifoTarget: (ReplyTarget | null)[]
   private fifoTag: Int32Array
+  /** Client slot of each request (server/credits.ts). */
+  private fifoSlot: Int32Array
+  /** Requests the worker parked for want of their client's credit, by slot. */
+  private readonly parked = new Map<number, ParkedQueue>()
   private fifoHead = 0
   private fifoLen = 0
   isDead = false
   onDrained: () => void = () => {}
+  /** Called when a reply target throws: that target's client is closed, the batch goes on. */
+  onTargetError: (target: ReplyTarget, err: unknown) => void = (_t, err) => { throw err }
   /**
    * True from the moment a transaction's hold acknowledgement is drained until __txnend is sent:
    * meanwhile the worker answers only steps, so replies come from the step queue, not the FIFO
@@ -44,7 +57,7 @@ export class ShardLink {
   private readonly stepTargets: ReplyTarget[] = []
   private readonly stepTags: number[] = []
 
-  constructor (index: number, shards: number, workerFile: URL, logLevel: string) {
+  constructor (index: number, shards: number, workerFile: URL, logLevel: string, private readonly credits: Credits) {
     this.index = index
     const reqBufs = createRing(RING_BYTES)
     const respBufs = createRing(RING_BYTES)
@@ -56,7 +69,9 @@ export class ShardLink {
     this.mailbox = new Int32Array(mailbox)
     const stats = new SharedArrayBuffer(STAT_SLOTS * 8)
     this.stats = new Float64Array(stats)
-    const wd: ShardWorkerData = { index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, stats, logLevel }
+    const wd: ShardWorkerData = {
+      index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, stats, credit: credits.sab, logLevel,
+    }
     this.worker = new Worker(workerFile, {
       workerData: wd,
       transferList: [port2 as unknown as ArrayBuffer, steps.port2 as unknown as ArrayBuffer],
@@ -66,6 +81,7 @@ export class ShardLink {
     this.resp = new RingReader(respBufs)
     this.fifoTarget = new Array<ReplyTarget | null>(1024).fill(null)
     this.fifoTag = new Int32Array(1024)
+    this.fifoSlot = new Int32Array(1024)
     this.fifoTime = new Float64Array(1024)
     this.worker.on('message', () => {
       Atomics.store(this.resp.ctrl, NOTIFIED, 0)
@@ -89,10 +105,11 @@ export class ShardLink {
   }
 
   /**
-   * Stages a request: args argv[idx[0..n)] (or argv[0..n) when idx is null). The caller checked
-   * canTake(recordBytes(...)) first.
+   * Stages a request of client `slot`: args argv[idx[0..n)] (or argv[0..n) when idx is null).
+   * The caller checked canTake(recordBytes(...)) first.
    */
-  send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number, target: ReplyTarget, tag: number): void {
+  send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number,
+    target: ReplyTarget, tag: number, slot: number): void {
     const oob = bytes > this.req.maxPayload
     let u8: Uint8Array
     let u32: Uint32Array
@@ -110,6 +127,7 @@ export class ShardLink {
     }
     u32[p >>> 2] = cmdId | (flags << 16) | (db << 24)
     u32[(p + 4) >>> 2] = n
+    u32[(p + 8) >>> 2] = slot
     let off = p + REQ_HEADER_BYTES + n * 4
     const src = argv.buf
     for (let i = 0; i < n; i++) {
@@ -125,11 +143,12 @@ export class ShardLink {
       const h = this.req.reserve(REQ_HEADER_BYTES)
       this.req.u32[h >>> 2] = cmdId | ((flags | REQ_OOB) << 16) | (db << 24)
       this.req.u32[(h + 4) >>> 2] = 0
+      this.req.u32[(h + 8) >>> 2] = slot
       this.req.commit(h, REQ_HEADER_BYTES)
     } else {
       this.req.commit(p, bytes)
     }
-    this.push(target, tag)
+    this.push(target, tag, slot)
   }
 
   /**
@@ -144,9 +163,10 @@ export class ShardLink {
     const u32 = new Uint32Array(sab)
     u32[0] = cmdId | ((resp3 ? REQ_RESP3 : 0) << 16) | (db << 24)
     u32[1] = args.length
+    u32[2] = 0
     let off = REQ_HEADER_BYTES + args.length * 4
     for (let i = 0; i < args.length; i++) {
-      u32[2 + i] = args[i].length
+      u32[3 + i] = args[i].length
       u8.set(args[i], off)
       off += args[i].length
     }
@@ -154,6 +174,13 @@ export class ShardLink {
     this.stepPort.postMessage(sab)
     Atomics.add(this.mailbox, 0, 1)
     Atomics.notify(this.mailbox, 0)
+  }
+
+  /** Credit came back for a slot with parked requests: make the worker look again. */
+  kick (): void {
+    if (this.parked.size === 0 || this.isDead) return
+    Atomics.add(this.req.ctrl, SEQ, 1)
+    if (Atomics.load(this.req.ctrl, SLEEPING) !== 0) Atomics.notify(this.req.ctrl, SEQ, 1)
   }
 
   /** Called by the transaction when this shard acknowledged its hold (see isHeld). */
@@ -194,11 +221,13 @@ export class ShardLink {
 
   private sampleCounter = 0
 
-  private push (target: ReplyTarget, tag: number): void {
+  private push (target: ReplyTarget, tag: number, slot: number): void {
     if (this.fifoLen === this.fifoTarget.length) this.growFifo()
     const i = (this.fifoHead + this.fifoLen) & (this.fifoTarget.length - 1)
     this.fifoTarget[i] = target
     this.fifoTag[i] = tag
+    this.fifoSlot[i] = slot
+    this.credits.staged(slot)
     // One request in 32 carries a timestamp for the latency histogram.
     this.fifoTime[i] = (++this.sampleCounter & 31) === 0 ? performance.now() : 0
     this.fifoLen++
@@ -208,15 +237,18 @@ export class ShardLink {
     const n = this.fifoTarget.length
     const targets = new Array<ReplyTarget | null>(n * 2).fill(null)
     const tags = new Int32Array(n * 2)
+    const slots = new Int32Array(n * 2)
     const times = new Float64Array(n * 2)
     for (let i = 0; i < this.fifoLen; i++) {
       const j = (this.fifoHead + i) & (n - 1)
       targets[i] = this.fifoTarget[j]
       tags[i] = this.fifoTag[j]
+      slots[i] = this.fifoSlot[j]
       times[i] = this.fifoTime[j]
     }
     this.fifoTarget = targets
     this.fifoTag = tags
+    this.fifoSlot = slots
     this.fifoTime = times
     this.fifoHead = 0
   }
@@ -233,25 +265,34 @@ export class ShardLink {
     let any = false
     while (r.poll()) {
       while (r.next()) {
-        const p = r.payload
-        const len = r.u32[p >>> 2]
+        let p = r.payload
+        let len = r.u32[p >>> 2]
         let target: ReplyTarget
         let tag: number
+        if (len === RESP_PARKED || len === RESP_LATE) {
+          const slot = r.u32[(p + 4) >>> 2]
+          if (len === RESP_PARKED) { this.park(slot); continue }
+          // A parked request ran: its reply follows the slot word.
+          const q = this.parked.get(slot) as ParkedQueue
+          target = q.targets.shift() as ReplyTarget
+          tag = q.tags.shift() as number
+          if (q.targets.length === 0) this.parked.delete(slot)
+          p += 8
+          len = r.u32[p >>> 2]
+          this.deliver(target, tag, p, len, slot, true)
+          continue
+        }
         if (this.isHeld) {
           target = this.stepTargets.shift() as ReplyTarget
           tag = this.stepTags.shift() as number
+          this.deliver(target, tag, p, len, 0, false)
         } else {
           const i = this.pop()
           target = this.fifoTarget[i] as ReplyTarget
           tag = this.fifoTag[i]
           this.fifoTarget[i] = null
           if (this.fifoTime[i] !== 0) this.onLatency((performance.now() - this.fifoTime[i]) / 1000)
-        }
-        if (len === RESP_OOB) {
-          const bytes = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
-          target.onReply(tag, bytes, 0, bytes.length)
-        } else {
-          target.onReply(tag, r.u8, p + RESP_HEADER_BYTES, len)
+          this.deliver(target, tag, p, len, this.fifoSlot[i], false)
         }
       }
       r.release()
@@ -263,16 +304,53 @@ export class ShardLink {
     }
   }
 
+  /** The request at the FIFO's head waits on the worker for its client's credit. */
+  private park (slot: number): void {
+    const i = this.pop()
+    let q = this.parked.get(slot)
+    if (q === undefined) { q = { targets: [], tags: [] }; this.parked.set(slot, q) }
+    q.targets.push(this.fifoTarget[i] as ReplyTarget)
+    q.tags.push(this.fifoTag[i])
+    this.fifoTarget[i] = null
+    this.credits.parked(slot)
+  }
+
+  /** Hands one reply (at p in the response ring) to its target; a target that throws costs only itself. */
+  private deliver (target: ReplyTarget, tag: number, p: number, len: number, slot: number, late: boolean): void {
+    let src = this.resp.u8
+    let start = p + RESP_HEADER_BYTES
+    if (len === RESP_OOB) {
+      src = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
+      start = 0
+      len = src.length
+    }
+    this.credits.replied(slot, len, late)
+    try {
+      target.onReply(tag, src, start, len)
+    } catch (err) {
+      this.onTargetError(target, err)
+    }
+  }
+
   /** The worker is gone: answer everything still waiting on it with the shard-down error. */
   failPending (reply: Buffer): void {
     this.isDead = true
     this.drain()
     while (this.stepTargets.length > 0) (this.stepTargets.shift() as ReplyTarget).onReply(this.stepTags.shift() as number, reply, 0, reply.length)
     this.isHeld = false
+    // Requests parked on it were staged before those still in the FIFO: answer them first.
+    for (const [slot, q] of this.parked) {
+      for (let k = 0; k < q.targets.length; k++) {
+        this.credits.replied(slot, 0, true)
+        q.targets[k].onReply(q.tags[k], reply, 0, reply.length)
+      }
+    }
+    this.parked.clear()
     while (this.fifoLen > 0) {
       const i = this.pop()
       const target = this.fifoTarget[i] as ReplyTarget
       this.fifoTarget[i] = null
+      this.credits.replied(this.fifoSlot[i], 0, false)
       target.onReply(this.fifoTag[i], reply, 0, reply.length)
     }
     this.onDrained()

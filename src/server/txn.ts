@@ -27,7 +27,7 @@ export class Txn implements ReplyTarget, TxnContext {
   private readonly waiters: Waiter[][]
   private readonly held: Promise<Buffer>[] = []
 
-  constructor (private readonly router: Router, private readonly conn: Connection, private readonly seq: number,
+  constructor (private readonly router: Router, readonly conn: Connection, private readonly seq: number,
     private readonly cmd: Command, readonly shards: readonly number[]) {
     this.db = conn.db
     this.resp3 = conn.resp === 3

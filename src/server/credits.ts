@@ -1,0 +1,95 @@
+// Output credit: a bound, per connection, on reply bytes that shards have produced and the
+// kernel has not yet taken. The primary cannot know a reply's size before the shard runs the
+// command (a GET of 1 KB and one of 512 MB look alike), so the shard keeps the account: each
+// reply it produces for a connection debits that connection's credit word in shared memory, and
+// a shard that meets a connection with no credit left parks its request instead of running it
+// (workers/shard-worker.ts). The primary returns credit as the connection's output leaves for
+// the socket, and wakes the shards holding parked requests.
+//
+// So a client that pipelines GETs of big values and never reads costs at most CREDIT_BYTES plus
+// one reply per shard, whatever the values are, and it cannot keep a shard copying gigabytes
+// ahead of other clients' commands.
+
+/** Reply bytes a connection may have produced and unsent before its requests park. */
+export const CREDIT_BYTES = 16 * 1024 * 1024
+/** A reply debits at most this much, so the signed 32-bit word cannot underflow. */
+export const MAX_DEBIT = 16 * 1024 * 1024
+/** Slots for connections; slot 0 is the unaccounted one, for anything beyond. */
+export const CREDIT_SLOTS = 1 << 16
+/** Credit of a closed connection: its parked requests run at once, their replies dropped. */
+const CLOSED_CREDIT = 1 << 30
+
+export class Credits {
+  readonly sab = new SharedArrayBuffer(CREDIT_SLOTS * 4)
+  /** Shared: remaining credit per slot (the shards debit, this thread returns). */
+  readonly credit = new Int32Array(this.sab)
+  /** Bytes the shards debited (as seen in their replies) and not yet returned. */
+  private readonly owed = new Float64Array(CREDIT_SLOTS)
+  /** Requests staged and not yet answered, parked ones included. */
+  private readonly outstanding = new Int32Array(CREDIT_SLOTS)
+  /** Requests parked on some shard. */
+  private readonly parkedCount = new Int32Array(CREDIT_SLOTS)
+  private readonly isClosing = new Uint8Array(CREDIT_SLOTS)
+  private readonly free: number[] = []
+  /** Wakes every shard that may hold parked requests of a slot (set by the router). */
+  kick: () => void = () => {}
+
+  constructor () {
+    for (let s = CREDIT_SLOTS - 1; s >= 1; s--) this.free.push(s)
+  }
+
+  /** A slot for a new connection; 0 (unaccounted) when all are taken. */
+  alloc (): number {
+    const slot = this.free.pop()
+    if (slot === undefined) return 0
+    Atomics.store(this.credit, slot, CREDIT_BYTES)
+    this.owed[slot] = 0
+    this.isClosing[slot] = 0
+    return slot
+  }
+
+  isExhausted (slot: number): boolean { return slot !== 0 && Atomics.load(this.credit, slot) <= 0 }
+
+  staged (slot: number): void { if (slot !== 0) this.outstanding[slot]++ }
+
+  parked (slot: number): void { if (slot !== 0) this.parkedCount[slot]++ }
+
+  /** A shard answered a request of `slot` with `len` bytes (late: it had been parked). */
+  replied (slot: number, len: number, late: boolean): void {
+    if (slot === 0) return
+    if (late) this.parkedCount[slot]--
+    this.owed[slot] += Math.min(len, MAX_DEBIT)
+    if (--this.outstanding[slot] === 0 && this.isClosing[slot] !== 0) this.recycle(slot)
+  }
+
+  /**
+   * The connection holds `pending` bytes of output (buffered, queued in libuv, or stashed out of
+   * order): everything owed beyond that has left, so its credit comes back.
+   */
+  settle (slot: number, pending: number): void {
+    if (slot === 0 || this.isClosing[slot] !== 0) return
+    const give = this.owed[slot] - pending
+    if (give <= 0) return
+    this.owed[slot] = pending
+    const before = Atomics.add(this.credit, slot, give)
+    if (before <= 0 && before + give > 0 && this.parkedCount[slot] > 0) this.kick()
+  }
+
+  /** The connection closed: parked requests may run (replies dropped); recycle when answered. */
+  release (slot: number): void {
+    if (slot === 0) return
+    this.isClosing[slot] = 1
+    Atomics.store(this.credit, slot, CLOSED_CREDIT)
+    if (this.parkedCount[slot] > 0) this.kick()
+    if (this.outstanding[slot] === 0) this.recycle(slot)
+  }
+
+  private recycle (slot: number): void {
+    this.isClosing[slot] = 0
+    this.parkedCount[slot] = 0
+    this.free.push(slot)
+  }
+
+  /** Slots in use (for tests and INFO). */
+  get inUse (): number { return CREDIT_SLOTS - 1 - this.free.length }
+}
