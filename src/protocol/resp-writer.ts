@@ -40,9 +40,13 @@ export class ReplyWriter {
     this.buf = next
   }
 
-  /** Drops a buffer that grew large for one big reply, so idle writers do not pin memory. */
+  /**
+   * Empties the writer, and drops a buffer that grew large for one big reply, so idle writers
+   * do not pin memory.
+   */
   shrink (): void {
-    if (this.buf.length > 1024 * 1024 && this.len === 0) this.buf = Buffer.allocUnsafe(INITIAL)
+    this.len = 0
+    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(INITIAL)
   }
 
   raw (src: Uint8Array): void {

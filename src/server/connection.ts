@@ -107,6 +107,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   nextSeq = 0
   private stash: Map<number, Buffer> | null = null
   private stashBytes = 0
+  /** Multi-shard commands with data-sized replies in flight (Router.mayStartBigSplit). */
+  bigSplits = 0
   /** Output credit slot (server/credits.ts), shared with the shards. */
   readonly slot: number
   private readonly credits: Credits
@@ -274,7 +276,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const reader = this.reader
     const argv = this.argv
     while (!this.isClosing && !this.isClosed) {
-      if (this.inFlight >= this.inFlightLimit || this.outQueued > OUTPUT_HIGH_WATER || this.isOverCredit) { this.pause(); break }
+      if (this.inFlight >= this.inFlightLimit || this.outPending > OUTPUT_HIGH_WATER || this.isOverCredit) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
       if (st === NEED_MORE) {
         // After EOF the rest can never complete: drop it, so the connection closes once answered.
@@ -446,27 +448,29 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
         view = this.outView = out.buf.subarray(0, out.len)
         this.outViewOf = out.buf
       }
-      if (this.send(view)) out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
-      else out.shrink()
-      out.len = 0
+      if (this.send(view)) {
+        out.buf = Buffer.allocUnsafe(Math.min(out.buf.length, 64 * 1024))
+        out.len = 0
+      } else {
+        out.shrink()
+      }
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
     this.credits.settle(this.slot, this.outPending)
   }
 
   /**
-   * Closes both ways once libuv has written what it holds, as Redis's freeClient does after a
-   * protocol error, QUIT or EOF: input still arriving is not read, and the client's next write
-   * fails.
+   * Closes both ways, as Redis's freeClient does after a protocol error, QUIT or EOF: input
+   * still arriving is not read, and the client's next write fails. The FIN goes out behind
+   * everything libuv holds (a shutdown waits for queued writes); only then is the socket
+   * destroyed, since closing a socket with unread input resets it, and a reset can overtake
+   * the last reply.
    */
   private close (): void {
     if (this.isEnding) return
     this.isEnding = true
-    if (this.io.handle === null) {
-      this.socket.end(() => this.socket.destroy())
-    } else if (this.queuedBytes === 0) {
-      this.socket.destroy()
-    }
+    this.pause()
+    this.socket.end(() => this.socket.destroy())
   }
 
   /** Writes data; true when the socket still holds it (not all taken by the kernel yet). */
@@ -500,7 +504,6 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     req.buffer = null
     if (this.isClosed) return
     if (status < 0) { this.socket.destroy(); return }
-    if (this.isEnding) { if (this.queuedBytes === 0) this.socket.destroy(); return }
     this.guarded(() => {
       this.credits.settle(this.slot, this.outPending)
       if (this.queuedBytes === 0 || !this.isOverCredit) this.maybeResume()

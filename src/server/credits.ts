@@ -52,7 +52,12 @@ export class Credits {
 
   staged (slot: number): void { if (slot !== 0) this.outstanding[slot]++ }
 
-  parked (slot: number): void { if (slot !== 0) this.parkedCount[slot]++ }
+  parked (slot: number): void {
+    if (slot === 0) return
+    this.parkedCount[slot]++
+    // Credit may have come back between the shard's look and this placeholder: look again.
+    if (Atomics.load(this.credit, slot) > 0) this.kick()
+  }
 
   /** A shard answered a request of `slot` with `len` bytes (late: it had been parked). */
   replied (slot: number, len: number, late: boolean): void {

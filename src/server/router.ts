@@ -168,6 +168,11 @@ function copyArgv (argv: Argv): Argv {
   return { buf, argc: argv.argc, start, len }
 }
 
+/** Merges whose reply grows with the data (the rest answer a count or OK). */
+function isBigMerge (cmd: Command): boolean {
+  return cmd.merge === 'byKeyOrder' || cmd.merge === 'concat' || cmd.merge === 'custom'
+}
+
 /** The client a reply target answers: the connection itself, or the one a split, scan or transaction belongs to. */
 function clientOf (target: ReplyTarget): Connection {
   return (target as { conn?: Connection }).conn ?? target as Connection
@@ -355,6 +360,7 @@ export class Router implements Dispatcher {
       if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
       if (!link.canTake(Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length))) { this.block(conn, link); return false }
     }
+    if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
@@ -369,6 +375,18 @@ export class Router implements Dispatcher {
     return true
   }
 
+  /**
+   * Parts of a multi-shard command never park (server/credits.ts), so one whose reply can be
+   * big (MGET, KEYS, INFO) starts only when the client has none in flight: then its credit
+   * counts the last one before the next is sent, and a pipeline of them cannot outrun it.
+   */
+  private mayStartBigSplit (conn: Connection, cmd: Command): boolean {
+    if (!isBigMerge(cmd)) return true
+    if (conn.bigSplits === 0) { conn.bigSplits++; return true }
+    this.blocked.add(conn)
+    return false
+  }
+
   private argIndex (args: number[]): Int32Array {
     if (this.idx.length < args.length) this.idx = new Int32Array(args.length * 2)
     for (let i = 0; i < args.length; i++) this.idx[i] = args[i]
@@ -381,6 +399,7 @@ export class Router implements Dispatcher {
       if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
       if (!link.canTake(bytes)) { this.block(conn, link); return false }
     }
+    if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     if (cmd.merge === 'custom') {
       split.parts = new Array<Buffer>(this.links.length)
@@ -456,6 +475,7 @@ export class Router implements Dispatcher {
 
   finishSplit (split: SplitReply): void {
     const conn = split.conn
+    if (isBigMerge(split.cmd)) conn.bigSplits--
     const out = this.scratch
     out.reset()
     out.resp3 = conn.resp === 3
@@ -478,6 +498,7 @@ export class Router implements Dispatcher {
       }
     }
     conn.onReply(split.seq, out.buf, 0, out.len)
+    out.shrink()
   }
 
   private block (conn: Connection, link: ShardLink): void {

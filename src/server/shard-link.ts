@@ -89,7 +89,12 @@ export class ShardLink {
     })
   }
 
-  get pending (): number { return this.fifoLen }
+  /** Requests not yet answered, parked ones included. */
+  get pending (): number {
+    let n = this.fifoLen
+    for (const q of this.parked.values()) n += q.targets.length
+    return n
+  }
 
   static recordBytes (argv: Argv, idx: Int32Array | null, n: number): number {
     let bytes = REQ_HEADER_BYTES + n * 4
