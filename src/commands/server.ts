@@ -212,12 +212,15 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   }
   add('keyspace', 'Keyspace', dbLines)
   const waits = srv.replyWaitCounts()
+  const parked = srv.parkedRequests()
   add('shards', 'Shards', [
     ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`),
     `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,
     `reply_wait_timeouts:${waits.timeouts}`,
+    `parked_requests:${parked.now}`,
+    `total_parked_requests:${parked.total}`,
   ])
   out.verbatim(sections.join('\r\n'))
 }

@@ -101,6 +101,8 @@ export interface ServerContext {
   totalCommands (): number
   /** Turns that blocked for shard replies, and those whose bound ran out first. */
   replyWaitCounts (): { waits: number, timeouts: number }
+  /** Requests parked now for want of their client's output credit, and ever (server/credits.ts). */
+  parkedRequests (): { now: number, total: number }
   rejectedConnections (): number
   clientList (): ClientContext[]
   /** Redis's getInstantaneousMetric: the mean of the last 16 samples taken every 100 ms, per second. */

@@ -31,6 +31,9 @@ export class Credits {
   private readonly parkedCount = new Int32Array(CREDIT_SLOTS)
   private readonly isClosing = new Uint8Array(CREDIT_SLOTS)
   private readonly free: number[] = []
+  /** Requests parked now (all slots) and since start, for INFO shards. */
+  parkedNow = 0
+  parkedTotal = 0
   /** Wakes every shard that may hold parked requests of a slot (set by the router). */
   kick: () => void = () => {}
 
@@ -55,6 +58,8 @@ export class Credits {
   parked (slot: number): void {
     if (slot === 0) return
     this.parkedCount[slot]++
+    this.parkedNow++
+    this.parkedTotal++
     // Credit may have come back between the shard's look and this placeholder: look again.
     if (Atomics.load(this.credit, slot) > 0) this.kick()
   }
@@ -62,7 +67,7 @@ export class Credits {
   /** A shard answered a request of `slot` with `len` bytes (late: it had been parked). */
   replied (slot: number, len: number, late: boolean): void {
     if (slot === 0) return
-    if (late) this.parkedCount[slot]--
+    if (late) { this.parkedCount[slot]--; this.parkedNow-- }
     this.owed[slot] += Math.min(len, MAX_DEBIT)
     if (--this.outstanding[slot] === 0 && this.isClosing[slot] !== 0) this.recycle(slot)
   }
@@ -91,7 +96,6 @@ export class Credits {
 
   private recycle (slot: number): void {
     this.isClosing[slot] = 0
-    this.parkedCount[slot] = 0
     this.free.push(slot)
   }
 

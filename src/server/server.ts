@@ -109,6 +109,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   totalCommands (): number { return this.router.commandsProcessed }
   replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.router.replyWaits, timeouts: this.router.replyWaitTimeouts } }
   rejectedConnections (): number { return this.stats.rejectedConnections }
+  parkedRequests (): { now: number, total: number } { return { now: this.credits.parkedNow, total: this.credits.parkedTotal } }
   clientList (): ClientContext[] { return [...this.conns] }
 
   instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number { return this.metrics[metric].value }
