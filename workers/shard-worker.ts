@@ -174,7 +174,7 @@ function runRecord (p: number, payloadLen: number): void {
   if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || Atomics.load(credit, slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
-  if (id === TXN_BEGIN) { holdForTransaction(); return }
+  if (id === TXN_BEGIN) { holdForTransaction(slot); return }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
   runCommand(id, word, flags, slot, false)
@@ -185,10 +185,10 @@ function runRecord (p: number, payloadLen: number): void {
  * primary sends on stepPort until __txnend. Nothing else touches this shard meanwhile, which
  * is what makes RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
  */
-function holdForTransaction (): void {
+function holdForTransaction (slot: number): void {
   out.reset()
   out.status('OK')
-  writeReply(0, false)
+  writeReply(slot, false)
   notifyPrimary()
   for (;;) {
     const seen = Atomics.load(mailbox, 0)

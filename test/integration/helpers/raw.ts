@@ -102,6 +102,8 @@ export class RawClient {
         replies.push(Buffer.from(this.buf.subarray(pos, end)))
         pos = end
       }
+      // Drop what is parsed, so a long run of big replies is not copied again on every chunk.
+      if (pos > 0) { this.buf = this.buf.subarray(pos); pos = 0 }
       if (replies.length === n) return true
       if (this.isClosed) {
         throw new Error(`connection closed after ${replies.length} of ${n} replies; ` +
