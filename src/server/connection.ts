@@ -469,6 +469,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private close (): void {
     if (this.isEnding) return
     this.isEnding = true
+    this.isClosing = true
     this.pause()
     this.socket.end(() => this.socket.destroy())
   }
