@@ -710,7 +710,7 @@ const bump = (rec: Record<string, number>, k: string, n = 1): void => { rec[k] =
  */
 export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now()
-  const conns = opts.conns ?? 32
+  const conns = Math.max(1, opts.conns ?? 32)
   const maxDurationMs = opts.maxDurationMs ?? 15 * 60_000
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 10_000
   const lingerMs = opts.lingerMs ?? 3000
@@ -782,8 +782,9 @@ export async function runFuzz (opts: FuzzOptions): Promise<FuzzReport> {
     socket.on('error', (e: NodeJS.ErrnoException) => { bump(stats.socketErrors, e.code ?? e.message); notify() })
     socket.on('close', () => { closed = true; notify() })
     const connected = await new Promise<boolean>((resolve) => {
-      socket.once('connect', () => resolve(true))
-      socket.once('close', () => resolve(false))
+      const timer = setTimeout(() => socket.destroy(), Math.max(1, deadline - Date.now()))
+      socket.once('connect', () => { clearTimeout(timer); resolve(true) })
+      socket.once('close', () => { clearTimeout(timer); resolve(false) })
     })
     if (!connected) { stats.connectFailures++; return }
     stats.connectionsOpened++
