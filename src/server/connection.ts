@@ -307,7 +307,9 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       this.rend = 0
       if (this.rbuf.length > READ_BUF_KEEP) this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
     }
-    if (this.out.len > 0 || this.isClosing || this.isEof) this.dispatcher.markDirty(this)
+    // After EOF, a flush closes the connection once everything is answered; replies still due
+    // mark it dirty when they come (marking it now as well would loop flush and process).
+    if (this.out.len > 0 || this.isClosing || (this.isEof && this.rpos === this.rend && this.isReplyHead)) this.dispatcher.markDirty(this)
   }
 
   // --- CLIENT REPLY ----------------------------------------------------------------------------
