@@ -548,7 +548,17 @@ export class Router implements Dispatcher {
   private flushDirty (): void {
     const dirty = this.dirty
     // A flush may mark more connections (a resumed client's local replies): dirtyLen is live.
+    // Bounded, so that a connection that keeps marking itself cannot hold the thread: what is
+    // left past the bound goes to the next turn.
+    const bound = this.dirtyLen * 4 + 1024
     for (let i = 0; i < this.dirtyLen; i++) {
+      if (i === bound) {
+        dirty.copyWithin(0, i, this.dirtyLen)
+        this.dirtyLen -= i
+        dirty.fill(null, this.dirtyLen, this.dirtyLen + i)
+        this.scheduleTurn()
+        return
+      }
       const c = dirty[i] as Connection
       dirty[i] = null
       try {
