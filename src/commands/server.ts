@@ -4,6 +4,7 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { totalmem } from 'node:os'
+import { readlinkSync } from 'node:fs'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -71,9 +72,22 @@ function avgTtlMs (ks: Keyspace, now: number): number {
   return n === 0 ? 0 : Math.floor(sum / n)
 }
 
+let threadTid = -1
+/** Linux thread id of the calling thread (-1 elsewhere): per-thread CPU accounting reads /proc by it. */
+function tid (): number {
+  if (threadTid === -1) {
+    try {
+      threadTid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    } catch {
+      threadTid = 0
+    }
+  }
+  return threadTid > 0 ? threadTid : -1
+}
+
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  let s = `keys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
+  let s = `tid=${tid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
     `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
@@ -83,10 +97,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dbs: new Map() }
+  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -98,6 +112,7 @@ function parseShardStats (part: Buffer): ShardStats {
       const [keys, expires, avgTtl] = v.split(',').map(Number)
       st.dbs.set(Number(k.slice(2)), [keys, expires, avgTtl])
     } else if (k === 'keys') st.keys = Number(v)
+    else if (k === 'tid') st.tid = Number(v)
     else if (k === 'expires') st.expires = Number(v)
     else if (k === 'used_memory') st.usedMemory = Number(v)
     else if (k === 'expired_keys') st.expired = Number(v)
@@ -214,7 +229,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   const waits = srv.replyWaitCounts()
   const parked = srv.parkedRequests()
   add('shards', 'Shards', [
-    ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory}`),
+    ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory},tid=${s.tid}`),
     `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,
