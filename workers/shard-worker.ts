@@ -1,14 +1,16 @@
-// Shard worker entry: attach the rings, build a Shard, then loop: sleep on the request ring's
-// SEQ word (Atomics.wait), run every published request in order, publish the replies in one
-// go and wake the primary with at most one message per batch. Active expiry runs on the same
-// thread between batches (10 times a second, Redis's hz), so data is never touched concurrently.
+// Shard worker entry: attach the rings, build a Shard, then loop: sleep on the doorbell's SEQ
+// word (Atomics.wait), run every published request of every producer in order, publish the
+// replies in one go and wake each producer with at most one message per batch. Parts of
+// multi-shard commands carry tickets when there are several producers: they run in ticket order
+// across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
+// (10 times a second, Redis's hz), so data is never touched concurrently.
 
-import { workerData, parentPort, receiveMessageOnPort } from 'node:worker_threads'
+import { workerData, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
   REQ_RESP3, REQ_OOB, REQ_NOPARK, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
-  STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData,
+  STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
@@ -18,9 +20,30 @@ import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 
 const data = workerData as ShardWorkerData
-const port = data.port as unknown as MessagePort
-const stepPort = data.stepPort as unknown as MessagePort
-const mailbox = new Int32Array(data.mailbox)
+
+/** One producer's rings and ports (the primary, or an I/O thread). */
+class Producer {
+  readonly reqs: RingReader
+  readonly resps: RingWriter
+  readonly port: MessagePort
+  readonly stepPort: MessagePort
+  readonly mailbox: Int32Array
+  readonly wake: MessagePort
+  constructor (ep: ProducerEndpoint) {
+    this.reqs = new RingReader(ep.req)
+    this.resps = new RingWriter(ep.resp)
+    this.port = ep.port
+    this.stepPort = ep.stepPort
+    this.mailbox = new Int32Array(ep.mailbox)
+    this.wake = ep.wake
+  }
+}
+const producers = data.producers.map(ep => new Producer(ep))
+/** The producer whose request runs now: its reply goes to that producer's response ring. */
+let cur = producers[0]
+/** The next multi-shard ticket this shard may run (tickets start at 1; 0 = none). */
+let nextTicket = 1
+const bell = new Int32Array(data.bell)
 const TXN_BEGIN = internalCommand('__txn').id
 const TXN_END = internalCommand('__txnend').id
 const stats = new Float64Array(data.stats)
@@ -31,7 +54,8 @@ const MAX_DEBIT = 16 * 1024 * 1024
  * Requests parked because their client had no credit left, per slot, in arrival order: each is a
  * private copy of its record (or the out-of-band buffer it came in).
  */
-const parked = new Map<number, Uint8Array[]>()
+interface ParkedRecord { rec: Uint8Array, from: Producer }
+const parked = new Map<number, ParkedRecord[]>()
 let commandsRun = 0
 let errorReplies = 0
 
@@ -46,11 +70,9 @@ function publishStats (): void {
   stats[STAT_COMMANDS] = commandsRun
   stats[STAT_ERRORS] = errorReplies
 }
-const reqs = new RingReader(data.req)
-const resps = new RingWriter(data.resp)
 const shard = new Shard(data.index, data.shards)
 const out = new ReplyWriter()
-const argv: Argv = { buf: reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
+const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
 // Fault injection for tests (FLASHKV_FAULT_SHARD_EXIT="<shard>:<n>"): this shard's thread exits
 // after n commands, as a crashed worker would. Unset in production: the check is one compare.
@@ -77,19 +99,25 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   }
 }
 
-/** Publishes replies; wakes the primary blocked in awaitReplies, or else sends one message. */
-function notifyPrimary (): void {
+/** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
+function notifyProducer (p: Producer): void {
+  const resps = p.resps
   if (!resps.publish()) return
   if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)
-  else if (Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) parentPort?.postMessage(0)
+  else if (Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) p.wake.postMessage(0)
 }
 
-/** Reserves room in the response ring, waiting for the primary to drain it if it is full. */
+function notifyAll (): void {
+  for (let i = 0; i < producers.length; i++) notifyProducer(producers[i])
+}
+
+/** Reserves room in the current producer's response ring, waiting for it to drain if full. */
 function reserveReply (payload: number): number {
+  const resps = cur.resps
   for (;;) {
     const off = resps.reserve(payload)
     if (off >= 0) return off
-    notifyPrimary()
+    notifyProducer(cur)
     Atomics.wait(resps.ctrl, TAIL, Atomics.load(resps.ctrl, TAIL), 50)
   }
 }
@@ -104,10 +132,11 @@ function writeReply (slot: number, isLate: boolean): void {
   if (out.buf[0] === 45) errorReplies++
   if (slot !== 0) Atomics.sub(credit, slot, Math.min(len, MAX_DEBIT))
   const pre = isLate ? 8 : 0
+  const resps = cur.resps
   if (len + RESP_HEADER_BYTES > resps.maxPayload) {
     const sab = new SharedArrayBuffer(len)
     new Uint8Array(sab).set(out.buf.subarray(0, len))
-    port.postMessage(sab)
+    cur.port.postMessage(sab)
     const off = reserveReply(pre + RESP_HEADER_BYTES)
     if (isLate) { resps.u32[off >>> 2] = RESP_LATE; resps.u32[(off + 4) >>> 2] = slot }
     resps.u32[(off + pre) >>> 2] = RESP_OOB
@@ -122,29 +151,33 @@ function writeReply (slot: number, isLate: boolean): void {
   resps.commit(off, pre + len + RESP_HEADER_BYTES)
 }
 
-/** Tells the primary that the request at the head of its FIFO for this shard waits for credit. */
+/** Tells the producer that the request at the head of its FIFO for this shard waits for credit. */
 function writeParked (slot: number): void {
   const off = reserveReply(8)
+  const resps = cur.resps
   resps.u32[off >>> 2] = RESP_PARKED
   resps.u32[(off + 4) >>> 2] = slot
   resps.commit(off, 8)
 }
 
 /** Runs the parked requests of `slot` while it has credit (all of them when `force`). */
-function runParked (slot: number, q: Uint8Array[], force: boolean): void {
+function runParked (slot: number, q: ParkedRecord[], force: boolean): void {
+  const was = cur
   while (q.length > 0 && (force || Atomics.load(credit, slot) > 0)) {
-    const rec = q.shift() as Uint8Array
+    const { rec, from } = q.shift() as ParkedRecord
     const u32 = new Uint32Array(rec.buffer, rec.byteOffset, rec.byteLength >>> 2)
     const word = u32[0]
     readArgv(rec, u32, 0)
+    cur = from
     runCommand(word & 0xffff, word, (word >>> 16) & 0xff, slot, true)
   }
+  cur = was
   if (q.length === 0) parked.delete(slot)
 }
 
 function runAllParked (): void {
   for (const [slot, q] of parked) runParked(slot, q, false)
-  notifyPrimary()
+  notifyAll()
 }
 
 /**
@@ -159,19 +192,20 @@ function parks (p: number, payloadLen: number, flags: number, slot: number, oob:
     return false
   }
   if (q === undefined && Atomics.load(credit, slot) > 0) return false
-  const rec = oob !== null ? new Uint8Array(oob) : reqs.u8.slice(p, p + payloadLen)
+  const rec: ParkedRecord = { rec: oob !== null ? new Uint8Array(oob) : cur.reqs.u8.slice(p, p + payloadLen), from: cur }
   if (q === undefined) parked.set(slot, [rec]); else q.push(rec)
   writeParked(slot)
   return true
 }
 
 function runRecord (p: number, payloadLen: number): void {
+  const reqs = cur.reqs
   const word = reqs.u32[p >>> 2]
   const id = word & 0xffff
   const flags = (word >>> 16) & 0xff
   const slot = reqs.u32[(p + 8) >>> 2]
   let oob: SharedArrayBuffer | null = null
-  if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(port)?.message as SharedArrayBuffer
+  if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || Atomics.load(credit, slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
   if (id === TXN_BEGIN) { holdForTransaction(slot); return }
@@ -181,15 +215,16 @@ function runRecord (p: number, payloadLen: number): void {
 }
 
 /**
- * A cross-shard transaction reached this shard: acknowledge, then run only the steps the
- * primary sends on stepPort until __txnend. Nothing else touches this shard meanwhile, which
+ * A cross-shard transaction reached this shard: acknowledge, then run only the steps its
+ * producer sends on stepPort until __txnend. Nothing else touches this shard meanwhile, which
  * is what makes RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
  */
 function holdForTransaction (slot: number): void {
   out.reset()
   out.status('OK')
   writeReply(slot, false)
-  notifyPrimary()
+  notifyProducer(cur)
+  const { stepPort, mailbox } = cur
   for (;;) {
     const seen = Atomics.load(mailbox, 0)
     const msg = receiveMessageOnPort(stepPort)
@@ -201,7 +236,7 @@ function holdForTransaction (slot: number): void {
     if (id === TXN_END) return
     readArgv(new Uint8Array(sab), u32, 0)
     runCommand(id, word, (word >>> 16) & 0xff, 0, false)
-    notifyPrimary()
+    notifyProducer(cur)
   }
 }
 
@@ -229,38 +264,66 @@ const SPIN_US = Number(process.env.FLASHKV_SPIN_US ?? '0')
 function spinUntilWork (seq: number): boolean {
   const until = performance.now() + SPIN_US / 1000
   while (performance.now() < until) {
-    if (Atomics.load(ctrl, SEQ) !== seq) return true
+    if (Atomics.load(bell, SEQ) !== seq) return true
   }
   return false
 }
 
+/**
+ * Runs what producer p has published, in order, up to a part whose ticket has not come yet
+ * (another producer's earlier multi-shard command must run here first). True if it ran any.
+ */
+function runRing (p: Producer): boolean {
+  const reqs = p.reqs
+  if (!reqs.poll()) return false
+  cur = p
+  let n = 0
+  while (reqs.peek()) {
+    const ticket = reqs.u32[(reqs.payload + 12) >>> 2]
+    if (ticket !== 0) {
+      if (ticket !== nextTicket) break
+      nextTicket++
+    }
+    reqs.advance()
+    runRecord(reqs.payload, reqs.payloadLen)
+    // Hand ring space back as we go so the producer can keep feeding a long batch.
+    if ((++n & 63) === 0) reqs.release()
+  }
+  reqs.release()
+  return n > 0
+}
+
 let nextExpire = Date.now() + EXPIRE_TICK_MS
-const ctrl = reqs.ctrl
+/** The ring each pass starts from, moved on every pass so that no producer always goes first. */
+let first = 0
 for (;;) {
-  const seq = Atomics.load(ctrl, SEQ)
-  if (Atomics.load(ctrl, STOP) !== 0) break
+  const seq = Atomics.load(bell, SEQ)
+  if (Atomics.load(bell, STOP) !== 0) break
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
   if (parked.size > 0) runAllParked()
-  if (reqs.poll()) {
-    let n = 0
-    while (reqs.next()) {
-      runRecord(reqs.payload, reqs.payloadLen)
-      // Hand ring space back as we go so the primary can keep feeding a long batch.
-      if ((++n & 63) === 0) reqs.release()
-    }
-    reqs.release()
-    notifyPrimary()
+  let ran = false
+  // Round after round while any ring moves: a ring stopped at a ticket may go on once another
+  // ring has run the tickets before it.
+  for (let more = true; more;) {
+    more = false
+    const n = producers.length
+    if (++first >= n) first = 0
+    for (let i = 0, k = first; i < n; i++, k = k + 1 === n ? 0 : k + 1) if (runRing(producers[k])) more = true
+    if (more) ran = true
+  }
+  if (ran) {
+    notifyAll()
     publishStats()
   } else if (SPIN_US > 0 && spinUntilWork(seq)) {
     continue
   } else {
     const wait = nextExpire - Date.now()
     if (wait > 0) {
-      Atomics.store(ctrl, SLEEPING, 1)
-      // seq was read before the ring was found empty: a publish since then changed SEQ and
-      // wait() returns at once, whether or not the primary saw SLEEPING.
-      Atomics.wait(ctrl, SEQ, seq, wait)
-      Atomics.store(ctrl, SLEEPING, 0)
+      Atomics.store(bell, SLEEPING, 1)
+      // seq was read before the rings were found empty: a publish since then changed SEQ and
+      // wait() returns at once, whether or not the producer saw SLEEPING.
+      Atomics.wait(bell, SEQ, seq, wait)
+      Atomics.store(bell, SLEEPING, 0)
     }
   }
   const now = Date.now()
@@ -270,4 +333,4 @@ for (;;) {
     nextExpire = now + EXPIRE_TICK_MS
   }
 }
-port.close()
+for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }

@@ -1,12 +1,16 @@
 // Byte layout of the records that travel through the rings (see ring.ts for the ring itself).
 //
-// request payload  | u32 cmdId | flags<<16 | db<<24 | u32 argc | u32 client slot | argc × u32 argLen | arg bytes |
+// request payload  | u32 cmdId | flags<<16 | db<<24 | u32 argc | u32 client slot | u32 ticket | argc × u32 argLen | arg bytes |
 // response payload | u32 respLen | RESP bytes, ready to copy into the socket's output |
 //   parked:        | RESP_PARKED | u32 slot |                       (the request waits for credit)
 //   late reply:    | RESP_LATE | u32 slot | u32 respLen | RESP bytes | (a parked request ran)
 //
 // The client slot names the connection a request belongs to, for its output credit (see
-// server/credits.ts): slot 0 is never accounted and never parks.
+// server/credits.ts): slot 0 is never accounted and never parks. The ticket orders the parts
+// of multi-shard commands when a shard has several producers (server/sequencer.ts): 0 = none.
+//
+// A shard has one request/response ring pair per producer (the primary, or each I/O thread),
+// and one doorbell word that every producer rings after publishing.
 //
 // A record too large for its ring travels out of band: the ring carries the header with
 // REQ_OOB set (requests) or respLen = RESP_OOB (responses), and the bytes follow, in order, as a
@@ -21,7 +25,7 @@ export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd
 
-export const REQ_HEADER_BYTES = 12
+export const REQ_HEADER_BYTES = 16
 
 // Shard counters shared with the primary (for /metrics and readiness; INFO asks the shard itself
 // so that its figures are ordered with the client's other commands).
@@ -41,16 +45,26 @@ export const RING_BYTES = 1 << 20
 
 import type { MessagePort } from 'node:worker_threads'
 
-export interface ShardWorkerData {
-  index: number
-  shards: number
+/** One producer's end of a shard, as the worker sees it. */
+export interface ProducerEndpoint {
   req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
   resp: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }
+  /** Records too big for a ring, both ways, taken with receiveMessageOnPort. */
   port: MessagePort
   /** Steps of a cross-shard transaction, sent while this shard is held (see server/txn.ts). */
   stepPort: MessagePort
-  /** Int32 word bumped by the primary after each step message. */
+  /** Int32 word bumped by the producer after each step message. */
   mailbox: SharedArrayBuffer
+  /** The worker posts here when it published replies and the producer is not blocked waiting. */
+  wake: MessagePort
+}
+
+export interface ShardWorkerData {
+  index: number
+  shards: number
+  producers: ProducerEndpoint[]
+  /** Int32 doorbell (ring.ts ctrl layout: SEQ, SLEEPING, STOP) every producer rings. */
+  bell: SharedArrayBuffer
   /** Float64 counters the worker publishes after every batch and tick (STAT_* indexes). */
   stats: SharedArrayBuffer
   /** Int32 output credit per client slot, shared by the primary and every shard. */

@@ -128,6 +128,19 @@ export class RingReader {
 
   /** Advances to the next record of the batch seen by the last poll(). */
   next (): boolean {
+    if (!this.peek()) return false
+    this.advance()
+    return true
+  }
+
+  private after = 0
+
+  /**
+   * Looks at the next record of the batch seen by the last poll() (payload, payloadLen) without
+   * consuming it: advance() does. A consumer that must not run it yet (a multi-shard part whose
+   * turn has not come) leaves it at the head.
+   */
+  peek (): boolean {
     if (this.pos === this.head) return false
     let size = this.u32[this.pos >>> 2]
     if (size === 0) {
@@ -137,10 +150,12 @@ export class RingReader {
     }
     this.payload = this.pos + 4
     this.payloadLen = size - 4
-    this.pos += size
-    if (this.pos === this.capacity) this.pos = 0
+    this.after = this.pos + size === this.capacity ? 0 : this.pos + size
     return true
   }
+
+  /** Consumes the record the last peek() returned. */
+  advance (): void { this.pos = this.after }
 
   /** Hands consumed space back to the producer. */
   release (): void {

@@ -19,6 +19,7 @@ import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
 import { Credits } from './credits.js'
+import type { Sequencer } from './sequencer.js'
 import { Txn } from './txn.js'
 import { internalCommand } from '../commands/table.js'
 
@@ -201,6 +202,10 @@ export class Router implements Dispatcher {
   private readonly runTurn = (): void => this.endOfTurn()
   /** Output credit per client (server/credits.ts), shared with the shard workers. */
   readonly credits: Credits
+  /** Orders multi-shard commands when shards have several producers; null with one. */
+  private readonly sequencer: Sequencer | null
+  private tickets = new Int32Array(16)
+  private readonly allShards: Int32Array
   /** Called when serving a client threw: the server logs it and closes that client alone. */
   onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
   /**
@@ -213,9 +218,11 @@ export class Router implements Dispatcher {
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
-  constructor (links: ShardLink[], credits: Credits, private readonly replyWaitMs = 0) {
+  constructor (links: ShardLink[], credits: Credits, private readonly replyWaitMs = 0, sequencer: Sequencer | null = null) {
     this.links = links
     this.credits = credits
+    this.sequencer = sequencer
+    this.allShards = Int32Array.from(links, (_l, i) => i)
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
@@ -367,9 +374,11 @@ export class Router implements Dispatcher {
       split.positions = positions
     }
     const flags = this.flags(conn) | REQ_NOPARK
+    const tickets = this.ticketsFor(shardOfPart, partArgs.length)
     for (let p = 0; p < partArgs.length; p++) {
       const idx = this.argIndex(partArgs[p])
-      this.links[shardOfPart[p]].send(cmd.id, flags, conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length), split, p, conn.slot)
+      this.links[shardOfPart[p]].send(cmd.id, flags, conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length),
+        split, p, conn.slot, tickets === null ? 0 : tickets[p])
     }
     this.scheduleTurn()
     return true
@@ -385,6 +394,18 @@ export class Router implements Dispatcher {
     if (conn.bigSplits === 0) { conn.bigSplits++; return true }
     this.blocked.add(conn)
     return false
+  }
+
+  /**
+   * With several producers per shard, the tickets that order this multi-shard command on each of
+   * its shards (server/sequencer.ts); null with one producer, where staging order is enough.
+   * Taken only once every part is sure to be staged.
+   */
+  private ticketsFor (shards: ArrayLike<number>, n: number): Int32Array | null {
+    if (this.sequencer === null) return null
+    if (this.tickets.length < n) this.tickets = new Int32Array(n)
+    this.sequencer.take(shards, n, this.tickets)
+    return this.tickets
   }
 
   private argIndex (args: number[]): Int32Array {
@@ -406,7 +427,10 @@ export class Router implements Dispatcher {
       split.argvCopy = copyArgv(argv)
     }
     const flags = this.flags(conn) | REQ_NOPARK
-    for (let s = 0; s < this.links.length; s++) this.links[s].send(cmd.id, flags, conn.db, argv, null, argv.argc, bytes, split, s, conn.slot)
+    const tickets = this.ticketsFor(this.allShards, this.links.length)
+    for (let s = 0; s < this.links.length; s++) {
+      this.links[s].send(cmd.id, flags, conn.db, argv, null, argv.argc, bytes, split, s, conn.slot, tickets === null ? 0 : tickets[s])
+    }
     this.scheduleTurn()
     return true
   }
@@ -430,7 +454,12 @@ export class Router implements Dispatcher {
       if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
     }
     const txn = new Txn(this, conn, conn.takeSeq(), cmd, involved)
-    for (const s of involved) this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot)
+    const tickets = this.ticketsFor(involved, involved.length)
+    for (let k = 0; k < involved.length; k++) {
+      const s = involved[k]
+      this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
+        tickets === null ? 0 : tickets[k])
+    }
     txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
     return true

@@ -12,7 +12,7 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
-import { ShardLink } from './shard-link.js'
+import { ShardLink, ShardWorker, connectShard } from './shard-link.js'
 import { Router } from './router.js'
 import { Credits } from './credits.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
@@ -72,6 +72,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   private cronTicks = 0
   private readonly log: Logger
   private readonly links: ShardLink[] = []
+  private readonly workers: ShardWorker[] = []
   private readonly credits = new Credits()
   private router!: Router
   private readonly net: NetServer
@@ -163,14 +164,20 @@ export class FlashServer implements ServerContext, ObservedServer {
   async start (): Promise<void> {
     const online: Promise<void>[] = []
     for (let i = 0; i < this.shards; i++) {
-      const link = new ShardLink(i, this.shards, WORKER_FILE, this.log.level, this.credits)
+      const bell = ShardWorker.newBell()
+      const stats = ShardWorker.newStats()
+      const ends = connectShard(i, bell, stats)
+      const link = new ShardLink(ends.link, this.credits)
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, [ends.worker], bell, stats)
       this.links.push(link)
+      this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {
-        link.worker.once('online', () => resolve())
-        link.worker.once('error', reject)
+        sw.worker.once('online', () => resolve())
+        sw.worker.once('error', reject)
       }))
-      link.worker.on('error', err => this.log.error({ err, shard: i }, 'shard worker failed'))
-      link.worker.on('exit', code => {
+      sw.worker.on('error', err => this.log.error({ err, shard: i }, 'shard worker failed'))
+      sw.worker.on('exit', code => {
+        sw.isDead = true
         if (this.isStopping) return
         this.log.error({ shard: i, code }, 'shard worker exited; its keys are unavailable')
         link.failPending(SHARD_DOWN)
@@ -240,7 +247,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     while (!this.router.isIdle && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 2))
     for (const c of this.conns) c.flush()
     for (const c of this.conns) c.socket.end()
-    await Promise.all(this.links.map(l => l.stop()))
+    await Promise.all(this.workers.map(w => w.stop()))
+    for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed
   }

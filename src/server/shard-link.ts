@@ -5,10 +5,10 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingWriter, RingReader, createRing, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../ipc/ring.js'
+import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, NOTIFIED, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
   REQ_OOB, REQ_RESP3, RESP_OOB, RESP_PARKED, RESP_LATE, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
-  type ShardWorkerData,
+  type ShardWorkerData, type ProducerEndpoint,
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
 import type { Credits } from './credits.js'
@@ -19,13 +19,77 @@ export interface ReplyTarget {
   onReply (tag: number, src: Uint8Array, start: number, len: number): void
 }
 
+/** A producer's end of one shard: what a ShardLink is made of (transferable to an I/O thread). */
+export interface LinkEndpoint {
+  index: number
+  req: RingBuffers
+  resp: RingBuffers
+  port: MessagePort
+  stepPort: MessagePort
+  mailbox: SharedArrayBuffer
+  wake: MessagePort
+  /** The shard's doorbell, shared by all its producers. */
+  bell: SharedArrayBuffer
+  /** The shard's counters (STAT_* in ipc/layout.ts). */
+  stats: SharedArrayBuffer
+}
+
+/** Creates the rings and ports between one producer and one shard: one end for each side. */
+export function connectShard (index: number, bell: SharedArrayBuffer, stats: SharedArrayBuffer): { link: LinkEndpoint, worker: ProducerEndpoint } {
+  const req = createRing(RING_BYTES)
+  const resp = createRing(RING_BYTES)
+  const oob = new MessageChannel()
+  const steps = new MessageChannel()
+  const wake = new MessageChannel()
+  const mailbox = new SharedArrayBuffer(8)
+  return {
+    link: { index, req, resp, port: oob.port1, stepPort: steps.port1, mailbox, wake: wake.port1, bell, stats },
+    worker: { req, resp, port: oob.port2, stepPort: steps.port2, mailbox, wake: wake.port2 },
+  }
+}
+
+/** The ports inside producer endpoints, for a transferList. */
+export function endpointPorts (eps: ReadonlyArray<ProducerEndpoint | LinkEndpoint>): ArrayBuffer[] {
+  const ports: unknown[] = []
+  for (const ep of eps) ports.push(ep.port, ep.stepPort, ep.wake)
+  return ports as ArrayBuffer[]
+}
+
+/** A shard worker thread and its doorbell (owned by the main thread). */
+export class ShardWorker {
+  readonly worker: Worker
+  /** Set when the thread exits (the server then fails its links' pending requests). */
+  isDead = false
+  /** Made before the worker, since its producers' endpoints name them (connectShard). */
+  static newBell (): SharedArrayBuffer { return new SharedArrayBuffer(CTRL_INTS * 4) }
+  static newStats (): SharedArrayBuffer { return new SharedArrayBuffer(STAT_SLOTS * 8) }
+
+  constructor (readonly index: number, shards: number, workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
+    producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer) {
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel }
+    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
+  }
+
+  async stop (): Promise<void> {
+    const bell = new Int32Array(this.bell)
+    Atomics.store(bell, STOP, 1)
+    Atomics.add(bell, SEQ, 1)
+    Atomics.notify(bell, SEQ)
+    const exited = new Promise<void>(resolve => this.worker.once('exit', () => resolve()))
+    const timer = setTimeout(() => { void this.worker.terminate() }, 1000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
 /** Requests of one client slot parked on this shard, in order (the rare path). */
 interface ParkedQueue { targets: ReplyTarget[], tags: number[] }
 
 export class ShardLink {
   readonly index: number
-  readonly worker: Worker
   private readonly req: RingWriter
+  private readonly bell: Int32Array
+  private readonly wake: MessagePort
   private readonly resp: RingReader
   private readonly port: MessagePort
   private readonly stepPort: MessagePort
@@ -57,33 +121,21 @@ export class ShardLink {
   private readonly stepTargets: ReplyTarget[] = []
   private readonly stepTags: number[] = []
 
-  constructor (index: number, shards: number, workerFile: URL, logLevel: string, private readonly credits: Credits) {
-    this.index = index
-    const reqBufs = createRing(RING_BYTES)
-    const respBufs = createRing(RING_BYTES)
-    const { port1, port2 } = new MessageChannel()
-    const steps = new MessageChannel()
-    this.port = port1
-    this.stepPort = steps.port1
-    const mailbox = new SharedArrayBuffer(8)
-    this.mailbox = new Int32Array(mailbox)
-    const stats = new SharedArrayBuffer(STAT_SLOTS * 8)
-    this.stats = new Float64Array(stats)
-    const wd: ShardWorkerData = {
-      index, shards, req: reqBufs, resp: respBufs, port: port2, stepPort: steps.port2, mailbox, stats, credit: credits.sab, logLevel,
-    }
-    this.worker = new Worker(workerFile, {
-      workerData: wd,
-      transferList: [port2 as unknown as ArrayBuffer, steps.port2 as unknown as ArrayBuffer],
-      name: `shard-${index}`,
-    })
-    this.req = new RingWriter(reqBufs)
-    this.resp = new RingReader(respBufs)
+  constructor (ep: LinkEndpoint, private readonly credits: Credits) {
+    this.index = ep.index
+    this.port = ep.port
+    this.stepPort = ep.stepPort
+    this.mailbox = new Int32Array(ep.mailbox)
+    this.stats = new Float64Array(ep.stats)
+    this.bell = new Int32Array(ep.bell)
+    this.req = new RingWriter(ep.req)
+    this.resp = new RingReader(ep.resp)
     this.fifoTarget = new Array<ReplyTarget | null>(1024).fill(null)
     this.fifoTag = new Int32Array(1024)
     this.fifoSlot = new Int32Array(1024)
     this.fifoTime = new Float64Array(1024)
-    this.worker.on('message', () => {
+    this.wake = ep.wake
+    this.wake.on('message', () => {
       Atomics.store(this.resp.ctrl, NOTIFIED, 0)
       this.drain()
     })
@@ -114,7 +166,7 @@ export class ShardLink {
    * The caller checked canTake(recordBytes(...)) first.
    */
   send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number,
-    target: ReplyTarget, tag: number, slot: number): void {
+    target: ReplyTarget, tag: number, slot: number, ticket = 0): void {
     const oob = bytes > this.req.maxPayload
     let u8: Uint8Array
     let u32: Uint32Array
@@ -133,6 +185,7 @@ export class ShardLink {
     u32[p >>> 2] = cmdId | (flags << 16) | (db << 24)
     u32[(p + 4) >>> 2] = n
     u32[(p + 8) >>> 2] = slot
+    u32[(p + 12) >>> 2] = ticket
     let off = p + REQ_HEADER_BYTES + n * 4
     const src = argv.buf
     for (let i = 0; i < n; i++) {
@@ -149,6 +202,7 @@ export class ShardLink {
       this.req.u32[h >>> 2] = cmdId | ((flags | REQ_OOB) << 16) | (db << 24)
       this.req.u32[(h + 4) >>> 2] = 0
       this.req.u32[(h + 8) >>> 2] = slot
+      this.req.u32[(h + 12) >>> 2] = ticket
       this.req.commit(h, REQ_HEADER_BYTES)
     } else {
       this.req.commit(p, bytes)
@@ -169,9 +223,10 @@ export class ShardLink {
     u32[0] = cmdId | ((resp3 ? REQ_RESP3 : 0) << 16) | (db << 24)
     u32[1] = args.length
     u32[2] = 0
+    u32[3] = 0
     let off = REQ_HEADER_BYTES + args.length * 4
     for (let i = 0; i < args.length; i++) {
-      u32[3 + i] = args[i].length
+      u32[4 + i] = args[i].length
       u8.set(args[i], off)
       off += args[i].length
     }
@@ -184,8 +239,13 @@ export class ShardLink {
   /** Credit came back for a slot with parked requests: make the worker look again. */
   kick (): void {
     if (this.parked.size === 0 || this.isDead) return
-    Atomics.add(this.req.ctrl, SEQ, 1)
-    if (Atomics.load(this.req.ctrl, SLEEPING) !== 0) Atomics.notify(this.req.ctrl, SEQ, 1)
+    this.ring()
+  }
+
+  /** Rings the shard's doorbell; the notify (a syscall) only while the worker sleeps. */
+  private ring (): void {
+    Atomics.add(this.bell, SEQ, 1)
+    if (Atomics.load(this.bell, SLEEPING) !== 0) Atomics.notify(this.bell, SEQ, 1)
   }
 
   /** Called by the transaction when this shard acknowledged its hold (see isHeld). */
@@ -193,8 +253,7 @@ export class ShardLink {
 
   /** Makes this turn's staged requests visible and wakes the worker. */
   publish (): void {
-    // The notify is a syscall: skip it while the worker is busy (it polls again before sleeping).
-    if (this.req.publish() && Atomics.load(this.req.ctrl, SLEEPING) !== 0) Atomics.notify(this.req.ctrl, SEQ, 1)
+    if (this.req.publish()) this.ring()
   }
 
   /**
@@ -361,15 +420,10 @@ export class ShardLink {
     this.onDrained()
   }
 
-  async stop (): Promise<void> {
-    Atomics.store(this.req.ctrl, STOP, 1)
-    Atomics.add(this.req.ctrl, SEQ, 1)
-    Atomics.notify(this.req.ctrl, SEQ)
-    const exited = new Promise<void>(resolve => this.worker.once('exit', () => resolve()))
-    const timer = setTimeout(() => { void this.worker.terminate() }, 1000)
-    await exited
-    clearTimeout(timer)
+  /** Closes this end's ports (the worker has stopped). */
+  close (): void {
     this.port.close()
     this.stepPort.close()
+    this.wake.close()
   }
 }

@@ -168,7 +168,7 @@ describe.each([
     expect((await c.command('DBSIZE')).toString('latin1')).toBe(':1000\r\n')
     if (REDIS_URL === undefined || REDIS_URL === '') { // INFO shards and exact stats are FlashKV's
       const info = (await c.command('INFO', 'shards')).toString('latin1')
-      const lines = [...info.matchAll(/^shard(\d+):keys=(\d+),expires=(\d+),used_memory=(\d+)\r$/gm)]
+      const lines = [...info.matchAll(/^shard(\d+):keys=(\d+),expires=(\d+),used_memory=(\d+),tid=(\d+)\r$/gm)]
       expect(lines.map((m) => Number(m[1]))).toEqual([0, 1, 2, 3])
       const counts = lines.map((m) => Number(m[2]))
       for (const n of counts) expect(n).toBeGreaterThan(0)
