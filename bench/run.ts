@@ -14,14 +14,15 @@
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { cpus, totalmem } from 'node:os'
 import { basename } from 'node:path'
 import { chartSvg } from './chart.js'
-
-const ROOT = new URL('../../', import.meta.url)
+import {
+  ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median,
+  redisBenchmark as runBenchmark, rawCommand, gitCommit, versionOf,
+} from './servers.js'
 const args = process.argv.slice(2)
 const has = (f: string): boolean => args.includes(f)
 const opt = (f: string, d: string): string => { const i = args.indexOf(f); return i >= 0 && i + 1 < args.length ? args[i + 1] : d }
@@ -36,76 +37,12 @@ const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
 const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset']
 const SIZES = QUICK ? [3] : [3, 1024]
 
-interface Server { name: string, port: number, pid: number, proc: ChildProcess, only: string[] | null }
-/** One redis-benchmark run. */
-interface Run {
-  test: string, size: number, clients: number, pipeline: number,
-  rps: number, p50: number, p99: number, p999: number, command: string
-}
 /** A server's figures for one test: the median of its runs, each figure on its own. */
 interface Row extends Run { server: string, mode: string, runs: number }
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      const port = typeof a === 'object' && a !== null ? a.port : 0
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitPing (port: number): Promise<void> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const ok = await new Promise<boolean>(resolve => {
-      const s = connect(port, '127.0.0.1')
-      s.setTimeout(1000, () => { s.destroy(); resolve(false) })
-      s.once('error', () => resolve(false))
-      s.once('connect', () => s.write('*1\r\n$4\r\nPING\r\n'))
-      s.once('data', d => { s.destroy(); resolve(d.toString().startsWith('+PONG')) })
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`server on ${port} did not answer PING`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
-async function start (name: string, cmd: string, argv: string[], only: string[] | null = null): Promise<Server> {
-  const port = await freePort()
-  const proc = spawn(cmd, [...argv, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
-  await waitPing(port)
-  return { name, port, pid: proc.pid as number, proc, only }
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  // redis-benchmark prints 3 decimals; the mean of two middle runs keeps to that.
-  return s.length % 2 === 1 ? s[m] : Math.round((s[m - 1] + s[m]) * 500) / 1000
-}
-
-function stop (s: Server): Promise<void> {
-  return new Promise(resolve => {
-    s.proc.once('exit', () => resolve())
-    s.proc.kill('SIGTERM')
-  })
-}
-
-/** Runs redis-benchmark and reads throughput and p50/p99/p99.9 from its own report. */
+/** Runs redis-benchmark (with --threads as given) and reads throughput and p50/p99/p99.9. */
 function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number): Run {
-  const argv = ['-p', String(port), '-t', test, '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
-  if (THREADS > 0) argv.push('--threads', String(THREADS))
-  // stderr ignored: against node-floor, redis-benchmark warns that it cannot read CONFIG.
-  const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')
-  const rps = Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])
-  const pct = (p: number): number => {
-    for (const m of text.matchAll(/^([\d.]+)% <= ([\d.]+) milliseconds/gm)) if (Number(m[1]) >= p) return Number(m[2])
-    return NaN
-  }
-  return { test, size, clients, pipeline, rps, p50: pct(50), p99: pct(99), p999: pct(99.9), command: `redis-benchmark ${argv.join(' ')}` }
+  return runBenchmark(port, test, n, clients, pipeline, size, THREADS)
 }
 
 function rssBytes (pid: number): number {
@@ -116,21 +53,6 @@ function rssBytes (pid: number): number {
 async function infoUsedMemory (port: number): Promise<number> {
   const text = await rawCommand(port, 'INFO memory\r\n')
   return Number(/used_memory:(\d+)/.exec(text)?.[1])
-}
-
-function rawCommand (port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1')
-    let out = ''
-    s.on('data', d => {
-      out += d.toString('latin1')
-      const m = /^\$(\d+)\r\n/.exec(out)
-      if (m !== null && out.length >= m[0].length + Number(m[1]) + 2) { s.destroy(); resolve(out) }
-      else if (!out.startsWith('$') && out.endsWith('\r\n')) { s.destroy(); resolve(out) }
-    })
-    s.on('error', reject)
-    s.write(bytes)
-  })
 }
 
 /** Loads `count` keys key:%09d with 16-byte values through one pipelined connection. */
@@ -158,20 +80,9 @@ async function loadKeys (port: number, count: number): Promise<void> {
   s.destroy()
 }
 
-function gitCommit (): string {
-  try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return 'nocommit' }
-}
-
-function versionOf (cmd: string, argv: string[]): string {
-  try { return execFileSync(cmd, argv, { encoding: 'utf8' }).trim().split('\n')[0] } catch { return 'unknown' }
-}
-
-type Spec = [name: string, cmd: string, argv: string[]]
-
 async function main (): Promise<void> {
-  const main = new URL('dist/src/main.js', ROOT).pathname
-  const specs: Spec[] = [['redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1']]]
-  for (const n of SHARDS) specs.push([`flashkv-${n}`, process.execPath, [main, '--shards', String(n), '--log-level', 'warn', '--bind', '127.0.0.1']])
+  const specs: Spec[] = [redisSpec()]
+  for (const n of SHARDS) specs.push(flashkvSpec(`flashkv-${n}`, ['--shards', String(n)]))
   const floor = new URL('dist/bench/node-floor.js', ROOT).pathname
   const rows: Row[] = []
   const runs: Array<Run & { server: string, mode: string, round: number }> = []
