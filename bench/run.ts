@@ -13,12 +13,15 @@
 //            --no-memory  --memory-only
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
+//   npm run bench -- --cpu [--quick]   CPU µs per command of each thread kind, and the ceiling that
+//                                      follows: see bench/cpu.ts (a saved -cpu.json re-renders too)
 
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { cpus, totalmem } from 'node:os'
 import { basename } from 'node:path'
 import { chartSvg } from './chart.js'
+import { cpuMain } from './cpu.js'
 import {
   ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median,
   redisBenchmark as runBenchmark, rawCommand, gitCommit, versionOf,
@@ -216,7 +219,9 @@ function markdown (rows: Row[], memory: Memory, meta: Meta): string {
 }
 
 const saved = opt('--report', '')
-if (saved !== '') {
+if (has('--cpu') || (saved !== '' && (JSON.parse(readFileSync(saved, 'utf8')) as { cpu?: boolean }).cpu === true)) {
+  await cpuMain(args)
+} else if (saved !== '') {
   const j = JSON.parse(readFileSync(saved, 'utf8')) as Meta & { rows: Row[], memory: Memory }
   render(basename(saved).replace(/\.json$/, ''), j.rows, j.memory, j)
 } else {
