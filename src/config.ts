@@ -11,6 +11,8 @@ export interface Config {
   readonly port: number
   readonly bind: string
   readonly shards: number
+  /** Threads that own client sockets and RESP framing (1: the main thread alone). */
+  readonly ioThreads: number
   readonly logLevel: string
   readonly maxclients: number
   /** HTTP port for /healthz, /readyz and /metrics; 0 = off. */
@@ -39,11 +41,20 @@ const REDIS_LOG_LEVELS: Record<string, string> = { debug: 'debug', verbose: 'deb
 export const CGROUP_MEMORY_SHARE = 0.8
 
 /**
- * One core for the primary (sockets and RESP), the rest for shards; never fewer than one.
+ * The cores for sockets and RESP (the I/O threads), the rest for shards; never fewer than one.
  * The CPUs counted are those this process may use: affinity, and the cgroup's CPU quota.
  */
-export function defaultShards (cgroupRoot = '/'): number {
-  return Math.max(1, usableCores(cgroupRoot) - 1)
+export function defaultShards (cgroupRoot = '/', ioThreads = 1): number {
+  return Math.max(1, usableCores(cgroupRoot) - ioThreads)
+}
+
+/**
+ * One I/O thread up to 4 cores (today's shape: it is what small hosts run best), then one per
+ * 4 cores: socket work per command is about what a shard's is, so a quarter of the cores keep
+ * the I/O threads from being the ceiling while leaving the rest to shards.
+ */
+export function defaultIoThreads (cores: number): number {
+  return cores <= 4 ? 1 : Math.floor(cores / 4)
 }
 
 export function usableCores (cgroupRoot = '/'): number {
@@ -76,6 +87,9 @@ Options (environment variable, config-file directive):
   --bind <addr>       listen address (FLASHKV_BIND, bind; default 127.0.0.1)
   --shards <n>        shard worker threads (FLASHKV_SHARDS, shards; default: usable CPUs,
                       after the cgroup CPU quota, minus one, at least 1)
+  --io-threads <n>    threads that own client sockets and RESP framing; 1 = the main thread
+                      alone (FLASHKV_IO_THREADS, io-threads; default 1 up to 4 usable CPUs,
+                      then one per 4)
   --log-level <lvl>   ${LOG_LEVELS.join(', ')}; the file also takes Redis's debug, verbose,
                       notice, warning (FLASHKV_LOG_LEVEL, loglevel; default info)
   --maxclients <n>    most connected clients (FLASHKV_MAXCLIENTS, maxclients; default 10000)
@@ -129,6 +143,7 @@ const SETTINGS: readonly Setting[] = [
     },
   },
   { key: 'shards', flag: '--shards', env: 'FLASHKV_SHARDS', directive: 'shards', parse: int(1, 256) },
+  { key: 'ioThreads', flag: '--io-threads', env: 'FLASHKV_IO_THREADS', directive: 'io-threads', parse: int(1, 128) },
   {
     key: 'logLevel',
     flag: '--log-level',
@@ -274,12 +289,16 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   }
   const memLimit = cgroupMemoryLimit(cgroupRoot) ?? 0
   const [maxmemory, memSource] = pick('maxmemory')
-  const shards = (pick('shards')[0] as number | undefined) ?? defaultShards(cgroupRoot)
+  const cores = usableCores(cgroupRoot)
+  const ioThreads = (pick('ioThreads')[0] as number | undefined) ?? defaultIoThreads(cores)
+  const shards = (pick('shards')[0] as number | undefined) ?? defaultShards(cgroupRoot, ioThreads)
   const config: Config = {
     port: (pick('port')[0] as number | undefined) ?? 6379,
     bind: (pick('bind')[0] as string | undefined) ?? '127.0.0.1',
     shards,
-    replyWaitUs: (pick('replyWaitUs')[0] as number | undefined) ?? defaultReplyWaitUs(shards, usableCores(cgroupRoot)),
+    ioThreads,
+    // The I/O threads count as the primary does: each one beyond the first takes a core.
+    replyWaitUs: (pick('replyWaitUs')[0] as number | undefined) ?? defaultReplyWaitUs(shards + ioThreads - 1, cores),
     logLevel: (pick('logLevel')[0] as string | undefined) ?? 'info',
     maxclients: (pick('maxclients')[0] as number | undefined) ?? 10000,
     httpPort: (pick('httpPort')[0] as number | undefined) ?? 0,

@@ -9,7 +9,7 @@ import { workerData, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -160,10 +160,10 @@ function writeParked (slot: number): void {
   resps.commit(off, 8)
 }
 
-/** Runs the parked requests of `slot` while it has credit (all of them when `force`). */
-function runParked (slot: number, q: ParkedRecord[], force: boolean): void {
+/** Runs the parked requests of `slot` while it has credit (up to `force` of them regardless). */
+function runParked (slot: number, q: ParkedRecord[], force: number): void {
   const was = cur
-  while (q.length > 0 && (force || Atomics.load(credit, slot) > 0)) {
+  while (q.length > 0 && (force-- > 0 || Atomics.load(credit, slot) > 0)) {
     const { rec, from } = q.shift() as ParkedRecord
     const u32 = new Uint32Array(rec.buffer, rec.byteOffset, rec.byteLength >>> 2)
     const word = u32[0]
@@ -176,7 +176,7 @@ function runParked (slot: number, q: ParkedRecord[], force: boolean): void {
 }
 
 function runAllParked (): void {
-  for (const [slot, q] of parked) runParked(slot, q, false)
+  for (const [slot, q] of parked) runParked(slot, q, 0)
   notifyAll()
 }
 
@@ -188,7 +188,7 @@ function runAllParked (): void {
 function parks (p: number, payloadLen: number, flags: number, slot: number, oob: SharedArrayBuffer | null): boolean {
   const q = parked.get(slot)
   if ((flags & REQ_NOPARK) !== 0) {
-    if (q !== undefined) runParked(slot, q, true)
+    if (q !== undefined) runParked(slot, q, Infinity)
     return false
   }
   if (q === undefined && Atomics.load(credit, slot) > 0) return false
@@ -204,6 +204,11 @@ function runRecord (p: number, payloadLen: number): void {
   const id = word & 0xffff
   const flags = (word >>> 16) & 0xff
   const slot = reqs.u32[(p + 8) >>> 2]
+  if ((flags & REQ_FORCE) !== 0) {
+    const q = parked.get(slot)
+    if (q !== undefined) runParked(slot, q, 1)
+    return
+  }
   let oob: SharedArrayBuffer | null = null
   if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.

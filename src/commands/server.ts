@@ -4,7 +4,7 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { totalmem } from 'node:os'
-import { readlinkSync } from 'node:fs'
+import { threadTid } from '../thread-id.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -72,22 +72,9 @@ function avgTtlMs (ks: Keyspace, now: number): number {
   return n === 0 ? 0 : Math.floor(sum / n)
 }
 
-let threadTid = -1
-/** Linux thread id of the calling thread (-1 elsewhere): per-thread CPU accounting reads /proc by it. */
-function tid (): number {
-  if (threadTid === -1) {
-    try {
-      threadTid = Number(readlinkSync('/proc/thread-self').split('/').pop())
-    } catch {
-      threadTid = 0
-    }
-  }
-  return threadTid > 0 ? threadTid : -1
-}
-
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  let s = `tid=${tid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
+  let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
     `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
@@ -202,8 +189,8 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `total_connections_received:${srv.totalConnections()}`,
     `total_commands_processed:${srv.totalCommands()}`,
     `instantaneous_ops_per_sec:${srv.instantaneous('ops')}`,
-    `total_net_input_bytes:${srv.stats.netInputBytes}`,
-    `total_net_output_bytes:${srv.stats.netOutputBytes}`,
+    `total_net_input_bytes:${srv.netBytes().input}`,
+    `total_net_output_bytes:${srv.netBytes().output}`,
     `instantaneous_input_kbps:${(srv.instantaneous('netInput') / 1024).toFixed(2)}`,
     `instantaneous_output_kbps:${(srv.instantaneous('netOutput') / 1024).toFixed(2)}`,
     `rejected_connections:${srv.rejectedConnections()}`,
@@ -230,6 +217,9 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   const parked = srv.parkedRequests()
   add('shards', 'Shards', [
     ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory},tid=${s.tid}`),
+    `io_threads:${srv.ioThreads}`,
+    `io_listen:${srv.ioListen}`,
+    ...(srv.ioThreads > 1 ? srv.ioTids().map((tid, i) => `io${i}:tid=${tid}`) : []),
     `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,

@@ -104,6 +104,12 @@ export interface ServerContext {
   /** Requests parked now for want of their client's output credit, and ever (server/credits.ts). */
   parkedRequests (): { now: number, total: number }
   rejectedConnections (): number
+  /** Bytes read from and written to clients, over every I/O thread. */
+  netBytes (): { input: number, output: number }
+  /** I/O threads, how they share the port, and each one's Linux thread id. */
+  readonly ioThreads: number
+  readonly ioListen: string
+  ioTids (): number[]
   clientList (): ClientContext[]
   /** Redis's getInstantaneousMetric: the mean of the last 16 samples taken every 100 ms, per second. */
   instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number

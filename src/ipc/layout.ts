@@ -21,6 +21,12 @@ export const REQ_RESP3 = 1
 export const REQ_OOB = 2
 /** One part of a multi-shard command: it never parks (a parked part would split the command). */
 export const REQ_NOPARK = 4
+/**
+ * No command: run the first request parked for this slot now, over credit. The primary sends it
+ * when that request holds back the client's reply order (its later replies, from other shards,
+ * wait in the stash and keep the credit spent). It gets no reply of its own.
+ */
+export const REQ_FORCE = 8
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd

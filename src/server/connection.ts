@@ -59,6 +59,8 @@ export interface Dispatcher {
   onClose (conn: Connection): void
   /** Serving this client threw: log it, then conn.fail(err). */
   onClientError (conn: Connection, err: unknown): void
+  /** The client is over credit with nothing left to write: run its head request if it is parked. */
+  unstick (conn: Connection): void
 }
 
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
@@ -393,6 +395,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       if (!this.isDirty) this.dispatcher.markDirty(this)
     } else {
       this.stashReply(seq, Buffer.from(src.subarray(start, start + len)))
+      // Its shard took credit that the head's shard may have been waiting for.
+      this.checkStuck()
     }
   }
 
@@ -459,6 +463,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
     this.credits.settle(this.slot, this.outPending)
+    this.checkStuck()
+  }
+
+  /**
+   * Over credit, with nothing written or queued, replies can only be waiting in the stash behind
+   * one that is not here yet: if that one is parked for want of credit, nothing would ever
+   * return the credit. The router then has its shard run it.
+   */
+  checkStuck (): void {
+    if (this.stash !== null && this.out.len === 0 && this.outQueued === 0 && this.isOverCredit && !this.isClosed) this.dispatcher.unstick(this)
   }
 
   /**
@@ -497,6 +511,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (this.isClosed || err != null) return
     this.guarded(() => {
       this.credits.settle(this.slot, this.outPending)
+      this.checkStuck()
       this.maybeResume()
     })
   }
@@ -509,6 +524,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (status < 0) { this.socket.destroy(); return }
     this.guarded(() => {
       this.credits.settle(this.slot, this.outPending)
+      this.checkStuck()
       if (this.queuedBytes === 0 || !this.isOverCredit) this.maybeResume()
     })
   }

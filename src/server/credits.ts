@@ -10,6 +10,8 @@
 // one reply per shard, whatever the values are, and it cannot keep a shard copying gigabytes
 // ahead of other clients' commands.
 
+import { PARKED_NOW, PARKED_TOTAL } from './shared-state.js'
+
 /** Reply bytes a connection may have produced and unsent before its requests park. */
 export const CREDIT_BYTES = 16 * 1024 * 1024
 /** A reply debits at most this much, so the signed 32-bit word cannot underflow. */
@@ -20,9 +22,9 @@ export const CREDIT_SLOTS = 1 << 16
 const CLOSED_CREDIT = 1 << 30
 
 export class Credits {
-  readonly sab = new SharedArrayBuffer(CREDIT_SLOTS * 4)
+  readonly sab: SharedArrayBuffer
   /** Shared: remaining credit per slot (the shards debit, this thread returns). */
-  readonly credit = new Int32Array(this.sab)
+  readonly credit: Int32Array
   /** Bytes the shards debited (as seen in their replies) and not yet returned. */
   private readonly owed = new Float64Array(CREDIT_SLOTS)
   /** Requests staged and not yet answered, parked ones included. */
@@ -34,11 +36,27 @@ export class Credits {
   /** Requests parked now (all slots) and since start, for INFO shards. */
   parkedNow = 0
   parkedTotal = 0
+  /** Where INFO reads them: this thread's row of shared counters (server/shared-state.ts). */
+  counters: Float64Array | null = null
   /** Wakes every shard that may hold parked requests of a slot (set by the router). */
   kick: () => void = () => {}
 
-  constructor () {
-    for (let s = CREDIT_SLOTS - 1; s >= 1; s--) this.free.push(s)
+  /**
+   * Slots [first, first + count) of the shared words are this thread's; each I/O thread takes its
+   * own range of one buffer that every shard reads.
+   */
+  constructor (first = 1, count = CREDIT_SLOTS - 1, sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(CREDIT_SLOTS * 4)
+    this.credit = new Int32Array(this.sab)
+    this.slots = count
+    for (let s = first + count - 1; s >= first; s--) this.free.push(s)
+  }
+
+  private readonly slots: number
+
+  private publish (): void {
+    const c = this.counters
+    if (c !== null) { c[PARKED_NOW] = this.parkedNow; c[PARKED_TOTAL] = this.parkedTotal }
   }
 
   /** A slot for a new connection; 0 (unaccounted) when all are taken. */
@@ -60,6 +78,7 @@ export class Credits {
     this.parkedCount[slot]++
     this.parkedNow++
     this.parkedTotal++
+    this.publish()
     // Credit may have come back between the shard's look and this placeholder: look again.
     if (Atomics.load(this.credit, slot) > 0) this.kick()
   }
@@ -67,7 +86,7 @@ export class Credits {
   /** A shard answered a request of `slot` with `len` bytes (late: it had been parked). */
   replied (slot: number, len: number, late: boolean): void {
     if (slot === 0) return
-    if (late) { this.parkedCount[slot]--; this.parkedNow-- }
+    if (late) { this.parkedCount[slot]--; this.parkedNow--; this.publish() }
     this.owed[slot] += Math.min(len, MAX_DEBIT)
     if (--this.outstanding[slot] === 0 && this.isClosing[slot] !== 0) this.recycle(slot)
   }
@@ -100,5 +119,5 @@ export class Credits {
   }
 
   /** Slots in use (for tests and INFO). */
-  get inUse (): number { return CREDIT_SLOTS - 1 - this.free.length }
+  get inUse (): number { return this.slots - this.free.length }
 }

@@ -20,6 +20,7 @@ import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
 import { Credits } from './credits.js'
 import type { Sequencer } from './sequencer.js'
+import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { internalCommand } from '../commands/table.js'
 
@@ -181,14 +182,12 @@ function clientOf (target: ReplyTarget): Connection {
 
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
-  commandsProcessed = 0
-  /** Calls per command id (INFO commandstats, /metrics); rejected ones are not counted. */
-  readonly calls = new Float64Array(commands.length)
-  /** Error replies produced on this thread (unknown command, arity, OOM, primary commands). */
-  localErrors = 0
-  /** Turns that blocked for replies (INFO shards), and those whose bound ran out first. */
-  replyWaits = 0
-  replyWaitTimeouts = 0
+  /**
+   * This thread's counters (server/shared-state.ts: COMMANDS, LOCAL_ERRORS, REPLY_WAITS...) and
+   * calls per command id, in shared memory so that INFO and /metrics can add up every thread.
+   */
+  readonly counters: Float64Array
+  readonly calls: Float64Array
   /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
   maxmemory = 0
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
@@ -218,8 +217,11 @@ export class Router implements Dispatcher {
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
-  constructor (links: ShardLink[], credits: Credits, private readonly replyWaitMs = 0, sequencer: Sequencer | null = null) {
+  constructor (links: ShardLink[], credits: Credits, counters: Float64Array, calls: Float64Array, private readonly replyWaitMs = 0,
+    sequencer: Sequencer | null = null) {
     this.links = links
+    this.counters = counters
+    this.calls = calls
     this.credits = credits
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
@@ -228,6 +230,7 @@ export class Router implements Dispatcher {
     for (const link of links) {
       link.onDrained = () => this.afterDrain()
       link.onTargetError = (target, err) => this.onClientError(clientOf(target), err)
+      link.onParked = target => clientOf(target).checkStuck()
     }
   }
 
@@ -258,12 +261,12 @@ export class Router implements Dispatcher {
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
     }
-    if (ok) { this.commandsProcessed++; this.calls[cmd.id]++ }
+    if (ok) { this.counters[COMMANDS]++; this.calls[cmd.id]++ }
     return ok
   }
 
   private reject (conn: Connection, err: Buffer): boolean {
-    this.localErrors++
+    this.counters[LOCAL_ERRORS]++
     conn.replyLocalBytes(err)
     return true
   }
@@ -275,14 +278,36 @@ export class Router implements Dispatcher {
     return n
   }
 
+  /**
+   * With several I/O threads, set by the server: fetches every other thread's clients (a round
+   * trip through the main thread) and calls back once clientList() includes them.
+   */
+  gatherClients: ((done: () => void) => void) | null = null
+  /** Commands that list or kill clients: with several I/O threads they wait for the gather. */
+  private readonly gatherIds: ReadonlySet<number> = new Set(commands.filter(c => c.name === 'client|list' || c.name === 'client|kill').map(c => c.id))
+
   private runLocal (conn: Connection, cmd: Command, argv: Argv): void {
     const local = cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void
+    if (this.gatherClients !== null && this.gatherIds.has(cmd.id)) {
+      const seq = conn.takeSeq()
+      const copy = copyArgv(argv)
+      this.gatherClients(() => {
+        const s = this.scratch
+        s.reset()
+        s.resp3 = conn.resp === 3
+        local(conn, copy, s)
+        if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
+        conn.onReply(seq, s.buf, 0, s.len)
+        s.shrink()
+      })
+      return
+    }
     if (conn.isReplyHead) {
       const out = conn.out
       const at = out.len
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
-      if (out.buf[at] === 45) this.localErrors++
+      if (out.buf[at] === 45) this.counters[LOCAL_ERRORS]++
       conn.headSeq++
       conn.nextSeq++
     } else {
@@ -290,7 +315,7 @@ export class Router implements Dispatcher {
       s.reset()
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
-      if (s.buf[0] === 45) this.localErrors++
+      if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
   }
@@ -543,6 +568,12 @@ export class Router implements Dispatcher {
     this.scheduleTurn()
   }
 
+  unstick (conn: Connection): void {
+    for (const link of this.links) {
+      if (link.forceHead(conn.slot, conn, conn.headSeq)) { this.scheduleTurn(); return }
+    }
+  }
+
   onClose (conn: Connection): void {
     this.blocked.delete(conn)
   }
@@ -569,7 +600,7 @@ export class Router implements Dispatcher {
         const r = links[i].awaitReplies(deadline)
         if (r !== null) { waited = true; if (!r) isLate = true }
       }
-      if (waited) { this.replyWaits++; if (isLate) this.replyWaitTimeouts++ }
+      if (waited) { this.counters[REPLY_WAITS]++; if (isLate) this.counters[REPLY_WAIT_TIMEOUTS]++ }
     }
     this.flushDirty()
   }

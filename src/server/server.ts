@@ -1,9 +1,13 @@
-// The server: shard workers, the TCP listener, connections and graceful shutdown. It is the
-// ServerContext that primary-thread commands (INFO, CONFIG, CLIENT) read from. A 100 ms cron,
-// like Redis's serverCron, refreshes the coarse clock, samples the instantaneous metrics
-// (trackInstantaneousMetric) and, once a second, closes idle clients (clientsCronHandleTimeout).
+// The server: the TCP listener, connections and graceful shutdown, and (with one I/O thread) the
+// shard workers. It is the ServerContext that primary-thread commands (INFO, CONFIG, CLIENT)
+// read from. With --io-threads N > 1 each I/O thread runs one of these over its own end of every
+// shard (io-threads.ts starts them); what they must share (client ids, maxclients, settings,
+// counters) lives in SharedState. A 100 ms cron, like Redis's serverCron, refreshes the coarse
+// clock, samples the instantaneous metrics (trackInstantaneousMetric) and, once a second, closes
+// idle clients (clientsCronHandleTimeout).
 
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
+import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -12,9 +16,15 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
-import { ShardLink, ShardWorker, connectShard } from './shard-link.js'
+import { ShardLink, ShardWorker, connectShard, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
 import { Credits } from './credits.js'
+import { Sequencer } from './sequencer.js'
+import {
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL,
+  LOCAL_ERRORS,
+} from './shared-state.js'
+import { threadTid } from '../thread-id.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
@@ -54,6 +64,51 @@ class Metric {
   }
 }
 
+/** How the I/O threads share the port: the main thread alone, SO_REUSEPORT, or one listening socket. */
+export type ListenMode = 'single' | 'reuseport' | 'shared-fd'
+
+/** What an I/O thread is given by the main thread (io-threads > 1; see io-threads.ts). */
+export interface IoThreadData {
+  config: Config
+  index: number
+  threads: number
+  links: LinkEndpoint[]
+  credit: SharedArrayBuffer
+  slotFirst: number
+  slotCount: number
+  sequencer: SharedArrayBuffer
+  shared: SharedArrayBuffer
+  control: MessagePort
+  mode: ListenMode
+  /** shared-fd: the listening socket of thread 0, which the others accept on too. */
+  fd: number
+  /** The port thread 0 bound (config.port may be 0). */
+  port: number
+  /** INFO's run_id, the same on every thread. */
+  runId: string
+}
+
+/** A client of another I/O thread, as CLIENT LIST and CLIENT KILL see it after a gather. */
+export interface ClientSnapshot { id: number, addr: string, laddr: string, line: string, thread: number }
+
+/** Control messages between the main thread and an I/O thread. */
+export type ControlMessage =
+  | { op: 'listening', port: number, fd: number, tid: number }
+  | { op: 'gather', reqId: number }
+  | { op: 'snapshot', reqId: number }
+  | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
+  | { op: 'gathered', reqId: number, clients: ClientSnapshot[] }
+  | { op: 'kill', thread: number, id: number }
+  | { op: 'shardDown', shard: number }
+  | { op: 'stop' }
+  | { op: 'stopped' }
+
+/** Whether net.Server takes reusePort (SO_REUSEPORT): Node 22.12+ and 23.1+; Node 20 ignores it. */
+export function hasReusePort (version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number)
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
+}
+
 export class FlashServer implements ServerContext, ObservedServer {
   readonly shards: number
   port: number
@@ -64,54 +119,74 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
   readonly clientIo = isRawIo ? 'handle' : 'stream'
-  readonly runId = randomBytes(20).toString('hex')
+  readonly runId: string
   readonly settings: ServerSettings
-  readonly stats: ServerStats = { connectionsReceived: 0, rejectedConnections: 0, netInputBytes: 0, netOutputBytes: 0 }
+  readonly stats: ServerStats
+  readonly ioThreads: number
+  readonly ioListen: ListenMode
+  private readonly shared: SharedState
+  private readonly thread: number
   private readonly metrics = { ops: new Metric(), netInput: new Metric(), netOutput: new Metric() }
   private cron: NodeJS.Timeout | null = null
   private cronTicks = 0
   private readonly log: Logger
   private readonly links: ShardLink[] = []
   private readonly workers: ShardWorker[] = []
-  private readonly credits = new Credits()
+  private readonly credits: Credits
   private router!: Router
   private readonly net: NetServer
   private readonly conns = new Set<Connection>()
-  private nextClientId = 1
+  /** Other threads' clients, during a CLIENT LIST or KILL that gathered them. */
+  private remote: ClientContext[] = []
+  private readonly gathers = new Map<number, () => void>()
+  private nextReqId = 1
   private isStopping = false
   private isListening = false
 
-  constructor (config: Config, log: Logger) {
+  constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
-    this.port = config.port
+    this.port = io === null ? config.port : io.port
     this.bind = config.bind
     this.configFile = config.configFile
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
     this.replyWaitUs = config.replyWaitUs
-    let maxmemory = config.maxmemory
-    // maxmemory lives in the router, which refuses denyoom commands above it; CONFIG SET writes through.
-    const applyMaxmemory = (): void => { if (this.router !== undefined) this.router.maxmemory = maxmemory }
-    this.settings = {
-      maxclients: config.maxclients,
-      timeoutSec: 0,
-      tcpKeepaliveSec: 300,
-      queryBufferLimit: QUERY_BUFFER_LIMIT,
-      get maxmemory () { return maxmemory },
-      set maxmemory (v: number) { maxmemory = v; applyMaxmemory() },
-    }
+    this.ioThreads = io === null ? 1 : io.threads
+    this.ioListen = io === null ? 'single' : io.mode
+    this.thread = io === null ? 0 : io.index
+    this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
+    this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
+    // maxmemory lives in the router, which refuses denyoom commands above it; CONFIG SET writes
+    // through here, and the cron refreshes it from the shared word for the other threads.
+    const applyMaxmemory = (): void => { if (this.router !== undefined) this.router.maxmemory = this.settings.maxmemory }
+    this.settings = io === null
+      ? this.shared.settings({ maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory }, applyMaxmemory)
+      : this.shared.attachSettings(applyMaxmemory)
+    this.stats = SharedState.statsOf(this.shared.row(this.thread))
+    this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
+    this.credits.counters = this.shared.row(this.thread)
     this.log = log
     // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
     // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
     this.net = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
   }
 
-  connectedClients (): number { return this.conns.size }
-  totalConnections (): number { return this.stats.connectionsReceived }
-  totalCommands (): number { return this.router.commandsProcessed }
-  replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.router.replyWaits, timeouts: this.router.replyWaitTimeouts } }
-  rejectedConnections (): number { return this.stats.rejectedConnections }
-  parkedRequests (): { now: number, total: number } { return { now: this.credits.parkedNow, total: this.credits.parkedTotal } }
-  clientList (): ClientContext[] { return [...this.conns] }
+  connectedClients (): number { return this.shared.connected }
+  totalConnections (): number { return this.shared.sum(CONNECTIONS_RECEIVED) }
+  totalCommands (): number { return this.shared.sum(COMMANDS) }
+  replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.shared.sum(REPLY_WAITS), timeouts: this.shared.sum(REPLY_WAIT_TIMEOUTS) } }
+  rejectedConnections (): number { return this.shared.sum(REJECTED) }
+  netBytes (): { input: number, output: number } { return { input: this.shared.sum(NET_INPUT), output: this.shared.sum(NET_OUTPUT) } }
+  parkedRequests (): { now: number, total: number } { return { now: this.shared.sum(PARKED_NOW), total: this.shared.sum(PARKED_TOTAL) } }
+  ioTids (): number[] {
+    const tids: number[] = []
+    for (let t = 0; t < this.ioThreads; t++) tids.push(this.shared.tid(t))
+    return tids
+  }
+
+  clientList (): ClientContext[] {
+    if (this.remote.length === 0) return [...this.conns]
+    return [...this.conns, ...this.remote].sort((a, b) => a.id - b.id)
+  }
 
   instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number { return this.metrics[metric].value }
 
@@ -119,20 +194,13 @@ export class FlashServer implements ServerContext, ObservedServer {
   get maxmemory (): number { return this.settings.maxmemory }
   isReady (): boolean { return this.isListening && !this.isStopping && this.links.every(l => !l.isDead) }
   shardStats (): ReadonlyArray<{ stats: Float64Array, isAlive: boolean }> { return this.links.map(l => ({ stats: l.stats, isAlive: !l.isDead })) }
-  * commandCalls (): Iterable<[string, number]> { for (const c of commands) yield [c.name, this.router.calls[c.id]] }
-  primaryErrors (): number { return this.router.localErrors }
+  * commandCalls (): Iterable<[string, number]> { for (const c of commands) yield [c.name, this.shared.callsOf(c.id)] }
+  primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
   onLatency (fn: (seconds: number) => void): void { for (const l of this.links) l.onLatency = fn }
 
-  // Redis's resetServerStats, for the counters the primary owns.
+  // Redis's resetServerStats, for the counters the I/O threads own (every thread's).
   resetStats (): void {
-    const st = this.stats
-    st.connectionsReceived = 0
-    st.rejectedConnections = 0
-    st.netInputBytes = 0
-    st.netOutputBytes = 0
-    this.router.commandsProcessed = 0
-    this.router.replyWaits = 0
-    this.router.replyWaitTimeouts = 0
+    this.shared.resetAll()
     this.metrics.ops.reset(0)
     this.metrics.netInput.reset(0)
     this.metrics.netOutput.reset(0)
@@ -141,9 +209,12 @@ export class FlashServer implements ServerContext, ObservedServer {
   private onCron (): void {
     const now = Date.now()
     coarseClock.nowMs = now
-    this.metrics.ops.track(now, this.router.commandsProcessed)
-    this.metrics.netInput.track(now, this.stats.netInputBytes)
-    this.metrics.netOutput.track(now, this.stats.netOutputBytes)
+    this.metrics.ops.track(now, this.totalCommands())
+    const bytes = this.netBytes()
+    this.metrics.netInput.track(now, bytes.input)
+    this.metrics.netOutput.track(now, bytes.output)
+    // A CONFIG SET maxmemory on another I/O thread changed the shared word.
+    if (this.router.maxmemory !== this.settings.maxmemory) this.router.maxmemory = this.settings.maxmemory
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
   }
 
@@ -162,6 +233,50 @@ export class FlashServer implements ServerContext, ObservedServer {
   }
 
   async start (): Promise<void> {
+    const io = this.io
+    let sequencer: Sequencer | null = null
+    if (io === null) {
+      await this.startShards()
+    } else {
+      for (const ep of io.links) this.links.push(new ShardLink(ep, this.credits))
+      sequencer = new Sequencer(this.shards, io.sequencer)
+    }
+    const row = this.shared.row(this.thread)
+    this.router = new Router(this.links, this.credits, row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
+    this.router.onClientError = (c, err) => this.onClientError(c, err)
+    this.router.maxmemory = this.settings.maxmemory
+    if (io !== null) {
+      this.router.gatherClients = done => this.gather(done)
+      io.control.on('message', (m: ControlMessage) => this.onControl(m))
+    }
+    await this.listen()
+    this.shared.setTid(this.thread, threadTid())
+    this.net.on('error', err => this.log.error({ err }, 'listener error'))
+    this.isListening = true
+    this.cron = setInterval(() => this.onCron(), CRON_MS)
+    this.cron.unref()
+  }
+
+  /** The listening socket's file descriptor (-1 where hidden), for I/O threads that share it. */
+  get listenFd (): number {
+    const fd = (this.net as unknown as { _handle?: { fd?: unknown } })._handle?.fd
+    return typeof fd === 'number' ? fd : -1
+  }
+
+  private async listen (): Promise<void> {
+    const io = this.io
+    await new Promise<void>((resolve, reject) => {
+      this.net.once('error', reject)
+      const done = (): void => { this.net.off('error', reject); resolve() }
+      if (io !== null && io.mode === 'shared-fd' && io.index > 0) this.net.listen({ fd: io.fd }, done)
+      else if (io !== null && io.mode === 'reuseport') this.net.listen({ port: this.port, host: this.bind, reusePort: true } as Parameters<NetServer['listen']>[0], done)
+      else this.net.listen(this.port, this.bind, done)
+    })
+    const addr = this.net.address()
+    if (addr !== null && typeof addr === 'object') this.port = addr.port
+  }
+
+  private async startShards (): Promise<void> {
     const online: Promise<void>[] = []
     for (let i = 0; i < this.shards; i++) {
       const bell = ShardWorker.newBell()
@@ -183,29 +298,69 @@ export class FlashServer implements ServerContext, ObservedServer {
         link.failPending(SHARD_DOWN)
       })
     }
-    this.router = new Router(this.links, this.credits, this.replyWaitUs / 1000)
-    this.router.onClientError = (c, err) => this.onClientError(c, err)
-    this.router.maxmemory = this.settings.maxmemory
     await Promise.all(online)
-    await new Promise<void>((resolve, reject) => {
-      this.net.once('error', reject)
-      this.net.listen(this.port, this.bind, () => {
-        this.net.off('error', reject)
-        resolve()
-      })
-    })
-    const addr = this.net.address()
-    if (addr !== null && typeof addr === 'object') this.port = addr.port
-    this.net.on('error', err => this.log.error({ err }, 'listener error'))
-    this.isListening = true
-    this.cron = setInterval(() => this.onCron(), CRON_MS)
-    this.cron.unref()
   }
+
+  // --- several I/O threads ---------------------------------------------------------------------
+
+  private post (m: ControlMessage): void { (this.io as IoThreadData).control.postMessage(m) }
+
+  /** CLIENT LIST/KILL: every other thread's clients, through the main thread. */
+  private gather (done: () => void): void {
+    const reqId = this.nextReqId++
+    this.gathers.set(reqId, done)
+    this.post({ op: 'gather', reqId })
+  }
+
+  private onControl (m: ControlMessage): void {
+    switch (m.op) {
+      case 'snapshot': {
+        const clients: ClientSnapshot[] = []
+        for (const c of this.conns) clients.push({ id: c.id, addr: c.addr, laddr: c.laddr, line: c.infoLine(false), thread: this.thread })
+        this.post({ op: 'snapshotReply', reqId: m.reqId, clients })
+        break
+      }
+      case 'gathered': {
+        const done = this.gathers.get(m.reqId)
+        this.gathers.delete(m.reqId)
+        if (done === undefined) return
+        this.remote = m.clients.map(s => this.remoteClient(s))
+        try { done() } finally { this.remote = [] }
+        break
+      }
+      case 'kill':
+        for (const c of this.conns) if (c.id === m.id) { c.kill(); break }
+        break
+      case 'shardDown': {
+        const link = this.links[m.shard]
+        if (link !== undefined && !link.isDead) link.failPending(SHARD_DOWN)
+        break
+      }
+      case 'stop':
+        this.stop().then(() => this.post({ op: 'stopped' }), err => {
+          this.log.error({ err }, 'error stopping an I/O thread')
+          this.post({ op: 'stopped' })
+        })
+        break
+    }
+  }
+
+  private remoteClient (s: ClientSnapshot): ClientContext {
+    return {
+      id: s.id,
+      addr: s.addr,
+      laddr: s.laddr,
+      infoLine: () => s.line,
+      kill: () => this.post({ op: 'kill', thread: s.thread, id: s.id }),
+    } as unknown as ClientContext
+  }
+
+  // --- clients -----------------------------------------------------------------------------------
 
   private accept (socket: Socket): void {
     if (this.isStopping) { socket.destroy(); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
-    if (this.conns.size >= this.settings.maxclients) {
+    if (!this.shared.tryConnect()) {
       socket.on('error', () => {})
       socket.end(MAX_CLIENTS_REACHED)
       socket.resume() // accepted paused: read (and drop) to the client's close, as before
@@ -213,15 +368,17 @@ export class FlashServer implements ServerContext, ObservedServer {
       return
     }
     if (this.settings.tcpKeepaliveSec > 0) socket.setKeepAlive(true, this.settings.tcpKeepaliveSec * 1000)
-    const conn = new Connection(this.nextClientId++, socket, this, {
+    const conn = new Connection(this.shared.nextClientId(), socket, this, {
       dispatch: (c, argv) => this.router.dispatch(c, argv),
       markDirty: c => this.router.markDirty(c),
       onClose: c => {
         this.conns.delete(c)
+        this.shared.disconnected()
         this.router.onClose(c)
         this.log.debug({ id: c.id, addr: c.addr }, 'connection closed')
       },
       onClientError: (c, err) => this.onClientError(c, err),
+      unstick: c => this.router.unstick(c),
     }, this.credits)
     this.conns.add(conn)
     this.stats.connectionsReceived++
@@ -236,19 +393,22 @@ export class FlashServer implements ServerContext, ObservedServer {
 
   /**
    * Graceful stop: no new connections or commands, let replies in flight go out (up to
-   * graceMs), close the clients, stop the workers.
+   * graceMs), close the clients, stop the workers (the main thread stops them when this is an
+   * I/O thread).
    */
   async stop (graceMs = 5000): Promise<void> {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }
-    const closed = new Promise<void>(resolve => this.net.close(() => resolve()))
+    // Threads that accept on thread 0's socket do not close it: one close per descriptor.
+    const isSharedFd = this.io !== null && this.io.mode === 'shared-fd' && this.io.index > 0
+    const closed = isSharedFd ? Promise.resolve() : new Promise<void>(resolve => this.net.close(() => resolve()))
     for (const c of this.conns) c.closeAfterReply()
     const deadline = Date.now() + graceMs
     while (!this.router.isIdle && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 2))
     for (const c of this.conns) c.flush()
     for (const c of this.conns) c.socket.end()
     await Promise.all(this.workers.map(w => w.stop()))
-    for (const l of this.links) l.close()
+    if (this.io === null) for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed
   }

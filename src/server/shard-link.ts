@@ -7,7 +7,7 @@ import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, NOTIFIED, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
-  REQ_OOB, REQ_RESP3, RESP_OOB, RESP_PARKED, RESP_LATE, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
   type ShardWorkerData, type ProducerEndpoint,
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
@@ -83,7 +83,7 @@ export class ShardWorker {
 }
 
 /** Requests of one client slot parked on this shard, in order (the rare path). */
-interface ParkedQueue { targets: ReplyTarget[], tags: number[] }
+interface ParkedQueue { targets: ReplyTarget[], tags: number[], isForced: boolean }
 
 export class ShardLink {
   readonly index: number
@@ -340,6 +340,7 @@ export class ShardLink {
           const q = this.parked.get(slot) as ParkedQueue
           target = q.targets.shift() as ReplyTarget
           tag = q.tags.shift() as number
+          q.isForced = false
           if (q.targets.length === 0) this.parked.delete(slot)
           p += 8
           len = r.u32[p >>> 2]
@@ -372,11 +373,36 @@ export class ShardLink {
   private park (slot: number): void {
     const i = this.pop()
     let q = this.parked.get(slot)
-    if (q === undefined) { q = { targets: [], tags: [] }; this.parked.set(slot, q) }
+    if (q === undefined) { q = { targets: [], tags: [], isForced: false }; this.parked.set(slot, q) }
     q.targets.push(this.fifoTarget[i] as ReplyTarget)
     q.tags.push(this.fifoTag[i])
     this.fifoTarget[i] = null
     this.credits.parked(slot)
+    this.onParked(q.targets[q.targets.length - 1])
+  }
+
+  /** Called when a request parks: its client may now be stuck behind it (Router.unstick). */
+  onParked: (target: ReplyTarget) => void = () => {}
+
+  /**
+   * If the first request parked here for `slot` is the one whose reply `headSeq` of `conn` waits
+   * for, has the worker run it now, over credit (REQ_FORCE), and returns true.
+   */
+  forceHead (slot: number, conn: ReplyTarget, headSeq: number): boolean {
+    const q = this.parked.get(slot)
+    if (q === undefined || q.isForced || this.isDead) return false
+    const t = q.targets[0]
+    const seq = t === conn ? q.tags[0] : (t as { seq?: number }).seq
+    if (seq !== headSeq || !this.req.reserveCheck(REQ_HEADER_BYTES)) return false
+    const h = this.req.reserve(REQ_HEADER_BYTES)
+    const u32 = this.req.u32
+    u32[h >>> 2] = REQ_FORCE << 16
+    u32[(h + 4) >>> 2] = 0
+    u32[(h + 8) >>> 2] = slot
+    u32[(h + 12) >>> 2] = 0
+    this.req.commit(h, REQ_HEADER_BYTES)
+    q.isForced = true
+    return true
   }
 
   /** Hands one reply (at p in the response ring) to its target; a target that throws costs only itself. */

@@ -1,0 +1,154 @@
+// What every I/O thread must see alike, in one SharedArrayBuffer: client ids, the connected
+// client count (maxclients holds across threads), the settings CONFIG SET changes, and each
+// thread's counters, which INFO and /metrics add up. With one I/O thread it is the same, with
+// one row of counters.
+
+import type { ServerSettings, ServerStats } from '../commands/spec.js'
+import { commands } from '../commands/table.js'
+
+// Int32 words.
+const NEXT_CLIENT_ID = 0
+const CONNECTED = 1
+/** Then one word per I/O thread: its Linux thread id (INFO shards, bench --cpu). */
+const TIDS = 2
+
+// Float64 settings.
+const SET_MAXCLIENTS = 0
+const SET_TIMEOUT = 1
+const SET_KEEPALIVE = 2
+const SET_QUERY_LIMIT = 3
+const SET_MAXMEMORY = 4
+const SETTINGS = 5
+
+/** Per-thread counters (Float64), one row per I/O thread. */
+export const CONNECTIONS_RECEIVED = 0
+export const REJECTED = 1
+export const NET_INPUT = 2
+export const NET_OUTPUT = 3
+export const COMMANDS = 4
+export const REPLY_WAITS = 5
+export const REPLY_WAIT_TIMEOUTS = 6
+export const PARKED_NOW = 7
+export const PARKED_TOTAL = 8
+export const LOCAL_ERRORS = 9
+const COUNTERS = 10
+
+export class SharedState {
+  readonly sab: SharedArrayBuffer
+  private readonly ints: Int32Array
+  private readonly settingsWords: Float64Array
+  /** counters[thread * COUNTERS + field] */
+  private readonly counters: Float64Array
+  /** calls[thread * commands.length + command id] */
+  private readonly callWords: Float64Array
+
+  constructor (readonly threads: number, sab?: SharedArrayBuffer) {
+    const settingsAt = Math.ceil((TIDS + threads) * 4 / 8) * 8
+    const countersAt = settingsAt + SETTINGS * 8
+    const callsAt = countersAt + threads * COUNTERS * 8
+    const bytes = callsAt + threads * commands.length * 8
+    this.sab = sab ?? new SharedArrayBuffer(bytes)
+    this.ints = new Int32Array(this.sab, 0, TIDS + threads)
+    this.settingsWords = new Float64Array(this.sab, settingsAt, SETTINGS)
+    this.counters = new Float64Array(this.sab, countersAt, threads * COUNTERS)
+    this.callWords = new Float64Array(this.sab, callsAt, threads * commands.length)
+  }
+
+  setTid (thread: number, tid: number): void { Atomics.store(this.ints, TIDS + thread, tid) }
+  tid (thread: number): number { return Atomics.load(this.ints, TIDS + thread) }
+
+  /** Redis's client ids: unique across threads, from 1. */
+  nextClientId (): number { return Atomics.add(this.ints, NEXT_CLIENT_ID, 1) + 1 }
+
+  /** Counts a new connection unless that would pass maxclients; false when full. */
+  tryConnect (): boolean {
+    const max = this.settingsWords[SET_MAXCLIENTS]
+    for (;;) {
+      const n = Atomics.load(this.ints, CONNECTED)
+      if (n >= max) return false
+      if (Atomics.compareExchange(this.ints, CONNECTED, n, n + 1) === n) return true
+    }
+  }
+
+  disconnected (): void { Atomics.sub(this.ints, CONNECTED, 1) }
+
+  get connected (): number { return Atomics.load(this.ints, CONNECTED) }
+
+  /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all. */
+  settings (init: { maxclients: number, timeoutSec: number, tcpKeepaliveSec: number, queryBufferLimit: number, maxmemory: number },
+    onMaxmemory: () => void): ServerSettings {
+    const w = this.settingsWords
+    if (init !== null) {
+      w[SET_MAXCLIENTS] = init.maxclients
+      w[SET_TIMEOUT] = init.timeoutSec
+      w[SET_KEEPALIVE] = init.tcpKeepaliveSec
+      w[SET_QUERY_LIMIT] = init.queryBufferLimit
+      w[SET_MAXMEMORY] = init.maxmemory
+    }
+    return {
+      get maxclients () { return w[SET_MAXCLIENTS] },
+      set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
+      get timeoutSec () { return w[SET_TIMEOUT] },
+      set timeoutSec (v: number) { w[SET_TIMEOUT] = v },
+      get tcpKeepaliveSec () { return w[SET_KEEPALIVE] },
+      set tcpKeepaliveSec (v: number) { w[SET_KEEPALIVE] = v },
+      get queryBufferLimit () { return w[SET_QUERY_LIMIT] },
+      set queryBufferLimit (v: number) { w[SET_QUERY_LIMIT] = v },
+      get maxmemory () { return w[SET_MAXMEMORY] },
+      set maxmemory (v: number) { w[SET_MAXMEMORY] = v; onMaxmemory() },
+    }
+  }
+
+  /** The current settings, for a thread that attaches to them (init is taken once, by the first). */
+  attachSettings (onMaxmemory: () => void): ServerSettings {
+    return this.settings(null as unknown as Parameters<SharedState['settings']>[0], onMaxmemory)
+  }
+
+  /** This thread's row of counters (plain stores: only this thread writes it). */
+  row (thread: number): Float64Array {
+    return this.counters.subarray(thread * COUNTERS, (thread + 1) * COUNTERS)
+  }
+
+  /** ServerStats over a row, for the code that bumps them by name. */
+  static statsOf (row: Float64Array): ServerStats {
+    return {
+      get connectionsReceived () { return row[CONNECTIONS_RECEIVED] },
+      set connectionsReceived (v: number) { row[CONNECTIONS_RECEIVED] = v },
+      get rejectedConnections () { return row[REJECTED] },
+      set rejectedConnections (v: number) { row[REJECTED] = v },
+      get netInputBytes () { return row[NET_INPUT] },
+      set netInputBytes (v: number) { row[NET_INPUT] = v },
+      get netOutputBytes () { return row[NET_OUTPUT] },
+      set netOutputBytes (v: number) { row[NET_OUTPUT] = v },
+    }
+  }
+
+  /** A counter summed over every thread. */
+  sum (field: number): number {
+    let n = 0
+    for (let t = 0; t < this.threads; t++) n += this.counters[t * COUNTERS + field]
+    return n
+  }
+
+  /** This thread's row of per-command call counts. */
+  calls (thread: number): Float64Array {
+    return this.callWords.subarray(thread * commands.length, (thread + 1) * commands.length)
+  }
+
+  /** Calls of one command over every thread. */
+  callsOf (id: number): number {
+    let n = 0
+    for (let t = 0; t < this.threads; t++) n += this.callWords[t * commands.length + id]
+    return n
+  }
+
+  /** CONFIG RESETSTAT: every thread's counters and calls, except the parked-now gauge. */
+  resetAll (): void {
+    for (let t = 0; t < this.threads; t++) {
+      const parked = this.counters[t * COUNTERS + PARKED_NOW]
+      this.counters.fill(0, t * COUNTERS, (t + 1) * COUNTERS)
+      this.counters[t * COUNTERS + PARKED_NOW] = parked
+    }
+    this.callWords.fill(0)
+  }
+}
