@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
+import { IoThreads } from './server/io-threads.js'
 import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
@@ -28,7 +29,8 @@ async function main (): Promise<void> {
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
   const log = createLogger(config.logLevel)
-  const server = new FlashServer(config, log)
+  // One I/O thread: the main thread serves clients itself. More: it starts them and relays.
+  const server = config.ioThreads > 1 ? new IoThreads(config, log) : new FlashServer(config, log)
   try {
     await server.start()
   } catch (err) {
@@ -49,12 +51,15 @@ async function main (): Promise<void> {
     address: config.bind,
     port: server.port,
     shards: config.shards,
+    ioThreads: config.ioThreads,
+    ioListen: server instanceof IoThreads ? server.mode : 'single',
     replyWaitUs: config.replyWaitUs,
-    clientIo: server.clientIo,
+    clientIo: server instanceof FlashServer ? server.clientIo : undefined,
     httpPort: config.httpPort,
     maxmemory: config.maxmemory,
     configFile: config.configFile,
   }, 'FlashKV ready to accept connections')
+  if (server instanceof IoThreads) server.open()
 
   let isStopping = false
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -111,6 +111,10 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private stashBytes = 0
   /** Multi-shard commands with data-sized replies in flight (Router.mayStartBigSplit). */
   bigSplits = 0
+  /** Bytes of a request that ran after leaving the query buffer (a gathered CLIENT LIST), for qbuf=. */
+  qbufExtra = 0
+  /** A CLIENT LIST/KILL is gathering every I/O thread's clients: parse nothing more until it is done. */
+  isGathering = false
   /** Output credit slot (server/credits.ts), shared with the shards. */
   readonly slot: number
   private readonly credits: Credits
@@ -164,6 +168,21 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   }
 
   closeAfterReply (): void { this.isClosing = true }
+
+  /**
+   * Graceful shutdown: run what the client has sent and send every reply, then close once it is
+   * all answered (unlike QUIT, which drops what follows it). Reading goes on meanwhile, so a
+   * pipeline already in the kernel's buffer is served whole; the server's grace period bounds a
+   * client that keeps sending.
+   */
+  drainAndClose (): void {
+    if (this.isClosing || this.isClosed) return
+    this.isDraining = true
+    this.dispatcher.markDirty(this)
+  }
+
+  /** Shutting down: closes as soon as everything read so far is answered. */
+  private isDraining = false
 
   /**
    * EOF from the client. Redis runs every command of a read before it sees the next read's EOF,
@@ -277,7 +296,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private parseAndDispatch (): void {
     const reader = this.reader
     const argv = this.argv
-    while (!this.isClosing && !this.isClosed) {
+    while (!this.isClosing && !this.isClosed && !this.isGathering) {
       if (this.inFlight >= this.inFlightLimit || this.outPending > OUTPUT_HIGH_WATER || this.isOverCredit) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
       if (st === NEED_MORE) {
@@ -435,7 +454,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.isDirty = false
     if (this.isClosed) return
     this.writeOut()
-    if (this.isFailed || ((this.isClosing || (this.isEof && this.rpos === this.rend)) && this.isReplyHead)) this.close()
+    if (this.isFailed || ((this.isClosing || ((this.isEof || this.isDraining) && this.rpos === this.rend)) && this.isReplyHead)) this.close()
     else this.maybeResume()
   }
 
@@ -549,7 +568,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${name} ` +
       `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.max(0, Math.floor((now - this.lastInteraction) / 1000))} ` +
       `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 ` +
-      `qbuf=${this.rend - this.rpos} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=0 ` +
+      `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=0 ` +
       `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
       `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +
       `user=default redir=-1 resp=${this.resp}`

@@ -154,6 +154,13 @@ function withArg (argv: Argv, i: number, value: Uint8Array): Argv {
   return { buf, argc: argv.argc, start, len }
 }
 
+/** Bytes of argv as a RESP multibulk request. */
+function multibulkBytes (argv: Argv): number {
+  let n = 3 + String(argv.argc).length
+  for (let i = 0; i < argv.argc; i++) n += 5 + String(argv.len[i]).length + argv.len[i]
+  return n
+}
+
 function copyArgv (argv: Argv): Argv {
   let total = 0
   for (let i = 0; i < argv.argc; i++) total += argv.len[i]
@@ -190,6 +197,8 @@ export class Router implements Dispatcher {
   readonly calls: Float64Array
   /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
   maxmemory = 0
+  /** Where maxmemory is read from when set: the shared settings, so a CONFIG SET on any I/O thread counts at once. */
+  maxmemoryOf: (() => number) | null = null
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
@@ -250,7 +259,10 @@ export class Router implements Dispatcher {
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
     if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
-    if (this.maxmemory > 0 && cmd.isDenyOom && this.usedMemory() > this.maxmemory) return this.reject(conn, OOM)
+    if (cmd.isDenyOom) {
+      const max = this.maxmemoryOf === null ? this.maxmemory : this.maxmemoryOf()
+      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
+    }
 
     let ok = true
     switch (cmd.route) {
@@ -291,14 +303,26 @@ export class Router implements Dispatcher {
     if (this.gatherClients !== null && this.gatherIds.has(cmd.id)) {
       const seq = conn.takeSeq()
       const copy = copyArgv(argv)
+      // Nothing after it runs until it has: CLIENT KILL of oneself must stop what follows.
+      conn.isGathering = true
       this.gatherClients(() => {
+        conn.isGathering = false
         const s = this.scratch
         s.reset()
         s.resp3 = conn.resp === 3
+        // CLIENT LIST reports the caller's argv-mem from the command it is running.
+        // The request is no longer in the query buffer either: count it there, as Redis would.
+        const was = { ...conn.argv }
+        Object.assign(conn.argv, copy)
+        conn.qbufExtra = multibulkBytes(copy)
         local(conn, copy, s)
+        conn.qbufExtra = 0
+        Object.assign(conn.argv, was)
         if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
         conn.onReply(seq, s.buf, 0, s.len)
         s.shrink()
+        // Parse what arrived meanwhile (a paused or blocked connection resumes as usual).
+        if (!conn.isClosed) conn.process()
       })
       return
     }

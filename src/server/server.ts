@@ -100,6 +100,7 @@ export type ControlMessage =
   | { op: 'gathered', reqId: number, clients: ClientSnapshot[] }
   | { op: 'kill', thread: number, id: number }
   | { op: 'shardDown', shard: number }
+  | { op: 'go' }
   | { op: 'stop' }
   | { op: 'stopped' }
 
@@ -142,6 +143,12 @@ export class FlashServer implements ServerContext, ObservedServer {
   private nextReqId = 1
   private isStopping = false
   private isListening = false
+  /**
+   * An I/O thread accepts from the start but serves only once every thread listens and the
+   * main thread has logged that it is ready ('go'): a client must not get an answer first.
+   */
+  private isOpen: boolean
+  private readonly held: Socket[] = []
 
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
@@ -152,6 +159,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.replyWaitUs = config.replyWaitUs
     this.ioThreads = io === null ? 1 : io.threads
     this.ioListen = io === null ? 'single' : io.mode
+    this.isOpen = io === null
     this.thread = io === null ? 0 : io.index
     this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
@@ -213,8 +221,6 @@ export class FlashServer implements ServerContext, ObservedServer {
     const bytes = this.netBytes()
     this.metrics.netInput.track(now, bytes.input)
     this.metrics.netOutput.track(now, bytes.output)
-    // A CONFIG SET maxmemory on another I/O thread changed the shared word.
-    if (this.router.maxmemory !== this.settings.maxmemory) this.router.maxmemory = this.settings.maxmemory
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
   }
 
@@ -246,6 +252,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.router.onClientError = (c, err) => this.onClientError(c, err)
     this.router.maxmemory = this.settings.maxmemory
     if (io !== null) {
+      const settings = this.settings
+      this.router.maxmemoryOf = () => settings.maxmemory
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))
     }
@@ -336,6 +344,10 @@ export class FlashServer implements ServerContext, ObservedServer {
         if (link !== undefined && !link.isDead) link.failPending(SHARD_DOWN)
         break
       }
+      case 'go':
+        this.isOpen = true
+        for (const s of this.held.splice(0)) this.accept(s)
+        break
       case 'stop':
         this.stop().then(() => this.post({ op: 'stopped' }), err => {
           this.log.error({ err }, 'error stopping an I/O thread')
@@ -359,6 +371,7 @@ export class FlashServer implements ServerContext, ObservedServer {
 
   private accept (socket: Socket): void {
     if (this.isStopping) { socket.destroy(); return }
+    if (!this.isOpen) { this.held.push(socket); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
     if (!this.shared.tryConnect()) {
       socket.on('error', () => {})
@@ -402,9 +415,10 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Threads that accept on thread 0's socket do not close it: one close per descriptor.
     const isSharedFd = this.io !== null && this.io.mode === 'shared-fd' && this.io.index > 0
     const closed = isSharedFd ? Promise.resolve() : new Promise<void>(resolve => this.net.close(() => resolve()))
-    for (const c of this.conns) c.closeAfterReply()
+    for (const c of this.conns) c.drainAndClose()
     const deadline = Date.now() + graceMs
-    while (!this.router.isIdle && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 2))
+    // Each connection closes itself once what it had read is answered.
+    while ((this.conns.size > 0 || !this.router.isIdle) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 2))
     for (const c of this.conns) c.flush()
     for (const c of this.conns) c.socket.end()
     await Promise.all(this.workers.map(w => w.stop()))

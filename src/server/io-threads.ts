@@ -1,0 +1,170 @@
+// --io-threads N > 1: the main thread starts the shard workers and N I/O threads, then only
+// relays. Each I/O thread (workers/io-worker.ts) is a FlashServer with its own listener, its
+// own clients and its own ring pair to every shard, so no single thread carries every command.
+//
+// The port: with SO_REUSEPORT (Node 22.12+, the image's Node 24) every I/O thread binds it and
+// the kernel spreads connections; without it (Node 20) thread 0 binds and the others accept on
+// the same listening socket. What the threads share lives in SharedState (client ids, client
+// count, settings, counters); multi-shard commands are ordered by the Sequencer. What needs
+// every thread's clients (CLIENT LIST, CLIENT KILL) is gathered through here.
+
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import { randomBytes } from 'node:crypto'
+import type { Config } from '../config.js'
+import type { ObservedServer } from '../http/observability.js'
+import { commands } from '../commands/table.js'
+import { ShardWorker, connectShard, endpointPorts, type LinkEndpoint } from './shard-link.js'
+import { CREDIT_SLOTS } from './credits.js'
+import { Sequencer } from './sequencer.js'
+import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
+import { QUERY_BUFFER_LIMIT } from './connection.js'
+import { hasReusePort, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import type { ProducerEndpoint } from '../ipc/layout.js'
+
+const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
+const IO_FILE = new URL('../../workers/io-worker.js', import.meta.url)
+
+interface IoThread { worker: Worker, control: MessagePort, isListening: boolean }
+
+/** A gather in progress: the snapshots so far, and how many threads are still to answer. */
+interface Gather { from: number, reqId: number, clients: ClientSnapshot[], left: number }
+
+export class IoThreads implements ObservedServer {
+  port: number
+  readonly mode: ListenMode
+  private readonly shared: SharedState
+  private readonly threads: IoThread[] = []
+  private readonly shards: ShardWorker[] = []
+  private readonly gathers = new Map<number, Gather>()
+  private nextGather = 1
+  private isStopping = false
+
+  constructor (private readonly config: Config, private readonly log: Logger) {
+    this.port = config.port
+    this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
+    this.shared = new SharedState(config.ioThreads)
+    this.shared.settings({
+      maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
+    }, () => {})
+  }
+
+  get ioThreads (): number { return this.config.ioThreads }
+
+  async start (): Promise<void> {
+    const { config } = this
+    const n = config.ioThreads
+    const credit = new SharedArrayBuffer(CREDIT_SLOTS * 4)
+    const sequencer = new Sequencer(config.shards).sab
+    // Every (I/O thread, shard) pair gets its own rings: the thread keeps one end, the shard the other.
+    const links: LinkEndpoint[][] = Array.from({ length: n }, () => [])
+    const producers: ProducerEndpoint[][] = Array.from({ length: config.shards }, () => [])
+    const bells = Array.from({ length: config.shards }, () => ShardWorker.newBell())
+    const stats = Array.from({ length: config.shards }, () => ShardWorker.newStats())
+    for (let t = 0; t < n; t++) {
+      for (let s = 0; s < config.shards; s++) {
+        const ends = connectShard(s, bells[s], stats[s])
+        links[t].push(ends.link)
+        producers[s].push(ends.worker)
+      }
+    }
+    const online: Promise<void>[] = []
+    for (let s = 0; s < config.shards; s++) {
+      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s])
+      this.shards.push(sw)
+      online.push(new Promise((resolve, reject) => { sw.worker.once('online', () => resolve()); sw.worker.once('error', reject) }))
+      sw.worker.on('error', err => this.log.error({ err, shard: s }, 'shard worker failed'))
+      sw.worker.on('exit', code => {
+        sw.isDead = true
+        if (this.isStopping) return
+        this.log.error({ shard: s, code }, 'shard worker exited; its keys are unavailable')
+        for (const t of this.threads) t.control.postMessage({ op: 'shardDown', shard: s } satisfies ControlMessage)
+      })
+    }
+    await Promise.all(online)
+    const runId = randomBytes(20).toString('hex')
+    const slotCount = Math.floor((CREDIT_SLOTS - 1) / n)
+    // Thread 0 binds first (the port may be 0); the others then share what it bound.
+    let fd = -1
+    for (let t = 0; t < n; t++) {
+      const { port1, port2 } = new MessageChannel()
+      const data: IoThreadData = {
+        config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
+        shared: this.shared.sab, control: port2, mode: this.mode, fd, port: this.port, runId,
+      }
+      const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
+      const thread: IoThread = { worker, control: port1, isListening: false }
+      this.threads.push(thread)
+      const listening = new Promise<{ port: number, fd: number }>((resolve, reject) => {
+        port1.on('message', (m: ControlMessage) => {
+          if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fd: m.fd }) } else this.onControl(t, m)
+        })
+        worker.once('error', reject)
+        worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))
+      })
+      worker.on('error', err => this.log.error({ err, io: t }, 'I/O thread failed'))
+      const bound = await listening
+      if (t === 0) { this.port = bound.port; fd = bound.fd }
+    }
+  }
+
+  /** Every thread listens and the start is logged: let them serve. */
+  open (): void {
+    for (const t of this.threads) t.control.postMessage({ op: 'go' } satisfies ControlMessage)
+  }
+
+  /** Relays between I/O threads: gathers of every thread's clients, and kills by id. */
+  private onControl (from: number, m: ControlMessage): void {
+    switch (m.op) {
+      case 'gather': {
+        const others = this.threads.filter((_t, i) => i !== from)
+        if (others.length === 0) { this.threads[from].control.postMessage({ op: 'gathered', reqId: m.reqId, clients: [] } satisfies ControlMessage); return }
+        const id = this.nextGather++
+        this.gathers.set(id, { from, reqId: m.reqId, clients: [], left: others.length })
+        for (const t of others) t.control.postMessage({ op: 'snapshot', reqId: id } satisfies ControlMessage)
+        break
+      }
+      case 'snapshotReply': {
+        const g = this.gathers.get(m.reqId)
+        if (g === undefined) return
+        g.clients.push(...m.clients)
+        if (--g.left === 0) {
+          this.gathers.delete(m.reqId)
+          this.threads[g.from].control.postMessage({ op: 'gathered', reqId: g.reqId, clients: g.clients } satisfies ControlMessage)
+        }
+        break
+      }
+      case 'kill':
+        this.threads[m.thread]?.control.postMessage(m)
+        break
+    }
+  }
+
+  // --- ObservedServer (src/http/observability.ts) ---------------------------------------------
+  get maxmemory (): number { return this.shared.attachSettings(() => {}).maxmemory }
+  isReady (): boolean { return !this.isStopping && this.threads.every(t => t.isListening) && this.shards.every(s => !s.isDead) }
+  connectedClients (): number { return this.shared.connected }
+  totalConnections (): number { return this.shared.sum(CONNECTIONS_RECEIVED) }
+  shardStats (): ReadonlyArray<{ stats: Float64Array, isAlive: boolean }> { return this.shards.map(s => ({ stats: new Float64Array(s.stats), isAlive: !s.isDead })) }
+  * commandCalls (): Iterable<[string, number]> { for (const c of commands) yield [c.name, this.shared.callsOf(c.id)] }
+  primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
+  /** Latencies are sampled on the I/O threads' links, which this thread does not see. */
+  onLatency (_fn: (seconds: number) => void): void {}
+
+  /** Graceful stop: every I/O thread lets its replies go out and closes its clients; then the shards. */
+  async stop (): Promise<void> {
+    this.isStopping = true
+    await Promise.all(this.threads.map(async t => {
+      const stopped = new Promise<void>(resolve => {
+        t.control.on('message', (m: ControlMessage) => { if (m.op === 'stopped') resolve() })
+        t.worker.once('exit', () => resolve())
+      })
+      t.control.postMessage({ op: 'stop' } satisfies ControlMessage)
+      const timer = setTimeout(() => { void t.worker.terminate() }, 10_000)
+      await stopped
+      clearTimeout(timer)
+    }))
+    await Promise.all(this.shards.map(s => s.stop()))
+    await Promise.all(this.threads.map(t => t.worker.terminate()))
+  }
+}

@@ -1,0 +1,17 @@
+// I/O thread entry (--io-threads N > 1): one FlashServer over this thread's end of every shard,
+// with its own listener, clients and cron (src/server/io-threads.ts starts it). It tells the main
+// thread where it listens, then serves until told to stop.
+
+import { workerData } from 'node:worker_threads'
+import { FlashServer, type IoThreadData, type ControlMessage } from '../src/server/server.js'
+import { createLogger } from '../src/log.js'
+
+const data = workerData as IoThreadData
+const log = createLogger(data.config.logLevel).child({ io: data.index })
+const server = new FlashServer(data.config, log, data)
+server.start().then(() => {
+  data.control.postMessage({ op: 'listening', port: server.port, fd: server.listenFd, tid: 0 } satisfies ControlMessage)
+}, err => {
+  log.fatal({ err }, 'I/O thread failed to start')
+  process.exit(1)
+})
