@@ -51,6 +51,31 @@ const stats = new Float64Array(data.stats)
 const credit = new Int32Array(data.credit)
 const MAX_DEBIT = 16 * 1024 * 1024
 /**
+ * Debits of this batch, per slot, applied to the shared words once per batch: an Atomics.sub per
+ * reply was a builtin call, 7% of this thread's time at GET -P 16 (perf), and Atomics.load in the
+ * parking check 5% more. The shared word is only ever read plainly here; it lags the truth by at
+ * most one batch of the primary's returns, which only moves when a request parks.
+ */
+const debt = new Float64Array(credit.length)
+const indebted: number[] = []
+
+function debit (slot: number, len: number): void {
+  if (debt[slot] === 0) indebted.push(slot)
+  debt[slot] += len < MAX_DEBIT ? len : MAX_DEBIT
+}
+
+/** This slot's credit as this thread sees it: the shared word less this batch's debits. */
+function creditOf (slot: number): number { return credit[slot] - debt[slot] }
+
+function settleDebts (): void {
+  for (let i = 0; i < indebted.length; i++) {
+    const slot = indebted[i]
+    Atomics.sub(credit, slot, debt[slot])
+    debt[slot] = 0
+  }
+  indebted.length = 0
+}
+/**
  * Requests parked because their client had no credit left, per slot, in arrival order: each is a
  * private copy of its record (or the out-of-band buffer it came in).
  */
@@ -130,7 +155,7 @@ function writeReply (slot: number, isLate: boolean): void {
   const len = out.len
   commandsRun++
   if (out.buf[0] === 45) errorReplies++
-  if (slot !== 0) Atomics.sub(credit, slot, Math.min(len, MAX_DEBIT))
+  if (slot !== 0) debit(slot, len)
   const pre = isLate ? 8 : 0
   const resps = cur.resps
   if (len + RESP_HEADER_BYTES > resps.maxPayload) {
@@ -163,7 +188,7 @@ function writeParked (slot: number): void {
 /** Runs the parked requests of `slot` while it has credit (up to `force` of them regardless). */
 function runParked (slot: number, q: ParkedRecord[], force: number): void {
   const was = cur
-  while (q.length > 0 && (force-- > 0 || Atomics.load(credit, slot) > 0)) {
+  while (q.length > 0 && (force-- > 0 || creditOf(slot) > 0)) {
     const { rec, from } = q.shift() as ParkedRecord
     const u32 = new Uint32Array(rec.buffer, rec.byteOffset, rec.byteLength >>> 2)
     const word = u32[0]
@@ -177,6 +202,7 @@ function runParked (slot: number, q: ParkedRecord[], force: number): void {
 
 function runAllParked (): void {
   for (const [slot, q] of parked) runParked(slot, q, 0)
+  settleDebts()
   notifyAll()
 }
 
@@ -191,7 +217,7 @@ function parks (p: number, payloadLen: number, flags: number, slot: number, oob:
     if (q !== undefined) runParked(slot, q, Infinity)
     return false
   }
-  if (q === undefined && Atomics.load(credit, slot) > 0) return false
+  if (q === undefined && creditOf(slot) > 0) return false
   const rec: ParkedRecord = { rec: oob !== null ? new Uint8Array(oob) : cur.reqs.u8.slice(p, p + payloadLen), from: cur }
   if (q === undefined) parked.set(slot, [rec]); else q.push(rec)
   writeParked(slot)
@@ -212,7 +238,7 @@ function runRecord (p: number, payloadLen: number): void {
   let oob: SharedArrayBuffer | null = null
   if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.
-  if (slot !== 0 && (parked.size !== 0 || Atomics.load(credit, slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
+  if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
   if (id === TXN_BEGIN) { holdForTransaction(slot); return }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
@@ -228,6 +254,7 @@ function holdForTransaction (slot: number): void {
   out.reset()
   out.status('OK')
   writeReply(slot, false)
+  settleDebts()
   notifyProducer(cur)
   const { stepPort, mailbox } = cur
   for (;;) {
@@ -317,6 +344,7 @@ for (;;) {
     if (more) ran = true
   }
   if (ran) {
+    settleDebts()
     notifyAll()
     publishStats()
   } else if (SPIN_US > 0 && spinUntilWork(seq)) {
