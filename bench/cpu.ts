@@ -13,7 +13,7 @@
 //   npm run bench -- --cpu --quick         fewer requests (50k, 500k at -P 16)
 //   options: --shards 1,4 | --cpu-servers "flashkv-1:--shards 1,flashkv-io4:--io-threads 4 --shards 4"
 //            --tests set,get,incr,lpush,mset  --requests N  --pipe-requests N  --repeat N
-//            --threads N (redis-benchmark --threads)  --readme
+//            --threads N (redis-benchmark --threads)  --redis-io-threads N (adds Redis with io-threads N)  --readme
 //            --report bench/results/X-cpu.json [--readme]   re-render X-cpu.md (and the README table)
 // Writes bench/results/<date>-<commit>[-quick]-cpu.{json,md}.
 
@@ -131,7 +131,14 @@ export async function cpuMain (args: string[]): Promise<void> {
   const configs = has('--cpu-servers')
     ? parseServers(opt('--cpu-servers', ''))
     : opt('--shards', '1,4').split(',').map(n => [`flashkv-${n}`, ['--shards', n]] as [string, string[]])
-  const specs: Spec[] = [redisSpec(), ...configs.map(([name, flags]) => flashkvSpec(name, flags))]
+  // --redis-io-threads N adds Redis with its own I/O threads (reads too), the comparison users know.
+  const redisIo = Number(opt('--redis-io-threads', '0'))
+  const redisSpecs: Spec[] = [redisSpec()]
+  if (redisIo > 1) {
+    const [, cmd, argv] = redisSpec()
+    redisSpecs.push([`redis-io${redisIo}`, cmd, [...argv, '--io-threads', String(redisIo), '--io-threads-do-reads', 'yes']])
+  }
+  const specs: Spec[] = [...redisSpecs, ...configs.map(([name, flags]) => flashkvSpec(name, flags))]
   const clkTck = clockTicks()
   const t0 = Date.now()
   const samples: Sample[] = []
@@ -173,7 +180,7 @@ export async function cpuMain (args: string[]): Promise<void> {
     cpu: true, date, commit, quick, clkTck, repeat,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
     versions: { node: process.version, redis: versionOf('redis-server', ['--version']), redisBenchmark: versionOf('redis-benchmark', ['--version']) },
-    servers: specs.map(([name, , argv]) => ({ name, argv: name === 'redis' ? argv : argv.slice(1) })),
+    servers: specs.map(([name, , argv]) => ({ name, argv: name.startsWith('redis') ? argv : argv.slice(1) })),
     requests, pipeRequests, tests,
     wallS: Math.round((Date.now() - t0) / 1000),
     rows: medianRows(samples), samples,
@@ -209,7 +216,7 @@ export function cpuTable (rows: Sample[]): string {
     const redis = group.find(r => r.server === 'redis')
     for (const [i, r] of group.entries()) {
       const label = i === 0 ? `${r.test.toUpperCase()} ${r.mode}` : ''
-      const ratio = r.server === 'redis' || redis === undefined || redis.total === 0 ? '–' : f2(r.busiest.us / redis.total)
+      const ratio = r.server.startsWith('redis') || redis === undefined || redis.total === 0 ? '–' : f2(r.busiest.us / redis.total)
       const ceiling = r.busiest.us > 0 ? Math.round(1e6 / r.busiest.us).toLocaleString('en') : '–'
       lines.push(`| ${label} | ${r.server} | ${Math.round(r.rps).toLocaleString('en')} | ${kinds.map(kd => r.kinds[kd] > 0 ? f2(r.kinds[kd]) : '–').join(' | ')} | ` +
         `${f2(r.total)} | ${f2(r.busiest.us)} (${r.busiest.name}) | ${ceiling} | ${ratio} |`)
