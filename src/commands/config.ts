@@ -57,6 +57,7 @@ const PARAMS: readonly Param[] = [
   { name: 'client-query-buffer-limit', type: num(MB, LONG_MAX, true, true), mode: 'live', get: s => String(s.settings.queryBufferLimit), set: (s, v) => { s.settings.queryBufferLimit = Number(v) } },
   { name: 'hz', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '10' },
   { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
+  { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
   { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
 ]
 const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))

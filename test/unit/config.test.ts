@@ -119,3 +119,23 @@ describe('bad values', () => {
     expect(error(['--bogus'])).toBeInstanceOf(Error)
   })
 })
+
+describe('--io-threads', () => {
+  it('defaults to 1 up to 4 usable CPUs, then one per 4', async () => {
+    const { defaultIoThreads } = await import('../../src/config.js')
+    expect([1, 2, 4, 5, 8, 16, 64].map(defaultIoThreads)).toEqual([1, 1, 1, 1, 2, 4, 16])
+  })
+
+  it('takes the flag, the variable and the directive, 1 to 128', async () => {
+    const { parseArgs } = await import('../../src/config.js')
+    const run = (argv: string[], env: Record<string, string> = {}): number => {
+      const r = parseArgs(argv, { env })
+      if (r.kind !== 'run') throw new Error('not a run')
+      return r.config.ioThreads
+    }
+    expect(run(['--io-threads', '4'])).toBe(4)
+    expect(run([], { FLASHKV_IO_THREADS: '3' })).toBe(3)
+    expect(() => run(['--io-threads', '0'])).toThrow()
+    expect(() => run(['--io-threads', '129'])).toThrow()
+  })
+})
