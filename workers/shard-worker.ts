@@ -156,24 +156,22 @@ function writeReply (slot: number, isLate: boolean): void {
   commandsRun++
   if (out.buf[0] === 45) errorReplies++
   if (slot !== 0) debit(slot, len)
-  const pre = isLate ? 8 : 0
   const resps = cur.resps
-  if (len + RESP_HEADER_BYTES > resps.maxPayload) {
+  // Too big for the ring: the bytes go as a message, the ring carries RESP_OOB in their place.
+  const isOob = len + RESP_HEADER_BYTES > resps.maxPayload
+  if (isOob) {
     const sab = new SharedArrayBuffer(len)
     new Uint8Array(sab).set(out.buf.subarray(0, len))
     cur.port.postMessage(sab)
-    const off = reserveReply(pre + RESP_HEADER_BYTES)
-    if (isLate) { resps.u32[off >>> 2] = RESP_LATE; resps.u32[(off + 4) >>> 2] = slot }
-    resps.u32[(off + pre) >>> 2] = RESP_OOB
-    resps.commit(off, pre + RESP_HEADER_BYTES)
-    out.shrink()
-    return
   }
-  const off = reserveReply(pre + len + RESP_HEADER_BYTES)
+  const pre = isLate ? 8 : 0
+  const body = isOob ? 0 : len
+  const off = reserveReply(pre + RESP_HEADER_BYTES + body)
   if (isLate) { resps.u32[off >>> 2] = RESP_LATE; resps.u32[(off + 4) >>> 2] = slot }
-  resps.u32[(off + pre) >>> 2] = len
-  copyBytes(out.buf, 0, len, resps.u8, off + pre + RESP_HEADER_BYTES)
-  resps.commit(off, pre + len + RESP_HEADER_BYTES)
+  resps.u32[(off + pre) >>> 2] = isOob ? RESP_OOB : len
+  if (isOob) out.shrink()
+  else copyBytes(out.buf, 0, len, resps.u8, off + pre + RESP_HEADER_BYTES)
+  resps.commit(off, pre + RESP_HEADER_BYTES + body)
 }
 
 /** Tells the producer that the request at the head of its FIFO for this shard waits for credit. */

@@ -121,7 +121,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   isClosing = false
   /** Serving this client threw: close it without waiting for replies still due. */
   private isFailed = false
-  /** Closing once libuv has written what it holds (the socket is then destroyed). */
+  /** close() ran: the FIN is queued behind what libuv holds; the socket is destroyed after it. */
   private isEnding = false
   isClosed = false
   /** The client half-closed: close once what it sent is answered. */

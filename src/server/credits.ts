@@ -33,11 +33,14 @@ export class Credits {
   private readonly parkedCount = new Int32Array(CREDIT_SLOTS)
   private readonly isClosing = new Uint8Array(CREDIT_SLOTS)
   private readonly free: number[] = []
-  /** Requests parked now (all slots) and since start, for INFO shards. */
-  parkedNow = 0
-  parkedTotal = 0
-  /** Where INFO reads them: this thread's row of shared counters (server/shared-state.ts). */
-  counters: Float64Array | null = null
+  /**
+   * Where the parked-request counts live: this thread's row of shared counters, which INFO adds
+   * up and CONFIG RESETSTAT zeroes (server/shared-state.ts); a private row until the server sets it.
+   */
+  counters: Float64Array = new Float64Array(PARKED_TOTAL + 1)
+  /** Requests parked now (all slots) and since start. */
+  get parkedNow (): number { return this.counters[PARKED_NOW] }
+  get parkedTotal (): number { return this.counters[PARKED_TOTAL] }
   /** Wakes every shard that may hold parked requests of a slot (set by the router). */
   kick: () => void = () => {}
 
@@ -53,11 +56,6 @@ export class Credits {
   }
 
   private readonly slots: number
-
-  private publish (): void {
-    const c = this.counters
-    if (c !== null) { c[PARKED_NOW] = this.parkedNow; c[PARKED_TOTAL] = this.parkedTotal }
-  }
 
   /** A slot for a new connection; 0 (unaccounted) when all are taken. */
   alloc (): number {
@@ -80,9 +78,8 @@ export class Credits {
   parked (slot: number): void {
     if (slot === 0) return
     this.parkedCount[slot]++
-    this.parkedNow++
-    this.parkedTotal++
-    this.publish()
+    this.counters[PARKED_NOW]++
+    this.counters[PARKED_TOTAL]++
     // Credit may have come back between the shard's look and this placeholder: look again.
     if (Atomics.load(this.credit, slot) > 0) this.kick()
   }
@@ -90,7 +87,7 @@ export class Credits {
   /** A shard answered a request of `slot` with `len` bytes (late: it had been parked). */
   replied (slot: number, len: number, late: boolean): void {
     if (slot === 0) return
-    if (late) { this.parkedCount[slot]--; this.parkedNow--; this.publish() }
+    if (late) { this.parkedCount[slot]--; this.counters[PARKED_NOW]-- }
     this.owed[slot] += Math.min(len, MAX_DEBIT)
     if (--this.outstanding[slot] === 0 && this.isClosing[slot] !== 0) this.recycle(slot)
   }

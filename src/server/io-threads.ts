@@ -18,8 +18,8 @@ import { ShardWorker, connectShard, endpointPorts, type LinkEndpoint } from './s
 import { CREDIT_SLOTS } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
-import { QUERY_BUFFER_LIMIT } from './connection.js'
-import { hasReusePort, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import type { ServerSettings } from '../commands/spec.js'
+import { hasReusePort, initialSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -44,10 +44,11 @@ export class IoThreads implements ObservedServer {
     this.port = config.port
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
-    this.shared.settings({
-      maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
-    }, () => {})
+    this.shared.initSettings(initialSettings(config))
+    this.settings = this.shared.settings()
   }
+
+  private readonly settings: ServerSettings
 
   get ioThreads (): number { return this.config.ioThreads }
 
@@ -141,7 +142,7 @@ export class IoThreads implements ObservedServer {
   }
 
   // --- ObservedServer (src/http/observability.ts) ---------------------------------------------
-  get maxmemory (): number { return this.shared.attachSettings(() => {}).maxmemory }
+  get maxmemory (): number { return this.settings.maxmemory }
   isReady (): boolean { return !this.isStopping && this.threads.every(t => t.isListening) && this.shards.every(s => !s.isDead) }
   connectedClients (): number { return this.shared.connected }
   totalConnections (): number { return this.shared.sum(CONNECTIONS_RECEIVED) }

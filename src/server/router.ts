@@ -10,7 +10,7 @@
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
-import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Argv, ClientContext, ServerSettings } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -195,10 +195,6 @@ export class Router implements Dispatcher {
    */
   readonly counters: Float64Array
   readonly calls: Float64Array
-  /** Bytes; 0 = no limit. Above it, denyoom commands get Redis's OOM error. */
-  maxmemory = 0
-  /** Where maxmemory is read from when set: the shared settings, so a CONFIG SET on any I/O thread counts at once. */
-  maxmemoryOf: (() => number) | null = null
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
@@ -226,8 +222,8 @@ export class Router implements Dispatcher {
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
-  constructor (links: ShardLink[], credits: Credits, counters: Float64Array, calls: Float64Array, private readonly replyWaitMs = 0,
-    sequencer: Sequencer | null = null) {
+  constructor (links: ShardLink[], credits: Credits, private readonly settings: ServerSettings, counters: Float64Array, calls: Float64Array,
+    private readonly replyWaitMs = 0, sequencer: Sequencer | null = null) {
     this.links = links
     this.counters = counters
     this.calls = calls
@@ -259,8 +255,9 @@ export class Router implements Dispatcher {
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
     if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
+    // maxmemory (0 = none) is read from the shared settings: a CONFIG SET on any I/O thread counts at once.
     if (cmd.isDenyOom) {
-      const max = this.maxmemoryOf === null ? this.maxmemory : this.maxmemoryOf()
+      const max = this.settings.maxmemory
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
 

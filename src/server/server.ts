@@ -104,6 +104,11 @@ export type ControlMessage =
   | { op: 'stop' }
   | { op: 'stopped' }
 
+/** The settings CONFIG SET may change, as the configuration starts them. */
+export function initialSettings (config: Config): ServerSettings {
+  return { maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory }
+}
+
 /** Whether net.Server takes reusePort (SO_REUSEPORT): Node 22.12+ and 23.1+; Node 20 ignores it. */
 export function hasReusePort (version = process.versions.node): boolean {
   const [major, minor] = version.split('.').map(Number)
@@ -163,12 +168,9 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.thread = io === null ? 0 : io.index
     this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
-    // maxmemory lives in the router, which refuses denyoom commands above it; CONFIG SET writes
-    // through here, and the cron refreshes it from the shared word for the other threads.
-    const applyMaxmemory = (): void => { if (this.router !== undefined) this.router.maxmemory = this.settings.maxmemory }
-    this.settings = io === null
-      ? this.shared.settings({ maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory }, applyMaxmemory)
-      : this.shared.attachSettings(applyMaxmemory)
+    // With I/O threads the main thread has set them; the router reads maxmemory from here.
+    if (io === null) this.shared.initSettings(initialSettings(config))
+    this.settings = this.shared.settings()
     this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.credits.counters = this.shared.row(this.thread)
@@ -248,12 +250,9 @@ export class FlashServer implements ServerContext, ObservedServer {
       sequencer = new Sequencer(this.shards, io.sequencer)
     }
     const row = this.shared.row(this.thread)
-    this.router = new Router(this.links, this.credits, row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
+    this.router = new Router(this.links, this.credits, this.settings, row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
-    this.router.maxmemory = this.settings.maxmemory
     if (io !== null) {
-      const settings = this.settings
-      this.router.maxmemoryOf = () => settings.maxmemory
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))
     }

@@ -19,6 +19,15 @@ export interface ReplyTarget {
   onReply (tag: number, src: Uint8Array, start: number, len: number): void
 }
 
+/** A request record's header at byte p (ipc/layout.ts): command, flags, db, argc, client slot, ticket. */
+function writeHeader (u32: Uint32Array, p: number, cmdId: number, flags: number, db: number, argc: number, slot: number, ticket: number): void {
+  const w = p >>> 2
+  u32[w] = cmdId | (flags << 16) | (db << 24)
+  u32[w + 1] = argc
+  u32[w + 2] = slot
+  u32[w + 3] = ticket
+}
+
 /** A producer's end of one shard: what a ShardLink is made of (transferable to an I/O thread). */
 export interface LinkEndpoint {
   index: number
@@ -182,10 +191,7 @@ export class ShardLink {
       u8 = this.req.u8
       u32 = this.req.u32
     }
-    u32[p >>> 2] = cmdId | (flags << 16) | (db << 24)
-    u32[(p + 4) >>> 2] = n
-    u32[(p + 8) >>> 2] = slot
-    u32[(p + 12) >>> 2] = ticket
+    writeHeader(u32, p, cmdId, flags, db, n, slot, ticket)
     let off = p + REQ_HEADER_BYTES + n * 4
     const src = argv.buf
     for (let i = 0; i < n; i++) {
@@ -199,10 +205,7 @@ export class ShardLink {
     if (sab !== null) {
       this.port.postMessage(sab)
       const h = this.req.reserve(REQ_HEADER_BYTES)
-      this.req.u32[h >>> 2] = cmdId | ((flags | REQ_OOB) << 16) | (db << 24)
-      this.req.u32[(h + 4) >>> 2] = 0
-      this.req.u32[(h + 8) >>> 2] = slot
-      this.req.u32[(h + 12) >>> 2] = ticket
+      writeHeader(this.req.u32, h, cmdId, flags | REQ_OOB, db, 0, slot, ticket)
       this.req.commit(h, REQ_HEADER_BYTES)
     } else {
       this.req.commit(p, bytes)
@@ -220,10 +223,7 @@ export class ShardLink {
     const sab = new SharedArrayBuffer((bytes + 3) & ~3)
     const u8 = new Uint8Array(sab)
     const u32 = new Uint32Array(sab)
-    u32[0] = cmdId | ((resp3 ? REQ_RESP3 : 0) << 16) | (db << 24)
-    u32[1] = args.length
-    u32[2] = 0
-    u32[3] = 0
+    writeHeader(u32, 0, cmdId, resp3 ? REQ_RESP3 : 0, db, args.length, 0, 0)
     let off = REQ_HEADER_BYTES + args.length * 4
     for (let i = 0; i < args.length; i++) {
       u32[4 + i] = args[i].length
@@ -395,11 +395,7 @@ export class ShardLink {
     const seq = t === conn ? q.tags[0] : (t as { seq?: number }).seq
     if (seq !== headSeq || !this.req.reserveCheck(REQ_HEADER_BYTES)) return false
     const h = this.req.reserve(REQ_HEADER_BYTES)
-    const u32 = this.req.u32
-    u32[h >>> 2] = REQ_FORCE << 16
-    u32[(h + 4) >>> 2] = 0
-    u32[(h + 8) >>> 2] = slot
-    u32[(h + 12) >>> 2] = 0
+    writeHeader(this.req.u32, h, 0, REQ_FORCE, 0, 0, slot, 0)
     this.req.commit(h, REQ_HEADER_BYTES)
     q.isForced = true
     return true

@@ -74,17 +74,19 @@ export class SharedState {
 
   get connected (): number { return Atomics.load(this.ints, CONNECTED) }
 
-  /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all. */
-  settings (init: { maxclients: number, timeoutSec: number, tcpKeepaliveSec: number, queryBufferLimit: number, maxmemory: number },
-    onMaxmemory: () => void): ServerSettings {
+  /** Sets the starting values, once, on the thread that made the buffer. */
+  initSettings (init: Readonly<ServerSettings>): void {
     const w = this.settingsWords
-    if (init !== null) {
-      w[SET_MAXCLIENTS] = init.maxclients
-      w[SET_TIMEOUT] = init.timeoutSec
-      w[SET_KEEPALIVE] = init.tcpKeepaliveSec
-      w[SET_QUERY_LIMIT] = init.queryBufferLimit
-      w[SET_MAXMEMORY] = init.maxmemory
-    }
+    w[SET_MAXCLIENTS] = init.maxclients
+    w[SET_TIMEOUT] = init.timeoutSec
+    w[SET_KEEPALIVE] = init.tcpKeepaliveSec
+    w[SET_QUERY_LIMIT] = init.queryBufferLimit
+    w[SET_MAXMEMORY] = init.maxmemory
+  }
+
+  /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all at once. */
+  settings (): ServerSettings {
+    const w = this.settingsWords
     return {
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
@@ -95,13 +97,8 @@ export class SharedState {
       get queryBufferLimit () { return w[SET_QUERY_LIMIT] },
       set queryBufferLimit (v: number) { w[SET_QUERY_LIMIT] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },
-      set maxmemory (v: number) { w[SET_MAXMEMORY] = v; onMaxmemory() },
+      set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
     }
-  }
-
-  /** The current settings, for a thread that attaches to them (init is taken once, by the first). */
-  attachSettings (onMaxmemory: () => void): ServerSettings {
-    return this.settings(null as unknown as Parameters<SharedState['settings']>[0], onMaxmemory)
   }
 
   /** This thread's row of counters (plain stores: only this thread writes it). */

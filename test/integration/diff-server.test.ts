@@ -389,4 +389,14 @@ describe('a client that half-closes after its commands', () => {
     expect(a).toBe(b)
     expect(b).toBe('+OK\r\n+OK\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n:2\r\n+PONG\r\n:2\r\n')
   })
+
+  it('with half a command left: the complete ones are answered, the rest dropped, then the close, as from Redis', async () => {
+    const bytes = Buffer.concat([encodeCommand(['SET', 'hc:x', '1']), encodeCommand(['INCR', 'hc:x']), Buffer.from('*2\r\n$3\r\nGET\r\n$10\r\nabc')])
+    const [a, b] = await Promise.all([
+      sendAndHalfClose(pair.flash.port, pair.flash.host, bytes),
+      sendAndHalfClose(pair.redis.port, pair.redis.host, bytes),
+    ])
+    expect(a).toBe(b)
+    expect(b).toBe('+OK\r\n:2\r\n')
+  })
 })

@@ -39,6 +39,8 @@ describeLocal(`--io-threads ${THREADS}`, () => {
     const tids = [...info.matchAll(/^io(\d+):tid=(\d+)\r$/gm)]
     expect(tids.map((m) => Number(m[1]))).toEqual([0, 1, 2])
     expect(new Set(tids.map((m) => m[2])).size).toBe(THREADS)
+    // Redis's io-threads directive, immutable there too.
+    expect(text(await clients[0].command('CONFIG', 'GET', 'io-threads'))).toBe(`*2\r\n$10\r\nio-threads\r\n$1\r\n${THREADS}\r\n`)
     const start = JSON.parse(server.logs().split('\n')[0]) as Record<string, unknown>
     expect(start.ioThreads).toBe(THREADS)
     expect(start.ioListen).toBe(mode)
