@@ -10,7 +10,7 @@
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
-import type { Argv, ClientContext, ServerSettings } from '../commands/spec.js'
+import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -222,7 +222,7 @@ export class Router implements Dispatcher {
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
-  constructor (links: ShardLink[], credits: Credits, private readonly settings: ServerSettings, counters: Float64Array, calls: Float64Array,
+  constructor (links: ShardLink[], credits: Credits, private readonly maxmemory: Float64Array, counters: Float64Array, calls: Float64Array,
     private readonly replyWaitMs = 0, sequencer: Sequencer | null = null) {
     this.links = links
     this.counters = counters
@@ -255,9 +255,9 @@ export class Router implements Dispatcher {
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
     if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
-    // maxmemory (0 = none) is read from the shared settings: a CONFIG SET on any I/O thread counts at once.
+    // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     if (cmd.isDenyOom) {
-      const max = this.settings.maxmemory
+      const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
 

@@ -250,7 +250,7 @@ export class FlashServer implements ServerContext, ObservedServer {
       sequencer = new Sequencer(this.shards, io.sequencer)
     }
     const row = this.shared.row(this.thread)
-    this.router = new Router(this.links, this.credits, this.settings, row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
+    this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
     if (io !== null) {
       this.router.gatherClients = done => this.gather(done)

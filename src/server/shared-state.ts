@@ -84,6 +84,9 @@ export class SharedState {
     w[SET_MAXMEMORY] = init.maxmemory
   }
 
+  /** The maxmemory word alone, for the router's per-command check (a typed-array read, no getter). */
+  maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
+
   /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all at once. */
   settings (): ServerSettings {
     const w = this.settingsWords
