@@ -18,6 +18,10 @@ import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
+import type { Command } from '../src/commands/table.js'
+import { creditWords, watchWords } from '../src/server/credits.js'
+import { writes } from '../src/storage/writes.js'
+import { readU32 } from '../src/commands/internal.js'
 
 const data = workerData as ShardWorkerData
 
@@ -46,9 +50,10 @@ let nextTicket = 1
 const bell = new Int32Array(data.bell)
 const TXN_BEGIN = internalCommand('__txn').id
 const TXN_END = internalCommand('__txnend').id
+const EXEC = internalCommand('__exec').id
 const stats = new Float64Array(data.stats)
 /** Output credit per client slot (src/server/credits.ts): debited here, returned by the primary. */
-const credit = new Int32Array(data.credit)
+const credit = creditWords(data.credit)
 const MAX_DEBIT = 16 * 1024 * 1024
 /**
  * Debits of this batch, per slot, applied to the shared words once per batch: an Atomics.sub per
@@ -96,6 +101,7 @@ function publishStats (): void {
   stats[STAT_ERRORS] = errorReplies
 }
 const shard = new Shard(data.index, data.shards)
+shard.watch.words = watchWords(data.credit)
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
@@ -275,15 +281,115 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   out.reset()
   out.resp3 = (flags & REQ_RESP3) !== 0
   const cmd = commands[id]
+  shard.slot = slot
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
   try {
-    cmd.run?.(shard, argv, out)
+    if (id === EXEC) runExec(slot)
+    else runOne(cmd)
   } catch (err) {
     // A handler bug must not take the shard down with every other client's data.
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
   writeReply(slot, isLate)
+}
+
+/**
+ * Runs one command on the shard. While keys are watched here, a write command that changed
+ * anything (storage/writes.ts) touches its keys: the keys it writes, in the database it ran in
+ * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
+ */
+function runOne (cmd: Command): void {
+  const watch = shard.watch
+  if (watch.size === 0 || !cmd.isWrite) { cmd.run?.(shard, argv, out); return }
+  const before = writes.count
+  const db = shard.dbIndex
+  cmd.run?.(shard, argv, out)
+  if (writes.count === before || cmd.name === 'del' || cmd.name === 'unlink') return
+  touchKeys(cmd, db)
+}
+
+function touchKeys (cmd: Command, db: number): void {
+  const watch = shard.watch
+  const ks = shard.dbs[db]
+  const { buf, start, len } = argv
+  let keys: number[] | null
+  if (cmd.getKeys !== undefined) keys = cmd.getKeys(argv)
+  else {
+    keys = []
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    for (let k = cmd.firstKey; k > 0 && k <= last; k += cmd.step) keys.push(k)
+  }
+  if (keys === null) return
+  for (const k of keys) {
+    if (k !== cmd.readOnlyKey) watch.touch(db, buf, start[k], len[k], ks)
+  }
+  // The other database of MOVE key db and COPY ... DB db.
+  const other = cmd.name === 'move' ? 2 : cmd.name === 'copy' ? dbOption(3) : -1
+  if (other > 0 && other < argv.argc) {
+    const to = Number(Buffer.from(buf.buffer, buf.byteOffset + start[other], len[other]).toString('latin1'))
+    if (Number.isInteger(to) && to >= 0 && to < shard.dbs.length && to !== db) {
+      const k = cmd.name === 'move' ? 1 : 2
+      watch.touch(to, buf, start[k], len[k], shard.dbs[to])
+    }
+  }
+}
+
+/** Index of the argument after a DB option, from position `from` (COPY's options); -1: none. */
+function dbOption (from: number): number {
+  const { buf, start, len } = argv
+  for (let i = from; i + 1 < argv.argc; i++) {
+    if (len[i] === 2 && (buf[start[i]] | 32) === 100 && (buf[start[i] + 1] | 32) === 98) return i + 1
+  }
+  return -1
+}
+
+// __exec's own arguments, kept while argv is pointed at each command in turn.
+let execStart = new Int32Array(64)
+let execLen = new Int32Array(64)
+const metaBytes = new Uint8Array(8)
+const metaF64 = new Float64Array(metaBytes.buffer)
+
+/**
+ * __exec meta (header args...)*: a transaction's commands for this shard, run back to back, so
+ * no other request sees the shard between them. meta: u32 watch tag (0: no check), u32 command
+ * count, f64 watch deadline (0: none). header: u32 command id | db << 24, u32 argc. A client
+ * whose watched key changed (its slot's word holds the tag) or expired gets a null reply and
+ * nothing runs. The reply is an array of each command's reply.
+ */
+function runExec (slot: number): void {
+  const n = argv.argc
+  if (execStart.length < n) { execStart = new Int32Array(n * 2); execLen = new Int32Array(n * 2) }
+  for (let i = 0; i < n; i++) { execStart[i] = argv.start[i]; execLen[i] = argv.len[i] }
+  const buf = argv.buf
+  const m = execStart[1]
+  const tag = readU32(buf, m)
+  const count = readU32(buf, m + 4)
+  for (let i = 0; i < 8; i++) metaBytes[i] = buf[m + 8 + i]
+  const deadline = metaF64[0]
+  if ((tag !== 0 && Atomics.load(shard.watch.words, slot) === tag) || (deadline !== 0 && shard.now() > deadline)) {
+    out.nullArray()
+    return
+  }
+  out.arrayHeader(count)
+  let i = 2
+  for (let c = 0; c < count; c++) {
+    const h = execStart[i]
+    const word = readU32(buf, h)
+    const argc = readU32(buf, h + 4)
+    argv.argc = argc
+    for (let j = 0; j < argc; j++) { argv.start[j] = execStart[i + 1 + j]; argv.len[j] = execLen[i + 1 + j] }
+    shard.select(word >>> 24)
+    const cmd = commands[word & 0xffff]
+    const mark = out.len
+    try {
+      runOne(cmd)
+    } catch (err) {
+      out.len = mark
+      out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+    }
+    i += 1 + argc
+  }
 }
 
 // Before sleeping, watch SEQ for a short while: a wake-up through Atomics.notify is a futex

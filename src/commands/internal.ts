@@ -1,6 +1,7 @@
 // Worker-only commands used as steps of cross-shard transactions (server/txn.ts): hold and
 // release a shard, and move a whole value between shards as bytes (__dump / __restore, like
-// Redis's DUMP/RESTORE but in our own layout). Clients cannot call them: lookup skips them.
+// Redis's DUMP/RESTORE but in our own layout); and MULTI/EXEC's (server/multi.ts): watch and
+// unwatch keys, run a transaction's commands. Clients cannot call them: lookup skips them.
 //
 // value payload: | u8 type | encoding flags | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
 // (the string's encoding flags, so that RENAME/COPY across shards keep OBJECT ENCODING)
@@ -71,6 +72,33 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   out.raw(OK)
 }
 
+/** Little-endian u32 at p (the tags and headers the primary packs into internal arguments). */
+export function readU32 (buf: Uint8Array, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0
+}
+
+/**
+ * __watch tag key...: session `tag` of the request's client watches these keys of this shard.
+ * Replies the earliest expiry time among them still to come (0: none), for EXEC's expiry check.
+ */
+export function watchKeysCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const tag = readU32(buf, start[1])
+  const now = shard.now()
+  let min = 0
+  for (let i = 2; i < argv.argc; i++) {
+    const at = shard.watch.watch(shard.dbIndex, shard.ks, buf, start[i], len[i], shard.slot, tag, now)
+    if (at !== 0 && (min === 0 || at < min)) min = at
+  }
+  out.int(min)
+}
+
+/** __unwatch tag: session `tag` ends (EXEC, DISCARD, UNWATCH, or its client left). */
+export function unwatchCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  shard.watch.unwatch(readU32(argv.buf, argv.start[1]))
+  out.raw(OK)
+}
+
 function unreachable (): void { throw new Error('transaction markers are handled by the worker loop') }
 
 const INTERNAL = { flags: [], firstKey: 0, lastKey: 0, step: 0, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true } as const
@@ -79,5 +107,9 @@ export const internalCommands: readonly CommandSpec[] = [
   { ...INTERNAL, name: '__txn', arity: 1, run: unreachable },
   { ...INTERNAL, name: '__txnend', arity: 1, run: unreachable },
   { ...INTERNAL, name: '__dump', arity: 2, firstKey: 1, lastKey: 1, step: 1, run: dumpCommand },
-  { ...INTERNAL, name: '__restore', arity: -3, firstKey: 1, lastKey: 1, step: 1, run: restoreCommand },
+  { ...INTERNAL, name: '__restore', arity: -3, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, run: restoreCommand },
+  { ...INTERNAL, name: '__watch', arity: -3, run: watchKeysCommand },
+  { ...INTERNAL, name: '__unwatch', arity: 2, run: unwatchCommand },
+  // __exec meta (header argc args...)*: a transaction's commands for this shard (the worker runs it).
+  { ...INTERNAL, name: '__exec', arity: -2, run: unreachable },
 ]

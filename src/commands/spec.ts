@@ -11,15 +11,16 @@ export type Flag =
   | 'no_mandatory_keys' | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy'
 
 /**
+ * txn: MULTI, EXEC, DISCARD, WATCH, UNWATCH, run by the router itself (server/multi.ts) |
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
  * one shard if all keys share it, else a transaction holding every shard involved |
  * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'transactions'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's

@@ -8,6 +8,7 @@ import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { copyBytes } from '../bytes.js'
+import { writes } from '../storage/writes.js'
 import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {
@@ -101,6 +102,7 @@ export function setValue (shard: Shard, kbuf: Uint8Array, kStart: number, kLen: 
   const e = stringEntry(shard, shard.lookup(kbuf, kStart, kLen), kbuf, kStart, kLen, vLen, keepTtl)
   if (e === 0) return false
   const ks = shard.ks
+  writes.count++
   if (expireAt !== 0) ks.setExpireAt(e, expireAt)
   copyBytes(vbuf, vStart, vLen, ks.arena.u8, ks.valOffset(e))
   return true
@@ -416,6 +418,7 @@ export function appendCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   if (total > PROTO_MAX_BULK_LEN) { out.raw(STRING_TOO_LONG); return }
   const n = growString(shard, e, oldLen, total)
   if (n === 0) { out.raw(OOM); return }
+  writes.count++
   ks.arena.u8.set(buf.subarray(start[2], start[2] + len[2]), ks.valOffset(n) + oldLen)
   ks.setRaw(n, true)
   out.int(total)
@@ -448,6 +451,7 @@ export function setrangeCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
   const u8 = ks.arena.u8
   const v = ks.valOffset(e)
   // sdsgrowzero: the gap between the old end and the offset reads as zero bytes.
+  writes.count++
   if (offset > oldLen) u8.fill(0, v + oldLen, v + offset)
   u8.set(buf.subarray(start[3], start[3] + vLen), v + offset)
   ks.setRaw(e, true)
@@ -479,6 +483,7 @@ function incrDecr (shard: Shard, argv: Argv, out: ReplyWriter, incr: number, inc
       const textLen = intTextLen(sum)
       const n = stringEntry(shard, e, buf, start[1], len[1], textLen, true)
       if (n === 0) { out.raw(OOM); return }
+      writes.count++
       writeIntText(ks.arena.u8, ks.valOffset(n), sum, textLen)
       out.int(sum)
       return

@@ -12,6 +12,7 @@ import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
 import { listCommands } from './list.js'
+import { transactionCommands } from './transactions.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -22,10 +23,16 @@ export interface Command extends CommandSpec {
   readonly subList: readonly Command[]
   /** 'denyoom' flag: refused above maxmemory. */
   readonly isDenyOom: boolean
+  /** 'write' flag: its changes touch WATCHed keys (storage/watch.ts). */
+  readonly isWrite: boolean
+  /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
+  readonly readOnlyKey: number
+  /** 'no_multi' flag: refused inside MULTI. */
+  readonly isNoMulti: boolean
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, genericCommands, serverCommands, commandCommands, internalCommands,
+  connectionCommands, stringCommands, listCommands, genericCommands, serverCommands, transactionCommands, commandCommands, internalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -40,8 +47,9 @@ function check (spec: CommandSpec): void {
   if (spec.firstKey > 0 && spec.arity > 0 && spec.firstKey >= spec.arity) bad('first key outside the arity')
   if ((spec.route === 'split' || spec.route === 'all') && spec.merge === undefined) bad('split/all routes need a merge')
   if (spec.merge === 'custom' && spec.finish === undefined) bad('custom merge needs finish')
+  if (spec.route === 'txn' && spec.internal !== true && spec.local !== undefined) bad('txn routes run in the router')
   if (spec.route === 'primary' && spec.local === undefined && spec.subcommands === undefined) bad('primary route needs a local handler')
-  if (spec.route !== 'primary' && spec.run === undefined) bad('shard route needs a run handler')
+  if (spec.route !== 'primary' && spec.route !== 'txn' && spec.run === undefined) bad('shard route needs a run handler')
   if ((spec.route === 'key' || spec.route === 'split' || spec.route === 'coord') && spec.firstKey < 1 && spec.internal !== true && spec.getKeys === undefined) bad('key routes need keys')
   if (spec.route === 'coord' && spec.coord === undefined) bad('coord route needs a coord handler')
 }
@@ -57,6 +65,9 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     subIndex: null,
     subList: subs,
     isDenyOom: spec.flags.includes('denyoom'),
+    isWrite: spec.flags.includes('write'),
+    readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
+    isNoMulti: spec.flags.includes('no_multi'),
   }
   commands.push(cmd)
   if (spec.subcommands !== undefined) {

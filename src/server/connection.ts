@@ -115,6 +115,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   qbufExtra = 0
   /** A CLIENT LIST/KILL is gathering every I/O thread's clients: parse nothing more until it is done. */
   isGathering = false
+  /** MULTI: the commands queued for EXEC (server/multi.ts); null outside a transaction. */
+  multi: Argv[] | null = null
+  /** A command was refused while queueing: EXEC answers EXECABORT. */
+  multiFailed = false
+  /** Argument bytes queued (CLIENT LIST multi-mem=). */
+  multiBytes = 0
+  /** The current WATCH session's tag (0: none), its shards and the earliest expiry it saw. */
+  watchTag = 0
+  watchShards: number[] = []
+  watchDeadline = 0
   /** Output credit slot (server/credits.ts), shared with the shards. */
   readonly slot: number
   private readonly credits: Credits
@@ -553,6 +563,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   infoLine (isCaller: boolean): string {
     const now = Date.now()
     let flags = ''
+    if (this.multi !== null) flags += 'x'
+    if (this.watchTag !== 0 && Atomics.load(this.credits.watch, this.slot) === this.watchTag) flags += 'd'
     if (this.isClosing) flags += 'c'
     if (this.noEvict) flags += 'e'
     if (flags === '') flags = 'N'
@@ -567,8 +579,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const name = this.name === null ? '' : this.name.toString('latin1')
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${name} ` +
       `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.max(0, Math.floor((now - this.lastInteraction) / 1000))} ` +
-      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=-1 ` +
-      `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=0 ` +
+      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=${this.multi === null ? -1 : this.multi.length} ` +
+      `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=${this.multiBytes} ` +
       `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
       `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +
       `user=default redir=-1 resp=${this.resp}`

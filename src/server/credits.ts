@@ -18,6 +18,18 @@ export const CREDIT_BYTES = 16 * 1024 * 1024
 export const MAX_DEBIT = 16 * 1024 * 1024
 /** Slots for connections; slot 0 is the unaccounted one, for anything beyond. */
 export const CREDIT_SLOTS = 1 << 16
+/**
+ * Bytes of the shared buffer: the credit words, then as many WATCH words (server/multi.ts): word
+ * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
+ * watch session of that slot whose key a shard saw change.
+ */
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 8
+export const WATCH_TAGS = 0
+/** The WATCH words of a credits buffer. */
+export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }
+/** The credit words of a credits buffer. */
+export function creditWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, 0, CREDIT_SLOTS) }
+
 /** Credit of a closed connection: its parked requests run at once, their replies dropped. */
 const CLOSED_CREDIT = 1 << 30
 
@@ -25,6 +37,8 @@ export class Credits {
   readonly sab: SharedArrayBuffer
   /** Shared: remaining credit per slot (the shards debit, this thread returns). */
   readonly credit: Int32Array
+  /** Shared: WATCH dirty tags per slot (see CREDIT_SAB_BYTES). */
+  readonly watch: Int32Array
   /** Bytes the shards debited (as seen in their replies) and not yet returned. */
   private readonly owed = new Float64Array(CREDIT_SLOTS)
   /** Requests staged and not yet answered, parked ones included. */
@@ -49,8 +63,9 @@ export class Credits {
    * own range of one buffer that every shard reads.
    */
   constructor (first = 1, count = CREDIT_SLOTS - 1, sab?: SharedArrayBuffer) {
-    this.sab = sab ?? new SharedArrayBuffer(CREDIT_SLOTS * 4)
-    this.credit = new Int32Array(this.sab)
+    this.sab = sab ?? new SharedArrayBuffer(CREDIT_SAB_BYTES)
+    this.credit = creditWords(this.sab)
+    this.watch = watchWords(this.sab)
     this.slots = count
     for (let s = first + count - 1; s >= first; s--) this.free.push(s)
   }

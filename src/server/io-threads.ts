@@ -15,7 +15,7 @@ import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { ShardWorker, connectShard, endpointPorts, type LinkEndpoint } from './shard-link.js'
-import { CREDIT_SLOTS } from './credits.js'
+import { CREDIT_SLOTS, CREDIT_SAB_BYTES } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import type { ServerSettings } from '../commands/spec.js'
@@ -55,7 +55,7 @@ export class IoThreads implements ObservedServer {
   async start (): Promise<void> {
     const { config } = this
     const n = config.ioThreads
-    const credit = new SharedArrayBuffer(CREDIT_SLOTS * 4)
+    const credit = new SharedArrayBuffer(CREDIT_SAB_BYTES)
     const sequencer = new Sequencer(config.shards).sab
     // Every (I/O thread, shard) pair gets its own rings: the thread keeps one end, the shard the other.
     const links: LinkEndpoint[][] = Array.from({ length: n }, () => [])

@@ -22,10 +22,13 @@ import { Credits } from './credits.js'
 import type { Sequencer } from './sequencer.js'
 import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS } from './shared-state.js'
 import { Txn } from './txn.js'
+import { Transactions } from './multi.js'
 import { internalCommand } from '../commands/table.js'
 
 /** One multi-shard command waiting for its parts. */
-class SplitReply implements ReplyTarget {
+export class SplitReply implements ReplyTarget {
+  /** Inside EXEC (server/multi.ts): takes the merged reply instead of the client. */
+  done: ((reply: Buffer) => void) | null = null
   remaining: number
   sum = 0
   error: Buffer | null = null
@@ -161,7 +164,7 @@ function multibulkBytes (argv: Argv): number {
   return n
 }
 
-function copyArgv (argv: Argv): Argv {
+export function copyArgv (argv: Argv): Argv {
   let total = 0
   for (let i = 0; i < argv.argc; i++) total += argv.len[i]
   const buf = Buffer.allocUnsafe(total)
@@ -175,6 +178,29 @@ function copyArgv (argv: Argv): Argv {
     off += argv.len[i]
   }
   return { buf, argc: argv.argc, start, len }
+}
+
+/**
+ * A split command's parts: partArgs[p] lists the argument indexes of part p (the name, then its
+ * keys, with their values when step > 1), shardOfPart[p] its shard, positions[p] the indexes
+ * (among the command's keys) of its keys.
+ */
+export function planSplit (cmd: Command, argv: Argv, n: number): { partArgs: number[][], shardOfPart: number[], positions: number[][], keyCount: number } {
+  const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+  const partArgs: number[][] = []
+  const partOf = new Int32Array(n).fill(-1)
+  const positions: number[][] = []
+  let ki = 0
+  for (let k = cmd.firstKey; k <= last; k += cmd.step, ki++) {
+    const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+    if (partOf[s] < 0) { partOf[s] = partArgs.length; partArgs.push([0]); positions.push([]) }
+    const args = partArgs[partOf[s]]
+    for (let j = 0; j < cmd.step; j++) args.push(k + j)
+    positions[partOf[s]].push(ki)
+  }
+  const shardOfPart: number[] = []
+  for (let s = 0; s < n; s++) if (partOf[s] >= 0) shardOfPart[partOf[s]] = s
+  return { partArgs, shardOfPart, positions, keyCount: ki }
 }
 
 /** Merges whose reply grows with the data (the rest answer a count or OK). */
@@ -217,6 +243,8 @@ export class Router implements Dispatcher {
    * throws, as a bug in the primary would. Unset in production: one compare per command.
    */
   private readonly faultThrow: string | null = process.env.FLASHKV_FAULT_THROW ?? null
+  /** MULTI/EXEC/WATCH (server/multi.ts). */
+  readonly txns: Transactions
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -230,6 +258,7 @@ export class Router implements Dispatcher {
     this.credits = credits
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
+    this.txns = new Transactions(this, credits.watch)
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
@@ -260,6 +289,11 @@ export class Router implements Dispatcher {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
+    // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
+    if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
+      this.txns.queue(conn, cmd, argv)
+      return true
+    }
 
     let ok = true
     switch (cmd.route) {
@@ -269,6 +303,7 @@ export class Router implements Dispatcher {
       case 'all': ok = this.sendAll(conn, cmd, argv); break
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
+      case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
     }
     if (ok) { this.counters[COMMANDS]++; this.calls[cmd.id]++ }
     return ok
@@ -276,9 +311,14 @@ export class Router implements Dispatcher {
 
   private reject (conn: Connection, err: Buffer): boolean {
     this.counters[LOCAL_ERRORS]++
+    // A command refused while queueing dooms the transaction (Redis's flagTransaction).
+    if (conn.multi !== null) conn.multiFailed = true
     conn.replyLocalBytes(err)
     return true
   }
+
+  /** The maxmemory setting in bytes (0: none), shared by every I/O thread. */
+  get maxmemoryLimit (): number { return this.maxmemory[0] }
 
   /** Bytes held by every shard's data, as last published by the workers. */
   usedMemory (): number {
@@ -341,10 +381,10 @@ export class Router implements Dispatcher {
     }
   }
 
-  private flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
+  flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
 
   /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
-  private keyIndexes (cmd: Command, argv: Argv): number[] | null {
+  keyIndexes (cmd: Command, argv: Argv): number[] | null {
     if (cmd.getKeys !== undefined) return cmd.getKeys(argv)
     const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
     const keys: number[] = []
@@ -391,22 +431,7 @@ export class Router implements Dispatcher {
     }
     if (isSingle) return this.sendWhole(conn, cmd, argv, first)
 
-    // Build each part's argument list: the name, then its keys (with their values when step > 1).
-    const keyShard: number[] = []
-    for (let k = cmd.firstKey; k <= last; k += cmd.step) keyShard.push(shardOfKey(argv.buf, argv.start[k], argv.len[k], n))
-    const partArgs: number[][] = []
-    const partOf = new Int32Array(n).fill(-1)
-    const positions: number[][] = []
-    let ki = 0
-    for (let k = cmd.firstKey; k <= last; k += cmd.step, ki++) {
-      const s = keyShard[ki]
-      if (partOf[s] < 0) { partOf[s] = partArgs.length; partArgs.push([0]); positions.push([]) }
-      const args = partArgs[partOf[s]]
-      for (let j = 0; j < cmd.step; j++) args.push(k + j)
-      positions[partOf[s]].push(ki)
-    }
-    const shardOfPart: number[] = []
-    for (let s = 0; s < n; s++) if (partOf[s] >= 0) shardOfPart[partOf[s]] = s
+    const { partArgs, shardOfPart, positions, keyCount: ki } = planSplit(cmd, argv, n)
     // Every part can be staged now, or none is: a multi-shard write that fails changed nothing.
     for (let p = 0; p < partArgs.length; p++) {
       const link = this.links[shardOfPart[p]]
@@ -447,7 +472,7 @@ export class Router implements Dispatcher {
    * its shards (server/sequencer.ts); null with one producer, where staging order is enough.
    * Taken only once every part is sure to be staged.
    */
-  private ticketsFor (shards: ArrayLike<number>, n: number): Int32Array | null {
+  ticketsFor (shards: ArrayLike<number>, n: number): Int32Array | null {
     if (this.sequencer === null) return null
     if (this.tickets.length < n) this.tickets = new Int32Array(n)
     this.sequencer.take(shards, n, this.tickets)
@@ -540,8 +565,8 @@ export class Router implements Dispatcher {
     return true
   }
 
-  private readonly txnBeginId = internalCommand('__txn').id
-  private readonly txnMarker: Argv = { buf: Buffer.from('__txn'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(5) }
+  readonly txnBeginId = internalCommand('__txn').id
+  readonly txnMarker: Argv = { buf: Buffer.from('__txn'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(5) }
 
   /** Steps and releases went out on step ports; flush replies and wake parked clients. */
   afterTxn (): void {
@@ -550,7 +575,7 @@ export class Router implements Dispatcher {
 
   finishSplit (split: SplitReply): void {
     const conn = split.conn
-    if (isBigMerge(split.cmd)) conn.bigSplits--
+    if (isBigMerge(split.cmd) && split.done === null) conn.bigSplits--
     const out = this.scratch
     out.reset()
     out.resp3 = conn.resp === 3
@@ -572,11 +597,12 @@ export class Router implements Dispatcher {
         case 'custom': split.cmd.finish?.(conn, split.argvCopy as Argv, split.parts as Buffer[], out); break
       }
     }
-    conn.onReply(split.seq, out.buf, 0, out.len)
+    if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
+    else conn.onReply(split.seq, out.buf, 0, out.len)
     out.shrink()
   }
 
-  private block (conn: Connection, link: ShardLink): void {
+  block (conn: Connection, link: ShardLink): void {
     this.blocked.add(conn)
     // Let the worker start on what is staged so that space frees up.
     link.publish()
@@ -597,9 +623,10 @@ export class Router implements Dispatcher {
 
   onClose (conn: Connection): void {
     this.blocked.delete(conn)
+    this.txns.onClose(conn)
   }
 
-  private scheduleTurn (): void {
+  scheduleTurn (): void {
     if (this.isTurnScheduled) return
     this.isTurnScheduled = true
     setImmediate(this.runTurn)
@@ -653,6 +680,7 @@ export class Router implements Dispatcher {
 
   private afterDrain (): void {
     this.flushDirty()
+    this.txns.afterDrain()
     if (this.blocked.size > 0) {
       const waiting = [...this.blocked]
       this.blocked.clear()

@@ -22,7 +22,8 @@ const TXN_END = internalCommand('__txnend')
 type Waiter = (reply: Buffer) => void
 
 export class Txn implements ReplyTarget, TxnContext {
-  readonly db: number
+  /** The database of the steps (EXEC sets it per queued command: SELECT may come between). */
+  db: number
   readonly resp3: boolean
   private readonly waiters: Waiter[][]
   private readonly held: Promise<Buffer>[] = []
@@ -66,7 +67,7 @@ export class Txn implements ReplyTarget, TxnContext {
   }
 
   /** Waits until every shard is held, runs the command's coord handler, releases, replies. */
-  async execute (argv: Argv): Promise<void> {
+  async execute (argv: Argv, coord = this.cmd.coord as NonNullable<Command['coord']>): Promise<void> {
     let reply: Uint8Array
     const acks = await Promise.all(this.held)
     const down = acks.find(a => a[0] === 45)
@@ -74,7 +75,7 @@ export class Txn implements ReplyTarget, TxnContext {
       reply = down
     } else {
       try {
-        reply = await (this.cmd.coord as NonNullable<Command['coord']>)(this, argv)
+        reply = await coord(this, argv)
       } catch (err) {
         reply = errorReply(`ERR internal error in '${this.cmd.name}': ${(err as Error).message}`)
       }

@@ -15,6 +15,7 @@
 
 import { Arena } from './arena.js'
 import { listFreeElements } from './list.js'
+import { writes } from './writes.js'
 
 export const ENTRY_HEADER_BYTES = 24
 export const TYPE_STRING = 0
@@ -59,6 +60,7 @@ export class Keyspace {
     const f64 = this.arena.f64
     const i = (e + 16) >>> 3
     const had = f64[i] !== 0
+    writes.count++
     if (had && at === 0) this.expires--
     else if (!had && at !== 0) this.expires++
     f64[i] = at
@@ -80,6 +82,7 @@ export class Keyspace {
     const a = this.arena
     const e = a.alloc(ENTRY_HEADER_BYTES + len + valLen)
     if (e === 0) return 0
+    writes.count++
     const u32 = a.u32
     const h = u32[(e + 4) >>> 2] = ((hash & ~31) | type) >>> 0
     u32[(e + 8) >>> 2] = len
@@ -101,6 +104,7 @@ export class Keyspace {
     const keyLen = a.u32[(e + 8) >>> 2]
     const oldSize = ENTRY_HEADER_BYTES + keyLen + a.u32[(e + 12) >>> 2]
     const newSize = ENTRY_HEADER_BYTES + keyLen + valLen
+    writes.count++
     if (Arena.sameBlock(oldSize, newSize)) {
       a.u32[(e + 12) >>> 2] = valLen
       return e
@@ -117,6 +121,7 @@ export class Keyspace {
 
   /** Changes the type tag of an entry in place (a new value of another type under the same key). */
   setType (e: number, type: number): void {
+    writes.count++
     const u32 = this.arena.u32
     const i = (e + 4) >>> 2
     u32[i] = ((u32[i] & ~31) | type) >>> 0
@@ -143,6 +148,8 @@ export class Keyspace {
 
   /** Deletes an entry; keepValue leaves a list's elements alone (they were handed to another entry). */
   remove (e: number, keepValue = false): void {
+    writes.count++
+    if (writes.onRemove !== null) writes.onRemove(this, e)
     this.unlink(e)
     const a = this.arena
     if (!keepValue && (a.u32[(e + 4) >>> 2] & 7) === TYPE_LIST) listFreeElements(this, e)

@@ -11,6 +11,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { copyBytes } from '../bytes.js'
+import { writes } from './writes.js'
 
 export const LIST_HEADER_BYTES = 12
 export const ELEM_HEADER_BYTES = 12
@@ -37,6 +38,7 @@ export function listLen (ks: Keyspace, e: number): number {
 
 /** Initialises the header of a freshly inserted list entry (valLen = LIST_HEADER_BYTES). */
 export function listInit (ks: Keyspace, e: number): void {
+  writes.count++
   ks.arena.u8.fill(0, ks.valOffset(e), ks.valOffset(e) + LIST_HEADER_BYTES)
 }
 
@@ -68,6 +70,7 @@ export function listFirst (ks: Keyspace, e: number, where: number): number {
 
 /** Unlinks element n without freeing it (LMOVE hands the block to another list). */
 export function listUnlinkElem (ks: Keyspace, e: number, n: number): void {
+  writes.count++
   const u32 = ks.arena.u32
   const u8 = ks.arena.u8
   const h = ks.valOffset(e)
@@ -82,6 +85,7 @@ export function listUnlinkElem (ks: Keyspace, e: number, n: number): void {
 
 /** Links a detached element (from listUnlinkElem, same arena) at one end. */
 export function listLinkElem (ks: Keyspace, e: number, where: number, n: number): void {
+  writes.count++
   const u32 = ks.arena.u32
   const u8 = ks.arena.u8
   const h = ks.valOffset(e)
@@ -143,6 +147,7 @@ export function listIndex (ks: Keyspace, e: number, index: number): number {
 export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: boolean, buf: Uint8Array, start: number, len: number): boolean {
   const n = newElem(ks, buf, start, len)
   if (n === 0) return false
+  writes.count++
   const a = ks.arena
   const u32 = a.u32
   const u8 = a.u8
@@ -163,6 +168,7 @@ export function listInsertAt (ks: Keyspace, e: number, at: number, isAfter: bool
 export function listReplaceElem (ks: Keyspace, e: number, n: number, buf: Uint8Array, start: number, len: number): number {
   const a = ks.arena
   const oldLen = a.u32[(n + 8) >>> 2]
+  writes.count++
   if (a.sameBlockFor(ELEM_HEADER_BYTES + oldLen, ELEM_HEADER_BYTES + len)) {
     copyBytes(buf, start, len, a.u8, n + ELEM_HEADER_BYTES)
     a.u32[(n + 8) >>> 2] = len

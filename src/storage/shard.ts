@@ -6,6 +6,8 @@
 
 import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'
+import { WatchTable } from './watch.js'
+import { writes } from './writes.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
 export const DATABASES = 16
@@ -23,6 +25,10 @@ export class Shard {
   expiredKeys = 0
   hits = 0
   misses = 0
+  /** WATCHed keys of this shard (storage/watch.ts); the worker gives it the shared words. */
+  readonly watch = new WatchTable()
+  /** Client slot of the command being run (0: none), for WATCH. */
+  slot = 0
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
@@ -31,6 +37,7 @@ export class Shard {
     this.shards = shards
     this.dbs = new Array<Keyspace | null>(DATABASES).fill(null)
     this.ks = this.db(0)
+    this.watch.dbOf = ks => this.dbs.indexOf(ks)
   }
 
   db (i: number): Keyspace {
@@ -128,6 +135,9 @@ export class Shard {
 
   /** SWAPDB on this shard's slice of the two databases (dbSwapDatabases). */
   swapDbs (i: number, j: number): void {
+    writes.count++
+    if (this.watch.watches(i)) this.watch.replaced(i, this.dbs[i], this.dbs[j], this.clock())
+    if (this.watch.watches(j)) this.watch.replaced(j, this.dbs[j], this.dbs[i], this.clock())
     const t = this.dbs[i]
     this.dbs[i] = this.dbs[j]
     this.dbs[j] = t
@@ -136,6 +146,8 @@ export class Shard {
 
   flushDb (i: number): void {
     if (this.dbs[i] === null) return
+    writes.count++
+    if (this.watch.watches(i)) this.watch.replaced(i, this.dbs[i], null, this.clock())
     this.dbs[i] = new Keyspace()
     if (this.dbIndex === i) this.ks = this.dbs[i] as Keyspace
   }

@@ -1,0 +1,535 @@
+// MULTI/EXEC/DISCARD/WATCH/UNWATCH on the primary (or I/O thread) that owns the connection.
+//
+// MULTI queues copies of the commands (+QUEUED); nothing reaches a shard before EXEC. EXEC then
+// runs them as one unit, in one of three ways:
+// - no shard involved (PING, ECHO...): answered here;
+// - one shard: a single __exec record carries every command for that shard, and the worker runs
+//   them back to back (workers/shard-worker.ts runExec): one hop, like any command;
+// - several shards: the transaction holds every shard involved (server/txn.ts: __txn markers
+//   staged in one step, ordered by the sequencer with several producers), then sends each shard
+//   one __exec step with its commands, in queue order; a cross-shard RENAME/LMOVE... inside runs
+//   its coord steps between batches. Nothing else runs on those shards until it releases them.
+// Commands that run on this thread (SELECT, PING, CLIENT...) run when EXEC is planned, in
+// order, and their replies are spliced into the shards'.
+//
+// WATCH: each key's shard records (session tag, client slot); a change to the key stores the
+// tag in the slot's shared word (storage/watch.ts). EXEC fails (null reply) if the word holds
+// its session's tag, or a watched key's expiry time has passed. With one shard the check runs
+// on the shard, just before the commands; with several, here, once every shard is held. The
+// session ends (__unwatch on its shards) only after EXEC has run, so no change can slip in
+// between a shard forgetting the session and the check.
+
+import type { Connection } from './connection.js'
+import type { ReplyTarget } from './shard-link.js'
+import { ShardLink as Link } from './shard-link.js'
+import type { Router } from './router.js'
+import { copyArgv, cursorShard, planSplit, SplitReply } from './router.js'
+import { Txn } from './txn.js'
+import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { commandByName, internalCommand, lookupCommand } from '../commands/table.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { respEnd } from '../protocol/resp-scan.js'
+import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
+import { OK, QUEUED } from '../protocol/replies.js'
+import { REQ_NOPARK } from '../ipc/layout.js'
+import { shardOfKey } from '../storage/hash.js'
+import { WATCH_TAGS } from './credits.js'
+
+const NESTED = errorReply('ERR MULTI calls can not be nested')
+const EXEC_WITHOUT = errorReply('ERR EXEC without MULTI')
+const DISCARD_WITHOUT = errorReply('ERR DISCARD without MULTI')
+const WATCH_IN_MULTI = errorReply('ERR WATCH inside MULTI is not allowed')
+const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.')
+const NOT_IN_MULTI = errorReply('ERR Command not allowed inside a transaction')
+const NO_WATCH_SLOT = errorReply('ERR WATCH is unavailable: too many clients connected')
+
+const WATCH = internalCommand('__watch')
+const UNWATCH = internalCommand('__unwatch')
+const EXEC = internalCommand('__exec')
+
+/** Where a queued command's reply comes from when EXEC runs. */
+type Step =
+  | { kind: 'local', reply: Buffer }
+  | { kind: 'shard', shard: number, db: number, cmd: Command, argv: Argv }
+  | { kind: 'split', db: number, cmd: Command, argv: Argv, parts: Array<{ shard: number, idx: number[] }>, positions: number[][] | null, keyCount: number }
+  | { kind: 'coord', db: number, cmd: Command, argv: Argv }
+
+function u32 (n: number): Buffer {
+  const b = Buffer.allocUnsafe(4)
+  b.writeUInt32LE(n >>> 0)
+  return b
+}
+
+/** __exec's first argument: watch tag, command count, watch deadline. */
+function meta (tag: number, count: number, deadline: number): Buffer {
+  const b = Buffer.allocUnsafe(16)
+  b.writeUInt32LE(tag >>> 0, 0)
+  b.writeUInt32LE(count, 4)
+  b.writeDoubleLE(deadline, 8)
+  return b
+}
+
+function header (cmd: Command, db: number, argc: number): Buffer {
+  const b = Buffer.allocUnsafe(8)
+  b.writeUInt32LE((cmd.id | (db << 24)) >>> 0, 0)
+  b.writeUInt32LE(argc, 4)
+  return b
+}
+
+function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
+
+/** An Argv over the concatenation of `args`. */
+function argvOf (args: readonly Uint8Array[]): Argv {
+  const buf = Buffer.concat(args)
+  const start = new Int32Array(args.length)
+  const len = new Int32Array(args.length)
+  let off = 0
+  for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
+  return { buf, argc: args.length, start, len }
+}
+
+/** The elements of an array reply. */
+function elements (src: Uint8Array, start: number): Buffer[] {
+  let p = start + 1
+  let n = 0
+  while (src[p] !== 13) n = n * 10 + (src[p++] - 48)
+  p += 2
+  const out: Buffer[] = []
+  for (let i = 0; i < n; i++) {
+    const e = respEnd(src, p)
+    out.push(Buffer.from(src.subarray(p, e)))
+    p = e
+  }
+  return out
+}
+
+const ignore: ReplyTarget = { onReply () {} }
+
+/** WATCH's parts: +OK once every shard has recorded its keys. */
+class WatchReply implements ReplyTarget {
+  error: Buffer | null = null
+  constructor (readonly conn: Connection, readonly seq: number, public remaining: number) {}
+  onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
+    if (src[start] === 45) this.error ??= Buffer.from(src.subarray(start, start + len))
+    else {
+      let at = 0
+      for (let p = start + 1; src[p] !== 13; p++) at = at * 10 + (src[p] - 48)
+      if (at !== 0 && (this.conn.watchDeadline === 0 || at < this.conn.watchDeadline)) this.conn.watchDeadline = at
+    }
+    if (--this.remaining === 0) {
+      const r = this.error ?? OK
+      this.conn.onReply(this.seq, r, 0, r.length)
+    }
+  }
+}
+
+export class Transactions {
+  private readonly scratch = new ReplyWriter()
+  /** __unwatch records that found their ring full: sent on the next drain. */
+  private readonly pendingUnwatch: Array<[number, number]> = []
+
+  constructor (private readonly router: Router, private readonly words: Int32Array) {}
+
+  /** A command arriving in MULTI: queued, or refused (which dooms the EXEC). */
+  queue (conn: Connection, cmd: Command, argv: Argv): void {
+    if (cmd.isNoMulti) { this.fail(conn, NOT_IN_MULTI); return }
+    const copy = copyArgv(argv)
+    ;(conn.multi as Argv[]).push(copy)
+    conn.multiBytes += copy.buf.length
+    conn.replyLocalBytes(QUEUED)
+  }
+
+  /** A command refused while queueing (unknown, arity, OOM...): reply, and EXEC will abort. */
+  fail (conn: Connection, err: Buffer): void {
+    conn.multiFailed = true
+    conn.replyLocalBytes(err)
+  }
+
+  /** MULTI, EXEC, DISCARD, WATCH, UNWATCH. False: not staged (a ring is full), retry later. */
+  dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
+    switch (cmd.name) {
+      case 'multi':
+        if (conn.multi !== null) { conn.replyLocalBytes(NESTED); return true }
+        conn.multi = []
+        conn.multiBytes = 0
+        conn.replyLocalBytes(OK)
+        return true
+      case 'discard':
+        if (conn.multi === null) { conn.replyLocalBytes(DISCARD_WITHOUT); return true }
+        this.discard(conn)
+        this.unwatch(conn)
+        conn.replyLocalBytes(OK)
+        return true
+      case 'unwatch':
+        this.unwatch(conn)
+        conn.replyLocalBytes(OK)
+        return true
+      case 'watch':
+        if (conn.multi !== null) { conn.replyLocalBytes(WATCH_IN_MULTI); return true }
+        return this.watch(conn, argv)
+      default:
+        return this.exec(conn)
+    }
+  }
+
+  private discard (conn: Connection): void {
+    conn.multi = null
+    conn.multiFailed = false
+    conn.multiBytes = 0
+  }
+
+  private watch (conn: Connection, argv: Argv): boolean {
+    if (conn.slot === 0) { conn.replyLocalBytes(NO_WATCH_SLOT); return true }
+    const links = this.router.links
+    const n = links.length
+    const byShard = new Map<number, Uint8Array[]>()
+    for (let i = 1; i < argv.argc; i++) {
+      const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[i], argv.len[i], n)
+      let keys = byShard.get(s)
+      if (keys === undefined) { keys = []; byShard.set(s, keys) }
+      keys.push(arg(argv, i))
+    }
+    if (conn.watchTag === 0) {
+      // Tags are positive int32s: the shared words hold them as such.
+      let tag = (Atomics.add(this.words, WATCH_TAGS, 1) + 1) & 0x7fffffff
+      if (tag === 0) tag = Atomics.add(this.words, WATCH_TAGS, 1) + 1
+      conn.watchTag = tag
+      conn.watchDeadline = 0
+    }
+    const tagBytes = u32(conn.watchTag)
+    const records: Array<[number, Argv]> = []
+    for (const [s, keys] of byShard) {
+      const link = links[s]
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      const rec = argvOf([Buffer.from(WATCH.name), tagBytes, ...keys])
+      if (!link.canTake(Link.recordBytes(rec, null, rec.argc))) { this.router.block(conn, link); return false }
+      records.push([s, rec])
+    }
+    const target = new WatchReply(conn, conn.takeSeq(), records.length)
+    const flags = this.router.flags(conn) | (records.length > 1 ? REQ_NOPARK : 0)
+    for (const [s, rec] of records) {
+      if (!conn.watchShards.includes(s)) conn.watchShards.push(s)
+      links[s].send(WATCH.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, 0, conn.slot)
+    }
+    this.router.scheduleTurn()
+    return true
+  }
+
+  /** Ends the connection's watch session (UNWATCH, DISCARD, after EXEC, on close). */
+  unwatch (conn: Connection): void {
+    if (conn.watchTag === 0) return
+    this.endSession(conn.watchTag, conn.watchShards)
+    conn.watchTag = 0
+    conn.watchShards = []
+    conn.watchDeadline = 0
+  }
+
+  private endSession (tag: number, shards: readonly number[]): void {
+    for (const s of shards) this.sendUnwatch(s, tag)
+    this.router.scheduleTurn()
+  }
+
+  private sendUnwatch (s: number, tag: number): void {
+    const link = this.router.links[s]
+    if (link.isDead) return
+    const rec = argvOf([Buffer.from(UNWATCH.name), u32(tag)])
+    const bytes = Link.recordBytes(rec, null, 2)
+    if (!link.canTake(bytes)) { this.pendingUnwatch.push([s, tag]); return }
+    link.send(UNWATCH.id, REQ_NOPARK, 0, rec, null, 2, bytes, ignore, 0, 0)
+  }
+
+  /** Retries the __unwatch records that found no room (called when rings drain). */
+  afterDrain (): void {
+    if (this.pendingUnwatch.length === 0) return
+    const todo = this.pendingUnwatch.splice(0)
+    for (const [s, tag] of todo) this.sendUnwatch(s, tag)
+    this.router.scheduleTurn()
+  }
+
+  onClose (conn: Connection): void {
+    this.discard(conn)
+    this.unwatch(conn)
+  }
+
+  /** True if the session's watched keys changed or one has expired (checked here). */
+  private isDirty (conn: Connection): boolean {
+    if (conn.watchTag === 0) return false
+    if (Atomics.load(this.words, conn.slot) === conn.watchTag) return true
+    return conn.watchDeadline !== 0 && Date.now() > conn.watchDeadline
+  }
+
+  private nullReply (conn: Connection): Buffer { return Buffer.from(conn.resp === 3 ? '_\r\n' : '*-1\r\n') }
+
+  private exec (conn: Connection): boolean {
+    if (conn.multi === null) { conn.replyLocalBytes(EXEC_WITHOUT); return true }
+    const queued = conn.multi
+    if (conn.multiFailed) {
+      this.discard(conn)
+      this.unwatch(conn)
+      conn.replyLocalBytes(EXECABORT)
+      return true
+    }
+    // processCommand's maxmemory check covers EXEC when any queued command may grow memory.
+    const max = this.router.maxmemoryLimit
+    if (max > 0 && queued.some(a => this.commandOf(a).isDenyOom) && this.router.usedMemory() > max) {
+      this.discard(conn)
+      this.unwatch(conn)
+      conn.replyLocalBytes(errorReply(`EXECABORT Transaction discarded because of: ${OOM.toString('latin1', 1, OOM.length - 2)}`))
+      return true
+    }
+    if (this.isDirty(conn)) {
+      this.discard(conn)
+      this.unwatch(conn)
+      conn.replyLocalBytes(this.nullReply(conn))
+      return true
+    }
+    // Check room on every ring first: a transaction is staged whole or waits whole.
+    const shardsNeeded = this.shardsOf(conn, queued)
+    if (shardsNeeded === null) return false
+    this.discard(conn)
+    const steps = this.plan(conn, queued)
+    const session = { tag: conn.watchTag, shards: conn.watchShards, deadline: conn.watchDeadline }
+    conn.watchTag = 0
+    conn.watchShards = []
+    conn.watchDeadline = 0
+    const involved = new Set<number>()
+    let hasCoord = false
+    for (const st of steps) {
+      if (st.kind === 'shard') involved.add(st.shard)
+      else if (st.kind === 'split') for (const p of st.parts) involved.add(p.shard)
+      else if (st.kind === 'coord') { hasCoord = true; for (const s of this.coordShards(st.cmd, st.argv)) involved.add(s) }
+    }
+    const seq = conn.takeSeq()
+    const done = (reply: Uint8Array): void => {
+      if (session.tag !== 0) this.endSession(session.tag, session.shards)
+      conn.onReply(seq, reply, 0, reply.length)
+    }
+    if (involved.size === 0) {
+      done(this.assemble(conn, steps, new Map()))
+      return true
+    }
+    if (involved.size === 1 && !hasCoord) {
+      this.execOnOne(conn, steps, [...involved][0], session, done)
+      return true
+    }
+    this.execHeld(conn, steps, [...involved].sort((a, b) => a - b), session, seq)
+    return true
+  }
+
+  private commandOf (argv: Argv): Command {
+    let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0]) as Command
+    if (cmd.subIndex !== null && argv.argc > 1) cmd = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1]) as Command
+    return cmd
+  }
+
+  /**
+   * Shards EXEC will stage records on, once each has room (null: one is full, and the connection
+   * now waits for it). A conservative bound: every shard a queued command may use.
+   */
+  private shardsOf (conn: Connection, queued: readonly Argv[]): number[] | null {
+    const links = this.router.links
+    let bytes = 64
+    for (const a of queued) bytes += Link.recordBytes(a, null, a.argc) + 8
+    // The hold markers are small; the __exec record carries every command at worst.
+    for (const link of links) {
+      if (!link.isDead && !link.canTake(bytes)) { this.router.block(conn, link); return null }
+    }
+    return []
+  }
+
+  /** Shards a coord command's keys live on. */
+  private coordShards (cmd: Command, argv: Argv): number[] {
+    const n = this.router.links.length
+    const keys = this.router.keyIndexes(cmd, argv) ?? []
+    const out: number[] = []
+    for (const k of keys) {
+      const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      if (!out.includes(s)) out.push(s)
+    }
+    return out
+  }
+
+  /** Where each queued command runs; commands of this thread run now, in order. */
+  private plan (conn: Connection, queued: readonly Argv[]): Step[] {
+    const n = this.router.links.length
+    const steps: Step[] = []
+    for (const argv of queued) {
+      const cmd = this.commandOf(argv)
+      this.router.calls[cmd.id]++
+      switch (cmd.route) {
+        case 'primary': {
+          const s = this.scratch
+          s.reset()
+          s.resp3 = conn.resp === 3
+          ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(conn, argv, s)
+          steps.push({ kind: 'local', reply: Buffer.from(s.buf.subarray(0, s.len)) })
+          break
+        }
+        case 'txn': // UNWATCH queued: EXEC unwatches anyway
+          steps.push({ kind: 'local', reply: OK })
+          break
+        case 'key': {
+          const keys = cmd.getKeys !== undefined ? cmd.getKeys(argv) : [cmd.firstKey]
+          const k = keys === null || keys.length === 0 ? -1 : keys[0]
+          const shard = k < 0 || n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+          steps.push({ kind: 'shard', shard, db: conn.db, cmd, argv })
+          break
+        }
+        case 'cursor':
+          steps.push({ kind: 'shard', shard: cursorShard(argv.buf, argv.start[1], argv.len[1], n), db: conn.db, cmd, argv })
+          break
+        case 'coord': {
+          const shards = this.coordShards(cmd, argv)
+          if (shards.length <= 1) steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
+          else steps.push({ kind: 'coord', db: conn.db, cmd, argv })
+          break
+        }
+        case 'split': {
+          const p = planSplit(cmd, argv, n)
+          if (p.partArgs.length === 1) steps.push({ kind: 'shard', shard: p.shardOfPart[0], db: conn.db, cmd, argv })
+          else {
+            steps.push({
+              kind: 'split', db: conn.db, cmd, argv, positions: p.positions, keyCount: p.keyCount,
+              parts: p.partArgs.map((idx, i) => ({ shard: p.shardOfPart[i], idx })),
+            })
+          }
+          break
+        }
+        case 'all': {
+          if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv }); break }
+          const whole = Array.from({ length: argv.argc }, (_v, i) => i)
+          steps.push({ kind: 'split', db: conn.db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })
+          break
+        }
+      }
+    }
+    return steps
+  }
+
+  /** The EXEC reply: each step's reply, from `replies` (by step index) or run here. */
+  private assemble (conn: Connection, steps: readonly Step[], replies: Map<number, Buffer>): Buffer {
+    const s = this.scratch
+    s.reset()
+    s.resp3 = conn.resp === 3
+    s.arrayHeader(steps.length)
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i]
+      s.raw(st.kind === 'local' ? st.reply : replies.get(i) ?? SHARD_DOWN)
+    }
+    const out = Buffer.from(s.buf.subarray(0, s.len))
+    s.shrink()
+    return out
+  }
+
+  /** All of it on one shard: one __exec record, the watch check made there. */
+  private execOnOne (conn: Connection, steps: readonly Step[], shard: number, session: { tag: number, deadline: number },
+    done: (reply: Uint8Array) => void): void {
+    const link = this.router.links[shard]
+    if (link.isDead) { done(SHARD_DOWN); return }
+    const args: Uint8Array[] = [Buffer.from(EXEC.name), Buffer.alloc(0)]
+    let count = 0
+    for (const st of steps) {
+      if (st.kind !== 'shard') continue
+      args.push(header(st.cmd, st.db, st.argv.argc))
+      for (let i = 0; i < st.argv.argc; i++) args.push(arg(st.argv, i))
+      count++
+    }
+    args[1] = meta(session.tag, count, session.deadline)
+    const rec = argvOf(args)
+    const target: ReplyTarget = {
+      onReply: (_t, src, start, len) => {
+        if (src[start] !== 42 || src[start + 1] === 45) { done(src.subarray(start, start + len)); return } // null, or an error
+        const elems = elements(src, start)
+        const replies = new Map<number, Buffer>()
+        let k = 0
+        for (let i = 0; i < steps.length; i++) if (steps[i].kind === 'shard') replies.set(i, elems[k++])
+        done(this.assemble(conn, steps, replies))
+      },
+    }
+    link.send(EXEC.id, this.router.flags(conn), conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, 0, conn.slot)
+    this.router.scheduleTurn()
+  }
+
+  /** Several shards: hold them all, check the watch, then run batch by batch. */
+  private execHeld (conn: Connection, steps: readonly Step[], involved: number[], session: { tag: number, shards: number[], deadline: number }, seq: number): void {
+    const router = this.router
+    const marker = router.txnMarker
+    for (const s of involved) {
+      if (router.links[s].isDead) {
+        if (session.tag !== 0) this.endSession(session.tag, session.shards)
+        conn.onReply(seq, SHARD_DOWN, 0, SHARD_DOWN.length)
+        return
+      }
+    }
+    const execRow = commandByName('exec')
+    const txn = new Txn(router, conn, seq, execRow, involved)
+    const tickets = router.ticketsFor(involved, involved.length)
+    for (let k = 0; k < involved.length; k++) {
+      const s = involved[k]
+      router.links[s].send(router.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
+        tickets === null ? 0 : tickets[k])
+    }
+    const words = this.words
+    const slot = conn.slot
+    const run = async (): Promise<Uint8Array> => {
+      if (session.tag !== 0 && (Atomics.load(words, slot) === session.tag || (session.deadline !== 0 && Date.now() > session.deadline))) {
+        return this.nullReply(conn)
+      }
+      return await this.runHeld(conn, txn, steps)
+    }
+    txn.execute({ buf: Buffer.alloc(0), argc: 0, start: new Int32Array(0), len: new Int32Array(0) }, run)
+      .catch(err => router.onClientError(conn, err))
+      .finally(() => { if (session.tag !== 0) this.endSession(session.tag, session.shards) })
+    router.scheduleTurn()
+  }
+
+  private async runHeld (conn: Connection, txn: Txn, steps: readonly Step[]): Promise<Buffer> {
+    const replies = new Map<number, Buffer>()
+    // Per shard: __exec arguments and, per command, where its reply goes.
+    let batch = new Map<number, { args: Uint8Array[], sinks: Array<(b: Buffer) => void> }>()
+    const add = (shard: number, cmd: Command, db: number, argv: Argv, idx: readonly number[] | null, sink: (b: Buffer) => void): void => {
+      let b = batch.get(shard)
+      if (b === undefined) { b = { args: [], sinks: [] }; batch.set(shard, b) }
+      const n = idx === null ? argv.argc : idx.length
+      b.args.push(header(cmd, db, n))
+      for (let i = 0; i < n; i++) b.args.push(arg(argv, idx === null ? i : idx[i]))
+      b.sinks.push(sink)
+    }
+    const flush = async (): Promise<void> => {
+      const work = [...batch]
+      batch = new Map()
+      await Promise.all(work.map(async ([shard, b]) => {
+        const reply = await txn.run(shard, EXEC.name, [meta(0, b.sinks.length, 0), ...b.args])
+        if (reply[0] !== 42) { for (const sink of b.sinks) sink(reply); return }
+        const elems = elements(reply, 0)
+        for (let i = 0; i < b.sinks.length; i++) b.sinks[i](elems[i])
+      }))
+    }
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i]
+      if (st.kind === 'local') continue
+      if (st.kind === 'shard') { add(st.shard, st.cmd, st.db, st.argv, null, b => replies.set(i, b)); continue }
+      if (st.kind === 'split') {
+        const split = new SplitReply(this.router, conn, 0, st.cmd, st.parts.length)
+        split.done = b => replies.set(i, b)
+        if (st.cmd.merge === 'byKeyOrder') { split.elems = new Array<Buffer>(st.keyCount); split.positions = st.positions }
+        if (st.cmd.merge === 'custom') { split.parts = new Array<Buffer>(this.router.links.length); split.argvCopy = st.argv }
+        st.parts.forEach((p, k) => {
+          add(p.shard, st.cmd, st.db, st.argv, p.idx, b => split.onReply(st.cmd.merge === 'custom' ? p.shard : k, b, 0, b.length))
+        })
+        continue
+      }
+      // A cross-shard command (RENAME, LMOVE...): what came before it runs first.
+      await flush()
+      txn.db = st.db
+      try {
+        replies.set(i, Buffer.from(await (st.cmd.coord as NonNullable<Command['coord']>)(txn, st.argv)))
+      } catch (err) {
+        replies.set(i, errorReply(`ERR internal error in '${st.cmd.name}': ${(err as Error).message}`))
+      }
+    }
+    await flush()
+    return this.assemble(conn, steps, replies)
+  }
+}
