@@ -1,0 +1,672 @@
+// Differential tests for transactions (MULTI, EXEC, DISCARD, WATCH, UNWATCH; Redis 7.0's
+// multi.c): the same bytes go to a real redis-server 7.0.15 and to FlashKV (4 shards) and every
+// reply must be identical, RESP2 and RESP3. Transactions hold keys of several shards, so EXEC runs
+// a multi-shard batch; WATCH scenarios use a second connection to each server (client B) and run
+// the identical steps, in the identical order, on both. Key replies (EXEC's null array, +QUEUED,
+// the error texts) are also asserted literally, so a test cannot pass on two servers that agree
+// on something else. Nothing here needs normalising except TTL rounding (ttlSign, where noted):
+// HELLO's reply (server name, version, client id) is read but not compared.
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { useDiffPair, show, text, ttlSign, type Arg } from './helpers/diff.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
+import { keysOnShard, shardOfKey } from './helpers/slots.js'
+
+const SHARDS = 4
+const pair = useDiffPair({ shards: SHARDS })
+const { same, sameNormalized, sequence, pipeline, sameRaw, sameUntilClose } = pair
+
+// One key per shard (K[s] lives on shard s), and a second key on shard 0.
+const K = [0, 1, 2, 3].map(s => keysOnShard(s, SHARDS, 1, `m${s}:`)[0])
+const [K0b] = keysOnShard(0, SHARDS, 2, 'm0:').slice(1)
+
+it('test keys land where the test expects', () => {
+  expect([...K, K0b].map(k => shardOfKey(k, SHARDS))).toEqual([0, 1, 2, 3, 0])
+})
+
+const OK = '+OK\r\n'
+const QUEUED = '+QUEUED\r\n'
+const NULL_ARRAY = '*-1\r\n' // EXEC of a transaction whose watched keys were touched (RESP2)
+const EXECABORT = '-EXECABORT Transaction discarded because of previous errors.\r\n'
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** One client of the scenario: a connection to each server, driven with the same commands. */
+interface Side { readonly name: string, readonly r: RawClient, readonly f: RawClient }
+/** The test's own connections (pair.r, pair.f): fresh for every test. */
+const A: Side = { name: 'A', get r () { return pair.r }, get f () { return pair.f } }
+
+const extra: RawClient[] = []
+afterEach(() => { for (const c of extra.splice(0)) c.close() })
+
+/** A second client (one more connection to each server), closed after the test. */
+async function client (name = 'B'): Promise<Side> {
+  const [r, f] = await Promise.all([
+    RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host),
+  ])
+  extra.push(r, f)
+  return { name, r, f }
+}
+
+/** Sends one command on `side` to both servers; the replies must be identical. Returns Redis's. */
+async function on (side: Side, ...args: Arg[]): Promise<string> {
+  const [a, b] = await Promise.all([side.f.command(...args), side.r.command(...args)])
+  expect(text(a), `client ${side.name}: reply to ${show(args)}`).toBe(text(b))
+  return text(b)
+}
+
+/** A step: a command on one client, or a pause (ms) on both servers alike. */
+type Step = [Side, ...Arg[]] | number
+
+/** Runs the steps in order (one at a time, so both servers see the same interleaving). */
+async function steps (list: readonly Step[]): Promise<string[]> {
+  const replies: string[] = []
+  for (const s of list) {
+    if (typeof s === 'number') await sleep(s)
+    else replies.push(await on(s[0], ...s.slice(1) as Arg[]))
+  }
+  return replies
+}
+
+async function hello3 (side: Side = A): Promise<void> {
+  // HELLO's reply holds the server name, version and client id: read, not compared.
+  const [a, b] = await Promise.all([side.f.command('HELLO', '3'), side.r.command('HELLO', '3')])
+  expect(text(a).startsWith('%')).toBe(true)
+  expect(text(b).startsWith('%')).toBe(true)
+}
+
+describe('MULTI / EXEC', () => {
+  it('MULTI is +OK, every command +QUEUED, EXEC returns the replies in order (strings)', async () => {
+    const r = await steps([
+      [A, 'SET', 'pre', 'x'], [A, 'MULTI'], [A, 'SET', 's', 'hello'], [A, 'APPEND', 's', ' world'], [A, 'GET', 's'],
+      [A, 'STRLEN', 's'], [A, 'GETRANGE', 's', '0', '4'], [A, 'GETSET', 'pre', 'y'], [A, 'GET', 'missing'],
+      [A, 'SETNX', 's', 'no'], [A, 'EXEC'],
+      [A, 'GET', 's'], [A, 'GET', 'pre'],
+    ])
+    expect(r[1]).toBe(OK)
+    expect(r.slice(2, 10)).toEqual(Array(8).fill(QUEUED))
+    expect(r[10]).toBe('*8\r\n+OK\r\n:11\r\n$11\r\nhello world\r\n:11\r\n$5\r\nhello\r\n$1\r\nx\r\n$-1\r\n:0\r\n')
+  })
+
+  it('commands are not run while queued', async () => {
+    const B = await client()
+    const r = await steps([
+      [A, 'MULTI'], [A, 'SET', 'k', '1'], [A, 'INCR', 'k'],
+      [B, 'GET', 'k'], [B, 'SET', 'k', '10'],
+      [A, 'GET', 'k'], [A, 'EXEC'], [B, 'GET', 'k'],
+    ])
+    expect(r[3]).toBe('$-1\r\n')
+    expect(r[6]).toBe('*3\r\n+OK\r\n:2\r\n$1\r\n2\r\n')
+  })
+
+  it('lists inside MULTI, with an LMOVE across shards', async () => {
+    await sequence([
+      ['MULTI'], ['RPUSH', K[0], 'a', 'b', 'c'], ['LPUSH', K[0], 'z'], ['LRANGE', K[0], '0', '-1'], ['LPOP', K[0]],
+      ['RPOP', K[0], '2'], ['LLEN', K[0]], ['LMOVE', K[0], K[2], 'LEFT', 'RIGHT'], ['LRANGE', K[2], '0', '-1'],
+      ['LINDEX', K[2], '0'], ['LPUSHX', K[1], 'x'], ['EXISTS', K[0], K[1], K[2]], ['EXEC'],
+      ['LRANGE', K[2], '0', '-1'], ['DBSIZE'],
+    ])
+  })
+
+  it('INCR, INCRBY, DECR, INCRBYFLOAT and DEL', async () => {
+    await sequence([
+      ['SET', 'n', '10'], ['MULTI'], ['INCR', 'n'], ['INCRBY', 'n', '5'], ['DECR', 'n'], ['DECRBY', 'n', '20'],
+      ['INCRBYFLOAT', 'f', '1.5'], ['INCRBYFLOAT', 'f', '0.25'], ['INCR', 'fresh'], ['DEL', 'n', 'fresh', 'nope'],
+      ['GET', 'n'], ['EXEC'], ['MGET', 'n', 'f', 'fresh'],
+    ])
+  })
+
+  it('EXPIRE, PEXPIRE, PERSIST and TTL inside MULTI', async () => {
+    await sequence([
+      ['SET', 'e', 'v'], ['SET', 'p', 'v', 'EX', '100'], ['MULTI'],
+      ['EXPIRE', 'e', '1000'], ['PERSIST', 'p'], ['TTL', 'p'], ['TTL', 'missing'], ['EXPIRE', 'missing', '10'],
+      ['PEXPIRE', 'p', '100000000'], ['PERSIST', 'p'], ['SET', 'gone', 'v'], ['EXPIRE', 'gone', '0'], ['EXISTS', 'gone'],
+      ['EXEC'], ['TTL', 'p'], ['EXISTS', 'gone'],
+    ])
+    // TTL is rounded from each server's own clock: compared by sign.
+    expect(await sameNormalized(ttlSign, 'TTL', 'e')).toMatch(/^:(999|1000)\r\n$/)
+  })
+
+  it('SELECT inside MULTI switches the database for the rest of the transaction and after it', async () => {
+    const r = await steps([
+      [A, 'MULTI'], [A, 'SET', 'k', 'db0'], [A, 'SELECT', '3'], [A, 'SET', 'k', 'db3'], [A, 'GET', 'k'],
+      [A, 'DBSIZE'], [A, 'SELECT', '99'], [A, 'GET', 'k'], [A, 'EXEC'],
+      [A, 'GET', 'k'], [A, 'SELECT', '0'], [A, 'GET', 'k'],
+    ])
+    expect(r[8]).toBe('*7\r\n+OK\r\n+OK\r\n+OK\r\n$3\r\ndb3\r\n:1\r\n-ERR DB index is out of range\r\n$3\r\ndb3\r\n')
+    expect(r[9]).toBe('$3\r\ndb3\r\n')
+  })
+
+  it('SELECT inside a transaction that is discarded does not switch the database', async () => {
+    await sequence([['SET', 'k', 'db0'], ['MULTI'], ['SELECT', '5'], ['DISCARD'], ['GET', 'k'], ['MULTI'], ['SELECT', '6'], ['FOO'], ['EXEC'], ['GET', 'k']])
+  })
+
+  it('PING and ECHO inside MULTI', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'PING'], [A, 'PING', 'hi'], [A, 'ECHO', 'echoed'], [A, 'EXEC']])
+    expect(r[4]).toBe('*3\r\n+PONG\r\n$2\r\nhi\r\n$6\r\nechoed\r\n')
+  })
+
+  it('MSET, MGET and DEL with keys on four shards', async () => {
+    const r = await steps([
+      [A, 'MULTI'], [A, 'MSET', K[0], 'a', K[1], 'b', K[2], 'c', K[3], 'd'], [A, 'MGET', K[3], K[2], 'nope', K[1], K[0]],
+      [A, 'DEL', K[1], K[3], 'nope'], [A, 'MGET', ...K], [A, 'MSETNX', K[1], 'x', K[3], 'y'], [A, 'MSETNX', K[0], 'z', K[1], 'w'],
+      [A, 'EXISTS', ...K, K0b], [A, 'EXEC'], [A, 'MGET', ...K],
+    ])
+    expect(r[8]).toBe('*7\r\n+OK\r\n*5\r\n$1\r\nd\r\n$1\r\nc\r\n$-1\r\n$1\r\nb\r\n$1\r\na\r\n:2\r\n' +
+      '*4\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n$-1\r\n:1\r\n:0\r\n:4\r\n')
+  })
+
+  it('RENAME, RENAMENX and COPY across shards inside MULTI', async () => {
+    await sequence([
+      ['SET', K[0], 'v0'], ['RPUSH', K[1], 'l1'], ['MULTI'],
+      ['RENAME', K[0], K[2]], ['RENAME', K[0], K[3]], ['RENAMENX', K[2], K[1]], ['RENAMENX', K[2], K[3]],
+      ['COPY', K[3], K[0]], ['COPY', K[1], K[0]], ['COPY', K[1], K[0], 'REPLACE'], ['RENAME', K[1], K0b],
+      ['MGET', ...K, K0b], ['TYPE', K[0]], ['LRANGE', K0b, '0', '-1'], ['EXEC'],
+      ['MGET', ...K, K0b], ['TYPE', K[0]], ['TYPE', K0b], ['DBSIZE'],
+    ])
+  })
+
+  it('DBSIZE and FLUSHDB inside MULTI', async () => {
+    await sequence([
+      ['MSET', ...K.flatMap(k => [k, 'v'])], ['SELECT', '1'], ['SET', 'other', 'db1'], ['SELECT', '0'],
+      ['MULTI'], ['DBSIZE'], ['FLUSHDB'], ['DBSIZE'], ['SET', 'after', 'v'], ['DBSIZE'], ['SELECT', '1'], ['DBSIZE'],
+      ['FLUSHALL'], ['DBSIZE'], ['EXEC'], ['DBSIZE'], ['SELECT', '0'], ['DBSIZE'],
+    ])
+  })
+
+  it('empty MULTI / EXEC is an empty array', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'EXEC']])
+    expect(r[1]).toBe('*0\r\n')
+  })
+
+  it('lowercase and mixed-case multi / exec / discard', async () => {
+    await sequence([['multi'], ['set', 'k', 'v'], ['exec'], ['Multi'], ['get', 'k'], ['Exec'], ['mUlTi'], ['del', 'k'], ['discard'], ['exists', 'k']])
+  })
+
+  it('the connection is out of MULTI after EXEC: the next commands run at once', async () => {
+    await sequence([['MULTI'], ['SET', 'k', '1'], ['EXEC'], ['INCR', 'k'], ['EXEC'], ['GET', 'k']])
+  })
+
+  it('a transaction sent in one write (pipelined) gives the same replies', async () => {
+    await pipeline([
+      ['MULTI'], ['SET', K[0], '1'], ['INCR', K[0]], ['MSET', K[1], 'x', K[2], 'y'], ['MGET', ...K], ['EXEC'],
+      ['GET', K[0]], ['MULTI'], ['INCR', K[1]], ['INCR', K[0]], ['EXEC'], ['MULTI'], ['EXEC'], ['GET', K[0]],
+    ])
+  })
+
+  it('several transactions back to back in one write, with errors of both kinds', async () => {
+    await pipeline([
+      ['MULTI'], ['SET', 'a', 'x'], ['INCR', 'a'], ['EXEC'],
+      ['MULTI'], ['SET', 'a', 'y'], ['NOSUCHCOMMAND'], ['EXEC'],
+      ['MULTI'], ['GET', 'a'], ['DISCARD'],
+      ['MULTI'], ['APPEND', 'a', 'z'], ['EXEC'], ['GET', 'a'],
+    ])
+  })
+
+  it('a transaction of 1,000 commands over four shards', async () => {
+    const cmds: Arg[][] = [['MULTI']]
+    for (let i = 0; i < 1000; i++) cmds.push(i % 5 === 4 ? ['MGET', ...K] : ['INCR', K[i % 4]])
+    cmds.push(['EXEC'], ['MGET', ...K])
+    await pipeline(cmds)
+  })
+
+  it('a transaction with large values', async () => {
+    await pipeline([
+      ['MULTI'], ['SET', K[0], 'a'.repeat(200_000)], ['APPEND', K[0], 'b'.repeat(100_000)], ['COPY', K[0], K[1]],
+      ['RPUSH', K[2], 'c'.repeat(70_000), 'd'], ['GET', K[1]], ['LRANGE', K[2], '0', '-1'], ['EXEC'], ['STRLEN', K[1]],
+    ])
+  })
+
+  it('QUIT inside MULTI closes the connection; nothing queued runs', async () => {
+    const bytes = Buffer.concat([['MULTI'], ['SET', 'k', 'v'], ['QUIT']].map(c => encodeCommand(c)))
+    expect(await sameUntilClose(bytes)).toBe(`${OK}${QUEUED}${OK}`)
+    expect(await same('EXISTS', 'k')).toBe(':0\r\n')
+  })
+
+  it('inline commands inside MULTI', async () => {
+    await sameRaw('MULTI\r\nSET k inline\r\nGET k\r\nEXEC\r\n', 4)
+  })
+})
+
+describe('EXEC, DISCARD and MULTI errors', () => {
+  it('EXEC and DISCARD without MULTI', async () => {
+    const r = await steps([[A, 'EXEC'], [A, 'DISCARD'], [A, 'exec']])
+    expect(r).toEqual(['-ERR EXEC without MULTI\r\n', '-ERR DISCARD without MULTI\r\n', '-ERR EXEC without MULTI\r\n'])
+  })
+
+  it('nested MULTI is an error that does not abort the transaction', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'SET', 'k', 'v'], [A, 'MULTI'], [A, 'GET', 'k'], [A, 'EXEC'], [A, 'EXEC']])
+    expect(r[2]).toBe('-ERR MULTI calls can not be nested\r\n')
+    expect(r[4]).toBe('*2\r\n+OK\r\n$1\r\nv\r\n')
+    expect(r[5]).toBe('-ERR EXEC without MULTI\r\n')
+  })
+
+  it('WATCH inside MULTI is an error that does not abort the transaction', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'SET', 'k', 'v'], [A, 'WATCH', 'k'], [A, 'WATCH', K[1], K[2]], [A, 'GET', 'k'], [A, 'EXEC']])
+    expect(r[2]).toBe('-ERR WATCH inside MULTI is not allowed\r\n')
+    expect(r[5]).toBe('*2\r\n+OK\r\n$1\r\nv\r\n')
+  })
+
+  it('UNWATCH inside MULTI is queued', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'UNWATCH'], [A, 'EXEC']])
+    expect(r).toEqual([OK, QUEUED, '*1\r\n+OK\r\n'])
+  })
+
+  it('commands refused inside MULTI: MULTI and WATCH (the transaction goes on)', async () => {
+    await sequence([
+      ['MULTI'], ['MULTI'], ['WATCH', 'x'], ['multi'], ['INCR', 'c'], ['MULTI'], ['INCR', 'c'], ['EXEC'], ['GET', 'c'],
+    ])
+  })
+
+  it('inside MULTI, MULTI or WATCH with a wrong arity aborts the transaction (unlike the well-formed ones)', async () => {
+    for (const bad of [['MULTI', 'x'], ['WATCH'], ['UNWATCH', 'x'], ['DISCARD', 'x']]) {
+      const r = await steps([[A, 'MULTI'], [A, 'SET', 'k', 'v'], [A, ...bad], [A, 'EXEC'], [A, 'EXISTS', 'k']])
+      expect(r[2]).toBe(`-ERR wrong number of arguments for '${bad[0].toLowerCase()}' command\r\n`)
+      expect(r[3]).toBe(EXECABORT)
+      expect(r[4]).toBe(':0\r\n')
+    }
+  })
+
+  it('an unknown command while queuing aborts the transaction (EXECABORT); nothing runs', async () => {
+    const r = await steps([
+      [A, 'SET', 'k', 'old'], [A, 'MULTI'], [A, 'SET', 'k', 'new'], [A, 'NOSUCHCMD', 'a', 'b'], [A, 'INCR', 'n'],
+      [A, 'EXEC'], [A, 'GET', 'k'], [A, 'EXISTS', 'n'], [A, 'EXEC'],
+    ])
+    expect(r[3]).toBe("-ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' \r\n")
+    expect(r[4]).toBe(QUEUED)
+    expect(r[5]).toBe(EXECABORT)
+    expect(r[6]).toBe('$3\r\nold\r\n')
+    expect(r[8]).toBe('-ERR EXEC without MULTI\r\n')
+  })
+
+  it('a wrong arity while queuing aborts the transaction (EXECABORT)', async () => {
+    const r = await steps([
+      [A, 'MULTI'], [A, 'SET', 'k', 'v'], [A, 'GET'], [A, 'MSET', 'a'], [A, 'RPUSH', 'l'], [A, 'EXEC'], [A, 'DBSIZE'],
+    ])
+    expect(r[2]).toBe("-ERR wrong number of arguments for 'get' command\r\n")
+    expect(r[5]).toBe(EXECABORT)
+    expect(r[6]).toBe(':0\r\n')
+  })
+
+  it('an unknown subcommand or a subcommand arity error while queuing aborts the transaction', async () => {
+    await sequence([['MULTI'], ['SET', 'k', 'v'], ['OBJECT', 'NOSUCH', 'k'], ['EXEC'], ['EXISTS', 'k']])
+    await sequence([['MULTI'], ['SET', 'k', 'v'], ['OBJECT', 'ENCODING'], ['EXEC'], ['EXISTS', 'k']])
+    await sequence([['MULTI'], ['SET', 'k', 'v'], ['CONFIG', 'NOSUCH'], ['EXEC'], ['EXISTS', 'k']])
+  })
+
+  it('an error while queuing after DISCARD does not carry over to the next transaction', async () => {
+    await sequence([['MULTI'], ['FOO'], ['DISCARD'], ['MULTI'], ['SET', 'k', 'v'], ['EXEC'], ['GET', 'k']])
+  })
+
+  it('EXEC with arguments inside MULTI aborts the transaction and leaves MULTI', async () => {
+    const r = await steps([[A, 'MULTI'], [A, 'SET', 'k', 'v'], [A, 'EXEC', 'x'], [A, 'EXEC'], [A, 'EXISTS', 'k']])
+    // Redis 7.0 answers a rejected EXEC with an EXECABORT that names the reason.
+    expect(r[2]).toBe("-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n")
+    expect(r[3]).toBe('-ERR EXEC without MULTI\r\n')
+    expect(r[4]).toBe(':0\r\n')
+  })
+
+  it('arity errors of MULTI, DISCARD, WATCH and UNWATCH', async () => {
+    await sequence([
+      ['MULTI', 'x'], ['EXEC'], ['WATCH'], ['UNWATCH', 'x'], ['DISCARD', 'x'],
+      ['MULTI'], ['DISCARD', 'x'], ['SET', 'k', 'v'], ['EXEC'], ['EXISTS', 'k'],
+      ['MULTI'], ['WATCH'], ['EXEC'],
+    ])
+  })
+
+  it('run-time errors stay in their own slot while the other commands run', async () => {
+    const r = await steps([
+      [A, 'SET', 's', 'str'], [A, 'RPUSH', 'l', 'a'], [A, 'MULTI'],
+      [A, 'LPUSH', 's', 'x'], [A, 'SET', 'k1', 'v1'], [A, 'INCR', 's'], [A, 'GET', 'l'], [A, 'INCR', 'n'],
+      [A, 'SET', 'k', 'v', 'XX', 'NX'], [A, 'INCRBY', 'n', 'abc'], [A, 'RENAME', 'nope', 'x'], [A, 'LPOP', 'l'],
+      [A, 'EXEC'], [A, 'MGET', 's', 'k1', 'n'], [A, 'EXISTS', 'l'],
+    ])
+    expect(r[12]).toBe('*9\r\n' +
+      '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+OK\r\n' +
+      '-ERR value is not an integer or out of range\r\n' +
+      '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n:1\r\n' +
+      '-ERR syntax error\r\n-ERR value is not an integer or out of range\r\n-ERR no such key\r\n$1\r\na\r\n')
+  })
+
+  it('WRONGTYPE inside EXEC on keys of several shards', async () => {
+    await sequence([
+      ['RPUSH', K[1], 'l'], ['SET', K[2], 's'], ['MULTI'], ['MSET', K[0], 'a', K[3], 'd'], ['GET', K[1]],
+      ['RPUSH', K[2], 'x'], ['MGET', ...K], ['RENAME', K[1], K[3]], ['TYPE', K[3]], ['LMOVE', K[2], K[3], 'LEFT', 'LEFT'],
+      ['EXEC'], ['TYPE', K[3]], ['MGET', ...K],
+    ])
+  })
+
+  it('DISCARD drops the queue and leaves MULTI', async () => {
+    const r = await steps([
+      [A, 'SET', 'k', 'before'], [A, 'MULTI'], [A, 'SET', 'k', 'after'], [A, 'DEL', 'k'], [A, 'DISCARD'],
+      [A, 'GET', 'k'], [A, 'EXEC'], [A, 'DISCARD'],
+    ])
+    expect(r[4]).toBe(OK)
+    expect(r[5]).toBe('$6\r\nbefore\r\n')
+    expect(r[6]).toBe('-ERR EXEC without MULTI\r\n')
+  })
+})
+
+describe('RESP3 (HELLO 3)', () => {
+  it('EXEC replies in RESP3 types: nulls, nested arrays, doubles-as-bulk, errors', async () => {
+    await hello3()
+    await sequence([
+      ['SET', 'k', 'v'], ['MULTI'], ['GET', 'nope'], ['MGET', 'k', 'nope', K[3]], ['TTL', 'k'], ['INCRBYFLOAT', 'f', '1.5'],
+      ['LRANGE', 'nope', '0', '-1'], ['LPOP', 'nope'], ['RPOP', 'nope', '2'], ['INCR', 'k'], ['EXEC'],
+    ])
+  })
+
+  it('empty EXEC, EXECABORT, EXEC without MULTI', async () => {
+    await hello3()
+    await sequence([['MULTI'], ['EXEC'], ['MULTI'], ['FOO'], ['EXEC'], ['EXEC'], ['DISCARD']])
+  })
+
+  it('a touched WATCH makes EXEC reply a RESP3 null (_)', async () => {
+    await hello3()
+    const B = await client()
+    const r = await steps([[A, 'WATCH', 'k'], [B, 'SET', 'k', 'b'], [A, 'MULTI'], [A, 'SET', 'k', 'a'], [A, 'EXEC'], [A, 'GET', 'k']])
+    expect(r[4]).toBe('_\r\n')
+    expect(r[5]).toBe('$1\r\nb\r\n')
+  })
+
+  it('the same pipelined transaction in RESP2, then in RESP3 on the same connection', async () => {
+    await pipeline([['MULTI'], ['GET', 'nope'], ['EXEC']])
+    await hello3()
+    await pipeline([['MULTI'], ['GET', 'nope'], ['EXEC']])
+  })
+})
+
+/** Replies of the probe transaction run after the scenario: it ran, or the watch was touched. */
+const RAN = '*1\r\n:1\r\n'
+
+/**
+ * The WATCH scenario: `before` on A (setup), WATCH on A, then `meddle` (steps, any client), then
+ * MULTI / INCR ran / EXEC on A. Returns Redis's EXEC reply, after checking that `ran` exists
+ * exactly when EXEC ran its commands.
+ */
+async function watchCase (before: readonly Arg[][], watch: readonly Arg[], meddle: readonly Step[]): Promise<string> {
+  await steps(before.map(c => [A, ...c] as Step))
+  expect(await on(A, 'WATCH', ...watch)).toBe(OK)
+  await steps(meddle)
+  const r = await steps([[A, 'MULTI'], [A, 'INCR', 'ran'], [A, 'EXEC'], [A, 'SELECT', '0'], [A, 'EXISTS', 'ran']])
+  expect(r[1]).toBe(QUEUED)
+  expect(r[4]).toBe(r[2] === NULL_ARRAY ? ':0\r\n' : ':1\r\n')
+  return r[2]
+}
+
+describe('WATCH', () => {
+  it('with no modification, EXEC runs', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'GET', 'k'], [B, 'EXISTS', 'k'], [B, 'TTL', 'k']])).toBe(RAN)
+  })
+
+  it('another client modifies the watched key: EXEC returns a null array and runs nothing', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SET', 'k', 'w']])).toBe(NULL_ARRAY)
+    // Out of MULTI afterwards, and the watch is gone.
+    expect(await on(A, 'EXEC')).toBe('-ERR EXEC without MULTI\r\n')
+  })
+
+  it('WATCH of a missing key that another client creates', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [[B, 'RPUSH', 'k', 'a']])).toBe(NULL_ARRAY)
+  })
+
+  it('WATCH, then the same client modifies the key before MULTI: EXEC fails', async () => {
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[A, 'SET', 'k', 'mine']])).toBe(NULL_ARRAY)
+  })
+
+  it('WATCH, then the same client modifies the key inside its own transaction: EXEC runs', async () => {
+    const r = await steps([[A, 'WATCH', 'k'], [A, 'MULTI'], [A, 'SET', 'k', '1'], [A, 'INCR', 'k'], [A, 'EXEC']])
+    expect(r[4]).toBe('*2\r\n+OK\r\n:2\r\n')
+  })
+
+  it('UNWATCH forgets every watched key', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k', K[1]], [[A, 'UNWATCH'], [B, 'SET', 'k', 'w'], [B, 'DEL', K[1]]])).toBe(RAN)
+    expect(await on(A, 'UNWATCH')).toBe(OK)
+  })
+
+  it('EXEC unwatches: a later modification does not affect the next transaction', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [])).toBe(RAN)
+    await steps([[B, 'SET', 'k', 'later'], [A, 'DEL', 'ran']])
+    expect(await watchCase([], ['other'], [])).toBe(RAN)
+  })
+
+  it('a failed EXEC unwatches too', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [[B, 'SET', 'k', '1']])).toBe(NULL_ARRAY)
+    const r = await steps([[B, 'SET', 'k', '2'], [A, 'MULTI'], [A, 'GET', 'k'], [A, 'EXEC']])
+    expect(r[3]).toBe('*1\r\n$1\r\n2\r\n')
+  })
+
+  it('DISCARD unwatches', async () => {
+    const B = await client()
+    const r = await steps([
+      [A, 'WATCH', 'k'], [A, 'MULTI'], [A, 'SET', 'k', 'a'], [A, 'DISCARD'], [B, 'SET', 'k', 'b'],
+      [A, 'MULTI'], [A, 'SET', 'k', 'c'], [A, 'EXEC'], [A, 'GET', 'k'],
+    ])
+    expect(r[7]).toBe('*1\r\n+OK\r\n')
+    expect(r[8]).toBe('$1\r\nc\r\n')
+  })
+
+  it('EXECABORT unwatches', async () => {
+    const B = await client()
+    await steps([[A, 'WATCH', 'k'], [A, 'MULTI'], [A, 'NOSUCH'], [A, 'EXEC'], [B, 'SET', 'k', 'b']])
+    expect(await watchCase([], ['other'], [])).toBe(RAN)
+  })
+
+  for (let s = 0; s < SHARDS; s++) {
+    it(`WATCH of keys on four shards: a write to the one on shard ${s} fails EXEC`, async () => {
+      const B = await client()
+      expect(await watchCase([['MSET', ...K.flatMap(k => [k, 'v'])]], K, [[B, 'SET', K[s], 'w']])).toBe(NULL_ARRAY)
+    })
+  }
+
+  it('WATCH of keys on four shards, in several calls, with repeats: untouched, EXEC runs', async () => {
+    const B = await client()
+    const meddle: Step[] = [[A, 'WATCH', K[2], K[3], K[2]], [A, 'WATCH', K[0]], [B, 'MSET', K0b, 'x', 'elsewhere', 'y'], [B, 'MGET', ...K]]
+    expect(await watchCase([['MSET', K[0], '1', K[1], '2']], [K[1], K[0]], meddle)).toBe(RAN)
+  })
+
+  it('WATCH in several calls: a key from the second call is touched', async () => {
+    const B = await client()
+    expect(await watchCase([], [K[0]], [[A, 'WATCH', K[3]], [B, 'INCR', K[3]]])).toBe(NULL_ARRAY)
+  })
+
+  it('another client\'s MULTI / EXEC that writes the watched key touches it', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'MULTI'], [B, 'SET', 'k', 'b'], [B, 'GET', 'k'], [B, 'EXEC']]
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], meddle)).toBe(NULL_ARRAY)
+  })
+
+  it('another client\'s transaction that is only queued, then discarded, does not touch it', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'MULTI'], [B, 'SET', 'k', 'b'], [B, 'DISCARD'], [B, 'MULTI'], [B, 'SET', 'k', 'c'], [B, 'FOO'], [B, 'EXEC']]
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], meddle)).toBe(RAN)
+  })
+
+  it('another client\'s transaction writing the watched key across shards (MSET) touches it', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'MULTI'], [B, 'MSET', K[0], 'x', K[2], 'y'], [B, 'EXEC']]
+    expect(await watchCase([], [K[2]], meddle)).toBe(NULL_ARRAY)
+  })
+
+  it('failed writes do not touch: INCR of a string, SET NX on an existing key, RPUSH on a string', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'INCR', 'k'], [B, 'SET', 'k', 'w', 'NX'], [B, 'RPUSH', 'k', 'a'], [B, 'SETNX', 'k', 'z'], [B, 'LPOP', 'k']]
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], meddle)).toBe(RAN)
+  })
+
+  it('DEL of a missing watched key does not touch it', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [[B, 'DEL', 'k'], [B, 'UNLINK', 'k'], [B, 'LPOP', 'k'], [B, 'GETDEL', 'k']])).toBe(RAN)
+  })
+
+  it('DEL of an existing watched key touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'DEL', 'k']])).toBe(NULL_ARRAY)
+  })
+
+  it('SET of the same value touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SET', 'k', 'v']])).toBe(NULL_ARRAY)
+  })
+
+  it('a write to the same key name in another database does not touch it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SELECT', '1'], [B, 'SET', 'k', 'w'], [B, 'DEL', 'k']])).toBe(RAN)
+  })
+
+  it('a watched key keeps its database when the watching client SELECTs another', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [[A, 'SELECT', '2'], [B, 'SET', 'k', 'w']])).toBe(NULL_ARRAY)
+  })
+
+  it('FLUSHDB touches watched keys that exist', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'FLUSHDB']])).toBe(NULL_ARRAY)
+  })
+
+  it('FLUSHDB does not touch watched keys that do not exist', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'other', 'v']], ['k', 'k2'], [[B, 'FLUSHDB']])).toBe(RAN)
+  })
+
+  it('FLUSHDB of another database does not touch', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SELECT', '1'], [B, 'SET', 'k', 'x'], [B, 'FLUSHDB']])).toBe(RAN)
+  })
+
+  it('FLUSHALL touches watched keys that exist, on any shard', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', K[3], 'v']], [K[0], K[3]], [[B, 'FLUSHALL']])).toBe(NULL_ARRAY)
+  })
+
+  it('FLUSHALL does not touch watched keys that do not exist', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'other', 'v']], ['k'], [[B, 'SELECT', '1'], [B, 'SET', 'k', 'in-db1'], [B, 'FLUSHALL']])).toBe(RAN)
+  })
+
+  it('SWAPDB touches a watched key that exists in the database swapped in', async () => {
+    const B = await client()
+    expect(await watchCase([], ['k'], [[B, 'SELECT', '1'], [B, 'SET', 'k', 'v'], [B, 'SWAPDB', '0', '1']])).toBe(NULL_ARRAY)
+  })
+
+  it('SWAPDB touches a watched key that exists in the database swapped out', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SWAPDB', '1', '0']])).toBe(NULL_ARRAY)
+  })
+
+  it('SWAPDB does not touch a watched key missing in both databases, nor swaps of other databases', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'SET', 'other', 'v'], [B, 'SWAPDB', '0', '1'], [B, 'SWAPDB', '2', '3'], [B, 'SWAPDB', '0', '1']]
+    expect(await watchCase([], ['k'], meddle)).toBe(RAN)
+    await same('DEL', 'ran')
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SWAPDB', '2', '3']])).toBe(RAN)
+  })
+
+  // SET, PEXPIRE and WATCH go in one write, so that the key is surely alive when watched.
+  it('a watched key that expires before EXEC touches it ("WATCH will consider touched expired keys")', async () => {
+    await pipeline([['SET', 'k', 'v'], ['PEXPIRE', 'k', '50'], ['WATCH', 'k'], ['EXISTS', 'k']])
+    await sleep(100)
+    expect(await watchCase([], ['other'], [])).toBe(NULL_ARRAY)
+  })
+
+  it('a watched key that expires and is then read by another client is touched as well', async () => {
+    const B = await client()
+    await pipeline([['SET', 'k', 'v'], ['PEXPIRE', 'k', '50'], ['WATCH', 'k'], ['EXISTS', 'k']])
+    await sleep(100)
+    expect(await watchCase([], ['other'], [[B, 'GET', 'k'], [B, 'EXISTS', 'k']])).toBe(NULL_ARRAY)
+  })
+
+  it('a watched key with a TTL that is still alive at EXEC is not touched', async () => {
+    expect(await watchCase([['SET', 'k', 'v', 'EX', '1000']], ['k'], [])).toBe(RAN)
+  })
+
+  it('WATCH of a key already expired (read with GET after WATCH): EXEC runs', async () => {
+    // FlashKV has no DEBUG SET-ACTIVE-EXPIRE: the key may or may not have been reclaimed before
+    // WATCH; either way it is logically missing when watched and EXEC must run.
+    const r = await steps([[A, 'SET', 'k', 'v'], [A, 'PEXPIRE', 'k', '1'], 20])
+    expect(r[1]).toBe(':1\r\n')
+    expect(await watchCase([], ['k'], [[A, 'GET', 'k']])).toBe(RAN)
+  })
+
+  it('WATCH of a key already expired, not read again: EXEC runs', async () => {
+    await steps([[A, 'SET', 'k', 'v'], [A, 'PEXPIRE', 'k', '1'], 20])
+    expect(await watchCase([], ['k'], [])).toBe(RAN)
+  })
+
+  it('EXPIRE on a watched key touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'EXPIRE', 'k', '100']])).toBe(NULL_ARRAY)
+  })
+
+  it('EXPIRE of a missing watched key and PERSIST of a key without TTL do not touch', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'EXPIRE', 'k', '100'], [B, 'PERSIST', 'j'], [B, 'PEXPIRE', 'k', '5']]
+    expect(await watchCase([['SET', 'j', 'v']], ['k', 'j'], meddle)).toBe(RAN)
+  })
+
+  it('PERSIST that removes a TTL touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v', 'EX', '100']], ['k'], [[B, 'PERSIST', 'k']])).toBe(NULL_ARRAY)
+  })
+
+  it('EXPIRE 0 (a delete) touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'EXPIRE', 'k', '0']])).toBe(NULL_ARRAY)
+  })
+
+  it('COPY with the watched key as source does not touch it (across shards)', async () => {
+    const B = await client()
+    const meddle: Step[] = [[B, 'COPY', K[0], K[2]], [B, 'COPY', K[0], K0b, 'REPLACE'], [B, 'COPY', K[0], K[1], 'DB', '4']]
+    expect(await watchCase([['SET', K[0], 'v']], [K[0]], meddle)).toBe(RAN)
+  })
+
+  it('a COPY refused (no REPLACE) does not touch the watched destination; a COPY that creates it does', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', K[0], 'v'], ['SET', K[2], 'old']], [K[2]], [[B, 'COPY', K[0], K[2]]])).toBe(RAN)
+    await same('DEL', 'ran')
+    expect(await watchCase([], [K[3]], [[B, 'COPY', K[0], K[3]]])).toBe(NULL_ARRAY)
+  })
+
+  it('RENAME across shards touches the watched source', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', K[0], 'v']], [K[0]], [[B, 'RENAME', K[0], K[3]]])).toBe(NULL_ARRAY)
+  })
+
+  it('RENAME across shards touches the watched destination', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', K[0], 'v']], [K[3]], [[B, 'RENAME', K[0], K[3]]])).toBe(NULL_ARRAY)
+  })
+
+  it('LMOVE across shards touches the watched destination list', async () => {
+    const B = await client()
+    expect(await watchCase([['RPUSH', K[1], 'a']], [K[2]], [[B, 'LMOVE', K[1], K[2], 'LEFT', 'RIGHT']])).toBe(NULL_ARRAY)
+  })
+
+  it('MOVE of the watched key to another database touches it; MOVE into its database too', async () => {
+    const B = await client()
+    expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'MOVE', 'k', '1']])).toBe(NULL_ARRAY)
+    expect(await watchCase([], ['j'], [[B, 'SELECT', '1'], [B, 'SET', 'j', 'v'], [B, 'MOVE', 'j', '0']])).toBe(NULL_ARRAY)
+  })
+
+  it('RPOP that empties the watched list touches it', async () => {
+    const B = await client()
+    expect(await watchCase([['RPUSH', 'k', 'a']], ['k'], [[B, 'RPOP', 'k']])).toBe(NULL_ARRAY)
+  })
+
+  it('WATCH scenario pipelined: WATCH, meddling, MULTI and EXEC each in one write', async () => {
+    const B = await client()
+    await pipeline([['SET', 'k', '1'], ['WATCH', 'k'], ['GET', 'k']])
+    const both = Buffer.concat([['INCR', 'k'], ['GET', 'k']].map(c => encodeCommand(c)))
+    B.f.send(both)
+    B.r.send(both)
+    const [a, b] = await Promise.all([B.f.readReplies(2), B.r.readReplies(2)])
+    expect(a.map(text)).toEqual(b.map(text))
+    await pipeline([['MULTI'], ['SET', 'k', '100'], ['EXEC'], ['GET', 'k'], ['WATCH', 'k'], ['MULTI'], ['SET', 'k', '200'], ['EXEC'], ['GET', 'k']])
+    expect(await same('GET', 'k')).toBe('$3\r\n200\r\n')
+  })
+})
