@@ -173,6 +173,13 @@ export class Transactions {
     }
   }
 
+  /** EXEC refused (arity, OOM): the transaction ends, with the reason (execCommandAbort). */
+  abort (conn: Connection, err: Buffer): void {
+    this.discard(conn)
+    this.unwatch(conn)
+    conn.replyLocalBytes(errorReply(`EXECABORT Transaction discarded because of: ${err.toString('latin1', 1, err.length - 2).replace(/^ERR /, '')}`))
+  }
+
   private discard (conn: Connection): void {
     conn.multi = null
     conn.multiFailed = false
@@ -273,9 +280,7 @@ export class Transactions {
     // processCommand's maxmemory check covers EXEC when any queued command may grow memory.
     const max = this.router.maxmemoryLimit
     if (max > 0 && queued.some(a => this.commandOf(a).isDenyOom) && this.router.usedMemory() > max) {
-      this.discard(conn)
-      this.unwatch(conn)
-      conn.replyLocalBytes(errorReply(`EXECABORT Transaction discarded because of: ${OOM.toString('latin1', 1, OOM.length - 2)}`))
+      this.abort(conn, OOM)
       return true
     }
     if (this.isDirty(conn)) {

@@ -280,12 +280,13 @@ export class Router implements Dispatcher {
     conn.lastCmd = cmd
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
-    if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr)
+    if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
     if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
-    if (cmd.isDenyOom) {
+    // Inside MULTI every command but EXEC, DISCARD and QUIT counts: queueing takes memory too.
+    if (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit')) {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
@@ -309,10 +310,14 @@ export class Router implements Dispatcher {
     return ok
   }
 
-  private reject (conn: Connection, err: Buffer): boolean {
+  private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {
     this.counters[LOCAL_ERRORS]++
-    // A command refused while queueing dooms the transaction (Redis's flagTransaction).
-    if (conn.multi !== null) conn.multiFailed = true
+    if (conn.multi !== null) {
+      // A refused EXEC ends the transaction with the reason; any other refused command dooms it
+      // (Redis's execCommandAbort and flagTransaction).
+      if (cmd !== null && cmd.name === 'exec') { this.txns.abort(conn, err); return true }
+      conn.multiFailed = true
+    }
     conn.replyLocalBytes(err)
     return true
   }

@@ -229,6 +229,23 @@ describe('MULTI / EXEC', () => {
 })
 
 describe('EXEC, DISCARD and MULTI errors', () => {
+  it('over maxmemory every queued command is refused (OOM), so EXEC aborts; read-only transactions too', async () => {
+    try {
+      const r = await steps([
+        [A, 'SET', K[0], 'v'], [A, 'CONFIG', 'SET', 'maxmemory', '1'],
+        [A, 'MULTI'], [A, 'SET', K[1], 'v'], [A, 'EXEC'],
+        [A, 'MULTI'], [A, 'GET', K[0]], [A, 'EXEC'],
+        [A, 'MULTI'], [A, 'DISCARD'],
+      ])
+      expect(r[3]).toBe("-OOM command not allowed when used memory > 'maxmemory'.\r\n")
+      expect(r[4]).toBe(EXECABORT)
+      expect(r[6].startsWith('-OOM')).toBe(true)
+      expect(r[9]).toBe(OK)
+    } finally {
+      await on(A, 'CONFIG', 'SET', 'maxmemory', '0')
+    }
+  })
+
   it('EXEC and DISCARD without MULTI', async () => {
     const r = await steps([[A, 'EXEC'], [A, 'DISCARD'], [A, 'exec']])
     expect(r).toEqual(['-ERR EXEC without MULTI\r\n', '-ERR DISCARD without MULTI\r\n', '-ERR EXEC without MULTI\r\n'])
