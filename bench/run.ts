@@ -9,7 +9,7 @@
 //
 //   npm run bench               full run (about 16 minutes on 2 cores)
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
-//   options: --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
+//   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --no-memory  --memory-only
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
@@ -22,6 +22,7 @@ import { cpus, totalmem } from 'node:os'
 import { basename } from 'node:path'
 import { chartSvg } from './chart.js'
 import { cpuMain } from './cpu.js'
+import { FEATURE_TESTS, featureRun } from './features.js'
 import {
   ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median,
   redisBenchmark as runBenchmark, rawCommand, gitCommit, versionOf,
@@ -39,6 +40,8 @@ const PIPE_REQUESTS = REQUESTS * (QUICK ? 4 : 5)
 const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
 const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset']
 const SIZES = QUICK ? [3] : [3, 1024]
+/** --modes c50,c50-txn: only these modes (all by default). */
+const MODES = opt('--modes', '').split(',').filter(m => m !== '')
 
 /** A server's figures for one test: the median of its runs, each figure on its own. */
 interface Row extends Run { server: string, mode: string, runs: number }
@@ -89,10 +92,12 @@ async function main (): Promise<void> {
   const floor = new URL('dist/bench/node-floor.js', ROOT).pathname
   const rows: Row[] = []
   const runs: Array<Run & { server: string, mode: string, round: number }> = []
-  const modes: Array<{ mode: string, clients: number, pipeline: number, n: number, tests: string[] }> = [
+  const modes: Array<{ mode: string, clients: number, pipeline: number, n: number, tests: string[], feature?: true }> = [
     { mode: 'c50', clients: 50, pipeline: 1, n: REQUESTS, tests: TESTS },
     { mode: 'c50-P16', clients: 50, pipeline: 16, n: PIPE_REQUESTS, tests: TESTS },
     { mode: 'c1', clients: 1, pipeline: 1, n: Math.max(5000, REQUESTS / 10), tests: ['set', 'get'] },
+    // What redis-benchmark cannot drive (bench/features.ts): transactions, one at a time per client.
+    { mode: 'c50-txn', clients: 50, pipeline: 1, n: REQUESTS / 2, tests: FEATURE_TESTS, feature: true },
   ]
   if (!has('--memory-only')) {
     const servers: Server[] = []
@@ -100,13 +105,14 @@ async function main (): Promise<void> {
     servers.push(await start('node-floor', process.execPath, [floor], ['ping_mbulk']))
     try {
       for (const m of modes) {
-        for (const size of SIZES) {
+        if (MODES.length > 0 && !MODES.includes(m.mode)) continue
+        for (const size of m.feature === true ? SIZES.slice(0, 1) : SIZES) {
           for (const test of m.tests) {
             const mine = servers.filter(s => s.only === null || s.only.includes(test))
             const byServer = new Map<string, Run[]>(mine.map(s => [s.name, []]))
             for (let round = 0; round < REPEAT; round++) {
               for (const s of mine) {
-                const r = redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
+                const r = m.feature === true ? await featureRun(s.port, test, m.n, m.clients, size) : redisBenchmark(s.port, test, m.n, m.clients, m.pipeline, size)
                 byServer.get(s.name)?.push(r)
                 runs.push({ server: s.name, mode: m.mode, round, ...r })
                 process.stderr.write(`${m.mode} d=${size} ${test.padEnd(10)} ${s.name.padEnd(10)} ${Math.round(r.rps).toString().padStart(9)} rps  p50 ${r.p50}  p99 ${r.p99}  p99.9 ${r.p999}\n`)

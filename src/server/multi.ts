@@ -318,6 +318,10 @@ export class Transactions {
       this.execOnOne(conn, steps, [...involved][0], session, done)
       return true
     }
+    if (session.tag === 0 && !hasCoord) {
+      this.execSplit(conn, steps, [...involved].sort((a, b) => a - b), done)
+      return true
+    }
     this.execHeld(conn, steps, [...involved].sort((a, b) => a - b), session, seq)
     return true
   }
@@ -444,7 +448,8 @@ export class Transactions {
     const rec = argvOf(args)
     const target: ReplyTarget = {
       onReply: (_t, src, start, len) => {
-        if (src[start] !== 42 || src[start + 1] === 45) { done(src.subarray(start, start + len)); return } // null, or an error
+        // Null (watch), an error, or every reply from the shard: its reply is EXEC's.
+        if (src[start] !== 42 || src[start + 1] === 45 || count === steps.length) { done(src.subarray(start, start + len)); return }
         const elems = elements(src, start)
         const replies = new Map<number, Buffer>()
         let k = 0
@@ -491,41 +496,21 @@ export class Transactions {
 
   private async runHeld (conn: Connection, txn: Txn, steps: readonly Step[]): Promise<Buffer> {
     const replies = new Map<number, Buffer>()
-    // Per shard: __exec arguments and, per command, where its reply goes.
-    let batch = new Map<number, { args: Uint8Array[], sinks: Array<(b: Buffer) => void> }>()
-    const add = (shard: number, cmd: Command, db: number, argv: Argv, idx: readonly number[] | null, sink: (b: Buffer) => void): void => {
-      let b = batch.get(shard)
-      if (b === undefined) { b = { args: [], sinks: [] }; batch.set(shard, b) }
-      const n = idx === null ? argv.argc : idx.length
-      b.args.push(header(cmd, db, n))
-      for (let i = 0; i < n; i++) b.args.push(arg(argv, idx === null ? i : idx[i]))
-      b.sinks.push(sink)
-    }
+    let batches = new Batches(this.router, conn)
+    // Each shard's commands go in one __exec step; a cross-shard command runs its own steps,
+    // after what came before it.
     const flush = async (): Promise<void> => {
-      const work = [...batch]
-      batch = new Map()
-      await Promise.all(work.map(async ([shard, b]) => {
-        const reply = await txn.run(shard, EXEC.name, [meta(0, b.sinks.length, 0), ...b.args])
-        if (reply[0] !== 42) { for (const sink of b.sinks) sink(reply); return }
-        const elems = elements(reply, 0)
-        for (let i = 0; i < b.sinks.length; i++) b.sinks[i](elems[i])
+      const b = batches
+      batches = new Batches(this.router, conn)
+      await Promise.all([...b.byShard].map(async ([shard, batch]) => {
+        const reply = await txn.run(shard, EXEC.name, [meta(0, batch.sinks.length, 0), ...batch.args])
+        batch.deliver(reply, 0, reply.length)
       }))
     }
     for (let i = 0; i < steps.length; i++) {
       const st = steps[i]
       if (st.kind === 'local') continue
-      if (st.kind === 'shard') { add(st.shard, st.cmd, st.db, st.argv, null, b => replies.set(i, b)); continue }
-      if (st.kind === 'split') {
-        const split = new SplitReply(this.router, conn, 0, st.cmd, st.parts.length)
-        split.done = b => replies.set(i, b)
-        if (st.cmd.merge === 'byKeyOrder') { split.elems = new Array<Buffer>(st.keyCount); split.positions = st.positions }
-        if (st.cmd.merge === 'custom') { split.parts = new Array<Buffer>(this.router.links.length); split.argvCopy = st.argv }
-        st.parts.forEach((p, k) => {
-          add(p.shard, st.cmd, st.db, st.argv, p.idx, b => split.onReply(st.cmd.merge === 'custom' ? p.shard : k, b, 0, b.length))
-        })
-        continue
-      }
-      // A cross-shard command (RENAME, LMOVE...): what came before it runs first.
+      if (st.kind !== 'coord') { batches.add(st, b => replies.set(i, b)); continue }
       await flush()
       txn.db = st.db
       try {
@@ -536,5 +521,85 @@ export class Transactions {
     }
     await flush()
     return this.assemble(conn, steps, replies)
+  }
+
+  /**
+   * Several shards, no WATCH and no cross-shard command: each shard's part is independent, so
+   * one __exec record per shard, all staged in one step (with the sequencer's tickets when
+   * shards have several producers), is atomic the way a split MSET is: every other multi-shard
+   * command meets all the parts on the same side of it. One hop, no hold.
+   */
+  private execSplit (conn: Connection, steps: readonly Step[], involved: number[], done: (reply: Uint8Array) => void): void {
+    const router = this.router
+    for (const s of involved) if (router.links[s].isDead) { done(SHARD_DOWN); return }
+    const replies = new Map<number, Buffer>()
+    const batches = new Batches(router, conn)
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i]
+      if (st.kind === 'shard' || st.kind === 'split') batches.add(st, b => replies.set(i, b))
+    }
+    const shards = [...batches.byShard.keys()].sort((a, b) => a - b)
+    let remaining = shards.length
+    const target: ReplyTarget = {
+      onReply: (shard, src, start, len) => {
+        (batches.byShard.get(shard) as Batch).deliver(src, start, len)
+        if (--remaining === 0) done(this.assemble(conn, steps, replies))
+      },
+    }
+    const tickets = router.ticketsFor(shards, shards.length)
+    const flags = router.flags(conn) | REQ_NOPARK
+    shards.forEach((shard, k) => {
+      const batch = batches.byShard.get(shard) as Batch
+      const rec = argvOf([Buffer.from(EXEC.name), meta(0, batch.sinks.length, 0), ...batch.args])
+      router.links[shard].send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
+        tickets === null ? 0 : tickets[k])
+    })
+    router.scheduleTurn()
+  }
+}
+
+/** One shard's commands of a transaction, and where each one's reply goes. */
+class Batch {
+  readonly args: Uint8Array[] = []
+  readonly sinks: Array<(b: Buffer) => void> = []
+
+  /** The shard's __exec reply: its elements to their sinks (an error to every one). */
+  deliver (src: Uint8Array, start: number, len: number): void {
+    if (src[start] !== 42) {
+      const err = Buffer.from(src.subarray(start, start + len))
+      for (const sink of this.sinks) sink(err)
+      return
+    }
+    const elems = elements(src, start)
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i](elems[i])
+  }
+}
+
+/** A transaction's commands grouped by shard; a split command's parts merge into one reply. */
+class Batches {
+  readonly byShard = new Map<number, Batch>()
+  constructor (private readonly router: Router, private readonly conn: Connection) {}
+
+  private push (shard: number, cmd: Command, db: number, argv: Argv, idx: readonly number[] | null, sink: (b: Buffer) => void): void {
+    let b = this.byShard.get(shard)
+    if (b === undefined) { b = new Batch(); this.byShard.set(shard, b) }
+    const n = idx === null ? argv.argc : idx.length
+    b.args.push(header(cmd, db, n))
+    for (let i = 0; i < n; i++) b.args.push(arg(argv, idx === null ? i : idx[i]))
+    b.sinks.push(sink)
+  }
+
+  add (st: Step, sink: (b: Buffer) => void): void {
+    if (st.kind === 'shard') { this.push(st.shard, st.cmd, st.db, st.argv, null, sink); return }
+    if (st.kind !== 'split') return
+    const cmd = st.cmd
+    const split = new SplitReply(this.router, this.conn, 0, cmd, st.parts.length)
+    split.done = sink
+    if (cmd.merge === 'byKeyOrder') { split.elems = new Array<Buffer>(st.keyCount); split.positions = st.positions }
+    if (cmd.merge === 'custom') { split.parts = new Array<Buffer>(this.router.links.length); split.argvCopy = st.argv }
+    st.parts.forEach((p, k) => {
+      const tag = cmd.merge === 'custom' ? p.shard : k
+      this.push(p.shard, cmd, st.db, st.argv, p.idx, b => split.onReply(tag, b, 0, b.length))
+    })
   }
 }
