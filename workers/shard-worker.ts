@@ -9,7 +9,7 @@ import { workerData, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, STAT_BLOCKED, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -22,6 +22,9 @@ import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
+import { serveBlocked } from '../src/commands/list.js'
+import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
+import type { Keyspace } from '../src/storage/keyspace.js'
 
 const data = workerData as ShardWorkerData
 
@@ -51,6 +54,7 @@ const bell = new Int32Array(data.bell)
 const TXN_BEGIN = internalCommand('__txn').id
 const TXN_END = internalCommand('__txnend').id
 const EXEC = internalCommand('__exec').id
+const UNBLOCK = internalCommand('__unblock').id
 const stats = new Float64Array(data.stats)
 /** Output credit per client slot (src/server/credits.ts): debited here, returned by the primary. */
 const credit = creditWords(data.credit)
@@ -99,6 +103,7 @@ function publishStats (): void {
   stats[STAT_MISSES] = shard.misses
   stats[STAT_COMMANDS] = commandsRun
   stats[STAT_ERRORS] = errorReplies
+  stats[STAT_BLOCKED] = blockedClients
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
@@ -261,6 +266,16 @@ function holdForTransaction (slot: number): void {
   settleDebts()
   notifyProducer(cur)
   const { stepPort, mailbox } = cur
+  isHeld = true
+  try {
+    heldLoop(stepPort, mailbox)
+  } finally {
+    isHeld = false
+  }
+  if (readyKeys.length > 0) serveReady()
+}
+
+function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
   for (;;) {
     const seen = Atomics.load(mailbox, 0)
     const msg = receiveMessageOnPort(stepPort)
@@ -285,14 +300,181 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
   try {
     if (id === EXEC) runExec(slot)
+    else if (id === UNBLOCK) unblockCommand()
     else runOne(cmd)
   } catch (err) {
     // A handler bug must not take the shard down with every other client's data.
+    shard.pendingBlock = null
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
-  writeReply(slot, isLate)
+  if (shard.pendingBlock !== null) {
+    const spec = shard.pendingBlock
+    shard.pendingBlock = null
+    block(slot, spec, isLate, (flags & REQ_RESP3) !== 0)
+  } else {
+    writeReply(slot, isLate)
+  }
+  if (readyKeys.length > 0 && !isHeld) serveReady()
 }
+
+// --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
+// A blocking command that found nothing sets shard.pendingBlock (commands/list.ts): its client
+// waits here, in arrival order on each of its keys, and its producer gets RESP_BLOCKED in place
+// of a reply. A key created while clients wait on it (storage/writes.ts onInsert, or SWAPDB)
+// goes on readyKeys; after the command that made it (after the whole EXEC, or after a held
+// transaction), serveReady hands its elements to the waiting clients in order, each reply a late
+// one for its slot. Deadlines are kept by the loop's sleep; nothing spins while clients wait.
+
+interface Blocked { slot: number, from: Producer, db: number, spec: BlockSpec, resp3: boolean, ids: string[] }
+const blockedByKey = new Map<string, Blocked[]>()
+const blockedBySlot = new Map<number, Blocked>()
+let blockedCount = 0
+/** Blocked clients, less the waits of commands whose keys span shards (counted by their thread). */
+let blockedClients = 0
+/** The earliest deadline among blocked clients (Infinity: none). */
+let nextDeadline = Infinity
+const readyKeys: string[] = []
+const readySet = new Set<string>()
+/** A transaction holds this shard: serve nobody until it ends. */
+let isHeld = false
+
+function keyId (db: number, buf: Uint8Array, start: number, len: number): string {
+  return db + ':' + Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')
+}
+
+function markReady (id: string): void {
+  if (blockedByKey.has(id) && !readySet.has(id)) { readySet.add(id); readyKeys.push(id) }
+}
+
+function onInsert (ks: Keyspace, e: number): void {
+  markReady(keyId(shard.dbs.indexOf(ks), ks.arena.u8, ks.keyOffset(e), ks.keyLen(e)))
+}
+
+function onSwap (i: number, j: number): void {
+  for (const id of blockedByKey.keys()) {
+    const db = Number(id.slice(0, id.indexOf(':')))
+    if (db === i || db === j) markReady(id)
+  }
+}
+
+function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean): void {
+  const db = shard.dbIndex
+  const b: Blocked = { slot, from: cur, db, spec, resp3, ids: spec.keys.map(k => keyId(db, k, 0, k.length)) }
+  for (const id of b.ids) {
+    const q = blockedByKey.get(id)
+    if (q === undefined) blockedByKey.set(id, [b])
+    else if (!q.includes(b)) q.push(b)
+  }
+  if (slot !== 0) blockedBySlot.set(slot, b)
+  blockedCount++
+  if (spec.kind !== BLOCK_NOTIFY) blockedClients++
+  if (spec.deadline !== 0 && spec.deadline < nextDeadline) nextDeadline = spec.deadline
+  writes.onInsert = onInsert
+  writes.onSwap = onSwap
+  // A request that had been parked for credit already has its placeholder.
+  if (!isLate) {
+    const off = reserveReply(8)
+    cur.resps.u32[off >>> 2] = RESP_BLOCKED
+    cur.resps.u32[(off + 4) >>> 2] = slot
+    cur.resps.commit(off, 8)
+  }
+}
+
+function forget (b: Blocked): void {
+  for (const id of b.ids) {
+    const q = blockedByKey.get(id)
+    if (q === undefined) continue
+    const i = q.indexOf(b)
+    if (i >= 0) q.splice(i, 1)
+    if (q.length === 0) blockedByKey.delete(id)
+  }
+  if (blockedBySlot.get(b.slot) === b) blockedBySlot.delete(b.slot)
+  if (b.spec.kind !== BLOCK_NOTIFY) blockedClients--
+  if (--blockedCount === 0) { writes.onInsert = null; writes.onSwap = null; nextDeadline = Infinity }
+}
+
+/** Sends a blocked client's reply (in `out`) as a late reply on its producer's ring. */
+function replyBlocked (b: Blocked): void {
+  const was = cur
+  cur = b.from
+  writeReply(b.slot, true)
+  cur = was
+}
+
+function serveReady (): void {
+  const wasDb = shard.dbIndex
+  while (readyKeys.length > 0) {
+    const id = readyKeys.shift() as string
+    readySet.delete(id)
+    const q = blockedByKey.get(id)
+    if (q === undefined) continue
+    const db = Number(id.slice(0, id.indexOf(':')))
+    const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1')
+    while (q.length > 0) {
+      const b = q[0]
+      shard.select(db)
+      out.reset()
+      out.resp3 = b.resp3
+      const before = writes.count
+      if (!serveBlocked(shard, b.spec, key, out)) break
+      forget(b)
+      if (shard.watch.size !== 0 && writes.count !== before) {
+        shard.watch.touch(db, key, 0, key.length, shard.ks)
+        const dst = b.spec.dst
+        if (dst !== null) shard.watch.touch(db, dst, 0, dst.length, shard.ks)
+      }
+      replyBlocked(b)
+    }
+  }
+  shard.select(wasDb)
+}
+
+/** Answers every blocked client whose deadline has passed with the timeout reply. */
+function expireBlocked (now: number): void {
+  nextDeadline = Infinity
+  for (const b of [...blockedBySlot.values(), ...blockedSlotless()]) {
+    const d = b.spec.deadline
+    if (d === 0) continue
+    if (d <= now) {
+      forget(b)
+      out.reset()
+      out.resp3 = b.resp3
+      out.nullArray()
+      replyBlocked(b)
+    } else if (d < nextDeadline) nextDeadline = d
+  }
+}
+
+/** Blocked clients without a slot (beyond the accounted ones): found through their keys. */
+function blockedSlotless (): Blocked[] {
+  const out: Blocked[] = []
+  for (const q of blockedByKey.values()) for (const b of q) if (b.slot === 0 && !out.includes(b)) out.push(b)
+  return out
+}
+
+const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
+
+/** __unblock slot mode: CLIENT UNBLOCK (0 timeout, 1 error) or the client left (2). Its own reply is ignored. */
+function unblockCommand (): void {
+  const slot = readU32(argv.buf, argv.start[1])
+  const mode = readU32(argv.buf, argv.start[2])
+  const b = blockedBySlot.get(slot)
+  out.reset()
+  out.raw(b === undefined ? ZERO_REPLY : ONE_REPLY)
+  if (b === undefined) return
+  forget(b)
+  const mine = Buffer.from(out.buf.subarray(0, out.len))
+  out.reset()
+  out.resp3 = b.resp3
+  if (mode === 1) out.raw(UNBLOCKED)
+  else out.nullArray()
+  replyBlocked(b)
+  out.reset()
+  out.raw(mine)
+}
+const ZERO_REPLY = Buffer.from(':0\r\n')
+const ONE_REPLY = Buffer.from(':1\r\n')
 
 /**
  * Runs one command on the shard. While keys are watched here, a write command that changed
@@ -372,6 +554,16 @@ function runExec (slot: number): void {
     return
   }
   out.arrayHeader(count)
+  shard.noBlock = true
+  try {
+    execCommands(count)
+  } finally {
+    shard.noBlock = false
+  }
+}
+
+function execCommands (count: number): void {
+  const buf = argv.buf
   let i = 2
   for (let c = 0; c < count; c++) {
     const h = execStart[i]
@@ -454,7 +646,7 @@ for (;;) {
   } else if (SPIN_US > 0 && spinUntilWork(seq)) {
     continue
   } else {
-    const wait = nextExpire - Date.now()
+    const wait = (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
@@ -464,6 +656,12 @@ for (;;) {
     }
   }
   const now = Date.now()
+  if (now >= nextDeadline) {
+    expireBlocked(now)
+    settleDebts()
+    notifyAll()
+    publishStats()
+  }
   if (now >= nextExpire) {
     shard.activeExpire(EXPIRE_BUCKETS)
     publishStats()

@@ -196,6 +196,30 @@ export function clientInfoCommand (c: ClientContext, _argv: Argv, out: ReplyWrit
   out.verbatim(c.infoLine(true) + '\n')
 }
 
+// clientCommand's "unblock" branch: the reason is checked before the id; 1 if the client was
+// blocked (and is now answered as timed out, or with the UNBLOCKED error), else 0.
+export function clientUnblockCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  if (argc > 4) {
+    out.raw(errorReply(`ERR unknown subcommand or wrong number of arguments for '${cstr(argv, 1)}'. Try CLIENT HELP.`))
+    return
+  }
+  let mode = 0
+  if (argc === 4) {
+    if (equalsLower(buf, start[3], len[3], TOK_TIMEOUT)) mode = 0
+    else if (equalsLower(buf, start[3], len[3], TOK_ERROR)) mode = 1
+    else { out.raw(UNBLOCK_REASON); return }
+  }
+  if (!parseInt64(buf, start[2], len[2])) { out.raw(NOT_INTEGER); return }
+  const id = parsed.value
+  const target = c.server.clientList().find(t => t.id === id)
+  out.int(target !== undefined && target.unblock(mode) ? 1 : 0)
+}
+
+const TOK_TIMEOUT = token('timeout')
+const TOK_ERROR = token('error')
+const UNBLOCK_REASON = errorReply('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR')
+
 // clientCommand's "kill" branch (7.0): the old form `CLIENT KILL addr` may kill the caller and
 // answers OK or "No such client"; the filter form answers the count and spares the caller
 // unless SKIPME no. All filters must match.
@@ -297,6 +321,7 @@ export const connectionCommands: CommandSpec[] = [
       { ...CLIENT_SUB, name: 'client|setname', arity: 3, since: '2.6.9', summary: 'Set the current connection name', complexity: 'O(1)', local: clientSetnameCommand },
       { ...CLIENT_ADMIN, name: 'client|list', arity: -2, since: '2.4.0', summary: 'Get the list of client connections', complexity: 'O(N) where N is the number of client connections', tips: ['nondeterministic_output'], local: clientListCommand },
       { ...CLIENT_SUB, name: 'client|info', arity: 2, since: '6.2.0', summary: 'Returns information about the current client connection.', complexity: 'O(1)', tips: ['nondeterministic_output'], local: clientInfoCommand },
+      { ...CLIENT_ADMIN, name: 'client|unblock', arity: -3, since: '5.0.0', summary: 'Unblock a client blocked in a blocking command from a different connection', complexity: 'O(log N) where N is the number of client connections', local: clientUnblockCommand },
       { ...CLIENT_ADMIN, name: 'client|kill', arity: -3, since: '2.4.0', summary: 'Kill the connection of a client', complexity: 'O(N) where N is the number of client connections', local: clientKillCommand },
       { ...CLIENT_ADMIN, name: 'client|no-evict', arity: 3, since: '7.0.0', summary: 'Set client eviction mode for the current connection', complexity: 'O(1)', local: clientNoEvictCommand },
       { ...CLIENT_SUB, name: 'client|reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)', local: clientReplyCommand },

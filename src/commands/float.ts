@@ -231,3 +231,23 @@ export function incrByFloat (cur: Uint8Array | null, curStart: number, curLen: n
 
 const ZERO: LongDouble = { neg: false, m: 0n, e: 0 }
 
+
+const TWO63N = 1n << 63n
+
+/**
+ * A blocking command's timeout in seconds, as Redis 7.0's getTimeoutFromObjectOrReply reads it:
+ * ceill(x * 1000.0) with the product rounded to a long double, then cast to long long, where
+ * anything from 2^63 up (and infinity) becomes LLONG_MIN: "timeout is negative". 0 = forever.
+ */
+export function timeoutMillis (buf: Uint8Array, start: number, len: number): number | 'invalid' | 'negative' {
+  const ld = parseLongDouble(buf, start, len)
+  if (ld === LD_INVALID) return 'invalid'
+  if (ld === LD_INFINITE) return 'negative'
+  const r = roundToLd(ld.neg, ld.m * 1000n * (ld.e >= 0 ? 1n << BigInt(ld.e) : 1n), ld.e >= 0 ? 1n : 1n << BigInt(-ld.e))
+  if (r === null) return 'negative'
+  const num = r.m * (r.e >= 0 ? 1n << BigInt(r.e) : 1n)
+  const den = r.e >= 0 ? 1n : 1n << BigInt(-r.e)
+  const ms = r.neg ? -(num / den) : (num + den - 1n) / den
+  if (ms < 0n || ms >= TWO63N) return 'negative'
+  return Number(ms)
+}

@@ -112,4 +112,6 @@ export const internalCommands: readonly CommandSpec[] = [
   { ...INTERNAL, name: '__unwatch', arity: 2, run: unwatchCommand },
   // __exec meta (header argc args...)*: a transaction's commands for this shard (the worker runs it).
   { ...INTERNAL, name: '__exec', arity: -2, run: unreachable },
+  // __unblock slot mode: the client of `slot` stops waiting (0: as if timed out, 1: UNBLOCKED error, 2: it left).
+  { ...INTERNAL, name: '__unblock', arity: 3, run: unreachable },
 ]

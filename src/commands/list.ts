@@ -5,7 +5,9 @@
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
-import type { Shard } from '../storage/shard.js'
+import type { Shard, BlockSpec } from '../storage/shard.js'
+import { BLOCK_POP, BLOCK_MPOP, BLOCK_MOVE, BLOCK_NOTIFY } from '../storage/shard.js'
+import { timeoutMillis } from './float.js'
 import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_LIST } from '../storage/keyspace.js'
 import {
@@ -20,6 +22,7 @@ import {
 } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { isNullReply, isErrorReply, bulkPayload, argBytes } from './txn-helpers.js'
+import { errorReply } from '../protocol/errors.js'
 
 const TOK_LEFT = token('left')
 const TOK_RIGHT = token('right')
@@ -37,7 +40,7 @@ const NULL3 = Buffer.from('_\r\n')
 const LLONG_MIN = -9223372036854775808n
 
 /** getListPositionFromObjectOrReply: LEFT → HEAD, RIGHT → TAIL, anything else -1. */
-function listPosition (buf: Uint8Array, start: number, len: number): number {
+export function listPosition (buf: Uint8Array, start: number, len: number): number {
   if (equalsLower(buf, start, len, TOK_LEFT)) return HEAD
   if (equalsLower(buf, start, len, TOK_RIGHT)) return TAIL
   return -1
@@ -404,7 +407,7 @@ const PUSH_STEP = ['lpush', 'rpush']
  * client sees the element in both lists or in neither): check source, check destination, pop,
  * push. If the push fails (arena full), the element goes back where it came from.
  */
-async function lmoveCoordGeneric (tx: TxnContext, argv: Argv, whereFrom: number, whereTo: number): Promise<Uint8Array> {
+export async function lmoveCoordGeneric (tx: TxnContext, argv: Argv, whereFrom: number, whereTo: number): Promise<Uint8Array> {
   const { buf, start, len } = argv
   const src = argBytes(buf, start[1], len[1])
   const dst = argBytes(buf, start[2], len[2])
@@ -427,7 +430,7 @@ async function lmoveCoordGeneric (tx: TxnContext, argv: Argv, whereFrom: number,
   return popped
 }
 
-async function lmoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+export async function lmoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   const { buf, start, len } = argv
   const whereFrom = listPosition(buf, start[3], len[3])
   const whereTo = listPosition(buf, start[4], len[4])
@@ -440,12 +443,12 @@ async function lmoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
 /** Parsed LMPOP arguments (valid after lmpopParse returns null). */
 const mpop = { numkeys: 0, where: HEAD, count: 1, countArg: -1 }
 
-/** Parses numkeys, LEFT|RIGHT and COUNT as lmpopGenericCommand does; returns the error or null. */
-function lmpopParse (argv: Argv): Buffer | null {
+/** Parses numkeys (at argument n), LEFT|RIGHT and COUNT as lmpopGenericCommand does; returns the error or null. */
+export function lmpopParse (argv: Argv, n = 1): Buffer | null {
   const { buf, start, len, argc } = argv
-  if (!parseInt64(buf, start[1], len[1]) || parsed.value < 1) return NUMKEYS_NOT_POSITIVE
+  if (!parseInt64(buf, start[n], len[n]) || parsed.value < 1) return NUMKEYS_NOT_POSITIVE
   const numkeys = parsed.value
-  const whereIdx = numkeys + 2
+  const whereIdx = numkeys + n + 1
   if (whereIdx >= argc) return SYNTAX_ERR
   const where = listPosition(buf, start[whereIdx], len[whereIdx])
   if (where < 0) return SYNTAX_ERR
@@ -497,7 +500,7 @@ export function lmpopGetKeys (argv: Argv): number[] | null {
 }
 
 /** Keys on several shards: a one-key LMPOP on each key's shard, in key order, until one answers. */
-async function lmpopCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+export async function lmpopCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   const err = lmpopParse(argv)
   if (err !== null) return err
   const { buf, start, len } = argv
@@ -517,6 +520,211 @@ const ONE_ARG = Buffer.from('1')
 /** *-1 (RESP2 null array); RESP3's _ is covered by isNullReply. */
 function isNullArrayReply (r: Uint8Array): boolean {
   return r[0] === 42 && r[1] === 45
+}
+
+// --- blocking pops (blockingPopGenericCommand, blmoveGenericCommand) ------------------------------
+// A blocking command that finds a list pops at once, as its non-blocking form. Otherwise it sets
+// shard.pendingBlock and replies nothing: the worker parks the client on its keys and, when a
+// push makes one of them a list (storage/writes.ts onInsert), serves it with serveBlocked in
+// arrival order, or answers the timeout. Inside EXEC it answers as if timed out at once.
+
+const TIMEOUT_NOT_FLOAT = errorReply('ERR timeout is not a float or out of range')
+const TIMEOUT_NEGATIVE = errorReply('ERR timeout is negative')
+
+/** The timeout argument as a deadline (0: forever), or null after replying the error. */
+function blockDeadline (shard: Shard, argv: Argv, i: number, out: ReplyWriter): number | null {
+  const t = timeoutMillis(argv.buf, argv.start[i], argv.len[i])
+  if (t === 'invalid') { out.raw(TIMEOUT_NOT_FLOAT); return null }
+  if (t === 'negative') { out.raw(TIMEOUT_NEGATIVE); return null }
+  return t === 0 ? 0 : shard.now() + t
+}
+
+function keyCopies (argv: Argv, from: number, to: number): Buffer[] {
+  const keys: Buffer[] = []
+  for (let k = from; k < to; k++) keys.push(Buffer.from(argv.buf.subarray(argv.start[k], argv.start[k] + argv.len[k])))
+  return keys
+}
+
+function blockingPop (shard: Shard, argv: Argv, out: ReplyWriter, where: number): void {
+  const { buf, start, len, argc } = argv
+  const deadline = blockDeadline(shard, argv, argc - 1, out)
+  if (deadline === null) return
+  const ks = shard.ks
+  for (let k = 1; k < argc - 1; k++) {
+    const e = shard.lookup(buf, start[k], len[k])
+    if (e === 0) continue
+    if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
+    out.arrayHeader(2)
+    out.bulk(buf, start[k], len[k])
+    popOne(ks, e, where, out)
+    return
+  }
+  if (shard.noBlock) { out.nullArray(); return }
+  shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline }
+}
+
+function popOne (ks: Keyspace, e: number, where: number, out: ReplyWriter): void {
+  const el = listFirst(ks, e, where)
+  out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
+  listRemoveElem(ks, e, el)
+  if (listLen(ks, e) === 0) ks.remove(e)
+}
+
+export function blpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingPop(shard, argv, out, HEAD) }
+export function brpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingPop(shard, argv, out, TAIL) }
+
+function blockingMove (shard: Shard, argv: Argv, out: ReplyWriter, whereFrom: number, whereTo: number, timeoutIdx: number): void {
+  const deadline = blockDeadline(shard, argv, timeoutIdx, out)
+  if (deadline === null) return
+  const { buf, start, len } = argv
+  const src = shard.lookup(buf, start[1], len[1])
+  if (src !== 0) { lmoveGeneric(shard, argv, out, whereFrom, whereTo); return }
+  if (shard.noBlock) { out.nullBulk(); return }
+  shard.pendingBlock = { kind: BLOCK_MOVE, where: whereFrom, whereTo, count: 1, keys: keyCopies(argv, 1, 2), dst: Buffer.from(buf.subarray(start[2], start[2] + len[2])), deadline }
+}
+
+export function brpoplpushCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingMove(shard, argv, out, TAIL, HEAD, 3) }
+
+export function blmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const whereFrom = listPosition(buf, start[3], len[3])
+  if (whereFrom < 0) { out.raw(SYNTAX_ERR); return }
+  const whereTo = listPosition(buf, start[4], len[4])
+  if (whereTo < 0) { out.raw(SYNTAX_ERR); return }
+  blockingMove(shard, argv, out, whereFrom, whereTo, 5)
+}
+
+export function blmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const err = lmpopParse(argv, 2)
+  if (err !== null) { out.raw(err); return }
+  const { numkeys, where, count } = mpop
+  const deadline = blockDeadline(shard, argv, 1, out)
+  if (deadline === null) return
+  const { buf, start, len } = argv
+  const ks = shard.ks
+  for (let k = 3; k < numkeys + 3; k++) {
+    const e = shard.lookup(buf, start[k], len[k])
+    if (e === 0) continue
+    if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
+    out.arrayHeader(2)
+    out.bulk(buf, start[k], len[k])
+    popRangeReply(ks, e, where, count, out)
+    return
+  }
+  if (shard.noBlock) { out.nullArray(); return }
+  shard.pendingBlock = { kind: BLOCK_MPOP, where, whereTo: HEAD, count, keys: keyCopies(argv, 3, numkeys + 3), dst: null, deadline }
+}
+
+/**
+ * The non-blocking form of a blocking command whose keys span shards, on held shards (a wait
+ * across shards tries it, server/blocking.ts; inside EXEC it is the whole command). Null when
+ * there was nothing to pop; arguments already checked.
+ */
+export async function blockingTry (tx: TxnContext, name: string, argv: Argv): Promise<Uint8Array | null> {
+  const { buf, start, len } = argv
+  if (name === 'blmove' || name === 'brpoplpush') {
+    const r = name === 'blmove' ? await lmoveCoord(tx, argv) : await lmoveCoordGeneric(tx, argv, TAIL, HEAD)
+    return isNullReply(r) ? null : r
+  }
+  if (name === 'blmpop') {
+    // LMPOP's arguments are BLMPOP's without the timeout.
+    const parts: Uint8Array[] = [Buffer.from('lmpop')]
+    for (let i = 2; i < argv.argc; i++) parts.push(argBytes(buf, start[i], len[i]))
+    const r = await lmpopCoord(tx, argvFrom(parts))
+    return isNullReply(r) || isNullArrayReply(r) ? null : r
+  }
+  // BLPOP/BRPOP: the first key holding a list, in argument order.
+  const pop = name === 'blpop' ? 'lpop' : 'rpop'
+  for (let k = 1; k < argv.argc - 1; k++) {
+    const key = argBytes(buf, start[k], len[k])
+    const r = await tx.run(tx.shardOf(key, 0, key.length), pop, [key])
+    if (isErrorReply(r)) return r
+    if (!isNullReply(r)) return Buffer.concat([Buffer.from(`*2\r\n$${key.length}\r\n`), key, Buffer.from('\r\n'), r])
+  }
+  return null
+}
+
+function argvFrom (parts: readonly Uint8Array[]): Argv {
+  const buf = Buffer.concat(parts)
+  const start = new Int32Array(parts.length)
+  const len = new Int32Array(parts.length)
+  let off = 0
+  for (let i = 0; i < parts.length; i++) { start[i] = off; len[i] = parts[i].length; off += parts[i].length }
+  return { buf, argc: parts.length, start, len }
+}
+
+/**
+ * A blocking command's argument errors, in Redis's order (positions or numkeys/where/count,
+ * then the timeout), before any key is read; null when they are fine.
+ */
+export function blockingArgsError (name: string, argv: Argv): Buffer | null {
+  const { buf, start, len } = argv
+  if (name === 'blmove' && (listPosition(buf, start[3], len[3]) < 0 || listPosition(buf, start[4], len[4]) < 0)) return SYNTAX_ERR
+  if (name === 'blmpop') {
+    const err = lmpopParse(argv, 2)
+    if (err !== null) return err
+  }
+  const ti = name === 'blmpop' ? 1 : name === 'blmove' ? 5 : argv.argc - 1
+  const t = timeoutMillis(buf, start[ti], len[ti])
+  if (t === 'invalid') return TIMEOUT_NOT_FLOAT
+  if (t === 'negative') return TIMEOUT_NEGATIVE
+  return null
+}
+
+/** Keys on several shards inside EXEC: the non-blocking form, answering as a timeout would. */
+async function blockingCoord (tx: TxnContext, argv: Argv, name: string): Promise<Uint8Array> {
+  const err = blockingArgsError(name, argv)
+  if (err !== null) return err
+  const r = await blockingTry(tx, name, argv)
+  if (r !== null) return r
+  if (name === 'blmove' || name === 'brpoplpush') return tx.resp3 ? NULL3 : NULL_BULK2
+  return tx.resp3 ? NULL3 : NULL_ARRAY2
+}
+
+const READY = Buffer.from('+READY\r\n')
+
+/**
+ * __bwait key...: part of a blocking command whose keys span shards (server/blocking.ts). +READY
+ * at once if a key here is a list, else the client waits here until one is (BLOCK_NOTIFY).
+ */
+export function bwaitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  for (let k = 1; k < argc; k++) {
+    const e = shard.lookup(buf, start[k], len[k])
+    if (e !== 0 && shard.ks.type(e) === TYPE_LIST) { out.raw(READY); return }
+  }
+  shard.pendingBlock = { kind: BLOCK_NOTIFY, where: HEAD, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc), dst: null, deadline: 0 }
+}
+
+export function blmpopGetKeys (argv: Argv): number[] | null {
+  if (!parseInt64(argv.buf, argv.start[2], argv.len[2])) return null
+  const numkeys = parsed.value
+  if (numkeys < 1 || numkeys > argv.argc - 3) return null
+  const keys: number[] = []
+  for (let k = 3; k < numkeys + 3; k++) keys.push(k)
+  return keys
+}
+
+/**
+ * Serves a client blocked on `key` (current database) now that it may hold a list: its reply
+ * goes to out. False when the key is not a list (the client stays blocked).
+ */
+export function serveBlocked (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter): boolean {
+  const e = shard.lookup(key, 0, key.length)
+  const ks = shard.ks
+  if (e === 0 || ks.type(e) !== TYPE_LIST) return false
+  if (spec.kind === BLOCK_NOTIFY) { out.raw(READY); return true }
+  if (spec.kind === BLOCK_MOVE) {
+    const dst = spec.dst as Buffer
+    const argv: Argv = { buf: Buffer.concat([key, dst]), argc: 3, start: Int32Array.of(0, 0, key.length), len: Int32Array.of(0, key.length, dst.length) }
+    lmoveGeneric(shard, argv, out, spec.where, spec.whereTo)
+    return true
+  }
+  out.arrayHeader(2)
+  out.bulkBuf(key)
+  if (spec.kind === BLOCK_POP) popOne(ks, e, spec.where, out)
+  else popRangeReply(ks, e, spec.where, spec.count, out)
+  return true
 }
 
 // --- table ---------------------------------------------------------------------------------------
@@ -547,6 +755,7 @@ export const listCommands: CommandSpec[] = [
   { ...LIST, name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '2.2.0', summary: 'Append an element to a list, only if the list exists', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', keySpecs: RW_INSERT, run: rpushxCommand },
   // Transaction step for cross-shard LMOVE (not visible to clients).
   { ...LIST, name: '__listlen', arity: 2, flags: [], since: '', summary: '', complexity: '', internal: true, run: listlenStepCommand },
+  { ...LIST, name: '__bwait', arity: -2, flags: [], lastKey: -1, since: '', summary: '', complexity: '', internal: true, run: bwaitCommand },
 ]
 
 /**
@@ -556,3 +765,12 @@ export const listCommands: CommandSpec[] = [
  */
 export const lmpopSpec: CommandSpec = { ...LIST, name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'coord', since: '7.0.0', summary: 'Pop elements from a list', complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 1, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }], getKeys: lmpopGetKeys, run: lmpopCommand, coord: lmpopCoord }
 listCommands.push(lmpopSpec)
+
+const BLOCKING = ['write', 'noscript', 'blocking'] as const
+listCommands.push(
+  { ...LIST, name: 'blpop', arity: -3, flags: BLOCKING, lastKey: -2, route: 'block', since: '2.0.0', summary: 'Remove and get the first element in a list, or block until one is available', complexity: 'O(N) where N is the number of provided keys.', keySpecs: RW_ACCESS_DELETE, run: blpopCommand, coord: async (tx, argv) => await blockingCoord(tx, argv, 'blpop') },
+  { ...LIST, name: 'brpop', arity: -3, flags: BLOCKING, lastKey: -2, route: 'block', since: '2.0.0', summary: 'Remove and get the last element in a list, or block until one is available', complexity: 'O(N) where N is the number of provided keys.', keySpecs: RW_ACCESS_DELETE, run: brpopCommand, coord: async (tx, argv) => await blockingCoord(tx, argv, 'brpop') },
+  { ...LIST, name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], lastKey: 2, route: 'block', since: '2.2.0', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', complexity: 'O(1)', keySpecs: MOVE_KEYS, run: brpoplpushCommand, coord: async (tx, argv) => await blockingCoord(tx, argv, 'brpoplpush') },
+  { ...LIST, name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], lastKey: 2, route: 'block', since: '6.2.0', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', complexity: 'O(1)', keySpecs: MOVE_KEYS, run: blmoveCommand, coord: async (tx, argv) => await blockingCoord(tx, argv, 'blmove') },
+  { ...LIST, name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'block', since: '7.0.0', summary: 'Pop elements from a list, or block until one is available', complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 2, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }], getKeys: blmpopGetKeys, run: blmpopCommand, coord: async (tx, argv) => await blockingCoord(tx, argv, 'blmpop') },
+)

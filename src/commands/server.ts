@@ -167,7 +167,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `connected_clients:${srv.connectedClients()}`,
     'cluster_connections:0',
     `maxclients:${srv.settings.maxclients}`,
-    'blocked_clients:0',
+    `blocked_clients:${srv.blockedClients()}`,
     'tracking_clients:0',
   ])
   add('memory', 'Memory', [

@@ -12,11 +12,12 @@ export type Flag =
 
 /**
  * txn: MULTI, EXEC, DISCARD, WATCH, UNWATCH, run by the router itself (server/multi.ts) |
+ * block: a blocking list command (the shard of its keys; the client waits for its reply) |
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
  * one shard if all keys share it, else a transaction holding every shard involved |
  * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
@@ -61,6 +62,8 @@ export interface ClientContext {
   infoLine (isCaller: boolean): string
   /** Closes the connection now, dropping its pending replies (CLIENT KILL of another client, idle timeout). */
   kill (): void
+  /** CLIENT UNBLOCK (mode 0: as timed out, 1: UNBLOCKED error): true if it was blocked. */
+  unblock (mode: number): boolean
 }
 
 /** Parameters CONFIG SET may change at run time; readers take the current value on each use. */
@@ -104,6 +107,8 @@ export interface ServerContext {
   replyWaitCounts (): { waits: number, timeouts: number }
   /** Requests parked now for want of their client's output credit, and ever (server/credits.ts). */
   parkedRequests (): { now: number, total: number }
+  /** Clients blocked in BLPOP & co., every shard and thread. */
+  blockedClients (): number
   rejectedConnections (): number
   /** Bytes read from and written to clients, over every I/O thread. */
   netBytes (): { input: number, output: number }

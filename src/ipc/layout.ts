@@ -30,6 +30,8 @@ export const REQ_FORCE = 8
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd
+/** | RESP_BLOCKED | u32 slot |: the request blocked on its keys; its reply comes late. */
+export const RESP_BLOCKED = 0xfffffffc
 
 export const REQ_HEADER_BYTES = 16
 
@@ -43,7 +45,9 @@ export const STAT_HITS = 4
 export const STAT_MISSES = 5
 export const STAT_COMMANDS = 6
 export const STAT_ERRORS = 7
-export const STAT_SLOTS = 8
+/** Clients blocked on this shard's keys (BLPOP...). */
+export const STAT_BLOCKED = 8
+export const STAT_SLOTS = 9
 export const RESP_HEADER_BYTES = 4
 
 /** 1 MiB per ring: a pipeline of ~20k small commands per shard per turn before back-pressure. */

@@ -61,6 +61,8 @@ export interface Dispatcher {
   onClientError (conn: Connection, err: unknown): void
   /** The client is over credit with nothing left to write: run its head request if it is parked. */
   unstick (conn: Connection): void
+  /** Ends a blocking command's wait (CLIENT UNBLOCK mode 0 or 1); true if it was blocked. */
+  unblock (conn: Connection, mode: number): boolean
 }
 
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
@@ -125,6 +127,30 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   watchTag = 0
   watchShards: number[] = []
   watchDeadline = 0
+  /**
+   * The sequence number of a blocking command (BLPOP...) whose reply has not come: nothing after
+   * it is parsed until it has, as Redis runs nothing for a blocked client (-1: none).
+   */
+  blockingSeq = -1
+  /** The shard it may be blocked on (one shard's keys), or its wait across shards (server/blocking.ts). */
+  blockedShard = -1
+  crossBlock: { unblock: (mode: number) => boolean } | null = null
+  /** The shard said it blocked (CLIENT LIST flag b, CLIENT UNBLOCK). */
+  isBlockedOnKeys = false
+
+  onBlocked (): void { this.isBlockedOnKeys = true }
+
+  unblock (mode: number): boolean { return this.blockingSeq >= 0 && this.dispatcher.unblock(this, mode) }
+
+  private endBlockingWait (): void {
+    this.blockingSeq = -1
+    this.blockedShard = -1
+    this.crossBlock = null
+    this.isBlockedOnKeys = false
+    // Parse what came meanwhile, once this reply is in place.
+    if (!this.isClosed) queueMicrotask(() => { if (!this.isClosed && !this.isPaused && !this.isBlocked) this.process() })
+  }
+
   /** Output credit slot (server/credits.ts), shared with the shards. */
   readonly slot: number
   private readonly credits: Credits
@@ -201,6 +227,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    */
   private onEnd (): void {
     this.isEof = true
+    // A blocked client that hangs up is gone, as in Redis: nothing more is sent to it.
+    if (this.blockingSeq >= 0) { this.kill(); return }
     // Any incomplete command is dropped now (process), as Redis frees a client at EOF.
     if (!this.isPaused && !this.isBlocked && !this.isClosing) this.process()
     this.dispatcher.markDirty(this)
@@ -306,7 +334,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private parseAndDispatch (): void {
     const reader = this.reader
     const argv = this.argv
-    while (!this.isClosing && !this.isClosed && !this.isGathering) {
+    while (!this.isClosing && !this.isClosed && !this.isGathering && this.blockingSeq < 0) {
       if (this.inFlight >= this.inFlightLimit || this.outPending > OUTPUT_HIGH_WATER || this.isOverCredit) { this.pause(); break }
       const st = reader.parse(this.rbuf, this.rpos, this.rend)
       if (st === NEED_MORE) {
@@ -416,6 +444,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   onReply (seq: number, src: Uint8Array, start: number, len: number): void {
     this.replyAvg += (len - this.replyAvg) / 16
+    if (seq === this.blockingSeq) this.endBlockingWait()
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
       if (this.drops === null || !this.isDropped(seq)) this.append(src, start, len)
@@ -564,6 +593,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const now = Date.now()
     let flags = ''
     if (this.multi !== null) flags += 'x'
+    if (this.isBlockedOnKeys || this.crossBlock !== null) flags += 'b'
     if (this.watchTag !== 0 && Atomics.load(this.credits.watch, this.slot) === this.watchTag) flags += 'd'
     if (this.isClosing) flags += 'c'
     if (this.noEvict) flags += 'e'

@@ -136,6 +136,7 @@ export class IoThreads implements ObservedServer {
         break
       }
       case 'kill':
+      case 'unblock':
         this.threads[m.thread]?.control.postMessage(m)
         break
     }

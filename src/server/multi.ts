@@ -378,6 +378,13 @@ export class Transactions {
         case 'txn': // UNWATCH queued: EXEC unwatches anyway
           steps.push({ kind: 'local', reply: OK })
           break
+        case 'block': {
+          // Inside EXEC it cannot block: keys on several shards run its non-blocking form.
+          const shards = this.coordShards(cmd, argv)
+          if (shards.length > 1) steps.push({ kind: 'coord', db: conn.db, cmd, argv })
+          else steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
+          break
+        }
         case 'key': {
           const keys = cmd.getKeys !== undefined ? cmd.getKeys(argv) : [cmd.firstKey]
           const k = keys === null || keys.length === 0 ? -1 : keys[0]

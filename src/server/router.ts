@@ -23,6 +23,7 @@ import type { Sequencer } from './sequencer.js'
 import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
+import { CrossBlock } from './blocking.js'
 import { internalCommand } from '../commands/table.js'
 
 /** One multi-shard command waiting for its parts. */
@@ -203,6 +204,8 @@ export function planSplit (cmd: Command, argv: Argv, n: number): { partArgs: num
   return { partArgs, shardOfPart, positions, keyCount: ki }
 }
 
+const ignoreReply: ReplyTarget = { onReply () {} }
+
 /** Merges whose reply grows with the data (the rest answer a count or OK). */
 function isBigMerge (cmd: Command): boolean {
   return cmd.merge === 'byKeyOrder' || cmd.merge === 'concat' || cmd.merge === 'custom'
@@ -305,6 +308,7 @@ export class Router implements Dispatcher {
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
       case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
+      case 'block': ok = this.sendBlock(conn, cmd, argv); break
     }
     if (ok) { this.counters[COMMANDS]++; this.calls[cmd.id]++ }
     return ok
@@ -338,7 +342,7 @@ export class Router implements Dispatcher {
    */
   gatherClients: ((done: () => void) => void) | null = null
   /** Commands that list or kill clients: with several I/O threads they wait for the gather. */
-  private readonly gatherIds: ReadonlySet<number> = new Set(commands.filter(c => c.name === 'client|list' || c.name === 'client|kill').map(c => c.id))
+  private readonly gatherIds: ReadonlySet<number> = new Set(commands.filter(c => c.name === 'client|list' || c.name === 'client|kill' || c.name === 'client|unblock').map(c => c.id))
 
   private runLocal (conn: Connection, cmd: Command, argv: Argv): void {
     const local = cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void
@@ -542,6 +546,57 @@ export class Router implements Dispatcher {
   }
 
   /**
+   * A blocking list command: on its keys' shard, which blocks the client if it must; keys on
+   * several shards wait here (server/blocking.ts). Either way nothing after it is parsed until
+   * it is answered.
+   */
+  private sendBlock (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const n = this.links.length
+    const keys = this.keyIndexes(cmd, argv)
+    let s = 0
+    let isCross = false
+    if (keys !== null && keys.length > 0 && n > 1) {
+      s = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
+      for (const k of keys) if (shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s) isCross = true
+    }
+    if (isCross) {
+      const seq = conn.takeSeq()
+      conn.blockingSeq = seq
+      new CrossBlock(this, conn, seq, cmd, copyArgv(argv), keys as number[]).start()
+      return true
+    }
+    const link = this.links[s]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const seq = conn.nextSeq
+    if (!this.sendWhole(conn, cmd, argv, s)) return false
+    conn.blockingSeq = seq
+    conn.blockedShard = s
+    return true
+  }
+
+  /** CLIENT UNBLOCK (mode 0: timeout, 1: error) or a blocked client left (2): true if it was waiting. */
+  unblock (conn: Connection, mode: number): boolean {
+    if (conn.crossBlock !== null) return conn.crossBlock.unblock(mode)
+    const s = conn.blockedShard
+    if (s < 0 || !conn.isBlockedOnKeys) return false
+    const link = this.links[s]
+    if (link.isDead) return false
+    const name = Buffer.from('__unblock')
+    const buf = Buffer.alloc(name.length + 8)
+    name.copy(buf)
+    buf.writeUInt32LE(conn.slot, name.length)
+    buf.writeUInt32LE(mode, name.length + 4)
+    const rec: Argv = { buf, argc: 3, start: Int32Array.of(0, name.length, name.length + 4), len: Int32Array.of(name.length, 4, 4) }
+    const bytes = Link.recordBytes(rec, null, 3)
+    if (!link.canTake(bytes)) return false
+    link.send(this.unblockId, REQ_NOPARK, 0, rec, null, 3, bytes, ignoreReply, 0, 0)
+    this.scheduleTurn()
+    return true
+  }
+
+  private readonly unblockId = internalCommand('__unblock').id
+
+  /**
    * SCAN goes to the shard its cursor names. A shard that finishes its walk with an empty page
    * hands on to the next shard at once (ScanChain), so SCAN 0 on an empty database answers
    * cursor 0 as Redis does, and empty shards never cost the client a round trip.
@@ -628,6 +683,7 @@ export class Router implements Dispatcher {
 
   onClose (conn: Connection): void {
     this.blocked.delete(conn)
+    if (conn.blockingSeq >= 0) this.unblock(conn, 2)
     this.txns.onClose(conn)
   }
 

@@ -21,10 +21,11 @@ import { Router } from './router.js'
 import { Credits } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import {
-  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL,
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
+import { STAT_BLOCKED } from '../ipc/layout.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
@@ -89,7 +90,7 @@ export interface IoThreadData {
 }
 
 /** A client of another I/O thread, as CLIENT LIST and CLIENT KILL see it after a gather. */
-export interface ClientSnapshot { id: number, addr: string, laddr: string, line: string, thread: number }
+export interface ClientSnapshot { id: number, addr: string, laddr: string, line: string, thread: number, blocked: boolean }
 
 /** Control messages between the main thread and an I/O thread. */
 export type ControlMessage =
@@ -99,6 +100,7 @@ export type ControlMessage =
   | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
   | { op: 'gathered', reqId: number, clients: ClientSnapshot[] }
   | { op: 'kill', thread: number, id: number }
+  | { op: 'unblock', thread: number, id: number, mode: number }
   | { op: 'shardDown', shard: number }
   | { op: 'go' }
   | { op: 'stop' }
@@ -186,6 +188,12 @@ export class FlashServer implements ServerContext, ObservedServer {
   replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.shared.sum(REPLY_WAITS), timeouts: this.shared.sum(REPLY_WAIT_TIMEOUTS) } }
   rejectedConnections (): number { return this.shared.sum(REJECTED) }
   netBytes (): { input: number, output: number } { return { input: this.shared.sum(NET_INPUT), output: this.shared.sum(NET_OUTPUT) } }
+  blockedClients (): number {
+    let n = this.shared.sum(CROSS_BLOCKED)
+    for (const link of this.links) n += link.stats[STAT_BLOCKED]
+    return n
+  }
+
   parkedRequests (): { now: number, total: number } { return { now: this.shared.sum(PARKED_NOW), total: this.shared.sum(PARKED_TOTAL) } }
   ioTids (): number[] {
     const tids: number[] = []
@@ -323,7 +331,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     switch (m.op) {
       case 'snapshot': {
         const clients: ClientSnapshot[] = []
-        for (const c of this.conns) clients.push({ id: c.id, addr: c.addr, laddr: c.laddr, line: c.infoLine(false), thread: this.thread })
+        for (const c of this.conns) clients.push({ id: c.id, addr: c.addr, laddr: c.laddr, line: c.infoLine(false), thread: this.thread, blocked: c.blockingSeq >= 0 })
         this.post({ op: 'snapshotReply', reqId: m.reqId, clients })
         break
       }
@@ -337,6 +345,9 @@ export class FlashServer implements ServerContext, ObservedServer {
       }
       case 'kill':
         for (const c of this.conns) if (c.id === m.id) { c.kill(); break }
+        break
+      case 'unblock':
+        for (const c of this.conns) if (c.id === m.id) { c.unblock(m.mode); break }
         break
       case 'shardDown': {
         const link = this.links[m.shard]
@@ -363,6 +374,8 @@ export class FlashServer implements ServerContext, ObservedServer {
       laddr: s.laddr,
       infoLine: () => s.line,
       kill: () => this.post({ op: 'kill', thread: s.thread, id: s.id }),
+      // Answered from the snapshot: the other thread unblocks it on receipt.
+      unblock: (mode: number) => { if (s.blocked) this.post({ op: 'unblock', thread: s.thread, id: s.id, mode }); return s.blocked },
     } as unknown as ClientContext
   }
 
@@ -390,6 +403,7 @@ export class FlashServer implements ServerContext, ObservedServer {
         this.log.debug({ id: c.id, addr: c.addr }, 'connection closed')
       },
       onClientError: (c, err) => this.onClientError(c, err),
+      unblock: (c, mode) => this.router.unblock(c, mode),
       unstick: c => this.router.unstick(c),
     }, this.credits)
     this.conns.add(conn)

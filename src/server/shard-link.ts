@@ -7,7 +7,7 @@ import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, NOTIFIED, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
-  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
   type ShardWorkerData, type ProducerEndpoint,
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
@@ -17,6 +17,8 @@ import { copyBytes } from '../bytes.js'
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
   onReply (tag: number, src: Uint8Array, start: number, len: number): void
+  /** The request blocked on its keys (BLPOP...): its reply comes when served or timed out. */
+  onBlocked?: () => void
 }
 
 /** A request record's header at byte p (ipc/layout.ts): command, flags, db, argc, client slot, ticket. */
@@ -92,7 +94,8 @@ export class ShardWorker {
 }
 
 /** Requests of one client slot parked on this shard, in order (the rare path). */
-interface ParkedQueue { targets: ReplyTarget[], tags: number[], isForced: boolean }
+/** Requests of one slot that reply late: parked for credit (counted), or blocked on keys. */
+interface ParkedQueue { targets: ReplyTarget[], tags: number[], counted: boolean[], isForced: boolean }
 
 export class ShardLink {
   readonly index: number
@@ -333,18 +336,19 @@ export class ShardLink {
         let len = r.u32[p >>> 2]
         let target: ReplyTarget
         let tag: number
-        if (len === RESP_PARKED || len === RESP_LATE) {
+        if (len === RESP_PARKED || len === RESP_LATE || len === RESP_BLOCKED) {
           const slot = r.u32[(p + 4) >>> 2]
-          if (len === RESP_PARKED) { this.park(slot); continue }
-          // A parked request ran: its reply follows the slot word.
+          if (len !== RESP_LATE) { this.park(slot, len === RESP_PARKED); continue }
+          // A parked or blocked request ran: its reply follows the slot word.
           const q = this.parked.get(slot) as ParkedQueue
           target = q.targets.shift() as ReplyTarget
           tag = q.tags.shift() as number
+          const counted = q.counted.shift() as boolean
           q.isForced = false
           if (q.targets.length === 0) this.parked.delete(slot)
           p += 8
           len = r.u32[p >>> 2]
-          this.deliver(target, tag, p, len, slot, true)
+          this.deliver(target, tag, p, len, slot, counted)
           continue
         }
         if (this.isHeld) {
@@ -369,16 +373,25 @@ export class ShardLink {
     }
   }
 
-  /** The request at the FIFO's head waits on the worker for its client's credit. */
-  private park (slot: number): void {
+  /**
+   * The request at the FIFO's head waits on the worker: for its client's credit (forCredit), or
+   * blocked on its keys (BLPOP...).
+   */
+  private park (slot: number, forCredit: boolean): void {
     const i = this.pop()
     let q = this.parked.get(slot)
-    if (q === undefined) { q = { targets: [], tags: [], isForced: false }; this.parked.set(slot, q) }
-    q.targets.push(this.fifoTarget[i] as ReplyTarget)
+    if (q === undefined) { q = { targets: [], tags: [], counted: [], isForced: false }; this.parked.set(slot, q) }
+    const target = this.fifoTarget[i] as ReplyTarget
+    q.targets.push(target)
     q.tags.push(this.fifoTag[i])
+    q.counted.push(forCredit)
     this.fifoTarget[i] = null
-    this.credits.parked(slot)
-    this.onParked(q.targets[q.targets.length - 1])
+    if (forCredit) {
+      this.credits.parked(slot)
+      this.onParked(target)
+    } else {
+      target.onBlocked?.()
+    }
   }
 
   /** Called when a request parks: its client may now be stuck behind it (Router.unstick). */
@@ -427,7 +440,7 @@ export class ShardLink {
     // Requests parked on it were staged before those still in the FIFO: answer them first.
     for (const [slot, q] of this.parked) {
       for (let k = 0; k < q.targets.length; k++) {
-        this.credits.replied(slot, 0, true)
+        this.credits.replied(slot, 0, q.counted[k])
         q.targets[k].onReply(q.tags[k], reply, 0, reply.length)
       }
     }

@@ -31,7 +31,9 @@ export const REPLY_WAIT_TIMEOUTS = 6
 export const PARKED_NOW = 7
 export const PARKED_TOTAL = 8
 export const LOCAL_ERRORS = 9
-const COUNTERS = 10
+/** Clients waiting in a blocking command whose keys span shards (server/blocking.ts): a gauge. */
+export const CROSS_BLOCKED = 10
+const COUNTERS = 11
 
 export class SharedState {
   readonly sab: SharedArrayBuffer
@@ -145,9 +147,12 @@ export class SharedState {
   /** CONFIG RESETSTAT: every thread's counters and calls, except the parked-now gauge. */
   resetAll (): void {
     for (let t = 0; t < this.threads; t++) {
+      // Gauges survive CONFIG RESETSTAT.
       const parked = this.counters[t * COUNTERS + PARKED_NOW]
+      const blocked = this.counters[t * COUNTERS + CROSS_BLOCKED]
       this.counters.fill(0, t * COUNTERS, (t + 1) * COUNTERS)
       this.counters[t * COUNTERS + PARKED_NOW] = parked
+      this.counters[t * COUNTERS + CROSS_BLOCKED] = blocked
     }
     this.callWords.fill(0)
   }

@@ -22,6 +22,8 @@ const TXN_END = internalCommand('__txnend')
 type Waiter = (reply: Buffer) => void
 
 export class Txn implements ReplyTarget, TxnContext {
+  /** Takes the reply instead of the client (a blocking command's try, server/blocking.ts). */
+  replyTo: ((reply: Uint8Array) => void) | null = null
   /** The database of the steps (EXEC sets it per queued command: SELECT may come between). */
   db: number
   readonly resp3: boolean
@@ -84,7 +86,8 @@ export class Txn implements ReplyTarget, TxnContext {
       const link = this.router.links[s]
       if (!link.isDead) link.sendStep(TXN_END.id, 0, false, [], null, s)
     }
-    this.conn.onReply(this.seq, reply, 0, reply.length)
+    if (this.replyTo !== null) this.replyTo(reply)
+    else this.conn.onReply(this.seq, reply, 0, reply.length)
     this.router.afterTxn()
   }
 }

@@ -92,6 +92,7 @@ export class Keyspace {
     this.link(e, h)
     this.count++
     if (this.rehashIdx < 0 && this.count > this.t0.length) this.startRehash(this.t0.length * 2)
+    if (writes.onInsert !== null) writes.onInsert(this, e)
     return e
   }
 

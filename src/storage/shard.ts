@@ -12,6 +12,25 @@ import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL,
 
 export const DATABASES = 16
 
+export const BLOCK_POP = 0 // BLPOP, BRPOP: [key, element]
+export const BLOCK_MPOP = 1 // BLMPOP: [key, [elements]]
+export const BLOCK_MOVE = 2 // BLMOVE, BRPOPLPUSH: the element, pushed to dst
+export const BLOCK_NOTIFY = 3 // __bwait: +READY once a key is a list (a wait across shards, server/blocking.ts)
+
+/** What a blocked list command waits for, and what to run once one of its keys has elements. */
+export interface BlockSpec {
+  kind: number
+  /** HEAD or TAIL: where to pop; whereTo: where BLMOVE pushes. */
+  where: number
+  whereTo: number
+  /** BLMPOP's COUNT. */
+  count: number
+  keys: Buffer[]
+  dst: Buffer | null
+  /** Unix ms, 0 = forever. */
+  deadline: number
+}
+
 export class Shard {
   readonly index: number
   /** How many shards the server runs: SCAN's global cursor is shardCursor * shards + index. */
@@ -29,6 +48,10 @@ export class Shard {
   readonly watch = new WatchTable()
   /** Client slot of the command being run (0: none), for WATCH. */
   slot = 0
+  /** Blocking commands may not block now (inside EXEC): they answer as if timed out. */
+  noBlock = false
+  /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
+  pendingBlock: BlockSpec | null = null
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
@@ -142,6 +165,7 @@ export class Shard {
     this.dbs[i] = this.dbs[j]
     this.dbs[j] = t
     this.ks = this.db(this.dbIndex)
+    if (writes.onSwap !== null) writes.onSwap(i, j)
   }
 
   flushDb (i: number): void {

@@ -1,0 +1,204 @@
+// Blocking list commands whose keys live on several shards (BLPOP a b with a and b apart, BLMOVE
+// from one shard to another). One shard's keys need nothing here: the shard blocks the client
+// itself, serves it in order when a push comes and keeps its deadline (workers/shard-worker.ts).
+//
+// Across shards the connection's thread runs a loop:
+// 1. try: the command's non-blocking form (LPOP/RPOP per key in order, LMPOP, LMOVE) inside a
+//    transaction holding every shard involved, so it is atomic like any cross-shard command;
+// 2. nothing there: wait, one __bwait per shard (the source's only, for BLMOVE). A shard answers
+//    +READY at once if a key already is a list (a push between 1 and 2 is never missed), or
+//    blocks it as a notify-only waiter and answers when a push makes one;
+// 3. the first +READY cancels the other waits (__unblock) and goes back to 1.
+// The deadline is a timer here. Unlike a one-shard wait, another client may take the element
+// between the +READY and the retry; the blocked client then simply waits again.
+
+import type { Connection } from './connection.js'
+import type { ReplyTarget } from './shard-link.js'
+import { ShardLink as Link } from './shard-link.js'
+import type { Router } from './router.js'
+import { Txn } from './txn.js'
+import type { Argv } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { internalCommand } from '../commands/table.js'
+import { blockingArgsError, blockingTry } from '../commands/list.js'
+import { shardOfKey } from '../storage/hash.js'
+import { timeoutMillis } from '../commands/float.js'
+import { errorReply, SHARD_DOWN } from '../protocol/errors.js'
+import { isErrorReply } from '../commands/txn-helpers.js'
+import { REQ_NOPARK } from '../ipc/layout.js'
+import { CROSS_BLOCKED } from './shared-state.js'
+
+const BWAIT = internalCommand('__bwait')
+const UNBLOCK = internalCommand('__unblock')
+const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
+
+function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
+
+function argvOf (args: readonly Uint8Array[]): Argv {
+  const buf = Buffer.concat(args)
+  const start = new Int32Array(args.length)
+  const len = new Int32Array(args.length)
+  let off = 0
+  for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
+  return { buf, argc: args.length, start, len }
+}
+
+const ignore: ReplyTarget = { onReply () {} }
+
+export class CrossBlock implements ReplyTarget {
+  private state: 'trying' | 'waiting' | 'done' = 'trying'
+  private timer: NodeJS.Timeout | null = null
+  /** Shards with a __bwait out (each answers once: +READY, or late after an __unblock). */
+  private readonly waits = new Set<number>()
+  private readonly keys: number[]
+  /** Shards of the keys; for BLMOVE/BRPOPLPUSH the source's shard is the one waited on. */
+  private readonly shards: number[]
+
+  constructor (private readonly router: Router, private readonly conn: Connection, private readonly seq: number,
+    private readonly cmd: Command, private readonly argv: Argv, keys: number[]) {
+    this.keys = keys
+    const n = router.links.length
+    const shards: number[] = []
+    for (const k of keys) {
+      const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      if (!shards.includes(s)) shards.push(s)
+    }
+    this.shards = shards.sort((a, b) => a - b)
+  }
+
+  /** Checks the arguments in Redis's order (the timeout before any key), then tries. */
+  start (): void {
+    const { argv } = this
+    const err = blockingArgsError(this.cmd.name, argv)
+    if (err !== null) { this.finish(err); return }
+    const ti = this.cmd.name === 'blmpop' ? 1 : this.cmd.name === 'blmove' ? 5 : argv.argc - 1
+    const t = timeoutMillis(argv.buf, argv.start[ti], argv.len[ti])
+    if (typeof t === 'number' && t > 0) {
+      this.timer = setTimeout(() => this.timeOut(), t)
+      this.timer.unref()
+    }
+    this.conn.crossBlock = this
+    this.router.counters[CROSS_BLOCKED]++
+    this.attempt()
+  }
+
+  private attempt (): void {
+    if (this.state === 'done') return
+    this.state = 'trying'
+    const router = this.router
+    const involved = this.shards
+    for (const s of involved) if (router.links[s].isDead) { this.finish(SHARD_DOWN); return }
+    const marker = router.txnMarker
+    const bytes = Link.recordBytes(marker, null, 1)
+    if (!involved.every(s => router.links[s].canTake(bytes))) {
+      // Rings full: look again shortly (rare: a blocked client's retry is not urgent).
+      setTimeout(() => this.attempt(), 1).unref()
+      return
+    }
+    let result: Uint8Array | null = null
+    const txn = new Txn(router, this.conn, -1, this.cmd, involved)
+    const tickets = router.ticketsFor(involved, involved.length)
+    involved.forEach((s, k) => {
+      router.links[s].send(router.txnBeginId, REQ_NOPARK, this.conn.db, marker, null, 1, bytes, txn, s, this.conn.slot, tickets === null ? 0 : tickets[k])
+    })
+    txn.replyTo = reply => {
+      if (result !== null || isErrorReply(reply)) this.finish(reply)
+      else if (this.pendingStop >= 0) { this.state = 'waiting'; this.finish(this.stopReply(this.pendingStop)) }
+      else this.wait()
+    }
+    txn.execute(this.argv, async tx => {
+      result = await blockingTry(tx, this.cmd.name, this.argv)
+      return result ?? Buffer.alloc(0)
+    }).catch(err => router.onClientError(this.conn, err))
+    router.scheduleTurn()
+  }
+
+  /** Nothing to pop: a __bwait on each shard involved (the source's for a move). */
+  private wait (): void {
+    if (this.state === 'done') return
+    this.state = 'waiting'
+    const router = this.router
+    const n = router.links.length
+    const isMove = this.cmd.name === 'blmove' || this.cmd.name === 'brpoplpush'
+    const byShard = new Map<number, Uint8Array[]>()
+    for (const k of isMove ? this.keys.slice(0, 1) : this.keys) {
+      const key = arg(this.argv, k)
+      const s = shardOfKey(key, 0, key.length, n)
+      const list = byShard.get(s)
+      if (list === undefined) byShard.set(s, [key]); else list.push(key)
+    }
+    for (const [s, keys] of byShard) {
+      const link = router.links[s]
+      const rec = argvOf([Buffer.from(BWAIT.name), ...keys])
+      const bytes = Link.recordBytes(rec, null, rec.argc)
+      if (link.isDead || !link.canTake(bytes)) continue
+      this.waits.add(s)
+      link.send(BWAIT.id, router.flags(this.conn) | REQ_NOPARK, this.conn.db, rec, null, rec.argc, bytes, this, s, this.conn.slot)
+    }
+    if (this.waits.size === 0) setTimeout(() => this.attempt(), 1).unref()
+    router.scheduleTurn()
+  }
+
+  /** A __bwait answered: +READY (try again), or the late reply of one we cancelled. */
+  onReply (shard: number, src: Uint8Array, start: number, _len: number): void {
+    this.waits.delete(shard)
+    if (this.state !== 'waiting' || src[start] !== 43) return
+    this.cancelWaits(2)
+    this.attempt()
+  }
+
+  onBlocked (): void { this.conn.onBlocked() }
+
+  private cancelWaits (mode: number): void {
+    for (const s of this.waits) this.sendUnblock(s, mode)
+    this.router.scheduleTurn()
+  }
+
+  private sendUnblock (s: number, mode: number): void {
+    const link = this.router.links[s]
+    if (link.isDead) return
+    const slot = Buffer.allocUnsafe(4)
+    slot.writeUInt32LE(this.conn.slot)
+    const m = Buffer.allocUnsafe(4)
+    m.writeUInt32LE(mode)
+    const rec = argvOf([Buffer.from(UNBLOCK.name), slot, m])
+    const bytes = Link.recordBytes(rec, null, 3)
+    if (!link.canTake(bytes)) { setTimeout(() => this.sendUnblock(s, mode), 1).unref(); return }
+    link.send(UNBLOCK.id, REQ_NOPARK, 0, rec, null, 3, bytes, ignore, 0, 0)
+  }
+
+  private timeOut (): void {
+    this.timer = null
+    if (this.state !== 'done') this.stop(0)
+  }
+
+  /** CLIENT UNBLOCK (0: as a timeout, 1: the UNBLOCKED error) or the client left (2). */
+  unblock (mode: number): boolean {
+    if (this.state === 'done') return false
+    this.stop(mode)
+    return true
+  }
+
+  /** Ends the wait with the timeout reply (mode 0, 2) or UNBLOCKED (1); a running try ends first. */
+  private stop (mode: number): void {
+    if (this.state === 'trying') { this.pendingStop = mode; return }
+    this.cancelWaits(2)
+    this.finish(this.stopReply(mode))
+  }
+
+  /** Set when a stop came while a try ran: how to end if the try finds nothing. */
+  private pendingStop = -1
+
+  private stopReply (mode: number): Buffer {
+    if (mode === 1) return UNBLOCKED
+    return this.conn.resp === 3 ? Buffer.from('_\r\n') : Buffer.from('*-1\r\n')
+  }
+
+  private finish (reply: Uint8Array): void {
+    if (this.state === 'done') return
+    if (this.conn.crossBlock === this) this.router.counters[CROSS_BLOCKED]--
+    this.state = 'done'
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
+    this.conn.onReply(this.seq, reply, 0, reply.length)
+  }
+}
