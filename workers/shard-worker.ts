@@ -9,7 +9,7 @@ import { workerData, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, STAT_BLOCKED, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -23,6 +23,7 @@ import { creditWords, watchWords } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { serveBlocked } from '../src/commands/list.js'
+import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
 
@@ -30,6 +31,8 @@ const data = workerData as ShardWorkerData
 
 /** One producer's rings and ports (the primary, or an I/O thread). */
 class Producer {
+  /** Its index among the shard's producers (the hub counts subscriptions per producer). */
+  index = 0
   readonly reqs: RingReader
   readonly resps: RingWriter
   readonly port: MessagePort
@@ -46,6 +49,7 @@ class Producer {
   }
 }
 const producers = data.producers.map(ep => new Producer(ep))
+producers.forEach((p, i) => { p.index = i })
 /** The producer whose request runs now: its reply goes to that producer's response ring. */
 let cur = producers[0]
 /** The next multi-shard ticket this shard may run (tickets start at 1; 0 = none). */
@@ -107,6 +111,8 @@ function publishStats (): void {
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
+shard.hub = new PubSubHub(producers.length)
+shard.pushTo = new Uint8Array(producers.length)
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
@@ -148,12 +154,14 @@ function notifyAll (): void {
 }
 
 /** Reserves room in the current producer's response ring, waiting for it to drain if full. */
-function reserveReply (payload: number): number {
-  const resps = cur.resps
+function reserveReply (payload: number): number { return reserveOn(cur, payload) }
+
+function reserveOn (p: Producer, payload: number): number {
+  const resps = p.resps
   for (;;) {
     const off = resps.reserve(payload)
     if (off >= 0) return off
-    notifyProducer(cur)
+    notifyProducer(p)
     Atomics.wait(resps.ctrl, TAIL, Atomics.load(resps.ctrl, TAIL), 50)
   }
 }
@@ -297,6 +305,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   out.resp3 = (flags & REQ_RESP3) !== 0
   const cmd = commands[id]
   shard.slot = slot
+  shard.producer = cur.index
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
   try {
     if (id === EXEC) runExec(slot)
@@ -483,12 +492,42 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  */
 function runOne (cmd: Command): void {
   const watch = shard.watch
-  if (watch.size === 0 || !cmd.isWrite) { cmd.run?.(shard, argv, out); return }
+  if (watch.size === 0 || !cmd.isWrite) {
+    cmd.run?.(shard, argv, out)
+    if (shard.pendingPush !== null) sendPush()
+    return
+  }
   const before = writes.count
   const db = shard.dbIndex
   cmd.run?.(shard, argv, out)
   if (writes.count === before || cmd.name === 'del' || cmd.name === 'unlink') return
   touchKeys(cmd, db)
+}
+
+/**
+ * PUBLISH ran on this (hub) shard: the message goes to every producer with receivers, as a
+ * RESP_PUSH record in its response ring (out of band when too big), in order with replies.
+ */
+function sendPush (): void {
+  const payload = shard.pendingPush as Buffer
+  shard.pendingPush = null
+  const to = shard.pushTo
+  for (let i = 0; i < producers.length; i++) {
+    if (to[i] === 0) continue
+    const p = producers[i]
+    const resps = p.resps
+    const isOob = payload.length + 8 > resps.maxPayload
+    if (isOob) {
+      const sab = new SharedArrayBuffer(payload.length)
+      new Uint8Array(sab).set(payload)
+      p.port.postMessage(sab)
+    }
+    const off = reserveOn(p, isOob ? 8 : 8 + payload.length)
+    resps.u32[off >>> 2] = RESP_PUSH
+    resps.u32[(off + 4) >>> 2] = isOob ? RESP_OOB : payload.length
+    if (!isOob) copyBytes(payload, 0, payload.length, resps.u8, off + 8)
+    resps.commit(off, isOob ? 8 : 8 + payload.length)
+  }
 }
 
 function touchKeys (cmd: Command, db: number): void {

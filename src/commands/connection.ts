@@ -14,9 +14,14 @@ import { DATABASES } from '../storage/shard.js'
 
 const PING_ARITY = arityError('ping')
 
-export function pingCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
+export function pingCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
   if (argv.argc > 2) out.raw(PING_ARITY)
-  else if (argv.argc === 2) out.bulk(argv.buf, argv.start[1], argv.len[1])
+  else if (c.isSubscribed && c.resp === 2) {
+    // A RESP2 subscriber gets its reply in the shape of a message: ["pong", arg or ""].
+    out.arrayHeader(2)
+    out.bulkStr('pong')
+    if (argv.argc === 2) out.bulk(argv.buf, argv.start[1], argv.len[1]); else out.bulkStr('')
+  } else if (argv.argc === 2) out.bulk(argv.buf, argv.start[1], argv.len[1])
   else out.raw(PONG)
 }
 

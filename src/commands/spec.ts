@@ -13,15 +13,16 @@ export type Flag =
 /**
  * txn: MULTI, EXEC, DISCARD, WATCH, UNWATCH, run by the router itself (server/multi.ts) |
  * block: a blocking list command (the shard of its keys; the client waits for its reply) |
+ * pubsub: SUBSCRIBE and kin, run by the router (server/pubsub.ts) | hub: the pub/sub hub shard (0) |
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
  * one shard if all keys share it, else a transaction holding every shard involved |
  * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block' | 'pubsub' | 'hub'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'transactions'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'transactions' | 'pubsub'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -56,6 +57,8 @@ export interface ClientContext {
   noEvict: boolean
   /** Reply first, then close once every earlier reply has been written (QUIT). */
   closeAfterReply (): void
+  /** Subscribed to a channel, pattern or shard channel (PING answers differently in RESP2). */
+  readonly isSubscribed: boolean
   /** CLIENT REPLY ON|OFF|SKIP: the replies of the commands it silences are dropped, not their effects. */
   setReplyMode (mode: 'on' | 'off' | 'skip'): void
   /** One CLIENT LIST line without the newline (Redis's catClientInfoString); isCaller: the client asking. */

@@ -32,6 +32,8 @@ export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd
 /** | RESP_BLOCKED | u32 slot |: the request blocked on its keys; its reply comes late. */
 export const RESP_BLOCKED = 0xfffffffc
+/** | RESP_PUSH | u32 len (or RESP_OOB) | payload |: a pub/sub message for this producer's subscribers. */
+export const RESP_PUSH = 0xfffffffb
 
 export const REQ_HEADER_BYTES = 16
 

@@ -117,6 +117,18 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   qbufExtra = 0
   /** A CLIENT LIST/KILL is gathering every I/O thread's clients: parse nothing more until it is done. */
   isGathering = false
+  /** Subscribed channels, patterns and shard channels (server/pubsub.ts); null before the first. */
+  subs: Set<string> | null = null
+  psubs: Set<string> | null = null
+  ssubs: Set<string> | null = null
+  /** When pending output first passed the pubsub soft limit (0: it is under). */
+  softLimitSince = 0
+
+  /** Subscribed to anything: in RESP2 only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET run. */
+  get isSubscribed (): boolean {
+    return (this.subs !== null && this.subs.size > 0) || (this.psubs !== null && this.psubs.size > 0) || (this.ssubs !== null && this.ssubs.size > 0)
+  }
+
   /** MULTI: the commands queued for EXEC (server/multi.ts); null outside a transaction. */
   multi: Argv[] | null = null
   /** A command was refused while queueing: EXEC answers EXECABORT. */
@@ -592,6 +604,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   infoLine (isCaller: boolean): string {
     const now = Date.now()
     let flags = ''
+    if (this.isSubscribed) flags += 'P'
     if (this.multi !== null) flags += 'x'
     if (this.isBlockedOnKeys || this.crossBlock !== null) flags += 'b'
     if (this.watchTag !== 0 && Atomics.load(this.credits.watch, this.slot) === this.watchTag) flags += 'd'
@@ -609,7 +622,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const name = this.name === null ? '' : this.name.toString('latin1')
     return `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd} name=${name} ` +
       `age=${Math.floor((now - this.createdAt) / 1000)} idle=${Math.max(0, Math.floor((now - this.lastInteraction) / 1000))} ` +
-      `flags=${flags} db=${this.db} sub=0 psub=0 ssub=0 multi=${this.multi === null ? -1 : this.multi.length} ` +
+      `flags=${flags} db=${this.db} sub=${this.subs?.size ?? 0} psub=${this.psubs?.size ?? 0} ssub=${this.ssubs?.size ?? 0} multi=${this.multi === null ? -1 : this.multi.length} ` +
       `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=${this.multiBytes} ` +
       `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
       `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +

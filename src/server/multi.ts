@@ -42,6 +42,7 @@ const DISCARD_WITHOUT = errorReply('ERR DISCARD without MULTI')
 const WATCH_IN_MULTI = errorReply('ERR WATCH inside MULTI is not allowed')
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.')
 const NOT_IN_MULTI = errorReply('ERR Command not allowed inside a transaction')
+const SUBSCRIBE_IN_MULTI = errorReply('ERR SUBSCRIBE and UNSUBSCRIBE inside MULTI are not supported')
 const NO_WATCH_SLOT = errorReply('ERR WATCH is unavailable: too many clients connected')
 
 const WATCH = internalCommand('__watch')
@@ -377,6 +378,12 @@ export class Transactions {
         }
         case 'txn': // UNWATCH queued: EXEC unwatches anyway
           steps.push({ kind: 'local', reply: OK })
+          break
+        case 'pubsub':
+          steps.push({ kind: 'local', reply: SUBSCRIBE_IN_MULTI })
+          break
+        case 'hub':
+          steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
           break
         case 'block': {
           // Inside EXEC it cannot block: keys on several shards run its non-blocking form.

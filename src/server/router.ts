@@ -14,7 +14,7 @@ import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM } from '../protocol/errors.js'
+import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
@@ -24,6 +24,7 @@ import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS } from './shar
 import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
+import { PubSub } from './pubsub.js'
 import { internalCommand } from '../commands/table.js'
 
 /** One multi-shard command waiting for its parts. */
@@ -248,6 +249,8 @@ export class Router implements Dispatcher {
   private readonly faultThrow: string | null = process.env.FLASHKV_FAULT_THROW ?? null
   /** MULTI/EXEC/WATCH (server/multi.ts). */
   readonly txns: Transactions
+  /** SUBSCRIBE & co. and message delivery (server/pubsub.ts). */
+  readonly pubsub: PubSub
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -262,6 +265,8 @@ export class Router implements Dispatcher {
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
+    this.pubsub = new PubSub(this)
+    links[0].onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
@@ -293,6 +298,10 @@ export class Router implements Dispatcher {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
+    // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
+    if (conn.resp === 2 && (cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') && conn.isSubscribed) {
+      return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
+    }
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
       this.txns.queue(conn, cmd, argv)
@@ -309,6 +318,8 @@ export class Router implements Dispatcher {
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
       case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
       case 'block': ok = this.sendBlock(conn, cmd, argv); break
+      case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
+      case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
     }
     if (ok) { this.counters[COMMANDS]++; this.calls[cmd.id]++ }
     return ok
@@ -684,6 +695,7 @@ export class Router implements Dispatcher {
   onClose (conn: Connection): void {
     this.blocked.delete(conn)
     if (conn.blockingSeq >= 0) this.unblock(conn, 2)
+    this.pubsub.onClose(conn)
     this.txns.onClose(conn)
   }
 

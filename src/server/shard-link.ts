@@ -7,7 +7,7 @@ import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, NOTIFIED, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
-  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
   type ShardWorkerData, type ProducerEndpoint,
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
@@ -336,6 +336,23 @@ export class ShardLink {
         let len = r.u32[p >>> 2]
         let target: ReplyTarget
         let tag: number
+        if (len === RESP_PUSH) {
+          // A pub/sub message for this thread's subscribers (server/pubsub.ts): no request of ours.
+          let n = r.u32[(p + 4) >>> 2]
+          let src = r.u8
+          let start = p + 8
+          if (n === RESP_OOB) {
+            src = new Uint8Array(receiveMessageOnPort(this.port)?.message as SharedArrayBuffer)
+            start = 0
+            n = src.length
+          }
+          try {
+            this.onPush(src, start, n)
+          } catch (err) {
+            this.onPushError(err)
+          }
+          continue
+        }
         if (len === RESP_PARKED || len === RESP_LATE || len === RESP_BLOCKED) {
           const slot = r.u32[(p + 4) >>> 2]
           if (len !== RESP_LATE) { this.park(slot, len === RESP_PARKED); continue }
@@ -393,6 +410,10 @@ export class ShardLink {
       target.onBlocked?.()
     }
   }
+
+  /** A pub/sub message from the hub (only shard 0 sends them). */
+  onPush: (src: Uint8Array, start: number, len: number) => void = () => {}
+  onPushError: (err: unknown) => void = () => {}
 
   /** Called when a request parks: its client may now be stuck behind it (Router.unstick). */
   onParked: (target: ReplyTarget) => void = () => {}

@@ -7,6 +7,7 @@
 import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
+import { PubSubHub } from './pubsub-hub.js'
 import { writes } from './writes.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
@@ -52,6 +53,13 @@ export class Shard {
   noBlock = false
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
   pendingBlock: BlockSpec | null = null
+  /** Pub/sub subscriptions, when this shard is the hub (storage/pubsub-hub.ts). */
+  hub = new PubSubHub(1)
+  /** The producer of the request being run (its index), for the hub's counts. */
+  producer = 0
+  /** Set by PUBLISH: the message the worker sends to each producer marked in pushTo. */
+  pendingPush: Buffer | null = null
+  pushTo = new Uint8Array(1)
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 

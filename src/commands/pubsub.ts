@@ -1,0 +1,117 @@
+// Pub/sub commands (Redis's "pubsub" group). SUBSCRIBE and its kin change the connection's own
+// state and run on its thread (server/pubsub.ts); PUBLISH, SPUBLISH and PUBSUB's queries run on
+// the hub shard (shard 0, storage/pubsub-hub.ts), which knows every producer's subscriptions.
+// A PUBLISH answers its receivers and leaves the message in shard.pendingPush: the worker sends
+// it to each producer with receivers, which delivers it to its own connections.
+
+import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
+import { OK } from '../protocol/replies.js'
+import { readU32 } from './internal.js'
+import { errorReply } from '../protocol/errors.js'
+
+/** The message a producer gets: | u8 kind | u32 channel length | channel | message |. */
+export function pushPayload (kind: number, argv: Argv): Buffer {
+  const { buf, start, len } = argv
+  const b = Buffer.allocUnsafe(5 + len[1] + len[2])
+  b[0] = kind
+  b.writeUInt32LE(len[1], 1)
+  b.set(buf.subarray(start[1], start[1] + len[1]), 5)
+  b.set(buf.subarray(start[2], start[2] + len[2]), 5 + len[1])
+  return b
+}
+
+function publish (shard: Shard, argv: Argv, out: ReplyWriter, kind: number): void {
+  const hub = shard.hub
+  const n = hub.publish(kind, argv.buf, argv.start[1], argv.len[1], shard.pushTo)
+  out.int(n)
+  if (n > 0) shard.pendingPush = pushPayload(kind, argv)
+}
+
+export function publishCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { publish(shard, argv, out, PUBSUB_CHANNEL) }
+export function spublishCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { publish(shard, argv, out, PUBSUB_SHARD) }
+
+function arg (argv: Argv, i: number): Buffer { return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])) }
+
+function channels (shard: Shard, argv: Argv, out: ReplyWriter, kind: number): void {
+  if (argv.argc > 3) {
+    // pubsubCommand checks its own argument counts (the row's arity is -2).
+    const sub = Buffer.from(argv.buf.subarray(argv.start[1], argv.start[1] + argv.len[1])).toString('latin1')
+    out.raw(errorReply(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try PUBSUB HELP.`))
+    return
+  }
+  const list = shard.hub.channels(kind, argv.argc > 2 ? arg(argv, 2) : null)
+  out.arrayHeader(list.length)
+  for (const c of list) out.bulkBuf(c)
+}
+
+function numsub (shard: Shard, argv: Argv, out: ReplyWriter, kind: number): void {
+  out.arrayHeader((argv.argc - 2) * 2)
+  for (let i = 2; i < argv.argc; i++) {
+    const name = arg(argv, i)
+    out.bulkBuf(name)
+    out.int(shard.hub.numsub(kind, name))
+  }
+}
+
+/** __psub kind delta name...: this producer's connections (un)subscribed (delta ±1 each). */
+export function psubCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const kind = readU32(argv.buf, argv.start[1])
+  const delta = readU32(argv.buf, argv.start[2]) | 0
+  for (let i = 3; i < argv.argc; i++) shard.hub.change(kind, shard.producer, delta, arg(argv, i))
+  out.raw(OK)
+}
+
+const HELP_LINES = [
+  'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANNELS [<pattern>]',
+  "    Return the currently active channels matching a <pattern> (default: '*').",
+  'NUMPAT',
+  '    Return number of subscriptions to patterns.',
+  'NUMSUB [<channel> ...]',
+  '    Return the number of subscribers for the specified channels, excluding',
+  '    pattern subscriptions(default: no channels).',
+  'SHARDCHANNELS [<pattern>]',
+  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+  'SHARDNUMSUB [<shardchannel> ...]',
+  '    Return the number of subscribers for the specified shard level channel(s)',
+  'HELP',
+  '    Prints this help.',
+]
+
+export function pubsubHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.arrayHeader(HELP_LINES.length)
+  for (const line of HELP_LINES) out.status(line)
+}
+
+const PS = { group: 'pubsub', firstKey: 0, lastKey: 0, step: 0 } as const
+const SUB_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const
+const NOT_KEY = [{ flags: ['not_key'] }] as const
+const QUERY = { ...PS, flags: ['pubsub', 'loading', 'stale'], route: 'hub', since: '2.8.0' } as const
+
+export const pubsubCommands: CommandSpec[] = [
+  { ...PS, name: 'subscribe', arity: -2, flags: SUB_FLAGS, route: 'pubsub', since: '2.0.0', summary: 'Listen for messages published to the given channels', complexity: 'O(N) where N is the number of channels to subscribe to.' },
+  { ...PS, name: 'unsubscribe', arity: -1, flags: SUB_FLAGS, route: 'pubsub', since: '2.0.0', summary: 'Stop listening for messages posted to the given channels', complexity: 'O(N) where N is the number of clients already subscribed to a channel.' },
+  { ...PS, name: 'psubscribe', arity: -2, flags: SUB_FLAGS, route: 'pubsub', since: '2.0.0', summary: 'Listen for messages published to channels matching the given patterns', complexity: 'O(N) where N is the number of patterns the client is already subscribed to.' },
+  { ...PS, name: 'punsubscribe', arity: -1, flags: SUB_FLAGS, route: 'pubsub', since: '2.0.0', summary: 'Stop listening for messages posted to channels matching the given patterns', complexity: 'O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).' },
+  { ...PS, name: 'ssubscribe', arity: -2, flags: SUB_FLAGS, firstKey: 1, lastKey: -1, step: 1, keySpecs: NOT_KEY, route: 'pubsub', since: '7.0.0', summary: 'Listen for messages published to the given shard channels', complexity: 'O(N) where N is the number of shard channels to subscribe to.' },
+  { ...PS, name: 'sunsubscribe', arity: -1, flags: SUB_FLAGS, firstKey: 1, lastKey: -1, step: 1, keySpecs: NOT_KEY, route: 'pubsub', since: '7.0.0', summary: 'Stop listening for messages posted to the given shard channels', complexity: 'O(N) where N is the number of clients already subscribed to a shard channel.' },
+  { ...PS, name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast'], route: 'hub', since: '2.0.0', summary: 'Post a message to a channel', complexity: 'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).', run: publishCommand },
+  { ...PS, name: 'spublish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast'], firstKey: 1, lastKey: 1, step: 1, keySpecs: NOT_KEY, route: 'hub', since: '7.0.0', summary: 'Post a message to a shard channel', complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.', run: spublishCommand },
+  {
+    ...PS, name: 'pubsub', arity: -2, flags: [], route: 'primary', since: '2.8.0', summary: 'A container for Pub/Sub commands', complexity: 'Depends on subcommand.',
+    subcommands: [
+      { ...QUERY, name: 'pubsub|channels', arity: -2, summary: 'List active channels', complexity: 'O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)', run: (s, a, o) => channels(s, a, o, PUBSUB_CHANNEL) },
+      { ...QUERY, name: 'pubsub|numsub', arity: -2, summary: 'Get the count of subscribers for channels', complexity: 'O(N) for the NUMSUB subcommand, where N is the number of requested channels', run: (s, a, o) => numsub(s, a, o, PUBSUB_CHANNEL) },
+      { ...QUERY, name: 'pubsub|numpat', arity: 2, summary: 'Get the count of unique patterns pattern subscriptions', complexity: 'O(1)', run: (s, _a, o) => o.int(s.hub.numpat()) },
+      { ...QUERY, name: 'pubsub|shardchannels', arity: -2, since: '7.0.0', summary: 'List active shard channels', complexity: 'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).', run: (s, a, o) => channels(s, a, o, PUBSUB_SHARD) },
+      { ...QUERY, name: 'pubsub|shardnumsub', arity: -2, since: '7.0.0', summary: 'Get the count of subscribers for shard channels', complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels', run: (s, a, o) => numsub(s, a, o, PUBSUB_SHARD) },
+      { ...PS, name: 'pubsub|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '6.2.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: pubsubHelpCommand },
+    ],
+  },
+  { ...PS, name: '__psub', arity: -4, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: psubCommand },
+]
+
+export { PUBSUB_PATTERN }

@@ -1,0 +1,233 @@
+// SUBSCRIBE and its kin on the connection's thread, and the delivery of messages to this
+// thread's subscribers. The hub shard (storage/pubsub-hub.ts) counts every producer's
+// subscriptions and orders them with every PUBLISH; this side keeps which of its own
+// connections want which channel.
+//
+// A subscription takes effect when the hub acknowledges it: the connection joins the delivery
+// lists then, and its SUBSCRIBE reply is sent then, so a message published after the reply
+// always arrives, and none arrives before it. An unsubscription takes effect at once here (no
+// message follows the reply); the hub's count follows a moment later.
+//
+// A message is queued on each subscriber like a reply produced now (after everything the
+// client sent before it), as `*3 message` in RESP2 or a `>3` push in RESP3. A subscriber whose
+// pending output passes the pubsub class's output-buffer limits is disconnected.
+
+import type { Connection } from './connection.js'
+import type { ReplyTarget } from './shard-link.js'
+import { ShardLink as Link } from './shard-link.js'
+import type { Router } from './router.js'
+import type { Argv } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { internalCommand } from '../commands/table.js'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
+import { stringMatch } from '../commands/glob.js'
+import { SHARD_DOWN } from '../protocol/errors.js'
+import { REQ_NOPARK } from '../ipc/layout.js'
+
+const PSUB = internalCommand('__psub')
+const HUB = 0
+
+/** Redis's pubsub client class defaults: hard 32 MB, or over 8 MB for 60 s. */
+export const PUBSUB_HARD_LIMIT = 32 * 1024 * 1024
+export const PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024
+export const PUBSUB_SOFT_SECONDS = 60
+
+const KIND_OF: Record<string, number> = {
+  subscribe: PUBSUB_CHANNEL, unsubscribe: PUBSUB_CHANNEL,
+  psubscribe: PUBSUB_PATTERN, punsubscribe: PUBSUB_PATTERN,
+  ssubscribe: PUBSUB_SHARD, sunsubscribe: PUBSUB_SHARD,
+}
+
+function bulk (b: Buffer): Buffer { return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]) }
+
+/** `*3 <kind> <name> :<count>` (`>3` in RESP3): a (un)subscribe confirmation. */
+function confirmation (resp3: boolean, kind: string, name: Buffer | null, count: number): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${resp3 ? '>' : '*'}3\r\n$${kind.length}\r\n${kind}\r\n`),
+    name === null ? Buffer.from(resp3 ? '_\r\n' : '$-1\r\n') : bulk(name),
+    Buffer.from(`:${count}\r\n`),
+  ])
+}
+
+export class PubSub {
+  /** Delivery lists: name (latin1) → this thread's subscribed connections, per kind. */
+  private readonly lists: Array<Map<string, Set<Connection>>> = [new Map(), new Map(), new Map()]
+
+  constructor (private readonly router: Router) {}
+
+  /** The connection's own set for a kind. */
+  private setOf (conn: Connection, kind: number): Set<string> {
+    if (kind === PUBSUB_CHANNEL) return conn.subs ??= new Set()
+    if (kind === PUBSUB_PATTERN) return conn.psubs ??= new Set()
+    return conn.ssubs ??= new Set()
+  }
+
+  /** Redis's subscription counts: channels + patterns, or shard channels alone. */
+  private count (conn: Connection, kind: number): number {
+    if (kind === PUBSUB_SHARD) return conn.ssubs?.size ?? 0
+    return (conn.subs?.size ?? 0) + (conn.psubs?.size ?? 0)
+  }
+
+  dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const kind = KIND_OF[cmd.name]
+    return cmd.name.includes('unsub') ? this.unsubscribe(conn, cmd.name, kind, argv) : this.subscribe(conn, cmd.name, kind, argv)
+  }
+
+  private subscribe (conn: Connection, name: string, kind: number, argv: Argv): boolean {
+    const link = this.router.links[HUB]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const mine = this.setOf(conn, kind)
+    const resp3 = conn.resp === 3
+    const added: Buffer[] = []
+    const seen = new Set<string>()
+    const replies: Buffer[] = []
+    for (let i = 1; i < argv.argc; i++) {
+      const b = Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
+      const key = b.toString('latin1')
+      if (!mine.has(key) && !seen.has(key)) { added.push(b); seen.add(key) }
+      replies.push(confirmation(resp3, name, b, this.count(conn, kind) + seen.size))
+    }
+    if (added.length === 0) { conn.replyLocalBytes(Buffer.concat(replies)); return true }
+    const rec = this.record(kind, 1, added)
+    const bytes = Link.recordBytes(rec, null, rec.argc)
+    if (!link.canTake(bytes)) { this.router.block(conn, link); return false }
+    for (const b of added) mine.add(b.toString('latin1'))
+    const seq = conn.takeSeq()
+    const target: ReplyTarget = {
+      onReply: () => {
+        // Joins the delivery lists now, unless it left (or unsubscribed) meanwhile.
+        if (!conn.isClosed) {
+          for (const b of added) {
+            const key = b.toString('latin1')
+            if (!mine.has(key)) continue
+            let set = this.lists[kind].get(key)
+            if (set === undefined) { set = new Set(); this.lists[kind].set(key, set) }
+            set.add(conn)
+          }
+        }
+        const r = Buffer.concat(replies)
+        conn.onReply(seq, r, 0, r.length)
+      },
+    }
+    link.send(PSUB.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, target, 0, conn.slot)
+    this.router.scheduleTurn()
+    return true
+  }
+
+  private unsubscribe (conn: Connection, name: string, kind: number, argv: Argv): boolean {
+    const mine = this.setOf(conn, kind)
+    const resp3 = conn.resp === 3
+    const names: Buffer[] = []
+    if (argv.argc > 1) {
+      for (let i = 1; i < argv.argc; i++) names.push(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])))
+    } else {
+      for (const key of mine) names.push(Buffer.from(key, 'latin1'))
+    }
+    if (names.length === 0) {
+      conn.replyLocalBytes(confirmation(resp3, name, null, this.count(conn, kind)))
+      return true
+    }
+    const removed: Buffer[] = []
+    const replies: Buffer[] = []
+    for (const b of names) {
+      const key = b.toString('latin1')
+      if (mine.delete(key)) {
+        removed.push(b)
+        this.leave(conn, kind, key)
+      }
+      replies.push(confirmation(resp3, name, b, this.count(conn, kind)))
+    }
+    conn.replyLocalBytes(Buffer.concat(replies))
+    if (removed.length > 0) this.tellHub(kind, -1, removed)
+    return true
+  }
+
+  private leave (conn: Connection, kind: number, key: string): void {
+    const set = this.lists[kind].get(key)
+    if (set === undefined) return
+    set.delete(conn)
+    if (set.size === 0) this.lists[kind].delete(key)
+  }
+
+  /** __psub kind delta names... */
+  private record (kind: number, delta: number, names: readonly Buffer[]): Argv {
+    const k = Buffer.allocUnsafe(4)
+    k.writeUInt32LE(kind)
+    const d = Buffer.allocUnsafe(4)
+    d.writeInt32LE(delta)
+    const args = [Buffer.from(PSUB.name), k, d, ...names]
+    const buf = Buffer.concat(args)
+    const start = new Int32Array(args.length)
+    const len = new Int32Array(args.length)
+    let off = 0
+    for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
+    return { buf, argc: args.length, start, len }
+  }
+
+  /** Tells the hub, expecting nothing back (unsubscriptions): retried shortly if its ring is full. */
+  private tellHub (kind: number, delta: number, names: readonly Buffer[]): void {
+    const link = this.router.links[HUB]
+    if (link.isDead) return
+    const rec = this.record(kind, delta, names)
+    const bytes = Link.recordBytes(rec, null, rec.argc)
+    if (!link.canTake(bytes)) { setTimeout(() => this.tellHub(kind, delta, names), 1).unref(); return }
+    link.send(PSUB.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
+    this.router.scheduleTurn()
+  }
+
+  /** The connection left: every subscription it had ends. */
+  onClose (conn: Connection): void {
+    for (const kind of [PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD]) {
+      const mine = kind === PUBSUB_CHANNEL ? conn.subs : kind === PUBSUB_PATTERN ? conn.psubs : conn.ssubs
+      if (mine === null || mine.size === 0) continue
+      const names: Buffer[] = []
+      for (const key of mine) { names.push(Buffer.from(key, 'latin1')); this.leave(conn, kind, key) }
+      mine.clear()
+      this.tellHub(kind, -1, names)
+    }
+  }
+
+  /** A message from the hub: | u8 kind | u32 channel length | channel | message |. */
+  onPush (src: Uint8Array, start: number, len: number): void {
+    const kind = src[start]
+    const clen = (src[start + 1] | (src[start + 2] << 8) | (src[start + 3] << 16) | (src[start + 4] << 24)) >>> 0
+    const channel = Buffer.from(src.subarray(start + 5, start + 5 + clen))
+    const message = Buffer.from(src.subarray(start + 5 + clen, start + len))
+    const body = Buffer.concat([bulk(channel), bulk(message)])
+    const set = this.lists[kind].get(channel.toString('latin1'))
+    if (set !== undefined && set.size > 0) {
+      const word = kind === PUBSUB_SHARD ? 'smessage' : 'message'
+      const head2 = Buffer.from(`*3\r\n$${word.length}\r\n${word}\r\n`)
+      const head3 = Buffer.from(`>3\r\n$${word.length}\r\n${word}\r\n`)
+      const m2 = Buffer.concat([head2, body])
+      const m3 = Buffer.concat([head3, body])
+      for (const conn of set) this.deliver(conn, conn.resp === 3 ? m3 : m2)
+    }
+    if (kind !== PUBSUB_CHANNEL) return
+    for (const [pattern, conns] of this.lists[PUBSUB_PATTERN]) {
+      const p = Buffer.from(pattern, 'latin1')
+      if (!stringMatch(p, 0, p.length, channel, 0, channel.length, false)) continue
+      const m2 = Buffer.concat([Buffer.from('*4\r\n$8\r\npmessage\r\n'), bulk(p), body])
+      const m3 = Buffer.concat([Buffer.from('>4\r\n$8\r\npmessage\r\n'), bulk(p), body])
+      for (const conn of conns) this.deliver(conn, conn.resp === 3 ? m3 : m2)
+    }
+  }
+
+  private deliver (conn: Connection, bytes: Buffer): void {
+    if (conn.isClosed || conn.isClosing) return
+    conn.replyLocalBytes(bytes)
+    this.router.markDirty(conn)
+    // checkClientOutputBufferLimits for the pubsub class.
+    const pending = conn.outPending
+    if (pending > PUBSUB_HARD_LIMIT) { conn.kill(); return }
+    if (pending > PUBSUB_SOFT_LIMIT) {
+      const now = Date.now()
+      if (conn.softLimitSince === 0) conn.softLimitSince = now
+      else if (now - conn.softLimitSince > PUBSUB_SOFT_SECONDS * 1000) conn.kill()
+    } else {
+      conn.softLimitSince = 0
+    }
+  }
+}
+
+const ignore: ReplyTarget = { onReply () {} }
