@@ -8,6 +8,7 @@ import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
 import { PubSubHub } from './pubsub-hub.js'
+import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from './notify.js'
 import { writes } from './writes.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
@@ -60,6 +61,28 @@ export class Shard {
   /** Set by PUBLISH: the message the worker sends to each producer marked in pushTo. */
   pendingPush: Buffer | null = null
   pushTo = new Uint8Array(1)
+  /** notify-keyspace-events (storage/notify.ts), a word the primary shares; 0 = off. */
+  notifyFlags = new Int32Array(1)
+  /**
+   * Keyspace events of the command being run, each | u32 db | u32 event length | event | key |,
+   * sent to the hub by the worker after the command.
+   */
+  events: Buffer[] = []
+
+  /**
+   * Redis's notifyKeyspaceEvent(type, event, key, db): records the event if its class is on
+   * (one shared-word read otherwise). `db` defaults to the command's database.
+   */
+  notify (type: number, event: Buffer, buf: Uint8Array, start: number, len: number, db = this.dbIndex): void {
+    const f = this.notifyFlags[0]
+    if ((f & type) === 0 || (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) === 0) return
+    const b = Buffer.allocUnsafe(8 + event.length + len)
+    b.writeUInt32LE(db, 0)
+    b.writeUInt32LE(event.length, 4)
+    event.copy(b, 8)
+    b.set(buf.subarray(start, start + len), 8 + event.length)
+    this.events.push(b)
+  }
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
