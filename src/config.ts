@@ -3,6 +3,7 @@
 // Each setting is declared once in SETTINGS; the defaults follow the container's cgroup limits.
 // Bad input is a ConfigError naming the flag, variable, or file and line; main.ts exits 2.
 
+import { parseNotifyFlags } from './storage/notify.js'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
@@ -28,6 +29,8 @@ export interface Config {
   readonly maxmemorySource: string
   /** The cgroup memory limit in bytes, 0 when none is enforced (INFO memory reports it). */
   readonly cgroupMemoryLimit: number
+  /** notify-keyspace-events as flags (storage/notify.ts); 0 = off. */
+  readonly notifyKeyspaceEvents: number
   readonly configFile: string
 }
 
@@ -96,6 +99,8 @@ Options (environment variable, config-file directive):
   --maxmemory <size>  e.g. 512mb, 2gb, 0 = none (FLASHKV_MAXMEMORY, maxmemory; default
                       ${CGROUP_MEMORY_SHARE * 100}% of the cgroup memory limit when one is set, else 0)
   --http-port <n>     HTTP /healthz /readyz /metrics, 0 = off (FLASHKV_HTTP_PORT, http-port; default 0)
+  --notify-keyspace-events <classes>  keyspace notifications, Redis's letters (KEA, Elg...)
+                      (FLASHKV_NOTIFY_KEYSPACE_EVENTS, notify-keyspace-events; default '' = off)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -158,6 +163,17 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'maxclients', flag: '--maxclients', env: 'FLASHKV_MAXCLIENTS', directive: 'maxclients', parse: int(1, 1_000_000) },
   { key: 'maxmemory', flag: '--maxmemory', env: 'FLASHKV_MAXMEMORY', directive: 'maxmemory', parse: parseMemory },
+  {
+    key: 'notifyKeyspaceEvents',
+    flag: '--notify-keyspace-events',
+    env: 'FLASHKV_NOTIFY_KEYSPACE_EVENTS',
+    directive: 'notify-keyspace-events',
+    parse: v => {
+      const f = parseNotifyFlags(v)
+      if (f === null) throw new ConfigError(`invalid event class character in '${v}': use 'Ag$lshzxeKEtmdn'`)
+      return f
+    },
+  },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -305,6 +321,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     maxmemory: (maxmemory as number | undefined) ?? Math.floor(memLimit * CGROUP_MEMORY_SHARE),
     maxmemorySource: memSource ?? (memLimit > 0 ? 'cgroup' : 'default'),
     cgroupMemoryLimit: memLimit,
+    notifyKeyspaceEvents: (pick('notifyKeyspaceEvents')[0] as number | undefined) ?? 0,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
   }

@@ -19,7 +19,7 @@ import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
-import { creditWords, watchWords } from '../src/server/credits.js'
+import { creditWords, watchWords, sharedFlags, NOTIFY_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { serveBlocked } from '../src/commands/list.js'
@@ -112,7 +112,8 @@ function publishStats (): void {
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
-shard.pushTo = new Uint8Array(producers.length)
+shard.producers = producers.length
+shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
@@ -325,6 +326,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     writeReply(slot, isLate)
   }
   if (readyKeys.length > 0 && !isHeld) serveReady()
+  if (shard.events.length !== 0) sendEvents(cur)
 }
 
 // --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
@@ -494,7 +496,7 @@ function runOne (cmd: Command): void {
   const watch = shard.watch
   if (watch.size === 0 || !cmd.isWrite) {
     cmd.run?.(shard, argv, out)
-    if (shard.pendingPush !== null) sendPush()
+    if (shard.pushes.length !== 0) sendPushes()
     return
   }
   const before = writes.count
@@ -508,26 +510,45 @@ function runOne (cmd: Command): void {
  * PUBLISH ran on this (hub) shard: the message goes to every producer with receivers, as a
  * RESP_PUSH record in its response ring (out of band when too big), in order with replies.
  */
-function sendPush (): void {
-  const payload = shard.pendingPush as Buffer
-  shard.pendingPush = null
-  const to = shard.pushTo
-  for (let i = 0; i < producers.length; i++) {
-    if (to[i] === 0) continue
-    const p = producers[i]
-    const resps = p.resps
-    const isOob = payload.length + 8 > resps.maxPayload
-    if (isOob) {
-      const sab = new SharedArrayBuffer(payload.length)
-      new Uint8Array(sab).set(payload)
-      p.port.postMessage(sab)
-    }
-    const off = reserveOn(p, isOob ? 8 : 8 + payload.length)
-    resps.u32[off >>> 2] = RESP_PUSH
-    resps.u32[(off + 4) >>> 2] = isOob ? RESP_OOB : payload.length
-    if (!isOob) copyBytes(payload, 0, payload.length, resps.u8, off + 8)
-    resps.commit(off, isOob ? 8 : 8 + payload.length)
+function sendPushes (): void {
+  for (const { payload, to } of shard.pushes) {
+    for (let i = 0; i < producers.length; i++) if (to[i] !== 0) pushTo(producers[i], payload)
   }
+  shard.pushes.length = 0
+}
+
+function pushTo (p: Producer, payload: Buffer): void {
+  const resps = p.resps
+  const isOob = payload.length + 8 > resps.maxPayload
+  if (isOob) {
+    const sab = new SharedArrayBuffer(payload.length)
+    new Uint8Array(sab).set(payload)
+    p.port.postMessage(sab)
+  }
+  const off = reserveOn(p, isOob ? 8 : 8 + payload.length)
+  resps.u32[off >>> 2] = RESP_PUSH
+  resps.u32[(off + 4) >>> 2] = isOob ? RESP_OOB : payload.length
+  if (!isOob) copyBytes(payload, 0, payload.length, resps.u8, off + 8)
+  resps.commit(off, isOob ? 8 : 8 + payload.length)
+}
+
+/** Push kind of a batch of keyspace events for the hub (server/pubsub.ts forwards it). */
+const PUSH_EVENTS = 3
+
+/**
+ * The keyspace events of what just ran (Shard.notify) go to producer p, which hands them to
+ * the hub shard to publish: | 3 | (u32 length | event)* |.
+ */
+function sendEvents (p: Producer): void {
+  const events = shard.events
+  let n = 1
+  for (const e of events) n += 4 + e.length
+  const b = Buffer.allocUnsafe(n)
+  b[0] = PUSH_EVENTS
+  let off = 1
+  for (const e of events) { b.writeUInt32LE(e.length, off); e.copy(b, off + 4); off += 4 + e.length }
+  events.length = 0
+  pushTo(p, b)
 }
 
 function touchKeys (cmd: Command, db: number): void {
@@ -661,11 +682,14 @@ function runRing (p: Producer): boolean {
 }
 
 let nextExpire = Date.now() + EXPIRE_TICK_MS
+let notifySeen = 0
 /** The ring each pass starts from, moved on every pass so that no producer always goes first. */
 let first = 0
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break
+  // CONFIG SET notify-keyspace-events: the storage hooks for "expired" and "new" follow it.
+  if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
   if (parked.size > 0) runAllParked()
   let ran = false
@@ -697,12 +721,14 @@ for (;;) {
   const now = Date.now()
   if (now >= nextDeadline) {
     expireBlocked(now)
+    if (shard.events.length !== 0) sendEvents(producers[0])
     settleDebts()
     notifyAll()
     publishStats()
   }
   if (now >= nextExpire) {
     shard.activeExpire(EXPIRE_BUCKETS)
+    if (shard.events.length !== 0) { sendEvents(producers[0]); notifyAll() }
     publishStats()
     nextExpire = now + EXPIRE_TICK_MS
   }

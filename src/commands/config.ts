@@ -9,6 +9,7 @@ import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { stringMatch } from './glob.js'
+import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
 import { OK } from '../protocol/replies.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
@@ -27,6 +28,7 @@ type ValueType =
   | { kind: 'bool' }
   | { kind: 'save' }
   | { kind: 'bind' }
+  | { kind: 'notify' }
 
 interface Param {
   name: string
@@ -59,6 +61,7 @@ const PARAMS: readonly Param[] = [
   { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
   { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
   { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
+  { name: 'notify-keyspace-events', type: { kind: 'notify' }, mode: 'live', get: s => notifyFlagsToString(s.settings.notifyKeyspaceEvents), set: (s, v) => { s.settings.notifyKeyspaceEvents = Number(v) } },
 ]
 const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))
 
@@ -162,6 +165,11 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
         if (n === null || ((j & 1) === 0 && n < 1) || ((j & 1) === 1 && n < 0)) return 'Invalid save parameters'
       }
       return { v: 0n, isCurrent: args.length === 0 }
+    }
+    case 'notify': {
+      const f = parseNotifyFlags(value)
+      if (f === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+      return { v: BigInt(f), isCurrent: false }
     }
     case 'bind': {
       const args = value === '' ? [] : value.split(' ')

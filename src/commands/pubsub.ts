@@ -1,33 +1,63 @@
 // Pub/sub commands (Redis's "pubsub" group). SUBSCRIBE and its kin change the connection's own
 // state and run on its thread (server/pubsub.ts); PUBLISH, SPUBLISH and PUBSUB's queries run on
 // the hub shard (shard 0, storage/pubsub-hub.ts), which knows every producer's subscriptions.
-// A PUBLISH answers its receivers and leaves the message in shard.pendingPush: the worker sends
-// it to each producer with receivers, which delivers it to its own connections.
+// A PUBLISH answers its receivers and leaves the message in shard.pushes: the worker sends it to
+// each producer with receivers, which delivers it to its own connections. Keyspace events come
+// to the hub as __notify records and are published the same way.
 
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
+import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../storage/notify.js'
 import { OK } from '../protocol/replies.js'
 import { readU32 } from './internal.js'
 import { errorReply } from '../protocol/errors.js'
 
-/** The message a producer gets: | u8 kind | u32 channel length | channel | message |. */
-export function pushPayload (kind: number, argv: Argv): Buffer {
-  const { buf, start, len } = argv
-  const b = Buffer.allocUnsafe(5 + len[1] + len[2])
-  b[0] = kind
-  b.writeUInt32LE(len[1], 1)
-  b.set(buf.subarray(start[1], start[1] + len[1]), 5)
-  b.set(buf.subarray(start[2], start[2] + len[2]), 5 + len[1])
-  return b
-}
 
 function publish (shard: Shard, argv: Argv, out: ReplyWriter, kind: number): void {
-  const hub = shard.hub
-  const n = hub.publish(kind, argv.buf, argv.start[1], argv.len[1], shard.pushTo)
-  out.int(n)
-  if (n > 0) shard.pendingPush = pushPayload(kind, argv)
+  out.int(publishOn(shard, kind, argv.buf, argv.start[1], argv.len[1], argv.buf, argv.start[2], argv.len[2]))
+}
+
+/** Publishes on the hub: the receivers, and the message queued for the producers that have some. */
+export function publishOn (shard: Shard, kind: number, cbuf: Uint8Array, cstart: number, clen: number, mbuf: Uint8Array, mstart: number, mlen: number): number {
+  const to = new Uint8Array(shard.producers)
+  const n = shard.hub.publish(kind, cbuf, cstart, clen, to)
+  if (n === 0) return 0
+  const b = Buffer.allocUnsafe(5 + clen + mlen)
+  b[0] = kind
+  b.writeUInt32LE(clen, 1)
+  b.set(cbuf.subarray(cstart, cstart + clen), 5)
+  b.set(mbuf.subarray(mstart, mstart + mlen), 5 + clen)
+  shard.pushes.push({ payload: b, to })
+  return n
+}
+
+/**
+ * __notify events: keyspace events a shard recorded (Shard.notify), each | u32 db | u32 event
+ * length | event | key |, published as notifyKeyspaceEvent does: the event on
+ * __keyspace@<db>__:<key> (K), the key on __keyevent@<db>__:<event> (E).
+ */
+export function notifyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const flags = shard.notifyFlags[0]
+  const { buf } = argv
+  for (let i = 1; i < argv.argc; i++) {
+    const p = argv.start[i]
+    const end = p + argv.len[i]
+    const db = readU32(buf, p)
+    const elen = readU32(buf, p + 4)
+    const ev = p + 8
+    const key = ev + elen
+    if ((flags & NOTIFY_KEYSPACE) !== 0) {
+      const ch = Buffer.concat([Buffer.from(`__keyspace@${db}__:`), buf.subarray(key, end)])
+      publishOn(shard, PUBSUB_CHANNEL, ch, 0, ch.length, buf, ev, elen)
+    }
+    if ((flags & NOTIFY_KEYEVENT) !== 0) {
+      const ch = Buffer.concat([Buffer.from(`__keyevent@${db}__:`), buf.subarray(ev, key)])
+      publishOn(shard, PUBSUB_CHANNEL, ch, 0, ch.length, buf, key, end - key)
+    }
+  }
+  out.raw(OK)
 }
 
 export function publishCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { publish(shard, argv, out, PUBSUB_CHANNEL) }
@@ -112,6 +142,7 @@ export const pubsubCommands: CommandSpec[] = [
     ],
   },
   { ...PS, name: '__psub', arity: -4, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: psubCommand },
+  { ...PS, name: '__notify', arity: -2, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: notifyCommand },
 ]
 
 export { PUBSUB_PATTERN }

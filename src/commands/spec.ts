@@ -77,6 +77,8 @@ export interface ServerSettings {
   queryBufferLimit: number
   /** Bytes, 0 = none: above it denyoom commands get the OOM error (noeviction). */
   maxmemory: number
+  /** notify-keyspace-events as flags (storage/notify.ts); 0 = off. */
+  notifyKeyspaceEvents: number
 }
 
 /** Counters the primary bumps on its own paths (plain numbers; INFO reads, CONFIG RESETSTAT zeroes). */

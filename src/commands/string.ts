@@ -82,7 +82,10 @@ function stringEntry (shard: Shard, e: number, kbuf: Uint8Array, kStart: number,
   if (ks.type(e) !== TYPE_STRING) {
     const at = ks.expireAt(e)
     ks.remove(e)
+    // A new value under the same key (dbOverwrite): not a "new" key.
+    writes.isReplacing = true
     const n = ks.insert(kbuf, kStart, kLen, shard.lastHash, TYPE_STRING, vLen)
+    writes.isReplacing = false
     if (n !== 0 && keepTtl) ks.setExpireAt(n, at)
     return n
   }

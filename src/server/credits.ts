@@ -23,10 +23,13 @@ export const CREDIT_SLOTS = 1 << 16
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 8
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 8 + 64
 export const WATCH_TAGS = 0
 /** The WATCH words of a credits buffer. */
 export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }
+/** Settings the shards read, after the WATCH words: NOTIFY_WORD is notify-keyspace-events. */
+export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8, 16) }
+export const NOTIFY_WORD = 0
 /** The credit words of a credits buffer. */
 export function creditWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, 0, CREDIT_SLOTS) }
 

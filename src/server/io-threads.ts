@@ -15,7 +15,7 @@ import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { ShardWorker, connectShard, endpointPorts, type LinkEndpoint } from './shard-link.js'
-import { CREDIT_SLOTS, CREDIT_SAB_BYTES } from './credits.js'
+import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import type { ServerSettings } from '../commands/spec.js'
@@ -45,8 +45,12 @@ export class IoThreads implements ObservedServer {
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
     this.shared.initSettings(initialSettings(config))
-    this.settings = this.shared.settings()
+    this.settings = this.shared.settings(sharedFlags(this.credit))
+    this.settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
   }
+
+  /** Output credit, WATCH words and the shards' settings (server/credits.ts), for every thread and shard. */
+  private readonly credit = new SharedArrayBuffer(CREDIT_SAB_BYTES)
 
   private readonly settings: ServerSettings
 
@@ -55,7 +59,7 @@ export class IoThreads implements ObservedServer {
   async start (): Promise<void> {
     const { config } = this
     const n = config.ioThreads
-    const credit = new SharedArrayBuffer(CREDIT_SAB_BYTES)
+    const credit = this.credit
     const sequencer = new Sequencer(config.shards).sab
     // Every (I/O thread, shard) pair gets its own rings: the thread keeps one end, the shard the other.
     const links: LinkEndpoint[][] = Array.from({ length: n }, () => [])

@@ -25,6 +25,9 @@ import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 
 const PSUB = internalCommand('__psub')
+const NOTIFY = internalCommand('__notify')
+/** Push kind of a batch of keyspace events from a shard (workers/shard-worker.ts sendEvents). */
+const PUSH_EVENTS = 3
 const HUB = 0
 
 /** Redis's pubsub client class defaults: hard 32 MB, or over 8 MB for 60 s. */
@@ -190,6 +193,7 @@ export class PubSub {
   /** A message from the hub: | u8 kind | u32 channel length | channel | message |. */
   onPush (src: Uint8Array, start: number, len: number): void {
     const kind = src[start]
+    if (kind === PUSH_EVENTS) { this.forwardEvents(src, start, len); return }
     const clen = (src[start + 1] | (src[start + 2] << 8) | (src[start + 3] << 16) | (src[start + 4] << 24)) >>> 0
     const channel = Buffer.from(src.subarray(start + 5, start + 5 + clen))
     const message = Buffer.from(src.subarray(start + 5 + clen, start + len))
@@ -211,6 +215,36 @@ export class PubSub {
       const m3 = Buffer.concat([Buffer.from('>4\r\n$8\r\npmessage\r\n'), bulk(p), body])
       for (const conn of conns) this.deliver(conn, conn.resp === 3 ? m3 : m2)
     }
+  }
+
+  /**
+   * Keyspace events a shard recorded (| 3 | (u32 length | event)* |): to the hub, which
+   * publishes them (commands/pubsub.ts notifyCommand).
+   */
+  private forwardEvents (src: Uint8Array, start: number, len: number): void {
+    const args: Buffer[] = [Buffer.from(NOTIFY.name)]
+    const view = Buffer.from(src.buffer, src.byteOffset, src.byteLength)
+    for (let p = start + 1; p < start + len;) {
+      const n = view.readUInt32LE(p)
+      args.push(Buffer.from(src.subarray(p + 4, p + 4 + n)))
+      p += 4 + n
+    }
+    this.sendToHub(args)
+  }
+
+  private sendToHub (args: Buffer[]): void {
+    const link = this.router.links[HUB]
+    if (link.isDead) return
+    const buf = Buffer.concat(args)
+    const start = new Int32Array(args.length)
+    const lens = new Int32Array(args.length)
+    let off = 0
+    for (let i = 0; i < args.length; i++) { start[i] = off; lens[i] = args[i].length; off += args[i].length }
+    const rec: Argv = { buf, argc: args.length, start, len: lens }
+    const bytes = Link.recordBytes(rec, null, rec.argc)
+    if (!link.canTake(bytes)) { setTimeout(() => this.sendToHub(args), 1).unref(); return }
+    link.send(NOTIFY.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
+    this.router.scheduleTurn()
   }
 
   private deliver (conn: Connection, bytes: Buffer): void {

@@ -266,7 +266,8 @@ export class Router implements Dispatcher {
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
     this.pubsub = new PubSub(this)
-    links[0].onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
+    // Messages come from the hub; keyspace events from any shard, on their way to the hub.
+    for (const link of links) link.onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {

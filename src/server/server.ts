@@ -18,7 +18,7 @@ import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
-import { Credits } from './credits.js'
+import { Credits, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import {
   SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
@@ -108,7 +108,7 @@ export type ControlMessage =
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
-  return { maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory }
+  return { maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory, notifyKeyspaceEvents: config.notifyKeyspaceEvents }
 }
 
 /** Whether net.Server takes reusePort (SO_REUSEPORT): Node 22.12+ and 23.1+; Node 20 ignores it. */
@@ -172,9 +172,10 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
     if (io === null) this.shared.initSettings(initialSettings(config))
-    this.settings = this.shared.settings()
-    this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
+    this.settings = this.shared.settings(sharedFlags(this.credits.sab))
+    if (io === null) this.settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
+    this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits.counters = this.shared.row(this.thread)
     this.log = log
     // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).

@@ -90,9 +90,12 @@ export class SharedState {
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
 
   /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all at once. */
-  settings (): ServerSettings {
+  settings (flags: Int32Array = new Int32Array(1)): ServerSettings {
     const w = this.settingsWords
     return {
+      // In the credits buffer (server/credits.ts sharedFlags): the shards read it too.
+      get notifyKeyspaceEvents () { return flags[0] },
+      set notifyKeyspaceEvents (v: number) { Atomics.store(flags, 0, v) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },

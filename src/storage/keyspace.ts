@@ -93,6 +93,7 @@ export class Keyspace {
     this.count++
     if (this.rehashIdx < 0 && this.count > this.t0.length) this.startRehash(this.t0.length * 2)
     if (writes.onInsert !== null) writes.onInsert(this, e)
+    if (writes.onNew !== null && !writes.isReplacing) writes.onNew(this, e)
     return e
   }
 
@@ -193,7 +194,11 @@ export class Keyspace {
     while (e !== 0) {
       const next = a.u32[e >>> 2]
       const at = a.f64[(e + 16) >>> 3]
-      if (at !== 0 && at < now) { this.remove(e); deleted++ }
+      if (at !== 0 && at < now) {
+        if (writes.onExpire !== null) writes.onExpire(this, e)
+        this.remove(e)
+        deleted++
+      }
       e = next
     }
     return deleted

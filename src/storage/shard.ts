@@ -8,7 +8,10 @@ import { Keyspace, TYPE_STRING } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
 import { PubSubHub } from './pubsub-hub.js'
-import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from './notify.js'
+import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_NEW, eventName } from './notify.js'
+
+const EV_EXPIRED = eventName('expired')
+const EV_NEW = eventName('new')
 import { writes } from './writes.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
@@ -58,16 +61,33 @@ export class Shard {
   hub = new PubSubHub(1)
   /** The producer of the request being run (its index), for the hub's counts. */
   producer = 0
-  /** Set by PUBLISH: the message the worker sends to each producer marked in pushTo. */
-  pendingPush: Buffer | null = null
-  pushTo = new Uint8Array(1)
+  /** Set by PUBLISH (and published keyspace events): messages for the worker to send, each to the producers marked in `to`. */
+  pushes: Array<{ payload: Buffer, to: Uint8Array }> = []
+  /** Producers this shard serves (the hub sizes its marks by it). */
+  producers = 1
   /** notify-keyspace-events (storage/notify.ts), a word the primary shares; 0 = off. */
-  notifyFlags = new Int32Array(1)
+  notifyFlags: Int32Array = new Int32Array(1)
   /**
    * Keyspace events of the command being run, each | u32 db | u32 event length | event | key |,
    * sent to the hub by the worker after the command.
    */
   events: Buffer[] = []
+
+  /** Keeps the storage hooks for "expired" and "new" events set while notifications are on. */
+  syncNotifyHooks (): void {
+    const f = this.notifyFlags[0]
+    const on = (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) !== 0
+    writes.onExpire = on && (f & NOTIFY_EXPIRED) !== 0 ? this.onExpired : null
+    writes.onNew = on && (f & NOTIFY_NEW) !== 0 ? this.onNewKey : null
+  }
+
+  private readonly onExpired = (ks: Keyspace, e: number): void => {
+    this.notify(NOTIFY_EXPIRED, EV_EXPIRED, ks.arena.u8, ks.keyOffset(e), ks.keyLen(e), this.dbs.indexOf(ks))
+  }
+
+  private readonly onNewKey = (ks: Keyspace, e: number): void => {
+    this.notify(NOTIFY_NEW, EV_NEW, ks.arena.u8, ks.keyOffset(e), ks.keyLen(e), this.dbs.indexOf(ks))
+  }
 
   /**
    * Redis's notifyKeyspaceEvent(type, event, key, db): records the event if its class is on
@@ -119,6 +139,7 @@ export class Shard {
     const at = ks.expireAt(e)
     // Redis's keyIsExpired: a key is gone once now > expireAt (at expireAt it still exists).
     if (at !== 0 && at < this.clock()) {
+      if (writes.onExpire !== null) writes.onExpire(ks, e)
       ks.remove(e)
       this.expiredKeys++
       return 0

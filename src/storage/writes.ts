@@ -13,4 +13,10 @@ export const writes: {
   onInsert: ((ks: Keyspace, e: number) => void) | null
   /** SWAPDB swapped databases i and j (keys appear in each without an insert). */
   onSwap: ((i: number, j: number) => void) | null
-} = { count: 0, onRemove: null, onInsert: null, onSwap: null }
+  /** An entry is about to be deleted because its TTL passed (lazy or active expiry). */
+  onExpire: ((ks: Keyspace, e: number) => void) | null
+  /** A key was created by a command (not by a type change under the same key): "new" events. */
+  onNew: ((ks: Keyspace, e: number) => void) | null
+  /** Set around a delete-and-insert that replaces a value under the same key (no "new"). */
+  isReplacing: boolean
+} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false }
