@@ -533,11 +533,11 @@ function pushTo (p: Producer, payload: Buffer): void {
 }
 
 /** Push kind of a batch of keyspace events for the hub (server/pubsub.ts forwards it). */
-const PUSH_EVENTS = 3
+const PUSH_EVENTS = 4
 
 /**
  * The keyspace events of what just ran (Shard.notify) go to producer p, which hands them to
- * the hub shard to publish: | 3 | (u32 length | event)* |.
+ * the hub shard to publish: | 4 | (u32 length | event)* |.
  */
 function sendEvents (p: Producer): void {
   const events = shard.events

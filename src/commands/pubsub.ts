@@ -8,7 +8,7 @@
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../storage/notify.js'
 import { OK } from '../protocol/replies.js'
 import { readU32 } from './internal.js'
@@ -31,6 +31,13 @@ export function publishOn (shard: Shard, kind: number, cbuf: Uint8Array, cstart:
   b.set(mbuf.subarray(mstart, mstart + mlen), 5 + clen)
   shard.pushes.push({ payload: b, to })
   return n
+}
+
+const MONITOR_NAME = Buffer.from('monitor')
+
+export function monitorFeedCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  for (let i = 1; i < argv.argc; i++) publishOn(shard, PUBSUB_MONITOR, MONITOR_NAME, 0, MONITOR_NAME.length, argv.buf, argv.start[i], argv.len[i])
+  out.raw(OK)
 }
 
 /**
@@ -142,6 +149,9 @@ export const pubsubCommands: CommandSpec[] = [
     ],
   },
   { ...PS, name: '__psub', arity: -4, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: psubCommand },
+  { ...PS, name: 'monitor', group: 'server', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], route: 'pubsub', since: '1.0.0', summary: 'Listen for all requests received by the server in real time', complexity: '' },
+  // __monitor line...: monitor lines for every producer's MONITOR clients (server/pubsub.ts feed).
+  { ...PS, name: '__monitor', arity: -2, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: monitorFeedCommand },
   { ...PS, name: '__notify', arity: -2, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: notifyCommand },
 ]
 

@@ -30,6 +30,10 @@ export interface Command extends CommandSpec {
   readonly readOnlyKey: number
   /** 'no_multi' flag: refused inside MULTI. */
   readonly isNoMulti: boolean
+  /** MONITOR prints it (not 'admin', not 'skip_monitor'). */
+  readonly isMonitored: boolean
+  /** 'readonly', 'write' or 'may_replicate': refused to a MONITOR client ("Replica can't interact with the keyspace"). */
+  readonly touchesKeyspace: boolean
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
@@ -69,6 +73,8 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isWrite: spec.flags.includes('write'),
     readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
     isNoMulti: spec.flags.includes('no_multi'),
+    isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),
+    touchesKeyspace: spec.flags.includes('readonly') || spec.flags.includes('write') || spec.flags.includes('may_replicate'),
   }
   commands.push(cmd)
   if (spec.subcommands !== undefined) {

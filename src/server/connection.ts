@@ -121,6 +121,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   subs: Set<string> | null = null
   psubs: Set<string> | null = null
   ssubs: Set<string> | null = null
+  /** MONITOR: this client gets every command's line and may not touch the keyspace. */
+  isMonitor = false
   /** When pending output first passed the pubsub soft limit (0: it is under). */
   softLimitSince = 0
 

@@ -30,6 +30,8 @@ export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int
 /** Settings the shards read, after the WATCH words: NOTIFY_WORD is notify-keyspace-events. */
 export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8, 16) }
 export const NOTIFY_WORD = 0
+/** MONITOR clients on every thread: while 0 nobody builds monitor lines. */
+export const MONITORS_WORD = 1
 /** The credit words of a credits buffer. */
 export function creditWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, 0, CREDIT_SLOTS) }
 

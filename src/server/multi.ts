@@ -367,67 +367,73 @@ export class Transactions {
     for (const argv of queued) {
       const cmd = this.commandOf(argv)
       this.router.calls[cmd.id]++
-      switch (cmd.route) {
-        case 'primary': {
-          const s = this.scratch
-          s.reset()
-          s.resp3 = conn.resp === 3
-          ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(conn, argv, s)
-          steps.push({ kind: 'local', reply: Buffer.from(s.buf.subarray(0, s.len)) })
-          break
-        }
-        case 'txn': // UNWATCH queued: EXEC unwatches anyway
-          steps.push({ kind: 'local', reply: OK })
-          break
-        case 'pubsub':
-          steps.push({ kind: 'local', reply: SUBSCRIBE_IN_MULTI })
-          break
-        case 'hub':
-          steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
-          break
-        case 'block': {
-          // Inside EXEC it cannot block: keys on several shards run its non-blocking form.
-          const shards = this.coordShards(cmd, argv)
-          if (shards.length > 1) steps.push({ kind: 'coord', db: conn.db, cmd, argv })
-          else steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
-          break
-        }
-        case 'key': {
-          const keys = cmd.getKeys !== undefined ? cmd.getKeys(argv) : [cmd.firstKey]
-          const k = keys === null || keys.length === 0 ? -1 : keys[0]
-          const shard = k < 0 || n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
-          steps.push({ kind: 'shard', shard, db: conn.db, cmd, argv })
-          break
-        }
-        case 'cursor':
-          steps.push({ kind: 'shard', shard: cursorShard(argv.buf, argv.start[1], argv.len[1], n), db: conn.db, cmd, argv })
-          break
-        case 'coord': {
-          const shards = this.coordShards(cmd, argv)
-          if (shards.length <= 1) steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
-          else steps.push({ kind: 'coord', db: conn.db, cmd, argv })
-          break
-        }
-        case 'split': {
-          const p = planSplit(cmd, argv, n)
-          if (p.partArgs.length === 1) steps.push({ kind: 'shard', shard: p.shardOfPart[0], db: conn.db, cmd, argv })
-          else {
-            steps.push({
-              kind: 'split', db: conn.db, cmd, argv, positions: p.positions, keyCount: p.keyCount,
-              parts: p.partArgs.map((idx, i) => ({ shard: p.shardOfPart[i], idx })),
-            })
-          }
-          break
-        }
-        case 'all': {
-          if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv }); break }
-          const whole = Array.from({ length: argv.argc }, (_v, i) => i)
-          steps.push({ kind: 'split', db: conn.db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })
-          break
-        }
-      }
+      this.planOne(conn, cmd, argv, n, steps)
+      // Monitors see each queued command as EXEC runs it, then EXEC.
+      if (cmd.isMonitored && this.router.pubsub.isMonitored) this.router.pubsub.feed(conn, argv, cmd, conn.db)
     }
     return steps
+  }
+
+  private planOne (conn: Connection, cmd: Command, argv: Argv, n: number, steps: Step[]): void {
+    switch (cmd.route) {
+      case 'primary': {
+        const s = this.scratch
+        s.reset()
+        s.resp3 = conn.resp === 3
+        ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(conn, argv, s)
+        steps.push({ kind: 'local', reply: Buffer.from(s.buf.subarray(0, s.len)) })
+        break
+      }
+      case 'txn': // UNWATCH queued: EXEC unwatches anyway
+        steps.push({ kind: 'local', reply: OK })
+        break
+      case 'pubsub':
+        steps.push({ kind: 'local', reply: SUBSCRIBE_IN_MULTI })
+        break
+      case 'hub':
+        steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
+        break
+      case 'block': {
+        // Inside EXEC it cannot block: keys on several shards run its non-blocking form.
+        const shards = this.coordShards(cmd, argv)
+        if (shards.length > 1) steps.push({ kind: 'coord', db: conn.db, cmd, argv })
+        else steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
+        break
+      }
+      case 'key': {
+        const keys = cmd.getKeys !== undefined ? cmd.getKeys(argv) : [cmd.firstKey]
+        const k = keys === null || keys.length === 0 ? -1 : keys[0]
+        const shard = k < 0 || n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+        steps.push({ kind: 'shard', shard, db: conn.db, cmd, argv })
+        break
+      }
+      case 'cursor':
+        steps.push({ kind: 'shard', shard: cursorShard(argv.buf, argv.start[1], argv.len[1], n), db: conn.db, cmd, argv })
+        break
+      case 'coord': {
+        const shards = this.coordShards(cmd, argv)
+        if (shards.length <= 1) steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
+        else steps.push({ kind: 'coord', db: conn.db, cmd, argv })
+        break
+      }
+      case 'split': {
+        const p = planSplit(cmd, argv, n)
+        if (p.partArgs.length === 1) steps.push({ kind: 'shard', shard: p.shardOfPart[0], db: conn.db, cmd, argv })
+        else {
+          steps.push({
+            kind: 'split', db: conn.db, cmd, argv, positions: p.positions, keyCount: p.keyCount,
+            parts: p.partArgs.map((idx, i) => ({ shard: p.shardOfPart[i], idx })),
+          })
+        }
+        break
+      }
+      case 'all': {
+        if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv }); break }
+        const whole = Array.from({ length: argv.argc }, (_v, i) => i)
+        steps.push({ kind: 'split', db: conn.db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })
+        break
+      }
+    }
   }
 
   /** The EXEC reply: each step's reply, from `replies` (by step index) or run here. */

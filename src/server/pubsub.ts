@@ -19,15 +19,45 @@ import type { Router } from './router.js'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
-import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
+import { MONITORS_WORD } from './credits.js'
 import { stringMatch } from '../commands/glob.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 
 const PSUB = internalCommand('__psub')
 const NOTIFY = internalCommand('__notify')
+const MONITOR_FEED = internalCommand('__monitor')
+const MONITOR_NAME = Buffer.from('monitor')
+const OK_BYTES = Buffer.from('+OK\r\n')
+
+function equalsAuth (argv: Argv, i: number): boolean {
+  if (argv.len[i] !== 4) return false
+  const p = argv.start[i]
+  const b = argv.buf
+  return (b[p] | 32) === 97 && (b[p + 1] | 32) === 117 && (b[p + 2] | 32) === 116 && (b[p + 3] | 32) === 104
+}
+
+/** sdscatrepr: a quoted string, with \\ \" \n \r \t \a \b escaped and other unprintables as \xHH. */
+function repr (buf: Uint8Array, start: number, len: number): string {
+  let s = '"'
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i]
+    switch (c) {
+      case 92: s += '\\\\'; break
+      case 34: s += '\\"'; break
+      case 10: s += '\\n'; break
+      case 13: s += '\\r'; break
+      case 9: s += '\\t'; break
+      case 7: s += '\\a'; break
+      case 8: s += '\\b'; break
+      default: s += c >= 32 && c <= 126 ? String.fromCharCode(c) : '\\x' + c.toString(16).padStart(2, '0')
+    }
+  }
+  return s + '"'
+}
 /** Push kind of a batch of keyspace events from a shard (workers/shard-worker.ts sendEvents). */
-const PUSH_EVENTS = 3
+const PUSH_EVENTS = 4
 const HUB = 0
 
 /** Redis's pubsub client class defaults: hard 32 MB, or over 8 MB for 60 s. */
@@ -54,9 +84,10 @@ function confirmation (resp3: boolean, kind: string, name: Buffer | null, count:
 
 export class PubSub {
   /** Delivery lists: name (latin1) → this thread's subscribed connections, per kind. */
-  private readonly lists: Array<Map<string, Set<Connection>>> = [new Map(), new Map(), new Map()]
+  private readonly lists: Array<Map<string, Set<Connection>>> = [new Map(), new Map(), new Map(), new Map()]
 
-  constructor (private readonly router: Router) {}
+  /** The shared flags words (server/credits.ts sharedFlags): MONITORS_WORD counts monitors. */
+  constructor (private readonly router: Router, private readonly flags: Int32Array) {}
 
   /** The connection's own set for a kind. */
   private setOf (conn: Connection, kind: number): Set<string> {
@@ -72,6 +103,7 @@ export class PubSub {
   }
 
   dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
+    if (cmd.name === 'monitor') return this.monitor(conn)
     const kind = KIND_OF[cmd.name]
     return cmd.name.includes('unsub') ? this.unsubscribe(conn, cmd.name, kind, argv) : this.subscribe(conn, cmd.name, kind, argv)
   }
@@ -145,6 +177,65 @@ export class PubSub {
     return true
   }
 
+  /**
+   * MONITOR: the client receives a line for every command any client runs. It is a subscriber
+   * of the hub's monitor name; the word MONITORS_WORD tells every thread to feed lines while
+   * any exist. A second MONITOR is ignored without a reply, as in Redis.
+   */
+  private monitor (conn: Connection): boolean {
+    if (conn.isMonitor) return true
+    const link = this.router.links[HUB]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const rec = this.record(PUBSUB_MONITOR, 1, [MONITOR_NAME])
+    const bytes = Link.recordBytes(rec, null, rec.argc)
+    if (!link.canTake(bytes)) { this.router.block(conn, link); return false }
+    conn.isMonitor = true
+    Atomics.add(this.flags, MONITORS_WORD, 1)
+    const seq = conn.takeSeq()
+    link.send(PSUB.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, {
+      onReply: () => {
+        if (conn.isMonitor && !conn.isClosed) this.join(conn, PUBSUB_MONITOR, 'monitor')
+        conn.onReply(seq, OK_BYTES, 0, OK_BYTES.length)
+      },
+    }, 0, conn.slot)
+    this.router.scheduleTurn()
+    return true
+  }
+
+  private join (conn: Connection, kind: number, key: string): void {
+    let set = this.lists[kind].get(key)
+    if (set === undefined) { set = new Set(); this.lists[kind].set(key, set) }
+    set.add(conn)
+  }
+
+  /** True while any thread has a MONITOR client. */
+  get isMonitored (): boolean { return this.flags[MONITORS_WORD] > 0 }
+
+  /**
+   * Sends the line MONITOR prints for a command (replicationFeedMonitors): time, database,
+   * client address, then each argument quoted as sdscatrepr does (AUTH and HELLO's credentials
+   * redacted). Lines go to the hub, which orders them and passes them to every monitor.
+   */
+  feed (conn: Connection, argv: Argv, cmd: Command, db: number): void {
+    const now = Date.now()
+    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000) % 1_000_000
+    let line = `+${Math.floor(now / 1000)}.${String(us).padStart(6, '0')} [${db} ${conn.addr}]`
+    let redactFrom = cmd.name === 'auth' ? 1 : -1
+    for (let i = 0; i < argv.argc; i++) {
+      if (cmd.name === 'hello' && redactFrom < 0 && i > 1 && equalsAuth(argv, i)) redactFrom = i + 1
+      line += ' ' + (redactFrom >= 0 && i >= redactFrom && (cmd.name !== 'hello' || i < redactFrom + 2) ? '"(redacted)"' : repr(argv.buf, argv.start[i], argv.len[i]))
+    }
+    this.pendingLines.push(Buffer.from(line + '\r\n', 'latin1'))
+    if (this.pendingLines.length === 1) queueMicrotask(this.flushLines)
+  }
+
+  private readonly pendingLines: Buffer[] = []
+  /** Lines of one turn go to the hub in one record. */
+  private readonly flushLines = (): void => {
+    const lines = this.pendingLines.splice(0)
+    if (lines.length > 0) this.sendToHub([Buffer.from(MONITOR_FEED.name), ...lines], MONITOR_FEED.id)
+  }
+
   private leave (conn: Connection, kind: number, key: string): void {
     const set = this.lists[kind].get(key)
     if (set === undefined) return
@@ -180,6 +271,12 @@ export class PubSub {
 
   /** The connection left: every subscription it had ends. */
   onClose (conn: Connection): void {
+    if (conn.isMonitor) {
+      conn.isMonitor = false
+      Atomics.sub(this.flags, MONITORS_WORD, 1)
+      this.leave(conn, PUBSUB_MONITOR, 'monitor')
+      this.tellHub(PUBSUB_MONITOR, -1, [MONITOR_NAME])
+    }
     for (const kind of [PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD]) {
       const mine = kind === PUBSUB_CHANNEL ? conn.subs : kind === PUBSUB_PATTERN ? conn.psubs : conn.ssubs
       if (mine === null || mine.size === 0) continue
@@ -194,6 +291,7 @@ export class PubSub {
   onPush (src: Uint8Array, start: number, len: number): void {
     const kind = src[start]
     if (kind === PUSH_EVENTS) { this.forwardEvents(src, start, len); return }
+    if (kind === PUBSUB_MONITOR) { this.deliverLine(src, start, len); return }
     const clen = (src[start + 1] | (src[start + 2] << 8) | (src[start + 3] << 16) | (src[start + 4] << 24)) >>> 0
     const channel = Buffer.from(src.subarray(start + 5, start + 5 + clen))
     const message = Buffer.from(src.subarray(start + 5 + clen, start + len))
@@ -218,7 +316,7 @@ export class PubSub {
   }
 
   /**
-   * Keyspace events a shard recorded (| 3 | (u32 length | event)* |): to the hub, which
+   * Keyspace events a shard recorded (| 4 | (u32 length | event)* |): to the hub, which
    * publishes them (commands/pubsub.ts notifyCommand).
    */
   private forwardEvents (src: Uint8Array, start: number, len: number): void {
@@ -229,10 +327,18 @@ export class PubSub {
       args.push(Buffer.from(src.subarray(p + 4, p + 4 + n)))
       p += 4 + n
     }
-    this.sendToHub(args)
+    this.sendToHub(args, NOTIFY.id)
   }
 
-  private sendToHub (args: Buffer[]): void {
+  /** A monitor line (| 3 | u32 name length | "monitor" | line |) for this thread's monitors. */
+  private deliverLine (src: Uint8Array, start: number, len: number): void {
+    const set = this.lists[PUBSUB_MONITOR].get('monitor')
+    if (set === undefined) return
+    const line = Buffer.from(src.subarray(start + 5 + MONITOR_NAME.length, start + len))
+    for (const conn of set) this.deliver(conn, line)
+  }
+
+  private sendToHub (args: Buffer[], id: number): void {
     const link = this.router.links[HUB]
     if (link.isDead) return
     const buf = Buffer.concat(args)
@@ -242,8 +348,8 @@ export class PubSub {
     for (let i = 0; i < args.length; i++) { start[i] = off; lens[i] = args[i].length; off += args[i].length }
     const rec: Argv = { buf, argc: args.length, start, len: lens }
     const bytes = Link.recordBytes(rec, null, rec.argc)
-    if (!link.canTake(bytes)) { setTimeout(() => this.sendToHub(args), 1).unref(); return }
-    link.send(NOTIFY.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
+    if (!link.canTake(bytes)) { setTimeout(() => this.sendToHub(args, id), 1).unref(); return }
+    link.send(id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
     this.router.scheduleTurn()
   }
 

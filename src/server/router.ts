@@ -25,6 +25,7 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
+import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 
 /** One multi-shard command waiting for its parts. */
@@ -206,6 +207,7 @@ export function planSplit (cmd: Command, argv: Argv, n: number): { partArgs: num
 }
 
 const ignoreReply: ReplyTarget = { onReply () {} }
+const REPLICA_KEYSPACE = errorReply("ERR Replica can't interact with the keyspace")
 
 /** Merges whose reply grows with the data (the rest answer a count or OK). */
 function isBigMerge (cmd: Command): boolean {
@@ -213,8 +215,10 @@ function isBigMerge (cmd: Command): boolean {
 }
 
 /** The client a reply target answers: the connection itself, or the one a split, scan or transaction belongs to. */
-function clientOf (target: ReplyTarget): Connection {
-  return (target as { conn?: Connection }).conn ?? target as Connection
+function clientOf (target: ReplyTarget): Connection | null {
+  const c = (target as { conn?: Connection }).conn ?? target as Connection
+  // Housekeeping targets (UNWATCH, unsubscribe...) belong to no client.
+  return typeof (c as { fail?: unknown }).fail === 'function' ? c : null
 }
 
 export class Router implements Dispatcher {
@@ -240,6 +244,8 @@ export class Router implements Dispatcher {
   private readonly sequencer: Sequencer | null
   private tickets = new Int32Array(16)
   private readonly allShards: Int32Array
+  /** A reply to no client's request threw (a bug): the server logs it; nobody is closed. */
+  onInternalError: (err: unknown) => void = () => {}
   /** Called when serving a client threw: the server logs it and closes that client alone. */
   onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
   /**
@@ -265,15 +271,19 @@ export class Router implements Dispatcher {
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
-    this.pubsub = new PubSub(this)
+    this.pubsub = new PubSub(this, sharedFlags(credits.sab))
     // Messages come from the hub; keyspace events from any shard, on their way to the hub.
     for (const link of links) link.onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
       link.onDrained = () => this.afterDrain()
-      link.onTargetError = (target, err) => this.onClientError(clientOf(target), err)
-      link.onParked = target => clientOf(target).checkStuck()
+      link.onTargetError = (target, err) => {
+        const c = clientOf(target)
+        if (c !== null) this.onClientError(c, err)
+        else this.onInternalError(err)
+      }
+      link.onParked = target => clientOf(target)?.checkStuck()
     }
   }
 
@@ -303,6 +313,8 @@ export class Router implements Dispatcher {
     if (conn.resp === 2 && (cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') && conn.isSubscribed) {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
+    // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
+    if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
       this.txns.queue(conn, cmd, argv)
@@ -322,7 +334,12 @@ export class Router implements Dispatcher {
       case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
     }
-    if (ok) { this.counters[COMMANDS]++; this.calls[cmd.id]++ }
+    if (ok) {
+      this.counters[COMMANDS]++
+      this.calls[cmd.id]++
+      // After it ran (SELECT's new database shows), as call() feeds monitors.
+      if (cmd.isMonitored && this.pubsub.isMonitored) this.pubsub.feed(conn, argv, cmd, conn.db)
+    }
     return ok
   }
 

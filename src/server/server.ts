@@ -261,6 +261,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     const row = this.shared.row(this.thread)
     this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
+    this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
     if (io !== null) {
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))

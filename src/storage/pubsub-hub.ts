@@ -11,11 +11,13 @@ import { stringMatch } from '../commands/glob.js'
 export const PUBSUB_CHANNEL = 0
 export const PUBSUB_PATTERN = 1
 export const PUBSUB_SHARD = 2
+/** MONITOR clients, as subscribers of one name; their messages are ready monitor lines. */
+export const PUBSUB_MONITOR = 3
 
 interface Entry { counts: Int32Array, total: number, bytes: Buffer }
 
 export class PubSubHub {
-  private readonly maps: Array<Map<string, Entry>> = [new Map(), new Map(), new Map()]
+  private readonly maps: Array<Map<string, Entry>> = [new Map(), new Map(), new Map(), new Map()]
 
   constructor (readonly producers: number) {}
 
