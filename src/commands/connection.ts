@@ -221,6 +221,51 @@ export function clientUnblockCommand (c: ClientContext, argv: Argv, out: ReplyWr
   out.int(target !== undefined && target.unblock(mode) ? 1 : 0)
 }
 
+// clientCommand's "pause" branch: the timeout in ms first, then WRITE or ALL (the default).
+export function clientPauseCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  if (argc > 4) {
+    out.raw(errorReply(`ERR unknown subcommand or wrong number of arguments for '${cstr(argv, 1)}'. Try CLIENT HELP.`))
+    return
+  }
+  const ms = msTimeout(argv, 2, out)
+  if (ms === null) return
+  let type = 2
+  if (argc === 4) {
+    if (equalsLower(buf, start[3], len[3], TOK_WRITE)) type = 1
+    else if (!equalsLower(buf, start[3], len[3], TOK_ALL)) { out.raw(PAUSE_MODE); return }
+  }
+  c.pauseClients(ms, type)
+  out.raw(OK)
+}
+
+export function clientUnpauseCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  c.pauseClients(0, 0)
+  out.raw(OK)
+}
+
+/** getTimeoutFromObjectOrReply with UNIT_MILLISECONDS: the ms, or null after the error. */
+export function msTimeout (argv: Argv, i: number, out: ReplyWriter): number | null {
+  if (!parseInt64(argv.buf, argv.start[i], argv.len[i])) { out.raw(TIMEOUT_NOT_INTEGER); return null }
+  if (parsed.value < 0) { out.raw(TIMEOUT_NEGATIVE); return null }
+  return parsed.value
+}
+
+/** WAIT numreplicas timeout: no replicas, so :0 at once for 0 replicas, else after the timeout. */
+export function waitCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  if (!parseInt64(argv.buf, argv.start[1], argv.len[1])) { out.raw(NOT_INTEGER); return }
+  const n = parsed.value
+  const ms = msTimeout(argv, 2, out)
+  if (ms === null) return
+  if (n <= 0 || c.isInMulti) { out.int(0); return }
+  c.waitReplicas(ms)
+}
+
+const TOK_WRITE = token('write')
+const TOK_ALL = token('all')
+const PAUSE_MODE = errorReply('ERR CLIENT PAUSE mode must be WRITE or ALL')
+const TIMEOUT_NOT_INTEGER = errorReply('ERR timeout is not an integer or out of range')
+const TIMEOUT_NEGATIVE = errorReply('ERR timeout is negative')
 const TOK_TIMEOUT = token('timeout')
 const TOK_ERROR = token('error')
 const UNBLOCK_REASON = errorReply('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR')
@@ -308,6 +353,8 @@ const CLIENT_ADMIN = { ...CONN, flags: ['admin', 'noscript', 'loading', 'stale']
 
 export const connectionCommands: CommandSpec[] = [
   { ...CONN, name: 'ping', arity: -1, flags: ['fast'], since: '1.0.0', summary: 'Ping the server', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], local: pingCommand },
+  // WAIT is in Redis's generic group; it lives here, with the other commands about this connection.
+  { ...CONN, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], acl: ['connection'], since: '3.0.0', summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], local: waitCommand },
   { ...CONN, name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Echo the given string', complexity: 'O(1)', local: echoCommand },
   { ...CONN, name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Close the connection', complexity: 'O(1)', local: quitCommand },
   { ...CONN, name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Change the selected database for the current connection', complexity: 'O(1)', local: selectCommand },
@@ -326,6 +373,8 @@ export const connectionCommands: CommandSpec[] = [
       { ...CLIENT_SUB, name: 'client|setname', arity: 3, since: '2.6.9', summary: 'Set the current connection name', complexity: 'O(1)', local: clientSetnameCommand },
       { ...CLIENT_ADMIN, name: 'client|list', arity: -2, since: '2.4.0', summary: 'Get the list of client connections', complexity: 'O(N) where N is the number of client connections', tips: ['nondeterministic_output'], local: clientListCommand },
       { ...CLIENT_SUB, name: 'client|info', arity: 2, since: '6.2.0', summary: 'Returns information about the current client connection.', complexity: 'O(1)', tips: ['nondeterministic_output'], local: clientInfoCommand },
+      { ...CLIENT_ADMIN, name: 'client|pause', arity: -3, since: '2.9.50', summary: 'Stop processing commands from clients for some time', complexity: 'O(1)', local: clientPauseCommand },
+      { ...CLIENT_ADMIN, name: 'client|unpause', arity: 2, since: '6.2.0', summary: 'Resume processing of clients that were paused', complexity: 'O(N) Where N is the number of paused clients', local: clientUnpauseCommand },
       { ...CLIENT_ADMIN, name: 'client|unblock', arity: -3, since: '5.0.0', summary: 'Unblock a client blocked in a blocking command from a different connection', complexity: 'O(log N) where N is the number of client connections', local: clientUnblockCommand },
       { ...CLIENT_ADMIN, name: 'client|kill', arity: -3, since: '2.4.0', summary: 'Kill the connection of a client', complexity: 'O(N) where N is the number of client connections', local: clientKillCommand },
       { ...CLIENT_ADMIN, name: 'client|no-evict', arity: 3, since: '7.0.0', summary: 'Set client eviction mode for the current connection', complexity: 'O(1)', local: clientNoEvictCommand },

@@ -63,6 +63,12 @@ export interface ClientContext {
   setReplyMode (mode: 'on' | 'off' | 'skip'): void
   /** One CLIENT LIST line without the newline (Redis's catClientInfoString); isCaller: the client asking. */
   infoLine (isCaller: boolean): string
+  /** CLIENT PAUSE ms (type 1 WRITE, 2 ALL) and CLIENT UNPAUSE (ms 0), for every thread. */
+  pauseClients (ms: number, type: number): void
+  /** The client waits for its WAIT: ms (0 = until CLIENT UNBLOCK), then it replies :0. */
+  waitReplicas (ms: number): void
+  /** Inside MULTI or EXEC: blocking commands answer at once. */
+  readonly isInMulti: boolean
   /** Closes the connection now, dropping its pending replies (CLIENT KILL of another client, idle timeout). */
   kill (): void
   /** CLIENT UNBLOCK (mode 0: as timed out, 1: UNBLOCKED error): true if it was blocked. */
@@ -90,6 +96,8 @@ export interface ServerStats {
 }
 
 export interface ServerContext {
+  /** CLIENT PAUSE ms (type 1 WRITE, 2 ALL; ms 0 ends any pause), on every thread. */
+  pauseClients (ms: number, type: number): void
   readonly shards: number
   readonly port: number
   readonly bind: string

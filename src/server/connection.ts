@@ -121,6 +121,17 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   subs: Set<string> | null = null
   psubs: Set<string> | null = null
   ssubs: Set<string> | null = null
+  /** Set by WAIT's handler: the router blocks the client this many ms (0 = until unblocked). */
+  waitMs = -1
+  /** EXEC is running this client's queued commands (WAIT answers at once, as a deny-blocking client). */
+  isExecuting = false
+
+  waitReplicas (ms: number): void { this.waitMs = ms }
+
+  pauseClients (ms: number, type: number): void { this.server.pauseClients(ms, type) }
+
+  get isInMulti (): boolean { return this.multi !== null || this.isExecuting }
+
   /** MONITOR: this client gets every command's line and may not touch the keyspace. */
   isMonitor = false
   /** When pending output first passed the pubsub soft limit (0: it is under). */

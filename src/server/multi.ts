@@ -294,7 +294,13 @@ export class Transactions {
     const shardsNeeded = this.shardsOf(conn, queued)
     if (shardsNeeded === null) return false
     this.discard(conn)
-    const steps = this.plan(conn, queued)
+    conn.isExecuting = true
+    let steps: Step[]
+    try {
+      steps = this.plan(conn, queued)
+    } finally {
+      conn.isExecuting = false
+    }
     const session = { tag: conn.watchTag, shards: conn.watchShards, deadline: conn.watchDeadline }
     conn.watchTag = 0
     conn.watchShards = []
@@ -325,6 +331,12 @@ export class Transactions {
     }
     this.execHeld(conn, steps, [...involved].sort((a, b) => a - b), session, seq)
     return true
+  }
+
+  /** A queued command that may write (CLIENT PAUSE WRITE holds an EXEC that has one). */
+  isWriteArgv (argv: Argv): boolean {
+    const cmd = this.commandOf(argv)
+    return cmd.isWrite || cmd.flags.includes('may_replicate')
   }
 
   private commandOf (argv: Argv): Command {

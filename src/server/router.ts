@@ -20,7 +20,7 @@ import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
 import { Credits } from './credits.js'
 import type { Sequencer } from './sequencer.js'
-import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS } from './shared-state.js'
+import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL } from './shared-state.js'
 import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
@@ -208,6 +208,7 @@ export function planSplit (cmd: Command, argv: Argv, n: number): { partArgs: num
 
 const ignoreReply: ReplyTarget = { onReply () {} }
 const REPLICA_KEYSPACE = errorReply("ERR Replica can't interact with the keyspace")
+const ZERO_REPLY = Buffer.from(':0\r\n')
 
 /** Merges whose reply grows with the data (the rest answer a count or OK). */
 function isBigMerge (cmd: Command): boolean {
@@ -313,7 +314,11 @@ export class Router implements Dispatcher {
     if (conn.resp === 2 && (cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') && conn.isSubscribed) {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
+    // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
+    const pause = this.pause
+    if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
+
     if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
@@ -357,6 +362,37 @@ export class Router implements Dispatcher {
 
   /** The maxmemory setting in bytes (0: none), shared by every I/O thread. */
   get maxmemoryLimit (): number { return this.maxmemory[0] }
+
+  /** CLIENT PAUSE words shared by every thread: [end unix ms (0: none), PAUSE_WRITE | PAUSE_ALL]. */
+  pause: Float64Array = new Float64Array(2)
+  private readonly postponed = new Set<Connection>()
+  private pauseTimer: NodeJS.Timeout | null = null
+
+  /** ALL pauses every command; WRITE those that may write (and EXEC of a transaction that does). */
+  private isPausedFor (conn: Connection, cmd: Command): boolean {
+    const pause = this.pause
+    if (Date.now() >= pause[0]) return false
+    if (pause[1] === PAUSE_ALL) return true
+    if (cmd.isWrite || cmd.flags.includes('may_replicate')) return true
+    return cmd.name === 'exec' && conn.multi !== null && conn.multi.some(a => this.txns.isWriteArgv(a))
+  }
+
+  private postpone (conn: Connection): void {
+    this.postponed.add(conn)
+    // Until the end, or sooner if CLIENT UNPAUSE comes (from any thread: looked for every 10 ms).
+    if (this.pauseTimer === null) this.pauseTimer = setInterval(() => this.checkPause(), 10)
+  }
+
+  /** Called by CLIENT UNPAUSE on this thread, and by the timer. */
+  checkPause (): void {
+    if (this.pause[0] !== 0 && Date.now() < this.pause[0]) return
+    if (this.pauseTimer !== null) { clearInterval(this.pauseTimer); this.pauseTimer = null }
+    const waiting = [...this.postponed]
+    this.postponed.clear()
+    for (const c of waiting) {
+      try { c.maybeResume() } catch (err) { this.onClientError(c, err) }
+    }
+  }
 
   /** Bytes held by every shard's data, as last published by the workers. */
   usedMemory (): number {
@@ -406,6 +442,7 @@ export class Router implements Dispatcher {
       const at = out.len
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
+      if (conn.waitMs >= 0) { this.startWait(conn); return }
       if (out.buf[at] === 45) this.counters[LOCAL_ERRORS]++
       conn.headSeq++
       conn.nextSeq++
@@ -414,9 +451,31 @@ export class Router implements Dispatcher {
       s.reset()
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
+      if (conn.waitMs >= 0) { this.startWait(conn); return }
       if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /**
+   * WAIT with replicas asked for: there are none, so the client blocks for its timeout (0:
+   * until CLIENT UNBLOCK or it leaves), then gets :0, as Redis answers with no replica acks.
+   */
+  private startWait (conn: Connection): void {
+    const ms = conn.waitMs
+    conn.waitMs = -1
+    const seq = conn.takeSeq()
+    conn.blockingSeq = seq
+    conn.isBlockedOnKeys = true
+    const end = (): boolean => {
+      if (conn.blockingSeq !== seq) return false
+      if (timer !== null) clearTimeout(timer)
+      conn.onReply(seq, ZERO_REPLY, 0, ZERO_REPLY.length)
+      return true
+    }
+    const timer = ms > 0 ? setTimeout(end, ms) : null
+    timer?.unref()
+    conn.crossBlock = { unblock: () => end() }
   }
 
   flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
@@ -712,6 +771,7 @@ export class Router implements Dispatcher {
 
   onClose (conn: Connection): void {
     this.blocked.delete(conn)
+    this.postponed.delete(conn)
     if (conn.blockingSeq >= 0) this.unblock(conn, 2)
     this.pubsub.onClose(conn)
     this.txns.onClose(conn)

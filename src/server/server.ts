@@ -195,6 +195,23 @@ export class FlashServer implements ServerContext, ObservedServer {
     return n
   }
 
+  /**
+   * pauseClients (7.0): a pause only ever grows, in type and in end time; ms 0 is CLIENT
+   * UNPAUSE. The words are shared: every thread's router holds its clients' commands.
+   */
+  pauseClients (ms: number, type: number): void {
+    const w = this.shared.pauseWords()
+    if (ms === 0 && type === 0) {
+      w[0] = 0
+      w[1] = 0
+      this.router.checkPause()
+      return
+    }
+    const end = Date.now() + ms
+    if (type > w[1]) w[1] = type
+    if (end > w[0]) w[0] = end
+  }
+
   parkedRequests (): { now: number, total: number } { return { now: this.shared.sum(PARKED_NOW), total: this.shared.sum(PARKED_TOTAL) } }
   ioTids (): number[] {
     const tids: number[] = []
@@ -261,6 +278,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     const row = this.shared.row(this.thread)
     this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
+    this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
     if (io !== null) {
       this.router.gatherClients = done => this.gather(done)

@@ -18,7 +18,12 @@ const SET_TIMEOUT = 1
 const SET_KEEPALIVE = 2
 const SET_QUERY_LIMIT = 3
 const SET_MAXMEMORY = 4
-const SETTINGS = 5
+/** CLIENT PAUSE: until when (unix ms, 0 = not paused), and what (PAUSE_WRITE or PAUSE_ALL). */
+const SET_PAUSE_END = 5
+const SET_PAUSE_TYPE = 6
+const SETTINGS = 7
+export const PAUSE_WRITE = 1
+export const PAUSE_ALL = 2
 
 /** Per-thread counters (Float64), one row per I/O thread. */
 export const CONNECTIONS_RECEIVED = 0
@@ -85,6 +90,9 @@ export class SharedState {
     w[SET_QUERY_LIMIT] = init.queryBufferLimit
     w[SET_MAXMEMORY] = init.maxmemory
   }
+
+  /** The CLIENT PAUSE words [end, type], read by every thread's router before each command. */
+  pauseWords (): Float64Array { return this.settingsWords.subarray(SET_PAUSE_END, SET_PAUSE_TYPE + 1) }
 
   /** The maxmemory word alone, for the router's per-command check (a typed-array read, no getter). */
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
