@@ -7,13 +7,17 @@
 //   multi_1shard   MULTI; SET {t}a v; INCR {t}b; EXEC        (both keys on one shard)
 //   multi_xshard   MULTI; SET a v; INCR b; EXEC              (a and b on different shards with 2 and 4)
 //   pipe_1shard    SET {t}a v; INCR {t}b, no MULTI: the same work as a plain pipeline, for reference
-// FEATURE_TESTS=pipe_1shard,multi_1shard picks tests (the default: both multi tests).
+//   publish_fanout 100 subscribers of one channel, one publisher sending PUBLISH one at a time:
+//                  messages per second, counted when the last subscriber has the last one
+//   blpop_pingpong 25 pairs: one client BLPOPs its list, the other LPUSHes to it, round after
+//                  round: rounds per second; latency from the BLPOP sent to its answer
+// FEATURE_TESTS=... picks tests (the default: all but pipe_1shard).
 
 import { connect, type Socket } from 'node:net'
 import { shardOfKey } from '../src/storage/hash.js'
 import type { Run } from './servers.js'
 
-export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard').split(',')
+export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,publish_fanout,blpop_pingpong').split(',')
 
 function encode (args: string[]): string {
   return `*${args.length}\r\n` + args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')
@@ -64,8 +68,110 @@ function percentile (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 }
 
+async function open (port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1')
+  s.setNoDelay(true)
+  await new Promise((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+  return s
+}
+
+/** Counts complete replies arriving on s; calls back once per reply. */
+function onReplies (s: Socket, each: () => void): void {
+  let buf = Buffer.alloc(0)
+  s.on('data', d => {
+    buf = buf.length === 0 ? d : Buffer.concat([buf, d])
+    let p = 0
+    for (let q = replyEnd(buf, p, buf.length); q >= 0; q = replyEnd(buf, p, buf.length)) { p = q; each() }
+    buf = buf.subarray(p)
+  })
+}
+
+function runOf (test: string, n: number, clients: number, size: number, secs: number, latencies: number[], command: string): Run {
+  latencies.sort((a, b) => a - b)
+  const round = (x: number): number => Math.round(x * 1000) / 1000
+  return {
+    test, size, clients, pipeline: 1, rps: n / secs,
+    p50: round(percentile(latencies, 0.5)), p99: round(percentile(latencies, 0.99)), p999: round(percentile(latencies, 0.999)), command,
+  }
+}
+
+/** 100 subscribers; the publisher sends n PUBLISHes one at a time; done when every subscriber has n messages. */
+async function fanout (port: number, test: string, n: number, size: number): Promise<Run> {
+  const SUBS = 100
+  const subs = await Promise.all(Array.from({ length: SUBS }, async () => await open(port)))
+  const got = new Int32Array(SUBS)
+  let done = 0
+  let allDone: () => void = () => {}
+  const finished = new Promise<void>(resolve => { allDone = resolve })
+  await Promise.all(subs.map(async (s, i) => {
+    let confirmed = false
+    await new Promise<void>(resolve => {
+      onReplies(s, () => {
+        if (!confirmed) { confirmed = true; resolve(); return }
+        if (++got[i] === n && ++done === SUBS) allDone()
+      })
+      s.write(encode(['SUBSCRIBE', 'fan']))
+    })
+  }))
+  const pub = await open(port)
+  const msg = Buffer.from(encode(['PUBLISH', 'fan', 'x'.repeat(size)]))
+  const latencies: number[] = []
+  const t0 = process.hrtime.bigint()
+  await new Promise<void>(resolve => {
+    let sent = 0
+    let at = 0n
+    const next = (): void => {
+      if (sent === n) { resolve(); return }
+      sent++
+      at = process.hrtime.bigint()
+      pub.write(msg)
+    }
+    onReplies(pub, () => { latencies.push(Number(process.hrtime.bigint() - at) / 1e6); next() })
+    next()
+  })
+  await finished
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9
+  for (const s of [...subs, pub]) s.destroy()
+  return runOf(test, n, SUBS, size, secs, latencies, `bench/features.ts ${test}: ${SUBS} subscribers, ${n} PUBLISH`)
+}
+
+/** 25 pairs: BLPOP on one connection, LPUSH on the other, n rounds in all. */
+async function pingpong (port: number, test: string, n: number, size: number): Promise<Run> {
+  const PAIRS = 25
+  const latencies: number[] = []
+  let started = 0
+  const t0 = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: PAIRS }, async (_v, i) => {
+    const [a, b] = await Promise.all([open(port), open(port)])
+    const key = `pp:${i}`
+    const pop = Buffer.from(encode(['BLPOP', key, '0']))
+    const push = Buffer.from(encode(['LPUSH', key, 'x'.repeat(size)]))
+    await new Promise<void>(resolve => {
+      let at = 0n
+      let pending = 0
+      const round = (): void => {
+        if (started >= n) { resolve(); return }
+        started++
+        pending = 2
+        at = process.hrtime.bigint()
+        a.write(pop)
+        b.write(push)
+      }
+      onReplies(a, () => { latencies.push(Number(process.hrtime.bigint() - at) / 1e6); if (--pending === 0) round() })
+      onReplies(b, () => { if (--pending === 0) round() })
+      round()
+    })
+    a.destroy()
+    b.destroy()
+  }))
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9
+  return runOf(test, n, PAIRS * 2, size, secs, latencies, `bench/features.ts ${test}: ${PAIRS} pairs, ${n} rounds`)
+}
+
 /** Runs n transactions over `clients` connections; resolves with a redis-benchmark-like Run. */
 export async function featureRun (port: number, test: string, n: number, clients: number, size: number): Promise<Run> {
+  if (test === 'publish_fanout') return await fanout(port, test, Math.max(1000, Math.floor(n / 20)), size)
+  if (test === 'blpop_pingpong') return await pingpong(port, test, n, size)
   const { bytes, replies } = transaction(test)
   const latencies: number[] = []
   let started = 0

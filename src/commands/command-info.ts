@@ -23,7 +23,7 @@ export function aclCategories (spec: CommandSpec): string[] {
   const cats = new Set<string>(spec.acl ?? [])
   const g = GROUP_ACL[spec.group]
   // Containers (CONFIG, CLIENT) carry no group category of their own, only their subcommands do.
-  if (g !== null && g !== undefined && spec.subcommands === undefined) cats.add(g)
+  if (g !== null && g !== undefined && spec.subcommands === undefined && spec.noGroupAcl !== true) cats.add(g)
   if (spec.flags.includes('write')) cats.add('write')
   if (spec.flags.includes('readonly')) cats.add('read')
   if (spec.flags.includes('admin')) { cats.add('admin'); cats.add('dangerous') }

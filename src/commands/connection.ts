@@ -354,7 +354,7 @@ const CLIENT_ADMIN = { ...CONN, flags: ['admin', 'noscript', 'loading', 'stale']
 export const connectionCommands: CommandSpec[] = [
   { ...CONN, name: 'ping', arity: -1, flags: ['fast'], since: '1.0.0', summary: 'Ping the server', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], local: pingCommand },
   // WAIT is in Redis's generic group; it lives here, with the other commands about this connection.
-  { ...CONN, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], acl: ['connection'], since: '3.0.0', summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], local: waitCommand },
+  { ...CONN, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], acl: ['connection'], noGroupAcl: true, since: '3.0.0', summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], local: waitCommand },
   { ...CONN, name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Echo the given string', complexity: 'O(1)', local: echoCommand },
   { ...CONN, name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Close the connection', complexity: 'O(1)', local: quitCommand },
   { ...CONN, name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Change the selected database for the current connection', complexity: 'O(1)', local: selectCommand },

@@ -167,6 +167,8 @@ export interface CommandSpec {
   complexity: string
   /** ACL categories beyond those implied by the flags and the group (e.g. 'dangerous'). */
   acl?: readonly string[]
+  /** The group implies no ACL category (WAIT: group generic, but not @keyspace). */
+  noGroupAcl?: true
   tips?: readonly string[]
   keySpecs?: readonly KeySpec[]
   run?: ShardHandler
