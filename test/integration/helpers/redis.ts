@@ -3,7 +3,7 @@
 // missing the caller gets an error (tests fail rather than skip).
 import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
-import { freePort, spawnServer, type ServerHandle } from './server.js'
+import { onFreePort, spawnServer, type ServerHandle } from './server.js'
 
 export const DEFAULT_REDIS_ARGS: readonly string[] = [
   '--save', '', '--appendonly', 'no',
@@ -28,7 +28,6 @@ export async function startRedis (
       'apt-get install -y redis-server redis-tools')
   }
   const host = '127.0.0.1'
-  const port = await freePort(host)
-  return await spawnServer('redis-server', ['--port', String(port), '--bind', host, ...extraArgs],
-    port, host, 'redis-server')
+  return await onFreePort(host, async (port) => await spawnServer('redis-server', ['--port', String(port), '--bind', host, ...extraArgs],
+    port, host, 'redis-server'))
 }

@@ -117,7 +117,45 @@ export async function spawnServer (
     throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${output}`)
   }
   if (child.pid === undefined) throw new Error(`${name} has no pid`)
+  // Two test files can draw the same free port at once: then the PONG may come from the other
+  // file's server, and this one has failed to bind. Only a server that reports our pid is ours.
+  const pid = await infoPid(port, host)
+  if (pid !== child.pid) {
+    await stop()
+    throw new PortTakenError(`${name}: port ${port} is answered by process ${pid}, not ${child.pid}`)
+  }
   return { port, host, pid: child.pid, stop, logs }
+}
+
+export class PortTakenError extends Error {}
+
+/** INFO server's process_id from whoever answers on port. */
+function infoPid (port: number, host: string): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host })
+    let data = ''
+    const done = (pid: number): void => { socket.destroy(); resolve(pid) }
+    socket.setTimeout(5000, () => done(-1))
+    socket.once('error', () => done(-1))
+    socket.once('connect', () => socket.write('INFO server\r\n'))
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1')
+      const m = /process_id:(\d+)/.exec(data)
+      if (m !== null) done(Number(m[1]))
+    })
+  })
+}
+
+/** Starts a server on a fresh free port, again if another test's server took the port first. */
+export async function onFreePort (host: string, start: (port: number) => Promise<ServerHandle>): Promise<ServerHandle> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(host)
+    try {
+      return await start(port)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 5) throw err
+    }
+  }
 }
 
 /**
@@ -138,11 +176,12 @@ export async function startFlashKV (
     throw new Error(`${MAIN_JS} does not exist: run \`npm run build\` before the integration tests`)
   }
   const host = '127.0.0.1'
-  const port = await freePort(host)
-  const args = [
-    MAIN_JS, '--port', String(port), '--bind', host,
-    '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
-    ...(opts.extraArgs ?? []),
-  ]
-  return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)
+  return await onFreePort(host, async (port) => {
+    const args = [
+      MAIN_JS, '--port', String(port), '--bind', host,
+      '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
+      ...(opts.extraArgs ?? []),
+    ]
+    return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)
+  })
 }
