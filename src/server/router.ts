@@ -311,7 +311,7 @@ export class Router implements Dispatcher {
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
-    if (conn.resp === 2 && (cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') && conn.isSubscribed) {
+    if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
     // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
