@@ -91,7 +91,9 @@ export class PubSub {
 
   /** The connection's own set for a kind. */
   private setOf (conn: Connection, kind: number): Set<string> {
-    if (kind === PUBSUB_CHANNEL) return conn.subs ??= new Set()
+    // subs exists once any subscription was made: the router's subscribed-mode check reads it first.
+    conn.subs ??= new Set()
+    if (kind === PUBSUB_CHANNEL) return conn.subs
     if (kind === PUBSUB_PATTERN) return conn.psubs ??= new Set()
     return conn.ssubs ??= new Set()
   }
