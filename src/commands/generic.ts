@@ -19,16 +19,35 @@ import {
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { TYPE_NAMES } from '../storage/keyspace.js'
 import { DATABASES } from '../storage/shard.js'
+import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 import { expireCommandMs } from './expire-args.js'
 import { stringMatch } from './glob.js'
 import { objectCommands } from './object.js'
+
+// Keyspace events (notifyKeyspaceEvent calls of db.c and expire.c).
+const EV_DEL = eventName('del')
+const EV_EXPIRE = eventName('expire')
+const EV_PERSIST = eventName('persist')
+const EV_RENAME_FROM = eventName('rename_from')
+const EV_RENAME_TO = eventName('rename_to')
+const EV_MOVE_FROM = eventName('move_from')
+const EV_MOVE_TO = eventName('move_to')
+const EV_COPY_TO = eventName('copy_to')
+/** The event names cross-shard steps pass to __restore, __del and __event (internal.ts). */
+const ARG_RENAME_FROM = Buffer.from('rename_from')
+const ARG_RENAME_TO = Buffer.from('rename_to')
+const ARG_COPY_TO = Buffer.from('copy_to')
 
 export function delCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   let n = 0
   for (let i = 1; i < argc; i++) {
     const e = shard.lookup(buf, start[i], len[i])
-    if (e !== 0) { shard.ks.remove(e); n++ }
+    if (e !== 0) {
+      shard.ks.remove(e)
+      shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[i], len[i])
+      n++
+    }
   }
   out.int(n)
 }
@@ -87,10 +106,13 @@ function expireGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isSeconds: b
     if ((flags & EXPIRE_GT) !== 0 && (when <= current || current === -1)) { out.raw(ZERO); return }
     if ((flags & EXPIRE_LT) !== 0 && current !== -1 && when >= current) { out.raw(ZERO); return }
   }
+  // checkAlreadyExpired: a time already past deletes the key ("del", not "expire").
   if (when <= now) {
     ks.remove(e)
+    shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
   } else {
     ks.setExpireAt(e, when)
+    shard.notify(NOTIFY_GENERIC, EV_EXPIRE, buf, start[1], len[1])
   }
   out.raw(ONE)
 }
@@ -119,6 +141,7 @@ export function persistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
   if (e === 0 || shard.ks.expireAt(e) === 0) { out.raw(ZERO); return }
   shard.ks.setExpireAt(e, 0)
+  shard.notify(NOTIFY_GENERIC, EV_PERSIST, argv.buf, argv.start[1], argv.len[1])
   out.raw(ONE)
 }
 
@@ -181,6 +204,8 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   ks.setExpireAt(e, ks.expireAt(src))
   // The value (a list's elements too) now belongs to the new entry.
   ks.remove(src, true)
+  shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
+  shard.notify(NOTIFY_GENERIC, EV_RENAME_TO, buf, start[2], len[2])
   out.raw(nx ? ONE : OK)
 }
 
@@ -193,7 +218,8 @@ export function renamenxCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
  * `onlyIfAbsent`, the destination exists (returns ZERO). Returns null when the value was
  * restored; a step's error reply is returned as is.
  */
-async function transferValue (tx: TxnContext, argv: Argv, dstDb: number, onlyIfAbsent: boolean, ifMissing: Uint8Array): Promise<Uint8Array | null> {
+async function transferValue (tx: TxnContext, argv: Argv, dstDb: number, onlyIfAbsent: boolean, ifMissing: Uint8Array,
+  event: Buffer | null): Promise<Uint8Array | null> {
   const { buf, start, len } = argv
   const src = argBytes(buf, start[1], len[1])
   const dst = argBytes(buf, start[2], len[2])
@@ -206,14 +232,24 @@ async function transferValue (tx: TxnContext, argv: Argv, dstDb: number, onlyIfA
     if (isErrorReply(exists)) return exists
     if (intReply(exists) > 0) return ZERO
   }
-  const restored = await tx.run(b, '__restore', [dst, bulkPayload(dump)], dstDb)
+  const restored = await tx.run(b, '__restore', event === null ? [dst, bulkPayload(dump)] : [dst, bulkPayload(dump), event], dstDb)
   return isErrorReply(restored) ? restored : null
 }
 
+/**
+ * RENAME across shards, with renameGenericCommand's events in its order: the restore makes the
+ * destination ("new"), then "rename_from" on the source's shard as it is deleted, then
+ * "rename_to" on the destination's. That last step runs only when the deletion answered that
+ * generic events are on (:1), so a RENAME with notifications off costs no extra step.
+ */
 async function renameCoordGeneric (tx: TxnContext, argv: Argv, nx: boolean): Promise<Uint8Array> {
-  const failed = await transferValue(tx, argv, tx.db, nx, NO_SUCH_KEY)
+  const { buf, start, len } = argv
+  const failed = await transferValue(tx, argv, tx.db, nx, NO_SUCH_KEY, null)
   if (failed !== null) return failed
-  await tx.run(tx.shardOf(argv.buf, argv.start[1], argv.len[1]), 'del', [argBytes(argv.buf, argv.start[1], argv.len[1])])
+  const deleted = await tx.run(tx.shardOf(buf, start[1], len[1]), '__del', [argBytes(buf, start[1], len[1]), ARG_RENAME_FROM])
+  if (intReply(deleted) > 0) {
+    await tx.run(tx.shardOf(buf, start[2], len[2]), '__event', [argBytes(buf, start[2], len[2]), ARG_RENAME_TO])
+  }
   return nx ? ONE : OK
 }
 
@@ -247,6 +283,8 @@ export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (n === 0) { out.raw(OOM); return }
   dst.setExpireAt(n, ks.expireAt(e))
   ks.remove(e)
+  shard.notify(NOTIFY_GENERIC, EV_MOVE_FROM, buf, start[1], len[1])
+  shard.notify(NOTIFY_GENERIC, EV_MOVE_TO, buf, start[1], len[1], db)
   out.raw(ONE)
 }
 
@@ -297,6 +335,7 @@ export function copyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const n = shard.copyEntry(ks, e, dst, buf, start[2], len[2], shard.lastHash)
   if (n === 0) { out.raw(OOM); return }
   dst.setExpireAt(n, ks.expireAt(e))
+  shard.notify(NOTIFY_GENERIC, EV_COPY_TO, buf, start[2], len[2], dstDb)
   out.raw(ONE)
 }
 
@@ -305,7 +344,8 @@ async function copyCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   const err = parseCopyOptionsOrError(argv, tx.db)
   if (err !== null) return err
   // Different shards means different keys: the "same object" case never gets here.
-  return await transferValue(tx, argv, copyOpts.db, !copyOpts.isReplace, ZERO) ?? ONE
+  // The restore in the destination's database emits "copy_to" there, after its "new".
+  return await transferValue(tx, argv, copyOpts.db, !copyOpts.isReplace, ZERO, ARG_COPY_TO) ?? ONE
 }
 
 /**

@@ -3,6 +3,10 @@
 // Redis's DUMP/RESTORE but in our own layout); and MULTI/EXEC's (server/multi.ts): watch and
 // unwatch keys, run a transaction's commands. Clients cannot call them: lookup skips them.
 //
+// Across shards, RENAME and COPY emit their keyspace events through these steps, in
+// renameGenericCommand's and copyCommand's order: __restore's optional event ("copy_to") after the
+// destination is made, __del's ("rename_from") as the source goes, __event's ("rename_to").
+//
 // value payload: | u8 type | encoding flags | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
 // (the string's encoding flags, so that RENAME/COPY across shards keep OBJECT ENCODING)
 
@@ -11,10 +15,40 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STRING, RAW_FLAG, NO_INT_FLAG } from '../storage/keyspace.js'
 import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from '../storage/list.js'
-import { OK } from '../protocol/replies.js'
+import { OK, ZERO, ONE } from '../protocol/replies.js'
+import { NOTIFY_GENERIC, NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, eventName } from '../storage/notify.js'
 import { OOM } from '../protocol/errors.js'
 
 export const PAYLOAD_HEADER_BYTES = 9
+
+const TOK_KEEPTTL = Buffer.from('keepttl')
+/** The generic events a coord handler may ask a step to emit, by their argument bytes. */
+const STEP_EVENTS = ['rename_from', 'rename_to', 'copy_to'].map(name => eventName(name))
+
+/** The event named by argv[i] (one of STEP_EVENTS), or null. */
+function stepEvent (argv: Argv, i: number): Buffer | null {
+  const { buf, start, len } = argv
+  for (const ev of STEP_EVENTS) {
+    if (ev.length !== len[i]) continue
+    let k = 0
+    while (k < ev.length && ev[k] === buf[start[i] + k]) k++
+    if (k === ev.length) return ev
+  }
+  return null
+}
+
+/** Shard.notify's test: would an event of class `type` be recorded now? */
+function notifyOn (shard: Shard, type: number): boolean {
+  const f = shard.notifyFlags[0]
+  return (f & type) !== 0 && (f & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT)) !== 0
+}
+
+function isKeepTtl (argv: Argv, i: number): boolean {
+  const { buf, start, len } = argv
+  if (len[i] !== TOK_KEEPTTL.length) return false
+  for (let k = 0; k < TOK_KEEPTTL.length; k++) if ((buf[start[i] + k] | 0x20) !== TOK_KEEPTTL[k]) return false
+  return true
+}
 
 export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
@@ -42,7 +76,10 @@ export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   out.bulkBuf(payload)
 }
 
-/** __restore key payload [keepttl]: replaces key with the payload's value (and its TTL, unless keepttl). */
+/**
+ * __restore key payload [keepttl] [event]: replaces key with the payload's value (and its TTL,
+ * unless keepttl); then emits the generic `event` (COPY's "copy_to") for key, if given.
+ */
 export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len } = argv
   const p = start[2]
@@ -50,7 +87,12 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   const expireAt = Buffer.from(buf.buffer, buf.byteOffset + p + 1, 8).readDoubleLE(0)
   const ks = shard.ks
   const old = shard.lookup(buf, start[1], len[1])
-  const keepTtl = argv.argc > 3
+  let keepTtl = false
+  let event: Buffer | null = null
+  for (let i = 3; i < argv.argc; i++) {
+    if (isKeepTtl(argv, i)) keepTtl = true
+    else event = stepEvent(argv, i)
+  }
   const oldExpire = old !== 0 ? ks.expireAt(old) : 0
   if (old !== 0) ks.remove(old)
   const dataLen = len[2] - PAYLOAD_HEADER_BYTES
@@ -69,6 +111,28 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
     }
   }
   ks.setExpireAt(e, keepTtl ? oldExpire : expireAt)
+  if (event !== null) shard.notify(NOTIFY_GENERIC, event, buf, start[1], len[1])
+  out.raw(OK)
+}
+
+/**
+ * __del key event: deletes key (if there) and emits the generic `event` for it instead of "del"
+ * (RENAME's "rename_from" on the source's shard). Replies :1 when generic events are on, so the
+ * coord handler knows to send the events that follow on other shards, :0 otherwise.
+ */
+export function delStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  const e = shard.lookup(buf, start[1], len[1])
+  if (e !== 0) shard.ks.remove(e)
+  const event = stepEvent(argv, 2)
+  if (event !== null) shard.notify(NOTIFY_GENERIC, event, buf, start[1], len[1])
+  out.raw(notifyOn(shard, NOTIFY_GENERIC) ? ONE : ZERO)
+}
+
+/** __event key event: emits the generic `event` for key (RENAME's "rename_to" on the destination's shard). */
+export function notifyStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const event = stepEvent(argv, 2)
+  if (event !== null) shard.notify(NOTIFY_GENERIC, event, argv.buf, argv.start[1], argv.len[1])
   out.raw(OK)
 }
 
@@ -108,6 +172,8 @@ export const internalCommands: readonly CommandSpec[] = [
   { ...INTERNAL, name: '__txnend', arity: 1, run: unreachable },
   { ...INTERNAL, name: '__dump', arity: 2, firstKey: 1, lastKey: 1, step: 1, run: dumpCommand },
   { ...INTERNAL, name: '__restore', arity: -3, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, run: restoreCommand },
+  { ...INTERNAL, name: '__del', arity: 3, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, run: delStepCommand },
+  { ...INTERNAL, name: '__event', arity: 3, firstKey: 1, lastKey: 1, step: 1, run: notifyStepCommand },
   { ...INTERNAL, name: '__watch', arity: -3, run: watchKeysCommand },
   { ...INTERNAL, name: '__unwatch', arity: 2, run: unwatchCommand },
   // __exec meta (header argc args...)*: a transaction's commands for this shard (the worker runs it).

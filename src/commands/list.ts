@@ -8,7 +8,6 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard, BlockSpec } from '../storage/shard.js'
 import { BLOCK_POP, BLOCK_MPOP, BLOCK_MOVE, BLOCK_NOTIFY } from '../storage/shard.js'
 import { timeoutMillis } from './float.js'
-import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_LIST } from '../storage/keyspace.js'
 import {
   HEAD, TAIL, LIST_HEADER_BYTES, listInit, listLen, listPush, listFirst, listIndex, listInsertAt,
@@ -23,6 +22,16 @@ import {
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { isNullReply, isErrorReply, bulkPayload, argBytes } from './txn-helpers.js'
 import { errorReply } from '../protocol/errors.js'
+import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
+
+// Keyspace events (notifyKeyspaceEvent calls of t_list.c), indexed by HEAD/TAIL where two.
+const EV_PUSH = [eventName('lpush'), eventName('rpush')]
+const EV_POP = [eventName('lpop'), eventName('rpop')]
+const EV_DEL = eventName('del')
+const EV_LINSERT = eventName('linsert')
+const EV_LSET = eventName('lset')
+const EV_LREM = eventName('lrem')
+const EV_LTRIM = eventName('ltrim')
 
 const TOK_LEFT = token('left')
 const TOK_RIGHT = token('right')
@@ -55,10 +64,25 @@ function createList (shard: Shard, buf: Uint8Array, start: number, len: number):
 }
 
 /**
- * Pops up to count elements from one end, replying with them as an array in pop order (Redis's
- * addListRangeReply with reverse for the tail), and deletes the key once the list is empty.
+ * listElementsRemoved: "lpop"/"rpop" for the key (current database), then, once the list is
+ * empty, the key goes with a "del".
  */
-function popRangeReply (ks: Keyspace, e: number, where: number, count: number, out: ReplyWriter): void {
+function elementsRemoved (shard: Shard, e: number, where: number, buf: Uint8Array, start: number, len: number): void {
+  shard.notify(NOTIFY_LIST, EV_POP[where], buf, start, len)
+  if (listLen(shard.ks, e) === 0) {
+    shard.ks.remove(e)
+    shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start, len)
+  }
+}
+
+/**
+ * Pops up to count elements from one end of key (bytes at buf[start, start+len)), replying with
+ * them as an array in pop order (Redis's addListRangeReply with reverse for the tail), and
+ * deletes the key once the list is empty.
+ */
+function popRangeReply (shard: Shard, e: number, where: number, count: number, out: ReplyWriter,
+  buf: Uint8Array, start: number, len: number): void {
+  const ks = shard.ks
   const llen = listLen(ks, e)
   const n = count > llen ? llen : count
   out.arrayHeader(n)
@@ -67,7 +91,7 @@ function popRangeReply (ks: Keyspace, e: number, where: number, count: number, o
     out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
     listRemoveElem(ks, e, el)
   }
-  if (listLen(ks, e) === 0) ks.remove(e)
+  elementsRemoved(shard, e, where, buf, start, len)
 }
 
 // --- push / pop (pushGenericCommand, popGenericCommand) ------------------------------------------
@@ -94,6 +118,7 @@ function pushGeneric (shard: Shard, argv: Argv, out: ReplyWriter, where: number,
     }
   }
   out.int(listLen(ks, e))
+  shard.notify(NOTIFY_LIST, EV_PUSH[where], buf, start[1], len[1])
 }
 
 export function lpushCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { pushGeneric(shard, argv, out, HEAD, false) }
@@ -117,13 +142,10 @@ function popGeneric (shard: Shard, argv: Argv, out: ReplyWriter, where: number):
   if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
   if (hasCount && count === 0) { out.raw(EMPTY_ARRAY); return }
   if (!hasCount) {
-    const el = listFirst(ks, e, where)
-    out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
-    listRemoveElem(ks, e, el)
-    if (listLen(ks, e) === 0) ks.remove(e)
+    popOne(shard, e, where, out, buf, start[1], len[1])
     return
   }
-  popRangeReply(ks, e, where, count, out)
+  popRangeReply(shard, e, where, count, out, buf, start[1], len[1])
 }
 
 export function lpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { popGeneric(shard, argv, out, HEAD) }
@@ -279,6 +301,7 @@ export function lsetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const el = listIndex(ks, e, parsed.value)
   if (el === 0) { out.raw(INDEX_OUT_OF_RANGE); return }
   if (listReplaceElem(ks, e, el, buf, start[3], len[3]) === 0) { out.raw(OOM); return }
+  shard.notify(NOTIFY_LIST, EV_LSET, buf, start[1], len[1])
   out.raw(OK)
 }
 
@@ -296,6 +319,7 @@ export function linsertCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   for (let el = listFirst(ks, e, HEAD); el !== 0; el = ks.arena.u32[(el + 4) >>> 2]) {
     if (elemEquals(ks, el, buf, start[3], len[3])) {
       if (!listInsertAt(ks, e, el, isAfter, buf, start[4], len[4])) { out.raw(OOM); return }
+      shard.notify(NOTIFY_LIST, EV_LINSERT, buf, start[1], len[1])
       out.int(listLen(ks, e))
       return
     }
@@ -323,7 +347,12 @@ export function ltrimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   }
   for (let i = 0; i < ltrim; i++) listRemoveElem(ks, e, listFirst(ks, e, HEAD))
   for (let i = 0; i < rtrim; i++) listRemoveElem(ks, e, listFirst(ks, e, TAIL))
-  if (listLen(ks, e) === 0) ks.remove(e)
+  // "ltrim" even when nothing was trimmed, then "del" if nothing is left.
+  shard.notify(NOTIFY_LIST, EV_LTRIM, buf, start[1], len[1])
+  if (listLen(ks, e) === 0) {
+    ks.remove(e)
+    shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
+  }
   out.raw(OK)
 }
 
@@ -350,7 +379,11 @@ export function lremCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
     }
     el = next
   }
-  if (listLen(ks, e) === 0) ks.remove(e)
+  if (removed > 0) shard.notify(NOTIFY_LIST, EV_LREM, buf, start[1], len[1])
+  if (listLen(ks, e) === 0) {
+    ks.remove(e)
+    shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
+  }
   out.int(removed)
 }
 
@@ -358,7 +391,9 @@ export function lremCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 
 /**
  * Same shard: source missing → null; source not a list → WRONGTYPE; destination not a list →
- * WRONGTYPE; then the element's block moves from one chain to the other (no copy).
+ * WRONGTYPE; then the element's block moves from one chain to the other (no copy). Events in
+ * lmoveGenericCommand's order: the push on the destination ("new" if made, then
+ * "lpush"/"rpush", from lmoveHandlePush), then "lpop"/"rpop" on the source and its "del".
  */
 function lmoveGeneric (shard: Shard, argv: Argv, out: ReplyWriter, whereFrom: number, whereTo: number): void {
   const { buf, start, len } = argv
@@ -376,7 +411,8 @@ function lmoveGeneric (shard: Shard, argv: Argv, out: ReplyWriter, whereFrom: nu
   listUnlinkElem(ks, src, el)
   listLinkElem(ks, dst, whereTo, el)
   out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
-  if (listLen(ks, src) === 0) ks.remove(src)
+  shard.notify(NOTIFY_LIST, EV_PUSH[whereTo], buf, start[2], len[2])
+  elementsRemoved(shard, src, whereFrom, buf, start[1], len[1])
 }
 
 export function lmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
@@ -391,21 +427,30 @@ export function rpoplpushCommand (shard: Shard, argv: Argv, out: ReplyWriter): v
   lmoveGeneric(shard, argv, out, TAIL, HEAD)
 }
 
-/** __listlen key: :0 missing, :n a list, WRONGTYPE otherwise (no hit/miss stats: a write lookup). */
-export function listlenStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+/**
+ * __listpeek key where: the element LMOVE would pop (where: 0 head, 1 tail), null when the key
+ * is missing, WRONGTYPE when it is not a list. A write lookup: no hit/miss stats.
+ */
+export function listpeekStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
-  if (e === 0) { out.raw(ZERO); return }
-  if (shard.ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
-  out.int(listLen(shard.ks, e))
+  if (e === 0) { out.nullBulk(); return }
+  const ks = shard.ks
+  if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
+  const el = listFirst(ks, e, argv.buf[argv.start[2]] === 49 /* '1' */ ? TAIL : HEAD)
+  out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
 }
 
 const POP_STEP = ['lpop', 'rpop']
 const PUSH_STEP = ['lpush', 'rpush']
+const WHERE_ARG = [Buffer.from('0'), Buffer.from('1')]
 
 /**
  * Across shards, in lmoveGenericCommand's order, while the transaction holds both shards (so no
- * client sees the element in both lists or in neither): check source, check destination, pop,
- * push. If the push fails (arena full), the element goes back where it came from.
+ * client sees the element in both lists or in neither): check source (reading the element it
+ * would pop), then push (which checks the destination's type before it changes anything), then
+ * pop. Pushing before popping gives Redis's events in its order (the push's "new" and
+ * "lpush"/"rpush" on the destination, then the pop's "lpop"/"rpop" and "del" on the source),
+ * and a push that fails (WRONGTYPE, arena full) has nothing to undo.
  */
 export async function lmoveCoordGeneric (tx: TxnContext, argv: Argv, whereFrom: number, whereTo: number): Promise<Uint8Array> {
   const { buf, start, len } = argv
@@ -414,20 +459,12 @@ export async function lmoveCoordGeneric (tx: TxnContext, argv: Argv, whereFrom: 
   const a = tx.shardOf(buf, start[1], len[1])
   const b = tx.shardOf(buf, start[2], len[2])
   const nullBulk = tx.resp3 ? NULL3 : NULL_BULK2
-  const srcLen = await tx.run(a, '__listlen', [src])
-  if (isErrorReply(srcLen)) return srcLen
-  if (srcLen[1] === 48 /* ':0' */) return nullBulk
-  const dstLen = await tx.run(b, '__listlen', [dst])
-  if (isErrorReply(dstLen)) return dstLen
-  const popped = await tx.run(a, POP_STEP[whereFrom], [src])
-  if (isErrorReply(popped) || isNullReply(popped)) return popped
-  const value = bulkPayload(popped)
-  const pushed = await tx.run(b, PUSH_STEP[whereTo], [dst, value])
-  if (isErrorReply(pushed)) {
-    await tx.run(a, PUSH_STEP[whereFrom], [src, value])
-    return pushed
-  }
-  return popped
+  const peeked = await tx.run(a, '__listpeek', [src, WHERE_ARG[whereFrom]])
+  if (isErrorReply(peeked)) return peeked
+  if (isNullReply(peeked)) return nullBulk
+  const pushed = await tx.run(b, PUSH_STEP[whereTo], [dst, bulkPayload(peeked)])
+  if (isErrorReply(pushed)) return pushed
+  return await tx.run(a, POP_STEP[whereFrom], [src])
 }
 
 export async function lmoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
@@ -483,7 +520,7 @@ export function lmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
     out.arrayHeader(2)
     out.bulk(buf, start[k], len[k])
-    popRangeReply(ks, e, mpop.where, mpop.count, out)
+    popRangeReply(shard, e, mpop.where, mpop.count, out, buf, start[k], len[k])
     return
   }
   out.nullArray()
@@ -556,18 +593,20 @@ function blockingPop (shard: Shard, argv: Argv, out: ReplyWriter, where: number)
     if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
     out.arrayHeader(2)
     out.bulk(buf, start[k], len[k])
-    popOne(ks, e, where, out)
+    popOne(shard, e, where, out, buf, start[k], len[k])
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
   shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline }
 }
 
-function popOne (ks: Keyspace, e: number, where: number, out: ReplyWriter): void {
+/** Pops one element of key (bytes at buf[start, start+len)) and replies with it. */
+function popOne (shard: Shard, e: number, where: number, out: ReplyWriter, buf: Uint8Array, start: number, len: number): void {
+  const ks = shard.ks
   const el = listFirst(ks, e, where)
   out.bulk(ks.arena.u8, elemData(el), elemLen(ks, el))
   listRemoveElem(ks, e, el)
-  if (listLen(ks, e) === 0) ks.remove(e)
+  elementsRemoved(shard, e, where, buf, start, len)
 }
 
 export function blpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingPop(shard, argv, out, HEAD) }
@@ -608,7 +647,7 @@ export function blmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     if (ks.type(e) !== TYPE_LIST) { out.raw(WRONGTYPE); return }
     out.arrayHeader(2)
     out.bulk(buf, start[k], len[k])
-    popRangeReply(ks, e, where, count, out)
+    popRangeReply(shard, e, where, count, out, buf, start[k], len[k])
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
@@ -720,10 +759,11 @@ export function serveBlocked (shard: Shard, spec: BlockSpec, key: Buffer, out: R
     lmoveGeneric(shard, argv, out, spec.where, spec.whereTo)
     return true
   }
+  // Served as serveClientBlockedOnList does: the pop's events (and "del") in the client's database.
   out.arrayHeader(2)
   out.bulkBuf(key)
-  if (spec.kind === BLOCK_POP) popOne(ks, e, spec.where, out)
-  else popRangeReply(ks, e, spec.where, spec.count, out)
+  if (spec.kind === BLOCK_POP) popOne(shard, e, spec.where, out, key, 0, key.length)
+  else popRangeReply(shard, e, spec.where, spec.count, out, key, 0, key.length)
   return true
 }
 
@@ -754,7 +794,7 @@ export const listCommands: CommandSpec[] = [
   { ...LIST, name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '1.0.0', summary: 'Append one or multiple elements to a list', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', keySpecs: RW_INSERT, run: rpushCommand },
   { ...LIST, name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '2.2.0', summary: 'Append an element to a list, only if the list exists', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', keySpecs: RW_INSERT, run: rpushxCommand },
   // Transaction step for cross-shard LMOVE (not visible to clients).
-  { ...LIST, name: '__listlen', arity: 2, flags: [], since: '', summary: '', complexity: '', internal: true, run: listlenStepCommand },
+  { ...LIST, name: '__listpeek', arity: 3, flags: [], since: '', summary: '', complexity: '', internal: true, run: listpeekStepCommand },
   { ...LIST, name: '__bwait', arity: -2, flags: [], lastKey: -1, since: '', summary: '', complexity: '', internal: true, run: bwaitCommand },
 ]
 

@@ -9,6 +9,7 @@ import type { Shard } from '../storage/shard.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { copyBytes } from '../bytes.js'
 import { writes } from '../storage/writes.js'
+import { NOTIFY_GENERIC, NOTIFY_STRING, eventName } from '../storage/notify.js'
 import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {
@@ -19,6 +20,16 @@ import { token, parseInt64, parsed } from '../protocol/ascii.js'
 import { setExpireMs, BAD_INT, LLONG_MAX, LLONG_MIN } from './expire-args.js'
 import { incrByFloat, INCR_NOT_FLOAT } from './float.js'
 import { isNullReply, isErrorReply, intReply, bulkPayload, argBytes } from './txn-helpers.js'
+
+// Keyspace events (notifyKeyspaceEvent calls of t_string.c).
+const EV_SET = eventName('set')
+const EV_EXPIRE = eventName('expire')
+const EV_PERSIST = eventName('persist')
+const EV_DEL = eventName('del')
+const EV_APPEND = eventName('append')
+const EV_SETRANGE = eventName('setrange')
+const EV_INCRBY = eventName('incrby')
+const EV_INCRBYFLOAT = eventName('incrbyfloat')
 
 /** proto-max-bulk-len's default: the largest string APPEND and SETRANGE may build. */
 export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024
@@ -191,6 +202,8 @@ function setGeneric (shard: Shard, argv: Argv, out: ReplyWriter, flags: number, 
     if ((flags & SET_GET) === 0) out.raw(OOM)
     return
   }
+  shard.notify(NOTIFY_STRING, EV_SET, buf, start[1], len[1])
+  if (expireArg >= 0) shard.notify(NOTIFY_GENERIC, EV_EXPIRE, buf, start[1], len[1])
   // An EXAT/PXAT in the past stores the key already expired: the next access deletes it.
   if ((flags & SET_GET) === 0) out.raw(okReply)
 }
@@ -242,7 +255,7 @@ export function getsetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   }
   // setKey without KEEPTTL: the old TTL goes. The reply is already written, so a full arena
   // leaves the old value in place rather than answering twice.
-  setValue(shard, buf, start[1], len[1], buf, start[2], len[2], 0, false)
+  if (setValue(shard, buf, start[1], len[1], buf, start[2], len[2], 0, false)) shard.notify(NOTIFY_STRING, EV_SET, buf, start[1], len[1])
 }
 
 export function getdelCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
@@ -252,6 +265,7 @@ export function getdelCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   if (ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
   out.bulk(ks.arena.u8, ks.valOffset(e), ks.valLen(e))
   ks.remove(e)
+  shard.notify(NOTIFY_GENERIC, EV_DEL, argv.buf, argv.start[1], argv.len[1])
 }
 
 // getexCommand: options as parseExtendedStringArgumentsOrReply (COMMAND_GET), then lookup and
@@ -284,9 +298,17 @@ export function getexCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   }
   out.bulk(ks.arena.u8, ks.valOffset(e), ks.valLen(e))
   // checkAlreadyExpired: an absolute time not after now deletes the key.
-  if ((flags & (SET_EXAT | SET_PXAT)) !== 0 && when <= now) ks.remove(e)
-  else if (expireArg >= 0) ks.setExpireAt(e, when)
-  else if ((flags & SET_PERSIST) !== 0) ks.setExpireAt(e, 0)
+  if ((flags & (SET_EXAT | SET_PXAT)) !== 0 && when <= now) {
+    ks.remove(e)
+    shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
+  } else if (expireArg >= 0) {
+    ks.setExpireAt(e, when)
+    shard.notify(NOTIFY_GENERIC, EV_EXPIRE, buf, start[1], len[1])
+  } else if ((flags & SET_PERSIST) !== 0 && ks.expireAt(e) !== 0) {
+    // removeExpire: "persist" only when there was a TTL to remove.
+    ks.setExpireAt(e, 0)
+    shard.notify(NOTIFY_GENERIC, EV_PERSIST, buf, start[1], len[1])
+  }
 }
 
 export function mgetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
@@ -304,6 +326,7 @@ export function msetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   for (let i = 1; i < argc; i += 2) {
     if (!setValue(shard, buf, start[i], len[i], buf, start[i + 1], len[i + 1], 0, false)) { out.raw(OOM); return }
+    shard.notify(NOTIFY_STRING, EV_SET, buf, start[i], len[i])
   }
   out.raw(OK)
 }
@@ -316,6 +339,7 @@ export function msetnxCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   }
   for (let i = 1; i < argc; i += 2) {
     if (!setValue(shard, buf, start[i], len[i], buf, start[i + 1], len[i + 1], 0, false)) { out.raw(OOM); return }
+    shard.notify(NOTIFY_STRING, EV_SET, buf, start[i], len[i])
   }
   out.raw(ONE)
 }
@@ -411,6 +435,7 @@ export function appendCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   if (e === 0) {
     // A new key holds the argument as given: not an in-place edit, so not raw.
     if (!setValue(shard, buf, start[1], len[1], buf, start[2], len[2], 0, false)) { out.raw(OOM); return }
+    shard.notify(NOTIFY_STRING, EV_APPEND, buf, start[1], len[1])
     out.int(len[2])
     return
   }
@@ -424,6 +449,7 @@ export function appendCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   writes.count++
   ks.arena.u8.set(buf.subarray(start[2], start[2] + len[2]), ks.valOffset(n) + oldLen)
   ks.setRaw(n, true)
+  shard.notify(NOTIFY_STRING, EV_APPEND, buf, start[1], len[1])
   out.int(total)
 }
 
@@ -458,6 +484,7 @@ export function setrangeCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
   if (offset > oldLen) u8.fill(0, v + oldLen, v + offset)
   u8.set(buf.subarray(start[3], start[3] + vLen), v + offset)
   ks.setRaw(e, true)
+  shard.notify(NOTIFY_STRING, EV_SETRANGE, buf, start[1], len[1])
   out.int(ks.valLen(e))
 }
 
@@ -488,6 +515,7 @@ function incrDecr (shard: Shard, argv: Argv, out: ReplyWriter, incr: number, inc
       if (n === 0) { out.raw(OOM); return }
       writes.count++
       writeIntText(ks.arena.u8, ks.valOffset(n), sum, textLen)
+      shard.notify(NOTIFY_STRING, EV_INCRBY, buf, start[1], len[1])
       out.int(sum)
       return
     }
@@ -495,6 +523,7 @@ function incrDecr (shard: Shard, argv: Argv, out: ReplyWriter, incr: number, inc
   const sum = (curBig ?? BigInt(cur)) + (incrBig ?? BigInt(incr))
   if (sum > LLONG_MAX || sum < LLONG_MIN) { out.raw(OVERFLOW); return }
   if (!storeText(shard, e, argv, sum.toString())) { out.raw(OOM); return }
+  shard.notify(NOTIFY_STRING, EV_INCRBY, buf, start[1], len[1])
   out.bigint(sum)
 }
 
@@ -527,6 +556,7 @@ export function incrbyfloatCommand (shard: Shard, argv: Argv, out: ReplyWriter):
   if (!storeText(shard, e, argv, r)) { out.raw(OOM); return }
   // createStringObjectFromLongDouble: never int-encoded, so OBJECT ENCODING says embstr even for "3".
   ks.setEncFlags(shard.lookup(buf, start[1], len[1]), NO_INT_FLAG)
+  shard.notify(NOTIFY_STRING, EV_INCRBYFLOAT, buf, start[1], len[1])
   out.bulkStr(r) // ASCII digits only
 }
 
