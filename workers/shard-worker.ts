@@ -9,7 +9,7 @@ import { workerData, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -33,6 +33,8 @@ const data = workerData as ShardWorkerData
 class Producer {
   /** Its index among the shard's producers (the hub counts subscriptions per producer). */
   index = 0
+  /** A pub/sub message went into its response ring this batch. */
+  pushed = false
   readonly reqs: RingReader
   readonly resps: RingWriter
   readonly port: MessagePort
@@ -151,8 +153,17 @@ function notifyProducer (p: Producer): void {
 }
 
 function notifyAll (): void {
+  // Rings that got pub/sub messages are published first: a publisher that sees its reply must
+  // not beat its message to a subscriber on another thread.
+  if (anyPushed) {
+    anyPushed = false
+    for (let i = 0; i < producers.length; i++) {
+      if (producers[i].pushed) { producers[i].pushed = false; notifyProducer(producers[i]) }
+    }
+  }
   for (let i = 0; i < producers.length; i++) notifyProducer(producers[i])
 }
+let anyPushed = false
 
 /** Reserves room in the current producer's response ring, waiting for it to drain if full. */
 function reserveReply (payload: number): number { return reserveOn(cur, payload) }
@@ -322,11 +333,13 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     const spec = shard.pendingBlock
     shard.pendingBlock = null
     block(slot, spec, isLate, (flags & REQ_RESP3) !== 0)
-  } else {
+  } else if ((flags & REQ_NOREPLY) === 0) {
     writeReply(slot, isLate)
   }
+  // The command's events first, then blocked clients it served (who may act on them at once).
+  if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
-  if (shard.events.length !== 0) sendEvents(cur)
+  if (shard.events.length !== 0) sendEvents()
 }
 
 // --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
@@ -518,6 +531,8 @@ function sendPushes (): void {
 }
 
 function pushTo (p: Producer, payload: Buffer): void {
+  p.pushed = true
+  anyPushed = true
   const resps = p.resps
   const isOob = payload.length + 8 > resps.maxPayload
   if (isOob) {
@@ -532,24 +547,63 @@ function pushTo (p: Producer, payload: Buffer): void {
   resps.commit(off, isOob ? 8 : 8 + payload.length)
 }
 
-/** Push kind of a batch of keyspace events for the hub (server/pubsub.ts forwards it). */
-const PUSH_EVENTS = 4
+// --- keyspace events to the hub ------------------------------------------------------------------
+// The events a command recorded (Shard.notify) go straight to shard 0, the hub, as a __notify
+// record in this shard's event ring (ShardWorkerData.events). Each record takes the next ticket
+// of shard 0's counter just before it is committed, and shard 0 runs ticketed records in ticket
+// order: so the hub publishes every shard's events in the order they happened, even when the
+// events of one command lead another thread to run the next (a push that serves a blocked
+// client). A full ring never blocks this shard: the events wait here and go with the next try.
 
-/**
- * The keyspace events of what just ran (Shard.notify) go to producer p, which hands them to
- * the hub shard to publish: | 4 | (u32 length | event)* |.
- */
-function sendEvents (p: Producer): void {
-  const events = shard.events
-  let n = 1
-  for (const e of events) n += 4 + e.length
-  const b = Buffer.allocUnsafe(n)
-  b[0] = PUSH_EVENTS
-  let off = 1
-  for (const e of events) { b.writeUInt32LE(e.length, off); e.copy(b, off + 4); off += 4 + e.length }
-  events.length = 0
-  pushTo(p, b)
+const hubEvents = data.events === undefined ? null : new RingWriter(data.events.req)
+const hubBell = data.events === undefined ? null : new Int32Array(data.events.bell)
+const tickets = data.sequencer === undefined ? null : new Int32Array(data.sequencer)
+const NOTIFY_ID = internalCommand('__notify').id
+const pendingEvents: Buffer[] = []
+
+function sendEvents (): void {
+  for (const e of shard.events) pendingEvents.push(e)
+  shard.events.length = 0
+  flushEvents()
 }
+
+function flushEvents (): void {
+  if (hubEvents === null || tickets === null || hubBell === null) { pendingEvents.length = 0; return }
+  const name = NOTIFY_NAME
+  while (pendingEvents.length > 0) {
+    // As many events as fit one record; one event too big for the ring alone is dropped.
+    let n = 0
+    let bytes = REQ_HEADER_BYTES + 4 + name.length
+    while (n < pendingEvents.length && bytes + 4 + pendingEvents[n].length <= hubEvents.maxPayload) { bytes += 4 + pendingEvents[n].length; n++ }
+    if (n === 0) { pendingEvents.shift(); continue }
+    const off = hubEvents.reserve(bytes)
+    if (off < 0) break
+    const u32 = hubEvents.u32
+    const u8 = hubEvents.u8
+    const argc = n + 1
+    let p = off + REQ_HEADER_BYTES + argc * 4
+    u32[((off + REQ_HEADER_BYTES) >>> 2)] = name.length
+    copyBytes(name, 0, name.length, u8, p)
+    p += name.length
+    for (let k = 0; k < n; k++) {
+      const e = pendingEvents[k]
+      u32[((off + REQ_HEADER_BYTES) >>> 2) + 1 + k] = e.length
+      copyBytes(e, 0, e.length, u8, p)
+      p += e.length
+    }
+    u32[off >>> 2] = (NOTIFY_ID | (REQ_NOREPLY << 16)) >>> 0
+    u32[(off + 4) >>> 2] = argc
+    u32[(off + 8) >>> 2] = 0
+    // Taken last, so a ticket is always followed at once by its record.
+    u32[(off + 12) >>> 2] = Atomics.add(tickets, 1, 1) + 1
+    hubEvents.commit(off, bytes)
+    hubEvents.publish()
+    pendingEvents.splice(0, n)
+    Atomics.add(hubBell, SEQ, 1)
+    if (Atomics.load(hubBell, SLEEPING) !== 0) Atomics.notify(hubBell, SEQ, 1)
+  }
+}
+const NOTIFY_NAME = Buffer.from('__notify')
 
 function touchKeys (cmd: Command, db: number): void {
   const watch = shard.watch
@@ -688,6 +742,7 @@ let first = 0
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break
+  if (pendingEvents.length > 0) flushEvents()
   // CONFIG SET notify-keyspace-events: the storage hooks for "expired" and "new" follow it.
   if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
@@ -721,14 +776,14 @@ for (;;) {
   const now = Date.now()
   if (now >= nextDeadline) {
     expireBlocked(now)
-    if (shard.events.length !== 0) sendEvents(producers[0])
+    if (shard.events.length !== 0) sendEvents()
     settleDebts()
     notifyAll()
     publishStats()
   }
   if (now >= nextExpire) {
     shard.activeExpire(EXPIRE_BUCKETS)
-    if (shard.events.length !== 0) { sendEvents(producers[0]); notifyAll() }
+    if (shard.events.length !== 0) sendEvents()
     publishStats()
     nextExpire = now + EXPIRE_TICK_MS
   }

@@ -59,8 +59,13 @@ function check (spec: CommandSpec): void {
   if (spec.route === 'coord' && spec.coord === undefined) bad('coord route needs a coord handler')
 }
 
+const names = new Set<string>()
+
 function add (spec: CommandSpec, parent: Command | null): Command {
   check(spec)
+  // Internal steps share the lookup by name with client commands: a second row would be unreachable.
+  if (names.has(spec.name)) throw new Error(`command table: '${spec.name}' is declared twice`)
+  names.add(spec.name)
   const subs: Command[] = []
   const cmd: Command = {
     ...spec,

@@ -27,6 +27,8 @@ export const REQ_NOPARK = 4
  * wait in the stash and keep the credit spent). It gets no reply of its own.
  */
 export const REQ_FORCE = 8
+/** No reply is written (a shard's keyspace events for the hub, below). */
+export const REQ_NOREPLY = 16
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd
@@ -82,4 +84,13 @@ export interface ShardWorkerData {
   /** Int32 output credit per client slot, shared by the primary and every shard. */
   credit: SharedArrayBuffer
   logLevel: string
+  /**
+   * Where this shard's keyspace events go: a request ring read by shard 0 (the pub/sub hub) as
+   * one of its producers, and shard 0's doorbell. Event records carry tickets of shard 0's
+   * counter in `sequencer`, taken as they are committed, so the hub publishes the events of all
+   * shards in the order they happened. Absent: events are dropped (tests of the rings alone).
+   */
+  events?: { req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }, bell: SharedArrayBuffer }
+  /** The Sequencer's words (server/sequencer.ts): [lock, next ticket of shard 0, ...]. */
+  sequencer?: SharedArrayBuffer
 }

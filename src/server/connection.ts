@@ -63,6 +63,8 @@ export interface Dispatcher {
   unstick (conn: Connection): void
   /** Ends a blocking command's wait (CLIENT UNBLOCK mode 0 or 1); true if it was blocked. */
   unblock (conn: Connection, mode: number): boolean
+  /** Before a client's bytes are parsed: take the pub/sub messages already waiting. */
+  beforeRead (): void
 }
 
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
@@ -134,6 +136,36 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** MONITOR: this client gets every command's line and may not touch the keyspace. */
   isMonitor = false
+  /**
+   * Once it subscribed: the sequence numbers of its requests the hub shard has yet to answer.
+   * The hub ran them after any message it sends now, so the message goes before their replies
+   * (a subscriber that PUBLISHes to itself gets the message first, as in Redis).
+   */
+  hubSeqs: number[] | null = null
+  /** Messages to write just before the reply of a sequence number (see deliverMessage). */
+  private before: Map<number, Buffer[]> | null = null
+
+  /** A pub/sub message or monitor line: before the replies the hub still owes, after the rest. */
+  deliverMessage (bytes: Buffer): void {
+    const hs = this.hubSeqs
+    if (hs === null || hs.length === 0) { this.replyLocalBytes(bytes); return }
+    const s = hs[0]
+    if (s === this.headSeq) { this.append(bytes, 0, bytes.length); return }
+    this.before ??= new Map()
+    const q = this.before.get(s)
+    if (q === undefined) this.before.set(s, [bytes]); else q.push(bytes)
+    this.stashBytes += bytes.length
+  }
+
+  /** Writes the messages queued before reply `seq` (it is the head now). */
+  private writeBefore (seq: number): void {
+    const q = (this.before as Map<number, Buffer[]>).get(seq)
+    if (q === undefined) return
+    this.before?.delete(seq)
+    if (this.before?.size === 0) this.before = null
+    for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
+  }
+
   /** When pending output first passed the pubsub soft limit (0: it is under). */
   softLimitSince = 0
 
@@ -310,6 +342,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   /** A read callback: an exception while serving it costs this connection only. */
   private onRead (chunk: Buffer, n: number): void {
     try {
+      this.dispatcher.beforeRead()
       this.onData(chunk, n)
     } catch (err) {
       this.dispatcher.onClientError(this, err)
@@ -470,8 +503,13 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   onReply (seq: number, src: Uint8Array, start: number, len: number): void {
     this.replyAvg += (len - this.replyAvg) / 16
     if (seq === this.blockingSeq) this.endBlockingWait()
+    if (this.hubSeqs !== null && this.hubSeqs.length > 0) {
+      const i = this.hubSeqs.indexOf(seq)
+      if (i >= 0) this.hubSeqs.splice(i, 1)
+    }
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
+      if (this.before !== null) this.writeBefore(seq)
       if (this.drops === null || !this.isDropped(seq)) this.append(src, start, len)
       this.headSeq++
       if (this.stash !== null) this.takeStashed()
@@ -499,6 +537,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private takeStashed (): void {
     const stash = this.stash as Map<number, Buffer>
     for (let b = stash.get(this.headSeq); b !== undefined; b = stash.get(this.headSeq)) {
+      if (this.before !== null) this.writeBefore(this.headSeq)
       stash.delete(this.headSeq)
       this.stashBytes -= b.length
       this.append(b, 0, b.length)

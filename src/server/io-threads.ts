@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
-import { ShardWorker, connectShard, endpointPorts, type LinkEndpoint } from './shard-link.js'
+import { ShardWorker, connectShard, endpointPorts, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
@@ -73,9 +73,12 @@ export class IoThreads implements ObservedServer {
         producers[s].push(ends.worker)
       }
     }
+    // Keyspace events go from every shard straight to the hub (shard 0), ordered by shard 0's tickets.
+    const events = hubEventRings(config.shards, bells[0], stats[0])
+    producers[0].push(...events.hub)
     const online: Promise<void>[] = []
     for (let s = 0; s < config.shards; s++) {
-      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s])
+      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer)
       this.shards.push(sw)
       online.push(new Promise((resolve, reject) => { sw.worker.once('online', () => resolve()); sw.worker.once('error', reject) }))
       sw.worker.on('error', err => this.log.error({ err, shard: s }, 'shard worker failed'))

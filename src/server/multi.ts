@@ -42,7 +42,6 @@ const DISCARD_WITHOUT = errorReply('ERR DISCARD without MULTI')
 const WATCH_IN_MULTI = errorReply('ERR WATCH inside MULTI is not allowed')
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.')
 const NOT_IN_MULTI = errorReply('ERR Command not allowed inside a transaction')
-const SUBSCRIBE_IN_MULTI = errorReply('ERR SUBSCRIBE and UNSUBSCRIBE inside MULTI are not supported')
 const NO_WATCH_SLOT = errorReply('ERR WATCH is unavailable: too many clients connected')
 
 const WATCH = internalCommand('__watch')
@@ -400,7 +399,7 @@ export class Transactions {
         steps.push({ kind: 'local', reply: OK })
         break
       case 'pubsub':
-        steps.push({ kind: 'local', reply: SUBSCRIBE_IN_MULTI })
+        steps.push({ kind: 'local', reply: this.router.pubsub.inExec(conn, cmd, argv) })
         break
       case 'hub':
         steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })

@@ -26,9 +26,9 @@ import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 
 const PSUB = internalCommand('__psub')
-const NOTIFY = internalCommand('__notify')
 const MONITOR_FEED = internalCommand('__monitor')
 const MONITOR_NAME = Buffer.from('monitor')
+const MONITOR_IN_MULTI = Buffer.from('-ERR MONITOR inside MULTI is not supported\r\n')
 const OK_BYTES = Buffer.from('+OK\r\n')
 
 function equalsAuth (argv: Argv, i: number): boolean {
@@ -56,8 +56,6 @@ function repr (buf: Uint8Array, start: number, len: number): string {
   }
   return s + '"'
 }
-/** Push kind of a batch of keyspace events from a shard (workers/shard-worker.ts sendEvents). */
-const PUSH_EVENTS = 4
 const HUB = 0
 
 /** Redis's pubsub client class defaults: hard 32 MB, or over 8 MB for 60 s. */
@@ -130,6 +128,7 @@ export class PubSub {
     if (!link.canTake(bytes)) { this.router.block(conn, link); return false }
     for (const b of added) mine.add(b.toString('latin1'))
     const seq = conn.takeSeq()
+    ;(conn.hubSeqs ??= []).push(seq)
     const target: ReplyTarget = {
       onReply: () => {
         // Joins the delivery lists now, unless it left (or unsubscribed) meanwhile.
@@ -164,19 +163,65 @@ export class PubSub {
       conn.replyLocalBytes(confirmation(resp3, name, null, this.count(conn, kind)))
       return true
     }
+    const link = this.router.links[HUB]
     const removed: Buffer[] = []
+    for (const b of names) if (mine.has(b.toString('latin1'))) removed.push(b)
+    const rec = removed.length > 0 ? this.record(kind, -1, removed) : null
+    // The reply waits for the hub, so a PUBLISH after it no longer counts this client.
+    if (rec !== null && !link.isDead && !link.canTake(Link.recordBytes(rec, null, rec.argc))) { this.router.block(conn, link); return false }
+    const reply = this.unsubscribeNow(conn, name, kind, names)
+    if (rec === null || link.isDead) { conn.replyLocalBytes(reply); return true }
+    const seq = conn.takeSeq()
+    ;(conn.hubSeqs ??= []).push(seq)
+    link.send(PSUB.id, REQ_NOPARK, 0, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), {
+      onReply: () => conn.onReply(seq, reply, 0, reply.length),
+    }, 0, conn.slot)
+    this.router.scheduleTurn()
+    return true
+  }
+
+  /** Leaves `names` here at once (no message follows the reply) and returns the confirmations. */
+  private unsubscribeNow (conn: Connection, name: string, kind: number, names: readonly Buffer[]): Buffer {
+    const mine = this.setOf(conn, kind)
     const replies: Buffer[] = []
     for (const b of names) {
       const key = b.toString('latin1')
-      if (mine.delete(key)) {
-        removed.push(b)
-        this.leave(conn, kind, key)
-      }
-      replies.push(confirmation(resp3, name, b, this.count(conn, kind)))
+      if (mine.delete(key)) this.leave(conn, kind, key)
+      replies.push(confirmation(conn.resp === 3, name, b, this.count(conn, kind)))
     }
-    conn.replyLocalBytes(Buffer.concat(replies))
+    return Buffer.concat(replies)
+  }
+
+  /**
+   * SUBSCRIBE and kin inside EXEC: the replies go in EXEC's array, so the subscription takes
+   * effect here at once and the hub hears of it just after (a message published in between
+   * misses this client, as if it came before EXEC).
+   */
+  inExec (conn: Connection, cmd: Command, argv: Argv): Buffer {
+    const kind = KIND_OF[cmd.name]
+    if (kind === undefined) return MONITOR_IN_MULTI
+    const mine = this.setOf(conn, kind)
+    const resp3 = conn.resp === 3
+    if (!cmd.name.includes('unsub')) {
+      const replies: Buffer[] = []
+      const added: Buffer[] = []
+      for (let i = 1; i < argv.argc; i++) {
+        const b = Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
+        const key = b.toString('latin1')
+        if (!mine.has(key)) { mine.add(key); added.push(b); this.join(conn, kind, key) }
+        replies.push(confirmation(resp3, cmd.name, b, this.count(conn, kind)))
+      }
+      if (added.length > 0) this.tellHub(kind, 1, added)
+      return Buffer.concat(replies)
+    }
+    const names: Buffer[] = []
+    if (argv.argc > 1) for (let i = 1; i < argv.argc; i++) names.push(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])))
+    else for (const key of mine) names.push(Buffer.from(key, 'latin1'))
+    if (names.length === 0) return confirmation(resp3, cmd.name, null, this.count(conn, kind))
+    const removed = names.filter(b => mine.has(b.toString('latin1')))
+    const reply = this.unsubscribeNow(conn, cmd.name, kind, names)
     if (removed.length > 0) this.tellHub(kind, -1, removed)
-    return true
+    return reply
   }
 
   /**
@@ -208,6 +253,12 @@ export class PubSub {
     let set = this.lists[kind].get(key)
     if (set === undefined) { set = new Set(); this.lists[kind].set(key, set) }
     set.add(conn)
+  }
+
+  /** This thread has subscribers or monitors (their messages are taken before client reads). */
+  get hasLocal (): boolean {
+    const l = this.lists
+    return l[0].size !== 0 || l[1].size !== 0 || l[2].size !== 0 || l[3].size !== 0
   }
 
   /** True while any thread has a MONITOR client. */
@@ -292,7 +343,6 @@ export class PubSub {
   /** A message from the hub: | u8 kind | u32 channel length | channel | message |. */
   onPush (src: Uint8Array, start: number, len: number): void {
     const kind = src[start]
-    if (kind === PUSH_EVENTS) { this.forwardEvents(src, start, len); return }
     if (kind === PUBSUB_MONITOR) { this.deliverLine(src, start, len); return }
     const clen = (src[start + 1] | (src[start + 2] << 8) | (src[start + 3] << 16) | (src[start + 4] << 24)) >>> 0
     const channel = Buffer.from(src.subarray(start + 5, start + 5 + clen))
@@ -315,21 +365,6 @@ export class PubSub {
       const m3 = Buffer.concat([Buffer.from('>4\r\n$8\r\npmessage\r\n'), bulk(p), body])
       for (const conn of conns) this.deliver(conn, conn.resp === 3 ? m3 : m2)
     }
-  }
-
-  /**
-   * Keyspace events a shard recorded (| 4 | (u32 length | event)* |): to the hub, which
-   * publishes them (commands/pubsub.ts notifyCommand).
-   */
-  private forwardEvents (src: Uint8Array, start: number, len: number): void {
-    const args: Buffer[] = [Buffer.from(NOTIFY.name)]
-    const view = Buffer.from(src.buffer, src.byteOffset, src.byteLength)
-    for (let p = start + 1; p < start + len;) {
-      const n = view.readUInt32LE(p)
-      args.push(Buffer.from(src.subarray(p + 4, p + 4 + n)))
-      p += 4 + n
-    }
-    this.sendToHub(args, NOTIFY.id)
   }
 
   /** A monitor line (| 3 | u32 name length | "monitor" | line |) for this thread's monitors. */
@@ -357,7 +392,7 @@ export class PubSub {
 
   private deliver (conn: Connection, bytes: Buffer): void {
     if (conn.isClosed || conn.isClosing) return
-    conn.replyLocalBytes(bytes)
+    conn.deliverMessage(bytes)
     this.router.markDirty(conn)
     // checkClientOutputBufferLimits for the pubsub class.
     const pending = conn.outPending

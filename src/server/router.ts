@@ -506,7 +506,10 @@ export class Router implements Dispatcher {
     if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
-    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, conn.takeSeq(), conn.slot)
+    const seq = conn.takeSeq()
+    // A subscriber's requests on the hub: messages the hub sends before answering go first.
+    if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
+    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, seq, conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -660,6 +663,15 @@ export class Router implements Dispatcher {
     conn.blockingSeq = seq
     conn.blockedShard = s
     return true
+  }
+
+  /**
+   * A message published before a subscriber's next command must reach it before that
+   * command's reply, as in Redis: while this thread has subscribers, the hub's replies and
+   * messages already published are taken before any client's bytes are parsed.
+   */
+  beforeRead (): void {
+    if (this.pubsub.hasLocal) this.links[0].drain()
   }
 
   /** CLIENT UNBLOCK (mode 0: timeout, 1: error) or a blocked client left (2): true if it was waiting. */

@@ -16,7 +16,7 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
-import { ShardLink, ShardWorker, connectShard, type LinkEndpoint } from './shard-link.js'
+import { ShardLink, ShardWorker, connectShard, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
 import { Credits, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
@@ -313,12 +313,16 @@ export class FlashServer implements ServerContext, ObservedServer {
 
   private async startShards (): Promise<void> {
     const online: Promise<void>[] = []
+    const bells = Array.from({ length: this.shards }, () => ShardWorker.newBell())
+    const stats = Array.from({ length: this.shards }, () => ShardWorker.newStats())
+    // Keyspace events go from every shard straight to the hub (shard 0), in ticket order.
+    const events = hubEventRings(this.shards, bells[0], stats[0])
+    const tickets = new Sequencer(this.shards).sab
     for (let i = 0; i < this.shards; i++) {
-      const bell = ShardWorker.newBell()
-      const stats = ShardWorker.newStats()
-      const ends = connectShard(i, bell, stats)
+      const ends = connectShard(i, bells[i], stats[i])
       const link = new ShardLink(ends.link, this.credits)
-      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, [ends.worker], bell, stats)
+      const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets)
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {
@@ -424,6 +428,7 @@ export class FlashServer implements ServerContext, ObservedServer {
       },
       onClientError: (c, err) => this.onClientError(c, err),
       unblock: (c, mode) => this.router.unblock(c, mode),
+      beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
     }, this.credits)
     this.conns.add(conn)

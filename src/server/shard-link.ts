@@ -59,6 +59,28 @@ export function connectShard (index: number, bell: SharedArrayBuffer, stats: Sha
   }
 }
 
+/**
+ * The rings that carry every shard's keyspace events to shard 0, the pub/sub hub: for shard i,
+ * hub[i] is an extra producer of shard 0 and writers[i] the writing end that shard i keeps.
+ */
+export function hubEventRings (shards: number, bell0: SharedArrayBuffer, stats0: SharedArrayBuffer): {
+  hub: ProducerEndpoint[]
+  writers: Array<NonNullable<ShardWorkerData['events']>>
+} {
+  const hub: ProducerEndpoint[] = []
+  const writers: Array<NonNullable<ShardWorkerData['events']>> = []
+  for (let i = 0; i < shards; i++) {
+    const ends = connectShard(0, bell0, stats0)
+    hub.push(ends.worker)
+    writers.push({ req: ends.link.req, bell: bell0 })
+    // Nothing comes back on these rings: the link end's ports are never used.
+    ends.link.port.close()
+    ends.link.stepPort.close()
+    ends.link.wake.close()
+  }
+  return { hub, writers }
+}
+
 /** The ports inside producer endpoints, for a transferList. */
 export function endpointPorts (eps: ReadonlyArray<ProducerEndpoint | LinkEndpoint>): ArrayBuffer[] {
   const ports: unknown[] = []
@@ -76,8 +98,9 @@ export class ShardWorker {
   static newStats (): SharedArrayBuffer { return new SharedArrayBuffer(STAT_SLOTS * 8) }
 
   constructor (readonly index: number, shards: number, workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
-    producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer) {
-    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel }
+    producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
+    events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer) {
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer }
     this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
   }
 
