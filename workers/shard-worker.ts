@@ -19,10 +19,10 @@ import { commands, internalCommand } from '../src/commands/table.js'
 import { errorReply } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
-import { creditWords, watchWords, sharedFlags, NOTIFY_WORD } from '../src/server/credits.js'
+import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
-import { serveBlocked } from '../src/commands/list.js'
+import { serveBlocked, claim, hasList, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
@@ -113,6 +113,7 @@ function publishStats (): void {
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
+shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
@@ -392,7 +393,7 @@ function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean):
   }
   if (slot !== 0) blockedBySlot.set(slot, b)
   blockedCount++
-  if (spec.kind !== BLOCK_NOTIFY) blockedClients++
+  if (spec.kind !== BLOCK_NOTIFY && spec.waitId === 0) blockedClients++
   if (spec.deadline !== 0 && spec.deadline < nextDeadline) nextDeadline = spec.deadline
   writes.onInsert = onInsert
   writes.onSwap = onSwap
@@ -414,7 +415,7 @@ function forget (b: Blocked): void {
     if (q.length === 0) blockedByKey.delete(id)
   }
   if (blockedBySlot.get(b.slot) === b) blockedBySlot.delete(b.slot)
-  if (b.spec.kind !== BLOCK_NOTIFY) blockedClients--
+  if (b.spec.kind !== BLOCK_NOTIFY && b.spec.waitId === 0) blockedClients--
   if (--blockedCount === 0) { writes.onInsert = null; writes.onSwap = null; nextDeadline = Infinity }
 }
 
@@ -441,6 +442,17 @@ function serveReady (): void {
       out.reset()
       out.resp3 = b.resp3
       const before = writes.count
+      if (b.spec.waitId !== 0 && b.spec.kind !== BLOCK_NOTIFY) {
+        // A wait across shards: served here only if no other shard served it first.
+        if (!hasList(shard, key)) break
+        shard.slot = b.slot
+        if (!claim(shard, b.spec)) {
+          forget(b)
+          out.raw(CANCELLED)
+          replyBlocked(b)
+          continue
+        }
+      }
       if (!serveBlocked(shard, b.spec, key, out)) break
       forget(b)
       if (shard.watch.size !== 0 && writes.count !== before) {

@@ -21,6 +21,7 @@ import {
 } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { isNullReply, isErrorReply, bulkPayload, argBytes } from './txn-helpers.js'
+import { readU32 } from './internal.js'
 import { errorReply } from '../protocol/errors.js'
 import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
 
@@ -597,7 +598,7 @@ function blockingPop (shard: Shard, argv: Argv, out: ReplyWriter, where: number)
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
-  shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline }
+  shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline, waitId: 0 }
 }
 
 /** Pops one element of key (bytes at buf[start, start+len)) and replies with it. */
@@ -619,7 +620,7 @@ function blockingMove (shard: Shard, argv: Argv, out: ReplyWriter, whereFrom: nu
   const src = shard.lookup(buf, start[1], len[1])
   if (src !== 0) { lmoveGeneric(shard, argv, out, whereFrom, whereTo); return }
   if (shard.noBlock) { out.nullBulk(); return }
-  shard.pendingBlock = { kind: BLOCK_MOVE, where: whereFrom, whereTo, count: 1, keys: keyCopies(argv, 1, 2), dst: Buffer.from(buf.subarray(start[2], start[2] + len[2])), deadline }
+  shard.pendingBlock = { kind: BLOCK_MOVE, where: whereFrom, whereTo, count: 1, keys: keyCopies(argv, 1, 2), dst: Buffer.from(buf.subarray(start[2], start[2] + len[2])), deadline, waitId: 0 }
 }
 
 export function brpoplpushCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingMove(shard, argv, out, TAIL, HEAD, 3) }
@@ -651,7 +652,7 @@ export function blmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
-  shard.pendingBlock = { kind: BLOCK_MPOP, where, whereTo: HEAD, count, keys: keyCopies(argv, 3, numkeys + 3), dst: null, deadline }
+  shard.pendingBlock = { kind: BLOCK_MPOP, where, whereTo: HEAD, count, keys: keyCopies(argv, 3, numkeys + 3), dst: null, deadline, waitId: 0 }
 }
 
 /**
@@ -727,12 +728,42 @@ const READY = Buffer.from('+READY\r\n')
  * at once if a key here is a list, else the client waits here until one is (BLOCK_NOTIFY).
  */
 export function bwaitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { buf, start, len, argc } = argv
-  for (let k = 1; k < argc; k++) {
-    const e = shard.lookup(buf, start[k], len[k])
-    if (e !== 0 && shard.ks.type(e) === TYPE_LIST) { out.raw(READY); return }
+  const { buf, start, argc } = argv
+  // meta: u32 wait id, u32 kind (BLOCK_POP, BLOCK_MPOP or BLOCK_NOTIFY), u32 where, u32 count.
+  const m = start[1]
+  const spec: BlockSpec = {
+    kind: readU32(buf, m + 4), where: readU32(buf, m + 8), whereTo: HEAD, count: readU32(buf, m + 12),
+    keys: keyCopies(argv, 2, argc), dst: null, deadline: 0, waitId: readU32(buf, m),
   }
-  shard.pendingBlock = { kind: BLOCK_NOTIFY, where: HEAD, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc), dst: null, deadline: 0 }
+  for (const key of spec.keys) {
+    const e = shard.lookup(key, 0, key.length)
+    if (e === 0 || shard.ks.type(e) !== TYPE_LIST) continue
+    // A push came after the client's first try: it is served here, if no other shard was first.
+    if (spec.kind !== BLOCK_NOTIFY && !claim(shard, spec)) { out.raw(CANCELLED); return }
+    serveBlocked(shard, spec, key, out)
+    return
+  }
+  shard.pendingBlock = spec
+}
+
+/** The key (current database) holds a list. */
+export function hasList (shard: Shard, key: Buffer): boolean {
+  const e = shard.lookup(key, 0, key.length)
+  return e !== 0 && shard.ks.type(e) === TYPE_LIST
+}
+
+/** Wins the right to serve a wait across shards (its slot's claim word still holds its id). */
+export function claim (shard: Shard, spec: BlockSpec): boolean {
+  return Atomics.compareExchange(shard.claims, shard.slot, spec.waitId, 0) === spec.waitId
+}
+
+/** A wait across shards that another shard served (or its client gave up): nothing was popped. */
+export const CANCELLED = Buffer.from('+CANCELLED\r\n')
+
+/** BLMPOP's where and count (its arguments already checked). */
+export function blmpopWhereCount (argv: Argv): { where: number, count: number } {
+  lmpopParse(argv, 2)
+  return { where: mpop.where, count: mpop.count }
 }
 
 export function blmpopGetKeys (argv: Argv): number[] | null {

@@ -20,7 +20,10 @@ import { Txn } from './txn.js'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
-import { blockingArgsError, blockingTry } from '../commands/list.js'
+import { blockingArgsError, blockingTry, blmpopWhereCount, CANCELLED } from '../commands/list.js'
+import { HEAD, TAIL } from '../storage/list.js'
+import { BLOCK_POP, BLOCK_MPOP, BLOCK_NOTIFY } from '../storage/shard.js'
+import { claimWords, WATCH_TAGS } from './credits.js'
 import { shardOfKey } from '../storage/hash.js'
 import { timeoutMillis } from '../commands/float.js'
 import { errorReply, SHARD_DOWN } from '../protocol/errors.js'
@@ -29,6 +32,9 @@ import { REQ_NOPARK } from '../ipc/layout.js'
 import { CROSS_BLOCKED } from './shared-state.js'
 
 const BWAIT = internalCommand('__bwait')
+const READY = Buffer.from('+READY\r\n')
+const NULL2 = Buffer.from('*-1\r\n')
+const NULL3 = Buffer.from('_\r\n')
 const UNBLOCK = internalCommand('__unblock')
 const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
@@ -64,6 +70,7 @@ export class CrossBlock implements ReplyTarget {
       if (!shards.includes(s)) shards.push(s)
     }
     this.shards = shards.sort((a, b) => a - b)
+    this.claims = claimWords(router.credits.sab)
   }
 
   /** Checks the arguments in Redis's order (the timeout before any key), then tries. */
@@ -127,9 +134,24 @@ export class CrossBlock implements ReplyTarget {
       const list = byShard.get(s)
       if (list === undefined) byShard.set(s, [key]); else list.push(key)
     }
+    // Pops are served by the shard where a push lands, in its waiters' order, once it wins the
+    // slot's claim word from the other shards; a move (its destination may be elsewhere) is
+    // only told, and tried again here.
+    const meta = Buffer.alloc(16)
+    this.waitId = isMove ? 0 : ((Atomics.add(router.credits.watch, WATCH_TAGS, 1) + 1) & 0x7fffffff) || 1
+    const name = this.cmd.name
+    const kind = isMove ? BLOCK_NOTIFY : name === 'blmpop' ? BLOCK_MPOP : BLOCK_POP
+    let where = name === 'brpop' ? TAIL : HEAD
+    let count = 1
+    if (name === 'blmpop') ({ where, count } = blmpopWhereCount(this.argv))
+    meta.writeUInt32LE(this.waitId, 0)
+    meta.writeUInt32LE(kind, 4)
+    meta.writeUInt32LE(where, 8)
+    meta.writeUInt32LE(Math.min(count, 0xffffffff), 12)
+    if (!isMove) Atomics.store(this.claims, this.conn.slot, this.waitId)
     for (const [s, keys] of byShard) {
       const link = router.links[s]
-      const rec = argvOf([Buffer.from(BWAIT.name), ...keys])
+      const rec = argvOf([Buffer.from(BWAIT.name), meta, ...keys])
       const bytes = Link.recordBytes(rec, null, rec.argc)
       if (link.isDead || !link.canTake(bytes)) continue
       this.waits.add(s)
@@ -140,11 +162,24 @@ export class CrossBlock implements ReplyTarget {
   }
 
   /** A __bwait answered: +READY (try again), or the late reply of one we cancelled. */
-  onReply (shard: number, src: Uint8Array, start: number, _len: number): void {
+  /**
+   * A __bwait answered: a pop served there (the reply), +READY (a move: try again), or the late
+   * answer of one that another shard's service or a cancellation made moot.
+   */
+  onReply (shard: number, src: Uint8Array, start: number, len: number): void {
     this.waits.delete(shard)
-    if (this.state !== 'waiting' || src[start] !== 43) return
+    if (this.state === 'done') return
+    const reply = Buffer.from(src.subarray(start, start + len))
+    if (reply.equals(READY)) {
+      if (this.state !== 'waiting') return
+      this.cancelWaits(2)
+      this.attempt()
+      return
+    }
+    if (reply.equals(CANCELLED) || reply.equals(NULL2) || reply.equals(NULL3)) return
+    // Served (or an error such as WRONGTYPE from the shard that won the claim).
     this.cancelWaits(2)
-    this.attempt()
+    this.finish(reply)
   }
 
   onBlocked (): void { this.conn.onBlocked() }
@@ -182,9 +217,15 @@ export class CrossBlock implements ReplyTarget {
   /** Ends the wait with the timeout reply (mode 0, 2) or UNBLOCKED (1); a running try ends first. */
   private stop (mode: number): void {
     if (this.state === 'trying') { this.pendingStop = mode; return }
+    // A shard that already won the claim has popped for this client: its reply is the answer.
+    if (this.waitId !== 0 && Atomics.compareExchange(this.claims, this.conn.slot, this.waitId, 0) !== this.waitId) return
     this.cancelWaits(2)
     this.finish(this.stopReply(mode))
   }
+
+  /** The id in the slot's claim word while pops wait on shards (0: none, or a move). */
+  private waitId = 0
+  private readonly claims: Int32Array
 
   /** Set when a stop came while a try ran: how to end if the try finds nothing. */
   private pendingStop = -1

@@ -23,7 +23,7 @@ export const CREDIT_SLOTS = 1 << 16
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 8 + 64
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 64
 export const WATCH_TAGS = 0
 /** The WATCH words of a credits buffer. */
 export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }
@@ -32,6 +32,12 @@ export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new In
 export const NOTIFY_WORD = 0
 /** MONITOR clients on every thread: while 0 nobody builds monitor lines. */
 export const MONITORS_WORD = 1
+/**
+ * Claim words, per slot: the id of a blocking command's wait across shards while any shard may
+ * still serve it. A shard that serves it (or the thread that cancels it) swaps the id for 0
+ * first, so exactly one of them does (server/blocking.ts).
+ */
+export function claimWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8 + 64, CREDIT_SLOTS) }
 /** The credit words of a credits buffer. */
 export function creditWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, 0, CREDIT_SLOTS) }
 

@@ -34,6 +34,11 @@ export interface BlockSpec {
   dst: Buffer | null
   /** Unix ms, 0 = forever. */
   deadline: number
+  /**
+   * A wait across shards (server/blocking.ts): its id in the slot's claim word; the shard that
+   * serves it must first swap the id for 0. 0: an ordinary waiter of this shard.
+   */
+  waitId: number
 }
 
 export class Shard {
@@ -53,6 +58,8 @@ export class Shard {
   readonly watch = new WatchTable()
   /** Client slot of the command being run (0: none), for WATCH. */
   slot = 0
+  /** Claim words per client slot (server/credits.ts claimWords), for waits across shards. */
+  claims: Int32Array = new Int32Array(1 << 16)
   /** Blocking commands may not block now (inside EXEC): they answer as if timed out. */
   noBlock = false
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */

@@ -3,7 +3,7 @@
 // (e.g. redis://127.0.0.1:6379) it starts nothing and returns that address, so the same suite can
 // be run against a real Redis: a test that fails there tests our opinion, not Redis.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 
@@ -118,32 +118,38 @@ export async function spawnServer (
   }
   if (child.pid === undefined) throw new Error(`${name} has no pid`)
   // Two test files can draw the same free port at once: then the PONG may come from the other
-  // file's server, and this one has failed to bind. Only a server that reports our pid is ours.
-  const pid = await infoPid(port, host)
-  if (pid !== child.pid) {
+  // file's server, and this one has failed to bind. Only a server whose process holds the
+  // listening socket is ours (Linux: /proc/net/tcp names the socket, /proc/<pid>/fd holds it).
+  if (!ownsListener(child.pid, port)) {
     await stop()
-    throw new PortTakenError(`${name}: port ${port} is answered by process ${pid}, not ${child.pid}`)
+    throw new PortTakenError(`${name}: port ${port} is not listened on by process ${child.pid}`)
   }
   return { port, host, pid: child.pid, stop, logs }
 }
 
 export class PortTakenError extends Error {}
 
-/** INFO server's process_id from whoever answers on port. */
-function infoPid (port: number, host: string): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host })
-    let data = ''
-    const done = (pid: number): void => { socket.destroy(); resolve(pid) }
-    socket.setTimeout(5000, () => done(-1))
-    socket.once('error', () => done(-1))
-    socket.once('connect', () => socket.write('INFO server\r\n'))
-    socket.on('data', (chunk: Buffer) => {
-      data += chunk.toString('latin1')
-      const m = /process_id:(\d+)/.exec(data)
-      if (m !== null) done(Number(m[1]))
-    })
-  })
+/** True if process pid holds the socket listening on 127.0.0.1:port (true where /proc is missing). */
+function ownsListener (pid: number, port: number): boolean {
+  let table: string
+  try { table = readFileSync('/proc/net/tcp', 'latin1') } catch { return true }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    // local_address rem_address st ... inode: a LISTEN (0A) socket on our port.
+    if (f.length > 9 && f[1].endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9])
+  }
+  if (inodes.size === 0) return false
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target = ''
+      try { target = readlinkSync(`/proc/${pid}/fd/${fd}`) } catch { continue }
+      const m = /^socket:\[(\d+)\]$/.exec(target)
+      if (m !== null && inodes.has(m[1])) return true
+    }
+  } catch { return true }
+  return false
 }
 
 /** Starts a server on a fresh free port, again if another test's server took the port first. */
