@@ -351,7 +351,12 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
 // transaction), serveReady hands its elements to the waiting clients in order, each reply a late
 // one for its slot. Deadlines are kept by the loop's sleep; nothing spins while clients wait.
 
-interface Blocked { slot: number, from: Producer, db: number, spec: BlockSpec, resp3: boolean, ids: string[] }
+/**
+ * notified: a move across shards (BLOCK_NOTIFY) that was told its source holds elements: it
+ * keeps the head of the queue, so the waiters behind it stay behind it, until its thread has
+ * tried again and releases it with __unblock.
+ */
+interface Blocked { slot: number, from: Producer, db: number, spec: BlockSpec, resp3: boolean, ids: string[], notified: boolean }
 const blockedByKey = new Map<string, Blocked[]>()
 const blockedBySlot = new Map<number, Blocked>()
 let blockedCount = 0
@@ -385,7 +390,7 @@ function onSwap (i: number, j: number): void {
 
 function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean): void {
   const db = shard.dbIndex
-  const b: Blocked = { slot, from: cur, db, spec, resp3, ids: spec.keys.map(k => keyId(db, k, 0, k.length)) }
+  const b: Blocked = { slot, from: cur, db, spec, resp3, ids: spec.keys.map(k => keyId(db, k, 0, k.length)), notified: false }
   for (const id of b.ids) {
     const q = blockedByKey.get(id)
     if (q === undefined) blockedByKey.set(id, [b])
@@ -438,9 +443,17 @@ function serveReady (): void {
     const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1')
     while (q.length > 0) {
       const b = q[0]
+      if (b.notified) break
       shard.select(db)
       out.reset()
       out.resp3 = b.resp3
+      if (b.spec.kind === BLOCK_NOTIFY) {
+        if (!hasList(shard, key)) break
+        b.notified = true
+        out.raw(READY_REPLY)
+        replyBlocked(b)
+        break
+      }
       const before = writes.count
       if (b.spec.waitId !== 0 && b.spec.kind !== BLOCK_NOTIFY) {
         // A wait across shards: served here only if no other shard served it first.
@@ -500,6 +513,11 @@ function unblockCommand (): void {
   out.raw(b === undefined ? ZERO_REPLY : ONE_REPLY)
   if (b === undefined) return
   forget(b)
+  if (b.notified) {
+    // Already answered (+READY): it only held its place. The waiters behind it may go now.
+    for (const id of b.ids) markReady(id)
+    return
+  }
   const mine = Buffer.from(out.buf.subarray(0, out.len))
   out.reset()
   out.resp3 = b.resp3
@@ -510,6 +528,7 @@ function unblockCommand (): void {
   out.raw(mine)
 }
 const ZERO_REPLY = Buffer.from(':0\r\n')
+const READY_REPLY = Buffer.from('+READY\r\n')
 const ONE_REPLY = Buffer.from(':1\r\n')
 
 /**

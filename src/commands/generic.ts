@@ -17,7 +17,7 @@ import {
   unsupportedOptionError,
 } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
-import { TYPE_NAMES } from '../storage/keyspace.js'
+import { TYPES } from '../storage/types.js'
 import { DATABASES } from '../storage/shard.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 import { expireCommandMs } from './expire-args.js'
@@ -147,7 +147,7 @@ export function persistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 
 export function typeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
-  out.status(e === 0 ? 'none' : TYPE_NAMES[shard.ks.type(e)] ?? 'none')
+  out.status(e === 0 ? 'none' : TYPES[shard.ks.type(e)]?.name ?? 'none')
 }
 
 const EXPIRE_SPEC = { arity: -3, flags: ['write', 'fast'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', keySpecs: [{ flags: ['RW', 'update'] }] } as const
@@ -396,7 +396,7 @@ export function keysCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 const TOK_COUNT = token('count')
 const TOK_MATCH = token('match')
 const TOK_TYPE = token('type')
-const TYPE_TOKENS = TYPE_NAMES.map(token)
+const TYPE_TOKENS = TYPES.map(t => token(t.name))
 const TOK_NONE = token('none')
 const TWO_32 = 2 ** 32
 const ULONG_MOD = 1n << 64n

@@ -13,8 +13,8 @@
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { TYPE_STRING, RAW_FLAG, NO_INT_FLAG } from '../storage/keyspace.js'
-import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from '../storage/list.js'
+import { RAW_FLAG, NO_INT_FLAG } from '../storage/keyspace.js'
+import { TYPES } from '../storage/types.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
 import { NOTIFY_GENERIC, NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, eventName } from '../storage/notify.js'
 import { OOM } from '../protocol/errors.js'
@@ -54,25 +54,12 @@ export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
   if (e === 0) { out.nullBulk(); return }
   const ks = shard.ks
-  const a = ks.arena
   const type = ks.type(e)
-  let size = PAYLOAD_HEADER_BYTES
-  if (type === TYPE_STRING) size += ks.valLen(e)
-  else for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) size += 4 + elemLen(ks, n)
-  const payload = Buffer.allocUnsafe(size)
+  const ops = TYPES[type]
+  const payload = Buffer.allocUnsafe(PAYLOAD_HEADER_BYTES + ops.dumpBytes(ks, e))
   payload[0] = type | ks.encFlags(e)
   payload.writeDoubleLE(ks.expireAt(e), 1)
-  if (type === TYPE_STRING) {
-    payload.set(a.u8.subarray(ks.valOffset(e), ks.valOffset(e) + ks.valLen(e)), PAYLOAD_HEADER_BYTES)
-  } else {
-    let p = PAYLOAD_HEADER_BYTES
-    for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) {
-      const l = elemLen(ks, n)
-      payload.writeUInt32LE(l, p)
-      payload.set(a.u8.subarray(elemData(n), elemData(n) + l), p + 4)
-      p += 4 + l
-    }
-  }
+  ops.dump(ks, e, payload, PAYLOAD_HEADER_BYTES)
   out.bulkBuf(payload)
 }
 
@@ -96,20 +83,11 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   const oldExpire = old !== 0 ? ks.expireAt(old) : 0
   if (old !== 0) ks.remove(old)
   const dataLen = len[2] - PAYLOAD_HEADER_BYTES
-  const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, type === TYPE_STRING ? dataLen : LIST_HEADER_BYTES)
+  const ops = TYPES[type]
+  const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, ops.valueBytes(dataLen))
   if (e === 0) { out.raw(OOM); return }
-  if (type === TYPE_STRING) {
-    ks.arena.u8.set(buf.subarray(p + PAYLOAD_HEADER_BYTES, p + len[2]), ks.valOffset(e))
-    ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))
-  } else {
-    listInit(ks, e)
-    const view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-    for (let q = p + PAYLOAD_HEADER_BYTES; q < p + len[2];) {
-      const l = view.readUInt32LE(q)
-      if (!listPush(ks, e, TAIL, buf, q + 4, l)) { out.raw(OOM); return }
-      q += 4 + l
-    }
-  }
+  ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))
+  if (!ops.restore(ks, e, buf, p + PAYLOAD_HEADER_BYTES, p + len[2])) { ks.remove(e); out.raw(OOM); return }
   ks.setExpireAt(e, keepTtl ? oldExpire : expireAt)
   if (event !== null) shard.notify(NOTIFY_GENERIC, event, buf, start[1], len[1])
   out.raw(OK)

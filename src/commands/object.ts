@@ -7,30 +7,26 @@ import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import type { Keyspace } from '../storage/keyspace.js'
-import { TYPE_STRING } from '../storage/keyspace.js'
-import { parseInt64, parsed } from '../protocol/ascii.js'
+import { typeOf } from '../storage/types.js'
+import { parsed } from '../protocol/ascii.js'
 import { LFU_NOT_SELECTED } from '../protocol/errors.js'
 
-const ENC_INT = 0
-const ENC_EMBSTR = 1
-const ENC_RAW = 2
-const ENC_QUICKLIST = 3
 const bulk = (s: string): Buffer => Buffer.from(`$${s.length}\r\n${s}\r\n`, 'latin1')
-const ENCODING_REPLY = [bulk('int'), bulk('embstr'), bulk('raw'), bulk('quicklist')]
-/** OBJ_ENCODING_EMBSTR_SIZE_LIMIT */
-const EMBSTR_MAX = 44
 /** OBJ_SHARED_INTEGERS: 0..9999 are shared objects when maxmemory allows (it always does here). */
 const SHARED_INTEGERS = 10000
 /** OBJ_SHARED_REFCOUNT (INT_MAX) */
 const SHARED_REFCOUNT = 2147483647
 
-/** tryObjectEncoding's choice for the value of e; leaves an int's value in `parsed`. */
-export function encodingOf (ks: Keyspace, e: number): number {
-  if (ks.type(e) !== TYPE_STRING) return ENC_QUICKLIST
-  if (ks.isRaw(e)) return ENC_RAW
-  const l = ks.valLen(e)
-  if (l <= 20 && !ks.isNoInt(e) && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return ENC_INT
-  return l <= EMBSTR_MAX ? ENC_EMBSTR : ENC_RAW
+/** The value's encoding (storage/types.ts); an int leaves its value in `parsed`. */
+export function encodingOf (ks: Keyspace, e: number): string {
+  return typeOf(ks, e).encoding(ks, e)
+}
+
+const encodingReplies = new Map<string, Buffer>()
+function encodingReply (name: string): Buffer {
+  let b = encodingReplies.get(name)
+  if (b === undefined) { b = bulk(name); encodingReplies.set(name, b) }
+  return b
 }
 
 function keyOf (shard: Shard, argv: Argv): number {
@@ -41,13 +37,13 @@ function keyOf (shard: Shard, argv: Argv): number {
 export function objectEncodingCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = keyOf(shard, argv)
   if (e === 0) { out.nullBulk(); return }
-  out.raw(ENCODING_REPLY[encodingOf(shard.ks, e)])
+  out.raw(encodingReply(encodingOf(shard.ks, e)))
 }
 
 export function objectRefcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = keyOf(shard, argv)
   if (e === 0) { out.nullBulk(); return }
-  const isShared = encodingOf(shard.ks, e) === ENC_INT && parsed.value >= 0 && parsed.value < SHARED_INTEGERS
+  const isShared = encodingOf(shard.ks, e) === 'int' && parsed.value >= 0 && parsed.value < SHARED_INTEGERS
   out.int(isShared ? SHARED_REFCOUNT : 1)
 }
 

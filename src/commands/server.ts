@@ -13,8 +13,8 @@ import { OK } from '../protocol/replies.js'
 import { SYNTAX_ERR, NOT_INTEGER } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { DATABASES } from '../storage/shard.js'
-import { ENTRY_HEADER_BYTES, TYPE_LIST } from '../storage/keyspace.js'
-import { ELEM_HEADER_BYTES, HEAD, listLen, listBytes, listFirst, elemNext, elemLen } from '../storage/list.js'
+import { ENTRY_HEADER_BYTES } from '../storage/keyspace.js'
+import { typeOf } from '../storage/types.js'
 import { keyHash } from '../storage/hash.js'
 import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
 
@@ -246,15 +246,6 @@ const TOK_SAMPLES = token('samples')
 const DEFAULT_SAMPLES = 5
 
 /** List elements' bytes: exact up to `samples` elements, else the first ones scaled to the length. */
-function listBytesSampled (ks: Keyspace, e: number, samples: number): number {
-  const count = listLen(ks, e)
-  if (samples >= count) return listBytes(ks, e)
-  const a = ks.arena
-  let total = 0
-  let n = listFirst(ks, e, HEAD)
-  for (let i = 0; i < samples && n !== 0; i++, n = elemNext(ks, n)) total += a.blockBytes(ELEM_HEADER_BYTES + elemLen(ks, n))
-  return Math.floor(total / samples * count)
-}
 
 // memoryCommand's "usage" branch (object.c): options first, then a plain dictFind (no expiry,
 // no hit/miss), then the entry's arena block plus its elements.
@@ -275,9 +266,7 @@ export function memoryUsageCommand (shard: Shard, argv: Argv, out: ReplyWriter):
   const ks = shard.ks
   const e = ks.find(buf, start[2], len[2], keyHash(buf, start[2], len[2]))
   if (e === 0) { out.nullBulk(); return }
-  let bytes = ks.arena.blockBytes(ENTRY_HEADER_BYTES + ks.keyLen(e) + ks.valLen(e))
-  if (ks.type(e) === TYPE_LIST) bytes += listBytesSampled(ks, e, samples)
-  out.int(bytes)
+  out.int(ks.arena.blockBytes(ENTRY_HEADER_BYTES + ks.keyLen(e) + ks.valLen(e)) + typeOf(ks, e).memory(ks, e, samples))
 }
 
 export let FLASHKV_VERSION = '0.0.0'

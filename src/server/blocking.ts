@@ -124,6 +124,8 @@ export class CrossBlock implements ReplyTarget {
   private wait (): void {
     if (this.state === 'done') return
     this.state = 'waiting'
+    // The try found nothing: give up the place it held, then queue again.
+    this.release()
     const router = this.router
     const n = router.links.length
     const isMove = this.cmd.name === 'blmove' || this.cmd.name === 'brpoplpush'
@@ -171,7 +173,9 @@ export class CrossBlock implements ReplyTarget {
     if (this.state === 'done') return
     const reply = Buffer.from(src.subarray(start, start + len))
     if (reply.equals(READY)) {
-      if (this.state !== 'waiting') return
+      // That shard keeps this client's place at the head of its queue until released.
+      this.notifiedShard = shard
+      if (this.state !== 'waiting') { this.release(); return }
       this.cancelWaits(2)
       this.attempt()
       return
@@ -223,6 +227,17 @@ export class CrossBlock implements ReplyTarget {
     this.finish(this.stopReply(mode))
   }
 
+  /** A shard that told this move +READY and holds its place until released (-1: none). */
+  private notifiedShard = -1
+
+  /** Lets the waiters behind this move on the notified shard go (after its try, or when it ends). */
+  private release (): void {
+    if (this.notifiedShard < 0) return
+    this.sendUnblock(this.notifiedShard, 2)
+    this.notifiedShard = -1
+    this.router.scheduleTurn()
+  }
+
   /** The id in the slot's claim word while pops wait on shards (0: none, or a move). */
   private waitId = 0
   private readonly claims: Int32Array
@@ -237,6 +252,7 @@ export class CrossBlock implements ReplyTarget {
 
   private finish (reply: Uint8Array): void {
     if (this.state === 'done') return
+    this.release()
     if (this.conn.crossBlock === this) this.router.counters[CROSS_BLOCKED]--
     this.state = 'done'
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }

@@ -14,7 +14,7 @@
 //   +24 key bytes, then value bytes
 
 import { Arena } from './arena.js'
-import { listFreeElements } from './list.js'
+import { TYPES } from './types.js'
 import { writes } from './writes.js'
 
 export const ENTRY_HEADER_BYTES = 24
@@ -22,8 +22,6 @@ export const TYPE_STRING = 0
 export const TYPE_LIST = 1
 export const RAW_FLAG = 8
 export const NO_INT_FLAG = 16
-/** TYPE's reply (and SCAN's TYPE filter) for each type tag; a new type adds its name here. */
-export const TYPE_NAMES: readonly string[] = ['string', 'list']
 
 const MIN_BUCKETS = 16
 const REHASH_STEP = 4
@@ -154,7 +152,7 @@ export class Keyspace {
     if (writes.onRemove !== null) writes.onRemove(this, e)
     this.unlink(e)
     const a = this.arena
-    if (!keepValue && (a.u32[(e + 4) >>> 2] & 7) === TYPE_LIST) listFreeElements(this, e)
+    if (!keepValue) TYPES[a.u32[(e + 4) >>> 2] & 7].free(this, e)
     if (a.f64[(e + 16) >>> 3] !== 0) this.expires--
     a.free(e, ENTRY_HEADER_BYTES + a.u32[(e + 8) >>> 2] + a.u32[(e + 12) >>> 2])
     this.count--

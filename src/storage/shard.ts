@@ -4,16 +4,16 @@
 // access and reported missing. Each database has its own arena, so MOVE and COPY ... DB copy a
 // value across (copyEntry) and SWAPDB swaps whole Keyspaces (swapDbs).
 
-import { Keyspace, TYPE_STRING } from './keyspace.js'
+import { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
 import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_NEW, eventName } from './notify.js'
+import { writes } from './writes.js'
+import { TYPES } from './types.js'
 
 const EV_EXPIRED = eventName('expired')
 const EV_NEW = eventName('new')
-import { writes } from './writes.js'
-import { listInit, listPush, listFirst, elemNext, elemLen, elemData, HEAD, TAIL, LIST_HEADER_BYTES } from './list.js'
 
 export const DATABASES = 16
 
@@ -195,22 +195,13 @@ export class Shard {
    */
   copyEntry (src: Keyspace, e: number, dst: Keyspace, kbuf: Uint8Array, kStart: number, kLen: number, hash: number): number {
     const type = src.type(e)
-    const valLen = type === TYPE_STRING ? src.valLen(e) : LIST_HEADER_BYTES
-    const n = dst.insert(kbuf, kStart, kLen, hash, type, valLen)
+    const ops = TYPES[type]
+    const n = dst.insert(kbuf, kStart, kLen, hash, type, ops.copyBytes(src, e))
     if (n === 0) return 0
     dst.setEncFlags(n, src.encFlags(e))
-    if (type === TYPE_STRING) {
-      // Read the views after insert: it may have grown dst's (possibly the same) arena.
-      const from = src.valOffset(e)
-      dst.arena.u8.set(src.arena.u8.subarray(from, from + valLen), dst.valOffset(n))
-      return n
-    }
-    listInit(dst, n)
-    for (let el = listFirst(src, e, HEAD); el !== 0; el = elemNext(src, el)) {
-      if (!listPush(dst, n, TAIL, src.arena.u8, elemData(el), elemLen(src, el))) {
-        dst.remove(n)
-        return 0
-      }
+    if (!ops.copyValue(src, e, dst, n)) {
+      dst.remove(n)
+      return 0
     }
     return n
   }

@@ -1,0 +1,119 @@
+// The value types, one row each: what type-independent code needs to know about a value. Key
+// deletion (free), COPY and MOVE (copyValue), the cross-shard payload of __dump/__restore,
+// MEMORY USAGE, OBJECT ENCODING and TYPE all go through the row of the entry's type tag, so a
+// new type (hash, set, sorted set, stream) is one more row, not a branch in each of them.
+
+import type { Keyspace } from './keyspace.js'
+import {
+  HEAD, TAIL, ELEM_HEADER_BYTES, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemLen, elemData,
+  listLen, listFreeElements,
+} from './list.js'
+import { parseInt64 } from '../protocol/ascii.js'
+
+export interface TypeOps {
+  /** TYPE's reply, and SCAN's TYPE filter. */
+  readonly name: string
+  /** Value area of a fresh entry that will hold a payload of dataLen bytes (restore). */
+  valueBytes (dataLen: number): number
+  /** Value area of a fresh entry that copies e (copyValue). */
+  copyBytes (ks: Keyspace, e: number): number
+  /** Frees what the value holds outside its entry, before the entry itself is freed. */
+  free (ks: Keyspace, e: number): void
+  /** Fills fresh entry n of dst with a copy of e's value in src; false when dst's arena is full. */
+  copyValue (src: Keyspace, e: number, dst: Keyspace, n: number): boolean
+  /** Bytes of e's value as a dump payload (after its header). */
+  dumpBytes (ks: Keyspace, e: number): number
+  /** Writes e's dump payload at b[p..]. */
+  dump (ks: Keyspace, e: number, b: Buffer, p: number): void
+  /** Fills fresh entry e from a dump payload buf[p, end); false when the arena is full. */
+  restore (ks: Keyspace, e: number, buf: Uint8Array, p: number, end: number): boolean
+  /** MEMORY USAGE: bytes the value holds outside its entry (collections: estimated from `samples`). */
+  memory (ks: Keyspace, e: number, samples: number): number
+  /** OBJECT ENCODING, as Redis names it. */
+  encoding (ks: Keyspace, e: number): string
+}
+
+/** OBJ_ENCODING_EMBSTR_SIZE_LIMIT */
+const EMBSTR_MAX = 44
+
+const stringOps: TypeOps = {
+  name: 'string',
+  valueBytes: dataLen => dataLen,
+  copyBytes: (ks, e) => ks.valLen(e),
+  free () {},
+  copyValue (src, e, dst, n) {
+    // Read the views after insert: it may have grown dst's (possibly the same) arena.
+    const from = src.valOffset(e)
+    dst.arena.u8.set(src.arena.u8.subarray(from, from + src.valLen(e)), dst.valOffset(n))
+    return true
+  },
+  dumpBytes: (ks, e) => ks.valLen(e),
+  dump (ks, e, b, p) { b.set(ks.arena.u8.subarray(ks.valOffset(e), ks.valOffset(e) + ks.valLen(e)), p) },
+  restore (ks, e, buf, p, end) {
+    ks.arena.u8.set(buf.subarray(p, end), ks.valOffset(e))
+    return true
+  },
+  memory: () => 0,
+  // tryObjectEncoding: int for what string2ll reads, embstr up to 44 bytes, else raw; a value
+  // edited in place (APPEND, SETRANGE) stays raw.
+  encoding (ks, e) {
+    if (ks.isRaw(e)) return 'raw'
+    const l = ks.valLen(e)
+    if (l <= 20 && !ks.isNoInt(e) && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return 'int'
+    return l <= EMBSTR_MAX ? 'embstr' : 'raw'
+  },
+}
+
+/** A list's dump payload: (u32 length LE, bytes)* from head to tail. */
+const listOps: TypeOps = {
+  name: 'list',
+  valueBytes: () => LIST_HEADER_BYTES,
+  copyBytes: () => LIST_HEADER_BYTES,
+  free: (ks, e) => listFreeElements(ks, e),
+  copyValue (src, e, dst, n) {
+    listInit(dst, n)
+    for (let el = listFirst(src, e, HEAD); el !== 0; el = elemNext(src, el)) {
+      if (!listPush(dst, n, TAIL, src.arena.u8, elemData(el), elemLen(src, el))) return false
+    }
+    return true
+  },
+  dumpBytes (ks, e) {
+    let size = 0
+    for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) size += 4 + elemLen(ks, n)
+    return size
+  },
+  dump (ks, e, b, p) {
+    const u8 = ks.arena.u8
+    for (let n = listFirst(ks, e, HEAD); n !== 0; n = elemNext(ks, n)) {
+      const l = elemLen(ks, n)
+      b.writeUInt32LE(l, p)
+      b.set(u8.subarray(elemData(n), elemData(n) + l), p + 4)
+      p += 4 + l
+    }
+  },
+  restore (ks, e, buf, p, end) {
+    listInit(ks, e)
+    for (let q = p; q < end;) {
+      const l = (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
+      if (!listPush(ks, e, TAIL, buf, q + 4, l)) return false
+      q += 4 + l
+    }
+    return true
+  },
+  // objectComputeSize: a sample of the elements, scaled to the whole list (SAMPLES 0 = all).
+  memory (ks, e, samples) {
+    const a = ks.arena
+    const count = listLen(ks, e)
+    const n = samples >= count ? count : samples
+    let total = 0
+    let el = listFirst(ks, e, HEAD)
+    for (let i = 0; i < n && el !== 0; i++, el = elemNext(ks, el)) total += a.blockBytes(ELEM_HEADER_BYTES + elemLen(ks, el))
+    return n === count ? total : Math.floor(total / n * count)
+  },
+  encoding: () => 'quicklist',
+}
+
+/** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST...). */
+export const TYPES: readonly TypeOps[] = [stringOps, listOps]
+
+export function typeOf (ks: Keyspace, e: number): TypeOps { return TYPES[ks.type(e)] }
