@@ -20,7 +20,7 @@ import {
   COUNT_NOT_POSITIVE, arityError,
 } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
-import { isNullReply, isErrorReply, bulkPayload, argBytes } from './txn-helpers.js'
+import { isNullReply, isErrorReply, bulkPayload, argBytes, argvOf } from './txn-helpers.js'
 import { readU32 } from './internal.js'
 import { errorReply } from '../protocol/errors.js'
 import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
@@ -670,7 +670,7 @@ export async function blockingTry (tx: TxnContext, name: string, argv: Argv): Pr
     // LMPOP's arguments are BLMPOP's without the timeout.
     const parts: Uint8Array[] = [Buffer.from('lmpop')]
     for (let i = 2; i < argv.argc; i++) parts.push(argBytes(buf, start[i], len[i]))
-    const r = await lmpopCoord(tx, argvFrom(parts))
+    const r = await lmpopCoord(tx, argvOf(parts))
     return isNullReply(r) || isNullArrayReply(r) ? null : r
   }
   // BLPOP/BRPOP: the first key holding a list, in argument order.
@@ -684,14 +684,6 @@ export async function blockingTry (tx: TxnContext, name: string, argv: Argv): Pr
   return null
 }
 
-function argvFrom (parts: readonly Uint8Array[]): Argv {
-  const buf = Buffer.concat(parts)
-  const start = new Int32Array(parts.length)
-  const len = new Int32Array(parts.length)
-  let off = 0
-  for (let i = 0; i < parts.length; i++) { start[i] = off; len[i] = parts[i].length; off += parts[i].length }
-  return { buf, argc: parts.length, start, len }
-}
 
 /**
  * A blocking command's argument errors, in Redis's order (positions or numkeys/where/count,

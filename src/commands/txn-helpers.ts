@@ -1,4 +1,7 @@
-// Small helpers for coord handlers: reading the reply bytes that transaction steps return.
+// Small helpers for coord handlers: reading the reply bytes that transaction steps return, and
+// building the argument lists of the records they send.
+
+import type { Argv } from './spec.js'
 
 /** True for a null reply in either protocol ($-1, *-1 or _). */
 export function isNullReply (r: Uint8Array): boolean {
@@ -26,4 +29,14 @@ export function bulkPayload (r: Buffer): Buffer {
 
 export function argBytes (buf: Uint8Array, start: number, len: number): Uint8Array {
   return buf.subarray(start, start + len)
+}
+
+/** An Argv over the concatenation of `args` (records the primary or a step builds). */
+export function argvOf (args: readonly Uint8Array[]): Argv {
+  const buf = Buffer.concat(args)
+  const start = new Int32Array(args.length)
+  const len = new Int32Array(args.length)
+  let off = 0
+  for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
+  return { buf, argc: args.length, start, len }
 }

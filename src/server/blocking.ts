@@ -30,6 +30,7 @@ import { errorReply, SHARD_DOWN } from '../protocol/errors.js'
 import { isErrorReply } from '../commands/txn-helpers.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 import { CROSS_BLOCKED } from './shared-state.js'
+import { argvOf } from '../commands/txn-helpers.js'
 
 const BWAIT = internalCommand('__bwait')
 const READY = Buffer.from('+READY\r\n')
@@ -40,14 +41,6 @@ const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
 function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
 
-function argvOf (args: readonly Uint8Array[]): Argv {
-  const buf = Buffer.concat(args)
-  const start = new Int32Array(args.length)
-  const len = new Int32Array(args.length)
-  let off = 0
-  for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
-  return { buf, argc: args.length, start, len }
-}
 
 const ignore: ReplyTarget = { onReply () {} }
 

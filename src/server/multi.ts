@@ -35,6 +35,7 @@ import { OK, QUEUED } from '../protocol/replies.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
 import { WATCH_TAGS } from './credits.js'
+import { argvOf } from '../commands/txn-helpers.js'
 
 const NESTED = errorReply('ERR MULTI calls can not be nested')
 const EXEC_WITHOUT = errorReply('ERR EXEC without MULTI')
@@ -79,15 +80,6 @@ function header (cmd: Command, db: number, argc: number): Buffer {
 
 function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
 
-/** An Argv over the concatenation of `args`. */
-function argvOf (args: readonly Uint8Array[]): Argv {
-  const buf = Buffer.concat(args)
-  const start = new Int32Array(args.length)
-  const len = new Int32Array(args.length)
-  let off = 0
-  for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
-  return { buf, argc: args.length, start, len }
-}
 
 /** The elements of an array reply. */
 function elements (src: Uint8Array, start: number): Buffer[] {

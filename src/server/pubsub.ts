@@ -24,6 +24,7 @@ import { MONITORS_WORD } from './credits.js'
 import { stringMatch } from '../commands/glob.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
+import { argvOf } from '../commands/txn-helpers.js'
 
 const PSUB = internalCommand('__psub')
 const MONITOR_FEED = internalCommand('__monitor')
@@ -302,13 +303,7 @@ export class PubSub {
     k.writeUInt32LE(kind)
     const d = Buffer.allocUnsafe(4)
     d.writeInt32LE(delta)
-    const args = [Buffer.from(PSUB.name), k, d, ...names]
-    const buf = Buffer.concat(args)
-    const start = new Int32Array(args.length)
-    const len = new Int32Array(args.length)
-    let off = 0
-    for (let i = 0; i < args.length; i++) { start[i] = off; len[i] = args[i].length; off += args[i].length }
-    return { buf, argc: args.length, start, len }
+    return argvOf([Buffer.from(PSUB.name), k, d, ...names])
   }
 
   /** Tells the hub, expecting nothing back (unsubscriptions): retried shortly if its ring is full. */

@@ -27,6 +27,7 @@ import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
+import { argvOf } from '../commands/txn-helpers.js'
 
 /** One multi-shard command waiting for its parts. */
 export class SplitReply implements ReplyTarget {
@@ -152,12 +153,7 @@ class ScanChain implements ReplyTarget {
 function withArg (argv: Argv, i: number, value: Uint8Array): Argv {
   const parts: Uint8Array[] = []
   for (let k = 0; k < argv.argc; k++) parts.push(k === i ? value : argv.buf.subarray(argv.start[k], argv.start[k] + argv.len[k]))
-  const buf = Buffer.concat(parts)
-  const start = new Int32Array(argv.argc)
-  const len = new Int32Array(argv.argc)
-  let off = 0
-  for (let k = 0; k < argv.argc; k++) { start[k] = off; len[k] = parts[k].length; off += parts[k].length }
-  return { buf, argc: argv.argc, start, len }
+  return argvOf(parts)
 }
 
 /** Bytes of argv as a RESP multibulk request. */

@@ -10,11 +10,12 @@
 // retry path). Key replies are also asserted literally, so a test cannot pass on two servers that
 // agree on something else. HELLO's reply (server name, version, client id) and the client ids
 // CLIENT UNBLOCK takes are read, not compared.
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, show, text, type Arg } from './helpers/diff.js'
-import { RawClient, encodeCommand } from './helpers/raw.js'
+import { encodeCommand } from './helpers/raw.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { useSides, hello3, on, steps, send, sleep, type Side, type Step } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -49,55 +50,12 @@ const mpopped = (key: string, ...elements: string[]): string => arr(bulk(key), a
 
 /** Pause long enough for both servers to have parked a client that was just sent a blocking command. */
 const BLOCK_MS = 100
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-/** One client of the scenario: a connection to each server, driven with the same commands. */
-interface Side { readonly name: string, readonly r: RawClient, readonly f: RawClient }
-/** The test's own connections (pair.r, pair.f): fresh for every test. */
-const A: Side = { name: 'A', get r () { return pair.r }, get f () { return pair.f } }
-
-const extra: RawClient[] = []
-afterEach(() => { for (const c of extra.splice(0)) c.close() })
-
-/** Another client (one more connection to each server), closed after the test. */
-async function client (name = 'B'): Promise<Side> {
-  const [r, f] = await Promise.all([
-    RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host),
-  ])
-  extra.push(r, f)
-  return { name, r, f }
-}
+const { A, client } = useSides(pair)
 
 async function clients (...names: string[]): Promise<Side[]> {
   return await Promise.all(names.map(async n => await client(n)))
 }
 
-/** Sends one command on `side` to both servers; the replies must be identical. Returns Redis's. */
-async function on (side: Side, ...args: Arg[]): Promise<string> {
-  const [a, b] = await Promise.all([side.f.command(...args), side.r.command(...args)])
-  expect(text(a), `client ${side.name}: reply to ${show(args)}`).toBe(text(b))
-  return text(b)
-}
-
-/** A step: a command on one client, or a pause (ms) on both servers alike. */
-type Step = [Side, ...Arg[]] | number
-
-/** Runs the steps in order (one at a time, so both servers see the same interleaving). */
-async function steps (list: readonly Step[]): Promise<string[]> {
-  const replies: string[] = []
-  for (const s of list) {
-    if (typeof s === 'number') await sleep(s)
-    else replies.push(await on(s[0], ...s.slice(1) as Arg[]))
-  }
-  return replies
-}
-
-/** Sends a command on `side` to both servers without reading its reply (it is expected to block). */
-function send (side: Side, ...args: Arg[]): void {
-  const bytes = encodeCommand(args)
-  side.f.send(bytes)
-  side.r.send(bytes)
-}
 
 /** Sends a blocking command on `side`, then waits until both servers have parked the client. */
 async function block (side: Side, ...args: Arg[]): Promise<void> {
@@ -120,12 +78,6 @@ async function reply (side: Side, what = 'the blocked command'): Promise<string>
   return redis
 }
 
-async function hello3 (side: Side = A): Promise<void> {
-  // HELLO's reply holds the server name, version and client id: read, not compared.
-  const [a, b] = await Promise.all([side.f.command('HELLO', '3'), side.r.command('HELLO', '3')])
-  expect(text(a).startsWith('%')).toBe(true)
-  expect(text(b).startsWith('%')).toBe(true)
-}
 
 /** INFO clients' blocked_clients on both servers: must be equal; returns the number. */
 async function blockedClients (side: Side = A): Promise<number> {
@@ -260,7 +212,7 @@ describe('immediate pops when a list exists', () => {
   })
 
   it('RESP3 (HELLO 3): immediate pops of the five commands', async () => {
-    await hello3()
+    await hello3(A)
     await sequence([
       ['RPUSH', S0[0], 'a', 'b', 'c', 'd', 'e', 'f'],
       ['BLPOP', S0[1], S0[0], '0'], ['BRPOP', S1[0], S0[0], '0'], ['BRPOPLPUSH', S0[0], S1[0], '0'],
@@ -281,7 +233,7 @@ describe('timeouts', () => {
     })
 
     it(`each command times out with a RESP3 null (_) after HELLO 3 (${label})`, async () => {
-      await hello3()
+      await hello3(A)
       for (const cmd of fiveCommands(k1, k2, '0.1')) expect(await same(...cmd)).toBe(NULL3)
       expect(await same('PING')).toBe('+PONG\r\n')
     })
@@ -666,7 +618,7 @@ describe('MULTI / EXEC', () => {
     })
 
     it(`RESP3: blocking commands inside MULTI on empty keys return _ (${label})`, async () => {
-      await hello3()
+      await hello3(A)
       const r = await steps([[A, 'MULTI'], ...fiveCommands(first, second, '0').map(c => [A, ...c] as Step), [A, 'EXEC']])
       expect(r[6]).toBe(`*5\r\n${NULL3.repeat(5)}`)
     })

@@ -6,11 +6,12 @@
 // the error texts) are also asserted literally, so a test cannot pass on two servers that agree
 // on something else. Nothing here needs normalising except TTL rounding (ttlSign, where noted):
 // HELLO's reply (server name, version, client id) is read but not compared.
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { useDiffPair, show, text, ttlSign, type Arg } from './helpers/diff.js'
-import { RawClient, encodeCommand } from './helpers/raw.js'
+import { useDiffPair, text, ttlSign, type Arg } from './helpers/diff.js'
+import { encodeCommand } from './helpers/raw.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { useSides, hello3, on, steps, sleep, type Step } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -29,51 +30,8 @@ const QUEUED = '+QUEUED\r\n'
 const NULL_ARRAY = '*-1\r\n' // EXEC of a transaction whose watched keys were touched (RESP2)
 const EXECABORT = '-EXECABORT Transaction discarded because of previous errors.\r\n'
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const { A, client } = useSides(pair)
 
-/** One client of the scenario: a connection to each server, driven with the same commands. */
-interface Side { readonly name: string, readonly r: RawClient, readonly f: RawClient }
-/** The test's own connections (pair.r, pair.f): fresh for every test. */
-const A: Side = { name: 'A', get r () { return pair.r }, get f () { return pair.f } }
-
-const extra: RawClient[] = []
-afterEach(() => { for (const c of extra.splice(0)) c.close() })
-
-/** A second client (one more connection to each server), closed after the test. */
-async function client (name = 'B'): Promise<Side> {
-  const [r, f] = await Promise.all([
-    RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host),
-  ])
-  extra.push(r, f)
-  return { name, r, f }
-}
-
-/** Sends one command on `side` to both servers; the replies must be identical. Returns Redis's. */
-async function on (side: Side, ...args: Arg[]): Promise<string> {
-  const [a, b] = await Promise.all([side.f.command(...args), side.r.command(...args)])
-  expect(text(a), `client ${side.name}: reply to ${show(args)}`).toBe(text(b))
-  return text(b)
-}
-
-/** A step: a command on one client, or a pause (ms) on both servers alike. */
-type Step = [Side, ...Arg[]] | number
-
-/** Runs the steps in order (one at a time, so both servers see the same interleaving). */
-async function steps (list: readonly Step[]): Promise<string[]> {
-  const replies: string[] = []
-  for (const s of list) {
-    if (typeof s === 'number') await sleep(s)
-    else replies.push(await on(s[0], ...s.slice(1) as Arg[]))
-  }
-  return replies
-}
-
-async function hello3 (side: Side = A): Promise<void> {
-  // HELLO's reply holds the server name, version and client id: read, not compared.
-  const [a, b] = await Promise.all([side.f.command('HELLO', '3'), side.r.command('HELLO', '3')])
-  expect(text(a).startsWith('%')).toBe(true)
-  expect(text(b).startsWith('%')).toBe(true)
-}
 
 describe('MULTI / EXEC', () => {
   it('MULTI is +OK, every command +QUEUED, EXEC returns the replies in order (strings)', async () => {
@@ -366,7 +324,7 @@ describe('EXEC, DISCARD and MULTI errors', () => {
 
 describe('RESP3 (HELLO 3)', () => {
   it('EXEC replies in RESP3 types: nulls, nested arrays, doubles-as-bulk, errors', async () => {
-    await hello3()
+    await hello3(A)
     await sequence([
       ['SET', 'k', 'v'], ['MULTI'], ['GET', 'nope'], ['MGET', 'k', 'nope', K[3]], ['TTL', 'k'], ['INCRBYFLOAT', 'f', '1.5'],
       ['LRANGE', 'nope', '0', '-1'], ['LPOP', 'nope'], ['RPOP', 'nope', '2'], ['INCR', 'k'], ['EXEC'],
@@ -374,12 +332,12 @@ describe('RESP3 (HELLO 3)', () => {
   })
 
   it('empty EXEC, EXECABORT, EXEC without MULTI', async () => {
-    await hello3()
+    await hello3(A)
     await sequence([['MULTI'], ['EXEC'], ['MULTI'], ['FOO'], ['EXEC'], ['EXEC'], ['DISCARD']])
   })
 
   it('a touched WATCH makes EXEC reply a RESP3 null (_)', async () => {
-    await hello3()
+    await hello3(A)
     const B = await client()
     const r = await steps([[A, 'WATCH', 'k'], [B, 'SET', 'k', 'b'], [A, 'MULTI'], [A, 'SET', 'k', 'a'], [A, 'EXEC'], [A, 'GET', 'k']])
     expect(r[4]).toBe('_\r\n')
@@ -388,7 +346,7 @@ describe('RESP3 (HELLO 3)', () => {
 
   it('the same pipelined transaction in RESP2, then in RESP3 on the same connection', async () => {
     await pipeline([['MULTI'], ['GET', 'nope'], ['EXEC']])
-    await hello3()
+    await hello3(A)
     await pipeline([['MULTI'], ['GET', 'nope'], ['EXEC']])
   })
 })

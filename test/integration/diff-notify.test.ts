@@ -21,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { useDiffPair, show, text, type Arg } from './helpers/diff.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { useSides, on, sleep, type Side } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -37,19 +38,12 @@ const OK = '+OK\r\n'
 const PATTERN = '__key*__:*'
 const PONG = '*2\r\n$4\r\npong\r\n$0\r\n\r\n'
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const { A, client } = useSides(pair)
 
-/** One client of the scenario: a connection to each server, driven with the same commands. */
-interface Side { readonly name: string, readonly r: RawClient, readonly f: RawClient }
-/** The test's own connections (pair.r, pair.f): fresh for every test. */
-const A: Side = { name: 'A', get r () { return pair.r }, get f () { return pair.f } }
-
-const extra: RawClient[] = []
 /** The subscribers of the running test (null: none yet). */
 let subs: Side | null = null
 
 afterEach(async () => {
-  for (const c of extra.splice(0)) c.close()
   subs = null
   // Notifications off again on both servers, through connections of our own (the test's may be
   // in any state).
@@ -67,22 +61,6 @@ afterEach(async () => {
     f.close()
   }
 })
-
-/** A second client (one more connection to each server), closed after the test. */
-async function client (name = 'B'): Promise<Side> {
-  const [r, f] = await Promise.all([
-    RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host),
-  ])
-  extra.push(r, f)
-  return { name, r, f }
-}
-
-/** Sends one command on `side` to both servers; the replies must be identical. Returns Redis's. */
-async function on (side: Side, ...args: Arg[]): Promise<string> {
-  const [a, b] = await Promise.all([side.f.command(...args), side.r.command(...args)])
-  expect(text(a), `client ${side.name}: reply to ${show(args)}`).toBe(text(b))
-  return text(b)
-}
 
 /**
  * notify-keyspace-events `flags` on both servers, then a subscriber on each in

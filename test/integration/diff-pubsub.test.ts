@@ -21,39 +21,16 @@
 // was read, and a message whose PUBLISH has answered comes before the reply to any command the
 // subscriber sends afterwards; with several I/O threads those run many rounds, since a slip
 // shows in some rounds only.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 
 import { useDiffPair, show, text, type Arg } from './helpers/diff.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
+import { useSides, hello3, sleep, type Side } from './helpers/sides.js'
 
 const pair = useDiffPair({ shards: 4 })
 const { sameUntilClose } = pair
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-/** One client of the scenario: a connection to each server, driven with the same commands. */
-interface Side { readonly name: string, readonly r: RawClient, readonly f: RawClient }
-/** The test's own connections (pair.r, pair.f): fresh for every test. */
-const A: Side = { name: 'A', get r () { return pair.r }, get f () { return pair.f } }
-
-const extra: RawClient[] = []
-afterEach(() => { for (const c of extra.splice(0)) c.close() })
-
-/** Another client (one more connection to each server), closed after the test. */
-async function client (name: string): Promise<Side> {
-  const [r, f] = await Promise.all([
-    RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host),
-  ])
-  extra.push(r, f)
-  return { name, r, f }
-}
-
-async function hello3 (side: Side): Promise<void> {
-  // HELLO's reply holds the server name, version and client id: read, not compared.
-  const [a, b] = await Promise.all([side.f.command('HELLO', '3'), side.r.command('HELLO', '3')])
-  expect(text(a).startsWith('%')).toBe(true)
-  expect(text(b).startsWith('%')).toBe(true)
-}
+const { A, client } = useSides(pair)
 
 /** A client speaking `resp` (HELLO 3 for RESP3). */
 async function clientResp (name: string, resp: 2 | 3): Promise<Side> {
