@@ -8,16 +8,14 @@
 // worker loops BLMOVE jobs from {q}:wait to {q}:active (timeout 1 s) while a producer LPUSHes 200
 // jobs; every job must arrive exactly once. Waits are for a client to be blocked (a fixed sleep,
 // or polling INFO's blocked_clients); nothing asserts elapsed time.
-import { execFile, spawnSync } from 'node:child_process'
-import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RawClient } from './helpers/raw.js'
+import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
-const run = promisify(execFile)
 const SHARDS = 4
 
 let server: ServerHandle
@@ -258,26 +256,12 @@ describe('node-redis 6 (default options)', () => {
   }
 })
 
-const PY = '/usr/bin/python3'
-const pyCheck = spawnSync(PY, ['-c', 'import redis, json; print(redis.__version__)'], { encoding: 'utf8' })
-const hasRedisPy = pyCheck.status === 0
-const pyLabel = hasRedisPy
-  ? `redis-py ${pyCheck.stdout.trim()} (${PY})`
-  : `redis-py (SKIPPED: ${PY} cannot import redis: ${(pyCheck.stderr ?? String(pyCheck.error)).trim().split('\n').pop() ?? ''})`
-
-/** Runs a Python script with `r` = redis.Redis(host, port, decode_responses=True); parses its stdout as JSON. */
+/** redis-py with this file's server. */
 async function py (body: string): Promise<unknown> {
-  const script = [
-    'import json, sys',
-    'import redis',
-    'r = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), decode_responses=True)',
-    body,
-  ].join('\n')
-  const { stdout } = await run(PY, ['-c', script, server.host, String(server.port)], { timeout: 20_000 })
-  return JSON.parse(stdout)
+  return await helperPy(server, body, [])
 }
 
-describe.skipIf(!hasRedisPy)(pyLabel, () => {
+describe.skipIf(!hasRedisPy)(redisPyLabel, () => {
   it('blpop with a timeout returns None; with data it pops at once', async () => {
     expect(await py(`
 out = [r.blpop(['${T.a}', '${K[1]}'], timeout=0.1), r.brpop('${K[2]}', timeout=0.1)]

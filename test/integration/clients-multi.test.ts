@@ -6,16 +6,14 @@
 // /usr/bin/python3 in a child process that prints JSON: pipeline() is a MULTI/EXEC transaction
 // by default, and transaction(fn, *watches) retries fn on WatchError). Keys are spread over the
 // 4 shards, so EXEC runs commands of several shards.
-import { execFile, spawnSync } from 'node:child_process'
-import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { createClient, MultiErrorReply, WatchError } from 'redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RawClient } from './helpers/raw.js'
+import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
-const run = promisify(execFile)
 const SHARDS = 4
 
 let server: ServerHandle
@@ -219,28 +217,12 @@ describe('node-redis 6 (default options)', () => {
   }
 })
 
-const PY = '/usr/bin/python3'
-const pyCheck = spawnSync(PY, ['-c', 'import redis, json; print(redis.__version__)'], { encoding: 'utf8' })
-const hasRedisPy = pyCheck.status === 0
-const pyLabel = hasRedisPy
-  ? `redis-py ${pyCheck.stdout.trim()} (${PY})`
-  : `redis-py (SKIPPED: ${PY} cannot import redis: ${(pyCheck.stderr ?? String(pyCheck.error)).trim().split('\n').pop() ?? ''})`
-
-/** Runs a Python script with `r` = redis.Redis(host, port, decode_responses=True); parses its stdout as JSON. */
+/** redis-py with this file's server. */
 async function py (body: string): Promise<unknown> {
-  const script = [
-    'import json, sys, threading',
-    'import redis',
-    'from redis.exceptions import WatchError, ResponseError',
-    'r = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), decode_responses=True)',
-    'other = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), decode_responses=True)',
-    body,
-  ].join('\n')
-  const { stdout } = await run(PY, ['-c', script, server.host, String(server.port)], { timeout: 20_000 })
-  return JSON.parse(stdout)
+  return await helperPy(server, body, ['import threading', 'from redis.exceptions import WatchError, ResponseError', "other = redis.Redis(host=sys.argv[1], port=int(sys.argv[2]), decode_responses=True)"])
 }
 
-describe.skipIf(!hasRedisPy)(pyLabel, () => {
+describe.skipIf(!hasRedisPy)(redisPyLabel, () => {
   it('pipeline() (transaction=True) with set / incr / get, then execute()', async () => {
     expect(await py(`
 p = r.pipeline()
