@@ -29,6 +29,7 @@ type ValueType =
   | { kind: 'save' }
   | { kind: 'bind' }
   | { kind: 'notify' }
+  | { kind: 'obuf' }
 
 interface Param {
   name: string
@@ -61,6 +62,7 @@ const PARAMS: readonly Param[] = [
   { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
   { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
   { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
+  { name: 'client-output-buffer-limit', type: { kind: 'obuf' }, mode: 'live', get: s => obufToString(s.settings.outputBufferLimits), set: (s) => { s.settings.outputBufferLimits.set(pendingObuf) } },
   { name: 'notify-keyspace-events', type: { kind: 'notify' }, mode: 'live', get: s => notifyFlagsToString(s.settings.notifyKeyspaceEvents), set: (s, v) => { s.settings.notifyKeyspaceEvents = Number(v) } },
 ]
 const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))
@@ -171,6 +173,25 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
       if (f === null) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
       return { v: BigInt(f), isCurrent: false }
     }
+    case 'obuf': {
+      // setConfigClientOutputBufferLimitOption: class hard soft seconds, repeated.
+      const args = value === '' ? [] : value.split(' ')
+      if (args.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.'
+      const next = Float64Array.from(s.settings.outputBufferLimits)
+      for (let j = 0; j < args.length; j += 4) {
+        const cls = OBUF_CLASSES[args[j].toLowerCase()]
+        if (cls === undefined) return 'Invalid client class specified in buffer limit configuration.'
+        const hard = memtoull(args[j + 1])
+        const soft = memtoull(args[j + 2])
+        const secs = string2ll(args[j + 3])
+        if (hard === null || soft === null || secs === null || secs < 0n) return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.'
+        next[cls * 3] = Number(hard)
+        next[cls * 3 + 1] = Number(soft)
+        next[cls * 3 + 2] = Number(secs)
+      }
+      pendingObuf = next
+      return { v: 0n, isCurrent: false }
+    }
     case 'bind': {
       const args = value === '' ? [] : value.split(' ')
       if (args.length > 16) return 'Too many bind addresses specified.'
@@ -222,4 +243,15 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
 export function configResetstatFinish (c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
   c.server.resetStats()
   out.raw(OK)
+}
+
+/** getClientTypeByName for output buffer limits (the master class is refused). */
+const OBUF_CLASSES: Record<string, number> = { normal: 0, slave: 1, replica: 1, pubsub: 2 }
+/** The limits a CONFIG SET client-output-buffer-limit parsed, applied by its `set`. */
+let pendingObuf = new Float64Array(9)
+
+
+function obufToString (w: Float64Array): string {
+  const names = ['normal', 'slave', 'pubsub']
+  return names.map((n, i) => `${n} ${w[i * 3]} ${w[i * 3 + 1]} ${w[i * 3 + 2]}`).join(' ')
 }

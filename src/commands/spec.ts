@@ -85,6 +85,11 @@ export interface ServerSettings {
   maxmemory: number
   /** notify-keyspace-events as flags (storage/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number
+  /**
+   * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
+   * classes, in that order (0 = none). FlashKV enforces the pubsub class.
+   */
+  readonly outputBufferLimits: Float64Array
 }
 
 /** Counters the primary bumps on its own paths (plain numbers; INFO reads, CONFIG RESETSTAT zeroes). */

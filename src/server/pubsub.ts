@@ -59,10 +59,6 @@ function repr (buf: Uint8Array, start: number, len: number): string {
 }
 const HUB = 0
 
-/** Redis's pubsub client class defaults: hard 32 MB, or over 8 MB for 60 s. */
-export const PUBSUB_HARD_LIMIT = 32 * 1024 * 1024
-export const PUBSUB_SOFT_LIMIT = 8 * 1024 * 1024
-export const PUBSUB_SOFT_SECONDS = 60
 
 const KIND_OF: Record<string, number> = {
   subscribe: PUBSUB_CHANNEL, unsubscribe: PUBSUB_CHANNEL,
@@ -389,13 +385,16 @@ export class PubSub {
     if (conn.isClosed || conn.isClosing) return
     conn.deliverMessage(bytes)
     this.router.markDirty(conn)
-    // checkClientOutputBufferLimits for the pubsub class.
+    // checkClientOutputBufferLimits for the pubsub class (client-output-buffer-limit, 0 = none).
+    const limits = conn.server.settings.outputBufferLimits
+    const hard = limits[6]
+    const soft = limits[7]
     const pending = conn.outPending
-    if (pending > PUBSUB_HARD_LIMIT) { conn.kill(); return }
-    if (pending > PUBSUB_SOFT_LIMIT) {
+    if (hard > 0 && pending > hard) { conn.kill(); return }
+    if (soft > 0 && pending > soft) {
       const now = Date.now()
       if (conn.softLimitSince === 0) conn.softLimitSince = now
-      else if (now - conn.softLimitSince > PUBSUB_SOFT_SECONDS * 1000) conn.kill()
+      else if (now - conn.softLimitSince > limits[8] * 1000) conn.kill()
     } else {
       conn.softLimitSince = 0
     }

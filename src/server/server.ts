@@ -108,7 +108,12 @@ export type ControlMessage =
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
-  return { maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory, notifyKeyspaceEvents: config.notifyKeyspaceEvents }
+  return {
+    maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
+    notifyKeyspaceEvents: config.notifyKeyspaceEvents,
+    // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
+    outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
+  }
 }
 
 /** Whether net.Server takes reusePort (SO_REUSEPORT): Node 22.12+ and 23.1+; Node 20 ignores it. */

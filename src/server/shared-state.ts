@@ -21,7 +21,9 @@ const SET_MAXMEMORY = 4
 /** CLIENT PAUSE: until when (unix ms, 0 = not paused), and what (PAUSE_WRITE or PAUSE_ALL). */
 const SET_PAUSE_END = 5
 const SET_PAUSE_TYPE = 6
-const SETTINGS = 7
+/** client-output-buffer-limit: hard, soft, soft seconds for normal, replica and pubsub clients. */
+const SET_OBUF = 7
+const SETTINGS = 16
 export const PAUSE_WRITE = 1
 export const PAUSE_ALL = 2
 
@@ -89,6 +91,7 @@ export class SharedState {
     w[SET_KEEPALIVE] = init.tcpKeepaliveSec
     w[SET_QUERY_LIMIT] = init.queryBufferLimit
     w[SET_MAXMEMORY] = init.maxmemory
+    w.set(init.outputBufferLimits, SET_OBUF)
   }
 
   /** The CLIENT PAUSE words [end, type], read by every thread's router before each command. */
@@ -114,6 +117,7 @@ export class SharedState {
       set queryBufferLimit (v: number) { w[SET_QUERY_LIMIT] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },
       set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
+      outputBufferLimits: w.subarray(SET_OBUF, SET_OBUF + 9),
     }
   }
 

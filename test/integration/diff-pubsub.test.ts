@@ -734,3 +734,16 @@ describe('transactions', () => {
     expect(await on(A, 'GET', 'k')).toBe(notAllowed('get'))
   })
 })
+
+describe('client-output-buffer-limit (CONFIG)', () => {
+  it('GET, SET with units and several classes, and the three errors, as Redis', async () => {
+    try {
+      for (const v of ['pubsub 1mb 512kb 10', 'normal 0 0 0 pubsub 64mb 16mb 30', 'replica 1 1 1', 'pubsub 1 2', 'foo 1 2 3', 'master 1 1 1', 'pubsub x 2 3', 'pubsub -1 0 0', 'pubsub 1 1 abc']) {
+        await on(A, 'CONFIG', 'SET', 'client-output-buffer-limit', v)
+        await on(A, 'CONFIG', 'GET', 'client-output-buffer-limit')
+      }
+    } finally {
+      await on(A, 'CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60')
+    }
+  })
+})

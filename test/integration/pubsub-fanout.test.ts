@@ -243,3 +243,34 @@ describe('pubsub output-buffer limit (32 MB hard)', () => {
     expect(text((await good.readReplies(1))[0])).toBe(`*3\r\n${bulk('message')}${bulk(ch)}${bulk('after')}`)
   })
 })
+
+describe('client-output-buffer-limit pubsub, set at run time', () => {
+  let server: ServerHandle
+  beforeAll(async () => { server = await startFlashKV({ shards: SHARDS }) })
+  afterAll(async () => { await server?.stop() })
+
+  it('a lower hard limit disconnects a stalled subscriber sooner; 0 turns the limit off', async () => {
+    const MB = 1024 * 1024
+    const P = await connect(server)
+    expect(text(await P.command('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 4mb 0 0'))).toBe('+OK\r\n')
+    expect(text(await P.command('CONFIG', 'GET', 'client-output-buffer-limit')))
+      .toBe(`*2\r\n${bulk('client-output-buffer-limit')}${bulk('normal 0 0 0 slave 268435456 67108864 60 pubsub 4194304 0 0')}`)
+    const slow = await stalledSubscriber(server, 'low')
+    const body = Buffer.alloc(MB, 'x')
+    let dropped = -1
+    for (let n = 0; n < 40 && dropped < 0; n++) {
+      if (text(await P.command('PUBLISH', 'low', body)) === ':0\r\n') dropped = n
+    }
+    // Over 4 MB (and far below the default 32 MB) the server let it go.
+    expect(dropped).toBeGreaterThanOrEqual(4)
+    expect(dropped).toBeLessThan(12)
+    slow.socket.destroy()
+
+    // With the limit off, a stalled subscriber keeps its subscription past the old limit.
+    expect(text(await P.command('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 0 0 0'))).toBe('+OK\r\n')
+    const kept = await stalledSubscriber(server, 'off')
+    for (let n = 0; n < 8; n++) expect(text(await P.command('PUBLISH', 'off', body))).toBe(':1\r\n')
+    kept.socket.destroy()
+    P.close()
+  })
+})
