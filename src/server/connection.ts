@@ -67,6 +67,9 @@ export interface Dispatcher {
   beforeRead (): void
 }
 
+/** How long a closing connection keeps reading (and dropping) input after its FIN (close()). */
+const LINGER_MS = 250
+
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly id: number
   name: Buffer | null = null
@@ -608,8 +611,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (this.isEnding) return
     this.isEnding = true
     this.isClosing = true
-    this.pause()
-    this.socket.end(() => this.socket.destroy())
+    // Keep reading, and dropping (onData), what the client still sends: closing a socket with
+    // unread input sends a RST, which can discard our last reply in the client's kernel before
+    // the client reads it. The socket goes once the client closes too, or after LINGER_MS.
+    if (this.isPaused) { this.isPaused = false; this.socket.resume() }
+    this.socket.end(() => {
+      const timer = setTimeout(() => this.socket.destroy(), LINGER_MS)
+      timer.unref()
+      this.socket.once('end', () => { clearTimeout(timer); this.socket.destroy() })
+      if (this.isEof) { clearTimeout(timer); this.socket.destroy() }
+    })
   }
 
   /** Writes data; true when the socket still holds it (not all taken by the kernel yet). */
