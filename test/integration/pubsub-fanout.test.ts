@@ -261,9 +261,10 @@ describe('client-output-buffer-limit pubsub, set at run time', () => {
     for (let n = 0; n < 40 && dropped < 0; n++) {
       if (text(await P.command('PUBLISH', 'low', body)) === ':0\r\n') dropped = n
     }
-    // Over 4 MB (and far below the default 32 MB) the server let it go.
+    // Over 4 MB the server let it go, well before the default 32 MB would have (the kernel's
+    // socket buffers hold a few MB more, with either limit).
     expect(dropped).toBeGreaterThanOrEqual(4)
-    expect(dropped).toBeLessThan(12)
+    expect(dropped).toBeLessThan(30)
     slow.socket.destroy()
 
     // With the limit off, a stalled subscriber keeps its subscription past the old limit.
