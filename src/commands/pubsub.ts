@@ -8,7 +8,7 @@
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
+import { PUBSUB_CHANNEL, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../storage/notify.js'
 import { OK } from '../protocol/replies.js'
 import { readU32 } from './internal.js'
@@ -155,4 +155,3 @@ export const pubsubCommands: CommandSpec[] = [
   { ...PS, name: '__notify', arity: -2, flags: [], route: 'hub', since: '', summary: '', complexity: '', internal: true, run: notifyCommand },
 ]
 
-export { PUBSUB_PATTERN }
