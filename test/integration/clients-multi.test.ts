@@ -8,29 +8,16 @@
 // 4 shards, so EXEC runs commands of several shards.
 import { Redis } from 'ioredis'
 import { createClient, MultiErrorReply, WatchError } from 'redis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient } from './helpers/raw.js'
 import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
 const SHARDS = 4
 
 let server: ServerHandle
-
-beforeAll(async () => {
-  server = await startFlashKV({ shards: SHARDS })
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  const c = await RawClient.connect(server.port, server.host)
-  expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
-  c.close()
-})
+useFlushedFlashKV({ shards: SHARDS }, s => { server = s })
 
 /** One key per shard: K[s] lives on shard s. */
 const K = [0, 1, 2, 3].map(s => keysOnShard(s, SHARDS, 1, `cm${s}:`)[0])

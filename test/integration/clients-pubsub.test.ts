@@ -11,28 +11,14 @@ import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { RawClient } from './helpers/raw.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 let server: ServerHandle
-
-beforeAll(async () => {
-  server = await startFlashKV({ shards: 4 })
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  const c = await RawClient.connect(server.port, server.host)
-  expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
-  c.close()
-})
+useFlushedFlashKV({ shards: 4 }, s => { server = s })
 
 /** Waits (bounded: ~5 s) until list has at least n entries; returns a copy. */
 async function collected<T> (list: T[], n: number): Promise<T[]> {

@@ -7,27 +7,13 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { createClient, RESP_TYPES } from 'redis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { RawClient } from './helpers/raw.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
 
 let server: ServerHandle
-
-beforeAll(async () => {
-  server = await startFlashKV({ shards: 4 })
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  const c = await RawClient.connect(server.port, server.host)
-  expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
-  c.close()
-})
+useFlushedFlashKV({ shards: 4 }, s => { server = s })
 
 /** Every byte value 0..255, twice, plus CR LF in the middle: survives only a binary-safe path. */
 const BINARY = Buffer.concat([

@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
+
+import { RawClient } from './raw.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const MAIN_JS = fileURLToPath(new URL('../../../dist/src/main.js', import.meta.url))
@@ -189,5 +192,21 @@ export async function startFlashKV (
       ...(opts.extraArgs ?? []),
     ]
     return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)
+  })
+}
+
+/**
+ * One FlashKV for a test file (started before its tests, stopped after), flushed before each
+ * test: `use` receives the handle once it is up.
+ */
+export function useFlushedFlashKV (opts: { shards: number }, use: (server: ServerHandle) => void): void {
+  let server: ServerHandle | undefined
+  beforeAll(async () => { server = await startFlashKV(opts); use(server) })
+  afterAll(async () => { await server?.stop() })
+  beforeEach(async () => {
+    const s = server as ServerHandle
+    const c = await RawClient.connect(s.port, s.host)
+    expect((await c.command('FLUSHALL')).toString('latin1')).toBe('+OK\r\n')
+    c.close()
   })
 }
