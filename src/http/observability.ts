@@ -5,6 +5,7 @@
 
 import { createServer, type Server } from 'node:http'
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client'
+import { LATENCY_BOUNDS } from '../server/shared-state.js'
 import {
   STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY, STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_ERRORS,
 } from '../ipc/layout.js'
@@ -20,8 +21,8 @@ export interface ObservedServer {
   commandCalls (): Iterable<[string, number]>
   /** Error replies produced on the primary thread. */
   primaryErrors (): number
-  /** Registers a callback that receives sampled command latencies, in seconds. */
-  onLatency (fn: (seconds: number) => void): void
+  /** Sampled command latencies of every thread (SharedState.latency: bucket counts, sum, count). */
+  latency (): Float64Array
   readonly maxmemory: number
 }
 
@@ -76,13 +77,31 @@ export function createMetrics (srv: ObservedServer): Registry {
     name: 'flashkv_maxmemory_bytes', help: 'Memory ceiling for data (0 = none)', registers: [],
     collect () { this.set(srv.maxmemory) },
   }))
+  // Each thread samples into its own row of shared memory (SharedState.observeLatency); the
+  // histogram reads their sum when scraped, so it covers every I/O thread.
+  const name = 'flashkv_command_duration_seconds'
   const latency = new Histogram({
-    name: 'flashkv_command_duration_seconds',
-    help: 'Time from routing a command to its shard reply (one command in 32 is sampled)',
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
-    registers: [registry],
+    name, help: 'Time from routing a command to its shard reply (one command in 32 is sampled)',
+    buckets: [...LATENCY_BOUNDS], registers: [],
   })
-  srv.onLatency(s => latency.observe(s))
+  // The registry prints a histogram through getForPromString (get() for JSON): both read here.
+  const snapshot = async (): Promise<Awaited<ReturnType<Histogram['get']>>> => {
+    const w = srv.latency()
+    const values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }> = []
+    let cumulative = 0
+    LATENCY_BOUNDS.forEach((bound, i) => {
+      cumulative += w[i]
+      values.push({ labels: { le: bound }, value: cumulative, metricName: `${name}_bucket` })
+    })
+    values.push({ labels: { le: '+Inf' }, value: cumulative + w[LATENCY_BOUNDS.length], metricName: `${name}_bucket` })
+    values.push({ labels: {}, value: w[LATENCY_BOUNDS.length + 1], metricName: `${name}_sum` })
+    values.push({ labels: {}, value: w[LATENCY_BOUNDS.length + 2], metricName: `${name}_count` })
+    const metric = { name, help: 'Time from routing a command to its shard reply (one command in 32 is sampled)', type: 'histogram', aggregator: 'sum', values }
+    return metric as unknown as Awaited<ReturnType<Histogram['get']>>
+  }
+  latency.get = snapshot
+  ;(latency as unknown as { getForPromString: typeof snapshot }).getForPromString = snapshot
+  registry.registerMetric(latency)
   return registry
 }
 

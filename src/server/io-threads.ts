@@ -158,7 +158,7 @@ export class IoThreads implements ObservedServer {
   * commandCalls (): Iterable<[string, number]> { for (const c of commands) yield [c.name, this.shared.callsOf(c.id)] }
   primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
   /** Latencies are sampled on the I/O threads' links, which this thread does not see. */
-  onLatency (_fn: (seconds: number) => void): void {}
+  latency (): Float64Array { return this.shared.latency() }
 
   /** Graceful stop: every I/O thread lets its replies go out and closes its clients; then the shards. */
   async stop (): Promise<void> {

@@ -237,7 +237,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   shardStats (): ReadonlyArray<{ stats: Float64Array, isAlive: boolean }> { return this.links.map(l => ({ stats: l.stats, isAlive: !l.isDead })) }
   * commandCalls (): Iterable<[string, number]> { for (const c of commands) yield [c.name, this.shared.callsOf(c.id)] }
   primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
-  onLatency (fn: (seconds: number) => void): void { for (const l of this.links) l.onLatency = fn }
+  latency (): Float64Array { return this.shared.latency() }
 
   // Redis's resetServerStats, for the counters the I/O threads own (every thread's).
   resetStats (): void {
@@ -283,6 +283,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     const row = this.shared.row(this.thread)
     this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
+    // One reply in 32 is timed (shard-link.ts); each thread keeps its own row of the histogram.
+    for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
     if (io !== null) {

@@ -41,6 +41,13 @@ export const LOCAL_ERRORS = 9
 /** Clients waiting in a blocking command whose keys span shards (server/blocking.ts): a gauge. */
 export const CROSS_BLOCKED = 10
 const COUNTERS = 11
+/**
+ * The command latency histogram (/metrics), per thread: one count per bucket of LATENCY_BOUNDS,
+ * one past the last bound, then the sum of seconds and the count: every thread samples its own
+ * shard replies, and /metrics adds the rows up.
+ */
+export const LATENCY_BOUNDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
+const LATENCY_WORDS = LATENCY_BOUNDS.length + 3
 
 export class SharedState {
   readonly sab: SharedArrayBuffer
@@ -50,16 +57,20 @@ export class SharedState {
   private readonly counters: Float64Array
   /** calls[thread * commands.length + command id] */
   private readonly callWords: Float64Array
+  /** latency[thread * LATENCY_WORDS + word] */
+  private readonly latencyWords: Float64Array
 
   constructor (readonly threads: number, sab?: SharedArrayBuffer) {
     const settingsAt = Math.ceil((TIDS + threads) * 4 / 8) * 8
     const countersAt = settingsAt + SETTINGS * 8
     const callsAt = countersAt + threads * COUNTERS * 8
-    const bytes = callsAt + threads * commands.length * 8
+    const latencyAt = callsAt + threads * commands.length * 8
+    const bytes = latencyAt + threads * LATENCY_WORDS * 8
     this.sab = sab ?? new SharedArrayBuffer(bytes)
     this.ints = new Int32Array(this.sab, 0, TIDS + threads)
     this.settingsWords = new Float64Array(this.sab, settingsAt, SETTINGS)
     this.counters = new Float64Array(this.sab, countersAt, threads * COUNTERS)
+    this.latencyWords = new Float64Array(this.sab, latencyAt, threads * LATENCY_WORDS)
     this.callWords = new Float64Array(this.sab, callsAt, threads * commands.length)
   }
 
@@ -153,6 +164,24 @@ export class SharedState {
   }
 
   /** Calls of one command over every thread. */
+  /** Records one sampled latency (seconds) in this thread's row (only this thread writes it). */
+  observeLatency (thread: number, seconds: number): void {
+    const w = this.latencyWords
+    const base = thread * LATENCY_WORDS
+    let i = 0
+    while (i < LATENCY_BOUNDS.length && seconds > LATENCY_BOUNDS[i]) i++
+    w[base + i]++
+    w[base + LATENCY_WORDS - 2] += seconds
+    w[base + LATENCY_WORDS - 1]++
+  }
+
+  /** Every thread's latency rows added up: per-bucket counts (last: past every bound), sum, count. */
+  latency (): Float64Array {
+    const out = new Float64Array(LATENCY_WORDS)
+    for (let t = 0; t < this.threads; t++) for (let k = 0; k < LATENCY_WORDS; k++) out[k] += this.latencyWords[t * LATENCY_WORDS + k]
+    return out
+  }
+
   callsOf (id: number): number {
     let n = 0
     for (let t = 0; t < this.threads; t++) n += this.callWords[t * commands.length + id]
