@@ -537,17 +537,15 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
  */
 function runOne (cmd: Command): void {
-  const watch = shard.watch
-  if (watch.size === 0 || !cmd.isWrite) {
+  if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
-    if (shard.pushes.length !== 0) sendPushes()
-    return
+  } else {
+    const before = writes.count
+    const db = shard.dbIndex
+    cmd.run?.(shard, argv, out)
+    if (writes.count !== before) touchKeys(cmd, db)
   }
-  const before = writes.count
-  const db = shard.dbIndex
-  cmd.run?.(shard, argv, out)
-  if (writes.count === before || cmd.name === 'del' || cmd.name === 'unlink') return
-  touchKeys(cmd, db)
+  if (shard.pushes.length !== 0) sendPushes()
 }
 
 /**

@@ -36,13 +36,11 @@ const BWAIT = internalCommand('__bwait')
 const READY = Buffer.from('+READY\r\n')
 const NULL2 = Buffer.from('*-1\r\n')
 const NULL3 = Buffer.from('_\r\n')
-const UNBLOCK = internalCommand('__unblock')
 const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
 function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
 
 
-const ignore: ReplyTarget = { onReply () {} }
 
 export class CrossBlock implements ReplyTarget {
   private state: 'trying' | 'waiting' | 'done' = 'trying'
@@ -186,18 +184,7 @@ export class CrossBlock implements ReplyTarget {
     this.router.scheduleTurn()
   }
 
-  private sendUnblock (s: number, mode: number): void {
-    const link = this.router.links[s]
-    if (link.isDead) return
-    const slot = Buffer.allocUnsafe(4)
-    slot.writeUInt32LE(this.conn.slot)
-    const m = Buffer.allocUnsafe(4)
-    m.writeUInt32LE(mode)
-    const rec = argvOf([Buffer.from(UNBLOCK.name), slot, m])
-    const bytes = Link.recordBytes(rec, null, 3)
-    if (!link.canTake(bytes)) { setTimeout(() => this.sendUnblock(s, mode), 1).unref(); return }
-    link.send(UNBLOCK.id, REQ_NOPARK, 0, rec, null, 3, bytes, ignore, 0, 0)
-  }
+  private sendUnblock (s: number, mode: number): void { this.router.sendUnblock(s, this.conn.slot, mode) }
 
   private timeOut (): void {
     this.timer = null

@@ -15,6 +15,7 @@ import { copyBytes } from '../bytes.js'
 import { errorReply } from '../protocol/errors.js'
 import type { Credits } from './credits.js'
 import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
+import type { Queued } from './multi.js'
 
 const READ_BUF_BYTES = 16 * 1024
 /** An empty read buffer larger than this goes back to READ_BUF_BYTES (one big SET must not pin it). */
@@ -178,7 +179,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   }
 
   /** MULTI: the commands queued for EXEC (server/multi.ts); null outside a transaction. */
-  multi: Argv[] | null = null
+  multi: Queued[] | null = null
   /** A command was refused while queueing: EXEC answers EXECABORT. */
   multiFailed = false
   /** Argument bytes queued (CLIENT LIST multi-mem=). */

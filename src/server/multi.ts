@@ -27,7 +27,7 @@ import { copyArgv, cursorShard, planSplit, SplitReply } from './router.js'
 import { Txn } from './txn.js'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commandByName, internalCommand, lookupCommand } from '../commands/table.js'
+import { commandByName, internalCommand } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
@@ -48,6 +48,9 @@ const NO_WATCH_SLOT = errorReply('ERR WATCH is unavailable: too many clients con
 const WATCH = internalCommand('__watch')
 const UNWATCH = internalCommand('__unwatch')
 const EXEC = internalCommand('__exec')
+
+/** A command queued by MULTI: its row, found when it was queued, and a copy of its arguments. */
+export interface Queued { readonly cmd: Command, readonly argv: Argv }
 
 /** Where a queued command's reply comes from when EXEC runs. */
 type Step =
@@ -96,7 +99,6 @@ function elements (src: Uint8Array, start: number): Buffer[] {
   return out
 }
 
-const ignore: ReplyTarget = { onReply () {} }
 
 /** WATCH's parts: +OK once every shard has recorded its keys. */
 class WatchReply implements ReplyTarget {
@@ -118,8 +120,6 @@ class WatchReply implements ReplyTarget {
 
 export class Transactions {
   private readonly scratch = new ReplyWriter()
-  /** __unwatch records that found their ring full: sent on the next drain. */
-  private readonly pendingUnwatch: Array<[number, number]> = []
 
   constructor (private readonly router: Router, private readonly words: Int32Array) {}
 
@@ -127,7 +127,7 @@ export class Transactions {
   queue (conn: Connection, cmd: Command, argv: Argv): void {
     if (cmd.isNoMulti) { this.fail(conn, NOT_IN_MULTI); return }
     const copy = copyArgv(argv)
-    ;(conn.multi as Argv[]).push(copy)
+    ;(conn.multi as Queued[]).push({ cmd, argv: copy })
     conn.multiBytes += copy.buf.length
     conn.replyLocalBytes(QUEUED)
   }
@@ -230,20 +230,7 @@ export class Transactions {
   }
 
   private sendUnwatch (s: number, tag: number): void {
-    const link = this.router.links[s]
-    if (link.isDead) return
-    const rec = argvOf([Buffer.from(UNWATCH.name), u32(tag)])
-    const bytes = Link.recordBytes(rec, null, 2)
-    if (!link.canTake(bytes)) { this.pendingUnwatch.push([s, tag]); return }
-    link.send(UNWATCH.id, REQ_NOPARK, 0, rec, null, 2, bytes, ignore, 0, 0)
-  }
-
-  /** Retries the __unwatch records that found no room (called when rings drain). */
-  afterDrain (): void {
-    if (this.pendingUnwatch.length === 0) return
-    const todo = this.pendingUnwatch.splice(0)
-    for (const [s, tag] of todo) this.sendUnwatch(s, tag)
-    this.router.scheduleTurn()
+    this.router.sendNoReply(s, UNWATCH.id, [Buffer.from(UNWATCH.name), u32(tag)])
   }
 
   onClose (conn: Connection): void {
@@ -271,7 +258,7 @@ export class Transactions {
     }
     // processCommand's maxmemory check covers EXEC when any queued command may grow memory.
     const max = this.router.maxmemoryLimit
-    if (max > 0 && queued.some(a => this.commandOf(a).isDenyOom) && this.router.usedMemory() > max) {
+    if (max > 0 && queued.some(q => q.cmd.isDenyOom) && this.router.usedMemory() > max) {
       this.abort(conn, OOM)
       return true
     }
@@ -282,8 +269,7 @@ export class Transactions {
       return true
     }
     // Check room on every ring first: a transaction is staged whole or waits whole.
-    const shardsNeeded = this.shardsOf(conn, queued)
-    if (shardsNeeded === null) return false
+    if (!this.hasRoom(conn, queued)) return false
     this.discard(conn)
     conn.isExecuting = true
     let steps: Step[]
@@ -324,31 +310,19 @@ export class Transactions {
     return true
   }
 
-  /** A queued command that may write (CLIENT PAUSE WRITE holds an EXEC that has one). */
-  isWriteArgv (argv: Argv): boolean {
-    const cmd = this.commandOf(argv)
-    return cmd.isWrite || cmd.flags.includes('may_replicate')
-  }
-
-  private commandOf (argv: Argv): Command {
-    let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0]) as Command
-    if (cmd.subIndex !== null && argv.argc > 1) cmd = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1]) as Command
-    return cmd
-  }
 
   /**
-   * Shards EXEC will stage records on, once each has room (null: one is full, and the connection
-   * now waits for it). A conservative bound: every shard a queued command may use.
+   * True when every ring can take what EXEC may stage (else the connection waits for the full
+   * one). A conservative bound: the __exec record carries every queued command at worst, on
+   * any shard; hold markers are smaller.
    */
-  private shardsOf (conn: Connection, queued: readonly Argv[]): number[] | null {
-    const links = this.router.links
+  private hasRoom (conn: Connection, queued: readonly Queued[]): boolean {
     let bytes = 64
-    for (const a of queued) bytes += Link.recordBytes(a, null, a.argc) + 8
-    // The hold markers are small; the __exec record carries every command at worst.
-    for (const link of links) {
-      if (!link.isDead && !link.canTake(bytes)) { this.router.block(conn, link); return null }
+    for (const { argv } of queued) bytes += Link.recordBytes(argv, null, argv.argc) + 8
+    for (const link of this.router.links) {
+      if (!link.isDead && !link.canTake(bytes)) { this.router.block(conn, link); return false }
     }
-    return []
+    return true
   }
 
   /** Shards a coord command's keys live on. */
@@ -364,11 +338,10 @@ export class Transactions {
   }
 
   /** Where each queued command runs; commands of this thread run now, in order. */
-  private plan (conn: Connection, queued: readonly Argv[]): Step[] {
+  private plan (conn: Connection, queued: readonly Queued[]): Step[] {
     const n = this.router.links.length
     const steps: Step[] = []
-    for (const argv of queued) {
-      const cmd = this.commandOf(argv)
+    for (const { cmd, argv } of queued) {
       this.router.calls[cmd.id]++
       this.planOne(conn, cmd, argv, n, steps)
       // Monitors see each queued command as EXEC runs it, then EXEC.

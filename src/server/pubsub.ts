@@ -304,13 +304,10 @@ export class PubSub {
 
   /** Tells the hub, expecting nothing back (unsubscriptions): retried shortly if its ring is full. */
   private tellHub (kind: number, delta: number, names: readonly Buffer[]): void {
-    const link = this.router.links[HUB]
-    if (link.isDead) return
-    const rec = this.record(kind, delta, names)
-    const bytes = Link.recordBytes(rec, null, rec.argc)
-    if (!link.canTake(bytes)) { setTimeout(() => this.tellHub(kind, delta, names), 1).unref(); return }
-    link.send(PSUB.id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
-    this.router.scheduleTurn()
+    const k = Buffer.allocUnsafe(8)
+    k.writeUInt32LE(kind, 0)
+    k.writeInt32LE(delta, 4)
+    this.router.sendNoReply(HUB, PSUB.id, [Buffer.from(PSUB.name), k.subarray(0, 4), k.subarray(4), ...names])
   }
 
   /** The connection left: every subscription it had ends. */
@@ -366,20 +363,7 @@ export class PubSub {
     for (const conn of set) this.deliver(conn, line)
   }
 
-  private sendToHub (args: Buffer[], id: number): void {
-    const link = this.router.links[HUB]
-    if (link.isDead) return
-    const buf = Buffer.concat(args)
-    const start = new Int32Array(args.length)
-    const lens = new Int32Array(args.length)
-    let off = 0
-    for (let i = 0; i < args.length; i++) { start[i] = off; lens[i] = args[i].length; off += args[i].length }
-    const rec: Argv = { buf, argc: args.length, start, len: lens }
-    const bytes = Link.recordBytes(rec, null, rec.argc)
-    if (!link.canTake(bytes)) { setTimeout(() => this.sendToHub(args, id), 1).unref(); return }
-    link.send(id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignore, 0, 0)
-    this.router.scheduleTurn()
-  }
+  private sendToHub (args: Buffer[], id: number): void { this.router.sendNoReply(HUB, id, args) }
 
   private deliver (conn: Connection, bytes: Buffer): void {
     if (conn.isClosed || conn.isClosing) return
@@ -401,4 +385,3 @@ export class PubSub {
   }
 }
 
-const ignore: ReplyTarget = { onReply () {} }

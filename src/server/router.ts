@@ -202,7 +202,12 @@ export function planSplit (cmd: Command, argv: Argv, n: number): { partArgs: num
   return { partArgs, shardOfPart, positions, keyCount: ki }
 }
 
-const ignoreReply: ReplyTarget = { onReply () {} }
+/** The target of records whose reply nobody reads (sendNoReply). */
+export const ignoreReply: ReplyTarget = { onReply () {} }
+const UNBLOCK_NAME = Buffer.from('__unblock')
+
+/** processCommand's is_may_replicate_command: what CLIENT PAUSE WRITE holds. */
+function mayReplicate (cmd: Command): boolean { return cmd.isWrite || cmd.flags.includes('may_replicate') }
 const REPLICA_KEYSPACE = errorReply("ERR Replica can't interact with the keyspace")
 const ZERO_REPLY = Buffer.from(':0\r\n')
 
@@ -314,7 +319,6 @@ export class Router implements Dispatcher {
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
-
     if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
@@ -369,8 +373,8 @@ export class Router implements Dispatcher {
     const pause = this.pause
     if (Date.now() >= pause[0]) return false
     if (pause[1] === PAUSE_ALL) return true
-    if (cmd.isWrite || cmd.flags.includes('may_replicate')) return true
-    return cmd.name === 'exec' && conn.multi !== null && conn.multi.some(a => this.txns.isWriteArgv(a))
+    if (mayReplicate(cmd)) return true
+    return cmd.name === 'exec' && conn.multi !== null && conn.multi.some(q => mayReplicate(q.cmd))
   }
 
   private postpone (conn: Connection): void {
@@ -674,23 +678,49 @@ export class Router implements Dispatcher {
   unblock (conn: Connection, mode: number): boolean {
     if (conn.crossBlock !== null) return conn.crossBlock.unblock(mode)
     const s = conn.blockedShard
-    if (s < 0 || !conn.isBlockedOnKeys) return false
-    const link = this.links[s]
-    if (link.isDead) return false
-    const name = Buffer.from('__unblock')
-    const buf = Buffer.alloc(name.length + 8)
-    name.copy(buf)
-    buf.writeUInt32LE(conn.slot, name.length)
-    buf.writeUInt32LE(mode, name.length + 4)
-    const rec: Argv = { buf, argc: 3, start: Int32Array.of(0, name.length, name.length + 4), len: Int32Array.of(name.length, 4, 4) }
-    const bytes = Link.recordBytes(rec, null, 3)
-    if (!link.canTake(bytes)) return false
-    link.send(this.unblockId, REQ_NOPARK, 0, rec, null, 3, bytes, ignoreReply, 0, 0)
-    this.scheduleTurn()
+    if (s < 0 || !conn.isBlockedOnKeys || this.links[s].isDead) return false
+    this.sendUnblock(s, conn.slot, mode)
     return true
   }
 
+  /** __unblock slot mode to shard s (modes: see commands/internal.ts). */
+  sendUnblock (s: number, slot: number, mode: number): void {
+    const b = Buffer.allocUnsafe(8)
+    b.writeUInt32LE(slot, 0)
+    b.writeUInt32LE(mode, 4)
+    this.sendNoReply(s, this.unblockId, [UNBLOCK_NAME, b.subarray(0, 4), b.subarray(4)])
+  }
+
   private readonly unblockId = internalCommand('__unblock').id
+
+  /**
+   * Records no client waits for (UNWATCH, unblock, unsubscribe, monitor lines) that wait here
+   * while their shard's ring is full, per shard, in order: they go when it drains.
+   */
+  private readonly noReplyQueue: Array<Array<{ id: number, rec: Argv }>> = []
+
+  /** Stages a record that belongs to no client and whose reply is dropped. */
+  sendNoReply (s: number, id: number, args: readonly Uint8Array[]): void {
+    const link = this.links[s]
+    if (link.isDead) return
+    const q = this.noReplyQueue[s] ??= []
+    q.push({ id, rec: argvOf(args) })
+    this.flushNoReply(s)
+    this.scheduleTurn()
+  }
+
+  private flushNoReply (s: number): void {
+    const q = this.noReplyQueue[s]
+    const link = this.links[s]
+    while (q.length > 0 && !link.isDead) {
+      const { id, rec } = q[0]
+      const bytes = Link.recordBytes(rec, null, rec.argc)
+      if (!link.canTake(bytes)) return
+      q.shift()
+      link.send(id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignoreReply, 0, 0)
+    }
+    if (link.isDead) q.length = 0
+  }
 
   /**
    * SCAN goes to the shard its cursor names. A shard that finishes its walk with an empty page
@@ -839,7 +869,7 @@ export class Router implements Dispatcher {
 
   private afterDrain (): void {
     this.flushDirty()
-    this.txns.afterDrain()
+    for (let s = 0; s < this.noReplyQueue.length; s++) if (this.noReplyQueue[s]?.length > 0) this.flushNoReply(s)
     if (this.blocked.size > 0) {
       const waiting = [...this.blocked]
       this.blocked.clear()
