@@ -16,7 +16,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
-import { errorReply } from '../src/protocol/errors.js'
+import { errorReply, UNBLOCKED } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
@@ -502,7 +502,6 @@ function blockedSlotless (): Blocked[] {
   return out
 }
 
-const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
 /** __unblock slot mode: CLIENT UNBLOCK (0 timeout, 1 error) or the client left (2). Its own reply is ignored. */
 function unblockCommand (): void {

@@ -22,6 +22,8 @@ export const OOM = e("OOM command not allowed when used memory > 'maxmemory'.")
 /** A shard worker died: its slots are not served, as a cluster answers for an unowned slot. */
 export const SHARD_DOWN = e('CLUSTERDOWN Hash slot not served')
 export const NO_SUCH_CLIENT = e('ERR No such client')
+/** CLIENT UNBLOCK ... ERROR: the blocked command's answer. */
+export const UNBLOCKED = e('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
 export function errorReply (msg: string): Buffer {
   return e(msg.replace(/[\r\n]/g, ' '))

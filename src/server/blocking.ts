@@ -26,7 +26,7 @@ import { BLOCK_POP, BLOCK_MPOP, BLOCK_NOTIFY } from '../storage/shard.js'
 import { claimWords, WATCH_TAGS } from './credits.js'
 import { shardOfKey } from '../storage/hash.js'
 import { timeoutMillis } from '../commands/float.js'
-import { errorReply, SHARD_DOWN } from '../protocol/errors.js'
+import { SHARD_DOWN, UNBLOCKED } from '../protocol/errors.js'
 import { isErrorReply } from '../commands/txn-helpers.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 import { CROSS_BLOCKED } from './shared-state.js'
@@ -36,7 +36,6 @@ const BWAIT = internalCommand('__bwait')
 const READY = Buffer.from('+READY\r\n')
 const NULL2 = Buffer.from('*-1\r\n')
 const NULL3 = Buffer.from('_\r\n')
-const UNBLOCKED = errorReply('UNBLOCKED client unblocked via CLIENT UNBLOCK')
 
 function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
 

@@ -14,7 +14,7 @@ import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, errorReply } from '../protocol/errors.js'
+import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
@@ -467,15 +467,17 @@ export class Router implements Dispatcher {
     const seq = conn.takeSeq()
     conn.blockingSeq = seq
     conn.isBlockedOnKeys = true
-    const end = (): boolean => {
+    // Timed out, or CLIENT UNBLOCK: :0 acks; CLIENT UNBLOCK ... ERROR gives the UNBLOCKED error.
+    const end = (mode = 0): boolean => {
       if (conn.blockingSeq !== seq) return false
       if (timer !== null) clearTimeout(timer)
-      conn.onReply(seq, ZERO_REPLY, 0, ZERO_REPLY.length)
+      const reply = mode === 1 ? UNBLOCKED : ZERO_REPLY
+      conn.onReply(seq, reply, 0, reply.length)
       return true
     }
     const timer = ms > 0 ? setTimeout(end, ms) : null
     timer?.unref()
-    conn.crossBlock = { unblock: () => end() }
+    conn.crossBlock = { unblock: mode => end(mode) }
   }
 
   flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }

@@ -1,0 +1,116 @@
+// Differential tests (FlashKV over 4 shards against redis-server 7.0.15) for MONITOR, WAIT and
+// CLIENT PAUSE/UNPAUSE: replies and their order are compared, never how long anything took.
+// MONITOR lines carry a time stamp and a client address: those are replaced by T and ADDR.
+import { describe, expect, it } from 'vitest'
+
+import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import { useSides, on, steps, send, sleep, hello3, type Side } from './helpers/sides.js'
+import type { RawClient } from './helpers/raw.js'
+
+const pair = useDiffPair({ shards: 4 })
+const { A, client } = useSides(pair)
+
+const stamp = (line: string): string => line.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1 ADDR]')
+
+/** Reads MONITOR lines on one connection up to and including the one that contains `last`. */
+async function linesUntil (c: RawClient, last: string): Promise<string[]> {
+  const lines: string[] = []
+  for (let i = 0; i < 200; i++) {
+    const [r] = await c.readReplies(1, 5000)
+    lines.push(stamp(text(r)))
+    if (text(r).includes(last)) return lines
+  }
+  throw new Error(`no MONITOR line with ${last}`)
+}
+
+async function sameLines (m: Side, last: string): Promise<string[]> {
+  const [f, r] = await Promise.all([linesUntil(m.f, last), linesUntil(m.r, last)])
+  expect(f, 'MONITOR lines').toEqual(r)
+  return r
+}
+
+describe('MONITOR', () => {
+  it('prints every command as Redis does: MULTI, queued commands at EXEC, SELECT\'s new db, quoting; skips admin and unknown commands', async () => {
+    const M = await client('M')
+    expect(await on(M, 'MONITOR')).toBe('+OK\r\n')
+    const cmds: Arg[][] = [
+      ['SET', 'a b', Buffer.from('x"y\n\\\x01\xff', 'latin1')], ['MULTI'], ['SET', 'k', 'v'], ['INCR', 'c'], ['EXEC'],
+      ['CONFIG', 'GET', 'maxmemory'], ['CLIENT', 'SETNAME', 'x'], ['NOSUCH', 'arg'], ['SELECT', '3'], ['GET', 'z'],
+      ['HELLO', '3'], ['ECHO', 'last'],
+    ]
+    // HELLO's reply names each server: read, not compared (hello3).
+    for (const c of cmds) {
+      if (c[0] === 'HELLO') await hello3(A)
+      else await on(A, ...c)
+    }
+    const lines = await sameLines(M, '"last"')
+    expect(lines[0]).toBe('+T [0 ADDR] "SET" "a b" "x\\"y\\n\\\\\\x01\\xff"\r\n')
+  })
+
+  it('a monitor may not touch the keyspace; PING still answers', async () => {
+    const M = await client('M')
+    await on(M, 'MONITOR')
+    await steps([[M, 'GET', 'x'], [M, 'SET', 'x', 'y'], [M, 'DBSIZE']])
+    // Its own PING is both answered and monitored.
+    await on(M, 'PING')
+    await sameLines(M, '"PING"')
+  })
+})
+
+describe('WAIT (no replicas)', () => {
+  it('answers 0: at once for 0 replicas, after the timeout otherwise, at once inside MULTI; argument errors', async () => {
+    await steps([
+      [A, 'WAIT', '0', '0'], [A, 'WAIT', '1', '50'], [A, 'WAIT', 'x', '0'], [A, 'WAIT', '1', 'x'], [A, 'WAIT', '1', '-1'],
+      [A, 'WAIT', '1', '1.5'], [A, 'MULTI'], [A, 'WAIT', '5', '0'], [A, 'EXEC'],
+    ])
+  })
+
+  it('a WAIT with no timeout ends by CLIENT UNBLOCK (TIMEOUT: :0, ERROR: the UNBLOCKED error)', async () => {
+    const B = await client('B')
+    const [fid, rid] = await Promise.all([B.f.command('CLIENT', 'ID'), B.r.command('CLIENT', 'ID')])
+    for (const reason of ['TIMEOUT', 'ERROR']) {
+      send(B, 'WAIT', '1', '0')
+      await sleep(50)
+      const [fu, ru] = await Promise.all([
+        A.f.command('CLIENT', 'UNBLOCK', text(fid).slice(1, -2), reason), A.r.command('CLIENT', 'UNBLOCK', text(rid).slice(1, -2), reason),
+      ])
+      expect(text(fu)).toBe(text(ru))
+      const [fb, rb] = await Promise.all([B.f.readReplies(1), B.r.readReplies(1)])
+      expect(text(fb[0]), `WAIT after CLIENT UNBLOCK ${reason}`).toBe(text(rb[0]))
+    }
+  })
+})
+
+describe('CLIENT PAUSE / UNPAUSE', () => {
+  it('WRITE holds writes (and an EXEC with writes) until UNPAUSE, lets reads through', async () => {
+    const B = await client('B')
+    const C = await client('C')
+    await on(A, 'SET', 'k', 'old')
+    await on(A, 'CLIENT', 'PAUSE', '100000', 'WRITE')
+    await on(B, 'GET', 'k') // a read goes through
+    send(B, 'SET', 'k', 'new') // held
+    send(C, 'MULTI')
+    send(C, 'INCR', 'n') // held too: a write, even queued
+    await sleep(50)
+    await on(A, 'GET', 'k') // still old: B's SET waits
+    await on(A, 'CLIENT', 'UNPAUSE')
+    const [fb, rb] = await Promise.all([B.f.readReplies(1), B.r.readReplies(1)])
+    expect(text(fb[0])).toBe(text(rb[0]))
+    const [fc, rc] = await Promise.all([C.f.readReplies(2), C.r.readReplies(2)])
+    expect(fc.map(text)).toEqual(rc.map(text))
+    await on(C, 'EXEC')
+    await on(A, 'GET', 'k')
+  })
+
+  it('ALL holds every client\'s commands until the pause ends; argument errors', async () => {
+    const B = await client('B')
+    await on(A, 'CLIENT', 'PAUSE', '150')
+    send(B, 'PING')
+    const [fb, rb] = await Promise.all([B.f.readReplies(1, 10_000), B.r.readReplies(1, 10_000)])
+    expect(text(fb[0])).toBe(text(rb[0]))
+    await steps([
+      [A, 'CLIENT', 'PAUSE', 'x'], [A, 'CLIENT', 'PAUSE', '10', 'FOO'], [A, 'CLIENT', 'PAUSE', '-1'],
+      [A, 'CLIENT', 'PAUSE', '10', 'WRITE', 'x'], [A, 'CLIENT', 'UNPAUSE', 'x'], [A, 'CLIENT', 'UNPAUSE'],
+    ])
+  })
+})
