@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { useDiffPair, show, text, type Arg } from './helpers/diff.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
-import { useSides, on, sleep, type Side } from './helpers/sides.js'
+import { useSides, on, send, sleep, type Side } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -119,7 +119,7 @@ async function redisEvents (): Promise<string[]> {
 }
 
 /** FlashKV's subscriber: the next n events, with a bounded wait. */
-async function flashEvents (n: number, timeoutMs = 3000): Promise<string[]> {
+async function flashEvents (n: number, timeoutMs = 10_000): Promise<string[]> {
   return (await readUpTo((subs as Side).f, n, timeoutMs)).map(decode)
 }
 
@@ -142,7 +142,7 @@ async function sameEvents (label: string, sorted = false): Promise<string[]> {
  * from active expiry), and the same on FlashKV. Compared as a multiset: active expiry visits keys
  * in no defined order (Redis samples them at random; FlashKV's shards sweep on their own).
  */
-async function awaitEvents (label: string, n: number, timeoutMs = 2000): Promise<string[]> {
+async function awaitEvents (label: string, n: number, timeoutMs = 10_000): Promise<string[]> {
   const expected = (await readUpTo((subs as Side).r, n, timeoutMs)).map(decode)
   expect(expected.length, `redis sent the ${n} events of ${label}`).toBe(n)
   const got = await flashEvents(n, timeoutMs)
@@ -178,9 +178,9 @@ async function done (): Promise<void> {
   expect(await redisEvents(), 'events Redis sent late').toEqual([])
 }
 
-/** Both servers report `n` blocked clients (a blocking command has parked), or 2 s passed. */
+/** Both servers report `n` blocked clients (a blocking command has parked), or 10 s passed. */
 async function waitBlocked (n: number): Promise<void> {
-  const deadline = Date.now() + 2000
+  const deadline = Date.now() + 10_000
   const want = `blocked_clients:${n}\r\n`
   for (;;) {
     const [a, b] = await Promise.all([A.f.command('INFO', 'clients'), A.r.command('INFO', 'clients')])
@@ -189,12 +189,6 @@ async function waitBlocked (n: number): Promise<void> {
   }
 }
 
-/** Sends a (blocking) command on `side` to both servers without waiting for its reply. */
-function send (side: Side, ...args: Arg[]): void {
-  const bytes = encodeCommand(args)
-  side.f.send(bytes)
-  side.r.send(bytes)
-}
 
 /** The replies to what send() sent on `side` must be identical. */
 async function sameReply (side: Side, label: string): Promise<string> {
