@@ -9,8 +9,8 @@
 // jobs; every job must arrive exactly once. Waits are for a client to be blocked (a fixed sleep,
 // or polling INFO's blocked_clients); nothing asserts elapsed time.
 import { Redis } from 'ioredis'
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/node-redis.js'
 import { RawClient } from './helpers/raw.js'
 import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
@@ -172,19 +172,14 @@ describe('ioredis 6 (default options)', () => {
 describe('node-redis 6 (default options)', () => {
   for (const resp of [3, 2] as const) {
     describe(`RESP ${resp}`, () => {
-      let client: ReturnType<typeof createClient>
-      let blocker: ReturnType<typeof createClient>
+      let client: NodeRedisClient
+      let blocker: NodeRedisClient
       const errors: Error[] = []
 
       beforeAll(async () => {
-        const opts = { socket: { port: server.port, host: server.host } }
-        client = resp === 3 ? createClient(opts) : createClient({ ...opts, RESP: 2 }) as unknown as ReturnType<typeof createClient>
-        client.on('error', (err: Error) => errors.push(err))
-        await client.connect()
+        client = await connectNodeRedis(server, resp, errors)
         // A blocking command holds its connection: node-redis runs it on a duplicate.
-        blocker = client.duplicate()
-        blocker.on('error', (err: Error) => errors.push(err))
-        await blocker.connect()
+        blocker = await connectDuplicate(client, errors)
       })
 
       afterAll(async () => {

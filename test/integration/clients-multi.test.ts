@@ -7,8 +7,9 @@
 // by default, and transaction(fn, *watches) retries fn on WatchError). Keys are spread over the
 // 4 shards, so EXEC runs commands of several shards.
 import { Redis } from 'ioredis'
-import { createClient, MultiErrorReply, WatchError } from 'redis'
+import { MultiErrorReply, WatchError } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectNodeRedis, type NodeRedisClient } from './helpers/node-redis.js'
 import { RawClient } from './helpers/raw.js'
 import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
@@ -117,14 +118,11 @@ describe('ioredis 6 (default options)', () => {
 describe('node-redis 6 (default options)', () => {
   for (const resp of [3, 2] as const) {
     describe(`RESP ${resp}`, () => {
-      let client: ReturnType<typeof createClient>
+      let client: NodeRedisClient
       const errors: Error[] = []
 
       beforeAll(async () => {
-        const opts = { socket: { port: server.port, host: server.host } }
-        client = resp === 3 ? createClient(opts) : createClient({ ...opts, RESP: 2 }) as unknown as ReturnType<typeof createClient>
-        client.on('error', (err: Error) => errors.push(err))
-        await client.connect()
+        client = await connectNodeRedis(server, resp, errors)
       })
 
       afterAll(async () => {

@@ -10,8 +10,8 @@
 import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/node-redis.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -137,19 +137,13 @@ describe('ioredis 6 (default options)', () => {
 describe('node-redis 6 (default options), subscriber from client.duplicate()', () => {
   for (const resp of [3, 2] as const) {
     describe(resp === 3 ? 'default RESP (3)' : 'RESP: 2', () => {
-      let client: ReturnType<typeof createClient>
-      let sub: ReturnType<typeof createClient>
+      let client: NodeRedisClient
+      let sub: NodeRedisClient
       const errors: Error[] = []
 
       beforeAll(async () => {
-        // Nothing but the address (and RESP 2 for the second run): the library's own defaults.
-        const opts = { socket: { port: server.port, host: server.host } }
-        client = resp === 3 ? createClient(opts) : createClient({ ...opts, RESP: 2 }) as unknown as ReturnType<typeof createClient>
-        client.on('error', (err: Error) => errors.push(err))
-        await client.connect()
-        sub = client.duplicate()
-        sub.on('error', (err: Error) => errors.push(err))
-        await sub.connect()
+        client = await connectNodeRedis(server, resp, errors)
+        sub = await connectDuplicate(client, errors)
       })
 
       afterAll(async () => {

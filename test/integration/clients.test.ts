@@ -6,8 +6,9 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { createClient, RESP_TYPES } from 'redis'
+import { RESP_TYPES } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectNodeRedis, type NodeRedisClient } from './helpers/node-redis.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -107,15 +108,11 @@ describe('ioredis 6 (default options: HELLO 3, CLIENT SETINFO, INFO ready check)
 describe('node-redis 6 (default options: RESP 3, HELLO 3, CLIENT SETINFO, MAINT_NOTIFICATIONS)', () => {
   for (const resp of [3, 2] as const) {
     describe(`RESP ${resp}`, () => {
-      let client: ReturnType<typeof createClient>
+      let client: NodeRedisClient
       const errors: Error[] = []
 
       beforeAll(async () => {
-        // Nothing but the address (and RESP 2 for the second run): the library's own defaults.
-        const opts = { socket: { port: server.port, host: server.host } }
-        client = resp === 3 ? createClient(opts) : createClient({ ...opts, RESP: 2 }) as unknown as ReturnType<typeof createClient>
-        client.on('error', (err: Error) => errors.push(err))
-        await client.connect()
+        client = await connectNodeRedis(server, resp, errors)
       })
 
       afterAll(async () => {
