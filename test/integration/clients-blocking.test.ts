@@ -10,8 +10,8 @@
 // or polling INFO's blocked_clients); nothing asserts elapsed time.
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/node-redis.js'
-import { RawClient } from './helpers/raw.js'
+import { connectIoredis, connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/client-libs.js'
+import { rawOnce } from './helpers/raw.js'
 import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
@@ -38,15 +38,7 @@ const PAIRS = [['one shard ({t} keys)', T.a, T.b], ['two shards', K[0], K[1]]] a
 const BLOCK_MS = 100
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-/** One command on a fresh plain connection. */
-async function raw (...args: string[]): Promise<string> {
-  const c = await RawClient.connect(server.port, server.host)
-  try {
-    return (await c.command(...args)).toString('latin1')
-  } finally {
-    c.close()
-  }
-}
+const raw = async (...args: string[]): Promise<string> => await rawOnce(server.port, server.host, ...args)
 
 /** INFO clients' blocked_clients. */
 async function blockedClients (): Promise<number> {
@@ -64,15 +56,7 @@ async function waitBlocked (n: number, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-async function ioredis (): Promise<Redis> {
-  // Nothing but the address: the connect sequence and options are the library's defaults.
-  const c = new Redis(server.port, server.host)
-  await new Promise<void>((resolve, reject) => {
-    c.once('ready', resolve)
-    c.once('error', reject)
-  })
-  return c
-}
+const ioredis = async (): Promise<Redis> => await connectIoredis(server)
 
 describe('ioredis 6 (default options)', () => {
   let blocker: Redis

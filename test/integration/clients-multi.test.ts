@@ -9,8 +9,8 @@
 import { Redis } from 'ioredis'
 import { MultiErrorReply, WatchError } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectNodeRedis, type NodeRedisClient } from './helpers/node-redis.js'
-import { RawClient } from './helpers/raw.js'
+import { connectIoredis, connectNodeRedis, type NodeRedisClient } from './helpers/client-libs.js'
+import { rawOnce } from './helpers/raw.js'
 import { hasRedisPy, redisPyLabel, py as helperPy } from './helpers/redis-py.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
@@ -27,25 +27,13 @@ it('test keys land where the test expects', () => {
   expect(K.map(k => shardOfKey(k, SHARDS))).toEqual([0, 1, 2, 3])
 })
 
-/** A plain connection for the "other client" that touches watched keys. */
-async function raw (...args: string[]): Promise<string> {
-  const c = await RawClient.connect(server.port, server.host)
-  try {
-    return (await c.command(...args)).toString('latin1')
-  } finally {
-    c.close()
-  }
-}
+const raw = async (...args: string[]): Promise<string> => await rawOnce(server.port, server.host, ...args)
 
 describe('ioredis 6 (default options)', () => {
   let client: Redis
 
   beforeAll(async () => {
-    client = new Redis(server.port, server.host)
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', resolve)
-      client.once('error', reject)
-    })
+    client = await connectIoredis(server)
   })
 
   afterAll(async () => {

@@ -11,7 +11,7 @@ import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/node-redis.js'
+import { connectIoredis, connectNodeRedis, connectDuplicate, type NodeRedisClient } from './helpers/client-libs.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -33,18 +33,8 @@ describe('ioredis 6 (default options)', () => {
   let sub: Redis
   let pub: Redis
 
-  const ready = async (c: Redis): Promise<void> => {
-    await new Promise<void>((resolve, reject) => {
-      c.once('ready', resolve)
-      c.once('error', reject)
-    })
-  }
-
   beforeAll(async () => {
-    // Nothing but the address: the library's own connect sequence.
-    sub = new Redis(server.port, server.host)
-    pub = new Redis(server.port, server.host)
-    await Promise.all([ready(sub), ready(pub)])
+    [sub, pub] = await Promise.all([connectIoredis(server), connectIoredis(server)])
   })
 
   afterAll(async () => {

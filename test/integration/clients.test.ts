@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { RESP_TYPES } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectNodeRedis, type NodeRedisClient } from './helpers/node-redis.js'
+import { connectIoredis, connectNodeRedis, type NodeRedisClient } from './helpers/client-libs.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -28,12 +28,7 @@ describe('ioredis 6 (default options: HELLO 3, CLIENT SETINFO, INFO ready check)
   let client: Redis
 
   beforeAll(async () => {
-    // Nothing but the address: the connect sequence is the library's default one.
-    client = new Redis(server.port, server.host)
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', resolve)
-      client.once('error', reject)
-    })
+    client = await connectIoredis(server)
   })
 
   afterAll(async () => {

@@ -190,3 +190,13 @@ export function parseScan (reply: Buffer): [string, string[]] {
   }
   return [m[1], keys]
 }
+
+/** One command on a fresh plain connection, its reply as latin1 text (the "other client" of a test). */
+export async function rawOnce (port: number, host: string, ...args: string[]): Promise<string> {
+  const c = await RawClient.connect(port, host)
+  try {
+    return (await c.command(...args)).toString('latin1')
+  } finally {
+    c.close()
+  }
+}

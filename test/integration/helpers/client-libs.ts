@@ -1,7 +1,18 @@
-// node-redis clients as an application gets them: nothing but the address (and RESP 2 when asked),
-// so the library's own defaults (HELLO 3, CLIENT SETINFO, ...) are what the server sees.
+// Client libraries as an application gets them: nothing but the address (and RESP 2 when asked),
+// so each library's own connect sequence and defaults (HELLO 3, CLIENT SETINFO, ...) are what the server sees.
+import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import type { ServerHandle } from './server.js'
+
+/** An ioredis client with its defaults, resolved once it reports ready (its connect sequence done). */
+export async function connectIoredis (server: ServerHandle): Promise<Redis> {
+  const c = new Redis(server.port, server.host)
+  await new Promise<void>((resolve, reject) => {
+    c.once('ready', resolve)
+    c.once('error', reject)
+  })
+  return c
+}
 
 function options(server: ServerHandle) {
   return { socket: { port: server.port, host: server.host } }
