@@ -54,7 +54,6 @@ export function objectFreqCommand (shard: Shard, argv: Argv, out: ReplyWriter): 
 }
 
 const HELP_LINES = [
-  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'ENCODING <key>',
   '    Return the kind of internal representation used in order to store the value',
   '    associated with a <key>.',
@@ -67,14 +66,11 @@ const HELP_LINES = [
   'REFCOUNT <key>',
   '    Return the number of references of the value associated with the specified',
   '    <key>.',
-  'HELP',
-  '    Prints this help.',
 ]
 
-/** addReplyHelp: one status line each (Redis 7.0's text, IDLETIME included). */
+/** Redis 7.0's text, IDLETIME included. */
 export function objectHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
-  out.arrayHeader(HELP_LINES.length)
-  for (const line of HELP_LINES) out.status(line)
+  out.help('OBJECT', HELP_LINES)
 }
 
 const SUB = { group: 'generic', arity: 3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, route: 'key', tips: ['nondeterministic_output'], keySpecs: [{ flags: ['RO'] }], complexity: 'O(1)' } as const

@@ -102,7 +102,6 @@ export function psubCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 }
 
 const HELP_LINES = [
-  'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'CHANNELS [<pattern>]',
   "    Return the currently active channels matching a <pattern> (default: '*').",
   'NUMPAT',
@@ -114,13 +113,10 @@ const HELP_LINES = [
   "    Return the currently active shard level channels matching a <pattern> (default: '*').",
   'SHARDNUMSUB [<shardchannel> ...]',
   '    Return the number of subscribers for the specified shard level channel(s)',
-  'HELP',
-  '    Prints this help.',
 ]
 
 export function pubsubHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
-  out.arrayHeader(HELP_LINES.length)
-  for (const line of HELP_LINES) out.status(line)
+  out.help('PUBSUB', HELP_LINES)
 }
 
 const PS = { group: 'pubsub', firstKey: 0, lastKey: 0, step: 0 } as const

@@ -136,6 +136,15 @@ export class ReplyWriter {
     this.crlf()
   }
 
+  /** addReplyHelp: a "<NAME> <subcommand> ..." header, the subcommands' lines, then HELP's own two. */
+  help (name: string, lines: readonly string[]): void {
+    this.arrayHeader(lines.length + 3)
+    this.status(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`)
+    for (const line of lines) this.status(line)
+    this.status('HELP')
+    this.status('    Prints this help.')
+  }
+
   nullBulk (): void {
     if (this.resp3) { this.ensure(3); this.byte(95); this.crlf() } else this.raw(NULL_BULK2)
   }
