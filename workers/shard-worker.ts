@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
   REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
-  STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, type ShardWorkerData, type ProducerEndpoint,
+  STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
@@ -22,6 +22,8 @@ import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
+import { forEachWrittenKey } from '../src/commands/written-keys.js'
+import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasList, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
@@ -58,7 +60,6 @@ let cur = producers[0]
 let nextTicket = 1
 const bell = new Int32Array(data.bell)
 const TXN_BEGIN = internalCommand('__txn').id
-const TXN_END = internalCommand('__txnend').id
 const EXEC = internalCommand('__exec').id
 const UNBLOCK = internalCommand('__unblock').id
 const stats = new Float64Array(data.stats)
@@ -110,6 +111,7 @@ function publishStats (): void {
   stats[STAT_COMMANDS] = commandsRun
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
+  stats[STAT_ARENA_ROOM] = shard.arenaRoom()
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
@@ -276,11 +278,14 @@ function runRecord (p: number, payloadLen: number): void {
 }
 
 /**
- * A cross-shard transaction reached this shard: acknowledge, then run only the steps its
- * producer sends on stepPort until __txnend. Nothing else touches this shard meanwhile, which
- * is what makes RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
+ * A cross-shard transaction reached this shard: lend the databases (server/engine.ts) to its
+ * producer, acknowledge, then park until the release, running only the steps the producer may send
+ * on stepPort meanwhile. Nothing else touches this shard until then, which is what makes
+ * RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
  */
 function holdForTransaction (slot: number): void {
+  // Posted before the acknowledgement is committed, so the producer finds it with the ack.
+  cur.port.postMessage(lendOf(shard, blockedCount > 0))
   out.reset()
   out.status('OK')
   writeReply(slot, false)
@@ -294,6 +299,7 @@ function holdForTransaction (slot: number): void {
     isHeld = false
   }
   if (readyKeys.length > 0) serveReady()
+  if (shard.events.length !== 0) sendEvents()
 }
 
 function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
@@ -301,13 +307,27 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     const seen = Atomics.load(mailbox, 0)
     const msg = receiveMessageOnPort(stepPort)
     if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
-    const sab = msg.message as SharedArrayBuffer
+    if (!(msg.message instanceof SharedArrayBuffer)) { release(msg.message as Returned); return }
+    const sab = msg.message
     const u32 = new Uint32Array(sab)
     const word = u32[0]
-    const id = word & 0xffff
-    if (id === TXN_END) return
     readArgv(new Uint8Array(sab), u32, 0)
-    runCommand(id, word, (word >>> 16) & 0xff, 0, false)
+    runCommand(word & 0xffff, word, (word >>> 16) & 0xff, 0, false)
+    notifyProducer(cur)
+  }
+}
+
+/** The transaction ended: take the databases back and act on what its steps did to them. */
+function release (r: Returned): void {
+  takeBack(shard, r)
+  for (const { kind, db, key } of r.effects) {
+    if (kind === EFFECT_CREATED) markReady(keyId(db, key, 0, key.length))
+    else shard.watch.touch(db, key, 0, key.length, kind === EFFECT_REMOVED ? null : shard.dbs[db])
+  }
+  if (r.isAcked) {
+    out.reset()
+    out.status('OK')
+    writeReply(0, false)
     notifyProducer(cur)
   }
 }
@@ -634,38 +654,11 @@ function flushEvents (): void {
 const NOTIFY_NAME = Buffer.from('__notify')
 
 function touchKeys (cmd: Command, db: number): void {
-  const watch = shard.watch
-  const ks = shard.dbs[db]
-  const { buf, start, len } = argv
-  let keys: number[] | null
-  if (cmd.getKeys !== undefined) keys = cmd.getKeys(argv)
-  else {
-    keys = []
-    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
-    for (let k = cmd.firstKey; k > 0 && k <= last; k += cmd.step) keys.push(k)
-  }
-  if (keys === null) return
-  for (const k of keys) {
-    if (k !== cmd.readOnlyKey) watch.touch(db, buf, start[k], len[k], ks)
-  }
-  // The other database of MOVE key db and COPY ... DB db.
-  const other = cmd.name === 'move' ? 2 : cmd.name === 'copy' ? dbOption(3) : -1
-  if (other > 0 && other < argv.argc) {
-    const to = Number(Buffer.from(buf.buffer, buf.byteOffset + start[other], len[other]).toString('latin1'))
-    if (Number.isInteger(to) && to >= 0 && to < shard.dbs.length && to !== db) {
-      const k = cmd.name === 'move' ? 1 : 2
-      watch.touch(to, buf, start[k], len[k], shard.dbs[to])
-    }
-  }
+  forEachWrittenKey(cmd, argv, db, shard.dbs.length, touchOne)
 }
 
-/** Index of the argument after a DB option, from position `from` (COPY's options); -1: none. */
-function dbOption (from: number): number {
-  const { buf, start, len } = argv
-  for (let i = from; i + 1 < argv.argc; i++) {
-    if (len[i] === 2 && (buf[start[i]] | 32) === 100 && (buf[start[i] + 1] | 32) === 98) return i + 1
-  }
-  return -1
+function touchOne (db: number, buf: Uint8Array, start: number, len: number): void {
+  shard.watch.touch(db, buf, start, len, shard.dbs[db])
 }
 
 // __exec's own arguments, kept while argv is pointed at each command in turn.
@@ -767,6 +760,7 @@ let nextExpire = Date.now() + EXPIRE_TICK_MS
 let notifySeen = 0
 /** The ring each pass starts from, moved on every pass so that no producer always goes first. */
 let first = 0
+publishStats()
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break

@@ -13,7 +13,7 @@
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { RAW_FLAG, NO_INT_FLAG } from '../storage/keyspace.js'
+import { RAW_FLAG, NO_INT_FLAG, entryBlockBytes } from '../storage/keyspace.js'
 import { TYPES } from '../storage/types.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
 import { NOTIFY_GENERIC, NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, eventName } from '../storage/notify.js'
@@ -80,10 +80,14 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
     if (isKeepTtl(argv, i)) keepTtl = true
     else event = stepEvent(argv, i)
   }
-  const oldExpire = old !== 0 ? ks.expireAt(old) : 0
-  if (old !== 0) ks.remove(old)
   const dataLen = len[2] - PAYLOAD_HEADER_BYTES
   const ops = TYPES[type]
+  // Everything the new value takes is reserved before the old value goes: a full arena answers
+  // OOM with the destination as it was.
+  const need = entryBlockBytes(len[1], ops.valueBytes(dataLen)) + ops.restoreBytes(buf, p + PAYLOAD_HEADER_BYTES, p + len[2])
+  if (!ks.arena.reserve(need)) { out.raw(OOM); return }
+  const oldExpire = old !== 0 ? ks.expireAt(old) : 0
+  if (old !== 0) ks.remove(old)
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, ops.valueBytes(dataLen))
   if (e === 0) { out.raw(OOM); return }
   ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))
@@ -111,6 +115,16 @@ export function delStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 export function notifyStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const event = stepEvent(argv, 2)
   if (event !== null) shard.notify(NOTIFY_GENERIC, event, argv.buf, argv.start[1], argv.len[1])
+  out.raw(OK)
+}
+
+/**
+ * __emit event...: keyspace events a transaction recorded on lent databases (server/engine.ts),
+ * each in Shard.events' format, for this shard to send to the hub in their order.
+ */
+export function emitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len } = argv
+  for (let i = 1; i < argv.argc; i++) shard.events.push(Buffer.from(buf.subarray(start[i], start[i] + len[i])))
   out.raw(OK)
 }
 
@@ -147,10 +161,10 @@ const INTERNAL = { flags: [], firstKey: 0, lastKey: 0, step: 0, route: 'key', gr
 
 export const internalCommands: readonly CommandSpec[] = [
   { ...INTERNAL, name: '__txn', arity: 1, run: unreachable },
-  { ...INTERNAL, name: '__txnend', arity: 1, run: unreachable },
   { ...INTERNAL, name: '__dump', arity: 2, firstKey: 1, lastKey: 1, step: 1, run: dumpCommand },
   { ...INTERNAL, name: '__restore', arity: -3, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, run: restoreCommand },
   { ...INTERNAL, name: '__del', arity: 3, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, run: delStepCommand },
+  { ...INTERNAL, name: '__emit', arity: -2, run: emitCommand },
   { ...INTERNAL, name: '__event', arity: 3, firstKey: 1, lastKey: 1, step: 1, run: notifyStepCommand },
   { ...INTERNAL, name: '__watch', arity: -3, run: watchKeysCommand },
   { ...INTERNAL, name: '__unwatch', arity: 2, run: unwatchCommand },

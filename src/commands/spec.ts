@@ -149,6 +149,12 @@ export interface TxnContext {
   shardOf (buf: Uint8Array, start: number, len: number): number
   /** Runs a command on a held shard; resolves with its reply bytes. */
   run (shard: number, cmd: string, args: readonly Uint8Array[], db?: number): Promise<Buffer>
+  /**
+   * Makes sure `bytes` (arena block sizes) can be allocated on a held shard before any step
+   * writes: false when its arena cannot grow that far, and the command must answer OOM having
+   * changed nothing.
+   */
+  reserve (shard: number, bytes: number, db?: number): boolean
   readonly db: number
   readonly resp3: boolean
 }

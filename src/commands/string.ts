@@ -10,7 +10,7 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { copyBytes } from '../bytes.js'
 import { writes } from '../storage/writes.js'
 import { NOTIFY_GENERIC, NOTIFY_STRING, eventName } from '../storage/notify.js'
-import { TYPE_STRING, NO_INT_FLAG } from '../storage/keyspace.js'
+import { TYPE_STRING, NO_INT_FLAG, entryBlockBytes } from '../storage/keyspace.js'
 import { OK, ZERO, ONE, EMPTY_BULK } from '../protocol/replies.js'
 import {
   WRONGTYPE, SYNTAX_ERR, NOT_INTEGER, NOT_FLOAT, OOM, OVERFLOW, DECR_OVERFLOW, OFFSET_OUT_OF_RANGE,
@@ -322,13 +322,47 @@ export function mgetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   }
 }
 
+/**
+ * Arena bytes MSET's pairs can take at most (each a fresh entry), so
+ * that it reserves them before setting anything: a full arena then sets no key at all.
+ */
+function msetBytes (argv: Argv): number {
+  let bytes = 0
+  for (let i = 1; i + 1 < argv.argc; i += 2) bytes += entryBlockBytes(argv.len[i], argv.len[i + 1])
+  return bytes
+}
+
 export function msetCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
+  if (!shard.ks.arena.reserve(msetBytes(argv))) { out.raw(OOM); return }
   for (let i = 1; i < argc; i += 2) {
     if (!setValue(shard, buf, start[i], len[i], buf, start[i + 1], len[i + 1], 0, false)) { out.raw(OOM); return }
     shard.notify(NOTIFY_STRING, EV_SET, buf, start[i], len[i])
   }
   out.raw(OK)
+}
+
+/**
+ * MSET over several shards as one transaction (the router sends it this way near a full arena):
+ * room on every shard first, then the parts, so it is set everywhere or nowhere.
+ */
+async function msetCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+  const { buf, start, len, argc } = argv
+  const pairs = new Map<number, Uint8Array[]>()
+  const bytes = new Map<number, number>()
+  for (let i = 1; i < argc; i += 2) {
+    const s = tx.shardOf(buf, start[i], len[i])
+    let p = pairs.get(s)
+    if (p === undefined) { p = []; pairs.set(s, p) }
+    p.push(argBytes(buf, start[i], len[i]), argBytes(buf, start[i + 1], len[i + 1]))
+    bytes.set(s, (bytes.get(s) ?? 0) + entryBlockBytes(len[i], len[i + 1]))
+  }
+  for (const [s, b] of bytes) if (!tx.reserve(s, b)) return OOM
+  for (const [s, p] of pairs) {
+    const r = await tx.run(s, 'mset', p)
+    if (isErrorReply(r)) return r
+  }
+  return OK
 }
 
 /** msetGenericCommand with NX, all keys on this shard: nothing is set if any key exists. */
@@ -337,6 +371,7 @@ export function msetnxCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   for (let i = 1; i < argc; i += 2) {
     if (shard.lookup(buf, start[i], len[i]) !== 0) { out.raw(ZERO); return }
   }
+  if (!shard.ks.arena.reserve(msetBytes(argv))) { out.raw(OOM); return }
   for (let i = 1; i < argc; i += 2) {
     if (!setValue(shard, buf, start[i], len[i], buf, start[i + 1], len[i + 1], 0, false)) { out.raw(OOM); return }
     shard.notify(NOTIFY_STRING, EV_SET, buf, start[i], len[i])
@@ -361,6 +396,12 @@ async function msetnxCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   for (const v of votes) {
     if (isErrorReply(v)) return v
     if (intReply(v) > 0) return ZERO
+  }
+  // Every shard's room first: no shard sets its keys unless all of them can.
+  for (const [s, p] of pairs) {
+    let bytes = 0
+    for (let j = 0; j < p.length; j += 2) bytes += entryBlockBytes(p[j].length, p[j + 1].length)
+    if (!tx.reserve(s, bytes)) return OOM
   }
   const sets = await Promise.all([...pairs].map(async ([s, p]) => await tx.run(s, 'mset', p)))
   for (const r of sets) if (isErrorReply(r)) return r
@@ -736,7 +777,7 @@ export const stringCommands: CommandSpec[] = [
   { ...KEY, name: 'decrby', arity: 3, flags: WRITE_FAST, since: '1.0.0', summary: 'Decrement the integer value of a key by the given number', complexity: 'O(1)', keySpecs: RW_ACCESS_UPDATE, run: decrbyCommand },
   { ...KEY, name: 'incrbyfloat', arity: 3, flags: WRITE_FAST, since: '2.6.0', summary: 'Increment the float value of a key by the given amount', complexity: 'O(1)', keySpecs: RW_ACCESS_UPDATE, run: incrbyfloatCommand },
   { name: 'mget', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'byKeyOrder', group: 'string', since: '1.0.0', summary: 'Get the values of all the given keys', complexity: 'O(N) where N is the number of keys to retrieve.', tips: ['request_policy:multi_shard'], keySpecs: RO_ACCESS, run: mgetCommand },
-  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, step: 2, route: 'split', merge: 'allOk', group: 'string', since: '1.0.1', summary: 'Set multiple keys to multiple values', complexity: 'O(N) where N is the number of keys to set.', tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], keySpecs: [{ flags: ['OW', 'update'] }], run: msetCommand },
+  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, step: 2, route: 'split', merge: 'allOk', group: 'string', since: '1.0.1', summary: 'Set multiple keys to multiple values', complexity: 'O(N) where N is the number of keys to set.', tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], keySpecs: [{ flags: ['OW', 'update'] }], run: msetCommand, coord: msetCoord },
   { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], firstKey: 1, lastKey: -1, step: 2, route: 'coord', group: 'string', since: '1.0.1', summary: 'Set multiple keys to multiple values, only if none of the keys exist', complexity: 'O(N) where N is the number of keys to set.', tips: ['request_policy:multi_shard', 'response_policy:agg_min'], keySpecs: [{ flags: ['OW', 'insert'] }], run: msetnxCommand, coord: msetnxCoord },
   { name: 'lcs', arity: -3, flags: ['readonly'], firstKey: 1, lastKey: 2, step: 1, route: 'coord', group: 'string', since: '7.0.0', summary: 'Find longest common substring', complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively', keySpecs: RO_ACCESS, run: lcsCommand, coord: lcsCoord },
 ]

@@ -51,7 +51,9 @@ export const STAT_COMMANDS = 6
 export const STAT_ERRORS = 7
 /** Clients blocked on this shard's keys (BLPOP...). */
 export const STAT_BLOCKED = 8
-export const STAT_SLOTS = 9
+/** Bytes the fullest arena of this shard can still grow by (router: when a split write must go whole). */
+export const STAT_ARENA_ROOM = 9
+export const STAT_SLOTS = 10
 export const RESP_HEADER_BYTES = 4
 
 /** 1 MiB per ring: a pipeline of ~20k small commands per shard per turn before back-pressure. */

@@ -223,8 +223,13 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   isClosed = false
   /** The client half-closed: close once what it sent is answered. */
   private isEof = false
-  /** Waiting for ring space on some shard. */
+  /** Waiting for ring space on some shard, or (isAwaitingHead) for every earlier reply. */
   isBlocked = false
+  /**
+   * A command waits until every earlier one of this client has answered (EXEC with WATCH: its
+   * own earlier writes, on any shard, must have touched the watched keys before the check).
+   */
+  isAwaitingHead = false
   private isPaused = false
   isDirty = false
   private readonly dispatcher: Dispatcher
@@ -522,6 +527,10 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       this.stashReply(seq, Buffer.from(src.subarray(start, start + len)))
       // Its shard took credit that the head's shard may have been waiting for.
       this.checkStuck()
+    }
+    if (this.isAwaitingHead && this.headSeq === this.nextSeq) {
+      this.isAwaitingHead = false
+      queueMicrotask(() => { this.maybeResume() })
     }
   }
 

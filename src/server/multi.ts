@@ -25,6 +25,7 @@ import { ShardLink as Link } from './shard-link.js'
 import type { Router } from './router.js'
 import { copyArgv, cursorShard, planSplit, SplitReply } from './router.js'
 import { Txn } from './txn.js'
+import { engineRuns } from './engine.js'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commandByName, internalCommand } from '../commands/table.js'
@@ -262,6 +263,12 @@ export class Transactions {
       this.abort(conn, OOM)
       return true
     }
+    // Redis runs EXEC after everything the client sent before it: its own writes on other
+    // shards must have touched the watched keys before the check.
+    if (conn.watchTag !== 0 && !conn.isReplyHead) {
+      conn.isAwaitingHead = true
+      return false
+    }
     if (this.isDirty(conn)) {
       this.discard(conn)
       this.unwatch(conn)
@@ -469,7 +476,9 @@ export class Transactions {
       }
     }
     const execRow = commandByName('exec')
-    const txn = new Txn(router, conn, seq, execRow, involved)
+    // The engine runs it all on this thread unless a command inside needs a shard's own thread.
+    const isRemote = steps.some(st => st.kind !== 'local' && !engineRuns(st.cmd))
+    const txn = new Txn(router, conn, seq, execRow, involved, isRemote)
     const tickets = router.ticketsFor(involved, involved.length)
     for (let k = 0; k < involved.length; k++) {
       const s = involved[k]

@@ -17,7 +17,10 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
-import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY } from '../ipc/layout.js'
+import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM } from '../ipc/layout.js'
+
+/** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
+const ARENA_MARGIN = 64 * 1024 * 1024
 import { Credits } from './credits.js'
 import type { Sequencer } from './sequencer.js'
 import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL } from './shared-state.js'
@@ -532,6 +535,9 @@ export class Router implements Dispatcher {
       else if (s !== first) isSingle = false
     }
     if (isSingle) return this.sendWhole(conn, cmd, argv, first)
+    // Near a full arena, a write with a whole-or-nothing form (MSET) takes it: its parts could
+    // otherwise be set on one shard and refused on another.
+    if (cmd.coord !== undefined && this.isArenaTight(argv, counts)) return this.sendCoord(conn, cmd, argv)
 
     const { partArgs, shardOfPart, positions, keyCount: ki } = planSplit(cmd, argv, n)
     // Every part can be staged now, or none is: a multi-shard write that fails changed nothing.
@@ -609,6 +615,21 @@ export class Router implements Dispatcher {
   }
 
   /** Keys on one shard: the plain handler there. Several: a transaction holding them all. */
+  /**
+   * True when a shard the command writes to (counts[s] > 0) has less arena room left than the
+   * command's bytes twice over plus ARENA_MARGIN. The room is what the shard last published;
+   * the margin covers what requests staged before this one may take meanwhile.
+   */
+  private isArenaTight (argv: Argv, counts: Int32Array): boolean {
+    let bytes = 0
+    for (let i = 0; i < argv.argc; i++) bytes += argv.len[i]
+    const need = ARENA_MARGIN + 2 * bytes
+    for (let s = 0; s < this.links.length; s++) {
+      if (counts[s] > 0 && this.links[s].stats[STAT_ARENA_ROOM] < need) return true
+    }
+    return false
+  }
+
   private sendCoord (conn: Connection, cmd: Command, argv: Argv): boolean {
     const n = this.links.length
     const keys = this.keyIndexes(cmd, argv)

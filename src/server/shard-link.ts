@@ -12,6 +12,7 @@ import {
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
 import type { Credits } from './credits.js'
+import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
@@ -148,7 +149,7 @@ export class ShardLink {
   /** Called when a reply target throws: that target's client is closed, the batch goes on. */
   onTargetError: (target: ReplyTarget, err: unknown) => void = (_t, err) => { throw err }
   /**
-   * True from the moment a transaction's hold acknowledgement is drained until __txnend is sent:
+   * True from the moment a transaction's hold acknowledgement is drained until it is released:
    * meanwhile the worker answers only steps, so replies come from the step queue, not the FIFO
    * (requests staged behind the hold are still waiting in the ring).
    */
@@ -241,9 +242,9 @@ export class ShardLink {
 
   /**
    * Sends one step to this shard while a transaction holds it (the worker is parked in its
-   * held loop and reads steps from stepPort, not from the ring). A null target expects no reply.
+   * held loop and reads steps from stepPort, not from the ring).
    */
-  sendStep (cmdId: number, db: number, resp3: boolean, args: readonly Uint8Array[], target: ReplyTarget | null, tag: number): void {
+  sendStep (cmdId: number, db: number, resp3: boolean, args: readonly Uint8Array[], target: ReplyTarget, tag: number): void {
     let bytes = REQ_HEADER_BYTES + args.length * 4
     for (const a of args) bytes += a.length
     const sab = new SharedArrayBuffer((bytes + 3) & ~3)
@@ -256,7 +257,8 @@ export class ShardLink {
       u8.set(args[i], off)
       off += args[i].length
     }
-    if (target !== null) { this.stepTargets.push(target); this.stepTags.push(tag) } else this.isHeld = false
+    this.stepTargets.push(target)
+    this.stepTags.push(tag)
     this.stepPort.postMessage(sab)
     Atomics.add(this.mailbox, 0, 1)
     Atomics.notify(this.mailbox, 0)
@@ -274,8 +276,36 @@ export class ShardLink {
     if (Atomics.load(this.bell, SLEEPING) !== 0) Atomics.notify(this.bell, SEQ, 1)
   }
 
-  /** Called by the transaction when this shard acknowledged its hold (see isHeld). */
-  beginHold (): void { this.isHeld = true }
+  /**
+   * Called by the transaction when this shard acknowledged its hold (see isHeld). Returns what
+   * the shard lent with the acknowledgement (server/engine.ts): posted on the port just before
+   * it, so it is the next message there.
+   */
+  beginHold (): Lend {
+    this.isHeld = true
+    return receiveMessageOnPort(this.port)?.message as Lend
+  }
+
+  /**
+   * Ends a hold: the shard takes back its databases and the effects of the steps run on them.
+   * When r.isAcked, the shard answers once it has applied them: `target` gets that reply (its
+   * `tag`), and the hold ends here only then, as later replies come from the ring again.
+   */
+  release (r: Returned, target: ReplyTarget | null, tag: number): void {
+    if (target === null) this.isHeld = false
+    else {
+      this.stepTargets.push({
+        onReply: (t, src, start, len) => {
+          this.isHeld = false
+          target.onReply(t, src, start, len)
+        },
+      })
+      this.stepTags.push(tag)
+    }
+    this.stepPort.postMessage(r)
+    Atomics.add(this.mailbox, 0, 1)
+    Atomics.notify(this.mailbox, 0)
+  }
 
   /** Makes this turn's staged requests visible and wakes the worker. */
   publish (): void {

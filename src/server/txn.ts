@@ -1,8 +1,11 @@
 // Cross-shard transactions: the coordinated path for commands whose keys live on several shards
-// and that must look atomic (RENAME, COPY, MSETNX, LMOVE...). The router stages a __txn marker
-// on every shard involved, in one synchronous step like any multi-shard command. Each shard,
-// on reaching it, parks in a held loop; the command's coord handler then runs steps on the
-// held shards (over each shard's step port) and the transaction releases them with __txnend.
+// and that must look atomic (RENAME, COPY, MSETNX, LMOVE... and MULTI/EXEC with WATCH). The
+// router stages a __txn marker on every shard involved, in one synchronous step like any
+// multi-shard command. Each shard, on reaching it, lends its databases (server/engine.ts),
+// acknowledges and parks; once every shard is held, the command's coord handler runs its steps
+// right here, synchronously, on the lent databases, and the release hands them back with the
+// steps' effects. A transaction made `remote` (one with a command the engine cannot run inside)
+// sends each step to its shard over the step port instead.
 //
 // No deadlock: markers are staged by one thread in one global order, so shard S is held by
 // transaction X only after every earlier transaction on S is done, and the earliest open
@@ -13,11 +16,12 @@ import type { Router } from './router.js'
 import type { Connection } from './connection.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commandByName, internalCommand } from '../commands/table.js'
+import { commandByName } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
+import { LentShard, NOTHING_LENT } from './engine.js'
 
-const TXN_END = internalCommand('__txnend')
+const EMIT = commandByName('__emit')
 
 type Waiter = (reply: Buffer) => void
 
@@ -29,12 +33,18 @@ export class Txn implements ReplyTarget, TxnContext {
   readonly resp3: boolean
   private readonly waiters: Waiter[][]
   private readonly held: Promise<Buffer>[] = []
+  /** Per shard: its lent databases, once it is held (local transactions only). */
+  private readonly lent: Array<LentShard | null>
+  /** Keyspace events the steps recorded on lent databases, in order, for one shard to send. */
+  private readonly events: Buffer[] = []
 
+  /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
   constructor (private readonly router: Router, readonly conn: Connection, private readonly seq: number,
-    private readonly cmd: Command, readonly shards: readonly number[]) {
+    private readonly cmd: Command, readonly shards: readonly number[], private readonly isRemote = false) {
     this.db = conn.db
     this.resp3 = conn.resp === 3
     this.waiters = router.links.map(() => [])
+    this.lent = router.links.map(() => null)
     for (const s of shards) this.held.push(this.expect(s))
   }
 
@@ -48,7 +58,10 @@ export class Txn implements ReplyTarget, TxnContext {
     // The first reply from a shard is its hold acknowledgement: from now on it answers steps only.
     if (!this.acked.has(shard)) {
       this.acked.add(shard)
-      if (src[start] !== 45) this.router.links[shard].beginHold()
+      if (src[start] !== 45) {
+        const lend = this.router.links[shard].beginHold()
+        if (!this.isRemote) this.lent[shard] = new LentShard(lend, this.events)
+      }
     }
     const w = this.waiters[shard].shift()
     w?.(Buffer.from(src.subarray(start, start + len)))
@@ -63,9 +76,22 @@ export class Txn implements ReplyTarget, TxnContext {
     const link = this.router.links[shard]
     if (link.isDead) return SHARD_DOWN
     const cmd = commandByName(name)
+    const lent = this.lent[shard]
+    if (lent !== null) return lent.run(cmd, db, this.resp3, args)
+    return await this.step(shard, cmd, db, args)
+  }
+
+  /** Runs a step on the shard's own thread. */
+  private async step (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Promise<Buffer> {
+    const link = this.router.links[shard]
     const reply = this.expect(shard)
     link.sendStep(cmd.id, db, this.resp3, [Buffer.from(cmd.name.includes('|') ? cmd.name.slice(0, cmd.name.indexOf('|')) : cmd.name), ...args], this, shard)
     return await reply
+  }
+
+  reserve (shard: number, bytes: number, db = this.db): boolean {
+    const lent = this.lent[shard]
+    return lent === null || lent.reserve(db, bytes)
   }
 
   /** Waits until every shard is held, runs the command's coord handler, releases, replies. */
@@ -82,10 +108,21 @@ export class Txn implements ReplyTarget, TxnContext {
         reply = errorReply(`ERR internal error in '${this.cmd.name}': ${(err as Error).message}`)
       }
     }
+    // The events go to the hub before any shard runs anything else, so they come before the
+    // events of whatever follows the transaction, on any shard.
+    const by = this.shards.find(s => !this.router.links[s].isDead && this.acked.has(s))
+    if (this.events.length > 0 && by !== undefined) await this.step(by, EMIT, 0, this.events)
+    const applied: Array<Promise<Buffer>> = []
     for (const s of this.shards) {
       const link = this.router.links[s]
-      if (!link.isDead) link.sendStep(TXN_END.id, 0, false, [], null, s)
+      const lent = this.lent[s]
+      if (link.isDead || !this.acked.has(s)) continue
+      const r = lent === null ? NOTHING_LENT : lent.finish()
+      if (r.isAcked) applied.push(this.expect(s))
+      link.release(r, r.isAcked ? this : null, s)
     }
+    // Watched keys were touched: the reply waits until their shards have marked the watchers.
+    if (applied.length > 0) await Promise.all(applied)
     if (this.replyTo !== null) this.replyTo(reply)
     else this.conn.onReply(this.seq, reply, 0, reply.length)
     this.router.afterTxn()

@@ -40,13 +40,13 @@ export class Arena {
   /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
   used: number
   readonly maxBytes: number
-  private readonly freeHeads: Float64Array
+  private freeHeads: Float64Array
 
-  constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES) {
+  constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES, state: ArenaState | null = null) {
     // A multiple of 8, so that the Float64Array view always fits the buffer.
     this.maxBytes = Math.max(8, Math.floor(Math.min(maxBytes, MAX_ARENA_BYTES) / 8) * 8)
     const initial = Math.min(roundPage(initialBytes), this.maxBytes)
-    this.sab = new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes })
+    this.sab = state === null ? new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes }) : state.sab
     this.u8 = new Uint8Array(0)
     this.u32 = new Uint32Array(0)
     this.f64 = new Float64Array(0)
@@ -54,6 +54,34 @@ export class Arena {
     this.top = 8
     this.used = 0
     this.freeHeads = new Float64Array(CLASS_COUNT + 1)
+    if (state !== null) this.importState(state)
+  }
+
+  /**
+   * The allocator's bookkeeping with its buffer, so that another thread can allocate here while
+   * this one is parked (the transaction engine, storage/lend.ts). The bytes are shared already.
+   */
+  exportState (): ArenaState {
+    return { sab: this.sab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads.slice() }
+  }
+
+  /** Takes back the bookkeeping another thread left; the buffer may have grown meanwhile. */
+  importState (s: ArenaState): void {
+    this.top = s.top
+    this.used = s.used
+    this.freeHeads = s.freeHeads
+    if (this.u8.length !== this.sab.byteLength) this.views()
+  }
+
+  /**
+   * Makes sure `bytes` more (in block sizes, classBytes) can be allocated, growing now if need
+   * be: a multi-step change checks this before its first write, so that it cannot stop half-way
+   * on a full arena. Free blocks only help, so the top alone is counted.
+   */
+  reserve (bytes: number): boolean {
+    const needed = this.top + bytes
+    if (needed <= this.sab.byteLength) return true
+    return this.grow(needed)
   }
 
   get capacity (): number { return this.sab.byteLength }
@@ -111,6 +139,15 @@ export class Arena {
     this.u32 = new Uint32Array(this.sab, 0, n >>> 2)
     this.f64 = new Float64Array(this.sab, 0, n >>> 3)
   }
+}
+
+/** What Arena.exportState hands over: structured-cloneable, the buffer shared, not copied. */
+export interface ArenaState {
+  sab: SharedArrayBuffer
+  maxBytes: number
+  top: number
+  used: number
+  freeHeads: Float64Array
 }
 
 function roundPage (n: number): number {

@@ -13,7 +13,7 @@
 //   +16 f64 expireAt   unix ms, 0 = no expiry
 //   +24 key bytes, then value bytes
 
-import { Arena } from './arena.js'
+import { Arena, MAX_ARENA_BYTES, classBytes, sizeClass, type ArenaState } from './arena.js'
 import { TYPES } from './types.js'
 import { writes } from './writes.js'
 
@@ -22,6 +22,28 @@ export const TYPE_STRING = 0
 export const TYPE_LIST = 1
 export const RAW_FLAG = 8
 export const NO_INT_FLAG = 16
+
+/**
+ * Largest arena per database of a shard: 4 GiB (offsets are u32). FLASHKV_ARENA_MAX_BYTES
+ * lowers it, so that tests can fill an arena and see what a full one does.
+ */
+const ARENA_MAX_BYTES = Number(process.env.FLASHKV_ARENA_MAX_BYTES ?? '') > 0 ? Number(process.env.FLASHKV_ARENA_MAX_BYTES) : MAX_ARENA_BYTES
+
+/** A Keyspace's whole state as another thread needs it (storage/lend.ts): buffers shared, numbers copied. */
+export interface KeyspaceState {
+  arena: ArenaState
+  t0: SharedArrayBuffer
+  t1: SharedArrayBuffer | null
+  count: number
+  expires: number
+  rehashIdx: number
+  expireCursor: number
+}
+
+/** Arena bytes an entry of this key and value size takes (for Arena.reserve). */
+export function entryBlockBytes (keyLen: number, valLen: number): number {
+  return classBytes(sizeClass(ENTRY_HEADER_BYTES + keyLen + valLen))
+}
 
 const MIN_BUCKETS = 16
 const REHASH_STEP = 4
@@ -38,9 +60,34 @@ export class Keyspace {
   /** Active-expiry cursor over t0's buckets. */
   private expireCursor = 0
 
-  constructor (arenaBytes = 64 * 1024) {
-    this.arena = new Arena(arenaBytes)
-    this.t0 = newTable(MIN_BUCKETS)
+  constructor (arenaBytes = 64 * 1024, state: KeyspaceState | null = null) {
+    this.arena = new Arena(arenaBytes, state === null ? ARENA_MAX_BYTES : state.arena.maxBytes, state === null ? null : state.arena)
+    this.t0 = state === null ? newTable(MIN_BUCKETS) : new Uint32Array(0)
+    if (state !== null) this.importState(state)
+  }
+
+  /** Everything another thread needs to run commands on this database while this one waits. */
+  exportState (): KeyspaceState {
+    return {
+      arena: this.arena.exportState(),
+      t0: this.t0.buffer as SharedArrayBuffer,
+      t1: this.t1 === null ? null : this.t1.buffer as SharedArrayBuffer,
+      count: this.count,
+      expires: this.expires,
+      rehashIdx: this.rehashIdx,
+      expireCursor: this.expireCursor,
+    }
+  }
+
+  /** Takes back the state another thread left (the arena's bytes and the tables are shared). */
+  importState (s: KeyspaceState): void {
+    this.arena.importState(s.arena)
+    this.t0 = new Uint32Array(s.t0)
+    this.t1 = s.t1 === null ? null : new Uint32Array(s.t1)
+    this.count = s.count
+    this.expires = s.expires
+    this.rehashIdx = s.rehashIdx
+    this.expireCursor = s.expireCursor
   }
 
   get tableBytes (): number { return (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4 }

@@ -113,10 +113,11 @@ export class Shard {
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
-  constructor (index = 0, shards = 1) {
+  /** `dbs`: databases lent by the shard's own thread (server/engine.ts); db 0 is always there. */
+  constructor (index = 0, shards = 1, dbs: Array<Keyspace | null> | null = null) {
     this.index = index
     this.shards = shards
-    this.dbs = new Array<Keyspace | null>(DATABASES).fill(null)
+    this.dbs = dbs ?? new Array<Keyspace | null>(DATABASES).fill(null)
     this.ks = this.db(0)
     this.watch.dbOf = ks => this.dbs.indexOf(ks)
   }
@@ -240,6 +241,17 @@ export class Shard {
     let n = 0
     for (const ks of this.dbs) if (ks !== null) n += ks.expires
     return n
+  }
+
+  /** The least room any of this shard's arenas has left to grow (a database not made yet has all of it). */
+  arenaRoom (): number {
+    let room = Infinity
+    for (const ks of this.dbs) {
+      if (ks === null) continue
+      const r = ks.arena.maxBytes - ks.arena.top
+      if (r < room) room = r
+    }
+    return room
   }
 
   usedMemory (): number {

@@ -9,6 +9,7 @@ import {
   listLen, listFreeElements,
 } from './list.js'
 import { parseInt64 } from '../protocol/ascii.js'
+import { classBytes, sizeClass } from './arena.js'
 
 export interface TypeOps {
   /** TYPE's reply, and SCAN's TYPE filter. */
@@ -27,6 +28,8 @@ export interface TypeOps {
   dump (ks: Keyspace, e: number, b: Buffer, p: number): void
   /** Fills fresh entry e from a dump payload buf[p, end); false when the arena is full. */
   restore (ks: Keyspace, e: number, buf: Uint8Array, p: number, end: number): boolean
+  /** Arena bytes (block sizes) restore takes outside the entry, so a caller can reserve them first. */
+  restoreBytes (buf: Uint8Array, p: number, end: number): number
   /** MEMORY USAGE: bytes the value holds outside its entry (collections: estimated from `samples`). */
   memory (ks: Keyspace, e: number, samples: number): number
   /** OBJECT ENCODING, as Redis names it. */
@@ -53,6 +56,7 @@ const stringOps: TypeOps = {
     ks.arena.u8.set(buf.subarray(p, end), ks.valOffset(e))
     return true
   },
+  restoreBytes: () => 0,
   memory: () => 0,
   // tryObjectEncoding: int for what string2ll reads, embstr up to 44 bytes, else raw; a value
   // edited in place (APPEND, SETRANGE) stays raw.
@@ -99,6 +103,15 @@ const listOps: TypeOps = {
       q += 4 + l
     }
     return true
+  },
+  restoreBytes (buf, p, end) {
+    let bytes = 0
+    for (let q = p; q < end;) {
+      const l = (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
+      bytes += classBytes(sizeClass(ELEM_HEADER_BYTES + l))
+      q += 4 + l
+    }
+    return bytes
   },
   // objectComputeSize: a sample of the elements, scaled to the whole list (SAMPLES 0 = all).
   memory (ks, e, samples) {

@@ -633,6 +633,13 @@ describe('WATCH', () => {
     expect(await watchCase([['RPUSH', 'k', 'a']], ['k'], [[B, 'RPOP', 'k']])).toBe(NULL_ARRAY)
   })
 
+  it('WATCH, the client\'s own write to the watched key on its shard, and an EXEC on another shard, in one write', async () => {
+    // The EXEC runs elsewhere, but after the write: it fails, as in Redis.
+    await pipeline([['SET', K[0], 'v'], ['WATCH', K[3]], ['SET', K[3], 'x'], ['MULTI'], ['INCR', K[1]], ['EXEC'], ['GET', K[1]]])
+    await pipeline([['WATCH', K[3]], ['RENAME', K[0], K[3]], ['MULTI'], ['INCR', K[1]], ['EXEC'], ['GET', K[1]]])
+    await pipeline([['WATCH', K[2]], ['GET', K[0]], ['MULTI'], ['INCR', K[1]], ['EXEC'], ['GET', K[1]]])
+  })
+
   it('WATCH scenario pipelined: WATCH, meddling, MULTI and EXEC each in one write', async () => {
     const B = await client()
     await pipeline([['SET', 'k', '1'], ['WATCH', 'k'], ['GET', 'k']])

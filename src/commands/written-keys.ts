@@ -1,0 +1,41 @@
+// The keys a write command writes, as WATCH counts them (Redis's touchWatchedKey calls of each
+// command): its key positions less a read-only source (COPY's), plus the key in the other
+// database of MOVE key db and COPY ... DB db. The shard worker touches them after a write that
+// changed something; the transaction engine (server/engine.ts) records them for the shard.
+
+import type { Argv } from './spec.js'
+import type { Command } from './table.js'
+
+export type KeyVisitor = (db: number, buf: Uint8Array, start: number, len: number) => void
+
+export function forEachWrittenKey (cmd: Command, argv: Argv, db: number, databases: number, fn: KeyVisitor): void {
+  const { buf, start, len } = argv
+  let keys: number[] | null
+  if (cmd.getKeys !== undefined) keys = cmd.getKeys(argv)
+  else {
+    keys = []
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    for (let k = cmd.firstKey; k > 0 && k <= last; k += cmd.step) keys.push(k)
+  }
+  if (keys === null) return
+  for (const k of keys) {
+    if (k !== cmd.readOnlyKey) fn(db, buf, start[k], len[k])
+  }
+  const other = cmd.name === 'move' ? 2 : cmd.name === 'copy' ? dbOption(argv, 3) : -1
+  if (other > 0 && other < argv.argc) {
+    const to = Number(Buffer.from(buf.buffer, buf.byteOffset + start[other], len[other]).toString('latin1'))
+    if (Number.isInteger(to) && to >= 0 && to < databases && to !== db) {
+      const k = cmd.name === 'move' ? 1 : 2
+      fn(to, buf, start[k], len[k])
+    }
+  }
+}
+
+/** Index of the argument after a DB option, from position `from` (COPY's options); -1: none. */
+function dbOption (argv: Argv, from: number): number {
+  const { buf, start, len } = argv
+  for (let i = from; i + 1 < argv.argc; i++) {
+    if (len[i] === 2 && (buf[start[i]] | 32) === 100 && (buf[start[i] + 1] | 32) === 98) return i + 1
+  }
+  return -1
+}

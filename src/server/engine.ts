@@ -1,0 +1,214 @@
+// The transaction engine: a multi-shard operation runs on one thread, synchronously, over the
+// memory of the shards it holds. A shard's data is already shared memory (arena and index are
+// SharedArrayBuffers); what lives in its thread's JS is the bookkeeping: the allocator's top and
+// free lists, the index's counts and rehash position. So when a transaction holds a shard
+// (server/txn.ts), the shard *lends* that bookkeeping with its hold acknowledgement, parks, and
+// the producer thread that runs the transaction builds a Shard over the lent databases
+// (LentShard) and runs every step there as plain calls: no round trip per step.
+//
+// At the end the producer hands the bookkeeping back in the release, with the *effects* the
+// shard's own thread must hear about, since they belong to state only it keeps:
+// - watched keys written or deleted (WATCH's touches, storage/watch.ts),
+// - keys created while clients block on them (the worker serves those clients once released),
+// - the hit, miss and expiry counts.
+// Persistence will add the writes themselves here. Keyspace events are not per shard: every
+// lent shard of a transaction records into one list, in the order the steps ran, and the
+// transaction has one shard send them all to the hub (__emit) before it releases any.
+//
+// Only commands that touch nothing but the keyspace run here (key, split, cursor, coord and
+// blocking routes): a transaction with another kind inside (PUBLISH, FLUSHALL, SWAPDB...) keeps
+// the step-by-step path, where the shard runs each step itself.
+
+import type { Argv } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { commands, internalCommand } from '../commands/table.js'
+import { argvOf } from '../commands/txn-helpers.js'
+import { readU32 } from '../commands/internal.js'
+import { forEachWrittenKey } from '../commands/written-keys.js'
+import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
+import { Shard } from '../storage/shard.js'
+import { writes } from '../storage/writes.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { errorReply } from '../protocol/errors.js'
+
+/** What a held shard hands the transaction's thread with its acknowledgement. */
+export interface Lend {
+  index: number
+  shards: number
+  /** Per database: its state, or null where the shard has not made it yet (db 0 always is). */
+  dbs: Array<KeyspaceState | null>
+  /** Keys are watched on the shard: written keys must be reported. */
+  isWatching: boolean
+  /** Clients block on the shard: created keys must be reported. */
+  isWaiting: boolean
+  notifyFlags: Int32Array
+}
+
+export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
+export const EFFECT_REMOVED = 1 // an entry was deleted (touch it as gone)
+export const EFFECT_CREATED = 2 // a key was created (blocked clients may be served)
+
+export interface Effect { kind: number, db: number, key: Uint8Array }
+
+/** What the transaction's thread hands back with the release. */
+export interface Returned {
+  /** The databases' state after the steps; null: nothing was lent out (the shard ran its steps). */
+  dbs: Array<KeyspaceState | null> | null
+  effects: Effect[]
+  /**
+   * The steps touched watched keys: the shard answers once it has applied the effects, and the
+   * transaction's client gets its reply only then. An EXEC elsewhere checks its watch words
+   * without passing through this shard, so the touches must land before anyone can send one.
+   */
+  isAcked: boolean
+  hits: number
+  misses: number
+  expired: number
+}
+
+export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }
+
+/** The shard's side: its lend, taken just before it acknowledges a hold. */
+export function lendOf (shard: Shard, isWaiting: boolean): Lend {
+  return {
+    index: shard.index,
+    shards: shard.shards,
+    dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
+    isWatching: shard.watch.size !== 0,
+    isWaiting,
+    notifyFlags: shard.notifyFlags,
+  }
+}
+
+/** The shard's side, at release: takes its databases back. Effects and events are the caller's. */
+export function takeBack (shard: Shard, r: Returned): void {
+  if (r.dbs === null) return
+  for (let i = 0; i < r.dbs.length; i++) {
+    const s = r.dbs[i]
+    if (s === null) continue
+    const ks = shard.dbs[i]
+    if (ks === null) shard.dbs[i] = new Keyspace(0, s)
+    else ks.importState(s)
+  }
+  shard.ks = shard.db(shard.dbIndex)
+  shard.hits += r.hits
+  shard.misses += r.misses
+  shard.expiredKeys += r.expired
+}
+
+const EXEC_ID = internalCommand('__exec').id
+
+/** A held shard's databases, run on the transaction's thread. */
+export class LentShard {
+  readonly shard: Shard
+  private readonly effects: Effect[] = []
+  private readonly out = new ReplyWriter()
+  private readonly isWatching: boolean
+  private readonly isWaiting: boolean
+
+  /** `events`: the transaction's one list of keyspace events, shared by its lent shards. */
+  constructor (lend: Lend, events: Buffer[]) {
+    this.shard = new Shard(lend.index, lend.shards, lend.dbs.map(s => s === null ? null : new Keyspace(0, s)))
+    this.shard.notifyFlags = lend.notifyFlags
+    this.shard.events = events
+    // Steps of a transaction never block: a blocking command answers as if it timed out.
+    this.shard.noBlock = true
+    this.isWatching = lend.isWatching
+    this.isWaiting = lend.isWaiting
+  }
+
+  /** Runs one command (or an __exec batch) and returns its reply. */
+  run (cmd: Command, db: number, resp3: boolean, args: readonly Uint8Array[]): Buffer {
+    const argv = argvOf([Buffer.from(cmd.name.split('|')[0]), ...args])
+    const out = this.out
+    out.reset()
+    out.resp3 = resp3
+    // This thread's storage hooks report to this shard while its steps run.
+    const saved = { ...writes }
+    writes.onRemove = this.isWatching ? this.onRemove : null
+    writes.onInsert = this.isWaiting ? this.onInsert : null
+    writes.onSwap = null
+    this.shard.syncNotifyHooks()
+    try {
+      if (cmd.id === EXEC_ID) this.runBatch(argv)
+      else this.runOne(cmd, db, argv)
+    } finally {
+      Object.assign(writes, saved)
+    }
+    return Buffer.from(out.buf.subarray(0, out.len))
+  }
+
+  /** Makes sure `bytes` can be allocated in database db before a step writes anything. */
+  reserve (db: number, bytes: number): boolean {
+    return this.shard.db(db).arena.reserve(bytes)
+  }
+
+  /** The state and effects to hand back. */
+  finish (): Returned {
+    const shard = this.shard
+    return {
+      dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
+      effects: this.effects,
+      isAcked: this.effects.some(e => e.kind !== EFFECT_CREATED),
+      hits: shard.hits,
+      misses: shard.misses,
+      expired: shard.expiredKeys,
+    }
+  }
+
+  private runOne (cmd: Command, db: number, argv: Argv): void {
+    const shard = this.shard
+    const out = this.out
+    shard.select(db)
+    const before = writes.count
+    const mark = out.len
+    try {
+      cmd.run?.(shard, argv, out)
+    } catch (err) {
+      out.len = mark
+      out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+    }
+    if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
+      forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
+    }
+  }
+
+  /** __exec meta (header args...)*, as the worker's runExec reads it (the watch is checked by the caller). */
+  private runBatch (argv: Argv): void {
+    const { buf, start, len } = argv
+    const count = readU32(buf, start[1] + 4)
+    this.out.arrayHeader(count)
+    let i = 2
+    for (let c = 0; c < count; c++) {
+      const h = start[i]
+      const word = readU32(buf, h)
+      const argc = readU32(buf, h + 4)
+      const one: Argv = { buf, argc, start: start.subarray(i + 1, i + 1 + argc), len: len.subarray(i + 1, i + 1 + argc) }
+      this.runOne(commands[word & 0xffff], word >>> 24, one)
+      i += 1 + argc
+    }
+  }
+
+  private readonly onWritten = (db: number, buf: Uint8Array, start: number, len: number): void => {
+    this.effects.push({ kind: EFFECT_TOUCHED, db, key: buf.slice(start, start + len) })
+  }
+
+  private readonly onRemove = (ks: Keyspace, e: number): void => {
+    const p = ks.keyOffset(e)
+    this.effects.push({ kind: EFFECT_REMOVED, db: this.shard.dbs.indexOf(ks), key: ks.arena.u8.slice(p, p + ks.keyLen(e)) })
+  }
+
+  private readonly onInsert = (ks: Keyspace, e: number): void => {
+    const p = ks.keyOffset(e)
+    this.effects.push({ kind: EFFECT_CREATED, db: this.shard.dbs.indexOf(ks), key: ks.arena.u8.slice(p, p + ks.keyLen(e)) })
+  }
+}
+
+/** True if the command touches nothing but the keyspace, so it may run on lent databases. */
+export function engineRuns (cmd: Command): boolean {
+  if (cmd.run === undefined && cmd.coord === undefined) return false
+  switch (cmd.route) {
+    case 'key': case 'split': case 'cursor': case 'coord': case 'block': return true
+    default: return false
+  }
+}
