@@ -6,6 +6,10 @@
 //
 //   multi_1shard   MULTI; SET {t}a v; INCR {t}b; EXEC        (both keys on one shard)
 //   multi_xshard   MULTI; SET a v; INCR b; EXEC              (a and b on different shards with 2 and 4)
+//   watch_xshard   WATCH c; MULTI; SET a v; INCR b; EXEC  (c never written: every EXEC runs; with
+//                  2 and 4 shards the transaction engine holds both shards, server/engine.ts)
+//   rename_xshard  SET a v; RENAME a b, pipelined          (a cross-shard RENAME per round; racing
+//                  clients may find a gone: "no such key" is part of the work, as on Redis)
 //   pipe_1shard    SET {t}a v; INCR {t}b, no MULTI: the same work as a plain pipeline, for reference
 //   publish_fanout 100 subscribers of one channel, one publisher sending PUBLISH one at a time:
 //                  messages per second, counted when the last subscriber has the last one
@@ -17,7 +21,7 @@ import { connect, type Socket } from 'node:net'
 import { shardOfKey } from '../src/storage/hash.js'
 import type { Run } from './servers.js'
 
-export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,publish_fanout,blpop_pingpong').split(',')
+export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,watch_xshard,rename_xshard,publish_fanout,blpop_pingpong').split(',')
 
 function encode (args: string[]): string {
   return `*${args.length}\r\n` + args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')
@@ -40,6 +44,10 @@ function crossShardKeys (): [string, string] {
 function transaction (test: string): { bytes: Buffer, replies: number } {
   if (test === 'pipe_1shard') return { bytes: Buffer.from(encode(['SET', '{t}a', 'v']) + encode(['INCR', '{t}b'])), replies: 2 }
   const [a, b] = test === 'multi_1shard' ? ['{t}a', '{t}b'] : crossShardKeys()
+  if (test === 'watch_xshard') {
+    return { bytes: Buffer.from(encode(['WATCH', 'xc']) + encode(['MULTI']) + encode(['SET', a, 'v']) + encode(['INCR', b]) + encode(['EXEC'])), replies: 5 }
+  }
+  if (test === 'rename_xshard') return { bytes: Buffer.from(encode(['SET', a, 'v']) + encode(['RENAME', a, b])), replies: 2 }
   return { bytes: Buffer.from(encode(['MULTI']) + encode(['SET', a, 'v']) + encode(['INCR', b]) + encode(['EXEC'])), replies: 4 }
 }
 
