@@ -26,7 +26,7 @@ import { argvOf } from '../commands/txn-helpers.js'
 import { readU32 } from '../commands/internal.js'
 import { forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
-import { Shard } from '../storage/shard.js'
+import { Shard, DATABASES } from '../storage/shard.js'
 import { writes } from '../storage/writes.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
@@ -98,23 +98,57 @@ export function takeBack (shard: Shard, r: Returned): void {
 
 const EXEC_ID = internalCommand('__exec').id
 
+/**
+ * Per shard index, this thread's LentShard: made once and re-attached at each hold, so that a
+ * transaction allocates no Shard, Keyspace or reply buffer (a hold is on the path of every
+ * cross-shard command).
+ */
+const lentShards: Array<LentShard | undefined> = []
+
+/** The shard's lend, ready to run steps on: `events` is the transaction's one list. */
+export function borrow (lend: Lend, events: Buffer[]): LentShard {
+  let l = lentShards[lend.index]
+  if (l === undefined) { l = new LentShard(lend.index, lend.shards); lentShards[lend.index] = l }
+  l.attach(lend, events)
+  return l
+}
+
 /** A held shard's databases, run on the transaction's thread. */
 export class LentShard {
   readonly shard: Shard
-  private readonly effects: Effect[] = []
+  private effects: Effect[] = []
   private readonly out = new ReplyWriter()
-  private readonly isWatching: boolean
-  private readonly isWaiting: boolean
+  private isWatching = false
+  private isWaiting = false
+  /** Keyspace objects kept across holds, per database. */
+  private readonly kept: Array<Keyspace | null>
 
-  /** `events`: the transaction's one list of keyspace events, shared by its lent shards. */
-  constructor (lend: Lend, events: Buffer[]) {
-    this.shard = new Shard(lend.index, lend.shards, lend.dbs.map(s => s === null ? null : new Keyspace(0, s)))
-    this.shard.notifyFlags = lend.notifyFlags
-    this.shard.events = events
+  constructor (index: number, shards: number) {
+    this.kept = new Array<Keyspace | null>(DATABASES).fill(null)
+    this.shard = new Shard(index, shards, new Array<Keyspace | null>(DATABASES).fill(null))
     // Steps of a transaction never block: a blocking command answers as if it timed out.
     this.shard.noBlock = true
+  }
+
+  attach (lend: Lend, events: Buffer[]): void {
+    const shard = this.shard
+    for (let i = 0; i < DATABASES; i++) {
+      const s = lend.dbs[i]
+      if (s === null) { shard.dbs[i] = null; continue }
+      let ks = this.kept[i]
+      if (ks === null) { ks = new Keyspace(0, s); this.kept[i] = ks } else ks.importState(s)
+      shard.dbs[i] = ks
+    }
+    shard.dbIndex = -1
+    shard.select(0)
+    shard.notifyFlags = lend.notifyFlags
+    shard.events = events
+    shard.hits = 0
+    shard.misses = 0
+    shard.expiredKeys = 0
     this.isWatching = lend.isWatching
     this.isWaiting = lend.isWaiting
+    this.effects = []
   }
 
   /** Runs one command (or an __exec batch) and returns its reply. */

@@ -19,7 +19,7 @@ import type { Command } from '../commands/table.js'
 import { commandByName } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
-import { LentShard, NOTHING_LENT } from './engine.js'
+import { borrow, NOTHING_LENT, type LentShard } from './engine.js'
 
 const EMIT = commandByName('__emit')
 
@@ -60,7 +60,7 @@ export class Txn implements ReplyTarget, TxnContext {
       this.acked.add(shard)
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
-        if (!this.isRemote) this.lent[shard] = new LentShard(lend, this.events)
+        if (!this.isRemote) this.lent[shard] = borrow(lend, this.events)
       }
     }
     const w = this.waiters[shard].shift()

@@ -70,7 +70,9 @@ export class Arena {
     this.top = s.top
     this.used = s.used
     this.freeHeads = s.freeHeads
-    if (this.u8.length !== this.sab.byteLength) this.views()
+    // Another thread's copy of the buffer may be another buffer (a database flushed since).
+    if (this.sab !== s.sab) this.sab = s.sab
+    if (this.u8.buffer !== this.sab || this.u8.length !== this.sab.byteLength) this.views()
   }
 
   /**
