@@ -31,6 +31,9 @@ export interface Config {
   readonly cgroupMemoryLimit: number
   /** notify-keyspace-events as flags (storage/notify.ts); 0 = off. */
   readonly notifyKeyspaceEvents: number
+  /** hash-max-listpack-entries / -value: OBJECT ENCODING's listpack-to-hashtable thresholds. */
+  readonly hashMaxListpackEntries: number
+  readonly hashMaxListpackValue: number
   readonly configFile: string
 }
 
@@ -101,6 +104,10 @@ Options (environment variable, config-file directive):
   --http-port <n>     HTTP /healthz /readyz /metrics, 0 = off (FLASHKV_HTTP_PORT, http-port; default 0)
   --notify-keyspace-events <classes>  keyspace notifications, Redis's letters (KEA, Elg...)
                       (FLASHKV_NOTIFY_KEYSPACE_EVENTS, notify-keyspace-events; default '' = off)
+  --hash-max-listpack-entries <n>  more fields make a hash a hashtable (FLASHKV_HASH_MAX_LISTPACK_ENTRIES,
+                      hash-max-listpack-entries; default 512)
+  --hash-max-listpack-value <n>  a longer field or value makes a hash a hashtable
+                      (FLASHKV_HASH_MAX_LISTPACK_VALUE, hash-max-listpack-value; default 64)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -174,6 +181,8 @@ const SETTINGS: readonly Setting[] = [
       return f
     },
   },
+  { key: 'hashMaxListpackEntries', flag: '--hash-max-listpack-entries', env: 'FLASHKV_HASH_MAX_LISTPACK_ENTRIES', directive: 'hash-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'hashMaxListpackValue', flag: '--hash-max-listpack-value', env: 'FLASHKV_HASH_MAX_LISTPACK_VALUE', directive: 'hash-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -322,6 +331,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     maxmemorySource: memSource ?? (memLimit > 0 ? 'cgroup' : 'default'),
     cgroupMemoryLimit: memLimit,
     notifyKeyspaceEvents: (pick('notifyKeyspaceEvents')[0] as number | undefined) ?? 0,
+    hashMaxListpackEntries: (pick('hashMaxListpackEntries')[0] as number | undefined) ?? 512,
+    hashMaxListpackValue: (pick('hashMaxListpackValue')[0] as number | undefined) ?? 64,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
   }

@@ -23,6 +23,7 @@ import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '.
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey } from '../src/commands/written-keys.js'
+import { hashLimits } from '../src/storage/hash-type.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasList, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
@@ -119,6 +120,7 @@ shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
+hashLimits.flags = sharedFlags(data.credit)
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100

@@ -63,6 +63,11 @@ const PARAMS: readonly Param[] = [
   { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
   { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
   { name: 'client-output-buffer-limit', type: { kind: 'obuf' }, mode: 'live', get: s => obufToString(s.settings.outputBufferLimits), set: (s) => { s.settings.outputBufferLimits.set(pendingObuf) } },
+  { name: 'hash-max-listpack-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
+  { name: 'hash-max-listpack-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
+  // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
+  { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
+  { name: 'hash-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
   { name: 'notify-keyspace-events', type: { kind: 'notify' }, mode: 'live', get: s => notifyFlagsToString(s.settings.notifyKeyspaceEvents), set: (s, v) => { s.settings.notifyKeyspaceEvents = Number(v) } },
 ]
 const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))

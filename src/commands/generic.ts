@@ -407,7 +407,7 @@ const ULONG_MOD = 1n << 64n
  * sign (a negative wraps around 2^64), digits, nothing else; the empty string is cursor 0. Only
  * the low 32 bits of the shard cursor matter: dictScan ignores bits above the table's mask.
  */
-function shardCursorOf (buf: Uint8Array, start: number, len: number, shards: number): number {
+export function scanCursorOf (buf: Uint8Array, start: number, len: number, shards: number): number {
   let p = start
   const end = start + len
   let isNeg = false
@@ -449,7 +449,7 @@ function bulkUint (out: ReplyWriter, n: number): void {
 export function scanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   const shards = shard.shards
-  const cursor = shardCursorOf(buf, start[1], len[1], shards)
+  const cursor = scanCursorOf(buf, start[1], len[1], shards)
   if (cursor < 0) { out.raw(INVALID_CURSOR); return }
   let count = 10
   let pattern = -1

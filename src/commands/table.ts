@@ -12,6 +12,7 @@ import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
 import { listCommands } from './list.js'
+import { hashCommands } from './hash.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { registry } from './registry.js'
@@ -39,7 +40,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -96,3 +96,16 @@ export interface ShardWorkerData {
   /** The Sequencer's words (server/sequencer.ts): [lock, next ticket of shard 0, ...]. */
   sequencer?: SharedArrayBuffer
 }
+
+/**
+ * Encoding thresholds among the settings words the shards read (server/credits.ts sharedFlags):
+ * hash-max-listpack-entries and -value, each as two words, low then high 32 bits, since CONFIG
+ * SET takes values up to LONG_MAX and CONFIG GET gives them back.
+ */
+export const HASH_ENTRIES_WORD = 2
+export const HASH_VALUE_WORD = 4
+
+/** A threshold from its two words; past 2^32 it is as good as unbounded. */
+export function limitOf (flags: Int32Array, word: number): number {
+  return flags[word + 1] !== 0 ? Infinity : flags[word] >>> 0
+}

@@ -19,7 +19,7 @@ import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import type { ServerSettings } from '../commands/spec.js'
-import { hasReusePort, initialSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -46,7 +46,7 @@ export class IoThreads implements ObservedServer {
     this.shared = new SharedState(config.ioThreads)
     this.shared.initSettings(initialSettings(config))
     this.settings = this.shared.settings(sharedFlags(this.credit))
-    this.settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
+    applyShardSettings(this.settings, config)
   }
 
   /** Output credit, WATCH words and the shards' settings (server/credits.ts), for every thread and shard. */

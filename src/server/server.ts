@@ -27,6 +27,7 @@ import {
 import { threadTid } from '../thread-id.js'
 import { STAT_BLOCKED } from '../ipc/layout.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
+import { hashLimits } from '../storage/hash-type.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
 const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -106,11 +107,20 @@ export type ControlMessage =
   | { op: 'stop' }
   | { op: 'stopped' }
 
+/** Stores the settings the shards read (shared words) from the configuration, once at start. */
+export function applyShardSettings (settings: ServerSettings, config: Config): void {
+  settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
+  settings.hashMaxListpackEntries = BigInt(config.hashMaxListpackEntries)
+  settings.hashMaxListpackValue = BigInt(config.hashMaxListpackValue)
+}
+
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
   return {
     maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
     notifyKeyspaceEvents: config.notifyKeyspaceEvents,
+    hashMaxListpackEntries: BigInt(config.hashMaxListpackEntries),
+    hashMaxListpackValue: BigInt(config.hashMaxListpackValue),
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }
@@ -179,7 +189,9 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (io === null) this.shared.initSettings(initialSettings(config))
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.settings = this.shared.settings(sharedFlags(this.credits.sab))
-    if (io === null) this.settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
+    if (io === null) applyShardSettings(this.settings, config)
+    // The transaction engine runs hash commands on this thread too (server/engine.ts).
+    hashLimits.flags = sharedFlags(this.credits.sab)
     this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits.counters = this.shared.row(this.thread)
     this.log = log

@@ -5,6 +5,7 @@
 
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
+import { HASH_ENTRIES_WORD, HASH_VALUE_WORD } from './credits.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -112,12 +113,16 @@ export class SharedState {
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
 
   /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all at once. */
-  settings (flags: Int32Array = new Int32Array(1)): ServerSettings {
+  settings (flags: Int32Array = new Int32Array(16)): ServerSettings {
     const w = this.settingsWords
     return {
       // In the credits buffer (server/credits.ts sharedFlags): the shards read it too.
       get notifyKeyspaceEvents () { return flags[0] },
       set notifyKeyspaceEvents (v: number) { Atomics.store(flags, 0, v) },
+      get hashMaxListpackEntries () { return wordsGet(flags, HASH_ENTRIES_WORD) },
+      set hashMaxListpackEntries (v: bigint) { wordsSet(flags, HASH_ENTRIES_WORD, v) },
+      get hashMaxListpackValue () { return wordsGet(flags, HASH_VALUE_WORD) },
+      set hashMaxListpackValue (v: bigint) { wordsSet(flags, HASH_VALUE_WORD, v) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },
@@ -200,4 +205,14 @@ export class SharedState {
     }
     this.callWords.fill(0)
   }
+}
+
+/** A 64-bit setting kept in two shared words (low, high). */
+function wordsGet (flags: Int32Array, w: number): bigint {
+  return (BigInt(flags[w + 1] >>> 0) << 32n) | BigInt(flags[w] >>> 0)
+}
+
+function wordsSet (flags: Int32Array, w: number, v: bigint): void {
+  Atomics.store(flags, w + 1, Number((v >> 32n) & 0xffffffffn) | 0)
+  Atomics.store(flags, w, Number(v & 0xffffffffn) | 0)
 }

@@ -20,6 +20,7 @@ import { writes } from './writes.js'
 export const ENTRY_HEADER_BYTES = 24
 export const TYPE_STRING = 0
 export const TYPE_LIST = 1
+export const TYPE_HASH = 2
 export const RAW_FLAG = 8
 export const NO_INT_FLAG = 16
 

@@ -10,6 +10,10 @@ import {
 } from './list.js'
 import { parseInt64 } from '../protocol/ascii.js'
 import { classBytes, sizeClass } from './arena.js'
+import {
+  HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashInit, hashConvert, hashSetKeep, hashFree, hashForEach, hashLen,
+  hashEncoding, hashMemory, hashRestoreBytes,
+} from './hash-type.js'
 
 export interface TypeOps {
   /** TYPE's reply, and SCAN's TYPE filter. */
@@ -126,7 +130,62 @@ const listOps: TypeOps = {
   encoding: () => 'quicklist',
 }
 
-/** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST...). */
-export const TYPES: readonly TypeOps[] = [stringOps, listOps]
+/**
+ * A hash's dump payload: | u8 encoding | u32 count | (u32 len, field, u32 len, value)* |, in the
+ * encoding's order; restore keeps the encoding, as RENAME and COPY keep Redis's object.
+ */
+const hashOps: TypeOps = {
+  name: 'hash',
+  valueBytes: () => HASH_HEADER_BYTES,
+  copyBytes: () => HASH_HEADER_BYTES,
+  free: (ks, e) => { hashFree(ks, e) },
+  copyValue (src, e, dst, n) {
+    const b = Buffer.allocUnsafe(hashOps.dumpBytes(src, e))
+    hashOps.dump(src, e, b, 0)
+    return hashOps.restore(dst, n, b, 0, b.length)
+  },
+  dumpBytes (ks, e) {
+    let size = 5
+    hashForEach(ks, e, (_fa, fl, _va, vl) => { size += 8 + fl + vl })
+    return size
+  },
+  dump (ks, e, b, p) {
+    const u8 = ks.arena.u8
+    b[p] = hashEncoding(ks, e)
+    b.writeUInt32LE(hashLen(ks, e), p + 1)
+    let q = p + 5
+    hashForEach(ks, e, (fa, fl, va, vl) => {
+      b.writeUInt32LE(fl, q)
+      b.set(u8.subarray(fa, fa + fl), q + 4)
+      q += 4 + fl
+      b.writeUInt32LE(vl, q)
+      b.set(u8.subarray(va, va + vl), q + 4)
+      q += 4 + vl
+    })
+  },
+  restore (ks, e, buf, p, end) {
+    hashInit(ks, e)
+    if (buf[p] === ENC_HASHTABLE && !hashConvert(ks, e)) return false
+    for (let q = p + 5; q < end;) {
+      const fl = rd32(buf, q)
+      const vl = rd32(buf, q + 4 + fl)
+      if (hashSetKeep(ks, e, buf, q + 4, fl, buf, q + 8 + fl, vl) < 0) return false
+      q += 8 + fl + vl
+    }
+    return true
+  },
+  restoreBytes (buf, p, end) {
+    return hashRestoreBytes(rd32(buf, p + 1), end - p - 5, buf[p] === ENC_HASHTABLE)
+  },
+  memory: (ks, e) => hashMemory(ks, e),
+  encoding: (ks, e) => hashEncoding(ks, e) === ENC_LISTPACK ? 'listpack' : 'hashtable',
+}
+
+function rd32 (buf: Uint8Array, q: number): number {
+  return (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
+}
+
+/** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST, TYPE_HASH...). */
+export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps]
 
 export function typeOf (ks: Keyspace, e: number): TypeOps { return TYPES[ks.type(e)] }

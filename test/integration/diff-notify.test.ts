@@ -380,6 +380,23 @@ describe('lists', () => {
   })
 })
 
+describe('hashes', () => {
+  it('HSET, HMSET, HSETNX: hset; HDEL: hdel, then del when emptied; HINCRBY, HINCRBYFLOAT; nothing on errors', async () => {
+    await listen('KEA')
+    const r = await steps([
+      ['HSET', 'h', 'a', '1', 'b', '2'], ['HMSET', 'h', 'c', '3'], ['HSETNX', 'h', 'a', 'x'], ['HSETNX', 'h', 'd', '4'],
+      ['HINCRBY', 'h', 'a', '5'], ['HINCRBY', 'h', 'c', 'x'], ['HINCRBYFLOAT', 'h', 'b', '0.5'], ['HINCRBYFLOAT', 'h', 'b', 'inf'],
+      ['HDEL', 'h', 'zz'], ['HDEL', 'h', 'a', 'b'], ['HDEL', 'h', 'c', 'd'], ['HSETNX', 'n', 'f', 'v'], ['SET', 's', 'v'],
+      ['HSET', 's', 'f', 'v'], ['HGET', 'n', 'f'],
+    ])
+    expect(r[0]).toEqual(ks('h', 'hset'))
+    expect(r[2]).toEqual([])
+    expect(r[5]).toEqual([])
+    expect(r[10]).toEqual([...ks('h', 'hdel'), ...ks('h', 'del')])
+    await done()
+  })
+})
+
 describe('blocked clients served by a push', () => {
   it('BLPOP and BRPOP: the push\'s events, then the pop and del of the served client', async () => {
     await listen('KEAn')
