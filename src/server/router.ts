@@ -130,26 +130,80 @@ export function cursorShard (buf: Uint8Array, start: number, len: number, shards
 }
 
 /** A SCAN whose reply may continue on the next shard (see Router.sendScan). */
+/**
+ * A SCAN over the shards in turn (the global cursor is shardCursor * shards + shard). When a
+ * shard's walk ends before COUNT keys were found, the next shard goes on in the same call, as
+ * one table would: `SCAN 0 COUNT 1000` on a small database answers every key and cursor 0.
+ */
 class ScanChain implements ReplyTarget {
+  private readonly keys: Buffer[] = []
+  private readonly count: number
+
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command,
-    public argv: Argv, public shard: number) {}
+    public argv: Argv, public shard: number) {
+    this.count = scanCount(argv)
+  }
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
-    // Reply: *2 $n <cursor> *<count> ... An empty page whose cursor is "next shard, from the
-    // start" (the number shard + 1, below the shard count) moves straight on.
+    // Reply: *2 $n <cursor> *<count> ($n key)*; the cursor shard + 1 (below the shard count)
+    // means "this shard is done, the next one from its start".
+    const page = src[start] === 42 ? parseScanPage(src, start, start + len) : null
+    if (page === null) { this.conn.onReply(this.seq, src, start, len); return }
+    for (const k of page.keys) this.keys.push(k)
     const next = this.shard + 1
-    const shards = this.router.links.length
-    if (src[start] === 42 && next < shards) {
-      const text = Buffer.from(src.subarray(start, start + Math.min(len, 64))).toString('latin1')
-      const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\*0\r\n$/.exec(text)
-      if (m !== null && Number(m[1]) === next && len === m[0].length) {
-        this.shard = next
-        this.argv = withArg(this.argv, 1, Buffer.from(String(next)))
-        if (this.router.continueScan(this)) return
+    if (page.cursor === String(next) && next < this.router.links.length && this.keys.length < this.count) {
+      this.shard = next
+      this.argv = withArg(this.argv, 1, Buffer.from(String(next)))
+      if (this.router.continueScan(this)) return
+    }
+    const out = new ReplyWriter(64)
+    out.arrayHeader(2)
+    out.bulkStr(page.cursor)
+    out.arrayHeader(this.keys.length)
+    for (const k of this.keys) out.bulkBuf(k)
+    this.conn.onReply(this.seq, out.buf, 0, out.len)
+  }
+}
+
+/** SCAN's COUNT (10 when absent or not a number: the shard answers the error then). */
+function scanCount (argv: Argv): number {
+  let count = 10
+  for (let i = 2; i + 1 < argv.argc; i += 2) {
+    const name = Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1').toLowerCase()
+    if (name !== 'count') continue
+    const v = Number(Buffer.from(argv.buf.subarray(argv.start[i + 1], argv.start[i + 1] + argv.len[i + 1])).toString('latin1'))
+    if (Number.isFinite(v) && v > 0) count = v
+  }
+  return count
+}
+
+/** A SCAN reply's cursor and keys, or null when it is not one (an error). */
+function parseScanPage (src: Uint8Array, p: number, end: number): { cursor: string, keys: Buffer[] } | null {
+  const line = (): string | null => {
+    for (let i = p; i + 1 < end; i++) {
+      if (src[i] === 13 && src[i + 1] === 10) {
+        const s = Buffer.from(src.subarray(p, i)).toString('latin1')
+        p = i + 2
+        return s
       }
     }
-    this.conn.onReply(this.seq, src, start, len)
+    return null
   }
+  if (line() !== '*2') return null
+  const cl = line()
+  if (cl === null || cl[0] !== '$') return null
+  const cursor = line()
+  const n = line()
+  if (cursor === null || n === null || n[0] !== '*') return null
+  const keys: Buffer[] = []
+  for (let k = Number(n.slice(1)); k > 0; k--) {
+    const h = line()
+    if (h === null) return null
+    const l = Number(h.slice(1))
+    keys.push(Buffer.from(src.subarray(p, p + l)))
+    p += l + 2
+  }
+  return { cursor, keys }
 }
 
 /** A copy of argv with argument i replaced. */

@@ -158,3 +158,28 @@ describe('other shard counts', () => {
     })
   }
 })
+
+describe('one call fills its COUNT across shards', () => {
+  it('SCAN 0 MATCH p:* COUNT 1000 over keys on every shard answers them all with cursor 0, as Redis does', async () => {
+    const keys = ['p:a', 'p:b', 'p:c', 'p:d', 'p:e', 'p:f', 'p:g', 'p:h', 'q:x']
+    expect(new Set(keys.map(k => shardOfKey(k, SHARDS))).size, 'keys on several shards').toBeGreaterThan(1)
+    await writer.command('MSET', ...keys.flatMap(k => [k, 'v']))
+    const [cursor, got] = parseScan(await scanner.command('SCAN', '0', 'MATCH', 'p:*', 'COUNT', '1000'))
+    expect(cursor).toBe('0')
+    expect([...got].sort()).toEqual(keys.filter(k => k.startsWith('p:')).sort())
+    // The default COUNT (10) covers this small database too.
+    const [allCursor, all] = parseScan(await scanner.command('SCAN', '0'))
+    expect(allCursor).toBe('0')
+    expect([...all].sort()).toEqual([...keys].sort())
+    // A small COUNT still walks: every key comes back once the cursor is 0 again.
+    const seen = new Set<string>()
+    let c = '0'
+    let calls = 0
+    do {
+      const [next, page] = parseScan(await scanner.command('SCAN', c, 'COUNT', '2'))
+      for (const k of page) seen.add(k)
+      c = next
+    } while (c !== '0' && ++calls < 100)
+    expect([...seen].sort()).toEqual([...keys].sort())
+  })
+})
