@@ -34,6 +34,8 @@ export interface Config {
   /** hash-max-listpack-entries / -value: OBJECT ENCODING's listpack-to-hashtable thresholds. */
   readonly hashMaxListpackEntries: number
   readonly hashMaxListpackValue: number
+  /** set-max-intset-entries: more members make an intset a hashtable. */
+  readonly setMaxIntsetEntries: number
   readonly configFile: string
 }
 
@@ -108,6 +110,8 @@ Options (environment variable, config-file directive):
                       hash-max-listpack-entries; default 512)
   --hash-max-listpack-value <n>  a longer field or value makes a hash a hashtable
                       (FLASHKV_HASH_MAX_LISTPACK_VALUE, hash-max-listpack-value; default 64)
+  --set-max-intset-entries <n>  more members make an all-integer set a hashtable
+                      (FLASHKV_SET_MAX_INTSET_ENTRIES, set-max-intset-entries; default 512)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -183,6 +187,7 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'hashMaxListpackEntries', flag: '--hash-max-listpack-entries', env: 'FLASHKV_HASH_MAX_LISTPACK_ENTRIES', directive: 'hash-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'hashMaxListpackValue', flag: '--hash-max-listpack-value', env: 'FLASHKV_HASH_MAX_LISTPACK_VALUE', directive: 'hash-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'setMaxIntsetEntries', flag: '--set-max-intset-entries', env: 'FLASHKV_SET_MAX_INTSET_ENTRIES', directive: 'set-max-intset-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -333,6 +338,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     notifyKeyspaceEvents: (pick('notifyKeyspaceEvents')[0] as number | undefined) ?? 0,
     hashMaxListpackEntries: (pick('hashMaxListpackEntries')[0] as number | undefined) ?? 512,
     hashMaxListpackValue: (pick('hashMaxListpackValue')[0] as number | undefined) ?? 64,
+    setMaxIntsetEntries: (pick('setMaxIntsetEntries')[0] as number | undefined) ?? 512,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
   }

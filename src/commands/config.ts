@@ -65,6 +65,7 @@ const PARAMS: readonly Param[] = [
   { name: 'client-output-buffer-limit', type: { kind: 'obuf' }, mode: 'live', get: s => obufToString(s.settings.outputBufferLimits), set: (s) => { s.settings.outputBufferLimits.set(pendingObuf) } },
   { name: 'hash-max-listpack-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-listpack-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
+  { name: 'set-max-intset-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.setMaxIntsetEntries), set: (s, v) => { s.settings.setMaxIntsetEntries = v } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
   { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },

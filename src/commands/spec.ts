@@ -22,7 +22,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'transactions' | 'pubsub'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -88,6 +88,8 @@ export interface ServerSettings {
   /** hash-max-listpack-entries and -value (shared words: the shards read them). */
   hashMaxListpackEntries: bigint
   hashMaxListpackValue: bigint
+  /** set-max-intset-entries (a shared word pair, like the hash thresholds). */
+  setMaxIntsetEntries: bigint
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

@@ -13,6 +13,7 @@ import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
 import { listCommands } from './list.js'
 import { hashCommands } from './hash.js'
+import { setCommands, setInternalCommands } from './set.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { registry } from './registry.js'
@@ -40,7 +41,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

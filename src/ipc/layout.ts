@@ -104,6 +104,8 @@ export interface ShardWorkerData {
  */
 export const HASH_ENTRIES_WORD = 2
 export const HASH_VALUE_WORD = 4
+/** set-max-intset-entries, two words like the others. */
+export const SET_INTSET_WORD = 6
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

@@ -112,6 +112,7 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
   settings.notifyKeyspaceEvents = config.notifyKeyspaceEvents
   settings.hashMaxListpackEntries = BigInt(config.hashMaxListpackEntries)
   settings.hashMaxListpackValue = BigInt(config.hashMaxListpackValue)
+  settings.setMaxIntsetEntries = BigInt(config.setMaxIntsetEntries)
 }
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
@@ -121,6 +122,7 @@ export function initialSettings (config: Config): ServerSettings {
     notifyKeyspaceEvents: config.notifyKeyspaceEvents,
     hashMaxListpackEntries: BigInt(config.hashMaxListpackEntries),
     hashMaxListpackValue: BigInt(config.hashMaxListpackValue),
+    setMaxIntsetEntries: BigInt(config.setMaxIntsetEntries),
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }

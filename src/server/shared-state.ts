@@ -5,7 +5,7 @@
 
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
-import { HASH_ENTRIES_WORD, HASH_VALUE_WORD } from './credits.js'
+import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD } from './credits.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -123,6 +123,8 @@ export class SharedState {
       set hashMaxListpackEntries (v: bigint) { wordsSet(flags, HASH_ENTRIES_WORD, v) },
       get hashMaxListpackValue () { return wordsGet(flags, HASH_VALUE_WORD) },
       set hashMaxListpackValue (v: bigint) { wordsSet(flags, HASH_VALUE_WORD, v) },
+      get setMaxIntsetEntries () { return wordsGet(flags, SET_INTSET_WORD) },
+      set setMaxIntsetEntries (v: bigint) { wordsSet(flags, SET_INTSET_WORD, v) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },

@@ -24,10 +24,11 @@ const PACK_HEADER = 4
 
 /**
  * hash-max-listpack-entries and -value: read from the shared settings words (CONFIG SET on any
- * thread is seen at once). Each thread that runs hash commands points `flags` at them; the
- * default holds Redis's defaults, 512 and 64, for a Shard used on its own.
+ * thread is seen at once; set-max-intset-entries too, for sets). Each thread that runs these
+ * commands points `flags` at them; the default holds Redis's defaults (512, 64, 512) for a
+ * Shard used on its own.
  */
-export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) }
+export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 512, 0, 0, 0, 0, 0, 0, 0, 0, 0) }
 function maxEntries (): number { return limitOf(hashLimits.flags, HASH_ENTRIES_WORD) }
 function maxValue (): number { return limitOf(hashLimits.flags, HASH_VALUE_WORD) }
 
@@ -463,4 +464,36 @@ export function hashReserveBytes (ks: Keyspace, e: number, bytes: number, pairs:
   if (isPack) need += 2 * (used + items) + 2 * (used + items) + 48 * n
   else need += 8 * (buckets > n ? buckets : n)
   return need
+}
+
+/**
+ * A field at random (dictGetFairRandomKey in spirit): a random bucket until a non-empty one
+ * (bounded probes, then a walk), then a random node of its chain. The hash must not be empty.
+ */
+export function hashRandom (ks: Keyspace, e: number): { at: number, len: number, valueAt: number, valueLen: number } {
+  const a = ks.arena
+  const u8 = a.u8
+  const h = ks.valOffset(e)
+  const p1 = rd(u8, h + 8)
+  if (rd(u8, h + 4) === ENC_LISTPACK) {
+    let i = Math.floor(Math.random() * rd(u8, h))
+    for (let p = p1 + PACK_HEADER; ; i--) {
+      const fl = rd(u8, p)
+      const vl = rd(u8, p + 4 + fl)
+      if (i === 0) return { at: p + 4, len: fl, valueAt: p + 8 + fl, valueLen: vl }
+      p += 8 + fl + vl
+    }
+  }
+  const buckets = rd(u8, h + 12)
+  const u32 = a.u32
+  const base = p1 >>> 2
+  let head = 0
+  for (let tries = 0; tries < 64 && head === 0; tries++) head = u32[base + Math.floor(Math.random() * buckets)]
+  for (let b = Math.floor(Math.random() * buckets), n = 0; head === 0 && n < buckets; n++, b = (b + 1) & (buckets - 1)) head = u32[base + b]
+  let len = 0
+  for (let n = head; n !== 0; n = u32[n >>> 2]) len++
+  let n = head
+  for (let k = Math.floor(Math.random() * len); k > 0; k--) n = u32[n >>> 2]
+  const fl = u32[(n + 8) >>> 2]
+  return { at: n + NODE_HEADER, len: fl, valueAt: n + NODE_HEADER + fl, valueLen: u32[(n + 12) >>> 2] }
 }

@@ -14,6 +14,7 @@ import {
   HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashInit, hashConvert, hashSetKeep, hashFree, hashForEach, hashLen,
   hashEncoding, hashMemory, hashRestoreBytes,
 } from './hash-type.js'
+import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory } from './set-type.js'
 
 export interface TypeOps {
   /** TYPE's reply, and SCAN's TYPE filter. */
@@ -181,11 +182,54 @@ const hashOps: TypeOps = {
   encoding: (ks, e) => hashEncoding(ks, e) === ENC_LISTPACK ? 'listpack' : 'hashtable',
 }
 
+/** A set's dump payload: | u8 encoding | u32 count | (u32 len, member)* |, in the encoding's order. */
+const setOps: TypeOps = {
+  name: 'set',
+  valueBytes: () => SET_HEADER_BYTES,
+  copyBytes: () => SET_HEADER_BYTES,
+  free: (ks, e) => { setFree(ks, e) },
+  copyValue (src, e, dst, n) {
+    const b = Buffer.allocUnsafe(setOps.dumpBytes(src, e))
+    setOps.dump(src, e, b, 0)
+    return setOps.restore(dst, n, b, 0, b.length)
+  },
+  dumpBytes (ks, e) {
+    let size = 5
+    setForEach(ks, e, (_b, _at, len) => { size += 4 + len })
+    return size
+  },
+  dump (ks, e, b, p) {
+    b[p] = setEncoding(ks, e)
+    b.writeUInt32LE(setLen(ks, e), p + 1)
+    let q = p + 5
+    setForEach(ks, e, (buf, at, len) => {
+      b.writeUInt32LE(len, q)
+      b.set(buf.subarray(at, at + len), q + 4)
+      q += 4 + len
+    })
+  },
+  restore (ks, e, buf, p, end) {
+    setInit(ks, e)
+    for (let q = p + 5; q < end;) {
+      const l = rd32(buf, q)
+      if (setAdd(ks, e, buf, q + 4, l) < 0) return false
+      q += 4 + l
+    }
+    return true
+  },
+  restoreBytes (buf, p, end) {
+    const n = rd32(buf, p + 1)
+    return 2 * (end - p) + 48 * n + 8 * n + 64
+  },
+  memory: (ks, e) => setMemory(ks, e),
+  encoding: (ks, e) => setEncoding(ks, e) === ENC_INTSET ? 'intset' : 'hashtable',
+}
+
 function rd32 (buf: Uint8Array, q: number): number {
   return (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
 }
 
 /** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST, TYPE_HASH...). */
-export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps]
+export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps]
 
 export function typeOf (ks: Keyspace, e: number): TypeOps { return TYPES[ks.type(e)] }

@@ -397,6 +397,23 @@ describe('hashes', () => {
   })
 })
 
+describe('sets', () => {
+  it('SADD, SREM, SPOP, SMOVE, the STORE forms: their events, del when emptied, nothing on no-ops', async () => {
+    await listen('KEA')
+    const r = await steps([
+      ['SADD', 's', 'a', 'b', 'c'], ['SADD', 's', 'a'], ['SREM', 's', 'zz'], ['SREM', 's', 'a'], ['SMOVE', 's', 't', 'b'],
+      ['SMOVE', 's', 't', 'c'], ['SADD', 'u', '1', '2'], ['SINTERSTORE', 'd', 'u', 't'], ['SUNIONSTORE', 'd', 'u', 't'],
+      ['SDIFFSTORE', 'd', 'u', 'nokey'], ['SINTERSTORE', 'd', 'u', 'nokey'], ['SREM', 'u', '2'], ['SPOP', 'u'], ['SPOP', 'u', '5'],
+      ['SADD', 'v', 'x'], ['SPOP', 'v', '5'],
+    ])
+    expect(r[1]).toEqual([])
+    expect(r[2]).toEqual([])
+    expect(r[5]).toEqual([...ks('s', 'srem'), ...ks('s', 'del'), ...ks('t', 'sadd')])
+    expect(r[10]).toEqual(ks('d', 'del'))
+    await done()
+  })
+})
+
 describe('blocked clients served by a push', () => {
   it('BLPOP and BRPOP: the push\'s events, then the pop and del of the served client', async () => {
     await listen('KEAn')
