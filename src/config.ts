@@ -36,6 +36,9 @@ export interface Config {
   readonly hashMaxListpackValue: number
   /** set-max-intset-entries: more members make an intset a hashtable. */
   readonly setMaxIntsetEntries: number
+  /** zset-max-listpack-entries / -value: OBJECT ENCODING's listpack-to-skiplist thresholds. */
+  readonly zsetMaxListpackEntries: number
+  readonly zsetMaxListpackValue: number
   readonly configFile: string
 }
 
@@ -112,6 +115,8 @@ Options (environment variable, config-file directive):
                       (FLASHKV_HASH_MAX_LISTPACK_VALUE, hash-max-listpack-value; default 64)
   --set-max-intset-entries <n>  more members make an all-integer set a hashtable
                       (FLASHKV_SET_MAX_INTSET_ENTRIES, set-max-intset-entries; default 512)
+  --zset-max-listpack-entries <n>, --zset-max-listpack-value <n>  sorted sets past these are
+                      skiplists (FLASHKV_ZSET_MAX_LISTPACK_ENTRIES / _VALUE; defaults 128, 64)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -188,6 +193,8 @@ const SETTINGS: readonly Setting[] = [
   { key: 'hashMaxListpackEntries', flag: '--hash-max-listpack-entries', env: 'FLASHKV_HASH_MAX_LISTPACK_ENTRIES', directive: 'hash-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'hashMaxListpackValue', flag: '--hash-max-listpack-value', env: 'FLASHKV_HASH_MAX_LISTPACK_VALUE', directive: 'hash-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'setMaxIntsetEntries', flag: '--set-max-intset-entries', env: 'FLASHKV_SET_MAX_INTSET_ENTRIES', directive: 'set-max-intset-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'zsetMaxListpackEntries', flag: '--zset-max-listpack-entries', env: 'FLASHKV_ZSET_MAX_LISTPACK_ENTRIES', directive: 'zset-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'zsetMaxListpackValue', flag: '--zset-max-listpack-value', env: 'FLASHKV_ZSET_MAX_LISTPACK_VALUE', directive: 'zset-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -339,6 +346,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     hashMaxListpackEntries: (pick('hashMaxListpackEntries')[0] as number | undefined) ?? 512,
     hashMaxListpackValue: (pick('hashMaxListpackValue')[0] as number | undefined) ?? 64,
     setMaxIntsetEntries: (pick('setMaxIntsetEntries')[0] as number | undefined) ?? 512,
+    zsetMaxListpackEntries: (pick('zsetMaxListpackEntries')[0] as number | undefined) ?? 128,
+    zsetMaxListpackValue: (pick('zsetMaxListpackValue')[0] as number | undefined) ?? 64,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
   }

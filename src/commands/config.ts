@@ -66,6 +66,10 @@ const PARAMS: readonly Param[] = [
   { name: 'hash-max-listpack-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-listpack-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
   { name: 'set-max-intset-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.setMaxIntsetEntries), set: (s, v) => { s.settings.setMaxIntsetEntries = v } },
+  { name: 'zset-max-listpack-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.zsetMaxListpackEntries), set: (s, v) => { s.settings.zsetMaxListpackEntries = v } },
+  { name: 'zset-max-listpack-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
+  { name: 'zset-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.zsetMaxListpackEntries), set: (s, v) => { s.settings.zsetMaxListpackEntries = v } },
+  { name: 'zset-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
   { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },

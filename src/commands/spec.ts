@@ -22,7 +22,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'transactions' | 'pubsub'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -90,6 +90,9 @@ export interface ServerSettings {
   hashMaxListpackValue: bigint
   /** set-max-intset-entries (a shared word pair, like the hash thresholds). */
   setMaxIntsetEntries: bigint
+  /** zset-max-listpack-entries and -value. */
+  zsetMaxListpackEntries: bigint
+  zsetMaxListpackValue: bigint
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

@@ -14,6 +14,8 @@ import { internalCommands } from './internal.js'
 import { listCommands } from './list.js'
 import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
+import { zsetCommands } from './zset.js'
+import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { registry } from './registry.js'
@@ -41,7 +43,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

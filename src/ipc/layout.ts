@@ -106,6 +106,9 @@ export const HASH_ENTRIES_WORD = 2
 export const HASH_VALUE_WORD = 4
 /** set-max-intset-entries, two words like the others. */
 export const SET_INTSET_WORD = 6
+/** zset-max-listpack-entries and -value. */
+export const ZSET_ENTRIES_WORD = 8
+export const ZSET_VALUE_WORD = 10
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

@@ -32,7 +32,7 @@ export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new In
 export const NOTIFY_WORD = 0
 /** MONITOR clients on every thread: while 0 nobody builds monitor lines. */
 export const MONITORS_WORD = 1
-export { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, limitOf } from '../ipc/layout.js'
+export { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD, limitOf } from '../ipc/layout.js'
 /**
  * Claim words, per slot: the id of a blocking command's wait across shards while any shard may
  * still serve it. A shard that serves it (or the thread that cancels it) swaps the id for 0

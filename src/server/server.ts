@@ -113,6 +113,8 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
   settings.hashMaxListpackEntries = BigInt(config.hashMaxListpackEntries)
   settings.hashMaxListpackValue = BigInt(config.hashMaxListpackValue)
   settings.setMaxIntsetEntries = BigInt(config.setMaxIntsetEntries)
+  settings.zsetMaxListpackEntries = BigInt(config.zsetMaxListpackEntries)
+  settings.zsetMaxListpackValue = BigInt(config.zsetMaxListpackValue)
 }
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
@@ -123,6 +125,8 @@ export function initialSettings (config: Config): ServerSettings {
     hashMaxListpackEntries: BigInt(config.hashMaxListpackEntries),
     hashMaxListpackValue: BigInt(config.hashMaxListpackValue),
     setMaxIntsetEntries: BigInt(config.setMaxIntsetEntries),
+    zsetMaxListpackEntries: BigInt(config.zsetMaxListpackEntries),
+    zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }

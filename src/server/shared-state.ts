@@ -5,7 +5,7 @@
 
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
-import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD } from './credits.js'
+import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -125,6 +125,10 @@ export class SharedState {
       set hashMaxListpackValue (v: bigint) { wordsSet(flags, HASH_VALUE_WORD, v) },
       get setMaxIntsetEntries () { return wordsGet(flags, SET_INTSET_WORD) },
       set setMaxIntsetEntries (v: bigint) { wordsSet(flags, SET_INTSET_WORD, v) },
+      get zsetMaxListpackEntries () { return wordsGet(flags, ZSET_ENTRIES_WORD) },
+      set zsetMaxListpackEntries (v: bigint) { wordsSet(flags, ZSET_ENTRIES_WORD, v) },
+      get zsetMaxListpackValue () { return wordsGet(flags, ZSET_VALUE_WORD) },
+      set zsetMaxListpackValue (v: bigint) { wordsSet(flags, ZSET_VALUE_WORD, v) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },

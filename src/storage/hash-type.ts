@@ -25,10 +25,10 @@ const PACK_HEADER = 4
 /**
  * hash-max-listpack-entries and -value: read from the shared settings words (CONFIG SET on any
  * thread is seen at once; set-max-intset-entries too, for sets). Each thread that runs these
- * commands points `flags` at them; the default holds Redis's defaults (512, 64, 512) for a
+ * commands points `flags` at them; the default holds Redis's defaults (512, 64, 512, 128, 64) for a
  * Shard used on its own.
  */
-export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 512, 0, 0, 0, 0, 0, 0, 0, 0, 0) }
+export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 512, 0, 128, 0, 64, 0, 0, 0, 0, 0) }
 function maxEntries (): number { return limitOf(hashLimits.flags, HASH_ENTRIES_WORD) }
 function maxValue (): number { return limitOf(hashLimits.flags, HASH_VALUE_WORD) }
 

@@ -14,6 +14,10 @@ import {
   HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashInit, hashConvert, hashSetKeep, hashFree, hashForEach, hashLen,
   hashEncoding, hashMemory, hashRestoreBytes,
 } from './hash-type.js'
+import {
+  ZSET_HEADER_BYTES, ENC_SKIPLIST, zsetInit, zsetInsert, zsetFree, zsetLen, zsetAt, zsetEncoding, zsetMemory, nodeScore,
+  nodeMemberAt, nodeMemberLen,
+} from './zset-type.js'
 import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory } from './set-type.js'
 
 export interface TypeOps {
@@ -225,11 +229,60 @@ const setOps: TypeOps = {
   encoding: (ks, e) => setEncoding(ks, e) === ENC_INTSET ? 'intset' : 'hashtable',
 }
 
+/** A sorted set's dump payload: | u8 encoding | u32 count | (f64 score, u32 len, member)* |, by rank. */
+const zsetOps: TypeOps = {
+  name: 'zset',
+  valueBytes: () => ZSET_HEADER_BYTES,
+  copyBytes: () => ZSET_HEADER_BYTES,
+  free: (ks, e) => { zsetFree(ks, e) },
+  copyValue (src, e, dst, n) {
+    const b = Buffer.allocUnsafe(zsetOps.dumpBytes(src, e))
+    zsetOps.dump(src, e, b, 0)
+    return zsetOps.restore(dst, n, b, 0, b.length)
+  },
+  dumpBytes (ks, e) {
+    let size = 5
+    for (let i = 0, n = zsetLen(ks, e); i < n; i++) size += 12 + nodeMemberLen(ks, zsetAt(ks, e, i))
+    return size
+  },
+  dump (ks, e, b, p) {
+    const u8 = ks.arena.u8
+    const n = zsetLen(ks, e)
+    b[p] = zsetEncoding(ks, e)
+    b.writeUInt32LE(n, p + 1)
+    let q = p + 5
+    for (let i = 0; i < n; i++) {
+      const node = zsetAt(ks, e, i)
+      const l = nodeMemberLen(ks, node)
+      b.writeDoubleLE(nodeScore(ks, node), q)
+      b.writeUInt32LE(l, q + 8)
+      b.set(u8.subarray(nodeMemberAt(node), nodeMemberAt(node) + l), q + 12)
+      q += 12 + l
+    }
+  },
+  restore (ks, e, buf, p, end) {
+    zsetInit(ks, e, buf[p] === ENC_SKIPLIST)
+    const v = new DataView(buf.buffer, buf.byteOffset)
+    for (let q = p + 5; q < end;) {
+      const l = rd32(buf, q + 8)
+      if (zsetInsert(ks, e, v.getFloat64(q, true), buf, q + 12, l) === 0) return false
+      q += 12 + l
+    }
+    return true
+  },
+  restoreBytes (buf, p, end) {
+    const n = rd32(buf, p + 1)
+    return 2 * (end - p) + 40 * n + 16 * n + 128
+  },
+  memory: (ks, e) => zsetMemory(ks, e),
+  encoding: (ks, e) => zsetEncoding(ks, e) === ENC_SKIPLIST ? 'skiplist' : 'listpack',
+}
+
 function rd32 (buf: Uint8Array, q: number): number {
   return (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
 }
 
 /** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST, TYPE_HASH...). */
-export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps]
+export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps, zsetOps]
 
 export function typeOf (ks: Keyspace, e: number): TypeOps { return TYPES[ks.type(e)] }

@@ -414,6 +414,23 @@ describe('sets', () => {
   })
 })
 
+describe('sorted sets', () => {
+  it('ZADD: zadd, ZINCRBY and ZADD INCR: zincr, ZREM, pops and range removals, del when emptied; nothing on no-ops', async () => {
+    await listen('KEA')
+    const r = await steps([
+      ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd'], ['ZADD', 'z', 'NX', '5', 'a'], ['ZINCRBY', 'z', '1', 'a'], ['ZADD', 'z', 'INCR', '1', 'b'],
+      ['ZREM', 'z', 'nope'], ['ZREM', 'z', 'a'], ['ZPOPMIN', 'z'], ['ZREMRANGEBYRANK', 'z', '5', '6'], ['ZREMRANGEBYSCORE', 'z', '(3', '3'],
+      ['ZREMRANGEBYRANK', 'z', '0', '0'], ['ZADD', 'l', '0', 'x', '0', 'y'], ['ZREMRANGEBYLEX', 'l', '[x', '[x'], ['ZPOPMAX', 'l', '5'],
+      ['ZADD', 'z', 'XX', '1', 'nope'],
+    ])
+    expect(r[1]).toEqual([])
+    expect(r[4]).toEqual([])
+    expect(r[7]).toEqual([])
+    expect(r[12]).toEqual([...ks('l', 'zpopmax'), ...ks('l', 'del')])
+    await done()
+  })
+})
+
 describe('blocked clients served by a push', () => {
   it('BLPOP and BRPOP: the push\'s events, then the pop and del of the served client', async () => {
     await listen('KEAn')
