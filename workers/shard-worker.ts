@@ -25,7 +25,7 @@ import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey } from '../src/commands/written-keys.js'
 import { hashLimits } from '../src/storage/hash-type.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from '../src/server/engine.js'
-import { serveBlocked, claim, hasList, CANCELLED } from '../src/commands/list.js'
+import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
@@ -470,7 +470,7 @@ function serveReady (): void {
       out.reset()
       out.resp3 = b.resp3
       if (b.spec.kind === BLOCK_NOTIFY) {
-        if (!hasList(shard, key)) break
+        if (!hasWanted(shard, key, b.spec)) break
         b.notified = true
         out.raw(READY_REPLY)
         replyBlocked(b)
@@ -479,7 +479,7 @@ function serveReady (): void {
       const before = writes.count
       if (b.spec.waitId !== 0 && b.spec.kind !== BLOCK_NOTIFY) {
         // A wait across shards: served here only if no other shard served it first.
-        if (!hasList(shard, key)) break
+        if (!hasWanted(shard, key, b.spec)) break
         shard.slot = b.slot
         if (!claim(shard, b.spec)) {
           forget(b)

@@ -8,7 +8,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard, BlockSpec } from '../storage/shard.js'
 import { BLOCK_POP, BLOCK_MPOP, BLOCK_MOVE, BLOCK_NOTIFY } from '../storage/shard.js'
 import { timeoutMillis } from './float.js'
-import { TYPE_LIST } from '../storage/keyspace.js'
+import { TYPE_LIST, TYPE_ZSET } from '../storage/keyspace.js'
 import {
   HEAD, TAIL, LIST_HEADER_BYTES, listInit, listLen, listPush, listFirst, listIndex, listInsertAt,
   listReplaceElem, listRemoveElem, listUnlinkElem, listLinkElem, elemEquals, elemData, elemLen,
@@ -570,14 +570,14 @@ const TIMEOUT_NOT_FLOAT = errorReply('ERR timeout is not a float or out of range
 const TIMEOUT_NEGATIVE = errorReply('ERR timeout is negative')
 
 /** The timeout argument as a deadline (0: forever), or null after replying the error. */
-function blockDeadline (shard: Shard, argv: Argv, i: number, out: ReplyWriter): number | null {
+export function blockDeadline (shard: Shard, argv: Argv, i: number, out: ReplyWriter): number | null {
   const t = timeoutMillis(argv.buf, argv.start[i], argv.len[i])
   if (t === 'invalid') { out.raw(TIMEOUT_NOT_FLOAT); return null }
   if (t === 'negative') { out.raw(TIMEOUT_NEGATIVE); return null }
   return t === 0 ? 0 : shard.now() + t
 }
 
-function keyCopies (argv: Argv, from: number, to: number): Buffer[] {
+export function keyCopies (argv: Argv, from: number, to: number): Buffer[] {
   const keys: Buffer[] = []
   for (let k = from; k < to; k++) keys.push(Buffer.from(argv.buf.subarray(argv.start[k], argv.start[k] + argv.len[k])))
   return keys
@@ -598,7 +598,7 @@ function blockingPop (shard: Shard, argv: Argv, out: ReplyWriter, where: number)
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
-  shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline, waitId: 0 }
+  shard.pendingBlock = { kind: BLOCK_POP, where, whereTo: HEAD, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline, waitId: 0, isZset: false }
 }
 
 /** Pops one element of key (bytes at buf[start, start+len)) and replies with it. */
@@ -620,7 +620,7 @@ function blockingMove (shard: Shard, argv: Argv, out: ReplyWriter, whereFrom: nu
   const src = shard.lookup(buf, start[1], len[1])
   if (src !== 0) { lmoveGeneric(shard, argv, out, whereFrom, whereTo); return }
   if (shard.noBlock) { out.nullBulk(); return }
-  shard.pendingBlock = { kind: BLOCK_MOVE, where: whereFrom, whereTo, count: 1, keys: keyCopies(argv, 1, 2), dst: Buffer.from(buf.subarray(start[2], start[2] + len[2])), deadline, waitId: 0 }
+  shard.pendingBlock = { kind: BLOCK_MOVE, where: whereFrom, whereTo, count: 1, keys: keyCopies(argv, 1, 2), dst: Buffer.from(buf.subarray(start[2], start[2] + len[2])), deadline, waitId: 0, isZset: false }
 }
 
 export function brpoplpushCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { blockingMove(shard, argv, out, TAIL, HEAD, 3) }
@@ -652,7 +652,7 @@ export function blmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     return
   }
   if (shard.noBlock) { out.nullArray(); return }
-  shard.pendingBlock = { kind: BLOCK_MPOP, where, whereTo: HEAD, count, keys: keyCopies(argv, 3, numkeys + 3), dst: null, deadline, waitId: 0 }
+  shard.pendingBlock = { kind: BLOCK_MPOP, where, whereTo: HEAD, count, keys: keyCopies(argv, 3, numkeys + 3), dst: null, deadline, waitId: 0, isZset: false }
 }
 
 /**
@@ -721,15 +721,16 @@ const READY = Buffer.from('+READY\r\n')
  */
 export function bwaitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, argc } = argv
-  // meta: u32 wait id, u32 kind (BLOCK_POP, BLOCK_MPOP or BLOCK_NOTIFY), u32 where, u32 count.
+  // meta: u32 wait id, u32 kind (BLOCK_POP, BLOCK_MPOP, BLOCK_ZPOP, BLOCK_ZMPOP or BLOCK_NOTIFY),
+  // u32 where, u32 count; bit 31 of the kind: the keys are sorted sets.
   const m = start[1]
+  const kindWord = readU32(buf, m + 4)
   const spec: BlockSpec = {
-    kind: readU32(buf, m + 4), where: readU32(buf, m + 8), whereTo: HEAD, count: readU32(buf, m + 12),
-    keys: keyCopies(argv, 2, argc), dst: null, deadline: 0, waitId: readU32(buf, m),
+    kind: kindWord & 0x7fffffff, where: readU32(buf, m + 8), whereTo: HEAD, count: readU32(buf, m + 12),
+    keys: keyCopies(argv, 2, argc), dst: null, deadline: 0, waitId: readU32(buf, m), isZset: (kindWord >>> 31) === 1,
   }
   for (const key of spec.keys) {
-    const e = shard.lookup(key, 0, key.length)
-    if (e === 0 || shard.ks.type(e) !== TYPE_LIST) continue
+    if (!hasWanted(shard, key, spec)) continue
     // A push came after the client's first try: it is served here, if no other shard was first.
     if (spec.kind !== BLOCK_NOTIFY && !claim(shard, spec)) { out.raw(CANCELLED); return }
     serveBlocked(shard, spec, key, out)
@@ -738,11 +739,15 @@ export function bwaitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   shard.pendingBlock = spec
 }
 
-/** The key (current database) holds a list. */
-export function hasList (shard: Shard, key: Buffer): boolean {
+/** The key (current database) holds what the waiter pops from: a list, or a sorted set. */
+export function hasWanted (shard: Shard, key: Buffer, spec: BlockSpec): boolean {
   const e = shard.lookup(key, 0, key.length)
-  return e !== 0 && shard.ks.type(e) === TYPE_LIST
+  return e !== 0 && shard.ks.type(e) === (spec.isZset ? TYPE_ZSET : TYPE_LIST)
 }
+
+/** Serves a sorted-set waiter (zset.ts sets it: BZPOPMIN, BZPOPMAX, BZMPOP). */
+let serveZset: (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter) => void = () => {}
+export function useZsetServe (fn: typeof serveZset): void { serveZset = fn }
 
 /** Wins the right to serve a wait across shards (its slot's claim word still holds its id). */
 export function claim (shard: Shard, spec: BlockSpec): boolean {
@@ -774,8 +779,9 @@ export function blmpopGetKeys (argv: Argv): number[] | null {
 export function serveBlocked (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter): boolean {
   const e = shard.lookup(key, 0, key.length)
   const ks = shard.ks
-  if (e === 0 || ks.type(e) !== TYPE_LIST) return false
+  if (e === 0 || ks.type(e) !== (spec.isZset ? TYPE_ZSET : TYPE_LIST)) return false
   if (spec.kind === BLOCK_NOTIFY) { out.raw(READY); return true }
+  if (spec.isZset) { serveZset(shard, spec, key, out); return true }
   if (spec.kind === BLOCK_MOVE) {
     const dst = spec.dst as Buffer
     const argv: Argv = { buf: Buffer.concat([key, dst]), argc: 3, start: Int32Array.of(0, 0, key.length), len: Int32Array.of(0, key.length, dst.length) }

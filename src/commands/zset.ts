@@ -21,6 +21,9 @@ import { stringMatch } from './glob.js'
 import { scanCursorOf } from './generic.js'
 import { rev32 } from '../storage/keyspace.js'
 import { useZrange } from './zset-ops.js'
+import { blockDeadline, keyCopies, useZsetServe } from './list.js'
+import { timeoutMillis } from './float.js'
+import { BLOCK_ZPOP, BLOCK_ZMPOP, type BlockSpec } from '../storage/shard.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, NOTIFY_ZSET, eventName } from '../storage/notify.js'
 
@@ -662,11 +665,11 @@ const T_MIN = token('min')
 const T_MAX = token('max')
 
 /** ZMPOP's numkeys, side and count, or the error reply. */
-function zmpopArgs (argv: Argv): { numkeys: number, isMax: boolean, count: number } | Buffer {
+function zmpopArgs (argv: Argv, at = 1): { numkeys: number, isMax: boolean, count: number } | Buffer {
   const { buf, start, len, argc } = argv
-  if (!parseInt64(buf, start[1], len[1]) || parsed.isBig || parsed.value < 1) return NUMKEYS_NOT_POSITIVE
+  if (!parseInt64(buf, start[at], len[at]) || parsed.isBig || parsed.value < 1) return NUMKEYS_NOT_POSITIVE
   const numkeys = parsed.value
-  const whereIdx = numkeys + 2
+  const whereIdx = numkeys + at + 1
   if (whereIdx >= argc) return SYNTAX_ERR
   let isMax: boolean
   if (equalsLower(buf, start[whereIdx], len[whereIdx], T_MIN)) isMax = false
@@ -697,29 +700,164 @@ export function zmpopGetKeys (argv: Argv): number[] | null {
 export function zmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const a = zmpopArgs(argv)
   if (Buffer.isBuffer(a)) { out.raw(a); return }
+  if (zmpopFirst(shard, argv, 2, a, out) === 0) out.nullArray()
+}
+
+/** Pops from the first non-empty key of argv[from..from+numkeys) as ZMPOP replies; 0 when all are empty, -1 after an error. */
+function zmpopFirst (shard: Shard, argv: Argv, from: number, a: { numkeys: number, isMax: boolean, count: number }, out: ReplyWriter): number {
   const { buf, start, len } = argv
   const ks = shard.ks
-  for (let k = 2; k < a.numkeys + 2; k++) {
+  for (let k = from; k < a.numkeys + from; k++) {
+    const e = shard.lookup(buf, start[k], len[k])
+    if (e === 0) continue
+    if (ks.type(e) !== TYPE_ZSET) { out.raw(WRONGTYPE); return -1 }
+    popMany(shard, e, a.isMax, a.count, out, buf, start[k], len[k])
+    return 1
+  }
+  return 0
+}
+
+/** ZMPOP's reply for key: [key, [[member, score]...]], the pop's event, and "del" once empty. */
+function popMany (shard: Shard, e: number, isMax: boolean, count: number, out: ReplyWriter, kb: Uint8Array, ks0: number, kl: number): void {
+  const ks = shard.ks
+  const n = Math.min(count, zsetLen(ks, e))
+  out.arrayHeader(2)
+  out.bulk(kb, ks0, kl)
+  out.arrayHeader(n)
+  for (let i = 0; i < n; i++) {
+    const node = zsetAt(ks, e, isMax ? zsetLen(ks, e) - 1 : 0)
+    out.arrayHeader(2)
+    replyMember(out, ks, node)
+    replyScore(out, nodeScore(ks, node))
+    zsetDelete(ks, e, node)
+  }
+  shard.notify(NOTIFY_ZSET, EV_POP[isMax ? 1 : 0], kb, ks0, kl)
+  if (zsetLen(ks, e) === 0) { ks.remove(e); shard.notify(NOTIFY_GENERIC, EV_DEL, kb, ks0, kl) }
+}
+
+/** BZPOPMIN/BZPOPMAX's reply for key: [key, member, score], the pop's event, and "del" once empty. */
+function popOne (shard: Shard, e: number, isMax: boolean, out: ReplyWriter, kb: Uint8Array, ks0: number, kl: number): void {
+  const ks = shard.ks
+  const node = zsetAt(ks, e, isMax ? zsetLen(ks, e) - 1 : 0)
+  out.arrayHeader(3)
+  out.bulk(kb, ks0, kl)
+  replyMember(out, ks, node)
+  replyScore(out, nodeScore(ks, node))
+  zsetDelete(ks, e, node)
+  shard.notify(NOTIFY_ZSET, EV_POP[isMax ? 1 : 0], kb, ks0, kl)
+  if (zsetLen(ks, e) === 0) { ks.remove(e); shard.notify(NOTIFY_GENERIC, EV_DEL, kb, ks0, kl) }
+}
+
+// --- BZPOPMIN, BZPOPMAX, BZMPOP (blockingGenericZpopCommand, bzmpopCommand) ---------------------------
+// As the blocking list pops (list.ts): a key with members pops at once; else the client waits on
+// its keys (shard.pendingBlock, the worker serves it when one becomes a sorted set), or answers
+// as timed out inside EXEC. Keys on several shards wait through server/blocking.ts.
+
+function bzpopGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isMax: boolean): void {
+  const { buf, start, len, argc } = argv
+  const deadline = blockDeadline(shard, argv, argc - 1, out)
+  if (deadline === null) return
+  const ks = shard.ks
+  for (let k = 1; k < argc - 1; k++) {
     const e = shard.lookup(buf, start[k], len[k])
     if (e === 0) continue
     if (ks.type(e) !== TYPE_ZSET) { out.raw(WRONGTYPE); return }
-    const n = Math.min(a.count, zsetLen(ks, e))
-    out.arrayHeader(2)
-    out.bulk(buf, start[k], len[k])
-    out.arrayHeader(n)
-    for (let i = 0; i < n; i++) {
-      const node = zsetAt(ks, e, a.isMax ? zsetLen(ks, e) - 1 : 0)
-      out.arrayHeader(2)
-      replyMember(out, ks, node)
-      replyScore(out, nodeScore(ks, node))
-      zsetDelete(ks, e, node)
-    }
-    shard.notify(NOTIFY_ZSET, EV_POP[a.isMax ? 1 : 0], buf, start[k], len[k])
-    if (zsetLen(ks, e) === 0) { ks.remove(e); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[k], len[k]) }
+    popOne(shard, e, isMax, out, buf, start[k], len[k])
     return
   }
-  out.nullArray()
+  if (shard.noBlock) { out.nullArray(); return }
+  shard.pendingBlock = { kind: BLOCK_ZPOP, where: isMax ? 1 : 0, whereTo: 0, count: 1, keys: keyCopies(argv, 1, argc - 1), dst: null, deadline, waitId: 0, isZset: true }
 }
+
+export function bzpopminCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { bzpopGeneric(shard, argv, out, false) }
+export function bzpopmaxCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { bzpopGeneric(shard, argv, out, true) }
+
+export function bzmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const a = zmpopArgs(argv, 2)
+  if (Buffer.isBuffer(a)) { out.raw(a); return }
+  const deadline = blockDeadline(shard, argv, 1, out)
+  if (deadline === null) return
+  const r = zmpopFirst(shard, argv, 3, a, out)
+  if (r !== 0) return
+  if (shard.noBlock) { out.nullArray(); return }
+  shard.pendingBlock = { kind: BLOCK_ZMPOP, where: a.isMax ? 1 : 0, whereTo: 0, count: a.count, keys: keyCopies(argv, 3, a.numkeys + 3), dst: null, deadline, waitId: 0, isZset: true }
+}
+
+/** Serves a waiter once its key holds a sorted set (the worker, through list.ts serveBlocked). */
+function serveZsetWaiter (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter): void {
+  const e = shard.lookup(key, 0, key.length)
+  if (spec.kind === BLOCK_ZPOP) popOne(shard, e, spec.where === 1, out, key, 0, key.length)
+  else popMany(shard, e, spec.where === 1, spec.count, out, key, 0, key.length)
+}
+useZsetServe(serveZsetWaiter)
+
+/** A blocking sorted-set pop's argument errors, in Redis's order, before any key is read. */
+export function zsetBlockingArgsError (name: string, argv: Argv): Buffer | null {
+  if (name === 'bzmpop') {
+    const a = zmpopArgs(argv, 2)
+    if (Buffer.isBuffer(a)) return a
+  }
+  const ti = name === 'bzmpop' ? 1 : argv.argc - 1
+  const t = timeoutMillis(argv.buf, argv.start[ti], argv.len[ti])
+  if (t === 'invalid') return TIMEOUT_NOT_FLOAT
+  if (t === 'negative') return TIMEOUT_NEGATIVE
+  return null
+}
+
+/** bzmpop's side and count (for the wait across shards). */
+export function bzmpopWhereCount (argv: Argv): { isMax: boolean, count: number } {
+  const a = zmpopArgs(argv, 2) as { numkeys: number, isMax: boolean, count: number }
+  return { isMax: a.isMax, count: a.count }
+}
+
+/**
+ * The non-blocking form on held shards (a wait across shards tries it; inside EXEC it is the
+ * command): the first key holding a sorted set pops. Null when none does.
+ */
+export async function zsetBlockingTry (tx: TxnContext, name: string, argv: Argv): Promise<Uint8Array | null> {
+  const { buf, start, len } = argv
+  if (name === 'bzmpop') {
+    const a = zmpopArgs(argv, 2) as { numkeys: number, isMax: boolean, count: number }
+    const side = a.isMax ? T_MAX : T_MIN
+    const count = Buffer.from(String(a.count))
+    for (let k = 3; k < a.numkeys + 3; k++) {
+      const key = buf.subarray(start[k], start[k] + len[k])
+      const r = await tx.run(tx.shardOf(key, 0, key.length), 'zmpop', [ONE_ARG, key, side, T_COUNT, count])
+      if (!(r[0] === 95 || (r[0] === 42 && r[1] === 45))) return r
+    }
+    return null
+  }
+  const pop = name === 'bzpopmax' ? 'zpopmax' : 'zpopmin'
+  for (let k = 1; k < argv.argc - 1; k++) {
+    const key = buf.subarray(start[k], start[k] + len[k])
+    const r = await tx.run(tx.shardOf(key, 0, key.length), pop, [key])
+    if (r[0] === 45) return r
+    if (r[0] === 42 && r[1] === 48) continue // *0: missing
+    // ZPOPMIN's *2 member score becomes *3 key member score.
+    return Buffer.concat([Buffer.from(`*3\r\n$${key.length}\r\n`), key, Buffer.from('\r\n'), r.subarray(r.indexOf(10) + 1)])
+  }
+  return null
+}
+
+/** Inside EXEC with keys on several shards: the non-blocking form, or the timeout reply. */
+async function zsetBlockingCoord (tx: TxnContext, argv: Argv, name: string): Promise<Uint8Array> {
+  const err = zsetBlockingArgsError(name, argv)
+  if (err !== null) return err
+  const r = await zsetBlockingTry(tx, name, argv)
+  return r ?? Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
+}
+
+export function bzmpopGetKeys (argv: Argv): number[] | null {
+  if (!parseInt64(argv.buf, argv.start[2], argv.len[2])) return null
+  const numkeys = parsed.value
+  if (numkeys < 1 || numkeys > argv.argc - 3) return null
+  const keys: number[] = []
+  for (let k = 3; k < numkeys + 3; k++) keys.push(k)
+  return keys
+}
+
+const TIMEOUT_NOT_FLOAT = errorReply('ERR timeout is not a float or out of range')
+const TIMEOUT_NEGATIVE = errorReply('ERR timeout is negative')
 
 const ONE_ARG = Buffer.from('1')
 
@@ -745,6 +883,9 @@ const RW_DELETE = [{ flags: ['RW', 'delete'] }] as const
 const RW_ACCESS_DELETE = [{ flags: ['RW', 'access', 'delete'] }] as const
 
 export const zsetCommands: CommandSpec[] = [
+  { ...ZSET, name: 'bzmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'block', since: '7.0.0', summary: 'Remove and return members with scores in a sorted set or block until one is available', complexity: 'O(K) + O(N*log(M)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.', keySpecs: [{ flags: ['RW', 'access', 'delete'], index: 2, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }], getKeys: bzmpopGetKeys, run: bzmpopCommand, coord: async (tx, argv) => await zsetBlockingCoord(tx, argv, 'bzmpop') },
+  { ...ZSET, name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], lastKey: -2, route: 'block', since: '5.0.0', summary: 'Remove and return the member with the highest score from one or more sorted sets, or block until one is available', complexity: 'O(log(N)) with N being the number of elements in the sorted set.', keySpecs: RW_ACCESS_DELETE, run: bzpopmaxCommand, coord: async (tx, argv) => await zsetBlockingCoord(tx, argv, 'bzpopmax') },
+  { ...ZSET, name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], lastKey: -2, route: 'block', since: '5.0.0', summary: 'Remove and return the member with the lowest score from one or more sorted sets, or block until one is available', complexity: 'O(log(N)) with N being the number of elements in the sorted set.', keySpecs: RW_ACCESS_DELETE, run: bzpopminCommand, coord: async (tx, argv) => await zsetBlockingCoord(tx, argv, 'bzpopmin') },
   { ...ZSET, name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], since: '1.2.0', summary: 'Add one or more members to a sorted set, or update its score if it already exists', complexity: 'O(log(N)) for each item added, where N is the number of elements in the sorted set.', keySpecs: [{ flags: ['RW', 'update'] }], run: zaddCommand },
   { ...ZSET, name: 'zcard', arity: 2, flags: ['readonly', 'fast'], since: '1.2.0', summary: 'Get the number of members in a sorted set', complexity: 'O(1)', keySpecs: RO, run: zcardCommand },
   { ...ZSET, name: 'zcount', arity: 4, flags: ['readonly', 'fast'], since: '2.0.0', summary: 'Count the members in a sorted set with scores within the given values', complexity: 'O(log(N)) with N being the number of elements in the sorted set.', keySpecs: RO_ACCESS, run: zcountCommand },

@@ -22,7 +22,10 @@ import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
 import { blockingArgsError, blockingTry, blmpopWhereCount, CANCELLED } from '../commands/list.js'
 import { HEAD, TAIL } from '../storage/list.js'
-import { BLOCK_POP, BLOCK_MPOP, BLOCK_NOTIFY } from '../storage/shard.js'
+import { BLOCK_POP, BLOCK_MPOP, BLOCK_NOTIFY, BLOCK_ZPOP, BLOCK_ZMPOP } from '../storage/shard.js'
+import { zsetBlockingArgsError, zsetBlockingTry, bzmpopWhereCount } from '../commands/zset.js'
+
+function isZsetPop (name: string): boolean { return name === 'bzpopmin' || name === 'bzpopmax' || name === 'bzmpop' }
 import { claimWords, WATCH_TAGS } from './credits.js'
 import { shardOfKey } from '../storage/hash.js'
 import { timeoutMillis } from '../commands/float.js'
@@ -66,9 +69,10 @@ export class CrossBlock implements ReplyTarget {
   /** Checks the arguments in Redis's order (the timeout before any key), then tries. */
   start (): void {
     const { argv } = this
-    const err = blockingArgsError(this.cmd.name, argv)
+    const name = this.cmd.name
+    const err = isZsetPop(name) ? zsetBlockingArgsError(name, argv) : blockingArgsError(name, argv)
     if (err !== null) { this.finish(err); return }
-    const ti = this.cmd.name === 'blmpop' ? 1 : this.cmd.name === 'blmove' ? 5 : argv.argc - 1
+    const ti = name === 'blmpop' || name === 'bzmpop' ? 1 : name === 'blmove' ? 5 : argv.argc - 1
     const t = timeoutMillis(argv.buf, argv.start[ti], argv.len[ti])
     if (typeof t === 'number' && t > 0) {
       this.timer = setTimeout(() => this.timeOut(), t)
@@ -104,7 +108,8 @@ export class CrossBlock implements ReplyTarget {
       else this.wait()
     }
     txn.execute(this.argv, async tx => {
-      result = await blockingTry(tx, this.cmd.name, this.argv)
+      const name = this.cmd.name
+      result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
       return result ?? Buffer.alloc(0)
     }).catch(err => router.onClientError(this.conn, err))
     router.scheduleTurn()
@@ -132,10 +137,18 @@ export class CrossBlock implements ReplyTarget {
     const meta = Buffer.alloc(16)
     this.waitId = isMove ? 0 : ((Atomics.add(router.credits.watch, WATCH_TAGS, 1) + 1) & 0x7fffffff) || 1
     const name = this.cmd.name
-    const kind = isMove ? BLOCK_NOTIFY : name === 'blmpop' ? BLOCK_MPOP : BLOCK_POP
+    let kind = isMove ? BLOCK_NOTIFY : name === 'blmpop' ? BLOCK_MPOP : BLOCK_POP
     let where = name === 'brpop' ? TAIL : HEAD
     let count = 1
     if (name === 'blmpop') ({ where, count } = blmpopWhereCount(this.argv))
+    // Sorted-set pops: their kinds, with bit 31 set (the keys are sorted sets); where 1 = max.
+    if (name === 'bzpopmin' || name === 'bzpopmax') { kind = (BLOCK_ZPOP | 0x80000000) >>> 0; where = name === 'bzpopmax' ? 1 : 0 }
+    if (name === 'bzmpop') {
+      const z = bzmpopWhereCount(this.argv)
+      kind = (BLOCK_ZMPOP | 0x80000000) >>> 0
+      where = z.isMax ? 1 : 0
+      count = z.count
+    }
     meta.writeUInt32LE(this.waitId, 0)
     meta.writeUInt32LE(kind, 4)
     meta.writeUInt32LE(where, 8)

@@ -21,11 +21,15 @@ export const BLOCK_POP = 0 // BLPOP, BRPOP: [key, element]
 export const BLOCK_MPOP = 1 // BLMPOP: [key, [elements]]
 export const BLOCK_MOVE = 2 // BLMOVE, BRPOPLPUSH: the element, pushed to dst
 export const BLOCK_NOTIFY = 3 // __bwait: +READY once a key is a list (a wait across shards, server/blocking.ts)
+export const BLOCK_ZPOP = 4 // BZPOPMIN, BZPOPMAX: [key, member, score]
+export const BLOCK_ZMPOP = 5 // BZMPOP: [key, [[member, score]...]]
 
 /** What a blocked list command waits for, and what to run once one of its keys has elements. */
 export interface BlockSpec {
   kind: number
-  /** HEAD or TAIL: where to pop; whereTo: where BLMOVE pushes. */
+  /** The keys it waits on are sorted sets (BZPOPMIN...), not lists. */
+  isZset: boolean
+  /** HEAD or TAIL: where to pop (for sorted sets 0 = min, 1 = max); whereTo: where BLMOVE pushes. */
   where: number
   whereTo: number
   /** BLMPOP's COUNT. */

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { shardOfKey } from './helpers/slots.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
 
 const pair = useDiffPair({ shards: 4 })
 const { same, sequence, pipeline } = pair
@@ -180,6 +181,49 @@ describe('ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD, ZRANGESTORE: one
       await sequence([['ZRANGESTORE', d, a, '[m', '[n', 'BYLEX'], ['ZRANGE', d, '0', '-1', 'WITHSCORES']])
       await hello3()
       await sequence([['ZUNION', '2', a, b, 'WITHSCORES'], ['ZINTER', '2', a, b], ['ZDIFF', '1', a, 'WITHSCORES']])
+    })
+  }
+})
+
+describe('BZPOPMIN, BZPOPMAX, BZMPOP', () => {
+  it('pops at once when a key has members; times out with a null; errors in Redis order', async () => {
+    await sequence([
+      ['BZPOPMIN', 'z', 'x'], ['BZPOPMIN', 'z', '-1'], ['BZMPOP', 'x', '0', 'z', 'MIN'], ['BZMPOP', '0.1', '1', 'z', 'FOO'], ['BZMPOP', 'x', '1', 'z', 'MIN'],
+      ['BZMPOP', '0.01', '1', 'z', 'MIN', 'COUNT', '0'], ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c'], ['BZPOPMIN', 'nokey', 'z', '0'], ['BZPOPMAX', 'z', '0'],
+      ['BZMPOP', '0', '2', 'nokey', 'z', 'MAX', 'COUNT', '5'], ['EXISTS', 'z'], ['BZPOPMIN', 'nokey', '0.01'], ['BZMPOP', '0.01', '1', 'nokey', 'MIN'],
+      ['SET', 's', 'v'], ['BZPOPMIN', 's', '0'], ['BZMPOP', '0', '1', 's', 'MIN'],
+      ['MULTI'], ['BZPOPMIN', 'nokey', '0'], ['ZADD', 'm', '5', 'x'], ['BZPOPMAX', 'm', '0'], ['BZMPOP', '0', '2', 'nokey', 'za', 'MIN'], ['EXEC'],
+    ])
+    await hello3()
+    await sequence([['ZADD', 'z', '1', 'a', '2', 'b'], ['BZPOPMIN', 'z', '0'], ['BZMPOP', '0', '1', 'z', 'MIN'], ['BZPOPMIN', 'nokey', '0.01']])
+  })
+
+  for (const [label, keys] of [['one shard', ['{q}a', '{q}b']], ['across shards', ['za', 'zb']]] as const) {
+    it(`a blocked client is served by a ZADD from another client (${label})`, async () => {
+      const [k1, k2] = keys
+      const waiters = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
+      try {
+        for (const [cmd, push, expectKey] of [
+          [['BZPOPMIN', k1, k2, '0'], ['ZADD', k2, '7', 'm', '9', 'n'], k2],
+          [['BZPOPMAX', k1, k2, '0'], ['ZADD', k1, '3', 'p', '4', 'q'], k1],
+          [['BZMPOP', '0', '2', k1, k2, 'MAX', 'COUNT', '5'], ['ZADD', k2, '1', 'r'], k2],
+        ] as const) {
+          for (const w of waiters) w.send(encodeCommand([...cmd]))
+          // Both are blocked once each server counts one blocked client.
+          for (const c of [pair.r, pair.f]) {
+            for (let i = 0; i < 500; i++) {
+              if (/blocked_clients:1\r\n/.test(text(await c.command('INFO', 'clients')))) break
+              await new Promise(resolve => setTimeout(resolve, 10))
+            }
+          }
+          await same(...push)
+          const [r, f] = await Promise.all(waiters.map(async w => text((await w.readReplies(1, 10_000))[0])))
+          expect(f, `served from ${expectKey}`).toBe(r)
+          await Promise.all([pair.r.command('DEL', k1, k2), pair.f.command('DEL', k1, k2)])
+        }
+      } finally {
+        for (const w of waiters) w.close()
+      }
     })
   }
 })
