@@ -461,7 +461,7 @@ export function getrangeCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
  * Arena.free only writes the block's first word (the entry's chain link), so the old value
  * bytes are still intact to copy from: no temporary copy of a large value is needed.
  */
-function growString (shard: Shard, e: number, oldLen: number, newLen: number): number {
+export function growString (shard: Shard, e: number, oldLen: number, newLen: number): number {
   const ks = shard.ks
   const oldVal = ks.valOffset(e)
   const n = ks.resizeValue(e, newLen)

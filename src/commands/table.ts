@@ -15,6 +15,7 @@ import { listCommands } from './list.js'
 import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
 import { zsetCommands } from './zset.js'
+import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
@@ -43,7 +44,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
