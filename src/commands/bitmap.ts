@@ -295,10 +295,175 @@ export function bitstoreStepCommand (shard: Shard, argv: Argv, out: ReplyWriter)
   storeResult(shard, argv, argv.buf.subarray(argv.start[3], argv.start[3] + argv.len[3]), out)
 }
 
+// --- BITFIELD, BITFIELD_RO (bitfieldGeneric) -----------------------------------------------------------
+
+const BF_TYPE = errorReply('ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.')
+const BF_OVERFLOW = errorReply('ERR Invalid OVERFLOW type specified')
+const BF_RO = errorReply('ERR BITFIELD_RO only supports the GET subcommand')
+const T_GET = token('get')
+const T_SET = token('set')
+const T_INCRBY = token('incrby')
+const T_OVERFLOW = token('overflow')
+const T_WRAP = token('wrap')
+const T_SAT = token('sat')
+const T_FAIL = token('fail')
+const OW_WRAP = 0
+const OW_SAT = 1
+const OW_FAIL = 2
+const BF_GET = 0
+const BF_SET = 1
+const BF_INCRBY = 2
+
+interface BitfieldOp { op: number, isSigned: boolean, bits: number, offset: number, value: bigint, overflow: number }
+
+/** i1..i64 or u1..u63: [isSigned, bits], or null. */
+function bitfieldType (argv: Argv, i: number): [boolean, number] | null {
+  const { buf, start, len } = argv
+  const c = buf[start[i]] | 32
+  if (len[i] < 2 || (c !== 105 && c !== 117)) return null
+  if (!parseInt64(buf, start[i] + 1, len[i] - 1) || parsed.isBig) return null
+  const bits = parsed.value
+  const isSigned = c === 105
+  if (bits < 1 || (isSigned && bits > 64) || (!isSigned && bits > 63)) return null
+  return [isSigned, bits]
+}
+
+/** A bit offset, '#n' meaning n * bits, within 2^32 - 1; -1 when invalid. */
+function bitfieldOffset (argv: Argv, i: number, bits: number): number {
+  const { buf, start, len } = argv
+  const isHash = len[i] > 0 && buf[start[i]] === 35
+  if (!parseInt64(buf, start[i] + (isHash ? 1 : 0), len[i] - (isHash ? 1 : 0)) || parsed.isBig) return -1
+  let v = parsed.value
+  if (isHash) v *= bits
+  return v < 0 || v >= MAX_BIT ? -1 : v
+}
+
+/** The field's bits as an unsigned BigInt (bits past the string's end read as zero). */
+function readField (u8: Uint8Array, v: number, strlen: number, offset: number, bits: number): bigint {
+  let r = 0n
+  for (let k = 0; k < bits; k++) {
+    const b = offset + k
+    const byte = b >>> 3
+    const bit = byte < strlen ? (u8[v + byte] >> (7 - (b & 7))) & 1 : 0
+    r = (r << 1n) | BigInt(bit)
+  }
+  return r
+}
+
+function writeField (u8: Uint8Array, v: number, offset: number, bits: number, value: bigint): void {
+  const u = BigInt.asUintN(bits, value)
+  for (let k = 0; k < bits; k++) {
+    const b = offset + k
+    const bit = Number((u >> BigInt(bits - 1 - k)) & 1n)
+    const p = v + (b >>> 3)
+    const mask = 1 << (7 - (b & 7))
+    u8[p] = bit === 1 ? u8[p] | mask : u8[p] & ~mask
+  }
+}
+
+/**
+ * Redis's check(Un)signedBitfieldOverflow on value + incr: the result, or null when FAIL refuses
+ * it (WRAP wraps modulo 2^bits, SAT clamps to the type's range).
+ */
+function fitField (value: bigint, incr: bigint, isSigned: boolean, bits: number, overflow: number): bigint | null {
+  const b = BigInt(bits)
+  const max = isSigned ? (1n << (b - 1n)) - 1n : (1n << b) - 1n
+  const min = isSigned ? -(1n << (b - 1n)) : 0n
+  const sum = value + incr
+  if (sum >= min && sum <= max) return sum
+  if (overflow === OW_FAIL) return null
+  if (overflow === OW_SAT) return sum > max ? max : min
+  return isSigned ? BigInt.asIntN(bits, sum) : BigInt.asUintN(bits, sum)
+}
+
+function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly: boolean): void {
+  const { buf, start, len, argc } = argv
+  const ops: BitfieldOp[] = []
+  let overflow = OW_WRAP
+  let writeEnd = -1
+  for (let j = 2; j < argc; j++) {
+    const rem = argc - j - 1
+    let op = -1
+    if (equalsLower(buf, start[j], len[j], T_GET) && rem >= 2) op = BF_GET
+    else if (equalsLower(buf, start[j], len[j], T_SET) && rem >= 3) op = BF_SET
+    else if (equalsLower(buf, start[j], len[j], T_INCRBY) && rem >= 3) op = BF_INCRBY
+    else if (equalsLower(buf, start[j], len[j], T_OVERFLOW) && rem >= 1) {
+      j++
+      if (equalsLower(buf, start[j], len[j], T_WRAP)) overflow = OW_WRAP
+      else if (equalsLower(buf, start[j], len[j], T_SAT)) overflow = OW_SAT
+      else if (equalsLower(buf, start[j], len[j], T_FAIL)) overflow = OW_FAIL
+      else { out.raw(BF_OVERFLOW); return }
+      continue
+    } else { out.raw(SYNTAX_ERR); return }
+    const type = bitfieldType(argv, j + 1)
+    if (type === null) { out.raw(BF_TYPE); return }
+    const offset = bitfieldOffset(argv, j + 2, type[1])
+    if (offset < 0) { out.raw(OFFSET_ERR); return }
+    let value = 0n
+    if (op !== BF_GET) {
+      if (!parseInt64(buf, start[j + 3], len[j + 3])) { out.raw(NOT_INTEGER); return }
+      value = parsed.isBig ? parsed.big : BigInt(parsed.value)
+      if (isReadOnly) { out.raw(BF_RO); return }
+      writeEnd = Math.max(writeEnd, offset + type[1] - 1)
+    }
+    ops.push({ op, isSigned: type[0], bits: type[1], offset, value, overflow })
+    j += op === BF_GET ? 2 : 3
+  }
+  const ks = shard.ks
+  let e: number
+  if (writeEnd < 0) {
+    e = shard.lookupRead(buf, start[1], len[1])
+    if (e !== 0 && ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
+  } else {
+    // lookupStringForBitCommand: made or grown (zero bytes) to hold the highest bit written.
+    const bytes = Math.floor(writeEnd / 8) + 1
+    e = shard.lookup(buf, start[1], len[1])
+    if (e === 0) {
+      e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_STRING, bytes)
+      if (e === 0) { out.raw(OOM); return }
+      ks.arena.u8.fill(0, ks.valOffset(e), ks.valOffset(e) + bytes)
+    } else {
+      if (ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
+      const oldLen = ks.valLen(e)
+      if (bytes > oldLen) {
+        e = growString(shard, e, oldLen, bytes)
+        if (e === 0) { out.raw(OOM); return }
+        ks.arena.u8.fill(0, ks.valOffset(e) + oldLen, ks.valOffset(e) + bytes)
+      }
+    }
+  }
+  const u8 = ks.arena.u8
+  const v = e === 0 ? 0 : ks.valOffset(e)
+  const strlen = e === 0 ? 0 : ks.valLen(e)
+  let changes = 0
+  out.arrayHeader(ops.length)
+  for (const o of ops) {
+    const raw = readField(u8, v, strlen, o.offset, o.bits)
+    const old = o.isSigned ? BigInt.asIntN(o.bits, raw) : raw
+    if (o.op === BF_GET) { out.bigint(old); continue }
+    // SET checks its value alone (as value + 0); INCRBY the sum.
+    const r = o.op === BF_SET ? fitField(o.isSigned ? o.value : BigInt.asUintN(64, o.value), 0n, o.isSigned, o.bits, o.overflow) : fitField(old, o.value, o.isSigned, o.bits, o.overflow)
+    if (r === null) { out.nullBulk(); continue }
+    writes.count++
+    writeField(u8, v, o.offset, o.bits, r)
+    changes++
+    out.bigint(o.op === BF_SET ? old : r)
+  }
+  if (changes > 0) {
+    ks.setRaw(e, true)
+    shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])
+  }
+}
+
+export function bitfieldCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { bitfieldGeneric(shard, argv, out, false) }
+export function bitfieldRoCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { bitfieldGeneric(shard, argv, out, true) }
+
 const BITMAP = { firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'bitmap' } as const
 
 export const bitmapCommands: CommandSpec[] = [
   { ...BITMAP, name: 'bitcount', arity: -2, flags: ['readonly'], since: '2.6.0', summary: 'Count set bits in a string', complexity: 'O(N)', keySpecs: [{ flags: ['RO', 'access'] }], run: bitcountCommand },
+  { ...BITMAP, name: 'bitfield', arity: -2, flags: ['write', 'denyoom'], since: '3.2.0', summary: 'Perform arbitrary bitfield integer operations on strings', complexity: 'O(1) for each subcommand specified', keySpecs: [{ flags: ['RW', 'access', 'update', 'variable_flags'], notes: 'This command allows both access and modification of the key' }], run: bitfieldCommand },
+  { ...BITMAP, name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], since: '6.0.0', summary: 'Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD', complexity: 'O(1) for each subcommand specified', keySpecs: [{ flags: ['RO', 'access'] }], run: bitfieldRoCommand },
   { ...BITMAP, name: 'bitop', arity: -4, flags: ['write', 'denyoom'], firstKey: 2, lastKey: -1, route: 'coord', since: '2.6.0', summary: 'Perform bitwise operations between strings', complexity: 'O(N)', keySpecs: [{ flags: ['OW', 'update'], index: 2, range: { lastkey: 0, keystep: 1, limit: 0 } }, { flags: ['RO', 'access'], index: 3, range: { lastkey: -1, keystep: 1, limit: 0 } }], run: bitopCommand, coord: bitopCoord },
   { ...BITMAP, name: 'bitpos', arity: -3, flags: ['readonly'], since: '2.8.7', summary: 'Find first bit set or clear in a string', complexity: 'O(N)', keySpecs: [{ flags: ['RO', 'access'] }], run: bitposCommand },
   { ...BITMAP, name: 'getbit', arity: 3, flags: ['readonly', 'fast'], since: '2.2.0', summary: 'Returns the bit value at offset in the string value stored at key', complexity: 'O(1)', keySpecs: [{ flags: ['RO', 'access'] }], run: getbitCommand },

@@ -52,6 +52,37 @@ describe('BITCOUNT and BITPOS', () => {
   })
 })
 
+describe('BITFIELD and BITFIELD_RO', () => {
+  it('GET, SET, INCRBY with every type and OVERFLOW mode, # offsets, errors in Redis order', async () => {
+    await sequence([
+      ['BITFIELD', 'f', 'GET', 'i8', '0', 'SET', 'u4', '4', '15', 'INCRBY', 'u4', '4', '1', 'OVERFLOW', 'SAT', 'INCRBY', 'u4', '4', '1', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '#1', '200'],
+      ['GET', 'f'], ['BITFIELD', 'f', 'GET', 'x8', '0'], ['BITFIELD', 'f', 'GET', 'u64', '0'], ['BITFIELD', 'f', 'GET', 'i65', '0'], ['BITFIELD', 'f', 'GET', 'u0', '0'],
+      ['BITFIELD', 'f', 'OVERFLOW', 'foo'], ['BITFIELD', 'f', 'GET', 'i8'], ['BITFIELD', 'f', 'SET', 'i8', '-1', '1'], ['BITFIELD', 'f', 'GET', 'i8', '#x'],
+      ['BITFIELD', 'f', 'SET', 'i8', '0', 'x'], ['BITFIELD_RO', 'f', 'SET', 'i8', '0', '1'], ['BITFIELD_RO', 'f', 'GET', 'i8', '0', 'GET', 'u3', '#2'],
+      ['BITFIELD', 'nokey', 'GET', 'u8', '0'], ['EXISTS', 'nokey'], ['BITFIELD', 'nokey', 'OVERFLOW', 'WRAP'], ['EXISTS', 'nokey'], ['BITFIELD', 'f'],
+      ['BITFIELD', 'w', 'SET', 'i64', '0', '-9223372036854775808', 'INCRBY', 'i64', '0', '-1', 'OVERFLOW', 'SAT', 'INCRBY', 'i64', '0', '-1', 'GET', 'u63', '1'],
+      ['BITFIELD', 'w', 'SET', 'u8', '100', '-1', 'SET', 'u8', '100', '256', 'OVERFLOW', 'SAT', 'SET', 'u8', '100', '300', 'SET', 'i8', '100', '-200', 'OVERFLOW', 'FAIL', 'SET', 'i4', '100', '8'],
+      ['GET', 'w'], ['OBJECT', 'ENCODING', 'w'], ['BITFIELD', 'g', 'GET', 'i8', '4294967288'], ['BITFIELD', 'g', 'GET', 'i8', '4294967296'],
+      ['BITFIELD', 'g', 'FOO', 'i8', '0'], ['LPUSH', 'l', 'x'], ['BITFIELD', 'l', 'GET', 'i8', '0'], ['BITFIELD_RO', 'l', 'GET', 'i8', '0'],
+      ['BITFIELD', 'l', 'GET', 'x8', '0'], ['BITFIELD', 'i', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '-5'],
+      ['BITFIELD', 'i', 'OVERFLOW', 'SAT', 'INCRBY', 'i5', '3', '100', 'INCRBY', 'i5', '3', '-100', 'OVERFLOW', 'FAIL', 'INCRBY', 'i5', '3', '40'],
+    ])
+  })
+
+  it('random fields and operations', async () => {
+    const typ = fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 64 })).map(([s, b]) => (s ? `i${b}` : `u${Math.min(b, 63)}`))
+    const off = fc.oneof(fc.integer({ min: 0, max: 80 }).map(String), fc.integer({ min: 0, max: 4 }).map(n => `#${n}`))
+    const num = fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }).map(String), fc.integer({ min: -300, max: 300 }).map(String))
+    const sub = fc.oneof(
+      fc.tuple(typ, off).map(([t, o]) => ['GET', t, o]), fc.tuple(typ, off, num).map(([t, o, v]) => ['SET', t, o, v]),
+      fc.tuple(typ, off, num).map(([t, o, v]) => ['INCRBY', t, o, v]), fc.constantFrom(['OVERFLOW', 'WRAP'], ['OVERFLOW', 'SAT'], ['OVERFLOW', 'FAIL']),
+    )
+    await fc.assert(fc.asyncProperty(fc.array(fc.array(sub, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 5 }), async (calls) => {
+      await pipeline([['DEL', 'r'], ...calls.map(c => ['BITFIELD', 'r', ...c.flat()]), ['GET', 'r']])
+    }), { numRuns: 80 })
+  })
+})
+
 describe('BITOP', () => {
   for (const [label, keys] of [['one shard', ['{b}d', '{b}x', '{b}y', '{b}z']], ['across shards', ['bd', 'bx', 'by', 'bz']]] as const) {
     it(`AND, OR, XOR, NOT with missing keys, different lengths, wrong types (${label})`, async () => {
