@@ -59,6 +59,14 @@ function writeInfo (cmd: Command, out: ReplyWriter): void {
     for (const f of ks.flags) out.status(f)
     out.bulkStr('begin_search')
     out.mapHeader(2)
+    if (ks.unknown === true) {
+      out.bulkStr('type'); out.bulkStr('unknown')
+      out.bulkStr('spec'); out.mapHeader(0)
+      out.bulkStr('find_keys'); out.mapHeader(2)
+      out.bulkStr('type'); out.bulkStr('unknown')
+      out.bulkStr('spec'); out.mapHeader(0)
+      continue
+    }
     if (ks.keyword !== undefined) {
       out.bulkStr('type'); out.bulkStr('keyword')
       out.bulkStr('spec'); out.mapHeader(2)

@@ -35,6 +35,8 @@ export interface KeySpec {
   keyword?: { keyword: string, startfrom: number }
   range?: { lastkey: number, keystep: number, limit: number }
   keynum?: { keynumidx: number, firstkey: number, keystep: number }
+  /** Redis's "unknown" begin_search and find_keys (SORT's BY/GET and STORE keys). */
+  unknown?: true
 }
 
 export interface Argv extends ArgvView {}
@@ -201,6 +203,8 @@ export interface CommandSpec {
   getKeys?: (argv: Argv) => number[] | null
   /** route 'coord': the cross-shard version of `run`, composed of steps on held shards. */
   coord?: CoordHandler
+  /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */
+  allShards?: (argv: Argv) => boolean
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
   internal?: true
   subcommands?: readonly CommandSpec[]

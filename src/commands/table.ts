@@ -16,6 +16,7 @@ import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
 import { zsetCommands } from './zset.js'
 import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
+import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
@@ -44,7 +45,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

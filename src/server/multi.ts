@@ -341,6 +341,7 @@ export class Transactions {
       const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
       if (!out.includes(s)) out.push(s)
     }
+    if (n > 1 && cmd.allShards?.(argv) === true) for (let s = 0; s < n; s++) if (!out.includes(s)) out.push(s)
     return out
   }
 

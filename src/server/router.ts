@@ -693,6 +693,8 @@ export class Router implements Dispatcher {
       const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
       if (!involved.includes(s)) involved.push(s)
     }
+    // SORT's patterns may name any key: it holds every shard.
+    if (n > 1 && cmd.allShards?.(argv) === true) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker

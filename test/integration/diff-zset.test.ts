@@ -246,7 +246,12 @@ describe('random sequences', () => {
       fc.tuple(key, fc.integer({ min: -6, max: 6 }), fc.integer({ min: -6, max: 6 }), fc.boolean()).map(([k, a, b, w]) => ['ZRANGE', k, String(a), String(b), ...(w ? ['WITHSCORES'] : [])]),
       fc.tuple(key, bound, bound, fc.boolean()).map(([k, a, b, r]) => ['ZRANGE', k, a, b, 'BYSCORE', ...(r ? ['REV'] : []), 'WITHSCORES']),
       fc.tuple(key, bound, bound, fc.integer({ min: -1, max: 3 }), fc.integer({ min: -1, max: 3 })).map(([k, a, b, o, c]) => ['ZRANGEBYSCORE', k, a, b, 'LIMIT', String(o), String(c)]),
-      fc.tuple(key, lex, lex).map(([k, a, b]) => ['ZRANGEBYLEX', k, a, b]), fc.tuple(key, lex, lex).map(([k, a, b]) => ['ZLEXCOUNT', k, a, b]),
+      // Lex ranges are defined only when every score is the same (Redis leaves the rest
+      // unspecified): they get their own key, whose members all score 0.
+      fc.tuple(member).map(([m]) => ['ZADD', 'lx', '0', m]), fc.tuple(member).map(([m]) => ['ZREM', 'lx', m]),
+      fc.tuple(lex, lex).map(([a, b]) => ['ZRANGEBYLEX', 'lx', a, b]), fc.tuple(lex, lex).map(([a, b]) => ['ZLEXCOUNT', 'lx', a, b]),
+      fc.tuple(lex, lex).map(([a, b]) => ['ZREVRANGEBYLEX', 'lx', b, a]), fc.tuple(lex, lex).map(([a, b]) => ['ZREMRANGEBYLEX', 'lx', a, b]),
+      fc.tuple(lex, lex).map(([a, b]) => ['ZRANGE', 'lx', a, b, 'BYLEX', 'LIMIT', '1', '2']),
       fc.tuple(key, bound, bound).map(([k, a, b]) => ['ZCOUNT', k, a, b]), fc.tuple(key, bound, bound).map(([k, a, b]) => ['ZREMRANGEBYSCORE', k, a, b]),
       fc.tuple(key, fc.integer({ min: -3, max: 3 }), fc.integer({ min: -3, max: 3 })).map(([k, a, b]) => ['ZREMRANGEBYRANK', k, String(a), String(b)]),
       fc.tuple(key, fc.constantFrom([], ['0'], ['2'], ['9'])).map(([k, c]) => ['ZPOPMIN', k, ...c]), key.map(k => ['ZPOPMAX', k]),

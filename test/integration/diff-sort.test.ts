@@ -1,0 +1,38 @@
+// Differential tests for SORT and SORT_RO (sort.c): lists, sets and sorted sets; numeric and
+// ALPHA order, DESC, LIMIT; BY and GET patterns (string keys and hash fields, on any shard) and
+// STORE, against a real redis-server 7.0.15, with FlashKV on 4 shards (patterns and STORE across
+// shards run on the transaction engine).
+import { describe, it } from 'vitest'
+
+import { useDiffPair } from './helpers/diff.js'
+
+const pair = useDiffPair({ shards: 4 })
+const { sequence } = pair
+
+describe('SORT and SORT_RO', () => {
+  it('numbers, ALPHA, DESC, LIMIT, errors in Redis order', async () => {
+    await sequence([
+      ['RPUSH', 'l', '3', '1', '2', '10', '-5', '2.5'], ['SORT', 'l'], ['SORT', 'l', 'DESC'], ['SORT', 'l', 'ALPHA'], ['SORT', 'l', 'alpha', 'desc'],
+      ['SORT', 'l', 'LIMIT', '1', '2'], ['SORT', 'l', 'LIMIT', '-1', '2'], ['SORT', 'l', 'LIMIT', '2', '-1'], ['SORT', 'l', 'LIMIT', '10', '2'],
+      ['SORT', 'l', 'LIMIT', '0', '0'], ['SORT', 'l', 'LIMIT', 'x', '1'], ['SORT', 'l', 'LIMIT', '1'], ['SORT', 'l', 'FOO'], ['SORT_RO', 'l', 'STORE', 'd'],
+      ['RPUSH', 'm', 'a', '1', 'b'], ['SORT', 'm'], ['SORT', 'm', 'ALPHA'], ['SORT', 'nokey'], ['SORT', 'nokey', 'FOO'], ['SET', 's', 'v'], ['SORT', 's'],
+      ['SORT', 's', 'FOO'], ['SADD', 'st', '5', '3', '9', '1'], ['SORT', 'st'], ['SORT', 'st', 'DESC', 'LIMIT', '0', '2'],
+      ['ZADD', 'zs', '1', 'c', '2', 'a', '3', 'b'], ['SORT', 'zs', 'ALPHA'], ['SORT', 'zs', 'BY', 'nosort'], ['SORT', 'zs', 'BY', 'nosort', 'DESC', 'LIMIT', '0', '2'],
+      ['SORT_RO', 'l', 'DESC', 'LIMIT', '0', '3'], ['RPUSH', 'inf', 'inf', '-inf', '1e3', '0x10'], ['SORT', 'inf'], ['RPUSH', 'ok', 'inf', '-inf', '1e3'], ['SORT', 'ok'],
+    ])
+  })
+
+  it('BY and GET patterns over strings and hash fields, nosort, missing keys, STORE', async () => {
+    await sequence([
+      ['RPUSH', 'l', '3', '1', '2', '10'], ['MSET', 'w_3', '30', 'w_1', '100', 'w_2', '20', 'w_10', '5', 'n_1', 'one', 'n_2', 'two'],
+      ['HSET', 'h_1', 'f', 'x', 'g', '7'], ['HSET', 'h_2', 'g', '3'], ['HSET', 'h_3', 'g', '9'],
+      ['SORT', 'l', 'BY', 'w_*'], ['SORT', 'l', 'BY', 'w_*', 'DESC'], ['SORT', 'l', 'BY', 'nosort'], ['SORT', 'l', 'BY', 'nokey_*'],
+      ['SORT', 'l', 'GET', '#', 'GET', 'h_*->f', 'GET', 'w_*', 'GET', 'n_*'], ['SORT', 'l', 'BY', 'h_*->g', 'GET', '#'], ['SORT', 'l', 'BY', 'h_*->f'],
+      ['SORT', 'l', 'BY', 'n_*', 'ALPHA'], ['SORT', 'l', 'BY', 'w_*', 'LIMIT', '1', '2', 'GET', 'n_*'], ['SORT', 'l', 'GET', 'h_*->'], ['SORT', 'l', 'GET', 'h_*-'],
+      ['SORT', 'l', 'STORE', 'd'], ['LRANGE', 'd', '0', '-1'], ['SORT', 'l', 'BY', 'w_*', 'GET', 'n_*', 'STORE', 'd2'], ['LRANGE', 'd2', '0', '-1'],
+      ['SADD', 'st', '5', '3', '9'], ['SORT', 'st', 'BY', 'nosort', 'STORE', 'd3'], ['LRANGE', 'd3', '0', '-1'], ['SORT', 'nokey', 'STORE', 'd'], ['EXISTS', 'd'],
+      ['SORT', 'l', 'BY', 'w_*', 'LIMIT', '0', '2', 'STORE', 'd4'], ['LRANGE', 'd4', '0', '-1'], ['SORT_RO', 'l', 'BY', 'w_*', 'GET', '#', 'GET', 'w_*'],
+      ['MULTI'], ['SORT', 'l', 'BY', 'w_*', 'GET', 'n_*'], ['SORT', 'l', 'STORE', 'd5'], ['EXEC'], ['LRANGE', 'd5', '0', '-1'],
+    ])
+  })
+})
