@@ -55,3 +55,15 @@ function bounce (src: Uint8Array, start: number, len: number, dst: Uint8Array, a
     }
   }
 }
+
+/** Little-endian u32 at any byte offset (headers inside values are not 4-aligned). */
+export function readU32LE (u8: Uint8Array, p: number): number {
+  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0
+}
+
+export function writeU32LE (u8: Uint8Array, p: number, v: number): void {
+  u8[p] = v & 255
+  u8[p + 1] = (v >>> 8) & 255
+  u8[p + 2] = (v >>> 16) & 255
+  u8[p + 3] = v >>> 24
+}

@@ -18,7 +18,7 @@ import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { parseLongDouble, LD_INVALID, LD_INFINITE, incrByFloat } from './float.js'
 import { stringMatch } from './glob.js'
 import { scanCursorOf } from './generic.js'
-import { rev32 } from '../storage/keyspace.js'
+import { parseScanArgs, walkBuckets } from './scan-args.js'
 import { NOTIFY_GENERIC, NOTIFY_HASH, eventName } from '../storage/notify.js'
 
 const EV_HSET = eventName('hset')
@@ -34,8 +34,6 @@ const COUNT_RANGE = errorReply('ERR value is out of range, value must between -9
 const EMPTY_MAP3 = Buffer.from('%0\r\n')
 const EMPTY_SCAN = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n')
 const TOK_WITHVALUES = token('withvalues')
-const TOK_COUNT = token('count')
-const TOK_MATCH = token('match')
 const LONG_MAX = 9223372036854775807n
 const LONG_MAX_HALF = LONG_MAX / 2n
 /** The most picks HRANDFIELD key -count answers (a deviation: Redis has no bound). */
@@ -309,28 +307,16 @@ function randomWithCount (shard: Shard, argv: Argv, out: ReplyWriter, l: number,
 // --- HSCAN (scanGenericCommand on a hash) ----------------------------------------------------------
 
 export function hscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { buf, start, len, argc } = argv
+  const { buf, start, len } = argv
   const cursor = scanCursorOf(buf, start[2], len[2], 1)
   if (cursor < 0) { out.raw(INVALID_CURSOR); return }
   const e = shard.lookupRead(buf, start[1], len[1])
   if (e === 0) { out.raw(EMPTY_SCAN); return }
   const ks = shard.ks
   if (ks.type(e) !== TYPE_HASH) { out.raw(WRONGTYPE); return }
-  let count = 10
-  let pattern = -1
-  for (let i = 3; i < argc; i += 2) {
-    const hasValue = i + 1 < argc
-    if (hasValue && equalsLower(buf, start[i], len[i], TOK_COUNT)) {
-      if (!parseInt64(buf, start[i + 1], len[i + 1])) { out.raw(NOT_INTEGER); return }
-      if (parsed.value < 1) { out.raw(SYNTAX_ERR); return }
-      count = parsed.value
-    } else if (hasValue && equalsLower(buf, start[i], len[i], TOK_MATCH)) {
-      pattern = len[i + 1] === 1 && buf[start[i + 1]] === 42 ? -1 : i + 1
-    } else {
-      out.raw(SYNTAX_ERR)
-      return
-    }
-  }
+  const opts = parseScanArgs(argv, 3)
+  if (Buffer.isBuffer(opts)) { out.raw(opts); return }
+  const { count, pattern } = opts
   const u8 = ks.arena.u8
   const items: number[] = []
   const take = (fa: number, fl: number, va: number, vl: number): void => {
@@ -343,15 +329,11 @@ export function hscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     hashForEach(ks, e, take)
   } else {
     const { block, count: buckets } = hashBuckets(ks, e)
-    const mask = buckets - 1
-    let v = cursor >>> 0
-    let budget = count * 10
-    let seen = 0
-    do {
-      hashBucketForEach(ks, block, v & mask, (fa, fl, va, vl) => { seen++; take(fa, fl, va, vl) })
-      v = rev32((rev32((v | ~mask) >>> 0) + 1) >>> 0)
-    } while (v !== 0 && budget-- > 0 && seen < count)
-    next = v
+    next = walkBuckets(cursor, buckets, count, b => {
+      let n = 0
+      hashBucketForEach(ks, block, b, (fa, fl, va, vl) => { n++; take(fa, fl, va, vl) })
+      return n
+    })
   }
   out.arrayHeader(2)
   out.bulkStr(String(next))

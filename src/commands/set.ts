@@ -22,7 +22,7 @@ import {
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { stringMatch } from './glob.js'
 import { scanCursorOf } from './generic.js'
-import { rev32 } from '../storage/keyspace.js'
+import { parseScanArgs, walkBuckets, numkeysKeys } from './scan-args.js'
 import { NOTIFY_GENERIC, NOTIFY_SET, eventName } from '../storage/notify.js'
 import { argBytes, isErrorReply } from './txn-helpers.js'
 
@@ -34,8 +34,6 @@ const COUNT_RANGE = errorReply('ERR value is out of range, value must between -9
 const KEYS_OVER_ARGS = errorReply("ERR Number of keys can't be greater than number of args")
 const LIMIT_NEGATIVE = errorReply("ERR LIMIT can't be negative")
 const EMPTY_SCAN = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n')
-const TOK_COUNT = token('count')
-const TOK_MATCH = token('match')
 const TOK_LIMIT = token('limit')
 /** The most picks SRANDMEMBER key -count answers (a deviation: Redis has no bound). */
 const MAX_REPEATS = 10_000_000
@@ -231,28 +229,16 @@ function randomWithCount (shard: Shard, argv: Argv, out: ReplyWriter, l: number)
 }
 
 export function sscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { buf, start, len, argc } = argv
+  const { buf, start, len } = argv
   const cursor = scanCursorOf(buf, start[2], len[2], 1)
   if (cursor < 0) { out.raw(INVALID_CURSOR); return }
   const e = shard.lookupRead(buf, start[1], len[1])
   if (e === 0) { out.raw(EMPTY_SCAN); return }
   const ks = shard.ks
   if (ks.type(e) !== TYPE_SET) { out.raw(WRONGTYPE); return }
-  let count = 10
-  let pattern = -1
-  for (let i = 3; i < argc; i += 2) {
-    const hasValue = i + 1 < argc
-    if (hasValue && equalsLower(buf, start[i], len[i], TOK_COUNT)) {
-      if (!parseInt64(buf, start[i + 1], len[i + 1])) { out.raw(NOT_INTEGER); return }
-      if (parsed.value < 1) { out.raw(SYNTAX_ERR); return }
-      count = parsed.value
-    } else if (hasValue && equalsLower(buf, start[i], len[i], TOK_MATCH)) {
-      pattern = len[i + 1] === 1 && buf[start[i + 1]] === 42 ? -1 : i + 1
-    } else {
-      out.raw(SYNTAX_ERR)
-      return
-    }
-  }
+  const opts = parseScanArgs(argv, 3)
+  if (Buffer.isBuffer(opts)) { out.raw(opts); return }
+  const { count, pattern } = opts
   const items: Buffer[] = []
   const take = (b: Uint8Array, at: number, l: number): void => {
     if (pattern >= 0 && !stringMatch(buf, start[pattern], len[pattern], b, at, l, false)) return
@@ -263,16 +249,12 @@ export function sscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     setForEach(ks, e, take)
   } else {
     const { block, count: buckets } = hashBuckets(ks, e)
-    const mask = buckets - 1
-    let v = cursor >>> 0
-    let budget = count * 10
-    let seen = 0
     const u8 = ks.arena.u8
-    do {
-      hashBucketForEach(ks, block, v & mask, (fa, fl) => { seen++; take(u8, fa, fl) })
-      v = rev32((rev32((v | ~mask) >>> 0) + 1) >>> 0)
-    } while (v !== 0 && budget-- > 0 && seen < count)
-    next = v
+    next = walkBuckets(cursor, buckets, count, b => {
+      let n = 0
+      hashBucketForEach(ks, block, b, (fa, fl) => { n++; take(u8, fa, fl) })
+      return n
+    })
   }
   out.arrayHeader(2)
   out.bulkStr(String(next))
@@ -463,14 +445,7 @@ function sintercardArgs (argv: Argv): { keys: number, limit: number } | Buffer {
   return { keys: numkeys, limit }
 }
 
-export function sintercardGetKeys (argv: Argv): number[] | null {
-  if (!parseInt64(argv.buf, argv.start[1], argv.len[1])) return null
-  const numkeys = parsed.value
-  if (numkeys < 1 || numkeys > argv.argc - 2) return null
-  const keys: number[] = []
-  for (let k = 2; k < numkeys + 2; k++) keys.push(k)
-  return keys
-}
+export function sintercardGetKeys (argv: Argv): number[] | null { return numkeysKeys(argv, 1) }
 
 function cardOf (sets: Array<string[] | null>, limit: number): number {
   const n = compute(OP_INTER, sets, 0).length

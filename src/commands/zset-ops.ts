@@ -17,6 +17,7 @@ import { WRONGTYPE, SYNTAX_ERR, OOM, NOT_INTEGER, errorReply } from '../protocol
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, NOTIFY_ZSET, eventName } from '../storage/notify.js'
 import { argBytes, isErrorReply } from './txn-helpers.js'
+import { numkeysKeys } from './scan-args.js'
 
 const OP_UNION = 0
 const OP_INTER = 1
@@ -436,12 +437,8 @@ const ONE_KEY = { lastkey: 0, keystep: 1, limit: 0 }
 
 function numkeysGetKeys (at: number, withDst: boolean) {
   return (argv: Argv): number[] | null => {
-    if (!parseInt64(argv.buf, argv.start[at], argv.len[at])) return null
-    const n = parsed.value
-    if (n < 1 || n > argv.argc - (at + 1)) return null
-    const keys: number[] = withDst ? [1] : []
-    for (let k = at + 1; k < at + 1 + n; k++) keys.push(k)
-    return keys
+    const keys = numkeysKeys(argv, at)
+    return keys === null || !withDst ? keys : [1, ...keys]
   }
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../protocol/errors.js'
 import { stringMatch } from './glob.js'
 import { scanCursorOf } from './generic.js'
-import { rev32 } from '../storage/keyspace.js'
+import { parseScanArgs, walkBuckets, numkeysKeys } from './scan-args.js'
 import { useZrange } from './zset-ops.js'
 import { blockDeadline, keyCopies, useZsetServe } from './list.js'
 import { timeoutMillis } from './float.js'
@@ -592,7 +592,6 @@ export function zrandmemberCommand (shard: Shard, argv: Argv, out: ReplyWriter):
 
 const EMPTY_SCAN = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n')
 const T_COUNT = token('count')
-const T_MATCH = token('match')
 
 /** ld2string(LD_STR_HUMAN) of a double, as ZSCAN writes a skiplist's scores: %.17f, zeros trimmed. */
 function humanScore (d: number): string {
@@ -605,28 +604,16 @@ function humanScore (d: number): string {
 }
 
 export function zscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { buf, start, len, argc } = argv
+  const { buf, start, len } = argv
   const cursor = scanCursorOf(buf, start[2], len[2], 1)
   if (cursor < 0) { out.raw(INVALID_CURSOR); return }
   const e = shard.lookupRead(buf, start[1], len[1])
   if (e === 0) { out.raw(EMPTY_SCAN); return }
   const ks = shard.ks
   if (ks.type(e) !== TYPE_ZSET) { out.raw(WRONGTYPE); return }
-  let count = 10
-  let pattern = -1
-  for (let i = 3; i < argc; i += 2) {
-    const hasValue = i + 1 < argc
-    if (hasValue && equalsLower(buf, start[i], len[i], T_COUNT)) {
-      if (!parseInt64(buf, start[i + 1], len[i + 1])) { out.raw(NOT_INTEGER); return }
-      if (parsed.value < 1) { out.raw(SYNTAX_ERR); return }
-      count = parsed.value
-    } else if (hasValue && equalsLower(buf, start[i], len[i], T_MATCH)) {
-      pattern = len[i + 1] === 1 && buf[start[i + 1]] === 42 ? -1 : i + 1
-    } else {
-      out.raw(SYNTAX_ERR)
-      return
-    }
-  }
+  const opts = parseScanArgs(argv, 3)
+  if (Buffer.isBuffer(opts)) { out.raw(opts); return }
+  const { count, pattern } = opts
   const u8 = ks.arena.u8
   const nodes: number[] = []
   const take = (n: number): void => {
@@ -640,15 +627,11 @@ export function zscanCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     for (let i = 0, n = zsetLen(ks, e); i < n; i++) take(zsetAt(ks, e, i))
   } else {
     const { block, count: buckets } = zsetBuckets(ks, e)
-    const mask = buckets - 1
-    let v = cursor >>> 0
-    let budget = count * 10
-    let seen = 0
-    do {
-      zsetBucketForEach(ks, block, v & mask, n => { seen++; take(n) })
-      v = rev32((rev32((v | ~mask) >>> 0) + 1) >>> 0)
-    } while (v !== 0 && budget-- > 0 && seen < count)
-    next = v
+    next = walkBuckets(cursor, buckets, count, b => {
+      let n = 0
+      zsetBucketForEach(ks, block, b, node => { n++; take(node) })
+      return n
+    })
   }
   out.arrayHeader(2)
   out.bulkStr(String(next))
@@ -688,14 +671,7 @@ function zmpopArgs (argv: Argv, at = 1): { numkeys: number, isMax: boolean, coun
   return { numkeys, isMax, count: count === -1 ? 1 : count }
 }
 
-export function zmpopGetKeys (argv: Argv): number[] | null {
-  if (!parseInt64(argv.buf, argv.start[1], argv.len[1])) return null
-  const numkeys = parsed.value
-  if (numkeys < 1 || numkeys > argv.argc - 2) return null
-  const keys: number[] = []
-  for (let k = 2; k < numkeys + 2; k++) keys.push(k)
-  return keys
-}
+export function zmpopGetKeys (argv: Argv): number[] | null { return numkeysKeys(argv, 1) }
 
 export function zmpopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const a = zmpopArgs(argv)
@@ -847,14 +823,7 @@ async function zsetBlockingCoord (tx: TxnContext, argv: Argv, name: string): Pro
   return r ?? Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
 }
 
-export function bzmpopGetKeys (argv: Argv): number[] | null {
-  if (!parseInt64(argv.buf, argv.start[2], argv.len[2])) return null
-  const numkeys = parsed.value
-  if (numkeys < 1 || numkeys > argv.argc - 3) return null
-  const keys: number[] = []
-  for (let k = 3; k < numkeys + 3; k++) keys.push(k)
-  return keys
-}
+export function bzmpopGetKeys (argv: Argv): number[] | null { return numkeysKeys(argv, 2) }
 
 const TIMEOUT_NOT_FLOAT = errorReply('ERR timeout is not a float or out of range')
 const TIMEOUT_NEGATIVE = errorReply('ERR timeout is negative')

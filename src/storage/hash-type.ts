@@ -12,6 +12,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
+import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { copyBytes } from '../bytes.js'
 import { classBytes, sizeClass } from './arena.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, limitOf } from '../ipc/layout.js'
@@ -32,16 +33,6 @@ export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32
 function maxEntries (): number { return limitOf(hashLimits.flags, HASH_ENTRIES_WORD) }
 function maxValue (): number { return limitOf(hashLimits.flags, HASH_VALUE_WORD) }
 
-function rd (u8: Uint8Array, p: number): number {
-  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0
-}
-
-function wr (u8: Uint8Array, p: number, v: number): void {
-  u8[p] = v & 255
-  u8[p + 1] = (v >>> 8) & 255
-  u8[p + 2] = (v >>> 16) & 255
-  u8[p + 3] = v >>> 24
-}
 
 /** FNV-1a over the field's bytes: the bucket and a quick compare. */
 function fieldHash (buf: Uint8Array, start: number, len: number): number {

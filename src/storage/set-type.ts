@@ -11,6 +11,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
+import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { classBytes, sizeClass } from './arena.js'
 import {
   HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashConvert, hashSet, hashFind, hashDelete, hashForEach, hashFree,
@@ -25,16 +26,6 @@ export const ENC_INTSET = 2
 const INTSET_HEADER = 4
 const EMPTY = new Uint8Array(0)
 
-function rd (u8: Uint8Array, p: number): number {
-  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0
-}
-
-function wr (u8: Uint8Array, p: number, v: number): void {
-  u8[p] = v & 255
-  u8[p + 1] = (v >>> 8) & 255
-  u8[p + 2] = (v >>> 16) & 255
-  u8[p + 3] = v >>> 24
-}
 
 function maxIntset (): number { return limitOf(hashLimits.flags, SET_INTSET_WORD) }
 

@@ -9,6 +9,7 @@ import {
   listLen, listFreeElements,
 } from './list.js'
 import { parseInt64 } from '../protocol/ascii.js'
+import { readU32LE as rd32 } from '../bytes.js'
 import { classBytes, sizeClass } from './arena.js'
 import {
   HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashInit, hashConvert, hashSetKeep, hashFree, hashForEach, hashLen,
@@ -107,7 +108,7 @@ const listOps: TypeOps = {
   restore (ks, e, buf, p, end) {
     listInit(ks, e)
     for (let q = p; q < end;) {
-      const l = (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
+      const l = rd32(buf, q)
       if (!listPush(ks, e, TAIL, buf, q + 4, l)) return false
       q += 4 + l
     }
@@ -116,7 +117,7 @@ const listOps: TypeOps = {
   restoreBytes (buf, p, end) {
     let bytes = 0
     for (let q = p; q < end;) {
-      const l = (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
+      const l = rd32(buf, q)
       bytes += classBytes(sizeClass(ELEM_HEADER_BYTES + l))
       q += 4 + l
     }
@@ -278,9 +279,6 @@ const zsetOps: TypeOps = {
   encoding: (ks, e) => zsetEncoding(ks, e) === ENC_SKIPLIST ? 'skiplist' : 'listpack',
 }
 
-function rd32 (buf: Uint8Array, q: number): number {
-  return (buf[q] | (buf[q + 1] << 8) | (buf[q + 2] << 16) | (buf[q + 3] << 24)) >>> 0
-}
 
 /** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST, TYPE_HASH...). */
 export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps, zsetOps]

@@ -15,6 +15,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
+import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { classBytes, sizeClass } from './arena.js'
 import { hashLimits } from './hash-type.js'
 import { ZSET_ENTRIES_WORD, ZSET_VALUE_WORD, limitOf } from '../ipc/layout.js'
@@ -24,16 +25,6 @@ export const ENC_ZLISTPACK = 0
 export const ENC_SKIPLIST = 1
 const NODE_HEADER = 20
 
-function rd (u8: Uint8Array, p: number): number {
-  return (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0
-}
-
-function wr (u8: Uint8Array, p: number, v: number): void {
-  u8[p] = v & 255
-  u8[p + 1] = (v >>> 8) & 255
-  u8[p + 2] = (v >>> 16) & 255
-  u8[p + 3] = v >>> 24
-}
 
 function memberHash (buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5
