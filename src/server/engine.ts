@@ -28,6 +28,7 @@ import { forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
 import { writes } from '../storage/writes.js'
+import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
 
@@ -91,6 +92,8 @@ export function takeBack (shard: Shard, r: Returned): void {
     else ks.importState(s)
   }
   shard.ks = shard.db(shard.dbIndex)
+  // Sorted sets' cached positions may describe orders the transaction changed.
+  zsetForgetPositions()
   shard.hits += r.hits
   shard.misses += r.misses
   shard.expiredKeys += r.expired
@@ -141,6 +144,7 @@ export class LentShard {
     }
     shard.dbIndex = -1
     shard.select(0)
+    zsetForgetPositions()
     shard.notifyFlags = lend.notifyFlags
     shard.events = events
     shard.hits = 0

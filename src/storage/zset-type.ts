@@ -1,22 +1,20 @@
 // Sorted sets in the shard arena: a member dictionary (bucket block, chained nodes) for
-// ZSCORE and membership, and an array of node offsets sorted by (score, member) for ranks and
-// ranges: a rank is an index, a range a binary search. Inserting or removing moves the array's
-// tail (4 bytes per member after it): O(N) bytes moved, fast to a few hundred thousand members;
-// a B-tree would make it O(log N) (see the README's limits).
+// ZSCORE and membership, and the order: chunks of node offsets sorted by (score, member), listed
+// in a directory. Ranks and ranges are binary searches over the chunks, then in one chunk; an
+// insert or removal moves at most one chunk's tail (CHUNK_MAX offsets), and a full chunk splits.
+// A rank adds the counts of the chunks before it: O(chunks), a few microseconds at a million.
 //
 // OBJECT ENCODING reports Redis's names at Redis's thresholds: "listpack" while the set has at
 // most zset-max-listpack-entries members, none longer than zset-max-listpack-value, then
 // "skiplist" for good. The layout is the same for both; the name follows what Redis would hold.
 //
-//   entry value: | u32 count | u32 encoding | u32 order block | u32 dict block |  (byte-aligned)
-//   order block: | u32 capacity (entries) | u32 node offset * count |
+//   entry value: | u32 count | u32 encoding | u32 directory block | u32 dict block |  (byte-aligned)
 //   dict block:  | u32 buckets | u32 pad | u32 node offset * buckets |
 //   node:        | u32 dict next | u32 hash | f64 score | u32 member length | member |
 
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
-import { classBytes, sizeClass } from './arena.js'
 import { hashLimits } from './hash-type.js'
 import { ZSET_ENTRIES_WORD, ZSET_VALUE_WORD, limitOf } from '../ipc/layout.js'
 
@@ -41,6 +39,7 @@ export function zsetEncoding (ks: Keyspace, e: number): number { return rd(ks.ar
 /** A fresh sorted set (valLen = ZSET_HEADER_BYTES); `isSkiplist` when its first member already is too long. */
 export function zsetInit (ks: Keyspace, e: number, isSkiplist: boolean): void {
   writes.count++
+  version++
   const u8 = ks.arena.u8
   const h = ks.valOffset(e)
   u8.fill(0, h, h + ZSET_HEADER_BYTES)
@@ -88,28 +87,88 @@ function cmpNode (ks: Keyspace, n: number, score: number, buf: Uint8Array, start
   return cmpBytes(buf, start, len, ks.arena.u8, n + NODE_HEADER, ks.arena.u32[(n + 16) >>> 2])
 }
 
-function orderBase (ks: Keyspace, e: number): number {
-  const o = rd(ks.arena.u8, ks.valOffset(e) + 8)
-  return o === 0 ? 0 : (o >>> 2) + 1
+// --- the order: chunks of node offsets, sorted by (score, member) ----------------------------------
+// A directory lists chunks of at most CHUNK_MAX node offsets with their counts, so an insert moves
+// at most one chunk's tail (splitting a full chunk in two), and a search is a binary search over
+// the chunks' last nodes, then inside one chunk. A rank is the counts of the chunks before.
+//   directory: | u32 capacity (chunks) | u32 chunks | (u32 chunk block, u32 count)* |
+//   chunk:     | u32 capacity (nodes) | u32 node * count |
+
+/** Nodes per chunk at most (FLASHKV_ZSET_CHUNK: smaller in tests, so that chunks split). */
+const CHUNK_MAX = Number(process.env.FLASHKV_ZSET_CHUNK ?? '') >= 4 ? Number(process.env.FLASHKV_ZSET_CHUNK) : 128
+
+/** Bumped by every change to any order: it keeps the position cache below honest. */
+let version = 0
+/** Where the last rank looked up was (walks over consecutive ranks are O(1) each). */
+const cache = { dir: -1, arena: null as unknown, version: -1, c: 0, first: 0 }
+const loc = { c: 0, p: 0, block: 0 }
+
+/** Forgets cached positions (the shard took its databases back from a transaction). */
+export function zsetForgetPositions (): void { version++ }
+
+function dirOf (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 8) }
+
+/** Finds rank i (which exists): its chunk index, position in it and chunk block, in `loc`. */
+function locate (ks: Keyspace, e: number, i: number): void {
+  const u32 = ks.arena.u32
+  const d = dirOf(ks, e)
+  const db = d >>> 2
+  const n = u32[db + 1]
+  let c = 0
+  let first = 0
+  if (cache.dir === d && cache.arena === ks.arena && cache.version === version && i >= cache.first) { c = cache.c; first = cache.first }
+  for (; c < n; c++) {
+    const cnt = u32[db + 3 + c * 2]
+    if (i < first + cnt) break
+    first += cnt
+  }
+  cache.dir = d
+  cache.arena = ks.arena
+  cache.version = version
+  cache.c = c
+  cache.first = first
+  loc.c = c
+  loc.p = i - first
+  loc.block = u32[db + 2 + c * 2]
 }
 
 /** The node at rank i (0-based, ascending). */
 export function zsetAt (ks: Keyspace, e: number, i: number): number {
-  return ks.arena.u32[orderBase(ks, e) + i]
+  locate(ks, e, i)
+  return ks.arena.u32[(loc.block >>> 2) + 1 + loc.p]
+}
+
+/** The first rank whose node is not `before` the target (before must hold for a prefix of the order). */
+function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): number {
+  const d = dirOf(ks, e)
+  if (d === 0) return 0
+  const u32 = ks.arena.u32
+  const db = d >>> 2
+  const chunks = u32[db + 1]
+  let lo = 0
+  let hi = chunks
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1
+    if (before(u32[(u32[db + 2 + m * 2] >>> 2) + u32[db + 3 + m * 2]])) lo = m + 1
+    else hi = m
+  }
+  let idx = 0
+  for (let c = 0; c < lo; c++) idx += u32[db + 3 + c * 2]
+  if (lo === chunks) return idx
+  const base = (u32[db + 2 + lo * 2] >>> 2) + 1
+  let a = 0
+  let b = u32[db + 3 + lo * 2]
+  while (a < b) {
+    const m = (a + b) >>> 1
+    if (before(u32[base + m])) a = m + 1
+    else b = m
+  }
+  return idx + a
 }
 
 /** Index of the first element not before (score, member). */
 function lowerBound (ks: Keyspace, e: number, score: number, buf: Uint8Array, start: number, len: number): number {
-  const u32 = ks.arena.u32
-  const base = orderBase(ks, e)
-  let lo = 0
-  let hi = zsetLen(ks, e)
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1
-    if (cmpNode(ks, u32[base + m], score, buf, start, len) > 0) lo = m + 1
-    else hi = m
-  }
-  return lo
+  return searchIndex(ks, e, n => cmpNode(ks, n, score, buf, start, len) > 0)
 }
 
 /** Rank of node n (which is in the set). */
@@ -119,53 +178,117 @@ export function zsetRank (ks: Keyspace, e: number, n: number): number {
 
 /** Index of the first element with score > min (isExclusive) or >= min. */
 export function zsetFirstByScore (ks: Keyspace, e: number, min: number, isExclusive: boolean): number {
-  const u32 = ks.arena.u32
   const f64 = ks.arena.f64
-  const base = orderBase(ks, e)
-  let lo = 0
-  let hi = zsetLen(ks, e)
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1
-    const s = f64[(u32[base + m] + 8) >>> 3]
-    if (isExclusive ? s <= min : s < min) lo = m + 1
-    else hi = m
-  }
-  return lo
+  return searchIndex(ks, e, n => { const s = f64[(n + 8) >>> 3]; return isExclusive ? s <= min : s < min })
 }
 
 /** Index of the first element whose member is > (isExclusive) or >= the given bytes (lex order). */
 export function zsetFirstByLex (ks: Keyspace, e: number, buf: Uint8Array, start: number, len: number, isExclusive: boolean): number {
   const a = ks.arena
-  const base = orderBase(ks, e)
-  let lo = 0
-  let hi = zsetLen(ks, e)
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1
-    const n = a.u32[base + m]
+  return searchIndex(ks, e, n => {
     const c = cmpBytes(a.u8, n + NODE_HEADER, a.u32[(n + 16) >>> 2], buf, start, len)
-    if (isExclusive ? c <= 0 : c < 0) lo = m + 1
-    else hi = m
-  }
-  return lo
+    return isExclusive ? c <= 0 : c < 0
+  })
 }
 
-/** Makes room for one more entry in the order block; false when the arena is full. */
-function growOrder (ks: Keyspace, e: number, count: number): boolean {
+function allocChunk (ks: Keyspace, cap: number): number {
+  const a = ks.arena
+  const blk = a.alloc(4 + cap * 4)
+  if (blk !== 0) a.u32[blk >>> 2] = cap
+  return blk
+}
+
+/** Puts node n at rank idx (0..count); false when the arena is full (the order unchanged). */
+function orderInsert (ks: Keyspace, e: number, idx: number, n: number): boolean {
   const a = ks.arena
   const h = ks.valOffset(e)
-  const o = rd(a.u8, h + 8)
-  if (o !== 0 && a.u32[o >>> 2] > count) return true
-  const cap = Math.max(8, count * 2)
-  const bytes = classBytes(sizeClass(4 + cap * 4))
-  const nb = a.alloc(bytes)
-  if (nb === 0) return false
-  a.u32[nb >>> 2] = (bytes - 4) >>> 2
-  if (o !== 0) {
-    a.u32.copyWithin((nb >>> 2) + 1, (o >>> 2) + 1, (o >>> 2) + 1 + count)
-    a.free(o, 4 + a.u32[o >>> 2] * 4)
+  let d = dirOf(ks, e)
+  if (d === 0) {
+    d = a.alloc(8 + 4 * 8)
+    if (d === 0) return false
+    a.u32[d >>> 2] = 4
+    a.u32[(d >>> 2) + 1] = 0
+    wr(a.u8, h + 8, d)
   }
-  wr(a.u8, h + 8, nb)
+  let db = d >>> 2
+  if (a.u32[db + 1] === 0) {
+    const blk = allocChunk(ks, 4)
+    if (blk === 0) return false
+    a.u32[db + 2] = blk
+    a.u32[db + 3] = 0
+    a.u32[db + 1] = 1
+  }
+  const total = zsetLen(ks, e)
+  let c: number
+  let p: number
+  if (idx >= total) { c = a.u32[db + 1] - 1; p = a.u32[db + 3 + c * 2] } else { locate(ks, e, idx); c = loc.c; p = loc.p }
+  let blk = a.u32[db + 2 + c * 2]
+  let cnt = a.u32[db + 3 + c * 2]
+  if (cnt >= a.u32[blk >>> 2]) {
+    if (cnt < CHUNK_MAX) {
+      // Room to grow: a bigger block for this chunk.
+      const nb = allocChunk(ks, Math.min(CHUNK_MAX, a.u32[blk >>> 2] * 2))
+      if (nb === 0) return false
+      a.u32.copyWithin((nb >>> 2) + 1, (blk >>> 2) + 1, (blk >>> 2) + 1 + cnt)
+      a.free(blk, 4 + a.u32[blk >>> 2] * 4)
+      blk = nb
+      a.u32[db + 2 + c * 2] = blk
+    } else {
+      // Full: the upper half moves to a new chunk after this one.
+      const chunks = a.u32[db + 1]
+      let nd = d
+      if (chunks >= a.u32[db]) {
+        nd = a.alloc(8 + a.u32[db] * 2 * 8)
+        if (nd === 0) return false
+      }
+      const nb = allocChunk(ks, CHUNK_MAX)
+      if (nb === 0) { if (nd !== d) a.free(nd, 8 + a.u32[db] * 2 * 8); return false }
+      const u32 = a.u32
+      if (nd !== d) {
+        u32[nd >>> 2] = u32[db] * 2
+        u32.copyWithin((nd >>> 2) + 1, db + 1, db + 2 + chunks * 2)
+        a.free(d, 8 + u32[db] * 8)
+        d = nd
+        db = d >>> 2
+        wr(a.u8, h + 8, d)
+      }
+      const half = cnt >>> 1
+      u32.copyWithin(db + 2 + (c + 2) * 2, db + 2 + (c + 1) * 2, db + 2 + chunks * 2)
+      u32.copyWithin((nb >>> 2) + 1, (blk >>> 2) + 1 + half, (blk >>> 2) + 1 + cnt)
+      u32[db + 2 + (c + 1) * 2] = nb
+      u32[db + 3 + (c + 1) * 2] = cnt - half
+      u32[db + 3 + c * 2] = half
+      u32[db + 1] = chunks + 1
+      if (p > half) { c++; p -= half; blk = nb; cnt = cnt - half } else { cnt = half }
+    }
+  }
+  const base = (blk >>> 2) + 1
+  a.u32.copyWithin(base + p + 1, base + p, base + cnt)
+  a.u32[base + p] = n
+  a.u32[db + 3 + c * 2] = cnt + 1
+  version++
   return true
+}
+
+/** Takes rank idx out of the order (a chunk left empty goes, with its directory entry). */
+function orderDelete (ks: Keyspace, e: number, idx: number): void {
+  const a = ks.arena
+  locate(ks, e, idx)
+  const db = dirOf(ks, e) >>> 2
+  const c = loc.c
+  const blk = loc.block
+  const cnt = a.u32[db + 3 + c * 2]
+  const base = (blk >>> 2) + 1
+  a.u32.copyWithin(base + loc.p, base + loc.p + 1, base + cnt)
+  if (cnt === 1) {
+    const chunks = a.u32[db + 1]
+    a.free(blk, 4 + a.u32[blk >>> 2] * 4)
+    a.u32.copyWithin(db + 2 + c * 2, db + 2 + (c + 1) * 2, db + 2 + chunks * 2)
+    a.u32[db + 1] = chunks - 1
+  } else {
+    a.u32[db + 3 + c * 2] = cnt - 1
+  }
+  version++
 }
 
 /** Makes the dictionary hold `count` entries (doubling its buckets); false when full. */
@@ -204,36 +327,24 @@ export function zsetInsert (ks: Keyspace, e: number, score: number, buf: Uint8Ar
   const a = ks.arena
   const h = ks.valOffset(e)
   const count = rd(a.u8, h)
-  if (!growOrder(ks, e, count) || !growDict(ks, e, count + 1)) return 0
+  if (!growDict(ks, e, count + 1)) return 0
   const n = a.alloc(NODE_HEADER + len)
   if (n === 0) return 0
-  writes.count++
   const u32 = a.u32
   const hash = memberHash(buf, start, len)
   u32[(n + 4) >>> 2] = hash
   a.f64[(n + 8) >>> 3] = score
   u32[(n + 16) >>> 2] = len
   a.u8.set(buf.subarray(start, start + len), n + NODE_HEADER)
+  if (!orderInsert(ks, e, lowerBound(ks, e, score, buf, start, len), n)) { a.free(n, NODE_HEADER + len); return 0 }
+  writes.count++
   const d = rd(a.u8, h + 12)
-  const b = (d >>> 2) + 2 + (hash & (u32[d >>> 2] - 1))
-  u32[n >>> 2] = u32[b]
-  u32[b] = n
-  const at = lowerBound(ks, e, score, buf, start, len)
-  const base = orderBase(ks, e)
-  u32.copyWithin(base + at + 1, base + at, base + count)
-  u32[base + at] = n
+  const b = (d >>> 2) + 2 + (hash & (a.u32[d >>> 2] - 1))
+  a.u32[n >>> 2] = a.u32[b]
+  a.u32[b] = n
   wr(a.u8, h, count + 1)
   if (rd(a.u8, h + 4) === ENC_ZLISTPACK && (count + 1 > maxListpackEntries() || len > maxListpackValue())) wr(a.u8, h + 4, ENC_SKIPLIST)
   return n
-}
-
-/** Removes node n from the order (not the dictionary). */
-function unorder (ks: Keyspace, e: number, n: number): void {
-  const u32 = ks.arena.u32
-  const at = zsetRank(ks, e, n)
-  const base = orderBase(ks, e)
-  const count = zsetLen(ks, e)
-  u32.copyWithin(base + at, base + at + 1, base + count)
 }
 
 /** Changes a member's score, moving it in the order. */
@@ -243,13 +354,11 @@ export function zsetUpdateScore (ks: Keyspace, e: number, n: number, score: numb
   if (a.f64[(n + 8) >>> 3] === score) return
   const h = ks.valOffset(e)
   const count = rd(a.u8, h)
-  unorder(ks, e, n)
+  orderDelete(ks, e, zsetRank(ks, e, n))
   wr(a.u8, h, count - 1)
   a.f64[(n + 8) >>> 3] = score
-  const at = lowerBound(ks, e, score, a.u8, n + NODE_HEADER, a.u32[(n + 16) >>> 2])
-  const base = orderBase(ks, e)
-  a.u32.copyWithin(base + at + 1, base + at, base + count - 1)
-  a.u32[base + at] = n
+  // The callers reserved room first (zsetReserveBytes): a split here cannot run out.
+  orderInsert(ks, e, lowerBound(ks, e, score, a.u8, n + NODE_HEADER, a.u32[(n + 16) >>> 2]), n)
   wr(a.u8, h, count)
 }
 
@@ -258,8 +367,8 @@ export function zsetDelete (ks: Keyspace, e: number, n: number): void {
   writes.count++
   const a = ks.arena
   const h = ks.valOffset(e)
+  orderDelete(ks, e, zsetRank(ks, e, n))
   const u32 = a.u32
-  unorder(ks, e, n)
   const d = rd(a.u8, h + 12)
   const b = (d >>> 2) + 2 + (u32[(n + 4) >>> 2] & (u32[d >>> 2] - 1))
   if (u32[b] === n) u32[b] = u32[n >>> 2]
@@ -269,19 +378,30 @@ export function zsetDelete (ks: Keyspace, e: number, n: number): void {
   wr(a.u8, h, rd(a.u8, h) - 1)
 }
 
+/** Calls fn for every chunk block of the order and its count. */
+function forEachChunk (ks: Keyspace, e: number, fn: (blk: number, cnt: number) => void): void {
+  const d = dirOf(ks, e)
+  if (d === 0) return
+  const u32 = ks.arena.u32
+  const db = d >>> 2
+  for (let c = 0, chunks = u32[db + 1]; c < chunks; c++) fn(u32[db + 2 + c * 2], u32[db + 3 + c * 2])
+}
+
 export function zsetFree (ks: Keyspace, e: number): void {
   const a = ks.arena
   const h = ks.valOffset(e)
-  const count = rd(a.u8, h)
-  const base = orderBase(ks, e)
-  for (let i = 0; i < count; i++) {
-    const n = a.u32[base + i]
-    a.free(n, NODE_HEADER + a.u32[(n + 16) >>> 2])
-  }
+  forEachChunk(ks, e, (blk, cnt) => {
+    for (let i = 0; i < cnt; i++) {
+      const n = a.u32[(blk >>> 2) + 1 + i]
+      a.free(n, NODE_HEADER + a.u32[(n + 16) >>> 2])
+    }
+    a.free(blk, 4 + a.u32[blk >>> 2] * 4)
+  })
   const o = rd(a.u8, h + 8)
-  if (o !== 0) a.free(o, 4 + a.u32[o >>> 2] * 4)
+  if (o !== 0) a.free(o, 8 + a.u32[o >>> 2] * 8)
   const d = rd(a.u8, h + 12)
   if (d !== 0) a.free(d, 8 + a.u32[d >>> 2] * 4)
+  version++
 }
 
 export function zsetMemory (ks: Keyspace, e: number): number {
@@ -289,19 +409,21 @@ export function zsetMemory (ks: Keyspace, e: number): number {
   const h = ks.valOffset(e)
   let total = 0
   const o = rd(a.u8, h + 8)
-  if (o !== 0) total += a.blockBytes(4 + a.u32[o >>> 2] * 4)
+  if (o !== 0) total += a.blockBytes(8 + a.u32[o >>> 2] * 8)
   const d = rd(a.u8, h + 12)
   if (d !== 0) total += a.blockBytes(8 + a.u32[d >>> 2] * 4)
-  const count = rd(a.u8, h)
-  const base = orderBase(ks, e)
-  for (let i = 0; i < count; i++) total += a.blockBytes(NODE_HEADER + a.u32[(a.u32[base + i] + 16) >>> 2])
+  forEachChunk(ks, e, (blk, cnt) => {
+    total += a.blockBytes(4 + a.u32[blk >>> 2] * 4)
+    for (let i = 0; i < cnt; i++) total += a.blockBytes(NODE_HEADER + a.u32[(a.u32[(blk >>> 2) + 1 + i] + 16) >>> 2])
+  })
   return total
 }
 
 /** Arena bytes adding `members` members of `bytes` bytes may take at most (reserved first). */
 export function zsetReserveBytes (ks: Keyspace, e: number, bytes: number, members: number): number {
   const n = (e === 0 ? 0 : zsetLen(ks, e)) + members
-  return 2 * bytes + 40 * members + 16 * n + 128
+  // New nodes, a doubled dictionary, chunk splits (a chunk block per CHUNK_MAX/2 members) and a doubled directory.
+  return 2 * bytes + 40 * members + 16 * n + 1024 + 8 * (CHUNK_MAX + 1) * Math.ceil(members / (CHUNK_MAX >>> 1))
 }
 
 /** Dictionary buckets, for ZSCAN's cursor. */

@@ -10,7 +10,8 @@ import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { shardOfKey } from './helpers/slots.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 
-const pair = useDiffPair({ shards: 4 })
+// Chunks of 4 members (FLASHKV_ZSET_CHUNK), so that every test splits and empties chunks.
+const pair = useDiffPair({ shards: 4, env: { FLASHKV_ZSET_CHUNK: '4' } })
 const { same, sequence, pipeline } = pair
 
 async function hello3 (): Promise<void> {

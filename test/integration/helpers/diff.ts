@@ -39,7 +39,7 @@ export interface DiffPair {
   sameUntilClose: (bytes: string | Buffer) => Promise<string>
 }
 
-export function useDiffPair (opts: { shards?: number } = {}): DiffPair {
+export function useDiffPair (opts: { shards?: number, env?: Record<string, string> } = {}): DiffPair {
   let redis: ServerHandle
   let flash: ServerHandle
   let r: RawClient
@@ -47,7 +47,7 @@ export function useDiffPair (opts: { shards?: number } = {}): DiffPair {
 
   beforeAll(async () => {
     // allSettled, so that a server that did start is still stopped in afterAll when the other fails.
-    const [a, b] = await Promise.allSettled([startRedis(), startFlashKV({ shards: opts.shards ?? 4 })])
+    const [a, b] = await Promise.allSettled([startRedis(), startFlashKV({ shards: opts.shards ?? 4, env: opts.env })])
     if (a.status === 'fulfilled') redis = a.value
     if (b.status === 'fulfilled') flash = b.value
     if (a.status === 'rejected') throw a.reason
