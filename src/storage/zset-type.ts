@@ -138,13 +138,17 @@ export function zsetAt (ks: Keyspace, e: number, i: number): number {
   return ks.arena.u32[(loc.block >>> 2) + 1 + loc.p]
 }
 
-/** The first rank whose node is not `before` the target (before must hold for a prefix of the order). */
-function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): number {
+/**
+ * Finds where the first node not `before` the target is (before must hold for a prefix of the
+ * order): loc.c and loc.p, with loc.c === -1 for an empty order and loc.p === the chunk's count
+ * when every node is before (the end of the last chunk). No rank is computed.
+ */
+function findChunk (ks: Keyspace, e: number, before: (n: number) => boolean): void {
   const d = dirOf(ks, e)
-  if (d === 0) return 0
   const u32 = ks.arena.u32
   const db = d >>> 2
-  const chunks = u32[db + 1]
+  const chunks = d === 0 ? 0 : u32[db + 1]
+  if (chunks === 0) { loc.c = -1; loc.p = 0; loc.block = 0; return }
   let lo = 0
   let hi = chunks
   while (lo < hi) {
@@ -152,9 +156,7 @@ function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): 
     if (before(u32[(u32[db + 2 + m * 2] >>> 2) + u32[db + 3 + m * 2]])) lo = m + 1
     else hi = m
   }
-  let idx = 0
-  for (let c = 0; c < lo; c++) idx += u32[db + 3 + c * 2]
-  if (lo === chunks) return idx
+  if (lo === chunks) { loc.c = chunks - 1; loc.p = u32[db + 3 + loc.c * 2]; loc.block = u32[db + 2 + loc.c * 2]; return }
   const base = (u32[db + 2 + lo * 2] >>> 2) + 1
   let a = 0
   let b = u32[db + 3 + lo * 2]
@@ -163,12 +165,34 @@ function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): 
     if (before(u32[base + m])) a = m + 1
     else b = m
   }
-  return idx + a
+  loc.c = lo
+  loc.p = a
+  loc.block = u32[db + 2 + lo * 2]
+}
+
+/** The first rank whose node is not `before` the target (before must hold for a prefix of the order). */
+function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): number {
+  findChunk(ks, e, before)
+  if (loc.c < 0) return 0
+  const u32 = ks.arena.u32
+  const db = dirOf(ks, e) >>> 2
+  let idx = loc.p
+  for (let c = 0; c < loc.c; c++) idx += u32[db + 3 + c * 2]
+  return idx
 }
 
 /** Index of the first element not before (score, member). */
 function lowerBound (ks: Keyspace, e: number, score: number, buf: Uint8Array, start: number, len: number): number {
   return searchIndex(ks, e, n => cmpNode(ks, n, score, buf, start, len) > 0)
+}
+
+/** Finds node n (which is in the set): loc.c and loc.p. */
+function findNode (ks: Keyspace, e: number, n: number): void {
+  const a = ks.arena
+  const score = a.f64[(n + 8) >>> 3]
+  const m = n + NODE_HEADER
+  const ml = a.u32[(n + 16) >>> 2]
+  findChunk(ks, e, x => cmpNode(ks, x, score, a.u8, m, ml) > 0)
 }
 
 /** Rank of node n (which is in the set). */
@@ -198,8 +222,11 @@ function allocChunk (ks: Keyspace, cap: number): number {
   return blk
 }
 
-/** Puts node n at rank idx (0..count); false when the arena is full (the order unchanged). */
-function orderInsert (ks: Keyspace, e: number, idx: number, n: number): boolean {
+/**
+ * Puts node n at position p of chunk c (c === -1: the order is empty); false when the arena is
+ * full (the order unchanged).
+ */
+function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number): boolean {
   const a = ks.arena
   const h = ks.valOffset(e)
   let d = dirOf(ks, e)
@@ -217,11 +244,9 @@ function orderInsert (ks: Keyspace, e: number, idx: number, n: number): boolean 
     a.u32[db + 2] = blk
     a.u32[db + 3] = 0
     a.u32[db + 1] = 1
+    c = 0
+    p = 0
   }
-  const total = zsetLen(ks, e)
-  let c: number
-  let p: number
-  if (idx >= total) { c = a.u32[db + 1] - 1; p = a.u32[db + 3 + c * 2] } else { locate(ks, e, idx); c = loc.c; p = loc.p }
   let blk = a.u32[db + 2 + c * 2]
   let cnt = a.u32[db + 3 + c * 2]
   if (cnt >= a.u32[blk >>> 2]) {
@@ -270,16 +295,14 @@ function orderInsert (ks: Keyspace, e: number, idx: number, n: number): boolean 
   return true
 }
 
-/** Takes rank idx out of the order (a chunk left empty goes, with its directory entry). */
-function orderDelete (ks: Keyspace, e: number, idx: number): void {
+/** Takes position p of chunk c out of the order (a chunk left empty goes, with its directory entry). */
+function orderDeleteAt (ks: Keyspace, e: number, c: number, p: number): void {
   const a = ks.arena
-  locate(ks, e, idx)
   const db = dirOf(ks, e) >>> 2
-  const c = loc.c
-  const blk = loc.block
+  const blk = a.u32[db + 2 + c * 2]
   const cnt = a.u32[db + 3 + c * 2]
   const base = (blk >>> 2) + 1
-  a.u32.copyWithin(base + loc.p, base + loc.p + 1, base + cnt)
+  a.u32.copyWithin(base + p, base + p + 1, base + cnt)
   if (cnt === 1) {
     const chunks = a.u32[db + 1]
     a.free(blk, 4 + a.u32[blk >>> 2] * 4)
@@ -336,7 +359,8 @@ export function zsetInsert (ks: Keyspace, e: number, score: number, buf: Uint8Ar
   a.f64[(n + 8) >>> 3] = score
   u32[(n + 16) >>> 2] = len
   a.u8.set(buf.subarray(start, start + len), n + NODE_HEADER)
-  if (!orderInsert(ks, e, lowerBound(ks, e, score, buf, start, len), n)) { a.free(n, NODE_HEADER + len); return 0 }
+  findChunk(ks, e, x => cmpNode(ks, x, score, buf, start, len) > 0)
+  if (!orderInsertAt(ks, e, loc.c, loc.p, n)) { a.free(n, NODE_HEADER + len); return 0 }
   writes.count++
   const d = rd(a.u8, h + 12)
   const b = (d >>> 2) + 2 + (hash & (a.u32[d >>> 2] - 1))
@@ -354,11 +378,13 @@ export function zsetUpdateScore (ks: Keyspace, e: number, n: number, score: numb
   if (a.f64[(n + 8) >>> 3] === score) return
   const h = ks.valOffset(e)
   const count = rd(a.u8, h)
-  orderDelete(ks, e, zsetRank(ks, e, n))
+  findNode(ks, e, n)
+  orderDeleteAt(ks, e, loc.c, loc.p)
   wr(a.u8, h, count - 1)
   a.f64[(n + 8) >>> 3] = score
   // The callers reserved room first (zsetReserveBytes): a split here cannot run out.
-  orderInsert(ks, e, lowerBound(ks, e, score, a.u8, n + NODE_HEADER, a.u32[(n + 16) >>> 2]), n)
+  findNode(ks, e, n)
+  orderInsertAt(ks, e, loc.c, loc.p, n)
   wr(a.u8, h, count)
 }
 
@@ -367,7 +393,8 @@ export function zsetDelete (ks: Keyspace, e: number, n: number): void {
   writes.count++
   const a = ks.arena
   const h = ks.valOffset(e)
-  orderDelete(ks, e, zsetRank(ks, e, n))
+  findNode(ks, e, n)
+  orderDeleteAt(ks, e, loc.c, loc.p)
   const u32 = a.u32
   const d = rd(a.u8, h + 12)
   const b = (d >>> 2) + 2 + (u32[(n + 4) >>> 2] & (u32[d >>> 2] - 1))
