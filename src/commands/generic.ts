@@ -52,6 +52,21 @@ export function delCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   out.int(n)
 }
 
+/** UNLINK: DEL whose big values are freed in the background, between batches (storage/lazyfree.ts). */
+export function unlinkCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  let n = 0
+  for (let i = 1; i < argc; i++) {
+    const e = shard.lookup(buf, start[i], len[i])
+    if (e !== 0) {
+      shard.removeLazily(e)
+      shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[i], len[i])
+      n++
+    }
+  }
+  out.int(n)
+}
+
 /** TOUCH: we keep no access times (no LRU), so it only counts the keys that exist. */
 export function touchCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
@@ -156,7 +171,7 @@ const TTL_SPEC = { arity: 2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: 
 export const genericCommands: CommandSpec[] = [
   { name: 'del', arity: -2, flags: ['write'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Delete a key', complexity: 'O(N) where N is the number of keys that will be removed.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: delCommand },
   // UNLINK frees nothing in the background here: an arena free is O(1) per block anyway.
-  { name: 'unlink', arity: -2, flags: ['write', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '4.0.0', summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: delCommand },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '4.0.0', summary: 'Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RM', 'delete'] }], run: unlinkCommand },
   { name: 'touch', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '3.2.1', summary: 'Alters the last access time of a key(s). Returns the number of existing keys specified.', complexity: 'O(N) where N is the number of keys that will be touched.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RO'] }], run: touchCommand },
   { name: 'exists', arity: -2, flags: ['readonly', 'fast'], firstKey: 1, lastKey: -1, step: 1, route: 'split', merge: 'sum', group: 'generic', since: '1.0.0', summary: 'Determine if a key exists', complexity: 'O(N) where N is the number of keys to check.', tips: ['request_policy:multi_shard', 'response_policy:agg_sum'], keySpecs: [{ flags: ['RO'] }], run: existsCommand },
   { ...EXPIRE_SPEC, name: 'expire', since: '1.0.0', summary: "Set a key's time to live in seconds", complexity: 'O(1)', run: expireCommand },

@@ -11,6 +11,7 @@ import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_NEW, eventName } from './notify.js'
 import { writes } from './writes.js'
 import { TYPES } from './types.js'
+import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
 
 const EV_EXPIRED = eventName('expired')
 const EV_NEW = eventName('new')
@@ -114,6 +115,31 @@ export class Shard {
     b.set(buf.subarray(start, start + len), 8 + event.length)
     this.events.push(b)
   }
+  /**
+   * Big collections UNLINK detached from the index, freed a budget at a time (storage/lazyfree.ts).
+   * Only the shard's own thread frees in the background (isLazyFree, set by the worker): a
+   * transaction's thread frees at once.
+   */
+  readonly lazyQueue: LazyItem[] = []
+  isLazyFree = false
+
+  /** Deletes entry e of the current database, its value in the background when it is big. */
+  removeLazily (e: number): void {
+    const ks = this.ks
+    if (!this.isLazyFree || elementCount(ks, e) <= LAZYFREE_THRESHOLD) { ks.remove(e); return }
+    const it = lazyItem(ks, e)
+    ks.remove(e, true)
+    this.lazyQueue.push(it)
+  }
+
+  /** Frees up to about `budget` blocks of unlinked values; true while more is left. */
+  lazyFreeStep (budget: number): boolean {
+    const q = this.lazyQueue
+    // One item per step: a finished item lets the next one start on the next step.
+    if (q.length > 0 && freeSome(q[0], budget)) q.shift()
+    return q.length > 0
+  }
+
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
