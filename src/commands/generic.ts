@@ -6,6 +6,8 @@
 // order, MOVE and COPY ... DB stay on the key's shard.
 
 import type { CommandSpec, Argv, TxnContext, ClientContext } from './spec.js'
+import { hashLimits } from '../storage/hash-type.js'
+import { LAZY_USER_DEL_WORD } from '../ipc/layout.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 
@@ -41,10 +43,13 @@ const ARG_COPY_TO = Buffer.from('copy_to')
 export function delCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   let n = 0
+  // lazyfree-lazy-user-del: DEL frees as UNLINK does.
+  const isLazy = hashLimits.flags[LAZY_USER_DEL_WORD] !== 0
   for (let i = 1; i < argc; i++) {
     const e = shard.lookup(buf, start[i], len[i])
     if (e !== 0) {
-      shard.ks.remove(e)
+      if (isLazy) shard.removeLazily(e)
+      else shard.ks.remove(e)
       shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[i], len[i])
       n++
     }

@@ -95,6 +95,8 @@ export interface ServerSettings {
   /** zset-max-listpack-entries and -value. */
   zsetMaxListpackEntries: bigint
   zsetMaxListpackValue: bigint
+  /** lazyfree-lazy-user-del (a shared word: the shards read it in DEL). */
+  lazyfreeLazyUserDel: boolean
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

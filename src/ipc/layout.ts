@@ -109,6 +109,8 @@ export const SET_INTSET_WORD = 6
 /** zset-max-listpack-entries and -value. */
 export const ZSET_ENTRIES_WORD = 8
 export const ZSET_VALUE_WORD = 10
+/** lazyfree-lazy-user-del: 1 = DEL frees big values in the background, as UNLINK does. */
+export const LAZY_USER_DEL_WORD = 12
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

@@ -127,6 +127,7 @@ export function initialSettings (config: Config): ServerSettings {
     setMaxIntsetEntries: BigInt(config.setMaxIntsetEntries),
     zsetMaxListpackEntries: BigInt(config.zsetMaxListpackEntries),
     zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
+    lazyfreeLazyUserDel: false,
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }

@@ -61,4 +61,30 @@ describe('UNLINK of big collections', () => {
     expect(text(await c.command('EXISTS', 'small'))).toBe(':0\r\n')
     c.close()
   })
+
+  it('lazyfree-lazy-user-del yes makes DEL free big values as UNLINK does', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    expect(text(await c.command('CONFIG', 'GET', 'lazyfree-lazy-user-del'))).toBe('*2\r\n$22\r\nlazyfree-lazy-user-del\r\n$2\r\nno\r\n')
+    expect(text(await c.command('CONFIG', 'SET', 'lazyfree-lazy-user-del', 'maybe'))).toBe("-ERR CONFIG SET failed (possibly related to argument 'lazyfree-lazy-user-del') - argument must be 'yes' or 'no'\r\n")
+    expect(text(await c.command('CONFIG', 'SET', 'lazyfree-lazy-user-del', 'yes'))).toBe('+OK\r\n')
+    const base = await usedMemory(c)
+    const cmds: string[][] = []
+    for (let i = 0; i < 50_000; i += 100) {
+      const h = ['HSET', 'big']
+      for (let k = i; k < i + 100; k++) h.push(`f${k}`, `v${k}`)
+      cmds.push(h)
+    }
+    await load(c, cmds)
+    expect(text(await c.command('DEL', 'big'))).toBe(':1\r\n')
+    await load(c, [['HSET', 'big', 'new', 'value']])
+    let now = await usedMemory(c)
+    for (let i = 0; i < 500 && now > base + 1024 * 1024; i++) {
+      await new Promise(resolve => setTimeout(resolve, 20))
+      now = await usedMemory(c)
+    }
+    expect(now - base).toBeLessThan(1024 * 1024)
+    expect(text(await c.command('HGETALL', 'big'))).toBe('*2\r\n$3\r\nnew\r\n$5\r\nvalue\r\n')
+    expect(text(await c.command('CONFIG', 'SET', 'lazyfree-lazy-user-del', 'no'))).toBe('+OK\r\n')
+    c.close()
+  })
 })
