@@ -362,18 +362,36 @@ function writeField (u8: Uint8Array, v: number, offset: number, bits: number, va
 }
 
 /**
- * Redis's check(Un)signedBitfieldOverflow on value + incr: the result, or null when FAIL refuses
- * it (WRAP wraps modulo 2^bits, SAT clamps to the type's range).
+ * Redis's check(Un)signedBitfieldOverflow for value + incr, to the bit: its limits are computed
+ * in 64-bit arithmetic that wraps (max - value may overflow), and so are its decisions. Returns
+ * the result, or null when FAIL refuses it (WRAP wraps modulo 2^bits, SAT clamps).
  */
 function fitField (value: bigint, incr: bigint, isSigned: boolean, bits: number, overflow: number): bigint | null {
   const b = BigInt(bits)
-  const max = isSigned ? (1n << (b - 1n)) - 1n : (1n << b) - 1n
-  const min = isSigned ? -(1n << (b - 1n)) : 0n
-  const sum = value + incr
-  if (sum >= min && sum <= max) return sum
+  const wrap = (): bigint => isSigned ? BigInt.asIntN(bits, value + incr) : BigInt.asUintN(bits, value + incr)
+  let dir = 0
+  let max: bigint
+  let min = 0n
+  if (isSigned) {
+    max = bits === 64 ? (1n << 63n) - 1n : (1n << (b - 1n)) - 1n
+    min = -max - 1n
+    const maxincr = BigInt.asIntN(64, max - value)
+    const minincr = BigInt.asIntN(64, min - value)
+    if (value > max || (bits !== 64 && incr > maxincr) || (value >= 0n && incr > 0n && incr > maxincr)) dir = 1
+    else if (value < min || (bits !== 64 && incr < minincr) || (value < 0n && incr < 0n && incr < minincr)) dir = -1
+  } else {
+    max = (1n << b) - 1n
+    const u = BigInt.asUintN(64, value)
+    const maxincr = BigInt.asIntN(64, BigInt.asUintN(64, max - u))
+    const minincr = BigInt.asIntN(64, BigInt.asUintN(64, -u))
+    if (u > max || (incr > 0n && incr > maxincr)) dir = 1
+    else if (incr < 0n && incr < minincr) dir = -1
+    value = u
+  }
+  if (dir === 0) return isSigned ? value + incr : BigInt.asUintN(bits, value + incr)
   if (overflow === OW_FAIL) return null
-  if (overflow === OW_SAT) return sum > max ? max : min
-  return isSigned ? BigInt.asIntN(bits, sum) : BigInt.asUintN(bits, sum)
+  if (overflow === OW_SAT) return dir > 0 ? max : min
+  return wrap()
 }
 
 function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly: boolean): void {
@@ -442,7 +460,7 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
     const old = o.isSigned ? BigInt.asIntN(o.bits, raw) : raw
     if (o.op === BF_GET) { out.bigint(old); continue }
     // SET checks its value alone (as value + 0); INCRBY the sum.
-    const r = o.op === BF_SET ? fitField(o.isSigned ? o.value : BigInt.asUintN(64, o.value), 0n, o.isSigned, o.bits, o.overflow) : fitField(old, o.value, o.isSigned, o.bits, o.overflow)
+    const r = o.op === BF_SET ? fitField(o.value, 0n, o.isSigned, o.bits, o.overflow) : fitField(old, o.value, o.isSigned, o.bits, o.overflow)
     if (r === null) { out.nullBulk(); continue }
     writes.count++
     writeField(u8, v, o.offset, o.bits, r)
