@@ -139,8 +139,12 @@ class ScanChain implements ReplyTarget {
   private readonly keys: Buffer[] = []
   private readonly count: number
 
+  /**
+   * `db` and `flags` are the client's when it sent the SCAN: a SELECT or HELLO pipelined after
+   * it has already run on this thread by the time the next shard's part goes out.
+   */
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command,
-    public argv: Argv, public shard: number) {
+    public argv: Argv, public shard: number, readonly db: number, readonly flags: number) {
     this.count = scanCount(argv)
   }
 
@@ -813,8 +817,9 @@ export class Router implements Dispatcher {
     if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
-    const chain = new ScanChain(this, conn, conn.takeSeq(), cmd, copyArgv(argv), s)
-    link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, chain, 0, conn.slot)
+    const flags = this.flags(conn)
+    const chain = new ScanChain(this, conn, conn.takeSeq(), cmd, copyArgv(argv), s, conn.db, flags)
+    link.send(cmd.id, flags, conn.db, argv, null, argv.argc, bytes, chain, 0, conn.slot)
     this.scheduleTurn()
     return true
   }
@@ -825,7 +830,7 @@ export class Router implements Dispatcher {
     const argv = chain.argv
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (link.isDead || !link.canTake(bytes)) return false
-    link.send(chain.cmd.id, this.flags(chain.conn), chain.conn.db, argv, null, argv.argc, bytes, chain, 0, chain.conn.slot)
+    link.send(chain.cmd.id, chain.flags, chain.db, argv, null, argv.argc, bytes, chain, 0, chain.conn.slot)
     this.scheduleTurn()
     return true
   }

@@ -183,3 +183,21 @@ describe('one call fills its COUNT across shards', () => {
     expect([...seen].sort()).toEqual([...keys].sort())
   })
 })
+
+describe('a SCAN that continues on the next shard keeps the database it was sent for', () => {
+  it('SELECT 1; SCAN 0 COUNT 1000; SELECT 0 pipelined walks database 1 on every shard', async () => {
+    const keys = ['d:a', 'd:b', 'd:c', 'd:d', 'd:e', 'd:f']
+    expect(new Set(keys.map(k => shardOfKey(k, SHARDS))).size, 'keys on several shards').toBeGreaterThan(2)
+    await writer.command('MSET', ...keys.flatMap(k => [k, 'v']))
+    await writer.command('SELECT', '1')
+    await writer.command('SET', 'd:b', 'one')
+    scanner.send(Buffer.concat([encodeCommand(['SELECT', '1']), encodeCommand(['SCAN', '0', 'COUNT', '1000']), encodeCommand(['SELECT', '0']), encodeCommand(['DBSIZE'])]))
+    const [sel1, scan, sel0, size] = await scanner.readReplies(4)
+    expect(sel1.toString()).toBe('+OK\r\n')
+    const [cursor, got] = parseScan(scan)
+    expect(cursor).toBe('0')
+    expect(got).toEqual(['d:b'])
+    expect(sel0.toString()).toBe('+OK\r\n')
+    expect(size.toString()).toBe(`:${keys.length}\r\n`)
+  })
+})
