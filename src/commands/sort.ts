@@ -10,7 +10,7 @@ import { TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH } from '../stora
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { HEAD, TAIL, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemData, elemLen } from '../storage/list.js'
 import { setMembers } from '../storage/set-type.js'
-import { zsetLen, zsetAt, nodeMemberAt, nodeMemberLen } from '../storage/zset-type.js'
+import { zsetLen, zsetAt, nodeMemberAt, nodeMemberLen, zsetMarkSkiplist } from '../storage/zset-type.js'
 import { hashFind, found } from '../storage/hash-type.js'
 import { ZERO } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
@@ -114,6 +114,7 @@ function elementsLocal (shard: Shard, argv: Argv): Buffer[] | null | Buffer {
   } else if (t === TYPE_SET) {
     for (const m of setMembers(ks, e)) out.push(Buffer.from(m, 'latin1'))
   } else if (t === TYPE_ZSET) {
+    zsetMarkSkiplist(ks, e)
     for (let i = 0, n = zsetLen(ks, e); i < n; i++) {
       const node = zsetAt(ks, e, i)
       out.push(Buffer.from(ks.arena.u8.subarray(nodeMemberAt(node), nodeMemberAt(node) + nodeMemberLen(ks, node))))

@@ -36,6 +36,9 @@ export function maxListpackValue (): number { return limitOf(hashLimits.flags, Z
 export function zsetLen (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e)) }
 export function zsetEncoding (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 4) }
 
+/** SORT's mark: Redis converts a listpack sorted set to a skiplist before sorting it, for good. */
+export function zsetMarkSkiplist (ks: Keyspace, e: number): void { wr(ks.arena.u8, ks.valOffset(e) + 4, ENC_SKIPLIST) }
+
 /** A fresh sorted set (valLen = ZSET_HEADER_BYTES); `isSkiplist` when its first member already is too long. */
 export function zsetInit (ks: Keyspace, e: number, isSkiplist: boolean): void {
   writes.count++

@@ -18,6 +18,11 @@ describe('SORT and SORT_RO', () => {
       ['RPUSH', 'm', 'a', '1', 'b'], ['SORT', 'm'], ['SORT', 'm', 'ALPHA'], ['SORT', 'nokey'], ['SORT', 'nokey', 'FOO'], ['SET', 's', 'v'], ['SORT', 's'],
       ['SORT', 's', 'FOO'], ['SADD', 'st', '5', '3', '9', '1'], ['SORT', 'st'], ['SORT', 'st', 'DESC', 'LIMIT', '0', '2'],
       ['ZADD', 'zs', '1', 'c', '2', 'a', '3', 'b'], ['SORT', 'zs', 'ALPHA'], ['SORT', 'zs', 'BY', 'nosort'], ['SORT', 'zs', 'BY', 'nosort', 'DESC', 'LIMIT', '0', '2'],
+      ['ZADD', 'z1', '1', 'a'], ['ZADD', 'z2', '1', 'a'], ['ZADD', 'z3', '1', 'a'], ['ZADD', 'z4', '1', 'a'], ['ZADD', 'z5', '1', 'a'],
+      // SORT turns a listpack sorted set into a skiplist for good, unless its options fail to parse.
+      ['SORT', 'z1', 'FOO'], ['SORT', 'z1', 'LIMIT', 'x', '1'], ['OBJECT', 'ENCODING', 'z1'], ['SORT', 'z1', 'ALPHA'], ['OBJECT', 'ENCODING', 'z1'],
+      ['SORT_RO', 'z2', 'BY', 'nosort'], ['OBJECT', 'ENCODING', 'z2'], ['SORT', 'z3', 'BY', 'w_*'], ['OBJECT', 'ENCODING', 'z3'],
+      ['SORT', 'z4', 'STORE', 'd'], ['OBJECT', 'ENCODING', 'z4'], ['SORT', 'z5', 'GET', 'k_*', 'ALPHA'], ['OBJECT', 'ENCODING', 'z5'],
       ['SORT_RO', 'l', 'DESC', 'LIMIT', '0', '3'], ['RPUSH', 'inf', 'inf', '-inf', '1e3', '0x10'], ['SORT', 'inf'], ['RPUSH', 'ok', 'inf', '-inf', '1e3'], ['SORT', 'ok'],
     ])
   })
