@@ -230,6 +230,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    * own earlier writes, on any shard, must have touched the watched keys before the check).
    */
   isAwaitingHead = false
+  /** SCANs of this client that may still continue on another shard (Router's ScanChain). */
+  openScans = 0
   private isPaused = false
   isDirty = false
   private readonly dispatcher: Dispatcher

@@ -146,13 +146,19 @@ class ScanChain implements ReplyTarget {
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command,
     public argv: Argv, public shard: number, readonly db: number, readonly flags: number) {
     this.count = scanCount(argv)
+    conn.openScans++
+  }
+
+  private done (src: Uint8Array, start: number, len: number): void {
+    this.conn.openScans--
+    this.conn.onReply(this.seq, src, start, len)
   }
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
     // Reply: *2 $n <cursor> *<count> ($n key)*; the cursor shard + 1 (below the shard count)
     // means "this shard is done, the next one from its start".
     const page = src[start] === 42 ? parseScanPage(src, start, start + len) : null
-    if (page === null) { this.conn.onReply(this.seq, src, start, len); return }
+    if (page === null) { this.done(src, start, len); return }
     for (const k of page.keys) this.keys.push(k)
     const next = this.shard + 1
     if (page.cursor === String(next) && next < this.router.links.length && this.keys.length < this.count) {
@@ -165,7 +171,7 @@ class ScanChain implements ReplyTarget {
     out.bulkStr(page.cursor)
     out.arrayHeader(this.keys.length)
     for (const k of this.keys) out.bulkBuf(k)
-    this.conn.onReply(this.seq, out.buf, 0, out.len)
+    this.done(out.buf, 0, out.len)
   }
 }
 
@@ -351,6 +357,9 @@ export class Router implements Dispatcher {
   }
 
   dispatch (conn: Connection, argv: Argv): boolean {
+    // A SCAN still walking on to further shards must not see this client's later writes there:
+    // what follows it waits for its reply.
+    if (conn.openScans !== 0) { conn.isAwaitingHead = true; return false }
     let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
     if (cmd === undefined) { conn.lastCmd = null; return this.reject(conn, unknownCommandError(argv)) }
     if (cmd.subIndex !== null && argv.argc > 1) {

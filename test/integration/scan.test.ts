@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { RawClient, encodeCommand, parseScan } from './helpers/raw.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
-import { shardOfKey } from './helpers/slots.js'
+import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
 const SHARDS = 4
 let server: ServerHandle
@@ -199,5 +199,22 @@ describe('a SCAN that continues on the next shard keeps the database it was sent
     expect(got).toEqual(['d:b'])
     expect(sel0.toString()).toBe('+OK\r\n')
     expect(size.toString()).toBe(`:${keys.length}\r\n`)
+  })
+})
+
+describe('a SCAN walking on to further shards comes before what the client sent after it', () => {
+  it('SCAN 0 COUNT 1000 then SET of a key on the last shard, pipelined: the SCAN does not list the new key', async () => {
+    const [first] = keysOnShard(0, SHARDS, 1, 'o:')
+    const later = keysOnShard(SHARDS - 1, SHARDS, 20, 'n:')
+    await writer.command('SET', first, 'v')
+    for (let round = 0; round < later.length; round++) {
+      scanner.send(Buffer.concat([encodeCommand(['SCAN', '0', 'COUNT', '1000']), encodeCommand(['SET', later[round], 'v']), encodeCommand(['DBSIZE'])]))
+      const [scan, set, size] = await scanner.readReplies(3)
+      const [cursor, got] = parseScan(scan)
+      expect(cursor).toBe('0')
+      expect([...got].sort()).toEqual([first, ...later.slice(0, round)].sort())
+      expect(set.toString()).toBe('+OK\r\n')
+      expect(size.toString()).toBe(`:${round + 2}\r\n`)
+    }
   })
 })
