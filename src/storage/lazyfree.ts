@@ -7,6 +7,7 @@ import type { Keyspace } from './keyspace.js'
 import { TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET } from './keyspace.js'
 import { readU32LE as rd } from '../bytes.js'
 import { ELEM_HEADER_BYTES, listLen, listFirst } from './list.js'
+import { zsetDirBytes } from './zset-type.js'
 
 /** Collections with more elements than this are freed in the background (LAZYFREE_THRESHOLD). */
 export const LAZYFREE_THRESHOLD = 64
@@ -75,7 +76,7 @@ export function freeSome (it: LazyItem, budget: number): boolean {
         it.cursor++
       }
       if (it.cursor < chunks) return false
-      a.free(p1, 8 + u32[db] * 8)
+      a.free(p1, zsetDirBytes(u32[db]))
     }
     if (p2 !== 0) a.free(p2, 8 + u32[p2 >>> 2] * 4)
     return true

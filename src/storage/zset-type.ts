@@ -2,7 +2,9 @@
 // ZSCORE and membership, and the order: chunks of node offsets sorted by (score, member), listed
 // in a directory. Ranks and ranges are binary searches over the chunks, then in one chunk; an
 // insert or removal moves at most one chunk's tail (CHUNK_MAX offsets), and a full chunk splits.
-// A rank adds the counts of the chunks before it: O(chunks), a few microseconds at a million.
+// The directory keeps a Fenwick tree of the chunks' counts, so a rank (ZRANK) and the node at a
+// rank (ZRANGE's start) are O(log N) too, amortized: a split marks the tree stale, and the next
+// rank rebuilds it.
 //
 // OBJECT ENCODING reports Redis's names at Redis's thresholds: "listpack" while the set has at
 // most zset-max-listpack-entries members, none longer than zset-max-listpack-value, then
@@ -93,8 +95,12 @@ function cmpNode (ks: Keyspace, n: number, score: number, buf: Uint8Array, start
 // --- the order: chunks of node offsets, sorted by (score, member) ----------------------------------
 // A directory lists chunks of at most CHUNK_MAX node offsets with their counts, so an insert moves
 // at most one chunk's tail (splitting a full chunk in two), and a search is a binary search over
-// the chunks' last nodes, then inside one chunk. A rank is the counts of the chunks before.
-//   directory: | u32 capacity (chunks) | u32 chunks | (u32 chunk block, u32 count)* |
+// the chunks' last nodes, then inside one chunk. A rank is the counts of the chunks before, summed
+// by a Fenwick tree over the counts. A split or an emptied chunk shifts the chunks after it and
+// marks the tree stale; the next rank or positional lookup rebuilds it (O(chunks)), so a stream of
+// inserts pays nothing for it, and lookups between writes pay O(chunks / (CHUNK_MAX/2)) each.
+//   directory: | u32 capacity (chunks) | u32 chunks | (u32 chunk block, u32 count) * capacity |
+//              | u32 tree valid (0/1) | u32 Fenwick sums * capacity |
 //   chunk:     | u32 capacity (nodes) | u32 node * count |
 
 /** Nodes per chunk at most (FLASHKV_ZSET_CHUNK: smaller in tests, so that chunks split). */
@@ -111,6 +117,50 @@ export function zsetForgetPositions (): void { version++ }
 
 function dirOf (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 8) }
 
+/** Bytes of a directory with room for `cap` chunks. */
+export function zsetDirBytes (cap: number): number { return 12 + cap * 12 }
+
+/** u32 index of the tree's valid word; Fenwick sum i (1-based) follows at + i. */
+function fenwick (u32: Uint32Array, db: number): number { return db + 2 + u32[db] * 2 }
+
+/** Chunks were inserted or removed: the tree is rebuilt when next needed. */
+function fenwickStale (u32: Uint32Array, db: number): void { u32[fenwick(u32, db)] = 0 }
+
+/** Adds delta to chunk c's count in the tree (the count itself is written by the caller). */
+function fenwickAdd (u32: Uint32Array, db: number, c: number, delta: number): void {
+  const f = fenwick(u32, db)
+  if (u32[f] === 0) return
+  const n = u32[db + 1]
+  for (let i = c + 1; i <= n; i += i & -i) u32[f + i] += delta
+}
+
+/** The tree's base (its valid word), rebuilt first when stale. */
+function fenwickReady (u32: Uint32Array, db: number): number {
+  const f = fenwick(u32, db)
+  if (u32[f] === 0) fenwickBuild(u32, db)
+  return f
+}
+
+/** Members in chunks 0 … c-1. */
+function fenwickPrefix (u32: Uint32Array, db: number, c: number): number {
+  const f = fenwickReady(u32, db)
+  let sum = 0
+  for (let i = c; i > 0; i -= i & -i) sum += u32[f + i]
+  return sum
+}
+
+/** Rebuilds the tree from the counts (after chunks were inserted or removed). */
+function fenwickBuild (u32: Uint32Array, db: number): void {
+  const f = fenwick(u32, db)
+  u32[f] = 1
+  const n = u32[db + 1]
+  for (let i = 1; i <= n; i++) u32[f + i] = u32[db + 1 + i * 2]
+  for (let i = 1; i <= n; i++) {
+    const j = i + (i & -i)
+    if (j <= n) u32[f + j] += u32[f + i]
+  }
+}
+
 /** Finds rank i (which exists): its chunk index, position in it and chunk block, in `loc`. */
 function locate (ks: Keyspace, e: number, i: number): void {
   const u32 = ks.arena.u32
@@ -119,11 +169,22 @@ function locate (ks: Keyspace, e: number, i: number): void {
   const n = u32[db + 1]
   let c = 0
   let first = 0
-  if (cache.dir === d && cache.arena === ks.arena && cache.version === version && i >= cache.first) { c = cache.c; first = cache.first }
-  for (; c < n; c++) {
-    const cnt = u32[db + 3 + c * 2]
-    if (i < first + cnt) break
-    first += cnt
+  if (cache.dir === d && cache.arena === ks.arena && cache.version === version && i >= cache.first &&
+    i < cache.first + u32[db + 3 + cache.c * 2] + (cache.c + 1 < n ? u32[db + 5 + cache.c * 2] : 0)) {
+    // The cached chunk or the next one: walks over consecutive ranks stay O(1) each.
+    c = cache.c
+    first = cache.first
+    if (i >= first + u32[db + 3 + c * 2]) { first += u32[db + 3 + c * 2]; c++ }
+  } else {
+    // Descend the Fenwick tree: the last chunk whose members before it are at most i.
+    const f = fenwickReady(u32, db)
+    let rem = i
+    let step = 1
+    while (step * 2 <= n) step *= 2
+    for (; step > 0; step >>>= 1) {
+      if (c + step <= n && u32[f + c + step] <= rem) { c += step; rem -= u32[f + c] }
+    }
+    first = i - rem
   }
   cache.dir = d
   cache.arena = ks.arena
@@ -179,9 +240,7 @@ function searchIndex (ks: Keyspace, e: number, before: (n: number) => boolean): 
   if (loc.c < 0) return 0
   const u32 = ks.arena.u32
   const db = dirOf(ks, e) >>> 2
-  let idx = loc.p
-  for (let c = 0; c < loc.c; c++) idx += u32[db + 3 + c * 2]
-  return idx
+  return loc.p + fenwickPrefix(u32, db, loc.c)
 }
 
 /** Index of the first element not before (score, member). */
@@ -234,7 +293,7 @@ function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number
   const h = ks.valOffset(e)
   let d = dirOf(ks, e)
   if (d === 0) {
-    d = a.alloc(8 + 4 * 8)
+    d = a.alloc(zsetDirBytes(4))
     if (d === 0) return false
     a.u32[d >>> 2] = 4
     a.u32[(d >>> 2) + 1] = 0
@@ -247,9 +306,11 @@ function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number
     a.u32[db + 2] = blk
     a.u32[db + 3] = 0
     a.u32[db + 1] = 1
+    fenwickStale(a.u32, db)
     c = 0
     p = 0
   }
+  let isSplit = false
   let blk = a.u32[db + 2 + c * 2]
   let cnt = a.u32[db + 3 + c * 2]
   if (cnt >= a.u32[blk >>> 2]) {
@@ -266,16 +327,16 @@ function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number
       const chunks = a.u32[db + 1]
       let nd = d
       if (chunks >= a.u32[db]) {
-        nd = a.alloc(8 + a.u32[db] * 2 * 8)
+        nd = a.alloc(zsetDirBytes(a.u32[db] * 2))
         if (nd === 0) return false
       }
       const nb = allocChunk(ks, CHUNK_MAX)
-      if (nb === 0) { if (nd !== d) a.free(nd, 8 + a.u32[db] * 2 * 8); return false }
+      if (nb === 0) { if (nd !== d) a.free(nd, zsetDirBytes(a.u32[db] * 2)); return false }
       const u32 = a.u32
       if (nd !== d) {
         u32[nd >>> 2] = u32[db] * 2
         u32.copyWithin((nd >>> 2) + 1, db + 1, db + 2 + chunks * 2)
-        a.free(d, 8 + u32[db] * 8)
+        a.free(d, zsetDirBytes(u32[db]))
         d = nd
         db = d >>> 2
         wr(a.u8, h + 8, d)
@@ -287,6 +348,7 @@ function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number
       u32[db + 3 + (c + 1) * 2] = cnt - half
       u32[db + 3 + c * 2] = half
       u32[db + 1] = chunks + 1
+      isSplit = true
       if (p > half) { c++; p -= half; blk = nb; cnt = cnt - half } else { cnt = half }
     }
   }
@@ -294,6 +356,8 @@ function orderInsertAt (ks: Keyspace, e: number, c: number, p: number, n: number
   a.u32.copyWithin(base + p + 1, base + p, base + cnt)
   a.u32[base + p] = n
   a.u32[db + 3 + c * 2] = cnt + 1
+  if (isSplit) fenwickStale(a.u32, db)
+  else fenwickAdd(a.u32, db, c, 1)
   version++
   return true
 }
@@ -311,8 +375,10 @@ function orderDeleteAt (ks: Keyspace, e: number, c: number, p: number): void {
     a.free(blk, 4 + a.u32[blk >>> 2] * 4)
     a.u32.copyWithin(db + 2 + c * 2, db + 2 + (c + 1) * 2, db + 2 + chunks * 2)
     a.u32[db + 1] = chunks - 1
+    fenwickStale(a.u32, db)
   } else {
     a.u32[db + 3 + c * 2] = cnt - 1
+    fenwickAdd(a.u32, db, c, -1)
   }
   version++
 }
@@ -428,7 +494,7 @@ export function zsetFree (ks: Keyspace, e: number): void {
     a.free(blk, 4 + a.u32[blk >>> 2] * 4)
   })
   const o = rd(a.u8, h + 8)
-  if (o !== 0) a.free(o, 8 + a.u32[o >>> 2] * 8)
+  if (o !== 0) a.free(o, zsetDirBytes(a.u32[o >>> 2]))
   const d = rd(a.u8, h + 12)
   if (d !== 0) a.free(d, 8 + a.u32[d >>> 2] * 4)
   version++
@@ -439,7 +505,7 @@ export function zsetMemory (ks: Keyspace, e: number): number {
   const h = ks.valOffset(e)
   let total = 0
   const o = rd(a.u8, h + 8)
-  if (o !== 0) total += a.blockBytes(8 + a.u32[o >>> 2] * 8)
+  if (o !== 0) total += a.blockBytes(zsetDirBytes(a.u32[o >>> 2]))
   const d = rd(a.u8, h + 12)
   if (d !== 0) total += a.blockBytes(8 + a.u32[d >>> 2] * 4)
   forEachChunk(ks, e, (blk, cnt) => {
