@@ -120,6 +120,6 @@ describe('random sequences over every type', () => {
       }
       check.push(['SELECT', '1'], ['DBSIZE'], ['SCAN', '0', 'COUNT', '1000'], ['SELECT', '0'])
       await pair.pipeline(check, normalize)
-    }), { numRuns: 80 })
+    }), { numRuns: 200 })
   })
 })
