@@ -10,7 +10,7 @@
 //   npm run bench               full run (about 16 minutes on 2 cores)
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
-//            --no-memory  --memory-only
+//            --tests zrangebyscore,sinter  --no-memory  --memory-only
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
 //   npm run bench -- --cpu [--quick]   CPU µs per command of each thread kind, and the ceiling that
@@ -25,7 +25,7 @@ import { cpuMain } from './cpu.js'
 import { FEATURE_TESTS, featureRun } from './features.js'
 import {
   ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median,
-  redisBenchmark as runBenchmark, rawCommand, gitCommit, versionOf,
+  redisBenchmark as runBenchmark, prepareCustom, rawCommand, gitCommit, versionOf,
 } from './servers.js'
 const args = process.argv.slice(2)
 const has = (f: string): boolean => args.includes(f)
@@ -38,10 +38,12 @@ const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '100000'))
 const REPEAT = Number(opt('--repeat', QUICK ? '1' : '3'))
 const PIPE_REQUESTS = REQUESTS * (QUICK ? 4 : 5)
 const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
-const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset', 'hset', 'sadd', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600']
+const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset', 'hset', 'sadd', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'zrangebyscore', 'sinter']
 const SIZES = QUICK ? [3] : [3, 1024]
 /** --modes c50,c50-txn: only these modes (all by default). */
 const MODES = opt('--modes', '').split(',').filter(m => m !== '')
+/** --tests zadd,sinter: only these of the redis-benchmark tests (all by default). */
+const ONLY_TESTS = opt('--tests', '').split(',').filter(t => t !== '')
 
 /** A server's figures for one test: the median of its runs, each figure on its own. */
 interface Row extends Run { server: string, mode: string, runs: number }
@@ -108,7 +110,9 @@ async function main (): Promise<void> {
         if (MODES.length > 0 && !MODES.includes(m.mode)) continue
         for (const size of m.feature === true ? SIZES.slice(0, 1) : SIZES) {
           for (const test of m.tests) {
+            if (ONLY_TESTS.length > 0 && m.feature !== true && !ONLY_TESTS.includes(test)) continue
             const mine = servers.filter(s => s.only === null || s.only.includes(test))
+            if (m.feature !== true) for (const s of mine) await prepareCustom(s.port, test)
             const byServer = new Map<string, Run[]>(mine.map(s => [s.name, []]))
             for (let round = 0; round < REPEAT; round++) {
               for (const s of mine) {

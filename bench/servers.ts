@@ -76,9 +76,40 @@ export function median (xs: number[]): number {
 }
 
 /** Runs redis-benchmark and reads throughput and p50/p99/p99.9 from its own report. */
+/**
+ * Tests redis-benchmark has no -t name for: the command it runs, and what it reads (loaded by
+ * prepareCustom first). The keys share a {tag}: these measure the command on one shard, not a
+ * cross-shard transaction.
+ */
+export const CUSTOM_TESTS: Record<string, { command: string[], setup: string[][] }> = {
+  // 11 of 1,000 members, by score.
+  zrangebyscore: {
+    command: ['ZRANGEBYSCORE', '{bench}zset', '500', '510'],
+    setup: [['DEL', '{bench}zset'], ['ZADD', '{bench}zset', ...Array.from({ length: 1000 }, (_, i) => [String(i), `member:${(i * 7919) % 1000}`]).flat()]],
+  },
+  // Two sets of 100 members, 50 in common.
+  sinter: {
+    command: ['SINTER', '{bench}set1', '{bench}set2'],
+    setup: [['DEL', '{bench}set1', '{bench}set2'], ['SADD', '{bench}set1', ...Array.from({ length: 100 }, (_, i) => `member:${i}`)],
+      ['SADD', '{bench}set2', ...Array.from({ length: 100 }, (_, i) => `member:${i + 50}`)]],
+  },
+}
+
+/** Loads what a custom test reads (see CUSTOM_TESTS); nothing for redis-benchmark's own tests. */
+export async function prepareCustom (port: number, test: string): Promise<void> {
+  const custom = CUSTOM_TESTS[test]
+  if (custom === undefined) return
+  for (const cmd of custom.setup) {
+    const reply = await rawCommand(port, `*${cmd.length}\r\n${cmd.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
+    if (reply.startsWith('-')) throw new Error(`${test} setup ${cmd[0]}: ${reply.trim()}`)
+  }
+}
+
 export function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number, threads = 0): Run {
-  const argv = ['-p', String(port), '-t', test, '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
+  const custom = CUSTOM_TESTS[test]
+  const argv = ['-p', String(port), ...(custom === undefined ? ['-t', test] : []), '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
   if (threads > 0) argv.push('--threads', String(threads))
+  if (custom !== undefined) argv.push(...custom.command)
   // stderr ignored: against node-floor, redis-benchmark warns that it cannot read CONFIG.
   const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')
   const rps = Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])

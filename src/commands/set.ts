@@ -358,7 +358,42 @@ function opOf (argv: Argv): number {
   return c === 105 ? OP_INTER : c === 117 ? OP_UNION : OP_DIFF // s[i]nter, s[u]nion, s[d]iff
 }
 
+/** SINTER's matches, bulk-encoded before the header (whose count comes last); reused. */
+const interScratch = new ReplyWriter(4096)
+const interSets: number[] = []
+
+/**
+ * SINTER with every key on this shard, byte for byte: the smallest set's members (in its own
+ * order, as compute() takes it) that every other set has, with no JS string per member.
+ */
+function sinterLocal (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const ks = shard.ks
+  interSets.length = 0
+  let isEmpty = false
+  for (let i = 1; i < argv.argc; i++) {
+    const e = shard.lookupRead(argv.buf, argv.start[i], argv.len[i])
+    if (e === 0) { isEmpty = true; continue }
+    if (ks.type(e) !== TYPE_SET) { out.raw(WRONGTYPE); return }
+    interSets.push(e)
+  }
+  if (isEmpty) { out.setHeader(0); return }
+  // Smallest first; a stable sort keeps key order among equal sizes.
+  interSets.sort((a, b) => setLen(ks, a) - setLen(ks, b))
+  const w = interScratch
+  w.reset()
+  let count = 0
+  setForEach(ks, interSets[0], (buf, at, len) => {
+    for (let j = 1; j < interSets.length; j++) if (!setHas(ks, interSets[j], buf, at, len)) return
+    w.bulk(buf, at, len)
+    count++
+  })
+  out.setHeader(count)
+  out.rawRange(w.buf, 0, w.len)
+  if (w.buf.length > 1 << 20) interScratch.buf = Buffer.allocUnsafe(4096)
+}
+
 export function sopCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  if (opOf(argv) === OP_INTER) { sinterLocal(shard, argv, out); return }
   const sets = gatherLocal(shard, argv, 1, argv.argc)
   if (Buffer.isBuffer(sets)) { out.raw(sets); return }
   replySet(out, compute(opOf(argv), sets, intsetMaxOf()))
