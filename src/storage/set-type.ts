@@ -121,6 +121,11 @@ export function setAdd (ks: Keyspace, e: number, buf: Uint8Array, start: number,
   return hashSet(ks, e, buf, start, len, EMPTY, 0, 0)
 }
 
+/** Makes the set a hashtable (a copy of one stays one, as Redis's setTypeDup keeps it); false when full. */
+export function setMakeHashtable (ks: Keyspace, e: number): boolean {
+  return setEncoding(ks, e) !== ENC_INTSET || intsetToTable(ks, e)
+}
+
 /** intset → hashtable (setTypeConvert); false when the arena is full (unchanged). */
 function intsetToTable (ks: Keyspace, e: number): boolean {
   const members: Buffer[] = []

@@ -19,7 +19,7 @@ import {
   ZSET_HEADER_BYTES, ENC_SKIPLIST, zsetInit, zsetInsert, zsetFree, zsetLen, zsetAt, zsetEncoding, zsetMemory, nodeScore,
   nodeMemberAt, nodeMemberLen,
 } from './zset-type.js'
-import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory } from './set-type.js'
+import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
 
 export interface TypeOps {
   /** TYPE's reply, and SCAN's TYPE filter. */
@@ -215,6 +215,7 @@ const setOps: TypeOps = {
   },
   restore (ks, e, buf, p, end) {
     setInit(ks, e)
+    if (buf[p] !== ENC_INTSET && !setMakeHashtable(ks, e)) return false
     for (let q = p + 5; q < end;) {
       const l = rd32(buf, q)
       if (setAdd(ks, e, buf, q + 4, l) < 0) return false

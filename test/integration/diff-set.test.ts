@@ -162,6 +162,16 @@ describe('SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD, SMOVE: on one sh
   }
 })
 
+describe('a hashtable set stays one when copied or moved', () => {
+  it('COPY, MOVE and RENAME (to a key on another shard) keep hashtable for an all-integer set, as Redis does', async () => {
+    await sequence([
+      ['SADD', X[0], 'x', '1', '2'], ['SREM', X[0], 'x'], ['OBJECT', 'ENCODING', X[0]], ['COPY', X[0], X[1]], ['OBJECT', 'ENCODING', X[1]],
+      ['RENAME', X[0], X[2]], ['OBJECT', 'ENCODING', X[2]], ['MOVE', X[2], '1'], ['SELECT', '1'], ['OBJECT', 'ENCODING', X[2]],
+      ['COPY', X[2], X[3], 'DB', '0'], ['SELECT', '0'], ['OBJECT', 'ENCODING', X[3]], ['SCARD', X[3]], ['SISMEMBER', X[3], '2'], ['SADD', X[3], '3'], ['OBJECT', 'ENCODING', X[3]],
+    ])
+  })
+})
+
 describe('random sequences', () => {
   it('set commands with strings and deletions across the intset switch, keys over all shards', async () => {
     await same('CONFIG', 'SET', 'set-max-intset-entries', '4')
