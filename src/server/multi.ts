@@ -23,10 +23,10 @@ import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import type { Router } from './router.js'
-import { copyArgv, cursorShard, planSplit, SplitReply } from './router.js'
+import { copyArgv, planSplit, scanInTxn, SplitReply } from './router.js'
 import { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
-import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Argv, ClientContext, CoordHandler } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commandByName, internalCommand } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -58,7 +58,7 @@ type Step =
   | { kind: 'local', reply: Buffer }
   | { kind: 'shard', shard: number, db: number, cmd: Command, argv: Argv }
   | { kind: 'split', db: number, cmd: Command, argv: Argv, parts: Array<{ shard: number, idx: number[] }>, positions: number[][] | null, keyCount: number }
-  | { kind: 'coord', db: number, cmd: Command, argv: Argv }
+  | { kind: 'coord', db: number, cmd: Command, argv: Argv, coord?: CoordHandler }
 
 function u32 (n: number): Buffer {
   const b = Buffer.allocUnsafe(4)
@@ -335,6 +335,7 @@ export class Transactions {
   /** Shards a coord command's keys live on. */
   private coordShards (cmd: Command, argv: Argv): number[] {
     const n = this.router.links.length
+    if (cmd.route === 'cursor') return Array.from({ length: n }, (_v, s) => s)
     const keys = this.router.keyIndexes(cmd, argv) ?? []
     const out: number[] = []
     for (const k of keys) {
@@ -392,7 +393,9 @@ export class Transactions {
         break
       }
       case 'cursor':
-        steps.push({ kind: 'shard', shard: cursorShard(argv.buf, argv.start[1], argv.len[1], n), db: conn.db, cmd, argv })
+        // SCAN fills its COUNT across shards, as outside MULTI: holding every shard.
+        if (n === 1) steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
+        else steps.push({ kind: 'coord', db: conn.db, cmd, argv, coord: (tx, a) => scanInTxn(tx, a, n) })
         break
       case 'coord': {
         const shards = this.coordShards(cmd, argv)
@@ -520,7 +523,7 @@ export class Transactions {
       await flush()
       txn.db = st.db
       try {
-        replies.set(i, Buffer.from(await (st.cmd.coord as NonNullable<Command['coord']>)(txn, st.argv)))
+        replies.set(i, Buffer.from(await (st.coord ?? st.cmd.coord as CoordHandler)(txn, st.argv)))
       } catch (err) {
         replies.set(i, errorReply(`ERR internal error in '${st.cmd.name}': ${(err as Error).message}`))
       }

@@ -10,7 +10,7 @@
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
-import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Argv, ClientContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -172,6 +172,37 @@ class ScanChain implements ReplyTarget {
     out.arrayHeader(this.keys.length)
     for (const k of this.keys) out.bulkBuf(k)
     this.done(out.buf, 0, out.len)
+  }
+}
+
+/**
+ * SCAN inside a multi-shard EXEC: the walk ScanChain does, as steps on the held shards (the
+ * transaction holds all of them), so one call fills its COUNT across shards there too.
+ */
+export async function scanInTxn (tx: TxnContext, argv: Argv, shards: number): Promise<Uint8Array> {
+  let s = cursorShard(argv.buf, argv.start[1], argv.len[1], shards)
+  const count = scanCount(argv)
+  const args: Uint8Array[] = []
+  for (let i = 1; i < argv.argc; i++) args.push(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])))
+  const keys: Buffer[] = []
+  for (;;) {
+    const r = await tx.run(s, 'scan', args)
+    const page = r[0] === 42 ? parseScanPage(r, 0, r.length) : null
+    if (page === null) return r
+    for (const k of page.keys) keys.push(k)
+    const next = s + 1
+    if (page.cursor === String(next) && next < shards && keys.length < count) {
+      s = next
+      args[0] = Buffer.from(String(next))
+      continue
+    }
+    const out = new ReplyWriter(64)
+    out.resp3 = tx.resp3
+    out.arrayHeader(2)
+    out.bulkStr(page.cursor)
+    out.arrayHeader(keys.length)
+    for (const k of keys) out.bulkBuf(k)
+    return out.buf.subarray(0, out.len)
   }
 }
 

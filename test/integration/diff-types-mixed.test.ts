@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import { useDiffPair, text, ttlSign, type Arg } from './helpers/diff.js'
 import { keysOnShard } from './helpers/slots.js'
 
 const SHARDS = 4
@@ -64,6 +64,7 @@ function pairs (items: string[]): string[] {
 const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'hkeys', 'hvals', 'keys'])
 function normalize (reply: string, cmd: readonly Arg[]): string {
   const name = String(cmd[0]).toLowerCase()
+  if (name === 'ttl' || name === 'pttl') return ttlSign(reply)
   if (reply[0] !== '*' && reply[0] !== '%' && reply[0] !== '~') return reply
   if (UNORDERED.has(name)) return `${reply.slice(0, reply.indexOf('\r\n'))} ${scalars(reply).sort().join(',')}`
   if (name === 'hgetall') return `${reply.slice(0, reply.indexOf('\r\n'))} ${pairs(scalars(reply)).sort().join(',')}`
@@ -121,5 +122,73 @@ describe('random sequences over every type', () => {
       check.push(['SELECT', '1'], ['DBSIZE'], ['SCAN', '0', 'COUNT', '1000'], ['SELECT', '0'])
       await pair.pipeline(check, normalize)
     }), { numRuns: 200 })
+  })
+})
+
+describe('random sequences with MULTI blocks, databases and RESP3', () => {
+  it('more commands of every type, inside and outside MULTI, with SELECT, SWAPDB and MOVE, in RESP2 or RESP3', async () => {
+    const key = fc.constantFrom(...K)
+    const small = fc.oneof(fc.integer({ min: -3, max: 9 }).map(String), fc.constantFrom('a', 'b', 'long-member', 'x'))
+    const smalls = fc.array(small, { minLength: 1, maxLength: 5 })
+    const score = fc.oneof(fc.integer({ min: -5, max: 5 }).map(String), fc.constantFrom('1.5', '-inf', '+inf'))
+    const two = fc.tuple(key, key)
+    const one: fc.Arbitrary<Arg[]> = fc.oneof(
+      // strings and bitmaps
+      fc.tuple(key, fc.integer({ min: 0, max: 12 }), small).map(([k, o, v]) => ['SETRANGE', k, String(o), v]),
+      key.map(k => ['GETRANGE', k, '1', '-2']), key.map(k => ['GETDEL', k]), key.map(k => ['GETEX', k, 'PERSIST']),
+      fc.tuple(two, small).map(([[a, b], v]) => ['MSET', a, v, b, v]), two.map(([a, b]) => ['MGET', a, b]),
+      fc.tuple(key, small).map(([k, v]) => ['SETNX', k, v]), key.map(k => ['INCRBYFLOAT', k, '1.5']), key.map(k => ['DECRBY', k, '3']),
+      key.map(k => ['BITCOUNT', k]), fc.tuple(key, key, key).map(([d, a, b]) => ['BITOP', 'AND', d, a, b]), key.map(k => ['BITPOS', k, '1']),
+      // lists
+      fc.tuple(key, small, small).map(([k, p, v]) => ['LINSERT', k, 'BEFORE', p, v]), fc.tuple(key, small).map(([k, v]) => ['LREM', k, '0', v]),
+      fc.tuple(key, small).map(([k, v]) => ['LSET', k, '0', v]), key.map(k => ['LINDEX', k, '-1']), fc.tuple(key, small).map(([k, v]) => ['LPOS', k, v]),
+      key.map(k => ['LTRIM', k, '0', '2']), two.map(([a, b]) => ['RPOPLPUSH', a, b]), two.map(([a, b]) => ['LMPOP', '2', a, b, 'RIGHT', 'COUNT', '2']),
+      fc.tuple(key, smalls).map(([k, v]) => ['LPUSH', k, ...v]), key.map(k => ['LRANGE', k, '0', '-1']),
+      // hashes
+      fc.tuple(key, small, small).map(([k, f, v]) => ['HSETNX', k, f, v]), fc.tuple(key, small).map(([k, f]) => ['HINCRBYFLOAT', k, f, '0.5']),
+      fc.tuple(key, small).map(([k, f]) => ['HSTRLEN', k, f]), fc.tuple(key, smalls).map(([k, f]) => ['HMGET', k, ...f]),
+      fc.tuple(key, small).map(([k, f]) => ['HEXISTS', k, f]),
+      fc.tuple(key, small, small).map(([k, f, v]) => ['HSET', k, f, v]),
+      // sets
+      fc.tuple(key, smalls).map(([k, m]) => ['SADD', k, ...m]), fc.tuple(key, smalls).map(([k, m]) => ['SMISMEMBER', k, ...m]), key.map(k => ['SCARD', k]),
+      two.map(([a, b]) => ['SINTERCARD', '2', a, b, 'LIMIT', '2']), fc.tuple(key, key, key).map(([d, a, b]) => ['SDIFFSTORE', d, a, b]),
+      // sorted sets
+      fc.tuple(key, score, small).map(([k, sc, m]) => ['ZADD', k, sc, m]), fc.tuple(key, score, small).map(([k, sc, m]) => ['ZADD', k, 'GT', 'CH', sc, m]),
+      key.map(k => ['ZREMRANGEBYSCORE', k, '-1', '2']), fc.tuple(key, key, key).map(([d, a, b]) => ['ZINTERSTORE', d, '2', a, b, 'WEIGHTS', '2', '3']),
+      fc.tuple(key, key, key).map(([d, a, b]) => ['ZDIFFSTORE', d, '2', a, b]), two.map(([a, b]) => ['ZMPOP', '2', a, b, 'MAX', 'COUNT', '2']),
+      key.map(k => ['ZRANGE', k, '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', '1', '3', 'WITHSCORES']), key.map(k => ['ZCOUNT', k, '(0', '+inf']),
+      fc.tuple(key, smalls).map(([k, m]) => ['ZMSCORE', k, ...m]), fc.tuple(key, small).map(([k, m]) => ['ZREVRANK', k, m]),
+      two.map(([a, b]) => ['ZUNION', '2', a, b, 'WITHSCORES']), key.map(k => ['ZRANGE', k, '0', '-1', 'WITHSCORES']),
+      // keyspace and databases
+      fc.constantFrom('0', '1').map(d => ['SELECT', d]), fc.constant(['SWAPDB', '0', '1']), two.map(([a, b]) => ['COPY', a, b, 'DB', '1']),
+      key.map(k => ['MOVE', k, '1']), two.map(([a, b]) => ['RENAME', a, b]), two.map(([a, b]) => ['DEL', a, b]), two.map(([a, b]) => ['TOUCH', a, b]),
+      key.map(k => ['TYPE', k]), key.map(k => ['OBJECT', 'ENCODING', k]), key.map(k => ['PEXPIRE', k, '100000']), key.map(k => ['TTL', k]),
+      key.map(k => ['PERSIST', k]), fc.constant(['DBSIZE']), key.map(k => ['SCAN', '0', 'MATCH', k, 'COUNT', '1000']),
+      key.map(k => ['SORT', k, 'ALPHA', 'DESC', 'LIMIT', '0', '4']),
+    )
+    // Replies in each server's own order: outside MULTI only, where normalize() sorts them.
+    const unordered: fc.Arbitrary<Arg[]> = fc.oneof(
+      key.map(k => ['HKEYS', k]), key.map(k => ['HVALS', k]), two.map(([a, b]) => ['SDIFF', a, b]), fc.constant(['KEYS', '*']),
+      fc.constant(['SCAN', '0', 'COUNT', '1000']), key.map(k => ['SMEMBERS', k]), key.map(k => ['HGETALL', k]),
+    )
+    // A step is one command, or a MULTI block of one to four (EXEC, or DISCARD now and then).
+    const step: fc.Arbitrary<Arg[][]> = fc.oneof(
+      { weight: 5, arbitrary: one.map(c => [c]) },
+      { weight: 1, arbitrary: unordered.map(c => [c]) },
+      { weight: 1, arbitrary: fc.tuple(fc.array(one, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([cs, isDiscard]) => [['MULTI'], ...cs, [isDiscard && cs.length === 1 ? 'DISCARD' : 'EXEC']]) },
+    )
+    await fc.assert(fc.asyncProperty(fc.boolean(), fc.array(step, { minLength: 5, maxLength: 30 }), async (resp3, steps) => {
+      await Promise.all([pair.r.command('FLUSHALL'), pair.f.command('FLUSHALL')])
+      // HELLO's reply names the server: sent to both, not compared.
+      await Promise.all([pair.r.command('HELLO', resp3 ? '3' : '2'), pair.f.command('HELLO', resp3 ? '3' : '2')])
+      await pair.pipeline([['SELECT', '0'], ...steps.flat()], normalize)
+      const check: Arg[][] = [['SELECT', '0']]
+      for (const db of ['0', '1']) {
+        check.push(['SELECT', db], ['DBSIZE'], ['SCAN', '0', 'COUNT', '1000'])
+        for (const k of K) check.push(['TYPE', k], ['OBJECT', 'ENCODING', k], ['GET', k], ['LRANGE', k, '0', '-1'], ['HGETALL', k], ['SMEMBERS', k], ['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['TTL', k])
+      }
+      await pair.pipeline(check, normalize)
+      await Promise.all([pair.r.command('HELLO', '2'), pair.f.command('HELLO', '2')])
+    }), { numRuns: 150 })
   })
 })
