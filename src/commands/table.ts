@@ -16,6 +16,7 @@ import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
 import { zsetCommands } from './zset.js'
 import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
+import { hyperloglogCommands, hyperloglogInternalCommands } from './hyperloglog.js'
 import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
@@ -45,7 +46,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
