@@ -157,9 +157,6 @@ export function pfcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   replyCached(u8, v, out)
 }
 
-/** Set by the union of the sources: one of them was dense, so the destination will be. */
-let isAnyDense = false
-
 /**
  * Writes the union in `max` into the HLL at argv[i] (created sparse when missing), dense first
  * when a source was dense: pfmergeCommand's second half.
@@ -184,7 +181,7 @@ function mergeStore (shard: Shard, argv: Argv, i: number, useDense: boolean, out
 export function pfmergeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const ks = shard.ks
   max.fill(0)
-  isAnyDense = false
+  let isAnyDense = false
   for (let j = 1; j < argv.argc; j++) {
     const e = lookupHllOrReply(shard, argv, j, true, out)
     if (e < 0) return
@@ -199,11 +196,13 @@ export function pfmergeCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 
 /**
  * Across shards: each key read with GET on its shard and merged here, in argument order (the
- * first bad key gives the error, as in Redis). Returns null when every key merged.
+ * first bad key gives the error, as in Redis). Its own registers: transactions on other shards
+ * run their coord functions meanwhile. Returns an error reply, or the union and whether any
+ * source was dense.
  */
-async function unionCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array | null> {
-  max.fill(0)
-  isAnyDense = false
+async function unionCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array | { regs: Uint8Array, isDense: boolean }> {
+  const regs = new Uint8Array(HLL_REGISTERS)
+  let isDense = false
   for (let j = 1; j < argv.argc; j++) {
     const key = argBytes(argv.buf, argv.start[j], argv.len[j])
     const r = await tx.run(tx.shardOf(key, 0, key.length), 'get', [key])
@@ -211,23 +210,23 @@ async function unionCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array | nul
     if (isNullReply(r)) continue
     const v = bulkPayload(r)
     if (!isHll(v, 0, v.length)) return NOT_HLL
-    if (v[4] === ENC_DENSE) isAnyDense = true
-    if (!hllMerge(max, v, 0, v.length)) return CORRUPT
+    if (v[4] === ENC_DENSE) isDense = true
+    if (!hllMerge(regs, v, 0, v.length)) return CORRUPT
   }
-  return null
+  return { regs, isDense }
 }
 
 async function pfcountCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
-  const err = await unionCoord(tx, argv)
-  if (err !== null) return err
-  return Buffer.from(`:${rawCount(max)}\r\n`, 'latin1')
+  const u = await unionCoord(tx, argv)
+  if (u instanceof Uint8Array) return u
+  return Buffer.from(`:${rawCount(u.regs)}\r\n`, 'latin1')
 }
 
 async function pfmergeCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
-  const err = await unionCoord(tx, argv)
-  if (err !== null) return err
+  const u = await unionCoord(tx, argv)
+  if (u instanceof Uint8Array) return u
   const dst = argBytes(argv.buf, argv.start[1], argv.len[1])
-  return await tx.run(tx.shardOf(dst, 0, dst.length), '__pfstore', [dst, isAnyDense ? ONE_BYTE : ZERO_BYTE, Buffer.from(max)])
+  return await tx.run(tx.shardOf(dst, 0, dst.length), '__pfstore', [dst, u.isDense ? ONE_BYTE : ZERO_BYTE, u.regs])
 }
 
 const ONE_BYTE = Buffer.from('1')

@@ -142,6 +142,19 @@ export function isHll (u8: Uint8Array, off: number, len: number): boolean {
 export function invalidateCache (u8: Uint8Array, off: number): void { u8[off + 15] |= 0x80 }
 export function isCacheValid (u8: Uint8Array, off: number): boolean { return (u8[off + 15] & 0x80) === 0 }
 
+/**
+ * Registers covered by the sparse opcode at p. A run past the 16384th register makes the whole
+ * value corrupt, as in Redis's hllSparseToDense, hllMerge and hllSparseRegHisto since the fix for
+ * CVE-2025-32023 (the Redis 7.0.15 we compare with carries it).
+ */
+function runLen (u8: Uint8Array, p: number, end: number): number {
+  const op = u8[p]
+  if ((op & 0xc0) === 0) return (op & 0x3f) + 1
+  // An XZERO cut short reads the string's terminating NUL in Redis.
+  if ((op & 0xc0) === 0x40) return (((op & 0x3f) << 8) | (p + 1 < end ? u8[p + 1] : 0)) + 1
+  return (op & 3) + 1
+}
+
 // --- Cardinality ----------------------------------------------------------------------------------
 
 const histo = new Int32Array(64)
@@ -197,9 +210,11 @@ export function hllCount (u8: Uint8Array, off: number, len: number): number {
     let idx = 0
     for (let p = r; p < end;) {
       const op = u8[p]
-      if ((op & 0xc0) === 0) { const n = (op & 0x3f) + 1; idx += n; histo[0] += n; p++ } else if ((op & 0xc0) === 0x40) {
-        const n = (((op & 0x3f) << 8) | u8[p + 1]) + 1; idx += n; histo[0] += n; p += 2
-      } else { const n = (op & 3) + 1; idx += n; histo[((op >>> 2) & 0x1f) + 1] += n; p++ }
+      const n = runLen(u8, p, end)
+      if (idx + n > HLL_REGISTERS) return -1
+      idx += n
+      histo[(op & 0x80) === 0 ? 0 : ((op >>> 2) & 0x1f) + 1] += n
+      p += (op & 0xc0) === 0x40 ? 2 : 1
     }
     if (idx !== HLL_REGISTERS) return -1
   }
@@ -227,15 +242,12 @@ export function hllMerge (max: Uint8Array, u8: Uint8Array, off: number, len: num
   let i = 0
   for (let p = r; p < end;) {
     const op = u8[p]
-    if ((op & 0xc0) === 0) { i += (op & 0x3f) + 1; p++ } else if ((op & 0xc0) === 0x40) {
-      i += (((op & 0x3f) << 8) | u8[p + 1]) + 1; p += 2
-    } else {
-      let n = (op & 3) + 1
-      const v = ((op >>> 2) & 0x1f) + 1
-      if (n + i > HLL_REGISTERS) break
-      while (n-- > 0) { if (v > max[i]) max[i] = v; i++ }
-      p++
-    }
+    let n = runLen(u8, p, end)
+    if (i + n > HLL_REGISTERS) return false
+    if ((op & 0x80) === 0) { i += n; p += (op & 0x40) === 0 ? 1 : 2; continue }
+    const v = ((op >>> 2) & 0x1f) + 1
+    while (n-- > 0) { if (v > max[i]) max[i] = v; i++ }
+    p++
   }
   return i === HLL_REGISTERS
 }
@@ -284,15 +296,12 @@ export function workToDense (): boolean {
   let idx = 0
   for (let p = HLL_HDR; p < workLen;) {
     const op = work[p]
-    if ((op & 0xc0) === 0) { idx += (op & 0x3f) + 1; p++ } else if ((op & 0xc0) === 0x40) {
-      idx += (((op & 0x3f) << 8) | work[p + 1]) + 1; p += 2
-    } else {
-      let n = (op & 3) + 1
-      const v = ((op >>> 2) & 0x1f) + 1
-      if (n + idx > HLL_REGISTERS) break
-      while (n-- > 0) denseSet(dense, HLL_HDR, idx++, v)
-      p++
-    }
+    let n = runLen(work, p, workLen)
+    if (idx + n > HLL_REGISTERS) return false
+    if ((op & 0x80) === 0) { idx += n; p += (op & 0x40) === 0 ? 1 : 2; continue }
+    const v = ((op >>> 2) & 0x1f) + 1
+    while (n-- > 0) denseSet(dense, HLL_HDR, idx++, v)
+    p++
   }
   if (idx !== HLL_REGISTERS) return false
   ensure(HLL_DENSE_SIZE)
@@ -338,11 +347,8 @@ export function workSet (index: number, count: number, sparseMaxBytes: number): 
   let first = 0
   let span = 0
   while (p < end) {
-    const op = u8[p]
-    let oplen = 1
-    if ((op & 0xc0) === 0) span = (op & 0x3f) + 1
-    else if ((op & 0x80) !== 0) span = (op & 3) + 1
-    else { span = (((op & 0x3f) << 8) | u8[p + 1]) + 1; oplen = 2 }
+    span = runLen(u8, p, end)
+    const oplen = (u8[p] & 0xc0) === 0x40 ? 2 : 1
     if (index <= first + span - 1) break
     prev = p
     p += oplen
@@ -355,7 +361,7 @@ export function workSet (index: number, count: number, sparseMaxBytes: number): 
   const isVal = !isZero && !isXzero
   const oplen = isXzero ? 2 : 1
   const next = p + oplen < end ? p + oplen : -1
-  const runlen = isZero ? (op & 0x3f) + 1 : isXzero ? (((op & 0x3f) << 8) | u8[p + 1]) + 1 : (op & 3) + 1
+  const runlen = runLen(u8, p, end)
 
   let isUpdated = false
   if (isVal) {
