@@ -35,6 +35,8 @@ export interface Command extends CommandSpec {
   readonly isWrite: boolean
   /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
   readonly readOnlyKey: number
+  /** That read-only key spec runs to the last argument (BITOP's and PFMERGE's sources): all of them are only read. */
+  readonly isReadOnlyToEnd: boolean
   /** Its keys are only ever deleted (RM key specs: DEL, UNLINK): WATCH sees that through the deletions. */
   readonly onlyDeletes: boolean
   /** 'no_multi' flag: refused inside MULTI. */
@@ -86,6 +88,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
     readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
+    isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
     isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),

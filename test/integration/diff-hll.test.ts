@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { useSides, steps as sideSteps } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
 const { same, sequence, pipeline } = pair
+const { A, client } = useSides(pair)
 
 // K[s]: keys on shard s.
 const K = [0, 1, 2, 3].map(s => keysOnShard(s, SHARDS, 3, `h${s}:`))
@@ -178,6 +180,20 @@ describe('PFDEBUG', () => {
       ['PFDEBUG', 'FOO', 'h'], ['PFDEBUG', 'FOO', 'nokey'], ['PFDEBUG', 'GETREG', 'nokey'], ['PFADD', 'e'], ['PFDEBUG', 'DECODE', 'e'],
       ['PFDEBUG', 'Decode', 'e'],
     ])
+  })
+})
+
+describe('WATCH', () => {
+  it('PFADD that changes nothing and PFCOUNT from the cache leave a watched key alone; PFCOUNT that fills the cache, PFADD and PFMERGE touch it', async () => {
+    const B = await client()
+    const [h, src, src2, dst] = [K[0][0], K[0][1], K[0][2], K[1][0]]
+    const tx = (...first: Array<[typeof A, ...string[]]>): Array<[typeof A, ...string[]]> =>
+      [[A, 'WATCH', h, src, src2], ...first, [A, 'MULTI'], [A, 'PING'], [A, 'EXEC']]
+    await sideSteps([[A, 'PFADD', h, 'a'], [A, 'PFADD', src, 'b'], [A, 'PFADD', src2, 'c']])
+    for (const step of [[B, 'PFCOUNT', h], [B, 'PFCOUNT', h], [B, 'PFADD', h, 'a'], [B, 'PFADD', h, 'zz'], [B, 'PFCOUNT', h, src],
+      [B, 'PFMERGE', dst, src, src2], [B, 'PFMERGE', h, src], [B, 'PFMERGE', K[0][0] + 'x', src, src2]] as Array<[typeof A, ...string[]]>) {
+      await sideSteps(tx(step))
+    }
   })
 })
 
