@@ -172,6 +172,38 @@ describe('values that are not HyperLogLogs', () => {
   })
 })
 
+describe('sparse values Redis would never write itself', () => {
+  // Any opcode stream: runs of zeros split anywhere, XZERO for short runs, VAL runs that could
+  // have been merged. Filled with zeros up to 16384 registers unless `isShort`.
+  const op = fc.oneof(
+    fc.integer({ min: 1, max: 64 }).map(n => [n - 1]),
+    fc.integer({ min: 1, max: 700 }).map(n => [0x40 | ((n - 1) >> 8), (n - 1) & 0xff]),
+    fc.tuple(fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 4 })).map(([v, n]) => [0x80 | ((v - 1) << 2) | (n - 1)]),
+  )
+  const runOf = (b: number[]): number => (b[0] & 0xc0) === 0 ? (b[0] & 0x3f) + 1 : (b[0] & 0xc0) === 0x40 ? (((b[0] & 0x3f) << 8) | b[1]) + 1 : (b[0] & 3) + 1
+  it('PFADD, PFCOUNT, PFMERGE and PFDEBUG on them answer and write as Redis does', async () => {
+    await withSparseMax('3000', async () => await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.boolean(), fc.array(fc.string({ maxLength: 4 }), { maxLength: 30 }),
+      fc.constantFrom('3000', '200'), async (ops, isShort, adds, maxBytes) => {
+        const bytes: number[] = []
+        let total = 0
+        for (const o of ops) {
+          if (total + runOf(o) > 16384) break
+          bytes.push(...o)
+          total += runOf(o)
+        }
+        for (let left = 16384 - total - (isShort ? 1 : 0); left > 0; left -= Math.min(left, 16384)) {
+          const n = Math.min(left, 16384)
+          bytes.push(0x40 | ((n - 1) >> 8), (n - 1) & 0xff)
+        }
+        const v = Buffer.concat([Buffer.from('HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00', 'latin1'), Buffer.from(bytes)])
+        for (const c of [pair.r, pair.f]) expect(text(await c.command('CONFIG', 'SET', 'hll-sparse-max-bytes', maxBytes))).toBe('+OK\r\n')
+        await pipeline([['SET', 's', v], ['PFCOUNT', 's'], ['GET', 's'], ['PFADD', 's', ...adds], ['GET', 's'], ['PFCOUNT', 's'],
+          ['SET', 't', v], ['PFMERGE', 'm', 't', 'nokey'], ['GET', 'm'], ['PFMERGE', 't', 's'], ['GET', 't'], ['PFCOUNT', 's', 't', 'm'],
+          ['SET', 'u', v], ['PFDEBUG', 'DECODE', 'u'], ['PFDEBUG', 'GETREG', 'u'], ['GET', 'u'], ['DEL', 's', 't', 'm', 'u']])
+      }), { numRuns: 100 }))
+  })
+})
+
 describe('PFDEBUG', () => {
   it('GETREG, DECODE, ENCODING, TODENSE; unknown subcommand; missing key', async () => {
     await sequence([
