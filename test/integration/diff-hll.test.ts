@@ -215,6 +215,17 @@ describe('PFDEBUG', () => {
   })
 })
 
+describe('MULTI', () => {
+  it('PF commands queued with keys on several shards, errors inside EXEC', async () => {
+    const [a, b, c] = [K[1][0], K[2][0], K[3][0]]
+    await sequence([
+      ['MULTI'], ['PFADD', a, 'x', 'y'], ['PFADD', b, 'y', 'z'], ['PFCOUNT', a, b], ['PFMERGE', c, a, b], ['PFCOUNT', c], ['GET', c],
+      ['RPUSH', 'l', 'v'], ['PFCOUNT', a, 'l'], ['PFADD', 'l', 'x'], ['PFMERGE', c, 'l'], ['GET', c], ['PFCOUNT', c], ['EXEC'], ['GET', c],
+      ['MULTI'], ['PFADD'], ['EXEC'],
+    ])
+  })
+})
+
 describe('WATCH', () => {
   it('PFADD that changes nothing and PFCOUNT from the cache leave a watched key alone; PFCOUNT that fills the cache, PFADD and PFMERGE touch it', async () => {
     const B = await client()
