@@ -37,9 +37,9 @@ function sparseMaxBytes (): number { return limitOf(hashLimits.flags, HLL_SPARSE
 const max = new Uint8Array(HLL_REGISTERS)
 
 /**
- * Looks the key up for an HLL command; replies WRONGTYPE or the invalid-HLL error and returns -1
- * when it holds something else, 0 when missing. Like dbUnshareStringValue, a found HLL is
- * marked raw (OBJECT ENCODING says "raw" after any PF command touched it).
+ * Looks the key up for an HLL command (isHLLObjectOrReply): replies WRONGTYPE or the invalid-HLL
+ * error and returns -1 when it holds something else, 0 when missing. Callers that write mark the
+ * value raw, as dbUnshareStringValue makes OBJECT ENCODING say "raw".
  */
 function lookupHllOrReply (shard: Shard, argv: Argv, i: number, isRead: boolean, out: ReplyWriter): number {
   const { buf, start, len } = argv
