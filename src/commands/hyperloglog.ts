@@ -1,7 +1,8 @@
-// HyperLogLog commands (Redis 7.0's hyperloglog.c): PFADD, PFCOUNT, PFMERGE and PFDEBUG over
-// string values in Redis's own sparse and dense layouts (storage/hll.ts). PFCOUNT of one key
-// writes the cardinality it computes into the header, as Redis does; PFCOUNT of several keys and
-// PFMERGE work across shards on the transaction engine, reading each source with GET.
+// HyperLogLog commands (Redis 7.0's hyperloglog.c): PFADD, PFCOUNT, PFMERGE, PFDEBUG and
+// PFSELFTEST over string values in Redis's own sparse and dense layouts (storage/hll.ts). PFCOUNT
+// of one key writes the cardinality it computes into the header, as Redis does; PFCOUNT of
+// several keys and PFMERGE work across shards on the transaction engine, reading each source with
+// GET.
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
@@ -16,7 +17,7 @@ import { HLL_SPARSE_WORD, limitOf } from '../ipc/layout.js'
 import { hashLimits } from '../storage/hash-type.js'
 import {
   HLL_HDR, HLL_REGISTERS, HLL_DENSE_SIZE, ENC_DENSE, ENC_SPARSE, isHll, isCacheValid, invalidateCache, hllCount, rawCount,
-  hllMerge, patLen, patIndex, denseGet, denseSet, work, workLen, loadWork, emptyWork, workSet, workToDense,
+  hllMerge, patLen, patIndex, denseGet, denseSet, work, workLen, loadWork, emptyWork, workSet, workToDense, selfTest,
 } from '../storage/hll.js'
 import { argBytes, isErrorReply, isNullReply, bulkPayload } from './txn-helpers.js'
 
@@ -287,6 +288,14 @@ export function pfdebugCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   out.raw(errorReply(`ERR Unknown PFDEBUG subcommand '${Buffer.from(buf.subarray(start[1], start[1] + len[1])).toString('latin1')}'`))
 }
 
+// --- PFSELFTEST (pfselftestCommand) -------------------------------------------------------------
+
+/** About a second of work on one shard (Redis's takes a third of one, blocking everything). */
+export function pfselftestCommand (_shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  const failed = selfTest(sparseMaxBytes())
+  out.raw(failed === null ? OK : errorReply(`ERR ${failed}`))
+}
+
 const HLL = { firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'hyperloglog' } as const
 
 export const hyperloglogCommands: CommandSpec[] = [
@@ -294,6 +303,8 @@ export const hyperloglogCommands: CommandSpec[] = [
   { ...HLL, name: 'pfcount', arity: -2, flags: ['readonly'], lastKey: -1, route: 'coord', since: '2.8.9', summary: 'Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).', complexity: 'O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.', keySpecs: [{ flags: ['RW', 'access'], notes: 'RW because it may change the internal representation of the key, and propagate to replicas', range: { lastkey: -1, keystep: 1, limit: 0 } }], run: pfcountCommand, coord: pfcountCoord },
   { ...HLL, name: 'pfdebug', arity: 3, flags: ['write', 'denyoom', 'admin'], firstKey: 2, lastKey: 2, since: '2.8.9', summary: 'Internal commands for debugging HyperLogLog values', complexity: 'N/A', keySpecs: [{ flags: ['RW', 'access'] }], run: pfdebugCommand },
   { ...HLL, name: 'pfmerge', arity: -2, flags: ['write', 'denyoom'], lastKey: -1, route: 'coord', since: '2.8.9', summary: 'Merge N different HyperLogLogs into a single one.', complexity: 'O(N) to merge N HyperLogLogs, but with high constant times.', keySpecs: [{ flags: ['RW', 'access', 'insert'], index: 1, range: { lastkey: 0, keystep: 1, limit: 0 } }, { flags: ['RO', 'access'], index: 2, range: { lastkey: -1, keystep: 1, limit: 0 } }], run: pfmergeCommand, coord: pfmergeCoord },
+  // No keys: it runs on shard 0, the one shard with a keyless route of its own.
+  { ...HLL, name: 'pfselftest', arity: 1, flags: ['admin'], firstKey: 0, lastKey: 0, step: 0, route: 'hub', since: '2.8.9', summary: 'An internal command for testing HyperLogLog values', complexity: 'N/A', run: pfselftestCommand },
 ]
 
 export const hyperloglogInternalCommands: CommandSpec[] = [

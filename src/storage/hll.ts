@@ -425,3 +425,63 @@ function promote (index: number, count: number): number {
   denseSet(work, HLL_HDR, index, count)
   return 1
 }
+
+// --- PFSELFTEST (pfselftestCommand) ----------------------------------------------------------------
+
+/** xorshift32 for the self-test's random registers and seed (Redis uses rand()). */
+let rng = 0x9e3779b9
+function rand32 (): number {
+  rng ^= rng << 13
+  rng ^= rng >>> 17
+  rng ^= rng << 5
+  return rng >>> 0
+}
+
+/**
+ * Redis's PFSELFTEST: dense registers keep what is written to them without touching their
+ * neighbours; then 10 million distinct 8-byte elements go into a dense HLL and into one that
+ * starts sparse, and at each power of ten the two must agree, the sparse one must still be sparse
+ * while small, and the error must stay within 6 standard errors. Null when all passed, else the
+ * error text.
+ */
+export function selfTest (sparseMaxBytes: number): string | null {
+  rng = (Date.now() >>> 0) | 1
+  const regs = new Uint8Array(HLL_DENSE_SIZE)
+  const bytes = new Uint8Array(HLL_REGISTERS)
+  for (let cycle = 0; cycle < 1000; cycle++) {
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const r = rand32() & 63
+      bytes[i] = r
+      denseSet(regs, HLL_HDR, i, r)
+    }
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const v = denseGet(regs, HLL_HDR, i)
+      if (v !== bytes[i]) return `TESTFAILED Register ${i} should be ${bytes[i]} but is ${v}`
+    }
+  }
+  regs.fill(0)
+  regs[4] = ENC_DENSE
+  emptyWork()
+  const relerr = 1.04 / Math.sqrt(HLL_REGISTERS)
+  const seedLo = rand32()
+  const seedHi = rand32()
+  const ele = new Uint8Array(8)
+  ele[4] = seedHi & 0xff; ele[5] = (seedHi >>> 8) & 0xff; ele[6] = (seedHi >>> 16) & 0xff; ele[7] = seedHi >>> 24
+  let checkpoint = 1
+  for (let j = 1; j <= 10_000_000; j++) {
+    const lo = (j ^ seedLo) >>> 0
+    ele[0] = lo & 0xff; ele[1] = (lo >>> 8) & 0xff; ele[2] = (lo >>> 16) & 0xff; ele[3] = lo >>> 24
+    const count = patLen(ele, 0, 8)
+    if (denseGet(regs, HLL_HDR, patIndex) < count) denseSet(regs, HLL_HDR, patIndex, count)
+    workSet(patIndex, count, sparseMaxBytes)
+    if (j !== checkpoint) continue
+    if (j < Math.floor(sparseMaxBytes / 2) && work[4] !== ENC_SPARSE) return 'TESTFAILED sparse encoding not used'
+    const card = hllCount(regs, 0, HLL_DENSE_SIZE)
+    if (card !== hllCount(work, 0, workLen)) return 'TESTFAILED dense/sparse disagree'
+    const maxerr = j === 10 ? 1 : Math.ceil(relerr * 6 * checkpoint)
+    const abserr = Math.abs(checkpoint - card)
+    if (abserr > maxerr) return `TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`
+    checkpoint *= 10
+  }
+  return null
+}

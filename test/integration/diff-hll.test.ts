@@ -213,6 +213,10 @@ describe('PFDEBUG', () => {
       ['PFDEBUG', 'Decode', 'e'],
     ])
   })
+
+  it('PFSELFTEST passes; arity', async () => {
+    await sequence([['PFSELFTEST'], ['PFSELFTEST', 'x'], ['pfselftest']])
+  })
 })
 
 describe('MULTI', () => {

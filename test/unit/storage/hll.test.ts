@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 
 import {
   HLL_DENSE_SIZE, HLL_HDR, HLL_REGISTERS, ENC_DENSE, ENC_SPARSE, denseGet, denseSet, emptyWork, hashHi, hashLo, hllCount,
-  hllMerge, isHll, murmurHash64A, patIndex, patLen, rawCount, work, workLen, workSet, workToDense,
+  hllMerge, isHll, murmurHash64A, patIndex, patLen, rawCount, selfTest, work, workLen, workSet, workToDense,
 } from '../../../src/storage/hll.js'
 
 const MASK = (1n << 64n) - 1n
@@ -139,5 +139,12 @@ describe('sparse editing', () => {
     expect(hllMerge(new Uint8Array(HLL_REGISTERS), over, 0, over.length)).toBe(false)
     expect(isHll(whole, 0, whole.length)).toBe(true)
     expect(isHll(whole, 0, 15)).toBe(false)
+  })
+})
+
+describe('selfTest (PFSELFTEST)', () => {
+  it('passes at the default hll-sparse-max-bytes and with a small one', () => {
+    expect(selfTest(3000)).toBe(null)
+    expect(selfTest(100)).toBe(null)
   })
 })
