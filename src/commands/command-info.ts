@@ -7,9 +7,10 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
 
+// Redis 7.0 does not print may_replicate (PFCOUNT and PUBLISH have it): it only steers CLIENT PAUSE.
 const FLAG_ORDER: readonly Flag[] = [
   'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'fast', 'no_auth', 'may_replicate', 'no_mandatory_keys',
+  'skip_monitor', 'skip_slowlog', 'fast', 'no_auth', 'no_mandatory_keys',
   'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
 ]
 const ACL_ORDER = [

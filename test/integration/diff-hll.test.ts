@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
-import { useSides, steps as sideSteps } from './helpers/sides.js'
+import { useSides, steps as sideSteps, on, send, sleep } from './helpers/sides.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -241,6 +241,21 @@ describe('WATCH', () => {
       [B, 'PFMERGE', dst, src, src2], [B, 'PFMERGE', h, src], [B, 'PFMERGE', K[0][0] + 'x', src, src2]] as Array<[typeof A, ...string[]]>) {
       await sideSteps(tx(step))
     }
+  })
+})
+
+describe('CLIENT PAUSE WRITE', () => {
+  it('holds PFCOUNT (it may write the cache), like PFADD; GET goes through', async () => {
+    const B = await client('B')
+    await on(A, 'PFADD', 'h', 'a', 'b')
+    await on(A, 'CLIENT', 'PAUSE', '100000', 'WRITE')
+    send(B, 'PFCOUNT', 'h')
+    await sleep(50)
+    await on(A, 'GET', 'h') // the cache is still stale: PFCOUNT waits
+    await on(A, 'CLIENT', 'UNPAUSE')
+    const [fb, rb] = await Promise.all([B.f.readReplies(1), B.r.readReplies(1)])
+    expect(text(fb[0])).toBe(text(rb[0]))
+    await on(A, 'GET', 'h')
   })
 })
 
