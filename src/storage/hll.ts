@@ -1,7 +1,7 @@
 // HyperLogLog values as Redis 7.0 stores them (hyperloglog.c): a plain string with a 16-byte
 // header, then either 16384 six-bit registers (dense, 12288 bytes) or a run-length opcode stream
-// (sparse). The bytes must be Redis's own, so that GET, DUMP-free copies (SET of the raw value)
-// and PFCOUNT's cached cardinality agree with a real server.
+// (sparse). The bytes must be Redis's own: GET of an HLL, a SET of those bytes on the other server
+// and PFCOUNT's cached cardinality all agree with a real Redis.
 //
 //   header  | "HYLL" | enc (0 dense, 1 sparse) | 3 unused | cardinality u64 LE, bit 63 = stale |
 //   dense   | register i at bit 6*i, least significant bits first, across byte boundaries   |
@@ -257,7 +257,7 @@ export function hllMerge (max: Uint8Array, u8: Uint8Array, off: number, len: num
 /** The HLL being edited, work[0..workLen). */
 export let work = new Uint8Array(HLL_DENSE_SIZE + 8)
 export let workLen = 0
-let dense = new Uint8Array(HLL_DENSE_SIZE + 8)
+const dense = new Uint8Array(HLL_DENSE_SIZE)
 
 function ensure (n: number): void {
   if (work.length >= n) return
@@ -289,8 +289,7 @@ export function emptyWork (): void {
 /** hllSparseToDense on the scratch value; false (and unchanged) when the sparse form is corrupt. */
 export function workToDense (): boolean {
   if (work[4] === ENC_DENSE) return true
-  if (dense.length < HLL_DENSE_SIZE) dense = new Uint8Array(HLL_DENSE_SIZE)
-  dense.fill(0, 0, HLL_DENSE_SIZE)
+  dense.fill(0)
   dense.set(work.subarray(0, HLL_HDR)) // magic and cached cardinality
   dense[4] = ENC_DENSE
   let idx = 0
@@ -305,7 +304,7 @@ export function workToDense (): boolean {
   }
   if (idx !== HLL_REGISTERS) return false
   ensure(HLL_DENSE_SIZE)
-  work.set(dense.subarray(0, HLL_DENSE_SIZE))
+  work.set(dense)
   workLen = HLL_DENSE_SIZE
   return true
 }
