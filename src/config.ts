@@ -39,6 +39,8 @@ export interface Config {
   /** zset-max-listpack-entries / -value: OBJECT ENCODING's listpack-to-skiplist thresholds. */
   readonly zsetMaxListpackEntries: number
   readonly zsetMaxListpackValue: number
+  /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this turns dense. */
+  readonly hllSparseMaxBytes: number
   readonly configFile: string
 }
 
@@ -117,6 +119,8 @@ Options (environment variable, config-file directive):
                       (FLASHKV_SET_MAX_INTSET_ENTRIES, set-max-intset-entries; default 512)
   --zset-max-listpack-entries <n>, --zset-max-listpack-value <n>  sorted sets past these are
                       skiplists (FLASHKV_ZSET_MAX_LISTPACK_ENTRIES / _VALUE; defaults 128, 64)
+  --hll-sparse-max-bytes <n>  a longer sparse HyperLogLog turns dense (FLASHKV_HLL_SPARSE_MAX_BYTES,
+                      hll-sparse-max-bytes; default 3000)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -195,6 +199,7 @@ const SETTINGS: readonly Setting[] = [
   { key: 'setMaxIntsetEntries', flag: '--set-max-intset-entries', env: 'FLASHKV_SET_MAX_INTSET_ENTRIES', directive: 'set-max-intset-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackEntries', flag: '--zset-max-listpack-entries', env: 'FLASHKV_ZSET_MAX_LISTPACK_ENTRIES', directive: 'zset-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackValue', flag: '--zset-max-listpack-value', env: 'FLASHKV_ZSET_MAX_LISTPACK_VALUE', directive: 'zset-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'hllSparseMaxBytes', flag: '--hll-sparse-max-bytes', env: 'FLASHKV_HLL_SPARSE_MAX_BYTES', directive: 'hll-sparse-max-bytes', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -348,6 +353,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     setMaxIntsetEntries: (pick('setMaxIntsetEntries')[0] as number | undefined) ?? 512,
     zsetMaxListpackEntries: (pick('zsetMaxListpackEntries')[0] as number | undefined) ?? 128,
     zsetMaxListpackValue: (pick('zsetMaxListpackValue')[0] as number | undefined) ?? 64,
+    hllSparseMaxBytes: (pick('hllSparseMaxBytes')[0] as number | undefined) ?? 3000,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
   }

@@ -7,9 +7,10 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
 
+// Redis 7.0 does not print may_replicate (PFCOUNT and PUBLISH have it): it only steers CLIENT PAUSE.
 const FLAG_ORDER: readonly Flag[] = [
   'write', 'readonly', 'denyoom', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'fast', 'no_auth', 'may_replicate', 'no_mandatory_keys',
+  'skip_monitor', 'skip_slowlog', 'fast', 'no_auth', 'no_mandatory_keys',
   'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
 ]
 const ACL_ORDER = [
@@ -17,7 +18,7 @@ const ACL_ORDER = [
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
   'transaction', 'scripting',
 ]
-const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', connection: 'connection', server: null, transactions: 'transaction', pubsub: null }
+const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', connection: 'connection', server: null, transactions: 'transaction', pubsub: null }
 
 export function aclCategories (spec: CommandSpec): string[] {
   const cats = new Set<string>(spec.acl ?? [])

@@ -70,6 +70,7 @@ const PARAMS: readonly Param[] = [
   { name: 'zset-max-listpack-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
   { name: 'zset-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.zsetMaxListpackEntries), set: (s, v) => { s.settings.zsetMaxListpackEntries = v } },
   { name: 'zset-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
+  { name: 'hll-sparse-max-bytes', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hllSparseMaxBytes), set: (s, v) => { s.settings.hllSparseMaxBytes = v } },
   { name: 'lazyfree-lazy-user-del', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.lazyfreeLazyUserDel ? 'yes' : 'no', set: (s, v) => { s.settings.lazyfreeLazyUserDel = v === 1n } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
   { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },

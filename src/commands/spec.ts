@@ -22,7 +22,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'transactions' | 'pubsub'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -97,6 +97,8 @@ export interface ServerSettings {
   zsetMaxListpackValue: bigint
   /** lazyfree-lazy-user-del (a shared word: the shards read it in DEL). */
   lazyfreeLazyUserDel: boolean
+  /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
+  hllSparseMaxBytes: bigint
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

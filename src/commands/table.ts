@@ -16,6 +16,7 @@ import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
 import { zsetCommands } from './zset.js'
 import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
+import { hyperloglogCommands, hyperloglogInternalCommands } from './hyperloglog.js'
 import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
@@ -34,6 +35,8 @@ export interface Command extends CommandSpec {
   readonly isWrite: boolean
   /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
   readonly readOnlyKey: number
+  /** That read-only key spec runs to the last argument (BITOP's and PFMERGE's sources): all of them are only read. */
+  readonly isReadOnlyToEnd: boolean
   /** Its keys are only ever deleted (RM key specs: DEL, UNLINK): WATCH sees that through the deletions. */
   readonly onlyDeletes: boolean
   /** 'no_multi' flag: refused inside MULTI. */
@@ -45,7 +48,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -85,6 +88,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
     readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
+    isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
     isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),

@@ -1,7 +1,8 @@
 // The keys a write command writes, as WATCH counts them (Redis's touchWatchedKey calls of each
-// command): its key positions less a read-only source (COPY's), plus the key in the other
-// database of MOVE key db and COPY ... DB db. The shard worker touches them after a write that
-// changed something; the transaction engine (server/engine.ts) records them for the shard.
+// command): its key positions less the read-only sources (COPY's, BITOP's, PFMERGE's), plus the
+// key in the other database of MOVE key db and COPY ... DB db. The shard worker touches them
+// after a write that changed something; the transaction engine (server/engine.ts) records them
+// for the shard.
 
 import type { Argv } from './spec.js'
 import type { Command } from './table.js'
@@ -19,7 +20,8 @@ export function forEachWrittenKey (cmd: Command, argv: Argv, db: number, databas
   }
   if (keys === null) return
   for (const k of keys) {
-    if (k !== cmd.readOnlyKey) fn(db, buf, start[k], len[k])
+    const isReadOnly = k === cmd.readOnlyKey || (cmd.isReadOnlyToEnd && cmd.readOnlyKey > 0 && k > cmd.readOnlyKey)
+    if (!isReadOnly) fn(db, buf, start[k], len[k])
   }
   const other = cmd.name === 'move' ? 2 : cmd.name === 'copy' ? dbOption(argv, 3) : -1
   if (other > 0 && other < argv.argc) {

@@ -111,6 +111,8 @@ export const ZSET_ENTRIES_WORD = 8
 export const ZSET_VALUE_WORD = 10
 /** lazyfree-lazy-user-del: 1 = DEL frees big values in the background, as UNLINK does. */
 export const LAZY_USER_DEL_WORD = 12
+/** hll-sparse-max-bytes, two words: a sparse HLL longer than this turns dense. */
+export const HLL_SPARSE_WORD = 14
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

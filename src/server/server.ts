@@ -115,6 +115,7 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
   settings.setMaxIntsetEntries = BigInt(config.setMaxIntsetEntries)
   settings.zsetMaxListpackEntries = BigInt(config.zsetMaxListpackEntries)
   settings.zsetMaxListpackValue = BigInt(config.zsetMaxListpackValue)
+  settings.hllSparseMaxBytes = BigInt(config.hllSparseMaxBytes)
 }
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
@@ -128,6 +129,7 @@ export function initialSettings (config: Config): ServerSettings {
     zsetMaxListpackEntries: BigInt(config.zsetMaxListpackEntries),
     zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
     lazyfreeLazyUserDel: false,
+    hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }

@@ -6,7 +6,7 @@
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
-import { LAZY_USER_DEL_WORD } from '../ipc/layout.js'
+import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD } from '../ipc/layout.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -130,6 +130,8 @@ export class SharedState {
       set zsetMaxListpackEntries (v: bigint) { wordsSet(flags, ZSET_ENTRIES_WORD, v) },
       get zsetMaxListpackValue () { return wordsGet(flags, ZSET_VALUE_WORD) },
       set zsetMaxListpackValue (v: bigint) { wordsSet(flags, ZSET_VALUE_WORD, v) },
+      get hllSparseMaxBytes () { return wordsGet(flags, HLL_SPARSE_WORD) },
+      set hllSparseMaxBytes (v: bigint) { wordsSet(flags, HLL_SPARSE_WORD, v) },
       get lazyfreeLazyUserDel () { return Atomics.load(flags, LAZY_USER_DEL_WORD) !== 0 },
       set lazyfreeLazyUserDel (v: boolean) { Atomics.store(flags, LAZY_USER_DEL_WORD, v ? 1 : 0) },
       get maxclients () { return w[SET_MAXCLIENTS] },

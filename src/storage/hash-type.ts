@@ -29,7 +29,7 @@ const PACK_HEADER = 4
  * commands points `flags` at them; the default holds Redis's defaults (512, 64, 512, 128, 64) for a
  * Shard used on its own.
  */
-export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 512, 0, 128, 0, 64, 0, 0, 0, 0, 0) }
+export const hashLimits: { flags: Int32Array<ArrayBufferLike> } = { flags: Int32Array.of(0, 0, 512, 0, 64, 0, 512, 0, 128, 0, 64, 0, 0, 0, 3000, 0) }
 function maxEntries (): number { return limitOf(hashLimits.flags, HASH_ENTRIES_WORD) }
 function maxValue (): number { return limitOf(hashLimits.flags, HASH_VALUE_WORD) }
 

@@ -298,6 +298,21 @@ describe('strings', () => {
   })
 })
 
+describe('hyperloglog', () => {
+  it('PFADD: pfadd when it changed something; PFMERGE: pfadd on the destination, on one shard and across; PFCOUNT: none', async () => {
+    await listen('KEA')
+    const r = await steps([
+      ['PFADD', 'h', 'a', 'b'], ['PFADD', 'h', 'a'], ['PFADD', 'e'], ['PFADD', 'e'], ['PFCOUNT', 'h'], ['PFCOUNT', 'h', 'e'],
+      ['PFMERGE', K[1], 'h', K[2]], ['PFMERGE', K[3], L[3]], ['PFMERGE', K[3]], ['RPUSH', 'l', 'x'], ['PFADD', 'l', 'a'], ['PFMERGE', 'h', 'l'],
+      ['SET', 's', 'not an hll'], ['PFADD', 's', 'a'], ['PFDEBUG', 'TODENSE', 'h'],
+    ])
+    expect(r[0]).toEqual(ks('h', 'pfadd'))
+    expect(r[1]).toEqual([])
+    expect(r[6]).toEqual(ks(K[1], 'pfadd'))
+    await done()
+  })
+})
+
 describe('lists', () => {
   it('LPUSH, RPUSH, LPUSHX, RPUSHX: one event per command', async () => {
     await listen('KEA')
