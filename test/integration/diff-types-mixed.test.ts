@@ -18,11 +18,11 @@ const K = [0, 1, 2, 3].flatMap(s => keysOnShard(s, SHARDS, 2, `mx${s}:`))
 
 const SMALL: Array<[string, string]> = [
   ['hash-max-listpack-entries', '4'], ['hash-max-listpack-value', '6'], ['set-max-intset-entries', '4'],
-  ['zset-max-listpack-entries', '4'], ['zset-max-listpack-value', '6'],
+  ['zset-max-listpack-entries', '4'], ['zset-max-listpack-value', '6'], ['hll-sparse-max-bytes', '30'],
 ]
 const DEFAULTS: Array<[string, string]> = [
   ['hash-max-listpack-entries', '128'], ['hash-max-listpack-value', '64'], ['set-max-intset-entries', '512'],
-  ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'],
+  ['zset-max-listpack-entries', '128'], ['zset-max-listpack-value', '64'], ['hll-sparse-max-bytes', '3000'],
 ]
 
 async function configure (params: Array<[string, string]>): Promise<void> {
@@ -165,6 +165,9 @@ describe('random sequences with MULTI blocks, databases and RESP3', () => {
       key.map(k => ['TYPE', k]), key.map(k => ['OBJECT', 'ENCODING', k]), key.map(k => ['PEXPIRE', k, '100000']), key.map(k => ['TTL', k]),
       key.map(k => ['PERSIST', k]), fc.constant(['DBSIZE']), key.map(k => ['SCAN', '0', 'MATCH', k, 'COUNT', '1000']),
       key.map(k => ['SORT', k, 'ALPHA', 'DESC', 'LIMIT', '0', '4']),
+      // HyperLogLog: strings, sparse and dense (hll-sparse-max-bytes is small here)
+      fc.tuple(key, smalls).map(([k, m]) => ['PFADD', k, ...m]), two.map(([a, b]) => ['PFCOUNT', a, b]), key.map(k => ['PFCOUNT', k]),
+      fc.tuple(key, key, key).map(([d, a, b]) => ['PFMERGE', d, a, b]),
     )
     // Replies in each server's own order: outside MULTI only, where normalize() sorts them.
     const unordered: fc.Arbitrary<Arg[]> = fc.oneof(
