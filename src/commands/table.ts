@@ -18,6 +18,7 @@ import { zsetCommands } from './zset.js'
 import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
 import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
+import { geoCommands, geoInternalCommands } from './geo.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { registry } from './registry.js'
@@ -45,7 +46,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, sortInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -222,7 +222,7 @@ function replyPairs (out: ReplyWriter, pairs: Array<[string, number]>, withScore
 }
 
 /** Writes the result as the sorted set at argv[1] (replacing any value), with Redis's events. */
-function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, number]>, event: Buffer, out: ReplyWriter): void {
+export function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, number]>, event: Buffer, out: ReplyWriter): void {
   const { buf, start, len } = argv
   const ks = shard.ks
   let bytes = 0
