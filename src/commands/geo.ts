@@ -471,7 +471,6 @@ function pqsort<T> (a: T[], base: number, n: number, cmp: (x: T, y: T) => number
   const isWanted = (s: number, k: number): boolean => !((lrange < s && rrange < s) || (lrange >= s + k && rrange >= s + k))
   for (;;) {
     if (n < 7) { insertion(); return }
-    let isSwapped = false
     let pm = base + Math.floor(n / 2)
     if (n > 7) {
       let pl = base
@@ -492,20 +491,18 @@ function pqsort<T> (a: T[], base: number, n: number, cmp: (x: T, y: T) => number
     for (;;) {
       let r: number
       while (pb <= pc && (r = cmp(a[pb], a[base])) <= 0) {
-        if (r === 0) { isSwapped = true; swap(pa, pb); pa++ }
+        if (r === 0) { swap(pa, pb); pa++ }
         pb++
       }
       while (pb <= pc && (r = cmp(a[pc], a[base])) >= 0) {
-        if (r === 0) { isSwapped = true; swap(pc, pd); pd-- }
+        if (r === 0) { swap(pc, pd); pd-- }
         pc--
       }
       if (pb > pc) break
       swap(pb, pc)
-      isSwapped = true
       pb++
       pc--
     }
-    if (!isSwapped) { insertion(); return }
     const pn = base + n
     let r = Math.min(pa - base, pb - pa)
     vecswap(base, pb - r, r)
