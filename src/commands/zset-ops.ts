@@ -12,6 +12,7 @@ import {
   zsetReserveBytes, maxListpackEntries, maxListpackValue,
 } from '../storage/zset-type.js'
 import { setMembers } from '../storage/set-type.js'
+import { writes } from '../storage/writes.js'
 import { ZERO } from '../protocol/replies.js'
 import { WRONGTYPE, SYNTAX_ERR, OOM, NOT_INTEGER, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
@@ -236,7 +237,10 @@ export function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, numb
     return
   }
   if (old !== 0) ks.remove(old)
+  // setKey over an existing key (dbOverwrite): not a "new" key.
+  writes.isReplacing = old !== 0
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_ZSET, ZSET_HEADER_BYTES)
+  writes.isReplacing = false
   if (e === 0) { out.raw(OOM); return }
   // zsetConvertToListpackIfNeeded: the result is a listpack if small enough, whatever its sources.
   zsetInit(ks, e, pairs.length > maxListpackEntries() || longest > maxListpackValue())
