@@ -455,7 +455,7 @@ function cmpDesc (a: GeoPoint, b: GeoPoint): number {
  * Redis's pqsort (pqsort.c, NetBSD's Bentley-McIlroy quicksort that skips the parts outside
  * [lrange, rrange]), element for element: its swaps decide where equal elements end up.
  */
-function pqsort<T> (a: T[], base: number, n: number, cmp: (x: T, y: T) => number, lrange: number, rrange: number): void {
+export function pqsort<T> (a: T[], base: number, n: number, cmp: (x: T, y: T) => number, lrange: number, rrange: number): void {
   const swap = (i: number, j: number): void => { const t = a[i]; a[i] = a[j]; a[j] = t }
   const vecswap = (i: number, j: number, k: number): void => { for (let x = 0; x < k; x++) swap(i + x, j + x) }
   const med3 = (i: number, j: number, k: number): number =>

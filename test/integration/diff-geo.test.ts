@@ -261,7 +261,7 @@ describe('random points and searches', () => {
       fc.tuple(coord, radius, unit, opts).map(([c, r, u, o]) => ['GEORADIUS', 'g', ...c, r, u, ...o]),
       fc.tuple(member, radius, unit, opts).map(([m, r, u, o]) => ['GEORADIUSBYMEMBER_RO', 'g', m, r, u, ...o]),
       fc.tuple(from, by, fc.boolean()).map(([f, b, d]) => ['GEOSEARCHSTORE', 'gd', 'g', ...f, ...b, ...(d ? ['STOREDIST'] : [])]),
-      fc.constant(['ZRANGE', 'gd', '0', '-1', 'WITHSCORES']),
+      fc.constant<Arg[]>(['ZRANGE', 'gd', '0', '-1', 'WITHSCORES']),
       fc.tuple(member, member, unit).map(([a, b, u]) => ['GEODIST', 'g', a, b, u]),
       fc.array(member, { minLength: 1, maxLength: 4 }).map(ms => ['GEOPOS', 'g', ...ms]),
       fc.array(member, { minLength: 1, maxLength: 4 }).map(ms => ['GEOHASH', 'g', ...ms]),
