@@ -38,6 +38,10 @@ describe('GEOADD', () => {
       ['GEOADD', 'Sicily', '-0', '91', 'a'], ['GEOADD', 'Sicily', '-1e-7', '90.0000049', 'a'], ['GEOADD', 'Sicily', 'nan', '0', 'a'], ['GEOADD', 'Sicily', 'x', '0', 'a'],
       ['GEOADD', 'Sicily', '0', 'x', 'a'], ['GEOADD', 'Sicily', '', '0', 'a'], ['GEOADD', 'Sicily', ' 1', '0', 'a'], ['GEOADD', 'Sicily', '1', '1', 'ok', '200', '0', 'bad'],
       ['EXISTS', 'ok'], ['ZSCORE', 'Sicily', 'ok'],
+      // strtod's hexadecimal floats, rounding, overflow and underflow.
+      ['GEOADD', 'hx', '0x10', '-0x1.8p1', 'a', '0x.8', '0X1P-2', 'b', '0x1.0000000000001p-1075', '0x1p-1074', 'c'], ['GEOPOS', 'hx', 'a', 'b', 'c'],
+      ['GEOADD', 'hx', '0x1p-1075', '0', 'a'], ['GEOADD', 'hx', '0x1.fffffffffffff8p1023', '0', 'a'], ['GEOADD', 'hx', '0x', '0', 'a'],
+      ['GEOADD', 'hx', '0xp3', '0', 'a'], ['GEOADD', 'hx', '0x1p', '0', 'a'], ['GEOADD', 'hx', '0x1p+7', '0', 'a'], ['GEOSEARCH', 'hx', 'FROMLONLAT', '0', '0', 'BYRADIUS', '0x1p30', 'm'],
       ['GEOADD', 'lim', '180', '85.05112878', 'ne', '-180', '-85.05112878', 'sw', '180', '-85.05112878', 'se', '-180', '85.05112878', 'nw', '0', '0', 'o',
         '-0', '-0', 'o2', '1e-300', '1e-300', 'tiny', '179.99999999', '0', 'am', '-179.99999999', '0', 'am2'],
       ['ZRANGE', 'lim', '0', '-1', 'WITHSCORES'], ['GEOPOS', 'lim', 'ne', 'sw', 'se', 'nw', 'o', 'o2', 'tiny', 'am', 'am2'],
