@@ -11,7 +11,7 @@ import type { Shard } from '../storage/shard.js'
 import { TYPE_ZSET } from '../storage/keyspace.js'
 import { zsetFind, zsetLen, zsetAt, zsetFirstByScore, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore } from '../storage/zset-type.js'
 import {
-  GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, type Shape, decodeScore, distance, distanceIfWithin, scoreTextOf,
+  GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, type Shape, decodeScore, exactDistance, distanceIfWithin, scoreTextOf,
   searchRanges, standardGeohash,
 } from '../storage/geohash.js'
 import { EMPTY_ARRAY } from '../protocol/replies.js'
@@ -292,7 +292,7 @@ export function geodistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   const lon1 = xy[0]
   const lat1 = xy[1]
   decodeScore(s2, xy)
-  replyDistance(out, distance(lon1, lat1, xy[0], xy[1]) / toMeter)
+  replyDistance(out, exactDistance(lon1, lat1, xy[0], xy[1]) / toMeter)
 }
 
 // --- searches (georadiusGeneric) -------------------------------------------------------------------
@@ -451,7 +451,12 @@ function geoSearch (shard: Shard, argv: Argv, flags: number): GeoResult | Buffer
     else pqsort(points, 0, points.length, cmp, 0, returned - 1)
   }
   points.length = returned
-  for (const p of points) p.dist /= shape.conversion
+  // Filtering and sorting used Math's haversine; what is printed or stored gets glibc's bits.
+  const isShown = withDist || isStoreDist
+  for (const p of points) {
+    if (isShown) p.dist = exactDistance(shape.lon, shape.lat, p.lon, p.lat)
+    p.dist /= shape.conversion
+  }
   result.points = points
   return result
 }

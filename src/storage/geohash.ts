@@ -7,6 +7,8 @@
 // uint32 before interleaving (an offset of exactly 2^step spills into the next bit, as in C),
 // a score becomes uint64 as x86-64 gcc converts it, and ilat + 1 wraps in 32 bits.
 
+import { crAsin, crCos, crSin } from './crmath.js'
+
 export const GEO_STEP_MAX = 26
 export const GEO_LAT_MIN = -85.05112878
 export const GEO_LAT_MAX = 85.05112878
@@ -166,6 +168,20 @@ export function distance (lon1d: number, lat1d: number, lon2d: number, lat2d: nu
   const u = Math.sin((lat2r - lat1r) / 2)
   const v = Math.sin((lon2r - lon1r) / 2)
   return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v))
+}
+
+/**
+ * The same haversine with correctly rounded sin, cos and asin (storage/crmath.ts), as glibc's
+ * nearly always are: for the distances Redis prints, whose last bits V8's Math would change.
+ */
+export function exactDistance (lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
+  const lat1r = degRad(lat1d)
+  const lon1r = degRad(lon1d)
+  const lat2r = degRad(lat2d)
+  const lon2r = degRad(lon2d)
+  const u = crSin((lat2r - lat1r) / 2)
+  const v = crSin((lon2r - lon1r) / 2)
+  return 2.0 * EARTH_RADIUS_IN_METERS * crAsin(Math.sqrt(u * u + crCos(lat1r) * crCos(lat2r) * v * v))
 }
 
 /** A search shape: centre, a radius or a box (in `conversion` units: meters per unit). */
