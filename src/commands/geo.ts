@@ -58,9 +58,8 @@ const UNITS: ReadonlyArray<[Uint8Array, number]> = [[token('m'), 1], [token('km'
 /** strcasecmp against a C string: Redis reads an argument only up to its first NUL byte. */
 function isWord (argv: Argv, i: number, tok: Uint8Array): boolean {
   const s = argv.start[i]
-  let l = argv.len[i]
-  const nul = argv.buf.subarray(s, s + l).indexOf(0)
-  if (nul >= 0) l = nul
+  let l = 0
+  while (l < argv.len[i] && argv.buf[s + l] !== 0) l++
   return equalsLower(argv.buf, s, l, tok)
 }
 

@@ -90,6 +90,10 @@ describe('GEOSEARCH', () => {
         }
       }
     }
+    // Options and units are C strings to Redis (strcasecmp): a NUL ends them.
+    await same('GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', Buffer.from('km\0x'), Buffer.from('ASC\0x'), Buffer.from('withdist\0'))
+    await same('GEOSEARCH', 'Sicily', Buffer.from('FROMMEMBER\0'), Buffer.from('Palermo\0'), 'BYRADIUS', '200', 'km')
+    await same('GEODIST', 'Sicily', 'Palermo', 'Catania', Buffer.from('mi\0km'))
     await hello3()
     await sequence([['GEOSEARCH', 'Sicily', 'FROMMEMBER', 'Palermo', 'BYRADIUS', '300', 'km', 'WITHCOORD', 'WITHDIST', 'WITHHASH', 'ASC'],
       ['GEOSEARCH', 'Sicily', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km']])
