@@ -11,7 +11,7 @@ import type { Shard } from '../storage/shard.js'
 import { TYPE_ZSET } from '../storage/keyspace.js'
 import { zsetFind, zsetLen, zsetAt, zsetFirstByScore, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore } from '../storage/zset-type.js'
 import {
-  GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, type Shape, decodeScore, exactDistance, distanceIfWithin, scoreTextOf,
+  GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, type Shape, decodeScore, exactDistance, distanceIfWithin, prepareShape, scoreTextOf,
   searchRanges, standardGeohash,
 } from '../storage/geohash.js'
 import { EMPTY_ARRAY } from '../protocol/replies.js'
@@ -337,7 +337,7 @@ function geoSearch (shard: Shard, argv: Argv, flags: number): GeoResult | Buffer
   const srcIdx = (flags & GEOSEARCHSTORE) !== 0 ? 2 : 1
   const e = shard.lookupRead(argv.buf, argv.start[srcIdx], argv.len[srcIdx])
   if (e !== 0 && ks.type(e) !== TYPE_ZSET) return WRONGTYPE
-  const shape: Shape = { lon: 0, lat: 0, isBox: false, radius: 0, width: 0, height: 0, conversion: 0 }
+  const shape: Shape = { lon: 0, lat: 0, isBox: false, radius: 0, width: 0, height: 0, conversion: 0, latR: 0, lonR: 0, cosLat: 0 }
   const pos = new Float64Array(2)
   let baseArgs: number
   let storeIdx = -1
@@ -441,6 +441,7 @@ function geoSearch (shard: Shard, argv: Argv, flags: number): GeoResult | Buffer
   if (count !== 0 && sort === SORT_NONE && !isAny) sort = SORT_ASC
   shape.lon = pos[0]
   shape.lat = pos[1]
+  prepareShape(shape)
   const points = collect(shard, e, shape, isAny ? count : 0)
   const returned = count === 0 || points.length < count ? points.length : count
   if (sort !== SORT_NONE) {

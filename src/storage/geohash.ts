@@ -123,20 +123,39 @@ function scoreBits (score: number, out: Uint32Array): void {
 }
 
 const halves = new Uint32Array(2)
-const scratch: Area = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 }
+
+const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN
+const LONG_SCALE = GEO_LONG_MAX - GEO_LONG_MIN
+const CELLS_26 = 2 ** GEO_STEP_MAX
 
 /**
  * decodeGeohash: the centre of a score's step-26 cell, clamped to the GEO limits, into xy
  * (longitude, latitude). Always succeeds, whatever the score (any sorted set can be asked).
+ * Every candidate of a search comes through here: the common score (an integer below 2^53)
+ * takes a path with no allocation and no typed-array traffic.
  */
 export function decodeScore (score: number, xy: Float64Array): void {
-  scoreBits(score, halves)
-  deinterleave(halves[0], halves[1], fields)
-  const a = decodeFields(fields[0], fields[1], GEO_STEP_MAX, GEO_LAT_MIN, GEO_LAT_MAX, scratch)
-  let x = (a.lonMin + a.lonMax) / 2
+  let hi: number
+  let lo: number
+  if (score >= 0 && score < 9007199254740992) {
+    const t = Math.trunc(score)
+    hi = (t / TWO32) >>> 0
+    lo = (t - hi * TWO32) >>> 0
+  } else {
+    scoreBits(score, halves)
+    hi = halves[0]
+    lo = halves[1]
+  }
+  const ilat = (squash(lo) | (squash(hi) << 16)) >>> 0
+  const ilon = (squash(lo >>> 1) | (squash(hi >>> 1) << 16)) >>> 0
+  const latMin = GEO_LAT_MIN + (ilat / CELLS_26) * LAT_SCALE
+  const latMax = GEO_LAT_MIN + (((ilat + 1) >>> 0) / CELLS_26) * LAT_SCALE
+  const lonMin = GEO_LONG_MIN + (ilon / CELLS_26) * LONG_SCALE
+  const lonMax = GEO_LONG_MIN + (((ilon + 1) >>> 0) / CELLS_26) * LONG_SCALE
+  let x = (lonMin + lonMax) / 2
   if (x > GEO_LONG_MAX) x = GEO_LONG_MAX
   if (x < GEO_LONG_MIN) x = GEO_LONG_MIN
-  let y = (a.latMin + a.latMax) / 2
+  let y = (latMin + latMax) / 2
   if (y > GEO_LAT_MAX) y = GEO_LAT_MAX
   if (y < GEO_LAT_MIN) y = GEO_LAT_MIN
   xy[0] = x
@@ -193,23 +212,40 @@ export interface Shape {
   width: number
   height: number
   conversion: number
+  /** Set by prepareShape. */
+  latR: number
+  lonR: number
+  cosLat: number
 }
 
 /**
  * geoWithinShape for a point already decoded: its distance from the centre in meters, or -1
- * when outside (geohashGetDistanceIfInRadius / geohashGetDistanceIfInRectangle of 7.0).
+ * when outside (geohashGetDistanceIfInRadius / geohashGetDistanceIfInRectangle of 7.0). The
+ * haversines are distance()'s with the terms that are constant or zero here taken out: the
+ * centre's radians and cosine are computed once (prepareShape), and a distance along a meridian
+ * or a parallel drops the sine that is sin(0). Every result is the same double.
  */
 export function distanceIfWithin (s: Shape, lon: number, lat: number): number {
-  if (!s.isBox) {
-    const d = distance(s.lon, s.lat, lon, lat)
-    return d > s.radius * s.conversion ? -1 : d
+  const latR = degRad(lat)
+  const lonR = degRad(lon)
+  const cosLat = Math.cos(latR)
+  if (s.isBox) {
+    const uc = Math.sin((s.latR - latR) / 2)
+    if (2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(uc * uc)) > s.height * s.conversion / 2) return -1
+    const vc = Math.sin((s.lonR - lonR) / 2)
+    if (2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(cosLat * cosLat * vc * vc)) > s.width * s.conversion / 2) return -1
   }
-  const widthM = s.width * s.conversion
-  const heightM = s.height * s.conversion
-  const lonDistance = distance(lon, lat, s.lon, lat)
-  const latDistance = distance(lon, lat, lon, s.lat)
-  if (lonDistance > widthM / 2 || latDistance > heightM / 2) return -1
-  return distance(s.lon, s.lat, lon, lat)
+  const u = Math.sin((latR - s.latR) / 2)
+  const v = Math.sin((lonR - s.lonR) / 2)
+  const d = 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + s.cosLat * cosLat * v * v))
+  return !s.isBox && d > s.radius * s.conversion ? -1 : d
+}
+
+/** Sets the centre's radians and cosine once its coordinates are known. */
+export function prepareShape (s: Shape): void {
+  s.latR = degRad(s.lat)
+  s.lonR = degRad(s.lon)
+  s.cosLat = Math.cos(s.latR)
 }
 
 /** geohashEstimateStepsByRadius. */

@@ -66,7 +66,7 @@ describe('geohash', () => {
       fc.double({ min: -180, max: 180, noNaN: true }), fc.double({ min: -85.05112878, max: 85.05112878, noNaN: true }),
       fc.double({ min: 0, max: 3e7, noNaN: true }), fc.boolean(),
       (lon, lat, r, isBox) => {
-        const s: Shape = { lon, lat, isBox, radius: r, width: r, height: r / 2, conversion: 1 }
+        const s: Shape = { lon, lat, isBox, radius: r, width: r, height: r / 2, conversion: 1, latR: 0, lonR: 0, cosLat: 0 }
         const ranges = searchRanges(s)
         const score = Number(scoreTextOf(lon, lat))
         expect(ranges.length).toBeGreaterThan(0)
