@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { shardOfKey } from './helpers/slots.js'
+import { RawClient } from './helpers/raw.js'
 
 const pair = useDiffPair({ shards: 4 })
 const { same, sequence, pipeline } = pair
@@ -193,6 +194,28 @@ describe('GEOSEARCHSTORE', () => {
       await sequence([['GEORADIUS', src, '15', '37', '200', 'km', 'STORE', dst], ['ZRANGE', dst, '0', '-1', 'WITHSCORES']])
     })
   }
+})
+
+describe('WATCH', () => {
+  it('a STORE form touches its destination only when it writes it; searches and no-ops touch nothing', async () => {
+    const other = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
+    try {
+      await same('GEOADD', 'gsrc', ...SICILY.slice(2))
+      for (const cmd of [['GEORADIUS', 'gsrc', '15', '37', '200', 'km', 'STORE', 'gdst'], ['GEORADIUS', 'gsrc', '15', '37', '200', 'km'],
+        ['GEOSEARCHSTORE', 'gdst', 'gsrc', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'], ['GEOSEARCHSTORE', 'gdst', 'gsrc', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+        ['GEOADD', 'gsrc', 'NX', '13', '38', 'Palermo'], ['GEOADD', 'gsrc', 'XX', '13', '38', 'Palermo']]) {
+        for (const key of ['gdst', 'gsrc']) {
+          await same('WATCH', key)
+          await Promise.all(other.map(async c => await c.command(...cmd)))
+          await same('MULTI')
+          await same('PING')
+          await same('EXEC')
+        }
+      }
+    } finally {
+      for (const c of other) c.close()
+    }
+  })
 })
 
 describe('poles, the antimeridian, large radii, ties', () => {
