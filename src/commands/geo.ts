@@ -80,7 +80,7 @@ function partsOf (d: number): { m: bigint, e: number } {
 
 /** printf("%.<digits>f", d). */
 function fixed (d: number, digits: number): string {
-  if (Number.isNaN(d)) return d < 0 ? '-nan' : 'nan'
+  if (Number.isNaN(d)) return '-nan'
   const isNeg = d < 0 || Object.is(d, -0)
   if (!Number.isFinite(d)) return isNeg ? '-inf' : 'inf'
   const { m, e } = partsOf(d)
@@ -111,9 +111,27 @@ function replyHuman (out: ReplyWriter, d: number): void {
   else out.bulkStr(s)
 }
 
-/** addReplyDoubleDistance: "%.4f" as a bulk string, in either protocol. */
+/**
+ * addReplyDoubleDistance: fixedpoint_d2string(d, 4), a bulk string in either protocol. Not
+ * printf's "%.4f": the distance is scaled by 10^4 in double arithmetic, then llrint rounds
+ * half to even (so 15079119.32505000010 prints .3250, where "%.4f" prints .3251); 0 and -0
+ * print 0.0000, and NaN (llrint's LLONG_MIN) prints -922337203685477.5808.
+ */
 function replyDistance (out: ReplyWriter, d: number): void {
-  out.bulkStr(fixed(d, 4))
+  if (d === 0) { out.bulkStr('0.0000'); return }
+  const scaled = d * 10000
+  let v: bigint
+  if (Number.isNaN(scaled) || Math.abs(scaled) >= 2 ** 63) {
+    v = -(1n << 63n)
+  } else {
+    let r = Math.floor(scaled)
+    const frac = scaled - r
+    if (frac > 0.5 || (frac === 0.5 && r % 2 !== 0)) r++
+    v = BigInt(r)
+  }
+  const isNeg = v < 0n
+  const digits = (isNeg ? -v : v).toString().padStart(5, '0')
+  out.bulkStr(`${isNeg ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`)
 }
 
 // --- argument helpers (extractLongLatOrReply, extractUnitOrReply, ...) ------------------------------

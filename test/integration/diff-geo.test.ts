@@ -91,6 +91,10 @@ describe('GEOSEARCH', () => {
         }
       }
     }
+    // Distances print as fixedpoint_d2string does (scaled by 10^4, then llrint), not as "%.4f":
+    // this one is 15079119.32505000010 m, which prints .3250 there and .3251 with printf.
+    await same('GEOADD', 'fp', '-99.2286255955696106', '-49.90381704260902751', 'm540')
+    await same('GEOSEARCH', 'fp', 'FROMLONLAT', '0', '60', 'BYRADIUS', '26211749', 'm', 'WITHDIST')
     // Options and units are C strings to Redis (strcasecmp): a NUL ends them.
     await same('GEOSEARCH', 'Sicily', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', Buffer.from('km\0x'), Buffer.from('ASC\0x'), Buffer.from('withdist\0'))
     await same('GEOSEARCH', 'Sicily', Buffer.from('FROMMEMBER\0'), Buffer.from('Palermo\0'), 'BYRADIUS', '200', 'km')
