@@ -1,4 +1,4 @@
-// Geohash arithmetic as Redis 7.0 does it (geohash.c, geohash_helper.c): a point is a 52-bit
+// Geohash arithmetic as Redis 7.0.15 does it (geohash.c, geohash_helper.c): a point is a 52-bit
 // score, latitude bits in the even positions and longitude bits in the odd ones (step 26 each),
 // over [-180,180] x [-85.05112878,85.05112878]. Searches cover a shape with the cell holding
 // its centre and that cell's 8 neighbours, at a step estimated from the radius.
@@ -178,14 +178,24 @@ export function standardGeohash (lon: number, lat: number): string {
   return s
 }
 
-/** geohashGetDistance: haversine over Redis's earth radius, in meters. */
+/** geohashGetLatDistance: along a meridian, the arc itself (no trigonometry). */
+function latDistance (lat1d: number, lat2d: number): number {
+  return EARTH_RADIUS_IN_METERS * Math.abs(degRad(lat2d) - degRad(lat1d))
+}
+
+/**
+ * geohashGetDistance: haversine over Redis's earth radius, in meters. As in Redis 7.0.15, two
+ * points on one meridian (the sine of half their longitude difference is 0) take
+ * geohashGetLatDistance instead.
+ */
 export function distance (lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
-  const lat1r = degRad(lat1d)
   const lon1r = degRad(lon1d)
-  const lat2r = degRad(lat2d)
   const lon2r = degRad(lon2d)
-  const u = Math.sin((lat2r - lat1r) / 2)
   const v = Math.sin((lon2r - lon1r) / 2)
+  if (v === 0) return latDistance(lat1d, lat2d)
+  const lat1r = degRad(lat1d)
+  const lat2r = degRad(lat2d)
+  const u = Math.sin((lat2r - lat1r) / 2)
   return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v))
 }
 
@@ -194,12 +204,13 @@ export function distance (lon1d: number, lat1d: number, lon2d: number, lat2d: nu
  * nearly always are: for the distances Redis prints, whose last bits V8's Math would change.
  */
 export function exactDistance (lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
-  const lat1r = degRad(lat1d)
   const lon1r = degRad(lon1d)
-  const lat2r = degRad(lat2d)
   const lon2r = degRad(lon2d)
-  const u = crSin((lat2r - lat1r) / 2)
   const v = crSin((lon2r - lon1r) / 2)
+  if (v === 0) return latDistance(lat1d, lat2d)
+  const lat1r = degRad(lat1d)
+  const lat2r = degRad(lat2d)
+  const u = crSin((lat2r - lat1r) / 2)
   return 2.0 * EARTH_RADIUS_IN_METERS * crAsin(Math.sqrt(u * u + crCos(lat1r) * crCos(lat2r) * v * v))
 }
 
@@ -220,24 +231,28 @@ export interface Shape {
 
 /**
  * geoWithinShape for a point already decoded: its distance from the centre in meters, or -1
- * when outside (geohashGetDistanceIfInRadius / geohashGetDistanceIfInRectangle of 7.0). The
- * haversines are distance()'s with the terms that are constant or zero here taken out: the
- * centre's radians and cosine are computed once (prepareShape), and a distance along a meridian
- * or a parallel drops the sine that is sin(0). Every result is the same double.
+ * when outside (geohashGetDistanceIfInRadius / geohashGetDistanceIfInRectangle of 7.0.15: a
+ * box checks the latitude distance first, then the longitude one). These are distance()'s
+ * computations with the centre's radians and cosine taken once (prepareShape) and the zero
+ * terms of a distance along a parallel left out: every result is the same double.
  */
 export function distanceIfWithin (s: Shape, lon: number, lat: number): number {
   const latR = degRad(lat)
   const lonR = degRad(lon)
-  const cosLat = Math.cos(latR)
   if (s.isBox) {
-    const uc = Math.sin((s.latR - latR) / 2)
-    if (2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(uc * uc)) > s.height * s.conversion / 2) return -1
+    if (EARTH_RADIUS_IN_METERS * Math.abs(s.latR - latR) > s.height * s.conversion / 2) return -1
     const vc = Math.sin((s.lonR - lonR) / 2)
-    if (2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(cosLat * cosLat * vc * vc)) > s.width * s.conversion / 2) return -1
+    const cosLat = Math.cos(latR)
+    if (vc !== 0 && 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(cosLat * cosLat * vc * vc)) > s.width * s.conversion / 2) return -1
   }
-  const u = Math.sin((latR - s.latR) / 2)
   const v = Math.sin((lonR - s.lonR) / 2)
-  const d = 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + s.cosLat * cosLat * v * v))
+  let d: number
+  if (v === 0) {
+    d = EARTH_RADIUS_IN_METERS * Math.abs(latR - s.latR)
+  } else {
+    const u = Math.sin((latR - s.latR) / 2)
+    d = 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + s.cosLat * Math.cos(latR) * v * v))
+  }
   return !s.isBox && d > s.radius * s.conversion ? -1 : d
 }
 

@@ -238,6 +238,14 @@ describe('poles, the antimeridian, large radii, ties', () => {
     }
   })
 
+  it('points on the centre\'s meridian: the arc itself, not the haversine (geohashGetLatDistance)', async () => {
+    // 13.3699992299079895 is where GEOADD's 13.37 decodes to: a and b share the centre's meridian.
+    await sequence([['GEOADD', 'mer', '13.37', '60.1', 'a', '13.37', '0.001', 'b', '13.37', '-33.3', 'c'], ['GEODIST', 'mer', 'a', 'b', 'km'],
+      ['GEOSEARCHSTORE', 'd', 'mer', 'FROMLONLAT', '13.3699992299079895', '0', 'BYRADIUS', '10000', 'km', 'STOREDIST'], ['ZRANGE', 'd', '0', '-1', 'WITHSCORES'],
+      ['GEOSEARCHSTORE', 'd', 'mer', 'FROMLONLAT', '13.3699992299079895', '0', 'BYBOX', '20000', '13370.0779', 'km', 'STOREDIST'], ['ZRANGE', 'd', '0', '-1', 'WITHSCORES'],
+      ['GEOSEARCH', 'mer', 'FROMMEMBER', 'b', 'BYBOX', '1', '13370.0779', 'km', 'WITHDIST']])
+  })
+
   it('equal distances: the order of a full sort and of a partial one', async () => {
     // Members at one point share a score (kept in member order), members around a centre share a distance.
     const args: Arg[] = ['GEOADD', 't']
