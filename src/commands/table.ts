@@ -19,6 +19,7 @@ import { bitmapCommands, bitmapInternalCommands } from './bitmap.js'
 import { hyperloglogCommands, hyperloglogInternalCommands } from './hyperloglog.js'
 import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
+import { geoCommands, geoInternalCommands } from './geo.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { registry } from './registry.js'
@@ -48,7 +49,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

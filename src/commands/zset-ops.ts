@@ -12,6 +12,7 @@ import {
   zsetReserveBytes, maxListpackEntries, maxListpackValue,
 } from '../storage/zset-type.js'
 import { setMembers } from '../storage/set-type.js'
+import { writes } from '../storage/writes.js'
 import { ZERO } from '../protocol/replies.js'
 import { WRONGTYPE, SYNTAX_ERR, OOM, NOT_INTEGER, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
@@ -222,7 +223,7 @@ function replyPairs (out: ReplyWriter, pairs: Array<[string, number]>, withScore
 }
 
 /** Writes the result as the sorted set at argv[1] (replacing any value), with Redis's events. */
-function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, number]>, event: Buffer, out: ReplyWriter): void {
+export function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, number]>, event: Buffer, out: ReplyWriter): void {
   const { buf, start, len } = argv
   const ks = shard.ks
   let bytes = 0
@@ -236,7 +237,10 @@ function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, number]>, e
     return
   }
   if (old !== 0) ks.remove(old)
+  // setKey over an existing key (dbOverwrite): not a "new" key.
+  writes.isReplacing = old !== 0
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_ZSET, ZSET_HEADER_BYTES)
+  writes.isReplacing = false
   if (e === 0) { out.raw(OOM); return }
   // zsetConvertToListpackIfNeeded: the result is a listpack if small enough, whatever its sources.
   zsetInit(ks, e, pairs.length > maxListpackEntries() || longest > maxListpackValue())

@@ -446,6 +446,29 @@ describe('sorted sets', () => {
   })
 })
 
+describe('geo', () => {
+  it('GEOADD: zadd (nothing on no-ops and errors); STORE forms: georadiusstore, geosearchstore, del when empty, on one shard and across shards', async () => {
+    await listen('KEAn')
+    const src = K[0]
+    const r = await steps([
+      ['GEOADD', src, '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'], ['GEOADD', src, 'NX', '13', '38', 'Palermo'],
+      ['GEOADD', src, '200', '0', 'x'], ['GEOADD', src, 'XX', 'CH', '13', '38', 'Palermo'],
+      ['GEORADIUS', src, '15', '37', '200', 'km', 'STORE', L[0]], ['GEORADIUS', src, '15', '37', '200', 'km', 'STOREDIST', K[1]],
+      ['GEOSEARCHSTORE', L[0], src, 'FROMMEMBER', 'Palermo', 'BYRADIUS', '10', 'km'], ['GEOSEARCHSTORE', K[2], src, 'FROMMEMBER', 'Palermo', 'BYRADIUS', '500', 'km', 'STOREDIST'],
+      ['GEOSEARCHSTORE', K[2], src, 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'], ['GEORADIUSBYMEMBER', 'missing', 'x', '1', 'km', 'STORE', K[1]],
+      ['GEORADIUSBYMEMBER', src, 'Palermo', '1', 'km', 'STORE', K[3]], ['GEORADIUS', src, '15', '37', '200', 'km', 'STORE', K[3], 'WITHDIST'],
+      ['GEOSEARCH', src, 'FROMMEMBER', 'Palermo', 'BYRADIUS', '500', 'km'],
+    ])
+    expect(r[1]).toEqual([])
+    expect(r[2]).toEqual([])
+    expect(r[6]).toEqual(ks(L[0], 'geosearchstore'))
+    expect(r[8]).toEqual(ks(K[2], 'del'))
+    expect(r[9]).toEqual(ks(K[1], 'del'))
+    expect(r[11]).toEqual([])
+    await done()
+  })
+})
+
 describe('blocked clients served by a push', () => {
   it('BLPOP and BRPOP: the push\'s events, then the pop and del of the served client', async () => {
     await listen('KEAn')
