@@ -168,6 +168,12 @@ describe('random sequences with MULTI blocks, databases and RESP3', () => {
       // HyperLogLog: strings, sparse and dense (hll-sparse-max-bytes is small here)
       fc.tuple(key, smalls).map(([k, m]) => ['PFADD', k, ...m]), two.map(([a, b]) => ['PFCOUNT', a, b]), key.map(k => ['PFCOUNT', k]),
       fc.tuple(key, key, key).map(([d, a, b]) => ['PFMERGE', d, a, b]),
+      // geo: sorted sets whose scores are geohashes (any score decodes)
+      fc.tuple(key, fc.integer({ min: -179, max: 179 }), fc.integer({ min: -80, max: 80 }), small).map(([k, lon, lat, m]) => ['GEOADD', k, String(lon), String(lat), m]),
+      fc.tuple(key, small, small).map(([k, a, b]) => ['GEOPOS', k, a, b]), fc.tuple(key, small, small).map(([k, a, b]) => ['GEODIST', k, a, b, 'km']),
+      fc.tuple(key, small).map(([k, m]) => ['GEOHASH', k, m]),
+      fc.tuple(key, key).map(([d, k]) => ['GEOSEARCHSTORE', d, k, 'FROMLONLAT', '0', '0', 'BYRADIUS', '20000', 'km', 'ASC', 'COUNT', '3']),
+      fc.tuple(key, small).map(([k, m]) => ['GEOSEARCH', k, 'FROMMEMBER', m, 'BYBOX', '4000', '4000', 'km', 'ASC', 'WITHDIST']),
     )
     // Replies in each server's own order: outside MULTI only, where normalize() sorts them.
     const unordered: fc.Arbitrary<Arg[]> = fc.oneof(
