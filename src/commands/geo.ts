@@ -136,45 +136,9 @@ function replyDistance (out: ReplyWriter, d: number): void {
 
 // --- argument helpers (extractLongLatOrReply, extractUnitOrReply, ...) ------------------------------
 
-/** getDoubleFromObject (string2d): strtod over the whole argument; NaN when it is no float. */
+/** getDoubleFromObject (string2d): strtod over the whole argument, hexadecimal too; NaN when it is no float. */
 function parseDouble (argv: Argv, i: number): number {
-  const v = parseScore(argv.buf, argv.start[i], argv.len[i])
-  if (!Number.isNaN(v) || argv.len[i] > 256) return v
-  return parseHexDouble(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1'))
-}
-
-const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i
-
-/**
- * strtod's hexadecimal form ("0x1.8p3"), which parseScore leaves out: rounded to nearest even,
- * with subnormals; overflow and underflow to zero are refused as string2d refuses them (ERANGE).
- */
-function parseHexDouble (s: string): number {
-  const m = HEX_FLOAT.exec(s)
-  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return NaN
-  const frac = m[3] ?? ''
-  let mant = BigInt('0x0' + m[2] + frac)
-  const sign = m[1] === '-' ? -1 : 1
-  if (mant === 0n) return sign * 0
-  const pexp = m[4] === undefined ? 0 : Math.max(-100000, Math.min(100000, Number(m[4])))
-  let exp2 = pexp - 4 * frac.length
-  const bits = mant.toString(2).length
-  const top = bits - 1 + exp2 // exponent of the leading bit
-  if (top > 1023) return NaN
-  const precision = top >= -1022 ? 53 : 53 - (-1022 - top)
-  if (precision <= 0 && !(precision === 0 && mant > (1n << BigInt(bits - 1)))) return NaN // rounds to zero
-  const shift = bits - Math.max(precision, 0)
-  if (shift > 0) {
-    const sh = BigInt(shift)
-    let q = mant >> sh
-    const rem = mant - (q << sh)
-    const half = 1n << (sh - 1n)
-    if (rem > half || (rem === half && (q & 1n) === 1n)) q++
-    mant = q
-    exp2 += shift
-  }
-  const v = Number(mant) * 2 ** Math.max(exp2, -1000) * 2 ** Math.min(exp2 + 1000, 0)
-  return Number.isFinite(v) ? sign * v : NaN
+  return parseScore(argv.buf, argv.start[i], argv.len[i])
 }
 
 /** Longitude and latitude at argv[i], argv[i+1], into xy: null, or the error reply. */

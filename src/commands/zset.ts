@@ -10,7 +10,7 @@ import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_ZSET } from '../storage/keyspace.js'
 import {
   ZSET_HEADER_BYTES, ENC_ZLISTPACK, zsetInit, zsetFind, zsetInsert, zsetUpdateScore, zsetDelete, zsetLen, zsetAt, zsetRank,
-  zsetFirstByScore, zsetFirstByLex, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, zsetReserveBytes,
+  zsetFirstByScore, zsetFirstByLex, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, parseHexFloat, zsetReserveBytes,
   maxListpackEntries, maxListpackValue, zsetEncoding, zsetBuckets, zsetBucketForEach,
 } from '../storage/zset-type.js'
 import { ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
@@ -257,6 +257,7 @@ function rangeFloat (buf: Uint8Array, start: number, len: number): number {
   const sign = lower[0] === '-' ? -1 : 1
   const body = lower[0] === '-' || lower[0] === '+' ? lower.slice(1) : lower
   if (body === 'inf' || body === 'infinity') return sign * Infinity
+  if (body.startsWith('0x')) return parseHexFloat(s, false)
   if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(body)) return NaN
   return sign * Number(body)
 }

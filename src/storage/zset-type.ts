@@ -556,8 +556,8 @@ export function formatScore (d: number): string {
 
 /**
  * strtod as Redis's getDoubleFromObject takes it: no surrounding space, the whole string, inf
- * and infinity with a sign, no NaN, and not out of range (overflow or underflow to zero).
- * Returns NaN when the text is not such a float.
+ * and infinity with a sign, no NaN, the hexadecimal form, and not out of range (overflow or
+ * underflow to zero). Returns NaN when the text is not such a float.
  */
 export function parseScore (buf: Uint8Array, start: number, len: number): number {
   if (len === 0 || len > 256) return NaN
@@ -566,9 +566,46 @@ export function parseScore (buf: Uint8Array, start: number, len: number): number
   const sign = lower[0] === '-' ? -1 : 1
   const body = lower[0] === '-' || lower[0] === '+' ? lower.slice(1) : lower
   if (body === 'inf' || body === 'infinity') return sign * Infinity
+  if (body.startsWith('0x')) return parseHexFloat(s, true)
   if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(body)) return NaN
   const v = Number(body) * sign
   if (!Number.isFinite(v)) return NaN
   if (v === 0 && /[1-9]/.test(body.replace(/e.*$/, ''))) return NaN
   return v
+}
+
+const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i
+
+/**
+ * strtod's hexadecimal form ("0x1.8p3"), rounded to nearest even, subnormals included; NaN when
+ * the text is not one. Out of range (overflow, or underflow to zero) is NaN when `isRangeChecked`
+ * (string2d refuses ERANGE), else ±Infinity or ±0 as strtod returns them (zslParseRange).
+ */
+export function parseHexFloat (s: string, isRangeChecked: boolean): number {
+  const m = HEX_FLOAT.exec(s)
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return NaN
+  const frac = m[3] ?? ''
+  let mant = BigInt('0x0' + m[2] + frac)
+  const sign = m[1] === '-' ? -1 : 1
+  if (mant === 0n) return sign * 0
+  const pexp = m[4] === undefined ? 0 : Math.max(-100000, Math.min(100000, Number(m[4])))
+  let exp2 = pexp - 4 * frac.length
+  const bits = mant.toString(2).length
+  const top = bits - 1 + exp2 // exponent of the leading bit
+  if (top > 1023) return isRangeChecked ? NaN : sign * Infinity
+  const precision = top >= -1022 ? 53 : 53 - (-1022 - top)
+  if (precision <= 0 && !(precision === 0 && mant > (1n << BigInt(bits - 1)))) return isRangeChecked ? NaN : sign * 0
+  const shift = bits - Math.max(precision, 0)
+  if (shift > 0) {
+    const sh = BigInt(shift)
+    let q = mant >> sh
+    const rem = mant - (q << sh)
+    const half = 1n << (sh - 1n)
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q++
+    mant = q
+    exp2 += shift
+  }
+  const v = Number(mant) * 2 ** Math.max(exp2, -1000) * 2 ** Math.min(exp2 + 1000, 0)
+  if (!Number.isFinite(v)) return isRangeChecked ? NaN : sign * Infinity
+  return sign * v
 }

@@ -57,6 +57,18 @@ describe('ZADD and ZINCRBY', () => {
   })
 })
 
+describe('hexadecimal scores (strtod\'s form, as Redis takes it)', () => {
+  it('ZADD, ZINCRBY, ranges and WEIGHTS take 0x… floats; out of range is refused where Redis refuses it', async () => {
+    await sequence([
+      ['ZADD', 'z', '0x10', 'a', '0x1.8p3', 'b', '0X1P-2', 'c', '0x.8', 'e', '-0x10', 'f', '0x1e2', 'h'], ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'],
+      ['ZADD', 'z', '0x', 'd'], ['ZADD', 'z', '0x1p5000', 'g'], ['ZADD', 'z', '0x1p-1080', 'g'], ['ZADD', 'z', '0x1p-1070', 'g'], ['ZSCORE', 'z', 'g'],
+      ['ZADD', 'z', '0x1.fffffffffffff8p0', 'r'], ['ZADD', 'z', '0x1.00000000000008p0', 's'], ['ZMSCORE', 'z', 'r', 's'], ['ZADD', 'z', '0x1p', 't'], ['ZADD', 'z', '+0x2', 'u'],
+      ['ZRANGEBYSCORE', 'z', '0x1', '0x10', 'WITHSCORES'], ['ZRANGEBYSCORE', 'z', '-0x1p5000', '(0x1p5000'], ['ZCOUNT', 'z', '0x1p-1080', '+inf'],
+      ['ZCOUNT', 'z', ' 0x1', '0x2'], ['ZINCRBY', 'z', '0x1', 'a'], ['ZINCRBY', 'z', '0x1p5000', 'a'], ['ZUNIONSTORE', 'd', '1', 'z', 'WEIGHTS', '0x2'], ['ZSCORE', 'd', 'h'],
+    ])
+  })
+})
+
 describe('ranks, counts and ranges', () => {
   const setup: Arg[][] = [['ZADD', 'z', '1', 'a', '2', 'b', '2', 'bb', '3', 'c', '4', 'd', '5', 'e', '-1', 'm', '10', 'z']]
   it('ZRANK, ZREVRANK, ZCOUNT, ZRANGE by rank and its errors', async () => {
