@@ -12,7 +12,7 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import { writeFileSync, mkdirSync } from 'node:fs'
-import { connect } from 'node:net'
+import { rawCommand } from '../servers.js'
 import { performance } from 'node:perf_hooks'
 
 const GLOBALS = -10002 // LUA_GLOBALSINDEX in 5.1
@@ -158,20 +158,12 @@ const PROBES = [
   'tostring(tonumber("  5  "))', 'tostring(9007199254740993)', 'tostring(-0.0)', 'tostring(1/0)', 'string.rep("ab", 3)',
 ]
 
-function redisEval (port: number, expr: string): Promise<string> {
+/** A real Redis's EVAL of `return <expr>`: a bulk's payload, or the error/status/integer line. */
+async function redisEval (port: number, expr: string): Promise<string> {
   const script = `return ${expr}`
-  const cmd = `*3\r\n$4\r\nEVAL\r\n$${Buffer.byteLength(script)}\r\n${script}\r\n$1\r\n0\r\n`
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1')
-    let out = ''
-    s.on('data', d => {
-      out += d.toString('latin1')
-      const m = /^\$(\d+)\r\n/.exec(out)
-      if (m !== null && out.length >= m[0].length + Number(m[1]) + 2) { s.destroy(); resolve(out.slice(m[0].length, m[0].length + Number(m[1]))) } else if (/^[-+:].*\r\n$/s.test(out)) { s.destroy(); resolve(out.trim()) }
-    })
-    s.on('error', reject)
-    s.write(cmd)
-  })
+  const reply = await rawCommand(port, `*3\r\n$4\r\nEVAL\r\n$${Buffer.byteLength(script)}\r\n${script}\r\n$1\r\n0\r\n`)
+  const m = /^\$(\d+)\r\n/.exec(reply)
+  return m === null ? reply.trim() : reply.slice(m[0].length, m[0].length + Number(m[1]))
 }
 
 async function main (): Promise<void> {

@@ -75,13 +75,16 @@ function normalize (reply: string, cmd: readonly Arg[]): string {
   return reply
 }
 
+// The arguments both properties draw from: keys on every shard, short members that cross the
+// encoding thresholds, and scores.
+const key = fc.constantFrom(...K)
+const small = fc.oneof(fc.integer({ min: -3, max: 9 }).map(String), fc.constantFrom('a', 'b', 'long-member', 'x'))
+const smalls = fc.array(small, { minLength: 1, maxLength: 5 })
+const score = fc.oneof(fc.integer({ min: -5, max: 5 }).map(String), fc.constantFrom('1.5', '-inf', '+inf'))
+const two = fc.tuple(key, key)
+
 describe('random sequences over every type', () => {
   it('strings, lists, hashes, sets and sorted sets with keyspace commands, across shards and encodings', async () => {
-    const key = fc.constantFrom(...K)
-    const small = fc.oneof(fc.integer({ min: -3, max: 9 }).map(String), fc.constantFrom('a', 'b', 'long-member', 'x'))
-    const smalls = fc.array(small, { minLength: 1, maxLength: 5 })
-    const score = fc.oneof(fc.integer({ min: -5, max: 5 }).map(String), fc.constantFrom('1.5', '-inf', '+inf'))
-    const two = fc.tuple(key, key)
     const cmd: fc.Arbitrary<Arg[]> = fc.oneof(
       // strings
       fc.tuple(key, small).map(([k, v]) => ['SET', k, v]), key.map(k => ['GET', k]), fc.tuple(key, small).map(([k, v]) => ['APPEND', k, v]),
@@ -127,11 +130,6 @@ describe('random sequences over every type', () => {
 
 describe('random sequences with MULTI blocks, databases and RESP3', () => {
   it('more commands of every type, inside and outside MULTI, with SELECT, SWAPDB and MOVE, in RESP2 or RESP3', async () => {
-    const key = fc.constantFrom(...K)
-    const small = fc.oneof(fc.integer({ min: -3, max: 9 }).map(String), fc.constantFrom('a', 'b', 'long-member', 'x'))
-    const smalls = fc.array(small, { minLength: 1, maxLength: 5 })
-    const score = fc.oneof(fc.integer({ min: -5, max: 5 }).map(String), fc.constantFrom('1.5', '-inf', '+inf'))
-    const two = fc.tuple(key, key)
     const one: fc.Arbitrary<Arg[]> = fc.oneof(
       // strings and bitmaps
       fc.tuple(key, fc.integer({ min: 0, max: 12 }), small).map(([k, o, v]) => ['SETRANGE', k, String(o), v]),
