@@ -22,7 +22,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'transactions' | 'pubsub' | 'stream'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's

@@ -20,6 +20,7 @@ import { sortCommands, sortInternalCommands } from './sort.js'
 import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
+import { streamCommands, streamInternalCommands } from './stream.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -45,7 +46,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
