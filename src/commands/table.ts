@@ -21,6 +21,7 @@ import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { streamCommands, streamInternalCommands } from './stream.js'
+import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -46,7 +47,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, streamGroupCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

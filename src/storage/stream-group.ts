@@ -183,7 +183,8 @@ export function consumerNameLen (ks: Keyspace, c: number): number { return ks.ar
 export function consumerPending (ks: Keyspace, c: number): number { return ks.arena.u32[(c + C_PENDING) >>> 2] }
 export function consumerSeen (ks: Keyspace, c: number): number { return ks.arena.f64[(c + C_SEEN) >>> 3] }
 export function consumerSetSeen (ks: Keyspace, c: number, ms: number): void { ks.arena.f64[(c + C_SEEN) >>> 3] = ms }
-function addPending (ks: Keyspace, c: number, d: number): void { ks.arena.u32[(c + C_PENDING) >>> 2] += d }
+/** A record's consumer is 0 between XCLAIM FORCE creating it and giving it an owner. */
+function addPending (ks: Keyspace, c: number, d: number): void { if (c !== 0) ks.arena.u32[(c + C_PENDING) >>> 2] += d }
 
 export function consumerFind (ks: Keyspace, g: number, buf: Uint8Array, start: number, len: number): number {
   const l = ks.arena.u32[(g + G_CONSUMERS) >>> 2]

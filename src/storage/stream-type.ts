@@ -890,3 +890,48 @@ export function streamEntriesDumpEnd (buf: Uint8Array, p: number): number {
   return q
 }
 
+
+/** XINFO's radix-tree-keys: Redis's listpack nodes, one per chunk. */
+export function streamRaxKeys (ks: Keyspace, e: number): number { return streamChunkCount(ks, e) }
+
+/**
+ * XINFO's radix-tree-nodes: the nodes of the rax Redis would hold over the chunks' master ids
+ * (16-byte big-endian keys). A rax keeps a compressed node for a run of bytes with one way on,
+ * a branching node where the keys part, and after a branch one node for the child's first byte
+ * (compressed over the rest of its run); every key ends in a leaf. An empty rax is its root.
+ */
+export function streamRaxNodes (ks: Keyspace, e: number): number {
+  const n = streamChunkCount(ks, e)
+  if (n === 0) return 1
+  const keys = new Uint8Array(n * 16)
+  const d = dirOf(ks, e)
+  const u8 = ks.arena.u8
+  for (let i = 0; i < n; i++) {
+    const c = chunkAt(ks, d, i) + C_MASTER
+    for (let w = 0; w < 4; w++) {
+      const v = rd(u8, c + w * 4)
+      keys[i * 16 + w * 4] = v >>> 24
+      keys[i * 16 + w * 4 + 1] = (v >>> 16) & 255
+      keys[i * 16 + w * 4 + 2] = (v >>> 8) & 255
+      keys[i * 16 + w * 4 + 3] = v & 255
+    }
+  }
+  return raxNodesOf(keys, 0, n, 0)
+}
+
+/** Nodes under the node at depth d for keys [lo, hi) (sorted, sharing their first d bytes). */
+function raxNodesOf (keys: Uint8Array, lo: number, hi: number, d: number): number {
+  if (hi - lo === 1) return d === 16 ? 1 : 2
+  // Common prefix of the first and last key is the range's (they are sorted).
+  let p = d
+  while (p < 16 && keys[lo * 16 + p] === keys[(hi - 1) * 16 + p]) p++
+  if (p > d) return 1 + raxNodesOf(keys, lo, hi, p)
+  let total = 1
+  for (let i = lo; i < hi;) {
+    let j = i + 1
+    while (j < hi && keys[j * 16 + d] === keys[i * 16 + d]) j++
+    total += raxNodesOf(keys, i, j, d + 1)
+    i = j
+  }
+  return total
+}

@@ -180,6 +180,174 @@ describe('XREAD', () => {
   })
 })
 
+/** Clock-dependent numbers in group replies (idle times, delivery and seen times) replaced by a mark. */
+const clock = (s: string): string => s
+  .replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n):\d+\r\n/g, '$1:<idle>\r\n')
+  .replace(/(\$4\r\nidle\r\n):\d+/g, '$1<idle>')
+  .replace(/:\d{13}\r\n/g, ':<time>\r\n')
+
+describe('consumer groups', () => {
+  const setup: Arg[][] = [
+    ['XADD', 's', '1-0', 'a', '1'], ['XADD', 's', '2-0', 'b', '2'], ['XADD', 's', '3-0', 'c', '3'], ['XADD', 's', '4-0', 'd', '4'], ['XADD', 's', '5-0', 'e', '5'],
+  ]
+
+  it('XGROUP: CREATE (MKSTREAM, ENTRIESREAD, $), SETID, DESTROY, CREATECONSUMER, DELCONSUMER, HELP and the errors', async () => {
+    await sequence([...setup,
+      ['XGROUP', 'CREATE', 's', 'g1', '0'], ['XGROUP', 'CREATE', 's', 'g1', '0'], ['XGROUP', 'CREATE', 's', 'g2', '$'], ['XGROUP', 'CREATE', 's', 'g3', '3', 'ENTRIESREAD', '3'],
+      ['XGROUP', 'CREATE', 's', 'g4', '-'], ['XGROUP', 'CREATE', 's', 'g4', 'x'], ['XGROUP', 'CREATE', 's', 'g4', '0', 'ENTRIESREAD', '-2'], ['XGROUP', 'CREATE', 's', 'g4', '0', 'ENTRIESREAD', 'x'],
+      ['XGROUP', 'CREATE', 's', 'g4', '0', 'ENTRIESREAD'], ['XGROUP', 'CREATE', 's', 'g4', '0', 'FOO'], ['XGROUP', 'CREATE', 's', 'g4', '0', 'ENTRIESREAD', '-1', 'MKSTREAM'],
+      ['XGROUP', 'CREATE', 'nokey', 'g', '0'], ['XGROUP', 'CREATE', 'nokey', 'g', '$', 'MKSTREAM'], ['TYPE', 'nokey'], ['XLEN', 'nokey'], ['XINFO', 'STREAM', 'nokey'],
+      ['XGROUP', 'CREATE', 'mk', 'g', '5-5', 'mkstream', 'entriesread', '7'], ['XINFO', 'GROUPS', 'mk'],
+      ['XGROUP', 'CREATE', 's', 'g9', '0', 'MKSTREAM', 'MKSTREAM', 'MKSTREAM', 'MKSTREAM'], ['XGROUP', 'CREATE', 's', 'g9'],
+      ['XINFO', 'GROUPS', 's'], ['XGROUP', 'SETID', 's', 'g1', '2-0'], ['XGROUP', 'SETID', 's', 'g1', '$', 'ENTRIESREAD', '5'], ['XGROUP', 'SETID', 's', 'g2', '-'],
+      ['XGROUP', 'SETID', 's', 'g2', '+'], ['XGROUP', 'SETID', 's', 'g2', 'x'], ['XGROUP', 'SETID', 's', 'nog', '0'], ['XGROUP', 'SETID', 'nokey2', 'g', '0'],
+      ['XGROUP', 'SETID', 's', 'g2', '0', 'MKSTREAM'], ['XGROUP', 'SETID', 's', 'g2', '0', 'ENTRIESREAD'], ['XGROUP', 'SETID', 's', 'g2', '0', 'ENTRIESREAD', '1', 'x'],
+      ['XINFO', 'GROUPS', 's'],
+      ['XGROUP', 'CREATECONSUMER', 's', 'g1', 'alice'], ['XGROUP', 'CREATECONSUMER', 's', 'g1', 'alice'], ['XGROUP', 'CREATECONSUMER', 's', 'g1', 'bob'],
+      ['XGROUP', 'CREATECONSUMER', 's', 'nog', 'x'], ['XGROUP', 'CREATECONSUMER', 'nokey2', 'g', 'x'], ['XGROUP', 'CREATECONSUMER', 's', 'g1'],
+      ['XGROUP', 'DELCONSUMER', 's', 'g1', 'bob'], ['XGROUP', 'DELCONSUMER', 's', 'g1', 'bob'], ['XGROUP', 'DELCONSUMER', 's', 'nog', 'bob'],
+      ['XGROUP', 'DESTROY', 's', 'g3'], ['XGROUP', 'DESTROY', 's', 'g3'], ['XGROUP', 'DESTROY', 'nokey2', 'g3'], ['XGROUP', 'DESTROY', 's'],
+      ['XGROUP', 'HELP'], ['XGROUP', 'HELP', 'x'], ['XGROUP', 'FOO'], ['XGROUP', 'FOO', 's', 'g'], ['XGROUP'], ['XGROUP', 'create'],
+      ['SET', 'str', 'v'], ['XGROUP', 'CREATE', 'str', 'g', '0'], ['XGROUP', 'CREATE', 'str', 'g', '0', 'MKSTREAM'], ['XGROUP', 'DESTROY', 'str', 'g'],
+      ['XGROUP', 'CREATE', 'str', 'g', '0', 'FOO'],
+    ])
+    await sameNormalized(clock, 'XINFO', 'CONSUMERS', 's', 'g1')
+  })
+
+  it('XREADGROUP: >, history, NOACK, COUNT, reassignment after SETID, deleted entries, and the errors', async () => {
+    await sequence([...setup, ['XGROUP', 'CREATE', 's', 'g', '0'], ['XGROUP', 'CREATE', 's', 'h', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '1', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '1-0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '1', 'STREAMS', 's', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'carol', 'STREAMS', 's', '0'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'NOACK', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'dave', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'],
+      ['XDEL', 's', '2-0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '0'], ['XPENDING', 's', 'g'],
+      ['XGROUP', 'SETID', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '2', 'STREAMS', 's', '>'], ['XPENDING', 's', 'g'], ['XINFO', 'GROUPS', 's'],
+      ['XREADGROUP', 'GROUP', 'h', 'x', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'], ['XADD', 's', '6-0', 'f', '6'], ['XINFO', 'GROUPS', 's'],
+      ['XREADGROUP', 'GROUP', 'h', 'x', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'],
+      ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 's', '$'], ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 's', 'x'], ['XREADGROUP', 'GROUP', 'nog', 'a', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 'nokey', '>'], ['XREADGROUP', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 's'],
+      ['XREADGROUP', 'GROUP', 'g', 'a', 'FOO', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'a', 'COUNT', 'x', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'STREAMS', 's', '>'],
+      ['SET', 'str', 'v'], ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 'str', '>'], ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 's', 'str', '>', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'a', 'STREAMS', 'nokey', 's', '>', '$'],
+    ])
+    await sameNormalized(clock, 'XINFO', 'CONSUMERS', 's', 'g')
+    await sameNormalized(clock, 'XPENDING', 's', 'g', '-', '+', '10')
+    await hello3()
+    await sequence([['XREADGROUP', 'GROUP', 'h', 'y', 'STREAMS', 's', '0'], ['XGROUP', 'SETID', 's', 'h', '0'], ['XREADGROUP', 'GROUP', 'h', 'y', 'COUNT', '2', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'h', 'y', 'STREAMS', 's', '0'], ['XPENDING', 's', 'h'], ['XINFO', 'GROUPS', 's'], ['XREADGROUP', 'GROUP', 'h', 'y', 'STREAMS', 's', '>']])
+    await sameNormalized(clock, 'XINFO', 'STREAM', 's', 'FULL')
+  })
+
+  it('XREADGROUP over streams on every shard: checks before any read, in key order', async () => {
+    const cmds: Arg[][] = []
+    for (const [i, k] of K.entries()) cmds.push(['XADD', k, `${i + 1}-0`, 'k', k], ['XADD', k, `${i + 1}-1`, 'n', String(i)], ['XGROUP', 'CREATE', k, 'g', '0'])
+    await sequence([...cmds,
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', ...K, '>', '>', '>', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', ...K, '>', '0', '>', '0'],
+      ['XGROUP', 'DESTROY', K[3], 'g'], ['XREADGROUP', 'GROUP', 'g', 'd', 'STREAMS', ...K, '>', '>', '>', '>'], ['XINFO', 'GROUPS', K[0]],
+      ['XREADGROUP', 'GROUP', 'g', 'd', 'STREAMS', K[0], K[1], '>', 'x'], ['XREADGROUP', 'GROUP', 'g', 'd', 'STREAMS', K[2], K[1], '>', '$'],
+      ['XREADGROUP', 'GROUP', 'g', 'd', 'NOACK', 'STREAMS', K[0], K[1], K[2], '0', '0', '0'], ['XPENDING', K[0], 'g'], ['XPENDING', K[1], 'g'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', K[2], K[0], '>', '>'],
+    ])
+    await hello3()
+    await sequence([['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', K[0], K[1], K[2], '0', '0', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', K[0], K[1], '>', '>']])
+  })
+
+  it('XACK and XPENDING: summary, extended form with IDLE and a consumer, and the errors', async () => {
+    await sequence([...setup, ['XGROUP', 'CREATE', 's', 'g', '0'], ['XPENDING', 's', 'g'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'STREAMS', 's', '>'],
+      ['XPENDING', 's', 'g'], ['XACK', 's', 'g', '1-0', '9-0', '1-0'], ['XACK', 's', 'g', 'x'], ['XACK', 's', 'g', '3-0', 'x'], ['XACK', 's', 'nog', '3-0'],
+      ['XACK', 'nokey', 'g', '3-0'], ['XACK', 'nokey', 'g', 'x'], ['XPENDING', 's', 'g'], ['XACK', 's', 'g', '2-0'], ['XPENDING', 's', 'g'],
+      ['XPENDING', 's', 'g', '-', '+', '0'], ['XPENDING', 's', 'g', '(3-0', '+', '1', 'alice'], ['XPENDING', 's', 'g', '-', '+', '10', 'nobody'],
+      ['XPENDING', 's', 'g', 'IDLE', '3600000', '-', '+', '10'], ['XPENDING', 's', 'g', 'IDLE', 'x', '-', '+', '10'], ['XPENDING', 's', 'g', 'IDLE', '1', '-', '+'],
+      ['XPENDING', 's', 'g', '-', '+'], ['XPENDING', 's', 'g', '-', '+', '10', 'a', 'b'], ['XPENDING', 's', 'g', 'x', '+', '10'], ['XPENDING', 's', 'g', '-', '+', 'x'],
+      ['XPENDING', 's', 'g', '(-', '+', '10'], ['XPENDING', 's', 'g', '-', '(0-0', '10'], ['XPENDING', 's', 'nog'], ['XPENDING', 'nokey', 'g'],
+      ['XPENDING', 'nokey', 'g', 'x', '+', '1'], ['SET', 'str', 'v'], ['XPENDING', 'str', 'g'], ['XACK', 'str', 'g', '1-0'],
+      ['XACK', 's', 'g', '3-0', '4-0', '5-0'], ['XPENDING', 's', 'g'],
+    ])
+    await sameNormalized(clock, 'XPENDING', 's', 'g', '-', '+', '10')
+    await sameNormalized(clock, 'XPENDING', 's', 'g', 'IDLE', '0', '-', '+', '10', 'alice')
+    await hello3()
+    await sequence([['XPENDING', 's', 'g'], ['XGROUP', 'CREATE', 's', 'e', '0'], ['XPENDING', 's', 'e']])
+  })
+
+  it('XCLAIM: every option, deleted entries, FORCE, and the errors', async () => {
+    await sequence([...setup, ['XGROUP', 'CREATE', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', 's', '>'],
+      ['XCLAIM', 's', 'g', 'bob', '0', '1-0', '2-0'], ['XCLAIM', 's', 'g', 'bob', '3600000', '3-0'], ['XCLAIM', 's', 'g', 'carol', '0', '3-0', 'JUSTID'],
+      ['XCLAIM', 's', 'g', 'carol', '0', '1-0', 'TIME', '1000', 'RETRYCOUNT', '7'], ['XCLAIM', 's', 'g', 'carol', '0', '2-0', 'IDLE', '5000', 'JUSTID'],
+      ['XCLAIM', 's', 'g', 'dave', '0', '4-0'], ['XCLAIM', 's', 'g', 'dave', '0', '4-0', 'FORCE', 'JUSTID'], ['XCLAIM', 's', 'g', 'dave', '0', '5-0', '9-0', 'FORCE', 'RETRYCOUNT', '3'],
+      ['XCLAIM', 's', 'g', 'dave', '0', '1-0', 'LASTID', '8-0', 'JUSTID'], ['XINFO', 'GROUPS', 's'], ['XCLAIM', 's', 'g', 'dave', '0', '1-0', 'LASTID', '2-0', 'JUSTID'],
+      ['XDEL', 's', '3-0'], ['XCLAIM', 's', 'g', 'erin', '0', '3-0', '1-0', 'JUSTID'], ['XPENDING', 's', 'g'],
+      ['XCLAIM', 's', 'g', 'x', 'y', '1-0'], ['XCLAIM', 's', 'g', 'x', '-5', '1-0', 'JUSTID'], ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'IDLE', 'x'],
+      ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'TIME', 'x'], ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'RETRYCOUNT', 'x'], ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'LASTID', 'x'],
+      ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'FOO'], ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'IDLE'], ['XCLAIM', 's', 'g', 'x', '0', 'x', '1-0'],
+      ['XCLAIM', 's', 'nog', 'x', '0', '1-0'], ['XCLAIM', 'nokey', 'g', 'x', 'y', '1-0'], ['SET', 'str', 'v'], ['XCLAIM', 'str', 'g', 'x', '0', '1-0'],
+      ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'TIME', '99999999999999', 'JUSTID'], ['XCLAIM', 's', 'g', 'x', '0', '1-0', 'TIME', '-5', 'JUSTID'],
+    ])
+    await sameNormalized(clock, 'XPENDING', 's', 'g', '-', '+', '10')
+    await sameNormalized(clock, 'XINFO', 'CONSUMERS', 's', 'g')
+    await sameNormalized(clock, 'XINFO', 'STREAM', 's', 'FULL')
+  })
+
+  it('XAUTOCLAIM: COUNT, JUSTID, the cursor, deleted entries, and the errors', async () => {
+    const adds: Arg[][] = []
+    for (let i = 1; i <= 12; i++) adds.push(['XADD', 's', `${i}-0`, 'f', String(i)])
+    await sequence([...adds, ['XGROUP', 'CREATE', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '>'],
+      ['XDEL', 's', '2-0', '3-0', '7-0'],
+      ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'COUNT', '2'], ['XAUTOCLAIM', 's', 'g', 'bob', '0', '0', 'COUNT', '2', 'JUSTID'],
+      ['XAUTOCLAIM', 's', 'g', 'bob', '0', '(4-0', 'COUNT', '3'], ['XAUTOCLAIM', 's', 'g', 'bob', '3600000', '0'], ['XAUTOCLAIM', 's', 'g', 'carol', '0', '10', 'JUSTID'],
+      ['XAUTOCLAIM', 's', 'g', 'carol', '0', '0', 'JUSTID', 'COUNT', '100'], ['XAUTOCLAIM', 's', 'g', 'carol', '0', '13-0'],
+      ['XAUTOCLAIM', 's', 'g', 'x', 'y', '0'], ['XAUTOCLAIM', 's', 'g', 'x', '0', 'x'], ['XAUTOCLAIM', 's', 'g', 'x', '0', '(18446744073709551615-18446744073709551615'],
+      ['XAUTOCLAIM', 's', 'g', 'x', '0', '0', 'COUNT', '0'], ['XAUTOCLAIM', 's', 'g', 'x', '0', '0', 'COUNT', 'x'], ['XAUTOCLAIM', 's', 'g', 'x', '0', '0', 'COUNT'],
+      ['XAUTOCLAIM', 's', 'g', 'x', '0', '0', 'FOO'], ['XAUTOCLAIM', 's', 'nog', 'x', '0', '0'], ['XAUTOCLAIM', 'nokey', 'g', 'x', '0', '0'],
+      ['SET', 'str', 'v'], ['XAUTOCLAIM', 'str', 'g', 'x', '0', '0'], ['XAUTOCLAIM', 'str', 'g', 'x', '0', '0', 'FOO'], ['XPENDING', 's', 'g'],
+    ])
+    await sameNormalized(clock, 'XPENDING', 's', 'g', '-', '+', '20')
+  })
+
+  it('XINFO STREAM (and FULL with COUNT), GROUPS, CONSUMERS, lag and entries-read through deletions and SETID', async () => {
+    const adds: Arg[][] = []
+    for (let i = 1; i <= 15; i++) adds.push(['XADD', 's', `${i}-0`, 'f', String(i), ...(i % 4 === 0 ? ['extra', 'x'] : [])])
+    await sequence([['XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM'], ['XINFO', 'STREAM', 'e'], ['XINFO', 'STREAM', 'e', 'FULL'], ['XINFO', 'GROUPS', 'e'],
+      ...adds, ['XGROUP', 'CREATE', 's', 'g', '0'], ['XGROUP', 'CREATE', 's', 'h', '$'], ['XGROUP', 'CREATE', 's', 'i', '5-0', 'ENTRIESREAD', '5'],
+      ['XINFO', 'STREAM', 's'], ['XINFO', 'GROUPS', 's'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '4', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'],
+      ['XDEL', 's', '10-0'], ['XINFO', 'GROUPS', 's'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '8', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'],
+      ['XDEL', 's', '1-0'], ['XINFO', 'GROUPS', 's'], ['XTRIM', 's', 'MAXLEN', '5'], ['XINFO', 'GROUPS', 's'], ['XINFO', 'STREAM', 's'],
+      ['XGROUP', 'SETID', 's', 'g', '0'], ['XINFO', 'GROUPS', 's'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', 's', '>'], ['XINFO', 'GROUPS', 's'],
+      ['XSETID', 's', '20-0', 'ENTRIESADDED', '30', 'MAXDELETEDID', '18-0'], ['XINFO', 'GROUPS', 's'], ['XINFO', 'STREAM', 's'],
+      ['XINFO', 'STREAM', 's', 'FULL', 'COUNT'], ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', 'x'], ['XINFO', 'STREAM', 's', 'FOO'], ['XINFO', 'STREAM', 's', 'FULL', 'FOO', '1'],
+      ['XINFO', 'STREAM', 'nokey'], ['XINFO', 'GROUPS', 'nokey'], ['XINFO', 'CONSUMERS', 'nokey', 'g'], ['XINFO', 'CONSUMERS', 's', 'nog'],
+      ['XINFO', 'HELP'], ['XINFO', 'HELP', 'x'], ['XINFO', 'FOO', 's'], ['XINFO'], ['XINFO', 'GROUPS', 's', 'x'], ['XINFO', 'STREAM'],
+      ['SET', 'str', 'v'], ['XINFO', 'STREAM', 'str'], ['XINFO', 'GROUPS', 'str'], ['XINFO', 'CONSUMERS', 'str', 'g'],
+    ])
+    for (const count of [[], ['COUNT', '0'], ['COUNT', '2'], ['COUNT', '-1']]) await sameNormalized(clock, 'XINFO', 'STREAM', 's', 'FULL', ...count)
+    await hello3()
+    await sequence([['XINFO', 'STREAM', 's'], ['XINFO', 'GROUPS', 's'], ['XINFO', 'STREAM', 'e']])
+    await sameNormalized(clock, 'XINFO', 'STREAM', 's', 'FULL')
+    await sameNormalized(clock, 'XINFO', 'CONSUMERS', 's', 'g')
+  })
+
+  it('radix-tree-nodes: many nodes, deleted in the middle and at both ends', async () => {
+    const adds: Arg[][] = []
+    for (let i = 0; i < 200; i++) adds.push(['XADD', 's', `${1000 + i * 37}-${i % 3}`, 'f', String(i)])
+    const info = ['XINFO', 'STREAM', 's']
+    const dels: Arg[] = ['XDEL', 's']
+    for (let i = 40; i < 80; i++) dels.push(`${1000 + i * 37}-${i % 3}`)
+    await sequence([...adds, info, dels, info, ['XTRIM', 's', 'MAXLEN', '~', '100'], info, ['XTRIM', 's', 'MAXLEN', '7'], info,
+      ['XADD', 's', '18446744073709551615-0', 'a', 'b'], info, ['XADD', 's', '18446744073709551615-1', 'a', 'b'], info])
+  })
+
+  it('groups travel with RENAME, COPY and MOVE across shards, and go with DEL', async () => {
+    await sequence([...setup.map(c => c.map(a => a === 's' ? K[0] : a)), ['XGROUP', 'CREATE', K[0], 'g', '0'], ['XGROUP', 'CREATE', K[0], 'h', '3-0', 'ENTRIESREAD', '3'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', K[0], '>'], ['XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '1', 'STREAMS', K[0], '>'],
+      ['XGROUP', 'CREATECONSUMER', K[0], 'h', 'zed'], ['RENAME', K[0], K[1]], ['XINFO', 'GROUPS', K[1]], ['XPENDING', K[1], 'g'],
+      ['COPY', K[1], K[2]], ['XACK', K[2], 'g', '1-0'], ['XPENDING', K[2], 'g'], ['XPENDING', K[1], 'g'], ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', K[2], '0'],
+      ['MOVE', K[2], '3'], ['SELECT', '3'], ['XINFO', 'GROUPS', K[2]], ['XREADGROUP', 'GROUP', 'g', 'bob', 'STREAMS', K[2], '0'], ['SELECT', '0'],
+      ['DEL', K[1]], ['XINFO', 'GROUPS', K[1]], ['XGROUP', 'CREATE', K[1], 'g', '0', 'MKSTREAM'], ['XINFO', 'GROUPS', K[1]],
+    ])
+    await sameNormalized(clock, 'XINFO', 'CONSUMERS', K[1], 'g')
+  })
+})
+
 describe('the stream type', () => {
   it('TYPE, OBJECT ENCODING, SCAN TYPE, RENAME, COPY, MOVE across shards, DEL and EXISTS', async () => {
     const adds: Arg[][] = []
@@ -196,13 +364,15 @@ describe('the stream type', () => {
 })
 
 describe('random sequences', () => {
-  it('stream commands mixed with DEL, RENAME, COPY, TYPE and OBJECT ENCODING', async () => {
+  it('stream and consumer group commands mixed with DEL, RENAME, COPY, TYPE and OBJECT ENCODING', async () => {
     const key = fc.constantFrom('s1', 's2', 'x')
     const idArg = fc.oneof(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 })).map(([m, s]) => `${m}-${s}`),
       fc.integer({ min: 0, max: 12 }).map(String), fc.constantFrom('-', '+', '(3', '(5-1', 'x'))
     const addId = fc.oneof(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 })).map(([m, s]) => `${m}-${s}`),
       fc.integer({ min: 0, max: 12 }).map(m => `${m}-*`))
     const fields = fc.constantFrom(['f', 'v'], ['f', 'v', 'g', 'w'], ['other', '1'], ['f', '12345678'])
+    const group = fc.constantFrom('g', 'h')
+    const consumer = fc.constantFrom('alice', 'bob')
     const trim = fc.oneof(fc.constant([] as string[]), fc.tuple(fc.constantFrom('MAXLEN', 'MINID'), fc.constantFrom('=', '~', ''), fc.integer({ min: 0, max: 8 }))
       .map(([s, a, n]) => [s, ...(a === '' ? [] : [a]), String(n)]))
     const cmd: fc.Arbitrary<Arg[]> = fc.oneof(
@@ -215,10 +385,23 @@ describe('random sequences', () => {
       key.map(k => ['TYPE', k]), key.map(k => ['OBJECT', 'ENCODING', k]), key.map(k => ['DEL', k]), fc.tuple(key, key).map(([a, b]) => ['RENAME', a, b]),
       fc.tuple(key, key).map(([a, b]) => ['COPY', a, b, 'REPLACE']), key.map(k => ['SET', k, 'v']),
       fc.tuple(key, idArg).map(([k, i]) => ['XREAD', 'STREAMS', k, i]),
+      fc.tuple(key, group, fc.constantFrom('0', '$', '3-0'), fc.boolean()).map(([k, g, i, m]) => ['XGROUP', 'CREATE', k, g, i, ...(m ? ['MKSTREAM'] : [])]),
+      fc.tuple(key, group, fc.constantFrom('0', '$', '5')).map(([k, g, i]) => ['XGROUP', 'SETID', k, g, i]),
+      fc.tuple(key, group).map(([k, g]) => ['XGROUP', 'DESTROY', k, g]),
+      fc.tuple(key, group, consumer).map(([k, g, c]) => ['XGROUP', 'DELCONSUMER', k, g, c]),
+      fc.tuple(key, group, consumer, fc.constantFrom('>', '0', '4-0'), fc.constantFrom([], ['COUNT', '2']), fc.constantFrom([], ['NOACK']))
+        .map(([k, g, c, i, n, a]) => ['XREADGROUP', 'GROUP', g, c, ...n, ...a, 'STREAMS', k, i]),
+      fc.tuple(key, group, fc.array(idArg, { minLength: 1, maxLength: 3 })).map(([k, g, ids]) => ['XACK', k, g, ...ids]),
+      fc.tuple(key, group).map(([k, g]) => ['XPENDING', k, g]),
+      fc.tuple(key, group, fc.constantFrom([], ['alice'])).map(([k, g, c]) => ['XPENDING', k, g, '-', '+', '5', ...c]),
+      fc.tuple(key, group, consumer, fc.array(idArg, { minLength: 1, maxLength: 2 }), fc.constantFrom([], ['JUSTID'], ['FORCE'], ['RETRYCOUNT', '4', 'JUSTID']))
+        .map(([k, g, c, ids, o]) => ['XCLAIM', k, g, c, '0', ...ids, ...o]),
+      fc.tuple(key, group, consumer, idArg).map(([k, g, c, i]) => ['XAUTOCLAIM', k, g, c, '0', i, 'COUNT', '2', 'JUSTID']),
+      fc.tuple(key).map(([k]) => ['XINFO', 'GROUPS', k]), fc.tuple(key).map(([k]) => ['XINFO', 'STREAM', k]),
     )
     await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 5, maxLength: 50 }), async (cmds) => {
       await Promise.all([pair.r.command('FLUSHALL'), pair.f.command('FLUSHALL')])
-      await pipeline(cmds)
-    }), { numRuns: 100 })
+      await pipeline(cmds, clock)
+    }), { numRuns: 150 })
   })
 })
