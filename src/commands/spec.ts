@@ -203,6 +203,11 @@ export interface CommandSpec {
    * handler replies with Redis's error.
    */
   getKeys?: (argv: Argv) => number[] | null
+  /**
+   * route 'block': false when this call cannot block (XREAD without BLOCK), and then it runs as
+   * route 'coord' would. Absent: the command always may block.
+   */
+  blocks?: (argv: Argv) => boolean
   /** route 'coord': the cross-shard version of `run`, composed of steps on held shards. */
   coord?: CoordHandler
   /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */

@@ -22,8 +22,9 @@ import { OK, ZERO, ONE, EMPTY_ARRAY } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, NO_SUCH_KEY, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_STREAM, eventName } from '../storage/notify.js'
+import { writes } from '../storage/writes.js'
 import { argBytes, isErrorReply, isNullReply } from './txn-helpers.js'
-import { ID_INVALID, INVALID_ID, parseId, parseXread, replyRange, writeEntry, writeId, xreadGetKeys, type XreadArgs } from './stream.js'
+import { ID_INVALID, INVALID_ID, parseId, parseXread, replyRange, writeEntry, writeId, xreadGetKeys, xreadBlocks, xreadBlockSpec, type XreadArgs } from './stream.js'
 import { ReplyWriter as Writer } from '../protocol/resp-writer.js'
 
 const EV_CREATE = eventName('xgroup-create')
@@ -205,6 +206,8 @@ export function xgroupDestroyCommand (shard: Shard, argv: Argv, out: ReplyWriter
   groupDestroy(shard.ks, h.e, buf, start[3], len[3])
   out.raw(ONE)
   shard.notify(NOTIFY_STREAM, EV_DESTROY, buf, start[2], len[2])
+  // Clients blocked in XREADGROUP on this group get the NOGROUP error.
+  if (writes.onReady !== null) writes.onReady(shard.ks, h.e)
 }
 
 export function xgroupCreateconsumerCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
@@ -284,7 +287,7 @@ const recIdTmp = new StreamId()
  * Serves key i of XREADGROUP (xreadCommand's synchronous part with a group): writes
  * [key, entries] (RESP3: key, entries) and returns true, or false when there is nothing to serve.
  */
-function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, out: ReplyWriter, isRaw: boolean): boolean {
+export function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, out: ReplyWriter, isRaw: boolean, isBlockedServe = false): boolean {
   const { buf, start, len } = argv
   const k = a.streams + i
   const idx = k + a.nstreams
@@ -293,7 +296,10 @@ function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, out
   if (e === 0) return false
   const g = groupFind(ks, e, buf, start[a.group], len[a.group])
   const isNew = len[idx] === 1 && buf[start[idx]] === 62
-  if (isNew) {
+  if (isBlockedServe) {
+    // serveClientsBlockedOnStreamKey: the caller saw the stream's last id past the group's.
+    groupLastId(ks, g, rgGt)
+  } else if (isNew) {
     if (streamLen(ks, e) === 0) return false
     streamEdgeId(ks, e, false, validMax)
     groupLastId(ks, g, rgGt)
@@ -393,7 +399,11 @@ export function xreadgroupCommand (shard: Shard, argv: Argv, out: ReplyWriter): 
   body.resp3 = out.resp3
   let n = 0
   for (let i = 0; i < a.nstreams; i++) if (xreadgroupServe(shard, argv, a, i, body, false)) n++
-  if (n === 0) { out.nullArray(); return }
+  if (n === 0) {
+    if (a.block === 0 || shard.noBlock) { out.nullArray(); return }
+    shard.pendingBlock = xreadBlockSpec(shard, argv, a, [])
+    return
+  }
   if (out.resp3) out.mapHeader(n)
   else out.arrayHeader(n)
   out.rawRange(body.buf, 0, body.len)
@@ -409,7 +419,7 @@ function oneStream (argv: Argv): { one: Argv, a: XreadArgs } {
     start: Int32Array.of(0, 0, 0, start[3], start[4], 0, start[5], start[6]),
     len: Int32Array.of(0, 0, 0, len[3], len[4], 0, len[5], len[6]),
   }
-  return { one, a: { count, block: 0, streams: 6, nstreams: 1, group: 3, isNoAck: len[2] === 1 && buf[start[2]] === 49 } }
+  return { one, a: { count, block: 0, blockMs: 0, streams: 6, nstreams: 1, group: 3, isNoAck: len[2] === 1 && buf[start[2]] === 49 } }
 }
 
 /** Step 1 of XREADGROUP over several shards: the checks of one key (+OK or the error). */
@@ -430,6 +440,11 @@ export function xreadgroupServeStepCommand (shard: Shard, argv: Argv, out: Reply
 }
 
 async function xreadgroupCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+  return await xreadgroupTry(tx, argv) ?? Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
+}
+
+/** XREADGROUP over several shards: the reply, or null when nothing could be served (it may block). */
+export async function xreadgroupTry (tx: TxnContext, argv: Argv): Promise<Uint8Array | null> {
   const a = xreadgroupArgs(argv)
   if (Buffer.isBuffer(a)) return a
   const { buf, start, len } = argv
@@ -451,10 +466,12 @@ async function xreadgroupCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array>
     const nl = r.indexOf(10)
     parts.push(r.subarray(nl + 1, r.length - 2))
   }
-  if (parts.length === 0) return Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
+  if (parts.length === 0) return null
   const head = tx.resp3 ? `%${parts.length}\r\n` : `*${parts.length}\r\n`
   return Buffer.concat([Buffer.from(head), ...(tx.resp3 ? parts : parts.flatMap(p => [Buffer.from('*2\r\n'), p]))])
 }
+
+export { xreadgroupArgs }
 
 // --- XACK, XPENDING ------------------------------------------------------------------------------------------
 
@@ -974,7 +991,7 @@ export const streamGroupCommands: CommandSpec[] = [
     ],
   },
   { ...STREAM, name: 'xpending', arity: -3, flags: ['readonly'], since: '5.0.0', summary: 'Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.', complexity: 'O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.', tips: ['nondeterministic_output'], keySpecs: [{ flags: ['RO', 'access'] }], run: xpendingCommand },
-  { ...STREAM, name: 'xreadgroup', arity: -7, flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'coord', since: '5.0.0', summary: 'Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.', complexity: 'For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.', keySpecs: [{ flags: ['RO', 'access'], keyword: { keyword: 'STREAMS', startfrom: 4 }, range: { lastkey: -1, keystep: 1, limit: 2 } }], getKeys: xreadGetKeys, run: xreadgroupCommand, coord: xreadgroupCoord },
+  { ...STREAM, name: 'xreadgroup', arity: -7, flags: ['write', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'block', since: '5.0.0', summary: 'Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.', complexity: 'For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.', keySpecs: [{ flags: ['RO', 'access'], keyword: { keyword: 'STREAMS', startfrom: 4 }, range: { lastkey: -1, keystep: 1, limit: 2 } }], getKeys: xreadGetKeys, blocks: xreadBlocks, run: xreadgroupCommand, coord: xreadgroupCoord },
 ]
 
 export const streamGroupInternalCommands: CommandSpec[] = [

@@ -4,7 +4,9 @@
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import type { Shard } from '../storage/shard.js'
+import type { Shard, BlockSpec } from '../storage/shard.js'
+import { BLOCK_XREAD } from '../storage/shard.js'
+import { writes } from '../storage/writes.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
 import {
   StreamId, STREAM_HEADER_BYTES, LISTPACK_MAX_SIZE, TRIM_MAXLEN, TRIM_MINID, ent, idCmp, idCopy, idDecr, idIncr, idIsMax,
@@ -16,7 +18,7 @@ import { OK, ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, NO_SUCH_KEY, arityError, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_STREAM, eventName } from '../storage/notify.js'
-import { argBytes, isErrorReply, isNullReply } from './txn-helpers.js'
+import { argBytes, argvOf, isErrorReply, isNullReply } from './txn-helpers.js'
 
 const EV_XADD = eventName('xadd')
 const EV_XTRIM = eventName('xtrim')
@@ -265,6 +267,8 @@ export function xaddCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (!streamAppend(ks, e, newId, argv, fieldPos, argc)) { out.raw(OOM); return }
   writeId(out, newId)
   shard.notify(NOTIFY_STREAM, EV_XADD, buf, start[1], len[1])
+  // signalKeyAsReady: clients blocked in XREAD/XREADGROUP on this stream may be served now.
+  if (writes.onReady !== null) writes.onReady(ks, e)
   if (t.strategy !== 0 && streamTrim(ks, e, t.strategy, t.maxlen, t.minid, t.isApprox, t.limit) > 0) {
     shard.notify(NOTIFY_STREAM, EV_XTRIM, buf, start[1], len[1])
   }
@@ -436,8 +440,9 @@ export function xsetidCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
 /** XREAD/XREADGROUP options (xreadCommand's loop): positions, or the error to reply. */
 export interface XreadArgs {
   count: number
-  /** BLOCK's argument position (0: none). */
+  /** BLOCK's argument position (0: none), and its milliseconds (0: forever). */
   block: number
+  blockMs: number
   streams: number
   nstreams: number
   group: number
@@ -446,7 +451,7 @@ export interface XreadArgs {
 
 export function parseXread (argv: Argv, isGroup: boolean): XreadArgs | Buffer {
   const { buf, start, len, argc } = argv
-  const a: XreadArgs = { count: 0, block: 0, streams: 0, nstreams: 0, group: 0, isNoAck: false }
+  const a: XreadArgs = { count: 0, block: 0, blockMs: 0, streams: 0, nstreams: 0, group: 0, isNoAck: false }
   for (let i = 1; i < argc; i++) {
     const more = argc - i - 1
     const s = start[i]
@@ -457,6 +462,7 @@ export function parseXread (argv: Argv, isGroup: boolean): XreadArgs | Buffer {
       const v = parseLL(buf, start[i], len[i])
       if (v === null) return errorReply('ERR timeout is not an integer or out of range')
       if (v < 0) return errorReply('ERR timeout is negative')
+      a.blockMs = v
     } else if (more > 0 && equalsLower(buf, s, l, TOK_COUNT)) {
       i++
       const v = parseLL(buf, start[i], len[i])
@@ -501,6 +507,12 @@ export function xreadGetKeys (argv: Argv): number[] | null {
   return null
 }
 
+/** Route 'block' only with a BLOCK option (malformed calls run as 'coord', whose handler replies the error). */
+export function xreadBlocks (argv: Argv): boolean {
+  const a = parseXread(argv, true)
+  return !Buffer.isBuffer(a) && a.block !== 0
+}
+
 const gtIds: StreamId[] = []
 
 /**
@@ -521,6 +533,35 @@ function xreadCheck (shard: Shard, argv: Argv, a: XreadArgs, i: number, gt: Stre
   if (len[idx] === 1 && buf[start[idx]] === 62) return GT_ONLY_XREADGROUP
   if (parseId(buf, start[idx], len[idx], gt, false, true) === ID_INVALID) return INVALID_ID
   return null
+}
+
+/** XREAD_BLOCKED_DEFAULT_COUNT: a blocked client with no COUNT gets at most this many entries per key. */
+const BLOCKED_DEFAULT_COUNT = 1000
+
+/** The wait of an XREAD or XREADGROUP BLOCK that found nothing (ids: per key, for XREAD). */
+export function xreadBlockSpec (shard: Shard, argv: Argv, a: XreadArgs, ids: StreamId[]): BlockSpec {
+  const { buf, start, len } = argv
+  const keys: Buffer[] = []
+  for (let i = 0; i < a.nstreams; i++) keys.push(Buffer.from(buf.subarray(start[a.streams + i], start[a.streams + i] + len[a.streams + i])))
+  const copy = (k: number): Buffer => Buffer.from(buf.subarray(start[k], start[k] + len[k]))
+  return {
+    kind: BLOCK_XREAD,
+    isZset: false,
+    where: 0,
+    whereTo: 0,
+    count: 0,
+    keys,
+    dst: null,
+    deadline: a.blockMs === 0 ? 0 : shard.now() + a.blockMs,
+    waitId: 0,
+    stream: {
+      ids,
+      group: a.group === 0 ? null : copy(a.group),
+      consumer: a.group === 0 ? null : copy(a.group + 1),
+      isNoAck: a.isNoAck,
+      count: a.count === 0 ? BLOCKED_DEFAULT_COUNT : a.count,
+    },
+  }
 }
 
 const validMax = new StreamId()
@@ -559,7 +600,11 @@ export function xreadCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   try {
     for (let i = 0; i < a.nstreams; i++) if (xreadServe(shard, argv, a, i, gtIds[i], body, false)) n++
   } finally { scratchDepth-- }
-  if (n === 0) { out.nullArray(); return }
+  if (n === 0) {
+    if (a.block === 0 || shard.noBlock) { out.nullArray(); return }
+    shard.pendingBlock = xreadBlockSpec(shard, argv, a, gtIds.slice(0, a.nstreams).map(id => idCopy(new StreamId(), id)))
+    return
+  }
   // RESP3: a map of key to entries; RESP2: an array of [key, entries] pairs.
   if (out.resp3) out.mapHeader(n)
   else out.arrayHeader(n)
@@ -576,7 +621,7 @@ export function xreadKeyStepCommand (shard: Shard, argv: Argv, out: ReplyWriter)
   // Rebuild a one-stream view: STREAMS key id at positions 3, 4 (count at 1, id at 2).
   const v = parseLL(buf, start[1], len[1]) ?? 0
   const one: Argv = { buf, argc: 5, start: Int32Array.of(0, 0, 0, start[3], start[2]), len: Int32Array.of(0, 0, 0, len[3], len[2]) }
-  const a: XreadArgs = { count: v, block: 0, streams: 3, nstreams: 1, group: 0, isNoAck: false }
+  const a: XreadArgs = { count: v, block: 0, blockMs: 0, streams: 3, nstreams: 1, group: 0, isNoAck: false }
   const gt = new StreamId()
   const err = xreadCheck(shard, one, a, 0, gt)
   if (err !== null) { out.raw(err); return }
@@ -584,28 +629,54 @@ export function xreadKeyStepCommand (shard: Shard, argv: Argv, out: ReplyWriter)
   scratchDepth++
   let isServed = false
   try { isServed = xreadServe(shard, one, a, 0, gt, body, true) } finally { scratchDepth-- }
-  if (!isServed) { out.nullBulk(); return }
+  if (!isServed) {
+    // Nothing here. For "$", the id it stood for (a blocking XREAD waits after it).
+    if (len[2] === 1 && buf[start[2]] === 36) {
+      out.raw(PLUS)
+      out.rawRange(idBuf, 0, idFormat(gt, idBuf))
+      out.raw(CRLF)
+    } else out.nullBulk()
+    return
+  }
   out.bulk(body.buf, 0, body.len)
 }
 
+const PLUS = Buffer.from('+')
+const CRLF = Buffer.from('\r\n')
+
 async function xreadCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+  return (await xreadTry(tx, argv)).reply ?? Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
+}
+
+/**
+ * XREAD over several shards: the reply, or null when nothing could be served; then `argv` is the
+ * command with each "$" replaced by the id it stood for, for a blocking XREAD to wait after.
+ */
+export async function xreadTry (tx: TxnContext, argv: Argv): Promise<{ reply: Uint8Array | null, argv: Argv }> {
   const a = parseXread(argv, false)
-  if (Buffer.isBuffer(a)) return a
+  if (Buffer.isBuffer(a)) return { reply: a, argv }
   const parts: Buffer[] = []
+  const resolved = new Map<number, Buffer>()
   const countArg = Buffer.from(String(a.count))
   for (let i = 0; i < a.nstreams; i++) {
     const k = a.streams + i
     const key = argBytes(argv.buf, argv.start[k], argv.len[k])
     const id = argBytes(argv.buf, argv.start[k + a.nstreams], argv.len[k + a.nstreams])
     const r = Buffer.from(await tx.run(tx.shardOf(key, 0, key.length), '__xreadkey', [countArg, id, key]))
-    if (isErrorReply(r)) return r
+    if (isErrorReply(r)) return { reply: r, argv }
     if (isNullReply(r)) continue
+    if (r[0] === 43) { resolved.set(k + a.nstreams, r.subarray(1, r.length - 2)); continue }
     const nl = r.indexOf(10)
     parts.push(r.subarray(nl + 1, r.length - 2))
   }
-  if (parts.length === 0) return Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
+  if (parts.length === 0) {
+    if (resolved.size === 0) return { reply: null, argv }
+    const args: Uint8Array[] = []
+    for (let i = 0; i < argv.argc; i++) args.push(resolved.get(i) ?? argBytes(argv.buf, argv.start[i], argv.len[i]))
+    return { reply: null, argv: argvOf(args) }
+  }
   const head = tx.resp3 ? `%${parts.length}\r\n` : `*${parts.length}\r\n`
-  return Buffer.concat([Buffer.from(head), ...(tx.resp3 ? parts : parts.flatMap(p => [Buffer.from('*2\r\n'), p]))])
+  return { reply: Buffer.concat([Buffer.from(head), ...(tx.resp3 ? parts : parts.flatMap(p => [Buffer.from('*2\r\n'), p]))]), argv }
 }
 
 const STREAM = { firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'stream' } as const
@@ -615,7 +686,7 @@ export const streamCommands: CommandSpec[] = [
   { ...STREAM, name: 'xdel', arity: -3, flags: ['write', 'fast'], since: '5.0.0', summary: 'Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.', complexity: 'O(1) for each single item to delete in the stream, regardless of the stream size.', keySpecs: [{ flags: ['RW', 'delete'] }], run: xdelCommand },
   { ...STREAM, name: 'xlen', arity: 2, flags: ['readonly', 'fast'], since: '5.0.0', summary: 'Return the number of entries in a stream', complexity: 'O(1)', keySpecs: [{ flags: ['RO'] }], run: xlenCommand },
   { ...STREAM, name: 'xrange', arity: -4, flags: ['readonly'], since: '5.0.0', summary: 'Return a range of elements in a stream, with IDs matching the specified IDs interval', complexity: 'O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).', keySpecs: [{ flags: ['RO', 'access'] }], run: xrangeCommand },
-  { ...STREAM, name: 'xread', arity: -4, flags: ['readonly', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'coord', since: '5.0.0', summary: 'Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.', complexity: 'For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is not used, the command is synchronous and can be considered O(1).', keySpecs: [{ flags: ['RO', 'access'], keyword: { keyword: 'STREAMS', startfrom: 1 }, range: { lastkey: -1, keystep: 1, limit: 2 } }], getKeys: xreadGetKeys, run: xreadCommand, coord: xreadCoord },
+  { ...STREAM, name: 'xread', arity: -4, flags: ['readonly', 'blocking', 'movablekeys'], firstKey: 0, lastKey: 0, step: 0, route: 'block', since: '5.0.0', summary: 'Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.', complexity: 'For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is not used, the command is synchronous and can be considered O(1).', keySpecs: [{ flags: ['RO', 'access'], keyword: { keyword: 'STREAMS', startfrom: 1 }, range: { lastkey: -1, keystep: 1, limit: 2 } }], getKeys: xreadGetKeys, blocks: xreadBlocks, run: xreadCommand, coord: xreadCoord },
   { ...STREAM, name: 'xrevrange', arity: -4, flags: ['readonly'], since: '5.0.0', summary: 'Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE', complexity: 'O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).', keySpecs: [{ flags: ['RO', 'access'] }], run: xrevrangeCommand },
   { ...STREAM, name: 'xsetid', arity: -3, flags: ['write', 'denyoom', 'fast'], since: '5.0.0', summary: 'An internal command for replicating stream values', complexity: 'O(1)', keySpecs: [{ flags: ['RW', 'update'] }], run: xsetidCommand },
   { ...STREAM, name: 'xtrim', arity: -4, flags: ['write'], since: '5.0.0', summary: 'Trims the stream to (approximately if \'~\' is passed) a certain size', complexity: 'O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.', tips: ['nondeterministic_output'], keySpecs: [{ flags: ['RW', 'delete'] }], run: xtrimCommand },

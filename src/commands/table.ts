@@ -22,6 +22,7 @@ import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
 import { streamCommands, streamInternalCommands } from './stream.js'
 import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
+import { streamBlockInternalCommands } from './stream-block.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -47,7 +48,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, streamGroupCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, streamGroupCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS, env: { FLASHKV_STREAM_NODE_ENTRIES: '4' } })
@@ -346,6 +347,95 @@ describe('consumer groups', () => {
     ])
     await sameNormalized(clock, 'XINFO', 'CONSUMERS', K[1], 'g')
   })
+})
+
+describe('XREAD and XREADGROUP BLOCK', () => {
+  it('served at once when there is something; timeouts; errors in Redis order; inside MULTI', async () => {
+    await sequence([
+      ['XADD', 's{b}', '1-0', 'a', '1'], ['XREAD', 'BLOCK', '0', 'STREAMS', 's{b}', '0'], ['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', '$'],
+      ['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', 'n{b}', '$', '$'], ['XREAD', 'BLOCK', 'x', 'STREAMS', 's{b}', '$'], ['XREAD', 'BLOCK', '-1', 'STREAMS', 's{b}', '$'],
+      ['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', 'x'], ['SET', 'str{b}', 'v'], ['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', 'str{b}', '$', '$'],
+      ['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', '>'], ['XREAD', 'BLOCK', '10', 'COUNT', '1', 'STREAMS', 's{b}'],
+      ['XGROUP', 'CREATE', 's{b}', 'g', '$'], ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '10', 'STREAMS', 's{b}', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '10', 'STREAMS', 's{b}', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '10', 'STREAMS', 's{b}', '$'], ['XREADGROUP', 'GROUP', 'nog', 'c', 'BLOCK', '10', 'STREAMS', 's{b}', '>'],
+      ['XREADGROUP', 'BLOCK', '10', 'STREAMS', 's{b}', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', 'x', 'STREAMS', 's{b}', '>'],
+      ['MULTI'], ['XREAD', 'BLOCK', '0', 'STREAMS', 's{b}', '$'], ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's{b}', '>'], ['XREAD', 'BLOCK', '0', 'STREAMS', K[0], K[1], '$', '$'], ['EXEC'],
+      ['XREAD', 'BLOCK', '10', 'STREAMS', K[0], K[1], '$', '$'], ['XREAD', 'BLOCK', '10', 'STREAMS', K[0], K[1], '0', 'x'],
+      ['XREAD', 'BLOCK', '10', 'STREAMS', K[0], 'str{b}', '0', '0'], ['XREAD', 'BLOCK', 'x', 'STREAMS', K[0], K[1], '$', '$'],
+    ])
+    await hello3()
+    await sequence([['XREAD', 'BLOCK', '10', 'STREAMS', 's{b}', '$'], ['XREAD', 'BLOCK', '10', 'STREAMS', K[2], K[3], '$', '$'], ['XREAD', 'BLOCK', '0', 'STREAMS', 's{b}', '0']])
+  })
+
+  for (const [label, keys] of [['one shard', ['{q}a', '{q}b']], ['across shards', [K[0], K[1]]]] as const) {
+    it(`blocked clients are served by an XADD from another client, in their order, each after its own id (${label})`, async () => {
+      const [k1, k2] = keys
+      const conns = await Promise.all([0, 1, 2, 3].map(async i => await RawClient.connect(i % 2 === 0 ? pair.redis.port : pair.flash.port, i % 2 === 0 ? pair.redis.host : pair.flash.host)))
+      const [ra, fa, rb, fb] = conns
+      // Both servers count n blocked clients (within 5 s each), or the test fails here.
+      const waitBlocked = async (n: number): Promise<void> => {
+        for (const c of [pair.r, pair.f]) {
+          let info = ''
+          for (let i = 0; i < 500; i++) {
+            info = text(await c.command('INFO', 'clients'))
+            if (info.includes(`blocked_clients:${n}\r\n`)) break
+            await new Promise(resolve => setTimeout(resolve, 10))
+          }
+          expect(/blocked_clients:\d+/.exec(info)?.[0], c === pair.r ? 'redis' : 'flashkv').toBe(`blocked_clients:${n}`)
+        }
+      }
+      const reply = async (r: RawClient, f: RawClient, label: string): Promise<void> => {
+        const [a, b] = await Promise.all([r.readReplies(1, 10_000), f.readReplies(1, 10_000)])
+        expect(text(b[0]), label).toBe(text(a[0]))
+      }
+      const both = (r: RawClient, f: RawClient, ...args: Arg[]): void => { r.send(encodeCommand(args)); f.send(encodeCommand(args)) }
+      try {
+        await sequence([['XADD', k1, '1-0', 'a', '1'], ['XGROUP', 'CREATE', k1, 'g', '$'], ['XGROUP', 'CREATE', k2, 'g', '$', 'MKSTREAM']])
+        // Two XREADs after different ids: the XADD serves the one it can, then the other.
+        both(ra, fa, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, k2, '5-0', '$')
+        await waitBlocked(1)
+        both(rb, fb, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, '1-0')
+        await waitBlocked(2)
+        await same('XADD', k1, '3-0', 'b', '2')
+        await reply(rb, fb, 'the waiter after 1-0')
+        await same('XADD', k1, '6-0', 'c', '3', 'd', '4')
+        await reply(ra, fa, 'the waiter after 5-0')
+        // "$" on the second key, and COUNT.
+        both(ra, fa, 'XREAD', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', k1, k2, '$', '$')
+        await waitBlocked(1)
+        await same('XADD', k2, '2-0', 'e', '5')
+        await reply(ra, fa, 'the waiter on the second key')
+        // XREADGROUP: served with the group's new entries, one consumer after the other.
+        await same('XGROUP', 'SETID', k1, 'g', '$')
+        both(ra, fa, 'XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '0', 'STREAMS', k1, '>')
+        await waitBlocked(1)
+        both(rb, fb, 'XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', k1, '>')
+        await waitBlocked(2)
+        await same('XADD', k1, '7-0', 'f', '6')
+        await reply(ra, fa, 'alice')
+        await same('XADD', k1, '8-0', 'g', '7')
+        await reply(rb, fb, 'bob')
+        await sameNormalized(clock, 'XPENDING', k1, 'g', '-', '+', '10')
+        await same('XINFO', 'GROUPS', k1)
+        // XGROUP DESTROY: the blocked consumer gets the NOGROUP error.
+        await same('XGROUP', 'SETID', k2, 'g', '$')
+        both(ra, fa, 'XREADGROUP', 'GROUP', 'g', 'carol', 'BLOCK', '0', 'STREAMS', k2, '>')
+        await waitBlocked(1)
+        await same('XGROUP', 'DESTROY', k2, 'g')
+        await reply(ra, fa, 'the consumer of a destroyed group')
+        // RESP3, and a timeout.
+        for (const c of [ra, fa]) await c.command('HELLO', '3')
+        both(ra, fa, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, k2, '$', '$')
+        await waitBlocked(1)
+        await same('XADD', k2, '9-0', 'h', '8')
+        await reply(ra, fa, 'RESP3')
+        both(ra, fa, 'XREAD', 'BLOCK', '50', 'STREAMS', k1, k2, '$', '$')
+        await reply(ra, fa, 'timed out')
+      } finally {
+        for (const c of conns) c.close()
+      }
+    })
+  }
 })
 
 describe('the stream type', () => {
