@@ -167,11 +167,21 @@ export function groupDestroy (ks: Keyspace, e: number, buf: Uint8Array, start: n
 }
 
 export function groupsFree (ks: Keyspace, e: number): void {
-  const l = streamGroups(ks, e)
+  groupsFreeList(ks, streamGroups(ks, e))
+  streamSetGroups(ks, e, 0)
+}
+
+/** Frees a groups list block and every group in it (lazyfree frees it from a copy of the header). */
+export function groupsFreeList (ks: Keyspace, l: number): void {
   if (l === 0) return
   for (let i = 0, n = listCount(ks, l); i < n; i++) groupFreeAll(ks, listAt(ks, l, i))
   ks.arena.free(l, 8 + ks.arena.u32[l >>> 2] * 4)
-  streamSetGroups(ks, e, 0)
+}
+
+/** lazyfreeGetFreeEffort's share of the groups: each group, and the first group's PEL size for every one. */
+export function groupsFreeEffort (ks: Keyspace, e: number): number {
+  const k = groupCount(ks, e)
+  return k === 0 ? 0 : k * (1 + pelCount(ks, groupAt(ks, e, 0)))
 }
 
 // --- consumers -------------------------------------------------------------------------------------

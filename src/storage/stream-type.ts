@@ -935,3 +935,30 @@ function raxNodesOf (keys: Uint8Array, lo: number, hi: number, d: number): numbe
   }
   return total
 }
+
+/** lazyfreeGetFreeEffort for a stream: its nodes, and every group with its PEL (the caller adds those). */
+export function streamChunksOf (ks: Keyspace, e: number): number { return streamChunkCount(ks, e) }
+
+/**
+ * Background freeing of a stream's entries (storage/lazyfree.ts) from a copy of its header: frees
+ * chunks from index `from` for about `budget` blocks; returns the next index, or -1 once the
+ * chunks and the directory are all free.
+ */
+export function streamFreeChunksFrom (ks: Keyspace, hdr: Uint8Array, from: number, budget: number): number {
+  const a = ks.arena
+  const d = rd(hdr, H_DIR)
+  if (d === 0) return -1
+  const u32 = a.u32
+  const db = d >>> 2
+  const n = u32[db + 2]
+  let i = from
+  for (; i < n && budget > 0; i++, budget--) {
+    const c = u32[db + 4 + u32[db + 1] + i]
+    a.free(c, rd(a.u8, c + C_CAP))
+  }
+  if (i < n) return i
+  a.free(d, 16 + u32[db] * 4)
+  return -1
+}
+
+export function streamGroupsOfHeader (hdr: Uint8Array): number { return rd(hdr, H_GROUPS) }
