@@ -1,6 +1,7 @@
 // Stream commands without consumer groups (Redis 7.0's t_stream.c): XADD, XLEN, XRANGE, XREVRANGE,
 // XDEL, XTRIM, XSETID and XREAD, with Redis's replies, errors and their order. The storage is
-// src/storage/stream-type.ts; consumer groups are in stream-group.ts (storage and commands).
+// src/storage/stream-type.ts; consumer groups are in stream-group.ts (storage and commands),
+// XINFO in stream-info.ts, and what BLOCK waits for in stream-block.ts.
 
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -435,7 +436,7 @@ export function xsetidCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   shard.notify(NOTIFY_STREAM, EV_XSETID, buf, start[1], len[1])
 }
 
-// --- XREAD (without BLOCK) -----------------------------------------------------------------------
+// --- XREAD -----------------------------------------------------------------------
 
 /** XREAD/XREADGROUP options (xreadCommand's loop): positions, or the error to reply. */
 export interface XreadArgs {

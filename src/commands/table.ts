@@ -23,6 +23,7 @@ import { pubsubCommands } from './pubsub.js'
 import { streamCommands, streamInternalCommands } from './stream.js'
 import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
 import { streamBlockInternalCommands } from './stream-block.js'
+import { streamInfoCommands } from './stream-info.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -48,7 +49,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, streamGroupCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, bitmapCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, bitmapInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
