@@ -12,7 +12,7 @@ import { BLOCK_NOTIFY } from '../storage/shard.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
 import { StreamId, idCmp, idCopy, idIncr, idSetMax, streamLastId } from '../storage/stream-type.js'
 import { groupFind, groupLastId } from '../storage/stream-group.js'
-import { errorReply } from '../protocol/errors.js'
+import { OOM, errorReply } from '../protocol/errors.js'
 import { useStreamServe } from './list.js'
 import { ID_INVALID, parseId, parseXread, replyRange, type XreadArgs } from './stream.js'
 import { xreadgroupArgs, xreadgroupServe } from './stream-group.js'
@@ -51,6 +51,8 @@ function serveStream (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWrit
   const ks = shard.ks
   const e = shard.lookup(key, 0, key.length)
   if (w.group !== null && groupFind(ks, e, w.group, 0, w.group.length) === 0) { out.raw(NOGROUP_BLOCKED); return }
+  // A consumer and pending entries may be created: room for them first, or the OOM error.
+  if (w.group !== null && !ks.arena.reserve(65536 + 64 * w.count)) { out.raw(OOM); return }
   if (out.resp3) out.mapHeader(1)
   else { out.arrayHeader(1); out.arrayHeader(2) }
   if (w.group === null) {

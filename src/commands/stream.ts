@@ -10,7 +10,7 @@ import { BLOCK_XREAD } from '../storage/shard.js'
 import { writes } from '../storage/writes.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
 import {
-  StreamId, STREAM_HEADER_BYTES, LISTPACK_MAX_SIZE, TRIM_MAXLEN, TRIM_MINID, ent, idCmp, idCopy, idDecr, idIncr, idIsMax,
+  StreamId, STREAM_HEADER_BYTES, LISTPACK_MAX_SIZE, NODE_MAX_ENTRIES, TRIM_MAXLEN, TRIM_MINID, ent, idCmp, idCopy, idDecr, idIncr, idIsMax,
   idIsZero, idSet, idSetMax, idSetNum, idSetZero, idFormat, seqIsMax, streamAppend, streamAppendReserve, streamDelete,
   streamEdgeId, entryForEach as streamEntryForEach, streamFirstId, streamInit, streamLastId, streamLen, streamMaxDeletedId, streamRange,
   streamSetEntriesAdded, streamSetLastId, streamSetMaxDeletedId, streamTrim, streamAfterDeletes,
@@ -219,7 +219,9 @@ function parseAddOrTrim (argv: Argv, isXadd: boolean): Buffer | null {
   if (isLimitGiven) {
     if (!t.isApprox) return LIMIT_NO_TILDE
   } else {
-    t.limit = t.isApprox ? 10000 : 0
+    // 100 nodes' worth (100 * stream-node-max-entries), kept within [10000 when 0, 1000000].
+    const nodes = 100 * NODE_MAX_ENTRIES
+    t.limit = t.isApprox ? (nodes <= 0 ? 10000 : nodes > 1000000 ? 1000000 : nodes) : 0
   }
   return null
 }

@@ -45,7 +45,7 @@ const FLAG_DELETED = 1
 const FLAG_SAMEFIELDS = 2
 
 /** stream-node-max-entries and stream-node-max-bytes (Redis's defaults; FLASHKV_STREAM_NODE_ENTRIES for tests). */
-const NODE_MAX_ENTRIES = Number(process.env.FLASHKV_STREAM_NODE_ENTRIES ?? '') > 0 ? Number(process.env.FLASHKV_STREAM_NODE_ENTRIES) : 100
+export const NODE_MAX_ENTRIES = Number(process.env.FLASHKV_STREAM_NODE_ENTRIES ?? '') > 0 ? Number(process.env.FLASHKV_STREAM_NODE_ENTRIES) : 100
 const NODE_MAX_BYTES = 4096
 /** STREAM_LISTPACK_MAX_SIZE */
 export const LISTPACK_MAX_SIZE = 1 << 30

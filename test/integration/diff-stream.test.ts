@@ -59,7 +59,7 @@ describe('XADD', () => {
     const adds: Arg[][] = []
     for (let i = 1; i <= 30; i++) adds.push(['XADD', 's', `${i}-0`, 'f', String(i)])
     await sequence([
-      ['XADD', 'nokey', 'NOMKSTREAM', '1-0', 'a', '1'], ['EXISTS', 'nokey'], ['XADD', 'nokey', 'nomkstream', 'MAXLEN', '1', '*', 'a', '1'],
+      ['XADD', 'nokey', 'NOMKSTREAM', '1-0', 'a', '1'], ['EXISTS', 'nokey'], ['XADD', 'nokey', 'nomkstream', 'MAXLEN', '1', '*', 'a', '1'] /* null: no clock in the reply */,
       ...adds,
       ['XADD', 's', 'MAXLEN', '25', '31-0', 'f', '31'], ['XLEN', 's'], ['XADD', 's', 'MAXLEN', '~', '20', '32-0', 'f', '32'], ['XLEN', 's'],
       ['XADD', 's', 'MAXLEN', '=', '20', '33-0', 'f', '33'], ['XLEN', 's'], ['XRANGE', 's', '-', '+', 'COUNT', '2'],
@@ -72,7 +72,7 @@ describe('XADD', () => {
       ['XADD', 's', 'MAXLEN', '-1', '40-0', 'a', '1'], ['XADD', 's', 'MAXLEN', 'x', '40-0', 'a', '1'], ['XADD', 's', 'MAXLEN', '~', 'x', '40-0', 'a', '1'],
       ['XADD', 's', 'MINID', '-', '40-0', 'a', '1'], ['XADD', 's', 'MINID', 'x', '40-0', 'a', '1'], ['XADD', 's', 'MAXLEN', '~', '1', 'LIMIT', '-1', '40-0', 'a', '1'],
       ['XADD', 's', 'MAXLEN', '~', '1', 'LIMIT', 'x', '40-0', 'a', '1'], ['XADD', 's', 'maxlen', '=', '1', 'nomkstream', '40-0', 'a', '1'],
-      ['XADD', 's', 'MAXLEN', '0', '41-0', 'a', '1'], ['XLEN', 's'], ['EXISTS', 's'], ['XADD', 's', 'MAXLEN', '~', '1', '*', 'a', '1'], ['XLEN', 's'],
+      ['XADD', 's', 'MAXLEN', '0', '41-0', 'a', '1'], ['XLEN', 's'], ['EXISTS', 's'], ['XADD', 's', 'MAXLEN', '~', '1', '50-0', 'a', '1'], ['XLEN', 's'],
       ['XADD', 's', 'MAXLEN', '1'], ['XADD', 's', 'LIMIT'], ['XADD', 's', 'FOO', 'a', 'b'],
     ])
   })
@@ -135,6 +135,13 @@ describe('XDEL, XTRIM, XSETID', () => {
       ['XTRIM', 's', 'MAXLEN', '~', '1', 'LIMIT', '-1'], ['XTRIM', 's', 'NOMKSTREAM', 'MAXLEN', '1'], ['XTRIM', 's', 'MAXLEN', '1', 'FOO'],
       ['XTRIM', 'nokey', 'MAXLEN', '1'], ['XTRIM', 'nokey', 'FOO'], ['SET', 'str', 'v'], ['XTRIM', 'str', 'MAXLEN', '1'], ['XTRIM', 'str', 'MAXLEN', 'x'],
     ])
+  })
+
+  it('~ without LIMIT trims at most 100 nodes (100 * stream-node-max-entries entries)', async () => {
+    const adds: Arg[][] = []
+    for (let i = 1; i <= 1000; i++) adds.push(['XADD', 's', `${i}-0`, 'f', String(i)])
+    await pipeline([...adds, ['XTRIM', 's', 'MAXLEN', '~', '0'], ['XLEN', 's'], ['XADD', 's', 'MINID', '~', '900', '1001-0', 'f', 'v'], ['XLEN', 's'],
+      ['XTRIM', 's', 'MINID', '~', '2000', 'LIMIT', '0'], ['XLEN', 's']])
   })
 
   it('XSETID: ENTRIESADDED, MAXDELETEDID and the errors', async () => {
@@ -444,7 +451,7 @@ describe('the stream type', () => {
     for (let i = 1; i <= 10; i++) adds.push(['XADD', K[0], `${i}-0`, 'f', String(i), 'g', 'v'.repeat(i)])
     await sequence([...adds, ['XDEL', K[0], '3-0'], ['XSETID', K[0], '20-0', 'ENTRIESADDED', '30', 'MAXDELETEDID', '15-0'],
       ['TYPE', K[0]], ['OBJECT', 'ENCODING', K[0]], ['RENAME', K[0], K[1]], ['TYPE', K[1]], ['XRANGE', K[1], '-', '+'], ['XLEN', K[1]],
-      ['COPY', K[1], K[2]], ['XRANGE', K[2], '-', '+', 'COUNT', '3'], ['XADD', K[2], '*', 'x', 'y'], ['XADD', K[2], '20-*', 'x', 'y'], ['XLEN', K[1]],
+      ['COPY', K[1], K[2]], ['XRANGE', K[2], '-', '+', 'COUNT', '3'], ['XADD', K[2], '19-5', 'x', 'y'], ['XADD', K[2], '20-*', 'x', 'y'], ['XLEN', K[1]],
       ['XADD', K[1], '20-1', 'x', 'y'], ['MOVE', K[1], '1'], ['SELECT', '1'], ['XRANGE', K[1], '18', '+'], ['XTRIM', K[1], 'MAXLEN', '~', '2'], ['XLEN', K[1]],
       ['SELECT', '0'], ['COPY', K[2], K[3], 'DB', '2'], ['SELECT', '2'], ['XREVRANGE', K[3], '+', '-', 'COUNT', '2'], ['SELECT', '0'],
       ['DEL', K[2]], ['EXISTS', K[2]], ['XADD', K[3], '1-0', 'a', 'b'], ['SCAN', '0', 'TYPE', 'stream', 'COUNT', '100'], ['SCAN', '0', 'TYPE', 'string'],
