@@ -461,6 +461,40 @@ describe('the stream type', () => {
 })
 
 describe('random sequences', () => {
+  it('long streams: appends with deletions, trims, ranges, node counts and a consumer group', async () => {
+    const value = fc.constantFrom('1', 'v', '12345', '-7', 'x'.repeat(70), 'y'.repeat(700), '')
+    const fieldSet = fc.constantFrom(['a'], ['a', 'b'], ['b', 'a'], ['c'])
+    const id = (n: number): string => `${n}-${n % 3}`
+    const op = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fieldSet, value, fc.constantFrom([], [], ['MAXLEN', '~', '30'], ['MINID', '=', '5'])).map(([f, v, t]) => ({ kind: 'add', f, v, t })) },
+      { weight: 2, arbitrary: fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 4 }).map(ns => ({ kind: 'del', ns })) },
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom('MAXLEN', 'MINID'), fc.constantFrom('=', '~'), fc.integer({ min: 0, max: 100 }), fc.constantFrom([], ['LIMIT', '5'], ['LIMIT', '0'])).map(([s, a, n, l]) => ({ kind: 'trim', s, a, n, l })) },
+      { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 6 }), fc.boolean()).map(([a, b, c, r]) => ({ kind: 'range', a, b, c, r })) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'info' }) },
+      { weight: 2, arbitrary: fc.tuple(fc.constantFrom('alice', 'bob'), fc.integer({ min: 1, max: 5 })).map(([c, n]) => ({ kind: 'read', c, n })) },
+      { weight: 1, arbitrary: fc.array(fc.integer({ min: 1, max: 120 }), { minLength: 1, maxLength: 3 }).map(ns => ({ kind: 'ack', ns })) },
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom('alice', 'bob', 'carol'), fc.integer({ min: 1, max: 120 })).map(([c, n]) => ({ kind: 'claim', c, n })) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 120 }), fc.constantFrom([], ['ENTRIESREAD', '3'])).map(([n, e]) => ({ kind: 'setid', n, e })) },
+    )
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 20, maxLength: 150 }), async (ops) => {
+      await Promise.all([pair.r.command('FLUSHALL'), pair.f.command('FLUSHALL')])
+      const cmds: Arg[][] = [['XGROUP', 'CREATE', 'L', 'g', '0', 'MKSTREAM']]
+      let n = 0
+      for (const o of ops as any[]) {
+        if (o.kind === 'add') { n++; cmds.push(['XADD', 'L', ...o.t, id(n), ...o.f.flatMap((f: string) => [f, o.v])]) } else if (o.kind === 'del') cmds.push(['XDEL', 'L', ...o.ns.map(id)])
+        else if (o.kind === 'trim') cmds.push(['XTRIM', 'L', o.s, o.a, o.s === 'MAXLEN' ? String(o.n) : id(o.n), ...(o.a === '~' ? o.l : [])])
+        else if (o.kind === 'range') cmds.push([o.r ? 'XREVRANGE' : 'XRANGE', 'L', ...(o.r ? [id(o.b), id(o.a)] : [id(o.a), id(o.b)]), 'COUNT', String(o.c)])
+        else if (o.kind === 'info') cmds.push(['XINFO', 'STREAM', 'L'], ['XINFO', 'GROUPS', 'L'], ['XLEN', 'L'])
+        else if (o.kind === 'read') cmds.push(['XREADGROUP', 'GROUP', 'g', o.c, 'COUNT', String(o.n), 'STREAMS', 'L', '>'])
+        else if (o.kind === 'ack') cmds.push(['XACK', 'L', 'g', ...o.ns.map(id)])
+        else if (o.kind === 'claim') cmds.push(['XCLAIM', 'L', 'g', o.c, '0', id(o.n), 'JUSTID'], ['XAUTOCLAIM', 'L', 'g', o.c, '0', id(o.n), 'COUNT', '3'])
+        else cmds.push(['XGROUP', 'SETID', 'L', 'g', id(o.n), ...o.e])
+      }
+      cmds.push(['XINFO', 'STREAM', 'L'], ['XINFO', 'GROUPS', 'L'], ['XPENDING', 'L', 'g'], ['XRANGE', 'L', '-', '+'])
+      await pipeline(cmds, clock)
+    }), { numRuns: Number(process.env.STREAM_RUNS ?? 60) })
+  })
+
   it('stream and consumer group commands mixed with DEL, RENAME, COPY, TYPE and OBJECT ENCODING', async () => {
     const key = fc.constantFrom('s1', 's2', 'x')
     const idArg = fc.oneof(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 })).map(([m, s]) => `${m}-${s}`),
@@ -499,6 +533,6 @@ describe('random sequences', () => {
     await fc.assert(fc.asyncProperty(fc.array(cmd, { minLength: 5, maxLength: 50 }), async (cmds) => {
       await Promise.all([pair.r.command('FLUSHALL'), pair.f.command('FLUSHALL')])
       await pipeline(cmds, clock)
-    }), { numRuns: 150 })
+    }), { numRuns: Number(process.env.STREAM_RUNS ?? 150) })
   })
 })
