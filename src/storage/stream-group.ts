@@ -6,7 +6,8 @@
 //
 //   groups:    | u32 capacity | u32 count | u32 group * capacity |
 //   group:     | u32 name length | u32 PEL | u32 consumers | u32 pad | last id (16) | f64 entries read | name |
-//   PEL:       | u32 capacity | u32 count | u32 pad * 2 | record * capacity |
+//   PEL:       | u32 capacity | u32 count | u32 first | u32 pad | record * capacity |   (records
+//              first .. first + count - 1: acking the oldest entries moves nothing)
 //   record:    | id (16) | f64 delivery time | f64 delivery count | u32 consumer | u32 pad |   (40 bytes)
 //   consumers: | u32 capacity | u32 count | u32 consumer * capacity |
 //   consumer:  | u32 name length | u32 pending | f64 seen time | name |
@@ -230,14 +231,16 @@ export function consumerDelete (ks: Keyspace, g: number, c: number): number {
   if (pending > 0) {
     const pel = a.u32[(g + G_PEL) >>> 2]
     const n = pelCount(ks, g)
+    const base = recBase(a.u32, pel)
     let w = 0
     for (let r = 0; r < n; r++) {
-      const at = pel + PEL_HEADER + r * REC_BYTES
+      const at = base + r * REC_BYTES
       if (a.u32[(at + 32) >>> 2] === c) continue
-      if (w !== r) a.u8.copyWithin(pel + PEL_HEADER + w * REC_BYTES, at, at + REC_BYTES)
+      if (pel + PEL_HEADER + w * REC_BYTES !== at) a.u8.copyWithin(pel + PEL_HEADER + w * REC_BYTES, at, at + REC_BYTES)
       w++
     }
     a.u32[(pel >>> 2) + 1] = w
+    a.u32[(pel >>> 2) + 2] = 0
   }
   const l = a.u32[(g + G_CONSUMERS) >>> 2]
   const i = listSearch(ks, l, C_NAME, a.u8, c + C_NAME, a.u32[c >>> 2])
@@ -252,8 +255,14 @@ export function pelCount (ks: Keyspace, g: number): number {
   const pel = ks.arena.u32[(g + G_PEL) >>> 2]
   return pel === 0 ? 0 : ks.arena.u32[(pel >>> 2) + 1]
 }
+/** Address of the PEL's first record. */
+function recBase (u32: Uint32Array, pel: number): number { return pel + PEL_HEADER + u32[(pel >>> 2) + 2] * REC_BYTES }
+
 /** Address of record i. */
-export function pelAt (ks: Keyspace, g: number, i: number): number { return ks.arena.u32[(g + G_PEL) >>> 2] + PEL_HEADER + i * REC_BYTES }
+export function pelAt (ks: Keyspace, g: number, i: number): number {
+  const u32 = ks.arena.u32
+  return recBase(u32, u32[(g + G_PEL) >>> 2]) + i * REC_BYTES
+}
 export function recId (ks: Keyspace, r: number, id: StreamId): StreamId { return idRead(ks.arena.u8, r, id) }
 export function recTime (ks: Keyspace, r: number): number { return ks.arena.f64[(r + 16) >>> 3] }
 export function recCount (ks: Keyspace, r: number): number { return ks.arena.f64[(r + 24) >>> 3] }
@@ -273,13 +282,14 @@ export function recSetConsumer (ks: Keyspace, r: number, c: number): void {
 /** Index of id in the group's PEL, or -(insertion point) - 1. */
 export function pelSearch (ks: Keyspace, g: number, id: StreamId): number {
   const n = pelCount(ks, g)
-  const pel = ks.arena.u32[(g + G_PEL) >>> 2]
+  if (n === 0) return -1
+  const base = recBase(ks.arena.u32, ks.arena.u32[(g + G_PEL) >>> 2])
   const u8 = ks.arena.u8
   let lo = 0
   let hi = n
   while (lo < hi) {
     const m = (lo + hi) >>> 1
-    const c = idCmp(idRead(u8, pel + PEL_HEADER + m * REC_BYTES, tmp), id)
+    const c = idCmp(idRead(u8, base + m * REC_BYTES, tmp), id)
     if (c === 0) return m
     if (c < 0) lo = m + 1
     else hi = m
@@ -299,7 +309,8 @@ export function pelInsert (ks: Keyspace, g: number, i: number, id: StreamId, tim
     if (np === 0) return 0
     const u8 = a.u8
     if (pel !== 0) {
-      u8.copyWithin(np + PEL_HEADER, pel + PEL_HEADER, pel + PEL_HEADER + n * REC_BYTES)
+      const base = recBase(a.u32, pel)
+      u8.copyWithin(np + PEL_HEADER, base, base + n * REC_BYTES)
       a.free(pel, PEL_HEADER + cap * REC_BYTES)
     }
     a.u32[np >>> 2] = ncap
@@ -308,11 +319,26 @@ export function pelInsert (ks: Keyspace, g: number, i: number, id: StreamId, tim
     a.u32[(np >>> 2) + 3] = 0
     a.u32[(g + G_PEL) >>> 2] = np
     pel = np
+  } else if (a.u32[(pel >>> 2) + 2] + n === cap && (i >= n / 2 || a.u32[(pel >>> 2) + 2] === 0)) {
+    // No room after the last record: close the gap before the first.
+    const base = recBase(a.u32, pel)
+    a.u8.copyWithin(pel + PEL_HEADER, base, base + n * REC_BYTES)
+    a.u32[(pel >>> 2) + 2] = 0
   }
   writes.count++
   const u8 = a.u8
-  const at = pel + PEL_HEADER + i * REC_BYTES
-  u8.copyWithin(at + REC_BYTES, at, pel + PEL_HEADER + n * REC_BYTES)
+  const first = a.u32[(pel >>> 2) + 2]
+  const base = pel + PEL_HEADER + first * REC_BYTES
+  let at: number
+  if (first > 0 && (i < n / 2 || first + n === cap)) {
+    // The records before i move one place towards the front.
+    u8.copyWithin(base - REC_BYTES, base, base + i * REC_BYTES)
+    a.u32[(pel >>> 2) + 2] = first - 1
+    at = base - REC_BYTES + i * REC_BYTES
+  } else {
+    at = base + i * REC_BYTES
+    u8.copyWithin(at + REC_BYTES, at, base + n * REC_BYTES)
+  }
   idWrite(u8, at, id)
   a.f64[(at + 16) >>> 3] = time
   a.f64[(at + 24) >>> 3] = count
@@ -329,10 +355,16 @@ export function pelRemove (ks: Keyspace, g: number, i: number): void {
   writes.count++
   const pel = a.u32[(g + G_PEL) >>> 2]
   const n = a.u32[(pel >>> 2) + 1]
-  const at = pel + PEL_HEADER + i * REC_BYTES
+  const base = recBase(a.u32, pel)
+  const at = base + i * REC_BYTES
   addPending(ks, a.u32[(at + 32) >>> 2], -1)
-  a.u8.copyWithin(at, at + REC_BYTES, pel + PEL_HEADER + n * REC_BYTES)
+  if (i < n / 2) {
+    // The records before i move one place back; the first is one further on.
+    a.u8.copyWithin(base + REC_BYTES, base, at)
+    a.u32[(pel >>> 2) + 2]++
+  } else a.u8.copyWithin(at, at + REC_BYTES, base + n * REC_BYTES)
   a.u32[(pel >>> 2) + 1] = n - 1
+  if (n === 1) a.u32[(pel >>> 2) + 2] = 0
 }
 
 /** Arena bytes one more group, consumer and record may take (for Arena.reserve). */

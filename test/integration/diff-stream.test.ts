@@ -461,6 +461,25 @@ describe('the stream type', () => {
 })
 
 describe('random sequences', () => {
+  it('a big pending entries list: acks from both ends and the middle, claims, new reads in between', async () => {
+    const adds: Arg[][] = []
+    for (let i = 1; i <= 400; i++) adds.push(['XADD', 'P', `${i}-0`, 'f', String(i)])
+    const op = fc.oneof(
+      fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 20 }).map(ns => ['XACK', 'P', 'g', ...ns.map(n => `${n}-0`)]),
+      fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 60 })).map(([c, n]) => ['XREADGROUP', 'GROUP', 'g', c, 'COUNT', String(n), 'STREAMS', 'P', '>']),
+      fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 5 })).map(([c, ns]) => ['XCLAIM', 'P', 'g', c, '0', ...ns.map(n => `${n}-0`), 'JUSTID', 'FORCE']),
+      fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 400 })).map(([c, n]) => ['XAUTOCLAIM', 'P', 'g', c, '0', `${n}-0`, 'COUNT', '7', 'JUSTID']),
+      fc.constantFrom(['XPENDING', 'P', 'g'], ['XGROUP', 'DELCONSUMER', 'P', 'g', 'b'], ['XGROUP', 'SETID', 'P', 'g', '100-0'], ['XDEL', 'P', '5-0', '150-0']),
+    )
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 10, maxLength: 60 }), async (ops) => {
+      await Promise.all([pair.r.command('FLUSHALL'), pair.f.command('FLUSHALL')])
+      const cmds: Arg[][] = [...adds, ['XGROUP', 'CREATE', 'P', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'a', 'COUNT', '300', 'STREAMS', 'P', '>']]
+      for (const o of ops) cmds.push(o, ['XPENDING', 'P', 'g'])
+      cmds.push(['XPENDING', 'P', 'g', '-', '+', '1000'], ['XINFO', 'CONSUMERS', 'P', 'g'])
+      await pipeline(cmds, clock)
+    }), { numRuns: Number(process.env.STREAM_RUNS ?? 30) })
+  })
+
   it('long streams: appends with deletions, trims, ranges, node counts and a consumer group', async () => {
     const value = fc.constantFrom('1', 'v', '12345', '-7', 'x'.repeat(70), 'y'.repeat(700), '')
     const fieldSet = fc.constantFrom(['a'], ['a', 'b'], ['b', 'a'], ['c'])
