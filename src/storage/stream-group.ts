@@ -1,5 +1,6 @@
 // Consumer groups of a stream, in the shard arena (Redis 7.0's streamCG, streamConsumer,
-// streamNACK). Groups and consumers are kept sorted by name (Redis keeps them in radix trees, so
+// streamNACK). Changes here do not bump writes.count: Redis 7.0 signals no modified key for
+// them (XGROUP, XREADGROUP, XACK, XCLAIM leave a WATCH alone), and WATCH follows that count. Groups and consumers are kept sorted by name (Redis keeps them in radix trees, so
 // XINFO lists them in that order); a group's pending entries list (PEL) is an array of records
 // sorted by id. A consumer's own PEL is the group's records that name it (Redis keeps a second
 // tree per consumer; here a consumer only counts its records).
@@ -13,7 +14,6 @@
 //   consumer:  | u32 name length | u32 pending | f64 seen time | name |
 
 import type { Keyspace } from './keyspace.js'
-import { writes } from './writes.js'
 import { readU32LE as rd } from '../bytes.js'
 import { classBytes, sizeClass } from './arena.js'
 import { StreamId, idCmp, idRead, idWrite, streamGroups, streamSetGroups } from './stream-type.js'
@@ -115,9 +115,9 @@ export function groupFind (ks: Keyspace, e: number, buf: Uint8Array, start: numb
 export function groupNameAt (g: number): number { return g + G_NAME }
 export function groupNameLen (ks: Keyspace, g: number): number { return ks.arena.u32[g >>> 2] }
 export function groupLastId (ks: Keyspace, g: number, id: StreamId): StreamId { return idRead(ks.arena.u8, g + G_LAST, id) }
-export function groupSetLastId (ks: Keyspace, g: number, id: StreamId): void { writes.count++; idWrite(ks.arena.u8, g + G_LAST, id) }
+export function groupSetLastId (ks: Keyspace, g: number, id: StreamId): void { idWrite(ks.arena.u8, g + G_LAST, id) }
 export function groupEntriesRead (ks: Keyspace, g: number): number { return ks.arena.f64[(g + G_READ) >>> 3] }
-export function groupSetEntriesRead (ks: Keyspace, g: number, n: number): void { writes.count++; ks.arena.f64[(g + G_READ) >>> 3] = n }
+export function groupSetEntriesRead (ks: Keyspace, g: number, n: number): void { ks.arena.f64[(g + G_READ) >>> 3] = n }
 
 /** streamCreateCG: a new group (the name must be absent); 0 when the arena is full. */
 export function groupCreate (ks: Keyspace, e: number, buf: Uint8Array, start: number, len: number, last: StreamId, entriesRead: number): number {
@@ -128,7 +128,6 @@ export function groupCreate (ks: Keyspace, e: number, buf: Uint8Array, start: nu
   if (g === 0) return 0
   const nl = listInsert(ks, l, -i - 1, g)
   if (nl === 0) { a.free(g, G_NAME + len); return 0 }
-  writes.count++
   const u32 = a.u32
   u32[g >>> 2] = len
   u32[(g + G_PEL) >>> 2] = 0
@@ -161,7 +160,6 @@ export function groupDestroy (ks: Keyspace, e: number, buf: Uint8Array, start: n
   if (l === 0) return false
   const i = listSearch(ks, l, G_NAME, buf, start, len)
   if (i < 0) return false
-  writes.count++
   groupFreeAll(ks, listAt(ks, l, i))
   streamSetGroups(ks, e, listRemove(ks, l, i))
   return true
@@ -213,7 +211,6 @@ export function consumerCreate (ks: Keyspace, g: number, buf: Uint8Array, start:
   if (c === 0) return 0
   const nl = listInsert(ks, l, -i - 1, c)
   if (nl === 0) { a.free(c, C_NAME + len); return 0 }
-  writes.count++
   const u32 = a.u32
   u32[c >>> 2] = len
   u32[(c + C_PENDING) >>> 2] = 0
@@ -226,7 +223,6 @@ export function consumerCreate (ks: Keyspace, g: number, buf: Uint8Array, start:
 /** streamDelConsumer: drops the consumer and its pending entries; returns how many it had. */
 export function consumerDelete (ks: Keyspace, g: number, c: number): number {
   const a = ks.arena
-  writes.count++
   const pending = consumerPending(ks, c)
   if (pending > 0) {
     const pel = a.u32[(g + G_PEL) >>> 2]
@@ -267,11 +263,10 @@ export function recId (ks: Keyspace, r: number, id: StreamId): StreamId { return
 export function recTime (ks: Keyspace, r: number): number { return ks.arena.f64[(r + 16) >>> 3] }
 export function recCount (ks: Keyspace, r: number): number { return ks.arena.f64[(r + 24) >>> 3] }
 export function recConsumer (ks: Keyspace, r: number): number { return ks.arena.u32[(r + 32) >>> 2] }
-export function recSetTime (ks: Keyspace, r: number, ms: number): void { writes.count++; ks.arena.f64[(r + 16) >>> 3] = ms }
-export function recSetCount (ks: Keyspace, r: number, n: number): void { writes.count++; ks.arena.f64[(r + 24) >>> 3] = n }
+export function recSetTime (ks: Keyspace, r: number, ms: number): void { ks.arena.f64[(r + 16) >>> 3] = ms }
+export function recSetCount (ks: Keyspace, r: number, n: number): void { ks.arena.f64[(r + 24) >>> 3] = n }
 /** Gives record r to consumer c (pending counts moved). */
 export function recSetConsumer (ks: Keyspace, r: number, c: number): void {
-  writes.count++
   const old = recConsumer(ks, r)
   if (old === c) return
   addPending(ks, old, -1)
@@ -325,7 +320,6 @@ export function pelInsert (ks: Keyspace, g: number, i: number, id: StreamId, tim
     a.u8.copyWithin(pel + PEL_HEADER, base, base + n * REC_BYTES)
     a.u32[(pel >>> 2) + 2] = 0
   }
-  writes.count++
   const u8 = a.u8
   const first = a.u32[(pel >>> 2) + 2]
   const base = pel + PEL_HEADER + first * REC_BYTES
@@ -352,7 +346,6 @@ export function pelInsert (ks: Keyspace, g: number, i: number, id: StreamId, tim
 /** Removes record i (its consumer's count too). */
 export function pelRemove (ks: Keyspace, g: number, i: number): void {
   const a = ks.arena
-  writes.count++
   const pel = a.u32[(g + G_PEL) >>> 2]
   const n = a.u32[(pel >>> 2) + 1]
   const base = recBase(a.u32, pel)

@@ -267,15 +267,15 @@ export function streamSetGroups (ks: Keyspace, e: number, g: number): void { wr(
 export function streamLastId (ks: Keyspace, e: number, id: StreamId): StreamId { return idRead(ks.arena.u8, ks.valOffset(e) + H_LAST, id) }
 export function streamFirstId (ks: Keyspace, e: number, id: StreamId): StreamId { return idRead(ks.arena.u8, ks.valOffset(e) + H_FIRST, id) }
 export function streamMaxDeletedId (ks: Keyspace, e: number, id: StreamId): StreamId { return idRead(ks.arena.u8, ks.valOffset(e) + H_MAXDEL, id) }
-export function streamSetLastId (ks: Keyspace, e: number, id: StreamId): void { writes.count++; idWrite(ks.arena.u8, ks.valOffset(e) + H_LAST, id) }
-export function streamSetMaxDeletedId (ks: Keyspace, e: number, id: StreamId): void { writes.count++; idWrite(ks.arena.u8, ks.valOffset(e) + H_MAXDEL, id) }
+// XSETID's setters leave writes.count alone: Redis 7.0's xsetidCommand signals no modified key.
+export function streamSetLastId (ks: Keyspace, e: number, id: StreamId): void { idWrite(ks.arena.u8, ks.valOffset(e) + H_LAST, id) }
+export function streamSetMaxDeletedId (ks: Keyspace, e: number, id: StreamId): void { idWrite(ks.arena.u8, ks.valOffset(e) + H_MAXDEL, id) }
 export function streamEntriesAdded (ks: Keyspace, e: number): number {
   const u8 = ks.arena.u8
   const v = ks.valOffset(e)
   return rd(u8, v + H_ADDED) * TWO32 + rd(u8, v + H_ADDED + 4)
 }
 export function streamSetEntriesAdded (ks: Keyspace, e: number, n: number): void {
-  writes.count++
   const v = ks.valOffset(e)
   wr(ks.arena.u8, v + H_ADDED, Math.floor(n / TWO32))
   wr(ks.arena.u8, v + H_ADDED + 4, n % TWO32)

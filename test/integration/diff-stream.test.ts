@@ -460,6 +460,31 @@ describe('the stream type', () => {
   })
 })
 
+describe('WATCH', () => {
+  it('XADD, XDEL, XTRIM, XSETID, XGROUP, XREADGROUP and XACK by another client abort EXEC; XRANGE, XLEN and XINFO do not', async () => {
+    const other = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
+    const [or, of] = other
+    const onOther = async (...args: Arg[]): Promise<void> => {
+      const [a, b] = await Promise.all([of.command(...args), or.command(...args)])
+      expect(text(a), `other client: ${args.join(' ')}`).toBe(text(b))
+    }
+    try {
+      await sequence([['XADD', 's', '1-0', 'a', '1'], ['XADD', 's', '2-0', 'a', '2'], ['XGROUP', 'CREATE', 's', 'g', '0']])
+      const writesOf: Arg[][] = [['XADD', 's', '3-0', 'a', '3'], ['XDEL', 's', '1-0'], ['XTRIM', 's', 'MAXLEN', '1'], ['XSETID', 's', '9-0'],
+        ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '0'], ['XGROUP', 'SETID', 's', 'g', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>'], ['XACK', 's', 'g', '9-0', '3-0'], ['XRANGE', 's', '-', '+'], ['XLEN', 's'], ['XINFO', 'STREAM', 's'],
+        ['XDEL', 's', '99-0'], ['XACK', 's', 'g', '99-0']]
+      for (const w of writesOf) {
+        await same('WATCH', 's')
+        await onOther(...w)
+        await sequence([['MULTI'], ['XLEN', 's'], ['EXEC']])
+      }
+    } finally {
+      for (const c of other) c.close()
+    }
+  })
+})
+
 describe('random sequences', () => {
   it('a big pending entries list: acks from both ends and the middle, claims, new reads in between', async () => {
     const adds: Arg[][] = []
