@@ -12,7 +12,7 @@ import { TYPE_STREAM } from '../storage/keyspace.js'
 import {
   StreamId, STREAM_HEADER_BYTES, LISTPACK_MAX_SIZE, NODE_MAX_ENTRIES, TRIM_MAXLEN, TRIM_MINID, ent, idCmp, idCopy, idDecr, idIncr, idIsMax,
   idIsZero, idSet, idSetMax, idSetNum, idSetZero, idFormat, seqIsMax, streamAppend, streamAppendReserve, streamDelete,
-  streamEdgeId, entryForEach as streamEntryForEach, streamFirstId, streamInit, streamLastId, streamLen, streamMaxDeletedId, streamRange,
+  streamEdgeId, pair, pairsBegin, pairNext, streamFirstId, streamInit, streamLastId, streamLen, streamMaxDeletedId, streamRange,
   streamSetEntriesAdded, streamSetLastId, streamSetMaxDeletedId, streamTrim, streamAfterDeletes,
 } from '../storage/stream-type.js'
 import { OK, ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
@@ -305,7 +305,8 @@ export function writeEntry (shard: Shard, out: ReplyWriter): void {
   out.arrayHeader(2)
   writeId(out, ent.id)
   out.arrayHeader(ent.nfields * 2)
-  streamEntryForEach(shard.ks, (fa, fl, va, vl) => { out.bulk(u8, fa, fl); out.bulk(u8, va, vl) })
+  pairsBegin(shard.ks)
+  while (pairNext(u8)) { out.bulk(u8, pair.fa, pair.fl); out.bulk(u8, pair.va, pair.vl) }
 }
 
 /** streamReplyWithRange without a group: the entries in [lo, hi], at most count (0 = all). */

@@ -353,27 +353,31 @@ function readEntry (u8: Uint8Array, c: number, p: number): void {
 }
 
 /**
- * Calls fn(fieldAt, fieldLen, valueAt, valueLen) for each pair of the entry last read (ent),
- * in the arena's u8.
+ * The field/value pairs of the entry last read (ent), one at a time without a callback:
+ * pairsBegin, then pairNext until it returns false; each fills `pair` (byte offsets in the
+ * arena's u8).
  */
-export function entryForEach (ks: Keyspace, fn: (fa: number, fl: number, va: number, vl: number) => void): void {
-  const u8 = ks.arena.u8
-  let q = ent.at
-  if ((ent.flags & FLAG_SAMEFIELDS) !== 0) {
-    let f = ent.masterFields
-    lenRead(u8, f); f = vr.p
-    for (let i = 0; i < ent.nfields; i++) {
-      const fl = lenRead(u8, f); const fa = vr.p; f = fa + fl
-      const vl = lenRead(u8, q); const va = vr.p; q = va + vl
-      fn(fa, fl, va, vl)
-    }
-    return
+export const pair = { fa: 0, fl: 0, va: 0, vl: 0 }
+const pairState = { q: 0, f: 0, left: 0, isSame: false }
+
+export function pairsBegin (ks: Keyspace): void {
+  pairState.q = ent.at
+  pairState.left = ent.nfields
+  pairState.isSame = (ent.flags & FLAG_SAMEFIELDS) !== 0
+  if (pairState.isSame) { lenRead(ks.arena.u8, ent.masterFields); pairState.f = vr.p }
+}
+
+export function pairNext (u8: Uint8Array): boolean {
+  const st = pairState
+  if (st.left === 0) return false
+  st.left--
+  if (st.isSame) {
+    pair.fl = lenRead(u8, st.f); pair.fa = vr.p; st.f = pair.fa + pair.fl
+  } else {
+    pair.fl = lenRead(u8, st.q); pair.fa = vr.p; st.q = pair.fa + pair.fl
   }
-  for (let i = 0; i < ent.nfields; i++) {
-    const fl = lenRead(u8, q); const fa = vr.p; q = fa + fl
-    const vl = lenRead(u8, q); const va = vr.p; q = va + vl
-    fn(fa, fl, va, vl)
-  }
+  pair.vl = lenRead(u8, st.q); pair.va = vr.p; st.q = pair.va + pair.vl
+  return true
 }
 
 /** Calls fn for each live entry (ent filled) with id in [start, end], ascending or descending; fn returns false to stop. */
