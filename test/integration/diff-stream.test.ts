@@ -354,6 +354,15 @@ describe('consumer groups', () => {
     ])
     await sameNormalized(clock, 'XINFO', 'CONSUMERS', K[1], 'g')
   })
+
+  it('groups travel with COPY and RENAME on one shard, and MOVE to another database', async () => {
+    await sequence([...setup.map(c => c.map(a => a === 's' ? '{c}a' : a)), ['XGROUP', 'CREATE', '{c}a', 'g', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '3', 'STREAMS', '{c}a', '>'], ['XDEL', '{c}a', '2-0'], ['COPY', '{c}a', '{c}b'],
+      ['XACK', '{c}b', 'g', '1-0'], ['XPENDING', '{c}a', 'g'], ['XPENDING', '{c}b', 'g'], ['XINFO', 'STREAM', '{c}b'], ['RENAME', '{c}b', '{c}c'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', '{c}c', '0'], ['XINFO', 'GROUPS', '{c}c'], ['COPY', '{c}c', '{c}a'], ['COPY', '{c}c', '{c}a', 'REPLACE'],
+      ['XPENDING', '{c}a', 'g'], ['MOVE', '{c}a', '5'], ['SELECT', '5'], ['XINFO', 'STREAM', '{c}a'], ['XPENDING', '{c}a', 'g'], ['SELECT', '0'],
+    ])
+  })
 })
 
 describe('XREAD and XREADGROUP BLOCK', () => {
