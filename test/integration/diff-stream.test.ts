@@ -447,6 +447,11 @@ describe('XREAD and XREADGROUP BLOCK', () => {
         await reply(ra, fa, 'RESP3')
         both(ra, fa, 'XREAD', 'BLOCK', '50', 'STREAMS', k1, k2, '$', '$')
         await reply(ra, fa, 'timed out')
+        // An XADD inside a transaction over two shards (WATCH: held on the transaction engine).
+        both(rb, fb, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, '$')
+        await waitBlocked(1)
+        await sequence([['WATCH', K[2]], ['MULTI'], ['XADD', k1, '10-0', 'i', '9'], ['SET', K[3], 'v'], ['EXEC']])
+        await reply(rb, fb, 'served by an XADD in EXEC')
       } finally {
         for (const c of conns) c.close()
       }
