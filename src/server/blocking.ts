@@ -40,6 +40,9 @@ import { xreadTry, parseXread } from '../commands/stream.js'
 import { xreadgroupTry } from '../commands/stream-group.js'
 
 const XBWAIT = internalCommand('__xbwait')
+const NOGROUP_BLOCKED = Buffer.from('-NOGROUP the consumer group this client was blocked on no longer exists\r\n')
+const NOGROUP_PREFIX = Buffer.from('-NOGROUP ')
+function isNoGroup (r: Uint8Array): boolean { return Buffer.from(r.buffer, r.byteOffset, Math.min(r.length, NOGROUP_PREFIX.length)).equals(NOGROUP_PREFIX) }
 
 const BWAIT = internalCommand('__bwait')
 const READY = Buffer.from('+READY\r\n')
@@ -116,7 +119,17 @@ export class CrossBlock implements ReplyTarget {
     involved.forEach((s, k) => {
       router.links[s].send(router.txnBeginId, REQ_NOPARK, this.conn.db, marker, null, 1, bytes, txn, s, this.conn.slot, tickets === null ? 0 : tickets[k])
     })
+    const isRetry = this.hasTried
+    this.hasTried = true
     txn.replyTo = reply => {
+      if (isRetry && isStreamRead(this.cmd.name) && result !== null && isErrorReply(result)) {
+        // A blocked stream reader is answered only with entries, or with NOGROUP when its group
+        // went (serveClientsBlockedOnStreamKey); what else changed since, it waits through.
+        if (isNoGroup(result)) { this.finish(NOGROUP_BLOCKED); return }
+        if (this.pendingStop >= 0) { this.state = 'waiting'; this.finish(this.stopReply(this.pendingStop)); return }
+        this.wait()
+        return
+      }
       if (result !== null || isErrorReply(reply)) this.finish(reply)
       else if (this.pendingStop >= 0) { this.state = 'waiting'; this.finish(this.stopReply(this.pendingStop)) }
       else this.wait()
@@ -285,6 +298,9 @@ export class CrossBlock implements ReplyTarget {
   /** The id in the slot's claim word while pops wait on shards (0: none, or a move). */
   private waitId = 0
   private readonly claims: Int32Array
+
+  /** A first try has run: later ones are retries after a wake-up. */
+  private hasTried = false
 
   /** Set when a stop came while a try ran: how to end if the try finds nothing. */
   private pendingStop = -1

@@ -433,6 +433,18 @@ describe('XREAD and XREADGROUP BLOCK', () => {
         await reply(rb, fb, 'bob')
         await sameNormalized(clock, 'XPENDING', k1, 'g', '-', '+', '10')
         await same('XINFO', 'GROUPS', k1)
+        // XREADGROUP over both keys: the XADD to the second serves it.
+        await sequence([['XGROUP', 'CREATE', k1, 'h', '$'], ['XGROUP', 'CREATE', k2, 'h', '$']])
+        both(ra, fa, 'XREADGROUP', 'GROUP', 'h', 'dave', 'BLOCK', '0', 'STREAMS', k1, k2, '>', '>')
+        await waitBlocked(1)
+        await same('XADD', k2, '3-0', 'j', '1')
+        await reply(ra, fa, 'dave, on the second key')
+        await sameNormalized(clock, 'XPENDING', k2, 'h', '-', '+', '10')
+        // Its group destroyed on one of the keys: NOGROUP; a key turned into a string meanwhile changes nothing.
+        both(ra, fa, 'XREADGROUP', 'GROUP', 'h', 'erin', 'BLOCK', '0', 'STREAMS', k1, k2, '>', '>')
+        await waitBlocked(1)
+        await sequence([['SET', 'other', 'x'], ['XGROUP', 'DESTROY', k2, 'h']])
+        await reply(ra, fa, 'erin, whose group went')
         // XGROUP DESTROY: the blocked consumer gets the NOGROUP error.
         await same('XGROUP', 'SETID', k2, 'g', '$')
         both(ra, fa, 'XREADGROUP', 'GROUP', 'g', 'carol', 'BLOCK', '0', 'STREAMS', k2, '>')
