@@ -8,7 +8,7 @@ import { TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET, TYPE_STREAM } from './keyspa
 import { readU32LE as rd } from '../bytes.js'
 import { ELEM_HEADER_BYTES, listLen, listFirst } from './list.js'
 import { zsetDirBytes } from './zset-type.js'
-import { STREAM_HEADER_BYTES, streamChunksOf, streamFreeChunksFrom, streamGroupsOfHeader } from './stream-type.js'
+import { STREAM_HEADER_BYTES, streamChunkCount, streamFreeChunksFrom, streamGroupsOfHeader } from './stream-type.js'
 import { groupsFreeEffort, groupsFreeList } from './stream-group.js'
 
 /** Collections with more elements than this are freed in the background (LAZYFREE_THRESHOLD). */
@@ -34,7 +34,7 @@ export function elementCount (ks: Keyspace, e: number): number {
   if (t === TYPE_LIST) return listLen(ks, e)
   if (t === TYPE_HASH || t === TYPE_SET || t === TYPE_ZSET) return rd(ks.arena.u8, ks.valOffset(e))
   // lazyfreeGetFreeEffort: a stream's nodes, and its groups with their PELs.
-  if (t === TYPE_STREAM) return streamChunksOf(ks, e) + groupsFreeEffort(ks, e)
+  if (t === TYPE_STREAM) return streamChunkCount(ks, e) + groupsFreeEffort(ks, e)
   return 0
 }
 

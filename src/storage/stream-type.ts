@@ -240,14 +240,14 @@ function lpIntBytes (v: number): number {
 function lpStrBytes (buf: Uint8Array, start: number, len: number): number {
   if (len <= 20 && parseInt64(buf, start, len)) {
     // parsed.value is inexact only past 2^53: such a value takes 9 bytes whatever it is.
-    return lpIntBytes(numParsed())
+    return lpIntBytes(parsed.value)
   }
   const l = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len
-  const back = l < 128 ? 1 : l < 16384 ? 2 : l < 2097152 ? 3 : l < 268435456 ? 4 : 5
+  // lpEncodeBacklen's bounds (one short of each power of 128 past the first).
+  const back = l < 128 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5
   return l + back
 }
 
-function numParsed (): number { return parsed.value }
 
 /** (a - b) of two u64 (hi, lo) as the int64 Redis stores, as a number (exact when small). */
 function signedDelta (aHi: number, aLo: number, bHi: number, bLo: number): number {
@@ -939,9 +939,6 @@ function raxNodesOf (keys: Uint8Array, lo: number, hi: number, d: number): numbe
   }
   return total
 }
-
-/** lazyfreeGetFreeEffort for a stream: its nodes, and every group with its PEL (the caller adds those). */
-export function streamChunksOf (ks: Keyspace, e: number): number { return streamChunkCount(ks, e) }
 
 /**
  * Background freeing of a stream's entries (storage/lazyfree.ts) from a copy of its header: frees
