@@ -385,11 +385,11 @@ async function xreadgroupCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array>
 }
 
 /** XREADGROUP over several shards: the reply, or null when nothing could be served (it may block). */
-export async function xreadgroupTry (tx: TxnContext, argv: Argv): Promise<Uint8Array | null> {
+export async function xreadgroupTry (tx: TxnContext, argv: Argv, defaultCount = 0): Promise<Uint8Array | null> {
   const a = xreadgroupArgs(argv)
   if (Buffer.isBuffer(a)) return a
   const { buf, start, len } = argv
-  const common = [Buffer.from(String(a.count)), Buffer.from(a.isNoAck ? '1' : '0'), argBytes(buf, start[a.group], len[a.group]), argBytes(buf, start[a.group + 1], len[a.group + 1])]
+  const common = [Buffer.from(String(a.count === 0 ? defaultCount : a.count)), Buffer.from(a.isNoAck ? '1' : '0'), argBytes(buf, start[a.group], len[a.group]), argBytes(buf, start[a.group + 1], len[a.group + 1])]
   const stepArgs = (i: number): Uint8Array[] => {
     const k = a.streams + i
     return [...common, argBytes(buf, start[k], len[k]), argBytes(buf, start[k + a.nstreams], len[k + a.nstreams])]

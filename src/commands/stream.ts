@@ -540,7 +540,7 @@ function xreadCheck (shard: Shard, argv: Argv, a: XreadArgs, i: number, gt: Stre
 }
 
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked client with no COUNT gets at most this many entries per key. */
-const BLOCKED_DEFAULT_COUNT = 1000
+export const BLOCKED_DEFAULT_COUNT = 1000
 
 /** The wait of an XREAD or XREADGROUP BLOCK that found nothing (ids: per key, for XREAD). */
 export function xreadBlockSpec (shard: Shard, argv: Argv, a: XreadArgs, ids: StreamId[]): BlockSpec {
@@ -655,13 +655,14 @@ async function xreadCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
 /**
  * XREAD over several shards: the reply, or null when nothing could be served; then `argv` is the
  * command with each "$" replaced by the id it stood for, for a blocking XREAD to wait after.
+ * defaultCount: the COUNT when none is given (a blocked client's retry: BLOCKED_DEFAULT_COUNT).
  */
-export async function xreadTry (tx: TxnContext, argv: Argv): Promise<{ reply: Uint8Array | null, argv: Argv }> {
+export async function xreadTry (tx: TxnContext, argv: Argv, defaultCount = 0): Promise<{ reply: Uint8Array | null, argv: Argv }> {
   const a = parseXread(argv, false)
   if (Buffer.isBuffer(a)) return { reply: a, argv }
   const parts: Buffer[] = []
   const resolved = new Map<number, Buffer>()
-  const countArg = Buffer.from(String(a.count))
+  const countArg = Buffer.from(String(a.count === 0 ? defaultCount : a.count))
   for (let i = 0; i < a.nstreams; i++) {
     const k = a.streams + i
     const key = argBytes(argv.buf, argv.start[k], argv.len[k])

@@ -36,7 +36,7 @@ import { REQ_NOPARK } from '../ipc/layout.js'
 import { CROSS_BLOCKED } from './shared-state.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { streamBlockArgs } from '../commands/stream-block.js'
-import { xreadTry, parseXread } from '../commands/stream.js'
+import { xreadTry, parseXread, BLOCKED_DEFAULT_COUNT } from '../commands/stream.js'
 import { xreadgroupTry } from '../commands/stream-group.js'
 
 const XBWAIT = internalCommand('__xbwait')
@@ -138,10 +138,11 @@ export class CrossBlock implements ReplyTarget {
       const name = this.cmd.name
       if (name === 'xread') {
         // A "$" stands for the last id at the first try: later tries wait after that id.
-        const r = await xreadTry(tx, this.argv)
+        // A retry serves as a blocked client is served: at most BLOCKED_DEFAULT_COUNT without COUNT.
+        const r = await xreadTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
         result = r.reply
         this.argv = r.argv
-      } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv)
+      } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
       else result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
       return result ?? Buffer.alloc(0)
     }).catch(err => router.onClientError(this.conn, err))

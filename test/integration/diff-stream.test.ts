@@ -459,10 +459,18 @@ describe('XREAD and XREADGROUP BLOCK', () => {
         await reply(ra, fa, 'RESP3')
         both(ra, fa, 'XREAD', 'BLOCK', '50', 'STREAMS', k1, k2, '$', '$')
         await reply(ra, fa, 'timed out')
+        // More than 1000 new entries at once: a blocked client without COUNT gets 1000.
+        both(ra, fa, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, k2, '$', '$')
+        await waitBlocked(1)
+        const many: Arg[][] = [['MULTI']]
+        for (let i = 0; i < 1003; i++) many.push(['XADD', k1, `${100 + i}-0`, 'n', String(i)])
+        many.push(['EXEC'])
+        await pipeline(many)
+        await reply(ra, fa, 'the first 1000 of 1003')
         // An XADD inside a transaction over two shards (WATCH: held on the transaction engine).
         both(rb, fb, 'XREAD', 'BLOCK', '0', 'STREAMS', k1, '$')
         await waitBlocked(1)
-        await sequence([['WATCH', K[2]], ['MULTI'], ['XADD', k1, '10-0', 'i', '9'], ['SET', K[3], 'v'], ['EXEC']])
+        await sequence([['WATCH', K[2]], ['MULTI'], ['XADD', k1, '5000-0', 'i', '9'], ['SET', K[3], 'v'], ['EXEC']])
         await reply(rb, fb, 'served by an XADD in EXEC')
       } finally {
         for (const c of conns) c.close()
