@@ -61,6 +61,7 @@ const CASES: Array<{ name: string, load: () => Iterable<string[]> }> = [
   { name: `${(N / 10).toLocaleString('en')} hashes of 10 fields`, load: function * () { for (let i = 0; i < N / 10; i++) { const a = ['HSET', `h:${i}`]; for (let k = 0; k < 10; k++) a.push(`f${k}`, `v${k}`); yield a } } },
   { name: `one set of ${N.toLocaleString('en')} integers`, load: function * () { for (let i = 0; i < N; i += 100) { const a = ['SADD', 's']; for (let k = i; k < Math.min(N, i + 100); k++) a.push(String(k * 7)); yield a } } },
   { name: `one set of ${N.toLocaleString('en')} strings`, load: function * () { for (let i = 0; i < N; i += 100) { const a = ['SADD', 's']; for (let k = i; k < Math.min(N, i + 100); k++) a.push(`member:${k}`); yield a } } },
+  { name: `one stream of ${N.toLocaleString('en')} entries of 2 small fields`, load: function * () { for (let i = 1; i <= N; i++) yield ['XADD', 'x', `${1700000000000 + Math.floor(i / 3)}-${i % 3}`, 'name', `u${i % 1000}`, 'score', String(i % 97)] } },
   { name: `one sorted set of ${N.toLocaleString('en')} members`, load: function * () { for (let i = 0; i < N; i += 100) { const a = ['ZADD', 'z']; for (let k = i; k < Math.min(N, i + 100); k++) a.push(String(Math.floor(random() * 1e9)), `member:${k}`); yield a } } },
 ]
 

@@ -427,6 +427,7 @@ function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean):
   if (spec.deadline !== 0 && spec.deadline < nextDeadline) nextDeadline = spec.deadline
   writes.onInsert = onInsert
   writes.onSwap = onSwap
+  writes.onReady = onInsert
   // A request that had been parked for credit already has its placeholder.
   if (!isLate) {
     const off = reserveReply(8)
@@ -446,7 +447,7 @@ function forget (b: Blocked): void {
   }
   if (blockedBySlot.get(b.slot) === b) blockedBySlot.delete(b.slot)
   if (b.spec.kind !== BLOCK_NOTIFY && b.spec.waitId === 0) blockedClients--
-  if (--blockedCount === 0) { writes.onInsert = null; writes.onSwap = null; nextDeadline = Infinity }
+  if (--blockedCount === 0) { writes.onInsert = null; writes.onSwap = null; writes.onReady = null; nextDeadline = Infinity }
 }
 
 /** Sends a blocked client's reply (in `out`) as a late reply on its producer's ring. */
@@ -466,12 +467,16 @@ function serveReady (): void {
     if (q === undefined) continue
     const db = Number(id.slice(0, id.indexOf(':')))
     const key = Buffer.from(id.slice(id.indexOf(':') + 1), 'latin1')
-    while (q.length > 0) {
-      const b = q[0]
+    // A waiter that cannot be served stops the queue (the key has nothing for anyone after it),
+    // except a stream's: XREAD waiters wait for different ids, so the next one may be served.
+    let i = 0
+    while (q.length > i) {
+      const b = q[i]
       if (b.notified) break
       shard.select(db)
       out.reset()
       out.resp3 = b.resp3
+      if (b.spec.stream !== undefined && !hasWanted(shard, key, b.spec)) { i++; continue }
       if (b.spec.kind === BLOCK_NOTIFY) {
         if (!hasWanted(shard, key, b.spec)) break
         b.notified = true

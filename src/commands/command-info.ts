@@ -18,7 +18,7 @@ const ACL_ORDER = [
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
   'transaction', 'scripting',
 ]
-const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, transactions: 'transaction', pubsub: null }
+const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, transactions: 'transaction', pubsub: null, stream: 'stream' }
 
 export function aclCategories (spec: CommandSpec): string[] {
   const cats = new Set<string>(spec.acl ?? [])

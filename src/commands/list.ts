@@ -741,6 +741,7 @@ export function bwaitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
 
 /** The key (current database) holds what the waiter pops from: a list, or a sorted set. */
 export function hasWanted (shard: Shard, key: Buffer, spec: BlockSpec): boolean {
+  if (spec.stream !== undefined) return streamHas(shard, key, spec)
   const e = shard.lookup(key, 0, key.length)
   return e !== 0 && shard.ks.type(e) === (spec.isZset ? TYPE_ZSET : TYPE_LIST)
 }
@@ -748,6 +749,11 @@ export function hasWanted (shard: Shard, key: Buffer, spec: BlockSpec): boolean 
 /** Serves a sorted-set waiter (zset.ts sets it: BZPOPMIN, BZPOPMAX, BZMPOP). */
 let serveZset: (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter) => void = () => {}
 export function useZsetServe (fn: typeof serveZset): void { serveZset = fn }
+
+/** Streams (stream-group.ts sets them): whether key has what an XREAD/XREADGROUP waiter waits for, and its service. */
+let streamHas: (shard: Shard, key: Buffer, spec: BlockSpec) => boolean = () => false
+let serveStream: (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter) => void = () => {}
+export function useStreamServe (has: typeof streamHas, serve: typeof serveStream): void { streamHas = has; serveStream = serve }
 
 /** Wins the right to serve a wait across shards (its slot's claim word still holds its id). */
 export function claim (shard: Shard, spec: BlockSpec): boolean {
@@ -777,6 +783,12 @@ export function blmpopGetKeys (argv: Argv): number[] | null {
  * goes to out. False when the key is not a list (the client stays blocked).
  */
 export function serveBlocked (shard: Shard, spec: BlockSpec, key: Buffer, out: ReplyWriter): boolean {
+  if (spec.stream !== undefined) {
+    if (!streamHas(shard, key, spec)) return false
+    if (spec.kind === BLOCK_NOTIFY) out.raw(READY)
+    else serveStream(shard, spec, key, out)
+    return true
+  }
   const e = shard.lookup(key, 0, key.length)
   const ks = shard.ks
   if (e === 0 || ks.type(e) !== (spec.isZset ? TYPE_ZSET : TYPE_LIST)) return false

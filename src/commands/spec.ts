@@ -22,7 +22,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'stream'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -205,6 +205,11 @@ export interface CommandSpec {
    * handler replies with Redis's error.
    */
   getKeys?: (argv: Argv) => number[] | null
+  /**
+   * route 'block': false when this call cannot block (XREAD without BLOCK), and then it runs as
+   * route 'coord' would. Absent: the command always may block.
+   */
+  blocks?: (argv: Argv) => boolean
   /** route 'coord': the cross-shard version of `run`, composed of steps on held shards. */
   coord?: CoordHandler
   /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */

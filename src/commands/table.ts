@@ -22,6 +22,10 @@ import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { geoCommands, geoInternalCommands } from './geo.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
+import { streamCommands, streamInternalCommands } from './stream.js'
+import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
+import { streamBlockInternalCommands } from './stream-block.js'
+import { streamInfoCommands } from './stream-info.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -49,7 +53,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -26,6 +26,7 @@ import { BLOCK_POP, BLOCK_MPOP, BLOCK_NOTIFY, BLOCK_ZPOP, BLOCK_ZMPOP } from '..
 import { zsetBlockingArgsError, zsetBlockingTry, bzmpopWhereCount } from '../commands/zset.js'
 
 function isZsetPop (name: string): boolean { return name === 'bzpopmin' || name === 'bzpopmax' || name === 'bzmpop' }
+function isStreamRead (name: string): boolean { return name === 'xread' || name === 'xreadgroup' }
 import { claimWords, WATCH_TAGS } from './credits.js'
 import { shardOfKey } from '../storage/hash.js'
 import { timeoutMillis } from '../commands/float.js'
@@ -34,6 +35,14 @@ import { isErrorReply } from '../commands/txn-helpers.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 import { CROSS_BLOCKED } from './shared-state.js'
 import { argvOf } from '../commands/txn-helpers.js'
+import { streamBlockArgs } from '../commands/stream-block.js'
+import { xreadTry, parseXread, BLOCKED_DEFAULT_COUNT } from '../commands/stream.js'
+import { xreadgroupTry } from '../commands/stream-group.js'
+
+const XBWAIT = internalCommand('__xbwait')
+const NOGROUP_BLOCKED = Buffer.from('-NOGROUP the consumer group this client was blocked on no longer exists\r\n')
+const NOGROUP_PREFIX = Buffer.from('-NOGROUP ')
+function isNoGroup (r: Uint8Array): boolean { return Buffer.from(r.buffer, r.byteOffset, Math.min(r.length, NOGROUP_PREFIX.length)).equals(NOGROUP_PREFIX) }
 
 const BWAIT = internalCommand('__bwait')
 const READY = Buffer.from('+READY\r\n')
@@ -54,7 +63,7 @@ export class CrossBlock implements ReplyTarget {
   private readonly shards: number[]
 
   constructor (private readonly router: Router, private readonly conn: Connection, private readonly seq: number,
-    private readonly cmd: Command, private readonly argv: Argv, keys: number[]) {
+    private readonly cmd: Command, private argv: Argv, keys: number[]) {
     this.keys = keys
     const n = router.links.length
     const shards: number[] = []
@@ -70,10 +79,18 @@ export class CrossBlock implements ReplyTarget {
   start (): void {
     const { argv } = this
     const name = this.cmd.name
-    const err = isZsetPop(name) ? zsetBlockingArgsError(name, argv) : blockingArgsError(name, argv)
-    if (err !== null) { this.finish(err); return }
-    const ti = name === 'blmpop' || name === 'bzmpop' ? 1 : name === 'blmove' ? 5 : argv.argc - 1
-    const t = timeoutMillis(argv.buf, argv.start[ti], argv.len[ti])
+    let t: number | string
+    if (isStreamRead(name)) {
+      // XREAD/XREADGROUP: their option errors first; key types and ids come with the first try.
+      const ms = streamBlockArgs(name, argv)
+      if (Buffer.isBuffer(ms)) { this.finish(ms); return }
+      t = ms
+    } else {
+      const err = isZsetPop(name) ? zsetBlockingArgsError(name, argv) : blockingArgsError(name, argv)
+      if (err !== null) { this.finish(err); return }
+      const ti = name === 'blmpop' || name === 'bzmpop' ? 1 : name === 'blmove' ? 5 : argv.argc - 1
+      t = timeoutMillis(argv.buf, argv.start[ti], argv.len[ti])
+    }
     if (typeof t === 'number' && t > 0) {
       this.timer = setTimeout(() => this.timeOut(), t)
       this.timer.unref()
@@ -102,14 +119,31 @@ export class CrossBlock implements ReplyTarget {
     involved.forEach((s, k) => {
       router.links[s].send(router.txnBeginId, REQ_NOPARK, this.conn.db, marker, null, 1, bytes, txn, s, this.conn.slot, tickets === null ? 0 : tickets[k])
     })
+    const isRetry = this.hasTried
+    this.hasTried = true
     txn.replyTo = reply => {
+      if (isRetry && isStreamRead(this.cmd.name) && result !== null && isErrorReply(result)) {
+        // A blocked stream reader is answered only with entries, or with NOGROUP when its group
+        // went (serveClientsBlockedOnStreamKey); what else changed since, it waits through.
+        if (isNoGroup(result)) { this.finish(NOGROUP_BLOCKED); return }
+        if (this.pendingStop >= 0) { this.state = 'waiting'; this.finish(this.stopReply(this.pendingStop)); return }
+        this.wait()
+        return
+      }
       if (result !== null || isErrorReply(reply)) this.finish(reply)
       else if (this.pendingStop >= 0) { this.state = 'waiting'; this.finish(this.stopReply(this.pendingStop)) }
       else this.wait()
     }
     txn.execute(this.argv, async tx => {
       const name = this.cmd.name
-      result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
+      if (name === 'xread') {
+        // A "$" stands for the last id at the first try: later tries wait after that id.
+        // A retry serves as a blocked client is served: at most BLOCKED_DEFAULT_COUNT without COUNT.
+        const r = await xreadTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
+        result = r.reply
+        this.argv = r.argv
+      } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
+      else result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
       return result ?? Buffer.alloc(0)
     }).catch(err => router.onClientError(this.conn, err))
     router.scheduleTurn()
@@ -121,6 +155,7 @@ export class CrossBlock implements ReplyTarget {
     this.state = 'waiting'
     // The try found nothing: give up the place it held, then queue again.
     this.release()
+    if (isStreamRead(this.cmd.name)) { this.waitStreams(); return }
     const router = this.router
     const n = router.links.length
     const isMove = this.cmd.name === 'blmove' || this.cmd.name === 'brpoplpush'
@@ -161,6 +196,37 @@ export class CrossBlock implements ReplyTarget {
       if (link.isDead || !link.canTake(bytes)) continue
       this.waits.add(s)
       link.send(BWAIT.id, router.flags(this.conn) | REQ_NOPARK, this.conn.db, rec, null, rec.argc, bytes, this, s, this.conn.slot)
+    }
+    if (this.waits.size === 0) setTimeout(() => this.attempt(), 1).unref()
+    router.scheduleTurn()
+  }
+
+  /**
+   * XREAD/XREADGROUP: one __xbwait per shard with its keys and ids (the group's for XREADGROUP),
+   * each answering +READY once XADD gives a key something to read; then the read is tried again.
+   */
+  private waitStreams (): void {
+    const router = this.router
+    const argv = this.argv
+    const a = parseXread(argv, this.cmd.name === 'xreadgroup')
+    if (Buffer.isBuffer(a)) { this.finish(a); return }
+    const group = a.group === 0 ? new Uint8Array(0) : arg(argv, a.group)
+    const byShard = new Map<number, Uint8Array[]>()
+    for (let i = 0; i < a.nstreams; i++) {
+      const key = arg(argv, a.streams + i)
+      const s = shardOfKey(key, 0, key.length, router.links.length)
+      const list = byShard.get(s)
+      const pair = [key, arg(argv, a.streams + a.nstreams + i)]
+      if (list === undefined) byShard.set(s, pair); else list.push(...pair)
+    }
+    this.waitId = 0
+    for (const [s, pairs] of byShard) {
+      const link = router.links[s]
+      const rec = argvOf([Buffer.from(XBWAIT.name), group, ...pairs])
+      const bytes = Link.recordBytes(rec, null, rec.argc)
+      if (link.isDead || !link.canTake(bytes)) continue
+      this.waits.add(s)
+      link.send(XBWAIT.id, router.flags(this.conn) | REQ_NOPARK, this.conn.db, rec, null, rec.argc, bytes, this, s, this.conn.slot)
     }
     if (this.waits.size === 0) setTimeout(() => this.attempt(), 1).unref()
     router.scheduleTurn()
@@ -233,6 +299,9 @@ export class CrossBlock implements ReplyTarget {
   /** The id in the slot's claim word while pops wait on shards (0: none, or a move). */
   private waitId = 0
   private readonly claims: Int32Array
+
+  /** A first try has run: later ones are retries after a wake-up. */
+  private hasTried = false
 
   /** Set when a stop came while a try ran: how to end if the try finds nothing. */
   private pendingStop = -1

@@ -165,6 +165,8 @@ export class LentShard {
     const saved = { ...writes }
     writes.onRemove = this.isWatching ? this.onRemove : null
     writes.onInsert = this.isWaiting ? this.onInsert : null
+    // XADD to an existing stream wakes its blocked readers as a new key wakes a list's.
+    writes.onReady = this.isWaiting ? this.onInsert : null
     writes.onSwap = null
     this.shard.syncNotifyHooks()
     try {

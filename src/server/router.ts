@@ -436,7 +436,7 @@ export class Router implements Dispatcher {
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
       case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
-      case 'block': ok = this.sendBlock(conn, cmd, argv); break
+      case 'block': ok = cmd.blocks !== undefined && !cmd.blocks(argv) ? this.sendCoord(conn, cmd, argv) : this.sendBlock(conn, cmd, argv); break
       case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
     }

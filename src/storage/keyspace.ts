@@ -23,6 +23,7 @@ export const TYPE_LIST = 1
 export const TYPE_HASH = 2
 export const TYPE_SET = 3
 export const TYPE_ZSET = 4
+export const TYPE_STREAM = 5
 export const RAW_FLAG = 8
 export const NO_INT_FLAG = 16
 

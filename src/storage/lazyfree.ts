@@ -4,10 +4,12 @@
 // copy of its header (the entry block itself is freed at once): what follows depends on the type.
 
 import type { Keyspace } from './keyspace.js'
-import { TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET } from './keyspace.js'
+import { TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET, TYPE_STREAM } from './keyspace.js'
 import { readU32LE as rd } from '../bytes.js'
 import { ELEM_HEADER_BYTES, listLen, listFirst } from './list.js'
 import { zsetDirBytes } from './zset-type.js'
+import { STREAM_HEADER_BYTES, streamChunkCount, streamFreeChunksFrom, streamGroupsOfHeader } from './stream-type.js'
+import { groupsFreeEffort, groupsFreeList } from './stream-group.js'
 
 /** Collections with more elements than this are freed in the background (LAZYFREE_THRESHOLD). */
 export const LAZYFREE_THRESHOLD = 64
@@ -20,7 +22,7 @@ const ENC_LISTPACK = 0
 export interface LazyItem {
   ks: Keyspace
   type: number
-  /** The value's header as it was (16 bytes; a list's 12). */
+  /** The value's header as it was (16 bytes; a list's 12, a stream's 72). */
   hdr: Uint8Array
   /** Progress: a bucket, a chunk, or the next list element. */
   cursor: number
@@ -31,6 +33,8 @@ export function elementCount (ks: Keyspace, e: number): number {
   const t = ks.type(e)
   if (t === TYPE_LIST) return listLen(ks, e)
   if (t === TYPE_HASH || t === TYPE_SET || t === TYPE_ZSET) return rd(ks.arena.u8, ks.valOffset(e))
+  // lazyfreeGetFreeEffort: a stream's nodes, and its groups with their PELs.
+  if (t === TYPE_STREAM) return streamChunkCount(ks, e) + groupsFreeEffort(ks, e)
   return 0
 }
 
@@ -38,7 +42,7 @@ export function elementCount (ks: Keyspace, e: number): number {
 export function lazyItem (ks: Keyspace, e: number): LazyItem {
   const t = ks.type(e)
   const v = ks.valOffset(e)
-  const hdr = ks.arena.u8.slice(v, v + (t === TYPE_LIST ? 12 : 16))
+  const hdr = ks.arena.u8.slice(v, v + (t === TYPE_LIST ? 12 : t === TYPE_STREAM ? STREAM_HEADER_BYTES : 16))
   return { ks, type: t, hdr, cursor: t === TYPE_LIST ? listFirst(ks, e, 0) : 0 }
 }
 
@@ -55,6 +59,14 @@ export function freeSome (it: LazyItem, budget: number): boolean {
     }
     it.cursor = n
     return n === 0
+  }
+  if (it.type === TYPE_STREAM) {
+    // cursor 0: the groups are still there; then 1 + the chunks freed so far.
+    if (it.cursor === 0) { groupsFreeList(it.ks, streamGroupsOfHeader(it.hdr)); it.cursor = 1; budget-- }
+    const next = streamFreeChunksFrom(it.ks, it.hdr, it.cursor - 1, budget)
+    if (next < 0) return true
+    it.cursor = next + 1
+    return false
   }
   const enc = rd(it.hdr, 4)
   const p1 = rd(it.hdr, 8)

@@ -11,6 +11,7 @@ import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_NEW, eventName } from './notify.js'
 import { writes } from './writes.js'
 import { TYPES } from './types.js'
+import type { StreamId } from './stream-type.js'
 import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
 
 const EV_EXPIRED = eventName('expired')
@@ -24,6 +25,18 @@ export const BLOCK_MOVE = 2 // BLMOVE, BRPOPLPUSH: the element, pushed to dst
 export const BLOCK_NOTIFY = 3 // __bwait: +READY once a key is a list (a wait across shards, server/blocking.ts)
 export const BLOCK_ZPOP = 4 // BZPOPMIN, BZPOPMAX: [key, member, score]
 export const BLOCK_ZMPOP = 5 // BZMPOP: [key, [[member, score]...]]
+export const BLOCK_XREAD = 6 // XREAD, XREADGROUP BLOCK: {key: entries} once a key's stream has entries past the client's id
+
+/** What a client blocked in XREAD or XREADGROUP waits for (BlockSpec.stream). */
+export interface StreamWait {
+  /** Per key (BlockSpec.keys' order): entries after this id (XREAD; XREADGROUP uses its group's). */
+  ids: StreamId[]
+  group: Buffer | null
+  consumer: Buffer | null
+  isNoAck: boolean
+  /** COUNT, or XREAD_BLOCKED_DEFAULT_COUNT (1000). */
+  count: number
+}
 
 /** What a blocked list command waits for, and what to run once one of its keys has elements. */
 export interface BlockSpec {
@@ -39,6 +52,8 @@ export interface BlockSpec {
   dst: Buffer | null
   /** Unix ms, 0 = forever. */
   deadline: number
+  /** XREAD and XREADGROUP: what they wait for (with BLOCK_XREAD, or BLOCK_NOTIFY across shards). */
+  stream?: StreamWait
   /**
    * A wait across shards (server/blocking.ts): its id in the slot's claim word; the shard that
    * serves it must first swap the id for 0. 0: an ordinary waiter of this shard.

@@ -19,6 +19,11 @@ import {
   ZSET_HEADER_BYTES, ENC_SKIPLIST, zsetInit, zsetInsert, zsetFree, zsetLen, zsetAt, zsetEncoding, zsetMemory, nodeScore,
   nodeMemberAt, nodeMemberLen,
 } from './zset-type.js'
+import {
+  STREAM_HEADER_BYTES, streamFreeEntries, streamEntriesMemory, streamEntriesDumpBytes, streamEntriesDump, streamEntriesRestore,
+  streamEntriesRestoreBytes, streamEntriesDumpEnd, streamInit,
+} from './stream-type.js'
+import { groupsFree, groupsMemory, groupsDumpBytes, groupsDump, groupsRestore, groupsRestoreBytes } from './stream-group.js'
 import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
 
 export interface TypeOps {
@@ -280,8 +285,39 @@ const zsetOps: TypeOps = {
   encoding: (ks, e) => zsetEncoding(ks, e) === ENC_SKIPLIST ? 'skiplist' : 'listpack',
 }
 
+/**
+ * A stream's dump payload: its entries (stream-type.ts streamEntriesDump: header, then the chunks
+ * as they are), then its consumer groups (stream-group.ts groupsDump).
+ */
+const streamOps: TypeOps = {
+  name: 'stream',
+  valueBytes: () => STREAM_HEADER_BYTES,
+  copyBytes: () => STREAM_HEADER_BYTES,
+  free: (ks, e) => { groupsFree(ks, e); streamFreeEntries(ks, e) },
+  copyValue (src, e, dst, n) {
+    const b = Buffer.allocUnsafe(streamOps.dumpBytes(src, e))
+    streamOps.dump(src, e, b, 0)
+    return streamOps.restore(dst, n, b, 0, b.length)
+  },
+  dumpBytes: (ks, e) => streamEntriesDumpBytes(ks, e) + groupsDumpBytes(ks, e),
+  dump (ks, e, b, p) {
+    const q = streamEntriesDump(ks, e, b, p)
+    groupsDump(ks, e, b, q)
+  },
+  restore (ks, e, buf, p, end) {
+    streamInit(ks, e)
+    const q = streamEntriesRestore(ks, e, buf, p)
+    if (q < 0) return false
+    return groupsRestore(ks, e, buf, q, end)
+  },
+  restoreBytes (buf, p, end) {
+    return streamEntriesRestoreBytes(buf, p) + groupsRestoreBytes(buf, streamEntriesDumpEnd(buf, p), end)
+  },
+  memory: (ks, e) => streamEntriesMemory(ks, e) + groupsMemory(ks, e),
+  encoding: () => 'stream',
+}
 
 /** Indexed by the entry's type tag (keyspace.ts TYPE_STRING, TYPE_LIST, TYPE_HASH...). */
-export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps, zsetOps]
+export const TYPES: readonly TypeOps[] = [stringOps, listOps, hashOps, setOps, zsetOps, streamOps]
 
 export function typeOf (ks: Keyspace, e: number): TypeOps { return TYPES[ks.type(e)] }

@@ -19,4 +19,9 @@ export const writes: {
   onNew: ((ks: Keyspace, e: number) => void) | null
   /** Set around a delete-and-insert that replaces a value under the same key (no "new"). */
   isReplacing: boolean
-} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false }
+  /**
+   * A key blocked clients may wait on got something new without being created (Redis's
+   * signalKeyAsReady: XADD to an existing stream, XGROUP DESTROY), while clients are blocked.
+   */
+  onReady: ((ks: Keyspace, e: number) => void) | null
+} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null }

@@ -469,6 +469,42 @@ describe('geo', () => {
   })
 })
 
+describe('streams', () => {
+  it('XADD (xadd, then xtrim when it trims), XTRIM, XDEL, XSETID, XGROUP, XREADGROUP and XCLAIM creating consumers; nothing on no-ops', async () => {
+    await listen('KEA')
+    const r = await steps([
+      ['XADD', 's', '1-0', 'a', '1'], ['XADD', 's', '2-0', 'a', '2'], ['XADD', 's', 'MAXLEN', '1', '3-0', 'a', '3'], ['XADD', 's', 'MAXLEN', '5', '4-0', 'a', '4'],
+      ['XADD', 's', '1-0', 'a', '1'], ['XADD', 'none', 'NOMKSTREAM', '1-0', 'a', '1'], ['XTRIM', 's', 'MAXLEN', '1'], ['XTRIM', 's', 'MAXLEN', '1'],
+      ['XDEL', 's', '9-0'], ['XDEL', 's', '4-0'], ['XSETID', 's', '10-0'], ['XSETID', 's', '1-0'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'], ['XGROUP', 'CREATE', 's', 'g', '0'], ['XGROUP', 'CREATE', 'm', 'g', '$', 'MKSTREAM'],
+      ['XGROUP', 'SETID', 's', 'g', '0'], ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c'], ['XGROUP', 'CREATECONSUMER', 's', 'g', 'c'],
+      ['XADD', 's', '11-0', 'a', '1'], ['XREADGROUP', 'GROUP', 'g', 'd', 'STREAMS', 's', '>'], ['XREADGROUP', 'GROUP', 'g', 'e', 'STREAMS', 's', '>'],
+      ['XCLAIM', 's', 'g', 'f', '0', '11-0'], ['XAUTOCLAIM', 's', 'g', 'h', '0', '0'], ['XACK', 's', 'g', '11-0'],
+      ['XGROUP', 'DELCONSUMER', 's', 'g', 'c'], ['XGROUP', 'DELCONSUMER', 's', 'g', 'c'], ['XGROUP', 'DESTROY', 's', 'g'], ['XGROUP', 'DESTROY', 's', 'g'],
+      ['XTRIM', 's', 'MAXLEN', '0'], ['DEL', 's'],
+    ])
+    expect(r[0]).toEqual(ks('s', 'xadd'))
+    expect(r[2]).toEqual([...ks('s', 'xadd'), ...ks('s', 'xtrim')])
+    expect(r[4]).toEqual([])
+    expect(r[19]).toEqual([...ks('s', 'xgroup-createconsumer')])
+    await done()
+  })
+
+  it('new keys (n): XADD and XGROUP CREATE MKSTREAM create one, XADD NOMKSTREAM does not', async () => {
+    await listen('KEtn')
+    const r = await steps([['XADD', 's', '1-0', 'a', '1'], ['XADD', 's', '2-0', 'a', '1'], ['XGROUP', 'CREATE', 'm', 'g', '$', 'MKSTREAM'], ['XADD', 'x', 'NOMKSTREAM', '1-0', 'a', '1']])
+    expect(r[0]).toEqual([...ks('s', 'new'), ...ks('s', 'xadd')])
+    await done()
+  })
+
+  it('XREADGROUP over shards creates its consumers on each stream\'s shard (compared as a multiset)', async () => {
+    await listen('KEA')
+    await steps([['XGROUP', 'CREATE', K[0], 'g', '0', 'MKSTREAM'], ['XGROUP', 'CREATE', K[1], 'g', '0', 'MKSTREAM'], ['XADD', K[0], '1-0', 'a', '1'], ['XADD', K[1], '1-0', 'a', '1']])
+    await steps([['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', K[0], K[1], '>', '>']], { sorted: true })
+    await done()
+  })
+})
+
 describe('blocked clients served by a push', () => {
   it('BLPOP and BRPOP: the push\'s events, then the pop and del of the served client', async () => {
     await listen('KEAn')

@@ -62,6 +62,28 @@ describe('UNLINK of big collections', () => {
     c.close()
   })
 
+  it('a big stream with consumer groups: freed in the background, a new stream under its name intact', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    const cmds: string[][] = []
+    for (let i = 1; i <= 100_000; i++) cmds.push(['XADD', 'st', `${i}-0`, 'f', `v${i}`, 'g', String(i)])
+    cmds.push(['XGROUP', 'CREATE', 'st', 'g1', '0'], ['XGROUP', 'CREATE', 'st', 'g2', '0'], ['XREADGROUP', 'GROUP', 'g1', 'c', 'COUNT', '5000', 'STREAMS', 'st', '>'])
+    const base = await usedMemory(c)
+    await load(c, cmds)
+    expect(await usedMemory(c) - base, 'the stream takes memory').toBeGreaterThan(100_000 * 8)
+    expect(text(await c.command('UNLINK', 'st'))).toBe(':1\r\n')
+    expect(text(await c.command('EXISTS', 'st'))).toBe(':0\r\n')
+    await load(c, [['XADD', 'st', '1-1', 'a', 'b'], ['XGROUP', 'CREATE', 'st', 'g1', '0']])
+    let now = await usedMemory(c)
+    for (let i = 0; i < 500 && now > base + 256 * 1024; i++) {
+      await new Promise(resolve => setTimeout(resolve, 20))
+      now = await usedMemory(c)
+    }
+    expect(now - base, 'used_memory back down once the background freeing is done').toBeLessThan(256 * 1024)
+    expect(text(await c.command('XRANGE', 'st', '-', '+'))).toBe('*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n')
+    expect(text(await c.command('XINFO', 'GROUPS', 'st'))).toContain('$2\r\ng1\r\n')
+    c.close()
+  })
+
   it('lazyfree-lazy-user-del yes makes DEL free big values as UNLINK does', async () => {
     const c = await RawClient.connect(server.port, server.host)
     expect(text(await c.command('CONFIG', 'GET', 'lazyfree-lazy-user-del'))).toBe('*2\r\n$22\r\nlazyfree-lazy-user-del\r\n$2\r\nno\r\n')
