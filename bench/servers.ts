@@ -137,6 +137,8 @@ export function rawCommand (port: number, bytes: string): Promise<string> {
 }
 
 export function gitCommit (): string {
+  // A bundle run on a lent machine (scripts/device/) names the commit it was built from.
+  if (process.env.FLASHKV_BENCH_COMMIT !== undefined) return process.env.FLASHKV_BENCH_COMMIT
   try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim() } catch { return 'nocommit' }
 }
 

@@ -30,6 +30,7 @@ for bin in .device/bin/redis-server .device/bin/redis-benchmark; do
   done
 done
 cp -r dist package.json .device/
+git rev-parse --short HEAD > .device/commit
 # Production dependencies only (pino, prom-client and theirs).
 npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 | while read -r dir; do
   rel="${dir#"$PWD"/}"

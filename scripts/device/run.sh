@@ -12,7 +12,7 @@ mkdir -p bin
 if command -v xz > /dev/null; then xz -dc node.xz > bin/node
 else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open("node.xz"), open("bin/node", "wb"))'; fi
 chmod +x bin/node
-export PATH="$PWD/bin:$PATH" LD_LIBRARY_PATH="$PWD/lib"
+export PATH="$PWD/bin:$PATH" LD_LIBRARY_PATH="$PWD/lib" FLASHKV_BENCH_COMMIT="$(cat commit)"
 echo "node $(node --version); $(redis-server --version); $(nproc) CPUs; $(grep -m1 'model name' /proc/cpuinfo)"
 # shellcheck disable=SC2086
 node --expose-gc dist/bench/run.js --cpu ${CPU_ARGS:---threads 4 --redis-io-threads 8 --requests 200000 --pipe-requests 1000000 --cpu-servers "flashkv-1:--shards 1,flashkv-4:--shards 4,flashkv-io2s4:--io-threads 2 --shards 4,flashkv-io4s4:--io-threads 4 --shards 4,flashkv-io4s8:--io-threads 4 --shards 8,flashkv-io8s8:--io-threads 8 --shards 8"}
