@@ -231,6 +231,23 @@ const COMMANDS: ReadonlyArray<[number, (r: Rng) => Args]> = [
   [1, r => [r.pick(['GEORADIUS', 'GEORADIUS_RO']), key(r), smallInt(r), smallInt(r), smallInt(r), r.pick(['m', 'km']), ...(r.chance(0.3) ? ['STORE', key(r)] : [])]],
   [1, r => ['SORT', key(r), ...(r.chance(0.3) ? ['BY', r.pick(['nosort', 'fz:*', 'fz:*->f'])] : []), ...(r.chance(0.3) ? ['LIMIT', smallInt(r), smallInt(r)] : []),
     ...(r.chance(0.3) ? ['GET', r.pick(['#', 'fz:*', 'fz:*->f'])] : []), ...(r.chance(0.3) ? [r.pick(['ASC', 'DESC', 'ALPHA'])] : []), ...(r.chance(0.2) ? ['STORE', key(r)] : [])]],
+  // Streams: ids explicit, partial, '*' and bad; trims; groups, reads, claims and XINFO.
+  [2, r => ['XADD', key(r), ...(r.chance(0.2) ? ['NOMKSTREAM'] : []),
+    ...(r.chance(0.3) ? [r.pick(['MAXLEN', 'MINID']), ...(r.chance(0.5) ? [r.pick(['=', '~'])] : []), r.pick([smallInt(r), '0-1', integer(r)]), ...(r.chance(0.2) ? ['LIMIT', smallInt(r)] : [])] : []),
+    r.pick(['*', `${r.range(0, 50)}-${r.range(0, 3)}`, `${r.range(0, 50)}-*`, smallInt(r), '0-0', 'x']), ...pairs(r, 0, 3)]],
+  [1, r => [r.pick(['XRANGE', 'XREVRANGE']), key(r), r.pick(['-', '+', smallInt(r), `(${r.range(0, 50)}-1`]), r.pick(['-', '+', smallInt(r)]), ...(r.chance(0.4) ? ['COUNT', smallInt(r)] : [])]],
+  [1, r => [r.pick(['XLEN', 'XDEL', 'XTRIM', 'XSETID']), key(r), ...(r.chance(0.5) ? [r.pick(['MAXLEN', 'MINID', `${r.range(0, 50)}-0`]), r.pick([smallInt(r), '~', '='])] : values(r, 0, 2))]],
+  [1, r => ['XGROUP', r.pick(['CREATE', 'SETID', 'DESTROY', 'CREATECONSUMER', 'DELCONSUMER', 'HELP', 'X']), key(r), r.pick(['g', 'h']),
+    ...(r.chance(0.7) ? [r.pick(['$', '0', 'c1', smallInt(r)])] : []), ...(r.chance(0.3) ? [r.pick(['MKSTREAM', 'ENTRIESREAD'])] : []), ...(r.chance(0.2) ? [smallInt(r)] : [])]],
+  [1, r => {
+    const ks = keys(r, 1, 2)
+    const group = r.chance(0.6) ? ['GROUP', r.pick(['g', 'h']), r.pick(['c1', 'c2'])] : []
+    return [group.length > 0 ? 'XREADGROUP' : 'XREAD', ...group, ...(r.chance(0.4) ? ['COUNT', smallInt(r)] : []),
+      ...(r.chance(0.2) ? ['BLOCK', r.pick(['10', '50', 'x', '-1'])] : []), ...(r.chance(0.2) ? ['NOACK'] : []),
+      'STREAMS', ...ks, ...ks.map(() => r.pick(['>', '$', '0', '0-0', smallInt(r)]))]
+  }],
+  [1, r => [r.pick(['XACK', 'XPENDING', 'XCLAIM', 'XAUTOCLAIM']), key(r), r.pick(['g', 'h']), ...values(r, 0, 4), ...(r.chance(0.3) ? [r.pick(['JUSTID', 'IDLE', 'COUNT', 'FORCE'])] : [])]],
+  [1, r => ['XINFO', r.pick(['STREAM', 'GROUPS', 'CONSUMERS', 'HELP', 'X']), key(r), ...(r.chance(0.3) ? [r.pick(['FULL', 'g', 'COUNT'])] : [])]],
   // Transactions and short blocking waits (a timeout always ends them).
   [2, r => r.pick<Args>([['MULTI'], ['EXEC'], ['DISCARD'], ['UNWATCH']])],
   [1, r => ['WATCH', ...keys(r, 1, 3)]],

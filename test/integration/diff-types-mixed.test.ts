@@ -1,4 +1,4 @@
-// Random sequences that mix every data type with the keyspace commands, against a real
+// Random sequences that mix every data type (streams and their groups too) with the keyspace commands, against a real
 // redis-server 7.0.15 and FlashKV (4 shards). The keys are spread over all shards, so RENAME,
 // COPY, SMOVE, LMOVE and the STORE commands cross shards on the transaction engine, and the
 // encoding thresholds are small, so values cross listpack/intset → hashtable/skiplist both ways
@@ -172,6 +172,18 @@ describe('random sequences with MULTI blocks, databases and RESP3', () => {
       fc.tuple(key, small).map(([k, m]) => ['GEOHASH', k, m]),
       fc.tuple(key, key).map(([d, k]) => ['GEOSEARCHSTORE', d, k, 'FROMLONLAT', '0', '0', 'BYRADIUS', '20000', 'km', 'ASC', 'COUNT', '3']),
       fc.tuple(key, small).map(([k, m]) => ['GEOSEARCH', k, 'FROMMEMBER', m, 'BYBOX', '4000', '4000', 'km', 'ASC', 'WITHDIST']),
+      // streams: explicit ids (a '*' id is each server's clock), trims, groups, reads and claims
+      fc.tuple(key, fc.integer({ min: 1, max: 30 }), small).map(([k, n, v]) => ['XADD', k, `${n}-0`, 'f', v]),
+      fc.tuple(key, fc.integer({ min: 1, max: 30 }), fc.constantFrom('=', '~'), fc.integer({ min: 0, max: 3 })).map(([k, n, op, len]) => ['XADD', k, 'MAXLEN', op, String(len), `${n}-1`, 'f', 'v']),
+      key.map(k => ['XRANGE', k, '-', '+']), key.map(k => ['XREVRANGE', k, '+', '-', 'COUNT', '2']), key.map(k => ['XLEN', k]),
+      fc.tuple(key, fc.integer({ min: 1, max: 30 })).map(([k, n]) => ['XDEL', k, `${n}-0`]),
+      fc.tuple(key, fc.integer({ min: 0, max: 3 })).map(([k, n]) => ['XTRIM', k, 'MAXLEN', String(n)]),
+      fc.tuple(key, fc.constantFrom('0', '$')).map(([k, id]) => ['XGROUP', 'CREATE', k, 'g', id, 'MKSTREAM']),
+      fc.tuple(key, fc.constantFrom('c1', 'c2')).map(([k, c]) => ['XREADGROUP', 'GROUP', 'g', c, 'COUNT', '2', 'STREAMS', k, '>']),
+      fc.tuple(key, fc.integer({ min: 1, max: 30 })).map(([k, n]) => ['XACK', k, 'g', `${n}-0`, `${n}-1`]),
+      key.map(k => ['XPENDING', k, 'g']), key.map(k => ['XAUTOCLAIM', k, 'g', 'c3', '0', '0-0', 'COUNT', '2', 'JUSTID']),
+      key.map(k => ['XINFO', 'STREAM', k]), key.map(k => ['XINFO', 'GROUPS', k]),
+      fc.tuple(key, fc.integer({ min: 1, max: 40 })).map(([k, n]) => ['XSETID', k, `${n}-5`]),
     )
     // Replies in each server's own order: outside MULTI only, where normalize() sorts them.
     const unordered: fc.Arbitrary<Arg[]> = fc.oneof(
@@ -192,7 +204,7 @@ describe('random sequences with MULTI blocks, databases and RESP3', () => {
       const check: Arg[][] = [['SELECT', '0']]
       for (const db of ['0', '1']) {
         check.push(['SELECT', db], ['DBSIZE'], ['SCAN', '0', 'COUNT', '1000'])
-        for (const k of K) check.push(['TYPE', k], ['OBJECT', 'ENCODING', k], ['GET', k], ['LRANGE', k, '0', '-1'], ['HGETALL', k], ['SMEMBERS', k], ['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['TTL', k])
+        for (const k of K) check.push(['TYPE', k], ['OBJECT', 'ENCODING', k], ['GET', k], ['LRANGE', k, '0', '-1'], ['HGETALL', k], ['SMEMBERS', k], ['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['XRANGE', k, '-', '+'], ['XINFO', 'GROUPS', k], ['TTL', k])
       }
       await pair.pipeline(check, normalize)
       await Promise.all([pair.r.command('HELLO', '2'), pair.f.command('HELLO', '2')])
