@@ -16,13 +16,14 @@ export type Flag =
  * pubsub: SUBSCRIBE and kin, run by the router (server/pubsub.ts) | hub: the pub/sub hub shard (0) |
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
  * one shard if all keys share it, else a transaction holding every shard involved |
- * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
+ * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard) |
+ * script: EVAL and SCRIPT LOAD/EXISTS/FLUSH, a transaction holding every shard (server/scripting.ts)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block' | 'pubsub' | 'hub'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block' | 'pubsub' | 'hub' | 'script'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'scripting'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's

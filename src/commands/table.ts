@@ -66,7 +66,7 @@ function check (spec: CommandSpec): void {
   if (spec.merge === 'custom' && spec.finish === undefined) bad('custom merge needs finish')
   if (spec.route === 'txn' && spec.internal !== true && spec.local !== undefined) bad('txn routes run in the router')
   if (spec.route === 'primary' && spec.local === undefined && spec.subcommands === undefined) bad('primary route needs a local handler')
-  if (spec.route !== 'primary' && spec.route !== 'txn' && spec.route !== 'pubsub' && spec.run === undefined) bad('shard route needs a run handler')
+  if (spec.route !== 'primary' && spec.route !== 'txn' && spec.route !== 'pubsub' && spec.route !== 'script' && spec.run === undefined) bad('shard route needs a run handler')
   if ((spec.route === 'key' || spec.route === 'split' || spec.route === 'coord' || spec.route === 'block') && spec.firstKey < 1 && spec.internal !== true && spec.getKeys === undefined) bad('key routes need keys')
   if (spec.route === 'coord' && spec.coord === undefined) bad('coord route needs a coord handler')
 }

@@ -1,0 +1,250 @@
+// The scripting sandbox of Redis 7.0 (script_lua.c luaRegisterRedisAPI, eval.c scriptingInit),
+// rebuilt on stock Lua 5.1: the `redis` table, Redis's math.random, pcall that unwraps error
+// tables, and read-only globals. Redis 7.0 patches Lua with read-only tables; here every global
+// table (and the globals table itself) is an empty proxy whose __index is the real table and
+// whose __newindex raises Redis's error, and rawset/setmetatable/getmetatable/next/pairs/
+// ipairs/rawget see through the proxies. The C functions that need the server are JS functions
+// (scripts.ts) passed in as the chunk's arguments; everything else is Lua, run once per VM.
+
+import type { LuaVm } from './lua.js'
+import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
+
+/** Chunk name of the sandbox's own functions: error positions skip their frames. */
+export const SANDBOX_CHUNK = '=redis'
+
+const SANDBOX_LUA = `
+local ccall, cpcall, csha1, clog, cresp, crand, cseed, cacl, version, version_num = ...
+local G = _G
+local dbg = debug
+local error, type, select, tostring, tonumber, floor = error, type, select, tostring, tonumber, math.floor
+local rawget, rawset, rawnext, rawpairs, rawipairs = rawget, rawset, next, pairs, ipairs
+local rawsetmeta, rawgetmeta, rawpcall, rawloadstring = setmetatable, getmetatable, pcall, loadstring
+local concat, byte = table.concat, string.byte
+
+local function E (msg) return { err = msg } end
+
+local redis = {}
+-- C functions, so that \`return redis.call(...)\` keeps the script's frame (a Lua wrapper would be
+-- tail-called, and the error's line lost).
+redis.call = ccall
+redis.pcall = cpcall
+function redis.sha1hex (...)
+  if select('#', ...) ~= 1 then error(E('ERR wrong number of arguments')) end
+  local s = ...
+  local t = type(s)
+  return csha1((t == 'string' or t == 'number') and tostring(s) or '')
+end
+-- luaPushErrorBuff: "-CODE msg" keeps its code, a message without a space gets ERR.
+local function trim (s) return (s:gsub('^[\\r\\n]+', ''):gsub('[\\r\\n]+$', '')) end
+function redis.error_reply (...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return E('ERR wrong number or type of arguments') end
+  if byte(s, 1) == 45 then s = s:sub(2) end
+  local sp = s:find(' ', 1, true)
+  if sp == nil then return E('ERR ' .. trim(s)) end
+  return E(s:sub(1, sp - 1) .. ' ' .. trim(s:sub(sp + 1)))
+end
+function redis.status_reply (...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return E('ERR wrong number or type of arguments') end
+  return { ok = s }
+end
+function redis.log (...)
+  local n = select('#', ...)
+  if n < 2 then error(E('ERR redis.log() requires two arguments or more.')) end
+  local level = tonumber((...))
+  if level == nil then error(E('ERR First argument must be a number (log level).')) end
+  level = level >= 0 and floor(level) or -floor(-level)
+  if level < 0 or level > 3 then error(E('ERR Invalid debug level.')) end
+  local parts = {}
+  for i = 2, n do
+    local a = select(i, ...)
+    local t = type(a)
+    if t == 'string' or t == 'number' then parts[#parts + 1] = tostring(a) end
+  end
+  clog(level, concat(parts, ' '))
+end
+function redis.setresp (...)
+  if select('#', ...) ~= 1 then error(E('ERR redis.setresp() requires one argument.')) end
+  local resp = tonumber((...)) or 0
+  if resp ~= 2 and resp ~= 3 then error(E('ERR RESP version must be 2 or 3.')) end
+  cresp(resp)
+end
+function redis.set_repl (...)
+  if select('#', ...) ~= 1 then error(E('ERR redis.set_repl() requires two arguments.')) end
+  local flags = tonumber((...)) or 0
+  if flags < 0 or flags > 3 then error(E('ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')) end
+end
+function redis.replicate_commands () return true end
+redis.acl_check_cmd = cacl
+function redis.breakpoint () return false end
+function redis.debug () end
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = version, version_num
+G.redis = redis
+
+-- redis_math_random: Lua's own algorithm over Redis's lrand48, reseeded before every script.
+local function checkint (i, v)
+  local n = tonumber(v)
+  if n == nil then
+    local got = select('#', v) == 0 and 'no value' or type(v)
+    error(("bad argument #%d to 'random' (number expected, got %s)"):format(i, got), 3)
+  end
+  return n >= 0 and floor(n) or -floor(-n)
+end
+function math.random (...)
+  local n = select('#', ...)
+  local r = crand()
+  if n == 0 then return r end
+  if n == 1 then
+    local u = checkint(1, (...))
+    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
+    return floor(r * u) + 1
+  end
+  if n == 2 then
+    local l, u = ...
+    l = checkint(1, l)
+    u = checkint(2, u)
+    if l > u then error("bad argument #2 to 'random' (interval is empty)", 2) end
+    return floor(r * (u - l + 1)) + l
+  end
+  error('wrong number of arguments', 2)
+end
+function math.randomseed (s)
+  cseed(checkint(1, s))
+end
+
+-- luaRedisPcall: an error table with an err field comes back as its message.
+local function unwrap (ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+function G.pcall (...) return unwrap(rawpcall(...)) end
+
+-- Bytecode is refused (Redis's Lua: loadstring of a binary chunk gives nil).
+function G.loadstring (s, ...)
+  if type(s) == 'string' and byte(s, 1) == 27 then return nil end
+  return rawloadstring(s, ...)
+end
+
+-- eval.c's handler, kept as the global Redis has (this runtime builds errors in errinfo).
+function G.__redis__err__handler (err)
+  local i = dbg.getinfo(2, 'nSl')
+  if i and i.what == 'C' then i = dbg.getinfo(3, 'nSl') end
+  if type(err) ~= 'table' then err = { err = 'ERR ' .. tostring(err) } end
+  if i then err.source = i.source; err.line = i.currentline end
+  return err
+end
+
+-- The globals Redis 7.0 leaves: everything else the libraries opened goes.
+local keep = {}
+for _, k in rawipairs({ 'string', 'cjson', 'bit', 'cmsgpack', 'math', 'table', 'struct', 'redis',
+  '__redis__err__handler', 'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'tonumber',
+  'rawequal', 'collectgarbage', 'getmetatable', 'rawset', 'pcall', 'coroutine', 'type', '_G',
+  'select', 'unpack', 'gcinfo', 'pairs', 'rawget', 'loadstring', 'ipairs', '_VERSION', 'load',
+  'error' }) do keep[k] = true end
+local drop = {}
+for k in rawpairs(G) do if not keep[k] then drop[#drop + 1] = k end end
+for _, k in rawipairs(drop) do G[k] = nil end
+
+-- Read-only tables: proxies over the real ones.
+local real = rawsetmeta({}, { __mode = 'k' })
+local function readonly () error('Attempt to modify a readonly table', 2) end
+local function protect (t)
+  local p = rawsetmeta({}, { __index = t, __newindex = readonly, __metatable = false })
+  real[p] = t
+  return p
+end
+local strmeta = rawgetmeta('')
+for k, v in rawpairs(G) do
+  if type(v) == 'table' and v ~= G then rawset(G, k, protect(v)) end
+end
+strmeta.__index = G.string
+local strmetaProxy = protect(strmeta)
+rawsetmeta(G, { __index = function (_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end })
+local gmetaProxy = protect(rawgetmeta(G))
+local proxyG = protect(G)
+rawset(G, '_G', proxyG)
+
+local function unproxy (t) return real[t] or t end
+function G.rawget (t, k) return rawget(unproxy(t), k) end
+function G.next (t, k) return rawnext(unproxy(t), k) end
+function G.pairs (t) if real[t] then return rawnext, real[t], nil end return rawpairs(t) end
+function G.ipairs (t) return rawipairs(unproxy(t)) end
+function G.rawset (t, k, v)
+  if real[t] or t == G then error('Attempt to modify a readonly table', 0) end
+  return rawset(t, k, v)
+end
+function G.setmetatable (t, mt)
+  if real[t] or t == G then error('Attempt to modify a readonly table', 0) end
+  return rawsetmeta(t, mt)
+end
+function G.getmetatable (t)
+  if t == proxyG then return gmetaProxy end
+  if real[t] then return nil end
+  if type(t) == 'string' then return strmetaProxy end
+  return rawgetmeta(t)
+end
+
+-- The first frame of the failed script that is neither C nor this sandbox: Redis's source:line.
+local function errinfo (co)
+  for level = 0, 200 do
+    local i = dbg.getinfo(co, level, 'Sl')
+    if i == nil then return nil end
+    if i.what ~= 'C' and i.source ~= '${SANDBOX_CHUNK}' then return i.source, i.currentline end
+  end
+  return nil
+end
+
+return G, proxyG, errinfo
+`
+
+/**
+ * Where the cjson, cmsgpack, bit and struct libraries get registered (each `register(M, L)`
+ * over the raw module, leaving its global set). Called once per VM, before the sandbox runs,
+ * so that the sandbox keeps and protects them as Redis does.
+ */
+export function registerLibraries (_vm: LuaVm): void {}
+
+/** The C functions the sandbox needs from the server (scripts.ts). */
+export interface SandboxHooks {
+  call: number
+  pcall: number
+  sha1hex: number
+  log: number
+  setresp: number
+  random: number
+  randomseed: number
+  aclCheck: number
+}
+
+export interface Sandbox {
+  /** Registry refs: the real globals table (KEYS and ARGV go there) and errinfo(co). */
+  globalsRef: number
+  errinfoRef: number
+}
+
+/** Builds the sandbox on the VM's main state; from then on new chunks see the read-only globals. */
+export function buildSandbox (vm: LuaVm, hooks: SandboxHooks, version: string): Sandbox {
+  const L = vm.L
+  registerLibraries(vm)
+  if (vm.load(L, Buffer.from(SANDBOX_LUA), SANDBOX_CHUNK) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  for (const fn of [hooks.call, hooks.pcall, hooks.sha1hex, hooks.log, hooks.setresp, hooks.random, hooks.randomseed, hooks.aclCheck]) vm.pushcclosure(L, fn, 0)
+  vm.pushStr(L, version)
+  const [major, minor, patch] = version.split('.').map(Number)
+  vm.pushnumber(L, (major << 16) | (minor << 8) | patch)
+  if (vm.pcall(L, 10, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  const errinfoRef = vm.ref(L, LUA_REGISTRYINDEX)
+  // Chunks compiled from now on take the proxy as their environment.
+  vm.replace(L, LUA_GLOBALSINDEX)
+  const globalsRef = vm.ref(L, LUA_REGISTRYINDEX)
+  return { globalsRef, errinfoRef }
+}

@@ -1,0 +1,298 @@
+// One producer thread's scripting engine: its VM, its compiled scripts (sha1 → function), and
+// the run of one script. A script runs in a Lua coroutine so that redis.call can wait: when the
+// host answers a call at once (a command on a held shard, run in place) the reply is pushed and
+// the script goes on inside the same resume; when the host returns a promise (a cross-shard
+// command), the C function yields, the promise is awaited, and the reply is handed to the
+// resumed coroutine. Lua 5.1 cannot yield across a C call, so such a call inside pcall() fails
+// with Lua's "attempt to yield across metamethod/C-call boundary" (README, Limits).
+
+import { createHash } from 'node:crypto'
+import type { LuaVm } from './lua.js'
+import { createVm, LUA_MASKCOUNT, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
+import { buildSandbox, type Sandbox } from './sandbox.js'
+import { pushErrorTable, pushReply, writeLuaValue } from './convert.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { formatScore } from '../storage/zset-type.js'
+
+/** What a running script asks of the server. */
+export interface ScriptHost {
+  /**
+   * Runs redis.call's arguments (argv[0] is the command name): its reply bytes, or a function
+   * that starts it and promises them (called only once the script has yielded). Refusals (unknown command, arity, not allowed...) are error replies like any other.
+   */
+  call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>)
+  /** redis.acl_check_cmd: null when argv names a command (no ACLs here: always allowed), else the error text. */
+  aclCheck (argv: Buffer[]): string | null
+}
+
+export interface ScriptLog { debug (msg: string): void, info (msg: string): void, warn (msg: string): void }
+
+/** One script's run: its host and the protocol redis.setresp chose. */
+interface Run {
+  host: ScriptHost
+  isResp3: boolean
+  pending: Promise<Uint8Array> | null
+  /** The pending call is redis.call: an error reply is raised in the script. */
+  isRaising: boolean
+  /** An error reply to raise at the script's next instruction (count hook), after a yield. */
+  raise: Uint8Array | null
+}
+
+export function sha1hex (body: Uint8Array): string {
+  return createHash('sha1').update(body).digest('hex')
+}
+
+/**
+ * Redis's lrand48 (rand.c): the 48-bit generator of POSIX. Redis 7.0 never reseeds it before a
+ * script: one sequence from its initial state runs across every script (here, per VM).
+ */
+class Lrand48 {
+  private x = 0x1234abcd330en
+  seed (s: number): void { this.x = (BigInt(s & 0xffffffff) << 16n) | 0x330en }
+  next (): number {
+    this.x = (0x5deece66dn * this.x + 0xbn) & 0xffffffffffffn
+    return Number(this.x >> 17n)
+  }
+}
+
+/** Arguments that are Lua numbers become "%.17g" text, as luaArgsToRedisArgv writes them. */
+function numberArg (d: number): Buffer {
+  if (Number.isNaN(d)) return Buffer.from('nan')
+  return Buffer.from(formatScore(d), 'latin1')
+}
+
+const NO_ARGS = 'ERR Please specify at least one argument for this redis lib call'
+const BAD_ARG = 'ERR Lua redis lib command arguments must be strings or integers'
+
+export class ScriptEngine {
+  private readonly scripts = new Map<string, number>()
+  private run: Run | null = null
+  private readonly rand = new Lrand48()
+  private readonly sandbox: Sandbox
+  /** A coroutine kept for the next script once one ends without error (a failed one is dead). */
+  private spare = 0
+  private spareRef = -1
+  private readonly raiseHook: number
+
+  constructor (readonly vm: LuaVm, private readonly log: ScriptLog, version: string) {
+    const cf = (fn: (L: number) => number): number => vm.cfunction(fn)
+    this.raiseHook = vm.M.addFunction(L => this.raiseC(L), 'vii')
+    this.sandbox = buildSandbox(vm, {
+      call: cf(L => this.callC(L, true)),
+      pcall: cf(L => this.callC(L, false)),
+      sha1hex: cf(L => { vm.pushStr(L, sha1hex(vm.bytes(L, 1) ?? Buffer.alloc(0))); return 1 }),
+      log: cf(L => { this.logC(vm.tonumber(L, 1), vm.bytes(L, 2)); return 0 }),
+      setresp: cf(L => { if (this.run !== null) this.run.isResp3 = vm.tonumber(L, 1) === 3; return 0 }),
+      random: cf(L => { vm.pushnumber(L, (this.rand.next() % 0x7fffffff) / 0x7fffffff); return 1 }),
+      randomseed: cf(L => { this.rand.seed(vm.tonumber(L, 1)); return 0 }),
+      aclCheck: cf(L => this.aclC(L)),
+    }, version)
+  }
+
+  static async create (log: ScriptLog, version: string): Promise<ScriptEngine> {
+    return new ScriptEngine(await createVm(), log, version)
+  }
+
+  get size (): number { return this.scripts.size }
+  has (sha: string): boolean { return this.scripts.has(sha) }
+
+  /** SCRIPT FLUSH, or another thread's flush seen: every compiled script goes. */
+  flush (): void {
+    for (const ref of this.scripts.values()) this.vm.unref(this.vm.L, LUA_REGISTRYINDEX, ref)
+    this.scripts.clear()
+  }
+
+  /** Compiles and keeps a script; null when it compiles, else Redis's error reply text. */
+  compile (sha: string, body: Uint8Array): string | null {
+    if (this.scripts.has(sha)) return null
+    const vm = this.vm
+    const L = vm.L
+    if (vm.load(L, body, '@user_script') !== 0) {
+      const msg = (vm.bytes(L, -1) ?? Buffer.alloc(0)).toString('latin1')
+      vm.settop(L, -2)
+      return `ERR Error compiling script (new function): ${msg}`.replace(/[\r\n]/g, ' ')
+    }
+    this.scripts.set(sha, vm.ref(L, LUA_REGISTRYINDEX))
+    return null
+  }
+
+  /**
+   * Runs a compiled script with its KEYS and ARGV; resolves with the reply bytes for a client
+   * of protocol `isClientResp3`. Only one script runs at a time per engine (the caller holds
+   * every shard for it, so a second one waits on those holds).
+   */
+  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean): Promise<Buffer> {
+    const vm = this.vm
+    const L = vm.L
+    const fn = this.scripts.get(sha)
+    if (fn === undefined) throw new Error(`script ${sha} is not compiled`)
+    this.setGlobalArray('KEYS', keys)
+    this.setGlobalArray('ARGV', args)
+    let co = this.spare
+    let coRef = this.spareRef
+    this.spare = 0
+    if (co === 0) {
+      co = vm.newthread(L)
+      coRef = vm.ref(L, LUA_REGISTRYINDEX)
+    }
+    vm.rawgeti(co, LUA_REGISTRYINDEX, fn)
+    const run: Run = { host, isResp3: false, pending: null, isRaising: false, raise: null }
+    let nargs = 0
+    const out = new ReplyWriter(64)
+    out.resp3 = isClientResp3
+    for (;;) {
+      this.run = run
+      let status: number
+      try {
+        status = vm.resume(co, nargs)
+      } finally {
+        this.run = null
+      }
+      if (status === LUA_YIELD) {
+        const pending = run.pending
+        run.pending = null
+        if (pending === null) {
+          // coroutine.yield() at the script's top level: Redis runs it under pcall, where it fails.
+          return this.failed(coRef, sha, 'ERR attempt to yield across metamethod/C-call boundary')
+        }
+        const reply = await pending
+        vm.settop(co, 0)
+        if (reply[0] === 45 && run.isRaising) {
+          // The C function has returned by now: the hook raises the error in the script's frame.
+          run.raise = reply
+          vm.sethook(co, this.raiseHook, LUA_MASKCOUNT, 1)
+          nargs = 0
+        } else {
+          pushReply(vm, co, reply, 0)
+          nargs = 1
+        }
+        continue
+      }
+      if (status !== 0) return this.failed(coRef, sha, this.errorText(co))
+      // The script's first return value is its reply (Redis calls it for one result).
+      if (vm.gettop(co) === 0) vm.pushnil(co)
+      else vm.settop(co, 1)
+      writeLuaValue(vm, co, out, run.isResp3)
+      vm.settop(co, 0)
+      if (this.spare === 0) { this.spare = co; this.spareRef = coRef } else vm.unref(L, LUA_REGISTRYINDEX, coRef)
+      return Buffer.from(out.buf.subarray(0, out.len))
+    }
+  }
+
+  /** The message of the error value at the top of co (Redis's luaExtractErrorInformation). */
+  private errorText (co: number): string {
+    const vm = this.vm
+    const t = vm.type(co, -1)
+    if (t === LUA_TTABLE) {
+      vm.getfield(co, -1, vm.cstr('err'))
+      const isMsg = vm.type(co, -1) === LUA_TSTRING || vm.type(co, -1) === LUA_TNUMBER
+      const msg = isMsg ? (vm.bytes(co, -1) as Buffer).toString('latin1') : 'ERR Error running script'
+      vm.settop(co, -2)
+      return msg
+    }
+    if (t === LUA_TSTRING || t === LUA_TNUMBER) return `ERR ${(vm.bytes(co, -1) as Buffer).toString('latin1')}`
+    return `ERR ${t === 0 ? 'nil' : t === 1 ? String(vm.toboolean(co, -1) !== 0) : 'error'}`
+  }
+
+  /** The error reply: the message, then " script: <sha>, on <source>:<line>." where it happened. */
+  private failed (coRef: number, sha: string, msg: string): Buffer {
+    const vm = this.vm
+    const L = vm.L
+    vm.rawgeti(L, LUA_REGISTRYINDEX, this.sandbox.errinfoRef)
+    vm.rawgeti(L, LUA_REGISTRYINDEX, coRef)
+    let where = ''
+    if (vm.pcall(L, 1, 2, 0) === 0) {
+      if (vm.type(L, -2) === LUA_TSTRING) where = ` script: ${sha}, on ${(vm.bytes(L, -2) as Buffer).toString('latin1')}:${vm.tonumber(L, -1)}.`
+      vm.settop(L, -3)
+    } else vm.settop(L, -2)
+    vm.unref(L, LUA_REGISTRYINDEX, coRef)
+    return Buffer.from(`-${msg}${where}`.replace(/[\r\n]/g, ' ') + '\r\n', 'latin1')
+  }
+
+  private setGlobalArray (name: string, items: Buffer[]): void {
+    const vm = this.vm
+    const L = vm.L
+    vm.rawgeti(L, LUA_REGISTRYINDEX, this.sandbox.globalsRef)
+    vm.pushStr(L, name)
+    vm.createtable(L, items.length, 0)
+    for (let i = 0; i < items.length; i++) {
+      vm.push(L, items[i])
+      vm.rawseti(L, -2, i + 1)
+    }
+    vm.rawset(L, -3)
+    vm.settop(L, -2)
+  }
+
+  /** redis.call's arguments, or the error text when one is not a string or a number. */
+  private argvOf (L: number): Buffer[] | string {
+    const vm = this.vm
+    const n = vm.gettop(L)
+    if (n === 0) return NO_ARGS
+    const argv: Buffer[] = []
+    for (let i = 1; i <= n; i++) {
+      if (vm.type(L, i) === LUA_TNUMBER) { argv.push(numberArg(vm.tonumber(L, i))); continue }
+      const b = vm.bytes(L, i)
+      if (b === null) return BAD_ARG
+      argv.push(b)
+    }
+    return argv
+  }
+
+  /**
+   * redis.call (isRaising) and redis.pcall: the reply as Lua, an error table raised or returned;
+   * or a yield until the reply is ready.
+   */
+  private callC (L: number, isRaising: boolean): number {
+    const vm = this.vm
+    const run = this.run
+    const argv = this.argvOf(L)
+    vm.settop(L, 0)
+    if (run === null) return this.fail(L, 'ERR redis.call/pcall can only be called inside a script invocation', true)
+    if (typeof argv === 'string') return this.fail(L, argv, isRaising)
+    const r = run.host.call(argv, run.isResp3)
+    if (typeof r === 'function') {
+      // lua_yield raises (and never returns) inside pcall: the command starts only past it.
+      const y = vm.yield(L, 0)
+      run.pending = r()
+      run.isRaising = isRaising
+      return y
+    }
+    pushReply(vm, L, r, 0)
+    if (isRaising && r[0] === 45) return vm.error(L)
+    return 1
+  }
+
+  private raiseC (L: number): number {
+    const vm = this.vm
+    vm.sethook(L, 0, 0, 0)
+    const reply = this.run?.raise
+    if (this.run !== null) this.run.raise = null
+    if (reply === null || reply === undefined) return 0
+    pushReply(vm, L, reply, 0)
+    return vm.error(L)
+  }
+
+  private aclC (L: number): number {
+    const vm = this.vm
+    const argv = this.argvOf(L)
+    vm.settop(L, 0)
+    if (typeof argv === 'string') return this.fail(L, argv, true)
+    const err = this.run === null ? 'ERR redis.acl_check_cmd can only be called inside a script invocation' : this.run.host.aclCheck(argv)
+    if (err !== null) return this.fail(L, err, true)
+    vm.pushboolean(L, 1)
+    return 1
+  }
+
+  /** Redis's luaPushError, then luaError when raising. */
+  private fail (L: number, msg: string, isRaising: boolean): number {
+    pushErrorTable(this.vm, L, msg)
+    return isRaising ? this.vm.error(L) : 1
+  }
+
+  private logC (level: number, msg: Buffer | null): void {
+    const text = msg === null ? '' : msg.toString('latin1')
+    if (level >= 3) this.log.warn(text)
+    else if (level === 2) this.log.info(text)
+    else this.log.debug(text)
+  }
+}
