@@ -22,6 +22,7 @@ import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { geoCommands, geoInternalCommands } from './geo.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
+import { scriptingCommands, scriptingInternalCommands } from './scripting.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -49,7 +50,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, scriptingCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, scriptingInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

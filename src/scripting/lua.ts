@@ -67,6 +67,9 @@ export class LuaVm {
   /** lua_error: throws through the calling JS frames (emscripten's longjmp); never returns. */
   readonly error: CFn
   readonly sethook: CFn
+  readonly isnumber: CFn
+  readonly concat: CFn
+  readonly where: CFn
   readonly replace: CFn
   private scratch: number
   private scratchLen = 1 << 16
@@ -91,7 +94,7 @@ export class LuaVm {
     this.resume = f('lua_resume'); this.yield = f('lua_yield'); this.newthread = f('lua_newthread')
     this.ref = f('luaL_ref'); this.unref = f('luaL_unref'); this.objlen = f('lua_objlen')
     this.checkstack = f('lua_checkstack'); this.xmove = f('lua_xmove')
-    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.replace = f('lua_replace')
+    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)

@@ -13,7 +13,7 @@ import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
 export const SANDBOX_CHUNK = '=redis'
 
 const SANDBOX_LUA = `
-local ccall, cpcall, csha1, clog, cresp, crand, cseed, cacl, version, version_num = ...
+local ccall, cpcall, csha1, clog, cresp, crepl, crand, cseed, cacl, version, version_num = ...
 local G = _G
 local dbg = debug
 local error, type, select, tostring, tonumber, floor = error, type, select, tostring, tonumber, math.floor
@@ -24,16 +24,11 @@ local concat, byte = table.concat, string.byte
 local function E (msg) return { err = msg } end
 
 local redis = {}
--- C functions, so that \`return redis.call(...)\` keeps the script's frame (a Lua wrapper would be
--- tail-called, and the error's line lost).
+-- What may raise an error is a C function (scripts.ts), so that \`return redis.call(...)\` keeps
+-- the script's frame: a Lua function would be tail-called, and the error's line lost.
 redis.call = ccall
 redis.pcall = cpcall
-function redis.sha1hex (...)
-  if select('#', ...) ~= 1 then error(E('ERR wrong number of arguments')) end
-  local s = ...
-  local t = type(s)
-  return csha1((t == 'string' or t == 'number') and tostring(s) or '')
-end
+redis.sha1hex = csha1
 -- luaPushErrorBuff: "-CODE msg" keeps its code, a message without a space gets ERR.
 local function trim (s) return (s:gsub('^[\\r\\n]+', ''):gsub('[\\r\\n]+$', '')) end
 function redis.error_reply (...)
@@ -49,32 +44,7 @@ function redis.status_reply (...)
   if select('#', ...) ~= 1 or type(s) ~= 'string' then return E('ERR wrong number or type of arguments') end
   return { ok = s }
 end
-function redis.log (...)
-  local n = select('#', ...)
-  if n < 2 then error(E('ERR redis.log() requires two arguments or more.')) end
-  local level = tonumber((...))
-  if level == nil then error(E('ERR First argument must be a number (log level).')) end
-  level = level >= 0 and floor(level) or -floor(-level)
-  if level < 0 or level > 3 then error(E('ERR Invalid debug level.')) end
-  local parts = {}
-  for i = 2, n do
-    local a = select(i, ...)
-    local t = type(a)
-    if t == 'string' or t == 'number' then parts[#parts + 1] = tostring(a) end
-  end
-  clog(level, concat(parts, ' '))
-end
-function redis.setresp (...)
-  if select('#', ...) ~= 1 then error(E('ERR redis.setresp() requires one argument.')) end
-  local resp = tonumber((...)) or 0
-  if resp ~= 2 and resp ~= 3 then error(E('ERR RESP version must be 2 or 3.')) end
-  cresp(resp)
-end
-function redis.set_repl (...)
-  if select('#', ...) ~= 1 then error(E('ERR redis.set_repl() requires two arguments.')) end
-  local flags = tonumber((...)) or 0
-  if flags < 0 or flags > 3 then error(E('ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')) end
-end
+redis.log, redis.setresp, redis.set_repl = clog, cresp, crepl
 function redis.replicate_commands () return true end
 redis.acl_check_cmd = cacl
 function redis.breakpoint () return false end
@@ -84,36 +54,8 @@ redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 
 redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = version, version_num
 G.redis = redis
 
--- redis_math_random: Lua's own algorithm over Redis's lrand48, reseeded before every script.
-local function checkint (i, v)
-  local n = tonumber(v)
-  if n == nil then
-    local got = select('#', v) == 0 and 'no value' or type(v)
-    error(("bad argument #%d to 'random' (number expected, got %s)"):format(i, got), 3)
-  end
-  return n >= 0 and floor(n) or -floor(-n)
-end
-function math.random (...)
-  local n = select('#', ...)
-  local r = crand()
-  if n == 0 then return r end
-  if n == 1 then
-    local u = checkint(1, (...))
-    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
-    return floor(r * u) + 1
-  end
-  if n == 2 then
-    local l, u = ...
-    l = checkint(1, l)
-    u = checkint(2, u)
-    if l > u then error("bad argument #2 to 'random' (interval is empty)", 2) end
-    return floor(r * (u - l + 1)) + l
-  end
-  error('wrong number of arguments', 2)
-end
-function math.randomseed (s)
-  cseed(checkint(1, s))
-end
+-- redis_math_random: Lua's own algorithm over Redis's lrand48 (never reseeded by Redis 7.0).
+math.random, math.randomseed = crand, cseed
 
 -- luaRedisPcall: an error table with an err field comes back as its message.
 local function unwrap (ok, ...)
@@ -221,6 +163,7 @@ export interface SandboxHooks {
   sha1hex: number
   log: number
   setresp: number
+  setRepl: number
   random: number
   randomseed: number
   aclCheck: number
@@ -237,11 +180,11 @@ export function buildSandbox (vm: LuaVm, hooks: SandboxHooks, version: string): 
   const L = vm.L
   registerLibraries(vm)
   if (vm.load(L, Buffer.from(SANDBOX_LUA), SANDBOX_CHUNK) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
-  for (const fn of [hooks.call, hooks.pcall, hooks.sha1hex, hooks.log, hooks.setresp, hooks.random, hooks.randomseed, hooks.aclCheck]) vm.pushcclosure(L, fn, 0)
+  for (const fn of [hooks.call, hooks.pcall, hooks.sha1hex, hooks.log, hooks.setresp, hooks.setRepl, hooks.random, hooks.randomseed, hooks.aclCheck]) vm.pushcclosure(L, fn, 0)
   vm.pushStr(L, version)
   const [major, minor, patch] = version.split('.').map(Number)
   vm.pushnumber(L, (major << 16) | (minor << 8) | patch)
-  if (vm.pcall(L, 10, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  if (vm.pcall(L, 11, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
   const errinfoRef = vm.ref(L, LUA_REGISTRYINDEX)
   // Chunks compiled from now on take the proxy as their environment.
   vm.replace(L, LUA_GLOBALSINDEX)

@@ -61,6 +61,7 @@ function numberArg (d: number): Buffer {
   return Buffer.from(formatScore(d), 'latin1')
 }
 
+const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread']
 const NO_ARGS = 'ERR Please specify at least one argument for this redis lib call'
 const BAD_ARG = 'ERR Lua redis lib command arguments must be strings or integers'
 
@@ -80,11 +81,32 @@ export class ScriptEngine {
     this.sandbox = buildSandbox(vm, {
       call: cf(L => this.callC(L, true)),
       pcall: cf(L => this.callC(L, false)),
-      sha1hex: cf(L => { vm.pushStr(L, sha1hex(vm.bytes(L, 1) ?? Buffer.alloc(0))); return 1 }),
-      log: cf(L => { this.logC(vm.tonumber(L, 1), vm.bytes(L, 2)); return 0 }),
-      setresp: cf(L => { if (this.run !== null) this.run.isResp3 = vm.tonumber(L, 1) === 3; return 0 }),
-      random: cf(L => { vm.pushnumber(L, (this.rand.next() % 0x7fffffff) / 0x7fffffff); return 1 }),
-      randomseed: cf(L => { this.rand.seed(vm.tonumber(L, 1)); return 0 }),
+      sha1hex: cf(L => {
+        if (vm.gettop(L) !== 1) return this.fail(L, 'ERR wrong number of arguments', true)
+        vm.pushStr(L, sha1hex(vm.bytes(L, 1) ?? Buffer.alloc(0)))
+        return 1
+      }),
+      log: cf(L => this.logC(L)),
+      setresp: cf(L => {
+        if (vm.gettop(L) !== 1) return this.fail(L, 'ERR redis.setresp() requires one argument.', true)
+        const resp = Math.trunc(vm.tonumber(L, 1))
+        if (resp !== 2 && resp !== 3) return this.fail(L, 'ERR RESP version must be 2 or 3.', true)
+        if (this.run !== null) this.run.isResp3 = resp === 3
+        return 0
+      }),
+      setRepl: cf(L => {
+        if (vm.gettop(L) !== 1) return this.fail(L, 'ERR redis.set_repl() requires two arguments.', true)
+        // Effects replication is all there is in 7.0: a valid flag set changes nothing here.
+        if ((Math.trunc(vm.tonumber(L, 1)) & ~3) !== 0) return this.fail(L, 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.', true)
+        return 0
+      }),
+      random: cf(L => this.randomC(L)),
+      randomseed: cf(L => {
+        const s = this.checkInt(L, 1, 'randomseed')
+        if (s === null) return 0
+        this.rand.seed(s)
+        return 0
+      }),
       aclCheck: cf(L => this.aclC(L)),
     }, version)
   }
@@ -289,10 +311,69 @@ export class ScriptEngine {
     return isRaising ? this.vm.error(L) : 1
   }
 
-  private logC (level: number, msg: Buffer | null): void {
-    const text = msg === null ? '' : msg.toString('latin1')
-    if (level >= 3) this.log.warn(text)
+  /** redis.log(level, ...): the arguments that are strings or numbers, space separated. */
+  private logC (L: number): number {
+    const vm = this.vm
+    const n = vm.gettop(L)
+    if (n < 2) return this.fail(L, 'ERR redis.log() requires two arguments or more.', true)
+    if (vm.isnumber(L, 1) === 0) return this.fail(L, 'ERR First argument must be a number (log level).', true)
+    const level = Math.trunc(vm.tonumber(L, 1))
+    if (level < 0 || level > 3) return this.fail(L, 'ERR Invalid debug level.', true)
+    const parts: string[] = []
+    for (let j = 2; j <= n; j++) {
+      const b = vm.bytes(L, j)
+      if (b !== null) parts.push(b.toString('latin1'))
+    }
+    const text = parts.join(' ')
+    if (level === 3) this.log.warn(text)
     else if (level === 2) this.log.info(text)
     else this.log.debug(text)
+    return 0
+  }
+
+  /** redis_math_random: Lua 5.1's math.random over Redis's generator (a number is drawn first). */
+  private randomC (L: number): number {
+    const vm = this.vm
+    const r = (this.rand.next() % 0x7fffffff) / 0x7fffffff
+    switch (vm.gettop(L)) {
+      case 0: vm.pushnumber(L, r); return 1
+      case 1: {
+        const u = this.checkInt(L, 1, 'random')
+        if (u === null) return 0
+        if (u < 1) return this.raise(L, "bad argument #1 to 'random' (interval is empty)")
+        vm.pushnumber(L, Math.floor(r * u) + 1)
+        return 1
+      }
+      case 2: {
+        const l = this.checkInt(L, 1, 'random')
+        const u = l === null ? null : this.checkInt(L, 2, 'random')
+        if (l === null || u === null) return 0
+        if (l > u) return this.raise(L, "bad argument #2 to 'random' (interval is empty)")
+        vm.pushnumber(L, Math.floor(r * (u - l + 1)) + l)
+        return 1
+      }
+      default: return this.raise(L, 'wrong number of arguments')
+    }
+  }
+
+  /** luaL_checkint: the argument as an int, or null after raising Lua's "number expected" error. */
+  private checkInt (L: number, i: number, fn: string): number | null {
+    const vm = this.vm
+    if (vm.isnumber(L, i) === 0) {
+      const t = vm.type(L, i)
+      const name = t < 0 ? 'no value' : TYPE_NAMES[t]
+      this.raise(L, `bad argument #${i} to '${fn}' (number expected, got ${name})`)
+      return null
+    }
+    return Math.trunc(vm.tonumber(L, i)) | 0
+  }
+
+  /** luaL_error: the message after the caller's position ("user_script:1: "), raised. */
+  private raise (L: number, msg: string): number {
+    const vm = this.vm
+    vm.where(L, 1)
+    vm.pushStr(L, msg)
+    vm.concat(L, 2)
+    return vm.error(L)
   }
 }

@@ -28,6 +28,8 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
+import { Scripting } from './scripting.js'
+import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
@@ -357,6 +359,8 @@ export class Router implements Dispatcher {
   readonly txns: Transactions
   /** SUBSCRIBE & co. and message delivery (server/pubsub.ts). */
   readonly pubsub: PubSub
+  /** EVAL & co. and the SCRIPT cache (server/scripting.ts). */
+  readonly scripts: Scripting
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -372,6 +376,7 @@ export class Router implements Dispatcher {
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
     this.pubsub = new PubSub(this, sharedFlags(credits.sab))
+    this.scripts = new Scripting(this, sharedFlags(credits.sab))
     // Messages come from the hub; keyspace events from any shard, on their way to the hub.
     for (const link of links) link.onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
     this.shardCount = new Int32Array(links.length)
@@ -439,6 +444,7 @@ export class Router implements Dispatcher {
       case 'block': ok = this.sendBlock(conn, cmd, argv); break
       case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
+      case 'script': ok = this.scripts.dispatch(conn, cmd, argv); break
     }
     if (ok) {
       this.counters[COMMANDS]++
@@ -755,6 +761,25 @@ export class Router implements Dispatcher {
         tickets === null ? 0 : tickets[k])
     }
     txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
+    this.scheduleTurn()
+    return true
+  }
+
+  /** A transaction holding every shard, running `coord` (a script: any key may be touched). */
+  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler): boolean {
+    const marker = this.txnMarker
+    const all = this.allShards
+    for (const link of this.links) {
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
+    }
+    const txn = new Txn(this, conn, conn.takeSeq(), cmd, Array.from(all))
+    const tickets = this.ticketsFor(all, all.length)
+    for (let s = 0; s < all.length; s++) {
+      this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
+        tickets === null ? 0 : tickets[s])
+    }
+    txn.execute(copyArgv(argv), coord).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
     return true
   }

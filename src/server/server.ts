@@ -312,6 +312,11 @@ export class FlashServer implements ServerContext, ObservedServer {
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))
     }
+    // The Lua VM: created before serving (Lua.create is async), one per producer thread.
+    const log = this.log
+    await this.router.scripts.init({
+      debug: m => log.debug(m), info: m => log.info(m), warn: m => log.warn(m),
+    }, REDIS_COMPAT_VERSION)
     await this.listen()
     this.shared.setTid(this.thread, threadTid())
     this.net.on('error', err => this.log.error({ err }, 'listener error'))

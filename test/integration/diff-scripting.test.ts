@@ -1,0 +1,286 @@
+// Differential tests for Lua scripting (eval.c, script_lua.c): the same bytes go to a real
+// redis-server 7.0.15 and to FlashKV (4 shards), and the replies must be identical, RESP2 and
+// RESP3: every conversion rule both ways, every error text with its "script: <sha>, on
+// @user_script:<line>." suffix, the sandbox, scripts over keys of several shards (declared or
+// not), cross-shard commands inside scripts, scripts in MULTI and against WATCH, and the script
+// cache seen from several connections.
+import { describe, expect, it } from 'vitest'
+
+import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { RawClient } from './helpers/raw.js'
+
+const SHARDS = 4
+const pair = useDiffPair({ shards: SHARDS })
+const { same, sequence, pipeline } = pair
+
+/** K[s][i]: keys on shard s. */
+const K = [0, 1, 2, 3].map(s => keysOnShard(s, SHARDS, 3, `sc${s}:`))
+
+const ev = (script: string, ...rest: Arg[]): Arg[] => ['EVAL', script, ...rest]
+
+async function hello3 (): Promise<void> {
+  await Promise.all([pair.r.command('HELLO', '3'), pair.f.command('HELLO', '3')])
+}
+
+it('test keys land where the test expects', () => {
+  expect(K.map(ks => ks.map(k => shardOfKey(k, SHARDS)))).toEqual([[0, 0, 0], [1, 1, 1], [2, 2, 2], [3, 3, 3]])
+})
+
+/** Lua values a script returns: each rule of luaReplyToRedisReply. */
+const RETURNS = [
+  'return 1', 'return 3.99', 'return -3.99', 'return 0.5', 'return 1e20', 'return -1e20', 'return 0/0', 'return 1/0',
+  'return 2^53 + 1', 'return -2^63', 'return true', 'return false', 'return nil', 'return', 'return "a\\0b"', 'return ""',
+  'return {1,2,nil,4}', 'return {}', 'return {1, "a", {2, {3}}, false, true}', 'return {1, 2, {}, {err="in array"}, {ok="st"}}',
+  'return {ok="fine"}', 'return {ok="a\\r\\nb"}', 'return {err="bad thing"}', 'return {err="-bad thing"}', 'return {err="x\\ny"}',
+  'return {err=3}', 'return {ok=3}', 'return {double=3.5}', 'return {double=-0.1}', 'return {double=1/0}', 'return {double="x"}',
+  'return {big_number="123456789012345678901234567890"}', 'return {verbatim_string={format="txt", string="hello"}}',
+  'return {verbatim_string={format="txt"}}', 'return {map={a=1}}', 'return {set={a=true}}', 'return {map={}}',
+  'return {1, x=2}', 'return {x=2}', 'return function () end', 'return coroutine.create(function () end) and nil',
+  'return redis.error_reply("My Error")', 'return redis.error_reply("-X My Error")', 'return redis.error_reply("x")',
+  'return redis.error_reply("-x")', 'return redis.error_reply("ERR \\r\\nlines\\r\\n")', 'return redis.status_reply("Fine")',
+  'return redis.error_reply()', 'return redis.error_reply(1)', 'return redis.status_reply(1)', 'return redis.status_reply("a", "b")',
+  'return 1, 2', 'return pcall(error, "x")', 'return select("#", pcall(error, "x"))',
+]
+
+describe('Lua values to replies', () => {
+  it('RESP2', async () => {
+    for (const s of RETURNS) await same(...ev(s, '0'))
+  })
+
+  it('RESP3, and booleans after redis.setresp(3)', async () => {
+    await hello3()
+    for (const s of RETURNS) await same(...ev(s, '0'))
+    for (const s of ['return true', 'return false', 'return {true, false}']) {
+      await same(...ev(`redis.setresp(3) ${s}`, '0'))
+    }
+  })
+
+  it('RESP2 client, script in RESP3', async () => {
+    for (const s of ['return true', 'return false', 'return {double=2.5}', 'return {map={a=1}}', 'return {set={x=true}}',
+      'return {big_number="12"}', 'return {verbatim_string={format="txt", string="v"}}']) {
+      await same(...ev(`redis.setresp(3) ${s}`, '0'))
+    }
+  })
+})
+
+describe('replies to Lua values', () => {
+  it('RESP2 replies of redis.call', async () => {
+    await sequence([
+      ['RPUSH', 'l', 'a', 'b', 'c'], ['HSET', 'h', 'f', 'v', 'g', 'w'], ['SET', 's', '10'], ['SADD', 'st', 'x'],
+      ev('return redis.call("get", "s")', '0'), ev('return type(redis.call("get", "s"))', '0'),
+      ev('return type(redis.call("get", "nokey"))', '0'), ev('return tostring(redis.call("get", "nokey"))', '0'),
+      ev('return redis.call("incr", "s") + 1', '0'), ev('return type(redis.call("incr", "s"))', '0'),
+      ev('return redis.call("lrange", "l", 0, -1)', '0'), ev('return #redis.call("lrange", "l", 0, -1)', '0'),
+      ev('return redis.call("hgetall", "h")', '0'), ev('return redis.call("set", "x", "y").ok', '0'),
+      ev('return redis.call("ping")', '0'), ev('return type(redis.call("ping"))', '0'),
+      ev('return redis.pcall("incr", "l")', '0'), ev('return redis.pcall("incr", "l").err', '0'),
+      ev('return type(redis.call("zscore", "nokey", "a"))', '0'), ev('return redis.call("exists", "l", "h", "nope")', '0'),
+      ev('return redis.call("lpush", "l2", 1.5, 2, 3, -0.0, 1e100, 0.1)', '0'), ev('return redis.call("lrange", "l2", 0, -1)', '0'),
+      ev('return redis.call("set", "n", 123456789012345678) and redis.call("get", "n")', '0'),
+      ev('return tostring(redis.call("incrbyfloat", "f", "1.5"))', '0'), ev('return redis.call("type", "st")', '0'),
+      ev('return redis.call("echo", "a\\0b")', '0'), ev('return redis.call("time")[3]', '0'),
+    ])
+  })
+
+  it('RESP3 replies after redis.setresp(3), to RESP2 and RESP3 clients', async () => {
+    await sequence([['HSET', 'h', 'f', 'v'], ['SADD', 'st', 'x'], ['ZADD', 'z', '1.5', 'a']])
+    const scripts = [
+      'redis.setresp(3) return redis.call("hgetall", "h")', 'redis.setresp(3) return redis.call("hgetall", "h").map.f',
+      'redis.setresp(3) return redis.call("smembers", "st")', 'redis.setresp(3) return redis.call("smembers", "st").set.x',
+      'redis.setresp(3) return redis.call("zscore", "z", "a")', 'redis.setresp(3) return redis.call("zscore", "z", "a").double',
+      'redis.setresp(3) return type(redis.call("get", "nokey"))', 'redis.setresp(3) return redis.call("get", "nokey") == nil',
+      'redis.setresp(3) return redis.call("zrange", "z", 0, -1, "withscores")', 'redis.setresp(2) return redis.call("hgetall", "h")',
+    ]
+    for (const s of scripts) await same(...ev(s, '0'))
+    await hello3()
+    for (const s of scripts) await same(...ev(s, '0'))
+  })
+})
+
+describe('errors', () => {
+  it('compile, runtime and redis.call errors with their suffixes', async () => {
+    await sequence([
+      ['SET', 'str', 'v'],
+      ev('return (', '0'), ev('x y z', '0'), ev('error("boom")', '0'), ev('\n\nerror("line three")', '0'), ev('error(nil)', '0'),
+      ev('error(42)', '0'), ev('error({err="X y"})', '0'), ev('error({err="ERR custom"})', '0'), ev('error("a\\nb")', '0'),
+      ev('return nil + 1', '0'), ev('local t = nil; return t.x', '0'), ev('return redis.call("nosuch")', '0'),
+      ev('return redis.call()', '0'), ev('return redis.call("get")', '0'), ev('return redis.call("get", {})', '0'),
+      ev('return redis.call("set", "k", true)', '0'), ev('return redis.call("get", KEYS[1])', '0'), ev('return redis.call("incr", "a", "b")', '0'),
+      ev('return redis.pcall("get")', '0'), ev('return redis.pcall()', '0'), ev('return redis.pcall("nosuch")', '0'),
+      ev('return redis.call("lpush", "str", "x")', '0'), ev('return redis.pcall("lpush", "str", "x")', '0'),
+      ev('local ok, e = pcall(redis.call, "nosuch") return e', '0'), ev('local ok, e = pcall(redis.call, "lpush", "str", 1) return {tostring(ok), e}', '0'),
+      ev('return pcall(error, {err="table"})', '0'), ev('local ok, e = pcall(error, {err="T"}) return e', '0'),
+      ev('return redis.call("eval", "return 1", "0")', '0'), ev('return redis.call("multi")', '0'), ev('return redis.call("exec")', '0'),
+      ev('return redis.call("subscribe", "x")', '0'), ev('return redis.call("blpop", "x", "0")', '0'), ev('return redis.call("client", "id")', '0'),
+      ev('return redis.call("script", "load", "return 1")', '0'), ev('return redis.call("watch", "x")', '0'),
+      ev('return redis.call("mset", "a", "1", "b")', '0'), ev('return redis.call("config", "nosuch")', '0'), ev('return redis.call("config")', '0'),
+      ev('return redis.sha1hex()', '0'), ev('return redis.setresp(4)', '0'), ev('return redis.setresp()', '0'),
+      ev('return redis.set_repl(77)', '0'), ev('return redis.set_repl()', '0'), ev('return redis.log(1)', '0'),
+      ev('return redis.log("x", 1)', '0'), ev('return redis.log(9, 1)', '0'), ev('coroutine.yield(1)', '0'),
+      ev('return math.random(0)', '0'), ev('return math.random(1, 2, 3)', '0'), ev('return math.random("a")', '0'),
+      ev('return math.random(3, 1)', '0'), ev('return redis.acl_check_cmd("nosuch")', '0'), ev('return redis.acl_check_cmd()', '0'),
+      ev('local function f() error("deep") end\nf()', '0'), ev('return string.rep()', '0'),
+    ])
+  })
+
+  it('numkeys, NOSCRIPT and EVAL_RO', async () => {
+    await sequence([
+      ev('return 1', '2', 'a'), ev('return 1', '-1'), ev('return 1', 'abc'), ev('return 1', ' 1'), ev('return 1', '1.0'),
+      ev('return 1', '99999999999999999999'), ['EVAL', 'return 1'], ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
+      ['EVALSHA', 'fff', '0'], ['EVALSHA', 'fff', 'x'], ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '3', 'a'],
+      ['EVAL_RO', 'return redis.call("set", "a", "b")', '1', 'a'], ['EVAL_RO', 'return redis.pcall("set", "a", "b")', '1', 'a'],
+      ['EVAL_RO', 'return redis.call("get", "a")', '1', 'a'], ['EVAL_RO', 'return redis.call("del", "a")', '0'],
+    ])
+  })
+})
+
+describe('the sandbox', () => {
+  it('globals, libraries and protection', async () => {
+    const names = ['print', 'os', 'io', 'loadstring', 'dofile', 'loadfile', 'require', 'module', 'setfenv', 'getfenv', 'debug', 'newproxy',
+      'gcinfo', 'collectgarbage', 'package', 'unpack', 'coroutine', '_G', 'rawget', 'xpcall', 'load', 'select', 'redis', 'math', 'table',
+      'string', 'KEYS', 'ARGV', '__redis__err__handler']
+    for (const n of names) await same(...ev(`return type(${n})`, '0'))
+    await sequence([
+      ev('local t = {} for k, v in pairs(redis) do table.insert(t, k .. ":" .. type(v)) end table.sort(t) return t', '0'),
+      ev('local t = {} for k, v in pairs(math) do table.insert(t, k) end table.sort(t) return t', '0'),
+      ev('local t = {} for k, v in pairs(string) do table.insert(t, k) end table.sort(t) return t', '0'),
+      ev('local t = {} for k, v in pairs(table) do table.insert(t, k) end table.sort(t) return t', '0'),
+      ev('return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL, redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}', '0'),
+      ev('return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}', '0'),
+      ev('x = 1', '0'), ev('string.foo = 1 return 1', '0'), ev('redis.call = nil return 1', '0'), ev('_G.x = 1', '0'),
+      ev('math.random = nil', '0'), ev('rawset(_G, "x", 1) return x', '0'), ev('return _G.zzz', '0'), ev('return rawget(_G, "zzz")', '0'),
+      ev('return {pcall(function() rawset(_G, "x", 1) end)}', '0'), ev('return {pcall(function() local x = nosuch end)}', '0'),
+      ev('local t = setmetatable({}, {}) return 1', '0'), ev('setmetatable(_G, {})', '0'), ev('return tostring(getmetatable("").__index == string)', '0'),
+      ev('return ("abc"):upper()', '0'), ev('return _VERSION', '0'), ev('return loadstring("return 1")()', '0'),
+      ev('return {loadstring(string.dump(function() return 1 end))}', '0'), ev('return coroutine.wrap(function() coroutine.yield(5) end)()', '0'),
+      ev('return redis.sha1hex("")', '0'), ev('return redis.sha1hex(12)', '0'), ev('return {redis.set_repl(redis.REPL_ALL)}', '0'),
+      ev('return redis.replicate_commands()', '0'), ev('return redis.log(redis.LOG_DEBUG, "from a script", 1)', '0'),
+      ev('return {redis.breakpoint(), redis.debug("x")}', '0'), ev('return redis.acl_check_cmd("get", "x")', '0'),
+      ev('return {#KEYS, #ARGV, KEYS[1], ARGV[2]}', '2', 'k1', 'k2', 'a1', 'a2'), ev('return tostring(KEYS[3])', '2', 'k1', 'k2', 'a1'),
+      ev('math.randomseed(7) return {tostring(math.random()), math.random(10), math.random(5, 9)}', '0'),
+      ev('math.randomseed(7) return tostring(math.random())', '0'),
+    ])
+  })
+
+  it('a script cannot leave globals behind for the next one', async () => {
+    await sequence([ev('pcall(function() y = 1 end) return tostring(rawget(_G, "y"))', '0'), ev('return type(y)', '0')])
+  })
+})
+
+describe('keys on several shards', () => {
+  it('declared and undeclared keys, in one atomic script', async () => {
+    const keys = [K[0][0], K[1][0], K[2][0], K[3][0]]
+    await sequence([
+      ev('for i, k in ipairs(KEYS) do redis.call("set", k, ARGV[i]) end return redis.call("mget", unpack(KEYS))', '4', ...keys, 'a', 'b', 'c', 'd'),
+      ev(`return {redis.call("get", "${K[1][1]}"), redis.call("incr", "${K[2][1]}"), redis.call("get", "${K[2][1]}")}`, '0'),
+      ['MGET', ...keys, K[2][1]],
+      ev('local n = 0 for _, k in ipairs(redis.call("keys", "sc*")) do n = n + 1 end return n', '0'),
+      ev('return redis.call("dbsize")', '0'), ev('return redis.call("del", unpack(KEYS))', '4', ...keys), ['DBSIZE'],
+    ])
+  })
+
+  it('cross-shard commands inside scripts: RENAME, LMOVE, SINTERSTORE, MSET, SUNION', async () => {
+    const [a, b, c, d] = [K[0][0], K[1][0], K[2][0], K[3][0]]
+    await sequence([
+      ev(`redis.call("set", KEYS[1], "v") return {redis.call("rename", KEYS[1], KEYS[2]), redis.call("get", KEYS[2]), redis.call("exists", KEYS[1])}`, '2', a, b),
+      ev('redis.call("rpush", KEYS[1], "x", "y") return {redis.call("lmove", KEYS[1], KEYS[2], "LEFT", "RIGHT"), redis.call("lrange", KEYS[2], 0, -1)}', '2', c, d),
+      ev('redis.call("sadd", KEYS[1], "1", "2", "3") redis.call("sadd", KEYS[2], "2", "3", "4") return {redis.call("sinterstore", KEYS[3], KEYS[1], KEYS[2]), redis.call("sort", KEYS[3])}', '3', a, b, c),
+      ev('return {redis.call("mset", KEYS[1], "1", KEYS[2], "2", KEYS[3], "3"), redis.call("mget", KEYS[1], KEYS[2], KEYS[3])}', '3', a, b, d),
+      ev('return redis.call("sort", redis.call("sunion", KEYS[1], KEYS[2]))', '2', a, b),
+      ev('return redis.call("rename", KEYS[1], KEYS[2])', '2', K[0][2], K[3][2]),
+      ev('return redis.pcall("rename", KEYS[1], KEYS[2]).err', '2', K[0][2], K[3][2]),
+      ['MGET', a, b, c, d],
+    ])
+  })
+
+  it('a failing call keeps what the script wrote before it, as Redis does', async () => {
+    await sequence([
+      ['SET', K[1][0], 'str'],
+      ev('redis.call("set", KEYS[1], "written") redis.call("lpush", KEYS[2], "x") redis.call("set", KEYS[3], "never")', '3', K[0][0], K[1][0], K[2][0]),
+      ['MGET', K[0][0], K[1][0], K[2][0]],
+    ])
+  })
+
+  it('SELECT inside a script changes its own database only', async () => {
+    await sequence([
+      ev('redis.call("select", 3) redis.call("set", "x", "1") return redis.call("get", "x")', '0'),
+      ['GET', 'x'], ['SELECT', '3'], ['GET', 'x'], ['SELECT', '0'],
+      ev('return redis.call("select", 99)', '0'), ev('return redis.call("select", "x")', '0'),
+    ])
+  })
+})
+
+describe('MULTI, WATCH and the script cache', () => {
+  it('scripts inside MULTI', async () => {
+    await pipeline([
+      ['MULTI'], ['SET', K[0][0], '1'], ev('return redis.call("incr", KEYS[1])', '1', K[0][0]),
+      ev('return redis.call("mset", KEYS[1], "a", KEYS[2], "b")', '2', K[1][0], K[2][0]), ev('return (', '0'),
+      ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'], ev('return 1', '5'), ['SCRIPT', 'LOAD', 'return 7'], ['EXEC'],
+      ['MGET', K[0][0], K[1][0], K[2][0]],
+    ])
+  })
+
+  it("a script's writes touch watched keys", async () => {
+    const [r, f] = [pair.r, pair.f]
+    const [r2, f2] = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
+    try {
+      for (const [c, o] of [[r, r2], [f, f2]] as const) {
+        expect(text(await c.command('WATCH', K[2][0], K[3][0]))).toBe('+OK\r\n')
+        expect(text(await o.command('EVAL', 'return redis.call("set", KEYS[1], "x")', '1', K[3][0]))).toBe('+OK\r\n')
+        await c.command('MULTI')
+        await c.command('SET', K[2][0], 'mine')
+      }
+      await same('EXEC')
+      // A script that only reads leaves the watch alone.
+      for (const [c, o] of [[r, r2], [f, f2]] as const) {
+        await c.command('WATCH', K[2][0])
+        await o.command('EVAL', 'return redis.call("get", KEYS[1])', '1', K[2][0])
+        await o.command('EVAL', `return redis.call("set", "${K[1][1]}", "elsewhere")`, '0')
+        await c.command('MULTI')
+        await c.command('SET', K[2][0], 'mine')
+      }
+      await same('EXEC')
+      await same('MGET', K[2][0], K[3][0])
+    } finally {
+      r2.close()
+      f2.close()
+    }
+  })
+
+  it('SCRIPT LOAD, EXISTS, FLUSH and EVALSHA across connections', async () => {
+    const body = 'return {KEYS[1], ARGV[1], "cached"}'
+    const sha = await same('SCRIPT', 'LOAD', body)
+    const [r2, f2] = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
+    try {
+      const both = async (...args: string[]): Promise<void> => {
+        const [a, b] = await Promise.all([f2.command(...args), r2.command(...args)])
+        expect(text(a), args.join(' ')).toBe(text(b))
+      }
+      const id = sha.split('\r\n')[1]
+      await both('EVALSHA', id, '1', 'k', 'a')
+      await both('EVALSHA', id.toUpperCase(), '1', 'k', 'a')
+      await both('EVALSHA_RO', id, '0')
+      await both('SCRIPT', 'EXISTS', id, id.toUpperCase(), 'nope', '')
+      await same(...ev('return "via eval"', '0'))
+      await both('EVALSHA', 'c9b9b6bf3bd2bd17a3f9cfafbb5c43a9fbfdf8f6', '0')
+      await both('SCRIPT', 'EXISTS', 'c9b9b6bf3bd2bd17a3f9cfafbb5c43a9fbfdf8f6')
+      await sequence([['SCRIPT', 'LOAD', 'return ('], ['SCRIPT', 'FLUSH', 'x'], ['SCRIPT', 'FLUSH', 'sync', 'a'], ['SCRIPT', 'FLUSH', 'ASYNC']])
+      await both('EVALSHA', id, '1', 'k', 'a')
+      await both('SCRIPT', 'EXISTS', id)
+      await same('SCRIPT', 'LOAD', body)
+      await both('EVALSHA', id, '1', 'k', 'a')
+      await same('SCRIPT', 'FLUSH')
+      await both('SCRIPT', 'EXISTS', id)
+      await sequence([['SCRIPT', 'KILL'], ['SCRIPT', 'HELP'], ['SCRIPT', 'foo'], ['SCRIPT']])
+    } finally {
+      r2.close()
+      f2.close()
+    }
+  })
+
+  it('COMMAND INFO of the scripting commands', async () => {
+    // SCRIPT itself is left out: its subcommands come in dict order, and SCRIPT DEBUG is not built.
+    await same('COMMAND', 'INFO', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load', 'script|exists', 'script|flush', 'script|kill', 'script|help')
+  })
+})
