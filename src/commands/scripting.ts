@@ -81,13 +81,15 @@ function scriptStoreCommand (_shard: Shard, argv: Argv, out: ReplyWriter): void 
 const S = { group: 'scripting', firstKey: 0, lastKey: 0, step: 0 } as const
 const EVAL_FLAGS = ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'] as const
 const RO_FLAGS = ['readonly', ...EVAL_FLAGS] as const
+// may_replicate (unprinted in 7.0): CLIENT PAUSE WRITE holds EVAL and EVALSHA, not the _RO forms.
+const RW_FLAGS = [...EVAL_FLAGS, 'may_replicate'] as const
 const RW_KEYS = { flags: ['RW', 'access', 'update'], index: 2, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }
 const RO_KEYS = { flags: ['RO', 'access'], index: 2, keynum: { keynumidx: 0, firstkey: 1, keystep: 1 } }
 const RUNS = 'Depends on the script that is executed.'
 
 export const scriptingCommands: readonly CommandSpec[] = [
-  { ...S, name: 'eval', arity: -3, flags: EVAL_FLAGS, route: 'script', since: '2.6.0', summary: 'Execute a Lua script server side', complexity: RUNS, keySpecs: [{ ...RW_KEYS, notes: 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' }], getKeys: evalGetKeys },
-  { ...S, name: 'evalsha', arity: -3, flags: EVAL_FLAGS, route: 'script', since: '2.6.0', summary: 'Execute a Lua script server side', complexity: RUNS, keySpecs: [RW_KEYS], getKeys: evalGetKeys },
+  { ...S, name: 'eval', arity: -3, flags: RW_FLAGS, route: 'script', since: '2.6.0', summary: 'Execute a Lua script server side', complexity: RUNS, keySpecs: [{ ...RW_KEYS, notes: 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' }], getKeys: evalGetKeys },
+  { ...S, name: 'evalsha', arity: -3, flags: RW_FLAGS, route: 'script', since: '2.6.0', summary: 'Execute a Lua script server side', complexity: RUNS, keySpecs: [RW_KEYS], getKeys: evalGetKeys },
   { ...S, name: 'eval_ro', arity: -3, flags: RO_FLAGS, route: 'script', since: '7.0.0', summary: 'Execute a read-only Lua script server side', complexity: RUNS, keySpecs: [{ ...RO_KEYS, notes: 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' }], getKeys: evalGetKeys },
   { ...S, name: 'evalsha_ro', arity: -3, flags: RO_FLAGS, route: 'script', since: '7.0.0', summary: 'Execute a read-only Lua script server side', complexity: RUNS, keySpecs: [RO_KEYS], getKeys: evalGetKeys },
   {

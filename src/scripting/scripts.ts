@@ -61,12 +61,38 @@ function numberArg (d: number): Buffer {
   return Buffer.from(formatScore(d), 'latin1')
 }
 
+const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'])
+
+/**
+ * evalExtractShebangFlags: "#!lua [flags=a,b]" on the first line. Returns where the code starts
+ * and the no-writes flag, or the error text. Without a shebang the code is the whole body; a
+ * shebang must end its line.
+ */
+function parseShebang (body: Uint8Array): { codeStart: number, isNoWrites: boolean } | string {
+  if (body[0] !== 35 || body[1] !== 33) return { codeStart: 0, isNoWrites: false }
+  const end = body.indexOf(10)
+  if (end < 0) return 'ERR Invalid script shebang'
+  const parts = Buffer.from(body.subarray(0, end)).toString('latin1').split(' ').filter(p => p !== '')
+  if (parts[0] !== '#!lua') return `ERR Unexpected engine in script shebang: ${parts[0]}`
+  let isNoWrites = false
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith('flags=')) return `ERR Unknown lua shebang option: ${part}`
+    for (const flag of part.slice(6).split(',')) {
+      if (flag === '') continue
+      if (!SHEBANG_FLAGS.has(flag)) return `ERR Unexpected flag in script shebang: ${flag}`
+      if (flag === 'no-writes') isNoWrites = true
+    }
+  }
+  return { codeStart: end, isNoWrites }
+}
+
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread']
 const NO_ARGS = 'ERR Please specify at least one argument for this redis lib call'
 const BAD_ARG = 'ERR Lua redis lib command arguments must be strings or integers'
 
 export class ScriptEngine {
-  private readonly scripts = new Map<string, number>()
+  /** Compiled scripts: the function's registry ref, and its shebang's no-writes flag. */
+  private readonly scripts = new Map<string, { ref: number, isNoWrites: boolean }>()
   private run: Run | null = null
   private readonly rand = new Lrand48()
   private readonly sandbox: Sandbox
@@ -117,10 +143,12 @@ export class ScriptEngine {
 
   get size (): number { return this.scripts.size }
   has (sha: string): boolean { return this.scripts.has(sha) }
+  /** The script's shebang says flags=no-writes: it runs as EVAL_RO would. */
+  isNoWrites (sha: string): boolean { return this.scripts.get(sha)?.isNoWrites === true }
 
   /** SCRIPT FLUSH, or another thread's flush seen: every compiled script goes. */
   flush (): void {
-    for (const ref of this.scripts.values()) this.vm.unref(this.vm.L, LUA_REGISTRYINDEX, ref)
+    for (const s of this.scripts.values()) this.vm.unref(this.vm.L, LUA_REGISTRYINDEX, s.ref)
     this.scripts.clear()
   }
 
@@ -129,12 +157,15 @@ export class ScriptEngine {
     if (this.scripts.has(sha)) return null
     const vm = this.vm
     const L = vm.L
-    if (vm.load(L, body, '@user_script') !== 0) {
+    const shebang = parseShebang(body)
+    if (typeof shebang === 'string') return shebang
+    // The shebang line is not Lua: the code starts at its newline, so line numbers stay.
+    if (vm.load(L, body.subarray(shebang.codeStart), '@user_script') !== 0) {
       const msg = (vm.bytes(L, -1) ?? Buffer.alloc(0)).toString('latin1')
       vm.settop(L, -2)
       return `ERR Error compiling script (new function): ${msg}`.replace(/[\r\n]/g, ' ')
     }
-    this.scripts.set(sha, vm.ref(L, LUA_REGISTRYINDEX))
+    this.scripts.set(sha, { ref: vm.ref(L, LUA_REGISTRYINDEX), isNoWrites: shebang.isNoWrites })
     return null
   }
 
@@ -146,7 +177,7 @@ export class ScriptEngine {
   async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
     const L = vm.L
-    const fn = this.scripts.get(sha)
+    const fn = this.scripts.get(sha)?.ref
     if (fn === undefined) throw new Error(`script ${sha} is not compiled`)
     this.setGlobalArray('KEYS', keys)
     this.setGlobalArray('ARGV', args)

@@ -190,7 +190,7 @@ export class Scripting {
     const keys: Buffer[] = []
     const args: Buffer[] = []
     for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(arg(argv, i))
-    const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly'))
+    const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly') || engine.isNoWrites(sha))
     const resp3 = txn.resp3
     const db = txn.db
     try {

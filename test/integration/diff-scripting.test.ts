@@ -124,6 +124,15 @@ describe('errors', () => {
     ])
   })
 
+  it('shebangs: #!lua and its flags', async () => {
+    await sequence([
+      ev('#!lua flags=no-writes\nreturn redis.call("set", "a", "b")', '0'), ev('#!lua\nreturn 1', '0'), ev('#!lua\nerror("x")', '0'),
+      ev('#!foo\nreturn 1', '0'), ev('#!lua flags=bad\nreturn 1', '0'), ev('#!lua name=x\nreturn 1', '0'),
+      ev('#!lua flags=allow-oom,no-cluster\nreturn 1', '0'), ev('#!lua flags=no-writes\nreturn redis.call("get", KEYS[1])', '1', 'k'),
+      ev('#!lua flags=\nreturn redis.call("set", "a", "b")', '0'), ['SCRIPT', 'LOAD', '#!lua flags=nope\nreturn 1'], ev('#!lua', '0'),
+    ])
+  })
+
   it('numkeys, NOSCRIPT and EVAL_RO', async () => {
     await sequence([
       ev('return 1', '2', 'a'), ev('return 1', '-1'), ev('return 1', 'abc'), ev('return 1', ' 1'), ev('return 1', '1.0'),
