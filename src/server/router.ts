@@ -765,13 +765,24 @@ export class Router implements Dispatcher {
     return true
   }
 
-  /** A transaction holding every shard, running `coord` (a script: any key may be touched). */
-  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler): boolean {
+  /** Requests this thread has staged on any shard so far. */
+  stagedCount (): number {
+    let n = 0
+    for (const link of this.links) n += link.stagedCount
+    return n
+  }
+
+  /**
+   * A transaction holding every shard, running `coord` (a script: any key may be touched).
+   * 'staged': the command is on its way; 'answered': replied here (a shard is down); 'blocked':
+   * a ring is full, retry later.
+   */
+  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler, onTxn: (txn: Txn) => void = () => {}): 'staged' | 'answered' | 'blocked' {
     const marker = this.txnMarker
     const all = this.allShards
     for (const link of this.links) {
-      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
-      if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return false }
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return 'answered' }
+      if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return 'blocked' }
     }
     const txn = new Txn(this, conn, conn.takeSeq(), cmd, Array.from(all))
     const tickets = this.ticketsFor(all, all.length)
@@ -779,9 +790,10 @@ export class Router implements Dispatcher {
       this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
         tickets === null ? 0 : tickets[s])
     }
+    onTxn(txn)
     txn.execute(copyArgv(argv), coord).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
-    return true
+    return 'staged'
   }
 
   /**

@@ -14,6 +14,7 @@
 
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
+import { copyArgv } from './router.js'
 import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
@@ -61,8 +62,17 @@ function numkeysOf (argv: Argv): number | Buffer {
   return n
 }
 
+/** A script command waiting in a batch: its client, a copy of its arguments, its reply slot. */
+interface Queued { conn: Connection, cmd: Command, argv: Argv, db: number, seq: number, reply: Uint8Array }
+/** Scripts sharing one hold of every shard; open (others may join) until it starts. */
+interface Batch { items: Queued[], isOpen: boolean, mark: number }
+const BATCH_MAX = 256
+const NO_REPLY = Buffer.alloc(0)
+
 export class Scripting {
   engine: ScriptEngine | null = null
+  /** The batch whose hold is on its way and that scripts may still join. */
+  private batch: Batch | null = null
   /** The SCRIPT FLUSH count this thread's compiled scripts belong to. */
   private epoch = 0
   /** Scripts of this thread known to be on shard 0 (stored by this thread since the last flush). */
@@ -111,7 +121,58 @@ export class Scripting {
       case 'script|flush': err = this.flushOption(argv); break
     }
     if (err !== null) { conn.replyLocalBytes(err); return true }
-    return this.router.sendHeldAll(conn, cmd, argv, (tx, a) => this.coord(conn, cmd, tx, a))
+    // Nothing staged since the open batch's hold went out: this script may run inside that hold,
+    // right after the scripts already in it, and no client can tell the difference.
+    const router = this.router
+    const open = this.batch
+    if (open !== null && open.isOpen && open.items.length < BATCH_MAX && router.stagedCount() === open.mark) {
+      open.items.push({ conn, cmd, argv: copyArgv(argv), db: conn.db, seq: conn.takeSeq(), reply: NO_REPLY })
+      return true
+    }
+    const batch: Batch = { items: [], isOpen: true, mark: 0 }
+    const first: Queued = { conn, cmd, argv, db: conn.db, seq: -1, reply: NO_REPLY }
+    batch.items.push(first)
+    const sent = router.sendHeldAll(conn, cmd, argv, (tx, a) => this.runBatch(batch, tx, a), txn => {
+      first.seq = txn.seq
+      // Each script's reply goes out once the hold is released, in the batch's order.
+      txn.replyTo = reply => {
+        first.reply = reply
+        // A batch that never ran (a shard went down) answers every script with the first's error.
+        for (const q of batch.items) {
+          const r = q.reply === NO_REPLY ? reply : q.reply
+          q.conn.onReply(q.seq, r, 0, r.length)
+        }
+      }
+    })
+    if (sent === 'blocked') return false
+    if (sent === 'staged') {
+      batch.mark = router.stagedCount()
+      this.batch = batch
+    }
+    return true
+  }
+
+  /** The batch's scripts one after another on its hold; the first one's reply is the Txn's. */
+  private async runBatch (batch: Batch, tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+    batch.isOpen = false
+    if (this.batch === batch) this.batch = null
+    const txn = tx as Txn
+    const items = batch.items
+    let first: Uint8Array = NO_REPLY
+    for (let i = 0; i < items.length; i++) {
+      const q = items[i]
+      txn.db = q.db
+      txn.resp3 = q.conn.resp === 3
+      let reply: Uint8Array
+      try {
+        reply = await this.coord(q.conn, q.cmd, txn, i === 0 ? argv : q.argv)
+      } catch (err) {
+        reply = errorReply(`ERR internal error in '${q.cmd.name}': ${(err as Error).message}`)
+      }
+      if (i === 0) first = reply
+      else q.reply = reply
+    }
+    return first
   }
 
   private compile (engine: ScriptEngine, body: Buffer): Buffer | null {

@@ -40,7 +40,7 @@ export class Txn implements ReplyTarget, TxnContext {
   private readonly events: Buffer[] = []
 
   /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
-  constructor (private readonly router: Router, readonly conn: Connection, private readonly seq: number,
+  constructor (private readonly router: Router, readonly conn: Connection, readonly seq: number,
     private readonly cmd: Command, readonly shards: readonly number[], private readonly isRemote = false) {
     this.db = conn.db
     this.resp3 = conn.resp === 3

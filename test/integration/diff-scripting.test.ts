@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
-import { RawClient } from './helpers/raw.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
 
 const SHARDS = 4
 const pair = useDiffPair({ shards: SHARDS })
@@ -209,6 +209,36 @@ describe('keys on several shards', () => {
       ev('redis.call("set", KEYS[1], "written") redis.call("lpush", KEYS[2], "x") redis.call("set", KEYS[3], "never")', '3', K[0][0], K[1][0], K[2][0]),
       ['MGET', K[0][0], K[1][0], K[2][0]],
     ])
+  })
+
+  it('pipelined scripts (several run in one hold) keep their order with the commands between them', async () => {
+    const [a, b] = [K[0][0], K[3][0]]
+    const incr = ev('return redis.call("incr", KEYS[1]) * 10 + redis.call("incr", KEYS[2])', '2', a, b)
+    const cmds: Arg[][] = []
+    for (let i = 0; i < 20; i++) {
+      cmds.push(incr, incr)
+      if (i % 3 === 0) cmds.push(['SET', a, String(i)])
+      if (i % 4 === 0) cmds.push(['GET', b], ['SCRIPT', 'LOAD', `return ${i}`])
+      if (i % 5 === 0) cmds.push(ev('return redis.call("rename", KEYS[1], KEYS[2])', '2', b, K[1][1]), ev('return redis.call("rename", KEYS[2], KEYS[1])', '2', b, K[1][1]))
+    }
+    await pipeline(cmds)
+    await same('MGET', a, b)
+  })
+
+  it("another client's write before its script is seen by that script, whatever batch is open", async () => {
+    const f2 = await RawClient.connect(pair.flash.port, pair.flash.host)
+    try {
+      const slow = ev('local n = 0 for i = 1, 2000 do n = n + i end return redis.call("incr", KEYS[1])', '1', K[2][0])
+      for (let round = 0; round < 20; round++) {
+        const mine = `v${round}`
+        pair.f.send(Buffer.concat(Array.from({ length: 8 }, () => encodeCommand(slow))))
+        f2.send(Buffer.concat([encodeCommand(['SET', K[1][0], mine]), encodeCommand(ev('return redis.call("get", KEYS[1])', '1', K[1][0]))]))
+        const [, seen] = await Promise.all([pair.f.readReplies(8), f2.readReplies(2)])
+        expect(seen.map(text)).toEqual(['+OK\r\n', `$${mine.length}\r\n${mine}\r\n`])
+      }
+    } finally {
+      f2.close()
+    }
   })
 
   it('SELECT inside a script changes its own database only', async () => {
