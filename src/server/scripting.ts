@@ -21,7 +21,7 @@ import type { Argv, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { internalCommand, lookupCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
-import { errorReply, NOT_INTEGER } from '../protocol/errors.js'
+import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
@@ -293,6 +293,9 @@ class CallHost implements ScriptHost {
     // FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which a script holds lent.
     if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
     if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
+    // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
+    const max = this.router.maxmemoryLimit
+    if (cmd.isDenyOom && max > 0 && this.router.usedMemory() > max) return OOM
     if (cmd.name === 'select') return this.select(argv[1])
     const txn = this.txn
     txn.resp3 = isResp3

@@ -124,6 +124,16 @@ describe('errors', () => {
     ])
   })
 
+  it('above maxmemory, commands that may grow memory are refused inside scripts', async () => {
+    await sequence([['SET', 'a', 'before'], ['CONFIG', 'SET', 'maxmemory', '1']])
+    try {
+      await sequence([ev('return redis.call("set", "a", "b")', '0'), ev('return redis.pcall("set", "a", "b")', '0'),
+        ev('return redis.call("get", "a")', '0'), ev('return redis.call("del", "a")', '0')])
+    } finally {
+      await sequence([['CONFIG', 'SET', 'maxmemory', '0']])
+    }
+  })
+
   it('shebangs: #!lua and its flags', async () => {
     await sequence([
       ev('#!lua flags=no-writes\nreturn redis.call("set", "a", "b")', '0'), ev('#!lua\nreturn 1', '0'), ev('#!lua\nerror("x")', '0'),
