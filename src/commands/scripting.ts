@@ -1,15 +1,13 @@
 // Scripting commands (Redis's eval.c): EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT. The rows
 // with route 'script' run on their producer thread, in a transaction holding every shard
-// (server/scripting.ts); SCRIPT KILL and HELP answer there at once. __script is the script
-// store on shard 0 (the hub): every body any producer compiled, so that an EVALSHA reaching
-// another I/O thread finds it there, and SCRIPT EXISTS and FLUSH see every thread's scripts.
+// (server/scripting.ts), but for SCRIPT KILL, answered there at once from the shared
+// script-state word; SCRIPT HELP is local. __script is the script store on shard 0 (the hub):
+// every body any producer compiled, so that an EVALSHA reaching another I/O thread finds it
+// there, and SCRIPT EXISTS and FLUSH see every thread's scripts.
 
 import type { Argv, CommandSpec, ClientContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
-import { errorReply } from '../protocol/errors.js'
-
-const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
 
 /** numkeys of EVAL*: the key indexes, or null when numkeys is not a valid count for argv. */
 export function evalGetKeys (argv: Argv): number[] | null {
@@ -18,12 +16,6 @@ export function evalGetKeys (argv: Argv): number[] | null {
   const keys: number[] = []
   for (let i = 0; i < n; i++) keys.push(3 + i)
   return keys
-}
-
-function scriptKillCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
-  // A script runs to its end on its producer thread, and commands of other clients wait for
-  // its shards (no busy script is ever seen by a command that could kill it).
-  out.raw(NOTBUSY)
 }
 
 const HELP = [
@@ -105,7 +97,7 @@ export const scriptingCommands: readonly CommandSpec[] = [
       { ...S, name: 'script|exists', arity: -3, flags: ['noscript'], route: 'script', since: '2.6.0', summary: 'Check existence of scripts in the script cache.', complexity: 'O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).', tips: ['request_policy:all_shards', 'response_policy:agg_logical_and'] },
       { ...S, name: 'script|flush', arity: -2, flags: ['noscript'], route: 'script', since: '2.6.0', summary: 'Remove all the scripts from the script cache.', complexity: 'O(N) with N being the number of scripts in cache', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'] },
       { ...S, name: 'script|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: scriptHelpCommand },
-      { ...S, name: 'script|kill', arity: 2, flags: ['noscript', 'allow_busy'], route: 'primary', since: '2.6.0', summary: 'Kill the script currently in execution.', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], local: scriptKillCommand },
+      { ...S, name: 'script|kill', arity: 2, flags: ['noscript', 'allow_busy'], route: 'script', since: '2.6.0', summary: 'Kill the script currently in execution.', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:one_succeeded'] },
       { ...S, name: 'script|load', arity: 3, flags: ['noscript', 'stale'], route: 'script', since: '2.6.0', summary: 'Load the specified Lua script into the script cache.', complexity: 'O(N) with N being the length in bytes of the script body.', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'] },
     ],
   },

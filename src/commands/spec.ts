@@ -100,6 +100,8 @@ export interface ServerSettings {
   lazyfreeLazyUserDel: boolean
   /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
   hllSparseMaxBytes: bigint
+  /** busy-reply-threshold (lua-time-limit) in ms: past it a script lets its thread answer BUSY. */
+  busyReplyThresholdMs: bigint
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

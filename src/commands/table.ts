@@ -35,6 +35,8 @@ export interface Command extends CommandSpec {
   readonly isDenyOom: boolean
   /** 'write' flag: its changes touch WATCHed keys (storage/watch.ts). */
   readonly isWrite: boolean
+  /** 'allow_busy' flag: runs while a script is past busy-reply-threshold (others get BUSY). */
+  readonly isAllowBusy: boolean
   /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
   readonly readOnlyKey: number
   /** That read-only key spec runs to the last argument (BITOP's and PFMERGE's sources): all of them are only read. */
@@ -89,6 +91,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     subList: subs,
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
+    isAllowBusy: spec.flags.includes('allow_busy'),
     readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
     isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),

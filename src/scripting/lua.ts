@@ -8,6 +8,7 @@ import { Lua } from 'wasmoon-lua5.1'
 export const LUA_REGISTRYINDEX = -10000
 export const LUA_GLOBALSINDEX = -10002
 export const LUA_YIELD = 1
+export const LUA_MASKLINE = 4
 export const LUA_MASKCOUNT = 8
 export const LUA_TNIL = 0
 export const LUA_TBOOLEAN = 1
@@ -67,6 +68,7 @@ export class LuaVm {
   /** lua_error: throws through the calling JS frames (emscripten's longjmp); never returns. */
   readonly error: CFn
   readonly sethook: CFn
+  readonly getinfo: CFn
   readonly isnumber: CFn
   readonly concat: CFn
   readonly where: CFn
@@ -94,7 +96,7 @@ export class LuaVm {
     this.resume = f('lua_resume'); this.yield = f('lua_yield'); this.newthread = f('lua_newthread')
     this.ref = f('luaL_ref'); this.unref = f('luaL_unref'); this.objlen = f('lua_objlen')
     this.checkstack = f('lua_checkstack'); this.xmove = f('lua_xmove')
-    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
+    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)

@@ -8,8 +8,8 @@
 
 import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
-import { createVm, LUA_MASKCOUNT, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
-import { buildSandbox, type Sandbox } from './sandbox.js'
+import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
+import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
 import { pushErrorTable, pushReply, writeLuaValue } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { formatScore } from '../storage/zset-type.js'
@@ -30,13 +30,62 @@ export interface ScriptLog { debug (msg: string): void, info (msg: string): void
 /** One script's run: its host and the protocol redis.setresp chose. */
 interface Run {
   host: ScriptHost
+  readonly sha: string
+  /** The coroutine the script runs in (a hook may also fire in a coroutine the script made). */
+  co: number
   isResp3: boolean
   pending: Promise<Uint8Array> | null
   /** The pending call is redis.call: an error reply is raised in the script. */
   isRaising: boolean
   /** An error reply to raise at the script's next instruction (count hook), after a yield. */
   raise: Uint8Array | null
+  readonly startMs: number
+  /** busy-reply-threshold in ms (0: never busy). */
+  readonly busyMs: number
+  /** Past busy-reply-threshold: the state word says so, and the thread serves others between slices. */
+  isBusy: boolean
+  /** A write command ran (Redis's SCRIPT_WRITE_DIRTY): SCRIPT KILL answers UNKILLABLE. */
+  hasWritten: boolean
+  /** The count hook yielded to let the thread serve. */
+  isSlice: boolean
+  /** SCRIPT KILL was seen: the script is failing. */
+  isKilled: boolean
 }
+
+/**
+ * Bits of the script-state word shared by every producer thread (server/shared-state.ts): a
+ * script is past busy-reply-threshold (every router answers BUSY), it has written, SCRIPT KILL
+ * asked it to stop. Only one script runs at a time in the whole server (each holds every shard),
+ * so one word serves all threads; it is 0 whenever no script is busy.
+ */
+export const SCRIPT_BUSY = 1
+export const SCRIPT_WROTE = 2
+export const SCRIPT_KILLED = 4
+
+/**
+ * SCRIPT KILL from any thread (Redis's scriptKill): 'notbusy' when no script is past the
+ * threshold, 'unkillable' once it wrote, else 'killed' (it fails at its next count hook).
+ */
+export function killScript (state: Int32Array): 'notbusy' | 'unkillable' | 'killed' {
+  for (;;) {
+    const s = Atomics.load(state, 0)
+    if ((s & SCRIPT_BUSY) === 0) return 'notbusy'
+    if ((s & SCRIPT_WROTE) !== 0) return 'unkillable'
+    if ((s & SCRIPT_KILLED) !== 0 || Atomics.compareExchange(state, 0, s, s | SCRIPT_KILLED) === s) return 'killed'
+  }
+}
+
+/** Instructions between two looks at the clock (Redis's luaMaskCountHook uses 100000). */
+const HOOK_COUNT = 100000
+/** lua_State's nCcalls and baseCcalls (unsigned short each) in Lua 5.1.5 on wasm32. */
+const NCCALLS_OFFSET = 52
+/** lua_Debug's source (const char *) in Lua 5.1.5 on wasm32, after event, name, namewhat, what. */
+const AR_SOURCE_OFFSET = 16
+/** lua_Debug's event for a count hook (the first field). */
+const LUA_HOOKCOUNT = 3
+const SANDBOX_SOURCE = Buffer.from(SANDBOX_CHUNK, 'latin1')
+/** The killed script's error (luaMaskCountHook), also what a write refused after the kill answers. */
+export const KILLED = 'ERR Script killed by user with SCRIPT KILL...'
 
 export function sha1hex (body: Uint8Array): string {
   return createHash('sha1').update(body).digest('hex')
@@ -94,16 +143,22 @@ export class ScriptEngine {
   /** Compiled scripts: the function's registry ref, and its shebang's no-writes flag. */
   private readonly scripts = new Map<string, { ref: number, isNoWrites: boolean }>()
   private run: Run | null = null
+  /** The script being executed (across its awaits). */
+  private active: Run | null = null
+  /** The script-state word (SCRIPT_BUSY...); the server passes the one all its threads share. */
+  state: Int32Array = new Int32Array(1)
   private readonly rand = new Lrand48()
   private readonly sandbox: Sandbox
   /** A coroutine kept for the next script once one ends without error (a failed one is dead). */
   private spare = 0
   private spareRef = -1
   private readonly raiseHook: number
+  private readonly busyHook: number
 
   constructor (readonly vm: LuaVm, private readonly log: ScriptLog, version: string) {
     const cf = (fn: (L: number) => number): number => vm.cfunction(fn)
     this.raiseHook = vm.M.addFunction(L => this.raiseC(L), 'vii')
+    this.busyHook = vm.M.addFunction((L, ar) => this.busyC(L, ar), 'vii')
     this.sandbox = buildSandbox(vm, {
       call: cf(L => this.callC(L, true)),
       pcall: cf(L => this.callC(L, false)),
@@ -174,7 +229,35 @@ export class ScriptEngine {
    * of protocol `isClientResp3`. Only one script runs at a time per engine (the caller holds
    * every shard for it, so a second one waits on those holds).
    */
-  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean): Promise<Buffer> {
+  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0): Promise<Buffer> {
+    const run: Run = {
+      host, sha, co: 0, isResp3: false, pending: null, isRaising: false, raise: null,
+      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false,
+    }
+    this.active = run
+    try {
+      return await this.executeRun(sha, keys, args, run, isClientResp3)
+    } finally {
+      this.active = null
+      if (run.isBusy) Atomics.store(this.state, 0, 0)
+    }
+  }
+
+  /**
+   * The running script is about to run a write command (the host calls this once its checks
+   * pass, as scriptCall sets SCRIPT_WRITE_DIRTY). False when SCRIPT KILL got there first: the
+   * write must not run, and the script fails at its next instruction.
+   */
+  noteWrite (): boolean {
+    const run = this.active
+    if (run === null) return true
+    run.hasWritten = true
+    if (!run.isBusy || (Atomics.or(this.state, 0, SCRIPT_WROTE) & SCRIPT_KILLED) === 0) return true
+    this.vm.sethook(run.co, this.busyHook, LUA_MASKCOUNT, 1)
+    return false
+  }
+
+  private async executeRun (sha: string, keys: Buffer[], args: Buffer[], run: Run, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
     const L = vm.L
     const fn = this.scripts.get(sha)?.ref
@@ -188,8 +271,10 @@ export class ScriptEngine {
       co = vm.newthread(L)
       coRef = vm.ref(L, LUA_REGISTRYINDEX)
     }
+    run.co = co
     vm.rawgeti(co, LUA_REGISTRYINDEX, fn)
-    const run: Run = { host, isResp3: false, pending: null, isRaising: false, raise: null }
+    // luaCallFunction sets its count hook only while busy-reply-threshold is above 0.
+    if (run.busyMs > 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, HOOK_COUNT)
     let nargs = 0
     const out = new ReplyWriter(64)
     out.resp3 = isClientResp3
@@ -200,6 +285,15 @@ export class ScriptEngine {
         status = vm.resume(co, nargs)
       } finally {
         this.run = null
+      }
+      if (status === LUA_YIELD && run.isSlice) {
+        // processEventsWhileBlocked: the thread reads and answers its other clients (BUSY,
+        // SCRIPT KILL), then the script goes on, or fails at once if it was killed meanwhile.
+        run.isSlice = false
+        await new Promise(resolve => setImmediate(resolve))
+        if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) !== 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, 1)
+        nargs = 0
+        continue
       }
       if (status === LUA_YIELD) {
         const pending = run.pending
@@ -222,6 +316,7 @@ export class ScriptEngine {
         continue
       }
       if (status !== 0) return this.failed(coRef, sha, this.errorText(co))
+      if (run.busyMs > 0) vm.sethook(co, 0, 0, 0)
       // The script's first return value is its reply (Redis calls it for one result).
       if (vm.gettop(co) === 0) vm.pushnil(co)
       else vm.settop(co, 1)
@@ -315,11 +410,64 @@ export class ScriptEngine {
     return 1
   }
 
+  /**
+   * Every HOOK_COUNT instructions (luaMaskCountHook, scriptInterrupt): past busy-reply-threshold
+   * the script becomes busy (the state word tells every thread); a busy script yields so that
+   * its thread serves others, unless it is inside a C call (pcall, a coroutine of its own...),
+   * where Lua 5.1 cannot yield: then it goes on, and only the other I/O threads answer. Once
+   * killed, the hook fires at every new line (LUA_MASKLINE, as Redis sets it) and raises, so
+   * pcall cannot keep the script alive for long.
+   */
+  private busyC (L: number, ar: number): number {
+    const run = this.run
+    if (run === null) return 0
+    const vm = this.vm
+    if (!run.isKilled) {
+      if (!run.isBusy) {
+        const elapsed = Date.now() - run.startMs
+        if (elapsed < run.busyMs) return 0
+        run.isBusy = true
+        Atomics.store(this.state, 0, SCRIPT_BUSY | (run.hasWritten ? SCRIPT_WROTE : 0))
+        this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: ${run.sha}.`)
+      }
+      if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) === 0) {
+        if (L !== run.co) return 0
+        const calls = new Uint16Array(vm.M.HEAPU8.buffer, L + NCCALLS_OFFSET, 2)
+        if (calls[0] > calls[1]) return 0
+        run.isSlice = true
+        return vm.yield(L, 0)
+      }
+      this.log.warn('Lua script killed by user with SCRIPT KILL.')
+      run.isKilled = true
+    }
+    // The sandbox's own Lua (pcall's unwrapping...) stands for C functions of Redis, which have
+    // no lines and no instructions: a line there is skipped, an instruction waits for the next.
+    if (this.isSandboxFrame(L, ar)) {
+      if (vm.M.HEAPU32[ar >> 2] === LUA_HOOKCOUNT) vm.sethook(L, this.busyHook, LUA_MASKCOUNT, 1)
+      return 0
+    }
+    vm.sethook(L, this.busyHook, LUA_MASKLINE, 0)
+    return this.fail(L, KILLED, true)
+  }
+
+  /** The hook fired in a function of the sandbox chunk (lua_getinfo "S" fills ar's source). */
+  private isSandboxFrame (L: number, ar: number): boolean {
+    const vm = this.vm
+    if (vm.getinfo(L, vm.cstr('S'), ar) === 0) return false
+    const heap = vm.M.HEAPU8
+    const p = vm.M.HEAPU32[(ar + AR_SOURCE_OFFSET) >> 2]
+    for (let i = 0; i < SANDBOX_SOURCE.length; i++) if (heap[p + i] !== SANDBOX_SOURCE[i]) return false
+    return heap[p + SANDBOX_SOURCE.length] === 0
+  }
+
   private raiseC (L: number): number {
     const vm = this.vm
-    vm.sethook(L, 0, 0, 0)
-    const reply = this.run?.raise
-    if (this.run !== null) this.run.raise = null
+    const run = this.run
+    // Back to the busy hook, if the script has one.
+    if (run !== null && run.busyMs > 0) vm.sethook(L, this.busyHook, LUA_MASKCOUNT, HOOK_COUNT)
+    else vm.sethook(L, 0, 0, 0)
+    const reply = run?.raise
+    if (run !== null) run.raise = null
     if (reply === null || reply === undefined) return 0
     pushReply(vm, L, reply, 0)
     return vm.error(L)

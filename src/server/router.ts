@@ -28,7 +28,7 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
-import { Scripting } from './scripting.js'
+import { Scripting, BUSY } from './scripting.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
@@ -408,12 +408,21 @@ export class Router implements Dispatcher {
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
+    // A script (on any thread) is past busy-reply-threshold: the shared script-state word.
+    const isBusy = this.scripts.state[0] !== 0
+    if (isBusy && !conn.isReplyHead) {
+      // The script's own client (and any client still owed a reply) waits for what it is owed:
+      // Redis reads nothing from the client whose script runs.
+      conn.isAwaitingHead = true
+      return false
+    }
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
-    if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
-    // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
+    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
+    // processCommand's maxmemory check (noeviction policy): refuse what may grow memory; not
+    // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD and QUIT counts: queueing takes memory too.
-    if (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit')) {
+    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit'))) {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
@@ -421,6 +430,8 @@ export class Router implements Dispatcher {
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
+    // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
+    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, BUSY, cmd)
     // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }

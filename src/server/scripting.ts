@@ -25,7 +25,7 @@ import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
-import { ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+import { KILLED, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 
 const STORE = internalCommand('__script')
 const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
@@ -38,6 +38,10 @@ const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command fr
 const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
 const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
 const DB_RANGE = errorReply('ERR DB index is out of range')
+const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
+const UNKILLABLE = errorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.')
+export const BUSY = errorReply('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.')
+const KILLED_REPLY = errorReply(KILLED)
 const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 
 function arg (argv: Argv, i: number): Buffer {
@@ -78,11 +82,20 @@ export class Scripting {
   /** Scripts of this thread known to be on shard 0 (stored by this thread since the last flush). */
   private readonly onHub = new Set<string>()
 
+  /** busy-reply-threshold in ms, read at each script's start (the server sets it). */
+  busyMs: () => number = () => 5000
+  /**
+   * The script-state word every producer thread shares (SCRIPT_BUSY...; the server sets it
+   * before init): non-zero while a script is past busy-reply-threshold, on any thread.
+   */
+  state: Int32Array = new Int32Array(1)
+
   constructor (private readonly router: Router, private readonly words: Int32Array) {}
 
   /** Creates this thread's VM: before the thread serves anyone. */
   async init (log: ScriptLog, version: string): Promise<void> {
     this.engine = await ScriptEngine.create(log, version)
+    this.engine.state = this.state
     this.epoch = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
   }
 
@@ -102,6 +115,12 @@ export class Scripting {
   dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
     const engine = this.engine
     if (engine === null) { conn.replyLocalBytes(NO_ENGINE); return true }
+    if (cmd.name === 'script|kill') {
+      // The busy script may be this thread's (between two of its slices) or another's.
+      const r = killScript(this.state)
+      conn.replyLocalBytes(r === 'killed' ? OK : r === 'unkillable' ? UNKILLABLE : NOTBUSY)
+      return true
+    }
     this.sync(engine)
     let err: Buffer | null = null
     switch (cmd.name) {
@@ -193,6 +212,8 @@ export class Scripting {
     const txn = tx as Txn
     this.sync(engine)
     switch (cmd.name) {
+      // Inside EXEC: no script runs while a transaction holds its shards.
+      case 'script|kill': return NOTBUSY
       case 'script|load': {
         const body = arg(argv, 2)
         const err = this.compile(engine, body)
@@ -251,11 +272,11 @@ export class Scripting {
     const keys: Buffer[] = []
     const args: Buffer[] = []
     for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(arg(argv, i))
-    const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly') || engine.isNoWrites(sha))
+    const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly') || engine.isNoWrites(sha), () => engine.noteWrite())
     const resp3 = txn.resp3
     const db = txn.db
     try {
-      return await engine.execute(sha, keys, args, host, conn.resp === 3)
+      return await engine.execute(sha, keys, args, host, conn.resp === 3, this.busyMs())
     } finally {
       txn.resp3 = resp3
       txn.db = db
@@ -267,8 +288,9 @@ export class Scripting {
 class CallHost implements ScriptHost {
   private db: number
 
+  /** noteWrite: called before a write command runs; false when SCRIPT KILL came first. */
   constructor (private readonly router: Router, private readonly conn: Connection, private readonly txn: Txn,
-    private readonly isReadOnly: boolean) {
+    private readonly isReadOnly: boolean, private readonly noteWrite: () => boolean) {
     this.db = txn.db
   }
 
@@ -297,6 +319,7 @@ class CallHost implements ScriptHost {
     const max = this.router.maxmemoryLimit
     if (cmd.isDenyOom && max > 0 && this.router.usedMemory() > max) return OOM
     if (cmd.name === 'select') return this.select(argv[1])
+    if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
     const txn = this.txn
     txn.resp3 = isResp3
     txn.db = this.db

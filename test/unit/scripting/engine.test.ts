@@ -2,7 +2,7 @@
 // redis.call from a small table (the server's own host is tested against real Redis in
 // test/integration/diff-scripting.test.ts).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ScriptEngine, sha1hex, type ScriptHost } from '../../../src/scripting/scripts.js'
+import { ScriptEngine, SCRIPT_KILLED, killScript, sha1hex, type ScriptHost } from '../../../src/scripting/scripts.js'
 
 let engine: ScriptEngine
 const logged: string[] = []
@@ -85,5 +85,49 @@ describe('scripting engine', () => {
     expect(await ev('return redis.acl_check_cmd("get")')).toBe(':1\r\n')
     await ev('redis.log(redis.LOG_WARNING, "hello", "world")')
     expect(logged).toContain('w hello world')
+  })
+})
+
+describe('busy scripts and SCRIPT KILL', () => {
+  // SCRIPT KILL sent from another I/O thread (the only place one can come from while a script
+  // loops inside pcall, where its own thread cannot serve): here, the moment the script is busy.
+  // Expected replies are real Redis 7.0.15's for the same kill.
+  let killer: ScriptEngine
+  const state = new Int32Array(new SharedArrayBuffer(4))
+  const seen: string[] = []
+  beforeAll(async () => {
+    const log = { debug () {}, info () {}, warn (m: string) { seen.push(m); if (m.startsWith('Slow script')) seen.push(killScript(state)) } }
+    killer = await ScriptEngine.create(log, '7.0.15')
+    killer.state = state
+  })
+
+  async function killed (body: string, write = false): Promise<string> {
+    const b = Buffer.from(body)
+    const sha = sha1hex(b)
+    expect(killer.compile(sha, b)).toBe(null)
+    const writer: ScriptHost = { ...host, call: argv => write && !killer.noteWrite() ? Buffer.from('-ERR killed\r\n') : host.call(argv, false) }
+    const r = await killer.execute(sha, [], [], writer, false, 1)
+    expect(state[0]).toBe(0)
+    return r.toString('latin1').replace(sha, '<sha>')
+  }
+
+  it('a kill inside pcall is caught there, and raised again at the next line of the script', async () => {
+    const loop = 'pcall(function() local i = 0 while true do i = i + 1 end end)'
+    expect(await killed(`return ${loop}`)).toBe('$-1\r\n')
+    expect(await killed(`local ok, e = ${loop}\nreturn {ok, e}`)).toBe('-ERR Script killed by user with SCRIPT KILL... script: <sha>, on @user_script:2.\r\n')
+    expect(await killed(`local ok, e = ${loop} return {ok, e}`)).toBe('*2\r\n$-1\r\n$45\r\nERR Script killed by user with SCRIPT KILL...\r\n')
+    expect(await killed('local t = {} for i = 1, 10 do t[i] = i end table.sort(t, function(a, b) while true do end end)')).toBe('-ERR Script killed by user with SCRIPT KILL... script: <sha>, on @user_script:1.\r\n')
+    expect(await killed('local co = coroutine.wrap(function() local i = 0 while true do i = i + 1 end end) return co()')).toBe('-ERR Script killed by user with SCRIPT KILL... script: <sha>, on @user_script:1.\r\n')
+    expect(seen.filter(m => m === 'killed')).toHaveLength(5)
+    expect(seen).toContain('Lua script killed by user with SCRIPT KILL.')
+  })
+
+  it('a script that wrote is unkillable; with no busy script there is nothing to kill', async () => {
+    seen.length = 0
+    const loops = 'local n = 0 redis.call("echo", "w") while n < 3000000 do n = n + 1 end return n'
+    expect(await killed(loops, true)).toBe(':3000000\r\n')
+    expect(seen).toContain('unkillable')
+    expect(killScript(state)).toBe('notbusy')
+    expect(state[0] & SCRIPT_KILLED).toBe(0)
   })
 })
