@@ -1,0 +1,9 @@
+// Loads the libraries Redis 7.0 gives every script (scriptingInit → luaLoadLibraries): bit,
+// cjson, cmsgpack and struct, each a global table of C functions written in TypeScript.
+
+import { register as registerBit } from './bit.js'
+import type { LuaModule, LuaState } from './module.js'
+
+export function registerAll (M: LuaModule, L: LuaState): void {
+  registerBit(M, L)
+}

@@ -1,0 +1,197 @@
+// The raw Lua 5.1 C API of the wasmoon-lua5.1 emscripten build, and the few helpers the script
+// libraries (bit, cjson, cmsgpack, struct) share. Lua strings are bytes: they always cross through
+// the wasm heap, never through JS strings. Errors are raised with lua_error (or the luaL_*error
+// helpers, which end in it): the build's longjmp is a JS exception, so it unwinds the JS frame of
+// the library function and lands in Lua's pcall, exactly as a C library's error would.
+
+export type LuaState = number
+export type LuaCFunction = (L: LuaState) => number
+
+/** The exports this code uses; every number is a wasm32 value (pointers are byte offsets). */
+export interface LuaModule {
+  HEAPU8: Uint8Array
+  _malloc (size: number): number
+  _free (ptr: number): void
+  addFunction (fn: LuaCFunction, sig: 'ii'): number
+  _lua_gettop (L: LuaState): number
+  _lua_settop (L: LuaState, idx: number): void
+  _lua_pushvalue (L: LuaState, idx: number): void
+  _lua_remove (L: LuaState, idx: number): void
+  _lua_insert (L: LuaState, idx: number): void
+  _lua_checkstack (L: LuaState, n: number): number
+  _lua_type (L: LuaState, idx: number): number
+  _lua_isnumber (L: LuaState, idx: number): number
+  _lua_isstring (L: LuaState, idx: number): number
+  _lua_tonumber (L: LuaState, idx: number): number
+  _lua_toboolean (L: LuaState, idx: number): number
+  _lua_tolstring (L: LuaState, idx: number, lenPtr: number): number
+  _lua_touserdata (L: LuaState, idx: number): number
+  _lua_objlen (L: LuaState, idx: number): number
+  _lua_pushnil (L: LuaState): void
+  _lua_pushnumber (L: LuaState, n: number): void
+  _lua_pushboolean (L: LuaState, b: number): void
+  _lua_pushlstring (L: LuaState, ptr: number, len: number): void
+  _lua_pushstring (L: LuaState, ptr: number): void
+  _lua_pushlightuserdata (L: LuaState, ptr: number): void
+  _lua_pushcclosure (L: LuaState, fn: number, nup: number): void
+  _lua_createtable (L: LuaState, narr: number, nrec: number): void
+  _lua_getfield (L: LuaState, idx: number, k: number): void
+  _lua_setfield (L: LuaState, idx: number, k: number): void
+  _lua_rawget (L: LuaState, idx: number): void
+  _lua_rawset (L: LuaState, idx: number): void
+  _lua_rawgeti (L: LuaState, idx: number, n: number): void
+  _lua_rawseti (L: LuaState, idx: number, n: number): void
+  _lua_next (L: LuaState, idx: number): number
+  _lua_setmetatable (L: LuaState, idx: number): number
+  _lua_error (L: LuaState): number
+  _luaL_argerror (L: LuaState, narg: number, extramsg: number): number
+  _luaL_typerror (L: LuaState, narg: number, tname: number): number
+  _luaL_checknumber (L: LuaState, narg: number): number
+  _luaL_checkinteger (L: LuaState, narg: number): number
+  _luaL_checklstring (L: LuaState, narg: number, lenPtr: number): number
+  _luaL_checkany (L: LuaState, narg: number): void
+  _luaL_checktype (L: LuaState, narg: number, t: number): void
+  _luaL_register (L: LuaState, libname: number, regs: number): void
+}
+
+export const LUA_REGISTRYINDEX = -10000
+export const LUA_GLOBALSINDEX = -10002
+
+export const LUA_TNONE = -1
+export const LUA_TNIL = 0
+export const LUA_TBOOLEAN = 1
+export const LUA_TLIGHTUSERDATA = 2
+export const LUA_TNUMBER = 3
+export const LUA_TSTRING = 4
+export const LUA_TTABLE = 5
+export const LUA_TFUNCTION = 6
+export const LUA_TUSERDATA = 7
+export const LUA_TTHREAD = 8
+
+const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread']
+
+/** lua_typename for a lua_type result. */
+export function typeName (t: number): string {
+  return t === LUA_TNONE ? 'no value' : TYPE_NAMES[t]
+}
+
+/** Helpers bound to one module: C strings made once, a scratch area, bytes in and out. */
+export class LuaLib {
+  readonly M: LuaModule
+  private readonly cstrings = new Map<string, number>()
+  private readonly lenPtr: number
+  private scratch: number
+  private scratchBytes: number
+
+  constructor (M: LuaModule) {
+    this.M = M
+    this.lenPtr = M._malloc(8)
+    this.scratchBytes = 4096
+    this.scratch = M._malloc(this.scratchBytes)
+  }
+
+  /** A NUL-terminated copy of an ASCII string in the wasm heap, made once and kept. */
+  cstr (s: string): number {
+    let p = this.cstrings.get(s)
+    if (p === undefined) {
+      const b = Buffer.from(`${s}\0`, 'latin1')
+      p = this.M._malloc(b.length)
+      this.M.HEAPU8.set(b, p)
+      this.cstrings.set(s, p)
+    }
+    return p
+  }
+
+  /** A heap area of at least n bytes, valid until the next call. */
+  area (n: number): number {
+    if (n > this.scratchBytes) {
+      this.M._free(this.scratch)
+      this.scratchBytes = Math.max(n, this.scratchBytes * 2)
+      this.scratch = this.M._malloc(this.scratchBytes)
+    }
+    return this.scratch
+  }
+
+  pushBytes (L: LuaState, b: Uint8Array, start = 0, end = b.length): void {
+    const n = end - start
+    const p = this.area(n)
+    this.M.HEAPU8.set(b.subarray(start, end), p)
+    this.M._lua_pushlstring(L, p, n)
+  }
+
+  pushString (L: LuaState, s: string): void {
+    this.pushBytes(L, Buffer.from(s, 'latin1'))
+  }
+
+  /** The bytes of the string (or number, converted in place as lua_tolstring does) at idx. */
+  toBytes (L: LuaState, idx: number): Uint8Array {
+    const p = this.M._lua_tolstring(L, idx, this.lenPtr)
+    if (p === 0) return new Uint8Array(0)
+    const h = this.M.HEAPU8
+    return h.slice(p, p + this.readU32(this.lenPtr))
+  }
+
+  /** luaL_checklstring: the bytes, or the standard "string expected" argument error. */
+  checkBytes (L: LuaState, narg: number): Uint8Array {
+    const p = this.M._luaL_checklstring(L, narg, this.lenPtr)
+    const h = this.M.HEAPU8
+    return h.slice(p, p + this.readU32(this.lenPtr))
+  }
+
+  private readU32 (p: number): number {
+    const h = this.M.HEAPU8
+    return (h[p] | h[p + 1] << 8 | h[p + 2] << 16 | h[p + 3] << 24) >>> 0
+  }
+
+  /** lua_error with this message (bytes as given). Never returns. */
+  error (L: LuaState, msg: string | Uint8Array): never {
+    if (typeof msg === 'string') this.pushString(L, msg)
+    else this.pushBytes(L, msg)
+    this.M._lua_error(L)
+    throw new Error('lua_error returned')
+  }
+
+  /** luaL_argerror: "bad argument #n to 'f' (msg)". Never returns. */
+  argError (L: LuaState, narg: number, msg: string): never {
+    this.M._luaL_argerror(L, narg, this.cstr(msg))
+    throw new Error('luaL_argerror returned')
+  }
+
+  /** luaL_typerror: "bad argument #n to 'f' (tname expected, got x)". Never returns. */
+  typeError (L: LuaState, narg: number, tname: string): never {
+    this.M._luaL_typerror(L, narg, this.cstr(tname))
+    throw new Error('luaL_typerror returned')
+  }
+
+  /** luaL_checkinteger as on a 64-bit build: the number truncated toward zero. */
+  checkInteger (L: LuaState, narg: number): number {
+    return Math.trunc(this.M._luaL_checknumber(L, narg))
+  }
+
+  /** luaL_register(L, name, funcs): a table of C functions, set as global `name`; popped here. */
+  register (L: LuaState, name: string, funcs: Record<string, LuaCFunction>): void {
+    const names = Object.keys(funcs)
+    const entries = names.map((n) => [this.cstr(n), this.M.addFunction(funcs[n], 'ii')])
+    entries.push([0, 0])
+    const regs = this.M._malloc(8 * entries.length)
+    const view = new DataView(this.M.HEAPU8.buffer)
+    entries.forEach(([np, fp], i) => {
+      view.setUint32(regs + 8 * i, np, true)
+      view.setUint32(regs + 8 * i + 4, fp, true)
+    })
+    this.M._luaL_register(L, this.cstr(name), regs)
+    this.M._lua_settop(L, -2)
+    this.M._free(regs)
+  }
+}
+
+/** A LuaLib for each module, so the libraries share C strings and scratch space. */
+const libs = new WeakMap<LuaModule, LuaLib>()
+export function luaLib (M: LuaModule): LuaLib {
+  let lib = libs.get(M)
+  if (lib === undefined) {
+    lib = new LuaLib(M)
+    libs.set(M, lib)
+  }
+  return lib
+}
