@@ -2,8 +2,10 @@
 // cjson, cmsgpack and struct, each a global table of C functions written in TypeScript.
 
 import { register as registerBit } from './bit.js'
+import { register as registerCjson } from './cjson.js'
 import type { LuaModule, LuaState } from './module.js'
 
 export function registerAll (M: LuaModule, L: LuaState): void {
   registerBit(M, L)
+  registerCjson(M, L)
 }

@@ -44,6 +44,10 @@ export interface LuaModule {
   _lua_next (L: LuaState, idx: number): number
   _lua_setmetatable (L: LuaState, idx: number): number
   _lua_error (L: LuaState): number
+  _lua_concat (L: LuaState, n: number): void
+  _lua_newuserdata (L: LuaState, size: number): number
+  _luaL_where (L: LuaState, level: number): void
+  _luaL_checkoption (L: LuaState, narg: number, def: number, lst: number): number
   _luaL_argerror (L: LuaState, narg: number, extramsg: number): number
   _luaL_typerror (L: LuaState, narg: number, tname: number): number
   _luaL_checknumber (L: LuaState, narg: number): number
@@ -143,10 +147,12 @@ export class LuaLib {
     return (h[p] | h[p + 1] << 8 | h[p + 2] << 16 | h[p + 3] << 24) >>> 0
   }
 
-  /** lua_error with this message (bytes as given). Never returns. */
+  /** luaL_error: the caller's position ("user_script:1: ") and the message. Never returns. */
   error (L: LuaState, msg: string | Uint8Array): never {
+    this.M._luaL_where(L, 1)
     if (typeof msg === 'string') this.pushString(L, msg)
     else this.pushBytes(L, msg)
+    this.M._lua_concat(L, 2)
     this.M._lua_error(L)
     throw new Error('lua_error returned')
   }
@@ -163,9 +169,27 @@ export class LuaLib {
     throw new Error('luaL_typerror returned')
   }
 
-  /** luaL_checkinteger as on a 64-bit build: the number truncated toward zero. */
-  checkInteger (L: LuaState, narg: number): number {
-    return Math.trunc(this.M._luaL_checknumber(L, narg))
+  /**
+   * luaL_checkinteger on x86-64 (a 64-bit lua_Integer, out of range or NaN gives INT64_MIN),
+   * then stored in a C int (the low 32 bits), as the libraries do with it.
+   */
+  checkInt (L: LuaState, narg: number): number {
+    return cInt(this.M._luaL_checknumber(L, narg))
+  }
+
+  /** A NULL-terminated const char *[] for luaL_checkoption, made once per list. */
+  optionList (options: readonly string[]): number {
+    const key = `\u0001${options.join('\u0000')}`
+    let p = this.cstrings.get(key)
+    if (p === undefined) {
+      const ptrs = options.map((o) => this.cstr(o))
+      ptrs.push(0)
+      p = this.M._malloc(4 * ptrs.length)
+      const view = new DataView(this.M.HEAPU8.buffer)
+      ptrs.forEach((q, i) => view.setUint32(p! + 4 * i, q, true))
+      this.cstrings.set(key, p)
+    }
+    return p
   }
 
   /** luaL_register(L, name, funcs): a table of C functions, set as global `name`; popped here. */
@@ -183,6 +207,20 @@ export class LuaLib {
     this.M._lua_settop(L, -2)
     this.M._free(regs)
   }
+}
+
+/** (int)(lua_Integer)x on x86-64: truncate, INT64_MIN when out of range, keep the low 32 bits. */
+export function cInt (x: number): number {
+  const t = Math.trunc(x)
+  if (!(Math.abs(t) < 2 ** 63)) return 0
+  if (Math.abs(t) < 2 ** 31) return t
+  return Number(BigInt.asIntN(32, BigInt(t)))
+}
+
+/** (int)x for a double on x86-64 (cvttsd2si): INT_MIN when it does not fit. */
+export function cInt32 (x: number): number {
+  const t = Math.trunc(x)
+  return t >= -(2 ** 31) && t < 2 ** 31 ? t : -(2 ** 31)
 }
 
 /** A LuaLib for each module, so the libraries share C strings and scratch space. */
