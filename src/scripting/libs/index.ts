@@ -3,9 +3,11 @@
 
 import { register as registerBit } from './bit.js'
 import { register as registerCjson } from './cjson.js'
+import { register as registerCmsgpack } from './cmsgpack.js'
 import type { LuaModule, LuaState } from './module.js'
 
 export function registerAll (M: LuaModule, L: LuaState): void {
   registerBit(M, L)
   registerCjson(M, L)
+  registerCmsgpack(M, L)
 }

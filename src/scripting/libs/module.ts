@@ -38,6 +38,8 @@ export interface LuaModule {
   _lua_getfield (L: LuaState, idx: number, k: number): void
   _lua_setfield (L: LuaState, idx: number, k: number): void
   _lua_rawget (L: LuaState, idx: number): void
+  _lua_gettable (L: LuaState, idx: number): void
+  _lua_settable (L: LuaState, idx: number): void
   _lua_rawset (L: LuaState, idx: number): void
   _lua_rawgeti (L: LuaState, idx: number, n: number): void
   _lua_rawseti (L: LuaState, idx: number, n: number): void
@@ -54,6 +56,7 @@ export interface LuaModule {
   _luaL_checkinteger (L: LuaState, narg: number): number
   _luaL_checklstring (L: LuaState, narg: number, lenPtr: number): number
   _luaL_checkany (L: LuaState, narg: number): void
+  _luaL_checkstack (L: LuaState, sz: number, msg: number): void
   _luaL_checktype (L: LuaState, narg: number, t: number): void
   _luaL_register (L: LuaState, libname: number, regs: number): void
 }
@@ -175,6 +178,11 @@ export class LuaLib {
    */
   checkInt (L: LuaState, narg: number): number {
     return cInt(this.M._luaL_checknumber(L, narg))
+  }
+
+  /** luaL_optint: the default for none or nil, else checkInt. */
+  optInt (L: LuaState, narg: number, def: number): number {
+    return this.M._lua_type(L, narg) <= 0 ? def : this.checkInt(L, narg)
   }
 
   /** A NULL-terminated const char *[] for luaL_checkoption, made once per list. */
