@@ -40,8 +40,6 @@ class Buf {
   bytes (b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.len); this.len += b.length }
 }
 
-// x86-64 quiet NaN as 0/0 makes it; the wasm VM's own NaN has the sign bit clear.
-const X86_NAN = Uint8Array.of(0xcb, 0xff, 0xf8, 0, 0, 0, 0, 0, 0)
 
 export function register (M: LuaModule, L: LuaState): void {
   const lib = luaLib(M)
@@ -65,10 +63,6 @@ export function register (M: LuaModule, L: LuaState): void {
     // IS_INT64_EQUIVALENT: finite, and (int64_t)n == n (2^63 itself is out of range).
     if (Number.isFinite(n) && Math.trunc(n) === n && n >= -(2 ** 63) && n < 2 ** 63) {
       encodeInt(n === 0 ? 0 : n)
-      return
-    }
-    if (n !== n) {
-      out.bytes(X86_NAN)
       return
     }
     const f = Math.fround(n)
