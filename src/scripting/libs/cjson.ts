@@ -265,81 +265,97 @@ export function register (M: LuaModule, L: LuaState): void {
     return max
   }
 
-  const appendData = (L2: LuaState, cfg: Config, depth: number): void => {
+  // json_append_data and its array/object helpers, without recursion: nesting may go as deep
+  // as the Lua stack allows (several thousand levels), more than JS frames allow. Each open table
+  // has a frame; the Lua stack holds exactly what the C recursion would hold.
+  interface EncodeFrame { isArray: boolean, i: number, len: number, depth: number }
+
+  // Appends the value on top of the stack (the caller pops it), or opens a frame for a table.
+  const openValue = (L2: LuaState, cfg: Config, frames: EncodeFrame[], depth: number): boolean => {
     switch (M._lua_type(L2, -1)) {
       case LUA_TSTRING:
         appendString(L2, -1)
-        return
+        return false
       case LUA_TNUMBER:
         appendNumber(L2, cfg, -1)
-        return
+        return false
       case LUA_TBOOLEAN:
         out.ascii(M._lua_toboolean(L2, -1) !== 0 ? 'true' : 'false')
-        return
+        return false
       case LUA_TTABLE: {
         depth++
         if (!(depth <= cfg.encodeMaxDepth && M._lua_checkstack(L2, 3) !== 0)) {
           lib.error(L2, `Cannot serialise, excessive nesting (${depth})`)
         }
         const len = arrayLength(L2, cfg)
-        if (len > 0) appendArray(L2, cfg, depth, len)
-        else appendObject(L2, cfg, depth)
-        return
+        if (len > 0) {
+          out.byte(91)
+          frames.push({ isArray: true, i: 0, len, depth })
+        } else {
+          out.byte(123)
+          M._lua_pushnil(L2)
+          frames.push({ isArray: false, i: 0, len: 0, depth })
+        }
+        return true
       }
       case LUA_TNIL:
         out.ascii('null')
-        return
+        return false
       case LUA_TLIGHTUSERDATA:
         if (M._lua_touserdata(L2, -1) === 0) {
           out.ascii('null')
-          return
+          return false
         }
         break
     }
-    encodeException(L2, -1, 'type not supported')
+    return encodeException(L2, -1, 'type not supported')
   }
 
-  const appendArray = (L2: LuaState, cfg: Config, depth: number, len: number): void => {
-    out.byte(91)
-    for (let i = 1; i <= len; i++) {
-      if (i > 1) out.byte(44)
-      M._lua_rawgeti(L2, -1, i)
-      appendData(L2, cfg, depth)
-      M._lua_settop(L2, -2)
-    }
-    out.byte(93)
-  }
-
-  const appendObject = (L2: LuaState, cfg: Config, depth: number): void => {
-    out.byte(123)
-    let comma = false
-    M._lua_pushnil(L2)
-    while (M._lua_next(L2, -2) !== 0) {
-      if (comma) out.byte(44)
-      else comma = true
-      const kt = M._lua_type(L2, -2)
-      if (kt === LUA_TNUMBER) {
-        out.byte(34)
-        appendNumber(L2, cfg, -2)
-        out.byte(34)
-        out.byte(58)
-      } else if (kt === LUA_TSTRING) {
-        appendString(L2, -2)
-        out.byte(58)
+  const appendData = (L2: LuaState, cfg: Config): void => {
+    const frames: EncodeFrame[] = []
+    if (!openValue(L2, cfg, frames, 0)) return
+    while (frames.length > 0) {
+      const f = frames[frames.length - 1]
+      let hasChild = false
+      if (f.isArray) {
+        if (f.i < f.len) {
+          if (f.i > 0) out.byte(44)
+          f.i++
+          M._lua_rawgeti(L2, -1, f.i)
+          hasChild = true
+        } else out.byte(93)
+      } else if (M._lua_next(L2, -2) !== 0) {
+        if (f.i > 0) out.byte(44)
+        f.i++
+        const kt = M._lua_type(L2, -2)
+        if (kt === LUA_TNUMBER) {
+          out.byte(34)
+          appendNumber(L2, cfg, -2)
+          out.byte(34)
+          out.byte(58)
+        } else if (kt === LUA_TSTRING) {
+          appendString(L2, -2)
+          out.byte(58)
+        } else {
+          encodeException(L2, -2, 'table key must be a number or string')
+        }
+        hasChild = true
+      } else out.byte(125)
+      if (hasChild) {
+        if (openValue(L2, cfg, frames, f.depth)) continue
+        M._lua_settop(L2, -2)
       } else {
-        encodeException(L2, -2, 'table key must be a number or string')
+        frames.pop()
+        if (frames.length > 0) M._lua_settop(L2, -2) // the table was an element of the one below
       }
-      appendData(L2, cfg, depth)
-      M._lua_settop(L2, -2)
     }
-    out.byte(125)
   }
 
   const encode = (L2: LuaState): number => {
     const cfg = config(L2)
     if (M._lua_gettop(L2) !== 1) lib.argError(L2, 1, 'expected 1 argument')
     out.reset()
-    appendData(L2, cfg, 0)
+    appendData(L2, cfg)
     lib.pushBytes(L2, out.buf, 0, out.len)
     return 1
   }
@@ -478,67 +494,64 @@ export function register (M: LuaModule, L: LuaState): void {
       lib.error(L2, `Found too many nested data structures (${depth}) at character ${ptr}`)
     }
 
-    const parseObject = (): void => {
-      descend(3)
-      M._lua_createtable(L2, 0, 0)
-      nextToken()
-      if (tok.type === T_OBJ_END) {
-        depth--
-        return
-      }
-      for (;;) {
-        if (tok.type !== T_STRING) parseError('object key string')
-        lib.pushBytes(L2, tok.str!)
-        nextToken()
-        if (tok.type !== T_COLON) parseError('colon')
-        nextToken()
-        processValue()
-        M._lua_rawset(L2, -3)
-        nextToken()
-        if (tok.type === T_OBJ_END) {
-          depth--
-          return
-        }
-        if (tok.type !== T_COMMA) parseError('comma or object end')
-        nextToken()
-      }
-    }
-
-    const parseArray = (): void => {
-      descend(2)
-      M._lua_createtable(L2, 0, 0)
-      nextToken()
-      if (tok.type === T_ARR_END) {
-        depth--
-        return
-      }
-      for (let i = 1; ; i++) {
-        processValue()
-        M._lua_rawseti(L2, -2, i)
-        nextToken()
-        if (tok.type === T_ARR_END) {
-          depth--
-          return
-        }
-        if (tok.type !== T_COMMA) parseError('comma or array end')
-        nextToken()
-      }
-    }
-
-    const processValue = (): void => {
+    // json_process_value with json_parse_object_context and json_parse_array_context, without
+    // recursion (see appendData). Returns true when it opened a non-empty table.
+    const frames: Array<{ isObj: boolean, i: number }> = []
+    const processValue = (): boolean => {
       switch (tok.type) {
-        case T_STRING: lib.pushBytes(L2, tok.str!); return
-        case T_NUMBER: M._lua_pushnumber(L2, tok.num); return
-        case T_BOOLEAN: M._lua_pushboolean(L2, tok.num); return
-        case T_OBJ_BEGIN: parseObject(); return
-        case T_ARR_BEGIN: parseArray(); return
-        case T_NULL: M._lua_pushlightuserdata(L2, 0); return
+        case T_STRING: lib.pushBytes(L2, tok.str!); return false
+        case T_NUMBER: M._lua_pushnumber(L2, tok.num); return false
+        case T_BOOLEAN: M._lua_pushboolean(L2, tok.num); return false
+        case T_NULL: M._lua_pushlightuserdata(L2, 0); return false
+        case T_OBJ_BEGIN:
+        case T_ARR_BEGIN: {
+          const isObj = tok.type === T_OBJ_BEGIN
+          descend(isObj ? 3 : 2)
+          M._lua_createtable(L2, 0, 0)
+          nextToken()
+          if ((tok.type as number) === (isObj ? T_OBJ_END : T_ARR_END)) {
+            depth--
+            return false
+          }
+          frames.push({ isObj, i: 1 })
+          return true
+        }
       }
-      parseError('value')
+      return parseError('value')
+    }
+
+    const parseValue = (): void => {
+      if (!processValue()) return
+      for (;;) {
+        if (frames[frames.length - 1].isObj) {
+          if (tok.type !== T_STRING) parseError('object key string')
+          lib.pushBytes(L2, tok.str!)
+          nextToken()
+          if (tok.type !== T_COLON) parseError('colon')
+          nextToken()
+        }
+        if (processValue()) continue
+        // A value is complete: store it, then close every table that ends here.
+        for (;;) {
+          const f = frames[frames.length - 1]
+          if (f.isObj) M._lua_rawset(L2, -3)
+          else M._lua_rawseti(L2, -2, f.i++)
+          nextToken()
+          if (tok.type === (f.isObj ? T_OBJ_END : T_ARR_END)) {
+            depth--
+            frames.pop()
+            if (frames.length === 0) return
+            continue
+          }
+          if (tok.type !== T_COMMA) parseError(f.isObj ? 'comma or object end' : 'comma or array end')
+          nextToken()
+          break
+        }
+      }
     }
 
     nextToken()
-    processValue()
+    parseValue()
     nextToken()
     if (tok.type !== T_END) parseError('the end')
     return 1

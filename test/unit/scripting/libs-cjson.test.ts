@@ -96,6 +96,25 @@ const DECODE_CALL_ERRORS = [
   'cjson.decode_max_depth(2) return cjson.encode(cjson.decode("[[1]]"))',
 ]
 
+// Nesting as deep as the Lua stack allows (LUAI_MAXCSTACK, 8000 slots for a C function): the
+// limits come from lua_checkstack at the same points as in C, and must not overflow JS frames.
+const DEEP = [
+  'cjson.decode_max_depth(100000) local n = "" for _, d in ipairs({1000, 3990, 3999, 4000, 4001, 5000}) do ' +
+    'local ok, e = pcall(cjson.decode, string.rep("[", d) .. string.rep("]", d)) n = n .. " " .. tostring(ok) .. (ok and "" or e) end return n',
+  'cjson.decode_max_depth(100000) local n = "" for _, d in ipairs({1000, 2660, 2666, 2667, 2668, 4000}) do ' +
+    'local ok, e = pcall(cjson.decode, string.rep("{\\"a\\":", d) .. "1" .. string.rep("}", d)) n = n .. " " .. tostring(ok) .. (ok and "" or e) end return n',
+  'cjson.decode_max_depth(100000) local ok, v = pcall(cjson.decode, string.rep("[", 3000) .. "7" .. string.rep("]", 3000)) ' +
+    'for i = 1, 3000 do v = v[1] end return v',
+  'cjson.encode_max_depth(100000) local n = "" for _, d in ipairs({1000, 7990, 7995, 7996, 7997, 8000, 10000}) do ' +
+    'local t = {} local c = t for i = 1, d do c[1] = {} c = c[1] end local ok, e = pcall(cjson.encode, t) ' +
+    'n = n .. " " .. tostring(ok) .. (ok and #e or e) end return n',
+  'cjson.encode_max_depth(100000) local n = "" for _, d in ipairs({1000, 3990, 3999, 4000, 4001, 10000}) do ' +
+    'local t = {} local c = t for i = 1, d do c.a = {} c = c.a end local ok, e = pcall(cjson.encode, t) ' +
+    'n = n .. " " .. tostring(ok) .. (ok and #e or e) end return n',
+  'cjson.encode_max_depth(100000) local t = {} t[1] = t local ok, e = pcall(cjson.encode, t) return e',
+  'cjson.encode_max_depth(100000) local t = {} t.a = t local ok, e = pcall(cjson.encode, t) return e',
+]
+
 // Shows a decoded value: its type and an encoding that keeps key order out of the picture.
 const SHOW = `local function show(v)
   if v == cjson.null then return "null" end
@@ -126,6 +145,7 @@ describe('cjson decode', () => {
     await same(`${SHOW}cjson.decode_invalid_numbers(false) return show(cjson.decode(${luaBytes(text)}))`)
   })
   it.each(DECODE_CALL_ERRORS)('%s', async (body) => { await same(`${SHOW}${body}`) })
+  it.each(DEEP)('%s', async (body) => { await same(body) })
 })
 
 describe('cjson random', () => {
