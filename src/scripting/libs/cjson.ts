@@ -5,7 +5,7 @@
 
 import { strtod, formatG } from './number.js'
 import {
-  cInt32, luaLib, typeName, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL,
+  ByteBuf, cInt32, luaLib, typeName, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL,
   LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaLib, type LuaModule, type LuaState,
 } from './module.js'
 
@@ -52,37 +52,6 @@ for (let c = 0; c < 256; c++) {
   if (c === 92) e = '\\\\'
   if (c === 47) e = '\\/'
   ESCAPES.push(e === null ? null : Buffer.from(e, 'latin1'))
-}
-
-/** A growable byte buffer for the encoder's output. */
-class Out {
-  buf = new Uint8Array(256)
-  len = 0
-  reset (): void { this.len = 0 }
-  private room (n: number): void {
-    if (this.len + n <= this.buf.length) return
-    let cap = this.buf.length * 2
-    while (cap < this.len + n) cap *= 2
-    const next = new Uint8Array(cap)
-    next.set(this.buf.subarray(0, this.len))
-    this.buf = next
-  }
-
-  byte (c: number): void {
-    this.room(1)
-    this.buf[this.len++] = c
-  }
-
-  bytes (b: Uint8Array): void {
-    this.room(b.length)
-    this.buf.set(b, this.len)
-    this.len += b.length
-  }
-
-  ascii (s: string): void {
-    this.room(s.length)
-    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i)
-  }
 }
 
 // Decoder tokens, named as lua_cjson.c names them in its error messages.
@@ -168,7 +137,7 @@ export function register (M: LuaModule, L: LuaState): void {
   const lib = luaLib(M)
   const configs = new Map<number, Config>()
   let nextId = 1
-  const out = new Out()
+  const out = new ByteBuf()
 
   const config = (L2: LuaState): Config => {
     const p = M._lua_touserdata(L2, UPVALUE_1)
@@ -371,7 +340,7 @@ export function register (M: LuaModule, L: LuaState): void {
     let ptr = 0
     let depth = 0
     const tok: Token = { type: T_END, index: 0, str: null, num: 0, err: '' }
-    const tmp = new Out()
+    const tmp = new ByteBuf()
 
     const setError = (msg: string): void => {
       tok.type = T_ERROR

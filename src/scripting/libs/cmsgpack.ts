@@ -4,7 +4,7 @@
 // array when its keys are exactly 1..n, else as a map; nesting past 16 levels packs as nil.
 
 import {
-  cInt, cInt32, luaLib, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE,
+  ByteBuf, cInt, cInt32, luaLib, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE,
   type LuaModule, type LuaState,
 } from './module.js'
 
@@ -19,27 +19,11 @@ function int64 (x: number): number {
 const ERR_EOF = 1
 const ERR_BADFMT = 2
 
-/** Output bytes with a DataView for the big-endian fields. */
-class Buf {
-  buf = new Uint8Array(256)
-  view = new DataView(this.buf.buffer)
-  len = 0
-  room (n: number): void {
-    if (this.len + n <= this.buf.length) return
-    let cap = this.buf.length * 2
-    while (cap < this.len + n) cap *= 2
-    const next = new Uint8Array(cap)
-    next.set(this.buf.subarray(0, this.len))
-    this.buf = next
-    this.view = new DataView(next.buffer)
-  }
-
-  u8 (c: number): void { this.room(1); this.buf[this.len++] = c }
+/** The encoder's output, with the MessagePack header shapes (tag byte, big-endian length). */
+class Buf extends ByteBuf {
   u16 (tag: number, n: number): void { this.room(3); this.buf[this.len] = tag; this.view.setUint16(this.len + 1, n); this.len += 3 }
   u32 (tag: number, n: number): void { this.room(5); this.buf[this.len] = tag; this.view.setUint32(this.len + 1, n); this.len += 5 }
-  bytes (b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.len); this.len += b.length }
 }
-
 
 export function register (M: LuaModule, L: LuaState): void {
   const lib = luaLib(M)
@@ -47,13 +31,13 @@ export function register (M: LuaModule, L: LuaState): void {
 
   const encodeInt = (n: number): void => {
     if (n >= 0) {
-      if (n <= 127) out.u8(n)
-      else if (n <= 0xff) { out.u8(0xcc); out.u8(n) } else if (n <= 0xffff) out.u16(0xcd, n)
+      if (n <= 127) out.byte(n)
+      else if (n <= 0xff) { out.byte(0xcc); out.byte(n) } else if (n <= 0xffff) out.u16(0xcd, n)
       else if (n <= 0xffffffff) out.u32(0xce, n)
       else { out.room(9); out.buf[out.len] = 0xcf; out.view.setBigUint64(out.len + 1, BigInt(n)); out.len += 9 }
     } else {
-      if (n >= -32) out.u8(n & 0xff)
-      else if (n >= -128) { out.u8(0xd0); out.u8(n & 0xff) } else if (n >= -32768) out.u16(0xd1, n & 0xffff)
+      if (n >= -32) out.byte(n & 0xff)
+      else if (n >= -128) { out.byte(0xd0); out.byte(n & 0xff) } else if (n >= -32768) out.u16(0xd1, n & 0xffff)
       else if (n >= -2147483648) out.u32(0xd2, n >>> 0)
       else { out.room(9); out.buf[out.len] = 0xd3; out.view.setBigInt64(out.len + 1, BigInt(n)); out.len += 9 }
     }
@@ -80,8 +64,8 @@ export function register (M: LuaModule, L: LuaState): void {
 
   const encodeString = (s: Uint8Array): void => {
     const n = s.length
-    if (n < 32) out.u8(0xa0 | n)
-    else if (n <= 0xff) { out.u8(0xd9); out.u8(n) } else if (n <= 0xffff) out.u16(0xda, n)
+    if (n < 32) out.byte(0xa0 | n)
+    else if (n <= 0xff) { out.byte(0xd9); out.byte(n) } else if (n <= 0xffff) out.u16(0xda, n)
     else out.u32(0xdb, n)
     out.bytes(s)
   }
@@ -113,13 +97,13 @@ export function register (M: LuaModule, L: LuaState): void {
     if (t === LUA_TTABLE && level === MAX_NESTING) t = -2
     switch (t) {
       case LUA_TSTRING: encodeString(lib.toBytes(L2, -1)); break
-      case LUA_TBOOLEAN: out.u8(M._lua_toboolean(L2, -1) !== 0 ? 0xc3 : 0xc2); break
+      case LUA_TBOOLEAN: out.byte(M._lua_toboolean(L2, -1) !== 0 ? 0xc3 : 0xc2); break
       case LUA_TNUMBER: encodeNumber(M._lua_tonumber(L2, -1)); break
       case LUA_TTABLE:
         if (isArray(L2)) {
           const len = M._lua_objlen(L2, -1)
           M._luaL_checkstack(L2, 1, lib.cstr('in function mp_encode_lua_table_as_array'))
-          if (len <= 15) out.u8(0x90 | len)
+          if (len <= 15) out.byte(0x90 | len)
           else if (len <= 0xffff) out.u16(0xdc, len)
           else out.u32(0xdd, len)
           for (let j = 1; j <= len; j++) {
@@ -135,7 +119,7 @@ export function register (M: LuaModule, L: LuaState): void {
             M._lua_settop(L2, -2)
             len++
           }
-          if (len <= 15) out.u8(0x80 | len)
+          if (len <= 15) out.byte(0x80 | len)
           else if (len <= 0xffff) out.u16(0xde, len)
           else out.u32(0xdf, len)
           M._lua_pushnil(L2)
@@ -146,7 +130,7 @@ export function register (M: LuaModule, L: LuaState): void {
           }
         }
         break
-      default: out.u8(0xc0)
+      default: out.byte(0xc0)
     }
     M._lua_settop(L2, -2)
   }

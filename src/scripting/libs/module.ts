@@ -217,6 +217,41 @@ export class LuaLib {
   }
 }
 
+/** A growable output buffer for the encoders; `view` reads and writes multi-byte fields. */
+export class ByteBuf {
+  buf = new Uint8Array(256)
+  view = new DataView(this.buf.buffer)
+  len = 0
+
+  reset (): void { this.len = 0 }
+
+  room (n: number): void {
+    if (this.len + n <= this.buf.length) return
+    let cap = this.buf.length * 2
+    while (cap < this.len + n) cap *= 2
+    const next = new Uint8Array(cap)
+    next.set(this.buf.subarray(0, this.len))
+    this.buf = next
+    this.view = new DataView(next.buffer)
+  }
+
+  byte (c: number): void {
+    this.room(1)
+    this.buf[this.len++] = c
+  }
+
+  bytes (b: Uint8Array): void {
+    this.room(b.length)
+    this.buf.set(b, this.len)
+    this.len += b.length
+  }
+
+  ascii (s: string): void {
+    this.room(s.length)
+    for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i)
+  }
+}
+
 /** (int)(lua_Integer)x on x86-64: truncate, INT64_MIN when out of range, keep the low 32 bits. */
 export function cInt (x: number): number {
   const t = Math.trunc(x)

@@ -3,7 +3,7 @@
 // size_t of 8 bytes, int of 4, default maximum alignment 8. Integers go through a 64-bit
 // unsigned long, so sizes past 8 bytes carry zeros on packing and wrap on unpacking.
 
-import { luaLib, LUA_TNONE, LUA_TNIL, type LuaModule, type LuaState } from './module.js'
+import { ByteBuf, luaLib, LUA_TNONE, LUA_TNIL, type LuaModule, type LuaState } from './module.js'
 
 const MAXINTSIZE = 32
 const MAXALIGN = 8
@@ -106,40 +106,40 @@ export function register (M: LuaModule, L: LuaState): void {
     // b_pack pushes a nil to separate the arguments from its buffer: a missing argument reads it.
     M._lua_pushnil(L2)
     let arg = 2
-    const out: number[] = []
+    const out = new ByteBuf()
     while (f.more()) {
       const opt = f.next()
       let size = optsize(L2, opt, f)
-      for (let pad = toAlign(out.length, h, opt, size); pad > 0; pad--) out.push(0)
+      for (let pad = toAlign(out.len, h, opt, size); pad > 0; pad--) out.byte(0)
       switch (opt) {
         case 98: case 66: case 104: case 72: case 108: case 76: case 84: case 105: case 73: {
           let v = toU64(M._luaL_checknumber(L2, arg++))
-          const bytes = new Array<number>(size)
+          out.room(size)
           for (let i = 0; i < size; i++) {
-            bytes[h.isBig ? size - 1 - i : i] = Number(v & 0xffn)
+            out.buf[out.len + (h.isBig ? size - 1 - i : i)] = Number(v & 0xffn)
             v >>= 8n
           }
-          out.push(...bytes)
+          out.len += size
           break
         }
-        case 120: out.push(0); break
+        case 120: out.byte(0); break
         case 102: {
           f32[0] = M._luaL_checknumber(L2, arg++)
-          for (let i = 0; i < 4; i++) out.push(f32Bytes[h.isBig ? 3 - i : i])
+          for (let i = 0; i < 4; i++) out.byte(f32Bytes[h.isBig ? 3 - i : i])
           break
         }
         case 100: {
           f64[0] = M._luaL_checknumber(L2, arg++)
-          for (let i = 0; i < 8; i++) out.push(f64Bytes[h.isBig ? 7 - i : i])
+          for (let i = 0; i < 8; i++) out.byte(f64Bytes[h.isBig ? 7 - i : i])
           break
         }
         case 99: case 115: {
           const s = lib.checkBytes(L2, arg++)
           if (size === 0) size = s.length
           if (s.length < size) lib.argError(L2, arg, 'string too short')
-          for (let i = 0; i < size; i++) out.push(s[i])
+          out.bytes(s.subarray(0, size))
           if (opt === 115) {
-            out.push(0)
+            out.byte(0)
             size++
           }
           break
@@ -147,7 +147,7 @@ export function register (M: LuaModule, L: LuaState): void {
         default: controlOptions(L2, opt, f, h)
       }
     }
-    lib.pushBytes(L2, Uint8Array.from(out))
+    lib.pushBytes(L2, out.buf, 0, out.len)
     return 1
   }
 
