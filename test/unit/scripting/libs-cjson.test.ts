@@ -87,7 +87,10 @@ const DECODE = [
   '["\\u00e9\\ud83d\\ude00\\u20ac"]', '"\\/\\b\\f\\n\\r\\t\\"\\\\"', 'true', 'false', 'null', '[null,true,false]',
   '{"a":{"b":[1,2,{"c":null}]}}', '12\0x', '"a\0b"', '[1,2,3]', '{"a":1,"a":2}', '  {  "x" : [ ] , "y" : { } }  ',
   '-0', '1E2', '1e-400', '123456789012345678901234567890', '0.1', '[-]', '[+]', '[--1]', '- 1', 'infinity', 'Inf',
-  'nAn', 'i', 'n', 'x', '"\x80\xff"', '[1,2]]', '{"a":1}}', ']', '}', ':', ',', '"\\u0041"',
+  'nAn', 'i', 'n', 'x', '0x1.fffffffffffff8p0', '0x1.00000000000008p0', '0x1.00000000000018p0', '0x1p-1074', '0x1p-1075',
+  '0x1.8p-1075', '0x1.8p-1074', '0x3p-1076', '0xffffffffffffffffffff', '0x.1p4', '0X1P+3', '0x1p', '0x1p+', '0xg', '-0x10', '0x1p99999',
+  '0x1p-99999', '1e-320', '2.4703282292062328e-324', '2.4703282292062327e-324', '1e99999', '-1e-99999', '0.000000000000000000001e21',
+  '123456789012345678901234567890e-10', '9007199254740993', '1.7976931348623158e308', '1.7976931348623159e308', '"\x80\xff"', '[1,2]]', '{"a":1}}', ']', '}', ':', ',', '"\\u0041"',
 ]
 const DECODE_CALL_ERRORS = [
   'return cjson.decode()', 'return cjson.decode({})', 'return cjson.decode("1", 2)', 'return cjson.decode(12)',
@@ -118,6 +121,7 @@ const DEEP = [
 // Shows a decoded value: its type and an encoding that keeps key order out of the picture.
 const SHOW = `local function show(v)
   if v == cjson.null then return "null" end
+  if type(v) == "number" then return "number:" .. string.format("%.17g", v) end
   if type(v) ~= "table" then return type(v) .. ":" .. tostring(v) end
   local keys = {}
   for k in pairs(v) do keys[#keys + 1] = k end

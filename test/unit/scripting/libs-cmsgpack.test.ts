@@ -25,6 +25,7 @@ function luaBytes (b: Uint8Array | number[]): string {
 
 // Shows unpacked values: count, then each value with its type (tables with sorted keys).
 const SHOW = `local function show(v)
+  if type(v) == "number" then return "number:" .. string.format("%.17g", v) end
   if type(v) ~= "table" then return type(v) .. ":" .. (type(v) == "string" and HEX(v) or tostring(v)) end
   local keys = {}
   for k in pairs(v) do keys[#keys + 1] = k end
