@@ -113,11 +113,23 @@ export function register (M: LuaModule, L: LuaState): void {
       for (let pad = toAlign(out.len, h, opt, size); pad > 0; pad--) out.byte(0)
       switch (opt) {
         case 98: case 66: case 104: case 72: case 108: case 76: case 84: case 105: case 73: {
-          let v = toU64(M._luaL_checknumber(L2, arg++))
+          const n = M._luaL_checknumber(L2, arg++)
           out.room(size)
-          for (let i = 0; i < size; i++) {
-            out.buf[out.len + (h.isBig ? size - 1 - i : i)] = Number(v & 0xffn)
-            v >>= 8n
+          if (Math.abs(n) < 2 ** 53) {
+            // Fast path: the 64-bit two's complement as two 32-bit words, zeros past 8 bytes.
+            const t = Math.trunc(n)
+            const lo = t >>> 0
+            const hi = Math.floor(t / 2 ** 32) >>> 0
+            for (let i = 0; i < size; i++) {
+              const b = i < 4 ? (lo >>> (8 * i)) & 0xff : i < 8 ? (hi >>> (8 * (i - 4))) & 0xff : 0
+              out.buf[out.len + (h.isBig ? size - 1 - i : i)] = b
+            }
+          } else {
+            let v = toU64(n)
+            for (let i = 0; i < size; i++) {
+              out.buf[out.len + (h.isBig ? size - 1 - i : i)] = Number(v & 0xffn)
+              v >>= 8n
+            }
           }
           out.len += size
           break
@@ -152,6 +164,12 @@ export function register (M: LuaModule, L: LuaState): void {
   }
 
   const getinteger = (d: Uint8Array, at: number, isBig: boolean, isSigned: boolean, size: number): number => {
+    if (size === 0) return 0
+    if (size <= 6) {
+      let v = 0
+      for (let k = 0; k < size; k++) v = v * 256 + d[at + (isBig ? k : size - 1 - k)]
+      return isSigned && v >= 2 ** (8 * size - 1) ? v - 2 ** (8 * size) : v
+    }
     let l = 0n
     for (let k = 0; k < size; k++) {
       const i = isBig ? k : size - 1 - k
