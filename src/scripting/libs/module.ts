@@ -162,7 +162,10 @@ export class LuaLib {
 
   /** luaL_argerror: "bad argument #n to 'f' (msg)". Never returns. */
   argError (L: LuaState, narg: number, msg: string): never {
-    this.M._luaL_argerror(L, narg, this.cstr(msg))
+    // The message lives on the Lua stack (as lua_pushfstring's would in C), not in the C string
+    // cache: some texts carry user input.
+    this.pushString(L, msg)
+    this.M._luaL_argerror(L, narg, this.M._lua_tolstring(L, -1, 0))
     throw new Error('luaL_argerror returned')
   }
 
@@ -178,11 +181,6 @@ export class LuaLib {
    */
   checkInt (L: LuaState, narg: number): number {
     return cInt(this.M._luaL_checknumber(L, narg))
-  }
-
-  /** luaL_optint: the default for none or nil, else checkInt. */
-  optInt (L: LuaState, narg: number, def: number): number {
-    return this.M._lua_type(L, narg) <= 0 ? def : this.checkInt(L, narg)
   }
 
   /** A NULL-terminated const char *[] for luaL_checkoption, made once per list. */
