@@ -8,6 +8,8 @@
 
 import type { LuaVm } from './lua.js'
 import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
+import { registerAll } from './libs/index.js'
+import type { LuaModule } from './libs/module.js'
 
 /** Chunk name of the sandbox's own functions: error positions skip their frames. */
 export const SANDBOX_CHUNK = '=redis'
@@ -150,11 +152,13 @@ return G, proxyG, errinfo
 `
 
 /**
- * Where the cjson, cmsgpack, bit and struct libraries get registered (each `register(M, L)`
- * over the raw module, leaving its global set). Called once per VM, before the sandbox runs,
- * so that the sandbox keeps and protects them as Redis does.
+ * The cjson, struct, cmsgpack and bit libraries (libs/, C functions written in TypeScript), as
+ * globals. Called once per VM, before the sandbox runs, so that the sandbox keeps and protects
+ * them as Redis does.
  */
-export function registerLibraries (_vm: LuaVm): void {}
+export function registerLibraries (vm: LuaVm): void {
+  registerAll(vm.M as unknown as LuaModule, vm.L)
+}
 
 /** The C functions the sandbox needs from the server (scripts.ts). */
 export interface SandboxHooks {

@@ -158,7 +158,7 @@ describe('the sandbox', () => {
   it('globals, libraries and protection', async () => {
     const names = ['print', 'os', 'io', 'loadstring', 'dofile', 'loadfile', 'require', 'module', 'setfenv', 'getfenv', 'debug', 'newproxy',
       'gcinfo', 'collectgarbage', 'package', 'unpack', 'coroutine', '_G', 'rawget', 'xpcall', 'load', 'select', 'redis', 'math', 'table',
-      'string', 'KEYS', 'ARGV', '__redis__err__handler']
+      'string', 'KEYS', 'ARGV', '__redis__err__handler', 'cjson', 'cmsgpack', 'bit', 'struct']
     for (const n of names) await same(...ev(`return type(${n})`, '0'))
     await sequence([
       ev('local t = {} for k, v in pairs(redis) do table.insert(t, k .. ":" .. type(v)) end table.sort(t) return t', '0'),
@@ -184,6 +184,80 @@ describe('the sandbox', () => {
 
   it('a script cannot leave globals behind for the next one', async () => {
     await sequence([ev('pcall(function() y = 1 end) return tostring(rawget(_G, "y"))', '0'), ev('return type(y)', '0')])
+  })
+})
+
+describe('the libraries: cjson, cmsgpack, bit, struct and redis.sha1hex', () => {
+  it('their tables: names, types and read-only protection', async () => {
+    await sequence([
+      ...['cjson', 'cmsgpack', 'bit', 'struct'].map(lib =>
+        ev(`local t = {} for k, v in pairs(${lib}) do table.insert(t, k .. ":" .. type(v)) end table.sort(t) return t`, '0')),
+      ev('return {cjson._NAME, cjson._VERSION, cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}', '0'),
+      ev('cjson.encode = nil', '0'), ev('bit.x = 1', '0'), ev('struct.pack = struct.unpack', '0'), ev('cmsgpack.pack = 1', '0'),
+      ev('rawset(cjson, "x", 1)', '0'), ev('setmetatable(bit, {})', '0'), ev('return {pcall(function() cjson.null = 1 end)}', '0'),
+      ev('return tostring(getmetatable(cjson))', '0'), ev('return rawget(bit, "band") == bit.band', '0'),
+      ev('local c = cjson.new() c.x = 1 return {c.x, c.encode({1}), type(c.null)}', '0'),
+    ])
+  })
+
+  it('cjson: encode, decode, null, options, errors', async () => {
+    await sequence([
+      ev('return cjson.encode({1,2,3})', '0'), ev('return cjson.encode({a=1})', '0'), ev('return cjson.encode("a\\"b\\n/\\0")', '0'),
+      ev('return cjson.encode({1.5, -0.1, 1e300, 2^53, -3})', '0'), ev('return cjson.encode({})', '0'), ev('return cjson.encode(cjson.null)', '0'),
+      ev('return cjson.encode({true, false, {x={y={}}}})', '0'), ev('return cjson.encode({[1]=1, [3]=3})', '0'),
+      ev('return cjson.encode({[1]=1, [20]=3})', '0'), ev('return cjson.encode({1, x=2})', '0'),
+      ev('return cjson.encode(0/0)', '0'), ev('return cjson.encode(1/0)', '0'), ev('return cjson.encode(function() end)', '0'),
+      ev('return cjson.encode()', '0'), ev('local t = {} t[1] = t return cjson.encode(t)', '0'),
+      ev('return cjson.decode("[1,2,3]")', '0'), ev('return cjson.decode(\'{"a":[1,"x",null,true]}\').a', '0'),
+      ev('return cjson.decode("null") == cjson.null', '0'), ev('return type(cjson.decode(\'{"a":1}\'))', '0'),
+      ev('return tostring(cjson.decode("1.5e3"))', '0'), ev('return cjson.decode(\'"\\\\u00e9\\\\ud83d\\\\ude00"\')', '0'),
+      ev('return cjson.decode("[1,")', '0'), ev('return cjson.decode("{a:1}")', '0'), ev('return cjson.decode("")', '0'),
+      ev('return {pcall(cjson.decode, "nul")}', '0'), ev('return cjson.decode(\'{"a":1}\', 2)', '0'),
+      ev('return cjson.decode(string.rep("[", 1001) .. string.rep("]", 1001))', '0'),
+      ev('cjson.encode_max_depth(2) local ok, e = pcall(cjson.encode, {{{1}}}) cjson.encode_max_depth(1000) return {tostring(ok), e}', '0'),
+      ev('return {cjson.encode_keep_buffer(), cjson.encode_number_precision(), cjson.encode_sparse_array(), cjson.encode_invalid_numbers(), cjson.decode_invalid_numbers()}', '0'),
+      ev('return cjson.encode_number_precision(20)', '0'), ev('return cjson.encode_sparse_array("x")', '0'),
+      ev('local v = redis.call("lrange", KEYS[1], 0, -1) return cjson.encode(v)', '1', 'nolist'),
+    ])
+    await sequence([
+      ['RPUSH', 'l', 'a', '1', 'b'], ['HSET', 'h', 'f', 'v'],
+      ev('return cjson.encode(redis.call("lrange", KEYS[1], 0, -1))', '1', 'l'),
+      ev('return cjson.encode(redis.call("hgetall", KEYS[1]))', '1', 'h'),
+      ev('local t = cjson.decode(ARGV[1]) return redis.call("set", KEYS[1], t.v)', '1', 'k', '{"v":"from json"}'), ['GET', 'k'],
+    ])
+  })
+
+  it('cmsgpack: pack, unpack, unpack_one, unpack_limit', async () => {
+    await sequence([
+      ev('return cmsgpack.pack({1,2,3})', '0'), ev('return cmsgpack.pack({a=1, b={true, false}})', '0'), ev('return cmsgpack.pack(1, "x", nil, 1.5)', '0'),
+      ev('return cmsgpack.pack(-1, -33, 127, 128, 65536, 2^32, -2^31, 2^53, 0.1, 1/0)', '0'), ev('return cmsgpack.pack(string.rep("x", 40), string.rep("y", 300))', '0'),
+      ev('return cmsgpack.pack()', '0'), ev('return {cmsgpack.unpack(cmsgpack.pack(1, "a", {2, {3}}))}', '0'),
+      ev('return cmsgpack.unpack(cmsgpack.pack({a=1})).a', '0'), ev('return tostring(cmsgpack.unpack(cmsgpack.pack(1.25)))', '0'),
+      ev('return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}', '0'), ev('return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}', '0'),
+      ev('return {cmsgpack.unpack_one(cmsgpack.pack(1, 2), 1)}', '0'), ev('return cmsgpack.unpack("\\193")', '0'),
+      ev('return cmsgpack.unpack("\\146\\1")', '0'), ev('return cmsgpack.unpack()', '0'), ev('return cmsgpack.unpack({})', '0'),
+      ev('return {pcall(cmsgpack.unpack_limit, "\\1", -1)}', '0'),
+    ])
+  })
+
+  it('bit and struct', async () => {
+    await sequence([
+      ev('return {bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.bnot(0), bit.tobit(2^32 + 5), bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4)}', '0'),
+      ev('return {bit.rol(0x12345678, 8), bit.ror(0x12345678, 8), bit.bswap(0x12345678), bit.tohex(255), bit.tohex(-1, -4), bit.tohex(255, 2)}', '0'),
+      ev('return bit.band("x")', '0'), ev('return bit.band()', '0'), ev('return bit.tobit(1.5)', '0'),
+      ev('return struct.pack(">I2<i4bB", 258, -2, -1, 255)', '0'), ev('return struct.pack("s", "ab\\0c")', '0'), ev('return struct.pack("c3", "abcdef")', '0'),
+      ev('return {struct.unpack(">I2<i4", struct.pack(">I2<i4", 258, -2))}', '0'), ev('return {struct.unpack("c0", struct.pack("B", 3) .. "abc")}', '0'), ev('return {struct.unpack("Bc0", struct.pack("B", 3) .. "abcd")}', '0'),
+      ev('return struct.size(">I4 i2 d")', '0'), ev('return tostring(struct.unpack("d", struct.pack("d", 0.1)))', '0'),
+      ev('return struct.pack("x")', '0'), ev('return struct.pack("i17", 1)', '0'), ev('return struct.unpack("I4", "ab")', '0'), ev('return struct.size("s")', '0'),
+      ev('return struct.pack("q")', '0'),
+    ])
+  })
+
+  it('redis.sha1hex', async () => {
+    await sequence([
+      ev('return redis.sha1hex("")', '0'), ev('return redis.sha1hex("abc")', '0'), ev('return redis.sha1hex(ARGV[1])', '0', Buffer.from([0, 1, 255, 10, 13])),
+      ev('return redis.sha1hex(1.5)', '0'), ev('return redis.sha1hex({})', '0'), ev('return redis.sha1hex(nil)', '0'), ev('return redis.sha1hex("a", "b")', '0'),
+    ])
   })
 })
 
