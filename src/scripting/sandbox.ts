@@ -9,6 +9,7 @@
 import type { LuaVm } from './lua.js'
 import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
 import { registerAll } from './libs/index.js'
+import { registerFormat } from './format.js'
 import type { LuaModule } from './libs/module.js'
 
 /** Chunk name of the sandbox's own functions: error positions skip their frames. */
@@ -153,11 +154,12 @@ return G, proxyG, errinfo
 
 /**
  * The cjson, struct, cmsgpack and bit libraries (libs/, C functions written in TypeScript), as
- * globals. Called once per VM, before the sandbox runs, so that the sandbox keeps and protects
- * them as Redis does.
+ * globals, and string.format with 64-bit integers (format.ts). Called once per VM, before the
+ * sandbox runs, so that the sandbox keeps and protects them as Redis does.
  */
 export function registerLibraries (vm: LuaVm): void {
   registerAll(vm.M as unknown as LuaModule, vm.L)
+  registerFormat(vm)
 }
 
 /** The C functions the sandbox needs from the server (scripts.ts). */

@@ -253,6 +253,23 @@ describe('the libraries: cjson, cmsgpack, bit, struct and redis.sha1hex', () => 
     ])
   })
 
+  it('string.format: integer items as 64-bit C longs, every error in str_format\'s order', async () => {
+    const cases = [
+      '"%x|%X|%o|%u", -1, -1, -1, -1', '"%x|%u|%d", 0/0, 0/0, 0/0', '"%x|%u|%d", 2^64, 2^64, 2^64', '"%u|%x", 2^63+2^11, 2^63+2^11',
+      '"%d|%d|%i", 2^63, -2^63, 1700000000123', '"%c|%c|%c", 2^40+65, -1, 321',
+      '"[%+5d|%-5d|%05d|% d|%.3d|%#x|%#o|%#.0o|%.0d|%5.3d|%-+8.4d]", 42, 42, 42, 42, 7, 255, 8, 0, 0, 7, 7',
+      '"%#X|%#5x|%#05x|%+u|% x|%08.3x", 255, 1, 1, 5, 5, 5', '"%i|%5.1i|%.d|%-08d|%+0 8d", 2.9, -2.9, 0, 5, 5',
+      '"%10.3x|%-#10o|%#.5X", 2^40, 2^40, 2^40', '"%s %d %5.2f %q %g %e", 1, 2^40, 3.14159, "a\\nb", 1e20, 2^40',
+      '"%d %%d %s", 1099511627776, "a\\0b"', '"%5s|%-5s|%.2s", "ab", "ab", "abc"', '12', '"%d", "12"', '"%d"', '"%y", 1',
+      '"%", 1', '"%000000d", 1', '"%123d", 1', '"%1.123d", 1', '"%d", "x"', '', '"%d %d", 1', '"%s %d", {}, 1', '"%5c", 66',
+    ]
+    await sequence([
+      ...cases.map(c => ev(`return string.format(${c})`, '0')),
+      ev('return ("%d-%s"):format(2^33, "z")', '0'), ev('return {pcall(string.format, "%d", {})}', '0'),
+      ev('return string.format == ("").format', '0'), ev('return string.format("%d", redis.call("time")[1] * 1000) ~= nil', '0'),
+    ])
+  })
+
   it('redis.sha1hex', async () => {
     await sequence([
       ev('return redis.sha1hex("")', '0'), ev('return redis.sha1hex("abc")', '0'), ev('return redis.sha1hex(ARGV[1])', '0', Buffer.from([0, 1, 255, 10, 13])),
