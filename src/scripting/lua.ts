@@ -15,6 +15,7 @@ export const LUA_TBOOLEAN = 1
 export const LUA_TNUMBER = 3
 export const LUA_TSTRING = 4
 export const LUA_TTABLE = 5
+export const LUA_TFUNCTION = 6
 
 type CFn = (...a: number[]) => number
 
@@ -69,6 +70,8 @@ export class LuaVm {
   readonly error: CFn
   readonly sethook: CFn
   readonly getinfo: CFn
+  readonly iscfunction: CFn
+  readonly tothread: CFn
   readonly isnumber: CFn
   readonly concat: CFn
   readonly where: CFn
@@ -96,7 +99,7 @@ export class LuaVm {
     this.resume = f('lua_resume'); this.yield = f('lua_yield'); this.newthread = f('lua_newthread')
     this.ref = f('luaL_ref'); this.unref = f('luaL_unref'); this.objlen = f('lua_objlen')
     this.checkstack = f('lua_checkstack'); this.xmove = f('lua_xmove')
-    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
+    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.iscfunction = f('lua_iscfunction'); this.tothread = f('lua_tothread'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)

@@ -1,6 +1,6 @@
 // The scripting sandbox of Redis 7.0 (script_lua.c luaRegisterRedisAPI, eval.c scriptingInit),
 // rebuilt on stock Lua 5.1: the `redis` table, Redis's math.random, pcall that unwraps error
-// tables, and read-only globals. Redis 7.0 patches Lua with read-only tables; here every global
+// tables (and runs Lua functions in coroutines that can yield), and read-only globals. Redis 7.0 patches Lua with read-only tables; here every global
 // table (and the globals table itself) is an empty proxy whose __index is the real table and
 // whose __newindex raises Redis's error, and rawset/setmetatable/getmetatable/next/pairs/
 // ipairs/rawget see through the proxies. The C functions that need the server are JS functions
@@ -16,7 +16,7 @@ import type { LuaModule } from './libs/module.js'
 export const SANDBOX_CHUNK = '=redis'
 
 const SANDBOX_LUA = `
-local ccall, cpcall, csha1, clog, cresp, crepl, crand, cseed, cacl, version, version_num = ...
+local ccall, cpcall, csha1, clog, cresp, crepl, crand, cseed, cacl, cpcallable, cprepare, cinternal, cwait, cdone, cdriven, version, version_num = ...
 local G = _G
 local dbg = debug
 local error, type, select, tostring, tonumber, floor = error, type, select, tostring, tonumber, math.floor
@@ -60,17 +60,55 @@ G.redis = redis
 -- redis_math_random: Lua's own algorithm over Redis's lrand48 (never reseeded by Redis 7.0).
 math.random, math.randomseed = crand, cseed
 
--- luaRedisPcall: an error table with an err field comes back as its message.
+-- luaRedisPcall: an error table with an err field comes back as its message; with an err
+-- field that is not a string, Redis 7.0 leaves that field after the table (three results).
 local function unwrap (ok, ...)
   if ok then return true, ... end
   local e = ...
   if type(e) == 'table' then
     local m = e.err
-    if type(m) == 'string' or type(m) == 'number' then e = m end
+    if type(m) == 'string' or type(m) == 'number' then return false, m end
+    return false, e, m
   end
   return false, e
 end
-function G.pcall (...) return unwrap(rawpcall(...)) end
+
+-- pcall of a Lua function (or of redis.call and redis.pcall) from where the script can yield
+-- runs it in a coroutine of its own, so that a redis.call waiting for other shards, or a busy
+-- script's pause, can yield through it (Lua 5.1 cannot yield across its C pcall): cwait
+-- yields this thread on the inner one's behalf and hands what comes back down to it.
+local cocreate, coresume, costatus, rawrunning = coroutine.create, coroutine.resume, coroutine.status, coroutine.running
+local function drive (co, ok, ...)
+  if costatus(co) == 'dead' then
+    cdone(co)
+    return unwrap(ok, ...)
+  end
+  if cinternal() then return drive(co, coresume(co, cwait())) end
+  -- The function itself yielded: inside Redis's pcall that is this error.
+  cdone(co)
+  return false, 'attempt to yield across metamethod/C-call boundary'
+end
+local function trampoline (f)
+  return function (...) return f(...) end
+end
+local callTrampoline, pcallTrampoline = trampoline(ccall), trampoline(cpcall)
+function G.pcall (...)
+  -- luaRedisPcall with no arguments calls its own placeholder, the boolean true.
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  local f = ...
+  local body = f
+  if f == ccall then body = callTrampoline elseif f == cpcall then body = pcallTrampoline end
+  if type(body) ~= 'function' or not cpcallable(body) then return unwrap(rawpcall(...)) end
+  local co = cocreate(body)
+  -- luaD_call's "C stack overflow", as nested C pcalls would meet it.
+  if not cprepare(co) then return false, 'C stack overflow' end
+  return drive(co, coresume(co, select(2, ...)))
+end
+-- Scripts run in the main thread in Redis: coroutine.running() is nil there, and in pcall.
+function coroutine.running ()
+  if cdriven() then return nil end
+  return rawrunning()
+end
 
 -- Bytecode is refused (Redis's Lua: loadstring of a binary chunk gives nil).
 function G.loadstring (s, ...)
@@ -166,6 +204,14 @@ export function registerLibraries (vm: LuaVm): void {
 export interface SandboxHooks {
   call: number
   pcall: number
+  /** pcall's helpers (scripts.ts): whether f runs in a driven coroutine, its C-call depth, waits. */
+  pcallable: number
+  pcallPrepare: number
+  pcallInternal: number
+  pcallWait: number
+  pcallDone: number
+  /** The running thread is the script's or one of its pcall coroutines. */
+  driven: number
   sha1hex: number
   log: number
   setresp: number
@@ -186,11 +232,12 @@ export function buildSandbox (vm: LuaVm, hooks: SandboxHooks, version: string): 
   const L = vm.L
   registerLibraries(vm)
   if (vm.load(L, Buffer.from(SANDBOX_LUA), SANDBOX_CHUNK) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
-  for (const fn of [hooks.call, hooks.pcall, hooks.sha1hex, hooks.log, hooks.setresp, hooks.setRepl, hooks.random, hooks.randomseed, hooks.aclCheck]) vm.pushcclosure(L, fn, 0)
+  for (const fn of [hooks.call, hooks.pcall, hooks.sha1hex, hooks.log, hooks.setresp, hooks.setRepl, hooks.random, hooks.randomseed, hooks.aclCheck,
+    hooks.pcallable, hooks.pcallPrepare, hooks.pcallInternal, hooks.pcallWait, hooks.pcallDone, hooks.driven]) vm.pushcclosure(L, fn, 0)
   vm.pushStr(L, version)
   const [major, minor, patch] = version.split('.').map(Number)
   vm.pushnumber(L, (major << 16) | (minor << 8) | patch)
-  if (vm.pcall(L, 11, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  if (vm.pcall(L, 17, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
   const errinfoRef = vm.ref(L, LUA_REGISTRYINDEX)
   // Chunks compiled from now on take the proxy as their environment.
   vm.replace(L, LUA_GLOBALSINDEX)

@@ -3,12 +3,14 @@
 // host answers a call at once (a command on a held shard, run in place) the reply is pushed and
 // the script goes on inside the same resume; when the host returns a promise (a cross-shard
 // command), the C function yields, the promise is awaited, and the reply is handed to the
-// resumed coroutine. Lua 5.1 cannot yield across a C call, so such a call inside pcall() fails
+// resumed coroutine. pcall of a Lua function runs it in a coroutine of its own (sandbox.ts) that
+// passes such yields on. Lua 5.1 cannot yield across a C call, so such a call inside xpcall(), a
+// coroutine the script made, or a function called back by C (table.sort's comparator...) fails
 // with Lua's "attempt to yield across metamethod/C-call boundary" (README, Limits).
 
 import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
-import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
+import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
 import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
 import { pushErrorTable, pushReply, writeLuaValue } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -33,6 +35,10 @@ interface Run {
   readonly sha: string
   /** The coroutine the script runs in (a hook may also fire in a coroutine the script made). */
   co: number
+  /** Coroutines of pcall (sandbox.ts) under co: they yield to it through their pcall, like co. */
+  readonly threads: Set<number>
+  /** The thread that yielded last (a redis.call waiting, or a busy pause). */
+  yielded: number
   isResp3: boolean
   pending: Promise<Uint8Array> | null
   /** The pending call is redis.call: an error reply is raised in the script. */
@@ -79,6 +85,8 @@ export function killScript (state: Int32Array): 'notbusy' | 'unkillable' | 'kill
 const HOOK_COUNT = 100000
 /** lua_State's nCcalls and baseCcalls (unsigned short each) in Lua 5.1.5 on wasm32. */
 const NCCALLS_OFFSET = 52
+/** LUAI_MAXCCALLS of Lua 5.1: C calls nested deeper fail with "C stack overflow". */
+const LUAI_MAXCCALLS = 200
 /** lua_Debug's source (const char *) in Lua 5.1.5 on wasm32, after event, name, namewhat, what. */
 const AR_SOURCE_OFFSET = 16
 /** lua_Debug's event for a count hook (the first field). */
@@ -189,6 +197,38 @@ export class ScriptEngine {
         return 0
       }),
       aclCheck: cf(L => this.aclC(L)),
+      pcallable: cf(L => {
+        const run = this.run
+        vm.pushboolean(L, run !== null && vm.type(L, 1) === LUA_TFUNCTION && vm.iscfunction(L, 1) === 0 && this.canYield(run, L) ? 1 : 0)
+        return 1
+      }),
+      pcallPrepare: cf(L => {
+        // luaD_call: the pcall of a function at C-call depth 199 fails with "C stack overflow".
+        const run = this.run
+        const t = vm.tothread(L, 1)
+        const depth = this.cCalls(L)[0]
+        if (run === null || t === 0 || depth + 1 >= LUAI_MAXCCALLS) { vm.pushboolean(L, 0); return 1 }
+        // lua_resume adds one, as lua_pcall's luaD_call would have to the caller's count.
+        this.cCalls(t)[0] = depth
+        run.threads.add(t)
+        vm.pushboolean(L, 1)
+        return 1
+      }),
+      pcallInternal: cf(L => {
+        const run = this.run
+        vm.pushboolean(L, run !== null && (run.pending !== null || run.isSlice) ? 1 : 0)
+        return 1
+      }),
+      pcallWait: cf(L => vm.yield(L, 0)),
+      pcallDone: cf(L => {
+        this.run?.threads.delete(vm.tothread(L, 1))
+        return 0
+      }),
+      driven: cf(L => {
+        const run = this.run
+        vm.pushboolean(L, run !== null && (L === run.co || run.threads.has(L)) ? 1 : 0)
+        return 1
+      }),
     }, version)
   }
 
@@ -231,7 +271,7 @@ export class ScriptEngine {
    */
   async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0): Promise<Buffer> {
     const run: Run = {
-      host, sha, co: 0, isResp3: false, pending: null, isRaising: false, raise: null,
+      host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
       startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false,
     }
     this.active = run
@@ -253,7 +293,7 @@ export class ScriptEngine {
     if (run === null) return true
     run.hasWritten = true
     if (!run.isBusy || (Atomics.or(this.state, 0, SCRIPT_WROTE) & SCRIPT_KILLED) === 0) return true
-    this.vm.sethook(run.co, this.busyHook, LUA_MASKCOUNT, 1)
+    this.vm.sethook(run.yielded, this.busyHook, LUA_MASKCOUNT, 1)
     return false
   }
 
@@ -291,7 +331,7 @@ export class ScriptEngine {
         // SCRIPT KILL), then the script goes on, or fails at once if it was killed meanwhile.
         run.isSlice = false
         await new Promise(resolve => setImmediate(resolve))
-        if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) !== 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, 1)
+        if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) !== 0) vm.sethook(run.yielded, this.busyHook, LUA_MASKCOUNT, 1)
         nargs = 0
         continue
       }
@@ -305,9 +345,10 @@ export class ScriptEngine {
         const reply = await pending
         vm.settop(co, 0)
         if (reply[0] === 45 && run.isRaising) {
-          // The C function has returned by now: the hook raises the error in the script's frame.
+          // The C function has returned by now: the hook raises the error in the script's frame
+          // (in the thread that called, which may be a pcall's, below co).
           run.raise = reply
-          vm.sethook(co, this.raiseHook, LUA_MASKCOUNT, 1)
+          vm.sethook(run.yielded, this.raiseHook, LUA_MASKCOUNT, 1)
           nargs = 0
         } else {
           pushReply(vm, co, reply, 0)
@@ -397,9 +438,12 @@ export class ScriptEngine {
     vm.settop(L, 0)
     if (run === null) return this.fail(L, 'ERR redis.call/pcall can only be called inside a script invocation', true)
     if (typeof argv === 'string') return this.fail(L, argv, isRaising)
+    run.yielded = L
     const r = run.host.call(argv, run.isResp3)
     if (typeof r === 'function') {
-      // lua_yield raises (and never returns) inside pcall: the command starts only past it.
+      // Where the script cannot yield (inside a C call, a coroutine of its own), this is Lua's
+      // own refusal (lua_yield's error), and the command never starts.
+      if (!this.canYield(run, L)) return this.raiseText(L, 'attempt to yield across metamethod/C-call boundary')
       const y = vm.yield(L, 0)
       run.pending = r()
       run.isRaising = isRaising
@@ -431,14 +475,16 @@ export class ScriptEngine {
         this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: ${run.sha}.`)
       }
       if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) === 0) {
-        if (L !== run.co) return 0
-        const calls = new Uint16Array(vm.M.HEAPU8.buffer, L + NCCALLS_OFFSET, 2)
-        if (calls[0] > calls[1]) return 0
+        if (!this.canYield(run, L)) return 0
         run.isSlice = true
+        run.yielded = L
         return vm.yield(L, 0)
       }
       this.log.warn('Lua script killed by user with SCRIPT KILL.')
       run.isKilled = true
+      // One Lua state in Redis: from now on every new line raises, in every thread of the script.
+      vm.sethook(run.co, this.busyHook, LUA_MASKLINE, 0)
+      for (const t of run.threads) vm.sethook(t, this.busyHook, LUA_MASKLINE, 0)
     }
     // The sandbox's own Lua (pcall's unwrapping...) stands for C functions of Redis, which have
     // no lines and no instructions: a line there is skipped, an instruction waits for the next.
@@ -448,6 +494,27 @@ export class ScriptEngine {
     }
     vm.sethook(L, this.busyHook, LUA_MASKLINE, 0)
     return this.fail(L, KILLED, true)
+  }
+
+  /** nCcalls and baseCcalls of a thread (lua_State, in the wasm heap). */
+  private cCalls (L: number): Uint16Array {
+    return new Uint16Array(this.vm.M.HEAPU8.buffer, L + NCCALLS_OFFSET, 2)
+  }
+
+  /**
+   * L may yield to the driver: it is the script's coroutine or one of its pcall coroutines
+   * (whose pcall passes the yield on), and not inside a C call (nCcalls above baseCcalls).
+   */
+  private canYield (run: Run, L: number): boolean {
+    if (L !== run.co && !run.threads.has(L)) return false
+    const calls = this.cCalls(L)
+    return calls[0] === calls[1]
+  }
+
+  /** lua_yield's refusal and other luaG_runerror texts raised from a C function: no position. */
+  private raiseText (L: number, msg: string): number {
+    this.vm.pushStr(L, msg)
+    return this.vm.error(L)
   }
 
   /** The hook fired in a function of the sandbox chunk (lua_getinfo "S" fills ar's source). */

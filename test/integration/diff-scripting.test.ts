@@ -182,6 +182,27 @@ describe('the sandbox', () => {
     ])
   })
 
+  it("pcall as Redis 7.0's luaRedisPcall, and coroutines", async () => {
+    await sequence([
+      ev('return {pcall()}', '0'), ev('return select("#", pcall())', '0'), ev('return {pcall(pcall)}', '0'), ev('return {pcall(nil)}', '0'),
+      ev('return select("#", pcall(error, {x=1}))', '0'), ev('local a, b, c = pcall(error, {err=true, y=2}) return {type(a), type(b), tostring(c), b.y}', '0'),
+      ev('return {pcall(pcall, error, {x=1})}', '0'), ev('return {pcall(error, {err={}})}', '0'), ev('return {pcall(error, {err=1})}', '0'),
+      ev('return {pcall(error)}', '0'), ev('return {pcall(function() error("x", 2) end)}', '0'), ev('return {pcall(function() error("x", 1) end)}', '0'),
+      ev('return {pcall(function(...) return select("#", ...), ... end, 1, nil, 3, nil)}', '0'),
+      ev('return {pcall(setmetatable({}, {__call = function(t, a) return a end}), 5)}', '0'),
+      ev('return {pcall(function() coroutine.yield(1) end)}', '0'), ev('return {pcall(coroutine.yield, 1)}', '0'),
+      ev('return {pcall(function() return pcall(function() coroutine.yield() end) end)}', '0'),
+      ev('return {tostring(coroutine.running()), pcall(function() return tostring(coroutine.running()) end)}', '0'),
+      ev('local co = coroutine.create(function(a) local b = coroutine.yield(a + 1) return b * 2 end) local _, x = coroutine.resume(co, 1) local _, y = coroutine.resume(co, 10) return {x, y, coroutine.status(co)}', '0'),
+      ev('return {pcall(function() local co = coroutine.wrap(function() coroutine.yield(7) end) return co() end)}', '0'),
+      ev('local n = 0 local function f() n = n + 1 return pcall(f) end local r = {f()} return {n, #r, r[#r]}', '0'),
+      ev('local n = 0 local function f() n = n + 1 local ok, e = pcall(f) return e end return {f(), n}', '0'),
+      ev('return {pcall(function() local function r() return 1 + r() end return r() end)}', '0'),
+      ev('return {pcall(string.rep)}', '0'), ev('return {pcall(bit.band, "x")}', '0'), ev('return {pcall(redis.call)}', '0'), ev('return {pcall(redis.call, "nosuch")}', '0'),
+      ev('return {xpcall(function() error("z") end, function(e) return "h:" .. e end)}', '0'),
+    ])
+  })
+
   it('a script cannot leave globals behind for the next one', async () => {
     await sequence([ev('pcall(function() y = 1 end) return tostring(rawget(_G, "y"))', '0'), ev('return type(y)', '0')])
   })
@@ -301,6 +322,21 @@ describe('keys on several shards', () => {
       ev('return redis.call("rename", KEYS[1], KEYS[2])', '2', K[0][2], K[3][2]),
       ev('return redis.pcall("rename", KEYS[1], KEYS[2]).err', '2', K[0][2], K[3][2]),
       ['MGET', a, b, c, d],
+    ])
+  })
+
+  it('cross-shard commands inside pcall, and their errors caught there', async () => {
+    const [a, b, c] = [K[0][0], K[1][0], K[2][0]]
+    await sequence([
+      ev('return {pcall(function() redis.call("set", KEYS[1], "v") return redis.call("rename", KEYS[1], KEYS[2]) end)}', '2', a, b),
+      ev('return {pcall(redis.call, "rename", KEYS[1], KEYS[2])}', '2', a, b),
+      ev('return {pcall(redis.call, "rename", KEYS[2], KEYS[1]), redis.call("get", KEYS[1])}', '2', a, b),
+      ev('return {pcall(redis.pcall, "rename", KEYS[1], KEYS[3])}', '3', K[3][1], b, c),
+      ev('local ok, e = pcall(function() local r = redis.call("mset", KEYS[1], "1", KEYS[2], "2") return {r, redis.call("mget", KEYS[1], KEYS[2])} end)\nreturn {ok, e}', '2', a, c),
+      ev('local ok, e = pcall(function() return pcall(function() return redis.call("rename", KEYS[1], KEYS[2]) end) end) return {ok, e}', '2', K[3][2], c),
+      ev('local ok, e = pcall(function() redis.call("rename", KEYS[1], KEYS[2]) return "not here" end) return {tostring(ok), e, redis.call("exists", KEYS[2])}', '2', K[3][2], c),
+      ev('local t = {} for i = 1, 3 do t[i] = {pcall(redis.call, "sunion", KEYS[1], KEYS[2])} end return t', '2', a, b),
+      ['MGET', a, b, c],
     ])
   })
 
@@ -488,11 +524,14 @@ describe('busy scripts: busy-reply-threshold, BUSY and SCRIPT KILL', () => {
   })
 
   it('a killed script fails even when it catches errors with pcall (its next line raises again)', async () => {
-    // A script looping inside pcall cannot yield on its own thread (README, Limits): these loop
-    // outside it, and pcall meets the kill only on the way out.
     const scripts = [
       'local n = 0\nwhile true do\nlocal ok, e = pcall(function() n = n + 1 end)\nend',
       'while true do\nlocal ok, e = pcall(error, "x")\nend',
+      // Killed inside pcall: pcall returns false and the error, and the script's next new line raises it again.
+      'return pcall(function() local i = 0 while true do i = i + 1 end end)',
+      'local ok, e = pcall(function() local i = 0 while true do i = i + 1 end end)\nreturn {ok, e}',
+      'local ok, e = pcall(function() local i = 0 while true do i = i + 1 end end) return {ok, e}',
+      'local ok, e = pcall(pcall, function() while true do end end)\nreturn 1',
     ]
     for (const body of scripts) {
       await onBoth(async (script, other) => {
