@@ -18,7 +18,7 @@ const ACL_ORDER = [
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
   'transaction', 'scripting',
 ]
-const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, transactions: 'transaction', pubsub: null, stream: 'stream' }
+const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, transactions: 'transaction', pubsub: null, stream: 'stream', scripting: 'scripting' }
 
 export function aclCategories (spec: CommandSpec): string[] {
   const cats = new Set<string>(spec.acl ?? [])
@@ -26,7 +26,8 @@ export function aclCategories (spec: CommandSpec): string[] {
   // Containers (CONFIG, CLIENT) carry no group category of their own, only their subcommands do.
   if (g !== null && g !== undefined && spec.subcommands === undefined && spec.noGroupAcl !== true) cats.add(g)
   if (spec.flags.includes('write')) cats.add('write')
-  if (spec.flags.includes('readonly')) cats.add('read')
+  // setImplicitACLCategories: read-only scripts (EVAL_RO) are not @read.
+  if (spec.flags.includes('readonly') && spec.group !== 'scripting') cats.add('read')
   if (spec.flags.includes('admin')) { cats.add('admin'); cats.add('dangerous') }
   if (spec.flags.includes('pubsub')) cats.add('pubsub')
   if (spec.flags.includes('blocking')) cats.add('blocking')

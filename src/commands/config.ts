@@ -72,7 +72,9 @@ const PARAMS: readonly Param[] = [
   { name: 'zset-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
   { name: 'hll-sparse-max-bytes', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hllSparseMaxBytes), set: (s, v) => { s.settings.hllSparseMaxBytes = v } },
   { name: 'lazyfree-lazy-user-del', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.lazyfreeLazyUserDel ? 'yes' : 'no', set: (s, v) => { s.settings.lazyfreeLazyUserDel = v === 1n } },
+  { name: 'busy-reply-threshold', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.busyReplyThresholdMs), set: (s, v) => { s.settings.busyReplyThresholdMs = v } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
+  { name: 'lua-time-limit', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.busyReplyThresholdMs), set: (s, v) => { s.settings.busyReplyThresholdMs = v } },
   { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
   { name: 'notify-keyspace-events', type: { kind: 'notify' }, mode: 'live', get: s => notifyFlagsToString(s.settings.notifyKeyspaceEvents), set: (s, v) => { s.settings.notifyKeyspaceEvents = Number(v) } },

@@ -16,13 +16,14 @@ export type Flag =
  * pubsub: SUBSCRIBE and kin, run by the router (server/pubsub.ts) | hub: the pub/sub hub shard (0) |
  * primary thread | the shard of the first key | one sub-request per shard | every shard |
  * one shard if all keys share it, else a transaction holding every shard involved |
- * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard)
+ * the shard named by a SCAN cursor (global cursor = shardCursor * shards + shard) |
+ * script: EVAL and SCRIPT LOAD/EXISTS/FLUSH, a transaction holding every shard (server/scripting.ts)
  */
-export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block' | 'pubsub' | 'hub'
+export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | 'txn' | 'block' | 'pubsub' | 'hub' | 'script'
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'stream'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'stream' | 'scripting'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's
@@ -99,6 +100,8 @@ export interface ServerSettings {
   lazyfreeLazyUserDel: boolean
   /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
   hllSparseMaxBytes: bigint
+  /** busy-reply-threshold (lua-time-limit) in ms: past it a script lets its thread answer BUSY. */
+  busyReplyThresholdMs: bigint
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

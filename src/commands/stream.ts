@@ -491,6 +491,24 @@ export function parseXread (argv: Argv, isGroup: boolean): XreadArgs | Buffer {
   return a
 }
 
+/**
+ * XREAD/XREADGROUP called from a script: true when its options reach a BLOCK (xreadCommand
+ * refuses BLOCK from Lua as it meets it, so an earlier bad COUNT still answers its own error).
+ */
+export function xreadBlocksInScript (argv: readonly Buffer[]): boolean {
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]
+    const more = argv.length - i - 1
+    if (more > 0 && equalsLower(a, 0, a.length, TOK_BLOCK)) return true
+    if (more > 0 && equalsLower(a, 0, a.length, TOK_COUNT)) {
+      if (parseLL(argv[i + 1], 0, argv[i + 1].length) === null) return false
+      i++
+    } else if (more >= 2 && equalsLower(a, 0, a.length, TOK_GROUP)) i += 2
+    else if (!equalsLower(a, 0, a.length, TOK_NOACK)) return false
+  }
+  return false
+}
+
 /** Key positions of XREAD and XREADGROUP (after STREAMS); null when malformed (shard 0 replies the error). */
 export function xreadGetKeys (argv: Argv): number[] | null {
   const { buf, start, len, argc } = argv

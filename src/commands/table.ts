@@ -26,6 +26,7 @@ import { streamCommands, streamInternalCommands } from './stream.js'
 import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
 import { streamBlockInternalCommands } from './stream-block.js'
 import { streamInfoCommands } from './stream-info.js'
+import { scriptingCommands, scriptingInternalCommands } from './scripting.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -38,6 +39,8 @@ export interface Command extends CommandSpec {
   readonly isDenyOom: boolean
   /** 'write' flag: its changes touch WATCHed keys (storage/watch.ts). */
   readonly isWrite: boolean
+  /** 'allow_busy' flag: runs while a script is past busy-reply-threshold (others get BUSY). */
+  readonly isAllowBusy: boolean
   /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
   readonly readOnlyKey: number
   /** That read-only key spec runs to the last argument (BITOP's and PFMERGE's sources): all of them are only read. */
@@ -53,7 +56,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, scriptingCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -70,7 +73,7 @@ function check (spec: CommandSpec): void {
   if (spec.merge === 'custom' && spec.finish === undefined) bad('custom merge needs finish')
   if (spec.route === 'txn' && spec.internal !== true && spec.local !== undefined) bad('txn routes run in the router')
   if (spec.route === 'primary' && spec.local === undefined && spec.subcommands === undefined) bad('primary route needs a local handler')
-  if (spec.route !== 'primary' && spec.route !== 'txn' && spec.route !== 'pubsub' && spec.run === undefined) bad('shard route needs a run handler')
+  if (spec.route !== 'primary' && spec.route !== 'txn' && spec.route !== 'pubsub' && spec.route !== 'script' && spec.run === undefined) bad('shard route needs a run handler')
   if ((spec.route === 'key' || spec.route === 'split' || spec.route === 'coord' || spec.route === 'block') && spec.firstKey < 1 && spec.internal !== true && spec.getKeys === undefined) bad('key routes need keys')
   if (spec.route === 'coord' && spec.coord === undefined) bad('coord route needs a coord handler')
 }
@@ -92,6 +95,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     subList: subs,
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
+    isAllowBusy: spec.flags.includes('allow_busy'),
     readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
     isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),

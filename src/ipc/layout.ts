@@ -113,6 +113,8 @@ export const ZSET_VALUE_WORD = 10
 export const LAZY_USER_DEL_WORD = 12
 /** hll-sparse-max-bytes, two words: a sparse HLL longer than this turns dense. */
 export const HLL_SPARSE_WORD = 14
+/** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
+export const SCRIPT_EPOCH_WORD = 13
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

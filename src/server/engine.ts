@@ -246,6 +246,7 @@ export class LentShard {
 
 /** True if the command touches nothing but the keyspace, so it may run on lent databases. */
 export function engineRuns (cmd: Command): boolean {
+  if (cmd.route === 'script') return true
   if (cmd.run === undefined && cmd.coord === undefined) return false
   switch (cmd.route) {
     case 'key': case 'split': case 'cursor': case 'coord': case 'block': return true

@@ -53,8 +53,8 @@ const EXEC = internalCommand('__exec')
 /** A command queued by MULTI: its row, found when it was queued, and a copy of its arguments. */
 export interface Queued { readonly cmd: Command, readonly argv: Argv }
 
-/** Where a queued command's reply comes from when EXEC runs. */
-type Step =
+/** Where a queued command's reply comes from when EXEC runs (or a script's redis.call). */
+export type Step =
   | { kind: 'local', reply: Buffer }
   | { kind: 'shard', shard: number, db: number, cmd: Command, argv: Argv }
   | { kind: 'split', db: number, cmd: Command, argv: Argv, parts: Array<{ shard: number, idx: number[] }>, positions: number[][] | null, keyCount: number }
@@ -335,7 +335,8 @@ export class Transactions {
   /** Shards a coord command's keys live on. */
   private coordShards (cmd: Command, argv: Argv): number[] {
     const n = this.router.links.length
-    if (cmd.route === 'cursor') return Array.from({ length: n }, (_v, s) => s)
+    // A script may touch any key: it holds every shard, as outside MULTI (server/scripting.ts).
+    if (cmd.route === 'cursor' || cmd.route === 'script') return Array.from({ length: n }, (_v, s) => s)
     const keys = this.router.keyIndexes(cmd, argv) ?? []
     const out: number[] = []
     for (const k of keys) {
@@ -359,7 +360,27 @@ export class Transactions {
     return steps
   }
 
-  private planOne (conn: Connection, cmd: Command, argv: Argv, n: number, steps: Step[]): void {
+  /**
+   * A script's redis.call, planned the way EXEC plans a queued command, in the script's database.
+   * A 'shard' step on a lent shard may then run in place (Txn.runLent); any other goes to runCall.
+   */
+  planCall (conn: Connection, cmd: Command, argv: Argv, db: number): Step {
+    const steps: Step[] = []
+    this.planOne(conn, cmd, argv, this.router.links.length, steps, db)
+    return steps[0]
+  }
+
+  /** Runs one planned step on a transaction that holds every shard; resolves with its reply. */
+  async runCall (conn: Connection, txn: Txn, step: Step): Promise<Buffer> {
+    const db = txn.db
+    try {
+      return (await this.runSteps(conn, txn, [step])).get(0) ?? SHARD_DOWN
+    } finally {
+      txn.db = db
+    }
+  }
+
+  private planOne (conn: Connection, cmd: Command, argv: Argv, n: number, steps: Step[], db = conn.db): void {
     switch (cmd.route) {
       case 'primary': {
         const s = this.scratch
@@ -376,48 +397,51 @@ export class Transactions {
         steps.push({ kind: 'local', reply: this.router.pubsub.inExec(conn, cmd, argv) })
         break
       case 'hub':
-        steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
+        steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv })
         break
       case 'block': {
         // Inside EXEC it cannot block: keys on several shards run its non-blocking form.
         const shards = this.coordShards(cmd, argv)
-        if (shards.length > 1) steps.push({ kind: 'coord', db: conn.db, cmd, argv })
-        else steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
+        if (shards.length > 1) steps.push({ kind: 'coord', db: db, cmd, argv })
+        else steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: db, cmd, argv })
         break
       }
       case 'key': {
         const keys = cmd.getKeys !== undefined ? cmd.getKeys(argv) : [cmd.firstKey]
         const k = keys === null || keys.length === 0 ? -1 : keys[0]
         const shard = k < 0 || n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
-        steps.push({ kind: 'shard', shard, db: conn.db, cmd, argv })
+        steps.push({ kind: 'shard', shard, db: db, cmd, argv })
         break
       }
       case 'cursor':
         // SCAN fills its COUNT across shards, as outside MULTI: holding every shard.
-        if (n === 1) steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv })
-        else steps.push({ kind: 'coord', db: conn.db, cmd, argv, coord: (tx, a) => scanInTxn(tx, a, n) })
+        if (n === 1) steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv })
+        else steps.push({ kind: 'coord', db: db, cmd, argv, coord: (tx, a) => scanInTxn(tx, a, n) })
         break
       case 'coord': {
         const shards = this.coordShards(cmd, argv)
-        if (shards.length <= 1) steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: conn.db, cmd, argv })
-        else steps.push({ kind: 'coord', db: conn.db, cmd, argv })
+        if (shards.length <= 1) steps.push({ kind: 'shard', shard: shards[0] ?? 0, db: db, cmd, argv })
+        else steps.push({ kind: 'coord', db: db, cmd, argv })
         break
       }
       case 'split': {
         const p = planSplit(cmd, argv, n)
-        if (p.partArgs.length === 1) steps.push({ kind: 'shard', shard: p.shardOfPart[0], db: conn.db, cmd, argv })
+        if (p.partArgs.length === 1) steps.push({ kind: 'shard', shard: p.shardOfPart[0], db: db, cmd, argv })
         else {
           steps.push({
-            kind: 'split', db: conn.db, cmd, argv, positions: p.positions, keyCount: p.keyCount,
+            kind: 'split', db: db, cmd, argv, positions: p.positions, keyCount: p.keyCount,
             parts: p.partArgs.map((idx, i) => ({ shard: p.shardOfPart[i], idx })),
           })
         }
         break
       }
+      case 'script':
+        steps.push({ kind: 'coord', db, cmd, argv, coord: (tx, a) => this.router.scripts.coord(conn, cmd, tx, a) })
+        break
       case 'all': {
-        if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: conn.db, cmd, argv }); break }
+        if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv }); break }
         const whole = Array.from({ length: argv.argc }, (_v, i) => i)
-        steps.push({ kind: 'split', db: conn.db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })
+        steps.push({ kind: 'split', db: db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })
         break
       }
     }
@@ -504,6 +528,11 @@ export class Transactions {
   }
 
   private async runHeld (conn: Connection, txn: Txn, steps: readonly Step[]): Promise<Buffer> {
+    return this.assemble(conn, steps, await this.runSteps(conn, txn, steps))
+  }
+
+  /** Runs the steps on the held shards, in order; the replies by step index. */
+  private async runSteps (conn: Connection, txn: Txn, steps: readonly Step[]): Promise<Map<number, Buffer>> {
     const replies = new Map<number, Buffer>()
     let batches = new Batches(this.router, conn)
     // Each shard's commands go in one __exec step; a cross-shard command runs its own steps,
@@ -529,7 +558,7 @@ export class Transactions {
       }
     }
     await flush()
-    return this.assemble(conn, steps, replies)
+    return replies
   }
 
   /**

@@ -28,6 +28,8 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
+import { Scripting, BUSY } from './scripting.js'
+import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
@@ -357,6 +359,8 @@ export class Router implements Dispatcher {
   readonly txns: Transactions
   /** SUBSCRIBE & co. and message delivery (server/pubsub.ts). */
   readonly pubsub: PubSub
+  /** EVAL & co. and the SCRIPT cache (server/scripting.ts). */
+  readonly scripts: Scripting
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -372,6 +376,7 @@ export class Router implements Dispatcher {
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
     this.pubsub = new PubSub(this, sharedFlags(credits.sab))
+    this.scripts = new Scripting(this, sharedFlags(credits.sab))
     // Messages come from the hub; keyspace events from any shard, on their way to the hub.
     for (const link of links) link.onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
     this.shardCount = new Int32Array(links.length)
@@ -403,12 +408,21 @@ export class Router implements Dispatcher {
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
+    // A script (on any thread) is past busy-reply-threshold: the shared script-state word.
+    const isBusy = this.scripts.state[0] !== 0
+    if (isBusy && !conn.isReplyHead) {
+      // The script's own client (and any client still owed a reply) waits for what it is owed:
+      // Redis reads nothing from the client whose script runs.
+      conn.isAwaitingHead = true
+      return false
+    }
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
-    if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
-    // processCommand's maxmemory check (noeviction policy): refuse what may grow memory.
+    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
+    // processCommand's maxmemory check (noeviction policy): refuse what may grow memory; not
+    // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD and QUIT counts: queueing takes memory too.
-    if (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit')) {
+    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit'))) {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
@@ -416,6 +430,8 @@ export class Router implements Dispatcher {
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
+    // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
+    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, BUSY, cmd)
     // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }
@@ -439,6 +455,7 @@ export class Router implements Dispatcher {
       case 'block': ok = cmd.blocks !== undefined && !cmd.blocks(argv) ? this.sendCoord(conn, cmd, argv) : this.sendBlock(conn, cmd, argv); break
       case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
+      case 'script': ok = this.scripts.dispatch(conn, cmd, argv); break
     }
     if (ok) {
       this.counters[COMMANDS]++
@@ -757,6 +774,37 @@ export class Router implements Dispatcher {
     txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
     return true
+  }
+
+  /** Requests this thread has staged on any shard so far. */
+  stagedCount (): number {
+    let n = 0
+    for (const link of this.links) n += link.stagedCount
+    return n
+  }
+
+  /**
+   * A transaction holding every shard, running `coord` (a script: any key may be touched).
+   * 'staged': the command is on its way; 'answered': replied here (a shard is down); 'blocked':
+   * a ring is full, retry later.
+   */
+  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler, onTxn: (txn: Txn) => void = () => {}): 'staged' | 'answered' | 'blocked' {
+    const marker = this.txnMarker
+    const all = this.allShards
+    for (const link of this.links) {
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return 'answered' }
+      if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return 'blocked' }
+    }
+    const txn = new Txn(this, conn, conn.takeSeq(), cmd, Array.from(all))
+    const tickets = this.ticketsFor(all, all.length)
+    for (let s = 0; s < all.length; s++) {
+      this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
+        tickets === null ? 0 : tickets[s])
+    }
+    onTxn(txn)
+    txn.execute(copyArgv(argv), coord).catch(err => this.onClientError(conn, err))
+    this.scheduleTurn()
+    return 'staged'
   }
 
   /**

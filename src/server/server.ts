@@ -130,6 +130,7 @@ export function initialSettings (config: Config): ServerSettings {
     zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
     lazyfreeLazyUserDel: false,
     hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
+    busyReplyThresholdMs: 5000n,
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }
@@ -312,6 +313,13 @@ export class FlashServer implements ServerContext, ObservedServer {
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))
     }
+    // The Lua VM: created before serving (Lua.create is async), one per producer thread.
+    const log = this.log
+    this.router.scripts.busyMs = () => Number(this.settings.busyReplyThresholdMs)
+    this.router.scripts.state = this.shared.scriptWord()
+    await this.router.scripts.init({
+      debug: m => log.debug(m), info: m => log.info(m), warn: m => log.warn(m),
+    }, REDIS_COMPAT_VERSION)
     await this.listen()
     this.shared.setTid(this.thread, threadTid())
     this.net.on('error', err => this.log.error({ err }, 'listener error'))

@@ -340,8 +340,11 @@ export class ShardLink {
   }
 
   private sampleCounter = 0
+  /** Requests staged on this link so far (Router.stagedCount: has anything been staged since?). */
+  stagedCount = 0
 
   private push (target: ReplyTarget, tag: number, slot: number): void {
+    this.stagedCount++
     if (this.fifoLen === this.fifoTarget.length) this.growFifo()
     const i = (this.fifoHead + this.fifoLen) & (this.fifoTarget.length - 1)
     this.fifoTarget[i] = target

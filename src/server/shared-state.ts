@@ -11,8 +11,14 @@ import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD } from '../ipc/layout.js'
 // Int32 words.
 const NEXT_CLIENT_ID = 0
 const CONNECTED = 1
+/**
+ * The running script's state (scripting/scripts.ts SCRIPT_BUSY, SCRIPT_WROTE, SCRIPT_KILLED): 0
+ * until a script passes busy-reply-threshold. Every thread's router answers BUSY while it is set,
+ * and SCRIPT KILL on any thread asks the script's own thread to stop it here.
+ */
+const SCRIPT_STATE = 2
 /** Then one word per I/O thread: its Linux thread id (INFO shards, bench --cpu). */
-const TIDS = 2
+const TIDS = 3
 
 // Float64 settings.
 const SET_MAXCLIENTS = 0
@@ -25,7 +31,9 @@ const SET_PAUSE_END = 5
 const SET_PAUSE_TYPE = 6
 /** client-output-buffer-limit: hard, soft, soft seconds for normal, replica and pubsub clients. */
 const SET_OBUF = 7
-const SETTINGS = 16
+/** busy-reply-threshold, up to LONG_MAX: high and low 32 bits, each exact in a double. */
+const SET_BUSY_REPLY = 16
+const SETTINGS = 18
 export const PAUSE_WRITE = 1
 export const PAUSE_ALL = 2
 
@@ -105,10 +113,15 @@ export class SharedState {
     w[SET_QUERY_LIMIT] = init.queryBufferLimit
     w[SET_MAXMEMORY] = init.maxmemory
     w.set(init.outputBufferLimits, SET_OBUF)
+    w[SET_BUSY_REPLY] = Number(init.busyReplyThresholdMs >> 32n)
+    w[SET_BUSY_REPLY + 1] = Number(init.busyReplyThresholdMs & 0xffffffffn)
   }
 
   /** The CLIENT PAUSE words [end, type], read by every thread's router before each command. */
   pauseWords (): Float64Array { return this.settingsWords.subarray(SET_PAUSE_END, SET_PAUSE_TYPE + 1) }
+
+  /** The script-state word alone (one Int32 word), for the router's per-command BUSY check. */
+  scriptWord (): Int32Array { return this.ints.subarray(SCRIPT_STATE, SCRIPT_STATE + 1) }
 
   /** The maxmemory word alone, for the router's per-command check (a typed-array read, no getter). */
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
@@ -142,6 +155,8 @@ export class SharedState {
       set tcpKeepaliveSec (v: number) { w[SET_KEEPALIVE] = v },
       get queryBufferLimit () { return w[SET_QUERY_LIMIT] },
       set queryBufferLimit (v: number) { w[SET_QUERY_LIMIT] = v },
+      get busyReplyThresholdMs () { return (BigInt(w[SET_BUSY_REPLY]) << 32n) | BigInt(w[SET_BUSY_REPLY + 1]) },
+      set busyReplyThresholdMs (v: bigint) { w[SET_BUSY_REPLY] = Number(v >> 32n); w[SET_BUSY_REPLY + 1] = Number(v & 0xffffffffn) },
       get maxmemory () { return w[SET_MAXMEMORY] },
       set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
       outputBufferLimits: w.subarray(SET_OBUF, SET_OBUF + 9),

@@ -30,7 +30,8 @@ export class Txn implements ReplyTarget, TxnContext {
   replyTo: ((reply: Uint8Array) => void) | null = null
   /** The database of the steps (EXEC sets it per queued command: SELECT may come between). */
   db: number
-  readonly resp3: boolean
+  /** The steps' protocol: the client's, or a script's after redis.setresp. */
+  resp3: boolean
   private readonly waiters: Waiter[][]
   private readonly held: Promise<Buffer>[] = []
   /** Per shard: its lent databases, once it is held (local transactions only). */
@@ -39,7 +40,7 @@ export class Txn implements ReplyTarget, TxnContext {
   private readonly events: Buffer[] = []
 
   /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
-  constructor (private readonly router: Router, readonly conn: Connection, private readonly seq: number,
+  constructor (private readonly router: Router, readonly conn: Connection, readonly seq: number,
     private readonly cmd: Command, readonly shards: readonly number[], private readonly isRemote = false) {
     this.db = conn.db
     this.resp3 = conn.resp === 3
@@ -78,6 +79,20 @@ export class Txn implements ReplyTarget, TxnContext {
     const cmd = commandByName(name)
     const lent = this.lent[shard]
     if (lent !== null) return lent.run(cmd, db, this.resp3, args)
+    return await this.step(shard, cmd, db, args)
+  }
+
+  /** Runs a command in place on a lent shard (a script's redis.call); null when the shard is not lent. */
+  runLent (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Buffer | null {
+    const lent = this.lent[shard]
+    if (lent === null || this.router.links[shard].isDead) return null
+    return lent.run(cmd, db, this.resp3, args)
+  }
+
+  /** Runs a command on the shard's own thread even while it is lent (pub/sub, the script store). */
+  async runRemote (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Promise<Buffer> {
+    if (!this.shards.includes(shard)) throw new Error(`transaction does not hold shard ${shard}`)
+    if (this.router.links[shard].isDead) return SHARD_DOWN
     return await this.step(shard, cmd, db, args)
   }
 

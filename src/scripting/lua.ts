@@ -1,0 +1,166 @@
+// The Lua 5.1 VM of one producer thread (the primary or an I/O thread), driven through the raw
+// C API that wasmoon-lua5.1 exports from its emscripten build. Strings cross as bytes through
+// the wasm heap, never as JS strings, so script values stay binary safe. The heap may grow on
+// any call into the VM: every access reads `M.HEAPU8` afresh, never a cached view.
+
+import { Lua } from 'wasmoon-lua5.1'
+
+export const LUA_REGISTRYINDEX = -10000
+export const LUA_GLOBALSINDEX = -10002
+export const LUA_YIELD = 1
+export const LUA_MASKLINE = 4
+export const LUA_MASKCOUNT = 8
+export const LUA_TNIL = 0
+export const LUA_TBOOLEAN = 1
+export const LUA_TNUMBER = 3
+export const LUA_TSTRING = 4
+export const LUA_TTABLE = 5
+export const LUA_TFUNCTION = 6
+
+type CFn = (...a: number[]) => number
+
+/** The emscripten module: the C API as `_name` exports, plus heap views and the function table. */
+export interface LuaModule {
+  HEAPU8: Uint8Array
+  HEAPU32: Uint32Array
+  addFunction (fn: (L: number, ar: number) => number, sig: string): number
+  _malloc (n: number): number
+  _free (p: number): void
+  _lua_tonumber (L: number, i: number): number
+  _lua_pushnumber (L: number, n: number): void
+  [name: string]: unknown
+}
+
+/** The C API functions used here, bound once (a property lookup per call is measurable). */
+export class LuaVm {
+  readonly L: number
+  readonly gettop: CFn
+  readonly settop: CFn
+  readonly type: CFn
+  readonly pushlstring: CFn
+  readonly tolstring: CFn
+  readonly tonumber: (L: number, i: number) => number
+  readonly pushnumber: (L: number, n: number) => void
+  readonly pushboolean: CFn
+  readonly toboolean: CFn
+  readonly pushnil: CFn
+  readonly createtable: CFn
+  readonly rawseti: CFn
+  readonly rawgeti: CFn
+  readonly rawget: CFn
+  readonly rawset: CFn
+  readonly settable: CFn
+  readonly next: CFn
+  readonly pushvalue: CFn
+  readonly pushcclosure: CFn
+  readonly setfield: CFn
+  readonly getfield: CFn
+  readonly loadbuffer: CFn
+  readonly pcall: CFn
+  readonly resume: CFn
+  readonly yield: CFn
+  readonly newthread: CFn
+  readonly ref: CFn
+  readonly unref: CFn
+  readonly objlen: CFn
+  readonly checkstack: CFn
+  readonly xmove: CFn
+  readonly remove: CFn
+  /** lua_error: throws through the calling JS frames (emscripten's longjmp); never returns. */
+  readonly error: CFn
+  readonly sethook: CFn
+  readonly getinfo: CFn
+  readonly iscfunction: CFn
+  readonly tothread: CFn
+  readonly isnumber: CFn
+  readonly concat: CFn
+  readonly where: CFn
+  readonly replace: CFn
+  private scratch: number
+  private scratchLen = 1 << 16
+  private readonly lenPtr: number
+  private readonly names = new Map<string, number>()
+
+  constructor (readonly M: LuaModule) {
+    const f = (n: string): CFn => {
+      const fn = M[`_${n}`] as CFn | undefined
+      if (typeof fn !== 'function') throw new Error(`wasmoon-lua5.1 lacks ${n}`)
+      return fn
+    }
+    this.gettop = f('lua_gettop'); this.settop = f('lua_settop'); this.type = f('lua_type')
+    this.pushlstring = f('lua_pushlstring'); this.tolstring = f('lua_tolstring')
+    this.tonumber = M._lua_tonumber; this.pushnumber = M._lua_pushnumber
+    this.pushboolean = f('lua_pushboolean'); this.toboolean = f('lua_toboolean'); this.pushnil = f('lua_pushnil')
+    this.createtable = f('lua_createtable'); this.rawseti = f('lua_rawseti'); this.rawgeti = f('lua_rawgeti')
+    this.rawget = f('lua_rawget'); this.rawset = f('lua_rawset'); this.settable = f('lua_settable'); this.next = f('lua_next')
+    this.pushvalue = f('lua_pushvalue'); this.pushcclosure = f('lua_pushcclosure')
+    this.setfield = f('lua_setfield'); this.getfield = f('lua_getfield')
+    this.loadbuffer = f('luaL_loadbuffer'); this.pcall = f('lua_pcall')
+    this.resume = f('lua_resume'); this.yield = f('lua_yield'); this.newthread = f('lua_newthread')
+    this.ref = f('luaL_ref'); this.unref = f('luaL_unref'); this.objlen = f('lua_objlen')
+    this.checkstack = f('lua_checkstack'); this.xmove = f('lua_xmove')
+    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.iscfunction = f('lua_iscfunction'); this.tothread = f('lua_tothread'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
+    this.L = f('luaL_newstate')()
+    this.scratch = M._malloc(this.scratchLen)
+    this.lenPtr = M._malloc(8)
+    // Redis's luaLoadLibraries: base, table, string, math, debug (the sandbox drops debug).
+    for (const lib of ['luaopen_base', 'luaopen_table', 'luaopen_string', 'luaopen_math', 'luaopen_debug']) {
+      f(lib)(this.L)
+      this.settop(this.L, 0)
+    }
+  }
+
+  /** A NUL-terminated C string, allocated once per distinct name. */
+  cstr (s: string): number {
+    let p = this.names.get(s)
+    if (p === undefined) {
+      const b = Buffer.from(`${s}\0`, 'latin1')
+      p = this.M._malloc(b.length)
+      this.M.HEAPU8.set(b, p)
+      this.names.set(s, p)
+    }
+    return p
+  }
+
+  /** Copies bytes into the wasm heap (a reused scratch area) and returns the pointer. */
+  private stage (b: Uint8Array): number {
+    if (b.length > this.scratchLen) {
+      this.M._free(this.scratch)
+      this.scratchLen = Math.max(b.length, this.scratchLen * 2)
+      this.scratch = this.M._malloc(this.scratchLen)
+    }
+    this.M.HEAPU8.set(b, this.scratch)
+    return this.scratch
+  }
+
+  push (L: number, b: Uint8Array): void {
+    this.pushlstring(L, this.stage(b), b.length)
+  }
+
+  pushStr (L: number, s: string): void { this.push(L, Buffer.from(s, 'latin1')) }
+
+  /** The bytes of the string (or number, converted in place) at idx, copied out; null otherwise. */
+  bytes (L: number, idx: number): Buffer | null {
+    const p = this.tolstring(L, idx, this.lenPtr)
+    if (p === 0) return null
+    const n = this.M.HEAPU32[this.lenPtr >> 2]
+    return Buffer.from(this.M.HEAPU8.subarray(p, p + n))
+  }
+
+  /** Compiles a chunk; pushes the function (status 0) or the error message. */
+  load (L: number, code: Uint8Array, chunkName: string): number {
+    return this.loadbuffer(L, this.stage(code), code.length, this.cstr(chunkName))
+  }
+
+  /** Registers a JS function as a C function (signature int(lua_State*)). */
+  cfunction (fn: (L: number) => number): number {
+    return this.M.addFunction(fn, 'ii')
+  }
+}
+
+/** Loads the wasm module and opens a fresh state. Once per producer thread, before serving. */
+export async function createVm (): Promise<LuaVm> {
+  const lua = await Lua.create()
+  const M = (lua as unknown as { luaApi: { module: LuaModule } }).luaApi.module
+  return new LuaVm(M)
+}

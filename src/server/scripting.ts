@@ -1,0 +1,354 @@
+// EVAL & co. on a producer thread (the primary or an I/O thread). A script holds every shard in
+// one transaction (server/txn.ts), since it may touch keys it did not declare and Redis runs it
+// atomically against everything; with several shards that is a hold of each.
+//
+// redis.call inside: a command whose keys live on one shard runs in place on that lent shard
+// (Txn.runLent), synchronously, inside the Lua call. Anything else (a cross-shard RENAME or
+// MSET, SCAN over shards, PUBLISH on the hub...) is planned and run as EXEC would run it
+// (server/multi.ts planCall/runCall) while the script's coroutine waits (scripting/scripts.ts).
+//
+// Scripts are compiled per thread. Every body also goes to shard 0 (__script, commands/
+// scripting.ts) before its first run or its SCRIPT LOAD reply, so an EVALSHA on another thread
+// fetches it there; SCRIPT EXISTS asks shard 0; SCRIPT FLUSH bumps a shared count that makes
+// every thread drop its compiled scripts before its next scripting command, and empties shard 0.
+
+import type { Connection } from './connection.js'
+import type { Router } from './router.js'
+import { copyArgv } from './router.js'
+import type { Txn } from './txn.js'
+import { engineRuns } from './engine.js'
+import type { Argv, TxnContext } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { internalCommand, lookupCommand } from '../commands/table.js'
+import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
+import { xreadBlocksInScript } from '../commands/stream.js'
+import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
+import { OK } from '../protocol/replies.js'
+import { DATABASES } from '../storage/shard.js'
+import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
+import { KILLED, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+
+const STORE = internalCommand('__script')
+const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
+const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
+const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
+const FLUSH_SYNTAX = errorReply('ERR SCRIPT FLUSH only support SYNC|ASYNC option')
+const NO_ENGINE = errorReply('ERR scripting is not available on this thread')
+const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
+const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command from script')
+const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
+const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
+const DB_RANGE = errorReply('ERR DB index is out of range')
+const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
+const UNKILLABLE = errorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.')
+export const BUSY = errorReply('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.')
+const KILLED_REPLY = errorReply(KILLED)
+const B = (s: string): Buffer => Buffer.from(s, 'latin1')
+
+function arg (argv: Argv, i: number): Buffer {
+  return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
+}
+
+/** string2ll: an optional minus and digits, no spaces or plus, within int64. */
+function parseStrictInt (b: Buffer): number | null {
+  const s = b.toString('latin1')
+  if (!/^(0|-?[1-9]\d*)$/.test(s) || s.length > 20) return null
+  const v = BigInt(s)
+  if (v > 9223372036854775807n || v < -9223372036854775808n) return null
+  return Number(v)
+}
+
+/** numkeys of EVAL*: the count, or Redis's error reply (evalGenericCommand's checks, in order). */
+function numkeysOf (argv: Argv): number | Buffer {
+  const n = parseStrictInt(arg(argv, 2))
+  if (n === null) return NOT_INTEGER
+  if (n > argv.argc - 3) return TOO_MANY_KEYS
+  if (n < 0) return NEGATIVE_KEYS
+  return n
+}
+
+/** A script command waiting in a batch: its client, a copy of its arguments, its reply slot. */
+interface Queued { conn: Connection, cmd: Command, argv: Argv, db: number, seq: number, reply: Uint8Array }
+/** Scripts sharing one hold of every shard; open (others may join) until it starts. */
+interface Batch { items: Queued[], isOpen: boolean, mark: number }
+const BATCH_MAX = 256
+const NO_REPLY = Buffer.alloc(0)
+
+export class Scripting {
+  engine: ScriptEngine | null = null
+  /** The batch whose hold is on its way and that scripts may still join. */
+  private batch: Batch | null = null
+  /** The SCRIPT FLUSH count this thread's compiled scripts belong to. */
+  private epoch = 0
+  /** Scripts of this thread known to be on shard 0 (stored by this thread since the last flush). */
+  private readonly onHub = new Set<string>()
+
+  /** busy-reply-threshold in ms, read at each script's start (the server sets it). */
+  busyMs: () => number = () => 5000
+  /**
+   * The script-state word every producer thread shares (SCRIPT_BUSY...; the server sets it
+   * before init): non-zero while a script is past busy-reply-threshold, on any thread.
+   */
+  state: Int32Array = new Int32Array(1)
+
+  constructor (private readonly router: Router, private readonly words: Int32Array) {}
+
+  /** Creates this thread's VM: before the thread serves anyone. */
+  async init (log: ScriptLog, version: string): Promise<void> {
+    this.engine = await ScriptEngine.create(log, version)
+    this.engine.state = this.state
+    this.epoch = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
+  }
+
+  /** Another thread's SCRIPT FLUSH: drop what was compiled before it. */
+  private sync (engine: ScriptEngine): void {
+    const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
+    if (e === this.epoch) return
+    this.epoch = e
+    engine.flush()
+    this.onHub.clear()
+  }
+
+  /**
+   * A 'script' route command from a client (not in MULTI). What needs no shard is answered
+   * here (bad numkeys, a compile error, a bad FLUSH option); the rest holds every shard.
+   */
+  dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const engine = this.engine
+    if (engine === null) { conn.replyLocalBytes(NO_ENGINE); return true }
+    if (cmd.name === 'script|kill') {
+      // The busy script may be this thread's (between two of its slices) or another's.
+      const r = killScript(this.state)
+      conn.replyLocalBytes(r === 'killed' ? OK : r === 'unkillable' ? UNKILLABLE : NOTBUSY)
+      return true
+    }
+    this.sync(engine)
+    let err: Buffer | null = null
+    switch (cmd.name) {
+      case 'eval': case 'eval_ro': {
+        const n = numkeysOf(argv)
+        if (typeof n !== 'number') err = n
+        else err = this.compile(engine, arg(argv, 1))
+        break
+      }
+      case 'evalsha': case 'evalsha_ro': {
+        // evalShaCommand checks the sha1's length before numkeys.
+        const n = argv.len[1] !== 40 ? NOSCRIPT : numkeysOf(argv)
+        if (typeof n !== 'number') err = n
+        break
+      }
+      case 'script|load': err = this.compile(engine, arg(argv, 2)); break
+      case 'script|flush': err = this.flushOption(argv); break
+    }
+    if (err !== null) { conn.replyLocalBytes(err); return true }
+    // Nothing staged since the open batch's hold went out: this script may run inside that hold,
+    // right after the scripts already in it, and no client can tell the difference.
+    const router = this.router
+    const open = this.batch
+    if (open !== null && open.isOpen && open.items.length < BATCH_MAX && router.stagedCount() === open.mark) {
+      open.items.push({ conn, cmd, argv: copyArgv(argv), db: conn.db, seq: conn.takeSeq(), reply: NO_REPLY })
+      return true
+    }
+    const batch: Batch = { items: [], isOpen: true, mark: 0 }
+    const first: Queued = { conn, cmd, argv, db: conn.db, seq: -1, reply: NO_REPLY }
+    batch.items.push(first)
+    const sent = router.sendHeldAll(conn, cmd, argv, (tx, a) => this.runBatch(batch, tx, a), txn => {
+      first.seq = txn.seq
+      // Each script's reply goes out once the hold is released, in the batch's order.
+      txn.replyTo = reply => {
+        first.reply = reply
+        // A batch that never ran (a shard went down) answers every script with the first's error.
+        for (const q of batch.items) {
+          const r = q.reply === NO_REPLY ? reply : q.reply
+          q.conn.onReply(q.seq, r, 0, r.length)
+        }
+      }
+    })
+    if (sent === 'blocked') return false
+    if (sent === 'staged') {
+      batch.mark = router.stagedCount()
+      this.batch = batch
+    }
+    return true
+  }
+
+  /** The batch's scripts one after another on its hold; the first one's reply is the Txn's. */
+  private async runBatch (batch: Batch, tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+    batch.isOpen = false
+    if (this.batch === batch) this.batch = null
+    const txn = tx as Txn
+    const items = batch.items
+    let first: Uint8Array = NO_REPLY
+    for (let i = 0; i < items.length; i++) {
+      const q = items[i]
+      txn.db = q.db
+      txn.resp3 = q.conn.resp === 3
+      let reply: Uint8Array
+      try {
+        reply = await this.coord(q.conn, q.cmd, txn, i === 0 ? argv : q.argv)
+      } catch (err) {
+        reply = errorReply(`ERR internal error in '${q.cmd.name}': ${(err as Error).message}`)
+      }
+      if (i === 0) first = reply
+      else q.reply = reply
+    }
+    return first
+  }
+
+  private compile (engine: ScriptEngine, body: Buffer): Buffer | null {
+    const err = engine.compile(sha1hex(body), body)
+    return err === null ? null : errorReply(err)
+  }
+
+  private flushOption (argv: Argv): Buffer | null {
+    if (argv.argc === 2) return null
+    const mode = arg(argv, 2).toString('latin1').toLowerCase()
+    return argv.argc === 3 && (mode === 'async' || mode === 'sync') ? null : FLUSH_SYNTAX
+  }
+
+  /** The command on its held transaction (from dispatch, or as a step of EXEC). */
+  async coord (conn: Connection, cmd: Command, tx: TxnContext, argv: Argv): Promise<Uint8Array> {
+    const engine = this.engine
+    if (engine === null) return NO_ENGINE
+    const txn = tx as Txn
+    this.sync(engine)
+    switch (cmd.name) {
+      // Inside EXEC: no script runs while a transaction holds its shards.
+      case 'script|kill': return NOTBUSY
+      case 'script|load': {
+        const body = arg(argv, 2)
+        const err = this.compile(engine, body)
+        if (err !== null) return err
+        const sha = sha1hex(body)
+        await this.store(txn, sha, body)
+        const out = Buffer.from(`$40\r\n${sha}\r\n`, 'latin1')
+        return out
+      }
+      case 'script|exists': {
+        const shas: Buffer[] = []
+        for (let i = 2; i < argv.argc; i++) shas.push(arg(argv, i))
+        return await txn.runRemote(0, STORE, 0, [B('exists'), ...shas])
+      }
+      case 'script|flush': {
+        const err = this.flushOption(argv)
+        if (err !== null) return err
+        Atomics.add(this.words, SCRIPT_EPOCH_WORD, 1)
+        this.sync(engine)
+        await txn.runRemote(0, STORE, 0, [B('flush')])
+        return OK
+      }
+      default: return await this.evalGeneric(conn, cmd, txn, argv, engine)
+    }
+  }
+
+  private async store (txn: Txn, sha: string, body: Buffer): Promise<void> {
+    if (this.onHub.has(sha)) return
+    await txn.runRemote(0, STORE, 0, [B('store'), B(sha), body])
+    this.onHub.add(sha)
+  }
+
+  private async evalGeneric (conn: Connection, cmd: Command, txn: Txn, argv: Argv, engine: ScriptEngine): Promise<Uint8Array> {
+    if (cmd.name.startsWith('evalsha') && argv.len[1] !== 40) return NOSCRIPT
+    const n = numkeysOf(argv)
+    if (typeof n !== 'number') return n
+    let sha: string
+    if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
+      const body = arg(argv, 1)
+      const err = this.compile(engine, body)
+      if (err !== null) return err
+      sha = sha1hex(body)
+      await this.store(txn, sha, body)
+    } else {
+      // evalGenericCommand takes the sha1 in any case.
+      sha = arg(argv, 1).toString('latin1').toLowerCase()
+      if (sha.length !== 40) return NOSCRIPT
+      if (!engine.has(sha)) {
+        const r = await txn.runRemote(0, STORE, 0, [B('get'), B(sha)])
+        if (r[0] !== 36 || isNullReply(r)) return NOSCRIPT
+        const err = engine.compile(sha, bulkPayload(r))
+        if (err !== null) return errorReply(err)
+        this.onHub.add(sha)
+      }
+    }
+    const keys: Buffer[] = []
+    const args: Buffer[] = []
+    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(arg(argv, i))
+    const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly') || engine.isNoWrites(sha), () => engine.noteWrite())
+    const resp3 = txn.resp3
+    const db = txn.db
+    try {
+      return await engine.execute(sha, keys, args, host, conn.resp === 3, this.busyMs())
+    } finally {
+      txn.resp3 = resp3
+      txn.db = db
+    }
+  }
+}
+
+/** One script's redis.call: checks as scriptCall does, then runs the command on the held shards. */
+class CallHost implements ScriptHost {
+  private db: number
+
+  /** noteWrite: called before a write command runs; false when SCRIPT KILL came first. */
+  constructor (private readonly router: Router, private readonly conn: Connection, private readonly txn: Txn,
+    private readonly isReadOnly: boolean, private readonly noteWrite: () => boolean) {
+    this.db = txn.db
+  }
+
+  private find (argv: Buffer[]): Command | null {
+    const cmd = lookupCommand(argv[0], 0, argv[0].length)
+    if (cmd === undefined) return null
+    if (cmd.subIndex === null || argv.length < 2) return cmd
+    return cmd.subIndex.get(argv[1], 0, argv[1].length) ?? null
+  }
+
+  aclCheck (argv: Buffer[]): string | null {
+    return this.find(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : null
+  }
+
+  call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
+    const cmd = this.find(argv)
+    if (cmd === null || cmd.internal === true) return UNKNOWN
+    const argc = argv.length
+    if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
+    // Redis's MSET answers an odd count itself; split commands here need the pairs whole.
+    if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
+    // FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which a script holds lent.
+    if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
+    if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
+    // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
+    const max = this.router.maxmemoryLimit
+    if (cmd.isDenyOom && max > 0 && this.router.usedMemory() > max) return OOM
+    if (cmd.name === 'select') return this.select(argv[1])
+    if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
+    // xreadCommand refuses BLOCK from Lua while parsing its options.
+    if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
+      return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
+    }
+    const txn = this.txn
+    txn.resp3 = isResp3
+    txn.db = this.db
+    const txns = this.router.txns
+    const step = txns.planCall(this.conn, cmd, argvOf(argv), this.db)
+    if (step.kind === 'local') return step.reply
+    const rest = argv.slice(1)
+    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, rest)
+    if (step.kind === 'shard' && engineRuns(cmd)) {
+      const r = txn.runLent(step.shard, cmd, this.db, rest)
+      if (r !== null) return r
+    }
+    return async () => {
+      txn.resp3 = isResp3
+      return await txns.runCall(this.conn, txn, step)
+    }
+  }
+
+  /** SELECT inside a script changes the script's database only (as the script client's in Redis). */
+  private select (index: Buffer): Uint8Array {
+    const id = parseStrictInt(index)
+    if (id === null || id > 2147483647 || id < -2147483648) return NOT_INTEGER
+    if (id < 0 || id >= DATABASES) return DB_RANGE
+    this.db = id
+    return OK
+  }
+}
