@@ -1,21 +1,11 @@
 // bit (LuaBitOp) against redis-server 7.0.15: fixed cases, error texts, random operands.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createRedisRef, createVm, type LocalVm, type RedisRef } from './lua-harness.js'
+import { useLuaPair } from './lua-harness.js'
 
-let vm: LocalVm
-let redis: RedisRef
-beforeAll(async () => {
-  vm = await createVm()
-  redis = await createRedisRef()
-})
-afterAll(async () => { await redis?.stop() })
+const pair = useLuaPair()
+const same = pair.same
 
-async function same (body: string): Promise<string> {
-  const want = await redis.run(body)
-  expect(await vm.run(body), body).toBe(want)
-  return want
-}
 
 const CASES = [
   'return bit.tobit(0xffffffff)', 'return bit.tobit(2^31 + 0.5)', 'return bit.tobit(1.5)', 'return bit.tobit(2.5)',

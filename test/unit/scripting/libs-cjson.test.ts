@@ -1,27 +1,17 @@
 // cjson (lua-cjson 2.1.0 as Redis 7.0.15 ships it) against redis-server: encoding, decoding,
 // settings, every error text, and random round trips. Settings persist between EVALs in Redis,
 // so every snippet starts by putting the defaults back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createRedisRef, createVm, type LocalVm, type RedisRef } from './lua-harness.js'
+import { useLuaPair } from './lua-harness.js'
 
-let vm: LocalVm
-let redis: RedisRef
-beforeAll(async () => {
-  vm = await createVm()
-  redis = await createRedisRef()
-})
-afterAll(async () => { await redis?.stop() })
+const pair = useLuaPair()
+const same = async (body: string): Promise<string> => await pair.same(RESET + body)
 
 const RESET = 'cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) cjson.encode_number_precision(14) ' +
   'cjson.encode_sparse_array(false, 2, 10) cjson.encode_invalid_numbers(false) cjson.decode_invalid_numbers(true) ' +
   'cjson.encode_keep_buffer(true)\n'
 
-async function same (body: string): Promise<string> {
-  const want = await redis.run(RESET + body)
-  expect(await vm.run(RESET + body), body).toBe(want)
-  return want
-}
 
 /** A Lua long-bracket string literal for arbitrary bytes (decimal escapes, no quoting issues). */
 function luaBytes (s: string): string {

@@ -1,23 +1,13 @@
 // cmsgpack (lua-cmsgpack 0.4.0 as Redis 7.0.15 ships it) against redis-server: packed bytes
 // compared in hex, unpacking of every type byte, the unpack_one/unpack_limit offsets, every
 // error text, the stack limits, and random values packed byte for byte.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createRedisRef, createVm, type LocalVm, type RedisRef } from './lua-harness.js'
+import { useLuaPair } from './lua-harness.js'
 
-let vm: LocalVm
-let redis: RedisRef
-beforeAll(async () => {
-  vm = await createVm()
-  redis = await createRedisRef()
-})
-afterAll(async () => { await redis?.stop() })
+const pair = useLuaPair()
+const same = pair.same
 
-async function same (body: string): Promise<string> {
-  const want = await redis.run(body)
-  expect(await vm.run(body), body).toBe(want)
-  return want
-}
 
 function luaBytes (b: Uint8Array | number[]): string {
   return `"${Array.from(b, (c) => `\\${c}`).join('')}"`

@@ -1,24 +1,14 @@
 // registerAll: the four tables as globals, the Lua stack left as it was, and errors raised from
 // the functions behaving as C errors do (method calls, debug.getinfo, error objects).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Lua } from 'wasmoon-lua5.1'
 import { registerAll } from '../../../src/scripting/libs/index.js'
 import type { LuaModule } from '../../../src/scripting/libs/module.js'
-import { createRedisRef, createVm, type LocalVm, type RedisRef } from './lua-harness.js'
+import { useLuaPair } from './lua-harness.js'
 
-let vm: LocalVm
-let redis: RedisRef
-beforeAll(async () => {
-  vm = await createVm()
-  redis = await createRedisRef()
-})
-afterAll(async () => { await redis?.stop() })
+const pair = useLuaPair()
+const same = pair.same
 
-async function same (body: string): Promise<string> {
-  const want = await redis.run(body)
-  expect(await vm.run(body), body).toBe(want)
-  return want
-}
 
 describe('registerAll', () => {
   it('leaves the stack balanced', async () => {
@@ -45,7 +35,7 @@ describe('registerAll', () => {
 
   // Scripts in Redis cannot reach debug; the sandbox's error handler can, and skips C frames.
   it('the functions are C functions to debug.getinfo', async () => {
-    expect(await vm.run('return debug.getinfo(cjson.encode).what .. debug.getinfo(bit.band).what .. ' +
+    expect(await pair.vm().run('return debug.getinfo(cjson.encode).what .. debug.getinfo(bit.band).what .. ' +
       'debug.getinfo(struct.pack).what .. debug.getinfo(cmsgpack.pack).what')).toBe('ok:CCCC')
   })
 })

@@ -1,23 +1,13 @@
 // struct (struct 1.4 as Redis 7.0.15 ships it) against redis-server: every format option,
 // alignment, sizes past 8 bytes, conversions of out-of-range numbers, every error text, and
 // random formats with random values packed byte for byte and unpacked again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createRedisRef, createVm, type LocalVm, type RedisRef } from './lua-harness.js'
+import { useLuaPair } from './lua-harness.js'
 
-let vm: LocalVm
-let redis: RedisRef
-beforeAll(async () => {
-  vm = await createVm()
-  redis = await createRedisRef()
-})
-afterAll(async () => { await redis?.stop() })
+const pair = useLuaPair()
+const same = async (body: string): Promise<string> => await pair.same(ALL + body)
 
-async function same (body: string): Promise<string> {
-  const want = await redis.run(ALL + body)
-  expect(await vm.run(ALL + body), body).toBe(want)
-  return want
-}
 
 const ALL = `local function all(...)
   local r = {select("#", ...)}

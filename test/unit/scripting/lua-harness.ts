@@ -3,6 +3,7 @@
 // wrap it in pcall so an error comes back as 'err:' + message, a result as 'ok:' + string.
 // HEX is a local helper prepended to every snippet, for binary results.
 import { Lua } from 'wasmoon-lua5.1'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { Redis } from 'ioredis'
 import { registerAll } from '../../../src/scripting/libs/index.js'
 import type { LuaModule } from '../../../src/scripting/libs/module.js'
@@ -69,6 +70,28 @@ export async function createRedisRef (): Promise<RedisRef> {
     async stop () {
       client.disconnect()
       await server.stop()
+    },
+  }
+}
+
+/**
+ * One VM and one redis-server for a test file, set up around its tests: `same(body)` runs a
+ * snippet (after `prelude`) in both and expects the same result, which it returns.
+ */
+export function useLuaPair (prelude = ''): { same: (body: string) => Promise<string>, vm: () => LocalVm } {
+  let vm: LocalVm
+  let redis: RedisRef
+  beforeAll(async () => {
+    vm = await createVm()
+    redis = await createRedisRef()
+  })
+  afterAll(async () => { await redis?.stop() })
+  return {
+    vm: () => vm,
+    same: async (body: string): Promise<string> => {
+      const want = await redis.run(prelude + body)
+      expect(await vm.run(prelude + body), body).toBe(want)
+      return want
     },
   }
 }
