@@ -14,12 +14,12 @@ import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { RAW_FLAG, NO_INT_FLAG, entryBlockBytes } from '../storage/keyspace.js'
-import { TYPES } from '../storage/types.js'
+import { TYPES, PAYLOAD_HEADER_BYTES } from '../storage/types.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
 import { NOTIFY_GENERIC, NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, eventName } from '../storage/notify.js'
 import { OOM } from '../protocol/errors.js'
 
-export const PAYLOAD_HEADER_BYTES = 9
+export { PAYLOAD_HEADER_BYTES }
 
 const TOK_KEEPTTL = Buffer.from('keepttl')
 /** The generic events a coord handler may ask a step to emit, by their argument bytes. */
@@ -50,9 +50,8 @@ function isKeepTtl (argv: Argv, i: number): boolean {
   return true
 }
 
-export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
-  if (e === 0) { out.nullBulk(); return }
+/** Entry e's value payload (see the layout above). */
+export function valuePayload (shard: Shard, e: number): Buffer {
   const ks = shard.ks
   const type = ks.type(e)
   const ops = TYPES[type]
@@ -60,7 +59,13 @@ export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   payload[0] = type | ks.encFlags(e)
   payload.writeDoubleLE(ks.expireAt(e), 1)
   ops.dump(ks, e, payload, PAYLOAD_HEADER_BYTES)
-  out.bulkBuf(payload)
+  return payload
+}
+
+export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
+  if (e === 0) { out.nullBulk(); return }
+  out.bulkBuf(valuePayload(shard, e))
 }
 
 /**

@@ -26,6 +26,9 @@ import {
 import { groupsFree, groupsMemory, groupsDumpBytes, groupsDump, groupsRestore, groupsRestoreBytes } from './stream-group.js'
 import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
 
+/** A value payload's header: | u8 type and encoding flags | f64 expireAt (LE) |, then the type's layout. */
+export const PAYLOAD_HEADER_BYTES = 9
+
 export interface TypeOps {
   /** TYPE's reply, and SCAN's TYPE filter. */
   readonly name: string

@@ -748,3 +748,21 @@ describe('expiry and the new-key class', () => {
     await done()
   })
 })
+
+describe('DUMP and RESTORE', () => {
+  it('RESTORE: new, then restore; REPLACE with a past ABSTTL: del; DUMP and failed RESTOREs: nothing', async () => {
+    await listen('KEAn')
+    // Redis's DUMP of the string "v" (FlashKV's is the same bytes: diff-dump.test.ts).
+    const dumped = await on(A, 'DUMP', 'none')
+    expect(dumped).toBe('$-1\r\n')
+    await steps([['SET', 's', 'v']])
+    const payload = Buffer.from('0001760a00' + '9108ceb219388ace', 'hex')
+    const r = await steps([
+      ['DUMP', 's'], ['RESTORE', 'r', '0', payload], ['RESTORE', 'r', '0', payload], ['RESTORE', 'r', '0', payload, 'REPLACE'],
+      ['RESTORE', 'r', '1', payload, 'ABSTTL', 'REPLACE'], ['RESTORE', 'x', '1', payload, 'ABSTTL'], ['RESTORE', K[1], '0', payload],
+    ])
+    expect(r[0]).toEqual([])
+    expect(r[1]).toEqual([...ks('r', 'new'), ...ks('r', 'restore')])
+    await done()
+  })
+})
