@@ -248,6 +248,12 @@ const COMMANDS: ReadonlyArray<[number, (r: Rng) => Args]> = [
   }],
   [1, r => [r.pick(['XACK', 'XPENDING', 'XCLAIM', 'XAUTOCLAIM']), key(r), r.pick(['g', 'h']), ...values(r, 0, 4), ...(r.chance(0.3) ? [r.pick(['JUSTID', 'IDLE', 'COUNT', 'FORCE'])] : [])]],
   [1, r => ['XINFO', r.pick(['STREAM', 'GROUPS', 'CONSUMERS', 'HELP', 'X']), key(r), ...(r.chance(0.3) ? [r.pick(['FULL', 'g', 'COUNT'])] : [])]],
+  // DUMP and RESTORE: real payloads, and payloads with a byte flipped (the CRC then fails) or
+  // a valid footer over garbage ("Bad data format", never a crash).
+  [1, r => ['DUMP', key(r)]],
+  [1, r => ['RESTORE', key(r), r.pick(['0', '100000', '-1', 'x']), r.pick([
+    Buffer.from('0001760a009108ceb219388ace', 'hex'), r.bytes(r.range(0, 40)), Buffer.from('000a', 'hex'),
+  ]), ...(r.chance(0.3) ? [r.pick(['REPLACE', 'ABSTTL', 'IDLETIME', 'FREQ', 'X'])] : [])]],
   // Transactions and short blocking waits (a timeout always ends them).
   [2, r => r.pick<Args>([['MULTI'], ['EXEC'], ['DISCARD'], ['UNWATCH']])],
   [1, r => ['WATCH', ...keys(r, 1, 3)]],

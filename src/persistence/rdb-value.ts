@@ -254,7 +254,8 @@ class Reader {
     if (enc === 0) { this.need(1); v = this.b.readInt8(this.p); this.p += 1 } else if (enc === 1) { this.need(2); v = this.b.readInt16LE(this.p); this.p += 2 } else if (enc === 2) { this.need(4); v = this.b.readInt32LE(this.p); this.p += 4 } else if (enc === 3) {
       const clen = this.len()
       const ulen = this.len()
-      if (clen < 0 || ulen < 0) throw BAD
+      // A claimed size past proto-max-bulk-len's default is not allocated.
+      if (clen < 0 || ulen < 0 || ulen > MAX_STRING) throw BAD
       this.need(clen)
       const out = lzfDecompress(this.b.subarray(this.p, this.p + clen), ulen)
       if (out === null) throw BAD
@@ -279,6 +280,7 @@ class Reader {
 }
 
 const BAD = new Error('bad data format')
+const MAX_STRING = 512 * 1024 * 1024
 
 /** Builds storage/types.ts's value payload (header with expireAt 0). */
 class PayloadWriter {
