@@ -14,6 +14,7 @@ import type { Argv, ClientContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
+import { equalsLower, token } from '../protocol/ascii.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
@@ -323,6 +324,15 @@ function clientOf (target: ReplyTarget): Connection | null {
   return typeof (c as { fail?: unknown }).fail === 'function' ? c : null
 }
 
+const TOK_POST = token('post')
+const TOK_HOST = token('host:')
+
+/** argv[0] is POST or Host: (any case). */
+function isCrossProtocol (argv: Argv): boolean {
+  const { buf, start, len } = argv
+  return equalsLower(buf, start[0], len[0], TOK_POST) || equalsLower(buf, start[0], len[0], TOK_HOST)
+}
+
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
   /**
@@ -348,6 +358,8 @@ export class Router implements Dispatcher {
   private readonly allShards: Int32Array
   /** A reply to no client's request threw (a bug): the server logs it; nobody is closed. */
   onInternalError: (err: unknown) => void = () => {}
+  /** A client sent POST or Host: (cross-protocol scripting): the server logs it, at most once a minute. */
+  onSecurityWarning: () => void = () => {}
   /** Called when serving a client threw: the server logs it and closes that client alone. */
   onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
   /**
@@ -397,7 +409,13 @@ export class Router implements Dispatcher {
     // what follows it waits for its reply.
     if (conn.openScans !== 0) { conn.isAwaitingHead = true; return false }
     let cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
-    if (cmd === undefined) { conn.lastCmd = null; return this.reject(conn, unknownCommandError(argv)) }
+    if (cmd === undefined) {
+      // processCommand's guard: an HTTP request sent to the port (a browser made to post to
+      // it) closes the connection at once, with no reply to anything it sent.
+      if (isCrossProtocol(argv)) { this.onSecurityWarning(); conn.kill(); return true }
+      conn.lastCmd = null
+      return this.reject(conn, unknownCommandError(argv))
+    }
     if (cmd.subIndex !== null && argv.argc > 1) {
       const sub = cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1])
       if (sub === undefined) { conn.lastCmd = null; return this.reject(conn, unknownSubcommandError(argv)) }

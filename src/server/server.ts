@@ -309,6 +309,13 @@ export class FlashServer implements ServerContext, ObservedServer {
     for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
+    let warnedAt = -Infinity
+    this.router.onSecurityWarning = () => {
+      const now = Date.now()
+      if (now - warnedAt <= 60_000) return
+      warnedAt = now
+      this.log.warn('Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.')
+    }
     if (io !== null) {
       this.router.gatherClients = done => this.gather(done)
       io.control.on('message', (m: ControlMessage) => this.onControl(m))

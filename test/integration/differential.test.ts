@@ -381,6 +381,12 @@ describe('protocol errors close the connection', () => {
     ['multibulk count line over 64 KB', '*' + '1'.repeat(64 * 1024 + 1)],
     ['bulk count line over 64 KB', '*1\r\n$' + '1'.repeat(64 * 1024 + 1)],
     ['valid commands before the error are answered', '*1\r\n$4\r\nPING\r\nSET k v\r\n*1\r\n$x\r\n'],
+    // Cross-protocol scripting: POST and Host: close the connection with no reply, not even to
+    // what came before them in the same read.
+    ['an HTTP POST request', 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n'],
+    ['a Host: line after a command', 'PING\r\nHost: localhost\r\n'],
+    ['post as a multibulk command, in any case, inside MULTI', '*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\npOsT\r\n$1\r\nx\r\n'],
+    ['host: alone', '*1\r\n$5\r\nHOST:\r\n'],
   ]
   for (const [name, bytes] of cases) {
     it(name, async () => {
