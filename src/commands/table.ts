@@ -27,6 +27,7 @@ import { streamGroupCommands, streamGroupInternalCommands } from './stream-group
 import { streamBlockInternalCommands } from './stream-block.js'
 import { streamInfoCommands } from './stream-info.js'
 import { scriptingCommands, scriptingInternalCommands } from './scripting.js'
+import { functionCommands, functionInternalCommands } from './functions.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -56,7 +57,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, scriptingCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, serverCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -28,7 +28,8 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
-import { Scripting, BUSY } from './scripting.js'
+import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
+import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
@@ -431,7 +432,7 @@ export class Router implements Dispatcher {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
     // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
-    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, BUSY, cmd)
+    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, (this.scripts.state[0] & SCRIPT_FUNCTION) !== 0 ? BUSY_FUNCTION : BUSY, cmd)
     // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }
