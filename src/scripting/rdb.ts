@@ -215,6 +215,12 @@ export class PayloadReader {
     return this.pos < this.p.length ? this.p[this.pos++] : null
   }
 
+  /** rdbLoadLen of a plain length; null past the end or for an encoding marker. */
+  plainLen (): number | null {
+    const l = this.len()
+    return l === null || l.isEncoded ? null : l.len
+  }
+
   /** rdbLoadLen: the length, or an encoding marker (isEncoded), or null past the end. */
   private len (): { len: number, isEncoded: boolean } | null {
     const b = this.byte()

@@ -293,9 +293,24 @@ export class Functions {
       const type = reader.byte()
       if (type === null) return fail('can not read data type')
       if (type !== RDB_OPCODE_FUNCTION && type !== RDB_OPCODE_FUNCTION2) return fail('given type is not a function')
-      if (type === RDB_OPCODE_FUNCTION) return fail('Pre-GA function format not supported')
-      const code = reader.string()
-      if (code === null) return fail('Failed loading library payload')
+      let code: Buffer | null
+      if (type === RDB_OPCODE_FUNCTION) {
+        // Redis 7.0 RC1/RC2's record: name, engine, an optional description, the code without
+        // its shebang, which rdbFunctionLoad writes back.
+        const name = reader.string()
+        if (name === null) return fail('Failed loading library name')
+        const engine = reader.string()
+        if (engine === null) return fail('Failed loading engine name')
+        const hasDesc = reader.plainLen()
+        if (hasDesc === null) return fail('Failed loading library description indicator')
+        if (hasDesc !== 0 && reader.string() === null) return fail('Failed loading library description')
+        const blob = reader.string()
+        if (blob === null) return fail('Failed loading library blob')
+        code = Buffer.concat([Buffer.from(`#!${engine.toString('latin1')} name=${name.toString('latin1')}\n`, 'latin1'), blob])
+      } else {
+        code = reader.string()
+        if (code === null) return fail('Failed loading library payload')
+      }
       const r = fe.create(code, false, ctx)
       if (typeof r === 'string') return fail(r)
     }
