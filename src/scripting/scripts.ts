@@ -170,7 +170,7 @@ export class ScriptEngine {
   private active: Run | null = null
   /** The script-state word (SCRIPT_BUSY...); the server passes the one all its threads share. */
   state: Int32Array = new Int32Array(1)
-  private readonly rand = new Lrand48()
+  private rand = new Lrand48()
   readonly sandbox: Sandbox
   /** A coroutine kept for the next script once one ends without error (a failed one is dead). */
   private spare = 0
@@ -250,6 +250,9 @@ export class ScriptEngine {
   static async create (log: ScriptLog, version: string): Promise<ScriptEngine> {
     return new ScriptEngine(await createVm(), log, version)
   }
+
+  /** math.random draws from other's generator: Redis has one lrand48 for EVAL's and FCALL's Lua states. */
+  shareRandom (other: ScriptEngine): void { this.rand = other.rand }
 
   get size (): number { return this.scripts.size }
   has (sha: string): boolean { return this.scripts.has(sha) }

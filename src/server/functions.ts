@@ -21,7 +21,7 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
 import { stringMatch } from '../commands/glob.js'
 import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, FUNCTION_FLAGS, FunctionEngine, LibCtx, type Library } from '../scripting/functions.js'
-import type { ScriptLog } from '../scripting/scripts.js'
+import type { ScriptEngine, ScriptLog } from '../scripting/scripts.js'
 import { dumpPayload, PayloadReader, RDB_OPCODE_FUNCTION, RDB_OPCODE_FUNCTION2, verifyPayload } from '../scripting/rdb.js'
 
 const STORE = internalCommand('__function')
@@ -91,6 +91,8 @@ export class Functions {
   private epoch = 0
   log: ScriptLog = { debug () {}, info () {}, warn () {} }
   version = '7.0.15'
+  /** The thread's EVAL engine, whose math.random generator functions share. */
+  evalEngine: ScriptEngine | null = null
 
   constructor (private readonly router: Router, private readonly words: Int32Array, private readonly runner: FcallRunner) {}
 
@@ -101,6 +103,7 @@ export class Functions {
     if (this.engine !== null) return this.engine
     this.creating ??= FunctionEngine.create(this.log, this.version)
     this.engine = await this.creating
+    if (this.evalEngine !== null) this.engine.engine.shareRandom(this.evalEngine)
     return this.engine
   }
 
@@ -238,7 +241,7 @@ export class Functions {
         out.bulkStr('flags')
         const names = FUNCTION_FLAGS.filter((_, i) => (f.flags & (1 << i)) !== 0)
         out.setHeader(names.length)
-        for (const name of names) out.bulkStr(name)
+        for (const name of names) out.status(name)
       }
       if (withCode) {
         out.bulkStr('library_code')

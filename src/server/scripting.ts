@@ -110,6 +110,7 @@ export class Scripting implements FcallRunner {
     this.engine.state = this.state
     this.epoch = Atomics.load(this.words, SCRIPT_EPOCH_WORD) & 0xffff
     this.functions.log = log
+    this.functions.evalEngine = this.engine
     this.functions.version = version
   }
 
