@@ -15,7 +15,7 @@ import type { Txn } from './txn.js'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
-import { errorReply } from '../protocol/errors.js'
+import { errorReply, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
@@ -35,7 +35,6 @@ const BAD_NUMKEYS = E('Bad number of keys provided')
 const TOO_MANY_KEYS = E("Number of keys can't be greater than number of args")
 const NEGATIVE_KEYS = E("Number of keys can't be negative")
 const RO_WRITE = E('Can not execute a script with write flag using *_ro command.')
-const SCRIPT_OOM = errorReply("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'")
 const LIB_NOT_FOUND = E('Library not found')
 const FLUSH_OPTION = E('FUNCTION FLUSH only supports SYNC|ASYNC option')
 const RESTORE_POLICY = E('Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.')
@@ -182,18 +181,19 @@ export class Functions {
   private async fcall (conn: Connection, cmd: Command, txn: Txn, argv: Argv, fe: FunctionEngine): Promise<Uint8Array> {
     const fi = fe.ctx.fns.get(arg(argv, 1).toString('latin1').toLowerCase())
     if (fi === undefined) return NOT_FOUND
+    // processCommand, with the flags fcallGetCommandFlags derives from the function's: one that
+    // may write (no no-writes) and lacks allow-oom is denyoom, refused above maxmemory.
+    const noWrites = (fi.flags & FLAG_NO_WRITES) !== 0
+    const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
+    const max = this.router.maxmemoryLimit
+    if (!allowOom && !noWrites && max > 0 && this.router.usedMemory() > max) return OOM
     const n = parseLongLong(arg(argv, 2))
     if (n === null) return BAD_NUMKEYS
     if (n > argv.argc - 3) return TOO_MANY_KEYS
     if (n < 0) return NEGATIVE_KEYS
     const isRo = cmd.name === 'fcall_ro'
-    const noWrites = (fi.flags & FLAG_NO_WRITES) !== 0
-    // scriptPrepareForRun: a function that may write is refused by FCALL_RO, and above maxmemory
-    // unless it has allow-oom.
+    // scriptPrepareForRun: a function that may write is refused by FCALL_RO.
     if (!noWrites && isRo) return RO_WRITE
-    const max = this.router.maxmemoryLimit
-    const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
-    if (!allowOom && !noWrites && max > 0 && this.router.usedMemory() > max) return SCRIPT_OOM
     const keys: Buffer[] = []
     const args: Buffer[] = []
     const all: Buffer[] = []

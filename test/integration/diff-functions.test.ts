@@ -84,6 +84,10 @@ describe('FUNCTION LOAD', () => {
     }
   })
 
+  it('a chunk that runs past 500 ms fails with FUNCTION LOAD timeout', async () => {
+    await sequence([load(lib('slow', 'local i = 0\nwhile true do\ni = i + 1\nend')), ['FUNCTION', 'LIST']])
+  })
+
   it('libraries and functions that already exist', async () => {
     await sequence([
       load(lib('one', reg('f1', 'return 1'))), load(lib('one', reg('f9', 'return 9'))), load(lib('two', reg('f1', 'return 2'))),
@@ -137,6 +141,24 @@ describe('FCALL and FCALL_RO', () => {
       ['SET', 'k', 'v'], ['FCALL_RO', 'rog', '1', 'k'], ['FCALL_RO', 'w', '1', 'k', 'v'], ['FCALL_RO', 'ro', '1', 'k', 'x'],
       ['FCALL_RO', 'gs', '0'], ['FCALL_RO', 'nope', '0'], ['FCALL_RO', 'rog', 'x'], ['FCALL_RO', 'w', 'x'], ['GET', 'k'],
     ])
+  })
+
+  it('above maxmemory: functions that may write need allow-oom (FCALL is denyoom for them)', async () => {
+    await same(...load(lib('o', [
+      "redis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)",
+      "redis.register_function{function_name='wo', callback=function(k, a) return redis.call('set', k[1], 'v') end, flags={'allow-oom'}}",
+      "redis.register_function{function_name='r', callback=function(k, a) return redis.call('get', k[1]) end, flags={'no-writes'}}",
+      "redis.register_function{function_name='rw', callback=function(k, a) return redis.call('set', k[1], 'v') end, flags={'no-writes'}}",
+    ].join('\n'))))
+    try {
+      await sequence([
+        ['CONFIG', 'SET', 'maxmemory', '1'], ['FCALL', 'w', '1', 'k'], ['FCALL', 'w', 'x'], ['FCALL_RO', 'w', '1', 'k'], ['FCALL', 'nope', '0'],
+        ['FCALL', 'wo', '1', 'k'], ['FCALL', 'r', '1', 'k'], ['FCALL', 'rw', '1', 'k'], ['FCALL_RO', 'r', '1', 'k'],
+        load(lib('x', reg('x', 'return 1'))), ['FUNCTION', 'RESTORE', 'x'], ['FUNCTION', 'DELETE', 'o'],
+      ])
+    } finally {
+      await sequence([['CONFIG', 'SET', 'maxmemory', '0']])
+    }
   })
 
   it('keys on every shard, declared or not, and commands across shards inside a function', async () => {
