@@ -168,6 +168,8 @@ export class ScriptEngine {
   private run: Run | null = null
   /** The script being executed (across its awaits). */
   private active: Run | null = null
+  /** Called once the running script passes busy-reply-threshold (FUNCTION STATS's publisher). */
+  onBusy: ((startMs: number) => void) | null = null
   /** The script-state word (SCRIPT_BUSY...); the server passes the one all its threads share. */
   state: Int32Array = new Int32Array(1)
   private rand = new Lrand48()
@@ -504,6 +506,8 @@ export class ScriptEngine {
         if (elapsed < run.busyMs) return 0
         run.isBusy = true
         const isFunction = run.fnRef >= 0
+        // Before the state word: whoever sees BUSY can already read what onBusy published.
+        this.onBusy?.(run.startMs)
         Atomics.store(this.state, 0, SCRIPT_BUSY | (run.hasWritten ? SCRIPT_WROTE : 0) | (isFunction ? SCRIPT_FUNCTION : 0))
         this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the ${isFunction ? 'FUNCTION' : 'SCRIPT'} KILL command. Script name is: ${run.sha}.`)
       }

@@ -156,7 +156,7 @@ export class Functions {
         return Buffer.from(out.buf.subarray(0, out.len))
       }
       case 'function|restore': return await this.restore(fe, txn, argv)
-      case 'function|stats': return this.stats(fe.ctx, txn.resp3, null)
+      case 'function|stats': return this.stats(fe.ctx.libs.size, fe.ctx.fns.size, txn.resp3, null)
       // Inside EXEC: no function runs while a transaction holds its shards.
       default: return errorReply('NOTBUSY No scripts in execution right now.')
     }
@@ -252,7 +252,7 @@ export class Functions {
   }
 
   /** FUNCTION STATS: the running function (name, its command, ms so far) or null, and the engine's counts. */
-  stats (ctx: LibCtx, resp3: boolean, running: { name: string, argv: Buffer[], ms: number } | null): Buffer {
+  stats (libs: number, fns: number, resp3: boolean, running: { name: string, argv: Buffer[], ms: number } | null): Buffer {
     const out = new ReplyWriter(256)
     out.resp3 = resp3
     out.mapHeader(2)
@@ -273,9 +273,9 @@ export class Functions {
     out.bulkStr('LUA')
     out.mapHeader(2)
     out.bulkStr('libraries_count')
-    out.int(ctx.libs.size)
+    out.int(libs)
     out.bulkStr('functions_count')
-    out.int(ctx.fns.size)
+    out.int(fns)
     return Buffer.from(out.buf.subarray(0, out.len))
   }
 

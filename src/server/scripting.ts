@@ -28,7 +28,11 @@ import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
 import { KILLED, SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 import { Functions, type FcallRunner } from './functions.js'
-import { LibCtx } from '../scripting/functions.js'
+import { BroadcastChannel } from 'node:worker_threads'
+
+/** Where the thread running a busy function tells the others about it (FUNCTION STATS). */
+const BUSY_CHANNEL = 'flashkv:busy-function'
+interface BusyFunction { name: string, argv: Uint8Array[], startMs: number, libs: number, fns: number }
 
 const STORE = internalCommand('__script')
 const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
@@ -97,11 +101,17 @@ export class Scripting implements FcallRunner {
    */
   state: Int32Array = new Int32Array(1)
 
-  /** The FCALL this thread runs now (FUNCTION STATS while it is busy): its arguments. */
-  private fcallArgv: Buffer[] | null = null
+  /**
+   * The busy function, as its thread published it (FUNCTION STATS on any thread while it runs):
+   * its name, FCALL's arguments, its start, and the library counts of the thread running it.
+   */
+  private busyFunction: BusyFunction | null = null
+  private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
 
   constructor (private readonly router: Router, private readonly words: Int32Array) {
     this.functions = new Functions(router, words, this)
+    this.busyChannel.unref()
+    this.busyChannel.onmessage = (e: unknown) => { this.busyFunction = (e as { data: BusyFunction | null }).data }
   }
 
   /** Creates this thread's VM: before the thread serves anyone. */
@@ -142,10 +152,9 @@ export class Scripting implements FcallRunner {
       // functionStatsCommand while a script runs: an EVAL's is refused; a function's is described
       // (by the thread running it; another I/O thread knows only its name's absence).
       if ((s & SCRIPT_FUNCTION) === 0) { conn.replyLocalBytes(BUSY); return true }
-      const fe = this.functions.current
-      const running = fe?.engine.running() ?? null
-      const info = running === null ? null : { name: running.name, argv: this.fcallArgv ?? [], ms: running.ms }
-      conn.replyLocalBytes(this.functions.stats(fe?.ctx ?? new LibCtx(), conn.resp === 3, info))
+      const b = this.busyFunction
+      const info = b === null ? null : { name: b.name, argv: b.argv.map(a => Buffer.from(a)), ms: Date.now() - b.startMs }
+      conn.replyLocalBytes(this.functions.stats(b?.libs ?? 0, b?.fns ?? 0, conn.resp === 3, info))
       return true
     }
     this.sync(engine)
@@ -283,11 +292,21 @@ export class Scripting implements FcallRunner {
     const host = new CallHost(this.router, conn, txn, isReadOnly, () => engine.noteWrite(), allowOom)
     const resp3 = txn.resp3
     const db = txn.db
-    this.fcallArgv = argv
+    let isBusy = false
+    engine.onBusy = startMs => {
+      isBusy = true
+      const msg: BusyFunction = { name, argv, startMs, libs: fe.ctx.libs.size, fns: fe.ctx.fns.size }
+      this.busyFunction = msg
+      this.busyChannel.postMessage(msg)
+    }
     try {
       return await engine.execute(name, keys, args, host, conn.resp === 3, this.busyMs(), ref)
     } finally {
-      this.fcallArgv = null
+      engine.onBusy = null
+      if (isBusy) {
+        this.busyFunction = null
+        this.busyChannel.postMessage(null)
+      }
       txn.resp3 = resp3
       txn.db = db
     }
