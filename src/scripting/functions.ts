@@ -57,26 +57,61 @@ const BAD_NAME = 'Library names can only contain letters, numbers, or underscore
 const LOAD_TIMEOUT_MS = 500
 const LOAD_HOOK_COUNT = 100000
 
-/** sdssplitargs's words of the shebang line (no quotes handled beyond plain words), or null. */
+const HEX = '0123456789abcdef'
+const isHex = (c: string): boolean => c !== '' && HEX.includes(c.toLowerCase())
+/** C's isspace. */
+const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f'
+
+/**
+ * sdssplitargs: words split at blanks, where a double-quoted part takes \xHH and \n-style
+ * escapes, a single-quoted part \', and a closing quote must end its word. Null when a quote is
+ * left open or closed inside a word.
+ */
 function splitArgs (line: string): string[] | null {
   const parts: string[] = []
   let i = 0
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++
-    if (i >= line.length) break
+  for (;;) {
+    while (i < line.length && isSpace(line[i])) i++
+    if (i >= line.length) return parts
     let word = ''
-    if (line[i] === '"' || line[i] === "'") {
-      const q = line[i++]
-      while (i < line.length && line[i] !== q) word += line[i++]
-      if (i >= line.length) return null
-      i++
-      if (i < line.length && !/\s/.test(line[i])) return null
-    } else {
-      while (i < line.length && !/\s/.test(line[i])) word += line[i++]
+    let inq = false
+    let insq = false
+    for (let done = false; !done;) {
+      const c = i < line.length ? line[i] : ''
+      if (inq) {
+        if (c === '') return null
+        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2] ?? '') && isHex(line[i + 3] ?? '')) {
+          word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16))
+          i += 3
+        } else if (c === '\\' && i + 1 < line.length) {
+          i++
+          const e = line[i]
+          word += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e
+        } else if (c === '"') {
+          if (i + 1 < line.length && !isSpace(line[i + 1])) return null
+          done = true
+        } else word += c
+      } else if (insq) {
+        if (c === '') return null
+        if (c === '\\' && line[i + 1] === "'") {
+          i++
+          word += "'"
+        } else if (c === "'") {
+          if (i + 1 < line.length && !isSpace(line[i + 1])) return null
+          done = true
+        } else word += c
+      } else {
+        switch (c) {
+          case ' ': case '\n': case '\r': case '\t': case '': done = true; break
+          case '"': inq = true; break
+          case "'": insq = true; break
+          default: word += c
+        }
+      }
+      if (i < line.length) i++
     }
     parts.push(word)
   }
-  return parts
 }
 
 /** functionExtractLibMetaData: the engine and library name, or the error text (no ERR). */

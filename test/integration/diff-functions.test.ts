@@ -45,6 +45,16 @@ describe('FUNCTION LOAD', () => {
     ])
   })
 
+  it('the shebang is split as sdssplitargs splits: quotes, escapes, blanks', async () => {
+    const lines = ['#!lua name="a b"', '#!lua name="ab"', "#!lua name='ab'", '#!lua  name=ab  ', '#!lua "name=ab', '#!lua name="a\\x41"',
+      '#!"lua" name=ab', '#! lua name=ab', '#!lua\tname=ab', '#!lua name=ab"x"', '#!lua NAME=ab', '#!Lua name=ab', "#!lua name='a\\'b'",
+      '#!lua name="a\\"b"', '#!lua name="a\\nb"', "#!lua name='ab'x", '#!lua name="ab"x', '#!lua name="ab', '#!lua name=a"b c"']
+    for (const line of lines) {
+      await same(...load(`${line}\n${reg('f', 'return 1')}`, 'REPLACE'))
+      await same('FUNCTION', 'FLUSH')
+    }
+  })
+
   it('what the chunk may do while it loads (only redis.register_function, redis.log, the levels and the version)', async () => {
     const bodies = [
       "redis.call('ping')", "redis.pcall('ping')", "local x = string.len('a')", 'x = 1', 'local x = KEYS', 'local x = _G', 'local x = pcall',
