@@ -145,6 +145,17 @@ describe('FCALL and FCALL_RO', () => {
     await sequence([['FCALL', 'maps', '1', 'h'], ['FCALL', 'args', '1', 'a', 'b'], ['FCALL', 'boomt', '0']])
   })
 
+  it('what a function kept from load time does at run time (register_function refuses, log works)', async () => {
+    await same(...load(lib('k', [
+      'local r = redis.register_function', 'local lg = redis.log',
+      "r('f', function() return r('g', function() end) end)",
+      "r('l', function() lg(redis.LOG_WARNING, 'x') return redis.setresp(3) end)",
+      "r('p', function(k, a) return {pcall(redis.call, 'nosuch')} end)",
+      "r('sha', function() return redis.sha1hex('') end)",
+    ].join('\n'))))
+    await sequence([['FCALL', 'f', '0'], ['FCALL', 'l', '0'], ['FCALL', 'p', '0'], ['FCALL', 'sha', '0']])
+  })
+
   it('FCALL_RO runs only functions flagged no-writes; a no-writes function cannot write', async () => {
     await same(...load(LIB))
     await sequence([
