@@ -106,6 +106,17 @@ export class Functions {
     return this.engine
   }
 
+  /**
+   * Whether FCALL or FCALL_RO of argv may write, as fcallGetCommandFlags derives it from the
+   * function's flags (CLIENT PAUSE WRITE holds it then); null when this thread does not know the
+   * function (Redis then keeps the command's own flags).
+   */
+  mayWrite (argv: Argv): boolean | null {
+    if (this.engine === null || argv.argc < 2) return null
+    const fi = this.engine.ctx.fns.get(arg(argv, 1).toString('latin1').toLowerCase())
+    return fi === undefined ? null : (fi.flags & FLAG_NO_WRITES) === 0
+  }
+
   /** Brings this thread's libraries up to the hub's, when another thread changed them. */
   private async sync (fe: FunctionEngine, txn: Txn): Promise<void> {
     const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD) >>> 16

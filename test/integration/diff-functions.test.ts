@@ -200,6 +200,30 @@ describe('FCALL and FCALL_RO', () => {
     ])
   })
 
+  it('CLIENT PAUSE WRITE holds FCALL and FCALL_RO of functions that may write, not of no-writes ones', async () => {
+    await same(...load(LIB))
+    const scenario = async (port: number, host: string): Promise<string[]> => {
+      const [admin, reader, writer, roWriter] = await Promise.all([0, 1, 2, 3].map(async () => await RawClient.connect(port, host)))
+      try {
+        // Each client runs a function first (with several I/O threads, its thread learns the libraries).
+        for (const c of [reader, writer, roWriter]) await c.command('FCALL', 'gs', '0')
+        const seen = [text(await admin.command('CLIENT', 'PAUSE', '100000', 'WRITE'))]
+        writer.send(encodeCommand(['FCALL', 'w', '1', 'pk', 'v']))
+        roWriter.send(encodeCommand(['FCALL_RO', 'w', '1', 'pk', 'v']))
+        // A pause of 100 s: these answer only because they are not held.
+        seen.push(text(await reader.command('FCALL', 'rog', '1', 'pk')), text(await reader.command('FCALL_RO', 'rog', '1', 'pk')))
+        seen.push(text(await admin.command('CLIENT', 'UNPAUSE')))
+        seen.push(...(await writer.readReplies(1)).map(text), ...(await roWriter.readReplies(1)).map(text))
+        seen.push(text(await reader.command('GET', 'pk')))
+        return seen
+      } finally {
+        for (const c of [admin, reader, writer, roWriter]) c.close()
+      }
+    }
+    const [a, b] = await Promise.all([scenario(pair.flash.port, pair.flash.host), scenario(pair.redis.port, pair.redis.host)])
+    expect(a).toEqual(b)
+  })
+
   it('libraries loaded on one connection run on others', async () => {
     const [r2, f2] = await Promise.all([RawClient.connect(pair.redis.port, pair.redis.host), RawClient.connect(pair.flash.port, pair.flash.host)])
     try {
