@@ -36,7 +36,8 @@ const NODE_BYTES = 8192
 const NODE_OVERHEAD = 8
 
 
-function saveLen (w: ByteWriter, n: number): void {
+/** rdbSaveLen: 6, 14, 32 or 64 bits. */
+export function saveLen (w: ByteWriter, n: number): void {
   if (n < 64) w.byte(n)
   else if (n < 16384) { w.byte(0x40 | (n >>> 8)); w.byte(n & 0xff) } else if (n <= 0xffffffff) {
     w.need(5); w.buf[w.len] = 0x80; w.buf.writeUInt32BE(n, w.len + 1); w.len += 5
@@ -46,7 +47,7 @@ function saveLen (w: ByteWriter, n: number): void {
 }
 
 /** rdbSaveRawString: an int32 as 1, 2 or 4 bytes; past 20 bytes LZF when it saves 4 bytes or more. */
-function saveString (w: ByteWriter, b: Uint8Array, start: number, len: number): void {
+export function saveString (w: ByteWriter, b: Uint8Array, start: number, len: number): void {
   if (len <= 11) {
     const v = readInt64(b, start, len)
     if (v !== null && v >= -2147483648n && v <= 2147483647n) {
@@ -197,16 +198,21 @@ export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
   return false
 }
 
-/** DUMP's payload for a value payload: the RDB object, RDB_VERSION and the CRC64 of both. */
-export function dumpPayload (payload: Buffer): Buffer | null {
-  const w = new ByteWriter(payload.length + 32)
-  if (!encodeValue(w, payload)) return null
+/** createDumpPayload's footer after what w holds: RDB_VERSION, then the CRC64 of everything. */
+export function finishPayload (w: ByteWriter): Buffer {
   w.need(10)
   w.buf.writeUInt16LE(RDB_VERSION, w.len)
   w.len += 2
   w.buf.writeBigUInt64LE(crc64(w.buf, 0, w.len), w.len)
   w.len += 8
   return Buffer.from(w.result)
+}
+
+/** DUMP's payload for a value payload: the RDB object, RDB_VERSION and the CRC64 of both. */
+export function dumpPayload (payload: Buffer): Buffer | null {
+  const w = new ByteWriter(payload.length + 32)
+  if (!encodeValue(w, payload)) return null
+  return finishPayload(w)
 }
 
 /** verifyDumpPayload: room for the footer, a version this server reads, and the CRC. */
@@ -218,7 +224,8 @@ export function verifyDumpPayload (b: Uint8Array): boolean {
   return crc64(b, 0, b.length - 8) === crc
 }
 
-class Reader {
+/** Reads RDB lengths and strings from b up to end; malformed input throws RDB_BAD. */
+export class RdbReader {
   p = 0
   constructor (readonly b: Buffer, readonly end: number) {}
   /** rdbLoadLen: the length, or for an encoded string (0b11 prefix) -1 - its encoding. */
@@ -279,7 +286,8 @@ class Reader {
   binaryDouble (): number { this.need(8); const v = this.b.readDoubleLE(this.p); this.p += 8; return v }
 }
 
-const BAD = new Error('bad data format')
+export const RDB_BAD = new Error('bad data format')
+const BAD = RDB_BAD
 const MAX_STRING = 512 * 1024 * 1024
 
 /** Builds storage/types.ts's value payload (header with expireAt 0). */
@@ -348,7 +356,7 @@ function zsetPayload (items: Array<[Buffer, number]>): Buffer {
  * null when the object is not one this server reads ("Bad data format").
  */
 export function restorePayload (b: Buffer): Buffer | null {
-  const r = new Reader(b, b.length - 10)
+  const r = new RdbReader(b, b.length - 10)
   try {
     r.need(1)
     const type = b[r.p++]

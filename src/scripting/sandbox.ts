@@ -23,6 +23,7 @@ local error, type, select, tostring, tonumber, floor = error, type, select, tost
 local rawget, rawset, rawnext, rawpairs, rawipairs = rawget, rawset, next, pairs, ipairs
 local rawsetmeta, rawgetmeta, rawpcall, rawloadstring = setmetatable, getmetatable, pcall, loadstring
 local concat, byte = table.concat, string.byte
+local rawsetfenv = setfenv
 
 local function E (msg) return { err = msg } end
 
@@ -187,7 +188,27 @@ local function errinfo (co)
   return nil
 end
 
-return G, proxyG, errinfo
+-- FUNCTION LOAD (function_lua.c luaEngineCreate): a library's chunk runs with only the load
+-- API as its globals: \`redis\` holding register_function, log, the LOG_ levels and the version
+-- (anything else is a nonexistent global, any assignment a readonly table). Once it has run, the
+-- library's functions see the globals every script sees; the returned function makes that switch.
+local function libenv (fn, register)
+  local api = { register_function = register, log = clog, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2,
+    LOG_WARNING = 3, REDIS_VERSION = version, REDIS_VERSION_NUM = version_num }
+  local proxyApi = rawsetmeta({}, { __index = function (_, k)
+    local v = rawget(api, k)
+    if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+    return v
+  end, __newindex = readonly, __metatable = false })
+  local mt = { __index = function (_, k)
+    if k ~= 'redis' then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+    return proxyApi
+  end, __newindex = readonly, __metatable = false }
+  rawsetfenv(fn, rawsetmeta({}, mt))
+  return function () mt.__index = proxyG end
+end
+
+return G, proxyG, errinfo, libenv
 `
 
 /**
@@ -225,6 +246,8 @@ export interface Sandbox {
   /** Registry refs: the real globals table (KEYS and ARGV go there) and errinfo(co). */
   globalsRef: number
   errinfoRef: number
+  /** libenv(chunk, register_function): gives a library's chunk its load-time globals; returns the switch to run-time ones. */
+  libenvRef: number
 }
 
 /** Builds the sandbox on the VM's main state; from then on new chunks see the read-only globals. */
@@ -237,10 +260,11 @@ export function buildSandbox (vm: LuaVm, hooks: SandboxHooks, version: string): 
   vm.pushStr(L, version)
   const [major, minor, patch] = version.split('.').map(Number)
   vm.pushnumber(L, (major << 16) | (minor << 8) | patch)
-  if (vm.pcall(L, 17, 3, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  if (vm.pcall(L, 17, 4, 0) !== 0) throw new Error(`sandbox: ${String(vm.bytes(L, -1))}`)
+  const libenvRef = vm.ref(L, LUA_REGISTRYINDEX)
   const errinfoRef = vm.ref(L, LUA_REGISTRYINDEX)
   // Chunks compiled from now on take the proxy as their environment.
   vm.replace(L, LUA_GLOBALSINDEX)
   const globalsRef = vm.ref(L, LUA_REGISTRYINDEX)
-  return { globalsRef, errinfoRef }
+  return { globalsRef, errinfoRef, libenvRef }
 }

@@ -56,6 +56,8 @@ interface Run {
   isSlice: boolean
   /** SCRIPT KILL was seen: the script is failing. */
   isKilled: boolean
+  /** FCALL's run: the function's registry ref, called with KEYS and ARGV as its two arguments (-1: EVAL's script). */
+  readonly fnRef: number
 }
 
 /**
@@ -67,16 +69,21 @@ interface Run {
 export const SCRIPT_BUSY = 1
 export const SCRIPT_WROTE = 2
 export const SCRIPT_KILLED = 4
+/** The busy script is a function (FCALL): BUSY names FUNCTION KILL, and SCRIPT KILL refuses it. */
+export const SCRIPT_FUNCTION = 8
 
 /**
  * SCRIPT KILL from any thread (Redis's scriptKill): 'notbusy' when no script is past the
  * threshold, 'unkillable' once it wrote, else 'killed' (it fails at its next count hook).
  */
-export function killScript (state: Int32Array): 'notbusy' | 'unkillable' | 'killed' {
+export function killScript (state: Int32Array, isEval = true): 'notbusy' | 'unkillable' | 'killed' | 'function' | 'eval' {
   for (;;) {
     const s = Atomics.load(state, 0)
     if ((s & SCRIPT_BUSY) === 0) return 'notbusy'
     if ((s & SCRIPT_WROTE) !== 0) return 'unkillable'
+    // scriptKill: SCRIPT KILL of a function, FUNCTION KILL of an EVAL.
+    if (isEval && (s & SCRIPT_FUNCTION) !== 0) return 'function'
+    if (!isEval && (s & SCRIPT_FUNCTION) === 0) return 'eval'
     if ((s & SCRIPT_KILLED) !== 0 || Atomics.compareExchange(state, 0, s, s | SCRIPT_KILLED) === s) return 'killed'
   }
 }
@@ -143,6 +150,14 @@ function parseShebang (body: Uint8Array): { codeStart: number, isNoWrites: boole
   return { codeStart: end, isNoWrites }
 }
 
+function pushArray (vm: LuaVm, L: number, items: Buffer[]): void {
+  vm.createtable(L, items.length, 0)
+  for (let i = 0; i < items.length; i++) {
+    vm.push(L, items[i])
+    vm.rawseti(L, -2, i + 1)
+  }
+}
+
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread']
 const NO_ARGS = 'ERR Please specify at least one argument for this redis lib call'
 const BAD_ARG = 'ERR Lua redis lib command arguments must be strings or integers'
@@ -153,10 +168,12 @@ export class ScriptEngine {
   private run: Run | null = null
   /** The script being executed (across its awaits). */
   private active: Run | null = null
+  /** Called once the running script passes busy-reply-threshold (FUNCTION STATS's publisher). */
+  onBusy: ((startMs: number) => void) | null = null
   /** The script-state word (SCRIPT_BUSY...); the server passes the one all its threads share. */
   state: Int32Array = new Int32Array(1)
-  private readonly rand = new Lrand48()
-  private readonly sandbox: Sandbox
+  private rand = new Lrand48()
+  readonly sandbox: Sandbox
   /** A coroutine kept for the next script once one ends without error (a failed one is dead). */
   private spare = 0
   private spareRef = -1
@@ -236,6 +253,9 @@ export class ScriptEngine {
     return new ScriptEngine(await createVm(), log, version)
   }
 
+  /** math.random draws from other's generator: Redis has one lrand48 for EVAL's and FCALL's Lua states. */
+  shareRandom (other: ScriptEngine): void { this.rand = other.rand }
+
   get size (): number { return this.scripts.size }
   has (sha: string): boolean { return this.scripts.has(sha) }
   /** The script's shebang says flags=no-writes: it runs as EVAL_RO would. */
@@ -269,10 +289,10 @@ export class ScriptEngine {
    * of protocol `isClientResp3`. Only one script runs at a time per engine (the caller holds
    * every shard for it, so a second one waits on those holds).
    */
-  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0): Promise<Buffer> {
+  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Promise<Buffer> {
     const run: Run = {
       host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
-      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false,
+      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef,
     }
     this.active = run
     try {
@@ -300,10 +320,12 @@ export class ScriptEngine {
   private async executeRun (sha: string, keys: Buffer[], args: Buffer[], run: Run, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
     const L = vm.L
-    const fn = this.scripts.get(sha)?.ref
+    const fn = run.fnRef >= 0 ? run.fnRef : this.scripts.get(sha)?.ref
     if (fn === undefined) throw new Error(`script ${sha} is not compiled`)
-    this.setGlobalArray('KEYS', keys)
-    this.setGlobalArray('ARGV', args)
+    if (run.fnRef < 0) {
+      this.setGlobalArray('KEYS', keys)
+      this.setGlobalArray('ARGV', args)
+    }
     let co = this.spare
     let coRef = this.spareRef
     this.spare = 0
@@ -316,6 +338,12 @@ export class ScriptEngine {
     // luaCallFunction sets its count hook only while busy-reply-threshold is above 0.
     if (run.busyMs > 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, HOOK_COUNT)
     let nargs = 0
+    if (run.fnRef >= 0) {
+      // luaEngineCall: a function gets KEYS and ARGV as its two arguments, not as globals.
+      pushArray(vm, co, keys)
+      pushArray(vm, co, args)
+      nargs = 2
+    }
     const out = new ReplyWriter(64)
     out.resp3 = isClientResp3
     for (;;) {
@@ -368,8 +396,14 @@ export class ScriptEngine {
     }
   }
 
+  /** The running script: its name (sha1 or function name) and milliseconds since it started, for FUNCTION STATS. */
+  running (): { name: string, ms: number } | null {
+    const run = this.active
+    return run === null ? null : { name: run.sha, ms: Date.now() - run.startMs }
+  }
+
   /** The message of the error value at the top of co (Redis's luaExtractErrorInformation). */
-  private errorText (co: number): string {
+  errorText (co: number): string {
     const vm = this.vm
     const t = vm.type(co, -1)
     if (t === LUA_TTABLE) {
@@ -471,8 +505,11 @@ export class ScriptEngine {
         const elapsed = Date.now() - run.startMs
         if (elapsed < run.busyMs) return 0
         run.isBusy = true
-        Atomics.store(this.state, 0, SCRIPT_BUSY | (run.hasWritten ? SCRIPT_WROTE : 0))
-        this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: ${run.sha}.`)
+        const isFunction = run.fnRef >= 0
+        // Before the state word: whoever sees BUSY can already read what onBusy published.
+        this.onBusy?.(run.startMs)
+        Atomics.store(this.state, 0, SCRIPT_BUSY | (run.hasWritten ? SCRIPT_WROTE : 0) | (isFunction ? SCRIPT_FUNCTION : 0))
+        this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the ${isFunction ? 'FUNCTION' : 'SCRIPT'} KILL command. Script name is: ${run.sha}.`)
       }
       if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) === 0) {
         if (!this.canYield(run, L)) return 0

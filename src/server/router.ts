@@ -29,7 +29,8 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
-import { Scripting, BUSY } from './scripting.js'
+import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
+import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags } from './credits.js'
 import { internalCommand } from '../commands/table.js'
@@ -449,10 +450,10 @@ export class Router implements Dispatcher {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
     // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
-    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, BUSY, cmd)
+    if (isBusy && !cmd.isAllowBusy) return this.reject(conn, (this.scripts.state[0] & SCRIPT_FUNCTION) !== 0 ? BUSY_FUNCTION : BUSY, cmd)
     // CLIENT PAUSE (any thread's): the command waits, unparsed, until the pause ends.
     const pause = this.pause
-    if (pause[0] !== 0 && this.isPausedFor(conn, cmd)) { this.postpone(conn); return false }
+    if (pause[0] !== 0 && this.isPausedFor(conn, cmd, argv)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
     if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
@@ -505,10 +506,15 @@ export class Router implements Dispatcher {
   private pauseTimer: NodeJS.Timeout | null = null
 
   /** ALL pauses every command; WRITE those that may write (and EXEC of a transaction that does). */
-  private isPausedFor (conn: Connection, cmd: Command): boolean {
+  private isPausedFor (conn: Connection, cmd: Command, argv: Argv): boolean {
     const pause = this.pause
     if (Date.now() >= pause[0]) return false
     if (pause[1] === PAUSE_ALL) return true
+    if (cmd.name === 'fcall' || cmd.name === 'fcall_ro') {
+      // fcallGetCommandFlags: a known function's flags decide (no-writes: not a write).
+      const mayWrite = this.scripts.functions.mayWrite(argv)
+      if (mayWrite !== null) return mayWrite
+    }
     if (mayReplicate(cmd)) return true
     return cmd.name === 'exec' && conn.multi !== null && conn.multi.some(q => mayReplicate(q.cmd))
   }

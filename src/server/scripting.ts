@@ -26,7 +26,13 @@ import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
-import { KILLED, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+import { KILLED, SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+import { Functions, type FcallRunner } from './functions.js'
+import { BroadcastChannel } from 'node:worker_threads'
+
+/** Where the thread running a busy function tells the others about it (FUNCTION STATS). */
+const BUSY_CHANNEL = 'flashkv:busy-function'
+interface BusyFunction { name: string, argv: Uint8Array[], startMs: number, libs: number, fns: number }
 
 const STORE = internalCommand('__script')
 const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
@@ -42,6 +48,8 @@ const DB_RANGE = errorReply('ERR DB index is out of range')
 const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
 const UNKILLABLE = errorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.')
 export const BUSY = errorReply('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.')
+/** BUSY while the busy script is a function (shared.slowscripterr). */
+export const BUSY_FUNCTION = errorReply('BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.')
 const KILLED_REPLY = errorReply(KILLED)
 const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 
@@ -74,8 +82,10 @@ interface Batch { items: Queued[], isOpen: boolean, mark: number }
 const BATCH_MAX = 256
 const NO_REPLY = Buffer.alloc(0)
 
-export class Scripting {
+export class Scripting implements FcallRunner {
   engine: ScriptEngine | null = null
+  /** FUNCTION and FCALL (server/functions.ts): libraries in a VM of their own, made on first use. */
+  readonly functions: Functions
   /** The batch whose hold is on its way and that scripts may still join. */
   private batch: Batch | null = null
   /** The SCRIPT FLUSH count this thread's compiled scripts belong to. */
@@ -91,18 +101,33 @@ export class Scripting {
    */
   state: Int32Array = new Int32Array(1)
 
-  constructor (private readonly router: Router, private readonly words: Int32Array) {}
+  /**
+   * The busy function, as its thread published it (FUNCTION STATS on any thread while it runs):
+   * its name, FCALL's arguments, its start, and the library counts of the thread running it.
+   */
+  private busyFunction: BusyFunction | null = null
+  private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
+
+  constructor (private readonly router: Router, private readonly words: Int32Array) {
+    this.functions = new Functions(router, words, this)
+    this.busyChannel.unref()
+    this.busyChannel.onmessage = (e: unknown) => { this.busyFunction = (e as { data: BusyFunction | null }).data }
+  }
 
   /** Creates this thread's VM: before the thread serves anyone. */
   async init (log: ScriptLog, version: string): Promise<void> {
     this.engine = await ScriptEngine.create(log, version)
     this.engine.state = this.state
-    this.epoch = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
+    this.epoch = Atomics.load(this.words, SCRIPT_EPOCH_WORD) & 0xffff
+    this.functions.log = log
+    this.functions.evalEngine = this.engine
+    this.functions.version = version
   }
 
   /** Another thread's SCRIPT FLUSH: drop what was compiled before it. */
   private sync (engine: ScriptEngine): void {
-    const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
+    // The low 16 bits count SCRIPT FLUSHes (the high ones, library changes: server/functions.ts).
+    const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD) & 0xffff
     if (e === this.epoch) return
     this.epoch = e
     engine.flush()
@@ -116,10 +141,20 @@ export class Scripting {
   dispatch (conn: Connection, cmd: Command, argv: Argv): boolean {
     const engine = this.engine
     if (engine === null) { conn.replyLocalBytes(NO_ENGINE); return true }
-    if (cmd.name === 'script|kill') {
+    if (cmd.name === 'script|kill' || cmd.name === 'function|kill') {
       // The busy script may be this thread's (between two of its slices) or another's.
-      const r = killScript(this.state)
-      conn.replyLocalBytes(r === 'killed' ? OK : r === 'unkillable' ? UNKILLABLE : NOTBUSY)
+      const r = killScript(this.state, cmd.name === 'script|kill')
+      conn.replyLocalBytes(r === 'killed' ? OK : r === 'unkillable' ? UNKILLABLE : r === 'function' ? BUSY_FUNCTION : r === 'eval' ? BUSY : NOTBUSY)
+      return true
+    }
+    const s = this.state[0]
+    if (cmd.name === 'function|stats' && (s & SCRIPT_BUSY) !== 0) {
+      // functionStatsCommand while a script runs: an EVAL's is refused; a function's is described
+      // (by the thread running it; another I/O thread knows only its name's absence).
+      if ((s & SCRIPT_FUNCTION) === 0) { conn.replyLocalBytes(BUSY); return true }
+      const b = this.busyFunction
+      const info = b === null ? null : { name: b.name, argv: b.argv.map(a => Buffer.from(a)), ms: Date.now() - b.startMs }
+      conn.replyLocalBytes(this.functions.stats(b?.libs ?? 0, b?.fns ?? 0, conn.resp === 3, info))
       return true
     }
     this.sync(engine)
@@ -212,6 +247,7 @@ export class Scripting {
     if (engine === null) return NO_ENGINE
     const txn = tx as Txn
     this.sync(engine)
+    if (cmd.name === 'fcall' || cmd.name === 'fcall_ro' || cmd.name.startsWith('function|')) return await this.functions.coord(conn, cmd, txn, argv)
     switch (cmd.name) {
       // Inside EXEC: no script runs while a transaction holds its shards.
       case 'script|kill': return NOTBUSY
@@ -245,6 +281,35 @@ export class Scripting {
     if (this.onHub.has(sha)) return
     await txn.runRemote(0, STORE, 0, [B('store'), B(sha), body])
     this.onHub.add(sha)
+  }
+
+  /** FCALL's run of a function (server/functions.ts checked it): as EVAL's, in the function VM. */
+  async run (conn: Connection, txn: Txn, argv: Buffer[], name: string, ref: number, keys: Buffer[], args: Buffer[], isReadOnly: boolean, allowOom: boolean): Promise<Uint8Array> {
+    const fe = this.functions.current
+    if (fe === null) return NO_ENGINE
+    const engine = fe.engine
+    engine.state = this.state
+    const host = new CallHost(this.router, conn, txn, isReadOnly, () => engine.noteWrite(), allowOom)
+    const resp3 = txn.resp3
+    const db = txn.db
+    let isBusy = false
+    engine.onBusy = startMs => {
+      isBusy = true
+      const msg: BusyFunction = { name, argv, startMs, libs: fe.ctx.libs.size, fns: fe.ctx.fns.size }
+      this.busyFunction = msg
+      this.busyChannel.postMessage(msg)
+    }
+    try {
+      return await engine.execute(name, keys, args, host, conn.resp === 3, this.busyMs(), ref)
+    } finally {
+      engine.onBusy = null
+      if (isBusy) {
+        this.busyFunction = null
+        this.busyChannel.postMessage(null)
+      }
+      txn.resp3 = resp3
+      txn.db = db
+    }
   }
 
   private async evalGeneric (conn: Connection, cmd: Command, txn: Txn, argv: Argv, engine: ScriptEngine): Promise<Uint8Array> {
@@ -291,7 +356,7 @@ class CallHost implements ScriptHost {
 
   /** noteWrite: called before a write command runs; false when SCRIPT KILL came first. */
   constructor (private readonly router: Router, private readonly conn: Connection, private readonly txn: Txn,
-    private readonly isReadOnly: boolean, private readonly noteWrite: () => boolean) {
+    private readonly isReadOnly: boolean, private readonly noteWrite: () => boolean, private readonly allowOom = false) {
     this.db = txn.db
   }
 
@@ -318,7 +383,7 @@ class CallHost implements ScriptHost {
     if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
     // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
     const max = this.router.maxmemoryLimit
-    if (cmd.isDenyOom && max > 0 && this.router.usedMemory() > max) return OOM
+    if (cmd.isDenyOom && !this.allowOom && max > 0 && this.router.usedMemory() > max) return OOM
     if (cmd.name === 'select') return this.select(argv[1])
     if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
     // xreadCommand refuses BLOCK from Lua while parsing its options.

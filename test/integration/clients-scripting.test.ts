@@ -110,3 +110,72 @@ print(json.dumps(out))
 `)).toEqual([true, false, true, true, true, false, true, 'not owned', true])
   })
 })
+
+const LIBRARY = `#!lua name=clientlib
+redis.register_function('swap', function(keys, args)
+  local a = redis.call('get', keys[1])
+  local b = redis.call('get', keys[2])
+  redis.call('set', keys[1], b)
+  redis.call('set', keys[2], a)
+  return {a, b}
+end)
+redis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}`
+
+for (const resp of [3, 2] as const) {
+  describe(`functions through node-redis 6 (RESP ${resp})`, () => {
+    let client: NodeRedisClient
+    const errors: Error[] = []
+
+    beforeAll(async () => {
+      client = await connectNodeRedis(server, resp, errors)
+    })
+
+    afterAll(async () => {
+      if (client?.isOpen) await client.close()
+    })
+
+    it('functionLoad, fCall over two shards, fCallRo, functionList, functionDelete', async () => {
+      await client.functionFlush()
+      expect(await client.functionLoad(LIBRARY)).toBe('clientlib')
+      await client.mSet([[K[1], 'one'], [K[2], 'two']])
+      expect(await client.fCall('swap', { keys: [K[1], K[2]] })).toEqual(['one', 'two'])
+      expect(await client.fCallRo('peek', { keys: [K[1]] })).toBe('two')
+      await expect(client.fCallRo('swap', { keys: [K[1], K[2]] })).rejects.toThrow('Can not execute a script with write flag using *_ro command.')
+      const list = await client.functionList()
+      expect(list).toHaveLength(1)
+      expect(list[0].library_name).toBe('clientlib')
+      expect(list[0].functions.map(f => f.name).sort()).toEqual(['peek', 'swap'])
+      expect(list[0].functions.find(f => f.name === 'peek')?.description).toBe('reads')
+      await expect(client.functionLoad(LIBRARY)).rejects.toThrow("Library 'clientlib' already exists")
+      expect(await client.functionLoad(LIBRARY, { REPLACE: true })).toBe('clientlib')
+      expect(await client.functionDelete('clientlib')).toBe('OK')
+      await expect(client.fCall('swap', { keys: [K[1], K[2]] })).rejects.toThrow('Function not found')
+      expect(errors).toEqual([])
+    })
+  })
+}
+
+describe('functions through ioredis 6: FUNCTION DUMP and RESTORE as binary', () => {
+  let client: Redis
+
+  beforeAll(async () => {
+    client = await connectIoredis(server)
+  })
+
+  afterAll(async () => {
+    await client?.quit()
+  })
+
+  it('a dump restores after FLUSH, and FCALL runs the restored library', async () => {
+    await client.call('FUNCTION', 'FLUSH')
+    expect(await client.call('FUNCTION', 'LOAD', LIBRARY)).toBe('clientlib')
+    const dump = await client.callBuffer('FUNCTION', 'DUMP') as Buffer
+    expect(dump[0]).toBe(245)
+    expect(await client.call('FUNCTION', 'FLUSH')).toBe('OK')
+    expect(await client.call('FUNCTION', 'RESTORE', dump)).toBe('OK')
+    await client.mset(K[0], 'a', K[3], 'b')
+    expect(await client.call('FCALL', 'swap', '2', K[0], K[3])).toEqual(['a', 'b'])
+    expect(await client.call('FCALL_RO', 'peek', '1', K[0])).toBe('b')
+    await client.call('FUNCTION', 'FLUSH')
+  })
+})

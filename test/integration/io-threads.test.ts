@@ -81,4 +81,27 @@ describeLocal(`--io-threads ${THREADS}`, () => {
     expect(text(await clients[2].command('CONFIG', 'SET', 'maxmemory', '0'))).toBe('+OK\r\n')
     for (const c of clients) expect(text(await c.command('SET', 'k', 'v'))).toBe('+OK\r\n')
   })
+
+  it('functions loaded, replaced, restored and deleted on one thread are what every thread runs', async () => {
+    const code = (n: number): string => `#!lua name=io\nredis.register_function('iof', function(k, a) return ${n} end)`
+    const bulk = (s: string): string => `$${s.length}\r\n${s}\r\n`
+    expect(text(await clients[0].command('FUNCTION', 'LOAD', code(1)))).toBe(bulk('io'))
+    for (const c of clients) expect(text(await c.command('FCALL', 'iof', '0'))).toBe(':1\r\n')
+    expect(text(await clients[4].command('FUNCTION', 'LOAD', 'REPLACE', code(2)))).toBe(bulk('io'))
+    for (const c of clients) expect(text(await c.command('FCALL', 'iof', '0'))).toBe(':2\r\n')
+    const dumps = new Set<string>()
+    for (const c of clients) dumps.add(text(await c.command('FUNCTION', 'DUMP')))
+    expect(dumps.size).toBe(1)
+    expect(text(await clients[7].command('FUNCTION', 'DELETE', 'io'))).toBe('+OK\r\n')
+    for (const c of clients) expect(text(await c.command('FCALL', 'iof', '0'))).toBe('-ERR Function not found\r\n')
+    const dump = [...dumps][0]
+    const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1')
+    expect(text(await clients[9].command('FUNCTION', 'RESTORE', payload))).toBe('+OK\r\n')
+    for (const c of clients) {
+      expect(text(await c.command('FCALL', 'iof', '0'))).toBe(':2\r\n')
+      expect(text(await c.command('FUNCTION', 'STATS'))).toContain('libraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:1\r\n')
+    }
+    expect(text(await clients[3].command('FUNCTION', 'FLUSH'))).toBe('+OK\r\n')
+    for (const c of clients) expect(text(await c.command('FUNCTION', 'LIST'))).toBe('*0\r\n')
+  })
 })
