@@ -7,9 +7,11 @@ import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../storage/types.js'
-import { entryBlockBytes } from '../storage/keyspace.js'
+import { entryBlockBytes, TYPE_STREAM } from '../storage/keyspace.js'
 import { valuePayload } from './internal.js'
-import { dumpPayload, restorePayload, verifyDumpPayload } from '../persistence/rdb-value.js'
+import { dumpPayload, finishPayload, restorePayload, verifyDumpPayload } from '../persistence/rdb-value.js'
+import { encodeStream } from '../persistence/rdb-stream.js'
+import { ByteWriter } from '../persistence/listpack.js'
 import { OK } from '../protocol/replies.js'
 import { NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
@@ -21,7 +23,6 @@ const BAD_IDLETIME = errorReply('ERR Invalid IDLETIME value, must be >= 0')
 const BAD_FREQ = errorReply('ERR Invalid FREQ value, must be >= 0 and <= 255')
 const BAD_PAYLOAD = errorReply('ERR DUMP payload version or checksum are wrong')
 const BAD_FORMAT = errorReply('ERR Bad data format')
-const NO_STREAM_DUMP = errorReply('ERR DUMP of a stream is not supported by this server yet')
 const TOK_REPLACE = token('replace')
 const TOK_ABSTTL = token('absttl')
 const TOK_IDLETIME = token('idletime')
@@ -37,9 +38,13 @@ function parseLL (buf: Uint8Array, start: number, len: number): number | null {
 function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
   if (e === 0) { out.nullBulk(); return }
-  const payload = dumpPayload(valuePayload(shard, e))
-  if (payload === null) { out.raw(NO_STREAM_DUMP); return }
-  out.bulkBuf(payload)
+  if (shard.ks.type(e) === TYPE_STREAM) {
+    const w = new ByteWriter()
+    encodeStream(w, shard.ks, e)
+    out.bulkBuf(finishPayload(w))
+    return
+  }
+  out.bulkBuf(dumpPayload(valuePayload(shard, e)) as Buffer)
 }
 
 function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {

@@ -2,12 +2,13 @@
 // of storage/types.ts (| u8 type | f64 expireAt | type's layout |): DUMP and RESTORE use it now,
 // RDB files will. The object encodings are Redis's: a small hash or sorted set is a listpack, an
 // intset set an intset, a list a quicklist of listpack nodes, bigger ones one record per element;
-// strings are integer-encoded or LZF-compressed as rdbSaveRawString decides. Streams are not
-// encoded yet.
+// strings are integer-encoded or LZF-compressed as rdbSaveRawString decides. Streams are in
+// rdb-stream.ts.
 
 import { ByteWriter, ListpackWriter, lpForEach, readInt64 } from './listpack.js'
 import { lzfCompress, lzfDecompress } from './lzf.js'
 import { crc64 } from './crc64.js'
+import { decodeStream } from './rdb-stream.js'
 import { TYPE_STRING, TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET } from '../storage/keyspace.js'
 import { PAYLOAD_HEADER_BYTES } from '../storage/types.js'
 import { ENC_LISTPACK, ENC_HASHTABLE, hashLimits } from '../storage/hash-type.js'
@@ -27,6 +28,7 @@ const RDB_TYPE_SET_INTSET = 11
 const RDB_TYPE_HASH_LISTPACK = 16
 const RDB_TYPE_ZSET_LISTPACK = 17
 const RDB_TYPE_LIST_QUICKLIST_2 = 18
+const RDB_TYPE_STREAM_LISTPACKS_2 = 19
 
 const QUICKLIST_NODE_CONTAINER_PLAIN = 1
 const QUICKLIST_NODE_CONTAINER_PACKED = 2
@@ -247,6 +249,21 @@ export class RdbReader {
     throw BAD
   }
   need (n: number): void { if (this.p + n > this.end) throw BAD }
+  /** rdbLoadLen of a value that may pass 2^53 (ids, counters). */
+  len64 (): bigint {
+    if (this.p < this.end && this.b[this.p] === 0x81) {
+      this.need(9)
+      const v = this.b.readBigUInt64BE(this.p + 1)
+      this.p += 9
+      return v
+    }
+    const l = this.len()
+    if (l < 0) throw BAD
+    return BigInt(l)
+  }
+  raw (n: number): Buffer { this.need(n); const s = this.b.subarray(this.p, this.p + n); this.p += n; return s }
+  /** rdbLoadMillisecondTime: an int64, little-endian. */
+  msTime (): number { this.need(8); const v = this.b.readBigInt64LE(this.p); this.p += 8; return Number(v) }
   /** rdbGenericLoadStringObject: the string's bytes. */
   string (): Buffer {
     const l = this.len()
@@ -308,7 +325,7 @@ class PayloadWriter {
 
 const limit = (word: number): number => limitOf(hashLimits.flags, word)
 
-function listpackItems (lp: Buffer): Buffer[] {
+export function listpackItems (lp: Buffer): Buffer[] {
   const out: Buffer[] = []
   if (!lpForEach(lp, (b, s, l) => { out.push(Buffer.from(b.subarray(s, s + l))) })) throw BAD
   return out
@@ -447,6 +464,9 @@ export function restorePayload (b: Buffer): Buffer | null {
         out = zsetPayload(items)
         break
       }
+      case RDB_TYPE_STREAM_LISTPACKS_2:
+        out = decodeStream(r)
+        break
       default: return null
     }
     // Bytes left over before the footer are ignored, as Redis does without deep sanitization.

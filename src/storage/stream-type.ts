@@ -380,6 +380,35 @@ export function pairNext (u8: Uint8Array): boolean {
   return true
 }
 
+/**
+ * Every chunk as the listpack node Redis would hold (DUMP and RDB): onChunk with its master id,
+ * live and deleted counts and its master fields ([offset, length] in the arena's u8); then onEntry
+ * for each of its entries, deleted ones too, with `ent` filled (pairsBegin/pairNext read them).
+ */
+export function streamChunksForEach (ks: Keyspace, e: number,
+  onChunk: (master: StreamId, live: number, deleted: number, fields: Array<[number, number]>) => void,
+  onEntry: (isDeleted: boolean, isSameFields: boolean) => void): void {
+  const d = dirOf(ks, e)
+  if (d === 0) return
+  const master = new StreamId()
+  for (let ci = 0, n = streamChunkCount(ks, e); ci < n; ci++) {
+    const c = chunkAt(ks, d, ci)
+    const u8 = ks.arena.u8
+    const fields: Array<[number, number]> = []
+    let q = c + CHUNK_HEADER
+    const nf = lenRead(u8, q)
+    q = vr.p
+    for (let i = 0; i < nf; i++) { const l = lenRead(u8, q); fields.push([vr.p, l]); q = vr.p + l }
+    onChunk(idRead(u8, c + C_MASTER, master), rd(u8, c + C_LIVE), rd(u8, c + C_DELETED), fields)
+    const used = rd(u8, c + C_USED)
+    for (let p = c + rd(u8, c + C_ENTRIES); p < c + used;) {
+      readEntry(u8, c, p)
+      p = ent.next
+      onEntry((ent.flags & FLAG_DELETED) !== 0, (ent.flags & FLAG_SAMEFIELDS) !== 0)
+    }
+  }
+}
+
 /** Calls fn for each live entry (ent filled) with id in [start, end], ascending or descending; fn returns false to stop. */
 export function streamRange (ks: Keyspace, e: number, start: StreamId, end: StreamId, isRev: boolean, fn: () => boolean): void {
   const d = dirOf(ks, e)

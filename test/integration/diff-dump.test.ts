@@ -1,6 +1,6 @@
 // DUMP and RESTORE against a real redis-server 7.0.15 (FlashKV with 4 shards): the payload bytes
 // where Redis's are deterministic (strings, integer and LZF encodings, HyperLogLogs, listpacks,
-// intsets, quicklists filled from the tail, skiplists), round trips both ways for every type and
+// intsets, quicklists filled from the tail, skiplists, streams without groups), round trips both ways for every type and
 // encoding, the encodings a restored value takes, and RESTORE's options and errors in Redis's order.
 import { describe, expect, it } from 'vitest'
 import { useDiffPair, text, ttlSign, type Arg } from './helpers/diff.js'
@@ -78,6 +78,40 @@ describe('DUMP: the same bytes as Redis', () => {
       ['ZADD', 'zs', ...range(200, i => [String(i * 1.25), `member${i}`]).flat()],
     ])
     for (const k of ['h', 'z', 'i16', 'i32', 'i64', 'zs']) await sameDump(k)
+  })
+})
+
+describe('streams', () => {
+  const build: Arg[][] = [
+    ['XADD', 'x', '1-1', 'a', '1', 'b', '2'], ['XADD', 'x', '1-2', 'a', '3', 'b', '4'], ['XADD', 'x', '5-0', 'c', 'x'], ['XADD', 'x', '6-0', 'a', '1', 'b', '2'],
+    ['XDEL', 'x', '1-2'], ...range(250, i => ['XADD', 'x', `${10 + i}-${i % 3}`, 'field', `v${i}`, ...(i % 7 === 0 ? ['other', rnd(40, i)] : [])]),
+    ['XDEL', 'x', '20-1', '21-2'], ['XADD', 'x', '18446744073709551615-18446744073709551614', 'big', 'id'],
+  ]
+
+  it('DUMP without groups: the same bytes (nodes, master entries, deltas, deleted entries, ids past 2^53)', async () => {
+    await load(build)
+    await sameDump('x')
+    await load([['XADD', 'e', 'MAXLEN', '0', '1-0', 'a', 'b']])
+    await sameDump('e')
+  })
+
+  it('with groups, consumers and pending entries: round trips both ways, XINFO STREAM FULL equal', async () => {
+    await load([...build, ['XGROUP', 'CREATE', 'x', 'g1', '0'], ['XGROUP', 'CREATE', 'x', 'g2', '$'], ['XGROUP', 'CREATECONSUMER', 'x', 'g2', 'idle']])
+    await pair.f.command('XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '5', 'STREAMS', 'x', '>')
+    await pair.r.command('XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', '5', 'STREAMS', 'x', '>')
+    await pair.f.command('XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', '3', 'STREAMS', 'x', '>')
+    await pair.r.command('XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', '3', 'STREAMS', 'x', '>')
+    await load([['XACK', 'x', 'g1', '5-0'], ['XSETID', 'x', '18446744073709551615-18446744073709551615', 'ENTRIESADDED', '9000', 'MAXDELETEDID', '30-0']])
+    const theirs = bulk(await pair.r.command('DUMP', 'x')) as Buffer
+    const mine = bulk(await pair.f.command('DUMP', 'x')) as Buffer
+    for (const [k, d] of [['from-redis', theirs], ['from-flashkv', mine]] as const) {
+      await pair.same('RESTORE', k, '0', d)
+      await pair.same('XINFO', 'STREAM', k, 'FULL')
+      await pair.same('XRANGE', k, '-', '+')
+      await pair.same('XINFO', 'GROUPS', k)
+      await pair.same('XPENDING', k, 'g1')
+      await pair.same('XREADGROUP', 'GROUP', 'g1', 'carol', 'COUNT', '2', 'STREAMS', k, '>')
+    }
   })
 })
 
