@@ -51,7 +51,7 @@ function msTime (w: ByteWriter, ms: number): void {
 }
 
 /** Writes the RDB type byte and object of stream entry e. */
-export function encodeStream (w: ByteWriter, ks: Keyspace, e: number): void {
+export function encodeStream (w: ByteWriter, ks: Keyspace, e: number, key: Uint8Array | null = null): void {
   const u8 = (): Uint8Array => ks.arena.u8
   const nodes: Array<[Buffer, Buffer]> = []
   const lp = new ListpackWriter()
@@ -88,6 +88,7 @@ export function encodeStream (w: ByteWriter, ks: Keyspace, e: number): void {
   })
   close()
   w.byte(RDB_TYPE_STREAM_LISTPACKS_2)
+  if (key !== null) saveString(w, key, 0, key.length)
   saveLen(w, nodes.length)
   for (const [key, pack] of nodes) {
     saveString(w, key, 0, key.length)

@@ -89,13 +89,15 @@ function * lenPrefixed (b: Buffer, p: number, end: number): Generator<[number, n
  * Writes the RDB type byte and object for a value payload (storage/types.ts's layout, header
  * included); false for a type with no RDB encoding here yet (streams).
  */
-export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
+export function encodeValue (w: ByteWriter, payload: Buffer, key: Uint8Array | null = null): boolean {
   const type = payload[0] & 7
   const p = PAYLOAD_HEADER_BYTES
   const end = payload.length
+  // An RDB file's record puts the key between the type byte and the object.
+  const typeByte = (t: number): void => { w.byte(t); if (key !== null) saveString(w, key, 0, key.length) }
   switch (type) {
     case TYPE_STRING:
-      w.byte(RDB_TYPE_STRING)
+      typeByte(RDB_TYPE_STRING)
       saveString(w, payload, p, end - p)
       return true
     case TYPE_LIST: {
@@ -111,7 +113,7 @@ export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
         lp.add(payload, s, l)
       }
       if (lp.count > 0) nodes.push(Buffer.from(lp.finish()))
-      w.byte(RDB_TYPE_LIST_QUICKLIST_2)
+      typeByte(RDB_TYPE_LIST_QUICKLIST_2)
       saveLen(w, nodes.length)
       for (const n of nodes) {
         saveLen(w, QUICKLIST_NODE_CONTAINER_PACKED)
@@ -126,10 +128,10 @@ export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
         const lp = new ListpackWriter()
         lp.start()
         for (const [s, l] of pairs) lp.add(payload, s, l)
-        w.byte(RDB_TYPE_HASH_LISTPACK)
+        typeByte(RDB_TYPE_HASH_LISTPACK)
         saveBuffer(w, lp.finish())
       } else {
-        w.byte(RDB_TYPE_HASH)
+        typeByte(RDB_TYPE_HASH)
         saveLen(w, count)
         for (const [s, l] of pairs) saveString(w, payload, s, l)
       }
@@ -155,10 +157,10 @@ export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
           else if (width === 4) blob.writeInt32LE(Number(v), 8 + i * 4)
           else blob.writeBigInt64LE(v, 8 + i * 8)
         })
-        w.byte(RDB_TYPE_SET_INTSET)
+        typeByte(RDB_TYPE_SET_INTSET)
         saveBuffer(w, blob)
       } else {
-        w.byte(RDB_TYPE_SET)
+        typeByte(RDB_TYPE_SET)
         saveLen(w, count)
         for (const [s, l] of members) saveString(w, payload, s, l)
       }
@@ -180,11 +182,11 @@ export function encodeValue (w: ByteWriter, payload: Buffer): boolean {
           const t = Buffer.from(formatScore(score), 'latin1')
           lp.add(t, 0, t.length)
         }
-        w.byte(RDB_TYPE_ZSET_LISTPACK)
+        typeByte(RDB_TYPE_ZSET_LISTPACK)
         saveBuffer(w, lp.finish())
       } else {
         // From the greatest to the smallest, as rdbSaveObject walks the skiplist from its tail.
-        w.byte(RDB_TYPE_ZSET_2)
+        typeByte(RDB_TYPE_ZSET_2)
         saveLen(w, count)
         for (let i = items.length - 1; i >= 0; i--) {
           const [score, s, l] = items[i]
@@ -376,7 +378,19 @@ export function restorePayload (b: Buffer): Buffer | null {
   const r = new RdbReader(b, b.length - 10)
   try {
     r.need(1)
-    const type = b[r.p++]
+    return decodeObject(r, b[r.p++])
+  } catch (err) {
+    if (err === BAD) return null
+    throw err
+  }
+}
+
+/**
+ * The value payload of the RDB object of this type at r (a DUMP payload's, or a record's in an
+ * RDB file after its key); null for a type this server does not read; malformed bytes throw RDB_BAD.
+ */
+export function decodeObject (r: RdbReader, type: number): Buffer | null {
+  {
     let out: Buffer
     switch (type) {
       case RDB_TYPE_STRING: {
@@ -469,10 +483,7 @@ export function restorePayload (b: Buffer): Buffer | null {
         break
       default: return null
     }
-    // Bytes left over before the footer are ignored, as Redis does without deep sanitization.
+    // Bytes left over before a DUMP's footer are ignored, as Redis does without deep sanitization.
     return out
-  } catch (err) {
-    if (err === BAD) return null
-    throw err
   }
 }
