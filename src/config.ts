@@ -42,6 +42,9 @@ export interface Config {
   /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this turns dense. */
   readonly hllSparseMaxBytes: number
   readonly configFile: string
+  /** dir and dbfilename: where SAVE writes the RDB file, and which one is loaded at start. */
+  readonly dir: string
+  readonly dbfilename: string
 }
 
 export class ConfigError extends Error {}
@@ -200,6 +203,27 @@ const SETTINGS: readonly Setting[] = [
   { key: 'zsetMaxListpackEntries', flag: '--zset-max-listpack-entries', env: 'FLASHKV_ZSET_MAX_LISTPACK_ENTRIES', directive: 'zset-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackValue', flag: '--zset-max-listpack-value', env: 'FLASHKV_ZSET_MAX_LISTPACK_VALUE', directive: 'zset-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'hllSparseMaxBytes', flag: '--hll-sparse-max-bytes', env: 'FLASHKV_HLL_SPARSE_MAX_BYTES', directive: 'hll-sparse-max-bytes', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  {
+    key: 'dir',
+    flag: '--dir',
+    env: 'FLASHKV_DIR',
+    directive: 'dir',
+    parse: v => {
+      if (v === '') throw new ConfigError('needs a directory')
+      return v
+    },
+  },
+  {
+    key: 'dbfilename',
+    flag: '--dbfilename',
+    env: 'FLASHKV_DBFILENAME',
+    directive: 'dbfilename',
+    // Redis's isValidDBfilename: a file name, not a path.
+    parse: v => {
+      if (v === '' || v.includes('/')) throw new ConfigError('dbfilename can\'t be a path, just a filename')
+      return v
+    },
+  },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -356,6 +380,9 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     hllSparseMaxBytes: (pick('hllSparseMaxBytes')[0] as number | undefined) ?? 3000,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
+    // Redis chdirs to `dir` and reports it absolute; the default is where the server started.
+    dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
+    dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

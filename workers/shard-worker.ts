@@ -5,7 +5,7 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
-import { workerData, receiveMessageOnPort } from 'node:worker_threads'
+import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
 import {
@@ -29,6 +29,11 @@ import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
+
+import { existsSync } from 'node:fs'
+import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
+import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
+import { shardOfKey } from '../src/storage/hash.js'
 
 const data = workerData as ShardWorkerData
 
@@ -122,6 +127,9 @@ shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
 hashLimits.flags = sharedFlags(data.credit)
 shard.isLazyFree = true
+loadAtStart()
+// The server listens once every shard has its keys (a file that cannot load stops it first).
+parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
 const EXPIRE_TICK_MS = 100
@@ -824,3 +832,35 @@ for (;;) {
   }
 }
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
+
+/**
+ * dir/dbfilename, when it exists: this shard's keys go into its databases before it serves
+ * anything (requests wait in the rings meanwhile). No keyspace events, as Redis sends none for a
+ * load; keys already past their time are skipped, as a master skips them.
+ */
+function loadAtStart (): void {
+  const path = data.rdbFile
+  if (path === undefined || !existsSync(path)) return
+  const flags = shard.notifyFlags
+  shard.notifyFlags = new Int32Array(1)
+  const now = Date.now()
+  try {
+    loadRdb(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
+      if (expireAt !== 0 && expireAt < now) return
+      shard.select(db)
+      const old = shard.lookup(key, 0, key.length)
+      const ks = shard.ks
+      if (old !== 0) ks.remove(old)
+      const type = payload[0] & 7
+      const ops = TYPES[type]
+      const e = ks.insert(key, 0, key.length, shard.lastHash, type, ops.valueBytes(payload.length - PAYLOAD_HEADER_BYTES))
+      if (e === 0 || !ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) {
+        throw new RdbLoadError('out of memory loading the RDB file')
+      }
+      if (expireAt !== 0) ks.setExpireAt(e, expireAt)
+    })
+  } finally {
+    shard.select(0)
+    shard.notifyFlags = flags
+  }
+}

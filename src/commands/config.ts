@@ -34,7 +34,7 @@ type ValueType =
 interface Param {
   name: string
   type: ValueType
-  mode: 'live' | 'fixed' | 'immutable'
+  mode: 'live' | 'fixed' | 'immutable' | 'protected'
   get: (s: ServerContext) => string
   /** 'live' only: applies an already checked value. */
   set?: (s: ServerContext, v: bigint) => void
@@ -50,6 +50,9 @@ const PARAMS: readonly Param[] = [
   { name: 'bind', type: { kind: 'bind' }, mode: 'fixed', get: s => s.bind },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
   { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
+  // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
+  { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
+  { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },
   { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
   { name: 'maxmemory-policy', type: { kind: 'enum', values: POLICIES }, mode: 'fixed', get: () => 'noeviction' },
@@ -229,6 +232,7 @@ export function configSetCommand (c: ClientContext, argv: Argv, out: ReplyWriter
     if (p < 0) { out.raw(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${asked}'`)); return }
     const param = PARAMS[p]
     if (param.mode === 'immutable') { out.raw(setFailed(asked, "can't set immutable config")); return }
+    if (param.mode === 'protected') { out.raw(setFailed(asked, "can't set protected config")); return }
     if (found.includes(param)) { out.raw(setFailed(asked, 'duplicate parameter')); return }
     found.push(param)
   }

@@ -102,6 +102,8 @@ export interface ServerSettings {
   hllSparseMaxBytes: bigint
   /** busy-reply-threshold (lua-time-limit) in ms: past it a script lets its thread answer BUSY. */
   busyReplyThresholdMs: bigint
+  /** LASTSAVE: unix seconds of the last successful SAVE (the start time before any), every thread alike. */
+  lastSaveSec: number
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.
@@ -126,6 +128,9 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  /** Where SAVE writes (dir/dbfilename, absolute dir) and what was loaded at start. */
+  readonly dir: string
+  readonly dbfilename: string
   /** The container's cgroup memory limit in bytes; 0 when none is enforced. */
   readonly cgroupMemoryLimit: number
   readonly runId: string

@@ -95,6 +95,8 @@ export interface ShardWorkerData {
   events?: { req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }, bell: SharedArrayBuffer }
   /** The Sequencer's words (server/sequencer.ts): [lock, next ticket of shard 0, ...]. */
   sequencer?: SharedArrayBuffer
+  /** dir/dbfilename: loaded at start when it exists (this shard keeps its own keys). */
+  rdbFile?: string
 }
 
 /**

@@ -8,6 +8,8 @@
 // count, settings, counters); multi-shard commands are ordered by the Sequencer. What needs
 // every thread's clients (CLIENT LIST, CLIENT KILL) is gathered through here.
 
+import { join } from 'node:path'
+import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { randomBytes } from 'node:crypto'
@@ -78,10 +80,14 @@ export class IoThreads implements ObservedServer {
     producers[0].push(...events.hub)
     const online: Promise<void>[] = []
     for (let s = 0; s < config.shards; s++) {
-      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer)
+      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename))
       this.shards.push(sw)
-      online.push(new Promise((resolve, reject) => { sw.worker.once('online', () => resolve()); sw.worker.once('error', reject) }))
-      sw.worker.on('error', err => this.log.error({ err, shard: s }, 'shard worker failed'))
+      online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
+      sw.worker.on('error', err => {
+        // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
+        if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: s }, (err as Error).message); process.exit(1) }
+        this.log.error({ err, shard: s }, 'shard worker failed')
+      })
       sw.worker.on('exit', code => {
         sw.isDead = true
         if (this.isStopping) return

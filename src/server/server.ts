@@ -6,6 +6,8 @@
 // clock, samples the instantaneous metrics (trackInstantaneousMetric) and, once a second, closes
 // idle clients (clientsCronHandleTimeout).
 
+import { join } from 'node:path'
+import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
@@ -131,6 +133,7 @@ export function initialSettings (config: Config): ServerSettings {
     lazyfreeLazyUserDel: false,
     hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
     busyReplyThresholdMs: 5000n,
+    lastSaveSec: Math.floor(Date.now() / 1000),
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }
@@ -149,6 +152,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly version = REDIS_COMPAT_VERSION
   readonly startedAt = Date.now()
   readonly configFile: string
+  readonly dir: string
+  readonly dbfilename: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
   readonly clientIo = isRawIo ? 'handle' : 'stream'
@@ -187,6 +192,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.port = io === null ? config.port : io.port
     this.bind = config.bind
     this.configFile = config.configFile
+    this.dir = config.dir
+    this.dbfilename = config.dbfilename
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
     this.replyWaitUs = config.replyWaitUs
     this.ioThreads = io === null ? 1 : io.threads
@@ -365,14 +372,18 @@ export class FlashServer implements ServerContext, ObservedServer {
       const ends = connectShard(i, bells[i], stats[i])
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
-      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets)
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename))
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {
-        sw.worker.once('online', () => resolve())
+        sw.worker.once('message', () => resolve())
         sw.worker.once('error', reject)
       }))
-      sw.worker.on('error', err => this.log.error({ err, shard: i }, 'shard worker failed'))
+      sw.worker.on('error', err => {
+        // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
+        if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: i }, (err as Error).message); process.exit(1) }
+        this.log.error({ err, shard: i }, 'shard worker failed')
+      })
       sw.worker.on('exit', code => {
         sw.isDead = true
         if (this.isStopping) return

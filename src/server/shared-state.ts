@@ -33,7 +33,9 @@ const SET_PAUSE_TYPE = 6
 const SET_OBUF = 7
 /** busy-reply-threshold, up to LONG_MAX: high and low 32 bits, each exact in a double. */
 const SET_BUSY_REPLY = 16
-const SETTINGS = 18
+/** LASTSAVE's unix seconds. */
+const SET_LASTSAVE = 18
+const SETTINGS = 19
 export const PAUSE_WRITE = 1
 export const PAUSE_ALL = 2
 
@@ -115,6 +117,7 @@ export class SharedState {
     w.set(init.outputBufferLimits, SET_OBUF)
     w[SET_BUSY_REPLY] = Number(init.busyReplyThresholdMs >> 32n)
     w[SET_BUSY_REPLY + 1] = Number(init.busyReplyThresholdMs & 0xffffffffn)
+    w[SET_LASTSAVE] = init.lastSaveSec
   }
 
   /** The CLIENT PAUSE words [end, type], read by every thread's router before each command. */
@@ -157,6 +160,8 @@ export class SharedState {
       set queryBufferLimit (v: number) { w[SET_QUERY_LIMIT] = v },
       get busyReplyThresholdMs () { return (BigInt(w[SET_BUSY_REPLY]) << 32n) | BigInt(w[SET_BUSY_REPLY + 1]) },
       set busyReplyThresholdMs (v: bigint) { w[SET_BUSY_REPLY] = Number(v >> 32n); w[SET_BUSY_REPLY + 1] = Number(v & 0xffffffffn) },
+      get lastSaveSec () { return w[SET_LASTSAVE] },
+      set lastSaveSec (v: number) { w[SET_LASTSAVE] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },
       set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
       outputBufferLimits: w.subarray(SET_OBUF, SET_OBUF + 9),

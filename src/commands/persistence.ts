@@ -1,0 +1,169 @@
+// SAVE and LASTSAVE (Redis's rdb.c saveCommand and lastsaveCommand). SAVE runs on every shard
+// at one point of the command order (route 'all', a consistent cut as for a split MSET): each
+// shard encodes its own keys, database by database, as RDB records (persistence/rdb-value.ts),
+// and the client's thread puts them together into one RDB version 10 file, written to a temporary
+// file in `dir` and renamed over `dir/dbfilename`. The shards load that file at start
+// (persistence/rdb-file.ts). BGSAVE, save points and AOF are not built yet.
+
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import type { ReplyWriter } from '../protocol/resp-writer.js'
+import type { Shard } from '../storage/shard.js'
+import type { Keyspace } from '../storage/keyspace.js'
+import { TYPE_STREAM } from '../storage/keyspace.js'
+import { TYPES, PAYLOAD_HEADER_BYTES } from '../storage/types.js'
+import { DATABASES } from '../storage/shard.js'
+import { ByteWriter } from '../persistence/listpack.js'
+import { encodeValue, saveLen, saveString } from '../persistence/rdb-value.js'
+import { encodeStream } from '../persistence/rdb-stream.js'
+import { crc64 } from '../persistence/crc64.js'
+import { OK } from '../protocol/replies.js'
+import { errorReply } from '../protocol/errors.js'
+
+const ERR = errorReply('ERR')
+const RDB_OPCODE_AUX = 0xfa
+const RDB_OPCODE_RESIZEDB = 0xfb
+const RDB_OPCODE_EXPIRETIME_MS = 0xfc
+const RDB_OPCODE_SELECTDB = 0xfe
+const RDB_OPCODE_EOF = 0xff
+
+/** storage/types.ts's value payload of entry e of ks (any database, not only the shard's current one). */
+function payloadOf (ks: Keyspace, e: number): Buffer {
+  const type = ks.type(e)
+  const ops = TYPES[type]
+  const b = Buffer.allocUnsafe(PAYLOAD_HEADER_BYTES + ops.dumpBytes(ks, e))
+  b[0] = type | ks.encFlags(e)
+  b.writeDoubleLE(ks.expireAt(e), 1)
+  ops.dump(ks, e, b, PAYLOAD_HEADER_BYTES)
+  return b
+}
+
+/**
+ * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
+ * and that many bytes of RDB records (expire time, type, key, object).
+ */
+function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  const w = new ByteWriter(1024)
+  for (let db = 0; db < DATABASES; db++) {
+    const ks = shard.dbs[db]
+    if (ks === null || ks.count === 0) continue
+    const at = w.len
+    w.need(13)
+    w.len += 13
+    let keys = 0
+    let expires = 0
+    ks.forEach(e => {
+      const expireAt = ks.expireAt(e)
+      if (expireAt !== 0) {
+        w.byte(RDB_OPCODE_EXPIRETIME_MS)
+        w.need(8)
+        w.buf.writeBigInt64LE(BigInt(Math.round(expireAt)), w.len)
+        w.len += 8
+        expires++
+      }
+      const key = Buffer.from(ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e)))
+      if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
+      else encodeValue(w, payloadOf(ks, e), key)
+      keys++
+    })
+    w.buf[at] = db
+    w.buf.writeUInt32LE(keys, at + 1)
+    w.buf.writeUInt32LE(expires, at + 5)
+    w.buf.writeUInt32LE(w.len - at - 13, at + 9)
+  }
+  out.bulkBuf(Buffer.from(w.result))
+}
+
+function aux (w: ByteWriter, name: string, value: string): void {
+  w.byte(RDB_OPCODE_AUX)
+  const n = Buffer.from(name, 'latin1')
+  const v = Buffer.from(value, 'latin1')
+  saveString(w, n, 0, n.length)
+  saveString(w, v, 0, v.length)
+}
+
+/** The whole RDB file from the shards' replies to SAVE (rdbSaveRio's layout, without functions yet). */
+export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: number): Buffer {
+  const w = new ByteWriter(64 + parts.reduce((n, p) => n + p.length, 0))
+  w.bytes(Buffer.from('REDIS0010', 'latin1'))
+  aux(w, 'redis-ver', version)
+  aux(w, 'redis-bits', '64')
+  aux(w, 'ctime', String(Math.floor(Date.now() / 1000)))
+  aux(w, 'used-mem', String(usedMemory))
+  aux(w, 'aof-base', '0')
+  const byDb: Array<Array<[number, number, Buffer]>> = Array.from({ length: DATABASES }, () => [])
+  for (const reply of parts) {
+    // Each part is the shard's reply, a bulk string: $<length>\r\n<bytes>\r\n.
+    const nl = reply.indexOf(13)
+    const part = reply.subarray(nl + 2, nl + 2 + Number(reply.toString('latin1', 1, nl)))
+    for (let p = 0; p < part.length;) {
+      const db = part[p]
+      const len = part.readUInt32LE(p + 9)
+      byDb[db].push([part.readUInt32LE(p + 1), part.readUInt32LE(p + 5), part.subarray(p + 13, p + 13 + len)])
+      p += 13 + len
+    }
+  }
+  for (let db = 0; db < DATABASES; db++) {
+    if (byDb[db].length === 0) continue
+    w.byte(RDB_OPCODE_SELECTDB)
+    saveLen(w, db)
+    w.byte(RDB_OPCODE_RESIZEDB)
+    saveLen(w, byDb[db].reduce((n, [k]) => n + k, 0))
+    saveLen(w, byDb[db].reduce((n, [, x]) => n + x, 0))
+    for (const [, , records] of byDb[db]) w.bytes(records)
+  }
+  w.byte(RDB_OPCODE_EOF)
+  w.need(8)
+  w.buf.writeBigUInt64LE(crc64(w.buf, 0, w.len), w.len)
+  w.len += 8
+  return w.result
+}
+
+/** Writes the file whole or not at all: a temporary file, fsync, then rename over the old one. */
+export function writeRdb (dir: string, name: string, bytes: Uint8Array): void {
+  const tmp = join(dir, `temp-${process.pid}.rdb`)
+  const fd = openSync(tmp, 'w')
+  try {
+    for (let p = 0; p < bytes.length;) p += writeSync(fd, bytes, p, bytes.length - p)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    try { unlinkSync(tmp) } catch {}
+    throw err
+  }
+  closeSync(fd)
+  renameSync(tmp, join(dir, name))
+}
+
+function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  const srv = c.server
+  try {
+    writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))
+  } catch {
+    // rdbSave failed (unwritable dir, full disk): Redis answers a bare -ERR and logs why.
+    out.raw(ERR)
+    return
+  }
+  srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
+  out.raw(OK)
+}
+
+function lastsaveCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.int(c.server.settings.lastSaveSec)
+}
+
+const SERVER = { group: 'server', firstKey: 0, lastKey: 0, step: 0, since: '1.0.0', acl: ['dangerous'] } as const
+
+export const persistenceCommands: readonly CommandSpec[] = [
+  {
+    ...SERVER, name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], route: 'all', merge: 'custom',
+    summary: 'Synchronously save the dataset to disk', complexity: 'O(N) where N is the total number of keys in all databases',
+    run: saveShardCommand, finish: saveFinish,
+  },
+  {
+    ...SERVER, name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', acl: ['admin', 'dangerous'],
+    tips: ['nondeterministic_output'], summary: 'Get the UNIX time stamp of the last successful save to disk', complexity: 'O(1)',
+    local: lastsaveCommand,
+  },
+]

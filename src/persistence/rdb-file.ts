@@ -1,0 +1,86 @@
+// Reading an RDB file (rdbLoadRio): the REDIS header, auxiliary fields, databases, resize hints,
+// expire times, LRU/LFU hints, and the key-value records, up to EOF and its CRC64. Each shard reads
+// the whole file at start and keeps the records whose keys hash to it. Function libraries and
+// module data are not loaded yet: a file that has them is refused, as is any malformed one, and
+// the server then does not start (Redis aborts on a bad RDB too).
+
+import { readFileSync } from 'node:fs'
+import { RDB_BAD, RDB_VERSION, RdbReader, decodeObject } from './rdb-value.js'
+import { crc64 } from './crc64.js'
+
+const RDB_OPCODE_FUNCTION2 = 0xf5
+const RDB_OPCODE_FUNCTION = 0xf6
+const RDB_OPCODE_MODULE_AUX = 0xf7
+const RDB_OPCODE_IDLE = 0xf8
+const RDB_OPCODE_FREQ = 0xf9
+const RDB_OPCODE_AUX = 0xfa
+const RDB_OPCODE_RESIZEDB = 0xfb
+const RDB_OPCODE_EXPIRETIME_MS = 0xfc
+const RDB_OPCODE_EXPIRETIME = 0xfd
+const RDB_OPCODE_SELECTDB = 0xfe
+const RDB_OPCODE_EOF = 0xff
+
+/** Why the file cannot load; the message starts with RDB_LOAD_FAILED, which the server looks for. */
+export const RDB_LOAD_FAILED = 'Loading the RDB file failed: '
+export class RdbLoadError extends Error {
+  constructor (why: string) { super(RDB_LOAD_FAILED + why) }
+}
+
+/** One record: its database, key, value payload (storage/types.ts) and expire time (unix ms, 0 = none). */
+export type RdbRecord = (db: number, key: Buffer, payload: Buffer, expireAt: number) => void
+
+/**
+ * Reads the RDB file at path and calls onRecord for every key whose `wanted(key)` is true; the
+ * number of records read (all shards'). Throws RdbLoadError for a file it cannot load.
+ */
+export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecord: RdbRecord): number {
+  const b = readFileSync(path)
+  if (b.length < 9 || b.toString('latin1', 0, 5) !== 'REDIS') throw new RdbLoadError('Wrong signature trying to load DB from file')
+  const ver = Number(b.toString('latin1', 5, 9))
+  if (!(ver >= 1 && ver <= RDB_VERSION)) throw new RdbLoadError(`Can't handle RDB format version ${b.toString('latin1', 5, 9)}`)
+  const r = new RdbReader(b, b.length)
+  r.p = 9
+  let db = 0
+  let expireAt = 0
+  let records = 0
+  try {
+    for (;;) {
+      r.need(1)
+      const op = b[r.p++]
+      if (op === RDB_OPCODE_EOF) break
+      switch (op) {
+        case RDB_OPCODE_EXPIRETIME_MS: r.need(8); expireAt = Number(b.readBigInt64LE(r.p)); r.p += 8; continue
+        case RDB_OPCODE_EXPIRETIME: r.need(4); expireAt = b.readInt32LE(r.p) * 1000; r.p += 4; continue
+        case RDB_OPCODE_FREQ: r.need(1); r.p++; continue
+        case RDB_OPCODE_IDLE: r.len64(); continue
+        case RDB_OPCODE_AUX: r.string(); r.string(); continue
+        case RDB_OPCODE_RESIZEDB: r.len64(); r.len64(); continue
+        case RDB_OPCODE_SELECTDB: {
+          db = r.len()
+          if (db < 0 || db >= 16) throw new RdbLoadError(`FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting`)
+          continue
+        }
+        case RDB_OPCODE_FUNCTION2: case RDB_OPCODE_FUNCTION:
+          throw new RdbLoadError('the RDB file holds function libraries, which this server does not load yet')
+        case RDB_OPCODE_MODULE_AUX:
+          throw new RdbLoadError('the RDB file holds module data, which this server cannot load')
+      }
+      const key = Buffer.from(r.string())
+      const payload = decodeObject(r, op)
+      if (payload === null) throw new RdbLoadError(`Unknown RDB encoding type ${op}`)
+      records++
+      if (wanted(key)) onRecord(db, key, payload, expireAt)
+      expireAt = 0
+    }
+  } catch (err) {
+    if (err === RDB_BAD) throw new RdbLoadError('Short read or malformed record loading DB')
+    throw err
+  }
+  // Version 5 on carries a CRC64 of everything before it; 0 means it was saved without one.
+  if (ver >= 5) {
+    r.need(8)
+    const want = b.readBigUInt64LE(r.p)
+    if (want !== 0n && want !== crc64(b, 0, r.p)) throw new RdbLoadError('Wrong RDB checksum')
+  }
+  return records
+}
