@@ -27,6 +27,11 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY --from=build /app/dist/src/ dist/src/
 COPY --from=build /app/dist/workers/ dist/workers/
 
+# SAVE writes /data/dump.rdb and a restart loads it: a volume, owned by the server's user.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
+ENV FLASHKV_DIR=/data
+
 # The files stay root-owned and read-only to the server; it runs as the image's `node` user (uid 1000).
 USER node
 EXPOSE 6379 8080
