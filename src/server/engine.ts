@@ -157,7 +157,11 @@ export class LentShard {
 
   /** Runs one command (or an __exec batch) and returns its reply. */
   run (cmd: Command, db: number, resp3: boolean, args: readonly Uint8Array[]): Buffer {
-    const argv = argvOf([Buffer.from(cmd.name.split('|')[0]), ...args])
+    return this.runArgv(cmd, db, resp3, argvOf([Buffer.from(cmd.name.split('|')[0]), ...args]))
+  }
+
+  /** run, with the argv made already (the command's name first). */
+  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv): Buffer {
     const out = this.out
     out.reset()
     out.resp3 = resp3

@@ -331,10 +331,9 @@ class CallHost implements ScriptHost {
     const txns = this.router.txns
     const step = txns.planCall(this.conn, cmd, argvOf(argv), this.db)
     if (step.kind === 'local') return step.reply
-    const rest = argv.slice(1)
-    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, rest)
+    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, argv.slice(1))
     if (step.kind === 'shard' && engineRuns(cmd)) {
-      const r = txn.runLent(step.shard, cmd, this.db, rest)
+      const r = txn.runLent(step.shard, cmd, this.db, step.argv)
       if (r !== null) return r
     }
     return async () => {
