@@ -15,6 +15,7 @@
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import { copyArgv } from './router.js'
+import { COMMANDS } from './shared-state.js'
 import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
@@ -319,8 +320,11 @@ class CallHost implements ScriptHost {
     // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
     const max = this.router.maxmemoryLimit
     if (cmd.isDenyOom && max > 0 && this.router.usedMemory() > max) return OOM
-    if (cmd.name === 'select') return this.select(argv[1])
     if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
+    // call() counts it, as a client's command: total_commands_processed and the per-command calls.
+    this.router.counters[COMMANDS]++
+    this.router.calls[cmd.id]++
+    if (cmd.name === 'select') return this.select(argv[1])
     // xreadCommand refuses BLOCK from Lua while parsing its options.
     if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
       return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
