@@ -27,7 +27,7 @@ import { readU32 } from '../commands/internal.js'
 import { forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
-import { writes } from '../storage/writes.js'
+import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
 import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
@@ -166,7 +166,7 @@ export class LentShard {
     out.reset()
     out.resp3 = resp3
     // This thread's storage hooks report to this shard while its steps run.
-    const saved = { ...writes }
+    const saved = saveWrites()
     writes.onRemove = this.isWatching ? this.onRemove : null
     writes.onInsert = this.isWaiting ? this.onInsert : null
     // XADD to an existing stream wakes its blocked readers as a new key wakes a list's.
@@ -177,7 +177,7 @@ export class LentShard {
       if (cmd.id === EXEC_ID) this.runBatch(argv)
       else this.runOne(cmd, db, argv)
     } finally {
-      Object.assign(writes, saved)
+      restoreWrites(saved)
     }
     return Buffer.from(out.buf.subarray(0, out.len))
   }
