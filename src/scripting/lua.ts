@@ -139,6 +139,9 @@ export class LuaVm {
 
   pushStr (L: number, s: string): void { this.push(L, Buffer.from(s, 'latin1')) }
 
+  /** A fixed name (a global's, a field's), from its C string made once (see cstr). */
+  pushName (L: number, s: string): void { this.pushlstring(L, this.cstr(s), s.length) }
+
   /** The bytes of the string (or number, converted in place) at idx, copied out; null otherwise. */
   bytes (L: number, idx: number): Buffer | null {
     const p = this.tolstring(L, idx, this.lenPtr)

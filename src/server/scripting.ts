@@ -52,6 +52,16 @@ function arg (argv: Argv, i: number): Buffer {
 
 /** string2ll: an optional minus and digits, no spaces or plus, within int64. */
 function parseStrictInt (b: Buffer): number | null {
+  // The usual numkeys: one to nine digits, no sign, no leading zero.
+  if (b.length > 0 && b.length < 10 && b[0] >= 49 && b[0] <= 57) {
+    let v = 0
+    for (let i = 0; i < b.length; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) return null
+      v = v * 10 + d
+    }
+    return v
+  }
   const s = b.toString('latin1')
   if (!/^(0|-?[1-9]\d*)$/.test(s) || s.length > 20) return null
   const v = BigInt(s)
