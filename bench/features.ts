@@ -15,13 +15,17 @@
 //                  messages per second, counted when the last subscriber has the last one
 //   blpop_pingpong 25 pairs: one client BLPOPs its list, the other LPUSHes to it, round after
 //                  round: rounds per second; latency from the BLPOP sent to its answer
+//   bullmq         BullMQ 6: n/10 jobs (5,000 at the full size) added by 50 producers one
+//                  Queue.add at a time while one Worker (concurrency 50) runs them: jobs per
+//                  second from the first add to the last completion; latency from a job's add
+//                  to its completion event. An untimed round of a tenth as many jobs goes first.
 // FEATURE_TESTS=... picks tests (the default: all but pipe_1shard).
 
 import { connect, type Socket } from 'node:net'
 import { shardOfKey } from '../src/storage/hash.js'
 import type { Run } from './servers.js'
 
-export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,watch_xshard,rename_xshard,publish_fanout,blpop_pingpong').split(',')
+export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,watch_xshard,rename_xshard,publish_fanout,blpop_pingpong,bullmq').split(',')
 
 function encode (args: string[]): string {
   return `*${args.length}\r\n` + args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')
@@ -176,10 +180,57 @@ async function pingpong (port: number, test: string, n: number, size: number): P
   return runOf(test, n, PAIRS * 2, size, secs, latencies, `bench/features.ts ${test}: ${PAIRS} pairs, ${n} rounds`)
 }
 
+/**
+ * BullMQ: `jobs` jobs added by `clients` producers while one Worker of concurrency `clients` runs
+ * them. A tenth as many go through first, untimed, on another queue: both servers have then
+ * loaded BullMQ's scripts, and FlashKV's JIT has seen them.
+ */
+async function bullmq (port: number, test: string, jobs: number, clients: number, size: number): Promise<Run> {
+  await bullmqRound(port, test, Math.max(200, Math.floor(jobs / 10)), clients, size)
+  return await bullmqRound(port, test, jobs, clients, size)
+}
+
+async function bullmqRound (port: number, test: string, jobs: number, clients: number, size: number): Promise<Run> {
+  // Loaded here, so that the other tests run without BullMQ (a devDependency) installed.
+  const { Queue, Worker } = await import('bullmq')
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null }
+  const name = `bench${Date.now()}-${jobs}`
+  const queue = new Queue(name, { connection })
+  const addedAt = new Map<string, bigint>()
+  const latencies: number[] = []
+  let completed = 0
+  let allDone: () => void = () => {}
+  const finished = new Promise<void>(resolve => { allDone = resolve })
+  const payload = { v: 'x'.repeat(size) }
+  const worker = new Worker(name, async () => 1, { connection, concurrency: clients, removeOnComplete: { count: 1000 } })
+  worker.on('completed', (job) => {
+    const at = addedAt.get(job.id as string)
+    if (at !== undefined) latencies.push(Number(process.hrtime.bigint() - at) / 1e6)
+    if (++completed === jobs) allDone()
+  })
+  await worker.waitUntilReady()
+  let added = 0
+  const t0 = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (added < jobs) {
+      const id = `j${added++}`
+      addedAt.set(id, process.hrtime.bigint())
+      await queue.add('job', payload, { jobId: id, removeOnComplete: { count: 1000 } })
+    }
+  }))
+  await finished
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  return runOf(test, jobs, clients, size, secs, latencies, `bench/features.ts ${test}: ${jobs} jobs, ${clients} producers, Worker concurrency ${clients}`)
+}
+
 /** Runs n transactions over `clients` connections; resolves with a redis-benchmark-like Run. */
 export async function featureRun (port: number, test: string, n: number, clients: number, size: number): Promise<Run> {
   if (test === 'publish_fanout') return await fanout(port, test, Math.max(1000, Math.floor(n / 20)), size)
   if (test === 'blpop_pingpong') return await pingpong(port, test, n, size)
+  if (test === 'bullmq') return await bullmq(port, test, Math.max(1000, Math.floor(n / 10)), clients, size)
   const { bytes, replies } = transaction(test)
   const latencies: number[] = []
   let started = 0

@@ -38,7 +38,7 @@ const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '100000'))
 const REPEAT = Number(opt('--repeat', QUICK ? '1' : '3'))
 const PIPE_REQUESTS = REQUESTS * (QUICK ? 4 : 5)
 const MEMORY_KEYS = Number(opt('--memory-keys', QUICK ? '200000' : '1000000'))
-const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset', 'hset', 'sadd', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'zrangebyscore', 'sinter']
+const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'lpop', 'mset', 'hset', 'sadd', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_600', 'zrangebyscore', 'sinter', 'evalsha', 'xadd', 'xread']
 const SIZES = QUICK ? [3] : [3, 1024]
 /** --modes c50,c50-txn: only these modes (all by default). */
 const MODES = opt('--modes', '').split(',').filter(m => m !== '')

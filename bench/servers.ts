@@ -2,6 +2,7 @@
 // free ports, one redis-benchmark run, small RESP helpers, and what names a run (commit, versions).
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
 
 export const ROOT = new URL('../../', import.meta.url)
@@ -76,6 +77,9 @@ export function median (xs: number[]): number {
 }
 
 /** Runs redis-benchmark and reads throughput and p50/p99/p99.9 from its own report. */
+const EVALSHA_SCRIPT = "return redis.call('INCR', KEYS[1])"
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex')
+
 /**
  * Tests redis-benchmark has no -t name for: the command it runs, and what it reads (loaded by
  * prepareCustom first). The keys share a {tag}: these measure the command on one shard, not a
@@ -92,6 +96,21 @@ export const CUSTOM_TESTS: Record<string, { command: string[], setup: string[][]
     command: ['SINTER', '{bench}set1', '{bench}set2'],
     setup: [['DEL', '{bench}set1', '{bench}set2'], ['SADD', '{bench}set1', ...Array.from({ length: 100 }, (_, i) => `member:${i}`)],
       ['SADD', '{bench}set2', ...Array.from({ length: 100 }, (_, i) => `member:${i + 50}`)]],
+  },
+  // A small script from the cache (SCRIPT LOAD first): one INCR, the reply passed back.
+  evalsha: {
+    command: ['EVALSHA', sha1(EVALSHA_SCRIPT), '1', '{bench}evalsha'],
+    setup: [['DEL', '{bench}evalsha'], ['SCRIPT', 'LOAD', EVALSHA_SCRIPT]],
+  },
+  // Append to a stream kept near 10,000 entries (MAXLEN ~, as BullMQ trims its events stream).
+  xadd: {
+    command: ['XADD', '{bench}xadd', 'MAXLEN', '~', '10000', '*', 'field', 'value'],
+    setup: [['DEL', '{bench}xadd']],
+  },
+  // 10 entries of a 1,000-entry stream, from the start (XREAD without BLOCK).
+  xread: {
+    command: ['XREAD', 'COUNT', '10', 'STREAMS', '{bench}xread', '0'],
+    setup: [['DEL', '{bench}xread'], ['EVAL', "for i = 1, 1000 do redis.call('XADD', KEYS[1], '*', 'field', i) end return 1", '1', '{bench}xread']],
   },
 }
 

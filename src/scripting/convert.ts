@@ -60,7 +60,8 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
     case 45: // '-'
       pushErrorTable(vm, L, text(src, p + 1, e)); return next
     case 58: // ':'
-      vm.pushnumber(L, Number(text(src, p + 1, e))); return next
+      // Up to 15 digits the running sum is exact; longer ones round as strtod does, via Number.
+      vm.pushnumber(L, e - p - 1 <= 15 ? lineInt(src, p + 1, e) : Number(text(src, p + 1, e))); return next
     case 36: { // '$'
       const n = lineInt(src, p + 1, e)
       if (n < 0) { vm.pushboolean(L, 0); return next }

@@ -139,6 +139,9 @@ export class LuaVm {
 
   pushStr (L: number, s: string): void { this.push(L, Buffer.from(s, 'latin1')) }
 
+  /** A fixed name (a global's, a field's), from its C string made once (see cstr). */
+  pushName (L: number, s: string): void { this.pushlstring(L, this.cstr(s), s.length) }
+
   /** The bytes of the string (or number, converted in place) at idx, copied out; null otherwise. */
   bytes (L: number, idx: number): Buffer | null {
     const p = this.tolstring(L, idx, this.lenPtr)
@@ -158,9 +161,50 @@ export class LuaVm {
   }
 }
 
-/** Loads the wasm module and opens a fresh state. Once per producer thread, before serving. */
+/**
+ * Loads the wasm module and opens a fresh state. Once per producer thread, before serving.
+ *
+ * wasmoon-lua5.1 is an emscripten build with assertions: each `_name` export is a JS wrapper
+ * that checks the runtime is up and builds its message string on every call, then calls the wasm
+ * export with a spread. A script's redis.call makes dozens of C API calls, so the wrapper was
+ * about a tenth of a BullMQ job's CPU. The instance's exports are caught as the module
+ * instantiates and put in place of the wrappers: the same functions, called directly.
+ */
 export async function createVm (): Promise<LuaVm> {
-  const lua = await Lua.create()
+  const wasm = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly
+  const instantiate = wasm.instantiate
+  let exports: Record<string, unknown> | null = null
+  wasm.instantiate = async (...args: unknown[]): Promise<unknown> => {
+    const r = await instantiate.apply(wasm, args)
+    exports = (r instanceof wasm.Instance ? r : (r as { instance: { exports: Record<string, unknown> } }).instance).exports
+    return r
+  }
+  let lua: Lua
+  try {
+    lua = await Lua.create()
+  } finally {
+    wasm.instantiate = instantiate
+  }
   const M = (lua as unknown as { luaApi: { module: LuaModule } }).luaApi.module
+  unwrapExports(M, exports, wasm)
   return new LuaVm(M)
+}
+
+/** The part of the WebAssembly global used here (the compiler's libs do not declare it). */
+interface WasmGlobal {
+  instantiate: (...args: unknown[]) => Promise<unknown>
+  Instance: new (...args: never[]) => { exports: Record<string, unknown> }
+  Memory: new (...args: never[]) => { buffer: ArrayBuffer }
+}
+
+/** Puts the wasm exports in place of the module's `_name` wrappers, if they are this module's. */
+function unwrapExports (M: LuaModule, exports: Record<string, unknown> | null, wasm: WasmGlobal): void {
+  if (exports === null) return
+  const memory = exports.memory
+  if (!(memory instanceof wasm.Memory) || memory.buffer !== M.HEAPU8.buffer) return
+  for (const key of Object.keys(M)) {
+    if (!key.startsWith('_') || typeof M[key] !== 'function') continue
+    const raw = exports[key.slice(1)]
+    if (typeof raw === 'function') M[key] = raw
+  }
 }

@@ -436,7 +436,7 @@ export class ScriptEngine {
     const vm = this.vm
     const L = vm.L
     vm.rawgeti(L, LUA_REGISTRYINDEX, this.sandbox.globalsRef)
-    vm.pushStr(L, name)
+    vm.pushName(L, name)
     vm.createtable(L, items.length, 0)
     for (let i = 0; i < items.length; i++) {
       vm.push(L, items[i])

@@ -27,7 +27,7 @@ import { readU32 } from '../commands/internal.js'
 import { forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
-import { writes } from '../storage/writes.js'
+import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
 import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
@@ -157,12 +157,16 @@ export class LentShard {
 
   /** Runs one command (or an __exec batch) and returns its reply. */
   run (cmd: Command, db: number, resp3: boolean, args: readonly Uint8Array[]): Buffer {
-    const argv = argvOf([Buffer.from(cmd.name.split('|')[0]), ...args])
+    return this.runArgv(cmd, db, resp3, argvOf([Buffer.from(cmd.name.split('|')[0]), ...args]))
+  }
+
+  /** run, with the argv made already (the command's name first). */
+  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv): Buffer {
     const out = this.out
     out.reset()
     out.resp3 = resp3
     // This thread's storage hooks report to this shard while its steps run.
-    const saved = { ...writes }
+    const saved = saveWrites()
     writes.onRemove = this.isWatching ? this.onRemove : null
     writes.onInsert = this.isWaiting ? this.onInsert : null
     // XADD to an existing stream wakes its blocked readers as a new key wakes a list's.
@@ -173,7 +177,7 @@ export class LentShard {
       if (cmd.id === EXEC_ID) this.runBatch(argv)
       else this.runOne(cmd, db, argv)
     } finally {
-      Object.assign(writes, saved)
+      restoreWrites(saved)
     }
     return Buffer.from(out.buf.subarray(0, out.len))
   }

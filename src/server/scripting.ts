@@ -15,6 +15,7 @@
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import { copyArgv } from './router.js'
+import { COMMANDS } from './shared-state.js'
 import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
@@ -59,6 +60,16 @@ function arg (argv: Argv, i: number): Buffer {
 
 /** string2ll: an optional minus and digits, no spaces or plus, within int64. */
 function parseStrictInt (b: Buffer): number | null {
+  // The usual numkeys: one to nine digits, no sign, no leading zero.
+  if (b.length > 0 && b.length < 10 && b[0] >= 49 && b[0] <= 57) {
+    let v = 0
+    for (let i = 0; i < b.length; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) return null
+      v = v * 10 + d
+    }
+    return v
+  }
   const s = b.toString('latin1')
   if (!/^(0|-?[1-9]\d*)$/.test(s) || s.length > 20) return null
   const v = BigInt(s)
@@ -384,8 +395,11 @@ class CallHost implements ScriptHost {
     // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
     const max = this.router.maxmemoryLimit
     if (cmd.isDenyOom && !this.allowOom && max > 0 && this.router.usedMemory() > max) return OOM
-    if (cmd.name === 'select') return this.select(argv[1])
     if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
+    // call() counts it, as a client's command: total_commands_processed and the per-command calls.
+    this.router.counters[COMMANDS]++
+    this.router.calls[cmd.id]++
+    if (cmd.name === 'select') return this.select(argv[1])
     // xreadCommand refuses BLOCK from Lua while parsing its options.
     if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
       return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
@@ -396,10 +410,9 @@ class CallHost implements ScriptHost {
     const txns = this.router.txns
     const step = txns.planCall(this.conn, cmd, argvOf(argv), this.db)
     if (step.kind === 'local') return step.reply
-    const rest = argv.slice(1)
-    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, rest)
+    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, argv.slice(1))
     if (step.kind === 'shard' && engineRuns(cmd)) {
-      const r = txn.runLent(step.shard, cmd, this.db, rest)
+      const r = txn.runLent(step.shard, cmd, this.db, step.argv)
       if (r !== null) return r
     }
     return async () => {

@@ -82,11 +82,14 @@ export class Txn implements ReplyTarget, TxnContext {
     return await this.step(shard, cmd, db, args)
   }
 
-  /** Runs a command in place on a lent shard (a script's redis.call); null when the shard is not lent. */
-  runLent (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Buffer | null {
+  /**
+   * Runs a command in place on a lent shard (a script's redis.call, its whole argv with the name
+   * first, as a client sends it); null when the shard is not lent.
+   */
+  runLent (shard: number, cmd: Command, db: number, argv: Argv): Buffer | null {
     const lent = this.lent[shard]
     if (lent === null || this.router.links[shard].isDead) return null
-    return lent.run(cmd, db, this.resp3, args)
+    return lent.runArgv(cmd, db, this.resp3, argv)
   }
 
   /** Runs a command on the shard's own thread even while it is lent (pub/sub, the script store). */

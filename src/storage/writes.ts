@@ -25,3 +25,35 @@ export const writes: {
    */
   onReady: ((ks: Keyspace, e: number) => void) | null
 } = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null }
+
+export type WriteHooks = typeof writes
+
+/**
+ * A copy of every field of `writes`, to put back with restoreWrites (the transaction engine sets
+ * its own hooks around each step it runs for another shard: a script's redis.call goes through
+ * here once per call, so the fields are copied one by one rather than by object spread).
+ * A field added to `writes` must be added here and in restoreWrites.
+ */
+export function saveWrites (): WriteHooks {
+  return {
+    count: writes.count,
+    onRemove: writes.onRemove,
+    onInsert: writes.onInsert,
+    onSwap: writes.onSwap,
+    onExpire: writes.onExpire,
+    onNew: writes.onNew,
+    isReplacing: writes.isReplacing,
+    onReady: writes.onReady,
+  }
+}
+
+export function restoreWrites (w: WriteHooks): void {
+  writes.count = w.count
+  writes.onRemove = w.onRemove
+  writes.onInsert = w.onInsert
+  writes.onSwap = w.onSwap
+  writes.onExpire = w.onExpire
+  writes.onNew = w.onNew
+  writes.isReplacing = w.isReplacing
+  writes.onReady = w.onReady
+}

@@ -541,6 +541,8 @@ export function formatScore (d: number): string {
   if (d === Infinity) return 'inf'
   if (d === -Infinity) return '-inf'
   if (d === 0) return Object.is(d, -0) ? '-0' : '0'
+  // At most 16 digits: %.17g prints them all, no exponent (BullMQ's scores and timestamps).
+  if (Number.isSafeInteger(d)) return String(d)
   const exp = d.toExponential(16)
   const x = Number(exp.slice(exp.indexOf('e') + 1))
   if (x < -4 || x >= 17) {

@@ -461,6 +461,17 @@ describe('MULTI, WATCH and the script cache', () => {
     }
   })
 
+  it("a script's commands count in total_commands_processed, refused ones do not", async () => {
+    const total = (info: string): string => /total_commands_processed:(\d+)/.exec(info)?.[0] ?? 'no total_commands_processed'
+    await sequence([
+      ['CONFIG', 'RESETSTAT'], ['RPUSH', 'list', 'x'],
+      ev('redis.call("set", KEYS[1], "1") redis.call("incr", KEYS[1]) redis.call("get", KEYS[2]) return redis.call("select", 1)', '2', K[0][0], K[1][0]),
+      ev('return {redis.pcall("incr", "list"), redis.pcall("nosuch"), redis.pcall("set", "a"), redis.pcall("multi"), redis.pcall("subscribe", "c")}', '0'),
+      ev('return redis.call("set", KEYS[1], "v")', '1', K[2][0]), ['EVAL_RO', 'return redis.pcall("set", KEYS[1], "v")', '1', K[2][0]],
+    ])
+    await pair.sameNormalized(total, 'INFO', 'stats')
+  })
+
   it('COMMAND INFO of the scripting commands', async () => {
     // SCRIPT itself is left out: its subcommands come in dict order, and SCRIPT DEBUG is not built.
     await same('COMMAND', 'INFO', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load', 'script|exists', 'script|flush', 'script|kill', 'script|help')

@@ -96,3 +96,24 @@ describe('sorted-set order with a Fenwick tree over chunk counts', () => {
     Z.zsetFree(ks, e)
   })
 })
+
+describe('formatScore', () => {
+  // %.17g written out the long way (17 significant digits, trailing zeros dropped): the safe
+  // integer shortcut must print exactly this.
+  const viaExponent = (d: number): string => {
+    const exp = d.toExponential(16)
+    const x = Number(exp.slice(exp.indexOf('e') + 1))
+    const f = d.toFixed(16 - x)
+    return f.includes('.') ? f.replace(/0+$/, '').replace(/\.$/, '') : f
+  }
+
+  it('a safe integer prints as %.17g does (all its digits, no exponent)', () => {
+    fc.assert(fc.property(fc.maxSafeInteger(), (d) => {
+      fc.pre(d !== 0)
+      expect(Z.formatScore(d)).toBe(viaExponent(d))
+    }))
+    for (const d of [1, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 1700000000123 * 0x1000 + 4095, 10 ** 15]) expect(Z.formatScore(d)).toBe(viaExponent(d))
+    expect(Z.formatScore(2 ** 53)).toBe('9007199254740992')
+    expect(Z.formatScore(1e17)).toBe('1e+17')
+  })
+})

@@ -1,0 +1,17 @@
+// saveWrites/restoreWrites copy `writes` field by field (server/engine.ts runs them around every
+// step on a lent shard): a field added to `writes` and not to them would leak from a step.
+import { describe, expect, it } from 'vitest'
+import { restoreWrites, saveWrites, writes } from '../../../src/storage/writes.js'
+
+describe('saveWrites / restoreWrites', () => {
+  it('copy every field of writes, and put every one back', () => {
+    expect(Object.keys(saveWrites()).sort()).toEqual(Object.keys(writes).sort())
+    const before = saveWrites()
+    const hook = (): void => {}
+    for (const k of Object.keys(writes) as Array<keyof typeof writes>) {
+      ;(writes as Record<string, unknown>)[k] = typeof before[k] === 'number' ? 12345 : typeof before[k] === 'boolean' ? !before[k] : hook
+    }
+    restoreWrites(before)
+    expect(saveWrites()).toEqual(before)
+  })
+})
