@@ -44,7 +44,7 @@ function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
     out.bulkBuf(finishPayload(w))
     return
   }
-  out.bulkBuf(dumpPayload(valuePayload(shard, e)) as Buffer)
+  out.bulkBuf(dumpPayload(valuePayload(shard.ks, e)) as Buffer)
 }
 
 function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {

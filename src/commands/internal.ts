@@ -13,6 +13,7 @@
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
+import type { Keyspace } from '../storage/keyspace.js'
 import { RAW_FLAG, NO_INT_FLAG, entryBlockBytes } from '../storage/keyspace.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../storage/types.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
@@ -50,9 +51,8 @@ function isKeepTtl (argv: Argv, i: number): boolean {
   return true
 }
 
-/** Entry e's value payload (see the layout above). */
-export function valuePayload (shard: Shard, e: number): Buffer {
-  const ks = shard.ks
+/** Entry e's value payload (see the layout above), in any of the shard's databases. */
+export function valuePayload (ks: Keyspace, e: number): Buffer {
   const type = ks.type(e)
   const ops = TYPES[type]
   const payload = Buffer.allocUnsafe(PAYLOAD_HEADER_BYTES + ops.dumpBytes(ks, e))
@@ -65,7 +65,7 @@ export function valuePayload (shard: Shard, e: number): Buffer {
 export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookup(argv.buf, argv.start[1], argv.len[1])
   if (e === 0) { out.nullBulk(); return }
-  out.bulkBuf(valuePayload(shard, e))
+  out.bulkBuf(valuePayload(shard.ks, e))
 }
 
 /**

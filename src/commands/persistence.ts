@@ -10,9 +10,8 @@ import { join } from 'node:path'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
-import { TYPES, PAYLOAD_HEADER_BYTES } from '../storage/types.js'
+import { valuePayload } from './internal.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
 import { encodeValue, saveLen, saveString } from '../persistence/rdb-value.js'
@@ -27,17 +26,6 @@ const RDB_OPCODE_RESIZEDB = 0xfb
 const RDB_OPCODE_EXPIRETIME_MS = 0xfc
 const RDB_OPCODE_SELECTDB = 0xfe
 const RDB_OPCODE_EOF = 0xff
-
-/** storage/types.ts's value payload of entry e of ks (any database, not only the shard's current one). */
-function payloadOf (ks: Keyspace, e: number): Buffer {
-  const type = ks.type(e)
-  const ops = TYPES[type]
-  const b = Buffer.allocUnsafe(PAYLOAD_HEADER_BYTES + ops.dumpBytes(ks, e))
-  b[0] = type | ks.encFlags(e)
-  b.writeDoubleLE(ks.expireAt(e), 1)
-  ops.dump(ks, e, b, PAYLOAD_HEADER_BYTES)
-  return b
-}
 
 /**
  * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
@@ -64,7 +52,7 @@ function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
       }
       const key = Buffer.from(ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e)))
       if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
-      else encodeValue(w, payloadOf(ks, e), key)
+      else encodeValue(w, valuePayload(ks, e), key)
       keys++
     })
     w.buf[at] = db

@@ -8,7 +8,7 @@
 // from run to run, so the tests that list or dump keep to one library, or one function per library.
 import { beforeEach, describe, expect, it } from 'vitest'
 
-import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import { useDiffPair, text, type Arg, sameOnBoth } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 import { crc64 as crc64Of } from '../../src/persistence/crc64.js'
@@ -379,18 +379,8 @@ describe('busy functions: BUSY, FUNCTION KILL, SCRIPT KILL, FUNCTION STATS', () 
   const stats = async (c: RawClient): Promise<string> => text(await c.command('FUNCTION', 'STATS')).replace(/duration_ms\r\n:\d+/, 'duration_ms\r\n:N')
 
   async function onBoth (scenario: (script: RawClient, other: RawClient) => Promise<string[]>): Promise<void> {
-    const run = async (port: number, host: string): Promise<string[]> => {
-      const [script, other] = await Promise.all([RawClient.connect(port, host), RawClient.connect(port, host)])
-      try {
-        return await scenario(script, other)
-      } finally {
-        script.close()
-        other.close()
-      }
-    }
     try {
-      const [fromFlash, fromRedis] = await Promise.all([run(pair.flash.port, pair.flash.host), run(pair.redis.port, pair.redis.host)])
-      expect(fromFlash).toEqual(fromRedis)
+      await sameOnBoth(pair, scenario)
     } finally {
       await sequence([threshold('5000')])
     }

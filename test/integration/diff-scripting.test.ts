@@ -6,7 +6,7 @@
 // cache seen from several connections.
 import { describe, expect, it } from 'vitest'
 
-import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import { useDiffPair, text, type Arg, sameOnBoth } from './helpers/diff.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 
@@ -496,18 +496,8 @@ describe('busy scripts: busy-reply-threshold, BUSY and SCRIPT KILL', () => {
    * and another), and compares what each server answered, step by step.
    */
   async function onBoth (scenario: (script: RawClient, other: RawClient) => Promise<string[]>): Promise<void> {
-    const run = async (port: number, host: string): Promise<string[]> => {
-      const [script, other] = await Promise.all([RawClient.connect(port, host), RawClient.connect(port, host)])
-      try {
-        return await scenario(script, other)
-      } finally {
-        script.close()
-        other.close()
-      }
-    }
     try {
-      const [fromFlash, fromRedis] = await Promise.all([run(pair.flash.port, pair.flash.host), run(pair.redis.port, pair.redis.host)])
-      expect(fromFlash).toEqual(fromRedis)
+      await sameOnBoth(pair, scenario)
     } finally {
       await sequence([threshold('busy-reply-threshold', '5000')])
     }

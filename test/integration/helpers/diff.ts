@@ -119,3 +119,21 @@ export function useDiffPair (opts: { shards?: number, env?: Record<string, strin
     },
   }
 }
+
+/**
+ * Runs one scenario on each server of the pair at once, each with two fresh connections (say, a
+ * busy script's and another client's), and expects the same answers, step by step.
+ */
+export async function sameOnBoth (pair: DiffPair, scenario: (first: RawClient, second: RawClient) => Promise<string[]>): Promise<void> {
+  const run = async (port: number, host: string): Promise<string[]> => {
+    const [first, second] = await Promise.all([RawClient.connect(port, host), RawClient.connect(port, host)])
+    try {
+      return await scenario(first, second)
+    } finally {
+      first.close()
+      second.close()
+    }
+  }
+  const [fromFlash, fromRedis] = await Promise.all([run(pair.flash.port, pair.flash.host), run(pair.redis.port, pair.redis.host)])
+  expect(fromFlash).toEqual(fromRedis)
+}
