@@ -846,7 +846,8 @@ function loadAtStart (): void {
   const now = Date.now()
   try {
     loadRdb(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
-      if (expireAt !== 0 && expireAt < now) return
+      if (expireAt !== 0 && expireAt < now) { shard.loadExpired++; return }
+      shard.loadedKeys++
       shard.select(db)
       const old = shard.lookup(key, 0, key.length)
       const ks = shard.ks

@@ -1,4 +1,5 @@
-// SAVE and LASTSAVE (Redis's rdb.c saveCommand and lastsaveCommand). SAVE runs on every shard
+// SAVE, LASTSAVE and SHUTDOWN (Redis's rdb.c saveCommand and lastsaveCommand, server.c's
+// shutdownCommand). SAVE runs on every shard
 // at one point of the command order (route 'all', a consistent cut as for a split MSET): each
 // shard encodes its own keys, database by database, as RDB records (persistence/rdb-value.ts),
 // and the client's thread puts them together into one RDB version 10 file, written to a temporary
@@ -12,13 +13,14 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
 import { valuePayload } from './internal.js'
+import { writes } from '../storage/writes.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
 import { encodeValue, saveLen, saveString } from '../persistence/rdb-value.js'
 import { encodeStream } from '../persistence/rdb-stream.js'
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
-import { errorReply } from '../protocol/errors.js'
+import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_AUX = 0xfa
@@ -32,6 +34,11 @@ const RDB_OPCODE_EOF = 0xff
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  out.bulkBuf(encodeShard(shard))
+}
+
+function encodeShard (shard: Shard): Buffer {
+  shard.dirtyAtSave = writes.count
   const w = new ByteWriter(1024)
   for (let db = 0; db < DATABASES; db++) {
     const ks = shard.dbs[db]
@@ -60,7 +67,7 @@ function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
     w.buf.writeUInt32LE(expires, at + 5)
     w.buf.writeUInt32LE(w.len - at - 13, at + 9)
   }
-  out.bulkBuf(Buffer.from(w.result))
+  return Buffer.from(w.result)
 }
 
 function aux (w: ByteWriter, name: string, value: string): void {
@@ -134,7 +141,63 @@ function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], ou
     return
   }
   srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
+  srv.settings.rdbSaves++
   out.raw(OK)
+}
+
+// --- SHUTDOWN ------------------------------------------------------------------------------------
+
+export const SHUTDOWN_NOSAVE = 1
+export const SHUTDOWN_SAVE = 2
+export const SHUTDOWN_NOW = 4
+export const SHUTDOWN_FORCE = 8
+const SHUTDOWN_ABORT = 16
+const NO_SHUTDOWN = errorReply('ERR No shutdown in progress.')
+export const SHUTDOWN_FAILED = errorReply('ERR Errors trying to SHUTDOWN. Check logs.')
+
+/** shutdownCommand's options: the flags, or the error to answer. */
+export function shutdownFlags (argv: Argv): number | Buffer {
+  const { buf, start, len, argc } = argv
+  let flags = 0
+  for (let i = 1; i < argc; i++) {
+    const a = Buffer.from(buf.buffer, buf.byteOffset + start[i], len[i]).toString('latin1').toLowerCase()
+    if (a === 'nosave') flags |= SHUTDOWN_NOSAVE
+    else if (a === 'save') flags |= SHUTDOWN_SAVE
+    else if (a === 'now') flags |= SHUTDOWN_NOW
+    else if (a === 'force') flags |= SHUTDOWN_FORCE
+    else if (a === 'abort') flags |= SHUTDOWN_ABORT
+    else return SYNTAX_ERR
+  }
+  if (((flags & SHUTDOWN_ABORT) !== 0 && flags !== SHUTDOWN_ABORT) || ((flags & SHUTDOWN_NOSAVE) !== 0 && (flags & SHUTDOWN_SAVE) !== 0)) return SYNTAX_ERR
+  // Nothing waits for replicas here, so there is never a shutdown in progress to abort.
+  if (flags === SHUTDOWN_ABORT) return NO_SHUTDOWN
+  return flags
+}
+
+/** Stops the server as SIGTERM does (main.ts): every thread's clients are closed, workers stopped. */
+export function shutdownNow (): void {
+  process.kill(process.pid, 'SIGTERM')
+}
+
+/** The shard's part: its records when SHUTDOWN SAVE saves (no save points: only then). */
+function shutdownShardCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
+  const flags = shutdownFlags(argv)
+  if (typeof flags !== 'number') { out.raw(flags); return }
+  out.bulkBuf((flags & SHUTDOWN_SAVE) !== 0 ? encodeShard(shard) : Buffer.alloc(0))
+}
+
+/** prepareForShutdown: save if asked (a failure keeps the server up unless FORCE), then stop; the client gets no reply. */
+function shutdownFinish (c: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  const flags = shutdownFlags(argv) as number
+  if ((flags & SHUTDOWN_SAVE) !== 0) {
+    const srv = c.server
+    try {
+      writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))
+    } catch {
+      if ((flags & SHUTDOWN_FORCE) === 0) { out.raw(SHUTDOWN_FAILED); return }
+    }
+  }
+  shutdownNow()
 }
 
 function lastsaveCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
@@ -153,5 +216,11 @@ export const persistenceCommands: readonly CommandSpec[] = [
     ...SERVER, name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', acl: ['admin', 'dangerous'],
     tips: ['nondeterministic_output'], summary: 'Get the UNIX time stamp of the last successful save to disk', complexity: 'O(1)',
     local: lastsaveCommand,
+  },
+  {
+    ...SERVER, name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], route: 'all', merge: 'custom',
+    summary: 'Synchronously save the dataset to disk and then shut down the server',
+    complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    run: shutdownShardCommand, finish: shutdownFinish,
   },
 ]

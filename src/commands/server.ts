@@ -3,6 +3,7 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
@@ -75,7 +76,8 @@ function avgTtlMs (ks: Keyspace, now: number): number {
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
-    `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n`
+    `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
+    `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -84,10 +86,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dbs: new Map() }
+  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -103,6 +105,9 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'expires') st.expires = Number(v)
     else if (k === 'used_memory') st.usedMemory = Number(v)
     else if (k === 'expired_keys') st.expired = Number(v)
+    else if (k === 'dirty') st.dirty = Number(v)
+    else if (k === 'loaded') st.loaded = Number(v)
+    else if (k === 'load_expired') st.loadExpired = Number(v)
     else if (k === 'keyspace_hits') st.hits = Number(v)
     else if (k === 'keyspace_misses') st.misses = Number(v)
   }
@@ -184,7 +189,17 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     'maxmemory_policy:noeviction',
     'mem_allocator:flashkv-arena',
   ])
-  add('persistence', 'Persistence', ['loading:0', 'async_loading:0', 'rdb_bgsave_in_progress:0', 'aof_enabled:0', 'aof_rewrite_in_progress:0'])
+  // Redis 7.0's fields: no fork and no AOF here, so their gauges stay at rest.
+  add('persistence', 'Persistence', [
+    'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',
+    'current_save_keys_processed:0', 'current_save_keys_total:0', `rdb_changes_since_last_save:${sum(s => s.dirty)}`,
+    'rdb_bgsave_in_progress:0', `rdb_last_save_time:${srv.settings.lastSaveSec}`, 'rdb_last_bgsave_status:ok', 'rdb_last_bgsave_time_sec:-1',
+    'rdb_current_bgsave_time_sec:-1', `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
+    `rdb_last_load_keys_expired:${sum(s => s.loadExpired)}`, `rdb_last_load_keys_loaded:${sum(s => s.loaded)}`,
+    'aof_enabled:0', 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0', 'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1',
+    'aof_last_bgrewrite_status:ok', 'aof_rewrites:0', 'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0',
+    'module_fork_in_progress:0', 'module_fork_last_cow_size:0',
+  ])
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,
     `total_commands_processed:${srv.totalCommands()}`,

@@ -104,6 +104,8 @@ export interface ServerSettings {
   busyReplyThresholdMs: bigint
   /** LASTSAVE: unix seconds of the last successful SAVE (the start time before any), every thread alike. */
   lastSaveSec: number
+  /** INFO's rdb_saves: successful SAVEs since start. */
+  rdbSaves: number
   /**
    * client-output-buffer-limit: [hard, soft, soft seconds] of the normal, replica and pubsub
    * classes, in that order (0 = none). FlashKV enforces the pubsub class.

@@ -15,6 +15,7 @@ import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
+import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, shutdownFlags, shutdownNow } from '../commands/persistence.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
@@ -434,6 +435,15 @@ export class Router implements Dispatcher {
       // Redis reads nothing from the client whose script runs.
       conn.isAwaitingHead = true
       return false
+    }
+    // SHUTDOWN while a script is busy cannot wait for the shards it holds: NOSAVE stops the
+    // server at once (and the script with it), anything else is refused as Redis refuses it.
+    if (isBusy && cmd.name === 'shutdown') {
+      const flags = shutdownFlags(argv)
+      if (typeof flags !== 'number') return this.reject(conn, flags, cmd)
+      if ((flags & SHUTDOWN_NOSAVE) === 0) return this.reject(conn, SHUTDOWN_FAILED, cmd)
+      shutdownNow()
+      return true
     }
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
     if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)

@@ -134,6 +134,7 @@ export function initialSettings (config: Config): ServerSettings {
     hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
     busyReplyThresholdMs: 5000n,
     lastSaveSec: Math.floor(Date.now() / 1000),
+    rdbSaves: 0,
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
   }

@@ -35,7 +35,8 @@ const SET_OBUF = 7
 const SET_BUSY_REPLY = 16
 /** LASTSAVE's unix seconds. */
 const SET_LASTSAVE = 18
-const SETTINGS = 19
+const SET_RDB_SAVES = 19
+const SETTINGS = 20
 export const PAUSE_WRITE = 1
 export const PAUSE_ALL = 2
 
@@ -162,6 +163,8 @@ export class SharedState {
       set busyReplyThresholdMs (v: bigint) { w[SET_BUSY_REPLY] = Number(v >> 32n); w[SET_BUSY_REPLY + 1] = Number(v & 0xffffffffn) },
       get lastSaveSec () { return w[SET_LASTSAVE] },
       set lastSaveSec (v: number) { w[SET_LASTSAVE] = v },
+      get rdbSaves () { return w[SET_RDB_SAVES] },
+      set rdbSaves (v: number) { w[SET_RDB_SAVES] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },
       set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
       outputBufferLimits: w.subarray(SET_OBUF, SET_OBUF + 9),

@@ -72,6 +72,11 @@ export class Shard {
   /** Hash of the key last passed to lookup(): lets an insert after a miss skip rehashing. */
   lastHash = 0
   expiredKeys = 0
+  /** writes.count when SAVE last encoded this shard (INFO's rdb_changes_since_last_save). */
+  dirtyAtSave = 0
+  /** Keys this shard loaded from the RDB file at start, and those skipped as expired. */
+  loadedKeys = 0
+  loadExpired = 0
   hits = 0
   misses = 0
   /** WATCHed keys of this shard (storage/watch.ts); the worker gives it the shared words. */

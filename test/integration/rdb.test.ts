@@ -1,4 +1,5 @@
-// SAVE, LASTSAVE and loading dump.rdb at start, with a real redis-server 7.0.15 on the other end:
+// SAVE, LASTSAVE, SHUTDOWN, INFO persistence and loading dump.rdb at start, with a real
+// redis-server 7.0.15 on the other end:
 // FlashKV's file passes redis-check-rdb and loads into Redis with the same data; Redis's file
 // loads into FlashKV (another shard count) with the same data; and a FlashKV restarted on its own
 // file gets every type, database and TTL back.
@@ -106,5 +107,78 @@ describe('RDB files', () => {
     const f = await connect(await startFlashKV({ shards: 1, extraArgs: ['--dir', missing] }))
     expect(await text(f, 'SAVE')).toBe('-ERR\r\n')
     expect(existsSync(missing)).toBe(false)
+  })
+})
+
+/** Resolves once the process is gone. */
+async function exited (pid: number): Promise<void> {
+  for (;;) {
+    try { process.kill(pid, 0) } catch { return }
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+describe('SHUTDOWN and INFO persistence', () => {
+  it('option errors as Redis gives them; NOSAVE and a plain SHUTDOWN stop the server without a file', async () => {
+    const dir = tempDir()
+    const s = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir] })
+    const f = await connect(s)
+    expect(await text(f, 'SHUTDOWN', 'BOGUS')).toBe('-ERR syntax error\r\n')
+    expect(await text(f, 'SHUTDOWN', 'SAVE', 'NOSAVE')).toBe('-ERR syntax error\r\n')
+    expect(await text(f, 'SHUTDOWN', 'ABORT', 'NOW')).toBe('-ERR syntax error\r\n')
+    expect(await text(f, 'SHUTDOWN', 'ABORT')).toBe('-ERR No shutdown in progress.\r\n')
+    await f.command('MULTI')
+    expect(await text(f, 'SHUTDOWN')).toBe('-ERR Command not allowed inside a transaction\r\n')
+    await f.command('DISCARD')
+    await f.command('SET', 'k', 'v')
+    f.send('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n')
+    expect((await f.readUntilClose(10_000)).closed).toBe(true)
+    await exited(s.pid)
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(false)
+    const s2 = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir] })
+    const f2 = await connect(s2)
+    f2.send('*1\r\n$8\r\nSHUTDOWN\r\n')
+    expect((await f2.readUntilClose(10_000)).closed).toBe(true)
+    await exited(s2.pid)
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(false)
+  })
+
+  it('SHUTDOWN SAVE writes the file and the next start has the data; INFO persistence has Redis\'s fields', async () => {
+    const dir = tempDir()
+    const s = await startFlashKV({ shards: 3, extraArgs: ['--dir', dir] })
+    const f = await connect(s)
+    for (const c of DATA) await f.command(...c)
+    const fields = (info: string): string[] => info.split('\r\n').filter(l => l.includes(':')).map(l => l.slice(0, l.indexOf(':')))
+    const r = await connect(await startRedis())
+    expect(fields(await text(f, 'INFO', 'persistence'))).toEqual(fields(await text(r, 'INFO', 'persistence')))
+    expect(await text(f, 'INFO', 'persistence')).toMatch(/rdb_saves:0\r\n/)
+    expect(await text(f, 'INFO', 'persistence')).not.toMatch(/rdb_changes_since_last_save:0\r\n/)
+    expect(await text(f, 'SAVE')).toBe('+OK\r\n')
+    expect(await text(f, 'INFO', 'persistence')).toMatch(/rdb_changes_since_last_save:0\r\n(.|\r\n)*rdb_saves:1\r\n/)
+    await f.command('SET', 'after-save', 'x')
+    const before = await snapshot(f)
+    f.send('*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n')
+    expect((await f.readUntilClose(10_000)).closed).toBe(true)
+    await exited(s.pid)
+    const f2 = await connect(await startFlashKV({ shards: 1, extraArgs: ['--dir', dir] }))
+    expect(await snapshot(f2)).toEqual(before)
+    expect(await text(f2, 'INFO', 'persistence')).toMatch(/rdb_last_load_keys_loaded:16\r\n/)
+  })
+
+  it('while a script is busy: SHUTDOWN is refused, SHUTDOWN NOSAVE stops the server', async () => {
+    const s = await startFlashKV({ shards: 2, extraArgs: ['--dir', tempDir()] })
+    const script = await connect(s)
+    const other = await RawClient.connect(s.port, s.host)
+    await other.command('CONFIG', 'SET', 'busy-reply-threshold', '10')
+    script.send('*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n')
+    for (;;) {
+      const reply = await text(other, 'PING')
+      if (reply.startsWith('-BUSY')) break
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    expect(await text(other, 'SHUTDOWN')).toBe('-ERR Errors trying to SHUTDOWN. Check logs.\r\n')
+    other.send('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n')
+    expect((await other.readUntilClose(15_000)).closed).toBe(true)
+    await exited(s.pid)
   })
 })
