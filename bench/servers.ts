@@ -4,6 +4,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export const ROOT = new URL('../../', import.meta.url)
 
@@ -21,10 +24,18 @@ export function redisSpec (): Spec {
   return ['redis', 'redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1']]
 }
 
+let dir: string | null = null
+/** An empty directory for the benchmark's servers. */
+function benchDir (): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'flashkv-bench-'))
+  return dir
+}
+
 /** FlashKV from dist/ with the given server flags (e.g. ['--shards', '4']). */
 export function flashkvSpec (name: string, flags: string[]): Spec {
   const main = new URL('dist/src/main.js', ROOT).pathname
-  return [name, process.execPath, [main, ...flags, '--log-level', 'warn', '--bind', '127.0.0.1']]
+  // Never the working directory as dir: a dump.rdb there would be loaded.
+  return [name, process.execPath, [main, ...flags, '--log-level', 'warn', '--bind', '127.0.0.1', '--dir', benchDir()]]
 }
 
 export async function freePort (): Promise<number> {

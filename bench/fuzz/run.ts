@@ -9,7 +9,9 @@
 // use a scratch server. Without --pid the RSS check reads INFO's used_memory_rss.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { formatReport, runFuzz, type FuzzStats } from './protocol-fuzz.js'
@@ -77,7 +79,8 @@ let pid = intArg(args, 'pid', 0)
 if (port === 0) {
   port = await freePort(host)
   const main = fileURLToPath(new URL('../../src/main.js', import.meta.url))
-  child = spawn(process.execPath, [main, '--port', String(port), '--bind', host, '--shards', String(shards), '--log-level', 'warn'],
+  // Its own empty dir: a SAVE the fuzzer sends must not leave a dump.rdb where servers start.
+  child = spawn(process.execPath, [main, '--port', String(port), '--bind', host, '--shards', String(shards), '--log-level', 'warn', '--dir', mkdtempSync(join(tmpdir(), 'flashkv-fuzz-'))],
     { stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.on('data', (c: Buffer) => { output = (output + c.toString()).slice(-20_000) })
   child.stderr?.on('data', (c: Buffer) => { output = (output + c.toString()).slice(-20_000) })

@@ -3,7 +3,9 @@
 // (e.g. redis://127.0.0.1:6379) it starts nothing and returns that address, so the same suite can
 // be run against a real Redis: a test that fails there tests our opinion, not Redis.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest'
@@ -171,6 +173,13 @@ export async function onFreePort (host: string, start: (port: number) => Promise
  * Starts FlashKV from dist/ (or returns REDIS_URL's address when that is set). `env` adds to the
  * inherited environment (e.g. FLASHKV_FAULT_SHARD_EXIT for fault-injection tests).
  */
+let dir: string | null = null
+/** An empty directory of this test process, for servers started without --dir. */
+function testDir (): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'flashkv-test-'))
+  return dir
+}
+
 export async function startFlashKV (
   opts: { shards?: number, extraArgs?: string[], env?: Record<string, string> } = {},
 ): Promise<ServerHandle> {
@@ -186,10 +195,13 @@ export async function startFlashKV (
   }
   const host = '127.0.0.1'
   return await onFreePort(host, async (port) => {
+    const extra = opts.extraArgs ?? []
     const args = [
       MAIN_JS, '--port', String(port), '--bind', host,
       '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
-      ...(opts.extraArgs ?? []),
+      // Never the working directory: a dump.rdb there would be loaded by every test server.
+      ...(extra.includes('--dir') ? [] : ['--dir', testDir()]),
+      ...extra,
     ]
     return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)
   })
