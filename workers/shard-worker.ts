@@ -32,6 +32,8 @@ import type { Keyspace } from '../src/storage/keyspace.js'
 
 import { existsSync } from 'node:fs'
 import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
+import { setLibraryCodes } from '../src/commands/functions.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../src/ipc/layout.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 
@@ -844,6 +846,7 @@ function loadAtStart (): void {
   const flags = shard.notifyFlags
   shard.notifyFlags = new Int32Array(1)
   const now = Date.now()
+  const libs: Buffer[] = []
   try {
     loadRdb(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
       if (expireAt !== 0 && expireAt < now) { shard.loadExpired++; return }
@@ -859,7 +862,12 @@ function loadAtStart (): void {
         throw new RdbLoadError('out of memory loading the RDB file')
       }
       if (expireAt !== 0) ks.setExpireAt(e, expireAt)
-    })
+    }, data.index === 0 ? code => { libs.push(code) } : null)
+    // The hub holds the libraries; every thread sees the change count move and fetches them.
+    if (libs.length > 0) {
+      setLibraryCodes(libs)
+      Atomics.add(sharedFlags(data.credit), SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP)
+    }
   } finally {
     shard.select(0)
     shard.notifyFlags = flags

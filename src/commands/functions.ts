@@ -59,6 +59,11 @@ function functionHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter):
 /** The hub's library codes, in load order. Only shard 0's thread ever fills it. */
 let codes: Buffer[] = []
 
+/** The libraries' codes as the hub holds them (SAVE writes them into the RDB file). */
+export function libraryCodes (): readonly Buffer[] { return codes }
+/** The libraries an RDB file brought, at start (shard 0). */
+export function setLibraryCodes (c: Buffer[]): void { codes = c }
+
 function functionStoreCommand (_shard: Shard, argv: Argv, out: ReplyWriter): void {
   const isGet = argv.len[1] === 3 && argv.buf[argv.start[1]] === 103 // 'get'
   if (isGet) {

@@ -13,6 +13,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
 import { valuePayload } from './internal.js'
+import { libraryCodes } from './functions.js'
 import { writes } from '../storage/writes.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
@@ -23,7 +24,10 @@ import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 
 const ERR = errorReply('ERR')
+const RDB_OPCODE_FUNCTION2 = 0xf5
 const RDB_OPCODE_AUX = 0xfa
+/** A shard's SAVE part that holds function libraries instead of a database's records. */
+const FUNCTIONS_PART = 255
 const RDB_OPCODE_RESIZEDB = 0xfb
 const RDB_OPCODE_EXPIRETIME_MS = 0xfc
 const RDB_OPCODE_SELECTDB = 0xfe
@@ -67,6 +71,21 @@ function encodeShard (shard: Shard): Buffer {
     w.buf.writeUInt32LE(expires, at + 5)
     w.buf.writeUInt32LE(w.len - at - 13, at + 9)
   }
+  // The hub (shard 0) holds the function libraries: a part marked 255, of FUNCTION2 records.
+  const libs = shard.index === 0 ? libraryCodes() : []
+  if (libs.length > 0) {
+    const at = w.len
+    w.need(13)
+    w.len += 13
+    for (const code of libs) {
+      w.byte(RDB_OPCODE_FUNCTION2)
+      saveString(w, code, 0, code.length)
+    }
+    w.buf[at] = FUNCTIONS_PART
+    w.buf.writeUInt32LE(libs.length, at + 1)
+    w.buf.writeUInt32LE(0, at + 5)
+    w.buf.writeUInt32LE(w.len - at - 13, at + 9)
+  }
   return Buffer.from(w.result)
 }
 
@@ -78,7 +97,7 @@ function aux (w: ByteWriter, name: string, value: string): void {
   saveString(w, v, 0, v.length)
 }
 
-/** The whole RDB file from the shards' replies to SAVE (rdbSaveRio's layout, without functions yet). */
+/** The whole RDB file from the shards' replies to SAVE (rdbSaveRio's layout). */
 export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: number): Buffer {
   const w = new ByteWriter(64 + parts.reduce((n, p) => n + p.length, 0))
   w.bytes(Buffer.from('REDIS0010', 'latin1'))
@@ -88,6 +107,7 @@ export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: 
   aux(w, 'used-mem', String(usedMemory))
   aux(w, 'aof-base', '0')
   const byDb: Array<Array<[number, number, Buffer]>> = Array.from({ length: DATABASES }, () => [])
+  const functions: Buffer[] = []
   for (const reply of parts) {
     // Each part is the shard's reply, a bulk string: $<length>\r\n<bytes>\r\n.
     const nl = reply.indexOf(13)
@@ -95,10 +115,13 @@ export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: 
     for (let p = 0; p < part.length;) {
       const db = part[p]
       const len = part.readUInt32LE(p + 9)
-      byDb[db].push([part.readUInt32LE(p + 1), part.readUInt32LE(p + 5), part.subarray(p + 13, p + 13 + len)])
+      if (db === FUNCTIONS_PART) functions.push(part.subarray(p + 13, p + 13 + len))
+      else byDb[db].push([part.readUInt32LE(p + 1), part.readUInt32LE(p + 5), part.subarray(p + 13, p + 13 + len)])
       p += 13 + len
     }
   }
+  // rdbSaveRio: the libraries after the AUX fields, before the databases.
+  for (const f of functions) w.bytes(f)
   for (let db = 0; db < DATABASES; db++) {
     if (byDb[db].length === 0) continue
     w.byte(RDB_OPCODE_SELECTDB)

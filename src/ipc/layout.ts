@@ -117,6 +117,8 @@ export const LAZY_USER_DEL_WORD = 12
 export const HLL_SPARSE_WORD = 14
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
+/** The function libraries' change count's step in SCRIPT_EPOCH_WORD (SCRIPT FLUSH counts in the low 16 bits). */
+export const FUNCTION_EPOCH_STEP = 1 << 16
 
 /** A threshold from its two words; past 2^32 it is as good as unbounded. */
 export function limitOf (flags: Int32Array, word: number): number {

@@ -1,8 +1,8 @@
-// Reading an RDB file (rdbLoadRio): the REDIS header, auxiliary fields, databases, resize hints,
-// expire times, LRU/LFU hints, and the key-value records, up to EOF and its CRC64. Each shard reads
-// the whole file at start and keeps the records whose keys hash to it. Function libraries and
-// module data are not loaded yet: a file that has them is refused, as is any malformed one, and
-// the server then does not start (Redis aborts on a bad RDB too).
+// Reading an RDB file (rdbLoadRio): the REDIS header, auxiliary fields, function libraries,
+// databases, resize hints, expire times, LRU/LFU hints, and the key-value records, up to EOF and
+// its CRC64. Each shard reads the whole file at start and keeps the records whose keys hash to it
+// (shard 0, the hub, the libraries too). Module data cannot load: a file that has any is refused,
+// as is any malformed one, and the server then does not start (Redis aborts on a bad RDB too).
 
 import { readFileSync } from 'node:fs'
 import { RDB_BAD, RDB_VERSION, RdbReader, decodeObject } from './rdb-value.js'
@@ -30,10 +30,11 @@ export class RdbLoadError extends Error {
 export type RdbRecord = (db: number, key: Buffer, payload: Buffer, expireAt: number) => void
 
 /**
- * Reads the RDB file at path and calls onRecord for every key whose `wanted(key)` is true; the
- * number of records read (all shards'). Throws RdbLoadError for a file it cannot load.
+ * Reads the RDB file at path and calls onRecord for every key whose `wanted(key)` is true, and
+ * onFunction with each function library's code; the number of records read (all shards').
+ * Throws RdbLoadError for a file it cannot load.
  */
-export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecord: RdbRecord): number {
+export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecord: RdbRecord, onFunction: ((code: Buffer) => void) | null = null): number {
   const b = readFileSync(path)
   if (b.length < 9 || b.toString('latin1', 0, 5) !== 'REDIS') throw new RdbLoadError('Wrong signature trying to load DB from file')
   const ver = Number(b.toString('latin1', 5, 9))
@@ -60,8 +61,13 @@ export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecor
           if (db < 0 || db >= 16) throw new RdbLoadError(`FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting`)
           continue
         }
-        case RDB_OPCODE_FUNCTION2: case RDB_OPCODE_FUNCTION:
-          throw new RdbLoadError('the RDB file holds function libraries, which this server does not load yet')
+        case RDB_OPCODE_FUNCTION2: {
+          const code = Buffer.from(r.string())
+          onFunction?.(code)
+          continue
+        }
+        case RDB_OPCODE_FUNCTION:
+          throw new RdbLoadError('the RDB file holds functions in the format of Redis 7.0 release candidates, which this server does not load')
         case RDB_OPCODE_MODULE_AUX:
           throw new RdbLoadError('the RDB file holds module data, which this server cannot load')
       }

@@ -18,15 +18,15 @@ import { internalCommand } from '../commands/table.js'
 import { errorReply, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../ipc/layout.js'
+
+export { FUNCTION_EPOCH_STEP }
 import { stringMatch } from '../commands/glob.js'
 import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, FUNCTION_FLAGS, FunctionEngine, LibCtx, type Library } from '../scripting/functions.js'
 import type { ScriptEngine, ScriptLog } from '../scripting/scripts.js'
 import { dumpPayload, PayloadReader, RDB_OPCODE_FUNCTION, RDB_OPCODE_FUNCTION2, verifyPayload } from '../scripting/rdb.js'
 
 const STORE = internalCommand('__function')
-/** The function count's step in SCRIPT_EPOCH_WORD (SCRIPT FLUSH counts in the low 16 bits). */
-export const FUNCTION_EPOCH_STEP = 1 << 16
 const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 const E = (s: string): Buffer => errorReply(`ERR ${s}`)
 

@@ -118,6 +118,34 @@ async function exited (pid: number): Promise<void> {
   }
 }
 
+describe('function libraries in the RDB file', () => {
+  // One function: Redis lists a library's functions in an order of its own from run to run.
+  const LIB = "#!lua name=mylib\nredis.register_function{function_name='myset', callback=function(keys, args) return redis.call('SET', keys[1], args[1]) end, flags={'allow-oom'}}"
+  const check = async (c: RawClient): Promise<string[]> => [
+    await text(c, 'FUNCTION', 'LIST', 'WITHCODE'), await text(c, 'FCALL', 'myset', '1', 'fk', 'fv'), await text(c, 'GET', 'fk'),
+  ]
+
+  it('SAVE writes the libraries; Redis loads them, and so does FlashKV at start, with every I/O thread seeing them', async () => {
+    const dir = tempDir()
+    const f = await connect(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir] }))
+    expect(await text(f, 'FUNCTION', 'LOAD', LIB)).toBe('$5\r\nmylib\r\n')
+    expect(await text(f, 'SAVE')).toBe('+OK\r\n')
+    const r = await connect(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir]))
+    const theirs = await check(r)
+    expect(await check(await connect(await startFlashKV({ shards: 3, extraArgs: ['--dir', dir] })))).toEqual(theirs)
+    expect(await check(await connect(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--io-threads', '3'] })))).toEqual(theirs)
+  })
+
+  it("Redis's libraries load into FlashKV", async () => {
+    const dir = tempDir()
+    const r = await connect(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir]))
+    await r.command('FUNCTION', 'LOAD', LIB)
+    expect(await text(r, 'SAVE')).toBe('+OK\r\n')
+    const f = await connect(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir] }))
+    expect(await check(f)).toEqual(await check(r))
+  })
+})
+
 describe('SHUTDOWN and INFO persistence', () => {
   it('option errors as Redis gives them; NOSAVE and a plain SHUTDOWN stop the server without a file', async () => {
     const dir = tempDir()
