@@ -45,6 +45,8 @@ export interface Config {
   /** dir and dbfilename: where SAVE writes the RDB file, and which one is loaded at start. */
   readonly dir: string
   readonly dbfilename: string
+  /** requirepass: the default user's password ('' = none). */
+  readonly requirepass: string
 }
 
 export class ConfigError extends Error {}
@@ -224,6 +226,7 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  { key: 'requirepass', flag: '--requirepass', env: 'FLASHKV_REQUIREPASS', directive: 'requirepass', parse: v => v },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]
@@ -383,6 +386,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     // Redis chdirs to `dir` and reports it absolute; the default is where the server started.
     dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
+    requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

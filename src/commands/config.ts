@@ -5,6 +5,7 @@
 // policies, hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
 // GET always tells the truth.
 
+import { PASSWORD_MAX } from '../server/shared-state.js'
 import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -30,6 +31,8 @@ type ValueType =
   | { kind: 'bind' }
   | { kind: 'notify' }
   | { kind: 'obuf' }
+  /** Any string (requirepass): kept as given. */
+  | { kind: 'string' }
 
 interface Param {
   name: string
@@ -52,6 +55,8 @@ const PARAMS: readonly Param[] = [
   { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
+  // The default user's password, on every thread; '' makes the default user nopass again.
+  { name: 'requirepass', type: { kind: 'string' }, mode: 'live', get: s => s.password.toString('latin1'), set: s => { s.setPassword(Buffer.from(pendingString, 'latin1')) } },
   { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },
   { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
@@ -209,6 +214,10 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
       pendingObuf = next
       return { v: 0n, isCurrent: false }
     }
+    case 'string':
+      if (Buffer.byteLength(value, 'latin1') > PASSWORD_MAX) return `argument must be at most ${PASSWORD_MAX} bytes`
+      pendingString = value
+      return { v: 0n, isCurrent: value === p.get(s) }
     case 'bind': {
       const args = value === '' ? [] : value.split(' ')
       if (args.length > 16) return 'Too many bind addresses specified.'
@@ -266,6 +275,8 @@ export function configResetstatFinish (c: ClientContext, _argv: Argv, _parts: re
 /** getClientTypeByName for output buffer limits (the master class is refused). */
 const OBUF_CLASSES: Record<string, number> = { normal: 0, slave: 1, replica: 1, pubsub: 2 }
 /** The limits a CONFIG SET client-output-buffer-limit parsed, applied by its `set`. */
+/** A 'string' value parsed by parseValue, for its set(). */
+let pendingString = ''
 let pendingObuf = new Float64Array(9)
 
 

@@ -2,6 +2,7 @@
 // client's own state, or the server's list of clients (CLIENT LIST/KILL), and never reach a
 // shard. The CLIENT branches follow clientCommand in networking.c (7.0) check for check.
 
+import { timingSafeEqual } from 'node:crypto'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
@@ -59,7 +60,36 @@ function setNameOrReply (c: ClientContext, argv: Argv, i: number, out: ReplyWrit
 
 const TOK_AUTH = token('auth')
 const TOK_SETNAME = token('setname')
-const TOK_DEFAULT = token('default')
+
+const HELLO_NOAUTH = errorReply('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time')
+const AUTH_NO_PASSWORD = errorReply('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?')
+
+const DEFAULT_USER = Buffer.from('default')
+
+const argBuf = (argv: Argv, i: number): Buffer => Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i])
+
+/**
+ * ACLAuthenticateUser with the default user alone: the user must be "default" (user names are
+ * case sensitive); without requirepass it is nopass and takes any password. On success the
+ * client is authenticated.
+ */
+function authenticate (c: ClientContext, user: Buffer, pass: Buffer): boolean {
+  if (!user.equals(DEFAULT_USER)) return false
+  const want = c.server.password
+  // Compared in full whatever the first difference, as Redis's time-independent compare.
+  if (want.length > 0 && (pass.length !== want.length || !timingSafeEqual(pass, want))) return false
+  c.isAuthenticated = true
+  return true
+}
+
+/** AUTH [username] password (authCommand). */
+export function authCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  if (argv.argc > 3) { out.raw(SYNTAX_ERR); return }
+  // AUTH <password> is the default user's; without requirepass there is no password to check.
+  if (argv.argc === 2 && c.server.password.length === 0) { out.raw(AUTH_NO_PASSWORD); return }
+  const ok = argv.argc === 2 ? authenticate(c, DEFAULT_USER, argBuf(argv, 1)) : authenticate(c, argBuf(argv, 1), argBuf(argv, 2))
+  out.raw(ok ? OK : WRONGPASS)
+}
 
 // Same order of checks as helloCommand in networking.c (7.0).
 export function helloCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
@@ -83,11 +113,10 @@ export function helloCommand (c: ClientContext, argv: Argv, out: ReplyWriter): v
       return
     }
   }
-  // Only the passwordless "default" user exists, as in a Redis without requirepass/ACLs.
-  if (user >= 0 && !(len[user] === 7 && equalsLower(buf, start[user], len[user], TOK_DEFAULT) && buf[start[user]] === 100)) {
-    out.raw(WRONGPASS)
-    return
+  if (user >= 0) {
+    if (!authenticate(c, argBuf(argv, user), argBuf(argv, user + 1))) { out.raw(WRONGPASS); return }
   }
+  if (!c.isAuthenticated && c.server.password.length > 0) { out.raw(HELLO_NOAUTH); return }
   if (nameArg >= 0 && !setNameOrReply(c, argv, nameArg, out)) return
   if (ver !== 0) c.resp = ver as 2 | 3
   out.resp3 = c.resp === 3
@@ -356,6 +385,7 @@ export const connectionCommands: CommandSpec[] = [
   // WAIT is in Redis's generic group; it lives here, with the other commands about this connection.
   { ...CONN, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], acl: ['connection'], noGroupAcl: true, since: '3.0.0', summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], local: waitCommand },
   { ...CONN, name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Echo the given string', complexity: 'O(1)', local: echoCommand },
+  { ...CONN, name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Authenticate to the server', complexity: 'O(N) where N is the number of passwords defined for the user', local: authCommand },
   { ...CONN, name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Close the connection', complexity: 'O(1)', local: quitCommand },
   { ...CONN, name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Change the selected database for the current connection', complexity: 'O(1)', local: selectCommand },
   { ...CONN, name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '6.0.0', summary: 'Handshake with Redis', complexity: 'O(1)', local: helloCommand },

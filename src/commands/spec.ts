@@ -45,6 +45,8 @@ export interface Argv extends ArgvView {}
 /** What a primary-thread handler may see of its client and of the server. */
 export interface ClientContext {
   readonly id: number
+  /** Authenticated as the default user (AUTH, HELLO AUTH, or no requirepass when it connected). */
+  isAuthenticated: boolean
   name: Buffer | null
   libName: string
   libVer: string
@@ -133,6 +135,9 @@ export interface ServerContext {
   /** Where SAVE writes (dir/dbfilename, absolute dir) and what was loaded at start. */
   readonly dir: string
   readonly dbfilename: string
+  /** requirepass, every thread alike ('' = none: the default user is nopass). */
+  readonly password: Buffer
+  setPassword (b: Uint8Array): boolean
   /** The container's cgroup memory limit in bytes; 0 when none is enforced. */
   readonly cgroupMemoryLimit: number
   readonly runId: string

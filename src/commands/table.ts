@@ -52,6 +52,8 @@ export interface Command extends CommandSpec {
   readonly onlyDeletes: boolean
   /** 'no_multi' flag: refused inside MULTI. */
   readonly isNoMulti: boolean
+  /** 'no_auth' flag: runs before AUTH (AUTH, HELLO, QUIT). */
+  readonly isNoAuth: boolean
   /** MONITOR prints it (not 'admin', not 'skip_monitor'). */
   readonly isMonitored: boolean
   /** 'readonly', 'write' or 'may_replicate': refused to a MONITOR client ("Replica can't interact with the keyspace"). */
@@ -103,6 +105,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
+    isNoAuth: spec.flags.includes('no_auth'),
     isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),
     touchesKeyspace: spec.flags.includes('readonly') || spec.flags.includes('write') || spec.flags.includes('may_replicate'),
   }

@@ -95,6 +95,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly fd: number
   lastCmd: { readonly name: string } | null = null
   noEvict = false
+  isAuthenticated = true
   /** Last read or write (coarseClock), for CLIENT LIST idle= and the idle timeout. */
   lastInteraction = coarseClock.nowMs
   /** Peak reply-buffer use (CLIENT LIST rbp=); starts at its size as Redis's buf_peak does. */

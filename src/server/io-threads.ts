@@ -47,6 +47,7 @@ export class IoThreads implements ObservedServer {
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
     this.shared.initSettings(initialSettings(config))
+    this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     this.settings = this.shared.settings(sharedFlags(this.credit))
     applyShardSettings(this.settings, config)
   }

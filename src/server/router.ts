@@ -326,6 +326,7 @@ function clientOf (target: ReplyTarget): Connection | null {
   return typeof (c as { fail?: unknown }).fail === 'function' ? c : null
 }
 
+const NOAUTH = errorReply('NOAUTH Authentication required.')
 const TOK_POST = token('post')
 const TOK_HOST = token('host:')
 
@@ -362,6 +363,8 @@ export class Router implements Dispatcher {
   onInternalError: (err: unknown) => void = () => {}
   /** A client sent POST or Host: (cross-protocol scripting): the server logs it, at most once a minute. */
   onSecurityWarning: () => void = () => {}
+  /** requirepass's length word (SharedState.passwordWord), set by the server. */
+  password: Int32Array = new Int32Array(1)
   /** Called when serving a client threw: the server logs it and closes that client alone. */
   onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
   /**
@@ -428,6 +431,8 @@ export class Router implements Dispatcher {
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
+    // authRequired: requirepass is set and this client has not authenticated.
+    if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
     // A script (on any thread) is past busy-reply-threshold: the shared script-state word.
     const isBusy = this.scripts.state[0] !== 0
     if (isBusy && !conn.isReplyHead) {
@@ -497,12 +502,10 @@ export class Router implements Dispatcher {
 
   private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {
     this.counters[LOCAL_ERRORS]++
-    if (conn.multi !== null) {
-      // A refused EXEC ends the transaction with the reason; any other refused command dooms it
-      // (Redis's execCommandAbort and flagTransaction).
-      if (cmd !== null && cmd.name === 'exec') { this.txns.abort(conn, err); return true }
-      conn.multiFailed = true
-    }
+    // rejectCommand: a refused EXEC answers EXECABORT with the reason (execCommandAbort), in a
+    // transaction or not; any other refused command dooms the transaction (flagTransaction).
+    if (cmd !== null && cmd.name === 'exec') { this.txns.abort(conn, err); return true }
+    if (conn.multi !== null) conn.multiFailed = true
     conn.replyLocalBytes(err)
     return true
   }

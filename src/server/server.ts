@@ -155,6 +155,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly configFile: string
   readonly dir: string
   readonly dbfilename: string
+  get password (): Buffer { return this.shared.password }
+  setPassword (b: Uint8Array): boolean { return this.shared.setPassword(b) }
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
   readonly clientIo = isRawIo ? 'handle' : 'stream'
@@ -204,7 +206,10 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
-    if (io === null) this.shared.initSettings(initialSettings(config))
+    if (io === null) {
+      this.shared.initSettings(initialSettings(config))
+      this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
+    }
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.settings = this.shared.settings(sharedFlags(this.credits.sab))
     if (io === null) applyShardSettings(this.settings, config)
@@ -317,6 +322,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
+    this.router.password = this.shared.passwordWord()
     let warnedAt = -Infinity
     this.router.onSecurityWarning = () => {
       const now = Date.now()
@@ -486,6 +492,8 @@ export class FlashServer implements ServerContext, ObservedServer {
       beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
     }, this.credits)
+    // With requirepass set, a new client must AUTH first (those already in stay authenticated).
+    conn.isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0
     this.conns.add(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')

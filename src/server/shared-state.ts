@@ -61,6 +61,8 @@ const COUNTERS = 11
  */
 export const LATENCY_BOUNDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
 const LATENCY_WORDS = LATENCY_BOUNDS.length + 3
+/** requirepass: its length word, then up to this many bytes (0 = no password, the default user is nopass). */
+export const PASSWORD_MAX = 1024
 
 export class SharedState {
   readonly sab: SharedArrayBuffer
@@ -72,19 +74,39 @@ export class SharedState {
   private readonly callWords: Float64Array
   /** latency[thread * LATENCY_WORDS + word] */
   private readonly latencyWords: Float64Array
+  /** requirepass: [length] then its bytes. */
+  private readonly passLen: Int32Array
+  private readonly passBytes: Uint8Array
 
   constructor (readonly threads: number, sab?: SharedArrayBuffer) {
     const settingsAt = Math.ceil((TIDS + threads) * 4 / 8) * 8
     const countersAt = settingsAt + SETTINGS * 8
     const callsAt = countersAt + threads * COUNTERS * 8
     const latencyAt = callsAt + threads * commands.length * 8
-    const bytes = latencyAt + threads * LATENCY_WORDS * 8
+    const passAt = latencyAt + threads * LATENCY_WORDS * 8
+    const bytes = passAt + 4 + PASSWORD_MAX
     this.sab = sab ?? new SharedArrayBuffer(bytes)
+    this.passLen = new Int32Array(this.sab, passAt, 1)
+    this.passBytes = new Uint8Array(this.sab, passAt + 4, PASSWORD_MAX)
     this.ints = new Int32Array(this.sab, 0, TIDS + threads)
     this.settingsWords = new Float64Array(this.sab, settingsAt, SETTINGS)
     this.counters = new Float64Array(this.sab, countersAt, threads * COUNTERS)
     this.latencyWords = new Float64Array(this.sab, latencyAt, threads * LATENCY_WORDS)
     this.callWords = new Float64Array(this.sab, callsAt, threads * commands.length)
+  }
+
+  /** The requirepass length word alone (0 = none): the router reads it for unauthenticated clients. */
+  passwordWord (): Int32Array { return this.passLen }
+
+  get password (): Buffer { return Buffer.from(this.passBytes.subarray(0, Atomics.load(this.passLen, 0))) }
+
+  /** Sets requirepass on every thread at once; false when it is longer than PASSWORD_MAX. */
+  setPassword (b: Uint8Array): boolean {
+    if (b.length > PASSWORD_MAX) return false
+    Atomics.store(this.passLen, 0, 0)
+    this.passBytes.set(b)
+    Atomics.store(this.passLen, 0, b.length)
+    return true
   }
 
   setTid (thread: number, tid: number): void { Atomics.store(this.ints, TIDS + thread, tid) }

@@ -1,0 +1,88 @@
+// requirepass, AUTH and HELLO AUTH against a real redis-server 7.0.15 (the default user only; ACL
+// users are not built): every reply compared on fresh connections of both servers, and the
+// clients' own password options (ioredis, node-redis with HELLO 3 AUTH, redis-cli -a).
+import { execFileSync } from 'node:child_process'
+import { Redis } from 'ioredis'
+import { createClient } from 'redis'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useDiffPair, text, show, type Arg } from './helpers/diff.js'
+import { RawClient } from './helpers/raw.js'
+
+const pair = useDiffPair({ shards: 4 })
+
+/** Runs cmds on a new connection to each server and expects the same replies, one by one. */
+async function fresh (cmds: Arg[][]): Promise<void> {
+  const [f, r] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
+  try {
+    for (const c of cmds) {
+      const [a, b] = await Promise.all([f.command(...c), r.command(...c)])
+      // HELLO names the connection's id, which differs between the servers.
+      const norm = (t: string): string => t.replace(/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\n:N\r\n')
+      expect(norm(text(a)), `reply to ${show(c)}`).toBe(norm(text(b)))
+    }
+  } finally {
+    f.close()
+    r.close()
+  }
+}
+
+async function requirepass (pass: string): Promise<void> {
+  await fresh([['AUTH', 'default', 'secret'], ['CONFIG', 'SET', 'requirepass', pass]])
+}
+
+afterEach(async () => { await requirepass('') })
+
+describe('without requirepass', () => {
+  it('the default user is nopass: AUTH of one argument errs, AUTH default anything and HELLO AUTH pass', async () => {
+    await fresh([
+      ['AUTH', 'x'], ['AUTH', 'default', 'x'], ['AUTH', 'Default', 'x'], ['AUTH', 'other', 'x'], ['AUTH', 'a', 'b', 'c'],
+      ['HELLO', '2', 'AUTH', 'other', 'x'], ['HELLO', '2', 'AUTH', 'default', 'anything'], ['PING'], ['CONFIG', 'GET', 'requirepass'],
+    ])
+  })
+})
+
+describe('with requirepass', () => {
+  it('new clients get NOAUTH for every command but AUTH, HELLO and QUIT; unknown commands and arity errors come first', async () => {
+    await requirepass('secret')
+    await fresh([
+      ['PING'], ['GET', 'k'], ['NOSUCH'], ['GET'], ['CLIENT', 'BOGUS'], ['SELECT', '1'], ['HELLO', '3'], ['HELLO'], ['HELLO', '2', 'SETNAME', 'x'],
+      ['AUTH', 'wrong'], ['AUTH', 'default', 'wrong'], ['AUTH', 'Default', 'secret'], ['HELLO', '2', 'AUTH', 'default', 'wrong'], ['PING'],
+      ['AUTH', 'secret'], ['PING'], ['AUTH', 'wrong'], ['PING'], ['CONFIG', 'GET', 'requirepass'],
+    ])
+    await fresh([['HELLO', '2', 'AUTH', 'default', 'secret', 'SETNAME', 'n'], ['CLIENT', 'GETNAME'], ['SET', 'k', 'v'], ['GET', 'k']])
+    await fresh([['MULTI'], ['SET', 'k', 'v'], ['EXEC'], ['EXEC', 'x'], ['AUTH', 'default', 'secret'], ['MULTI'], ['SET', 'k', 'w'], ['EXEC'], ['GET', 'k'], ['EXEC', 'x']])
+  })
+
+  it('clients already connected stay authenticated when the password changes; clearing it lets everyone in', async () => {
+    const [f, r] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
+    try {
+      await requirepass('secret')
+      for (const c of [['PING'], ['SET', 'a', '1']]) expect(text(await f.command(...c))).toBe(text(await r.command(...c)))
+      await fresh([['PING']])
+      await fresh([['AUTH', 'secret'], ['CONFIG', 'SET', 'requirepass', '']])
+      await fresh([['PING'], ['GET', 'a']])
+    } finally {
+      f.close()
+      r.close()
+    }
+  })
+
+  it('ioredis, node-redis (HELLO 3 AUTH) and redis-cli -a log in with the password, and fail without it', async () => {
+    await requirepass('s3cret')
+    const io = new Redis({ port: pair.flash.port, host: pair.flash.host, password: 's3cret', lazyConnect: true })
+    await io.connect()
+    expect(await io.ping()).toBe('PONG')
+    io.disconnect()
+    const nr = createClient({ socket: { port: pair.flash.port, host: pair.flash.host }, password: 's3cret' })
+    nr.on('error', () => {})
+    await nr.connect()
+    expect(await nr.ping()).toBe('PONG')
+    await nr.quit()
+    const wrong = createClient({ socket: { port: pair.flash.port, host: pair.flash.host, reconnectStrategy: false }, password: 'nope' })
+    wrong.on('error', () => {})
+    await expect(wrong.connect()).rejects.toThrow(/WRONGPASS/)
+    const cli = (...a: string[]): string => execFileSync('redis-cli', ['-p', String(pair.flash.port), ...a], { encoding: 'utf8' }).trim()
+    expect(cli('-a', 's3cret', '--no-auth-warning', 'PING')).toBe('PONG')
+    expect(cli('PING')).toBe('NOAUTH Authentication required.')
+  })
+})
