@@ -6,6 +6,8 @@ import type { CommandSpec, Argv, ClientContext, Flag } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
+import { stringMatch } from './glob.js'
+import { SYNTAX_ERR } from '../protocol/errors.js'
 
 // Redis 7.0 does not print may_replicate (PFCOUNT and PUBLISH have it): it only steers CLIENT PAUSE.
 const FLAG_ORDER: readonly Flag[] = [
@@ -158,6 +160,35 @@ export function commandDocsCommand (_c: ClientContext, argv: Argv, out: ReplyWri
   for (const cmd of found) { out.bulkStr(cmd.name); writeDocs(cmd, out) }
 }
 
+const TOK_FILTERBY = Buffer.from('filterby')
+
+/** COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern] (commandListCommand). */
+export function commandListCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void {
+  const { buf, start, len, argc } = argv
+  const word = (i: number): string => Buffer.from(buf.buffer, buf.byteOffset + start[i], len[i]).toString('latin1')
+  let filter: ((cmd: Command) => boolean) | null = null
+  for (let i = 2; i < argc; i++) {
+    if (word(i).toLowerCase() !== TOK_FILTERBY.toString() || argc - 1 - i !== 2) { out.raw(SYNTAX_ERR); return }
+    const type = word(i + 1).toLowerCase()
+    const arg = Buffer.from(buf.buffer, buf.byteOffset + start[i + 2], len[i + 2])
+    if (type === 'module') filter = () => false
+    else if (type === 'aclcat') {
+      const cat = arg.toString('latin1').toLowerCase()
+      filter = cmd => aclCategories(cmd).includes(cat)
+    } else if (type === 'pattern') {
+      filter = cmd => { const n = Buffer.from(cmd.name, 'latin1'); return stringMatch(arg, 0, arg.length, n, 0, n.length, true) }
+    } else { out.raw(SYNTAX_ERR); return }
+    i += 2
+  }
+  const names: string[] = []
+  for (const cmd of registry.topLevel) {
+    if (filter === null || filter(cmd)) names.push(cmd.name)
+    for (const sub of cmd.subList) if (filter === null || filter(sub)) names.push(sub.name)
+  }
+  out.arrayHeader(names.length)
+  for (const n of names) out.bulkStr(n)
+}
+
 const CMD = { group: 'server', firstKey: 0, lastKey: 0, step: 0, route: 'primary', acl: ['connection'] } as const
 const CMD_FLAGS = ['loading', 'stale'] as const
 
@@ -175,6 +206,7 @@ export const commandCommands: readonly CommandSpec[] = [
     subcommands: [
       { ...CMD, name: 'command|count', arity: 2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get total number of Redis commands', complexity: 'O(1)', local: commandCountCommand },
       { ...CMD, name: 'command|info', arity: -2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get array of specific Redis command details, or all when no argument is given.', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandInfoCommand },
+      { ...CMD, name: 'command|list', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get an array of Redis command names', complexity: 'O(N) where N is the total number of Redis commands', tips: ['nondeterministic_output_order'], local: commandListCommand },
       { ...CMD, name: 'command|docs', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get array of specific Redis command documentation', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandDocsCommand },
     ],
   },

@@ -247,6 +247,14 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
 
 // --- TIME, MEMORY USAGE --------------------------------------------------------------------------
 
+/** ROLE: always a master with no replicas (replication is not built). */
+export function roleCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  out.arrayHeader(3)
+  out.bulkStr('master')
+  out.int(0)
+  out.arrayHeader(0)
+}
+
 export function timeCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
   // Wall-clock milliseconds, with the microseconds taken from the monotonic clock's fraction.
   const ms = Date.now()
@@ -295,6 +303,7 @@ export const serverCommands: CommandSpec[] = [
   { ...SERVER, name: 'flushdb', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from the current database', complexity: 'O(N) where N is the number of keys in the selected database', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushdbCommand },
   { ...SERVER, name: 'flushall', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from all databases', complexity: 'O(N) where N is the total number of keys in all databases', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushallCommand },
   { ...SERVER, name: 'info', arity: -1, flags: ['loading', 'stale'], route: 'all', merge: 'custom', since: '1.0.0', summary: 'Get information and statistics about the server', complexity: 'O(1)', acl: ['dangerous'], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], run: infoShardCommand, finish: infoFinish },
+  { ...SERVER, name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], route: 'primary', since: '2.8.12', summary: 'Return the role of the instance in the context of replication', complexity: 'O(1)', acl: ['admin', 'dangerous'], local: roleCommand },
   { ...SERVER, name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', since: '2.6.0', summary: 'Return the current server time', complexity: 'O(1)', tips: ['nondeterministic_output'], local: timeCommand },
   {
     ...SERVER,
