@@ -7,7 +7,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
 import { stringMatch } from './glob.js'
-import { SYNTAX_ERR } from '../protocol/errors.js'
+import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 
 // Redis 7.0 does not print may_replicate (PFCOUNT and PUBLISH have it): it only steers CLIENT PAUSE.
 const FLAG_ORDER: readonly Flag[] = [
@@ -189,6 +189,109 @@ export function commandListCommand (_c: ClientContext, argv: Argv, out: ReplyWri
   for (const n of names) out.bulkStr(n)
 }
 
+const INVALID_COMMAND = errorReply('ERR Invalid command specified')
+const NO_KEY_ARGS = errorReply('ERR The command has no key arguments')
+const INVALID_NUMBER = errorReply('ERR Invalid number of arguments specified for command')
+const INVALID_ARGS = errorReply('ERR Invalid arguments specified for command')
+
+/**
+ * getKeysUsingKeySpecs: [argument index, key spec flags] of each key of argv[first..], or null
+ * when a spec does not fit the arguments (an invalid or incomplete spec).
+ */
+function keysBySpecs (cmd: Command, args: Buffer[]): Array<[number, readonly string[]]> | null {
+  const argc = args.length
+  const keys: Array<[number, readonly string[]]> = []
+  for (const spec of cmd.keySpecs ?? []) {
+    if (spec.unknown === true) return null
+    let first = 0
+    if (spec.keyword !== undefined) {
+      const kw = spec.keyword.keyword.toLowerCase()
+      const from = spec.keyword.startfrom > 0 ? spec.keyword.startfrom : argc + spec.keyword.startfrom
+      const to = spec.keyword.startfrom > 0 ? argc - 1 : 1
+      for (let i = from; i !== to; i = from <= to ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break
+        if (args[i].toString('latin1').toLowerCase() === kw) { first = i + 1; break }
+      }
+      if (first === 0) continue
+    } else first = spec.index ?? cmd.firstKey
+    let last: number
+    let step: number
+    if (spec.keynum !== undefined) {
+      if (spec.keynum.keynumidx >= argc || first + spec.keynum.keynumidx >= argc) return null
+      const t = args[first + spec.keynum.keynumidx].toString('latin1')
+      if (!/^(0|-?[1-9]\d*)$/.test(t) || Number(t) < 0) return null
+      first += spec.keynum.firstkey
+      last = first + Number(t) - 1
+      step = spec.keynum.keystep
+    } else {
+      const r = spec.range ?? { lastkey: cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey, keystep: cmd.step, limit: 0 }
+      if (r.lastkey >= 0) last = first + r.lastkey
+      else if (r.limit === 0) last = argc + r.lastkey
+      else last = first + (Math.floor((argc - first) / r.limit) + r.lastkey)
+      step = r.keystep
+    }
+    if (last >= argc || last < first || first >= argc) return null
+    for (let i = first; i <= last; i += step) keys.push([i, spec.flags])
+    if (spec.flags.includes('incomplete')) return null
+  }
+  return keys
+}
+
+/**
+ * SET's and BITFIELD's keys, whose flags depend on their options (setGetKeys, bitfieldGetKeys):
+ * SET with GET reads, BITFIELD with SET or INCRBY writes.
+ */
+function variableFlagKeys (cmd: Command, args: Buffer[]): Array<[number, readonly string[]]> | null {
+  const has = (words: string[], from: number): boolean => args.slice(from).some(a => words.includes(a.toString('latin1').toLowerCase()))
+  if (cmd.name === 'set') return [[1, has(['get'], 3) ? ['RW', 'access', 'update'] : ['OW', 'update']]]
+  if (cmd.name === 'bitfield') return [[1, has(['set', 'incrby'], 2) ? ['RW', 'access', 'update'] : ['RO', 'access']]]
+  return null
+}
+
+/** COMMAND GETKEYS and GETKEYSANDFLAGS (getKeysSubcommandImpl). */
+function getKeys (argv: Argv, out: ReplyWriter, withFlags: boolean): void {
+  const args: Buffer[] = []
+  for (let i = 2; i < argv.argc; i++) args.push(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]))
+  let cmd = registry.lookup(args[0], 0, args[0].length)
+  if (cmd !== undefined && cmd.subIndex !== null && args.length > 1) cmd = cmd.subIndex.get(args[1], 0, args[1].length) ?? undefined
+  if (cmd === undefined || cmd.internal === true) { out.raw(INVALID_COMMAND); return }
+  const specs = cmd.keySpecs ?? []
+  if (cmd.getKeys === undefined && !specs.some(k => !k.flags.includes('not_key'))) { out.raw(NO_KEY_ARGS); return }
+  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) { out.raw(INVALID_NUMBER); return }
+  // Key specs first when their flags can be trusted; else the command's own key function.
+  const isVariable = specs.some(k => k.flags.includes('variable_flags'))
+  let keys = isVariable ? variableFlagKeys(cmd, args) : keysBySpecs(cmd, args)
+  if (keys === null && cmd.getKeys !== undefined) {
+    const view = { buf: argv.buf, start: argv.start.slice(2), len: argv.len.slice(2), argc: argv.argc - 2 } as unknown as Argv
+    // As sortGetKeys flags them: the sorted key by the first spec, a STORE key by the last.
+    const firstFlags = specs[0]?.flags ?? []
+    const lastFlags = specs[specs.length - 1]?.flags ?? []
+    keys = (cmd.getKeys(view) ?? []).map((i, n) => [i, n === 0 ? firstFlags : lastFlags])
+  }
+  if (keys === null && cmd.getKeys === undefined && cmd.firstKey > 0 && cmd.firstKey < args.length) {
+    // The legacy key positions (sortROGetKeys and the like: the first key alone, here).
+    keys = []
+    const last = cmd.lastKey >= 0 ? cmd.lastKey : args.length + cmd.lastKey
+    for (let i = cmd.firstKey; i <= last && i < args.length; i += cmd.step || 1) keys.push([i, specs[0]?.flags ?? []])
+  }
+  if (keys === null || keys.length === 0) {
+    if (cmd.flags.includes('no_mandatory_keys')) out.arrayHeader(0)
+    else out.raw(INVALID_ARGS)
+    return
+  }
+  out.arrayHeader(keys.length)
+  for (const [i, flags] of keys) {
+    if (!withFlags) { out.bulkBuf(args[i]); continue }
+    out.arrayHeader(2)
+    out.bulkBuf(args[i])
+    out.setHeader(flags.length)
+    for (const f of flags) out.status(f)
+  }
+}
+
+export function commandGetkeysCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void { getKeys(argv, out, false) }
+export function commandGetkeysandflagsCommand (_c: ClientContext, argv: Argv, out: ReplyWriter): void { getKeys(argv, out, true) }
+
 const CMD = { group: 'server', firstKey: 0, lastKey: 0, step: 0, route: 'primary', acl: ['connection'] } as const
 const CMD_FLAGS = ['loading', 'stale'] as const
 
@@ -206,6 +309,8 @@ export const commandCommands: readonly CommandSpec[] = [
     subcommands: [
       { ...CMD, name: 'command|count', arity: 2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get total number of Redis commands', complexity: 'O(1)', local: commandCountCommand },
       { ...CMD, name: 'command|info', arity: -2, flags: CMD_FLAGS, since: '2.8.13', summary: 'Get array of specific Redis command details, or all when no argument is given.', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandInfoCommand },
+      { ...CMD, name: 'command|getkeys', arity: -4, flags: CMD_FLAGS, since: '2.8.13', summary: 'Extract keys given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysCommand },
+      { ...CMD, name: 'command|getkeysandflags', arity: -4, flags: CMD_FLAGS, since: '7.0.0', summary: 'Extract keys and access flags given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysandflagsCommand },
       { ...CMD, name: 'command|list', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get an array of Redis command names', complexity: 'O(N) where N is the total number of Redis commands', tips: ['nondeterministic_output_order'], local: commandListCommand },
       { ...CMD, name: 'command|docs', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get array of specific Redis command documentation', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandDocsCommand },
     ],
