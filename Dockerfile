@@ -31,6 +31,9 @@ COPY --from=build /app/dist/workers/ dist/workers/
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 ENV FLASHKV_DIR=/data
+# The container is reached from outside its loopback: protected mode off, as Redis's own image
+# does; set FLASHKV_REQUIREPASS (or FLASHKV_PROTECTED_MODE=yes) to lock it down.
+ENV FLASHKV_PROTECTED_MODE=no
 
 # The files stay root-owned and read-only to the server; it runs as the image's `node` user (uid 1000).
 USER node

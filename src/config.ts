@@ -47,6 +47,8 @@ export interface Config {
   readonly dbfilename: string
   /** requirepass: the default user's password ('' = none). */
   readonly requirepass: string
+  /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
+  readonly protectedMode: boolean
 }
 
 export class ConfigError extends Error {}
@@ -226,6 +228,16 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  {
+    key: 'protectedMode',
+    flag: '--protected-mode',
+    env: 'FLASHKV_PROTECTED_MODE',
+    directive: 'protected-mode',
+    parse: v => {
+      if (v !== 'yes' && v !== 'no') throw new ConfigError(`must be yes or no, got '${v}'`)
+      return v === 'yes' ? 1 : 0
+    },
+  },
   { key: 'requirepass', flag: '--requirepass', env: 'FLASHKV_REQUIREPASS', directive: 'requirepass', parse: v => v },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
@@ -387,6 +399,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
+    protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

@@ -55,6 +55,7 @@ const PARAMS: readonly Param[] = [
   { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
+  { name: 'protected-mode', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.protectedMode ? 'yes' : 'no', set: (s, v) => { s.settings.protectedMode = v === 1n } },
   // The default user's password, on every thread; '' makes the default user nopass again.
   { name: 'requirepass', type: { kind: 'string' }, mode: 'live', get: s => s.password.toString('latin1'), set: s => { s.setPassword(Buffer.from(pendingString, 'latin1')) } },
   { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },

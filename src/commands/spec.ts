@@ -106,6 +106,8 @@ export interface ServerSettings {
   busyReplyThresholdMs: bigint
   /** LASTSAVE: unix seconds of the last successful SAVE (the start time before any), every thread alike. */
   lastSaveSec: number
+  /** protected-mode: with no password, clients from other than loopback are refused. */
+  protectedMode: boolean
   /** INFO's rdb_saves: successful SAVEs since start. */
   rdbSaves: number
   /**

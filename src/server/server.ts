@@ -120,6 +120,15 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
   settings.hllSparseMaxBytes = BigInt(config.hllSparseMaxBytes)
 }
 
+const PROTECTED_DENIED = Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n', 'latin1')
+
+/** connIsLocal: 127.0.0.0/8 and ::1 (also as IPv4-mapped IPv6). */
+export function isLoopback (addr: string | undefined): boolean {
+  if (addr === undefined) return false
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr
+  return a === '::1' || a.startsWith('127.')
+}
+
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
   return {
@@ -134,6 +143,7 @@ export function initialSettings (config: Config): ServerSettings {
     hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
     busyReplyThresholdMs: 5000n,
     lastSaveSec: Math.floor(Date.now() / 1000),
+    protectedMode: config.protectedMode,
     rdbSaves: 0,
     // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
     outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
@@ -470,6 +480,14 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (this.isStopping) { socket.destroy(); return }
     if (!this.isOpen) { this.held.push(socket); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
+    // Protected mode: with no password, only loopback clients get in (acceptCommonHandler).
+    if (this.settings.protectedMode && Atomics.load(this.shared.passwordWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
+      socket.on('error', () => {})
+      socket.end(PROTECTED_DENIED)
+      socket.resume()
+      this.stats.rejectedConnections++
+      return
+    }
     if (!this.shared.tryConnect()) {
       socket.on('error', () => {})
       socket.end(MAX_CLIENTS_REACHED)

@@ -36,7 +36,9 @@ const SET_BUSY_REPLY = 16
 /** LASTSAVE's unix seconds. */
 const SET_LASTSAVE = 18
 const SET_RDB_SAVES = 19
-const SETTINGS = 20
+/** protected-mode (1 = yes). */
+const SET_PROTECTED = 20
+const SETTINGS = 21
 export const PAUSE_WRITE = 1
 export const PAUSE_ALL = 2
 
@@ -141,6 +143,7 @@ export class SharedState {
     w[SET_BUSY_REPLY] = Number(init.busyReplyThresholdMs >> 32n)
     w[SET_BUSY_REPLY + 1] = Number(init.busyReplyThresholdMs & 0xffffffffn)
     w[SET_LASTSAVE] = init.lastSaveSec
+    w[SET_PROTECTED] = init.protectedMode ? 1 : 0
   }
 
   /** The CLIENT PAUSE words [end, type], read by every thread's router before each command. */
@@ -185,6 +188,8 @@ export class SharedState {
       set busyReplyThresholdMs (v: bigint) { w[SET_BUSY_REPLY] = Number(v >> 32n); w[SET_BUSY_REPLY + 1] = Number(v & 0xffffffffn) },
       get lastSaveSec () { return w[SET_LASTSAVE] },
       set lastSaveSec (v: number) { w[SET_LASTSAVE] = v },
+      get protectedMode () { return w[SET_PROTECTED] !== 0 },
+      set protectedMode (v: boolean) { w[SET_PROTECTED] = v ? 1 : 0 },
       get rdbSaves () { return w[SET_RDB_SAVES] },
       set rdbSaves (v: number) { w[SET_RDB_SAVES] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },

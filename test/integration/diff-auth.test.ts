@@ -1,12 +1,15 @@
-// requirepass, AUTH and HELLO AUTH against a real redis-server 7.0.15 (the default user only; ACL
+// requirepass, AUTH, HELLO AUTH and protected mode against a real redis-server 7.0.15 (the default user only; ACL
 // users are not built): every reply compared on fresh connections of both servers, and the
 // clients' own password options (ioredis, node-redis with HELLO 3 AUTH, redis-cli -a).
 import { execFileSync } from 'node:child_process'
+import { networkInterfaces } from 'node:os'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { useDiffPair, text, show, type Arg } from './helpers/diff.js'
 import { RawClient } from './helpers/raw.js'
+import { startRedis } from './helpers/redis.js'
+import { startFlashKV } from './helpers/server.js'
 
 const pair = useDiffPair({ shards: 4 })
 
@@ -26,8 +29,11 @@ async function fresh (cmds: Arg[][]): Promise<void> {
   }
 }
 
+/** The password both servers have now ('' = none). */
+let current = ''
 async function requirepass (pass: string): Promise<void> {
-  await fresh([['AUTH', 'default', 'secret'], ['CONFIG', 'SET', 'requirepass', pass]])
+  await fresh([['AUTH', 'default', current === '' ? 'any' : current], ['CONFIG', 'SET', 'requirepass', pass]])
+  current = pass
 }
 
 afterEach(async () => { await requirepass('') })
@@ -60,6 +66,7 @@ describe('with requirepass', () => {
       for (const c of [['PING'], ['SET', 'a', '1']]) expect(text(await f.command(...c))).toBe(text(await r.command(...c)))
       await fresh([['PING']])
       await fresh([['AUTH', 'secret'], ['CONFIG', 'SET', 'requirepass', '']])
+      current = ''
       await fresh([['PING'], ['GET', 'a']])
     } finally {
       f.close()
@@ -84,5 +91,47 @@ describe('with requirepass', () => {
     const cli = (...a: string[]): string => execFileSync('redis-cli', ['-p', String(pair.flash.port), ...a], { encoding: 'utf8' }).trim()
     expect(cli('-a', 's3cret', '--no-auth-warning', 'PING')).toBe('PONG')
     expect(cli('PING')).toBe('NOAUTH Authentication required.')
+  })
+})
+
+/** This machine's first non-loopback IPv4 address, if it has one. */
+function outsideAddress (): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return undefined
+}
+
+/** Everything one connection from `host` receives for a PING, until the server closes it or 1 s passes. */
+async function pingFrom (port: number, host: string): Promise<string> {
+  const c = await RawClient.connect(port, host)
+  c.send('PING\r\n')
+  const r = await c.readUntilClose(1000)
+  c.close()
+  return `${r.data.toString('latin1')}${r.closed ? '<closed>' : ''}`
+}
+
+describe.skipIf(outsideAddress() === undefined)('protected mode', () => {
+  it('with no password only loopback clients get in; others get DENIED and are closed; a password or protected-mode no lets them in', async () => {
+    const outside = outsideAddress() as string
+    const f = await startFlashKV({ shards: 2, extraArgs: ['--bind', '0.0.0.0'] })
+    const r = await startRedis(['--save', '', '--appendonly', 'no', '--bind', '0.0.0.0'])
+    try {
+      const both = async (): Promise<void> => { expect(await pingFrom(f.port, outside)).toBe(await pingFrom(r.port, outside)) }
+      await both()
+      expect(await pingFrom(f.port, outside)).toMatch(/^-DENIED Redis is running in protected mode.*<closed>$/s)
+      expect(await pingFrom(f.port, '127.0.0.1')).toBe('+PONG\r\n')
+      for (const [k, v] of [['protected-mode', 'no'], ['protected-mode', 'yes'], ['requirepass', 'x']]) {
+        for (const s of [f, r]) {
+          const c = await RawClient.connect(s.port, '127.0.0.1')
+          await c.command('AUTH', 'x').catch(() => {})
+          expect(text(await c.command('CONFIG', 'SET', k, v)), `${s === f ? 'flashkv' : 'redis'} CONFIG SET ${k} ${v}`).toBe('+OK\r\n')
+          c.close()
+        }
+        await both()
+      }
+    } finally {
+      await Promise.all([f.stop(), r.stop()])
+    }
   })
 })
