@@ -542,6 +542,19 @@ function writeEntryById (shard: Shard, e: number, id: StreamId, out: ReplyWriter
   streamRange(shard.ks, e, id, id, false, () => { writeEntry(shard, out); return false })
 }
 
+/** XCLAIM's and XAUTOCLAIM's consumer (argv[3]), found or created (an event) when first needed. */
+function claimConsumer (shard: Shard, g: number, argv: Argv, now: number): number {
+  const { buf, start, len } = argv
+  const ks = shard.ks
+  let c = consumerFind(ks, g, buf, start[3], len[3])
+  if (c === 0) {
+    c = consumerCreate(ks, g, buf, start[3], len[3], now)
+    shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[1], len[1])
+  } else consumerSetSeen(ks, c, now)
+  return c
+}
+
+
 export function xclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   const ks = shard.ks
@@ -617,11 +630,7 @@ export function xclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     let at = pelAt(ks, g, r)
     if (recConsumer(ks, at) !== 0 && minIdle !== 0 && now - recTime(ks, at) < minIdle) continue
     if (c === 0) {
-      c = consumerFind(ks, g, buf, start[3], len[3])
-      if (c === 0) {
-        c = consumerCreate(ks, g, buf, start[3], len[3], now)
-        shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[1], len[1])
-      } else consumerSetSeen(ks, c, now)
+      c = claimConsumer(shard, g, argv, now)
       at = pelAt(ks, g, r)
     }
     recSetTime(ks, at, deliveryTime)
@@ -685,11 +694,7 @@ export function xautoclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): 
     }
     if (minIdle !== 0 && now - recTime(ks, at) < minIdle) { r++; continue }
     if (c === 0) {
-      c = consumerFind(ks, g, buf, start[3], len[3])
-      if (c === 0) {
-        c = consumerCreate(ks, g, buf, start[3], len[3], now)
-        shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[1], len[1])
-      } else consumerSetSeen(ks, c, now)
+      c = claimConsumer(shard, g, argv, now)
       at = pelAt(ks, g, r)
     }
     recSetTime(ks, at, now)
