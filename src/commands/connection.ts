@@ -82,6 +82,14 @@ function authenticate (c: ClientContext, user: Buffer, pass: Buffer): boolean {
   return true
 }
 
+const RESET = Buffer.from('+RESET\r\n')
+
+/** RESET (resetCommand): the client's state cleared, then +RESET. */
+export function resetCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
+  c.reset()
+  out.raw(RESET)
+}
+
 /** AUTH [username] password (authCommand). */
 export function authCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
   if (argv.argc > 3) { out.raw(SYNTAX_ERR); return }
@@ -386,6 +394,7 @@ export const connectionCommands: CommandSpec[] = [
   { ...CONN, group: 'generic', name: 'wait', arity: 3, flags: ['noscript'], acl: ['connection'], noGroupAcl: true, since: '3.0.0', summary: 'Wait for the synchronous replication of all the write commands sent in the context of the current connection', complexity: 'O(1)', tips: ['request_policy:all_shards', 'response_policy:agg_min'], local: waitCommand },
   { ...CONN, name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Echo the given string', complexity: 'O(1)', local: echoCommand },
   { ...CONN, name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Authenticate to the server', complexity: 'O(N) where N is the number of passwords defined for the user', local: authCommand },
+  { ...CONN, name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '6.2.0', summary: 'Reset the connection', complexity: 'O(1)', local: resetCommand },
   { ...CONN, name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '1.0.0', summary: 'Close the connection', complexity: 'O(1)', local: quitCommand },
   { ...CONN, name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], since: '1.0.0', summary: 'Change the selected database for the current connection', complexity: 'O(1)', local: selectCommand },
   { ...CONN, name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], since: '6.0.0', summary: 'Handshake with Redis', complexity: 'O(1)', local: helloCommand },

@@ -64,6 +64,8 @@ export interface ClientContext {
   closeAfterReply (): void
   /** Subscribed to a channel, pattern or shard channel (PING answers differently in RESP2). */
   readonly isSubscribed: boolean
+  /** RESET: back to a new connection's state (database 0, RESP2, no name, transaction, subscriptions or authentication). */
+  reset (): void
   /** CLIENT REPLY ON|OFF|SKIP: the replies of the commands it silences are dropped, not their effects. */
   setReplyMode (mode: 'on' | 'off' | 'skip'): void
   /** One CLIENT LIST line without the newline (Redis's catClientInfoString); isCaller: the client asking. */

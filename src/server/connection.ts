@@ -62,6 +62,8 @@ export interface Dispatcher {
   onClientError (conn: Connection, err: unknown): void
   /** The client is over credit with nothing left to write: run its head request if it is parked. */
   unstick (conn: Connection): void
+  /** RESET: the state the client's thread keeps for it (transactions, subscriptions, MONITOR). */
+  reset (conn: Connection): void
   /** Ends a blocking command's wait (CLIENT UNBLOCK mode 0 or 1); true if it was blocked. */
   unblock (conn: Connection, mode: number): boolean
   /** Before a client's bytes are parsed: take the pub/sub messages already waiting. */
@@ -335,6 +337,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     } catch (err) {
       this.dispatcher.onClientError(this, err)
     }
+  }
+
+  /** RESET (clearClientConnectionState): back to a fresh connection's state, on every layer. */
+  reset (): void {
+    this.dispatcher.reset(this)
+    this.db = 0
+    this.resp = 2
+    this.name = null
+    this.noEvict = false
+    this.setReplyMode('on')
   }
 
   kill (): void {

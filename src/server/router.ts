@@ -455,13 +455,13 @@ export class Router implements Dispatcher {
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory; not
     // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
-    // Inside MULTI every command but EXEC, DISCARD and QUIT counts: queueing takes memory too.
-    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit'))) {
+    // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
+    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
-    if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit') {
+    if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
     }
     // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
@@ -471,8 +471,8 @@ export class Router implements Dispatcher {
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd, argv)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
     if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
-    // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH and QUIT is queued for EXEC.
-    if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit') {
+    // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH, QUIT and RESET is queued for EXEC.
+    if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit' && cmd.name !== 'reset') {
       this.txns.queue(conn, cmd, argv)
       return true
     }
@@ -498,6 +498,13 @@ export class Router implements Dispatcher {
       if (cmd.isMonitored && this.pubsub.isMonitored) this.pubsub.feed(conn, argv, cmd, conn.db)
     }
     return ok
+  }
+
+  /** RESET's part here: no MULTI or WATCH, no subscriptions or MONITOR (left without a message), and the default user's authentication. */
+  reset (conn: Connection): void {
+    this.pubsub.onClose(conn)
+    this.txns.onClose(conn)
+    conn.isAuthenticated = Atomics.load(this.password, 0) === 0
   }
 
   private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {

@@ -509,6 +509,7 @@ export class FlashServer implements ServerContext, ObservedServer {
       unblock: (c, mode) => this.router.unblock(c, mode),
       beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
+      reset: c => this.router.reset(c),
     }, this.credits)
     // With requirepass set, a new client must AUTH first (those already in stay authenticated).
     conn.isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0

@@ -135,3 +135,19 @@ describe.skipIf(outsideAddress() === undefined)('protected mode', () => {
     }
   })
 })
+
+describe('RESET', () => {
+  it('back to a new connection: database 0, no name, RESP2, no MULTI or WATCH, no subscriptions, replies on', async () => {
+    await fresh([['SELECT', '3'], ['SET', 'k', 'v'], ['CLIENT', 'SETNAME', 'n'], ['RESET'], ['GET', 'k'], ['CLIENT', 'GETNAME'], ['RESET', 'x']])
+    await fresh([['MULTI'], ['SET', 'a', '1'], ['RESET'], ['EXEC'], ['MULTI'], ['BOGUS'], ['RESET'], ['MULTI'], ['SET', 'a', '2'], ['EXEC'], ['GET', 'a']])
+    await fresh([['WATCH', 'w'], ['RESET'], ['MULTI'], ['EXEC']])
+    await fresh([['SUBSCRIBE', 'ch'], ['RESET'], ['PING'], ['PSUBSCRIBE', 'p*'], ['RESET'], ['PUBLISH', 'p1', 'x'], ['PUBSUB', 'NUMPAT']])
+    await fresh([['HELLO', '3'], ['RESET'], ['HELLO']])
+    await pair.sameRaw('CLIENT REPLY OFF\r\nPING\r\nRESET\r\nPING\r\n', 2)
+  })
+
+  it('with requirepass, RESET logs the client out', async () => {
+    await requirepass('pw')
+    await fresh([['AUTH', 'pw'], ['PING'], ['RESET'], ['PING'], ['RESET'], ['AUTH', 'pw'], ['PING']])
+  })
+})
