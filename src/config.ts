@@ -3,6 +3,7 @@
 // Each setting is declared once in SETTINGS; the defaults follow the container's cgroup limits.
 // Bad input is a ConfigError naming the flag, variable, or file and line; main.ts exits 2.
 
+import { PASSWORD_MAX } from './ipc/layout.js'
 import { parseNotifyFlags } from './storage/notify.js'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -238,7 +239,17 @@ const SETTINGS: readonly Setting[] = [
       return v === 'yes' ? 1 : 0
     },
   },
-  { key: 'requirepass', flag: '--requirepass', env: 'FLASHKV_REQUIREPASS', directive: 'requirepass', parse: v => v },
+  {
+    key: 'requirepass',
+    flag: '--requirepass',
+    env: 'FLASHKV_REQUIREPASS',
+    directive: 'requirepass',
+    // Refused rather than cut: a server must not start with a password other than the one given.
+    parse: v => {
+      if (Buffer.byteLength(v, 'latin1') > PASSWORD_MAX) throw new ConfigError(`must be at most ${PASSWORD_MAX} bytes`)
+      return v
+    },
+  },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
 ]

@@ -7,6 +7,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
 import { stringMatch } from './glob.js'
+import { parseLL } from '../protocol/ascii.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 
 // Redis 7.0 does not print may_replicate (PFCOUNT and PUBLISH have it): it only steers CLIENT PAUSE.
@@ -218,10 +219,11 @@ function keysBySpecs (cmd: Command, args: Buffer[]): Array<[number, readonly str
     let step: number
     if (spec.keynum !== undefined) {
       if (spec.keynum.keynumidx >= argc || first + spec.keynum.keynumidx >= argc) return null
-      const t = args[first + spec.keynum.keynumidx].toString('latin1')
-      if (!/^(0|-?[1-9]\d*)$/.test(t) || Number(t) < 0) return null
+      const a = args[first + spec.keynum.keynumidx]
+      const numkeys = parseLL(a, 0, a.length)
+      if (numkeys === null || numkeys < 0) return null
       first += spec.keynum.firstkey
-      last = first + Number(t) - 1
+      last = first + numkeys - 1
       step = spec.keynum.keystep
     } else {
       const r = spec.range ?? { lastkey: cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey, keystep: cmd.step, limit: 0 }

@@ -5,7 +5,7 @@
 // policies, hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
 // GET always tells the truth.
 
-import { PASSWORD_MAX } from '../server/shared-state.js'
+import { PASSWORD_MAX } from '../ipc/layout.js'
 import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

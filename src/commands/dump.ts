@@ -14,7 +14,7 @@ import { encodeStream } from '../persistence/rdb-stream.js'
 import { ByteWriter } from '../persistence/listpack.js'
 import { OK } from '../protocol/replies.js'
 import { NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
-import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
+import { equalsLower, token, parseLL } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 
 const BUSYKEY = errorReply('BUSYKEY Target key name already exists.')
@@ -30,10 +30,6 @@ const TOK_FREQ = token('freq')
 const EV_DEL = eventName('del')
 const EV_RESTORE = eventName('restore')
 
-function parseLL (buf: Uint8Array, start: number, len: number): number | null {
-  if (!parseInt64(buf, start, len)) return null
-  return parsed.isBig ? Number(parsed.big) : parsed.value
-}
 
 function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])

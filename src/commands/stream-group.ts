@@ -20,7 +20,7 @@ import {
 } from '../storage/stream-group.js'
 import { OK, ZERO, ONE, EMPTY_ARRAY } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
-import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
+import { equalsLower, token, parseLL } from '../protocol/ascii.js'
 import { NOTIFY_STREAM, eventName } from '../storage/notify.js'
 import { writes } from '../storage/writes.js'
 import { argBytes, isErrorReply, isNullReply } from './txn-helpers.js'
@@ -66,10 +66,6 @@ export function syntaxSub (argv: Argv, container: string): Buffer {
   return errorReply(`ERR unknown subcommand or wrong number of arguments for '${cstr(argv.buf, argv.start[1], Math.min(argv.len[1], 128))}'. Try ${container} HELP.`)
 }
 
-export function parseLL (buf: Uint8Array, start: number, len: number): number | null {
-  if (!parseInt64(buf, start, len)) return null
-  return parsed.isBig ? Number(parsed.big) : parsed.value
-}
 
 const tA = new StreamId()
 const tC = new StreamId()

@@ -18,7 +18,8 @@ import {
 import { NOT_INTEGER, NO_SUCH_KEY, WRONGTYPE, errorReply } from '../protocol/errors.js'
 import { equalsLower, token } from '../protocol/ascii.js'
 import { replyRange, writeEntry, writeId } from './stream.js'
-import { cstr, parseLL, syntaxSub } from './stream-group.js'
+import { cstr, syntaxSub } from './stream-group.js'
+import { parseLL } from '../protocol/ascii.js'
 
 const TOK_COUNT = token('count')
 const TOK_FULL = token('full')

@@ -17,7 +17,7 @@ import {
 } from '../storage/stream-type.js'
 import { OK, ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, NO_SUCH_KEY, arityError, errorReply } from '../protocol/errors.js'
-import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
+import { equalsLower, token, parseLL, parseBigInt64 } from '../protocol/ascii.js'
 import { NOTIFY_STREAM, eventName } from '../storage/notify.js'
 import { argBytes, argvOf, isErrorReply, isNullReply } from './txn-helpers.js'
 
@@ -73,10 +73,8 @@ function isSpace (c: number): boolean { return c === 32 || (c >= 9 && c <= 13) }
 /** string2ull: string2ll's strict form (negative refused), else strtoull's (spaces, a sign, leading zeros). -1n when invalid. */
 function parseU64 (buf: Uint8Array, start: number, end: number): bigint {
   const len = end - start
-  if (parseInt64(buf, start, len)) {
-    const v = parsed.isBig ? parsed.big : BigInt(parsed.value)
-    return v < 0n ? -1n : v
-  }
+  const strict = parseBigInt64(buf, start, len)
+  if (strict !== null) return strict < 0n ? -1n : strict
   let p = start
   while (p < end && isSpace(buf[p])) p++
   let isNeg = false
@@ -131,11 +129,6 @@ export function parseId (buf: Uint8Array, start: number, len: number, id: Stream
   return ID_OK
 }
 
-/** getLongLongFromObject: the value, or null when not an int64 (BigInt past 2^53). */
-function parseLL (buf: Uint8Array, start: number, len: number): number | null {
-  if (!parseInt64(buf, start, len)) return null
-  return parsed.isBig ? Number(parsed.big) : parsed.value
-}
 
 /** The stream at key for reading: its entry, 0 when missing, -1 after a WRONGTYPE reply. */
 export function readStream (shard: Shard, buf: Uint8Array, start: number, len: number, out: ReplyWriter): number {

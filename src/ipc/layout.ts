@@ -117,6 +117,8 @@ export const LAZY_USER_DEL_WORD = 12
 export const HLL_SPARSE_WORD = 14
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
+/** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */
+export const PASSWORD_MAX = 1024
 /** The function libraries' change count's step in SCRIPT_EPOCH_WORD (SCRIPT FLUSH counts in the low 16 bits). */
 export const FUNCTION_EPOCH_STEP = 1 << 16
 

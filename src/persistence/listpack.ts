@@ -4,9 +4,9 @@
 // A string that reads as a canonical int64 (lpStringToInt64, as string2ll) is stored as an
 // integer in the smallest form: 7-bit uint, 13-bit, 16, 24, 32 or 64-bit signed.
 
-import { parseInt64 } from '../protocol/ascii.js'
+import { parseBigInt64 as readInt64 } from '../protocol/ascii.js'
 
-const INT = { value: 0n }
+export { readInt64 }
 
 /** A growable byte buffer. */
 export class ByteWriter {
@@ -26,18 +26,6 @@ export class ByteWriter {
     this.len += end - start
   }
   get result (): Buffer { return this.buf.subarray(0, this.len) }
-}
-
-/** parseInt64 that also gives the value (string2ll: canonical decimal, no "-0", at most 20 chars). */
-export function readInt64 (b: Uint8Array, start: number, len: number): bigint | null {
-  if (len === 0 || len > 20 || !parseInt64(b, start, len)) return null
-  let v = 0n
-  let i = start
-  const neg = b[i] === 45
-  if (neg) i++
-  for (; i < start + len; i++) v = v * 10n + BigInt(b[i] - 48)
-  INT.value = neg ? -v : v
-  return INT.value
 }
 
 function backlen (w: ByteWriter, l: number): void {
@@ -86,17 +74,6 @@ export function lpEntry (w: ByteWriter, b: Uint8Array, start: number, len: numbe
     w.bytes(b, start, start + len)
   }
   backlen(w, w.len - at)
-}
-
-/** Bytes the entry for an element of these bytes takes (as lpEntry writes it). */
-export function lpEntryBytes (b: Uint8Array, start: number, len: number): number {
-  const v = readInt64(b, start, len)
-  let l: number
-  if (v !== null) {
-    l = v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3
-      : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9
-  } else l = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len
-  return l + backlenBytes(l)
 }
 
 /** A listpack builder: start(), entries, then finish() fills in the header and terminator. */

@@ -10,9 +10,10 @@ import type { Keyspace } from '../storage/keyspace.js'
 import { ByteWriter, ListpackWriter } from './listpack.js'
 import { RDB_BAD, type RdbReader, listpackItems, saveLen, saveString } from './rdb-value.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
+import { parseBigInt64 } from '../protocol/ascii.js'
 import {
   type StreamId, ent, pair, pairsBegin, pairNext, idMs, idSeq, streamChunksForEach, streamLen, streamLastId, streamFirstId,
-  streamMaxDeletedId, streamEntriesAdded, StreamId as Id,
+  streamMaxDeletedId, streamEntriesAdded, StreamId as Id, ChunkWriter, idSet, idWrite,
 } from '../storage/stream-type.js'
 import {
   groupCount, groupAt, groupNameAt, groupNameLen, groupLastId, groupEntriesRead, consumerCount, consumerAt, consumerNameAt,
@@ -144,36 +145,27 @@ export function encodeStream (w: ByteWriter, ks: Keyspace, e: number, key: Uint8
 // two u32), u32 chunks, (u32 bytes, chunk)*, then the groups. Each listpack node becomes one chunk
 // with the same entries, deleted ones included, so node counts and trimming stay Redis's.
 
-const CHUNK_HEADER = 48
-
 function u64Words (v: bigint): [number, number] { return [Number(v >> 32n) >>> 0, Number(v & 0xffffffffn)] }
 
-/** stream-type.ts's varint: 7 bits a byte, low bits first. */
-function varint (w: ByteWriter, v: bigint): void {
-  while (v >= 0x80n) { w.byte(Number(v & 0x7fn) | 0x80); v >>= 7n }
-  w.byte(Number(v))
-}
-
+/** An id as stream-type.ts lays it out (idWrite: four u32 words). */
 function idWords (w: ByteWriter, ms: bigint, seq: bigint): void {
   w.need(16)
-  const [a, b] = u64Words(ms)
-  const [c, d] = u64Words(seq)
-  w.buf.writeUInt32LE(a, w.len); w.buf.writeUInt32LE(b, w.len + 4); w.buf.writeUInt32LE(c, w.len + 8); w.buf.writeUInt32LE(d, w.len + 12)
+  idWrite(w.buf, w.len, idOf(ms, seq))
   w.len += 16
 }
 
 function u32 (w: ByteWriter, v: number): void { w.need(4); w.buf.writeUInt32LE(v, w.len); w.len += 4 }
 function f64 (w: ByteWriter, v: number): void { w.need(8); w.buf.writeDoubleLE(v, w.len); w.len += 8 }
-function lenStr (w: ByteWriter, b: Buffer): void { varint(w, BigInt(b.length)); w.bytes(b) }
 
+/** A listpack integer element (lpForEach gives integers as their decimal text). */
 function intOf (b: Buffer): bigint {
-  const t = b.toString('latin1')
-  if (!/^-?\d+$/.test(t)) throw RDB_BAD
-  return BigInt(t)
+  const v = parseBigInt64(b, 0, b.length)
+  if (v === null) throw RDB_BAD
+  return v
 }
 
 /** One listpack node as a chunk (its bytes, header included). */
-function nodeChunk (key: Buffer, lp: Buffer): Buffer {
+function nodeChunk (key: Buffer, lp: Buffer): Uint8Array {
   if (key.length !== 16) throw RDB_BAD
   const masterMs = key.readBigUInt64BE(0)
   const masterSeq = key.readBigUInt64BE(8)
@@ -186,51 +178,36 @@ function nodeChunk (key: Buffer, lp: Buffer): Buffer {
   const fields: Buffer[] = []
   for (let k = 0; k < nf; k++) fields.push(next())
   if (intOf(next()) !== 0n) throw RDB_BAD
-  const w = new ByteWriter(lp.length + 64)
-  w.need(CHUNK_HEADER)
-  w.buf.fill(0, 0, CHUNK_HEADER)
-  w.len = CHUNK_HEADER
-  varint(w, BigInt(nf))
-  for (const f of fields) lenStr(w, f)
-  const entriesAt = w.len
+  const chunk = new ChunkWriter(idOf(masterMs, masterSeq), fields, lp.length + 64)
   let count = 0
   while (i < items.length) {
     const flags = Number(intOf(next()))
-    const msDiff = BigInt.asUintN(64, intOf(next()))
-    const seqDiff = intOf(next())
+    // Deltas from the master id, as int64s that wrap as Redis's u64 arithmetic does.
+    const ms = BigInt.asUintN(64, masterMs + intOf(next()))
+    const seq = BigInt.asUintN(64, masterSeq + intOf(next()))
     const isSame = (flags & 2) !== 0
     const n = isSame ? nf : Number(intOf(next()))
-    w.byte(flags)
-    varint(w, msDiff)
-    // Our seq: a delta from the master's when the ms is the master's, else the seq itself.
-    varint(w, msDiff === 0n ? BigInt.asUintN(64, seqDiff) : BigInt.asUintN(64, masterSeq + seqDiff))
-    if (!isSame) varint(w, BigInt(n))
+    const own: Buffer[] | null = isSame ? null : []
+    const values: Buffer[] = []
     for (let k = 0; k < n; k++) {
-      if (!isSame) lenStr(w, next())
-      lenStr(w, next())
+      if (own !== null) own.push(next())
+      values.push(next())
     }
     next() // lp-count
+    chunk.entry(flags, idOf(ms, seq), own, values)
     count++
   }
   if (count !== live + deleted || live === 0) throw RDB_BAD
-  const b = w.buf
-  b.writeUInt32LE(w.len, 0)
-  b.writeUInt32LE(w.len, 4)
-  b.writeUInt32LE(live, 8)
-  b.writeUInt32LE(deleted, 12)
-  b.writeUInt32LE(lp.length, 16)
-  b.writeUInt32LE(entriesAt, 20)
-  const [a, c] = u64Words(masterMs)
-  const [d, e] = u64Words(masterSeq)
-  b.writeUInt32LE(a, 24); b.writeUInt32LE(c, 28); b.writeUInt32LE(d, 32); b.writeUInt32LE(e, 36)
-  return Buffer.from(w.result)
+  return chunk.finish(live, deleted, lp.length)
 }
+
+function idOf (ms: bigint, seq: bigint): StreamId { return idSet(new Id(), ms, seq) }
 
 /** The value payload of an RDB_TYPE_STREAM_LISTPACKS_2 object read from r. */
 export function decodeStream (r: RdbReader): Buffer {
   const nodes = r.len()
   if (nodes < 0) throw RDB_BAD
-  const chunks: Buffer[] = []
+  const chunks: Uint8Array[] = []
   for (let k = 0; k < nodes; k++) {
     const key = r.string()
     chunks.push(nodeChunk(Buffer.from(key), Buffer.from(r.string())))

@@ -55,6 +55,18 @@ export function parseInt64 (buf: Uint8Array, start: number, len: number): boolea
   return true
 }
 
+/** getLongLongFromObject: the value string2ll reads (a double, inexact past 2^53), or null. */
+export function parseLL (buf: Uint8Array, start: number, len: number): number | null {
+  return parseInt64(buf, start, len) ? parsed.value : null
+}
+
+/** The exact int64 string2ll reads, or null. */
+export function parseBigInt64 (buf: Uint8Array, start: number, len: number): bigint | null {
+  if (!parseInt64(buf, start, len)) return null
+  // Below 2^53 the number is exact; past it the BigInt path filled parsed.big.
+  return parsed.isBig ? parsed.big : BigInt(parsed.value)
+}
+
 /** Case-insensitive compare of buf[start..start+len) with a lowercase ASCII token. */
 export function equalsLower (buf: Uint8Array, start: number, len: number, lower: Uint8Array): boolean {
   if (len !== lower.length) return false

@@ -9,6 +9,7 @@
 // own libraries, stores the new list of codes on the hub and bumps the count. All of that happens
 // under the hold of every shard, so no two threads change the libraries at once.
 
+import { parseLL } from '../protocol/ascii.js'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import type { Txn } from './txn.js'
@@ -52,15 +53,6 @@ function argLower (argv: Argv, i: number): string {
 /** addReplySubcommandSyntaxError, with the subcommand as the client wrote it. */
 function subSyntax (argv: Argv): Buffer {
   return E(`unknown subcommand or wrong number of arguments for '${arg(argv, 1).toString('latin1').slice(0, 128)}'. Try FUNCTION HELP.`)
-}
-
-/** string2ll's rule (getLongLongFromObject): digits with an optional minus, within int64. */
-function parseLongLong (b: Buffer): number | null {
-  const s = b.toString('latin1')
-  if (!/^(0|-?[1-9]\d*)$/.test(s) || s.length > 20) return null
-  const v = BigInt(s)
-  if (v > 9223372036854775807n || v < -9223372036854775808n) return null
-  return Number(v)
 }
 
 /** The bulk strings of an array reply (the hub's list of codes). */
@@ -198,7 +190,8 @@ export class Functions {
     const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
     const max = this.router.maxmemoryLimit
     if (!allowOom && !noWrites && max > 0 && this.router.usedMemory() > max) return OOM
-    const n = parseLongLong(arg(argv, 2))
+    const a = arg(argv, 2)
+    const n = parseLL(a, 0, a.length)
     if (n === null) return BAD_NUMKEYS
     if (n > argv.argc - 3) return TOO_MANY_KEYS
     if (n < 0) return NEGATIVE_KEYS

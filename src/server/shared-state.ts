@@ -6,7 +6,7 @@
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
-import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD } from '../ipc/layout.js'
+import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD, PASSWORD_MAX } from '../ipc/layout.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -63,8 +63,6 @@ const COUNTERS = 11
  */
 export const LATENCY_BOUNDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
 const LATENCY_WORDS = LATENCY_BOUNDS.length + 3
-/** requirepass: its length word, then up to this many bytes (0 = no password, the default user is nopass). */
-export const PASSWORD_MAX = 1024
 
 export class SharedState {
   readonly sab: SharedArrayBuffer

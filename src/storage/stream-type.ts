@@ -871,6 +871,78 @@ export function streamEntriesDump (ks: Keyspace, e: number, b: Uint8Array, p: nu
   return q
 }
 
+/**
+ * One chunk in the dump's layout (streamEntriesDump), built entry by entry from a listpack node
+ * of an RDB file or a RESTORE payload: the master id and fields first, then each entry by its
+ * absolute id, deleted ones included, then the counts and Redis's listpack size.
+ */
+export class ChunkWriter {
+  private u8: Uint8Array
+  private p = CHUNK_HEADER
+  private readonly entriesAt: number
+
+  constructor (private readonly master: StreamId, fields: readonly Uint8Array[], sizeHint: number) {
+    this.u8 = new Uint8Array(Math.max(256, sizeHint))
+    this.need(5 + fields.reduce((n, f) => n + 5 + f.length, 0))
+    this.p = lenWrite(this.u8, this.p, fields.length)
+    for (const f of fields) this.str(f)
+    this.entriesAt = this.p
+  }
+
+  private need (n: number): void {
+    if (this.p + n <= this.u8.length) return
+    const next = new Uint8Array(Math.max(this.u8.length * 2, this.p + n))
+    next.set(this.u8.subarray(0, this.p))
+    this.u8 = next
+  }
+
+  private str (b: Uint8Array): void {
+    this.p = lenWrite(this.u8, this.p, b.length)
+    this.u8.set(b, this.p)
+    this.p += b.length
+  }
+
+  /** An entry: its flags (DELETED, SAMEFIELDS as Redis's), id, and fields (null: the master's) and values. */
+  entry (flags: number, id: StreamId, fields: readonly Uint8Array[] | null, values: readonly Uint8Array[]): void {
+    this.need(1 + 20 + 5 + values.reduce((n, v) => n + 5 + v.length, 0) + (fields ?? []).reduce((n, f) => n + 5 + f.length, 0))
+    const m = this.master
+    // As streamAppend encodes it: the ms delta, then the seq (a delta when the ms is the master's).
+    let dLo = id.msLo - m.msLo
+    let dHi = id.msHi - m.msHi
+    if (dLo < 0) { dLo += TWO32; dHi-- }
+    let sHi = id.seqHi
+    let sLo = id.seqLo
+    if (dHi === 0 && dLo === 0) {
+      sLo = id.seqLo - m.seqLo
+      sHi = id.seqHi - m.seqHi
+      if (sLo < 0) { sLo += TWO32; sHi-- }
+    }
+    this.u8[this.p++] = flags
+    this.p = varintWrite(this.u8, this.p, dHi >>> 0, dLo)
+    this.p = varintWrite(this.u8, this.p, sHi >>> 0, sLo)
+    if (fields === null) {
+      for (const v of values) this.str(v)
+    } else {
+      this.p = lenWrite(this.u8, this.p, fields.length)
+      for (let i = 0; i < fields.length; i++) { this.str(fields[i]); this.str(values[i]) }
+    }
+  }
+
+  /** The chunk's bytes, header filled: live and deleted entries, and the listpack's bytes in Redis. */
+  finish (live: number, deleted: number, lpBytes: number): Uint8Array {
+    const u8 = this.u8
+    wr(u8, C_CAP, this.p)
+    wr(u8, C_USED, this.p)
+    wr(u8, C_LIVE, live)
+    wr(u8, C_DELETED, deleted)
+    wr(u8, C_LPBYTES, lpBytes)
+    wr(u8, C_ENTRIES, this.entriesAt)
+    idWrite(u8, C_MASTER, this.master)
+    return u8.subarray(0, this.p)
+  }
+
+}
+
 /** Restores the entries' dump at buf[p..] into fresh stream e; returns the end, or -1 when the arena is full. */
 export function streamEntriesRestore (ks: Keyspace, e: number, buf: Uint8Array, p: number): number {
   streamInit(ks, e)
