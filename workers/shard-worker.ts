@@ -7,7 +7,7 @@
 
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
+import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
   REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
@@ -51,6 +51,7 @@ class Producer {
   readonly stepPort: MessagePort
   readonly mailbox: Int32Array
   readonly wake: MessagePort
+  readonly wakeWord: Int32Array
   constructor (ep: ProducerEndpoint) {
     this.reqs = new RingReader(ep.req)
     this.resps = new RingWriter(ep.resp)
@@ -58,6 +59,7 @@ class Producer {
     this.stepPort = ep.stepPort
     this.mailbox = new Int32Array(ep.mailbox)
     this.wake = ep.wake
+    this.wakeWord = new Int32Array(ep.wakeWord)
   }
 }
 const producers = data.producers.map(ep => new Producer(ep))
@@ -167,7 +169,7 @@ function notifyProducer (p: Producer): void {
   const resps = p.resps
   if (!resps.publish()) return
   if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)
-  else if (Atomics.exchange(resps.ctrl, NOTIFIED, 1) === 0) p.wake.postMessage(0)
+  else if (Atomics.exchange(p.wakeWord, 0, 1) === 0) p.wake.postMessage(0)
 }
 
 function notifyAll (): void {

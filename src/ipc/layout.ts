@@ -73,6 +73,11 @@ export interface ProducerEndpoint {
   mailbox: SharedArrayBuffer
   /** The worker posts here when it published replies and the producer is not blocked waiting. */
   wake: MessagePort
+  /**
+   * Int32 word shared by one producer's endpoints on every shard: a worker posts on `wake` only
+   * if it swaps this from 0 to 1, so one message is in flight per producer, not one per shard.
+   */
+  wakeWord: SharedArrayBuffer
 }
 
 export interface ShardWorkerData {

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
-import { ShardWorker, connectShard, endpointPorts, hubEventRings, type LinkEndpoint } from './shard-link.js'
+import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
@@ -70,8 +70,9 @@ export class IoThreads implements ObservedServer {
     const bells = Array.from({ length: config.shards }, () => ShardWorker.newBell())
     const stats = Array.from({ length: config.shards }, () => ShardWorker.newStats())
     for (let t = 0; t < n; t++) {
+      const wakeWord = newWakeWord()
       for (let s = 0; s < config.shards; s++) {
-        const ends = connectShard(s, bells[s], stats[s])
+        const ends = connectShard(s, bells[s], stats[s], wakeWord)
         links[t].push(ends.link)
         producers[s].push(ends.worker)
       }

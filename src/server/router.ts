@@ -399,6 +399,7 @@ export class Router implements Dispatcher {
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
+      link.onWake = this.drainAll
       link.onDrained = () => this.afterDrain()
       link.onTargetError = (target, err) => {
         const c = clientOf(target)
@@ -1081,6 +1082,18 @@ export class Router implements Dispatcher {
       }
     }
     this.dirtyLen = 0
+  }
+
+  /**
+   * A wake-up message from any shard: the links share one wake word, so drain them all, then
+   * write once. Shard 0 first: the hub's pub/sub messages go before replies from other shards.
+   */
+  private readonly drainAll = (): void => {
+    const links = this.links
+    links[0].clearWake()
+    let any = false
+    for (let i = 0; i < links.length; i++) if (links[i].drain(true)) any = true
+    if (any) this.afterDrain()
   }
 
   private afterDrain (): void {

@@ -18,7 +18,7 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
-import { ShardLink, ShardWorker, connectShard, hubEventRings, type LinkEndpoint } from './shard-link.js'
+import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
 import { Credits, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
@@ -385,8 +385,9 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Keyspace events go from every shard straight to the hub (shard 0), in ticket order.
     const events = hubEventRings(this.shards, bells[0], stats[0])
     const tickets = new Sequencer(this.shards).sab
+    const wakeWord = newWakeWord()
     for (let i = 0; i < this.shards; i++) {
-      const ends = connectShard(i, bells[i], stats[i])
+      const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename))

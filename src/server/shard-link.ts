@@ -5,7 +5,7 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, NOTIFIED, SLEEPING, type RingBuffers } from '../ipc/ring.js'
+import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
   REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
   type ShardWorkerData, type ProducerEndpoint,
@@ -40,14 +40,24 @@ export interface LinkEndpoint {
   stepPort: MessagePort
   mailbox: SharedArrayBuffer
   wake: MessagePort
+  /** Int32 word shared by all of one producer's links: set while a wake-up message is in flight. */
+  wakeWord: SharedArrayBuffer
   /** The shard's doorbell, shared by all its producers. */
   bell: SharedArrayBuffer
   /** The shard's counters (STAT_* in ipc/layout.ts). */
   stats: SharedArrayBuffer
 }
 
-/** Creates the rings and ports between one producer and one shard: one end for each side. */
-export function connectShard (index: number, bell: SharedArrayBuffer, stats: SharedArrayBuffer): { link: LinkEndpoint, worker: ProducerEndpoint } {
+/** One producer's wake word (LinkEndpoint.wakeWord): give the same one to all of its shards. */
+export function newWakeWord (): SharedArrayBuffer { return new SharedArrayBuffer(4) }
+
+/**
+ * Creates the rings and ports between one producer and one shard: one end for each side. All
+ * links of one producer share `wakeWord`, so however many shards answer in one batch, the
+ * producer gets one wake-up message and drains them all (Router.drainAll).
+ */
+export function connectShard (index: number, bell: SharedArrayBuffer, stats: SharedArrayBuffer,
+  wakeWord: SharedArrayBuffer = newWakeWord()): { link: LinkEndpoint, worker: ProducerEndpoint } {
   const req = createRing(RING_BYTES)
   const resp = createRing(RING_BYTES)
   const oob = new MessageChannel()
@@ -55,8 +65,8 @@ export function connectShard (index: number, bell: SharedArrayBuffer, stats: Sha
   const wake = new MessageChannel()
   const mailbox = new SharedArrayBuffer(8)
   return {
-    link: { index, req, resp, port: oob.port1, stepPort: steps.port1, mailbox, wake: wake.port1, bell, stats },
-    worker: { req, resp, port: oob.port2, stepPort: steps.port2, mailbox, wake: wake.port2 },
+    link: { index, req, resp, port: oob.port1, stepPort: steps.port1, mailbox, wake: wake.port1, wakeWord, bell, stats },
+    worker: { req, resp, port: oob.port2, stepPort: steps.port2, mailbox, wake: wake.port2, wakeWord },
   }
 }
 
@@ -126,6 +136,12 @@ export class ShardLink {
   private readonly req: RingWriter
   private readonly bell: Int32Array
   private readonly wake: MessagePort
+  private readonly wakeWord: Int32Array
+  /**
+   * Set by the router: drains every link of its thread. The links share one wake word, so a
+   * message on any of them may stand for replies on all of them.
+   */
+  onWake: (() => void) | null = null
   private readonly resp: RingReader
   private readonly port: MessagePort
   private readonly stepPort: MessagePort
@@ -171,11 +187,19 @@ export class ShardLink {
     this.fifoSlot = new Int32Array(1024)
     this.fifoTime = new Float64Array(1024)
     this.wake = ep.wake
+    this.wakeWord = new Int32Array(ep.wakeWord)
     this.wake.on('message', () => {
-      Atomics.store(this.resp.ctrl, NOTIFIED, 0)
+      if (this.onWake !== null) { this.onWake(); return }
+      this.clearWake()
       this.drain()
     })
   }
+
+  /**
+   * Re-arms the wake-up message. Call it before draining: a worker that publishes after this
+   * sends a new message, one that published before it is drained now.
+   */
+  clearWake (): void { Atomics.store(this.wakeWord, 0, 0) }
 
   /** Requests not yet answered, parked ones included. */
   get pending (): number {
@@ -383,7 +407,8 @@ export class ShardLink {
     return i
   }
 
-  drain (): void {
+  /** Hands every published reply to its target; `quiet`: the caller runs onDrained itself. */
+  drain (quiet = false): boolean {
     const r = this.resp
     let any = false
     while (r.poll()) {
@@ -442,8 +467,9 @@ export class ShardLink {
     }
     if (any) {
       Atomics.notify(r.ctrl, TAIL)
-      this.onDrained()
+      if (!quiet) this.onDrained()
     }
+    return any
   }
 
   /**
