@@ -68,7 +68,14 @@ export async function waitPing (port: number): Promise<void> {
 
 export async function start (name: string, cmd: string, argv: string[], only: string[] | null = null): Promise<Server> {
   const port = await freePort()
-  const proc = spawn(cmd, [...argv, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  // FLASHKV_*=value among the flags sets that variable for this server alone (variants in --cpu-servers).
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  const args = argv.filter(a => {
+    const m = /^(FLASHKV_[A-Z0-9_]+)=(.*)$/.exec(a)
+    if (m !== null) env[m[1]] = m[2]
+    return m === null
+  })
+  const proc = spawn(cmd, [...args, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'], env })
   await waitPing(port)
   return { name, port, pid: proc.pid as number, proc, only }
 }
