@@ -142,10 +142,12 @@ export async function prepareCustom (port: number, test: string): Promise<void> 
   }
 }
 
-export function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number, threads = 0): Run {
+export function redisBenchmark (port: number, test: string, n: number, clients: number, pipeline: number, size: number, threads = 0,
+  extra: readonly string[] = []): Run {
   const custom = CUSTOM_TESTS[test]
   const argv = ['-p', String(port), ...(custom === undefined ? ['-t', test] : []), '-n', String(n), '-c', String(clients), '-P', String(pipeline), '-r', '100000', '-d', String(size)]
   if (threads > 0) argv.push('--threads', String(threads))
+  argv.push(...extra)
   if (custom !== undefined) argv.push(...custom.command)
   // stderr ignored: against node-floor, redis-benchmark warns that it cannot read CONFIG.
   const text = execFileSync('redis-benchmark', argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')

@@ -50,6 +50,24 @@ export interface Config {
   readonly requirepass: string
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
+  /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
+  readonly tls: TlsConfig
+}
+
+export interface TlsConfig {
+  readonly port: number
+  readonly certFile: string
+  readonly keyFile: string
+  readonly keyFilePass: string
+  readonly caCertFile: string
+  readonly caCertDir: string
+  /** yes: a client certificate is required; optional: checked when given; no: not asked for. */
+  readonly authClients: 'yes' | 'no' | 'optional'
+  /** Space-separated TLSv1 ... TLSv1.3; '' = TLSv1.2 and TLSv1.3, as Redis. */
+  readonly protocols: string
+  readonly ciphers: string
+  readonly ciphersuites: string
+  readonly preferServerCiphers: boolean
 }
 
 export class ConfigError extends Error {}
@@ -132,13 +150,22 @@ Options (environment variable, config-file directive):
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
+  --tls-port <n>      TLS listener beside the plain port, 0 = off (FLASHKV_TLS_PORT, tls-port; default 0),
+                      with --tls-cert-file, --tls-key-file, --tls-key-file-pass, --tls-ca-cert-file,
+                      --tls-ca-cert-dir, --tls-auth-clients yes|no|optional (default yes),
+                      --tls-protocols, --tls-ciphers, --tls-ciphersuites, --tls-prefer-server-ciphers
+                      (FLASHKV_TLS_*, Redis's tls-* directives)
   --help              print this help and exit
   --version           print the version and exit
 `
 
 type Source = 'flag' | 'env' | 'file'
+/** The flat names the tls-* settings are picked by (tlsPort, tlsCertFile...). */
+type TlsKey = `tls${Capitalize<keyof TlsConfig & string>}`
+type SettingKey = keyof Config | TlsKey
+
 interface Setting {
-  key: keyof Config
+  key: SettingKey
   flag: string
   env: string
   directive: string
@@ -252,6 +279,36 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
+  // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
+  { key: 'tlsPort', flag: '--tls-port', env: 'FLASHKV_TLS_PORT', directive: 'tls-port', parse: int(0, 65535) },
+  { key: 'tlsCertFile', flag: '--tls-cert-file', env: 'FLASHKV_TLS_CERT_FILE', directive: 'tls-cert-file', parse: v => v },
+  { key: 'tlsKeyFile', flag: '--tls-key-file', env: 'FLASHKV_TLS_KEY_FILE', directive: 'tls-key-file', parse: v => v },
+  { key: 'tlsKeyFilePass', flag: '--tls-key-file-pass', env: 'FLASHKV_TLS_KEY_FILE_PASS', directive: 'tls-key-file-pass', parse: v => v },
+  { key: 'tlsCaCertFile', flag: '--tls-ca-cert-file', env: 'FLASHKV_TLS_CA_CERT_FILE', directive: 'tls-ca-cert-file', parse: v => v },
+  { key: 'tlsCaCertDir', flag: '--tls-ca-cert-dir', env: 'FLASHKV_TLS_CA_CERT_DIR', directive: 'tls-ca-cert-dir', parse: v => v },
+  {
+    key: 'tlsAuthClients',
+    flag: '--tls-auth-clients',
+    env: 'FLASHKV_TLS_AUTH_CLIENTS',
+    directive: 'tls-auth-clients',
+    parse: v => {
+      if (v !== 'yes' && v !== 'no' && v !== 'optional') throw new ConfigError(`must be one of yes, no, optional, got '${v}'`)
+      return v
+    },
+  },
+  { key: 'tlsProtocols', flag: '--tls-protocols', env: 'FLASHKV_TLS_PROTOCOLS', directive: 'tls-protocols', parse: v => v },
+  { key: 'tlsCiphers', flag: '--tls-ciphers', env: 'FLASHKV_TLS_CIPHERS', directive: 'tls-ciphers', parse: v => v },
+  { key: 'tlsCiphersuites', flag: '--tls-ciphersuites', env: 'FLASHKV_TLS_CIPHERSUITES', directive: 'tls-ciphersuites', parse: v => v },
+  {
+    key: 'tlsPreferServerCiphers',
+    flag: '--tls-prefer-server-ciphers',
+    env: 'FLASHKV_TLS_PREFER_SERVER_CIPHERS',
+    directive: 'tls-prefer-server-ciphers',
+    parse: v => {
+      if (v !== 'yes' && v !== 'no') throw new ConfigError(`must be yes or no, got '${v}'`)
+      return v === 'yes' ? 1 : 0
+    },
+  },
 ]
 
 /** Redis's sdssplitargs, enough for config lines: bare words, "double" and 'single' quotes. */
@@ -294,8 +351,8 @@ export function splitConfigLine (line: string): string[] | null {
 }
 
 /** Parses a config file's text into setting values; errors name the file and line. */
-export function parseConfigFile (text: string, file: string): Map<keyof Config, number | string> {
-  const values = new Map<keyof Config, number | string>()
+export function parseConfigFile (text: string, file: string): Map<SettingKey, number | string> {
+  const values = new Map<SettingKey, number | string>()
   const lines = text.split(/\r?\n/)
   for (let n = 0; n < lines.length; n++) {
     const trimmed = lines[n].trim()
@@ -329,7 +386,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   const env = opts.env ?? {}
   const readFile = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
   const cgroupRoot = opts.cgroupRoot ?? '/'
-  const fromFlags = new Map<keyof Config, number | string>()
+  const fromFlags = new Map<SettingKey, number | string>()
   let configFile = ''
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
@@ -352,7 +409,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
       throw err
     }
   }
-  const fromEnv = new Map<keyof Config, number | string>()
+  const fromEnv = new Map<SettingKey, number | string>()
   for (const s of SETTINGS) {
     const v = env[s.env]
     if (v === undefined) continue
@@ -363,7 +420,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
       throw err
     }
   }
-  let fromFile = new Map<keyof Config, number | string>()
+  let fromFile = new Map<SettingKey, number | string>()
   if (configFile !== '') {
     let text: string
     try {
@@ -373,7 +430,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     }
     fromFile = parseConfigFile(text, configFile)
   }
-  const pick = (key: keyof Config): [number | string | undefined, Source | null] => {
+  const pick = (key: SettingKey): [number | string | undefined, Source | null] => {
     for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
       if (m.has(key)) return [m.get(key), src]
     }
@@ -411,6 +468,19 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
+    tls: Object.freeze({
+      port: (pick('tlsPort')[0] as number | undefined) ?? 0,
+      certFile: (pick('tlsCertFile')[0] as string | undefined) ?? '',
+      keyFile: (pick('tlsKeyFile')[0] as string | undefined) ?? '',
+      keyFilePass: (pick('tlsKeyFilePass')[0] as string | undefined) ?? '',
+      caCertFile: (pick('tlsCaCertFile')[0] as string | undefined) ?? '',
+      caCertDir: (pick('tlsCaCertDir')[0] as string | undefined) ?? '',
+      authClients: (pick('tlsAuthClients')[0] as TlsConfig['authClients'] | undefined) ?? 'yes',
+      protocols: (pick('tlsProtocols')[0] as string | undefined) ?? '',
+      ciphers: (pick('tlsCiphers')[0] as string | undefined) ?? '',
+      ciphersuites: (pick('tlsCiphersuites')[0] as string | undefined) ?? '',
+      preferServerCiphers: ((pick('tlsPreferServerCiphers')[0] as number | undefined) ?? 0) === 1,
+    }),
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
+import { checkTls } from './server/tls.js'
 import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
@@ -29,6 +30,15 @@ async function main (): Promise<void> {
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
   const log = createLogger(config.logLevel)
+  // Certificates and keys are checked before anything starts, as Redis refuses to start on them.
+  if (config.tls.port > 0) {
+    try {
+      checkTls(config.tls)
+    } catch (err) {
+      log.fatal({ err }, 'Failed to configure TLS. Check logs for more info.')
+      process.exit(1)
+    }
+  }
   // One I/O thread: the main thread serves clients itself. More: it starts them and relays.
   const server = config.ioThreads > 1 ? new IoThreads(config, log) : new FlashServer(config, log)
   try {
@@ -56,6 +66,7 @@ async function main (): Promise<void> {
     replyWaitUs: config.replyWaitUs,
     clientIo: server instanceof FlashServer ? server.clientIo : undefined,
     httpPort: config.httpPort,
+    tlsPort: config.tls.port > 0 ? config.tls.port : undefined,
     maxmemory: config.maxmemory,
     configFile: config.configFile,
   }, 'FlashKV ready to accept connections')

@@ -4,7 +4,8 @@
 # at several --io-threads/--shards, redis-benchmark --threads 4), then, when BENCH_ARGS is set,
 # the throughput benchmark with those options (e.g. "--threads 4 --shards 1,4,8 --modes c50,c50-P16
 # --no-memory"), and copies the results and the log to $OUT. CPU_ARGS overrides the first run's
-# options ("--quick" to try it). The CPU run comes first: a lease is short (15 minutes of device
+# options ("--quick" to try it), CPU_SERVERS its FlashKV servers ("name:flags,name:flags"; a
+# FLASHKV_X=v among the flags sets that variable for that server). The CPU run comes first: a lease is short (15 minutes of device
 # time all told), and it is what the issue's target is read from.
 set -euo pipefail
 cd "$(dirname "$0")/../../.device"
@@ -15,7 +16,8 @@ chmod +x bin/node
 export PATH="$PWD/bin:$PATH" LD_LIBRARY_PATH="$PWD/lib" FLASHKV_BENCH_COMMIT="$(cat commit)"
 echo "node $(node --version); $(redis-server --version); $(nproc) CPUs; $(grep -m1 'model name' /proc/cpuinfo)"
 # shellcheck disable=SC2086
-node --expose-gc dist/bench/run.js --cpu ${CPU_ARGS:---threads 4 --redis-io-threads 8 --requests 200000 --pipe-requests 1000000 --cpu-servers "flashkv-1:--shards 1,flashkv-4:--shards 4,flashkv-io2s4:--io-threads 2 --shards 4,flashkv-io4s4:--io-threads 4 --shards 4,flashkv-io4s8:--io-threads 4 --shards 8,flashkv-io8s8:--io-threads 8 --shards 8"}
+node --expose-gc dist/bench/run.js --cpu ${CPU_ARGS:---threads 4 --redis-io-threads 8 --requests 200000 --pipe-requests 1000000} \
+  --cpu-servers "${CPU_SERVERS:-flashkv-1:--shards 1,flashkv-4:--shards 4,flashkv-io2s4:--io-threads 2 --shards 4,flashkv-io4s4:--io-threads 4 --shards 4,flashkv-io4s8:--io-threads 4 --shards 8,flashkv-io8s8:--io-threads 8 --shards 8}"
 if [ -n "${OUT:-}" ]; then cp bench/results/* "$OUT"/; fi
 if [ -n "${BENCH_ARGS:-}" ]; then
   # shellcheck disable=SC2086

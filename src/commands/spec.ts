@@ -4,6 +4,7 @@
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import type { ArgvView } from '../protocol/errors.js'
+import type { TlsConfig } from '../config.js'
 
 export type Flag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
@@ -136,6 +137,8 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  /** The tls-* settings (CONFIG GET). */
+  readonly tls: TlsConfig
   /** Where SAVE writes (dir/dbfilename, absolute dir) and what was loaded at start. */
   readonly dir: string
   readonly dbfilename: string

@@ -11,9 +11,11 @@ import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
+import type { Server as TlsServer } from 'node:tls'
+import { createTlsListener } from './tls.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Config } from '../config.js'
+import type { Config, TlsConfig } from '../config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
@@ -186,6 +188,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   private readonly credits: Credits
   private router!: Router
   private readonly net: NetServer
+  private readonly tlsNet: TlsServer | null
+  readonly tls: TlsConfig
   private readonly conns = new Set<Connection>()
   /** Other threads' clients, during a CLIENT LIST or KILL that gathered them. */
   private remote: ClientContext[] = []
@@ -231,6 +235,13 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
     // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
     this.net = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
+    // TLS beside the plain port (tls.ts): on every thread where the kernel spreads connections
+    // (reusePort), else on the first one alone.
+    this.tlsNet = config.tls.port > 0 && (io === null || io.mode === 'reuseport' || io.index === 0)
+      ? createTlsListener(config.tls, socket => this.accept(socket),
+        err => log.warn(`Error accepting a client connection: ${err.message}`))
+      : null
+    this.tls = config.tls
   }
 
   connectedClients (): number { return this.shared.connected }
@@ -376,6 +387,15 @@ export class FlashServer implements ServerContext, ObservedServer {
     })
     const addr = this.net.address()
     if (addr !== null && typeof addr === 'object') this.port = addr.port
+    const tls = this.tlsNet
+    if (tls === null) return
+    await new Promise<void>((resolve, reject) => {
+      tls.once('error', reject)
+      const done = (): void => { tls.off('error', reject); resolve() }
+      if (io !== null && io.mode === 'reuseport') tls.listen({ port: this.tls.port, host: this.bind, reusePort: true } as Parameters<NetServer['listen']>[0], done)
+      else tls.listen(this.tls.port, this.bind, done)
+    })
+    tls.on('error', err => this.log.error({ err }, 'TLS listener error'))
   }
 
   private async startShards (): Promise<void> {
@@ -536,6 +556,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Threads that accept on thread 0's socket do not close it: one close per descriptor.
     const isSharedFd = this.io !== null && this.io.mode === 'shared-fd' && this.io.index > 0
     const closed = isSharedFd ? Promise.resolve() : new Promise<void>(resolve => this.net.close(() => resolve()))
+    const tls = this.tlsNet
+    const tlsClosed = tls === null ? Promise.resolve() : new Promise<void>(resolve => tls.close(() => resolve()))
     for (const c of this.conns) c.drainAndClose()
     const deadline = Date.now() + graceMs
     // Each connection closes itself once what it had read is answered.
@@ -546,5 +568,6 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (this.io === null) for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed
+    await tlsClosed
   }
 }

@@ -78,7 +78,8 @@ export interface SocketIo { socket: Socket, handle: StreamHandle | null }
  */
 export function openSocket (accepted: Socket, onRead: (n: number, buf: Buffer) => void): SocketIo {
   const handle = (accepted as unknown as { _handle?: StreamHandle | null })._handle
-  if (binding === null || handle === undefined || handle === null || typeof handle.writeBuffer !== 'function' ||
+  // A TLS socket's bytes pass through its TLS layer: its handle is not the one to read or write.
+  if ((accepted as { encrypted?: boolean }).encrypted === true || binding === null || handle === undefined || handle === null || typeof handle.writeBuffer !== 'function' ||
     typeof handle.useUserBuffer !== 'function') {
     accepted.on('data', (chunk: Buffer) => onRead(chunk.length, chunk))
     accepted.resume()
