@@ -1,9 +1,10 @@
 # FlashKV container image.
 #   docker build -t flashkv .        (or: podman build --format docker -t flashkv .)
 #   docker run -p 6379:6379 -p 8080:8080 flashkv     (8080: /healthz /readyz /metrics)
-# Settings also come from FLASHKV_* variables (docker run -e FLASHKV_SHARDS=4 ...) or a config
-# file (mount it and give the whole command: node dist/src/main.js /etc/flashkv.conf --bind 0.0.0.0).
-# (see `node dist/src/main.js --help`); the health check PINGs port 6379, so keep that port.
+# Settings come from FLASHKV_* variables (docker run -e FLASHKV_SHARDS=4 -e FLASHKV_PORT=7000 ...)
+# or a config file (mount it and give the command: node dist/src/main.js /etc/flashkv.conf), see
+# `node dist/src/main.js --help`. The health check PINGs FLASHKV_PORT (AUTH with
+# FLASHKV_REQUIREPASS when set): a port set only in a config file needs FLASHKV_PORT too.
 
 ARG NODE_VERSION=24
 
@@ -40,7 +41,11 @@ USER node
 EXPOSE 6379 8080
 # The server shuts down cleanly on SIGTERM and exits 0.
 STOPSIGNAL SIGTERM
-# PING over plain TCP with Node itself: the image has no redis-cli, curl or nc.
+# Where it listens, as variables rather than flags so that `-e FLASHKV_PORT=...` and friends
+# apply (flags would win over them).
+ENV FLASHKV_BIND=0.0.0.0 FLASHKV_PORT=6379 FLASHKV_HTTP_PORT=8080
+# PING with Node itself (dist/src/healthcheck.js): the image has no redis-cli, curl or nc. It
+# reads FLASHKV_PORT and FLASHKV_REQUIREPASS as the server does.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const s=require('node:net').connect(6379,'127.0.0.1');let b='';const bad=()=>process.exit(1);s.setTimeout(2000,bad);s.on('error',bad);s.on('data',d=>{b+=d;if(b.includes('\\r\\n'))process.exit(b.startsWith('+PONG\\r\\n')?0:1)});s.write('PING\\r\\n')"]
-CMD ["node", "dist/src/main.js", "--bind", "0.0.0.0", "--port", "6379", "--http-port", "8080"]
+  CMD ["node", "dist/src/healthcheck.js"]
+CMD ["node", "dist/src/main.js"]

@@ -162,6 +162,33 @@ grep -q '"signal":"SIGTERM"' <<< "$logs" || fail "no SIGTERM shutdown line in th
 log "podman stop -t 10: exit code $code after $stop_s s"
 
 # 7. size
+# The listening settings come from variables (-e FLASHKV_PORT, _BIND, _HTTP_PORT), and the health
+# check follows the port and the password.
+NAME2="flashkv-smoke-env-$$"
+trap 'cleanup; quiet_podman rm -f -t 0 "$NAME2" >/dev/null 2>&1 || true' EXIT
+quiet_podman run -d --name "$NAME2" -p "127.0.0.1:$HOST_PORT:7000" -p "127.0.0.1:$HTTP_PORT:9090" \
+  -e FLASHKV_PORT=7000 -e FLASHKV_HTTP_PORT=9090 -e FLASHKV_REQUIREPASS=smoke-pass "$IMAGE" >/dev/null || fail "podman run (env) failed"
+reply=""
+for _ in $(seq 1 150); do
+  if command -v redis-cli >/dev/null; then reply="$(redis-cli -p "$HOST_PORT" --no-auth-warning -a smoke-pass PING 2>/dev/null || true)"
+  else reply="$(ping_server || true)"; fi
+  [ "$reply" = PONG ] || [ "$reply" = "-NOAUTH Authentication required." ] && break
+  [ "$($PODMAN inspect --format '{{.State.Running}}' "$NAME2")" = true ] || fail "container (env) exited early"
+  sleep 0.2
+done
+[ -n "$reply" ] || fail "no answer on container port 7000 (FLASHKV_PORT)"
+http_get /healthz >/dev/null || fail "/healthz did not answer 200 on container port 9090 (FLASHKV_HTTP_PORT)"
+status=""
+for _ in $(seq 1 10); do
+  quiet_podman healthcheck run "$NAME2" >/dev/null || true
+  status="$($PODMAN inspect --format '{{.State.Healthcheck.Status}}' "$NAME2" 2>/dev/null || $PODMAN inspect --format '{{.State.Health.Status}}' "$NAME2")"
+  [ "$status" = healthy ] && break
+  sleep 1
+done
+[ "$status" = healthy ] || fail "with FLASHKV_PORT=7000 and a password the health status is '$status', want healthy"
+quiet_podman rm -f -t 2 "$NAME2" >/dev/null 2>&1 || true
+log "-e FLASHKV_PORT=7000 FLASHKV_HTTP_PORT=9090 FLASHKV_REQUIREPASS: served there, health $status"
+
 size="$($PODMAN image inspect --format '{{.Size}}' "$IMAGE")"
 log "image $IMAGE size: $size bytes ($(awk -v b="$size" 'BEGIN { printf "%.1f MB", b / 1e6 }'))"
 log "PASS"

@@ -28,7 +28,8 @@ export interface ObservedServer {
 
 export function createMetrics (srv: ObservedServer): Registry {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'flashkv_process_' })
+  // The names Node dashboards expect (process_cpu_seconds_total, nodejs_heap_size_used_bytes...).
+  collectDefaultMetrics({ register: registry })
   const shardGauge = (name: string, help: string, slot: number): void => {
     registry.registerMetric(new Gauge({
       name, help, labelNames: ['shard'], registers: [],

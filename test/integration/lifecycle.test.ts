@@ -4,11 +4,12 @@
 // shards keep working, no command is left without a reply, and the server logs it and stays up.
 // Each part needs its own server (a stopped one, a broken one), so servers start per describe;
 // none of them is shared across describes, hence no FLUSHALL between tests.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tmpdir } from 'node:os'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RawClient, encodeCommand, replyEnd } from './helpers/raw.js'
-import { MAIN_JS, REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
+import { MAIN_JS, REDIS_URL, freePort, startFlashKV, waitForPing, type ServerHandle } from './helpers/server.js'
 import { keysOnShard, shardOfKey } from './helpers/slots.js'
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -127,6 +128,33 @@ describeLocal('SIGTERM with a pipeline in flight', () => {
     }
   })
 })
+
+describeLocal('npm start', () => {
+  it('serves, and the SIGTERM npm passes on stops the server itself (no orphaned process)', async () => {
+    const port = await freePort()
+    const npm = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--shards', '1', '--log-level', 'info', '--dir', tmpdir()],
+      { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    npm.stdout.on('data', d => { out += String(d) })
+    const exited = new Promise<number | null>(resolve => npm.once('exit', code => resolve(code)))
+    try {
+      await waitForPing(port, '127.0.0.1', 30_000)
+      const pid = Number(/"pid":(\d+)/.exec(out)?.[1])
+      expect(pid).toBeGreaterThan(0)
+      npm.kill('SIGTERM')
+      await exited
+      // The server's own process is gone (not left running under init), and said so.
+      await vi.waitFor(() => { expect(isAlive(pid)).toBe(false) }, { timeout: 10_000, interval: 50 })
+      expect(out).toMatch(/"msg":"shutting down"/)
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL')
+    }
+  }, 60_000)
+})
+
+function isAlive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch { return false }
+}
 
 describeLocal('a shard worker that dies', () => {
   const SHARDS = 4

@@ -35,5 +35,14 @@ for (const io of [1, 3]) {
       for (let i = 1; i < buckets.length; i++) expect(buckets[i]).toBeGreaterThanOrEqual(buckets[i - 1])
       for (const c of clients) c.close()
     })
+
+    it('the process and Node.js metrics carry the standard names Node dashboards read', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+      for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds',
+        'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_version_info']) {
+        expect(text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? \\S+$`, 'm'))
+      }
+      expect(text).not.toContain('flashkv_process_')
+    })
   })
 }
