@@ -8,6 +8,7 @@ import { parseNotifyFlags } from './storage/notify.js'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
+import { REDIS_DIRECTIVES } from './redis-directives.js'
 
 export interface Config {
   readonly port: number
@@ -50,6 +51,11 @@ export interface Config {
   readonly requirepass: string
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
+  /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
+  readonly timeoutSec: number
+  readonly tcpKeepaliveSec: number
+  /** What the config file held that FlashKV skipped (logged at start). */
+  readonly configWarnings: readonly string[]
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
   readonly tls: TlsConfig
 }
@@ -150,6 +156,8 @@ Options (environment variable, config-file directive):
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
+  --timeout <sec>     close clients idle this long, 0 = never (FLASHKV_TIMEOUT, timeout; default 0)
+  --tcp-keepalive <sec>  TCP keepalive interval, 0 = off (FLASHKV_TCP_KEEPALIVE, tcp-keepalive; default 300)
   --tls-port <n>      TLS listener beside the plain port, 0 = off (FLASHKV_TLS_PORT, tls-port; default 0),
                       with --tls-cert-file, --tls-key-file, --tls-key-file-pass, --tls-ca-cert-file,
                       --tls-ca-cert-dir, --tls-auth-clients yes|no|optional (default yes),
@@ -279,6 +287,8 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
+  { key: 'timeoutSec', flag: '--timeout', env: 'FLASHKV_TIMEOUT', directive: 'timeout', parse: int(0, 2147483647) },
+  { key: 'tcpKeepaliveSec', flag: '--tcp-keepalive', env: 'FLASHKV_TCP_KEEPALIVE', directive: 'tcp-keepalive', parse: int(0, 2147483647) },
   // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
   { key: 'tlsPort', flag: '--tls-port', env: 'FLASHKV_TLS_PORT', directive: 'tls-port', parse: int(0, 65535) },
   { key: 'tlsCertFile', flag: '--tls-cert-file', env: 'FLASHKV_TLS_CERT_FILE', directive: 'tls-cert-file', parse: v => v },
@@ -351,8 +361,14 @@ export function splitConfigLine (line: string): string[] | null {
 }
 
 /** Parses a config file's text into setting values; errors name the file and line. */
-export function parseConfigFile (text: string, file: string): Map<SettingKey, number | string> {
+/**
+ * Reads a config file in redis.conf syntax. A directive Redis 7.0 has but FlashKV does not
+ * implement is skipped with one warning (pushed to `warnings`), so a real redis.conf starts the
+ * server; a directive Redis does not know stops start-up.
+ */
+export function parseConfigFile (text: string, file: string, warnings: string[] = []): Map<SettingKey, number | string> {
   const values = new Map<SettingKey, number | string>()
+  const warned = new Set<string>()
   const lines = text.split(/\r?\n/)
   for (let n = 0; n < lines.length; n++) {
     const trimmed = lines[n].trim()
@@ -362,7 +378,22 @@ export function parseConfigFile (text: string, file: string): Map<SettingKey, nu
     if (words === null) throw new ConfigError(`${where}: unbalanced quotes`)
     const directive = words[0].toLowerCase()
     const setting = SETTINGS.find(s => s.directive === directive)
-    if (setting === undefined) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
+    if (setting === undefined) {
+      if (!REDIS_DIRECTIVES.has(directive)) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
+      // databases: FlashKV always has Redis's default 16.
+      if (directive === 'databases' && words.length === 2 && words[1] === '16') continue
+      if (!warned.has(directive)) {
+        warned.add(directive)
+        warnings.push(`${where}: '${directive}' is a Redis directive FlashKV does not implement; ignored`)
+      }
+      continue
+    }
+    // bind takes several addresses in Redis ('-' marks one that may be missing): the first one is used.
+    if (directive === 'bind' && words.length > 2) {
+      warnings.push(`${where}: bind lists ${words.length - 1} addresses; FlashKV listens on the first, ${words[1].replace(/^-/, '')}`)
+      words.length = 2
+    }
+    if (directive === 'bind') words[1] = words[1].replace(/^-/, '')
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
     try {
       values.set(setting.key, setting.parse(words[1]))
@@ -421,6 +452,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     }
   }
   let fromFile = new Map<SettingKey, number | string>()
+  const warnings: string[] = []
   if (configFile !== '') {
     let text: string
     try {
@@ -428,7 +460,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`)
     }
-    fromFile = parseConfigFile(text, configFile)
+    fromFile = parseConfigFile(text, configFile, warnings)
   }
   const pick = (key: SettingKey): [number | string | undefined, Source | null] => {
     for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
@@ -468,6 +500,9 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
+    timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
+    tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
+    configWarnings: Object.freeze(warnings),
     tls: Object.freeze({
       port: (pick('tlsPort')[0] as number | undefined) ?? 0,
       certFile: (pick('tlsCertFile')[0] as string | undefined) ?? '',

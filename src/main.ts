@@ -30,6 +30,7 @@ async function main (): Promise<void> {
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
   const log = createLogger(config.logLevel)
+  for (const w of config.configWarnings) log.warn(w)
   // Certificates and keys are checked before anything starts, as Redis refuses to start on them.
   if (config.tls.port > 0) {
     try {

@@ -134,7 +134,7 @@ export function isLoopback (addr: string | undefined): boolean {
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
   return {
-    maxclients: config.maxclients, timeoutSec: 0, tcpKeepaliveSec: 300, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
+    maxclients: config.maxclients, timeoutSec: config.timeoutSec, tcpKeepaliveSec: config.tcpKeepaliveSec, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
     notifyKeyspaceEvents: config.notifyKeyspaceEvents,
     hashMaxListpackEntries: BigInt(config.hashMaxListpackEntries),
     hashMaxListpackValue: BigInt(config.hashMaxListpackValue),

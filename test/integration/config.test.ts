@@ -37,6 +37,26 @@ describe('file < environment < flags', () => {
   })
 })
 
+describe('a real redis.conf (Debian\'s /etc/redis/redis.conf)', () => {
+  it('starts the server: what FlashKV implements applies, the rest is warned about once and skipped', async () => {
+    // The flags the helper passes (--port, --bind, --dir) take precedence over the file's.
+    const server = await startFlashKV({ shards: 2, extraArgs: ['/etc/redis/redis.conf', '--log-level', 'warn'] })
+    try {
+      const c = await RawClient.connect(server.port, server.host)
+      expect((await c.command('PING')).toString()).toBe('+PONG\r\n')
+      // tcp-keepalive 300 and timeout 0 come from the file.
+      expect((await c.command('CONFIG', 'GET', 'tcp-keepalive')).toString()).toBe('*2\r\n$13\r\ntcp-keepalive\r\n$3\r\n300\r\n')
+      c.close()
+      const logs = server.logs()
+      for (const d of ['daemonize', 'pidfile', 'logfile', 'client-output-buffer-limit']) {
+        expect(logs.split(`'${d}' is a Redis directive FlashKV does not implement`).length - 1, d).toBe(1)
+      }
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
 describe('malformed configuration stops start-up with exit status 2', () => {
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
     ['an unknown directive', ['bad1.conf'], {}, /bad1\.conf:2: unknown directive 'nosuch'/],
