@@ -16,7 +16,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
-import { errorReply, UNBLOCKED } from '../src/protocol/errors.js'
+import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
@@ -33,7 +33,8 @@ import type { Keyspace } from '../src/storage/keyspace.js'
 import { existsSync } from 'node:fs'
 import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../src/ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD } from '../src/ipc/layout.js'
+import { evictionSettings, maxmemoryOf, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 
@@ -128,6 +129,7 @@ shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
 hashLimits.flags = sharedFlags(data.credit)
+evictionSettings.flags = hashLimits.flags
 shard.isLazyFree = true
 loadAtStart()
 // The server listens once every shard has its keys (a file that cannot load stops it first).
@@ -576,6 +578,8 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
  */
 function runOne (cmd: Command): void {
+  // performEvictions before a command that may grow memory (storage/eviction.ts).
+  if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
   if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -585,6 +589,17 @@ function runOne (cmd: Command): void {
     if (writes.count !== before) touchKeys(cmd, db)
   }
   if (shard.pushes.length !== 0) sendPushes()
+}
+
+/**
+ * Evicts down to this shard's share of maxmemory; false when the policy found nothing more to
+ * evict. Inside EXEC the commands run anyway: the router checked the whole transaction.
+ */
+function makeRoom (): boolean {
+  const max = maxmemoryOf(evictionSettings.flags)
+  if (max === 0) return true
+  const limit = max / data.shards
+  return shard.usedMemory() <= limit || shard.evictTo(limit) || shard.noBlock
 }
 
 /**
