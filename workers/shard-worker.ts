@@ -34,7 +34,7 @@ import { existsSync } from 'node:fs'
 import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD } from '../src/ipc/layout.js'
-import { evictionSettings, maxmemoryOf, POLICY_NOEVICTION } from '../src/storage/eviction.js'
+import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 
@@ -326,6 +326,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
     if (!(msg.message instanceof SharedArrayBuffer)) { release(msg.message as Returned); return }
     const sab = msg.message
+    accessTime.ms = Date.now()
     const u32 = new Uint32Array(sab)
     const word = u32[0]
     readArgv(new Uint8Array(sab), u32, 0)
@@ -799,6 +800,8 @@ publishStats()
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break
+  // What the keys this pass touches are stamped with (storage/eviction.ts).
+  accessTime.ms = Date.now()
   if (pendingEvents.length > 0) flushEvents()
   // CONFIG SET notify-keyspace-events: the storage hooks for "expired" and "new" follow it.
   if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }

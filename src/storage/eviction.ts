@@ -63,6 +63,14 @@ export function setMaxmemoryWords (flags: Int32Array, v: number): void {
 }
 
 // --- the access clock -----------------------------------------------------------------------------
+/**
+ * The time accesses are stamped with: the shard worker sets it once per pass of its loop, as
+ * Redis stamps with its cached clock (a clock read costs 100 ns or more on some hosts, and the
+ * LRU clock counts seconds anyway). 0: read the clock each time (other threads, tests).
+ */
+export const accessTime = { ms: 0 }
+export function accessNow (): number { return accessTime.ms !== 0 ? accessTime.ms : Date.now() }
+
 /** LRU_CLOCK: unix seconds, 24 bits. */
 export function lruClock (now: number): number { return Math.floor(now / 1000) & LRU_CLOCK_MAX }
 

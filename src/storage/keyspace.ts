@@ -18,7 +18,7 @@
 import { Arena, MAX_ARENA_BYTES, classBytes, sizeClass, type ArenaState } from './arena.js'
 import { TYPES } from './types.js'
 import { writes } from './writes.js'
-import { initialClock } from './eviction.js'
+import { initialClock, accessNow } from './eviction.js'
 
 export const ENTRY_HEADER_BYTES = 28
 export const TYPE_STRING = 0
@@ -146,7 +146,7 @@ export class Keyspace {
     u32[(e + 8) >>> 2] = len
     u32[(e + 12) >>> 2] = valLen
     a.f64[(e + 16) >>> 3] = 0
-    u32[(e + 24) >>> 2] = writes.isReplacing && replacedClock >= 0 ? replacedClock : initialClock(Date.now())
+    u32[(e + 24) >>> 2] = writes.isReplacing && replacedClock >= 0 ? replacedClock : initialClock(accessNow())
     a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
     this.link(e, h)
     this.count++

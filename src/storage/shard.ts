@@ -9,7 +9,7 @@ import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
 import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_NEW, eventName } from './notify.js'
-import { touchedClock, performEvictions, type EvictionHost } from './eviction.js'
+import { touchedClock, performEvictions, accessNow, type EvictionHost } from './eviction.js'
 import { writes } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
@@ -208,7 +208,12 @@ export class Shard implements EvictionHost {
       this.expiredKeys++
       return 0
     }
-    if (!this.isNoTouch) ks.setClock(e, touchedClock(ks.clock(e), this.clock()))
+    if (!this.isNoTouch) {
+      // lookupKey's touch; most accesses within a second leave an LRU clock as it was.
+      const c = ks.clock(e)
+      const t = touchedClock(c, accessNow())
+      if (t !== c) ks.setClock(e, t)
+    }
     return e
   }
 
