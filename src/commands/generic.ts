@@ -222,6 +222,7 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   // Redis moves the object itself: its encoding ("raw" after APPEND) goes with it.
   ks.setEncFlags(e, ks.encFlags(src))
   ks.setExpireAt(e, ks.expireAt(src))
+  ks.setClock(e, ks.clock(src))
   // The value (a list's elements too) now belongs to the new entry.
   ks.remove(src, true)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
@@ -302,6 +303,7 @@ export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const n = shard.copyEntry(ks, e, dst, buf, start[1], len[1], shard.lastHash)
   if (n === 0) { out.raw(OOM); return }
   dst.setExpireAt(n, ks.expireAt(e))
+  dst.setClock(n, ks.clock(e))
   ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_MOVE_FROM, buf, start[1], len[1])
   shard.notify(NOTIFY_GENERIC, EV_MOVE_TO, buf, start[1], len[1], db)

@@ -100,6 +100,20 @@ describe('OBJECT IDLETIME and FREQ', () => {
     await pair.same('RESTORE', 'bad', '0', p, 'FREQ', '256')
   })
 
+  it('RENAME and MOVE keep the key\'s counter (Redis moves the object), COPY starts a new one', async () => {
+    await config('maxmemory-policy', 'allkeys-lfu', 'lfu-log-factor', '0', 'lfu-decay-time', '0')
+    await pair.same('SET', '{t}a', 'hello')
+    for (let i = 0; i < 5; i++) await pair.same('GET', '{t}a')
+    await pair.same('RENAME', '{t}a', '{t}b')
+    await pair.same('OBJECT', 'FREQ', '{t}b')
+    await pair.same('COPY', '{t}b', '{t}c')
+    await pair.same('OBJECT', 'FREQ', '{t}c')
+    await pair.same('MOVE', '{t}b', '1')
+    await pair.same('SELECT', '1')
+    await pair.same('OBJECT', 'FREQ', '{t}b')
+    await pair.same('FLUSHDB')
+  })
+
   it('FREQ with the default log factor: 6 after the first access (p = 1 below LFU_INIT_VAL + 1)', async () => {
     await config('maxmemory-policy', 'volatile-lfu', 'lfu-decay-time', '0')
     await pair.same('SET', 'k', 'hello')
