@@ -5,6 +5,7 @@
 
 import { PASSWORD_MAX } from './ipc/layout.js'
 import { parseNotifyFlags } from './storage/notify.js'
+import { POLICY_NAMES } from './storage/eviction.js'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
@@ -43,6 +44,13 @@ export interface Config {
   readonly zsetMaxListpackValue: number
   /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this turns dense. */
   readonly hllSparseMaxBytes: number
+  /** maxmemory-policy as storage/eviction.ts POLICY_* (0 = noeviction). */
+  readonly maxmemoryPolicy: number
+  /** maxmemory-samples, lfu-log-factor, lfu-decay-time, maxmemory-eviction-tenacity. */
+  readonly maxmemorySamples: number
+  readonly lfuLogFactor: number
+  readonly lfuDecayTime: number
+  readonly evictionTenacity: number
   readonly configFile: string
   /** dir and dbfilename: where SAVE writes the RDB file, and which one is loaded at start. */
   readonly dir: string
@@ -140,6 +148,12 @@ Options (environment variable, config-file directive):
   --maxclients <n>    most connected clients (FLASHKV_MAXCLIENTS, maxclients; default 10000)
   --maxmemory <size>  e.g. 512mb, 2gb, 0 = none (FLASHKV_MAXMEMORY, maxmemory; default
                       ${CGROUP_MEMORY_SHARE * 100}% of the cgroup memory limit when one is set, else 0)
+  --maxmemory-policy <p>  what goes above maxmemory: noeviction (-OOM), allkeys-lru, allkeys-lfu,
+                      allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl
+                      (FLASHKV_MAXMEMORY_POLICY, maxmemory-policy; default noeviction)
+  --maxmemory-samples <n>  keys sampled per eviction (FLASHKV_MAXMEMORY_SAMPLES, maxmemory-samples;
+                      default 5); also --maxmemory-eviction-tenacity <0-100> (default 10),
+                      --lfu-log-factor <n> (default 10), --lfu-decay-time <minutes> (default 1)
   --http-port <n>     HTTP /healthz /readyz /metrics, 0 = off (FLASHKV_HTTP_PORT, http-port; default 0)
   --notify-keyspace-events <classes>  keyspace notifications, Redis's letters (KEA, Elg...)
                       (FLASHKV_NOTIFY_KEYSPACE_EVENTS, notify-keyspace-events; default '' = off)
@@ -242,6 +256,21 @@ const SETTINGS: readonly Setting[] = [
   { key: 'setMaxIntsetEntries', flag: '--set-max-intset-entries', env: 'FLASHKV_SET_MAX_INTSET_ENTRIES', directive: 'set-max-intset-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackEntries', flag: '--zset-max-listpack-entries', env: 'FLASHKV_ZSET_MAX_LISTPACK_ENTRIES', directive: 'zset-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackValue', flag: '--zset-max-listpack-value', env: 'FLASHKV_ZSET_MAX_LISTPACK_VALUE', directive: 'zset-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  {
+    key: 'maxmemoryPolicy',
+    flag: '--maxmemory-policy',
+    env: 'FLASHKV_MAXMEMORY_POLICY',
+    directive: 'maxmemory-policy',
+    parse: v => {
+      const p = POLICY_NAMES.indexOf(v.toLowerCase())
+      if (p < 0) throw new ConfigError(`must be one of ${POLICY_NAMES.join(', ')}, got '${v}'`)
+      return p
+    },
+  },
+  { key: 'maxmemorySamples', flag: '--maxmemory-samples', env: 'FLASHKV_MAXMEMORY_SAMPLES', directive: 'maxmemory-samples', parse: int(1, 2147483647) },
+  { key: 'evictionTenacity', flag: '--maxmemory-eviction-tenacity', env: 'FLASHKV_MAXMEMORY_EVICTION_TENACITY', directive: 'maxmemory-eviction-tenacity', parse: int(0, 100) },
+  { key: 'lfuLogFactor', flag: '--lfu-log-factor', env: 'FLASHKV_LFU_LOG_FACTOR', directive: 'lfu-log-factor', parse: int(0, 2147483647) },
+  { key: 'lfuDecayTime', flag: '--lfu-decay-time', env: 'FLASHKV_LFU_DECAY_TIME', directive: 'lfu-decay-time', parse: int(0, 2147483647) },
   { key: 'hllSparseMaxBytes', flag: '--hll-sparse-max-bytes', env: 'FLASHKV_HLL_SPARSE_MAX_BYTES', directive: 'hll-sparse-max-bytes', parse: int(0, Number.MAX_SAFE_INTEGER) },
   {
     key: 'dir',
@@ -493,6 +522,11 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     zsetMaxListpackEntries: (pick('zsetMaxListpackEntries')[0] as number | undefined) ?? 128,
     zsetMaxListpackValue: (pick('zsetMaxListpackValue')[0] as number | undefined) ?? 64,
     hllSparseMaxBytes: (pick('hllSparseMaxBytes')[0] as number | undefined) ?? 3000,
+    maxmemoryPolicy: (pick('maxmemoryPolicy')[0] as number | undefined) ?? 0,
+    maxmemorySamples: (pick('maxmemorySamples')[0] as number | undefined) ?? 5,
+    evictionTenacity: (pick('evictionTenacity')[0] as number | undefined) ?? 10,
+    lfuLogFactor: (pick('lfuLogFactor')[0] as number | undefined) ?? 10,
+    lfuDecayTime: (pick('lfuDecayTime')[0] as number | undefined) ?? 1,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
     // Redis chdirs to `dir` and reports it absolute; the default is where the server started.

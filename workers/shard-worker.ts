@@ -16,7 +16,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
-import { errorReply, UNBLOCKED } from '../src/protocol/errors.js'
+import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
@@ -33,7 +33,8 @@ import type { Keyspace } from '../src/storage/keyspace.js'
 import { existsSync } from 'node:fs'
 import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../src/ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD } from '../src/ipc/layout.js'
+import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 
@@ -130,6 +131,7 @@ shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
 hashLimits.flags = sharedFlags(data.credit)
+evictionSettings.flags = hashLimits.flags
 shard.isLazyFree = true
 loadAtStart()
 // The server listens once every shard has its keys (a file that cannot load stops it first).
@@ -326,6 +328,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
     if (!(msg.message instanceof SharedArrayBuffer)) { release(msg.message as Returned); return }
     const sab = msg.message
+    accessTime.ms = Date.now()
     const u32 = new Uint32Array(sab)
     const word = u32[0]
     readArgv(new Uint8Array(sab), u32, 0)
@@ -578,6 +581,8 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
  */
 function runOne (cmd: Command): void {
+  // performEvictions before a command that may grow memory (storage/eviction.ts).
+  if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
   if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -587,6 +592,17 @@ function runOne (cmd: Command): void {
     if (writes.count !== before) touchKeys(cmd, db)
   }
   if (shard.pushes.length !== 0) sendPushes()
+}
+
+/**
+ * Evicts down to this shard's share of maxmemory; false when the policy found nothing more to
+ * evict. Inside EXEC the commands run anyway: the router checked the whole transaction.
+ */
+function makeRoom (): boolean {
+  const max = maxmemoryOf(evictionSettings.flags)
+  if (max === 0) return true
+  const limit = max / data.shards
+  return shard.usedMemory() <= limit || shard.evictTo(limit) || shard.noBlock
 }
 
 /**
@@ -786,6 +802,8 @@ publishStats()
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break
+  // What the keys this pass touches are stamped with (storage/eviction.ts).
+  accessTime.ms = Date.now()
   if (pendingEvents.length > 0) flushEvents()
   // CONFIG SET notify-keyspace-events: the storage hooks for "expired" and "new" follow it.
   if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }

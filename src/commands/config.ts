@@ -1,8 +1,8 @@
 // CONFIG GET/SET/RESETSTAT over the effective configuration. Each parameter is listed once with
 // the Redis name it answers to, Redis's value type (which decides the parse errors) and how
 // FlashKV treats a change: 'live' ones take effect at once, 'immutable' ones Redis refuses too,
-// and 'fixed' ones Redis could change but FlashKV cannot yet (rebinding, persistence, eviction
-// policies, hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
+// and 'fixed' ones Redis could change but FlashKV cannot yet (rebinding, persistence,
+// hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
 // GET always tells the truth.
 
 import { PASSWORD_MAX } from '../ipc/layout.js'
@@ -12,6 +12,7 @@ import type { Shard } from '../storage/shard.js'
 import { stringMatch } from './glob.js'
 import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
+import { POLICY_NAMES } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 
@@ -82,7 +83,12 @@ const PARAMS: readonly Param[] = [
   { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },
   { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
-  { name: 'maxmemory-policy', type: { kind: 'enum', values: POLICIES }, mode: 'fixed', get: () => 'noeviction' },
+  // Shared words every shard reads before its next write (storage/eviction.ts).
+  { name: 'maxmemory-policy', type: { kind: 'enum', values: POLICIES }, mode: 'live', get: s => POLICY_NAMES[s.settings.maxmemoryPolicy], set: (s, v) => { s.settings.maxmemoryPolicy = POLICY_NAMES.indexOf(POLICIES[Number(v)]) } },
+  { name: 'maxmemory-samples', type: num(1n, INT_MAX, false), mode: 'live', get: s => String(s.settings.maxmemorySamples), set: (s, v) => { s.settings.maxmemorySamples = Number(v) } },
+  { name: 'maxmemory-eviction-tenacity', type: num(0n, 100n, false), mode: 'live', get: s => String(s.settings.evictionTenacity), set: (s, v) => { s.settings.evictionTenacity = Number(v) } },
+  { name: 'lfu-log-factor', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.lfuLogFactor), set: (s, v) => { s.settings.lfuLogFactor = Number(v) } },
+  { name: 'lfu-decay-time', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.lfuDecayTime), set: (s, v) => { s.settings.lfuDecayTime = Number(v) } },
   { name: 'maxclients', type: num(1n, UINT_MAX, true), mode: 'live', get: s => String(s.settings.maxclients), set: (s, v) => { s.settings.maxclients = Number(v) } },
   { name: 'timeout', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.timeoutSec), set: (s, v) => { s.settings.timeoutSec = Number(v) } },
   { name: 'tcp-keepalive', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.tcpKeepaliveSec), set: (s, v) => { s.settings.tcpKeepaliveSec = Number(v) } },
@@ -285,6 +291,7 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.hits = 0
   shard.misses = 0
   shard.expiredKeys = 0
+  shard.evictedKeys = 0
   out.raw(OK)
 }
 

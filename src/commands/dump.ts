@@ -1,7 +1,8 @@
 // DUMP and RESTORE (Redis's cluster.c dumpCommand/restoreCommand): a value as Redis 7.0's
 // payload, | RDB type | RDB object | u16 RDB version | u64 CRC64 |, written and read by
 // persistence/rdb-value.ts, so a DUMP from Redis restores here and one from here restores in
-// Redis. IDLETIME and FREQ are checked and then unused: there is no LRU or LFU clock yet.
+// Redis. IDLETIME sets the key's LRU clock (under a non-LFU policy), FREQ its LFU counter (under
+// an LFU policy), as objectSetLRUOrLFU does; the other one is ignored.
 
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
@@ -16,6 +17,7 @@ import { OK } from '../protocol/replies.js'
 import { NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
 import { equalsLower, token, parseLL } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
+import { isLfu, policy, clockForIdle, clockForFreq } from '../storage/eviction.js'
 
 const BUSYKEY = errorReply('BUSYKEY Target key name already exists.')
 const BAD_TTL = errorReply('ERR Invalid TTL value, must be >= 0')
@@ -103,6 +105,7 @@ function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (e === 0) { out.raw(OOM); return }
   if (!ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) { ks.remove(e); out.raw(OOM); return }
   if (ttl !== 0) ks.setExpireAt(e, ttl)
+  if (isLfu(policy())) { if (freq >= 0) ks.setClock(e, clockForFreq(freq, now)) } else if (idle >= 0) ks.setClock(e, clockForIdle(idle, now))
   shard.notify(NOTIFY_GENERIC, EV_RESTORE, buf, start[1], len[1])
   out.raw(OK)
 }

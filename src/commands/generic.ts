@@ -72,7 +72,7 @@ export function unlinkCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   out.int(n)
 }
 
-/** TOUCH: we keep no access times (no LRU), so it only counts the keys that exist. */
+/** TOUCH: a lookup touches the access clock (OBJECT IDLETIME, eviction); counts the keys that exist. */
 export function touchCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   let n = 0
@@ -83,7 +83,7 @@ export function touchCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
 export function existsCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len, argc } = argv
   let n = 0
-  for (let i = 1; i < argc; i++) if (shard.lookupRead(buf, start[i], len[i]) !== 0) n++
+  for (let i = 1; i < argc; i++) if (shard.lookupNoTouch(buf, start[i], len[i]) !== 0) n++
   out.int(n)
 }
 
@@ -143,7 +143,7 @@ export function expireatCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
 export function pexpireatCommand (shard: Shard, argv: Argv, out: ReplyWriter): void { expireGeneric(shard, argv, out, false, false, 'pexpireat') }
 
 function ttlGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isMs: boolean, isAbsolute: boolean): void {
-  const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
+  const e = shard.lookupNoTouch(argv.buf, argv.start[1], argv.len[1])
   if (e === 0) { out.raw(MINUS_TWO); return }
   const at = shard.ks.expireAt(e)
   if (at === 0) { out.raw(MINUS_ONE); return }
@@ -166,7 +166,7 @@ export function persistCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
 }
 
 export function typeCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const e = shard.lookupRead(argv.buf, argv.start[1], argv.len[1])
+  const e = shard.lookupNoTouch(argv.buf, argv.start[1], argv.len[1])
   out.status(e === 0 ? 'none' : TYPES[shard.ks.type(e)]?.name ?? 'none')
 }
 
@@ -222,6 +222,7 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   // Redis moves the object itself: its encoding ("raw" after APPEND) goes with it.
   ks.setEncFlags(e, ks.encFlags(src))
   ks.setExpireAt(e, ks.expireAt(src))
+  ks.setClock(e, ks.clock(src))
   // The value (a list's elements too) now belongs to the new entry.
   ks.remove(src, true)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
@@ -302,6 +303,7 @@ export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const n = shard.copyEntry(ks, e, dst, buf, start[1], len[1], shard.lastHash)
   if (n === 0) { out.raw(OOM); return }
   dst.setExpireAt(n, ks.expireAt(e))
+  dst.setClock(n, ks.clock(e))
   ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_MOVE_FROM, buf, start[1], len[1])
   shard.notify(NOTIFY_GENERIC, EV_MOVE_TO, buf, start[1], len[1], db)

@@ -15,6 +15,7 @@ import { SYNTAX_ERR, NOT_INTEGER } from '../protocol/errors.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { DATABASES } from '../storage/shard.js'
 import { ENTRY_HEADER_BYTES } from '../storage/keyspace.js'
+import { POLICY_NAMES } from '../storage/eviction.js'
 import { typeOf } from '../storage/types.js'
 import { keyHash } from '../storage/hash.js'
 import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
@@ -76,7 +77,7 @@ function avgTtlMs (ks: Keyspace, now: number): number {
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
-    `expired_keys=${shard.expiredKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
+    `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
@@ -86,10 +87,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -105,6 +106,7 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'expires') st.expires = Number(v)
     else if (k === 'used_memory') st.usedMemory = Number(v)
     else if (k === 'expired_keys') st.expired = Number(v)
+    else if (k === 'evicted_keys') st.evicted = Number(v)
     else if (k === 'dirty') st.dirty = Number(v)
     else if (k === 'loaded') st.loaded = Number(v)
     else if (k === 'load_expired') st.loadExpired = Number(v)
@@ -186,7 +188,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `cgroup_memory_limit:${srv.cgroupMemoryLimit}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${human(maxmemory)}`,
-    'maxmemory_policy:noeviction',
+    `maxmemory_policy:${POLICY_NAMES[srv.settings.maxmemoryPolicy]}`,
     'mem_allocator:flashkv-arena',
   ])
   // Redis 7.0's fields: no fork and no AOF here, so their gauges stay at rest.
@@ -210,7 +212,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `instantaneous_output_kbps:${(srv.instantaneous('netOutput') / 1024).toFixed(2)}`,
     `rejected_connections:${srv.rejectedConnections()}`,
     `expired_keys:${sum(s => s.expired)}`,
-    'evicted_keys:0',
+    `evicted_keys:${sum(s => s.evicted)}`,
     `keyspace_hits:${sum(s => s.hits)}`,
     `keyspace_misses:${sum(s => s.misses)}`,
   ])

@@ -89,7 +89,7 @@ export interface ServerSettings {
   timeoutSec: number
   tcpKeepaliveSec: number
   queryBufferLimit: number
-  /** Bytes, 0 = none: above it denyoom commands get the OOM error (noeviction). */
+  /** Bytes, 0 = none: above it keys are evicted, or denyoom commands get the OOM error (noeviction). */
   maxmemory: number
   /** notify-keyspace-events as flags (storage/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number
@@ -105,6 +105,12 @@ export interface ServerSettings {
   lazyfreeLazyUserDel: boolean
   /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
   hllSparseMaxBytes: bigint
+  /** maxmemory-policy (storage/eviction.ts POLICY_*), maxmemory-samples, lfu-log-factor, lfu-decay-time, maxmemory-eviction-tenacity: shared words the shards read. */
+  maxmemoryPolicy: number
+  maxmemorySamples: number
+  lfuLogFactor: number
+  lfuDecayTime: number
+  evictionTenacity: number
   /** busy-reply-threshold (lua-time-limit) in ms: past it a script lets its thread answer BUSY. */
   busyReplyThresholdMs: bigint
   /** LASTSAVE: unix seconds of the last successful SAVE (the start time before any), every thread alike. */

@@ -120,6 +120,17 @@ export const ZSET_VALUE_WORD = 10
 export const LAZY_USER_DEL_WORD = 12
 /** hll-sparse-max-bytes, two words: a sparse HLL longer than this turns dense. */
 export const HLL_SPARSE_WORD = 14
+/**
+ * Eviction settings (storage/eviction.ts): maxmemory-policy (POLICY_*, 0 = noeviction),
+ * maxmemory-samples, lfu-log-factor, lfu-decay-time, maxmemory-eviction-tenacity, and maxmemory
+ * itself as two words (low, high 32 bits): each shard keeps its share of it.
+ */
+export const POLICY_WORD = 16
+export const SAMPLES_WORD = 17
+export const LFU_LOG_FACTOR_WORD = 18
+export const LFU_DECAY_TIME_WORD = 19
+export const TENACITY_WORD = 20
+export const MAXMEMORY_WORD = 22
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */

@@ -84,6 +84,7 @@ export const SAME_OBJECT = e('ERR source and destination objects are the same')
 export const INVALID_CURSOR = e('ERR invalid cursor')
 export const INVALID_FIRST_DB = e('ERR invalid first DB index')
 export const INVALID_SECOND_DB = e('ERR invalid second DB index')
+export const LFU_SELECTED = e('ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')
 export const LFU_NOT_SELECTED = e('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')
 /** getIntFromObjectOrReply without a message: a valid integer outside int32 (SELECT, MOVE, COPY DB). */
 export const INT_OUT_OF_RANGE = e('ERR value is out of range, value must between -2147483648 and 2147483647')

@@ -23,12 +23,12 @@ export const CREDIT_SLOTS = 1 << 16
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 64
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128
 export const WATCH_TAGS = 0
 /** The WATCH words of a credits buffer. */
 export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }
 /** Settings the shards read, after the WATCH words: NOTIFY_WORD is notify-keyspace-events. */
-export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8, 16) }
+export function sharedFlags (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8, 32) }
 export const NOTIFY_WORD = 0
 /** MONITOR clients on every thread: while 0 nobody builds monitor lines. */
 export const MONITORS_WORD = 1
@@ -38,7 +38,7 @@ export { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD,
  * still serve it. A shard that serves it (or the thread that cancels it) swaps the id for 0
  * first, so exactly one of them does (server/blocking.ts).
  */
-export function claimWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8 + 64, CREDIT_SLOTS) }
+export function claimWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 8 + 128, CREDIT_SLOTS) }
 /** The credit words of a credits buffer. */
 export function creditWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, 0, CREDIT_SLOTS) }
 

@@ -19,7 +19,8 @@ import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, shutdownFlags, shutdownNow } from '..
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
-import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM } from '../ipc/layout.js'
+import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
+import { POLICY_NOEVICTION } from '../storage/eviction.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -378,6 +379,8 @@ export class Router implements Dispatcher {
   readonly pubsub: PubSub
   /** EVAL & co. and the SCRIPT cache (server/scripting.ts). */
   readonly scripts: Scripting
+  /** The settings words the shards read too (server/credits.ts): maxmemory-policy among them. */
+  private readonly sharedFlags: Int32Array
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -392,6 +395,7 @@ export class Router implements Dispatcher {
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch)
+    this.sharedFlags = sharedFlags(credits.sab)
     this.pubsub = new PubSub(this, sharedFlags(credits.sab))
     this.scripts = new Scripting(this, sharedFlags(credits.sab))
     // Messages come from the hub; keyspace events from any shard, on their way to the hub.
@@ -458,7 +462,7 @@ export class Router implements Dispatcher {
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
     if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
-      const max = this.maxmemory[0]
+      const max = this.maxmemoryLimit
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
@@ -518,8 +522,12 @@ export class Router implements Dispatcher {
     return true
   }
 
-  /** The maxmemory setting in bytes (0: none), shared by every I/O thread. */
-  get maxmemoryLimit (): number { return this.maxmemory[0] }
+  /**
+   * The maxmemory past which writes are refused here (0: none), shared by every I/O thread. Under
+   * an evicting maxmemory-policy it is 0: each shard evicts before a write, and answers OOM itself
+   * when its policy finds nothing to evict (storage/eviction.ts).
+   */
+  get maxmemoryLimit (): number { return this.sharedFlags[POLICY_WORD] === POLICY_NOEVICTION ? this.maxmemory[0] : 0 }
 
   /** CLIENT PAUSE words shared by every thread: [end unix ms (0: none), PAUSE_WRITE | PAUSE_ALL]. */
   pause: Float64Array = new Float64Array(2)

@@ -32,6 +32,7 @@ import { threadTid } from '../thread-id.js'
 import { STAT_BLOCKED } from '../ipc/layout.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { hashLimits } from '../storage/hash-type.js'
+import { evictionSettings } from '../storage/eviction.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
 const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -120,6 +121,12 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
   settings.zsetMaxListpackEntries = BigInt(config.zsetMaxListpackEntries)
   settings.zsetMaxListpackValue = BigInt(config.zsetMaxListpackValue)
   settings.hllSparseMaxBytes = BigInt(config.hllSparseMaxBytes)
+  settings.maxmemory = config.maxmemory
+  settings.maxmemoryPolicy = config.maxmemoryPolicy
+  settings.maxmemorySamples = config.maxmemorySamples
+  settings.lfuLogFactor = config.lfuLogFactor
+  settings.lfuDecayTime = config.lfuDecayTime
+  settings.evictionTenacity = config.evictionTenacity
 }
 
 const PROTECTED_DENIED = Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n', 'latin1')
@@ -142,6 +149,11 @@ export function initialSettings (config: Config): ServerSettings {
     zsetMaxListpackEntries: BigInt(config.zsetMaxListpackEntries),
     zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
     lazyfreeLazyUserDel: false,
+    maxmemoryPolicy: config.maxmemoryPolicy,
+    maxmemorySamples: config.maxmemorySamples,
+    lfuLogFactor: config.lfuLogFactor,
+    lfuDecayTime: config.lfuDecayTime,
+    evictionTenacity: config.evictionTenacity,
     hllSparseMaxBytes: BigInt(config.hllSparseMaxBytes),
     busyReplyThresholdMs: 5000n,
     lastSaveSec: Math.floor(Date.now() / 1000),
@@ -229,6 +241,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (io === null) applyShardSettings(this.settings, config)
     // The transaction engine runs hash commands on this thread too (server/engine.ts).
     hashLimits.flags = sharedFlags(this.credits.sab)
+    evictionSettings.flags = hashLimits.flags
     this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits.counters = this.shared.row(this.thread)
     this.log = log

@@ -6,7 +6,8 @@
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
-import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD, PASSWORD_MAX } from '../ipc/layout.js'
+import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
+import { setMaxmemoryWords } from '../storage/eviction.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -154,7 +155,7 @@ export class SharedState {
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }
 
   /** Settings backed by the shared words: a CONFIG SET on any thread is seen by all at once. */
-  settings (flags: Int32Array = new Int32Array(16)): ServerSettings {
+  settings (flags: Int32Array = new Int32Array(32)): ServerSettings {
     const w = this.settingsWords
     return {
       // In the credits buffer (server/credits.ts sharedFlags): the shards read it too.
@@ -191,7 +192,18 @@ export class SharedState {
       get rdbSaves () { return w[SET_RDB_SAVES] },
       set rdbSaves (v: number) { w[SET_RDB_SAVES] = v },
       get maxmemory () { return w[SET_MAXMEMORY] },
-      set maxmemory (v: number) { w[SET_MAXMEMORY] = v },
+      // The shards read it too (each evicts down to its share): a copy in the shared flags.
+      set maxmemory (v: number) { w[SET_MAXMEMORY] = v; setMaxmemoryWords(flags, v) },
+      get maxmemoryPolicy () { return Atomics.load(flags, POLICY_WORD) },
+      set maxmemoryPolicy (v: number) { Atomics.store(flags, POLICY_WORD, v) },
+      get maxmemorySamples () { return Atomics.load(flags, SAMPLES_WORD) },
+      set maxmemorySamples (v: number) { Atomics.store(flags, SAMPLES_WORD, v) },
+      get lfuLogFactor () { return Atomics.load(flags, LFU_LOG_FACTOR_WORD) },
+      set lfuLogFactor (v: number) { Atomics.store(flags, LFU_LOG_FACTOR_WORD, v) },
+      get lfuDecayTime () { return Atomics.load(flags, LFU_DECAY_TIME_WORD) },
+      set lfuDecayTime (v: number) { Atomics.store(flags, LFU_DECAY_TIME_WORD, v) },
+      get evictionTenacity () { return Atomics.load(flags, TENACITY_WORD) },
+      set evictionTenacity (v: number) { Atomics.store(flags, TENACITY_WORD, v) },
       outputBufferLimits: w.subarray(SET_OBUF, SET_OBUF + 9),
     }
   }

@@ -11,13 +11,16 @@
 //   +8  u32 keyLen
 //   +12 u32 valLen     bytes of value payload (type-specific meaning)
 //   +16 f64 expireAt   unix ms, 0 = no expiry
-//   +24 key bytes, then value bytes
+//   +24 u32 clock      24-bit access clock: LRU seconds, or LFU minutes and counter
+//                      (storage/eviction.ts); the top 8 bits are free
+//   +28 key bytes, then value bytes
 
 import { Arena, MAX_ARENA_BYTES, classBytes, sizeClass, type ArenaState } from './arena.js'
 import { TYPES } from './types.js'
 import { writes } from './writes.js'
+import { initialClock, accessNow } from './eviction.js'
 
-export const ENTRY_HEADER_BYTES = 24
+export const ENTRY_HEADER_BYTES = 28
 export const TYPE_STRING = 0
 export const TYPE_LIST = 1
 export const TYPE_HASH = 2
@@ -48,6 +51,9 @@ export interface KeyspaceState {
 export function entryBlockBytes (keyLen: number, valLen: number): number {
   return classBytes(sizeClass(ENTRY_HEADER_BYTES + keyLen + valLen))
 }
+
+/** The clock of the entry a replacing remove() just deleted, for the insert that follows (-1: none). */
+let replacedClock = -1
 
 const MIN_BUCKETS = 16
 const REHASH_STEP = 4
@@ -103,6 +109,9 @@ export class Keyspace {
   type (e: number): number { return this.arena.u32[(e + 4) >>> 2] & 7 }
   expireAt (e: number): number { return this.arena.f64[(e + 16) >>> 3] }
   keyOffset (e: number): number { return e + ENTRY_HEADER_BYTES }
+  /** The access clock (storage/eviction.ts): Redis's 24-bit robj.lru. */
+  clock (e: number): number { return this.arena.u32[(e + 24) >>> 2] }
+  setClock (e: number, c: number): void { this.arena.u32[(e + 24) >>> 2] = c }
   valOffset (e: number): number { return e + ENTRY_HEADER_BYTES + this.arena.u32[(e + 8) >>> 2] }
 
   setExpireAt (e: number, at: number): void {
@@ -137,6 +146,7 @@ export class Keyspace {
     u32[(e + 8) >>> 2] = len
     u32[(e + 12) >>> 2] = valLen
     a.f64[(e + 16) >>> 3] = 0
+    u32[(e + 24) >>> 2] = writes.isReplacing && replacedClock >= 0 ? replacedClock : initialClock(accessNow())
     a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
     this.link(e, h)
     this.count++
@@ -203,6 +213,8 @@ export class Keyspace {
     if (writes.onRemove !== null) writes.onRemove(this, e)
     this.unlink(e)
     const a = this.arena
+    // A value replaced under the same key keeps its access clock (dbSetValue keeps the LFU counter).
+    replacedClock = writes.isReplacing ? a.u32[(e + 24) >>> 2] : -1
     if (!keepValue) TYPES[a.u32[(e + 4) >>> 2] & 7].free(this, e)
     if (a.f64[(e + 16) >>> 3] !== 0) this.expires--
     a.free(e, ENTRY_HEADER_BYTES + a.u32[(e + 8) >>> 2] + a.u32[(e + 12) >>> 2])
@@ -314,6 +326,45 @@ export class Keyspace {
     let e = head
     for (let k = Math.floor(Math.random() * len); k > 0; k--) e = u32[e >>> 2]
     return e
+  }
+
+  /**
+   * Whether offset e is a live entry of this keyspace (for an eviction candidate kept since an
+   * earlier command: its block may have been freed or reused since). Only a linked entry is found
+   * at its own offset.
+   */
+  isLive (e: number): boolean {
+    const a = this.arena
+    if (e < 8 || (e & 7) !== 0 || e + ENTRY_HEADER_BYTES > a.top) return false
+    const len = a.u32[(e + 8) >>> 2]
+    if (len > a.top - e - ENTRY_HEADER_BYTES) return false
+    return this.find(a.u8, e + ENTRY_HEADER_BYTES, len, a.u32[(e + 4) >>> 2]) === e
+  }
+
+  /**
+   * Up to `count` entries for eviction (dictGetSomeKeys): the chains of consecutive buckets from
+   * a random one, both tables as one range. volatileOnly keeps entries with a TTL; it walks on
+   * until it has found some or seen every bucket, since keys with a TTL may be few.
+   */
+  sample (count: number, volatileOnly: boolean, out: number[]): void {
+    if (this.count === 0) return
+    const t0 = this.t0
+    const t1 = this.t1
+    const n0 = t0.length
+    const total = n0 + (t1 === null ? 0 : t1.length)
+    const u32 = this.arena.u32
+    const f64 = this.arena.f64
+    let found = 0
+    // Redis visits at most count * 10 buckets, empty ones included.
+    let budget = volatileOnly ? total : Math.max(count * 10, 64)
+    for (let i = Math.floor(Math.random() * total); budget > 0 && found < count; budget--, i = i + 1 === total ? 0 : i + 1) {
+      for (let e = i < n0 ? t0[i] : (t1 as Uint32Array)[i - n0]; e !== 0 && found < count; e = u32[e >>> 2]) {
+        if (volatileOnly && f64[(e + 16) >>> 3] === 0) continue
+        out.push(e)
+        found++
+      }
+      if (budget === 1 && found === 0 && !volatileOnly) budget = total
+    }
   }
 
   /** Calls fn for every entry (t0 then t1). fn must not insert or remove. */

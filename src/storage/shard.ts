@@ -8,7 +8,8 @@ import { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
 import { PubSubHub } from './pubsub-hub.js'
-import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_NEW, eventName } from './notify.js'
+import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_NEW, eventName } from './notify.js'
+import { touchedClock, performEvictions, accessNow, type EvictionHost } from './eviction.js'
 import { writes } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
@@ -16,6 +17,7 @@ import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } f
 
 const EV_EXPIRED = eventName('expired')
 const EV_NEW = eventName('new')
+const EV_EVICTED = eventName('evicted')
 
 export const DATABASES = 16
 
@@ -61,7 +63,7 @@ export interface BlockSpec {
   waitId: number
 }
 
-export class Shard {
+export class Shard implements EvictionHost {
   readonly index: number
   /** How many shards the server runs: SCAN's global cursor is shardCursor * shards + index. */
   readonly shards: number
@@ -72,6 +74,10 @@ export class Shard {
   /** Hash of the key last passed to lookup(): lets an insert after a miss skip rehashing. */
   lastHash = 0
   expiredKeys = 0
+  /** Keys deleted by eviction (INFO's evicted_keys). */
+  evictedKeys = 0
+  /** Lookups leave the access clock alone while set (Redis's LOOKUP_NOTOUCH). */
+  private isNoTouch = false
   /** writes.count when SAVE last encoded this shard (INFO's rdb_changes_since_last_save). */
   dirtyAtSave = 0
   /** Keys this shard loaded from the RDB file at start, and those skipped as expired. */
@@ -202,7 +208,40 @@ export class Shard {
       this.expiredKeys++
       return 0
     }
+    if (!this.isNoTouch) {
+      // lookupKey's touch; most accesses within a second leave an LRU clock as it was.
+      const c = ks.clock(e)
+      const t = touchedClock(c, accessNow())
+      if (t !== c) ks.setClock(e, t)
+    }
     return e
+  }
+
+  /** lookupRead() that leaves the access clock alone (TYPE, EXISTS, TTL, OBJECT: LOOKUP_NOTOUCH). */
+  lookupNoTouch (buf: Uint8Array, start: number, len: number): number {
+    this.isNoTouch = true
+    try {
+      return this.lookupRead(buf, start, len)
+    } finally {
+      this.isNoTouch = false
+    }
+  }
+
+  /**
+   * Evicts keys by maxmemory-policy until this shard uses at most `limit` bytes (its share of
+   * maxmemory); false when the policy finds nothing more to evict (storage/eviction.ts).
+   */
+  evictTo (limit: number): boolean {
+    return performEvictions(this, limit, this.clock())
+  }
+
+  /** deleteEvictedKeyAndPropagate: the write hooks see a deletion, then the "evicted" event. */
+  evict (db: number, e: number): void {
+    const ks = this.dbs[db] as Keyspace
+    // The key's bytes go with the entry: the event is recorded first (notify copies them).
+    this.notify(NOTIFY_EVICTED, EV_EVICTED, ks.arena.u8, ks.keyOffset(e), ks.keyLen(e), db)
+    ks.remove(e)
+    this.evictedKeys++
   }
 
   /** lookup() for reads: counts keyspace hits and misses as Redis's lookupKeyRead does. */

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseArgs, parseMemory, splitConfigLine, defaultShards, defaultReplyWaitUs, usableCores, REPLY_WAIT_US, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
 import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
+import { POLICY_NAMES } from '../../src/storage/eviction.js'
 
 function run (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}, cgroupRoot = '/nonexistent'): Config {
   const r = parseArgs(argv, { env, cgroupRoot, readFile: p => { if (p in files) return files[p]; throw new Error(`ENOENT ${p}`) } })
@@ -44,6 +45,24 @@ describe('precedence: flag > env > file > default', () => {
     expect(run(['c.conf'], { FLASHKV_REPLY_WAIT_US: '0' }, { 'c.conf': 'reply-wait-us 250\n' })).toMatchObject({ replyWaitUs: 0 })
     expect(run(['--reply-wait-us', '40'], { FLASHKV_REPLY_WAIT_US: '0' })).toMatchObject({ replyWaitUs: 40 })
     expect(fails(['--reply-wait-us', '-1'])).toMatch(/--reply-wait-us/)
+  })
+})
+
+describe('eviction settings', () => {
+  it('defaults: noeviction, 5 samples, tenacity 10, lfu-log-factor 10, lfu-decay-time 1', () => {
+    expect(run([])).toMatchObject({ maxmemoryPolicy: 0, maxmemorySamples: 5, evictionTenacity: 10, lfuLogFactor: 10, lfuDecayTime: 1 })
+  })
+  it('from the file (any case, as Redis reads enums), the environment and flags', () => {
+    const file = { 'e.conf': 'maxmemory-policy ALLKEYS-LRU\nmaxmemory-samples 10\nmaxmemory-eviction-tenacity 20\nlfu-log-factor 0\nlfu-decay-time 5\n' }
+    expect(run(['e.conf'], {}, file)).toMatchObject({ maxmemoryPolicy: POLICY_NAMES.indexOf('allkeys-lru'), maxmemorySamples: 10, evictionTenacity: 20, lfuLogFactor: 0, lfuDecayTime: 5 })
+    expect(run(['e.conf'], { FLASHKV_MAXMEMORY_POLICY: 'volatile-ttl', FLASHKV_MAXMEMORY_SAMPLES: '3' }, file)).toMatchObject({ maxmemoryPolicy: POLICY_NAMES.indexOf('volatile-ttl'), maxmemorySamples: 3 })
+    expect(run(['--maxmemory-policy', 'allkeys-lfu', '--lfu-decay-time=0'])).toMatchObject({ maxmemoryPolicy: POLICY_NAMES.indexOf('allkeys-lfu'), lfuDecayTime: 0 })
+  })
+  it('bad values name their source', () => {
+    expect(fails(['--maxmemory-policy', 'lru'])).toMatch(/--maxmemory-policy.*noeviction/)
+    expect(fails(['--maxmemory-samples', '0'])).toMatch(/--maxmemory-samples/)
+    expect(fails(['--maxmemory-eviction-tenacity', '101'])).toMatch(/--maxmemory-eviction-tenacity/)
+    expect(fails([], { FLASHKV_LFU_LOG_FACTOR: '-1' })).toMatch(/FLASHKV_LFU_LOG_FACTOR/)
   })
 })
 

@@ -227,17 +227,17 @@ describe('incremental rehash', () => {
 describe('resizeValue', () => {
   it('stays in place within the size class, keeping value bytes', () => {
     const ks = new Keyspace()
-    const k = key(1) // 5 bytes: entry 24 + 5 + v
-    const e = put(ks, k, 60) // 89 → 96-byte block
+    const k = key(1) // 5 bytes: entry 28 + 5 + v
+    const e = put(ks, k, 56) // 89 → 96-byte block
     const v = ks.valOffset(e)
-    const before = Buffer.from(ks.arena.u8.subarray(v, v + 60))
-    expect(ks.resizeValue(e, 67)).toBe(e) // 96 bytes exactly
-    expect(ks.valLen(e)).toBe(67)
-    expect(Buffer.from(ks.arena.u8.subarray(v, v + 60))).toEqual(before)
-    expect(ks.resizeValue(e, 64)).toBe(e)
-    expect(ks.valLen(e)).toBe(64)
+    const before = Buffer.from(ks.arena.u8.subarray(v, v + 56))
+    expect(ks.resizeValue(e, 63)).toBe(e) // 96 bytes exactly
+    expect(ks.valLen(e)).toBe(63)
+    expect(Buffer.from(ks.arena.u8.subarray(v, v + 56))).toEqual(before)
+    expect(ks.resizeValue(e, 60)).toBe(e)
+    expect(ks.valLen(e)).toBe(60)
     expect(find(ks, k)).toBe(e)
-    expect(ks.resizeValue(e, 59)).not.toBe(e) // 88 bytes: the class below
+    expect(ks.resizeValue(e, 55)).not.toBe(e) // 88 bytes: the class below
   })
 
   it('moves to a new block for another class, keeping key, type and expiry', () => {
@@ -257,7 +257,7 @@ describe('resizeValue', () => {
     expect(ks.expireAt(n)).toBe(5000)
     expect(ks.expires).toBe(1)
     expect(ks.count).toBe(1)
-    expect(ks.arena.used - used).toBe(classBytes(sizeClass(24 + 6 + 1500)) - classBytes(sizeClass(24 + 6 + 10)))
+    expect(ks.arena.used - used).toBe(classBytes(sizeClass(ENTRY_HEADER_BYTES + 6 + 1500)) - classBytes(sizeClass(ENTRY_HEADER_BYTES + 6 + 10)))
     // Shrinking back moves again and the old block is reused.
     const m = ks.resizeValue(n, 10)
     expect(m).toBe(e)
