@@ -62,6 +62,8 @@ export interface Config {
   /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
   readonly timeoutSec: number
   readonly tcpKeepaliveSec: number
+  /** rename-command pairs from the config file, in order (an empty new name removes the command). */
+  readonly renameCommands: ReadonlyArray<readonly [string, string]>
   /** What the config file held that FlashKV skipped (logged at start). */
   readonly configWarnings: readonly string[]
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
@@ -395,7 +397,8 @@ export function splitConfigLine (line: string): string[] | null {
  * implement is skipped with one warning (pushed to `warnings`), so a real redis.conf starts the
  * server; a directive Redis does not know stops start-up.
  */
-export function parseConfigFile (text: string, file: string, warnings: string[] = []): Map<SettingKey, number | string> {
+export function parseConfigFile (text: string, file: string, warnings: string[] = [],
+  renames: Array<[string, string]> = []): Map<SettingKey, number | string> {
   const values = new Map<SettingKey, number | string>()
   const warned = new Set<string>()
   const lines = text.split(/\r?\n/)
@@ -406,6 +409,12 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
     const words = splitConfigLine(trimmed)
     if (words === null) throw new ConfigError(`${where}: unbalanced quotes`)
     const directive = words[0].toLowerCase()
+    // rename-command takes two names and may repeat: the table is changed at start (commands/table.ts).
+    if (directive === 'rename-command') {
+      if (words.length !== 3) throw new ConfigError(`${where}: 'rename-command' takes two names, got ${words.length - 1}`)
+      renames.push([words[1], words[2]])
+      continue
+    }
     const setting = SETTINGS.find(s => s.directive === directive)
     if (setting === undefined) {
       if (!REDIS_DIRECTIVES.has(directive)) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
@@ -482,6 +491,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   }
   let fromFile = new Map<SettingKey, number | string>()
   const warnings: string[] = []
+  const renames: Array<[string, string]> = []
   if (configFile !== '') {
     let text: string
     try {
@@ -489,7 +499,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`)
     }
-    fromFile = parseConfigFile(text, configFile, warnings)
+    fromFile = parseConfigFile(text, configFile, warnings, renames)
   }
   const pick = (key: SettingKey): [number | string | undefined, Source | null] => {
     for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
@@ -537,6 +547,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
     configWarnings: Object.freeze(warnings),
+    renameCommands: Object.freeze(renames),
     tls: Object.freeze({
       port: (pick('tlsPort')[0] as number | undefined) ?? 0,
       certFile: (pick('tlsCertFile')[0] as string | undefined) ?? '',

@@ -7,6 +7,7 @@ import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
 import { checkTls } from './server/tls.js'
+import { renameCommands } from './commands/table.js'
 import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
@@ -31,6 +32,11 @@ async function main (): Promise<void> {
   const config = parsed.config
   const log = createLogger(config.logLevel)
   for (const w of config.configWarnings) log.warn(w)
+  const renameError = renameCommands(config.renameCommands)
+  if (renameError !== null) {
+    process.stderr.write(`flashkv: ${config.configFile}: ${renameError}\n`)
+    process.exit(2)
+  }
   // Certificates and keys are checked before anything starts, as Redis refuses to start on them.
   if (config.tls.port > 0) {
     try {

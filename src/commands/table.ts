@@ -127,7 +127,26 @@ for (const family of families) {
   }
 }
 
-const index = new NameIndex(topLevel.map(c => [c.name, c] as [string, Command]))
+let index = new NameIndex(topLevel.map(c => [c.name, c] as [string, Command]))
+
+/**
+ * rename-command (config file): serve commands under other names, or not at all (an empty new
+ * name), on this thread. Always applied to the original table, so applying the same list again
+ * changes nothing. Returns Redis's error text for a bad pair, or null.
+ */
+export function renameCommands (pairs: ReadonlyArray<readonly [string, string]>): string | null {
+  const names = new Map<string, Command>(topLevel.map(c => [c.name, c]))
+  for (const [from, to] of pairs) {
+    const cmd = names.get(from.toLowerCase())
+    if (cmd === undefined) return 'No such command in rename-command'
+    names.delete(from.toLowerCase())
+    if (to === '') continue
+    if (names.has(to.toLowerCase())) return 'Target command name already exists'
+    names.set(to.toLowerCase(), cmd)
+  }
+  index = new NameIndex([...names])
+  return null
+}
 
 /** Worker-only commands by name (transaction steps). */
 export function internalCommand (name: string): Command {

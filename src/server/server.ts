@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import type { Config, TlsConfig } from '../config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
-import { commands } from '../commands/table.js'
+import { commands, renameCommands } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
@@ -218,6 +218,8 @@ export class FlashServer implements ServerContext, ObservedServer {
 
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
+    // Checked by main.ts before anything started: here it only applies them on this thread.
+    if (renameCommands(config.renameCommands) !== null) throw new Error('rename-command failed')
     this.port = io === null ? config.port : io.port
     this.bind = config.bind
     this.configFile = config.configFile

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient } from './helpers/raw.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { onFreePort, spawnServer, startFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
 const MAIN = new URL('../../dist/src/main.js', import.meta.url).pathname
@@ -53,6 +53,43 @@ describe('a real redis.conf (Debian\'s /etc/redis/redis.conf)', () => {
       }
     } finally {
       await server.stop()
+    }
+  })
+})
+
+describe('rename-command in the config file, beside Redis', () => {
+  it('a renamed command answers under its new name only, a removed one is unknown, scripts and MULTI included', async () => {
+    const file = join(dir, 'rename.conf')
+    writeFileSync(file, 'rename-command CONFIG my-config\nrename-command flushall ""\nrename-command Get fetch\n')
+    const flash = await startFlashKV({ shards: 4, extraArgs: [file] })
+    const redis = await onFreePort('127.0.0.1', async port => await spawnServer('redis-server',
+      [file, '--port', String(port), '--bind', '127.0.0.1', '--save', ''], port, '127.0.0.1', 'redis-server'))
+    try {
+      const [a, b] = await Promise.all([RawClient.connect(flash.port, flash.host), RawClient.connect(redis.port, redis.host)])
+      const script: string[][] = [
+        ['SET', 'k', 'v'], ['GET', 'k'], ['FETCH', 'k'], ['fetch', 'k'], ['CONFIG', 'GET', 'maxclients'], ['MY-CONFIG', 'GET', 'maxclients'],
+        ['FLUSHALL'], ['EVAL', "return redis.call('fetch', KEYS[1])", '1', 'k'], ['EVAL', "return redis.pcall('get', KEYS[1])", '1', 'k'],
+        ['MULTI'], ['FETCH', 'k'], ['GET', 'k'], ['EXEC'], ['MULTI'], ['FETCH', 'k'], ['EXEC'],
+      ]
+      for (const cmd of script) {
+        const [x, y] = await Promise.all([a.command(...cmd), b.command(...cmd)])
+        expect(x.toString('latin1'), cmd.join(' ')).toBe(y.toString('latin1'))
+      }
+      a.close()
+      b.close()
+    } finally {
+      await flash.stop()
+      await redis.stop()
+    }
+  })
+
+  it('renaming a command that does not exist, or onto one that does, stops start-up as in Redis', async () => {
+    for (const [text, says] of [['rename-command nosuch x\n', 'No such command in rename-command'], ['rename-command get set\n', 'Target command name already exists']]) {
+      const file = join(dir, 'bad-rename.conf')
+      writeFileSync(file, text)
+      const r = await run(process.execPath, [MAIN, file, '--port', '0']).then(() => ({ code: 0, stderr: '' }), (e: { code: number, stderr: string }) => e)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(says)
     }
   })
 })
