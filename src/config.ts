@@ -59,6 +59,8 @@ export interface Config {
   readonly requirepass: string
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
+  /** enable-debug-command: DEBUG for everyone, loopback clients, or no one (Redis's default). */
+  readonly enableDebugCommand: 'no' | 'yes' | 'local'
   /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
   readonly timeoutSec: number
   readonly tcpKeepaliveSec: number
@@ -172,6 +174,8 @@ Options (environment variable, config-file directive):
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
+  --enable-debug-command no|yes|local  allow DEBUG (FLASHKV_ENABLE_DEBUG_COMMAND, enable-debug-command;
+                      default no; local: loopback clients only)
   --timeout <sec>     close clients idle this long, 0 = never (FLASHKV_TIMEOUT, timeout; default 0)
   --tcp-keepalive <sec>  TCP keepalive interval, 0 = off (FLASHKV_TCP_KEEPALIVE, tcp-keepalive; default 300)
   --tls-port <n>      TLS listener beside the plain port, 0 = off (FLASHKV_TLS_PORT, tls-port; default 0),
@@ -318,6 +322,16 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
+  {
+    key: 'enableDebugCommand',
+    flag: '--enable-debug-command',
+    env: 'FLASHKV_ENABLE_DEBUG_COMMAND',
+    directive: 'enable-debug-command',
+    parse: v => {
+      if (v !== 'yes' && v !== 'no' && v !== 'local') throw new ConfigError(`must be one of no, yes, local, got '${v}'`)
+      return v
+    },
+  },
   { key: 'timeoutSec', flag: '--timeout', env: 'FLASHKV_TIMEOUT', directive: 'timeout', parse: int(0, 2147483647) },
   { key: 'tcpKeepaliveSec', flag: '--tcp-keepalive', env: 'FLASHKV_TCP_KEEPALIVE', directive: 'tcp-keepalive', parse: int(0, 2147483647) },
   // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
@@ -544,6 +558,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
+    enableDebugCommand: (pick('enableDebugCommand')[0] as Config['enableDebugCommand'] | undefined) ?? 'no',
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
     configWarnings: Object.freeze(warnings),

@@ -33,7 +33,7 @@ import type { Keyspace } from '../src/storage/keyspace.js'
 import { existsSync } from 'node:fs'
 import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD } from '../src/ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD, ACTIVE_EXPIRE_OFF_WORD } from '../src/ipc/layout.js'
 import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
@@ -847,7 +847,8 @@ for (;;) {
   // A slice of background freeing per pass: about 20,000 blocks, well under a millisecond.
   if (shard.lazyQueue.length > 0 && !shard.lazyFreeStep(LAZYFREE_BUDGET)) publishStats()
   if (now >= nextExpire) {
-    shard.activeExpire(EXPIRE_BUCKETS)
+    // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
+    if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()
     publishStats()
     nextExpire = now + EXPIRE_TICK_MS

@@ -97,6 +97,7 @@ const PARAMS: readonly Param[] = [
   { name: 'hz', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '10' },
   { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
   { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
+  { name: 'enable-debug-command', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableDebugCommand },
   { name: 'cluster-enabled', type: { kind: 'bool' }, mode: 'immutable', get: () => 'no' },
   { name: 'client-output-buffer-limit', type: { kind: 'obuf' }, mode: 'live', get: s => obufToString(s.settings.outputBufferLimits), set: (s) => { s.settings.outputBufferLimits.set(pendingObuf) } },
   { name: 'hash-max-listpack-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },

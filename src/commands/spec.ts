@@ -143,6 +143,8 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  /** enable-debug-command (CONFIG GET). */
+  readonly enableDebugCommand: 'no' | 'yes' | 'local'
   /** The tls-* settings (CONFIG GET). */
   readonly tls: TlsConfig
   /** Where SAVE writes (dir/dbfilename, absolute dir) and what was loaded at start. */
@@ -242,6 +244,8 @@ export interface CommandSpec {
   coord?: CoordHandler
   /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */
   allShards?: (argv: Argv) => boolean
+  /** Redis's CMD_PROTECTED (DEBUG): refused unless enable-debug-command allows this client. */
+  protectedCommand?: true
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
   internal?: true
   subcommands?: readonly CommandSpec[]

@@ -30,6 +30,7 @@ import { scriptingCommands, scriptingInternalCommands } from './scripting.js'
 import { dumpCommands } from './dump.js'
 import { persistenceCommands } from './persistence.js'
 import { functionCommands, functionInternalCommands } from './functions.js'
+import { debugSpecs } from './debug.js'
 import { registry } from './registry.js'
 
 export interface Command extends CommandSpec {
@@ -54,6 +55,8 @@ export interface Command extends CommandSpec {
   readonly isNoMulti: boolean
   /** 'no_auth' flag: runs before AUTH (AUTH, HELLO, QUIT). */
   readonly isNoAuth: boolean
+  /** Refused unless enable-debug-command allows it (Redis's CMD_PROTECTED: DEBUG). */
+  readonly isProtected: boolean
   /** MONITOR prints it (not 'admin', not 'skip_monitor'). */
   readonly isMonitored: boolean
   /** 'readonly', 'write' or 'may_replicate': refused to a MONITOR client ("Replica can't interact with the keyspace"). */
@@ -61,7 +64,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, persistenceCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, persistenceCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -106,6 +109,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
     isNoAuth: spec.flags.includes('no_auth'),
+    isProtected: spec.protectedCommand === true,
     isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),
     touchesKeyspace: spec.flags.includes('readonly') || spec.flags.includes('write') || spec.flags.includes('may_replicate'),
   }

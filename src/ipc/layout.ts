@@ -133,6 +133,8 @@ export const TENACITY_WORD = 20
 export const MAXMEMORY_WORD = 22
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
+/** DEBUG SET-ACTIVE-EXPIRE 0 sets this word: the shards stop their active expiry sweep. */
+export const ACTIVE_EXPIRE_OFF_WORD = 31
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */
 export const PASSWORD_MAX = 1024
 /** The function libraries' change count's step in SCRIPT_EPOCH_WORD (SCRIPT FLUSH counts in the low 16 bits). */

@@ -13,6 +13,8 @@ import { ShardLink as Link } from './shard-link.js'
 import type { Argv, ClientContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
+import { debugGate, DEBUG_NOT_ALLOWED } from '../commands/debug.js'
+import { isLoopback } from './addr.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
 import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, shutdownFlags, shutdownNow } from '../commands/persistence.js'
@@ -438,6 +440,8 @@ export class Router implements Dispatcher {
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
     // authRequired: requirepass is set and this client has not authenticated.
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
+    // processCommand: DEBUG only where enable-debug-command lets this client in.
+    if (cmd.isProtected && debugGate.mode !== 'yes' && (debugGate.mode === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, DEBUG_NOT_ALLOWED, cmd)
     // A script (on any thread) is past busy-reply-threshold: the shared script-state word.
     const isBusy = this.scripts.state[0] !== 0
     if (isBusy && !conn.isReplyHead) {

@@ -13,6 +13,8 @@ import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
 import { createTlsListener } from './tls.js'
+import { isLoopback } from './addr.js'
+import { debugGate } from '../commands/debug.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config, TlsConfig } from '../config.js'
@@ -131,12 +133,7 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
 
 const PROTECTED_DENIED = Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n', 'latin1')
 
-/** connIsLocal: 127.0.0.0/8 and ::1 (also as IPv4-mapped IPv6). */
-export function isLoopback (addr: string | undefined): boolean {
-  if (addr === undefined) return false
-  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr
-  return a === '::1' || a.startsWith('127.')
-}
+export { isLoopback }
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
@@ -202,6 +199,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   private readonly net: NetServer
   private readonly tlsNet: TlsServer | null
   readonly tls: TlsConfig
+  readonly enableDebugCommand: 'no' | 'yes' | 'local'
   private readonly conns = new Set<Connection>()
   /** Other threads' clients, during a CLIENT LIST or KILL that gathered them. */
   private remote: ClientContext[] = []
@@ -218,6 +216,7 @@ export class FlashServer implements ServerContext, ObservedServer {
 
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
+    debugGate.mode = config.enableDebugCommand
     // Checked by main.ts before anything started: here it only applies them on this thread.
     if (renameCommands(config.renameCommands) !== null) throw new Error('rename-command failed')
     this.port = io === null ? config.port : io.port
@@ -257,6 +256,7 @@ export class FlashServer implements ServerContext, ObservedServer {
         err => log.warn(`Error accepting a client connection: ${err.message}`))
       : null
     this.tls = config.tls
+    this.enableDebugCommand = config.enableDebugCommand
   }
 
   connectedClients (): number { return this.shared.connected }
