@@ -64,6 +64,8 @@ export interface Config {
   /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
   readonly timeoutSec: number
   readonly tcpKeepaliveSec: number
+  /** client-output-buffer-limit lines of the config file: [class (0 normal, 1 replica, 2 pubsub), hard, soft, seconds]. */
+  readonly outputBufferLimits: ReadonlyArray<readonly [number, number, number, number]>
   /** rename-command pairs from the config file, in order (an empty new name removes the command). */
   readonly renameCommands: ReadonlyArray<readonly [string, string]>
   /** What the config file held that FlashKV skipped (logged at start). */
@@ -188,6 +190,9 @@ Options (environment variable, config-file directive):
 `
 
 type Source = 'flag' | 'env' | 'file'
+/** getClientTypeByName for client-output-buffer-limit (the master class is refused). */
+const OBUF_CLASS_INDEX: Record<string, number> = { normal: 0, slave: 1, replica: 1, pubsub: 2 }
+
 /** The flat names the tls-* settings are picked by (tlsPort, tlsCertFile...). */
 type TlsKey = `tls${Capitalize<keyof TlsConfig & string>}`
 type SettingKey = keyof Config | TlsKey
@@ -412,7 +417,7 @@ export function splitConfigLine (line: string): string[] | null {
  * server; a directive Redis does not know stops start-up.
  */
 export function parseConfigFile (text: string, file: string, warnings: string[] = [],
-  renames: Array<[string, string]> = []): Map<SettingKey, number | string> {
+  renames: Array<[string, string]> = [], obufs: Array<[number, number, number, number]> = []): Map<SettingKey, number | string> {
   const values = new Map<SettingKey, number | string>()
   const warned = new Set<string>()
   const lines = text.split(/\r?\n/)
@@ -427,6 +432,27 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
     if (directive === 'rename-command') {
       if (words.length !== 3) throw new ConfigError(`${where}: 'rename-command' takes two names, got ${words.length - 1}`)
       renames.push([words[1], words[2]])
+      continue
+    }
+    // client-output-buffer-limit <class> <hard> <soft> <seconds>, repeatable (one class per line or several).
+    if (directive === 'client-output-buffer-limit') {
+      const args = words.slice(1)
+      if (args.length === 0 || args.length % 4 !== 0) throw new ConfigError(`${where}: 'client-output-buffer-limit' takes <class> <hard> <soft> <seconds>, repeated`)
+      for (let i = 0; i < args.length; i += 4) {
+        const cls = OBUF_CLASS_INDEX[args[i].toLowerCase()]
+        if (cls === undefined) throw new ConfigError(`${where}: Invalid client class specified in buffer limit configuration.`)
+        const secs = args[i + 3]
+        if (!/^\d+$/.test(secs)) throw new ConfigError(`${where}: Error in hard, soft or soft_seconds setting in buffer limit configuration.`)
+        let hard: number
+        let soft: number
+        try {
+          hard = parseMemory(args[i + 1])
+          soft = parseMemory(args[i + 2])
+        } catch {
+          throw new ConfigError(`${where}: Error in hard, soft or soft_seconds setting in buffer limit configuration.`)
+        }
+        obufs.push([cls, hard, soft, Number(secs)])
+      }
       continue
     }
     const setting = SETTINGS.find(s => s.directive === directive)
@@ -506,6 +532,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   let fromFile = new Map<SettingKey, number | string>()
   const warnings: string[] = []
   const renames: Array<[string, string]> = []
+  const obufs: Array<[number, number, number, number]> = []
   if (configFile !== '') {
     let text: string
     try {
@@ -513,7 +540,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`)
     }
-    fromFile = parseConfigFile(text, configFile, warnings, renames)
+    fromFile = parseConfigFile(text, configFile, warnings, renames, obufs)
   }
   const pick = (key: SettingKey): [number | string | undefined, Source | null] => {
     for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
@@ -563,6 +590,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
     configWarnings: Object.freeze(warnings),
     renameCommands: Object.freeze(renames),
+    outputBufferLimits: Object.freeze(obufs),
     tls: Object.freeze({
       port: (pick('tlsPort')[0] as number | undefined) ?? 0,
       certFile: (pick('tlsCertFile')[0] as string | undefined) ?? '',

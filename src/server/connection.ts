@@ -585,6 +585,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.isDirty = false
     if (this.isClosed) return
     this.writeOut()
+    // Over its output buffer limit, writeOut closed it.
+    if (this.isClosed) return
     if (this.isFailed || ((this.isClosing || ((this.isEof || this.isDraining) && this.rpos === this.rend)) && this.isReplyHead)) this.close()
     else this.maybeResume()
   }
@@ -613,7 +615,28 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
     this.credits.settle(this.slot, this.outPending)
+    // checkClientOutputBufferLimits for the normal class (a subscriber's limits are checked as
+    // messages reach it, server/pubsub.ts): like Redis, when replies are added.
+    if (!this.isSubscribed && this.outPending > 0 && this.isOverOutputLimit()) { this.kill(); return }
     this.checkStuck()
+  }
+
+  /** client-output-buffer-limit normal <hard> <soft> <seconds> (0 = no limit). */
+  private isOverOutputLimit (): boolean {
+    const limits = this.server.settings.outputBufferLimits
+    const hard = limits[0]
+    const soft = limits[1]
+    if (hard === 0 && soft === 0) return false
+    const pending = this.outPending
+    if (hard > 0 && pending > hard) return true
+    if (soft > 0 && pending > soft) {
+      const now = Date.now()
+      if (this.softLimitSince === 0) this.softLimitSince = now
+      else if (now - this.softLimitSince > limits[2] * 1000) return true
+    } else {
+      this.softLimitSince = 0
+    }
+    return false
   }
 
   /**

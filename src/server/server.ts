@@ -137,6 +137,9 @@ export { isLoopback }
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
+  // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60; then the file's lines.
+  const obuf = Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60)
+  for (const [cls, hard, soft, secs] of config.outputBufferLimits) obuf.set([hard, soft, secs], cls * 3)
   return {
     maxclients: config.maxclients, timeoutSec: config.timeoutSec, tcpKeepaliveSec: config.tcpKeepaliveSec, queryBufferLimit: QUERY_BUFFER_LIMIT, maxmemory: config.maxmemory,
     notifyKeyspaceEvents: config.notifyKeyspaceEvents,
@@ -156,8 +159,7 @@ export function initialSettings (config: Config): ServerSettings {
     lastSaveSec: Math.floor(Date.now() / 1000),
     protectedMode: config.protectedMode,
     rdbSaves: 0,
-    // Redis's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb 60.
-    outputBufferLimits: Float64Array.of(0, 0, 0, 268435456, 67108864, 60, 33554432, 8388608, 60),
+    outputBufferLimits: obuf,
   }
 }
 

@@ -90,8 +90,8 @@ describe('malformed input fails with its source', () => {
     expect(cfg.configWarnings).toEqual([
       "c.conf:1: 'daemonize' is a Redis directive FlashKV does not implement; ignored",
       'c.conf:2: bind lists 2 addresses; FlashKV listens on the first, 127.0.0.2',
-      "c.conf:4: 'client-output-buffer-limit' is a Redis directive FlashKV does not implement; ignored",
     ])
+    expect((cfg as unknown as { outputBufferLimits: number[][] }).outputBufferLimits).toEqual([[0, 0, 0, 0], [2, 32 * 1024 * 1024, 8 * 1024 * 1024, 60]])
     expect(fails(['c.conf'], {}, { 'c.conf': 'databases 8\nnot-redis 1\n' })).toBe("c.conf:2: unknown directive 'not-redis'")
   })
   it('environment values', () => {
