@@ -5,6 +5,7 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
+import { CommandStats } from '../src/server/command-stats.js'
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
@@ -347,6 +348,24 @@ function release (r: Returned): void {
   }
 }
 
+// INFO commandstats (server/command-stats.ts): a command sent whole to this shard is counted
+// and timed here, where it runs; a part of a multi-shard command (REQ_NOPARK) only adds its
+// time, its call being counted once the parts are merged; SCAN, which may pass on from shard to
+// shard, is counted by its thread. Internal records (transaction steps, __exec) are not
+// commands: the commands inside an __exec are counted one by one.
+const STAT_NONE = 0
+const STAT_CALL = 1
+const STAT_TIME = 2
+const statKind = Uint8Array.from(commands, c => c.name.startsWith('__') ? STAT_NONE : c.route === 'cursor' ? STAT_TIME : STAT_CALL)
+const cmdStats = data.cmdStats === undefined ? new CommandStats(1).row(0) : new CommandStats(data.cmdStats.rows, data.cmdStats.sab).row(data.cmdStats.row)
+
+/** One command ran for `ns`; its reply starts at out.buf[at]. */
+function countCall (id: number, ns: number, isPart: boolean, at: number): void {
+  if (isPart || statKind[id] === STAT_TIME) { cmdStats.time(id, ns); return }
+  cmdStats.call(id, ns)
+  if (out.len > at && out.buf[at] === 45) { cmdStats.failed(id); cmdStats.error(out.buf, at, out.len) }
+}
+
 function runCommand (id: number, word: number, flags: number, slot: number, isLate: boolean): void {
   shard.select(word >>> 24)
   out.reset()
@@ -355,6 +374,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   shard.slot = slot
   shard.producer = cur.index
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
+  const t0 = performance.now()
   try {
     if (id === EXEC) runExec(slot)
     else if (id === UNBLOCK) unblockCommand()
@@ -365,6 +385,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
+  if (statKind[id] !== STAT_NONE && !isHeld) countCall(id, (performance.now() - t0) * 1e6, (flags & REQ_NOPARK) !== 0, 0)
   if (shard.pendingBlock !== null) {
     const spec = shard.pendingBlock
     shard.pendingBlock = null
@@ -729,12 +750,14 @@ function execCommands (count: number): void {
     shard.select(word >>> 24)
     const cmd = commands[word & 0xffff]
     const mark = out.len
+    const t0 = performance.now()
     try {
       runOne(cmd)
     } catch (err) {
       out.len = mark
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
     }
+    if (statKind[cmd.id] !== STAT_NONE) countCall(cmd.id, (performance.now() - t0) * 1e6, false, mark)
     i += 1 + argc
   }
 }

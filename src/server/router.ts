@@ -7,6 +7,7 @@
 // commands reach every shard they share in the same relative order, and no reader can see
 // half of an MSET: on each shard it runs wholly before or wholly after it.
 
+import { CommandStats, type StatsRow } from './command-stats.js'
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
@@ -52,6 +53,8 @@ export class SplitReply implements ReplyTarget {
   /** concat: every part's elements, in shard order of arrival, and their count. */
   concat: Buffer[] = []
   concatCount = 0
+  /** latencystats: a multi-shard command's sample is its time from staging to merged reply. */
+  readonly startedAt = performance.now()
 
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command, parts: number) {
     this.remaining = parts
@@ -344,6 +347,14 @@ export class Router implements Dispatcher {
    */
   readonly counters: Float64Array
   readonly calls: Float64Array
+  /**
+   * INFO commandstats & co. (server/command-stats.ts), this thread's row: commands run here
+   * (primary), refused here (rejected_calls), and the calls of commands spread over shards or
+   * queued for EXEC; a command sent whole to one shard is counted and timed by that shard.
+   */
+  cmdStats: StatsRow = new CommandStats(1).row(0)
+  /** The command whose call is counted elsewhere: sent whole to a shard, merged in finishSplit, or timed here. */
+  private sentWholeId = -1
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
@@ -451,18 +462,18 @@ export class Router implements Dispatcher {
       return true
     }
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
-    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
+    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr, null, cmd)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory; not
     // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
     if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemory[0]
-      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
+      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
-      return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
+      return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), null, cmd)
     }
     // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
     if (isBusy && !cmd.isAllowBusy) return this.reject(conn, (this.scripts.state[0] & SCRIPT_FUNCTION) !== 0 ? BUSY_FUNCTION : BUSY, cmd)
@@ -470,7 +481,7 @@ export class Router implements Dispatcher {
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd, argv)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
-    if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
+    if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE, null, cmd)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH, QUIT and RESET is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit' && cmd.name !== 'reset') {
       this.txns.queue(conn, cmd, argv)
@@ -478,8 +489,15 @@ export class Router implements Dispatcher {
     }
 
     let ok = true
+    this.sentWholeId = -1
     switch (cmd.route) {
-      case 'primary': this.runLocal(conn, cmd, argv); break
+      case 'primary': {
+        const t0 = performance.now()
+        this.runLocal(conn, cmd, argv)
+        this.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+        this.sentWholeId = cmd.id
+        break
+      }
       case 'key': ok = this.sendKey(conn, cmd, argv); break
       case 'split': ok = this.sendSplit(conn, cmd, argv); break
       case 'all': ok = this.sendAll(conn, cmd, argv); break
@@ -494,6 +512,8 @@ export class Router implements Dispatcher {
     if (ok) {
       this.counters[COMMANDS]++
       this.calls[cmd.id]++
+      // SCAN may pass on from shard to shard: its call is counted here, each shard adds its time.
+      if (this.sentWholeId !== cmd.id || cmd.route === 'cursor') this.cmdStats.count(cmd.id)
       // After it ran (SELECT's new database shows), as call() feeds monitors.
       if (cmd.isMonitored && this.pubsub.isMonitored) this.pubsub.feed(conn, argv, cmd, conn.db)
     }
@@ -507,8 +527,11 @@ export class Router implements Dispatcher {
     conn.isAuthenticated = Atomics.load(this.password, 0) === 0
   }
 
-  private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {
+  /** `counted`: the command whose rejected_calls it counts (rejectCommand: any known command). */
+  private reject (conn: Connection, err: Buffer, cmd: Command | null = null, counted: Command | null = cmd): boolean {
     this.counters[LOCAL_ERRORS]++
+    if (counted !== null) this.cmdStats.rejected(counted.id)
+    this.cmdStats.error(err, 0, err.length)
     // rejectCommand: a refused EXEC answers EXECABORT with the reason (execCommandAbort), in a
     // transaction or not; any other refused command dooms the transaction (flagTransaction).
     if (cmd !== null && cmd.name === 'exec') { this.txns.abort(conn, err); return true }
@@ -591,7 +614,7 @@ export class Router implements Dispatcher {
         local(conn, copy, s)
         conn.qbufExtra = 0
         Object.assign(conn.argv, was)
-        if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
+        if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
         conn.onReply(seq, s.buf, 0, s.len)
         s.shrink()
         // Parse what arrived meanwhile (a paused or blocked connection resumes as usual).
@@ -605,7 +628,7 @@ export class Router implements Dispatcher {
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
-      if (out.buf[at] === 45) this.counters[LOCAL_ERRORS]++
+      if (out.buf[at] === 45) this.localError(cmd, out.buf, at, out.len)
       conn.headSeq++
       conn.nextSeq++
     } else {
@@ -614,9 +637,16 @@ export class Router implements Dispatcher {
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
-      if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
+      if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /** A command run here replied with an error: failed_calls, total_error_replies, errorstats. */
+  private localError (cmd: Command, buf: Uint8Array, at: number, end: number): void {
+    this.counters[LOCAL_ERRORS]++
+    this.cmdStats.failed(cmd.id)
+    this.cmdStats.error(buf, at, end)
   }
 
   /**
@@ -671,6 +701,7 @@ export class Router implements Dispatcher {
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
     const seq = conn.takeSeq()
+    this.sentWholeId = cmd.id
     // A subscriber's requests on the hub: messages the hub sends before answering go first.
     if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
     link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, seq, conn.slot)
@@ -707,6 +738,7 @@ export class Router implements Dispatcher {
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
+    this.sentWholeId = cmd.id
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
       split.positions = positions
@@ -760,6 +792,7 @@ export class Router implements Dispatcher {
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
+    this.sentWholeId = cmd.id
     if (cmd.merge === 'custom') {
       split.parts = new Array<Buffer>(this.links.length)
       split.argvCopy = copyArgv(argv)
@@ -999,6 +1032,12 @@ export class Router implements Dispatcher {
         case 'custom': split.cmd.finish?.(conn, split.argvCopy as Argv, split.parts as Buffer[], out); break
       }
     }
+    // Counted once merged, as call() counts after the command ran: an INFO does not see
+    // itself, a CONFIG RESETSTAT does. Each shard added its part's execution time to usec
+    // already; the latency sample is the wait for all parts, as this thread saw it.
+    this.cmdStats.count(split.cmd.id)
+    this.cmdStats.sample(split.cmd.id, (performance.now() - split.startedAt) * 1e6)
+    if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
     if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
     else conn.onReply(split.seq, out.buf, 0, out.len)
     out.shrink()

@@ -1,0 +1,239 @@
+// Per-command statistics for INFO commandstats, errorstats and latencystats, LATENCY HISTOGRAM
+// and CONFIG RESETSTAT, in one SharedArrayBuffer that every I/O thread and every shard sees.
+// Each thread writes only its own row (plain stores, no atomics on the hot path); INFO on any
+// thread adds the rows up. The I/O threads own rows [0, ioThreads), shard s row ioThreads + s.
+//
+//   header: settings (Float64), then the slowlog id counter and the error-name slots (Int32)
+//   row r:  [calls, usec, rejected, failed] per command id (Float64)
+//           count per error name slot, then total_error_replies (Float64)
+//           latency histogram per command id (Uint32, HIST_BUCKETS each)
+//   names:  ERROR_SLOTS x NAME_BYTES, each claimed once by compare-and-swap on its state word
+//
+// The histogram is HdrHistogram's shape at a coarser precision: nanoseconds, one bucket below
+// 1024 ns, then SUB_BUCKETS linear buckets per power of two up to 2^31 ns. Redis keeps one per
+// command (hdr_histogram, 1 ns..1 s, 2 significant digits) and prints bucket upper bounds in µs.
+
+import { commands } from '../commands/table.js'
+
+export const CALLS = 0
+export const USEC = 1
+export const REJECTED = 2
+export const FAILED = 3
+const CMD_WORDS = 4
+/** Distinct error prefixes kept (Redis 7.0 keeps them all; past this many, new ones are not counted). */
+export const ERROR_SLOTS = 128
+/** afterErrorReply looks for the prefix's end in the first 32 bytes. */
+const NAME_BYTES = 32
+const SUB_BITS = 4
+const SUB_BUCKETS = 1 << SUB_BITS
+const MIN_OCTAVE = 10
+const MAX_OCTAVE = 30
+export const HIST_BUCKETS = 1 + (MAX_OCTAVE - MIN_OCTAVE + 1) * SUB_BUCKETS
+
+// Float64 settings words.
+/** latency-tracking (1 = yes). */
+export const SET_LATENCY_TRACKING = 0
+/** slowlog-log-slower-than (µs; negative: off). */
+export const SET_SLOWLOG_SLOWER = 1
+export const SET_SLOWLOG_MAX_LEN = 2
+/** latency-monitor-threshold (ms; 0: off). */
+export const SET_LATENCY_MONITOR = 3
+/** latency-tracking-info-percentiles: count, then up to MAX_PERCENTILES values. */
+export const SET_PERCENTILES = 4
+export const MAX_PERCENTILES = 16
+const SETTINGS = SET_PERCENTILES + 1 + MAX_PERCENTILES
+// Int32 words after the settings.
+const SLOWLOG_ID = 0
+const NAME_STATE = 1
+const INTS = NAME_STATE + ERROR_SLOTS
+
+/** Bucket of a duration in nanoseconds. */
+export function bucketOf (ns: number): number {
+  if (ns < 1024) return 0
+  const n = ns >= 0x7fffffff ? 0x7fffffff : ns | 0
+  const o = 31 - Math.clz32(n)
+  return 1 + (o - MIN_OCTAVE) * SUB_BUCKETS + ((n >>> (o - SUB_BITS)) & (SUB_BUCKETS - 1))
+}
+
+/** The highest nanosecond value a bucket holds (HdrHistogram's highest_equivalent_value). */
+export function bucketTop (b: number): number {
+  if (b === 0) return 1023
+  const o = MIN_OCTAVE + ((b - 1) >> SUB_BITS)
+  const sub = (b - 1) & (SUB_BUCKETS - 1)
+  const width = 2 ** (o - SUB_BITS)
+  return (SUB_BUCKETS + sub) * width + width - 1
+}
+
+/** One thread's row: written by that thread alone. */
+export class StatsRow {
+  constructor (readonly cmd: Float64Array, readonly errs: Float64Array, readonly hist: Uint32Array, private readonly stats: CommandStats) {}
+
+  /** A command ran for `ns` nanoseconds (one call). */
+  call (id: number, ns: number): void {
+    const c = this.cmd
+    c[id * CMD_WORDS + CALLS]++
+    c[id * CMD_WORDS + USEC] += ns / 1000
+    if (this.stats.settings[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+  }
+
+  /** A call counted elsewhere (a multi-shard command's dispatch) ran part of its work here. */
+  time (id: number, ns: number): void { this.cmd[id * CMD_WORDS + USEC] += ns / 1000 }
+
+  /** A latency sample alone (latencystats, LATENCY HISTOGRAM). */
+  sample (id: number, ns: number): void {
+    if (this.stats.settings[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+  }
+
+  /** A call with no execution time to measure here (its parts run on the shards). */
+  count (id: number): void { this.cmd[id * CMD_WORDS + CALLS]++ }
+
+  rejected (id: number): void { this.cmd[id * CMD_WORDS + REJECTED]++ }
+  failed (id: number): void { this.cmd[id * CMD_WORDS + FAILED]++ }
+
+  /** An error reply (`-PREFIX message\r\n` at buf[at]): total_error_replies and its errorstat. */
+  error (buf: Uint8Array, at: number, end: number): void {
+    this.errs[ERROR_SLOTS]++
+    const slot = this.stats.errorSlot(buf, at, end)
+    if (slot >= 0) this.errs[slot]++
+  }
+}
+
+const ERR = Buffer.from('-ERR ')
+
+export class CommandStats {
+  readonly sab: SharedArrayBuffer
+  readonly settings: Float64Array
+  private readonly ints: Int32Array
+  private readonly names: Uint8Array
+  private readonly rowList: StatsRow[] = []
+  private readonly n = commands.length
+
+  constructor (readonly rows: number, sab?: SharedArrayBuffer) {
+    const n = this.n
+    const rowF64 = n * CMD_WORDS + ERROR_SLOTS + 1
+    const rowBytes = rowF64 * 8 + Math.ceil(n * HIST_BUCKETS * 4 / 8) * 8
+    const intsAt = SETTINGS * 8
+    const namesAt = intsAt + INTS * 4
+    const rowsAt = Math.ceil((namesAt + ERROR_SLOTS * NAME_BYTES) / 8) * 8
+    this.sab = sab ?? new SharedArrayBuffer(rowsAt + rows * rowBytes)
+    this.settings = new Float64Array(this.sab, 0, SETTINGS)
+    this.ints = new Int32Array(this.sab, intsAt, INTS)
+    this.names = new Uint8Array(this.sab, namesAt, ERROR_SLOTS * NAME_BYTES)
+    for (let r = 0; r < rows; r++) {
+      const at = rowsAt + r * rowBytes
+      this.rowList.push(new StatsRow(
+        new Float64Array(this.sab, at, n * CMD_WORDS),
+        new Float64Array(this.sab, at + n * CMD_WORDS * 8, ERROR_SLOTS + 1),
+        new Uint32Array(this.sab, at + rowF64 * 8, n * HIST_BUCKETS),
+        this))
+    }
+    if (sab === undefined) {
+      this.settings[SET_LATENCY_TRACKING] = 1
+      this.settings[SET_SLOWLOG_SLOWER] = 10000
+      this.settings[SET_SLOWLOG_MAX_LEN] = 128
+      this.setPercentiles([50, 99, 99.9])
+    }
+  }
+
+  row (r: number): StatsRow { return this.rowList[r] }
+
+  /** The next SLOWLOG id, unique and increasing across every thread. */
+  nextSlowlogId (): number { return Atomics.add(this.ints, SLOWLOG_ID, 1) }
+
+  percentiles (): number[] {
+    const k = this.settings[SET_PERCENTILES]
+    return Array.from(this.settings.subarray(SET_PERCENTILES + 1, SET_PERCENTILES + 1 + k))
+  }
+
+  setPercentiles (p: readonly number[]): void {
+    this.settings[SET_PERCENTILES] = p.length
+    this.settings.set(p, SET_PERCENTILES + 1)
+  }
+
+  /**
+   * The slot of an error reply's prefix (afterErrorReply: the first word, looked for in the first
+   * 32 bytes, else ERR), claiming a free slot the first time a prefix is seen; -1 when full.
+   */
+  errorSlot (buf: Uint8Array, at: number, end: number): number {
+    let s = at + 1
+    let e = -1
+    const lim = Math.min(end, at + NAME_BYTES)
+    for (let i = s; i < lim; i++) if (buf[i] === 32) { e = i; break }
+    if (e < 0) { buf = ERR; s = 1; e = 4 }
+    const len = e - s
+    const names = this.names
+    for (let slot = 0; slot < ERROR_SLOTS; slot++) {
+      let st = Atomics.load(this.ints, NAME_STATE + slot)
+      if (st === 0) {
+        if (Atomics.compareExchange(this.ints, NAME_STATE + slot, 0, -1) === 0) {
+          for (let i = 0; i < len; i++) names[slot * NAME_BYTES + i] = buf[s + i]
+          Atomics.store(this.ints, NAME_STATE + slot, len)
+          return slot
+        }
+        st = Atomics.load(this.ints, NAME_STATE + slot)
+      }
+      // Another thread is writing this name: it takes a few stores.
+      while (st === -1) st = Atomics.load(this.ints, NAME_STATE + slot)
+      if (st !== len) continue
+      let same = true
+      for (let i = 0; i < len; i++) if (names[slot * NAME_BYTES + i] !== buf[s + i]) { same = false; break }
+      if (same) return slot
+    }
+    return -1
+  }
+
+  /** [calls, usec, rejected, failed] of one command over every row. */
+  totals (id: number): [number, number, number, number] {
+    const t: [number, number, number, number] = [0, 0, 0, 0]
+    for (const r of this.rowList) for (let k = 0; k < CMD_WORDS; k++) t[k] += r.cmd[id * CMD_WORDS + k]
+    return t
+  }
+
+  /** One command's histogram over every row; null when it has no samples. */
+  histogram (id: number): Float64Array | null {
+    const h = new Float64Array(HIST_BUCKETS)
+    let any = false
+    for (const r of this.rowList) {
+      const base = id * HIST_BUCKETS
+      for (let b = 0; b < HIST_BUCKETS; b++) { const v = r.hist[base + b]; if (v !== 0) { h[b] += v; any = true } }
+    }
+    return any ? h : null
+  }
+
+  /** errorstat counts by prefix over every row, in Redis's (rax) order: sorted by bytes. */
+  errorCounts (): Array<[string, number]> {
+    const outList: Array<[string, number]> = []
+    for (let slot = 0; slot < ERROR_SLOTS; slot++) {
+      const len = Atomics.load(this.ints, NAME_STATE + slot)
+      if (len <= 0) continue
+      let n = 0
+      for (const r of this.rowList) n += r.errs[slot]
+      if (n > 0) outList.push([Buffer.from(this.names.subarray(slot * NAME_BYTES, slot * NAME_BYTES + len)).toString('latin1'), n])
+    }
+    return outList.sort((a, b) => Buffer.compare(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')))
+  }
+
+  totalErrors (): number {
+    let n = 0
+    for (const r of this.rowList) n += r.errs[ERROR_SLOTS]
+    return n
+  }
+
+  /** CONFIG RESETSTAT: every row. A thread may add to a row meanwhile; at worst that count survives. */
+  reset (): void {
+    for (const r of this.rowList) { r.cmd.fill(0); r.errs.fill(0); r.hist.fill(0) }
+  }
+}
+
+/** hdr_value_at_percentile over a summed histogram, in µs: the top of the bucket holding it. */
+export function valueAtPercentile (h: Float64Array, p: number): number {
+  let total = 0
+  for (let b = 0; b < HIST_BUCKETS; b++) total += h[b]
+  const want = Math.max(1, Math.ceil((p / 100) * total))
+  let seen = 0
+  for (let b = 0; b < HIST_BUCKETS; b++) {
+    seen += h[b]
+    if (seen >= want) return bucketTop(b) / 1000
+  }
+  return bucketTop(HIST_BUCKETS - 1) / 1000
+}

@@ -1,0 +1,192 @@
+// Differential tests (FlashKV over 4 shards against redis-server 7.0.15) for INFO's
+// commandstats, errorstats, latencystats and cpu sections, section arguments, the parameters
+// behind them, and CONFIG RESETSTAT. Timings differ between the servers: counts, names, field
+// sets and formats are compared, never microseconds.
+import { describe, expect, it } from 'vitest'
+
+import { useDiffPair, text, type Arg } from './helpers/diff.js'
+import type { RawClient } from './helpers/raw.js'
+
+const pair = useDiffPair({ shards: 4 })
+
+/** The body of an INFO reply (RESP2 bulk). */
+async function info (c: RawClient, ...sections: string[]): Promise<string> {
+  const reply = text(await c.command('INFO', ...sections))
+  return reply.slice(reply.indexOf('\r\n') + 2, -2)
+}
+
+/** `name:value` lines of a section body, as a map; `# Title` lines dropped. */
+function fields (body: string): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const line of body.split('\r\n')) {
+    const i = line.indexOf(':')
+    if (line.startsWith('#') || i < 0) continue
+    m.set(line.slice(0, i), line.slice(i + 1))
+  }
+  return m
+}
+
+/** commandstats without the timings: name -> calls/rejected/failed. */
+function counts (body: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of fields(body)) {
+    const m = /^calls=(\d+),usec=(\d+),usec_per_call=(\d+\.\d\d),rejected_calls=(\d+),failed_calls=(\d+)$/.exec(v)
+    expect(m, `${k}:${v}`).not.toBeNull()
+    out[k] = `calls=${m?.[1]},rejected_calls=${m?.[4]},failed_calls=${m?.[5]}`
+  }
+  return out
+}
+
+/** A CONFIG GET pattern's reply in Redis's dict order: its name/value pairs, sorted. */
+function sortedPairs (reply: string): string {
+  const lines = reply.split('\r\n').slice(1, -1)
+  const pairs: string[] = []
+  for (let i = 0; i + 3 < lines.length; i += 4) pairs.push(lines.slice(i, i + 4).join('\n'))
+  return pairs.sort().join('\n')
+}
+
+const headers = (body: string): string[] => body.split('\r\n').filter(l => l.startsWith('# ') && l !== '# Shards')
+
+async function both (...args: Arg[]): Promise<void> {
+  await Promise.all([pair.f.command(...args), pair.r.command(...args)])
+}
+
+/** A known sequence: keyed commands on several shards, a split MSET/MGET, failures and refusals. */
+const SEQUENCE: Arg[][] = [
+  ['SET', 'a', 'b'], ['GET', 'a'], ['INCR', 'a'], ['LPUSH', 'a', 'x'], ['MSET', 'x', '1', 'y', '2', 'z', '3'],
+  ['MGET', 'x', 'y', 'z'], ['GET'], ['MSET', 'x'], ['NOSUCH', 'arg'], ['CONFIG', 'NOSUCH'], ['CONFIG', 'GET', 'maxmemory'],
+  ['HSET', 'h', 'f', 'v'], ['HGET', 'h', 'f'], ['DEL', 'x', 'y', 'z'], ['EXISTS', 'a', 'h'], ['PING'], ['ECHO', 'e'],
+  ['ZADD', 'zz', 'x', 'm'], ['SADD', 's', '1', '2'],
+]
+
+describe('INFO commandstats / errorstats after a known sequence', () => {
+  it('counts calls, rejected_calls and failed_calls per command as Redis does', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence(SEQUENCE)
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
+    expect(counts(a)).toEqual(counts(b))
+    expect(counts(b)['cmdstat_incr']).toBe('calls=1,rejected_calls=0,failed_calls=1')
+    expect(counts(b)['cmdstat_get']).toBe('calls=1,rejected_calls=1,failed_calls=0')
+  })
+
+  it('errorstats by prefix and total_error_replies', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence(SEQUENCE)
+    const [a, b] = await Promise.all([info(pair.f, 'errorstats'), info(pair.r, 'errorstats')])
+    expect(a).toBe(b)
+    expect(b).toBe('# Errorstats\r\nerrorstat_ERR:count=6\r\nerrorstat_WRONGTYPE:count=1\r\n')
+    const [sa, sb] = await Promise.all([info(pair.f, 'stats'), info(pair.r, 'stats')])
+    expect(fields(sa).get('total_error_replies')).toBe(fields(sb).get('total_error_replies'))
+    expect(fields(sa).get('unexpected_error_replies')).toBe('0')
+  })
+
+  it('counts commands inside MULTI/EXEC one by one, and EXEC itself', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence([['MULTI'], ['SET', 'k', 'v'], ['INCR', 'k'], ['GET', 'k'], ['EXEC']])
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
+    expect(counts(a)).toEqual(counts(b))
+  })
+
+  it('an INFO does not count itself; the next one sees it', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
+    expect(counts(a)).toEqual(counts(b))
+    const [a2, b2] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
+    expect(counts(a2)).toEqual(counts(b2))
+    expect(counts(b2)['cmdstat_info']).toBe('calls=1,rejected_calls=0,failed_calls=0')
+  })
+})
+
+describe('CONFIG RESETSTAT', () => {
+  it('zeroes commandstats, errorstats, latencystats and total_error_replies; counts itself after', async () => {
+    await pair.sequence(SEQUENCE)
+    await pair.same('CONFIG', 'RESETSTAT')
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats', 'latencystats'), info(pair.r, 'commandstats', 'errorstats', 'latencystats')])
+    expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
+    expect(a.split('# Errorstats')[1].split('# Latencystats')[0]).toBe(b.split('# Errorstats')[1].split('# Latencystats')[0])
+    expect(counts(b.split('# Errorstats')[0])).toEqual({ 'cmdstat_config|resetstat': 'calls=1,rejected_calls=0,failed_calls=0' })
+    const [sa, sb] = await Promise.all([info(pair.f, 'stats'), info(pair.r, 'stats')])
+    expect(fields(sa).get('total_error_replies')).toBe('0')
+    expect(fields(sb).get('total_error_replies')).toBe('0')
+  })
+
+  it('answers the arity error with an argument', async () => {
+    await pair.same('CONFIG', 'RESETSTAT', 'x')
+  })
+})
+
+describe('INFO latencystats', () => {
+  const LINE = /^latency_percentiles_usec_[a-z|]+:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/
+  it('a line per command that ran, with p50, p99, p99.9', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence([['SET', 'a', 'b'], ['GET', 'a'], ['HSET', 'h', 'f', 'v'], ['CONFIG', 'GET', 'maxmemory'], ['PING']])
+    const [a, b] = await Promise.all([info(pair.f, 'latencystats'), info(pair.r, 'latencystats')])
+    const names = (body: string): string[] => [...fields(body).keys()].sort()
+    expect(names(a)).toEqual(names(b))
+    for (const line of a.split('\r\n').slice(1, -1)) expect(line).toMatch(LINE)
+    // Percentiles ascend.
+    for (const v of fields(a).values()) {
+      const [p50, p99, p999] = v.split(',').map(s => Number(s.split('=')[1]))
+      expect(p50).toBeLessThanOrEqual(p99)
+      expect(p99).toBeLessThanOrEqual(p999)
+    }
+  })
+
+  it('latency-tracking-info-percentiles names the fields; latency-tracking no stops new samples', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.same('CONFIG', 'SET', 'latency-tracking-info-percentiles', '99.90 50.0 1e1')
+    await pair.same('CONFIG', 'GET', 'latency-tracking-info-percentiles')
+    await pair.same('SET', 'a', 'b')
+    const [a, b] = await Promise.all([info(pair.f, 'latencystats'), info(pair.r, 'latencystats')])
+    // Redis lists commands in its dict's order: compared as sorted lines.
+    const shape = (body: string): string => body.replace(/=\d+\.\d{3}/g, '=N').split('\r\n').sort().join('\r\n')
+    expect(shape(a)).toBe(shape(b))
+    expect(shape(b)).toContain('latency_percentiles_usec_set:p99.9=N,p50=N,p10=N')
+    await pair.same('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9')
+    await pair.same('CONFIG', 'SET', 'latency-tracking', 'no')
+    await pair.same('CONFIG', 'RESETSTAT')
+    await pair.same('GET', 'a')
+    const [a2, b2] = await Promise.all([info(pair.f, 'latencystats'), info(pair.r, 'latencystats')])
+    expect(a2).toBe(b2)
+    expect(b2).toBe('# Latencystats\r\n')
+    await pair.same('CONFIG', 'SET', 'latency-tracking', 'yes')
+  })
+})
+
+describe('INFO sections', () => {
+  it('default, all, everything, several sections at once, unknown and any case', async () => {
+    for (const args of [[], ['default'], ['all'], ['everything'], ['server', 'clients'], ['CPU', 'keyspace', 'Server'], ['commandstats', 'default'], ['nosuch']]) {
+      const [a, b] = await Promise.all([info(pair.f, ...args), info(pair.r, ...args)])
+      expect(headers(a), `INFO ${args.join(' ')}`).toEqual(headers(b))
+    }
+  })
+
+  it('cpu has Redis\'s fields, in seconds with six decimals', async () => {
+    const [a, b] = await Promise.all([info(pair.f, 'cpu'), info(pair.r, 'cpu')])
+    expect([...fields(a).keys()]).toEqual([...fields(b).keys()])
+    for (const v of fields(a).values()) expect(v).toMatch(/^\d+\.\d{6}$/)
+  })
+
+  it('cluster and modules sections', async () => {
+    await pair.same('INFO', 'cluster')
+    await pair.same('INFO', 'modules')
+  })
+})
+
+describe('CONFIG parameters behind INFO, SLOWLOG and LATENCY', () => {
+  it('GET, SET and Redis\'s errors', async () => {
+    await pair.sameNormalized(sortedPairs, 'CONFIG', 'GET', 'latency-tracking*')
+    await pair.sameNormalized(sortedPairs, 'CONFIG', 'GET', 'slowlog*')
+    await pair.same('CONFIG', 'GET', 'latency-monitor-threshold')
+    for (const [k, v] of [['slowlog-log-slower-than', '-2'], ['slowlog-max-len', '-1'], ['latency-monitor-threshold', '-1'], ['latency-tracking', 'maybe'],
+      ['latency-tracking-info-percentiles', '50 101'], ['latency-tracking-info-percentiles', 'abc'], ['slowlog-log-slower-than', 'x']]) {
+      await pair.same('CONFIG', 'SET', k, v)
+    }
+    await pair.sequence([
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '-1', 'slowlog-max-len', '5'], ['CONFIG', 'GET', 'slowlog-max-len'], ['CONFIG', 'GET', 'slowlog-log-slower-than'],
+      ['CONFIG', 'SET', 'latency-tracking-info-percentiles', ''], ['CONFIG', 'GET', 'latency-tracking-info-percentiles'],
+      ['CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9'],
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128'],
+    ])
+  })
+})
