@@ -287,9 +287,10 @@ function runRecord (p: number, payloadLen: number): void {
   if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
-  if (id === TXN_BEGIN) { holdForTransaction(slot); return }
+  if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
+  chainedStart = clockAt
   runCommand(id, word, flags, slot, false)
 }
 
@@ -359,12 +360,21 @@ const STAT_TIME = 2
 const statKind = Uint8Array.from(commands, c => c.name.startsWith('__') ? STAT_NONE : c.route === 'cursor' ? STAT_TIME : STAT_CALL)
 const cmdStats = data.cmdStats === undefined ? new CommandStats(1).row(0) : new CommandStats(data.cmdStats.rows, data.cmdStats.sab).row(data.cmdStats.row)
 
-/** One command ran for `ns`; its reply starts at out.buf[at]. */
-function countCall (id: number, ns: number, isPart: boolean, at: number): void {
-  if (isPart || statKind[id] === STAT_TIME) { cmdStats.time(id, ns); return }
-  cmdStats.call(id, ns)
+/** A command replied (its reply starts at out.buf[at]): failed_calls and errorstats. */
+function countErrors (id: number, isPart: boolean, at: number): void {
+  if (isPart || statKind[id] === STAT_TIME) return
   if (out.len > at && out.buf[at] === 45) { cmdStats.failed(id); cmdStats.error(out.buf, at, out.len) }
 }
+
+/** The command took `ns`: a call with its latency sample, or a part's time. */
+function countTime (id: number, ns: number, isPart: boolean): void {
+  if (isPart || statKind[id] === STAT_TIME) cmdStats.time(id, ns)
+  else cmdStats.call(id, ns)
+}
+
+/** When the last command (or the ring's run) began; runRecord chains its command from it. */
+let clockAt = 0
+let chainedStart = -1
 
 function runCommand (id: number, word: number, flags: number, slot: number, isLate: boolean): void {
   shard.select(word >>> 24)
@@ -374,7 +384,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   shard.slot = slot
   shard.producer = cur.index
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
-  const t0 = performance.now()
+  // One clock read per command: in a ring's run, a command starts where the last one ended.
+  const t0 = chainedStart >= 0 ? chainedStart : performance.now()
+  chainedStart = -1
   try {
     if (id === EXEC) runExec(slot)
     else if (id === UNBLOCK) unblockCommand()
@@ -385,7 +397,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
-  if (statKind[id] !== STAT_NONE && !isHeld) countCall(id, (performance.now() - t0) * 1e6, (flags & REQ_NOPARK) !== 0, 0)
+  const isCounted = statKind[id] !== STAT_NONE && !isHeld
+  const isPart = (flags & REQ_NOPARK) !== 0
+  if (isCounted) countErrors(id, isPart, 0)
   if (shard.pendingBlock !== null) {
     const spec = shard.pendingBlock
     shard.pendingBlock = null
@@ -397,6 +411,10 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
   if (shard.events.length !== 0) sendEvents()
+  // Its time includes writing its reply, as Redis's includes addReply.
+  const t1 = performance.now()
+  clockAt = t1
+  if (isCounted) countTime(id, (t1 - t0) * 1e6, isPart)
 }
 
 // --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
@@ -757,7 +775,7 @@ function execCommands (count: number): void {
       out.len = mark
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
     }
-    if (statKind[cmd.id] !== STAT_NONE) countCall(cmd.id, (performance.now() - t0) * 1e6, false, mark)
+    if (statKind[cmd.id] !== STAT_NONE) { countErrors(cmd.id, false, mark); countTime(cmd.id, (performance.now() - t0) * 1e6, false) }
     i += 1 + argc
   }
 }
@@ -783,6 +801,7 @@ function runRing (p: Producer): boolean {
   const reqs = p.reqs
   if (!reqs.poll()) return false
   cur = p
+  clockAt = performance.now()
   let n = 0
   while (reqs.peek()) {
     const ticket = reqs.u32[(reqs.payload + 12) >>> 2]
