@@ -5,7 +5,8 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
-import { CommandStats } from '../src/server/command-stats.js'
+import { CommandStats, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
+import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, NOTIFIED, SLEEPING } from '../src/ipc/ring.js'
@@ -358,7 +359,19 @@ const STAT_NONE = 0
 const STAT_CALL = 1
 const STAT_TIME = 2
 const statKind = Uint8Array.from(commands, c => c.name.startsWith('__') ? STAT_NONE : c.route === 'cursor' ? STAT_TIME : STAT_CALL)
-const cmdStats = data.cmdStats === undefined ? new CommandStats(1).row(0) : new CommandStats(data.cmdStats.rows, data.cmdStats.sab).row(data.cmdStats.row)
+const allStats = data.cmdStats === undefined ? new CommandStats(1) : new CommandStats(data.cmdStats.rows, data.cmdStats.sab)
+const cmdStats = allStats.row(data.cmdStats?.row ?? 0)
+const statSettings = allStats.settings
+slowlogSettings.words = statSettings
+/** Never in SLOWLOG: internal records and commands flagged skip_slowlog (EXEC). */
+const skipSlowlog = Uint8Array.from(commands, c => c.name.startsWith('__') || c.flags.includes('skip_slowlog') ? 1 : 0)
+
+/** slowlogPushCurrentCommand: argv is the command that just ran, for the client in `slot`. */
+function logSlow (id: number, us: number, slot: number): void {
+  if (skipSlowlog[id] !== 0) return
+  slowlogPush({ id: allStats.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argv), addr: allStats.clientAddr(slot), name: allStats.clientName(slot) },
+    statSettings[SET_SLOWLOG_MAX_LEN])
+}
 
 /** A command replied (its reply starts at out.buf[at]): failed_calls and errorstats. */
 function countErrors (id: number, isPart: boolean, at: number): void {
@@ -414,7 +427,13 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   // Its time includes writing its reply, as Redis's includes addReply.
   const t1 = performance.now()
   clockAt = t1
-  if (isCounted) countTime(id, (t1 - t0) * 1e6, isPart)
+  if (isCounted) {
+    countTime(id, (t1 - t0) * 1e6, isPart)
+    // slowlog-log-slower-than: negative is off, 0 logs every command.
+    const us = (t1 - t0) * 1000
+    const slower = statSettings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower && !isPart && statKind[id] === STAT_CALL) logSlow(id, us, slot)
+  }
 }
 
 // --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
@@ -775,7 +794,13 @@ function execCommands (count: number): void {
       out.len = mark
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
     }
-    if (statKind[cmd.id] !== STAT_NONE) { countErrors(cmd.id, false, mark); countTime(cmd.id, (performance.now() - t0) * 1e6, false) }
+    if (statKind[cmd.id] !== STAT_NONE) {
+      countErrors(cmd.id, false, mark)
+      const ns = (performance.now() - t0) * 1e6
+      countTime(cmd.id, ns, false)
+      const slower = statSettings[SET_SLOWLOG_SLOWER]
+      if (slower >= 0 && ns / 1000 >= slower) logSlow(cmd.id, ns / 1000, shard.slot)
+    }
     i += 1 + argc
   }
 }

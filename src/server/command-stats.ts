@@ -8,6 +8,8 @@
 //           count per error name slot, then total_error_replies (Float64)
 //           latency histogram per command id (Uint32, HIST_BUCKETS each)
 //   names:  ERROR_SLOTS x NAME_BYTES, each claimed once by compare-and-swap on its state word
+//   idents: per client slot (server/credits.ts): its address and name, written by its thread,
+//           read by the shard that logs one of its commands in SLOWLOG
 //
 // The histogram is HdrHistogram's shape at a coarser precision: nanoseconds, one bucket below
 // 1024 ns, then SUB_BUCKETS linear buckets per power of two up to 2^31 ns. Redis keeps one per
@@ -46,6 +48,11 @@ const SETTINGS = SET_PERCENTILES + 1 + MAX_PERCENTILES
 const SLOWLOG_ID = 0
 const NAME_STATE = 1
 const INTS = NAME_STATE + ERROR_SLOTS
+/** Client slots (server/credits.ts CREDIT_SLOTS) and each one's identity record. */
+const IDENT_SLOTS = 1 << 16
+const ADDR_MAX = 62
+const IDENT_NAME_MAX = 64
+const IDENT_BYTES = 2 + ADDR_MAX + IDENT_NAME_MAX
 
 /** Bucket of a duration in nanoseconds. */
 export function bucketOf (ns: number): number {
@@ -66,7 +73,7 @@ export function bucketTop (b: number): number {
 
 /** One thread's row: written by that thread alone. */
 export class StatsRow {
-  constructor (readonly cmd: Float64Array, readonly errs: Float64Array, readonly hist: Uint32Array, private readonly stats: CommandStats) {}
+  constructor (readonly cmd: Float64Array, readonly errs: Float64Array, readonly hist: Uint32Array, readonly stats: CommandStats) {}
 
   /** A command ran for `ns` nanoseconds (one call). */
   call (id: number, ns: number): void {
@@ -105,6 +112,7 @@ export class CommandStats {
   readonly settings: Float64Array
   private readonly ints: Int32Array
   private readonly names: Uint8Array
+  private readonly idents: Uint8Array
   private readonly rowList: StatsRow[] = []
   private readonly n = commands.length
 
@@ -114,8 +122,10 @@ export class CommandStats {
     const rowBytes = rowF64 * 8 + Math.ceil(n * HIST_BUCKETS * 4 / 8) * 8
     const intsAt = SETTINGS * 8
     const namesAt = intsAt + INTS * 4
-    const rowsAt = Math.ceil((namesAt + ERROR_SLOTS * NAME_BYTES) / 8) * 8
+    const identsAt = namesAt + ERROR_SLOTS * NAME_BYTES
+    const rowsAt = Math.ceil((identsAt + IDENT_SLOTS * IDENT_BYTES) / 8) * 8
     this.sab = sab ?? new SharedArrayBuffer(rowsAt + rows * rowBytes)
+    this.idents = new Uint8Array(this.sab, identsAt, IDENT_SLOTS * IDENT_BYTES)
     this.settings = new Float64Array(this.sab, 0, SETTINGS)
     this.ints = new Int32Array(this.sab, intsAt, INTS)
     this.names = new Uint8Array(this.sab, namesAt, ERROR_SLOTS * NAME_BYTES)
@@ -136,6 +146,37 @@ export class CommandStats {
   }
 
   row (r: number): StatsRow { return this.rowList[r] }
+
+  /** A client took `slot`: its address (ip:port), and no name yet. */
+  setClientAddr (slot: number, addr: string): void {
+    if (slot <= 0 || slot >= IDENT_SLOTS) return
+    const at = slot * IDENT_BYTES
+    const n = Math.min(addr.length, ADDR_MAX)
+    Buffer.from(this.idents.buffer, this.idents.byteOffset + at + 2, ADDR_MAX).write(addr.slice(0, n), 'latin1')
+    this.idents[at] = n
+    this.idents[at + 1] = 0
+  }
+
+  /** CLIENT SETNAME & co.: names past IDENT_NAME_MAX bytes are logged cut. */
+  setClientName (slot: number, name: Uint8Array | null): void {
+    if (slot <= 0 || slot >= IDENT_SLOTS) return
+    const at = slot * IDENT_BYTES
+    const n = name === null ? 0 : Math.min(name.length, IDENT_NAME_MAX)
+    if (name !== null) this.idents.set(name.subarray(0, n), at + 2 + ADDR_MAX)
+    this.idents[at + 1] = n
+  }
+
+  clientAddr (slot: number): Buffer {
+    if (slot <= 0 || slot >= IDENT_SLOTS) return Buffer.alloc(0)
+    const at = slot * IDENT_BYTES
+    return Buffer.from(this.idents.subarray(at + 2, at + 2 + this.idents[at]))
+  }
+
+  clientName (slot: number): Buffer {
+    if (slot <= 0 || slot >= IDENT_SLOTS) return Buffer.alloc(0)
+    const at = slot * IDENT_BYTES
+    return Buffer.from(this.idents.subarray(at + 2 + ADDR_MAX, at + 2 + ADDR_MAX + this.idents[at + 1]))
+  }
 
   /** The next SLOWLOG id, unique and increasing across every thread. */
   nextSlowlogId (): number { return Atomics.add(this.ints, SLOWLOG_ID, 1) }

@@ -7,7 +7,8 @@
 // commands reach every shard they share in the same relative order, and no reader can see
 // half of an MSET: on each shard it runs wholly before or wholly after it.
 
-import { CommandStats, type StatsRow } from './command-stats.js'
+import { CommandStats, SET_SLOWLOG_SLOWER, type StatsRow } from './command-stats.js'
+import { slowArgs, slowlogRecord } from '../commands/slowlog.js'
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
@@ -494,8 +495,11 @@ export class Router implements Dispatcher {
       case 'primary': {
         const t0 = performance.now()
         this.runLocal(conn, cmd, argv)
-        this.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+        const us = (performance.now() - t0) * 1000
+        this.cmdStats.call(cmd.id, us * 1000)
         this.sentWholeId = cmd.id
+        const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+        if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)
         break
       }
       case 'key': ok = this.sendKey(conn, cmd, argv); break
@@ -642,6 +646,19 @@ export class Router implements Dispatcher {
     }
   }
 
+  /**
+   * slowlogPushCurrentCommand for a command that ran here or across shards: the entry goes to
+   * shard 0's log (commands/slowlog.ts), with an id taken now.
+   */
+  private logSlow (conn: Connection, cmd: Command, argv: Argv, us: number): void {
+    if (cmd.flags.includes('skip_slowlog') || this.links.length === 0) return
+    const st = this.cmdStats.stats
+    const e = { id: st.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argv), addr: Buffer.from(conn.addr, 'latin1'), name: conn.name ?? Buffer.alloc(0) }
+    this.sendNoReply(0, this.slowlogAddId, slowlogRecord(e))
+  }
+
+  private readonly slowlogAddId = internalCommand('__slowlog').id
+
   /** A command run here replied with an error: failed_calls, total_error_replies, errorstats. */
   private localError (cmd: Command, buf: Uint8Array, at: number, end: number): void {
     this.counters[LOCAL_ERRORS]++
@@ -739,6 +756,8 @@ export class Router implements Dispatcher {
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
     this.sentWholeId = cmd.id
+    // SLOWLOG may want the arguments once the parts are merged (slowlog-log-slower-than >= 0).
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.argvCopy = copyArgv(argv)
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
       split.positions = positions
@@ -793,10 +812,8 @@ export class Router implements Dispatcher {
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     this.sentWholeId = cmd.id
-    if (cmd.merge === 'custom') {
-      split.parts = new Array<Buffer>(this.links.length)
-      split.argvCopy = copyArgv(argv)
-    }
+    if (cmd.merge === 'custom') split.parts = new Array<Buffer>(this.links.length)
+    if (cmd.merge === 'custom' || this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.argvCopy = copyArgv(argv)
     const flags = this.flags(conn) | REQ_NOPARK
     const tickets = this.ticketsFor(this.allShards, this.links.length)
     for (let s = 0; s < this.links.length; s++) {
@@ -1036,7 +1053,10 @@ export class Router implements Dispatcher {
     // itself, a CONFIG RESETSTAT does. Each shard added its part's execution time to usec
     // already; the latency sample is the wait for all parts, as this thread saw it.
     this.cmdStats.count(split.cmd.id)
-    this.cmdStats.sample(split.cmd.id, (performance.now() - split.startedAt) * 1e6)
+    const us = (performance.now() - split.startedAt) * 1000
+    this.cmdStats.sample(split.cmd.id, us * 1000)
+    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower && split.argvCopy !== null) this.logSlow(conn, split.cmd, split.argvCopy, us)
     if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
     if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
     else conn.onReply(split.seq, out.buf, 0, out.len)
