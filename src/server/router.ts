@@ -495,11 +495,7 @@ export class Router implements Dispatcher {
       case 'primary': {
         const t0 = performance.now()
         this.runLocal(conn, cmd, argv)
-        const us = (performance.now() - t0) * 1000
-        this.cmdStats.call(cmd.id, us * 1000)
-        this.sentWholeId = cmd.id
-        const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
-        if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)
+        this.ranHere(conn, cmd, argv, t0)
         break
       }
       case 'key': ok = this.sendKey(conn, cmd, argv); break
@@ -507,9 +503,19 @@ export class Router implements Dispatcher {
       case 'all': ok = this.sendAll(conn, cmd, argv); break
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
-      case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
+      case 'txn': {
+        const t0 = performance.now()
+        ok = this.txns.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
       case 'block': ok = cmd.blocks !== undefined && !cmd.blocks(argv) ? this.sendCoord(conn, cmd, argv) : this.sendBlock(conn, cmd, argv); break
-      case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
+      case 'pubsub': {
+        const t0 = performance.now()
+        ok = this.pubsub.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
       case 'script': ok = this.scripts.dispatch(conn, cmd, argv); break
     }
@@ -644,6 +650,18 @@ export class Router implements Dispatcher {
       if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /**
+   * A command ran (or, for EXEC and SUBSCRIBE & co., was dispatched) on this thread since t0:
+   * its call, latency sample and, past slowlog-log-slower-than, its SLOWLOG entry.
+   */
+  private ranHere (conn: Connection, cmd: Command, argv: Argv, t0: number): void {
+    const us = (performance.now() - t0) * 1000
+    this.cmdStats.call(cmd.id, us * 1000)
+    this.sentWholeId = cmd.id
+    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)
   }
 
   /**

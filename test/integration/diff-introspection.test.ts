@@ -190,3 +190,71 @@ describe('CONFIG parameters behind INFO, SLOWLOG and LATENCY', () => {
     ])
   })
 })
+
+/**
+ * A SLOWLOG GET reply with what differs between servers replaced: ids (checked apart: they
+ * descend), unix times, durations and the client's ip:port.
+ */
+function slowShape (reply: string): string {
+  return reply
+    .replace(/\*6\r\n:\d+\r\n:\d+\r\n:\d+\r\n/g, '*6\r\n:ID\r\n:TIME\r\n:US\r\n')
+    .replace(/\$\d+\r\n127\.0\.0\.1:\d+\r\n/g, '$A\r\nADDR\r\n')
+}
+
+function slowIds (reply: string): number[] {
+  return [...reply.matchAll(/\*6\r\n:(\d+)\r\n/g)].map(m => Number(m[1]))
+}
+
+describe('SLOWLOG', () => {
+  const big = 'v'.repeat(200)
+  const many = Array.from({ length: 40 }, (_v, i) => `e${i}`)
+
+  it('with slowlog-log-slower-than 0 logs every command: args trimmed as Redis does, client name, newest first', async () => {
+    await pair.same('CONFIG', 'SET', 'slowlog-log-slower-than', '0')
+    await pair.same('SLOWLOG', 'RESET')
+    await pair.sequence([
+      ['CLIENT', 'SETNAME', 'tester'], ['SET', 'k', big], ['MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4'], ['GET', 'a'],
+      ['RPUSH', 'l', ...many], ['HSET', 'h', 'f', 'v'], ['CONFIG', 'GET', 'maxmemory'], ['MULTI'], ['INCR', 'n'], ['EXEC'], ['NOSUCH'], ['GET'],
+    ])
+    const reply = await pair.sameNormalized(slowShape, 'SLOWLOG', 'GET', '-1')
+    // Both logged that GET too; FlashKV's ids descend as Redis's do.
+    const [fr] = await Promise.all([pair.f.command('SLOWLOG', 'GET', '-1'), pair.r.command('SLOWLOG', 'GET', '-1')])
+    const ids = slowIds(text(fr))
+    expect(ids.length).toBeGreaterThan(10)
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeLessThan(ids[i - 1])
+    expect(reply).toContain('... (11 more arguments)')
+    expect(reply).toContain(`${'v'.repeat(128)}... (72 more bytes)`)
+    expect(reply).toContain('$6\r\ntester\r\n')
+    await pair.sameNormalized(slowShape, 'SLOWLOG', 'GET', '3')
+    await pair.sameNormalized(slowShape, 'SLOWLOG', 'GET', '0')
+    await pair.same('SLOWLOG', 'LEN')
+    await pair.same('SLOWLOG', 'RESET')
+    await pair.same('SLOWLOG', 'LEN')
+    await pair.sameNormalized(slowShape, 'SLOWLOG', 'GET')
+  })
+
+  it('slowlog-max-len keeps the newest entries; CONFIG RESETSTAT leaves the log alone', async () => {
+    await pair.same('CONFIG', 'SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '3')
+    await pair.same('SLOWLOG', 'RESET')
+    await pair.sequence([['SET', 'a', '1'], ['SET', 'b', '2'], ['GET', 'a'], ['GET', 'b'], ['CONFIG', 'RESETSTAT']])
+    await pair.same('SLOWLOG', 'LEN')
+    await pair.sameNormalized(slowShape, 'SLOWLOG', 'GET')
+    await pair.same('CONFIG', 'SET', 'slowlog-max-len', '128')
+  })
+
+  it('a negative slowlog-log-slower-than logs nothing', async () => {
+    await pair.same('CONFIG', 'SET', 'slowlog-log-slower-than', '-1')
+    await pair.same('SLOWLOG', 'RESET')
+    await pair.sequence([['SET', 'a', '1'], ['MGET', 'a', 'b', 'c']])
+    await pair.same('SLOWLOG', 'LEN')
+    await pair.same('SLOWLOG', 'GET')
+    await pair.same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+  })
+
+  it('errors and HELP as Redis', async () => {
+    await pair.sequence([
+      ['SLOWLOG'], ['SLOWLOG', 'NOSUCH'], ['SLOWLOG', 'GET', '-2'], ['SLOWLOG', 'GET', 'x'], ['SLOWLOG', 'GET', '1', '2'],
+      ['SLOWLOG', 'LEN', 'x'], ['SLOWLOG', 'RESET', 'x'], ['SLOWLOG', 'HELP'], ['SLOWLOG', 'help', 'x'],
+    ])
+  })
+})
