@@ -7,6 +7,7 @@
 //   row r:  [calls, usec, rejected, failed] per command id (Float64)
 //           count per error name slot, then total_error_replies (Float64)
 //           latency histogram per command id (Uint32, HIST_BUCKETS each)
+//           LATENCY events: per event [idx, max, (unix s, ms) x TS_LEN] (Float64)
 //   names:  ERROR_SLOTS x NAME_BYTES, each claimed once by compare-and-swap on its state word
 //   idents: per client slot (server/credits.ts): its address and name, written by its thread,
 //           read by the shard that logs one of its commands in SLOWLOG
@@ -54,6 +55,14 @@ const ADDR_MAX = 62
 const IDENT_NAME_MAX = 64
 const IDENT_BYTES = 2 + ADDR_MAX + IDENT_NAME_MAX
 
+/** LATENCY's events measured here: a command flagged fast, or any other, past latency-monitor-threshold. */
+export const LATENCY_EVENTS = ['command', 'fast-command'] as const
+/** LATENCY_TS_LEN: samples kept per event, at most one per second. */
+export const TS_LEN = 160
+const EVENT_WORDS = 2 + TS_LEN * 2
+
+export interface LatencySeries { max: number, samples: Array<[number, number]> }
+
 /** Bucket of a duration in nanoseconds. */
 export function bucketOf (ns: number): number {
   if (ns < 1024) return 0
@@ -73,14 +82,35 @@ export function bucketTop (b: number): number {
 
 /** One thread's row: written by that thread alone. */
 export class StatsRow {
-  constructor (readonly cmd: Float64Array, readonly errs: Float64Array, readonly hist: Uint32Array, readonly stats: CommandStats) {}
+  constructor (readonly cmd: Float64Array, readonly errs: Float64Array, readonly hist: Uint32Array, readonly events: Float64Array, readonly stats: CommandStats) {}
 
   /** A command ran for `ns` nanoseconds (one call). */
   call (id: number, ns: number): void {
     const c = this.cmd
     c[id * CMD_WORDS + CALLS]++
     c[id * CMD_WORDS + USEC] += ns / 1000
-    if (this.stats.settings[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+    const st = this.stats.settings
+    if (st[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+    // latencyAddSampleIfNeeded("command" / "fast-command", duration in whole ms).
+    const ms = st[SET_LATENCY_MONITOR]
+    if (ms > 0 && ns >= ms * 1e6) this.latencyEvent(this.stats.isFast[id], Math.floor(ns / 1e6))
+  }
+
+  /** latencyAddSample: the event's max, and one sample per second (the highest). */
+  latencyEvent (ev: number, ms: number): void {
+    const w = this.events
+    const base = ev * EVENT_WORDS
+    const now = Math.floor(Date.now() / 1000)
+    if (ms > w[base + 1]) w[base + 1] = ms
+    const idx = w[base]
+    const prev = base + 2 + ((idx + TS_LEN - 1) % TS_LEN) * 2
+    if (w[prev] === now) {
+      if (ms > w[prev + 1]) w[prev + 1] = ms
+      return
+    }
+    w[base + 2 + idx * 2] = now
+    w[base + 2 + idx * 2 + 1] = ms
+    w[base] = idx + 1 === TS_LEN ? 0 : idx + 1
   }
 
   /** A call counted elsewhere (a multi-shard command's dispatch) ran part of its work here. */
@@ -88,7 +118,10 @@ export class StatsRow {
 
   /** A latency sample alone (latencystats, LATENCY HISTOGRAM). */
   sample (id: number, ns: number): void {
-    if (this.stats.settings[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+    const st = this.stats.settings
+    if (st[SET_LATENCY_TRACKING] !== 0) this.hist[id * HIST_BUCKETS + bucketOf(ns)]++
+    const ms = st[SET_LATENCY_MONITOR]
+    if (ms > 0 && ns >= ms * 1e6) this.latencyEvent(this.stats.isFast[id], Math.floor(ns / 1e6))
   }
 
   /** A call with no execution time to measure here (its parts run on the shards). */
@@ -115,10 +148,12 @@ export class CommandStats {
   private readonly idents: Uint8Array
   private readonly rowList: StatsRow[] = []
   private readonly n = commands.length
+  /** Index into LATENCY_EVENTS by command id: fast-command for commands flagged fast. */
+  readonly isFast = Uint8Array.from(commands, c => c.flags.includes('fast') ? 1 : 0)
 
   constructor (readonly rows: number, sab?: SharedArrayBuffer) {
     const n = this.n
-    const rowF64 = n * CMD_WORDS + ERROR_SLOTS + 1
+    const rowF64 = n * CMD_WORDS + ERROR_SLOTS + 1 + LATENCY_EVENTS.length * EVENT_WORDS
     const rowBytes = rowF64 * 8 + Math.ceil(n * HIST_BUCKETS * 4 / 8) * 8
     const intsAt = SETTINGS * 8
     const namesAt = intsAt + INTS * 4
@@ -135,6 +170,7 @@ export class CommandStats {
         new Float64Array(this.sab, at, n * CMD_WORDS),
         new Float64Array(this.sab, at + n * CMD_WORDS * 8, ERROR_SLOTS + 1),
         new Uint32Array(this.sab, at + rowF64 * 8, n * HIST_BUCKETS),
+        new Float64Array(this.sab, at + (n * CMD_WORDS + ERROR_SLOTS + 1) * 8, LATENCY_EVENTS.length * EVENT_WORDS),
         this))
     }
     if (sab === undefined) {
@@ -258,6 +294,31 @@ export class CommandStats {
     let n = 0
     for (const r of this.rowList) n += r.errs[ERROR_SLOTS]
     return n
+  }
+
+  /** One LATENCY event over every row: samples by second (the highest), oldest first; null if none. */
+  latencySeries (ev: number): LatencySeries | null {
+    const bySec = new Map<number, number>()
+    let max = 0
+    for (const r of this.rowList) {
+      const base = ev * EVENT_WORDS
+      if (r.events[base + 1] > max) max = r.events[base + 1]
+      for (let j = 0; j < TS_LEN; j++) {
+        const t = r.events[base + 2 + j * 2]
+        if (t === 0) continue
+        const ms = r.events[base + 3 + j * 2]
+        const had = bySec.get(t)
+        if (had === undefined || ms > had) bySec.set(t, ms)
+      }
+    }
+    if (bySec.size === 0) return null
+    const samples = [...bySec].sort((a, b) => a[0] - b[0]).slice(-TS_LEN)
+    return { max, samples }
+  }
+
+  /** LATENCY RESET of one event on every row. */
+  latencyReset (ev: number): void {
+    for (const r of this.rowList) r.events.fill(0, ev * EVENT_WORDS, (ev + 1) * EVENT_WORDS)
   }
 
   /** CONFIG RESETSTAT: every row. A thread may add to a row meanwhile; at worst that count survives. */

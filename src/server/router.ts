@@ -517,7 +517,13 @@ export class Router implements Dispatcher {
         break
       }
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
-      case 'script': ok = this.scripts.dispatch(conn, cmd, argv); break
+      case 'script': {
+        // A script runs here, holding the shards it touches: timed to the end of its run here.
+        const t0 = performance.now()
+        ok = this.scripts.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
     }
     if (ok) {
       this.counters[COMMANDS]++

@@ -258,3 +258,70 @@ describe('SLOWLOG', () => {
     ])
   })
 })
+
+/** LATENCY HISTOGRAM with each command's bucket map (bounds and counts differ) left out. */
+const histShape = (reply: string): string => reply.replace(/histogram_usec\r\n[*%]\d+\r\n(:\d+\r\n)*/g, 'histogram_usec\r\nH\r\n')
+
+describe('LATENCY', () => {
+  it('HISTOGRAM of named commands, RESP2 and RESP3: calls per command, cumulative counts by power-of-two µs', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence([['SET', 'a', '1'], ['SET', 'b', '2'], ['SET', 'c', '3'], ['GET', 'a'], ['CONFIG', 'GET', 'maxmemory']])
+    const reply = await pair.sameNormalized(histShape, 'LATENCY', 'HISTOGRAM', 'set', 'GET', 'nosuch', 'config|get')
+    expect(histShape(reply)).toContain('$3\r\nset\r\n*4\r\n$5\r\ncalls\r\n:3\r\n')
+    await pair.same('LATENCY', 'HISTOGRAM', 'nosuch')
+    // FlashKV's buckets: keys ascend, counts are cumulative and end at calls.
+    const mine = text(await pair.f.command('LATENCY', 'HISTOGRAM', 'set'))
+    const nums = (mine.split('histogram_usec\r\n')[1].match(/:\d+/g) ?? []).map(x => Number(x.slice(1)))
+    for (let i = 2; i < nums.length; i += 2) {
+      expect(nums[i]).toBeGreaterThan(nums[i - 2])
+      expect(nums[i + 1]).toBeGreaterThan(nums[i - 1])
+    }
+    expect(nums[nums.length - 1]).toBe(3)
+    await both('HELLO', '3')
+    await pair.sameNormalized(histShape, 'LATENCY', 'HISTOGRAM', 'set', 'get')
+    await pair.same('LATENCY', 'HISTOGRAM', 'nosuch')
+  })
+
+  it('LATEST, HISTORY, RESET, GRAPH and DOCTOR with no events', async () => {
+    await pair.same('CONFIG', 'SET', 'latency-monitor-threshold', '0')
+    await pair.same('LATENCY', 'RESET')
+    await pair.sequence([
+      ['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'HISTORY', 'nosuch'], ['LATENCY', 'RESET'],
+      ['LATENCY', 'RESET', 'command', 'nosuch'], ['LATENCY', 'GRAPH', 'command'], ['LATENCY', 'GRAPH', 'nosuch'], ['LATENCY', 'DOCTOR'],
+    ])
+  })
+
+  it('errors and HELP as Redis', async () => {
+    await pair.sequence([
+      ['LATENCY'], ['LATENCY', 'NOSUCH'], ['LATENCY', 'HELP'], ['LATENCY', 'HELP', 'x'], ['LATENCY', 'LATEST', 'x'], ['LATENCY', 'HISTORY'],
+      ['LATENCY', 'GRAPH'], ['LATENCY', 'DOCTOR', 'x'], ['LATENCY', 'GRAPH', 'a', 'b'],
+    ])
+  })
+})
+
+describe('LATENCY events (FlashKV)', () => {
+  it('a command past latency-monitor-threshold is an event: LATEST, HISTORY, GRAPH, DOCTOR, RESET', async () => {
+    const f = pair.f
+    await f.command('CONFIG', 'SET', 'latency-monitor-threshold', '1')
+    await f.command('LATENCY', 'RESET')
+    // DEBUG is not built: a big SORT on one shard takes well over a millisecond.
+    const members = Array.from({ length: 200_000 }, (_v, i) => String((i * 7919) % 200_003))
+    for (let i = 0; i < members.length; i += 10_000) await f.command('RPUSH', 'big', ...members.slice(i, i + 10_000))
+    await f.command('SORT', 'big', 'LIMIT', '0', '1')
+    const latest = text(await f.command('LATENCY', 'LATEST'))
+    // RPUSH is flagged fast: a long one may add a fast-command event too.
+    expect(latest).toMatch(/^\*[12]\r\n/)
+    expect(latest).toMatch(/\*4\r\n\$7\r\ncommand\r\n:\d+\r\n:[1-9]\d*\r\n:[1-9]\d*\r\n/)
+    expect(text(await f.command('LATENCY', 'HISTORY', 'command'))).toMatch(/^\*[1-9]\d*\r\n\*2\r\n:\d+\r\n:[1-9]\d*\r\n/)
+    const graph = text(await f.command('LATENCY', 'GRAPH', 'command'))
+    expect(graph).toMatch(/command - high \d+ ms, low \d+ ms \(all time high \d+ ms\)\n-{80}\n/)
+    const doctor = text(await f.command('LATENCY', 'DOCTOR'))
+    expect(doctor).toContain('Dave, I have observed latency spikes in this Redis instance.')
+    expect(doctor).toMatch(/1\. command: \d+ latency spikes \(average \d+ms, mean deviation \d+ms, period \d+\.\d\d sec\)\. Worst all time event \d+ms\./)
+    expect(text(await f.command('LATENCY', 'RESET', 'command'))).toBe(':1\r\n')
+    expect(text(await f.command('LATENCY', 'HISTORY', 'command'))).toBe('*0\r\n')
+    await f.command('CONFIG', 'SET', 'latency-monitor-threshold', '0')
+    await f.command('LATENCY', 'RESET')
+    expect(text(await f.command('LATENCY', 'LATEST'))).toBe('*0\r\n')
+  })
+})
