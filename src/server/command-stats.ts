@@ -183,6 +183,14 @@ export class CommandStats {
 
   row (r: number): StatsRow { return this.rowList[r] }
 
+  /** The starting values from the configuration, once, on the thread that made the buffer. */
+  configure (c: { slowlogLogSlowerThan: number, slowlogMaxLen: number, latencyMonitorThreshold: number, latencyTracking: boolean }): void {
+    this.settings[SET_SLOWLOG_SLOWER] = c.slowlogLogSlowerThan
+    this.settings[SET_SLOWLOG_MAX_LEN] = c.slowlogMaxLen
+    this.settings[SET_LATENCY_MONITOR] = c.latencyMonitorThreshold
+    this.settings[SET_LATENCY_TRACKING] = c.latencyTracking ? 1 : 0
+  }
+
   /** A client took `slot`: its address (ip:port), and no name yet. */
   setClientAddr (slot: number, addr: string): void {
     if (slot <= 0 || slot >= IDENT_SLOTS) return

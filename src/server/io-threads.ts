@@ -48,6 +48,7 @@ export class IoThreads implements ObservedServer {
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
     this.cmdStats = new CommandStats(config.ioThreads + config.shards)
+    this.cmdStats.configure(config)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     this.settings = this.shared.settings(sharedFlags(this.credit))

@@ -220,6 +220,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.thread = io === null ? 0 : io.index
     this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
     this.cmdStats = io === null ? new CommandStats(1 + config.shards) : new CommandStats(io.threads + config.shards, io.cmdStats)
+    if (io === null) this.cmdStats.configure(config)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
     if (io === null) {
