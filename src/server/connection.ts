@@ -76,6 +76,8 @@ const LINGER_MS = 250
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly id: number
   private nameBuf: Buffer | null = null
+  /** The last error this thread answered itself (replyLocalBytes): the router counts it in errorstats. */
+  lastLocalError: Uint8Array | null = null
   /** CLIENT SETNAME & co., mirrored into the slot's identity that SLOWLOG entries made on a shard read. */
   get name (): Buffer | null { return this.nameBuf }
   set name (v: Buffer | null) { this.nameBuf = v; this.server.cmdStats?.setClientName(this.slot, v) }
@@ -516,6 +518,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** A reply produced on the primary, in order after everything already dispatched. */
   replyLocalBytes (bytes: Uint8Array): void {
+    if (bytes[0] === 45) this.lastLocalError = bytes
     if (this.isReplyHead) {
       this.out.raw(bytes)
       this.headSeq++

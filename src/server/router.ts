@@ -495,6 +495,8 @@ export class Router implements Dispatcher {
       case 'primary': {
         const t0 = performance.now()
         this.runLocal(conn, cmd, argv)
+        // runLocal counted its errors already.
+        conn.lastLocalError = null
         this.ranHere(conn, cmd, argv, t0)
         break
       }
@@ -505,6 +507,7 @@ export class Router implements Dispatcher {
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
       case 'txn': {
         const t0 = performance.now()
+        conn.lastLocalError = null
         ok = this.txns.dispatch(conn, cmd, argv)
         if (ok) this.ranHere(conn, cmd, argv, t0)
         break
@@ -512,6 +515,7 @@ export class Router implements Dispatcher {
       case 'block': ok = cmd.blocks !== undefined && !cmd.blocks(argv) ? this.sendCoord(conn, cmd, argv) : this.sendBlock(conn, cmd, argv); break
       case 'pubsub': {
         const t0 = performance.now()
+        conn.lastLocalError = null
         ok = this.pubsub.dispatch(conn, cmd, argv)
         if (ok) this.ranHere(conn, cmd, argv, t0)
         break
@@ -520,6 +524,7 @@ export class Router implements Dispatcher {
       case 'script': {
         // A script runs here, holding the shards it touches: timed to the end of its run here.
         const t0 = performance.now()
+        conn.lastLocalError = null
         ok = this.scripts.dispatch(conn, cmd, argv)
         if (ok) this.ranHere(conn, cmd, argv, t0)
         break
@@ -660,11 +665,15 @@ export class Router implements Dispatcher {
 
   /**
    * A command ran (or, for EXEC and SUBSCRIBE & co., was dispatched) on this thread since t0:
-   * its call, latency sample and, past slowlog-log-slower-than, its SLOWLOG entry.
+   * its call, latency sample, an error it answered at once and, past slowlog-log-slower-than,
+   * its SLOWLOG entry. The primary route's errors are counted by runLocal.
    */
   private ranHere (conn: Connection, cmd: Command, argv: Argv, t0: number): void {
     const us = (performance.now() - t0) * 1000
     this.cmdStats.call(cmd.id, us * 1000)
+    // An error it answered at once (EXEC without MULTI, EXECABORT, a bad EVAL numkeys...).
+    const err = conn.lastLocalError
+    if (err !== null) { conn.lastLocalError = null; this.cmdStats.failed(cmd.id); this.cmdStats.error(err, 0, err.length) }
     this.sentWholeId = cmd.id
     const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
     if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)

@@ -325,3 +325,16 @@ describe('LATENCY events (FlashKV)', () => {
     expect(text(await f.command('LATENCY', 'LATEST'))).toBe('*0\r\n')
   })
 })
+
+describe('commands answered on the client\'s thread', () => {
+  it('MULTI/EXEC/DISCARD/WATCH errors, EXECABORT, refused SUBSCRIBE and PUBLISH, a bad EVAL', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence([
+      ['MULTI'], ['GET'], ['EXEC'], ['EXEC'], ['DISCARD'], ['WATCH'], ['SUBSCRIBE'], ['PUBLISH', 'a'], ['EVAL', 'return 1', 'x'],
+      ['MULTI'], ['MULTI'], ['DISCARD'],
+    ])
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats'), info(pair.r, 'commandstats', 'errorstats')])
+    expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
+    expect(a.split('# Errorstats')[1]).toBe(b.split('# Errorstats')[1])
+  })
+})
