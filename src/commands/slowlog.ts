@@ -42,6 +42,54 @@ export function slowArgs (argv: Argv, from = 0): Buffer[] {
   return out
 }
 
+/**
+ * What SLOWLOG could show of a command, kept in one allocation while a multi-shard command runs
+ * (its argv buffer is reused meanwhile): argc, then for each of the first 32 arguments its
+ * length and at most its first 128 bytes. slowArgsOf gives the entry's arguments back.
+ */
+export function slowCopy (argv: Argv): Uint8Array {
+  const n = Math.min(argv.argc, MAX_ARGC)
+  let bytes = 4
+  for (let j = 0; j < n; j++) bytes += 4 + Math.min(argv.len[j], MAX_STRING)
+  const out = new Uint8Array(bytes)
+  let p = putU32(out, 0, argv.argc)
+  const buf = argv.buf
+  for (let j = 0; j < n; j++) {
+    const l = argv.len[j]
+    const s = argv.start[j]
+    p = putU32(out, p, l)
+    const k = l < MAX_STRING ? l : MAX_STRING
+    for (let i = 0; i < k; i++) out[p + i] = buf[s + i]
+    p += k
+  }
+  return out
+}
+
+function putU32 (b: Uint8Array, p: number, v: number): number {
+  b[p] = v & 0xff; b[p + 1] = (v >>> 8) & 0xff; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = v >>> 24
+  return p + 4
+}
+
+function getU32 (b: Uint8Array, p: number): number { return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0 }
+
+/** slowArgs over a slowCopy. */
+export function slowArgsOf (copy: Uint8Array): Buffer[] {
+  const argc = getU32(copy, 0)
+  const n = Math.min(argc, MAX_ARGC)
+  const out: Buffer[] = []
+  let p = 4
+  for (let j = 0; j < n; j++) {
+    const l = getU32(copy, p)
+    p += 4
+    const k = Math.min(l, MAX_STRING)
+    if (n !== argc && j === n - 1) { out.push(Buffer.from(`... (${argc - n + 1} more arguments)`)); break }
+    if (l > MAX_STRING) out.push(Buffer.concat([copy.subarray(p, p + k), Buffer.from(`... (${l - MAX_STRING} more bytes)`)]))
+    else out.push(Buffer.from(copy.subarray(p, p + k)))
+    p += k
+  }
+  return out
+}
+
 /** slowlogPushEntryIfNeeded's list: newest kept, oldest dropped past slowlog-max-len. */
 export function slowlogPush (e: SlowEntry, maxLen: number): void {
   entries.push(e)

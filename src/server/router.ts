@@ -8,7 +8,7 @@
 // half of an MSET: on each shard it runs wholly before or wholly after it.
 
 import { CommandStats, SET_SLOWLOG_SLOWER, type StatsRow } from './command-stats.js'
-import { slowArgs, slowlogRecord } from '../commands/slowlog.js'
+import { slowArgs, slowArgsOf, slowCopy, slowlogRecord } from '../commands/slowlog.js'
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
@@ -51,6 +51,8 @@ export class SplitReply implements ReplyTarget {
   elems: Buffer[] | null = null
   positions: number[][] | null = null
   argvCopy: Argv | null = null
+  /** What SLOWLOG would show of the command (commands/slowlog.ts slowCopy), while it may be logged. */
+  slowArgs: Uint8Array | null = null
   /** concat: every part's elements, in shard order of arrival, and their count. */
   concat: Buffer[] = []
   concatCount = 0
@@ -683,10 +685,10 @@ export class Router implements Dispatcher {
    * slowlogPushCurrentCommand for a command that ran here or across shards: the entry goes to
    * shard 0's log (commands/slowlog.ts), with an id taken now.
    */
-  private logSlow (conn: Connection, cmd: Command, argv: Argv, us: number): void {
+  private logSlow (conn: Connection, cmd: Command, args: Argv | Buffer[], us: number): void {
     if (cmd.flags.includes('skip_slowlog') || this.links.length === 0) return
     const st = this.cmdStats.stats
-    const e = { id: st.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argv), addr: Buffer.from(conn.addr, 'latin1'), name: conn.name ?? Buffer.alloc(0) }
+    const e = { id: st.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: Array.isArray(args) ? args : slowArgs(args), addr: Buffer.from(conn.addr, 'latin1'), name: conn.name ?? Buffer.alloc(0) }
     this.sendNoReply(0, this.slowlogAddId, slowlogRecord(e))
   }
 
@@ -790,7 +792,7 @@ export class Router implements Dispatcher {
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
     this.sentWholeId = cmd.id
     // SLOWLOG may want the arguments once the parts are merged (slowlog-log-slower-than >= 0).
-    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.argvCopy = copyArgv(argv)
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.slowArgs = slowCopy(argv)
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
       split.positions = positions
@@ -845,8 +847,11 @@ export class Router implements Dispatcher {
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     this.sentWholeId = cmd.id
-    if (cmd.merge === 'custom') split.parts = new Array<Buffer>(this.links.length)
-    if (cmd.merge === 'custom' || this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.argvCopy = copyArgv(argv)
+    if (cmd.merge === 'custom') {
+      split.parts = new Array<Buffer>(this.links.length)
+      split.argvCopy = copyArgv(argv)
+    }
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.slowArgs = slowCopy(argv)
     const flags = this.flags(conn) | REQ_NOPARK
     const tickets = this.ticketsFor(this.allShards, this.links.length)
     for (let s = 0; s < this.links.length; s++) {
@@ -1089,7 +1094,7 @@ export class Router implements Dispatcher {
     const us = (performance.now() - split.startedAt) * 1000
     this.cmdStats.sample(split.cmd.id, us * 1000)
     const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
-    if (slower >= 0 && us >= slower && split.argvCopy !== null) this.logSlow(conn, split.cmd, split.argvCopy, us)
+    if (slower >= 0 && us >= slower && split.slowArgs !== null) this.logSlow(conn, split.cmd, slowArgsOf(split.slowArgs), us)
     if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
     if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
     else conn.onReply(split.seq, out.buf, 0, out.len)
