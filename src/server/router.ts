@@ -342,6 +342,10 @@ function isCrossProtocol (argv: Argv): boolean {
   return equalsLower(buf, start[0], len[0], TOK_POST) || equalsLower(buf, start[0], len[0], TOK_HOST)
 }
 
+let fallback: StatsRow | null = null
+/** A private row until the server sets the shared one (routers made by tests alone). */
+function fallbackStats (): StatsRow { return (fallback ??= new CommandStats(1).row(0)) }
+
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
   /**
@@ -355,7 +359,7 @@ export class Router implements Dispatcher {
    * (primary), refused here (rejected_calls), and the calls of commands spread over shards or
    * queued for EXEC; a command sent whole to one shard is counted and timed by that shard.
    */
-  cmdStats: StatsRow = new CommandStats(1).row(0)
+  cmdStats: StatsRow = fallbackStats()
   /** The command whose call is counted elsewhere: sent whole to a shard, merged in finishSplit, or timed here. */
   private sentWholeId = -1
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
