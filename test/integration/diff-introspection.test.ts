@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
-import type { RawClient } from './helpers/raw.js'
+import { RawClient } from './helpers/raw.js'
 
 const pair = useDiffPair({ shards: 4 })
 
@@ -338,5 +338,30 @@ describe('commands answered on the client\'s thread', () => {
     const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats'), info(pair.r, 'commandstats', 'errorstats')])
     expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
     expect(a.split('# Errorstats')[1]).toBe(b.split('# Errorstats')[1])
+  })
+})
+
+describe('refusals before running', () => {
+  it('NOAUTH counts in rejected_calls and errorstat_NOAUTH', async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await both('CONFIG', 'SET', 'requirepass', 'pw')
+    const [f2, r2] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
+    try {
+      const run = async (c: RawClient): Promise<string[]> => {
+        const out: string[] = []
+        for (const cmd of [['GET', 'a'], ['CONFIG', 'GET', 'x'], ['AUTH', 'nope'], ['AUTH', 'pw'], ['GET', 'a']]) out.push(text(await c.command(...cmd)))
+        return out
+      }
+      const [a, b] = await Promise.all([run(f2), run(r2)])
+      expect(a).toEqual(b)
+    } finally {
+      f2.close()
+      r2.close()
+      await both('CONFIG', 'SET', 'requirepass', '')
+    }
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats'), info(pair.r, 'commandstats', 'errorstats')])
+    expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
+    expect(a.split('# Errorstats')[1]).toBe(b.split('# Errorstats')[1])
+    expect(b).toContain('errorstat_NOAUTH:count=2')
   })
 })
