@@ -70,6 +70,12 @@ export interface Config {
   readonly renameCommands: ReadonlyArray<readonly [string, string]>
   /** What the config file held that FlashKV skipped (logged at start). */
   readonly configWarnings: readonly string[]
+  /** SLOWLOG and LATENCY (commands/slowlog.ts, latency.ts): µs (-1 = off), entries, ms (0 = off). */
+  readonly slowlogLogSlowerThan: number
+  readonly slowlogMaxLen: number
+  readonly latencyMonitorThreshold: number
+  /** latency-tracking: per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM). */
+  readonly latencyTracking: boolean
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
   readonly tls: TlsConfig
 }
@@ -173,6 +179,13 @@ Options (environment variable, config-file directive):
                       skiplists (FLASHKV_ZSET_MAX_LISTPACK_ENTRIES / _VALUE; defaults 128, 64)
   --hll-sparse-max-bytes <n>  a longer sparse HyperLogLog turns dense (FLASHKV_HLL_SPARSE_MAX_BYTES,
                       hll-sparse-max-bytes; default 3000)
+  --slowlog-log-slower-than <us>  SLOWLOG logs commands that ran this long, -1 = none
+                      (FLASHKV_SLOWLOG_LOG_SLOWER_THAN, slowlog-log-slower-than; default 10000)
+  --slowlog-max-len <n>  SLOWLOG entries kept (FLASHKV_SLOWLOG_MAX_LEN, slowlog-max-len; default 128)
+  --latency-monitor-threshold <ms>  LATENCY events for commands this slow, 0 = off
+                      (FLASHKV_LATENCY_MONITOR_THRESHOLD, latency-monitor-threshold; default 0)
+  --latency-tracking yes|no  per-command latency histograms for INFO latencystats
+                      (FLASHKV_LATENCY_TRACKING, latency-tracking; default yes)
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
@@ -302,6 +315,28 @@ const SETTINGS: readonly Setting[] = [
     parse: v => {
       if (v === '' || v.includes('/')) throw new ConfigError('dbfilename can\'t be a path, just a filename')
       return v
+    },
+  },
+  {
+    key: 'slowlogLogSlowerThan',
+    flag: '--slowlog-log-slower-than',
+    env: 'FLASHKV_SLOWLOG_LOG_SLOWER_THAN',
+    directive: 'slowlog-log-slower-than',
+    parse: v => {
+      if (!/^-?\d+$/.test(v) || Number(v) < -1) throw new ConfigError(`needs an integer of -1 or more, got '${v}'`)
+      return Number(v)
+    },
+  },
+  { key: 'slowlogMaxLen', flag: '--slowlog-max-len', env: 'FLASHKV_SLOWLOG_MAX_LEN', directive: 'slowlog-max-len', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'latencyMonitorThreshold', flag: '--latency-monitor-threshold', env: 'FLASHKV_LATENCY_MONITOR_THRESHOLD', directive: 'latency-monitor-threshold', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  {
+    key: 'latencyTracking',
+    flag: '--latency-tracking',
+    env: 'FLASHKV_LATENCY_TRACKING',
+    directive: 'latency-tracking',
+    parse: v => {
+      if (v !== 'yes' && v !== 'no') throw new ConfigError(`must be yes or no, got '${v}'`)
+      return v === 'yes' ? 1 : 0
     },
   },
   {
@@ -604,6 +639,10 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
       ciphersuites: (pick('tlsCiphersuites')[0] as string | undefined) ?? '',
       preferServerCiphers: ((pick('tlsPreferServerCiphers')[0] as number | undefined) ?? 0) === 1,
     }),
+    slowlogLogSlowerThan: (pick('slowlogLogSlowerThan')[0] as number | undefined) ?? 10000,
+    slowlogMaxLen: (pick('slowlogMaxLen')[0] as number | undefined) ?? 128,
+    latencyMonitorThreshold: (pick('latencyMonitorThreshold')[0] as number | undefined) ?? 0,
+    latencyTracking: ((pick('latencyTracking')[0] as number | undefined) ?? 1) === 1,
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

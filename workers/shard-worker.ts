@@ -5,6 +5,8 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
+import { CommandStats, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
+import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
@@ -290,9 +292,10 @@ function runRecord (p: number, payloadLen: number): void {
   if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
-  if (id === TXN_BEGIN) { holdForTransaction(slot); return }
+  if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
+  chainedStart = clockAt
   runCommand(id, word, flags, slot, false)
 }
 
@@ -352,6 +355,45 @@ function release (r: Returned): void {
   }
 }
 
+// INFO commandstats (server/command-stats.ts): a command sent whole to this shard is counted
+// and timed here, where it runs; a part of a multi-shard command (REQ_NOPARK) only adds its
+// time, its call being counted once the parts are merged; SCAN, which may pass on from shard to
+// shard, is counted by its thread. Internal records (transaction steps, __exec) are not
+// commands: the commands inside an __exec are counted one by one.
+const STAT_NONE = 0
+const STAT_CALL = 1
+const STAT_TIME = 2
+const statKind = Uint8Array.from(commands, c => c.name.startsWith('__') ? STAT_NONE : c.route === 'cursor' ? STAT_TIME : STAT_CALL)
+const allStats = data.cmdStats === undefined ? new CommandStats(1) : new CommandStats(data.cmdStats.rows, data.cmdStats.sab)
+const cmdStats = allStats.row(data.cmdStats?.row ?? 0)
+const statSettings = allStats.settings
+slowlogSettings.words = statSettings
+/** Never in SLOWLOG: internal records and commands flagged skip_slowlog (EXEC). */
+const skipSlowlog = Uint8Array.from(commands, c => c.name.startsWith('__') || c.flags.includes('skip_slowlog') ? 1 : 0)
+
+/** slowlogPushCurrentCommand: argv is the command that just ran, for the client in `slot`. */
+function logSlow (id: number, us: number, slot: number): void {
+  if (skipSlowlog[id] !== 0) return
+  slowlogPush({ id: allStats.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argv), addr: allStats.clientAddr(slot), name: allStats.clientName(slot) },
+    statSettings[SET_SLOWLOG_MAX_LEN])
+}
+
+/** A command replied (its reply starts at out.buf[at]): failed_calls and errorstats. */
+function countErrors (id: number, isPart: boolean, at: number): void {
+  if (isPart || statKind[id] === STAT_TIME) return
+  if (out.len > at && out.buf[at] === 45) { cmdStats.failed(id); cmdStats.error(out.buf, at, out.len) }
+}
+
+/** The command took `ns`: a call with its latency sample, or a part's time. */
+function countTime (id: number, ns: number, isPart: boolean): void {
+  if (isPart || statKind[id] === STAT_TIME) cmdStats.time(id, ns)
+  else cmdStats.call(id, ns)
+}
+
+/** When the last command (or the ring's run) began; runRecord chains its command from it. */
+let clockAt = 0
+let chainedStart = -1
+
 function runCommand (id: number, word: number, flags: number, slot: number, isLate: boolean): void {
   shard.select(word >>> 24)
   out.reset()
@@ -360,6 +402,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   shard.slot = slot
   shard.producer = cur.index
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
+  // One clock read per command: in a ring's run, a command starts where the last one ended.
+  const t0 = chainedStart >= 0 ? chainedStart : performance.now()
+  chainedStart = -1
   try {
     if (id === EXEC) runExec(slot)
     else if (id === UNBLOCK) unblockCommand()
@@ -370,6 +415,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
+  const isCounted = statKind[id] !== STAT_NONE && !isHeld
+  const isPart = (flags & REQ_NOPARK) !== 0
+  if (isCounted) countErrors(id, isPart, 0)
   if (shard.pendingBlock !== null) {
     const spec = shard.pendingBlock
     shard.pendingBlock = null
@@ -381,6 +429,16 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
   if (shard.events.length !== 0) sendEvents()
+  // Its time includes writing its reply, as Redis's includes addReply.
+  const t1 = performance.now()
+  clockAt = t1
+  if (isCounted) {
+    countTime(id, (t1 - t0) * 1e6, isPart)
+    // slowlog-log-slower-than: negative is off, 0 logs every command.
+    const us = (t1 - t0) * 1000
+    const slower = statSettings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower && !isPart && statKind[id] === STAT_CALL) logSlow(id, us, slot)
+  }
 }
 
 // --- blocked clients (BLPOP, BLMOVE...) ------------------------------------------------------------
@@ -747,11 +805,19 @@ function execCommands (count: number): void {
     shard.select(word >>> 24)
     const cmd = commands[word & 0xffff]
     const mark = out.len
+    const t0 = performance.now()
     try {
       runOne(cmd)
     } catch (err) {
       out.len = mark
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+    }
+    if (statKind[cmd.id] !== STAT_NONE) {
+      countErrors(cmd.id, false, mark)
+      const ns = (performance.now() - t0) * 1e6
+      countTime(cmd.id, ns, false)
+      const slower = statSettings[SET_SLOWLOG_SLOWER]
+      if (slower >= 0 && ns / 1000 >= slower) logSlow(cmd.id, ns / 1000, shard.slot)
     }
     i += 1 + argc
   }
@@ -778,6 +844,7 @@ function runRing (p: Producer): boolean {
   const reqs = p.reqs
   if (!reqs.poll()) return false
   cur = p
+  clockAt = performance.now()
   let n = 0
   while (reqs.peek()) {
     const ticket = reqs.u32[(reqs.payload + 12) >>> 2]

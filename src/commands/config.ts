@@ -6,6 +6,8 @@
 // GET always tells the truth.
 
 import { PASSWORD_MAX } from '../ipc/layout.js'
+import { SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN, SET_LATENCY_MONITOR, SET_LATENCY_TRACKING, MAX_PERCENTILES } from '../server/command-stats.js'
+import { percentileName } from './introspection.js'
 import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -34,6 +36,8 @@ type ValueType =
   | { kind: 'obuf' }
   /** Any string (requirepass): kept as given. */
   | { kind: 'string' }
+  /** latency-tracking-info-percentiles: doubles in [0, 100], space separated. */
+  | { kind: 'percentiles' }
 
 interface Param {
   name: string
@@ -114,6 +118,12 @@ const PARAMS: readonly Param[] = [
   { name: 'lua-time-limit', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.busyReplyThresholdMs), set: (s, v) => { s.settings.busyReplyThresholdMs = v } },
   { name: 'hash-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.hashMaxListpackEntries), set: (s, v) => { s.settings.hashMaxListpackEntries = v } },
   { name: 'hash-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hashMaxListpackValue), set: (s, v) => { s.settings.hashMaxListpackValue = v } },
+  // server/command-stats.ts settings words, read by every thread and shard.
+  { name: 'slowlog-log-slower-than', type: num(-1n, LONG_MAX, false), mode: 'live', get: s => String(s.cmdStats.settings[SET_SLOWLOG_SLOWER]), set: (s, v) => { s.cmdStats.settings[SET_SLOWLOG_SLOWER] = Number(v) } },
+  { name: 'slowlog-max-len', type: num(0n, LONG_MAX, true), mode: 'live', get: s => String(s.cmdStats.settings[SET_SLOWLOG_MAX_LEN]), set: (s, v) => { s.cmdStats.settings[SET_SLOWLOG_MAX_LEN] = Number(v) } },
+  { name: 'latency-monitor-threshold', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.cmdStats.settings[SET_LATENCY_MONITOR]), set: (s, v) => { s.cmdStats.settings[SET_LATENCY_MONITOR] = Number(v) } },
+  { name: 'latency-tracking', type: { kind: 'bool' }, mode: 'live', get: s => s.cmdStats.settings[SET_LATENCY_TRACKING] !== 0 ? 'yes' : 'no', set: (s, v) => { s.cmdStats.settings[SET_LATENCY_TRACKING] = Number(v) } },
+  { name: 'latency-tracking-info-percentiles', type: { kind: 'percentiles' }, mode: 'live', get: s => s.cmdStats.percentiles().map(percentileName).join(' '), set: s => { s.cmdStats.setPercentiles(pendingPercentiles) } },
   { name: 'notify-keyspace-events', type: { kind: 'notify' }, mode: 'live', get: s => notifyFlagsToString(s.settings.notifyKeyspaceEvents), set: (s, v) => { s.settings.notifyKeyspaceEvents = Number(v) } },
 ]
 const NAMES = PARAMS.map(p => Buffer.from(p.name, 'latin1'))
@@ -243,6 +253,20 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
       pendingObuf = next
       return { v: 0n, isCurrent: false }
     }
+    case 'percentiles': {
+      // setConfigLatencyTrackingInfoPercentilesOutputOption: string2d, then the range.
+      const args = value.split(' ').filter(a => a !== '')
+      if (args.length > MAX_PERCENTILES) return 'Invalid latency-tracking-info-percentiles parameters'
+      const ps: number[] = []
+      for (const a of args) {
+        if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$/i.test(a)) return 'Invalid latency-tracking-info-percentiles parameters'
+        const p = Number(a)
+        if (p > 100 || p < 0) return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]'
+        ps.push(p)
+      }
+      pendingPercentiles = ps
+      return { v: 0n, isCurrent: false }
+    }
     case 'string':
       if (Buffer.byteLength(value, 'latin1') > PASSWORD_MAX) return `argument must be at most ${PASSWORD_MAX} bytes`
       pendingString = value
@@ -308,6 +332,7 @@ const OBUF_CLASSES: Record<string, number> = { normal: 0, slave: 1, replica: 1, 
 /** A 'string' value parsed by parseValue, for its set(). */
 let pendingString = ''
 let pendingObuf = new Float64Array(9)
+let pendingPercentiles: number[] = []
 
 
 function obufToString (w: Float64Array): string {

@@ -18,6 +18,7 @@ import { ENTRY_HEADER_BYTES } from '../storage/keyspace.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
 import { typeOf } from '../storage/types.js'
 import { keyHash } from '../storage/hash.js'
+import { commandstatsLines, errorstatsLines, latencystatsLines, cpuLines } from './introspection.js'
 import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
 
 export function dbsizeCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
@@ -126,7 +127,10 @@ function human (n: number): string {
 }
 
 const MULTIPLEXING: Record<string, string> = { linux: 'epoll', darwin: 'kqueue', freebsd: 'kqueue', openbsd: 'kqueue', sunos: 'evport', win32: 'iocp' }
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'keyspace', 'shards']
+// genRedisInfoString's sections (7.0), plus FlashKV's shards; `all` and `everything` add the
+// two per-command ones. Printed in this order whatever order they are asked in.
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'shards']
+const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'commandstats', 'latencystats']
 
 export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
   const stats = parts.map(parseShardStats)
@@ -137,7 +141,8 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     wanted = new Set()
     for (let i = 1; i < argv.argc; i++) {
       const s = Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1').toLowerCase()
-      if (s === 'all' || s === 'everything' || s === 'default') for (const d of DEFAULT_SECTIONS) wanted.add(d)
+      if (s === 'default') for (const d of DEFAULT_SECTIONS) wanted.add(d)
+      else if (s === 'all' || s === 'everything') for (const d of ALL_SECTIONS) wanted.add(d)
       else wanted.add(s)
     }
   }
@@ -215,8 +220,16 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `evicted_keys:${sum(s => s.evicted)}`,
     `keyspace_hits:${sum(s => s.hits)}`,
     `keyspace_misses:${sum(s => s.misses)}`,
+    'unexpected_error_replies:0',
+    `total_error_replies:${srv.cmdStats.totalErrors()}`,
   ])
   add('replication', 'Replication', ['role:master', 'connected_slaves:0'])
+  if (wanted.has('cpu')) add('cpu', 'CPU', cpuLines())
+  add('modules', 'Modules', [])
+  if (wanted.has('commandstats')) add('commandstats', 'Commandstats', commandstatsLines(srv.cmdStats))
+  if (wanted.has('errorstats')) add('errorstats', 'Errorstats', errorstatsLines(srv.cmdStats))
+  if (wanted.has('latencystats')) add('latencystats', 'Latencystats', latencystatsLines(srv.cmdStats))
+  add('cluster', 'Cluster', ['cluster_enabled:0'])
   const dbLines: string[] = []
   for (let i = 0; i < DATABASES; i++) {
     let keys = 0

@@ -1,6 +1,7 @@
 // The shape of one command-table row. A command is declared once, in its family file; the row
 // drives lookup, arity errors, key extraction, shard routing, merging and COMMAND INFO/DOCS.
 
+import type { CommandStats } from '../server/command-stats.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import type { ArgvView } from '../protocol/errors.js'
@@ -183,6 +184,8 @@ export interface ServerContext {
   instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number
   /** The primary's half of CONFIG RESETSTAT (shards reset their own counters). */
   resetStats (): void
+  /** INFO commandstats, errorstats and latencystats, LATENCY HISTOGRAM: every thread's rows. */
+  readonly cmdStats: CommandStats
 }
 
 export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void

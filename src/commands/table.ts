@@ -11,6 +11,8 @@ import { genericCommands } from './generic.js'
 import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
+import { slowlogCommands } from './slowlog.js'
+import { latencyCommands } from './latency.js'
 import { listCommands } from './list.js'
 import { hashCommands } from './hash.js'
 import { setCommands, setInternalCommands } from './set.js'
@@ -64,7 +66,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, persistenceCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, slowlogCommands, latencyCommands, persistenceCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -102,6 +102,8 @@ export interface ShardWorkerData {
   sequencer?: SharedArrayBuffer
   /** dir/dbfilename: loaded at start when it exists (this shard keeps its own keys). */
   rdbFile?: string
+  /** INFO commandstats & co. (server/command-stats.ts): the shared rows, and this shard's row. */
+  cmdStats?: { sab: SharedArrayBuffer, rows: number, row: number }
 }
 
 /**

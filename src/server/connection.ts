@@ -75,7 +75,12 @@ const LINGER_MS = 250
 
 export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly id: number
-  name: Buffer | null = null
+  private nameBuf: Buffer | null = null
+  /** The last error this thread answered itself (replyLocalBytes): the router counts it in errorstats. */
+  lastLocalError: Uint8Array | null = null
+  /** CLIENT SETNAME & co., mirrored into the slot's identity that SLOWLOG entries made on a shard read. */
+  get name (): Buffer | null { return this.nameBuf }
+  set name (v: Buffer | null) { this.nameBuf = v; this.server.cmdStats?.setClientName(this.slot, v) }
   libName = ''
   libVer = ''
   resp: 2 | 3 = 2
@@ -256,6 +261,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.outPeak = this.out.buf.length
     this.addr = formatAddr(socket.remoteAddress, socket.remotePort)
     this.laddr = formatAddr(socket.localAddress, socket.localPort)
+    server.cmdStats?.setClientAddr(this.slot, this.addr)
     const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
     this.fd = typeof fd === 'number' ? fd : -1
     socket.setNoDelay(true)
@@ -512,6 +518,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** A reply produced on the primary, in order after everything already dispatched. */
   replyLocalBytes (bytes: Uint8Array): void {
+    if (bytes[0] === 45) this.lastLocalError = bytes
     if (this.isReplyHead) {
       this.out.raw(bytes)
       this.headSeq++

@@ -20,6 +20,7 @@ import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, t
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
+import { CommandStats } from './command-stats.js'
 import type { ServerSettings } from '../commands/spec.js'
 import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
@@ -46,6 +47,8 @@ export class IoThreads implements ObservedServer {
     this.port = config.port
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
+    this.cmdStats = new CommandStats(config.ioThreads + config.shards)
+    this.cmdStats.configure(config)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     this.settings = this.shared.settings(sharedFlags(this.credit))
@@ -56,6 +59,7 @@ export class IoThreads implements ObservedServer {
   private readonly credit = new SharedArrayBuffer(CREDIT_SAB_BYTES)
 
   private readonly settings: ServerSettings
+  private readonly cmdStats: CommandStats
 
   get ioThreads (): number { return this.config.ioThreads }
 
@@ -82,7 +86,8 @@ export class IoThreads implements ObservedServer {
     producers[0].push(...events.hub)
     const online: Promise<void>[] = []
     for (let s = 0; s < config.shards; s++) {
-      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename))
+      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename),
+        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s })
       this.shards.push(sw)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
       sw.worker.on('error', err => {
@@ -106,7 +111,7 @@ export class IoThreads implements ObservedServer {
       const { port1, port2 } = new MessageChannel()
       const data: IoThreadData = {
         config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-        shared: this.shared.sab, control: port2, mode: this.mode, fd, port: this.port, runId,
+        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fd, port: this.port, runId,
       }
       const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
       const thread: IoThread = { worker, control: port1, isListening: false }

@@ -7,6 +7,8 @@
 // commands reach every shard they share in the same relative order, and no reader can see
 // half of an MSET: on each shard it runs wholly before or wholly after it.
 
+import { CommandStats, SET_SLOWLOG_SLOWER, type StatsRow } from './command-stats.js'
+import { slowArgs, slowArgsOf, slowCopy, slowlogRecord } from '../commands/slowlog.js'
 import type { Connection, Dispatcher } from './connection.js'
 import type { ShardLink, ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
@@ -52,9 +54,13 @@ export class SplitReply implements ReplyTarget {
   elems: Buffer[] | null = null
   positions: number[][] | null = null
   argvCopy: Argv | null = null
+  /** What SLOWLOG would show of the command (commands/slowlog.ts slowCopy), while it may be logged. */
+  slowArgs: Uint8Array | null = null
   /** concat: every part's elements, in shard order of arrival, and their count. */
   concat: Buffer[] = []
   concatCount = 0
+  /** latencystats: a multi-shard command's sample is its time from staging to merged reply. */
+  readonly startedAt = performance.now()
 
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command, parts: number) {
     this.remaining = parts
@@ -339,6 +345,10 @@ function isCrossProtocol (argv: Argv): boolean {
   return equalsLower(buf, start[0], len[0], TOK_POST) || equalsLower(buf, start[0], len[0], TOK_HOST)
 }
 
+let fallback: StatsRow | null = null
+/** A private row until the server sets the shared one (routers made by tests alone). */
+function fallbackStats (): StatsRow { return (fallback ??= new CommandStats(1).row(0)) }
+
 export class Router implements Dispatcher {
   readonly links: ShardLink[]
   /**
@@ -347,6 +357,14 @@ export class Router implements Dispatcher {
    */
   readonly counters: Float64Array
   readonly calls: Float64Array
+  /**
+   * INFO commandstats & co. (server/command-stats.ts), this thread's row: commands run here
+   * (primary), refused here (rejected_calls), and the calls of commands spread over shards or
+   * queued for EXEC; a command sent whole to one shard is counted and timed by that shard.
+   */
+  cmdStats: StatsRow = fallbackStats()
+  /** The command whose call is counted elsewhere: sent whole to a shard, merged in finishSplit, or timed here. */
+  private sentWholeId = -1
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
@@ -460,18 +478,18 @@ export class Router implements Dispatcher {
       return true
     }
     // Redis rejects an odd MSET with the arity error; once split, no worker sees the whole argv.
-    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr)
+    if (!isBusy && cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return this.reject(conn, cmd.arityErr, null, cmd)
     // processCommand's maxmemory check (noeviction policy): refuse what may grow memory; not
     // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
     if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemoryLimit
-      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
+      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
-      return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
+      return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), null, cmd)
     }
     // Then only allow_busy commands run (MULTI, DISCARD, WATCH, UNWATCH, SCRIPT KILL, QUIT, HELLO).
     if (isBusy && !cmd.isAllowBusy) return this.reject(conn, (this.scripts.state[0] & SCRIPT_FUNCTION) !== 0 ? BUSY_FUNCTION : BUSY, cmd)
@@ -479,7 +497,7 @@ export class Router implements Dispatcher {
     const pause = this.pause
     if (pause[0] !== 0 && this.isPausedFor(conn, cmd, argv)) { this.postpone(conn); return false }
     // processCommand: a MONITOR client is a replica to Redis, kept away from the keyspace.
-    if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE)
+    if (conn.isMonitor && cmd.touchesKeyspace) return this.reject(conn, REPLICA_KEYSPACE, null, cmd)
     // Inside MULTI everything but MULTI, EXEC, DISCARD, WATCH, QUIT and RESET is queued for EXEC.
     if (conn.multi !== null && (cmd.route !== 'txn' || cmd.name === 'unwatch') && cmd.name !== 'quit' && cmd.name !== 'reset') {
       this.txns.queue(conn, cmd, argv)
@@ -487,22 +505,51 @@ export class Router implements Dispatcher {
     }
 
     let ok = true
+    this.sentWholeId = -1
     switch (cmd.route) {
-      case 'primary': this.runLocal(conn, cmd, argv); break
+      case 'primary': {
+        const t0 = performance.now()
+        this.runLocal(conn, cmd, argv)
+        // runLocal counted its errors already.
+        conn.lastLocalError = null
+        this.ranHere(conn, cmd, argv, t0)
+        break
+      }
       case 'key': ok = this.sendKey(conn, cmd, argv); break
       case 'split': ok = this.sendSplit(conn, cmd, argv); break
       case 'all': ok = this.sendAll(conn, cmd, argv); break
       case 'coord': ok = this.sendCoord(conn, cmd, argv); break
       case 'cursor': ok = this.sendScan(conn, cmd, argv); break
-      case 'txn': ok = this.txns.dispatch(conn, cmd, argv); break
+      case 'txn': {
+        const t0 = performance.now()
+        conn.lastLocalError = null
+        ok = this.txns.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
       case 'block': ok = cmd.blocks !== undefined && !cmd.blocks(argv) ? this.sendCoord(conn, cmd, argv) : this.sendBlock(conn, cmd, argv); break
-      case 'pubsub': ok = this.pubsub.dispatch(conn, cmd, argv); break
+      case 'pubsub': {
+        const t0 = performance.now()
+        conn.lastLocalError = null
+        ok = this.pubsub.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
       case 'hub': ok = this.sendWhole(conn, cmd, argv, 0); break
-      case 'script': ok = this.scripts.dispatch(conn, cmd, argv); break
+      case 'script': {
+        // A script runs here, holding the shards it touches: timed to the end of its run here.
+        const t0 = performance.now()
+        conn.lastLocalError = null
+        ok = this.scripts.dispatch(conn, cmd, argv)
+        if (ok) this.ranHere(conn, cmd, argv, t0)
+        break
+      }
     }
     if (ok) {
       this.counters[COMMANDS]++
       this.calls[cmd.id]++
+      // SCAN may pass on from shard to shard: its call is counted here, each shard adds its time.
+      if (this.sentWholeId !== cmd.id || cmd.route === 'cursor') this.cmdStats.count(cmd.id)
       // After it ran (SELECT's new database shows), as call() feeds monitors.
       if (cmd.isMonitored && this.pubsub.isMonitored) this.pubsub.feed(conn, argv, cmd, conn.db)
     }
@@ -516,8 +563,11 @@ export class Router implements Dispatcher {
     conn.isAuthenticated = Atomics.load(this.password, 0) === 0
   }
 
-  private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {
+  /** `counted`: the command whose rejected_calls it counts (rejectCommand: any known command). */
+  private reject (conn: Connection, err: Buffer, cmd: Command | null = null, counted: Command | null = cmd): boolean {
     this.counters[LOCAL_ERRORS]++
+    if (counted !== null) this.cmdStats.rejected(counted.id)
+    this.cmdStats.error(err, 0, err.length)
     // rejectCommand: a refused EXEC answers EXECABORT with the reason (execCommandAbort), in a
     // transaction or not; any other refused command dooms the transaction (flagTransaction).
     if (cmd !== null && cmd.name === 'exec') { this.txns.abort(conn, err); return true }
@@ -604,7 +654,7 @@ export class Router implements Dispatcher {
         local(conn, copy, s)
         conn.qbufExtra = 0
         Object.assign(conn.argv, was)
-        if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
+        if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
         conn.onReply(seq, s.buf, 0, s.len)
         s.shrink()
         // Parse what arrived meanwhile (a paused or blocked connection resumes as usual).
@@ -618,7 +668,7 @@ export class Router implements Dispatcher {
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
-      if (out.buf[at] === 45) this.counters[LOCAL_ERRORS]++
+      if (out.buf[at] === 45) this.localError(cmd, out.buf, at, out.len)
       conn.headSeq++
       conn.nextSeq++
     } else {
@@ -627,9 +677,45 @@ export class Router implements Dispatcher {
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
-      if (s.buf[0] === 45) this.counters[LOCAL_ERRORS]++
+      if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /**
+   * A command ran (or, for EXEC and SUBSCRIBE & co., was dispatched) on this thread since t0:
+   * its call, latency sample, an error it answered at once and, past slowlog-log-slower-than,
+   * its SLOWLOG entry. The primary route's errors are counted by runLocal.
+   */
+  private ranHere (conn: Connection, cmd: Command, argv: Argv, t0: number): void {
+    const us = (performance.now() - t0) * 1000
+    this.cmdStats.call(cmd.id, us * 1000)
+    // An error it answered at once (EXEC without MULTI, EXECABORT, a bad EVAL numkeys...).
+    const err = conn.lastLocalError
+    if (err !== null) { conn.lastLocalError = null; this.cmdStats.failed(cmd.id); this.cmdStats.error(err, 0, err.length) }
+    this.sentWholeId = cmd.id
+    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)
+  }
+
+  /**
+   * slowlogPushCurrentCommand for a command that ran here or across shards: the entry goes to
+   * shard 0's log (commands/slowlog.ts), with an id taken now.
+   */
+  private logSlow (conn: Connection, cmd: Command, args: Argv | Buffer[], us: number): void {
+    if (cmd.flags.includes('skip_slowlog') || this.links.length === 0) return
+    const st = this.cmdStats.stats
+    const e = { id: st.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: Array.isArray(args) ? args : slowArgs(args), addr: Buffer.from(conn.addr, 'latin1'), name: conn.name ?? Buffer.alloc(0) }
+    this.sendNoReply(0, this.slowlogAddId, slowlogRecord(e))
+  }
+
+  private readonly slowlogAddId = internalCommand('__slowlog').id
+
+  /** A command run here replied with an error: failed_calls, total_error_replies, errorstats. */
+  private localError (cmd: Command, buf: Uint8Array, at: number, end: number): void {
+    this.counters[LOCAL_ERRORS]++
+    this.cmdStats.failed(cmd.id)
+    this.cmdStats.error(buf, at, end)
   }
 
   /**
@@ -684,6 +770,7 @@ export class Router implements Dispatcher {
     const bytes = Link.recordBytes(argv, null, argv.argc)
     if (!link.canTake(bytes)) { this.block(conn, link); return false }
     const seq = conn.takeSeq()
+    this.sentWholeId = cmd.id
     // A subscriber's requests on the hub: messages the hub sends before answering go first.
     if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
     link.send(cmd.id, this.flags(conn), conn.db, argv, null, argv.argc, bytes, conn, seq, conn.slot)
@@ -720,6 +807,9 @@ export class Router implements Dispatcher {
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
+    this.sentWholeId = cmd.id
+    // SLOWLOG may want the arguments once the parts are merged (slowlog-log-slower-than >= 0).
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.slowArgs = slowCopy(argv)
     if (cmd.merge === 'byKeyOrder') {
       split.elems = new Array<Buffer>(ki)
       split.positions = positions
@@ -773,10 +863,12 @@ export class Router implements Dispatcher {
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
+    this.sentWholeId = cmd.id
     if (cmd.merge === 'custom') {
       split.parts = new Array<Buffer>(this.links.length)
       split.argvCopy = copyArgv(argv)
     }
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.slowArgs = slowCopy(argv)
     const flags = this.flags(conn) | REQ_NOPARK
     const tickets = this.ticketsFor(this.allShards, this.links.length)
     for (let s = 0; s < this.links.length; s++) {
@@ -1012,6 +1104,15 @@ export class Router implements Dispatcher {
         case 'custom': split.cmd.finish?.(conn, split.argvCopy as Argv, split.parts as Buffer[], out); break
       }
     }
+    // Counted once merged, as call() counts after the command ran: an INFO does not see
+    // itself, a CONFIG RESETSTAT does. Each shard added its part's execution time to usec
+    // already; the latency sample is the wait for all parts, as this thread saw it.
+    this.cmdStats.count(split.cmd.id)
+    const us = (performance.now() - split.startedAt) * 1000
+    this.cmdStats.sample(split.cmd.id, us * 1000)
+    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower && split.slowArgs !== null) this.logSlow(conn, split.cmd, slowArgsOf(split.slowArgs), us)
+    if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
     if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
     else conn.onReply(split.seq, out.buf, 0, out.len)
     out.shrink()

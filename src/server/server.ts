@@ -6,6 +6,7 @@
 // clock, samples the instantaneous metrics (trackInstantaneousMetric) and, once a second, closes
 // idle clients (clientsCronHandleTimeout).
 
+import { CommandStats } from './command-stats.js'
 import { join } from 'node:path'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
@@ -95,6 +96,8 @@ export interface IoThreadData {
   port: number
   /** INFO's run_id, the same on every thread. */
   runId: string
+  /** INFO commandstats & co. (server/command-stats.ts): every I/O thread's and shard's rows. */
+  cmdStats: SharedArrayBuffer
 }
 
 /** A client of another I/O thread, as CLIENT LIST and CLIENT KILL see it after a gather. */
@@ -189,6 +192,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly ioThreads: number
   readonly ioListen: ListenMode
   private readonly shared: SharedState
+  /** INFO commandstats, errorstats, latencystats (server/command-stats.ts): every thread's and shard's rows. */
+  readonly cmdStats: CommandStats
   private readonly thread: number
   private readonly metrics = { ops: new Metric(), netInput: new Metric(), netOutput: new Metric() }
   private cron: NodeJS.Timeout | null = null
@@ -233,6 +238,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.isOpen = io === null
     this.thread = io === null ? 0 : io.index
     this.shared = io === null ? new SharedState(1) : new SharedState(io.threads, io.shared)
+    this.cmdStats = io === null ? new CommandStats(1 + config.shards) : new CommandStats(io.threads + config.shards, io.cmdStats)
+    if (io === null) this.cmdStats.configure(config)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
     if (io === null) {
@@ -315,6 +322,7 @@ export class FlashServer implements ServerContext, ObservedServer {
   // Redis's resetServerStats, for the counters the I/O threads own (every thread's).
   resetStats (): void {
     this.shared.resetAll()
+    this.cmdStats.reset()
     this.metrics.ops.reset(0)
     this.metrics.netInput.reset(0)
     this.metrics.netOutput.reset(0)
@@ -356,6 +364,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     const row = this.shared.row(this.thread)
     this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
+    this.router.cmdStats = this.cmdStats.row(this.thread)
     // One reply in 32 is timed (shard-link.ts); each thread keeps its own row of the histogram.
     for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
@@ -427,7 +436,8 @@ export class FlashServer implements ServerContext, ObservedServer {
       const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
-      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename))
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename),
+        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i })
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {

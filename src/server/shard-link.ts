@@ -110,8 +110,8 @@ export class ShardWorker {
 
   constructor (readonly index: number, shards: number, workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
-    events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string) {
-    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile }
+    events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats }
     this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
   }
 

@@ -101,6 +101,14 @@ describe('malformed input fails with its source', () => {
   it('a missing file', () => {
     expect(fails(['nope.conf'])).toMatch(/^cannot read config file nope.conf: /)
   })
+  it('SLOWLOG and LATENCY settings: directives, flags over file, defaults, and bad values', () => {
+    const conf = 'slowlog-log-slower-than -1\nslowlog-max-len 5\nlatency-monitor-threshold 100\nlatency-tracking no\n'
+    expect(run(['s.conf'], {}, { 's.conf': conf })).toMatchObject({ slowlogLogSlowerThan: -1, slowlogMaxLen: 5, latencyMonitorThreshold: 100, latencyTracking: false })
+    expect(run(['s.conf', '--slowlog-log-slower-than', '0'], {}, { 's.conf': conf })).toMatchObject({ slowlogLogSlowerThan: 0 })
+    expect(run([])).toMatchObject({ slowlogLogSlowerThan: 10000, slowlogMaxLen: 128, latencyMonitorThreshold: 0, latencyTracking: true })
+    expect(fails(['--slowlog-log-slower-than', '-2'])).toBe("--slowlog-log-slower-than needs an integer of -1 or more, got '-2'")
+    expect(fails([], { FLASHKV_LATENCY_TRACKING: 'maybe' })).toBe("FLASHKV_LATENCY_TRACKING must be yes or no, got 'maybe'")
+  })
   it('directives are case-insensitive and quoted values work, as in redis.conf', () => {
     expect(run(['q.conf'], {}, { 'q.conf': 'PORT 7005\nbind "0.0.0.0"\n' })).toMatchObject({ port: 7005, bind: '0.0.0.0' })
   })
