@@ -21,8 +21,9 @@ import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import type { ServerSettings } from '../commands/spec.js'
-import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import { hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
+import { type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 const IO_FILE = new URL('../../workers/io-worker.js', import.meta.url)
@@ -32,7 +33,7 @@ interface IoThread { worker: Worker, control: MessagePort, isListening: boolean 
 /** A gather in progress: the snapshots so far, and how many threads are still to answer. */
 interface Gather { from: number, reqId: number, clients: ClientSnapshot[], left: number }
 
-export class IoThreads implements ObservedServer {
+export class IoThreads implements ObservedServer, RestBackend {
   port: number
   readonly mode: ListenMode
   private readonly shared: SharedState
@@ -41,6 +42,9 @@ export class IoThreads implements ObservedServer {
   private readonly gathers = new Map<number, Gather>()
   private nextGather = 1
   private isStopping = false
+  /** REST requests relayed to an I/O thread (round robin): their thread and who awaits the reply. */
+  private readonly rests = new Map<number, { thread: number, resolve: (r: RestResult) => void }>()
+  private nextRestThread = 0
 
   constructor (private readonly config: Config, private readonly log: Logger) {
     this.port = config.port
@@ -149,11 +153,37 @@ export class IoThreads implements ObservedServer {
         }
         break
       }
+      case 'restReply': {
+        const r = this.rests.get(m.id)
+        this.rests.delete(m.id)
+        r?.resolve(m.result)
+        break
+      }
       case 'kill':
       case 'unblock':
         this.threads[m.thread]?.control.postMessage(m)
         break
     }
+  }
+
+  // --- the HTTP REST API (src/http/rest.ts) ---------------------------------------------------
+  // This thread has no router: each request runs on an I/O thread's, in turn, over a virtual
+  // client there (FlashServer.runRest), and its reply bytes come back here to become JSON.
+
+  restGate (addr: string, token: string | null): RestResult | null { return restGate(this.shared.password, this.settings.protectedMode, addr, token) }
+
+  runRest (req: RestRequest): Promise<RestResult> {
+    const thread = this.nextRestThread
+    this.nextRestThread = (thread + 1) % this.threads.length
+    return new Promise(resolve => {
+      this.rests.set(req.id, { thread, resolve })
+      this.threads[thread].control.postMessage({ op: 'rest', req } satisfies ControlMessage)
+    })
+  }
+
+  abortRest (id: number): void {
+    const r = this.rests.get(id)
+    if (r !== undefined) this.threads[r.thread].control.postMessage({ op: 'restAbort', id } satisfies ControlMessage)
   }
 
   // --- ObservedServer (src/http/observability.ts) ---------------------------------------------
