@@ -35,7 +35,10 @@ export function handleRest (backend: RestBackend, req: IncomingMessage, res: Ser
     send(res, 405, '{"error":"ERR method not allowed"}', { allow: 'HEAD, GET, POST, PUT' })
     return
   }
-  const url = new URL(req.url ?? '/', 'http://x')
+  // Split by hand: new URL() would take a path starting with // for a host.
+  const raw = req.url ?? '/'
+  const q = raw.indexOf('?')
+  const url = { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) }
   const token = bearer(req.headers.authorization) ?? url.searchParams.get('_token')
   const addr = req.socket.remoteAddress ?? '?'
   const refused = backend.restGate(addr, token)
@@ -243,7 +246,7 @@ class Replies {
   private line (): string {
     const b = this.b
     const end = b.indexOf(13, this.p)
-    const s = b.toString('latin1', this.p + 1, end)
+    const s = b.toString('utf8', this.p + 1, end)
     this.p = end + 2
     return s
   }
