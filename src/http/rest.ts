@@ -23,6 +23,8 @@ const NOT_IN_MULTI = new Set(['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'QUIT', 'RESE
 const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n')
 const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n')
 
+const EMPTY = Buffer.alloc(0)
+
 type Arg = string | Buffer
 class BadRequest extends Error {}
 
@@ -106,7 +108,8 @@ function sendExec (res: ServerResponse, r: Replies, got: number, n: number): voi
 
 function send (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body)
+  // A length, not chunked encoding: head and body leave in one write.
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }).end(body)
 }
 
 function sendRefused (res: ServerResponse, r: RestResult): void {
@@ -120,16 +123,18 @@ function bearer (h: string | undefined): string | null {
 }
 
 /** The request body (empty when there is none to read), or null when it passes REST_MAX_BODY. */
-async function readBody (req: IncomingMessage, hasBody: boolean): Promise<Buffer | null> {
-  if (!hasBody) { req.resume(); return Buffer.alloc(0) }
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of req) {
-    n += (chunk as Buffer).length
-    if (n > REST_MAX_BODY) { req.resume(); return null }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, n)
+function readBody (req: IncomingMessage, hasBody: boolean): Promise<Buffer | null> {
+  if (!hasBody) { req.resume(); return Promise.resolve(EMPTY) }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let n = 0
+    req.on('data', (chunk: Buffer) => {
+      n += chunk.length
+      if (n <= REST_MAX_BODY) chunks.push(chunk)
+    })
+    req.once('end', () => { resolve(n > REST_MAX_BODY ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, n)) })
+    req.once('error', reject)
+  })
 }
 
 function parseJson (body: Buffer): unknown {

@@ -76,8 +76,9 @@ export class VirtualSocket extends Duplex {
 
   override _write (chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     // The Connection reuses its output buffer once a write returns: copy the bytes out.
-    if (!this.isDone) this.append(chunk)
+    const isComplete = !this.isDone && this.append(chunk)
     cb()
+    if (isComplete) this.finish()
   }
 
   /** The Connection closed its end (QUIT, a protocol error): what came is all there is. */
@@ -86,7 +87,8 @@ export class VirtualSocket extends Duplex {
     this.finish()
   }
 
-  private append (chunk: Buffer): void {
+  /** True once `count` replies are complete. */
+  private append (chunk: Buffer): boolean {
     if (this.len + chunk.length > this.acc.length) {
       let size = this.acc.length * 2
       while (size < this.len + chunk.length) size *= 2
@@ -98,19 +100,20 @@ export class VirtualSocket extends Duplex {
     this.len += chunk.length
     while (this.got < this.req.count) {
       const e = respEndWithin(this.acc, this.pos, this.len)
-      if (e < 0) return
+      if (e < 0) return false
       this.pos = e
       this.got++
     }
-    this.finish()
+    return true
   }
 
   private finish (): void {
     if (this.isDone) return
     this.isDone = true
     this.done({ kind: 'replies', bytes: this.acc.subarray(0, this.pos), count: this.got })
-    // The client is done: closing the socket ends the Connection as a hang-up would.
-    if (!this.destroyed) this.destroy()
+    // The client is done: closing the socket ends the Connection as a hang-up would. After
+    // the write's own callbacks (next tick): a stream destroyed before them builds an error.
+    if (!this.destroyed) setImmediate(() => this.destroy())
   }
 }
 
