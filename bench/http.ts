@@ -1,10 +1,11 @@
 // Load on the HTTP port with autocannon: the probes (/healthz, /readyz, /metrics), and the
 // Upstash-compatible REST API (GET and SET per request, a 100-command pipeline per request) beside
 // the same work over RESP with redis-benchmark at the same concurrency. FlashKV only: Redis has no
-// HTTP. Writes bench/results/<date>-<commit>-http.{json,md}.
+// HTTP. Beside throughput, the server's CPU time per command (all its threads, from /proc), which
+// a loaded machine disturbs less. Writes bench/results/<date>-<commit>-http.{json,md}.
 // Run: npm run bench:http [-- --io-threads 1,4 --duration 5 --connections 10 --shards 2]
 
-import { writeFileSync, mkdirSync } from 'node:fs'
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import autocannon from 'autocannon'
 import { ROOT, flashkvSpec, freePort, start, stop, redisBenchmark, gitCommit, versionOf } from './servers.js'
@@ -22,16 +23,26 @@ const PIPELINE = 100
 
 interface Row {
   io: number, work: string, commandsPerRequest: number,
-  rest: { rps: number, p50: number, p99: number, errors: number },
-  resp: { rps: number, p50: number, p99: number, command: string } | null
+  rest: { rps: number, p50: number, p99: number, errors: number, cpuUsPerCmd: number },
+  resp: { rps: number, p50: number, p99: number, command: string, cpuUsPerCmd: number } | null
 }
 
-async function load (url: string, body: string | undefined): Promise<{ rps: number, p50: number, p99: number, errors: number }> {
+/** CPU milliseconds a process has used, all threads (NaN off Linux). */
+function cpuMs (pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch { return NaN }
+}
+
+async function load (url: string, body: string | undefined, pid = 0, perRequest = 1): Promise<{ rps: number, p50: number, p99: number, errors: number, cpuUsPerCmd: number }> {
+  const c0 = cpuMs(pid)
   const r = await autocannon({
     url, connections: CONNECTIONS, duration: DURATION,
     ...(body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/json' } }),
   })
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx }
+  const cpuUsPerCmd = (cpuMs(pid) - c0) * 1000 / (r.requests.total * perRequest)
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, cpuUsPerCmd }
 }
 
 const rows: Row[] = []
@@ -57,13 +68,14 @@ for (const io of IO) {
       [`pipeline of ${PIPELINE} SET 100 B`, PIPELINE, pipeline, '/pipeline', 'set', 2_000_000, PIPELINE],
     ]
     for (const [work, per, body, path, test, n, p] of cases) {
-      const rest = await load(base + path, body)
+      const rest = await load(base + path, body, server.pid, per)
+      const c0 = cpuMs(server.pid)
       const run = hasRedisBenchmark ? redisBenchmark(server.port, test, n, CONNECTIONS, p, 100) : null
-      const resp = run === null ? null : { rps: run.rps, p50: run.p50, p99: run.p99, command: run.command }
+      const resp = run === null ? null : { rps: run.rps, p50: run.p50, p99: run.p99, command: run.command, cpuUsPerCmd: (cpuMs(server.pid) - c0) * 1000 / n }
       rows.push({ io, work, commandsPerRequest: per, rest, resp })
       const f = (x: number): string => Math.round(x).toLocaleString('en')
-      console.log(`io ${io}  ${work.padEnd(24)} REST ${f(rest.rps)} req/s = ${f(rest.rps * per)} cmd/s  p50 ${rest.p50} p99 ${rest.p99} ms  errors ${rest.errors}` +
-        (resp === null ? '' : `   RESP ${f(resp.rps)} cmd/s  p50 ${resp.p50} p99 ${resp.p99} ms`))
+      console.log(`io ${io}  ${work.padEnd(24)} REST ${f(rest.rps)} req/s = ${f(rest.rps * per)} cmd/s  p50 ${rest.p50} p99 ${rest.p99} ms  ${rest.cpuUsPerCmd.toFixed(1)} µs CPU/cmd  errors ${rest.errors}` +
+        (resp === null ? '' : `   RESP ${f(resp.rps)} cmd/s  p50 ${resp.p50} p99 ${resp.p99} ms  ${resp.cpuUsPerCmd.toFixed(1)} µs CPU/cmd`))
     }
   } finally {
     await stop(server)
@@ -81,11 +93,12 @@ const md = [
   `${machine.cpus} CPUs (${machine.cpuModel}), Node ${versions.node}, ${versions.redisBenchmark}. FlashKV \`--shards ${SHARDS}\`,`,
   `autocannon with ${CONNECTIONS} connections for ${DURATION} s per row; RESP is redis-benchmark \`-c ${CONNECTIONS} -d 100 -r 100000\`,`,
   `\`-P ${PIPELINE}\` for the pipeline row. REST requests are POSTed JSON (\`["GET","k"]\` to \`/\`, an array of ${PIPELINE} SETs to \`/pipeline\`).`,
+  'CPU µs/cmd: the server process\'s CPU time (every thread: HTTP, I/O, shards) over the commands run.',
   '',
-  '| io-threads | work | REST req/s | REST cmd/s | REST p50 / p99 ms | RESP cmd/s | RESP p50 / p99 ms | REST ÷ RESP |',
-  '|---|---|---|---|---|---|---|---|',
-  ...rows.map(r => `| ${r.io} | ${r.work} | ${f(r.rest.rps)} | ${f(r.rest.rps * r.commandsPerRequest)} | ${r.rest.p50} / ${r.rest.p99} | ` +
-    (r.resp === null ? '- | - | - |' : `${f(r.resp.rps)} | ${r.resp.p50} / ${r.resp.p99} | ${(r.rest.rps * r.commandsPerRequest / r.resp.rps).toFixed(2)} |`)),
+  '| io-threads | work | REST req/s | REST cmd/s | REST p50 / p99 ms | REST CPU µs/cmd | RESP cmd/s | RESP p50 / p99 ms | RESP CPU µs/cmd | REST ÷ RESP cmd/s |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(r => `| ${r.io} | ${r.work} | ${f(r.rest.rps)} | ${f(r.rest.rps * r.commandsPerRequest)} | ${r.rest.p50} / ${r.rest.p99} | ${r.rest.cpuUsPerCmd.toFixed(1)} | ` +
+    (r.resp === null ? '- | - | - | - |' : `${f(r.resp.rps)} | ${r.resp.p50} / ${r.resp.p99} | ${r.resp.cpuUsPerCmd.toFixed(1)} | ${(r.rest.rps * r.commandsPerRequest / r.resp.rps).toFixed(2)} |`)),
   '',
   `Probes (\`--io-threads ${IO[0]}\`):`,
   '',

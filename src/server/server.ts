@@ -30,7 +30,7 @@ import { threadTid } from '../thread-id.js'
 import { STAT_BLOCKED } from '../ipc/layout.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { hashLimits } from '../storage/hash-type.js'
-import { VirtualClients, tokenMatches, type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
+import { VirtualClients, VIRTUAL_BUF_BYTES, tokenMatches, type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
 const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -523,7 +523,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   }
 
   /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */
-  private attach (socket: Socket): Connection {
+  private attach (socket: Socket, bufBytes?: number): Connection {
     const conn = new Connection(this.shared.nextClientId(), socket, this, {
       dispatch: (c, argv) => this.router.dispatch(c, argv),
       markDirty: c => this.router.markDirty(c),
@@ -538,7 +538,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
       reset: c => this.router.reset(c),
-    }, this.credits)
+    }, this.credits, bufBytes)
     this.conns.add(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
@@ -555,7 +555,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       if (this.isStopping || !this.isOpen) return { kind: 'refused', status: 503, error: 'ERR the server is not serving clients' }
       if (!this.shared.tryConnect()) { this.stats.rejectedConnections++; return REST_MAX_CLIENTS }
       // restGate checked the token: the client is in, as after AUTH.
-      this.attach(socket as unknown as Socket).isAuthenticated = true
+      this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES).isAuthenticated = true
       return null
     })
   }

@@ -9,6 +9,12 @@
 import { Duplex } from 'node:stream'
 import { timingSafeEqual } from 'node:crypto'
 
+/**
+ * First size of a virtual client's read and reply buffers (both grow as needed): one Connection
+ * per request, and 16 KiB ones made each request cost more in GC than in everything else.
+ */
+export const VIRTUAL_BUF_BYTES = 1024
+
 /** One REST request for a thread's router (posted to an I/O thread as is, so plain data). */
 export interface RestRequest {
   id: number
