@@ -67,6 +67,8 @@ for (const io of IO) {
       ['SET 100 B', 1, JSON.stringify(['SET', 'bench:k', VALUE]), '/', 'set', 200_000, 1],
       [`pipeline of ${PIPELINE} SET 100 B`, PIPELINE, pipeline, '/pipeline', 'set', 2_000_000, PIPELINE],
     ]
+    // Warm up (JIT on every thread that serves REST) before the measured rows.
+    await autocannon({ url: base + '/', connections: CONNECTIONS, duration: 2, method: 'POST', body: cases[0][2] })
     for (const [work, per, body, path, test, n, p] of cases) {
       const rest = await load(base + path, body, server.pid, per)
       const c0 = cpuMs(server.pid)
