@@ -46,6 +46,15 @@ export function handleRest (backend: RestBackend, req: IncomingMessage, res: Ser
   const refused = backend.restGate(addr, token)
   if (refused !== null) { sendRefused(res, refused); return }
   const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64'
+  // An HTTP client that leaves (before or during the run) cancels its virtual client: a BLPOP 0
+  // must not wait for ever on nobody's behalf.
+  let id = 0
+  let isAnswered = false
+  let isGone = false
+  res.once('close', () => {
+    isGone = true
+    if (id !== 0 && !isAnswered) backend.abortRest(id)
+  })
   readBody(req, method === 'POST' || method === 'PUT').then(body => {
     if (body === null) { send(res, 413, '{"error":"ERR max request size exceeded"}'); return }
     const path = url.pathname
@@ -63,10 +72,9 @@ export function handleRest (backend: RestBackend, req: IncomingMessage, res: Ser
     for (const c of cmds) check(c, kind === 'multi')
     let resp = encode(cmds)
     if (kind === 'multi') resp = Buffer.concat([MULTI, resp, EXEC])
-    const id = nextId++
+    if (isGone) return
+    id = nextId++
     const count = kind === 'multi' ? cmds.length + 2 : cmds.length
-    let isAnswered = false
-    res.once('close', () => { if (!isAnswered) backend.abortRest(id) })
     return backend.runRest({
       id, addr, port: req.socket.remotePort ?? 0, localAddr: req.socket.localAddress ?? '?', localPort: req.socket.localPort ?? 0, cmds: resp, count,
     }).then(result => {
@@ -151,7 +159,7 @@ function commandOf (v: unknown): string[] {
   const out: string[] = []
   for (const a of v) {
     if (typeof a === 'string') out.push(a)
-    else if (typeof a === 'number' || typeof a === 'boolean') out.push(String(a))
+    else if (typeof a === 'number') out.push(String(a))
     else throw new BadRequest('ERR command arguments must be strings or numbers')
   }
   return out
