@@ -1,11 +1,13 @@
-// HTTP side door for orchestrators (--http-port, off by default): /healthz (the process is
+// HTTP side door (--http-port, off by default): for orchestrators /healthz (the process is
 // alive), /readyz (listening and every shard worker up) and /metrics (Prometheus text from
-// prom-client). Nothing here runs per command: the counters live in typed arrays on the
+// prom-client); every other path is the Upstash-compatible REST API (rest.ts). Nothing here runs per command: the counters live in typed arrays on the
 // primary and in each shard's stats buffer, and prom-client reads them at scrape time.
 
 import { createServer, type Server } from 'node:http'
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client'
 import { LATENCY_BOUNDS } from '../server/shared-state.js'
+import type { RestBackend } from '../server/virtual-connection.js'
+import { handleRest } from './rest.js'
 import {
   STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY, STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_ERRORS,
 } from '../ipc/layout.js'
@@ -106,10 +108,14 @@ export function createMetrics (srv: ObservedServer): Registry {
   return registry
 }
 
-export async function startHttp (srv: ObservedServer, port: number, host: string): Promise<Server> {
+const PROBES = new Set(['/healthz', '/readyz', '/metrics'])
+
+export async function startHttp (srv: ObservedServer & RestBackend, port: number, host: string): Promise<Server> {
   const registry = createMetrics(srv)
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    // Everything else is the Upstash-compatible REST API (rest.ts).
+    if (!PROBES.has(path)) { handleRest(srv, req, res); return }
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
     if (path === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'); return }
     if (path === '/readyz') {
@@ -125,7 +131,6 @@ export async function startHttp (srv: ObservedServer, port: number, host: string
       })
       return
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
   })
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)

@@ -120,7 +120,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private rend = 0
   private readonly reader = new RespReader()
   readonly argv: Argv = { buf: new Uint8Array(0), argc: 0, start: new Int32Array(0), len: new Int32Array(0) }
-  readonly out = new ReplyWriter()
+  readonly out: ReplyWriter
   headSeq = 0
   nextSeq = 0
   private stash: Map<number, Buffer> | null = null
@@ -244,8 +244,11 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   isDirty = false
   private readonly dispatcher: Dispatcher
 
-  /** `accepted` is a socket the server accepted paused; reading starts here. */
-  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher, credits: Credits) {
+  /**
+   * `accepted` is a socket the server accepted paused; reading starts here. `bufBytes`: the
+   * first size of the read and reply buffers (smaller for a REST request's short-lived client).
+   */
+  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher, credits: Credits, bufBytes = READ_BUF_BYTES) {
     this.id = id
     this.credits = credits
     this.slot = credits.alloc()
@@ -253,7 +256,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.dispatcher = dispatcher
     this.stats = server.stats
     this.settings = server.settings
-    this.rbuf = Buffer.allocUnsafe(READ_BUF_BYTES)
+    this.rbuf = Buffer.allocUnsafe(bufBytes)
+    this.out = new ReplyWriter(bufBytes)
     // Reading starts here; the first bytes arrive in a later turn, after the listeners below.
     this.io = openSocket(accepted, (n, buf) => this.onRead(buf, n))
     const socket = this.socket = this.io.socket

@@ -22,8 +22,9 @@ import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import { CommandStats } from './command-stats.js'
 import type { ServerSettings } from '../commands/spec.js'
-import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import { hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
+import { type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 const IO_FILE = new URL('../../workers/io-worker.js', import.meta.url)
@@ -33,7 +34,7 @@ interface IoThread { worker: Worker, control: MessagePort, isListening: boolean 
 /** A gather in progress: the snapshots so far, and how many threads are still to answer. */
 interface Gather { from: number, reqId: number, clients: ClientSnapshot[], left: number }
 
-export class IoThreads implements ObservedServer {
+export class IoThreads implements ObservedServer, RestBackend {
   port: number
   readonly mode: ListenMode
   private readonly shared: SharedState
@@ -42,6 +43,8 @@ export class IoThreads implements ObservedServer {
   private readonly gathers = new Map<number, Gather>()
   private nextGather = 1
   private isStopping = false
+  /** REST requests relayed to I/O thread 0, by id: who awaits the reply. */
+  private readonly rests = new Map<number, (r: RestResult) => void>()
 
   constructor (private readonly config: Config, private readonly log: Logger) {
     this.port = config.port
@@ -155,11 +158,36 @@ export class IoThreads implements ObservedServer {
         }
         break
       }
+      case 'restReply': {
+        const r = this.rests.get(m.id)
+        this.rests.delete(m.id)
+        r?.(m.result)
+        break
+      }
       case 'kill':
       case 'unblock':
         this.threads[m.thread]?.control.postMessage(m)
         break
     }
+  }
+
+  // --- the HTTP REST API (src/http/rest.ts) ---------------------------------------------------
+  // This thread has no router: each request runs on I/O thread 0's, over a virtual client there
+  // (FlashServer.runRest), and its reply bytes come back here to become JSON. One thread rather
+  // than each in turn: it takes several requests per wake-up (on 2 cores, 2/3 of the CPU per
+  // request of a round robin over 4), and the HTTP parsing here saturates first anyway.
+
+  restGate (addr: string, token: string | null): RestResult | null { return restGate(this.shared.password, this.settings.protectedMode, addr, token) }
+
+  runRest (req: RestRequest): Promise<RestResult> {
+    return new Promise(resolve => {
+      this.rests.set(req.id, resolve)
+      this.threads[0].control.postMessage({ op: 'rest', req } satisfies ControlMessage)
+    })
+  }
+
+  abortRest (id: number): void {
+    if (this.rests.has(id)) this.threads[0].control.postMessage({ op: 'restAbort', id } satisfies ControlMessage)
   }
 
   // --- ObservedServer (src/http/observability.ts) ---------------------------------------------

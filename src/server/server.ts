@@ -36,11 +36,13 @@ import { STAT_BLOCKED } from '../ipc/layout.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { hashLimits } from '../storage/hash-type.js'
 import { evictionSettings } from '../storage/eviction.js'
+import { VirtualClients, VIRTUAL_BUF_BYTES, tokenMatches, type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 
 export const REDIS_COMPAT_VERSION = '7.0.15'
 const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 /** acceptCommonHandler's reply to a client over maxclients, written before the close. */
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n', 'latin1')
+const REST_MAX_CLIENTS: RestResult = { kind: 'refused', status: 503, error: 'ERR max number of clients reached' }
 const CRON_MS = 100
 /** STATS_METRIC_SAMPLES */
 const METRIC_SAMPLES = 16
@@ -113,6 +115,9 @@ export type ControlMessage =
   | { op: 'kill', thread: number, id: number }
   | { op: 'unblock', thread: number, id: number, mode: number }
   | { op: 'shardDown', shard: number }
+  | { op: 'rest', req: RestRequest }
+  | { op: 'restReply', id: number, result: RestResult }
+  | { op: 'restAbort', id: number }
   | { op: 'go' }
   | { op: 'stop' }
   | { op: 'stopped' }
@@ -137,6 +142,16 @@ export function applyShardSettings (settings: ServerSettings, config: Config): v
 const PROTECTED_DENIED = Buffer.from('-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n', 'latin1')
 
 export { isLoopback }
+
+/** Upstash's answer to a missing or wrong token (its HTTP 401). */
+const REST_UNAUTHORIZED: RestResult = { kind: 'refused', status: 401, error: 'WRONGPASS invalid or missing auth token' }
+const REST_DENIED: RestResult = { kind: 'refused', status: 403, error: PROTECTED_DENIED.toString('latin1', 1, PROTECTED_DENIED.length - 2) }
+
+/** A REST client's gate: the token is requirepass (none set: any token); protected mode as for TCP. */
+export function restGate (password: Buffer, protectedMode: boolean, addr: string, token: string | null): RestResult | null {
+  if (password.length > 0) return tokenMatches(token, password) ? null : REST_UNAUTHORIZED
+  return protectedMode && !isLoopback(addr) ? REST_DENIED : null
+}
 
 /** The settings CONFIG SET may change, as the configuration starts them. */
 export function initialSettings (config: Config): ServerSettings {
@@ -172,7 +187,7 @@ export function hasReusePort (version = process.versions.node): boolean {
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
 }
 
-export class FlashServer implements ServerContext, ObservedServer {
+export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly shards: number
   port: number
   readonly bind: string
@@ -220,6 +235,7 @@ export class FlashServer implements ServerContext, ObservedServer {
    */
   private isOpen: boolean
   private readonly held: Socket[] = []
+  private readonly rest = new VirtualClients()
 
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
@@ -497,6 +513,12 @@ export class FlashServer implements ServerContext, ObservedServer {
         if (link !== undefined && !link.isDead) link.failPending(SHARD_DOWN)
         break
       }
+      case 'rest':
+        void this.runRest(m.req).then(result => this.post({ op: 'restReply', id: m.req.id, result }))
+        break
+      case 'restAbort':
+        this.abortRest(m.id)
+        break
       case 'go':
         this.isOpen = true
         for (const s of this.held.splice(0)) this.accept(s)
@@ -544,6 +566,12 @@ export class FlashServer implements ServerContext, ObservedServer {
       return
     }
     if (this.settings.tcpKeepaliveSec > 0) socket.setKeepAlive(true, this.settings.tcpKeepaliveSec * 1000)
+    // With requirepass set, a new client must AUTH first (those already in stay authenticated).
+    this.attach(socket).isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0
+  }
+
+  /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */
+  private attach (socket: Socket, bufBytes?: number): Connection {
     const conn = new Connection(this.shared.nextClientId(), socket, this, {
       dispatch: (c, argv) => this.router.dispatch(c, argv),
       markDirty: c => this.router.markDirty(c),
@@ -558,13 +586,29 @@ export class FlashServer implements ServerContext, ObservedServer {
       beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
       reset: c => this.router.reset(c),
-    }, this.credits)
-    // With requirepass set, a new client must AUTH first (those already in stay authenticated).
-    conn.isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0
+    }, this.credits, bufBytes)
     this.conns.add(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
+    return conn
   }
+
+  // --- the HTTP REST API (src/http/rest.ts) -----------------------------------------------------
+
+  restGate (addr: string, token: string | null): RestResult | null { return restGate(this.shared.password, this.settings.protectedMode, addr, token) }
+
+  /** Runs one REST request on a virtual client of this thread, through this router. */
+  runRest (req: RestRequest): Promise<RestResult> {
+    return this.rest.run(req, socket => {
+      if (this.isStopping || !this.isOpen) return { kind: 'refused', status: 503, error: 'ERR the server is not serving clients' }
+      if (!this.shared.tryConnect()) { this.stats.rejectedConnections++; return REST_MAX_CLIENTS }
+      // restGate checked the token: the client is in, as after AUTH.
+      this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES).isAuthenticated = true
+      return null
+    })
+  }
+
+  abortRest (id: number): void { this.rest.abort(id) }
 
   /** Serving one client threw (a bug): log it and close that client; everyone else goes on. */
   private onClientError (conn: Connection, err: unknown): void {
