@@ -3,6 +3,7 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { memorySubcommands } from './memory.js'
 import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
@@ -345,6 +346,7 @@ export const serverCommands: CommandSpec[] = [
     summary: 'A container for memory diagnostics commands',
     complexity: 'Depends on subcommand.',
     subcommands: [
+      ...memorySubcommands,
       { ...SERVER, name: 'memory|usage', arity: -3, flags: ['readonly'], firstKey: 2, lastKey: 2, step: 1, route: 'key', since: '4.0.0', summary: 'Estimate the memory usage of a key', complexity: 'O(N) where N is the number of samples.', keySpecs: [{ flags: ['RO'] }], run: memoryUsageCommand },
     ],
   },
