@@ -280,6 +280,11 @@ const SETTINGS: readonly Setting[] = [
   { key: 'setMaxIntsetEntries', flag: '--set-max-intset-entries', env: 'FLASHKV_SET_MAX_INTSET_ENTRIES', directive: 'set-max-intset-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackEntries', flag: '--zset-max-listpack-entries', env: 'FLASHKV_ZSET_MAX_LISTPACK_ENTRIES', directive: 'zset-max-listpack-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'zsetMaxListpackValue', flag: '--zset-max-listpack-value', env: 'FLASHKV_ZSET_MAX_LISTPACK_VALUE', directive: 'zset-max-listpack-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  // Redis 7.0 still reads the ziplist names of these four (redis.conf files from 6.x have them).
+  { key: 'hashMaxListpackEntries', flag: '--hash-max-ziplist-entries', env: 'FLASHKV_HASH_MAX_ZIPLIST_ENTRIES', directive: 'hash-max-ziplist-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'hashMaxListpackValue', flag: '--hash-max-ziplist-value', env: 'FLASHKV_HASH_MAX_ZIPLIST_VALUE', directive: 'hash-max-ziplist-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'zsetMaxListpackEntries', flag: '--zset-max-ziplist-entries', env: 'FLASHKV_ZSET_MAX_ZIPLIST_ENTRIES', directive: 'zset-max-ziplist-entries', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { key: 'zsetMaxListpackValue', flag: '--zset-max-ziplist-value', env: 'FLASHKV_ZSET_MAX_ZIPLIST_VALUE', directive: 'zset-max-ziplist-value', parse: int(0, Number.MAX_SAFE_INTEGER) },
   {
     key: 'maxmemoryPolicy',
     flag: '--maxmemory-policy',

@@ -339,3 +339,8 @@ function obufToString (w: Float64Array): string {
   const names = ['normal', 'slave', 'pubsub']
   return names.map((n, i) => `${n} ${w[i * 3]} ${w[i * 3 + 1]} ${w[i * 3 + 2]}`).join(' ')
 }
+
+/** Every parameter's name, value type and current value (CONFIG REWRITE, commands/config-rewrite.ts). */
+export function paramValues (s: ServerContext): Array<{ name: string, kind: string, isMemory: boolean, value: string }> {
+  return PARAMS.map(p => ({ name: p.name, kind: p.type.kind, isMemory: p.type.kind === 'number' && p.type.isMemory, value: p.get(s) }))
+}

@@ -4,6 +4,7 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { memorySubcommands } from './memory.js'
+import { configRewriteCommand } from './config-rewrite.js'
 import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
@@ -333,6 +334,7 @@ export const serverCommands: CommandSpec[] = [
     subcommands: [
       { ...SERVER, name: 'config|get', arity: -3, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Get the values of configuration parameters', complexity: 'O(N) when N is the number of configuration parameters provided', local: configGetCommand },
       { ...SERVER, name: 'config|set', arity: -4, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: configSetCommand },
+      { ...SERVER, name: 'config|rewrite', arity: 2, flags: CONFIG_FLAGS, route: 'primary', since: '2.8.0', summary: 'Rewrite the configuration file with the in memory configuration', complexity: 'O(1)', local: configRewriteCommand },
       { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', run: configResetstatShard, finish: configResetstatFinish },
     ],
   },
