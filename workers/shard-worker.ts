@@ -36,8 +36,11 @@ import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../src/ipc/layout.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
+import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
+import { saveWords, F_DIRTY } from '../src/persistence/save-state.js'
 
 const data = workerData as ShardWorkerData
+const saveF64 = saveWords().f64
 
 /** One producer's rings and ports (the primary, or an I/O thread). */
 class Producer {
@@ -120,6 +123,8 @@ function publishStats (): void {
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
+  syncDirty(shard)
+  saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
@@ -142,6 +147,8 @@ let commandsLeft = faultShard === data.index ? faultAfter : -1
 const EXPIRE_BUCKETS = 2000
 /** Blocks freed per pass of the loop for values UNLINK detached (storage/lazyfree.ts). */
 const LAZYFREE_BUDGET = 20_000
+/** Keys a pass of the loop encodes for a running BGSAVE. */
+const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 1000
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   const argc = u32[(p + 4) >>> 2]
@@ -299,6 +306,8 @@ function runRecord (p: number, payloadLen: number): void {
  * RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
  */
 function holdForTransaction (slot: number): void {
+  // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
+  if (snapshot.active) finishAll()
   // Posted before the acknowledgement is committed, so the producer finds it with the ack.
   cur.port.postMessage(lendOf(shard, blockedCount > 0))
   out.reset()
@@ -506,6 +515,10 @@ function serveReady (): void {
           continue
         }
       }
+      if (snapshot.active) {
+        touchKey(db, key, 0, key.length)
+        if (b.spec.dst !== null) touchKey(db, b.spec.dst, 0, b.spec.dst.length)
+      }
       if (!serveBlocked(shard, b.spec, key, out)) break
       forget(b)
       if (shard.watch.size !== 0 && writes.count !== before) {
@@ -576,6 +589,7 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
  */
 function runOne (cmd: Command): void {
+  if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -585,6 +599,36 @@ function runOne (cmd: Command): void {
     if (writes.count !== before) touchKeys(cmd, db)
   }
   if (shard.pushes.length !== 0) sendPushes()
+}
+
+/**
+ * A BGSAVE snapshot runs: what this write command is about to change is saved first, as it was
+ * at the cut (persistence/snapshot.ts). FLUSHALL drops the snapshot, as Redis kills its child.
+ */
+function beforeWrite (cmd: Command): void {
+  const name = cmd.name
+  if (name === 'flushall') {
+    abortSnapshot()
+    parentPort?.postMessage({ op: 'bgsave-abort' })
+  } else if (name === 'flushdb') {
+    finishDb(shard.dbIndex)
+  } else if (name === 'swapdb') {
+    for (let i = 1; i <= 2 && i < argv.argc; i++) {
+      const db = Number(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]).toString('latin1'))
+      if (Number.isInteger(db) && db >= 0 && db < shard.dbs.length) finishDb(db)
+    }
+  } else {
+    forEachWrittenKey(cmd, argv, shard.dbIndex, shard.dbs.length, touchKey)
+  }
+}
+
+/** The walk is over: the records go to the main thread's joiner (persistence/bgsave.ts), moved, not copied. */
+function sendSnapshot (): void {
+  const part = takeSnapshot(data.index)
+  const transfer: ArrayBuffer[] = []
+  for (const f of part.functions) transfer.push(f.buffer as ArrayBuffer)
+  for (const d of part.dbs) for (const c of d.chunks) transfer.push(c.buffer as ArrayBuffer)
+  parentPort?.postMessage({ op: 'bgsave-part', part }, transfer)
 }
 
 /**
@@ -807,7 +851,7 @@ for (;;) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
-    const wait = shard.lazyQueue.length > 0 ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    const wait = shard.lazyQueue.length > 0 || snapshot.active ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
@@ -826,6 +870,8 @@ for (;;) {
   }
   // A slice of background freeing per pass: about 20,000 blocks, well under a millisecond.
   if (shard.lazyQueue.length > 0 && !shard.lazyFreeStep(LAZYFREE_BUDGET)) publishStats()
+  // A slice of the BGSAVE walk per pass (about a millisecond), so requests keep being served.
+  if (snapshot.active && snapshotStep(SNAPSHOT_BUDGET)) sendSnapshot()
   if (now >= nextExpire) {
     shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()

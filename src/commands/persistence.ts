@@ -4,7 +4,9 @@
 // shard encodes its own keys, database by database, as RDB records (persistence/rdb-value.ts),
 // and the client's thread puts them together into one RDB version 10 file, written to a temporary
 // file in `dir` and renamed over `dir/dbfilename`. The shards load that file at start
-// (persistence/rdb-file.ts). BGSAVE, save points and AOF are not built yet.
+// (persistence/rdb-file.ts). BGSAVE takes the same cut without fork: each shard then encodes its
+// keys in the background (persistence/snapshot.ts) and the main thread has the parts joined into
+// the file (persistence/bgsave.ts). AOF is not built.
 
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +24,8 @@ import { encodeStream } from '../persistence/rdb-stream.js'
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
+import { startSnapshot, snapshot } from '../persistence/snapshot.js'
+import { saveWords, W_BGSAVE, W_SNAPSHOT_ID, F_BGSAVE_START } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -37,6 +41,47 @@ const RDB_OPCODE_EOF = 0xff
  * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
  * and that many bytes of RDB records (expire time, type, key, object).
  */
+const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
+
+/** rdbSave and rdbSaveBackground both refuse while a background save runs. */
+function saveAdmit (): Buffer | null {
+  return Atomics.load(saveWords().i32, W_BGSAVE) !== 0 ? BGSAVE_RUNNING : null
+}
+
+/** bgsaveCommand's checks, then the one thread that wins the state word starts it. */
+function bgsaveAdmit (_c: ClientContext, argv: Argv): Buffer | null {
+  if (argv.argc > 2 || (argv.argc === 2 && (argv.len[1] !== 8 || Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[1], 8).toString('latin1').toLowerCase() !== 'schedule'))) return SYNTAX_ERR
+  return beginBgsave() ? null : BGSAVE_RUNNING
+}
+
+/** Claims the background save for a new snapshot; false when one runs. */
+export function beginBgsave (): boolean {
+  const w = saveWords()
+  if (Atomics.compareExchange(w.i32, W_BGSAVE, 0, 1) !== 0) return false
+  w.f64[F_BGSAVE_START] = Date.now()
+  Atomics.add(w.i32, W_SNAPSHOT_ID, 1)
+  return true
+}
+
+/** The cut: this shard's snapshot starts here; its walk runs between request batches. */
+function bgsaveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  // Only a BGSAVE its admit claimed starts one (inside EXEC nothing was claimed: see README).
+  const w = saveWords()
+  const id = Atomics.load(w.i32, W_SNAPSHOT_ID)
+  if (!snapshot.active && Atomics.load(w.i32, W_BGSAVE) !== 0 && id !== lastSnapshotId) {
+    lastSnapshotId = id
+    startSnapshot(shard, id)
+  }
+  out.status('OK')
+}
+let lastSnapshotId = 0
+
+const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
+
+function bgsaveFinish (_c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
+  out.raw(BGSAVE_STARTED)
+}
+
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   out.bulkBuf(encodeShard(shard))
 }
@@ -233,7 +278,12 @@ export const persistenceCommands: readonly CommandSpec[] = [
   {
     ...SERVER, name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], route: 'all', merge: 'custom',
     summary: 'Synchronously save the dataset to disk', complexity: 'O(N) where N is the total number of keys in all databases',
-    run: saveShardCommand, finish: saveFinish,
+    admit: saveAdmit, run: saveShardCommand, finish: saveFinish,
+  },
+  {
+    ...SERVER, name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], route: 'all', merge: 'custom',
+    summary: 'Asynchronously save the dataset to disk', complexity: 'O(1)',
+    admit: bgsaveAdmit, run: bgsaveShardCommand, finish: bgsaveFinish,
   },
   {
     ...SERVER, name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', acl: ['admin', 'dangerous'],

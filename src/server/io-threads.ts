@@ -9,6 +9,8 @@
 // every thread's clients (CLIENT LIST, CLIENT KILL) is gathered through here.
 
 import { join } from 'node:path'
+import { BgsaveJoiner } from '../persistence/bgsave.js'
+import { saveSab } from '../persistence/save-state.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
@@ -21,7 +23,7 @@ import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import type { ServerSettings } from '../commands/spec.js'
-import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import { REDIS_COMPAT_VERSION, hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
@@ -80,9 +82,11 @@ export class IoThreads implements ObservedServer {
     const events = hubEventRings(config.shards, bells[0], stats[0])
     producers[0].push(...events.hub)
     const online: Promise<void>[] = []
+    const joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename))
       this.shards.push(sw)
+      joiner.attach(sw.worker)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
       sw.worker.on('error', err => {
         // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
@@ -105,7 +109,7 @@ export class IoThreads implements ObservedServer {
       const { port1, port2 } = new MessageChannel()
       const data: IoThreadData = {
         config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-        shared: this.shared.sab, control: port2, mode: this.mode, fd, port: this.port, runId,
+        shared: this.shared.sab, control: port2, mode: this.mode, fd, port: this.port, runId, save: saveSab(),
       }
       const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
       const thread: IoThread = { worker, control: port1, isListening: false }

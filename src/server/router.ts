@@ -759,6 +759,10 @@ export class Router implements Dispatcher {
       if (!link.canTake(bytes)) { this.block(conn, link); return false }
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
+    if (cmd.admit !== undefined) {
+      const err = cmd.admit(conn, argv)
+      if (err !== null) { conn.bigSplits--; return this.reject(conn, err, cmd) }
+    }
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     if (cmd.merge === 'custom') {
       split.parts = new Array<Buffer>(this.links.length)

@@ -7,6 +7,7 @@
 // idle clients (clientsCronHandleTimeout).
 
 import { join } from 'node:path'
+import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
@@ -73,6 +74,8 @@ export type ListenMode = 'single' | 'reuseport' | 'shared-fd'
 
 /** What an I/O thread is given by the main thread (io-threads > 1; see io-threads.ts). */
 export interface IoThreadData {
+  /** The shared save state (persistence/save-state.ts). */
+  save?: SharedArrayBuffer
   config: Config
   index: number
   threads: number
@@ -385,11 +388,13 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Keyspace events go from every shard straight to the hub (shard 0), in ticket order.
     const events = hubEventRings(this.shards, bells[0], stats[0])
     const tickets = new Sequencer(this.shards).sab
+    const joiner = new BgsaveJoiner(this.shards, this.dir, this.dbfilename, this.version, this.settings, this.log)
     for (let i = 0; i < this.shards; i++) {
       const ends = connectShard(i, bells[i], stats[i])
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename))
+      joiner.attach(sw.worker)
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {

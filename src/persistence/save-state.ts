@@ -1,0 +1,109 @@
+// The state of background saving that every thread shares: one SharedArrayBuffer made by the
+// main thread and handed to each I/O thread and shard worker in its workerData (`save`). The
+// client threads admit BGSAVE/SAVE and refuse writes after a failed one (MISCONF) from here, the
+// shards read the configs that shape the file, the main thread's joiner (persistence/bgsave.ts)
+// records each outcome, and INFO persistence reads it all.
+
+import { isMainThread, workerData } from 'node:worker_threads'
+
+// Int32 words.
+/** 0: no background save; 1: one runs (shards walking or the file being joined). */
+export const W_BGSAVE = 0
+/** rdb_last_bgsave_status: 1 ok, 0 err. */
+export const W_LAST_OK = 1
+/** The id of the last BGSAVE that succeeded: a shard whose cut had it counts changes from there. */
+export const W_LAST_SAVED_ID = 2
+/** rdbcompression, rdbchecksum, stop-writes-on-bgsave-error (1 = yes). */
+export const W_COMPRESSION = 3
+export const W_CHECKSUM = 4
+export const W_STOP_WRITES = 5
+/** Shards that have not finished loading the RDB file at start (0: loading is over). */
+export const W_LOADING = 6
+/** The id of the snapshot the shards take at the next cut (bumped per BGSAVE). */
+export const W_SNAPSHOT_ID = 7
+const INT_WORDS = 16
+
+// Float64 words.
+/** Unix ms the running BGSAVE started; rdb_last_bgsave_time_sec (-1 before any). */
+export const F_BGSAVE_START = 0
+export const F_LAST_BGSAVE_SEC = 1
+/** Unix ms the load started, the file's size, and bytes read so far (every shard's share). */
+export const F_LOAD_START = 2
+export const F_LOAD_TOTAL = 3
+export const F_LOAD_DONE = 4
+/** Save points: how many, then [seconds, changes] pairs. */
+export const F_SAVE_POINTS = 5
+export const MAX_SAVE_POINTS = 16
+/** Per shard: changes since its last save (rdb_changes_since_last_save, the save points). */
+export const F_DIRTY = F_SAVE_POINTS + 1 + 2 * MAX_SAVE_POINTS
+export const MAX_SHARDS = 256
+const F64_WORDS = F_DIRTY + MAX_SHARDS
+
+const BYTES = INT_WORDS * 4 + F64_WORDS * 8
+
+export interface SaveWords { readonly sab: SharedArrayBuffer, readonly i32: Int32Array, readonly f64: Float64Array }
+
+let words: SaveWords | null = null
+
+/** This thread's view of the shared save state (the main thread makes it on first use). */
+export function saveWords (): SaveWords {
+  if (words !== null) return words
+  const given = isMainThread ? undefined : (workerData as { save?: SharedArrayBuffer } | null)?.save
+  const sab = given ?? new SharedArrayBuffer(BYTES)
+  words = { sab, i32: new Int32Array(sab, 0, INT_WORDS), f64: new Float64Array(sab, INT_WORDS * 4, F64_WORDS) }
+  if (given === undefined) {
+    words.i32[W_LAST_OK] = 1
+    words.i32[W_COMPRESSION] = 1
+    words.i32[W_CHECKSUM] = 1
+    words.i32[W_STOP_WRITES] = 1
+    words.f64[F_LAST_BGSAVE_SEC] = -1
+  }
+  return words
+}
+
+/** The buffer to put in a worker's workerData as `save`. */
+export function saveSab (): SharedArrayBuffer { return saveWords().sab }
+
+/** The save points as [seconds, changes] pairs. */
+export function savePoints (): Array<[number, number]> {
+  const f = saveWords().f64
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < f[F_SAVE_POINTS]; i++) out.push([f[F_SAVE_POINTS + 1 + 2 * i], f[F_SAVE_POINTS + 2 + 2 * i]])
+  return out
+}
+
+export function setSavePoints (points: ReadonlyArray<readonly [number, number]>): void {
+  const f = saveWords().f64
+  const n = Math.min(points.length, MAX_SAVE_POINTS)
+  for (let i = 0; i < n; i++) { f[F_SAVE_POINTS + 1 + 2 * i] = points[i][0]; f[F_SAVE_POINTS + 2 + 2 * i] = points[i][1] }
+  f[F_SAVE_POINTS] = n
+}
+
+/** INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order. */
+export function bgsaveInfo (lastSaveSec: number): string[] {
+  const { i32, f64 } = saveWords()
+  const running = Atomics.load(i32, W_BGSAVE) !== 0 && f64[F_BGSAVE_START] !== 0
+  return [
+    `rdb_bgsave_in_progress:${running ? 1 : 0}`, `rdb_last_save_time:${lastSaveSec}`,
+    `rdb_last_bgsave_status:${i32[W_LAST_OK] !== 0 ? 'ok' : 'err'}`, `rdb_last_bgsave_time_sec:${f64[F_LAST_BGSAVE_SEC]}`,
+    `rdb_current_bgsave_time_sec:${running ? Math.floor((Date.now() - f64[F_BGSAVE_START]) / 1000) : -1}`,
+  ]
+}
+
+export function isLoading (): boolean { return Atomics.load(saveWords().i32, W_LOADING) !== 0 }
+
+export function loadingInfo (): string[] { return [`loading:${isLoading() ? 1 : 0}`] }
+
+/** The loading_* fields Redis adds while it loads (startLoading, loadingProgress). */
+export function loadingProgress (): string[] {
+  if (!isLoading()) return []
+  const f = saveWords().f64
+  const total = f[F_LOAD_TOTAL]
+  const done = Math.min(f[F_LOAD_DONE], total)
+  const elapsed = Math.floor(Date.now() / 1000) - Math.floor(f[F_LOAD_START] / 1000)
+  const eta = elapsed === 0 ? 1 : Math.floor(elapsed * (total - done) / (done + 1))
+  return [
+    `loading_start_time:${Math.floor(f[F_LOAD_START] / 1000)}`, `loading_total_bytes:${total}`, 'loading_rdb_used_mem:0',
+    `loading_loaded_bytes:${done}`, `loading_loaded_perc:${(total > 0 ? done / total * 100 : 0).toFixed(2)}`, `loading_eta_seconds:${eta}`,
+  ]
+}
