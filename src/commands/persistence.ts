@@ -10,7 +10,8 @@
 
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
+import type { Command } from './table.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
@@ -25,7 +26,7 @@ import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 import { startSnapshot, snapshot } from '../persistence/snapshot.js'
-import { saveWords, W_BGSAVE, W_SNAPSHOT_ID, F_BGSAVE_START } from '../persistence/save-state.js'
+import { saveWords, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -42,6 +43,8 @@ const RDB_OPCODE_EOF = 0xff
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
+/** shared.bgsaveerr */
+export const MISCONF = Buffer.from("-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n")
 
 /** rdbSave and rdbSaveBackground both refuse while a background save runs. */
 function saveAdmit (): Buffer | null {
@@ -80,6 +83,45 @@ const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
 
 function bgsaveFinish (_c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
   out.raw(BGSAVE_STARTED)
+}
+
+const BGSAVE_ARGV: Argv = { buf: Buffer.from('bgsave'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(6) }
+/** Unix seconds of the last BGSAVE the save points started (CONFIG_BGSAVE_RETRY_DELAY after a failure). */
+let lastTrySec = 0
+
+/**
+ * serverCron's save points (every 100 ms, on one thread): a BGSAVE once at least `changes`
+ * changes (every shard's) are older than `seconds` since the last save. After a failed one, not
+ * again for 5 seconds.
+ */
+export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, settings: ServerSettings, shards: number): void {
+  const { i32, f64 } = saveWords()
+  const points = f64[F_SAVE_POINTS]
+  if (points === 0 || Atomics.load(i32, W_BGSAVE) !== 0 || isLoading()) return
+  const now = Date.now() / 1000
+  if (i32[W_LAST_OK] === 0 && now - lastTrySec <= 5) return
+  let dirty = 0
+  for (let s = 0; s < shards; s++) dirty += f64[F_DIRTY + s]
+  for (let i = 0; i < points; i++) {
+    if (dirty >= f64[F_SAVE_POINTS + 2 + 2 * i] && now - settings.lastSaveSec > f64[F_SAVE_POINTS + 1 + 2 * i]) {
+      lastTrySec = now
+      startBgsave(router, bgsave)
+      return
+    }
+  }
+}
+
+/**
+ * A BGSAVE of the server's own (save points, SIGTERM): false when one runs already. A ring too
+ * full to take it now: the claim is given back and it is tried again shortly.
+ */
+export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command): boolean {
+  if (!beginBgsave()) return false
+  if (!router.sendAllInternal(bgsave, BGSAVE_ARGV)) {
+    Atomics.store(saveWords().i32, W_BGSAVE, 0)
+    setTimeout(() => startBgsave(router, bgsave), 10)
+  }
+  return true
 }
 
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
@@ -178,7 +220,8 @@ export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: 
   }
   w.byte(RDB_OPCODE_EOF)
   w.need(8)
-  w.buf.writeBigUInt64LE(crc64(w.buf, 0, w.len), w.len)
+  // rdbchecksum no: eight zero bytes, which loading takes as "not checked".
+  w.buf.writeBigUInt64LE(saveWords().i32[W_CHECKSUM] !== 0 ? crc64(w.buf, 0, w.len) : 0n, w.len)
   w.len += 8
   return w.result
 }
@@ -244,20 +287,27 @@ export function shutdownFlags (argv: Argv): number | Buffer {
 
 /** Stops the server as SIGTERM does (main.ts): every thread's clients are closed, workers stopped. */
 export function shutdownNow (): void {
+  // SHUTDOWN saved already if it had to: the signal handler must not save again.
+  Atomics.store(saveWords().i32, W_SHUTDOWN_DONE, 1)
   process.kill(process.pid, 'SIGTERM')
 }
 
-/** The shard's part: its records when SHUTDOWN SAVE saves (no save points: only then). */
+/** SHUTDOWN saves with SAVE, or without NOSAVE when there are save points. */
+function shutdownSaves (flags: number): boolean {
+  return (flags & SHUTDOWN_SAVE) !== 0 || ((flags & SHUTDOWN_NOSAVE) === 0 && hasSavePoints())
+}
+
+/** The shard's part: its records when SHUTDOWN saves. */
 function shutdownShardCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const flags = shutdownFlags(argv)
   if (typeof flags !== 'number') { out.raw(flags); return }
-  out.bulkBuf((flags & SHUTDOWN_SAVE) !== 0 ? encodeShard(shard) : Buffer.alloc(0))
+  out.bulkBuf(shutdownSaves(flags) ? encodeShard(shard) : Buffer.alloc(0))
 }
 
 /** prepareForShutdown: save if asked (a failure keeps the server up unless FORCE), then stop; the client gets no reply. */
 function shutdownFinish (c: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
   const flags = shutdownFlags(argv) as number
-  if ((flags & SHUTDOWN_SAVE) !== 0) {
+  if (shutdownSaves(flags)) {
     const srv = c.server
     try {
       writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))

@@ -15,7 +15,7 @@ import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from './listpack.js'
 import { saveLen, saveString } from './rdb-value.js'
 import { crc64 } from './crc64.js'
-import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM } from './save-state.js'
+import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM, updateDenyWrites } from './save-state.js'
 
 const JOIN_FILE = new URL('../../workers/rdb-join.js', import.meta.url)
 const RDB_OPCODE_AUX = 0xfa
@@ -96,11 +96,24 @@ export class BgsaveJoiner {
   private parts: ShardPart[] = []
   private answers = 0
   private isAborted = false
-  /** Called when a background save ended, with whether it wrote the file. */
-  onDone: ((ok: boolean) => void) | null = null
+  private waiters: Array<(ok: boolean) => void> = []
 
   constructor (private readonly shards: number, private readonly dir: string, private readonly dbfilename: string,
     private readonly version: string, private readonly settings: ServerSettings, private readonly log: Logger) {}
+
+  /** Resolves when the next background save ends: true if it wrote the file. */
+  async nextDone (): Promise<boolean> { return await new Promise(resolve => { this.waiters.push(resolve) }) }
+
+  /**
+   * SIGTERM with save points (prepareForShutdown): a background save of its own, after any that
+   * runs, started by `request` (on the thread that routes it); true once the file is written.
+   */
+  async saveForShutdown (request: () => void): Promise<boolean> {
+    while (Atomics.load(saveWords().i32, W_BGSAVE) !== 0) await this.nextDone()
+    const done = this.nextDone()
+    request()
+    return await done
+  }
 
   /** Listens to a shard worker's messages about snapshots. */
   attach (worker: Worker): void {
@@ -159,7 +172,8 @@ export class BgsaveJoiner {
       }
     }
     w.f64[F_BGSAVE_START] = 0
+    updateDenyWrites()
     Atomics.store(w.i32, W_BGSAVE, 0)
-    this.onDone?.(id !== null && id >= 0)
+    for (const w of this.waiters.splice(0)) w(id !== null && id >= 0)
   }
 }

@@ -21,6 +21,13 @@ export const W_STOP_WRITES = 5
 export const W_LOADING = 6
 /** The id of the snapshot the shards take at the next cut (bumped per BGSAVE). */
 export const W_SNAPSHOT_ID = 7
+/**
+ * 1 while writes are refused with -MISCONF (writeCommandsDeniedByDiskError: stop-writes-on-
+ * bgsave-error, save points set, and the last background save failed): the router's one check.
+ */
+export const W_DENY_WRITES = 8
+/** Set by SHUTDOWN before it signals the process: it saved already, or was told not to. */
+export const W_SHUTDOWN_DONE = 9
 const INT_WORDS = 16
 
 // Float64 words.
@@ -72,11 +79,31 @@ export function savePoints (): Array<[number, number]> {
   return out
 }
 
-export function setSavePoints (points: ReadonlyArray<readonly [number, number]>): void {
+/** Sets the save points from "seconds changes ..." (already checked). */
+export function setSavePoints (text: string): void {
   const f = saveWords().f64
-  const n = Math.min(points.length, MAX_SAVE_POINTS)
-  for (let i = 0; i < n; i++) { f[F_SAVE_POINTS + 1 + 2 * i] = points[i][0]; f[F_SAVE_POINTS + 2 + 2 * i] = points[i][1] }
+  const args = text === '' ? [] : text.split(' ').map(Number)
+  const n = Math.min(args.length >> 1, MAX_SAVE_POINTS)
+  for (let i = 0; i < n; i++) { f[F_SAVE_POINTS + 1 + 2 * i] = args[2 * i]; f[F_SAVE_POINTS + 2 + 2 * i] = args[2 * i + 1] }
   f[F_SAVE_POINTS] = n
+  updateDenyWrites()
+}
+
+/** CONFIG GET save: the pairs as Redis prints them. */
+export function savePointsText (): string { return savePoints().map(([s, c]) => `${s} ${c}`).join(' ') }
+
+export function updateDenyWrites (): void {
+  const { i32, f64 } = saveWords()
+  Atomics.store(i32, W_DENY_WRITES, i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0 ? 1 : 0)
+}
+
+/** The start-up values, once, on the main thread. */
+export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean }): void {
+  const i32 = saveWords().i32
+  i32[W_COMPRESSION] = c.rdbcompression ? 1 : 0
+  i32[W_CHECKSUM] = c.rdbchecksum ? 1 : 0
+  i32[W_STOP_WRITES] = c.stopWritesOnBgsaveError ? 1 : 0
+  setSavePoints(c.save)
 }
 
 /** INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order. */
@@ -89,6 +116,8 @@ export function bgsaveInfo (lastSaveSec: number): string[] {
     `rdb_current_bgsave_time_sec:${running ? Math.floor((Date.now() - f64[F_BGSAVE_START]) / 1000) : -1}`,
   ]
 }
+
+export function hasSavePoints (): boolean { return saveWords().f64[F_SAVE_POINTS] > 0 }
 
 export function isLoading (): boolean { return Atomics.load(saveWords().i32, W_LOADING) !== 0 }
 

@@ -10,7 +10,7 @@
 
 import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
-import { saveSab } from '../persistence/save-state.js'
+import { saveSab, initSaveState } from '../persistence/save-state.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
@@ -48,6 +48,7 @@ export class IoThreads implements ObservedServer {
     this.port = config.port
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
+    initSaveState(config)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     this.settings = this.shared.settings(sharedFlags(this.credit))
@@ -82,7 +83,7 @@ export class IoThreads implements ObservedServer {
     const events = hubEventRings(config.shards, bells[0], stats[0])
     producers[0].push(...events.hub)
     const online: Promise<void>[] = []
-    const joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
+    const joiner = this.joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename))
       this.shards.push(sw)
@@ -170,6 +171,15 @@ export class IoThreads implements ObservedServer {
   primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
   /** Latencies are sampled on the I/O threads' links, which this thread does not see. */
   latency (): Float64Array { return this.shared.latency() }
+
+  private joiner: BgsaveJoiner | null = null
+
+  /** SIGTERM with save points: a background save first, routed by I/O thread 0; false when it failed. */
+  async saveForShutdown (): Promise<boolean> {
+    const joiner = this.joiner
+    if (joiner === null) return true
+    return await joiner.saveForShutdown(() => { this.threads[0].control.postMessage({ op: 'bgsave' } satisfies ControlMessage) })
+  }
 
   /** Graceful stop: every I/O thread lets its replies go out and closes its clients; then the shards. */
   async stop (): Promise<void> {

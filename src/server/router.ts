@@ -15,11 +15,12 @@ import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
-import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, shutdownFlags, shutdownNow } from '../commands/persistence.js'
+import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, MISCONF, shutdownFlags, shutdownNow } from '../commands/persistence.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM } from '../ipc/layout.js'
+import { saveWords, W_DENY_WRITES } from '../persistence/save-state.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -378,6 +379,8 @@ export class Router implements Dispatcher {
   readonly pubsub: PubSub
   /** EVAL & co. and the SCRIPT cache (server/scripting.ts). */
   readonly scripts: Scripting
+  /** The shared save state's MISCONF word (persistence/save-state.ts W_DENY_WRITES). */
+  private readonly denyWrites = saveWords().i32.subarray(W_DENY_WRITES, W_DENY_WRITES + 1)
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -460,6 +463,8 @@ export class Router implements Dispatcher {
       const max = this.maxmemory[0]
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM)
     }
+    // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
+    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
@@ -750,6 +755,21 @@ export class Router implements Dispatcher {
     if (this.idx.length < args.length) this.idx = new Int32Array(args.length * 2)
     for (let i = 0; i < args.length; i++) this.idx[i] = args[i]
     return this.idx
+  }
+
+  /**
+   * A route-'all' command of the server's own, no client (the save points' BGSAVE): replies
+   * dropped. False when a shard cannot take it now.
+   */
+  sendAllInternal (cmd: Command, argv: Argv): boolean {
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    for (const link of this.links) if (link.isDead || !link.canTake(bytes)) return false
+    const tickets = this.ticketsFor(this.allShards, this.links.length)
+    for (let s = 0; s < this.links.length; s++) {
+      this.links[s].send(cmd.id, REQ_NOPARK, 0, argv, null, argv.argc, bytes, ignoreReply, 0, 0, tickets === null ? 0 : tickets[s])
+    }
+    this.scheduleTurn()
+    return true
   }
 
   private sendAll (conn: Connection, cmd: Command, argv: Argv): boolean {

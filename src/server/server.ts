@@ -8,6 +8,8 @@
 
 import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
+import { initSaveState } from '../persistence/save-state.js'
+import { saveCron, startBgsave } from '../commands/persistence.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
@@ -17,7 +19,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
-import { commands } from '../commands/table.js'
+import { commands, type Command } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
@@ -37,6 +39,7 @@ const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 /** acceptCommonHandler's reply to a client over maxclients, written before the close. */
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n', 'latin1')
 const CRON_MS = 100
+const BGSAVE = commands.find(c => c.name === 'bgsave') as Command
 /** STATS_METRIC_SAMPLES */
 const METRIC_SAMPLES = 16
 
@@ -109,6 +112,7 @@ export type ControlMessage =
   | { op: 'unblock', thread: number, id: number, mode: number }
   | { op: 'shardDown', shard: number }
   | { op: 'go' }
+  | { op: 'bgsave' }
   | { op: 'stop' }
   | { op: 'stopped' }
 
@@ -188,6 +192,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   private readonly workers: ShardWorker[] = []
   private readonly credits: Credits
   private router!: Router
+  /** The main thread's BGSAVE joiner, with one I/O thread (else IoThreads has it). */
+  private joiner: BgsaveJoiner | null = null
   private readonly net: NetServer
   private readonly conns = new Set<Connection>()
   /** Other threads' clients, during a CLIENT LIST or KILL that gathered them. */
@@ -220,6 +226,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
     if (io === null) {
+      initSaveState(config)
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     }
@@ -303,6 +310,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     this.metrics.netInput.track(now, bytes.input)
     this.metrics.netOutput.track(now, bytes.output)
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
+    // serverCron's save points, on one thread only: the one that has thread index 0.
+    if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)
   }
 
   /**
@@ -388,7 +397,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     // Keyspace events go from every shard straight to the hub (shard 0), in ticket order.
     const events = hubEventRings(this.shards, bells[0], stats[0])
     const tickets = new Sequencer(this.shards).sab
-    const joiner = new BgsaveJoiner(this.shards, this.dir, this.dbfilename, this.version, this.settings, this.log)
+    const joiner = this.joiner = new BgsaveJoiner(this.shards, this.dir, this.dbfilename, this.version, this.settings, this.log)
     for (let i = 0; i < this.shards; i++) {
       const ends = connectShard(i, bells[i], stats[i])
       const link = new ShardLink(ends.link, this.credits)
@@ -454,6 +463,9 @@ export class FlashServer implements ServerContext, ObservedServer {
         if (link !== undefined && !link.isDead) link.failPending(SHARD_DOWN)
         break
       }
+      case 'bgsave':
+        startBgsave(this.router, BGSAVE)
+        break
       case 'go':
         this.isOpen = true
         for (const s of this.held.splice(0)) this.accept(s)
@@ -534,6 +546,13 @@ export class FlashServer implements ServerContext, ObservedServer {
    * graceMs), close the clients, stop the workers (the main thread stops them when this is an
    * I/O thread).
    */
+  /** SIGTERM with save points: a background save first; false when it failed. */
+  async saveForShutdown (): Promise<boolean> {
+    const joiner = this.joiner
+    if (joiner === null) return true
+    return await joiner.saveForShutdown(() => { startBgsave(this.router, BGSAVE) })
+  }
+
   async stop (graceMs = 5000): Promise<void> {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }
