@@ -31,13 +31,13 @@ import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
 
 import { existsSync } from 'node:fs'
-import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
+import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../src/ipc/layout.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
-import { saveWords, F_DIRTY } from '../src/persistence/save-state.js'
+import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING } from '../src/persistence/save-state.js'
 
 const data = workerData as ShardWorkerData
 const saveF64 = saveWords().f64
@@ -134,8 +134,11 @@ shard.producers = producers.length
 shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD + 1)
 hashLimits.flags = sharedFlags(data.credit)
 shard.isLazyFree = true
-loadAtStart()
-// The server listens once every shard has its keys (a file that cannot load stops it first).
+const loadedLibs: Buffer[] = []
+/** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
+const NO_EVENTS = new Int32Array(1)
+/** The RDB file being loaded at start (null once done). A bad header stops the server before it listens. */
+let loader: RdbLoader | null = loadAtStart()
 parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
@@ -148,6 +151,8 @@ const EXPIRE_BUCKETS = 2000
 /** Blocks freed per pass of the loop for values UNLINK detached (storage/lazyfree.ts). */
 const LAZYFREE_BUDGET = 20_000
 /** Keys a pass of the loop encodes for a running BGSAVE. */
+/** Records a pass of the loop loads from the RDB file at start. */
+const LOAD_BUDGET = 2000
 const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 1000
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
@@ -851,7 +856,7 @@ for (;;) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
-    const wait = shard.lazyQueue.length > 0 || snapshot.active ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    const wait = shard.lazyQueue.length > 0 || snapshot.active || loader !== null ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
@@ -870,6 +875,7 @@ for (;;) {
   }
   // A slice of background freeing per pass: about 20,000 blocks, well under a millisecond.
   if (shard.lazyQueue.length > 0 && !shard.lazyFreeStep(LAZYFREE_BUDGET)) publishStats()
+  if (loader !== null) loadStep(loader)
   // A slice of the BGSAVE walk per pass (about a millisecond), so requests keep being served.
   if (snapshot.active && snapshotStep(SNAPSHOT_BUDGET)) sendSnapshot()
   if (now >= nextExpire) {
@@ -882,40 +888,54 @@ for (;;) {
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**
- * dir/dbfilename, when it exists: this shard's keys go into its databases before it serves
- * anything (requests wait in the rings meanwhile). No keyspace events, as Redis sends none for a
- * load; keys already past their time are skipped, as a master skips them.
+ * dir/dbfilename, when it exists: this shard's keys go into its databases, a budget of records
+ * per pass of the loop, so that the commands Redis allows while loading (INFO, CONFIG...) are
+ * answered meanwhile; the router refuses the others with -LOADING until every shard is done
+ * (persistence/save-state.ts W_LOADING). No keyspace events, as Redis sends none for a load;
+ * keys already past their time are skipped, as a master skips them.
  */
-function loadAtStart (): void {
+function loadAtStart (): RdbLoader | null {
   const path = data.rdbFile
-  if (path === undefined || !existsSync(path)) return
-  const flags = shard.notifyFlags
-  shard.notifyFlags = new Int32Array(1)
-  const now = Date.now()
-  const libs: Buffer[] = []
-  try {
-    loadRdb(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
-      if (expireAt !== 0 && expireAt < now) { shard.loadExpired++; return }
-      shard.loadedKeys++
-      shard.select(db)
-      const old = shard.lookup(key, 0, key.length)
-      const ks = shard.ks
-      if (old !== 0) ks.remove(old)
-      const type = payload[0] & 7
-      const ops = TYPES[type]
-      const e = ks.insert(key, 0, key.length, shard.lastHash, type, ops.valueBytes(payload.length - PAYLOAD_HEADER_BYTES))
-      if (e === 0 || !ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) {
-        throw new RdbLoadError('out of memory loading the RDB file')
-      }
-      if (expireAt !== 0) ks.setExpireAt(e, expireAt)
-    }, data.index === 0 ? code => { libs.push(code) } : null)
-    // The hub holds the libraries; every thread sees the change count move and fetches them.
-    if (libs.length > 0) {
-      setLibraryCodes(libs)
-      Atomics.add(sharedFlags(data.credit), SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP)
+  if (path === undefined || !existsSync(path)) { loadingDone(); return null }
+  return new RdbLoader(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
+    if (expireAt !== 0 && expireAt < Date.now()) { shard.loadExpired++; return }
+    shard.loadedKeys++
+    const wasDb = shard.dbIndex
+    const flags = shard.notifyFlags
+    shard.notifyFlags = NO_EVENTS
+    shard.select(db)
+    const old = shard.lookup(key, 0, key.length)
+    const ks = shard.ks
+    if (old !== 0) ks.remove(old)
+    const type = payload[0] & 7
+    const ops = TYPES[type]
+    const e = ks.insert(key, 0, key.length, shard.lastHash, type, ops.valueBytes(payload.length - PAYLOAD_HEADER_BYTES))
+    if (e === 0 || !ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) {
+      throw new RdbLoadError('out of memory loading the RDB file')
     }
-  } finally {
-    shard.select(0)
+    if (expireAt !== 0) ks.setExpireAt(e, expireAt)
+    shard.select(wasDb)
     shard.notifyFlags = flags
+  }, data.index === 0 ? code => { loadedLibs.push(code) } : null)
+}
+/** One step of the load; at the end the hub installs the libraries and the shard counts itself done. */
+function loadStep (l: RdbLoader): void {
+  const isDone = l.step(LOAD_BUDGET)
+  saveF64[F_LOAD_POS + data.index] = l.pos
+  if (!isDone) return
+  if (data.index === 0 && loadedLibs.length > 0) {
+    // The hub holds the libraries; every thread sees the change count move and fetches them.
+    setLibraryCodes(loadedLibs)
+    Atomics.add(sharedFlags(data.credit), SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP)
   }
+  loader = null
+  // Changes made by loading are not changes since the last save (Redis's dirty starts at 0).
+  shard.dirtyAtSave = writes.count
+  publishStats()
+  loadingDone()
+}
+
+function loadingDone (): void {
+  const i32 = saveWords().i32
+  if (Atomics.load(i32, W_LOADING) > 0) Atomics.sub(i32, W_LOADING, 1)
 }

@@ -43,6 +43,8 @@ const RDB_OPCODE_EOF = 0xff
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
+/** shared.loadingerr */
+export const LOADING = Buffer.from('-LOADING Redis is loading the dataset in memory\r\n')
 /** shared.bgsaveerr */
 export const MISCONF = Buffer.from("-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n")
 
@@ -294,6 +296,8 @@ export function shutdownNow (): void {
 
 /** SHUTDOWN saves with SAVE, or without NOSAVE when there are save points. */
 function shutdownSaves (flags: number): boolean {
+  // While loading the data set is incomplete: never saved.
+  if (isLoading()) return false
   return (flags & SHUTDOWN_SAVE) !== 0 || ((flags & SHUTDOWN_NOSAVE) === 0 && hasSavePoints())
 }
 

@@ -5,6 +5,8 @@
 // records each outcome, and INFO persistence reads it all.
 
 import { isMainThread, workerData } from 'node:worker_threads'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
 
 // Int32 words.
 /** 0: no background save; 1: one runs (shards walking or the file being joined). */
@@ -28,23 +30,26 @@ export const W_SNAPSHOT_ID = 7
 export const W_DENY_WRITES = 8
 /** Set by SHUTDOWN before it signals the process: it saved already, or was told not to. */
 export const W_SHUTDOWN_DONE = 9
+/** Shards (the loading progress averages theirs). */
+export const W_SHARDS = 10
 const INT_WORDS = 16
 
 // Float64 words.
 /** Unix ms the running BGSAVE started; rdb_last_bgsave_time_sec (-1 before any). */
 export const F_BGSAVE_START = 0
 export const F_LAST_BGSAVE_SEC = 1
-/** Unix ms the load started, the file's size, and bytes read so far (every shard's share). */
+/** Unix ms the load started, and the file's size. */
 export const F_LOAD_START = 2
 export const F_LOAD_TOTAL = 3
-export const F_LOAD_DONE = 4
 /** Save points: how many, then [seconds, changes] pairs. */
 export const F_SAVE_POINTS = 5
 export const MAX_SAVE_POINTS = 16
 /** Per shard: changes since its last save (rdb_changes_since_last_save, the save points). */
 export const F_DIRTY = F_SAVE_POINTS + 1 + 2 * MAX_SAVE_POINTS
 export const MAX_SHARDS = 256
-const F64_WORDS = F_DIRTY + MAX_SHARDS
+/** Per shard: bytes of the RDB file its load has read (each shard reads the whole file). */
+export const F_LOAD_POS = F_DIRTY + MAX_SHARDS
+const F64_WORDS = F_LOAD_POS + MAX_SHARDS
 
 const BYTES = INT_WORDS * 4 + F64_WORDS * 8
 
@@ -98,8 +103,17 @@ export function updateDenyWrites (): void {
 }
 
 /** The start-up values, once, on the main thread. */
-export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean }): void {
-  const i32 = saveWords().i32
+export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean, shards: number, dir: string, dbfilename: string }): void {
+  const { i32, f64 } = saveWords()
+  i32[W_SHARDS] = c.shards
+  // loading:1 from before the port opens until every shard has read the file (startLoading).
+  let size = -1
+  try { size = statSync(join(c.dir, c.dbfilename)).size } catch {}
+  if (size >= 0) {
+    f64[F_LOAD_START] = Date.now()
+    f64[F_LOAD_TOTAL] = size
+    Atomics.store(i32, W_LOADING, c.shards)
+  }
   i32[W_COMPRESSION] = c.rdbcompression ? 1 : 0
   i32[W_CHECKSUM] = c.rdbchecksum ? 1 : 0
   i32[W_STOP_WRITES] = c.stopWritesOnBgsaveError ? 1 : 0
@@ -126,9 +140,11 @@ export function loadingInfo (): string[] { return [`loading:${isLoading() ? 1 : 
 /** The loading_* fields Redis adds while it loads (startLoading, loadingProgress). */
 export function loadingProgress (): string[] {
   if (!isLoading()) return []
-  const f = saveWords().f64
+  const { f64: f, i32 } = saveWords()
   const total = f[F_LOAD_TOTAL]
-  const done = Math.min(f[F_LOAD_DONE], total)
+  let sum = 0
+  for (let s = 0; s < i32[W_SHARDS]; s++) sum += Math.min(f[F_LOAD_POS + s], total)
+  const done = i32[W_SHARDS] > 0 ? Math.floor(sum / i32[W_SHARDS]) : 0
   const elapsed = Math.floor(Date.now() / 1000) - Math.floor(f[F_LOAD_START] / 1000)
   const eta = elapsed === 0 ? 1 : Math.floor(elapsed * (total - done) / (done + 1))
   return [

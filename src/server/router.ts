@@ -15,12 +15,12 @@ import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
-import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, MISCONF, shutdownFlags, shutdownNow } from '../commands/persistence.js'
+import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, MISCONF, LOADING, shutdownFlags, shutdownNow } from '../commands/persistence.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM } from '../ipc/layout.js'
-import { saveWords, W_DENY_WRITES } from '../persistence/save-state.js'
+import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -381,6 +381,8 @@ export class Router implements Dispatcher {
   readonly scripts: Scripting
   /** The shared save state's MISCONF word (persistence/save-state.ts W_DENY_WRITES). */
   private readonly denyWrites = saveWords().i32.subarray(W_DENY_WRITES, W_DENY_WRITES + 1)
+  /** Shards still loading the RDB file at start (W_LOADING). */
+  private readonly loading = saveWords().i32.subarray(W_LOADING, W_LOADING + 1)
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -465,6 +467,8 @@ export class Router implements Dispatcher {
     }
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
     if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
+    // While the shards load the RDB file at start, only commands flagged 'loading' run.
+    if (this.loading[0] !== 0 && !cmd.flags.includes('loading')) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`))
