@@ -153,7 +153,9 @@ const LAZYFREE_BUDGET = 20_000
 /** Keys a pass of the loop encodes for a running BGSAVE. */
 /** Records a pass of the loop loads from the RDB file at start. */
 const LOAD_BUDGET = 2000
-const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 1000
+const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 200
+/** How long an idle shard waits for requests between two slices of a BGSAVE walk (a request ends it at once). */
+const SNAPSHOT_IDLE_MS = 0.05
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   const argc = u32[(p + 4) >>> 2]
@@ -856,7 +858,8 @@ for (;;) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
-    const wait = shard.lazyQueue.length > 0 || snapshot.active || loader !== null ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    // A BGSAVE walk sleeps a moment between its slices when idle: the I/O threads share the cores.
+    const wait = shard.lazyQueue.length > 0 || loader !== null ? 0 : snapshot.active ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
