@@ -153,9 +153,9 @@ const LAZYFREE_BUDGET = 20_000
 /** Keys a pass of the loop encodes for a running BGSAVE. */
 /** Records a pass of the loop loads from the RDB file at start. */
 const LOAD_BUDGET = 2000
-const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 200
+const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 100
 /** How long an idle shard waits for requests between two slices of a BGSAVE walk (a request ends it at once). */
-const SNAPSHOT_IDLE_MS = 0.05
+const SNAPSHOT_IDLE_MS = 0.1
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   const argc = u32[(p + 4) >>> 2]
