@@ -162,7 +162,8 @@ export class BgsaveJoiner {
   private end (id: number | null): void {
     const w = saveWords()
     const now = Date.now()
-    w.f64[F_LAST_BGSAVE_SEC] = Math.round((now - w.f64[F_BGSAVE_START]) / 1000)
+    // time(NULL) - rdb_save_time_start: whole seconds of the clock, as Redis counts them.
+    w.f64[F_LAST_BGSAVE_SEC] = Math.floor(now / 1000) - Math.floor(w.f64[F_BGSAVE_START] / 1000)
     if (id !== null) {
       w.i32[W_LAST_OK] = id >= 0 ? 1 : 0
       if (id >= 0) {

@@ -127,7 +127,7 @@ export function bgsaveInfo (lastSaveSec: number): string[] {
   return [
     `rdb_bgsave_in_progress:${running ? 1 : 0}`, `rdb_last_save_time:${lastSaveSec}`,
     `rdb_last_bgsave_status:${i32[W_LAST_OK] !== 0 ? 'ok' : 'err'}`, `rdb_last_bgsave_time_sec:${f64[F_LAST_BGSAVE_SEC]}`,
-    `rdb_current_bgsave_time_sec:${running ? Math.floor((Date.now() - f64[F_BGSAVE_START]) / 1000) : -1}`,
+    `rdb_current_bgsave_time_sec:${running ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_BGSAVE_START] / 1000) : -1}`,
   ]
 }
 

@@ -49,7 +49,8 @@ describeLocal('loading the RDB file at start', () => {
       c = await RawClient.connect(port, '127.0.0.1').catch(() => null)
       if (c === null) await sleep(20)
     }
-    const io = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null })
+    // Its ready check waits out loading_eta_seconds, up to maxLoadingRetryTime, between INFOs.
+    const io = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, maxLoadingRetryTime: 500 })
     const ioGet = io.get('key:12345')
     const replies = new Set<string>()
     let readyz = new Set<number>()
