@@ -10,7 +10,7 @@ import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
-import { saveWords, hasSavePoints, W_SHUTDOWN_DONE } from './persistence/save-state.js'
+import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE } from './persistence/save-state.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 setVersion(pkg.version)
@@ -70,7 +70,8 @@ async function main (): Promise<void> {
     // prepareForShutdown: with save points (and not after SHUTDOWN, which saved already) the
     // dataset is saved first; if that fails the server keeps running, as Redis does.
     const i32 = saveWords().i32
-    const saving = hasSavePoints() && Atomics.load(i32, W_SHUTDOWN_DONE) === 0 ? server.saveForShutdown() : Promise.resolve(true)
+    // Never while loading: half the data set would overwrite the file.
+    const saving = hasSavePoints() && !isLoading() && Atomics.load(i32, W_SHUTDOWN_DONE) === 0 ? server.saveForShutdown() : Promise.resolve(true)
     saving.then(ok => {
       if (!ok) {
         log.warn({ signal: sig }, 'SIGTERM received but errors trying to shut down the server, check the logs for more information')

@@ -26,7 +26,7 @@ import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 import { startSnapshot, snapshot } from '../persistence/snapshot.js'
-import { saveWords, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
+import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -70,20 +70,30 @@ export function beginBgsave (): boolean {
 
 /** The cut: this shard's snapshot starts here; its walk runs between request batches. */
 function bgsaveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  // Only a BGSAVE its admit claimed starts one (inside EXEC nothing was claimed: see README).
+  // Only a BGSAVE its admit claimed starts one. Inside EXEC nothing was claimed: Redis then
+  // schedules one (server.in_exec), unless one runs.
   const w = saveWords()
   const id = Atomics.load(w.i32, W_SNAPSHOT_ID)
-  if (!snapshot.active && Atomics.load(w.i32, W_BGSAVE) !== 0 && id !== lastSnapshotId) {
-    lastSnapshotId = id
-    startSnapshot(shard, id)
-  }
+  if (Atomics.load(w.i32, W_BGSAVE) === 0) { out.status('SCHEDULED'); return }
+  if (snapshot.active || id === lastSnapshotId) { out.raw(BGSAVE_RUNNING); return }
+  lastSnapshotId = id
+  startSnapshot(shard, id)
   out.status('OK')
 }
 let lastSnapshotId = 0
 
 const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
 
-function bgsaveFinish (_c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
+const BGSAVE_SCHEDULED = Buffer.from('+Background saving scheduled\r\n')
+
+function bgsaveFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  if (parts.some(p => p[0] === 45)) { out.raw(BGSAVE_RUNNING); return }
+  if (parts.some(p => p.toString('latin1', 1, 10) === 'SCHEDULED')) {
+    // rdb_bgsave_scheduled: the save points' cron starts it.
+    Atomics.store(saveWords().i32, W_SCHEDULED, 1)
+    out.raw(BGSAVE_SCHEDULED)
+    return
+  }
   out.raw(BGSAVE_STARTED)
 }
 
@@ -99,8 +109,15 @@ let lastTrySec = 0
 export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, settings: ServerSettings, shards: number): void {
   const { i32, f64 } = saveWords()
   const points = f64[F_SAVE_POINTS]
-  if (points === 0 || Atomics.load(i32, W_BGSAVE) !== 0 || isLoading()) return
+  if (Atomics.load(i32, W_BGSAVE) !== 0 || isLoading()) return
   const now = Date.now() / 1000
+  if (Atomics.load(i32, W_SCHEDULED) !== 0) {
+    Atomics.store(i32, W_SCHEDULED, 0)
+    lastTrySec = now
+    startBgsave(router, bgsave)
+    return
+  }
+  if (points === 0) return
   if (i32[W_LAST_OK] === 0 && now - lastTrySec <= 5) return
   let dirty = 0
   for (let s = 0; s < shards; s++) dirty += f64[F_DIRTY + s]
@@ -255,6 +272,9 @@ function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], ou
   }
   srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
   srv.settings.rdbSaves++
+  // rdbSave: a save that worked clears the failed background save's MISCONF.
+  saveWords().i32[W_LAST_OK] = 1
+  updateDenyWrites()
   out.raw(OK)
 }
 

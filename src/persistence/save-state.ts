@@ -32,6 +32,8 @@ export const W_DENY_WRITES = 8
 export const W_SHUTDOWN_DONE = 9
 /** Shards (the loading progress averages theirs). */
 export const W_SHARDS = 10
+/** A BGSAVE inside EXEC asked for one (rdb_bgsave_scheduled): the cron starts it. */
+export const W_SCHEDULED = 11
 const INT_WORDS = 16
 
 // Float64 words.

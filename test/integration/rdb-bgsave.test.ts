@@ -152,6 +152,10 @@ describe('BGSAVE', () => {
       expect(info.rdb_changes_since_last_save).toBe('0')
       expect(info.rdb_current_bgsave_time_sec).toBe('-1')
       expect(info.rdb_last_bgsave_time_sec).toMatch(/^[0-9]+$/)
+      // Inside EXEC it is scheduled, and the cron starts it.
+      const saves = Number(info.rdb_saves)
+      expect(await c.multi().bgsave().exec()).toEqual([[null, 'Background saving scheduled']])
+      while (Number((await bgsaveDone(c)).rdb_saves) === saves) await new Promise(resolve => setTimeout(resolve, 20))
     }
   })
 
