@@ -1,5 +1,5 @@
-// SAVE, LASTSAVE and SHUTDOWN (Redis's rdb.c saveCommand and lastsaveCommand, server.c's
-// shutdownCommand). SAVE runs on every shard
+// SAVE, BGSAVE, LASTSAVE and SHUTDOWN (Redis's rdb.c saveCommand, bgsaveCommand and
+// lastsaveCommand, server.c's shutdownCommand), and the save points' cron. SAVE runs on every shard
 // at one point of the command order (route 'all', a consistent cut as for a split MSET): each
 // shard encodes its own keys, database by database, as RDB records (persistence/rdb-value.ts),
 // and the client's thread puts them together into one RDB version 10 file, written to a temporary
@@ -38,10 +38,6 @@ const RDB_OPCODE_EXPIRETIME_MS = 0xfc
 const RDB_OPCODE_SELECTDB = 0xfe
 const RDB_OPCODE_EOF = 0xff
 
-/**
- * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
- * and that many bytes of RDB records (expire time, type, key, object).
- */
 const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
 /** shared.loadingerr */
 export const LOADING = Buffer.from('-LOADING Redis is loading the dataset in memory\r\n')
@@ -83,7 +79,6 @@ function bgsaveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void 
 let lastSnapshotId = 0
 
 const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
-
 const BGSAVE_SCHEDULED = Buffer.from('+Background saving scheduled\r\n')
 
 function bgsaveFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
@@ -143,6 +138,10 @@ export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Arg
   return true
 }
 
+/**
+ * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
+ * and that many bytes of RDB records (expire time, type, key, object).
+ */
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   out.bulkBuf(encodeShard(shard))
 }
