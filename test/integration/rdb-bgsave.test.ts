@@ -28,6 +28,11 @@ function tempDir (): string {
 
 async function client (s: ServerHandle): Promise<Redis> {
   servers.push(s)
+  return await connect(s)
+}
+
+/** Another connection to a server already started. */
+async function connect (s: ServerHandle): Promise<Redis> {
   const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0 })
   clients.push(c)
   await c.connect()
@@ -84,7 +89,8 @@ async function bgsaveDone (c: Redis): Promise<Record<string, string>> {
 describe('BGSAVE', () => {
   it('saves exactly the data at the cut while keys are overwritten, deleted, expired and added; Redis loads the file', async () => {
     const dir = tempDir()
-    const f = await client(await startFlashKV({ shards: 4, extraArgs: ['--dir', dir], env: { FLASHKV_SNAPSHOT_BUDGET: '3' } }))
+    const fs = await startFlashKV({ shards: 4, extraArgs: ['--dir', dir], env: { FLASHKV_SNAPSHOT_BUDGET: '3' } })
+    const f = await client(fs)
     const p = f.pipeline()
     for (let i = 0; i < N; i++) {
       if (i % 10 === 0) p.rpush(`list:${i}`, 'a', 'b', String(i))
@@ -94,10 +100,16 @@ describe('BGSAVE', () => {
       else if (i % 10 === 4) p.set(`ttl:${i}`, String(i), 'EX', 100000)
       else p.set(`k:${i}`, `value-${i}-${'x'.repeat(i % 50)}`)
     }
+    p.rpush('{t}dst', 'd1', 'd2')
     p.select(3)
     for (let i = 0; i < 500; i++) p.set(`db3:${i}`, String(i))
     p.select(0)
     await p.exec()
+    // A client blocked on {t}src: served after the cut, it moves an element into {t}dst, a key
+    // no command of the write pipeline names.
+    const b = await connect(fs)
+    const moved = b.blmove('{t}src', '{t}dst', 'LEFT', 'RIGHT', 0)
+    while (!(await f.info('clients')).includes('blocked_clients:1\r\n')) await new Promise(resolve => setTimeout(resolve, 10))
     const before = await dump(f)
     const saves = Number((await persistence(f)).rdb_saves)
     // BGSAVE, then at once (the same connection: after the cut on every shard) change everything.
@@ -117,11 +129,16 @@ describe('BGSAVE', () => {
       if (i % 3 === 0) w.set(`new:${i}`, 'after the cut')
     }
     w.rename('k:7', 'renamed')
+    w.rpush('{t}src', 'moved')
+    // A script over keys on several shards runs on lent databases: their walk finishes first.
+    w.eval("redis.call('SET', KEYS[1], 'lua') redis.call('DEL', KEYS[2]) return 1", 2, 'k:15', 'k:27')
+    w.swapdb(3, 4)
     w.select(3)
     w.flushdb()
     w.set('db3:new', 'x')
     w.select(0)
     const replies = (await w.exec()) ?? []
+    expect(await moved).toBe('moved')
     expect(replies[0][1]).toBe('Background saving started')
     expect((replies[1][0] as Error).message).toBe('ERR Background save already in progress')
     expect((replies[2][0] as Error).message).toBe('ERR Background save already in progress')
