@@ -101,6 +101,7 @@ describe('BGSAVE', () => {
       else p.set(`k:${i}`, `value-${i}-${'x'.repeat(i % 50)}`)
     }
     p.rpush('{t}dst', 'd1', 'd2')
+    for (let i = 0; i < 8; i++) p.set(`lua:${i}`, `before-${i}`)
     p.select(3)
     for (let i = 0; i < 500; i++) p.set(`db3:${i}`, String(i))
     p.select(0)
@@ -131,7 +132,8 @@ describe('BGSAVE', () => {
     w.rename('k:7', 'renamed')
     w.rpush('{t}src', 'moved')
     // A script over keys on several shards runs on lent databases: their walk finishes first.
-    w.eval("redis.call('SET', KEYS[1], 'lua') redis.call('DEL', KEYS[2]) return 1", 2, 'k:15', 'k:27')
+    w.eval("for i = 1, #KEYS do if i % 2 == 0 then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], 'lua') end end return 1",
+      8, ...Array.from({ length: 8 }, (_, i) => `lua:${i}`))
     w.swapdb(3, 4)
     w.select(3)
     w.flushdb()
