@@ -19,7 +19,7 @@ async function freePort (): Promise<number> {
 const port = await freePort()
 const httpPort = await freePort()
 const main = new URL('../src/main.js', import.meta.url).pathname
-const proc = spawn(process.execPath, [main, '--port', String(port), '--http-port', String(httpPort), '--shards', '2', '--log-level', 'warn'], { stdio: 'inherit' })
+const proc = spawn(process.execPath, [main, '--port', String(port), '--http-port', String(httpPort), '--shards', '2', '--save', '', '--log-level', 'warn'], { stdio: 'inherit' })
 for (let i = 0; i < 100; i++) {
   const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(r => r.ok, () => false)
   if (ok) break
