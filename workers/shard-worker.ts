@@ -151,8 +151,12 @@ const EXPIRE_BUCKETS = 2000
 /** Blocks freed per pass of the loop for values UNLINK detached (storage/lazyfree.ts). */
 const LAZYFREE_BUDGET = 20_000
 /** Keys a pass of the loop encodes for a running BGSAVE. */
-/** Records a pass of the loop loads from the RDB file at start. */
-const LOAD_BUDGET = 2000
+/**
+ * Records a pass of the loop loads from the RDB file at start, and how long an idle shard waits
+ * between passes (0; tests widen the loading window with FLASHKV_LOAD_PAUSE_MS).
+ */
+const LOAD_BUDGET = Number(process.env.FLASHKV_LOAD_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_BUDGET) : 2000
+const LOAD_PAUSE_MS = Number(process.env.FLASHKV_LOAD_PAUSE_MS ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_PAUSE_MS) : 0
 const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 100
 /** How long an idle shard waits for requests between two slices of a BGSAVE walk (a request ends it at once). */
 const SNAPSHOT_IDLE_MS = 0.1
@@ -859,7 +863,7 @@ for (;;) {
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
     // A BGSAVE walk sleeps a moment between its slices when idle: the I/O threads share the cores.
-    const wait = shard.lazyQueue.length > 0 || loader !== null ? 0 : snapshot.active ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    const wait = shard.lazyQueue.length > 0 ? 0 : loader !== null ? LOAD_PAUSE_MS : snapshot.active ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and

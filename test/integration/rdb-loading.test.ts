@@ -2,8 +2,8 @@
 // commands get -LOADING (those Redis flags 'loading', INFO among them, still answer), INFO
 // persistence has loading:1 and the loading_* fields, /readyz answers 503; ioredis, whose ready
 // check waits for loading:0, works once it is over. The file is a big one (400k keys, ~25 MB) made
-// by a real redis-server's DEBUG POPULATE, so the loading window is seconds long; nothing below
-// depends on how long: the polls stop on the first answer that says loading is over.
+// by a real redis-server's DEBUG POPULATE, loaded in slowed-down steps, so the loading window is
+// seconds long; nothing below depends on how long: the polls stop at the first PONG.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -41,7 +41,11 @@ describeLocal('loading the RDB file at start', () => {
     const port = await freePort()
     const httpPort = await freePort()
     const child = spawn(process.execPath, [MAIN_JS, '--port', String(port), '--http-port', String(httpPort), '--shards', '2',
-      '--dir', dir, '--save', '', '--log-level', 'warn'], { stdio: 'ignore' })
+      '--dir', dir, '--save', '', '--log-level', 'warn'], {
+      stdio: 'ignore',
+      // Slower steps keep the window open past the start of the I/O threads (FLASHKV_IO_THREADS).
+      env: { ...process.env, FLASHKV_LOAD_BUDGET: '1000', FLASHKV_LOAD_PAUSE_MS: '5' },
+    })
     children.push(child)
     // Connect as soon as the port is open.
     let c: RawClient | null = null
