@@ -620,7 +620,7 @@ function beforeWrite (cmd: Command): void {
   const name = cmd.name
   if (name === 'flushall') {
     abortSnapshot()
-    parentPort?.postMessage({ op: 'bgsave-abort' })
+    parentPort?.postMessage({ op: 'bgsave-abort', shard: data.index })
   } else if (name === 'flushdb') {
     finishDb(shard.dbIndex)
   } else if (name === 'swapdb') {

@@ -107,9 +107,8 @@ export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) 
   if (Atomics.load(i32, W_BGSAVE) !== 0 || isLoading()) return
   const now = Date.now() / 1000
   if (Atomics.load(i32, W_SCHEDULED) !== 0) {
-    Atomics.store(i32, W_SCHEDULED, 0)
     lastTrySec = now
-    startBgsave(router, bgsave)
+    if (startBgsave(router, bgsave, false)) Atomics.store(i32, W_SCHEDULED, 0)
     return
   }
   if (points === 0) return
@@ -119,23 +118,23 @@ export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) 
   for (let i = 0; i < points; i++) {
     if (dirty >= f64[F_SAVE_POINTS + 2 + 2 * i] && now - settings.lastSaveSec > f64[F_SAVE_POINTS + 1 + 2 * i]) {
       lastTrySec = now
-      startBgsave(router, bgsave)
+      startBgsave(router, bgsave, false)
       return
     }
   }
 }
 
 /**
- * A BGSAVE of the server's own (save points, SIGTERM): false when one runs already. A ring too
- * full to take it now: the claim is given back and it is tried again shortly.
+ * A BGSAVE of the server's own (save points, SIGTERM): false when one runs already or a shard
+ * cannot take it now (a full ring, a dead shard), and the claim is given back; with `retry` it
+ * is tried again shortly (the cron tries again on its next tick anyway).
  */
-export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command): boolean {
+export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, retry = true): boolean {
   if (!beginBgsave()) return false
-  if (!router.sendAllInternal(bgsave, BGSAVE_ARGV)) {
-    Atomics.store(saveWords().i32, W_BGSAVE, 0)
-    setTimeout(() => startBgsave(router, bgsave), 10)
-  }
-  return true
+  if (router.sendAllInternal(bgsave, BGSAVE_ARGV)) return true
+  Atomics.store(saveWords().i32, W_BGSAVE, 0)
+  if (retry) setTimeout(() => startBgsave(router, bgsave), 10)
+  return false
 }
 
 /**

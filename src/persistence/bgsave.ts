@@ -94,8 +94,11 @@ interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: st
 /** Collects the shards' parts of each BGSAVE and has them joined; one per server (main thread). */
 export class BgsaveJoiner {
   private parts: ShardPart[] = []
-  private answers = 0
+  /** Shards that answered for the save being collected. */
+  private readonly answered = new Set<number>()
   private isAborted = false
+  /** A shard died before it answered: the save fails (Redis's child died). */
+  private isFailed = false
   private waiters: Array<(ok: boolean) => void> = []
 
   constructor (private readonly shards: number, private readonly dir: string, private readonly dbfilename: string,
@@ -116,21 +119,34 @@ export class BgsaveJoiner {
   }
 
   /** Listens to a shard worker's messages about snapshots. */
-  attach (worker: Worker): void {
+  attach (worker: Worker, shard: number): void {
     worker.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null) return
       const op = (m as { op?: string }).op
-      if (op === 'bgsave-part') this.onAnswer((m as { part: ShardPart }).part)
-      else if (op === 'bgsave-abort') { this.isAborted = true; this.onAnswer(null) }
+      if (op === 'bgsave-part') this.onAnswer(shard, (m as { part: ShardPart }).part)
+      else if (op === 'bgsave-abort') { this.isAborted = true; this.onAnswer(shard, null) }
+    })
+    worker.once('exit', () => {
+      if (Atomics.load(saveWords().i32, W_BGSAVE) === 0 || this.answered.has(shard)) return
+      this.isFailed = true
+      this.onAnswer(shard, null)
     })
   }
 
-  private onAnswer (part: ShardPart | null): void {
+  private onAnswer (shard: number, part: ShardPart | null): void {
     if (part !== null) this.parts.push(part)
-    if (++this.answers < this.shards) return
+    this.answered.add(shard)
+    if (this.answered.size < this.shards) return
     const parts = this.parts
     this.parts = []
-    this.answers = 0
+    this.answered.clear()
+    if (this.isFailed) {
+      this.isFailed = false
+      this.isAborted = false
+      this.log.warn({}, 'Background saving error: a shard stopped before its snapshot was done')
+      this.end(-1)
+      return
+    }
     if (this.isAborted) {
       // killRDBChild: the status stays as it was; the time it ran is recorded.
       this.isAborted = false

@@ -87,7 +87,7 @@ export class IoThreads implements ObservedServer {
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename))
       this.shards.push(sw)
-      joiner.attach(sw.worker)
+      joiner.attach(sw.worker, s)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
       sw.worker.on('error', err => {
         // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.

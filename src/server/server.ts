@@ -403,7 +403,7 @@ export class FlashServer implements ServerContext, ObservedServer {
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename))
-      joiner.attach(sw.worker)
+      joiner.attach(sw.worker, i)
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {
