@@ -34,8 +34,9 @@ function benchDir (): string {
 /** FlashKV from dist/ with the given server flags (e.g. ['--shards', '4']). */
 export function flashkvSpec (name: string, flags: string[]): Spec {
   const main = new URL('dist/src/main.js', ROOT).pathname
-  // Never the working directory as dir: a dump.rdb there would be loaded.
-  return [name, process.execPath, [main, ...flags, '--log-level', 'warn', '--bind', '127.0.0.1', '--dir', benchDir()]]
+  // Never the working directory as dir: a dump.rdb there would be loaded. No save points, as
+  // the Redis it is measured against runs with --save '' (a flag given wins: the last one counts).
+  return [name, process.execPath, [main, '--save', '', ...flags, '--log-level', 'warn', '--bind', '127.0.0.1', '--dir', benchDir()]]
 }
 
 export async function freePort (): Promise<number> {

@@ -78,6 +78,12 @@ export interface Config {
   readonly latencyTracking: boolean
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
   readonly tls: TlsConfig
+  /** save points, "seconds changes ..." ('' = none): BGSAVE once any is reached; SHUTDOWN and SIGTERM save. */
+  readonly save: string
+  /** rdbcompression, rdbchecksum, stop-writes-on-bgsave-error (Redis's defaults: all yes). */
+  readonly rdbcompression: boolean
+  readonly rdbchecksum: boolean
+  readonly stopWritesOnBgsaveError: boolean
 }
 
 export interface TlsConfig {
@@ -94,6 +100,25 @@ export interface TlsConfig {
   readonly ciphers: string
   readonly ciphersuites: string
   readonly preferServerCiphers: boolean
+}
+
+/** Redis's save points when no config says otherwise. */
+export const DEFAULT_SAVE = '3600 1 300 100 60 10000'
+
+/** "seconds changes ..." as setConfigSaveOption checks it: the normalised text, or null. */
+export function parseSavePoints (v: string): string | null {
+  const args = v.trim() === '' ? [] : v.trim().split(/\s+/)
+  if (args.length % 2 !== 0) return null
+  for (let j = 0; j < args.length; j++) {
+    if (!/^[0-9]+$/.test(args[j])) return null
+    if ((j & 1) === 0 && Number(args[j]) < 1) return null
+  }
+  return args.map(a => String(Number(a))).join(' ')
+}
+
+const yesNo = (v: string): number => {
+  if (v !== 'yes' && v !== 'no') throw new ConfigError(`must be yes or no, got '${v}'`)
+  return v === 'yes' ? 1 : 0
 }
 
 export class ConfigError extends Error {}
@@ -198,6 +223,10 @@ Options (environment variable, config-file directive):
                       --tls-ca-cert-dir, --tls-auth-clients yes|no|optional (default yes),
                       --tls-protocols, --tls-ciphers, --tls-ciphersuites, --tls-prefer-server-ciphers
                       (FLASHKV_TLS_*, Redis's tls-* directives)
+  --save <points>     "seconds changes ..." pairs: BGSAVE once that many changes are that old;
+                      '' = none (FLASHKV_SAVE, save; default '${DEFAULT_SAVE}')
+  --rdbcompression, --rdbchecksum, --stop-writes-on-bgsave-error <yes|no>  as in Redis
+                      (FLASHKV_RDBCOMPRESSION, ...; default yes)
   --help              print this help and exit
   --version           print the version and exit
 `
@@ -344,6 +373,20 @@ const SETTINGS: readonly Setting[] = [
       return v === 'yes' ? 1 : 0
     },
   },
+  {
+    key: 'save',
+    flag: '--save',
+    env: 'FLASHKV_SAVE',
+    directive: 'save',
+    parse: v => {
+      const p = parseSavePoints(v)
+      if (p === null) throw new ConfigError('Invalid save parameters')
+      return p
+    },
+  },
+  { key: 'rdbcompression', flag: '--rdbcompression', env: 'FLASHKV_RDBCOMPRESSION', directive: 'rdbcompression', parse: yesNo },
+  { key: 'rdbchecksum', flag: '--rdbchecksum', env: 'FLASHKV_RDBCHECKSUM', directive: 'rdbchecksum', parse: yesNo },
+  { key: 'stopWritesOnBgsaveError', flag: '--stop-writes-on-bgsave-error', env: 'FLASHKV_STOP_WRITES_ON_BGSAVE_ERROR', directive: 'stop-writes-on-bgsave-error', parse: yesNo },
   {
     key: 'protectedMode',
     flag: '--protected-mode',
@@ -512,7 +555,10 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
       words.length = 2
     }
     if (directive === 'bind') words[1] = words[1].replace(/^-/, '')
+    // save takes its pairs as several words, and several save lines add up, as in redis.conf.
+    if (directive === 'save' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
+    if (directive === 'save' && words[1] !== '' && values.has('save')) words[1] = `${values.get('save') as string} ${words[1]}`
     try {
       values.set(setting.key, setting.parse(words[1]))
     } catch (err) {
@@ -648,6 +694,10 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     slowlogMaxLen: (pick('slowlogMaxLen')[0] as number | undefined) ?? 128,
     latencyMonitorThreshold: (pick('latencyMonitorThreshold')[0] as number | undefined) ?? 0,
     latencyTracking: ((pick('latencyTracking')[0] as number | undefined) ?? 1) === 1,
+    save: (pick('save')[0] as string | undefined) ?? DEFAULT_SAVE,
+    rdbcompression: ((pick('rdbcompression')[0] as number | undefined) ?? 1) === 1,
+    rdbchecksum: ((pick('rdbchecksum')[0] as number | undefined) ?? 1) === 1,
+    stopWritesOnBgsaveError: ((pick('stopWritesOnBgsaveError')[0] as number | undefined) ?? 1) === 1,
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

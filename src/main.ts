@@ -12,6 +12,7 @@ import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
+import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE } from './persistence/save-state.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 setVersion(pkg.version)
@@ -84,6 +85,21 @@ async function main (): Promise<void> {
     if (isStopping) { log.warn({ signal: sig }, 'second signal: exiting now'); process.exit(1) }
     isStopping = true
     log.info({ signal: sig }, 'shutting down')
+    // prepareForShutdown: with save points (and not after SHUTDOWN, which saved already) the
+    // dataset is saved first; if that fails the server keeps running, as Redis does.
+    const i32 = saveWords().i32
+    // Never while loading: half the data set would overwrite the file.
+    const saving = hasSavePoints() && !isLoading() && Atomics.load(i32, W_SHUTDOWN_DONE) === 0 ? server.saveForShutdown() : Promise.resolve(true)
+    saving.then(ok => {
+      if (!ok) {
+        log.warn({ signal: sig }, 'SIGTERM received but errors trying to shut down the server, check the logs for more information')
+        isStopping = false
+        return
+      }
+      stop()
+    }, () => { isStopping = false })
+  }
+  const stop = (): void => {
     http?.close()
     http?.closeAllConnections()
     server.stop().then(() => {

@@ -33,14 +33,17 @@ import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import type { Keyspace } from '../src/storage/keyspace.js'
 
 import { existsSync } from 'node:fs'
-import { loadRdb, RdbLoadError } from '../src/persistence/rdb-file.js'
+import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD, ACTIVE_EXPIRE_OFF_WORD } from '../src/ipc/layout.js'
 import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
+import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
+import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING } from '../src/persistence/save-state.js'
 
 const data = workerData as ShardWorkerData
+const saveF64 = saveWords().f64
 
 /** One producer's rings and ports (the primary, or an I/O thread). */
 class Producer {
@@ -125,6 +128,8 @@ function publishStats (): void {
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
+  syncDirty(shard)
+  saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
 }
 const shard = new Shard(data.index, data.shards)
 shard.watch.words = watchWords(data.credit)
@@ -135,8 +140,11 @@ shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD +
 hashLimits.flags = sharedFlags(data.credit)
 evictionSettings.flags = hashLimits.flags
 shard.isLazyFree = true
-loadAtStart()
-// The server listens once every shard has its keys (a file that cannot load stops it first).
+const loadedLibs: Buffer[] = []
+/** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
+const NO_EVENTS = new Int32Array(1)
+/** The RDB file being loaded at start (null once done). A bad header stops the server before it listens. */
+let loader: RdbLoader | null = loadAtStart()
 parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
@@ -148,6 +156,16 @@ let commandsLeft = faultShard === data.index ? faultAfter : -1
 const EXPIRE_BUCKETS = 2000
 /** Blocks freed per pass of the loop for values UNLINK detached (storage/lazyfree.ts). */
 const LAZYFREE_BUDGET = 20_000
+/** Keys a pass of the loop encodes for a running BGSAVE. */
+/**
+ * Records a pass of the loop loads from the RDB file at start, and how long an idle shard waits
+ * between passes (0; tests widen the loading window with FLASHKV_LOAD_PAUSE_MS).
+ */
+const LOAD_BUDGET = Number(process.env.FLASHKV_LOAD_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_BUDGET) : 2000
+const LOAD_PAUSE_MS = Number(process.env.FLASHKV_LOAD_PAUSE_MS ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_PAUSE_MS) : 0
+const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 100
+/** How long an idle shard waits for requests between two slices of a BGSAVE walk (a request ends it at once). */
+const SNAPSHOT_IDLE_MS = 0.1
 
 function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
   const argc = u32[(p + 4) >>> 2]
@@ -306,6 +324,8 @@ function runRecord (p: number, payloadLen: number): void {
  * RENAME/COPY/MSETNX across shards atomic (see docs/ARCHITECTURE.md).
  */
 function holdForTransaction (slot: number): void {
+  // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
+  if (snapshot.active) finishAll()
   // Posted before the acknowledgement is committed, so the producer finds it with the ack.
   cur.port.postMessage(lendOf(shard, blockedCount > 0))
   out.reset()
@@ -569,6 +589,10 @@ function serveReady (): void {
           continue
         }
       }
+      if (snapshot.active) {
+        touchKey(db, key, 0, key.length)
+        if (b.spec.dst !== null) touchKey(db, b.spec.dst, 0, b.spec.dst.length)
+      }
       if (!serveBlocked(shard, b.spec, key, out)) break
       forget(b)
       if (shard.watch.size !== 0 && writes.count !== before) {
@@ -641,6 +665,7 @@ const ONE_REPLY = Buffer.from(':1\r\n')
 function runOne (cmd: Command): void {
   // performEvictions before a command that may grow memory (storage/eviction.ts).
   if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
+  if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -661,6 +686,36 @@ function makeRoom (): boolean {
   if (max === 0) return true
   const limit = max / data.shards
   return shard.usedMemory() <= limit || shard.evictTo(limit) || shard.noBlock
+}
+
+/**
+ * A BGSAVE snapshot runs: what this write command is about to change is saved first, as it was
+ * at the cut (persistence/snapshot.ts). FLUSHALL drops the snapshot, as Redis kills its child.
+ */
+function beforeWrite (cmd: Command): void {
+  const name = cmd.name
+  if (name === 'flushall') {
+    abortSnapshot()
+    parentPort?.postMessage({ op: 'bgsave-abort', shard: data.index })
+  } else if (name === 'flushdb') {
+    finishDb(shard.dbIndex)
+  } else if (name === 'swapdb') {
+    for (let i = 1; i <= 2 && i < argv.argc; i++) {
+      const db = Number(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]).toString('latin1'))
+      if (Number.isInteger(db) && db >= 0 && db < shard.dbs.length) finishDb(db)
+    }
+  } else {
+    forEachWrittenKey(cmd, argv, shard.dbIndex, shard.dbs.length, touchKey)
+  }
+}
+
+/** The walk is over: the records go to the main thread's joiner (persistence/bgsave.ts), moved, not copied. */
+function sendSnapshot (): void {
+  const part = takeSnapshot(data.index)
+  const transfer: ArrayBuffer[] = []
+  for (const f of part.functions) transfer.push(f.buffer as ArrayBuffer)
+  for (const d of part.dbs) for (const c of d.chunks) transfer.push(c.buffer as ArrayBuffer)
+  parentPort?.postMessage({ op: 'bgsave-part', part }, transfer)
 }
 
 /**
@@ -894,7 +949,8 @@ for (;;) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
-    const wait = shard.lazyQueue.length > 0 ? 0 : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    // A BGSAVE walk sleeps a moment between its slices when idle: the I/O threads share the cores.
+    const wait = shard.lazyQueue.length > 0 ? 0 : loader !== null ? LOAD_PAUSE_MS : snapshot.active ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
@@ -913,6 +969,9 @@ for (;;) {
   }
   // A slice of background freeing per pass: about 20,000 blocks, well under a millisecond.
   if (shard.lazyQueue.length > 0 && !shard.lazyFreeStep(LAZYFREE_BUDGET)) publishStats()
+  if (loader !== null) loadStep(loader)
+  // A slice of the BGSAVE walk per pass (about a millisecond), so requests keep being served.
+  if (snapshot.active && snapshotStep(SNAPSHOT_BUDGET)) sendSnapshot()
   if (now >= nextExpire) {
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
@@ -924,40 +983,54 @@ for (;;) {
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**
- * dir/dbfilename, when it exists: this shard's keys go into its databases before it serves
- * anything (requests wait in the rings meanwhile). No keyspace events, as Redis sends none for a
- * load; keys already past their time are skipped, as a master skips them.
+ * dir/dbfilename, when it exists: this shard's keys go into its databases, a budget of records
+ * per pass of the loop, so that the commands Redis allows while loading (INFO, CONFIG...) are
+ * answered meanwhile; the router refuses the others with -LOADING until every shard is done
+ * (persistence/save-state.ts W_LOADING). No keyspace events, as Redis sends none for a load;
+ * keys already past their time are skipped, as a master skips them.
  */
-function loadAtStart (): void {
+function loadAtStart (): RdbLoader | null {
   const path = data.rdbFile
-  if (path === undefined || !existsSync(path)) return
-  const flags = shard.notifyFlags
-  shard.notifyFlags = new Int32Array(1)
-  const now = Date.now()
-  const libs: Buffer[] = []
-  try {
-    loadRdb(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
-      if (expireAt !== 0 && expireAt < now) { shard.loadExpired++; return }
-      shard.loadedKeys++
-      shard.select(db)
-      const old = shard.lookup(key, 0, key.length)
-      const ks = shard.ks
-      if (old !== 0) ks.remove(old)
-      const type = payload[0] & 7
-      const ops = TYPES[type]
-      const e = ks.insert(key, 0, key.length, shard.lastHash, type, ops.valueBytes(payload.length - PAYLOAD_HEADER_BYTES))
-      if (e === 0 || !ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) {
-        throw new RdbLoadError('out of memory loading the RDB file')
-      }
-      if (expireAt !== 0) ks.setExpireAt(e, expireAt)
-    }, data.index === 0 ? code => { libs.push(code) } : null)
-    // The hub holds the libraries; every thread sees the change count move and fetches them.
-    if (libs.length > 0) {
-      setLibraryCodes(libs)
-      Atomics.add(sharedFlags(data.credit), SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP)
+  if (path === undefined || !existsSync(path)) { loadingDone(); return null }
+  return new RdbLoader(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
+    if (expireAt !== 0 && expireAt < Date.now()) { shard.loadExpired++; return }
+    shard.loadedKeys++
+    const wasDb = shard.dbIndex
+    const flags = shard.notifyFlags
+    shard.notifyFlags = NO_EVENTS
+    shard.select(db)
+    const old = shard.lookup(key, 0, key.length)
+    const ks = shard.ks
+    if (old !== 0) ks.remove(old)
+    const type = payload[0] & 7
+    const ops = TYPES[type]
+    const e = ks.insert(key, 0, key.length, shard.lastHash, type, ops.valueBytes(payload.length - PAYLOAD_HEADER_BYTES))
+    if (e === 0 || !ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) {
+      throw new RdbLoadError('out of memory loading the RDB file')
     }
-  } finally {
-    shard.select(0)
+    if (expireAt !== 0) ks.setExpireAt(e, expireAt)
+    shard.select(wasDb)
     shard.notifyFlags = flags
+  }, data.index === 0 ? code => { loadedLibs.push(code) } : null)
+}
+/** One step of the load; at the end the hub installs the libraries and the shard counts itself done. */
+function loadStep (l: RdbLoader): void {
+  const isDone = l.step(LOAD_BUDGET)
+  saveF64[F_LOAD_POS + data.index] = l.pos
+  if (!isDone) return
+  if (data.index === 0 && loadedLibs.length > 0) {
+    // The hub holds the libraries; every thread sees the change count move and fetches them.
+    setLibraryCodes(loadedLibs)
+    Atomics.add(sharedFlags(data.credit), SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP)
   }
+  loader = null
+  // Changes made by loading are not changes since the last save (Redis's dirty starts at 0).
+  shard.dirtyAtSave = writes.count
+  publishStats()
+  loadingDone()
+}
+
+function loadingDone (): void {
+  const i32 = saveWords().i32
+  if (Atomics.load(i32, W_LOADING) > 0) Atomics.sub(i32, W_LOADING, 1)
 }

@@ -16,6 +16,7 @@ import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
+import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES } from '../persistence/save-state.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 
 const INT_MAX = 2147483647n
@@ -78,7 +79,11 @@ const PARAMS: readonly Param[] = [
   { name: 'tls-replication', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'tls-cluster', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
-  { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
+  // Every thread reads them from the shared save state (persistence/save-state.ts).
+  { name: 'save', type: { kind: 'save' }, mode: 'live', get: () => savePointsText(), set: () => { setSavePoints(pendingSave) } },
+  { name: 'rdbcompression', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_COMPRESSION), set: (_s, v) => { setSaveFlag(W_COMPRESSION, v) } },
+  { name: 'rdbchecksum', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_CHECKSUM), set: (_s, v) => { setSaveFlag(W_CHECKSUM, v) } },
+  { name: 'stop-writes-on-bgsave-error', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_STOP_WRITES), set: (_s, v) => { setSaveFlag(W_STOP_WRITES, v) } },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
   { name: 'protected-mode', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.protectedMode ? 'yes' : 'no', set: (s, v) => { s.settings.protectedMode = v === 1n } },
@@ -227,7 +232,8 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
         const n = saveNumber(args[j])
         if (n === null || ((j & 1) === 0 && n < 1) || ((j & 1) === 1 && n < 0)) return 'Invalid save parameters'
       }
-      return { v: 0n, isCurrent: args.length === 0 }
+      pendingSave = args.map(a => String(saveNumber(a))).join(' ')
+      return { v: 0n, isCurrent: pendingSave === p.get(s) }
     }
     case 'notify': {
       const f = parseNotifyFlags(value)
@@ -331,6 +337,14 @@ const OBUF_CLASSES: Record<string, number> = { normal: 0, slave: 1, replica: 1, 
 /** The limits a CONFIG SET client-output-buffer-limit parsed, applied by its `set`. */
 /** A 'string' value parsed by parseValue, for its set(). */
 let pendingString = ''
+/** A 'save' value parsed by parseValue, normalised ("3600 1 300 100"). */
+let pendingSave = ''
+
+const saveFlag = (word: number): string => saveWords().i32[word] !== 0 ? 'yes' : 'no'
+function setSaveFlag (word: number, v: bigint): void {
+  Atomics.store(saveWords().i32, word, v === 1n ? 1 : 0)
+  updateDenyWrites()
+}
 let pendingObuf = new Float64Array(9)
 let pendingPercentiles: number[] = []
 

@@ -1,14 +1,17 @@
-// SAVE, LASTSAVE and SHUTDOWN (Redis's rdb.c saveCommand and lastsaveCommand, server.c's
-// shutdownCommand). SAVE runs on every shard
+// SAVE, BGSAVE, LASTSAVE and SHUTDOWN (Redis's rdb.c saveCommand, bgsaveCommand and
+// lastsaveCommand, server.c's shutdownCommand), and the save points' cron. SAVE runs on every shard
 // at one point of the command order (route 'all', a consistent cut as for a split MSET): each
 // shard encodes its own keys, database by database, as RDB records (persistence/rdb-value.ts),
 // and the client's thread puts them together into one RDB version 10 file, written to a temporary
 // file in `dir` and renamed over `dir/dbfilename`. The shards load that file at start
-// (persistence/rdb-file.ts). BGSAVE, save points and AOF are not built yet.
+// (persistence/rdb-file.ts). BGSAVE takes the same cut without fork: each shard then encodes its
+// keys in the background (persistence/snapshot.ts) and the main thread has the parts joined into
+// the file (persistence/bgsave.ts). AOF is not built.
 
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
+import type { Command } from './table.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STREAM } from '../storage/keyspace.js'
@@ -22,6 +25,8 @@ import { encodeStream } from '../persistence/rdb-stream.js'
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
+import { startSnapshot, snapshot } from '../persistence/snapshot.js'
+import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -32,6 +37,105 @@ const RDB_OPCODE_RESIZEDB = 0xfb
 const RDB_OPCODE_EXPIRETIME_MS = 0xfc
 const RDB_OPCODE_SELECTDB = 0xfe
 const RDB_OPCODE_EOF = 0xff
+
+const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
+/** shared.loadingerr */
+export const LOADING = Buffer.from('-LOADING Redis is loading the dataset in memory\r\n')
+/** shared.bgsaveerr */
+export const MISCONF = Buffer.from("-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n")
+
+/** rdbSave and rdbSaveBackground both refuse while a background save runs. */
+function saveAdmit (): Buffer | null {
+  return Atomics.load(saveWords().i32, W_BGSAVE) !== 0 ? BGSAVE_RUNNING : null
+}
+
+/** bgsaveCommand's checks, then the one thread that wins the state word starts it. */
+function bgsaveAdmit (_c: ClientContext, argv: Argv): Buffer | null {
+  if (argv.argc > 2 || (argv.argc === 2 && (argv.len[1] !== 8 || Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[1], 8).toString('latin1').toLowerCase() !== 'schedule'))) return SYNTAX_ERR
+  return beginBgsave() ? null : BGSAVE_RUNNING
+}
+
+/** Claims the background save for a new snapshot; false when one runs. */
+export function beginBgsave (): boolean {
+  const w = saveWords()
+  if (Atomics.compareExchange(w.i32, W_BGSAVE, 0, 1) !== 0) return false
+  w.f64[F_BGSAVE_START] = Date.now()
+  Atomics.add(w.i32, W_SNAPSHOT_ID, 1)
+  return true
+}
+
+/** The cut: this shard's snapshot starts here; its walk runs between request batches. */
+function bgsaveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  // Only a BGSAVE its admit claimed starts one. Inside EXEC nothing was claimed: Redis then
+  // schedules one (server.in_exec), unless one runs.
+  const w = saveWords()
+  const id = Atomics.load(w.i32, W_SNAPSHOT_ID)
+  if (Atomics.load(w.i32, W_BGSAVE) === 0) { out.status('SCHEDULED'); return }
+  if (snapshot.active || id === lastSnapshotId) { out.raw(BGSAVE_RUNNING); return }
+  lastSnapshotId = id
+  startSnapshot(shard, id)
+  out.status('OK')
+}
+let lastSnapshotId = 0
+
+const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
+const BGSAVE_SCHEDULED = Buffer.from('+Background saving scheduled\r\n')
+
+function bgsaveFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  if (parts.some(p => p[0] === 45)) { out.raw(BGSAVE_RUNNING); return }
+  if (parts.some(p => p.toString('latin1', 1, 10) === 'SCHEDULED')) {
+    // rdb_bgsave_scheduled: the save points' cron starts it.
+    Atomics.store(saveWords().i32, W_SCHEDULED, 1)
+    out.raw(BGSAVE_SCHEDULED)
+    return
+  }
+  out.raw(BGSAVE_STARTED)
+}
+
+const BGSAVE_ARGV: Argv = { buf: Buffer.from('bgsave'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(6) }
+/** Unix seconds of the last BGSAVE the save points started (CONFIG_BGSAVE_RETRY_DELAY after a failure). */
+let lastTrySec = 0
+
+/**
+ * serverCron's save points (every 100 ms, on one thread): a BGSAVE once at least `changes`
+ * changes (every shard's) are older than `seconds` since the last save. After a failed one, not
+ * again for 5 seconds.
+ */
+export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, settings: ServerSettings, shards: number): void {
+  const { i32, f64 } = saveWords()
+  const points = f64[F_SAVE_POINTS]
+  if (Atomics.load(i32, W_BGSAVE) !== 0 || isLoading()) return
+  const now = Date.now() / 1000
+  if (Atomics.load(i32, W_SCHEDULED) !== 0) {
+    lastTrySec = now
+    if (startBgsave(router, bgsave, false)) Atomics.store(i32, W_SCHEDULED, 0)
+    return
+  }
+  if (points === 0) return
+  if (i32[W_LAST_OK] === 0 && now - lastTrySec <= 5) return
+  let dirty = 0
+  for (let s = 0; s < shards; s++) dirty += f64[F_DIRTY + s]
+  for (let i = 0; i < points; i++) {
+    if (dirty >= f64[F_SAVE_POINTS + 2 + 2 * i] && now - settings.lastSaveSec > f64[F_SAVE_POINTS + 1 + 2 * i]) {
+      lastTrySec = now
+      startBgsave(router, bgsave, false)
+      return
+    }
+  }
+}
+
+/**
+ * A BGSAVE of the server's own (save points, SIGTERM): false when one runs already or a shard
+ * cannot take it now (a full ring, a dead shard), and the claim is given back; with `retry` it
+ * is tried again shortly (the cron tries again on its next tick anyway).
+ */
+export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, retry = true): boolean {
+  if (!beginBgsave()) return false
+  if (router.sendAllInternal(bgsave, BGSAVE_ARGV)) return true
+  Atomics.store(saveWords().i32, W_BGSAVE, 0)
+  if (retry) setTimeout(() => startBgsave(router, bgsave), 10)
+  return false
+}
 
 /**
  * The shard's part: for each database with keys, | u8 db | u32 keys | u32 with a TTL | u32 bytes |
@@ -133,7 +237,8 @@ export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: 
   }
   w.byte(RDB_OPCODE_EOF)
   w.need(8)
-  w.buf.writeBigUInt64LE(crc64(w.buf, 0, w.len), w.len)
+  // rdbchecksum no: eight zero bytes, which loading takes as "not checked".
+  w.buf.writeBigUInt64LE(saveWords().i32[W_CHECKSUM] !== 0 ? crc64(w.buf, 0, w.len) : 0n, w.len)
   w.len += 8
   return w.result
 }
@@ -165,6 +270,9 @@ function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], ou
   }
   srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
   srv.settings.rdbSaves++
+  // rdbSave: a save that worked clears the failed background save's MISCONF.
+  saveWords().i32[W_LAST_OK] = 1
+  updateDenyWrites()
   out.raw(OK)
 }
 
@@ -199,20 +307,29 @@ export function shutdownFlags (argv: Argv): number | Buffer {
 
 /** Stops the server as SIGTERM does (main.ts): every thread's clients are closed, workers stopped. */
 export function shutdownNow (): void {
+  // SHUTDOWN saved already if it had to: the signal handler must not save again.
+  Atomics.store(saveWords().i32, W_SHUTDOWN_DONE, 1)
   process.kill(process.pid, 'SIGTERM')
 }
 
-/** The shard's part: its records when SHUTDOWN SAVE saves (no save points: only then). */
+/** SHUTDOWN saves with SAVE, or without NOSAVE when there are save points. */
+function shutdownSaves (flags: number): boolean {
+  // While loading the data set is incomplete: never saved.
+  if (isLoading()) return false
+  return (flags & SHUTDOWN_SAVE) !== 0 || ((flags & SHUTDOWN_NOSAVE) === 0 && hasSavePoints())
+}
+
+/** The shard's part: its records when SHUTDOWN saves. */
 function shutdownShardCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const flags = shutdownFlags(argv)
   if (typeof flags !== 'number') { out.raw(flags); return }
-  out.bulkBuf((flags & SHUTDOWN_SAVE) !== 0 ? encodeShard(shard) : Buffer.alloc(0))
+  out.bulkBuf(shutdownSaves(flags) ? encodeShard(shard) : Buffer.alloc(0))
 }
 
 /** prepareForShutdown: save if asked (a failure keeps the server up unless FORCE), then stop; the client gets no reply. */
 function shutdownFinish (c: ClientContext, argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
   const flags = shutdownFlags(argv) as number
-  if ((flags & SHUTDOWN_SAVE) !== 0) {
+  if (shutdownSaves(flags)) {
     const srv = c.server
     try {
       writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))
@@ -233,7 +350,12 @@ export const persistenceCommands: readonly CommandSpec[] = [
   {
     ...SERVER, name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], route: 'all', merge: 'custom',
     summary: 'Synchronously save the dataset to disk', complexity: 'O(N) where N is the total number of keys in all databases',
-    run: saveShardCommand, finish: saveFinish,
+    admit: saveAdmit, run: saveShardCommand, finish: saveFinish,
+  },
+  {
+    ...SERVER, name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], route: 'all', merge: 'custom',
+    summary: 'Asynchronously save the dataset to disk', complexity: 'O(1)',
+    admit: bgsaveAdmit, run: bgsaveShardCommand, finish: bgsaveFinish,
   },
   {
     ...SERVER, name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', acl: ['admin', 'dangerous'],

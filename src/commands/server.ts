@@ -5,6 +5,8 @@
 
 import { memorySubcommands } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
+import { syncDirty } from '../persistence/snapshot.js'
+import { bgsaveInfo, loadingInfo, loadingProgress } from '../persistence/save-state.js'
 import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
@@ -79,6 +81,7 @@ function avgTtlMs (ks: Keyspace, now: number): number {
 
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  syncDirty(shard)
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n`
@@ -198,16 +201,15 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `maxmemory_policy:${POLICY_NAMES[srv.settings.maxmemoryPolicy]}`,
     'mem_allocator:flashkv-arena',
   ])
-  // Redis 7.0's fields: no fork and no AOF here, so their gauges stay at rest.
+  // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts) and no AOF here.
   add('persistence', 'Persistence', [
-    'loading:0', 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',
+    ...loadingInfo(), 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',
     'current_save_keys_processed:0', 'current_save_keys_total:0', `rdb_changes_since_last_save:${sum(s => s.dirty)}`,
-    'rdb_bgsave_in_progress:0', `rdb_last_save_time:${srv.settings.lastSaveSec}`, 'rdb_last_bgsave_status:ok', 'rdb_last_bgsave_time_sec:-1',
-    'rdb_current_bgsave_time_sec:-1', `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
+    ...bgsaveInfo(srv.settings.lastSaveSec), `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
     `rdb_last_load_keys_expired:${sum(s => s.loadExpired)}`, `rdb_last_load_keys_loaded:${sum(s => s.loaded)}`,
     'aof_enabled:0', 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0', 'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1',
     'aof_last_bgrewrite_status:ok', 'aof_rewrites:0', 'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0',
-    'module_fork_in_progress:0', 'module_fork_last_cow_size:0',
+    'module_fork_in_progress:0', 'module_fork_last_cow_size:0', ...loadingProgress(),
   ])
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,

@@ -233,6 +233,11 @@ export interface CommandSpec {
   local?: LocalHandler
   finish?: FinishHandler
   /**
+   * route 'all': checked on the client's thread just before the request goes to the shards; an
+   * error reply refuses it there (BGSAVE while one runs: only one thread may start it).
+   */
+  admit?: (client: ClientContext, argv: Argv) => Buffer | null
+  /**
    * Key positions for commands whose keys move with their arguments (movablekeys: LMPOP's
    * numkeys). Null when the arguments are malformed: the command then runs on shard 0, whose
    * handler replies with Redis's error.

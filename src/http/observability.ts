@@ -1,6 +1,7 @@
 // HTTP side door (--http-port, off by default): for orchestrators /healthz (the process is
-// alive), /readyz (listening and every shard worker up) and /metrics (Prometheus text from
-// prom-client); every other path is the Upstash-compatible REST API (rest.ts). Nothing here runs per command: the counters live in typed arrays on the
+// alive), /readyz (listening, every shard worker up and the RDB file loaded) and /metrics
+// (Prometheus text from prom-client); every other path is the Upstash-compatible REST API
+// (rest.ts). Nothing here runs per command: the counters live in typed arrays on the
 // primary and in each shard's stats buffer, and prom-client reads them at scrape time.
 
 import { createServer, type Server } from 'node:http'
@@ -8,6 +9,7 @@ import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom
 import { LATENCY_BOUNDS } from '../server/shared-state.js'
 import type { RestBackend } from '../server/virtual-connection.js'
 import { handleRest } from './rest.js'
+import { isLoading } from '../persistence/save-state.js'
 import {
   STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY, STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_ERRORS,
 } from '../ipc/layout.js'
@@ -119,8 +121,10 @@ export async function startHttp (srv: ObservedServer & RestBackend, port: number
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
     if (path === '/healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'); return }
     if (path === '/readyz') {
-      const ready = srv.isReady()
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
+      // Not ready while the shards load the RDB file at start (clients would get -LOADING).
+      const loading = isLoading()
+      const ready = !loading && srv.isReady()
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : loading ? 'loading\n' : 'not ready\n')
       return
     }
     if (path === '/metrics') {

@@ -81,6 +81,8 @@ export interface ProducerEndpoint {
 }
 
 export interface ShardWorkerData {
+  /** The shared save state (persistence/save-state.ts). */
+  save?: SharedArrayBuffer
   index: number
   shards: number
   producers: ProducerEndpoint[]

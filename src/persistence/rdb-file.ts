@@ -31,39 +31,64 @@ export type RdbRecord = (db: number, key: Buffer, payload: Buffer, expireAt: num
 
 /**
  * Reads the RDB file at path and calls onRecord for every key whose `wanted(key)` is true, and
- * onFunction with each function library's code; the number of records read (all shards').
- * Throws RdbLoadError for a file it cannot load.
+ * onFunction with each function library's code, a budget of records per step() so that the
+ * shard can answer between steps (INFO while loading). The constructor reads and checks the
+ * header; step() and the final checksum throw RdbLoadError for a file it cannot load.
  */
-export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecord: RdbRecord, onFunction: ((code: Buffer) => void) | null = null): number {
-  const b = readFileSync(path)
-  if (b.length < 9 || b.toString('latin1', 0, 5) !== 'REDIS') throw new RdbLoadError('Wrong signature trying to load DB from file')
-  const ver = Number(b.toString('latin1', 5, 9))
-  if (!(ver >= 1 && ver <= RDB_VERSION)) throw new RdbLoadError(`Can't handle RDB format version ${b.toString('latin1', 5, 9)}`)
-  const r = new RdbReader(b, b.length)
-  r.p = 9
-  let db = 0
-  let expireAt = 0
-  let records = 0
-  try {
-    for (;;) {
+export class RdbLoader {
+  private readonly b: Buffer
+  private readonly r: RdbReader
+  private readonly ver: number
+  private db = 0
+  private expireAt = 0
+  /** Records read (all shards'). */
+  records = 0
+
+  constructor (path: string, private readonly wanted: (key: Buffer) => boolean, private readonly onRecord: RdbRecord,
+    private readonly onFunction: ((code: Buffer) => void) | null = null) {
+    const b = this.b = readFileSync(path)
+    if (b.length < 9 || b.toString('latin1', 0, 5) !== 'REDIS') throw new RdbLoadError('Wrong signature trying to load DB from file')
+    const ver = this.ver = Number(b.toString('latin1', 5, 9))
+    if (!(ver >= 1 && ver <= RDB_VERSION)) throw new RdbLoadError(`Can't handle RDB format version ${b.toString('latin1', 5, 9)}`)
+    this.r = new RdbReader(b, b.length)
+    this.r.p = 9
+  }
+
+  /** Bytes of the file read so far, and its size (INFO's loading_loaded_bytes, loading_total_bytes). */
+  get pos (): number { return this.r.p }
+  get size (): number { return this.b.length }
+
+  /** Reads up to `budget` records; true once the whole file is read and checked. */
+  step (budget: number): boolean {
+    try {
+      return this.read(budget)
+    } catch (err) {
+      if (err === RDB_BAD) throw new RdbLoadError('Short read or malformed record loading DB')
+      throw err
+    }
+  }
+
+  private read (budget: number): boolean {
+    const { b, r } = this
+    for (let n = 0; n < budget;) {
       r.need(1)
       const op = b[r.p++]
-      if (op === RDB_OPCODE_EOF) break
+      if (op === RDB_OPCODE_EOF) { this.checksum(); return true }
       switch (op) {
-        case RDB_OPCODE_EXPIRETIME_MS: r.need(8); expireAt = Number(b.readBigInt64LE(r.p)); r.p += 8; continue
-        case RDB_OPCODE_EXPIRETIME: r.need(4); expireAt = b.readInt32LE(r.p) * 1000; r.p += 4; continue
+        case RDB_OPCODE_EXPIRETIME_MS: r.need(8); this.expireAt = Number(b.readBigInt64LE(r.p)); r.p += 8; continue
+        case RDB_OPCODE_EXPIRETIME: r.need(4); this.expireAt = b.readInt32LE(r.p) * 1000; r.p += 4; continue
         case RDB_OPCODE_FREQ: r.need(1); r.p++; continue
         case RDB_OPCODE_IDLE: r.len64(); continue
         case RDB_OPCODE_AUX: r.string(); r.string(); continue
         case RDB_OPCODE_RESIZEDB: r.len64(); r.len64(); continue
         case RDB_OPCODE_SELECTDB: {
-          db = r.len()
-          if (db < 0 || db >= 16) throw new RdbLoadError(`FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting`)
+          this.db = r.len()
+          if (this.db < 0 || this.db >= 16) throw new RdbLoadError(`FATAL: Data file was created with a Redis server configured to handle more than 16 databases. Exiting`)
           continue
         }
         case RDB_OPCODE_FUNCTION2: {
           const code = Buffer.from(r.string())
-          onFunction?.(code)
+          this.onFunction?.(code)
           continue
         }
         case RDB_OPCODE_FUNCTION:
@@ -74,19 +99,28 @@ export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecor
       const key = Buffer.from(r.string())
       const payload = decodeObject(r, op)
       if (payload === null) throw new RdbLoadError(`Unknown RDB encoding type ${op}`)
-      records++
-      if (wanted(key)) onRecord(db, key, payload, expireAt)
-      expireAt = 0
+      this.records++
+      n++
+      if (this.wanted(key)) this.onRecord(this.db, key, payload, this.expireAt)
+      this.expireAt = 0
     }
-  } catch (err) {
-    if (err === RDB_BAD) throw new RdbLoadError('Short read or malformed record loading DB')
-    throw err
+    return false
   }
-  // Version 5 on carries a CRC64 of everything before it; 0 means it was saved without one.
-  if (ver >= 5) {
+
+  /** Version 5 on carries a CRC64 of everything before it; 0 means it was saved without one. */
+  private checksum (): void {
+    const { b, r } = this
+    if (this.ver < 5) return
     r.need(8)
     const want = b.readBigUInt64LE(r.p)
     if (want !== 0n && want !== crc64(b, 0, r.p)) throw new RdbLoadError('Wrong RDB checksum')
+    r.p += 8
   }
-  return records
+}
+
+/** The whole file at once (RdbLoader's steps back to back); the number of records read. */
+export function loadRdb (path: string, wanted: (key: Buffer) => boolean, onRecord: RdbRecord, onFunction: ((code: Buffer) => void) | null = null): number {
+  const loader = new RdbLoader(path, wanted, onRecord, onFunction)
+  while (!loader.step(1 << 30));
+  return loader.records
 }

@@ -7,6 +7,7 @@
 
 import { ByteWriter, ListpackWriter, lpForEach, readInt64 } from './listpack.js'
 import { lzfCompress, lzfDecompress } from './lzf.js'
+import { saveWords, W_COMPRESSION } from './save-state.js'
 import { crc64 } from './crc64.js'
 import { decodeStream } from './rdb-stream.js'
 import { TYPE_STRING, TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET } from '../storage/keyspace.js'
@@ -48,6 +49,7 @@ export function saveLen (w: ByteWriter, n: number): void {
   }
 }
 
+const compression = saveWords().i32
 /** rdbSaveRawString: an int32 as 1, 2 or 4 bytes; past 20 bytes LZF when it saves 4 bytes or more. */
 export function saveString (w: ByteWriter, b: Uint8Array, start: number, len: number): void {
   if (len <= 11) {
@@ -60,7 +62,8 @@ export function saveString (w: ByteWriter, b: Uint8Array, start: number, len: nu
       return
     }
   }
-  if (len > 20) {
+  // rdbcompression (a shared word: CONFIG SET on any thread), for RDB files and DUMP alike.
+  if (len > 20 && compression[W_COMPRESSION] !== 0) {
     const c = lzfCompress(b.subarray(start, start + len), len - 4)
     if (c !== null) {
       w.byte(0xc3)

@@ -9,6 +9,8 @@
 // every thread's clients (CLIENT LIST, CLIENT KILL) is gathered through here.
 
 import { join } from 'node:path'
+import { BgsaveJoiner } from '../persistence/bgsave.js'
+import { saveSab, initSaveState } from '../persistence/save-state.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
@@ -22,7 +24,7 @@ import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import { CommandStats } from './command-stats.js'
 import type { ServerSettings } from '../commands/spec.js'
-import { hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
+import { REDIS_COMPAT_VERSION, hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
 import { type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 
@@ -52,6 +54,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     this.shared = new SharedState(config.ioThreads)
     this.cmdStats = new CommandStats(config.ioThreads + config.shards)
     this.cmdStats.configure(config)
+    initSaveState(config)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     this.settings = this.shared.settings(sharedFlags(this.credit))
@@ -88,10 +91,12 @@ export class IoThreads implements ObservedServer, RestBackend {
     const events = hubEventRings(config.shards, bells[0], stats[0])
     producers[0].push(...events.hub)
     const online: Promise<void>[] = []
+    const joiner = this.joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename),
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s })
       this.shards.push(sw)
+      joiner.attach(sw.worker, s)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
       sw.worker.on('error', err => {
         // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
@@ -114,7 +119,7 @@ export class IoThreads implements ObservedServer, RestBackend {
       const { port1, port2 } = new MessageChannel()
       const data: IoThreadData = {
         config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fd, port: this.port, runId,
+        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fd, port: this.port, runId, save: saveSab(),
       }
       const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
       const thread: IoThread = { worker, control: port1, isListening: false }
@@ -200,6 +205,15 @@ export class IoThreads implements ObservedServer, RestBackend {
   primaryErrors (): number { return this.shared.sum(LOCAL_ERRORS) }
   /** Latencies are sampled on the I/O threads' links, which this thread does not see. */
   latency (): Float64Array { return this.shared.latency() }
+
+  private joiner: BgsaveJoiner | null = null
+
+  /** SIGTERM with save points: a background save first, routed by I/O thread 0; false when it failed. */
+  async saveForShutdown (): Promise<boolean> {
+    const joiner = this.joiner
+    if (joiner === null) return true
+    return await joiner.saveForShutdown(() => { this.threads[0].control.postMessage({ op: 'bgsave' } satisfies ControlMessage) })
+  }
 
   /** Graceful stop: every I/O thread lets its replies go out and closes its clients; then the shards. */
   async stop (): Promise<void> {

@@ -19,12 +19,13 @@ import { debugGate, DEBUG_NOT_ALLOWED } from '../commands/debug.js'
 import { isLoopback } from './addr.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
-import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, shutdownFlags, shutdownNow } from '../commands/persistence.js'
+import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, MISCONF, LOADING, shutdownFlags, shutdownNow } from '../commands/persistence.js'
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
 import { POLICY_NOEVICTION } from '../storage/eviction.js'
+import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -401,6 +402,10 @@ export class Router implements Dispatcher {
   readonly scripts: Scripting
   /** The settings words the shards read too (server/credits.ts): maxmemory-policy among them. */
   private readonly sharedFlags: Int32Array
+  /** The shared save state's MISCONF word (persistence/save-state.ts W_DENY_WRITES). */
+  private readonly denyWrites = saveWords().i32.subarray(W_DENY_WRITES, W_DENY_WRITES + 1)
+  /** Shards still loading the RDB file at start (W_LOADING). */
+  private readonly loading = saveWords().i32.subarray(W_LOADING, W_LOADING + 1)
 
   /**
    * @param replyWaitMs how long endOfTurn may block for the shards' replies (0 = never): see
@@ -487,6 +492,10 @@ export class Router implements Dispatcher {
       const max = this.maxmemoryLimit
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
+    // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
+    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
+    // While the shards load the RDB file at start, only commands flagged 'loading' run.
+    if (this.loading[0] !== 0 && !cmd.flags.includes('loading')) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), null, cmd)
@@ -855,6 +864,21 @@ export class Router implements Dispatcher {
     return this.idx
   }
 
+  /**
+   * A route-'all' command of the server's own, no client (the save points' BGSAVE): replies
+   * dropped. False when a shard cannot take it now.
+   */
+  sendAllInternal (cmd: Command, argv: Argv): boolean {
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    for (const link of this.links) if (link.isDead || !link.canTake(bytes)) return false
+    const tickets = this.ticketsFor(this.allShards, this.links.length)
+    for (let s = 0; s < this.links.length; s++) {
+      this.links[s].send(cmd.id, REQ_NOPARK, 0, argv, null, argv.argc, bytes, ignoreReply, 0, 0, tickets === null ? 0 : tickets[s])
+    }
+    this.scheduleTurn()
+    return true
+  }
+
   private sendAll (conn: Connection, cmd: Command, argv: Argv): boolean {
     const bytes = Link.recordBytes(argv, null, argv.argc)
     for (const link of this.links) {
@@ -862,6 +886,10 @@ export class Router implements Dispatcher {
       if (!link.canTake(bytes)) { this.block(conn, link); return false }
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
+    if (cmd.admit !== undefined) {
+      const err = cmd.admit(conn, argv)
+      if (err !== null) { conn.bigSplits--; return this.reject(conn, err, cmd) }
+    }
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     this.sentWholeId = cmd.id
     if (cmd.merge === 'custom') {

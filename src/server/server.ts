@@ -8,6 +8,9 @@
 
 import { CommandStats } from './command-stats.js'
 import { join } from 'node:path'
+import { BgsaveJoiner } from '../persistence/bgsave.js'
+import { initSaveState } from '../persistence/save-state.js'
+import { saveCron, startBgsave } from '../commands/persistence.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
@@ -21,7 +24,7 @@ import type { Logger } from 'pino'
 import type { Config, TlsConfig } from '../config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
-import { commands, renameCommands } from '../commands/table.js'
+import { commands, renameCommands, type Command } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, type LinkEndpoint } from './shard-link.js'
 import { Router } from './router.js'
@@ -44,6 +47,7 @@ const WORKER_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n', 'latin1')
 const REST_MAX_CLIENTS: RestResult = { kind: 'refused', status: 503, error: 'ERR max number of clients reached' }
 const CRON_MS = 100
+const BGSAVE = commands.find(c => c.name === 'bgsave') as Command
 /** STATS_METRIC_SAMPLES */
 const METRIC_SAMPLES = 16
 
@@ -81,6 +85,8 @@ export type ListenMode = 'single' | 'reuseport' | 'shared-fd'
 
 /** What an I/O thread is given by the main thread (io-threads > 1; see io-threads.ts). */
 export interface IoThreadData {
+  /** The shared save state (persistence/save-state.ts). */
+  save?: SharedArrayBuffer
   config: Config
   index: number
   threads: number
@@ -119,6 +125,7 @@ export type ControlMessage =
   | { op: 'restReply', id: number, result: RestResult }
   | { op: 'restAbort', id: number }
   | { op: 'go' }
+  | { op: 'bgsave' }
   | { op: 'stop' }
   | { op: 'stopped' }
 
@@ -218,6 +225,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private readonly workers: ShardWorker[] = []
   private readonly credits: Credits
   private router!: Router
+  /** The main thread's BGSAVE joiner, with one I/O thread (else IoThreads has it). */
+  private joiner: BgsaveJoiner | null = null
   private readonly net: NetServer
   private readonly tlsNet: TlsServer | null
   readonly tls: TlsConfig
@@ -259,6 +268,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
     if (io === null) {
+      initSaveState(config)
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     }
@@ -352,6 +362,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.metrics.netInput.track(now, bytes.input)
     this.metrics.netOutput.track(now, bytes.output)
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
+    // serverCron's save points, on one thread only: the one that has thread index 0.
+    if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)
   }
 
   /**
@@ -448,12 +460,14 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     const events = hubEventRings(this.shards, bells[0], stats[0])
     const tickets = new Sequencer(this.shards).sab
     const wakeWord = newWakeWord()
+    const joiner = this.joiner = new BgsaveJoiner(this.shards, this.dir, this.dbfilename, this.version, this.settings, this.log)
     for (let i = 0; i < this.shards; i++) {
       const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename),
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i })
+      joiner.attach(sw.worker, i)
       this.links.push(link)
       this.workers.push(sw)
       online.push(new Promise((resolve, reject) => {
@@ -518,6 +532,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         break
       case 'restAbort':
         this.abortRest(m.id)
+        break
+      case 'bgsave':
+        startBgsave(this.router, BGSAVE)
         break
       case 'go':
         this.isOpen = true
@@ -621,6 +638,13 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
    * graceMs), close the clients, stop the workers (the main thread stops them when this is an
    * I/O thread).
    */
+  /** SIGTERM with save points: a background save first; false when it failed. */
+  async saveForShutdown (): Promise<boolean> {
+    const joiner = this.joiner
+    if (joiner === null) return true
+    return await joiner.saveForShutdown(() => { startBgsave(this.router, BGSAVE) })
+  }
+
   async stop (graceMs = 5000): Promise<void> {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }

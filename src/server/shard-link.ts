@@ -14,6 +14,7 @@ import type { Argv } from '../commands/spec.js'
 import type { Credits } from './credits.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
+import { saveSab } from '../persistence/save-state.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
@@ -111,7 +112,7 @@ export class ShardWorker {
   constructor (readonly index: number, shards: number, workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
     events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
-    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats }
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab() }
     this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
   }
 

@@ -209,6 +209,7 @@ export class Keyspace {
 
   /** Deletes an entry; keepValue leaves a list's elements alone (they were handed to another entry). */
   remove (e: number, keepValue = false): void {
+    if (writes.beforeRemove !== null) writes.beforeRemove(this, e)
     writes.count++
     if (writes.onRemove !== null) writes.onRemove(this, e)
     this.unlink(e)
@@ -364,6 +365,28 @@ export class Keyspace {
         found++
       }
       if (budget === 1 && found === 0 && !volatileOnly) budget = total
+    }
+  }
+
+  /** Buckets of the bigger table (BGSAVE sizes its walk by it). */
+  get buckets (): number { return this.t1 === null ? this.t0.length : Math.max(this.t0.length, this.t1.length) }
+
+  /**
+   * Calls fn for every entry whose bucket bits under `mask` (a power of two less one) are `slot`,
+   * in both tables: the unit a BGSAVE snapshot walks (persistence/snapshot.ts). Tables only
+   * grow, so the same entries stay under the same slot however the index rehashes meanwhile.
+   * fn must not insert or remove.
+   */
+  forSlot (slot: number, mask: number, fn: (e: number) => void): void {
+    const u32 = this.arena.u32
+    for (let i = 0; i < 2; i++) {
+      const t = i === 0 ? this.t0 : this.t1
+      if (t === null) continue
+      const m = t.length - 1
+      const step = m >= mask ? mask + 1 : t.length
+      for (let b = slot & m; b < t.length; b += step) {
+        for (let e = t[b]; e !== 0; e = u32[e >>> 2]) if (((u32[(e + 4) >>> 2] >>> 5) & mask) === slot) fn(e)
+      }
     }
   }
 

@@ -24,7 +24,12 @@ export const writes: {
    * signalKeyAsReady: XADD to an existing stream, XGROUP DESTROY), while clients are blocked.
    */
   onReady: ((ks: Keyspace, e: number) => void) | null
-} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null }
+  /**
+   * An entry is about to be deleted, by any path (command, expiry, eviction): a running BGSAVE
+   * snapshot saves it first if its walk has not reached it (persistence/snapshot.ts).
+   */
+  beforeRemove: ((ks: Keyspace, e: number) => void) | null
+} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null, beforeRemove: null }
 
 export type WriteHooks = typeof writes
 
@@ -44,6 +49,7 @@ export function saveWrites (): WriteHooks {
     onNew: writes.onNew,
     isReplacing: writes.isReplacing,
     onReady: writes.onReady,
+    beforeRemove: writes.beforeRemove,
   }
 }
 
@@ -56,4 +62,5 @@ export function restoreWrites (w: WriteHooks): void {
   writes.onNew = w.onNew
   writes.isReplacing = w.isReplacing
   writes.onReady = w.onReady
+  writes.beforeRemove = w.beforeRemove
 }

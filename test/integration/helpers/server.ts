@@ -201,6 +201,8 @@ export async function startFlashKV (
       '--shards', String(opts.shards ?? 4), '--log-level', 'warn',
       // Never the working directory: a dump.rdb there would be loaded by every test server.
       ...(extra.includes('--dir') ? [] : ['--dir', testDir()]),
+      // No save points unless a test asks (Redis's default has them): no BGSAVE nor save at exit.
+      ...(extra.includes('--save') ? [] : ['--save', '']),
       ...extra,
     ]
     return await spawnServer(process.execPath, args, port, host, 'FlashKV', opts.env)

@@ -1,0 +1,196 @@
+// BGSAVE, the main thread's side. Each shard, once its snapshot walk is over (persistence/
+// snapshot.ts), posts its records to the main thread ({ op: 'bgsave-part' }), or posts
+// { op: 'bgsave-abort' } when FLUSHALL dropped its snapshot. With every shard's answer in, a
+// short-lived worker thread (workers/rdb-join.ts) joins the parts into one RDB file: header, AUX
+// fields, per-database SELECTDB/RESIZEDB, CRC64, written to a temporary file, fsynced and renamed
+// over dir/dbfilename, so neither the shards nor the client threads do that work. The outcome
+// goes to the shared save state (persistence/save-state.ts) that INFO and LASTSAVE read.
+
+import { Worker } from 'node:worker_threads'
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ServerSettings } from '../commands/spec.js'
+import type { ShardPart } from './snapshot.js'
+import { DATABASES } from '../storage/shard.js'
+import { ByteWriter } from './listpack.js'
+import { saveLen, saveString } from './rdb-value.js'
+import { crc64 } from './crc64.js'
+import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM, updateDenyWrites } from './save-state.js'
+
+const JOIN_FILE = new URL('../../workers/rdb-join.js', import.meta.url)
+const RDB_OPCODE_AUX = 0xfa
+const RDB_OPCODE_RESIZEDB = 0xfb
+const RDB_OPCODE_SELECTDB = 0xfe
+const RDB_OPCODE_EOF = 0xff
+
+export interface JoinJob {
+  parts: ShardPart[]
+  dir: string
+  dbfilename: string
+  version: string
+  checksum: boolean
+}
+
+function aux (w: ByteWriter, name: string, value: string): void {
+  w.byte(RDB_OPCODE_AUX)
+  const n = Buffer.from(name, 'latin1')
+  const v = Buffer.from(value, 'latin1')
+  saveString(w, n, 0, n.length)
+  saveString(w, v, 0, v.length)
+}
+
+/** Writes the whole file from the shards' parts (rdbSaveRio's layout), tmp + fsync + rename. */
+export function joinRdb (job: JoinJob): void {
+  const tmp = join(job.dir, `temp-bg-${process.pid}.rdb`)
+  const fd = openSync(tmp, 'w')
+  let crc = 0n
+  const put = (b: Uint8Array): void => {
+    if (job.checksum) crc = crc64(b, 0, b.length, crc)
+    for (let p = 0; p < b.length;) p += writeSync(fd, b, p, b.length - p)
+  }
+  try {
+    const w = new ByteWriter(256)
+    w.bytes(Buffer.from('REDIS0010', 'latin1'))
+    aux(w, 'redis-ver', job.version)
+    aux(w, 'redis-bits', '64')
+    aux(w, 'ctime', String(Math.floor(Date.now() / 1000)))
+    aux(w, 'used-mem', '0')
+    aux(w, 'aof-base', '0')
+    put(w.result)
+    for (const part of job.parts) for (const f of part.functions) put(f)
+    for (let db = 0; db < DATABASES; db++) {
+      let keys = 0
+      let expires = 0
+      for (const part of job.parts) for (const d of part.dbs) if (d.db === db) { keys += d.keys; expires += d.expires }
+      if (keys === 0) continue
+      w.len = 0
+      w.byte(RDB_OPCODE_SELECTDB)
+      saveLen(w, db)
+      w.byte(RDB_OPCODE_RESIZEDB)
+      saveLen(w, keys)
+      saveLen(w, expires)
+      put(w.result)
+      for (const part of job.parts) for (const d of part.dbs) if (d.db === db) for (const c of d.chunks) put(c)
+    }
+    w.len = 0
+    w.byte(RDB_OPCODE_EOF)
+    put(w.result)
+    // rdbchecksum no: eight zero bytes, which loading takes as "not checked".
+    const sum = Buffer.alloc(8)
+    if (job.checksum) sum.writeBigUInt64LE(crc)
+    for (let p = 0; p < 8;) p += writeSync(fd, sum, p, 8 - p)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    try { unlinkSync(tmp) } catch {}
+    throw err
+  }
+  closeSync(fd)
+  renameSync(tmp, join(job.dir, job.dbfilename))
+}
+
+interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: string) => void }
+
+/** Collects the shards' parts of each BGSAVE and has them joined; one per server (main thread). */
+export class BgsaveJoiner {
+  private parts: ShardPart[] = []
+  /** Shards that answered for the save being collected. */
+  private readonly answered = new Set<number>()
+  private isAborted = false
+  /** A shard died before it answered: the save fails (Redis's child died). */
+  private isFailed = false
+  private waiters: Array<(ok: boolean) => void> = []
+
+  constructor (private readonly shards: number, private readonly dir: string, private readonly dbfilename: string,
+    private readonly version: string, private readonly settings: ServerSettings, private readonly log: Logger) {}
+
+  /** Resolves when the next background save ends: true if it wrote the file. */
+  async nextDone (): Promise<boolean> { return await new Promise(resolve => { this.waiters.push(resolve) }) }
+
+  /**
+   * SIGTERM with save points (prepareForShutdown): a background save of its own, after any that
+   * runs, started by `request` (on the thread that routes it); true once the file is written.
+   */
+  async saveForShutdown (request: () => void): Promise<boolean> {
+    while (Atomics.load(saveWords().i32, W_BGSAVE) !== 0) await this.nextDone()
+    const done = this.nextDone()
+    request()
+    return await done
+  }
+
+  /** Listens to a shard worker's messages about snapshots. */
+  attach (worker: Worker, shard: number): void {
+    worker.on('message', (m: unknown) => {
+      if (typeof m !== 'object' || m === null) return
+      const op = (m as { op?: string }).op
+      if (op === 'bgsave-part') this.onAnswer(shard, (m as { part: ShardPart }).part)
+      else if (op === 'bgsave-abort') { this.isAborted = true; this.onAnswer(shard, null) }
+    })
+    worker.once('exit', () => {
+      if (Atomics.load(saveWords().i32, W_BGSAVE) === 0 || this.answered.has(shard)) return
+      this.isFailed = true
+      this.onAnswer(shard, null)
+    })
+  }
+
+  private onAnswer (shard: number, part: ShardPart | null): void {
+    if (part !== null) this.parts.push(part)
+    this.answered.add(shard)
+    if (this.answered.size < this.shards) return
+    const parts = this.parts
+    this.parts = []
+    this.answered.clear()
+    if (this.isFailed) {
+      this.isFailed = false
+      this.isAborted = false
+      this.log.warn({}, 'Background saving error: a shard stopped before its snapshot was done')
+      this.end(-1)
+      return
+    }
+    if (this.isAborted) {
+      // killRDBChild: the status stays as it was; the time it ran is recorded.
+      this.isAborted = false
+      this.log.warn({}, 'Background saving terminated by signal 10')
+      this.end(null)
+      return
+    }
+    const w = saveWords()
+    const job: JoinJob = { parts, dir: this.dir, dbfilename: this.dbfilename, version: this.version, checksum: w.i32[W_CHECKSUM] !== 0 }
+    const transfer: ArrayBuffer[] = []
+    for (const p of parts) {
+      for (const f of p.functions) transfer.push(f.buffer as ArrayBuffer)
+      for (const d of p.dbs) for (const c of d.chunks) transfer.push(c.buffer as ArrayBuffer)
+    }
+    const id = parts.length > 0 ? parts[0].id : 0
+    let isDone = false
+    const worker = new Worker(JOIN_FILE, { workerData: job, transferList: transfer, name: 'rdb-join' })
+    worker.once('message', (r: { ok: boolean, err?: string }) => {
+      isDone = true
+      if (r.ok) this.log.info({}, 'Background saving terminated with success')
+      else this.log.warn({ err: r.err }, 'Background saving error')
+      this.end(r.ok ? id : -1)
+    })
+    worker.once('error', err => { if (!isDone) { isDone = true; this.log.warn({ err }, 'Background saving error'); this.end(-1) } })
+    worker.once('exit', () => { if (!isDone) { isDone = true; this.end(-1) } })
+  }
+
+  /** id: the saved snapshot's (ok), -1 failed, null aborted. */
+  private end (id: number | null): void {
+    const w = saveWords()
+    const now = Date.now()
+    // time(NULL) - rdb_save_time_start: whole seconds of the clock, as Redis counts them.
+    w.f64[F_LAST_BGSAVE_SEC] = Math.floor(now / 1000) - Math.floor(w.f64[F_BGSAVE_START] / 1000)
+    if (id !== null) {
+      w.i32[W_LAST_OK] = id >= 0 ? 1 : 0
+      if (id >= 0) {
+        Atomics.store(w.i32, W_LAST_SAVED_ID, id)
+        this.settings.lastSaveSec = Math.floor(now / 1000)
+        this.settings.rdbSaves++
+      }
+    }
+    w.f64[F_BGSAVE_START] = 0
+    updateDenyWrites()
+    Atomics.store(w.i32, W_BGSAVE, 0)
+    for (const w of this.waiters.splice(0)) w(id !== null && id >= 0)
+  }
+}

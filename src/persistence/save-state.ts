@@ -1,0 +1,156 @@
+// The state of background saving that every thread shares: one SharedArrayBuffer made by the
+// main thread and handed to each I/O thread and shard worker in its workerData (`save`). The
+// client threads admit BGSAVE/SAVE and refuse writes after a failed one (MISCONF) from here, the
+// shards read the configs that shape the file, the main thread's joiner (persistence/bgsave.ts)
+// records each outcome, and INFO persistence reads it all.
+
+import { isMainThread, workerData } from 'node:worker_threads'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+
+// Int32 words.
+/** 0: no background save; 1: one runs (shards walking or the file being joined). */
+export const W_BGSAVE = 0
+/** rdb_last_bgsave_status: 1 ok, 0 err. */
+export const W_LAST_OK = 1
+/** The id of the last BGSAVE that succeeded: a shard whose cut had it counts changes from there. */
+export const W_LAST_SAVED_ID = 2
+/** rdbcompression, rdbchecksum, stop-writes-on-bgsave-error (1 = yes). */
+export const W_COMPRESSION = 3
+export const W_CHECKSUM = 4
+export const W_STOP_WRITES = 5
+/** Shards that have not finished loading the RDB file at start (0: loading is over). */
+export const W_LOADING = 6
+/** The id of the snapshot the shards take at the next cut (bumped per BGSAVE). */
+export const W_SNAPSHOT_ID = 7
+/**
+ * 1 while writes are refused with -MISCONF (writeCommandsDeniedByDiskError: stop-writes-on-
+ * bgsave-error, save points set, and the last background save failed): the router's one check.
+ */
+export const W_DENY_WRITES = 8
+/** Set by SHUTDOWN before it signals the process: it saved already, or was told not to. */
+export const W_SHUTDOWN_DONE = 9
+/** Shards (the loading progress averages theirs). */
+export const W_SHARDS = 10
+/** A BGSAVE inside EXEC asked for one (rdb_bgsave_scheduled): the cron starts it. */
+export const W_SCHEDULED = 11
+const INT_WORDS = 16
+
+// Float64 words.
+/** Unix ms the running BGSAVE started; rdb_last_bgsave_time_sec (-1 before any). */
+export const F_BGSAVE_START = 0
+export const F_LAST_BGSAVE_SEC = 1
+/** Unix ms the load started, and the file's size. */
+export const F_LOAD_START = 2
+export const F_LOAD_TOTAL = 3
+/** Save points: how many, then [seconds, changes] pairs. */
+export const F_SAVE_POINTS = 5
+export const MAX_SAVE_POINTS = 16
+/** Per shard: changes since its last save (rdb_changes_since_last_save, the save points). */
+export const F_DIRTY = F_SAVE_POINTS + 1 + 2 * MAX_SAVE_POINTS
+export const MAX_SHARDS = 256
+/** Per shard: bytes of the RDB file its load has read (each shard reads the whole file). */
+export const F_LOAD_POS = F_DIRTY + MAX_SHARDS
+const F64_WORDS = F_LOAD_POS + MAX_SHARDS
+
+const BYTES = INT_WORDS * 4 + F64_WORDS * 8
+
+export interface SaveWords { readonly sab: SharedArrayBuffer, readonly i32: Int32Array, readonly f64: Float64Array }
+
+let words: SaveWords | null = null
+
+/** This thread's view of the shared save state (the main thread makes it on first use). */
+export function saveWords (): SaveWords {
+  if (words !== null) return words
+  const given = isMainThread ? undefined : (workerData as { save?: SharedArrayBuffer } | null)?.save
+  const sab = given ?? new SharedArrayBuffer(BYTES)
+  words = { sab, i32: new Int32Array(sab, 0, INT_WORDS), f64: new Float64Array(sab, INT_WORDS * 4, F64_WORDS) }
+  if (given === undefined) {
+    words.i32[W_LAST_OK] = 1
+    words.i32[W_COMPRESSION] = 1
+    words.i32[W_CHECKSUM] = 1
+    words.i32[W_STOP_WRITES] = 1
+    words.f64[F_LAST_BGSAVE_SEC] = -1
+  }
+  return words
+}
+
+/** The buffer to put in a worker's workerData as `save`. */
+export function saveSab (): SharedArrayBuffer { return saveWords().sab }
+
+/** The save points as [seconds, changes] pairs. */
+export function savePoints (): Array<[number, number]> {
+  const f = saveWords().f64
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < f[F_SAVE_POINTS]; i++) out.push([f[F_SAVE_POINTS + 1 + 2 * i], f[F_SAVE_POINTS + 2 + 2 * i]])
+  return out
+}
+
+/** Sets the save points from "seconds changes ..." (already checked). */
+export function setSavePoints (text: string): void {
+  const f = saveWords().f64
+  const args = text === '' ? [] : text.split(' ').map(Number)
+  const n = Math.min(args.length >> 1, MAX_SAVE_POINTS)
+  for (let i = 0; i < n; i++) { f[F_SAVE_POINTS + 1 + 2 * i] = args[2 * i]; f[F_SAVE_POINTS + 2 + 2 * i] = args[2 * i + 1] }
+  f[F_SAVE_POINTS] = n
+  updateDenyWrites()
+}
+
+/** CONFIG GET save: the pairs as Redis prints them. */
+export function savePointsText (): string { return savePoints().map(([s, c]) => `${s} ${c}`).join(' ') }
+
+export function updateDenyWrites (): void {
+  const { i32, f64 } = saveWords()
+  Atomics.store(i32, W_DENY_WRITES, i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0 ? 1 : 0)
+}
+
+/** The start-up values, once, on the main thread. */
+export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean, shards: number, dir: string, dbfilename: string }): void {
+  const { i32, f64 } = saveWords()
+  i32[W_SHARDS] = c.shards
+  // loading:1 from before the port opens until every shard has read the file (startLoading).
+  let size = -1
+  try { size = statSync(join(c.dir, c.dbfilename)).size } catch {}
+  if (size >= 0) {
+    f64[F_LOAD_START] = Date.now()
+    f64[F_LOAD_TOTAL] = size
+    Atomics.store(i32, W_LOADING, c.shards)
+  }
+  i32[W_COMPRESSION] = c.rdbcompression ? 1 : 0
+  i32[W_CHECKSUM] = c.rdbchecksum ? 1 : 0
+  i32[W_STOP_WRITES] = c.stopWritesOnBgsaveError ? 1 : 0
+  setSavePoints(c.save)
+}
+
+/** INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order. */
+export function bgsaveInfo (lastSaveSec: number): string[] {
+  const { i32, f64 } = saveWords()
+  const running = Atomics.load(i32, W_BGSAVE) !== 0 && f64[F_BGSAVE_START] !== 0
+  return [
+    `rdb_bgsave_in_progress:${running ? 1 : 0}`, `rdb_last_save_time:${lastSaveSec}`,
+    `rdb_last_bgsave_status:${i32[W_LAST_OK] !== 0 ? 'ok' : 'err'}`, `rdb_last_bgsave_time_sec:${f64[F_LAST_BGSAVE_SEC]}`,
+    `rdb_current_bgsave_time_sec:${running ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_BGSAVE_START] / 1000) : -1}`,
+  ]
+}
+
+export function hasSavePoints (): boolean { return saveWords().f64[F_SAVE_POINTS] > 0 }
+
+export function isLoading (): boolean { return Atomics.load(saveWords().i32, W_LOADING) !== 0 }
+
+export function loadingInfo (): string[] { return [`loading:${isLoading() ? 1 : 0}`] }
+
+/** The loading_* fields Redis adds while it loads (startLoading, loadingProgress). */
+export function loadingProgress (): string[] {
+  if (!isLoading()) return []
+  const { f64: f, i32 } = saveWords()
+  const total = f[F_LOAD_TOTAL]
+  let sum = 0
+  for (let s = 0; s < i32[W_SHARDS]; s++) sum += Math.min(f[F_LOAD_POS + s], total)
+  const done = i32[W_SHARDS] > 0 ? Math.floor(sum / i32[W_SHARDS]) : 0
+  const elapsed = Math.floor(Date.now() / 1000) - Math.floor(f[F_LOAD_START] / 1000)
+  const eta = elapsed === 0 ? 1 : Math.floor(elapsed * (total - done) / (done + 1))
+  return [
+    `loading_start_time:${Math.floor(f[F_LOAD_START] / 1000)}`, `loading_total_bytes:${total}`, 'loading_rdb_used_mem:0',
+    `loading_loaded_bytes:${done}`, `loading_loaded_perc:${(total > 0 ? done / total * 100 : 0).toFixed(2)}`, `loading_eta_seconds:${eta}`,
+  ]
+}

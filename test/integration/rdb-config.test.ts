@@ -1,0 +1,166 @@
+// Save points, SHUTDOWN and SIGTERM saving, rdbcompression, rdbchecksum and
+// stop-writes-on-bgsave-error, checked against what redis-server 7.0.15 does and loads.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startRedis } from './helpers/redis.js'
+import { startFlashKV, type ServerHandle } from './helpers/server.js'
+
+const dirs: string[] = []
+const servers: ServerHandle[] = []
+const clients: Redis[] = []
+afterAll(async () => {
+  for (const c of clients) c.disconnect()
+  await Promise.all(servers.map(async s => await s.stop()))
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+function tempDir (): string {
+  const d = mkdtempSync(join(tmpdir(), 'flashkv-rdbconf-'))
+  dirs.push(d)
+  return d
+}
+
+async function client (s: ServerHandle): Promise<Redis> {
+  servers.push(s)
+  const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  clients.push(c)
+  await c.connect()
+  return c
+}
+
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+async function persistence (c: Redis): Promise<Record<string, string>> {
+  const info = await c.info('persistence')
+  return Object.fromEntries(info.split('\r\n').filter(l => l.includes(':')).map(l => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]))
+}
+
+async function bgsaveDone (c: Redis): Promise<Record<string, string>> {
+  for (;;) {
+    const p = await persistence(c)
+    if (p.rdb_bgsave_in_progress === '0') return p
+    await sleep(20)
+  }
+}
+
+/** Keys and values of database 0, sorted. */
+async function strings (c: Redis): Promise<string[]> {
+  const keys = (await c.keys('*')).sort()
+  return keys.length === 0 ? [] : [...keys, ...(await c.mget(...keys) as string[])]
+}
+
+const MISCONF = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+describe('save points', () => {
+  it('a point reached starts a BGSAVE (LASTSAVE moves); CONFIG GET/SET save as Redis prints it', async () => {
+    const dir = tempDir()
+    const f = await client(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '1 1'] }))
+    expect(await f.config('GET', 'save')).toEqual(['save', '1 1'])
+    const first = await f.lastsave()
+    await f.set('a', '1')
+    while (await f.lastsave() === first) await sleep(100)
+    expect((await bgsaveDone(f)).rdb_saves).toBe('1')
+    expect(await strings(await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir])))).toEqual(['a', '1'])
+    const r = await client(await startRedis(['--save', '', '--appendonly', 'no']))
+    for (const c of [f, r]) {
+      expect(await c.config('SET', 'save', '3600 1 300 100')).toBe('OK')
+      expect(await c.config('GET', 'save')).toEqual(['save', '3600 1 300 100'])
+      await expect(c.config('SET', 'save', '1')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters")
+      expect(await c.config('SET', 'save', '')).toBe('OK')
+      expect(await c.config('GET', 'save')).toEqual(['save', ''])
+    }
+  })
+})
+
+describe('SHUTDOWN and SIGTERM', () => {
+  it('SIGTERM saves when there are save points, and not with save ""', async () => {
+    const dir = tempDir()
+    const s = await startFlashKV({ shards: 3, extraArgs: ['--dir', dir, '--save', '3600 1'] })
+    const f = await client(s)
+    await f.set('k1', 'v1')
+    await f.set('k2', 'v2')
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(false)
+    expect(await s.stop()).toBe(0)
+    expect(execFileSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' })).toContain('RDB looks OK')
+    expect(await strings(await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir])))).toEqual(['k1', 'k2', 'v1', 'v2'])
+    const empty = tempDir()
+    const s2 = await startFlashKV({ shards: 2, extraArgs: ['--dir', empty] })
+    await (await client(s2)).set('k', 'v')
+    expect(await s2.stop()).toBe(0)
+    expect(existsSync(join(empty, 'dump.rdb'))).toBe(false)
+  })
+
+  it('a plain SHUTDOWN saves when there are save points; SHUTDOWN NOSAVE does not', async () => {
+    for (const [how, saves] of [[[], true], [['NOSAVE'], false]] as const) {
+      const dir = tempDir()
+      const s = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '3600 1'] })
+      const f = await client(s)
+      await f.set('x', 'y')
+      await f.call('SHUTDOWN', ...how).catch(() => null)
+      while (existsSync(`/proc/${s.pid}`)) await sleep(20)
+      expect(existsSync(join(dir, 'dump.rdb'))).toBe(saves)
+    }
+  })
+})
+
+describe('rdbcompression and rdbchecksum', () => {
+  it('no: strings stored plain, eight zero checksum bytes; Redis and FlashKV load the file', async () => {
+    const dir = tempDir()
+    const f = await client(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--rdbchecksum', 'no'] }))
+    expect(await f.config('GET', 'rdbchecksum')).toEqual(['rdbchecksum', 'no'])
+    expect(await f.config('GET', 'rdbcompression')).toEqual(['rdbcompression', 'yes'])
+    const long = 'a'.repeat(200)
+    await f.set('long', long)
+    await f.save()
+    let file = readFileSync(join(dir, 'dump.rdb'))
+    expect(file.subarray(file.length - 8)).toEqual(Buffer.alloc(8))
+    expect(file.includes(long)).toBe(false)
+    expect(await f.config('SET', 'rdbcompression', 'no')).toBe('OK')
+    expect(await f.bgsave()).toBe('Background saving started')
+    await bgsaveDone(f)
+    file = readFileSync(join(dir, 'dump.rdb'))
+    expect(file.subarray(file.length - 8)).toEqual(Buffer.alloc(8))
+    expect(file.includes(long)).toBe(true)
+    expect(await strings(await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir])))).toEqual(['long', long])
+    expect(await strings(await client(await startFlashKV({ shards: 1, extraArgs: ['--dir', dir] })))).toEqual(['long', long])
+    await f.config('SET', 'rdbchecksum', 'yes')
+    await f.save()
+    file = readFileSync(join(dir, 'dump.rdb'))
+    expect(file.subarray(file.length - 8)).not.toEqual(Buffer.alloc(8))
+    expect(execFileSync('redis-check-rdb', [join(dir, 'dump.rdb')], { encoding: 'utf8' })).toContain('RDB looks OK')
+  })
+})
+
+describe('stop-writes-on-bgsave-error', () => {
+  it('after a failed BGSAVE writes and PING get MISCONF until a save succeeds; reads still answer', async () => {
+    const dir = tempDir()
+    const f = await client(await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '3600 1'] }))
+    await f.set('k', 'v')
+    rmSync(dir, { recursive: true })
+    expect(await f.bgsave()).toBe('Background saving started')
+    expect((await bgsaveDone(f)).rdb_last_bgsave_status).toBe('err')
+    await expect(f.set('k', 'w')).rejects.toThrow(MISCONF)
+    await expect(f.ping()).rejects.toThrow(MISCONF)
+    expect(await f.get('k')).toBe('v')
+    expect(await f.config('SET', 'stop-writes-on-bgsave-error', 'no')).toBe('OK')
+    expect(await f.set('k', 'w')).toBe('OK')
+    expect(await f.config('SET', 'stop-writes-on-bgsave-error', 'yes')).toBe('OK')
+    await expect(f.set('k', 'x')).rejects.toThrow(MISCONF)
+    // Without save points Redis does not refuse writes either.
+    expect(await f.config('SET', 'save', '')).toBe('OK')
+    expect(await f.set('k', 'x')).toBe('OK')
+    expect(await f.config('SET', 'save', '3600 1')).toBe('OK')
+    await expect(f.set('k', 'y')).rejects.toThrow(MISCONF)
+    mkdirSync(dir)
+    // A SAVE that works ends it too (rdbSave sets the status to ok).
+    expect(await f.save()).toBe('OK')
+    expect(await f.set('k', 'y')).toBe('OK')
+    expect(await f.bgsave()).toBe('Background saving started')
+    expect((await bgsaveDone(f)).rdb_last_bgsave_status).toBe('ok')
+    expect(await f.set('k', 'y')).toBe('OK')
+  })
+})
