@@ -48,6 +48,8 @@ export interface Config {
   readonly dbfilename: string
   /** requirepass: the default user's password ('' = none). */
   readonly requirepass: string
+  /** aclfile: where ACL SAVE writes and ACL LOAD reads users ('' = none); loaded at start. */
+  readonly aclfile: string
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
@@ -277,6 +279,7 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  { key: 'aclfile', flag: '--aclfile', env: 'FLASHKV_ACLFILE', directive: 'aclfile', parse: v => v },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
   // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
@@ -467,6 +470,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
+    aclfile: (pick('aclfile')[0] as string | undefined) ?? '',
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
     tls: Object.freeze({
       port: (pick('tlsPort')[0] as number | undefined) ?? 0,

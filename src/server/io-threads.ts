@@ -20,6 +20,7 @@ import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, t
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
+import { loadUsersAtStart } from './acl.js'
 import type { ServerSettings } from '../commands/spec.js'
 import { hasReusePort, initialSettings, applyShardSettings, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
@@ -48,6 +49,7 @@ export class IoThreads implements ObservedServer {
     this.shared = new SharedState(config.ioThreads)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
+    loadUsersAtStart(this.shared.acl, config.aclfile)
     this.settings = this.shared.settings(sharedFlags(this.credit))
     applyShardSettings(this.settings, config)
   }

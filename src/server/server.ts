@@ -6,7 +6,8 @@
 // clock, samples the instantaneous metrics (trackInstantaneousMetric) and, once a second, closes
 // idle clients (clientsCronHandleTimeout).
 
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { type Acl, loadUsersAtStart } from './acl.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
@@ -169,6 +170,8 @@ export class FlashServer implements ServerContext, ObservedServer {
   readonly dbfilename: string
   get password (): Buffer { return this.shared.password }
   setPassword (b: Uint8Array): boolean { return this.shared.setPassword(b) }
+  get acl (): Acl { return this.shared.acl }
+  readonly aclfile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
   readonly clientIo = isRawIo ? 'handle' : 'stream'
@@ -223,7 +226,9 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (io === null) {
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
+      loadUsersAtStart(this.shared.acl, config.aclfile)
     }
+    this.aclfile = config.aclfile === '' ? '' : resolve(config.aclfile)
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.settings = this.shared.settings(sharedFlags(this.credits.sab))
     if (io === null) applyShardSettings(this.settings, config)
@@ -343,7 +348,8 @@ export class FlashServer implements ServerContext, ObservedServer {
     for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
-    this.router.password = this.shared.passwordWord()
+    this.router.password = this.shared.authWord()
+    this.router.acl = this.shared.acl
     let warnedAt = -Infinity
     this.router.onSecurityWarning = () => {
       const now = Date.now()
@@ -502,7 +508,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (!this.isOpen) { this.held.push(socket); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
     // Protected mode: with no password, only loopback clients get in (acceptCommonHandler).
-    if (this.settings.protectedMode && Atomics.load(this.shared.passwordWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
+    if (this.settings.protectedMode && Atomics.load(this.shared.authWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
       socket.on('error', () => {})
       socket.end(PROTECTED_DENIED)
       socket.resume()
@@ -533,7 +539,7 @@ export class FlashServer implements ServerContext, ObservedServer {
       reset: c => this.router.reset(c),
     }, this.credits)
     // With requirepass set, a new client must AUTH first (those already in stay authenticated).
-    conn.isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0
+    conn.isAuthenticated = Atomics.load(this.shared.authWord(), 0) === 0
     this.conns.add(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')

@@ -1,0 +1,616 @@
+// ACL users as Redis 7.0 has them (acl.c): rules, their ACL LIST description, and the checks
+// the router runs before a command is staged. Every I/O thread keeps its own compiled users;
+// the truth is their rules, serialized in a shared region (SharedText) with an epoch word:
+// a change (SETUSER, DELUSER, LOAD, CONFIG SET requirepass) runs on one thread under the
+// region's lock and publishes, and the others recompile when they see the epoch move. User
+// objects are updated in place, so a connection's user reference stays valid; a deleted user
+// is marked, and its clients are closed at their next command.
+// ACL LOG is a second shared region, so every thread's denials land in one log.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Command } from '../commands/table.js'
+import { commands, topLevel, lookupCommand } from '../commands/table.js'
+import { aclCategories, commandKeys } from '../commands/command-info.js'
+import { stringMatch } from '../commands/glob.js'
+import type { Argv } from '../commands/spec.js'
+
+export const CATEGORIES: readonly string[] = [
+  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog',
+  'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
+  'transaction', 'scripting',
+]
+
+/** masks[command id]: bit j set when the command is in CATEGORIES[j]; built on first use (the table loads after this module). */
+let masks: Int32Array | null = null
+function catMaskOf (): Int32Array {
+  if (masks !== null) return masks
+  masks = new Int32Array(commands.length)
+  for (const cmd of commands) {
+    if (cmd.internal === true) continue
+    for (const c of aclCategories(cmd)) masks[cmd.id] |= 1 << CATEGORIES.indexOf(c)
+  }
+  return masks
+}
+
+const PERM_R = 1
+const PERM_W = 2
+
+export interface KeyPattern { pattern: Buffer, flags: number }
+
+export class AclUser {
+  isEnabled = false
+  isNoPass = false
+  /** 0: neither, 1: sanitize-payload, 2: skip-sanitize-payload. */
+  sanitize = 0
+  /** SHA-256 hex digests, in the order they were added. */
+  passwords: string[] = []
+  /** allowed[command id] = 1 when the command may run. */
+  allowed = new Uint8Array(commands.length)
+  /** The reserved "future commands" bit: set by +@all, cleared by -@all (ACL LIST starts from it). */
+  future = false
+  /** SELECTOR_FLAG_ALLCOMMANDS: no command check at all (cleared by any removal). */
+  allCommands = false
+  firstArgs: Map<number, string[]> = new Map()
+  keys: KeyPattern[] = []
+  allKeys = false
+  channels: Buffer[] = []
+  allChannels = false
+  /** DELUSER (or LOAD without it): its clients are closed at their next command. */
+  isDeleted = false
+  /** Every command, key and channel: the router's per-command check is this one flag. */
+  isAllPerms = false
+
+  constructor (readonly name: string) {}
+
+  copyFrom (o: AclUser): void {
+    this.isEnabled = o.isEnabled; this.isNoPass = o.isNoPass; this.sanitize = o.sanitize
+    this.passwords = o.passwords.slice(); this.allowed = o.allowed.slice(); this.future = o.future
+    this.allCommands = o.allCommands; this.firstArgs = new Map([...o.firstArgs].map(([k, v]) => [k, v.slice()]))
+    this.keys = o.keys.map(k => ({ ...k })); this.allKeys = o.allKeys
+    this.channels = o.channels.slice(); this.allChannels = o.allChannels
+    this.isDeleted = o.isDeleted
+    this.refresh()
+  }
+
+  clone (): AclUser { const u = new AclUser(this.name); u.copyFrom(this); return u }
+
+  refresh (): void { this.isAllPerms = this.allCommands && this.allKeys && this.allChannels && !this.isDeleted }
+}
+
+// ACLSetUserStringError's texts.
+const E_SYNTAX = 'Syntax error'
+const E_UNKNOWN = 'Unknown command or category name in ACL'
+const E_KEYS_ALL = "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"
+const E_CHANNELS_ALL = "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels"
+const E_NO_PASS = 'The password you are trying to remove from the user does not exist'
+const E_HASH = 'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters'
+const E_SUB_FIRSTARG = 'Allowing first-arg of a subcommand is not supported'
+
+export function sha256hex (b: Uint8Array): string { return createHash('sha256').update(b).digest('hex') }
+
+const isHash = (s: string): boolean => /^[0-9a-f]{64}$/.test(s)
+
+/** ACLLookupCommand: "get" or "config|get" (a container's subcommand). */
+function findCommand (name: string): Command | undefined {
+  const bar = name.indexOf('|')
+  const b = Buffer.from(bar < 0 ? name : name.slice(0, bar), 'latin1')
+  const cmd = lookupCommand(b, 0, b.length)
+  if (cmd === undefined || cmd.internal === true) return undefined
+  if (bar < 0) return cmd
+  if (cmd.subIndex === null) return undefined
+  const s = Buffer.from(name.slice(bar + 1), 'latin1')
+  return cmd.subIndex.get(s, 0, s.length)
+}
+
+function setBit (u: AclUser, bits: Uint8Array, id: number, v: boolean): void {
+  bits[id] = v ? 1 : 0
+  if (!v && bits === u.allowed) u.allCommands = false
+}
+
+/** ACLChangeSelectorPerm: the command, its subcommands, and no first-args left for it. */
+function changePerm (u: AclUser, bits: Uint8Array, cmd: Command, v: boolean): void {
+  setBit(u, bits, cmd.id, v)
+  if (bits === u.allowed) u.firstArgs.delete(cmd.id)
+  for (const s of cmd.subList) setBit(u, bits, s.id, v)
+}
+
+function setCategory (u: AclUser, bits: Uint8Array, cat: number, v: boolean): void {
+  const catMask = catMaskOf()
+  const bit = 1 << cat
+  for (const cmd of topLevel) {
+    if (cmd.internal === true) continue
+    if ((catMask[cmd.id] & bit) !== 0) changePerm(u, bits, cmd, v)
+    for (const s of cmd.subList) if ((catMask[s.id] & bit) !== 0) changePerm(u, bits, s, v)
+  }
+}
+
+/** ACLSetUser for one rule; the error text, or null. */
+export function applyRule (u: AclUser, op: string, pubsubAll = false): string | null {
+  const lower = op.toLowerCase()
+  switch (lower) {
+    case 'on': u.isEnabled = true; return null
+    case 'off': u.isEnabled = false; return null
+    case 'skip-sanitize-payload': u.sanitize = 2; return null
+    case 'sanitize-payload': u.sanitize = 1; return null
+    case 'nopass': u.isNoPass = true; u.passwords = []; return null
+    case 'resetpass': u.isNoPass = false; u.passwords = []; return null
+    case 'allkeys': u.allKeys = true; u.keys = []; return null
+    case 'resetkeys': u.allKeys = false; u.keys = []; return null
+    case 'allchannels': u.allChannels = true; u.channels = []; return null
+    case 'resetchannels': u.allChannels = false; u.channels = []; return null
+    case 'allcommands': case '+@all':
+      u.allowed.fill(1); u.future = true; u.allCommands = true; u.firstArgs.clear(); return null
+    case 'nocommands': case '-@all':
+      u.allowed.fill(0); u.future = false; u.allCommands = false; u.firstArgs.clear(); return null
+    case 'clearselectors': return null
+    case 'reset':
+      for (const r of ['resetpass', 'resetkeys', 'resetchannels', pubsubAll ? 'allchannels' : null, 'off', '-@all']) if (r !== null) applyRule(u, r)
+      u.sanitize = 1
+      return null
+  }
+  const c0 = op[0]
+  if (c0 === '>' || c0 === '#') {
+    const h = c0 === '>' ? sha256hex(Buffer.from(op.slice(1), 'latin1')) : op.slice(1)
+    if (!isHash(h)) return E_HASH
+    if (!u.passwords.includes(h)) u.passwords.push(h)
+    u.isNoPass = false
+    return null
+  }
+  if (c0 === '<' || c0 === '!') {
+    const h = c0 === '<' ? sha256hex(Buffer.from(op.slice(1), 'latin1')) : op.slice(1)
+    if (c0 === '!' && !isHash(h)) return E_HASH
+    const i = u.passwords.indexOf(h)
+    if (i < 0) return E_NO_PASS
+    u.passwords.splice(i, 1)
+    u.isNoPass = false
+    return null
+  }
+  if (c0 === '~' || c0 === '%') {
+    let flags = PERM_R | PERM_W
+    let at = 1
+    if (c0 === '%') {
+      flags = 0
+      for (; at < op.length && op[at] !== '~'; at++) {
+        const f = op[at].toUpperCase()
+        if (f === 'R') flags |= PERM_R
+        else if (f === 'W') flags |= PERM_W
+        else return E_SYNTAX
+      }
+      if (flags === 0 || at === op.length) return E_SYNTAX
+      at++
+    }
+    if (u.allKeys) return E_KEYS_ALL
+    const pat = op.slice(at)
+    if (pat === '*' && flags === (PERM_R | PERM_W)) { u.allKeys = true; u.keys = []; return null }
+    const b = Buffer.from(pat, 'latin1')
+    const have = u.keys.find(k => k.pattern.equals(b))
+    if (have !== undefined) have.flags |= flags
+    else u.keys.push({ pattern: b, flags })
+    return null
+  }
+  if (c0 === '&') {
+    if (u.allChannels) return E_CHANNELS_ALL
+    const pat = op.slice(1)
+    if (pat === '*') { u.allChannels = true; u.channels = []; return null }
+    const b = Buffer.from(pat, 'latin1')
+    if (!u.channels.some(c => c.equals(b))) u.channels.push(b)
+    return null
+  }
+  if ((c0 === '+' || c0 === '-') && op[1] === '@') {
+    const cat = CATEGORIES.indexOf(lower.slice(2))
+    if (cat < 0) return E_UNKNOWN
+    setCategory(u, u.allowed, cat, c0 === '+')
+    return null
+  }
+  if (c0 === '+' || c0 === '-') {
+    const name = lower.slice(1)
+    const bar = name.lastIndexOf('|')
+    if (c0 === '-' || bar < 0) {
+      const cmd = findCommand(name)
+      if (cmd === undefined) return E_UNKNOWN
+      changePerm(u, u.allowed, cmd, c0 === '+')
+      return null
+    }
+    const parent = findCommand(name.slice(0, bar))
+    if (parent === undefined) return E_UNKNOWN
+    if (parent.parent !== null) return E_SUB_FIRSTARG
+    const sub = name.slice(bar + 1)
+    if (sub.length === 0) return E_SYNTAX
+    if (parent.subIndex !== null) {
+      const cmd = findCommand(name)
+      if (cmd === undefined) return E_UNKNOWN
+      changePerm(u, u.allowed, cmd, true)
+      return null
+    }
+    // SELECT|0 and the like: a first argument allowed of an otherwise refused command.
+    const list = u.firstArgs.get(parent.id) ?? []
+    if (!list.includes(sub)) list.push(sub)
+    u.firstArgs.set(parent.id, list)
+    return null
+  }
+  return E_SYNTAX
+}
+
+/** The command rules as ACL LIST prints them (ACLDescribeSelectorCommandRules, 7.0's best-fit of categories). */
+function describeCommands (u: AclUser): string[] {
+  const catMask = catMaskOf()
+  const rules: string[] = []
+  const additive = !u.future
+  const scratch = new AclUser('')
+  const fake = new Uint8Array(commands.length)
+  if (!additive) fake.fill(1)
+  rules.push(additive ? '-@all' : '+@all')
+  const temp = u.allowed.slice()
+  const applied = new Array<boolean>(CATEGORIES.length).fill(false)
+  for (;;) {
+    let best = -1
+    let mindiff = Infinity
+    let maxsame = 0
+    for (let j = 0; j < CATEGORIES.length; j++) {
+      if (applied[j]) continue
+      let on = 0
+      let off = 0
+      for (const cmd of topLevel) {
+        if (cmd.internal === true || (catMask[cmd.id] & (1 << j)) === 0) continue
+        if (temp[cmd.id] !== 0) on++; else off++
+      }
+      const diff = additive ? off : on
+      const same = additive ? on : off
+      if (same > diff && (diff < mindiff || (diff === mindiff && same > maxsame))) { best = j; mindiff = diff; maxsame = same }
+    }
+    if (best < 0) break
+    setCategory(scratch, fake, best, additive)
+    setCategory(scratch, temp, best, !additive)
+    rules.push((additive ? '+@' : '-@') + CATEGORIES[best])
+    applied[best] = true
+  }
+  const single = (list: readonly Command[]): void => {
+    for (const cmd of list) {
+      if (cmd.internal === true) continue
+      const bit = u.allowed[cmd.id] !== 0
+      if (bit !== (fake[cmd.id] !== 0)) {
+        rules.push((bit ? '+' : '-') + cmd.name)
+        changePerm(scratch, fake, cmd, bit)
+      }
+      single(cmd.subList)
+      const fa = u.firstArgs.get(cmd.id)
+      if (!bit && fa !== undefined) for (const a of fa) rules.push(`+${cmd.name}|${a}`)
+    }
+  }
+  single(topLevel)
+  return rules
+}
+
+function keyRule (k: KeyPattern): string {
+  const p = k.pattern.toString('latin1')
+  return k.flags === (PERM_R | PERM_W) ? '~' + p : k.flags === PERM_R ? '%R~' + p : '%W~' + p
+}
+
+export function flagNames (u: AclUser): string[] {
+  const f = [u.isEnabled ? 'on' : 'off']
+  if (u.isNoPass) f.push('nopass')
+  if (u.sanitize === 2) f.push('skip-sanitize-payload')
+  if (u.sanitize === 1) f.push('sanitize-payload')
+  return f
+}
+
+export function keysText (u: AclUser): string { return u.allKeys ? '~*' : u.keys.map(keyRule).join(' ') }
+export function channelsText (u: AclUser): string { return u.allChannels ? '&*' : u.channels.map(c => '&' + c.toString('latin1')).join(' ') }
+export function commandsText (u: AclUser): string { return describeCommands(u).join(' ') }
+
+/** ACLDescribeUser: flags, password hashes, keys, channels, commands. */
+export function describeUser (u: AclUser): string[] {
+  const out = flagNames(u)
+  for (const p of u.passwords) out.push('#' + p)
+  if (u.allKeys) out.push('~*'); else for (const k of u.keys) out.push(keyRule(k))
+  if (u.allChannels) out.push('&*')
+  else { out.push('resetchannels'); for (const c of u.channels) out.push('&' + c.toString('latin1')) }
+  out.push(...describeCommands(u))
+  return out
+}
+
+export const DENIED_CMD = 1
+export const DENIED_KEY = 2
+export const DENIED_CHANNEL = 3
+
+/** Where a check failed: the argument index of the key or channel refused. */
+export const denied = { pos: 0 }
+
+const lowerArg = (argv: Argv, i: number): string => Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1').toLowerCase()
+
+function channelAllowed (u: AclUser, buf: Uint8Array, start: number, len: number, isPattern: boolean): boolean {
+  for (const p of u.channels) {
+    if (isPattern) { if (p.length === len && Buffer.compare(p, buf.subarray(start, start + len)) === 0) return true }
+    else if (stringMatch(p, 0, p.length, buf, start, len, false)) return true
+  }
+  return false
+}
+
+/**
+ * ACLCheckAllUserCommandPerm for a user whose isAllPerms is false: 0, or why the command is
+ * refused (denied.pos names the key or channel argument).
+ */
+export function checkCommand (u: AclUser, cmd: Command, argv: Argv): number {
+  if (!u.allCommands && !cmd.isNoAuth && u.allowed[cmd.id] === 0) {
+    const fa = u.firstArgs.get(cmd.id)
+    if (fa === undefined || argv.argc < 2 || !fa.includes(lowerArg(argv, 1))) return DENIED_CMD
+  }
+  if (!u.allKeys && cmd.keySpecs !== undefined && cmd.keySpecs.length > 0) {
+    const args: Buffer[] = []
+    for (let i = 0; i < argv.argc; i++) args.push(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]))
+    const keys = commandKeys(cmd, args) ?? []
+    for (const [i, flags] of keys) {
+      if (flags.includes('not_key')) continue
+      let need = 0
+      if (flags.includes('access')) need |= PERM_R
+      if (flags.includes('insert') || flags.includes('delete') || flags.includes('update')) need |= PERM_W
+      const k = args[i]
+      if (!u.keys.some(p => (p.flags & need) === need && stringMatch(p.pattern, 0, p.pattern.length, k, 0, k.length, false))) {
+        denied.pos = i
+        return DENIED_KEY
+      }
+    }
+  }
+  if (!u.allChannels) {
+    const n = cmd.name
+    const isPattern = n === 'psubscribe'
+    let from = 0
+    let to = 0
+    if (n === 'publish' || n === 'spublish') { from = 1; to = 2 } else if (n === 'subscribe' || n === 'ssubscribe' || isPattern) { from = 1; to = argv.argc }
+    for (let i = from; i < to; i++) {
+      if (!channelAllowed(u, argv.buf, argv.start[i], argv.len[i], isPattern)) { denied.pos = i; return DENIED_CHANNEL }
+    }
+  }
+  return 0
+}
+
+/** ACL CAT <category>: the commands and subcommands in it; null for an unknown category. */
+export function categoryCommands (name: string): string[] | null {
+  const j = CATEGORIES.indexOf(name.toLowerCase())
+  if (j < 0) return null
+  const catMask = catMaskOf()
+  const out: string[] = []
+  for (const cmd of topLevel) {
+    if (cmd.internal === true) continue
+    if ((catMask[cmd.id] & (1 << j)) !== 0) out.push(cmd.name)
+    for (const s of cmd.subList) if ((catMask[s.id] & (1 << j)) !== 0) out.push(s.name)
+  }
+  return out
+}
+
+/** AUTH's check (ACLCheckUserCredentials): an enabled user, nopass or one of its passwords. */
+export function checkPassword (u: AclUser | undefined, pass: Uint8Array): boolean {
+  if (u === undefined || u.isDeleted || !u.isEnabled) return false
+  if (u.isNoPass) return true
+  return u.passwords.includes(sha256hex(pass))
+}
+
+export function genpass (bits: number): string {
+  const chars = Math.floor((bits + 3) / 4)
+  return randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars)
+}
+
+/**
+ * A text shared by every thread: [lock, epoch, length] words, then the bytes. Writers take
+ * the lock (a spin: held for a copy), readers copy under it.
+ */
+export class SharedText {
+  private readonly words: Int32Array
+  private readonly bytes: Uint8Array
+  constructor (sab: SharedArrayBuffer, at: number, readonly capacity: number) {
+    this.words = new Int32Array(sab, at, 3)
+    this.bytes = new Uint8Array(sab, at + 12, capacity)
+  }
+
+  static bytesFor (capacity: number): number { return 12 + capacity + ((4 - (capacity % 4)) % 4) }
+
+  get epoch (): number { return Atomics.load(this.words, 1) }
+  epochWord (): Int32Array { return this.words.subarray(1, 2) }
+
+  lock (): void { while (Atomics.compareExchange(this.words, 0, 0, 1) !== 0) { /* held for a copy */ } }
+  unlock (): void { Atomics.store(this.words, 0, 0) }
+
+  /** The text, read under the lock (the caller may hold it already). */
+  read (held = false): string {
+    if (!held) this.lock()
+    const s = Buffer.from(this.bytes.subarray(0, Atomics.load(this.words, 2))).toString('utf8')
+    if (!held) this.unlock()
+    return s
+  }
+
+  /** Writes under a lock the caller holds; false when the text does not fit. */
+  write (s: string): boolean {
+    const b = Buffer.from(s, 'utf8')
+    if (b.length > this.capacity) return false
+    this.bytes.set(b)
+    Atomics.store(this.words, 2, b.length)
+    Atomics.add(this.words, 1, 1)
+    return true
+  }
+}
+
+export const ACL_USERS_BYTES = 1 << 20
+export const ACL_LOG_BYTES = 1 << 18
+
+export interface AclLogEntry {
+  count: number
+  reason: string
+  context: string
+  object: string
+  username: string
+  ctime: number
+  cinfo: string
+}
+
+/** acllog-max-len's default. */
+const LOG_MAX = 128
+/** ACL_LOG_GROUPING_MAX_TIME_DELTA: a repeat within a minute counts on the same entry. */
+const LOG_GROUPING_MS = 60000
+
+/** One thread's view of the users (see the top of the file). */
+export class Acl {
+  readonly users = new Map<string, AclUser>()
+  /** The epoch these users were compiled at; the router compares epochWord[0] with it per command. */
+  seen = -1
+  readonly epochWord: Int32Array
+  /** 1 when the default user asks for a password (or is off): new clients must AUTH. */
+  readonly authWord: Int32Array
+  readonly defaultUser: AclUser
+
+  constructor (private readonly text: SharedText, private readonly log: SharedText, authWord: Int32Array) {
+    this.authWord = authWord
+    this.epochWord = text.epochWord()
+    this.defaultUser = Acl.initialDefault()
+    this.users.set('default', this.defaultUser)
+    this.sync()
+  }
+
+  private static initialDefault (): AclUser {
+    const u = new AclUser('default')
+    for (const r of ['+@all', '~*', '&*', 'on', 'nopass']) applyRule(u, r)
+    u.refresh()
+    return u
+  }
+
+
+  /** Recompiles from the shared rules when another thread changed them. */
+  sync (held = false): void {
+    const e = this.text.epoch
+    if (e === this.seen) return
+    const s = this.text.read(held)
+    this.seen = e
+    const list: Array<[string, string[]]> = s.length === 0 ? [] : JSON.parse(s)
+    const names = new Set<string>()
+    for (const [name, rules] of list) {
+      names.add(name)
+      const fresh = new AclUser(name)
+      for (const r of rules) applyRule(fresh, r)
+      let u = this.users.get(name)
+      if (u === undefined || u.isDeleted) { u = fresh; this.users.set(name, u) } else u.copyFrom(fresh)
+      u.refresh()
+    }
+    if (list.length === 0) this.defaultUser.copyFrom(Acl.initialDefault())
+    for (const [name, u] of this.users) {
+      if (!names.has(name) && list.length !== 0) { u.isDeleted = true; u.refresh(); this.users.delete(name) }
+    }
+  }
+
+  /** A change: under the lock, on up-to-date users; fn returns its result, then it is published. */
+  mutate<T> (fn: (users: Map<string, AclUser>) => T): T {
+    this.text.lock()
+    try {
+      this.sync(true)
+      const r = fn(this.users)
+      for (const u of this.users.values()) u.refresh()
+      const list = [...this.users.values()].map(u => [u.name, describeUser(u)])
+      if (!this.text.write(JSON.stringify(list))) throw new Error('ACL rules do not fit their shared region')
+      this.seen = this.text.epoch
+      const d = this.users.get('default') ?? this.defaultUser
+      Atomics.store(this.authWord, 0, !d.isNoPass || !d.isEnabled ? 1 : 0)
+      return r
+    } finally { this.text.unlock() }
+  }
+
+  /** ACLUpdateDefaultUserPassword (requirepass). */
+  setDefaultPassword (pass: Uint8Array): void {
+    this.mutate(users => {
+      const d = users.get('default') ?? this.defaultUser
+      applyRule(d, 'resetpass')
+      applyRule(d, pass.length > 0 ? '>' + Buffer.from(pass).toString('latin1') : 'nopass')
+    })
+  }
+
+  /** The ACL LIST lines. */
+  list (): string[] {
+    this.sync()
+    return [...this.users.values()].map(u => `user ${u.name} ${describeUser(u).join(' ')}`)
+  }
+
+  /** addACLLogEntry: grouped with a like entry of the last minute, newest first, 128 at most. */
+  addLog (reason: string, context: string, object: string, username: string, cinfo: string): void {
+    this.log.lock()
+    try {
+      const s = this.log.read(true)
+      const entries: AclLogEntry[] = s.length === 0 ? [] : JSON.parse(s)
+      const now = Date.now()
+      const i = entries.findIndex(e => e.reason === reason && e.context === context && e.object === object && e.username === username && now - e.ctime < LOG_GROUPING_MS)
+      if (i >= 0) {
+        const [e] = entries.splice(i, 1)
+        e.count++; e.ctime = now; e.cinfo = cinfo
+        entries.unshift(e)
+      } else entries.unshift({ count: 1, reason, context, object, username, ctime: now, cinfo })
+      if (entries.length > LOG_MAX) entries.length = LOG_MAX
+      // Oldest entries go first when the region is full.
+      while (!this.log.write(JSON.stringify(entries)) && entries.length > 0) entries.pop()
+    } finally { this.log.unlock() }
+  }
+
+  logEntries (): AclLogEntry[] {
+    const s = this.log.read()
+    return s.length === 0 ? [] : JSON.parse(s)
+  }
+
+  resetLog (): void {
+    this.log.lock()
+    try { this.log.write('') } finally { this.log.unlock() }
+  }
+}
+
+/** The aclfile's users, parsed whole: a map of name → rules, or the error text (ACLLoadFromFile). */
+export function parseAclFile (path: string): Map<string, string[]> | string {
+  let text: string
+  try { text = readFileSync(path, 'latin1') } catch (err) {
+    return `Error loading ACLs, opening file '${path}': ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String((err as Error).message)}`
+  }
+  const users = new Map<string, string[]>()
+  let errors = ''
+  const lines = text.split('\n')
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n].trim()
+    if (line.length === 0) continue
+    const words = line.split(/\s+/)
+    if (words[0] !== 'user' || words.length < 2) { errors += `${path}:${n + 1} should start with user keyword. `; continue }
+    const name = words[1]
+    if (users.has(name)) { errors += `${path}:${n + 1}: Duplicate user '${name}' found. `; continue }
+    const probe = new AclUser(name)
+    applyRule(probe, 'resetchannels')
+    for (const r of words.slice(2)) {
+      const e = applyRule(probe, r)
+      if (e !== null) { errors += `${path}:${n + 1}: ${e}. `; break }
+    }
+    users.set(name, words.slice(2))
+  }
+  return errors === '' ? users : errors.trimEnd()
+}
+
+/** Replaces every user with the file's (the default user as a fresh one unless the file has it). */
+export function loadAclFile (acl: Acl, path: string): string | null {
+  const parsedUsers = parseAclFile(path)
+  if (typeof parsedUsers === 'string') return parsedUsers
+  acl.mutate(users => {
+    for (const [name, u] of users) if (name !== 'default' && !parsedUsers.has(name)) { u.isDeleted = true; users.delete(name) }
+    const fresh = (name: string, rules: string[]): AclUser => {
+      const u = new AclUser(name)
+      if (name === 'default') for (const r of ['+@all', '~*', '&*', 'on', 'nopass']) applyRule(u, r)
+      else applyRule(u, 'resetchannels')
+      for (const r of rules) applyRule(u, r)
+      return u
+    }
+    if (!parsedUsers.has('default')) users.get('default')?.copyFrom(fresh('default', []))
+    for (const [name, rules] of parsedUsers) {
+      const u = fresh(name, rules)
+      const old = users.get(name)
+      if (old === undefined) users.set(name, u); else old.copyFrom(u)
+    }
+  })
+  return null
+}
+
+/** aclfile at start: its users, or a start-up failure (as Redis exits on a bad aclfile). */
+export function loadUsersAtStart (acl: Acl, path: string): void {
+  if (path === '') return
+  const err = loadAclFile(acl, path)
+  if (err !== null) throw new Error(err)
+}
+
