@@ -119,7 +119,8 @@ export function aclGenpassCommand (_c: ClientContext, argv: Argv, out: ReplyWrit
   if (argv.argc > 3) { out.raw(subError(argv)); return }
   let bits = 256
   if (argv.argc === 3) {
-    if (!parseInt64(argv.buf, argv.start[2], argv.len[2]) || parsed.value <= 0 || parsed.value > 4096) { out.raw(GENPASS_BITS); return }
+    if (!parseInt64(argv.buf, argv.start[2], argv.len[2])) { out.raw(NOT_INTEGER); return }
+    if (parsed.value <= 0 || parsed.value > 4096) { out.raw(GENPASS_BITS); return }
     bits = parsed.value
   }
   out.bulkStr(genpass(bits))

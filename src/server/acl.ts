@@ -177,8 +177,9 @@ export function applyRule (u: AclUser, op: string, pubsubAll = false): string | 
         else if (f === 'W') flags |= PERM_W
         else return E_SYNTAX
       }
-      if (flags === 0 || at === op.length) return E_SYNTAX
-      at++
+      // "%R" without "~" is the empty pattern, as Redis takes it.
+      if (flags === 0) return E_SYNTAX
+      if (at < op.length) at++
     }
     if (u.allKeys) return E_KEYS_ALL
     const pat = op.slice(at)
