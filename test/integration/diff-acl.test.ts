@@ -125,6 +125,20 @@ describe('permission checks', () => {
   })
 })
 
+describe('scripts run with their caller\'s permissions', () => {
+  it('redis.call refused, redis.pcall returns the error, redis.acl_check_cmd answers, ACL LOG says lua', async () => {
+    await fresh([['ACL', 'SETUSER', 't', 'on', 'nopass', '+eval', '+get', '+set', '+publish', '~a*', '&c', '+acl']])
+    const script = (body: string): Arg[] => ['EVAL', body, '0']
+    await fresh([
+      ['AUTH', 't', 'x'],
+      script('return redis.call("del", "a")'), script('return redis.call("get", "b")'), script('return redis.call("publish", "x", "m")'),
+      script('return redis.call("set", "a1", "v")'), script('return redis.pcall("del", "a")'),
+      script('return redis.acl_check_cmd("del", "a")'), script('return redis.acl_check_cmd("get", "a")'), script('return redis.acl_check_cmd("get", "b")'),
+      ['ACL', 'LOG', '1'],
+    ], t => normalize(t).replace(/script: [0-9a-f]{40}/, 'script: <sha>'))
+  })
+})
+
 describe('AUTH and HELLO with users', () => {
   it('named users, wrong passwords, disabled and nopass users, HELLO AUTH', async () => {
     await fresh([['ACL', 'SETUSER', 'alice', 'on', '>a1', '>a2', '+@all', '~*'], ['ACL', 'SETUSER', 'bob', 'off', '>b', '+@all'], ['ACL', 'SETUSER', 'carol', 'on', 'nopass', '+acl|whoami']])
