@@ -50,6 +50,8 @@ export interface Config {
   readonly requirepass: string
   /** aclfile: where ACL SAVE writes and ACL LOAD reads users ('' = none); loaded at start. */
   readonly aclfile: string
+  /** The config file's `user <name> <rules...>` directives, one line each ("name rules..."). */
+  readonly users: readonly string[]
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
   /** TLS (src/server/tls.ts): tls-port 0 = no TLS listener; the rest as Redis's tls-* directives. */
@@ -364,6 +366,13 @@ export function parseConfigFile (text: string, file: string): Map<SettingKey, nu
     const words = splitConfigLine(trimmed)
     if (words === null) throw new ConfigError(`${where}: unbalanced quotes`)
     const directive = words[0].toLowerCase()
+    // `user` may come many times, one ACL user each (checked when the server applies them).
+    if (directive === 'user') {
+      if (words.length < 2) throw new ConfigError(`${where}: 'user' needs a name`)
+      const prev = values.get('users') as string | undefined
+      values.set('users', (prev === undefined ? '' : prev + '\n') + words.slice(1).join(' '))
+      continue
+    }
     const setting = SETTINGS.find(s => s.directive === directive)
     if (setting === undefined) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
@@ -471,6 +480,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     aclfile: (pick('aclfile')[0] as string | undefined) ?? '',
+    users: ((fromFile.get('users') as string | undefined) ?? '').split('\n').filter(l => l !== ''),
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
     tls: Object.freeze({
       port: (pick('tlsPort')[0] as number | undefined) ?? 0,

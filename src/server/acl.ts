@@ -585,6 +585,29 @@ export function parseAclFile (path: string): Map<string, string[]> | string {
   return errors === '' ? users : errors.trimEnd()
 }
 
+/** Config-file `user` lines ("name rules..."): each user created or changed, all checked first. */
+function applyUserLines (acl: Acl, lines: readonly string[]): string | null {
+  const parsed: Array<[string, string[]]> = []
+  for (const line of lines) {
+    const [name, ...rules] = line.split(/\s+/)
+    const probe = new AclUser(name)
+    for (const r of rules) {
+      const e = applyRule(probe, r)
+      if (e !== null) return `Error in user declaration '${name}': ${e}`
+    }
+    parsed.push([name, rules])
+  }
+  acl.mutate(users => {
+    for (const [name, rules] of parsed) {
+      let u = users.get(name)
+      // ACLLoadConfiguredUsers: the default user is reset first, a new one starts as SETUSER's.
+      if (u === undefined) { u = new AclUser(name); applyRule(u, 'resetchannels'); users.set(name, u) } else applyRule(u, 'reset')
+      for (const r of rules) applyRule(u, r)
+    }
+  })
+  return null
+}
+
 /** Replaces every user with the file's (the default user as a fresh one unless the file has it). */
 export function loadAclFile (acl: Acl, path: string): string | null {
   const parsedUsers = parseAclFile(path)
@@ -609,7 +632,14 @@ export function loadAclFile (acl: Acl, path: string): string | null {
 }
 
 /** aclfile at start: its users, or a start-up failure (as Redis exits on a bad aclfile). */
-export function loadUsersAtStart (acl: Acl, path: string): void {
+export function loadUsersAtStart (acl: Acl, path: string, users: readonly string[] = []): void {
+  if (users.length > 0) {
+    // ACLLoadConfiguredUsers; Redis refuses both sources at once.
+    if (path !== '') throw new Error('Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.')
+    const err = applyUserLines(acl, users)
+    if (err !== null) throw new Error(err)
+    return
+  }
   if (path === '') return
   const err = loadAclFile(acl, path)
   if (err !== null) throw new Error(err)

@@ -49,7 +49,7 @@ export class IoThreads implements ObservedServer {
     this.shared = new SharedState(config.ioThreads)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
-    loadUsersAtStart(this.shared.acl, config.aclfile)
+    loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
     this.settings = this.shared.settings(sharedFlags(this.credit))
     applyShardSettings(this.settings, config)
   }

@@ -226,7 +226,7 @@ export class FlashServer implements ServerContext, ObservedServer {
     if (io === null) {
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
-      loadUsersAtStart(this.shared.acl, config.aclfile)
+      loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
     }
     this.aclfile = config.aclfile === '' ? '' : resolve(config.aclfile)
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)

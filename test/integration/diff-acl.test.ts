@@ -262,6 +262,32 @@ describe('ACL SAVE and LOAD with an aclfile', () => {
   })
 })
 
+describe('user directives in the config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flashkv-acl-conf-'))
+  const conf = join(dir, 'server.conf')
+  let redis: ServerHandle
+  let flash: ServerHandle
+  beforeAll(async () => {
+    // Redis takes the same directives from its command line.
+    writeFileSync(conf, 'user alice on >pw ~a* +get\nuser default on nopass ~* &* +@all -flushall\n')
+    ;[redis, flash] = await Promise.all([startRedis([...DEFAULT_REDIS_ARGS, '--user', 'alice', 'on', '>pw', '~a*', '+get', '--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-flushall']), startFlashKV({ shards: 2, extraArgs: [conf] })])
+  })
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), flash?.stop()])
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('makes the users at start, the default one included', async () => {
+    const [f, r] = await Promise.all([RawClient.connect(flash.port, flash.host), RawClient.connect(redis.port, redis.host)])
+    try {
+      for (const c of [['PING'], ['AUTH', 'alice', 'pw'], ['GET', 'b'], ['ACL', 'WHOAMI'], ['AUTH', 'default', 'x'], ['FLUSHALL'], ['ACL', 'LIST']]) {
+        const [a, b] = await Promise.all([f.command(...c), r.command(...c)])
+        expect(normalize(text(a)), `reply to ${show(c)}`).toBe(normalize(text(b)))
+      }
+    } finally { f.close(); r.close() }
+  })
+})
+
 describe('clients connecting as a named user', () => {
   it('ioredis and node-redis with username and password', async () => {
     const admin = await RawClient.connect(pair.flash.port, pair.flash.host)
