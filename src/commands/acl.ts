@@ -76,6 +76,18 @@ export function aclDeluserCommand (c: ClientContext, argv: Argv, out: ReplyWrite
     return n
   })
   out.int(n)
+  closeDeletedUsers(c)
+}
+
+/**
+ * Clients of deleted users on this thread are closed now (the caller after its reply); other
+ * threads' close at their next command, when the router sees the user deleted.
+ */
+function closeDeletedUsers (c: ClientContext): void {
+  for (const cl of c.server.clientList()) {
+    if (cl.user === undefined || !cl.user.isDeleted) continue
+    if (cl === c) cl.closeAfterReply(); else cl.kill()
+  }
 }
 
 const byName = (a: AclUser, b: AclUser): number => Buffer.compare(Buffer.from(a.name, 'latin1'), Buffer.from(b.name, 'latin1'))
@@ -175,6 +187,7 @@ export function aclLoadCommand (c: ClientContext, _argv: Argv, out: ReplyWriter)
   if (path === '') { out.raw(NO_ACLFILE); return }
   const err = loadAclFile(c.server.acl, path)
   out.raw(err === null ? OK : errorReply('ERR ' + err))
+  if (err === null) closeDeletedUsers(c)
 }
 
 export function aclSaveCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {

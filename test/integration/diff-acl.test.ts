@@ -12,7 +12,7 @@ import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { useDiffPair, text, show, type Arg } from './helpers/diff.js'
-import { RawClient } from './helpers/raw.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
 import { startRedis, DEFAULT_REDIS_ARGS } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 
@@ -91,6 +91,11 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
       ['ACL', 'SETUSER', 'alice'], ['ACL', 'SETUSER', 'bob'], ['ACL', 'DELUSER', 'alice', 'nobody', 'alice'], ['ACL', 'DELUSER', 'default'],
       ['ACL', 'DELUSER', 'bob', 'default'], ['ACL', 'USERS'], ['ACL', 'DELUSER', 'bob'], ['ACL', 'USERS'],
     ])
+  })
+
+  it('DELUSER of the caller\'s own user answers, then closes the connection', async () => {
+    await fresh([['ACL', 'SETUSER', 't', 'on', 'nopass', '+@all', '~*']])
+    await pair.sameUntilClose(Buffer.concat([encodeCommand(['AUTH', 't', 'x']), encodeCommand(['ACL', 'DELUSER', 't']), encodeCommand(['PING'])]))
   })
 })
 
