@@ -329,6 +329,10 @@ function clientOf (target: ReplyTarget): Connection | null {
 
 const NOAUTH = errorReply('NOAUTH Authentication required.')
 const NOPERM_KEY = errorReply('NOPERM this user has no permissions to access one of the keys used as arguments')
+const EXEC_NOPERM = 'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: '
+const EXEC_NOPERM_CMD = errorReply(EXEC_NOPERM + 'no permission to execute the command or subcommand')
+const EXEC_NOPERM_KEY = errorReply(EXEC_NOPERM + 'no permission to touch the specified keys')
+const EXEC_NOPERM_CHANNEL = errorReply(EXEC_NOPERM + 'no permission to access one of the channels used as arguments')
 const NOPERM_CHANNEL = errorReply('NOPERM this user has no permissions to access one of the channels used as arguments')
 const TOK_POST = token('post')
 const TOK_HOST = token('host:')
@@ -530,6 +534,19 @@ export class Router implements Dispatcher {
     this.acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', context, object, user.name, conn.infoLine(false))
     this.reject(conn, why === DENIED_CMD ? errorReply(`NOPERM this user has no permissions to run the '${cmd.name}' command`) : why === DENIED_KEY ? NOPERM_KEY : NOPERM_CHANNEL, cmd)
     return true
+  }
+
+  /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
+  aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
+    const acl = this.acl
+    if (acl.epochWord[0] !== acl.seen) acl.sync()
+    const user = conn.user
+    if (user.isAllPerms) return null
+    const why = checkCommand(user, cmd, argv)
+    if (why === 0) return null
+    const object = why === DENIED_CMD ? cmd.name : Buffer.from(argv.buf.subarray(argv.start[denied.pos], argv.start[denied.pos] + argv.len[denied.pos])).toString('latin1')
+    acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', 'multi', object, user.name, conn.infoLine(false))
+    return why === DENIED_CMD ? EXEC_NOPERM_CMD : why === DENIED_KEY ? EXEC_NOPERM_KEY : EXEC_NOPERM_CHANNEL
   }
 
   private reject (conn: Connection, err: Buffer, cmd: Command | null = null): boolean {

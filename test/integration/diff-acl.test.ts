@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { useDiffPair, text, show, type Arg } from './helpers/diff.js'
+import { useDiffPair, sameOnBoth, text, show, type Arg } from './helpers/diff.js'
 import { RawClient, encodeCommand } from './helpers/raw.js'
 import { startRedis, DEFAULT_REDIS_ARGS } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
@@ -118,6 +118,18 @@ describe('permission checks', () => {
     await fresh(setup)
     await fresh([['AUTH', 't', 'pw'], ['MULTI'], ['SET', 'a1', 'v'], ['GET', 'zz'], ['DEL', 'a1'], ['EXEC'], ['GET', 'a1']])
     await fresh([['AUTH', 't', 'pw'], ['MULTI'], ['SET', 'a1', 'v'], ['EXEC'], ['GET', 'a1']])
+  })
+
+  it('EXEC checks each queued command again: rules changed since answer NOPERM in its place', async () => {
+    await fresh([['ACL', 'SETUSER', 't', 'on', 'nopass', '+@all', '~*', '&*']])
+    await sameOnBoth(pair, async (a, b) => {
+      const out: string[] = []
+      for (const c of [['AUTH', 't', 'x'], ['MULTI'], ['SET', 'a', '1'], ['GET', 'zz'], ['PUBLISH', 'c', 'm'], ['PING'], ['SET', 'a', '2']]) out.push(text(await a.command(...c)))
+      out.push(text(await b.command('ACL', 'SETUSER', 't', '-ping', 'resetkeys', '~a*', 'resetchannels')))
+      out.push(text(await a.command('EXEC')))
+      out.push(normalize(text(await b.command('ACL', 'LOG', '3'))))
+      return out
+    })
   })
 
   it('ACL DRYRUN answers what the user could run', async () => {
