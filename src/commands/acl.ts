@@ -10,7 +10,7 @@ import { parseInt64, parsed } from '../protocol/ascii.js'
 import { lookupCommand } from './table.js'
 import {
   AclUser, CATEGORIES, applyRule, categoryCommands, channelsText, checkCommand, commandsText, denied,
-  describeUser, flagNames, genpass, keysText, loadAclFile, DENIED_CMD, DENIED_KEY,
+  describeUser, flagNames, genpass, keysText, loadAclFile, mergeSelectorArgs, DENIED_CMD, DENIED_KEY,
 } from '../server/acl.js'
 import { formatScore } from '../storage/zset-type.js'
 
@@ -33,8 +33,11 @@ export function aclSetuserCommand (c: ClientContext, argv: Argv, out: ReplyWrite
     const old = users.get(name)
     const u = old?.clone() ?? new AclUser(name)
     if (old === undefined) applyRule(u, 'resetchannels')
-    for (let i = 3; i < argv.argc; i++) {
-      const rule = str(argv, i)
+    const args: string[] = []
+    for (let i = 3; i < argv.argc; i++) args.push(str(argv, i))
+    const m = mergeSelectorArgs(args)
+    if ('unclosed' in m) return errorReply(`ERR Unmatched parenthesis in acl selector starting at '${args[m.unclosed]}'.`)
+    for (const rule of m.merged) {
       const e = applyRule(u, rule)
       if (e !== null) return errorReply(`ERR Error in ACL SETUSER modifier '${rule}': ${e}`)
     }
@@ -59,7 +62,14 @@ export function aclGetuserCommand (c: ClientContext, argv: Argv, out: ReplyWrite
   out.bulkStr('commands'); out.bulkStr(commandsText(u))
   out.bulkStr('keys'); bulkL(out, keysText(u))
   out.bulkStr('channels'); bulkL(out, channelsText(u))
-  out.bulkStr('selectors'); out.arrayHeader(0)
+  out.bulkStr('selectors')
+  out.arrayHeader(u.selectors.length)
+  for (const sel of u.selectors) {
+    out.mapHeader(3)
+    out.bulkStr('commands'); out.bulkStr(commandsText(sel))
+    out.bulkStr('keys'); bulkL(out, keysText(sel))
+    out.bulkStr('channels'); bulkL(out, channelsText(sel))
+  }
 }
 
 export function aclDeluserCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {

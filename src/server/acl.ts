@@ -60,6 +60,8 @@ export class AclUser {
   isDeleted = false
   /** Every command, key and channel: the router's per-command check is this one flag. */
   isAllPerms = false
+  /** Selectors after the root one (7.0's `(...)` rules): a command runs if any of them allows it whole. */
+  selectors: AclUser[] = []
 
   constructor (readonly name: string) {}
 
@@ -70,6 +72,7 @@ export class AclUser {
     this.keys = o.keys.map(k => ({ ...k })); this.allKeys = o.allKeys
     this.channels = o.channels.slice(); this.allChannels = o.allChannels
     this.isDeleted = o.isDeleted
+    this.selectors = o.selectors.map(x => x.clone())
     this.refresh()
   }
 
@@ -77,6 +80,9 @@ export class AclUser {
 
   refresh (): void { this.isAllPerms = this.allCommands && this.allKeys && this.allChannels && !this.isDeleted }
 }
+
+/** The rules a selector takes (ACLSetSelector); the user's own (on, passwords...) are a syntax error there. */
+const SELECTOR_OPS = new Set(['allkeys', 'resetkeys', 'allchannels', 'resetchannels', 'allcommands', 'nocommands'])
 
 // ACLSetUserStringError's texts.
 const E_SYNTAX = 'Syntax error'
@@ -126,8 +132,23 @@ function setCategory (u: AclUser, bits: Uint8Array, cat: number, v: boolean): vo
 }
 
 /** ACLSetUser for one rule; the error text, or null. */
-export function applyRule (u: AclUser, op: string, pubsubAll = false): string | null {
+export function applyRule (u: AclUser, op: string, pubsubAll = false, isSelector = false): string | null {
   const lower = op.toLowerCase()
+  if (op.length >= 2 && op[0] === '(' && op[op.length - 1] === ')') {
+    if (isSelector) return E_SYNTAX
+    // ACLCreateSelectorFromOpSet: a selector of its own rules, starting from nothing.
+    const sel = new AclUser('')
+    applyRule(sel, 'resetchannels', false, true)
+    for (const r of op.slice(1, -1).split(' ')) {
+      if (r === '') continue
+      const e = applyRule(sel, r, false, true)
+      if (e !== null) return e
+    }
+    sel.refresh()
+    u.selectors.push(sel)
+    return null
+  }
+  if (isSelector && !SELECTOR_OPS.has(lower) && !'~%&+-'.includes(op[0] ?? ' ')) return E_SYNTAX
   switch (lower) {
     case 'on': u.isEnabled = true; return null
     case 'off': u.isEnabled = false; return null
@@ -143,9 +164,9 @@ export function applyRule (u: AclUser, op: string, pubsubAll = false): string | 
       u.allowed.fill(1); u.future = true; u.allCommands = true; u.firstArgs.clear(); return null
     case 'nocommands': case '-@all':
       u.allowed.fill(0); u.future = false; u.allCommands = false; u.firstArgs.clear(); return null
-    case 'clearselectors': return null
+    case 'clearselectors': u.selectors = []; return null
     case 'reset':
-      for (const r of ['resetpass', 'resetkeys', 'resetchannels', pubsubAll ? 'allchannels' : null, 'off', '-@all']) if (r !== null) applyRule(u, r)
+      for (const r of ['resetpass', 'resetkeys', 'resetchannels', pubsubAll ? 'allchannels' : null, 'off', 'clearselectors', '-@all']) if (r !== null) applyRule(u, r)
       u.sanitize = 1
       return null
   }
@@ -300,15 +321,41 @@ export function keysText (u: AclUser): string { return u.allKeys ? '~*' : u.keys
 export function channelsText (u: AclUser): string { return u.allChannels ? '&*' : u.channels.map(c => '&' + c.toString('latin1')).join(' ') }
 export function commandsText (u: AclUser): string { return describeCommands(u).join(' ') }
 
-/** ACLDescribeUser: flags, password hashes, keys, channels, commands. */
-export function describeUser (u: AclUser): string[] {
-  const out = flagNames(u)
-  for (const p of u.passwords) out.push('#' + p)
+/** ACLDescribeSelector: keys, channels, commands. */
+function describeSelector (u: AclUser): string[] {
+  const out: string[] = []
   if (u.allKeys) out.push('~*'); else for (const k of u.keys) out.push(keyRule(k))
   if (u.allChannels) out.push('&*')
   else { out.push('resetchannels'); for (const c of u.channels) out.push('&' + c.toString('latin1')) }
   out.push(...describeCommands(u))
   return out
+}
+
+/** ACLDescribeUser: flags, password hashes, the root selector, then each selector as one "(...)" word. */
+export function describeUser (u: AclUser): string[] {
+  const out = flagNames(u)
+  for (const p of u.passwords) out.push('#' + p)
+  out.push(...describeSelector(u))
+  for (const s of u.selectors) out.push(`(${describeSelector(s).join(' ')})`)
+  return out
+}
+
+/**
+ * ACLMergeSelectorArguments: arguments from one starting with "(" to the one ending with ")"
+ * make one selector rule; null and the index of the unclosed one when a selector never ends.
+ */
+export function mergeSelectorArgs (args: readonly string[]): { merged: string[] } | { unclosed: number } {
+  const merged: string[] = []
+  let open: string | null = null
+  let openAt = -1
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (open !== null) {
+      open += ' ' + a
+      if (a.endsWith(')')) { merged.push(open); open = null }
+    } else if (a.startsWith('(') && !a.endsWith(')')) { open = a; openAt = i } else merged.push(a)
+  }
+  return open !== null ? { unclosed: openAt } : { merged }
 }
 
 export const DENIED_CMD = 1
@@ -333,6 +380,23 @@ function channelAllowed (u: AclUser, buf: Uint8Array, start: number, len: number
  * refused (denied.pos names the key or channel argument).
  */
 export function checkCommand (u: AclUser, cmd: Command, argv: Argv): number {
+  const root = checkSelector(u, cmd, argv)
+  if (root === 0 || u.selectors.length === 0) return root
+  // ACLCheckAllUserCommandPerm: any selector may allow it; else the most telling refusal
+  // (channel over key over command, then the latest argument).
+  let why = root
+  let pos = why === DENIED_CMD ? 0 : denied.pos
+  for (const s of u.selectors) {
+    const r = checkSelector(s, cmd, argv)
+    if (r === 0) return 0
+    const p = r === DENIED_CMD ? 0 : denied.pos
+    if (r > why || (r === why && p > pos)) { why = r; pos = p }
+  }
+  denied.pos = pos
+  return why
+}
+
+function checkSelector (u: AclUser, cmd: Command, argv: Argv): number {
   if (!u.allCommands && !cmd.isNoAuth && u.allowed[cmd.id] === 0) {
     const fa = u.firstArgs.get(cmd.id)
     if (fa === undefined || argv.argc < 2 || !fa.includes(lowerArg(argv, 1))) return DENIED_CMD
@@ -574,13 +638,15 @@ export function parseAclFile (path: string): Map<string, string[]> | string {
     if (words[0] !== 'user' || words.length < 2) { errors += `${path}:${n + 1} should start with user keyword. `; continue }
     const name = words[1]
     if (users.has(name)) { errors += `${path}:${n + 1}: Duplicate user '${name}' found. `; continue }
+    const m = mergeSelectorArgs(words.slice(2))
+    if ('unclosed' in m) { errors += `${path}:${n + 1}: Unmatched parenthesis in acl selector starting at '${words[2 + m.unclosed]}'. `; continue }
     const probe = new AclUser(name)
     applyRule(probe, 'resetchannels')
-    for (const r of words.slice(2)) {
+    for (const r of m.merged) {
       const e = applyRule(probe, r)
       if (e !== null) { errors += `${path}:${n + 1}: ${e}. `; break }
     }
-    users.set(name, words.slice(2))
+    users.set(name, m.merged)
   }
   return errors === '' ? users : errors.trimEnd()
 }
@@ -589,7 +655,10 @@ export function parseAclFile (path: string): Map<string, string[]> | string {
 function applyUserLines (acl: Acl, lines: readonly string[]): string | null {
   const parsed: Array<[string, string[]]> = []
   for (const line of lines) {
-    const [name, ...rules] = line.split(/\s+/)
+    const [name, ...words] = line.split(/\s+/)
+    const m = mergeSelectorArgs(words)
+    if ('unclosed' in m) return `Unmatched parenthesis in acl selector starting at '${words[m.unclosed]}'.`
+    const rules = m.merged
     const probe = new AclUser(name)
     for (const r of rules) {
       const e = applyRule(probe, r)

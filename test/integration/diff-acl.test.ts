@@ -99,6 +99,19 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
   })
 })
 
+describe('selectors', () => {
+  it('(...) rules: described, shown by GETUSER, checked as any-of, cleared', async () => {
+    await fresh([
+      ['ACL', 'SETUSER', 't', 'reset', 'on', 'nopass', '~a*', '+get', '(~b*', '+set)', '(%R~c* &ch +@hash -hget)'], ['ACL', 'LIST'], ['ACL', 'GETUSER', 't'],
+      ['ACL', 'SETUSER', 't', '(~x'], ['ACL', 'SETUSER', 't', '(on)'], ['ACL', 'SETUSER', 't', '(~x bad)'], ['ACL', 'SETUSER', 't', '(>pw)'],
+      ['ACL', 'DRYRUN', 't', 'set', 'a1', 'v'], ['ACL', 'DRYRUN', 't', 'set', 'b1', 'v'], ['ACL', 'DRYRUN', 't', 'hset', 'c1', 'f', 'v'],
+      ['ACL', 'DRYRUN', 't', 'hgetall', 'c1'], ['ACL', 'DRYRUN', 't', 'get', 'b1'], ['ACL', 'DRYRUN', 't', 'del', 'a1'], ['ACL', 'DRYRUN', 't', 'publish', 'ch', 'm'],
+    ])
+    await fresh([['AUTH', 't', 'x'], ['SET', 'b1', 'v'], ['SET', 'a1', 'v'], ['GET', 'b1'], ['HGETALL', 'c1'], ['HSET', 'c1', 'f', 'v']])
+    await fresh([['ACL', 'SETUSER', 't', '()'], ['ACL', 'GETUSER', 't'], ['ACL', 'SETUSER', 't', 'clearselectors'], ['ACL', 'LIST'], ['ACL', 'LOG', '2']])
+  })
+})
+
 describe('permission checks', () => {
   const setup: Arg[][] = [['ACL', 'SETUSER', 't', 'on', '>pw', '~a*', '%R~r*', '%W~w*', '&ch*', '+get', '+set', '+hget', '+publish', '+subscribe', '+psubscribe', '+config|get', '+multi', '+exec', '+mget', '+copy', '+select|0', '+ping']]
 
@@ -261,7 +274,7 @@ describe('ACL SAVE and LOAD with an aclfile', () => {
   it('loads the file at start, saves what SETUSER made, and LOAD brings the file back', async () => {
     let [a, b] = await both('ACL', 'LIST')
     expect(a).toBe(b)
-    ;[a, b] = await both('ACL', 'SETUSER', 'bob', 'on', '>x', '%R~r*', '&c', '+@hash', '-hset')
+    ;[a, b] = await both('ACL', 'SETUSER', 'bob', 'on', '>x', '%R~r*', '&c', '+@hash', '-hset', '(~s*', '+get)')
     expect(a).toBe(b)
     ;[a, b] = await both('ACL', 'SAVE')
     expect(a).toBe('+OK\r\n')
