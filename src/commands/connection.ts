@@ -318,6 +318,7 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
   let type = -1
   let id = 0
   let skipMe = true
+  let userName: string | null = null
   if (argc === 3) {
     addr = cstr(argv, 2)
     skipMe = false
@@ -338,8 +339,11 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
       } else if (hasValue && equalsLower(buf, s, l, TOK_LADDR)) {
         laddr = cstr(argv, i + 1)
       } else if (hasValue && equalsLower(buf, s, l, TOK_USER)) {
-        // ACLGetUserByName is case-sensitive; only the default user exists.
-        if (cstr(argv, i + 1) !== 'default' || len[i + 1] !== 7) { out.raw(errorReply(`ERR No such user '${cstr(argv, i + 1)}'`)); return }
+        // ACLGetUserByName is case-sensitive.
+        c.server.acl.sync()
+        const name = argBuf(argv, i + 1).toString('latin1')
+        if (!c.server.acl.users.has(name)) { out.raw(errorReply(`ERR No such user '${cstr(argv, i + 1)}'`)); return }
+        userName = name
       } else if (hasValue && equalsLower(buf, s, l, TOK_SKIPME)) {
         if (equalsLower(buf, start[i + 1], len[i + 1], TOK_YES)) skipMe = true
         else if (equalsLower(buf, start[i + 1], len[i + 1], TOK_NO)) skipMe = false
@@ -353,6 +357,8 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
   let killed = 0
   let isSelfKilled = false
   for (const other of c.server.clientList()) {
+    // Another thread's client is known by its CLIENT LIST line.
+    if (userName !== null && (other.user !== undefined ? other.user.name : / user=(\S*) /.exec(other.infoLine(false))?.[1]) !== userName) continue
     if (addr !== null && other.addr !== addr) continue
     if (laddr !== null && other.laddr !== laddr) continue
     if (type !== -1 && clientType(other) !== type) continue

@@ -93,6 +93,18 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
     ])
   })
 
+  it('CLIENT KILL USER closes the clients of that user', async () => {
+    await fresh([['ACL', 'SETUSER', 't', 'on', 'nopass', '+@all', '~*']])
+    await sameOnBoth(pair, async (a, b) => [
+      text(await a.command('AUTH', 't', 'x')),
+      text(await b.command('CLIENT', 'KILL', 'USER', 'nobody')),
+      text(await b.command('CLIENT', 'KILL', 'USER', 'T')),
+      text(await b.command('CLIENT', 'KILL', 'USER', 't')),
+      String((await a.readUntilClose(3000)).closed),
+      text(await b.command('CLIENT', 'KILL', 'USER', 'default', 'SKIPME', 'yes')),
+    ])
+  })
+
   it('DELUSER of the caller\'s own user answers, then closes the connection', async () => {
     await fresh([['ACL', 'SETUSER', 't', 'on', 'nopass', '+@all', '~*']])
     await pair.sameUntilClose(Buffer.concat([encodeCommand(['AUTH', 't', 'x']), encodeCommand(['ACL', 'DELUSER', 't']), encodeCommand(['PING'])]))
