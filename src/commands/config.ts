@@ -73,6 +73,7 @@ const PARAMS: readonly Param[] = [
   { name: 'tls-replication', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'tls-cluster', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
+  { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
   { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },

@@ -286,6 +286,8 @@ describe('ACL SAVE and LOAD with an aclfile', () => {
   it('loads the file at start, saves what SETUSER made, and LOAD brings the file back', async () => {
     let [a, b] = await both('ACL', 'LIST')
     expect(a).toBe(b)
+    ;[a, b] = await both('CONFIG', 'SET', 'aclfile', '/elsewhere')
+    expect(a).toBe(b)
     ;[a, b] = await both('ACL', 'SETUSER', 'bob', 'on', '>x', '%R~r*', '&c', '+@hash', '-hset', '(~s*', '+get)')
     expect(a).toBe(b)
     ;[a, b] = await both('ACL', 'SAVE')
