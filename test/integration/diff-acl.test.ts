@@ -85,6 +85,20 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
     for (const rules of cases) await fresh([['ACL', 'SETUSER', 't', 'reset', ...rules.split(' ')], ['ACL', 'GETUSER', 't'], ['ACL', 'LIST']], known)
   })
 
+  it('DRYRUN of every command both servers have agrees, whatever the rules', async () => {
+    const both = new Set(parseBulks(text(await pair.r.command('COMMAND', 'LIST'))))
+    const names = parseBulks(text(await pair.f.command('COMMAND', 'LIST'))).filter(n => both.has(n))
+    expect(names.length).toBeGreaterThan(200)
+    const cases = ['-@all +@slow -config', '+config +@pubsub -@fast', '+@all -@dangerous +info +client|id', '+@read -@keyspace +@hash -hget', '+@all -@write +set']
+    for (const rules of cases) {
+      await fresh([['ACL', 'SETUSER', 't', 'reset', '~*', '&*', ...rules.split(' ')]])
+      // Zero to four key-shaped arguments: one of them fits each command's arity, and the
+      // others get the same arity error from both.
+      const args = ['k1', 'k2', 'k3', 'k4']
+      await pair.pipeline(names.flatMap(n => [0, 1, 2, 3, 4].map(k => ['ACL', 'DRYRUN', 't', ...n.split('|'), ...args.slice(0, k)])))
+    }
+  })
+
   it('a bad rule is refused with its reason and changes nothing', async () => {
     await fresh([
       ['ACL', 'SETUSER', 't', 'on', '~a'],
