@@ -9,7 +9,7 @@ import { NOT_INTEGER, errorReply } from '../protocol/errors.js'
 import { parseInt64, parsed } from '../protocol/ascii.js'
 import { lookupCommand } from './table.js'
 import {
-  AclUser, CATEGORIES, applyRule, categoryCommands, channelsText, checkCommand, commandsText, denied,
+  AclFullError, AclUser, CATEGORIES, applyRule, categoryCommands, channelsText, checkCommand, commandsText, denied,
   describeUser, flagNames, genpass, keysText, loadAclFile, mergeSelectorArgs, DENIED_CMD, DENIED_KEY,
 } from '../server/acl.js'
 import { formatScore } from '../storage/zset-type.js'
@@ -29,7 +29,16 @@ const subError = (argv: Argv): Buffer => errorReply(`ERR unknown subcommand or w
 export function aclSetuserCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
   const name = str(argv, 2)
   if (/[ \0]/.test(name)) { out.raw(BAD_USERNAME); return }
-  const err = c.server.acl.mutate(users => {
+  let err: Buffer | null
+  try { err = setuser(c, argv, name) } catch (e) {
+    if (!(e instanceof AclFullError)) throw e
+    err = errorReply(e.message)
+  }
+  out.raw(err ?? OK)
+}
+
+function setuser (c: ClientContext, argv: Argv, name: string): Buffer | null {
+  return c.server.acl.mutate(users => {
     const old = users.get(name)
     const u = old?.clone() ?? new AclUser(name)
     if (old === undefined) applyRule(u, 'resetchannels')
@@ -44,7 +53,6 @@ export function aclSetuserCommand (c: ClientContext, argv: Argv, out: ReplyWrite
     if (old === undefined) users.set(name, u); else old.copyFrom(u)
     return null
   })
-  out.raw(err ?? OK)
 }
 
 export function aclGetuserCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
@@ -195,7 +203,11 @@ export function aclDryrunCommand (c: ClientContext, argv: Argv, out: ReplyWriter
 export function aclLoadCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): void {
   const path = c.server.aclfile
   if (path === '') { out.raw(NO_ACLFILE); return }
-  const err = loadAclFile(c.server.acl, path)
+  let err: string | null
+  try { err = loadAclFile(c.server.acl, path) } catch (e) {
+    if (!(e instanceof AclFullError)) throw e
+    err = e.message.slice(4)
+  }
   out.raw(err === null ? OK : errorReply('ERR ' + err))
   if (err === null) closeDeletedUsers(c)
 }

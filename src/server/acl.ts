@@ -513,6 +513,11 @@ const LOG_MAX = 128
 /** ACL_LOG_GROUPING_MAX_TIME_DELTA: a repeat within a minute counts on the same entry. */
 const LOG_GROUPING_MS = 60000
 
+/** The users' rules would not fit their shared region (ACL_USERS_BYTES): the change is refused. */
+export class AclFullError extends Error {
+  constructor () { super(`ERR the ACL rules would pass ${ACL_USERS_BYTES} bytes`) }
+}
+
 /** One thread's view of the users (see the top of the file). */
 export class Acl {
   readonly users = new Map<string, AclUser>()
@@ -569,7 +574,12 @@ export class Acl {
       const r = fn(this.users)
       for (const u of this.users.values()) u.refresh()
       const list = [...this.users.values()].map(u => [u.name, describeUser(u)])
-      if (!this.text.write(JSON.stringify(list))) throw new Error('ACL rules do not fit their shared region')
+      if (!this.text.write(JSON.stringify(list))) {
+        // Back to the published rules: the change is refused whole.
+        this.seen = -1
+        this.sync(true)
+        throw new AclFullError()
+      }
       this.seen = this.text.epoch
       const d = this.users.get('default') ?? this.defaultUser
       Atomics.store(this.authWord, 0, !d.isNoPass || !d.isEnabled ? 1 : 0)
@@ -594,6 +604,9 @@ export class Acl {
 
   /** addACLLogEntry: grouped with a like entry of the last minute, newest first, 128 at most. */
   addLog (reason: string, context: string, object: string, username: string, cinfo: string): void {
+    // A huge key or user name is cut: one entry must not crowd the others out of the region.
+    object = object.slice(0, 4096)
+    username = username.slice(0, 4096)
     this.log.lock()
     try {
       const s = this.log.read(true)
