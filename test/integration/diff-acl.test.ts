@@ -259,6 +259,15 @@ describe('every I/O thread sees the same users', () => {
   beforeAll(async () => { server = await startFlashKV({ shards: 2, env: { FLASHKV_IO_THREADS: '4' } }) })
   afterAll(async () => { await server?.stop() })
 
+  it('rules past the shared region are refused whole, and the server goes on', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    try {
+      expect(text(await c.command('ACL', 'SETUSER', 'big', 'on', '~' + 'x'.repeat(1_100_000)))).toBe('-ERR the ACL rules would pass 1048576 bytes\r\n')
+      expect(text(await c.command('ACL', 'USERS'))).toBe('*1\r\n$7\r\ndefault\r\n')
+      expect(text(await c.command('PING'))).toBe('+PONG\r\n')
+    } finally { c.close() }
+  })
+
   it('a user made on one connection authenticates and is refused on the others; DELUSER closes its clients', async () => {
     const admin = await RawClient.connect(server.port, server.host)
     const clients = await Promise.all(Array.from({ length: 8 }, async () => await RawClient.connect(server.port, server.host)))
