@@ -41,13 +41,13 @@ function setuser (c: ClientContext, argv: Argv, name: string): Buffer | null {
   return c.server.acl.mutate(users => {
     const old = users.get(name)
     const u = old?.clone() ?? new AclUser(name)
-    if (old === undefined) applyRule(u, 'resetchannels')
+    if (old === undefined) applyRule(u, c.server.acl.newUserChannels)
     const args: string[] = []
     for (let i = 3; i < argv.argc; i++) args.push(str(argv, i))
     const m = mergeSelectorArgs(args)
     if ('unclosed' in m) return errorReply(`ERR Unmatched parenthesis in acl selector starting at '${args[m.unclosed]}'.`)
     for (const rule of m.merged) {
-      const e = applyRule(u, rule)
+      const e = applyRule(u, rule, c.server.acl.pubsubAll)
       if (e !== null) return errorReply(`ERR Error in ACL SETUSER modifier '${rule}': ${e}`)
     }
     if (old === undefined) users.set(name, u); else old.copyFrom(u)

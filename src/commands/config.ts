@@ -74,6 +74,8 @@ const PARAMS: readonly Param[] = [
   { name: 'tls-cluster', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
   { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
+  { name: 'acllog-max-len', type: num(0n, 9223372036854775807n, false), mode: 'live', get: s => String(s.acl.logMax), set: (s, v) => { s.acl.logMax = Number(v) } },
+  { name: 'acl-pubsub-default', type: { kind: 'enum', values: ['allchannels', 'resetchannels'] }, mode: 'live', get: s => s.acl.pubsubAll ? 'allchannels' : 'resetchannels', set: (s, v) => { s.acl.pubsubAll = v === 0n } },
   { name: 'save', type: { kind: 'save' }, mode: 'fixed', get: () => '' },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },

@@ -138,10 +138,10 @@ export function applyRule (u: AclUser, op: string, pubsubAll = false, isSelector
     if (isSelector) return E_SYNTAX
     // ACLCreateSelectorFromOpSet: a selector of its own rules, starting from nothing.
     const sel = new AclUser('')
-    applyRule(sel, 'resetchannels', false, true)
+    applyRule(sel, pubsubAll ? 'allchannels' : 'resetchannels', false, true)
     for (const r of op.slice(1, -1).split(' ')) {
       if (r === '') continue
-      const e = applyRule(sel, r, false, true)
+      const e = applyRule(sel, r, pubsubAll, true)
       if (e !== null) return e
     }
     sel.refresh()
@@ -526,10 +526,23 @@ export class Acl {
   readonly epochWord: Int32Array
   /** 1 when the default user asks for a password (or is off): new clients must AUTH. */
   readonly authWord: Int32Array
+  private readonly pubsubWord: Int32Array
+
+  /** acl-pubsub-default: new users (and reset) get allchannels rather than resetchannels. */
+  get pubsubAll (): boolean { return Atomics.load(this.pubsubWord, 0) !== 0 }
+  set pubsubAll (v: boolean) { Atomics.store(this.pubsubWord, 0, v ? 1 : 0) }
+  /** acllog-max-len: 0 until first set, read as the default 128. */
+  get logMax (): number { const w = this.logMaxWord[0]; return w === 0 ? LOG_MAX : w - 1 }
+  set logMax (v: number) { this.logMaxWord[0] = v + 1 }
+
+  /** The rule a new user starts with (ACLCreateUser). */
+  get newUserChannels (): string { return this.pubsubAll ? 'allchannels' : 'resetchannels' }
   readonly defaultUser: AclUser
 
-  constructor (private readonly text: SharedText, private readonly log: SharedText, authWord: Int32Array) {
-    this.authWord = authWord
+  /** [auth required, acl-pubsub-default is allchannels]; acllog-max-len (set once, at start, to 128). */
+  constructor (private readonly text: SharedText, private readonly log: SharedText, words: Int32Array, private readonly logMaxWord: Float64Array) {
+    this.authWord = words.subarray(0, 1)
+    this.pubsubWord = words.subarray(1, 2)
     this.epochWord = text.epochWord()
     this.defaultUser = Acl.initialDefault()
     this.users.set('default', this.defaultUser)
@@ -618,7 +631,8 @@ export class Acl {
         e.count++; e.ctime = now; e.cinfo = cinfo
         entries.unshift(e)
       } else entries.unshift({ count: 1, reason, context, object, username, ctime: now, cinfo })
-      if (entries.length > LOG_MAX) entries.length = LOG_MAX
+      const max = this.logMax
+      if (entries.length > max) entries.length = max
       // Oldest entries go first when the region is full.
       while (!this.log.write(JSON.stringify(entries)) && entries.length > 0) entries.pop()
     } finally { this.log.unlock() }
@@ -683,8 +697,8 @@ function applyUserLines (acl: Acl, lines: readonly string[]): string | null {
     for (const [name, rules] of parsed) {
       let u = users.get(name)
       // ACLLoadConfiguredUsers: the default user is reset first, a new one starts as SETUSER's.
-      if (u === undefined) { u = new AclUser(name); applyRule(u, 'resetchannels'); users.set(name, u) } else applyRule(u, 'reset')
-      for (const r of rules) applyRule(u, r)
+      if (u === undefined) { u = new AclUser(name); applyRule(u, acl.newUserChannels); users.set(name, u) } else applyRule(u, 'reset', acl.pubsubAll)
+      for (const r of rules) applyRule(u, r, acl.pubsubAll)
     }
   })
   return null
@@ -699,8 +713,8 @@ export function loadAclFile (acl: Acl, path: string): string | null {
     const fresh = (name: string, rules: string[]): AclUser => {
       const u = new AclUser(name)
       if (name === 'default') for (const r of ['+@all', '~*', '&*', 'on', 'nopass']) applyRule(u, r)
-      else applyRule(u, 'resetchannels')
-      for (const r of rules) applyRule(u, r)
+      else applyRule(u, acl.newUserChannels)
+      for (const r of rules) applyRule(u, r, acl.pubsubAll)
       return u
     }
     if (!parsedUsers.has('default')) users.get('default')?.copyFrom(fresh('default', []))

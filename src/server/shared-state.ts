@@ -88,12 +88,13 @@ export class SharedState {
     const latencyAt = callsAt + threads * commands.length * 8
     const passAt = latencyAt + threads * LATENCY_WORDS * 8
     // Then the ACL regions: the default user's auth-required word, the users' rules, the log.
-    const authAt = Math.ceil((passAt + 4 + PASSWORD_MAX) / 4) * 4
-    const usersAt = authAt + 4
+    // [auth required, acl-pubsub-default allchannels] words, then acllog-max-len as a double.
+    const authAt = Math.ceil((passAt + 4 + PASSWORD_MAX) / 8) * 8
+    const usersAt = authAt + 16
     const logAt = usersAt + SharedText.bytesFor(ACL_USERS_BYTES)
     const bytes = logAt + SharedText.bytesFor(ACL_LOG_BYTES)
     this.sab = sab ?? new SharedArrayBuffer(bytes)
-    this.acl = new Acl(new SharedText(this.sab, usersAt, ACL_USERS_BYTES), new SharedText(this.sab, logAt, ACL_LOG_BYTES), new Int32Array(this.sab, authAt, 1))
+    this.acl = new Acl(new SharedText(this.sab, usersAt, ACL_USERS_BYTES), new SharedText(this.sab, logAt, ACL_LOG_BYTES), new Int32Array(this.sab, authAt, 2), new Float64Array(this.sab, authAt + 8, 1))
     this.passLen = new Int32Array(this.sab, passAt, 1)
     this.passBytes = new Uint8Array(this.sab, passAt + 4, PASSWORD_MAX)
     this.ints = new Int32Array(this.sab, 0, TIDS + threads)

@@ -236,6 +236,22 @@ describe('ACL LOG', () => {
   })
 })
 
+describe('acl-pubsub-default and acllog-max-len', () => {
+  it('new users take the channel default; the log keeps at most acllog-max-len entries', async () => {
+    try {
+      await fresh([
+        ['CONFIG', 'GET', 'aclfile'], ['CONFIG', 'GET', 'acllog-max-len'], ['CONFIG', 'GET', 'acl-pubsub-default'], ['CONFIG', 'SET', 'acl-pubsub-default', 'bogus'], ['CONFIG', 'SET', 'acllog-max-len', '-1'],
+        ['CONFIG', 'SET', 'acl-pubsub-default', 'allchannels'], ['ACL', 'SETUSER', 'alice'], ['ACL', 'SETUSER', 'bob', 'reset', '(~x +get)'], ['ACL', 'LIST'],
+        ['CONFIG', 'SET', 'acl-pubsub-default', 'resetchannels'], ['ACL', 'SETUSER', 'carol'], ['ACL', 'GETUSER', 'carol'],
+        ['CONFIG', 'SET', 'acllog-max-len', '2'], ['ACL', 'SETUSER', 't', 'on', 'nopass'],
+      ])
+      await fresh([['AUTH', 't', 'x'], ['GET', 'a'], ['SET', 'a', 'b'], ['DEL', 'a'], ['AUTH', 'default', 'x'], ['ACL', 'LOG'], ['CONFIG', 'GET', 'acllog-max-len']])
+    } finally {
+      await fresh([['CONFIG', 'SET', 'acllog-max-len', '128'], ['CONFIG', 'SET', 'acl-pubsub-default', 'resetchannels']])
+    }
+  })
+})
+
 describe('ACL CAT, GENPASS, HELP, SAVE and LOAD without an aclfile', () => {
   it('answers as Redis', async () => {
     await fresh([['ACL', 'CAT'], ['ACL', 'CAT', 'nope'], ['ACL', 'CAT', 'a', 'b'], ['ACL', 'GENPASS', '0'], ['ACL', 'GENPASS', '4097'], ['ACL', 'GENPASS', 'x'], ['ACL', 'HELP'], ['ACL', 'SAVE'], ['ACL', 'LOAD'], ['ACL', 'NOSUCH']])
