@@ -90,8 +90,10 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
     const names = parseBulks(text(await pair.f.command('COMMAND', 'LIST'))).filter(n => both.has(n))
     expect(names.length).toBeGreaterThan(200)
     const cases = ['-@all +@slow -config', '+config +@pubsub -@fast', '+@all -@dangerous +info +client|id', '+@read -@keyspace +@hash -hget', '+@all -@write +set']
-    for (const rules of cases) {
-      await fresh([['ACL', 'SETUSER', 't', 'reset', '~*', '&*', ...rules.split(' ')]])
+    // Then the key and channel checks of every command: k1 read-write, k2 read, k3 write, k4 none.
+    const keyed = ['+@all ~k1 %R~k2 %W~k3 &k1 &k2*']
+    for (const rules of [...cases.map(r => `~* &* ${r}`), ...keyed]) {
+      await fresh([['ACL', 'SETUSER', 't', 'reset', ...rules.split(' ')]])
       // Zero to four key-shaped arguments: one of them fits each command's arity, and the
       // others get the same arity error from both.
       const args = ['k1', 'k2', 'k3', 'k4']
