@@ -13,6 +13,7 @@ import type { Command } from '../commands/table.js'
 import { commands, topLevel, lookupCommand } from '../commands/table.js'
 import { aclCategories, commandKeys } from '../commands/command-info.js'
 import { stringMatch } from '../commands/glob.js'
+import { equalsLower, token } from '../protocol/ascii.js'
 import type { Argv } from '../commands/spec.js'
 
 export const CATEGORIES: readonly string[] = [
@@ -367,6 +368,67 @@ export const denied = { pos: 0 }
 
 const lowerArg = (argv: Argv, i: number): string => Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1').toLowerCase()
 
+const TOK_GET = token('get')
+
+/** One key spec of a plain range (GET, MGET, HSET...): its keys are checked on argv itself. */
+interface SimpleKeys { first: number, lastkey: number, step: number, limit: number, need: number }
+let simpleSpecs: Array<SimpleKeys | null | undefined> | null = null
+
+function simpleKeysOf (cmd: Command): SimpleKeys | null {
+  simpleSpecs ??= new Array<SimpleKeys | null | undefined>(commands.length)
+  const have = simpleSpecs[cmd.id]
+  if (have !== undefined) return have
+  let sk: SimpleKeys | null = null
+  const specs = cmd.keySpecs ?? []
+  const spec = specs[0]
+  if (specs.length === 1 && spec.keyword === undefined && spec.keynum === undefined && spec.unknown !== true &&
+    !spec.flags.some(f => f === 'variable_flags' || f === 'incomplete' || f === 'not_key')) {
+    const r = spec.range ?? { lastkey: cmd.lastKey >= 0 ? cmd.lastKey - cmd.firstKey : cmd.lastKey, keystep: cmd.step, limit: 0 }
+    let need = 0
+    if (spec.flags.includes('access')) need |= PERM_R
+    if (spec.flags.includes('insert') || spec.flags.includes('delete') || spec.flags.includes('update')) need |= PERM_W
+    if (r.keystep >= 1) sk = { first: spec.index ?? cmd.firstKey, lastkey: r.lastkey, step: r.keystep, limit: r.limit, need }
+  }
+  simpleSpecs[cmd.id] = sk
+  return sk
+}
+
+function keyAllowed (u: AclUser, buf: Uint8Array, start: number, len: number, need: number): boolean {
+  const keys = u.keys
+  for (let j = 0; j < keys.length; j++) {
+    const p = keys[j]
+    if ((p.flags & need) === need && stringMatch(p.pattern, 0, p.pattern.length, buf, start, len, false)) return true
+  }
+  return false
+}
+
+/**
+ * The key check without copies, for a command with one plain range spec (keysBySpecs' range
+ * arithmetic): true when done (denied.pos is 0, or the refused key's index); false when the
+ * general path must decide (denied.pos 0) or a key was refused (denied.pos set).
+ */
+function checkSimpleKeys (u: AclUser, cmd: Command, argv: Argv): boolean {
+  denied.pos = 0
+  if (cmd.name === 'set' && argv.argc >= 3) {
+    // setGetKeys: the key is written, and read too with GET.
+    let need = PERM_W
+    for (let i = 3; i < argv.argc; i++) if (equalsLower(argv.buf, argv.start[i], argv.len[i], TOK_GET)) need |= PERM_R
+    if (!keyAllowed(u, argv.buf, argv.start[1], argv.len[1], need)) { denied.pos = 1; return false }
+    return true
+  }
+  const sk = simpleKeysOf(cmd)
+  if (sk === null) return false
+  const argc = argv.argc
+  const first = sk.first
+  const last = sk.lastkey >= 0 ? first + sk.lastkey : sk.limit === 0 ? argc + sk.lastkey : first + (Math.floor((argc - first) / sk.limit) + sk.lastkey)
+  // A range that does not fit: the command's own key function may still find keys.
+  if (last >= argc || last < first || first >= argc) return false
+  for (let i = first; i <= last; i += sk.step) {
+    if (!keyAllowed(u, argv.buf, argv.start[i], argv.len[i], sk.need)) { denied.pos = i; return false }
+  }
+  return true
+}
+
 function channelAllowed (u: AclUser, buf: Uint8Array, start: number, len: number, isPattern: boolean): boolean {
   for (const p of u.channels) {
     if (isPattern) { if (p.length === len && Buffer.compare(p, buf.subarray(start, start + len)) === 0) return true }
@@ -401,7 +463,8 @@ function checkSelector (u: AclUser, cmd: Command, argv: Argv): number {
     const fa = u.firstArgs.get(cmd.id)
     if (fa === undefined || argv.argc < 2 || !fa.includes(lowerArg(argv, 1))) return DENIED_CMD
   }
-  if (!u.allKeys && cmd.keySpecs !== undefined && cmd.keySpecs.length > 0) {
+  if (!u.allKeys && cmd.keySpecs !== undefined && cmd.keySpecs.length > 0 && !checkSimpleKeys(u, cmd, argv)) {
+    if (denied.pos !== 0) return DENIED_KEY
     const args: Buffer[] = []
     for (let i = 0; i < argv.argc; i++) args.push(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]))
     const keys = commandKeys(cmd, args) ?? []

@@ -158,7 +158,7 @@ describe('permission checks', () => {
     await fresh(setup)
     await fresh([
       ['AUTH', 't', 'pw'], ['ACL', 'WHOAMI'], ['PING'], ['GET', 'a1'], ['GET', 'zz'], ['GET', 'r1'], ['GET', 'w1'], ['SET', 'r1', 'x'], ['SET', 'w1', 'x'],
-      ['SET', 'a1', 'x'], ['MGET', 'a1', 'r1', 'w1'], ['MGET', 'a1', 'r1'], ['COPY', 'r1', 'w1'], ['COPY', 'w1', 'r1'], ['HGET', 'a', 'f'], ['DEL', 'a'],
+      ['SET', 'a1', 'x'], ['SET', 'w1', 'x', 'GET'], ['SET', 'w1', 'x', 'get', 'EX', '10'], ['SET', 'a1', 'x', 'GET'], ['SET', 'r1', 'x', 'GET'], ['MGET', 'a1', 'r1', 'w1'], ['MGET', 'a1', 'r1'], ['COPY', 'r1', 'w1'], ['COPY', 'w1', 'r1'], ['HGET', 'a', 'f'], ['DEL', 'a'],
       ['CONFIG', 'GET', 'maxmemory'], ['CONFIG', 'SET', 'maxmemory', '0'], ['SELECT', '0'], ['SELECT', '1'], ['PUBLISH', 'chan', 'm'], ['PUBLISH', 'x', 'm'],
       ['PSUBSCRIBE', 'ch*x'], ['ACL', 'LIST'], ['GET'], ['NOSUCH'],
     ])
