@@ -101,6 +101,18 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
     }
   })
 
+  it('RESP3: GETUSER is a map with a set of flags, ACL LOG maps with a double age', async () => {
+    await sameOnBoth(pair, async (a) => {
+      await a.command('HELLO', '3')
+      return [
+        text(await a.command('ACL', 'SETUSER', 't', 'reset', 'on', '>x', '~a', '(~b +get)')),
+        text(await a.command('ACL', 'GETUSER', 't')),
+        text(await a.command('AUTH', 't', 'bad')),
+        normalize(text(await a.command('ACL', 'LOG', '1'))),
+      ]
+    })
+  })
+
   it('a bad rule is refused with its reason and changes nothing', async () => {
     await fresh([
       ['ACL', 'SETUSER', 't', 'on', '~a'],
