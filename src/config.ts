@@ -57,6 +57,10 @@ export interface Config {
   readonly dbfilename: string
   /** requirepass: the default user's password ('' = none). */
   readonly requirepass: string
+  /** aclfile: where ACL SAVE writes and ACL LOAD reads users ('' = none); loaded at start. */
+  readonly aclfile: string
+  /** The config file's `user <name> <rules...>` directives, one line each ("name rules..."). */
+  readonly users: readonly string[]
   /** protected-mode: with no password, only loopback clients are accepted (Redis's default: yes). */
   readonly protectedMode: boolean
   /** enable-debug-command: DEBUG for everyone, loopback clients, or no one (Redis's default). */
@@ -408,6 +412,7 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  { key: 'aclfile', flag: '--aclfile', env: 'FLASHKV_ACLFILE', directive: 'aclfile', parse: v => v },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
   {
@@ -536,6 +541,13 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
         }
         obufs.push([cls, hard, soft, Number(secs)])
       }
+      continue
+    }
+    // `user` may come many times, one ACL user each (checked when the server applies them).
+    if (directive === 'user') {
+      if (words.length < 2) throw new ConfigError(`${where}: 'user' needs a name`)
+      const prev = values.get('users') as string | undefined
+      values.set('users', (prev === undefined ? '' : prev + '\n') + words.slice(1).join(' '))
       continue
     }
     const setting = SETTINGS.find(s => s.directive === directive)
@@ -670,6 +682,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
+    aclfile: (pick('aclfile')[0] as string | undefined) ?? '',
+    users: ((fromFile.get('users') as string | undefined) ?? '').split('\n').filter(l => l !== ''),
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
     enableDebugCommand: (pick('enableDebugCommand')[0] as Config['enableDebugCommand'] | undefined) ?? 'no',
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,

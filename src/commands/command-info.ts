@@ -250,21 +250,18 @@ function variableFlagKeys (cmd: Command, args: Buffer[]): Array<[number, readonl
   return null
 }
 
-/** COMMAND GETKEYS and GETKEYSANDFLAGS (getKeysSubcommandImpl). */
-function getKeys (argv: Argv, out: ReplyWriter, withFlags: boolean): void {
-  const args: Buffer[] = []
-  for (let i = 2; i < argv.argc; i++) args.push(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]))
-  let cmd = registry.lookup(args[0], 0, args[0].length)
-  if (cmd !== undefined && cmd.subIndex !== null && args.length > 1) cmd = cmd.subIndex.get(args[1], 0, args[1].length) ?? undefined
-  if (cmd === undefined || cmd.internal === true) { out.raw(INVALID_COMMAND); return }
+/**
+ * getKeysFromCommandWithSpecs: [argument index, key spec flags] of each key of args (args[0]
+ * is the command's name), or null when none can be found. COMMAND GETKEYS and the ACL key
+ * check (server/acl.ts) both use it.
+ */
+export function commandKeys (cmd: Command, args: Buffer[]): Array<[number, readonly string[]]> | null {
   const specs = cmd.keySpecs ?? []
-  if (cmd.getKeys === undefined && !specs.some(k => !k.flags.includes('not_key'))) { out.raw(NO_KEY_ARGS); return }
-  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) { out.raw(INVALID_NUMBER); return }
   // Key specs first when their flags can be trusted; else the command's own key function.
   const isVariable = specs.some(k => k.flags.includes('variable_flags'))
   let keys = isVariable ? variableFlagKeys(cmd, args) : keysBySpecs(cmd, args)
   if (keys === null && cmd.getKeys !== undefined) {
-    const view = { buf: argv.buf, start: argv.start.slice(2), len: argv.len.slice(2), argc: argv.argc - 2 } as unknown as Argv
+    const view = argvOf(args)
     // As sortGetKeys flags them: the sorted key by the first spec, a STORE key by the last.
     const firstFlags = specs[0]?.flags ?? []
     const lastFlags = specs[specs.length - 1]?.flags ?? []
@@ -276,6 +273,30 @@ function getKeys (argv: Argv, out: ReplyWriter, withFlags: boolean): void {
     const last = cmd.lastKey >= 0 ? cmd.lastKey : args.length + cmd.lastKey
     for (let i = cmd.firstKey; i <= last && i < args.length; i += cmd.step || 1) keys.push([i, specs[0]?.flags ?? []])
   }
+  return keys
+}
+
+/** An Argv over separate buffers (joined), for a command's own key function. */
+function argvOf (args: Buffer[]): Argv {
+  const buf = Buffer.concat(args)
+  const start = new Int32Array(args.length)
+  const len = new Int32Array(args.length)
+  let at = 0
+  for (let i = 0; i < args.length; i++) { start[i] = at; len[i] = args[i].length; at += args[i].length }
+  return { buf, start, len, argc: args.length } as unknown as Argv
+}
+
+/** COMMAND GETKEYS and GETKEYSANDFLAGS (getKeysSubcommandImpl). */
+function getKeys (argv: Argv, out: ReplyWriter, withFlags: boolean): void {
+  const args: Buffer[] = []
+  for (let i = 2; i < argv.argc; i++) args.push(Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i]))
+  let cmd = registry.lookup(args[0], 0, args[0].length)
+  if (cmd !== undefined && cmd.subIndex !== null && args.length > 1) cmd = cmd.subIndex.get(args[1], 0, args[1].length) ?? undefined
+  if (cmd === undefined || cmd.internal === true) { out.raw(INVALID_COMMAND); return }
+  const specs = cmd.keySpecs ?? []
+  if (cmd.getKeys === undefined && !specs.some(k => !k.flags.includes('not_key'))) { out.raw(NO_KEY_ARGS); return }
+  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) { out.raw(INVALID_NUMBER); return }
+  const keys = commandKeys(cmd, args)
   if (keys === null || keys.length === 0) {
     if (cmd.flags.includes('no_mandatory_keys')) out.arrayHeader(0)
     else out.raw(INVALID_ARGS)

@@ -6,7 +6,6 @@
 // rename, so a crash leaves the old one or the new one.
 
 import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs'
-import { createHash } from 'node:crypto'
 import type { Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK } from '../protocol/replies.js'
@@ -39,7 +38,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'cluster-enabled': 'no', 'hash-max-listpack-entries': '512', 'hash-max-listpack-value': '64', 'set-max-intset-entries': '512',
   'zset-max-listpack-entries': '128', 'zset-max-listpack-value': '64', 'hll-sparse-max-bytes': '3000', 'lazyfree-lazy-user-del': 'no',
   'busy-reply-threshold': '5000', 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128', 'latency-monitor-threshold': '0',
-  'latency-tracking': 'yes', 'notify-keyspace-events': '', rdbcompression: 'yes', rdbchecksum: 'yes', 'stop-writes-on-bgsave-error': 'yes', 'enable-debug-command': 'no', 'io-threads': '',
+  'latency-tracking': 'yes', 'notify-keyspace-events': '', aclfile: '', 'acllog-max-len': '128', 'acl-pubsub-default': 'resetchannels', rdbcompression: 'yes', rdbchecksum: 'yes', 'stop-writes-on-bgsave-error': 'yes', 'enable-debug-command': 'no', 'io-threads': '',
   'tls-port': '0', 'tls-cert-file': '', 'tls-key-file': '', 'tls-key-file-pass': '', 'tls-client-cert-file': '', 'tls-client-key-file': '',
   'tls-client-key-file-pass': '', 'tls-dh-params-file': '', 'tls-ca-cert-file': '', 'tls-ca-cert-dir': '', 'tls-protocols': '',
   'tls-ciphers': '', 'tls-ciphersuites': '', 'tls-auth-clients': 'yes', 'tls-prefer-server-ciphers': 'no', 'tls-session-caching': 'yes',
@@ -151,10 +150,8 @@ export function configRewriteCommand (c: ClientContext, _argv: Argv, out: ReplyW
     const { lines: nl, force } = linesOf(p, c.server)
     rewrite(p.name, nl, force)
   }
-  // The default user, as Redis writes its users when there is no aclfile.
-  const pass = c.server.password
-  const userRule = pass.length === 0 ? 'nopass' : '#' + createHash('sha256').update(pass).digest('hex')
-  rewrite('user', [`user default on ${userRule} ~* &* +@all`], true)
+  // The ACL users, as ACL LIST prints them, unless they live in an aclfile (rewriteConfigUserOption).
+  if (c.server.aclfile === '') rewrite('user', c.server.acl.list(), true)
   if (appended.length > 0) {
     if (!hasSignature) lines.push('', SIGNATURE)
     lines.push(...appended)

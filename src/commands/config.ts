@@ -84,6 +84,9 @@ const PARAMS: readonly Param[] = [
   { name: 'rdbcompression', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_COMPRESSION), set: (_s, v) => { setSaveFlag(W_COMPRESSION, v) } },
   { name: 'rdbchecksum', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_CHECKSUM), set: (_s, v) => { setSaveFlag(W_CHECKSUM, v) } },
   { name: 'stop-writes-on-bgsave-error', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_STOP_WRITES), set: (_s, v) => { setSaveFlag(W_STOP_WRITES, v) } },
+  { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
+  { name: 'acllog-max-len', type: num(0n, 9223372036854775807n, false), mode: 'live', get: s => String(s.acl.logMax), set: (s, v) => { s.acl.logMax = Number(v) } },
+  { name: 'acl-pubsub-default', type: { kind: 'enum', values: ['allchannels', 'resetchannels'] }, mode: 'live', get: s => s.acl.pubsubAll ? 'allchannels' : 'resetchannels', set: (s, v) => { s.acl.pubsubAll = v === 0n } },
   // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
   { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
   { name: 'protected-mode', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.protectedMode ? 'yes' : 'no', set: (s, v) => { s.settings.protectedMode = v === 1n } },

@@ -2,7 +2,7 @@
 // client's own state, or the server's list of clients (CLIENT LIST/KILL), and never reach a
 // shard. The CLIENT branches follow clientCommand in networking.c (7.0) check for check.
 
-import { timingSafeEqual } from 'node:crypto'
+import { checkPassword } from '../server/acl.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
@@ -64,22 +64,23 @@ const TOK_SETNAME = token('setname')
 const HELLO_NOAUTH = errorReply('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time')
 const AUTH_NO_PASSWORD = errorReply('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?')
 
-const DEFAULT_USER = Buffer.from('default')
-
 const argBuf = (argv: Argv, i: number): Buffer => Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[i], argv.len[i])
 
 /**
- * ACLAuthenticateUser with the default user alone: the user must be "default" (user names are
- * case sensitive); without requirepass it is nopass and takes any password. On success the
- * client is authenticated.
+ * ACLAuthenticateUser: an enabled user whose password matches (or nopass) becomes the client's
+ * user; a failure is recorded in ACL LOG with the command name as typed.
  */
-function authenticate (c: ClientContext, user: Buffer, pass: Buffer): boolean {
-  if (!user.equals(DEFAULT_USER)) return false
-  const want = c.server.password
-  // Compared in full whatever the first difference, as Redis's time-independent compare.
-  if (want.length > 0 && (pass.length !== want.length || !timingSafeEqual(pass, want))) return false
-  c.isAuthenticated = true
-  return true
+function authenticate (c: ClientContext, argv: Argv, user: string, pass: Buffer): boolean {
+  const acl = c.server.acl
+  acl.sync()
+  const u = acl.users.get(user)
+  if (u !== undefined && checkPassword(u, pass)) {
+    c.isAuthenticated = true
+    c.user = u
+    return true
+  }
+  acl.addLog('auth', c.isInMulti ? 'multi' : 'toplevel', argBuf(argv, 0).toString('latin1'), user, c.infoLine(false))
+  return false
 }
 
 const RESET = Buffer.from('+RESET\r\n')
@@ -94,8 +95,8 @@ export function resetCommand (c: ClientContext, _argv: Argv, out: ReplyWriter): 
 export function authCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
   if (argv.argc > 3) { out.raw(SYNTAX_ERR); return }
   // AUTH <password> is the default user's; without requirepass there is no password to check.
-  if (argv.argc === 2 && c.server.password.length === 0) { out.raw(AUTH_NO_PASSWORD); return }
-  const ok = argv.argc === 2 ? authenticate(c, DEFAULT_USER, argBuf(argv, 1)) : authenticate(c, argBuf(argv, 1), argBuf(argv, 2))
+  if (argv.argc === 2 && c.server.acl.defaultUser.isNoPass) { out.raw(AUTH_NO_PASSWORD); return }
+  const ok = argv.argc === 2 ? authenticate(c, argv, 'default', argBuf(argv, 1)) : authenticate(c, argv, argBuf(argv, 1).toString('latin1'), argBuf(argv, 2))
   out.raw(ok ? OK : WRONGPASS)
 }
 
@@ -122,9 +123,9 @@ export function helloCommand (c: ClientContext, argv: Argv, out: ReplyWriter): v
     }
   }
   if (user >= 0) {
-    if (!authenticate(c, argBuf(argv, user), argBuf(argv, user + 1))) { out.raw(WRONGPASS); return }
+    if (!authenticate(c, argv, argBuf(argv, user).toString('latin1'), argBuf(argv, user + 1))) { out.raw(WRONGPASS); return }
   }
-  if (!c.isAuthenticated && c.server.password.length > 0) { out.raw(HELLO_NOAUTH); return }
+  if (!c.isAuthenticated && Atomics.load(c.server.acl.authWord, 0) !== 0) { out.raw(HELLO_NOAUTH); return }
   if (nameArg >= 0 && !setNameOrReply(c, argv, nameArg, out)) return
   if (ver !== 0) c.resp = ver as 2 | 3
   out.resp3 = c.resp === 3
@@ -317,6 +318,7 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
   let type = -1
   let id = 0
   let skipMe = true
+  let userName: string | null = null
   if (argc === 3) {
     addr = cstr(argv, 2)
     skipMe = false
@@ -337,8 +339,11 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
       } else if (hasValue && equalsLower(buf, s, l, TOK_LADDR)) {
         laddr = cstr(argv, i + 1)
       } else if (hasValue && equalsLower(buf, s, l, TOK_USER)) {
-        // ACLGetUserByName is case-sensitive; only the default user exists.
-        if (cstr(argv, i + 1) !== 'default' || len[i + 1] !== 7) { out.raw(errorReply(`ERR No such user '${cstr(argv, i + 1)}'`)); return }
+        // ACLGetUserByName is case-sensitive.
+        c.server.acl.sync()
+        const name = argBuf(argv, i + 1).toString('latin1')
+        if (!c.server.acl.users.has(name)) { out.raw(errorReply(`ERR No such user '${cstr(argv, i + 1)}'`)); return }
+        userName = name
       } else if (hasValue && equalsLower(buf, s, l, TOK_SKIPME)) {
         if (equalsLower(buf, start[i + 1], len[i + 1], TOK_YES)) skipMe = true
         else if (equalsLower(buf, start[i + 1], len[i + 1], TOK_NO)) skipMe = false
@@ -352,6 +357,8 @@ export function clientKillCommand (c: ClientContext, argv: Argv, out: ReplyWrite
   let killed = 0
   let isSelfKilled = false
   for (const other of c.server.clientList()) {
+    // Another thread's client is known by its CLIENT LIST line.
+    if (userName !== null && (other.user !== undefined ? other.user.name : / user=(\S*) /.exec(other.infoLine(false))?.[1]) !== userName) continue
     if (addr !== null && other.addr !== addr) continue
     if (laddr !== null && other.laddr !== laddr) continue
     if (type !== -1 && clientType(other) !== type) continue

@@ -6,6 +6,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import type { ArgvView } from '../protocol/errors.js'
 import type { TlsConfig } from '../config.js'
+import type { Acl, AclUser } from '../server/acl.js'
 
 export type Flag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
@@ -49,6 +50,8 @@ export interface ClientContext {
   readonly id: number
   /** Authenticated as the default user (AUTH, HELLO AUTH, or no requirepass when it connected). */
   isAuthenticated: boolean
+  /** The ACL user it runs as (server/acl.ts): the default user until AUTH names another. */
+  user: AclUser
   name: Buffer | null
   libName: string
   libVer: string
@@ -154,6 +157,9 @@ export interface ServerContext {
   /** requirepass, every thread alike ('' = none: the default user is nopass). */
   readonly password: Buffer
   setPassword (b: Uint8Array): boolean
+  /** This thread's ACL users (server/acl.ts), and the aclfile ACL SAVE/LOAD use ('' = none). */
+  readonly acl: Acl
+  readonly aclfile: string
   /** The container's cgroup memory limit in bytes; 0 when none is enforced. */
   readonly cgroupMemoryLimit: number
   readonly runId: string

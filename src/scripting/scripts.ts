@@ -23,8 +23,8 @@ export interface ScriptHost {
    * that starts it and promises them (called only once the script has yielded). Refusals (unknown command, arity, not allowed...) are error replies like any other.
    */
   call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>)
-  /** redis.acl_check_cmd: null when argv names a command (no ACLs here: always allowed), else the error text. */
-  aclCheck (argv: Buffer[]): string | null
+  /** redis.acl_check_cmd: whether the script's caller may run argv (server/acl.ts), or the error text. */
+  aclCheck (argv: Buffer[]): string | boolean
 }
 
 export interface ScriptLog { debug (msg: string): void, info (msg: string): void, warn (msg: string): void }
@@ -583,8 +583,8 @@ export class ScriptEngine {
     vm.settop(L, 0)
     if (typeof argv === 'string') return this.fail(L, argv, true)
     const err = this.run === null ? 'ERR redis.acl_check_cmd can only be called inside a script invocation' : this.run.host.aclCheck(argv)
-    if (err !== null) return this.fail(L, err, true)
-    vm.pushboolean(L, 1)
+    if (typeof err === 'string') return this.fail(L, err, true)
+    vm.pushboolean(L, err ? 1 : 0)
     return 1
   }
 

@@ -16,6 +16,7 @@ import { errorReply } from '../protocol/errors.js'
 import type { Credits } from './credits.js'
 import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
 import type { Queued } from './multi.js'
+import type { AclUser } from './acl.js'
 
 const READ_BUF_BYTES = 16 * 1024
 /** An empty read buffer larger than this goes back to READ_BUF_BYTES (one big SET must not pin it). */
@@ -103,6 +104,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   lastCmd: { readonly name: string } | null = null
   noEvict = false
   isAuthenticated = true
+  user: AclUser
   /** Last read or write (coarseClock), for CLIENT LIST idle= and the idle timeout. */
   lastInteraction = coarseClock.nowMs
   /** Peak reply-buffer use (CLIENT LIST rbp=); starts at its size as Redis's buf_peak does. */
@@ -253,6 +255,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.credits = credits
     this.slot = credits.alloc()
     this.server = server
+    this.user = server.acl.defaultUser
     this.dispatcher = dispatcher
     this.stats = server.stats
     this.settings = server.settings
@@ -748,7 +751,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=${this.multiBytes} ` +
       `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
       `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +
-      `user=default redir=-1 resp=${this.resp}`
+      `user=${this.user.name} redir=-1 resp=${this.resp}`
   }
 
   private pause (): void {

@@ -23,6 +23,7 @@ import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import { CommandStats } from './command-stats.js'
+import { loadUsersAtStart } from './acl.js'
 import type { ServerSettings } from '../commands/spec.js'
 import { REDIS_COMPAT_VERSION, hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
@@ -57,6 +58,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     initSaveState(config)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
+    loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
     this.settings = this.shared.settings(sharedFlags(this.credit))
     applyShardSettings(this.settings, config)
   }

@@ -352,6 +352,9 @@ export class Transactions {
     const n = this.router.links.length
     const steps: Step[] = []
     for (const { cmd, argv } of queued) {
+      // Rules changed since it was queued: refused in its place, as execCommand does.
+      const refused = this.router.aclRecheck(conn, cmd, argv)
+      if (refused !== null) { steps.push({ kind: 'local', reply: refused }); continue }
       this.router.calls[cmd.id]++
       this.planOne(conn, cmd, argv, n, steps)
       // Monitors see each queued command as EXEC runs it, then EXEC.

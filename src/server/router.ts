@@ -30,6 +30,7 @@ import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.j
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
 import { Credits } from './credits.js'
+import { type Acl, checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Sequencer } from './sequencer.js'
 import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL } from './shared-state.js'
 import { Txn } from './txn.js'
@@ -337,6 +338,12 @@ function clientOf (target: ReplyTarget): Connection | null {
 }
 
 const NOAUTH = errorReply('NOAUTH Authentication required.')
+const NOPERM_KEY = errorReply('NOPERM this user has no permissions to access one of the keys used as arguments')
+const EXEC_NOPERM = 'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: '
+const EXEC_NOPERM_CMD = errorReply(EXEC_NOPERM + 'no permission to execute the command or subcommand')
+const EXEC_NOPERM_KEY = errorReply(EXEC_NOPERM + 'no permission to touch the specified keys')
+const EXEC_NOPERM_CHANNEL = errorReply(EXEC_NOPERM + 'no permission to access one of the channels used as arguments')
+const NOPERM_CHANNEL = errorReply('NOPERM this user has no permissions to access one of the channels used as arguments')
 const TOK_POST = token('post')
 const TOK_HOST = token('host:')
 
@@ -385,8 +392,10 @@ export class Router implements Dispatcher {
   onInternalError: (err: unknown) => void = () => {}
   /** A client sent POST or Host: (cross-protocol scripting): the server logs it, at most once a minute. */
   onSecurityWarning: () => void = () => {}
-  /** requirepass's length word (SharedState.passwordWord), set by the server. */
+  /** 1 while the default user needs a password (SharedState.authWord), set by the server. */
   password: Int32Array = new Int32Array(1)
+  /** This thread's ACL users (server/acl.ts), set by the server. */
+  acl!: Acl
   /** Called when serving a client threw: the server logs it and closes that client alone. */
   onClientError: (conn: Connection, err: unknown) => void = (conn, err) => conn.fail(err)
   /**
@@ -465,6 +474,11 @@ export class Router implements Dispatcher {
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
     // processCommand: DEBUG only where enable-debug-command lets this client in.
     if (cmd.isProtected && debugGate.mode !== 'yes' && (debugGate.mode === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, DEBUG_NOT_ALLOWED, cmd)
+    // ACL (server/acl.ts): rules changed on any thread recompile here first; then a user with
+    // every permission costs one flag test.
+    const acl = this.acl
+    if (acl.epochWord[0] !== acl.seen) acl.sync()
+    if (!conn.user.isAllPerms && this.aclDenies(conn, cmd, argv)) return true
     // A script (on any thread) is past busy-reply-threshold: the shared script-state word.
     const isBusy = this.scripts.state[0] !== 0
     if (isBusy && !conn.isReplyHead) {
@@ -570,6 +584,33 @@ export class Router implements Dispatcher {
     this.pubsub.onClose(conn)
     this.txns.onClose(conn)
     conn.isAuthenticated = Atomics.load(this.password, 0) === 0
+    conn.user = this.acl.defaultUser
+  }
+
+  /** ACLCheckAllPerm's refusal: logged (ACL LOG) and answered NOPERM; a deleted user's client is closed. */
+  private aclDenies (conn: Connection, cmd: Command, argv: Argv): boolean {
+    const user = conn.user
+    if (user.isDeleted) { conn.kill(); return true }
+    const why = checkCommand(user, cmd, argv)
+    if (why === 0) return false
+    const context = conn.multi !== null ? 'multi' : 'toplevel'
+    const object = why === DENIED_CMD ? cmd.name : Buffer.from(argv.buf.subarray(argv.start[denied.pos], argv.start[denied.pos] + argv.len[denied.pos])).toString('latin1')
+    this.acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', context, object, user.name, conn.infoLine(false))
+    this.reject(conn, why === DENIED_CMD ? errorReply(`NOPERM this user has no permissions to run the '${cmd.name}' command`) : why === DENIED_KEY ? NOPERM_KEY : NOPERM_CHANNEL, cmd)
+    return true
+  }
+
+  /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
+  aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
+    const acl = this.acl
+    if (acl.epochWord[0] !== acl.seen) acl.sync()
+    const user = conn.user
+    if (user.isAllPerms) return null
+    const why = checkCommand(user, cmd, argv)
+    if (why === 0) return null
+    const object = why === DENIED_CMD ? cmd.name : Buffer.from(argv.buf.subarray(argv.start[denied.pos], argv.start[denied.pos] + argv.len[denied.pos])).toString('latin1')
+    acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', 'multi', object, user.name, conn.infoLine(false))
+    return why === DENIED_CMD ? EXEC_NOPERM_CMD : why === DENIED_KEY ? EXEC_NOPERM_KEY : EXEC_NOPERM_CHANNEL
   }
 
   /** `counted`: the command whose rejected_calls it counts (rejectCommand: any known command). */

@@ -16,6 +16,7 @@ import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import { copyArgv } from './router.js'
 import { COMMANDS } from './shared-state.js'
+import { checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
@@ -44,6 +45,9 @@ const NO_ENGINE = errorReply('ERR scripting is not available on this thread')
 const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
 const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command from script')
 const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
+const ACL_SCRIPT_CMD = errorReply("ERR The user executing the script can't run this command or subcommand")
+const ACL_SCRIPT_KEY = errorReply("ERR The user executing the script can't access at least one of the keys mentioned in the command arguments")
+const ACL_SCRIPT_CHANNEL = errorReply("ERR The user executing the script can't publish to the channel mentioned in the command")
 const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
 const DB_RANGE = errorReply('ERR DB index is out of range')
 const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
@@ -378,8 +382,23 @@ class CallHost implements ScriptHost {
     return cmd.subIndex.get(argv[1], 0, argv[1].length) ?? null
   }
 
-  aclCheck (argv: Buffer[]): string | null {
-    return this.find(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : null
+  /** redis.acl_check_cmd: whether the script's caller may run argv, or the error text. */
+  aclCheck (argv: Buffer[]): string | boolean {
+    const cmd = this.find(argv)
+    if (cmd === null) return 'ERR Invalid command passed to redis.acl_check_cmd()'
+    const user = this.conn.user
+    return user.isAllPerms || checkCommand(user, cmd, argvOf(argv)) === 0
+  }
+
+  /** scriptVerifyACL: the caller's permissions, a refusal logged with the "lua" context. */
+  private aclRefusal (cmd: Command, argv: Buffer[]): Uint8Array | null {
+    const user = this.conn.user
+    if (user.isAllPerms) return null
+    const why = checkCommand(user, cmd, argvOf(argv))
+    if (why === 0) return null
+    const object = why === DENIED_CMD ? cmd.name : argv[denied.pos].toString('latin1')
+    this.router.acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', 'lua', object, user.name, this.conn.infoLine(false))
+    return why === DENIED_CMD ? ACL_SCRIPT_CMD : why === DENIED_KEY ? ACL_SCRIPT_KEY : ACL_SCRIPT_CHANNEL
   }
 
   call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
@@ -391,6 +410,8 @@ class CallHost implements ScriptHost {
     if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
     // FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which a script holds lent.
     if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
+    const refused = this.aclRefusal(cmd, argv)
+    if (refused !== null) return refused
     if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
     // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
     const max = this.router.maxmemoryLimit

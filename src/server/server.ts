@@ -7,10 +7,11 @@
 // idle clients (clientsCronHandleTimeout).
 
 import { CommandStats } from './command-stats.js'
-import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'
 import { saveCron, startBgsave } from '../commands/persistence.js'
+import { join, resolve } from 'node:path'
+import { type Acl, loadUsersAtStart } from './acl.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
@@ -205,6 +206,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly dbfilename: string
   get password (): Buffer { return this.shared.password }
   setPassword (b: Uint8Array): boolean { return this.shared.setPassword(b) }
+  get acl (): Acl { return this.shared.acl }
+  readonly aclfile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
   readonly clientIo = isRawIo ? 'handle' : 'stream'
@@ -271,7 +274,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       initSaveState(config)
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
+      loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
     }
+    this.aclfile = config.aclfile === '' ? '' : resolve(config.aclfile)
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.settings = this.shared.settings(sharedFlags(this.credits.sab))
     if (io === null) applyShardSettings(this.settings, config)
@@ -397,7 +402,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
-    this.router.password = this.shared.passwordWord()
+    this.router.password = this.shared.authWord()
+    this.router.acl = this.shared.acl
     let warnedAt = -Infinity
     this.router.onSecurityWarning = () => {
       const now = Date.now()
@@ -568,7 +574,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (!this.isOpen) { this.held.push(socket); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
     // Protected mode: with no password, only loopback clients get in (acceptCommonHandler).
-    if (this.settings.protectedMode && Atomics.load(this.shared.passwordWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
+    if (this.settings.protectedMode && Atomics.load(this.shared.authWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
       socket.on('error', () => {})
       socket.end(PROTECTED_DENIED)
       socket.resume()
@@ -584,7 +590,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     }
     if (this.settings.tcpKeepaliveSec > 0) socket.setKeepAlive(true, this.settings.tcpKeepaliveSec * 1000)
     // With requirepass set, a new client must AUTH first (those already in stay authenticated).
-    this.attach(socket).isAuthenticated = Atomics.load(this.shared.passwordWord(), 0) === 0
+    this.attach(socket).isAuthenticated = Atomics.load(this.shared.authWord(), 0) === 0
   }
 
   /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */

@@ -8,6 +8,7 @@ import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
 import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
 import { setMaxmemoryWords } from '../storage/eviction.js'
+import { Acl, SharedText, ACL_USERS_BYTES, ACL_LOG_BYTES } from './acl.js'
 
 // Int32 words.
 const NEXT_CLIENT_ID = 0
@@ -78,6 +79,8 @@ export class SharedState {
   /** requirepass: [length] then its bytes. */
   private readonly passLen: Int32Array
   private readonly passBytes: Uint8Array
+  /** This thread's ACL users over the shared rules and log (server/acl.ts). */
+  readonly acl: Acl
 
   constructor (readonly threads: number, sab?: SharedArrayBuffer) {
     const settingsAt = Math.ceil((TIDS + threads) * 4 / 8) * 8
@@ -85,8 +88,14 @@ export class SharedState {
     const callsAt = countersAt + threads * COUNTERS * 8
     const latencyAt = callsAt + threads * commands.length * 8
     const passAt = latencyAt + threads * LATENCY_WORDS * 8
-    const bytes = passAt + 4 + PASSWORD_MAX
+    // Then the ACL regions: the default user's auth-required word, the users' rules, the log.
+    // [auth required, acl-pubsub-default allchannels] words, then acllog-max-len as a double.
+    const authAt = Math.ceil((passAt + 4 + PASSWORD_MAX) / 8) * 8
+    const usersAt = authAt + 16
+    const logAt = usersAt + SharedText.bytesFor(ACL_USERS_BYTES)
+    const bytes = logAt + SharedText.bytesFor(ACL_LOG_BYTES)
     this.sab = sab ?? new SharedArrayBuffer(bytes)
+    this.acl = new Acl(new SharedText(this.sab, usersAt, ACL_USERS_BYTES), new SharedText(this.sab, logAt, ACL_LOG_BYTES), new Int32Array(this.sab, authAt, 2), new Float64Array(this.sab, authAt + 8, 1))
     this.passLen = new Int32Array(this.sab, passAt, 1)
     this.passBytes = new Uint8Array(this.sab, passAt + 4, PASSWORD_MAX)
     this.ints = new Int32Array(this.sab, 0, TIDS + threads)
@@ -101,14 +110,21 @@ export class SharedState {
 
   get password (): Buffer { return Buffer.from(this.passBytes.subarray(0, Atomics.load(this.passLen, 0))) }
 
-  /** Sets requirepass on every thread at once; false when it is longer than PASSWORD_MAX. */
+  /**
+   * Sets requirepass on every thread at once, and makes it the default user's one password as
+   * Redis does (nopass when empty); false when it is longer than PASSWORD_MAX.
+   */
   setPassword (b: Uint8Array): boolean {
     if (b.length > PASSWORD_MAX) return false
     Atomics.store(this.passLen, 0, 0)
     this.passBytes.set(b)
     Atomics.store(this.passLen, 0, b.length)
+    this.acl.setDefaultPassword(b)
     return true
   }
+
+  /** 1 while the default user needs a password (or is off): unauthenticated clients get NOAUTH. */
+  authWord (): Int32Array { return this.acl.authWord }
 
   setTid (thread: number, tid: number): void { Atomics.store(this.ints, TIDS + thread, tid) }
   tid (thread: number): number { return Atomics.load(this.ints, TIDS + thread) }

@@ -19,7 +19,7 @@ const host: ScriptHost = {
     if (name === 'arr') return Buffer.from('*3\r\n:1\r\n$-1\r\n*1\r\n+OK\r\n')
     return Buffer.from('-ERR Unknown Redis command called from script\r\n')
   },
-  aclCheck: argv => argv[0].toString() === 'get' ? null : 'ERR Invalid command passed to redis.acl_check_cmd()',
+  aclCheck: argv => argv[0].toString() === 'get' ? true : 'ERR Invalid command passed to redis.acl_check_cmd()',
 }
 
 async function ev (body: string, keys: string[] = [], args: string[] = []): Promise<string> {
