@@ -36,7 +36,7 @@ import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD, ACTIVE_EXPIRE_OFF_WORD } from '../src/ipc/layout.js'
-import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION } from '../src/storage/eviction.js'
+import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
@@ -992,7 +992,7 @@ for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() 
 function loadAtStart (): RdbLoader | null {
   const path = data.rdbFile
   if (path === undefined || !existsSync(path)) { loadingDone(); return null }
-  return new RdbLoader(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt) => {
+  return new RdbLoader(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt, idle, freq) => {
     if (expireAt !== 0 && expireAt < Date.now()) { shard.loadExpired++; return }
     shard.loadedKeys++
     const wasDb = shard.dbIndex
@@ -1009,6 +1009,8 @@ function loadAtStart (): RdbLoader | null {
       throw new RdbLoadError('out of memory loading the RDB file')
     }
     if (expireAt !== 0) ks.setExpireAt(e, expireAt)
+    // objectSetLRUOrLFU: the file's access info, read as the policy now in force reads it.
+    if (isLfu(policy())) { if (freq >= 0) ks.setClock(e, clockForFreq(freq, Date.now())) } else if (idle >= 0) ks.setClock(e, clockForIdle(idle, Date.now()))
     shard.select(wasDb)
     shard.notifyFlags = flags
   }, data.index === 0 ? code => { loadedLibs.push(code) } : null)

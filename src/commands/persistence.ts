@@ -20,7 +20,7 @@ import { libraryCodes } from './functions.js'
 import { writes } from '../storage/writes.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
-import { encodeValue, saveLen, saveString } from '../persistence/rdb-value.js'
+import { encodeValue, saveLen, saveString, saveAccessInfo } from '../persistence/rdb-value.js'
 import { encodeStream } from '../persistence/rdb-stream.js'
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
@@ -165,6 +165,7 @@ function encodeShard (shard: Shard): Buffer {
         w.len += 8
         expires++
       }
+      saveAccessInfo(w, ks.clock(e), Date.now())
       const key = Buffer.from(ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e)))
       if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
       else encodeValue(w, valuePayload(ks, e), key)

@@ -27,7 +27,8 @@ export class RdbLoadError extends Error {
 }
 
 /** One record: its database, key, value payload (storage/types.ts) and expire time (unix ms, 0 = none). */
-export type RdbRecord = (db: number, key: Buffer, payload: Buffer, expireAt: number) => void
+/** One key read: idle seconds (RDB_OPCODE_IDLE) and LFU counter (RDB_OPCODE_FREQ) are -1 when absent. */
+export type RdbRecord = (db: number, key: Buffer, payload: Buffer, expireAt: number, idle: number, freq: number) => void
 
 /**
  * Reads the RDB file at path and calls onRecord for every key whose `wanted(key)` is true, and
@@ -41,6 +42,8 @@ export class RdbLoader {
   private readonly ver: number
   private db = 0
   private expireAt = 0
+  private idle = -1
+  private freq = -1
   /** Records read (all shards'). */
   records = 0
 
@@ -77,8 +80,8 @@ export class RdbLoader {
       switch (op) {
         case RDB_OPCODE_EXPIRETIME_MS: r.need(8); this.expireAt = Number(b.readBigInt64LE(r.p)); r.p += 8; continue
         case RDB_OPCODE_EXPIRETIME: r.need(4); this.expireAt = b.readInt32LE(r.p) * 1000; r.p += 4; continue
-        case RDB_OPCODE_FREQ: r.need(1); r.p++; continue
-        case RDB_OPCODE_IDLE: r.len64(); continue
+        case RDB_OPCODE_FREQ: r.need(1); this.freq = b[r.p++]; continue
+        case RDB_OPCODE_IDLE: this.idle = Number(r.len64()); continue
         case RDB_OPCODE_AUX: r.string(); r.string(); continue
         case RDB_OPCODE_RESIZEDB: r.len64(); r.len64(); continue
         case RDB_OPCODE_SELECTDB: {
@@ -101,8 +104,10 @@ export class RdbLoader {
       if (payload === null) throw new RdbLoadError(`Unknown RDB encoding type ${op}`)
       this.records++
       n++
-      if (this.wanted(key)) this.onRecord(this.db, key, payload, this.expireAt)
+      if (this.wanted(key)) this.onRecord(this.db, key, payload, this.expireAt, this.idle, this.freq)
       this.expireAt = 0
+      this.idle = -1
+      this.freq = -1
     }
     return false
   }

@@ -11,6 +11,7 @@ import { saveWords, W_COMPRESSION } from './save-state.js'
 import { crc64 } from './crc64.js'
 import { decodeStream } from './rdb-stream.js'
 import { TYPE_STRING, TYPE_LIST, TYPE_HASH, TYPE_SET, TYPE_ZSET } from '../storage/keyspace.js'
+import { policy, isLru, isLfu, idleMs, lfuCounter } from '../storage/eviction.js'
 import { PAYLOAD_HEADER_BYTES } from '../storage/types.js'
 import { ENC_LISTPACK, ENC_HASHTABLE, hashLimits } from '../storage/hash-type.js'
 import { ENC_INTSET } from '../storage/set-type.js'
@@ -489,4 +490,16 @@ export function decodeObject (r: RdbReader, type: number): Buffer | null {
     // Bytes left over before a DUMP's footer are ignored, as Redis does without deep sanitization.
     return out
   }
+}
+
+const RDB_OPCODE_IDLE = 0xf8
+const RDB_OPCODE_FREQ = 0xf9
+
+/**
+ * rdbSaveKeyValuePair's access info, written before the key's type byte: its idle seconds under
+ * an LRU policy, its LFU counter under an LFU one, nothing otherwise (as Redis 7.0 decides).
+ */
+export function saveAccessInfo (w: ByteWriter, clock: number, now: number): void {
+  const p = policy()
+  if (isLru(p)) { w.byte(RDB_OPCODE_IDLE); saveLen(w, Math.floor(idleMs(clock, now) / 1000)) } else if (isLfu(p)) { w.byte(RDB_OPCODE_FREQ); w.byte(lfuCounter(clock, now)) }
 }

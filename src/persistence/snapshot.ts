@@ -21,7 +21,7 @@ import { writes } from '../storage/writes.js'
 import { valuePayload } from '../commands/internal.js'
 import { libraryCodes } from '../commands/functions.js'
 import { ByteWriter } from './listpack.js'
-import { encodeValue, saveString } from './rdb-value.js'
+import { encodeValue, saveString, saveAccessInfo } from './rdb-value.js'
 import { encodeStream } from './rdb-stream.js'
 import { saveWords, W_LAST_SAVED_ID } from './save-state.js'
 
@@ -106,6 +106,7 @@ function encodeKey (walk: Walk, e: number): void {
     w.len += 8
     walk.expires++
   }
+  saveAccessInfo(w, ks.clock(e), Date.now())
   const key = ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e))
   if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
   else encodeValue(w, valuePayload(ks, e), key)

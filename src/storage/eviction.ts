@@ -26,7 +26,7 @@ export const POLICY_ALLKEYS_RANDOM = 7
 export const POLICY_NAMES: readonly string[] = ['noeviction', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random']
 
 export const isLfu = (p: number): boolean => p === POLICY_VOLATILE_LFU || p === POLICY_ALLKEYS_LFU
-const isLru = (p: number): boolean => p === POLICY_VOLATILE_LRU || p === POLICY_ALLKEYS_LRU
+export const isLru = (p: number): boolean => p === POLICY_VOLATILE_LRU || p === POLICY_ALLKEYS_LRU
 /** MAXMEMORY_FLAG_NO_SHARED_INTEGERS: with maxmemory set, LRU and LFU keep no shared integers. */
 export const noSharedIntegers = (p: number): boolean => isLru(p) || isLfu(p)
 
