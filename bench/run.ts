@@ -7,7 +7,7 @@
 // run's p99, not the result. Every run is kept in the JSON.
 // Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
 //
-//   npm run bench               full run (about 16 minutes on 2 cores)
+//   npm run bench               full run (about 16 minutes on 2 cores), then bench/http.ts (--no-http: not)
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --tests zrangebyscore,sinter  --no-memory  --memory-only
@@ -16,6 +16,7 @@
 //   npm run bench -- --cpu [--quick]   CPU µs per command of each thread kind, and the ceiling that
 //                                      follows: see bench/cpu.ts (a saved -cpu.json re-renders too)
 
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { cpus, totalmem } from 'node:os'
@@ -236,4 +237,9 @@ if (has('--cpu') || (saved !== '' && (JSON.parse(readFileSync(saved, 'utf8')) as
   render(basename(saved).replace(/\.json$/, ''), j.rows, j.memory, j)
 } else {
   await main()
+  // The full run also reports the HTTP side (issue 17: REST GET/SET and a 100-command pipeline
+  // per request beside RESP, bench/http.ts), in its own results file; --no-http leaves it out.
+  if (!QUICK && !has('--no-http') && MODES.length === 0) {
+    execFileSync(process.execPath, [new URL('./http.js', import.meta.url).pathname], { stdio: 'inherit' })
+  }
 }
