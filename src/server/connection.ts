@@ -19,6 +19,8 @@ import type { Queued } from './multi.js'
 import type { AclUser } from './acl.js'
 
 const READ_BUF_BYTES = 16 * 1024
+/** Local replies up to this size wait for a shard reply due on the same connection (flush). */
+const DEFER_BYTES = 64 * 1024
 /** An empty read buffer larger than this goes back to READ_BUF_BYTES (one big SET must not pin it). */
 const READ_BUF_KEEP = 64 * 1024
 /** Output buffered this turn above which it goes to the socket at once (a Buffer cannot pass 4 GiB). */
@@ -598,6 +600,11 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   flush (): void {
     this.isDirty = false
     if (this.isClosed) return
+    // Replies made on this thread (MULTI's +OK and +QUEUED, SELECT...) wait for the shard reply
+    // the client sent them with, unless that one may block: the client then gets one write, as
+    // Redis writes a read's replies together. The shard reply marks this connection dirty again.
+    if (this.inFlight > 0 && this.blockingSeq < 0 && this.out.len < DEFER_BYTES && this.outQueued === 0 &&
+      !this.isClosing && !this.isEof && !this.isFailed && !this.isDraining) return
     this.writeOut()
     // Over its output buffer limit, writeOut closed it.
     if (this.isClosed) return
