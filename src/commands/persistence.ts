@@ -8,35 +8,26 @@
 // keys in the background (persistence/snapshot.ts) and the main thread has the parts joined into
 // the file (persistence/bgsave.ts). AOF is not built.
 
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
 import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
 import type { Command } from './table.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { TYPE_STREAM } from '../storage/keyspace.js'
-import { valuePayload } from './internal.js'
 import { libraryCodes } from './functions.js'
 import { writes } from '../storage/writes.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
-import { encodeValue, saveLen, saveString, saveAccessInfo } from '../persistence/rdb-value.js'
-import { encodeStream } from '../persistence/rdb-stream.js'
+import { saveString } from '../persistence/rdb-value.js'
+import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } from '../persistence/rdb-writer.js'
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
-import { startSnapshot, snapshot } from '../persistence/snapshot.js'
+import { startSnapshot, snapshot, encodeRecord } from '../persistence/snapshot.js'
 import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
-const RDB_OPCODE_AUX = 0xfa
 /** A shard's SAVE part that holds function libraries instead of a database's records. */
 const FUNCTIONS_PART = 255
-const RDB_OPCODE_RESIZEDB = 0xfb
-const RDB_OPCODE_EXPIRETIME_MS = 0xfc
-const RDB_OPCODE_SELECTDB = 0xfe
-const RDB_OPCODE_EOF = 0xff
 
 const BGSAVE_RUNNING = errorReply('ERR Background save already in progress')
 /** shared.loadingerr */
@@ -156,19 +147,9 @@ function encodeShard (shard: Shard): Buffer {
     w.len += 13
     let keys = 0
     let expires = 0
+    const now = Date.now()
     ks.forEach(e => {
-      const expireAt = ks.expireAt(e)
-      if (expireAt !== 0) {
-        w.byte(RDB_OPCODE_EXPIRETIME_MS)
-        w.need(8)
-        w.buf.writeBigInt64LE(BigInt(Math.round(expireAt)), w.len)
-        w.len += 8
-        expires++
-      }
-      saveAccessInfo(w, ks.clock(e), Date.now())
-      const key = Buffer.from(ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e)))
-      if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
-      else encodeValue(w, valuePayload(ks, e), key)
+      if (encodeRecord(w, ks, e, now)) expires++
       keys++
     })
     w.buf[at] = db
@@ -194,23 +175,10 @@ function encodeShard (shard: Shard): Buffer {
   return Buffer.from(w.result)
 }
 
-function aux (w: ByteWriter, name: string, value: string): void {
-  w.byte(RDB_OPCODE_AUX)
-  const n = Buffer.from(name, 'latin1')
-  const v = Buffer.from(value, 'latin1')
-  saveString(w, n, 0, n.length)
-  saveString(w, v, 0, v.length)
-}
-
 /** The whole RDB file from the shards' replies to SAVE (rdbSaveRio's layout). */
 export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: number): Buffer {
   const w = new ByteWriter(64 + parts.reduce((n, p) => n + p.length, 0))
-  w.bytes(Buffer.from('REDIS0010', 'latin1'))
-  aux(w, 'redis-ver', version)
-  aux(w, 'redis-bits', '64')
-  aux(w, 'ctime', String(Math.floor(Date.now() / 1000)))
-  aux(w, 'used-mem', String(usedMemory))
-  aux(w, 'aof-base', '0')
+  rdbHeader(w, version, usedMemory)
   const byDb: Array<Array<[number, number, Buffer]>> = Array.from({ length: DATABASES }, () => [])
   const functions: Buffer[] = []
   for (const reply of parts) {
@@ -229,35 +197,17 @@ export function rdbFile (parts: readonly Buffer[], version: string, usedMemory: 
   for (const f of functions) w.bytes(f)
   for (let db = 0; db < DATABASES; db++) {
     if (byDb[db].length === 0) continue
-    w.byte(RDB_OPCODE_SELECTDB)
-    saveLen(w, db)
-    w.byte(RDB_OPCODE_RESIZEDB)
-    saveLen(w, byDb[db].reduce((n, [k]) => n + k, 0))
-    saveLen(w, byDb[db].reduce((n, [, x]) => n + x, 0))
+    dbHeader(w, db, byDb[db].reduce((n, [k]) => n + k, 0), byDb[db].reduce((n, [, x]) => n + x, 0))
     for (const [, , records] of byDb[db]) w.bytes(records)
   }
   w.byte(RDB_OPCODE_EOF)
-  w.need(8)
-  // rdbchecksum no: eight zero bytes, which loading takes as "not checked".
-  w.buf.writeBigUInt64LE(saveWords().i32[W_CHECKSUM] !== 0 ? crc64(w.buf, 0, w.len) : 0n, w.len)
-  w.len += 8
+  w.bytes(checksumBytes(saveWords().i32[W_CHECKSUM] !== 0 ? crc64(w.buf, 0, w.len) : null))
   return w.result
 }
 
 /** Writes the file whole or not at all: a temporary file, fsync, then rename over the old one. */
 export function writeRdb (dir: string, name: string, bytes: Uint8Array): void {
-  const tmp = join(dir, `temp-${process.pid}.rdb`)
-  const fd = openSync(tmp, 'w')
-  try {
-    for (let p = 0; p < bytes.length;) p += writeSync(fd, bytes, p, bytes.length - p)
-    fsyncSync(fd)
-  } catch (err) {
-    closeSync(fd)
-    try { unlinkSync(tmp) } catch {}
-    throw err
-  }
-  closeSync(fd)
-  renameSync(tmp, join(dir, name))
+  writeAtomically(dir, name, `temp-${process.pid}.rdb`, put => put(bytes))
 }
 
 function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {

@@ -7,21 +7,15 @@
 // goes to the shared save state (persistence/save-state.ts) that INFO and LASTSAVE read.
 
 import { Worker } from 'node:worker_threads'
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
 import type { ServerSettings } from '../commands/spec.js'
 import type { ShardPart } from './snapshot.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from './listpack.js'
-import { saveLen, saveString } from './rdb-value.js'
+import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM, updateDenyWrites } from './save-state.js'
 
 const JOIN_FILE = new URL('../../workers/rdb-join.js', import.meta.url)
-const RDB_OPCODE_AUX = 0xfa
-const RDB_OPCODE_RESIZEDB = 0xfb
-const RDB_OPCODE_SELECTDB = 0xfe
-const RDB_OPCODE_EOF = 0xff
 
 export interface JoinJob {
   parts: ShardPart[]
@@ -31,31 +25,16 @@ export interface JoinJob {
   checksum: boolean
 }
 
-function aux (w: ByteWriter, name: string, value: string): void {
-  w.byte(RDB_OPCODE_AUX)
-  const n = Buffer.from(name, 'latin1')
-  const v = Buffer.from(value, 'latin1')
-  saveString(w, n, 0, n.length)
-  saveString(w, v, 0, v.length)
-}
-
 /** Writes the whole file from the shards' parts (rdbSaveRio's layout), tmp + fsync + rename. */
 export function joinRdb (job: JoinJob): void {
-  const tmp = join(job.dir, `temp-bg-${process.pid}.rdb`)
-  const fd = openSync(tmp, 'w')
-  let crc = 0n
-  const put = (b: Uint8Array): void => {
-    if (job.checksum) crc = crc64(b, 0, b.length, crc)
-    for (let p = 0; p < b.length;) p += writeSync(fd, b, p, b.length - p)
-  }
-  try {
+  writeAtomically(job.dir, job.dbfilename, `temp-bg-${process.pid}.rdb`, write => {
+    let crc = 0n
+    const put = (b: Uint8Array): void => {
+      if (job.checksum) crc = crc64(b, 0, b.length, crc)
+      write(b)
+    }
     const w = new ByteWriter(256)
-    w.bytes(Buffer.from('REDIS0010', 'latin1'))
-    aux(w, 'redis-ver', job.version)
-    aux(w, 'redis-bits', '64')
-    aux(w, 'ctime', String(Math.floor(Date.now() / 1000)))
-    aux(w, 'used-mem', '0')
-    aux(w, 'aof-base', '0')
+    rdbHeader(w, job.version, 0)
     put(w.result)
     for (const part of job.parts) for (const f of part.functions) put(f)
     for (let db = 0; db < DATABASES; db++) {
@@ -64,29 +43,13 @@ export function joinRdb (job: JoinJob): void {
       for (const part of job.parts) for (const d of part.dbs) if (d.db === db) { keys += d.keys; expires += d.expires }
       if (keys === 0) continue
       w.len = 0
-      w.byte(RDB_OPCODE_SELECTDB)
-      saveLen(w, db)
-      w.byte(RDB_OPCODE_RESIZEDB)
-      saveLen(w, keys)
-      saveLen(w, expires)
+      dbHeader(w, db, keys, expires)
       put(w.result)
       for (const part of job.parts) for (const d of part.dbs) if (d.db === db) for (const c of d.chunks) put(c)
     }
-    w.len = 0
-    w.byte(RDB_OPCODE_EOF)
-    put(w.result)
-    // rdbchecksum no: eight zero bytes, which loading takes as "not checked".
-    const sum = Buffer.alloc(8)
-    if (job.checksum) sum.writeBigUInt64LE(crc)
-    for (let p = 0; p < 8;) p += writeSync(fd, sum, p, 8 - p)
-    fsyncSync(fd)
-  } catch (err) {
-    closeSync(fd)
-    try { unlinkSync(tmp) } catch {}
-    throw err
-  }
-  closeSync(fd)
-  renameSync(tmp, join(job.dir, job.dbfilename))
+    put(Buffer.of(RDB_OPCODE_EOF))
+    write(checksumBytes(job.checksum ? crc : null))
+  })
 }
 
 interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: string) => void }

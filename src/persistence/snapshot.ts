@@ -95,21 +95,28 @@ export function syncDirty (shard: Shard): void {
   }
 }
 
-function encodeKey (walk: Walk, e: number): void {
-  const ks = walk.ks
-  const w = walk.w
+/**
+ * One key's RDB record (rdbSaveKeyValuePair): its expire time, its access info under an LRU or LFU
+ * policy, the type, the key and the object. SAVE and BGSAVE both write keys with it. True if the
+ * key has a TTL (RESIZEDB counts them).
+ */
+export function encodeRecord (w: ByteWriter, ks: Keyspace, e: number, now: number): boolean {
   const expireAt = ks.expireAt(e)
   if (expireAt !== 0) {
     w.byte(RDB_OPCODE_EXPIRETIME_MS)
     w.need(8)
     w.buf.writeBigInt64LE(BigInt(Math.round(expireAt)), w.len)
     w.len += 8
-    walk.expires++
   }
-  saveAccessInfo(w, ks.clock(e), Date.now())
+  saveAccessInfo(w, ks.clock(e), now)
   const key = ks.arena.u8.subarray(ks.keyOffset(e), ks.keyOffset(e) + ks.keyLen(e))
   if (ks.type(e) === TYPE_STREAM) encodeStream(w, ks, e, key)
   else encodeValue(w, valuePayload(ks, e), key)
+  return expireAt !== 0
+}
+
+function encodeKey (walk: Walk, e: number): void {
+  if (encodeRecord(walk.w, walk.ks, e, Date.now())) walk.expires++
   walk.keys++
   snapshot.keysDone++
 }
