@@ -182,7 +182,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
   }
 
-  /** When pending output first passed the pubsub soft limit (0: it is under). */
+  /** When pending output first passed its class's soft limit (0: it is under). */
   softLimitSince = 0
 
   /** Subscribed to anything: in RESP2 only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET run. */
@@ -636,24 +636,28 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       if (this.outQueued > OUTPUT_HIGH_WATER) this.pause()
     }
     this.credits.settle(this.slot, this.outPending)
-    // checkClientOutputBufferLimits for the normal class (a subscriber's limits are checked as
-    // messages reach it, server/pubsub.ts): like Redis, when replies are added.
-    if (!this.isSubscribed && this.outPending > 0 && this.isOverOutputLimit()) { this.kill(); return }
+    // checkClientOutputBufferLimits, as Redis checks it when replies are added (a subscriber's
+    // also as each message reaches it, server/pubsub.ts).
+    if (this.isOverOutputLimit()) { this.kill(); return }
     this.checkStuck()
   }
 
-  /** client-output-buffer-limit normal <hard> <soft> <seconds> (0 = no limit). */
-  private isOverOutputLimit (): boolean {
+  /**
+   * client-output-buffer-limit <class> <hard> <soft> <seconds> (0 = no limit) for this client's
+   * class: pubsub while it is subscribed, else normal.
+   */
+  isOverOutputLimit (): boolean {
     const limits = this.server.settings.outputBufferLimits
-    const hard = limits[0]
-    const soft = limits[1]
+    const at = this.isSubscribed ? 6 : 0
+    const hard = limits[at]
+    const soft = limits[at + 1]
     if (hard === 0 && soft === 0) return false
     const pending = this.outPending
     if (hard > 0 && pending > hard) return true
     if (soft > 0 && pending > soft) {
       const now = Date.now()
       if (this.softLimitSince === 0) this.softLimitSince = now
-      else if (now - this.softLimitSince > limits[2] * 1000) return true
+      else if (now - this.softLimitSince > limits[at + 2] * 1000) return true
     } else {
       this.softLimitSince = 0
     }

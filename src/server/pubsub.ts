@@ -369,19 +369,8 @@ export class PubSub {
     if (conn.isClosed || conn.isClosing) return
     conn.deliverMessage(bytes)
     this.router.markDirty(conn)
-    // checkClientOutputBufferLimits for the pubsub class (client-output-buffer-limit, 0 = none).
-    const limits = conn.server.settings.outputBufferLimits
-    const hard = limits[6]
-    const soft = limits[7]
-    const pending = conn.outPending
-    if (hard > 0 && pending > hard) { conn.kill(); return }
-    if (soft > 0 && pending > soft) {
-      const now = Date.now()
-      if (conn.softLimitSince === 0) conn.softLimitSince = now
-      else if (now - conn.softLimitSince > limits[8] * 1000) conn.kill()
-    } else {
-      conn.softLimitSince = 0
-    }
+    // checkClientOutputBufferLimits (the pubsub class while it is subscribed).
+    if (conn.isOverOutputLimit()) conn.kill()
   }
 }
 
