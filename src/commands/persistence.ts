@@ -92,6 +92,11 @@ let lastTrySec = 0
  * changes (every shard's) are older than `seconds` since the last save. After a failed one, not
  * again for 5 seconds.
  */
+let savesSeen = 0
+let settleUntil = 0
+/** Two of the shards' 100 ms ticks: long enough for every shard to publish its count again. */
+const SETTLE_MS = 250
+
 export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, bgsave: Command, settings: ServerSettings, shards: number): void {
   const { i32, f64 } = saveWords()
   const points = f64[F_SAVE_POINTS]
@@ -103,6 +108,11 @@ export function saveCron (router: { sendAllInternal: (cmd: Command, argv: Argv) 
     return
   }
   if (points === 0) return
+  // A save just finished: each shard counts its changes from the cut again at its next stats
+  // publish (at most a tick, 100 ms, away). Until then the counts are the old ones, and a point
+  // could start a second save at once.
+  if (settings.rdbSaves !== savesSeen) { savesSeen = settings.rdbSaves; settleUntil = Date.now() + SETTLE_MS; return }
+  if (Date.now() < settleUntil) return
   if (i32[W_LAST_OK] === 0 && now - lastTrySec <= 5) return
   let dirty = 0
   for (let s = 0; s < shards; s++) dirty += f64[F_DIRTY + s]
