@@ -13,7 +13,6 @@ import type { Command } from './table.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { libraryCodes } from './functions.js'
-import { writes } from '../storage/writes.js'
 import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from '../persistence/listpack.js'
 import { saveString } from '../persistence/rdb-value.js'
@@ -21,8 +20,8 @@ import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } f
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
-import { startSnapshot, snapshot, encodeRecord } from '../persistence/snapshot.js'
-import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY } from '../persistence/save-state.js'
+import { startSnapshot, snapshot, encodeRecord, markSaveCut } from '../persistence/snapshot.js'
+import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY, W_LAST_SAVED_ID } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -37,7 +36,11 @@ export const MISCONF = Buffer.from("-MISCONF Redis is configured to save RDB sna
 
 /** rdbSave and rdbSaveBackground both refuse while a background save runs. */
 function saveAdmit (): Buffer | null {
-  return Atomics.load(saveWords().i32, W_BGSAVE) !== 0 ? BGSAVE_RUNNING : null
+  const i32 = saveWords().i32
+  if (Atomics.load(i32, W_BGSAVE) !== 0) return BGSAVE_RUNNING
+  // A new cut id: the shards count changes from it once saveFinish has written the file.
+  Atomics.add(i32, W_SNAPSHOT_ID, 1)
+  return null
 }
 
 /** bgsaveCommand's checks, then the one thread that wins the state word starts it. */
@@ -143,11 +146,11 @@ export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Arg
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  markSaveCut(Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   out.bulkBuf(encodeShard(shard))
 }
 
 function encodeShard (shard: Shard): Buffer {
-  shard.dirtyAtSave = writes.count
   const w = new ByteWriter(1024)
   for (let db = 0; db < DATABASES; db++) {
     const ks = shard.dbs[db]
@@ -224,11 +227,14 @@ function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], ou
   const srv = c.server
   try {
     writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))
-  } catch {
-    // rdbSave failed (unwritable dir, full disk): Redis answers a bare -ERR and logs why.
+  } catch (err) {
+    // rdbSave failed (unwritable dir, full disk): Redis answers a bare -ERR and logs why; the
+    // changes since the last save still count.
+    srv.log.warn({ err }, `Write error saving DB on disk: ${(err as Error).message}`)
     out.raw(ERR)
     return
   }
+  Atomics.store(saveWords().i32, W_LAST_SAVED_ID, Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
   srv.settings.rdbSaves++
   // rdbSave: a save that worked clears the failed background save's MISCONF.

@@ -192,6 +192,8 @@ export interface ServerContext {
   resetStats (): void
   /** INFO commandstats, errorstats and latencystats, LATENCY HISTOGRAM: every thread's rows. */
   readonly cmdStats: CommandStats
+  /** The server's log (pino): what Redis writes to its log file, commands log here. */
+  readonly log: { warn: (obj: object, msg: string) => void }
 }
 
 export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void

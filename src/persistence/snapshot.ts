@@ -87,6 +87,15 @@ export function startSnapshot (shard: Shard, id: number): void {
 /** The id of the last cut whose save has not been seen to succeed (0: none). */
 let cutId = 0
 
+/**
+ * SAVE's cut on this shard: as a BGSAVE's, changes count from here only once the file is written
+ * (a failed SAVE keeps them, as Redis's dirty stays when rdbSave fails).
+ */
+export function markSaveCut (id: number): void {
+  dirtyAtCut = writes.count
+  cutId = id
+}
+
 /** Once the BGSAVE of this shard's last cut succeeded, changes count from that cut. */
 export function syncDirty (shard: Shard): void {
   if (cutId !== 0 && Atomics.load(saveWords().i32, W_LAST_SAVED_ID) === cutId) {

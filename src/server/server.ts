@@ -223,7 +223,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private readonly metrics = { ops: new Metric(), netInput: new Metric(), netOutput: new Metric() }
   private cron: NodeJS.Timeout | null = null
   private cronTicks = 0
-  private readonly log: Logger
+  readonly log: Logger
   private readonly links: ShardLink[] = []
   private readonly workers: ShardWorker[] = []
   private readonly credits: Credits
