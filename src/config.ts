@@ -65,6 +65,10 @@ export interface Config {
   readonly protectedMode: boolean
   /** enable-debug-command: DEBUG for everyone, loopback clients, or no one (Redis's default). */
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
+  /** enable-protected-configs: CONFIG SET of dir and dbfilename for everyone, loopback clients, or no one (default). */
+  readonly enableProtectedConfigs: 'no' | 'yes' | 'local'
+  /** enable-module-command: kept and reported as Redis does; FlashKV loads no modules. */
+  readonly enableModuleCommand: 'no' | 'yes' | 'local'
   /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
   readonly timeoutSec: number
   readonly tcpKeepaliveSec: number
@@ -269,6 +273,11 @@ export function parseMemory (v: string): number {
   return Number(m[1]) * mult[unit]
 }
 
+function gate (v: string): string {
+  if (v !== 'yes' && v !== 'no' && v !== 'local') throw new ConfigError(`must be one of no, yes, local, got '${v}'`)
+  return v
+}
+
 const SETTINGS: readonly Setting[] = [
   { key: 'port', flag: '--port', env: 'FLASHKV_PORT', directive: 'port', parse: int(0, 65535) },
   {
@@ -425,6 +434,9 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  // Redis 7.0's other start-up-only gates, same values as enable-debug-command.
+  { key: 'enableProtectedConfigs', flag: '--enable-protected-configs', env: 'FLASHKV_ENABLE_PROTECTED_CONFIGS', directive: 'enable-protected-configs', parse: gate },
+  { key: 'enableModuleCommand', flag: '--enable-module-command', env: 'FLASHKV_ENABLE_MODULE_COMMAND', directive: 'enable-module-command', parse: gate },
   { key: 'timeoutSec', flag: '--timeout', env: 'FLASHKV_TIMEOUT', directive: 'timeout', parse: int(0, 2147483647) },
   { key: 'tcpKeepaliveSec', flag: '--tcp-keepalive', env: 'FLASHKV_TCP_KEEPALIVE', directive: 'tcp-keepalive', parse: int(0, 2147483647) },
   // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
@@ -686,6 +698,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     users: ((fromFile.get('users') as string | undefined) ?? '').split('\n').filter(l => l !== ''),
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
     enableDebugCommand: (pick('enableDebugCommand')[0] as Config['enableDebugCommand'] | undefined) ?? 'no',
+    enableProtectedConfigs: (pick('enableProtectedConfigs')[0] as Config['enableProtectedConfigs'] | undefined) ?? 'no',
+    enableModuleCommand: (pick('enableModuleCommand')[0] as Config['enableModuleCommand'] | undefined) ?? 'no',
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
     configWarnings: Object.freeze(warnings),

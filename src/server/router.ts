@@ -718,6 +718,7 @@ export class Router implements Dispatcher {
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
+      if (conn.deferred !== null) { this.startDeferred(conn, cmd); return }
       if (out.buf[at] === 45) this.localError(cmd, out.buf, at, out.len)
       conn.headSeq++
       conn.nextSeq++
@@ -727,9 +728,24 @@ export class Router implements Dispatcher {
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
+      if (conn.deferred !== null) { this.startDeferred(conn, cmd); return }
       if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /** A reply that comes later (Connection.deferReply): its slot is kept, later requests wait, as for a gather. */
+  private startDeferred (conn: Connection, cmd: Command): void {
+    const reply = conn.deferred as Promise<Uint8Array>
+    conn.deferred = null
+    const seq = conn.takeSeq()
+    conn.isGathering = true
+    void reply.then(bytes => {
+      conn.isGathering = false
+      if (bytes[0] === 45) this.localError(cmd, bytes, 0, bytes.length)
+      conn.onReply(seq, bytes, 0, bytes.length)
+      if (!conn.isClosed) conn.process()
+    })
   }
 
   /**
