@@ -573,12 +573,8 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
       }
       continue
     }
-    // bind takes several addresses in Redis ('-' marks one that may be missing): the first one is used.
-    if (directive === 'bind' && words.length > 2) {
-      warnings.push(`${where}: bind lists ${words.length - 1} addresses; FlashKV listens on the first, ${words[1].replace(/^-/, '')}`)
-      words.length = 2
-    }
-    if (directive === 'bind') words[1] = words[1].replace(/^-/, '')
+    // bind takes several addresses, as in Redis ('-' marks one that may be missing: server/listeners.ts).
+    if (directive === 'bind' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     // save takes its pairs as several words, and several save lines add up, as in redis.conf.
     if (directive === 'save' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)

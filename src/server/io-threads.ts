@@ -122,26 +122,26 @@ export class IoThreads implements ObservedServer, RestBackend {
     const runId = randomBytes(20).toString('hex')
     const slotCount = Math.floor((CREDIT_SLOTS - 1) / n)
     // Thread 0 binds first (the port may be 0); the others then share what it bound.
-    let fd = -1
+    let fds: number[] = []
     for (let t = 0; t < n; t++) {
       const { port1, port2 } = new MessageChannel()
       const data: IoThreadData = {
         config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fd, port: this.port, runId, save: saveSab(),
+        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fds, port: this.port, runId, save: saveSab(),
       }
       const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
       const thread: IoThread = { worker, control: port1, isListening: false }
       this.threads.push(thread)
-      const listening = new Promise<{ port: number, fd: number }>((resolve, reject) => {
+      const listening = new Promise<{ port: number, fds: number[] }>((resolve, reject) => {
         port1.on('message', (m: ControlMessage) => {
-          if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fd: m.fd }) } else this.onControl(t, m)
+          if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds }) } else this.onControl(t, m)
         })
         worker.once('error', reject)
         worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))
       })
       worker.on('error', err => this.log.error({ err, io: t }, 'I/O thread failed'))
       const bound = await listening
-      if (t === 0) { this.port = bound.port; fd = bound.fd }
+      if (t === 0) { this.port = bound.port; fds = bound.fds }
     }
   }
 

@@ -101,8 +101,8 @@ export interface IoThreadData {
   shared: SharedArrayBuffer
   control: MessagePort
   mode: ListenMode
-  /** shared-fd: the listening socket of thread 0, which the others accept on too. */
-  fd: number
+  /** shared-fd: the listening sockets of thread 0 (one per bind address), which the others accept on too. */
+  fds: number[]
   /** The port thread 0 bound (config.port may be 0). */
   port: number
   /** INFO's run_id, the same on every thread. */
@@ -116,7 +116,7 @@ export interface ClientSnapshot { id: number, addr: string, laddr: string, line:
 
 /** Control messages between the main thread and an I/O thread. */
 export type ControlMessage =
-  | { op: 'listening', port: number, fd: number, tid: number }
+  | { op: 'listening', port: number, fds: number[], tid: number }
   | { op: 'gather', reqId: number }
   | { op: 'snapshot', reqId: number }
   | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
@@ -441,10 +441,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.cron.unref()
   }
 
-  /** The listening socket's file descriptor (-1 where hidden), for I/O threads that share it. */
-  get listenFd (): number {
-    const fd = (this.plain[0] as unknown as { _handle?: { fd?: unknown } } | undefined)?._handle?.fd
-    return typeof fd === 'number' ? fd : -1
+  /** The listening sockets' file descriptors (-1 where hidden), for I/O threads that share them. */
+  get listenFds (): number[] {
+    return this.plain.map(s => {
+      const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd
+      return typeof fd === 'number' ? fd : -1
+    })
   }
 
   // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
@@ -464,13 +466,15 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private async listen (): Promise<void> {
     const io = this.io
     if (io !== null && io.mode === 'shared-fd' && io.index > 0) {
-      const s = this.makePlain()
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject)
-        s.listen({ fd: io.fd }, () => { s.off('error', reject); resolve() })
-      })
-      this.borrowed.push(s)
-      this.watch([s], 'listener error')
+      for (const fd of io.fds) {
+        const s = this.makePlain()
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject)
+          s.listen({ fd }, () => { s.off('error', reject); resolve() })
+        })
+        this.borrowed.push(s)
+        this.watch([s], 'listener error')
+      }
     } else {
       const r = await listenAll(this.makePlain, bindAddresses(this.bind), this.port, this.isReusePort)
       this.plain = r.servers

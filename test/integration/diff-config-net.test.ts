@@ -153,6 +153,33 @@ describe('enable-protected-configs yes', () => {
   })
 })
 
+describe('several bind addresses', () => {
+  it('at start: each one listens, a missing optional one is skipped, CONFIG GET lists them as given', async () => {
+    const flash = await startFlashKV({ shards: 1, extraArgs: ['--bind', '127.0.0.1 -192.0.2.1 127.0.0.2'] })
+    try {
+      for (const host of ['127.0.0.1', '127.0.0.2']) {
+        // Several connections, so that every I/O thread's listener is tried.
+        for (let i = 0; i < 4; i++) {
+          const c = await RawClient.connect(flash.port, host)
+          expect(text(await c.command('CONFIG', 'GET', 'bind'))).toBe('*2\r\n$4\r\nbind\r\n$30\r\n127.0.0.1 -192.0.2.1 127.0.0.2\r\n')
+          c.close()
+        }
+      }
+      expect(await canConnect(flash.port, '127.0.0.3')).toBe(false)
+      // CONFIG SET moves them all: 127.0.0.3 only.
+      const c = await RawClient.connect(flash.port, '127.0.0.1')
+      expect(text(await c.command('CONFIG', 'SET', 'bind', '127.0.0.3'))).toBe('+OK\r\n')
+      expect(await canConnect(flash.port, '127.0.0.3')).toBe(true)
+      expect(await canConnect(flash.port, '127.0.0.1')).toBe(false)
+      expect(await canConnect(flash.port, '127.0.0.2')).toBe(false)
+      expect(text(await c.command('PING'))).toBe('+PONG\r\n')
+      c.close()
+    } finally {
+      await flash.stop()
+    }
+  })
+})
+
 describe('CONFIG REWRITE writes port and bind', () => {
   it('as set, in the file it started from', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flashkv-rewrite-net-'))
