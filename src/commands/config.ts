@@ -412,15 +412,19 @@ export function configSetCommand (c: ClientContext, argv: Argv, out: ReplyWriter
   }
   if (shared.length === 0) { applyRest(); out.raw(OK); return }
   if (change.bind !== undefined && change.bind !== '' && change.bind.split(' ').includes('')) { out.raw(sharedFailure('plain', shared)); return }
-  const done = c.server.applyShared(change).then(failure => {
+  if (c.isInMulti) {
+    // Inside EXEC the reply is due now: the rest applies at once, the shared part when it can
+    // (a failure is logged by the thread that could not bind).
+    void c.server.applyShared(change)
+    applyRest()
+    out.raw(OK)
+    return
+  }
+  c.deferReply(c.server.applyShared(change).then(failure => {
     if (failure !== null) return sharedFailure(failure, shared)
     applyRest()
     return OK
-  }, () => sharedFailure('plain', shared))
-  if (c.deferReply(done)) return
-  // Inside EXEC the reply is due now: the rest applies at once, the shared part when it can.
-  applyRest()
-  out.raw(OK)
+  }, () => sharedFailure('plain', shared)))
 }
 
 /** The shard's half of CONFIG RESETSTAT: its keyspace counters. */

@@ -248,6 +248,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
   readonly enableProtectedConfigs: 'no' | 'yes' | 'local'
   readonly enableModuleCommand: 'no' | 'yes' | 'local'
+  private applyChain: Promise<void> = Promise.resolve()
   /** This thread's CONFIG SETs waiting for every I/O thread (applyShared). */
   private readonly configWaits = new Map<number, (f: ListenFailure | null) => void>()
   private readonly conns = new Set<Connection>()
@@ -493,7 +494,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
    * Resolves once every thread applied it (I/O thread 0 first: it binds, or refuses for all).
    */
   applyShared (change: SharedChange): Promise<ListenFailure | null> {
-    if (this.io === null) return this.applyLocal(change, true)
+    if (this.io === null) {
+      // One change at a time, each seeing the sockets the one before left.
+      const next = this.applyChain.then(() => this.applyLocal(change, true))
+      this.applyChain = next.then(() => {}, () => {})
+      return next
+    }
     const reqId = this.nextReqId++
     return new Promise(resolve => {
       this.configWaits.set(reqId, resolve)

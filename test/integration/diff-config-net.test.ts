@@ -5,7 +5,7 @@
 // clients while those already connected stay. CONFIG REWRITE writes what was set.
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { useDiffPair, text } from './helpers/diff.js'
@@ -150,6 +150,41 @@ describe('enable-protected-configs yes', () => {
     expect(text(await f.command('SET', 'saved', 'yes'))).toBe('+OK\r\n')
     expect(text(await f.command('SAVE'))).toBe('+OK\r\n')
     expect(readFileSync(join(sub, 'one.rdb')).subarray(0, 5).toString('latin1')).toBe('REDIS')
+  })
+})
+
+describe('enable-protected-configs local', () => {
+  // A non-loopback address of this machine, to connect from as a remote client would.
+  const remote = Object.values(networkInterfaces()).flat().find(a => a !== undefined && a.family === 'IPv4' && !a.internal)?.address
+  let redis: ServerHandle
+  let flash: ServerHandle
+  beforeAll(async () => {
+    const bind = remote === undefined ? '127.0.0.1' : `127.0.0.1 ${remote}`
+    const args = ['--enable-protected-configs', 'local', '--protected-mode', 'no', '--bind', bind]
+    ;[redis, flash] = await Promise.all([startRedis([...DEFAULT_REDIS_ARGS, ...args]), startFlashKV({ shards: 1, extraArgs: args })])
+  })
+  afterAll(async () => { await Promise.all([redis?.stop(), flash?.stop()]) })
+
+  it('a loopback client may change dbfilename; one from another address may not', async () => {
+    const ask = async (host: string, ...args: string[]): Promise<[string, string]> => {
+      const [f, r] = await Promise.all([RawClient.connect(flash.port, host), RawClient.connect(redis.port, host)])
+      try {
+        const replies = await Promise.all([f.command(...args), r.command(...args)])
+        return [text(replies[0]), text(replies[1])]
+      } finally {
+        f.close()
+        r.close()
+      }
+    }
+    const [a, b] = await ask('127.0.0.1', 'CONFIG', 'SET', 'dbfilename', 'local.rdb')
+    expect(a).toBe('+OK\r\n')
+    expect(a).toBe(b)
+    if (remote === undefined) return
+    const [c, d] = await ask(remote, 'CONFIG', 'SET', 'dbfilename', 'remote.rdb')
+    expect(c).toBe("-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n")
+    expect(c).toBe(d)
+    const [e, g] = await ask(remote, 'CONFIG', 'GET', 'dbfilename')
+    expect(e).toBe(g)
   })
 })
 
