@@ -271,8 +271,11 @@ export interface CommandSpec {
   coord?: CoordHandler
   /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */
   allShards?: (argv: Argv) => boolean
-  /** Redis's CMD_PROTECTED (DEBUG): refused unless enable-debug-command allows this client. */
-  protectedCommand?: true
+  /**
+   * Redis's CMD_PROTECTED: refused unless enable-debug-command (DEBUG: true) or
+   * enable-module-command ('module': MODULE LOAD/LOADEX/UNLOAD) allows this client.
+   */
+  protectedCommand?: true | 'module'
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
   internal?: true
   subcommands?: readonly CommandSpec[]

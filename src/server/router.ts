@@ -16,6 +16,7 @@ import type { Argv, ClientContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { debugGate, DEBUG_NOT_ALLOWED } from '../commands/debug.js'
+import { moduleGate, MODULE_NOT_ALLOWED } from '../commands/module.js'
 import { isLoopback } from './addr.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
@@ -472,8 +473,11 @@ export class Router implements Dispatcher {
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
     // authRequired: requirepass is set and this client has not authenticated.
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
-    // processCommand: DEBUG only where enable-debug-command lets this client in.
-    if (cmd.isProtected && debugGate.mode !== 'yes' && (debugGate.mode === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, DEBUG_NOT_ALLOWED, cmd)
+    // processCommand: DEBUG only where enable-debug-command lets this client in (MODULE LOAD & co., enable-module-command).
+    if (cmd.isProtected) {
+      const gate = cmd.isModuleCommand ? moduleGate.mode : debugGate.mode
+      if (gate !== 'yes' && (gate === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, cmd.isModuleCommand ? MODULE_NOT_ALLOWED : DEBUG_NOT_ALLOWED, cmd)
+    }
     // ACL (server/acl.ts): rules changed on any thread recompile here first; then a user with
     // every permission costs one flag test.
     const acl = this.acl

@@ -22,6 +22,7 @@ import { createSecureContext, type TlsOptions } from 'node:tls'
 import { bindAddresses, listenAll, refreshTls, sameTls, type SharedChange, type ListenFailure } from './listeners.js'
 import { isLoopback } from './addr.js'
 import { debugGate } from '../commands/debug.js'
+import { moduleGate } from '../commands/module.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config, TlsConfig } from '../config.js'
@@ -269,6 +270,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
     debugGate.mode = config.enableDebugCommand
+    moduleGate.mode = config.enableModuleCommand
     // Checked by main.ts before anything started: here it only applies them on this thread.
     if (renameCommands(config.renameCommands) !== null) throw new Error('rename-command failed')
     this.port = io === null ? config.port : io.port

@@ -51,6 +51,16 @@ describe('protected and start-up-only configs (enable-protected-configs no, the 
   })
 })
 
+describe('MODULE, with no modules', () => {
+  it('LIST and HELP answer; LOAD, LOADEX and UNLOAD are refused by enable-module-command no', async () => {
+    await sequence([
+      ['MODULE', 'LIST'], ['MODULE', 'HELP'], ['module', 'list', 'x'], ['MODULE'], ['MODULE', 'FOO'], ['MODULE', 'LOAD'],
+      ['MODULE', 'LOAD', '/nonexistent.so'], ['MODULE', 'LOADEX', '/nonexistent.so', 'CONFIG', 'a', 'b'], ['MODULE', 'UNLOAD', 'x'],
+      ['MODULE', 'UNLOAD', 'x', 'y'], ['COMMAND', 'INFO', 'module|load'],
+    ])
+  })
+})
+
 describe('CONFIG SET port and bind', () => {
   it('a port in use: Redis\'s error, the other parameters unchanged, the old port still serving', async () => {
     const busy = await busyPort()
@@ -153,19 +163,19 @@ describe('enable-protected-configs yes', () => {
   })
 })
 
-describe('enable-protected-configs local', () => {
+describe('enable-protected-configs and enable-module-command local', () => {
   // A non-loopback address of this machine, to connect from as a remote client would.
   const remote = Object.values(networkInterfaces()).flat().find(a => a !== undefined && a.family === 'IPv4' && !a.internal)?.address
   let redis: ServerHandle
   let flash: ServerHandle
   beforeAll(async () => {
     const bind = remote === undefined ? '127.0.0.1' : `127.0.0.1 ${remote}`
-    const args = ['--enable-protected-configs', 'local', '--protected-mode', 'no', '--bind', bind]
+    const args = ['--enable-protected-configs', 'local', '--enable-module-command', 'local', '--protected-mode', 'no', '--bind', bind]
     ;[redis, flash] = await Promise.all([startRedis([...DEFAULT_REDIS_ARGS, ...args]), startFlashKV({ shards: 1, extraArgs: args })])
   })
   afterAll(async () => { await Promise.all([redis?.stop(), flash?.stop()]) })
 
-  it('a loopback client may change dbfilename; one from another address may not', async () => {
+  it('a loopback client may change dbfilename and run MODULE LOAD; one from another address may not', async () => {
     const ask = async (host: string, ...args: string[]): Promise<[string, string]> => {
       const [f, r] = await Promise.all([RawClient.connect(flash.port, host), RawClient.connect(redis.port, host)])
       try {
@@ -179,7 +189,13 @@ describe('enable-protected-configs local', () => {
     const [a, b] = await ask('127.0.0.1', 'CONFIG', 'SET', 'dbfilename', 'local.rdb')
     expect(a).toBe('+OK\r\n')
     expect(a).toBe(b)
+    const [m, n] = await ask('127.0.0.1', 'MODULE', 'LOAD', '/nonexistent.so')
+    expect(m).toBe('-ERR Error loading the extension. Please check the server logs.\r\n')
+    expect(m).toBe(n)
     if (remote === undefined) return
+    const [o, q] = await ask(remote, 'MODULE', 'UNLOAD', 'x')
+    expect(o).toMatch(/^-ERR MODULE command not allowed/)
+    expect(o).toBe(q)
     const [c, d] = await ask(remote, 'CONFIG', 'SET', 'dbfilename', 'remote.rdb')
     expect(c).toBe("-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n")
     expect(c).toBe(d)
