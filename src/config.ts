@@ -182,7 +182,8 @@ Settings come from flags, then FLASHKV_* environment variables, then the config 
 
 Options (environment variable, config-file directive):
   --port <n>          TCP port, 0 picks a free one (FLASHKV_PORT, port; default 6379)
-  --bind <addr>       listen address (FLASHKV_BIND, bind; default 127.0.0.1)
+  --bind <addrs>      listen addresses, space-separated, '-' for optional ones
+                      (FLASHKV_BIND, bind; default 127.0.0.1)
   --shards <n>        shard worker threads (FLASHKV_SHARDS, shards; default: usable CPUs,
                       after the cgroup CPU quota, minus one, at least 1)
   --io-threads <n>    threads that own client sockets and RESP framing; 1 = the main thread
@@ -224,6 +225,10 @@ Options (environment variable, config-file directive):
                       exceed the usable CPUs, else 0)
   --enable-debug-command no|yes|local  allow DEBUG (FLASHKV_ENABLE_DEBUG_COMMAND, enable-debug-command;
                       default no; local: loopback clients only)
+  --enable-protected-configs no|yes|local  allow CONFIG SET of dir and dbfilename
+                      (FLASHKV_ENABLE_PROTECTED_CONFIGS, enable-protected-configs; default no)
+  --enable-module-command no|yes|local  allow MODULE LOAD/LOADEX/UNLOAD (no modules load)
+                      (FLASHKV_ENABLE_MODULE_COMMAND, enable-module-command; default no)
   --timeout <sec>     close clients idle this long, 0 = never (FLASHKV_TIMEOUT, timeout; default 0)
   --tcp-keepalive <sec>  TCP keepalive interval, 0 = off (FLASHKV_TCP_KEEPALIVE, tcp-keepalive; default 300)
   --tls-port <n>      TLS listener beside the plain port, 0 = off (FLASHKV_TLS_PORT, tls-port; default 0),

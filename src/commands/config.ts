@@ -1,9 +1,10 @@
 // CONFIG GET/SET/RESETSTAT over the effective configuration. Each parameter is listed once with
 // the Redis name it answers to, Redis's value type (which decides the parse errors) and how
-// FlashKV treats a change: 'live' ones take effect at once, 'immutable' ones Redis refuses too,
-// and 'fixed' ones Redis could change but FlashKV cannot yet (rebinding, persistence,
-// hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
-// GET always tells the truth.
+// FlashKV treats a change: 'live' ones take effect at once, 'shared' ones (listeners, TLS, and
+// the 'protected' dir and dbfilename) on every I/O thread before the reply (server/listeners.ts),
+// 'immutable' ones Redis refuses too, and 'fixed' ones Redis could change but FlashKV cannot yet
+// (persistence, hz): setting the current value is a no-op, any other value gets the immutable
+// error. Values are read from the running server, so CONFIG GET always tells the truth.
 
 import { PASSWORD_MAX } from '../ipc/layout.js'
 import { SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN, SET_LATENCY_MONITOR, SET_LATENCY_TRACKING, MAX_PERCENTILES } from '../server/command-stats.js'
