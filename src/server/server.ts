@@ -17,7 +17,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
-import { createTlsListener, tlsOptions } from './tls.js'
+import { checkTls, createTlsListener, tlsOptions } from './tls.js'
 import { createSecureContext, type TlsOptions } from 'node:tls'
 import { bindAddresses, listenAll, refreshTls, sameTls, type SharedChange, type ListenFailure } from './listeners.js'
 import { isLoopback } from './addr.js'
@@ -308,7 +308,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.ownsTls = io === null || io.mode === 'reuseport' || io.index === 0
     this.tls = config.tls
     // TLS beside the plain port (tls.ts): fail at construction on bad files, as before.
-    if (this.ownsTls && config.tls.port > 0) createTlsListener(config.tls, () => this.tls, () => {}, () => {})
+    if (this.ownsTls && config.tls.port > 0) checkTls(config.tls)
     this.enableDebugCommand = config.enableDebugCommand
     this.enableProtectedConfigs = config.enableProtectedConfigs
     this.enableModuleCommand = config.enableModuleCommand
