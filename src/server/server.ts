@@ -510,6 +510,31 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   }
 
   /**
+   * Binds new sockets (`bindNew`). The same port on other addresses may clash with this
+   * thread's own old sockets (127.0.0.1, then *): then, as changeBindAddr, the old ones close
+   * first, and are bound again (`bindOld`, into the same array) if the new ones fail too.
+   */
+  private async bindOver<S extends NetServer> (bindNew: () => Promise<S[]>, isSamePort: boolean, old: S[], bindOld: () => Promise<S[]>): Promise<{ servers: S[], closedOld: boolean }> {
+    try {
+      return { servers: await bindNew(), closedOld: false }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !isSamePort || old.length === 0) throw err
+    }
+    // close() frees the port at once; its callback would wait for every client to leave.
+    for (const s of old) s.close()
+    const closed = old.splice(0)
+    try {
+      return { servers: await bindNew(), closedOld: true }
+    } catch (err) {
+      const again = await bindOld().catch(() => [] as S[])
+      old.push(...again)
+      this.watch(again, 'listener error')
+      if (again.length < closed.length) this.log.error('could not listen again on the addresses CONFIG SET tried to leave')
+      throw err
+    }
+  }
+
+  /**
    * One thread's part of a shared change (changeListenPort, changeBindAddr, applyTlsCfg in
    * Redis): checks the TLS settings, binds the new sockets, and only then closes the old ones.
    * The lead (the only thread, or I/O thread 0) decides; with shared-fd I/O threads the others
@@ -533,40 +558,32 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         return 'tls-config'
       }
     }
+    // Port 0: no listener, as Redis (only at start does 0 mean "pick a free port").
+    const plainAt = (b: string, p: number): Promise<NetServer[]> => p === 0 ? Promise.resolve([]) : listenAll(this.makePlain, bindAddresses(b), p, this.isReusePort).then(r => r.servers)
+    const tlsAt = (t: TlsConfig, b: string): Promise<TlsServer[]> => t.port === 0 ? Promise.resolve([]) : listenAll(() => this.makeTls(t), bindAddresses(b), t.port, this.isReusePort).then(r => r.servers)
     let newPlain: NetServer[] | null = null
+    let closedPlain = false
     if (plainMoves && canBind) {
-      // Port 0: no TCP listener, as Redis (only at start does 0 mean "pick a free port").
-      const bindNew = async (): Promise<NetServer[]> => port === 0 ? [] : (await listenAll(this.makePlain, bindAddresses(bind), port, this.isReusePort)).servers
       try {
-        newPlain = await bindNew()
+        const r = await this.bindOver(() => plainAt(bind, port), port === this.port, this.plain, () => plainAt(this.bind, this.port))
+        newPlain = r.servers
+        closedPlain = r.closedOld
       } catch (err) {
-        // The same port on other addresses may clash with our own sockets (127.0.0.1 then *):
-        // close them first, as changeBindAddr does, and bind them again if the new ones fail.
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && port === this.port && this.plain.length > 0) {
-          // close() frees the port at once; its callback would wait for every client to leave.
-          for (const s of this.plain) s.close()
-          this.plain = []
-          try {
-            newPlain = await bindNew()
-          } catch (err2) {
-            this.plain = await listenAll(this.makePlain, bindAddresses(this.bind), this.port, this.isReusePort).then(r => r.servers, () => [])
-            this.watch(this.plain, 'listener error')
-            this.log.warn(`Could not create server TCP listening socket ${bind}:${port}: ${(err2 as Error).message}`)
-            return 'plain'
-          }
-        } else {
-          this.log.warn(`Could not create server TCP listening socket ${bind}:${port}: ${(err as Error).message}`)
-          return 'plain'
-        }
+        this.log.warn(`Could not create server TCP listening socket ${bind}:${port}: ${(err as Error).message}`)
+        return 'plain'
       }
     }
     let newTls: TlsServer[] | null = null
     if (tlsMoves && canBind) {
       try {
-        newTls = tls.port === 0 ? [] : (await listenAll(() => this.makeTls(tls), bindAddresses(bind), tls.port, this.isReusePort)).servers
+        newTls = (await this.bindOver(() => tlsAt(tls, bind), tls.port === this.tls.port, this.tlsServers, () => tlsAt(this.tls, this.bind))).servers
       } catch (err) {
         this.log.warn(`Could not create server TLS listening socket ${bind}:${tls.port}: ${(err as Error).message}`)
         for (const s of newPlain ?? []) s.close()
+        if (closedPlain) {
+          this.plain = await plainAt(this.bind, this.port).catch(() => [])
+          this.watch(this.plain, 'listener error')
+        }
         return 'tls-listen'
       }
     }

@@ -261,6 +261,20 @@ describe('CONFIG SET of the TLS settings at run time', () => {
     }
   })
 
+  it('bind moves the TLS listener with the plain one, on the same ports', async () => {
+    try {
+      expect(await both('CONFIG', 'SET', 'bind', '127.0.0.1 -::1')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(true)
+      expect(await both('CONFIG', 'SET', 'bind', '127.0.0.2')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(false)
+    } finally {
+      // Over 127.0.0.2 now, for both.
+      const back = await Promise.all([rawOnce(p.flash.port, '127.0.0.2', 'CONFIG', 'SET', 'bind', '127.0.0.1'), rawOnce(p.redis.port, '127.0.0.2', 'CONFIG', 'SET', 'bind', '127.0.0.1')])
+      expect(back).toEqual(['+OK\r\n', '+OK\r\n'])
+    }
+    for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(true)
+  })
+
   it('tls-port moves the TLS listener; a port in use is refused and the old one serves', async () => {
     const busy = createNetServer()
     await new Promise<void>(resolve => busy.listen(0, '127.0.0.1', resolve))
