@@ -1,9 +1,10 @@
 // LOLWUT [VERSION v] [args...] (Redis 7.0's lolwut.c, lolwut5.c, lolwut6.c): version 5 draws
 // Georg Nees' "Schotter" (rotated squares, more disordered row after row) in Braille characters,
 // version 6 a city skyline in terminal colours, any other version one line with the server's
-// version. The drawings are random, as Redis's; the canvas sizes, the Braille encoding and the
-// float arithmetic follow Redis's C code (single-precision floats, C's round), so for the same
-// random draws the output is the same bytes.
+// version. The drawings are random, as Redis's (with Math.random, not glibc's rand); the canvas
+// sizes, the Braille encoding and the float arithmetic follow Redis's C code (single-precision
+// floats, C's round), so what chance does not touch (Schotter's first two rows, the sky) is the
+// same bytes as Redis's.
 
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
