@@ -65,6 +65,10 @@ export interface Config {
   readonly protectedMode: boolean
   /** enable-debug-command: DEBUG for everyone, loopback clients, or no one (Redis's default). */
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
+  /** enable-protected-configs: CONFIG SET of dir and dbfilename for everyone, loopback clients, or no one (default). */
+  readonly enableProtectedConfigs: 'no' | 'yes' | 'local'
+  /** enable-module-command: kept and reported as Redis does; FlashKV loads no modules. */
+  readonly enableModuleCommand: 'no' | 'yes' | 'local'
   /** timeout: idle seconds before a client is closed (0 = never); tcp-keepalive: seconds. */
   readonly timeoutSec: number
   readonly tcpKeepaliveSec: number
@@ -178,7 +182,8 @@ Settings come from flags, then FLASHKV_* environment variables, then the config 
 
 Options (environment variable, config-file directive):
   --port <n>          TCP port, 0 picks a free one (FLASHKV_PORT, port; default 6379)
-  --bind <addr>       listen address (FLASHKV_BIND, bind; default 127.0.0.1)
+  --bind <addrs>      listen addresses, space-separated, '-' for optional ones
+                      (FLASHKV_BIND, bind; default 127.0.0.1)
   --shards <n>        shard worker threads (FLASHKV_SHARDS, shards; default: usable CPUs,
                       after the cgroup CPU quota, minus one, at least 1)
   --io-threads <n>    threads that own client sockets and RESP framing; 1 = the main thread
@@ -220,6 +225,10 @@ Options (environment variable, config-file directive):
                       exceed the usable CPUs, else 0)
   --enable-debug-command no|yes|local  allow DEBUG (FLASHKV_ENABLE_DEBUG_COMMAND, enable-debug-command;
                       default no; local: loopback clients only)
+  --enable-protected-configs no|yes|local  allow CONFIG SET of dir and dbfilename
+                      (FLASHKV_ENABLE_PROTECTED_CONFIGS, enable-protected-configs; default no)
+  --enable-module-command no|yes|local  allow MODULE LOAD/LOADEX/UNLOAD (no modules load)
+                      (FLASHKV_ENABLE_MODULE_COMMAND, enable-module-command; default no)
   --timeout <sec>     close clients idle this long, 0 = never (FLASHKV_TIMEOUT, timeout; default 0)
   --tcp-keepalive <sec>  TCP keepalive interval, 0 = off (FLASHKV_TCP_KEEPALIVE, tcp-keepalive; default 300)
   --tls-port <n>      TLS listener beside the plain port, 0 = off (FLASHKV_TLS_PORT, tls-port; default 0),
@@ -267,6 +276,11 @@ export function parseMemory (v: string): number {
   const unit = (m[2] ?? '').toLowerCase()
   const mult: Record<string, number> = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }
   return Number(m[1]) * mult[unit]
+}
+
+function gate (v: string): string {
+  if (v !== 'yes' && v !== 'no' && v !== 'local') throw new ConfigError(`must be one of no, yes, local, got '${v}'`)
+  return v
 }
 
 const SETTINGS: readonly Setting[] = [
@@ -425,6 +439,9 @@ const SETTINGS: readonly Setting[] = [
       return v
     },
   },
+  // Redis 7.0's other start-up-only gates, same values as enable-debug-command.
+  { key: 'enableProtectedConfigs', flag: '--enable-protected-configs', env: 'FLASHKV_ENABLE_PROTECTED_CONFIGS', directive: 'enable-protected-configs', parse: gate },
+  { key: 'enableModuleCommand', flag: '--enable-module-command', env: 'FLASHKV_ENABLE_MODULE_COMMAND', directive: 'enable-module-command', parse: gate },
   { key: 'timeoutSec', flag: '--timeout', env: 'FLASHKV_TIMEOUT', directive: 'timeout', parse: int(0, 2147483647) },
   { key: 'tcpKeepaliveSec', flag: '--tcp-keepalive', env: 'FLASHKV_TCP_KEEPALIVE', directive: 'tcp-keepalive', parse: int(0, 2147483647) },
   // TLS, as Redis's tls-* directives (values checked when the listener is built: src/server/tls.ts).
@@ -561,12 +578,8 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
       }
       continue
     }
-    // bind takes several addresses in Redis ('-' marks one that may be missing): the first one is used.
-    if (directive === 'bind' && words.length > 2) {
-      warnings.push(`${where}: bind lists ${words.length - 1} addresses; FlashKV listens on the first, ${words[1].replace(/^-/, '')}`)
-      words.length = 2
-    }
-    if (directive === 'bind') words[1] = words[1].replace(/^-/, '')
+    // bind takes several addresses, as in Redis ('-' marks one that may be missing: server/listeners.ts).
+    if (directive === 'bind' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     // save takes its pairs as several words, and several save lines add up, as in redis.conf.
     if (directive === 'save' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
@@ -686,6 +699,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     users: ((fromFile.get('users') as string | undefined) ?? '').split('\n').filter(l => l !== ''),
     protectedMode: ((pick('protectedMode')[0] as number | undefined) ?? 1) === 1,
     enableDebugCommand: (pick('enableDebugCommand')[0] as Config['enableDebugCommand'] | undefined) ?? 'no',
+    enableProtectedConfigs: (pick('enableProtectedConfigs')[0] as Config['enableProtectedConfigs'] | undefined) ?? 'no',
+    enableModuleCommand: (pick('enableModuleCommand')[0] as Config['enableModuleCommand'] | undefined) ?? 'no',
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
     configWarnings: Object.freeze(warnings),

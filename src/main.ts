@@ -7,6 +7,7 @@ import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
 import { checkTls } from './server/tls.js'
+import { bindAddresses } from './server/listeners.js'
 import { renameCommands } from './commands/table.js'
 import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
@@ -58,7 +59,8 @@ async function main (): Promise<void> {
   let http: HttpServer | null = null
   if (config.httpPort > 0) {
     try {
-      http = await startHttp(server, config.httpPort, config.bind)
+      // The first bind address ('-' and '*' as the listeners read them).
+      http = await startHttp(server, config.httpPort, bindAddresses(config.bind)[0]?.host ?? '127.0.0.1')
     } catch (err) {
       log.fatal({ err, httpPort: config.httpPort }, 'failed to start the HTTP endpoint')
       process.exit(1)

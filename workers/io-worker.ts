@@ -10,7 +10,7 @@ const data = workerData as IoThreadData
 const log = createLogger(data.config.logLevel).child({ io: data.index })
 const server = new FlashServer(data.config, log, data)
 server.start().then(() => {
-  data.control.postMessage({ op: 'listening', port: server.port, fd: server.listenFd, tid: 0 } satisfies ControlMessage)
+  data.control.postMessage({ op: 'listening', port: server.port, fds: server.listenFds, tid: 0 } satisfies ControlMessage)
 }, err => {
   log.fatal({ err }, 'I/O thread failed to start')
   process.exit(1)

@@ -105,11 +105,13 @@ function writeInfo (cmd: Command, out: ReplyWriter): void {
 
 function writeDocs (cmd: Command, out: ReplyWriter): void {
   const hasSubs = cmd.subList.length > 0
-  out.mapHeader(hasSubs ? 5 : 4)
+  // Redis leaves out a complexity its JSON does not give (LOLWUT).
+  const hasComplexity = cmd.complexity !== ''
+  out.mapHeader(3 + (hasSubs ? 1 : 0) + (hasComplexity ? 1 : 0))
   out.bulkStr('summary'); out.bulkStr(cmd.summary)
   out.bulkStr('since'); out.bulkStr(cmd.since)
   out.bulkStr('group'); out.bulkStr(cmd.group)
-  out.bulkStr('complexity'); out.bulkStr(cmd.complexity)
+  if (hasComplexity) { out.bulkStr('complexity'); out.bulkStr(cmd.complexity) }
   if (hasSubs) {
     out.bulkStr('subcommands')
     out.mapHeader(cmd.subList.length)

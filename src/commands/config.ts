@@ -1,9 +1,10 @@
 // CONFIG GET/SET/RESETSTAT over the effective configuration. Each parameter is listed once with
 // the Redis name it answers to, Redis's value type (which decides the parse errors) and how
-// FlashKV treats a change: 'live' ones take effect at once, 'immutable' ones Redis refuses too,
-// and 'fixed' ones Redis could change but FlashKV cannot yet (rebinding, persistence,
-// hz): setting the current value is a no-op, any other value gets the immutable error. Values are read from the running server, so CONFIG
-// GET always tells the truth.
+// FlashKV treats a change: 'live' ones take effect at once, 'shared' ones (listeners, TLS, and
+// the 'protected' dir and dbfilename) on every I/O thread before the reply (server/listeners.ts),
+// 'immutable' ones Redis refuses too, and 'fixed' ones Redis could change but FlashKV cannot yet
+// (persistence, hz): setting the current value is a no-op, any other value gets the immutable
+// error. Values are read from the running server, so CONFIG GET always tells the truth.
 
 import { PASSWORD_MAX } from '../ipc/layout.js'
 import { SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN, SET_LATENCY_MONITOR, SET_LATENCY_TRACKING, MAX_PERCENTILES } from '../server/command-stats.js'
@@ -18,6 +19,11 @@ import { POLICY_NAMES } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
 import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES } from '../persistence/save-state.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
+import type { SharedChange, ListenFailure } from '../server/listeners.js'
+import type { TlsConfig } from '../config.js'
+import { isLoopback } from '../server/addr.js'
+import { statSync, realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
 
 const INT_MAX = 2147483647n
 const UINT_MAX = 4294967295n
@@ -33,6 +39,9 @@ type ValueType =
   | { kind: 'bool' }
   | { kind: 'save' }
   | { kind: 'bind' }
+  /** dir (must be a directory; kept absolute, as Redis's getcwd after chdir) and dbfilename (no path). */
+  | { kind: 'dir' }
+  | { kind: 'dbfilename' }
   | { kind: 'notify' }
   | { kind: 'obuf' }
   /** Any string (requirepass): kept as given. */
@@ -43,10 +52,22 @@ type ValueType =
 interface Param {
   name: string
   type: ValueType
-  mode: 'live' | 'fixed' | 'immutable' | 'protected'
+  /**
+   * live: applied at once | shared: applied by every I/O thread (listeners, TLS) | protected:
+   * shared, if enable-protected-configs allows | fixed: only the current value | immutable.
+   */
+  mode: 'live' | 'fixed' | 'immutable' | 'protected' | 'shared'
   get: (s: ServerContext) => string
   /** 'live' only: applies an already checked value. */
   set?: (s: ServerContext, v: bigint) => void
+  /** 'shared' and 'protected': puts the checked value (parsed, and as given) into the change. */
+  change?: (c: SharedChange, v: bigint, value: string, s: ServerContext) => void
+}
+
+/** The change's own copy of the tls-* settings, made on the first tls-* parameter. */
+function tlsOf (c: SharedChange, s: ServerContext): { -readonly [K in keyof TlsConfig]: TlsConfig[K] } {
+  c.tls ??= { ...s.tls }
+  return c.tls as { -readonly [K in keyof TlsConfig]: TlsConfig[K] }
 }
 
 const num = (min: bigint, max: bigint, isUnsigned: boolean, isMemory = false): ValueType =>
@@ -55,29 +76,34 @@ const POLICIES = ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-t
 
 // Types and bounds as in Redis 7.0's config.c (createIntConfig, createUIntConfig, ...).
 const PARAMS: readonly Param[] = [
-  { name: 'port', type: num(0n, 65535n, false), mode: 'fixed', get: s => String(s.port) },
-  { name: 'bind', type: { kind: 'bind' }, mode: 'fixed', get: s => s.bind },
-  // TLS (server/tls.ts): set at start; Redis would rebuild its context on a change.
-  { name: 'tls-port', type: num(0n, 65535n, false), mode: 'fixed', get: s => String(s.tls.port) },
-  { name: 'tls-cert-file', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.certFile },
-  { name: 'tls-key-file', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.keyFile },
-  { name: 'tls-key-file-pass', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.keyFilePass },
+  // Listeners, TLS (server/listeners.ts): every I/O thread applies them before the reply.
+  { name: 'port', type: num(0n, 65535n, false), mode: 'shared', get: s => String(s.port), change: (c, v) => { c.port = Number(v) } },
+  { name: 'bind', type: { kind: 'bind' }, mode: 'shared', get: s => s.bind, change: (c, _v, value) => { c.bind = value } },
+  { name: 'tls-port', type: num(0n, 65535n, false), mode: 'shared', get: s => String(s.tls.port), change: (c, v, _x, s) => { tlsOf(c, s).port = Number(v) } },
+  { name: 'tls-cert-file', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.certFile, change: (c, _v, x, s) => { tlsOf(c, s).certFile = x } },
+  { name: 'tls-key-file', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.keyFile, change: (c, _v, x, s) => { tlsOf(c, s).keyFile = x } },
+  { name: 'tls-key-file-pass', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.keyFilePass, change: (c, _v, x, s) => { tlsOf(c, s).keyFilePass = x } },
   { name: 'tls-client-cert-file', type: { kind: 'string' }, mode: 'fixed', get: () => '' },
   { name: 'tls-client-key-file', type: { kind: 'string' }, mode: 'fixed', get: () => '' },
   { name: 'tls-client-key-file-pass', type: { kind: 'string' }, mode: 'fixed', get: () => '' },
   { name: 'tls-dh-params-file', type: { kind: 'string' }, mode: 'fixed', get: () => '' },
-  { name: 'tls-ca-cert-file', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.caCertFile },
-  { name: 'tls-ca-cert-dir', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.caCertDir },
-  { name: 'tls-protocols', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.protocols },
-  { name: 'tls-ciphers', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.ciphers },
-  { name: 'tls-ciphersuites', type: { kind: 'string' }, mode: 'fixed', get: s => s.tls.ciphersuites },
-  { name: 'tls-auth-clients', type: { kind: 'enum', values: ['no', 'yes', 'optional'] }, mode: 'fixed', get: s => s.tls.authClients },
-  { name: 'tls-prefer-server-ciphers', type: { kind: 'bool' }, mode: 'fixed', get: s => s.tls.preferServerCiphers ? 'yes' : 'no' },
+  { name: 'tls-ca-cert-file', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.caCertFile, change: (c, _v, x, s) => { tlsOf(c, s).caCertFile = x } },
+  { name: 'tls-ca-cert-dir', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.caCertDir, change: (c, _v, x, s) => { tlsOf(c, s).caCertDir = x } },
+  { name: 'tls-protocols', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.protocols, change: (c, _v, x, s) => { tlsOf(c, s).protocols = x } },
+  { name: 'tls-ciphers', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.ciphers, change: (c, _v, x, s) => { tlsOf(c, s).ciphers = x } },
+  { name: 'tls-ciphersuites', type: { kind: 'string' }, mode: 'shared', get: s => s.tls.ciphersuites, change: (c, _v, x, s) => { tlsOf(c, s).ciphersuites = x } },
+  { name: 'tls-auth-clients', type: { kind: 'enum', values: ['no', 'yes', 'optional'] }, mode: 'shared', get: s => s.tls.authClients, change: (c, v, _x, s) => { tlsOf(c, s).authClients = (['no', 'yes', 'optional'] as const)[Number(v)] } },
+  { name: 'tls-prefer-server-ciphers', type: { kind: 'bool' }, mode: 'shared', get: s => s.tls.preferServerCiphers ? 'yes' : 'no', change: (c, v, _x, s) => { tlsOf(c, s).preferServerCiphers = v === 1n } },
   { name: 'tls-session-caching', type: { kind: 'bool' }, mode: 'fixed', get: () => 'yes' },
   { name: 'tls-session-cache-size', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '20480' },
   { name: 'tls-session-cache-timeout', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '300' },
   { name: 'tls-replication', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'tls-cluster', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
+  // PROTECTED_CONFIG in Redis: CONFIG SET only as enable-protected-configs allows.
+  { name: 'dir', type: { kind: 'dir' }, mode: 'protected', get: s => s.dir, change: (c, _v, x) => { c.dir = x } },
+  { name: 'dbfilename', type: { kind: 'dbfilename' }, mode: 'protected', get: s => s.dbfilename, change: (c, _v, x) => { c.dbfilename = x } },
+  { name: 'enable-protected-configs', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableProtectedConfigs },
+  { name: 'enable-module-command', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableModuleCommand },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
   // Every thread reads them from the shared save state (persistence/save-state.ts).
   { name: 'save', type: { kind: 'save' }, mode: 'live', get: () => savePointsText(), set: () => { setSavePoints(pendingSave) } },
@@ -87,12 +113,9 @@ const PARAMS: readonly Param[] = [
   { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
   { name: 'acllog-max-len', type: num(0n, 9223372036854775807n, false), mode: 'live', get: s => String(s.acl.logMax), set: (s, v) => { s.acl.logMax = Number(v) } },
   { name: 'acl-pubsub-default', type: { kind: 'enum', values: ['allchannels', 'resetchannels'] }, mode: 'live', get: s => s.acl.pubsubAll ? 'allchannels' : 'resetchannels', set: (s, v) => { s.acl.pubsubAll = v === 0n } },
-  // PROTECTED_CONFIG in Redis (enable-protected-configs no): set at start only.
-  { name: 'dir', type: { kind: 'bind' }, mode: 'protected', get: s => s.dir },
   { name: 'protected-mode', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.protectedMode ? 'yes' : 'no', set: (s, v) => { s.settings.protectedMode = v === 1n } },
   // The default user's password, on every thread; '' makes the default user nopass again.
   { name: 'requirepass', type: { kind: 'string' }, mode: 'live', get: s => s.password.toString('latin1'), set: s => { s.setPassword(Buffer.from(pendingString, 'latin1')) } },
-  { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },
   { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
   // Shared words every shard reads before its next write (storage/eviction.ts).
@@ -281,18 +304,77 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
       pendingString = value
       return { v: 0n, isCurrent: value === p.get(s) }
     case 'bind': {
+      // setConfigBindOption splits on single spaces: "a  b" has an empty address, which fails to bind.
       const args = value === '' ? [] : value.split(' ')
       if (args.length > 16) return 'Too many bind addresses specified.'
-      return { v: 0n, isCurrent: args.join(' ') === p.get(s) }
+      return { v: 0n, isCurrent: value === p.get(s) }
     }
+    case 'dir': {
+      // setConfigDirOption: chdir, whose failure Redis reports with strerror.
+      let st
+      try { st = statSync(resolve(s.dir, value)) } catch (err) { return strerror((err as NodeJS.ErrnoException).code) }
+      if (!st.isDirectory()) return 'Not a directory'
+      return { v: 0n, isCurrent: false }
+    }
+    case 'dbfilename':
+      if (value.includes('/') || value.includes('\\')) return "dbfilename can't be a path, just a filename"
+      return { v: 0n, isCurrent: value === p.get(s) }
   }
+}
+
+function strerror (code: string | undefined): string {
+  if (code === 'ENOENT') return 'No such file or directory'
+  if (code === 'ENOTDIR') return 'Not a directory'
+  if (code === 'EACCES') return 'Permission denied'
+  return code ?? 'Unknown error'
+}
+
+/** What a CONFIG SET value means for the shared change: dir becomes absolute, with links resolved. */
+function changeValue (p: Param, value: string, s: ServerContext): string {
+  if (p.type.kind !== 'dir') return value
+  const abs = resolve(s.dir, value)
+  try { return realpathSync(abs) } catch { return abs }
+}
+
+/** The client's IP from "ip:port" (Redis's connIsLocal looks at the peer address). */
+function peerIp (addr: string): string {
+  const ip = addr.slice(0, addr.lastIndexOf(':'))
+  return ip.startsWith('[') ? ip.slice(1, -1) : ip
+}
+
+/** enable-protected-configs: yes, or local and a loopback client. */
+function mayChangeProtected (c: ClientContext): boolean {
+  const gate = c.server.enableProtectedConfigs
+  return gate === 'yes' || (gate === 'local' && isLoopback(peerIp(c.addr)))
+}
+
+/**
+ * A failed shared change, blamed on the parameter Redis's apply functions would have failed on
+ * (the first of them given, in argument order), with its message.
+ */
+function sharedFailure (failure: ListenFailure, asked: readonly Param[]): Buffer {
+  const names = asked.map(p => p.name)
+  const first = (cands: readonly string[]): string | undefined => names.find(n => cands.includes(n))
+  const portMsg = 'Unable to listen on this port. Check server logs.'
+  const bindMsg = 'Failed to bind to specified addresses.'
+  if (failure === 'plain') {
+    const n = first(['port', 'bind']) ?? 'port'
+    return setFailed(n, n === 'bind' ? bindMsg : portMsg)
+  }
+  if (failure === 'tls-listen') {
+    const n = first(['bind', 'tls-port']) ?? 'tls-port'
+    return setFailed(n, n === 'bind' ? bindMsg : portMsg)
+  }
+  return setFailed(names.find(n => n.startsWith('tls-')) ?? 'tls-port', 'Unable to update TLS configuration. Check server logs.')
 }
 
 const setFailed = (name: string, why: string): Buffer =>
   errorReply(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`)
 
 // configSetCommand (7.0): every name is checked before any value is parsed, every value is
-// parsed before any is applied, so a failing pair leaves all parameters as they were.
+// parsed before any is applied, so a failing pair leaves all parameters as they were. What every
+// I/O thread applies (listeners, TLS, dir) goes first, and may fail (a port in use): the reply
+// waits for it, and the other parameters are applied only once it succeeded (Redis's rollback).
 export function configSetCommand (c: ClientContext, argv: Argv, out: ReplyWriter): void {
   if ((argv.argc & 1) !== 0) { out.raw(SYNTAX_ERR); return }
   const pairs = (argv.argc - 2) / 2
@@ -303,21 +385,47 @@ export function configSetCommand (c: ClientContext, argv: Argv, out: ReplyWriter
     if (p < 0) { out.raw(errorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${asked}'`)); return }
     const param = PARAMS[p]
     if (param.mode === 'immutable') { out.raw(setFailed(asked, "can't set immutable config")); return }
-    if (param.mode === 'protected') { out.raw(setFailed(asked, "can't set protected config")); return }
+    if (param.mode === 'protected' && !mayChangeProtected(c)) { out.raw(setFailed(asked, "can't set protected config")); return }
     if (found.includes(param)) { out.raw(setFailed(asked, 'duplicate parameter')); return }
     found.push(param)
   }
   const values: bigint[] = []
+  const pending: Pending[] = []
+  const change: SharedChange = {}
+  const shared: Param[] = []
   for (let i = 0; i < pairs; i++) {
     const p = found[i]
-    const r = parseValue(p, str(argv, 3 + i * 2), c.server)
+    const value = str(argv, 3 + i * 2)
+    const r = parseValue(p, value, c.server)
     if (typeof r === 'string') { out.raw(setFailed(p.name, r)); return }
-    // FlashKV cannot rebind, persist or evict at run time: only the current value is accepted.
+    // FlashKV cannot persist or evict at run time for these: only the current value is accepted.
     if (p.mode === 'fixed' && !r.isCurrent) { out.raw(setFailed(p.name, "can't set immutable config")); return }
+    if (p.change !== undefined) { p.change(change, r.v, changeValue(p, value, c.server), c.server); shared.push(p) }
     values.push(r.v)
+    pending.push(takePending())
   }
-  for (let i = 0; i < pairs; i++) found[i].set?.(c.server, values[i])
-  out.raw(OK)
+  const applyRest = (): void => {
+    for (let i = 0; i < pairs; i++) {
+      if (found[i].set === undefined) continue
+      restorePending(pending[i])
+      found[i].set?.(c.server, values[i])
+    }
+  }
+  if (shared.length === 0) { applyRest(); out.raw(OK); return }
+  if (change.bind !== undefined && change.bind !== '' && change.bind.split(' ').includes('')) { out.raw(sharedFailure('plain', shared)); return }
+  if (c.isInMulti) {
+    // Inside EXEC the reply is due now: the rest applies at once, the shared part when it can
+    // (a failure is logged by the thread that could not bind).
+    void c.server.applyShared(change)
+    applyRest()
+    out.raw(OK)
+    return
+  }
+  c.deferReply(c.server.applyShared(change).then(failure => {
+    if (failure !== null) return sharedFailure(failure, shared)
+    applyRest()
+    return OK
+  }, () => sharedFailure('plain', shared)))
 }
 
 /** The shard's half of CONFIG RESETSTAT: its keyspace counters. */
@@ -350,6 +458,19 @@ function setSaveFlag (word: number, v: bigint): void {
 }
 let pendingObuf = new Float64Array(9)
 let pendingPercentiles: number[] = []
+
+/**
+ * The values parseValue left for one parameter's set(), kept per parameter: a CONFIG SET that
+ * waits for the I/O threads applies them later, after other CONFIG SETs have parsed theirs.
+ */
+interface Pending { str: string, save: string, obuf: Float64Array<ArrayBuffer>, percentiles: number[] }
+const takePending = (): Pending => ({ str: pendingString, save: pendingSave, obuf: pendingObuf, percentiles: pendingPercentiles })
+function restorePending (p: Pending): void {
+  pendingString = p.str
+  pendingSave = p.save
+  pendingObuf = p.obuf
+  pendingPercentiles = p.percentiles
+}
 
 
 function obufToString (w: Float64Array): string {

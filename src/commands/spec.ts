@@ -7,6 +7,7 @@ import type { Shard } from '../storage/shard.js'
 import type { ArgvView } from '../protocol/errors.js'
 import type { TlsConfig } from '../config.js'
 import type { Acl, AclUser } from '../server/acl.js'
+import type { SharedChange, ListenFailure } from '../server/listeners.js'
 
 export type Flag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
@@ -79,6 +80,11 @@ export interface ClientContext {
   pauseClients (ms: number, type: number): void
   /** The client waits for its WAIT: ms (0 = until CLIENT UNBLOCK), then it replies :0. */
   waitReplicas (ms: number): void
+  /**
+   * The reply comes later (CONFIG SET that rebinds on every I/O thread): nothing after it is
+   * parsed until it is sent. False inside EXEC, where the reply is due now.
+   */
+  deferReply (reply: Promise<Uint8Array>): boolean
   /** Inside MULTI or EXEC: blocking commands answer at once. */
   readonly isInMulti: boolean
   /** Closes the connection now, dropping its pending replies (CLIENT KILL of another client, idle timeout). */
@@ -147,8 +153,15 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
-  /** enable-debug-command (CONFIG GET). */
+  /** enable-debug-command, enable-protected-configs, enable-module-command (CONFIG GET). */
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
+  readonly enableProtectedConfigs: 'no' | 'yes' | 'local'
+  readonly enableModuleCommand: 'no' | 'yes' | 'local'
+  /**
+   * CONFIG SET of port, bind, tls-*, dir and dbfilename, on every I/O thread: resolves with
+   * what failed (nothing changed then) or null (server/listeners.ts).
+   */
+  applyShared (change: SharedChange): Promise<ListenFailure | null>
   /** The tls-* settings (CONFIG GET). */
   readonly tls: TlsConfig
   /** Where SAVE writes (dir/dbfilename, absolute dir) and what was loaded at start. */
@@ -260,8 +273,11 @@ export interface CommandSpec {
   coord?: CoordHandler
   /** route 'coord': true when this call must hold every shard (SORT's BY/GET patterns name any key). */
   allShards?: (argv: Argv) => boolean
-  /** Redis's CMD_PROTECTED (DEBUG): refused unless enable-debug-command allows this client. */
-  protectedCommand?: true
+  /**
+   * Redis's CMD_PROTECTED: refused unless enable-debug-command (DEBUG: true) or
+   * enable-module-command ('module': MODULE LOAD/LOADEX/UNLOAD) allows this client.
+   */
+  protectedCommand?: true | 'module'
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
   internal?: true
   subcommands?: readonly CommandSpec[]

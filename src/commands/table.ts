@@ -33,6 +33,8 @@ import { dumpCommands } from './dump.js'
 import { persistenceCommands } from './persistence.js'
 import { functionCommands, functionInternalCommands } from './functions.js'
 import { debugSpecs } from './debug.js'
+import { lolwutCommands } from './lolwut.js'
+import { moduleCommands } from './module.js'
 import { aclCommands } from './acl.js'
 import { registry } from './registry.js'
 
@@ -60,6 +62,8 @@ export interface Command extends CommandSpec {
   readonly isNoAuth: boolean
   /** Refused unless enable-debug-command allows it (Redis's CMD_PROTECTED: DEBUG). */
   readonly isProtected: boolean
+  /** Protected by enable-module-command rather than enable-debug-command. */
+  readonly isModuleCommand: boolean
   /** MONITOR prints it (not 'admin', not 'skip_monitor'). */
   readonly isMonitored: boolean
   /** 'readonly', 'write' or 'may_replicate': refused to a MONITOR client ("Replica can't interact with the keyspace"). */
@@ -67,7 +71,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, lolwutCommands, moduleCommands, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */
@@ -112,7 +116,8 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
     isNoAuth: spec.flags.includes('no_auth'),
-    isProtected: spec.protectedCommand === true,
+    isProtected: spec.protectedCommand !== undefined,
+    isModuleCommand: spec.protectedCommand === 'module',
     isMonitored: !spec.flags.includes('admin') && !spec.flags.includes('skip_monitor'),
     touchesKeyspace: spec.flags.includes('readonly') || spec.flags.includes('write') || spec.flags.includes('may_replicate'),
   }

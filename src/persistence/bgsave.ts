@@ -64,8 +64,14 @@ export class BgsaveJoiner {
   private isFailed = false
   private waiters: Array<(ok: boolean) => void> = []
 
-  constructor (private readonly shards: number, private readonly dir: string, private readonly dbfilename: string,
+  constructor (private readonly shards: number, private dir: string, private dbfilename: string,
     private readonly version: string, private readonly settings: ServerSettings, private readonly log: Logger) {}
+
+  /** CONFIG SET dir / dbfilename (enable-protected-configs): where the next save goes. */
+  setPath (dir: string, dbfilename: string): void {
+    this.dir = dir
+    this.dbfilename = dbfilename
+  }
 
   /** Resolves when the next background save ends: true if it wrote the file. */
   async nextDone (): Promise<boolean> { return await new Promise(resolve => { this.waiters.push(resolve) }) }

@@ -146,6 +146,14 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   waitReplicas (ms: number): void { this.waitMs = ms }
 
+  /** Set by a handler whose reply comes later (deferReply): the router sends it when ready. */
+  deferred: Promise<Uint8Array> | null = null
+  deferReply (reply: Promise<Uint8Array>): boolean {
+    if (this.isInMulti) return false
+    this.deferred = reply
+    return true
+  }
+
   pauseClients (ms: number, type: number): void { this.server.pauseClients(ms, type) }
 
   get isInMulti (): boolean { return this.multi !== null || this.isExecuting }

@@ -28,6 +28,7 @@ import type { ServerSettings } from '../commands/spec.js'
 import { REDIS_COMPAT_VERSION, hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
 import { type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
+import type { SharedChange, ListenFailure } from './listeners.js'
 
 const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 const IO_FILE = new URL('../../workers/io-worker.js', import.meta.url)
@@ -49,8 +50,13 @@ export class IoThreads implements ObservedServer, RestBackend {
   /** REST requests relayed to I/O thread 0, by id: who awaits the reply. */
   private readonly rests = new Map<number, (r: RestResult) => void>()
 
+  private dir: string
+  private dbfilename: string
+
   constructor (private readonly config: Config, private readonly log: Logger) {
     this.port = config.port
+    this.dir = config.dir
+    this.dbfilename = config.dbfilename
     this.mode = hasReusePort() ? 'reuseport' : 'shared-fd'
     this.shared = new SharedState(config.ioThreads)
     this.cmdStats = new CommandStats(config.ioThreads + config.shards)
@@ -116,26 +122,26 @@ export class IoThreads implements ObservedServer, RestBackend {
     const runId = randomBytes(20).toString('hex')
     const slotCount = Math.floor((CREDIT_SLOTS - 1) / n)
     // Thread 0 binds first (the port may be 0); the others then share what it bound.
-    let fd = -1
+    let fds: number[] = []
     for (let t = 0; t < n; t++) {
       const { port1, port2 } = new MessageChannel()
       const data: IoThreadData = {
         config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fd, port: this.port, runId, save: saveSab(),
+        shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fds, port: this.port, runId, save: saveSab(),
       }
       const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links[t])], name: `io-${t}` })
       const thread: IoThread = { worker, control: port1, isListening: false }
       this.threads.push(thread)
-      const listening = new Promise<{ port: number, fd: number }>((resolve, reject) => {
+      const listening = new Promise<{ port: number, fds: number[] }>((resolve, reject) => {
         port1.on('message', (m: ControlMessage) => {
-          if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fd: m.fd }) } else this.onControl(t, m)
+          if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds }) } else this.onControl(t, m)
         })
         worker.once('error', reject)
         worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))
       })
       worker.on('error', err => this.log.error({ err, io: t }, 'I/O thread failed'))
       const bound = await listening
-      if (t === 0) { this.port = bound.port; fd = bound.fd }
+      if (t === 0) { this.port = bound.port; fds = bound.fds }
     }
   }
 
@@ -175,7 +181,44 @@ export class IoThreads implements ObservedServer, RestBackend {
       case 'unblock':
         this.threads[m.thread]?.control.postMessage(m)
         break
+      case 'config':
+        // One shared change at a time, in the order they came.
+        this.configChain = this.configChain.then(() => this.applyConfig(from, m.reqId, m.change))
+        break
+      case 'appliedConfig': {
+        const done = this.applied.get(m.reqId)
+        this.applied.delete(m.reqId)
+        done?.(m.failure)
+        break
+      }
     }
+  }
+
+  private configChain = Promise.resolve()
+  private readonly applied = new Map<number, (f: ListenFailure | null) => void>()
+  private nextApply = 1
+
+  /**
+   * CONFIG SET of port, bind, tls-* or dir on thread `from`: I/O thread 0 applies it first (it binds
+   * the new sockets, or refuses and nothing changes), then every other thread, then the reply.
+   */
+  private async applyConfig (from: number, reqId: number, change: SharedChange): Promise<void> {
+    const ask = (t: number): Promise<ListenFailure | null> => new Promise(resolve => {
+      const id = this.nextApply++
+      this.applied.set(id, resolve)
+      this.threads[t].control.postMessage({ op: 'applyConfig', reqId: id, change, isLead: t === 0 } satisfies ControlMessage)
+    })
+    const failure = await ask(0)
+    if (failure === null) {
+      const others = await Promise.all(this.threads.slice(1).map((_t, i) => ask(i + 1)))
+      const bad = others.findIndex(f => f !== null)
+      if (bad >= 0) this.log.error({ io: bad + 1, failure: others[bad] }, 'an I/O thread could not apply CONFIG SET as thread 0 did')
+      if (change.port !== undefined) this.port = change.port
+      this.joiner?.setPath(change.dir ?? this.dir, change.dbfilename ?? this.dbfilename)
+      if (change.dir !== undefined) this.dir = change.dir
+      if (change.dbfilename !== undefined) this.dbfilename = change.dbfilename
+    }
+    this.threads[from].control.postMessage({ op: 'configDone', reqId, failure } satisfies ControlMessage)
   }
 
   // --- the HTTP REST API (src/http/rest.ts) ---------------------------------------------------

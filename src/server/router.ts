@@ -16,6 +16,7 @@ import type { Argv, ClientContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { debugGate, DEBUG_NOT_ALLOWED } from '../commands/debug.js'
+import { moduleGate, MODULE_NOT_ALLOWED } from '../commands/module.js'
 import { isLoopback } from './addr.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
@@ -472,8 +473,11 @@ export class Router implements Dispatcher {
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
     // authRequired: requirepass is set and this client has not authenticated.
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
-    // processCommand: DEBUG only where enable-debug-command lets this client in.
-    if (cmd.isProtected && debugGate.mode !== 'yes' && (debugGate.mode === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, DEBUG_NOT_ALLOWED, cmd)
+    // processCommand: DEBUG only where enable-debug-command lets this client in (MODULE LOAD & co., enable-module-command).
+    if (cmd.isProtected) {
+      const gate = cmd.isModuleCommand ? moduleGate.mode : debugGate.mode
+      if (gate !== 'yes' && (gate === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, cmd.isModuleCommand ? MODULE_NOT_ALLOWED : DEBUG_NOT_ALLOWED, cmd)
+    }
     // ACL (server/acl.ts): rules changed on any thread recompile here first; then a user with
     // every permission costs one flag test.
     const acl = this.acl
@@ -718,6 +722,7 @@ export class Router implements Dispatcher {
       out.resp3 = conn.resp === 3
       local(conn, argv, out)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
+      if (conn.deferred !== null) { this.startDeferred(conn, cmd); return }
       if (out.buf[at] === 45) this.localError(cmd, out.buf, at, out.len)
       conn.headSeq++
       conn.nextSeq++
@@ -727,9 +732,24 @@ export class Router implements Dispatcher {
       s.resp3 = conn.resp === 3
       local(conn, argv, s)
       if (conn.waitMs >= 0) { this.startWait(conn); return }
+      if (conn.deferred !== null) { this.startDeferred(conn, cmd); return }
       if (s.buf[0] === 45) this.localError(cmd, s.buf, 0, s.len)
       conn.replyLocalBytes(s.buf.subarray(0, s.len))
     }
+  }
+
+  /** A reply that comes later (Connection.deferReply): its slot is kept, later requests wait, as for a gather. */
+  private startDeferred (conn: Connection, cmd: Command): void {
+    const reply = conn.deferred as Promise<Uint8Array>
+    conn.deferred = null
+    const seq = conn.takeSeq()
+    conn.isGathering = true
+    void reply.then(bytes => {
+      conn.isGathering = false
+      if (bytes[0] === 45) this.localError(cmd, bytes, 0, bytes.length)
+      conn.onReply(seq, bytes, 0, bytes.length)
+      if (!conn.isClosed) conn.process()
+    })
   }
 
   /**

@@ -17,9 +17,12 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import { isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
-import { createTlsListener } from './tls.js'
+import { checkTls, createTlsListener, tlsOptions } from './tls.js'
+import { createSecureContext, type TlsOptions } from 'node:tls'
+import { bindAddresses, listenAll, refreshTls, sameTls, type SharedChange, type ListenFailure } from './listeners.js'
 import { isLoopback } from './addr.js'
 import { debugGate } from '../commands/debug.js'
+import { moduleGate } from '../commands/module.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config, TlsConfig } from '../config.js'
@@ -99,8 +102,8 @@ export interface IoThreadData {
   shared: SharedArrayBuffer
   control: MessagePort
   mode: ListenMode
-  /** shared-fd: the listening socket of thread 0, which the others accept on too. */
-  fd: number
+  /** shared-fd: the listening sockets of thread 0 (one per bind address), which the others accept on too. */
+  fds: number[]
   /** The port thread 0 bound (config.port may be 0). */
   port: number
   /** INFO's run_id, the same on every thread. */
@@ -114,7 +117,7 @@ export interface ClientSnapshot { id: number, addr: string, laddr: string, line:
 
 /** Control messages between the main thread and an I/O thread. */
 export type ControlMessage =
-  | { op: 'listening', port: number, fd: number, tid: number }
+  | { op: 'listening', port: number, fds: number[], tid: number }
   | { op: 'gather', reqId: number }
   | { op: 'snapshot', reqId: number }
   | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
@@ -126,6 +129,11 @@ export type ControlMessage =
   | { op: 'restReply', id: number, result: RestResult }
   | { op: 'restAbort', id: number }
   | { op: 'go' }
+  /** CONFIG SET of listeners, TLS, dir: asked by an I/O thread, applied by each (thread 0 first), done. */
+  | { op: 'config', reqId: number, change: SharedChange }
+  | { op: 'applyConfig', reqId: number, change: SharedChange, isLead: boolean }
+  | { op: 'appliedConfig', reqId: number, failure: ListenFailure | null }
+  | { op: 'configDone', reqId: number, failure: ListenFailure | null }
   | { op: 'bgsave' }
   | { op: 'stop' }
   | { op: 'stopped' }
@@ -198,12 +206,12 @@ export function hasReusePort (version = process.versions.node): boolean {
 export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly shards: number
   port: number
-  readonly bind: string
+  bind: string
   readonly version = REDIS_COMPAT_VERSION
   readonly startedAt = Date.now()
   readonly configFile: string
-  readonly dir: string
-  readonly dbfilename: string
+  dir: string
+  dbfilename: string
   get password (): Buffer { return this.shared.password }
   setPassword (b: Uint8Array): boolean { return this.shared.setPassword(b) }
   get acl (): Acl { return this.shared.acl }
@@ -230,10 +238,20 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private router!: Router
   /** The main thread's BGSAVE joiner, with one I/O thread (else IoThreads has it). */
   private joiner: BgsaveJoiner | null = null
-  private readonly net: NetServer
-  private readonly tlsNet: TlsServer | null
-  readonly tls: TlsConfig
+  /** The plain port's listening sockets, one per bind address (listeners.ts). */
+  private plain: NetServer[] = []
+  /** Accepting on I/O thread 0's socket (shared-fd): never closed here, it is thread 0's descriptor. */
+  private borrowed: NetServer[] = []
+  private tlsServers: TlsServer[] = []
+  /** TLS on every thread where the kernel spreads connections (reusePort), else on the first one alone. */
+  private readonly ownsTls: boolean
+  tls: TlsConfig
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
+  readonly enableProtectedConfigs: 'no' | 'yes' | 'local'
+  readonly enableModuleCommand: 'no' | 'yes' | 'local'
+  private applyChain: Promise<void> = Promise.resolve()
+  /** This thread's CONFIG SETs waiting for every I/O thread (applyShared). */
+  private readonly configWaits = new Map<number, (f: ListenFailure | null) => void>()
   private readonly conns = new Set<Connection>()
   /** Other threads' clients, during a CLIENT LIST or KILL that gathered them. */
   private remote: ClientContext[] = []
@@ -252,6 +270,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
     debugGate.mode = config.enableDebugCommand
+    moduleGate.mode = config.enableModuleCommand
     // Checked by main.ts before anything started: here it only applies them on this thread.
     if (renameCommands(config.renameCommands) !== null) throw new Error('rename-command failed')
     this.port = io === null ? config.port : io.port
@@ -286,17 +305,13 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits.counters = this.shared.row(this.thread)
     this.log = log
-    // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
-    // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
-    this.net = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
-    // TLS beside the plain port (tls.ts): on every thread where the kernel spreads connections
-    // (reusePort), else on the first one alone.
-    this.tlsNet = config.tls.port > 0 && (io === null || io.mode === 'reuseport' || io.index === 0)
-      ? createTlsListener(config.tls, socket => this.accept(socket),
-        err => log.warn(`Error accepting a client connection: ${err.message}`))
-      : null
+    this.ownsTls = io === null || io.mode === 'reuseport' || io.index === 0
     this.tls = config.tls
+    // TLS beside the plain port (tls.ts): fail at construction on bad files, as before.
+    if (this.ownsTls && config.tls.port > 0) checkTls(config.tls)
     this.enableDebugCommand = config.enableDebugCommand
+    this.enableProtectedConfigs = config.enableProtectedConfigs
+    this.enableModuleCommand = config.enableModuleCommand
   }
 
   connectedClients (): number { return this.shared.connected }
@@ -424,38 +439,174 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     }, REDIS_COMPAT_VERSION)
     await this.listen()
     this.shared.setTid(this.thread, threadTid())
-    this.net.on('error', err => this.log.error({ err }, 'listener error'))
     this.isListening = true
     this.cron = setInterval(() => this.onCron(), CRON_MS)
     this.cron.unref()
   }
 
-  /** The listening socket's file descriptor (-1 where hidden), for I/O threads that share it. */
-  get listenFd (): number {
-    const fd = (this.net as unknown as { _handle?: { fd?: unknown } })._handle?.fd
-    return typeof fd === 'number' ? fd : -1
+  /** The listening sockets' file descriptors (-1 where hidden), for I/O threads that share them. */
+  get listenFds (): number[] {
+    return this.plain.map(s => {
+      const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd
+      return typeof fd === 'number' ? fd : -1
+    })
   }
+
+  // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
+  // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
+  private readonly makePlain = (): NetServer => createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
+
+  private makeTls (t: TlsConfig): TlsServer {
+    return createTlsListener(t, () => this.tls, socket => this.accept(socket), err => this.log.warn(`Error accepting a client connection: ${err.message}`))
+  }
+
+  private watch (servers: ReadonlyArray<NetServer | TlsServer>, what: string): void {
+    for (const s of servers) s.on('error', err => this.log.error({ err }, what))
+  }
+
+  private get isReusePort (): boolean { return this.io !== null && this.io.mode === 'reuseport' }
 
   private async listen (): Promise<void> {
     const io = this.io
-    await new Promise<void>((resolve, reject) => {
-      this.net.once('error', reject)
-      const done = (): void => { this.net.off('error', reject); resolve() }
-      if (io !== null && io.mode === 'shared-fd' && io.index > 0) this.net.listen({ fd: io.fd }, done)
-      else if (io !== null && io.mode === 'reuseport') this.net.listen({ port: this.port, host: this.bind, reusePort: true } as Parameters<NetServer['listen']>[0], done)
-      else this.net.listen(this.port, this.bind, done)
+    if (io !== null && io.mode === 'shared-fd' && io.index > 0) {
+      for (const fd of io.fds) {
+        const s = this.makePlain()
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject)
+          s.listen({ fd }, () => { s.off('error', reject); resolve() })
+        })
+        this.borrowed.push(s)
+        this.watch([s], 'listener error')
+      }
+    } else {
+      const r = await listenAll(this.makePlain, bindAddresses(this.bind), this.port, this.isReusePort)
+      this.plain = r.servers
+      this.port = r.port
+      this.watch(r.servers, 'listener error')
+    }
+    if (!this.ownsTls || this.tls.port === 0) return
+    const t = this.tls
+    const r = await listenAll(() => this.makeTls(t), bindAddresses(this.bind), t.port, this.isReusePort)
+    this.tlsServers = r.servers
+    this.watch(r.servers, 'TLS listener error')
+  }
+
+  /**
+   * CONFIG SET of what every I/O thread must agree on: port, bind, tls-*, dir, dbfilename.
+   * Resolves once every thread applied it (I/O thread 0 first: it binds, or refuses for all).
+   */
+  applyShared (change: SharedChange): Promise<ListenFailure | null> {
+    if (this.io === null) {
+      // One change at a time, each seeing the sockets the one before left.
+      const next = this.applyChain.then(() => this.applyLocal(change, true))
+      this.applyChain = next.then(() => {}, () => {})
+      return next
+    }
+    const reqId = this.nextReqId++
+    return new Promise(resolve => {
+      this.configWaits.set(reqId, resolve)
+      this.post({ op: 'config', reqId, change })
     })
-    const addr = this.net.address()
-    if (addr !== null && typeof addr === 'object') this.port = addr.port
-    const tls = this.tlsNet
-    if (tls === null) return
-    await new Promise<void>((resolve, reject) => {
-      tls.once('error', reject)
-      const done = (): void => { tls.off('error', reject); resolve() }
-      if (io !== null && io.mode === 'reuseport') tls.listen({ port: this.tls.port, host: this.bind, reusePort: true } as Parameters<NetServer['listen']>[0], done)
-      else tls.listen(this.tls.port, this.bind, done)
-    })
-    tls.on('error', err => this.log.error({ err }, 'TLS listener error'))
+  }
+
+  /**
+   * Binds new sockets (`bindNew`). The same port on other addresses may clash with this
+   * thread's own old sockets (127.0.0.1, then *): then, as changeBindAddr, the old ones close
+   * first, and are bound again (`bindOld`, into the same array) if the new ones fail too.
+   */
+  private async bindOver<S extends NetServer> (bindNew: () => Promise<S[]>, isSamePort: boolean, old: S[], bindOld: () => Promise<S[]>): Promise<{ servers: S[], closedOld: boolean }> {
+    try {
+      return { servers: await bindNew(), closedOld: false }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !isSamePort || old.length === 0) throw err
+    }
+    // close() frees the port at once; its callback would wait for every client to leave.
+    for (const s of old) s.close()
+    const closed = old.splice(0)
+    try {
+      return { servers: await bindNew(), closedOld: true }
+    } catch (err) {
+      const again = await bindOld().catch(() => [] as S[])
+      old.push(...again)
+      this.watch(again, 'listener error')
+      if (again.length < closed.length) this.log.error('could not listen again on the addresses CONFIG SET tried to leave')
+      throw err
+    }
+  }
+
+  /**
+   * One thread's part of a shared change (changeListenPort, changeBindAddr, applyTlsCfg in
+   * Redis): checks the TLS settings, binds the new sockets, and only then closes the old ones.
+   * The lead (the only thread, or I/O thread 0) decides; with shared-fd I/O threads the others
+   * bind nothing and stop accepting: the new sockets are thread 0's alone.
+   */
+  private async applyLocal (change: SharedChange, isLead: boolean): Promise<ListenFailure | null> {
+    const canBind = isLead || this.isReusePort
+    const port = change.port ?? this.port
+    const bind = change.bind ?? this.bind
+    const tls = change.tls ?? this.tls
+    const plainMoves = port !== this.port || bind !== this.bind
+    const tlsMoves = this.ownsTls && (tls.port !== this.tls.port || (bind !== this.bind && tls.port > 0))
+    const tlsChanged = !sameTls(tls, this.tls)
+    let opts: TlsOptions | null = null
+    if (this.ownsTls && tls.port > 0 && (tlsChanged || tlsMoves)) {
+      try {
+        opts = tlsOptions(tls)
+        createSecureContext(opts)
+      } catch (err) {
+        this.log.warn(`Failed to configure TLS: ${(err as Error).message}`)
+        return 'tls-config'
+      }
+    }
+    // Port 0: no listener, as Redis (only at start does 0 mean "pick a free port").
+    const plainAt = (b: string, p: number): Promise<NetServer[]> => p === 0 ? Promise.resolve([]) : listenAll(this.makePlain, bindAddresses(b), p, this.isReusePort).then(r => r.servers)
+    const tlsAt = (t: TlsConfig, b: string): Promise<TlsServer[]> => t.port === 0 ? Promise.resolve([]) : listenAll(() => this.makeTls(t), bindAddresses(b), t.port, this.isReusePort).then(r => r.servers)
+    let newPlain: NetServer[] | null = null
+    let closedPlain = false
+    if (plainMoves && canBind) {
+      try {
+        const r = await this.bindOver(() => plainAt(bind, port), port === this.port, this.plain, () => plainAt(this.bind, this.port))
+        newPlain = r.servers
+        closedPlain = r.closedOld
+      } catch (err) {
+        this.log.warn(`Could not create server TCP listening socket ${bind}:${port}: ${(err as Error).message}`)
+        return 'plain'
+      }
+    }
+    let newTls: TlsServer[] | null = null
+    if (tlsMoves && canBind) {
+      try {
+        newTls = (await this.bindOver(() => tlsAt(tls, bind), tls.port === this.tls.port, this.tlsServers, () => tlsAt(this.tls, this.bind))).servers
+      } catch (err) {
+        this.log.warn(`Could not create server TLS listening socket ${bind}:${tls.port}: ${(err as Error).message}`)
+        for (const s of newPlain ?? []) s.close()
+        if (closedPlain) {
+          this.plain = await plainAt(this.bind, this.port).catch(() => [])
+          this.watch(this.plain, 'listener error')
+        }
+        return 'tls-listen'
+      }
+    }
+    // Everything is bound: now the old sockets close (clients already in stay).
+    if (newPlain !== null) {
+      for (const s of this.plain) s.close()
+      this.plain = newPlain
+      this.watch(newPlain, 'listener error')
+    }
+    if (newTls !== null) {
+      for (const s of this.tlsServers) s.close()
+      this.tlsServers = newTls
+      this.watch(newTls, 'TLS listener error')
+    } else if (opts !== null) {
+      for (const s of this.tlsServers) refreshTls(s, opts)
+    }
+    this.port = port
+    this.bind = bind
+    this.tls = tls
+    if (change.dir !== undefined) this.dir = change.dir
+    if (change.dbfilename !== undefined) this.dbfilename = change.dbfilename
+    this.joiner?.setPath(this.dir, this.dbfilename)
+    return null
   }
 
   private async startShards (): Promise<void> {
@@ -542,6 +693,15 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       case 'bgsave':
         startBgsave(this.router, BGSAVE)
         break
+      case 'applyConfig':
+        void this.applyLocal(m.change, m.isLead).then(failure => this.post({ op: 'appliedConfig', reqId: m.reqId, failure }))
+        break
+      case 'configDone': {
+        const done = this.configWaits.get(m.reqId)
+        this.configWaits.delete(m.reqId)
+        done?.(m.failure)
+        break
+      }
       case 'go':
         this.isOpen = true
         for (const s of this.held.splice(0)) this.accept(s)
@@ -655,10 +815,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }
     // Threads that accept on thread 0's socket do not close it: one close per descriptor.
-    const isSharedFd = this.io !== null && this.io.mode === 'shared-fd' && this.io.index > 0
-    const closed = isSharedFd ? Promise.resolve() : new Promise<void>(resolve => this.net.close(() => resolve()))
-    const tls = this.tlsNet
-    const tlsClosed = tls === null ? Promise.resolve() : new Promise<void>(resolve => tls.close(() => resolve()))
+    const closed = Promise.all([...this.plain, ...this.tlsServers].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
     for (const c of this.conns) c.drainAndClose()
     const deadline = Date.now() + graceMs
     // Each connection closes itself once what it had read is answered.
@@ -669,6 +826,5 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (this.io === null) for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed
-    await tlsClosed
   }
 }

@@ -104,12 +104,13 @@ export function checkTls (t: TlsConfig): void {
  * A TLS server whose connections reach `accept` after their handshake. Throws TlsSetupError
  * for files that cannot be read or a key that does not fit (Redis refuses to start then).
  */
-export function createTlsListener (t: TlsConfig, accept: (socket: TLSSocket) => void, onRefused: (err: Error) => void): Server {
+export function createTlsListener (t: TlsConfig, current: () => TlsConfig, accept: (socket: TLSSocket) => void, onRefused: (err: Error) => void): Server {
   let server: Server
   try {
     server = createServer({ ...tlsOptions(t), allowHalfOpen: true }, socket => {
-      // tls-auth-clients optional: no certificate is fine, a bad one is not.
-      if (t.authClients === 'optional' && !socket.authorized && hasPeerCertificate(socket)) { socket.destroy(); return }
+      // tls-auth-clients optional: no certificate is fine, a bad one is not (the setting as it is
+      // now: CONFIG SET may have changed it since the listener was made).
+      if (current().authClients === 'optional' && !socket.authorized && hasPeerCertificate(socket)) { socket.destroy(); return }
       socket.setNoDelay(true)
       accept(socket)
     })

@@ -10,7 +10,9 @@ import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { freePort, startFlashKV, type ServerHandle } from './helpers/server.js'
+import { rawOnce } from './helpers/raw.js'
 import { startRedis } from './helpers/redis.js'
 
 const run = promisify(execFile)
@@ -29,6 +31,8 @@ function makeCertificates (): void {
     ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', ...ext)
   }
   leaf('server', 'ca', ['-extfile', 'san.ext'])
+  // A second server certificate, from the other CA: what CONFIG SET tls-cert-file switches to.
+  leaf('server2', 'other-ca', ['-extfile', 'san.ext'])
   leaf('client', 'ca', [])
   leaf('stranger', 'other-ca', [])
 }
@@ -190,6 +194,105 @@ describe('tls-protocols', () => {
       await p.redis.stop()
     }
   }, 60_000)
+})
+
+describe('CONFIG SET of the TLS settings at run time', () => {
+  /** A TLS PING trusting `ca` (with the client certificate unless told not to): +PONG or not. */
+  function tlsPing (port: number, ca: string, withCert = true): Promise<boolean> {
+    return new Promise(resolve => {
+      const s = tlsConnect({
+        port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(file(ca)),
+        ...(withCert ? { cert: readFileSync(file('client.crt')), key: readFileSync(file('client.key')) } : {}),
+      })
+      s.once('secureConnect', () => { s.write('PING\r\n') })
+      s.once('data', d => { s.destroy(); resolve(d.toString() === '+PONG\r\n') })
+      s.once('error', () => { s.destroy(); resolve(false) })
+      s.once('close', () => resolve(false))
+    })
+  }
+  let p: Pair
+  beforeAll(async () => { p = await startPair() }, 60_000)
+  afterAll(async () => { await p?.flash.stop(); await p?.redis.stop() })
+  /** The same CONFIG SET on both (over their plain ports); the reply, which must match. */
+  const both = async (...args: string[]): Promise<string> => {
+    const [a, b] = await Promise.all([rawOnce(p.flash.port, '127.0.0.1', ...args), rawOnce(p.redis.port, '127.0.0.1', ...args)])
+    expect(a, args.join(' ')).toBe(b)
+    return a
+  }
+
+  it('a new certificate serves new connections; one already open stays; a bad file changes nothing', async () => {
+    const open = new Redis({
+      port: p.flashTls, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0,
+      tls: { ca: readFileSync(file('ca.crt')), cert: readFileSync(file('client.crt')), key: readFileSync(file('client.key')), servername: 'localhost' },
+    })
+    await open.connect()
+    try {
+      expect(await both('CONFIG', 'SET', 'tls-cert-file', file('nosuch.crt'))).toBe('-ERR CONFIG SET failed (possibly related to argument \'tls-cert-file\') - Unable to update TLS configuration. Check server logs.\r\n')
+      expect(await both('CONFIG', 'SET', 'timeout', '7', 'tls-key-file', file('client.key'))).toMatch(/^-ERR CONFIG SET failed \(possibly related to argument 'tls-key-file'\)/)
+      expect(await both('CONFIG', 'GET', 'timeout')).toBe('*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt')).toBe(true)
+      expect(await both('CONFIG', 'SET', 'tls-cert-file', file('server2.crt'), 'tls-key-file', file('server2.key'))).toBe('+OK\r\n')
+      // Every new connection gets the new certificate (several, to reach each I/O thread's listener).
+      for (let i = 0; i < 4; i++) {
+        for (const port of [p.flashTls, p.redisTls]) {
+          expect(await tlsPing(port, 'other-ca.crt'), `port ${port}`).toBe(true)
+          expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(false)
+        }
+      }
+      expect(await open.ping()).toBe('PONG')
+      expect((await both('CONFIG', 'GET', 'tls-cert-file')).endsWith('server2.crt\r\n')).toBe(true)
+    } finally {
+      open.disconnect()
+      await both('CONFIG', 'SET', 'tls-cert-file', file('server.crt'), 'tls-key-file', file('server.key'))
+    }
+  })
+
+  it('tls-auth-clients and tls-protocols apply to the next handshake', async () => {
+    try {
+      expect(await both('CONFIG', 'SET', 'tls-auth-clients', 'no')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt', false), `no cert, port ${port}`).toBe(true)
+      expect(await both('CONFIG', 'SET', 'tls-auth-clients', 'yes')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt', false), `no cert, port ${port}`).toBe(false)
+      expect(await both('CONFIG', 'SET', 'tls-protocols', 'SSLv3')).toMatch(/Unable to update TLS configuration/)
+      expect(await both('CONFIG', 'SET', 'tls-protocols', 'TLSv1.3')).toBe('+OK\r\n')
+      expect(await both('CONFIG', 'GET', 'tls-protocols')).toBe('*2\r\n$13\r\ntls-protocols\r\n$7\r\nTLSv1.3\r\n')
+    } finally {
+      await both('CONFIG', 'SET', 'tls-auth-clients', 'yes', 'tls-protocols', '')
+    }
+  })
+
+  it('bind moves the TLS listener with the plain one, on the same ports', async () => {
+    try {
+      expect(await both('CONFIG', 'SET', 'bind', '127.0.0.1 -::1')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(true)
+      expect(await both('CONFIG', 'SET', 'bind', '127.0.0.2')).toBe('+OK\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(false)
+    } finally {
+      // Over 127.0.0.2 now, for both.
+      const back = await Promise.all([rawOnce(p.flash.port, '127.0.0.2', 'CONFIG', 'SET', 'bind', '127.0.0.1'), rawOnce(p.redis.port, '127.0.0.2', 'CONFIG', 'SET', 'bind', '127.0.0.1')])
+      expect(back).toEqual(['+OK\r\n', '+OK\r\n'])
+    }
+    for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `port ${port}`).toBe(true)
+  })
+
+  it('tls-port moves the TLS listener; a port in use is refused and the old one serves', async () => {
+    const busy = createNetServer()
+    await new Promise<void>(resolve => busy.listen(0, '127.0.0.1', resolve))
+    const busyPort = (busy.address() as AddressInfo).port
+    try {
+      expect(await both('CONFIG', 'SET', 'tls-port', String(busyPort))).toBe('-ERR CONFIG SET failed (possibly related to argument \'tls-port\') - Unable to listen on this port. Check server logs.\r\n')
+      for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt')).toBe(true)
+    } finally {
+      busy.close()
+    }
+    const [fNew, rNew] = [await freePort(), await freePort()]
+    const [a, b] = await Promise.all([rawOnce(p.flash.port, '127.0.0.1', 'CONFIG', 'SET', 'tls-port', String(fNew)), rawOnce(p.redis.port, '127.0.0.1', 'CONFIG', 'SET', 'tls-port', String(rNew))])
+    expect([a, b]).toEqual(['+OK\r\n', '+OK\r\n'])
+    for (const port of [fNew, rNew]) expect(await tlsPing(port, 'ca.crt'), `new port ${port}`).toBe(true)
+    for (const port of [p.flashTls, p.redisTls]) expect(await tlsPing(port, 'ca.crt'), `old port ${port}`).toBe(false)
+    const back = await Promise.all([rawOnce(p.flash.port, '127.0.0.1', 'CONFIG', 'SET', 'tls-port', String(p.flashTls)), rawOnce(p.redis.port, '127.0.0.1', 'CONFIG', 'SET', 'tls-port', String(p.redisTls))])
+    expect(back).toEqual(['+OK\r\n', '+OK\r\n'])
+  })
 })
 
 describe('start-up checks', () => {

@@ -79,17 +79,16 @@ describe('malformed input fails with its source', () => {
   ])('%j', (text, message) => {
     expect(fails(['c.conf'], {}, { 'c.conf': text })).toBe(message)
   })
-  it('a Redis directive FlashKV does not implement is skipped with one warning; bind takes the first address', () => {
+  it('a Redis directive FlashKV does not implement is skipped with one warning; bind takes every address', () => {
     const cfg = run(['c.conf'], {}, {
       'c.conf': 'daemonize yes\nbind 127.0.0.2 -::1\ndatabases 16\nclient-output-buffer-limit normal 0 0 0\n' +
         'client-output-buffer-limit pubsub 32mb 8mb 60\ntimeout 7\ntcp-keepalive 60\n',
     }) as unknown as { bind: string, timeoutSec: number, tcpKeepaliveSec: number, configWarnings: string[] }
-    expect(cfg.bind).toBe('127.0.0.2')
+    expect(cfg.bind).toBe('127.0.0.2 -::1')
     expect(cfg.timeoutSec).toBe(7)
     expect(cfg.tcpKeepaliveSec).toBe(60)
     expect(cfg.configWarnings).toEqual([
       "c.conf:1: 'daemonize' is a Redis directive FlashKV does not implement; ignored",
-      'c.conf:2: bind lists 2 addresses; FlashKV listens on the first, 127.0.0.2',
     ])
     expect((cfg as unknown as { outputBufferLimits: number[][] }).outputBufferLimits).toEqual([[0, 0, 0, 0], [2, 32 * 1024 * 1024, 8 * 1024 * 1024, 60]])
     expect(fails(['c.conf'], {}, { 'c.conf': 'databases 8\nnot-redis 1\n' })).toBe("c.conf:2: unknown directive 'not-redis'")
