@@ -75,7 +75,8 @@ export function lendOf (shard: Shard, isWaiting: boolean): Lend {
     index: shard.index,
     shards: shard.shards,
     dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
-    isWatching: shard.watch.size !== 0,
+    // CLIENT TRACKING needs the same effects as WATCH: the keys written or deleted.
+    isWatching: shard.watch.size !== 0 || (shard.tracking?.isActive ?? false),
     isWaiting,
     notifyFlags: shard.notifyFlags,
   }
