@@ -867,9 +867,7 @@ function onTrackRemove (ks: Keyspace, e: number): void {
 /** FLUSHDB/FLUSHALL: every shard forgets its keys; the hub sends the null invalidation to every thread. */
 function trackFlush (): void {
   trk.clear()
-  if (data.index !== 0 || trk.words.g[G_CLIENTS] === 0) return
-  const rec = TrackingTable.flushRecord()
-  for (let i = 0; i < ioProducers; i++) trk.out.push({ producer: i, payload: rec })
+  if (data.index === 0 && trk.words.g[G_CLIENTS] !== 0) trk.flushAll()
 }
 
 function sendTracking (): void {

@@ -22,7 +22,7 @@ import { SYNTAX_ERR, NOT_INTEGER, errorReply } from '../protocol/errors.js'
 import { parseInt64, parsed, equalsLower, token } from '../protocol/ascii.js'
 import { REQ_TRACK } from '../ipc/layout.js'
 import {
-  TrackingWords, PUSH_TRACKING, TRK_KEY, TRK_BROKEN, TRK_RELAY, TRK_FLUSH, TRK_BCAST, OPT_BCAST, OPT_NOLOOP, G_CLIENTS, G_BCAST, G_BCAST_OF,
+  TrackingWords, PUSH_TRACKING, TRK_KEY, TRK_BROKEN, TRK_RELAY, TRK_NULL, TRK_BCAST, OPT_BCAST, OPT_NOLOOP, G_CLIENTS, G_BCAST, G_BCAST_OF,
   MAX_PRODUCERS, CREDIT_SLOTS_COUNT,
 } from '../storage/tracking.js'
 import { internalCommand } from '../commands/table.js'
@@ -96,8 +96,7 @@ const argBuf = (argv: Argv, i: number): Buffer => Buffer.from(argv.buf.subarray(
 export class Tracking {
   /** This thread's connections by slot (a REDIRECT target or tracking client the shards name). */
   private readonly bySlot = new Map<number, Connection>()
-  /** This thread's tracking clients (FLUSH's null invalidation) and BCAST ones. */
-  private readonly clients = new Set<Connection>()
+  /** This thread's BCAST clients. */
   private readonly bcast = new Set<Connection>()
   /** BCAST keys of this turn: key (latin1) → the slot of the client that modified it last. */
   private pendingBcast: Map<string, number> | null = null
@@ -203,7 +202,6 @@ export class Tracking {
     if (t === null) {
       t = c.trk = { flags: 0, redir: 0, prefixes: [], req: 0 }
       Atomics.add(w.g, G_CLIENTS, 1)
-      this.clients.add(c)
     }
     t.flags &= ~(T_BROKEN | T_OPTIN | T_OPTOUT | T_NOLOOP)
     t.redir = redir
@@ -246,7 +244,6 @@ export class Tracking {
       if (t.prefixes.length > 0) this.tellPrefixes(-1, t.prefixes)
     }
     c.trk = null
-    this.clients.delete(c)
     Atomics.sub(w.g, G_CLIENTS, 1)
     if (c.slot !== 0) { Atomics.store(w.on, c.slot, 0); w.opts[c.slot] = 0; w.redir[c.slot] = 0 }
   }
@@ -305,15 +302,15 @@ export class Tracking {
     const slot = u32(start + 4)
     const id = u32(start + 8) | 0
     const aux = u32(start + 12) | 0
-    if (op === TRK_FLUSH) {
-      for (const c of this.clients) this.send(c, null, null)
-      return
-    }
     if (op === TRK_BCAST) { this.takeBcast(slot, aux, src, start + 16); return }
     if (op === TRK_RELAY) { this.onRelay(src, start, len); return }
     const conn = this.bySlot.get(slot)
     if (conn === undefined || conn.id !== id || conn.isClosed) return
     if (op === TRK_BROKEN) { this.broken(conn, aux); return }
+    if (op === TRK_NULL) {
+      if (aux === 1 || conn.trk !== null) this.deliver(conn, link, aux === 1, null)
+      return
+    }
     if (op !== TRK_KEY) return
     const key = Buffer.from(src.subarray(start + 16, start + len))
     if (aux === 1) { this.deliver(conn, link, true, keysArray([key])); return }

@@ -29,8 +29,8 @@ export const PUSH_TRACKING = 4
 export const TRK_KEY = 0
 /** Client (slot, id) redirects to aux, which is gone: tracking-redir-broken. */
 export const TRK_BROKEN = 1
-/** FLUSHDB/FLUSHALL: a null invalidation to every tracking client of the thread. */
-export const TRK_FLUSH = 2
+/** FLUSHDB/FLUSHALL: a null invalidation for client (slot, id); aux 1: it is a REDIRECT target. */
+export const TRK_NULL = 2
 /** Keys a command modified, for the thread's BCAST clients: slot = the writer, then | u32 len | key |... */
 export const TRK_BCAST = 3
 /** A ready message for REDIRECT target (slot, id) of another thread, passed on by shard 0 (byte 2: 1 = null). */
@@ -200,11 +200,26 @@ export class TrackingTable {
     this.out.push({ producer: this.words.prod[slot], payload: Buffer.from(buf.subarray(start, start + len)) })
   }
 
-  /** FLUSHDB/FLUSHALL: Redis forgets every key (and the hub shard tells every thread: flushRecord). */
+  /** FLUSHDB/FLUSHALL: Redis forgets every key (and the hub shard tells every client: flushAll). */
   clear (): void {
     this.keys.clear()
     this.items = 0
   }
 
-  static flushRecord (): Buffer { return header(TRK_FLUSH, 0, 0, 0, 0) }
+  /**
+   * FLUSHDB/FLUSHALL on the hub shard: a null invalidation for every tracking client of every
+   * thread (BCAST ones too), sent to it or its REDIRECT target straight from here.
+   */
+  flushAll (): void {
+    const w = this.words
+    for (let slot = 1; slot < CREDIT_SLOTS_COUNT; slot++) {
+      const id = w.on[slot]
+      if (id === 0) continue
+      const redir = w.redir[slot]
+      if (redir === 0) { this.out.push({ producer: w.prod[slot], payload: header(TRK_NULL, slot, id, 0, 0) }); continue }
+      const rs = w.rslot[slot]
+      if (w.conn[rs] !== redir) this.out.push({ producer: w.prod[slot], payload: header(TRK_BROKEN, slot, id, redir, 0) })
+      else this.out.push({ producer: w.prod[rs], payload: header(TRK_NULL, rs, redir, 1, 0) })
+    }
+  }
 }
