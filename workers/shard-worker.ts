@@ -24,11 +24,11 @@ import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
-import { forEachWrittenKey, forEachKey } from '../src/commands/written-keys.js'
+import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
 import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { hashLimits } from '../src/storage/hash-type.js'
-import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from '../src/server/engine.js'
+import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
@@ -368,7 +368,8 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
-  for (const { kind, db, key } of r.effects) {
+  for (const { kind, db, key, slot } of r.effects) {
+    if (kind === EFFECT_READ) { trk.remember(slot ?? 0, key, 0, key.length); writes.onTrack = onTrackRemove; continue }
     if (kind === EFFECT_CREATED) markReady(keyId(db, key, 0, key.length))
     else {
       shard.watch.touch(db, key, 0, key.length, kind === EFFECT_REMOVED ? null : shard.dbs[db])
@@ -848,7 +849,7 @@ let trackSlot = 0
 const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
 const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
 /** Read-only commands with keys: what trackingRememberKeys remembers (never internal records). */
-const isTrackRead = Uint8Array.from(commands, c => c.flags.includes('readonly') && !c.name.startsWith('__') && (c.firstKey > 0 || c.getKeys !== undefined) ? 1 : 0)
+const isTrackRead = Uint8Array.from(commands, c => isTrackedRead(c) ? 1 : 0)
 /** Producers that are I/O threads (shard 0's further producers are the other shards' event rings). */
 const ioProducers = data.index === 0 && data.events !== undefined ? Math.max(1, producers.length - data.shards) : producers.length
 

@@ -53,3 +53,8 @@ export function forEachKey (cmd: Command, argv: Argv, fn: (buf: Uint8Array, star
   const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
   for (let k = cmd.firstKey; k > 0 && k <= last; k += cmd.step) fn(buf, start[k], len[k])
 }
+
+/** A read-only command with keys (never an internal record): what CLIENT TRACKING remembers. */
+export function isTrackedRead (cmd: Command): boolean {
+  return cmd.flags.includes('readonly') && !cmd.name.startsWith('__') && (cmd.firstKey > 0 || cmd.getKeys !== undefined)
+}

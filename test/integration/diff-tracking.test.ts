@@ -297,6 +297,28 @@ describe('CLIENT TRACKING: invalidations', () => {
     expect(await fence(C, 1)).toEqual([push('e1')])
   })
 
+  it('reads inside scripts and cross-shard transactions are remembered too', async () => {
+    const C = await resp3('C')
+    const B = await client('B')
+    await on(C, 'CLIENT', 'TRACKING', 'on')
+    // Keys on different shards: the script and the WATCHed EXEC run holding several shards.
+    await on(C, 'EVAL', "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}", '2', 's1', 's2')
+    await on(C, 'WATCH', 'w1')
+    await on(C, 'MULTI')
+    await on(C, 'GET', 'w1')
+    await on(C, 'GET', 'w2')
+    await on(C, 'SET', 'w3', 'v')
+    await on(C, 'EXEC')
+    expect(await fence(C, 0)).toEqual([])
+    for (const k of ['s2', 'w2', 's1', 'w1']) {
+      await on(B, 'SET', k, 'x')
+      expect(await fence(C, 1)).toEqual([push(k)])
+    }
+    // A script's own write: after its reply.
+    await on(C, 'GET', 's3')
+    expect(await frames(C, 2, 'EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 's3')).toEqual(['+OK\r\n', push('s3')])
+  })
+
   it('RESET turns tracking off; INFO counts clients, keys, items and prefixes', async () => {
     const C = await resp3('C')
     const D = await client('D')
