@@ -38,7 +38,7 @@ import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
 import { Tracking } from './tracking.js'
-import { PUSH_TRACKING } from '../storage/tracking.js'
+import { PUSH_TRACKING, G_CLIENTS } from '../storage/tracking.js'
 import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
 import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import type { CoordHandler } from '../commands/spec.js'
@@ -1078,6 +1078,9 @@ export class Router implements Dispatcher {
    */
   beforeRead (): void {
     if (this.pubsub.hasLocal) this.links[0].drain()
+    // While any client tracks, invalidations already published (by any shard) go before
+    // whatever the client sent next, as Redis has them in its output first.
+    if (this.tracking.words.g[G_CLIENTS] !== 0) this.tracking.takePublished(this.links)
   }
 
   /** CLIENT UNBLOCK (mode 0: timeout, 1: error) or a blocked client left (2): true if it was waiting. */

@@ -372,6 +372,12 @@ export class Tracking {
     this.deliver(conn, null, true, src[start + 2] === 1 ? null : Buffer.from(src.subarray(start + 16, start + len)))
   }
 
+  /** Takes what the shards have published (invalidations among it), and sends this turn's BCAST messages now. */
+  takePublished (links: readonly ShardLink[]): void {
+    for (const l of links) l.drain()
+    this.flushBcast()
+  }
+
   // --- BCAST -----------------------------------------------------------------------------------
 
   private takeBcast (writer: number, n: number, src: Uint8Array, at: number): void {

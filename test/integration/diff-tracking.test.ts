@@ -319,6 +319,28 @@ describe('CLIENT TRACKING: invalidations', () => {
     expect(await frames(C, 2, 'EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 's3')).toEqual(['+OK\r\n', push('s3')])
   })
 
+  it('HELLO 2 silences a client\'s own pushes (RESP2 gets none without REDIRECT); HELLO 3 brings them back', async () => {
+    const C = await resp3('C')
+    const B = await client('B')
+    await on(C, 'CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'h')
+    const flags = async (): Promise<string> => {
+      const [ri, fi] = await Promise.all([C.r.command('CLIENT', 'INFO'), C.f.command('CLIENT', 'INFO')])
+      const pick = (s: string): string => `${/ flags=(\S+)/.exec(s)?.[1]} ${/ redir=(\S+)/.exec(s)?.[1]}`
+      expect(pick(text(fi))).toBe(pick(text(ri)))
+      return pick(text(ri))
+    }
+    expect(await flags()).toBe('tB 0')
+    // HELLO's reply names the client id (each server's own): read, not compared.
+    await Promise.all([C.f.command('HELLO', '2'), C.r.command('HELLO', '2')])
+    await on(B, 'SET', 'h1', 'v')
+    expect(await fence(C, 0)).toEqual([])
+    await hello3(C)
+    await on(B, 'SET', 'h2', 'v')
+    expect(await fence(C, 1)).toEqual([push('h2')])
+    await on(C, 'CLIENT', 'TRACKING', 'off')
+    expect(await flags()).toBe('N -1')
+  })
+
   it('RESET turns tracking off; INFO counts clients, keys, items and prefixes', async () => {
     const C = await resp3('C')
     const D = await client('D')
