@@ -11,7 +11,7 @@ import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -24,9 +24,11 @@ import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
-import { forEachWrittenKey } from '../src/commands/written-keys.js'
+import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
+import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
+import { trackingWords } from '../src/server/credits.js'
 import { hashLimits } from '../src/storage/hash-type.js'
-import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from '../src/server/engine.js'
+import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
@@ -140,6 +142,8 @@ shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD +
 hashLimits.flags = sharedFlags(data.credit)
 evictionSettings.flags = hashLimits.flags
 shard.isLazyFree = true
+const trk = new TrackingTable(trackingWords(data.credit))
+shard.tracking = trk
 const loadedLibs: Buffer[] = []
 /** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
 const NO_EVENTS = new Int32Array(1)
@@ -342,6 +346,7 @@ function holdForTransaction (slot: number): void {
   }
   if (readyKeys.length > 0) serveReady()
   if (shard.events.length !== 0) sendEvents()
+  if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) sendTracking()
 }
 
 function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
@@ -363,9 +368,13 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
-  for (const { kind, db, key } of r.effects) {
+  for (const { kind, db, key, slot } of r.effects) {
+    if (kind === EFFECT_READ) { trk.remember(slot ?? 0, key, 0, key.length); writes.onTrack = onTrackRemove; continue }
     if (kind === EFFECT_CREATED) markReady(keyId(db, key, 0, key.length))
-    else shard.watch.touch(db, key, 0, key.length, kind === EFFECT_REMOVED ? null : shard.dbs[db])
+    else {
+      shard.watch.touch(db, key, 0, key.length, kind === EFFECT_REMOVED ? null : shard.dbs[db])
+      if (trk.isActive) { trk.writer = writerSlot; trk.touch(key, 0, key.length) }
+    }
   }
   if (r.isAcked) {
     out.reset()
@@ -421,6 +430,8 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   const cmd = commands[id]
   shard.slot = slot
   shard.producer = cur.index
+  writerSlot = slot
+  trackSlot = (flags & REQ_TRACK) !== 0 ? slot : 0
   if (commandsLeft >= 0 && commandsLeft-- === 0) process.exit(70)
   // One clock read per command: in a ring's run, a command starts where the last one ended.
   const t0 = chainedStart >= 0 ? chainedStart : performance.now()
@@ -449,6 +460,10 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
   if (shard.events.length !== 0) sendEvents()
+  // Invalidations after the reply: the writer's own come after its reply, as in Redis 7.0.
+  if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) sendTracking()
+  writerSlot = 0
+  trackSlot = 0
   // Its time includes writing its reply, as Redis's includes addReply.
   const t1 = performance.now()
   clockAt = t1
@@ -600,6 +615,11 @@ function serveReady (): void {
         const dst = b.spec.dst
         if (dst !== null) shard.watch.touch(db, dst, 0, dst.length, shard.ks)
       }
+      if (trk.isActive && writes.count !== before) {
+        trk.writer = b.slot
+        trk.touch(key, 0, key.length)
+        if (b.spec.dst !== null) trk.touch(b.spec.dst, 0, b.spec.dst.length)
+      }
       replyBlocked(b)
     }
   }
@@ -666,7 +686,8 @@ function runOne (cmd: Command): void {
   // performEvictions before a command that may grow memory (storage/eviction.ts).
   if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
-  if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
+  if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
+  if (!cmd.isWrite || cmd.onlyDeletes || (shard.watch.size === 0 && !trk.isActive)) {
     cmd.run?.(shard, argv, out)
   } else {
     const before = writes.count
@@ -674,6 +695,9 @@ function runOne (cmd: Command): void {
     cmd.run?.(shard, argv, out)
     if (writes.count !== before) touchKeys(cmd, db)
   }
+  // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
+  // read found expired is invalidated first, then remembered again).
+  if (trackSlot !== 0 && isTrackRead[cmd.id] !== 0) rememberKeys(cmd)
   if (shard.pushes.length !== 0) sendPushes()
 }
 
@@ -809,7 +833,48 @@ function touchKeys (cmd: Command, db: number): void {
 }
 
 function touchOne (db: number, buf: Uint8Array, start: number, len: number): void {
-  shard.watch.touch(db, buf, start, len, shard.dbs[db])
+  if (shard.watch.size !== 0) shard.watch.touch(db, buf, start, len, shard.dbs[db])
+  if (trk.isActive) { trk.writer = writerSlot; trk.touch(buf, start, len) }
+}
+
+// --- CLIENT TRACKING (storage/tracking.ts) ------------------------------------------------------
+// The table is filled by reads flagged REQ_TRACK and emptied by the same write points as WATCH
+// (touchOne, deletions through writes.onTrack, a transaction's effects, served blocked clients).
+// Invalidations wait in trk.out until the command's reply is written, then go as RESP_PUSH records.
+
+/** The client slot of the command running (NOLOOP; 0 outside commands: active expiry). */
+let writerSlot = 0
+/** The slot of a tracking client whose read-only command runs (0: not remembering). */
+let trackSlot = 0
+const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
+const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
+/** Read-only commands with keys: what trackingRememberKeys remembers (never internal records). */
+const isTrackRead = Uint8Array.from(commands, c => isTrackedRead(c) ? 1 : 0)
+/** Producers that are I/O threads (shard 0's further producers are the other shards' event rings). */
+const ioProducers = data.index === 0 && data.events !== undefined ? Math.max(1, producers.length - data.shards) : producers.length
+
+function rememberKeys (cmd: Command): void {
+  forEachKey(cmd, argv, rememberOne)
+  writes.onTrack = onTrackRemove
+}
+
+function rememberOne (buf: Uint8Array, start: number, len: number): void { trk.remember(trackSlot, buf, start, len) }
+
+function onTrackRemove (ks: Keyspace, e: number): void {
+  trk.writer = writerSlot
+  trk.touch(ks.arena.u8, ks.keyOffset(e), ks.keyLen(e))
+}
+
+/** FLUSHDB/FLUSHALL: every shard forgets its keys; the hub sends the null invalidation to every thread. */
+function trackFlush (): void {
+  trk.clear()
+  if (data.index === 0 && trk.words.g[G_CLIENTS] !== 0) trk.flushAll()
+}
+
+function sendTracking (): void {
+  if (trk.bcastKeys.length !== 0) for (const r of trk.bcastRecords(ioProducers)) trk.out.push(r)
+  for (const { producer, payload } of trk.out) if (producer < ioProducers) pushTo(producers[producer], payload)
+  trk.out.length = 0
 }
 
 // __exec's own arguments, kept while argv is pointed at each command in turn.
@@ -929,6 +994,8 @@ for (;;) {
   if (pendingEvents.length > 0) flushEvents()
   // CONFIG SET notify-keyspace-events: the storage hooks for "expired" and "new" follow it.
   if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }
+  // Deletions report to CLIENT TRACKING while it has readers here or BCAST clients anywhere.
+  writes.onTrack = trk.isActive ? onTrackRemove : null
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
   if (parked.size > 0) runAllParked()
   let ran = false
@@ -976,6 +1043,7 @@ for (;;) {
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()
+    if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) { sendTracking(); notifyAll() }
     publishStats()
     nextExpire = now + EXPIRE_TICK_MS
   }

@@ -3,6 +3,7 @@
 // shard. The CLIENT branches follow clientCommand in networking.c (7.0) check for check.
 
 import { checkPassword } from '../server/acl.js'
+import { Tracking } from '../server/tracking.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
@@ -414,6 +415,10 @@ export const connectionCommands: CommandSpec[] = [
     summary: 'A container for client connection commands',
     complexity: 'Depends on subcommand.',
     subcommands: [
+      { ...CLIENT_SUB, name: 'client|tracking', arity: -3, since: '6.0.0', summary: 'Enable or disable server assisted client side caching support', complexity: 'O(1). Some options may introduce additional complexity.', local: (c, argv, out) => { c.server.tracking.tracking(c, argv, out) } },
+      { ...CLIENT_SUB, name: 'client|caching', arity: 3, since: '6.0.0', summary: 'Instruct the server about tracking or not keys in the next request', complexity: 'O(1)', local: (c, argv, out) => { c.server.tracking.caching(c, argv, out) } },
+      { ...CLIENT_SUB, name: 'client|getredir', arity: 2, since: '6.0.0', summary: 'Get tracking notifications redirection client ID if any', complexity: 'O(1)', local: (c, _argv, out) => { Tracking.getredir(c, out) } },
+      { ...CLIENT_SUB, name: 'client|trackinginfo', arity: 2, since: '6.2.0', summary: 'Return information about server assisted client side caching for the current connection', complexity: 'O(1)', local: (c, _argv, out) => { Tracking.trackinginfo(c, out) } },
       { ...CLIENT_SUB, name: 'client|id', arity: 2, since: '5.0.0', summary: 'Returns the client ID for the current connection', complexity: 'O(1)', local: clientIdCommand },
       { ...CLIENT_SUB, name: 'client|getname', arity: 2, since: '2.6.9', summary: 'Get the current connection name', complexity: 'O(1)', local: clientGetnameCommand },
       { ...CLIENT_SUB, name: 'client|setname', arity: 3, since: '2.6.9', summary: 'Set the current connection name', complexity: 'O(1)', local: clientSetnameCommand },

@@ -10,6 +10,7 @@ import { bgsaveInfo, loadingInfo, loadingProgress } from '../persistence/save-st
 import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
+import { G_CLIENTS } from '../storage/tracking.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -84,7 +85,8 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   syncDirty(shard)
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
-    `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n`
+    `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
+    `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -93,10 +95,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -118,6 +120,9 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'load_expired') st.loadExpired = Number(v)
     else if (k === 'keyspace_hits') st.hits = Number(v)
     else if (k === 'keyspace_misses') st.misses = Number(v)
+    else if (k === 'tracking_keys') st.trackingKeys = Number(v)
+    else if (k === 'tracking_items') st.trackingItems = Number(v)
+    else if (k === 'tracking_prefixes') st.trackingPrefixes = Number(v)
   }
   return st
 }
@@ -185,7 +190,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     'cluster_connections:0',
     `maxclients:${srv.settings.maxclients}`,
     `blocked_clients:${srv.blockedClients()}`,
-    'tracking_clients:0',
+    `tracking_clients:${srv.tracking.words.g[G_CLIENTS]}`,
   ])
   add('memory', 'Memory', [
     `used_memory:${usedMemory}`,
@@ -224,6 +229,9 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `evicted_keys:${sum(s => s.evicted)}`,
     `keyspace_hits:${sum(s => s.hits)}`,
     `keyspace_misses:${sum(s => s.misses)}`,
+    `tracking_total_keys:${sum(s => s.trackingKeys)}`,
+    `tracking_total_items:${sum(s => s.trackingItems)}`,
+    `tracking_total_prefixes:${sum(s => s.trackingPrefixes)}`,
     'unexpected_error_replies:0',
     `total_error_replies:${srv.cmdStats.totalErrors()}`,
   ])

@@ -8,6 +8,7 @@ import type { ArgvView } from '../protocol/errors.js'
 import type { TlsConfig } from '../config.js'
 import type { Acl, AclUser } from '../server/acl.js'
 import type { SharedChange, ListenFailure } from '../server/listeners.js'
+import type { Tracking, ClientTracking } from '../server/tracking.js'
 
 export type Flag =
   | 'write' | 'readonly' | 'denyoom' | 'admin' | 'pubsub' | 'noscript' | 'blocking' | 'loading'
@@ -91,6 +92,8 @@ export interface ClientContext {
   kill (): void
   /** CLIENT UNBLOCK (mode 0: as timed out, 1: UNBLOCKED error): true if it was blocked. */
   unblock (mode: number): boolean
+  /** CLIENT TRACKING state (server/tracking.ts); null while tracking is off. */
+  trk: ClientTracking | null
 }
 
 /** Parameters CONFIG SET may change at run time; readers take the current value on each use. */
@@ -145,6 +148,8 @@ export interface ServerStats {
 }
 
 export interface ServerContext {
+  /** CLIENT TRACKING on this thread (server/tracking.ts). */
+  readonly tracking: Tracking
   /** CLIENT PAUSE ms (type 1 WRITE, 2 ALL; ms 0 ends any pause), on every thread. */
   pauseClients (ms: number, type: number): void
   readonly shards: number

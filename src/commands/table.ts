@@ -24,6 +24,7 @@ import { zsetOpsCommands, zsetOpsInternalCommands } from './zset-ops.js'
 import { geoCommands, geoInternalCommands } from './geo.js'
 import { transactionCommands } from './transactions.js'
 import { pubsubCommands } from './pubsub.js'
+import { trackingInternalCommands } from './tracking.js'
 import { streamCommands, streamInternalCommands } from './stream.js'
 import { streamGroupCommands, streamGroupInternalCommands } from './stream-group.js'
 import { streamBlockInternalCommands } from './stream-block.js'
@@ -71,7 +72,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, lolwutCommands, moduleCommands, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, lolwutCommands, moduleCommands, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands, trackingInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -41,3 +41,20 @@ function dbOption (argv: Argv, from: number): number {
   }
   return -1
 }
+
+/** Every key a command names (CLIENT TRACKING remembers what a read-only command read). */
+export function forEachKey (cmd: Command, argv: Argv, fn: (buf: Uint8Array, start: number, len: number) => void): void {
+  const { buf, start, len } = argv
+  if (cmd.getKeys !== undefined) {
+    const keys = cmd.getKeys(argv)
+    if (keys !== null) for (const k of keys) fn(buf, start[k], len[k])
+    return
+  }
+  const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+  for (let k = cmd.firstKey; k > 0 && k <= last; k += cmd.step) fn(buf, start[k], len[k])
+}
+
+/** A read-only command with keys (never an internal record): what CLIENT TRACKING remembers. */
+export function isTrackedRead (cmd: Command): boolean {
+  return cmd.flags.includes('readonly') && !cmd.name.startsWith('__') && (cmd.firstKey > 0 || cmd.getKeys !== undefined)
+}

@@ -29,6 +29,8 @@ export const REQ_NOPARK = 4
 export const REQ_FORCE = 8
 /** No reply is written (a shard's keyspace events for the hub, below). */
 export const REQ_NOREPLY = 16
+/** The client tracks (CLIENT TRACKING): the keys a read-only command reads are remembered. */
+export const REQ_TRACK = 32
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd

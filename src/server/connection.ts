@@ -17,6 +17,7 @@ import type { Credits } from './credits.js'
 import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type WriteReq } from './socket-io.js'
 import type { Queued } from './multi.js'
 import type { AclUser } from './acl.js'
+import { trackingFlags, type ClientTracking } from './tracking.js'
 
 const READ_BUF_BYTES = 16 * 1024
 /** Local replies up to this size wait for a shard reply due on the same connection (flush). */
@@ -135,6 +136,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   qbufExtra = 0
   /** A CLIENT LIST/KILL is gathering every I/O thread's clients: parse nothing more until it is done. */
   isGathering = false
+  /** CLIENT TRACKING state (server/tracking.ts); null while off and never used. */
+  trk: ClientTracking | null = null
   /** Subscribed channels, patterns and shard channels (server/pubsub.ts); null before the first. */
   subs: Set<string> | null = null
   psubs: Set<string> | null = null
@@ -178,6 +181,19 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.before ??= new Map()
     const q = this.before.get(s)
     if (q === undefined) this.before.set(s, [bytes]); else q.push(bytes)
+    this.stashBytes += bytes.length
+  }
+
+  /**
+   * An invalidation (CLIENT TRACKING) just before the reply of `seq`, a request its shard had
+   * yet to answer; -1: after everything sent so far, as a reply produced now.
+   */
+  deliverBefore (seq: number, bytes: Buffer): void {
+    if (seq < 0 || seq < this.headSeq) { this.replyLocalBytes(bytes); return }
+    if (seq === this.headSeq) { this.append(bytes, 0, bytes.length); return }
+    this.before ??= new Map()
+    const q = this.before.get(seq)
+    if (q === undefined) this.before.set(seq, [bytes]); else q.push(bytes)
     this.stashBytes += bytes.length
   }
 
@@ -751,6 +767,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (this.isSubscribed) flags += 'P'
     if (this.multi !== null) flags += 'x'
     if (this.isBlockedOnKeys || this.crossBlock !== null) flags += 'b'
+    if (this.trk !== null) flags += trackingFlags(this.trk)
     if (this.watchTag !== 0 && Atomics.load(this.credits.watch, this.slot) === this.watchTag) flags += 'd'
     if (this.isClosing) flags += 'c'
     if (this.noEvict) flags += 'e'
@@ -770,7 +787,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       `qbuf=${this.rend - this.rpos + (isCaller ? this.qbufExtra : 0)} qbuf-free=${this.rbuf.length - this.rend} argv-mem=${argvMem} multi-mem=${this.multiBytes} ` +
       `rbs=${this.out.buf.length} rbp=${this.outPeak} obl=${this.out.len} oll=${this.stash === null ? 0 : this.stash.size} ` +
       `omem=${omem} tot-mem=${totMem} events=${events} cmd=${this.lastCmd === null ? 'NULL' : this.lastCmd.name} ` +
-      `user=${this.user.name} redir=-1 resp=${this.resp}`
+      `user=${this.user.name} redir=${this.trk === null ? -1 : this.trk.redir} resp=${this.resp}`
   }
 
   private pause (): void {

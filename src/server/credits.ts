@@ -11,6 +11,7 @@
 // ahead of other clients' commands.
 
 import { PARKED_NOW, PARKED_TOTAL } from './shared-state.js'
+import { TrackingWords, TRACKING_BYTES } from '../storage/tracking.js'
 
 /** Reply bytes a connection may have produced and unsent before its requests park. */
 export const CREDIT_BYTES = 16 * 1024 * 1024
@@ -23,7 +24,9 @@ export const CREDIT_SLOTS = 1 << 16
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES
+/** CLIENT TRACKING's shared words (storage/tracking.ts), after the claim words. */
+export function trackingWords (sab: SharedArrayBuffer): TrackingWords { return new TrackingWords(sab, CREDIT_SLOTS * 12 + 128) }
 export const WATCH_TAGS = 0
 /** The WATCH words of a credits buffer. */
 export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }

@@ -24,7 +24,7 @@ import type { Command } from '../commands/table.js'
 import { commands, internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { readU32 } from '../commands/internal.js'
-import { forEachWrittenKey } from '../commands/written-keys.js'
+import { forEachKey, isTrackedRead, forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
 import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
@@ -48,8 +48,9 @@ export interface Lend {
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
 export const EFFECT_REMOVED = 1 // an entry was deleted (touch it as gone)
 export const EFFECT_CREATED = 2 // a key was created (blocked clients may be served)
+export const EFFECT_READ = 3 // a tracking client's read-only command read it (CLIENT TRACKING remembers it for `slot`)
 
-export interface Effect { kind: number, db: number, key: Uint8Array }
+export interface Effect { kind: number, db: number, key: Uint8Array, slot?: number }
 
 /** What the transaction's thread hands back with the release. */
 export interface Returned {
@@ -75,7 +76,8 @@ export function lendOf (shard: Shard, isWaiting: boolean): Lend {
     index: shard.index,
     shards: shard.shards,
     dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
-    isWatching: shard.watch.size !== 0,
+    // CLIENT TRACKING needs the same effects as WATCH: the keys written or deleted.
+    isWatching: shard.watch.size !== 0 || (shard.tracking?.isActive ?? false),
     isWaiting,
     notifyFlags: shard.notifyFlags,
   }
@@ -123,6 +125,8 @@ export class LentShard {
   private readonly out = new ReplyWriter()
   private isWatching = false
   private isWaiting = false
+  /** The slot of a tracking client whose reads are remembered (CLIENT TRACKING; 0: none), set by its Txn. */
+  trackSlot = 0
   /** Keyspace objects kept across holds, per database. */
   private readonly kept: Array<Keyspace | null>
 
@@ -193,7 +197,7 @@ export class LentShard {
     return {
       dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
       effects: this.effects,
-      isAcked: this.effects.some(e => e.kind !== EFFECT_CREATED),
+      isAcked: this.effects.some(e => e.kind !== EFFECT_CREATED && e.kind !== EFFECT_READ),
       hits: shard.hits,
       misses: shard.misses,
       expired: shard.expiredKeys,
@@ -215,6 +219,11 @@ export class LentShard {
     if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
       forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
     }
+    if (this.trackSlot !== 0 && isTrackedRead(cmd)) forEachKey(cmd, argv, this.onRead)
+  }
+
+  private readonly onRead = (buf: Uint8Array, start: number, len: number): void => {
+    this.effects.push({ kind: EFFECT_READ, db: 0, key: buf.slice(start, start + len), slot: this.trackSlot })
   }
 
   /** __exec meta (header args...)*, as the worker's runExec reads it (the watch is checked by the caller). */

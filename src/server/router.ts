@@ -38,10 +38,12 @@ import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
+import { Tracking } from './tracking.js'
+import { PUSH_TRACKING, G_CLIENTS } from '../storage/tracking.js'
 import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
 import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import type { CoordHandler } from '../commands/spec.js'
-import { sharedFlags } from './credits.js'
+import { sharedFlags, trackingWords } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 
@@ -408,6 +410,8 @@ export class Router implements Dispatcher {
   readonly txns: Transactions
   /** SUBSCRIBE & co. and message delivery (server/pubsub.ts). */
   readonly pubsub: PubSub
+  /** CLIENT TRACKING (server/tracking.ts). */
+  readonly tracking: Tracking
   /** EVAL & co. and the SCRIPT cache (server/scripting.ts). */
   readonly scripts: Scripting
   /** The settings words the shards read too (server/credits.ts): maxmemory-policy among them. */
@@ -422,7 +426,7 @@ export class Router implements Dispatcher {
    *   defaultReplyWaitUs in config.ts for when that pays.
    */
   constructor (links: ShardLink[], credits: Credits, private readonly maxmemory: Float64Array, counters: Float64Array, calls: Float64Array,
-    private readonly replyWaitMs = 0, sequencer: Sequencer | null = null) {
+    private readonly replyWaitMs = 0, sequencer: Sequencer | null = null, producer = 0) {
     this.links = links
     this.counters = counters
     this.calls = calls
@@ -433,8 +437,10 @@ export class Router implements Dispatcher {
     this.sharedFlags = sharedFlags(credits.sab)
     this.pubsub = new PubSub(this, sharedFlags(credits.sab))
     this.scripts = new Scripting(this, sharedFlags(credits.sab))
-    // Messages come from the hub; keyspace events from any shard, on their way to the hub.
-    for (const link of links) link.onPush = (src, start, len) => this.pubsub.onPush(src, start, len)
+    this.tracking = new Tracking(this, trackingWords(credits.sab), producer)
+    // Messages come from the hub; keyspace events from any shard, on their way to the hub;
+    // CLIENT TRACKING's invalidations from the shard of the key.
+    for (const link of links) link.onPush = (src, start, len) => { if (src[start] === PUSH_TRACKING) this.tracking.onPush(link, src, start, len); else this.pubsub.onPush(src, start, len) }
     this.shardCount = new Int32Array(links.length)
     credits.kick = () => { for (const link of links) link.kick() }
     for (const link of links) {
@@ -450,6 +456,13 @@ export class Router implements Dispatcher {
   }
 
   dispatch (conn: Connection, argv: Argv): boolean {
+    const ok = this.dispatchOne(conn, argv)
+    // CLIENT CACHING covers one command: resetClient clears it after the next.
+    if (ok && conn.trk !== null) this.tracking.afterCommand(conn)
+    return ok
+  }
+
+  private dispatchOne (conn: Connection, argv: Argv): boolean {
     // A SCAN still walking on to further shards must not see this client's later writes there:
     // what follows it waits for its reply.
     if (conn.openScans !== 0) { conn.isAwaitingHead = true; return false }
@@ -585,6 +598,7 @@ export class Router implements Dispatcher {
 
   /** RESET's part here: no MULTI or WATCH, no subscriptions or MONITOR (left without a message), and the default user's authentication. */
   reset (conn: Connection): void {
+    this.tracking.disable(conn)
     this.pubsub.onClose(conn)
     this.txns.onClose(conn)
     conn.isAuthenticated = Atomics.load(this.password, 0) === 0
@@ -811,7 +825,10 @@ export class Router implements Dispatcher {
     conn.crossBlock = { unblock: mode => end(mode) }
   }
 
-  flags (conn: Connection): number { return conn.resp === 3 ? REQ_RESP3 : 0 }
+  flags (conn: Connection): number {
+    const f = conn.resp === 3 ? REQ_RESP3 : 0
+    return conn.trk === null ? f : f | conn.trk.req
+  }
 
   /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
   keyIndexes (cmd: Command, argv: Argv): number[] | null {
@@ -1081,6 +1098,9 @@ export class Router implements Dispatcher {
    */
   beforeRead (): void {
     if (this.pubsub.hasLocal) this.links[0].drain()
+    // While any client tracks, invalidations already published (by any shard) go before
+    // whatever the client sent next, as Redis has them in its output first.
+    if (this.tracking.words.g[G_CLIENTS] !== 0) this.tracking.takePublished(this.links)
   }
 
   /** CLIENT UNBLOCK (mode 0: timeout, 1: error) or a blocked client left (2): true if it was waiting. */
@@ -1232,6 +1252,7 @@ export class Router implements Dispatcher {
     if (conn.blockingSeq >= 0) this.unblock(conn, 2)
     this.pubsub.onClose(conn)
     this.txns.onClose(conn)
+    this.tracking.onClose(conn)
   }
 
   scheduleTurn (): void {

@@ -433,7 +433,7 @@ class CallHost implements ScriptHost {
     if (step.kind === 'local') return step.reply
     if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, argv.slice(1))
     if (step.kind === 'shard' && engineRuns(cmd)) {
-      const r = txn.runLent(step.shard, cmd, this.db, step.argv)
+      const r = txn.runLent(step.shard, cmd, this.db, step.argv, txn.trackSlotFor(this.conn))
       if (r !== null) return r
     }
     return async () => {

@@ -31,6 +31,7 @@ import type { ObservedServer } from '../http/observability.js'
 import { commands, renameCommands, type Command } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, type LinkEndpoint } from './shard-link.js'
+import type { Tracking } from './tracking.js'
 import { Router } from './router.js'
 import { Credits, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
@@ -215,6 +216,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   get password (): Buffer { return this.shared.password }
   setPassword (b: Uint8Array): boolean { return this.shared.setPassword(b) }
   get acl (): Acl { return this.shared.acl }
+  get tracking (): Tracking { return this.router.tracking }
   readonly aclfile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
@@ -410,7 +412,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       sequencer = new Sequencer(this.shards, io.sequencer)
     }
     const row = this.shared.row(this.thread)
-    this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer)
+    this.router = new Router(this.links, this.credits, this.shared.maxmemoryWord(), row, this.shared.calls(this.thread), this.replyWaitUs / 1000, sequencer, this.thread)
     this.router.onClientError = (c, err) => this.onClientError(c, err)
     this.router.cmdStats = this.cmdStats.row(this.thread)
     // One reply in 32 is timed (shard-link.ts); each thread keeps its own row of the histogram.
@@ -771,6 +773,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       reset: c => this.router.reset(c),
     }, this.credits, bufBytes)
     this.conns.add(conn)
+    this.router.tracking.onOpen(conn)
     this.stats.connectionsReceived++
     this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
     return conn

@@ -202,6 +202,22 @@ export class ShardLink {
    */
   clearWake (): void { Atomics.store(this.wakeWord, 0, 0) }
 
+  /**
+   * The sequence number of the earliest request of `target` this shard has yet to answer, or
+   * -1 (CLIENT TRACKING: an invalidation from this shard goes before that reply).
+   */
+  firstSeqOf (target: ReplyTarget, slot: number): number {
+    let seq = -1
+    const q = this.parked.get(slot)
+    if (q !== undefined) { const i = q.targets.indexOf(target); if (i >= 0) seq = q.tags[i] }
+    const mask = this.fifoTarget.length - 1
+    for (let k = 0; k < this.fifoLen; k++) {
+      const i = (this.fifoHead + k) & mask
+      if (this.fifoTarget[i] === target) { const t = this.fifoTag[i]; return seq < 0 || t < seq ? t : seq }
+    }
+    return seq
+  }
+
   /** Requests not yet answered, parked ones included. */
   get pending (): number {
     let n = this.fifoLen

@@ -38,12 +38,22 @@ export class Txn implements ReplyTarget, TxnContext {
   private readonly lent: Array<LentShard | null>
   /** Keyspace events the steps recorded on lent databases, in order, for one shard to send. */
   private readonly events: Buffer[] = []
+  /** The client's slot while its reads are to be remembered (CLIENT TRACKING), else 0. */
+  private readonly trackSlot: number
+
+  /** Whose reads a script's redis.call remembers: a script that joined this hold has its own client. */
+  trackSlotFor (conn: Connection): number {
+    if (conn === this.conn) return this.trackSlot
+    return conn.trk !== null && conn.trk.req !== 0 ? conn.slot : 0
+  }
 
   /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
   constructor (private readonly router: Router, readonly conn: Connection, readonly seq: number,
     private readonly cmd: Command, readonly shards: readonly number[], private readonly isRemote = false) {
     this.db = conn.db
     this.resp3 = conn.resp === 3
+    // CLIENT TRACKING as it stood when the command came (CACHING covers this one command).
+    this.trackSlot = conn.trk !== null && conn.trk.req !== 0 ? conn.slot : 0
     this.waiters = router.links.map(() => [])
     this.lent = router.links.map(() => null)
     for (const s of shards) this.held.push(this.expect(s))
@@ -61,7 +71,10 @@ export class Txn implements ReplyTarget, TxnContext {
       this.acked.add(shard)
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
-        if (!this.isRemote) this.lent[shard] = borrow(lend, this.events)
+        if (!this.isRemote) {
+          const l = this.lent[shard] = borrow(lend, this.events)
+          l.trackSlot = this.trackSlot
+        }
       }
     }
     const w = this.waiters[shard].shift()
@@ -86,10 +99,13 @@ export class Txn implements ReplyTarget, TxnContext {
    * Runs a command in place on a lent shard (a script's redis.call, its whole argv with the name
    * first, as a client sends it); null when the shard is not lent.
    */
-  runLent (shard: number, cmd: Command, db: number, argv: Argv): Buffer | null {
+  runLent (shard: number, cmd: Command, db: number, argv: Argv, trackSlot = this.trackSlot): Buffer | null {
     const lent = this.lent[shard]
     if (lent === null || this.router.links[shard].isDead) return null
-    return lent.runArgv(cmd, db, this.resp3, argv)
+    lent.trackSlot = trackSlot
+    const r = lent.runArgv(cmd, db, this.resp3, argv)
+    lent.trackSlot = this.trackSlot
+    return r
   }
 
   /** Runs a command on the shard's own thread even while it is lent (pub/sub, the script store). */

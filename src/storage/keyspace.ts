@@ -212,6 +212,7 @@ export class Keyspace {
     if (writes.beforeRemove !== null) writes.beforeRemove(this, e)
     writes.count++
     if (writes.onRemove !== null) writes.onRemove(this, e)
+    if (writes.onTrack !== null) writes.onTrack(this, e)
     this.unlink(e)
     const a = this.arena
     // A value replaced under the same key keeps its access clock (dbSetValue keeps the LFU counter).

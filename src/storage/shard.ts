@@ -7,6 +7,7 @@
 import { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { WatchTable } from './watch.js'
+import type { TrackingTable } from './tracking.js'
 import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_NEW, eventName } from './notify.js'
 import { touchedClock, performEvictions, accessNow, type EvictionHost } from './eviction.js'
@@ -95,6 +96,8 @@ export class Shard implements EvictionHost {
   noBlock = false
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
   pendingBlock: BlockSpec | null = null
+  /** CLIENT TRACKING's table (storage/tracking.ts), set by the worker. */
+  tracking: TrackingTable | null = null
   /** Pub/sub subscriptions, when this shard is the hub (storage/pubsub-hub.ts). */
   hub = new PubSubHub(1)
   /** The producer of the request being run (its index), for the hub's counts. */

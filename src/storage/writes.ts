@@ -29,7 +29,9 @@ export const writes: {
    * snapshot saves it first if its walk has not reached it (persistence/snapshot.ts).
    */
   beforeRemove: ((ks: Keyspace, e: number) => void) | null
-} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null, beforeRemove: null }
+  /** An entry is about to be deleted, by any path, while CLIENT TRACKING has readers or BCAST clients (storage/tracking.ts). */
+  onTrack: ((ks: Keyspace, e: number) => void) | null
+} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null, beforeRemove: null, onTrack: null }
 
 export type WriteHooks = typeof writes
 
@@ -50,6 +52,7 @@ export function saveWrites (): WriteHooks {
     isReplacing: writes.isReplacing,
     onReady: writes.onReady,
     beforeRemove: writes.beforeRemove,
+    onTrack: writes.onTrack,
   }
 }
 
@@ -63,4 +66,5 @@ export function restoreWrites (w: WriteHooks): void {
   writes.isReplacing = w.isReplacing
   writes.onReady = w.onReady
   writes.beforeRemove = w.beforeRemove
+  writes.onTrack = w.onTrack
 }
