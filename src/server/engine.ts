@@ -31,6 +31,9 @@ import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
 import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
+import type { AofLog } from '../persistence/aof.js'
+import { logEffect, logDelete } from '../persistence/aof-effects.js'
+import { aofHook } from '../storage/aof-hook.js'
 
 /** What a held shard hands the transaction's thread with its acknowledgement. */
 export interface Lend {
@@ -43,6 +46,8 @@ export interface Lend {
   /** Clients block on the shard: created keys must be reported. */
   isWaiting: boolean
   notifyFlags: Int32Array
+  /** The AOF file the shard appends to (0: appendonly off): the transaction's block goes there. */
+  aofFd?: number
 }
 
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
@@ -109,10 +114,11 @@ const EXEC_ID = internalCommand('__exec').id
 const lentShards: Array<LentShard | undefined> = []
 
 /** The shard's lend, ready to run steps on: `events` is the transaction's one list. */
-export function borrow (lend: Lend, events: Buffer[]): LentShard {
+export function borrow (lend: Lend, events: Buffer[], aof: AofLog | null = null): LentShard {
   let l = lentShards[lend.index]
   if (l === undefined) { l = new LentShard(lend.index, lend.shards); lentShards[lend.index] = l }
   l.attach(lend, events)
+  l.aof = aof
   return l
 }
 
@@ -125,6 +131,8 @@ export class LentShard {
   private isWaiting = false
   /** Keyspace objects kept across holds, per database. */
   private readonly kept: Array<Keyspace | null>
+  /** The transaction's AOF block (appendonly on): each step's effect goes there. */
+  aof: AofLog | null = null
 
   constructor (index: number, shards: number) {
     this.kept = new Array<Keyspace | null>(DATABASES).fill(null)
@@ -173,11 +181,14 @@ export class LentShard {
     writes.onReady = this.isWaiting ? this.onInsert : null
     writes.onSwap = null
     this.shard.syncNotifyHooks()
+    const savedAof = aofHook.onDelete
+    aofHook.onDelete = this.aof !== null ? this.onAofDelete : null
     try {
       if (cmd.id === EXEC_ID) this.runBatch(argv)
       else this.runOne(cmd, db, argv)
     } finally {
       restoreWrites(saved)
+      aofHook.onDelete = savedAof
     }
     return Buffer.from(out.buf.subarray(0, out.len))
   }
@@ -215,6 +226,11 @@ export class LentShard {
     if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
       forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
     }
+    if (this.aof !== null && cmd.isWrite && writes.count !== before) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, this.aof)
+  }
+
+  private readonly onAofDelete = (ks: Keyspace, e: number): void => {
+    if (this.aof !== null) logDelete(ks, e, this.shard.dbs.indexOf(ks), this.aof)
   }
 
   /** __exec meta (header args...)*, as the worker's runExec reads it (the watch is checked by the caller). */

@@ -509,7 +509,7 @@ export class Router implements Dispatcher {
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
     if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
     // While the shards load the RDB file at start, only commands flagged 'loading' run.
-    if (this.loading[0] !== 0 && !cmd.flags.includes('loading')) return this.reject(conn, LOADING, cmd)
+    if (this.loading[0] !== 0 && !cmd.flags.includes('loading') && !conn.isLoader) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), null, cmd)

@@ -9,6 +9,7 @@
 import { CommandStats } from './command-stats.js'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'
+import { prepareAof, setAofNames } from '../persistence/aof-files.js'
 import { saveCron, startBgsave } from '../commands/persistence.js'
 import { join, resolve } from 'node:path'
 import { type Acl, loadUsersAtStart } from './acl.js'
@@ -200,6 +201,10 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   port: number
   readonly bind: string
   readonly version = REDIS_COMPAT_VERSION
+  /** appendonly yes: the AOF files to replay once the shards have the base (main.ts). */
+  aofReplay: readonly string[] = []
+  /** The RDB file the shards load at start: dbfilename, or the AOF's RDB base. */
+  private shardRdbFile: string | undefined = undefined
   readonly startedAt = Date.now()
   readonly configFile: string
   readonly dir: string
@@ -270,8 +275,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (io === null) this.cmdStats.configure(config)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
+    setAofNames(config.dir, config.appenddirname, config.appendfilename)
     if (io === null) {
       initSaveState(config)
+      const aof = prepareAof(config, this.version, log)
+      this.aofReplay = aof.replay
+      this.shardRdbFile = config.appendonly ? aof.rdbFile ?? undefined : join(config.dir, config.dbfilename)
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
       loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
@@ -471,7 +480,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
-      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename),
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, this.shardRdbFile,
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i })
       joiner.attach(sw.worker, i)
       this.links.push(link)
@@ -626,7 +635,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       if (this.isStopping || !this.isOpen) return { kind: 'refused', status: 503, error: 'ERR the server is not serving clients' }
       if (!this.shared.tryConnect()) { this.stats.rejectedConnections++; return REST_MAX_CLIENTS }
       // restGate checked the token: the client is in, as after AUTH.
-      this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES).isAuthenticated = true
+      const conn = this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES)
+      conn.isAuthenticated = true
+      if (req.isLoader === true) conn.isLoader = true
       return null
     })
   }

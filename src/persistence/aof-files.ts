@@ -1,0 +1,348 @@
+// The append-only file on disk, Redis 7.0's multi-part layout (aof.c): under dir/appenddirname a
+// base file (`<appendfilename>.<n>.base.rdb`, an RDB file, or `.base.aof`, commands),
+// incremental files (`<appendfilename>.<n>.incr.aof`, the effects logged since) and a manifest
+// (`<appendfilename>.manifest`, one `file <name> seq <n> type b|h|i` line per file) that says
+// which files make the data set, replaced by tmp + fsync + rename. At start the base is loaded
+// (an RDB base by the shards' RDB loader), then each incremental file is replayed through the
+// normal command path by a loader client (aof-load.ts). A rewrite (BGREWRITEAOF) opens the next
+// incremental file and lists it at once, then, once the new base is written, replaces the
+// manifest and removes the old files.
+
+import { openSync, closeSync, readFileSync, writeSync, fsyncSync, renameSync, mkdirSync, existsSync, statSync, fstatSync, unlinkSync, ftruncateSync, fdatasync, readSync } from 'node:fs'
+import { join } from 'node:path'
+import { ByteWriter } from './listpack.js'
+import { rdbHeader, checksumBytes, RDB_OPCODE_EOF } from './rdb-writer.js'
+import { crc64 } from './crc64.js'
+import {
+  saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
+  F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
+} from './save-state.js'
+import { FSYNC_EVERYSEC } from './aof.js'
+
+export interface AofConfig {
+  readonly dir: string
+  readonly appendonly: boolean
+  readonly appendfsync: number
+  readonly appenddirname: string
+  readonly appendfilename: string
+  readonly aofUseRdbPreamble: boolean
+  readonly autoAofRewritePercentage: number
+  readonly autoAofRewriteMinSize: number
+  readonly aofLoadTruncated: boolean
+  readonly aofTimestampEnabled: boolean
+  readonly shards: number
+}
+
+export const TYPE_BASE = 'b'
+export const TYPE_HIST = 'h'
+export const TYPE_INCR = 'i'
+
+export interface AofInfo { name: string, seq: number, type: string }
+export interface Manifest { base: AofInfo | null, incrs: AofInfo[], history: AofInfo[] }
+
+interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: string) => void, fatal?: (o: object, m: string) => void }
+
+/** Where this server's files are (set on every thread from the configuration). */
+export const aofNames = { dir: '', dirname: 'appendonlydir', filename: 'appendonly.aof' }
+
+export function setAofNames (dir: string, dirname: string, filename: string): void {
+  aofNames.dir = dir
+  aofNames.dirname = dirname
+  aofNames.filename = filename
+}
+
+export function aofDir (): string { return join(aofNames.dir, aofNames.dirname) }
+function manifestName (): string { return `${aofNames.filename}.manifest` }
+
+/** A manifest line's file name, quoted as sdscatrepr does when it has spaces or odd bytes. */
+function formatName (name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) && !name.includes('"') ? name : JSON.stringify(name)
+}
+
+/** aofInfoFormat's lines, base first, then history, then the incremental files in order. */
+export function formatManifest (m: Manifest): string {
+  const line = (f: AofInfo): string => `file ${formatName(f.name)} seq ${f.seq} type ${f.type}\n`
+  let s = ''
+  if (m.base !== null) s += line(m.base)
+  for (const h of m.history) s += line(h)
+  for (const i of m.incrs) s += line(i)
+  return s
+}
+
+/** aofLoadManifestFromFile: null when there is none; throws on a malformed one. */
+export function readManifest (): Manifest | null {
+  const path = join(aofDir(), manifestName())
+  if (!existsSync(path)) return null
+  const m: Manifest = { base: null, incrs: [], history: [] }
+  for (const raw of readFileSync(path, 'latin1').split('\n')) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const tok = line.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []
+    const f: AofInfo = { name: '', seq: 0, type: '' }
+    for (let i = 0; i + 1 < tok.length; i += 2) {
+      const v = tok[i + 1].startsWith('"') ? JSON.parse(tok[i + 1]) as string : tok[i + 1]
+      if (tok[i] === 'file') f.name = v
+      else if (tok[i] === 'seq') f.seq = Number(v)
+      else if (tok[i] === 'type') f.type = v
+    }
+    if (f.name === '' || f.type === '' || !Number.isInteger(f.seq)) throw new Error('Invalid AOF manifest file format')
+    if (f.type === TYPE_BASE) m.base = f
+    else if (f.type === TYPE_INCR) m.incrs.push(f)
+    else if (f.type === TYPE_HIST) m.history.push(f)
+    else throw new Error('Invalid AOF manifest file format')
+  }
+  return m
+}
+
+/** writeAofManifestFile: tmp + fsync + rename, then the directory is synced. */
+export function writeManifest (m: Manifest): void {
+  const dir = aofDir()
+  const tmp = join(dir, `temp-${manifestName()}`)
+  const fd = openSync(tmp, 'w')
+  try {
+    const b = Buffer.from(formatManifest(m), 'latin1')
+    for (let p = 0; p < b.length;) p += writeSync(fd, b, p, b.length - p)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, join(dir, manifestName()))
+  syncDir(dir)
+}
+
+function syncDir (dir: string): void {
+  try { const fd = openSync(dir, 'r'); try { fsyncSync(fd) } finally { closeSync(fd) } } catch {}
+}
+
+export function baseName (seq: number, isRdb: boolean): string { return `${aofNames.filename}.${seq}.base.${isRdb ? 'rdb' : 'aof'}` }
+export function incrName (seq: number): string { return `${aofNames.filename}.${seq}.incr.aof` }
+
+/** Opens an incremental file for appending; its descriptor is shared by every thread. */
+export function openIncr (name: string): number {
+  return openSync(join(aofDir(), name), 'a', 0o644)
+}
+
+/** An RDB file with no keys (the base Redis creates when it starts with no AOF). */
+export function emptyRdb (version: string): Buffer {
+  const w = new ByteWriter(128)
+  rdbHeader(w, version, 0)
+  w.byte(RDB_OPCODE_EOF)
+  w.bytes(checksumBytes(crc64(w.buf, 0, w.len)))
+  return Buffer.from(w.result)
+}
+
+/** aof_current_size: the base and incremental files of the manifest. */
+export function aofCurrentSize (): number {
+  let m: Manifest | null = null
+  try { m = readManifest() } catch {}
+  if (m === null) return 0
+  let n = 0
+  for (const f of [...(m.base === null ? [] : [m.base]), ...m.incrs]) {
+    try { n += statSync(join(aofDir(), f.name)).size } catch {}
+  }
+  return n
+}
+
+/** What the start-up found: the RDB base for the shards, and the files to replay in order. */
+export interface AofStart { rdbFile: string | null, replay: string[] }
+
+/**
+ * Start-up with appendonly yes (loadAppendOnlyFiles, aofOpenIfNeededOnServerStart): reads the
+ * manifest, checks the files (a truncated tail of the last one is cut off or refused as
+ * aof-load-truncated says), creates an empty base and the first incremental file when there
+ * is no AOF yet (dump.rdb is not loaded then, as in Redis 7.0), opens the last incremental
+ * file for appending. Sets the shared words. Exits the process on a fatal error, as Redis does.
+ */
+export function prepareAof (c: AofConfig, version: string, log: Logger): AofStart {
+  const { i32, f64 } = saveWords()
+  i32[W_AOF_FSYNC] = c.appendfsync
+  i32[W_AOF_TIMESTAMPS] = c.aofTimestampEnabled ? 1 : 0
+  i32[W_AOF_PREAMBLE] = c.aofUseRdbPreamble ? 1 : 0
+  i32[W_AOF_LOAD_TRUNCATED] = c.aofLoadTruncated ? 1 : 0
+  f64[F_AOF_AUTO_PERCENT] = c.autoAofRewritePercentage
+  f64[F_AOF_AUTO_MIN] = c.autoAofRewriteMinSize
+  if (!c.appendonly) return { rdbFile: null, replay: [] }
+  i32[W_AOF_ENABLED] = 1
+  const dir = aofDir()
+  const fatal = (msg: string): never => {
+    (log.fatal ?? log.warn)({}, msg)
+    process.exit(1)
+  }
+  let m: Manifest | null = null
+  try {
+    mkdirSync(dir, { recursive: true })
+    m = readManifest()
+  } catch (err) {
+    fatal(`Can't open or create append-only dir ${c.appenddirname}: ${(err as Error).message}`)
+  }
+  if (m === null || (m.base === null && m.incrs.length === 0)) {
+    // Nothing to load: an empty base and the first incremental file, as Redis creates them.
+    const base: AofInfo = { name: baseName(1, c.aofUseRdbPreamble), seq: 1, type: TYPE_BASE }
+    m = { base, incrs: [], history: [] }
+    const fd = openSync(join(dir, base.name), 'w')
+    if (c.aofUseRdbPreamble) writeSync(fd, emptyRdb(version))
+    fsyncSync(fd)
+    closeSync(fd)
+    log.info({}, `Creating AOF base file ${base.name} on server start`)
+    m.incrs.push({ name: incrName(1), seq: 1, type: TYPE_INCR })
+    closeSync(openIncr(m.incrs[0].name))
+    log.info({}, `Creating AOF incr file ${m.incrs[0].name} on server start`)
+    writeManifest(m)
+  }
+  const replay: string[] = []
+  let rdbFile: string | null = null
+  if (m.base !== null) {
+    const path = join(dir, m.base.name)
+    if (!existsSync(path)) fatal(`The AOF file ${m.base.name} doesn't exist`)
+    if (isRdbFile(path)) rdbFile = path
+    else { checkCommands(path, m.base.name, m.incrs.length === 0, c.aofLoadTruncated, fatal, log); replay.push(path) }
+  }
+  m.incrs.forEach((f, i) => {
+    const path = join(dir, f.name)
+    if (!existsSync(path)) fatal(`The AOF file ${f.name} doesn't exist`)
+    if (checkCommands(path, f.name, i === m.incrs.length - 1, c.aofLoadTruncated, fatal, log) > 0) replay.push(path)
+  })
+  // Appends go to the last incremental file (a new one if the manifest has none).
+  if (m.incrs.length === 0) {
+    const seq = 1
+    m.incrs.push({ name: incrName(seq), seq, type: TYPE_INCR })
+    writeManifest(m)
+  }
+  const last = m.incrs[m.incrs.length - 1]
+  i32[W_AOF_FD] = openIncr(last.name)
+  log.info({}, `Opening AOF incr file ${last.name} on server start`)
+  f64[F_AOF_BASE_SIZE] = aofCurrentSize()
+  // loading:1 until the shards have the base and the loader client has replayed the rest.
+  const total = (rdbFile !== null ? statSync(rdbFile).size : 0) + replay.reduce((n, p) => n + statSync(p).size, 0)
+  f64[F_LOAD_START] = Date.now()
+  f64[F_LOAD_TOTAL] = total
+  Atomics.store(i32, W_LOADING, c.shards + (replay.length > 0 ? 1 : 0))
+  if (replay.length === 0) Atomics.store(i32, W_AOF_ON, 1)
+  return { rdbFile, replay }
+}
+
+function isRdbFile (path: string): boolean {
+  const fd = openSync(path, 'r')
+  try {
+    const b = Buffer.alloc(5)
+    const n = fstatSync(fd).size >= 5 ? readSyncAll(fd, b) : 0
+    return n === 5 && b.toString('latin1') === 'REDIS'
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readSyncAll (fd: number, b: Buffer): number { return readSync(fd, b, 0, b.length, 0) }
+
+/** Scans RESP commands: the end of the last complete one, how many, and why it stopped. */
+export function scanCommands (b: Uint8Array, from = 0): { end: number, count: number, status: 'ok' | 'truncated' | 'bad' } {
+  let p = from
+  let count = 0
+  const n = b.length
+  const readLine = (q: number): [number, number] | null => {
+    let e = q
+    while (e < n && b[e] !== 10) e++
+    if (e >= n) return null
+    if (e === q || b[e - 1] !== 13) return [-1, e + 1]
+    let v = 0
+    let neg = false
+    let i = q
+    if (b[i] === 45) { neg = true; i++ }
+    if (i >= e - 1) return [-1, e + 1]
+    for (; i < e - 1; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) return [-1, e + 1]
+      v = v * 10 + d
+    }
+    return [neg ? -v : v, e + 1]
+  }
+  while (p < n) {
+    const start = p
+    if (b[p] === 35) { // '#': an annotation line (#TS:...)
+      let e = p
+      while (e < n && b[e] !== 10) e++
+      if (e >= n) return { end: start, count, status: 'truncated' }
+      p = e + 1
+      continue
+    }
+    if (b[p] !== 42) return { end: start, count, status: 'bad' }
+    const h = readLine(p + 1)
+    if (h === null) return { end: start, count, status: 'truncated' }
+    if (h[0] < 1) return { end: start, count, status: 'bad' }
+    p = h[1]
+    for (let i = 0; i < h[0]; i++) {
+      if (p >= n) return { end: start, count, status: 'truncated' }
+      if (b[p] !== 36) return { end: start, count, status: 'bad' }
+      const l = readLine(p + 1)
+      if (l === null) return { end: start, count, status: 'truncated' }
+      if (l[0] < 0) return { end: start, count, status: 'bad' }
+      p = l[1] + l[0] + 2
+      if (p > n) return { end: start, count, status: 'truncated' }
+      if (b[p - 2] !== 13 || b[p - 1] !== 10) return { end: start, count, status: 'bad' }
+    }
+    count++
+  }
+  return { end: p, count, status: 'ok' }
+}
+
+/** Checks a commands file as loadSingleAppendOnlyFile would; returns its command count. */
+function checkCommands (path: string, name: string, isLast: boolean, loadTruncated: boolean, fatal: (m: string) => never, log: Logger): number {
+  const b = readFileSync(path)
+  const r = scanCommands(b)
+  if (r.status === 'bad') fatal(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`)
+  if (r.status === 'truncated') {
+    if (!isLast || !loadTruncated) {
+      if (!isLast) fatal(`Fatal error: the truncated file is not the last file`)
+      fatal(`Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`)
+    }
+    log.warn({}, `!!! Warning: short read while loading the AOF file ${name}!!!`)
+    log.warn({}, `!!! Truncating the AOF ${name} at offset ${r.end} !!!`)
+    const fd = openSync(path, 'r+')
+    try { ftruncateSync(fd, r.end); fsyncSync(fd) } finally { closeSync(fd) }
+    log.warn({}, `AOF ${name} loaded anyway because aof-load-truncated is enabled`)
+  }
+  return r.count
+}
+
+/** appendfsync everysec: one fdatasync a second, in libuv's thread pool (off every event loop). */
+export function startEverysec (): NodeJS.Timeout {
+  let isBusy = false
+  const t = setInterval(() => {
+    const { i32 } = saveWords()
+    if (isBusy || i32[W_AOF_ON] === 0 || i32[W_AOF_FSYNC] !== FSYNC_EVERYSEC) return
+    const fd = i32[W_AOF_FD]
+    if (fd <= 0) return
+    isBusy = true
+    fdatasync(fd, () => { isBusy = false })
+  }, 1000)
+  t.unref()
+  return t
+}
+
+/** SHUTDOWN/SIGTERM: "Calling fsync() on the AOF file." */
+export function fsyncAofNow (): void {
+  const fd = saveWords().i32[W_AOF_FD]
+  if (fd > 0 && saveWords().i32[W_AOF_ON] !== 0) { try { fsyncSync(fd) } catch {} }
+}
+
+export function removeAofFile (name: string): void { try { unlinkSync(join(aofDir(), name)) } catch {} }
+
+/**
+ * CONFIG SET appendonly (startAppendOnly/stopAppendOnly): on, the shards start logging and a
+ * rewrite is scheduled, which makes the base and the first incremental file (the shards append
+ * to it from the rewrite's cut on); off, the file is synced and nothing more is logged.
+ */
+export function setAppendonly (on: boolean): void {
+  const { i32 } = saveWords()
+  if (on === (i32[W_AOF_ENABLED] !== 0)) return
+  if (on) {
+    i32[W_AOF_ENABLED] = 1
+    Atomics.store(i32, W_AOF_ON, 1)
+    Atomics.store(i32, W_AOF_SCHEDULED, 1)
+    return
+  }
+  fsyncAofNow()
+  i32[W_AOF_ENABLED] = 0
+  Atomics.store(i32, W_AOF_ON, 0)
+  Atomics.store(i32, W_AOF_SCHEDULED, 0)
+}
