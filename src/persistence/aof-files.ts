@@ -15,6 +15,7 @@ import { rdbHeader, checksumBytes, RDB_OPCODE_EOF } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import {
   saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
+  W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
 import { FSYNC_EVERYSEC } from './aof.js'
@@ -345,4 +346,157 @@ export function setAppendonly (on: boolean): void {
   i32[W_AOF_ENABLED] = 0
   Atomics.store(i32, W_AOF_ON, 0)
   Atomics.store(i32, W_AOF_SCHEDULED, 0)
+}
+
+// --- rewrite (BGREWRITEAOF, automatic, CONFIG SET appendonly yes) --------------------------------
+// The rewrite claims the background-save state (one snapshot at a time), opens the next
+// incremental file and lists it in the manifest at once (a crash meanwhile loads old base, old
+// increments, new increment: nothing is lost), then every shard, at one cut of the command
+// order, starts appending to the new file and starts its snapshot walk (BGSAVE's machinery).
+// The main thread's joiner writes the walk as the new base; then the manifest names the new
+// base and the new increment only, and the old files are marked history and removed.
+
+/** Claims the save state and opens the next incremental file; false when a save or rewrite runs, or the files fail. */
+export function beginRewrite (log?: Logger): boolean {
+  const { i32, f64 } = saveWords()
+  if (Atomics.compareExchange(i32, W_BGSAVE, 0, 1) !== 0) return false
+  try {
+    mkdirSync(aofDir(), { recursive: true })
+    const m = readManifest() ?? { base: null, incrs: [], history: [] }
+    const seq = m.incrs.reduce((n, f) => Math.max(n, f.seq), 0) + 1
+    const name = incrName(seq)
+    const fd = openIncr(name)
+    m.incrs.push({ name, seq, type: TYPE_INCR })
+    writeManifest(m)
+    log?.info({}, `Creating AOF incr file ${name} on background rewrite`)
+    i32[W_AOF_OLD_FD] = i32[W_AOF_FD]
+    i32[W_AOF_NEXT_FD] = fd
+    i32[W_AOF_FD] = fd
+  } catch (err) {
+    log?.warn({ err }, "Can't open new incr AOF file for rewrite")
+    Atomics.store(i32, W_BGSAVE, 0)
+    return false
+  }
+  f64[F_AOF_REWRITE_START] = Date.now()
+  Atomics.add(i32, W_SNAPSHOT_ID, 1)
+  Atomics.store(i32, W_AOF_REWRITE, 1)
+  return true
+}
+
+/** The rewrite could not be sent to the shards: give the claim back (the new increment stays listed, empty). */
+export function cancelRewrite (): void {
+  const { i32 } = saveWords()
+  i32[W_AOF_FD] = i32[W_AOF_OLD_FD]
+  i32[W_AOF_OLD_FD] = 0
+  i32[W_AOF_NEXT_FD] = 0
+  Atomics.store(i32, W_AOF_REWRITE, 0)
+  Atomics.store(i32, W_BGSAVE, 0)
+}
+
+/** The name the new base takes: the next base sequence number. */
+export function nextBaseName (): string {
+  let m: Manifest | null = null
+  try { m = readManifest() } catch {}
+  const seq = (m?.base?.seq ?? 0) + 1
+  return baseName(seq, true)
+}
+
+/**
+ * backgroundRewriteDoneHandler: with the new base written (ok), the manifest becomes that base
+ * and the newest increment; older files are marked history, then removed. Either way every
+ * shard appends to the new increment now, so the old descriptor is synced and closed.
+ */
+export function finishRewrite (ok: boolean, base: string, log: Logger): void {
+  const { i32, f64 } = saveWords()
+  const old = i32[W_AOF_OLD_FD]
+  if (old > 0 && old !== i32[W_AOF_FD]) { try { fsyncSync(old); closeSync(old) } catch {} }
+  i32[W_AOF_OLD_FD] = 0
+  i32[W_AOF_NEXT_FD] = 0
+  if (ok) {
+    try {
+      const m = readManifest() ?? { base: null, incrs: [], history: [] }
+      const last = m.incrs[m.incrs.length - 1]
+      const history: AofInfo[] = [...m.history]
+      if (m.base !== null) history.push({ ...m.base, type: TYPE_HIST })
+      for (const f of m.incrs) if (f !== last) history.push({ ...f, type: TYPE_HIST })
+      const seq = Number(base.split('.').slice(-3)[0])
+      const next: Manifest = { base: { name: base, seq, type: TYPE_BASE }, incrs: last === undefined ? [] : [last], history }
+      writeManifest(next)
+      // aofDelHistoryFiles
+      for (const h of history) { removeAofFile(h.name); log.info({}, `Removing the history file ${h.name} in the background`) }
+      next.history = []
+      writeManifest(next)
+      log.info({}, 'Background AOF rewrite finished successfully')
+    } catch (err) {
+      ok = false
+      log.warn({ err }, 'Background AOF rewrite failed')
+    }
+  } else {
+    removeAofFile(base)
+    log.warn({}, 'Background AOF rewrite terminated with error')
+  }
+  const now = Date.now()
+  f64[F_AOF_LAST_REWRITE_SEC] = Math.floor(now / 1000) - Math.floor(f64[F_AOF_REWRITE_START] / 1000)
+  f64[F_AOF_REWRITE_START] = 0
+  i32[W_AOF_REWRITE_OK] = ok ? 1 : 0
+  if (ok) f64[F_AOF_REWRITES]++
+  f64[F_AOF_BASE_SIZE] = aofCurrentSize()
+  Atomics.store(i32, W_AOF_REWRITE, 0)
+  Atomics.store(i32, W_BGSAVE, 0)
+}
+
+let lastAutoCheck = 0
+
+/**
+ * serverCron's AOF part, on the thread that runs the save points: a rewrite that was scheduled
+ * (BGREWRITEAOF while a BGSAVE ran, CONFIG SET appendonly yes), or an automatic one once the
+ * files grew auto-aof-rewrite-percentage past the size after the last rewrite (and past
+ * auto-aof-rewrite-min-size). `start` sends the rewrite's cut to the shards.
+ */
+export function aofCron (start: () => boolean, log: Logger): void {
+  const { i32, f64 } = saveWords()
+  if (Atomics.load(i32, W_BGSAVE) !== 0 || Atomics.load(i32, W_LOADING) !== 0) return
+  if (Atomics.load(i32, W_AOF_SCHEDULED) !== 0) {
+    if (!beginRewrite(log)) return
+    if (start()) Atomics.store(i32, W_AOF_SCHEDULED, 0)
+    else cancelRewrite()
+    return
+  }
+  const percent = f64[F_AOF_AUTO_PERCENT]
+  if (i32[W_AOF_ON] === 0 || percent === 0) return
+  const now = Date.now()
+  if (now - lastAutoCheck < 1000) return
+  lastAutoCheck = now
+  const size = aofCurrentSize()
+  const base = f64[F_AOF_BASE_SIZE] > 0 ? f64[F_AOF_BASE_SIZE] : 1
+  const growth = Math.floor(size * 100 / base) - 100
+  if (size < f64[F_AOF_AUTO_MIN] || growth < percent) return
+  log.info({}, `Starting automatic rewriting of AOF on ${growth}% growth`)
+  if (!beginRewrite(log)) return
+  if (!start()) cancelRewrite()
+}
+
+/** INFO persistence's AOF fields, in Redis 7.0's order. */
+export function aofInfo (): string[] {
+  const { i32, f64 } = saveWords()
+  const running = Atomics.load(i32, W_AOF_REWRITE) !== 0
+  const lines = [
+    `aof_enabled:${i32[W_AOF_ENABLED]}`, `aof_rewrite_in_progress:${running ? 1 : 0}`, `aof_rewrite_scheduled:${i32[W_AOF_SCHEDULED]}`,
+    `aof_last_rewrite_time_sec:${f64[F_AOF_LAST_REWRITE_SEC]}`,
+    `aof_current_rewrite_time_sec:${running ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_AOF_REWRITE_START] / 1000) : -1}`,
+    `aof_last_bgrewrite_status:${i32[W_AOF_REWRITE_OK] !== 0 ? 'ok' : 'err'}`, `aof_rewrites:${f64[F_AOF_REWRITES]}`,
+    'aof_rewrites_consecutive_failures:0', `aof_last_write_status:${i32[W_AOF_WRITE_OK] !== 0 ? 'ok' : 'err'}`, 'aof_last_cow_size:0',
+    'module_fork_in_progress:0', 'module_fork_last_cow_size:0',
+  ]
+  return lines
+}
+
+/** The fields Redis adds while appendonly is on (aof_current_size...). */
+export function aofSizeInfo (): string[] {
+  const { i32, f64 } = saveWords()
+  if (i32[W_AOF_ON] === 0) return []
+  return [
+    `aof_current_size:${aofCurrentSize()}`, `aof_base_size:${f64[F_AOF_BASE_SIZE]}`, `aof_pending_rewrite:${i32[W_AOF_SCHEDULED]}`,
+    'aof_buffer_length:0', 'aof_pending_bio_fsync:0', 'aof_delayed_fsync:0',
+  ]
 }

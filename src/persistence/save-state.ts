@@ -61,6 +61,8 @@ export const W_AOF_PREAMBLE = 27
 export const W_AOF_LOAD_TRUNCATED = 28
 /** appendonly as configured (CONFIG GET, aof_enabled); W_AOF_ON follows once the AOF is loaded or created. */
 export const W_AOF_ENABLED = 29
+/** The incremental file the shards appended to before a running rewrite's cut (closed at its end). */
+export const W_AOF_OLD_FD = 30
 const INT_WORDS = 32
 
 // Float64 words.

@@ -10,7 +10,7 @@ import { CommandStats } from './command-stats.js'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'
 import { prepareAof, setAofNames } from '../persistence/aof-files.js'
-import { saveCron, startBgsave } from '../commands/persistence.js'
+import { saveCron, startBgsave, rewriteCron } from '../commands/persistence.js'
 import { join, resolve } from 'node:path'
 import { type Acl, loadUsersAtStart } from './acl.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
@@ -50,6 +50,7 @@ const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n'
 const REST_MAX_CLIENTS: RestResult = { kind: 'refused', status: 503, error: 'ERR max number of clients reached' }
 const CRON_MS = 100
 const BGSAVE = commands.find(c => c.name === 'bgsave') as Command
+const BGREWRITEAOF = commands.find(c => c.name === 'bgrewriteaof') as Command
 /** STATS_METRIC_SAMPLES */
 const METRIC_SAMPLES = 16
 
@@ -378,6 +379,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
     // serverCron's save points, on one thread only: the one that has thread index 0.
     if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)
+    if (this.thread === 0) rewriteCron(this.router, BGREWRITEAOF, this.log)
   }
 
   /**
