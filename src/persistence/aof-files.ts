@@ -166,7 +166,8 @@ export function prepareAof (c: AofConfig, version: string, log: Logger): AofStar
   i32[W_AOF_ENABLED] = 1
   const dir = aofDir()
   const fatal = (msg: string): never => {
-    (log.fatal ?? log.warn)({}, msg)
+    if (log.fatal !== undefined) log.fatal({}, msg)
+    else log.warn({}, msg)
     process.exit(1)
   }
   let m: Manifest | null = null
