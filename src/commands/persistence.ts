@@ -6,7 +6,8 @@
 // file in `dir` and renamed over `dir/dbfilename`. The shards load that file at start
 // (persistence/rdb-file.ts). BGSAVE takes the same cut without fork: each shard then encodes its
 // keys in the background (persistence/snapshot.ts) and the main thread has the parts joined into
-// the file (persistence/bgsave.ts). AOF is not built.
+// the file (persistence/bgsave.ts). BGREWRITEAOF takes the same cut to start a new incremental
+// file and a new base (persistence/aof-files.ts).
 
 import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
 import type { Command } from './table.js'

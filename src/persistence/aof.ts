@@ -11,6 +11,7 @@
 
 import { writeSync, fdatasyncSync } from 'node:fs'
 import type { Argv } from '../commands/spec.js'
+import { copyBytes } from '../bytes.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -60,19 +61,24 @@ export class AofLog {
     this.len += this.buf.write(s, this.len, 'latin1')
   }
 
+  /** `*<n>\r\n` or `$<n>\r\n`, digits written in place (no string per argument). */
   private num (prefix: number, n: number): void {
     this.need(24)
     const b = this.buf
     b[this.len++] = prefix
-    this.len += b.write(String(n), this.len, 'latin1')
-    b.writeUInt16LE(CRLF, this.len)
-    this.len += 2
+    let digits = 1
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++
+    let p = this.len + digits
+    this.len = p
+    do { b[--p] = 48 + (n % 10); n = Math.floor(n / 10) } while (n > 0)
+    b[this.len++] = 13
+    b[this.len++] = 10
   }
 
   private bulk (src: Uint8Array, start: number, len: number): void {
     this.num(36, len)
     this.need(len + 2)
-    this.buf.set(src.subarray(start, start + len), this.len)
+    copyBytes(src, start, len, this.buf, this.len)
     this.len += len
     this.buf.writeUInt16LE(CRLF, this.len)
     this.len += 2

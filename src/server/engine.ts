@@ -11,7 +11,8 @@
 // - watched keys written or deleted (WATCH's touches, storage/watch.ts),
 // - keys created while clients block on them (the worker serves those clients once released),
 // - the hit, miss and expiry counts.
-// Persistence will add the writes themselves here. Keyspace events are not per shard: every
+// With appendonly on, each step's effect goes to the transaction's AOF log (persistence/aof.ts),
+// written as one block before the release. Keyspace events are not per shard: every
 // lent shard of a transaction records into one list, in the order the steps ran, and the
 // transaction has one shard send them all to the hub (__emit) before it releases any.
 //
