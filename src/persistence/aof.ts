@@ -12,7 +12,7 @@
 import { writeSync, fdatasyncSync } from 'node:fs'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -177,7 +177,7 @@ export function writeAll (fd: number, buf: Uint8Array, len: number): void {
   try {
     let off = 0
     while (off < len) off += writeSync(fd, buf, off, len - off)
-    if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) fdatasyncSync(fd)
+    if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) syncAfter(i32, fd)
     if (i32[W_AOF_WRITE_OK] === 0) i32[W_AOF_WRITE_OK] = 1
   } catch (err) {
     i32[W_AOF_WRITE_OK] = 0
@@ -187,6 +187,35 @@ export function writeAll (fd: number, buf: Uint8Array, len: number): void {
       process.exit(1)
     }
     process.stderr.write(`Error writing to the AOF file: ${(err as Error).message}\n`)
+  }
+}
+
+/**
+ * Group commit across threads: a sync that starts after this thread's write covers it, so while
+ * one shard is in fdatasync the others wait for it (or find their write covered) instead of
+ * queueing syncs of their own on the same file.
+ */
+function syncAfter (i32: Int32Array, fd: number): void {
+  const mine = Atomics.add(i32, W_AOF_WRITES, 1) + 1
+  for (;;) {
+    if (Atomics.load(i32, W_AOF_SYNCED) >= mine) {
+      // Covered, unless that sync was of another file (a rewrite switched files meanwhile).
+      if (Atomics.load(i32, W_AOF_SYNCED_FD) !== fd) fdatasyncSync(fd)
+      return
+    }
+    if (Atomics.compareExchange(i32, W_AOF_SYNC_LOCK, 0, 1) === 0) {
+      const upTo = Atomics.load(i32, W_AOF_WRITES)
+      try {
+        fdatasyncSync(fd)
+        Atomics.store(i32, W_AOF_SYNCED_FD, fd)
+        if (Atomics.load(i32, W_AOF_SYNCED) < upTo) Atomics.store(i32, W_AOF_SYNCED, upTo)
+      } finally {
+        Atomics.store(i32, W_AOF_SYNC_LOCK, 0)
+        Atomics.notify(i32, W_AOF_SYNC_LOCK)
+      }
+      return
+    }
+    Atomics.wait(i32, W_AOF_SYNC_LOCK, 1, 50)
   }
 }
 

@@ -63,7 +63,15 @@ export const W_AOF_LOAD_TRUNCATED = 28
 export const W_AOF_ENABLED = 29
 /** The incremental file the shards appended to before a running rewrite's cut (closed at its end). */
 export const W_AOF_OLD_FD = 30
-const INT_WORDS = 32
+/**
+ * appendfsync always, one fdatasync for every thread that wrote meanwhile (aof.ts): writes taken
+ * (a count), the count the last sync covered and its descriptor, and the lock of the syncing one.
+ */
+export const W_AOF_WRITES = 31
+export const W_AOF_SYNCED = 32
+export const W_AOF_SYNCED_FD = 33
+export const W_AOF_SYNC_LOCK = 34
+const INT_WORDS = 40
 
 // Float64 words.
 /** Unix ms the running BGSAVE started; rdb_last_bgsave_time_sec (-1 before any). */
