@@ -97,12 +97,15 @@ const PARAMS: readonly Param[] = [
   { name: 'dbfilename', type: { kind: 'bind' }, mode: 'protected', get: s => s.dbfilename },
   // The append-only file (persistence/aof*.ts): shared words every thread and shard reads.
   { name: 'appendonly', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_ENABLED), set: (_s, v) => { setAppendonly(v === 1n) } },
-  { name: 'appendfsync', type: { kind: 'enum', values: ['always', 'everysec', 'no'] }, mode: 'live', get: () => FSYNC_NAMES[saveWords().i32[W_AOF_FSYNC]], set: (_s, v) => { saveWords().i32[W_AOF_FSYNC] = 2 - Number(v) } },
+  { name: 'appendfsync', type: { kind: 'enum', values: ['everysec', 'always', 'no'] }, mode: 'live', get: () => FSYNC_NAMES[saveWords().i32[W_AOF_FSYNC]], set: (_s, v) => { saveWords().i32[W_AOF_FSYNC] = [1, 2, 0][Number(v)] } },
   { name: 'appenddirname', type: { kind: 'string' }, mode: 'immutable', get: () => aofNames.dirname },
   { name: 'appendfilename', type: { kind: 'string' }, mode: 'immutable', get: () => aofNames.filename },
   { name: 'aof-use-rdb-preamble', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_PREAMBLE), set: (_s, v) => { setSaveFlag(W_AOF_PREAMBLE, v) } },
   { name: 'aof-load-truncated', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_LOAD_TRUNCATED), set: (_s, v) => { setSaveFlag(W_AOF_LOAD_TRUNCATED, v) } },
   { name: 'aof-timestamp-enabled', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_TIMESTAMPS), set: (_s, v) => { setSaveFlag(W_AOF_TIMESTAMPS, v) } },
+  // The base is written in one go by a joiner thread (no incremental fsync); auto-gc is Redis's own housekeeping.
+  { name: 'aof-rewrite-incremental-fsync', type: { kind: 'bool' }, mode: 'fixed', get: () => 'yes' },
+  { name: 'aof-disable-auto-gc', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
   { name: 'auto-aof-rewrite-percentage', type: num(0n, INT_MAX, false), mode: 'live', get: () => String(saveWords().f64[F_AOF_AUTO_PERCENT]), set: (_s, v) => { saveWords().f64[F_AOF_AUTO_PERCENT] = Number(v) } },
   { name: 'auto-aof-rewrite-min-size', type: num(0n, LONG_MAX, false, true), mode: 'live', get: () => String(saveWords().f64[F_AOF_AUTO_MIN]), set: (_s, v) => { saveWords().f64[F_AOF_AUTO_MIN] = Number(v) } },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },

@@ -243,6 +243,39 @@ describe('AOF files and Redis 7.0', () => {
   })
 })
 
+describe('AOF settings', () => {
+  it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
+    const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)
+    const r = await RawClient.connect((await track(startRedis())).port)
+    const cmds = [
+      ['CONFIG', 'GET', 'append*'], ['CONFIG', 'GET', 'aof-*'], ['CONFIG', 'GET', 'auto-aof-rewrite-*'],
+      ['CONFIG', 'SET', 'appendfsync', 'always'], ['CONFIG', 'GET', 'appendfsync'], ['CONFIG', 'SET', 'appendfsync', 'sometimes'],
+      ['CONFIG', 'SET', 'appenddirname', 'x'], ['CONFIG', 'SET', 'auto-aof-rewrite-min-size', '1mb'], ['CONFIG', 'GET', 'auto-aof-rewrite-min-size'],
+      ['CONFIG', 'SET', 'aof-timestamp-enabled', 'maybe'],
+    ]
+    const sorted = (s: string): string => s.split('\r\n').sort().join('|')
+    for (const cmd of cmds) expect(sorted(await text(f, ...cmd))).toBe(sorted(await text(r, ...cmd)))
+  })
+
+  it('CONFIG SET appendonly yes makes the base with a rewrite, as Redis does; a restart with appendonly yes has the data', async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 2, extraArgs: ['--dir', dir] }))
+    const c = await RawClient.connect(f.port)
+    await run(c, DATA)
+    expect(await infoField(c, 'aof_enabled')).toBe('0')
+    expect(await text(c, 'CONFIG', 'SET', 'appendonly', 'yes')).toBe('+OK\r\n')
+    expect(await infoField(c, 'aof_enabled')).toBe('1')
+    for (let i = 0; i < 500 && (await infoField(c, 'aof_rewrites')) !== '1'; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    await rewriteDone(c)
+    await run(c, MORE)
+    const mine = await snapshot(c)
+    c.close()
+    await f.stop()
+    const c2 = await RawClient.connect((await track(startFlashKV({ shards: 3, extraArgs: AOF(dir) }))).port)
+    expect(await snapshot(c2)).toEqual(mine)
+  })
+})
+
 describe('AOF loading', () => {
   it('a truncated last command loads with aof-load-truncated yes (the file is cut there) and stops the start with no', async () => {
     const dir = tempDir()
