@@ -502,7 +502,8 @@ export class Router implements Dispatcher {
     // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
-    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
+    // The AOF loader is not refused: Redis does not check maxmemory while it loads.
+    if (!isBusy && !conn.isLoader && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemoryLimit
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
