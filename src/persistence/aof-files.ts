@@ -18,7 +18,9 @@ import {
   W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
-import { FSYNC_EVERYSEC } from './aof.js'
+import { FSYNC_EVERYSEC, AofLog } from './aof.js'
+import { RdbLoader } from './rdb-file.js'
+import { RDB_VERSION } from './rdb-value.js'
 
 export interface AofConfig {
   readonly dir: string
@@ -394,12 +396,12 @@ export function cancelRewrite (): void {
   Atomics.store(i32, W_BGSAVE, 0)
 }
 
-/** The name the new base takes: the next base sequence number. */
+/** The name the new base takes: the next base sequence number, `.rdb` or (aof-use-rdb-preamble no) `.aof`. */
 export function nextBaseName (): string {
   let m: Manifest | null = null
   try { m = readManifest() } catch {}
   const seq = (m?.base?.seq ?? 0) + 1
-  return baseName(seq, true)
+  return baseName(seq, saveWords().i32[W_AOF_PREAMBLE] !== 0)
 }
 
 /**
@@ -500,4 +502,42 @@ export function aofSizeInfo (): string[] {
     `aof_current_size:${aofCurrentSize()}`, `aof_base_size:${f64[F_AOF_BASE_SIZE]}`, `aof_pending_rewrite:${i32[W_AOF_SCHEDULED]}`,
     'aof_buffer_length:0', 'aof_pending_bio_fsync:0', 'aof_delayed_fsync:0',
   ]
+}
+
+/**
+ * aof-use-rdb-preamble no: the rewrite's snapshot (written as an RDB file first) becomes a base of
+ * commands: each key a RESTORE of its DUMP payload (the RDB record's own bytes) with its absolute
+ * expire time, each function library a FUNCTION LOAD. Written to a temporary file, synced and
+ * renamed, as Redis writes its base.
+ */
+export function rdbToCommands (rdbPath: string, name: string): void {
+  const dir = aofDir()
+  const tmp = join(dir, `temp-rewriteaof-${process.pid}.aof`)
+  const fd = openSync(tmp, 'w')
+  const log = new AofLog(1 << 20)
+  const put = (): void => {
+    for (let p = 0; p < log.len;) p += writeSync(fd, log.buf, p, log.len - p)
+    log.len = 0
+  }
+  try {
+    const loader: RdbLoader = new RdbLoader(rdbPath, () => true, (db, key, _payload, expireAt) => {
+      const obj = loader.file.subarray(loader.lastObjStart, loader.lastObjEnd)
+      const dump = Buffer.allocUnsafe(1 + obj.length + 10)
+      dump[0] = loader.lastType
+      obj.copy(dump, 1)
+      dump.writeUInt16LE(RDB_VERSION, 1 + obj.length)
+      dump.writeBigUInt64LE(crc64(dump, 0, 1 + obj.length + 2), 1 + obj.length + 2)
+      log.parts(db, ['RESTORE', key, String(expireAt), dump, 'REPLACE', 'ABSTTL'])
+      if (log.len > 1 << 20) put()
+    }, code => { log.parts(0, ['FUNCTION', 'LOAD', code]); if (log.len > 1 << 20) put() })
+    while (!loader.step(1 << 20));
+    put()
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    try { unlinkSync(tmp) } catch {}
+    throw err
+  }
+  closeSync(fd)
+  renameSync(tmp, join(dir, name))
 }

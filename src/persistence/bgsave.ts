@@ -13,7 +13,9 @@ import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from './listpack.js'
 import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
-import { aofDir, nextBaseName, finishRewrite } from './aof-files.js'
+import { aofDir, nextBaseName, finishRewrite, rdbToCommands } from './aof-files.js'
+import { join } from 'node:path'
+import { unlinkSync } from 'node:fs'
 import { W_AOF_REWRITE, W_AOF_SCHEDULED } from './save-state.js'
 import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM, updateDenyWrites } from './save-state.js'
 
@@ -131,7 +133,10 @@ export class BgsaveJoiner {
     }
     const w = saveWords()
     const base = rewrite ? nextBaseName() : ''
-    const job: JoinJob = { parts, dir: rewrite ? aofDir() : this.dir, dbfilename: rewrite ? base : this.dbfilename, version: this.version, checksum: w.i32[W_CHECKSUM] !== 0 }
+    // A base of commands (aof-use-rdb-preamble no) is made from the RDB file once it is written.
+    const isCommands = base.endsWith('.aof')
+    const rdbName = isCommands ? `temp-rewriteaof-bg-${process.pid}.rdb` : base
+    const job: JoinJob = { parts, dir: rewrite ? aofDir() : this.dir, dbfilename: rewrite ? rdbName : this.dbfilename, version: this.version, checksum: w.i32[W_CHECKSUM] !== 0 }
     const transfer: ArrayBuffer[] = []
     for (const p of parts) {
       for (const f of p.functions) transfer.push(f.buffer as ArrayBuffer)
@@ -141,7 +146,15 @@ export class BgsaveJoiner {
     let isDone = false
     const worker = new Worker(JOIN_FILE, { workerData: job, transferList: transfer, name: 'rdb-join' })
     if (rewrite) {
-      const done = (ok: boolean): void => { if (!isDone) { isDone = true; this.endRewrite(ok, base) } }
+      const done = (ok: boolean): void => {
+        if (isDone) return
+        isDone = true
+        if (ok && isCommands) {
+          try { rdbToCommands(join(aofDir(), rdbName), base) } catch (err) { this.log.warn({ err }, 'Background AOF rewrite error'); ok = false }
+        }
+        if (isCommands) { try { unlinkSync(join(aofDir(), rdbName)) } catch {} }
+        this.endRewrite(ok, base)
+      }
       worker.once('message', (r: { ok: boolean, err?: string }) => { if (!r.ok) this.log.warn({ err: r.err }, 'Background AOF rewrite error'); done(r.ok) })
       worker.once('error', err => { this.log.warn({ err }, 'Background AOF rewrite error'); done(false) })
       worker.once('exit', () => { done(false) })

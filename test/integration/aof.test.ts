@@ -200,6 +200,22 @@ describe('AOF files and Redis 7.0', () => {
     expect(await snapshot(f2)).toEqual(mine)
   })
 
+  it('with aof-use-rdb-preamble no the base is commands: redis-check-aof accepts it, Redis and FlashKV load it with the same data', async () => {
+    const dir = tempDir()
+    const f = await RawClient.connect((await track(startFlashKV({ shards: 3, extraArgs: AOF(dir, '--aof-use-rdb-preamble', 'no') }))).port)
+    await run(f, DATA)
+    expect(await text(f, 'BGREWRITEAOF')).toBe('+Background append only file rewriting started\r\n')
+    await rewriteDone(f)
+    await run(f, MORE)
+    const mine = await snapshot(f)
+    expect(manifest(dir)).toBe('file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n')
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))).port)
+    expect(await snapshot(r)).toEqual(mine)
+    const f2 = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    expect(await snapshot(f2)).toEqual(mine)
+  })
+
   it('FlashKV loads the directory Redis wrote (base RDB after a rewrite, then an incremental file of commands)', async () => {
     const dir = tempDir()
     const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))).port)
