@@ -92,6 +92,17 @@ export interface Config {
   readonly rdbcompression: boolean
   readonly rdbchecksum: boolean
   readonly stopWritesOnBgsaveError: boolean
+  /** The append-only file (persistence/aof*.ts), Redis 7.0's settings and defaults. */
+  readonly appendonly: boolean
+  /** appendfsync: 0 no, 1 everysec, 2 always. */
+  readonly appendfsync: number
+  readonly appenddirname: string
+  readonly appendfilename: string
+  readonly aofUseRdbPreamble: boolean
+  readonly autoAofRewritePercentage: number
+  readonly autoAofRewriteMinSize: number
+  readonly aofLoadTruncated: boolean
+  readonly aofTimestampEnabled: boolean
 }
 
 export interface TlsConfig {
@@ -122,6 +133,12 @@ export function parseSavePoints (v: string): string | null {
     if ((j & 1) === 0 && Number(args[j]) < 1) return null
   }
   return args.map(a => String(Number(a))).join(' ')
+}
+
+/** appenddirname, appendfilename: a plain name (Redis's pathIsBaseName). */
+const fileName = (what: string) => (v: string): string => {
+  if (v === '' || v.includes('/')) throw new ConfigError(`${what} can't be a path, just a filename`)
+  return v
 }
 
 const yesNo = (v: string): number => {
@@ -240,6 +257,12 @@ Options (environment variable, config-file directive):
                       '' = none (FLASHKV_SAVE, save; default '${DEFAULT_SAVE}')
   --rdbcompression, --rdbchecksum, --stop-writes-on-bgsave-error <yes|no>  as in Redis
                       (FLASHKV_RDBCOMPRESSION, ...; default yes)
+  --appendonly <yes|no>  the append-only file (FLASHKV_APPENDONLY, appendonly; default no), with
+                      --appendfsync always|everysec|no (default everysec), --appenddirname
+                      (appendonlydir), --appendfilename (appendonly.aof), --aof-use-rdb-preamble,
+                      --aof-load-truncated (yes), --aof-timestamp-enabled (no),
+                      --auto-aof-rewrite-percentage (100), --auto-aof-rewrite-min-size (64mb)
+                      (FLASHKV_APPENDFSYNC, ..., and Redis's directives)
   --help              print this help and exit
   --version           print the version and exit
 `
@@ -405,6 +428,25 @@ const SETTINGS: readonly Setting[] = [
   { key: 'rdbcompression', flag: '--rdbcompression', env: 'FLASHKV_RDBCOMPRESSION', directive: 'rdbcompression', parse: yesNo },
   { key: 'rdbchecksum', flag: '--rdbchecksum', env: 'FLASHKV_RDBCHECKSUM', directive: 'rdbchecksum', parse: yesNo },
   { key: 'stopWritesOnBgsaveError', flag: '--stop-writes-on-bgsave-error', env: 'FLASHKV_STOP_WRITES_ON_BGSAVE_ERROR', directive: 'stop-writes-on-bgsave-error', parse: yesNo },
+  { key: 'appendonly', flag: '--appendonly', env: 'FLASHKV_APPENDONLY', directive: 'appendonly', parse: yesNo },
+  {
+    key: 'appendfsync',
+    flag: '--appendfsync',
+    env: 'FLASHKV_APPENDFSYNC',
+    directive: 'appendfsync',
+    parse: v => {
+      const i = ['no', 'everysec', 'always'].indexOf(v.toLowerCase())
+      if (i < 0) throw new ConfigError(`must be one of always, everysec, no, got '${v}'`)
+      return i
+    },
+  },
+  { key: 'appenddirname', flag: '--appenddirname', env: 'FLASHKV_APPENDDIRNAME', directive: 'appenddirname', parse: fileName('appenddirname') },
+  { key: 'appendfilename', flag: '--appendfilename', env: 'FLASHKV_APPENDFILENAME', directive: 'appendfilename', parse: fileName('appendfilename') },
+  { key: 'aofUseRdbPreamble', flag: '--aof-use-rdb-preamble', env: 'FLASHKV_AOF_USE_RDB_PREAMBLE', directive: 'aof-use-rdb-preamble', parse: yesNo },
+  { key: 'autoAofRewritePercentage', flag: '--auto-aof-rewrite-percentage', env: 'FLASHKV_AUTO_AOF_REWRITE_PERCENTAGE', directive: 'auto-aof-rewrite-percentage', parse: int(0, 2147483647) },
+  { key: 'autoAofRewriteMinSize', flag: '--auto-aof-rewrite-min-size', env: 'FLASHKV_AUTO_AOF_REWRITE_MIN_SIZE', directive: 'auto-aof-rewrite-min-size', parse: parseMemory },
+  { key: 'aofLoadTruncated', flag: '--aof-load-truncated', env: 'FLASHKV_AOF_LOAD_TRUNCATED', directive: 'aof-load-truncated', parse: yesNo },
+  { key: 'aofTimestampEnabled', flag: '--aof-timestamp-enabled', env: 'FLASHKV_AOF_TIMESTAMP_ENABLED', directive: 'aof-timestamp-enabled', parse: yesNo },
   {
     key: 'protectedMode',
     flag: '--protected-mode',
@@ -727,6 +769,15 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     rdbcompression: ((pick('rdbcompression')[0] as number | undefined) ?? 1) === 1,
     rdbchecksum: ((pick('rdbchecksum')[0] as number | undefined) ?? 1) === 1,
     stopWritesOnBgsaveError: ((pick('stopWritesOnBgsaveError')[0] as number | undefined) ?? 1) === 1,
+    appendonly: ((pick('appendonly')[0] as number | undefined) ?? 0) === 1,
+    appendfsync: (pick('appendfsync')[0] as number | undefined) ?? 1,
+    appenddirname: (pick('appenddirname')[0] as string | undefined) ?? 'appendonlydir',
+    appendfilename: (pick('appendfilename')[0] as string | undefined) ?? 'appendonly.aof',
+    aofUseRdbPreamble: ((pick('aofUseRdbPreamble')[0] as number | undefined) ?? 1) === 1,
+    autoAofRewritePercentage: (pick('autoAofRewritePercentage')[0] as number | undefined) ?? 100,
+    autoAofRewriteMinSize: (pick('autoAofRewriteMinSize')[0] as number | undefined) ?? 64 * 1024 * 1024,
+    aofLoadTruncated: ((pick('aofLoadTruncated')[0] as number | undefined) ?? 1) === 1,
+    aofTimestampEnabled: ((pick('aofTimestampEnabled')[0] as number | undefined) ?? 0) === 1,
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

@@ -14,6 +14,8 @@ import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
 import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE } from './persistence/save-state.js'
+import { replayAof } from './persistence/aof-load.js'
+import { startEverysec, fsyncAofNow } from './persistence/aof-files.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 setVersion(pkg.version)
@@ -81,6 +83,14 @@ async function main (): Promise<void> {
     configFile: config.configFile,
   }, 'FlashKV ready to accept connections')
   if (server instanceof IoThreads) server.open()
+  // appendonly yes: the incremental files go through a loader client once the base is in.
+  if (server.aofReplay.length > 0) {
+    replayAof(server, server.aofReplay, log).catch(err => {
+      log.fatal({ err }, 'failed to load the append only file')
+      process.exit(1)
+    })
+  }
+  startEverysec()
 
   let isStopping = false
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -105,6 +115,7 @@ async function main (): Promise<void> {
     http?.close()
     http?.closeAllConnections()
     server.stop().then(() => {
+      fsyncAofNow()
       log.info('bye')
       process.exit(0)
     }, err => {

@@ -42,10 +42,17 @@ import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION, isLfu, po
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
-import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING } from '../src/persistence/save-state.js'
+import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
+import { aofOnWord, shardAof, flushShardAof } from '../src/persistence/aof.js'
+import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
+import { aofHook } from '../src/storage/aof-hook.js'
 
 const data = workerData as ShardWorkerData
 const saveF64 = saveWords().f64
+/** appendonly: while set, every write that changed something logs its effect (persistence/aof.ts). */
+const aofOn = aofOnWord()
+const aofLog = shardAof.log
+shardAof.fd = saveWords().i32[W_AOF_FD]
 
 /** One producer's rings and ports (the primary, or an I/O thread). */
 class Producer {
@@ -192,6 +199,8 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
+  // The effects of the replies about to be published are in the file first (fsynced if always).
+  if (aofLog.len !== 0) flushShardAof()
   const resps = p.resps
   if (!resps.publish()) return
   if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)
@@ -330,8 +339,12 @@ function runRecord (p: number, payloadLen: number): void {
 function holdForTransaction (slot: number): void {
   // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
   if (snapshot.active) finishAll()
+  // The file has everything that ran here before; the transaction appends its own block to it.
+  if (aofLog.len !== 0) flushShardAof()
+  const lend = lendOf(shard, blockedCount > 0)
+  lend.aofFd = aofOn[0] !== 0 ? shardAof.fd : 0
   // Posted before the acknowledgement is committed, so the producer finds it with the ack.
-  cur.port.postMessage(lendOf(shard, blockedCount > 0))
+  cur.port.postMessage(lend)
   out.reset()
   out.status('OK')
   writeReply(slot, false)
@@ -610,6 +623,11 @@ function serveReady (): void {
       }
       if (!serveBlocked(shard, b.spec, key, out)) break
       forget(b)
+      if (aofOn[0] !== 0 && writes.count !== before) {
+        logKeyState(shard, db, key, 0, key.length, aofLog)
+        const dst = b.spec.dst
+        if (dst !== null) logKeyState(shard, db, dst, 0, dst.length, aofLog)
+      }
       if (shard.watch.size !== 0 && writes.count !== before) {
         shard.watch.touch(db, key, 0, key.length, shard.ks)
         const dst = b.spec.dst
@@ -687,6 +705,7 @@ function runOne (cmd: Command): void {
   if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
+  if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
   if (!cmd.isWrite || cmd.onlyDeletes || (shard.watch.size === 0 && !trk.isActive)) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -700,6 +719,55 @@ function runOne (cmd: Command): void {
   if (trackSlot !== 0 && isTrackRead[cmd.id] !== 0) rememberKeys(cmd)
   if (shard.pushes.length !== 0) sendPushes()
 }
+
+/**
+ * runOne with appendonly on: a write that changed anything logs its effect (persistence/
+ * aof-effects.ts). FLUSHALL, FLUSHDB and SWAPDB run on every shard and change every shard's
+ * keys: the file gets one copy, after every shard's earlier writes and before any later one.
+ */
+function runLogged (cmd: Command): void {
+  const before = writes.count
+  const db = shard.dbIndex
+  const mark = out.len
+  const isWhole = cmd.route === 'all'
+  if (isWhole) logWhole(db)
+  cmd.run?.(shard, argv, out)
+  if (writes.count !== before) {
+    if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
+    if (!isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
+  }
+  if (shard.pushes.length !== 0) sendPushes()
+}
+
+/**
+ * A command every shard runs: each writes what it logged so far, the last to arrive writes the
+ * command, then all go on. Inside a transaction's block or a held shard's steps the order is
+ * the transaction's already: it is logged here, each shard its copy.
+ */
+function logWhole (db: number): void {
+  if (data.shards === 1 || isHeld || aofLog.inUnit) { aofLog.argv(db, argv); return }
+  flushShardAof()
+  const i32 = saveWords().i32
+  const gen = Atomics.load(i32, W_AOF_BAR_GEN)
+  if (Atomics.add(i32, W_AOF_BAR_COUNT, 1) + 1 === data.shards) {
+    aofLog.argv(db, argv)
+    flushShardAof()
+    Atomics.store(i32, W_AOF_BAR_COUNT, 0)
+    Atomics.add(i32, W_AOF_BAR_GEN, 1)
+    Atomics.notify(i32, W_AOF_BAR_GEN)
+    return
+  }
+  // Every shard reaches the command (it was staged on all at once); a dead one would not.
+  const until = Date.now() + 10_000
+  while (Atomics.load(i32, W_AOF_BAR_GEN) === gen && Date.now() < until) Atomics.wait(i32, W_AOF_BAR_GEN, gen, 100)
+}
+
+/** Expired and evicted keys are logged as DEL while appendonly is on (storage/aof-hook.ts). */
+function syncAofHook (): void {
+  if (aofOn[0] !== 0) aofHook.onDelete = onAofDelete
+  else { aofHook.onDelete = null; aofLog.clear(); shardAof.fd = 0 }
+}
+const onAofDelete = (ks: Keyspace, e: number): void => { logDelete(ks, e, shard.dbs.indexOf(ks), aofLog) }
 
 /**
  * Evicts down to this shard's share of maxmemory; false when the policy found nothing more to
@@ -906,10 +974,14 @@ function runExec (slot: number): void {
   }
   out.arrayHeader(count)
   shard.noBlock = true
+  // The transaction's effects go into the file as one MULTI/EXEC block.
+  const isLogged = aofOn[0] !== 0
+  if (isLogged) aofLog.beginUnit()
   try {
     execCommands(count)
   } finally {
     shard.noBlock = false
+    if (isLogged) aofLog.endUnit()
   }
 }
 
@@ -996,6 +1068,7 @@ for (;;) {
   if (shard.notifyFlags[0] !== notifySeen) { notifySeen = shard.notifyFlags[0]; shard.syncNotifyHooks() }
   // Deletions report to CLIENT TRACKING while it has readers here or BCAST clients anywhere.
   writes.onTrack = trk.isActive ? onTrackRemove : null
+  if ((aofOn[0] !== 0) !== (aofHook.onDelete !== null)) syncAofHook()
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
   if (parked.size > 0) runAllParked()
   let ran = false
@@ -1044,6 +1117,7 @@ for (;;) {
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()
     if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) { sendTracking(); notifyAll() }
+    if (aofLog.len !== 0) flushShardAof()
     publishStats()
     nextExpire = now + EXPIRE_TICK_MS
   }

@@ -43,12 +43,14 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'tls-client-key-file-pass': '', 'tls-dh-params-file': '', 'tls-ca-cert-file': '', 'tls-ca-cert-dir': '', 'tls-protocols': '',
   'tls-ciphers': '', 'tls-ciphersuites': '', 'tls-auth-clients': 'yes', 'tls-prefer-server-ciphers': 'no', 'tls-session-caching': 'yes',
   'tls-session-cache-size': '20480', 'tls-session-cache-timeout': '300', 'tls-replication': 'no', 'tls-cluster': 'no',
+  appendfsync: 'everysec', appenddirname: 'appendonlydir', appendfilename: 'appendonly.aof', 'aof-use-rdb-preamble': 'yes',
+  'aof-load-truncated': 'yes', 'aof-timestamp-enabled': 'no', 'aof-rewrite-incremental-fsync': 'yes', 'aof-disable-auto-gc': 'no', 'auto-aof-rewrite-percentage': '100', 'auto-aof-rewrite-min-size': '67108864',
 }
 
 /** Written however they compare with their default, as Redis 7.0 does (dir, and the percentiles). */
 const ALWAYS = new Set(['dir', 'latency-tracking-info-percentiles'])
 /** Strings Redis writes quoted (sdscatrepr). */
-const QUOTED = new Set(['dir', 'dbfilename', 'requirepass', 'notify-keyspace-events'])
+const QUOTED = new Set(['dir', 'dbfilename', 'requirepass', 'notify-keyspace-events', 'appenddirname', 'appendfilename'])
 
 /** rewriteConfigBytesOption: whole gb, mb or kb when it divides. */
 function bytes (v: string): string {

@@ -17,7 +17,9 @@ import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
-import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES } from '../persistence/save-state.js'
+import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES, W_AOF_ENABLED, W_AOF_FSYNC, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_AOF_TIMESTAMPS, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN } from '../persistence/save-state.js'
+import { FSYNC_NAMES } from '../persistence/aof.js'
+import { aofNames, setAppendonly } from '../persistence/aof-files.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 import type { SharedChange, ListenFailure } from '../server/listeners.js'
 import type { TlsConfig } from '../config.js'
@@ -116,7 +118,19 @@ const PARAMS: readonly Param[] = [
   { name: 'protected-mode', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.protectedMode ? 'yes' : 'no', set: (s, v) => { s.settings.protectedMode = v === 1n } },
   // The default user's password, on every thread; '' makes the default user nopass again.
   { name: 'requirepass', type: { kind: 'string' }, mode: 'live', get: s => s.password.toString('latin1'), set: s => { s.setPassword(Buffer.from(pendingString, 'latin1')) } },
-  { name: 'appendonly', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
+  // The append-only file (persistence/aof*.ts): shared words every thread and shard reads.
+  { name: 'appendonly', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_ENABLED), set: (_s, v) => { setAppendonly(v === 1n) } },
+  { name: 'appendfsync', type: { kind: 'enum', values: ['everysec', 'always', 'no'] }, mode: 'live', get: () => FSYNC_NAMES[saveWords().i32[W_AOF_FSYNC]], set: (_s, v) => { saveWords().i32[W_AOF_FSYNC] = [1, 2, 0][Number(v)] } },
+  { name: 'appenddirname', type: { kind: 'string' }, mode: 'immutable', get: () => aofNames.dirname },
+  { name: 'appendfilename', type: { kind: 'string' }, mode: 'immutable', get: () => aofNames.filename },
+  { name: 'aof-use-rdb-preamble', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_PREAMBLE), set: (_s, v) => { setSaveFlag(W_AOF_PREAMBLE, v) } },
+  { name: 'aof-load-truncated', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_LOAD_TRUNCATED), set: (_s, v) => { setSaveFlag(W_AOF_LOAD_TRUNCATED, v) } },
+  { name: 'aof-timestamp-enabled', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_AOF_TIMESTAMPS), set: (_s, v) => { setSaveFlag(W_AOF_TIMESTAMPS, v) } },
+  // The base is written in one go by a joiner thread (no incremental fsync); auto-gc is Redis's own housekeeping.
+  { name: 'aof-rewrite-incremental-fsync', type: { kind: 'bool' }, mode: 'fixed', get: () => 'yes' },
+  { name: 'aof-disable-auto-gc', type: { kind: 'bool' }, mode: 'fixed', get: () => 'no' },
+  { name: 'auto-aof-rewrite-percentage', type: num(0n, INT_MAX, false), mode: 'live', get: () => String(saveWords().f64[F_AOF_AUTO_PERCENT]), set: (_s, v) => { saveWords().f64[F_AOF_AUTO_PERCENT] = Number(v) } },
+  { name: 'auto-aof-rewrite-min-size', type: num(0n, LONG_MAX, false, true), mode: 'live', get: () => String(saveWords().f64[F_AOF_AUTO_MIN]), set: (_s, v) => { saveWords().f64[F_AOF_AUTO_MIN] = Number(v) } },
   { name: 'maxmemory', type: num(0n, ULLONG_MAX, true, true), mode: 'live', get: s => String(s.settings.maxmemory), set: (s, v) => { s.settings.maxmemory = Number(v) } },
   // Shared words every shard reads before its next write (storage/eviction.ts).
   { name: 'maxmemory-policy', type: { kind: 'enum', values: POLICIES }, mode: 'live', get: s => POLICY_NAMES[s.settings.maxmemoryPolicy], set: (s, v) => { s.settings.maxmemoryPolicy = POLICY_NAMES.indexOf(POLICIES[Number(v)]) } },

@@ -6,7 +6,8 @@
 // file in `dir` and renamed over `dir/dbfilename`. The shards load that file at start
 // (persistence/rdb-file.ts). BGSAVE takes the same cut without fork: each shard then encodes its
 // keys in the background (persistence/snapshot.ts) and the main thread has the parts joined into
-// the file (persistence/bgsave.ts). AOF is not built.
+// the file (persistence/bgsave.ts). BGREWRITEAOF takes the same cut to start a new incremental
+// file and a new base (persistence/aof-files.ts).
 
 import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
 import type { Command } from './table.js'
@@ -21,6 +22,9 @@ import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 import { startSnapshot, snapshot, encodeRecord, markSaveCut } from '../persistence/snapshot.js'
+import { beginRewrite, aofCron } from '../persistence/aof-files.js'
+import { shardAof, flushShardAof } from '../persistence/aof.js'
+import { W_AOF_REWRITE, W_AOF_SCHEDULED, W_AOF_NEXT_FD } from '../persistence/save-state.js'
 import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY, W_LAST_SAVED_ID } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
@@ -46,8 +50,14 @@ function saveAdmit (): Buffer | null {
 /** bgsaveCommand's checks, then the one thread that wins the state word starts it. */
 function bgsaveAdmit (_c: ClientContext, argv: Argv): Buffer | null {
   if (argv.argc > 2 || (argv.argc === 2 && (argv.len[1] !== 8 || Buffer.from(argv.buf.buffer, argv.buf.byteOffset + argv.start[1], 8).toString('latin1').toLowerCase() !== 'schedule'))) return SYNTAX_ERR
+  // bgsaveCommand: an AOF rewrite runs (it holds the snapshot): only SCHEDULE waits for it.
+  if (Atomics.load(saveWords().i32, W_AOF_REWRITE) !== 0) {
+    if (argv.argc === 2) { Atomics.store(saveWords().i32, W_SCHEDULED, 1); return BGSAVE_SCHEDULED }
+    return AOF_REWRITING
+  }
   return beginBgsave() ? null : BGSAVE_RUNNING
 }
+const AOF_REWRITING = errorReply("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 
 /** Claims the background save for a new snapshot; false when one runs. */
 export function beginBgsave (): boolean {
@@ -73,6 +83,54 @@ function bgsaveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void 
 let lastSnapshotId = 0
 
 const BGSAVE_STARTED = Buffer.from('+Background saving started\r\n')
+
+// --- BGREWRITEAOF (persistence/aof-files.ts has the files' side) --------------------------------
+const REWRITE_RUNNING = errorReply('ERR Background append only file rewriting already in progress')
+const REWRITE_SCHEDULED = Buffer.from('+Background append only file rewriting scheduled\r\n')
+const REWRITE_STARTED = Buffer.from('+Background append only file rewriting started\r\n')
+const REWRITE_FAILED = errorReply("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+
+/** bgrewriteaofCommand: one rewrite at a time; scheduled while a BGSAVE runs; else this thread starts it. */
+function bgrewriteaofAdmit (): Buffer | null {
+  const i32 = saveWords().i32
+  if (Atomics.load(i32, W_AOF_REWRITE) !== 0) return REWRITE_RUNNING
+  if (Atomics.load(i32, W_BGSAVE) !== 0) { Atomics.store(i32, W_AOF_SCHEDULED, 1); return REWRITE_SCHEDULED }
+  return beginRewrite() ? null : REWRITE_FAILED
+}
+
+/**
+ * The rewrite's cut on this shard: what it logged so far goes to the old incremental file, what
+ * follows to the new one, and its snapshot (the new base) starts here.
+ */
+function bgrewriteaofShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  const w = saveWords()
+  const id = Atomics.load(w.i32, W_SNAPSHOT_ID)
+  // Inside EXEC nothing was claimed: Redis schedules it (server.in_exec).
+  if (Atomics.load(w.i32, W_AOF_REWRITE) === 0) { out.status('SCHEDULED'); return }
+  if (snapshot.active || id === lastSnapshotId) { out.raw(REWRITE_RUNNING); return }
+  lastSnapshotId = id
+  flushShardAof()
+  shardAof.fd = w.i32[W_AOF_NEXT_FD]
+  startSnapshot(shard, id)
+  out.status('OK')
+}
+
+function bgrewriteaofFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  if (parts.some(p => p[0] === 45)) { out.raw(REWRITE_RUNNING); return }
+  if (parts.some(p => p.toString('latin1', 1, 10) === 'SCHEDULED')) {
+    Atomics.store(saveWords().i32, W_AOF_SCHEDULED, 1)
+    out.raw(REWRITE_SCHEDULED)
+    return
+  }
+  out.raw(REWRITE_STARTED)
+}
+
+const BGREWRITEAOF_ARGV: Argv = { buf: Buffer.from('bgrewriteaof'), argc: 1, start: Int32Array.of(0), len: Int32Array.of(12) }
+
+/** The cron's AOF part (scheduled and automatic rewrites), on the thread with the save points. */
+export function rewriteCron (router: { sendAllInternal: (cmd: Command, argv: Argv) => boolean }, cmd: Command, log: Parameters<typeof aofCron>[1]): void {
+  aofCron(() => router.sendAllInternal(cmd, BGREWRITEAOF_ARGV), log)
+}
 const BGSAVE_SCHEDULED = Buffer.from('+Background saving scheduled\r\n')
 
 function bgsaveFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
@@ -323,6 +381,11 @@ export const persistenceCommands: readonly CommandSpec[] = [
     ...SERVER, name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], route: 'all', merge: 'custom',
     summary: 'Asynchronously save the dataset to disk', complexity: 'O(1)',
     admit: bgsaveAdmit, run: bgsaveShardCommand, finish: bgsaveFinish,
+  },
+  {
+    ...SERVER, name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_async_loading'], route: 'all', merge: 'custom',
+    summary: 'Asynchronously rewrite the append-only file', complexity: 'O(1)',
+    admit: bgrewriteaofAdmit, run: bgrewriteaofShardCommand, finish: bgrewriteaofFinish,
   },
   {
     ...SERVER, name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', acl: ['admin', 'dangerous'],

@@ -3,6 +3,7 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
@@ -206,15 +207,13 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `maxmemory_policy:${POLICY_NAMES[srv.settings.maxmemoryPolicy]}`,
     'mem_allocator:flashkv-arena',
   ])
-  // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts) and no AOF here.
+  // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts); AOF's from persistence/aof-files.ts.
   add('persistence', 'Persistence', [
     ...loadingInfo(), 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',
     'current_save_keys_processed:0', 'current_save_keys_total:0', `rdb_changes_since_last_save:${sum(s => s.dirty)}`,
     ...bgsaveInfo(srv.settings.lastSaveSec), `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
     `rdb_last_load_keys_expired:${sum(s => s.loadExpired)}`, `rdb_last_load_keys_loaded:${sum(s => s.loaded)}`,
-    'aof_enabled:0', 'aof_rewrite_in_progress:0', 'aof_rewrite_scheduled:0', 'aof_last_rewrite_time_sec:-1', 'aof_current_rewrite_time_sec:-1',
-    'aof_last_bgrewrite_status:ok', 'aof_rewrites:0', 'aof_rewrites_consecutive_failures:0', 'aof_last_write_status:ok', 'aof_last_cow_size:0',
-    'module_fork_in_progress:0', 'module_fork_last_cow_size:0', ...loadingProgress(),
+    ...aofInfo(), ...aofSizeInfo(), ...loadingProgress(),
   ])
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,

@@ -13,6 +13,10 @@ import { DATABASES } from '../storage/shard.js'
 import { ByteWriter } from './listpack.js'
 import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
+import { aofDir, nextBaseName, finishRewrite, rdbToCommands } from './aof-files.js'
+import { join } from 'node:path'
+import { unlinkSync } from 'node:fs'
+import { W_AOF_REWRITE, W_AOF_SCHEDULED } from './save-state.js'
 import { saveWords, W_BGSAVE, W_LAST_OK, W_LAST_SAVED_ID, F_BGSAVE_START, F_LAST_BGSAVE_SEC, W_CHECKSUM, updateDenyWrites } from './save-state.js'
 
 const JOIN_FILE = new URL('../../workers/rdb-join.js', import.meta.url)
@@ -109,6 +113,16 @@ export class BgsaveJoiner {
     const parts = this.parts
     this.parts = []
     this.answered.clear()
+    // The snapshot is a rewrite's (BGREWRITEAOF): it becomes the AOF's new base.
+    const rewrite = Atomics.load(saveWords().i32, W_AOF_REWRITE) !== 0
+    if (rewrite && (this.isFailed || this.isAborted)) {
+      // FLUSHALL dropped the walk: the rewrite is tried again (the new increment has the flush).
+      if (this.isAborted) Atomics.store(saveWords().i32, W_AOF_SCHEDULED, 1)
+      this.isFailed = false
+      this.isAborted = false
+      this.endRewrite(false, '')
+      return
+    }
     if (this.isFailed) {
       this.isFailed = false
       this.isAborted = false
@@ -124,7 +138,11 @@ export class BgsaveJoiner {
       return
     }
     const w = saveWords()
-    const job: JoinJob = { parts, dir: this.dir, dbfilename: this.dbfilename, version: this.version, checksum: w.i32[W_CHECKSUM] !== 0 }
+    const base = rewrite ? nextBaseName() : ''
+    // A base of commands (aof-use-rdb-preamble no) is made from the RDB file once it is written.
+    const isCommands = base.endsWith('.aof')
+    const rdbName = isCommands ? `temp-rewriteaof-bg-${process.pid}.rdb` : base
+    const job: JoinJob = { parts, dir: rewrite ? aofDir() : this.dir, dbfilename: rewrite ? rdbName : this.dbfilename, version: this.version, checksum: w.i32[W_CHECKSUM] !== 0 }
     const transfer: ArrayBuffer[] = []
     for (const p of parts) {
       for (const f of p.functions) transfer.push(f.buffer as ArrayBuffer)
@@ -133,6 +151,21 @@ export class BgsaveJoiner {
     const id = parts.length > 0 ? parts[0].id : 0
     let isDone = false
     const worker = new Worker(JOIN_FILE, { workerData: job, transferList: transfer, name: 'rdb-join' })
+    if (rewrite) {
+      const done = (ok: boolean): void => {
+        if (isDone) return
+        isDone = true
+        if (ok && isCommands) {
+          try { rdbToCommands(join(aofDir(), rdbName), base) } catch (err) { this.log.warn({ err }, 'Background AOF rewrite error'); ok = false }
+        }
+        if (isCommands) { try { unlinkSync(join(aofDir(), rdbName)) } catch {} }
+        this.endRewrite(ok, base)
+      }
+      worker.once('message', (r: { ok: boolean, err?: string }) => { if (!r.ok) this.log.warn({ err: r.err }, 'Background AOF rewrite error'); done(r.ok) })
+      worker.once('error', err => { this.log.warn({ err }, 'Background AOF rewrite error'); done(false) })
+      worker.once('exit', () => { done(false) })
+      return
+    }
     worker.once('message', (r: { ok: boolean, err?: string }) => {
       isDone = true
       if (r.ok) this.log.info({}, 'Background saving terminated with success')
@@ -141,6 +174,11 @@ export class BgsaveJoiner {
     })
     worker.once('error', err => { if (!isDone) { isDone = true; this.log.warn({ err }, 'Background saving error'); this.end(-1) } })
     worker.once('exit', () => { if (!isDone) { isDone = true; this.end(-1) } })
+  }
+
+  private endRewrite (ok: boolean, base: string): void {
+    finishRewrite(ok, base, this.log)
+    for (const w of this.waiters.splice(0)) w(false)
   }
 
   /** id: the saved snapshot's (ok), -1 failed, null aborted. */

@@ -46,6 +46,11 @@ export class RdbLoader {
   private freq = -1
   /** Records read (all shards'). */
   records = 0
+  /** The record being passed to onRecord: its RDB type and where its object's bytes are in `file`. */
+  lastType = 0
+  lastObjStart = 0
+  lastObjEnd = 0
+  get file (): Buffer { return this.b }
 
   constructor (path: string, private readonly wanted: (key: Buffer) => boolean, private readonly onRecord: RdbRecord,
     private readonly onFunction: ((code: Buffer) => void) | null = null) {
@@ -100,7 +105,10 @@ export class RdbLoader {
           throw new RdbLoadError('the RDB file holds module data, which this server cannot load')
       }
       const key = Buffer.from(r.string())
+      this.lastType = op
+      this.lastObjStart = r.p
       const payload = decodeObject(r, op)
+      this.lastObjEnd = r.p
       if (payload === null) throw new RdbLoadError(`Unknown RDB encoding type ${op}`)
       this.records++
       n++

@@ -34,7 +34,44 @@ export const W_SHUTDOWN_DONE = 9
 export const W_SHARDS = 10
 /** A BGSAVE inside EXEC asked for one (rdb_bgsave_scheduled): the cron starts it. */
 export const W_SCHEDULED = 11
-const INT_WORDS = 16
+// The append-only file (persistence/aof.ts): every thread reads these words.
+/** 1 while writes are logged (appendonly yes and the AOF loaded): the shards' one check per write. */
+export const W_AOF_ON = 16
+/** The descriptor of the current incremental file (opened O_APPEND; every thread writes to it). */
+export const W_AOF_FD = 17
+/** appendfsync: 0 no, 1 everysec, 2 always. */
+export const W_AOF_FSYNC = 18
+/** aof-timestamp-enabled (1 = yes). */
+export const W_AOF_TIMESTAMPS = 19
+/** 1 while a rewrite runs (from BGREWRITEAOF until the new manifest is in place). */
+export const W_AOF_REWRITE = 20
+/** The descriptor the shards switch to at a rewrite's cut (0: none pending). */
+export const W_AOF_NEXT_FD = 21
+/** A BGREWRITEAOF waits for the running BGSAVE (aof_rewrite_scheduled). */
+export const W_AOF_SCHEDULED = 22
+/** aof_last_write_status: 1 ok, 0 err. */
+export const W_AOF_WRITE_OK = 23
+/** FLUSHALL/FLUSHDB/SWAPDB barrier across shards: arrivals, and the generation that ends it. */
+export const W_AOF_BAR_COUNT = 24
+export const W_AOF_BAR_GEN = 25
+/** aof_last_bgrewrite_status: 1 ok, 0 err. */
+export const W_AOF_REWRITE_OK = 26
+/** aof-use-rdb-preamble, aof-load-truncated (1 = yes). */
+export const W_AOF_PREAMBLE = 27
+export const W_AOF_LOAD_TRUNCATED = 28
+/** appendonly as configured (CONFIG GET, aof_enabled); W_AOF_ON follows once the AOF is loaded or created. */
+export const W_AOF_ENABLED = 29
+/** The incremental file the shards appended to before a running rewrite's cut (closed at its end). */
+export const W_AOF_OLD_FD = 30
+/**
+ * appendfsync always, one fdatasync for every thread that wrote meanwhile (aof.ts): writes taken
+ * (a count), the count the last sync covered and its descriptor, and the lock of the syncing one.
+ */
+export const W_AOF_WRITES = 31
+export const W_AOF_SYNCED = 32
+export const W_AOF_SYNCED_FD = 33
+export const W_AOF_SYNC_LOCK = 34
+const INT_WORDS = 40
 
 // Float64 words.
 /** Unix ms the running BGSAVE started; rdb_last_bgsave_time_sec (-1 before any). */
@@ -51,7 +88,17 @@ export const F_DIRTY = F_SAVE_POINTS + 1 + 2 * MAX_SAVE_POINTS
 export const MAX_SHARDS = 256
 /** Per shard: bytes of the RDB file its load has read (each shard reads the whole file). */
 export const F_LOAD_POS = F_DIRTY + MAX_SHARDS
-const F64_WORDS = F_LOAD_POS + MAX_SHARDS
+/** AOF: bytes written to it (aof_current_size), its size after the last rewrite (aof_base_size). */
+export const F_AOF_SIZE = F_LOAD_POS + MAX_SHARDS
+export const F_AOF_BASE_SIZE = F_AOF_SIZE + 1
+/** Unix ms the running rewrite started; aof_last_rewrite_time_sec (-1 before any); aof_rewrites. */
+export const F_AOF_REWRITE_START = F_AOF_SIZE + 2
+export const F_AOF_LAST_REWRITE_SEC = F_AOF_SIZE + 3
+export const F_AOF_REWRITES = F_AOF_SIZE + 4
+/** auto-aof-rewrite-percentage and auto-aof-rewrite-min-size. */
+export const F_AOF_AUTO_PERCENT = F_AOF_SIZE + 5
+export const F_AOF_AUTO_MIN = F_AOF_SIZE + 6
+const F64_WORDS = F_AOF_SIZE + 8
 
 const BYTES = INT_WORDS * 4 + F64_WORDS * 8
 
@@ -71,6 +118,9 @@ export function saveWords (): SaveWords {
     words.i32[W_CHECKSUM] = 1
     words.i32[W_STOP_WRITES] = 1
     words.f64[F_LAST_BGSAVE_SEC] = -1
+    words.i32[W_AOF_WRITE_OK] = 1
+    words.i32[W_AOF_REWRITE_OK] = 1
+    words.f64[F_AOF_LAST_REWRITE_SEC] = -1
   }
   return words
 }

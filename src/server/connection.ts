@@ -107,6 +107,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   lastCmd: { readonly name: string } | null = null
   noEvict = false
   isAuthenticated = true
+  /** The AOF loader's client at start: the LOADING gate lets it through (persistence/aof-load.ts). */
+  isLoader = false
   user: AclUser
   /** Last read or write (coarseClock), for CLIENT LIST idle= and the idle timeout. */
   lastInteraction = coarseClock.nowMs

@@ -11,7 +11,8 @@
 // - watched keys written or deleted (WATCH's touches, storage/watch.ts),
 // - keys created while clients block on them (the worker serves those clients once released),
 // - the hit, miss and expiry counts.
-// Persistence will add the writes themselves here. Keyspace events are not per shard: every
+// With appendonly on, each step's effect goes to the transaction's AOF log (persistence/aof.ts),
+// written as one block before the release. Keyspace events are not per shard: every
 // lent shard of a transaction records into one list, in the order the steps ran, and the
 // transaction has one shard send them all to the hub (__emit) before it releases any.
 //
@@ -31,6 +32,9 @@ import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
 import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
+import type { AofLog } from '../persistence/aof.js'
+import { logEffect, logDelete } from '../persistence/aof-effects.js'
+import { aofHook } from '../storage/aof-hook.js'
 
 /** What a held shard hands the transaction's thread with its acknowledgement. */
 export interface Lend {
@@ -43,6 +47,8 @@ export interface Lend {
   /** Clients block on the shard: created keys must be reported. */
   isWaiting: boolean
   notifyFlags: Int32Array
+  /** The AOF file the shard appends to (0: appendonly off): the transaction's block goes there. */
+  aofFd?: number
 }
 
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
@@ -111,10 +117,11 @@ const EXEC_ID = internalCommand('__exec').id
 const lentShards: Array<LentShard | undefined> = []
 
 /** The shard's lend, ready to run steps on: `events` is the transaction's one list. */
-export function borrow (lend: Lend, events: Buffer[]): LentShard {
+export function borrow (lend: Lend, events: Buffer[], aof: AofLog | null = null): LentShard {
   let l = lentShards[lend.index]
   if (l === undefined) { l = new LentShard(lend.index, lend.shards); lentShards[lend.index] = l }
   l.attach(lend, events)
+  l.aof = aof
   return l
 }
 
@@ -129,6 +136,8 @@ export class LentShard {
   trackSlot = 0
   /** Keyspace objects kept across holds, per database. */
   private readonly kept: Array<Keyspace | null>
+  /** The transaction's AOF block (appendonly on): each step's effect goes there. */
+  aof: AofLog | null = null
 
   constructor (index: number, shards: number) {
     this.kept = new Array<Keyspace | null>(DATABASES).fill(null)
@@ -177,11 +186,14 @@ export class LentShard {
     writes.onReady = this.isWaiting ? this.onInsert : null
     writes.onSwap = null
     this.shard.syncNotifyHooks()
+    const savedAof = aofHook.onDelete
+    aofHook.onDelete = this.aof !== null ? this.onAofDelete : null
     try {
       if (cmd.id === EXEC_ID) this.runBatch(argv)
       else this.runOne(cmd, db, argv)
     } finally {
       restoreWrites(saved)
+      aofHook.onDelete = savedAof
     }
     return Buffer.from(out.buf.subarray(0, out.len))
   }
@@ -219,11 +231,16 @@ export class LentShard {
     if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
       forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
     }
+    if (this.aof !== null && cmd.isWrite && writes.count !== before) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, this.aof)
     if (this.trackSlot !== 0 && isTrackedRead(cmd)) forEachKey(cmd, argv, this.onRead)
   }
 
   private readonly onRead = (buf: Uint8Array, start: number, len: number): void => {
     this.effects.push({ kind: EFFECT_READ, db: 0, key: buf.slice(start, start + len), slot: this.trackSlot })
+  }
+
+  private readonly onAofDelete = (ks: Keyspace, e: number): void => {
+    if (this.aof !== null) logDelete(ks, e, this.shard.dbs.indexOf(ks), this.aof)
   }
 
   /** __exec meta (header args...)*, as the worker's runExec reads it (the watch is checked by the caller). */

@@ -27,6 +27,7 @@ import { loadUsersAtStart } from './acl.js'
 import type { ServerSettings } from '../commands/spec.js'
 import { REDIS_COMPAT_VERSION, hasReusePort, initialSettings, applyShardSettings, restGate, type ClientSnapshot, type ControlMessage, type IoThreadData, type ListenMode } from './server.js'
 import type { ProducerEndpoint } from '../ipc/layout.js'
+import { prepareAof, setAofNames } from '../persistence/aof-files.js'
 import { type RestBackend, type RestRequest, type RestResult } from './virtual-connection.js'
 import type { SharedChange, ListenFailure } from './listeners.js'
 
@@ -49,6 +50,10 @@ export class IoThreads implements ObservedServer, RestBackend {
   private isStopping = false
   /** REST requests relayed to I/O thread 0, by id: who awaits the reply. */
   private readonly rests = new Map<number, (r: RestResult) => void>()
+  /** appendonly yes: the AOF files to replay once the shards have the base (main.ts). */
+  readonly aofReplay: readonly string[]
+  /** The RDB file the shards load at start: dbfilename, or the AOF's RDB base. */
+  private readonly shardRdbFile: string | undefined
 
   private dir: string
   private dbfilename: string
@@ -62,6 +67,10 @@ export class IoThreads implements ObservedServer, RestBackend {
     this.cmdStats = new CommandStats(config.ioThreads + config.shards)
     this.cmdStats.configure(config)
     initSaveState(config)
+    setAofNames(config.dir, config.appenddirname, config.appendfilename)
+    const aof = prepareAof(config, REDIS_COMPAT_VERSION, log)
+    this.aofReplay = aof.replay
+    this.shardRdbFile = config.appendonly ? aof.rdbFile ?? undefined : join(config.dir, config.dbfilename)
     this.shared.initSettings(initialSettings(config))
     this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
     loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
@@ -101,7 +110,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     const online: Promise<void>[] = []
     const joiner = this.joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
     for (let s = 0; s < config.shards; s++) {
-      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, join(config.dir, config.dbfilename),
+      const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, this.shardRdbFile,
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s })
       this.shards.push(sw)
       joiner.attach(sw.worker, s)

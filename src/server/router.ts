@@ -519,14 +519,15 @@ export class Router implements Dispatcher {
     // while a script is busy.
     // maxmemory (0 = none) is the shared settings word: a CONFIG SET on any I/O thread counts at once.
     // Inside MULTI every command but EXEC, DISCARD, QUIT and RESET counts: queueing takes memory too.
-    if (!isBusy && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
+    // The AOF loader is not refused: Redis does not check maxmemory while it loads.
+    if (!isBusy && !conn.isLoader && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemoryLimit
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
     if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
     // While the shards load the RDB file at start, only commands flagged 'loading' run.
-    if (this.loading[0] !== 0 && !cmd.flags.includes('loading')) return this.reject(conn, LOADING, cmd)
+    if (this.loading[0] !== 0 && !cmd.flags.includes('loading') && !conn.isLoader) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
     if (conn.subs !== null && conn.resp === 2 && conn.isSubscribed && cmd.route !== 'pubsub' && cmd.name !== 'ping' && cmd.name !== 'quit' && cmd.name !== 'reset') {
       return this.reject(conn, errorReply(`ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), null, cmd)

@@ -9,7 +9,8 @@
 import { CommandStats } from './command-stats.js'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'
-import { saveCron, startBgsave } from '../commands/persistence.js'
+import { prepareAof, setAofNames } from '../persistence/aof-files.js'
+import { saveCron, startBgsave, rewriteCron } from '../commands/persistence.js'
 import { join, resolve } from 'node:path'
 import { type Acl, loadUsersAtStart } from './acl.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
@@ -53,6 +54,7 @@ const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n'
 const REST_MAX_CLIENTS: RestResult = { kind: 'refused', status: 503, error: 'ERR max number of clients reached' }
 const CRON_MS = 100
 const BGSAVE = commands.find(c => c.name === 'bgsave') as Command
+const BGREWRITEAOF = commands.find(c => c.name === 'bgrewriteaof') as Command
 /** STATS_METRIC_SAMPLES */
 const METRIC_SAMPLES = 16
 
@@ -209,6 +211,10 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   port: number
   bind: string
   readonly version = REDIS_COMPAT_VERSION
+  /** appendonly yes: the AOF files to replay once the shards have the base (main.ts). */
+  aofReplay: readonly string[] = []
+  /** The RDB file the shards load at start: dbfilename, or the AOF's RDB base. */
+  private shardRdbFile: string | undefined = undefined
   readonly startedAt = Date.now()
   readonly configFile: string
   dir: string
@@ -291,8 +297,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (io === null) this.cmdStats.configure(config)
     this.runId = io === null ? randomBytes(20).toString('hex') : io.runId
     // With I/O threads the main thread has set them; the router reads maxmemory from here.
+    setAofNames(config.dir, config.appenddirname, config.appendfilename)
     if (io === null) {
       initSaveState(config)
+      const aof = prepareAof(config, this.version, log)
+      this.aofReplay = aof.replay
+      this.shardRdbFile = config.appendonly ? aof.rdbFile ?? undefined : join(config.dir, config.dbfilename)
       this.shared.initSettings(initialSettings(config))
       this.shared.setPassword(Buffer.from(config.requirepass, 'latin1'))
       loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
@@ -386,6 +396,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
     // serverCron's save points, on one thread only: the one that has thread index 0.
     if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)
+    if (this.thread === 0) rewriteCron(this.router, BGREWRITEAOF, this.log)
   }
 
   /**
@@ -624,7 +635,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
-      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, join(this.dir, this.dbfilename),
+      const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, this.shardRdbFile,
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i })
       joiner.attach(sw.worker, i)
       this.links.push(link)
@@ -789,7 +800,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       if (this.isStopping || !this.isOpen) return { kind: 'refused', status: 503, error: 'ERR the server is not serving clients' }
       if (!this.shared.tryConnect()) { this.stats.rejectedConnections++; return REST_MAX_CLIENTS }
       // restGate checked the token: the client is in, as after AUTH.
-      this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES).isAuthenticated = true
+      const conn = this.attach(socket as unknown as Socket, VIRTUAL_BUF_BYTES)
+      conn.isAuthenticated = true
+      if (req.isLoader === true) conn.isLoader = true
       return null
     })
   }

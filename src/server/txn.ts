@@ -20,6 +20,7 @@ import { commandByName } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
 import { borrow, NOTHING_LENT, type LentShard } from './engine.js'
+import { AofLog } from '../persistence/aof.js'
 
 const EMIT = commandByName('__emit')
 
@@ -46,6 +47,12 @@ export class Txn implements ReplyTarget, TxnContext {
     if (conn === this.conn) return this.trackSlot
     return conn.trk !== null && conn.trk.req !== 0 ? conn.slot : 0
   }
+  /**
+   * appendonly on: the effects of the steps run here, written as one MULTI/EXEC block to the file
+   * the held shards append to, before any of them is released (persistence/aof.ts).
+   */
+  private aof: AofLog | null = null
+  private aofFd = 0
 
   /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
   constructor (private readonly router: Router, readonly conn: Connection, readonly seq: number,
@@ -71,8 +78,13 @@ export class Txn implements ReplyTarget, TxnContext {
       this.acked.add(shard)
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
+        if (lend.aofFd !== undefined && lend.aofFd > 0 && this.aof === null && !this.isRemote) {
+          this.aofFd = lend.aofFd
+          this.aof = new AofLog(1024)
+          this.aof.beginUnit()
+        }
         if (!this.isRemote) {
-          const l = this.lent[shard] = borrow(lend, this.events)
+          const l = this.lent[shard] = borrow(lend, this.events, this.aof)
           l.trackSlot = this.trackSlot
         }
       }
@@ -141,6 +153,10 @@ export class Txn implements ReplyTarget, TxnContext {
       } catch (err) {
         reply = errorReply(`ERR internal error in '${this.cmd.name}': ${(err as Error).message}`)
       }
+    }
+    if (this.aof !== null) {
+      this.aof.endUnit()
+      this.aof.flush(this.aofFd)
     }
     // The events go to the hub before any shard runs anything else, so they come before the
     // events of whatever follows the transaction, on any shard.

@@ -27,6 +27,8 @@ export interface RestRequest {
   /** The commands, RESP-encoded, and how many there are (as many replies are awaited). */
   cmds: Uint8Array
   count: number
+  /** The AOF loader at start (persistence/aof-load.ts): runs while the server is loading. */
+  isLoader?: boolean
 }
 
 /** The replies (RESP bytes of `count` complete replies; fewer if the client was closed), or a refusal. */

@@ -19,6 +19,7 @@ import { Arena, MAX_ARENA_BYTES, classBytes, sizeClass, type ArenaState } from '
 import { TYPES } from './types.js'
 import { writes } from './writes.js'
 import { initialClock, accessNow } from './eviction.js'
+import { aofHook } from './aof-hook.js'
 
 export const ENTRY_HEADER_BYTES = 28
 export const TYPE_STRING = 0
@@ -259,6 +260,7 @@ export class Keyspace {
       const at = a.f64[(e + 16) >>> 3]
       if (at !== 0 && at < now) {
         if (writes.onExpire !== null) writes.onExpire(this, e)
+        if (aofHook.onDelete !== null) aofHook.onDelete(this, e)
         this.remove(e)
         deleted++
       }

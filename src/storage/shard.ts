@@ -6,6 +6,7 @@
 
 import { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
+import { aofHook } from './aof-hook.js'
 import { WatchTable } from './watch.js'
 import type { TrackingTable } from './tracking.js'
 import { PubSubHub } from './pubsub-hub.js'
@@ -207,6 +208,7 @@ export class Shard implements EvictionHost {
     // Redis's keyIsExpired: a key is gone once now > expireAt (at expireAt it still exists).
     if (at !== 0 && at < this.clock()) {
       if (writes.onExpire !== null) writes.onExpire(ks, e)
+      if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
       ks.remove(e)
       this.expiredKeys++
       return 0
@@ -243,6 +245,7 @@ export class Shard implements EvictionHost {
     const ks = this.dbs[db] as Keyspace
     // The key's bytes go with the entry: the event is recorded first (notify copies them).
     this.notify(NOTIFY_EVICTED, EV_EVICTED, ks.arena.u8, ks.keyOffset(e), ks.keyLen(e), db)
+    if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
     ks.remove(e)
     this.evictedKeys++
   }
@@ -275,6 +278,7 @@ export class Shard implements EvictionHost {
   expireIfNeeded (ks: Keyspace, e: number): boolean {
     const at = ks.expireAt(e)
     if (at === 0 || at >= this.clock()) return false
+    if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
     ks.remove(e)
     this.expiredKeys++
     return true

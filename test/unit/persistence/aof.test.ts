@@ -1,0 +1,87 @@
+// The AOF's pieces that need no server: the effect log's encoding and MULTI/EXEC wrapping, the
+// scan that finds a truncated or malformed tail, the manifest's lines, and the settings.
+import { describe, expect, it } from 'vitest'
+import { AofLog } from '../../../src/persistence/aof.js'
+import { scanCommands, formatManifest } from '../../../src/persistence/aof-files.js'
+import { parseArgs, ConfigError, type Config } from '../../../src/config.js'
+import { argvOf } from '../../../src/commands/txn-helpers.js'
+
+const config = (argv: string[], file = ''): Config => {
+  const r = parseArgs(argv, { env: {}, readFile: () => file })
+  if (r.kind !== 'run') throw new Error('not a run')
+  return r.config
+}
+
+const text = (log: AofLog): string => log.buf.toString('latin1', 0, log.len)
+
+describe('AofLog', () => {
+  it('writes RESP multibulk commands, SELECT when the database changes, and starts every chunk with one', () => {
+    const log = new AofLog(16)
+    log.argv(0, argvOf([Buffer.from('set'), Buffer.from('k'), Buffer.from('v'.repeat(12))]))
+    log.parts(0, ['DEL', Buffer.from('k')])
+    log.parts(3, ['INCR', 'n'])
+    expect(text(log)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$12\r\nvvvvvvvvvvvv\r\n' +
+      '*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n')
+    log.flush(0)
+    expect(log.len).toBe(0)
+    log.parts(3, ['INCR', 'n'])
+    expect(text(log).startsWith('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n')).toBe(true)
+  })
+
+  it('wraps a unit of several effects in MULTI/EXEC, and leaves one effect (or none) alone', () => {
+    const log = new AofLog()
+    log.beginUnit()
+    log.parts(0, ['SET', 'a', '1'])
+    log.parts(0, ['SET', 'b', '2'])
+    log.endUnit()
+    expect(text(log)).toBe('*1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n' +
+      '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n')
+    const one = new AofLog()
+    one.beginUnit()
+    one.beginUnit()
+    one.parts(1, ['SET', 'a', '1'])
+    one.endUnit()
+    one.endUnit()
+    expect(text(one)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n')
+    const none = new AofLog()
+    none.beginUnit()
+    none.endUnit()
+    expect(none.len).toBe(0)
+  })
+})
+
+describe('scanCommands', () => {
+  const cmd = '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'
+  it('counts complete commands and skips #TS annotations', () => {
+    expect(scanCommands(Buffer.from(`#TS:1700000000\r\n${cmd}${cmd}`))).toEqual({ end: 16 + 2 * cmd.length, count: 2, status: 'ok' })
+  })
+
+  it('stops at a truncated last command, at its start', () => {
+    for (let cut = 1; cut < cmd.length; cut++) {
+      expect(scanCommands(Buffer.from(cmd + cmd.slice(0, cut)))).toEqual({ end: cmd.length, count: 1, status: 'truncated' })
+    }
+  })
+
+  it('calls anything else a bad format', () => {
+    expect(scanCommands(Buffer.from(`${cmd}garbage\r\n`)).status).toBe('bad')
+    expect(scanCommands(Buffer.from('*1\r\n$3\r\nGETX\r\n')).status).toBe('bad')
+    expect(scanCommands(Buffer.from('*x\r\n')).status).toBe('bad')
+  })
+})
+
+describe('manifest and settings', () => {
+  it("formats the manifest as aofInfoFormat: base, history, increments", () => {
+    expect(formatManifest({ base: { name: 'appendonly.aof.2.base.rdb', seq: 2, type: 'b' }, history: [{ name: 'appendonly.aof.1.base.rdb', seq: 1, type: 'h' }], incrs: [{ name: 'appendonly.aof.2.incr.aof', seq: 2, type: 'i' }] }))
+      .toBe('file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n')
+    expect(formatManifest({ base: null, history: [], incrs: [{ name: 'my file.aof', seq: 1, type: 'i' }] })).toBe('file "my file.aof" seq 1 type i\n')
+  })
+
+  it("defaults to Redis's, and takes flags and redis.conf lines", () => {
+    const c = config([])
+    expect([c.appendonly, c.appendfsync, c.appenddirname, c.appendfilename, c.aofUseRdbPreamble, c.aofLoadTruncated, c.aofTimestampEnabled, c.autoAofRewritePercentage, c.autoAofRewriteMinSize])
+      .toEqual([false, 1, 'appendonlydir', 'appendonly.aof', true, true, false, 100, 64 * 1024 * 1024])
+    expect(config(['x.conf'], 'appendonly yes\nappendfsync always\nauto-aof-rewrite-min-size 1mb\n')).toMatchObject({ appendonly: true, appendfsync: 2, autoAofRewriteMinSize: 1024 * 1024 })
+    expect(() => config(['--appendfsync', 'sometimes'])).toThrow(ConfigError)
+    expect(() => config(['--appenddirname', 'a/b'])).toThrow(ConfigError)
+  })
+})
