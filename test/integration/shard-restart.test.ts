@@ -232,6 +232,8 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
   it('gives a pipelining client only valid replies or CLUSTERDOWN, in order, across the crash', async () => {
     const keys = [0, 1, 2, 3].flatMap(s => keysOnShard(s, SHARDS, 25, `load${s}:`))
     const value = (k: string): string => `v:${k}`
+    const pair = [keysOnShard(1, SHARDS, 1, 'pair:')[0], keysOnShard(2, SHARDS, 1, 'pair:')[0]]
+    expect(text(await c.command('MSET', pair[0], 'r0', pair[1], 'r0'))).toBe('+OK\r\n')
     c.send(Buffer.concat(keys.map(k => encodeCommand(['SET', k, value(k)]))))
     await c.readReplies(keys.length, 20_000)
     const l = await RawClient.connect(server.port, server.host)
@@ -242,14 +244,21 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
     const load = (async () => {
       while (!isDone && bad === null) {
         const cmds: string[][] = []
-        for (const k of keys) { cmds.push(['GET', k]); cmds.push(['SET', k, value(k)]) }
+        const wants: Array<string | RegExp> = []
+        const tag = `r${rounds}`
+        for (const k of keys) {
+          cmds.push(['GET', k]); wants.push(`$${value(k).length}\r\n${value(k)}\r\n`)
+          cmds.push(['SET', k, value(k)]); wants.push('+OK\r\n')
+        }
+        // Across the dead shard and a live one: all of it or none of it, never half.
+        cmds.push(['MSET', pair[0], tag, pair[1], tag]); wants.push('+OK\r\n')
+        cmds.push(['MGET', pair[0], pair[1]]); wants.push(/^\*2\r\n\$(\d+)\r\n(r\d+)\r\n\$\1\r\n\2\r\n$/)
         l.send(Buffer.concat(cmds.map(a => encodeCommand(a))))
         const replies = (await l.readReplies(cmds.length, 30_000)).map(text)
         replies.forEach((r, i) => {
-          const k = cmds[i][1]
-          const want = cmds[i][0] === 'GET' ? `$${value(k).length}\r\n${value(k)}\r\n` : '+OK\r\n'
+          const want = wants[i]
           if (r === CLUSTERDOWN) downs++
-          else if (r !== want && bad === null) bad = `${cmds[i].join(' ')} → ${JSON.stringify(r)}`
+          else if ((typeof want === 'string' ? r !== want : !want.test(r)) && bad === null) bad = `${cmds[i].join(' ')} → ${JSON.stringify(r)}`
         })
         rounds++
       }
