@@ -149,8 +149,15 @@ function publishStats (): void {
 // one. The check is a few compares per batch.
 let layouts: Array<KeyspaceLayout | null> = new Array<KeyspaceLayout | null>(DATABASES).fill(null)
 let postedLibs: readonly Uint8Array[] | null = data.resume?.libs ?? null
+/**
+ * writes.count at the last check: a batch that wrote nothing changed no buffer, so a read-only
+ * batch costs one compare. (A transaction's steps run on another thread: release() clears it.)
+ */
+let layoutSeen = -1
 
 function publishLayout (force: boolean): void {
+  if (!force && writes.count === layoutSeen) return
+  layoutSeen = writes.count
   let isMoved = force
   for (let i = 0; i < DATABASES && !isMoved; i++) {
     const ks = shard.dbs[i]
@@ -417,6 +424,8 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
+  // The steps ran on another thread: its writes may have made or moved buffers.
+  layoutSeen = -1
   for (const { kind, db, key } of r.effects) {
     if (kind === EFFECT_CREATED) markReady(keyId(db, key, 0, key.length))
     else shard.watch.touch(db, key, 0, key.length, kind === EFFECT_REMOVED ? null : shard.dbs[db])

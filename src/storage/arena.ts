@@ -115,25 +115,27 @@ export class Arena {
   alloc (size: number): number {
     if (size > this.maxBytes) return 0
     const cls = sizeClass(size)
-    const head = this.freeHeads[cls]
+    const m = this.meta
+    const head = m[cls]
     const bytes = classBytes(cls)
     if (head !== 0) {
-      this.freeHeads[cls] = this.u32[head >>> 2]
-      this.used += bytes
+      m[cls] = this.u32[head >>> 2]
+      m[META_USED] += bytes
       return head
     }
-    const off = this.top
+    const off = m[META_TOP]
     if (off + bytes > this.sab.byteLength && !this.grow(off + bytes)) return 0
-    this.top = off + bytes
-    this.used += bytes
+    m[META_TOP] = off + bytes
+    m[META_USED] += bytes
     return off
   }
 
   free (off: number, size: number): void {
     const cls = sizeClass(size)
-    this.u32[off >>> 2] = this.freeHeads[cls]
-    this.freeHeads[cls] = off
-    this.used -= classBytes(cls)
+    const m = this.meta
+    this.u32[off >>> 2] = m[cls]
+    m[cls] = off
+    m[META_USED] -= classBytes(cls)
   }
 
   /** True when a block allocated for `a` bytes can hold `b` bytes in place. */

@@ -11,7 +11,7 @@ import { sleep } from './helpers/sides.js'
 
 const CLUSTERDOWN = '-CLUSTERDOWN Hash slot not served\r\n'
 const SHARDS = 4
-const DBS = [0, 1, 7]
+const DBS = [0, 1, 7, 9]
 const text = (b: Buffer): string => b.toString('latin1')
 
 // Every part starts FlashKV itself with DEBUG enabled: not for a REDIS_URL.
@@ -36,6 +36,13 @@ async function httpStatus (port: number, path: string): Promise<number> {
 async function fill (c: RawClient): Promise<void> {
   for (const db of DBS) {
     expect(text(await c.command('SELECT', String(db)))).toBe('+OK\r\n')
+    if (db === 9) {
+      // One MSETNX across every shard: it runs as a transaction on the client's thread, which
+      // makes this database (and grows its index) on each shard's lent memory.
+      const pairs = Array.from({ length: 300 }, (_, j) => [`txn:${j}`, `t${j}`]).flat()
+      expect(text(await c.command('MSETNX', ...pairs))).toBe(':1\r\n')
+      continue
+    }
     const cmds: string[][] = []
     for (let s = 0; s < SHARDS; s++) {
       const k = keysOnShard(s, SHARDS, 40, `d${db}s${s}:`)
@@ -139,9 +146,10 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
   })
 
   it('keeps every key of every type and database, then serves reads and writes', async () => {
-    await fill(c)
+    // The probe first: the last writes on shard 2 before the crash are then the transaction's (db 9).
     const probe = keysOnShard(2, SHARDS, 1, 'probe:')[0]
     expect(text(await c.command('SET', probe, 'here'))).toBe('+OK\r\n')
+    await fill(c)
     const before = await snapshot(c)
     expect(before.get('0 dbsize')).not.toBe(':0\r\n')
     expect(await httpStatus(httpPort, '/readyz')).toBe(200)
