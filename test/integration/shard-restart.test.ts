@@ -291,6 +291,9 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
     expect(text(await c.command('FUNCTION', 'LOAD', "#!lua name=restartlib\nredis.register_function('answer', function() return 42 end)"))).toBe('$10\r\nrestartlib\r\n')
     const [probe] = keysOnShard(0, SHARDS, 1, 'hubprobe:')
     expect(text(await c.command('SET', probe, 'p'))).toBe('+OK\r\n')
+    // Events before the crash: the hub's ticket count moves on, and the new hub must go on from it.
+    expect(text(await c.command('CONFIG', 'SET', 'notify-keyspace-events', 'E$'))).toBe('+OK\r\n')
+    for (const k of [1, 2, 3].map(sh => keysOnShard(sh, SHARDS, 1, 'pre:')[0])) expect(text(await c.command('SET', k, 'e'))).toBe('+OK\r\n')
     await crashAndAwait(server, c, 0, probe, '$1\r\np\r\n')
     expect(await pollUntil(async () => text(await c.command('PUBLISH', 'before', 'm1')) === ':1\r\n')).toBe(true)
     expect(text((await s1.readReplies(1, 20_000))[0])).toBe('*3\r\n$7\r\nmessage\r\n$6\r\nbefore\r\n$2\r\nm1\r\n')
@@ -300,6 +303,14 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
     expect(text((await s2.readReplies(1, 20_000))[0])).toBe('*3\r\n$7\r\nmessage\r\n$5\r\nafter\r\n$2\r\nm2\r\n')
     expect(text(await c.command('FCALL', 'answer', '0'))).toBe(':42\r\n')
     expect(text(await c.command('FUNCTION', 'DELETE', 'restartlib'))).toBe('+OK\r\n')
+
+    // Keyspace events of the other shards reach the new hub, in order.
+    expect(text(await s2.command('SUBSCRIBE', '__keyevent@0__:set'))).toBe('*3\r\n$9\r\nsubscribe\r\n$18\r\n__keyevent@0__:set\r\n:2\r\n')
+    const evKeys = [1, 2, 3, 2].map((sh, j) => keysOnShard(sh, SHARDS, j + 1, 'ev:')[j])
+    for (const k of evKeys) expect(text(await c.command('SET', k, 'e'))).toBe('+OK\r\n')
+    const events = (await s2.readReplies(evKeys.length, 20_000)).map(text)
+    expect(events).toEqual(evKeys.map(k => `*3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$${k.length}\r\n${k}\r\n`))
+    expect(text(await c.command('CONFIG', 'SET', 'notify-keyspace-events', ''))).toBe('+OK\r\n')
     s1.close()
     s2.close()
   }, 60_000)
