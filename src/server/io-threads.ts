@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
-import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, newLinkPorts, type LinkEndpoint, type LinkPorts } from './shard-link.js'
+import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
@@ -100,7 +100,7 @@ export class IoThreads implements ObservedServer, RestBackend {
       this.shards.push(sw)
       joiner.attach(sw.worker, s)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
-      this.watchShard(sw, events.hub.length)
+      this.watchShard(sw)
     }
     await Promise.all(online)
     const runId = randomBytes(20).toString('hex')
@@ -135,7 +135,7 @@ export class IoThreads implements ObservedServer, RestBackend {
    * ports (shardReset); with all of them a new thread takes the shard's databases over, and once
    * it is up the threads' links carry requests again (shardUp).
    */
-  private watchShard (sw: ShardWorker, hubProducers: number): void {
+  private watchShard (sw: ShardWorker): void {
     const s = sw.index
     sw.worker.on('error', err => {
       // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
@@ -149,14 +149,12 @@ export class IoThreads implements ObservedServer, RestBackend {
       this.resets[s] = new Array<LinkPorts | undefined>(this.threads.length)
       this.resetsLeft[s] = this.threads.length
       for (const t of this.threads) t.control.postMessage({ op: 'shardDown', shard: s } satisfies ControlMessage)
-      this.hubProducers = hubProducers
     })
   }
 
   /** Per shard being replaced: each I/O thread's new ports (worker side), and how many are still to come. */
   private readonly resets: Array<Array<LinkPorts | undefined>> = []
   private readonly resetsLeft: number[] = []
-  private hubProducers = 0
 
   /** I/O thread `from` is done with dead shard s; once every thread is, the replacement starts. */
   private onShardReset (from: number, s: number, ports: LinkPorts): void {
@@ -166,16 +164,18 @@ export class IoThreads implements ObservedServer, RestBackend {
     if (--this.resetsLeft[s] > 0 || this.isStopping) return
     const sw = this.shards[s]
     const all = got as LinkPorts[]
-    if (s === 0) for (let k = 0; k < this.hubProducers; k++) { const p = newLinkPorts(); p.link.port.close(); p.link.stepPort.close(); p.link.wake.close(); all.push(p.worker) }
-    const next = sw.respawn(all)
-    this.joiner?.attach(next, s)
-    this.watchShard(sw, this.hubProducers)
-    next.once('message', () => {
+    setTimeout(() => {
       if (this.isStopping) return
-      sw.isDead = false
-      for (const t of this.threads) t.control.postMessage({ op: 'shardUp', shard: s } satisfies ControlMessage)
-      this.log.warn({ shard: s, generation: sw.generation }, 'shard worker replaced; its keys are served again')
-    })
+      const next = sw.respawn(all)
+      this.joiner?.attach(next, s)
+      this.watchShard(sw)
+      next.once('message', () => {
+        if (this.isStopping) return
+        sw.isDead = false
+        for (const t of this.threads) t.control.postMessage({ op: 'shardUp', shard: s } satisfies ControlMessage)
+        this.log.warn({ shard: s, generation: sw.generation }, 'shard worker replaced; its keys are served again')
+      })
+    }, sw.respawnDelay())
   }
 
   /** Every thread listens and the start is logged: let them serve. */

@@ -484,7 +484,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         sw.worker.once('message', () => resolve())
         sw.worker.once('error', reject)
       }))
-      this.watchShard(sw, events.hub.length)
+      this.watchShard(sw)
     }
     await Promise.all(online)
   }
@@ -494,7 +494,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
    * what waited on it with CLUSTERDOWN, a new thread takes its databases over, and the link
    * carries requests again once that thread is up. Until then its slots answer CLUSTERDOWN.
    */
-  private watchShard (sw: ShardWorker, hubProducers: number): void {
+  private watchShard (sw: ShardWorker): void {
     const i = sw.index
     const worker = sw.worker
     worker.on('error', err => {
@@ -507,18 +507,19 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       if (this.isStopping) return
       this.log.error({ shard: i, code }, 'shard worker exited; starting a replacement')
       const mine = this.shardDown(i) as LinkPorts
-      // The hub's event rings from the other shards are producers too; nothing uses their ports.
       const ports = [mine]
-      if (i === 0) for (let k = 0; k < hubProducers; k++) { const p = newLinkPorts(); p.link.port.close(); p.link.stepPort.close(); p.link.wake.close(); ports.push(p.worker) }
-      const next = sw.respawn(ports)
-      this.joiner?.attach(next, i)
-      this.watchShard(sw, hubProducers)
-      next.once('message', () => {
+      setTimeout(() => {
         if (this.isStopping) return
-        sw.isDead = false
-        this.shardUp(i)
-        this.log.warn({ shard: i, generation: sw.generation }, 'shard worker replaced; its keys are served again')
-      })
+        const next = sw.respawn(ports)
+        this.joiner?.attach(next, i)
+        this.watchShard(sw)
+        next.once('message', () => {
+          if (this.isStopping) return
+          sw.isDead = false
+          this.shardUp(i)
+          this.log.warn({ shard: i, generation: sw.generation }, 'shard worker replaced; its keys are served again')
+        })
+      }, sw.respawnDelay())
     })
   }
 

@@ -140,8 +140,16 @@ export class ShardWorker {
     this.worker = this.spawn(wd)
   }
 
+  /** Resolves when the current thread has exited (stop() may come after it did). */
+  private exited: Promise<void> = Promise.resolve()
+  private startedAt = 0
+  /** Workers in a row that died within a second of their start. */
+  private quickDeaths = 0
+
   private spawn (wd: ShardWorkerData): Worker {
     const w = new Worker(this.workerFile, { workerData: wd, transferList: endpointPorts(wd.producers), name: `shard-${this.index}` })
+    this.exited = new Promise(resolve => w.once('exit', () => resolve()))
+    this.startedAt = Date.now()
     w.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null || w !== this.worker) return
       const op = (m as { op?: string }).op
@@ -156,9 +164,26 @@ export class ShardWorker {
    * databases), the dead one's ports replaced by `ports` (one per producer, in order). It takes
    * the databases over from their last posted layout; it loads no RDB file.
    */
+  /**
+   * How long to wait before starting a replacement: at once, unless workers keep dying as soon as
+   * they start (a fault that comes back with the data), then longer each time, up to 5 s.
+   */
+  respawnDelay (): number {
+    this.quickDeaths = Date.now() - this.startedAt < 1000 ? this.quickDeaths + 1 : 0
+    return this.quickDeaths < 3 ? 0 : Math.min(5000, 25 * 2 ** this.quickDeaths)
+  }
+
   respawn (ports: LinkPorts[]): Worker {
     this.generation++
-    const producers = this.data.producers.map((ep, i) => ({ ...ep, ...ports[i] }))
+    // Producers past `ports` are the hub's event rings from the other shards: nothing uses their
+    // ports, whose other ends are closed once transferred (a port whose peer closed cannot be).
+    const unused: LinkPorts[] = []
+    const producers = this.data.producers.map((ep, i) => {
+      if (i < ports.length) return { ...ep, ...ports[i] }
+      const p = newLinkPorts()
+      unused.push(p.link)
+      return { ...ep, ...p.worker }
+    })
     const resume: ShardResume = { generation: this.generation, dbs: this.layout, libs: this.libs }
     // A STOP or a wake-up flag the dead thread left must not confuse the new one.
     const bell = new Int32Array(this.bell)
@@ -166,6 +191,7 @@ export class ShardWorker {
     Atomics.store(bell, SLEEPING, 0)
     this.worker = this.spawn({ ...this.data, producers, resume, rdbFile: undefined })
     this.data.producers = producers
+    for (const p of unused) { p.port.close(); p.stepPort.close(); p.wake.close() }
     return this.worker
   }
 
@@ -174,9 +200,8 @@ export class ShardWorker {
     Atomics.store(bell, STOP, 1)
     Atomics.add(bell, SEQ, 1)
     Atomics.notify(bell, SEQ)
-    const exited = new Promise<void>(resolve => this.worker.once('exit', () => resolve()))
     const timer = setTimeout(() => { void this.worker.terminate() }, 1000)
-    await exited
+    await this.exited
     clearTimeout(timer)
   }
 }
