@@ -205,7 +205,9 @@ const loadedLibs: Buffer[] = []
 /** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
 const NO_EVENTS = new Int32Array(1)
 /** The RDB file being loaded at start (null once done). A bad header stops the server before it listens. */
-let loader: RdbLoader | null = data.resume === undefined ? loadAtStart() : null
+// A replacement loads only if the dead thread had not finished (the main thread then passes the
+// file again): loading again from the start over what is there is harmless, each record replaces its key.
+let loader: RdbLoader | null = data.resume === undefined || data.rdbFile !== undefined ? loadAtStart() : null
 parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
@@ -1103,4 +1105,5 @@ function loadStep (l: RdbLoader): void {
 function loadingDone (): void {
   const i32 = saveWords().i32
   if (Atomics.load(i32, W_LOADING) > 0) Atomics.sub(i32, W_LOADING, 1)
+  parentPort?.postMessage({ op: 'shard-load-done', shard: data.index })
 }

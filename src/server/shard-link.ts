@@ -127,6 +127,8 @@ export class ShardWorker {
   private layout: Array<KeyspaceLayout | null> = []
   /** The hub's function library codes as last posted (shard 0 only). */
   private libs: Uint8Array[] | null = null
+  /** The worker finished loading the RDB file at start (or had none): a replacement does not load. */
+  private isLoaded = false
   private readonly data: ShardWorkerData
   /** Made before the worker, since its producers' endpoints name them (connectShard). */
   static newBell (): SharedArrayBuffer { return new SharedArrayBuffer(CTRL_INTS * 4) }
@@ -155,6 +157,7 @@ export class ShardWorker {
       const op = (m as { op?: string }).op
       if (op === 'shard-layout') this.layout = (m as { dbs: Array<KeyspaceLayout | null> }).dbs
       else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
+      else if (op === 'shard-load-done') this.isLoaded = true
     })
     return w
   }
@@ -162,7 +165,8 @@ export class ShardWorker {
   /**
    * Starts a new thread for this shard over the same shared buffers (rings, doorbell, counters,
    * databases), the dead one's ports replaced by `ports` (one per producer, in order). It takes
-   * the databases over from their last posted layout; it loads no RDB file.
+   * the databases over from their last posted layout; it loads the RDB file again only if the
+   * dead one had not finished loading it.
    */
   /**
    * How long to wait before starting a replacement: at once, unless workers keep dying as soon as
@@ -189,7 +193,7 @@ export class ShardWorker {
     const bell = new Int32Array(this.bell)
     Atomics.store(bell, STOP, 0)
     Atomics.store(bell, SLEEPING, 0)
-    this.worker = this.spawn({ ...this.data, producers, resume, rdbFile: undefined })
+    this.worker = this.spawn({ ...this.data, producers, resume, rdbFile: this.isLoaded ? undefined : this.data.rdbFile })
     this.data.producers = producers
     for (const p of unused) { p.port.close(); p.stepPort.close(); p.wake.close() }
     return this.worker
