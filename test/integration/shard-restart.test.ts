@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient, encodeCommand, parseScan } from './helpers/raw.js'
 import { REDIS_URL, freePort, startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard } from './helpers/slots.js'
+import { startRedis } from './helpers/redis.js'
 import { sleep } from './helpers/sides.js'
 
 const CLUSTERDOWN = '-CLUSTERDOWN Hash slot not served\r\n'
@@ -326,12 +327,18 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
 
 describeLocal('DEBUG CRASH-SHARD without enable-debug-command', () => {
   let server: ServerHandle
-  beforeAll(async () => { server = await startFlashKV({ shards: 2 }) })
-  afterAll(async () => { await server?.stop() })
+  let redis: ServerHandle
+  beforeAll(async () => { [server, redis] = await Promise.all([startFlashKV({ shards: 2 }), startRedis()]) })
+  afterAll(async () => { await Promise.all([server?.stop(), redis?.stop()]) })
 
   it('is refused with Redis\'s DEBUG-disabled error, and no shard goes down', async () => {
     const c = await RawClient.connect(server.port, server.host)
-    expect(text(await c.command('DEBUG', 'CRASH-SHARD', '1'))).toBe('-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n')
+    const r = await RawClient.connect(redis.port, redis.host)
+    // Redis 7.0 refuses DEBUG before looking at the subcommand, with enable-debug-command no.
+    const refused = text(await r.command('DEBUG', 'CRASH-SHARD', '1'))
+    r.close()
+    expect(text(await c.command('DEBUG', 'CRASH-SHARD', '1'))).toBe(refused)
+    expect(refused).toBe('-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n')
     const [k] = keysOnShard(1, 2, 1, 'still:')
     expect(text(await c.command('SET', k, 'up'))).toBe('+OK\r\n')
     await sleep(300)
