@@ -32,7 +32,10 @@ import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Ret
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
-import type { Keyspace } from '../src/storage/keyspace.js'
+import { Keyspace, layoutHook, type KeyspaceLayout } from '../src/storage/keyspace.js'
+import { libraryCodes } from '../src/commands/functions.js'
+import { CRASH_SHARD_WORD } from '../src/ipc/layout.js'
+import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
@@ -81,8 +84,14 @@ const producers = data.producers.map(ep => new Producer(ep))
 producers.forEach((p, i) => { p.index = i })
 /** The producer whose request runs now: its reply goes to that producer's response ring. */
 let cur = producers[0]
+/**
+ * Tickets up to this one were taken before this worker started (a replacement: their records
+ * were answered CLUSTERDOWN and dropped, or are keyspace events already on their way): they
+ * run in ring order, since some of their sequence will never come.
+ */
+const staleTicket = data.resume === undefined || data.sequencer === undefined ? 0 : Atomics.load(new Int32Array(data.sequencer), 1 + data.index)
 /** The next multi-shard ticket this shard may run (tickets start at 1; 0 = none). */
-let nextTicket = 1
+let nextTicket = staleTicket + 1
 const bell = new Int32Array(data.bell)
 const TXN_BEGIN = internalCommand('__txn').id
 const EXEC = internalCommand('__exec').id
@@ -139,8 +148,60 @@ function publishStats (): void {
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
   syncDirty(shard)
   saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
+  publishLayout(false)
 }
-const shard = new Shard(data.index, data.shards)
+
+// --- surviving this thread (docs/ARCHITECTURE.md, "A dead shard") ----------------------------------
+// Keys, values, indexes and the allocators' bookkeeping are all in shared buffers. The main thread
+// only needs to know which buffers: each time one changes (a database made, flushed or swapped,
+// a rehash starting) this thread posts the list, and a replacement worker starts from the last
+// one. The check is a few compares per batch.
+let layouts: Array<KeyspaceLayout | null> = new Array<KeyspaceLayout | null>(DATABASES).fill(null)
+let postedLibs: readonly Uint8Array[] | null = data.resume?.libs ?? null
+/**
+ * writes.count at the last check: a batch that wrote nothing changed no buffer, so a read-only
+ * batch costs one compare. (A transaction's steps run on another thread: release() clears it.)
+ */
+let layoutSeen = -1
+
+function publishLayout (force: boolean): void {
+  if (!force && writes.count === layoutSeen) return
+  layoutSeen = writes.count
+  let isMoved = force
+  for (let i = 0; i < DATABASES && !isMoved; i++) {
+    const ks = shard.dbs[i]
+    const l = layouts[i]
+    isMoved = ks === null ? l !== null : l === null || ks.isMovedFrom(l)
+  }
+  if (isMoved) {
+    layouts = shard.dbs.map(ks => ks === null ? null : ks.layout())
+    parentPort?.postMessage({ op: 'shard-layout', shard: data.index, dbs: layouts })
+  }
+  // The hub keeps the function libraries: a replacement gets them back from the main thread.
+  if (data.index === 0 && libraryCodes() !== postedLibs) {
+    postedLibs = libraryCodes()
+    parentPort?.postMessage({ op: 'shard-libs', shard: 0, libs: postedLibs })
+  }
+}
+
+/** A replacement takes over the dead thread's databases and counters; a first worker starts empty. */
+function resumeShard (): Shard {
+  const r = data.resume
+  if (r === undefined) return new Shard(data.index, data.shards)
+  const dbs = r.dbs.map(l => l === null ? null : Keyspace.resume(l))
+  const s = new Shard(data.index, data.shards, dbs)
+  s.expiredKeys = stats[STAT_EXPIRED_KEYS]
+  s.hits = stats[STAT_HITS]
+  s.misses = stats[STAT_MISSES]
+  commandsRun = stats[STAT_COMMANDS]
+  errorReplies = stats[STAT_ERRORS]
+  // Changes since the last save go on counting from where the dead thread left them.
+  s.dirtyAtSave = -saveF64[F_DIRTY + data.index]
+  if (r.libs !== null) setLibraryCodes(r.libs.map(b => Buffer.from(b)))
+  return s
+}
+const shard = resumeShard()
+layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
@@ -155,7 +216,9 @@ const loadedLibs: Buffer[] = []
 /** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
 const NO_EVENTS = new Int32Array(1)
 /** The RDB file being loaded at start (null once done). A bad header stops the server before it listens. */
-let loader: RdbLoader | null = loadAtStart()
+// A replacement loads only if the dead thread had not finished (the main thread then passes the
+// file again): loading again from the start over what is there is harmless, each record replaces its key.
+let loader: RdbLoader | null = data.resume === undefined || data.rdbFile !== undefined ? loadAtStart() : null
 parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
@@ -163,7 +226,7 @@ const EXPIRE_TICK_MS = 100
 // Fault injection for tests (FLASHKV_FAULT_SHARD_EXIT="<shard>:<n>"): this shard's thread exits
 // after n commands, as a crashed worker would. Unset in production: the check is one compare.
 const [faultShard, faultAfter] = (process.env.FLASHKV_FAULT_SHARD_EXIT ?? '-1:0').split(':').map(Number)
-let commandsLeft = faultShard === data.index ? faultAfter : -1
+let commandsLeft = faultShard === data.index ? faultAfter : -1 // every worker of that shard, replacements too
 const EXPIRE_BUCKETS = 2000
 /** Blocks freed per pass of the loop for values UNLINK detached (storage/lazyfree.ts). */
 const LAZYFREE_BUDGET = 20_000
@@ -381,6 +444,8 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
+  // The steps ran on another thread: its writes may have made or moved buffers.
+  layoutSeen = -1
   for (const { kind, db, key, slot } of r.effects) {
     if (kind === EFFECT_READ) { trk.remember(slot ?? 0, key, 0, key.length); writes.onTrack = onTrackRemove; continue }
     if (kind === EFFECT_CREATED) markReady(keyId(db, key, 0, key.length))
@@ -1040,7 +1105,7 @@ function runRing (p: Producer): boolean {
   let n = 0
   while (reqs.peek()) {
     const ticket = reqs.u32[(reqs.payload + 12) >>> 2]
-    if (ticket !== 0) {
+    if (ticket > staleTicket) {
       if (ticket !== nextTicket) break
       nextTicket++
     }
@@ -1058,9 +1123,13 @@ let notifySeen = 0
 /** The ring each pass starts from, moved on every pass so that no producer always goes first. */
 let first = 0
 publishStats()
+const crashWord = sharedFlags(data.credit)
+let isCrashing = false
 for (;;) {
   const seq = Atomics.load(bell, SEQ)
   if (Atomics.load(bell, STOP) !== 0) break
+  // DEBUG CRASH-SHARD: exit here, between batches, as a worker that died cleanly.
+  if (crashWord[CRASH_SHARD_WORD] === data.index + 1 && Atomics.compareExchange(crashWord, CRASH_SHARD_WORD, data.index + 1, 0) === data.index + 1) { isCrashing = true; break }
   // What the keys this pass touches are stamped with (storage/eviction.ts).
   accessTime.ms = Date.now()
   if (pendingEvents.length > 0) flushEvents()
@@ -1122,6 +1191,7 @@ for (;;) {
     nextExpire = now + EXPIRE_TICK_MS
   }
 }
+if (isCrashing) { settleDebts(); publishStats(); publishLayout(true) }
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**
@@ -1177,4 +1247,5 @@ function loadStep (l: RdbLoader): void {
 function loadingDone (): void {
   const i32 = saveWords().i32
   if (Atomics.load(i32, W_LOADING) > 0) Atomics.sub(i32, W_LOADING, 1)
+  parentPort?.postMessage({ op: 'shard-load-done', shard: data.index })
 }

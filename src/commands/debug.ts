@@ -13,7 +13,9 @@ import { valuePayload } from './internal.js'
 import { ByteWriter } from '../persistence/listpack.js'
 import { encodeValue } from '../persistence/rdb-value.js'
 import { idleMs, evictionSettings } from '../storage/eviction.js'
-import { ACTIVE_EXPIRE_OFF_WORD } from '../ipc/layout.js'
+import { ACTIVE_EXPIRE_OFF_WORD, CRASH_SHARD_WORD } from '../ipc/layout.js'
+import { NOT_INTEGER } from '../protocol/errors.js'
+import { parseInt64, parsed } from '../protocol/ascii.js'
 import { listLen } from '../storage/list.js'
 import { equalsLower, token } from '../protocol/ascii.js'
 
@@ -22,6 +24,8 @@ const HELP_T = token('help')
 const OBJECT_T = token('object')
 const SLEEP_T = token('sleep')
 const ACTIVE_EXPIRE_T = token('set-active-expire')
+const CRASH_SHARD_T = token('crash-shard')
+const SHARD_RANGE = errorReply('ERR shard index out of range')
 const sub = (argv: Argv, t: Uint8Array): boolean => equalsLower(argv.buf, argv.start[1], argv.len[1], t)
 
 /** enable-debug-command: 'no', 'yes' or 'local' (set from the config on every producer thread). */
@@ -36,6 +40,8 @@ const HELP = [
   '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
+  'CRASH-SHARD <index>',
+  '    Make the thread of shard <index> exit at its next batch boundary, as a crashed worker would (a new one takes its data over).',
   'HELP',
   '    Print this help.',
 ]
@@ -94,6 +100,15 @@ function debugCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (argv.argc === 3 && sub(argv, SLEEP_T)) {
     const ms = leadingNumber(argv, 2) * 1000
     if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+    out.raw(OK)
+    return
+  }
+  if (argv.argc === 3 && sub(argv, CRASH_SHARD_T)) {
+    // The shard's loop checks this word between batches (workers/shard-worker.ts).
+    if (!parseInt64(argv.buf, argv.start[2], argv.len[2]) || parsed.isBig) { out.raw(NOT_INTEGER); return }
+    const i = parsed.value
+    if (i < 0 || i >= shard.shards) { out.raw(SHARD_RANGE); return }
+    Atomics.store(evictionSettings.flags, CRASH_SHARD_WORD, i + 1)
     out.raw(OK)
     return
   }

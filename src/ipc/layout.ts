@@ -62,6 +62,19 @@ export const RESP_HEADER_BYTES = 4
 export const RING_BYTES = 1 << 20
 
 import type { MessagePort } from 'node:worker_threads'
+import type { KeyspaceLayout } from '../storage/keyspace.js'
+
+/**
+ * What a replacement for a dead shard worker starts from (shard-worker.ts, docs/ARCHITECTURE.md
+ * "A dead shard"): the buffers of its databases as the dead thread last posted them, and on the
+ * hub the function libraries' codes.
+ */
+export interface ShardResume {
+  /** Workers this shard had before this one. */
+  generation: number
+  dbs: Array<KeyspaceLayout | null>
+  libs: Uint8Array[] | null
+}
 
 /** One producer's end of a shard, as the worker sees it. */
 export interface ProducerEndpoint {
@@ -108,6 +121,8 @@ export interface ShardWorkerData {
   rdbFile?: string
   /** INFO commandstats & co. (server/command-stats.ts): the shared rows, and this shard's row. */
   cmdStats?: { sab: SharedArrayBuffer, rows: number, row: number }
+  /** Set for a worker that replaces one that died: it takes the shard over instead of loading. */
+  resume?: ShardResume
 }
 
 /**
@@ -139,6 +154,8 @@ export const TENACITY_WORD = 20
 export const MAXMEMORY_WORD = 22
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
+/** DEBUG CRASH-SHARD i stores i + 1 here: shard i's thread exits at its next batch boundary. */
+export const CRASH_SHARD_WORD = 30
 /** DEBUG SET-ACTIVE-EXPIRE 0 sets this word: the shards stop their active expiry sweep. */
 export const ACTIVE_EXPIRE_OFF_WORD = 31
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */

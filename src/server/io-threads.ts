@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
-import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint } from './shard-link.js'
+import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
@@ -115,17 +115,7 @@ export class IoThreads implements ObservedServer, RestBackend {
       this.shards.push(sw)
       joiner.attach(sw.worker, s)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
-      sw.worker.on('error', err => {
-        // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
-        if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: s }, (err as Error).message); process.exit(1) }
-        this.log.error({ err, shard: s }, 'shard worker failed')
-      })
-      sw.worker.on('exit', code => {
-        sw.isDead = true
-        if (this.isStopping) return
-        this.log.error({ shard: s, code }, 'shard worker exited; its keys are unavailable')
-        for (const t of this.threads) t.control.postMessage({ op: 'shardDown', shard: s } satisfies ControlMessage)
-      })
+      this.watchShard(sw)
     }
     await Promise.all(online)
     const runId = randomBytes(20).toString('hex')
@@ -152,6 +142,55 @@ export class IoThreads implements ObservedServer, RestBackend {
       const bound = await listening
       if (t === 0) { this.port = bound.port; fds = bound.fds }
     }
+  }
+
+  /**
+   * A shard worker that exits is replaced (docs/ARCHITECTURE.md, "A dead shard"): every I/O
+   * thread answers what waited on it with CLUSTERDOWN and sends back the worker's side of new
+   * ports (shardReset); with all of them a new thread takes the shard's databases over, and once
+   * it is up the threads' links carry requests again (shardUp).
+   */
+  private watchShard (sw: ShardWorker): void {
+    const s = sw.index
+    sw.worker.on('error', err => {
+      // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
+      if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: s }, (err as Error).message); process.exit(1) }
+      this.log.error({ err, shard: s }, 'shard worker failed')
+    })
+    sw.worker.on('exit', code => {
+      sw.isDead = true
+      if (this.isStopping) return
+      this.log.error({ shard: s, code }, 'shard worker exited; starting a replacement')
+      this.resets[s] = new Array<LinkPorts | undefined>(this.threads.length)
+      this.resetsLeft[s] = this.threads.length
+      for (const t of this.threads) t.control.postMessage({ op: 'shardDown', shard: s } satisfies ControlMessage)
+    })
+  }
+
+  /** Per shard being replaced: each I/O thread's new ports (worker side), and how many are still to come. */
+  private readonly resets: Array<Array<LinkPorts | undefined>> = []
+  private readonly resetsLeft: number[] = []
+
+  /** I/O thread `from` is done with dead shard s; once every thread is, the replacement starts. */
+  private onShardReset (from: number, s: number, ports: LinkPorts): void {
+    const got = this.resets[s]
+    if (got === undefined || got[from] !== undefined) return
+    got[from] = ports
+    if (--this.resetsLeft[s] > 0 || this.isStopping) return
+    const sw = this.shards[s]
+    const all = got as LinkPorts[]
+    setTimeout(() => {
+      if (this.isStopping) return
+      const next = sw.respawn(all)
+      this.joiner?.attach(next, s)
+      this.watchShard(sw)
+      next.once('message', () => {
+        if (this.isStopping) return
+        sw.isDead = false
+        for (const t of this.threads) t.control.postMessage({ op: 'shardUp', shard: s } satisfies ControlMessage)
+        this.log.warn({ shard: s, generation: sw.generation }, 'shard worker replaced; its keys are served again')
+      })
+    }, sw.respawnDelay())
   }
 
   /** Every thread listens and the start is logged: let them serve. */
@@ -200,6 +239,9 @@ export class IoThreads implements ObservedServer, RestBackend {
         done?.(m.failure)
         break
       }
+      case 'shardReset':
+        this.onShardReset(from, m.shard, m.ports)
+        break
     }
   }
 

@@ -310,6 +310,23 @@ export class PubSub {
     this.router.sendNoReply(HUB, PSUB.id, [Buffer.from(PSUB.name), k.subarray(0, 4), k.subarray(4), ...names])
   }
 
+  /**
+   * The hub's thread was replaced, and its counts died with it (docs/ARCHITECTURE.md, "A dead
+   * shard"): tells the new one every subscription of this thread again, monitors included.
+   */
+  resubscribe (): void {
+    for (let kind = 0; kind < this.lists.length; kind++) {
+      const byCount = new Map<number, Buffer[]>()
+      for (const [key, set] of this.lists[kind]) {
+        if (set.size === 0) continue
+        let names = byCount.get(set.size)
+        if (names === undefined) { names = []; byCount.set(set.size, names) }
+        names.push(Buffer.from(key, 'latin1'))
+      }
+      for (const [n, names] of byCount) this.tellHub(kind, n, names)
+    }
+  }
+
   /** The connection left: every subscription it had ends. */
   onClose (conn: Connection): void {
     if (conn.isMonitor) {

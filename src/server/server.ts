@@ -31,7 +31,7 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands, renameCommands, type Command } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
-import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, type LinkEndpoint } from './shard-link.js'
+import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, newLinkPorts, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import type { Tracking } from './tracking.js'
 import { Router } from './router.js'
 import { Credits, sharedFlags } from './credits.js'
@@ -128,6 +128,10 @@ export type ControlMessage =
   | { op: 'kill', thread: number, id: number }
   | { op: 'unblock', thread: number, id: number, mode: number }
   | { op: 'shardDown', shard: number }
+  /** An I/O thread answered everything pending on a dead shard: the worker's side of its new ports. */
+  | { op: 'shardReset', shard: number, ports: LinkPorts }
+  /** The shard's replacement is running: links to it carry requests again. */
+  | { op: 'shardUp', shard: number }
   | { op: 'rest', req: RestRequest }
   | { op: 'restReply', id: number, result: RestResult }
   | { op: 'restAbort', id: number }
@@ -644,24 +648,78 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         sw.worker.once('message', () => resolve())
         sw.worker.once('error', reject)
       }))
-      sw.worker.on('error', err => {
-        // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
-        if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: i }, (err as Error).message); process.exit(1) }
-        this.log.error({ err, shard: i }, 'shard worker failed')
-      })
-      sw.worker.on('exit', code => {
-        sw.isDead = true
-        if (this.isStopping) return
-        this.log.error({ shard: i, code }, 'shard worker exited; its keys are unavailable')
-        link.failPending(SHARD_DOWN)
-      })
+      this.watchShard(sw)
     }
     await Promise.all(online)
   }
 
+  /**
+   * A shard worker that exits is replaced (docs/ARCHITECTURE.md, "A dead shard"): its link answers
+   * what waited on it with CLUSTERDOWN, a new thread takes its databases over, and the link
+   * carries requests again once that thread is up. Until then its slots answer CLUSTERDOWN.
+   */
+  private watchShard (sw: ShardWorker): void {
+    const i = sw.index
+    const worker = sw.worker
+    worker.on('error', err => {
+      // A dump.rdb that cannot load stops the server, as Redis refuses to start on one.
+      if (String((err as Error)?.message).startsWith(RDB_LOAD_FAILED)) { this.log.fatal({ err, shard: i }, (err as Error).message); process.exit(1) }
+      this.log.error({ err, shard: i }, 'shard worker failed')
+    })
+    worker.on('exit', code => {
+      sw.isDead = true
+      if (this.isStopping) return
+      this.log.error({ shard: i, code }, 'shard worker exited; starting a replacement')
+      const mine = this.shardDown(i) as LinkPorts
+      const ports = [mine]
+      setTimeout(() => {
+        if (this.isStopping) return
+        const next = sw.respawn(ports)
+        this.joiner?.attach(next, i)
+        this.watchShard(sw)
+        next.once('message', () => {
+          if (this.isStopping) return
+          sw.isDead = false
+          this.shardUp(i)
+          this.log.warn({ shard: i, generation: sw.generation }, 'shard worker replaced; its keys are served again')
+        })
+      }, sw.respawnDelay())
+    })
+  }
+
+  /** Ports for links whose replacement worker is starting, by shard. */
+  private readonly revivePorts: Array<LinkPorts | null> = []
+
+  /**
+   * Shard s's worker died: everything waiting on it is answered CLUSTERDOWN (its ring is left
+   * empty), and watch sessions with keys there will fail their EXEC, since what the shard knew of
+   * them died with it. Returns the worker's side of the new ports for its replacement.
+   */
+  private shardDown (s: number): LinkPorts | null {
+    const link = this.links[s]
+    if (link === undefined) return null
+    // Already down when a replacement died before it came up: only new ports are needed.
+    if (!link.isDead) {
+      link.failPending(SHARD_DOWN)
+      for (const c of this.conns) if (c.watchTag !== 0 && c.watchShards.includes(s)) Atomics.store(this.credits.watch, c.slot, c.watchTag)
+    }
+    const ports = newLinkPorts()
+    this.revivePorts[s] = ports.link
+    return ports.worker
+  }
+
+  /** Shard s's replacement runs: its link carries requests again; the hub hears of this thread's subscriptions. */
+  private shardUp (s: number): void {
+    const ports = this.revivePorts[s]
+    if (ports === null || ports === undefined) return
+    this.revivePorts[s] = null
+    this.links[s].revive(ports)
+    if (s === 0) this.router.pubsub.resubscribe()
+  }
+
   // --- several I/O threads ---------------------------------------------------------------------
 
-  private post (m: ControlMessage): void { (this.io as IoThreadData).control.postMessage(m) }
+  private post (m: ControlMessage, transfer: MessagePort[] = []): void { (this.io as IoThreadData).control.postMessage(m, transfer) }
 
   /** CLIENT LIST/KILL: every other thread's clients, through the main thread. */
   private gather (done: () => void): void {
@@ -693,10 +751,13 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         for (const c of this.conns) if (c.id === m.id) { c.unblock(m.mode); break }
         break
       case 'shardDown': {
-        const link = this.links[m.shard]
-        if (link !== undefined && !link.isDead) link.failPending(SHARD_DOWN)
+        const ports = this.shardDown(m.shard)
+        if (ports !== null) this.post({ op: 'shardReset', shard: m.shard, ports }, [ports.port, ports.stepPort, ports.wake])
         break
       }
+      case 'shardUp':
+        this.shardUp(m.shard)
+        break
       case 'rest':
         void this.runRest(m.req).then(result => this.post({ op: 'restReply', id: m.req.id, result }))
         break

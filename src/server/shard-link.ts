@@ -5,11 +5,12 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import { RingWriter, RingReader, createRing, CTRL_INTS, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
+import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
   REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
-  type ShardWorkerData, type ProducerEndpoint,
+  type ShardWorkerData, type ProducerEndpoint, type ShardResume,
 } from '../ipc/layout.js'
+import type { KeyspaceLayout } from '../storage/keyspace.js'
 import type { Argv } from '../commands/spec.js'
 import type { Credits } from './credits.js'
 import type { Lend, Returned } from './engine.js'
@@ -93,6 +94,20 @@ export function hubEventRings (shards: number, bell0: SharedArrayBuffer, stats0:
   return { hub, writers }
 }
 
+/** The three ports of one end of a producer's link to a shard. */
+export interface LinkPorts { port: MessagePort, stepPort: MessagePort, wake: MessagePort }
+
+/**
+ * New ports for a link whose worker died (its ends of the old ones died with it): `link` for the
+ * producer's ShardLink.revive, `worker` for the replacement's ProducerEndpoint.
+ */
+export function newLinkPorts (): { link: LinkPorts, worker: LinkPorts } {
+  const oob = new MessageChannel()
+  const steps = new MessageChannel()
+  const wake = new MessageChannel()
+  return { link: { port: oob.port1, stepPort: steps.port1, wake: wake.port1 }, worker: { port: oob.port2, stepPort: steps.port2, wake: wake.port2 } }
+}
+
 /** The ports inside producer endpoints, for a transferList. */
 export function endpointPorts (eps: ReadonlyArray<ProducerEndpoint | LinkEndpoint>): ArrayBuffer[] {
   const ports: unknown[] = []
@@ -102,18 +117,86 @@ export function endpointPorts (eps: ReadonlyArray<ProducerEndpoint | LinkEndpoin
 
 /** A shard worker thread and its doorbell (owned by the main thread). */
 export class ShardWorker {
-  readonly worker: Worker
+  /** The current thread: a new one after a replacement (respawn). */
+  worker: Worker
   /** Set when the thread exits (the server then fails its links' pending requests). */
   isDead = false
+  /** Workers this shard has had before the current one. */
+  generation = 0
+  /** The databases' buffers as the worker last posted them (shard-worker.ts publishLayout). */
+  private layout: Array<KeyspaceLayout | null> = []
+  /** The hub's function library codes as last posted (shard 0 only). */
+  private libs: Uint8Array[] | null = null
+  /** The worker finished loading the RDB file at start (or had none): a replacement does not load. */
+  private isLoaded = false
+  private readonly data: ShardWorkerData
   /** Made before the worker, since its producers' endpoints name them (connectShard). */
   static newBell (): SharedArrayBuffer { return new SharedArrayBuffer(CTRL_INTS * 4) }
   static newStats (): SharedArrayBuffer { return new SharedArrayBuffer(STAT_SLOTS * 8) }
 
-  constructor (readonly index: number, shards: number, workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
+  constructor (readonly index: number, shards: number, private readonly workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
     events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
     const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab() }
-    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
+    this.data = wd
+    this.worker = this.spawn(wd)
+  }
+
+  /** Resolves when the current thread has exited (stop() may come after it did). */
+  private exited: Promise<void> = Promise.resolve()
+  private startedAt = 0
+  /** Workers in a row that died within a second of their start. */
+  private quickDeaths = 0
+
+  private spawn (wd: ShardWorkerData): Worker {
+    const w = new Worker(this.workerFile, { workerData: wd, transferList: endpointPorts(wd.producers), name: `shard-${this.index}` })
+    this.exited = new Promise(resolve => w.once('exit', () => resolve()))
+    this.startedAt = Date.now()
+    w.on('message', (m: unknown) => {
+      if (typeof m !== 'object' || m === null || w !== this.worker) return
+      const op = (m as { op?: string }).op
+      if (op === 'shard-layout') this.layout = (m as { dbs: Array<KeyspaceLayout | null> }).dbs
+      else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
+      else if (op === 'shard-load-done') this.isLoaded = true
+    })
+    return w
+  }
+
+  /**
+   * Starts a new thread for this shard over the same shared buffers (rings, doorbell, counters,
+   * databases), the dead one's ports replaced by `ports` (one per producer, in order). It takes
+   * the databases over from their last posted layout; it loads the RDB file again only if the
+   * dead one had not finished loading it.
+   */
+  /**
+   * How long to wait before starting a replacement: at once, unless workers keep dying as soon as
+   * they start (a fault that comes back with the data), then longer each time, up to 5 s.
+   */
+  respawnDelay (): number {
+    this.quickDeaths = Date.now() - this.startedAt < 1000 ? this.quickDeaths + 1 : 0
+    return this.quickDeaths < 3 ? 0 : Math.min(5000, 25 * 2 ** this.quickDeaths)
+  }
+
+  respawn (ports: LinkPorts[]): Worker {
+    this.generation++
+    // Producers past `ports` are the hub's event rings from the other shards: nothing uses their
+    // ports, whose other ends are closed once transferred (a port whose peer closed cannot be).
+    const unused: LinkPorts[] = []
+    const producers = this.data.producers.map((ep, i) => {
+      if (i < ports.length) return { ...ep, ...ports[i] }
+      const p = newLinkPorts()
+      unused.push(p.link)
+      return { ...ep, ...p.worker }
+    })
+    const resume: ShardResume = { generation: this.generation, dbs: this.layout, libs: this.libs }
+    // A STOP or a wake-up flag the dead thread left must not confuse the new one.
+    const bell = new Int32Array(this.bell)
+    Atomics.store(bell, STOP, 0)
+    Atomics.store(bell, SLEEPING, 0)
+    this.worker = this.spawn({ ...this.data, producers, resume, rdbFile: this.isLoaded ? undefined : this.data.rdbFile })
+    this.data.producers = producers
+    for (const p of unused) { p.port.close(); p.stepPort.close(); p.wake.close() }
+    return this.worker
   }
 
   async stop (): Promise<void> {
@@ -121,9 +204,8 @@ export class ShardWorker {
     Atomics.store(bell, STOP, 1)
     Atomics.add(bell, SEQ, 1)
     Atomics.notify(bell, SEQ)
-    const exited = new Promise<void>(resolve => this.worker.once('exit', () => resolve()))
     const timer = setTimeout(() => { void this.worker.terminate() }, 1000)
-    await exited
+    await this.exited
     clearTimeout(timer)
   }
 }
@@ -136,7 +218,7 @@ export class ShardLink {
   readonly index: number
   private readonly req: RingWriter
   private readonly bell: Int32Array
-  private readonly wake: MessagePort
+  private wake: MessagePort
   private readonly wakeWord: Int32Array
   /**
    * Set by the router: drains every link of its thread. The links share one wake word, so a
@@ -144,8 +226,8 @@ export class ShardLink {
    */
   onWake: (() => void) | null = null
   private readonly resp: RingReader
-  private readonly port: MessagePort
-  private readonly stepPort: MessagePort
+  private port: MessagePort
+  private stepPort: MessagePort
   private readonly mailbox: Int32Array
   /** The worker's counters (STAT_* in ipc/layout.ts), refreshed after each batch and tick. */
   readonly stats: Float64Array
@@ -189,11 +271,30 @@ export class ShardLink {
     this.fifoTime = new Float64Array(1024)
     this.wake = ep.wake
     this.wakeWord = new Int32Array(ep.wakeWord)
+    this.listen()
+  }
+
+  private listen (): void {
     this.wake.on('message', () => {
       if (this.onWake !== null) { this.onWake(); return }
       this.clearWake()
       this.drain()
     })
+  }
+
+  /**
+   * A replacement worker serves this shard (after failPending): the link takes its new ports and
+   * carries requests again. The rings and words are the same buffers as before.
+   */
+  revive (ports: LinkPorts): void {
+    this.port.close()
+    this.stepPort.close()
+    this.wake.close()
+    this.port = ports.port
+    this.stepPort = ports.stepPort
+    this.wake = ports.wake
+    this.listen()
+    this.isDead = false
   }
 
   /**
@@ -572,8 +673,17 @@ export class ShardLink {
       this.credits.replied(this.fifoSlot[i], 0, false)
       target.onReply(this.fifoTag[i], reply, 0, reply.length)
     }
+    // Every request in the ring has been answered, so none may run: a replacement starts from
+    // an empty ring where this side stands (its reply ring was drained above).
+    Atomics.store(this.req.ctrl, TAIL, this.req.pos)
+    Atomics.store(this.req.ctrl, HEAD, this.req.pos)
+    // A wake-up the dead thread announced may never come.
+    this.clearWake()
     this.onDrained()
   }
+
+  /** DEBUG CRASH-SHARD: rings the doorbell so that a sleeping worker sees the request at once. */
+  wakeWorker (): void { this.ring() }
 
   /** Closes this end's ports (the worker has stopped). */
   close (): void {

@@ -6,6 +6,10 @@
 // Classes: multiples of 8 up to 512 bytes, then four per power of two (≤25% slack), like
 // jemalloc's spacing. Freed blocks go on a per-class list; growth doubles the buffer in place
 // (SharedArrayBuffer.grow), so the server never stops to copy its data.
+//
+// The bookkeeping (free list heads, top, used) lives in a small SharedArrayBuffer of its own
+// (`meta`), not in this thread's JS: a shard worker that dies leaves its allocator exactly as it
+// was, and its replacement takes it over (docs/ARCHITECTURE.md, "A dead shard").
 
 const SMALL_LIMIT = 512
 const SMALL_CLASSES = SMALL_LIMIT >>> 3 // 64
@@ -31,16 +35,29 @@ export function classBytes (cls: number): number {
   return ((k & 3) + 5) * POW2[b - 2]
 }
 
+/** meta's words after the free list heads: the top, and the bytes in use. */
+const META_TOP = CLASS_COUNT + 1
+const META_USED = CLASS_COUNT + 2
+const META_WORDS = CLASS_COUNT + 3
+
 export class Arena {
   sab: SharedArrayBuffer
   u8: Uint8Array
   u32: Uint32Array
   f64: Float64Array
-  top: number
-  /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
-  used: number
   readonly maxBytes: number
+  /** Shared bookkeeping: free list head per class, then META_TOP and META_USED. */
+  private meta: Float64Array
   private freeHeads: Float64Array
+
+  /** The buffer of the shared bookkeeping (Keyspace.isMovedFrom). */
+  get metaBuffer (): ArrayBufferLike { return this.meta.buffer }
+
+  get top (): number { return this.meta[META_TOP] }
+  set top (v: number) { this.meta[META_TOP] = v }
+  /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
+  get used (): number { return this.meta[META_USED] }
+  set used (v: number) { this.meta[META_USED] = v }
 
   constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES, state: ArenaState | null = null) {
     // A multiple of 8, so that the Float64Array view always fits the buffer.
@@ -51,9 +68,9 @@ export class Arena {
     this.u32 = new Uint32Array(0)
     this.f64 = new Float64Array(0)
     this.views()
+    this.meta = new Float64Array(new SharedArrayBuffer(META_WORDS * 8))
+    this.freeHeads = this.meta.subarray(0, CLASS_COUNT + 1)
     this.top = 8
-    this.used = 0
-    this.freeHeads = new Float64Array(CLASS_COUNT + 1)
     if (state !== null) this.importState(state)
   }
 
@@ -62,14 +79,20 @@ export class Arena {
    * this one is parked (the transaction engine, storage/lend.ts). The bytes are shared already.
    */
   exportState (): ArenaState {
-    return { sab: this.sab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads.slice() }
+    return { sab: this.sab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads }
   }
 
   /** Takes back the bookkeeping another thread left; the buffer may have grown meanwhile. */
   importState (s: ArenaState): void {
+    // freeHeads is a view of a meta buffer (shared: the same one when it is this arena's).
+    const buf = s.freeHeads.buffer
+    if (buf !== this.meta.buffer) {
+      if (buf instanceof SharedArrayBuffer && buf.byteLength === META_WORDS * 8) this.meta = new Float64Array(buf)
+      else { this.meta = new Float64Array(new SharedArrayBuffer(META_WORDS * 8)); this.meta.set(s.freeHeads.subarray(0, CLASS_COUNT + 1)) }
+      this.freeHeads = this.meta.subarray(0, CLASS_COUNT + 1)
+    }
     this.top = s.top
     this.used = s.used
-    this.freeHeads = s.freeHeads
     // Another thread's copy of the buffer may be another buffer (a database flushed since).
     if (this.sab !== s.sab) this.sab = s.sab
     if (this.u8.buffer !== this.sab || this.u8.length !== this.sab.byteLength) this.views()
@@ -92,25 +115,27 @@ export class Arena {
   alloc (size: number): number {
     if (size > this.maxBytes) return 0
     const cls = sizeClass(size)
-    const head = this.freeHeads[cls]
+    const m = this.meta
+    const head = m[cls]
     const bytes = classBytes(cls)
     if (head !== 0) {
-      this.freeHeads[cls] = this.u32[head >>> 2]
-      this.used += bytes
+      m[cls] = this.u32[head >>> 2]
+      m[META_USED] += bytes
       return head
     }
-    const off = this.top
+    const off = m[META_TOP]
     if (off + bytes > this.sab.byteLength && !this.grow(off + bytes)) return 0
-    this.top = off + bytes
-    this.used += bytes
+    m[META_TOP] = off + bytes
+    m[META_USED] += bytes
     return off
   }
 
   free (off: number, size: number): void {
     const cls = sizeClass(size)
-    this.u32[off >>> 2] = this.freeHeads[cls]
-    this.freeHeads[cls] = off
-    this.used -= classBytes(cls)
+    const m = this.meta
+    this.u32[off >>> 2] = m[cls]
+    m[cls] = off
+    m[META_USED] -= classBytes(cls)
   }
 
   /** True when a block allocated for `a` bytes can hold `b` bytes in place. */
@@ -149,6 +174,7 @@ export interface ArenaState {
   maxBytes: number
   top: number
   used: number
+  /** A view of the arena's shared bookkeeping (its META_TOP and META_USED words follow). */
   freeHeads: Float64Array
 }
 

@@ -48,10 +48,27 @@ export interface KeyspaceState {
   expireCursor: number
 }
 
+/**
+ * The buffers of a Keyspace (a shard worker posts them to the main thread whenever one changes):
+ * with them a replacement worker takes the database over after its thread died. Everything else
+ * is in them or rebuilt from them (Keyspace.resume).
+ */
+export interface KeyspaceLayout {
+  arena: SharedArrayBuffer
+  maxBytes: number
+  /** The arena's shared bookkeeping (Arena's meta: free list heads, top, used). */
+  meta: Float64Array
+  t0: SharedArrayBuffer
+  t1: SharedArrayBuffer | null
+}
+
 /** Arena bytes an entry of this key and value size takes (for Arena.reserve). */
 export function entryBlockBytes (keyLen: number, valLen: number): number {
   return classBytes(sizeClass(ENTRY_HEADER_BYTES + keyLen + valLen))
 }
+
+/** Set by a shard worker: called when a database takes a new index buffer mid-batch (a rehash starts). */
+export const layoutHook: { onChange: (() => void) | null } = { onChange: null }
 
 /** The clock of the entry a replacing remove() just deleted, for the insert that follows (-1: none). */
 let replacedClock = -1
@@ -99,6 +116,35 @@ export class Keyspace {
     this.expires = s.expires
     this.rehashIdx = s.rehashIdx
     this.expireCursor = s.expireCursor
+  }
+
+  /** This database's buffers (KeyspaceLayout). */
+  layout (): KeyspaceLayout {
+    const a = this.arena
+    return { arena: a.sab, maxBytes: a.maxBytes, meta: new Float64Array(a.metaBuffer as SharedArrayBuffer), t0: this.t0.buffer as SharedArrayBuffer, t1: this.t1 === null ? null : this.t1.buffer as SharedArrayBuffer }
+  }
+
+  /** True when layout() would name other buffers than `l` (checked once per batch). */
+  isMovedFrom (l: KeyspaceLayout): boolean {
+    return l.t0 !== this.t0.buffer || l.t1 !== (this.t1 === null ? null : this.t1.buffer) || l.arena !== this.arena.sab || l.meta.buffer !== this.arena.metaBuffer
+  }
+
+  /**
+   * A database taken over from a dead thread's layout. Allocator state is in the shared meta;
+   * the counts are recounted from the index, and a rehash in progress restarts its walk from
+   * bucket 0 (the buckets already moved are empty), so nothing depends on numbers the dead thread
+   * may not have published.
+   */
+  static resume (l: KeyspaceLayout): Keyspace {
+    const top = l.meta[l.meta.length - 2]
+    const used = l.meta[l.meta.length - 1]
+    const ks = new Keyspace(0, {
+      arena: { sab: l.arena, maxBytes: l.maxBytes, top, used, freeHeads: l.meta },
+      t0: l.t0, t1: l.t1, count: 0, expires: 0, rehashIdx: l.t1 === null ? -1 : 0, expireCursor: 0,
+    })
+    const f64 = ks.arena.f64
+    ks.forEach(e => { ks.count++; if (f64[(e + 16) >>> 3] !== 0) ks.expires++ })
+    return ks
   }
 
   get tableBytes (): number { return (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4 }
@@ -452,6 +498,8 @@ export class Keyspace {
   private startRehash (buckets: number): void {
     this.t1 = newTable(buckets)
     this.rehashIdx = 0
+    // A new buffer holds keys from now on: its owner must hear of it before it is used.
+    if (layoutHook.onChange !== null) layoutHook.onChange()
   }
 
   private rehashStep (steps: number): void {

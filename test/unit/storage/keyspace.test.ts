@@ -453,3 +453,38 @@ describe('forEach', () => {
     expect(entries(new Keyspace()).length).toBe(0)
   })
 })
+
+describe('Keyspace.resume: a database taken over from its buffers alone (a replaced shard worker)', () => {
+  it('finds every key, recounts keys and TTLs, finishes a rehash in progress and reuses the freed blocks', () => {
+    const ks = new Keyspace()
+    for (let i = 0; i < 100; i++) put(ks, key(i), 40)
+    for (let i = 0; i < 10; i++) ks.setExpireAt(find(ks, key(i)), Date.now() + 60_000)
+    for (let i = 90; i < 100; i++) ks.remove(find(ks, key(i)))
+    // Stop in the middle of a rehash: some buckets moved, some not.
+    while (!rehashing(ks)) put(ks, key(1000 + ks.count), 8)
+    find(ks, key(0))
+    expect(rehashing(ks)).toBe(true)
+    const count = ks.count
+    const { top, used } = ks.arena
+    const layout = ks.layout()
+
+    const r = Keyspace.resume(structuredClone(layout))
+    expect(r.count).toBe(count)
+    expect(r.expires).toBe(10)
+    expect(r.arena.top).toBe(top)
+    expect(r.arena.used).toBe(used)
+    for (let i = 0; i < 90; i++) expect(find(r, key(i)), `key ${i}`).not.toBe(0)
+    for (let i = 90; i < 100; i++) expect(find(r, key(i))).toBe(0)
+    // The ten freed blocks come back before the top moves.
+    for (let i = 90; i < 100; i++) put(r, key(i), 40)
+    expect(r.arena.top).toBe(top)
+    while (rehashing(r)) find(r, key(0))
+    for (let i = 0; i < 100; i++) expect(find(r, key(i)), `key ${i} after the rehash`).not.toBe(0)
+    expect(r.count).toBe(count + 10)
+    // The finished rehash left the index in another buffer: the worker would post the layout again.
+    expect(r.isMovedFrom(layout)).toBe(true)
+    // Shared bookkeeping: the original object sees what the resumed one allocated.
+    expect(ks.arena.used).toBe(r.arena.used)
+    expect(ks.arena.used).toBeGreaterThan(used)
+  })
+})
