@@ -30,13 +30,15 @@ import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from 
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
-import type { Keyspace } from '../src/storage/keyspace.js'
+import { ENTRY_HEADER_BYTES, type Keyspace } from '../src/storage/keyspace.js'
 
 import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD, ACTIVE_EXPIRE_OFF_WORD } from '../src/ipc/layout.js'
-import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD } from '../src/ipc/layout.js'
+import { collectGarbage, DROP_COLLECT_BYTES } from '../src/storage/release.js'
+import { zsetForgetPositions } from '../src/storage/zset-type.js'
+import { evictionSettings, maxmemoryOf, shardShare, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
@@ -116,6 +118,13 @@ const parked = new Map<number, ParkedRecord[]>()
 let commandsRun = 0
 let errorReplies = 0
 
+/** FLUSHALL/FLUSHDB dropped big arenas: free them here, and have other threads drop their views. */
+function releaseDropped (): void {
+  shard.droppedBytes = 0
+  collectGarbage()
+  Atomics.add(evictionSettings.flags, ARENA_DROP_WORD, 1)
+}
+
 /** Publishes the counters the primary reads for /metrics and maxmemory (a few stores per batch). */
 function publishStats (): void {
   stats[STAT_KEYS] = shard.keyCount()
@@ -128,6 +137,12 @@ function publishStats (): void {
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
+  // Fragmented arenas are copied afresh between batches, when nothing else holds them.
+  if (!isHeld && !snapshot.active && loader === null && shard.lazyQueue.length === 0) {
+    // Sorted sets' cached positions name offsets of the old arena.
+    if (shard.compactIfFragmented(maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) zsetForgetPositions()
+  }
+  if (shard.droppedBytes >= DROP_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
   saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
 }
@@ -664,7 +679,7 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  */
 function runOne (cmd: Command): void {
   // performEvictions before a command that may grow memory (storage/eviction.ts).
-  if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
+  if (cmd.isDenyOom && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (shard.watch.size === 0 || !cmd.isWrite || cmd.onlyDeletes) {
     cmd.run?.(shard, argv, out)
@@ -678,14 +693,14 @@ function runOne (cmd: Command): void {
 }
 
 /**
- * Evicts down to this shard's share of maxmemory; false when the policy found nothing more to
- * evict. Inside EXEC the commands run anyway: the router checked the whole transaction.
+ * Evicts down to this shard's share of maxmemory, with room for this write (storage/eviction.ts
+ * hasRoom); false when the policy found nothing more to evict, or under noeviction. Inside EXEC the commands run anyway: the router checked the whole transaction.
  */
 function makeRoom (): boolean {
-  const max = maxmemoryOf(evictionSettings.flags)
-  if (max === 0) return true
-  const limit = max / data.shards
-  return shard.usedMemory() <= limit || shard.evictTo(limit) || shard.noBlock
+  // About what the write adds: an entry header and its arguments (a SET's whole entry).
+  let need = ENTRY_HEADER_BYTES
+  for (let i = 1; i < argv.argc; i++) need += argv.len[i]
+  return shard.evictTo(shardShare(evictionSettings.flags, data.shards), need) || shard.noBlock
 }
 
 /**

@@ -137,6 +137,13 @@ export const TENACITY_WORD = 20
 export const MAXMEMORY_WORD = 22
 /** SCRIPT FLUSH count: a producer whose last seen count differs drops its compiled scripts. */
 export const SCRIPT_EPOCH_WORD = 13
+/**
+ * Clients' query and output buffers of every I/O thread, in KiB: each thread adds the change of
+ * its own total from its cron (server/server.ts), the shards take it out of maxmemory's share.
+ */
+export const CLIENTS_MEM_KB_WORD = 30
+/** Counts big arena drops (FLUSHALL, FLUSHDB): other threads collect garbage when it moves (storage/release.ts). */
+export const ARENA_DROP_WORD = 29
 /** DEBUG SET-ACTIVE-EXPIRE 0 sets this word: the shards stop their active expiry sweep. */
 export const ACTIVE_EXPIRE_OFF_WORD = 31
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */

@@ -108,6 +108,15 @@ const EXEC_ID = internalCommand('__exec').id
  */
 const lentShards: Array<LentShard | undefined> = []
 
+/**
+ * A shard dropped an arena: this thread's kept copies let go of theirs. True when there were
+ * any (then this thread's collection frees its share of the old buffers).
+ */
+export function detachIdleArenas (): boolean {
+  for (const l of lentShards) l?.detachIdle()
+  return lentShards.length > 0
+}
+
 /** The shard's lend, ready to run steps on: `events` is the transaction's one list. */
 export function borrow (lend: Lend, events: Buffer[]): LentShard {
   let l = lentShards[lend.index]
@@ -133,7 +142,17 @@ export class LentShard {
     this.shard.noBlock = true
   }
 
+  /** Between attach and finish: its databases are the shard's, lent. */
+  private isAttached = false
+
+  /** Lets go of the kept databases' buffers (storage/release.ts); not while attached. */
+  detachIdle (): void {
+    if (this.isAttached) return
+    for (const ks of this.kept) ks?.detach()
+  }
+
   attach (lend: Lend, events: Buffer[]): void {
+    this.isAttached = true
     const shard = this.shard
     for (let i = 0; i < DATABASES; i++) {
       const s = lend.dbs[i]
@@ -190,6 +209,7 @@ export class LentShard {
   /** The state and effects to hand back. */
   finish (): Returned {
     const shard = this.shard
+    this.isAttached = false
     return {
       dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
       effects: this.effects,

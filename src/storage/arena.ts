@@ -4,8 +4,12 @@
 //   [ 0..8 reserved | block | block | free block → next free of its class | ... | top → unused ]
 //
 // Classes: multiples of 8 up to 512 bytes, then four per power of two (≤25% slack), like
-// jemalloc's spacing. Freed blocks go on a per-class list; growth doubles the buffer in place
-// (SharedArrayBuffer.grow), so the server never stops to copy its data.
+// jemalloc's spacing. A freed block merges with free neighbours (boundary bits, below) and goes
+// on the list of the largest class it holds; an alloc takes its class's list, else splits a
+// block of the smallest bigger class, else carves from the top. So the bytes that deletions free
+// serve any later size, and the arena grows only when no free block is big enough. Growth
+// doubles the buffer in place (SharedArrayBuffer.grow), so the server never stops to copy its
+// data; giving memory back means a new buffer (Keyspace.clear, FLUSHALL).
 
 const SMALL_LIMIT = 512
 const SMALL_CLASSES = SMALL_LIMIT >>> 3 // 64
@@ -36,24 +40,37 @@ export class Arena {
   u8: Uint8Array
   u32: Uint32Array
   f64: Float64Array
+  /** End of the carved part: everything past it is untouched (freeing the last block lowers it). */
   top: number
   /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
   used: number
   readonly maxBytes: number
   private freeHeads: Float64Array
+  /** Bit c set while class c's free list is not empty, so a miss finds a bigger block at once. */
+  private mask: Uint32Array
+  /**
+   * Two bits per 8-byte granule, in pairs of words: (2w) a free block starts here, (2w+1) a free
+   * block ends here. They let free() merge a block with free neighbours in O(1), so that freed
+   * small blocks make room for big ones (Redis leaves that to jemalloc).
+   */
+  private bitsSab: SharedArrayBuffer
+  private bits: Uint32Array
 
   constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES, state: ArenaState | null = null) {
     // A multiple of 8, so that the Float64Array view always fits the buffer.
     this.maxBytes = Math.max(8, Math.floor(Math.min(maxBytes, MAX_ARENA_BYTES) / 8) * 8)
     const initial = Math.min(roundPage(initialBytes), this.maxBytes)
     this.sab = state === null ? new SharedArrayBuffer(initial, { maxByteLength: this.maxBytes }) : state.sab
+    this.bitsSab = state === null ? new SharedArrayBuffer(bitsBytes(initial), { maxByteLength: bitsBytes(this.maxBytes) }) : state.bits
     this.u8 = new Uint8Array(0)
     this.u32 = new Uint32Array(0)
     this.f64 = new Float64Array(0)
+    this.bits = new Uint32Array(0)
     this.views()
     this.top = 8
     this.used = 0
     this.freeHeads = new Float64Array(CLASS_COUNT + 1)
+    this.mask = new Uint32Array(MASK_WORDS)
     if (state !== null) this.importState(state)
   }
 
@@ -62,7 +79,7 @@ export class Arena {
    * this one is parked (the transaction engine, storage/lend.ts). The bytes are shared already.
    */
   exportState (): ArenaState {
-    return { sab: this.sab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads.slice() }
+    return { sab: this.sab, bits: this.bitsSab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads.slice(), mask: this.mask.slice() }
   }
 
   /** Takes back the bookkeeping another thread left; the buffer may have grown meanwhile. */
@@ -70,9 +87,11 @@ export class Arena {
     this.top = s.top
     this.used = s.used
     this.freeHeads = s.freeHeads
+    this.mask = s.mask
     // Another thread's copy of the buffer may be another buffer (a database flushed since).
     if (this.sab !== s.sab) this.sab = s.sab
-    if (this.u8.buffer !== this.sab || this.u8.length !== this.sab.byteLength) this.views()
+    if (this.bitsSab !== s.bits) this.bitsSab = s.bits
+    if (this.u8.buffer !== this.sab || this.u8.length !== this.sab.byteLength || this.bits.buffer !== this.bitsSab || this.bits.length !== this.bitsSab.byteLength >>> 2) this.views()
   }
 
   /**
@@ -88,16 +107,42 @@ export class Arena {
 
   get capacity (): number { return this.sab.byteLength }
 
+  /**
+   * Lets go of the buffers (a producer's kept copy between transactions, server/engine.ts), so that
+   * a buffer the shard dropped can be freed; the next importState takes the current ones again.
+   */
+  detach (): void {
+    this.sab = NO_BUFFER
+    this.bitsSab = NO_BUFFER
+    this.views()
+  }
+
+  /** Bytes carved from the buffer (blocks in use and free ones): what the arena holds in memory. */
+  get committed (): number { return this.top - 8 }
+
+  /** Bytes of the buffer's SharedArrayBuffers: what dropping this arena gives back at most. */
+  get bufferBytes (): number { return this.sab.byteLength + this.bitsSab.byteLength }
+
+  /** True when a block for `size` bytes would come from a free block, not from growing the top. */
+  hasFreeBlock (size: number): boolean {
+    return size <= this.maxBytes && this.nonEmptyFrom(sizeClass(size)) >= 0
+  }
+
   /** Returns an 8-aligned offset, or 0 when the arena cannot grow any more. */
   alloc (size: number): number {
     if (size > this.maxBytes) return 0
     const cls = sizeClass(size)
-    const head = this.freeHeads[cls]
     const bytes = classBytes(cls)
-    if (head !== 0) {
-      this.freeHeads[cls] = this.u32[head >>> 2]
+    // Its own class first (every block there is big enough), else the smallest bigger one.
+    let c = cls
+    if (this.freeHeads[c] === 0) c = this.nonEmptyFrom(cls + 1)
+    if (c >= 0) {
+      const off = this.freeHeads[c]
+      const have = this.freeSize(off)
+      this.unlink(off, c)
+      if (have > bytes) this.insertFree(off + bytes, have - bytes)
       this.used += bytes
-      return head
+      return off
     }
     const off = this.top
     if (off + bytes > this.sab.byteLength && !this.grow(off + bytes)) return 0
@@ -107,10 +152,28 @@ export class Arena {
   }
 
   free (off: number, size: number): void {
-    const cls = sizeClass(size)
-    this.u32[off >>> 2] = this.freeHeads[cls]
-    this.freeHeads[cls] = off
-    this.used -= classBytes(cls)
+    let bytes = classBytes(sizeClass(size))
+    this.used -= bytes
+    const bits = this.bits
+    // Merge with a free block right after, then with one right before.
+    const end = off + bytes
+    if (end < this.top && (bits[(end >>> 8) << 1] & (1 << ((end >>> 3) & 31))) !== 0) {
+      const n = this.freeSize(end)
+      this.unlink(end, floorClass(n))
+      bytes += n
+    }
+    if (off > 8) {
+      const g = (off >>> 3) - 1
+      if ((bits[((g >>> 5) << 1) + 1] & (1 << (g & 31))) !== 0) {
+        const n = (bits[(g >>> 5) << 1] & (1 << (g & 31))) !== 0 ? 8 : this.u32[(off - 4) >>> 2]
+        off -= n
+        this.unlink(off, floorClass(n))
+        bytes += n
+      }
+    }
+    // The last block goes back to the untouched part: the next growth reuses its pages.
+    if (off + bytes === this.top) { this.top = off; return }
+    this.insertFree(off, bytes)
   }
 
   /** True when a block allocated for `a` bytes can hold `b` bytes in place. */
@@ -123,10 +186,64 @@ export class Arena {
   /** Bytes a block for `size` bytes really takes. */
   blockBytes (size: number): number { return classBytes(sizeClass(size)) }
 
+  // --- free blocks: | next u32 | prev u32 | size u32 ... size u32 | (an 8-byte block: bits alone) ---
+  private freeSize (off: number): number {
+    const g = off >>> 3
+    return (this.bits[((g >>> 5) << 1) + 1] & (1 << (g & 31))) !== 0 ? 8 : this.u32[(off + 8) >>> 2]
+  }
+
+  private insertFree (off: number, bytes: number): void {
+    const u32 = this.u32
+    const bits = this.bits
+    const c = floorClass(bytes)
+    const head = this.freeHeads[c]
+    u32[off >>> 2] = head
+    u32[(off + 4) >>> 2] = 0
+    if (head !== 0) u32[(head + 4) >>> 2] = off
+    if (bytes > 8) { u32[(off + 8) >>> 2] = bytes; u32[(off + bytes - 4) >>> 2] = bytes }
+    this.freeHeads[c] = off
+    this.mask[c >>> 5] |= 1 << (c & 31)
+    const g = off >>> 3
+    bits[(g >>> 5) << 1] |= 1 << (g & 31)
+    const e = g + (bytes >>> 3) - 1
+    bits[((e >>> 5) << 1) + 1] |= 1 << (e & 31)
+  }
+
+  /** Takes free block off (of class c's list) out of its list and clears its bits. */
+  private unlink (off: number, c: number): void {
+    const u32 = this.u32
+    const bits = this.bits
+    const bytes = this.freeSize(off)
+    const next = u32[off >>> 2]
+    const prev = u32[(off + 4) >>> 2]
+    if (prev !== 0) u32[prev >>> 2] = next
+    else {
+      this.freeHeads[c] = next
+      if (next === 0) this.mask[c >>> 5] &= ~(1 << (c & 31))
+    }
+    if (next !== 0) u32[(next + 4) >>> 2] = prev
+    const g = off >>> 3
+    bits[(g >>> 5) << 1] &= ~(1 << (g & 31))
+    const e = g + (bytes >>> 3) - 1
+    bits[((e >>> 5) << 1) + 1] &= ~(1 << (e & 31))
+  }
+
+  /** The smallest class from c on with a free block, or -1. */
+  private nonEmptyFrom (c: number): number {
+    const mask = this.mask
+    for (let w = c >>> 5; w < MASK_WORDS; w++) {
+      let m = mask[w]
+      if (w === c >>> 5) m &= ~((1 << (c & 31)) - 1) | 0
+      if (m !== 0) return (w << 5) + 31 - Math.clz32(m & -m)
+    }
+    return -1
+  }
+
   private grow (needed: number): boolean {
     if (needed > this.maxBytes) return false
     const next = Math.min(this.maxBytes, Math.max(roundPage(needed), roundPage(this.sab.byteLength * 2)))
     this.sab.grow(next)
+    if (this.bitsSab.byteLength < bitsBytes(next)) this.bitsSab.grow(bitsBytes(next))
     this.views()
     return true
   }
@@ -140,16 +257,33 @@ export class Arena {
     this.u8 = new Uint8Array(this.sab, 0, n)
     this.u32 = new Uint32Array(this.sab, 0, n >>> 2)
     this.f64 = new Float64Array(this.sab, 0, n >>> 3)
+    this.bits = new Uint32Array(this.bitsSab, 0, this.bitsSab.byteLength >>> 2)
   }
+}
+
+const MASK_WORDS = (CLASS_COUNT + 32) >>> 5
+const NO_BUFFER = new SharedArrayBuffer(8)
+
+/** Bytes of the free-block bits for an arena of n bytes: 2 bits per 8 bytes, in whole word pairs. */
+function bitsBytes (n: number): number {
+  return Math.ceil(n / 256) * 8
+}
+
+/** The class whose list holds a free block of `bytes` (a multiple of 8): the largest that fits in it. */
+function floorClass (bytes: number): number {
+  const c = sizeClass(bytes)
+  return classBytes(c) === bytes ? c : c - 1
 }
 
 /** What Arena.exportState hands over: structured-cloneable, the buffer shared, not copied. */
 export interface ArenaState {
   sab: SharedArrayBuffer
+  bits: SharedArrayBuffer
   maxBytes: number
   top: number
   used: number
   freeHeads: Float64Array
+  mask: Uint32Array
 }
 
 function roundPage (n: number): number {

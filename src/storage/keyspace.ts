@@ -56,12 +56,16 @@ export function entryBlockBytes (keyLen: number, valLen: number): number {
 let replacedClock = -1
 
 const MIN_BUCKETS = 16
+/** An empty database's table (database 0 of every shard always has one): used_memory_startup. */
+export const EMPTY_TABLE_BYTES = MIN_BUCKETS * 4
+const NO_TABLE = new Uint32Array(0)
 const REHASH_STEP = 4
 /** Random bucket probes before randomEntry falls back to a walk (dict.c has no such bound). */
 const RANDOM_PROBES = 64
 
 export class Keyspace {
-  readonly arena: Arena
+  /** Replaced only by adopt() (a compaction): take it afresh after anything that may compact. */
+  arena: Arena
   count = 0
   expires = 0
   private t0: Uint32Array
@@ -100,8 +104,32 @@ export class Keyspace {
     this.expireCursor = s.expireCursor
   }
 
+  /**
+   * Takes over `fresh`'s arena and tables (a compacted copy of this database, Shard.compactDb),
+   * so that every holder of this Keyspace sees the new buffers.
+   */
+  adopt (fresh: Keyspace): void {
+    this.arena = fresh.arena
+    this.t0 = fresh.t0
+    this.t1 = fresh.t1
+    this.rehashIdx = fresh.rehashIdx
+    this.count = fresh.count
+    this.expires = fresh.expires
+    this.expireCursor = 0
+  }
+
+  /** Lets go of the arena's and tables' buffers until the next importState (Arena.detach). */
+  detach (): void {
+    this.arena.detach()
+    this.t0 = NO_TABLE
+    this.t1 = null
+  }
+
   get tableBytes (): number { return (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4 }
+  /** Live bytes: blocks in use (size classes rounded) and the tables. */
   get usedMemory (): number { return this.arena.used + this.tableBytes }
+  /** Committed bytes: the arena up to its top (free blocks included) and the tables: INFO used_memory. */
+  get committedMemory (): number { return this.arena.committed + this.tableBytes }
 
   // --- entry field access -------------------------------------------------------------------
   keyLen (e: number): number { return this.arena.u32[(e + 8) >>> 2] }
