@@ -30,13 +30,13 @@ import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, type Returned } from 
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
-import { ENTRY_HEADER_BYTES, type Keyspace } from '../src/storage/keyspace.js'
+import { ENTRY_HEADER_BYTES, tableGrowth, type Keyspace } from '../src/storage/keyspace.js'
 
 import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD } from '../src/ipc/layout.js'
-import { collectGarbage, DROP_COLLECT_BYTES } from '../src/storage/release.js'
+import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/storage/release.js'
 import { zsetForgetPositions } from '../src/storage/zset-type.js'
 import { evictionSettings, maxmemoryOf, shardShare, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
@@ -118,9 +118,16 @@ const parked = new Map<number, ParkedRecord[]>()
 let commandsRun = 0
 let errorReplies = 0
 
-/** FLUSHALL/FLUSHDB dropped big arenas: free them here, and have other threads drop their views. */
+tableGrowth.isAllowed = more => maxmemoryOf(evictionSettings.flags) === 0 || shard.committedMemory() + more <= shardShare(evictionSettings.flags, data.shards)
+
+/**
+ * FLUSHALL/FLUSHDB or a compaction dropped big arenas, or big requests came out of band: free
+ * them here, and have the other threads drop their views and collect too.
+ */
+let oobBytes = 0
 function releaseDropped (): void {
   shard.droppedBytes = 0
+  oobBytes = 0
   collectGarbage()
   Atomics.add(evictionSettings.flags, ARENA_DROP_WORD, 1)
 }
@@ -142,7 +149,7 @@ function publishStats (): void {
     // Sorted sets' cached positions name offsets of the old arena.
     if (shard.compactIfFragmented(maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) zsetForgetPositions()
   }
-  if (shard.droppedBytes >= DROP_COLLECT_BYTES) releaseDropped()
+  if (shard.droppedBytes >= DROP_COLLECT_BYTES || oobBytes >= OOB_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
   saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
 }
@@ -322,7 +329,11 @@ function runRecord (p: number, payloadLen: number): void {
     return
   }
   let oob: SharedArrayBuffer | null = null
-  if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
+  if ((flags & REQ_OOB) !== 0) {
+    oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
+    // Garbage here and on its producer once run, which V8 is slow to collect (storage/release.ts).
+    oobBytes += oob.byteLength
+  }
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
   if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }

@@ -108,13 +108,9 @@ const EXEC_ID = internalCommand('__exec').id
  */
 const lentShards: Array<LentShard | undefined> = []
 
-/**
- * A shard dropped an arena: this thread's kept copies let go of theirs. True when there were
- * any (then this thread's collection frees its share of the old buffers).
- */
-export function detachIdleArenas (): boolean {
+/** A shard dropped an arena: this thread's kept copies let go of theirs (storage/release.ts). */
+export function detachIdleArenas (): void {
   for (const l of lentShards) l?.detachIdle()
-  return lentShards.length > 0
 }
 
 /** The shard's lend, ready to run steps on: `events` is the transaction's one list. */

@@ -380,7 +380,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     const drops = Atomics.load(this.flags, ARENA_DROP_WORD)
     if (drops !== this.arenaDrops) {
       this.arenaDrops = drops
-      if (detachIdleArenas()) collectGarbage()
+      // Also frees what big requests left here (out-of-band buffers of records bigger than a ring).
+      detachIdleArenas()
+      collectGarbage()
     }
     // serverCron's save points, on one thread only: the one that has thread index 0.
     if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)

@@ -50,6 +50,9 @@ export interface LinkEndpoint {
 }
 
 /** One producer's wake word (LinkEndpoint.wakeWord): give the same one to all of its shards. */
+/** A shard worker's young generation (three semi-spaces of 1 MB: V8's own minimum is about this). */
+const SHARD_YOUNG_GEN_MB = 3
+
 export function newWakeWord (): SharedArrayBuffer { return new SharedArrayBuffer(4) }
 
 /**
@@ -113,7 +116,9 @@ export class ShardWorker {
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
     events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
     const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab() }
-    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}` })
+    // A small young generation: a shard's garbage is per-command scraps, and V8 would otherwise
+    // grow it to 48 MB under load and keep it, RSS that maxmemory cannot see (storage/release.ts).
+    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}`, resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GEN_MB } })
   }
 
   async stop (): Promise<void> {

@@ -56,6 +56,14 @@ export function entryBlockBytes (keyLen: number, valLen: number): number {
 let replacedClock = -1
 
 const MIN_BUCKETS = 16
+/** Redis's HASHTABLE_MAX_LOAD_FACTOR: past it the table doubles even over maxmemory. */
+const MAX_LOAD = 1.618
+/**
+ * dictExpandAllowed: whether a table may take `moreBytes` to double now (the shard worker checks
+ * its share of maxmemory); until MAX_LOAD it may wait, as Redis's does, so that a doubling does
+ * not push used_memory past maxmemory by megabytes.
+ */
+export const tableGrowth: { isAllowed: (moreBytes: number) => boolean } = { isAllowed: () => true }
 /** An empty database's table (database 0 of every shard always has one): used_memory_startup. */
 export const EMPTY_TABLE_BYTES = MIN_BUCKETS * 4
 const NO_TABLE = new Uint32Array(0)
@@ -178,7 +186,9 @@ export class Keyspace {
     a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
     this.link(e, h)
     this.count++
-    if (this.rehashIdx < 0 && this.count > this.t0.length) this.startRehash(this.t0.length * 2)
+    if (this.rehashIdx < 0 && this.count > this.t0.length && (this.count > this.t0.length * MAX_LOAD || tableGrowth.isAllowed(this.t0.length * 8))) {
+      this.startRehash(this.t0.length * 2)
+    }
     if (writes.onInsert !== null) writes.onInsert(this, e)
     if (writes.onNew !== null && !writes.isReplacing) writes.onNew(this, e)
     return e

@@ -12,6 +12,12 @@ import vm from 'node:vm'
 /** Dropped buffer bytes from which a shard collects at once (small FLUSHDBs add up to it). */
 export const DROP_COLLECT_BYTES = 1 << 20
 
+/**
+ * Bytes of requests that came out of band (bigger than a ring: server/shard-link.ts) after which
+ * a shard has every thread collect: each is a SharedArrayBuffer that V8 frees as late as an arena.
+ */
+export const OOB_COLLECT_BYTES = 128 * 1024 * 1024
+
 let gc: (() => void) | null = null
 
 /** A full collection of this thread's heap: a few ms on a shard, whose heap holds no data. */

@@ -20,8 +20,8 @@ const EV_NEW = eventName('new')
 const EV_EVICTED = eventName('evicted')
 
 export const DATABASES = 16
-/** Free arena bytes from which a database without maxmemory is compacted (when half of it is free). */
-const COMPACT_MIN_FREE = 32 * 1024 * 1024
+/** Free arena bytes from which a database is compacted when more than half of its arena is free. */
+const COMPACT_MIN_FREE = 1024 * 1024
 /** Live bytes above which that compaction is not done: its copy would stall the shard too long. */
 const COMPACT_MAX_LIVE = 512 * 1024 * 1024
 
@@ -330,8 +330,8 @@ export class Shard implements EvictionHost {
    * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
    * past a block in use, and a SharedArrayBuffer cannot shrink): over its share of maxmemory
    * (`share`, 0 = none) once the free bytes reach a sixteenth of it, and under any maxmemory once
-   * more than half of an arena is free (and at least 32 MiB of it, with at most 512 MiB live, so
-   * that the copy stays short). The caller makes sure no other thread or walk holds the
+   * more than half of an arena is free (at least 1 MiB of it, with at most 512 MiB live, so that
+   * the copy stays short). The caller makes sure no other thread or walk holds the
    * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
    */
   compactIfFragmented (share: number): boolean {
@@ -341,9 +341,11 @@ export class Shard implements EvictionHost {
       if (ks === null) continue
       const a = ks.arena
       const free = a.committed - a.used
-      if (free < (share > 0 ? share / 16 : COMPACT_MIN_FREE)) continue
-      const isOver = share > 0 && this.committedMemory() > share
-      if (!isOver && !(free >= a.used && free >= COMPACT_MIN_FREE && a.used <= COMPACT_MAX_LIVE)) continue
+      if (free < COMPACT_MIN_FREE && (share <= 0 || free < share / 16)) continue
+      const isOver = share > 0 && free >= share / 16 && this.committedMemory() > share
+      // Copying no more than what was deleted since the last compaction: O(1) per deleted byte.
+      const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
+      if (!isOver && !isHalfFree) continue
       this.compactDb(i)
       did = true
     }
