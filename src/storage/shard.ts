@@ -329,7 +329,8 @@ export class Shard implements EvictionHost {
   /**
    * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
    * past a block in use, and a SharedArrayBuffer cannot shrink): over its share of maxmemory
-   * (`share`, 0 = none) once the free bytes reach a sixteenth of it, and under any maxmemory once
+   * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
+   * could not find a free block big enough for a write within its budget), and under any maxmemory once
    * more than half of an arena is free (at least 1 MiB of it, with at most 512 MiB live, so that
    * the copy stays short). The caller makes sure no other thread or walk holds the
    * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
@@ -341,8 +342,10 @@ export class Shard implements EvictionHost {
       if (ks === null) continue
       const a = ks.arena
       const free = a.committed - a.used
-      if (free < COMPACT_MIN_FREE && (share <= 0 || free < share / 16)) continue
-      const isOver = share > 0 && free >= share / 16 && this.committedMemory() > share
+      if (free < COMPACT_MIN_FREE && (share <= 0 || free < share / 256)) continue
+      // Over the share by more than a trifle, and the copy would bring it back within.
+      const over = share > 0 ? this.committedMemory() - share : 0
+      const isOver = over > share / 256 && free >= over
       // Copying no more than what was deleted since the last compaction: O(1) per deleted byte.
       const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
       if (!isOver && !isHalfFree) continue

@@ -237,7 +237,7 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     expect(run(shard, ['GET', 's:0'])).toEqual(b('back'))
   })
 
-  it('compacts over the share once a sixteenth of it is free, not before', () => {
+  it('compacts once over the share with the excess free, not before', () => {
     for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(200)])
     const share = shard.committedMemory()
     expect(shard.compactIfFragmented(share)).toBe(false) // nothing free
@@ -245,7 +245,7 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     // A few free blocks, and not over the share: nothing to gain.
     expect(shard.compactIfFragmented(share)).toBe(false)
     for (let i = 0; i < 4000; i += 3) run(shard, ['DEL', `k:${i}`])
-    // Over a smaller share, with more than a sixteenth of it free.
+    // Over a share of the live bytes: the free bytes are the excess, and a copy removes them.
     expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
     expect(shard.committedMemory()).toBe(shard.usedMemory())
   })
