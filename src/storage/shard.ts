@@ -21,7 +21,7 @@ const EV_EVICTED = eventName('evicted')
 
 export const DATABASES = 16
 /** Free arena bytes from which a database is compacted when more than half of its arena is free. */
-const COMPACT_MIN_FREE = 1024 * 1024
+const COMPACT_MIN_FREE = 128 * 1024
 /** Live bytes above which that compaction is not done: its copy would stall the shard too long. */
 const COMPACT_MAX_LIVE = 512 * 1024 * 1024
 
@@ -331,7 +331,7 @@ export class Shard implements EvictionHost {
    * past a block in use, and a SharedArrayBuffer cannot shrink): over its share of maxmemory
    * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
    * could not find a free block big enough for a write within its budget), and under any maxmemory once
-   * more than half of an arena is free (at least 1 MiB of it, with at most 512 MiB live, so that
+   * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
    * the copy stays short). The caller makes sure no other thread or walk holds the
    * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
    */
