@@ -55,6 +55,9 @@ export class Arena {
    */
   private bitsSab: SharedArrayBuffer
   private bits: Uint32Array
+  /** Blocks freed since the last alloc, (offset, bytes) pairs, not merged yet (free, settle). */
+  private readonly pending = new Float64Array(2 * PENDING_MAX)
+  private pendingCount = 0
 
   constructor (initialBytes = PAGE, maxBytes = MAX_ARENA_BYTES, state: ArenaState | null = null) {
     // A multiple of 8, so that the Float64Array view always fits the buffer.
@@ -79,11 +82,13 @@ export class Arena {
    * this one is parked (the transaction engine, storage/lend.ts). The bytes are shared already.
    */
   exportState (): ArenaState {
+    this.settle()
     return { sab: this.sab, bits: this.bitsSab, maxBytes: this.maxBytes, top: this.top, used: this.used, freeHeads: this.freeHeads.slice(), mask: this.mask.slice() }
   }
 
   /** Takes back the bookkeeping another thread left; the buffer may have grown meanwhile. */
   importState (s: ArenaState): void {
+    this.pendingCount = 0
     this.top = s.top
     this.used = s.used
     this.freeHeads = s.freeHeads
@@ -100,6 +105,7 @@ export class Arena {
    * on a full arena. Free blocks only help, so the top alone is counted.
    */
   reserve (bytes: number): boolean {
+    this.settle()
     const needed = this.top + bytes
     if (needed <= this.sab.byteLength) return true
     return this.grow(needed)
@@ -118,19 +124,24 @@ export class Arena {
   }
 
   /** Bytes carved from the buffer (blocks in use and free ones): what the arena holds in memory. */
-  get committed (): number { return this.top - 8 }
+  get committed (): number {
+    this.settle()
+    return this.top - 8
+  }
 
   /** Bytes of the buffer's SharedArrayBuffers: what dropping this arena gives back at most. */
   get bufferBytes (): number { return this.sab.byteLength + this.bitsSab.byteLength }
 
   /** True when a block for `size` bytes would come from a free block, not from growing the top. */
   hasFreeBlock (size: number): boolean {
+    this.settle()
     return size <= this.maxBytes && this.nonEmptyFrom(sizeClass(size)) >= 0
   }
 
   /** Returns an 8-aligned offset, or 0 when the arena cannot grow any more. */
   alloc (size: number): number {
     if (size > this.maxBytes) return 0
+    if (this.pendingCount !== 0) this.settle()
     const cls = sizeClass(size)
     const bytes = classBytes(cls)
     // Its own class first (every block there is big enough), else the smallest bigger one.
@@ -151,9 +162,39 @@ export class Arena {
     return off
   }
 
+  /**
+   * Frees a block. Its bytes stay as they were until the next alloc (callers copy a value out of
+   * a block they have just freed, as they could when a free wrote nothing past the block's first
+   * word): the merge, which writes sizes and links into the block, waits until then (settle).
+   */
   free (off: number, size: number): void {
-    let bytes = classBytes(sizeClass(size))
+    const bytes = classBytes(sizeClass(size))
     this.used -= bytes
+    let n = this.pendingCount
+    if (n === PENDING_MAX) {
+      // Full: merge all but the newest, which a caller may still be reading.
+      const lastOff = this.pending[2 * n - 2]
+      const lastBytes = this.pending[2 * n - 1]
+      this.pendingCount = n - 1
+      this.settle()
+      this.pending[0] = lastOff
+      this.pending[1] = lastBytes
+      n = 1
+    }
+    this.pending[2 * n] = off
+    this.pending[2 * n + 1] = bytes
+    this.pendingCount = n + 1
+  }
+
+  /** Merges the blocks freed since the last alloc into the free lists (or the top). */
+  settle (): void {
+    const n = this.pendingCount
+    if (n === 0) return
+    this.pendingCount = 0
+    for (let i = 0; i < n; i++) this.release(this.pending[2 * i], this.pending[2 * i + 1])
+  }
+
+  private release (off: number, bytes: number): void {
     const bits = this.bits
     // Merge with a free block right after, then with one right before.
     const end = off + bytes
@@ -262,6 +303,7 @@ export class Arena {
 }
 
 const MASK_WORDS = (CLASS_COUNT + 32) >>> 5
+const PENDING_MAX = 64
 const NO_BUFFER = new SharedArrayBuffer(8)
 
 /** Bytes of the free-block bits for an arena of n bytes: 2 bits per 8 bytes, in whole word pairs. */

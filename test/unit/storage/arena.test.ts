@@ -159,6 +159,20 @@ describe('free list', () => {
     expect(a.used).toBe(10_240)
   })
 
+  it('a freed block keeps its bytes until the next alloc (callers copy out of it)', () => {
+    const a = new Arena()
+    const p = a.alloc(64)
+    const q = a.alloc(64)
+    a.alloc(8)
+    fill(a, p, 64, 1)
+    fill(a, q, 64, 2)
+    a.free(q, 64)
+    a.free(p, 64) // merges with q once settled: sizes and links would land in both
+    expect(intact(a, p, 64, 1)).toBe(true)
+    expect(intact(a, q, 64, 2)).toBe(true)
+    expect(a.alloc(128)).toBe(p)
+  })
+
   it('freeing the last blocks lowers the top, with their free neighbours', () => {
     const a = new Arena()
     const p = a.alloc(100)
@@ -166,8 +180,10 @@ describe('free list', () => {
     const r = a.alloc(5000)
     a.free(q, 300)
     a.free(r, 5000)
+    a.settle()
     expect(a.top).toBe(p + 104)
     a.free(p, 100)
+    a.settle()
     expect(a.top).toBe(8)
     expect(a.used).toBe(0)
   })
@@ -190,6 +206,7 @@ describe('free list', () => {
       }
       expect(a.used).toBe(live.reduce((n, l) => n + classBytes(sizeClass(l.size)), 0))
       for (const l of live.reverse()) a.free(l.off, l.size)
+      a.settle()
       expect(a.used).toBe(0)
       expect(a.top).toBe(8)
     })
