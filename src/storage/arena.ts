@@ -141,9 +141,19 @@ export class Arena {
   /** Returns an 8-aligned offset, or 0 when the arena cannot grow any more. */
   alloc (size: number): number {
     if (size > this.maxBytes) return 0
-    if (this.pendingCount !== 0) this.settle()
     const cls = sizeClass(size)
     const bytes = classBytes(cls)
+    const n = this.pendingCount
+    if (n !== 0) {
+      // The block just freed, when it is of this class: handed back as is (a value rewritten at
+      // another size class, an eviction before an insert), as a LIFO free list would.
+      if (this.pending[2 * n - 1] === bytes) {
+        this.pendingCount = n - 1
+        this.used += bytes
+        return this.pending[2 * n - 2]
+      }
+      this.settle()
+    }
     // Its own class first (every block there is big enough), else the smallest bigger one.
     let c = cls
     if (this.freeHeads[c] === 0) c = this.nonEmptyFrom(cls + 1)
