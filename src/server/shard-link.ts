@@ -11,7 +11,8 @@ import {
   type ShardWorkerData, type ProducerEndpoint,
 } from '../ipc/layout.js'
 import type { Argv } from '../commands/spec.js'
-import type { Credits } from './credits.js'
+import { sharedFlags, type Credits } from './credits.js'
+import { maxmemoryOf } from '../storage/eviction.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
@@ -116,9 +117,11 @@ export class ShardWorker {
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
     events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
     const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab() }
-    // A small young generation: a shard's garbage is per-command scraps, and V8 would otherwise
-    // grow it to 48 MB under load and keep it, RSS that maxmemory cannot see (storage/release.ts).
-    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}`, resourceLimits: { maxYoungGenerationSizeMb: SHARD_YOUNG_GEN_MB } })
+    // With maxmemory set at start, a small young generation: a shard's garbage is per-command
+    // scraps, and V8 would otherwise grow it to 48 MB under load and keep it, RSS that maxmemory
+    // cannot see. It costs a few % of throughput in scavenges, so not without maxmemory.
+    const resourceLimits = maxmemoryOf(sharedFlags(credit)) > 0 ? { maxYoungGenerationSizeMb: SHARD_YOUNG_GEN_MB } : {}
+    this.worker = new Worker(workerFile, { workerData: wd, transferList: endpointPorts(producers), name: `shard-${index}`, resourceLimits })
   }
 
   async stop (): Promise<void> {
