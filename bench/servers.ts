@@ -69,10 +69,10 @@ export async function waitPing (port: number): Promise<void> {
 
 export async function start (name: string, cmd: string, argv: string[], only: string[] | null = null): Promise<Server> {
   const port = await freePort()
-  // FLASHKV_*=value among the flags sets that variable for this server alone (variants in --cpu-servers).
+  // FLASHKV_*=value (or glibc's MALLOC_*) among the flags sets that variable for this server alone (variants in --cpu-servers).
   const env: NodeJS.ProcessEnv = { ...process.env }
   const args = argv.filter(a => {
-    const m = /^(FLASHKV_[A-Z0-9_]+)=(.*)$/.exec(a)
+    const m = /^(FLASHKV_[A-Z0-9_]+|MALLOC_[A-Z_]+)=(.*)$/.exec(a)
     if (m !== null) env[m[1]] = m[2]
     return m === null
   })

@@ -32,7 +32,7 @@ import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Ret
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
-import { Keyspace, layoutHook, type KeyspaceLayout } from '../src/storage/keyspace.js'
+import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
 import { CRASH_SHARD_WORD } from '../src/ipc/layout.js'
 import { DATABASES } from '../src/storage/shard.js'
@@ -40,8 +40,10 @@ import { DATABASES } from '../src/storage/shard.js'
 import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, POLICY_WORD, ACTIVE_EXPIRE_OFF_WORD } from '../src/ipc/layout.js'
-import { evictionSettings, maxmemoryOf, accessTime, POLICY_NOEVICTION, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD } from '../src/ipc/layout.js'
+import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/storage/release.js'
+import { zsetForgetPositions } from '../src/storage/zset-type.js'
+import { evictionSettings, maxmemoryOf, shardShare, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
@@ -134,6 +136,20 @@ const parked = new Map<number, ParkedRecord[]>()
 let commandsRun = 0
 let errorReplies = 0
 
+tableGrowth.isAllowed = more => maxmemoryOf(evictionSettings.flags) === 0 || shard.committedMemory() + more <= shardShare(evictionSettings.flags, data.shards)
+
+/**
+ * FLUSHALL/FLUSHDB or a compaction dropped big arenas, or big requests came out of band: free
+ * them here, and have the other threads drop their views and collect too.
+ */
+let oobBytes = 0
+function releaseDropped (): void {
+  shard.droppedBytes = 0
+  oobBytes = 0
+  collectGarbage()
+  Atomics.add(evictionSettings.flags, ARENA_DROP_WORD, 1)
+}
+
 /** Publishes the counters the primary reads for /metrics and maxmemory (a few stores per batch). */
 function publishStats (): void {
   stats[STAT_KEYS] = shard.keyCount()
@@ -146,6 +162,12 @@ function publishStats (): void {
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
+  // Fragmented arenas are copied afresh between batches, when nothing else holds them.
+  if (!isHeld && !snapshot.active && loader === null && shard.lazyQueue.length === 0) {
+    // Sorted sets' cached positions name offsets of the old arena.
+    if (shard.compactIfFragmented(maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) zsetForgetPositions()
+  }
+  if (shard.droppedBytes >= DROP_COLLECT_BYTES || oobBytes >= OOB_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
   saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
   publishLayout(false)
@@ -383,7 +405,11 @@ function runRecord (p: number, payloadLen: number): void {
     return
   }
   let oob: SharedArrayBuffer | null = null
-  if ((flags & REQ_OOB) !== 0) oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
+  if ((flags & REQ_OOB) !== 0) {
+    oob = receiveMessageOnPort(cur.port)?.message as SharedArrayBuffer
+    // Garbage here and on its producer once run, which V8 is slow to collect (storage/release.ts).
+    oobBytes += oob.byteLength
+  }
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
   if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }
@@ -767,7 +793,7 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  */
 function runOne (cmd: Command): void {
   // performEvictions before a command that may grow memory (storage/eviction.ts).
-  if (cmd.isDenyOom && evictionSettings.flags[POLICY_WORD] !== POLICY_NOEVICTION && !makeRoom()) { out.raw(OOM); return }
+  if (cmd.isDenyOom && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
@@ -835,14 +861,14 @@ function syncAofHook (): void {
 const onAofDelete = (ks: Keyspace, e: number): void => { logDelete(ks, e, shard.dbs.indexOf(ks), aofLog) }
 
 /**
- * Evicts down to this shard's share of maxmemory; false when the policy found nothing more to
- * evict. Inside EXEC the commands run anyway: the router checked the whole transaction.
+ * Evicts down to this shard's share of maxmemory, with room for this write (storage/eviction.ts
+ * hasRoom); false when the policy found nothing more to evict, or under noeviction. Inside EXEC the commands run anyway: the router checked the whole transaction.
  */
 function makeRoom (): boolean {
-  const max = maxmemoryOf(evictionSettings.flags)
-  if (max === 0) return true
-  const limit = max / data.shards
-  return shard.usedMemory() <= limit || shard.evictTo(limit) || shard.noBlock
+  // About what the write adds: an entry header and its arguments (a SET's whole entry).
+  let need = ENTRY_HEADER_BYTES
+  for (let i = 1; i < argv.argc; i++) need += argv.len[i]
+  return shard.evictTo(shardShare(evictionSettings.flags, data.shards), need) || shard.noBlock
 }
 
 /**
@@ -1191,7 +1217,11 @@ for (;;) {
     nextExpire = now + EXPIRE_TICK_MS
   }
 }
-if (isCrashing) { settleDebts(); publishStats(); publishLayout(true) }
+if (isCrashing) {
+  // Blocks freed since their arena's last alloc are this thread's alone until merged: merge them.
+  for (const ks of shard.dbs) ks?.arena.settle()
+  settleDebts(); publishStats(); publishLayout(true)
+}
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**

@@ -1,53 +1,149 @@
-// MEMORY STATS, DOCTOR, MALLOC-STATS, PURGE and HELP (Redis 7.0's object.c), over FlashKV's own
-// memory: each shard reports its databases' arenas and index tables (route 'all'), and the
-// client's thread adds the process's RSS and its own clients' buffers. Mapping to Redis's names:
-// total.allocated is used_memory (what INFO memory says: arena blocks in use plus index tables),
-// allocator.active the arenas' and tables' SharedArrayBuffer bytes, and everything else the
-// process holds (V8 heaps, code, thread stacks, socket buffers) is RSS overhead.
+// MEMORY STATS, DOCTOR, MALLOC-STATS, PURGE and HELP (Redis 7.0's object.c), and INFO memory's
+// figures, over FlashKV's own memory: each shard reports its arenas, index tables and rings
+// (route 'all'), and the client's thread adds every thread's client buffers (a shared word) and
+// the process's RSS. Mapping to Redis's names: total.allocated is used_memory (arenas up to their
+// tops, free blocks included, + tables + rings + client buffers), allocator.allocated the blocks in
+// use, startup.allocated the empty databases; everything else the process holds (the shards'
+// rings, V8 heaps, code, thread stacks, socket buffers) is RSS overhead.
 
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { DATABASES } from '../storage/shard.js'
+import { EMPTY_TABLE_BYTES } from '../storage/keyspace.js'
 import { formatScore } from '../storage/zset-type.js'
+import { clientsMemory, evictionSettings } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
 
-/** The shard's part: "used capacity" then one "db keys table" line per database with keys. */
+/**
+ * One shard's memory as a line of its INFO and MEMORY parts: `mem=committed,live,blocks,tables,startup`
+ * — committed: arenas up to their tops (free blocks included) + tables; live: blocks in use +
+ * tables; startup: what its empty database 0 holds (a shard's rings and thread are RSS base, not
+ * data: Redis has neither).
+ */
+export function shardMemoryLine (shard: Shard): string {
+  let blocks = 0
+  let tables = 0
+  for (const ks of shard.dbs) {
+    if (ks === null) continue
+    blocks += ks.arena.used
+    tables += ks.tableBytes
+  }
+  return `mem=${shard.committedMemory()},${shard.usedMemory()},${blocks},${tables},${EMPTY_TABLE_BYTES}\n`
+}
+
+/** Every shard's memory lines summed, with the clients' buffers: what INFO memory and MEMORY STATS report. */
+export interface MemoryTotals {
+  /** used_memory: committed arenas, tables, rings, clients' buffers. */
+  used: number
+  /** The same with live blocks instead of committed arenas (what Redis's allocator calls allocated). */
+  live: number
+  blocks: number
+  tables: number
+  /** used_memory_startup: what every shard's empty database 0 holds. */
+  startup: number
+  clients: number
+  peak: number
+  rss: number
+}
+
+/** The highest used_memory seen by INFO or MEMORY on this thread (Redis tracks it in its cron). */
+let peak = 0
+
+export function memoryTotals (parts: readonly Buffer[]): MemoryTotals {
+  const t: MemoryTotals = { used: 0, live: 0, blocks: 0, tables: 0, startup: 0, clients: clientsMemory(evictionSettings.flags), peak: 0, rss: process.memoryUsage.rss() }
+  for (const part of parts) {
+    const text = part.toString('latin1')
+    const at = text.indexOf('mem=')
+    if (at < 0) continue
+    const [committed, live, blocks, tables, fixed] = text.slice(at + 4, text.indexOf('\n', at)).split(',').map(Number)
+    t.used += committed
+    t.live += live
+    t.blocks += blocks
+    t.tables += tables
+    t.startup += fixed
+  }
+  t.used += t.clients
+  t.live += t.clients
+  if (t.used > peak) peak = t.used
+  t.peak = peak
+  return t
+}
+
+const human = (n: number): string => {
+  if (n < 1024) return `${n}B`
+  const units = ['K', 'M', 'G', 'T']
+  let v = n
+  let i = -1
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
+  return `${v.toFixed(2)}${units[i]}`
+}
+
+/**
+ * INFO memory's figures (Redis 7.0's names) from the totals. used_memory counts what the process
+ * holds for data whether or not a key uses it now: arenas up to their tops, free blocks included;
+ * the allocator_* lines split it as Redis's jemalloc lines do (allocated: blocks in use).
+ */
+export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName: string, extra: readonly string[]): string[] {
+  const overhead = t.startup + t.clients + t.tables
+  const dataset = Math.max(0, t.used - overhead)
+  const pct = (a: number, b: number): string => (b === 0 ? 0 : a * 100 / b).toFixed(2) + '%'
+  const ratio = (a: number, b: number): string => (b === 0 ? 0 : a / b).toFixed(2)
+  const active = t.used - t.clients
+  return [
+    `used_memory:${t.used}`,
+    `used_memory_human:${human(t.used)}`,
+    `used_memory_rss:${t.rss}`,
+    `used_memory_rss_human:${human(t.rss)}`,
+    `used_memory_peak:${t.peak}`,
+    `used_memory_peak_human:${human(t.peak)}`,
+    `used_memory_peak_perc:${pct(t.used, t.peak)}`,
+    `used_memory_overhead:${overhead}`,
+    `used_memory_startup:${t.startup}`,
+    `used_memory_dataset:${dataset}`,
+    `used_memory_dataset_perc:${pct(dataset, t.used - t.startup)}`,
+    `allocator_allocated:${t.live - t.clients}`,
+    `allocator_active:${active}`,
+    `allocator_resident:${active}`,
+    ...extra,
+    `used_memory_lua:0`,
+    `maxmemory:${maxmemory}`,
+    `maxmemory_human:${human(maxmemory)}`,
+    `maxmemory_policy:${policyName}`,
+    `allocator_frag_ratio:${ratio(active, t.live - t.clients)}`,
+    `allocator_frag_bytes:${active - (t.live - t.clients)}`,
+    `mem_fragmentation_ratio:${ratio(t.rss, t.used)}`,
+    `mem_fragmentation_bytes:${t.rss - t.used}`,
+    'mem_not_counted_for_evict:0',
+    'mem_replication_backlog:0',
+    'mem_clients_slaves:0',
+    `mem_clients_normal:${t.clients}`,
+    'mem_aof_buffer:0',
+    'mem_allocator:flashkv-arena',
+  ]
+}
+
+/** The shard's part: its memory line, then one "db keys table" line per database with keys. */
 export function memoryShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  let used = 0
-  let capacity = 0
-  let s = ''
+  let s = shardMemoryLine(shard)
   for (let db = 0; db < DATABASES; db++) {
     const ks = shard.dbs[db]
-    if (ks === null) continue
-    used += ks.usedMemory
-    capacity += ks.arena.capacity + ks.tableBytes
-    if (ks.count > 0) s += `${db} ${ks.count} ${ks.tableBytes}\n`
+    if (ks !== null && ks.count > 0) s += `${db} ${ks.count} ${ks.tableBytes}\n`
   }
-  out.bulkStr(`${used} ${capacity}\n${s}`)
+  out.bulkStr(s)
 }
 
 interface Overhead {
-  peak: number, total: number, clients: number, dbs: Map<number, { keys: number, table: number }>,
-  overheadTotal: number, keys: number, bytesPerKey: number, dataset: number, datasetPerc: number, peakPerc: number,
-  active: number, rss: number
+  t: MemoryTotals, dbs: Map<number, { keys: number, table: number }>, keys: number
 }
 
-/** The highest total seen by MEMORY STATS/DOCTOR on this thread (Redis tracks it in its cron). */
-let peak = 0
-
-function overhead (c: ClientContext, parts: readonly Buffer[]): Overhead {
-  let total = 0
-  let active = 0
+function overhead (parts: readonly Buffer[]): Overhead {
   const dbs = new Map<number, { keys: number, table: number }>()
   for (const part of parts) {
     const text = part.toString('latin1')
     const lines = text.slice(text.indexOf('\r\n') + 2).split('\n')
-    const [used, capacity] = lines[0].split(' ').map(Number)
-    total += used
-    active += capacity
-    for (const line of lines.slice(1)) {
-      if (line === '' || line.startsWith('\r')) continue
+    for (const line of lines) {
+      if (line === '' || line.startsWith('\r') || line.startsWith('mem=')) continue
       const [db, keys, table] = line.split(' ').map(Number)
       const d = dbs.get(db) ?? { keys: 0, table: 0 }
       d.keys += keys
@@ -55,27 +151,9 @@ function overhead (c: ClientContext, parts: readonly Buffer[]): Overhead {
       dbs.set(db, d)
     }
   }
-  if (total > peak) peak = total
-  // Clients' query and output buffers, of this thread's clients (the CLIENT LIST tot-mem figure).
-  let clients = 0
-  for (const cl of c.server.clientList()) {
-    const m = /tot-mem=(\d+)/.exec(cl.infoLine(false))
-    if (m !== null) clients += Number(m[1])
-  }
-  let tables = 0
   let keys = 0
-  for (const d of dbs.values()) { tables += d.table; keys += d.keys }
-  const overheadTotal = clients + tables
-  const net = total
-  return {
-    peak, total, clients, dbs: new Map([...dbs].sort((a, b) => a[0] - b[0])), overheadTotal, keys,
-    bytesPerKey: keys === 0 ? 0 : Math.floor(net / keys),
-    dataset: Math.max(0, total - tables),
-    datasetPerc: net === 0 ? 0 : Math.max(0, total - tables) * 100 / net,
-    peakPerc: peak === 0 ? 0 : total * 100 / peak,
-    active: Math.max(active, total),
-    rss: process.memoryUsage.rss(),
-  }
+  for (const d of dbs.values()) keys += d.keys
+  return { t: memoryTotals(parts), dbs: new Map([...dbs].sort((a, b) => a[0] - b[0])), keys }
 }
 
 function double (out: ReplyWriter, d: number): void {
@@ -84,23 +162,27 @@ function double (out: ReplyWriter, d: number): void {
   else out.bulkStr(s)
 }
 
-export function memoryStatsFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
-  const m = overhead(c, parts)
+export function memoryStatsFinish (_c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  const { t, dbs, keys } = overhead(parts)
   const ratio = (a: number, b: number): number => b === 0 ? 0 : a / b
-  out.mapHeader(27 + m.dbs.size)
+  const allocated = t.live - t.clients
+  const active = t.used - t.clients
+  const overheadTotal = t.startup + t.clients + t.tables
+  const dataset = Math.max(0, t.used - overheadTotal)
+  out.mapHeader(27 + dbs.size)
   const int = (name: string, v: number): void => { out.bulkStr(name); out.int(Math.round(v)) }
   const dbl = (name: string, v: number): void => { out.bulkStr(name); double(out, v) }
-  int('peak.allocated', m.peak)
-  int('total.allocated', m.total)
-  int('startup.allocated', 0)
+  int('peak.allocated', t.peak)
+  int('total.allocated', t.used)
+  int('startup.allocated', t.startup)
   int('replication.backlog', 0)
   int('clients.slaves', 0)
-  int('clients.normal', m.clients)
+  int('clients.normal', t.clients)
   int('cluster.links', 0)
   int('aof.buffer', 0)
   int('lua.caches', 0)
   int('functions.caches', 0)
-  for (const [db, d] of m.dbs) {
+  for (const [db, d] of dbs) {
     out.bulkStr(`db.${db}`)
     out.mapHeader(3)
     int('overhead.hashtable.main', d.table)
@@ -108,39 +190,40 @@ export function memoryStatsFinish (c: ClientContext, _argv: Argv, parts: readonl
     int('overhead.hashtable.expires', 0)
     int('overhead.hashtable.slot-to-keys', 0)
   }
-  int('overhead.total', m.overheadTotal)
-  int('keys.count', m.keys)
-  int('keys.bytes-per-key', m.bytesPerKey)
-  int('dataset.bytes', m.dataset)
-  dbl('dataset.percentage', m.datasetPerc)
-  dbl('peak.percentage', m.peakPerc)
-  int('allocator.allocated', m.total)
-  int('allocator.active', m.active)
-  int('allocator.resident', m.active)
-  dbl('allocator-fragmentation.ratio', ratio(m.active, m.total))
-  int('allocator-fragmentation.bytes', m.active - m.total)
+  int('overhead.total', overheadTotal)
+  int('keys.count', keys)
+  int('keys.bytes-per-key', keys === 0 ? 0 : Math.floor((t.used - t.startup) / keys))
+  int('dataset.bytes', dataset)
+  dbl('dataset.percentage', ratio(dataset * 100, t.used - t.startup))
+  dbl('peak.percentage', ratio(t.used * 100, t.peak))
+  int('allocator.allocated', allocated)
+  int('allocator.active', active)
+  int('allocator.resident', active)
+  dbl('allocator-fragmentation.ratio', ratio(active, allocated))
+  int('allocator-fragmentation.bytes', active - allocated)
   dbl('allocator-rss.ratio', 1)
   int('allocator-rss.bytes', 0)
-  dbl('rss-overhead.ratio', ratio(m.rss, m.active))
-  int('rss-overhead.bytes', m.rss - m.active)
-  dbl('fragmentation', ratio(m.rss, m.total))
-  int('fragmentation.bytes', m.rss - m.total)
+  dbl('rss-overhead.ratio', ratio(t.rss, t.used))
+  int('rss-overhead.bytes', t.rss - t.used)
+  dbl('fragmentation', ratio(t.rss, t.used))
+  int('fragmentation.bytes', t.rss - t.used)
 }
 
 const MB = 1024 * 1024
 
 export function memoryDoctorFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
-  const m = overhead(c, parts)
+  const { t } = overhead(parts)
   const reports: string[] = []
-  const isEmpty = m.total < 5 * MB
+  const isEmpty = t.used < 5 * MB
+  const allocated = t.live - t.clients
+  const active = t.used - t.clients
   if (!isEmpty) {
-    if (m.peak / m.total > 1.5) reports.push(PEAK)
-    const frag = m.rss / m.total
-    if (frag > 1.4 && m.rss - m.total > 10 * MB) reports.push(HIGH_TOTAL_RSS)
-    if (m.active / m.total > 1.1 && m.active - m.total > 10 * MB) reports.push(HIGH_ALLOC_FRAG)
-    if (m.rss / m.active > 1.1 && m.rss - m.active > 10 * MB) reports.push(HIGH_PROC_RSS)
+    if (t.peak / t.used > 1.5) reports.push(PEAK)
+    if (t.rss / t.used > 1.4 && t.rss - t.used > 10 * MB) reports.push(HIGH_TOTAL_RSS)
+    if (active / allocated > 1.1 && active - allocated > 10 * MB) reports.push(HIGH_ALLOC_FRAG)
+    if (t.rss / active > 1.1 && t.rss - active > 10 * MB) reports.push(HIGH_PROC_RSS)
     const clients = c.server.clientList().length
-    if (clients > 0 && m.clients / clients > 200 * 1024) reports.push(BIG_CLIENTS)
+    if (clients > 0 && t.clients / clients > 200 * 1024) reports.push(BIG_CLIENTS)
   }
   let s: string
   if (isEmpty) s = EMPTY

@@ -4,7 +4,7 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
-import { memorySubcommands } from './memory.js'
+import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
 import { bgsaveInfo, loadingInfo, loadingProgress } from '../persistence/save-state.js'
@@ -84,7 +84,7 @@ function avgTtlMs (ks: Keyspace, now: number): number {
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   syncDirty(shard)
-  let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.usedMemory()}\n` +
+  let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n`
@@ -158,8 +158,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     }
   }
   const sum = (f: (s: ShardStats) => number): number => stats.reduce((a, s) => a + f(s), 0)
-  const mem = process.memoryUsage()
-  const usedMemory = sum(s => s.usedMemory)
+  const memory = memoryTotals(parts)
   const now = Date.now()
   const uptime = Math.floor((now - srv.startedAt) / 1000)
   const maxmemory = srv.settings.maxmemory
@@ -193,20 +192,12 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `blocked_clients:${srv.blockedClients()}`,
     `tracking_clients:${srv.tracking.words.g[G_CLIENTS]}`,
   ])
-  add('memory', 'Memory', [
-    `used_memory:${usedMemory}`,
-    `used_memory_human:${human(usedMemory)}`,
-    `used_memory_rss:${mem.rss}`,
-    `used_memory_rss_human:${human(mem.rss)}`,
+  add('memory', 'Memory', memoryInfoLines(memory, maxmemory, POLICY_NAMES[srv.settings.maxmemoryPolicy], [
     `total_system_memory:${totalmem()}`,
     `total_system_memory_human:${human(totalmem())}`,
     // The container's limit (cgroup v1/v2), 0 when none; the default maxmemory derives from it.
     `cgroup_memory_limit:${srv.cgroupMemoryLimit}`,
-    `maxmemory:${maxmemory}`,
-    `maxmemory_human:${human(maxmemory)}`,
-    `maxmemory_policy:${POLICY_NAMES[srv.settings.maxmemoryPolicy]}`,
-    'mem_allocator:flashkv-arena',
-  ])
+  ]))
   // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts); AOF's from persistence/aof-files.ts.
   add('persistence', 'Persistence', [
     ...loadingInfo(), 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',

@@ -156,6 +156,13 @@ export const MAXMEMORY_WORD = 22
 export const SCRIPT_EPOCH_WORD = 13
 /** DEBUG CRASH-SHARD i stores i + 1 here: shard i's thread exits at its next batch boundary. */
 export const CRASH_SHARD_WORD = 30
+/**
+ * Clients' query and output buffers of every I/O thread, in KiB: each thread adds the change of
+ * its own total from its cron (server/server.ts), the shards take it out of maxmemory's share.
+ */
+export const CLIENTS_MEM_KB_WORD = 28
+/** Counts big arena drops (FLUSHALL, FLUSHDB): other threads collect garbage when it moves (storage/release.ts). */
+export const ARENA_DROP_WORD = 29
 /** DEBUG SET-ACTIVE-EXPIRE 0 sets this word: the shards stop their active expiry sweep. */
 export const ACTIVE_EXPIRE_OFF_WORD = 31
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */

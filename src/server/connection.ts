@@ -763,6 +763,9 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   // --- CLIENT LIST ---------------------------------------------------------------------------
 
+  /** Query and output buffers (CLIENT LIST tot-mem less argv-mem): INFO's mem_clients_normal. */
+  bufferBytes (): number { return this.rbuf.length + this.out.buf.length + this.outQueued + this.stashBytes }
+
   infoLine (isCaller: boolean): string {
     const now = Date.now()
     let flags = ''

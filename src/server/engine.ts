@@ -116,6 +116,11 @@ const EXEC_ID = internalCommand('__exec').id
  */
 const lentShards: Array<LentShard | undefined> = []
 
+/** A shard dropped an arena: this thread's kept copies let go of theirs (storage/release.ts). */
+export function detachIdleArenas (): void {
+  for (const l of lentShards) l?.detachIdle()
+}
+
 /** The shard's lend, ready to run steps on: `events` is the transaction's one list. */
 export function borrow (lend: Lend, events: Buffer[], aof: AofLog | null = null): LentShard {
   let l = lentShards[lend.index]
@@ -146,7 +151,17 @@ export class LentShard {
     this.shard.noBlock = true
   }
 
+  /** Between attach and finish: its databases are the shard's, lent. */
+  private isAttached = false
+
+  /** Lets go of the kept databases' buffers (storage/release.ts); not while attached. */
+  detachIdle (): void {
+    if (this.isAttached) return
+    for (const ks of this.kept) ks?.detach()
+  }
+
   attach (lend: Lend, events: Buffer[]): void {
+    this.isAttached = true
     const shard = this.shard
     for (let i = 0; i < DATABASES; i++) {
       const s = lend.dbs[i]
@@ -206,6 +221,7 @@ export class LentShard {
   /** The state and effects to hand back. */
   finish (): Returned {
     const shard = this.shard
+    this.isAttached = false
     return {
       dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
       effects: this.effects,

@@ -25,7 +25,7 @@ import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
-import { POLICY_NOEVICTION } from '../storage/eviction.js'
+import { POLICY_NOEVICTION, clientsMemory } from '../storage/eviction.js'
 import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
@@ -688,9 +688,13 @@ export class Router implements Dispatcher {
     }
   }
 
-  /** Bytes held by every shard's data, as last published by the workers. */
+  /**
+   * The OOM check's figure: every shard's live bytes (blocks in use, tables, rings) as the workers
+   * last published them, and the clients' buffers. Free arena blocks are left out here: a write
+   * may reuse them, and the shard refuses one that would grow its arena past its share.
+   */
   usedMemory (): number {
-    let n = 0
+    let n = clientsMemory(this.sharedFlags)
     for (const link of this.links) n += link.stats[STAT_USED_MEMORY]
     return n
   }

@@ -41,7 +41,9 @@ import {
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
-import { STAT_BLOCKED } from '../ipc/layout.js'
+import { STAT_BLOCKED, CLIENTS_MEM_KB_WORD, ARENA_DROP_WORD } from '../ipc/layout.js'
+import { collectGarbage } from '../storage/release.js'
+import { detachIdleArenas } from './engine.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { hashLimits } from '../storage/hash-type.js'
 import { evictionSettings } from '../storage/eviction.js'
@@ -243,6 +245,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private readonly metrics = { ops: new Metric(), netInput: new Metric(), netOutput: new Metric() }
   private cron: NodeJS.Timeout | null = null
   private cronTicks = 0
+  /** The shared settings words (server/credits.ts sharedFlags). */
+  private readonly flags: Int32Array
+  /** What this thread last added to CLIENTS_MEM_KB_WORD (its clients' buffers, KiB). */
+  private clientsKb = 0
+  /** ARENA_DROP_WORD as this thread last saw it. */
+  private arenaDrops = 0
   readonly log: Logger
   private readonly links: ShardLink[] = []
   private readonly workers: ShardWorker[] = []
@@ -318,6 +326,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     // The transaction engine runs hash commands on this thread too (server/engine.ts).
     hashLimits.flags = sharedFlags(this.credits.sab)
     evictionSettings.flags = hashLimits.flags
+    this.flags = hashLimits.flags
     this.stats = SharedState.statsOf(this.shared.row(this.thread))
     this.credits.counters = this.shared.row(this.thread)
     this.log = log
@@ -398,9 +407,26 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.metrics.netInput.track(now, bytes.input)
     this.metrics.netOutput.track(now, bytes.output)
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
+    this.publishClientsMemory()
+    const drops = Atomics.load(this.flags, ARENA_DROP_WORD)
+    if (drops !== this.arenaDrops) {
+      this.arenaDrops = drops
+      // Also frees what big requests left here (out-of-band buffers of records bigger than a ring).
+      detachIdleArenas()
+      collectGarbage()
+    }
     // serverCron's save points, on one thread only: the one that has thread index 0.
     if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)
     if (this.thread === 0) rewriteCron(this.router, BGREWRITEAOF, this.log)
+  }
+
+  /** Adds the change of this thread's client buffers to the shared total used_memory counts. */
+  private publishClientsMemory (): void {
+    let bytes = 0
+    for (const c of this.conns) bytes += c.bufferBytes()
+    const kb = Math.ceil(bytes / 1024)
+    if (kb !== this.clientsKb) Atomics.add(this.flags, CLIENTS_MEM_KB_WORD, kb - this.clientsKb)
+    this.clientsKb = kb
   }
 
   /**
@@ -891,6 +917,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   async stop (graceMs = 5000): Promise<void> {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }
+    Atomics.sub(this.flags, CLIENTS_MEM_KB_WORD, this.clientsKb)
+    this.clientsKb = 0
     // Threads that accept on thread 0's socket do not close it: one close per descriptor.
     const closed = Promise.all([...this.plain, ...this.tlsServers].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
     for (const c of this.conns) c.drainAndClose()

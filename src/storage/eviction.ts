@@ -5,13 +5,13 @@
 // unless the command reads without touching (TYPE, EXISTS, TTL, OBJECT: Redis's LOOKUP_NOTOUCH).
 //
 // Eviction runs per shard, on the shard's own thread, before a denyoom command: while the shard
-// uses more than its share of maxmemory (maxmemory / shards), it samples maxmemory-samples keys of
-// each database into a pool of the 16 best candidates (evictionPoolPopulate), deletes the best and
-// samples again. The settings are shared words (ipc/layout.ts POLICY_WORD...) that CONFIG SET on
+// has no room for the write in its share of maxmemory ((maxmemory - client buffers) / shards;
+// hasRoom below), it samples maxmemory-samples keys of each database into a pool of the 16 best
+// candidates (evictionPoolPopulate), deletes the best and samples again. The settings are shared words (ipc/layout.ts POLICY_WORD...) that CONFIG SET on
 // any thread changes for every shard at once.
 
 import type { Keyspace } from './keyspace.js'
-import { POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD, MAXMEMORY_WORD } from '../ipc/layout.js'
+import { POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD, MAXMEMORY_WORD, CLIENTS_MEM_KB_WORD } from '../ipc/layout.js'
 
 // Policies as the shared word holds them (0 = noeviction, so a zeroed word is Redis's default).
 export const POLICY_NOEVICTION = 0
@@ -54,6 +54,14 @@ export function policy (): number { return evictionSettings.flags[POLICY_WORD] }
 /** maxmemory from its two shared words (0 = none); past 2^53 it is as good as unbounded. */
 export function maxmemoryOf (flags: Int32Array): number {
   return (flags[MAXMEMORY_WORD + 1] >>> 0) * 4294967296 + (flags[MAXMEMORY_WORD] >>> 0)
+}
+
+/** Every I/O thread's client buffers, as their crons last published them (INFO mem_clients_normal). */
+export function clientsMemory (flags: Int32Array): number { return Math.max(0, flags[CLIENTS_MEM_KB_WORD]) * 1024 }
+
+/** One shard's share of maxmemory: what the clients' buffers leave, split evenly (keys hash evenly). */
+export function shardShare (flags: Int32Array, shards: number): number {
+  return (maxmemoryOf(flags) - clientsMemory(flags)) / shards
 }
 
 export function setMaxmemoryWords (flags: Int32Array, v: number): void {
@@ -128,7 +136,12 @@ export function clockForFreq (freq: number, now: number): number { return (lfuMi
 /** What eviction needs of a shard (storage/shard.ts implements it). */
 export interface EvictionHost {
   readonly dbs: ReadonlyArray<Keyspace | null>
+  /** Live bytes: what Redis's used_memory is (blocks in use, tables). */
   usedMemory: () => number
+  /** Committed bytes: the arenas up to their tops, their free blocks included. */
+  committedMemory: () => number
+  /** Whether `need` bytes would reuse a free block of the database written to. */
+  fits: (need: number) => boolean
   /** Deletes entry e of database db as an eviction: hooks, "evicted" event, evicted_keys. */
   evict: (db: number, e: number) => void
 }
@@ -208,26 +221,44 @@ function findCandidate (host: EvictionHost, p: number, samples: number, now: num
   return false
 }
 
+/** The pool's offsets mean nothing after a compaction moved every entry (Shard.compactDb). */
+export function forgetEvictionPool (): void { poolLen = 0 }
+
 /** Keys evicted so far by this thread's shard (INFO's evicted_keys, summed over shards). */
 export const evictionStats = { evicted: 0 }
 
 /**
- * performEvictions for one shard whose share is `limit` bytes: deletes keys by the policy until
- * the shard uses no more than that. False when it cannot get there (noeviction, or no key the
- * policy may take): the command then gets the OOM error. maxmemory-eviction-tenacity bounds the
- * keys deleted per call (Redis bounds the time): more go before the next write.
+ * Whether a shard within its share `limit` may take a write of about `need` bytes: its live bytes
+ * are within the share (Redis's rule), and the write either reuses a free block or leaves the
+ * committed bytes (free blocks included) within the share too. The second part is what keeps the
+ * process's RSS at maxmemory: freed blocks that are too small for the write do not count as room.
+ * A write bigger than a quarter of the share is let through on the first part alone (evicting
+ * for a free block that big could take every key; it is the last write's overshoot instead).
  */
-export function performEvictions (host: EvictionHost, limit: number, now: number): boolean {
+function hasRoom (host: EvictionHost, limit: number, need: number): boolean {
+  if (host.usedMemory() > limit) return false
+  return need > limit / 4 || host.committedMemory() + need <= limit || host.fits(need)
+}
+
+/**
+ * performEvictions for one shard whose share is `limit` bytes, before a write of about `need`
+ * bytes: deletes keys by the policy until hasRoom. False when it cannot get there (noeviction,
+ * or no key the policy may take): the command then gets the OOM error.
+ * maxmemory-eviction-tenacity bounds the keys deleted per call (Redis bounds the time): more go
+ * before the next write.
+ */
+export function performEvictions (host: EvictionHost, limit: number, now: number, need = 0): boolean {
+  if (hasRoom(host, limit, need)) return true
   const f = evictionSettings.flags
   const p = f[POLICY_WORD]
-  if (p === POLICY_NOEVICTION) return host.usedMemory() <= limit
+  if (p === POLICY_NOEVICTION) return false
   const samples = f[SAMPLES_WORD] > 0 ? f[SAMPLES_WORD] : 1
   // Tenacity 10 (the default) allows 1,000 keys per call; each step up is 15% more, as in Redis.
   const budget = Math.max(16, Math.floor(1000 * Math.pow(1.15, f[TENACITY_WORD] - 10)))
   // Scores of another policy mean nothing to this one.
   if (p !== poolPolicy) { poolLen = 0; poolPolicy = p }
   let n = 0
-  while (host.usedMemory() > limit) {
+  while (!hasRoom(host, limit, need)) {
     if (n++ >= budget) return true
     if (!findCandidate(host, p, samples, now)) return false
     host.evict(pick[0], pick[1])

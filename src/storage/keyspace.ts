@@ -56,7 +56,8 @@ export interface KeyspaceState {
 export interface KeyspaceLayout {
   arena: SharedArrayBuffer
   maxBytes: number
-  /** The arena's shared bookkeeping (Arena's meta: free list heads, top, used). */
+  /** The arena's merge bits, and its shared bookkeeping (Arena's meta: free list heads, top, used, mask). */
+  bits: SharedArrayBuffer
   meta: Float64Array
   t0: SharedArrayBuffer
   t1: SharedArrayBuffer | null
@@ -74,12 +75,24 @@ export const layoutHook: { onChange: (() => void) | null } = { onChange: null }
 let replacedClock = -1
 
 const MIN_BUCKETS = 16
+/** Redis's HASHTABLE_MAX_LOAD_FACTOR: past it the table doubles even over maxmemory. */
+const MAX_LOAD = 1.618
+/**
+ * dictExpandAllowed: whether a table may take `moreBytes` to double now (the shard worker checks
+ * its share of maxmemory); until MAX_LOAD it may wait, as Redis's does, so that a doubling does
+ * not push used_memory past maxmemory by megabytes.
+ */
+export const tableGrowth: { isAllowed: (moreBytes: number) => boolean } = { isAllowed: () => true }
+/** An empty database's table (database 0 of every shard always has one): used_memory_startup. */
+export const EMPTY_TABLE_BYTES = MIN_BUCKETS * 4
+const NO_TABLE = new Uint32Array(0)
 const REHASH_STEP = 4
 /** Random bucket probes before randomEntry falls back to a walk (dict.c has no such bound). */
 const RANDOM_PROBES = 64
 
 export class Keyspace {
-  readonly arena: Arena
+  /** Replaced only by adopt() (a compaction): take it afresh after anything that may compact. */
+  arena: Arena
   count = 0
   expires = 0
   private t0: Uint32Array
@@ -121,12 +134,12 @@ export class Keyspace {
   /** This database's buffers (KeyspaceLayout). */
   layout (): KeyspaceLayout {
     const a = this.arena
-    return { arena: a.sab, maxBytes: a.maxBytes, meta: new Float64Array(a.metaBuffer as SharedArrayBuffer), t0: this.t0.buffer as SharedArrayBuffer, t1: this.t1 === null ? null : this.t1.buffer as SharedArrayBuffer }
+    return { arena: a.sab, maxBytes: a.maxBytes, bits: a.bitsBuffer, meta: a.metaView, t0: this.t0.buffer as SharedArrayBuffer, t1: this.t1 === null ? null : this.t1.buffer as SharedArrayBuffer }
   }
 
   /** True when layout() would name other buffers than `l` (checked once per batch). */
   isMovedFrom (l: KeyspaceLayout): boolean {
-    return l.t0 !== this.t0.buffer || l.t1 !== (this.t1 === null ? null : this.t1.buffer) || l.arena !== this.arena.sab || l.meta.buffer !== this.arena.metaBuffer
+    return l.t0 !== this.t0.buffer || l.t1 !== (this.t1 === null ? null : this.t1.buffer) || l.arena !== this.arena.sab || l.bits !== this.arena.bitsBuffer || l.meta !== this.arena.metaView
   }
 
   /**
@@ -136,10 +149,8 @@ export class Keyspace {
    * may not have published.
    */
   static resume (l: KeyspaceLayout): Keyspace {
-    const top = l.meta[l.meta.length - 2]
-    const used = l.meta[l.meta.length - 1]
     const ks = new Keyspace(0, {
-      arena: { sab: l.arena, maxBytes: l.maxBytes, top, used, freeHeads: l.meta },
+      arena: Arena.resumeState(l.arena, l.bits, l.maxBytes, l.meta),
       t0: l.t0, t1: l.t1, count: 0, expires: 0, rehashIdx: l.t1 === null ? -1 : 0, expireCursor: 0,
     })
     const f64 = ks.arena.f64
@@ -147,8 +158,32 @@ export class Keyspace {
     return ks
   }
 
+  /**
+   * Takes over `fresh`'s arena and tables (a compacted copy of this database, Shard.compactDb),
+   * so that every holder of this Keyspace sees the new buffers.
+   */
+  adopt (fresh: Keyspace): void {
+    this.arena = fresh.arena
+    this.t0 = fresh.t0
+    this.t1 = fresh.t1
+    this.rehashIdx = fresh.rehashIdx
+    this.count = fresh.count
+    this.expires = fresh.expires
+    this.expireCursor = 0
+  }
+
+  /** Lets go of the arena's and tables' buffers until the next importState (Arena.detach). */
+  detach (): void {
+    this.arena.detach()
+    this.t0 = NO_TABLE
+    this.t1 = null
+  }
+
   get tableBytes (): number { return (this.t0.length + (this.t1 === null ? 0 : this.t1.length)) * 4 }
+  /** Live bytes: blocks in use (size classes rounded) and the tables. */
   get usedMemory (): number { return this.arena.used + this.tableBytes }
+  /** Committed bytes: the arena up to its top (free blocks included) and the tables: INFO used_memory. */
+  get committedMemory (): number { return this.arena.committed + this.tableBytes }
 
   // --- entry field access -------------------------------------------------------------------
   keyLen (e: number): number { return this.arena.u32[(e + 8) >>> 2] }
@@ -197,7 +232,9 @@ export class Keyspace {
     a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
     this.link(e, h)
     this.count++
-    if (this.rehashIdx < 0 && this.count > this.t0.length) this.startRehash(this.t0.length * 2)
+    if (this.rehashIdx < 0 && this.count > this.t0.length && (this.count > this.t0.length * MAX_LOAD || tableGrowth.isAllowed(this.t0.length * 8))) {
+      this.startRehash(this.t0.length * 2)
+    }
     if (writes.onInsert !== null) writes.onInsert(this, e)
     if (writes.onNew !== null && !writes.isReplacing) writes.onNew(this, e)
     return e

@@ -11,8 +11,8 @@ import { WatchTable } from './watch.js'
 import type { TrackingTable } from './tracking.js'
 import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_NEW, eventName } from './notify.js'
-import { touchedClock, performEvictions, accessNow, type EvictionHost } from './eviction.js'
-import { writes } from './writes.js'
+import { touchedClock, performEvictions, accessNow, forgetEvictionPool, type EvictionHost } from './eviction.js'
+import { writes, saveWrites, restoreWrites } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
 import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
@@ -22,6 +22,10 @@ const EV_NEW = eventName('new')
 const EV_EVICTED = eventName('evicted')
 
 export const DATABASES = 16
+/** Free arena bytes from which a database is compacted when more than half of its arena is free. */
+const COMPACT_MIN_FREE = 128 * 1024
+/** Live bytes above which that compaction is not done: its copy would stall the shard too long. */
+const COMPACT_MAX_LIVE = 512 * 1024 * 1024
 
 export const BLOCK_POP = 0 // BLPOP, BRPOP: [key, element]
 export const BLOCK_MPOP = 1 // BLMPOP: [key, [elements]]
@@ -234,10 +238,11 @@ export class Shard implements EvictionHost {
 
   /**
    * Evicts keys by maxmemory-policy until this shard uses at most `limit` bytes (its share of
-   * maxmemory); false when the policy finds nothing more to evict (storage/eviction.ts).
+   * maxmemory) and a write of `need` bytes fits without growing past it; false when the policy
+   * finds nothing more to evict (storage/eviction.ts).
    */
-  evictTo (limit: number): boolean {
-    return performEvictions(this, limit, this.clock())
+  evictTo (limit: number, need = 0): boolean {
+    return performEvictions(this, limit, this.clock(), need)
   }
 
   /** deleteEvictedKeyAndPropagate: the write hooks see a deletion, then the "evicted" event. */
@@ -319,8 +324,72 @@ export class Shard implements EvictionHost {
     if (this.dbs[i] === null) return
     writes.count++
     if (this.watch.watches(i)) this.watch.replaced(i, this.dbs[i], null, this.clock())
+    const old = this.dbs[i] as Keyspace
+    this.droppedBytes += old.arena.bufferBytes + old.tableBytes
     this.dbs[i] = new Keyspace()
     if (this.dbIndex === i) this.ks = this.dbs[i] as Keyspace
+  }
+
+  /** Buffer bytes of databases flushed or compacted since the worker last collected them (storage/release.ts). */
+  droppedBytes = 0
+
+  /**
+   * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
+   * past a block in use, and a SharedArrayBuffer cannot shrink): over its share of maxmemory
+   * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
+   * could not find a free block big enough for a write within its budget), and under any maxmemory once
+   * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
+   * the copy stays short). The caller makes sure no other thread or walk holds the
+   * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
+   */
+  compactIfFragmented (share: number): boolean {
+    let did = false
+    for (let i = 0; i < DATABASES; i++) {
+      const ks = this.dbs[i]
+      if (ks === null) continue
+      const a = ks.arena
+      const free = a.committed - a.used
+      if (free < COMPACT_MIN_FREE && (share <= 0 || free < share / 256)) continue
+      // Over the share by more than a trifle, and the copy would bring it back within.
+      const over = share > 0 ? this.committedMemory() - share : 0
+      const isOver = over > share / 256 && free >= over
+      // Copying no more than what was deleted since the last compaction: O(1) per deleted byte.
+      const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
+      if (!isOver && !isHalfFree) continue
+      this.compactDb(i)
+      did = true
+    }
+    return did
+  }
+
+  /**
+   * Copies every key of database i, with its TTL, access clock and encoding, into a fresh arena
+   * sized for them, which the Keyspace then adopts: the old buffer goes (droppedBytes). Not a
+   * write: no hook, no change count, no event.
+   */
+  compactDb (i: number): void {
+    const old = this.dbs[i]
+    if (old === null) return
+    const saved = saveWrites()
+    writes.onRemove = null; writes.onInsert = null; writes.onSwap = null; writes.onExpire = null
+    writes.onNew = null; writes.onReady = null; writes.beforeRemove = null; writes.isReplacing = false
+    const fresh = new Keyspace(old.arena.used + (old.arena.used >>> 3))
+    try {
+      old.forEach(e => {
+        const n = this.copyEntry(old, e, fresh, old.arena.u8, old.keyOffset(e), old.keyLen(e), old.arena.u32[(e + 4) >>> 2])
+        if (n === 0) throw new Error('arena full while compacting')
+        if (old.expireAt(e) !== 0) fresh.setExpireAt(n, old.expireAt(e))
+        fresh.setClock(n, old.clock(e))
+      })
+    } catch (err) {
+      // Nothing changed: the old arena stays, the partial copy is dropped.
+      restoreWrites(saved)
+      throw err
+    }
+    restoreWrites(saved)
+    this.droppedBytes += old.arena.bufferBytes + old.tableBytes
+    old.adopt(fresh)
+    forgetEvictionPool()
   }
 
   flushAll (): void {
@@ -350,9 +419,20 @@ export class Shard implements EvictionHost {
     return room
   }
 
+  /** Live bytes (blocks in use, tables): what eviction brings down to the share. */
   usedMemory (): number {
     let n = 0
     for (const ks of this.dbs) if (ks !== null) n += ks.usedMemory
     return n
   }
+
+  /** Committed bytes: arenas up to their tops, free blocks included (INFO used_memory's part). */
+  committedMemory (): number {
+    let n = 0
+    for (const ks of this.dbs) if (ks !== null) n += ks.committedMemory
+    return n
+  }
+
+  /** Whether a block of `bytes` in the current database would reuse a free block (no growth). */
+  fits (bytes: number): boolean { return this.ks.arena.hasFreeBlock(bytes) }
 }

@@ -56,7 +56,10 @@ async function existing (keys: string[]): Promise<number> {
 const range = (n: number, f: (i: number) => string): string[] => Array.from({ length: n }, (_, i) => f(i))
 
 async function expectWithinLimit (): Promise<void> {
-  const used = await infoField('memory', 'used_memory')
+  // used_memory counts the clients' buffers too; they may have grown since the last write (this
+  // test's 1,000 replies in one batch), which no eviction can follow when no key may go. The data
+  // part is what each shard keeps to its share (test/integration/memory-bound.test.ts checks the whole).
+  const used = await infoField('memory', 'used_memory') - await infoField('memory', 'mem_clients_normal')
   expect(used).toBeGreaterThan(MAXMEMORY / 2)
   expect(used).toBeLessThanOrEqual(MAXMEMORY + ALLOWANCE)
 }

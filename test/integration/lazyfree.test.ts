@@ -11,8 +11,10 @@ afterAll(async () => { await server?.stop() })
 
 function text (b: Buffer): string { return b.toString('latin1') }
 
+/** used_memory less the clients' buffers (which used_memory counts): the data's part. */
 async function usedMemory (c: RawClient): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(text(await c.command('INFO', 'memory')))?.[1])
+  const info = text(await c.command('INFO', 'memory'))
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]) - Number(/mem_clients_normal:(\d+)/.exec(info)?.[1])
 }
 
 /** Sends commands in batches of 1000, waiting for each batch's replies. */

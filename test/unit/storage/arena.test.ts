@@ -124,6 +124,7 @@ describe('free list', () => {
     const p = a.alloc(100)
     const q = a.alloc(100)
     const r = a.alloc(100)
+    a.alloc(8) // keeps r from being the last block (that one goes back to the top)
     a.free(p, 100)
     a.free(r, 99)
     // 97..104 all share class 13 (104 bytes).
@@ -133,16 +134,82 @@ describe('free list', () => {
     expect([p, q, r]).not.toContain(fresh)
   })
 
-  it('a freed block is not handed out for another class', () => {
+  it('a bigger free block is split for a smaller class, the rest stays free', () => {
+    const a = new Arena()
+    const p = a.alloc(200)
+    a.alloc(8)
+    const top = a.top
+    a.free(p, 200)
+    expect(a.alloc(90)).toBe(p) // 96 of its 200 bytes
+    expect(a.alloc(104)).toBe(p + 96) // the other 104
+    expect(a.top).toBe(top)
+    expect(a.used).toBe(96 + 104 + 8)
+  })
+
+  it('freed neighbours merge, so small frees make room for a big block', () => {
+    const a = new Arena()
+    const small = Array.from({ length: 100 }, () => a.alloc(100))
+    const guard = a.alloc(8)
+    const top = a.top
+    for (const s of small) a.free(s, 100)
+    // 100 blocks of 104 bytes, merged: one free run of 10,400 bytes at small[0].
+    expect(a.alloc(10_000)).toBe(small[0])
+    expect(a.top).toBe(top)
+    a.free(guard, 8)
+    expect(a.used).toBe(10_240)
+  })
+
+  it('a freed block keeps its bytes until the next alloc (callers copy out of it)', () => {
+    const a = new Arena()
+    const p = a.alloc(64)
+    const q = a.alloc(64)
+    a.alloc(8)
+    fill(a, p, 64, 1)
+    fill(a, q, 64, 2)
+    a.free(q, 64)
+    a.free(p, 64) // merges with q once settled: sizes and links would land in both
+    expect(intact(a, p, 64, 1)).toBe(true)
+    expect(intact(a, q, 64, 2)).toBe(true)
+    expect(a.alloc(128)).toBe(p)
+  })
+
+  it('freeing the last blocks lowers the top, with their free neighbours', () => {
     const a = new Arena()
     const p = a.alloc(100)
+    const q = a.alloc(300)
+    const r = a.alloc(5000)
+    a.free(q, 300)
+    a.free(r, 5000)
+    a.settle()
+    expect(a.top).toBe(p + 104)
     a.free(p, 100)
-    const big = a.alloc(200)
-    const small = a.alloc(90)
-    expect(big).not.toBe(p)
-    expect(small).not.toBe(p)
-    expect(a.alloc(100)).toBe(p)
+    a.settle()
+    expect(a.top).toBe(8)
+    expect(a.used).toBe(0)
   })
+
+  test.prop([fc.array(fc.record({ size: fc.integer({ min: 1, max: 20_000 }), freeAt: fc.integer({ min: 0, max: 50 }) }), { maxLength: 300 })])(
+    'any order of allocs and frees: blocks never overlap, and freeing everything returns the top to 8', (ops) => {
+      const a = new Arena()
+      const live: Array<{ off: number, size: number, seed: number }> = []
+      let seed = 0
+      for (const op of ops) {
+        const off = a.alloc(op.size)
+        expect(off).toBeGreaterThan(0)
+        fill(a, off, op.size, ++seed)
+        live.push({ off, size: op.size, seed })
+        if (op.freeAt < live.length && op.freeAt % 3 !== 0) {
+          const [gone] = live.splice(op.freeAt, 1)
+          a.free(gone.off, gone.size)
+        }
+        for (const l of live) if (!intact(a, l.off, l.size, l.seed)) throw new Error(`block at ${l.off} overwritten`)
+      }
+      expect(a.used).toBe(live.reduce((n, l) => n + classBytes(sizeClass(l.size)), 0))
+      for (const l of live.reverse()) a.free(l.off, l.size)
+      a.settle()
+      expect(a.used).toBe(0)
+      expect(a.top).toBe(8)
+    })
 
   it('large classes reuse blocks too, without moving top', () => {
     const a = new Arena()

@@ -5,7 +5,9 @@
 
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DATABASES, Shard } from '../../../src/storage/shard.js'
-import { run } from '../helpers/run.js'
+import { run, argvOf, decode, type Reply } from '../helpers/run.js'
+import { commandByName } from '../../../src/commands/table.js'
+import { ReplyWriter } from '../../../src/protocol/resp-writer.js'
 
 const T0 = 1_700_000_000_000
 let now = T0
@@ -185,5 +187,66 @@ describe('values across size classes', () => {
     expect(run(shard, ['PTTL', k])).toBe(-1)
     expect(shard.keyCount()).toBe(1)
     expect(shard.expiresCount()).toBe(0)
+  })
+})
+
+describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
+  const out = new ReplyWriter(64)
+  /** Any shard command of the table ('object|freq' for subcommands). */
+  const any = (shard: Shard, name: string, ...args: string[]): Reply => {
+    out.reset()
+    const cmd = commandByName(name)
+    cmd.run?.(shard, argvOf([...name.split('|'), ...args]), out)
+    return decode(Buffer.from(out.buf.subarray(0, out.len)))
+  }
+  it('keeps every key, value, type, encoding, TTL and access clock, and gives the free bytes back', () => {
+    for (let i = 0; i < 2000; i++) run(shard, ['SET', `s:${i}`, 'x'.repeat(100 + i % 300)])
+    run(shard, ['SET', 'n', '12345'])
+    run(shard, ['SET', 'ttl', 'v', 'PX', '100000'])
+    any(shard, 'rpush', 'l', 'a', 'b', 'c')
+    any(shard, 'hset', 'h', 'f', 'v', 'g', 'w')
+    any(shard, 'sadd', 'st', '1', '2', 'x')
+    any(shard, 'zadd', 'z', '1', 'a', '2', 'b')
+    any(shard, 'xadd', 'x', '1-1', 'f', 'v')
+    for (let i = 0; i < 2000; i += 2) run(shard, ['DEL', `s:${i}`])
+    const before = shard.committedMemory()
+    const live = shard.usedMemory()
+    const entry = (k: string): number => shard.lookupNoTouch(b(k), 0, k.length)
+    shard.ks.setClock(entry('h'), 12345)
+    const flags = shard.ks.encFlags(entry('n'))
+    const ks = shard.ks
+    shard.compactDb(0)
+    expect(shard.ks).toBe(ks) // the same Keyspace, a new arena
+    expect(shard.ks.clock(entry('h'))).toBe(12345)
+    expect(shard.committedMemory()).toBeLessThan(before)
+    expect(shard.committedMemory()).toBeLessThanOrEqual(live)
+    expect(shard.droppedBytes).toBeGreaterThan(0)
+    expect(shard.keyCount()).toBe(1000 + 7)
+    expect(shard.expiresCount()).toBe(1)
+    for (let i = 1; i < 2000; i += 2) expect(run(shard, ['STRLEN', `s:${i}`])).toBe(100 + i % 300)
+    expect(run(shard, ['GET', `s:0`])).toBeNull()
+    expect(shard.ks.encFlags(entry('n'))).toBe(flags)
+    expect(run(shard, ['PTTL', 'ttl'])).toBe(100000)
+    expect(any(shard, 'lrange', 'l', '0', '-1')).toEqual([b('a'), b('b'), b('c')])
+    expect(any(shard, 'hget', 'h', 'g')).toEqual(b('w'))
+    expect(any(shard, 'sismember', 'st', 'x')).toBe(1)
+    expect(any(shard, 'zscore', 'z', 'b')).toEqual(b('2'))
+    expect(any(shard, 'xlen', 'x')).toBe(1)
+    // Writes go on in the new arena.
+    expect(run(shard, ['SET', 's:0', 'back'])).toEqual({ status: 'OK' })
+    expect(run(shard, ['GET', 's:0'])).toEqual(b('back'))
+  })
+
+  it('compacts once over the share with the excess free, not before', () => {
+    for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(200)])
+    const share = shard.committedMemory()
+    expect(shard.compactIfFragmented(share)).toBe(false) // nothing free
+    for (let i = 0; i < 100; i++) run(shard, ['DEL', `k:${i * 2}`])
+    // A few free blocks, and not over the share: nothing to gain.
+    expect(shard.compactIfFragmented(share)).toBe(false)
+    for (let i = 0; i < 4000; i += 3) run(shard, ['DEL', `k:${i}`])
+    // Over a share of the live bytes: the free bytes are the excess, and a copy removes them.
+    expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
   })
 })
