@@ -146,6 +146,9 @@ let oobBytes = 0
 function releaseDropped (): void {
   shard.droppedBytes = 0
   oobBytes = 0
+  // The main thread keeps the databases' last layout for a replacement: it must let go of the
+  // dropped buffers too (shard-link.ts collects on a 'dropped' layout).
+  publishLayout(true, true)
   collectGarbage()
   Atomics.add(evictionSettings.flags, ARENA_DROP_WORD, 1)
 }
@@ -186,7 +189,7 @@ let postedLibs: readonly Uint8Array[] | null = data.resume?.libs ?? null
  */
 let layoutSeen = -1
 
-function publishLayout (force: boolean): void {
+function publishLayout (force: boolean, dropped = false): void {
   if (!force && writes.count === layoutSeen) return
   layoutSeen = writes.count
   let isMoved = force
@@ -197,7 +200,7 @@ function publishLayout (force: boolean): void {
   }
   if (isMoved) {
     layouts = shard.dbs.map(ks => ks === null ? null : ks.layout())
-    parentPort?.postMessage({ op: 'shard-layout', shard: data.index, dbs: layouts })
+    parentPort?.postMessage({ op: 'shard-layout', shard: data.index, dbs: layouts, dropped })
   }
   // The hub keeps the function libraries: a replacement gets them back from the main thread.
   if (data.index === 0 && libraryCodes() !== postedLibs) {

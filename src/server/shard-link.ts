@@ -14,6 +14,7 @@ import type { KeyspaceLayout } from '../storage/keyspace.js'
 import type { Argv } from '../commands/spec.js'
 import { sharedFlags, type Credits } from './credits.js'
 import { maxmemoryOf } from '../storage/eviction.js'
+import { collectGarbage } from '../storage/release.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
@@ -165,8 +166,10 @@ export class ShardWorker {
     w.on('message', (m: unknown) => {
       if (typeof m !== 'object' || m === null || w !== this.worker) return
       const op = (m as { op?: string }).op
-      if (op === 'shard-layout') this.layout = (m as { dbs: Array<KeyspaceLayout | null> }).dbs
-      else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
+      if (op === 'shard-layout') {
+        this.layout = (m as { dbs: Array<KeyspaceLayout | null> }).dbs
+        if ((m as { dropped?: boolean }).dropped === true) collectSoon()
+      } else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
       else if (op === 'shard-load-done') this.isLoaded = true
     })
     return w
@@ -701,4 +704,12 @@ export class ShardLink {
     this.stepPort.close()
     this.wake.close()
   }
+}
+
+let isCollectDue = false
+/** One full collection on this (the main) thread after a shard dropped big arenas (storage/release.ts). */
+function collectSoon (): void {
+  if (isCollectDue) return
+  isCollectDue = true
+  setImmediate(() => { isCollectDue = false; collectGarbage() })
 }
