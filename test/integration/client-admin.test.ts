@@ -468,8 +468,8 @@ describe('CONFIG SET takes effect', () => {
   })
 
   it('values FlashKV cannot apply are refused with the immutable-config error', async () => {
-    // port and bind are live (test/integration/diff-config-net.test.ts).
-    for (const [p, v] of [['appendonly', 'yes'], ['hz', '20'], ['proto-max-bulk-len', '1gb']]) {
+    // port, bind and appendonly are live (diff-config-net.test.ts, aof.test.ts).
+    for (const [p, v] of [['hz', '20'], ['proto-max-bulk-len', '1gb']]) {
       expect((await admin.command('CONFIG', 'SET', p, v)).toString()).toBe(`-ERR CONFIG SET failed (possibly related to argument '${p}') - can't set immutable config\r\n`)
     }
     expect((await admin.command('CONFIG', 'SET', 'shards', '2')).toString()).toBe("-ERR CONFIG SET failed (possibly related to argument 'shards') - can't set immutable config\r\n")
