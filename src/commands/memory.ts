@@ -70,7 +70,8 @@ export function memoryTotals (parts: readonly Buffer[]): MemoryTotals {
   return t
 }
 
-const human = (n: number): string => {
+/** used_memory_human's format (bytesToHuman): B below 1 KiB, else two decimals and K, M, G or T. */
+export const human = (n: number): string => {
   if (n < 1024) return `${n}B`
   const units = ['K', 'M', 'G', 'T']
   let v = n

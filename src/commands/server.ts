@@ -4,7 +4,7 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
-import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines } from './memory.js'
+import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
 import { bgsaveInfo, loadingInfo, loadingProgress } from '../persistence/save-state.js'
@@ -126,15 +126,6 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'tracking_prefixes') st.trackingPrefixes = Number(v)
   }
   return st
-}
-
-function human (n: number): string {
-  if (n < 1024) return `${n}B`
-  const units = ['K', 'M', 'G', 'T']
-  let v = n
-  let i = -1
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${v.toFixed(2)}${units[i]}`
 }
 
 const MULTIPLEXING: Record<string, string> = { linux: 'epoll', darwin: 'kqueue', freebsd: 'kqueue', openbsd: 'kqueue', sunos: 'evport', win32: 'iocp' }

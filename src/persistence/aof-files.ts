@@ -8,10 +8,10 @@
 // incremental file and lists it at once, then, once the new base is written, replaces the
 // manifest and removes the old files.
 
-import { openSync, closeSync, readFileSync, writeSync, fsyncSync, renameSync, mkdirSync, existsSync, statSync, fstatSync, unlinkSync, ftruncateSync, fdatasync, readSync } from 'node:fs'
+import { openSync, closeSync, readFileSync, writeSync, fsyncSync, mkdirSync, existsSync, statSync, fstatSync, unlinkSync, ftruncateSync, fdatasync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { ByteWriter } from './listpack.js'
-import { rdbHeader, checksumBytes, RDB_OPCODE_EOF } from './rdb-writer.js'
+import { rdbHeader, checksumBytes, RDB_OPCODE_EOF, writeAtomically } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import {
   saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
@@ -100,16 +100,7 @@ export function readManifest (): Manifest | null {
 /** writeAofManifestFile: tmp + fsync + rename, then the directory is synced. */
 export function writeManifest (m: Manifest): void {
   const dir = aofDir()
-  const tmp = join(dir, `temp-${manifestName()}`)
-  const fd = openSync(tmp, 'w')
-  try {
-    const b = Buffer.from(formatManifest(m), 'latin1')
-    for (let p = 0; p < b.length;) p += writeSync(fd, b, p, b.length - p)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, join(dir, manifestName()))
+  writeAtomically(dir, manifestName(), `temp-${manifestName()}`, write => { write(Buffer.from(formatManifest(m), 'latin1')) })
   syncDir(dir)
 }
 
@@ -511,15 +502,12 @@ export function aofSizeInfo (): string[] {
  * renamed, as Redis writes its base.
  */
 export function rdbToCommands (rdbPath: string, name: string): void {
-  const dir = aofDir()
-  const tmp = join(dir, `temp-rewriteaof-${process.pid}.aof`)
-  const fd = openSync(tmp, 'w')
   const log = new AofLog(1 << 20)
-  const put = (): void => {
-    for (let p = 0; p < log.len;) p += writeSync(fd, log.buf, p, log.len - p)
-    log.len = 0
-  }
-  try {
+  writeAtomically(aofDir(), name, `temp-rewriteaof-${process.pid}.aof`, write => {
+    const put = (): void => {
+      write(log.buf.subarray(0, log.len))
+      log.len = 0
+    }
     const loader: RdbLoader = new RdbLoader(rdbPath, () => true, (db, key, _payload, expireAt) => {
       const obj = loader.file.subarray(loader.lastObjStart, loader.lastObjEnd)
       const dump = Buffer.allocUnsafe(1 + obj.length + 10)
@@ -532,12 +520,5 @@ export function rdbToCommands (rdbPath: string, name: string): void {
     }, code => { log.parts(0, ['FUNCTION', 'LOAD', code]); if (log.len > 1 << 20) put() })
     while (!loader.step(1 << 20));
     put()
-    fsyncSync(fd)
-  } catch (err) {
-    closeSync(fd)
-    try { unlinkSync(tmp) } catch {}
-    throw err
-  }
-  closeSync(fd)
-  renameSync(tmp, join(dir, name))
+  })
 }

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { persistence, bgsaveDone } from './helpers/persistence.js'
 
 const dirs: string[] = []
 const servers: ServerHandle[] = []
@@ -70,20 +71,6 @@ async function dump (c: Redis): Promise<string[]> {
   }
   await c.select(0)
   return out
-}
-
-async function persistence (c: Redis): Promise<Record<string, string>> {
-  const info = await c.info('persistence')
-  return Object.fromEntries(info.split('\r\n').filter(l => l.includes(':')).map(l => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]))
-}
-
-/** Polls INFO until no background save runs; its fields then. */
-async function bgsaveDone (c: Redis): Promise<Record<string, string>> {
-  for (;;) {
-    const p = await persistence(c)
-    if (p.rdb_bgsave_in_progress === '0') return p
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
 }
 
 describe('BGSAVE', () => {

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { persistence, bgsaveDone } from './helpers/persistence.js'
 
 const dirs: string[] = []
 const servers: ServerHandle[] = []
@@ -33,19 +34,6 @@ async function client (s: ServerHandle): Promise<Redis> {
 }
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
-
-async function persistence (c: Redis): Promise<Record<string, string>> {
-  const info = await c.info('persistence')
-  return Object.fromEntries(info.split('\r\n').filter(l => l.includes(':')).map(l => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]))
-}
-
-async function bgsaveDone (c: Redis): Promise<Record<string, string>> {
-  for (;;) {
-    const p = await persistence(c)
-    if (p.rdb_bgsave_in_progress === '0') return p
-    await sleep(20)
-  }
-}
 
 /** Keys and values of database 0, sorted. */
 async function strings (c: Redis): Promise<string[]> {

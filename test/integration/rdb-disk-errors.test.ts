@@ -9,6 +9,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { persistence, bgsaveDone } from './helpers/persistence.js'
 
 const mounts: string[] = []
 const servers: ServerHandle[] = []
@@ -53,20 +54,6 @@ async function client (s: ServerHandle): Promise<Redis> {
   return c
 }
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
-
-async function persistence (c: Redis): Promise<Record<string, string>> {
-  const info = await c.info('persistence')
-  return Object.fromEntries(info.split('\r\n').filter(l => l.includes(':')).map(l => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]))
-}
-
-async function bgsaveDone (c: Redis): Promise<Record<string, string>> {
-  for (;;) {
-    const p = await persistence(c)
-    if (p.rdb_bgsave_in_progress === '0') return p
-    await sleep(20)
-  }
-}
 
 /** What a client sees: the reply, or the error's text. */
 async function outcome (p: Promise<unknown>): Promise<unknown> {
