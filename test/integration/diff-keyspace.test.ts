@@ -479,5 +479,5 @@ describe('random command sequences (fast-check)', () => {
         for (const k of keys) await sameNormalized(ttlSign, 'TTL', k)
       }
     }), { numRuns: 100 })
-  })
+  }, 120_000) // 100 runs of up to 30 commands and ~50 checks each: slow on a loaded 2-core box
 })
