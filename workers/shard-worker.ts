@@ -169,6 +169,12 @@ function publishStats (): void {
   if (!isHeld && !snapshot.active && loader === null && shard.lazyQueue.length === 0) {
     // Sorted sets' cached positions name offsets of the old arena.
     if (shard.compactIfFragmented(maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) zsetForgetPositions()
+    // MEMORY PURGE: every arena with free room is copied afresh, and every thread collects.
+    if (shard.isPurgeAsked) {
+      shard.isPurgeAsked = false
+      if (shard.compactAll()) zsetForgetPositions()
+      releaseDropped()
+    }
   }
   if (shard.droppedBytes >= DROP_COLLECT_BYTES || oobBytes >= OOB_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
