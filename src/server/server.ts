@@ -373,6 +373,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   }
 
   parkedRequests (): { now: number, total: number } { return { now: this.shared.sum(PARKED_NOW), total: this.shared.sum(PARKED_TOTAL) } }
+  ioConnections (): number[] {
+    const n: number[] = []
+    for (let t = 0; t < this.ioThreads; t++) n.push(this.shared.row(t)[CONNECTIONS_RECEIVED])
+    return n
+  }
+
   ioTids (): number[] {
     const tids: number[] = []
     for (let t = 0; t < this.ioThreads; t++) tids.push(this.shared.tid(t))
