@@ -51,6 +51,8 @@ export interface Config {
   readonly lfuLogFactor: number
   readonly lfuDecayTime: number
   readonly evictionTenacity: number
+  /** tracking-table-max-keys: keys CLIENT TRACKING remembers before it invalidates some (0: no limit). */
+  readonly trackingTableMaxKeys: number
   readonly configFile: string
   /** dir and dbfilename: where SAVE writes the RDB file, and which one is loaded at start. */
   readonly dir: string
@@ -217,6 +219,8 @@ Options (environment variable, config-file directive):
   --maxmemory-samples <n>  keys sampled per eviction (FLASHKV_MAXMEMORY_SAMPLES, maxmemory-samples;
                       default 5); also --maxmemory-eviction-tenacity <0-100> (default 10),
                       --lfu-log-factor <n> (default 10), --lfu-decay-time <minutes> (default 1)
+  --tracking-table-max-keys <n>  keys CLIENT TRACKING remembers, 0 = no limit
+                      (FLASHKV_TRACKING_TABLE_MAX_KEYS, tracking-table-max-keys; default 1000000)
   --http-port <n>     HTTP /healthz /readyz /metrics, 0 = off (FLASHKV_HTTP_PORT, http-port; default 0)
   --notify-keyspace-events <classes>  keyspace notifications, Redis's letters (KEA, Elg...)
                       (FLASHKV_NOTIFY_KEYSPACE_EVENTS, notify-keyspace-events; default '' = off)
@@ -369,6 +373,7 @@ const SETTINGS: readonly Setting[] = [
   { key: 'maxmemorySamples', flag: '--maxmemory-samples', env: 'FLASHKV_MAXMEMORY_SAMPLES', directive: 'maxmemory-samples', parse: int(1, 2147483647) },
   { key: 'evictionTenacity', flag: '--maxmemory-eviction-tenacity', env: 'FLASHKV_MAXMEMORY_EVICTION_TENACITY', directive: 'maxmemory-eviction-tenacity', parse: int(0, 100) },
   { key: 'lfuLogFactor', flag: '--lfu-log-factor', env: 'FLASHKV_LFU_LOG_FACTOR', directive: 'lfu-log-factor', parse: int(0, 2147483647) },
+  { key: 'trackingTableMaxKeys', flag: '--tracking-table-max-keys', env: 'FLASHKV_TRACKING_TABLE_MAX_KEYS', directive: 'tracking-table-max-keys', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { key: 'lfuDecayTime', flag: '--lfu-decay-time', env: 'FLASHKV_LFU_DECAY_TIME', directive: 'lfu-decay-time', parse: int(0, 2147483647) },
   { key: 'hllSparseMaxBytes', flag: '--hll-sparse-max-bytes', env: 'FLASHKV_HLL_SPARSE_MAX_BYTES', directive: 'hll-sparse-max-bytes', parse: int(0, Number.MAX_SAFE_INTEGER) },
   {
@@ -731,6 +736,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     evictionTenacity: (pick('evictionTenacity')[0] as number | undefined) ?? 10,
     lfuLogFactor: (pick('lfuLogFactor')[0] as number | undefined) ?? 10,
     lfuDecayTime: (pick('lfuDecayTime')[0] as number | undefined) ?? 1,
+    trackingTableMaxKeys: (pick('trackingTableMaxKeys')[0] as number | undefined) ?? 1000000,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
     // Redis chdirs to `dir` and reports it absolute; the default is where the server started.

@@ -169,6 +169,12 @@ function publishStats (): void {
   if (!isHeld && !snapshot.active && loader === null && shard.lazyQueue.length === 0) {
     // Sorted sets' cached positions name offsets of the old arena.
     if (shard.compactIfFragmented(maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) zsetForgetPositions()
+    // MEMORY PURGE: every arena with free room is copied afresh, and every thread collects.
+    if (shard.isPurgeAsked) {
+      shard.isPurgeAsked = false
+      if (shard.compactAll()) zsetForgetPositions()
+      releaseDropped()
+    }
   }
   if (shard.droppedBytes >= DROP_COLLECT_BYTES || oobBytes >= OOB_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
@@ -235,7 +241,7 @@ shard.notifyFlags = sharedFlags(data.credit).subarray(NOTIFY_WORD, NOTIFY_WORD +
 hashLimits.flags = sharedFlags(data.credit)
 evictionSettings.flags = hashLimits.flags
 shard.isLazyFree = true
-const trk = new TrackingTable(trackingWords(data.credit))
+const trk = new TrackingTable(trackingWords(data.credit), data.index, data.shards)
 shard.tracking = trk
 const loadedLibs: Buffer[] = []
 /** notify-keyspace-events while a record loads: none, as Redis sends none for a load. */
@@ -483,6 +489,7 @@ function release (r: Returned): void {
       if (trk.isActive) { trk.writer = writerSlot; trk.touch(key, 0, key.length) }
     }
   }
+  trk.limit()
   if (r.isAcked) {
     out.reset()
     out.status('OK')
@@ -1018,6 +1025,7 @@ const ioProducers = data.index === 0 && data.events !== undefined ? Math.max(1, 
 function rememberKeys (cmd: Command): void {
   forEachKey(cmd, argv, rememberOne)
   writes.onTrack = onTrackRemove
+  trk.limit()
 }
 
 function rememberOne (buf: Uint8Array, start: number, len: number): void { trk.remember(trackSlot, buf, start, len) }
@@ -1214,6 +1222,8 @@ for (;;) {
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()
+    // tracking-table-max-keys lowered by CONFIG SET: the table shrinks a step per tick.
+    trk.limit()
     if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) { sendTracking(); notifyAll() }
     if (aofLog.len !== 0) flushShardAof()
     publishStats()

@@ -33,7 +33,7 @@ const ALIASES: Record<string, string> = {
 export const DEFAULTS: Readonly<Record<string, string>> = {
   port: '6379', bind: '127.0.0.1', databases: '16', save: '3600 1 300 100 60 10000', 'protected-mode': 'yes', requirepass: '',
   dbfilename: 'dump.rdb', appendonly: 'no', maxmemory: '0', 'maxmemory-policy': 'noeviction', 'maxmemory-samples': '5',
-  'maxmemory-eviction-tenacity': '10', 'lfu-log-factor': '10', 'lfu-decay-time': '1', maxclients: '10000', timeout: '0',
+  'maxmemory-eviction-tenacity': '10', 'lfu-log-factor': '10', 'lfu-decay-time': '1', 'tracking-table-max-keys': '1000000', maxclients: '10000', timeout: '0',
   'tcp-keepalive': '300', 'proto-max-bulk-len': '536870912', 'client-query-buffer-limit': '1073741824', hz: '10',
   'cluster-enabled': 'no', 'hash-max-listpack-entries': '512', 'hash-max-listpack-value': '64', 'set-max-intset-entries': '512',
   'zset-max-listpack-entries': '128', 'zset-max-listpack-value': '64', 'hll-sparse-max-bytes': '3000', 'lazyfree-lazy-user-del': 'no',

@@ -16,6 +16,7 @@ import { stringMatch } from './glob.js'
 import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
+import { maxKeysOf, setMaxKeys } from '../storage/tracking.js'
 import { OK } from '../protocol/replies.js'
 import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES, W_AOF_ENABLED, W_AOF_FSYNC, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_AOF_TIMESTAMPS, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN } from '../persistence/save-state.js'
 import { FSYNC_NAMES } from '../persistence/aof.js'
@@ -157,6 +158,8 @@ const PARAMS: readonly Param[] = [
   { name: 'zset-max-ziplist-entries', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.zsetMaxListpackEntries), set: (s, v) => { s.settings.zsetMaxListpackEntries = v } },
   { name: 'zset-max-ziplist-value', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.zsetMaxListpackValue), set: (s, v) => { s.settings.zsetMaxListpackValue = v } },
   { name: 'hll-sparse-max-bytes', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hllSparseMaxBytes), set: (s, v) => { s.settings.hllSparseMaxBytes = v } },
+  // Shared words every shard reads after a tracking read and on its tick (storage/tracking.ts).
+  { name: 'tracking-table-max-keys', type: num(0n, LONG_MAX, true), mode: 'live', get: s => String(maxKeysOf(s.tracking.words)), set: (s, v) => { setMaxKeys(s.tracking.words, v) } },
   { name: 'lazyfree-lazy-user-del', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.lazyfreeLazyUserDel ? 'yes' : 'no', set: (s, v) => { s.settings.lazyfreeLazyUserDel = v === 1n } },
   { name: 'busy-reply-threshold', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.busyReplyThresholdMs), set: (s, v) => { s.settings.busyReplyThresholdMs = v } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.

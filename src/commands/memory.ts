@@ -268,8 +268,15 @@ function mallocStats (_c: ClientContext, _argv: Argv, out: ReplyWriter): void {
   out.bulkStr('Stats not supported for the current allocator')
 }
 
-/** Nothing to purge: freed arena blocks are reused by the size-class free lists. */
-function purge (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.raw(OK) }
+/**
+ * Redis asks jemalloc to purge; here each shard copies its arenas that hold free room into fresh
+ * ones and drops the old buffers, and every thread collects (workers/shard-worker.ts, after the
+ * batch: a compaction moves every entry, which the batch's later commands must not see midway).
+ */
+function purge (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  shard.isPurgeAsked = true
+  out.raw(OK)
+}
 
 const SUB = { group: 'server', arity: 2, flags: [], firstKey: 0, lastKey: 0, step: 0, since: '4.0.0' } as const
 const SHARDS_SPECIAL = ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special']
@@ -278,6 +285,6 @@ export const memorySubcommands: CommandSpec[] = [
   { ...SUB, name: 'memory|doctor', route: 'all', merge: 'custom', tips: SHARDS_SPECIAL, summary: 'Outputs memory problems report', complexity: 'O(1)', run: memoryShardCommand, finish: memoryDoctorFinish },
   { ...SUB, name: 'memory|stats', route: 'all', merge: 'custom', tips: SHARDS_SPECIAL, summary: 'Show memory usage details', complexity: 'O(1)', run: memoryShardCommand, finish: memoryStatsFinish },
   { ...SUB, name: 'memory|malloc-stats', route: 'primary', tips: SHARDS_SPECIAL, summary: 'Show allocator internal stats', complexity: 'Depends on how much memory is allocated, could be slow', local: mallocStats },
-  { ...SUB, name: 'memory|purge', route: 'primary', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], summary: 'Ask the allocator to release memory', complexity: 'Depends on how much memory is allocated, could be slow', local: purge },
+  { ...SUB, name: 'memory|purge', route: 'all', merge: 'allOk', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], summary: 'Ask the allocator to release memory', complexity: 'Depends on how much memory is allocated, could be slow', run: purge },
   { ...SUB, name: 'memory|help', flags: ['loading', 'stale'], route: 'primary', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: memoryHelp },
 ]

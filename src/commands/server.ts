@@ -242,7 +242,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory},tid=${s.tid}`),
     `io_threads:${srv.ioThreads}`,
     `io_listen:${srv.ioListen}`,
-    ...(srv.ioThreads > 1 ? srv.ioTids().map((tid, i) => `io${i}:tid=${tid}`) : []),
+    ...(srv.ioThreads > 1 ? srv.ioTids().map((tid, i) => `io${i}:tid=${tid},connections_received=${srv.ioConnections()[i]}`) : []),
     `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,

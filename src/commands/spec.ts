@@ -203,6 +203,8 @@ export interface ServerContext {
   readonly ioThreads: number
   readonly ioListen: string
   ioTids (): number[]
+  /** Connections each I/O thread accepted (INFO shards' io<i> lines). */
+  ioConnections (): number[]
   clientList (): ClientContext[]
   /** Redis's getInstantaneousMetric: the mean of the last 16 samples taken every 100 ms, per second. */
   instantaneous (metric: 'ops' | 'netInput' | 'netOutput'): number

@@ -19,7 +19,8 @@ import type { Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint, type LinkPorts } from './shard-link.js'
-import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags } from './credits.js'
+import { CREDIT_SLOTS, CREDIT_SAB_BYTES, sharedFlags, trackingWords } from './credits.js'
+import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import { SharedState, CONNECTIONS_RECEIVED, LOCAL_ERRORS } from './shared-state.js'
 import { CommandStats } from './command-stats.js'
@@ -76,6 +77,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     loadUsersAtStart(this.shared.acl, config.aclfile, config.users)
     this.settings = this.shared.settings(sharedFlags(this.credit))
     applyShardSettings(this.settings, config)
+    setMaxKeys(trackingWords(this.credit), BigInt(config.trackingTableMaxKeys))
   }
 
   /** Output credit, WATCH words and the shards' settings (server/credits.ts), for every thread and shard. */

@@ -34,7 +34,8 @@ import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, newLinkPorts, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import type { Tracking } from './tracking.js'
 import { Router } from './router.js'
-import { Credits, sharedFlags } from './credits.js'
+import { Credits, sharedFlags, trackingWords } from './credits.js'
+import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import {
   SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
@@ -322,7 +323,10 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.aclfile = config.aclfile === '' ? '' : resolve(config.aclfile)
     this.credits = io === null ? new Credits() : new Credits(io.slotFirst, io.slotCount, io.credit)
     this.settings = this.shared.settings(sharedFlags(this.credits.sab))
-    if (io === null) applyShardSettings(this.settings, config)
+    if (io === null) {
+      applyShardSettings(this.settings, config)
+      setMaxKeys(trackingWords(this.credits.sab), BigInt(config.trackingTableMaxKeys))
+    }
     // The transaction engine runs hash commands on this thread too (server/engine.ts).
     hashLimits.flags = sharedFlags(this.credits.sab)
     evictionSettings.flags = hashLimits.flags
@@ -369,6 +373,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   }
 
   parkedRequests (): { now: number, total: number } { return { now: this.shared.sum(PARKED_NOW), total: this.shared.sum(PARKED_TOTAL) } }
+  ioConnections (): number[] {
+    const n: number[] = []
+    for (let t = 0; t < this.ioThreads; t++) n.push(this.shared.row(t)[CONNECTIONS_RECEIVED])
+    return n
+  }
+
   ioTids (): number[] {
     const tids: number[] = []
     for (let t = 0; t < this.ioThreads; t++) tids.push(this.shared.tid(t))

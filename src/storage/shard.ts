@@ -362,6 +362,25 @@ export class Shard implements EvictionHost {
     return did
   }
 
+  /** MEMORY PURGE ran here: the worker compacts and collects once nothing holds the databases. */
+  isPurgeAsked = false
+
+  /**
+   * MEMORY PURGE: compacts every database with at least COMPACT_MIN_FREE free arena bytes,
+   * whatever their live size (the copy costs its live bytes for a moment; an operator asked for
+   * it). True if any was.
+   */
+  compactAll (): boolean {
+    let did = false
+    for (let i = 0; i < DATABASES; i++) {
+      const ks = this.dbs[i]
+      if (ks === null || ks.arena.committed - ks.arena.used < COMPACT_MIN_FREE) continue
+      this.compactDb(i)
+      did = true
+    }
+    return did
+  }
+
   /**
    * Copies every key of database i, with its TTL, access clock and encoding, into a fresh arena
    * sized for them, which the Keyspace then adopts: the old buffer goes (droppedBytes). Not a

@@ -47,8 +47,16 @@ export const G_CLIENTS = 0
 export const G_BCAST = 1
 /** BCAST clients per producer (G_BCAST_OF + producer index), up to MAX_PRODUCERS. */
 export const G_BCAST_OF = 2
-export const MAX_PRODUCERS = 62
-const GLOBALS = 64
+export const MAX_PRODUCERS = 60
+/** tracking-table-max-keys, two words (low, high 32 bits; 0: no limit). */
+export const G_MAX_KEYS = 62
+/**
+ * Keys each shard remembers (G_KEYS_OF + shard index; their sum is tracking_total_keys): a word
+ * per shard rather than one total, so a replaced shard (whose table died with it) starts at 0.
+ */
+export const G_KEYS_OF = 64
+const MAX_SHARDS = 256
+const GLOBALS = G_KEYS_OF + MAX_SHARDS
 
 const F_CONN = 0
 const F_PROD = 1
@@ -84,6 +92,16 @@ export class TrackingWords {
     this.redir = field(F_REDIR)
     this.rslot = field(F_RSLOT)
   }
+}
+
+/** tracking-table-max-keys, as CONFIG GET prints it. */
+export function maxKeysOf (w: TrackingWords): bigint {
+  return (BigInt(w.g[G_MAX_KEYS + 1] >>> 0) << 32n) | BigInt(w.g[G_MAX_KEYS] >>> 0)
+}
+
+export function setMaxKeys (w: TrackingWords, v: bigint): void {
+  Atomics.store(w.g, G_MAX_KEYS + 1, Number((v >> 32n) & 0xffffffffn) | 0)
+  Atomics.store(w.g, G_MAX_KEYS, Number(v & 0xffffffffn) | 0)
 }
 
 export interface TrackingPush { producer: number, payload: Buffer }
@@ -124,7 +142,19 @@ export class TrackingTable {
   /** The slot whose command runs (NOLOOP; 0: none, as for expiry). */
   writer = 0
 
-  constructor (public words: TrackingWords) {}
+  /** `shards` for the other shards' counts (tracking-table-max-keys); this shard's count starts at 0. */
+  constructor (public words: TrackingWords, private readonly index = 0, private readonly shards = 1) {
+    Atomics.store(words.g, G_KEYS_OF + index, 0)
+  }
+
+  private countKeys (): void { Atomics.store(this.words.g, G_KEYS_OF + this.index, this.keys.size) }
+
+  /** Keys remembered by all shards (tracking_total_keys). */
+  totalKeys (): number {
+    let n = 0
+    for (let i = 0; i < this.shards; i++) n += Atomics.load(this.words.g, G_KEYS_OF + i)
+    return n
+  }
 
   /** Keys remembered here: INFO tracking_total_keys. */
   get size (): number { return this.keys.size }
@@ -138,7 +168,12 @@ export class TrackingTable {
     if (id === 0 || (this.words.opts[slot] & OPT_BCAST) !== 0) return
     const key = keyString(buf, start, len)
     const ids = this.keys.get(key)
-    if (ids === undefined) { this.keys.set(key, id * CREDIT_SLOTS_COUNT + slot); this.items++; return }
+    if (ids === undefined) {
+      this.keys.set(key, id * CREDIT_SLOTS_COUNT + slot)
+      this.items++
+      this.countKeys()
+      return
+    }
     if (typeof ids === 'number') {
       const first = Math.floor(ids / CREDIT_SLOTS_COUNT)
       if (first === id) return
@@ -158,6 +193,7 @@ export class TrackingTable {
     const ids = this.keys.get(key)
     if (ids === undefined) return
     this.keys.delete(key)
+    this.countKeys()
     if (typeof ids === 'number') {
       this.items--
       this.invalidate(Math.floor(ids / CREDIT_SLOTS_COUNT), ids % CREDIT_SLOTS_COUNT, buf, start, len)
@@ -165,6 +201,43 @@ export class TrackingTable {
     }
     this.items -= ids.size
     for (const [id, slot] of ids) this.invalidate(id, slot, buf, start, len)
+  }
+
+  /** Calls of limit() in a row that could not get under the limit (Redis's timeout_counter). */
+  private limitRuns = 0
+
+  /**
+   * tracking-table-max-keys (trackingLimitUsedSlots): while all shards together remember more
+   * keys than the limit, this shard forgets some of its own, each reader getting an invalidation
+   * as if the key had changed. Redis runs it before each command while tracking clients exist,
+   * with an effort of 100 keys times the calls in a row that stayed over; here it runs after a
+   * tracking read remembered keys (so the shard that grew the table is the one that shrinks it,
+   * and the invalidation follows that read's reply) and on the shard's tick (a lowered limit).
+   * Redis picks the keys by a random walk of its radix tree; a Map has no random access, so
+   * these are the keys remembered longest ago.
+   */
+  limit (): void {
+    const g = this.words.g
+    // Past 2^32 keys the limit is never reached.
+    const max = g[G_MAX_KEYS + 1] !== 0 ? Infinity : g[G_MAX_KEYS] >>> 0
+    if (max === 0 || this.keys.size === 0 || this.totalKeys() <= max) { this.limitRuns = 0; return }
+    let effort = 100 * (this.limitRuns + 1)
+    for (const [key, ids] of this.keys) {
+      if (effort-- === 0) break
+      const b = Buffer.from(key, 'latin1')
+      this.keys.delete(key)
+      this.countKeys()
+      this.writer = 0
+      if (typeof ids === 'number') {
+        this.items--
+        this.invalidate(Math.floor(ids / CREDIT_SLOTS_COUNT), ids % CREDIT_SLOTS_COUNT, b, 0, b.length)
+      } else {
+        this.items -= ids.size
+        for (const [id, slot] of ids) this.invalidate(id, slot, b, 0, b.length)
+      }
+      if (this.totalKeys() <= max) { this.limitRuns = 0; return }
+    }
+    if (this.keys.size !== 0) this.limitRuns++
   }
 
   /** One reader of a modified key: its invalidation, unless it no longer tracks (or NOLOOP). */
@@ -231,6 +304,7 @@ export class TrackingTable {
   /** FLUSHDB/FLUSHALL: Redis forgets every key (and the hub shard tells every client: flushAll). */
   clear (): void {
     this.keys.clear()
+    this.countKeys()
     this.items = 0
   }
 

@@ -36,7 +36,7 @@ describeLocal(`--io-threads ${THREADS}`, () => {
     const info = text(await clients[0].command('INFO', 'shards'))
     expect(info).toContain(`io_threads:${THREADS}\r\n`)
     expect(info).toContain(`io_listen:${mode}\r\n`)
-    const tids = [...info.matchAll(/^io(\d+):tid=(\d+)\r$/gm)]
+    const tids = [...info.matchAll(/^io(\d+):tid=(\d+),connections_received=\d+\r$/gm)]
     expect(tids.map((m) => Number(m[1]))).toEqual([0, 1, 2])
     expect(new Set(tids.map((m) => m[2])).size).toBe(THREADS)
     // Redis's io-threads directive, immutable there too.

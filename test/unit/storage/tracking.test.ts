@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   TrackingTable, TrackingWords, TRACKING_BYTES, TRK_KEY, TRK_BROKEN, TRK_NULL, TRK_BCAST, OPT_BCAST, OPT_NOLOOP, G_BCAST, G_BCAST_OF,
+  setMaxKeys, maxKeysOf,
 } from '../../../src/storage/tracking.js'
 
 const key = (s: string): Buffer => Buffer.from(s)
@@ -128,5 +129,37 @@ describe('TrackingTable', () => {
     t.changePrefix(-1, p, 0, p.length)
     t.changePrefix(-1, key(''), 0, 0)
     expect(t.prefixCount).toBe(1)
+  })
+
+  it('tracking-table-max-keys: over the limit of all shards together, forgets its oldest keys as invalidations', () => {
+    const { t, w } = setup()
+    // A second shard over the same words, holding one key.
+    const other = new TrackingTable(w, 1, 2)
+    const mine = new TrackingTable(w, 0, 2)
+    client(w, 5, 100, 1)
+    remember(other, 5, 'x')
+    for (const k of ['a', 'b', 'c', 'd']) remember(mine, 5, k)
+    expect(mine.totalKeys()).toBe(5)
+    setMaxKeys(w, 0n)
+    mine.limit()
+    expect(mine.out.length).toBe(0)
+    setMaxKeys(w, 3n)
+    expect(maxKeysOf(w)).toBe(3n)
+    mine.limit()
+    // Two of its own go, the oldest first; the other shard's key stays.
+    expect(mine.out.map(p => decode(p.payload))).toEqual(['a', 'b'].map(rest => ({ op: TRK_KEY, slot: 5, id: 100, aux: 0, rest })))
+    expect(mine.out.every(p => p.producer === 1)).toBe(true)
+    expect([mine.size, other.size, mine.totalKeys(), mine.items]).toEqual([2, 1, 3, 2])
+    // A forgotten key is no longer tracked: its change sends nothing.
+    mine.out.length = 0
+    touch(mine, 'a')
+    expect(mine.out.length).toBe(0)
+    // Past 2^32 the limit is never reached.
+    setMaxKeys(w, 1n << 40n)
+    expect(maxKeysOf(w)).toBe(1n << 40n)
+    remember(mine, 5, 'e')
+    mine.limit()
+    expect(mine.out.length).toBe(0)
+    expect(t.size).toBe(0)
   })
 })

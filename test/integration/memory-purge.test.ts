@@ -1,0 +1,65 @@
+// MEMORY PURGE gives memory back (Redis asks jemalloc to purge its dirty pages): after a DEL of
+// 40% of 100 MB of values, which leaves the arenas' free blocks in place (less than half free,
+// so the shards' own compaction leaves them be), MEMORY PURGE answers +OK and the shards copy
+// their arenas afresh: used_memory (which counts the arenas' free blocks) and the process's RSS
+// go down.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
+
+let server: ServerHandle
+let c: RawClient
+const describeFlashKV = describe.skipIf(REDIS_URL !== undefined && REDIS_URL !== '')
+
+beforeAll(async () => {
+  if (REDIS_URL !== undefined && REDIS_URL !== '') return
+  server = await startFlashKV({ shards: 2 })
+  c = await RawClient.connect(server.port, server.host)
+})
+afterAll(async () => {
+  c?.close()
+  await server?.stop()
+})
+
+async function info (field: string): Promise<number> {
+  const s = (await c.command('INFO', 'memory')).toString()
+  const m = new RegExp(`\r\n${field}:(\\d+)\r\n`).exec(s)
+  expect(m, field).not.toBeNull()
+  return Number((m as RegExpExecArray)[1])
+}
+
+async function pipeline (cmds: string[][]): Promise<void> {
+  for (let i = 0; i < cmds.length; i += 50) {
+    const batch = cmds.slice(i, i + 50)
+    c.send(Buffer.concat(batch.map(a => encodeCommand(a))))
+    for (const r of await c.readReplies(batch.length, 30_000)) expect(r.toString('latin1', 0, 1)).not.toBe('-')
+  }
+}
+
+describeFlashKV('MEMORY PURGE', () => {
+  it('after a big DEL, compacts the arenas: used_memory and RSS go down', async () => {
+    const N = 400
+    const value = 'p'.repeat(256 * 1024)
+    await pipeline(Array.from({ length: N }, (_, i) => ['SET', `purge:${i}`, value]))
+    const deleted = Array.from({ length: N }, (_, i) => i).filter(i => i % 5 < 2)
+    await pipeline(deleted.map(i => ['DEL', `purge:${i}`]))
+    const usedBefore = await info('used_memory')
+    const rssBefore = await info('used_memory_rss')
+    expect((await c.command('MEMORY', 'PURGE')).toString()).toBe('+OK\r\n')
+    // The shards compact after the batch that ran it, and the threads collect on their crons.
+    const margin = deleted.length * value.length / 4
+    let used = usedBefore
+    let rss = rssBefore
+    for (let i = 0; i < 100 && (used >= usedBefore || rss > rssBefore - margin); i++) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+      used = await info('used_memory')
+      rss = await info('used_memory_rss')
+    }
+    expect(used).toBeLessThan(usedBefore)
+    expect(rss).toBeLessThan(rssBefore - margin)
+    // Every value left is intact.
+    c.send(Buffer.concat(Array.from({ length: N }, (_, i) => encodeCommand(['STRLEN', `purge:${i}`]))))
+    const lens = (await c.readReplies(N, 30_000)).map(r => r.toString())
+    for (let i = 0; i < N; i++) expect(lens[i]).toBe(i % 5 < 2 ? ':0\r\n' : `:${value.length}\r\n`)
+  })
+})
