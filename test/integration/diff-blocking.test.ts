@@ -59,8 +59,28 @@ async function clients (...names: string[]): Promise<Side[]> {
 
 /** Sends a blocking command on `side`, then waits until both servers have parked the client. */
 async function block (side: Side, ...args: Arg[]): Promise<void> {
+  const before = await blockedCounts()
   send(side, ...args)
   await sleep(BLOCK_MS)
+  await parked(before.map(n => n + 1))
+}
+
+/** blocked_clients of FlashKV and Redis, read on A. */
+async function blockedCounts (): Promise<number[]> {
+  const got = await Promise.all([A.f.command('INFO', 'clients'), A.r.command('INFO', 'clients')])
+  return got.map(r => Number(/(?:^|\r\n)blocked_clients:(\d+)\r\n/.exec(text(r))?.[1] ?? -1))
+}
+
+/**
+ * Waits (2 s at most) until each server has parked `want` clients: a loaded box can take longer
+ * than BLOCK_MS. A command that does not block falls through, and the test's checks decide.
+ */
+async function parked (want: number[]): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const now = await blockedCounts()
+    if (now[0] >= want[0] && now[1] >= want[1]) return
+    await sleep(50)
+  }
 }
 
 /**
@@ -783,6 +803,7 @@ describe('pipelining', () => {
       B.f.send(bytes)
       B.r.send(bytes)
       await sleep(BLOCK_MS)
+      await parked([1, 1])
       expect(await blockedClients()).toBe(1)
       expect(await on(A, 'RPUSH', k2, 'x')).toBe(':1\r\n')
       const [a, b] = await Promise.all([B.f.readReplies(2), B.r.readReplies(2)])
