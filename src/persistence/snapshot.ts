@@ -96,6 +96,12 @@ export function markSaveCut (id: number): void {
   cutId = id
 }
 
+/** FLUSHALL saved the empty data set: no changes since, whatever cut was pending. */
+export function dropSaveCut (shard: Shard): void {
+  cutId = 0
+  shard.dirtyAtSave = writes.count
+}
+
 /** Once the BGSAVE of this shard's last cut succeeded, changes count from that cut. */
 export function syncDirty (shard: Shard): void {
   if (cutId !== 0 && Atomics.load(saveWords().i32, W_LAST_SAVED_ID) === cutId) {

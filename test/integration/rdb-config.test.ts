@@ -64,6 +64,53 @@ describe('save points', () => {
   })
 })
 
+describe('FLUSHALL with save points', () => {
+  it('saves at once (flushAllDataAndResetRDB): an empty file with the libraries, LASTSAVE moves, no changes since; with save "" nothing is saved', async () => {
+    const lib = "#!lua name=keep\nredis.register_function('one', function () return 1 end)"
+    const fdir = tempDir()
+    const rdir = tempDir()
+    const f = await client(await startFlashKV({ shards: 3, extraArgs: ['--dir', fdir, '--save', '3600 1000'] }))
+    const r = await client(await startRedis(['--save', '3600 1000', '--appendonly', 'no', '--dir', rdir]))
+    const firsts: number[] = []
+    for (const c of [f, r]) {
+      expect(await c.function('LOAD', lib)).toBe('keep')
+      await c.mset('a', '1', 'b', '2', 'c', '3')
+      await c.select(3)
+      await c.sadd('s', 'x', 'y')
+      await c.select(0)
+      firsts.push(await c.lastsave())
+    }
+    // LASTSAVE counts seconds: the save must fall in a later one.
+    await sleep(1100)
+    for (const [i, c] of [f, r].entries()) {
+      expect(Number((await persistence(c)).rdb_changes_since_last_save)).toBeGreaterThan(0)
+      expect(await c.flushall()).toBe('OK')
+      const p = await persistence(c)
+      expect(p.rdb_changes_since_last_save).toBe('0')
+      expect(p.rdb_last_bgsave_status).toBe('ok')
+      expect(Number(p.rdb_last_save_time)).toBeGreaterThan(firsts[i])
+      expect(await c.lastsave()).toBe(Number(p.rdb_last_save_time))
+    }
+    expect(execFileSync('redis-check-rdb', [join(fdir, 'dump.rdb')], { encoding: 'utf8' })).toContain('RDB looks OK')
+    // Redis loads our file: no keys, the library kept.
+    for (const dir of [fdir, rdir]) {
+      const loaded = await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir]))
+      expect(await loaded.dbsize()).toBe(0)
+      expect(await loaded.fcall('one', 0)).toBe(1)
+    }
+    // save "": FLUSHALL writes nothing and the changes go on counting.
+    const before = readFileSync(join(fdir, 'dump.rdb'))
+    for (const c of [f, r]) {
+      await c.config('SET', 'save', '')
+      await c.set('k', 'v')
+      expect(await c.flushall()).toBe('OK')
+      expect(Number((await persistence(c)).rdb_changes_since_last_save)).toBeGreaterThan(0)
+    }
+    expect(readFileSync(join(fdir, 'dump.rdb'))).toEqual(before)
+    await expect(f.flushall('async', 'sync' as 'ASYNC')).rejects.toThrow('ERR syntax error')
+  })
+})
+
 describe('SHUTDOWN and SIGTERM', () => {
   it('SIGTERM saves when there are save points, and not with save ""', async () => {
     const dir = tempDir()
