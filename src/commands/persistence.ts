@@ -204,7 +204,7 @@ export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Arg
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  markSaveCut(Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
+  markSaveCut(shard, Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   out.bulkBuf(encodeShard(shard))
 }
 

@@ -9,7 +9,6 @@ import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
 import { bgsaveInfo, loadingInfo, loadingProgress, hasSavePoints } from '../persistence/save-state.js'
 import { flushallSaveShard, flushallFinish } from './persistence.js'
-import { writes } from '../storage/writes.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
 import { G_CLIENTS } from '../storage/tracking.js'
@@ -48,12 +47,15 @@ function flushArgsOk (argv: Argv): boolean {
 
 export function flushdbCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (!flushArgsOk(argv)) { out.raw(SYNTAX_ERR); return }
+  // flushdbCommand: Redis's dirty grows by the keys removed.
+  shard.dirty += shard.ks.count
   shard.flushDb(shard.dbIndex)
   out.raw(OK)
 }
 
 export function flushallCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (!flushArgsOk(argv)) { out.raw(SYNTAX_ERR); return }
+  shard.dirty += shard.keyCount()
   shard.flushAll()
   if (hasSavePoints()) flushallSaveShard(shard, out)
   else out.raw(OK)
@@ -88,7 +90,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   syncDirty(shard)
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
-    `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
+    `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
