@@ -26,7 +26,8 @@ import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
 import { POLICY_NOEVICTION, clientsMemory } from '../storage/eviction.js'
-import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.js'
+import { saveWords, W_DENY_WRITES, W_LOADING, DENY_RDB } from '../persistence/save-state.js'
+import { aofMisconf } from '../persistence/aof.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -525,7 +526,7 @@ export class Router implements Dispatcher {
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
-    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
+    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, this.denyWrites[0] === DENY_RDB ? MISCONF : aofMisconf(), cmd)
     // While the shards load the RDB file at start, only commands flagged 'loading' run.
     if (this.loading[0] !== 0 && !cmd.flags.includes('loading') && !conn.isLoader) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
