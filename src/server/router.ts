@@ -379,6 +379,9 @@ export class Router implements Dispatcher {
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
+  /** Connections with only pub/sub messages this turn: written after dirty[] (markPushed). */
+  private readonly pushed: Array<Connection | null> = []
+  private pushedLen = 0
   private readonly blocked = new Set<Connection>()
   private isTurnScheduled = false
   private readonly scratch = new ReplyWriter()
@@ -1245,6 +1248,18 @@ export class Router implements Dispatcher {
     this.scheduleTurn()
   }
 
+  /**
+   * A connection given a pub/sub message: written after this turn's replies, so that a publisher
+   * has its reply before its subscribers have their copies and can send the next message while
+   * they are written (Redis writes its newest pending client first, to the same effect).
+   */
+  markPushed (conn: Connection): void {
+    if (conn.isDirty) return
+    conn.isDirty = true
+    this.pushed[this.pushedLen++] = conn
+    this.scheduleTurn()
+  }
+
   unstick (conn: Connection): void {
     for (const link of this.links) {
       if (link.forceHead(conn.slot, conn, conn.headSeq)) { this.scheduleTurn(); return }
@@ -1310,6 +1325,23 @@ export class Router implements Dispatcher {
       }
     }
     this.dirtyLen = 0
+    if (this.pushedLen > 0) this.flushPushed()
+  }
+
+  private flushPushed (): void {
+    const pushed = this.pushed
+    for (let i = 0; i < this.pushedLen; i++) {
+      const c = pushed[i] as Connection
+      pushed[i] = null
+      try {
+        c.flush()
+      } catch (err) {
+        this.onClientError(c, err)
+      }
+    }
+    this.pushedLen = 0
+    // Replies made while these were written: the next turn writes them.
+    if (this.dirtyLen > 0) this.scheduleTurn()
   }
 
   /**
