@@ -623,6 +623,13 @@ export class Router implements Dispatcher {
   }
 
   /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
+  /** True when the client's user may run anything (the rules synced first, as aclRecheck does). */
+  isAllPerms (conn: Connection): boolean {
+    const acl = this.acl
+    if (acl.epochWord[0] !== acl.seen) acl.sync()
+    return conn.user.isAllPerms
+  }
+
   aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
     const acl = this.acl
     if (acl.epochWord[0] !== acl.seen) acl.sync()
