@@ -18,6 +18,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
+import { dirtyRules, replyCount, DIRTY_ONE, DIRTY_REPLY, DIRTY_REPLY_MIN1, DIRTY_ELEMENTS, DIRTY_PAIRS_AFTER_KEY, DIRTY_PAIRS } from '../src/persistence/dirty.js'
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
@@ -178,7 +179,7 @@ function publishStats (): void {
   }
   if (shard.droppedBytes >= DROP_COLLECT_BYTES || oobBytes >= OOB_COLLECT_BYTES) releaseDropped()
   syncDirty(shard)
-  saveF64[F_DIRTY + data.index] = writes.count - shard.dirtyAtSave
+  saveF64[F_DIRTY + data.index] = shard.dirty - shard.dirtyAtSave
   publishLayout(false)
 }
 
@@ -807,19 +808,36 @@ function runOne (cmd: Command): void {
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
-  if (!cmd.isWrite || cmd.onlyDeletes || (shard.watch.size === 0 && !trk.isActive)) {
+  if (!cmd.isWrite) {
     cmd.run?.(shard, argv, out)
   } else {
     const before = writes.count
     const db = shard.dbIndex
+    const mark = out.len
     cmd.run?.(shard, argv, out)
-    if (writes.count !== before) touchKeys(cmd, db)
+    if (writes.count !== before) {
+      countDirty(cmd, mark)
+      if (!cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db)
+    }
   }
   // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
   // read found expired is invalidated first, then remembered again).
   if (trackSlot !== 0 && isTrackRead[cmd.id] !== 0) rememberKeys(cmd)
   if (shard.pushes.length !== 0) sendPushes()
 }
+
+/** Redis's dirty for a write command that changed something (persistence/dirty.ts). */
+function countDirty (cmd: Command, mark: number): void {
+  switch (dirtyRule[cmd.id]) {
+    case DIRTY_ONE: shard.dirty++; break
+    case DIRTY_REPLY: shard.dirty += replyCount(out.buf, mark); break
+    case DIRTY_REPLY_MIN1: shard.dirty += Math.max(1, replyCount(out.buf, mark)); break
+    case DIRTY_ELEMENTS: shard.dirty += argv.argc - 2; break
+    case DIRTY_PAIRS_AFTER_KEY: shard.dirty += (argv.argc - 2) >> 1; break
+    case DIRTY_PAIRS: shard.dirty += (argv.argc - 1) >> 1; break
+  }
+}
+const dirtyRule = dirtyRules(commands)
 
 /**
  * runOne with appendonly on: a write that changed anything logs its effect (persistence/
@@ -834,6 +852,7 @@ function runLogged (cmd: Command): void {
   if (isWhole) logWhole(db)
   cmd.run?.(shard, argv, out)
   if (writes.count !== before) {
+    countDirty(cmd, mark)
     if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
     if (!isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
   }
@@ -1282,7 +1301,7 @@ function loadStep (l: RdbLoader): void {
   }
   loader = null
   // Changes made by loading are not changes since the last save (Redis's dirty starts at 0).
-  shard.dirtyAtSave = writes.count
+  shard.dirtyAtSave = shard.dirty
   publishStats()
   loadingDone()
 }

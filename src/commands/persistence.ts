@@ -21,7 +21,7 @@ import { rdbHeader, dbHeader, checksumBytes, writeAtomically, RDB_OPCODE_EOF } f
 import { crc64 } from '../persistence/crc64.js'
 import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
-import { startSnapshot, snapshot, encodeRecord, markSaveCut } from '../persistence/snapshot.js'
+import { startSnapshot, snapshot, encodeRecord, markSaveCut, dropSaveCut } from '../persistence/snapshot.js'
 import { beginRewrite, aofCron } from '../persistence/aof-files.js'
 import { shardAof, flushShardAof } from '../persistence/aof.js'
 import { W_AOF_REWRITE, W_AOF_SCHEDULED, W_AOF_NEXT_FD } from '../persistence/save-state.js'
@@ -204,7 +204,7 @@ export function startBgsave (router: { sendAllInternal: (cmd: Command, argv: Arg
  * and that many bytes of RDB records (expire time, type, key, object).
  */
 function saveShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
-  markSaveCut(Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
+  markSaveCut(shard, Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   out.bulkBuf(encodeShard(shard))
 }
 
@@ -298,6 +298,39 @@ function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], ou
   // rdbSave: a save that worked clears the failed background save's MISCONF.
   saveWords().i32[W_LAST_OK] = 1
   updateDenyWrites()
+  out.raw(OK)
+}
+
+// --- FLUSHALL's save (db.c flushAllDataAndResetRDB) ---------------------------------------------
+
+/**
+ * With save points set, FLUSHALL saves at once (rdbSave): each shard answers its part of the file
+ * instead of +OK, the hub's holding the function libraries FLUSHALL keeps, and counts no changes
+ * since (Redis's rdbSave clears dirty; a BGSAVE it dropped never counts).
+ */
+export function flushallSaveShard (shard: Shard, out: ReplyWriter): void {
+  dropSaveCut(shard)
+  out.bulkBuf(encodeShard(shard))
+}
+
+/** The parts joined into dump.rdb, LASTSAVE moved; a failed write is logged, as rdbSave does, and FLUSHALL still answers OK. */
+export function flushallFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  const failed = parts.find(p => p[0] === 45)
+  if (failed !== undefined) { out.raw(failed); return }
+  // '$': a shard saw save points (a CONFIG SET save between the shards' runs leaves some '+OK').
+  const saved = parts.filter(p => p[0] === 36)
+  if (saved.length > 0) {
+    const srv = c.server
+    try {
+      writeRdb(srv.dir, srv.dbfilename, rdbFile(saved, srv.version, 0))
+      srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
+      srv.settings.rdbSaves++
+      saveWords().i32[W_LAST_OK] = 1
+      updateDenyWrites()
+    } catch (err) {
+      srv.log.warn({ err }, `Write error saving DB on disk: ${(err as Error).message}`)
+    }
+  }
   out.raw(OK)
 }
 

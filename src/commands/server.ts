@@ -7,8 +7,8 @@ import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
-import { bgsaveInfo, loadingInfo, loadingProgress } from '../persistence/save-state.js'
-import { writes } from '../storage/writes.js'
+import { bgsaveInfo, loadingInfo, loadingProgress, hasSavePoints } from '../persistence/save-state.js'
+import { flushallSaveShard, flushallFinish } from './persistence.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
 import { G_CLIENTS } from '../storage/tracking.js'
@@ -47,14 +47,18 @@ function flushArgsOk (argv: Argv): boolean {
 
 export function flushdbCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (!flushArgsOk(argv)) { out.raw(SYNTAX_ERR); return }
+  // flushdbCommand: Redis's dirty grows by the keys removed.
+  shard.dirty += shard.ks.count
   shard.flushDb(shard.dbIndex)
   out.raw(OK)
 }
 
 export function flushallCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (!flushArgsOk(argv)) { out.raw(SYNTAX_ERR); return }
+  shard.dirty += shard.keyCount()
   shard.flushAll()
-  out.raw(OK)
+  if (hasSavePoints()) flushallSaveShard(shard, out)
+  else out.raw(OK)
 }
 
 // --- INFO -------------------------------------------------------------------------------------
@@ -86,7 +90,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   syncDirty(shard)
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
-    `dirty=${writes.count - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
+    `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
@@ -309,7 +313,7 @@ const CONFIG_FLAGS = ['admin', 'noscript', 'loading', 'stale'] as const
 export const serverCommands: CommandSpec[] = [
   { ...SERVER, name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], route: 'all', merge: 'sum', since: '1.0.0', summary: 'Return the number of keys in the selected database', complexity: 'O(1)', acl: ['keyspace'], tips: ['request_policy:all_shards', 'response_policy:agg_sum'], run: dbsizeCommand },
   { ...SERVER, name: 'flushdb', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from the current database', complexity: 'O(N) where N is the number of keys in the selected database', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushdbCommand },
-  { ...SERVER, name: 'flushall', arity: -1, flags: ['write'], route: 'all', merge: 'allOk', since: '1.0.0', summary: 'Remove all keys from all databases', complexity: 'O(N) where N is the total number of keys in all databases', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushallCommand },
+  { ...SERVER, name: 'flushall', arity: -1, flags: ['write'], route: 'all', merge: 'custom', since: '1.0.0', summary: 'Remove all keys from all databases', complexity: 'O(N) where N is the total number of keys in all databases', acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], run: flushallCommand, finish: flushallFinish },
   { ...SERVER, name: 'info', arity: -1, flags: ['loading', 'stale'], route: 'all', merge: 'custom', since: '1.0.0', summary: 'Get information and statistics about the server', complexity: 'O(1)', acl: ['dangerous'], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], run: infoShardCommand, finish: infoFinish },
   { ...SERVER, name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], route: 'primary', since: '2.8.12', summary: 'Return the role of the instance in the context of replication', complexity: 'O(1)', acl: ['admin', 'dangerous'], local: roleCommand },
   { ...SERVER, name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], route: 'primary', since: '2.6.0', summary: 'Return the current server time', complexity: 'O(1)', tips: ['nondeterministic_output'], local: timeCommand },

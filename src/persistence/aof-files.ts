@@ -14,7 +14,7 @@ import { ByteWriter } from './listpack.js'
 import { rdbHeader, checksumBytes, RDB_OPCODE_EOF, writeAtomically } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import {
-  saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
+  saveWords, updateDenyWrites, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
   W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
@@ -334,12 +334,15 @@ export function setAppendonly (on: boolean): void {
     i32[W_AOF_ENABLED] = 1
     Atomics.store(i32, W_AOF_ON, 1)
     Atomics.store(i32, W_AOF_SCHEDULED, 1)
+    updateDenyWrites()
     return
   }
   fsyncAofNow()
   i32[W_AOF_ENABLED] = 0
   Atomics.store(i32, W_AOF_ON, 0)
   Atomics.store(i32, W_AOF_SCHEDULED, 0)
+  // Off: a failed write no longer refuses writes (aof_last_write_status stays as it was).
+  updateDenyWrites()
 }
 
 // --- rewrite (BGREWRITEAOF, automatic, CONFIG SET appendonly yes) --------------------------------

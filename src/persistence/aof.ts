@@ -9,10 +9,12 @@
 // so every chunk lands whole, and each chunk starts with its own SELECT: chunks of several
 // threads may interleave, never mix.
 
-import { writeSync, fdatasyncSync } from 'node:fs'
+import { writeSync, fdatasyncSync, ftruncateSync, fstatSync } from 'node:fs'
+import { constants } from 'node:os'
+import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -160,34 +162,107 @@ export class AofLog {
    */
   flush (fd = saveWords().i32[W_AOF_FD]): void {
     if (this.len === 0 || this.unitDepth !== 0) return
-    const len = this.len
-    this.len = 0
-    this.db = -1
-    if (fd <= 0) return
-    writeAll(fd, this.buf, len)
+    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len)
+    if (written === this.len) { this.len = 0; this.db = -1; return }
+    // A failed write keeps what is left, as Redis keeps aof_buf, for the next flush (the shard's
+    // tick tries again): the file gets every effect once the disk has room.
+    this.buf.copyWithin(0, written, this.len)
+    this.len -= written
   }
 
   /** Forgets what is buffered (appendonly turned off). */
   clear (): void { this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0 }
 }
 
-/** One append of `len` bytes, then the fsync `always` asks for. A failure is Redis's AOF write error. */
-export function writeAll (fd: number, buf: Uint8Array, len: number): void {
+/**
+ * One append of `len` bytes, then the fsync `always` asks for; the bytes of buf now in the file.
+ * A failure is Redis's AOF write error (flushAppendOnlyFile): with `always` the process exits (a
+ * reply may already promise the write); otherwise a short write is cut off the file again,
+ * aof_last_write_status turns err and writes get -MISCONF until a write works.
+ */
+export function writeAll (fd: number, buf: Uint8Array, len: number): number {
   const i32 = saveWords().i32
+  let off = 0
   try {
-    let off = 0
     while (off < len) off += writeSync(fd, buf, off, len - off)
     if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) syncAfter(i32, fd)
-    if (i32[W_AOF_WRITE_OK] === 0) i32[W_AOF_WRITE_OK] = 1
   } catch (err) {
-    i32[W_AOF_WRITE_OK] = 0
+    const e = err as NodeJS.ErrnoException
     if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
-      // flushAppendOnlyFile: with always, a reply may already promise what was not written.
-      process.stderr.write(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${(err as Error).message})\n`)
-      process.exit(1)
+      logLine(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${strerror(e.code)})\n`)
+      exitProcess()
     }
-    process.stderr.write(`Error writing to the AOF file: ${(err as Error).message}\n`)
+    const now = Date.now()
+    const canLog = now - lastErrorLog >= ERROR_LOG_RATE_MS
+    if (canLog) lastErrorLog = now
+    if (off > 0) {
+      if (canLog) logLine(`Short write while writing to the AOF file: (nwritten=${off}, expected=${len})\n`)
+      try {
+        ftruncateSync(fd, fstatSync(fd).size - off)
+        off = 0
+      } catch (t) {
+        logLine(`Could not remove short write from the append-only file. Redis may refuse to load the AOF the next time it starts. ftruncate: ${strerror((t as NodeJS.ErrnoException).code)}\n`)
+      }
+    } else if (canLog) {
+      logLine(`Error writing to the AOF file: ${strerror(e.code)}\n`)
+    }
+    // A short write is reported as ENOSPC, as Redis does.
+    Atomics.store(i32, W_AOF_ERRNO, off > 0 || e.code === undefined ? ENOSPC : -(e.errno ?? -ENOSPC))
+    if (Atomics.exchange(i32, W_AOF_WRITE_OK, 0) !== 0) updateDenyWrites()
+    return off
   }
+  if (Atomics.load(i32, W_AOF_WRITE_OK) === 0 && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) {
+    logLine('AOF write error looks solved, Redis can write again.\n')
+    updateDenyWrites()
+  }
+  return len
+}
+
+/**
+ * exit(1) of the whole server: a worker's process.exit ends only its thread (and a shard's would
+ * be replaced), so a worker asks the main thread (shard-link.ts) and holds its replies meanwhile;
+ * a thread no one answers (an I/O thread) kills the process.
+ */
+function exitProcess (): never {
+  if (isMainThread) process.exit(1)
+  parentPort?.postMessage({ op: 'fatal-exit', code: 1 })
+  const hold = new Int32Array(new SharedArrayBuffer(4))
+  Atomics.wait(hold, 0, 0, 2000)
+  process.kill(process.pid, 'SIGKILL')
+  for (;;) Atomics.wait(hold, 0, 0)
+}
+
+/**
+ * A log line written at once (fd 2): a shard thread's process.stderr only drains when its event
+ * loop turns, which a shard busy in its own loop may not do for a while. As Redis, write errors
+ * are logged at most every AOF_WRITE_LOG_ERROR_RATE (30 s) per thread.
+ */
+function logLine (line: string): void {
+  try { writeSync(2, line) } catch {}
+}
+let lastErrorLog = 0
+const ERROR_LOG_RATE_MS = 30_000
+
+const ENOSPC = constants.errno.ENOSPC
+const ERRNO_CODES = new Map(Object.entries(constants.errno).map(([code, n]) => [n, code]))
+/** strerror(3) for the codes a file write or a directory check meets (glibc's texts). */
+const STRERROR: Record<string, string> = {
+  ENOSPC: 'No space left on device', EIO: 'Input/output error', EDQUOT: 'Disk quota exceeded', EROFS: 'Read-only file system',
+  EBADF: 'Bad file descriptor', EFBIG: 'File too large', EACCES: 'Permission denied', EPERM: 'Operation not permitted',
+  EINVAL: 'Invalid argument', ENOENT: 'No such file or directory', ENOTDIR: 'Not a directory',
+}
+export function strerror (code: string | undefined): string { return code === undefined ? 'Unknown error' : STRERROR[code] ?? code }
+
+let misconfErrno = 0
+let misconf = Buffer.alloc(0)
+/** writeCommandsGetDiskErrorMessage's AOF case, with the last failed write's strerror. */
+export function aofMisconf (): Buffer {
+  const n = Atomics.load(saveWords().i32, W_AOF_ERRNO)
+  if (n !== misconfErrno) {
+    misconfErrno = n
+    misconf = Buffer.from(`-MISCONF Errors writing to the AOF file: ${strerror(ERRNO_CODES.get(n))}\r\n`)
+  }
+  return misconf
 }
 
 /**

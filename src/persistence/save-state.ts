@@ -24,8 +24,9 @@ export const W_LOADING = 6
 /** The id of the snapshot the shards take at the next cut (bumped per BGSAVE). */
 export const W_SNAPSHOT_ID = 7
 /**
- * 1 while writes are refused with -MISCONF (writeCommandsDeniedByDiskError: stop-writes-on-
- * bgsave-error, save points set, and the last background save failed): the router's one check.
+ * Nonzero while writes are refused with -MISCONF (writeCommandsDeniedByDiskError): DENY_RDB when
+ * stop-writes-on-bgsave-error, save points set and the last background save failed; else
+ * DENY_AOF when appendonly is on and the last AOF write failed. The router's one check.
  */
 export const W_DENY_WRITES = 8
 /** Set by SHUTDOWN before it signals the process: it saved already, or was told not to. */
@@ -71,6 +72,8 @@ export const W_AOF_WRITES = 31
 export const W_AOF_SYNCED = 32
 export const W_AOF_SYNCED_FD = 33
 export const W_AOF_SYNC_LOCK = 34
+/** The errno of the last AOF write that failed (aof_last_write_errno), positive. */
+export const W_AOF_ERRNO = 35
 const INT_WORDS = 40
 
 // Float64 words.
@@ -149,9 +152,15 @@ export function setSavePoints (text: string): void {
 /** CONFIG GET save: the pairs as Redis prints them. */
 export function savePointsText (): string { return savePoints().map(([s, c]) => `${s} ${c}`).join(' ') }
 
+export const DENY_RDB = 1
+export const DENY_AOF = 2
+
 export function updateDenyWrites (): void {
   const { i32, f64 } = saveWords()
-  Atomics.store(i32, W_DENY_WRITES, i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0 ? 1 : 0)
+  const deny = i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0
+    ? DENY_RDB
+    : Atomics.load(i32, W_AOF_ENABLED) !== 0 && Atomics.load(i32, W_AOF_WRITE_OK) === 0 ? DENY_AOF : 0
+  Atomics.store(i32, W_DENY_WRITES, deny)
 }
 
 /** The start-up values, once, on the main thread. */

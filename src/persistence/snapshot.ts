@@ -53,7 +53,7 @@ export const snapshot = { active: false, id: 0, keysDone: 0, keysTotal: 0 }
 let walks: Array<Walk | null> = []
 let at = 0
 let functions: Uint8Array[] = []
-/** writes.count at the cut: the shard's last save once this BGSAVE succeeds. */
+/** The shard's dirty count at the cut: its last save once this BGSAVE succeeds. */
 let dirtyAtCut = 0
 
 /** The cut: every database's keys as they are now will be in the file, and nothing made later. */
@@ -76,7 +76,7 @@ export function startSnapshot (shard: Shard, id: number): void {
     for (const code of libs) { w.byte(RDB_OPCODE_FUNCTION2); saveString(w, code, 0, code.length) }
     functions.push(new Uint8Array(w.result))
   }
-  dirtyAtCut = writes.count
+  dirtyAtCut = shard.dirty
   cutId = id
   snapshot.id = id
   snapshot.keysDone = 0
@@ -91,9 +91,15 @@ let cutId = 0
  * SAVE's cut on this shard: as a BGSAVE's, changes count from here only once the file is written
  * (a failed SAVE keeps them, as Redis's dirty stays when rdbSave fails).
  */
-export function markSaveCut (id: number): void {
-  dirtyAtCut = writes.count
+export function markSaveCut (shard: Shard, id: number): void {
+  dirtyAtCut = shard.dirty
   cutId = id
+}
+
+/** FLUSHALL saved the empty data set: no changes since, whatever cut was pending. */
+export function dropSaveCut (shard: Shard): void {
+  cutId = 0
+  shard.dirtyAtSave = shard.dirty
 }
 
 /** Once the BGSAVE of this shard's last cut succeeded, changes count from that cut. */

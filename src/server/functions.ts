@@ -119,10 +119,14 @@ export class Functions {
     this.epoch = e
   }
 
-  /** Stores this thread's libraries on the hub and tells every thread they changed. */
-  private async commit (fe: FunctionEngine, txn: Txn): Promise<void> {
+  /**
+   * Stores this thread's libraries on the hub and tells every thread they changed; the command
+   * goes to the AOF as it came (Redis propagates FUNCTION LOAD, DELETE, FLUSH and RESTORE).
+   */
+  private async commit (fe: FunctionEngine, txn: Txn, argv: Argv): Promise<void> {
     const codes = [...fe.ctx.libs.values()].map(l => l.code)
     await txn.runRemote(0, STORE, 0, [B('set'), ...codes])
+    txn.logCommand(argv)
     this.epoch = (Atomics.add(this.words, SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP) + FUNCTION_EPOCH_STEP) >>> 16
   }
 
@@ -138,7 +142,7 @@ export class Functions {
         if (lib === undefined) return LIB_NOT_FOUND
         fe.ctx.unlink(lib)
         fe.release(lib)
-        await this.commit(fe, txn)
+        await this.commit(fe, txn, argv)
         return OK
       }
       case 'function|flush': {
@@ -148,7 +152,7 @@ export class Functions {
           if (mode !== 'sync' && mode !== 'async') return FLUSH_OPTION
         }
         fe.releaseAll(fe.ctx)
-        await this.commit(fe, txn)
+        await this.commit(fe, txn, argv)
         return OK
       }
       case 'function|list': return this.list(fe, argv, txn.resp3)
@@ -175,7 +179,7 @@ export class Functions {
     }
     const r = fe.create(arg(argv, i), replace, fe.ctx)
     if (typeof r === 'string') return E(r)
-    await this.commit(fe, txn)
+    await this.commit(fe, txn, argv)
     const out = new ReplyWriter(64)
     out.bulkStr(r.name)
     return Buffer.from(out.buf.subarray(0, out.len))
@@ -328,7 +332,7 @@ export class Functions {
       const err = this.join(fe, ctx, policy === 'replace')
       if (err !== null) return fail(err)
     }
-    await this.commit(fe, txn)
+    await this.commit(fe, txn, argv)
     return OK
   }
 

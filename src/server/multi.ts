@@ -49,6 +49,7 @@ const NO_WATCH_SLOT = errorReply('ERR WATCH is unavailable: too many clients con
 const WATCH = internalCommand('__watch')
 const UNWATCH = internalCommand('__unwatch')
 const EXEC = internalCommand('__exec')
+const EXEC_NAME = Buffer.from(EXEC.name)
 
 /** A command queued by MULTI: its row, found when it was queued, and a copy of its arguments. */
 export interface Queued { readonly cmd: Command, readonly argv: Argv }
@@ -117,6 +118,12 @@ class WatchReply implements ReplyTarget {
       this.conn.onReply(this.seq, r, 0, r.length)
     }
   }
+}
+
+/** EXEC's reply when the shard's reply is all of it (execKeyed). */
+class ExecReply implements ReplyTarget {
+  constructor (readonly conn: Connection, readonly seq: number) {}
+  onReply (_tag: number, src: Uint8Array, start: number, len: number): void { this.conn.onReply(this.seq, src, start, len) }
 }
 
 export class Transactions {
@@ -277,6 +284,7 @@ export class Transactions {
     }
     // Check room on every ring first: a transaction is staged whole or waits whole.
     if (!this.hasRoom(conn, queued)) return false
+    if (conn.watchTag === 0 && this.execKeyed(conn, queued)) return true
     this.discard(conn)
     conn.isExecuting = true
     let steps: Step[]
@@ -463,6 +471,67 @@ export class Transactions {
     const out = Buffer.from(s.buf.subarray(0, s.len))
     s.shrink()
     return out
+  }
+
+  /**
+   * The common case without a plan: no WATCH, every command a plain keyed one, all on one live
+   * shard, nothing for ACL or MONITOR to see. Writes the __exec record straight into one buffer
+   * (execOnOne's layout) and hands the shard's reply, EXEC's own, to the connection. False: not
+   * that case, nothing done.
+   */
+  private execKeyed (conn: Connection, queued: readonly Queued[]): boolean {
+    const links = this.router.links
+    const n = links.length
+    let shard = -1
+    let bytes = EXEC_NAME.length + 16
+    let argc = 2
+    for (let q = 0; q < queued.length; q++) {
+      const { cmd, argv } = queued[q]
+      if (cmd.route !== 'key' || cmd.getKeys !== undefined || cmd.firstKey < 1 || argv.argc <= cmd.firstKey) return false
+      const k = cmd.firstKey
+      const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      if (shard < 0) shard = s
+      else if (s !== shard) return false
+      bytes += 8 + argv.buf.length
+      argc += 1 + argv.argc
+    }
+    if (shard < 0 || links[shard].isDead || this.router.pubsub.isMonitored || !this.router.isAllPerms(conn)) return false
+    this.discard(conn)
+    const db = conn.db
+    const buf = Buffer.allocUnsafe(bytes)
+    const start = new Int32Array(argc)
+    const len = new Int32Array(argc)
+    const name = EXEC_NAME
+    buf.set(name, 0)
+    start[0] = 0
+    len[0] = name.length
+    let off = name.length
+    start[1] = off
+    len[1] = 16
+    buf.writeUInt32LE(0, off)
+    buf.writeUInt32LE(queued.length, off + 4)
+    buf.writeDoubleLE(0, off + 8)
+    off += 16
+    let a = 2
+    const calls = this.router.calls
+    for (let q = 0; q < queued.length; q++) {
+      const { cmd, argv } = queued[q]
+      calls[cmd.id]++
+      start[a] = off
+      len[a++] = 8
+      buf.writeUInt32LE((cmd.id | (db << 24)) >>> 0, off)
+      buf.writeUInt32LE(argv.argc, off + 4)
+      off += 8
+      // A queued copy holds its arguments back to back (copyArgv).
+      buf.set(argv.buf, off)
+      for (let i = 0; i < argv.argc; i++) { start[a] = off + argv.start[i]; len[a++] = argv.len[i] }
+      off += argv.buf.length
+    }
+    const rec: Argv = { buf, argc, start, len }
+    const target = new ExecReply(conn, conn.takeSeq())
+    links[shard].send(EXEC.id, this.router.flags(conn), db, rec, null, argc, Link.recordBytes(rec, null, argc), target, 0, conn.slot)
+    this.router.scheduleTurn()
+    return true
   }
 
   /** All of it on one shard: one __exec record, the watch check made there. */

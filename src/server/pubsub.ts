@@ -385,7 +385,7 @@ export class PubSub {
   private deliver (conn: Connection, bytes: Buffer): void {
     if (conn.isClosed || conn.isClosing) return
     conn.deliverMessage(bytes)
-    this.router.markDirty(conn)
+    this.router.markPushed(conn)
     // checkClientOutputBufferLimits (the pubsub class while it is subscribed).
     if (conn.isOverOutputLimit()) conn.kill()
   }

@@ -26,7 +26,8 @@ import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
 import { POLICY_NOEVICTION, clientsMemory } from '../storage/eviction.js'
-import { saveWords, W_DENY_WRITES, W_LOADING } from '../persistence/save-state.js'
+import { saveWords, W_DENY_WRITES, W_LOADING, DENY_RDB } from '../persistence/save-state.js'
+import { aofMisconf } from '../persistence/aof.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
@@ -379,6 +380,9 @@ export class Router implements Dispatcher {
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
+  /** Connections with only pub/sub messages this turn: written after dirty[] (markPushed). */
+  private readonly pushed: Array<Connection | null> = []
+  private pushedLen = 0
   private readonly blocked = new Set<Connection>()
   private isTurnScheduled = false
   private readonly scratch = new ReplyWriter()
@@ -525,7 +529,7 @@ export class Router implements Dispatcher {
       if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
     }
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
-    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, MISCONF, cmd)
+    if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, this.denyWrites[0] === DENY_RDB ? MISCONF : aofMisconf(), cmd)
     // While the shards load the RDB file at start, only commands flagged 'loading' run.
     if (this.loading[0] !== 0 && !cmd.flags.includes('loading') && !conn.isLoader) return this.reject(conn, LOADING, cmd)
     // processCommand: a RESP2 subscriber may only (un)subscribe, PING and QUIT.
@@ -620,6 +624,13 @@ export class Router implements Dispatcher {
   }
 
   /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
+  /** True when the client's user may run anything (the rules synced first, as aclRecheck does). */
+  isAllPerms (conn: Connection): boolean {
+    const acl = this.acl
+    if (acl.epochWord[0] !== acl.seen) acl.sync()
+    return conn.user.isAllPerms
+  }
+
   aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
     const acl = this.acl
     if (acl.epochWord[0] !== acl.seen) acl.sync()
@@ -1245,6 +1256,18 @@ export class Router implements Dispatcher {
     this.scheduleTurn()
   }
 
+  /**
+   * A connection given a pub/sub message: written after this turn's replies, so that a publisher
+   * has its reply before its subscribers have their copies and can send the next message while
+   * they are written (Redis writes its newest pending client first, to the same effect).
+   */
+  markPushed (conn: Connection): void {
+    if (conn.isDirty) return
+    conn.isDirty = true
+    this.pushed[this.pushedLen++] = conn
+    this.scheduleTurn()
+  }
+
   unstick (conn: Connection): void {
     for (const link of this.links) {
       if (link.forceHead(conn.slot, conn, conn.headSeq)) { this.scheduleTurn(); return }
@@ -1310,6 +1333,23 @@ export class Router implements Dispatcher {
       }
     }
     this.dirtyLen = 0
+    if (this.pushedLen > 0) this.flushPushed()
+  }
+
+  private flushPushed (): void {
+    const pushed = this.pushed
+    for (let i = 0; i < this.pushedLen; i++) {
+      const c = pushed[i] as Connection
+      pushed[i] = null
+      try {
+        c.flush()
+      } catch (err) {
+        this.onClientError(c, err)
+      }
+    }
+    this.pushedLen = 0
+    // Replies made while these were written: the next turn writes them.
+    if (this.dirtyLen > 0) this.scheduleTurn()
   }
 
   /**

@@ -171,6 +171,8 @@ export class ShardWorker {
         if ((m as { dropped?: boolean }).dropped === true) collectSoon()
       } else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
       else if (op === 'shard-load-done') this.isLoaded = true
+      // An AOF write failed under appendfsync always (persistence/aof.ts): Redis exits.
+      else if (op === 'fatal-exit') process.exit((m as { code: number }).code)
     })
     return w
   }

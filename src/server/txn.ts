@@ -54,6 +54,12 @@ export class Txn implements ReplyTarget, TxnContext {
   private aof: AofLog | null = null
   private aofFd = 0
 
+  /**
+   * A command whose effect is not a keyspace write (FUNCTION LOAD/DELETE/FLUSH/RESTORE) goes into
+   * the transaction's AOF block as the client sent it, as Redis propagates it.
+   */
+  logCommand (argv: Argv): void { this.aof?.argv(this.db, argv) }
+
   /** `isRemote`: every step goes to its shard (a command the engine cannot run is inside). */
   constructor (private readonly router: Router, readonly conn: Connection, readonly seq: number,
     private readonly cmd: Command, readonly shards: readonly number[], private readonly isRemote = false) {

@@ -84,7 +84,9 @@ export class Shard implements EvictionHost {
   evictedKeys = 0
   /** Lookups leave the access clock alone while set (Redis's LOOKUP_NOTOUCH). */
   private isNoTouch = false
-  /** writes.count when SAVE last encoded this shard (INFO's rdb_changes_since_last_save). */
+  /** Redis's dirty: changes by the commands run here, as Redis counts them (persistence/dirty.ts). */
+  dirty = 0
+  /** `dirty` when this shard was last saved (INFO's rdb_changes_since_last_save is the difference). */
   dirtyAtSave = 0
   /** Keys this shard loaded from the RDB file at start, and those skipped as expired. */
   loadedKeys = 0

@@ -259,6 +259,54 @@ describe('AOF files and Redis 7.0', () => {
   })
 })
 
+describe('AOF and functions', () => {
+  it('FUNCTION LOAD/DELETE/FLUSH/RESTORE go to the incremental file as Redis writes them; a restart from the increments alone has the libraries, in FlashKV and in Redis', async () => {
+    const lib = (name: string, fn: string, ret: string): string => `#!lua name=${name}\nredis.register_function('${fn}', function () return ${ret} end)`
+    const seq = async (c: RawClient): Promise<void> => {
+      await c.command('FUNCTION', 'LOAD', lib('one', 'f1', '1'))
+      await c.command('FUNCTION', 'LOAD', lib('two', 'f2', '2'))
+      // Refused: nothing logged.
+      await c.command('FUNCTION', 'LOAD', lib('one', 'f1', '11'))
+      await c.command('FUNCTION', 'DELETE', 'nosuchlib')
+      await c.command('FUNCTION', 'DELETE', 'two')
+      await c.command('SET', 'k', 'v')
+      const dump = await c.command('FUNCTION', 'DUMP')
+      const payload = dump.subarray(dump.indexOf('\r\n') + 2, dump.length - 2)
+      await c.command('FUNCTION', 'FLUSH')
+      expect(await text(c, 'FUNCTION', 'RESTORE', payload)).toBe('+OK\r\n')
+      await c.command('FUNCTION', 'LOAD', 'REPLACE', lib('one', 'f1', '111'))
+      await c.command('FUNCTION', 'LOAD', lib('three', 'f3', '3'))
+    }
+    const effects = (dir: string): string[] =>
+      commandsOf(lastIncr(dir)).filter(a => a[0] !== 'SELECT').map(a => (a[1] === 'RESTORE' ? a.slice(0, 2) : a).join(' '))
+    const fdir = tempDir()
+    const rdir = tempDir()
+    const fh = await track(startFlashKV({ shards: 3, extraArgs: AOF(fdir) }))
+    const f = await RawClient.connect(fh.port)
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', rdir]))).port)
+    await seq(r)
+    await seq(f)
+    const theirs = effects(rdir)
+    expect(theirs).toContain('FUNCTION DELETE two')
+    expect(theirs).toContain('FUNCTION RESTORE')
+    expect(effects(fdir)).toEqual(theirs)
+    // One library at a time: Redis lists them in its dict's order, which depends on the order they were made.
+    const list = async (c: RawClient): Promise<string> => (await text(c, 'FUNCTION', 'LIST', 'LIBRARYNAME', 'one', 'WITHCODE')) + (await text(c, 'FUNCTION', 'LIST', 'LIBRARYNAME', 'three', 'WITHCODE'))
+    const listed = await list(f)
+    expect(listed).toBe(await list(r))
+    await fh.stop()
+    // Only increments in the directory (no rewrite since the base was made empty): the libraries come back.
+    const again = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(fdir) }))).port)
+    expect(await list(again)).toBe(listed)
+    expect(await text(again, 'FCALL', 'f1', '0')).toBe(':111\r\n')
+    expect(await text(again, 'FCALL', 'f3', '0')).toBe(':3\r\n')
+    expect(await text(again, 'GET', 'k')).toBe('$1\r\nv\r\n')
+    const redisLoads = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', fdir]))).port)
+    expect(await list(redisLoads)).toBe(listed)
+    expect(await text(redisLoads, 'FCALL', 'f2', '0')).toBe('-ERR Function not found\r\n')
+  })
+})
+
 describe('AOF settings', () => {
   it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
     const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)

@@ -57,6 +57,20 @@ describe('MULTI / EXEC', () => {
     expect(r[6]).toBe('*3\r\n+OK\r\n:2\r\n$1\r\n2\r\n')
   })
 
+  it('keyed commands all on one shard (EXEC passes the shard reply through): databases, run-time errors, binary and long values, RESP3', async () => {
+    const long = 'v'.repeat(70000)
+    const bin = '\x00\r\n~' // a NUL and CRLF inside an argument
+    const r = await steps([
+      [A, 'SELECT', '3'], [A, 'SET', K0b, 'text'], [A, 'MULTI'], [A, 'SET', K[0], bin], [A, 'INCR', K0b], [A, 'APPEND', K[0], long],
+      [A, 'STRLEN', K[0]], [A, 'GET', K0b], [A, 'EXEC'], [A, 'SELECT', '0'], [A, 'EXISTS', K[0], K0b],
+    ])
+    expect(r[8]).toBe(`*5\r\n+OK\r\n-ERR value is not an integer or out of range\r\n:70004\r\n:70004\r\n$4\r\ntext\r\n`)
+    expect(r[10]).toBe(':0\r\n')
+    await hello3(A)
+    const r3 = await steps([[A, 'SELECT', '3'], [A, 'MULTI'], [A, 'GET', 'missing:{x}'], [A, 'INCR', 'n:{x}'], [A, 'EXEC']])
+    expect(r3[4]).toBe('*2\r\n_\r\n:1\r\n')
+  })
+
   it('lists inside MULTI, with an LMOVE across shards', async () => {
     await sequence([
       ['MULTI'], ['RPUSH', K[0], 'a', 'b', 'c'], ['LPUSH', K[0], 'z'], ['LRANGE', K[0], '0', '-1'], ['LPOP', K[0]],

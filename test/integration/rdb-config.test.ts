@@ -64,6 +64,88 @@ describe('save points', () => {
   })
 })
 
+describe('FLUSHALL with save points', () => {
+  it('saves at once (flushAllDataAndResetRDB): an empty file with the libraries, LASTSAVE moves, no changes since; with save "" nothing is saved', async () => {
+    const lib = "#!lua name=keep\nredis.register_function('one', function () return 1 end)"
+    const fdir = tempDir()
+    const rdir = tempDir()
+    const f = await client(await startFlashKV({ shards: 3, extraArgs: ['--dir', fdir, '--save', '3600 1000'] }))
+    const r = await client(await startRedis(['--save', '3600 1000', '--appendonly', 'no', '--dir', rdir]))
+    const firsts: number[] = []
+    for (const c of [f, r]) {
+      expect(await c.function('LOAD', lib)).toBe('keep')
+      await c.mset('a', '1', 'b', '2', 'c', '3')
+      await c.select(3)
+      await c.sadd('s', 'x', 'y')
+      await c.select(0)
+      firsts.push(await c.lastsave())
+    }
+    // LASTSAVE counts seconds: the save must fall in a later one.
+    await sleep(1100)
+    for (const [i, c] of [f, r].entries()) {
+      expect(Number((await persistence(c)).rdb_changes_since_last_save)).toBeGreaterThan(0)
+      expect(await c.flushall()).toBe('OK')
+      const p = await persistence(c)
+      expect(p.rdb_changes_since_last_save).toBe('0')
+      expect(p.rdb_last_bgsave_status).toBe('ok')
+      expect(Number(p.rdb_last_save_time)).toBeGreaterThan(firsts[i])
+      expect(await c.lastsave()).toBe(Number(p.rdb_last_save_time))
+    }
+    expect(execFileSync('redis-check-rdb', [join(fdir, 'dump.rdb')], { encoding: 'utf8' })).toContain('RDB looks OK')
+    // Redis loads our file: no keys, the library kept.
+    for (const dir of [fdir, rdir]) {
+      const loaded = await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir]))
+      expect(await loaded.dbsize()).toBe(0)
+      expect(await loaded.fcall('one', 0)).toBe(1)
+    }
+    // save "": FLUSHALL writes nothing and the changes go on counting.
+    const before = readFileSync(join(fdir, 'dump.rdb'))
+    for (const c of [f, r]) {
+      await c.config('SET', 'save', '')
+      await c.set('k', 'v')
+      expect(await c.flushall()).toBe('OK')
+      expect(Number((await persistence(c)).rdb_changes_since_last_save)).toBeGreaterThan(0)
+    }
+    expect(readFileSync(join(fdir, 'dump.rdb'))).toEqual(before)
+    await expect(f.flushall('async', 'sync' as 'ASYNC')).rejects.toThrow('ERR syntax error')
+  })
+})
+
+describe('rdb_changes_since_last_save', () => {
+  it('counts each command as Redis\'s dirty does (keys deleted, members added, elements pushed, pairs set)', async () => {
+    const seq: string[][] = [
+      ['SET', 'k', 'v'], ['SET', 'k', 'v2'], ['SET', 'k', 'x', 'NX'], ['INCR', 'n'], ['INCRBY', 'n', '5'], ['MSET', 'a', '1', 'b', '2', 'c', '3'],
+      ['MSETNX', 'a', '1', 'zz', '2'], ['DEL', 'a', 'b', 'nosuch'], ['UNLINK', 'c', 'nosuch'], ['APPEND', 'k', 'y'], ['GETDEL', 'k'],
+      ['SADD', 's', 'a', 'b', 'c'], ['SADD', 's', 'a', 'b'], ['SADD', 's', 'a', 'd'], ['SREM', 's', 'a', 'b', 'nosuch'], ['SPOP', 's', '2'],
+      ['HSET', 'h', 'f1', 'v', 'f2', 'v'], ['HSET', 'h', 'f1', 'w', 'f3', 'v'], ['HSETNX', 'h', 'f1', 'v'], ['HDEL', 'h', 'f1', 'f2', 'nosuch'],
+      ['LPUSH', 'l', 'a', 'b', 'c'], ['RPUSH', 'l', 'd', 'e'], ['LPUSHX', 'nolist', 'a'], ['LREM', 'l', '0', 'a'], ['LPOP', 'l', '2'], ['LSET', 'l', '0', 'z'],
+      ['EXPIRE', 'l', '100'], ['EXPIRE', 'nosuch', '100'], ['PERSIST', 'l'], ['PERSIST', 'l'],
+      ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c'], ['ZADD', 'z', '5', 'a'], ['ZADD', 'z', '5', 'a'], ['ZINCRBY', 'z', '1', 'b'], ['ZREM', 'z', 'a', 'b'],
+      ['ZADD', 'z', '1', 'p', '2', 'q', '3', 'r'], ['ZPOPMIN', 'z', '2'], ['RPUSH', 'l', 'a', 'b', 'c'], ['RPOP', 'l', '2'], ['RPOP', 'l'],
+      ['SETEX', 'e', '100', 'v'], ['SET', 'e2', 'v', 'EX', '100', 'GET'], ['GETEX', 'e', 'PERSIST'], ['SETRANGE', 'e', '0', 'w'], ['HINCRBY', 'h', 'n', '1'],
+      ['XADD', 'st', '1-1', 'f', 'v'], ['XADD', 'st', '2-1', 'f', 'v'], ['XDEL', 'st', '1-1', '2-1'],
+      ['SET', '{z}a', '1'], ['RENAME', '{z}a', '{z}b'], ['SELECT', '1'], ['MSET', 'x', '1', 'y', '2'], ['FLUSHDB'], ['FLUSHDB'], ['SELECT', '0'], ['FLUSHALL'], ['FLUSHALL'],
+    ]
+    const deltas = async (c: Redis): Promise<string[]> => {
+      const out: string[] = []
+      let last = Number((await persistence(c)).rdb_changes_since_last_save)
+      for (const cmd of seq) {
+        await c.call(cmd[0], ...cmd.slice(1))
+        const now = Number((await persistence(c)).rdb_changes_since_last_save)
+        out.push(`${cmd.join(' ')}: ${now - last}`)
+        last = now
+      }
+      return out
+    }
+    const f = await client(await startFlashKV({ shards: 3, extraArgs: ['--save', ''] }))
+    const r = await client(await startRedis(['--save', '', '--appendonly', 'no']))
+    const theirs = await deltas(r)
+    expect(theirs).toContain('SADD s a b c: 3')
+    expect(theirs).toContain('SADD s a b: 0')
+    expect(await deltas(f)).toEqual(theirs)
+  })
+})
+
 describe('SHUTDOWN and SIGTERM', () => {
   it('SIGTERM saves when there are save points, and not with save ""', async () => {
     const dir = tempDir()

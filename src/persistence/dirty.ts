@@ -1,0 +1,47 @@
+// Redis's `dirty` (INFO's rdb_changes_since_last_save, what the save points count): each write
+// command adds what its Redis implementation adds to server.dirty, not one per storage change.
+// A command that changed nothing adds nothing; one that did adds by its rule here (one name
+// table, made into a per-command-id array once per thread), else 1.
+
+import type { Command } from '../commands/table.js'
+
+/** 1 (SET, INCR, EXPIRE... the default). */
+export const DIRTY_ONE = 0
+/** The integer reply, or the array reply's length (keys deleted, members added or popped). */
+export const DIRTY_REPLY = 1
+/** As DIRTY_REPLY, at least 1: ZADD counts updated scores too, which its reply leaves out. */
+export const DIRTY_REPLY_MIN1 = 6
+/** The arguments after the key (LPUSH's elements). */
+export const DIRTY_ELEMENTS = 2
+/** The field-value pairs after the key (HSET). */
+export const DIRTY_PAIRS_AFTER_KEY = 3
+/** The key-value pairs (MSET). */
+export const DIRTY_PAIRS = 4
+/** The command counts its own (FLUSHALL, FLUSHDB: the keys removed). */
+export const DIRTY_OWN = 5
+
+const RULES: Record<string, number> = {
+  del: DIRTY_REPLY, unlink: DIRTY_REPLY, sadd: DIRTY_REPLY, srem: DIRTY_REPLY, hdel: DIRTY_REPLY,
+  zrem: DIRTY_REPLY, zremrangebyscore: DIRTY_REPLY, zremrangebyrank: DIRTY_REPLY,
+  zremrangebylex: DIRTY_REPLY, lrem: DIRTY_REPLY, xdel: DIRTY_REPLY,
+  spop: DIRTY_REPLY, lpop: DIRTY_REPLY, rpop: DIRTY_REPLY, zpopmin: DIRTY_REPLY, zpopmax: DIRTY_REPLY,
+  zadd: DIRTY_REPLY_MIN1, geoadd: DIRTY_REPLY_MIN1,
+  lpush: DIRTY_ELEMENTS, rpush: DIRTY_ELEMENTS, lpushx: DIRTY_ELEMENTS, rpushx: DIRTY_ELEMENTS,
+  hset: DIRTY_PAIRS_AFTER_KEY, hmset: DIRTY_PAIRS_AFTER_KEY,
+  mset: DIRTY_PAIRS, msetnx: DIRTY_PAIRS,
+  flushall: DIRTY_OWN, flushdb: DIRTY_OWN,
+}
+
+/** Each command's rule, by command id. */
+export function dirtyRules (commands: readonly Command[]): Uint8Array {
+  return Uint8Array.from(commands, c => RULES[c.name] ?? DIRTY_ONE)
+}
+
+/** The count a reply at buf[at] carries: `:n`, `*n` or `~n` (a set); 1 for anything else (a popped bulk). */
+export function replyCount (buf: Uint8Array, at: number): number {
+  const t = buf[at]
+  if (t !== 58 && t !== 42 && t !== 126) return 1
+  let n = 0
+  for (let p = at + 1; buf[p] >= 48 && buf[p] <= 57; p++) n = n * 10 + buf[p] - 48
+  return n
+}

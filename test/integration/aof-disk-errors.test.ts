@@ -1,0 +1,138 @@
+// AOF write errors on a full disk (a 1 MiB tmpfs each, as rdb-disk-errors.test.ts): with
+// appendfsync everysec the write that did not fit is still answered, then writes and PING get
+// "-MISCONF Errors writing to the AOF file: <strerror>" and INFO shows aof_last_write_status:err
+// until the disk has room again ("AOF write error looks solved"); the short write is cut off, so
+// the file stays whole and loads with every acknowledged write. Checked against redis-server 7.0.15.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { randomFillSync } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startRedis } from './helpers/redis.js'
+import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { persistence } from './helpers/persistence.js'
+
+const mounts: string[] = []
+const servers: ServerHandle[] = []
+const clients: Redis[] = []
+
+/** A 1 MiB tmpfs, or null where this process may not mount (not root, no CAP_SYS_ADMIN). */
+function smallDisk (): string | null {
+  const d = mkdtempSync(join(tmpdir(), 'flashkv-aofdisk-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d], { stdio: 'ignore' })
+  } catch {
+    rmSync(d, { recursive: true, force: true })
+    return null
+  }
+  mounts.push(d)
+  return d
+}
+
+const canMount = ((): boolean => {
+  const d = smallDisk()
+  if (d === null) return false
+  execFileSync('umount', [d])
+  mounts.pop()
+  rmSync(d, { recursive: true, force: true })
+  return true
+})()
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect()
+  await Promise.all(servers.map(async s => await s.stop()))
+  for (const d of mounts) {
+    try { execFileSync('umount', [d], { stdio: 'ignore' }) } catch {}
+    rmSync(d, { recursive: true, force: true })
+  }
+})
+
+async function client (s: ServerHandle): Promise<Redis> {
+  servers.push(s)
+  const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  clients.push(c)
+  await c.connect()
+  return c
+}
+
+async function outcome (p: Promise<unknown>): Promise<unknown> {
+  try { return await p } catch (err) { return `error: ${(err as Error).message}` }
+}
+
+const MISCONF = 'error: MISCONF Errors writing to the AOF file: No space left on device'
+/** 400 KB that do not compress: two fill the disk with the filler beside them. */
+const big = randomFillSync(Buffer.alloc(300_000)).toString('base64')
+
+/** Polls INFO until the AOF write status is `want` (the server retries the write on its own). */
+async function writeStatus (c: Redis, want: string): Promise<string> {
+  for (;;) {
+    const s = (await persistence(c)).aof_last_write_status
+    if (s === want) return s
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** The same story on a server whose dir is `dir` (a filler file there); what the client saw. */
+async function story (c: Redis, dir: string): Promise<unknown[]> {
+  const seen: unknown[] = []
+  seen.push(await c.set('big1', big), await c.set('big2', big))
+  seen.push(await outcome(c.set('a', '1')), await outcome(c.ping()), await outcome(c.incr('n')))
+  seen.push((await c.strlen('big2')), (await persistence(c)).aof_last_write_status, (await persistence(c)).aof_enabled)
+  // CONFIG SET is not a write: it answers.
+  seen.push(await c.config('SET', 'appendfsync', 'no'))
+  seen.push(await outcome(c.set('a', '1')))
+  rmSync(join(dir, 'filler'))
+  seen.push(await writeStatus(c, 'ok'))
+  seen.push(await c.set('a', '2'), await c.ping())
+  return seen
+}
+
+describe('AOF write errors', () => {
+  it.skipIf(!canMount)('a full disk: the write that failed is answered, then writes and PING get MISCONF until it has room; the file loads whole', async () => {
+    const fdir = smallDisk() as string
+    const rdir = smallDisk() as string
+    for (const d of [fdir, rdir]) writeFileSync(join(d, 'filler'), Buffer.alloc(500_000, 1))
+    const fh = await startFlashKV({ shards: 2, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const f = await client(fh)
+    const r = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', rdir]))
+    const [fs, rs] = [await story(f, fdir), await story(r, rdir)]
+    expect(fs).toEqual(rs)
+    expect(fs).toEqual(['OK', 'OK', MISCONF, MISCONF, MISCONF, big.length, 'err', '1', 'OK', MISCONF, 'ok', 'OK', 'PONG'])
+    // A worker thread's stderr reaches the process's a moment later.
+    while (!fh.logs().includes('AOF write error looks solved, Redis can write again.')) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(fh.logs()).toMatch(/Short write while writing to the AOF file|Error writing to the AOF file: No space left on device/)
+    // Every acknowledged write is in the file, whole: redis-check-aof accepts it, and both load it.
+    expect(execFileSync('redis-check-aof', [join(fdir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    for (const start of [async () => await startFlashKV({ shards: 3, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes'] }), async () => await startRedis(['--save', '', '--appendonly', 'yes', '--dir', fdir])]) {
+      const again = await client(await start())
+      expect(await again.strlen('big1')).toBe(big.length)
+      expect(await again.strlen('big2')).toBe(big.length)
+      expect(await again.get('a')).toBe('2')
+      expect(await again.exists('n')).toBe(0)
+    }
+  })
+
+  it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {
+    const seen: unknown[][] = []
+    for (const start of [async (dir: string) => await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
+      async (dir: string) => await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir])]) {
+      const dir = smallDisk() as string
+      writeFileSync(join(dir, 'filler'), Buffer.alloc(500_000, 1))
+      const h = await start(dir)
+      const c = await client(h)
+      const mine = [await c.set('big1', big), await outcome(c.set('big2', big))]
+      // Exited on its own: stop() finds the code it exited with.
+      while (await outcome(c.ping()) === 'PONG') await new Promise(resolve => setTimeout(resolve, 20))
+      mine.push(await h.stop(), h.logs().includes("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."))
+      rmSync(join(dir, 'filler'))
+      const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+      mine.push(await again.strlen('big1'), await again.exists('big2'))
+      seen.push(mine)
+    }
+    expect(seen[0]).toEqual(seen[1])
+    expect(seen[0]).toEqual(['OK', 'error: Connection is closed.', 1, true, big.length, 0])
+  })
+})
