@@ -22,10 +22,11 @@ const ALLOWANCE = MB
 /**
  * How much the runtime's own heaps (V8's young and old generations of each thread, malloc's) vary
  * between two moments of the same run: RSS above the base less used_memory was measured from -3
- * to +24 MB over runs (most often under 10). Without it the bound would test V8's heap sizing;
- * with it, a leaked or unfreed arena (64 MB here) still fails.
+ * to +24 MB over runs (most often under 10), and once +27 MB inside a loaded full `npm test`.
+ * Without it the bound would test V8's heap sizing; with it, a leaked or unfreed arena (64 MB
+ * here) still fails.
  */
-const RUNTIME_SLACK = 24 * MB
+const RUNTIME_SLACK = 32 * MB
 const OOM = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
 let server: ServerHandle
