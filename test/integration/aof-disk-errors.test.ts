@@ -11,55 +11,11 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
-import { startFlashKV, type ServerHandle } from './helpers/server.js'
+import { startFlashKV } from './helpers/server.js'
+import { useSmallDisks, outcome } from './helpers/small-disk.js'
 import { persistence } from './helpers/persistence.js'
 
-const mounts: string[] = []
-const servers: ServerHandle[] = []
-const clients: Redis[] = []
-
-/** A 1 MiB tmpfs, or null where this process may not mount (not root, no CAP_SYS_ADMIN). */
-function smallDisk (): string | null {
-  const d = mkdtempSync(join(tmpdir(), 'flashkv-aofdisk-'))
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d], { stdio: 'ignore' })
-  } catch {
-    rmSync(d, { recursive: true, force: true })
-    return null
-  }
-  mounts.push(d)
-  return d
-}
-
-const canMount = ((): boolean => {
-  const d = smallDisk()
-  if (d === null) return false
-  execFileSync('umount', [d])
-  mounts.pop()
-  rmSync(d, { recursive: true, force: true })
-  return true
-})()
-
-afterAll(async () => {
-  for (const c of clients) c.disconnect()
-  await Promise.all(servers.map(async s => await s.stop()))
-  for (const d of mounts) {
-    try { execFileSync('umount', [d], { stdio: 'ignore' }) } catch {}
-    rmSync(d, { recursive: true, force: true })
-  }
-})
-
-async function client (s: ServerHandle): Promise<Redis> {
-  servers.push(s)
-  const c = new Redis({ port: s.port, host: s.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  clients.push(c)
-  await c.connect()
-  return c
-}
-
-async function outcome (p: Promise<unknown>): Promise<unknown> {
-  try { return await p } catch (err) { return `error: ${(err as Error).message}` }
-}
+const { canMount, smallDisk, client } = useSmallDisks()
 
 const MISCONF = 'error: MISCONF Errors writing to the AOF file: No space left on device'
 /** 400 KB that do not compress: two fill the disk with the filler beside them. */
