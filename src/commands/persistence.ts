@@ -281,23 +281,29 @@ export function writeRdb (dir: string, name: string, bytes: Uint8Array): void {
   writeAtomically(dir, name, `temp-${process.pid}.rdb`, put => put(bytes))
 }
 
-function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
-  const srv = c.server
+/**
+ * rdbSave on the main thread: the shards' parts joined into the file, LASTSAVE moved. A failure
+ * (unwritable dir, full disk) is logged as Redis logs it; false then.
+ */
+function rdbSave (srv: ClientContext['server'], parts: readonly Buffer[]): boolean {
   try {
     writeRdb(srv.dir, srv.dbfilename, rdbFile(parts, srv.version, 0))
   } catch (err) {
-    // rdbSave failed (unwritable dir, full disk): Redis answers a bare -ERR and logs why; the
-    // changes since the last save still count.
     srv.log.warn({ err }, `Write error saving DB on disk: ${(err as Error).message}`)
-    out.raw(ERR)
-    return
+    return false
   }
-  Atomics.store(saveWords().i32, W_LAST_SAVED_ID, Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
   srv.settings.rdbSaves++
-  // rdbSave: a save that worked clears the failed background save's MISCONF.
+  // A save that worked clears the failed background save's MISCONF.
   saveWords().i32[W_LAST_OK] = 1
   updateDenyWrites()
+  return true
+}
+
+function saveFinish (c: ClientContext, _argv: Argv, parts: readonly Buffer[], out: ReplyWriter): void {
+  // A failed SAVE is a bare -ERR, and the changes since the last save still count.
+  if (!rdbSave(c.server, parts)) { out.raw(ERR); return }
+  Atomics.store(saveWords().i32, W_LAST_SAVED_ID, Atomics.load(saveWords().i32, W_SNAPSHOT_ID))
   out.raw(OK)
 }
 
@@ -319,18 +325,7 @@ export function flushallFinish (c: ClientContext, _argv: Argv, parts: readonly B
   if (failed !== undefined) { out.raw(failed); return }
   // '$': a shard saw save points (a CONFIG SET save between the shards' runs leaves some '+OK').
   const saved = parts.filter(p => p[0] === 36)
-  if (saved.length > 0) {
-    const srv = c.server
-    try {
-      writeRdb(srv.dir, srv.dbfilename, rdbFile(saved, srv.version, 0))
-      srv.settings.lastSaveSec = Math.floor(Date.now() / 1000)
-      srv.settings.rdbSaves++
-      saveWords().i32[W_LAST_OK] = 1
-      updateDenyWrites()
-    } catch (err) {
-      srv.log.warn({ err }, `Write error saving DB on disk: ${(err as Error).message}`)
-    }
-  }
+  if (saved.length > 0) rdbSave(c.server, saved)
   out.raw(OK)
 }
 

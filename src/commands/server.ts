@@ -85,6 +85,11 @@ function avgTtlMs (ks: Keyspace, now: number): number {
   return n === 0 ? 0 : Math.floor(sum / n)
 }
 
+/** INFO shards' line per I/O thread: its tid and the connections it accepted. */
+function ioLines (tids: readonly number[], received: readonly number[]): string[] {
+  return tids.map((tid, i) => `io${i}:tid=${tid},connections_received=${received[i]}`)
+}
+
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   syncDirty(shard)
@@ -246,7 +251,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     ...stats.map((s, i) => `shard${i}:keys=${s.keys},expires=${s.expires},used_memory=${s.usedMemory},tid=${s.tid}`),
     `io_threads:${srv.ioThreads}`,
     `io_listen:${srv.ioListen}`,
-    ...(srv.ioThreads > 1 ? srv.ioTids().map((tid, i) => `io${i}:tid=${tid},connections_received=${srv.ioConnections()[i]}`) : []),
+    ...(srv.ioThreads > 1 ? ioLines(srv.ioTids(), srv.ioConnections()) : []),
     `client_io:${srv.clientIo}`,
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,

@@ -68,18 +68,28 @@ function u32 (n: number): Buffer {
 }
 
 /** __exec's first argument: watch tag, command count, watch deadline. */
+/** An __exec record's second argument, 16 bytes at off: the watch tag, the command count, the watch deadline. */
+function writeMeta (b: Buffer, off: number, tag: number, count: number, deadline: number): void {
+  b.writeUInt32LE(tag >>> 0, off)
+  b.writeUInt32LE(count, off + 4)
+  b.writeDoubleLE(deadline, off + 8)
+}
+
 function meta (tag: number, count: number, deadline: number): Buffer {
   const b = Buffer.allocUnsafe(16)
-  b.writeUInt32LE(tag >>> 0, 0)
-  b.writeUInt32LE(count, 4)
-  b.writeDoubleLE(deadline, 8)
+  writeMeta(b, 0, tag, count, deadline)
   return b
+}
+
+/** The 8 bytes before each command of an __exec record: its id and database, its argc. */
+function writeHeader (b: Buffer, off: number, cmd: Command, db: number, argc: number): void {
+  b.writeUInt32LE((cmd.id | (db << 24)) >>> 0, off)
+  b.writeUInt32LE(argc, off + 4)
 }
 
 function header (cmd: Command, db: number, argc: number): Buffer {
   const b = Buffer.allocUnsafe(8)
-  b.writeUInt32LE((cmd.id | (db << 24)) >>> 0, 0)
-  b.writeUInt32LE(argc, 4)
+  writeHeader(b, 0, cmd, db, argc)
   return b
 }
 
@@ -476,7 +486,7 @@ export class Transactions {
   /**
    * The common case without a plan: no WATCH, every command a plain keyed one, all on one live
    * shard, nothing for ACL or MONITOR to see. Writes the __exec record straight into one buffer
-   * (execOnOne's layout) and hands the shard's reply, EXEC's own, to the connection. False: not
+   * (execOnOne's layout, by the same writers) and hands the shard's reply, EXEC's own, to the connection. False: not
    * that case, nothing done.
    */
   private execKeyed (conn: Connection, queued: readonly Queued[]): boolean {
@@ -508,9 +518,7 @@ export class Transactions {
     let off = name.length
     start[1] = off
     len[1] = 16
-    buf.writeUInt32LE(0, off)
-    buf.writeUInt32LE(queued.length, off + 4)
-    buf.writeDoubleLE(0, off + 8)
+    writeMeta(buf, off, 0, queued.length, 0)
     off += 16
     let a = 2
     const calls = this.router.calls
@@ -519,8 +527,7 @@ export class Transactions {
       calls[cmd.id]++
       start[a] = off
       len[a++] = 8
-      buf.writeUInt32LE((cmd.id | (db << 24)) >>> 0, off)
-      buf.writeUInt32LE(argv.argc, off + 4)
+      writeHeader(buf, off, cmd, db, argv.argc)
       off += 8
       // A queued copy holds its arguments back to back (copyArgv).
       buf.set(argv.buf, off)

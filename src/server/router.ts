@@ -623,18 +623,22 @@ export class Router implements Dispatcher {
     return true
   }
 
-  /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
-  /** True when the client's user may run anything (the rules synced first, as aclRecheck does). */
+  /** True when the client's user may run anything, by the rules as they are now. */
   isAllPerms (conn: Connection): boolean {
-    const acl = this.acl
-    if (acl.epochWord[0] !== acl.seen) acl.sync()
-    return conn.user.isAllPerms
+    return this.syncedUser(conn).isAllPerms
   }
 
-  aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
+  /** The client's user, after taking in ACL changes made on other threads since the last look. */
+  private syncedUser (conn: Connection): Connection['user'] {
     const acl = this.acl
     if (acl.epochWord[0] !== acl.seen) acl.sync()
-    const user = conn.user
+    return conn.user
+  }
+
+  /** EXEC's check of a queued command (its user's rules may have changed since): the error in its place, or null. */
+  aclRecheck (conn: Connection, cmd: Command, argv: Argv): Buffer | null {
+    const acl = this.acl
+    const user = this.syncedUser(conn)
     if (user.isAllPerms) return null
     const why = checkCommand(user, cmd, argv)
     if (why === 0) return null
@@ -1326,11 +1330,7 @@ export class Router implements Dispatcher {
       }
       const c = dirty[i] as Connection
       dirty[i] = null
-      try {
-        c.flush()
-      } catch (err) {
-        this.onClientError(c, err)
-      }
+      this.flushOne(c)
     }
     this.dirtyLen = 0
     if (this.pushedLen > 0) this.flushPushed()
@@ -1341,15 +1341,19 @@ export class Router implements Dispatcher {
     for (let i = 0; i < this.pushedLen; i++) {
       const c = pushed[i] as Connection
       pushed[i] = null
-      try {
-        c.flush()
-      } catch (err) {
-        this.onClientError(c, err)
-      }
+      this.flushOne(c)
     }
     this.pushedLen = 0
     // Replies made while these were written: the next turn writes them.
     if (this.dirtyLen > 0) this.scheduleTurn()
+  }
+
+  private flushOne (c: Connection): void {
+    try {
+      c.flush()
+    } catch (err) {
+      this.onClientError(c, err)
+    }
   }
 
   /**

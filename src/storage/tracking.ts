@@ -192,6 +192,11 @@ export class TrackingTable {
     const key = keyString(buf, start, len)
     const ids = this.keys.get(key)
     if (ids === undefined) return
+    this.forget(key, ids, buf, start, len)
+  }
+
+  /** Drops a remembered key (its bytes at buf[start, start+len)); each of its readers gets an invalidation. */
+  private forget (key: string, ids: number | Map<number, number>, buf: Uint8Array, start: number, len: number): void {
     this.keys.delete(key)
     this.countKeys()
     if (typeof ids === 'number') {
@@ -225,16 +230,8 @@ export class TrackingTable {
     for (const [key, ids] of this.keys) {
       if (effort-- === 0) break
       const b = Buffer.from(key, 'latin1')
-      this.keys.delete(key)
-      this.countKeys()
       this.writer = 0
-      if (typeof ids === 'number') {
-        this.items--
-        this.invalidate(Math.floor(ids / CREDIT_SLOTS_COUNT), ids % CREDIT_SLOTS_COUNT, b, 0, b.length)
-      } else {
-        this.items -= ids.size
-        for (const [id, slot] of ids) this.invalidate(id, slot, b, 0, b.length)
-      }
+      this.forget(key, ids, b, 0, b.length)
       if (this.totalKeys() <= max) { this.limitRuns = 0; return }
     }
     if (this.keys.size !== 0) this.limitRuns++
