@@ -10,7 +10,7 @@
 // keys are deleted (their blocks are reused).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
-import { RawClient, encodeCommand } from './helpers/raw.js'
+import { RawClient, encodeCommand, infoNumber } from './helpers/raw.js'
 
 const MB = 1024 * 1024
 const MAXMEMORY = 64 * MB
@@ -44,12 +44,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
-async function info (field: string): Promise<number> {
-  const s = (await c.command('INFO', 'memory')).toString()
-  const m = new RegExp(`\r\n${field}:(\\d+)\r\n`).exec(s)
-  expect(m, field).not.toBeNull()
-  return Number((m as RegExpExecArray)[1])
-}
+async function info (field: string): Promise<number> { return await infoNumber(c, 'memory', field) }
 
 /** Sends the commands in pipelined batches of about 256 KB; returns how many replies were `-OOM`. Any other error fails. */
 async function run (cmds: Array<Array<string | Buffer>>): Promise<number> {

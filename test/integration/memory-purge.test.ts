@@ -5,7 +5,7 @@
 // go down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
-import { RawClient, encodeCommand } from './helpers/raw.js'
+import { RawClient, encodeCommand, infoNumber } from './helpers/raw.js'
 
 let server: ServerHandle
 let c: RawClient
@@ -21,12 +21,7 @@ afterAll(async () => {
   await server?.stop()
 })
 
-async function info (field: string): Promise<number> {
-  const s = (await c.command('INFO', 'memory')).toString()
-  const m = new RegExp(`\r\n${field}:(\\d+)\r\n`).exec(s)
-  expect(m, field).not.toBeNull()
-  return Number((m as RegExpExecArray)[1])
-}
+async function info (field: string): Promise<number> { return await infoNumber(c, 'memory', field) }
 
 async function pipeline (cmds: string[][]): Promise<void> {
   for (let i = 0; i < cmds.length; i += 50) {

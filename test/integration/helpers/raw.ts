@@ -200,3 +200,11 @@ export async function rawOnce (port: number, host: string, ...args: string[]): P
     c.close()
   }
 }
+
+/** A numeric INFO field of `section` (e.g. used_memory of memory); a missing field fails the test. */
+export async function infoNumber (c: RawClient, section: string, field: string): Promise<number> {
+  const s = (await c.command('INFO', section)).toString()
+  const m = new RegExp(`\r\n${field}:(\\d+)\r\n`).exec(s)
+  if (m === null) throw new Error(`INFO ${section} has no ${field}`)
+  return Number(m[1])
+}
