@@ -40,7 +40,8 @@ for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
   const lfu = policy.endsWith('lfu')
   describe(`RDB access info under ${policy}`, () => {
     it('FlashKV\'s SAVE carries it to Redis, and Redis\'s SAVE to FlashKV', async () => {
-      const args = ['--maxmemory', '1gb', '--maxmemory-policy', policy]
+      // lfu-decay-time 0: no decay, so a minute that turns during the test cannot take a counter down.
+      const args = ['--maxmemory', '1gb', '--maxmemory-policy', policy, ...(lfu ? ['--lfu-decay-time', '0'] : [])]
       // FlashKV → Redis.
       const d1 = mkdtempSync(join(tmpdir(), 'flashkv-rdbacc-'))
       const flash = await startFlashKV({ shards: 4, extraArgs: [...args, '--dir', d1] })

@@ -27,7 +27,18 @@ export interface ServerHandle {
 }
 
 /** A port that was free a moment ago: bind port 0 on loopback, read the port, close. */
-export function freePort (host = '127.0.0.1'): Promise<number> {
+/** Ports freePort has handed out in this process: the kernel may draw a just-closed one again. */
+const handedOut = new Set<number>()
+
+/** A port free now and not handed out before by this process (the caller binds it a little later). */
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await drawPort(host)
+    if (!handedOut.has(port) || attempt === 20) { handedOut.add(port); return port }
+  }
+}
+
+function drawPort (host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()
@@ -119,6 +130,8 @@ export async function spawnServer (
     })
   } catch (err) {
     await stop()
+    // Another test's server bound the port between freePort and this start: draw another.
+    if (/EADDRINUSE|Address already in use/.test(output)) throw new PortTakenError(`${name}: port ${port} was taken\n${output}`)
     throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${output}`)
   }
   if (child.pid === undefined) throw new Error(`${name} has no pid`)
