@@ -52,6 +52,8 @@ import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W
 import { aofOnWord, shardAof, flushShardAof } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
+import { ShardScripts } from '../src/scripting/in-shard.js'
+import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
 const saveF64 = saveWords().f64
@@ -554,6 +556,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   try {
     if (id === EXEC) runExec(slot)
     else if (id === UNBLOCK) unblockCommand()
+    else if (isScript[id] !== 0) runScript(cmd, (flags & REQ_RESP3) !== 0)
     else runOne(cmd)
   } catch (err) {
     // A handler bug must not take the shard down with every other client's data.
@@ -803,8 +806,9 @@ const ONE_REPLY = Buffer.from(':1\r\n')
  * (DEL and UNLINK touch through the deletions themselves: a missing key is not touched).
  */
 function runOne (cmd: Command): void {
-  // performEvictions before a command that may grow memory (storage/eviction.ts).
-  if (cmd.isDenyOom && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
+  // performEvictions before a command that may grow memory (storage/eviction.ts); a script's
+  // commands were checked against maxmemory by the script (scriptVerifyOOM), which evicts nothing.
+  if (cmd.isDenyOom && !isInScript && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
@@ -1172,6 +1176,93 @@ function runRing (p: Producer): boolean {
   }
   reqs.release()
   return n > 0
+}
+
+// --- scripts inside this worker (one shard only: src/scripting/in-shard.ts) -----------------------
+// EVAL & co. and FCALL & co. arrive as records; the script runs here and each redis.call is a
+// runOne on this shard, in the script's database, with no blocking (as inside EXEC). The
+// script's writes go to the AOF as one MULTI/EXEC block, as the held path logs a script; its
+// keyspace events, blocked clients it served and invalidations follow its reply, as for EXEC.
+const isScript = Uint8Array.from(commands, c => c.route === 'script' && /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(c.name) ? 1 : 0)
+let isInScript = false
+/** redis.call's arguments, copied into one buffer for runOne. */
+let callBuf = new Uint8Array(4096)
+let callStart = new Int32Array(64)
+let callLen = new Int32Array(64)
+/** The script record's own arguments, kept while argv points at each call's. */
+const scriptArgv: Argv = { buf: argv.buf, argc: 0, start: argv.start, len: argv.len }
+const scriptFlags = sharedFlags(data.credit)
+const scriptData = data.scripting
+const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefined
+  ? await ShardScripts.create(scriptFlags, scriptData.state, {
+    run (cmd: Command, a: Buffer[], db: number, resp3: boolean): Uint8Array {
+      const n = a.length
+      let total = 0
+      for (let i = 0; i < n; i++) total += a[i].length
+      if (total > callBuf.length) callBuf = new Uint8Array(Math.max(total, callBuf.length * 2))
+      if (n > callStart.length) { callStart = new Int32Array(n * 2); callLen = new Int32Array(n * 2) }
+      let off = 0
+      for (let i = 0; i < n; i++) { callBuf.set(a[i], off); callStart[i] = off; callLen[i] = a[i].length; off += a[i].length }
+      argv.buf = callBuf
+      argv.argc = n
+      argv.start = callStart
+      argv.len = callLen
+      shard.select(db)
+      out.reset()
+      out.resp3 = resp3
+      try {
+        runOne(cmd)
+      } catch (err) {
+        out.reset()
+        out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+      }
+      return out.buf.subarray(0, out.len)
+    },
+    maxmemoryLimit: () => policy() === POLICY_NOEVICTION ? maxmemoryOf(evictionSettings.flags) : 0,
+    usedMemory: () => clientsMemory(scriptFlags) + shard.usedMemory(),
+    lastSaveSec: () => scriptData.lastSave[0],
+    counted: () => { shard.scriptCalls++ },
+  }, {
+    debug: msg => { parentPort?.postMessage({ op: 'log', level: 'debug', msg }) },
+    info: msg => { parentPort?.postMessage({ op: 'log', level: 'info', msg }) },
+    warn: msg => { parentPort?.postMessage({ op: 'log', level: 'warn', msg }) },
+  }, scriptData.version)
+  : null
+await scripts?.initFunctions()
+
+/** A script record: its reply in out, argv and the database as they were. */
+function runScript (cmd: Command, resp3: boolean): void {
+  if (scripts === null || scriptData === undefined) { out.raw(errorReply('ERR scripting is not available on this shard')); return }
+  const db = shard.dbIndex
+  const rec = scriptArgv
+  rec.buf = argv.buf
+  rec.argc = argv.argc
+  rec.start = argv.start
+  rec.len = argv.len
+  const busy = scriptData.busy
+  // busy-reply-threshold, high and low 32 bits (server/shared-state.ts).
+  const busyMs = busy[0] * 4294967296 + busy[1]
+  const isLogged = aofOn[0] !== 0
+  if (isLogged) aofLog.beginUnit()
+  shard.noBlock = true
+  isInScript = true
+  let reply: Buffer
+  try {
+    reply = scripts.run(cmd, rec, db, resp3, busyMs)
+  } finally {
+    isInScript = false
+    shard.noBlock = false
+    if (isLogged) aofLog.endUnit()
+    argv.buf = rec.buf
+    argv.argc = rec.argc
+    argv.start = rec.start
+    argv.len = rec.len
+    shard.select(db)
+  }
+  shard.scriptRuns++
+  out.reset()
+  out.resp3 = resp3
+  out.raw(reply)
 }
 
 let nextExpire = Date.now() + EXPIRE_TICK_MS

@@ -451,6 +451,8 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.misses = 0
   shard.expiredKeys = 0
   shard.evictedKeys = 0
+  shard.scriptRuns = 0
+  shard.scriptCalls = 0
   out.raw(OK)
 }
 

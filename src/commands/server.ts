@@ -96,7 +96,8 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
-    `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n`
+    `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
+    `scripts_in_shard=${shard.scriptRuns}\nscript_calls=${shard.scriptCalls}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -105,10 +106,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { scriptsInShard: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { scriptsInShard: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -133,6 +134,8 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'tracking_keys') st.trackingKeys = Number(v)
     else if (k === 'tracking_items') st.trackingItems = Number(v)
     else if (k === 'tracking_prefixes') st.trackingPrefixes = Number(v)
+    else if (k === 'scripts_in_shard') st.scriptsInShard = Number(v)
+    else if (k === 'script_calls') st.scriptCalls = Number(v)
   }
   return st
 }
@@ -208,7 +211,8 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   ])
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,
-    `total_commands_processed:${srv.totalCommands()}`,
+    // The redis.call commands of scripts run inside a shard worker are counted there.
+    `total_commands_processed:${srv.totalCommands() + sum(s => s.scriptCalls)}`,
     `instantaneous_ops_per_sec:${srv.instantaneous('ops')}`,
     `total_net_input_bytes:${srv.netBytes().input}`,
     `total_net_output_bytes:${srv.netBytes().output}`,
@@ -258,6 +262,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `reply_wait_timeouts:${waits.timeouts}`,
     `parked_requests:${parked.now}`,
     `total_parked_requests:${parked.total}`,
+    `scripts_in_shard:${sum(s => s.scriptsInShard)}`,
   ])
   out.verbatim(sections.join('\r\n'))
 }

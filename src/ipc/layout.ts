@@ -123,6 +123,12 @@ export interface ShardWorkerData {
   cmdStats?: { sab: SharedArrayBuffer, rows: number, row: number }
   /** Set for a worker that replaces one that died: it takes the shard over instead of loading. */
   resume?: ShardResume
+  /**
+   * Scripts inside the worker (one shard: scripting/in-shard.ts): the script-state word every
+   * thread shares (BUSY, SCRIPT KILL), busy-reply-threshold's two words (high, low), LASTSAVE's
+   * seconds (views of server/shared-state.ts), and the Redis version scripts see.
+   */
+  scripting?: { state: Int32Array, busy: Float64Array, lastSave: Float64Array, version: string }
 }
 
 /**

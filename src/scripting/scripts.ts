@@ -58,6 +58,8 @@ interface Run {
   isKilled: boolean
   /** FCALL's run: the function's registry ref, called with KEYS and ARGV as its two arguments (-1: EVAL's script). */
   readonly fnRef: number
+  /** Run by executeSync (inside a shard worker): the busy hook never yields, there is no event loop to turn. */
+  readonly isSync: boolean
 }
 
 /**
@@ -177,6 +179,8 @@ export class ScriptEngine {
   /** A coroutine kept for the next script once one ends without error (a failed one is dead). */
   private spare = 0
   private spareRef = -1
+  /** The reply being written (copied out at the end of each run). */
+  private readonly out = new ReplyWriter(64)
   private readonly raiseHook: number
   private readonly busyHook: number
 
@@ -292,11 +296,42 @@ export class ScriptEngine {
   async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Promise<Buffer> {
     const run: Run = {
       host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
-      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef,
+      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync: false,
     }
     this.active = run
     try {
       return await this.executeRun(sha, keys, args, run, isClientResp3)
+    } finally {
+      this.active = null
+      if (run.isBusy) Atomics.store(this.state, 0, 0)
+    }
+  }
+
+  /**
+   * execute, for a host whose calls all answer at once (a script inside a shard worker, whose
+   * redis.call runs the command in place): no await anywhere, so the record's reply is ready
+   * when this returns. Past busy-reply-threshold the state word tells the producers (they answer
+   * BUSY and take SCRIPT KILL), but this thread serves nothing else until the script ends.
+   */
+  executeSync (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Buffer {
+    const run: Run = {
+      host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
+      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync: true,
+    }
+    this.active = run
+    try {
+      const { co, coRef, nargs } = this.begin(sha, keys, args, run)
+      this.run = run
+      let status: number
+      try {
+        status = this.vm.resume(co, nargs)
+      } finally {
+        this.run = null
+      }
+      // A sync host never leaves a call pending; a yield is coroutine.yield() at the top level.
+      if (status === LUA_YIELD) return this.failed(coRef, sha, 'ERR attempt to yield across metamethod/C-call boundary')
+      if (status !== 0) return this.failed(coRef, sha, this.errorText(co))
+      return this.finish(run, co, coRef, isClientResp3)
     } finally {
       this.active = null
       if (run.isBusy) Atomics.store(this.state, 0, 0)
@@ -319,33 +354,8 @@ export class ScriptEngine {
 
   private async executeRun (sha: string, keys: Buffer[], args: Buffer[], run: Run, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
-    const L = vm.L
-    const fn = run.fnRef >= 0 ? run.fnRef : this.scripts.get(sha)?.ref
-    if (fn === undefined) throw new Error(`script ${sha} is not compiled`)
-    if (run.fnRef < 0) {
-      this.setGlobalArray('KEYS', keys)
-      this.setGlobalArray('ARGV', args)
-    }
-    let co = this.spare
-    let coRef = this.spareRef
-    this.spare = 0
-    if (co === 0) {
-      co = vm.newthread(L)
-      coRef = vm.ref(L, LUA_REGISTRYINDEX)
-    }
-    run.co = co
-    vm.rawgeti(co, LUA_REGISTRYINDEX, fn)
-    // luaCallFunction sets its count hook only while busy-reply-threshold is above 0.
-    if (run.busyMs > 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, HOOK_COUNT)
-    let nargs = 0
-    if (run.fnRef >= 0) {
-      // luaEngineCall: a function gets KEYS and ARGV as its two arguments, not as globals.
-      pushArray(vm, co, keys)
-      pushArray(vm, co, args)
-      nargs = 2
-    }
-    const out = new ReplyWriter(64)
-    out.resp3 = isClientResp3
+    const { co, coRef } = this.begin(sha, keys, args, run)
+    let nargs = run.fnRef >= 0 ? 2 : 0
     for (;;) {
       this.run = run
       let status: number
@@ -385,15 +395,55 @@ export class ScriptEngine {
         continue
       }
       if (status !== 0) return this.failed(coRef, sha, this.errorText(co))
-      if (run.busyMs > 0) vm.sethook(co, 0, 0, 0)
-      // The script's first return value is its reply (Redis calls it for one result).
-      if (vm.gettop(co) === 0) vm.pushnil(co)
-      else vm.settop(co, 1)
-      writeLuaValue(vm, co, out, run.isResp3)
-      vm.settop(co, 0)
-      if (this.spare === 0) { this.spare = co; this.spareRef = coRef } else vm.unref(L, LUA_REGISTRYINDEX, coRef)
-      return Buffer.from(out.buf.subarray(0, out.len))
+      return this.finish(run, co, coRef, isClientResp3)
     }
+  }
+
+  /** The run's coroutine with the function (and a function's two arguments) pushed: what resume starts. */
+  private begin (sha: string, keys: Buffer[], args: Buffer[], run: Run): { co: number, coRef: number, nargs: number } {
+    const vm = this.vm
+    const L = vm.L
+    const fn = run.fnRef >= 0 ? run.fnRef : this.scripts.get(sha)?.ref
+    if (fn === undefined) throw new Error(`script ${sha} is not compiled`)
+    if (run.fnRef < 0) {
+      this.setGlobalArray('KEYS', keys)
+      this.setGlobalArray('ARGV', args)
+    }
+    let co = this.spare
+    let coRef = this.spareRef
+    this.spare = 0
+    if (co === 0) {
+      co = vm.newthread(L)
+      coRef = vm.ref(L, LUA_REGISTRYINDEX)
+    }
+    run.co = co
+    vm.rawgeti(co, LUA_REGISTRYINDEX, fn)
+    // luaCallFunction sets its count hook only while busy-reply-threshold is above 0.
+    if (run.busyMs > 0) vm.sethook(co, this.busyHook, LUA_MASKCOUNT, HOOK_COUNT)
+    let nargs = 0
+    if (run.fnRef >= 0) {
+      // luaEngineCall: a function gets KEYS and ARGV as its two arguments, not as globals.
+      pushArray(vm, co, keys)
+      pushArray(vm, co, args)
+      nargs = 2
+    }
+    return { co, coRef, nargs }
+  }
+
+  /** The script returned: its first value as the client's reply; the coroutine kept for the next run. */
+  private finish (run: Run, co: number, coRef: number, isClientResp3: boolean): Buffer {
+    const vm = this.vm
+    if (run.busyMs > 0) vm.sethook(co, 0, 0, 0)
+    // The script's first return value is its reply (Redis calls it for one result).
+    if (vm.gettop(co) === 0) vm.pushnil(co)
+    else vm.settop(co, 1)
+    const out = this.out
+    out.reset()
+    out.resp3 = isClientResp3
+    writeLuaValue(vm, co, out, run.isResp3)
+    vm.settop(co, 0)
+    if (this.spare === 0) { this.spare = co; this.spareRef = coRef } else vm.unref(vm.L, LUA_REGISTRYINDEX, coRef)
+    return Buffer.from(out.buf.subarray(0, out.len))
   }
 
   /** The running script: its name (sha1 or function name) and milliseconds since it started, for FUNCTION STATS. */
@@ -512,7 +562,7 @@ export class ScriptEngine {
         this.log.warn(`Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the ${isFunction ? 'FUNCTION' : 'SCRIPT'} KILL command. Script name is: ${run.sha}.`)
       }
       if ((Atomics.load(this.state, 0) & SCRIPT_KILLED) === 0) {
-        if (!this.canYield(run, L)) return 0
+        if (run.isSync || !this.canYield(run, L)) return 0
         run.isSlice = true
         run.yielded = L
         return vm.yield(L, 0)

@@ -586,7 +586,8 @@ export class Router implements Dispatcher {
         const t0 = performance.now()
         conn.lastLocalError = null
         ok = this.scripts.dispatch(conn, cmd, argv)
-        if (ok) this.ranHere(conn, cmd, argv, t0)
+        // Unless it went to the shard whole (one shard: the worker runs it, and counts it).
+        if (ok && this.sentWholeId !== cmd.id) this.ranHere(conn, cmd, argv, t0)
         break
       }
     }
@@ -871,7 +872,7 @@ export class Router implements Dispatcher {
     return this.sendWhole(conn, cmd, argv, s)
   }
 
-  private sendWhole (conn: Connection, cmd: Command, argv: Argv, s: number): boolean {
+  sendWhole (conn: Connection, cmd: Command, argv: Argv, s: number): boolean {
     const link = this.links[s]
     if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
     const bytes = Link.recordBytes(argv, null, argv.argc)

@@ -21,7 +21,7 @@ import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { internalCommand, lookupCommand } from '../commands/table.js'
+import { commands, internalCommand, lookupCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
@@ -97,8 +97,12 @@ interface Batch { items: Queued[], isOpen: boolean, mark: number }
 const BATCH_MAX = 256
 const NO_REPLY = Buffer.alloc(0)
 
+/** The commands a shard worker runs itself at one shard (scripting/in-shard.ts). */
+const IN_SHARD = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'])
+
 export class Scripting implements FcallRunner {
   engine: ScriptEngine | null = null
+  private readonly isInShard = Uint8Array.from(commands, c => IN_SHARD.has(c.name) ? 1 : 0)
   /** FUNCTION and FCALL (server/functions.ts): libraries in a VM of their own, made on first use. */
   readonly functions: Functions
   /** The batch whose hold is on its way and that scripts may still join. */
@@ -171,6 +175,19 @@ export class Scripting implements FcallRunner {
       const info = b === null ? null : { name: b.name, argv: b.argv.map(a => Buffer.from(a)), ms: Date.now() - b.startMs }
       conn.replyLocalBytes(this.functions.stats(b?.libs ?? 0, b?.fns ?? 0, conn.resp === 3, info))
       return true
+    }
+    // One shard: the script runs inside the shard's worker as one record (scripting/in-shard.ts),
+    // which checks, compiles and stores what this thread would. Not for a restricted ACL user
+    // (the worker has no ACL rules) nor while a script is busy.
+    if (this.isInShard[cmd.id] !== 0 && this.router.links.length === 1 && conn.user.isAllPerms && (this.state[0] & SCRIPT_BUSY) === 0) {
+      let err: Buffer | null = null
+      if (cmd.name.startsWith('eval')) {
+        // evalShaCommand checks the sha1's length before numkeys.
+        const n = cmd.name.startsWith('evalsha') && argv.len[1] !== 40 ? NOSCRIPT : numkeysOf(argv)
+        if (typeof n !== 'number') err = n
+      }
+      if (err !== null) { conn.replyLocalBytes(err); return true }
+      return this.router.sendWhole(conn, cmd, argv, 0)
     }
     this.sync(engine)
     let err: Buffer | null = null

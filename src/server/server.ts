@@ -676,7 +676,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       const link = new ShardLink(ends.link, this.credits)
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, this.shardRdbFile,
-        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i })
+        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i },
+        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION })
+      sw.onLog = (level, msg) => { this.log[level](msg) }
       joiner.attach(sw.worker, i)
       this.links.push(link)
       this.workers.push(sw)

@@ -141,8 +141,9 @@ export class ShardWorker {
 
   constructor (readonly index: number, shards: number, private readonly workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
-    events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats']) {
-    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab() }
+    events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats'],
+    scripting?: ShardWorkerData['scripting']) {
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab(), scripting }
     this.data = wd
     // With maxmemory set at start, a small young generation: a shard's garbage is per-command
     // scraps, and V8 would otherwise grow it to 48 MB under load and keep it, RSS that maxmemory
@@ -152,6 +153,8 @@ export class ShardWorker {
   }
 
   private readonly resourceLimits: { maxYoungGenerationSizeMb?: number }
+  /** A script inside the worker logged (redis.log, a slow script): the server's logger. */
+  onLog: (level: 'debug' | 'info' | 'warn', msg: string) => void = () => {}
 
   /** Resolves when the current thread has exited (stop() may come after it did). */
   private exited: Promise<void> = Promise.resolve()
@@ -171,6 +174,7 @@ export class ShardWorker {
         if ((m as { dropped?: boolean }).dropped === true) collectSoon()
       } else if (op === 'shard-libs') this.libs = (m as { libs: Uint8Array[] }).libs
       else if (op === 'shard-load-done') this.isLoaded = true
+      else if (op === 'log') this.onLog((m as { level: 'debug' | 'info' | 'warn' }).level, (m as { msg: string }).msg)
       // An AOF write failed under appendfsync always (persistence/aof.ts): Redis exits.
       else if (op === 'fatal-exit') process.exit((m as { code: number }).code)
     })

@@ -166,6 +166,10 @@ export class SharedState {
 
   /** The script-state word alone (one Int32 word), for the router's per-command BUSY check. */
   scriptWord (): Int32Array { return this.ints.subarray(SCRIPT_STATE, SCRIPT_STATE + 1) }
+  /** busy-reply-threshold's words (high, low 32 bits), for scripts run inside a shard worker. */
+  busyReplyWords (): Float64Array { return this.settingsWords.subarray(SET_BUSY_REPLY, SET_BUSY_REPLY + 2) }
+  /** LASTSAVE's unix seconds, for scripts run inside a shard worker. */
+  lastSaveWord (): Float64Array { return this.settingsWords.subarray(SET_LASTSAVE, SET_LASTSAVE + 1) }
 
   /** The maxmemory word alone, for the router's per-command check (a typed-array read, no getter). */
   maxmemoryWord (): Float64Array { return this.settingsWords.subarray(SET_MAXMEMORY, SET_MAXMEMORY + 1) }

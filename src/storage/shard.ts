@@ -101,6 +101,9 @@ export class Shard implements EvictionHost {
   claims: Int32Array = new Int32Array(1 << 16)
   /** Blocking commands may not block now (inside EXEC): they answer as if timed out. */
   noBlock = false
+  /** Scripts run inside this worker (one shard: scripting/in-shard.ts), and the redis.call commands they ran (INFO). */
+  scriptRuns = 0
+  scriptCalls = 0
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
   pendingBlock: BlockSpec | null = null
   /** CLIENT TRACKING's table (storage/tracking.ts), set by the worker. */

@@ -1,0 +1,246 @@
+// Scripts inside a shard worker (workers/shard-worker.ts), at one shard: EVAL, EVALSHA, their _RO
+// forms, FCALL and FCALL_RO arrive as ordinary records (server/scripting.ts sends them when the
+// client is not in MULTI, no script is busy and its ACL user is unrestricted), and each
+// redis.call runs the command in place on the worker's own shard, the way a command sent to the
+// shard runs: no hold, no hop per call. The checks before a call are the held path's
+// (server/scripting.ts CallHost) in the same order and with the same texts; the commands that
+// run on a producer thread (PING, ECHO, TIME, LASTSAVE, COMMAND, the HELP subcommands...) run
+// here through their `local` with a stand-in client, SELECT changes the script's database.
+//
+// The script cache and the libraries are the hub's (shard 0 is this worker): an EVAL's body is
+// stored there as __script STORE would, EVALSHA reads it there, and the shared SCRIPT_EPOCH_WORD
+// says when SCRIPT FLUSH or a FUNCTION change makes the compiled ones stale.
+
+import { BroadcastChannel } from 'node:worker_threads'
+import type { Argv, ClientContext } from '../commands/spec.js'
+import type { Command } from '../commands/table.js'
+import { lookupCommand } from '../commands/table.js'
+import { argvOf } from '../commands/txn-helpers.js'
+import { xreadBlocksInScript } from '../commands/stream.js'
+import { hubScript, storeHubScript } from '../commands/scripting.js'
+import { libraryCodes } from '../commands/functions.js'
+import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
+import { OK } from '../protocol/replies.js'
+import { parseLL } from '../protocol/ascii.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
+import { DATABASES } from '../storage/shard.js'
+import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
+import { KILLED, ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
+import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, FunctionEngine } from './functions.js'
+
+const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
+const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
+const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command from script')
+const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
+const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
+const DB_RANGE = errorReply('ERR DB index is out of range')
+const KILLED_REPLY = errorReply(KILLED)
+const NOT_FOUND = errorReply('ERR Function not found')
+const BAD_NUMKEYS = errorReply('ERR Bad number of keys provided')
+const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
+const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
+const RO_WRITE = errorReply('ERR Can not execute a script with write flag using *_ro command.')
+/** server/scripting.ts's channel: FUNCTION STATS on any producer names the busy function. */
+const BUSY_CHANNEL = 'flashkv:busy-function'
+
+/** What the worker lends the scripts: its command execution and its view of memory. */
+export interface ShardRunner {
+  /** Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is valid until the next run. */
+  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean): Uint8Array
+  /** maxmemory under noeviction (0: no limit), and the memory used, as the router reads them. */
+  maxmemoryLimit (): number
+  usedMemory (): number
+  /** LASTSAVE's unix seconds (a shared settings word). */
+  lastSaveSec (): number
+  /** A redis.call was accepted (total_commands_processed counts it, as the held path does). */
+  counted (): void
+}
+
+/** The stand-in client a producer-side command sees inside a script (Redis's script client). */
+interface ScriptClient { resp: 2 | 3, db: number, isSubscribed: boolean, isInMulti: boolean, server: { version: string, settings: { readonly lastSaveSec: number } } }
+
+/** A view of argument i, no copy: valid while the record is (the whole run). */
+function view (argv: Argv, i: number): Buffer {
+  const b = argv.buf
+  return Buffer.from(b.buffer, b.byteOffset + argv.start[i], argv.len[i])
+}
+
+/** string2ll for numkeys (the producer checked it already). */
+function numkeys (argv: Argv): number {
+  return Number(view(argv, 2).toString('latin1'))
+}
+
+export class ShardScripts implements ScriptHost {
+  private fe: FunctionEngine | null = null
+  /** The SCRIPT FLUSH (low 16 bits) and library (high 16 bits) counts the compiled code belongs to. */
+  private flushEpoch: number
+  private libEpoch = -1
+  /** The running script's: its database (SELECT inside it), read-only, allow-oom, its engine. */
+  private db = 0
+  private isReadOnly = false
+  private allowOom = false
+  private current: ScriptEngine
+  private readonly local = new ReplyWriter(64)
+  private readonly client: ScriptClient
+  private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
+
+  private constructor (private readonly engine: ScriptEngine, private readonly words: Int32Array, state: Int32Array,
+    private readonly runner: ShardRunner, private readonly log: ScriptLog, private readonly version: string) {
+    engine.state = state
+    this.current = engine
+    this.flushEpoch = Atomics.load(words, SCRIPT_EPOCH_WORD) & 0xffff
+    this.busyChannel.unref()
+    const settings = { get lastSaveSec (): number { return runner.lastSaveSec() } }
+    this.client = { resp: 2, db: 0, isSubscribed: false, isInMulti: true, server: { version, settings } }
+  }
+
+  static async create (words: Int32Array, state: Int32Array, runner: ShardRunner, log: ScriptLog, version: string): Promise<ShardScripts> {
+    return new ShardScripts(await ScriptEngine.create(log, version), words, state, runner, log, version)
+  }
+
+  /** The function VM, made before the worker serves (so FCALL never waits for it). */
+  async initFunctions (): Promise<void> {
+    this.fe = await FunctionEngine.create(this.log, this.version)
+    this.fe.engine.shareRandom(this.engine)
+    this.fe.engine.state = this.engine.state
+  }
+
+  /** EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL or FCALL_RO (argv as the client sent it, checked by its producer): the reply. */
+  run (cmd: Command, argv: Argv, db: number, resp3: boolean, busyMs: number): Buffer {
+    const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
+    if ((e & 0xffff) !== this.flushEpoch) {
+      this.flushEpoch = e & 0xffff
+      this.engine.flush()
+    }
+    this.db = db
+    this.client.resp = resp3 ? 3 : 2
+    if (cmd.name === 'fcall' || cmd.name === 'fcall_ro') return this.fcall(cmd, argv, e >>> 16, resp3, busyMs)
+    const engine = this.engine
+    let sha: string
+    if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
+      const body = view(argv, 1)
+      sha = sha1hex(body)
+      if (!engine.has(sha)) {
+        const err = engine.compile(sha, body)
+        if (err !== null) return errorReply(err)
+      }
+      storeHubScript(sha, Buffer.from(body))
+    } else {
+      // evalGenericCommand takes the sha1 in any case.
+      sha = view(argv, 1).toString('latin1').toLowerCase()
+      if (!engine.has(sha)) {
+        const body = hubScript(sha)
+        if (body === undefined) return NOSCRIPT
+        const err = engine.compile(sha, body)
+        if (err !== null) return errorReply(err)
+      }
+    }
+    const n = numkeys(argv)
+    const keys: Buffer[] = []
+    const args: Buffer[] = []
+    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(view(argv, i))
+    this.isReadOnly = cmd.flags.includes('readonly') || engine.isNoWrites(sha)
+    this.allowOom = false
+    this.current = engine
+    return engine.executeSync(sha, keys, args, this, resp3, busyMs)
+  }
+
+  /** Functions.fcall's checks in its order, then the function as EVAL runs a script. */
+  private fcall (cmd: Command, argv: Argv, libEpoch: number, resp3: boolean, busyMs: number): Buffer {
+    const fe = this.fe
+    if (fe === null) return errorReply('ERR scripting is not available on this shard')
+    if (libEpoch !== this.libEpoch) {
+      fe.releaseAll(fe.ctx)
+      for (const code of libraryCodes()) fe.create(code, false, fe.ctx)
+      this.libEpoch = libEpoch
+    }
+    const fi = fe.ctx.fns.get(view(argv, 1).toString('latin1').toLowerCase())
+    if (fi === undefined) return NOT_FOUND
+    const noWrites = (fi.flags & FLAG_NO_WRITES) !== 0
+    const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
+    const max = this.runner.maxmemoryLimit()
+    if (!allowOom && !noWrites && max > 0 && this.runner.usedMemory() > max) return OOM
+    const a = view(argv, 2)
+    const n = parseLL(a, 0, a.length)
+    if (n === null) return BAD_NUMKEYS
+    if (n > argv.argc - 3) return TOO_MANY_KEYS
+    if (n < 0) return NEGATIVE_KEYS
+    const isRo = cmd.name === 'fcall_ro'
+    if (!noWrites && isRo) return RO_WRITE
+    const keys: Buffer[] = []
+    const args: Buffer[] = []
+    for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(view(argv, j))
+    this.isReadOnly = isRo || noWrites
+    this.allowOom = allowOom
+    const engine = fe.engine
+    this.current = engine
+    let isBusy = false
+    engine.onBusy = startMs => {
+      isBusy = true
+      const all: Uint8Array[] = []
+      for (let j = 0; j < argv.argc; j++) all.push(Buffer.from(view(argv, j)))
+      this.busyChannel.postMessage({ name: fi.name, argv: all, startMs, libs: fe.ctx.libs.size, fns: fe.ctx.fns.size })
+    }
+    try {
+      return engine.executeSync(fi.name, keys, args, this, resp3, busyMs, fi.ref)
+    } finally {
+      engine.onBusy = null
+      if (isBusy) this.busyChannel.postMessage(null)
+    }
+  }
+
+  private find (argv: Buffer[]): Command | null {
+    const cmd = lookupCommand(argv[0], 0, argv[0].length)
+    if (cmd === undefined) return null
+    if (cmd.subIndex === null || argv.length < 2) return cmd
+    return cmd.subIndex.get(argv[1], 0, argv[1].length) ?? null
+  }
+
+  /** redis.acl_check_cmd: the user is unrestricted (else the script took the held path). */
+  aclCheck (argv: Buffer[]): string | boolean {
+    return this.find(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
+  }
+
+  /** redis.call: CallHost.call's checks, then the command here and now. */
+  call (argv: Buffer[], isResp3: boolean): Uint8Array {
+    const cmd = this.find(argv)
+    if (cmd === null || cmd.internal === true) return UNKNOWN
+    const argc = argv.length
+    if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
+    if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
+    if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
+    if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
+    const max = this.runner.maxmemoryLimit()
+    if (cmd.isDenyOom && !this.allowOom && max > 0 && this.runner.usedMemory() > max) return OOM
+    if (cmd.isWrite && !this.current.noteWrite()) return KILLED_REPLY
+    this.runner.counted()
+    if (cmd.name === 'select') return this.select(argv[1])
+    if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
+      return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
+    }
+    switch (cmd.route) {
+      case 'primary': {
+        // A command a producer answers (PING, ECHO, TIME, COMMAND...): its own code, with the script's client.
+        const out = this.local
+        out.reset()
+        out.resp3 = isResp3
+        this.client.db = this.db
+        ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(this.client as unknown as ClientContext, argvOf(argv), out)
+        return out.buf.subarray(0, out.len)
+      }
+      // Never reached: MULTI & co. and the pub/sub commands are noscript.
+      case 'txn': return OK
+      case 'pubsub': return NOT_ALLOWED
+      default: return this.runner.run(cmd, argv, this.db, isResp3)
+    }
+  }
+
+  /** SELECT inside a script changes the script's database only. */
+  private select (index: Buffer): Uint8Array {
+    const id = parseLL(index, 0, index.length)
+    if (id === null || id > 2147483647 || id < -2147483648) return NOT_INTEGER
+    if (id < 0 || id >= DATABASES) return DB_RANGE
+    this.db = id
+    return OK
+  }
+}
