@@ -256,6 +256,8 @@ export class Scripting implements FcallRunner {
       } catch (err) {
         reply = errorReply(`ERR internal error in '${q.cmd.name}': ${(err as Error).message}`)
       }
+      // failed_calls and errorstats, as a script run inside a shard worker counts them there.
+      if (reply[0] === 45) { this.router.cmdStats.failed(q.cmd.id); this.router.cmdStats.error(reply, 0, reply.length) }
       if (i === 0) first = reply
       else q.reply = reply
     }

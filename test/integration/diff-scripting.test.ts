@@ -490,6 +490,62 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
     expect(after - before).toBe(shards === 1 ? 5 : 0)
   })
 
+  it("a script's reads and writes in CLIENT TRACKING: its reads are remembered, its own write's invalidation follows its reply", async () => {
+    await sameOnBoth(pair, async (first, second) => {
+      await first.command('HELLO', '3')
+      const seen = [text(await first.command('CLIENT', 'TRACKING', 'on'))]
+      seen.push(text(await first.command(...ev('return {redis.call("get", KEYS[1]), redis.call("get", KEYS[2])}', '2', 'tk1', 'tk2'))))
+      seen.push(text(await second.command('SET', 'tk2', 'x')))
+      seen.push(...(await first.readReplies(1)).map(text))
+      seen.push(text(await first.command('GET', 'tk3')))
+      first.send(encodeCommand(ev('return redis.call("set", KEYS[1], "v")', '1', 'tk3')))
+      seen.push(...(await first.readReplies(2)).map(text))
+      return seen
+    })
+  })
+
+  it("a script's keyspace events reach subscribers in order", async () => {
+    await same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA')
+    try {
+      await sameOnBoth(pair, async (first, second) => {
+        const seen = [text(await second.command('PSUBSCRIBE', '__keyspace@0__:ke*'))]
+        seen.push(text(await first.command(...ev('redis.call("set", KEYS[1], "1") redis.call("incr", KEYS[1]) redis.call("rpush", KEYS[2], "a") return redis.call("del", KEYS[1], KEYS[2])', '2', 'ke1', 'ke2'))))
+        seen.push(...(await second.readReplies(5)).map(text))
+        return seen
+      })
+    } finally {
+      await same('CONFIG', 'SET', 'notify-keyspace-events', '')
+    }
+  })
+
+  it("a script's LPUSH serves another client's BLPOP once the script has ended", async () => {
+    await sameOnBoth(pair, async (first, second) => {
+      second.send(encodeCommand(['BLPOP', 'blq', '0']))
+      // Wait until the BLPOP is blocked (not recorded: INFO differs between the servers).
+      for (let i = 0; i < 500 && !/blocked_clients:1\r\n/.test(text(await first.command('INFO', 'clients'))); i++) await new Promise(resolve => setTimeout(resolve, 5))
+      const seen = [text(await first.command(...ev('redis.call("lpush", KEYS[1], "a", "b") return redis.call("llen", KEYS[1])', '1', 'blq')))]
+      seen.push(...(await second.readReplies(1)).map(text))
+      seen.push(text(await first.command('LRANGE', 'blq', '0', '-1')))
+      return seen
+    })
+  })
+
+  // Redis 7.0 also logs the script's own commands in SLOWLOG; FlashKV logs the script alone (README, Limits).
+  it('EVAL and EVALSHA in SLOWLOG and in commandstats (calls, failed calls)', async () => {
+    const body = 'return redis.call("incr", KEYS[1])'
+    const stat = (name: string) => (info: string): string => new RegExp(`cmdstat_${name}:calls=\\d+,usec=[\\d.]+,usec_per_call=[\\d.]+,rejected_calls=\\d+,failed_calls=\\d+`).exec(info)?.[0].replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '') ?? `no ${name}`
+    await sequence([
+      ['CONFIG', 'RESETSTAT'], ['SLOWLOG', 'RESET'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'],
+      ev(body, '1', 'slow'), ev(body, '1', 'slow'), ev('return redis.call("nosuch")', '0'), ['EVALSHA', 'f'.repeat(40), '0'],
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '1000000'],
+    ])
+    const evals = (reply: string): string => `${reply.split('$4\r\nEVAL\r\n').length - 1} EVAL, ${reply.split('$7\r\nEVALSHA\r\n').length - 1} EVALSHA`
+    await pair.sameNormalized(evals, 'SLOWLOG', 'GET', '100')
+    await pair.sameNormalized(stat('eval'), 'INFO', 'commandstats')
+    await pair.sameNormalized(stat('evalsha'), 'INFO', 'commandstats')
+    await same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+  })
+
   it('COMMAND INFO of the scripting commands', async () => {
       // SCRIPT itself is left out: its subcommands come in dict order, and SCRIPT DEBUG is not built.
       await same('COMMAND', 'INFO', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load', 'script|exists', 'script|flush', 'script|kill', 'script|help')
