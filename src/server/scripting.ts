@@ -99,10 +99,12 @@ const NO_REPLY = Buffer.alloc(0)
 
 /** The commands a shard worker runs itself at one shard (scripting/in-shard.ts). */
 const IN_SHARD = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'])
+/** FLASHKV_SCRIPTS_IN_SHARD=0: every script takes the held path, at one shard too (a comparison in bench/run.ts --held-scripts). */
+const IS_IN_SHARD_ON = process.env.FLASHKV_SCRIPTS_IN_SHARD !== '0'
 
 export class Scripting implements FcallRunner {
   engine: ScriptEngine | null = null
-  private readonly isInShard = Uint8Array.from(commands, c => IN_SHARD.has(c.name) ? 1 : 0)
+  private readonly isInShard = Uint8Array.from(commands, c => IS_IN_SHARD_ON && IN_SHARD.has(c.name) ? 1 : 0)
   /** FUNCTION and FCALL (server/functions.ts): libraries in a VM of their own, made on first use. */
   readonly functions: Functions
   /** The batch whose hold is on its way and that scripts may still join. */
