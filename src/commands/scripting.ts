@@ -47,7 +47,7 @@ const bodies = new Map<string, Buffer>()
 /** A body on the hub (a script run inside shard 0's worker, at one shard, reads the store in place). */
 export function hubScript (sha: string): Buffer | undefined { return bodies.get(sha) }
 /** Stores a body on the hub, as __script STORE does. */
-export function storeHubScript (sha: string, body: Buffer): void { if (!bodies.has(sha)) bodies.set(sha, body) }
+export function storeHubScript (sha: string, body: Buffer): void { bodies.set(sha, body) }
 
 function argStr (argv: Argv, i: number): string {
   return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1')

@@ -14,7 +14,7 @@
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { lookupCommand } from '../commands/table.js'
+import { commands, lookupCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { hubScript, storeHubScript } from '../commands/scripting.js'
@@ -40,6 +40,8 @@ const BAD_NUMKEYS = errorReply('ERR Bad number of keys provided')
 const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
 const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
 const RO_WRITE = errorReply('ERR Can not execute a script with write flag using *_ro command.')
+/** noscript commands, and the writes that run on every shard (FLUSHALL, FLUSHDB, SWAPDB): refused. */
+const NOT_IN_SCRIPT = Uint8Array.from(commands, c => c.flags.includes('noscript') || (c.route === 'all' && c.isWrite) ? 1 : 0)
 /** server/scripting.ts's channel: FUNCTION STATS on any producer names the busy function. */
 const BUSY_CHANNEL = 'flashkv:busy-function'
 
@@ -124,7 +126,7 @@ export class ShardScripts implements ScriptHost {
         const err = engine.compile(sha, body)
         if (err !== null) return errorReply(err)
       }
-      storeHubScript(sha, Buffer.from(body))
+      if (hubScript(sha) === undefined) storeHubScript(sha, Buffer.from(body))
     } else {
       // evalGenericCommand takes the sha1 in any case.
       sha = view(argv, 1).toString('latin1').toLowerCase()
@@ -208,7 +210,7 @@ export class ShardScripts implements ScriptHost {
     const argc = argv.length
     if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
     if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
-    if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
+    if (NOT_IN_SCRIPT[cmd.id] !== 0) return NOT_ALLOWED
     if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
     const max = this.runner.maxmemoryLimit()
     if (cmd.isDenyOom && !this.allowOom && max > 0 && this.runner.usedMemory() > max) return OOM
