@@ -113,7 +113,9 @@ export class IoThreads implements ObservedServer, RestBackend {
     const joiner = this.joiner = new BgsaveJoiner(config.shards, config.dir, config.dbfilename, REDIS_COMPAT_VERSION, this.settings, this.log)
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, this.shardRdbFile,
-        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s })
+        { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s },
+        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION })
+      sw.onLog = (level, msg) => { this.log[level](msg) }
       this.shards.push(sw)
       joiner.attach(sw.worker, s)
       online.push(new Promise((resolve, reject) => { sw.worker.once('message', () => resolve()); sw.worker.once('error', reject) }))
