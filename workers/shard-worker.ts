@@ -35,7 +35,7 @@ import { PubSubHub } from '../src/storage/pubsub-hub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, type ShardAsk } from '../src/ipc/layout.js'
 import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
@@ -1222,6 +1222,20 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
     usedMemory: () => clientsMemory(scriptFlags) + shard.usedMemory(),
     lastSaveSec: () => scriptData.lastSave[0],
     counted: () => { shard.scriptCalls++ },
+    finish (cmd: Command, a: Buffer[], part: Uint8Array, db: number, resp3: boolean): Uint8Array {
+      // The script's producer merges (ShardLink.onAsk); it answers on the step port, as a hold's
+      // release comes, and rings the mailbox. Its event loop is free meanwhile: with one shard
+      // nothing it runs waits on this worker without a deadline.
+      const p = cur
+      const ask: ShardAsk = { cmd: cmd.id, argv: a, part, db, resp3 }
+      p.wake.postMessage(ask)
+      for (;;) {
+        const seen = Atomics.load(p.mailbox, 0)
+        const m = receiveMessageOnPort(p.stepPort)
+        if (m !== undefined) return m.message as Uint8Array
+        Atomics.wait(p.mailbox, 0, seen, 1000)
+      }
+    },
   }, {
     debug: msg => { parentPort?.postMessage({ op: 'log', level: 'debug', msg }) },
     info: msg => { parentPort?.postMessage({ op: 'log', level: 'info', msg }) },

@@ -76,6 +76,13 @@ export interface ShardResume {
   libs: Uint8Array[] | null
 }
 
+/**
+ * A script running in a shard worker asks its producer to merge a command's shard part (INFO,
+ * SLOWLOG, MEMORY STATS...: `finish` needs the producer's state). Posted on `wake`; the answer
+ * (the reply bytes) comes on `stepPort`, with the mailbox rung.
+ */
+export interface ShardAsk { cmd: number, argv: Uint8Array[], part: Uint8Array, db: number, resp3: boolean }
+
 /** One producer's end of a shard, as the worker sees it. */
 export interface ProducerEndpoint {
   req: { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }

@@ -56,6 +56,12 @@ export interface ShardRunner {
   lastSaveSec (): number
   /** A redis.call was accepted (total_commands_processed counts it, as the held path does). */
   counted (): void
+  /**
+   * A command whose reply a producer makes from the shards' parts with its own state (INFO,
+   * SLOWLOG, MEMORY STATS...): the script's producer merges this shard's part, and the worker
+   * waits for it.
+   */
+  finish (cmd: Command, argv: Buffer[], part: Uint8Array, db: number, resp3: boolean): Uint8Array
 }
 
 /** The stand-in client a producer-side command sees inside a script (Redis's script client). */
@@ -233,6 +239,9 @@ export class ShardScripts implements ScriptHost {
       // Never reached: MULTI & co. and the pub/sub commands are noscript.
       case 'txn': return OK
       case 'pubsub': return NOT_ALLOWED
+      case 'all':
+        if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3)), this.db, isResp3)
+        return this.runner.run(cmd, argv, this.db, isResp3)
       default: return this.runner.run(cmd, argv, this.db, isResp3)
     }
   }

@@ -468,7 +468,6 @@ export class Transactions {
     }
   }
 
-  /** The EXEC reply: each step's reply, from `replies` (by step index) or run here. */
   private assemble (conn: Connection, steps: readonly Step[], replies: Map<number, Buffer>): Buffer {
     const s = this.scratch
     s.reset()
@@ -476,7 +475,9 @@ export class Transactions {
     s.arrayHeader(steps.length)
     for (let i = 0; i < steps.length; i++) {
       const st = steps[i]
-      s.raw(st.kind === 'local' ? st.reply : replies.get(i) ?? SHARD_DOWN)
+      const r = st.kind === 'local' ? st.reply : replies.get(i) ?? SHARD_DOWN
+      if (st.kind === 'shard' && needsFinish(st.cmd) && r[0] !== 45 /* '-' */) s.raw(finishOne(conn, st.cmd, st.argv, r))
+      else s.raw(r)
     }
     const out = Buffer.from(s.buf.subarray(0, s.len))
     s.shrink()
@@ -559,7 +560,10 @@ export class Transactions {
     const target: ReplyTarget = {
       onReply: (_t, src, start, len) => {
         // Null (watch), an error, or every reply from the shard: its reply is EXEC's.
-        if (src[start] !== 42 || src[start + 1] === 45 || count === steps.length) { done(src.subarray(start, start + len)); return }
+        if (src[start] !== 42 || src[start + 1] === 45 || (count === steps.length && !steps.some(st => st.kind === 'shard' && needsFinish(st.cmd)))) {
+          done(src.subarray(start, start + len))
+          return
+        }
         const elems = elements(src, start)
         const replies = new Map<number, Buffer>()
         let k = 0
@@ -719,4 +723,17 @@ class Batches {
       this.push(p.shard, cmd, st.db, st.argv, p.idx, b => split.onReply(tag, b, 0, b.length))
     })
   }
+}
+
+/** A command of every shard whose reply a producer makes from the parts: with one shard its step is a plain 'shard' one. */
+function needsFinish (cmd: Command): boolean {
+  return cmd.route === 'all' && cmd.merge === 'custom'
+}
+
+/** finishSplit's merge of one shard's part (INFO, RANDOMKEY... inside EXEC with one shard). */
+function finishOne (conn: Connection, cmd: Command, argv: Argv, part: Buffer): Buffer {
+  const w = new ReplyWriter(256)
+  w.resp3 = conn.resp === 3
+  cmd.finish?.(conn, argv, [part], w)
+  return Buffer.from(w.buf.subarray(0, w.len))
 }

@@ -19,7 +19,7 @@ import { COMMANDS } from './shared-state.js'
 import { checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
-import type { Argv, TxnContext } from '../commands/spec.js'
+import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commands, internalCommand, lookupCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
@@ -27,7 +27,8 @@ import { xreadBlocksInScript } from '../commands/stream.js'
 import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { DATABASES } from '../storage/shard.js'
-import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
+import { ReplyWriter } from '../protocol/resp-writer.js'
 import { KILLED, SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 import { Functions, type FcallRunner } from './functions.js'
 import { BroadcastChannel } from 'node:worker_threads'
@@ -471,4 +472,21 @@ class CallHost implements ScriptHost {
     this.db = id
     return OK
   }
+}
+
+/**
+ * A script running in the shard worker (one shard) called a command whose reply a producer makes
+ * from the shards' parts (INFO, SLOWLOG GET/LEN, MEMORY STATS/DOCTOR, RANDOMKEY): the merge, as
+ * finishSplit would make it for the script's client (Redis's script client: only the server's
+ * state and the protocol matter to these).
+ */
+export function finishForShardScript (server: ServerContext, m: ShardAsk): Uint8Array {
+  const cmd = commands[m.cmd]
+  const out = new ReplyWriter(256)
+  out.resp3 = m.resp3
+  const argv = argvOf(m.argv.map(a => Buffer.from(a.buffer, a.byteOffset, a.length)))
+  const client = { server, resp: m.resp3 ? 3 : 2, db: m.db } as unknown as ClientContext
+  if (m.part[0] === 45 /* '-' */) out.raw(m.part)
+  else cmd.finish?.(client, argv, [Buffer.from(m.part.buffer, m.part.byteOffset, m.part.length)], out)
+  return out.buf.slice(0, out.len)
 }

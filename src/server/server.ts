@@ -31,6 +31,7 @@ import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '
 import type { ObservedServer } from '../http/observability.js'
 import { commands, renameCommands, type Command } from '../commands/table.js'
 import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
+import { finishForShardScript } from './scripting.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, newLinkPorts, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import type { Tracking } from './tracking.js'
 import { Router } from './router.js'
@@ -467,7 +468,10 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.router.onClientError = (c, err) => this.onClientError(c, err)
     this.router.cmdStats = this.cmdStats.row(this.thread)
     // One reply in 32 is timed (shard-link.ts); each thread keeps its own row of the histogram.
-    for (const link of this.links) link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
+    for (const link of this.links) {
+      link.onLatency = seconds => this.shared.observeLatency(this.thread, seconds)
+      link.onAsk = m => finishForShardScript(this, m)
+    }
     this.router.pause = this.shared.pauseWords()
     this.router.onInternalError = err => this.log.error({ err }, 'internal error handling a reply that belongs to no client')
     this.router.password = this.shared.authWord()

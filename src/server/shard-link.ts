@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
   REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
-  type ShardWorkerData, type ProducerEndpoint, type ShardResume,
+  type ShardWorkerData, type ProducerEndpoint, type ShardResume, type ShardAsk,
 } from '../ipc/layout.js'
 import type { KeyspaceLayout } from '../storage/keyspace.js'
 import type { Argv } from '../commands/spec.js'
@@ -294,11 +294,27 @@ export class ShardLink {
   }
 
   private listen (): void {
-    this.wake.on('message', () => {
+    this.wake.on('message', (m: 0 | ShardAsk) => {
+      if (m !== 0) { this.answer(m); return }
       if (this.onWake !== null) { this.onWake(); return }
       this.clearWake()
       this.drain()
     })
+  }
+
+  /** Merges a shard part for a script that runs in the worker (ShardAsk), which waits for it. */
+  onAsk: ((m: ShardAsk) => Uint8Array) | null = null
+
+  private answer (m: ShardAsk): void {
+    let reply: Uint8Array
+    try {
+      reply = this.onAsk?.(m) ?? Buffer.from('-ERR no producer to merge the reply\r\n')
+    } catch (err) {
+      reply = Buffer.from(`-ERR internal error: ${(err as Error).message}\r\n`)
+    }
+    this.stepPort.postMessage(reply)
+    Atomics.add(this.mailbox, 0, 1)
+    Atomics.notify(this.mailbox, 0)
   }
 
   /**

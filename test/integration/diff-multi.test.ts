@@ -666,3 +666,15 @@ describe('WATCH', () => {
     expect(await same('GET', 'k')).toBe('$3\r\n200\r\n')
   })
 })
+
+describe('one shard: commands of every shard inside EXEC', () => {
+  const one = useDiffPair({ shards: 1 })
+  it('RANDOMKEY, INFO, DBSIZE, KEYS and SCAN in a transaction, with and without WATCH', async () => {
+    await one.pipeline([
+      ['FLUSHALL'], ['SET', 'only', 'v'],
+      ['MULTI'], ['RANDOMKEY'], ['INFO', 'keyspace'], ['DBSIZE'], ['KEYS', '*'], ['EXEC'],
+      ['WATCH', 'only'], ['MULTI'], ['INFO', 'keyspace'], ['SCAN', '0'], ['RANDOMKEY'], ['GET', 'only'], ['EXEC'],
+      ['MULTI'], ['SELECT', '2'], ['RANDOMKEY'], ['EXEC'],
+    ])
+  })
+})

@@ -546,6 +546,16 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
     await same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
   })
 
+  it('commands whose reply a producer merges from every shard: RANDOMKEY, INFO, SLOWLOG LEN, MEMORY STATS', async () => {
+    await sequence([
+      ['FLUSHALL'], ['SET', 'only', 'v'], ['SLOWLOG', 'RESET'],
+      ev('return redis.call("randomkey")', '0'), ev('return redis.call("info", "keyspace")', '0'),
+      ev('return redis.call("slowlog", "len")', '0'), ev('return type(redis.call("memory", "stats"))', '0'),
+      ev('return redis.pcall("info", "keyspace", "x")', '0'), ev('return redis.call("select", "3") and redis.call("randomkey")', '0'),
+      ev('return redis.call("dbsize") + #redis.call("keys", "*")', '0'),
+    ])
+  })
+
   it('COMMAND INFO of the scripting commands', async () => {
       // SCRIPT itself is left out: its subcommands come in dict order, and SCRIPT DEBUG is not built.
       await same('COMMAND', 'INFO', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script|load', 'script|exists', 'script|flush', 'script|kill', 'script|help')
