@@ -22,7 +22,7 @@ import { dirtyRules, replyCount, DIRTY_ONE, DIRTY_REPLY, DIRTY_REPLY_MIN1, DIRTY
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
-import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD } from '../src/server/credits.js'
+import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD, MONITORS_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
@@ -31,7 +31,8 @@ import { trackingWords } from '../src/server/credits.js'
 import { hashLimits } from '../src/storage/hash-type.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
-import { PubSubHub } from '../src/storage/pubsub-hub.js'
+import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
+import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
@@ -1222,6 +1223,8 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
     usedMemory: () => clientsMemory(scriptFlags) + shard.usedMemory(),
     lastSaveSec: () => scriptData.lastSave[0],
     counted: () => { shard.scriptCalls++ },
+    isMonitored: () => scriptFlags[MONITORS_WORD] > 0,
+    monitor: (line: Buffer) => { publishOn(shard, PUBSUB_MONITOR, MONITOR_NAME, 0, MONITOR_NAME.length, line, 0, line.length) },
     finish (cmd: Command, a: Buffer[], part: Uint8Array, db: number, resp3: boolean): Uint8Array {
       // The script's producer merges (ShardLink.onAsk); it answers on the step port, as a hold's
       // release comes, and rings the mailbox. Its event loop is free meanwhile: with one shard
@@ -1243,6 +1246,8 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
   }, scriptData.version)
   : null
 await scripts?.initFunctions()
+
+const MONITOR_NAME = Buffer.from('monitor')
 
 /** A script record: its reply in out, argv and the database as they were. */
 function runScript (cmd: Command, resp3: boolean): void {

@@ -23,6 +23,7 @@ import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { parseLL } from '../protocol/ascii.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
+import { luaMonitorLine } from '../protocol/monitor.js'
 import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
 import { KILLED, ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
@@ -56,6 +57,9 @@ export interface ShardRunner {
   lastSaveSec (): number
   /** A redis.call was accepted (total_commands_processed counts it, as the held path does). */
   counted (): void
+  /** Some client is in MONITOR: then `monitor` publishes a line to them (this worker is the hub). */
+  isMonitored (): boolean
+  monitor (line: Buffer): void
   /**
    * A command whose reply a producer makes from the shards' parts with its own state (INFO,
    * SLOWLOG, MEMORY STATS...): the script's producer merges this shard's part, and the worker
@@ -222,7 +226,13 @@ export class ShardScripts implements ScriptHost {
     if (cmd.isDenyOom && !this.allowOom && max > 0 && this.runner.usedMemory() > max) return OOM
     if (cmd.isWrite && !this.current.noteWrite()) return KILLED_REPLY
     this.runner.counted()
-    if (cmd.name === 'select') return this.select(argv[1])
+    // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
+    if (cmd.name === 'select') {
+      const r = this.select(argv[1])
+      if (this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
+      return r
+    }
+    if (cmd.isMonitored && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
     if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
       return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
     }

@@ -21,6 +21,7 @@ import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
 import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
 import { MONITORS_WORD } from './credits.js'
+import { monitorHead, luaMonitorLine, repr } from '../protocol/monitor.js'
 import { stringMatch } from '../commands/glob.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
@@ -39,24 +40,6 @@ function equalsAuth (argv: Argv, i: number): boolean {
   return (b[p] | 32) === 97 && (b[p + 1] | 32) === 117 && (b[p + 2] | 32) === 116 && (b[p + 3] | 32) === 104
 }
 
-/** sdscatrepr: a quoted string, with \\ \" \n \r \t \a \b escaped and other unprintables as \xHH. */
-function repr (buf: Uint8Array, start: number, len: number): string {
-  let s = '"'
-  for (let i = start; i < start + len; i++) {
-    const c = buf[i]
-    switch (c) {
-      case 92: s += '\\\\'; break
-      case 34: s += '\\"'; break
-      case 10: s += '\\n'; break
-      case 13: s += '\\r'; break
-      case 9: s += '\\t'; break
-      case 7: s += '\\a'; break
-      case 8: s += '\\b'; break
-      default: s += c >= 32 && c <= 126 ? String.fromCharCode(c) : '\\x' + c.toString(16).padStart(2, '0')
-    }
-  }
-  return s + '"'
-}
 const HUB = 0
 
 
@@ -267,9 +250,7 @@ export class PubSub {
    * redacted). Lines go to the hub, which orders them and passes them to every monitor.
    */
   feed (conn: Connection, argv: Argv, cmd: Command, db: number): void {
-    const now = Date.now()
-    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000) % 1_000_000
-    let line = `+${Math.floor(now / 1000)}.${String(us).padStart(6, '0')} [${db} ${conn.addr}]`
+    let line = monitorHead(db, conn.addr)
     let redactFrom = cmd.name === 'auth' ? 1 : -1
     for (let i = 0; i < argv.argc; i++) {
       if (cmd.name === 'hello' && redactFrom < 0 && i > 1 && equalsAuth(argv, i)) redactFrom = i + 1
@@ -278,6 +259,18 @@ export class PubSub {
     this.pendingLines.push(Buffer.from(line + '\r\n', 'latin1'))
     if (this.pendingLines.length === 1) queueMicrotask(this.flushLines)
   }
+
+  /** A command a script ran on this thread (server/scripting.ts CallHost), after the script's own line. */
+  feedLua (argv: readonly Uint8Array[], db: number): void {
+    this.pendingLines.push(luaMonitorLine(db, argv))
+    if (this.pendingLines.length === 1) queueMicrotask(this.flushLines)
+  }
+
+  /**
+   * Sends this turn's lines now: a script that runs inside the hub's worker publishes its
+   * commands' lines there, so its own line must reach the hub first.
+   */
+  flushMonitorLines (): void { this.flushLines() }
 
   private readonly pendingLines: Buffer[] = []
   /** Lines of one turn go to the hub in one record. */

@@ -377,6 +377,8 @@ export class Router implements Dispatcher {
   cmdStats: StatsRow = fallbackStats()
   /** The command whose call is counted elsewhere: sent whole to a shard, merged in finishSplit, or timed here. */
   private sentWholeId = -1
+  /** The command's MONITOR line went out already (a script sent to the hub's worker: server/scripting.ts). */
+  isFed = false
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
   private readonly dirty: Array<Connection | null> = []
   private dirtyLen = 0
@@ -586,6 +588,8 @@ export class Router implements Dispatcher {
         const t0 = performance.now()
         conn.lastLocalError = null
         ok = this.scripts.dispatch(conn, cmd, argv)
+        // EVAL and FCALL skip call()'s feed: Redis shows their line before the script's commands.
+        if (ok && this.scripts.isRun[cmd.id] !== 0 && this.pubsub.isMonitored && !this.isFed) this.pubsub.feed(conn, argv, cmd, conn.db)
         // Unless it went to the shard whole (one shard: the worker runs it, and counts it).
         if (ok && this.sentWholeId !== cmd.id) this.ranHere(conn, cmd, argv, t0)
         break
@@ -597,8 +601,9 @@ export class Router implements Dispatcher {
       // SCAN may pass on from shard to shard: its call is counted here, each shard adds its time.
       if (this.sentWholeId !== cmd.id || cmd.route === 'cursor') this.cmdStats.count(cmd.id)
       // After it ran (SELECT's new database shows), as call() feeds monitors.
-      if (cmd.isMonitored && this.pubsub.isMonitored) this.pubsub.feed(conn, argv, cmd, conn.db)
+      if (cmd.isMonitored && this.pubsub.isMonitored && !this.isFed) this.pubsub.feed(conn, argv, cmd, conn.db)
     }
+    this.isFed = false
     return ok
   }
 

@@ -106,6 +106,8 @@ const IS_IN_SHARD_ON = process.env.FLASHKV_SCRIPTS_IN_SHARD !== '0'
 export class Scripting implements FcallRunner {
   engine: ScriptEngine | null = null
   private readonly isInShard = Uint8Array.from(commands, c => IS_IN_SHARD_ON && IN_SHARD.has(c.name) ? 1 : 0)
+  /** The commands that run a script or a function (their MONITOR line comes first: Router.dispatch). */
+  readonly isRun = Uint8Array.from(commands, c => IN_SHARD.has(c.name) ? 1 : 0)
   /** FUNCTION and FCALL (server/functions.ts): libraries in a VM of their own, made on first use. */
   readonly functions: Functions
   /** The batch whose hold is on its way and that scripts may still join. */
@@ -190,6 +192,14 @@ export class Scripting implements FcallRunner {
         if (typeof n !== 'number') err = n
       }
       if (err !== null) { conn.replyLocalBytes(err); return true }
+      // The worker publishes its commands' MONITOR lines itself (it is the hub): this one first.
+      // (A send refused for a full ring is dispatched again later, and its line goes out twice.)
+      const pubsub = this.router.pubsub
+      if (pubsub.isMonitored) {
+        pubsub.feed(conn, argv, cmd, conn.db)
+        pubsub.flushMonitorLines()
+        this.router.isFed = true
+      }
       return this.router.sendWhole(conn, cmd, argv, 0)
     }
     this.sync(engine)
@@ -442,7 +452,14 @@ class CallHost implements ScriptHost {
     // call() counts it, as a client's command: total_commands_processed and the per-command calls.
     this.router.counters[COMMANDS]++
     this.router.calls[cmd.id]++
-    if (cmd.name === 'select') return this.select(argv[1])
+    // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
+    const pubsub = this.router.pubsub
+    if (cmd.name === 'select') {
+      const r = this.select(argv[1])
+      if (pubsub.isMonitored) pubsub.feedLua(argv, this.db)
+      return r
+    }
+    if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(argv, this.db)
     // xreadCommand refuses BLOCK from Lua while parsing its options.
     if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
       return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)

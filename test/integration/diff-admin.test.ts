@@ -10,7 +10,8 @@ import type { RawClient } from './helpers/raw.js'
 const pair = useDiffPair({ shards: 4 })
 const { A, client } = useSides(pair)
 
-const stamp = (line: string): string => line.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1 ADDR]')
+/** A script's commands are shown as "[<db> lua]": kept, unlike a client's address. */
+const stamp = (line: string): string => line.replace(/^\+\d+\.\d{6} \[(\d+) ([^\]]+)\]/, (_m, db: string, who: string) => `+T [${db} ${who === 'lua' ? 'lua' : 'ADDR'}]`)
 
 /** Reads MONITOR lines on one connection up to and including the one that contains `last`. */
 async function linesUntil (c: RawClient, last: string): Promise<string[]> {
@@ -54,6 +55,34 @@ describe('MONITOR', () => {
     // Its own PING is both answered and monitored.
     await on(M, 'PING')
     await sameLines(M, '"PING"')
+  })
+})
+
+/** EVAL, EVALSHA and FCALL's lines, then their commands' ("[<db> lua]", SELECT's new db, not the refused ones). */
+async function scriptLines (M: Side, A: Side): Promise<void> {
+  const lib = '#!lua name=monlib\nredis.register_function("mf", function (keys) redis.call("set", keys[1], "v"); return redis.call("get", keys[1]) end)'
+  await on(A, 'FUNCTION', 'LOAD', 'REPLACE', lib)
+  await on(M, 'MONITOR')
+  const body = 'redis.call("select", "2"); redis.call("ping"); redis.pcall("nosuch"); redis.pcall("get"); redis.pcall("lpush", KEYS[1], "x"); ' +
+    'redis.pcall("config", "get", "maxmemory"); redis.pcall("incr", KEYS[1]); redis.pcall("set", KEYS[1], "v", "xx", "nx"); return redis.call("get", KEYS[1])'
+  await steps([
+    [A, 'EVAL', body, '1', 'mk'], [A, 'FCALL', 'mf', '1', 'fk'], [A, 'EVALSHA', '0'.repeat(40), '0'], [A, 'EVAL', 'return 1', 'x'],
+    [A, 'EVAL_RO', 'return redis.call("exists", KEYS[1])', '1', 'fk'], [A, 'ECHO', 'last'],
+  ])
+  const lines = await sameLines(M, '"last"')
+  expect(lines.filter(l => l.includes(' lua] ')).length).toBe(9)
+}
+
+describe('MONITOR of scripts and functions', () => {
+  it('4 shards (scripts hold the shards)', async () => {
+    await scriptLines(await client('M'), A)
+  })
+  describe('1 shard (scripts run inside the worker)', () => {
+    const one = useDiffPair({ shards: 1 })
+    const sides = useSides(one)
+    it('the same lines in the same order', async () => {
+      await scriptLines(await sides.client('M'), sides.A)
+    })
   })
 })
 
