@@ -249,4 +249,86 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
     expect(shard.committedMemory()).toBe(shard.usedMemory())
   })
+
+  // Keyspace.slide: in place, under maxmemory (no second buffer).
+  /** Every kind of value, its elements' blocks spread between string entries, then holes. */
+  const fill = (tag: string, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      run(shard, ['SET', `${tag}s:${i}`, String.fromCharCode(97 + i % 26).repeat(1 + (i * 37) % 900)])
+      if (i % 50 === 0) run(shard, ['SET', `${tag}t:${i}`, 'ttl', 'PX', String(100000 + i)])
+      if (i % 7 === 0) any(shard, 'rpush', `${tag}l:${i % 70}`, `e${i}`, 'x'.repeat(i % 200))
+      if (i % 5 === 0) any(shard, 'hset', `${tag}h:${i % 40}`, `f${i}`, 'v'.repeat(i % 90))
+      if (i % 11 === 0) any(shard, 'sadd', `${tag}st:${i % 20}`, String(i), `m${i}`)
+      if (i % 13 === 0) any(shard, 'zadd', `${tag}z:${i % 10}`, String(i % 17), `m${i}`)
+      if (i % 97 === 0) any(shard, 'xadd', `${tag}x`, '*', 'f', String(i))
+    }
+    for (let i = 0; i < n; i += 3) run(shard, ['DEL', `${tag}s:${i}`])
+    for (let i = 0; i < n; i += 14) any(shard, 'lpop', `${tag}l:${i % 70}`)
+  }
+  /** What every key of fill(tag, n) holds now, read through commands. */
+  const dump = (tag: string, n: number): unknown[] => {
+    const out: unknown[] = []
+    for (let i = 0; i < n; i++) out.push(run(shard, ['GET', `${tag}s:${i}`]))
+    for (let i = 0; i < n; i += 50) out.push(run(shard, ['PTTL', `${tag}t:${i}`]))
+    for (let i = 0; i < 70; i++) out.push(any(shard, 'lrange', `${tag}l:${i}`, '0', '-1'))
+    for (let i = 0; i < 40; i++) out.push(any(shard, 'hgetall', `${tag}h:${i}`))
+    for (let i = 0; i < 20; i++) out.push(any(shard, 'smembers', `${tag}st:${i}`))
+    for (let i = 0; i < 10; i++) out.push(any(shard, 'zrange', `${tag}z:${i}`, '0', '-1', 'withscores'))
+    out.push(any(shard, 'xlen', `${tag}x`), shard.keyCount(), shard.expiresCount())
+    return out
+  }
+
+  it('slide: entries move down past the values\' own blocks, every value and TTL intact, and writes go on after', () => {
+    fill('a', 1500)
+    // A string bigger than any free block: the last block.
+    run(shard, ['SET', 'last', 'z'.repeat(20_000)])
+    const before = dump('a', 1500)
+    const committed = shard.committedMemory()
+    const live = shard.usedMemory()
+    const capacity = shard.ks.arena.capacity
+    // The values' blocks stay, so the free bytes before the last of them stay too (as gaps).
+    const down = shard.ks.slide()
+    expect(shard.committedMemory()).toBe(committed - down)
+    expect(shard.usedMemory()).toBe(live)
+    expect(shard.ks.arena.capacity).toBe(capacity) // the same buffer
+    expect(dump('a', 1500)).toEqual(before)
+    expect(run(shard, ['STRLEN', 'last'])).toBe(20_000)
+    // Writes go on (reusing the gaps, then the top), and a second slide keeps everything too.
+    fill('b', 1000)
+    const both = [dump('a', 1500), dump('b', 1000)]
+    shard.ks.slide()
+    expect([dump('a', 1500), dump('b', 1000)]).toEqual(both)
+    // The strings go: the collections, alone now, slide down and still hold the same.
+    const collections = [dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]
+    for (let i = 0; i < 1500; i++) run(shard, ['DEL', `as:${i}`, `bs:${i}`])
+    shard.ks.slide()
+    expect(run(shard, ['GET', 'bs:1'])).toBeNull()
+    expect([dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]).toEqual(collections)
+    expect(any(shard, 'lrange', 'al:7', '0', '-1')).toEqual(before[1500 + 30 + 7])
+  })
+
+  it('slide: an empty arena, and one of strings alone (nothing pinned), come down to their live bytes', () => {
+    expect(shard.ks.slide()).toBe(0)
+    for (let i = 0; i < 2000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(i % 500)])
+    for (let i = 0; i < 2000; i += 2) run(shard, ['DEL', `k:${i}`])
+    shard.ks.slide()
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    for (let i = 1; i < 2000; i += 2) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(i % 500)
+  })
+
+  it('under a share, compactIfFragmented slides in place instead of copying', () => {
+    for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(200)])
+    for (let i = 0; i < 4000; i += 3) run(shard, ['DEL', `k:${i}`])
+    const arena = shard.ks.arena
+    expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
+    expect(shard.ks.arena).toBe(arena) // no new buffer
+    expect(shard.droppedBytes).toBe(0)
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    for (let i = 1; i < 4000; i += 3) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(200)
+    // Without maxmemory (share 0) a half-free arena is still copied: the memory goes back.
+    for (let i = 0; i < 4000; i++) if (i % 3 !== 0 && i % 4 !== 0) run(shard, ['DEL', `k:${i}`])
+    expect(shard.compactIfFragmented(0)).toBe(true)
+    expect(shard.ks.arena).not.toBe(arena)
+    expect(shard.droppedBytes).toBeGreaterThan(0)
+  })
 })
