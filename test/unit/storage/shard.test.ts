@@ -316,6 +316,54 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     for (let i = 1; i < 2000; i += 2) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(i % 500)
   })
 
+  it('slide: random writes of every type between slides change nothing a read sees (the index growing meanwhile)', () => {
+    let seed = 12345
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 16) % n }
+    const names = 1200
+    const read = (): unknown[] => {
+      const out: unknown[] = [shard.keyCount(), shard.expiresCount()]
+      for (let i = 0; i < names; i++) {
+        const k = `r:${i}`
+        const t = any(shard, 'type', k)
+        out.push(t, run(shard, ['PTTL', k]))
+        if (t === b('string') || (t as { status?: string }).status === 'string') out.push(run(shard, ['GET', k]))
+        else if ((t as { status?: string }).status === 'list') out.push(any(shard, 'lrange', k, '0', '-1'))
+        else if ((t as { status?: string }).status === 'hash') out.push(any(shard, 'hgetall', k))
+        else if ((t as { status?: string }).status === 'set') out.push(any(shard, 'smembers', k))
+        else if ((t as { status?: string }).status === 'zset') out.push(any(shard, 'zrange', k, '0', '-1', 'withscores'))
+      }
+      return out
+    }
+    let slid = 0
+    for (let round = 0; round < 8; round++) {
+      for (let op = 0; op < 1000; op++) {
+        const k = `r:${rnd(names)}`
+        const kind = rnd(100)
+        const x = String(rnd(1000))
+        if (kind < 25) run(shard, ['SET', k, 'v'.repeat(rnd(40) === 0 ? 3000 + rnd(9000) : rnd(300))])
+        else if (kind < 40) run(shard, ['DEL', k])
+        else if (kind < 48) any(shard, 'rpush', k, x)
+        else if (kind < 52) any(shard, 'lpop', k)
+        else if (kind < 60) any(shard, 'hset', k, `f${x}`, 'h'.repeat(rnd(200)))
+        else if (kind < 64) any(shard, 'hdel', k, `f${x}`)
+        else if (kind < 70) any(shard, 'sadd', k, rnd(2) === 0 ? x : `m${x}`)
+        else if (kind < 76) any(shard, 'zadd', k, String(rnd(50)), `m${x}`)
+        else if (kind < 80) any(shard, 'zrem', k, `m${x}`)
+        else if (kind < 86) any(shard, 'append', k, 'a'.repeat(rnd(500)))
+        else if (kind < 90) run(shard, ['PEXPIRE', k, String(100_000 + rnd(100_000))])
+        else if (kind < 95) any(shard, 'setrange', k, String(rnd(100)), 'r'.repeat(rnd(50)))
+        else run(shard, ['SET', `n:${round}:${op}`, x]) // more keys: the index grows and rehashes
+      }
+      const before = read()
+      const committed = shard.committedMemory()
+      const down = shard.ks.slide()
+      slid += down
+      expect(shard.committedMemory()).toBe(committed - down)
+      expect(read()).toEqual(before)
+    }
+    expect(slid).toBeGreaterThan(0)
+  })
+
   it('under a share, compactIfFragmented slides in place instead of copying', () => {
     for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(200)])
     for (let i = 0; i < 4000; i += 3) run(shard, ['DEL', `k:${i}`])
