@@ -2,12 +2,14 @@
 // bigger than maxmemory (many small keys, values of kilobytes, lists and hashes that grow and
 // shrink, a delete-heavy churn) keeps INFO used_memory, which counts the arenas with their free
 // blocks, the tables and the clients' buffers, at maxmemory; and the process's RSS within 10% of
-// maxmemory above its base (plus the runtime's own variation, RUNTIME_SLACK). The base is the RSS of the same server after a small warm-up of the
+// maxmemory above its base (plus the runtime's own variation, RUNTIME_SLACK) once each phase is
+// over. The base is the RSS of the same server after a small warm-up of the
 // same mix and a FLUSHALL (the Node/V8 heaps and compiled code that traffic brings), so the
 // bound is about the data, not about the runtime. After FLUSHALL, RSS falls back near that base.
-// The other six policies keep used_memory at maxmemory, and RSS within the same bound, on a
-// lighter mix whose keys all have TTLs (4-16 KB values evicted out of order: the arenas fragment,
-// and compaction slides them in place rather than copying them, see Shard.compactIfFragmented).
+// The other six policies keep used_memory at maxmemory, and RSS within the same bound at every
+// moment sampled (between batches), on a lighter mix of strings whose keys all have TTLs (4-16 KB
+// values evicted out of order: the arenas fragment, and compaction slides them in place rather
+// than copying them, see Shard.compactIfFragmented).
 // Under noeviction, writes get -OOM once used_memory reaches maxmemory, and go through again once
 // keys are deleted (their blocks are reused).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -114,6 +116,9 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
     for (const [name, cmds] of phases(1, '')) {
       expect(await run(cmds), name).toBe(0)
       expect(await info('used_memory'), `${name}: used_memory`).toBeLessThanOrEqual(MAXMEMORY + ALLOWANCE)
+      // Once the phase is over only: lists' and hashes' own blocks stay put in a slide, so a
+      // fragmented arena among them is still copied, and the copy's moment of two arenas has
+      // put the peak at ~110 MB above the base (1.7x maxmemory) in the last phase.
       await expectRssBound(name)
       // used_memory is what the process holds for data: the RSS above the base is at least most of it.
       expect(await info('allocator_active'), name).toBeGreaterThanOrEqual(await info('allocator_allocated'))
