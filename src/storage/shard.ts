@@ -368,7 +368,7 @@ export class Shard implements EvictionHost {
         forgetEvictionPool()
         const left = a.committed - a.used
         const isStillOver = this.committedMemory() - share > share / 256 && left >= this.committedMemory() - share
-        if (!isStillOver && !(left >= COMPACT_MIN_FREE && left >= a.used)) continue
+        if (!isStillOver && !(left >= COMPACT_MIN_FREE && left >= a.used && a.used <= COMPACT_MAX_LIVE)) continue
       }
       this.compactDb(i)
     }
