@@ -280,6 +280,42 @@ export class Arena {
   /** Bytes a block for `size` bytes really takes. */
   blockBytes (size: number): number { return classBytes(sizeClass(size)) }
 
+  // --- in-place compaction (Keyspace.slide walks the blocks in address order) -------------------
+  /** True when a free block starts at off (blocks pending a merge are settled first: settle()). */
+  isFreeAt (off: number): boolean {
+    const g = off >>> 3
+    return (this.bits[(g >>> 5) << 1] & (1 << (g & 31))) !== 0
+  }
+
+  /** Bytes of the free block that starts at off (isFreeAt). */
+  freeBytesAt (off: number): number { return this.freeSize(off) }
+
+  /** The first offset from off on where a free block starts, or `limit` when none does before it. */
+  nextFreeAt (off: number, limit: number): number {
+    const bits = this.bits
+    const g = off >>> 3
+    const last = Math.min((limit + 255) >>> 8, bits.length >>> 1)
+    for (let w = g >>> 5; w < last; w++) {
+      let m = bits[w << 1]
+      if (w === g >>> 5) m &= ~((1 << (g & 31)) - 1)
+      if (m !== 0) return Math.min(limit, ((w << 5) + 31 - Math.clz32(m & -m)) << 3)
+    }
+    return limit
+  }
+
+  /**
+   * After a slide moved the blocks in use down: the arena ends at `top`, and its only free blocks
+   * are `gaps` ((offset, bytes) pairs, none touching another). The bytes in use are unchanged.
+   */
+  resetFree (top: number, gaps: number[]): void {
+    this.settle()
+    this.freeHeads.fill(0)
+    this.mask.fill(0)
+    this.bits.fill(0)
+    this.top = top
+    for (let i = 0; i < gaps.length; i += 2) this.insertFree(gaps[i], gaps[i + 1])
+  }
+
   // --- free blocks: | next u32 | prev u32 | size u32 ... size u32 | (an 8-byte block: bits alone) ---
   private freeSize (off: number): number {
     const g = off >>> 3

@@ -259,7 +259,7 @@ export class Keyspace {
     const u8 = a.u8 // alloc may have grown the buffer: read views after it
     u8.copyWithin(n, e, e + ENTRY_HEADER_BYTES + keyLen)
     a.u32[(n + 12) >>> 2] = valLen
-    this.replaceInChain(e, n)
+    this.repoint(a.u32[(n + 4) >>> 2], e, n)
     a.free(e, oldSize)
     return n
   }
@@ -486,6 +486,55 @@ export class Keyspace {
     }
   }
 
+  /**
+   * Compacts the arena in place: every entry slides down over the free blocks before it, in
+   * address order, and the top comes down to the end of the last block in use. A value's own
+   * blocks (list elements, hash tables...) stay where they are; the free bytes left between them
+   * are the arena's only free blocks after. Unlike a copy (Shard.compactDb) it takes no second
+   * buffer, so it cannot double the arena's memory for a moment; the pages above the new top stay
+   * resident and take the next writes. Entry headers and values are position-independent bytes
+   * (RENAME copies them raw), and the hash chains are repointed as entries move. Returns the
+   * bytes the top came down by. Entry offsets held elsewhere are stale after it (as after a copy).
+   */
+  slide (): number {
+    const a = this.arena
+    a.settle()
+    const oldTop = a.top
+    const offs = new Uint32Array(this.count)
+    let k = 0
+    this.forEach(e => { if (k < offs.length) offs[k++] = e })
+    offs.sort()
+    const gaps: number[] = []
+    let p = 8
+    let dst = 8
+    let i = 0
+    while (p < oldTop) {
+      if (a.isFreeAt(p)) { p += a.freeBytesAt(p); continue }
+      if (i < k && offs[i] === p) {
+        const u32 = a.u32
+        const size = ENTRY_HEADER_BYTES + u32[(p + 8) >>> 2] + u32[(p + 12) >>> 2]
+        const bytes = a.blockBytes(size)
+        if (dst !== p) {
+          // The chain still names p: repoint it, then move the bytes (down, so an overlap is safe).
+          this.repoint(u32[(p + 4) >>> 2], p, dst)
+          a.u8.copyWithin(dst, p, p + size)
+        }
+        dst += bytes
+        p += bytes
+        i++
+        continue
+      }
+      // Blocks of a value's own up to the next entry or free block: they stay.
+      let q = a.nextFreeAt(p, oldTop)
+      if (i < k && offs[i] < q) q = offs[i]
+      if (dst < p) gaps.push(dst, p - dst)
+      dst = q
+      p = q
+    }
+    a.resetFree(dst, gaps)
+    return oldTop - dst
+  }
+
   // --- internals ---------------------------------------------------------------------------------
   private findIn (t: Uint32Array, buf: Uint8Array, start: number, len: number, hash: number): number {
     const a = this.arena
@@ -520,9 +569,9 @@ export class Keyspace {
     if (this.t1 !== null) unlinkFrom(this.t1, u32, e, hashType)
   }
 
-  private replaceInChain (e: number, n: number): void {
+  /** The chain link (a bucket or the previous entry's next) that names entry e now names n. */
+  private repoint (hashType: number, e: number, n: number): void {
     const u32 = this.arena.u32
-    const hashType = u32[(e + 4) >>> 2]
     for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
       const b = (hashType >>> 5) & (t.length - 1)
       if (t[b] === e) { t[b] = n; return }

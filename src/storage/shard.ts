@@ -340,7 +340,8 @@ export class Shard implements EvictionHost {
 
   /**
    * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
-   * past a block in use, and a SharedArrayBuffer cannot shrink): over its share of maxmemory
+   * past a block in use, and a SharedArrayBuffer cannot shrink; under maxmemory in place first,
+   * Keyspace.slide): over its share of maxmemory
    * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
    * could not find a free block big enough for a write within its budget), and under any maxmemory once
    * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
@@ -361,8 +362,18 @@ export class Shard implements EvictionHost {
       // Copying no more than what was deleted since the last compaction: O(1) per deleted byte.
       const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
       if (!isOver && !isHalfFree) continue
-      this.compactDb(i)
       did = true
+      // Under maxmemory the arena slides in place first: a copy would hold the old buffer and the
+      // new one at once (RSS up to twice the share for a moment), while a slide reuses the pages
+      // the arena has. A copy follows only when values' own blocks left it still fragmented.
+      if (share > 0) {
+        ks.slide()
+        forgetEvictionPool()
+        const left = a.committed - a.used
+        const isStillOver = this.committedMemory() - share > share / 256 && left >= this.committedMemory() - share
+        if (!isStillOver && !(left >= COMPACT_MIN_FREE && left >= a.used && a.used <= COMPACT_MAX_LIVE)) continue
+      }
+      this.compactDb(i)
     }
     return did
   }

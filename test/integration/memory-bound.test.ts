@@ -2,10 +2,14 @@
 // bigger than maxmemory (many small keys, values of kilobytes, lists and hashes that grow and
 // shrink, a delete-heavy churn) keeps INFO used_memory, which counts the arenas with their free
 // blocks, the tables and the clients' buffers, at maxmemory; and the process's RSS within 10% of
-// maxmemory above its base (plus the runtime's own variation, RUNTIME_SLACK). The base is the RSS of the same server after a small warm-up of the
+// maxmemory above its base (plus the runtime's own variation, RUNTIME_SLACK) once each phase is
+// over. The base is the RSS of the same server after a small warm-up of the
 // same mix and a FLUSHALL (the Node/V8 heaps and compiled code that traffic brings), so the
 // bound is about the data, not about the runtime. After FLUSHALL, RSS falls back near that base.
-// The other six policies keep used_memory at maxmemory on a lighter mix whose keys all have TTLs.
+// The other six policies keep used_memory at maxmemory, and RSS within the same bound at every
+// moment sampled (between batches), on a lighter mix of strings whose keys all have TTLs (4-16 KB
+// values evicted out of order: the arenas fragment, and compaction slides them in place rather
+// than copying them, see Shard.compactIfFragmented).
 // Under noeviction, writes get -OOM once used_memory reaches maxmemory, and go through again once
 // keys are deleted (their blocks are reused).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -46,6 +50,10 @@ afterAll(async () => {
 
 async function info (field: string): Promise<number> { return await infoNumber(c, 'memory', field) }
 
+/** The highest RSS seen after a batch of run() while `isSampling`. */
+let peakRss = 0
+let isSampling = false
+
 /** Sends the commands in pipelined batches of about 256 KB; returns how many replies were `-OOM`. Any other error fails. */
 async function run (cmds: Array<Array<string | Buffer>>): Promise<number> {
   let oom = 0
@@ -59,6 +67,7 @@ async function run (cmds: Array<Array<string | Buffer>>): Promise<number> {
       if (s === OOM) oom++
       else if (s.startsWith('-')) throw new Error(`error reply: ${s}`)
     }
+    if (isSampling) peakRss = Math.max(peakRss, await info('used_memory_rss'))
   }
   return oom
 }
@@ -86,21 +95,31 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
     expect(base).toBeGreaterThan(0)
   })
 
+  /**
+   * RSS within 10% of maxmemory above the base (and RUNTIME_SLACK). A copying compaction (values'
+   * own blocks kept a slide from bringing the arena back within its share) holds a database's old
+   * and new arenas until the old one is swept, on a V8 background thread moments after the
+   * collection: wait for that outcome, generously.
+   */
+  async function expectRssBound (what: string): Promise<void> {
+    const bound = base + 1.1 * MAXMEMORY + RUNTIME_SLACK
+    let rss = await info('used_memory_rss')
+    for (let i = 0; i < 30 && rss > bound; i++) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      rss = await info('used_memory_rss')
+    }
+    expect(rss, `${what}: RSS ${(rss / MB).toFixed(1)} MB, base ${(base / MB).toFixed(1)} MB`).toBeLessThanOrEqual(bound)
+  }
+
   it('allkeys-lru: used_memory stays at maxmemory and RSS within 10% of it above the base, phase by phase', async () => {
     let evicted = 0
     for (const [name, cmds] of phases(1, '')) {
       expect(await run(cmds), name).toBe(0)
-      const used = await info('used_memory')
-      // A compaction holds a database's old and new arenas until the old one is swept (on a V8
-      // background thread, moments after the collection): wait for that outcome, generously.
-      const bound = base + 1.1 * MAXMEMORY + RUNTIME_SLACK
-      let rss = await info('used_memory_rss')
-      for (let i = 0; i < 30 && rss > bound; i++) {
-        await new Promise(resolve => setTimeout(resolve, 100))
-        rss = await info('used_memory_rss')
-      }
-      expect(used, `${name}: used_memory`).toBeLessThanOrEqual(MAXMEMORY + ALLOWANCE)
-      expect(rss, `${name}: RSS ${(rss / MB).toFixed(1)} MB, base ${(base / MB).toFixed(1)} MB`).toBeLessThanOrEqual(bound)
+      expect(await info('used_memory'), `${name}: used_memory`).toBeLessThanOrEqual(MAXMEMORY + ALLOWANCE)
+      // Once the phase is over only: lists' and hashes' own blocks stay put in a slide, so a
+      // fragmented arena among them is still copied, and the copy's moment of two arenas has
+      // put the peak at 110-140 MB above the base (1.7-2x maxmemory) during the list phase.
+      await expectRssBound(name)
       // used_memory is what the process holds for data: the RSS above the base is at least most of it.
       expect(await info('allocator_active'), name).toBeGreaterThanOrEqual(await info('allocator_allocated'))
       const s = (await c.command('INFO', 'stats')).toString()
@@ -125,15 +144,16 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
   })
 
   // The other policies, on a lighter mix of keys that all have a TTL (so the volatile ones can
-  // evict too): about twice maxmemory goes in, nothing is refused, used_memory holds, and keys
-  // go. RSS is not bounded here: with 4-16 KB values evicted out of order it peaks at about
-  // 1.3-1.5x maxmemory above the base (issue 16 note), past the allkeys-lru test's bound.
+  // evict too): about twice maxmemory goes in, nothing is refused, used_memory and RSS hold, and
+  // keys go.
   for (const policy of ['allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
-    it(`${policy}: used_memory stays at maxmemory, nothing refused, keys evicted`, async () => {
+    it(`${policy}: used_memory stays at maxmemory and RSS within 10% of it above the base, nothing refused, keys evicted`, async () => {
       expect((await c.command('CONFIG', 'SET', 'maxmemory-policy', policy)).toString()).toBe('+OK\r\n')
       expect((await c.command('FLUSHALL')).toString()).toBe('+OK\r\n')
       const evictedBefore = Number(/evicted_keys:(\d+)/.exec((await c.command('INFO', 'stats')).toString())?.[1])
       const p = policy.replace(/-/g, '')
+      peakRss = 0
+      isSampling = true
       const mix: Array<[string, Array<Array<string | Buffer>>]> = [
         ['small keys', range(100_000, i => ['SET', `${p}:s:${i}`, val(20 + i % 40), 'EX', String(1000 + i % 5000)])],
         ['values of 4-16 KB', range(8000, i => ['SET', `${p}:b:${i}`, val(4096 + (i % 7) * 2048, 'b'), 'EX', String(1000 + i % 5000)])],
@@ -141,7 +161,12 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
       for (const [name, cmds] of mix) {
         expect(await run(cmds), `${policy}, ${name}: -OOM replies`).toBe(0)
         expect(await info('used_memory'), `${policy}, ${name}: used_memory`).toBeLessThanOrEqual(MAXMEMORY + ALLOWANCE)
+        await expectRssBound(`${policy}, ${name}`)
       }
+      isSampling = false
+      // Not only once a phase is over: at every moment sampled, between batches (a copying
+      // compaction, which held two arenas at once, put the peaks at 1.3-1.5x maxmemory above the base).
+      expect(peakRss, `${policy}: peak RSS ${(peakRss / MB).toFixed(1)} MB, base ${(base / MB).toFixed(1)} MB`).toBeLessThanOrEqual(base + 1.1 * MAXMEMORY + RUNTIME_SLACK)
       const evicted = Number(/evicted_keys:(\d+)/.exec((await c.command('INFO', 'stats')).toString())?.[1])
       expect(evicted - evictedBefore, `${policy}: keys evicted`).toBeGreaterThan(10_000)
       expect((await c.command('FLUSHALL')).toString()).toBe('+OK\r\n')

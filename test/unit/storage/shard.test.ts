@@ -249,4 +249,134 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
     expect(shard.committedMemory()).toBe(shard.usedMemory())
   })
+
+  // Keyspace.slide: in place, under maxmemory (no second buffer).
+  /** Every kind of value, its elements' blocks spread between string entries, then holes. */
+  const fill = (tag: string, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      run(shard, ['SET', `${tag}s:${i}`, String.fromCharCode(97 + i % 26).repeat(1 + (i * 37) % 900)])
+      if (i % 50 === 0) run(shard, ['SET', `${tag}t:${i}`, 'ttl', 'PX', String(100000 + i)])
+      if (i % 7 === 0) any(shard, 'rpush', `${tag}l:${i % 70}`, `e${i}`, 'x'.repeat(i % 200))
+      if (i % 5 === 0) any(shard, 'hset', `${tag}h:${i % 40}`, `f${i}`, 'v'.repeat(i % 90))
+      if (i % 11 === 0) any(shard, 'sadd', `${tag}st:${i % 20}`, String(i), `m${i}`)
+      if (i % 13 === 0) any(shard, 'zadd', `${tag}z:${i % 10}`, String(i % 17), `m${i}`)
+      if (i % 97 === 0) any(shard, 'xadd', `${tag}x`, '*', 'f', String(i))
+    }
+    for (let i = 0; i < n; i += 3) run(shard, ['DEL', `${tag}s:${i}`])
+    for (let i = 0; i < n; i += 14) any(shard, 'lpop', `${tag}l:${i % 70}`)
+  }
+  /** What every key of fill(tag, n) holds now, read through commands. */
+  const dump = (tag: string, n: number): unknown[] => {
+    const out: unknown[] = []
+    for (let i = 0; i < n; i++) out.push(run(shard, ['GET', `${tag}s:${i}`]))
+    for (let i = 0; i < n; i += 50) out.push(run(shard, ['PTTL', `${tag}t:${i}`]))
+    for (let i = 0; i < 70; i++) out.push(any(shard, 'lrange', `${tag}l:${i}`, '0', '-1'))
+    for (let i = 0; i < 40; i++) out.push(any(shard, 'hgetall', `${tag}h:${i}`))
+    for (let i = 0; i < 20; i++) out.push(any(shard, 'smembers', `${tag}st:${i}`))
+    for (let i = 0; i < 10; i++) out.push(any(shard, 'zrange', `${tag}z:${i}`, '0', '-1', 'withscores'))
+    out.push(any(shard, 'xlen', `${tag}x`), shard.keyCount(), shard.expiresCount())
+    return out
+  }
+
+  it('slide: entries move down past the values\' own blocks, every value and TTL intact, and writes go on after', () => {
+    fill('a', 1500)
+    // A string bigger than any free block: the last block.
+    run(shard, ['SET', 'last', 'z'.repeat(20_000)])
+    const before = dump('a', 1500)
+    const committed = shard.committedMemory()
+    const live = shard.usedMemory()
+    const capacity = shard.ks.arena.capacity
+    // The values' blocks stay, so the free bytes before the last of them stay too (as gaps).
+    const down = shard.ks.slide()
+    expect(shard.committedMemory()).toBe(committed - down)
+    expect(shard.usedMemory()).toBe(live)
+    expect(shard.ks.arena.capacity).toBe(capacity) // the same buffer
+    expect(dump('a', 1500)).toEqual(before)
+    expect(run(shard, ['STRLEN', 'last'])).toBe(20_000)
+    // Writes go on (reusing the gaps, then the top), and a second slide keeps everything too.
+    fill('b', 1000)
+    const both = [dump('a', 1500), dump('b', 1000)]
+    shard.ks.slide()
+    expect([dump('a', 1500), dump('b', 1000)]).toEqual(both)
+    // The strings go: the collections, alone now, slide down and still hold the same.
+    const collections = [dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]
+    for (let i = 0; i < 1500; i++) run(shard, ['DEL', `as:${i}`, `bs:${i}`])
+    shard.ks.slide()
+    expect(run(shard, ['GET', 'bs:1'])).toBeNull()
+    expect([dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]).toEqual(collections)
+    expect(any(shard, 'lrange', 'al:7', '0', '-1')).toEqual(before[1500 + 30 + 7])
+  })
+
+  it('slide: an empty arena, and one of strings alone (nothing pinned), come down to their live bytes', () => {
+    expect(shard.ks.slide()).toBe(0)
+    for (let i = 0; i < 2000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(i % 500)])
+    for (let i = 0; i < 2000; i += 2) run(shard, ['DEL', `k:${i}`])
+    shard.ks.slide()
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    for (let i = 1; i < 2000; i += 2) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(i % 500)
+  })
+
+  it('slide: random writes of every type between slides change nothing a read sees (the index growing meanwhile)', () => {
+    let seed = 12345
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 16) % n }
+    const names = 1200
+    const read = (): unknown[] => {
+      const out: unknown[] = [shard.keyCount(), shard.expiresCount()]
+      for (let i = 0; i < names; i++) {
+        const k = `r:${i}`
+        const t = any(shard, 'type', k)
+        out.push(t, run(shard, ['PTTL', k]))
+        if (t === b('string') || (t as { status?: string }).status === 'string') out.push(run(shard, ['GET', k]))
+        else if ((t as { status?: string }).status === 'list') out.push(any(shard, 'lrange', k, '0', '-1'))
+        else if ((t as { status?: string }).status === 'hash') out.push(any(shard, 'hgetall', k))
+        else if ((t as { status?: string }).status === 'set') out.push(any(shard, 'smembers', k))
+        else if ((t as { status?: string }).status === 'zset') out.push(any(shard, 'zrange', k, '0', '-1', 'withscores'))
+      }
+      return out
+    }
+    let slid = 0
+    for (let round = 0; round < 8; round++) {
+      for (let op = 0; op < 1000; op++) {
+        const k = `r:${rnd(names)}`
+        const kind = rnd(100)
+        const x = String(rnd(1000))
+        if (kind < 25) run(shard, ['SET', k, 'v'.repeat(rnd(40) === 0 ? 3000 + rnd(9000) : rnd(300))])
+        else if (kind < 40) run(shard, ['DEL', k])
+        else if (kind < 48) any(shard, 'rpush', k, x)
+        else if (kind < 52) any(shard, 'lpop', k)
+        else if (kind < 60) any(shard, 'hset', k, `f${x}`, 'h'.repeat(rnd(200)))
+        else if (kind < 64) any(shard, 'hdel', k, `f${x}`)
+        else if (kind < 70) any(shard, 'sadd', k, rnd(2) === 0 ? x : `m${x}`)
+        else if (kind < 76) any(shard, 'zadd', k, String(rnd(50)), `m${x}`)
+        else if (kind < 80) any(shard, 'zrem', k, `m${x}`)
+        else if (kind < 86) any(shard, 'append', k, 'a'.repeat(rnd(500)))
+        else if (kind < 90) run(shard, ['PEXPIRE', k, String(100_000 + rnd(100_000))])
+        else if (kind < 95) any(shard, 'setrange', k, String(rnd(100)), 'r'.repeat(rnd(50)))
+        else run(shard, ['SET', `n:${round}:${op}`, x]) // more keys: the index grows and rehashes
+      }
+      const before = read()
+      const committed = shard.committedMemory()
+      const down = shard.ks.slide()
+      slid += down
+      expect(shard.committedMemory()).toBe(committed - down)
+      expect(read()).toEqual(before)
+    }
+    expect(slid).toBeGreaterThan(0)
+  })
+
+  it('under a share, compactIfFragmented slides in place instead of copying', () => {
+    for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(200)])
+    for (let i = 0; i < 4000; i += 3) run(shard, ['DEL', `k:${i}`])
+    const arena = shard.ks.arena
+    expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
+    expect(shard.ks.arena).toBe(arena) // no new buffer
+    expect(shard.droppedBytes).toBe(0)
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    for (let i = 1; i < 4000; i += 3) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(200)
+    // Without maxmemory (share 0) a half-free arena is still copied: the memory goes back.
+    for (let i = 0; i < 4000; i++) if (i % 3 !== 0 && i % 4 !== 0) run(shard, ['DEL', `k:${i}`])
+    expect(shard.compactIfFragmented(0)).toBe(true)
+    expect(shard.ks.arena).not.toBe(arena)
+    expect(shard.droppedBytes).toBeGreaterThan(0)
+  })
 })
