@@ -31,6 +31,12 @@ const ALLOWANCE = MB
  * here) still fails.
  */
 const RUNTIME_SLACK = 32 * MB
+/**
+ * More for a peak sampled between batches than for RSS once a phase is over: a loaded box saw
+ * 103.6 MB above the base (the bound without it: 102.4). A copying compaction's moment of two
+ * arenas, which this check is for, put the peak at up to 135 MB above the base.
+ */
+const PEAK_SLACK = 16 * MB
 const OOM = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
 let server: ServerHandle
@@ -166,7 +172,7 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
       isSampling = false
       // Not only once a phase is over: at every moment sampled, between batches (a copying
       // compaction, which held two arenas at once, put the peaks at 1.3-1.5x maxmemory above the base).
-      expect(peakRss, `${policy}: peak RSS ${(peakRss / MB).toFixed(1)} MB, base ${(base / MB).toFixed(1)} MB`).toBeLessThanOrEqual(base + 1.1 * MAXMEMORY + RUNTIME_SLACK)
+      expect(peakRss, `${policy}: peak RSS ${(peakRss / MB).toFixed(1)} MB, base ${(base / MB).toFixed(1)} MB`).toBeLessThanOrEqual(base + 1.1 * MAXMEMORY + RUNTIME_SLACK + PEAK_SLACK)
       const evicted = Number(/evicted_keys:(\d+)/.exec((await c.command('INFO', 'stats')).toString())?.[1])
       expect(evicted - evictedBefore, `${policy}: keys evicted`).toBeGreaterThan(10_000)
       expect((await c.command('FLUSHALL')).toString()).toBe('+OK\r\n')
@@ -175,6 +181,8 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
 
   it('noeviction: -OOM once used_memory reaches maxmemory, and writes again once keys are deleted', async () => {
     expect((await c.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')).toString()).toBe('+OK\r\n')
+    // Empty to start with, whatever a failed test before left.
+    expect((await c.command('FLUSHALL')).toString()).toBe('+OK\r\n')
     const N = 80_000 // 80k × 1 KB: more than maxmemory
     const oom = await run(range(N, i => ['SET', `n:${i}`, val(1000, 'n')]))
     expect(oom).toBeGreaterThan(0)
