@@ -442,6 +442,9 @@ function holdForTransaction (slot: number): void {
   if (aofLog.len !== 0) flushShardAof()
   const lend = lendOf(shard, blockedCount > 0)
   lend.aofFd = aofOn[0] !== 0 ? shardAof.fd : 0
+  // A full disk kept some out: the transaction writes them before its block (no hole, in order).
+  const rest = aofLog.take()
+  if (rest !== null) { lend.aofRest = rest.bytes; lend.aofRestUnits = rest.units }
   // Posted before the acknowledgement is committed, so the producer finds it with the ack.
   cur.port.postMessage(lend)
   out.reset()
@@ -480,6 +483,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
+  if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
   // The steps ran on another thread: its writes may have made or moved buffers.
   layoutSeen = -1
   for (const { kind, db, key, slot } of r.effects) {

@@ -14,7 +14,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, updateDenyWrites } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -35,6 +35,8 @@ export class AofLog {
   db = -1
   /** Commands appended (MULTI/EXEC and SELECT not counted). */
   count = 0
+  /** This log's share of W_AOF_PENDING: the failed writes whose bytes it holds (adopted ones too). */
+  pendingUnits = 0
   private unitDepth = 0
   private unitAt = 0
   private unitCount = 0
@@ -162,25 +164,60 @@ export class AofLog {
    */
   flush (fd = saveWords().i32[W_AOF_FD]): void {
     if (this.len === 0 || this.unitDepth !== 0) return
-    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len)
-    if (written === this.len) { this.len = 0; this.db = -1; return }
+    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len, this.pendingUnits)
+    if (written === this.len) { this.len = 0; this.db = -1; this.pendingUnits = 0; return }
     // A failed write keeps what is left, as Redis keeps aof_buf, for the next flush (the shard's
     // tick tries again): the file gets every effect once the disk has room.
     this.buf.copyWithin(0, written, this.len)
     this.len -= written
+    if (this.pendingUnits === 0) this.pendingUnits = 1
+  }
+
+  /**
+   * Hands the bytes a failed write left to another log (a cross-shard transaction's, which runs on
+   * another thread), with their share of W_AOF_PENDING; null when there are none.
+   */
+  take (): { bytes: Uint8Array, units: number } | null {
+    if (this.len === 0 || this.pendingUnits === 0) return null
+    const r = { bytes: this.buf.slice(0, this.len), units: this.pendingUnits }
+    this.len = 0
+    this.db = -1
+    this.pendingUnits = 0
+    return r
+  }
+
+  /**
+   * Puts another log's unwritten bytes in front of this one's (they were logged first). Each
+   * chunk starts with its own SELECT, so the database this log's own bytes assume is unchanged.
+   */
+  adopt (bytes: Uint8Array, units: number): void {
+    if (bytes.length === 0) return
+    this.need(bytes.length)
+    this.buf.copyWithin(bytes.length, 0, this.len)
+    this.buf.set(bytes, 0)
+    if (this.len === 0) this.db = -1
+    this.len += bytes.length
+    if (this.unitDepth !== 0) this.unitAt += bytes.length
+    this.pendingUnits += units
   }
 
   /** Forgets what is buffered (appendonly turned off). */
-  clear (): void { this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0 }
+  clear (): void {
+    if (this.pendingUnits !== 0) Atomics.sub(saveWords().i32, W_AOF_PENDING, this.pendingUnits)
+    this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0; this.pendingUnits = 0
+  }
 }
 
 /**
  * One append of `len` bytes, then the fsync `always` asks for; the bytes of buf now in the file.
  * A failure is Redis's AOF write error (flushAppendOnlyFile): with `always` the process exits (a
  * reply may already promise the write); otherwise a short write is cut off the file again,
- * aof_last_write_status turns err and writes get -MISCONF until a write works.
+ * aof_last_write_status turns err and writes get -MISCONF until every log's bytes are written:
+ * `units` is the caller's share of W_AOF_PENDING, given up when this write takes them all; a
+ * failed write with none gives the caller one (counted before the status turns err, so no other
+ * thread's write can find the count at 0 and turn it ok meanwhile).
  */
-export function writeAll (fd: number, buf: Uint8Array, len: number): number {
+export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0): number {
   const i32 = saveWords().i32
   let off = 0
   try {
@@ -206,12 +243,14 @@ export function writeAll (fd: number, buf: Uint8Array, len: number): number {
     } else if (canLog) {
       logLine(`Error writing to the AOF file: ${strerror(e.code)}\n`)
     }
+    if (units === 0) Atomics.add(i32, W_AOF_PENDING, 1)
     // A short write is reported as ENOSPC, as Redis does.
     Atomics.store(i32, W_AOF_ERRNO, off > 0 || e.code === undefined ? ENOSPC : -(e.errno ?? -ENOSPC))
     if (Atomics.exchange(i32, W_AOF_WRITE_OK, 0) !== 0) updateDenyWrites()
     return off
   }
-  if (Atomics.load(i32, W_AOF_WRITE_OK) === 0 && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) {
+  if (units !== 0) Atomics.sub(i32, W_AOF_PENDING, units)
+  if (Atomics.load(i32, W_AOF_WRITE_OK) === 0 && Atomics.load(i32, W_AOF_PENDING) === 0 && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) {
     logLine('AOF write error looks solved, Redis can write again.\n')
     updateDenyWrites()
   }

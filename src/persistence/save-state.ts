@@ -74,6 +74,11 @@ export const W_AOF_SYNCED_FD = 33
 export const W_AOF_SYNC_LOCK = 34
 /** The errno of the last AOF write that failed (aof_last_write_errno), positive. */
 export const W_AOF_ERRNO = 35
+/**
+ * Logs holding bytes a write could not take (aof.ts): Redis's aof_buf is one buffer, so its
+ * write status turns ok only once all of it is written; ours once every log is empty.
+ */
+export const W_AOF_PENDING = 36
 const INT_WORDS = 40
 
 // Float64 words.

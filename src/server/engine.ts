@@ -49,6 +49,9 @@ export interface Lend {
   notifyFlags: Int32Array
   /** The AOF file the shard appends to (0: appendonly off): the transaction's block goes there. */
   aofFd?: number
+  /** What a failed write left in the shard's AOF log (persistence/aof.ts take): it goes first. */
+  aofRest?: Uint8Array
+  aofRestUnits?: number
 }
 
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
@@ -72,6 +75,9 @@ export interface Returned {
   hits: number
   misses: number
   expired: number
+  /** AOF bytes no write could take yet: the shard's log keeps them, to retry (persistence/aof.ts adopt). */
+  aofRest?: Uint8Array
+  aofRestUnits?: number
 }
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }

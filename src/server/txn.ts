@@ -53,6 +53,13 @@ export class Txn implements ReplyTarget, TxnContext {
    */
   private aof: AofLog | null = null
   private aofFd = 0
+  /**
+   * The held shards' AOF bytes that a full disk kept out of the file: written before the block,
+   * and what is still unwritten at the end goes back to one held shard, whose log retries (Redis
+   * keeps aof_buf), so the file never gets a hole.
+   */
+  private aofRest: Uint8Array[] = []
+  private aofRestUnits = 0
 
   /**
    * A command whose effect is not a keyspace write (FUNCTION LOAD/DELETE/FLUSH/RESTORE) goes into
@@ -84,6 +91,7 @@ export class Txn implements ReplyTarget, TxnContext {
       this.acked.add(shard)
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
+        if (lend.aofRest !== undefined) { this.aofRest.push(lend.aofRest); this.aofRestUnits += lend.aofRestUnits ?? 0 }
         if (lend.aofFd !== undefined && lend.aofFd > 0 && this.aof === null && !this.isRemote) {
           this.aofFd = lend.aofFd
           this.aof = new AofLog(1024)
@@ -160,9 +168,14 @@ export class Txn implements ReplyTarget, TxnContext {
         reply = errorReply(`ERR internal error in '${this.cmd.name}': ${(err as Error).message}`)
       }
     }
+    let rest: { bytes: Uint8Array, units: number } | null = null
     if (this.aof !== null) {
       this.aof.endUnit()
+      if (this.aofRest.length > 0) this.aof.adopt(Buffer.concat(this.aofRest), this.aofRestUnits)
       this.aof.flush(this.aofFd)
+      rest = this.aof.take()
+    } else if (this.aofRest.length > 0) {
+      rest = { bytes: Buffer.concat(this.aofRest), units: this.aofRestUnits }
     }
     // The events go to the hub before any shard runs anything else, so they come before the
     // events of whatever follows the transaction, on any shard.
@@ -173,7 +186,8 @@ export class Txn implements ReplyTarget, TxnContext {
       const link = this.router.links[s]
       const lent = this.lent[s]
       if (link.isDead || !this.acked.has(s)) continue
-      const r = lent === null ? NOTHING_LENT : lent.finish()
+      let r = lent === null ? NOTHING_LENT : lent.finish()
+      if (rest !== null) { r = { ...r, aofRest: rest.bytes, aofRestUnits: rest.units }; rest = null }
       if (r.isAcked) applied.push(this.expect(s))
       link.release(r, r.isAcked ? this : null, s)
     }
