@@ -14,7 +14,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, updateDenyWrites } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -294,14 +294,36 @@ export function strerror (code: string | undefined): string { return code === un
 
 let misconfErrno = 0
 let misconf = Buffer.alloc(0)
-/** writeCommandsGetDiskErrorMessage's AOF case, with the last failed write's strerror. */
+/**
+ * writeCommandsGetDiskErrorMessage's AOF case: the last failed write's strerror, or while writes
+ * work and an everysec fsync failed, the fsync's (writeCommandsDeniedByDiskError copies it).
+ */
 export function aofMisconf (): Buffer {
-  const n = Atomics.load(saveWords().i32, W_AOF_ERRNO)
+  const i32 = saveWords().i32
+  const n = Atomics.load(i32, W_AOF_WRITE_OK) === 0 || Atomics.load(i32, W_AOF_FSYNC_OK) !== 0 ? Atomics.load(i32, W_AOF_ERRNO) : Atomics.load(i32, W_AOF_FSYNC_ERRNO)
   if (n !== misconfErrno) {
     misconfErrno = n
     misconf = Buffer.from(`-MISCONF Errors writing to the AOF file: ${strerror(ERRNO_CODES.get(n))}\r\n`)
   }
   return misconf
+}
+
+/**
+ * The outcome of an everysec fsync, as Redis's bio thread records it: a failure turns
+ * aof_bio_fsync_status err (logged when it was ok) and denies writes; a sync that works turns it
+ * ok again. EBADF and EINVAL do not count (the descriptor was closed meanwhile: a rewrite).
+ */
+export function fsyncDone (err: NodeJS.ErrnoException | null): void {
+  const i32 = saveWords().i32
+  if (err !== null && err.code !== 'EBADF' && err.code !== 'EINVAL') {
+    Atomics.store(i32, W_AOF_FSYNC_ERRNO, -(err.errno ?? -constants.errno.EIO))
+    if (Atomics.exchange(i32, W_AOF_FSYNC_OK, 0) !== 0) {
+      logLine(`Fail to fsync the AOF file: ${strerror(err.code)}\n`)
+      updateDenyWrites()
+    }
+    return
+  }
+  if (Atomics.exchange(i32, W_AOF_FSYNC_OK, 1) === 0) updateDenyWrites()
 }
 
 /**

@@ -79,6 +79,12 @@ export const W_AOF_ERRNO = 35
  * write status turns ok only once all of it is written; ours once every log is empty.
  */
 export const W_AOF_PENDING = 36
+/**
+ * aof_bio_fsync_status (1 ok, 0 err) and aof_bio_fsync_errno: the everysec fsync's outcome
+ * (aof-files.ts startEverysec). An error denies writes as a write error does, until a sync works.
+ */
+export const W_AOF_FSYNC_OK = 37
+export const W_AOF_FSYNC_ERRNO = 38
 const INT_WORDS = 40
 
 // Float64 words.
@@ -127,6 +133,7 @@ export function saveWords (): SaveWords {
     words.i32[W_STOP_WRITES] = 1
     words.f64[F_LAST_BGSAVE_SEC] = -1
     words.i32[W_AOF_WRITE_OK] = 1
+    words.i32[W_AOF_FSYNC_OK] = 1
     words.i32[W_AOF_REWRITE_OK] = 1
     words.f64[F_AOF_LAST_REWRITE_SEC] = -1
   }
@@ -164,7 +171,7 @@ export function updateDenyWrites (): void {
   const { i32, f64 } = saveWords()
   const deny = i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0
     ? DENY_RDB
-    : Atomics.load(i32, W_AOF_ENABLED) !== 0 && Atomics.load(i32, W_AOF_WRITE_OK) === 0 ? DENY_AOF : 0
+    : Atomics.load(i32, W_AOF_ENABLED) !== 0 && (Atomics.load(i32, W_AOF_WRITE_OK) === 0 || Atomics.load(i32, W_AOF_FSYNC_OK) === 0) ? DENY_AOF : 0
   Atomics.store(i32, W_DENY_WRITES, deny)
 }
 

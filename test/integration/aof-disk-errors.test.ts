@@ -116,6 +116,26 @@ describe('AOF write errors', () => {
     expect(dumps[1]).toEqual(dumps[0])
   })
 
+  it('an everysec fsync that fails denies writes as Redis 7.0 does (aof_bio_fsync_status) until a sync works again', async () => {
+    // No real fsync error can be provoked on tmpfs: FLASHKV_FAULT_FSYNC makes the everysec sync
+    // fail with EIO while the named file exists. Texts are Redis 7.0's (bio.c, server.c).
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-fsync-'))
+    const fault = join(dir, 'fail-fsync')
+    const h = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_FSYNC: fault }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(h)
+    expect(await c.set('a', '1')).toBe('OK')
+    writeFileSync(fault, '')
+    expect(await writeStatus(c, 'err')).toBe('err')
+    const EIO = 'error: MISCONF Errors writing to the AOF file: Input/output error'
+    expect([await outcome(c.set('a', '2')), await outcome(c.ping()), await c.get('a')]).toEqual([EIO, EIO, '1'])
+    while (!h.logs().includes('Fail to fsync the AOF file: Input/output error')) await new Promise(resolve => setTimeout(resolve, 20))
+    rmSync(fault)
+    expect(await writeStatus(c, 'ok')).toBe('ok')
+    expect([await c.set('a', '3'), await c.ping()]).toEqual(['OK', 'PONG'])
+    expect(h.logs().split('Fail to fsync the AOF file').length).toBe(2)
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {
     const seen: unknown[][] = []
     for (const start of [async (dir: string) => await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
