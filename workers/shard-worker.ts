@@ -18,7 +18,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
-import { dirtyRules, replyCount, DIRTY_ONE, DIRTY_REPLY, DIRTY_REPLY_MIN1, DIRTY_ELEMENTS, DIRTY_PAIRS_AFTER_KEY, DIRTY_PAIRS } from '../src/persistence/dirty.js'
+import { dirtyRules, dirtyOf } from '../src/persistence/dirty.js'
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
@@ -832,14 +832,7 @@ function runOne (cmd: Command): void {
 
 /** Redis's dirty for a write command that changed something (persistence/dirty.ts). */
 function countDirty (cmd: Command, mark: number): void {
-  switch (dirtyRule[cmd.id]) {
-    case DIRTY_ONE: shard.dirty++; break
-    case DIRTY_REPLY: shard.dirty += replyCount(out.buf, mark); break
-    case DIRTY_REPLY_MIN1: shard.dirty += Math.max(1, replyCount(out.buf, mark)); break
-    case DIRTY_ELEMENTS: shard.dirty += argv.argc - 2; break
-    case DIRTY_PAIRS_AFTER_KEY: shard.dirty += (argv.argc - 2) >> 1; break
-    case DIRTY_PAIRS: shard.dirty += (argv.argc - 1) >> 1; break
-  }
+  shard.dirty += dirtyOf(dirtyRule[cmd.id], argv.argc, out.buf, mark)
 }
 const dirtyRule = dirtyRules(commands)
 
