@@ -100,6 +100,7 @@ export function lendOf (shard: Shard, isWaiting: boolean): Lend {
 
 /** The shard's side, at release: takes its databases back. Effects and events are the caller's. */
 export function takeBack (shard: Shard, r: Returned): void {
+  shard.dirty += r.dirty ?? 0
   if (r.dbs === null) return
   for (let i = 0; i < r.dbs.length; i++) {
     const s = r.dbs[i]
@@ -114,7 +115,6 @@ export function takeBack (shard: Shard, r: Returned): void {
   shard.hits += r.hits
   shard.misses += r.misses
   shard.expiredKeys += r.expired
-  shard.dirty += r.dirty ?? 0
 }
 
 const EXEC_ID = internalCommand('__exec').id

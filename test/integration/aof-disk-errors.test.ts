@@ -116,6 +116,29 @@ describe('AOF write errors', () => {
     expect(dumps[1]).toEqual(dumps[0])
   })
 
+  it.skipIf(!canMount)('a transaction that holds a shard whose write the full disk refused writes that write first, then its own block', async () => {
+    // Pipelined: RENAME is usually taken before SET's write fails, so it runs on a shard holding
+    // kept bytes. Whether it is (Redis answers either way too, by when the write fails), the file
+    // must hold what was acknowledged, in order, and load so in FlashKV and in Redis.
+    const [ka, kb] = [0, 1].map(s => keysOnShard(s, 2, 1, 'p:')[0])
+    const dir = smallDisk() as string
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(700_000, 1))
+    const fh = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(fh)
+    const [set, rename] = (await c.pipeline().set(ka, big).rename(ka, kb).exec()) ?? []
+    expect(set).toEqual([null, 'OK'])
+    expect([await outcome(c.set('a', '1')), (await persistence(c)).aof_last_write_status]).toEqual([MISCONF, 'err'])
+    rmSync(join(dir, 'filler'))
+    expect(await writeStatus(c, 'ok')).toBe('ok')
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    const renamed = rename[1] === 'OK'
+    for (const start of [async () => await startFlashKV({ shards: 3, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes'] }), async () => await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir])]) {
+      const again = await client(await start())
+      expect([await again.strlen(ka), await again.strlen(kb)]).toEqual(renamed ? [0, big.length] : [big.length, 0])
+    }
+  })
+
   it('an everysec fsync that fails denies writes as Redis 7.0 does (aof_bio_fsync_status) until a sync works again', async () => {
     // No real fsync error can be provoked on tmpfs: FLASHKV_FAULT_FSYNC makes the everysec sync
     // fail with EIO while the named file exists. Texts are Redis 7.0's (bio.c, server.c).
