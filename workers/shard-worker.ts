@@ -49,7 +49,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 
@@ -233,6 +233,8 @@ function resumeShard (): Shard {
   return s
 }
 const shard = resumeShard()
+// This shard's log mirrors what it keeps from a full disk; a replacement gives the dead one's back.
+forgetDeadShardAof(data.index)
 layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 shard.claims = claimWords(data.credit)

@@ -14,7 +14,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, updateDenyWrites } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -57,6 +57,13 @@ export class AofLog {
   count = 0
   /** This log's share of W_AOF_PENDING: the failed writes whose bytes it holds (adopted ones too). */
   pendingUnits = 0
+  /** A shard's log: the save state's float word that mirrors pendingUnits (F_AOF_PENDING_SHARD), else -1. */
+  mirror = -1
+
+  private setUnits (n: number): void {
+    this.pendingUnits = n
+    if (this.mirror >= 0) saveWords().f64[this.mirror] = n
+  }
   private unitDepth = 0
   private unitAt = 0
   private unitCount = 0
@@ -203,12 +210,12 @@ export class AofLog {
   flush (fd = saveWords().i32[W_AOF_FD]): void {
     if (this.len === 0 || this.unitDepth !== 0) return
     const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len, this.pendingUnits)
-    if (written === this.len) { this.len = 0; this.db = -1; this.pendingUnits = 0; return }
+    if (written === this.len) { this.len = 0; this.db = -1; if (this.pendingUnits !== 0) this.setUnits(0); return }
     // A failed write keeps what is left, as Redis keeps aof_buf, for the next flush (the shard's
     // tick tries again): the file gets every effect once the disk has room.
     this.buf.copyWithin(0, written, this.len)
     this.len -= written
-    if (this.pendingUnits === 0) this.pendingUnits = 1
+    if (this.pendingUnits === 0) this.setUnits(1)
   }
 
   /**
@@ -220,7 +227,7 @@ export class AofLog {
     const r = { bytes: this.buf.slice(0, this.len), units: this.pendingUnits }
     this.len = 0
     this.db = -1
-    this.pendingUnits = 0
+    this.setUnits(0)
     return r
   }
 
@@ -236,13 +243,14 @@ export class AofLog {
     if (this.len === 0) this.db = -1
     this.len += bytes.length
     if (this.unitDepth !== 0) this.unitAt += bytes.length
-    this.pendingUnits += units
+    this.setUnits(this.pendingUnits + units)
   }
 
   /** Forgets what is buffered (appendonly turned off). */
   clear (): void {
     if (this.pendingUnits !== 0) Atomics.sub(saveWords().i32, W_AOF_PENDING, this.pendingUnits)
-    this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0; this.pendingUnits = 0
+    this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0
+    if (this.pendingUnits !== 0) this.setUnits(0)
   }
 }
 
@@ -401,6 +409,21 @@ export function aofIsOn (): boolean { return saveWords().i32[W_AOF_ON] !== 0 }
  * rewrite's cut (BGREWRITEAOF's shard part) to the new incremental file.
  */
 export const shardAof: { log: AofLog, fd: number } = { log: new AofLog(), fd: 0 }
+
+/**
+ * A replacement shard: the dead thread's log is gone with the bytes a full disk kept out of the
+ * file (lost, unlike Redis's aof_buf). Its share of W_AOF_PENDING is given back, so the write
+ * status can turn ok again once nothing else is kept.
+ */
+export function forgetDeadShardAof (index: number): void {
+  const { i32, f64 } = saveWords()
+  const lost = f64[F_AOF_PENDING_SHARD + index]
+  shardAof.log.mirror = F_AOF_PENDING_SHARD + index
+  if (lost === 0) return
+  f64[F_AOF_PENDING_SHARD + index] = 0
+  logLine(`Shard ${index} stopped with AOF data it could not write yet: that data is lost.\n`)
+  if (Atomics.sub(i32, W_AOF_PENDING, lost) === lost && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) updateDenyWrites()
+}
 
 /** Writes the shard's buffered effects to its file. */
 export function flushShardAof (): void { shardAof.log.flush(shardAof.fd) }

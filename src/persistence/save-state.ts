@@ -112,7 +112,9 @@ export const F_AOF_REWRITES = F_AOF_SIZE + 4
 /** auto-aof-rewrite-percentage and auto-aof-rewrite-min-size. */
 export const F_AOF_AUTO_PERCENT = F_AOF_SIZE + 5
 export const F_AOF_AUTO_MIN = F_AOF_SIZE + 6
-const F64_WORDS = F_AOF_SIZE + 8
+/** Per shard: its AOF log's share of W_AOF_PENDING (aof.ts), for a replacement to give back. */
+export const F_AOF_PENDING_SHARD = F_AOF_SIZE + 8
+const F64_WORDS = F_AOF_PENDING_SHARD + MAX_SHARDS
 
 const BYTES = INT_WORDS * 4 + F64_WORDS * 8
 

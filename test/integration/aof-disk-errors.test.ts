@@ -139,6 +139,32 @@ describe('AOF write errors', () => {
     }
   })
 
+  it.skipIf(!canMount)('a shard that dies keeping bytes the full disk refused: its replacement gives its share back, so writes are taken again (the bytes are lost)', async () => {
+    // FLASHKV_FAULT_SHARD_EXIT: shard 1's thread exits on its 6th command (each replacement too).
+    const [k0, k1] = [0, 1].map(s => keysOnShard(s, 2, 1, 'q:')[0])
+    const dir = smallDisk() as string
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(700_000, 1))
+    const fh = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_SHARD_EXIT: '1:5' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(fh)
+    expect(await c.set(k1, big)).toBe('OK')
+    expect(await outcome(c.set(k0, '1'))).toBe(MISCONF)
+    // Reads still reach shard 1 until its thread dies; then a replacement takes it over.
+    for (let i = 0; i < 5; i++) await outcome(c.get(k1))
+    // INFO answers CLUSTERDOWN while shard 1 has no thread.
+    for (;;) {
+      const s = await outcome(persistence(c)) as { aof_last_write_status?: string }
+      if (s.aof_last_write_status === 'ok') break
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    while (!fh.logs().includes('Shard 1 stopped with AOF data it could not write yet: that data is lost.')) await new Promise(resolve => setTimeout(resolve, 20))
+    rmSync(join(dir, 'filler'))
+    expect(await c.set(k0, '2')).toBe('OK')
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+    expect([await again.get(k0), await again.exists(k1)]).toEqual(['2', 0])
+  })
+
   it('an everysec fsync that fails denies writes as Redis 7.0 does (aof_bio_fsync_status) until a sync works again', async () => {
     // No real fsync error can be provoked on tmpfs: FLASHKV_FAULT_FSYNC makes the everysec sync
     // fail with EIO while the named file exists. Texts are Redis 7.0's (bio.c, server.c).
