@@ -162,6 +162,7 @@ describe('rdb_changes_since_last_save across shards', () => {
       ['SUNIONSTORE', c, sa, sb], ['SINTERSTORE', d, sa, 'nosuch'], ['MSETNX', a, '1', 'fresh1', '2'], ['MSETNX', 'fresh2', '1', 'fresh3', '2', 'fresh4', '3'], ['MSET', a, '1', b, '2', c, '3', d, '4'], ['DEL', a, b, c, d, 'nosuch'],
       ['ZADD', za, '1', 'a', '2', 'b', '3', 'c'], ['ZADD', za, '5', 'a', '6', 'b', '3', 'c'], ['ZADD', za, '5', 'a'], ['ZADD', za, 'CH', '7', 'a', '8', 'd'], ['ZADD', za, 'INCR', '1', 'a'],
       ['ZADD', zb, '1', 'x'], ['ZUNIONSTORE', c, '2', za, zb], ['ZRANGESTORE', d, za, '0', '-1'], ['ZMPOP', '2', za, zb, 'MIN', 'COUNT', '2'],
+      ['RPUSH', la, 'b1', 'b2', 'b3'], ['BLMOVE', la, lb, 'LEFT', 'RIGHT', '0'], ['BLMPOP', '0', '2', la, lb, 'RIGHT', 'COUNT', '2'], ['ZADD', zb, '1', 'y'], ['BZPOPMIN', za, zb, '0'],
       ['PFADD', ha, 'a', 'b', 'c'], ['PFADD', ha, 'a'], ['PFADD', ha, 'd'], ['PFADD', hb], ['PFADD', hb], ['PFMERGE', c, ha, hb],
       ['GEOADD', za, '13.3', '38.1', 'p1', '15.0', '37.5', 'p2'], ['GEOSEARCHSTORE', a, za, 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
       [['SET', a, 'x'], ['RENAME', a, d], ['INCR', b], ['LPUSH', la, 'q', 'r'], ['SMOVE', sb, sa, 'm2'], ['DEL', d, b, 'nosuch']],
