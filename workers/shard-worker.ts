@@ -18,7 +18,7 @@ import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
 import { commands, internalCommand } from '../src/commands/table.js'
-import { dirtyRules, replyCount, DIRTY_ONE, DIRTY_REPLY, DIRTY_REPLY_MIN1, DIRTY_ELEMENTS, DIRTY_PAIRS_AFTER_KEY, DIRTY_PAIRS } from '../src/persistence/dirty.js'
+import { dirtyRules, dirtyOf } from '../src/persistence/dirty.js'
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
@@ -50,7 +50,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -236,6 +236,8 @@ function resumeShard (): Shard {
   return s
 }
 const shard = resumeShard()
+// This shard's log mirrors what it keeps from a full disk; a replacement gives the dead one's back.
+forgetDeadShardAof(data.index)
 layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 shard.claims = claimWords(data.credit)
@@ -445,6 +447,9 @@ function holdForTransaction (slot: number): void {
   if (aofLog.len !== 0) flushShardAof()
   const lend = lendOf(shard, blockedCount > 0)
   lend.aofFd = aofOn[0] !== 0 ? shardAof.fd : 0
+  // A full disk kept some out: the transaction writes them before its block (no hole, in order).
+  const rest = aofLog.take()
+  if (rest !== null) { lend.aofRest = rest.bytes; lend.aofRestUnits = rest.units }
   // Posted before the acknowledgement is committed, so the producer finds it with the ack.
   cur.port.postMessage(lend)
   out.reset()
@@ -483,6 +488,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
   takeBack(shard, r)
+  if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
   // The steps ran on another thread: its writes may have made or moved buffers.
   layoutSeen = -1
   for (const { kind, db, key, slot } of r.effects) {
@@ -833,14 +839,7 @@ function runOne (cmd: Command): void {
 
 /** Redis's dirty for a write command that changed something (persistence/dirty.ts). */
 function countDirty (cmd: Command, mark: number): void {
-  switch (dirtyRule[cmd.id]) {
-    case DIRTY_ONE: shard.dirty++; break
-    case DIRTY_REPLY: shard.dirty += replyCount(out.buf, mark); break
-    case DIRTY_REPLY_MIN1: shard.dirty += Math.max(1, replyCount(out.buf, mark)); break
-    case DIRTY_ELEMENTS: shard.dirty += argv.argc - 2; break
-    case DIRTY_PAIRS_AFTER_KEY: shard.dirty += (argv.argc - 2) >> 1; break
-    case DIRTY_PAIRS: shard.dirty += (argv.argc - 1) >> 1; break
-  }
+  shard.dirty += dirtyOf(dirtyRule[cmd.id], argv.argc, out.buf, mark)
 }
 const dirtyRule = dirtyRules(commands)
 

@@ -9,6 +9,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STRING } from '../storage/keyspace.js'
 import { writes } from '../storage/writes.js'
+import { ownDirty } from '../persistence/dirty.js'
 import { ZERO, ONE, OK } from '../protocol/replies.js'
 import { WRONGTYPE, OOM, errorReply } from '../protocol/errors.js'
 import { equalsLower, token } from '../protocol/ascii.js'
@@ -93,6 +94,7 @@ export function pfaddCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
         invalidateCache(u8, v)
         shard.notify(NOTIFY_STRING, EV_PFADD, buf, start[1], len[1])
       }
+      ownDirty.n = updated
       out.raw(updated > 0 ? ONE : ZERO)
       return
     }
@@ -105,6 +107,7 @@ export function pfaddCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     if (r < 0) {
       // Redis edits in place: what the elements before the corrupt spot changed stays.
       if (updated > 0 && storeWork(shard, argv, 1, e) === 0) { out.raw(OOM); return }
+      ownDirty.n = updated
       out.raw(CORRUPT)
       return
     }
@@ -115,6 +118,8 @@ export function pfaddCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     if (storeWork(shard, argv, 1, e) === 0) { out.raw(OOM); return }
     shard.notify(NOTIFY_STRING, EV_PFADD, buf, start[1], len[1])
   }
+  // Redis's dirty: the registers changed, and 1 for a key made.
+  ownDirty.n = updated
   out.raw(updated > 0 ? ONE : ZERO)
 }
 

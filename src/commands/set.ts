@@ -25,6 +25,7 @@ import { scanCursorOf } from './generic.js'
 import { parseScanArgs, walkBuckets, numkeysKeys } from './scan-args.js'
 import { NOTIFY_GENERIC, NOTIFY_SET, eventName } from '../storage/notify.js'
 import { argBytes, isErrorReply } from './txn-helpers.js'
+import { ownDirty } from '../persistence/dirty.js'
 
 const EV_SADD = eventName('sadd')
 const EV_SREM = eventName('srem')
@@ -521,7 +522,9 @@ export function smoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     if (dst === 0) { out.raw(OOM); return }
     setInit(ks, dst)
   }
-  if (setAdd(ks, dst, buf, start[3], len[3]) > 0) shard.notify(NOTIFY_SET, EV_SADD, buf, start[2], len[2])
+  // Redis's dirty: 1, and 1 more when the destination did not have the member.
+  ownDirty.n = 1
+  if (setAdd(ks, dst, buf, start[3], len[3]) > 0) { shard.notify(NOTIFY_SET, EV_SADD, buf, start[2], len[2]); ownDirty.n = 2 }
   out.raw(ONE)
 }
 
@@ -548,7 +551,9 @@ async function smoveCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array> {
   const removed = await tx.run(a, 'srem', [src, member])
   if (isErrorReply(removed) || removed.equals(ZERO)) return removed
   const added = await tx.run(b, 'sadd', [dst, member])
-  return isErrorReply(added) ? added : ONE
+  if (isErrorReply(added)) return added
+  tx.addDirty?.(added.equals(ONE) ? 2 : 1)
+  return ONE
 }
 
 const SET = { firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'set' } as const

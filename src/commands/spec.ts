@@ -230,6 +230,11 @@ export interface TxnContext {
    * changed nothing.
    */
   reserve (shard: number, bytes: number, db?: number): boolean
+  /**
+   * Adds to Redis's dirty what the command counts itself (DIRTY_SET in persistence/dirty.ts;
+   * SMOVE: 2 when the member was new to the destination). Absent where steps run remotely.
+   */
+  addDirty?: (n: number) => void
   readonly db: number
   readonly resp3: boolean
 }

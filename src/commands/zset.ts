@@ -26,6 +26,7 @@ import { timeoutMillis } from './float.js'
 import { BLOCK_ZPOP, BLOCK_ZMPOP, type BlockSpec } from '../storage/shard.js'
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, NOTIFY_ZSET, eventName } from '../storage/notify.js'
+import { ownDirty } from '../persistence/dirty.js'
 
 const EV_ZADD = eventName('zadd')
 const EV_ZINCR = eventName('zincr')
@@ -133,6 +134,7 @@ function zaddGeneric (shard: Shard, argv: Argv, out: ReplyWriter, flags: number,
         s += cur
         if (Number.isNaN(s)) {
           out.raw(SCORE_NAN)
+          ownDirty.n = added + updated
           if (added > 0 || updated > 0) shard.notify(NOTIFY_ZSET, isIncr ? EV_ZINCR : EV_ZADD, buf, start[1], len[1])
           return
         }
@@ -154,6 +156,8 @@ function zaddGeneric (shard: Shard, argv: Argv, out: ReplyWriter, flags: number,
   } else {
     out.int((flags & F_CH) !== 0 ? added + updated : added)
   }
+  // Redis's dirty: every member added or whose score changed.
+  ownDirty.n = added + updated
   if (added > 0 || updated > 0) shard.notify(NOTIFY_ZSET, isIncr ? EV_ZINCR : EV_ZADD, buf, start[1], len[1])
   else if (zsetLen(ks, e) === 0) ks.remove(e)
 }

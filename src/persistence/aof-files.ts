@@ -10,15 +10,16 @@
 
 import { openSync, closeSync, readFileSync, writeSync, fsyncSync, mkdirSync, existsSync, statSync, fstatSync, unlinkSync, ftruncateSync, fdatasync, readSync } from 'node:fs'
 import { join } from 'node:path'
+import { constants } from 'node:os'
 import { ByteWriter } from './listpack.js'
 import { rdbHeader, checksumBytes, RDB_OPCODE_EOF, writeAtomically } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import {
   saveWords, updateDenyWrites, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
-  W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
+  W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, W_AOF_FSYNC_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
-import { FSYNC_EVERYSEC, AofLog } from './aof.js'
+import { FSYNC_EVERYSEC, AofLog, fsyncDone } from './aof.js'
 import { RdbLoader } from './rdb-file.js'
 import { RDB_VERSION } from './rdb-value.js'
 
@@ -299,7 +300,17 @@ function checkCommands (path: string, name: string, isLast: boolean, loadTruncat
   return r.count
 }
 
-/** appendfsync everysec: one fdatasync a second, in libuv's thread pool (off every event loop). */
+/**
+ * Fault injection for tests (FLASHKV_FAULT_FSYNC=<path>): while that file exists, the everysec
+ * fsync fails with EIO (a real one is hard to provoke on tmpfs).
+ */
+const faultFsync = process.env.FLASHKV_FAULT_FSYNC
+
+/**
+ * appendfsync everysec: one fdatasync a second, in libuv's thread pool (off every event loop).
+ * Unlike Redis, which syncs only after new writes, it syncs every second, so a failed sync is
+ * tried again even while writes are denied.
+ */
 export function startEverysec (): NodeJS.Timeout {
   let isBusy = false
   const t = setInterval(() => {
@@ -308,7 +319,12 @@ export function startEverysec (): NodeJS.Timeout {
     const fd = i32[W_AOF_FD]
     if (fd <= 0) return
     isBusy = true
-    fdatasync(fd, () => { isBusy = false })
+    if (faultFsync !== undefined && existsSync(faultFsync)) {
+      isBusy = false
+      fsyncDone(Object.assign(new Error('EIO'), { code: 'EIO', errno: -constants.errno.EIO }))
+      return
+    }
+    fdatasync(fd, err => { isBusy = false; fsyncDone(err) })
   }, 1000)
   t.unref()
   return t
@@ -482,7 +498,7 @@ export function aofInfo (): string[] {
     `aof_last_rewrite_time_sec:${f64[F_AOF_LAST_REWRITE_SEC]}`,
     `aof_current_rewrite_time_sec:${running ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_AOF_REWRITE_START] / 1000) : -1}`,
     `aof_last_bgrewrite_status:${i32[W_AOF_REWRITE_OK] !== 0 ? 'ok' : 'err'}`, `aof_rewrites:${f64[F_AOF_REWRITES]}`,
-    'aof_rewrites_consecutive_failures:0', `aof_last_write_status:${i32[W_AOF_WRITE_OK] !== 0 ? 'ok' : 'err'}`, 'aof_last_cow_size:0',
+    'aof_rewrites_consecutive_failures:0', `aof_last_write_status:${i32[W_AOF_WRITE_OK] !== 0 && i32[W_AOF_FSYNC_OK] !== 0 ? 'ok' : 'err'}`, 'aof_last_cow_size:0',
     'module_fork_in_progress:0', 'module_fork_last_cow_size:0',
   ]
   return lines

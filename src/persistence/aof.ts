@@ -14,7 +14,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes } from '../bytes.js'
-import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, updateDenyWrites } from './save-state.js'
+import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
 export const FSYNC_EVERYSEC = 1
@@ -28,6 +28,26 @@ const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n')
 /** This thread's view of the AOF words: `on[0]` is the one check a write pays. */
 export function aofOnWord (): Int32Array { return saveWords().i32.subarray(W_AOF_ON, W_AOF_ON + 1) }
 
+/** `<prefix><n>\r\n` at b[p] (room made by the caller); the position after it. */
+function digitsAt (b: Buffer, p: number, prefix: number, n: number): number {
+  b[p++] = prefix
+  if (n < 10) {
+    b[p++] = 48 + n
+  } else if (n < 100) {
+    b[p++] = 48 + ((n / 10) | 0)
+    b[p++] = 48 + (n % 10)
+  } else {
+    let digits = 3
+    for (let v = n; v >= 1000; v = Math.floor(v / 10)) digits++
+    let q = p + digits
+    p = q
+    do { b[--q] = 48 + (n % 10); n = Math.floor(n / 10) } while (n > 0)
+  }
+  b[p] = 13
+  b[p + 1] = 10
+  return p + 2
+}
+
 export class AofLog {
   buf: Buffer
   len = 0
@@ -35,6 +55,15 @@ export class AofLog {
   db = -1
   /** Commands appended (MULTI/EXEC and SELECT not counted). */
   count = 0
+  /** This log's share of W_AOF_PENDING: the failed writes whose bytes it holds (adopted ones too). */
+  pendingUnits = 0
+  /** A shard's log: the save state's float word that mirrors pendingUnits (F_AOF_PENDING_SHARD), else -1. */
+  mirror = -1
+
+  private setUnits (n: number): void {
+    this.pendingUnits = n
+    if (this.mirror >= 0) saveWords().f64[this.mirror] = n
+  }
   private unitDepth = 0
   private unitAt = 0
   private unitCount = 0
@@ -104,11 +133,29 @@ export class AofLog {
     this.bulkStr(String(db))
   }
 
-  /** The command as the client sent it (argv[0] is its name). */
+  /**
+   * The command as the client sent it (argv[0] is its name): the hot path of every logged write,
+   * so its room is made once and headers are written in place.
+   */
   argv (db: number, argv: Argv): void {
-    this.select(db)
-    this.num(42, argv.argc)
-    for (let i = 0; i < argv.argc; i++) this.bulk(argv.buf, argv.start[i], argv.len[i])
+    if (this.len === 0 || db !== this.db) this.select(db)
+    const { buf: src, start, len, argc } = argv
+    // `*<argc>\r\n`, then `$<n>\r\n<bytes>\r\n` per argument: at most 14 + 2 bytes of framing each.
+    let room = 16
+    for (let i = 0; i < argc; i++) room += len[i] + 16
+    this.need(room)
+    const b = this.buf
+    let p = digitsAt(b, this.len, 42, argc)
+    for (let i = 0; i < argc; i++) {
+      const n = len[i]
+      p = digitsAt(b, p, 36, n)
+      copyBytes(src, start[i], n, b, p)
+      p += n
+      b[p] = 13
+      b[p + 1] = 10
+      p += 2
+    }
+    this.len = p
     this.count++
   }
 
@@ -162,25 +209,61 @@ export class AofLog {
    */
   flush (fd = saveWords().i32[W_AOF_FD]): void {
     if (this.len === 0 || this.unitDepth !== 0) return
-    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len)
-    if (written === this.len) { this.len = 0; this.db = -1; return }
+    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len, this.pendingUnits)
+    if (written === this.len) { this.len = 0; this.db = -1; if (this.pendingUnits !== 0) this.setUnits(0); return }
     // A failed write keeps what is left, as Redis keeps aof_buf, for the next flush (the shard's
     // tick tries again): the file gets every effect once the disk has room.
     this.buf.copyWithin(0, written, this.len)
     this.len -= written
+    if (this.pendingUnits === 0) this.setUnits(1)
+  }
+
+  /**
+   * Hands the bytes a failed write left to another log (a cross-shard transaction's, which runs on
+   * another thread), with their share of W_AOF_PENDING; null when there are none.
+   */
+  take (): { bytes: Uint8Array, units: number } | null {
+    if (this.len === 0 || this.pendingUnits === 0) return null
+    const r = { bytes: this.buf.slice(0, this.len), units: this.pendingUnits }
+    this.len = 0
+    this.db = -1
+    this.setUnits(0)
+    return r
+  }
+
+  /**
+   * Puts another log's unwritten bytes in front of this one's (they were logged first). Each
+   * chunk starts with its own SELECT, so the database this log's own bytes assume is unchanged.
+   */
+  adopt (bytes: Uint8Array, units: number): void {
+    if (bytes.length === 0) return
+    this.need(bytes.length)
+    this.buf.copyWithin(bytes.length, 0, this.len)
+    this.buf.set(bytes, 0)
+    if (this.len === 0) this.db = -1
+    this.len += bytes.length
+    if (this.unitDepth !== 0) this.unitAt += bytes.length
+    this.setUnits(this.pendingUnits + units)
   }
 
   /** Forgets what is buffered (appendonly turned off). */
-  clear (): void { this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0 }
+  clear (): void {
+    if (this.pendingUnits !== 0) Atomics.sub(saveWords().i32, W_AOF_PENDING, this.pendingUnits)
+    this.len = 0; this.db = -1; this.count = 0; this.unitDepth = 0
+    if (this.pendingUnits !== 0) this.setUnits(0)
+  }
 }
 
 /**
  * One append of `len` bytes, then the fsync `always` asks for; the bytes of buf now in the file.
  * A failure is Redis's AOF write error (flushAppendOnlyFile): with `always` the process exits (a
  * reply may already promise the write); otherwise a short write is cut off the file again,
- * aof_last_write_status turns err and writes get -MISCONF until a write works.
+ * aof_last_write_status turns err and writes get -MISCONF until every log's bytes are written:
+ * `units` is the caller's share of W_AOF_PENDING, given up when this write takes them all; a
+ * failed write with none gives the caller one (counted before the status turns err, so no other
+ * thread's write can find the count at 0 and turn it ok meanwhile).
  */
-export function writeAll (fd: number, buf: Uint8Array, len: number): number {
+export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0): number {
   const i32 = saveWords().i32
   let off = 0
   try {
@@ -206,12 +289,14 @@ export function writeAll (fd: number, buf: Uint8Array, len: number): number {
     } else if (canLog) {
       logLine(`Error writing to the AOF file: ${strerror(e.code)}\n`)
     }
+    if (units === 0) Atomics.add(i32, W_AOF_PENDING, 1)
     // A short write is reported as ENOSPC, as Redis does.
     Atomics.store(i32, W_AOF_ERRNO, off > 0 || e.code === undefined ? ENOSPC : -(e.errno ?? -ENOSPC))
     if (Atomics.exchange(i32, W_AOF_WRITE_OK, 0) !== 0) updateDenyWrites()
     return off
   }
-  if (Atomics.load(i32, W_AOF_WRITE_OK) === 0 && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) {
+  if (units !== 0) Atomics.sub(i32, W_AOF_PENDING, units)
+  if (Atomics.load(i32, W_AOF_WRITE_OK) === 0 && Atomics.load(i32, W_AOF_PENDING) === 0 && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) {
     logLine('AOF write error looks solved, Redis can write again.\n')
     updateDenyWrites()
   }
@@ -255,14 +340,36 @@ export function strerror (code: string | undefined): string { return code === un
 
 let misconfErrno = 0
 let misconf = Buffer.alloc(0)
-/** writeCommandsGetDiskErrorMessage's AOF case, with the last failed write's strerror. */
+/**
+ * writeCommandsGetDiskErrorMessage's AOF case: the last failed write's strerror, or while writes
+ * work and an everysec fsync failed, the fsync's (writeCommandsDeniedByDiskError copies it).
+ */
 export function aofMisconf (): Buffer {
-  const n = Atomics.load(saveWords().i32, W_AOF_ERRNO)
+  const i32 = saveWords().i32
+  const n = Atomics.load(i32, W_AOF_WRITE_OK) === 0 || Atomics.load(i32, W_AOF_FSYNC_OK) !== 0 ? Atomics.load(i32, W_AOF_ERRNO) : Atomics.load(i32, W_AOF_FSYNC_ERRNO)
   if (n !== misconfErrno) {
     misconfErrno = n
     misconf = Buffer.from(`-MISCONF Errors writing to the AOF file: ${strerror(ERRNO_CODES.get(n))}\r\n`)
   }
   return misconf
+}
+
+/**
+ * The outcome of an everysec fsync, as Redis's bio thread records it: a failure turns
+ * aof_bio_fsync_status err (logged when it was ok) and denies writes; a sync that works turns it
+ * ok again. EBADF and EINVAL do not count (the descriptor was closed meanwhile: a rewrite).
+ */
+export function fsyncDone (err: NodeJS.ErrnoException | null): void {
+  const i32 = saveWords().i32
+  if (err !== null && err.code !== 'EBADF' && err.code !== 'EINVAL') {
+    Atomics.store(i32, W_AOF_FSYNC_ERRNO, -(err.errno ?? -constants.errno.EIO))
+    if (Atomics.exchange(i32, W_AOF_FSYNC_OK, 0) !== 0) {
+      logLine(`Fail to fsync the AOF file: ${strerror(err.code)}\n`)
+      updateDenyWrites()
+    }
+    return
+  }
+  if (Atomics.exchange(i32, W_AOF_FSYNC_OK, 1) === 0) updateDenyWrites()
 }
 
 /**
@@ -302,6 +409,21 @@ export function aofIsOn (): boolean { return saveWords().i32[W_AOF_ON] !== 0 }
  * rewrite's cut (BGREWRITEAOF's shard part) to the new incremental file.
  */
 export const shardAof: { log: AofLog, fd: number } = { log: new AofLog(), fd: 0 }
+
+/**
+ * A replacement shard: the dead thread's log is gone with the bytes a full disk kept out of the
+ * file (lost, unlike Redis's aof_buf). Its share of W_AOF_PENDING is given back, so the write
+ * status can turn ok again once nothing else is kept.
+ */
+export function forgetDeadShardAof (index: number): void {
+  const { i32, f64 } = saveWords()
+  const lost = f64[F_AOF_PENDING_SHARD + index]
+  shardAof.log.mirror = F_AOF_PENDING_SHARD + index
+  if (lost === 0) return
+  f64[F_AOF_PENDING_SHARD + index] = 0
+  logLine(`Shard ${index} stopped with AOF data it could not write yet: that data is lost.\n`)
+  if (Atomics.sub(i32, W_AOF_PENDING, lost) === lost && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) updateDenyWrites()
+}
 
 /** Writes the shard's buffered effects to its file. */
 export function flushShardAof (): void { shardAof.log.flush(shardAof.fd) }

@@ -9,8 +9,6 @@ import type { Command } from '../commands/table.js'
 export const DIRTY_ONE = 0
 /** The integer reply, or the array reply's length (keys deleted, members added or popped). */
 export const DIRTY_REPLY = 1
-/** As DIRTY_REPLY, at least 1: ZADD counts updated scores too, which its reply leaves out. */
-export const DIRTY_REPLY_MIN1 = 6
 /** The arguments after the key (LPUSH's elements). */
 export const DIRTY_ELEMENTS = 2
 /** The field-value pairs after the key (HSET). */
@@ -19,13 +17,22 @@ export const DIRTY_PAIRS_AFTER_KEY = 3
 export const DIRTY_PAIRS = 4
 /** The command counts its own (FLUSHALL, FLUSHDB: the keys removed). */
 export const DIRTY_OWN = 5
+/** The command leaves its count in ownDirty.n (ZADD: added + updated; PFADD: registers changed). */
+export const DIRTY_SET = 7
+/** LMPOP/ZMPOP: the elements popped, the inner array of `*2 key *n`. */
+export const DIRTY_MPOP = 8
+
+/** What a DIRTY_SET command counted, read (and cleared) by dirtyOf. */
+export const ownDirty = { n: 0 }
 
 const RULES: Record<string, number> = {
   del: DIRTY_REPLY, unlink: DIRTY_REPLY, sadd: DIRTY_REPLY, srem: DIRTY_REPLY, hdel: DIRTY_REPLY,
   zrem: DIRTY_REPLY, zremrangebyscore: DIRTY_REPLY, zremrangebyrank: DIRTY_REPLY,
   zremrangebylex: DIRTY_REPLY, lrem: DIRTY_REPLY, xdel: DIRTY_REPLY,
   spop: DIRTY_REPLY, lpop: DIRTY_REPLY, rpop: DIRTY_REPLY, zpopmin: DIRTY_REPLY, zpopmax: DIRTY_REPLY,
-  zadd: DIRTY_REPLY_MIN1, geoadd: DIRTY_REPLY_MIN1,
+  zadd: DIRTY_SET, geoadd: DIRTY_SET, pfadd: DIRTY_SET, smove: DIRTY_SET,
+  lmpop: DIRTY_MPOP, zmpop: DIRTY_MPOP, blmpop: DIRTY_MPOP, bzmpop: DIRTY_MPOP,
+  geosearchstore: DIRTY_REPLY, georadius: DIRTY_REPLY, georadiusbymember: DIRTY_REPLY,
   lpush: DIRTY_ELEMENTS, rpush: DIRTY_ELEMENTS, lpushx: DIRTY_ELEMENTS, rpushx: DIRTY_ELEMENTS,
   hset: DIRTY_PAIRS_AFTER_KEY, hmset: DIRTY_PAIRS_AFTER_KEY,
   mset: DIRTY_PAIRS, msetnx: DIRTY_PAIRS,
@@ -35,6 +42,36 @@ const RULES: Record<string, number> = {
 /** Each command's rule, by command id. */
 export function dirtyRules (commands: readonly Command[]): Uint8Array {
   return Uint8Array.from(commands, c => RULES[c.name] ?? DIRTY_ONE)
+}
+
+/**
+ * The dirty of a write command that changed something: its rule applied to its argument count and
+ * its reply at reply[at]. A cross-shard command's (server/txn.ts) is counted from its reply too,
+ * not from the steps it ran; DIRTY_SET there is the handler's own (TxnContext.addDirty).
+ */
+export function dirtyOf (rule: number, argc: number, reply: Uint8Array, at: number): number {
+  switch (rule) {
+    case DIRTY_ONE: return 1
+    case DIRTY_REPLY: return replyCount(reply, at)
+    case DIRTY_ELEMENTS: return argc - 2
+    case DIRTY_PAIRS_AFTER_KEY: return (argc - 2) >> 1
+    case DIRTY_PAIRS: return (argc - 1) >> 1
+    case DIRTY_SET: { const n = ownDirty.n; ownDirty.n = 0; return n }
+    case DIRTY_MPOP: return mpopCount(reply, at)
+    default: return 0
+  }
+}
+
+/** `*2\r\n$<n>\r\n<key>\r\n*<count>`: the count (0 for anything else). */
+function mpopCount (buf: Uint8Array, at: number): number {
+  if (buf[at] !== 42 && buf[at] !== 37) return 0
+  let p = at
+  while (buf[p] !== 10) p++
+  p++
+  if (buf[p] !== 36) return 0
+  let klen = 0
+  for (p++; buf[p] >= 48 && buf[p] <= 57; p++) klen = klen * 10 + buf[p] - 48
+  return replyCount(buf, p + 2 + klen + 2)
 }
 
 /** The count a reply at buf[at] carries: `:n`, `*n` or `~n` (a set); 1 for anything else (a popped bulk). */

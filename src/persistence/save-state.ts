@@ -74,6 +74,17 @@ export const W_AOF_SYNCED_FD = 33
 export const W_AOF_SYNC_LOCK = 34
 /** The errno of the last AOF write that failed (aof_last_write_errno), positive. */
 export const W_AOF_ERRNO = 35
+/**
+ * Logs holding bytes a write could not take (aof.ts): Redis's aof_buf is one buffer, so its
+ * write status turns ok only once all of it is written; ours once every log is empty.
+ */
+export const W_AOF_PENDING = 36
+/**
+ * aof_bio_fsync_status (1 ok, 0 err) and aof_bio_fsync_errno: the everysec fsync's outcome
+ * (aof-files.ts startEverysec). An error denies writes as a write error does, until a sync works.
+ */
+export const W_AOF_FSYNC_OK = 37
+export const W_AOF_FSYNC_ERRNO = 38
 const INT_WORDS = 40
 
 // Float64 words.
@@ -101,7 +112,9 @@ export const F_AOF_REWRITES = F_AOF_SIZE + 4
 /** auto-aof-rewrite-percentage and auto-aof-rewrite-min-size. */
 export const F_AOF_AUTO_PERCENT = F_AOF_SIZE + 5
 export const F_AOF_AUTO_MIN = F_AOF_SIZE + 6
-const F64_WORDS = F_AOF_SIZE + 8
+/** Per shard: its AOF log's share of W_AOF_PENDING (aof.ts), for a replacement to give back. */
+export const F_AOF_PENDING_SHARD = F_AOF_SIZE + 8
+const F64_WORDS = F_AOF_PENDING_SHARD + MAX_SHARDS
 
 const BYTES = INT_WORDS * 4 + F64_WORDS * 8
 
@@ -122,6 +135,7 @@ export function saveWords (): SaveWords {
     words.i32[W_STOP_WRITES] = 1
     words.f64[F_LAST_BGSAVE_SEC] = -1
     words.i32[W_AOF_WRITE_OK] = 1
+    words.i32[W_AOF_FSYNC_OK] = 1
     words.i32[W_AOF_REWRITE_OK] = 1
     words.f64[F_AOF_LAST_REWRITE_SEC] = -1
   }
@@ -159,7 +173,7 @@ export function updateDenyWrites (): void {
   const { i32, f64 } = saveWords()
   const deny = i32[W_STOP_WRITES] !== 0 && f64[F_SAVE_POINTS] > 0 && i32[W_LAST_OK] === 0
     ? DENY_RDB
-    : Atomics.load(i32, W_AOF_ENABLED) !== 0 && Atomics.load(i32, W_AOF_WRITE_OK) === 0 ? DENY_AOF : 0
+    : Atomics.load(i32, W_AOF_ENABLED) !== 0 && (Atomics.load(i32, W_AOF_WRITE_OK) === 0 || Atomics.load(i32, W_AOF_FSYNC_OK) === 0) ? DENY_AOF : 0
   Atomics.store(i32, W_DENY_WRITES, deny)
 }
 

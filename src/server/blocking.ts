@@ -135,6 +135,7 @@ export class CrossBlock implements ReplyTarget {
       else this.wait()
     }
     txn.execute(this.argv, async tx => {
+      const before = txn.changes()
       const name = this.cmd.name
       if (name === 'xread') {
         // A "$" stands for the last id at the first try: later tries wait after that id.
@@ -144,6 +145,8 @@ export class CrossBlock implements ReplyTarget {
         this.argv = r.argv
       } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
       else result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
+      // Served (now or on a retry): Redis's dirty, as the command counts when it does not block.
+      if (result !== null) txn.countCoord(this.cmd, this.argv, result, before)
       return result ?? Buffer.alloc(0)
     }).catch(err => router.onClientError(this.conn, err))
     router.scheduleTurn()

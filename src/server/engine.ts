@@ -35,6 +35,7 @@ import { errorReply } from '../protocol/errors.js'
 import type { AofLog } from '../persistence/aof.js'
 import { logEffect, logDelete } from '../persistence/aof-effects.js'
 import { aofHook } from '../storage/aof-hook.js'
+import { dirtyRules, dirtyOf, ownDirty } from '../persistence/dirty.js'
 
 /** What a held shard hands the transaction's thread with its acknowledgement. */
 export interface Lend {
@@ -49,6 +50,9 @@ export interface Lend {
   notifyFlags: Int32Array
   /** The AOF file the shard appends to (0: appendonly off): the transaction's block goes there. */
   aofFd?: number
+  /** What a failed write left in the shard's AOF log (persistence/aof.ts take): it goes first. */
+  aofRest?: Uint8Array
+  aofRestUnits?: number
 }
 
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
@@ -72,6 +76,11 @@ export interface Returned {
   hits: number
   misses: number
   expired: number
+  /** Redis's dirty of the steps (rdb_changes_since_last_save): the shard adds it to its own. */
+  dirty?: number
+  /** AOF bytes no write could take yet: the shard's log keeps them, to retry (persistence/aof.ts adopt). */
+  aofRest?: Uint8Array
+  aofRestUnits?: number
 }
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }
@@ -91,6 +100,7 @@ export function lendOf (shard: Shard, isWaiting: boolean): Lend {
 
 /** The shard's side, at release: takes its databases back. Effects and events are the caller's. */
 export function takeBack (shard: Shard, r: Returned): void {
+  shard.dirty += r.dirty ?? 0
   if (r.dbs === null) return
   for (let i = 0; i < r.dbs.length; i++) {
     const s = r.dbs[i]
@@ -108,6 +118,7 @@ export function takeBack (shard: Shard, r: Returned): void {
 }
 
 const EXEC_ID = internalCommand('__exec').id
+const dirtyRule = dirtyRules(commands)
 
 /**
  * Per shard index, this thread's LentShard: made once and re-attached at each hold, so that a
@@ -143,6 +154,8 @@ export class LentShard {
   private readonly kept: Array<Keyspace | null>
   /** The transaction's AOF block (appendonly on): each step's effect goes there. */
   aof: AofLog | null = null
+  /** Steps that changed something since attach: a cross-shard command counts its dirty once, by its own rule (Txn). */
+  changes = 0
 
   constructor (index: number, shards: number) {
     this.kept = new Array<Keyspace | null>(DATABASES).fill(null)
@@ -178,6 +191,8 @@ export class LentShard {
     shard.hits = 0
     shard.misses = 0
     shard.expiredKeys = 0
+    shard.dirty = 0
+    this.changes = 0
     this.isWatching = lend.isWatching
     this.isWaiting = lend.isWaiting
     this.effects = []
@@ -185,11 +200,15 @@ export class LentShard {
 
   /** Runs one command (or an __exec batch) and returns its reply. */
   run (cmd: Command, db: number, resp3: boolean, args: readonly Uint8Array[]): Buffer {
-    return this.runArgv(cmd, db, resp3, argvOf([Buffer.from(cmd.name.split('|')[0]), ...args]))
+    return this.runArgv(cmd, db, resp3, argvOf([Buffer.from(cmd.name.split('|')[0]), ...args]), false)
   }
 
-  /** run, with the argv made already (the command's name first). */
-  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv): Buffer {
+  /**
+   * run, with the argv made already (the command's name first). `counts`: a client's own command
+   * (a script's redis.call) adds to Redis's dirty by its rule; a cross-shard command's steps do not
+   * (the command counts once, Txn.countCoord). An __exec batch's commands always count.
+   */
+  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv, counts = true): Buffer {
     const out = this.out
     out.reset()
     out.resp3 = resp3
@@ -205,7 +224,7 @@ export class LentShard {
     aofHook.onDelete = this.aof !== null ? this.onAofDelete : null
     try {
       if (cmd.id === EXEC_ID) this.runBatch(argv)
-      else this.runOne(cmd, db, argv)
+      else this.runOne(cmd, db, argv, counts)
     } finally {
       restoreWrites(saved)
       aofHook.onDelete = savedAof
@@ -229,10 +248,11 @@ export class LentShard {
       hits: shard.hits,
       misses: shard.misses,
       expired: shard.expiredKeys,
+      dirty: shard.dirty,
     }
   }
 
-  private runOne (cmd: Command, db: number, argv: Argv): void {
+  private runOne (cmd: Command, db: number, argv: Argv, counts: boolean): void {
     const shard = this.shard
     const out = this.out
     shard.select(db)
@@ -243,6 +263,13 @@ export class LentShard {
     } catch (err) {
       out.len = mark
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+    }
+    if (writes.count !== before) {
+      this.changes++
+      if (cmd.isWrite) {
+        if (counts) shard.dirty += dirtyOf(dirtyRule[cmd.id], argv.argc, out.buf, mark)
+        else ownDirty.n = 0
+      }
     }
     if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
       forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
@@ -270,7 +297,7 @@ export class LentShard {
       const word = readU32(buf, h)
       const argc = readU32(buf, h + 4)
       const one: Argv = { buf, argc, start: start.subarray(i + 1, i + 1 + argc), len: len.subarray(i + 1, i + 1 + argc) }
-      this.runOne(commands[word & 0xffff], word >>> 24, one)
+      this.runOne(commands[word & 0xffff], word >>> 24, one, true)
       i += 1 + argc
     }
   }

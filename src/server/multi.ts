@@ -635,7 +635,10 @@ export class Transactions {
       await flush()
       txn.db = st.db
       try {
-        replies.set(i, Buffer.from(await (st.coord ?? st.cmd.coord as CoordHandler)(txn, st.argv)))
+        const before = txn.changes()
+        const reply = await (st.coord ?? st.cmd.coord as CoordHandler)(txn, st.argv)
+        txn.countCoord(st.cmd, st.argv, reply, before)
+        replies.set(i, Buffer.from(reply))
       } catch (err) {
         replies.set(i, errorReply(`ERR internal error in '${st.cmd.name}': ${(err as Error).message}`))
       }

@@ -16,13 +16,15 @@ import type { Router } from './router.js'
 import type { Connection } from './connection.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commandByName } from '../commands/table.js'
+import { commandByName, commands } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
 import { borrow, NOTHING_LENT, type LentShard } from './engine.js'
 import { AofLog } from '../persistence/aof.js'
+import { dirtyRules, dirtyOf, DIRTY_SET } from '../persistence/dirty.js'
 
 const EMIT = commandByName('__emit')
+const dirtyRule = dirtyRules(commands)
 
 type Waiter = (reply: Buffer) => void
 
@@ -53,6 +55,35 @@ export class Txn implements ReplyTarget, TxnContext {
    */
   private aof: AofLog | null = null
   private aofFd = 0
+  /**
+   * The held shards' AOF bytes that a full disk kept out of the file: written before the block,
+   * and what is still unwritten at the end goes back to one held shard, whose log retries (Redis
+   * keeps aof_buf), so the file never gets a hole.
+   */
+  private aofRest: Uint8Array[] = []
+  private aofRestUnits = 0
+
+  /**
+   * Redis's dirty of the cross-shard commands run here, each counted once by its own rule from
+   * its reply (its steps count nothing): handed to one shard at release. Steps sent to a shard's
+   * own thread (a remote transaction) are counted there instead, each by its rule.
+   */
+  private dirty = 0
+  readonly addDirty = (n: number): void => { if (!this.isRemote) this.dirty += n }
+
+  /** Steps that changed something so far, on every lent shard. */
+  changes (): number {
+    let n = 0
+    for (const l of this.lent) if (l !== null) n += l.changes
+    return n
+  }
+
+  /** A cross-shard command ran with `reply`: its dirty, when any step changed something since `before` (changes()). */
+  countCoord (cmd: Command, argv: Argv, reply: Uint8Array, before: number): void {
+    if (this.isRemote || this.changes() === before) return
+    const rule = dirtyRule[cmd.id]
+    if (rule !== DIRTY_SET) this.dirty += dirtyOf(rule, argv.argc, reply, 0)
+  }
 
   /**
    * A command whose effect is not a keyspace write (FUNCTION LOAD/DELETE/FLUSH/RESTORE) goes into
@@ -84,6 +115,7 @@ export class Txn implements ReplyTarget, TxnContext {
       this.acked.add(shard)
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
+        if (lend.aofRest !== undefined) { this.aofRest.push(lend.aofRest); this.aofRestUnits += lend.aofRestUnits ?? 0 }
         if (lend.aofFd !== undefined && lend.aofFd > 0 && this.aof === null && !this.isRemote) {
           this.aofFd = lend.aofFd
           this.aof = new AofLog(1024)
@@ -121,7 +153,7 @@ export class Txn implements ReplyTarget, TxnContext {
     const lent = this.lent[shard]
     if (lent === null || this.router.links[shard].isDead) return null
     lent.trackSlot = trackSlot
-    const r = lent.runArgv(cmd, db, this.resp3, argv)
+    const r = lent.runArgv(cmd, db, this.resp3, argv, true)
     lent.trackSlot = this.trackSlot
     return r
   }
@@ -155,14 +187,21 @@ export class Txn implements ReplyTarget, TxnContext {
       reply = down
     } else {
       try {
+        const before = this.changes()
         reply = await coord(this, argv)
+        if (coord === this.cmd.coord) this.countCoord(this.cmd, argv, reply, before)
       } catch (err) {
         reply = errorReply(`ERR internal error in '${this.cmd.name}': ${(err as Error).message}`)
       }
     }
+    let rest: { bytes: Uint8Array, units: number } | null = null
     if (this.aof !== null) {
       this.aof.endUnit()
+      if (this.aofRest.length > 0) this.aof.adopt(Buffer.concat(this.aofRest), this.aofRestUnits)
       this.aof.flush(this.aofFd)
+      rest = this.aof.take()
+    } else if (this.aofRest.length > 0) {
+      rest = { bytes: Buffer.concat(this.aofRest), units: this.aofRestUnits }
     }
     // The events go to the hub before any shard runs anything else, so they come before the
     // events of whatever follows the transaction, on any shard.
@@ -173,7 +212,9 @@ export class Txn implements ReplyTarget, TxnContext {
       const link = this.router.links[s]
       const lent = this.lent[s]
       if (link.isDead || !this.acked.has(s)) continue
-      const r = lent === null ? NOTHING_LENT : lent.finish()
+      let r = lent === null ? NOTHING_LENT : lent.finish()
+      if (rest !== null) { r = { ...r, aofRest: rest.bytes, aofRestUnits: rest.units }; rest = null }
+      if (this.dirty !== 0) { r = { ...r, dirty: (r.dirty ?? 0) + this.dirty }; this.dirty = 0 }
       if (r.isAcked) applied.push(this.expect(s))
       link.release(r, r.isAcked ? this : null, s)
     }

@@ -14,6 +14,7 @@ import { startRedis } from './helpers/redis.js'
 import { startFlashKV } from './helpers/server.js'
 import { useSmallDisks, outcome } from './helpers/small-disk.js'
 import { persistence } from './helpers/persistence.js'
+import { keysOnShard } from './helpers/slots.js'
 
 const { canMount, smallDisk, client } = useSmallDisks()
 
@@ -69,6 +70,119 @@ describe('AOF write errors', () => {
       expect(await again.get('a')).toBe('2')
       expect(await again.exists('n')).toBe(0)
     }
+  })
+
+  it.skipIf(!canMount)('a cross-shard transaction and a script that hit the full disk are kept and written once it has room: no hole, in order', async () => {
+    // Keys on four different shards (at 4 shards), so EXEC and EVAL run as cross-shard transactions.
+    const [k0, k1, k2, k3] = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 1, 'x:')[0])
+    const mid = randomFillSync(Buffer.alloc(150_000)).toString('base64')
+    const script = "redis.call('set', KEYS[1], ARGV[1]); redis.call('incr', KEYS[2]); return redis.call('rpush', KEYS[3], 'a', 'b')"
+    const tale = async (c: Redis, dir: string): Promise<unknown[]> => {
+      const seen: unknown[] = []
+      seen.push(await c.set(k0, mid))
+      // The block does not fit: EXEC is answered (everysec), then writes get MISCONF.
+      seen.push(await c.multi().set(k1, mid).incr(k2).rpush(k3, 'x').set(k0, 'after').exec())
+      seen.push(await outcome(c.set('a', '1')), (await persistence(c)).aof_last_write_status)
+      rmSync(join(dir, 'filler'))
+      seen.push(await writeStatus(c, 'ok'))
+      seen.push(await c.incr(k2))
+      // Full again: the script's block does not fit either.
+      writeFileSync(join(dir, 'filler2'), Buffer.alloc(Math.max(0, Number(execFileSync('df', ['-B1', '--output=avail', dir], { encoding: 'utf8' }).split('\n')[1]) - 100_000), 1))
+      seen.push(await c.eval(script, 3, k1, k2, k3, mid + 'z'))
+      seen.push(await outcome(c.set('a', '2')), (await persistence(c)).aof_last_write_status)
+      rmSync(join(dir, 'filler2'))
+      seen.push(await writeStatus(c, 'ok'))
+      seen.push(await c.set('a', '3'))
+      return seen
+    }
+    const fdir = smallDisk() as string
+    const rdir = smallDisk() as string
+    for (const d of [fdir, rdir]) writeFileSync(join(d, 'filler'), Buffer.alloc(700_000, 1))
+    const fh = await startFlashKV({ shards: 4, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const f = await client(fh)
+    const r = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', rdir]))
+    const [fs, rs] = [await tale(f, fdir), await tale(r, rdir)]
+    expect(fs).toEqual(rs)
+    expect(fs).toEqual(['OK', [[null, 'OK'], [null, 1], [null, 1], [null, 'OK']], MISCONF, 'err', 'ok', 2, 3, MISCONF, 'err', 'ok', 'OK'])
+    expect(execFileSync('redis-check-aof', [join(fdir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    // Every acknowledged write is in the file, in order: FlashKV (other shard counts) and Redis load the same data.
+    const dumps: unknown[] = []
+    for (const start of [async () => await startFlashKV({ shards: 3, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes'] }), async () => await startRedis(['--save', '', '--appendonly', 'yes', '--dir', fdir])]) {
+      const again = await client(await start())
+      dumps.push([await again.get(k0), (await again.get(k1))?.length, await again.get(k2), await again.lrange(k3, 0, -1), await again.get('a')])
+    }
+    expect(dumps[0]).toEqual(['after', mid.length + 1, '3', ['x', 'a', 'b'], '3'])
+    expect(dumps[1]).toEqual(dumps[0])
+  })
+
+  it.skipIf(!canMount)('a transaction that holds a shard whose write the full disk refused writes that write first, then its own block', async () => {
+    // Pipelined: RENAME is usually taken before SET's write fails, so it runs on a shard holding
+    // kept bytes. Whether it is (Redis answers either way too, by when the write fails), the file
+    // must hold what was acknowledged, in order, and load so in FlashKV and in Redis.
+    const [ka, kb] = [0, 1].map(s => keysOnShard(s, 2, 1, 'p:')[0])
+    const dir = smallDisk() as string
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(700_000, 1))
+    const fh = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(fh)
+    const [set, rename] = (await c.pipeline().set(ka, big).rename(ka, kb).exec()) ?? []
+    expect(set).toEqual([null, 'OK'])
+    expect([await outcome(c.set('a', '1')), (await persistence(c)).aof_last_write_status]).toEqual([MISCONF, 'err'])
+    rmSync(join(dir, 'filler'))
+    expect(await writeStatus(c, 'ok')).toBe('ok')
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    const renamed = rename[1] === 'OK'
+    for (const start of [async () => await startFlashKV({ shards: 3, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes'] }), async () => await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir])]) {
+      const again = await client(await start())
+      expect([await again.strlen(ka), await again.strlen(kb)]).toEqual(renamed ? [0, big.length] : [big.length, 0])
+    }
+  })
+
+  it.skipIf(!canMount)('a shard that dies keeping bytes the full disk refused: its replacement gives its share back, so writes are taken again (the bytes are lost)', async () => {
+    // FLASHKV_FAULT_SHARD_EXIT: shard 1's thread exits on its 6th command (each replacement too).
+    const [k0, k1] = [0, 1].map(s => keysOnShard(s, 2, 1, 'q:')[0])
+    const dir = smallDisk() as string
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(700_000, 1))
+    const fh = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_SHARD_EXIT: '1:5' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(fh)
+    expect(await c.set(k1, big)).toBe('OK')
+    expect(await outcome(c.set(k0, '1'))).toBe(MISCONF)
+    // Reads still reach shard 1 until its thread dies; then a replacement takes it over.
+    for (let i = 0; i < 5; i++) await outcome(c.get(k1))
+    // INFO answers CLUSTERDOWN while shard 1 has no thread.
+    for (;;) {
+      const s = await outcome(persistence(c)) as { aof_last_write_status?: string }
+      if (s.aof_last_write_status === 'ok') break
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    while (!fh.logs().includes('Shard 1 stopped with AOF data it could not write yet: that data is lost.')) await new Promise(resolve => setTimeout(resolve, 20))
+    rmSync(join(dir, 'filler'))
+    expect(await c.set(k0, '2')).toBe('OK')
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
+    await fh.stop()
+    const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+    expect([await again.get(k0), await again.exists(k1)]).toEqual(['2', 0])
+  })
+
+  it('an everysec fsync that fails denies writes as Redis 7.0 does (aof_bio_fsync_status) until a sync works again', async () => {
+    // No real fsync error can be provoked on tmpfs: FLASHKV_FAULT_FSYNC makes the everysec sync
+    // fail with EIO while the named file exists. Texts are Redis 7.0's (bio.c, server.c).
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-fsync-'))
+    const fault = join(dir, 'fail-fsync')
+    const h = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_FSYNC: fault }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
+    const c = await client(h)
+    expect(await c.set('a', '1')).toBe('OK')
+    writeFileSync(fault, '')
+    expect(await writeStatus(c, 'err')).toBe('err')
+    const EIO = 'error: MISCONF Errors writing to the AOF file: Input/output error'
+    expect([await outcome(c.set('a', '2')), await outcome(c.ping()), await c.get('a')]).toEqual([EIO, EIO, '1'])
+    while (!h.logs().includes('Fail to fsync the AOF file: Input/output error')) await new Promise(resolve => setTimeout(resolve, 20))
+    rmSync(fault)
+    expect(await writeStatus(c, 'ok')).toBe('ok')
+    expect([await c.set('a', '3'), await c.ping()]).toEqual(['OK', 'PONG'])
+    expect(h.logs().split('Fail to fsync the AOF file').length).toBe(2)
+    rmSync(dir, { recursive: true, force: true })
   })
 
   it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 import { persistence, bgsaveDone } from './helpers/persistence.js'
+import { keysOnShard } from './helpers/slots.js'
 
 const dirs: string[] = []
 const servers: ServerHandle[] = []
@@ -142,6 +143,49 @@ describe('rdb_changes_since_last_save', () => {
     const theirs = await deltas(r)
     expect(theirs).toContain('SADD s a b c: 3')
     expect(theirs).toContain('SADD s a b: 0')
+    expect(await deltas(f)).toEqual(theirs)
+  })
+})
+
+describe('rdb_changes_since_last_save across shards', () => {
+  it('counts cross-shard commands once by their rule, and each write of a cross-shard transaction or script, as Redis does', async () => {
+    // At 4 shards: a, b, c, d on shards 0, 1, 2, 3 (each name a key of its own shard).
+    const [a, b, c, d] = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 1, 'k:')[0])
+    const [la, lb, sa, sb, za, zb, ha, hb] = [0, 1, 0, 1, 2, 3, 2, 3].map((s, i) => keysOnShard(s, 4, i + 2, `t${i}:`)[i + 1])
+    const script = "redis.call('set', KEYS[1], 'v'); redis.call('incr', KEYS[2]); redis.call('rpush', KEYS[3], 'x', 'y', 'z'); redis.call('zadd', KEYS[4], 1, 'p', 2, 'q'); redis.call('del', KEYS[1], KEYS[2]); return 1"
+    type Step = string[] | string[][]
+    const seq: Step[] = [
+      ['SET', a, 'v'], ['RENAME', a, b], ['RENAME', b, a], ['RENAMENX', a, b], ['SET', c, 'w'], ['RENAMENX', a, c], ['COPY', b, c], ['COPY', b, c, 'REPLACE'], ['COPY', b, d],
+      ['RPUSH', la, '1', '2', '3'], ['LMOVE', la, lb, 'LEFT', 'RIGHT'], ['RPOPLPUSH', la, lb], ['LMOVE', 'nosuch', lb, 'LEFT', 'LEFT'],
+      ['LMPOP', '2', la, lb, 'LEFT', 'COUNT', '2'], ['LMPOP', '2', 'nosuch', lb, 'RIGHT', 'COUNT', '5'],
+      ['SADD', sa, 'm1', 'm2', 'm3'], ['SADD', sb, 'm2'], ['SMOVE', sa, sb, 'm1'], ['SMOVE', sa, sb, 'm2'], ['SMOVE', sa, sb, 'nosuch'],
+      ['SUNIONSTORE', c, sa, sb], ['SINTERSTORE', d, sa, 'nosuch'], ['MSETNX', a, '1', 'fresh1', '2'], ['MSETNX', 'fresh2', '1', 'fresh3', '2', 'fresh4', '3'], ['MSET', a, '1', b, '2', c, '3', d, '4'], ['DEL', a, b, c, d, 'nosuch'],
+      ['ZADD', za, '1', 'a', '2', 'b', '3', 'c'], ['ZADD', za, '5', 'a', '6', 'b', '3', 'c'], ['ZADD', za, '5', 'a'], ['ZADD', za, 'CH', '7', 'a', '8', 'd'], ['ZADD', za, 'INCR', '1', 'a'],
+      ['ZADD', zb, '1', 'x'], ['ZUNIONSTORE', c, '2', za, zb], ['ZRANGESTORE', d, za, '0', '-1'], ['ZMPOP', '2', za, zb, 'MIN', 'COUNT', '2'],
+      ['RPUSH', la, 'b1', 'b2', 'b3'], ['BLMOVE', la, lb, 'LEFT', 'RIGHT', '0'], ['BLMPOP', '0', '2', la, lb, 'RIGHT', 'COUNT', '2'], ['ZADD', zb, '1', 'y'], ['BZPOPMIN', za, zb, '0'],
+      ['PFADD', ha, 'a', 'b', 'c'], ['PFADD', ha, 'a'], ['PFADD', ha, 'd'], ['PFADD', hb], ['PFADD', hb], ['PFMERGE', c, ha, hb],
+      ['GEOADD', za, '13.3', '38.1', 'p1', '15.0', '37.5', 'p2'], ['GEOSEARCHSTORE', a, za, 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+      [['SET', a, 'x'], ['RENAME', a, d], ['INCR', b], ['LPUSH', la, 'q', 'r'], ['SMOVE', sb, sa, 'm2'], ['DEL', d, b, 'nosuch']],
+      [['MSET', a, '1', b, '2'], ['SADD', sa, 'n1', 'n2'], ['HSET', c, 'f', 'v', 'g', 'w']],
+      ['EVAL', script, '4', a, b, c, d], ['EVAL', "return redis.call('pfadd', KEYS[1], 'zz', 'yy')", '1', hb],
+      ['EVAL', "redis.call('mset', KEYS[1], 1, KEYS[2], 2, KEYS[3], 3); redis.call('rename', KEYS[1], KEYS[4]); return redis.call('smove', KEYS[5], KEYS[6], 'n1')", '6', a, b, c, d, sa, sb],
+    ]
+    const deltas = async (cl: Redis): Promise<string[]> => {
+      const out: string[] = []
+      let last = Number((await persistence(cl)).rdb_changes_since_last_save)
+      for (const step of seq) {
+        if (Array.isArray(step[0])) await cl.multi((step as string[][]).map(([name, ...args]) => [name.toLowerCase(), ...args])).exec()
+        else await cl.call(step[0] as string, ...(step as string[]).slice(1)).catch(() => null)
+        const now = Number((await persistence(cl)).rdb_changes_since_last_save)
+        out.push(`${JSON.stringify(step)}: ${now - last}`)
+        last = now
+      }
+      return out
+    }
+    const f = await client(await startFlashKV({ shards: 4, extraArgs: ['--save', ''] }))
+    const r = await client(await startRedis(['--save', '', '--appendonly', 'no']))
+    const theirs = await deltas(r)
+    expect(theirs).toContain(`${JSON.stringify(['SMOVE', sa, sb, 'm1'])}: 2`)
     expect(await deltas(f)).toEqual(theirs)
   })
 })

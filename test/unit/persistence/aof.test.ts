@@ -48,6 +48,36 @@ describe('AofLog', () => {
     none.endUnit()
     expect(none.len).toBe(0)
   })
+
+  it('frames arguments of every length, across the digit counts, as RESP does', () => {
+    const lens = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 100000]
+    const log = new AofLog(8)
+    const args = lens.map((n, i) => Buffer.alloc(n, 97 + i))
+    log.argv(2, argvOf(args))
+    const want = '*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n' + `*${lens.length}\r\n` + args.map(a => `$${a.length}\r\n${a.toString('latin1')}\r\n`).join('')
+    expect(text(log)).toBe(want)
+    // Twelve arguments: a two-digit count.
+    expect(text(log).includes('*12\r\n$0\r\n\r\n$1\r\nb\r\n')).toBe(true)
+  })
+
+  it('hands unwritten bytes to another log, which puts them before its own', () => {
+    const a = new AofLog()
+    a.parts(0, ['SET', 'a', '1'])
+    // Nothing was refused: nothing to hand over.
+    expect(a.take()).toBe(null)
+    a.pendingUnits = 1
+    const rest = a.take()
+    expect([a.len, a.pendingUnits, rest?.units]).toEqual([0, 0, 1])
+    const b = new AofLog()
+    b.parts(5, ['INCR', 'n'])
+    b.adopt(rest?.bytes as Uint8Array, rest?.units as number)
+    expect(text(b)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n' +
+      '*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n')
+    // b's next command in database 5 needs no SELECT: its own bytes still end there.
+    b.parts(5, ['INCR', 'm'])
+    expect(text(b).endsWith('$1\r\nn\r\n*2\r\n$4\r\nINCR\r\n$1\r\nm\r\n')).toBe(true)
+    expect(b.pendingUnits).toBe(1)
+  })
 })
 
 describe('scanCommands', () => {
