@@ -109,6 +109,15 @@ export class Functions {
     return fi === undefined ? null : (fi.flags & FLAG_NO_WRITES) === 0
   }
 
+  /**
+   * This thread's libraries are not the hub's (none made yet, or changed elsewhere since): its
+   * next FCALL takes the held path, which syncs them, so CLIENT PAUSE WRITE knows a function's
+   * flags here (mayWrite) even when FCALLs otherwise run inside the shard's worker.
+   */
+  isStale (): boolean {
+    return this.engine === null || (Atomics.load(this.words, SCRIPT_EPOCH_WORD) >>> 16) !== this.epoch
+  }
+
   /** Brings this thread's libraries up to the hub's, when another thread changed them. */
   private async sync (fe: FunctionEngine, txn: Txn): Promise<void> {
     const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD) >>> 16

@@ -184,7 +184,8 @@ export class Scripting implements FcallRunner {
     // One shard: the script runs inside the shard's worker as one record (scripting/in-shard.ts),
     // which checks, compiles and stores what this thread would. Not for a restricted ACL user
     // (the worker has no ACL rules) nor while a script is busy.
-    if (this.isInShard[cmd.id] !== 0 && this.router.links.length === 1 && conn.user.isAllPerms && (this.state[0] & SCRIPT_BUSY) === 0) {
+    if (this.isInShard[cmd.id] !== 0 && this.router.links.length === 1 && conn.user.isAllPerms && (this.state[0] & SCRIPT_BUSY) === 0 &&
+      !(cmd.name.startsWith('fcall') && this.functions.isStale())) {
       let err: Buffer | null = null
       if (cmd.name.startsWith('eval')) {
         // evalShaCommand checks the sha1's length before numkeys.
