@@ -179,5 +179,13 @@ export function lookupCommand (buf: Uint8Array, start: number, len: number): Com
   return index.get(buf, start, len)
 }
 
+/** The command, or its subcommand, that an argument list names (redis.call's lookup), or null. */
+export function commandOfArgs (args: readonly Uint8Array[]): Command | null {
+  const cmd = lookupCommand(args[0], 0, args[0].length)
+  if (cmd === undefined) return null
+  if (cmd.subIndex === null || args.length < 2) return cmd
+  return cmd.subIndex.get(args[1], 0, args[1].length) ?? null
+}
+
 registry.topLevel = topLevel
 registry.lookup = lookupCommand

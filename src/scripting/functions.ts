@@ -9,11 +9,37 @@ import type { LuaVm } from './lua.js'
 import { LUA_MASKCOUNT, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from './lua.js'
 import { ScriptEngine, type ScriptLog } from './scripts.js'
 import { pushErrorTable } from './convert.js'
+import { errorReply, OOM } from '../protocol/errors.js'
+import { parseLL } from '../protocol/ascii.js'
 
 /** scripts_flags_def, in Redis's order (FUNCTION LIST prints them in it). */
 export const FUNCTION_FLAGS = ['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'] as const
 export const FLAG_NO_WRITES = 1
 export const FLAG_ALLOW_OOM = 2
+
+/**
+ * FCALL's and FCALL_RO's checks after the function was found, in Redis's order: maxmemory for a
+ * function that may write without allow-oom (fcallGetCommandFlags makes it denyoom), numkeys,
+ * then FCALL_RO of one that may write (scriptPrepareForRun). The error reply, or how to run it.
+ * `numkeys` is argv[2]; `argc` counts the whole command. Shared by the producers and a shard's
+ * worker (scripting/in-shard.ts).
+ */
+export function fcallChecks (flags: number, isRo: boolean, numkeys: Uint8Array, argc: number, isOverMaxmemory: () => boolean):
+  Buffer | { n: number, isReadOnly: boolean, allowOom: boolean } {
+  const noWrites = (flags & FLAG_NO_WRITES) !== 0
+  const allowOom = (flags & FLAG_ALLOW_OOM) !== 0
+  if (!allowOom && !noWrites && isOverMaxmemory()) return OOM
+  const n = parseLL(numkeys, 0, numkeys.length)
+  if (n === null) return BAD_NUMKEYS
+  if (n > argc - 3) return TOO_MANY_KEYS
+  if (n < 0) return NEGATIVE_KEYS
+  if (!noWrites && isRo) return RO_WRITE
+  return { n, isReadOnly: isRo || noWrites, allowOom }
+}
+const BAD_NUMKEYS = errorReply('ERR Bad number of keys provided')
+const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
+const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
+const RO_WRITE = errorReply('ERR Can not execute a script with write flag using *_ro command.')
 
 export interface FunctionInfo {
   readonly name: string

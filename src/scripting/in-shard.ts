@@ -14,7 +14,7 @@
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commands, lookupCommand } from '../commands/table.js'
+import { commands, commandOfArgs } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { hubScript, storeHubScript } from '../commands/scripting.js'
@@ -27,7 +27,7 @@ import { luaMonitorLine } from '../protocol/monitor.js'
 import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
 import { KILLED, ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
-import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, FunctionEngine } from './functions.js'
+import { fcallChecks, FunctionEngine } from './functions.js'
 
 const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
 const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
@@ -37,10 +37,6 @@ const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-onl
 const DB_RANGE = errorReply('ERR DB index is out of range')
 const KILLED_REPLY = errorReply(KILLED)
 const NOT_FOUND = errorReply('ERR Function not found')
-const BAD_NUMKEYS = errorReply('ERR Bad number of keys provided')
-const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
-const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
-const RO_WRITE = errorReply('ERR Can not execute a script with write flag using *_ro command.')
 /** noscript commands, and the writes that run on every shard (FLUSHALL, FLUSHDB, SWAPDB): refused. */
 const NOT_IN_SCRIPT = Uint8Array.from(commands, c => c.flags.includes('noscript') || (c.route === 'all' && c.isWrite) ? 1 : 0)
 /** server/scripting.ts's channel: FUNCTION STATS on any producer names the busy function. */
@@ -168,22 +164,15 @@ export class ShardScripts implements ScriptHost {
     }
     const fi = fe.ctx.fns.get(view(argv, 1).toString('latin1').toLowerCase())
     if (fi === undefined) return NOT_FOUND
-    const noWrites = (fi.flags & FLAG_NO_WRITES) !== 0
-    const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
     const max = this.runner.maxmemoryLimit()
-    if (!allowOom && !noWrites && max > 0 && this.runner.usedMemory() > max) return OOM
-    const a = view(argv, 2)
-    const n = parseLL(a, 0, a.length)
-    if (n === null) return BAD_NUMKEYS
-    if (n > argv.argc - 3) return TOO_MANY_KEYS
-    if (n < 0) return NEGATIVE_KEYS
-    const isRo = cmd.name === 'fcall_ro'
-    if (!noWrites && isRo) return RO_WRITE
+    const plan = fcallChecks(fi.flags, cmd.name === 'fcall_ro', view(argv, 2), argv.argc, () => max > 0 && this.runner.usedMemory() > max)
+    if (!('n' in plan)) return plan
+    const n = plan.n
     const keys: Buffer[] = []
     const args: Buffer[] = []
     for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(view(argv, j))
-    this.isReadOnly = isRo || noWrites
-    this.allowOom = allowOom
+    this.isReadOnly = plan.isReadOnly
+    this.allowOom = plan.allowOom
     const engine = fe.engine
     this.current = engine
     let isBusy = false
@@ -201,21 +190,14 @@ export class ShardScripts implements ScriptHost {
     }
   }
 
-  private find (argv: Buffer[]): Command | null {
-    const cmd = lookupCommand(argv[0], 0, argv[0].length)
-    if (cmd === undefined) return null
-    if (cmd.subIndex === null || argv.length < 2) return cmd
-    return cmd.subIndex.get(argv[1], 0, argv[1].length) ?? null
-  }
-
   /** redis.acl_check_cmd: the user is unrestricted (else the script took the held path). */
   aclCheck (argv: Buffer[]): string | boolean {
-    return this.find(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
+    return commandOfArgs(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
   }
 
   /** redis.call: CallHost.call's checks, then the command here and now. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
-    const cmd = this.find(argv)
+    const cmd = commandOfArgs(argv)
     if (cmd === null || cmd.internal === true) return UNKNOWN
     const argc = argv.length
     if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS

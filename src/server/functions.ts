@@ -9,21 +9,20 @@
 // own libraries, stores the new list of codes on the hub and bumps the count. All of that happens
 // under the hold of every shard, so no two threads change the libraries at once.
 
-import { parseLL } from '../protocol/ascii.js'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import type { Txn } from './txn.js'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { internalCommand } from '../commands/table.js'
-import { errorReply, OOM } from '../protocol/errors.js'
+import { errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP } from '../ipc/layout.js'
 
 export { FUNCTION_EPOCH_STEP }
 import { stringMatch } from '../commands/glob.js'
-import { FLAG_ALLOW_OOM, FLAG_NO_WRITES, FUNCTION_FLAGS, FunctionEngine, LibCtx, type Library } from '../scripting/functions.js'
+import { fcallChecks, FLAG_NO_WRITES, FUNCTION_FLAGS, FunctionEngine, LibCtx, type Library } from '../scripting/functions.js'
 import type { ScriptEngine, ScriptLog } from '../scripting/scripts.js'
 import { dumpPayload, PayloadReader, RDB_OPCODE_FUNCTION, RDB_OPCODE_FUNCTION2, verifyPayload } from '../scripting/rdb.js'
 
@@ -32,10 +31,6 @@ const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 const E = (s: string): Buffer => errorReply(`ERR ${s}`)
 
 const NOT_FOUND = E('Function not found')
-const BAD_NUMKEYS = E('Bad number of keys provided')
-const TOO_MANY_KEYS = E("Number of keys can't be greater than number of args")
-const NEGATIVE_KEYS = E("Number of keys can't be negative")
-const RO_WRITE = E('Can not execute a script with write flag using *_ro command.')
 const LIB_NOT_FOUND = E('Library not found')
 const FLUSH_OPTION = E('FUNCTION FLUSH only supports SYNC|ASYNC option')
 const RESTORE_POLICY = E('Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.')
@@ -197,26 +192,17 @@ export class Functions {
   private async fcall (conn: Connection, cmd: Command, txn: Txn, argv: Argv, fe: FunctionEngine): Promise<Uint8Array> {
     const fi = fe.ctx.fns.get(arg(argv, 1).toString('latin1').toLowerCase())
     if (fi === undefined) return NOT_FOUND
-    // processCommand, with the flags fcallGetCommandFlags derives from the function's: one that
-    // may write (no no-writes) and lacks allow-oom is denyoom, refused above maxmemory.
-    const noWrites = (fi.flags & FLAG_NO_WRITES) !== 0
-    const allowOom = (fi.flags & FLAG_ALLOW_OOM) !== 0
-    const max = this.router.maxmemoryLimit
-    if (!allowOom && !noWrites && max > 0 && this.router.usedMemory() > max) return OOM
-    const a = arg(argv, 2)
-    const n = parseLL(a, 0, a.length)
-    if (n === null) return BAD_NUMKEYS
-    if (n > argv.argc - 3) return TOO_MANY_KEYS
-    if (n < 0) return NEGATIVE_KEYS
     const isRo = cmd.name === 'fcall_ro'
-    // scriptPrepareForRun: a function that may write is refused by FCALL_RO.
-    if (!noWrites && isRo) return RO_WRITE
+    const max = this.router.maxmemoryLimit
+    const plan = fcallChecks(fi.flags, isRo, arg(argv, 2), argv.argc, () => max > 0 && this.router.usedMemory() > max)
+    if (!('n' in plan)) return plan
+    const n = plan.n
     const keys: Buffer[] = []
     const args: Buffer[] = []
     const all: Buffer[] = []
     for (let j = 0; j < argv.argc; j++) all.push(arg(argv, j))
     for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(all[j])
-    return await this.runner.run(conn, txn, all, fi.name, fi.ref, keys, args, isRo || noWrites, allowOom)
+    return await this.runner.run(conn, txn, all, fi.name, fi.ref, keys, args, plan.isReadOnly, plan.allowOom)
   }
 
   private list (fe: FunctionEngine, argv: Argv, resp3: boolean): Uint8Array {

@@ -21,7 +21,7 @@ import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commands, internalCommand, lookupCommand } from '../commands/table.js'
+import { commands, commandOfArgs, internalCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
@@ -408,16 +408,9 @@ class CallHost implements ScriptHost {
     this.db = txn.db
   }
 
-  private find (argv: Buffer[]): Command | null {
-    const cmd = lookupCommand(argv[0], 0, argv[0].length)
-    if (cmd === undefined) return null
-    if (cmd.subIndex === null || argv.length < 2) return cmd
-    return cmd.subIndex.get(argv[1], 0, argv[1].length) ?? null
-  }
-
   /** redis.acl_check_cmd: whether the script's caller may run argv, or the error text. */
   aclCheck (argv: Buffer[]): string | boolean {
-    const cmd = this.find(argv)
+    const cmd = commandOfArgs(argv)
     if (cmd === null) return 'ERR Invalid command passed to redis.acl_check_cmd()'
     const user = this.conn.user
     return user.isAllPerms || checkCommand(user, cmd, argvOf(argv)) === 0
@@ -435,7 +428,7 @@ class CallHost implements ScriptHost {
   }
 
   call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
-    const cmd = this.find(argv)
+    const cmd = commandOfArgs(argv)
     if (cmd === null || cmd.internal === true) return UNKNOWN
     const argc = argv.length
     if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
