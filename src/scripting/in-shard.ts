@@ -14,33 +14,21 @@
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commands, commandOfArgs } from '../commands/table.js'
+import { commandOfArgs } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { hubScript, storeHubScript } from '../commands/scripting.js'
 import { libraryCodes } from '../commands/functions.js'
-import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
+import { errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
-import { parseLL } from '../protocol/ascii.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { luaMonitorLine } from '../protocol/monitor.js'
-import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
-import { KILLED, ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
+import { ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
 import { fcallChecks, FunctionEngine } from './functions.js'
+import { BUSY_CHANNEL, callRefusal, NOSCRIPT, NOT_ALLOWED, selectedDb, type CallContext } from './call-checks.js'
 
-const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
-const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
-const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command from script')
-const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
-const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
-const DB_RANGE = errorReply('ERR DB index is out of range')
-const KILLED_REPLY = errorReply(KILLED)
 const NOT_FOUND = errorReply('ERR Function not found')
-/** noscript commands, and the writes that run on every shard (FLUSHALL, FLUSHDB, SWAPDB): refused. */
-const NOT_IN_SCRIPT = Uint8Array.from(commands, c => c.flags.includes('noscript') || (c.route === 'all' && c.isWrite) ? 1 : 0)
-/** server/scripting.ts's channel: FUNCTION STATS on any producer names the busy function. */
-const BUSY_CHANNEL = 'flashkv:busy-function'
 
 /** What the worker lends the scripts: its command execution and its view of memory. */
 export interface ShardRunner {
@@ -85,9 +73,15 @@ export class ShardScripts implements ScriptHost {
   private libEpoch = -1
   /** The running script's: its database (SELECT inside it), read-only, allow-oom, its engine. */
   private db = 0
-  private isReadOnly = false
-  private allowOom = false
   private current: ScriptEngine
+  /** The running script's flags and what callRefusal checks (no ACL here: its user is unrestricted). */
+  private readonly ctx: CallContext = {
+    isReadOnly: false,
+    allowOom: false,
+    aclRefusal: null,
+    isOverMaxmemory: () => { const max = this.runner.maxmemoryLimit(); return max > 0 && this.runner.usedMemory() > max },
+    noteWrite: () => this.current.noteWrite(),
+  }
   private readonly local = new ReplyWriter(64)
   private readonly client: ScriptClient
   private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
@@ -147,8 +141,8 @@ export class ShardScripts implements ScriptHost {
     const keys: Buffer[] = []
     const args: Buffer[] = []
     for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(view(argv, i))
-    this.isReadOnly = cmd.flags.includes('readonly') || engine.isNoWrites(sha)
-    this.allowOom = false
+    this.ctx.isReadOnly = cmd.flags.includes('readonly') || engine.isNoWrites(sha)
+    this.ctx.allowOom = false
     this.current = engine
     return engine.executeSync(sha, keys, args, this, resp3, busyMs)
   }
@@ -171,8 +165,8 @@ export class ShardScripts implements ScriptHost {
     const keys: Buffer[] = []
     const args: Buffer[] = []
     for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(view(argv, j))
-    this.isReadOnly = plan.isReadOnly
-    this.allowOom = plan.allowOom
+    this.ctx.isReadOnly = plan.isReadOnly
+    this.ctx.allowOom = plan.allowOom
     const engine = fe.engine
     this.current = engine
     let isBusy = false
@@ -197,16 +191,10 @@ export class ShardScripts implements ScriptHost {
 
   /** redis.call: CallHost.call's checks, then the command here and now. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
-    const cmd = commandOfArgs(argv)
-    if (cmd === null || cmd.internal === true) return UNKNOWN
-    const argc = argv.length
-    if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
-    if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
-    if (NOT_IN_SCRIPT[cmd.id] !== 0) return NOT_ALLOWED
-    if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
-    const max = this.runner.maxmemoryLimit()
-    if (cmd.isDenyOom && !this.allowOom && max > 0 && this.runner.usedMemory() > max) return OOM
-    if (cmd.isWrite && !this.current.noteWrite()) return KILLED_REPLY
+    const found = commandOfArgs(argv)
+    const refused = callRefusal(found, argv, this.ctx)
+    if (refused !== null) return refused
+    const cmd = found as Command
     this.runner.counted()
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     if (cmd.name === 'select') {
@@ -240,10 +228,9 @@ export class ShardScripts implements ScriptHost {
 
   /** SELECT inside a script changes the script's database only. */
   private select (index: Buffer): Uint8Array {
-    const id = parseLL(index, 0, index.length)
-    if (id === null || id > 2147483647 || id < -2147483648) return NOT_INTEGER
-    if (id < 0 || id >= DATABASES) return DB_RANGE
-    this.db = id
+    const db = selectedDb(index)
+    if (typeof db !== 'number') return db
+    this.db = db
     return OK
   }
 }

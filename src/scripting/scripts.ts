@@ -62,6 +62,14 @@ interface Run {
   readonly isSync: boolean
 }
 
+/** A run's state before its script starts. */
+function newRun (host: ScriptHost, sha: string, busyMs: number, fnRef: number, isSync: boolean): Run {
+  return {
+    host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
+    startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync,
+  }
+}
+
 /**
  * Bits of the script-state word shared by every producer thread (server/shared-state.ts): a
  * script is past busy-reply-threshold (every router answers BUSY), it has written, SCRIPT KILL
@@ -294,10 +302,7 @@ export class ScriptEngine {
    * every shard for it, so a second one waits on those holds).
    */
   async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Promise<Buffer> {
-    const run: Run = {
-      host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
-      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync: false,
-    }
+    const run = newRun(host, sha, busyMs, fnRef, false)
     this.active = run
     try {
       return await this.executeRun(sha, keys, args, run, isClientResp3)
@@ -314,10 +319,7 @@ export class ScriptEngine {
    * BUSY and take SCRIPT KILL), but this thread serves nothing else until the script ends.
    */
   executeSync (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Buffer {
-    const run: Run = {
-      host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
-      startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync: true,
-    }
+    const run = newRun(host, sha, busyMs, fnRef, true)
     this.active = run
     try {
       const { co, coRef, nargs } = this.begin(sha, keys, args, run)

@@ -24,39 +24,31 @@ import type { Command } from '../commands/table.js'
 import { commands, commandOfArgs, internalCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
-import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
+import { errorReply, NOT_INTEGER } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
-import { DATABASES } from '../storage/shard.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { KILLED, SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+import { SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 import { Functions, type FcallRunner } from './functions.js'
+import { BUSY_CHANNEL, callRefusal, NOSCRIPT, selectedDb, type CallContext } from '../scripting/call-checks.js'
 import { BroadcastChannel } from 'node:worker_threads'
 
 /** Where the thread running a busy function tells the others about it (FUNCTION STATS). */
-const BUSY_CHANNEL = 'flashkv:busy-function'
 interface BusyFunction { name: string, argv: Uint8Array[], startMs: number, libs: number, fns: number }
 
 const STORE = internalCommand('__script')
-const NOSCRIPT = errorReply('NOSCRIPT No matching script. Please use EVAL.')
 const TOO_MANY_KEYS = errorReply("ERR Number of keys can't be greater than number of args")
 const NEGATIVE_KEYS = errorReply("ERR Number of keys can't be negative")
 const FLUSH_SYNTAX = errorReply('ERR SCRIPT FLUSH only support SYNC|ASYNC option')
 const NO_ENGINE = errorReply('ERR scripting is not available on this thread')
-const UNKNOWN = errorReply('ERR Unknown Redis command called from script')
-const WRONG_ARGS = errorReply('ERR Wrong number of args calling Redis command from script')
-const NOT_ALLOWED = errorReply('ERR This Redis command is not allowed from script')
 const ACL_SCRIPT_CMD = errorReply("ERR The user executing the script can't run this command or subcommand")
 const ACL_SCRIPT_KEY = errorReply("ERR The user executing the script can't access at least one of the keys mentioned in the command arguments")
 const ACL_SCRIPT_CHANNEL = errorReply("ERR The user executing the script can't publish to the channel mentioned in the command")
-const WRITE_IN_RO = errorReply('ERR Write commands are not allowed from read-only scripts.')
-const DB_RANGE = errorReply('ERR DB index is out of range')
 const NOTBUSY = errorReply('NOTBUSY No scripts in execution right now.')
 const UNKILLABLE = errorReply('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.')
 export const BUSY = errorReply('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.')
 /** BUSY while the busy script is a function (shared.slowscripterr). */
 export const BUSY_FUNCTION = errorReply('BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.')
-const KILLED_REPLY = errorReply(KILLED)
 const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 
 function arg (argv: Argv, i: number): Buffer {
@@ -399,13 +391,18 @@ export class Scripting implements FcallRunner {
 }
 
 /** One script's redis.call: checks as scriptCall does, then runs the command on the held shards. */
-class CallHost implements ScriptHost {
+class CallHost implements ScriptHost, CallContext {
   private db: number
 
   /** noteWrite: called before a write command runs; false when SCRIPT KILL came first. */
   constructor (private readonly router: Router, private readonly conn: Connection, private readonly txn: Txn,
-    private readonly isReadOnly: boolean, private readonly noteWrite: () => boolean, private readonly allowOom = false) {
+    readonly isReadOnly: boolean, readonly noteWrite: () => boolean, readonly allowOom = false) {
     this.db = txn.db
+  }
+
+  isOverMaxmemory (): boolean {
+    const max = this.router.maxmemoryLimit
+    return max > 0 && this.router.usedMemory() > max
   }
 
   /** redis.acl_check_cmd: whether the script's caller may run argv, or the error text. */
@@ -417,7 +414,7 @@ class CallHost implements ScriptHost {
   }
 
   /** scriptVerifyACL: the caller's permissions, a refusal logged with the "lua" context. */
-  private aclRefusal (cmd: Command, argv: Buffer[]): Uint8Array | null {
+  aclRefusal (cmd: Command, argv: Buffer[]): Uint8Array | null {
     const user = this.conn.user
     if (user.isAllPerms) return null
     const why = checkCommand(user, cmd, argvOf(argv))
@@ -428,21 +425,10 @@ class CallHost implements ScriptHost {
   }
 
   call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
-    const cmd = commandOfArgs(argv)
-    if (cmd === null || cmd.internal === true) return UNKNOWN
-    const argc = argv.length
-    if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
-    // Redis's MSET answers an odd count itself; split commands here need the pairs whole.
-    if (cmd.step > 1 && cmd.lastKey < 0 && (argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
-    // FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which a script holds lent.
-    if (cmd.flags.includes('noscript') || (cmd.route === 'all' && cmd.isWrite)) return NOT_ALLOWED
-    const refused = this.aclRefusal(cmd, argv)
+    const found = commandOfArgs(argv)
+    const refused = callRefusal(found, argv, this)
     if (refused !== null) return refused
-    if (this.isReadOnly && cmd.isWrite) return WRITE_IN_RO
-    // scriptVerifyOOM: above maxmemory, commands that may grow memory are refused.
-    const max = this.router.maxmemoryLimit
-    if (cmd.isDenyOom && !this.allowOom && max > 0 && this.router.usedMemory() > max) return OOM
-    if (cmd.isWrite && !this.noteWrite()) return KILLED_REPLY
+    const cmd = found as Command
     // call() counts it, as a client's command: total_commands_processed and the per-command calls.
     this.router.counters[COMMANDS]++
     this.router.calls[cmd.id]++
@@ -477,10 +463,9 @@ class CallHost implements ScriptHost {
 
   /** SELECT inside a script changes the script's database only (as the script client's in Redis). */
   private select (index: Buffer): Uint8Array {
-    const id = parseStrictInt(index)
-    if (id === null || id > 2147483647 || id < -2147483648) return NOT_INTEGER
-    if (id < 0 || id >= DATABASES) return DB_RANGE
-    this.db = id
+    const db = selectedDb(index)
+    if (typeof db !== 'number') return db
+    this.db = db
     return OK
   }
 }
