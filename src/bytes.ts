@@ -67,3 +67,22 @@ export function writeU32LE (u8: Uint8Array, p: number, v: number): void {
   u8[p + 2] = (v >>> 16) & 255
   u8[p + 3] = v >>> 24
 }
+
+/**
+ * The decimal digits of an integer within ±2^53 at u8[p] (room made by the caller), a minus
+ * first if negative: the position after them. RESP headers and lengths (ReplyWriter, AofLog).
+ */
+export function writeDigits (u8: Uint8Array, p: number, n: number): number {
+  if (n < 0) { u8[p++] = 45; n = -n }
+  if (n < 10) { u8[p] = 48 + n; return p + 1 }
+  let tmp = n
+  let d = 0
+  while (tmp >= 1) { tmp = Math.floor(tmp / 10); d++ }
+  let q = p + d - 1
+  while (n >= 1) {
+    const r = Math.floor(n / 10)
+    u8[q--] = 48 + (n - r * 10)
+    n = r
+  }
+  return p + d
+}

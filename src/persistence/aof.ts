@@ -13,7 +13,7 @@ import { writeSync, fdatasyncSync, ftruncateSync, fstatSync } from 'node:fs'
 import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
-import { copyBytes } from '../bytes.js'
+import { copyBytes, writeDigits } from '../bytes.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -30,19 +30,8 @@ export function aofOnWord (): Int32Array { return saveWords().i32.subarray(W_AOF
 
 /** `<prefix><n>\r\n` at b[p] (room made by the caller); the position after it. */
 function digitsAt (b: Buffer, p: number, prefix: number, n: number): number {
-  b[p++] = prefix
-  if (n < 10) {
-    b[p++] = 48 + n
-  } else if (n < 100) {
-    b[p++] = 48 + ((n / 10) | 0)
-    b[p++] = 48 + (n % 10)
-  } else {
-    let digits = 3
-    for (let v = n; v >= 1000; v = Math.floor(v / 10)) digits++
-    let q = p + digits
-    p = q
-    do { b[--q] = 48 + (n % 10); n = Math.floor(n / 10) } while (n > 0)
-  }
+  b[p] = prefix
+  p = writeDigits(b, p + 1, n)
   b[p] = 13
   b[p + 1] = 10
   return p + 2

@@ -2,7 +2,7 @@
 // (then copied into the response ring) and by the primary for its own replies (then written to
 // the socket once per turn). `resp3` picks the encoding of nulls, maps, sets and verbatim text.
 
-import { copyBytes } from '../bytes.js'
+import { copyBytes, writeDigits } from '../bytes.js'
 
 const CRLF0 = 13
 const CRLF1 = 10
@@ -64,19 +64,8 @@ export class ReplyWriter {
   private byte (b: number): void { this.buf[this.len++] = b }
 
   private digits (n: number): void {
-    // Caller has ensured room. n is an integer (possibly negative) within ±2^53.
-    if (n < 0) { this.byte(45); n = -n }
-    if (n < 10) { this.byte(48 + n); return }
-    let tmp = n
-    let d = 0
-    while (tmp >= 1) { tmp = Math.floor(tmp / 10); d++ }
-    let p = this.len + d - 1
-    while (n >= 1) {
-      const q = Math.floor(n / 10)
-      this.buf[p--] = 48 + (n - q * 10)
-      n = q
-    }
-    this.len += d
+    // Caller has ensured room.
+    this.len = writeDigits(this.buf, this.len, n)
   }
 
   private crlf (): void { this.buf[this.len++] = CRLF0; this.buf[this.len++] = CRLF1 }
