@@ -3,7 +3,7 @@
 // client is not in MULTI, no script is busy and its ACL user is unrestricted), and each
 // redis.call runs the command in place on the worker's own shard, the way a command sent to the
 // shard runs: no hold, no hop per call. The checks before a call are the held path's
-// (server/scripting.ts CallHost) in the same order and with the same texts; the commands that
+// (scripting/call-checks.ts, shared with server/scripting.ts CallHost); the commands that
 // run on a producer thread (PING, ECHO, TIME, LASTSAVE, COMMAND, the HELP subcommands...) run
 // here through their `local` with a stand-in client, SELECT changes the script's database.
 //
@@ -189,7 +189,7 @@ export class ShardScripts implements ScriptHost {
     return commandOfArgs(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
   }
 
-  /** redis.call: CallHost.call's checks, then the command here and now. */
+  /** redis.call: the held path's checks (callRefusal), then the command here and now. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
     const found = commandOfArgs(argv)
     const refused = callRefusal(found, argv, this.ctx)
