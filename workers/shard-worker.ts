@@ -36,7 +36,7 @@ import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD, type ShardAsk } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, type ShardAsk } from '../src/ipc/layout.js'
 import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
@@ -1090,10 +1090,17 @@ function runExec (slot: number): void {
   const buf = argv.buf
   const m = execStart[1]
   const tag = readU32(buf, m)
-  const count = readU32(buf, m + 4)
+  const word = readU32(buf, m + 4)
+  const count = word & EXEC_COUNT
   for (let i = 0; i < 8; i++) metaBytes[i] = buf[m + 8 + i]
   const deadline = metaF64[0]
-  if ((tag !== 0 && Atomics.load(shard.watch.words, slot) === tag) || (deadline !== 0 && shard.now() > deadline)) {
+  // The WATCH's reply may not have reached the client's thread with its deadline: the table
+  // here knows the watched keys too.
+  const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || (deadline !== 0 && shard.now() > deadline) ||
+    shard.watch.isExpired(tag, shard.dbs, shard.now()))
+  // EXEC_ENDS: every watched key is here, so the session ends here, after the check and the run.
+  if (isDirty) {
+    if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
     out.nullArray()
     return
   }
@@ -1107,6 +1114,7 @@ function runExec (slot: number): void {
   } finally {
     shard.noBlock = false
     if (isLogged) aofLog.endUnit()
+    if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
   }
 }
 

@@ -187,3 +187,7 @@ export const FUNCTION_EPOCH_STEP = 1 << 16
 export function limitOf (flags: Int32Array, word: number): number {
   return flags[word + 1] !== 0 ? Infinity : flags[word] >>> 0
 }
+
+/** An __exec record's count word: the command count, and EXEC_ENDS when the shard ends the watch session after it (all its keys are there). */
+export const EXEC_COUNT = 0x7fffffff
+export const EXEC_ENDS = 0x80000000

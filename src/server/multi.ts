@@ -33,7 +33,7 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
 import { OK, QUEUED } from '../protocol/replies.js'
-import { REQ_NOPARK } from '../ipc/layout.js'
+import { EXEC_ENDS, REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
 import { WATCH_TAGS } from './credits.js'
 import { argvOf } from '../commands/txn-helpers.js'
@@ -67,11 +67,10 @@ function u32 (n: number): Buffer {
   return b
 }
 
-/** __exec's first argument: watch tag, command count, watch deadline. */
 /** An __exec record's second argument, 16 bytes at off: the watch tag, the command count, the watch deadline. */
 function writeMeta (b: Buffer, off: number, tag: number, count: number, deadline: number): void {
   b.writeUInt32LE(tag >>> 0, off)
-  b.writeUInt32LE(count, off + 4)
+  b.writeUInt32LE(count >>> 0, off + 4)
   b.writeDoubleLE(deadline, off + 8)
 }
 
@@ -115,10 +114,11 @@ function elements (src: Uint8Array, start: number): Buffer[] {
 /** WATCH's parts: +OK once every shard has recorded its keys. */
 class WatchReply implements ReplyTarget {
   error: Buffer | null = null
-  constructor (readonly conn: Connection, readonly seq: number, public remaining: number) {}
+  constructor (readonly conn: Connection, readonly seq: number, public remaining: number, readonly tag: number) {}
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
     if (src[start] === 45) this.error ??= Buffer.from(src.subarray(start, start + len))
-    else {
+    // (An EXEC on one shard may have ended the session already: its shard checked the expiry.)
+    else if (this.conn.watchTag === this.tag) {
       let at = 0
       for (let p = start + 1; src[p] !== 13; p++) at = at * 10 + (src[p] - 48)
       if (at !== 0 && (this.conn.watchDeadline === 0 || at < this.conn.watchDeadline)) this.conn.watchDeadline = at
@@ -223,7 +223,7 @@ export class Transactions {
       if (!link.canTake(Link.recordBytes(rec, null, rec.argc))) { this.router.block(conn, link); return false }
       records.push([s, rec])
     }
-    const target = new WatchReply(conn, conn.takeSeq(), records.length)
+    const target = new WatchReply(conn, conn.takeSeq(), records.length, conn.watchTag)
     const flags = this.router.flags(conn) | (records.length > 1 ? REQ_NOPARK : 0)
     for (const [s, rec] of records) {
       if (!conn.watchShards.includes(s)) conn.watchShards.push(s)
@@ -281,8 +281,10 @@ export class Transactions {
       return true
     }
     // Redis runs EXEC after everything the client sent before it: its own writes on other
-    // shards must have touched the watched keys before the check.
-    if (conn.watchTag !== 0 && !conn.isReplyHead) {
+    // shards must have touched the watched keys before the check. With one shard its ring
+    // keeps that order, and the shard checks the watch (a script inside still checks here).
+    const isOnRing = this.router.links.length === 1 && !queued.some(q => q.cmd.route === 'script')
+    if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing) {
       conn.isAwaitingHead = true
       return false
     }
@@ -315,16 +317,22 @@ export class Transactions {
       else if (st.kind === 'coord') { hasCoord = true; for (const s of this.coordShards(st.cmd, st.argv)) involved.add(s) }
     }
     const seq = conn.takeSeq()
+    // Set when the __exec record ends the session on its shard (EXEC_ENDS).
+    let isEnded = false
     const done = (reply: Uint8Array): void => {
-      if (session.tag !== 0) this.endSession(session.tag, session.shards)
+      if (session.tag !== 0 && !isEnded) this.endSession(session.tag, session.shards)
       conn.onReply(seq, reply, 0, reply.length)
     }
+    // Nothing for a shard, but the watch is checked there: its WATCH may not have answered yet.
+    if (involved.size === 0 && session.tag !== 0 && isOnRing) involved.add(0)
     if (involved.size === 0) {
       done(this.assemble(conn, steps, new Map()))
       return true
     }
     if (involved.size === 1 && !hasCoord) {
-      this.execOnOne(conn, steps, [...involved][0], session, done)
+      const shard = [...involved][0]
+      const ends = session.tag !== 0 && session.shards.every(s => s === shard)
+      isEnded = this.execOnOne(conn, steps, shard, session, done, ends)
       return true
     }
     if (session.tag === 0 && !hasCoord) {
@@ -542,11 +550,14 @@ export class Transactions {
     return true
   }
 
-  /** All of it on one shard: one __exec record, the watch check made there. */
+  /**
+   * All of it on one shard: one __exec record, the watch check made there. `ends`: every watched
+   * key is on that shard, which then ends the session itself. True if it will.
+   */
   private execOnOne (conn: Connection, steps: readonly Step[], shard: number, session: { tag: number, deadline: number },
-    done: (reply: Uint8Array) => void): void {
+    done: (reply: Uint8Array) => void, ends: boolean): boolean {
     const link = this.router.links[shard]
-    if (link.isDead) { done(SHARD_DOWN); return }
+    if (link.isDead) { done(SHARD_DOWN); return false }
     const args: Uint8Array[] = [Buffer.from(EXEC.name), Buffer.alloc(0)]
     let count = 0
     for (const st of steps) {
@@ -555,7 +566,7 @@ export class Transactions {
       for (let i = 0; i < st.argv.argc; i++) args.push(arg(st.argv, i))
       count++
     }
-    args[1] = meta(session.tag, count, session.deadline)
+    args[1] = meta(session.tag, ends ? count | EXEC_ENDS : count, session.deadline)
     const rec = argvOf(args)
     const target: ReplyTarget = {
       onReply: (_t, src, start, len) => {
@@ -573,6 +584,7 @@ export class Transactions {
     }
     link.send(EXEC.id, this.router.flags(conn), conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, 0, conn.slot)
     this.router.scheduleTurn()
+    return ends
   }
 
   /** Several shards: hold them all, check the watch, then run batch by batch. */

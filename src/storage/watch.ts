@@ -83,6 +83,27 @@ export class WatchTable {
     if (this.size === 0) writes.onRemove = null
   }
 
+  /**
+   * True if a key session `tag` watches here has expired since (Redis's isWatchedKeyExpired):
+   * still present, past its time, and not already expired when it was watched. For an EXEC
+   * that reaches the shard before its WATCH's reply reached the client's thread.
+   */
+  isExpired (tag: number, dbs: ReadonlyArray<Keyspace | null>, now: number): boolean {
+    const keys = this.byTag.get(tag)
+    if (keys === undefined) return false
+    for (const [db, key] of keys) {
+      const ks = dbs[db]
+      if (ks === null) continue
+      const w = this.dbs[db].get(key)?.find(x => x.tag === tag)
+      if (w === undefined || w.stale) continue
+      const k = Buffer.from(key, 'latin1')
+      const e = ks.find(k, 0, k.length, keyHash(k, 0, k.length))
+      const at = e === 0 ? 0 : ks.expireAt(e)
+      if (at !== 0 && at < now) return true
+    }
+    return false
+  }
+
   /** True if any key of database db is watched here. */
   watches (db: number): boolean { return this.size !== 0 && this.dbs[db].size !== 0 }
 

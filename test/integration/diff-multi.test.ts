@@ -678,3 +678,52 @@ describe('one shard: commands of every shard inside EXEC', () => {
     ])
   })
 })
+
+// With one shard, an EXEC after WATCH does not wait for the WATCH's reply: the shard's ring
+// keeps the order, the shard checks the watch (and the expiry of watched keys) and ends the
+// session itself. These send WATCH ... EXEC in one write, so the EXEC reaches the shard first.
+describe('one shard: WATCH and EXEC pipelined in one write', () => {
+  const one = useDiffPair({ shards: 1 })
+  const sides = useSides(one)
+  const A1 = sides.A
+
+  it('untouched: EXEC runs; touched by the same client after WATCH: null; RESP3 null too', async () => {
+    await one.pipeline([
+      ['FLUSHALL'], ['SET', 'k', 'v'],
+      ['WATCH', 'k'], ['MULTI'], ['INCR', 'c'], ['GET', 'k'], ['EXEC'],
+      ['WATCH', 'k'], ['SET', 'k', 'mine'], ['MULTI'], ['INCR', 'c'], ['EXEC'], ['GET', 'c'],
+      ['WATCH', 'k', 'c'], ['MULTI'], ['PING'], ['ECHO', 'x'], ['EXEC'],
+      ['WATCH', 'k'], ['DEL', 'k'], ['MULTI'], ['PING'], ['EXEC'],
+    ])
+    await hello3(A1)
+    await one.pipeline([['WATCH', 'k'], ['SET', 'k', 'again'], ['MULTI'], ['GET', 'k'], ['EXEC'], ['WATCH', 'k'], ['MULTI'], ['GET', 'k'], ['EXEC']])
+  })
+
+  it('the session ends with the EXEC (run or failed): a later write by another client changes nothing', async () => {
+    const B = await sides.client()
+    await one.pipeline([['FLUSHALL'], ['WATCH', 'k'], ['MULTI'], ['SET', 'k', '1'], ['EXEC']])
+    await on(B, 'SET', 'k', '2')
+    await one.pipeline([['MULTI'], ['GET', 'k'], ['EXEC']])
+    await one.pipeline([['WATCH', 'k'], ['SET', 'k', '3'], ['MULTI'], ['GET', 'k'], ['EXEC']])
+    await on(B, 'SET', 'k', '4')
+    await one.pipeline([['MULTI'], ['GET', 'k'], ['EXEC'], ['UNWATCH'], ['DISCARD']])
+  })
+
+  it('another client\'s write between WATCH and the pipelined rest fails it; a watched key that expires fails it', async () => {
+    const B = await sides.client()
+    await one.pipeline([['FLUSHALL'], ['SET', 'k', 'v'], ['WATCH', 'k', 'other']])
+    await on(B, 'APPEND', 'k', 'w')
+    await one.pipeline([['MULTI'], ['GET', 'k'], ['EXEC'], ['GET', 'k']])
+    await one.pipeline([['SET', 't', 'v', 'PX', '40'], ['WATCH', 't', 'k']])
+    await sleep(80)
+    await one.pipeline([['MULTI'], ['SET', 'k', 'ran'], ['EXEC'], ['GET', 'k']])
+  })
+
+  it('a script inside the transaction still checks the watch first', async () => {
+    const B = await sides.client()
+    await one.pipeline([['FLUSHALL'], ['SET', 'k', 'v'], ['WATCH', 'k']])
+    await on(B, 'SET', 'k', 'w')
+    await one.pipeline([['MULTI'], ['EVAL', 'return redis.call("GET", KEYS[1])', '1', 'k'], ['EXEC']])
+    await one.pipeline([['WATCH', 'k'], ['MULTI'], ['EVAL', 'return redis.call("INCR", KEYS[1])', '1', 'n'], ['EXEC'], ['GET', 'n']])
+  })
+})
