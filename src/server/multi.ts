@@ -15,9 +15,10 @@
 // WATCH: each key's shard records (session tag, client slot); a change to the key stores the
 // tag in the slot's shared word (storage/watch.ts). EXEC fails (null reply) if the word holds
 // its session's tag, or a watched key's expiry time has passed. With one shard the check runs
-// on the shard, just before the commands; with several, here, once every shard is held. The
-// session ends (__unwatch on its shards) only after EXEC has run, so no change can slip in
-// between a shard forgetting the session and the check.
+// on the shard, just before the commands (and EXEC need not wait for the WATCH's reply: the
+// ring keeps the order); with several, here, once every shard is held. The session ends
+// (__unwatch on its shards, or EXEC_ENDS on the one shard) only after EXEC has run, so no change
+// can slip in between a shard forgetting the session and the check.
 
 import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
