@@ -54,6 +54,8 @@ import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/p
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
+import { UndoLog } from '../src/scripting/undo.js'
+import { argvOf } from '../src/commands/txn-helpers.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
@@ -571,7 +573,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
-  const isCounted = statKind[id] !== STAT_NONE && !isHeld
+  const isCounted = statKind[id] !== STAT_NONE && !isHeld && !isScriptRerun
   const isPart = (flags & REQ_NOPARK) !== 0
   if (isCounted) countErrors(id, isPart, 0)
   if (shard.pendingBlock !== null) {
@@ -580,7 +582,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     block(slot, spec, isLate, (flags & REQ_RESP3) !== 0)
   } else if ((flags & REQ_NOREPLY) === 0) {
     writeReply(slot, isLate)
+    if (isScriptRerun) commandsRun--
   }
+  isScriptRerun = false
   // The command's events first, then blocked clients it served (who may act on them at once).
   if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
@@ -1178,11 +1182,13 @@ function runRing (p: Producer): boolean {
   return n > 0
 }
 
-// --- scripts inside this worker (one shard only: src/scripting/in-shard.ts) -----------------------
+// --- scripts inside this worker (src/scripting/in-shard.ts) ---------------------------------------
 // EVAL & co. and FCALL & co. arrive as records; the script runs here and each redis.call is a
 // runOne on this shard, in the script's database, with no blocking (as inside EXEC). The
 // script's writes go to the AOF as one MULTI/EXEC block, as the held path logs a script; its
 // keyspace events, blocked clients it served and invalidations follow its reply, as for EXEC.
+// With several shards a run may stop (it needs another shard): then what it did here is undone
+// (undoScript) and its reply is RERUN_REPLY, on which the producer runs it holding every shard.
 const isScript = Uint8Array.from(commands, c => c.route === 'script' && /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(c.name) ? 1 : 0)
 let isInScript = false
 /** redis.call's arguments, copied into one buffer for runOne. */
@@ -1193,8 +1199,19 @@ let callLen = new Int32Array(64)
 const scriptArgv: Argv = { buf: argv.buf, argc: 0, start: argv.start, len: argv.len }
 const scriptFlags = sharedFlags(data.credit)
 const scriptData = data.scripting
-const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefined
+/** FLASHKV_SCRIPTS_IN_SHARD: 0 never, 'one' at one shard only, else at any number of shards (server/scripting.ts). */
+const inShardMode = process.env.FLASHKV_SCRIPTS_IN_SHARD ?? ''
+const isScriptHere = inShardMode !== '0' && (data.shards === 1 ? data.index === 0 : inShardMode !== 'one')
+const undo = new UndoLog()
+const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
+    index: data.index,
+    shards: data.shards,
+    saveUndo (cmd: Command, a: Buffer[], db: number): void {
+      // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
+      if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
+      forEachWrittenKey(cmd, argvOf(a), db, shard.dbs.length, saveOne)
+    },
     run (cmd: Command, a: Buffer[], db: number, resp3: boolean): Uint8Array {
       const n = a.length
       let total = 0
@@ -1244,9 +1261,43 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
     warn: msg => { parentPort?.postMessage({ op: 'log', level: 'warn', msg }) },
   }, scriptData.version)
   : null
-await scripts?.initFunctions()
+// FCALL runs here on the hub only (the libraries' store).
+if (data.index === 0) await scripts?.initFunctions()
 
 const MONITOR_NAME = Buffer.from('monitor')
+/** A stopped run's reply: no RESP reply starts with a zero byte (server/scripting.ts ShardRun). */
+const RERUN_REPLY = Buffer.from([0])
+/** The last record was a script that stopped: nothing of it counts (commandstats, SLOWLOG, commands run). */
+let isScriptRerun = false
+/** At the run's first write: the events, ready keys and dirty count it had not touched. */
+let isUndoMarked = false
+let undoEvents = 0
+let undoReady = 0
+let undoDirty = 0
+const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { undo.save(shard, db, buf, start, len) }
+/** WATCH touches of the running script (several shards), as slot, tag pairs: see WatchTable.held. */
+const heldTouches: number[] = []
+
+/**
+ * A stopped run: every key it wrote back as it was, and what it produced since its first write
+ * dropped: keyspace events, keys made ready for blocked clients, the dirty count; its AOF unit
+ * goes and its WATCH touches were held back (runScript). Its hits, misses and accepted calls are
+ * taken back too. Tracking invalidations stay: a tracking client's key was forgotten with the
+ * first one (the rerun's write would send none), and an invalidation only makes it read again.
+ */
+function undoScript (hits: number, misses: number, calls: number): void {
+  if (isUndoMarked) {
+    if (!undo.restore(shard)) parentPort?.postMessage({ op: 'log', level: 'warn', msg: 'a script stopped on a shard could not put back every key it wrote (arena full)' })
+    shard.events.length = undoEvents
+    for (let i = undoReady; i < readyKeys.length; i++) readySet.delete(readyKeys[i])
+    readyKeys.length = undoReady
+    shard.dirty = undoDirty
+    undo.clear()
+  }
+  shard.hits = hits
+  shard.misses = misses
+  shard.scriptCalls = calls
+}
 
 /** A script record: its reply in out, argv and the database as they were. */
 function runScript (cmd: Command, resp3: boolean): void {
@@ -1264,22 +1315,40 @@ function runScript (cmd: Command, resp3: boolean): void {
   if (isLogged) aofLog.beginUnit()
   shard.noBlock = true
   isInScript = true
+  const hits = shard.hits
+  const misses = shard.misses
+  const calls = shard.scriptCalls
+  const isUndoable = data.shards > 1
+  if (isUndoable) { heldTouches.length = 0; shard.watch.held = heldTouches }
   let reply: Buffer
   try {
     reply = scripts.run(cmd, rec, db, resp3, busyMs)
   } finally {
     isInScript = false
     shard.noBlock = false
-    if (isLogged) aofLog.endUnit()
+    isScriptRerun = scripts.wasStopped
+    if (isScriptRerun) {
+      undoScript(hits, misses, calls)
+      if (isLogged) aofLog.abortUnit()
+    } else if (isLogged) aofLog.endUnit()
+    isUndoMarked = false
+    undo.clear()
+    if (isUndoable) {
+      // WATCH: the run's touches count once it completes; a stopped run's are dropped (its rerun touches again).
+      shard.watch.held = null
+      if (!isScriptRerun) for (let i = 0; i < heldTouches.length; i += 2) Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
+      heldTouches.length = 0
+    }
     argv.buf = rec.buf
     argv.argc = rec.argc
     argv.start = rec.start
     argv.len = rec.len
     shard.select(db)
   }
-  shard.scriptRuns++
   out.reset()
   out.resp3 = resp3
+  if (isScriptRerun) { out.raw(RERUN_REPLY); return }
+  shard.scriptRuns++
   out.raw(reply)
 }
 

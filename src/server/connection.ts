@@ -231,6 +231,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    * it is parsed until it has, as Redis runs nothing for a blocked client (-1: none).
    */
   blockingSeq = -1
+  /** blockingSeq is a script sent to a shard's worker (server/scripting.ts ShardRun), not a blocking command. */
+  isScriptGate = false
   /** The shard it may be blocked on (one shard's keys), or its wait across shards (server/blocking.ts). */
   blockedShard = -1
   crossBlock: { unblock: (mode: number) => boolean } | null = null
@@ -243,6 +245,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   private endBlockingWait (): void {
     this.blockingSeq = -1
+    this.isScriptGate = false
     this.blockedShard = -1
     this.crossBlock = null
     this.isBlockedOnKeys = false
@@ -340,7 +343,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private onEnd (): void {
     this.isEof = true
     // A blocked client that hangs up is gone, as in Redis: nothing more is sent to it.
-    if (this.blockingSeq >= 0) { this.kill(); return }
+    if (this.blockingSeq >= 0 && !this.isScriptGate) { this.kill(); return }
     // Any incomplete command is dropped now (process), as Redis frees a client at EOF.
     if (!this.isPaused && !this.isBlocked && !this.isClosing) this.process()
     this.dispatcher.markDirty(this)
