@@ -429,7 +429,13 @@ function runRecord (p: number, payloadLen: number): void {
   }
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
-  if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }
+  if (id === TXN_BEGIN) {
+    // A held run of this client's stopped script: its scripts sent after that one were turned back.
+    if (stalledSlots.size !== 0) stalledSlots.delete(slot)
+    holdForTransaction(slot)
+    clockAt = performance.now()
+    return
+  }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
   chainedStart = clockAt
@@ -1265,8 +1271,12 @@ const scripts = isScriptHere && scriptData !== undefined
 if (data.index === 0) await scripts?.initFunctions()
 
 const MONITOR_NAME = Buffer.from('monitor')
-/** A stopped run's reply: no RESP reply starts with a zero byte (server/scripting.ts ShardRun). */
+/**
+ * A run stopped at a call for another shard, and one turned back unrun (a script this shard lacks,
+ * or behind a stopped one): no RESP reply starts with a zero byte (server/scripting.ts ShardRun).
+ */
 const RERUN_REPLY = Buffer.from([0])
+const TURNED_BACK_REPLY = Buffer.from([0, 0])
 /** The last record was a script that stopped: nothing of it counts (commandstats, SLOWLOG, commands run). */
 let isScriptRerun = false
 /** At the run's first write: the events, ready keys and dirty count it had not touched. */
@@ -1275,6 +1285,11 @@ let undoEvents = 0
 let undoReady = 0
 let undoDirty = 0
 const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { undo.save(shard, db, buf, start, len) }
+/**
+ * Client slots whose script stopped here: their further scripts (sent before the producer knew)
+ * are turned back unrun until the stopped one's held run reaches this shard (its __txn).
+ */
+const stalledSlots = new Set<number>()
 /** WATCH touches of the running script (several shards), as slot, tag pairs: see WatchTable.held. */
 const heldTouches: number[] = []
 
@@ -1302,6 +1317,13 @@ function undoScript (hits: number, misses: number, calls: number): void {
 /** A script record: its reply in out, argv and the database as they were. */
 function runScript (cmd: Command, resp3: boolean): void {
   if (scripts === null || scriptData === undefined) { out.raw(errorReply('ERR scripting is not available on this shard')); return }
+  // Behind its client's stopped script (which runs held next): turned back unrun, to run held after it.
+  if (stalledSlots.size !== 0 && stalledSlots.has(shard.slot)) {
+    isScriptRerun = true
+    out.reset()
+    out.raw(TURNED_BACK_REPLY)
+    return
+  }
   const db = shard.dbIndex
   const rec = scriptArgv
   rec.buf = argv.buf
@@ -1347,7 +1369,11 @@ function runScript (cmd: Command, resp3: boolean): void {
   }
   out.reset()
   out.resp3 = resp3
-  if (isScriptRerun) { out.raw(RERUN_REPLY); return }
+  if (isScriptRerun) {
+    if (shard.slot !== 0) stalledSlots.add(shard.slot)
+    out.raw(scripts.wasCrossShard ? RERUN_REPLY : TURNED_BACK_REPLY)
+    return
+  }
   shard.scriptRuns++
   out.raw(reply)
 }

@@ -103,6 +103,8 @@ export class ShardScripts implements ScriptHost {
   private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
   /** The run needed another shard or the hub, or this shard lacked the script: drop its reply, undo, run it held. */
   private isStopped = false
+  /** It stopped at a redis.call this shard alone does not serve (not for a missing script). */
+  private isCrossShard = false
 
   private constructor (private readonly engine: ScriptEngine, private readonly words: Int32Array, state: Int32Array,
     private readonly runner: ShardRunner, private readonly log: ScriptLog, private readonly version: string) {
@@ -128,6 +130,7 @@ export class ShardScripts implements ScriptHost {
   /** EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL or FCALL_RO (argv as the client sent it, checked by its producer): the reply. */
   run (cmd: Command, argv: Argv, db: number, resp3: boolean, busyMs: number): Buffer {
     this.isStopped = false
+    this.isCrossShard = false
     const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
     if ((e & 0xffff) !== this.flushEpoch) {
       this.flushEpoch = e & 0xffff
@@ -212,6 +215,7 @@ export class ShardScripts implements ScriptHost {
 
   /** The last run stopped (see isForeign): its reply is to be dropped and its writes undone. */
   get wasStopped (): boolean { return this.isStopped }
+  get wasCrossShard (): boolean { return this.isCrossShard }
 
   private stop (): Buffer {
     this.isStopped = true
@@ -259,7 +263,7 @@ export class ShardScripts implements ScriptHost {
   /** redis.call: the held path's checks (callRefusal), then the command here and now. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
     if (this.runner.shards > 1 && (this.isStopped || this.isForeign(argv))) {
-      if (!this.isStopped) this.current.abort()
+      if (!this.isStopped) { this.current.abort(); this.isCrossShard = true }
       return this.stop()
     }
     const found = commandOfArgs(argv)

@@ -231,8 +231,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    * it is parsed until it has, as Redis runs nothing for a blocked client (-1: none).
    */
   blockingSeq = -1
-  /** blockingSeq is a script sent to a shard's worker (server/scripting.ts ShardRun), not a blocking command. */
-  isScriptGate = false
+  /**
+   * Scripts sent to a shard's worker and not answered yet (server/scripting.ts ShardRun), all to
+   * shard scriptShard: only more scripts for that worker follow them, until one stops there
+   * (isScriptStopped: it runs held, after which the rest wait); anything else waits for them.
+   */
+  scriptsOut = 0
+  scriptShard = -1
+  isScriptStopped = false
+  /** Stopped scripts waiting for their held run to be staged, in order. */
+  reruns: unknown[] | null = null
   /** The shard it may be blocked on (one shard's keys), or its wait across shards (server/blocking.ts). */
   blockedShard = -1
   crossBlock: { unblock: (mode: number) => boolean } | null = null
@@ -245,7 +253,6 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   private endBlockingWait (): void {
     this.blockingSeq = -1
-    this.isScriptGate = false
     this.blockedShard = -1
     this.crossBlock = null
     this.isBlockedOnKeys = false
@@ -343,7 +350,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private onEnd (): void {
     this.isEof = true
     // A blocked client that hangs up is gone, as in Redis: nothing more is sent to it.
-    if (this.blockingSeq >= 0 && !this.isScriptGate) { this.kill(); return }
+    if (this.blockingSeq >= 0) { this.kill(); return }
     // Any incomplete command is dropped now (process), as Redis frees a client at EOF.
     if (!this.isPaused && !this.isBlocked && !this.isClosing) this.process()
     this.dispatcher.markDirty(this)

@@ -490,6 +490,9 @@ export class Router implements Dispatcher {
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
+    // Scripts sent to a shard's worker may yet run held (server/scripting.ts): what follows them
+    // waits for their replies, but another script for the same worker (Scripting.dispatch says).
+    if (conn.scriptsOut !== 0 && cmd.route !== 'script') { conn.isAwaitingHead = true; return false }
     // authRequired: requirepass is set and this client has not authenticated.
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
     // processCommand: DEBUG only where enable-debug-command lets this client in (MODULE LOAD & co., enable-module-command).

@@ -9,8 +9,9 @@
 //
 // Inside a shard worker instead (scripting/in-shard.ts): at one shard every script; at several,
 // a script whose declared keys all live on one shard (sendToShard). That one may stop there
-// (it needs another shard: the worker undoes what it wrote) and then runs here held, with its
-// client's next commands kept back until it is answered (ShardRun).
+// (it needs another shard: the worker undoes what it wrote) and then runs here held (ShardRun):
+// until it is answered its client may send only more scripts for that worker (which the worker
+// turns back unrun after a stop, so they run held after it, in order); the rest waits.
 //
 // Scripts are compiled per thread. Every body also goes to shard 0 (__script, commands/
 // scripting.ts) before its first run or its SCRIPT LOAD reply, so an EVALSHA on another thread
@@ -112,17 +113,25 @@ const CROSS_MAX = 1024
 
 /**
  * A script sent to one shard's worker (several shards): its reply goes to the client, unless the
- * run stopped (the worker's RERUN_REPLY, a lone zero byte no RESP reply starts with); then it
- * runs held, answering under the same sequence number.
+ * run stopped (the worker's RERUN_REPLY, a lone zero byte no RESP reply starts with) or was
+ * turned back behind one that did (two zero bytes); then it runs held, under the same sequence
+ * number.
  */
 class ShardRun implements ReplyTarget {
   constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command, readonly argv: Argv,
     readonly db: number, readonly seq: number, readonly memo: string) {}
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
-    if (len === 1 && src[start] === 0) { this.scripting.rerun(this); return }
-    this.conn.onReply(this.seq, src, start, len)
+    // A zero byte: the run stopped (one byte: it needs another shard) or was turned back unrun (two).
+    if (src[start] === 0 && len <= 2) { this.scripting.rerun(this, len === 1); return }
+    answered(this.conn, this.seq, src, start, len)
   }
+}
+
+/** A script sent to a worker is answered (in the worker, or held after a stop). */
+function answered (conn: Connection, seq: number, src: Uint8Array, start: number, len: number): void {
+  if (--conn.scriptsOut === 0) { conn.isScriptStopped = false; conn.scriptShard = -1 }
+  conn.onReply(seq, src, start, len)
 }
 
 export class Scripting implements FcallRunner {
@@ -220,6 +229,9 @@ export class Scripting implements FcallRunner {
       const r = this.sendToShard(conn, cmd, argv, engine)
       if (r !== null) return r
     }
+    // After scripts sent to a worker only another one for that worker goes (sendToShard): the
+    // held path would run before a stopped one's rerun.
+    if (conn.scriptsOut !== 0) { conn.isAwaitingHead = true; return false }
     if (isInShard && this.router.links.length === 1) {
       let err: Buffer | null = null
       if (cmd.name.startsWith('eval')) {
@@ -292,8 +304,8 @@ export class Scripting implements FcallRunner {
    * Several shards: a script whose declared keys all hash to one shard goes to that shard's
    * worker as one record; null leaves it to the held path (no keys, keys on several shards, a
    * script seen to need another shard, someone in MONITOR, a body this thread has not stored on
-   * the hub, FCALL off the hub). Until its reply the client's next commands wait (blockingSeq),
-   * since the script may yet run held, after them otherwise.
+   * the hub, FCALL off the hub). Until its reply the client's next commands wait but scripts
+   * for the same worker (Router.dispatchOne, conn.scriptsOut), since the script may yet run held.
    */
   private sendToShard (conn: Connection, cmd: Command, argv: Argv, engine: ScriptEngine): boolean | null {
     const router = this.router
@@ -335,6 +347,9 @@ export class Scripting implements FcallRunner {
       }
     }
     if (this.crossShard.has(memo)) return null
+    // Behind scripts sent to a worker: the same worker, none of them stopped, and a client slot
+    // the worker can tell (it turns back that slot's scripts after a stop).
+    if (conn.scriptsOut !== 0 && (s !== conn.scriptShard || conn.isScriptStopped || conn.slot === 0)) return null
     const link = router.links[s]
     if (link.isDead) return null
     const bytes = Link.recordBytes(argv, null, argv.argc)
@@ -356,29 +371,50 @@ export class Scripting implements FcallRunner {
     const run = new ShardRun(this, conn, cmd, copyArgv(argv), conn.db, seq, memo)
     link.send(cmd.id, router.flags(conn), conn.db, argv, null, argv.argc, bytes, run, seq, conn.slot)
     router.scheduleTurn()
-    conn.blockingSeq = seq
-    conn.isScriptGate = true
+    conn.scriptsOut++
+    conn.scriptShard = s
     return true
   }
 
-  /** A run sent to a shard stopped there (and was undone): it runs held now, answering the same sequence number. */
-  rerun (run: ShardRun): void {
-    if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
-    this.crossShard.add(run.memo)
-    const { conn, cmd, argv, seq } = run
+  /**
+   * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
+   * that did: it runs held, answering its own sequence number, after the client's earlier ones.
+   */
+  rerun (run: ShardRun, isCrossShard: boolean): void {
+    const conn = run.conn
+    conn.isScriptStopped = true
+    if (isCrossShard) {
+      if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
+      this.crossShard.add(run.memo)
+    }
+    const queue = conn.reruns ??= []
+    queue.push(run)
+    if (queue.length === 1) this.stageReruns(conn)
+  }
+
+  private stageReruns (conn: Connection): void {
+    const queue = conn.reruns as ShardRun[]
     const router = this.router
-    for (const link of router.links) if (link.isDead) { conn.onReply(seq, SHARD_DOWN, 0, SHARD_DOWN.length); return }
-    const t0 = performance.now()
-    const batch: Batch = { items: [{ conn, cmd, argv, db: run.db, seq, reply: NO_REPLY }], isOpen: false, mark: 0 }
-    const sent = router.sendHeldAll(conn, cmd, argv, (tx, a) => this.runBatch(batch, tx, a), txn => {
-      txn.replyTo = reply => { conn.onReply(seq, reply, 0, reply.length) }
-    }, seq)
-    // A full ring: again once the worker has taken some.
-    if (sent === 'blocked') { setImmediate(() => { this.rerun(run) }); return }
-    // MONITOR shows the script's line before its commands (the send had nobody monitoring).
-    if (router.pubsub.isMonitored) router.pubsub.feed(conn, argv, cmd, run.db)
-    // Its call and time: the worker counted nothing of the stopped run.
-    router.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+    while (queue.length > 0) {
+      const { cmd, argv, seq, db } = queue[0]
+      if (router.links.some(link => link.isDead)) {
+        queue.shift()
+        answered(conn, seq, SHARD_DOWN, 0, SHARD_DOWN.length)
+        continue
+      }
+      const t0 = performance.now()
+      const batch: Batch = { items: [{ conn, cmd, argv, db, seq, reply: NO_REPLY }], isOpen: false, mark: 0 }
+      const sent = router.sendHeldAll(conn, cmd, argv, (tx, a) => this.runBatch(batch, tx, a), txn => {
+        txn.replyTo = reply => { answered(conn, seq, reply, 0, reply.length) }
+      }, seq)
+      // A full ring: again once the worker has taken some (the rest keep their order behind).
+      if (sent === 'blocked') { setImmediate(() => { this.stageReruns(conn) }); return }
+      queue.shift()
+      // MONITOR shows the script's line before its commands (the send had nobody monitoring).
+      if (router.pubsub.isMonitored) router.pubsub.feed(conn, argv, cmd, db)
+      // Its call and time: the worker counted nothing of the stopped run.
+      router.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+    }
   }
 
   /** The batch's scripts one after another on its hold; the first one's reply is the Txn's. */

@@ -774,7 +774,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     switch (m.op) {
       case 'snapshot': {
         const clients: ClientSnapshot[] = []
-        for (const c of this.conns) clients.push({ id: c.id, addr: c.addr, laddr: c.laddr, line: c.infoLine(false), thread: this.thread, blocked: c.blockingSeq >= 0 && !c.isScriptGate })
+        for (const c of this.conns) clients.push({ id: c.id, addr: c.addr, laddr: c.laddr, line: c.infoLine(false), thread: this.thread, blocked: c.blockingSeq >= 0 })
         this.post({ op: 'snapshotReply', reqId: m.reqId, clients })
         break
       }

@@ -115,6 +115,22 @@ describe('scripts inside a shard worker at four shards', () => {
     await pipeline(cmds)
   })
 
+  it('pipelined scripts for one worker: those behind one that stops are turned back and run held after it, in order', async () => {
+    const local = await load(pair, 'return {redis.call("incr", KEYS[1]), redis.call("get", ARGV[1])}')
+    const cmds: Arg[][] = [['SET', FOREIGN, '0']]
+    for (let round = 0; round < 6; round++) {
+      // A body not seen before, so that its first run is in the worker and stops there.
+      const far = await load(pair, `-- round ${round}\nlocal n = redis.call("incr", KEYS[1]) redis.call("set", ARGV[1], n) return n`)
+      cmds.push(['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')], ['EVALSHA', far, '1', on(1, 'pl'), FOREIGN], ['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')],
+        ['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')], ['GET', FOREIGN])
+    }
+    const before = await inShard()
+    await pipeline(cmds)
+    await same('MGET', on(1, 'pl'), FOREIGN)
+    // At least the first script of each round ran in the worker.
+    expect(await inShard() - before).toBeGreaterThanOrEqual(6)
+  })
+
   it('redis.pcall of the foreign call does not keep a stopped run going', async () => {
     const body = 'redis.call("incr", KEYS[1]) local r = redis.pcall("get", ARGV[1]) redis.call("incr", KEYS[1]) return {r, redis.call("get", KEYS[1])}'
     const sha = await load(pair, body)
