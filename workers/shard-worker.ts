@@ -1271,12 +1271,30 @@ const scripts = isScriptHere && scriptData !== undefined
 if (data.index === 0) await scripts?.initFunctions()
 
 const MONITOR_NAME = Buffer.from('monitor')
+/** writeRerun's kinds: a run stopped at a call for another shard; one turned back unrun (a script this shard lacks, or behind a stopped one). */
+const RERUN_CROSS = 1
+const RERUN_BACK = 2
+
 /**
- * A run stopped at a call for another shard, and one turned back unrun (a script this shard lacks,
- * or behind a stopped one): no RESP reply starts with a zero byte (server/scripting.ts ShardRun).
+ * The reply of a script to run held (server/scripting.ts ShardRun): a zero byte, which no RESP
+ * reply starts with, the kind, and the record's arguments (argc, then each length and bytes),
+ * so that the producer keeps no copy of them meanwhile.
  */
-const RERUN_REPLY = Buffer.from([0])
-const TURNED_BACK_REPLY = Buffer.from([0, 0])
+function writeRerun (kind: number): void {
+  let total = 6
+  for (let i = 0; i < argv.argc; i++) total += 4 + argv.len[i]
+  const b = Buffer.allocUnsafe(total)
+  b[0] = 0
+  b[1] = kind
+  b.writeUInt32LE(argv.argc, 2)
+  let p = 6
+  for (let i = 0; i < argv.argc; i++) {
+    b.writeUInt32LE(argv.len[i], p)
+    copyBytes(argv.buf, argv.start[i], argv.len[i], b, p + 4)
+    p += 4 + argv.len[i]
+  }
+  out.raw(b)
+}
 /** The last record was a script that stopped: nothing of it counts (commandstats, SLOWLOG, commands run). */
 let isScriptRerun = false
 /** At the run's first write: the events, ready keys and dirty count it had not touched. */
@@ -1321,7 +1339,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   if (stalledSlots.size !== 0 && stalledSlots.has(shard.slot)) {
     isScriptRerun = true
     out.reset()
-    out.raw(TURNED_BACK_REPLY)
+    writeRerun(RERUN_BACK)
     return
   }
   const db = shard.dbIndex
@@ -1371,7 +1389,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   out.resp3 = resp3
   if (isScriptRerun) {
     if (shard.slot !== 0) stalledSlots.add(shard.slot)
-    out.raw(scripts.wasCrossShard ? RERUN_REPLY : TURNED_BACK_REPLY)
+    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_BACK)
     return
   }
   shard.scriptRuns++

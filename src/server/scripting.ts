@@ -118,14 +118,36 @@ const CROSS_MAX = 1024
  * number.
  */
 class ShardRun implements ReplyTarget {
-  constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command, readonly argv: Argv,
-    readonly db: number, readonly seq: number, readonly memo: string) {}
+  /** The command's arguments, once the worker sent them back (a rerun). */
+  argv: Argv | null = null
+
+  constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command,
+    readonly db: number, readonly seq: number) {}
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
-    // A zero byte: the run stopped (one byte: it needs another shard) or was turned back unrun (two).
-    if (src[start] === 0 && len <= 2) { this.scripting.rerun(this, len === 1); return }
-    answered(this.conn, this.seq, src, start, len)
+    if (src[start] !== 0) { answered(this.conn, this.seq, src, start, len); return }
+    // The worker's RERUN (workers/shard-worker.ts writeRerun): 0, kind (1: it needs another shard,
+    // 2: turned back unrun), u32 argc, then each argument as u32 length and bytes.
+    const b = Buffer.from(src.subarray(start, start + len))
+    const argc = b.readUInt32LE(2)
+    const argvBack: Argv = { buf: b, argc, start: new Int32Array(argc), len: new Int32Array(argc) }
+    let p = 6
+    for (let i = 0; i < argc; i++) {
+      const l = b.readUInt32LE(p)
+      argvBack.start[i] = p + 4
+      argvBack.len[i] = l
+      p += 4 + l
+    }
+    this.argv = argvBack
+    this.scripting.rerun(this, b[1] === 1)
   }
+}
+
+/** What a script is remembered by when it needs another shard: its sha1, or "f:" and its function's name. */
+function memoOf (cmd: Command, argv: Argv): string {
+  if (cmd.name === 'eval' || cmd.name === 'eval_ro') return sha1hex(arg(argv, 1))
+  const name = arg(argv, 1).toString('latin1').toLowerCase()
+  return cmd.name.startsWith('fcall') ? 'f:' + name : name
 }
 
 /** A script sent to a worker is answered (in the worker, or held after a stop). */
@@ -331,22 +353,21 @@ export class Scripting implements FcallRunner {
     // The libraries live on the hub only.
     if (isFcall && s !== 0) return null
     this.sync(engine)
-    let memo: string
+    let memo: string | null = null
     let ship: Buffer | null = null
-    if (isFcall) memo = 'f:' + arg(argv, 1).toString('latin1').toLowerCase()
-    else if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
+    if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
       memo = sha1hex(arg(argv, 1))
       // Its first run stores it on the hub, for every thread's EVALSHA: that one goes held.
       if (!this.onHub.has(memo)) return null
-    } else {
-      memo = arg(argv, 1).toString('latin1').toLowerCase()
+    } else if (!isFcall && s !== 0) {
+      memo = memoOf(cmd, argv)
       const shipped = this.shipped[s] ??= new Set()
-      if (s !== 0 && !shipped.has(memo)) {
+      if (!shipped.has(memo)) {
         ship = this.bodies.get(memo) ?? null
         if (ship === null) return null
       }
     }
-    if (this.crossShard.has(memo)) return null
+    if (this.crossShard.size !== 0 && this.crossShard.has(memo ?? memoOf(cmd, argv))) return null
     // Behind scripts sent to a worker: the same worker, none of them stopped, and a client slot
     // the worker can tell (it turns back that slot's scripts after a stop).
     if (conn.scriptsOut !== 0 && (s !== conn.scriptShard || conn.isScriptStopped || conn.slot === 0)) return null
@@ -357,18 +378,18 @@ export class Scripting implements FcallRunner {
     let storeBytes = 0
     if (ship !== null) {
       // The body first, in the same ring: that worker keeps it as the hub does (commands/scripting.ts).
-      store = argvOf([B('__script'), B('store'), B(memo), ship])
+      store = argvOf([B('__script'), B('store'), B(memo as string), ship])
       storeBytes = Link.recordBytes(store, null, store.argc)
     }
     if (!link.canTake(bytes + storeBytes)) { router.block(conn, link); return false }
     if (store !== null) {
       link.send(STORE.id, REQ_NOPARK, 0, store, null, store.argc, storeBytes, ignoreReply, 0, 0)
-      this.shipped[s].add(memo)
+      this.shipped[s].add(memo as string)
     }
     const seq = conn.takeSeq()
     router.sentWholeId = cmd.id
     if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
-    const run = new ShardRun(this, conn, cmd, copyArgv(argv), conn.db, seq, memo)
+    const run = new ShardRun(this, conn, cmd, conn.db, seq)
     link.send(cmd.id, router.flags(conn), conn.db, argv, null, argv.argc, bytes, run, seq, conn.slot)
     router.scheduleTurn()
     conn.scriptsOut++
@@ -385,7 +406,7 @@ export class Scripting implements FcallRunner {
     conn.isScriptStopped = true
     if (isCrossShard) {
       if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
-      this.crossShard.add(run.memo)
+      this.crossShard.add(memoOf(run.cmd, run.argv as Argv))
     }
     const queue = conn.reruns ??= []
     queue.push(run)
@@ -396,7 +417,8 @@ export class Scripting implements FcallRunner {
     const queue = conn.reruns as ShardRun[]
     const router = this.router
     while (queue.length > 0) {
-      const { cmd, argv, seq, db } = queue[0]
+      const { cmd, seq, db } = queue[0]
+      const argv = queue[0].argv as Argv
       if (router.links.some(link => link.isDead)) {
         queue.shift()
         answered(conn, seq, SHARD_DOWN, 0, SHARD_DOWN.length)

@@ -106,6 +106,12 @@ describe('scripts inside a shard worker at four shards', () => {
     await pair.sameNormalized(s => s.split('\r\n').sort().join('|'), 'HGETALL', on(1, 'h'))
   })
 
+  it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {
+    const sha = await load(pair, 'redis.call("set", KEYS[1], ARGV[2]) redis.call("set", ARGV[1], ARGV[2]) return redis.call("strlen", ARGV[1])')
+    const big = 'v'.repeat(3 * 1024 * 1024)
+    await sequence([['EVALSHA', sha, '1', on(2, 'big'), FOREIGN, big], ['STRLEN', on(2, 'big')], ['STRLEN', FOREIGN]])
+  })
+
   it("a stopped run's client sees its effects in its next pipelined commands, on every shard", async () => {
     const set = await load(pair, INCR_THEN_FOREIGN_SET)
     const cmds: Arg[][] = []
