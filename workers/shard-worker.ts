@@ -55,7 +55,6 @@ import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effect
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
 import { UndoLog } from '../src/scripting/undo.js'
-import { argvOf } from '../src/commands/txn-helpers.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
@@ -1213,12 +1212,7 @@ const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
     index: data.index,
     shards: data.shards,
-    saveUndo (cmd: Command, a: Buffer[], db: number): void {
-      // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
-      if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
-      forEachWrittenKey(cmd, argvOf(a), db, shard.dbs.length, saveOne)
-    },
-    run (cmd: Command, a: Buffer[], db: number, resp3: boolean): Uint8Array {
+    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array {
       const n = a.length
       let total = 0
       for (let i = 0; i < n; i++) total += a[i].length
@@ -1231,6 +1225,11 @@ const scripts = isScriptHere && scriptData !== undefined
       argv.start = callStart
       argv.len = callLen
       shard.select(db)
+      if (keepUndo) {
+        // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
+        if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
+        forEachWrittenKey(cmd, argv, db, shard.dbs.length, saveOne)
+      }
       out.reset()
       out.resp3 = resp3
       try {

@@ -46,10 +46,12 @@ export interface ShardRunner {
   /** This shard's index, and how many shards the server has. */
   readonly index: number
   readonly shards: number
-  /** Several shards: a write command is about to run; the worker keeps what its keys hold now, for an undo. */
-  saveUndo (cmd: Command, argv: Buffer[], db: number): void
-  /** Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is valid until the next run. */
-  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean): Uint8Array
+  /**
+   * Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is
+   * valid until the next run. keepUndo (a write, several shards): what its keys hold is kept
+   * first, for an undo.
+   */
+  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean, keepUndo?: boolean): Uint8Array
   /** maxmemory under noeviction (0: no limit), and the memory used, as the router reads them. */
   maxmemoryLimit (): number
   usedMemory (): number
@@ -298,9 +300,7 @@ export class ShardScripts implements ScriptHost {
       case 'all':
         if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3)), this.db, isResp3)
         return this.runner.run(cmd, argv, this.db, isResp3)
-      default:
-        if (cmd.isWrite && this.runner.shards > 1) this.runner.saveUndo(cmd, argv, this.db)
-        return this.runner.run(cmd, argv, this.db, isResp3)
+      default: return this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)
     }
   }
 

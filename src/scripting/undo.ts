@@ -14,23 +14,40 @@ import { valuePayload } from '../commands/internal.js'
 
 interface Kept { db: number, key: Buffer, payload: Buffer | null, clock: number }
 
+/** Past this many keys kept, a set finds the ones kept already (below it, a scan costs less than the strings). */
+const SCAN_MAX = 16
+
 export class UndoLog {
   private readonly kept: Kept[] = []
-  /** "db:key" of the keys kept (latin1). */
+  /** "db:key" of the keys kept (latin1), once there are more than SCAN_MAX. */
   private readonly seen = new Set<string>()
 
   get isEmpty (): boolean { return this.kept.length === 0 }
 
   /** Keeps key (in database db) as it is now, unless this run kept it already. */
   save (shard: Shard, db: number, buf: Uint8Array, start: number, len: number): void {
+    if (this.isKept(db, buf, start, len)) return
     const key = Buffer.from(buf.subarray(start, start + len))
-    const id = `${db}:${key.toString('latin1')}`
-    if (this.seen.has(id)) return
-    this.seen.add(id)
     const ks = shard.dbs[db]
     // Found as it is, expired or not, with no access: an expired key comes back expired.
     const e = ks === null ? 0 : ks.find(key, 0, len, keyHash(key, 0, len))
     this.kept.push(e === 0 ? { db, key, payload: null, clock: 0 } : { db, key, payload: valuePayload(ks as Keyspace, e), clock: (ks as Keyspace).clock(e) })
+    const n = this.kept.length
+    if (n === SCAN_MAX + 1) for (const k of this.kept) this.seen.add(`${k.db}:${k.key.toString('latin1')}`)
+    else if (n > SCAN_MAX + 1) this.seen.add(`${db}:${key.toString('latin1')}`)
+  }
+
+  private isKept (db: number, buf: Uint8Array, start: number, len: number): boolean {
+    const kept = this.kept
+    if (kept.length > SCAN_MAX) return this.seen.has(`${db}:${Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')}`)
+    for (let i = 0; i < kept.length; i++) {
+      const k = kept[i]
+      if (k.db !== db || k.key.length !== len) continue
+      let j = 0
+      while (j < len && k.key[j] === buf[start + j]) j++
+      if (j === len) return true
+    }
+    return false
   }
 
   /** Puts every kept key back as it was, newest first; false if an arena had no room for one. */
@@ -60,6 +77,6 @@ export class UndoLog {
   clear (): void {
     if (this.kept.length === 0) return
     this.kept.length = 0
-    this.seen.clear()
+    if (this.seen.size !== 0) this.seen.clear()
   }
 }

@@ -106,6 +106,12 @@ describe('scripts inside a shard worker at four shards', () => {
     await pair.sameNormalized(s => s.split('\r\n').sort().join('|'), 'HGETALL', on(1, 'h'))
   })
 
+  it('a run that wrote many keys, some twice, before stopping puts each back as it was', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => on(3, `many${i}`))
+    const sha = await load(pair, 'for round = 1, 2 do for i, k in ipairs(KEYS) do if i % 3 ~= 0 then redis.call("incr", k) end end end redis.call("del", KEYS[3]) return redis.call("get", ARGV[1])')
+    await sequence([['SET', keys[2], 'keep'], ['SET', keys[5], '10'], ['EVALSHA', sha, String(keys.length), ...keys, on(0, 'elsewhere')], ['MGET', ...keys], ['DBSIZE']])
+  })
+
   it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {
     const sha = await load(pair, 'redis.call("set", KEYS[1], ARGV[2]) redis.call("set", ARGV[1], ARGV[2]) return redis.call("strlen", ARGV[1])')
     const big = 'v'.repeat(3 * 1024 * 1024)
