@@ -11,7 +11,7 @@
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --tests zrangebyscore,sinter  --no-memory  --memory-only
-//            --held-scripts   adds flashkv-1-held: one shard with scripts on the held path (FLASHKV_SCRIPTS_IN_SHARD=0)
+//            --held-scripts   adds flashkv-N-held for each --shards N: scripts on the held path (FLASHKV_SCRIPTS_IN_SHARD=0)
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
 //   npm run bench -- --cpu [--quick]   CPU µs per command of each thread kind, and the ceiling that
@@ -93,8 +93,8 @@ async function loadKeys (port: number, count: number): Promise<void> {
 async function main (): Promise<void> {
   const specs: Spec[] = [redisSpec()]
   for (const n of SHARDS) specs.push(flashkvSpec(`flashkv-${n}`, ['--shards', String(n)]))
-  // The same build with scripts holding the shard, as at more shards: what running them inside the worker gains.
-  if (has('--held-scripts')) specs.push(flashkvSpec('flashkv-1-held', ['--shards', '1', 'FLASHKV_SCRIPTS_IN_SHARD=0']))
+  // The same build with every script holding every shard: what running them inside a worker gains.
+  if (has('--held-scripts')) for (const n of SHARDS) specs.push(flashkvSpec(`flashkv-${n}-held`, ['--shards', String(n), 'FLASHKV_SCRIPTS_IN_SHARD=0']))
   const floor = new URL('dist/bench/node-floor.js', ROOT).pathname
   const rows: Row[] = []
   const runs: Array<Run & { server: string, mode: string, round: number }> = []

@@ -54,6 +54,7 @@ import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/p
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
+import { UndoLog } from '../src/scripting/undo.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
@@ -427,7 +428,13 @@ function runRecord (p: number, payloadLen: number): void {
   }
   // The common case costs one load: a client with credit, and nothing parked on this shard.
   if (slot !== 0 && (parked.size !== 0 || creditOf(slot) <= 0) && parks(p, payloadLen, flags, slot, oob)) return
-  if (id === TXN_BEGIN) { holdForTransaction(slot); clockAt = performance.now(); return }
+  if (id === TXN_BEGIN) {
+    // A held run of this client's stopped script: its scripts sent after that one were turned back.
+    if (stalledSlots.size !== 0) stalledSlots.delete(slot)
+    holdForTransaction(slot)
+    clockAt = performance.now()
+    return
+  }
   if (oob !== null) readArgv(new Uint8Array(oob), new Uint32Array(oob, 0, oob.byteLength >>> 2), 0)
   else readArgv(reqs.u8, reqs.u32, p)
   chainedStart = clockAt
@@ -571,7 +578,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     out.reset()
     out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
   }
-  const isCounted = statKind[id] !== STAT_NONE && !isHeld
+  const isCounted = statKind[id] !== STAT_NONE && !isHeld && !isScriptRerun
   const isPart = (flags & REQ_NOPARK) !== 0
   if (isCounted) countErrors(id, isPart, 0)
   if (shard.pendingBlock !== null) {
@@ -580,7 +587,9 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     block(slot, spec, isLate, (flags & REQ_RESP3) !== 0)
   } else if ((flags & REQ_NOREPLY) === 0) {
     writeReply(slot, isLate)
+    if (isScriptRerun) commandsRun--
   }
+  isScriptRerun = false
   // The command's events first, then blocked clients it served (who may act on them at once).
   if (shard.events.length !== 0) sendEvents()
   if (readyKeys.length > 0 && !isHeld) serveReady()
@@ -1186,11 +1195,13 @@ function runRing (p: Producer): boolean {
   return n > 0
 }
 
-// --- scripts inside this worker (one shard only: src/scripting/in-shard.ts) -----------------------
+// --- scripts inside this worker (src/scripting/in-shard.ts) ---------------------------------------
 // EVAL & co. and FCALL & co. arrive as records; the script runs here and each redis.call is a
 // runOne on this shard, in the script's database, with no blocking (as inside EXEC). The
 // script's writes go to the AOF as one MULTI/EXEC block, as the held path logs a script; its
 // keyspace events, blocked clients it served and invalidations follow its reply, as for EXEC.
+// With several shards a run may stop (it needs another shard): then what it did here is undone
+// (undoScript) and its reply is RERUN_REPLY, on which the producer runs it holding every shard.
 const isScript = Uint8Array.from(commands, c => c.route === 'script' && /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(c.name) ? 1 : 0)
 let isInScript = false
 /** redis.call's arguments, copied into one buffer for runOne. */
@@ -1201,9 +1212,15 @@ let callLen = new Int32Array(64)
 const scriptArgv: Argv = { buf: argv.buf, argc: 0, start: argv.start, len: argv.len }
 const scriptFlags = sharedFlags(data.credit)
 const scriptData = data.scripting
-const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefined
+/** FLASHKV_SCRIPTS_IN_SHARD: 0 never, 'one' at one shard only, else at any number of shards (server/scripting.ts). */
+const inShardMode = process.env.FLASHKV_SCRIPTS_IN_SHARD ?? ''
+const isScriptHere = inShardMode !== '0' && (data.shards === 1 ? data.index === 0 : inShardMode !== 'one')
+const undo = new UndoLog()
+const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
-    run (cmd: Command, a: Buffer[], db: number, resp3: boolean): Uint8Array {
+    index: data.index,
+    shards: data.shards,
+    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array {
       const n = a.length
       let total = 0
       for (let i = 0; i < n; i++) total += a[i].length
@@ -1216,6 +1233,11 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
       argv.start = callStart
       argv.len = callLen
       shard.select(db)
+      if (keepUndo) {
+        // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
+        if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
+        forEachWrittenKey(cmd, argv, db, shard.dbs.length, saveOne)
+      }
       out.reset()
       out.resp3 = resp3
       try {
@@ -1252,13 +1274,81 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
     warn: msg => { parentPort?.postMessage({ op: 'log', level: 'warn', msg }) },
   }, scriptData.version)
   : null
-await scripts?.initFunctions()
+// FCALL runs here on the hub only (the libraries' store).
+if (data.index === 0) await scripts?.initFunctions()
 
 const MONITOR_NAME = Buffer.from('monitor')
+/** writeRerun's kinds: a run stopped at a call for another shard; one turned back unrun (a script this shard lacks, or behind a stopped one). */
+const RERUN_CROSS = 1
+const RERUN_BACK = 2
+
+/**
+ * The reply of a script to run held (server/scripting.ts ShardRun): a zero byte, which no RESP
+ * reply starts with, the kind, and the record's arguments (argc, then each length and bytes),
+ * so that the producer keeps no copy of them meanwhile.
+ */
+function writeRerun (kind: number): void {
+  let total = 6
+  for (let i = 0; i < argv.argc; i++) total += 4 + argv.len[i]
+  const b = Buffer.allocUnsafe(total)
+  b[0] = 0
+  b[1] = kind
+  b.writeUInt32LE(argv.argc, 2)
+  let p = 6
+  for (let i = 0; i < argv.argc; i++) {
+    b.writeUInt32LE(argv.len[i], p)
+    copyBytes(argv.buf, argv.start[i], argv.len[i], b, p + 4)
+    p += 4 + argv.len[i]
+  }
+  out.raw(b)
+}
+/** The last record was a script that stopped: nothing of it counts (commandstats, SLOWLOG, commands run). */
+let isScriptRerun = false
+/** At the run's first write: the events, ready keys and dirty count it had not touched. */
+let isUndoMarked = false
+let undoEvents = 0
+let undoReady = 0
+let undoDirty = 0
+const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { undo.save(shard, db, buf, start, len) }
+/**
+ * Client slots whose script stopped here: their further scripts (sent before the producer knew)
+ * are turned back unrun until the stopped one's held run reaches this shard (its __txn).
+ */
+const stalledSlots = new Set<number>()
+/** WATCH touches of the running script (several shards), as slot, tag pairs: see WatchTable.held. */
+const heldTouches: number[] = []
+
+/**
+ * A stopped run: every key it wrote back as it was, and what it produced since its first write
+ * dropped: keyspace events, keys made ready for blocked clients, the dirty count; its AOF unit
+ * goes and its WATCH touches were held back (runScript). Its hits, misses and accepted calls are
+ * taken back too. Tracking invalidations stay: a tracking client's key was forgotten with the
+ * first one (the rerun's write would send none), and an invalidation only makes it read again.
+ */
+function undoScript (hits: number, misses: number, calls: number): void {
+  if (isUndoMarked) {
+    if (!undo.restore(shard)) parentPort?.postMessage({ op: 'log', level: 'warn', msg: 'a script stopped on a shard could not put back every key it wrote (arena full)' })
+    shard.events.length = undoEvents
+    for (let i = undoReady; i < readyKeys.length; i++) readySet.delete(readyKeys[i])
+    readyKeys.length = undoReady
+    shard.dirty = undoDirty
+    undo.clear()
+  }
+  shard.hits = hits
+  shard.misses = misses
+  shard.scriptCalls = calls
+}
 
 /** A script record: its reply in out, argv and the database as they were. */
 function runScript (cmd: Command, resp3: boolean): void {
   if (scripts === null || scriptData === undefined) { out.raw(errorReply('ERR scripting is not available on this shard')); return }
+  // Behind its client's stopped script (which runs held next): turned back unrun, to run held after it.
+  if (stalledSlots.size !== 0 && stalledSlots.has(shard.slot)) {
+    isScriptRerun = true
+    out.reset()
+    writeRerun(RERUN_BACK)
+    return
+  }
   const db = shard.dbIndex
   const rec = scriptArgv
   rec.buf = argv.buf
@@ -1272,22 +1362,44 @@ function runScript (cmd: Command, resp3: boolean): void {
   if (isLogged) aofLog.beginUnit()
   shard.noBlock = true
   isInScript = true
+  const hits = shard.hits
+  const misses = shard.misses
+  const calls = shard.scriptCalls
+  const isUndoable = data.shards > 1
+  if (isUndoable) { heldTouches.length = 0; shard.watch.held = heldTouches }
   let reply: Buffer
   try {
     reply = scripts.run(cmd, rec, db, resp3, busyMs)
   } finally {
     isInScript = false
     shard.noBlock = false
-    if (isLogged) aofLog.endUnit()
+    isScriptRerun = scripts.wasStopped
+    if (isScriptRerun) {
+      undoScript(hits, misses, calls)
+      if (isLogged) aofLog.abortUnit()
+    } else if (isLogged) aofLog.endUnit()
+    isUndoMarked = false
+    undo.clear()
+    if (isUndoable) {
+      // WATCH: the run's touches count once it completes; a stopped run's are dropped (its rerun touches again).
+      shard.watch.held = null
+      if (!isScriptRerun) for (let i = 0; i < heldTouches.length; i += 2) Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
+      heldTouches.length = 0
+    }
     argv.buf = rec.buf
     argv.argc = rec.argc
     argv.start = rec.start
     argv.len = rec.len
     shard.select(db)
   }
-  shard.scriptRuns++
   out.reset()
   out.resp3 = resp3
+  if (isScriptRerun) {
+    if (shard.slot !== 0) stalledSlots.add(shard.slot)
+    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_BACK)
+    return
+  }
+  shard.scriptRuns++
   out.raw(reply)
 }
 

@@ -48,6 +48,8 @@ const bodies = new Map<string, Buffer>()
 export function hubScript (sha: string): Buffer | undefined { return bodies.get(sha) }
 /** Stores a body on the hub, as __script STORE does. */
 export function storeHubScript (sha: string, body: Buffer): void { bodies.set(sha, body) }
+/** Another shard's worker forgets the bodies its producers gave it (SCRIPT FLUSH seen there). */
+export function forgetHubScripts (): void { bodies.clear() }
 
 function argStr (argv: Argv, i: number): string {
   return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])).toString('latin1')

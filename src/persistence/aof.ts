@@ -193,6 +193,19 @@ export class AofLog {
   get inUnit (): boolean { return this.unitDepth !== 0 }
 
   /**
+   * Drops the open (outermost) unit and everything logged in it: a script inside a shard worker
+   * that was stopped and undone (scripting/in-shard.ts) left nothing in the file. flush() writes
+   * nothing while a unit is open, so the unit's bytes are all still here.
+   */
+  abortUnit (): void {
+    if (this.unitDepth === 0) return
+    this.unitDepth = 0
+    this.len = this.unitAt
+    this.count = this.unitCount
+    this.db = this.unitDb
+  }
+
+  /**
    * Writes the buffer to the current incremental file (or `fd`), fdatasync first under
    * `appendfsync always`. The next chunk starts with its own SELECT.
    */

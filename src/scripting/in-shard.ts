@@ -10,6 +10,14 @@
 // The script cache and the libraries are the hub's (shard 0 is this worker): an EVAL's body is
 // stored there as __script STORE would, EVALSHA reads it there, and the shared SCRIPT_EPOCH_WORD
 // says when SCRIPT FLUSH or a FUNCTION change makes the compiled ones stale.
+//
+// With several shards, a script whose declared keys all live on this shard comes here too. Each
+// redis.call first asks whether this shard alone serves it (isForeign: its keys here, not a
+// command for every shard, the hub or a cursor over shards); if not, the run stops (the engine's
+// abort: every new line raises, so a pcall cannot go on), the worker undoes what it wrote
+// (workers/shard-worker.ts) and the producer runs the script again holding every shard. Another
+// shard than 0 keeps the bodies its producers sent it (__script STORE to this shard) and answers
+// a sha it lacks, or FCALL, by the same rerun.
 
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
@@ -17,7 +25,8 @@ import type { Command } from '../commands/table.js'
 import { commandOfArgs } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
-import { hubScript, storeHubScript } from '../commands/scripting.js'
+import { hubScript, storeHubScript, forgetHubScripts } from '../commands/scripting.js'
+import { shardOfKey } from '../storage/hash.js'
 import { libraryCodes } from '../commands/functions.js'
 import { errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
@@ -29,11 +38,20 @@ import { fcallChecks, FunctionEngine } from './functions.js'
 import { BUSY_CHANNEL, callRefusal, NOSCRIPT, NOT_ALLOWED, selectedDb, type CallContext } from './call-checks.js'
 
 const NOT_FOUND = errorReply('ERR Function not found')
+/** What a stopped run's redis.call answers (raised; the run's reply is dropped). */
+const STOPPED = errorReply('ERR the script needs another shard: it runs again holding every shard')
 
 /** What the worker lends the scripts: its command execution and its view of memory. */
 export interface ShardRunner {
-  /** Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is valid until the next run. */
-  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean): Uint8Array
+  /** This shard's index, and how many shards the server has. */
+  readonly index: number
+  readonly shards: number
+  /**
+   * Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is
+   * valid until the next run. keepUndo (a write, several shards): what its keys hold is kept
+   * first, for an undo.
+   */
+  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean, keepUndo?: boolean): Uint8Array
   /** maxmemory under noeviction (0: no limit), and the memory used, as the router reads them. */
   maxmemoryLimit (): number
   usedMemory (): number
@@ -85,6 +103,10 @@ export class ShardScripts implements ScriptHost {
   private readonly local = new ReplyWriter(64)
   private readonly client: ScriptClient
   private readonly busyChannel = new BroadcastChannel(BUSY_CHANNEL)
+  /** The run needed another shard or the hub, or this shard lacked the script: drop its reply, undo, run it held. */
+  private isStopped = false
+  /** It stopped at a redis.call this shard alone does not serve (not for a missing script). */
+  private isCrossShard = false
 
   private constructor (private readonly engine: ScriptEngine, private readonly words: Int32Array, state: Int32Array,
     private readonly runner: ShardRunner, private readonly log: ScriptLog, private readonly version: string) {
@@ -109,14 +131,22 @@ export class ShardScripts implements ScriptHost {
 
   /** EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL or FCALL_RO (argv as the client sent it, checked by its producer): the reply. */
   run (cmd: Command, argv: Argv, db: number, resp3: boolean, busyMs: number): Buffer {
+    this.isStopped = false
+    this.isCrossShard = false
     const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
     if ((e & 0xffff) !== this.flushEpoch) {
       this.flushEpoch = e & 0xffff
       this.engine.flush()
+      // Not the hub: the bodies producers sent here may be gone from the hub's store.
+      if (this.runner.index !== 0) forgetHubScripts()
     }
     this.db = db
     this.client.resp = resp3 ? 3 : 2
-    if (cmd.name === 'fcall' || cmd.name === 'fcall_ro') return this.fcall(cmd, argv, e >>> 16, resp3, busyMs)
+    if (cmd.name === 'fcall' || cmd.name === 'fcall_ro') {
+      // The libraries are the hub's: another shard runs FCALL held (its producer sends none here).
+      if (this.runner.index !== 0) return this.stop()
+      return this.fcall(cmd, argv, e >>> 16, resp3, busyMs)
+    }
     const engine = this.engine
     let sha: string
     if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
@@ -132,7 +162,8 @@ export class ShardScripts implements ScriptHost {
       sha = view(argv, 1).toString('latin1').toLowerCase()
       if (!engine.has(sha)) {
         const body = hubScript(sha)
-        if (body === undefined) return NOSCRIPT
+        // Only the hub knows the script is not there; another shard asks it on the held path.
+        if (body === undefined) return this.runner.index === 0 ? NOSCRIPT : this.stop()
         const err = engine.compile(sha, body)
         if (err !== null) return errorReply(err)
       }
@@ -184,6 +215,48 @@ export class ShardScripts implements ScriptHost {
     }
   }
 
+  /** The last run stopped (see isForeign): its reply is to be dropped and its writes undone. */
+  get wasStopped (): boolean { return this.isStopped }
+  get wasCrossShard (): boolean { return this.isCrossShard }
+
+  private stop (): Buffer {
+    this.isStopped = true
+    return STOPPED
+  }
+
+  /**
+   * Several shards: does this shard alone not serve argv? A command for every shard (route
+   * 'all': DBSIZE, KEYS, FLUSHALL, INFO...), the hub (PUBLISH: its pushes cannot be taken back)
+   * or a cursor over shards (SCAN), a keyless one, or one with a key on another shard. Commands
+   * a producer answers and the ones scripts may not call are left to call()'s checks.
+   */
+  private isForeign (argv: Buffer[]): boolean {
+    const cmd = commandOfArgs(argv)
+    if (cmd === null) return false
+    switch (cmd.route) {
+      case 'primary': case 'txn': case 'pubsub': case 'script': return false
+      case 'all': case 'hub': case 'cursor': return true
+    }
+    const { index, shards } = this.runner
+    if (cmd.getKeys !== undefined) {
+      let keys: number[] | null
+      try {
+        keys = cmd.getKeys(argvOf(argv))
+      } catch {
+        return true
+      }
+      if (keys === null || keys.length === 0) return true
+      for (const k of keys) if (k < argv.length && shardOfKey(argv[k], 0, argv[k].length, shards) !== index) return true
+      return false
+    }
+    if (cmd.firstKey <= 0) return true
+    const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey
+    for (let k = cmd.firstKey; k <= last && k < argv.length; k += cmd.step) {
+      if (shardOfKey(argv[k], 0, argv[k].length, shards) !== index) return true
+    }
+    return false
+  }
+
   /** redis.acl_check_cmd: the user is unrestricted (else the script took the held path). */
   aclCheck (argv: Buffer[]): string | boolean {
     return commandOfArgs(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
@@ -191,6 +264,10 @@ export class ShardScripts implements ScriptHost {
 
   /** redis.call: the held path's checks (callRefusal), then the command here and now. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
+    if (this.runner.shards > 1 && (this.isStopped || this.isForeign(argv))) {
+      if (!this.isStopped) { this.current.abort(); this.isCrossShard = true }
+      return this.stop()
+    }
     const found = commandOfArgs(argv)
     const refused = callRefusal(found, argv, this.ctx)
     if (refused !== null) return refused
@@ -199,10 +276,11 @@ export class ShardScripts implements ScriptHost {
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     if (cmd.name === 'select') {
       const r = this.select(argv[1])
-      if (this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
+      if (this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
       return r
     }
-    if (cmd.isMonitored && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
+    // (Several shards: a producer sends no script here while anyone monitors.)
+    if (cmd.isMonitored && this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
     if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
       return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
     }
@@ -222,7 +300,7 @@ export class ShardScripts implements ScriptHost {
       case 'all':
         if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3)), this.db, isResp3)
         return this.runner.run(cmd, argv, this.db, isResp3)
-      default: return this.runner.run(cmd, argv, this.db, isResp3)
+      default: return this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)
     }
   }
 

@@ -354,6 +354,19 @@ export class ScriptEngine {
     return false
   }
 
+  /**
+   * Stops the running script for good (a shard worker's run that needs another shard: scripting/
+   * in-shard.ts): as after SCRIPT KILL, every new line raises, so a pcall cannot keep it going;
+   * its reply is dropped and the script runs again on the held path.
+   */
+  abort (): void {
+    const run = this.active
+    if (run === null || run.isKilled) return
+    run.isKilled = true
+    this.vm.sethook(run.co, this.busyHook, LUA_MASKLINE, 0)
+    for (const t of run.threads) this.vm.sethook(t, this.busyHook, LUA_MASKLINE, 0)
+  }
+
   private async executeRun (sha: string, keys: Buffer[], args: Buffer[], run: Run, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
     const { co, coRef } = this.begin(sha, keys, args, run)
@@ -435,7 +448,8 @@ export class ScriptEngine {
   /** The script returned: its first value as the client's reply; the coroutine kept for the next run. */
   private finish (run: Run, co: number, coRef: number, isClientResp3: boolean): Buffer {
     const vm = this.vm
-    if (run.busyMs > 0) vm.sethook(co, 0, 0, 0)
+    // (A stopped script that caught its error and returned: its line hook goes too.)
+    if (run.busyMs > 0 || run.isKilled) vm.sethook(co, 0, 0, 0)
     // The script's first return value is its reply (Redis calls it for one result).
     if (vm.gettop(co) === 0) vm.pushnil(co)
     else vm.settop(co, 1)

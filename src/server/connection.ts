@@ -231,6 +231,16 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    * it is parsed until it has, as Redis runs nothing for a blocked client (-1: none).
    */
   blockingSeq = -1
+  /**
+   * Scripts sent to a shard's worker and not answered yet (server/scripting.ts ShardRun), all to
+   * shard scriptShard: only more scripts for that worker follow them, until one stops there
+   * (isScriptStopped: it runs held, after which the rest wait); anything else waits for them.
+   */
+  scriptsOut = 0
+  scriptShard = -1
+  isScriptStopped = false
+  /** Stopped scripts waiting for their held run to be staged, in order. */
+  reruns: unknown[] | null = null
   /** The shard it may be blocked on (one shard's keys), or its wait across shards (server/blocking.ts). */
   blockedShard = -1
   crossBlock: { unblock: (mode: number) => boolean } | null = null

@@ -376,7 +376,7 @@ export class Router implements Dispatcher {
    */
   cmdStats: StatsRow = fallbackStats()
   /** The command whose call is counted elsewhere: sent whole to a shard, merged in finishSplit, or timed here. */
-  private sentWholeId = -1
+  sentWholeId = -1
   /** The command's MONITOR line went out already (a script sent to the hub's worker: server/scripting.ts). */
   isFed = false
   /** Connections to flush this turn: dirty[0, dirtyLen). Kept at its size: no array growth per turn. */
@@ -490,6 +490,9 @@ export class Router implements Dispatcher {
     if (this.faultThrow !== null && cmd.name === this.faultThrow) throw new Error(`fault injected in '${cmd.name}'`)
     const arity = cmd.arity
     if ((arity > 0 && argv.argc !== arity) || argv.argc < -arity) return this.reject(conn, cmd.arityErr, cmd)
+    // Scripts sent to a shard's worker may yet run held (server/scripting.ts): what follows them
+    // waits for their replies, but another script for the same worker (Scripting.dispatch says).
+    if (conn.scriptsOut !== 0 && cmd.route !== 'script') { conn.isAwaitingHead = true; return false }
     // authRequired: requirepass is set and this client has not authenticated.
     if (!conn.isAuthenticated && !cmd.isNoAuth && Atomics.load(this.password, 0) !== 0) return this.reject(conn, NOAUTH, cmd)
     // processCommand: DEBUG only where enable-debug-command lets this client in (MODULE LOAD & co., enable-module-command).
@@ -1069,14 +1072,15 @@ export class Router implements Dispatcher {
    * 'staged': the command is on its way; 'answered': replied here (a shard is down); 'blocked':
    * a ring is full, retry later.
    */
-  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler, onTxn: (txn: Txn) => void = () => {}): 'staged' | 'answered' | 'blocked' {
+  sendHeldAll (conn: Connection, cmd: Command, argv: Argv, coord: CoordHandler, onTxn: (txn: Txn) => void = () => {}, seq = -1): 'staged' | 'answered' | 'blocked' {
     const marker = this.txnMarker
     const all = this.allShards
     for (const link of this.links) {
       if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return 'answered' }
       if (!link.canTake(Link.recordBytes(marker, null, 1))) { this.block(conn, link); return 'blocked' }
     }
-    const txn = new Txn(this, conn, conn.takeSeq(), cmd, Array.from(all))
+    // (seq: a script that stopped in a shard's worker runs again under the number it had.)
+    const txn = new Txn(this, conn, seq >= 0 ? seq : conn.takeSeq(), cmd, Array.from(all))
     const tickets = this.ticketsFor(all, all.length)
     for (let s = 0; s < all.length; s++) {
       this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,

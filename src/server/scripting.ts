@@ -7,6 +7,12 @@
 // MSET, SCAN over shards, PUBLISH on the hub...) is planned and run as EXEC would run it
 // (server/multi.ts planCall/runCall) while the script's coroutine waits (scripting/scripts.ts).
 //
+// Inside a shard worker instead (scripting/in-shard.ts): at one shard every script; at several,
+// a script whose declared keys all live on one shard (sendToShard). That one may stop there
+// (it needs another shard: the worker undoes what it wrote) and then runs here held (ShardRun):
+// until it is answered its client may send only more scripts for that worker (which the worker
+// turns back unrun after a stop, so they run held after it, in order); the rest waits.
+//
 // Scripts are compiled per thread. Every body also goes to shard 0 (__script, commands/
 // scripting.ts) before its first run or its SCRIPT LOAD reply, so an EVALSHA on another thread
 // fetches it there; SCRIPT EXISTS asks shard 0; SCRIPT FLUSH bumps a shared count that makes
@@ -14,7 +20,12 @@
 
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
-import { copyArgv } from './router.js'
+import { copyArgv, ignoreReply } from './router.js'
+import type { ReplyTarget } from './shard-link.js'
+import { ShardLink as Link } from './shard-link.js'
+import { shardOfKey } from '../storage/hash.js'
+import { REQ_NOPARK } from '../ipc/layout.js'
+import { copyBytes } from '../bytes.js'
 import { COMMANDS } from './shared-state.js'
 import { checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Txn } from './txn.js'
@@ -24,7 +35,7 @@ import type { Command } from '../commands/table.js'
 import { commands, commandOfArgs, internalCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
-import { errorReply, NOT_INTEGER } from '../protocol/errors.js'
+import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -92,8 +103,59 @@ const NO_REPLY = Buffer.alloc(0)
 
 /** The commands a shard worker runs itself at one shard (scripting/in-shard.ts). */
 const IN_SHARD = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'])
-/** FLASHKV_SCRIPTS_IN_SHARD=0: every script takes the held path, at one shard too (a comparison in bench/run.ts --held-scripts). */
+/**
+ * FLASHKV_SCRIPTS_IN_SHARD=0: every script takes the held path, at one shard too (a comparison in
+ * bench/run.ts --held-scripts); =one: inside the worker at one shard only (workers/shard-worker.ts reads it too).
+ */
 const IS_IN_SHARD_ON = process.env.FLASHKV_SCRIPTS_IN_SHARD !== '0'
+const IS_IN_SHARDS_ON = IS_IN_SHARD_ON && process.env.FLASHKV_SCRIPTS_IN_SHARD !== 'one'
+/** Scripts (sha1) and functions ("f:" name) seen to need another shard, per thread: they go held at once. Cleared when full. */
+const CROSS_MAX = 1024
+
+/**
+ * A script sent to one shard's worker (several shards): its reply goes to the client, unless the
+ * run stopped (the worker's RERUN_REPLY, a lone zero byte no RESP reply starts with) or was
+ * turned back behind one that did (two zero bytes); then it runs held, under the same sequence
+ * number.
+ */
+class ShardRun implements ReplyTarget {
+  /** The command's arguments, once the worker sent them back (a rerun). */
+  argv: Argv | null = null
+
+  constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command,
+    readonly db: number, readonly seq: number) {}
+
+  onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
+    if (src[start] !== 0) { answered(this.conn, this.seq, src, start, len); return }
+    // The worker's RERUN (workers/shard-worker.ts writeRerun): 0, kind (1: it needs another shard,
+    // 2: turned back unrun), u32 argc, then each argument as u32 length and bytes.
+    const b = Buffer.from(src.subarray(start, start + len))
+    const argc = b.readUInt32LE(2)
+    const argvBack: Argv = { buf: b, argc, start: new Int32Array(argc), len: new Int32Array(argc) }
+    let p = 6
+    for (let i = 0; i < argc; i++) {
+      const l = b.readUInt32LE(p)
+      argvBack.start[i] = p + 4
+      argvBack.len[i] = l
+      p += 4 + l
+    }
+    this.argv = argvBack
+    this.scripting.rerun(this, b[1] === 1)
+  }
+}
+
+/** What a script is remembered by when it needs another shard: its sha1, or "f:" and its function's name. */
+function memoOf (cmd: Command, argv: Argv): string {
+  if (cmd.name === 'eval' || cmd.name === 'eval_ro') return sha1hex(arg(argv, 1))
+  const name = arg(argv, 1).toString('latin1').toLowerCase()
+  return cmd.name.startsWith('fcall') ? 'f:' + name : name
+}
+
+/** A script sent to a worker is answered (in the worker, or held after a stop). */
+function answered (conn: Connection, seq: number, src: Uint8Array, start: number, len: number): void {
+  if (--conn.scriptsOut === 0) { conn.isScriptStopped = false; conn.scriptShard = -1 }
+  conn.onReply(seq, src, start, len)
+}
 
 export class Scripting implements FcallRunner {
   engine: ScriptEngine | null = null
@@ -108,6 +170,15 @@ export class Scripting implements FcallRunner {
   private epoch = 0
   /** Scripts of this thread known to be on shard 0 (stored by this thread since the last flush). */
   private readonly onHub = new Set<string>()
+  /** Their bodies (several shards: sent to another shard's worker before its first EVALSHA there). */
+  private readonly bodies = new Map<string, Buffer>()
+  /** Per shard, the scripts this thread sent its worker since the last flush. */
+  private readonly shipped: Array<Set<string>> = []
+  /** Scripts and functions that needed another shard when sent to one: held at once (CROSS_MAX). */
+  private readonly crossShard = new Set<string>()
+  /** shaOf's last EVALSHA argument, as sent and lowercased. */
+  private readonly lastShaBytes = new Uint8Array(40)
+  private lastSha = ''
 
   /** busy-reply-threshold in ms, read at each script's start (the server sets it). */
   busyMs: () => number = () => 5000
@@ -148,6 +219,8 @@ export class Scripting implements FcallRunner {
     this.epoch = e
     engine.flush()
     this.onHub.clear()
+    this.bodies.clear()
+    this.shipped.length = 0
   }
 
   /**
@@ -176,8 +249,16 @@ export class Scripting implements FcallRunner {
     // One shard: the script runs inside the shard's worker as one record (scripting/in-shard.ts),
     // which checks, compiles and stores what this thread would. Not for a restricted ACL user
     // (the worker has no ACL rules) nor while a script is busy.
-    if (this.isInShard[cmd.id] !== 0 && this.router.links.length === 1 && conn.user.isAllPerms && (this.state[0] & SCRIPT_BUSY) === 0 &&
-      !(cmd.name.startsWith('fcall') && this.functions.isStale())) {
+    const isInShard = this.isInShard[cmd.id] !== 0 && conn.user.isAllPerms && (this.state[0] & SCRIPT_BUSY) === 0 &&
+      !(cmd.name.startsWith('fcall') && this.functions.isStale())
+    if (isInShard && this.router.links.length > 1 && IS_IN_SHARDS_ON) {
+      const r = this.sendToShard(conn, cmd, argv, engine)
+      if (r !== null) return r
+    }
+    // After scripts sent to a worker only another one for that worker goes (sendToShard): the
+    // held path would run before a stopped one's rerun.
+    if (conn.scriptsOut !== 0) { conn.isAwaitingHead = true; return false }
+    if (isInShard && this.router.links.length === 1) {
       let err: Buffer | null = null
       if (cmd.name.startsWith('eval')) {
         // evalShaCommand checks the sha1's length before numkeys.
@@ -243,6 +324,136 @@ export class Scripting implements FcallRunner {
       this.batch = batch
     }
     return true
+  }
+
+  /**
+   * Several shards: a script whose declared keys all hash to one shard goes to that shard's
+   * worker as one record; null leaves it to the held path (no keys, keys on several shards, a
+   * script seen to need another shard, someone in MONITOR, a body this thread has not stored on
+   * the hub, FCALL off the hub). Until its reply the client's next commands wait but scripts
+   * for the same worker (Router.dispatchOne, conn.scriptsOut), since the script may yet run held.
+   */
+  private sendToShard (conn: Connection, cmd: Command, argv: Argv, engine: ScriptEngine): boolean | null {
+    const router = this.router
+    // The worker would publish its commands' lines itself, and only the hub can.
+    if (router.pubsub.isMonitored) return null
+    const isFcall = cmd.name.startsWith('fcall')
+    let n: number
+    if (isFcall) {
+      // FCALL's own checks are the worker's (fcallChecks); a bad numkeys is the held path's to answer.
+      const k = parseStrictInt(arg(argv, 2))
+      if (k === null || k < 0 || k > argv.argc - 3) return null
+      n = k
+    } else {
+      // evalShaCommand checks the sha1's length before numkeys.
+      const k = cmd.name.startsWith('evalsha') && argv.len[1] !== 40 ? NOSCRIPT : numkeysOf(argv)
+      if (typeof k !== 'number') { conn.replyLocalBytes(k); return true }
+      n = k
+    }
+    if (n === 0) return null
+    const shards = router.links.length
+    const s = shardOfKey(argv.buf, argv.start[3], argv.len[3], shards)
+    for (let i = 4; i < 3 + n; i++) if (shardOfKey(argv.buf, argv.start[i], argv.len[i], shards) !== s) return null
+    // The libraries live on the hub only.
+    if (isFcall && s !== 0) return null
+    this.sync(engine)
+    let memo: string | null = null
+    let ship: Buffer | null = null
+    if (cmd.name === 'eval' || cmd.name === 'eval_ro') {
+      memo = sha1hex(arg(argv, 1))
+      // Its first run stores it on the hub, for every thread's EVALSHA: that one goes held.
+      if (!this.onHub.has(memo)) return null
+    } else if (!isFcall && s !== 0) {
+      memo = this.shaOf(argv)
+      const shipped = this.shipped[s] ??= new Set()
+      if (!shipped.has(memo)) {
+        ship = this.bodies.get(memo) ?? null
+        if (ship === null) return null
+      }
+    }
+    if (this.crossShard.size !== 0 && this.crossShard.has(memo ?? memoOf(cmd, argv))) return null
+    // Behind scripts sent to a worker: the same worker, none of them stopped, and a client slot
+    // the worker can tell (it turns back that slot's scripts after a stop).
+    if (conn.scriptsOut !== 0 && (s !== conn.scriptShard || conn.isScriptStopped || conn.slot === 0)) return null
+    const link = router.links[s]
+    if (link.isDead) return null
+    const bytes = Link.recordBytes(argv, null, argv.argc)
+    let store: Argv | null = null
+    let storeBytes = 0
+    if (ship !== null) {
+      // The body first, in the same ring: that worker keeps it as the hub does (commands/scripting.ts).
+      store = argvOf([B('__script'), B('store'), B(memo as string), ship])
+      storeBytes = Link.recordBytes(store, null, store.argc)
+    }
+    if (!link.canTake(bytes + storeBytes)) { router.block(conn, link); return false }
+    if (store !== null) {
+      link.send(STORE.id, REQ_NOPARK, 0, store, null, store.argc, storeBytes, ignoreReply, 0, 0)
+      this.shipped[s].add(memo as string)
+    }
+    const seq = conn.takeSeq()
+    router.sentWholeId = cmd.id
+    if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
+    const run = new ShardRun(this, conn, cmd, conn.db, seq)
+    link.send(cmd.id, router.flags(conn), conn.db, argv, null, argv.argc, bytes, run, seq, conn.slot)
+    router.scheduleTurn()
+    conn.scriptsOut++
+    conn.scriptShard = s
+    return true
+  }
+
+  /** EVALSHA's sha1, lowercased: the last one's string again when the bytes are the same (no allocation per call). */
+  private shaOf (argv: Argv): string {
+    const last = this.lastShaBytes
+    const at = argv.start[1]
+    const buf = argv.buf
+    let j = 0
+    while (j < 40 && last[j] === buf[at + j]) j++
+    if (j === 40 && argv.len[1] === 40 && this.lastSha !== '') return this.lastSha
+    const sha = arg(argv, 1).toString('latin1').toLowerCase()
+    if (argv.len[1] === 40) { copyBytes(buf, at, 40, last, 0); this.lastSha = sha }
+    return sha
+  }
+
+  /**
+   * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
+   * that did: it runs held, answering its own sequence number, after the client's earlier ones.
+   */
+  rerun (run: ShardRun, isCrossShard: boolean): void {
+    const conn = run.conn
+    conn.isScriptStopped = true
+    if (isCrossShard) {
+      if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
+      this.crossShard.add(memoOf(run.cmd, run.argv as Argv))
+    }
+    const queue = conn.reruns ??= []
+    queue.push(run)
+    if (queue.length === 1) this.stageReruns(conn)
+  }
+
+  private stageReruns (conn: Connection): void {
+    const queue = conn.reruns as ShardRun[]
+    const router = this.router
+    while (queue.length > 0) {
+      const { cmd, seq, db } = queue[0]
+      const argv = queue[0].argv as Argv
+      if (router.links.some(link => link.isDead)) {
+        queue.shift()
+        answered(conn, seq, SHARD_DOWN, 0, SHARD_DOWN.length)
+        continue
+      }
+      const t0 = performance.now()
+      const batch: Batch = { items: [{ conn, cmd, argv, db, seq, reply: NO_REPLY }], isOpen: false, mark: 0 }
+      const sent = router.sendHeldAll(conn, cmd, argv, (tx, a) => this.runBatch(batch, tx, a), txn => {
+        txn.replyTo = reply => { answered(conn, seq, reply, 0, reply.length) }
+      }, seq)
+      // A full ring: again once the worker has taken some (the rest keep their order behind).
+      if (sent === 'blocked') { setImmediate(() => { this.stageReruns(conn) }); return }
+      queue.shift()
+      // MONITOR shows the script's line before its commands (the send had nobody monitoring).
+      if (router.pubsub.isMonitored) router.pubsub.feed(conn, argv, cmd, db)
+      // Its call and time: the worker counted nothing of the stopped run.
+      router.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+    }
   }
 
   /** The batch's scripts one after another on its hold; the first one's reply is the Txn's. */
@@ -321,6 +532,7 @@ export class Scripting implements FcallRunner {
     if (this.onHub.has(sha)) return
     await txn.runRemote(0, STORE, 0, [B('store'), B(sha), body])
     this.onHub.add(sha)
+    if (this.router.links.length > 1) this.bodies.set(sha, Buffer.from(body))
   }
 
   /** FCALL's run of a function (server/functions.ts checked it): as EVAL's, in the function VM. */
@@ -370,9 +582,11 @@ export class Scripting implements FcallRunner {
       if (!engine.has(sha)) {
         const r = await txn.runRemote(0, STORE, 0, [B('get'), B(sha)])
         if (r[0] !== 36 || isNullReply(r)) return NOSCRIPT
-        const err = engine.compile(sha, bulkPayload(r))
+        const body = bulkPayload(r)
+        const err = engine.compile(sha, body)
         if (err !== null) return errorReply(err)
         this.onHub.add(sha)
+        if (this.router.links.length > 1) this.bodies.set(sha, Buffer.from(body))
       }
     }
     const keys: Buffer[] = []

@@ -29,6 +29,12 @@ export class WatchTable {
   private readonly byTag = new Map<number, Array<[number, string]>>()
   /** Watchers here, all databases: 0 keeps the write path to one compare. */
   size = 0
+  /**
+   * While set, touches are kept here (slot, tag pairs) instead of stored: a script run inside a
+   * shard worker with several shards, whose writes may yet be undone (workers/shard-worker.ts
+   * runScript stores them once the run completes, drops them when it stops).
+   */
+  held: number[] | null = null
   /** Which database each Keyspace is: set by the shard so a removal can name its key. */
   dbOf: (ks: Keyspace) => number = () => 0
   private readonly onRemove = (ks: Keyspace, e: number): void => {
@@ -121,7 +127,8 @@ export class WatchTable {
         // Watched after it had expired: its deletion changes nothing the client saw.
         if (ks === null || ks.find(buf, start, len, keyHash(buf, start, len)) === 0) { w.stale = false; continue }
       }
-      Atomics.store(this.words, w.slot, w.tag)
+      if (this.held !== null) this.held.push(w.slot, w.tag)
+      else Atomics.store(this.words, w.slot, w.tag)
     }
   }
 

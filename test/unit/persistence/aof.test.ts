@@ -28,6 +28,22 @@ describe('AofLog', () => {
     expect(text(log).startsWith('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n')).toBe(true)
   })
 
+  it('abortUnit drops the open unit and all it logged, keeping what came before it', () => {
+    const log = new AofLog()
+    log.parts(0, ['SET', 'before', '1'])
+    const kept = text(log)
+    log.beginUnit()
+    log.parts(2, ['SET', 'a', '1'])
+    log.parts(2, ['SET', 'b', '2'])
+    log.abortUnit()
+    expect(text(log)).toBe(kept)
+    expect(log.inUnit).toBe(false)
+    // The next effect in the database the log was in needs no SELECT; another gets one.
+    log.parts(0, ['SET', 'after', '1'])
+    log.parts(2, ['SET', 'c', '3'])
+    expect(text(log)).toBe(kept + '*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n')
+  })
+
   it('wraps a unit of several effects in MULTI/EXEC, and leaves one effect (or none) alone', () => {
     const log = new AofLog()
     log.beginUnit()

@@ -1,0 +1,256 @@
+// Scripts inside a shard's worker at four shards (scripting/in-shard.ts, server/scripting.ts
+// sendToShard), against a real redis-server 7.0.15: a script whose declared keys all hash to one
+// shard runs in that shard's worker (INFO scripts_in_shard grows); one that then needs another
+// shard stops there (before or after writing: then its writes are undone) and runs again holding
+// every shard, with the reply, the data, the keyspace events, the AOF and the client's next
+// commands exactly as Redis has them, its effects once.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { useDiffPair, text, type Arg, sameOnBoth } from './helpers/diff.js'
+import { keysOnShard, shardOfKey } from './helpers/slots.js'
+import { RawClient, encodeCommand, infoNumber } from './helpers/raw.js'
+import { startFlashKV, type ServerHandle } from './helpers/server.js'
+
+const SHARDS = 4
+/** A hash tag per shard: `{T[s]}x` lives on shard s. */
+const T = [0, 1, 2, 3].map(s => keysOnShard(s, SHARDS, 1, 'tag')[0])
+const on = (s: number, name: string): string => `{${T[s]}}${name}`
+/** A key on another shard than every `on(1, ...)` key. */
+const FOREIGN = on(3, 'foreign')
+
+/** The SHA1 of a body, as SCRIPT LOAD answers it on both servers. */
+async function load (pair: ReturnType<typeof useDiffPair>, body: string): Promise<string> {
+  const reply = await pair.same('SCRIPT', 'LOAD', body)
+  return reply.split('\r\n')[1]
+}
+
+const INCR_THEN_FOREIGN = 'local n = redis.call("incr", KEYS[1]) return {n, redis.call("get", ARGV[1])}'
+const INCR_THEN_FOREIGN_SET = 'local n = redis.call("incr", KEYS[1]) redis.call("set", ARGV[1], n) return n'
+
+describe('scripts inside a shard worker at four shards', () => {
+  const pair = useDiffPair({ shards: SHARDS })
+  const { same, sequence, pipeline } = pair
+  const inShard = async (): Promise<number> => await infoNumber(pair.f, 'shards', 'scripts_in_shard')
+
+  it('test keys land where the test expects', () => {
+    expect(T.map((_, s) => shardOfKey(on(s, 'x'), SHARDS))).toEqual([0, 1, 2, 3])
+  })
+
+  it('a script whose keys share a shard runs in that worker: EVALSHA, EVAL of a stored body, _RO forms, on every shard', async () => {
+    const body = 'return {redis.call("incr", KEYS[1]), redis.call("incr", KEYS[2]), redis.call("get", KEYS[1])}'
+    const sha = await load(pair, body)
+    const before = await inShard()
+    for (let s = 0; s < SHARDS; s++) {
+      await sequence([
+        ['EVALSHA', sha, '2', on(s, 'a'), on(s, 'b')], ['EVAL', body, '2', on(s, 'a'), on(s, 'b')],
+        ['EVALSHA_RO', sha, '2', on(s, 'a'), on(s, 'b')], ['EVAL_RO', body, '2', on(s, 'a'), on(s, 'b')],
+        ['MGET', on(s, 'a'), on(s, 'b')],
+      ])
+    }
+    // Four scripts per shard, each run whole by a worker (the _RO ones fail there, at their INCR).
+    expect(await inShard() - before).toBe(4 * SHARDS)
+  })
+
+  it('a script with keys on several shards, or none, holds every shard as before', async () => {
+    const body = 'return redis.call("incr", KEYS[1])'
+    const sha = await load(pair, body)
+    const before = await inShard()
+    await sequence([
+      ['EVALSHA', sha, '2', on(1, 'a'), on(2, 'a')], ['EVALSHA', sha, '0'], ['EVAL', 'return 1', '0'], ['GET', on(1, 'a')],
+      ['EVALSHA', sha, '1', on(1, 'n')],
+    ])
+    expect(await inShard() - before).toBe(1)
+  })
+
+  it('a foreign read before any write: the run stops, runs held, same reply; that script then goes held at once', async () => {
+    const body = 'local mine = redis.call("get", KEYS[1]) return {mine, redis.call("get", ARGV[1]), redis.call("exists", KEYS[1])}'
+    const sha = await load(pair, body)
+    await sequence([['SET', on(1, 'r'), 'here'], ['SET', FOREIGN, 'there']])
+    const before = await inShard()
+    for (let i = 0; i < 3; i++) await same('EVALSHA', sha, '1', on(1, 'r'), FOREIGN)
+    // Stopped runs do not count; after the first, the sha goes held without trying.
+    expect(await inShard() - before).toBe(0)
+    // Commands for every shard or the hub stop a run too.
+    for (const b of ['return redis.call("dbsize")', 'return #redis.call("keys", "*")', 'return redis.call("publish", "ch", KEYS[1])',
+      'return redis.call("exists", KEYS[1], ARGV[1])', 'return redis.call("randomkey") ~= false']) {
+      const one = await load(pair, b)
+      await same('EVALSHA', one, '1', on(2, 'x'), FOREIGN)
+    }
+    expect(await inShard() - before).toBe(0)
+  })
+
+  it('INCR then a foreign GET or SET: the INCR is undone and done once, the reply as Redis has it', async () => {
+    const get = await load(pair, INCR_THEN_FOREIGN)
+    const set = await load(pair, INCR_THEN_FOREIGN_SET)
+    await sequence([
+      ['SET', FOREIGN, 'x'],
+      ['EVALSHA', get, '1', on(1, 'c'), FOREIGN], ['EVALSHA', get, '1', on(1, 'c'), FOREIGN], ['GET', on(1, 'c')],
+      ['EVALSHA', set, '1', on(2, 'c'), FOREIGN], ['EVALSHA', set, '1', on(2, 'c'), FOREIGN], ['MGET', on(2, 'c'), FOREIGN],
+      // Every type put back as it was: a list, a hash with a TTL, a set, a sorted set, a stream, a string.
+      ['RPUSH', on(1, 'l'), 'a', 'b'], ['HSET', on(1, 'h'), 'f', 'v'], ['PEXPIRE', on(1, 'h'), '500000'], ['SADD', on(1, 's'), '1', 'x'],
+      ['ZADD', on(1, 'z'), '1', 'a'], ['XADD', on(1, 'x'), '5-1', 'f', 'v'], ['SET', on(1, 'c'), 'str'],
+    ])
+    // The first EVAL of a body holds every shard (it stores the body on the hub); the second runs in
+    // the worker, writes every type, stops at the foreign GET, is undone and runs held.
+    const all: Arg[] = ['EVAL', 'redis.call("rpush", KEYS[1], "c") redis.call("hset", KEYS[2], "g", "w") redis.call("persist", KEYS[2]) redis.call("sadd", KEYS[3], "y") redis.call("zadd", KEYS[4], 2, "b") redis.call("xadd", KEYS[5], "*", "g", "w") redis.call("del", KEYS[6]) redis.call("set", KEYS[7], "new") return redis.call("get", ARGV[1])',
+      '7', on(1, 'l'), on(1, 'h'), on(1, 's'), on(1, 'z'), on(1, 'x'), on(1, 'c'), on(1, 'fresh'), FOREIGN]
+    await sequence([all, ['DEL', on(1, 'fresh')], ['SET', on(1, 'c'), 'str'], all])
+    await sequence([
+      ['LRANGE', on(1, 'l'), '0', '-1'], ['TTL', on(1, 'h')], ['ZRANGE', on(1, 'z'), '0', '-1', 'WITHSCORES'],
+      ['XLEN', on(1, 'x')], ['EXISTS', on(1, 'c')], ['GET', on(1, 'fresh')], ['DBSIZE'],
+    ])
+    await pair.sameNormalized(s => s.split('\r\n').sort().join('|'), 'SMEMBERS', on(1, 's'))
+    await pair.sameNormalized(s => s.split('\r\n').sort().join('|'), 'HGETALL', on(1, 'h'))
+  })
+
+  it('a run that wrote many keys, some twice, before stopping puts each back as it was', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => on(3, `many${i}`))
+    const sha = await load(pair, 'for round = 1, 2 do for i, k in ipairs(KEYS) do if i % 3 ~= 0 then redis.call("incr", k) end end end redis.call("del", KEYS[3]) return redis.call("get", ARGV[1])')
+    await sequence([['SET', keys[2], 'keep'], ['SET', keys[5], '10'], ['EVALSHA', sha, String(keys.length), ...keys, on(0, 'elsewhere')], ['MGET', ...keys], ['DBSIZE']])
+  })
+
+  it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {
+    const sha = await load(pair, 'redis.call("set", KEYS[1], ARGV[2]) redis.call("set", ARGV[1], ARGV[2]) return redis.call("strlen", ARGV[1])')
+    const big = 'v'.repeat(3 * 1024 * 1024)
+    await sequence([['EVALSHA', sha, '1', on(2, 'big'), FOREIGN, big], ['STRLEN', on(2, 'big')], ['STRLEN', FOREIGN]])
+  })
+
+  it("a stopped run's client sees its effects in its next pipelined commands, on every shard", async () => {
+    const set = await load(pair, INCR_THEN_FOREIGN_SET)
+    const cmds: Arg[][] = []
+    for (let i = 0; i < 10; i++) {
+      cmds.push(['EVALSHA', set, '1', on(1, 'p'), FOREIGN], ['GET', FOREIGN], ['GET', on(1, 'p')], ['INCR', on(1, 'p')])
+    }
+    await pipeline(cmds)
+  })
+
+  it('pipelined scripts for one worker: those behind one that stops are turned back and run held after it, in order', async () => {
+    const local = await load(pair, 'return {redis.call("incr", KEYS[1]), redis.call("get", ARGV[1])}')
+    const cmds: Arg[][] = [['SET', FOREIGN, '0']]
+    for (let round = 0; round < 6; round++) {
+      // A body not seen before, so that its first run is in the worker and stops there.
+      const far = await load(pair, `-- round ${round}\nlocal n = redis.call("incr", KEYS[1]) redis.call("set", ARGV[1], n) return n`)
+      cmds.push(['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')], ['EVALSHA', far, '1', on(1, 'pl'), FOREIGN], ['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')],
+        ['EVALSHA', local, '1', on(1, 'pl'), on(1, 'x')], ['GET', FOREIGN])
+    }
+    const before = await inShard()
+    await pipeline(cmds)
+    await same('MGET', on(1, 'pl'), FOREIGN)
+    // At least the first script of each round ran in the worker.
+    expect(await inShard() - before).toBeGreaterThanOrEqual(6)
+  })
+
+  it('redis.pcall of the foreign call does not keep a stopped run going', async () => {
+    const body = 'redis.call("incr", KEYS[1]) local r = redis.pcall("get", ARGV[1]) redis.call("incr", KEYS[1]) return {r, redis.call("get", KEYS[1])}'
+    const sha = await load(pair, body)
+    await sequence([['SET', FOREIGN, 'f'], ['EVALSHA', sha, '1', on(1, 'q'), FOREIGN], ['EVALSHA', sha, '1', on(2, 'q'), FOREIGN], ['MGET', on(1, 'q'), on(2, 'q')]])
+    const caught = 'redis.call("incr", KEYS[1]) local ok = pcall(redis.call, "get", ARGV[1]) return {tostring(ok), redis.call("incr", KEYS[1])}'
+    const sha2 = await load(pair, caught)
+    await sequence([['EVALSHA', sha2, '1', on(2, 'w'), FOREIGN], ['GET', on(2, 'w')]])
+  })
+
+  it('keyspace events of a stopped-then-held script reach a subscriber once each', async () => {
+    const sha = await load(pair, INCR_THEN_FOREIGN_SET)
+    await same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA')
+    try {
+      await sameOnBoth(pair, async (first, second) => {
+        const seen = [text(await second.command('PSUBSCRIBE', '__keyevent@0__:*'))]
+        for (let i = 0; i < 2; i++) seen.push(text(await first.command('EVALSHA', sha, '1', on(1, 'ev'), FOREIGN)))
+        seen.push(text(await first.command('SET', on(2, 'end'), '1')))
+        // Two INCRs and two SETs, then the marker SET: nothing more, nothing twice.
+        const events = (await second.readReplies(5)).map(text).map(e => e.replace(/\r\n\$\d+\r\n/g, ' '))
+        seen.push(...events.sort())
+        return seen
+      })
+    } finally {
+      await same('CONFIG', 'SET', 'notify-keyspace-events', '')
+    }
+  })
+
+  it("a script's LPUSH in a worker serves another client's BLPOP; a WATCHing client's EXEC fails after its write", async () => {
+    const push = await load(pair, 'redis.call("lpush", KEYS[1], "a", "b") return redis.call("llen", KEYS[1])')
+    const incr = await load(pair, 'return redis.call("incr", KEYS[1])')
+    const before = await inShard()
+    await sameOnBoth(pair, async (first, second) => {
+      // A thread sends a script to a worker once it has its body (with I/O threads this
+      // connection's may not: its first EVALSHA of each holds every shard and fetches it).
+      const seen = [text(await first.command('EVALSHA', push, '1', on(2, 'warm'))), text(await first.command('EVALSHA', incr, '1', on(2, 'warm2')))]
+      second.send(encodeCommand(['BLPOP', on(2, 'blq'), '0']))
+      for (let i = 0; i < 500 && !/blocked_clients:1\r\n/.test(text(await first.command('INFO', 'clients'))); i++) await new Promise(resolve => setTimeout(resolve, 5))
+      seen.push(text(await first.command('EVALSHA', push, '1', on(2, 'blq'))))
+      seen.push(...(await second.readReplies(1)).map(text))
+      seen.push(text(await second.command('WATCH', on(2, 'w'))), text(await second.command('MULTI')), text(await second.command('SET', on(2, 'w'), 'mine')))
+      seen.push(text(await first.command('EVALSHA', incr, '1', on(2, 'w'))))
+      seen.push(text(await second.command('EXEC')), text(await first.command('GET', on(2, 'w'))), text(await first.command('LRANGE', on(2, 'blq'), '0', '-1')))
+      return seen
+    })
+    expect(await inShard() - before).toBeGreaterThanOrEqual(2)
+  })
+
+  it('MONITOR: with a monitor present scripts hold every shard, and their lines come once', async () => {
+    const sha = await load(pair, INCR_THEN_FOREIGN_SET)
+    await sameOnBoth(pair, async (first, second) => {
+      const seen = [text(await second.command('MONITOR'))]
+      seen.push(text(await first.command('EVALSHA', sha, '1', on(1, 'm'), FOREIGN)))
+      seen.push(text(await first.command('GET', on(1, 'm'))))
+      // "+<time> [0 <addr>] ..." without the time and address.
+      seen.push(...(await second.readReplies(4)).map(l => text(l).replace(/^\+[\d.]+ \[(\d+) [^\]]*\]/, '+[$1]')))
+      return seen
+    })
+  })
+
+  it('FCALL: a function whose keys are on the hub runs in its worker, and one that needs another shard runs held, its writes once', async () => {
+    await same('FUNCTION', 'LOAD', 'REPLACE', `#!lua name=shardlib
+redis.register_function('bump', function(k, a) return redis.call('incr', k[1]) end)
+redis.register_function('bumpfar', function(k, a) local n = redis.call('incr', k[1]) redis.call('set', a[1], n) return {n, redis.call('get', a[1])} end)`)
+    const before = await inShard()
+    await sequence([
+      ['FCALL', 'bump', '1', on(0, 'f')], ['FCALL', 'bump', '1', on(0, 'f')], ['FCALL', 'bump', '1', on(2, 'f')],
+      ['FCALL', 'bumpfar', '1', on(0, 'g'), FOREIGN], ['FCALL', 'bumpfar', '1', on(0, 'g'), FOREIGN], ['MGET', on(0, 'f'), on(2, 'f'), on(0, 'g'), FOREIGN],
+    ])
+    expect(await inShard() - before).toBe(2)
+    await same('FUNCTION', 'DELETE', 'shardlib')
+  })
+
+  it('SCRIPT FLUSH: a worker that had the body answers NOSCRIPT as Redis does', async () => {
+    const sha = await load(pair, 'return redis.call("incr", KEYS[1])')
+    await sequence([['EVALSHA', sha, '1', on(3, 'k')], ['SCRIPT', 'FLUSH'], ['EVALSHA', sha, '1', on(3, 'k')], ['GET', on(3, 'k')]])
+  })
+})
+
+describe('an undone script and the AOF at four shards', () => {
+  const dirs: string[] = []
+  const servers: ServerHandle[] = []
+  afterAll(async () => {
+    await Promise.all(servers.map(async s => await s.stop()))
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  })
+
+  it('the file replays to the same data: the stopped runs left nothing in it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-aof-shards-'))
+    dirs.push(dir)
+    const args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
+    const first = await startFlashKV({ shards: SHARDS, extraArgs: args })
+    servers.push(first)
+    const c = await RawClient.connect(first.port)
+    const sha = text(await c.command('SCRIPT', 'LOAD', INCR_THEN_FOREIGN_SET)).split('\r\n')[1]
+    const local = text(await c.command('SCRIPT', 'LOAD', 'local n = redis.call("incr", KEYS[1]) redis.call("set", KEYS[2], n) return n')).split('\r\n')[1]
+    // The first run stops after its INCR (undone), the rest go held; the others run in shard 2's worker.
+    for (let i = 0; i < 5; i++) await c.command('EVALSHA', sha, '1', on(1, 'a'), FOREIGN)
+    for (let i = 0; i < 3; i++) await c.command('EVALSHA', local, '2', on(2, 'a'), on(2, 'b'))
+    expect(await infoNumber(c, 'shards', 'scripts_in_shard')).toBe(3)
+    const want = text(await c.command('MGET', on(1, 'a'), FOREIGN, on(2, 'a'), on(2, 'b')))
+    expect(want).toBe('*4\r\n$1\r\n5\r\n$1\r\n5\r\n$1\r\n3\r\n$1\r\n3\r\n')
+    c.close()
+    await first.stop()
+    const again = await startFlashKV({ shards: SHARDS, extraArgs: args })
+    servers.push(again)
+    const c2 = await RawClient.connect(again.port)
+    expect(text(await c2.command('MGET', on(1, 'a'), FOREIGN, on(2, 'a'), on(2, 'b')))).toBe(want)
+    expect(text(await c2.command('DBSIZE'))).toBe(':4\r\n')
+    c2.close()
+  })
+})
