@@ -54,6 +54,8 @@ import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/p
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
+import { countScriptReply } from '../src/scripting/call-checks.js'
+import { argvOf } from '../src/commands/txn-helpers.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
@@ -474,19 +476,42 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     const seen = Atomics.load(mailbox, 0)
     const msg = receiveMessageOnPort(stepPort)
     if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
-    if (!(msg.message instanceof SharedArrayBuffer)) { release(msg.message as Returned); return }
+    if (!(msg.message instanceof SharedArrayBuffer)) {
+      const r = msg.message as Returned
+      if (r.relend !== true) { release(r); return }
+      // The databases come back for the next step (Txn.runOnShards), then go out again.
+      takeEffects(r)
+      isRelent = true
+      continue
+    }
     const sab = msg.message
     accessTime.ms = Date.now()
     const u32 = new Uint32Array(sab)
     const word = u32[0]
     readArgv(new Uint8Array(sab), u32, 0)
     runCommand(word & 0xffff, word, (word >>> 16) & 0xff, 0, false)
+    if (isRelent) {
+      isRelent = false
+      // Posted before the reply is committed, so the producer finds it with the reply.
+      cur.port.postMessage(lendOf(shard, blockedCount > 0))
+    }
     notifyProducer(cur)
   }
 }
 
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
+  takeEffects(r)
+  if (r.isAcked) {
+    out.reset()
+    out.status('OK')
+    writeReply(0, false)
+    notifyProducer(cur)
+  }
+}
+
+/** The databases back from the transaction's thread, and what its steps did to them. */
+function takeEffects (r: Returned): void {
   takeBack(shard, r)
   if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
   // The steps ran on another thread: its writes may have made or moved buffers.
@@ -500,12 +525,6 @@ function release (r: Returned): void {
     }
   }
   trk.limit()
-  if (r.isAcked) {
-    out.reset()
-    out.status('OK')
-    writeReply(0, false)
-    notifyProducer(cur)
-  }
 }
 
 // INFO commandstats (server/command-stats.ts): a command sent whole to this shard is counted
@@ -534,6 +553,7 @@ function logSlow (id: number, us: number, slot: number): void {
 /** A command replied (its reply starts at out.buf[at]): failed_calls and errorstats. */
 function countErrors (id: number, isPart: boolean, at: number): void {
   if (isPart || statKind[id] === STAT_TIME) return
+  if (scriptReply !== null) { countScriptReply(cmdStats, id, scriptReply); scriptReply = null; return }
   if (out.len > at && out.buf[at] === 45) { cmdStats.failed(id); cmdStats.error(out.buf, at, out.len) }
 }
 
@@ -574,6 +594,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   const isCounted = statKind[id] !== STAT_NONE && !isHeld
   const isPart = (flags & REQ_NOPARK) !== 0
   if (isCounted) countErrors(id, isPart, 0)
+  scriptReply = null
   if (shard.pendingBlock !== null) {
     const spec = shard.pendingBlock
     shard.pendingBlock = null
@@ -626,6 +647,11 @@ const readyKeys: string[] = []
 const readySet = new Set<string>()
 /** A transaction holds this shard: serve nobody until it ends. */
 let isHeld = false
+/**
+ * The held shard runs the step now coming with its databases back (a script's FLUSHALL, FLUSHDB
+ * or SWAPDB): the transaction's AOF block has the command, so the shard logs none of it.
+ */
+let isRelent = false
 
 function keyId (db: number, buf: Uint8Array, start: number, len: number): string {
   return db + ':' + Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')
@@ -818,7 +844,7 @@ function runOne (cmd: Command): void {
   if (cmd.isDenyOom && !isInScript && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
-  if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
+  if (aofOn[0] !== 0 && cmd.isWrite && !isRelent) { runLogged(cmd); return }
   if (!cmd.isWrite) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -1185,6 +1211,11 @@ function runRing (p: Producer): boolean {
 // keyspace events, blocked clients it served and invalidations follow its reply, as for EXEC.
 const isScript = Uint8Array.from(commands, c => c.route === 'script' && /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(c.name) ? 1 : 0)
 let isInScript = false
+/** The reply of the script record that just ran, for countErrors (then null). */
+let scriptReply: Buffer | null = null
+/** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
+const SCRIPT_CLIENT_ADDR = Buffer.from('?:0')
+const NO_NAME = Buffer.alloc(0)
 /** redis.call's arguments, copied into one buffer for runOne. */
 let callBuf = new Uint8Array(4096)
 let callStart = new Int32Array(64)
@@ -1222,6 +1253,13 @@ const scripts = data.shards === 1 && data.index === 0 && scriptData !== undefine
     usedMemory: () => clientsMemory(scriptFlags) + shard.usedMemory(),
     lastSaveSec: () => scriptData.lastSave[0],
     counted: () => { shard.scriptCalls++ },
+    stats: {
+      cmdStats,
+      logScriptCall (a: Buffer[], us: number): void {
+        slowlogPush({ id: allStats.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argvOf(a)), addr: SCRIPT_CLIENT_ADDR, name: NO_NAME },
+          statSettings[SET_SLOWLOG_MAX_LEN])
+      },
+    },
     isMonitored: () => scriptFlags[MONITORS_WORD] > 0,
     monitor: (line: Buffer) => { publishOn(shard, PUBSUB_MONITOR, MONITOR_NAME, 0, MONITOR_NAME.length, line, 0, line.length) },
     finish (cmd: Command, a: Buffer[], part: Uint8Array, db: number, resp3: boolean): Uint8Array {
@@ -1281,6 +1319,8 @@ function runScript (cmd: Command, resp3: boolean): void {
   out.reset()
   out.resp3 = resp3
   out.raw(reply)
+  // Its errors count by what they are (a redis.call's, counted already, or the script's own).
+  scriptReply = reply
 }
 
 let nextExpire = Date.now() + EXPIRE_TICK_MS

@@ -530,20 +530,62 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
     })
   })
 
-  // Redis 7.0 also logs the script's own commands in SLOWLOG; FlashKV logs the script alone (README, Limits).
-  it('EVAL and EVALSHA in SLOWLOG and in commandstats (calls, failed calls)', async () => {
-    const body = 'return redis.call("incr", KEYS[1])'
-    const stat = (name: string) => (info: string): string => new RegExp(`cmdstat_${name}:calls=\\d+,usec=[\\d.]+,usec_per_call=[\\d.]+,rejected_calls=\\d+,failed_calls=\\d+`).exec(info)?.[0].replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '') ?? `no ${name}`
-    await sequence([
-      ['CONFIG', 'RESETSTAT'], ['SLOWLOG', 'RESET'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'],
-      ev(body, '1', 'slow'), ev(body, '1', 'slow'), ev('return redis.call("nosuch")', '0'), ['EVALSHA', 'f'.repeat(40), '0'],
-      ['CONFIG', 'SET', 'slowlog-log-slower-than', '1000000'],
-    ])
-    const evals = (reply: string): string => `${reply.split('$4\r\nEVAL\r\n').length - 1} EVAL, ${reply.split('$7\r\nEVALSHA\r\n').length - 1} EVALSHA`
-    await pair.sameNormalized(evals, 'SLOWLOG', 'GET', '100')
-    await pair.sameNormalized(stat('eval'), 'INFO', 'commandstats')
-    await pair.sameNormalized(stat('evalsha'), 'INFO', 'commandstats')
-    await same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+  describe("a script's commands in INFO commandstats, errorstats, latencystats and SLOWLOG, as Redis's call() counts them", () => {
+    /** Each script after CONFIG RESETSTAT: what its redis.calls and its own reply move. */
+    const SCRIPTS: Arg[][] = [
+      ev('return redis.call("incr", KEYS[1])', '1', 'str'), ev('return redis.pcall("incr", KEYS[1])', '1', 'str'),
+      ev('redis.pcall("incr", KEYS[1]) return 1', '1', 'str'), ev('local ok, e = pcall(redis.call, "incr", KEYS[1]) return e', '1', 'str'),
+      ev('local ok, e = pcall(redis.call, "incr", KEYS[1]) error(e)', '1', 'str'), ev('local t = redis.pcall("incr", KEYS[1]) error(t)', '1', 'str'),
+      ev('error("boom")', '0'), ev('return 1 + nil', '0'), ev('return redis.error_reply("MY err")', '0'), ev('return {err="-ERR x", ignore_error_stats_update=true}', '0'),
+      ev('return {1, {err="XX in array"}, {err="YY two"}}', '0'), ev('return {redis.pcall("incr", KEYS[1]), redis.pcall("incr", KEYS[1])}', '1', 'str'),
+      ev('return {redis.pcall("incr", KEYS[1]), {err="XX y"}, {err="ZZ y"}}', '1', 'str'),
+      ev('local t = redis.pcall("incr", KEYS[1]) t.ignore_error_stats_update = false return t', '1', 'str'),
+      ev('local t = redis.pcall("incr", KEYS[1]) local n = {} for k, v in pairs(t) do n[#n + 1] = k .. "=" .. tostring(v) end table.sort(n) return n', '1', 'str'),
+      ev('return redis.call("nosuch")', '0'), ev('return redis.pcall("nosuch", "a")', '0'), ev('return redis.call("get")', '0'),
+      ev('return redis.call("multi")', '0'), ev('return redis.pcall("eval", "return 1", "0")', '0'), ['EVAL_RO', 'return redis.call("set", KEYS[1], "v")', '1', 'k'],
+      ev('return redis.call("mset", "a", "b", "c")', '0'), ev('return redis.call("xread", "block", "0", "streams", "s", "0")', '0'),
+      ev('return redis.call("select", "99")', '0'), ev('return redis.call()', '0'), ev('return redis.pcall({})', '0'),
+      ev('redis.call("set", KEYS[1], "1") redis.call("get", KEYS[1]) redis.call("select", 1) return redis.call("ping")', '1', K[0][0]),
+      ev('redis.call("set", KEYS[1], "1") return redis.call("mget", KEYS[1], KEYS[2], KEYS[3])', '3', K[0][0], K[1][0], K[2][0]),
+      ev('return redis.call("config", "get", "maxmemory")', '0'), ['EVALSHA', 'f'.repeat(40), '0'], ev('return 1', 'x'),
+    ]
+    /** INFO commandstats and latencystats without times, sorted (Redis lists them in its dict's order). */
+    const stats = (info: string): string => info.split('\r\n').filter(l => /^(cmdstat_|errorstat_|latency_percentiles_usec_|total_error_replies:|total_commands_processed:)/.test(l))
+      .map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '').replace(/^(latency_percentiles_usec_[^:]+):.*/, '$1')).sort().join('\n')
+
+    it('each redis.call counts its call, failure or rejection; the script counts what its reply holds', async () => {
+      for (const script of SCRIPTS) {
+        await sequence([['SET', 'str', 'abc'], ['CONFIG', 'RESETSTAT'], script])
+        await pair.sameNormalized(stats, 'INFO', 'everything')
+      }
+    })
+
+    it('above maxmemory a refused redis.call counts as rejected, with its OOM error', async () => {
+      await sequence([['CONFIG', 'SET', 'maxmemory', '1']])
+      try {
+        await sequence([['CONFIG', 'RESETSTAT'], ev('return redis.pcall("set", "a", "b")', '0'), ev('return redis.call("set", "a", "b")', '0')])
+        await pair.sameNormalized(stats, 'INFO', 'everything')
+      } finally {
+        await sequence([['CONFIG', 'SET', 'maxmemory', '0']])
+      }
+    })
+
+    it("SLOWLOG: each command of the script as Redis's script client (\"?:0\", no name), then the script", async () => {
+      const body = 'redis.call("set", KEYS[1], "v") redis.call("get", KEYS[1]) return redis.pcall("incr", KEYS[1])'
+      const sha = text(await pair.r.command('SCRIPT', 'LOAD', body)).split('\r\n')[1]
+      await same('SCRIPT', 'LOAD', body)
+      await sequence([
+        ['CLIENT', 'SETNAME', 'slowclient'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'],
+        ev(body, '1', K[0][0]), ['EVALSHA', sha, '1', K[1][0]], ev('return redis.call("nosuch")', '0'),
+        ev('redis.call("set", KEYS[1], "1") return redis.call("mget", KEYS[1], KEYS[2])', '2', K[0][0], K[1][0]),
+        ev('return redis.call("rpush", KEYS[1], unpack(ARGV))', '1', 'long', 'x'.repeat(200), ...Array.from({ length: 40 }, (_v, i) => `a${i}`)),
+        ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'],
+      ])
+      // Ids, times and durations differ; the clients' ports too.
+      const entries = (reply: string): string => reply.replace(/:\d+\r\n/g, ':N\r\n').replace(/127\.0\.0\.1:\d+/g, 'client')
+      await pair.sameNormalized(entries, 'SLOWLOG', 'GET', '100')
+      await same('SLOWLOG', 'LEN')
+    })
   })
 
   it('commands whose reply a producer merges from every shard: RANDOMKEY, INFO, SLOWLOG LEN, MEMORY STATS', async () => {
