@@ -579,12 +579,99 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
         ev(body, '1', K[0][0]), ['EVALSHA', sha, '1', K[1][0]], ev('return redis.call("nosuch")', '0'),
         ev('redis.call("set", KEYS[1], "1") return redis.call("mget", KEYS[1], KEYS[2])', '2', K[0][0], K[1][0]),
         ev('return redis.call("rpush", KEYS[1], unpack(ARGV))', '1', 'long', 'x'.repeat(200), ...Array.from({ length: 40 }, (_v, i) => `a${i}`)),
-        ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'],
+        // Off (-1), so that nothing more is logged, however slow this box makes a command.
+        ['CONFIG', 'SET', 'slowlog-log-slower-than', '-1'],
       ])
       // Ids, times and durations differ; the clients' ports too.
       const entries = (reply: string): string => reply.replace(/:\d+\r\n/g, ':N\r\n').replace(/127\.0\.0\.1:\d+/g, 'client')
       await pair.sameNormalized(entries, 'SLOWLOG', 'GET', '100')
-      await same('SLOWLOG', 'LEN')
+      await sequence([['SLOWLOG', 'LEN'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']])
+    })
+  })
+
+  describe('FLUSHALL, FLUSHDB and SWAPDB inside scripts (run by each shard itself; a held script lends its shards again after)', () => {
+    const all = [K[0][0], K[1][0], K[2][0], K[3][0]]
+    /** rdb_changes_since_last_save on each side (earlier tests leave different counts). */
+    const dirty = async (): Promise<[number, number]> => await Promise.all([pair.f, pair.r].map(async c => await infoNumber(c, 'persistence', 'rdb_changes_since_last_save'))) as [number, number]
+
+    it('what they remove, their errors and options, and the writes around them', async () => {
+      const before = await dirty()
+      await sequence([
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ['SELECT', '1'], ['MSET', K[0][1], 'v1', K[1][1], 'v1'], ['SELECT', '0'],
+        ['CONFIG', 'RESETSTAT'],
+        ev('redis.call("set", KEYS[1], "before") local r = redis.call("flushall") redis.call("set", KEYS[2], "after") return {r, redis.call("dbsize"), redis.call("get", KEYS[1])}', '2', K[0][0], K[1][0]),
+        ['MGET', ...all], ['DBSIZE'], ['SELECT', '1'], ['DBSIZE'], ['SELECT', '0'],
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ev('return redis.call("flushall", "async")', '0'), ['DBSIZE'],
+        ev('return redis.call("flushall", "x")', '0'), ev('return redis.pcall("flushdb", "sync", "x")', '0'), ['EVAL_RO', 'return redis.call("flushall")', '0'],
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ['SELECT', '1'], ['MSET', K[2][1], 'v1', K[3][1], 'v1'], ['SELECT', '0'],
+        ev('redis.call("select", 1) local r = redis.call("flushdb") return {r, redis.call("dbsize")}', '0'), ['DBSIZE'], ['SELECT', '1'], ['DBSIZE'], ['SELECT', '0'],
+        ev('return redis.call("flushdb")', '0'), ['DBSIZE'],
+      ])
+      // Redis's dirty: the keys each removed, as FLUSHALL and FLUSHDB outside scripts count them.
+      const after = await dirty()
+      expect(after[0] - before[0]).toBe(after[1] - before[1])
+      await pair.sameNormalized(info => info.split('\r\n').filter(l => /^cmdstat_(flush|eval|dbsize)/.test(l)).map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')).sort().join('\n'), 'INFO', 'commandstats')
+      await sequence([
+        ['SET', K[0][0], 'db0'], ['SELECT', '2'], ['SET', K[1][0], 'db2'], ['SELECT', '0'],
+        ev('local r = redis.call("swapdb", 0, 2) return {r, redis.call("get", KEYS[1]), redis.call("get", KEYS[2])}', '2', K[0][0], K[1][0]),
+        ['GET', K[0][0]], ['GET', K[1][0]], ['SELECT', '2'], ['GET', K[0][0]], ['SELECT', '0'],
+        ev('return redis.call("swapdb", 0, 99)', '0'), ev('return redis.pcall("swapdb", "a", 1)', '0'), ev('return redis.call("swapdb", 0)', '0'),
+      ])
+    })
+
+    it('inside MULTI, and several in one script', async () => {
+      await pipeline([
+        ['MULTI'], ['SET', K[0][0], '1'], ev('redis.call("flushdb") redis.call("set", KEYS[1], "x") redis.call("flushall") return redis.call("set", KEYS[2], "y")', '2', K[1][0], K[2][0]),
+        ['GET', K[2][0]], ['EXEC'], ['MGET', K[0][0], K[1][0], K[2][0]],
+      ])
+    })
+
+    it('a watched key they remove or swap makes EXEC fail; one in a database they leave alone does not', async () => {
+      await sameOnBoth(pair, async (first, second) => {
+        const seen: string[] = []
+        const cases: Array<[string, string, string]> = [
+          ['0', K[1][0], 'return redis.call("flushall")'], ['0', K[2][0], 'return redis.call("flushdb")'],
+          ['0', K[3][0], 'return redis.call("swapdb", 0, 1)'], ['1', K[0][0], 'return redis.call("flushdb")'],
+        ]
+        for (const [db, key, script] of cases) {
+          for (const cmd of [['SELECT', db], ['SET', key, 'w'], ['WATCH', key], ['MULTI'], ['GET', key]]) seen.push(text(await first.command(...cmd)))
+          seen.push(text(await second.command(...ev(script, '0'))))
+          seen.push(text(await first.command('EXEC')))
+        }
+        return seen
+      })
+    })
+
+    it('no keyspace events of their own; the writes around them have theirs', async () => {
+      await same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA')
+      try {
+        await sameOnBoth(pair, async (first, second) => {
+          const seen = [text(await second.command('PSUBSCRIBE', '__key*@*__:*'))]
+          seen.push(text(await first.command(...ev('redis.call("set", KEYS[1], "1") redis.call("flushall") return redis.call("set", KEYS[2], "2")', '2', K[0][0], K[1][0]))))
+          seen.push(text(await first.command(...ev('redis.call("swapdb", 0, 1) return redis.call("flushdb")', '0'))))
+          seen.push(text(await first.command('SET', 'marker', '1')))
+          seen.push(...(await second.readReplies(6)).map(text))
+          return seen
+        })
+      } finally {
+        await same('CONFIG', 'SET', 'notify-keyspace-events', '')
+      }
+    })
+
+    it("SWAPDB serves a client blocked on a key the other database has; FLUSHALL invalidates a tracking client's keys", async () => {
+      await sameOnBoth(pair, async (first, second) => {
+        second.send(encodeCommand(['BLPOP', 'swapq', '0']))
+        for (let i = 0; i < 500 && !/blocked_clients:1\r\n/.test(text(await first.command('INFO', 'clients'))); i++) await new Promise(resolve => setTimeout(resolve, 5))
+        const seen = [text(await first.command('SELECT', '1')), text(await first.command('RPUSH', 'swapq', 'a', 'b')), text(await first.command('SELECT', '0'))]
+        seen.push(text(await first.command(...ev('return redis.call("swapdb", 0, 1)', '0'))))
+        seen.push(...(await second.readReplies(1)).map(text))
+        seen.push(text(await first.command('LRANGE', 'swapq', '0', '-1')))
+        await second.command('HELLO', '3')
+        seen.push(text(await second.command('CLIENT', 'TRACKING', 'on')), text(await second.command('GET', 'swapq')))
+        seen.push(text(await first.command(...ev('return redis.call("flushall")', '0'))))
+        seen.push(...(await second.readReplies(1)).map(text))
+        return seen
+      })
     })
   })
 
