@@ -879,8 +879,11 @@ function runLogged (cmd: Command): void {
   const db = shard.dbIndex
   const mark = out.len
   const isWhole = cmd.route === 'all'
-  if (isWhole) logWhole(db)
+  // Alone, held or in a block, the order is this shard's own: logged once it ran, unless it failed.
+  const isBarrier = isWhole && !(data.shards === 1 || isHeld || aofLog.inUnit)
+  if (isBarrier) logWhole(db)
   cmd.run?.(shard, argv, out)
+  if (isWhole && !isBarrier && out.buf[mark] !== 45) aofLog.argv(db, argv)
   if (writes.count !== before) {
     countDirty(cmd, mark)
     if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
@@ -895,7 +898,6 @@ function runLogged (cmd: Command): void {
  * the transaction's already: it is logged here, each shard its copy.
  */
 function logWhole (db: number): void {
-  if (data.shards === 1 || isHeld || aofLog.inUnit) { aofLog.argv(db, argv); return }
   flushShardAof()
   const i32 = saveWords().i32
   const gen = Atomics.load(i32, W_AOF_BAR_GEN)

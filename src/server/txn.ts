@@ -163,13 +163,12 @@ export class Txn implements ReplyTarget, TxnContext {
    * effects on WATCH, CLIENT TRACKING, blocked clients and lazy freeing belong there): each lent
    * shard takes back what the steps so far did to it, as at a release, runs the command, and
    * lends its databases again; the hold goes on. The command goes into the transaction's AOF
-   * block in its place (the shards log none of it). Each shard's reply, in shard order.
+   * block in its place, unless it failed (the shards log none of it). Each shard's reply, in shard order.
    */
   async runOnShards (cmd: Command, db: number, argv: Argv): Promise<Buffer[]> {
     const args: Uint8Array[] = []
     for (let i = 1; i < argv.argc; i++) args.push(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
-    this.aof?.argv(db, argv)
-    return await Promise.all(this.shards.map(async s => {
+    const replies = await Promise.all(this.shards.map(async s => {
       const link = this.router.links[s]
       if (link.isDead) return SHARD_DOWN
       const lent = this.lent[s]
@@ -182,6 +181,9 @@ export class Txn implements ReplyTarget, TxnContext {
       l.trackSlot = this.trackSlot
       return reply
     }))
+    // Nothing else ran meanwhile (the script waits for this): its place in the block. Not if it failed.
+    if (replies.every(r => r[0] !== 45)) this.aof?.argv(db, argv)
+    return replies
   }
 
   /** Runs a command on the shard's own thread even while it is lent (pub/sub, the script store). */
