@@ -482,6 +482,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
       // The databases come back for the next step (Txn.runOnShards), then go out again.
       takeEffects(r)
       isRelent = true
+      isAofByTxn = r.isLoggedByTxn === true
       continue
     }
     const sab = msg.message
@@ -492,6 +493,7 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     runCommand(word & 0xffff, word, (word >>> 16) & 0xff, 0, false)
     if (isRelent) {
       isRelent = false
+      isAofByTxn = false
       // Posted before the reply is committed, so the producer finds it with the reply.
       cur.port.postMessage(lendOf(shard, blockedCount > 0))
     }
@@ -647,11 +649,10 @@ const readyKeys: string[] = []
 const readySet = new Set<string>()
 /** A transaction holds this shard: serve nobody until it ends. */
 let isHeld = false
-/**
- * The held shard runs the step now coming with its databases back (a script's FLUSHALL, FLUSHDB
- * or SWAPDB): the transaction's AOF block has the command, so the shard logs none of it.
- */
+/** The held shard runs the step now coming with its databases back (a script's FLUSHALL, FLUSHDB or SWAPDB). */
 let isRelent = false
+/** ...and the transaction's AOF block has that command, so the shard logs none of it. */
+let isAofByTxn = false
 
 function keyId (db: number, buf: Uint8Array, start: number, len: number): string {
   return db + ':' + Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')
@@ -844,7 +845,7 @@ function runOne (cmd: Command): void {
   if (cmd.isDenyOom && !isInScript && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
-  if (aofOn[0] !== 0 && cmd.isWrite && !isRelent) { runLogged(cmd); return }
+  if (aofOn[0] !== 0 && cmd.isWrite && !isAofByTxn) { runLogged(cmd); return }
   if (!cmd.isWrite) {
     cmd.run?.(shard, argv, out)
   } else {

@@ -28,6 +28,7 @@ const DB_RANGE = errorReply('ERR DB index is out of range')
 /** FUNCTION STATS on any thread names the busy function published on this channel. */
 export const BUSY_CHANNEL = 'flashkv:busy-function'
 
+/** noscript commands: refused (FLUSHALL, FLUSHDB and SWAPDB run, as in Redis 7.0). */
 const NOT_IN_SCRIPT = Uint8Array.from(commands, c => c.flags.includes('noscript') ? 1 : 0)
 /** Commands SLOWLOG never shows (CMD_SKIP_SLOWLOG). */
 const SKIP_SLOWLOG = Uint8Array.from(commands, c => c.flags.includes('skip_slowlog') ? 1 : 0)

@@ -6,6 +6,8 @@
 // (scripting/call-checks.ts, shared with server/scripting.ts CallHost); the commands that
 // run on a producer thread (PING, ECHO, TIME, LASTSAVE, COMMAND, the HELP subcommands...) run
 // here through their `local` with a stand-in client, SELECT changes the script's database.
+// FLUSHALL, FLUSHDB and SWAPDB run here too (this worker is every shard). Each call is counted
+// in this shard's stats row and SLOWLOG as Redis's call() counts it (call-checks.ts countCall).
 //
 // The script cache and the libraries are the hub's (shard 0 is this worker): an EVAL's body is
 // stored there as __script STORE would, EVALSHA reads it there, and the shared SCRIPT_EPOCH_WORD

@@ -83,6 +83,8 @@ export interface Returned {
   aofRestUnits?: number
   /** Mid-hold (ShardLink.relend): the shard runs the next step itself, then lends again; the hold goes on. */
   relend?: boolean
+  /** With relend: the transaction's AOF block logs that step (the shard logs none of it). */
+  isLoggedByTxn?: boolean
 }
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }

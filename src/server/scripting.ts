@@ -6,6 +6,9 @@
 // (Txn.runLent), synchronously, inside the Lua call. Anything else (a cross-shard RENAME or
 // MSET, SCAN over shards, PUBLISH on the hub...) is planned and run as EXEC would run it
 // (server/multi.ts planCall/runCall) while the script's coroutine waits (scripting/scripts.ts).
+// FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which lends its databases again
+// after (Txn.runOnShards). Each call is counted on this thread as Redis's call() counts it
+// (scripting/call-checks.ts); the script itself once it has run (runBatch, Router.scriptRan).
 //
 // Scripts are compiled per thread. Every body also goes to shard 0 (__script, commands/
 // scripting.ts) before its first run or its SCRIPT LOAD reply, so an EVALSHA on another thread

@@ -467,8 +467,8 @@ export class ShardLink {
    * Mid-hold, the shard takes back its databases and the effects of the steps so far (as at a
    * release), runs the next step on its own thread, then lends them again (takeLend). No reply.
    */
-  relend (r: Returned): void {
-    this.stepPort.postMessage({ ...r, relend: true })
+  relend (r: Returned, isLoggedByTxn: boolean): void {
+    this.stepPort.postMessage({ ...r, relend: true, isLoggedByTxn })
     Atomics.add(this.mailbox, 0, 1)
     Atomics.notify(this.mailbox, 0)
   }

@@ -174,7 +174,7 @@ export class Txn implements ReplyTarget, TxnContext {
       const lent = this.lent[s]
       if (lent === null) return await this.step(s, cmd, db, args)
       this.lent[s] = null
-      link.relend(lent.finish())
+      link.relend(lent.finish(), this.aof !== null)
       const reply = await this.step(s, cmd, db, args)
       if (link.isDead) return reply
       const l = this.lent[s] = borrow(link.takeLend(), this.events, this.aof)
