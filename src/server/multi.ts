@@ -458,7 +458,16 @@ export class Transactions {
         break
       }
       case 'script':
-        steps.push({ kind: 'coord', db, cmd, argv, coord: (tx, a) => this.router.scripts.coord(conn, cmd, tx, a) })
+        steps.push({
+          kind: 'coord', db, cmd, argv,
+          coord: async (tx, a) => {
+            const t0 = performance.now()
+            const reply = await this.router.scripts.coord(conn, cmd, tx, a)
+            // Counted as execCommand's call() counts it: after its redis.calls, with its own time.
+            this.router.scriptRan(conn, cmd, a, reply, t0)
+            return reply
+          },
+        })
         break
       case 'all': {
         if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv }); break }
