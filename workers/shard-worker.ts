@@ -895,8 +895,8 @@ function runLogged (cmd: Command): void {
 
 /**
  * A command every shard runs: each writes what it logged so far, the last to arrive writes the
- * command, then all go on. Inside a transaction's block or a held shard's steps the order is
- * the transaction's already: it is logged here, each shard its copy.
+ * command, then all go on. (Inside a transaction's block or a held shard's steps the order is
+ * the transaction's already: runLogged logs it there, each shard its copy, once it ran.)
  */
 function logWhole (db: number): void {
   flushShardAof()
