@@ -5,7 +5,7 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
-import { CommandStats, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
+import { CommandStats, DeferredRow, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
 import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
@@ -55,6 +55,8 @@ import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effect
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
 import { UndoLog } from '../src/scripting/undo.js'
+import { countScriptReply } from '../src/scripting/call-checks.js'
+import { argvOf } from '../src/commands/txn-helpers.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
 
 const data = workerData as ShardWorkerData
@@ -481,19 +483,44 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     const seen = Atomics.load(mailbox, 0)
     const msg = receiveMessageOnPort(stepPort)
     if (msg === undefined) { Atomics.wait(mailbox, 0, seen, 1000); continue }
-    if (!(msg.message instanceof SharedArrayBuffer)) { release(msg.message as Returned); return }
+    if (!(msg.message instanceof SharedArrayBuffer)) {
+      const r = msg.message as Returned
+      if (r.relend !== true) { release(r); return }
+      // The databases come back for the next step (Txn.runOnShards), then go out again.
+      takeEffects(r)
+      isRelent = true
+      isAofByTxn = r.isLoggedByTxn === true
+      continue
+    }
     const sab = msg.message
     accessTime.ms = Date.now()
     const u32 = new Uint32Array(sab)
     const word = u32[0]
     readArgv(new Uint8Array(sab), u32, 0)
     runCommand(word & 0xffff, word, (word >>> 16) & 0xff, 0, false)
+    if (isRelent) {
+      isRelent = false
+      isAofByTxn = false
+      // Posted before the reply is committed, so the producer finds it with the reply.
+      cur.port.postMessage(lendOf(shard, blockedCount > 0))
+    }
     notifyProducer(cur)
   }
 }
 
 /** The transaction ended: take the databases back and act on what its steps did to them. */
 function release (r: Returned): void {
+  takeEffects(r)
+  if (r.isAcked) {
+    out.reset()
+    out.status('OK')
+    writeReply(0, false)
+    notifyProducer(cur)
+  }
+}
+
+/** The databases back from the transaction's thread, and what its steps did to them. */
+function takeEffects (r: Returned): void {
   takeBack(shard, r)
   if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
   // The steps ran on another thread: its writes may have made or moved buffers.
@@ -507,12 +534,6 @@ function release (r: Returned): void {
     }
   }
   trk.limit()
-  if (r.isAcked) {
-    out.reset()
-    out.status('OK')
-    writeReply(0, false)
-    notifyProducer(cur)
-  }
 }
 
 // INFO commandstats (server/command-stats.ts): a command sent whole to this shard is counted
@@ -541,6 +562,7 @@ function logSlow (id: number, us: number, slot: number): void {
 /** A command replied (its reply starts at out.buf[at]): failed_calls and errorstats. */
 function countErrors (id: number, isPart: boolean, at: number): void {
   if (isPart || statKind[id] === STAT_TIME) return
+  if (scriptReply !== null) { countScriptReply(cmdStats, id, scriptReply); scriptReply = null; return }
   if (out.len > at && out.buf[at] === 45) { cmdStats.failed(id); cmdStats.error(out.buf, at, out.len) }
 }
 
@@ -581,6 +603,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
   const isCounted = statKind[id] !== STAT_NONE && !isHeld && !isScriptRerun
   const isPart = (flags & REQ_NOPARK) !== 0
   if (isCounted) countErrors(id, isPart, 0)
+  scriptReply = null
   if (shard.pendingBlock !== null) {
     const spec = shard.pendingBlock
     shard.pendingBlock = null
@@ -635,6 +658,10 @@ const readyKeys: string[] = []
 const readySet = new Set<string>()
 /** A transaction holds this shard: serve nobody until it ends. */
 let isHeld = false
+/** The held shard runs the step now coming with its databases back (a script's FLUSHALL, FLUSHDB or SWAPDB). */
+let isRelent = false
+/** ...and the transaction's AOF block has that command, so the shard logs none of it. */
+let isAofByTxn = false
 
 function keyId (db: number, buf: Uint8Array, start: number, len: number): string {
   return db + ':' + Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')
@@ -827,7 +854,7 @@ function runOne (cmd: Command): void {
   if (cmd.isDenyOom && !isInScript && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
-  if (aofOn[0] !== 0 && cmd.isWrite) { runLogged(cmd); return }
+  if (aofOn[0] !== 0 && cmd.isWrite && !isAofByTxn) { runLogged(cmd); return }
   if (!cmd.isWrite) {
     cmd.run?.(shard, argv, out)
   } else {
@@ -862,8 +889,11 @@ function runLogged (cmd: Command): void {
   const db = shard.dbIndex
   const mark = out.len
   const isWhole = cmd.route === 'all'
-  if (isWhole) logWhole(db)
+  // Alone, held or in a block, the order is this shard's own: logged once it ran, unless it failed.
+  const isBarrier = isWhole && !(data.shards === 1 || isHeld || aofLog.inUnit)
+  if (isBarrier) logWhole(db)
   cmd.run?.(shard, argv, out)
+  if (isWhole && !isBarrier && out.buf[mark] !== 45) aofLog.argv(db, argv)
   if (writes.count !== before) {
     countDirty(cmd, mark)
     if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
@@ -874,11 +904,10 @@ function runLogged (cmd: Command): void {
 
 /**
  * A command every shard runs: each writes what it logged so far, the last to arrive writes the
- * command, then all go on. Inside a transaction's block or a held shard's steps the order is
- * the transaction's already: it is logged here, each shard its copy.
+ * command, then all go on. (Inside a transaction's block or a held shard's steps the order is
+ * the transaction's already: runLogged logs it there, each shard its copy, once it ran.)
  */
 function logWhole (db: number): void {
-  if (data.shards === 1 || isHeld || aofLog.inUnit) { aofLog.argv(db, argv); return }
   flushShardAof()
   const i32 = saveWords().i32
   const gen = Atomics.load(i32, W_AOF_BAR_GEN)
@@ -1204,6 +1233,11 @@ function runRing (p: Producer): boolean {
 // (undoScript) and its reply is RERUN_REPLY, on which the producer runs it holding every shard.
 const isScript = Uint8Array.from(commands, c => c.route === 'script' && /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/.test(c.name) ? 1 : 0)
 let isInScript = false
+/** The reply of the script record that just ran, for countErrors (then null). */
+let scriptReply: Buffer | null = null
+/** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
+const SCRIPT_CLIENT_ADDR = Buffer.from('?:0')
+const NO_NAME = Buffer.alloc(0)
 /** redis.call's arguments, copied into one buffer for runOne. */
 let callBuf = new Uint8Array(4096)
 let callStart = new Int32Array(64)
@@ -1216,6 +1250,21 @@ const scriptData = data.scripting
 const inShardMode = process.env.FLASHKV_SCRIPTS_IN_SHARD ?? ''
 const isScriptHere = inShardMode !== '0' && (data.shards === 1 ? data.index === 0 : inShardMode !== 'one')
 const undo = new UndoLog()
+/**
+ * Where a script's redis.calls count. With several shards a run may stop and run again held,
+ * counting its calls there: its counts and SLOWLOG entries wait for the end of the run here
+ * (runScript: kept, or dropped with the stopped run).
+ */
+const deferredRow = new DeferredRow(cmdStats)
+const deferredLog: Array<[Buffer[], number]> = []
+const scriptStats = {
+  cmdStats,
+  logScriptCall (a: Buffer[], us: number): void {
+    if (scriptStats.cmdStats === deferredRow) { deferredLog.push([a, us]); return }
+    slowlogPush({ id: allStats.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: slowArgs(argvOf(a)), addr: SCRIPT_CLIENT_ADDR, name: NO_NAME },
+      statSettings[SET_SLOWLOG_MAX_LEN])
+  },
+}
 const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
     index: data.index,
@@ -1252,6 +1301,7 @@ const scripts = isScriptHere && scriptData !== undefined
     usedMemory: () => clientsMemory(scriptFlags) + shard.usedMemory(),
     lastSaveSec: () => scriptData.lastSave[0],
     counted: () => { shard.scriptCalls++ },
+    stats: scriptStats,
     isMonitored: () => scriptFlags[MONITORS_WORD] > 0,
     monitor: (line: Buffer) => { publishOn(shard, PUBSUB_MONITOR, MONITOR_NAME, 0, MONITOR_NAME.length, line, 0, line.length) },
     finish (cmd: Command, a: Buffer[], part: Uint8Array, db: number, resp3: boolean): Uint8Array {
@@ -1366,7 +1416,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   const misses = shard.misses
   const calls = shard.scriptCalls
   const isUndoable = data.shards > 1
-  if (isUndoable) { heldTouches.length = 0; shard.watch.held = heldTouches }
+  if (isUndoable) { heldTouches.length = 0; shard.watch.held = heldTouches; scriptStats.cmdStats = deferredRow }
   let reply: Buffer
   try {
     reply = scripts.run(cmd, rec, db, resp3, busyMs)
@@ -1383,6 +1433,14 @@ function runScript (cmd: Command, resp3: boolean): void {
     if (isUndoable) {
       // WATCH: the run's touches count once it completes; a stopped run's are dropped (its rerun touches again).
       shard.watch.held = null
+      // So do its calls' counts and SLOWLOG entries (the rerun counts its own).
+      scriptStats.cmdStats = cmdStats
+      if (isScriptRerun) deferredRow.drop()
+      else {
+        deferredRow.commit()
+        for (const [a, us] of deferredLog) scriptStats.logScriptCall(a, us)
+      }
+      deferredLog.length = 0
       if (!isScriptRerun) for (let i = 0; i < heldTouches.length; i += 2) Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
       heldTouches.length = 0
     }
@@ -1401,6 +1459,8 @@ function runScript (cmd: Command, resp3: boolean): void {
   }
   shard.scriptRuns++
   out.raw(reply)
+  // Its errors count by what they are (a redis.call's, counted already, or the script's own).
+  scriptReply = reply
 }
 
 let nextExpire = Date.now() + EXPIRE_TICK_MS

@@ -48,6 +48,28 @@ export function pushErrorTable (vm: LuaVm, L: number, msg: string): void {
   vm.rawset(L, -3)
 }
 
+/**
+ * The field Redis sets on the error table of a redis.call/pcall error reply (the command's own
+ * error, or scriptCall's refusal): its stats were counted when the call was made, so a script
+ * that returns or raises that table moves only its own failed_calls (a script sees the field).
+ */
+export const IGNORE_STATS = 'ignore_error_stats_update'
+
+/**
+ * The error replies writeLuaValue wrote since the caller reset this (luaReplyToRedisReply's
+ * addReplyErrorFormatEx per error, nested ones too): those to count in errorstats, and how many
+ * carried IGNORE_STATS.
+ */
+export const writtenErrors: { counted: Buffer[], flagged: number } = { counted: [], flagged: 0 }
+
+/** The table at the top has IGNORE_STATS = true (luaExtractErrorInformation: a boolean). */
+export function isStatsIgnored (vm: LuaVm, L: number): boolean {
+  const t = field(vm, L, IGNORE_STATS)
+  const is = t === LUA_TBOOLEAN && vm.toboolean(L, -1) !== 0
+  vm.settop(L, -2)
+  return is
+}
+
 /** Pushes the reply at src[p] onto L; returns the position after it. */
 export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): number {
   const t = src[p]
@@ -58,7 +80,11 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
     case 43: // '+'
       vm.push(L, src.subarray(p + 1, e)); wrap(vm, L, 'ok'); return next
     case 45: // '-'
-      pushErrorTable(vm, L, text(src, p + 1, e)); return next
+      pushErrorTable(vm, L, text(src, p + 1, e))
+      vm.pushStr(L, IGNORE_STATS)
+      vm.pushboolean(L, 1)
+      vm.rawset(L, -3)
+      return next
     case 58: // ':'
       // Up to 15 digits the running sum is exact; longer ones round as strtod does, via Number.
       vm.pushnumber(L, e - p - 1 <= 15 ? lineInt(src, p + 1, e) : Number(text(src, p + 1, e))); return next
@@ -178,7 +204,10 @@ function writeTable (vm: LuaVm, L: number, out: ReplyWriter, isScriptResp3: bool
   if (field(vm, L, 'err') === LUA_TSTRING) {
     const msg = crlfFree(vm.bytes(L, -1) as Buffer)
     vm.settop(L, -2)
-    out.raw(Buffer.concat([DASH, msg, CRLF]))
+    const err = Buffer.concat([DASH, msg, CRLF])
+    if (isStatsIgnored(vm, L)) writtenErrors.flagged++
+    else writtenErrors.counted.push(err)
+    out.raw(err)
     return
   }
   vm.settop(L, -2)

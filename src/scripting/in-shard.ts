@@ -6,6 +6,8 @@
 // (scripting/call-checks.ts, shared with server/scripting.ts CallHost); the commands that
 // run on a producer thread (PING, ECHO, TIME, LASTSAVE, COMMAND, the HELP subcommands...) run
 // here through their `local` with a stand-in client, SELECT changes the script's database.
+// FLUSHALL, FLUSHDB and SWAPDB run here too (this worker is every shard). Each call is counted
+// in this shard's stats row and SLOWLOG as Redis's call() counts it (call-checks.ts countCall).
 //
 // The script cache and the libraries are the hub's (shard 0 is this worker): an EVAL's body is
 // stored there as __script STORE would, EVALSHA reads it there, and the shared SCRIPT_EPOCH_WORD
@@ -24,7 +26,6 @@ import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commandOfArgs } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
-import { xreadBlocksInScript } from '../commands/stream.js'
 import { hubScript, storeHubScript, forgetHubScripts } from '../commands/scripting.js'
 import { shardOfKey } from '../storage/hash.js'
 import { libraryCodes } from '../commands/functions.js'
@@ -35,7 +36,7 @@ import { luaMonitorLine } from '../protocol/monitor.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
 import { ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
 import { fcallChecks, FunctionEngine } from './functions.js'
-import { BUSY_CHANNEL, callRefusal, NOSCRIPT, NOT_ALLOWED, selectedDb, type CallContext } from './call-checks.js'
+import { BUSY_CHANNEL, callRefusal, countCall, countRefused, failsFirst, NOSCRIPT, NOT_ALLOWED, selectedDb, type CallContext, type CallStats } from './call-checks.js'
 
 const NOT_FOUND = errorReply('ERR Function not found')
 /** What a stopped run's redis.call answers (raised; the run's reply is dropped). */
@@ -59,6 +60,8 @@ export interface ShardRunner {
   lastSaveSec (): number
   /** A redis.call was accepted (total_commands_processed counts it, as the held path does). */
   counted (): void
+  /** The shard's row of INFO commandstats & co., and its SLOWLOG. */
+  readonly stats: CallStats
   /** Some client is in MONITOR: then `monitor` publishes a line to them (this worker is the hub). */
   isMonitored (): boolean
   monitor (line: Buffer): void
@@ -262,7 +265,7 @@ export class ShardScripts implements ScriptHost {
     return commandOfArgs(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
   }
 
-  /** redis.call: the held path's checks (callRefusal), then the command here and now. */
+  /** redis.call: the held path's checks (callRefusal), then the command here and now, counted as call() counts it. */
   call (argv: Buffer[], isResp3: boolean): Uint8Array {
     if (this.runner.shards > 1 && (this.isStopped || this.isForeign(argv))) {
       if (!this.isStopped) { this.current.abort(); this.isCrossShard = true }
@@ -270,9 +273,16 @@ export class ShardScripts implements ScriptHost {
     }
     const found = commandOfArgs(argv)
     const refused = callRefusal(found, argv, this.ctx)
-    if (refused !== null) return refused
+    if (refused !== null) { countRefused(this.runner.stats.cmdStats, found, refused); return refused }
     const cmd = found as Command
     this.runner.counted()
+    const t0 = performance.now()
+    const reply = this.runCall(cmd, argv, isResp3)
+    countCall(this.runner.stats, cmd, argv, reply, t0)
+    return reply
+  }
+
+  private runCall (cmd: Command, argv: Buffer[], isResp3: boolean): Uint8Array {
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     if (cmd.name === 'select') {
       const r = this.select(argv[1])
@@ -281,9 +291,8 @@ export class ShardScripts implements ScriptHost {
     }
     // (Several shards: a producer sends no script here while anyone monitors.)
     if (cmd.isMonitored && this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
-    if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
-      return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
-    }
+    const fails = failsFirst(cmd, argv)
+    if (fails !== null) return fails
     switch (cmd.route) {
       case 'primary': {
         // A command a producer answers (PING, ECHO, TIME, COMMAND...): its own code, with the script's client.
@@ -297,6 +306,7 @@ export class ShardScripts implements ScriptHost {
       // Never reached: MULTI & co. and the pub/sub commands are noscript.
       case 'txn': return OK
       case 'pubsub': return NOT_ALLOWED
+      // This worker is every shard: FLUSHALL, FLUSHDB and SWAPDB run here as sent whole.
       case 'all':
         if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3)), this.db, isResp3)
         return this.runner.run(cmd, argv, this.db, isResp3)

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
 import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
 import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
-import { pushErrorTable, pushReply, writeLuaValue } from './convert.js'
+import { isStatsIgnored, pushErrorTable, pushReply, writeLuaValue, writtenErrors } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { formatScore } from '../storage/zset-type.js'
 
@@ -98,6 +98,15 @@ export function killScript (state: Int32Array, isEval = true): 'notbusy' | 'unki
   }
 }
 
+/**
+ * What a script command's own stats count of a reply with errors in it (afterErrorReply per
+ * error the reply holds): the errors to count in errorstats and total_error_replies, and those
+ * that carried ignore_error_stats_update (a redis.call's, counted already), each of which moves
+ * only the command's failed_calls. A script reply with no entry here is counted as any reply.
+ */
+export interface ReplyErrors { counted: Buffer[], flagged: number }
+export const replyErrors = new WeakMap<Uint8Array, ReplyErrors>()
+
 /** Instructions between two looks at the clock (Redis's luaMaskCountHook uses 100000). */
 const HOOK_COUNT = 100000
 /** lua_State's nCcalls and baseCcalls (unsigned short each) in Lua 5.1.5 on wasm32. */
@@ -111,6 +120,8 @@ const LUA_HOOKCOUNT = 3
 const SANDBOX_SOURCE = Buffer.from(SANDBOX_CHUNK, 'latin1')
 /** The killed script's error (luaMaskCountHook), also what a write refused after the kill answers. */
 export const KILLED = 'ERR Script killed by user with SCRIPT KILL...'
+/** The write a host refuses once the script is killed: the kill's error, not a command's (no stats). */
+export const KILLED_REPLY = Buffer.from(`-${KILLED}\r\n`, 'latin1')
 
 export function sha1hex (body: Uint8Array): string {
   return createHash('sha1').update(body).digest('hex')
@@ -456,10 +467,15 @@ export class ScriptEngine {
     const out = this.out
     out.reset()
     out.resp3 = isClientResp3
+    const errs = writtenErrors
+    errs.counted.length = 0
+    errs.flagged = 0
     writeLuaValue(vm, co, out, run.isResp3)
     vm.settop(co, 0)
     if (this.spare === 0) { this.spare = co; this.spareRef = coRef } else vm.unref(vm.L, LUA_REGISTRYINDEX, coRef)
-    return Buffer.from(out.buf.subarray(0, out.len))
+    const reply = Buffer.from(out.buf.subarray(0, out.len))
+    if (errs.flagged !== 0 || errs.counted.length !== 0) replyErrors.set(reply, { counted: errs.counted.slice(), flagged: errs.flagged })
+    return reply
   }
 
   /** The running script: its name (sha1 or function name) and milliseconds since it started, for FUNCTION STATS. */
@@ -468,15 +484,20 @@ export class ScriptEngine {
     return run === null ? null : { name: run.sha, ms: Date.now() - run.startMs }
   }
 
+  /** The error at the top of co is a redis.call's error table, counted already (ignore_error_stats_update). */
+  private isErrorCounted = false
+
   /** The message of the error value at the top of co (Redis's luaExtractErrorInformation). */
   errorText (co: number): string {
     const vm = this.vm
     const t = vm.type(co, -1)
+    this.isErrorCounted = false
     if (t === LUA_TTABLE) {
       vm.getfield(co, -1, vm.cstr('err'))
       const isMsg = vm.type(co, -1) === LUA_TSTRING || vm.type(co, -1) === LUA_TNUMBER
       const msg = isMsg ? (vm.bytes(co, -1) as Buffer).toString('latin1') : 'ERR Error running script'
       vm.settop(co, -2)
+      this.isErrorCounted = isStatsIgnored(vm, co)
       return msg
     }
     if (t === LUA_TSTRING || t === LUA_TNUMBER) return `ERR ${(vm.bytes(co, -1) as Buffer).toString('latin1')}`
@@ -495,7 +516,12 @@ export class ScriptEngine {
       vm.settop(L, -3)
     } else vm.settop(L, -2)
     vm.unref(L, LUA_REGISTRYINDEX, coRef)
-    return Buffer.from(`-${msg}${where}`.replace(/[\r\n]/g, ' ') + '\r\n', 'latin1')
+    const reply = Buffer.from(`-${msg}${where}`.replace(/[\r\n]/g, ' ') + '\r\n', 'latin1')
+    if (this.isErrorCounted) {
+      this.isErrorCounted = false
+      replyErrors.set(reply, { counted: [], flagged: 1 })
+    }
+    return reply
   }
 
   private setGlobalArray (name: string, items: Buffer[]): void {
@@ -549,6 +575,7 @@ export class ScriptEngine {
       run.isRaising = isRaising
       return y
     }
+    if (r === KILLED_REPLY) return this.fail(L, KILLED, isRaising)
     pushReply(vm, L, r, 0)
     if (isRaising && r[0] === 45) return vm.error(L)
     return 1

@@ -138,6 +138,34 @@ export class StatsRow {
   }
 }
 
+/**
+ * A row whose counts wait (a script run in a shard worker that may stop and run again held:
+ * scripting/in-shard.ts): commit() adds them to the row, drop() forgets them.
+ */
+export class DeferredRow extends StatsRow {
+  private readonly ops: Array<number | Buffer> = []
+  constructor (private readonly row: StatsRow) { super(row.cmd, row.errs, row.hist, row.events, row.stats) }
+  override call (id: number, ns: number): void { this.ops.push(0, id, ns) }
+  override rejected (id: number): void { this.ops.push(1, id) }
+  override failed (id: number): void { this.ops.push(2, id) }
+  override error (buf: Uint8Array, at: number, end: number): void { this.ops.push(3, Buffer.from(buf.subarray(at, end))) }
+  commit (): void {
+    const o = this.ops
+    const row = this.row
+    for (let i = 0; i < o.length;) {
+      switch (o[i++] as number) {
+        case 0: row.call(o[i++] as number, o[i++] as number); break
+        case 1: row.rejected(o[i++] as number); break
+        case 2: row.failed(o[i++] as number); break
+        default: { const b = o[i++] as Buffer; row.error(b, 0, b.length) }
+      }
+    }
+    o.length = 0
+  }
+
+  drop (): void { this.ops.length = 0 }
+}
+
 const ERR = Buffer.from('-ERR ')
 
 export class CommandStats {

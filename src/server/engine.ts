@@ -81,6 +81,10 @@ export interface Returned {
   /** AOF bytes no write could take yet: the shard's log keeps them, to retry (persistence/aof.ts adopt). */
   aofRest?: Uint8Array
   aofRestUnits?: number
+  /** Mid-hold (ShardLink.relend): the shard runs the next step itself, then lends again; the hold goes on. */
+  relend?: boolean
+  /** With relend: the transaction's AOF block logs that step (the shard logs none of it). */
+  isLoggedByTxn?: boolean
 }
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }

@@ -404,7 +404,8 @@ export class Transactions {
   async runCall (conn: Connection, txn: Txn, step: Step): Promise<Buffer> {
     const db = txn.db
     try {
-      return (await this.runSteps(conn, txn, [step])).get(0) ?? SHARD_DOWN
+      // A script's call is counted by its host (scripting/call-checks.ts countCall), split or not.
+      return (await this.runSteps(conn, txn, [step], false)).get(0) ?? SHARD_DOWN
     } finally {
       txn.db = db
     }
@@ -466,7 +467,16 @@ export class Transactions {
         break
       }
       case 'script':
-        steps.push({ kind: 'coord', db, cmd, argv, coord: (tx, a) => this.router.scripts.coord(conn, cmd, tx, a) })
+        steps.push({
+          kind: 'coord', db, cmd, argv,
+          coord: async (tx, a) => {
+            const t0 = performance.now()
+            const reply = await this.router.scripts.coord(conn, cmd, tx, a)
+            // Counted as execCommand's call() counts it: after its redis.calls, with its own time.
+            this.router.scriptRan(conn, cmd, a, reply, t0)
+            return reply
+          },
+        })
         break
       case 'all': {
         if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv }); break }
@@ -628,14 +638,14 @@ export class Transactions {
   }
 
   /** Runs the steps on the held shards, in order; the replies by step index. */
-  private async runSteps (conn: Connection, txn: Txn, steps: readonly Step[]): Promise<Map<number, Buffer>> {
+  private async runSteps (conn: Connection, txn: Txn, steps: readonly Step[], isCounted = true): Promise<Map<number, Buffer>> {
     const replies = new Map<number, Buffer>()
-    let batches = new Batches(this.router, conn)
+    let batches = new Batches(this.router, conn, isCounted)
     // Each shard's commands go in one __exec step; a cross-shard command runs its own steps,
     // after what came before it.
     const flush = async (): Promise<void> => {
       const b = batches
-      batches = new Batches(this.router, conn)
+      batches = new Batches(this.router, conn, isCounted)
       await Promise.all([...b.byShard].map(async ([shard, batch]) => {
         const reply = await txn.run(shard, EXEC.name, [meta(0, batch.sinks.length, 0), ...batch.args])
         batch.deliver(reply, 0, reply.length)
@@ -715,7 +725,8 @@ class Batch {
 /** A transaction's commands grouped by shard; a split command's parts merge into one reply. */
 class Batches {
   readonly byShard = new Map<number, Batch>()
-  constructor (private readonly router: Router, private readonly conn: Connection) {}
+  /** isCounted: a split command counts its call once merged (SplitReply); not a script's, counted by its host. */
+  constructor (private readonly router: Router, private readonly conn: Connection, private readonly isCounted = true) {}
 
   private push (shard: number, cmd: Command, db: number, argv: Argv, idx: readonly number[] | null, sink: (b: Buffer) => void): void {
     let b = this.byShard.get(shard)
@@ -732,6 +743,7 @@ class Batches {
     const cmd = st.cmd
     const split = new SplitReply(this.router, this.conn, 0, cmd, st.parts.length)
     split.done = sink
+    split.isCounted = this.isCounted
     if (cmd.merge === 'byKeyOrder') { split.elems = new Array<Buffer>(st.keyCount); split.positions = st.positions }
     if (cmd.merge === 'custom') { split.parts = new Array<Buffer>(this.router.links.length); split.argvCopy = st.argv }
     st.parts.forEach((p, k) => {

@@ -43,15 +43,22 @@ import { Tracking } from './tracking.js'
 import { PUSH_TRACKING, G_CLIENTS } from '../storage/tracking.js'
 import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
 import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
+import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 
+/** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
+const SCRIPT_CLIENT_ADDR = Buffer.from('?:0')
+const NO_NAME = Buffer.alloc(0)
+
 /** One multi-shard command waiting for its parts. */
 export class SplitReply implements ReplyTarget {
   /** Inside EXEC (server/multi.ts): takes the merged reply instead of the client. */
   done: ((reply: Buffer) => void) | null = null
+  /** Its call, latency, errors and SLOWLOG entry are counted once merged (not a script's redis.call: its host counts it). */
+  isCounted = true
   remaining: number
   sum = 0
   error: Buffer | null = null
@@ -816,10 +823,35 @@ export class Router implements Dispatcher {
    * shard 0's log (commands/slowlog.ts), with an id taken now.
    */
   private logSlow (conn: Connection, cmd: Command, args: Argv | Buffer[], us: number): void {
-    if (cmd.flags.includes('skip_slowlog') || this.links.length === 0) return
-    const st = this.cmdStats.stats
-    const e = { id: st.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args: Array.isArray(args) ? args : slowArgs(args), addr: Buffer.from(conn.addr, 'latin1'), name: conn.name ?? Buffer.alloc(0) }
+    if (cmd.flags.includes('skip_slowlog')) return
+    this.pushSlow(Array.isArray(args) ? args : slowArgs(args), Buffer.from(conn.addr, 'latin1'), conn.name ?? Buffer.alloc(0), us)
+  }
+
+  private pushSlow (args: Buffer[], addr: Buffer, name: Buffer, us: number): void {
+    if (this.links.length === 0) return
+    const e = { id: this.cmdStats.stats.nextSlowlogId(), timeSec: Math.floor(Date.now() / 1000), us: Math.floor(us), args, addr, name }
     this.sendNoReply(0, this.slowlogAddId, slowlogRecord(e))
+  }
+
+  /** A held script's redis.call past slowlog-log-slower-than (scripting/call-checks.ts countCall), logged as Redis's script client. */
+  logScriptCall (argv: Buffer[], us: number): void {
+    this.pushSlow(slowArgs(argvOf(argv)), SCRIPT_CLIENT_ADDR, NO_NAME, us)
+  }
+
+  /** A script the producer holds the shards for (server/scripting.ts): counted by scriptRan once it has run, not at dispatch. */
+  countsLater (cmd: Command): void { this.sentWholeId = cmd.id }
+
+  /**
+   * A held script (or SCRIPT/FUNCTION command) ran from t0 to its reply: its call, time and
+   * latency sample, the errors in its reply, and its SLOWLOG entry, made after those of its
+   * redis.calls, as call() logs it once the script has returned.
+   */
+  scriptRan (conn: Connection, cmd: Command, argv: Argv, reply: Uint8Array, t0: number): void {
+    const us = (performance.now() - t0) * 1000
+    this.cmdStats.call(cmd.id, us * 1000)
+    countScriptReply(this.cmdStats, cmd.id, reply)
+    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+    if (slower >= 0 && us >= slower) this.logSlow(conn, cmd, argv, us)
   }
 
   private readonly slowlogAddId = internalCommand('__slowlog').id
@@ -1246,12 +1278,14 @@ export class Router implements Dispatcher {
     // Counted once merged, as call() counts after the command ran: an INFO does not see
     // itself, a CONFIG RESETSTAT does. Each shard added its part's execution time to usec
     // already; the latency sample is the wait for all parts, as this thread saw it.
-    this.cmdStats.count(split.cmd.id)
-    const us = (performance.now() - split.startedAt) * 1000
-    this.cmdStats.sample(split.cmd.id, us * 1000)
-    const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
-    if (slower >= 0 && us >= slower && split.slowArgs !== null) this.logSlow(conn, split.cmd, slowArgsOf(split.slowArgs), us)
-    if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
+    if (split.isCounted) {
+      this.cmdStats.count(split.cmd.id)
+      const us = (performance.now() - split.startedAt) * 1000
+      this.cmdStats.sample(split.cmd.id, us * 1000)
+      const slower = this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER]
+      if (slower >= 0 && us >= slower && split.slowArgs !== null) this.logSlow(conn, split.cmd, slowArgsOf(split.slowArgs), us)
+      if (out.buf[0] === 45) { this.cmdStats.failed(split.cmd.id); this.cmdStats.error(out.buf, 0, out.len) }
+    }
     if (split.done !== null) split.done(Buffer.from(out.buf.subarray(0, out.len)))
     else conn.onReply(split.seq, out.buf, 0, out.len)
     out.shrink()

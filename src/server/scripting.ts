@@ -6,6 +6,9 @@
 // (Txn.runLent), synchronously, inside the Lua call. Anything else (a cross-shard RENAME or
 // MSET, SCAN over shards, PUBLISH on the hub...) is planned and run as EXEC would run it
 // (server/multi.ts planCall/runCall) while the script's coroutine waits (scripting/scripts.ts).
+// FLUSHALL, FLUSHDB and SWAPDB run on each shard's own thread, which lends its databases again
+// after (Txn.runOnShards). Each call is counted on this thread as Redis's call() counts it
+// (scripting/call-checks.ts); the script itself once it has run (runBatch, Router.scriptRan).
 //
 // Inside a shard worker instead (scripting/in-shard.ts): at one shard every script; at several,
 // a script whose declared keys all live on one shard (sendToShard). That one may stop there
@@ -34,14 +37,13 @@ import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands
 import type { Command } from '../commands/table.js'
 import { commands, commandOfArgs, internalCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
-import { xreadBlocksInScript } from '../commands/stream.js'
 import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 import { Functions, type FcallRunner } from './functions.js'
-import { BUSY_CHANNEL, callRefusal, NOSCRIPT, selectedDb, type CallContext } from '../scripting/call-checks.js'
+import { BUSY_CHANNEL, callRefusal, countCall, countRefused, failsFirst, NOSCRIPT, selectedDb, type CallContext } from '../scripting/call-checks.js'
 import { BroadcastChannel } from 'node:worker_threads'
 
 /** Where the thread running a busy function tells the others about it (FUNCTION STATS). */
@@ -301,6 +303,7 @@ export class Scripting implements FcallRunner {
     const open = this.batch
     if (open !== null && open.isOpen && open.items.length < BATCH_MAX && router.stagedCount() === open.mark) {
       open.items.push({ conn, cmd, argv: copyArgv(argv), db: conn.db, seq: conn.takeSeq(), reply: NO_REPLY })
+      router.countsLater(cmd)
       return true
     }
     const batch: Batch = { items: [], isOpen: true, mark: 0 }
@@ -322,6 +325,7 @@ export class Scripting implements FcallRunner {
     if (sent === 'staged') {
       batch.mark = router.stagedCount()
       this.batch = batch
+      router.countsLater(cmd)
     }
     return true
   }
@@ -467,14 +471,16 @@ export class Scripting implements FcallRunner {
       const q = items[i]
       txn.db = q.db
       txn.resp3 = q.conn.resp === 3
+      const a = i === 0 ? argv : q.argv
+      const t0 = performance.now()
       let reply: Uint8Array
       try {
-        reply = await this.coord(q.conn, q.cmd, txn, i === 0 ? argv : q.argv)
+        reply = await this.coord(q.conn, q.cmd, txn, a)
       } catch (err) {
         reply = errorReply(`ERR internal error in '${q.cmd.name}': ${(err as Error).message}`)
       }
-      // failed_calls and errorstats, as a script run inside a shard worker counts them there.
-      if (reply[0] === 45) { this.router.cmdStats.failed(q.cmd.id); this.router.cmdStats.error(reply, 0, reply.length) }
+      // Counted now, as call() counts it after the script (its redis.calls were counted first).
+      this.router.scriptRan(q.conn, q.cmd, a, reply, t0)
       if (i === 0) first = reply
       else q.reply = reply
     }
@@ -641,11 +647,23 @@ class CallHost implements ScriptHost, CallContext {
   call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
     const found = commandOfArgs(argv)
     const refused = callRefusal(found, argv, this)
-    if (refused !== null) return refused
+    const router = this.router
+    if (refused !== null) { countRefused(router.cmdStats, found, refused); return refused }
     const cmd = found as Command
     // call() counts it, as a client's command: total_commands_processed and the per-command calls.
-    this.router.counters[COMMANDS]++
-    this.router.calls[cmd.id]++
+    router.counters[COMMANDS]++
+    router.calls[cmd.id]++
+    const t0 = performance.now()
+    const r = this.runCall(cmd, argv, isResp3)
+    if (typeof r !== 'function') { countCall(router, cmd, argv, r, t0); return r }
+    return async () => {
+      const reply = await r()
+      countCall(router, cmd, argv, reply, t0)
+      return reply
+    }
+  }
+
+  private runCall (cmd: Command, argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     const pubsub = this.router.pubsub
     if (cmd.name === 'select') {
@@ -654,13 +672,19 @@ class CallHost implements ScriptHost, CallContext {
       return r
     }
     if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(argv, this.db)
-    // xreadCommand refuses BLOCK from Lua while parsing its options.
-    if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
-      return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
-    }
+    const fails = failsFirst(cmd, argv)
+    if (fails !== null) return fails
     const txn = this.txn
     txn.resp3 = isResp3
     txn.db = this.db
+    // FLUSHALL, FLUSHDB, SWAPDB: on each shard's own thread, which lends its databases again after.
+    if (cmd.route === 'all' && cmd.isWrite) {
+      const db = this.db
+      return async () => {
+        txn.resp3 = isResp3
+        return this.merged(cmd, argv, await txn.runOnShards(cmd, db, argvOf(argv)), isResp3)
+      }
+    }
     const txns = this.router.txns
     const step = txns.planCall(this.conn, cmd, argvOf(argv), this.db)
     if (step.kind === 'local') return step.reply
@@ -673,6 +697,18 @@ class CallHost implements ScriptHost, CallContext {
       txn.resp3 = isResp3
       return await txns.runCall(this.conn, txn, step)
     }
+  }
+
+  /** The shards' replies to a command sent to all of them, as the router merges them: an error, the command's finish, or OK. */
+  private merged (cmd: Command, argv: Buffer[], parts: Buffer[], isResp3: boolean): Uint8Array {
+    const err = parts.find(p => p[0] === 45)
+    if (err !== undefined) return err
+    if (cmd.merge !== 'custom') return OK
+    const out = new ReplyWriter(64)
+    out.resp3 = isResp3
+    const client = { server: this.conn.server, resp: isResp3 ? 3 : 2, db: this.db } as unknown as ClientContext
+    cmd.finish?.(client, argvOf(argv), parts, out)
+    return out.buf.subarray(0, out.len)
   }
 
   /** SELECT inside a script changes the script's database only (as the script client's in Redis). */

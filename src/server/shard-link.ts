@@ -464,6 +464,21 @@ export class ShardLink {
   }
 
   /**
+   * Mid-hold, the shard takes back its databases and the effects of the steps so far (as at a
+   * release), runs the next step on its own thread, then lends them again (takeLend). No reply.
+   */
+  relend (r: Returned, isLoggedByTxn: boolean): void {
+    this.stepPort.postMessage({ ...r, relend: true, isLoggedByTxn })
+    Atomics.add(this.mailbox, 0, 1)
+    Atomics.notify(this.mailbox, 0)
+  }
+
+  /** The new lend a relent shard posted with its step's reply. */
+  takeLend (): Lend {
+    return receiveMessageOnPort(this.port)?.message as Lend
+  }
+
+  /**
    * Ends a hold: the shard takes back its databases and the effects of the steps run on them.
    * When r.isAcked, the shard answers once it has applied them: `target` gets that reply (its
    * `tag`), and the hold ends here only then, as later replies come from the ring again.

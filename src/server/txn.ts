@@ -158,6 +158,34 @@ export class Txn implements ReplyTarget, TxnContext {
     return r
   }
 
+  /**
+   * Runs a command on every held shard's own thread (a script's FLUSHALL, FLUSHDB or SWAPDB, whose
+   * effects on WATCH, CLIENT TRACKING, blocked clients and lazy freeing belong there): each lent
+   * shard takes back what the steps so far did to it, as at a release, runs the command, and
+   * lends its databases again; the hold goes on. The command goes into the transaction's AOF
+   * block in its place, unless it failed (the shards log none of it). Each shard's reply, in shard order.
+   */
+  async runOnShards (cmd: Command, db: number, argv: Argv): Promise<Buffer[]> {
+    const args: Uint8Array[] = []
+    for (let i = 1; i < argv.argc; i++) args.push(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
+    const replies = await Promise.all(this.shards.map(async s => {
+      const link = this.router.links[s]
+      if (link.isDead) return SHARD_DOWN
+      const lent = this.lent[s]
+      if (lent === null) return await this.step(s, cmd, db, args)
+      this.lent[s] = null
+      link.relend(lent.finish(), this.aof !== null)
+      const reply = await this.step(s, cmd, db, args)
+      if (link.isDead) return reply
+      const l = this.lent[s] = borrow(link.takeLend(), this.events, this.aof)
+      l.trackSlot = this.trackSlot
+      return reply
+    }))
+    // Nothing else ran meanwhile (the script waits for this): its place in the block. Not if it failed.
+    if (replies.every(r => r[0] !== 45)) this.aof?.argv(db, argv)
+    return replies
+  }
+
   /** Runs a command on the shard's own thread even while it is lent (pub/sub, the script store). */
   async runRemote (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Promise<Buffer> {
     if (!this.shards.includes(shard)) throw new Error(`transaction does not hold shard ${shard}`)

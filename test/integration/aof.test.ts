@@ -318,6 +318,47 @@ describe('AOF and functions', () => {
   })
 })
 
+describe('AOF and scripts', () => {
+  for (const shards of [1, 4]) {
+    it(`a script's FLUSHALL, FLUSHDB and SWAPDB go into its MULTI/EXEC block in place, as Redis writes them; a restart has the same data (${shards} shard${shards === 1 ? '' : 's'})`, async () => {
+      const seq = async (c: RawClient): Promise<void> => {
+        await run(c, [['SET', 'pre', '1'], ['SELECT', '1'], ['SET', 'd1', 'x'], ['SELECT', '0']])
+        await c.command('EVAL', "redis.call('set', KEYS[1], 'a') redis.call('flushall') redis.call('set', KEYS[2], 'b') return 1", '2', 'k1', 'k2')
+        await c.command('EVAL', "redis.call('select', 1) redis.call('set', 'x', '1') redis.call('set', 'z', '1') redis.call('flushdb') redis.call('set', 'y', '2') return redis.call('swapdb', 0, 1)", '0')
+        await c.command('EVAL', "redis.call('set', KEYS[1], 'c') return redis.call('flushdb', 'async')", '1', 'k3')
+        await c.command('EVAL', "return redis.call('flushall', 'bad')", '0')
+        await run(c, [['SET', 'post', '1']])
+      }
+      // SELECT left out: FlashKV writes a script's inside its MULTI, Redis before it (the same effect).
+      const effects = (dir: string): string[] => commandsOf(lastIncr(dir)).filter(a => a[0] !== 'SELECT').map(a => a.join(' '))
+      const contents = async (c: RawClient): Promise<string[]> => {
+        const out: string[] = []
+        for (const db of ['0', '1']) {
+          await c.command('SELECT', db)
+          out.push(db, (await text(c, 'KEYS', '*')).split('\r\n').sort().join('|'))
+        }
+        return out
+      }
+      const fdir = tempDir()
+      const rdir = tempDir()
+      // appendfsync always: everysec may hold Redis's write back while an fsync runs.
+      const fh = await track(startFlashKV({ shards, extraArgs: AOF(fdir, '--appendfsync', 'always') }))
+      const f = await RawClient.connect(fh.port)
+      const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', rdir]))).port)
+      await seq(r)
+      await seq(f)
+      const theirs = effects(rdir)
+      expect(theirs).toContain('flushall')
+      expect(effects(fdir)).toEqual(theirs)
+      const data = await contents(r)
+      expect(await contents(f)).toEqual(data)
+      await fh.stop()
+      const again = await RawClient.connect((await track(startFlashKV({ shards, extraArgs: AOF(fdir) }))).port)
+      expect(await contents(again)).toEqual(data)
+    })
+  }
+})
+
 describe('AOF settings', () => {
   it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
     const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)

@@ -268,6 +268,26 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
       ])
     })
 
+    it("a function's commands in INFO commandstats, errorstats and SLOWLOG, as Redis's call() counts them; FLUSHALL inside a function", async () => {
+      await same(...load(lib('st', [
+        reg('fincr', 'return redis.call("incr", keys[1])'), reg('fpincr', 'return redis.pcall("incr", keys[1])'),
+        reg('fnosuch', 'return redis.pcall("nosuch")'), reg('fboom', 'error("boom")'),
+        reg('fsets', 'redis.call("set", keys[1], "1") redis.call("set", keys[2], "2") return redis.call("mget", keys[1], keys[2])'),
+        reg('fflush', 'redis.call("set", keys[1], "x") local r = redis.call("flushall") return {r, redis.call("dbsize")}'),
+      ].join('\n'))))
+      const stats = (info: string): string => info.split('\r\n').filter(l => /^(cmdstat_|errorstat_|total_error_replies:|total_commands_processed:)/.test(l))
+        .map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')).sort().join('\n')
+      for (const call of [['FCALL', 'fincr', '1', 'str'], ['FCALL', 'fpincr', '1', 'str'], ['FCALL', 'fnosuch', '0'], ['FCALL', 'fboom', '0'],
+        ['FCALL_RO', 'fincr', '1', 'str'], ['FCALL', 'fsets', '2', K[0][0], K[1][0]], ['FCALL', 'fflush', '1', K[2][0]]]) {
+        await sequence([['SET', 'str', 'abc'], ['CONFIG', 'RESETSTAT'], call])
+        await pair.sameNormalized(stats, 'INFO', 'everything')
+      }
+      await sequence([['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'], ['FCALL', 'fsets', '2', K[0][0], K[1][0]],
+        ['FCALL', 'fpincr', '1', K[0][0]], ['CONFIG', 'SET', 'slowlog-log-slower-than', '-1']])
+      await pair.sameNormalized(reply => reply.replace(/:\d+\r\n/g, ':N\r\n').replace(/127\.0\.0\.1:\d+/g, 'client'), 'SLOWLOG', 'GET', '100')
+      await same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+    })
+
     it('HELP, KILL with nothing running, unknown subcommands, arity', async () => {
       await sequence([
         ['FUNCTION', 'HELP'], ['FUNCTION', 'help', 'x'], ['FUNCTION', 'KILL'], ['FUNCTION', 'KILL', 'x'], ['FUNCTION', 'foo'], ['FUNCTION'],

@@ -533,20 +533,157 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
     })
   })
 
-  // Redis 7.0 also logs the script's own commands in SLOWLOG; FlashKV logs the script alone (README, Limits).
-  it('EVAL and EVALSHA in SLOWLOG and in commandstats (calls, failed calls)', async () => {
-    const body = 'return redis.call("incr", KEYS[1])'
-    const stat = (name: string) => (info: string): string => new RegExp(`cmdstat_${name}:calls=\\d+,usec=[\\d.]+,usec_per_call=[\\d.]+,rejected_calls=\\d+,failed_calls=\\d+`).exec(info)?.[0].replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '') ?? `no ${name}`
-    await sequence([
-      ['CONFIG', 'RESETSTAT'], ['SLOWLOG', 'RESET'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'],
-      ev(body, '1', 'slow'), ev(body, '1', 'slow'), ev('return redis.call("nosuch")', '0'), ['EVALSHA', 'f'.repeat(40), '0'],
-      ['CONFIG', 'SET', 'slowlog-log-slower-than', '1000000'],
-    ])
-    const evals = (reply: string): string => `${reply.split('$4\r\nEVAL\r\n').length - 1} EVAL, ${reply.split('$7\r\nEVALSHA\r\n').length - 1} EVALSHA`
-    await pair.sameNormalized(evals, 'SLOWLOG', 'GET', '100')
-    await pair.sameNormalized(stat('eval'), 'INFO', 'commandstats')
-    await pair.sameNormalized(stat('evalsha'), 'INFO', 'commandstats')
-    await same('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+  describe("a script's commands in INFO commandstats, errorstats, latencystats and SLOWLOG, as Redis's call() counts them", () => {
+    /** Each script after CONFIG RESETSTAT: what its redis.calls and its own reply move. */
+    const SCRIPTS: Arg[][] = [
+      ev('return redis.call("incr", KEYS[1])', '1', 'str'), ev('return redis.pcall("incr", KEYS[1])', '1', 'str'),
+      ev('redis.pcall("incr", KEYS[1]) return 1', '1', 'str'), ev('local ok, e = pcall(redis.call, "incr", KEYS[1]) return e', '1', 'str'),
+      ev('local ok, e = pcall(redis.call, "incr", KEYS[1]) error(e)', '1', 'str'), ev('local t = redis.pcall("incr", KEYS[1]) error(t)', '1', 'str'),
+      ev('error("boom")', '0'), ev('return 1 + nil', '0'), ev('return redis.error_reply("MY err")', '0'), ev('return {err="-ERR x", ignore_error_stats_update=true}', '0'),
+      ev('return {1, {err="XX in array"}, {err="YY two"}}', '0'), ev('return {redis.pcall("incr", KEYS[1]), redis.pcall("incr", KEYS[1])}', '1', 'str'),
+      ev('return {redis.pcall("incr", KEYS[1]), {err="XX y"}, {err="ZZ y"}}', '1', 'str'),
+      ev('local t = redis.pcall("incr", KEYS[1]) t.ignore_error_stats_update = false return t', '1', 'str'),
+      ev('local t = redis.pcall("incr", KEYS[1]) local n = {} for k, v in pairs(t) do n[#n + 1] = k .. "=" .. tostring(v) end table.sort(n) return n', '1', 'str'),
+      ev('return redis.call("nosuch")', '0'), ev('return redis.pcall("nosuch", "a")', '0'), ev('return redis.call("get")', '0'),
+      ev('return redis.call("multi")', '0'), ev('return redis.pcall("eval", "return 1", "0")', '0'), ['EVAL_RO', 'return redis.call("set", KEYS[1], "v")', '1', 'k'],
+      ev('return redis.call("mset", "a", "b", "c")', '0'), ev('return redis.call("xread", "block", "0", "streams", "s", "0")', '0'),
+      ev('return redis.call("select", "99")', '0'), ev('return redis.call()', '0'), ev('return redis.pcall({})', '0'),
+      ev('redis.call("set", KEYS[1], "1") redis.call("get", KEYS[1]) redis.call("select", 1) return redis.call("ping")', '1', K[0][0]),
+      ev('redis.call("set", KEYS[1], "1") return redis.call("mget", KEYS[1], KEYS[2], KEYS[3])', '3', K[0][0], K[1][0], K[2][0]),
+      ev('return redis.call("config", "get", "maxmemory")', '0'), ['EVALSHA', 'f'.repeat(40), '0'], ev('return 1', 'x'),
+    ]
+    /** INFO commandstats and latencystats without times, sorted (Redis lists them in its dict's order). */
+    const stats = (info: string): string => info.split('\r\n').filter(l => /^(cmdstat_|errorstat_|latency_percentiles_usec_|total_error_replies:|total_commands_processed:)/.test(l))
+      .map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '').replace(/^(latency_percentiles_usec_[^:]+):.*/, '$1')).sort().join('\n')
+
+    it('each redis.call counts its call, failure or rejection; the script counts what its reply holds', async () => {
+      for (const script of SCRIPTS) {
+        await sequence([['SET', 'str', 'abc'], ['CONFIG', 'RESETSTAT'], script])
+        await pair.sameNormalized(stats, 'INFO', 'everything')
+      }
+    })
+
+    it('inside MULTI a script counts as one of the commands EXEC runs, after its redis.calls', async () => {
+      await sequence([['SET', 'str', 'abc'], ['CONFIG', 'RESETSTAT']])
+      await pipeline([['MULTI'], ev('return redis.call("incr", KEYS[1])', '1', 'str'), ev('return redis.pcall("nosuch")', '0'),
+        ev('return redis.call("set", KEYS[1], "1")', '1', K[1][0]), ['EXEC']])
+      // total_commands_processed left out: FlashKV does not count the commands EXEC runs there (Redis does).
+      await pair.sameNormalized(info => stats(info).split('\n').filter(l => !l.startsWith('total_commands_processed')).join('\n'), 'INFO', 'everything')
+    })
+
+    it('above maxmemory a refused redis.call counts as rejected, with its OOM error', async () => {
+      await sequence([['CONFIG', 'SET', 'maxmemory', '1']])
+      try {
+        await sequence([['CONFIG', 'RESETSTAT'], ev('return redis.pcall("set", "a", "b")', '0'), ev('return redis.call("set", "a", "b")', '0')])
+        await pair.sameNormalized(stats, 'INFO', 'everything')
+      } finally {
+        await sequence([['CONFIG', 'SET', 'maxmemory', '0']])
+      }
+    })
+
+    it("SLOWLOG: each command of the script as Redis's script client (\"?:0\", no name), then the script", async () => {
+      const body = 'redis.call("set", KEYS[1], "v") redis.call("get", KEYS[1]) return redis.pcall("incr", KEYS[1])'
+      const sha = text(await pair.r.command('SCRIPT', 'LOAD', body)).split('\r\n')[1]
+      await same('SCRIPT', 'LOAD', body)
+      await sequence([
+        ['CLIENT', 'SETNAME', 'slowclient'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'],
+        ev(body, '1', K[0][0]), ['EVALSHA', sha, '1', K[1][0]], ev('return redis.call("nosuch")', '0'),
+        ev('redis.call("set", KEYS[1], "1") return redis.call("mget", KEYS[1], KEYS[2])', '2', K[0][0], K[1][0]),
+        ev('return redis.call("rpush", KEYS[1], unpack(ARGV))', '1', 'long', 'x'.repeat(200), ...Array.from({ length: 40 }, (_v, i) => `a${i}`)),
+        // Off (-1), so that nothing more is logged, however slow this box makes a command.
+        ['CONFIG', 'SET', 'slowlog-log-slower-than', '-1'],
+      ])
+      // Ids, times and durations differ; the clients' ports too.
+      const entries = (reply: string): string => reply.replace(/:\d+\r\n/g, ':N\r\n').replace(/127\.0\.0\.1:\d+/g, 'client')
+      await pair.sameNormalized(entries, 'SLOWLOG', 'GET', '100')
+      await sequence([['SLOWLOG', 'LEN'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']])
+    })
+  })
+
+  describe('FLUSHALL, FLUSHDB and SWAPDB inside scripts (run by each shard itself; a held script lends its shards again after)', () => {
+    const all = [K[0][0], K[1][0], K[2][0], K[3][0]]
+    /** rdb_changes_since_last_save on each side (earlier tests leave different counts). */
+    const dirty = async (): Promise<[number, number]> => await Promise.all([pair.f, pair.r].map(async c => await infoNumber(c, 'persistence', 'rdb_changes_since_last_save'))) as [number, number]
+
+    it('what they remove, their errors and options, and the writes around them', async () => {
+      const before = await dirty()
+      await sequence([
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ['SELECT', '1'], ['MSET', K[0][1], 'v1', K[1][1], 'v1'], ['SELECT', '0'],
+        ['CONFIG', 'RESETSTAT'],
+        ev('redis.call("set", KEYS[1], "before") local r = redis.call("flushall") redis.call("set", KEYS[2], "after") return {r, redis.call("dbsize"), redis.call("get", KEYS[1])}', '2', K[0][0], K[1][0]),
+        ['MGET', ...all], ['DBSIZE'], ['SELECT', '1'], ['DBSIZE'], ['SELECT', '0'],
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ev('return redis.call("flushall", "async")', '0'), ['DBSIZE'],
+        ev('return redis.call("flushall", "x")', '0'), ev('return redis.pcall("flushdb", "sync", "x")', '0'), ['EVAL_RO', 'return redis.call("flushall")', '0'],
+        ['MSET', ...all.flatMap(k => [k, 'v'])], ['SELECT', '1'], ['MSET', K[2][1], 'v1', K[3][1], 'v1'], ['SELECT', '0'],
+        ev('redis.call("select", 1) local r = redis.call("flushdb") return {r, redis.call("dbsize")}', '0'), ['DBSIZE'], ['SELECT', '1'], ['DBSIZE'], ['SELECT', '0'],
+        ev('return redis.call("flushdb")', '0'), ['DBSIZE'],
+      ])
+      // Redis's dirty: the keys each removed, as FLUSHALL and FLUSHDB outside scripts count them.
+      const after = await dirty()
+      expect(after[0] - before[0]).toBe(after[1] - before[1])
+      await pair.sameNormalized(info => info.split('\r\n').filter(l => /^cmdstat_(flush|eval|dbsize)/.test(l)).map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')).sort().join('\n'), 'INFO', 'commandstats')
+      await sequence([
+        ['SET', K[0][0], 'db0'], ['SELECT', '2'], ['SET', K[1][0], 'db2'], ['SELECT', '0'],
+        ev('local r = redis.call("swapdb", 0, 2) return {r, redis.call("get", KEYS[1]), redis.call("get", KEYS[2])}', '2', K[0][0], K[1][0]),
+        ['GET', K[0][0]], ['GET', K[1][0]], ['SELECT', '2'], ['GET', K[0][0]], ['SELECT', '0'],
+        ev('return redis.call("swapdb", 0, 99)', '0'), ev('return redis.pcall("swapdb", "a", 1)', '0'), ev('return redis.call("swapdb", 0)', '0'),
+      ])
+    })
+
+    it('inside MULTI, and several in one script', async () => {
+      await pipeline([
+        ['MULTI'], ['SET', K[0][0], '1'], ev('redis.call("flushdb") redis.call("set", KEYS[1], "x") redis.call("flushall") return redis.call("set", KEYS[2], "y")', '2', K[1][0], K[2][0]),
+        ['GET', K[2][0]], ['EXEC'], ['MGET', K[0][0], K[1][0], K[2][0]],
+      ])
+    })
+
+    it('a watched key they remove or swap makes EXEC fail; one in a database they leave alone does not', async () => {
+      await sameOnBoth(pair, async (first, second) => {
+        const seen: string[] = []
+        const cases: Array<[string, string, string]> = [
+          ['0', K[1][0], 'return redis.call("flushall")'], ['0', K[2][0], 'return redis.call("flushdb")'],
+          ['0', K[3][0], 'return redis.call("swapdb", 0, 1)'], ['1', K[0][0], 'return redis.call("flushdb")'],
+        ]
+        for (const [db, key, script] of cases) {
+          for (const cmd of [['SELECT', db], ['SET', key, 'w'], ['WATCH', key], ['MULTI'], ['GET', key]]) seen.push(text(await first.command(...cmd)))
+          seen.push(text(await second.command(...ev(script, '0'))))
+          seen.push(text(await first.command('EXEC')))
+        }
+        return seen
+      })
+    })
+
+    it('no keyspace events of their own; the writes around them have theirs', async () => {
+      await same('CONFIG', 'SET', 'notify-keyspace-events', 'KEA')
+      try {
+        await sameOnBoth(pair, async (first, second) => {
+          const seen = [text(await second.command('PSUBSCRIBE', '__key*@*__:*'))]
+          seen.push(text(await first.command(...ev('redis.call("set", KEYS[1], "1") redis.call("flushall") return redis.call("set", KEYS[2], "2")', '2', K[0][0], K[1][0]))))
+          seen.push(text(await first.command(...ev('redis.call("swapdb", 0, 1) return redis.call("flushdb")', '0'))))
+          seen.push(text(await first.command('SET', 'marker', '1')))
+          seen.push(...(await second.readReplies(6)).map(text))
+          return seen
+        })
+      } finally {
+        await same('CONFIG', 'SET', 'notify-keyspace-events', '')
+      }
+    })
+
+    it("SWAPDB serves a client blocked on a key the other database has; FLUSHALL invalidates a tracking client's keys", async () => {
+      await sameOnBoth(pair, async (first, second) => {
+        second.send(encodeCommand(['BLPOP', 'swapq', '0']))
+        for (let i = 0; i < 500 && !/blocked_clients:1\r\n/.test(text(await first.command('INFO', 'clients'))); i++) await new Promise(resolve => setTimeout(resolve, 5))
+        const seen = [text(await first.command('SELECT', '1')), text(await first.command('RPUSH', 'swapq', 'a', 'b')), text(await first.command('SELECT', '0'))]
+        seen.push(text(await first.command(...ev('return redis.call("swapdb", 0, 1)', '0'))))
+        seen.push(...(await second.readReplies(1)).map(text))
+        seen.push(text(await first.command('LRANGE', 'swapq', '0', '-1')))
+        await second.command('HELLO', '3')
+        seen.push(text(await second.command('CLIENT', 'TRACKING', 'on')), text(await second.command('GET', 'swapq')))
+        seen.push(text(await first.command(...ev('return redis.call("flushall")', '0'))))
+        seen.push(...(await second.readReplies(1)).map(text))
+        return seen
+      })
+    })
   })
 
   it('commands whose reply a producer merges from every shard: RANDOMKEY, INFO, SLOWLOG LEN, MEMORY STATS', async () => {
