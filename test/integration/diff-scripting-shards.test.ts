@@ -106,6 +106,27 @@ describe('scripts inside a shard worker at four shards', () => {
     await pair.sameNormalized(s => s.split('\r\n').sort().join('|'), 'HGETALL', on(1, 'h'))
   })
 
+  it("a stopped run's calls count nowhere: commandstats, errorstats and SLOWLOG show each call once, as Redis's", async () => {
+    const stop = await load(pair, INCR_THEN_FOREIGN)
+    const local = await load(pair, 'redis.call("set", KEYS[1], "v") return redis.pcall("incr", KEYS[1])')
+    await sequence([
+      ['SET', FOREIGN, 'x'], ['CONFIG', 'RESETSTAT'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'],
+      // Stops in its worker after the INCR (undone), runs held: INCR and GET once each.
+      ['EVALSHA', stop, '1', on(2, 'sc'), FOREIGN],
+      // Runs whole in its worker: its calls count when it ends.
+      ['EVALSHA', local, '1', on(1, 'sl')],
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '-1'],
+    ])
+    // Since RESETSTAT: the whole run only (a stopped one is not counted).
+    expect(await inShard()).toBe(1)
+    const stats = (info: string): string => info.split('\r\n').filter(l => /^(cmdstat_(incr|get|set|evalsha)|errorstat_|total_error_replies:)/.test(l))
+      .map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')).sort().join('\n')
+    await pair.sameNormalized(stats, 'INFO', 'everything')
+    const entries = (reply: string): string => reply.replace(/:\d+\r\n/g, ':N\r\n').replace(/127\.0\.0\.1:\d+/g, 'client')
+    await pair.sameNormalized(entries, 'SLOWLOG', 'GET', '100')
+    await sequence([['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']])
+  })
+
   it('a run that wrote many keys, some twice, before stopping puts each back as it was', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => on(3, `many${i}`))
     const sha = await load(pair, 'for round = 1, 2 do for i, k in ipairs(KEYS) do if i % 3 ~= 0 then redis.call("incr", k) end end end redis.call("del", KEYS[3]) return redis.call("get", ARGV[1])')
