@@ -1273,6 +1273,8 @@ const MONITOR_NAME = Buffer.from('monitor')
 /** writeRerun's kinds: a run stopped at a call for another shard; one turned back unrun (a script this shard lacks, or behind a stopped one). */
 const RERUN_CROSS = 1
 const RERUN_BACK = 2
+/** Turned back because this shard lacks the script (a SCRIPT FLUSH, or a replaced worker): its producer sends the body again. */
+const RERUN_MISSING = 3
 
 /**
  * The reply of a script to run held (server/scripting.ts ShardRun): a zero byte, which no RESP
@@ -1388,7 +1390,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   out.resp3 = resp3
   if (isScriptRerun) {
     if (shard.slot !== 0) stalledSlots.add(shard.slot)
-    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_BACK)
+    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_MISSING)
     return
   }
   shard.scriptRuns++
