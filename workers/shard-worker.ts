@@ -1212,7 +1212,7 @@ const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
     index: data.index,
     shards: data.shards,
-    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array {
+    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array | null {
       const n = a.length
       let total = 0
       for (let i = 0; i < n; i++) total += a[i].length
@@ -1228,7 +1228,9 @@ const scripts = isScriptHere && scriptData !== undefined
       if (keepUndo) {
         // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
         if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
+        isUndoRefused = false
         forEachWrittenKey(cmd, argv, db, shard.dbs.length, saveOne)
+        if (isUndoRefused) return null
       }
       out.reset()
       out.resp3 = resp3
@@ -1303,7 +1305,9 @@ let isUndoMarked = false
 let undoEvents = 0
 let undoReady = 0
 let undoDirty = 0
-const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { undo.save(shard, db, buf, start, len) }
+/** A key the running command writes holds a value too big to keep (scripting/undo.ts): the command does not run. */
+let isUndoRefused = false
+const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { if (!undo.save(shard, db, buf, start, len)) isUndoRefused = true }
 /**
  * Client slots whose script stopped here: their further scripts (sent before the producer knew)
  * are turned back unrun until the stopped one's held run reaches this shard (its __txn).
