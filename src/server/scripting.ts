@@ -114,9 +114,9 @@ const CROSS_MAX = 1024
 
 /**
  * A script sent to one shard's worker (several shards): its reply goes to the client, unless the
- * run stopped (the worker's RERUN_REPLY, a lone zero byte no RESP reply starts with) or was
- * turned back behind one that did (two zero bytes); then it runs held, under the same sequence
- * number.
+ * worker answers a rerun (a zero byte first, which no RESP reply starts with: the run stopped,
+ * was turned back behind one that did, or the worker lacks the script); then it runs held,
+ * under the same sequence number.
  */
 class ShardRun implements ReplyTarget {
   /** The command's arguments, once the worker sent them back (a rerun). */
