@@ -195,14 +195,17 @@ async function bullmqRound (port: number, test: string, jobs: number, clients: n
   const { Queue, Worker } = await import('bullmq')
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null }
   const name = `bench${Date.now()}-${jobs}`
-  const queue = new Queue(name, { connection })
+  // BULLMQ_PREFIX='{bull}': one hash tag for all of a queue's keys (as on a Redis Cluster), so that
+  // at several shards BullMQ's scripts run in a shard's worker.
+  const prefix = process.env.BULLMQ_PREFIX ?? 'bull'
+  const queue = new Queue(name, { connection, prefix })
   const addedAt = new Map<string, bigint>()
   const latencies: number[] = []
   let completed = 0
   let allDone: () => void = () => {}
   const finished = new Promise<void>(resolve => { allDone = resolve })
   const payload = { v: 'x'.repeat(size) }
-  const worker = new Worker(name, async () => 1, { connection, concurrency: clients, removeOnComplete: { count: 1000 } })
+  const worker = new Worker(name, async () => 1, { connection, prefix, concurrency: clients, removeOnComplete: { count: 1000 } })
   worker.on('completed', (job) => {
     const at = addedAt.get(job.id as string)
     if (at !== undefined) latencies.push(Number(process.hrtime.bigint() - at) / 1e6)

@@ -1269,7 +1269,7 @@ const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
     index: data.index,
     shards: data.shards,
-    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array {
+    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array | null {
       const n = a.length
       let total = 0
       for (let i = 0; i < n; i++) total += a[i].length
@@ -1285,7 +1285,9 @@ const scripts = isScriptHere && scriptData !== undefined
       if (keepUndo) {
         // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
         if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
+        isUndoRefused = false
         forEachWrittenKey(cmd, argv, db, shard.dbs.length, saveOne)
+        if (isUndoRefused) return null
       }
       out.reset()
       out.resp3 = resp3
@@ -1331,6 +1333,8 @@ const MONITOR_NAME = Buffer.from('monitor')
 /** writeRerun's kinds: a run stopped at a call for another shard; one turned back unrun (a script this shard lacks, or behind a stopped one). */
 const RERUN_CROSS = 1
 const RERUN_BACK = 2
+/** Turned back because this shard lacks the script (a SCRIPT FLUSH, or a replaced worker): its producer sends the body again. */
+const RERUN_MISSING = 3
 
 /**
  * The reply of a script to run held (server/scripting.ts ShardRun): a zero byte, which no RESP
@@ -1359,7 +1363,9 @@ let isUndoMarked = false
 let undoEvents = 0
 let undoReady = 0
 let undoDirty = 0
-const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { undo.save(shard, db, buf, start, len) }
+/** A key the running command writes holds a value too big to keep (scripting/undo.ts): the command does not run. */
+let isUndoRefused = false
+const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { if (!undo.save(shard, db, buf, start, len)) isUndoRefused = true }
 /**
  * Client slots whose script stopped here: their further scripts (sent before the producer knew)
  * are turned back unrun until the stopped one's held run reaches this shard (its __txn).
@@ -1454,7 +1460,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   out.resp3 = resp3
   if (isScriptRerun) {
     if (shard.slot !== 0) stalledSlots.add(shard.slot)
-    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_BACK)
+    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_MISSING)
     return
   }
   shard.scriptRuns++

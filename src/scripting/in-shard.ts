@@ -50,9 +50,9 @@ export interface ShardRunner {
   /**
    * Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is
    * valid until the next run. keepUndo (a write, several shards): what its keys hold is kept
-   * first, for an undo.
+   * first, for an undo; null, and nothing run, when a value is too big to keep (scripting/undo.ts).
    */
-  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean, keepUndo?: boolean): Uint8Array
+  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean, keepUndo?: boolean): Uint8Array | null
   /** maxmemory under noeviction (0: no limit), and the memory used, as the router reads them. */
   maxmemoryLimit (): number
   usedMemory (): number
@@ -306,11 +306,19 @@ export class ShardScripts implements ScriptHost {
       // Never reached: MULTI & co. and the pub/sub commands are noscript.
       case 'txn': return OK
       case 'pubsub': return NOT_ALLOWED
-      // This worker is every shard: FLUSHALL, FLUSHDB and SWAPDB run here as sent whole.
+      // One shard only (at several, isForeign stopped the run): this worker is every shard, so
+      // FLUSHALL, FLUSHDB and SWAPDB run here as sent whole, and nothing is kept for an undo.
       case 'all':
-        if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3)), this.db, isResp3)
-        return this.runner.run(cmd, argv, this.db, isResp3)
-      default: return this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)
+        if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3) as Uint8Array), this.db, isResp3)
+        return this.runner.run(cmd, argv, this.db, isResp3) as Uint8Array
+      default: {
+        const r = this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)
+        if (r !== null) return r
+        // A write to a value too big to keep for an undo: the script runs held (and goes held from now on).
+        this.current.abort()
+        this.isCrossShard = true
+        return this.stop()
+      }
     }
   }
 

@@ -116,21 +116,22 @@ const CROSS_MAX = 1024
 
 /**
  * A script sent to one shard's worker (several shards): its reply goes to the client, unless the
- * run stopped (the worker's RERUN_REPLY, a lone zero byte no RESP reply starts with) or was
- * turned back behind one that did (two zero bytes); then it runs held, under the same sequence
- * number.
+ * worker answers a rerun (a zero byte first, which no RESP reply starts with: the run stopped,
+ * was turned back behind one that did, or the worker lacks the script); then it runs held,
+ * under the same sequence number.
  */
 class ShardRun implements ReplyTarget {
   /** The command's arguments, once the worker sent them back (a rerun). */
   argv: Argv | null = null
 
   constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command,
-    readonly db: number, readonly seq: number) {}
+    readonly db: number, readonly seq: number, readonly shard: number) {}
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
     if (src[start] !== 0) { answered(this.conn, this.seq, src, start, len); return }
     // The worker's RERUN (workers/shard-worker.ts writeRerun): 0, kind (1: it needs another shard,
-    // 2: turned back unrun), u32 argc, then each argument as u32 length and bytes.
+    // 2: turned back unrun, 3: the worker lacks the script), u32 argc, then each argument as u32
+    // length and bytes.
     const b = Buffer.from(src.subarray(start, start + len))
     const argc = b.readUInt32LE(2)
     const argvBack: Argv = { buf: b, argc, start: new Int32Array(argc), len: new Int32Array(argc) }
@@ -142,7 +143,7 @@ class ShardRun implements ReplyTarget {
       p += 4 + l
     }
     this.argv = argvBack
-    this.scripting.rerun(this, b[1] === 1)
+    this.scripting.rerun(this, b[1])
   }
 }
 
@@ -397,7 +398,7 @@ export class Scripting implements FcallRunner {
     const seq = conn.takeSeq()
     router.sentWholeId = cmd.id
     if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
-    const run = new ShardRun(this, conn, cmd, conn.db, seq)
+    const run = new ShardRun(this, conn, cmd, conn.db, seq, s)
     link.send(cmd.id, router.flags(conn), conn.db, argv, null, argv.argc, bytes, run, seq, conn.slot)
     router.scheduleTurn()
     conn.scriptsOut++
@@ -422,12 +423,15 @@ export class Scripting implements FcallRunner {
    * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
    * that did: it runs held, answering its own sequence number, after the client's earlier ones.
    */
-  rerun (run: ShardRun, isCrossShard: boolean): void {
+  rerun (run: ShardRun, kind: number): void {
     const conn = run.conn
     conn.isScriptStopped = true
-    if (isCrossShard) {
+    if (kind === 1) {
       if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
       this.crossShard.add(memoOf(run.cmd, run.argv as Argv))
+    } else if (kind === 3) {
+      // The worker forgot its bodies (a flush, a replaced worker): the next send gives it again.
+      this.shipped[run.shard]?.delete(memoOf(run.cmd, run.argv as Argv))
     }
     const queue = conn.reruns ??= []
     queue.push(run)

@@ -12,11 +12,13 @@
 // (repeat every 100 ms; it must fire at least twice) and a Worker with a rate limiter. With
 // REDIS_URL set the same tests run against a real Redis. Nothing asserts elapsed time.
 import { FlowProducer, Queue, QueueEvents, Worker, type Job } from 'bullmq'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { connectIoredis } from './helpers/client-libs.js'
 import { useFlushedFlashKV, type ServerHandle } from './helpers/server.js'
 
 let server: ServerHandle
+/** The queues' key prefix: BullMQ's default, or one hash tag for all of a queue's keys (as on a Redis Cluster). */
+let prefix = 'bull'
 
 const connection = (): { host: string, port: number, maxRetriesPerRequest: null } =>
   ({ host: server.host, port: server.port, maxRetriesPerRequest: null })
@@ -47,7 +49,7 @@ const EVENTS = ['added', 'waiting', 'active', 'progress', 'completed', 'failed',
 
 /** QueueEvents reading the events stream from its first entry, so no event is missed by starting late. */
 function countEvents (name: string): { qe: QueueEvents, seen: Record<string, number> } {
-  const qe = track(new QueueEvents(name, { connection: connection(), lastEventId: '0-0' }))
+  const qe = track(new QueueEvents(name, { connection: connection(), prefix, lastEventId: '0-0' }))
   const seen: Record<string, number> = Object.fromEntries(EVENTS.map(e => [e, 0]))
   for (const e of EVENTS) qe.on(e, () => { seen[e]++ })
   return { qe, seen }
@@ -55,16 +57,21 @@ function countEvents (name: string): { qe: QueueEvents, seen: Record<string, num
 
 interface JobData { i: number, failOnce?: boolean, failAlways?: boolean, progress?: boolean }
 
-// At one shard BullMQ's scripts run inside the shard worker (scripting/in-shard.ts), at four they hold every shard.
-for (const shards of [1, 4]) {
-describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
+// At one shard BullMQ's scripts run inside the shard worker (scripting/in-shard.ts). At four,
+// with the default prefix they hold every shard; with a hash-tagged prefix every key of a queue
+// is on one shard, so they are sent to that shard's worker (undeclared keys there too), where
+// they stop at their first write to a value too big to keep for an undo (the events stream, the
+// queue's lists: scripting/undo.ts) and run held.
+for (const [shards, tag] of [[1, 'bull'], [4, 'bull'], [4, '{bull}']] as const) {
+describe(`${shards} shard${shards === 1 ? '' : 's'}, prefix ${tag}`, () => {
   useFlushedFlashKV({ shards }, s => { server = s })
+  beforeAll(() => { prefix = tag })
 
   it('2,000 jobs with retries, backoff, delays, priorities and a flow: each completes once, every event arrives', { timeout: 120_000 }, async () => {
     const N = 2000
     const name = 'main'
     // Events kept in the stream: more than this test emits, so QueueEvents reading from 0 sees them all.
-    const queue = track(new Queue<JobData>(name, { connection: connection(), streams: { events: { maxLen: 100_000 } } }))
+    const queue = track(new Queue<JobData>(name, { connection: connection(), prefix, streams: { events: { maxLen: 100_000 } } }))
     const { seen } = countEvents(name)
 
     const completions = new Map<string, number>()
@@ -83,7 +90,7 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
       if (job.data.failOnce === true && job.attemptsMade === 0) throw new Error('first try fails')
       if (job.data.progress === true) await job.updateProgress(50)
       return job.data.i
-    }, { connection: connection(), concurrency: 8 }))
+    }, { connection: connection(), prefix, concurrency: 8 }))
     worker.on('completed', (job) => {
       completions.set(job.id as string, (completions.get(job.id as string) ?? 0) + 1)
       completedOrder.push(job.id as string)
@@ -114,7 +121,7 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
     }
     // addBulk in slices, the way an application feeds a queue while the worker already runs.
     for (let at = 0; at < N; at += 250) await queue.addBulk(jobs.slice(at, at + 250))
-    const flows = track(new FlowProducer({ connection: connection() }))
+    const flows = track(new FlowProducer({ connection: connection(), prefix }))
     await flows.add({
       name: 'parent', queueName: name, data: { i: -1 }, opts: { jobId: 'parent' },
       children: [
@@ -160,9 +167,9 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
 
   it('a job scheduler (repeat every 100 ms) fires at least twice, each iteration a new job, until removed', async () => {
     const name = 'repeat'
-    const queue = track(new Queue(name, { connection: connection() }))
+    const queue = track(new Queue(name, { connection: connection(), prefix }))
     const completions = new Map<string, number>()
-    const worker = track(new Worker(name, async (job: Job) => job.data.n, { connection: connection(), concurrency: 4 }))
+    const worker = track(new Worker(name, async (job: Job) => job.data.n, { connection: connection(), prefix, concurrency: 4 }))
     worker.on('completed', (job) => { completions.set(job.id as string, (completions.get(job.id as string) ?? 0) + 1) })
 
     await queue.upsertJobScheduler('every100', { every: 100 }, { name: 'tick', data: { n: 7 } })
@@ -181,17 +188,17 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
   it('a Worker with a rate limiter (2 jobs per second) never starts a third job in one window', async () => {
     const name = 'limited'
     const MAX = 2
-    const queue = track(new Queue(name, { connection: connection() }))
+    const queue = track(new Queue(name, { connection: connection(), prefix }))
     const client = await connectIoredis(server)
     track({ close: async () => await client.quit() })
     const limiterCounts: number[] = []
     const ttls: number[] = []
     const worker = track(new Worker(name, async (job: Job) => {
       // The limiter key counts the jobs started in the current window; it expires with the window.
-      limiterCounts.push(Number(await client.get(`bull:${name}:limiter`)))
+      limiterCounts.push(Number(await client.get(`${prefix}:${name}:limiter`)))
       ttls.push(await queue.getRateLimitTtl(MAX))
       return job.data.n
-    }, { connection: connection(), concurrency: 8, limiter: { max: MAX, duration: 1000 } }))
+    }, { connection: connection(), prefix, concurrency: 8, limiter: { max: MAX, duration: 1000 } }))
     const done: string[] = []
     worker.on('completed', (job) => { done.push(job.id as string) })
     await queue.addBulk([0, 1, 2, 3, 4, 5].map(n => ({ name: 'lim', data: { n }, opts: { jobId: `l${n}` } })))

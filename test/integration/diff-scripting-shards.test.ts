@@ -133,6 +133,19 @@ describe('scripts inside a shard worker at four shards', () => {
     await sequence([['SET', keys[2], 'keep'], ['SET', keys[5], '10'], ['EVALSHA', sha, String(keys.length), ...keys, on(0, 'elsewhere')], ['MGET', ...keys], ['DBSIZE']])
   })
 
+  it('a write to a value too big to keep for an undo (a long list, a big string) runs held, once', async () => {
+    const sha = await load(pair, 'redis.call("incr", KEYS[2]) redis.call("rpush", KEYS[1], "x") redis.call("append", KEYS[3], "y") return {redis.call("llen", KEYS[1]), redis.call("strlen", KEYS[3]), redis.call("get", KEYS[2])}')
+    const small = await load(pair, 'return redis.call("incr", KEYS[1])')
+    await sequence([['RPUSH', on(2, 'long'), ...Array.from({ length: 300 }, (_, i) => `e${i}`)], ['SET', on(2, 'str'), 'z'.repeat(20000)]])
+    const before = await inShard()
+    await sequence([
+      ['EVALSHA', sha, '3', on(2, 'long'), on(2, 'n'), on(2, 'str')], ['EVALSHA', sha, '3', on(2, 'long'), on(2, 'n'), on(2, 'str')],
+      ['GET', on(2, 'n')], ['LLEN', on(2, 'long')], ['STRLEN', on(2, 'str')], ['EVALSHA', small, '1', on(2, 'n')],
+    ])
+    // The first run stopped at its RPUSH and ran held, the second went held at once; the small one ran in the worker.
+    expect(await inShard() - before).toBe(1)
+  })
+
   it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {
     const sha = await load(pair, 'redis.call("set", KEYS[1], ARGV[2]) redis.call("set", ARGV[1], ARGV[2]) return redis.call("strlen", ARGV[1])')
     const big = 'v'.repeat(3 * 1024 * 1024)

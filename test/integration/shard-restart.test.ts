@@ -4,7 +4,7 @@
 // CLUSTERDOWN; every client gets an answer: blocked clients, WATCH sessions, pipelines,
 // subscribers of the pub/sub hub (shard 0).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RawClient, encodeCommand, parseScan } from './helpers/raw.js'
+import { RawClient, encodeCommand, parseScan, infoNumber } from './helpers/raw.js'
 import { REDIS_URL, freePort, startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard } from './helpers/slots.js'
 import { startRedis } from './helpers/redis.js'
@@ -317,6 +317,17 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
     s1.close()
     s2.close()
   }, 60_000)
+
+  it("a replaced worker lost the script bodies its producers gave it: the next EVALSHA there runs held, the one after in the worker again", async () => {
+    const key = keysOnShard(3, SHARDS, 1, 'scripted:')[0]
+    const sha = text(await c.command('SCRIPT', 'LOAD', 'return redis.call("incr", KEYS[1])')).split('\r\n')[1]
+    expect(text(await c.command('EVALSHA', sha, '1', key))).toBe(':1\r\n')
+    await crashAndAwait(server, c, 3, key, '$1\r\n1\r\n')
+    const before = await infoNumber(c, 'shards', 'scripts_in_shard')
+    expect(text(await c.command('EVALSHA', sha, '1', key))).toBe(':2\r\n')
+    expect(text(await c.command('EVALSHA', sha, '1', key))).toBe(':3\r\n')
+    expect(await infoNumber(c, 'shards', 'scripts_in_shard') - before).toBe(1)
+  })
 
   it('checks its arguments as Redis checks DEBUG subcommands', async () => {
     expect(text(await c.command('DEBUG', 'CRASH-SHARD', 'x'))).toBe('-ERR value is not an integer or out of range\r\n')

@@ -94,6 +94,14 @@ describe('UndoLog', () => {
     expect(run(shard, ['GET', 'k'])).toEqual(b('five'))
   })
 
+  it('keeps no value too big to copy: a long list, a big string', () => {
+    run(shard, ['RPUSH', 'l', ...Array.from({ length: 129 }, (_, i) => `e${i}`)])
+    run(shard, ['SET', 's', 'x'.repeat(16385)])
+    run(shard, ['SET', 'ok', 'x'.repeat(16384)])
+    const undo = new UndoLog()
+    expect([undo.save(shard, 0, b('l'), 0, 1), undo.save(shard, 0, b('s'), 0, 1), undo.save(shard, 0, b('ok'), 0, 2)]).toEqual([false, false, true])
+  })
+
   it('keeps the access clock, and finds keys kept already past the scan limit', () => {
     run(shard, ['SET', 'c', 'v'])
     const ks = shard.ks
