@@ -107,7 +107,8 @@ describe('scripts inside a shard worker at four shards', () => {
   })
 
   it("a stopped run's calls count nowhere: commandstats, errorstats and SLOWLOG show each call once, as Redis's", async () => {
-    const stop = await load(pair, INCR_THEN_FOREIGN)
+    // A body no earlier test ran, so that this thread has not yet learnt that it needs another shard.
+    const stop = await load(pair, INCR_THEN_FOREIGN + ' -- stats')
     const local = await load(pair, 'redis.call("set", KEYS[1], "v") return redis.pcall("incr", KEYS[1])')
     await sequence([
       ['SET', FOREIGN, 'x'], ['CONFIG', 'RESETSTAT'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'],
