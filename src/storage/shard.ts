@@ -340,8 +340,8 @@ export class Shard implements EvictionHost {
 
   /**
    * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
-   * past a block in use, and a SharedArrayBuffer cannot shrink; under maxmemory in place first,
-   * Keyspace.slide): over its share of maxmemory
+   * past a block in use, and a SharedArrayBuffer cannot shrink; under maxmemory in place,
+   * Keyspace.slide, then maybe into a smaller buffer, shrinkIfRoom): over its share of maxmemory
    * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
    * could not find a free block big enough for a write within its budget), and under any maxmemory once
    * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
@@ -363,19 +363,44 @@ export class Shard implements EvictionHost {
       const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
       if (!isOver && !isHalfFree) continue
       did = true
-      // Under maxmemory the arena slides in place first: a copy would hold the old buffer and the
-      // new one at once (RSS up to twice the share for a moment), while a slide reuses the pages
-      // the arena has. A copy follows only when values' own blocks left it still fragmented.
+      // Under maxmemory the arena slides in place: a copy would hold the old buffer and the new
+      // one at once (RSS up to twice the share for a moment), while a slide reuses the pages the
+      // arena has and leaves no free block. Then, when little is left, a fresh buffer of its size
+      // gives the rest of the pages back.
       if (share > 0) {
         ks.slide()
         forgetEvictionPool()
-        const left = a.committed - a.used
-        const isStillOver = this.committedMemory() - share > share / 256 && left >= this.committedMemory() - share
-        if (!isStillOver && !(left >= COMPACT_MIN_FREE && left >= a.used && a.used <= COMPACT_MAX_LIVE)) continue
+        this.shrinkIfRoom(ks, share)
+        continue
       }
       this.compactDb(i)
     }
     return did
+  }
+
+  /**
+   * After a slide under maxmemory: the arena's top is down to its bytes in use, but the pages it
+   * wrote above stay resident (a SharedArrayBuffer cannot shrink). When the arena holds at most half
+   * of what it has written, and a fresh buffer of its size fits beside everything this shard holds
+   * now within its share and an eighth (the old buffer goes only once collected), it moves there
+   * (Arena.shrink: one copy of the live bytes; offsets unchanged) and the old one is dropped.
+   */
+  private shrinkIfRoom (ks: Keyspace, share: number): void {
+    const a = ks.arena
+    const held = a.residentTop
+    if (held - a.top < COMPACT_MIN_FREE || a.top > held / 2) return
+    if (this.residentMemory() + a.top > share + share / 8) return
+    this.droppedBytes += a.shrink()
+  }
+
+  /**
+   * Bytes this shard's data holds in memory: every arena up to the highest its top has been in its
+   * buffer, the tables, and buffers dropped but not collected yet.
+   */
+  residentMemory (): number {
+    let n = this.droppedBytes
+    for (const ks of this.dbs) if (ks !== null) n += ks.arena.residentTop + ks.tableBytes
+    return n
   }
 
   /** MEMORY PURGE ran here: the worker compacts and collects once nothing holds the databases. */
