@@ -202,6 +202,7 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
     const usedFull = await info('used_memory')
     expect(usedFull).toBeGreaterThan(MAXMEMORY / 2)
     const rssFull = await info('used_memory_rss')
+    const residentFull = await info('allocator_resident')
     // All but one key in 20 go: the strings by DEL, the collections by UNLINK.
     expect(await run(range(40_000, i => i).filter(i => !keep(i)).map(i => ['DEL', `d:s:${i}`]))).toBe(0)
     const unlink = (p: string, n: number): Array<Array<string | Buffer>> => range(n, i => i).filter(i => !keep(i)).map(i => ['UNLINK', `${p}${i}`])
@@ -211,10 +212,14 @@ describeFlashKV('memory bound (maxmemory 64mb, 2 shards)', () => {
     // The shards slide their arenas down and move what is left to buffers of its size between
     // batches or on their next tick, and every thread collects the old ones: wait for the outcome.
     let rss = await info('used_memory_rss')
-    for (let i = 0; i < 100 && rssFull - rss < deleted / 2; i++) {
+    let resident = await info('allocator_resident')
+    for (let i = 0; i < 100 && (rssFull - rss < deleted / 2 || residentFull - resident < deleted / 2); i++) {
       await new Promise(resolve => setTimeout(resolve, 100))
       rss = await info('used_memory_rss')
+      resident = await info('allocator_resident')
     }
+    // The arenas' pages (allocator_resident), and the process's.
+    expect(residentFull - resident, `allocator_resident ${(residentFull / MB).toFixed(1)} → ${(resident / MB).toFixed(1)} MB`).toBeGreaterThanOrEqual(deleted / 2)
     expect(rssFull - rss, `RSS ${(rssFull / MB).toFixed(1)} → ${(rss / MB).toFixed(1)} MB, ${(deleted / MB).toFixed(1)} MB deleted`).toBeGreaterThanOrEqual(deleted / 2)
     // What was kept is intact (nothing was evicted: the fill stayed under maxmemory).
     for (let i = 0; i < 40_000; i += 20 * 97) expect((await c.command('GET', `d:s:${i}`)).toString()).toBe(`$${`${i}:`.length + 1000}\r\n${i}:${val(1000, 'd')}\r\n`)

@@ -437,6 +437,23 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     expect(shard.droppedBytes).toBeGreaterThan(0)
   })
 
+  it('an arena whose top came down by itself (its last blocks freed) moves to a buffer of its size, with or without a share', () => {
+    for (const share of [0, 8 << 20]) {
+      for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(500)])
+      const capacity = shard.ks.arena.capacity
+      // The newest keys go, last first: the top comes down with them, and no block is left free.
+      for (let i = 3999; i >= 400; i--) run(shard, ['DEL', `k:${i}`])
+      expect(shard.committedMemory()).toBe(shard.usedMemory())
+      expect(shard.ks.arena.residentTop).toBeGreaterThan(2 * shard.ks.arena.top)
+      expect(shard.compactIfFragmented(share)).toBe(true)
+      expect(shard.ks.arena.capacity).toBeLessThan(capacity / 4)
+      expect(shard.ks.arena.residentTop).toBe(shard.ks.arena.top)
+      for (let i = 0; i < 400; i++) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(500)
+      expect(shard.compactIfFragmented(share)).toBe(false) // nothing more to give back
+      shard.flushAll()
+    }
+  })
+
   it('under a share, an arena that keeps little of what it held moves to a buffer of its size, when that fits beside the rest', () => {
     fill('a', 3000)
     for (let i = 0; i < 6000; i++) run(shard, ['SET', `big:${i}`, 'b'.repeat(300 + i % 500)])
