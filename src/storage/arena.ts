@@ -362,6 +362,7 @@ export class Arena {
   /**
    * Moves the arena into a fresh buffer of its size (offsets unchanged): the pages the old one
    * wrote above the top go back once it is collected. Returns the old buffers' bytes (dropped).
+   * Both buffers are made before anything changes, so a failed allocation leaves the arena as it was.
    */
   shrink (): number {
     this.settle()

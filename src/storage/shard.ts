@@ -396,7 +396,12 @@ export class Shard implements EvictionHost {
     const held = a.residentTop
     if (held - a.top < COMPACT_MIN_FREE || a.top > held / 2) return false
     if (share > 0 && this.residentMemory() + a.top > share + share / 8) return false
-    this.droppedBytes += a.shrink()
+    try {
+      this.droppedBytes += a.shrink()
+    } catch {
+      // No memory for the new buffer now (nothing changed: it is made before anything moves).
+      return false
+    }
     return true
   }
 
