@@ -16,10 +16,11 @@ import { clientsMemory, evictionSettings } from '../storage/eviction.js'
 import { OK } from '../protocol/replies.js'
 
 /**
- * One shard's memory as a line of its INFO and MEMORY parts: `mem=committed,live,blocks,tables,startup`
+ * One shard's memory as a line of its INFO and MEMORY parts: `mem=committed,live,blocks,tables,startup,resident`
  * — committed: arenas up to their tops (free blocks included) + tables; live: blocks in use +
  * tables; startup: what its empty database 0 holds (a shard's rings and thread are RSS base, not
- * data: Redis has neither).
+ * data: Redis has neither); resident: arenas up to the highest their tops have been in their
+ * buffers (pages written, which a slide leaves in place until Arena.shrink) + tables.
  */
 export function shardMemoryLine (shard: Shard): string {
   let blocks = 0
@@ -29,7 +30,7 @@ export function shardMemoryLine (shard: Shard): string {
     blocks += ks.arena.used
     tables += ks.tableBytes
   }
-  return `mem=${shard.committedMemory()},${shard.usedMemory()},${blocks},${tables},${EMPTY_TABLE_BYTES}\n`
+  return `mem=${shard.committedMemory()},${shard.usedMemory()},${blocks},${tables},${EMPTY_TABLE_BYTES},${shard.residentMemory()}\n`
 }
 
 /** Every shard's memory lines summed, with the clients' buffers: what INFO memory and MEMORY STATS report. */
@@ -45,19 +46,22 @@ export interface MemoryTotals {
   clients: number
   peak: number
   rss: number
+  /** Arenas up to their highest tops, and tables (allocator_resident). */
+  resident: number
 }
 
 /** The highest used_memory seen by INFO or MEMORY on this thread (Redis tracks it in its cron). */
 let peak = 0
 
 export function memoryTotals (parts: readonly Buffer[]): MemoryTotals {
-  const t: MemoryTotals = { used: 0, live: 0, blocks: 0, tables: 0, startup: 0, clients: clientsMemory(evictionSettings.flags), peak: 0, rss: process.memoryUsage.rss() }
+  const t: MemoryTotals = { used: 0, live: 0, blocks: 0, tables: 0, startup: 0, clients: clientsMemory(evictionSettings.flags), peak: 0, rss: process.memoryUsage.rss(), resident: 0 }
   for (const part of parts) {
     const text = part.toString('latin1')
     const at = text.indexOf('mem=')
     if (at < 0) continue
-    const [committed, live, blocks, tables, fixed] = text.slice(at + 4, text.indexOf('\n', at)).split(',').map(Number)
+    const [committed, live, blocks, tables, fixed, resident] = text.slice(at + 4, text.indexOf('\n', at)).split(',').map(Number)
     t.used += committed
+    t.resident += resident
     t.live += live
     t.blocks += blocks
     t.tables += tables
@@ -105,7 +109,7 @@ export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName:
     `used_memory_dataset_perc:${pct(dataset, t.used - t.startup)}`,
     `allocator_allocated:${t.live - t.clients}`,
     `allocator_active:${active}`,
-    `allocator_resident:${active}`,
+    `allocator_resident:${t.resident}`,
     ...extra,
     `used_memory_lua:0`,
     `maxmemory:${maxmemory}`,
@@ -199,7 +203,7 @@ export function memoryStatsFinish (_c: ClientContext, _argv: Argv, parts: readon
   dbl('peak.percentage', ratio(t.used * 100, t.peak))
   int('allocator.allocated', allocated)
   int('allocator.active', active)
-  int('allocator.resident', active)
+  int('allocator.resident', t.resident)
   dbl('allocator-fragmentation.ratio', ratio(active, allocated))
   int('allocator-fragmentation.bytes', active - allocated)
   dbl('allocator-rss.ratio', 1)

@@ -9,7 +9,8 @@
 // block of the smallest bigger class, else carves from the top. So the bytes that deletions free
 // serve any later size, and the arena grows only when no free block is big enough. Growth
 // doubles the buffer in place (SharedArrayBuffer.grow), so the server never stops to copy its
-// data; giving memory back means a new buffer (Keyspace.clear, FLUSHALL).
+// data; giving memory back means a new buffer (Keyspace.clear, FLUSHALL; shrink, after a slide
+// brought the blocks in use down to the bottom).
 //
 // The bookkeeping (free list heads, top, used, the class mask) lives in a small SharedArrayBuffer
 // of its own (`meta`), and the merge bits in another, not in this thread's JS: a shard worker
@@ -25,10 +26,14 @@ const PAGE = 64 * 1024
 export const MAX_ARENA_BYTES = 2 ** 32 - PAGE
 
 const MASK_WORDS = (CLASS_COUNT + 32) >>> 5
-/** meta's float words after the free list heads: the top, and the bytes in use; then the mask's u32 words. */
+/**
+ * meta's float words after the free list heads: the top, the bytes in use, and the highest top
+ * before the top last came down (pages up to it have been written); then the mask's u32 words.
+ */
 const META_TOP = CLASS_COUNT + 1
 const META_USED = CLASS_COUNT + 2
-const META_WORDS = CLASS_COUNT + 3
+const META_PEAK = CLASS_COUNT + 3
+const META_WORDS = CLASS_COUNT + 4
 const META_BYTES = META_WORDS * 8 + MASK_WORDS * 4
 
 export function sizeClass (size: number): number {
@@ -69,6 +74,11 @@ export class Arena {
   /** End of the carved part: everything past it is untouched (freeing the last block lowers it). */
   get top (): number { return this.meta[META_TOP] }
   set top (v: number) { this.meta[META_TOP] = v }
+  /**
+   * The highest the top has been in this buffer: the pages below it were written, so they are
+   * resident whatever the top is now (recorded only where the top comes down, not per alloc).
+   */
+  get residentTop (): number { return Math.max(this.meta[META_PEAK], this.meta[META_TOP]) }
   /** Bytes handed out in blocks (block sizes, not requested sizes): INFO used_memory. */
   get used (): number { return this.meta[META_USED] }
   set used (v: number) { this.meta[META_USED] = v }
@@ -266,7 +276,7 @@ export class Arena {
       }
     }
     // The last block goes back to the untouched part: the next growth reuses its pages.
-    if (off + bytes === this.top) { this.top = off; return }
+    if (off + bytes === this.top) { this.lowerTop(off); return }
     this.insertFree(off, bytes)
   }
 
@@ -280,40 +290,101 @@ export class Arena {
   /** Bytes a block for `size` bytes really takes. */
   blockBytes (size: number): number { return classBytes(sizeClass(size)) }
 
-  // --- in-place compaction (Keyspace.slide walks the blocks in address order) -------------------
-  /** True when a free block starts at off (blocks pending a merge are settled first: settle()). */
-  isFreeAt (off: number): boolean {
-    const g = off >>> 3
-    return (this.bits[(g >>> 5) << 1] & (1 << (g & 31))) !== 0
-  }
-
-  /** Bytes of the free block that starts at off (isFreeAt). */
-  freeBytesAt (off: number): number { return this.freeSize(off) }
-
+  // --- in-place compaction (Keyspace.slide) ----------------------------------------------------
   /** The first offset from off on where a free block starts, or `limit` when none does before it. */
-  nextFreeAt (off: number, limit: number): number {
+  private nextFreeAt (off: number, limit: number): number {
     const bits = this.bits
     const g = off >>> 3
     const last = Math.min((limit + 255) >>> 8, bits.length >>> 1)
     for (let w = g >>> 5; w < last; w++) {
       let m = bits[w << 1]
       if (w === g >>> 5) m &= ~((1 << (g & 31)) - 1)
-      if (m !== 0) return Math.min(limit, ((w << 5) + 31 - Math.clz32(m & -m)) << 3)
+      // * 8, not << 3: past 2 GiB the offset would turn negative.
+      if (m !== 0) return Math.min(limit, ((w << 5) + 31 - Math.clz32(m & -m)) * 8)
     }
     return limit
   }
 
   /**
-   * After a slide moved the blocks in use down: the arena ends at `top`, and its only free blocks
-   * are `gaps` ((offset, bytes) pairs, none touching another). The bytes in use are unchanged.
+   * Where every block in use goes when the arena slides down over all its free blocks (null when
+   * it has none): see SlidePlan. The caller rewrites every offset it holds through plan.to, then
+   * applySlide moves the bytes.
    */
-  resetFree (top: number, gaps: number[]): void {
+  planSlide (): SlidePlan | null {
     this.settle()
+    const top = this.top
+    let n = 0
+    for (let p = this.nextFreeAt(8, top); p < top; p = this.nextFreeAt(p + this.freeSize(p), top)) n++
+    if (n === 0) return null
+    const starts = new Uint32Array(n)
+    const ends = new Uint32Array(n)
+    const below = new Float64Array(n)
+    let sum = 0
+    let j = 0
+    for (let p = this.nextFreeAt(8, top); p < top; p = this.nextFreeAt(p + this.freeSize(p), top)) {
+      const bytes = this.freeSize(p)
+      sum += bytes
+      starts[j] = p
+      ends[j] = p + bytes
+      below[j++] = sum
+    }
+    const pages = new Uint32Array((top >>> PLAN_PAGE_BITS) + 2)
+    for (let k = 0, i = 0; k < pages.length; k++) {
+      while (i < n && starts[i] < k * (1 << PLAN_PAGE_BITS)) i++
+      pages[k] = i
+    }
+    return new SlidePlan(starts, ends, below, pages, top)
+  }
+
+  /**
+   * Moves every run of blocks in use down over the free blocks before it (plan from planSlide,
+   * with nothing allocated or freed since): the arena ends at its bytes in use, with no free block.
+   * Returns the bytes the top came down by.
+   */
+  applySlide (plan: SlidePlan): number {
+    const { starts, ends, below } = plan
+    const n = starts.length
+    const u8 = this.u8
+    for (let j = 0; j < n; j++) {
+      const from = ends[j]
+      const to = j + 1 < n ? starts[j + 1] : plan.top
+      // Down, in address order: an overlap with the run's own old bytes is safe (memmove).
+      if (to > from) u8.copyWithin(from - below[j], from, to)
+    }
+    const top = plan.top - below[n - 1]
     this.freeHeads.fill(0)
     this.mask.fill(0)
     this.bits.fill(0)
-    this.top = top
-    for (let i = 0; i < gaps.length; i += 2) this.insertFree(gaps[i], gaps[i + 1])
+    this.lowerTop(top)
+    return plan.top - top
+  }
+
+  /**
+   * Moves the arena into a fresh buffer of its size (offsets unchanged): the pages the old one
+   * wrote above the top go back once it is collected. Returns the old buffers' bytes (dropped).
+   * Both buffers are made before anything changes, so a failed allocation leaves the arena as it was.
+   */
+  shrink (): number {
+    this.settle()
+    const dropped = this.bufferBytes
+    const top = this.top
+    const size = Math.min(roundPage(top + (top >>> 3)), this.maxBytes)
+    const sab = new SharedArrayBuffer(size, { maxByteLength: this.maxBytes })
+    new Uint8Array(sab, 0, top).set(this.u8.subarray(0, top))
+    const bits = new SharedArrayBuffer(bitsBytes(size), { maxByteLength: bitsBytes(this.maxBytes) })
+    new Uint32Array(bits).set(this.bits.subarray(0, bitsBytes(size) >>> 2))
+    this.sab = sab
+    this.bitsSab = bits
+    this.views()
+    this.meta[META_PEAK] = top
+    return dropped
+  }
+
+  /** The top comes down: what it was stays recorded as the resident high-water mark (residentTop). */
+  private lowerTop (top: number): void {
+    const meta = this.meta
+    if (meta[META_TOP] > meta[META_PEAK]) meta[META_PEAK] = meta[META_TOP]
+    meta[META_TOP] = top
   }
 
   // --- free blocks: | next u32 | prev u32 | size u32 ... size u32 | (an 8-byte block: bits alone) ---
@@ -393,6 +464,39 @@ export class Arena {
 
 const PENDING_MAX = 64
 const NO_BUFFER = new SharedArrayBuffer(8)
+/** SlidePlan's index: the first free block of each 4 KiB page, so that a lookup searches one page's blocks. */
+const PLAN_PAGE_BITS = 12
+
+/**
+ * Where each block in use goes when an arena slides down over its free blocks (Arena.planSlide):
+ * a block at x moves down by the free bytes below x. Offsets of blocks in use (and 0) only.
+ */
+export class SlidePlan {
+  constructor (
+    /** The free blocks in address order: where each starts and ends. */
+    readonly starts: Uint32Array,
+    readonly ends: Uint32Array,
+    /** Free bytes in blocks 0..j. */
+    readonly below: Float64Array,
+    /** pages[k]: the first free block that starts at or after page k. */
+    readonly pages: Uint32Array,
+    readonly top: number,
+  ) {}
+
+  /** The offset the block at x (in use, or 0) has after the slide. */
+  to (x: number): number {
+    const k = x >>> PLAN_PAGE_BITS
+    const s = this.starts
+    let lo = this.pages[k]
+    let hi = this.pages[k + 1]
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1
+      if (s[m] < x) lo = m + 1
+      else hi = m
+    }
+    return lo === 0 ? x : x - this.below[lo - 1]
+  }
+}
 
 /** Bytes of the free-block bits for an arena of n bytes: 2 bits per 8 bytes, in whole word pairs. */
 function bitsBytes (n: number): number {

@@ -14,7 +14,7 @@ import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { copyBytes } from '../bytes.js'
-import { classBytes, sizeClass } from './arena.js'
+import { classBytes, sizeClass, type SlidePlan } from './arena.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, limitOf } from '../ipc/layout.js'
 
 export const HASH_HEADER_BYTES = 16
@@ -359,6 +359,32 @@ export function hashFree (ks: Keyspace, e: number): void {
     }
   }
   a.free(p1, buckets * 4)
+}
+
+/**
+ * Keyspace.slide: the block offsets a hash (or a set: its intset is one block, as a listpack is)
+ * holds, through plan.to: its block, and for a hashtable every bucket and node link. The blocks
+ * have not moved yet: each link is read before it is rewritten.
+ */
+export function hashRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
+  const a = ks.arena
+  const u8 = a.u8
+  const h = ks.valOffset(e)
+  const p1 = rd(u8, h + 8)
+  if (p1 === 0) return
+  wr(u8, h + 8, plan.to(p1))
+  if (rd(u8, h + 4) !== ENC_HASHTABLE) return
+  const u32 = a.u32
+  for (let i = (p1 >>> 2), end = i + rd(u8, h + 12); i < end; i++) {
+    let n = u32[i]
+    if (n === 0) continue
+    u32[i] = plan.to(n)
+    while (n !== 0) {
+      const next = u32[n >>> 2]
+      if (next !== 0) u32[n >>> 2] = plan.to(next)
+      n = next
+    }
+  }
 }
 
 /**

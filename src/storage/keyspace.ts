@@ -487,52 +487,37 @@ export class Keyspace {
   }
 
   /**
-   * Compacts the arena in place: every entry slides down over the free blocks before it, in
-   * address order, and the top comes down to the end of the last block in use. A value's own
-   * blocks (list elements, hash tables...) stay where they are; the free bytes left between them
-   * are the arena's only free blocks after. Unlike a copy (Shard.compactDb) it takes no second
-   * buffer, so it cannot double the arena's memory for a moment; the pages above the new top stay
-   * resident and take the next writes. Entry headers and values are position-independent bytes
-   * (RENAME copies them raw), and the hash chains are repointed as entries move. Returns the
-   * bytes the top came down by. Entry offsets held elsewhere are stale after it (as after a copy).
+   * Compacts the arena in place: every block in use, entries and their values' own blocks alike
+   * (list elements, hash tables and nodes, zset chunks, stream chunks and groups...), slides down
+   * over the free blocks before it, in address order, and the top comes down to the bytes in use,
+   * with no free block left. Unlike a copy (Shard.compactDb) it takes no second buffer, so it
+   * cannot double the arena's memory for a moment; the pages above the new top stay resident and
+   * take the next writes (Arena.shrink gives them back). Every offset the database holds is
+   * rewritten first, where it is: the hash chains and buckets here, and each value's own through
+   * its type's relocate; then the runs of blocks move (Arena.applySlide). Returns the bytes the
+   * top came down by. Entry offsets held elsewhere are stale after it (as after a copy).
    */
   slide (): number {
     const a = this.arena
-    a.settle()
-    const oldTop = a.top
-    const offs = new Uint32Array(this.count)
-    let k = 0
-    this.forEach(e => { if (k < offs.length) offs[k++] = e })
-    offs.sort()
-    const gaps: number[] = []
-    let p = 8
-    let dst = 8
-    let i = 0
-    while (p < oldTop) {
-      if (a.isFreeAt(p)) { p += a.freeBytesAt(p); continue }
-      if (i < k && offs[i] === p) {
-        const u32 = a.u32
-        const size = ENTRY_HEADER_BYTES + u32[(p + 8) >>> 2] + u32[(p + 12) >>> 2]
-        const bytes = a.blockBytes(size)
-        if (dst !== p) {
-          // The chain still names p: repoint it, then move the bytes (down, so an overlap is safe).
-          this.repoint(u32[(p + 4) >>> 2], p, dst)
-          a.u8.copyWithin(dst, p, p + size)
+    const plan = a.planSlide()
+    if (plan === null) return 0
+    const u32 = a.u32
+    for (const t of this.t1 === null ? [this.t0] : [this.t0, this.t1]) {
+      for (let b = 0; b < t.length; b++) {
+        let e = t[b]
+        if (e === 0) continue
+        t[b] = plan.to(e)
+        while (e !== 0) {
+          // Read the link before it is rewritten: the walk goes on through the old offsets.
+          const next = u32[e >>> 2]
+          if (next !== 0) u32[e >>> 2] = plan.to(next)
+          const type = u32[(e + 4) >>> 2] & 7
+          if (type !== TYPE_STRING) TYPES[type].relocate(this, e, plan)
+          e = next
         }
-        dst += bytes
-        p += bytes
-        i++
-        continue
       }
-      // Blocks of a value's own up to the next entry or free block: they stay.
-      let q = a.nextFreeAt(p, oldTop)
-      if (i < k && offs[i] < q) q = offs[i]
-      if (dst < p) gaps.push(dst, p - dst)
-      dst = q
-      p = q
     }
-    a.resetFree(dst, gaps)
-    return oldTop - dst
+    return a.applySlide(plan)
   }
 
   // --- internals ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 // Index-based commands (LINDEX, LSET, LRANGE) walk from the nearer end, as Redis's quicklist does.
 
 import type { Keyspace } from './keyspace.js'
+import type { SlidePlan } from './arena.js'
 import { copyBytes } from '../bytes.js'
 import { writes } from './writes.js'
 
@@ -190,6 +191,22 @@ export function listFreeElements (ks: Keyspace, e: number): void {
     n = next
   }
   listInit(ks, e)
+}
+
+/** Keyspace.slide: the header's ends and every element's links, through plan.to (the blocks have not moved yet). */
+export function listRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
+  const u8 = ks.arena.u8
+  const u32 = ks.arena.u32
+  const h = ks.valOffset(e)
+  let n = hget(u8, h + FIRST)
+  hset(u8, h + FIRST, plan.to(n))
+  hset(u8, h + FIRST + 4, plan.to(hget(u8, h + FIRST + 4)))
+  while (n !== 0) {
+    const next = u32[(n + 4) >>> 2]
+    u32[n >>> 2] = plan.to(u32[n >>> 2])
+    u32[(n + 4) >>> 2] = plan.to(next)
+    n = next
+  }
 }
 
 /** Bytes held by the list's elements (MEMORY USAGE). */

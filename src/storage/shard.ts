@@ -340,12 +340,13 @@ export class Shard implements EvictionHost {
 
   /**
    * Compacts the databases whose arenas hold too many free bytes (Arena: the top cannot come down
-   * past a block in use, and a SharedArrayBuffer cannot shrink; under maxmemory in place first,
-   * Keyspace.slide): over its share of maxmemory
+   * past a block in use, and a SharedArrayBuffer cannot shrink; under maxmemory in place,
+   * Keyspace.slide, then maybe into a smaller buffer, shrinkIfRoom): over its share of maxmemory
    * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
    * could not find a free block big enough for a write within its budget), and under any maxmemory once
    * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
-   * the copy stays short). The caller makes sure no other thread or walk holds the
+   * the copy stays short). An arena whose top came down far below the pages its buffer wrote moves
+   * to a buffer of its size (shrinkIfRoom). The caller makes sure no other thread or walk holds the
    * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
    */
   compactIfFragmented (share: number): boolean {
@@ -355,27 +356,63 @@ export class Shard implements EvictionHost {
       if (ks === null) continue
       const a = ks.arena
       const free = a.committed - a.used
-      if (free < COMPACT_MIN_FREE && (share <= 0 || free < share / 256)) continue
       // Over the share by more than a trifle, and the copy would bring it back within.
-      const over = share > 0 ? this.committedMemory() - share : 0
+      const over = share > 0 && free > share / 256 ? this.committedMemory() - share : 0
       const isOver = over > share / 256 && free >= over
       // Copying no more than what was deleted since the last compaction: O(1) per deleted byte.
       const isHalfFree = free >= COMPACT_MIN_FREE && free >= a.used && a.used <= COMPACT_MAX_LIVE
-      if (!isOver && !isHalfFree) continue
+      if (!isOver && !isHalfFree) {
+        // Nothing worth compacting, but the top may have come down by itself (the last blocks
+        // freed) far below the pages the buffer has written.
+        if (this.shrinkIfRoom(ks, share)) did = true
+        continue
+      }
       did = true
-      // Under maxmemory the arena slides in place first: a copy would hold the old buffer and the
-      // new one at once (RSS up to twice the share for a moment), while a slide reuses the pages
-      // the arena has. A copy follows only when values' own blocks left it still fragmented.
+      // Under maxmemory the arena slides in place: a copy would hold the old buffer and the new
+      // one at once (RSS up to twice the share for a moment), while a slide reuses the pages the
+      // arena has and leaves no free block. Then, when little is left, a fresh buffer of its size
+      // gives the rest of the pages back.
       if (share > 0) {
         ks.slide()
         forgetEvictionPool()
-        const left = a.committed - a.used
-        const isStillOver = this.committedMemory() - share > share / 256 && left >= this.committedMemory() - share
-        if (!isStillOver && !(left >= COMPACT_MIN_FREE && left >= a.used && a.used <= COMPACT_MAX_LIVE)) continue
+        this.shrinkIfRoom(ks, share)
+        continue
       }
       this.compactDb(i)
     }
     return did
+  }
+
+  /**
+   * An arena whose top came down (a slide under maxmemory, or its last blocks freed) keeps the
+   * pages it wrote above it resident: a SharedArrayBuffer cannot shrink. When the arena holds at
+   * most half of what it has written (at least 128 KiB less), and under maxmemory a fresh buffer
+   * of its size fits beside everything this shard holds now within its share and an eighth (the
+   * old buffer goes only once collected), it moves there (Arena.shrink: one copy up to its top;
+   * offsets unchanged) and the old one is dropped. True if it did.
+   */
+  private shrinkIfRoom (ks: Keyspace, share: number): boolean {
+    const a = ks.arena
+    const held = a.residentTop
+    if (held - a.top < COMPACT_MIN_FREE || a.top > held / 2) return false
+    if (share > 0 && this.residentMemory() + a.top > share + share / 8) return false
+    try {
+      this.droppedBytes += a.shrink()
+    } catch {
+      // No memory for the new buffer now (nothing changed: it is made before anything moves).
+      return false
+    }
+    return true
+  }
+
+  /**
+   * Bytes this shard's data holds in memory (INFO's allocator_resident): every arena up to the
+   * highest its top has been in its buffer, the tables, and buffers dropped but not collected yet.
+   */
+  residentMemory (): number {
+    let n = this.droppedBytes
+    for (const ks of this.dbs) if (ks !== null) n += ks.arena.residentTop - 8 + ks.tableBytes
+    return n
   }
 
   /** MEMORY PURGE ran here: the worker compacts and collects once nothing holds the databases. */
@@ -390,7 +427,12 @@ export class Shard implements EvictionHost {
     let did = false
     for (let i = 0; i < DATABASES; i++) {
       const ks = this.dbs[i]
-      if (ks === null || ks.arena.committed - ks.arena.used < COMPACT_MIN_FREE) continue
+      if (ks === null) continue
+      if (ks.arena.committed - ks.arena.used < COMPACT_MIN_FREE) {
+        // A top that came down by itself: the pages above it go (no budget: an operator asked).
+        if (this.shrinkIfRoom(ks, 0)) did = true
+        continue
+      }
       this.compactDb(i)
       did = true
     }

@@ -15,7 +15,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { readU32LE as rd } from '../bytes.js'
-import { classBytes, sizeClass } from './arena.js'
+import { classBytes, sizeClass, type SlidePlan } from './arena.js'
 import { StreamId, idCmp, idRead, idWrite, streamGroups, streamSetGroups } from './stream-type.js'
 
 const G_PEL = 4
@@ -175,6 +175,32 @@ export function groupsFreeList (ks: Keyspace, l: number): void {
   if (l === 0) return
   for (let i = 0, n = listCount(ks, l); i < n; i++) groupFreeAll(ks, listAt(ks, l, i))
   ks.arena.free(l, 8 + ks.arena.u32[l >>> 2] * 4)
+}
+
+/**
+ * Keyspace.slide: the block offsets a stream's groups hold, through plan.to: the groups list, each
+ * group's PEL and consumers list, the consumer each pending record names, and the consumers. The
+ * blocks have not moved yet: each offset is read before it is rewritten.
+ */
+export function groupsRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
+  const l = streamGroups(ks, e)
+  if (l === 0) return
+  const u32 = ks.arena.u32
+  for (let i = (l >>> 2) + 2, end = i + u32[(l >>> 2) + 1]; i < end; i++) {
+    const g = u32[i]
+    u32[i] = plan.to(g)
+    const pel = u32[(g + G_PEL) >>> 2]
+    if (pel !== 0) {
+      for (let r = recBase(u32, pel), n = u32[(pel >>> 2) + 1]; n > 0; n--, r += REC_BYTES) u32[(r + 32) >>> 2] = plan.to(u32[(r + 32) >>> 2])
+      u32[(g + G_PEL) >>> 2] = plan.to(pel)
+    }
+    const cl = u32[(g + G_CONSUMERS) >>> 2]
+    if (cl !== 0) {
+      for (let j = (cl >>> 2) + 2, cend = j + u32[(cl >>> 2) + 1]; j < cend; j++) u32[j] = plan.to(u32[j])
+      u32[(g + G_CONSUMERS) >>> 2] = plan.to(cl)
+    }
+  }
+  streamSetGroups(ks, e, plan.to(l))
 }
 
 /** lazyfreeGetFreeEffort's share of the groups: each group, and the first group's PEL size for every one. */

@@ -20,7 +20,7 @@
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
-import { classBytes, sizeClass } from './arena.js'
+import { classBytes, sizeClass, type SlidePlan } from './arena.js'
 import { parseInt64, parsed } from '../protocol/ascii.js'
 
 export const STREAM_HEADER_BYTES = 72
@@ -828,6 +828,20 @@ export function streamFreeEntries (ks: Keyspace, e: number): void {
   }
   a.free(d, 16 + a.u32[d >>> 2] * 4)
   wr(a.u8, ks.valOffset(e) + H_DIR, 0)
+}
+
+/**
+ * Keyspace.slide: the directory and its chunks' offsets, through plan.to (chunks hold no offset:
+ * their entries are relative to the chunk). The blocks have not moved yet.
+ */
+export function streamEntriesRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
+  const a = ks.arena
+  const d = dirOf(ks, e)
+  if (d === 0) return
+  const u32 = a.u32
+  const db = d >>> 2
+  for (let i = db + 4 + u32[db + 1], end = i + u32[db + 2]; i < end; i++) u32[i] = plan.to(u32[i])
+  wr(a.u8, ks.valOffset(e) + H_DIR, plan.to(d))
 }
 
 /** Arena bytes of the entries (block sizes): MEMORY USAGE. */

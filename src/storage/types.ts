@@ -6,24 +6,24 @@
 import type { Keyspace } from './keyspace.js'
 import {
   HEAD, TAIL, ELEM_HEADER_BYTES, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemLen, elemData,
-  listLen, listFreeElements,
+  listLen, listFreeElements, listRelocate,
 } from './list.js'
 import { parseInt64 } from '../protocol/ascii.js'
 import { readU32LE as rd32 } from '../bytes.js'
-import { classBytes, sizeClass } from './arena.js'
+import { classBytes, sizeClass, type SlidePlan } from './arena.js'
 import {
   HASH_HEADER_BYTES, ENC_LISTPACK, ENC_HASHTABLE, hashInit, hashConvert, hashSetKeep, hashFree, hashForEach, hashLen,
-  hashEncoding, hashMemory, hashRestoreBytes,
+  hashEncoding, hashMemory, hashRestoreBytes, hashRelocate,
 } from './hash-type.js'
 import {
   ZSET_HEADER_BYTES, ENC_SKIPLIST, zsetInit, zsetInsert, zsetFree, zsetLen, zsetAt, zsetEncoding, zsetMemory, nodeScore,
-  nodeMemberAt, nodeMemberLen,
+  nodeMemberAt, nodeMemberLen, zsetRelocate,
 } from './zset-type.js'
 import {
   STREAM_HEADER_BYTES, streamFreeEntries, streamEntriesMemory, streamEntriesDumpBytes, streamEntriesDump, streamEntriesRestore,
-  streamEntriesRestoreBytes, streamEntriesDumpEnd, streamInit,
+  streamEntriesRestoreBytes, streamEntriesDumpEnd, streamInit, streamEntriesRelocate,
 } from './stream-type.js'
-import { groupsFree, groupsMemory, groupsDumpBytes, groupsDump, groupsRestore, groupsRestoreBytes } from './stream-group.js'
+import { groupsFree, groupsMemory, groupsDumpBytes, groupsDump, groupsRestore, groupsRestoreBytes, groupsRelocate } from './stream-group.js'
 import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
 
 /** A value payload's header: | u8 type and encoding flags | f64 expireAt (LE) |, then the type's layout. */
@@ -38,6 +38,11 @@ export interface TypeOps {
   copyBytes (ks: Keyspace, e: number): number
   /** Frees what the value holds outside its entry, before the entry itself is freed. */
   free (ks: Keyspace, e: number): void
+  /**
+   * Keyspace.slide: rewrites every block offset e's value holds (in its entry and in its own
+   * blocks) to plan.to's, reading each where it is now (nothing has moved yet).
+   */
+  relocate (ks: Keyspace, e: number, plan: SlidePlan): void
   /** Fills fresh entry n of dst with a copy of e's value in src; false when dst's arena is full. */
   copyValue (src: Keyspace, e: number, dst: Keyspace, n: number): boolean
   /** Bytes of e's value as a dump payload (after its header). */
@@ -62,6 +67,8 @@ const stringOps: TypeOps = {
   valueBytes: dataLen => dataLen,
   copyBytes: (ks, e) => ks.valLen(e),
   free () {},
+  // Its bytes are all in its entry.
+  relocate () {},
   copyValue (src, e, dst, n) {
     // Read the views after insert: it may have grown dst's (possibly the same) arena.
     const from = src.valOffset(e)
@@ -92,6 +99,7 @@ const listOps: TypeOps = {
   valueBytes: () => LIST_HEADER_BYTES,
   copyBytes: () => LIST_HEADER_BYTES,
   free: (ks, e) => listFreeElements(ks, e),
+  relocate: listRelocate,
   copyValue (src, e, dst, n) {
     listInit(dst, n)
     for (let el = listFirst(src, e, HEAD); el !== 0; el = elemNext(src, el)) {
@@ -153,6 +161,7 @@ const hashOps: TypeOps = {
   valueBytes: () => HASH_HEADER_BYTES,
   copyBytes: () => HASH_HEADER_BYTES,
   free: (ks, e) => { hashFree(ks, e) },
+  relocate: hashRelocate,
   copyValue (src, e, dst, n) {
     const b = Buffer.allocUnsafe(hashOps.dumpBytes(src, e))
     hashOps.dump(src, e, b, 0)
@@ -201,6 +210,8 @@ const setOps: TypeOps = {
   valueBytes: () => SET_HEADER_BYTES,
   copyBytes: () => SET_HEADER_BYTES,
   free: (ks, e) => { setFree(ks, e) },
+  // The hash's layout: an intset is one block, as a listpack is.
+  relocate: hashRelocate,
   copyValue (src, e, dst, n) {
     const b = Buffer.allocUnsafe(setOps.dumpBytes(src, e))
     setOps.dump(src, e, b, 0)
@@ -245,6 +256,7 @@ const zsetOps: TypeOps = {
   valueBytes: () => ZSET_HEADER_BYTES,
   copyBytes: () => ZSET_HEADER_BYTES,
   free: (ks, e) => { zsetFree(ks, e) },
+  relocate: zsetRelocate,
   copyValue (src, e, dst, n) {
     const b = Buffer.allocUnsafe(zsetOps.dumpBytes(src, e))
     zsetOps.dump(src, e, b, 0)
@@ -297,6 +309,7 @@ const streamOps: TypeOps = {
   valueBytes: () => STREAM_HEADER_BYTES,
   copyBytes: () => STREAM_HEADER_BYTES,
   free: (ks, e) => { groupsFree(ks, e); streamFreeEntries(ks, e) },
+  relocate (ks, e, plan) { groupsRelocate(ks, e, plan); streamEntriesRelocate(ks, e, plan) },
   copyValue (src, e, dst, n) {
     const b = Buffer.allocUnsafe(streamOps.dumpBytes(src, e))
     streamOps.dump(src, e, b, 0)

@@ -15,6 +15,7 @@
 //   node:        | u32 dict next | u32 hash | f64 score | u32 member length | member |
 
 import type { Keyspace } from './keyspace.js'
+import type { SlidePlan } from './arena.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { hashLimits } from './hash-type.js'
@@ -497,6 +498,44 @@ export function zsetFree (ks: Keyspace, e: number): void {
   if (o !== 0) a.free(o, zsetDirBytes(a.u32[o >>> 2]))
   const d = rd(a.u8, h + 12)
   if (d !== 0) a.free(d, 8 + a.u32[d >>> 2] * 4)
+  version++
+}
+
+/**
+ * Keyspace.slide: the block offsets a sorted set holds, through plan.to: the directory's chunks,
+ * each chunk's nodes, the dictionary's buckets and node links, and the header's two blocks. The
+ * blocks have not moved yet: each offset is read before it is rewritten.
+ */
+export function zsetRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
+  const a = ks.arena
+  const u8 = a.u8
+  const u32 = a.u32
+  const h = ks.valOffset(e)
+  const o = rd(u8, h + 8)
+  if (o !== 0) {
+    const db = o >>> 2
+    for (let c = 0, chunks = u32[db + 1]; c < chunks; c++) {
+      const blk = u32[db + 2 + c * 2]
+      u32[db + 2 + c * 2] = plan.to(blk)
+      for (let i = (blk >>> 2) + 1, end = i + u32[db + 3 + c * 2]; i < end; i++) u32[i] = plan.to(u32[i])
+    }
+    wr(u8, h + 8, plan.to(o))
+  }
+  const d = rd(u8, h + 12)
+  if (d !== 0) {
+    for (let i = (d >>> 2) + 2, end = i + u32[d >>> 2]; i < end; i++) {
+      let n = u32[i]
+      if (n === 0) continue
+      u32[i] = plan.to(n)
+      while (n !== 0) {
+        const next = u32[n >>> 2]
+        if (next !== 0) u32[n >>> 2] = plan.to(next)
+        n = next
+      }
+    }
+    wr(u8, h + 12, plan.to(d))
+  }
+  // The cached position names the old directory.
   version++
 }
 

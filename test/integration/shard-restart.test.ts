@@ -4,7 +4,7 @@
 // CLUSTERDOWN; every client gets an answer: blocked clients, WATCH sessions, pipelines,
 // subscribers of the pub/sub hub (shard 0).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RawClient, encodeCommand, parseScan, infoNumber } from './helpers/raw.js'
+import { RawClient, encodeCommand, infoNumber, parseScan } from './helpers/raw.js'
 import { REDIS_URL, freePort, startFlashKV, type ServerHandle } from './helpers/server.js'
 import { keysOnShard } from './helpers/slots.js'
 import { startRedis } from './helpers/redis.js'
@@ -328,6 +328,48 @@ describeLocal('a shard worker killed with DEBUG CRASH-SHARD is replaced, with it
     expect(text(await c.command('EVALSHA', sha, '1', key))).toBe(':3\r\n')
     expect(await infoNumber(c, 'shards', 'scripts_in_shard') - before).toBe(1)
   })
+
+  it('takes over an arena that, under maxmemory, slid and moved to a smaller buffer once most of its keys went', async () => {
+    const mem = async (field: string): Promise<number> => await infoNumber(c, 'memory', field)
+    // What a slide leaves resident above the arenas' tops (allocator_resident less allocator_active) comes back once they move.
+    const isSettled = async (): Promise<boolean> => await mem('allocator_resident') - await mem('allocator_active') < (1 << 20)
+    expect(text(await c.command('CONFIG', 'SET', 'maxmemory', '64mb'))).toBe('+OK\r\n')
+    expect(await pollUntil(isSettled)).toBe(true)
+    expect(text(await c.command('SELECT', '3'))).toBe('+OK\r\n')
+    // About 3 MB on shard 1 (its arenas hold 4 MiB at most here), every type among it.
+    const all = keysOnShard(1, SHARDS, 3004, 'shrink:')
+    const keys = all.slice(0, 3000)
+    const [l, h, z, x] = all.slice(3000)
+    const value = (i: number): string => `${i}:${'s'.repeat(1000)}`
+    c.send(Buffer.concat([
+      ...keys.map((k, i) => encodeCommand(['SET', k, value(i)])),
+      encodeCommand(['RPUSH', l, ...Array.from({ length: 50 }, (_, j) => `e${j}`)]),
+      encodeCommand(['HSET', h, ...Array.from({ length: 200 }, (_, j) => [`f${j}`, 'h'.repeat(80)]).flat()]),
+      encodeCommand(['ZADD', z, ...Array.from({ length: 200 }, (_, j) => [String(j), `m${j}`]).flat()]),
+      encodeCommand(['XADD', x, '1-1', 'f', 'v']),
+    ]))
+    for (const r of await c.readReplies(keys.length + 4, 20_000)) expect(text(r).startsWith('-'), text(r)).toBe(false)
+    const full = await mem('allocator_resident')
+    // All but one in 20 go: the arena slides down, then moves to a buffer of what is left.
+    const gone = keys.filter((_, i) => i % 20 !== 0)
+    expect(text(await c.command('DEL', ...gone))).toBe(`:${gone.length}\r\n`)
+    expect(await pollUntil(async () => await mem('allocator_active') < full - (2 << 20) && await isSettled())).toBe(true)
+
+    await crashAndAwait(server, c, 1, keys[20], `$${value(20).length}\r\n${value(20)}\r\n`)
+    for (let i = 0; i < keys.length; i += 20 * 7) expect(text(await c.command('GET', keys[i]))).toBe(`$${value(i).length}\r\n${value(i)}\r\n`)
+    expect(text(await c.command('LINDEX', l, '-1'))).toBe('$3\r\ne49\r\n')
+    expect(text(await c.command('HLEN', h))).toBe(':200\r\n')
+    expect(text(await c.command('ZSCORE', z, 'm199'))).toBe('$3\r\n199\r\n')
+    expect(text(await c.command('XLEN', x))).toBe(':1\r\n')
+    expect(text(await c.command('DBSIZE'))).toBe(`:${keys.length - gone.length + 4}\r\n`)
+    // The new thread writes on in the smaller buffer: it grows again.
+    c.send(Buffer.concat(gone.map(k => encodeCommand(['SET', k, 'again']))))
+    for (const r of await c.readReplies(gone.length, 20_000)) expect(text(r)).toBe('+OK\r\n')
+    expect(text(await c.command('GET', gone[gone.length - 1]))).toBe('$5\r\nagain\r\n')
+    expect(text(await c.command('FLUSHDB'))).toBe('+OK\r\n')
+    expect(text(await c.command('SELECT', '0'))).toBe('+OK\r\n')
+    expect(text(await c.command('CONFIG', 'SET', 'maxmemory', '0'))).toBe('+OK\r\n')
+  }, 120_000)
 
   it('checks its arguments as Redis checks DEBUG subcommands', async () => {
     expect(text(await c.command('DEBUG', 'CRASH-SHARD', 'x'))).toBe('-ERR value is not an integer or out of range\r\n')

@@ -349,3 +349,82 @@ describe('out of memory', () => {
     expect(off).toBe(0)
   })
 })
+
+describe('slide plan and shrink (Keyspace.slide, Shard.shrinkIfRoom)', () => {
+  /** Random blocks, a random half freed: the live ones with their seeds, sizes and offsets. */
+  const scatter = (seed: number, n: number): { a: Arena, live: Array<[number, number, number]> } => {
+    let s = seed
+    const rnd = (k: number): number => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s >>> 8) % k }
+    const a = new Arena()
+    const all: Array<[number, number, number]> = []
+    for (let i = 0; i < n; i++) {
+      const size = rnd(8) === 0 ? 600 + rnd(9000) : 1 + rnd(300)
+      const off = a.alloc(size)
+      fill(a, off, size, i)
+      all.push([off, size, i])
+    }
+    const live = all.filter(() => rnd(2) === 0)
+    for (const b of all) if (!live.includes(b)) a.free(b[0], b[1])
+    return { a, live }
+  }
+
+  it('moves each block down by the free bytes below it, and the blocks end packed with no free block', () => {
+    for (const seed of [1, 2, 3]) {
+      const { a, live } = scatter(seed, 3000)
+      const plan = a.planSlide()
+      expect(plan).not.toBeNull()
+      if (plan === null) return
+      // Free bytes below each block, counted the slow way: the bytes of the blocks in use below it.
+      const sorted = [...live].sort((x, y) => x[0] - y[0])
+      let packed = 8
+      const used = a.used
+      for (const [off, size] of sorted) {
+        expect(plan.to(off), `block at ${off}`).toBe(packed)
+        packed += a.blockBytes(size)
+      }
+      expect(plan.to(0)).toBe(0)
+      const down = a.applySlide(plan)
+      expect(a.top).toBe(packed)
+      expect(down).toBe(plan.top - packed)
+      expect(a.committed).toBe(used)
+      expect(a.used).toBe(used)
+      for (const [off, size, i] of sorted) expect(intact(a, plan.to(off), size, i)).toBe(true)
+      // Nothing free: a new block comes from the top, and one freed goes back to it.
+      expect(a.hasFreeBlock(8)).toBe(false)
+      const n = a.alloc(100)
+      expect(n).toBe(packed)
+      a.free(n, 100)
+      expect(a.committed).toBe(used)
+      expect(a.planSlide()).toBeNull()
+    }
+  })
+
+  it('shrink moves the arena to a buffer of its size, offsets, free lists and resident high-water mark included', () => {
+    const { a, live } = scatter(7, 3000)
+    const capacity = a.capacity
+    const held = a.residentTop
+    expect(held).toBe(a.top)
+    // The last blocks go: the top comes down, what it was stays recorded.
+    const sorted = [...live].sort((x, y) => x[0] - y[0])
+    const kept = sorted.slice(0, sorted.length >> 2)
+    for (const [off, size] of sorted.slice(sorted.length >> 2).reverse()) a.free(off, size)
+    a.settle()
+    expect(a.top).toBeLessThan(held / 2)
+    expect(a.residentTop).toBe(held)
+    const used = a.used
+    const dropped = a.shrink()
+    expect(dropped).toBeGreaterThanOrEqual(capacity)
+    expect(a.capacity).toBeLessThan(capacity / 2)
+    expect(a.residentTop).toBe(a.top)
+    expect(a.used).toBe(used)
+    for (const [off, size, i] of kept) expect(intact(a, off, size, i)).toBe(true)
+    // The free blocks below the top came along: a small block reuses one, a big one grows the buffer.
+    expect(a.hasFreeBlock(8)).toBe(true)
+    const top = a.top
+    expect(a.alloc(8)).toBeLessThan(top)
+    const big = a.alloc(capacity)
+    expect(big).toBe(top)
+    expect(a.capacity).toBeGreaterThan(capacity)
+    for (const [off, size, i] of kept) expect(intact(a, off, size, i)).toBe(true)
+  })
+})

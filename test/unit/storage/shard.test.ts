@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DATABASES, Shard } from '../../../src/storage/shard.js'
 import { run, argvOf, decode, type Reply } from '../helpers/run.js'
-import { commandByName } from '../../../src/commands/table.js'
+import { commandOfArgs } from '../../../src/commands/table.js'
 import { ReplyWriter } from '../../../src/protocol/resp-writer.js'
 
 const T0 = 1_700_000_000_000
@@ -192,11 +192,13 @@ describe('values across size classes', () => {
 
 describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
   const out = new ReplyWriter(64)
-  /** Any shard command of the table ('object|freq' for subcommands). */
+  /** Any shard command of the table, subcommands too ('xgroup', 'create', ... or 'xinfo|stream', ...). */
   const any = (shard: Shard, name: string, ...args: string[]): Reply => {
     out.reset()
-    const cmd = commandByName(name)
-    cmd.run?.(shard, argvOf([...name.split('|'), ...args]), out)
+    const argv = [...name.split('|'), ...args]
+    const cmd = commandOfArgs(argv.map(a => Buffer.from(a, 'latin1')))
+    if (cmd?.run === undefined) throw new Error(`no shard handler for ${argv.slice(0, 2).join(' ')}`)
+    cmd.run(shard, argvOf(argv), out)
     return decode(Buffer.from(out.buf.subarray(0, out.len)))
   }
   it('keeps every key, value, type, encoding, TTL and access clock, and gives the free bytes back', () => {
@@ -260,25 +262,42 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
       if (i % 5 === 0) any(shard, 'hset', `${tag}h:${i % 40}`, `f${i}`, 'v'.repeat(i % 90))
       if (i % 11 === 0) any(shard, 'sadd', `${tag}st:${i % 20}`, String(i), `m${i}`)
       if (i % 13 === 0) any(shard, 'zadd', `${tag}z:${i % 10}`, String(i % 17), `m${i}`)
+      if (i % 3 === 0) any(shard, 'zadd', `${tag}zb`, String(i % 101), `m${i}`) // several chunks
+      if (i % 17 === 0) any(shard, 'sadd', `${tag}int`, String(i * 1000)) // an intset
       if (i % 97 === 0) any(shard, 'xadd', `${tag}x`, '*', 'f', String(i))
+      if (i % 4 === 0) any(shard, 'xadd', `${tag}xb`, `${i + 1}-0`, 'f', String(i), 'g', 'y'.repeat(i % 60)) // several chunks
+      if (i % 9 === 0) any(shard, 'hset', `${tag}hb`, `f${i}`, 'w'.repeat(70 + i % 30)) // a hashtable
+      if (i === 100) any(shard, 'xgroup', 'create', `${tag}xb`, 'g1', '0')
+      if (i === 300) any(shard, 'xgroup', 'create', `${tag}xb`, 'g2', '$')
+      if (i % 40 === 0 && i >= 100) any(shard, 'xreadgroup', 'group', 'g1', `c${i % 3}`, 'count', '7', 'streams', `${tag}xb`, '>')
+      if (i % 60 === 0 && i >= 300) any(shard, 'xreadgroup', 'group', 'g2', `d${i % 2}`, 'count', '3', 'streams', `${tag}xb`, '>')
     }
     for (let i = 0; i < n; i += 3) run(shard, ['DEL', `${tag}s:${i}`])
     for (let i = 0; i < n; i += 14) any(shard, 'lpop', `${tag}l:${i % 70}`)
+    for (let i = 0; i < n; i += 8) any(shard, 'hdel', `${tag}hb`, `f${i}`)
+    for (let i = 0; i < n; i += 6) any(shard, 'zrem', `${tag}zb`, `m${i}`)
+    for (let i = 0; i < n; i += 16) any(shard, 'xdel', `${tag}xb`, `${i + 1}-0`)
+    any(shard, 'xack', `${tag}xb`, 'g1', '1-0', '41-0', '81-0')
   }
   /** What every key of fill(tag, n) holds now, read through commands. */
   const dump = (tag: string, n: number): unknown[] => {
     const out: unknown[] = []
     for (let i = 0; i < n; i++) out.push(run(shard, ['GET', `${tag}s:${i}`]))
     for (let i = 0; i < n; i += 50) out.push(run(shard, ['PTTL', `${tag}t:${i}`]))
-    for (let i = 0; i < 70; i++) out.push(any(shard, 'lrange', `${tag}l:${i}`, '0', '-1'))
+    // From the head by the next links, and near the tail by the previous ones.
+    for (let i = 0; i < 70; i++) out.push(any(shard, 'lrange', `${tag}l:${i}`, '0', '-1'), any(shard, 'lindex', `${tag}l:${i}`, '-2'))
     for (let i = 0; i < 40; i++) out.push(any(shard, 'hgetall', `${tag}h:${i}`))
     for (let i = 0; i < 20; i++) out.push(any(shard, 'smembers', `${tag}st:${i}`))
     for (let i = 0; i < 10; i++) out.push(any(shard, 'zrange', `${tag}z:${i}`, '0', '-1', 'withscores'))
-    out.push(any(shard, 'xlen', `${tag}x`), shard.keyCount(), shard.expiresCount())
+    out.push(any(shard, 'zrange', `${tag}zb`, '0', '-1', 'withscores'), any(shard, 'zrank', `${tag}zb`, 'm100'))
+    out.push(any(shard, 'zscore', `${tag}zb`, 'm301'), any(shard, 'smembers', `${tag}int`), any(shard, 'hgetall', `${tag}hb`))
+    out.push(any(shard, 'xlen', `${tag}x`), any(shard, 'xrange', `${tag}xb`, '-', '+'))
+    out.push(any(shard, 'xinfo|stream', `${tag}xb`, 'full'), any(shard, 'xpending', `${tag}xb`, 'g1', '-', '+', '1000'))
+    out.push(shard.keyCount(), shard.expiresCount())
     return out
   }
 
-  it('slide: entries move down past the values\' own blocks, every value and TTL intact, and writes go on after', () => {
+  it('slide: every block in use moves down, entries and values\' own blocks alike, every value and TTL intact, and writes go on after', () => {
     fill('a', 1500)
     // A string bigger than any free block: the last block.
     run(shard, ['SET', 'last', 'z'.repeat(20_000)])
@@ -286,28 +305,43 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     const committed = shard.committedMemory()
     const live = shard.usedMemory()
     const capacity = shard.ks.arena.capacity
-    // The values' blocks stay, so the free bytes before the last of them stay too (as gaps).
+    // No free block is left: the arena ends at its bytes in use.
     const down = shard.ks.slide()
+    expect(down).toBeGreaterThan(0)
     expect(shard.committedMemory()).toBe(committed - down)
     expect(shard.usedMemory()).toBe(live)
+    expect(shard.committedMemory()).toBe(live)
     expect(shard.ks.arena.capacity).toBe(capacity) // the same buffer
     expect(dump('a', 1500)).toEqual(before)
     expect(run(shard, ['STRLEN', 'last'])).toBe(20_000)
-    // Writes go on (reusing the gaps, then the top), and a second slide keeps everything too.
+    // Writes go on (from the top), and a second slide keeps everything too.
     fill('b', 1000)
     const both = [dump('a', 1500), dump('b', 1000)]
     shard.ks.slide()
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
     expect([dump('a', 1500), dump('b', 1000)]).toEqual(both)
     // The strings go: the collections, alone now, slide down and still hold the same.
     const collections = [dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]
     for (let i = 0; i < 1500; i++) run(shard, ['DEL', `as:${i}`, `bs:${i}`])
     shard.ks.slide()
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
     expect(run(shard, ['GET', 'bs:1'])).toBeNull()
     expect([dump('a', 0).slice(0, -2), dump('b', 0).slice(0, -2)]).toEqual(collections)
-    expect(any(shard, 'lrange', 'al:7', '0', '-1')).toEqual(before[1500 + 30 + 7])
+    expect(any(shard, 'lrange', 'al:7', '0', '-1')).toEqual(before[1500 + 30 + 7 * 2])
+    // The collections change after the slide as before it: their links lead where they should.
+    any(shard, 'rpush', 'al:7', 'after')
+    any(shard, 'hset', 'ahb', 'new', 'v'.repeat(100))
+    any(shard, 'zadd', 'azb', '50.5', 'new')
+    any(shard, 'xreadgroup', 'group', 'g1', 'c9', 'count', '2', 'streams', 'axb', '0')
+    any(shard, 'xgroup', 'delconsumer', 'axb', 'g1', 'c1')
+    expect((any(shard, 'lrange', 'al:7', '-1', '-1') as Buffer[])[0]).toEqual(b('after'))
+    expect(any(shard, 'hget', 'ahb', 'new')).toEqual(b('v'.repeat(100)))
+    expect(any(shard, 'zscore', 'azb', 'new')).toEqual(b('50.5'))
+    expect(shard.ks.slide()).toBeGreaterThanOrEqual(0)
+    expect(any(shard, 'zscore', 'azb', 'new')).toEqual(b('50.5'))
   })
 
-  it('slide: an empty arena, and one of strings alone (nothing pinned), come down to their live bytes', () => {
+  it('slide: an empty arena, and one of strings alone, come down to their live bytes', () => {
     expect(shard.ks.slide()).toBe(0)
     for (let i = 0; i < 2000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(i % 500)])
     for (let i = 0; i < 2000; i += 2) run(shard, ['DEL', `k:${i}`])
@@ -320,17 +354,19 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     let seed = 12345
     const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 16) % n }
     const names = 1200
+    const status = (r: unknown): string => (r as { status?: string }).status ?? ''
     const read = (): unknown[] => {
       const out: unknown[] = [shard.keyCount(), shard.expiresCount()]
       for (let i = 0; i < names; i++) {
         const k = `r:${i}`
-        const t = any(shard, 'type', k)
+        const t = status(any(shard, 'type', k))
         out.push(t, run(shard, ['PTTL', k]))
-        if (t === b('string') || (t as { status?: string }).status === 'string') out.push(run(shard, ['GET', k]))
-        else if ((t as { status?: string }).status === 'list') out.push(any(shard, 'lrange', k, '0', '-1'))
-        else if ((t as { status?: string }).status === 'hash') out.push(any(shard, 'hgetall', k))
-        else if ((t as { status?: string }).status === 'set') out.push(any(shard, 'smembers', k))
-        else if ((t as { status?: string }).status === 'zset') out.push(any(shard, 'zrange', k, '0', '-1', 'withscores'))
+        if (t === 'string') out.push(run(shard, ['GET', k]))
+        else if (t === 'list') out.push(any(shard, 'lrange', k, '0', '-1'), any(shard, 'lindex', k, '-2'))
+        else if (t === 'hash') out.push(any(shard, 'hgetall', k), any(shard, 'object|encoding', k))
+        else if (t === 'set') out.push(any(shard, 'smembers', k), any(shard, 'object|encoding', k))
+        else if (t === 'zset') out.push(any(shard, 'zrange', k, '0', '-1', 'withscores'), any(shard, 'zrange', k, '-3', '-1'))
+        else if (t === 'stream') out.push(any(shard, 'xinfo|stream', k, 'full'))
       }
       return out
     }
@@ -338,7 +374,7 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     for (let round = 0; round < 8; round++) {
       for (let op = 0; op < 1000; op++) {
         const k = `r:${rnd(names)}`
-        const kind = rnd(100)
+        const kind = rnd(120)
         const x = String(rnd(1000))
         if (kind < 25) run(shard, ['SET', k, 'v'.repeat(rnd(40) === 0 ? 3000 + rnd(9000) : rnd(300))])
         else if (kind < 40) run(shard, ['DEL', k])
@@ -352,16 +388,37 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
         else if (kind < 86) any(shard, 'append', k, 'a'.repeat(rnd(500)))
         else if (kind < 90) run(shard, ['PEXPIRE', k, String(100_000 + rnd(100_000))])
         else if (kind < 95) any(shard, 'setrange', k, String(rnd(100)), 'r'.repeat(rnd(50)))
-        else run(shard, ['SET', `n:${round}:${op}`, x]) // more keys: the index grows and rehashes
+        else if (kind < 100) run(shard, ['SET', `n:${round}:${op}`, x]) // more keys: the index grows and rehashes
+        // Collections that outgrow their small encodings (hashtables, several zset chunks, intsets).
+        else if (kind < 102) any(shard, 'hset', k, ...Array.from({ length: 20 }, (_, i) => [`F${x}:${i}`, 'H'.repeat(rnd(100))]).flat())
+        else if (kind < 104) any(shard, 'zadd', k, ...Array.from({ length: 60 }, (_, i) => [String(rnd(500)), `Z${x}:${i}`]).flat())
+        else if (kind < 105) any(shard, 'sadd', k, ...Array.from({ length: 30 }, (_, i) => String(rnd(100000) + i)))
+        else if (kind < 106) any(shard, 'rpush', k, ...Array.from({ length: 30 }, (_, i) => `L${x}:${i}`))
+        // Streams: entries over several chunks, groups, consumers and pending entries.
+        else if (kind < 110) any(shard, 'xadd', k, ...(rnd(4) === 0 ? ['MAXLEN', String(50 + rnd(200))] : []), '*', 'f', x, 'g', 's'.repeat(rnd(80)))
+        else if (kind < 111) any(shard, 'xtrim', k, 'MAXLEN', String(rnd(300)))
+        else if (kind < 113) any(shard, 'xgroup', 'create', k, `g${rnd(3)}`, rnd(2) === 0 ? '0' : '$')
+        else if (kind < 116) any(shard, 'xreadgroup', 'group', `g${rnd(3)}`, `c${rnd(4)}`, 'count', String(1 + rnd(20)), 'streams', k, '>')
+        else if (kind < 117) any(shard, 'xautoclaim', k, `g${rnd(3)}`, `c${rnd(4)}`, '0', '0-0', 'count', '5')
+        else if (kind < 118) any(shard, 'xgroup', 'delconsumer', k, `g${rnd(3)}`, `c${rnd(4)}`)
+        else if (kind < 119) any(shard, 'xgroup', 'createconsumer', k, `g${rnd(3)}`, `e${rnd(4)}`)
+        else any(shard, 'xgroup', 'destroy', k, `g${rnd(3)}`)
+        now += rnd(3) // new stream ids
       }
       const before = read()
       const committed = shard.committedMemory()
       const down = shard.ks.slide()
       slid += down
       expect(shard.committedMemory()).toBe(committed - down)
+      // Nothing is left behind as a free block.
+      expect(shard.committedMemory()).toBe(shard.usedMemory())
       expect(read()).toEqual(before)
     }
     expect(slid).toBeGreaterThan(0)
+    // Each type was there to slide.
+    const types = new Set<string>()
+    for (let i = 0; i < names; i++) types.add(status(any(shard, 'type', `r:${i}`)))
+    for (const t of ['string', 'list', 'hash', 'set', 'zset', 'stream']) expect(types.has(t), t).toBe(true)
   })
 
   it('under a share, compactIfFragmented slides in place instead of copying', () => {
@@ -378,5 +435,56 @@ describe('compaction (Shard.compactDb, compactIfFragmented)', () => {
     expect(shard.compactIfFragmented(0)).toBe(true)
     expect(shard.ks.arena).not.toBe(arena)
     expect(shard.droppedBytes).toBeGreaterThan(0)
+  })
+
+  it('an arena whose top came down by itself (its last blocks freed) moves to a buffer of its size, with or without a share', () => {
+    for (const share of [0, 8 << 20]) {
+      for (let i = 0; i < 4000; i++) run(shard, ['SET', `k:${i}`, 'v'.repeat(500)])
+      const capacity = shard.ks.arena.capacity
+      // The newest keys go, last first: the top comes down with them, and no block is left free.
+      for (let i = 3999; i >= 400; i--) run(shard, ['DEL', `k:${i}`])
+      expect(shard.committedMemory()).toBe(shard.usedMemory())
+      expect(shard.ks.arena.residentTop).toBeGreaterThan(2 * shard.ks.arena.top)
+      expect(shard.compactIfFragmented(share)).toBe(true)
+      expect(shard.ks.arena.capacity).toBeLessThan(capacity / 4)
+      expect(shard.ks.arena.residentTop).toBe(shard.ks.arena.top)
+      for (let i = 0; i < 400; i++) expect(run(shard, ['STRLEN', `k:${i}`])).toBe(500)
+      expect(shard.compactIfFragmented(share)).toBe(false) // nothing more to give back
+      shard.flushAll()
+    }
+  })
+
+  it('under a share, an arena that keeps little of what it held moves to a buffer of its size, when that fits beside the rest', () => {
+    fill('a', 3000)
+    for (let i = 0; i < 6000; i++) run(shard, ['SET', `big:${i}`, 'b'.repeat(300 + i % 500)])
+    const share = shard.committedMemory()
+    const arena = shard.ks.arena
+    const capacity = arena.capacity
+    const held = arena.residentTop
+    // Most of it goes (DEL, not FLUSHALL): more than half the arena is free, and it slides...
+    for (let i = 0; i < 5000; i++) run(shard, ['DEL', `big:${i}`])
+    const before = dump('a', 3000)
+    // ... but with a share too small for a second buffer beside the first, the buffer stays.
+    expect(shard.compactIfFragmented(shard.usedMemory())).toBe(true)
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    expect(arena.capacity).toBe(capacity)
+    expect(shard.droppedBytes).toBe(0)
+    expect(arena.residentTop).toBe(held) // its pages are still written
+    expect(dump('a', 3000)).toEqual(before)
+    // More goes, and the copy fits now: a buffer of the live bytes, the same offsets.
+    for (let i = 5000; i < 6000; i++) run(shard, ['DEL', `big:${i}`])
+    for (let i = 0; i < 3000; i++) run(shard, ['DEL', `as:${i}`])
+    const after = dump('a', 0)
+    expect(shard.compactIfFragmented(share)).toBe(true)
+    expect(shard.ks.arena).toBe(arena) // the same Arena, a new buffer
+    expect(arena.capacity).toBeLessThan(capacity / 2)
+    expect(arena.residentTop).toBeLessThan(held / 2)
+    expect(shard.droppedBytes).toBeGreaterThanOrEqual(capacity)
+    expect(shard.committedMemory()).toBe(shard.usedMemory())
+    expect(dump('a', 0)).toEqual(after)
+    // Writes go on: the new buffer grows.
+    for (let i = 0; i < 6000; i++) run(shard, ['SET', `big:${i}`, 'c'.repeat(300 + i % 500)])
+    for (let i = 0; i < 6000; i += 97) expect(run(shard, ['STRLEN', `big:${i}`])).toBe(300 + i % 500)
+    expect(dump('a', 0).slice(0, -2)).toEqual(after.slice(0, -2))
   })
 })
