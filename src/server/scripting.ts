@@ -269,10 +269,13 @@ export class Scripting implements FcallRunner {
         if (typeof n !== 'number') err = n
       }
       if (err !== null) { conn.replyLocalBytes(err); return true }
-      // The worker publishes its commands' MONITOR lines itself (it is the hub): this one first.
-      // (A send refused for a full ring is dispatched again later, and its line goes out twice.)
+      // The worker publishes its commands' MONITOR lines itself (it is the hub): this one first,
+      // once the ring can take the record (a send refused for a full ring is dispatched again
+      // later, and its line would go out twice).
       const pubsub = this.router.pubsub
       if (pubsub.isMonitored) {
+        const link = this.router.links[0]
+        if (!link.isDead && !link.canTake(Link.recordBytes(argv, null, argv.argc))) { this.router.block(conn, link); return false }
         pubsub.feed(conn, argv, cmd, conn.db)
         pubsub.flushMonitorLines()
         this.router.isFed = true
