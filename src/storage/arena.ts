@@ -496,6 +496,24 @@ export class SlidePlan {
     }
     return lo === 0 ? x : x - this.below[lo - 1]
   }
+
+  /**
+   * A chained table's buckets u32[from, from + count) and every link of their chains (each
+   * entry's first word is the next one's offset) pointed at where the slide moves them.
+   */
+  chains (u32: Uint32Array, from: number, count: number): void {
+    for (let i = from, end = from + count; i < end; i++) {
+      let n = u32[i]
+      if (n === 0) continue
+      u32[i] = this.to(n)
+      while (n !== 0) {
+        // Read the link before it is rewritten: the walk goes on through the old offsets.
+        const next = u32[n >>> 2]
+        if (next !== 0) u32[n >>> 2] = this.to(next)
+        n = next
+      }
+    }
+  }
 }
 
 /** Bytes of the free-block bits for an arena of n bytes: 2 bits per 8 bytes, in whole word pairs. */

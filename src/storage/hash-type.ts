@@ -374,17 +374,7 @@ export function hashRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
   if (p1 === 0) return
   wr(u8, h + 8, plan.to(p1))
   if (rd(u8, h + 4) !== ENC_HASHTABLE) return
-  const u32 = a.u32
-  for (let i = (p1 >>> 2), end = i + rd(u8, h + 12); i < end; i++) {
-    let n = u32[i]
-    if (n === 0) continue
-    u32[i] = plan.to(n)
-    while (n !== 0) {
-      const next = u32[n >>> 2]
-      if (next !== 0) u32[n >>> 2] = plan.to(next)
-      n = next
-    }
-  }
+  plan.chains(a.u32, p1 >>> 2, rd(u8, h + 12))
 }
 
 /**

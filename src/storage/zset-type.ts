@@ -523,16 +523,7 @@ export function zsetRelocate (ks: Keyspace, e: number, plan: SlidePlan): void {
   }
   const d = rd(u8, h + 12)
   if (d !== 0) {
-    for (let i = (d >>> 2) + 2, end = i + u32[d >>> 2]; i < end; i++) {
-      let n = u32[i]
-      if (n === 0) continue
-      u32[i] = plan.to(n)
-      while (n !== 0) {
-        const next = u32[n >>> 2]
-        if (next !== 0) u32[n >>> 2] = plan.to(next)
-        n = next
-      }
-    }
+    plan.chains(u32, (d >>> 2) + 2, u32[d >>> 2])
     wr(u8, h + 12, plan.to(d))
   }
   // The cached position names the old directory.
