@@ -395,7 +395,11 @@ export class Shard implements EvictionHost {
     const a = ks.arena
     const held = a.residentTop
     if (held - a.top < COMPACT_MIN_FREE || a.top > held / 2) return false
-    if (share > 0 && this.residentMemory() + a.top > share + share / 8) return false
+    // Under maxmemory, only once the shard holds at most half its share (keys were deleted): while
+    // eviction keeps it at its share, each move would leave the old buffer resident until every
+    // thread has collected it, again and again (memory-bound's volatile policies went past the
+    // RSS bound that way).
+    if (share > 0 && (this.usedMemory() > share / 2 || this.residentMemory() + a.top > share + share / 8)) return false
     try {
       this.droppedBytes += a.shrink()
     } catch {
