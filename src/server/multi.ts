@@ -284,7 +284,7 @@ export class Transactions {
     // Redis runs EXEC after everything the client sent before it: its own writes on other
     // shards must have touched the watched keys before the check. With one shard its ring
     // keeps that order, and the shard checks the watch (a script inside still checks here).
-    const isOnRing = this.router.links.length === 1 && !queued.some(q => q.cmd.route === 'script')
+    const isOnRing = conn.watchTag !== 0 && this.router.links.length === 1 && !queued.some(q => q.cmd.route === 'script')
     if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing) {
       conn.isAwaitingHead = true
       return false
