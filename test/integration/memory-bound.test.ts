@@ -28,11 +28,15 @@ const ALLOWANCE = MB
 /**
  * How much the runtime's own heaps (V8's young and old generations of each thread, malloc's) vary
  * between two moments of the same run: RSS above the base less used_memory was measured from -3
- * to +24 MB over runs (most often under 10), and once +27 MB inside a loaded full `npm test`.
- * Without it the bound would test V8's heap sizing; with it, a leaked or unfreed arena (64 MB
- * here) still fails.
+ * to +24 MB over runs (most often under 10), +27 MB inside a loaded full `npm test`, and +33 to
+ * +39 MB on CI, where the base came out 24 MB lower than on a quiet box (146.8 against 170.5 MB).
+ * Most of it is the primary's young generation: V8 grows its semi-spaces to 16 MB each under
+ * pipelined writes and shrinks them when traffic stops, so the base catches it at any size (the
+ * same server under `--max-semi-space-size=1` measured a base of 137 MB and stayed 31-37 MB under
+ * the bound with 32 MB of slack, beside other tests). Without it the bound would test V8's heap
+ * sizing; with it, a leaked or unfreed copy of the data (64 MB here) still fails.
  */
-const RUNTIME_SLACK = 32 * MB
+const RUNTIME_SLACK = 48 * MB
 /**
  * More for a peak sampled between batches than for RSS once a phase is over: a loaded box saw
  * 103.6 MB above the base (the bound without it: 102.4). A copying compaction's moment of two
