@@ -11,7 +11,7 @@ import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -1212,8 +1212,13 @@ function runRing (p: Producer): boolean {
   while (reqs.peek()) {
     const ticket = reqs.u32[(reqs.payload + 12) >>> 2]
     if (ticket > staleTicket) {
-      if (ticket !== nextTicket) break
-      nextTicket++
+      if ((reqs.u32[reqs.payload >>> 2] & (REQ_AFTER << 16)) !== 0) {
+        // Not a part: it waits until every part ticketed before it was staged has run here.
+        if (ticket >= nextTicket) break
+      } else {
+        if (ticket !== nextTicket) break
+        nextTicket++
+      }
     }
     reqs.advance()
     runRecord(reqs.payload, reqs.payloadLen)

@@ -7,7 +7,8 @@
 //
 // The client slot names the connection a request belongs to, for its output credit (see
 // server/credits.ts): slot 0 is never accounted and never parks. The ticket orders the parts
-// of multi-shard commands when a shard has several producers (server/sequencer.ts): 0 = none.
+// of multi-shard commands when a shard has several producers (server/sequencer.ts): 0 = none;
+// with REQ_AFTER, the ticket the record waits for instead.
 //
 // A shard has one request/response ring pair per producer (the primary, or each I/O thread),
 // and one doorbell word that every producer rings after publishing.
@@ -31,6 +32,14 @@ export const REQ_FORCE = 8
 export const REQ_NOREPLY = 16
 /** The client tracks (CLIENT TRACKING): the keys a read-only command reads are remembered. */
 export const REQ_TRACK = 32
+/**
+ * With several producers: the ticket field holds no ticket of this record's own but the last one
+ * the sequencer had issued for this shard when it was staged, and the shard runs the record only
+ * after every ticket up to that one. A multi-shard command whose part another client has seen on
+ * one shard was ticketed before that client sent its next command, so that command, on any shard,
+ * sees the command's other parts too, as it would on Redis (server/sequencer.ts).
+ */
+export const REQ_AFTER = 64
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd

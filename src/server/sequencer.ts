@@ -9,9 +9,11 @@
 // touches (T_s = per-shard counter). Tickets taken under the lock are ordered the same way on
 // every shard, so there is no cycle. A shard runs ticketed parts strictly in ticket order, from
 // whichever ring holds the next one, and leaves a ring whose head is a later ticket until then
-// (workers/shard-worker.ts, runRing); single-shard commands carry no ticket and never wait. A
-// producer checks ring space on every shard before taking tickets, so a ticket it took is always
-// staged and published in the same turn: a shard never waits for a ticket that cannot come.
+// (workers/shard-worker.ts, runRing). A single-shard command takes no ticket: it carries the
+// last one issued for its shard (REQ_AFTER) and runs once that one has, so whatever another
+// client saw of a multi-shard command before sending it, it sees all of. A producer checks ring
+// space on every shard before taking tickets, so a ticket it took is always staged and published
+// in the same turn: a shard never waits for a ticket that cannot come.
 
 const LOCK = 0
 

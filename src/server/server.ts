@@ -460,7 +460,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (io === null) {
       await this.startShards()
     } else {
-      for (const ep of io.links) this.links.push(new ShardLink(ep, this.credits))
+      const issued = new Int32Array(io.sequencer)
+      for (const ep of io.links) {
+        const link = new ShardLink(ep, this.credits)
+        link.issued = issued
+        this.links.push(link)
+      }
       sequencer = new Sequencer(this.shards, io.sequencer)
     }
     const row = this.shared.row(this.thread)

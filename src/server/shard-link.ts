@@ -7,7 +7,7 @@ import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
-  REQ_OOB, REQ_RESP3, REQ_FORCE, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  REQ_OOB, REQ_RESP3, REQ_FORCE, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
   type ShardWorkerData, type ProducerEndpoint, type ShardResume, type ShardAsk,
 } from '../ipc/layout.js'
 import type { KeyspaceLayout } from '../storage/keyspace.js'
@@ -274,6 +274,12 @@ export class ShardLink {
   private isHeld = false
   private readonly stepTargets: ReplyTarget[] = []
   private readonly stepTags: number[] = []
+  /**
+   * With several producers, the sequencer's words (server/sequencer.ts): a record without a
+   * ticket of its own carries the last one issued for this shard (REQ_AFTER). Null with one
+   * producer, whose ring order is enough.
+   */
+  issued: Int32Array | null = null
 
   constructor (ep: LinkEndpoint, private readonly credits: Credits) {
     this.index = ep.index
@@ -380,6 +386,10 @@ export class ShardLink {
    */
   send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number,
     target: ReplyTarget, tag: number, slot: number, ticket = 0): void {
+    if (ticket === 0 && this.issued !== null) {
+      ticket = Atomics.load(this.issued, 1 + this.index)
+      if (ticket !== 0) flags |= REQ_AFTER
+    }
     const oob = bytes > this.req.maxPayload
     let u8: Uint8Array
     let u32: Uint32Array

@@ -207,6 +207,45 @@ for (const mode of MODES) {
         expect(writers.map((_, w) => `w${w}:${BATCHES * PER_BATCH - 1}`)).toContain(x)
         for (let w = 0; w < WRITERS; w++) expect(text(await check.command('GET', `count:${w}`))).toBe(`$3\r\n${BATCHES * PER_BATCH}\r\n`)
       })
+
+      // Once a reader has seen a transaction's write to a, it has happened: a later read of b
+      // (sent after a's reply came) must see that transaction's write to b too, as on Redis, even
+      // when the read reaches b's shard from another I/O thread before the writer's part does.
+      it('writers MULTI; INCR a; INCR b; EXEC and MSET a n b n, readers GET a then GET b one at a time: b is never behind a', async () => {
+        const writers = await Promise.all(Array.from({ length: WRITERS }, client))
+        const readers = await Promise.all(Array.from({ length: READERS }, client))
+        const bad: string[] = []
+        let reads = 0
+        const ROUNDS = BATCHES * PER_BATCH
+        // a and b only ever change together, and only upward: the INCR pairs add 1 to both, and
+        // the one MSET writer (its MSETs apply in its order) sets both to a million times its
+        // count, above anything the INCRs (1,500 in all) reach in between.
+        await Promise.all([
+          ...writers.slice(1).map(c => loop(c, [['MULTI'], ['INCR', A], ['INCR', B], ['EXEC']], BATCHES, PER_BATCH, (r) => {
+            const exec = flatArray(r[3])
+            if (exec.length !== 2 || exec[0] !== exec[1]) bad.push(`writer: ${JSON.stringify(r)}`)
+          })),
+          (async () => {
+            let n = 0
+            for (let i = 0; i < BATCHES; i++) {
+              const cmds: string[][] = []
+              for (let j = 0; j < PER_BATCH; j++) { n++; cmds.push(['MSET', A, String(1_000_000 * n), B, String(1_000_000 * n)]) }
+              writers[0].send(Buffer.concat(cmds.map(a => encodeCommand(a))))
+              for (const r of (await writers[0].readReplies(cmds.length, 60_000)).map(text)) if (r !== '+OK\r\n') bad.push(`MSET: ${JSON.stringify(r)}`)
+            }
+          })(),
+          ...readers.map(async (c) => {
+            for (let i = 0; i < ROUNDS; i++) {
+              const a = Number(bulk(text(await c.command('GET', A))) ?? '0')
+              const b = Number(bulk(text(await c.command('GET', B))) ?? '0')
+              if (b < a) bad.push(`GET a = ${a}, then GET b = ${b}`)
+              reads++
+            }
+          }),
+        ])
+        expect(bad.slice(0, 10), `${bad.length} reads saw b behind a`).toEqual([])
+        expect(reads).toBe(READERS * ROUNDS)
+      })
     })
 
     describe('WATCH-based optimistic locking', () => {
