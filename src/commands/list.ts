@@ -24,6 +24,7 @@ import { isNullReply, isErrorReply, bulkPayload, argBytes, argvOf } from './txn-
 import { readU32 } from './internal.js'
 import { errorReply } from '../protocol/errors.js'
 import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
+import { ownDirty } from '../persistence/dirty.js'
 
 // Keyspace events (notifyKeyspaceEvent calls of t_list.c), indexed by HEAD/TAIL where two.
 const EV_PUSH = [eventName('lpush'), eventName('rpush')]
@@ -346,6 +347,8 @@ export function ltrimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     ltrim = range.from
     rtrim = llen - range.to - 1
   }
+  // Redis's dirty: the elements removed (none: nothing changed, nothing counted).
+  ownDirty.n = ltrim + rtrim
   for (let i = 0; i < ltrim; i++) listRemoveElem(ks, e, listFirst(ks, e, HEAD))
   for (let i = 0; i < rtrim; i++) listRemoveElem(ks, e, listFirst(ks, e, TAIL))
   // "ltrim" even when nothing was trimmed, then "del" if nothing is left.

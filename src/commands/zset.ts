@@ -466,6 +466,8 @@ function popGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isMax: boolean)
   const n = count < size ? count : size
   // RESP3 nests each pair when a count was given; a lone pop is one flat pair.
   const isNested = out.resp3 && hasCount
+  // Redis's dirty: the members popped, whatever shape the reply has.
+  ownDirty.n = n
   out.arrayHeader(isNested ? n : n * 2)
   for (let k = 0; k < n; k++) {
     const node = zsetAt(ks, e, isMax ? zsetLen(ks, e) - 1 : 0)

@@ -21,6 +21,8 @@ export const DIRTY_OWN = 5
 export const DIRTY_SET = 7
 /** LMPOP/ZMPOP: the elements popped, the inner array of `*2 key *n`. */
 export const DIRTY_MPOP = 8
+/** SORT/GEO... STORE: the elements stored (the integer reply), or 1 when none were and the destination was deleted. */
+export const DIRTY_STORED = 9
 
 /** What a DIRTY_SET command counted, read (and cleared) by dirtyOf. */
 export const ownDirty = { n: 0 }
@@ -29,10 +31,13 @@ const RULES: Record<string, number> = {
   del: DIRTY_REPLY, unlink: DIRTY_REPLY, sadd: DIRTY_REPLY, srem: DIRTY_REPLY, hdel: DIRTY_REPLY,
   zrem: DIRTY_REPLY, zremrangebyscore: DIRTY_REPLY, zremrangebyrank: DIRTY_REPLY,
   zremrangebylex: DIRTY_REPLY, lrem: DIRTY_REPLY, xdel: DIRTY_REPLY,
-  spop: DIRTY_REPLY, lpop: DIRTY_REPLY, rpop: DIRTY_REPLY, zpopmin: DIRTY_REPLY, zpopmax: DIRTY_REPLY,
+  spop: DIRTY_REPLY, lpop: DIRTY_REPLY, rpop: DIRTY_REPLY,
+  // ZPOPMIN/ZPOPMAX: the members popped (the reply holds pairs, flat or nested); LTRIM: the
+  // elements removed.
+  zpopmin: DIRTY_SET, zpopmax: DIRTY_SET, ltrim: DIRTY_SET,
   zadd: DIRTY_SET, geoadd: DIRTY_SET, pfadd: DIRTY_SET, smove: DIRTY_SET,
   lmpop: DIRTY_MPOP, zmpop: DIRTY_MPOP, blmpop: DIRTY_MPOP, bzmpop: DIRTY_MPOP,
-  geosearchstore: DIRTY_REPLY, georadius: DIRTY_REPLY, georadiusbymember: DIRTY_REPLY,
+  geosearchstore: DIRTY_STORED, georadius: DIRTY_STORED, georadiusbymember: DIRTY_STORED, sort: DIRTY_STORED,
   lpush: DIRTY_ELEMENTS, rpush: DIRTY_ELEMENTS, lpushx: DIRTY_ELEMENTS, rpushx: DIRTY_ELEMENTS,
   hset: DIRTY_PAIRS_AFTER_KEY, hmset: DIRTY_PAIRS_AFTER_KEY,
   mset: DIRTY_PAIRS, msetnx: DIRTY_PAIRS,
@@ -58,6 +63,7 @@ export function dirtyOf (rule: number, argc: number, reply: Uint8Array, at: numb
     case DIRTY_PAIRS: return (argc - 1) >> 1
     case DIRTY_SET: { const n = ownDirty.n; ownDirty.n = 0; return n }
     case DIRTY_MPOP: return mpopCount(reply, at)
+    case DIRTY_STORED: return replyCount(reply, at) || 1
     default: return 0
   }
 }
