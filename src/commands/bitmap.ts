@@ -12,6 +12,7 @@ import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { NOTIFY_GENERIC, NOTIFY_STRING, eventName } from '../storage/notify.js'
 import { growString } from './string.js'
+import { ownDirty } from '../persistence/dirty.js'
 import { argBytes, isErrorReply, isNullReply, bulkPayload } from './txn-helpers.js'
 
 const OFFSET_ERR = errorReply('ERR bit offset is not an integer or out of range')
@@ -46,6 +47,7 @@ export function setbitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   const byte = Math.floor(offset / 8)
   const ks = shard.ks
   let e = shard.lookup(buf, start[1], len[1])
+  let isGrown = true
   if (e === 0) {
     e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_STRING, byte + 1)
     if (e === 0) { out.raw(OOM); return }
@@ -53,7 +55,8 @@ export function setbitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   } else {
     if (ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
     const oldLen = ks.valLen(e)
-    if (byte >= oldLen) {
+    isGrown = byte >= oldLen
+    if (isGrown) {
       e = growString(shard, e, oldLen, byte + 1)
       if (e === 0) { out.raw(OOM); return }
       ks.arena.u8.fill(0, ks.valOffset(e) + oldLen, ks.valOffset(e) + byte + 1)
@@ -63,10 +66,14 @@ export function setbitCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   const p = ks.valOffset(e) + byte
   const mask = 1 << (7 - (offset & 7))
   const old = (u8[p] & mask) !== 0
-  writes.count++
-  u8[p] = on === 1 ? u8[p] | mask : u8[p] & ~mask
   ks.setRaw(e, true)
-  shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])
+  // setbitCommand: a bit left as it was in a string neither made nor grown changes nothing (no
+  // event, no WATCH touch, no dirty).
+  if (isGrown || old !== (on === 1)) {
+    writes.count++
+    u8[p] = on === 1 ? u8[p] | mask : u8[p] & ~mask
+    shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])
+  }
   out.raw(old ? ONE : ZERO)
 }
 
@@ -429,6 +436,8 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
   }
   const ks = shard.ks
   let e: number
+  /** The key made or grown by this command (lookupStringForBitCommand's `dirty`). */
+  let isGrown = true
   if (writeEnd < 0) {
     e = shard.lookupRead(buf, start[1], len[1])
     if (e !== 0 && ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
@@ -443,7 +452,8 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
     } else {
       if (ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
       const oldLen = ks.valLen(e)
-      if (bytes > oldLen) {
+      isGrown = bytes > oldLen
+      if (isGrown) {
         e = growString(shard, e, oldLen, bytes)
         if (e === 0) { out.raw(OOM); return }
         ks.arena.u8.fill(0, ks.valOffset(e) + oldLen, ks.valOffset(e) + bytes)
@@ -462,11 +472,17 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
     // SET checks its value alone (as value + 0); INCRBY the sum.
     const r = o.op === BF_SET ? fitField(o.value, 0n, o.isSigned, o.bits, o.overflow) : fitField(old, o.value, o.isSigned, o.bits, o.overflow)
     if (r === null) { out.nullBulk(); continue }
-    writes.count++
-    writeField(u8, v, o.offset, o.bits, r)
-    changes++
+    // bitfieldGeneric counts an op that wrote when the key was made or grown, or the field changed.
+    const isChange = isGrown || (o.isSigned ? BigInt.asIntN(o.bits, r) : BigInt.asUintN(o.bits, r)) !== old
+    if (isChange) {
+      writes.count++
+      writeField(u8, v, o.offset, o.bits, r)
+      changes++
+    }
     out.bigint(o.op === BF_SET ? old : r)
   }
+  // Redis's dirty: the ops that changed something; none, and nothing is signalled.
+  ownDirty.n = changes
   if (changes > 0) {
     ks.setRaw(e, true)
     shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])

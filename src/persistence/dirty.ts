@@ -33,8 +33,8 @@ const RULES: Record<string, number> = {
   zremrangebylex: DIRTY_REPLY, lrem: DIRTY_REPLY, xdel: DIRTY_REPLY,
   spop: DIRTY_REPLY, lpop: DIRTY_REPLY, rpop: DIRTY_REPLY,
   // ZPOPMIN/ZPOPMAX: the members popped (the reply holds pairs, flat or nested); LTRIM: the
-  // elements removed.
-  zpopmin: DIRTY_SET, zpopmax: DIRTY_SET, ltrim: DIRTY_SET,
+  // elements removed; BITFIELD: the SET/INCRBY ops that changed the field (or grew the string).
+  zpopmin: DIRTY_SET, zpopmax: DIRTY_SET, ltrim: DIRTY_SET, bitfield: DIRTY_SET,
   zadd: DIRTY_SET, geoadd: DIRTY_SET, pfadd: DIRTY_SET, smove: DIRTY_SET,
   lmpop: DIRTY_MPOP, zmpop: DIRTY_MPOP, blmpop: DIRTY_MPOP, bzmpop: DIRTY_MPOP,
   geosearchstore: DIRTY_STORED, georadius: DIRTY_STORED, georadiusbymember: DIRTY_STORED, sort: DIRTY_STORED,
