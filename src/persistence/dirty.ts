@@ -15,7 +15,10 @@ export const DIRTY_ELEMENTS = 2
 export const DIRTY_PAIRS_AFTER_KEY = 3
 /** The key-value pairs (MSET). */
 export const DIRTY_PAIRS = 4
-/** The command counts its own (FLUSHALL, FLUSHDB: the keys removed). */
+/**
+ * The command adds its own to shard.dirty, changed storage or not (FLUSHALL, FLUSHDB: the keys
+ * removed; PFCOUNT's cache; the consumer-group commands, whose changes leave writes.count alone).
+ */
 export const DIRTY_OWN = 5
 /** The command leaves its count in ownDirty.n (ZADD: added + updated; PFADD: registers changed). */
 export const DIRTY_SET = 7
