@@ -126,6 +126,8 @@ export function xgroupCreateCommand (shard: Shard, argv: Argv, out: ReplyWriter)
   if (h.g !== 0 || groupFind(ks, e, buf, start[3], len[3]) !== 0) { out.raw(BUSYGROUP); return }
   if (groupCreate(ks, e, buf, start[3], len[3], gid, h.entriesRead) === 0) { out.raw(OOM); return }
   out.raw(OK)
+  // Group changes leave writes.count alone: each command adds Redis's dirty itself (persistence/dirty.ts).
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_CREATE, buf, start[2], len[2])
 }
 
@@ -140,6 +142,7 @@ export function xgroupSetidCommand (shard: Shard, argv: Argv, out: ReplyWriter):
   groupSetLastId(ks, h.g, gid)
   groupSetEntriesRead(ks, h.g, h.entriesRead)
   out.raw(OK)
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_SETID, buf, start[2], len[2])
 }
 
@@ -150,6 +153,7 @@ export function xgroupDestroyCommand (shard: Shard, argv: Argv, out: ReplyWriter
   if (h.g === 0) { out.raw(ZERO); return }
   groupDestroy(shard.ks, h.e, buf, start[3], len[3])
   out.raw(ONE)
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_DESTROY, buf, start[2], len[2])
   // Clients blocked in XREADGROUP on this group get the NOGROUP error.
   if (writes.onReady !== null) writes.onReady(shard.ks, h.e)
@@ -164,6 +168,7 @@ export function xgroupCreateconsumerCommand (shard: Shard, argv: Argv, out: Repl
   if (!ks.arena.reserve(groupReserveBytes(len[4], 0))) { out.raw(OOM); return }
   if (consumerCreate(ks, h.g, buf, start[4], len[4], shard.now()) === 0) { out.raw(OOM); return }
   out.raw(ONE)
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[2], len[2])
 }
 
@@ -175,6 +180,7 @@ export function xgroupDelconsumerCommand (shard: Shard, argv: Argv, out: ReplyWr
   const c = consumerFind(ks, h.g, buf, start[4], len[4])
   if (c === 0) { out.raw(ZERO); return }
   out.int(consumerDelete(ks, h.g, c))
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_DELCONSUMER, buf, start[2], len[2])
 }
 
@@ -224,7 +230,7 @@ const recIdTmp = new StreamId()
  * Serves key i of XREADGROUP (xreadCommand's synchronous part with a group): writes
  * [key, entries] (RESP3: key, entries) and returns true, or false when there is nothing to serve.
  */
-export function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, out: ReplyWriter, isRaw: boolean, isBlockedServe = false): boolean {
+export function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, out: ReplyWriter, isRaw: boolean, isBlockedServe = false, isLate = isBlockedServe): boolean {
   const { buf, start, len } = argv
   const k = a.streams + i
   const idx = k + a.nstreams
@@ -253,7 +259,11 @@ export function xreadgroupServe (shard: Shard, argv: Argv, a: XreadArgs, i: numb
   if (c === 0) {
     c = consumerCreate(ks, g, buf, cs, cl, now)
     shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[k], len[k])
+    shard.dirty++
   } else consumerSetSeen(ks, c, now)
+  // xreadCommand adds one to Redis's dirty per stream it serves; a blocked client served late
+  // (serveClientsBlockedOnStreamKey) adds none.
+  if (!isLate) shard.dirty++
   if (!isNew) { replyFromConsumerPel(shard, e, g, c, rgStart, a.count, now, out); return true }
   const body = new Writer(1024)
   body.resp3 = out.resp3
@@ -346,8 +356,11 @@ export function xreadgroupCommand (shard: Shard, argv: Argv, out: ReplyWriter): 
   out.rawRange(body.buf, 0, body.len)
 }
 
-/** A one-stream argv for the transaction steps: `cmd count noack group consumer key id`. */
-function oneStream (argv: Argv): { one: Argv, a: XreadArgs } {
+/**
+ * A one-stream argv for the transaction steps: `cmd count flags group consumer key id`, flags a
+ * digit: 1 NOACK, 2 a blocked client served late.
+ */
+function oneStream (argv: Argv): { one: Argv, a: XreadArgs, isLate: boolean } {
   const { buf, start, len } = argv
   const count = parseLL(buf, start[1], len[1]) ?? 0
   const one: Argv = {
@@ -356,7 +369,8 @@ function oneStream (argv: Argv): { one: Argv, a: XreadArgs } {
     start: Int32Array.of(0, 0, 0, start[3], start[4], 0, start[5], start[6]),
     len: Int32Array.of(0, 0, 0, len[3], len[4], 0, len[5], len[6]),
   }
-  return { one, a: { count, block: 0, blockMs: 0, streams: 6, nstreams: 1, group: 3, isNoAck: len[2] === 1 && buf[start[2]] === 49 } }
+  const flags = buf[start[2]] - 48
+  return { one, a: { count, block: 0, blockMs: 0, streams: 6, nstreams: 1, group: 3, isNoAck: (flags & 1) !== 0 }, isLate: (flags & 2) !== 0 }
 }
 
 /** Step 1 of XREADGROUP over several shards: the checks of one key (+OK or the error). */
@@ -368,11 +382,11 @@ export function xreadgroupCheckStepCommand (shard: Shard, argv: Argv, out: Reply
 
 /** Step 2: serves one key; the [key, entries] payload without its header, or a null. */
 export function xreadgroupServeStepCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { one, a } = oneStream(argv)
+  const { one, a, isLate } = oneStream(argv)
   const body = new Writer(1024)
   body.resp3 = out.resp3
   if (!shard.ks.arena.reserve(65536 + argv.len[4] * 4)) { out.raw(OOM); return }
-  if (!xreadgroupServe(shard, one, a, 0, body, true)) { out.nullBulk(); return }
+  if (!xreadgroupServe(shard, one, a, 0, body, true, false, isLate)) { out.nullBulk(); return }
   out.bulk(body.buf, 0, body.len)
 }
 
@@ -380,12 +394,15 @@ async function xreadgroupCoord (tx: TxnContext, argv: Argv): Promise<Uint8Array>
   return await xreadgroupTry(tx, argv) ?? Buffer.from(tx.resp3 ? '_\r\n' : '*-1\r\n')
 }
 
-/** XREADGROUP over several shards: the reply, or null when nothing could be served (it may block). */
-export async function xreadgroupTry (tx: TxnContext, argv: Argv, defaultCount = 0): Promise<Uint8Array | null> {
+/**
+ * XREADGROUP over several shards: the reply, or null when nothing could be served (it may block).
+ * `isLate`: a blocked client's retry (server/blocking.ts), served as Redis serves blocked clients.
+ */
+export async function xreadgroupTry (tx: TxnContext, argv: Argv, defaultCount = 0, isLate = false): Promise<Uint8Array | null> {
   const a = xreadgroupArgs(argv)
   if (Buffer.isBuffer(a)) return a
   const { buf, start, len } = argv
-  const common = [Buffer.from(String(a.count === 0 ? defaultCount : a.count)), Buffer.from(a.isNoAck ? '1' : '0'), argBytes(buf, start[a.group], len[a.group]), argBytes(buf, start[a.group + 1], len[a.group + 1])]
+  const common = [Buffer.from(String(a.count === 0 ? defaultCount : a.count)), Buffer.from(String((a.isNoAck ? 1 : 0) | (isLate ? 2 : 0))), argBytes(buf, start[a.group], len[a.group]), argBytes(buf, start[a.group + 1], len[a.group + 1])]
   const stepArgs = (i: number): Uint8Array[] => {
     const k = a.streams + i
     return [...common, argBytes(buf, start[k], len[k]), argBytes(buf, start[k + a.nstreams], len[k + a.nstreams])]
@@ -430,6 +447,7 @@ export function xackCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
     const r = pelSearch(ks, g, id)
     if (r >= 0) { pelRemove(ks, g, r); acked++ }
   }
+  shard.dirty += acked
   out.int(acked)
 }
 
@@ -546,6 +564,7 @@ function claimConsumer (shard: Shard, g: number, argv: Argv, now: number): numbe
   if (c === 0) {
     c = consumerCreate(ks, g, buf, start[3], len[3], now)
     shard.notify(NOTIFY_STREAM, EV_CREATECONSUMER, buf, start[1], len[1])
+    shard.dirty++
   } else consumerSetSeen(ks, c, now)
   return c
 }
@@ -604,7 +623,9 @@ export function xclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     }
   }
   if (!ks.arena.reserve(groupReserveBytes(len[3], ids.length))) { out.raw(OOM); return }
-  if (idCmp(lastIdArg, groupLastId(ks, g, tA)) > 0) groupSetLastId(ks, g, lastIdArg)
+  // A LASTID that moves the group's id counts one in Redis's dirty when no entry counted.
+  const isLastIdMoved = idCmp(lastIdArg, groupLastId(ks, g, tA)) > 0
+  if (isLastIdMoved) groupSetLastId(ks, g, lastIdArg)
   if (deliveryTime !== -1) {
     if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now
   } else deliveryTime = now
@@ -612,10 +633,12 @@ export function xclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   const body = new Writer(1024)
   body.resp3 = out.resp3
   let n = 0
+  let claimed = 0
   for (const id of ids) {
     let r = pelSearch(ks, g, id)
     if (!entryExists(ks, e, id)) {
-      if (r >= 0) pelRemove(ks, g, r)
+      // Redis's dirty: one per entry claimed or dropped from the PEL (its entry deleted).
+      if (r >= 0) { pelRemove(ks, g, r); claimed++ }
       continue
     }
     if (isForce && r < 0) {
@@ -637,6 +660,8 @@ export function xclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
     else writeEntryById(shard, e, id, body)
     n++
   }
+  shard.dirty += claimed + n
+  if (isLastIdMoved && claimed + n === 0) shard.dirty++
   out.arrayHeader(n)
   out.rawRange(body.buf, 0, body.len)
 }
@@ -702,6 +727,8 @@ export function xautoclaimCommand (shard: Shard, argv: Argv, out: ReplyWriter): 
     count--
     r++
   }
+  // Redis's dirty: one per entry claimed or dropped from the PEL.
+  shard.dirty += n + deleted.length
   out.arrayHeader(3)
   if (r < pelCount(ks, g)) writeId(out, recId(ks, pelAt(ks, g, r), tA))
   else writeId(out, idSetZero(tA))

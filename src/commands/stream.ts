@@ -429,6 +429,8 @@ export function xsetidCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   if (added !== -1) streamSetEntriesAdded(ks, e, added)
   if (!idIsZero(maxDel)) streamSetMaxDeletedId(ks, e, maxDel)
   out.raw(OK)
+  // No writes.count here (see stream-type.ts): Redis's dirty added as xsetidCommand does.
+  shard.dirty++
   shard.notify(NOTIFY_STREAM, EV_XSETID, buf, start[1], len[1])
 }
 

@@ -45,6 +45,9 @@ const RULES: Record<string, number> = {
   hset: DIRTY_PAIRS_AFTER_KEY, hmset: DIRTY_PAIRS_AFTER_KEY,
   mset: DIRTY_PAIRS, msetnx: DIRTY_PAIRS,
   flushall: DIRTY_OWN, flushdb: DIRTY_OWN,
+  xack: DIRTY_OWN, xclaim: DIRTY_OWN, xautoclaim: DIRTY_OWN, xreadgroup: DIRTY_OWN, __xrgserve: DIRTY_OWN, xsetid: DIRTY_OWN,
+  'xgroup|create': DIRTY_OWN, 'xgroup|createconsumer': DIRTY_OWN, 'xgroup|delconsumer': DIRTY_OWN,
+  'xgroup|destroy': DIRTY_OWN, 'xgroup|setid': DIRTY_OWN,
 }
 
 /** Each command's rule, by command id. */

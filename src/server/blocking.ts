@@ -143,7 +143,7 @@ export class CrossBlock implements ReplyTarget {
         const r = await xreadTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
         result = r.reply
         this.argv = r.argv
-      } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0)
+      } else if (name === 'xreadgroup') result = await xreadgroupTry(tx, this.argv, isRetry ? BLOCKED_DEFAULT_COUNT : 0, isRetry)
       else result = isZsetPop(name) ? await zsetBlockingTry(tx, name, this.argv) : await blockingTry(tx, name, this.argv)
       // Served (now or on a retry): Redis's dirty, as the command counts when it does not block.
       if (result !== null) txn.countCoord(this.cmd, this.argv, result, before)
