@@ -125,13 +125,44 @@ describe('rdb_changes_since_last_save', () => {
       ['ZADD', 'z', '1', 'p', '2', 'q', '3', 'r'], ['ZPOPMIN', 'z', '2'], ['RPUSH', 'l', 'a', 'b', 'c'], ['RPOP', 'l', '2'], ['RPOP', 'l'],
       ['SETEX', 'e', '100', 'v'], ['SET', 'e2', 'v', 'EX', '100', 'GET'], ['GETEX', 'e', 'PERSIST'], ['SETRANGE', 'e', '0', 'w'], ['HINCRBY', 'h', 'n', '1'],
       ['XADD', 'st', '1-1', 'f', 'v'], ['XADD', 'st', '2-1', 'f', 'v'], ['XDEL', 'st', '1-1', '2-1'],
-      ['SET', '{z}a', '1'], ['RENAME', '{z}a', '{z}b'], ['SELECT', '1'], ['MSET', 'x', '1', 'y', '2'], ['FLUSHDB'], ['FLUSHDB'], ['SELECT', '0'], ['FLUSHALL'], ['FLUSHALL'],
+      ['SET', '{z}a', '1'], ['RENAME', '{z}a', '{z}b'],
+      // LTRIM: the elements removed. ZPOPMIN/ZPOPMAX: the members popped (not the reply's pairs).
+      ['RPUSH', 'tl', 'a', 'b', 'c', 'd', 'e', 'f'], ['LTRIM', 'tl', '1', '-2'], ['LTRIM', 'tl', '0', '-1'], ['LTRIM', 'tl', '5', '10'],
+      ['ZADD', 'zp', '1', 'a', '2', 'b', '3', 'c', '4', 'd'], ['ZPOPMIN', 'zp', '2'], ['ZPOPMAX', 'zp'], ['ZPOPMAX', 'zp', '0'], ['BZPOPMIN', 'zp', '0'],
+      ['ZADD', 'zp', '1', 'a', '2', 'b', '3', 'c'], ['ZMPOP', '1', 'zp', 'MAX', 'COUNT', '2'], ['BZMPOP', '0', '1', 'zp', 'MIN', 'COUNT', '5'],
+      // SETBIT and BITFIELD: only what changed a bit or made or grew the string.
+      ['SETBIT', 'sb', '3', '1'], ['SETBIT', 'sb', '3', '1'], ['SETBIT', 'sb', '3', '0'], ['SETBIT', 'sb', '3', '0'], ['SETBIT', 'sb', '100', '0'], ['SETBIT', 'sb', '100', '0'],
+      ['BITFIELD', 'bf', 'SET', 'u8', '0', '255', 'INCRBY', 'u8', '0', '1'], ['BITFIELD', 'bf', 'INCRBY', 'u8', '0', '0'], ['BITFIELD', 'bf2', 'OVERFLOW', 'FAIL', 'INCRBY', 'u8', '0', '300'],
+      ['BITFIELD', 'bf', 'SET', 'u8', '0', '1', 'SET', 'u8', '0', '1'], ['BITFIELD', 'bf', 'SET', 'u8', '100', '0', 'INCRBY', 'u8', '0', '0'], ['BITFIELD', 'bf', 'OVERFLOW', 'SAT', 'INCRBY', 'u8', '0', '300'],
+      ['BITFIELD', 'bf', 'OVERFLOW', 'SAT', 'INCRBY', 'u8', '0', '300'], ['BITFIELD', 'bf', 'SET', 'i8', '8', '-1', 'SET', 'i8', '8', '255'], ['BITFIELD', 'bf', 'GET', 'u8', '0'],
+      // SORT ... STORE: the elements stored; an empty result deleting the destination, 1.
+      ['RPUSH', '{so}l', '3', '1', '2'], ['SORT', '{so}l', 'STORE', '{so}d'], ['SORT', '{so}l', 'BY', 'nosort', 'GET', '#', 'GET', 'x', 'STORE', '{so}d'],
+      ['SORT', '{so}l', 'LIMIT', '5', '1', 'STORE', '{so}d'], ['SORT', '{so}l', 'LIMIT', '5', '1', 'STORE', '{so}d'], ['SORT', '{so}nosuch', 'STORE', '{so}e'],
+      ['GEOADD', '{so}g', '13.3', '38.1', 'p1'], ['GEOSEARCHSTORE', '{so}gd', '{so}g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+      ['GEOSEARCHSTORE', '{so}gd', '{so}g', 'FROMLONLAT', '100', '37', 'BYRADIUS', '1', 'km'], ['GEOSEARCHSTORE', '{so}gd', '{so}g', 'FROMLONLAT', '100', '37', 'BYRADIUS', '1', 'km'],
+      // PFCOUNT of one key rewrites a stale cached cardinality: 1.
+      ['PFADD', 'hl', 'a'], ['PFCOUNT', 'hl'], ['PFCOUNT', 'hl'], ['PFADD', 'hl', 'b'], ['PFADD', 'hl', 'b'], ['PFCOUNT', 'hl'], ['PFADD', 'hl2'], ['PFCOUNT', 'hl2'],
+      // Consumer groups (t_stream.c's server.dirty): groups, consumers and PEL entries.
+      ['XADD', 'st2', '1-1', 'f', 'v'], ['XGROUP', 'CREATE', 'st2', 'g', '0'], ['XGROUP', 'CREATE', 'st2', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st2', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st2', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st2', '0'], ['XACK', 'st2', 'g', '1-1'], ['XACK', 'st2', 'g', '1-1'],
+      ['XGROUP', 'CREATECONSUMER', 'st2', 'g', 'c2'], ['XGROUP', 'CREATECONSUMER', 'st2', 'g', 'c2'], ['XGROUP', 'DELCONSUMER', 'st2', 'g', 'c2'], ['XGROUP', 'DELCONSUMER', 'st2', 'g', 'c2'],
+      ['XSETID', 'st2', '5-5'], ['XSETID', 'st2', '5-5'], ['XGROUP', 'SETID', 'st2', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'st2', '>'],
+      ['XCLAIM', 'st2', 'g', 'c3', '0', '1-1'], ['XAUTOCLAIM', 'st2', 'g', 'c4', '0', '0'], ['XAUTOCLAIM', 'st2', 'g', 'c5', '999999999', '0'], ['XGROUP', 'DESTROY', 'st2', 'g'], ['XGROUP', 'DESTROY', 'st2', 'g'],
+      ['XGROUP', 'CREATE', '{xs}a', 'g', '$', 'MKSTREAM'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', '{xs}a', '>'], ['XADD', '{xs}a', '1-1', 'f', 'v'], ['XADD', '{xs}a', '2-1', 'f', 'v'],
+      ['XADD', '{xs}a', '3-1', 'f', 'v'], ['XADD', '{xs}a', '4-1', 'f', 'v'], ['XADD', '{xs}b', '1-1', 'f', 'v'], ['XGROUP', 'CREATE', '{xs}b', 'g', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', '{xs}a', '{xs}b', '>', '>'], ['XREADGROUP', 'GROUP', 'g', 'c2', 'NOACK', 'STREAMS', '{xs}a', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'c3', 'STREAMS', '{xs}a', '{xs}b', '0', '>'], ['XACK', '{xs}a', 'g', '1-1', '2-1', '9-9'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', '{xs}a', '{xs}b', '0', '0'],
+      ['XCLAIM', '{xs}b', 'g', 'c9', '0', '1-1', 'JUSTID'], ['XCLAIM', '{xs}b', 'g', 'c9', '0', '1-1'], ['XCLAIM', '{xs}a', 'g', 'c9', '0', '3-1', 'FORCE'], ['XCLAIM', '{xs}a', 'g', 'c9', '0', '9-9', 'FORCE'],
+      ['XCLAIM', '{xs}a', 'g', 'c9', '999999999', '3-1', 'LASTID', '8-0'], ['XCLAIM', '{xs}a', 'g', 'c10', '999999999', '3-1'], ['XDEL', '{xs}a', '3-1'], ['XCLAIM', '{xs}a', 'g', 'c11', '0', '3-1', 'LASTID', '9-0'],
+      ['XADD', '{xs}a', '10-1', 'f', 'v'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', '{xs}a', '>'], ['XDEL', '{xs}a', '10-1'], ['XAUTOCLAIM', '{xs}a', 'g', 'c12', '0', '0'], ['XGROUP', 'DELCONSUMER', '{xs}a', 'g', 'c12'],
+      ['SELECT', '1'], ['MSET', 'x', '1', 'y', '2'], ['FLUSHDB'], ['FLUSHDB'], ['SELECT', '0'], ['FLUSHALL'], ['FLUSHALL'],
     ]
     const deltas = async (c: Redis): Promise<string[]> => {
       const out: string[] = []
       let last = Number((await persistence(c)).rdb_changes_since_last_save)
       for (const cmd of seq) {
-        await c.call(cmd[0], ...cmd.slice(1))
+        // Errors (BUSYGROUP, NOGROUP) count nothing, in both.
+        await c.call(cmd[0], ...cmd.slice(1)).catch(() => null)
         const now = Number((await persistence(c)).rdb_changes_since_last_save)
         out.push(`${cmd.join(' ')}: ${now - last}`)
         last = now
@@ -143,6 +174,8 @@ describe('rdb_changes_since_last_save', () => {
     const theirs = await deltas(r)
     expect(theirs).toContain('SADD s a b c: 3')
     expect(theirs).toContain('SADD s a b: 0')
+    expect(theirs).toContain('ZPOPMIN zp 2: 2')
+    expect(theirs).toContain('XREADGROUP GROUP g c STREAMS st2 >: 2')
     expect(await deltas(f)).toEqual(theirs)
   })
 })
@@ -152,6 +185,7 @@ describe('rdb_changes_since_last_save across shards', () => {
     // At 4 shards: a, b, c, d on shards 0, 1, 2, 3 (each name a key of its own shard).
     const [a, b, c, d] = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 1, 'k:')[0])
     const [la, lb, sa, sb, za, zb, ha, hb] = [0, 1, 0, 1, 2, 3, 2, 3].map((s, i) => keysOnShard(s, 4, i + 2, `t${i}:`)[i + 1])
+    const [xa, xb, xl, xd] = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 1, 'x:')[0])
     const script = "redis.call('set', KEYS[1], 'v'); redis.call('incr', KEYS[2]); redis.call('rpush', KEYS[3], 'x', 'y', 'z'); redis.call('zadd', KEYS[4], 1, 'p', 2, 'q'); redis.call('del', KEYS[1], KEYS[2]); return 1"
     type Step = string[] | string[][]
     const seq: Step[] = [
@@ -169,6 +203,11 @@ describe('rdb_changes_since_last_save across shards', () => {
       [['MSET', a, '1', b, '2'], ['SADD', sa, 'n1', 'n2'], ['HSET', c, 'f', 'v', 'g', 'w']],
       ['EVAL', script, '4', a, b, c, d], ['EVAL', "return redis.call('pfadd', KEYS[1], 'zz', 'yy')", '1', hb],
       ['EVAL', "redis.call('mset', KEYS[1], 1, KEYS[2], 2, KEYS[3], 3); redis.call('rename', KEYS[1], KEYS[4]); return redis.call('smove', KEYS[5], KEYS[6], 'n1')", '6', a, b, c, d, sa, sb],
+      // Each stream served and each consumer made counts, on whichever shard; SORT ... STORE, what it stored.
+      ['XADD', xa, '1-1', 'f', 'v'], ['XADD', xb, '1-1', 'f', 'v'], ['XGROUP', 'CREATE', xa, 'g', '0'], ['XGROUP', 'CREATE', xb, 'g', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', xa, xb, '>', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', xa, xb, '0', '>'], ['XREADGROUP', 'GROUP', 'g', 'c2', 'STREAMS', xa, xb, '0', '0'],
+      ['RPUSH', xl, '3', '1', '2'], ['SORT', xl, 'STORE', xd], ['SORT', xl, 'LIMIT', '5', '1', 'STORE', xd], ['SORT', xl, 'LIMIT', '5', '1', 'STORE', xd],
+      [['XADD', xa, '2-1', 'f', 'v'], ['XREADGROUP', 'GROUP', 'g', 'c3', 'STREAMS', xa, '>'], ['XACK', xa, 'g', '1-1', '2-1'], ['LTRIM', xl, '1', '1'], ['PFADD', xd, 'a'], ['PFCOUNT', xd]],
     ]
     const deltas = async (cl: Redis): Promise<string[]> => {
       const out: string[] = []
