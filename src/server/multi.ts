@@ -25,6 +25,7 @@ import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import type { Router } from './router.js'
 import { copyArgv, planSplit, scanInTxn, SplitReply } from './router.js'
+import { COMMANDS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, CoordHandler } from '../commands/spec.js'
@@ -37,7 +38,7 @@ import { OK, QUEUED } from '../protocol/replies.js'
 import { EXEC_ENDS, REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
 import { WATCH_TAGS } from './credits.js'
-import { argvOf } from '../commands/txn-helpers.js'
+import { argvOf, isNullReply } from '../commands/txn-helpers.js'
 
 const NESTED = errorReply('ERR MULTI calls can not be nested')
 const EXEC_WITHOUT = errorReply('ERR EXEC without MULTI')
@@ -301,11 +302,15 @@ export class Transactions {
     this.discard(conn)
     conn.isExecuting = true
     let steps: Step[]
+    const counters = this.router.counters
+    const countedFrom = counters[COMMANDS]
     try {
       steps = this.plan(conn, queued)
     } finally {
       conn.isExecuting = false
     }
+    // A watch the shard checks may still fail: then nothing ran and nothing counts.
+    const counted = counters[COMMANDS] - countedFrom
     const session = { tag: conn.watchTag, shards: conn.watchShards, deadline: conn.watchDeadline }
     conn.watchTag = 0
     conn.watchShards = []
@@ -322,6 +327,7 @@ export class Transactions {
     let isEnded = false
     const done = (reply: Uint8Array): void => {
       if (session.tag !== 0 && !isEnded) this.endSession(session.tag, session.shards)
+      if (session.tag !== 0 && isNullReply(reply)) counters[COMMANDS] -= counted
       conn.onReply(seq, reply, 0, reply.length)
     }
     // Nothing for a shard, but the watch is checked there: its WATCH may not have answered yet.
@@ -382,6 +388,8 @@ export class Transactions {
       // Rules changed since it was queued: refused in its place, as execCommand does.
       const refused = this.router.aclRecheck(conn, cmd, argv)
       if (refused !== null) { steps.push({ kind: 'local', reply: refused }); continue }
+      // call() counts each command EXEC runs in total_commands_processed, as a client's.
+      this.router.counters[COMMANDS]++
       this.router.calls[cmd.id]++
       this.planOne(conn, cmd, argv, n, steps)
       // Monitors see each queued command as EXEC runs it, then EXEC.
@@ -542,6 +550,7 @@ export class Transactions {
     off += 16
     let a = 2
     const calls = this.router.calls
+    this.router.counters[COMMANDS] += queued.length
     for (let q = 0; q < queued.length; q++) {
       const { cmd, argv } = queued[q]
       calls[cmd.id]++

@@ -727,3 +727,33 @@ describe('one shard: WATCH and EXEC pipelined in one write', () => {
     await one.pipeline([['WATCH', 'k'], ['MULTI'], ['EVAL', 'return redis.call("INCR", KEYS[1])', '1', 'n'], ['EXEC'], ['GET', 'n']])
   })
 })
+
+// call() counts each command EXEC runs in total_commands_processed, as a client's own; a queued
+// command that never ran (the watch failed, EXECABORT, DISCARD) is not counted.
+describe('total_commands_processed and the commands EXEC runs', () => {
+  const total = (info: string): string => /total_commands_processed:\d+/.exec(info)?.[0] ?? 'no total_commands_processed'
+  for (const shards of [1, SHARDS]) {
+    const p = shards === 1 ? useDiffPair({ shards: 1 }) : pair
+    const sides = shards === 1 ? useSides(p) : { A, client }
+
+    it(`at ${shards} shard(s): each queued command that ran counts, a failed watch, EXECABORT or DISCARD counts none`, async () => {
+      const B = await sides.client()
+      await p.sequence([['FLUSHALL'], ['CONFIG', 'RESETSTAT']])
+      // On one shard; across shards; with a command of the client's thread inside.
+      await p.pipeline([['MULTI'], ['SET', K[0], '1'], ['INCR', K0b], ['EXEC']])
+      await p.pipeline([['MULTI'], ['SET', K[0], '1'], ['INCR', K[1]], ['MGET', K[2], K[3]], ['PING'], ['EXEC']])
+      await p.pipeline([['WATCH', K[1]], ['MULTI'], ['INCR', K[1]], ['EXEC']])
+      // A watch another client breaks: EXEC is null, nothing it held ran.
+      await p.pipeline([['WATCH', K[0]]])
+      await on(B, 'SET', K[0], 'other')
+      const a = sides.A
+      expect(await steps([[a, 'MULTI'], [a, 'INCR', K[2]], [a, 'GET', K[3]], [a, 'EXEC']])).toEqual([OK, QUEUED, QUEUED, NULL_ARRAY])
+      await p.pipeline([['MULTI'], ['SET', K[0]], ['INCR', K[1]], ['EXEC']])
+      await p.pipeline([['MULTI'], ['INCR', K[1]], ['DISCARD']])
+      // CONFIG RESETSTAT 1; 4 + 6 + 4 for the three that ran; WATCH, B's SET and MULTI/EXEC of the
+      // failed one 4; MULTI and EXEC of the aborted one 2 (its SET was refused, its INCR never ran);
+      // MULTI and DISCARD 2.
+      expect(total(await p.sameNormalized(total, 'INFO', 'stats'))).toBe('total_commands_processed:23')
+    })
+  }
+})
