@@ -346,7 +346,7 @@ export class Transactions {
       this.execSplit(conn, steps, [...involved].sort((a, b) => a - b), done)
       return true
     }
-    this.execHeld(conn, steps, [...involved].sort((a, b) => a - b), session, seq)
+    this.execHeld(conn, steps, [...involved].sort((a, b) => a - b), session, seq, counted)
     return true
   }
 
@@ -608,7 +608,7 @@ export class Transactions {
   }
 
   /** Several shards: hold them all, check the watch, then run batch by batch. */
-  private execHeld (conn: Connection, steps: readonly Step[], involved: number[], session: { tag: number, shards: number[], deadline: number }, seq: number): void {
+  private execHeld (conn: Connection, steps: readonly Step[], involved: number[], session: { tag: number, shards: number[], deadline: number }, seq: number, counted: number): void {
     const router = this.router
     const marker = router.txnMarker
     for (const s of involved) {
@@ -632,6 +632,8 @@ export class Transactions {
     const slot = conn.slot
     const run = async (): Promise<Uint8Array> => {
       if (session.tag !== 0 && (Atomics.load(words, slot) === session.tag || (session.deadline !== 0 && Date.now() > session.deadline))) {
+        // Nothing it queued ran: nothing counts (plan counted them).
+        this.router.counters[COMMANDS] -= counted
         return this.nullReply(conn)
       }
       return await this.runHeld(conn, txn, steps)
