@@ -28,6 +28,7 @@ import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
 import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
+import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
@@ -1199,6 +1200,48 @@ function spinUntilWork (seq: number): boolean {
   return false
 }
 
+/** The sequencer's words, with an epoch word per (client producer, shard) (server/sequencer.ts). */
+const seqWords = data.sequencer === undefined ? null : new Int32Array(data.sequencer)
+/** Client producers (I/O threads) with epoch words: 0 with one producer, or none given. */
+const epochCount = seqWords === null ? 0 : Math.min(epochProducers(seqWords.length, data.shards), producers.length)
+
+/**
+ * Whether ticket t (from client producer k) may run now: every command a client producer
+ * staged before t was issued has run first. Those still unpublished (the producer's epoch word
+ * names a ticket before t) make it wait for that turn; the published ones run now.
+ */
+function readyFor (t: number, k: number): boolean {
+  const w = seqWords as Int32Array
+  for (let q = 0; q < epochCount; q++) {
+    if (q === k) continue
+    const at = epochIndex(data.shards, q, data.index)
+    const e = Atomics.load(w, at)
+    // EPOCH_BUSY: between its two stores (its ticket is not known yet); either way its publish
+    // rings the bell.
+    if (e === EPOCH_BUSY || (e !== 0 && e - 1 < t)) return false
+  }
+  for (let q = 0; q < epochCount; q++) if (q !== k) runBefore(producers[q], t)
+  return true
+}
+
+/** Runs producer p's published commands placed before ticket t (no ticket, or REQ_AFTER one before t). */
+function runBefore (p: Producer, t: number): void {
+  const reqs = p.reqs
+  if (!reqs.poll()) return
+  const was = cur
+  cur = p
+  let n = 0
+  while (reqs.peek()) {
+    const ticket = reqs.u32[(reqs.payload + 12) >>> 2]
+    if (ticket > staleTicket && ((reqs.u32[reqs.payload >>> 2] & (REQ_AFTER << 16)) === 0 || ticket >= t)) break
+    reqs.advance()
+    runRecord(reqs.payload, reqs.payloadLen)
+    if ((++n & 63) === 0) reqs.release()
+  }
+  reqs.release()
+  cur = was
+}
+
 /**
  * Runs what producer p has published, in order, up to a part whose ticket has not come yet
  * (another producer's earlier multi-shard command must run here first). True if it ran any.
@@ -1217,6 +1260,9 @@ function runRing (p: Producer): boolean {
         if (ticket >= nextTicket) break
       } else {
         if (ticket !== nextTicket) break
+        // A client's part: what other clients staged before it was ticketed runs first.
+        if (p.index < epochCount && !readyFor(ticket, p.index)) break
+        cur = p
         nextTicket++
       }
     }

@@ -92,7 +92,8 @@ export class IoThreads implements ObservedServer, RestBackend {
     const { config } = this
     const n = config.ioThreads
     const credit = this.credit
-    const sequencer = new Sequencer(config.shards).sab
+    // With an epoch word per (I/O thread, shard): see sequencer.ts.
+    const sequencer = new Sequencer(config.shards, undefined, n).sab
     // Every (I/O thread, shard) pair gets its own rings: the thread keeps one end, the shard the other.
     const links: LinkEndpoint[][] = Array.from({ length: n }, () => [])
     const producers: ProducerEndpoint[][] = Array.from({ length: config.shards }, () => [])

@@ -463,7 +463,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       const issued = new Int32Array(io.sequencer)
       for (const ep of io.links) {
         const link = new ShardLink(ep, this.credits)
-        link.issued = issued
+        link.useSequencer(issued, this.shards, io.index)
         this.links.push(link)
       }
       sequencer = new Sequencer(this.shards, io.sequencer)

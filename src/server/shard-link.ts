@@ -18,6 +18,7 @@ import { collectGarbage } from '../storage/release.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
+import { EPOCH_BUSY, epochIndex, snapshot } from './sequencer.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
@@ -276,10 +277,21 @@ export class ShardLink {
   private readonly stepTags: number[] = []
   /**
    * With several producers, the sequencer's words (server/sequencer.ts): a record without a
-   * ticket of its own carries the last one issued for this shard (REQ_AFTER). Null with one
-   * producer, whose ring order is enough.
+   * ticket of its own carries the last one issued for this shard (REQ_AFTER), and this
+   * producer's epoch word for this shard says, until the turn is published, which ticket its
+   * first such record read. Null with one producer, whose ring order is enough.
    */
-  issued: Int32Array | null = null
+  private issued: Int32Array | null = null
+  private shardCount = 0
+  private epochAt = 0
+  /** This turn staged a REQ_AFTER record here: the epoch word is set until publish(). */
+  private isEpochSet = false
+
+  useSequencer (words: Int32Array, shards: number, producer: number): void {
+    this.issued = words
+    this.shardCount = shards
+    this.epochAt = epochIndex(shards, producer, this.index)
+  }
 
   constructor (ep: LinkEndpoint, private readonly credits: Credits) {
     this.index = ep.index
@@ -387,7 +399,11 @@ export class ShardLink {
   send (cmdId: number, flags: number, db: number, argv: Argv, idx: Int32Array | null, n: number, bytes: number,
     target: ReplyTarget, tag: number, slot: number, ticket = 0): void {
     if (ticket === 0 && this.issued !== null) {
-      ticket = Atomics.load(this.issued, 1 + this.index)
+      const w = this.issued
+      // Announced before the ticket is read (a shard that sees a later ticket then sees the word).
+      if (!this.isEpochSet) Atomics.store(w, this.epochAt, EPOCH_BUSY)
+      ticket = snapshot(w, this.shardCount, this.index)
+      if (!this.isEpochSet) { Atomics.store(w, this.epochAt, ticket + 1); this.isEpochSet = true }
       if (ticket !== 0) flags |= REQ_AFTER
     }
     const oob = bytes > this.req.maxPayload
@@ -511,7 +527,10 @@ export class ShardLink {
 
   /** Makes this turn's staged requests visible and wakes the worker. */
   publish (): void {
-    if (this.req.publish()) this.ring()
+    const isNew = this.req.publish()
+    // Published: the shard no longer waits for this turn (cleared before the bell wakes it).
+    if (this.isEpochSet) { Atomics.store(this.issued as Int32Array, this.epochAt, 0); this.isEpochSet = false }
+    if (isNew) this.ring()
   }
 
   /**
