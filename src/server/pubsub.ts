@@ -174,8 +174,9 @@ export class PubSub {
 
   /**
    * SUBSCRIBE and kin inside EXEC: the replies go in EXEC's array, so the subscription takes
-   * effect here at once and the hub hears of it just after (a message published in between
-   * misses this client, as if it came before EXEC).
+   * effect here at once and the hub hears of it just after, before anything another client
+   * sends once EXEC has answered (a message published in between misses this client, as if it
+   * came before EXEC).
    */
   inExec (conn: Connection, cmd: Command, argv: Argv): Buffer {
     const kind = KIND_OF[cmd.name]
@@ -300,7 +301,8 @@ export class PubSub {
     const k = Buffer.allocUnsafe(8)
     k.writeUInt32LE(kind, 0)
     k.writeInt32LE(delta, 4)
-    this.router.sendNoReply(HUB, PSUB.id, [Buffer.from(PSUB.name), k.subarray(0, 4), k.subarray(4), ...names])
+    // Ticketed: a PUBLISH sent from another I/O thread after EXEC's reply runs after it on the hub.
+    this.router.sendNoReply(HUB, PSUB.id, [Buffer.from(PSUB.name), k.subarray(0, 4), k.subarray(4), ...names], true)
   }
 
   /**

@@ -1188,14 +1188,14 @@ export class Router implements Dispatcher {
    * Records no client waits for (UNWATCH, unblock, unsubscribe, monitor lines) that wait here
    * while their shard's ring is full, per shard, in order: they go when it drains.
    */
-  private readonly noReplyQueue: Array<Array<{ id: number, rec: Argv }>> = []
+  private readonly noReplyQueue: Array<Array<{ id: number, rec: Argv, isTicketed: boolean }>> = []
 
   /** Stages a record that belongs to no client and whose reply is dropped. */
-  sendNoReply (s: number, id: number, args: readonly Uint8Array[]): void {
+  sendNoReply (s: number, id: number, args: readonly Uint8Array[], isTicketed = false): void {
     const link = this.links[s]
     if (link.isDead) return
     const q = this.noReplyQueue[s] ??= []
-    q.push({ id, rec: argvOf(args) })
+    q.push({ id, rec: argvOf(args), isTicketed })
     this.flushNoReply(s)
     this.scheduleTurn()
   }
@@ -1204,11 +1204,14 @@ export class Router implements Dispatcher {
     const q = this.noReplyQueue[s]
     const link = this.links[s]
     while (q.length > 0 && !link.isDead) {
-      const { id, rec } = q[0]
+      const { id, rec, isTicketed } = q[0]
       const bytes = Link.recordBytes(rec, null, rec.argc)
       if (!link.canTake(bytes)) return
       q.shift()
-      link.send(id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignoreReply, 0, 0)
+      // A ticket (with several producers) orders it before whatever another I/O thread stages
+      // once this turn's replies are out (server/sequencer.ts).
+      const tickets = isTicketed ? this.ticketsFor([s], 1) : null
+      link.send(id, REQ_NOPARK, 0, rec, null, rec.argc, bytes, ignoreReply, 0, 0, tickets === null ? 0 : tickets[0])
     }
     if (link.isDead) q.length = 0
   }
