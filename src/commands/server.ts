@@ -7,7 +7,7 @@ import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
 import { syncDirty } from '../persistence/snapshot.js'
-import { bgsaveInfo, loadingInfo, loadingProgress, hasSavePoints } from '../persistence/save-state.js'
+import { bgsaveInfo, loadingInfo, loadingProgress, hasSavePoints, saveWords, W_BGSAVE } from '../persistence/save-state.js'
 import { flushallSaveShard, flushallFinish } from './persistence.js'
 import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
@@ -92,8 +92,12 @@ function ioLines (tids: readonly number[], received: readonly number[]): string[
 
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
+  // Whether a BGSAVE runs, read before the dirty count: once it reads as over, the save's cut
+  // is in the count (its id is stored before it ends). The merge reports it running while any
+  // shard saw it so (infoFinish runs later, when it may have just ended).
+  const isSaving = Atomics.load(saveWords().i32, W_BGSAVE) !== 0
   syncDirty(shard)
-  let s = `tid=${threadTid()}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
+  let s = `tid=${threadTid()}\nsaving=${isSaving ? 1 : 0}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
@@ -106,10 +110,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { scriptsInShard: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { isSaving: boolean, scriptsInShard: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { scriptsInShard: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { isSaving: false, scriptsInShard: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -122,6 +126,7 @@ function parseShardStats (part: Buffer): ShardStats {
       st.dbs.set(Number(k.slice(2)), [keys, expires, avgTtl])
     } else if (k === 'keys') st.keys = Number(v)
     else if (k === 'tid') st.tid = Number(v)
+    else if (k === 'saving') st.isSaving = v === '1'
     else if (k === 'expires') st.expires = Number(v)
     else if (k === 'used_memory') st.usedMemory = Number(v)
     else if (k === 'expired_keys') st.expired = Number(v)
@@ -205,7 +210,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   add('persistence', 'Persistence', [
     ...loadingInfo(), 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',
     'current_save_keys_processed:0', 'current_save_keys_total:0', `rdb_changes_since_last_save:${sum(s => s.dirty)}`,
-    ...bgsaveInfo(srv.settings.lastSaveSec), `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
+    ...bgsaveInfo(srv.settings.lastSaveSec, stats.some(st => st.isSaving)), `rdb_saves:${srv.settings.rdbSaves}`, 'rdb_last_cow_size:0',
     `rdb_last_load_keys_expired:${sum(s => s.loadExpired)}`, `rdb_last_load_keys_loaded:${sum(s => s.loaded)}`,
     ...aofInfo(), ...aofSizeInfo(), ...loadingProgress(),
   ])

@@ -196,13 +196,15 @@ export function initSaveState (c: { save: string, rdbcompression: boolean, rdbch
 }
 
 /** INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order. */
-export function bgsaveInfo (lastSaveSec: number): string[] {
+/** `wasRunning`: a shard saw the BGSAVE running when it gave its part of INFO (infoShardCommand). */
+export function bgsaveInfo (lastSaveSec: number, wasRunning = false): string[] {
   const { i32, f64 } = saveWords()
-  const running = Atomics.load(i32, W_BGSAVE) !== 0 && f64[F_BGSAVE_START] !== 0
+  const isRunning = Atomics.load(i32, W_BGSAVE) !== 0 && f64[F_BGSAVE_START] !== 0
+  const running = isRunning || wasRunning
   return [
     `rdb_bgsave_in_progress:${running ? 1 : 0}`, `rdb_last_save_time:${lastSaveSec}`,
     `rdb_last_bgsave_status:${i32[W_LAST_OK] !== 0 ? 'ok' : 'err'}`, `rdb_last_bgsave_time_sec:${f64[F_LAST_BGSAVE_SEC]}`,
-    `rdb_current_bgsave_time_sec:${running ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_BGSAVE_START] / 1000) : -1}`,
+    `rdb_current_bgsave_time_sec:${isRunning ? Math.floor(Date.now() / 1000) - Math.floor(f64[F_BGSAVE_START] / 1000) : running ? 0 : -1}`,
   ]
 }
 
