@@ -1200,10 +1200,11 @@ function spinUntilWork (seq: number): boolean {
   return false
 }
 
-/** The sequencer's words, with an epoch word per (client producer, shard) (server/sequencer.ts). */
-const seqWords = data.sequencer === undefined ? null : new Int32Array(data.sequencer)
-/** Client producers (I/O threads) with epoch words: 0 with one producer, or none given. */
-const epochCount = seqWords === null ? 0 : Math.min(epochProducers(seqWords.length, data.shards), producers.length)
+/**
+ * Client producers (I/O threads) with epoch words in the sequencer's words (`tickets`, which
+ * also hold the ticket counters: server/sequencer.ts): 0 with one producer, or none given.
+ */
+const epochCount = tickets === null ? 0 : Math.min(epochProducers(tickets.length, data.shards), producers.length)
 
 /**
  * Whether ticket t (from client producer k) may run now: every command a client producer
@@ -1211,7 +1212,7 @@ const epochCount = seqWords === null ? 0 : Math.min(epochProducers(seqWords.leng
  * names a ticket before t) make it wait for that turn; the published ones run now.
  */
 function readyFor (t: number, k: number): boolean {
-  const w = seqWords as Int32Array
+  const w = tickets as Int32Array
   for (let q = 0; q < epochCount; q++) {
     if (q === k) continue
     const at = epochIndex(data.shards, q, data.index)
@@ -1262,7 +1263,6 @@ function runRing (p: Producer): boolean {
         if (ticket !== nextTicket) break
         // A client's part: what other clients staged before it was ticketed runs first.
         if (p.index < epochCount && !readyFor(ticket, p.index)) break
-        cur = p
         nextTicket++
       }
     }

@@ -195,8 +195,10 @@ export function initSaveState (c: { save: string, rdbcompression: boolean, rdbch
   setSavePoints(c.save)
 }
 
-/** INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order. */
-/** `wasRunning`: a shard saw the BGSAVE running when it gave its part of INFO (infoShardCommand). */
+/**
+ * INFO persistence, rdb_bgsave_in_progress to rdb_current_bgsave_time_sec, in Redis's order.
+ * `wasRunning`: a shard saw the BGSAVE running when it gave its part of INFO (infoShardCommand).
+ */
 export function bgsaveInfo (lastSaveSec: number, wasRunning = false): string[] {
   const { i32, f64 } = saveWords()
   const isRunning = Atomics.load(i32, W_BGSAVE) !== 0 && f64[F_BGSAVE_START] !== 0

@@ -751,8 +751,9 @@ describe('total_commands_processed and the commands EXEC runs', () => {
       await p.pipeline([['MULTI'], ['SET', K[0]], ['INCR', K[1]], ['EXEC']])
       await p.pipeline([['MULTI'], ['INCR', K[1]], ['DISCARD']])
       // A watched key that expired: null too (across shards the check is made under the hold).
-      await p.pipeline([['SET', K[1], 'v', 'PX', '40'], ['WATCH', K[1]]])
-      await sleep(80)
+      // (200 ms: the key must still live when WATCH reaches each server, on a loaded box too.)
+      await p.pipeline([['SET', K[1], 'v', 'PX', '200'], ['WATCH', K[1]]])
+      await sleep(400)
       expect(await steps([[a, 'MULTI'], [a, 'INCR', K[2]], [a, 'INCR', K[3]], [a, 'EXEC']])).toEqual([OK, QUEUED, QUEUED, NULL_ARRAY])
       // CONFIG RESETSTAT 1; 4 + 6 + 4 for the three that ran; WATCH, B's SET and MULTI/EXEC of the
       // failed one 4; MULTI and EXEC of the aborted one 2 (its SET was refused, its INCR never ran);
