@@ -24,6 +24,7 @@ import { SHUTDOWN_FAILED, SHUTDOWN_NOSAVE, MISCONF, LOADING, shutdownFlags, shut
 import { unknownCommandError, unknownSubcommandError, SHARD_DOWN, OOM, UNBLOCKED, errorReply } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { shardOfKey } from '../storage/hash.js'
+import { copyBytes } from '../bytes.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
 import { POLICY_NOEVICTION, clientsMemory } from '../storage/eviction.js'
 import { saveWords, W_DENY_WRITES, W_LOADING, DENY_RDB } from '../persistence/save-state.js'
@@ -296,7 +297,9 @@ export function copyArgv (argv: Argv): Argv {
   const len = new Int32Array(argv.argc)
   let off = 0
   for (let i = 0; i < argv.argc; i++) {
-    buf.set(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]), off)
+    // copyBytes: a queued command's arguments are short, and a view per argument cost MULTI
+    // about 2% of the primary's time (perf).
+    copyBytes(argv.buf, argv.start[i], argv.len[i], buf, off)
     start[i] = off
     len[i] = argv.len[i]
     off += argv.len[i]
