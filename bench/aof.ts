@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { ROOT, start, stop, gitCommit, versionOf, redisBenchmark, type Run } from './servers.js'
+import { ROOT, start, stop, gitCommit, versionOf, redisBenchmark, median, type Run } from './servers.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -23,9 +23,10 @@ const REPEAT = arg('repeat', 3)
 
 interface Row { fsync: string, pipeline: number, redis: Run, flashkv: Run, redisRuns: Run[], flashkvRuns: Run[] }
 
-/** The run with the median throughput (its latencies with it). */
+/** Each figure the median of the rounds, as run.ts takes it. */
 function medianRun (runs: Run[]): Run {
-  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]
+  const m = (f: (r: Run) => number): number => median(runs.map(f))
+  return { ...runs[0], rps: m(r => r.rps), p50: m(r => r.p50), p99: m(r => r.p99), p999: m(r => r.p999) }
 }
 
 async function measure (name: string, cmd: string, argv: (dir: string) => string[], pipeline: number): Promise<Run> {

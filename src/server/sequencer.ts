@@ -40,7 +40,7 @@ export function epochProducers (words: number, shards: number): number { return 
 
 /** The last ticket issued for shard s, read between two equal even versions (no take half-done). */
 export function snapshot (w: Int32Array, shards: number, s: number): number {
-  const vi = 1 + shards
+  const vi = versionIndex(shards)
   for (;;) {
     const v = Atomics.load(w, vi)
     if ((v & 1) !== 0) continue
