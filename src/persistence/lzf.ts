@@ -4,9 +4,9 @@
 // match length - 2 (7 = one more length byte follows), the low 5 bits and the next byte the
 // back offset - 1.
 //
-// One difference is left on purpose: liblzf does not clear its hash table, so a slot not yet
-// written by the current input still holds an offset from an earlier call, which can find a
-// match that a fresh table does not. Both outputs decompress to the same bytes.
+// liblzf does not clear its hash table between calls; neither does this, but each call's slots
+// carry a generation, so every call compresses as on a fresh table. Any slot value is safe
+// anyway: a candidate match is checked byte by byte and must lie behind the current position.
 
 const HLOG = 16
 const HSIZE = 1 << HLOG
@@ -15,6 +15,12 @@ const MAX_OFF = 1 << 13
 const MAX_REF = (1 << 8) + (1 << 3)
 
 const htab = new Int32Array(HSIZE)
+/**
+ * Each call's slots hold `gen + offset + 1`, with gen past every value an earlier call stored, so
+ * a slot from an earlier call reads as "never written" without a 256 KB fill of the table per
+ * string (a fill per call was most of a snapshot's time on short values).
+ */
+let nextGen = 0
 
 /**
  * The hash slot (IDX of VERY_FAST) of h, an unsigned int into which every byte so far was
@@ -32,8 +38,11 @@ export function lzfCompress (input: Uint8Array, outLen: number): Uint8Array | nu
   const inLen = input.length
   if (inLen === 0 || outLen <= 0) return null
   const out = new Uint8Array(outLen)
-  // Offsets + 1, so 0 means "never written" (liblzf's `ref > in_data` test fails for those).
-  htab.fill(0)
+  // Offsets + 1 past gen, so a slot below gen means "never written" (liblzf's `ref > in_data`
+  // test fails for those, as for offset 0).
+  if (nextGen > 0x7fffffff - inLen - 1) { htab.fill(0); nextGen = 0 }
+  const gen = nextGen
+  nextGen += inLen + 1
   let ip = 0
   let op = 1
   let lit = 0
@@ -41,8 +50,8 @@ export function lzfCompress (input: Uint8Array, outLen: number): Uint8Array | nu
   while (ip < inLen - 2) {
     hval = ((hval << 8) | input[ip + 2]) >>> 0
     const slot = idx(hval)
-    const ref = htab[slot] - 1
-    htab[slot] = ip + 1
+    const ref = htab[slot] - gen - 1
+    htab[slot] = gen + ip + 1
     let off = 0
     if (ref > 0 && (off = ip - ref - 1) < MAX_OFF && off >= 0 &&
         input[ref + 2] === input[ip + 2] && input[ref] === input[ip] && input[ref + 1] === input[ip + 1]) {
@@ -83,10 +92,10 @@ export function lzfCompress (input: Uint8Array, outLen: number): Uint8Array | nu
       ip -= 2
       hval = (input[ip] << 8) | input[ip + 1]
       hval = ((hval << 8) | input[ip + 2]) >>> 0
-      htab[idx(hval)] = ip + 1
+      htab[idx(hval)] = gen + ip + 1
       ip++
       hval = ((hval << 8) | input[ip + 2]) >>> 0
-      htab[idx(hval)] = ip + 1
+      htab[idx(hval)] = gen + ip + 1
       ip++
     } else {
       if (op >= outLen) return null
