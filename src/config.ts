@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 import { REDIS_DIRECTIVES } from './redis-directives.js'
+import { parseCpulist } from './cpu-affinity.js'
 
 export interface Config {
   readonly port: number
@@ -26,6 +27,8 @@ export interface Config {
    * that they go out in the same turn; 0 = never block (replies arrive by message).
    */
   readonly replyWaitUs: number
+  /** server_cpulist: the CPUs every server thread may run on, Redis's syntax ('' = any). */
+  readonly serverCpulist: string
   /** Bytes; 0 = no limit. Writes that may grow memory get Redis's OOM error above it. */
   readonly maxmemory: number
   /** Where maxmemory came from: 'default', 'cgroup', 'file', 'env' or 'flag'. */
@@ -244,6 +247,8 @@ Options (environment variable, config-file directive):
   --reply-wait-us <n> longest the primary blocks at the end of a turn for shard replies, 0 =
                       never (FLASHKV_REPLY_WAIT_US, reply-wait-us; default ${REPLY_WAIT_US} when shards + 2
                       exceed the usable CPUs, else 0)
+  --server-cpulist <cpus>  the CPUs every server thread may run on, Redis's syntax: 0,2 or 4-7 or
+                      0-7:2 (FLASHKV_SERVER_CPULIST, server_cpulist; default '' = any; needs taskset)
   --enable-debug-command no|yes|local  allow DEBUG (FLASHKV_ENABLE_DEBUG_COMMAND, enable-debug-command;
                       default no; local: loopback clients only)
   --enable-protected-configs no|yes|local  allow CONFIG SET of dir and dbfilename
@@ -476,6 +481,17 @@ const SETTINGS: readonly Setting[] = [
   { key: 'aclfile', flag: '--aclfile', env: 'FLASHKV_ACLFILE', directive: 'aclfile', parse: v => v },
   { key: 'httpPort', flag: '--http-port', env: 'FLASHKV_HTTP_PORT', directive: 'http-port', parse: int(0, 65535) },
   { key: 'replyWaitUs', flag: '--reply-wait-us', env: 'FLASHKV_REPLY_WAIT_US', directive: 'reply-wait-us', parse: int(0, 1_000_000) },
+  {
+    key: 'serverCpulist',
+    flag: '--server-cpulist',
+    env: 'FLASHKV_SERVER_CPULIST',
+    directive: 'server_cpulist',
+    parse: v => {
+      if (v === '') return v
+      try { parseCpulist(v) } catch (err) { throw new ConfigError((err as Error).message) }
+      return v
+    },
+  },
   {
     key: 'enableDebugCommand',
     flag: '--enable-debug-command',
@@ -718,6 +734,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     ioThreads,
     // The I/O threads count as the primary does: each one beyond the first takes a core.
     replyWaitUs: (pick('replyWaitUs')[0] as number | undefined) ?? defaultReplyWaitUs(shards + ioThreads - 1, cores),
+    serverCpulist: (pick('serverCpulist')[0] as string | undefined) ?? '',
     logLevel: (pick('logLevel')[0] as string | undefined) ?? 'info',
     maxclients: (pick('maxclients')[0] as number | undefined) ?? 10000,
     httpPort: (pick('httpPort')[0] as number | undefined) ?? 0,

@@ -16,6 +16,7 @@ import { setVersion } from './commands/server.js'
 import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE } from './persistence/save-state.js'
 import { replayAof } from './persistence/aof-load.js'
 import { startEverysec, fsyncAofNow } from './persistence/aof-files.js'
+import { applyCpulist } from './cpu-affinity.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 setVersion(pkg.version)
@@ -50,6 +51,11 @@ async function main (): Promise<void> {
       process.exit(1)
     }
   }
+  // Before any worker starts: every thread started later inherits the main thread's mask.
+  if (config.serverCpulist !== '') {
+    const failure = applyCpulist(config.serverCpulist)
+    if (failure !== null) log.warn({ serverCpulist: config.serverCpulist, failure }, 'server_cpulist not applied: threads may run on any CPU')
+  }
   // One I/O thread: the main thread serves clients itself. More: it starts them and relays.
   const server = config.ioThreads > 1 ? new IoThreads(config, log) : new FlashServer(config, log)
   try {
@@ -76,6 +82,7 @@ async function main (): Promise<void> {
     ioThreads: config.ioThreads,
     ioListen: server instanceof IoThreads ? server.mode : 'single',
     replyWaitUs: config.replyWaitUs,
+    serverCpulist: config.serverCpulist === '' ? undefined : config.serverCpulist,
     clientIo: server instanceof FlashServer ? server.clientIo : undefined,
     httpPort: config.httpPort,
     tlsPort: config.tls.port > 0 ? config.tls.port : undefined,

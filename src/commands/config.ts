@@ -108,6 +108,8 @@ const PARAMS: readonly Param[] = [
   { name: 'enable-protected-configs', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableProtectedConfigs },
   { name: 'enable-module-command', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableModuleCommand },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
+  // Applied once at start (cpu-affinity.ts), as Redis does.
+  { name: 'server_cpulist', type: { kind: 'string' }, mode: 'immutable', get: s => s.serverCpulist },
   // Every thread reads them from the shared save state (persistence/save-state.ts).
   { name: 'save', type: { kind: 'save' }, mode: 'live', get: () => savePointsText(), set: () => { setSavePoints(pendingSave) } },
   { name: 'rdbcompression', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_COMPRESSION), set: (_s, v) => { setSaveFlag(W_COMPRESSION, v) } },

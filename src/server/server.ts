@@ -234,6 +234,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly aclfile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
+  readonly serverCpulist: string
   readonly clientIo = isRawIo ? 'handle' : 'stream'
   readonly runId: string
   readonly settings: ServerSettings
@@ -302,6 +303,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.dbfilename = config.dbfilename
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
     this.replyWaitUs = config.replyWaitUs
+    this.serverCpulist = config.serverCpulist
     this.ioThreads = io === null ? 1 : io.threads
     this.ioListen = io === null ? 'single' : io.mode
     this.isOpen = io === null

@@ -51,6 +51,15 @@ describe('protected and start-up-only configs (enable-protected-configs no, the 
   })
 })
 
+describe('server_cpulist (start-up only)', () => {
+  it('reads back empty by default and CONFIG SET is refused as immutable', async () => {
+    await sequence([
+      ['CONFIG', 'GET', 'server_cpulist'], ['CONFIG', 'SET', 'server_cpulist', '0'], ['CONFIG', 'SET', 'server_cpulist', ''],
+      ['CONFIG', 'SET', 'SERVER_CPULIST', '0-1:2', 'timeout', '3'], ['CONFIG', 'GET', 'timeout'],
+    ])
+  })
+})
+
 describe('MODULE, with no modules', () => {
   it('LIST and HELP answer; LOAD, LOADEX and UNLOAD are refused by enable-module-command no', async () => {
     await sequence([

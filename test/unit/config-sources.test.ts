@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { parseArgs, parseMemory, splitConfigLine, defaultShards, defaultReplyWaitUs, usableCores, REPLY_WAIT_US, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
 import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
 import { POLICY_NAMES } from '../../src/storage/eviction.js'
+import { parseCpulist } from '../../src/cpu-affinity.js'
 
 function run (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}, cgroupRoot = '/nonexistent'): Config {
   const r = parseArgs(argv, { env, cgroupRoot, readFile: p => { if (p in files) return files[p]; throw new Error(`ENOENT ${p}`) } })
@@ -45,6 +46,19 @@ describe('precedence: flag > env > file > default', () => {
     expect(run(['c.conf'], { FLASHKV_REPLY_WAIT_US: '0' }, { 'c.conf': 'reply-wait-us 250\n' })).toMatchObject({ replyWaitUs: 0 })
     expect(run(['--reply-wait-us', '40'], { FLASHKV_REPLY_WAIT_US: '0' })).toMatchObject({ replyWaitUs: 40 })
     expect(fails(['--reply-wait-us', '-1'])).toMatch(/--reply-wait-us/)
+  })
+  it('server_cpulist from each source, in Redis\'s syntax; a malformed list is refused', () => {
+    expect(run([])).toMatchObject({ serverCpulist: '' })
+    expect(run(['c.conf'], {}, { 'c.conf': 'server_cpulist 0-7:2\n' })).toMatchObject({ serverCpulist: '0-7:2' })
+    expect(run(['c.conf'], { FLASHKV_SERVER_CPULIST: '1' }, { 'c.conf': 'server_cpulist 0\n' })).toMatchObject({ serverCpulist: '1' })
+    expect(run(['--server-cpulist', '0,3'], { FLASHKV_SERVER_CPULIST: '1' })).toMatchObject({ serverCpulist: '0,3' })
+    expect(parseCpulist('0-7:2')).toEqual([0, 2, 4, 6])
+    expect(parseCpulist('5,1-2, 3')).toEqual([1, 2, 3, 5])
+    expect(parseCpulist('2-2')).toEqual([2])
+    expect(fails(['--server-cpulist', '3-1'])).toMatch(/--server-cpulist '3-1' is not a valid range/)
+    expect(fails(['--server-cpulist', '0-4:0'])).toMatch(/not a valid range/)
+    expect(fails(['--server-cpulist', 'a'])).toMatch(/'a' is not a CPU/)
+    expect(fails(['c.conf'], {}, { 'c.conf': 'server_cpulist 1,,2\n' })).toMatch(/^c\.conf:1: 'server_cpulist' '' is not a CPU/)
   })
 })
 
