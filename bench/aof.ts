@@ -3,13 +3,13 @@
 // clients, unpipelined and at -P 16, each server on its own empty directory of the same disk.
 // Each figure is the median of --repeat interleaved rounds (3), each on a fresh server warmed by an
 // untimed tenth of the requests.
-// Run: npm run bench:aof [-- --n N --shards N --repeat N]. Writes bench/results/<date>-<commit>-aof.{md,json}.
+// Run: npm run bench:aof [-- --n N --shards N --repeat N --pin]. Writes bench/results/<date>-<commit>-aof.{md,json}.
 
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { ROOT, start, stop, gitCommit, versionOf, redisBenchmark, median, type Run } from './servers.js'
+import { ROOT, start, stop, gitCommit, versionOf, redisBenchmark, median, pinFromArgs, type Run } from './servers.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -20,6 +20,8 @@ const SHARDS = arg('shards', 2)
 const CLIENTS = 50
 
 const REPEAT = arg('repeat', 3)
+/** --pin: both servers on one CPU, redis-benchmark on the others (servers.ts). */
+const PIN = pinFromArgs(process.argv)
 
 interface Row { fsync: string, pipeline: number, redis: Run, flashkv: Run, redisRuns: Run[], flashkvRuns: Run[] }
 
@@ -69,16 +71,16 @@ async function main (): Promise<void> {
   const fs = (() => { try { return execFileSync('df', ['-T', tmpdir()], { encoding: 'utf8' }).split('\n')[1]?.split(/\s+/)[1] ?? '?' } catch { return '?' } })()
   const md = [
     `# SET with appendonly yes (${date}, ${commit})`, '',
-    `redis-benchmark -t set -c ${CLIENTS} -d 64 (-n ${N} unpipelined, ${N * 4} at -P 16, after an untimed tenth); FlashKV --shards ${SHARDS}; each server on an empty directory in ${tmpdir()} (${fs}); the median of ${REPEAT} interleaved rounds (every run in the JSON);`,
+    `redis-benchmark -t set -c ${CLIENTS} -d 64 (-n ${N} unpipelined, ${N * 4} at -P 16, after an untimed tenth); FlashKV --shards ${SHARDS}; each server on an empty directory in ${tmpdir()} (${fs}); the median of ${REPEAT} interleaved rounds (every run in the JSON)${PIN === null ? '' : `; pinned: both servers on CPU ${PIN.server}, redis-benchmark on ${PIN.client}`};`,
     `Node ${process.version}, ${versionOf('redis-server', ['--version'])}; ${Math.round((Date.now() - t0) / 1000)} s.`, '',
     '| appendfsync | pipeline | Redis req/s | FlashKV req/s | ratio | Redis p50/p99 ms | FlashKV p50/p99 ms |',
     '|---|---|---|---|---|---|---|',
     ...rows.map(r => `| ${r.fsync} | ${r.pipeline} | ${Math.round(r.redis.rps)} | ${Math.round(r.flashkv.rps)} | ${(r.flashkv.rps / r.redis.rps).toFixed(2)}× | ${r.redis.p50}/${r.redis.p99} | ${r.flashkv.p50}/${r.flashkv.p99} |`),
     '',
   ].join('\n')
-  const base = new URL(`bench/results/${date}-${commit}-aof${SHARDS === 2 ? '' : `-s${SHARDS}`}`, ROOT).pathname
+  const base = new URL(`bench/results/${date}-${commit}-aof${SHARDS === 2 ? '' : `-s${SHARDS}`}${PIN === null ? '' : '-pin'}`, ROOT).pathname
   writeFileSync(`${base}.md`, md)
-  writeFileSync(`${base}.json`, JSON.stringify({ date, commit, n: N, shards: SHARDS, clients: CLIENTS, repeat: REPEAT, rows }, null, 2))
+  writeFileSync(`${base}.json`, JSON.stringify({ date, commit, n: N, shards: SHARDS, clients: CLIENTS, repeat: REPEAT, pinned: PIN, rows }, null, 2))
   console.log(md)
 }
 

@@ -11,6 +11,7 @@
 //   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --tests zrangebyscore,sinter  --no-memory  --memory-only
+//            --pin   every server on the first CPU this process may use, the load generators on the rest
 //            --held-scripts   adds flashkv-N-held for each --shards N: scripts on the held path (FLASHKV_SCRIPTS_IN_SHARD=0)
 //            --report bench/results/X.json   re-render X.md, X.svg (and with --readme the README
 //                                            table) from a saved run, e.g. one from a lent machine
@@ -26,7 +27,7 @@ import { chartSvg } from './chart.js'
 import { cpuMain } from './cpu.js'
 import { FEATURE_TESTS, featureRun } from './features.js'
 import {
-  ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median,
+  ROOT, type Run, type Spec, type Server, redisSpec, flashkvSpec, start, stop, median, pinFromArgs,
   redisBenchmark as runBenchmark, prepareCustom, rawCommand, gitCommit, versionOf,
 } from './servers.js'
 const args = process.argv.slice(2)
@@ -34,6 +35,8 @@ const has = (f: string): boolean => args.includes(f)
 const opt = (f: string, d: string): string => { const i = args.indexOf(f); return i >= 0 && i + 1 < args.length ? args[i + 1] : d }
 
 const QUICK = has('--quick')
+/** --pin: servers on one CPU, redis-benchmark and the Node clients on the others (servers.ts). */
+const PIN = pinFromArgs(args)
 const SHARDS = opt('--shards', '1,2,4').split(',').map(Number)
 const THREADS = Number(opt('--threads', '0'))
 const REQUESTS = Number(opt('--requests', QUICK ? '30000' : '100000'))
@@ -169,9 +172,9 @@ interface Meta { date: string, commit: string, machine: { cpus: number }, versio
 function report (rows: Row[], runs: Run[], memory: Memory): void {
   const date = new Date().toISOString().slice(0, 10)
   const commit = gitCommit()
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30) }
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), ...(PIN === null ? {} : { pinned: `servers on CPU ${PIN.server}, load generators on ${PIN.client}` }) }
   const versions = { node: process.version, redis: versionOf('redis-server', ['--version']), redisBenchmark: versionOf('redis-benchmark', ['--version']) }
-  const base = `${date}-${commit}${QUICK ? '-quick' : ''}${has('--memory-only') ? '-memory' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
+  const base = `${date}-${commit}${QUICK ? '-quick' : ''}${PIN === null ? '' : '-pin'}${has('--memory-only') ? '-memory' : ''}${THREADS > 0 ? `-threads${THREADS}` : ''}`
   mkdirSync(new URL('bench/results/', ROOT), { recursive: true })
   writeFileSync(new URL(`bench/results/${base}.json`, ROOT), JSON.stringify({ date, commit, quick: QUICK, machine, versions, shards: SHARDS, threads: THREADS, repeat: REPEAT, rows, runs, memory }, null, 1) + '\n')
   render(base, rows, memory, { date, commit, machine, versions, quick: QUICK, repeat: REPEAT })

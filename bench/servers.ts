@@ -4,9 +4,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { applyCpulist, parseCpulist } from '../src/cpu-affinity.js'
 
 export const ROOT = new URL('../../', import.meta.url)
 
@@ -67,6 +68,25 @@ export async function waitPing (port: number): Promise<void> {
   }
 }
 
+/**
+ * --pin: every server on the first CPU this process may use, and this process (the load
+ * generators it runs and spawns: redis-benchmark, the Node clients of features.ts) on the rest,
+ * each server treated alike (taskset at spawn: all its threads inherit the mask). Null: not pinned.
+ * What it shows: README, "Limits" (where the kernel puts FlashKV's primary and shard on 2 CPUs).
+ */
+export function pinFromArgs (args: readonly string[]): { server: string, client: string } | null {
+  if (!args.includes('--pin')) return null
+  const own = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''
+  const cpus = parseCpulist(own)
+  if (cpus.length < 2) throw new Error(`--pin needs 2 CPUs, this process may use ${own}`)
+  pinned = String(cpus[0])
+  const client = cpus.slice(1).join(',')
+  const failure = applyCpulist(client)
+  if (failure !== null) throw new Error(`--pin: ${failure}`)
+  return { server: pinned, client }
+}
+let pinned = ''
+
 export async function start (name: string, cmd: string, argv: string[], only: string[] | null = null): Promise<Server> {
   const port = await freePort()
   // FLASHKV_*=value (or glibc's MALLOC_*) among the flags sets that variable for this server alone (variants in --cpu-servers).
@@ -76,7 +96,10 @@ export async function start (name: string, cmd: string, argv: string[], only: st
     if (m !== null) env[m[1]] = m[2]
     return m === null
   })
-  const proc = spawn(cmd, [...args, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'], env })
+  const full = [...args, '--port', String(port)]
+  const proc = pinned === ''
+    ? spawn(cmd, full, { stdio: ['ignore', 'ignore', 'inherit'], env })
+    : spawn('taskset', ['-c', pinned, cmd, ...full], { stdio: ['ignore', 'ignore', 'inherit'], env })
   await waitPing(port)
   return { name, port, pid: proc.pid as number, proc, only }
 }
