@@ -30,14 +30,20 @@ function idx (h: number): number {
   return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1)
 }
 
+/** Where output is built: one buffer for every call (up to 1 MiB), not a fresh zeroed one each. */
+let scratch = new Uint8Array(4096)
+const SCRATCH_MAX = 1 << 20
+
 /**
  * Compresses input into at most outLen bytes; null when it does not fit (lzf_compress's 0), with
- * the same fit tests as liblzf, so the compressed-or-raw choice is Redis's.
+ * the same fit tests as liblzf, so the compressed-or-raw choice is Redis's. The bytes returned are
+ * valid until the next call: copy them first.
  */
 export function lzfCompress (input: Uint8Array, outLen: number): Uint8Array | null {
   const inLen = input.length
   if (inLen === 0 || outLen <= 0) return null
-  const out = new Uint8Array(outLen)
+  if (scratch.length < outLen && outLen <= SCRATCH_MAX) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(outLen, scratch.length * 2)))
+  const out = outLen <= SCRATCH_MAX ? scratch : new Uint8Array(outLen)
   // Offsets + 1 past gen, so a slot below gen means "never written" (liblzf's `ref > in_data`
   // test fails for those, as for offset 0).
   if (nextGen > 0x7fffffff - inLen - 1) { htab.fill(0); nextGen = 0 }
