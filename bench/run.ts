@@ -8,7 +8,7 @@
 // Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
 //
 //   npm run bench               full run (about 16 minutes on 2 cores), then bench/{http,tls,evict,bgsave,aof}.ts (--no-extras: not)
-//   npm run bench -- --quick    under two minutes: fewer requests, 3-byte values, 200k keys, 1 round
+//   npm run bench -- --quick    about three minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --tests zrangebyscore,sinter  --no-memory  --memory-only
 //            --warmup N   untimed requests per test first (10000 unpipelined, 4x at -P 16; 0 = none)
