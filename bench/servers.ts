@@ -72,7 +72,7 @@ export async function waitPing (port: number): Promise<void> {
  * --pin: every server on the first CPU this process may use, and this process (the load
  * generators it runs and spawns: redis-benchmark, the Node clients of features.ts) on the rest,
  * each server treated alike (taskset at spawn: all its threads inherit the mask). Null: not pinned.
- * What it shows: README, "Limits" (where the kernel puts FlashKV's primary and shard on 2 CPUs).
+ * What it shows: README, "Where the kernel puts the shard" (FlashKV's primary and shard on 2 CPUs).
  */
 export function pinFromArgs (args: readonly string[]): { server: string, client: string } | null {
   if (!args.includes('--pin')) return null

@@ -1,9 +1,10 @@
 // server_cpulist (Redis 6.2+): the CPUs the server's threads may run on. Node has no
 // sched_setaffinity, so util-linux's taskset sets the mask of every thread that exists at start
 // (-a); threads started later (shards, I/O threads, libuv's pool) inherit their creator's mask.
-// Why it matters: the primary blocks while its shard runs (reply-wait-us), so on a box whose other
-// cores are busy (a local load generator, other services) the pair does best on one core, and
-// the scheduler does not always put them there (README, "Limits").
+// Why it matters: on short batches the primary blocks while its shard runs (reply-wait-us), so on
+// a box whose other cores are busy (a local load generator, other services) the pair does best on
+// one core, which the scheduler does not always give them; pipelined, they do better apart
+// (README, "Where the kernel puts the shard").
 
 import { execFileSync } from 'node:child_process'
 
