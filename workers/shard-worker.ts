@@ -71,8 +71,10 @@ shardAof.fd = saveWords().i32[W_AOF_FD]
 class Producer {
   /** Its index among the shard's producers (the hub counts subscriptions per producer). */
   index = 0
-  /** A pub/sub message went into its response ring this batch. */
+  /** A push (pub/sub message, invalidation) went into its response ring this batch. */
   pushed = false
+  /** A command of its clients caused a push this batch (notifyAll publishes its ring after the others). */
+  causedPush = false
   readonly reqs: RingReader
   readonly resps: RingWriter
   readonly port: MessagePort
@@ -317,12 +319,20 @@ function notifyProducer (p: Producer): void {
 }
 
 function notifyAll (): void {
-  // Rings that got pub/sub messages are published first: a publisher that sees its reply must
-  // not beat its message to a subscriber on another thread.
+  // Rings that got pushes are published first, and among them the rings of the clients whose
+  // commands caused pushes last: a publisher (or a writer, or FLUSHALL's caller) that sees its
+  // reply must not beat its message or invalidation to a client of another thread, even when it
+  // gets a push of its own in the same batch.
   if (anyPushed) {
     anyPushed = false
     for (let i = 0; i < producers.length; i++) {
-      if (producers[i].pushed) { producers[i].pushed = false; notifyProducer(producers[i]) }
+      const p = producers[i]
+      if (p.pushed && !p.causedPush) { p.pushed = false; notifyProducer(p) }
+    }
+    for (let i = 0; i < producers.length; i++) {
+      const p = producers[i]
+      if (p.pushed) { p.pushed = false; notifyProducer(p) }
+      p.causedPush = false
     }
   }
   for (let i = 0; i < producers.length; i++) notifyProducer(producers[i])
@@ -991,6 +1001,7 @@ function sendPushes (): void {
 
 function pushTo (p: Producer, payload: Buffer): void {
   p.pushed = true
+  cur.causedPush = true
   anyPushed = true
   const resps = p.resps
   const isOob = payload.length + 8 > resps.maxPayload
