@@ -4,10 +4,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { applyCpulist, parseCpulist } from '../src/cpu-affinity.js'
+import { allowedCpulist, applyCpulist, parseCpulist } from '../src/cpu-affinity.js'
 
 export const ROOT = new URL('../../', import.meta.url)
 
@@ -76,7 +76,7 @@ export async function waitPing (port: number): Promise<void> {
  */
 export function pinFromArgs (args: readonly string[]): { server: string, client: string } | null {
   if (!args.includes('--pin')) return null
-  const own = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? ''
+  const own = allowedCpulist()
   const cpus = parseCpulist(own)
   if (cpus.length < 2) throw new Error(`--pin needs 2 CPUs, this process may use ${own}`)
   pinned = String(cpus[0])

@@ -7,6 +7,12 @@
 // (README, "Where the kernel puts the shard").
 
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+/** The CPUs a task may run on, as the kernel lists them (Cpus_allowed_list of /proc/<task>/status). */
+export function allowedCpulist (task = '/proc/self'): string {
+  return /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`${task}/status`, 'utf8'))?.[1] ?? ''
+}
 
 /** Redis's cpulist syntax (setcpuaffinity.c): "0,2", "4-7", "0-7:2" (every second CPU), combined with commas. */
 export function parseCpulist (v: string): number[] {
