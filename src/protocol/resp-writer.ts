@@ -22,8 +22,9 @@ export class ReplyWriter {
   len: number
   resp3: boolean
 
-  constructor (initial = INITIAL) {
-    this.buf = Buffer.allocUnsafe(initial)
+  /** initial: the first buffer's size, or the buffer itself. */
+  constructor (initial: number | Buffer = INITIAL) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial
     this.len = 0
     this.resp3 = false
   }

@@ -16,7 +16,7 @@ import { type Acl, loadUsersAtStart } from './acl.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
-import { isRawIo } from './socket-io.js'
+import { acceptRaw, isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
 import { checkTls, createTlsListener, tlsOptions } from './tls.js'
 import { createSecureContext, type TlsOptions } from 'node:tls'
@@ -518,7 +518,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
 
   // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
   // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
-  private readonly makePlain = (): NetServer => createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
+  private readonly makePlain = (): NetServer => {
+    const s = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))
+    // Node sets the handle's accept callback just before 'listening': one Socket per client (socket-io.ts).
+    s.prependListener('listening', () => { acceptRaw(s, socket => this.accept(socket)) })
+    return s
+  }
 
   private makeTls (t: TlsConfig): TlsServer {
     return createTlsListener(t, () => this.tls, socket => this.accept(socket), err => this.log.warn(`Error accepting a client connection: ${err.message}`))
@@ -874,6 +879,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (this.settings.tcpKeepaliveSec > 0) socket.setKeepAlive(true, this.settings.tcpKeepaliveSec * 1000)
     // With requirepass set, a new client must AUTH first (those already in stay authenticated).
     this.attach(socket).isAuthenticated = Atomics.load(this.shared.authWord(), 0) === 0
+    this.router.isAcceptTurn = true
   }
 
   /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */

@@ -15,7 +15,7 @@
 // Both lean on Node internals (process.binding('stream_wrap'), Socket._handle) that Node 20, 22
 // and 24 all have; where either is missing, or FLASHKV_STREAM_IO=1, the plain stream API is used.
 
-import { Socket } from 'node:net'
+import { Socket, type Server as NetServer } from 'node:net'
 
 /** The parts of a libuv stream handle (TCPWrap) we call. */
 interface StreamHandle {
@@ -72,12 +72,57 @@ export function newWriteReq (owner: WriteOwner): WriteReq {
 /** What a connection reads and writes through. */
 export interface SocketIo { socket: Socket, handle: StreamHandle | null }
 
+/** Where a socket made by acceptRaw sends its reads once a connection owns it. */
+const kReadTarget = Symbol('flashkv.readTarget')
+type ReadTarget = (n: number, buf: Buffer) => void
+interface RawSocket { [kReadTarget]: ReadTarget | null }
+
 /**
- * Takes a socket the server accepted paused (pauseOnConnect) and starts reading: into the shared
- * buffer through onRead, or through 'data' events when the raw path is unavailable.
+ * The accepted handle's callback on a plain listener (net.Server), replaced so that each client
+ * gets one Socket, made straight from the handle with the `onread` option, where net.Server
+ * would make one Socket and openSocket a second (its handle moved over). Accepting a client
+ * cost the primary about 40% more CPU that way (a connection burst of 50, see bench/accept.ts).
+ * The sockets are made paused, as pauseOnConnect makes them, and nothing counts them in the
+ * server's `_connections`: nothing here uses it (maxclients has its own count), and close()
+ * then stops listening without waiting for every client to leave, as Redis's listener does.
+ * Returns false where the runtime lacks what it needs: the server keeps Node's own accept.
+ */
+export function acceptRaw (server: NetServer, accept: (socket: Socket) => void): boolean {
+  const handle = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle
+  if (binding === null || handle === undefined || handle === null || typeof handle.onconnection !== 'function') return false
+  handle.onconnection = (err: number, client: StreamHandle | undefined) => {
+    if (err !== 0 || client === undefined) {
+      // What Node's own onconnection does with a failed accept (EMFILE...): the listener's 'error'.
+      server.emit('error', Object.assign(new Error(`accept failed (${err})`), { code: 'EACCEPT', errno: err, syscall: 'accept' }))
+      return
+    }
+    const raw: RawSocket = { [kReadTarget]: null }
+    const socket = new Socket({
+      handle: client,
+      readable: true,
+      writable: true,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+      onread: { buffer: sharedRead, callback: (n: number, buf: Buffer) => { const t = raw[kReadTarget]; if (t !== null) t(n, buf) } },
+    } as unknown as ConstructorParameters<typeof Socket>[0])
+    ;(socket as unknown as { [kReadTarget]: RawSocket })[kReadTarget] = raw
+    accept(socket)
+  }
+  return true
+}
+
+/**
+ * Takes a socket the server accepted paused (pauseOnConnect, or acceptRaw) and starts reading:
+ * into the shared buffer through onRead, or through 'data' events when the raw path is unavailable.
  */
 export function openSocket (accepted: Socket, onRead: (n: number, buf: Buffer) => void): SocketIo {
   const handle = (accepted as unknown as { _handle?: StreamHandle | null })._handle
+  const raw = (accepted as unknown as { [kReadTarget]?: RawSocket })[kReadTarget]
+  if (raw !== undefined && handle !== undefined && handle !== null) {
+    raw[kReadTarget] = onRead
+    accepted.resume()
+    return { socket: accepted, handle }
+  }
   // A TLS socket's bytes pass through its TLS layer: its handle is not the one to read or write.
   if ((accepted as { encrypted?: boolean }).encrypted === true || binding === null || handle === undefined || handle === null || typeof handle.writeBuffer !== 'function' ||
     typeof handle.useUserBuffer !== 'function') {
