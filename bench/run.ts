@@ -7,7 +7,7 @@
 // run's p99, not the result. Every run is kept in the JSON.
 // Writes bench/results/<date>-<commit>.{json,md,svg}; with --readme, also the README table.
 //
-//   npm run bench               full run (about 16 minutes on 2 cores), then bench/{http,tls,evict,bgsave,aof}.ts (--no-extras: not)
+//   npm run bench               full run (about 16 minutes on 2 cores), then bench/{http,tls,evict,bgsave,aof,accept}.ts (--no-extras: not)
 //   npm run bench -- --quick    about three minutes: fewer requests, 3-byte values, 200k keys, 1 round
 //   options: --modes c50,c50-P16,c1,c50-txn  --shards 1,2,4  --threads N (redis-benchmark --threads)  --repeat N  --readme
 //            --tests zrangebyscore,sinter  --no-memory  --memory-only
@@ -264,9 +264,9 @@ if (has('--cpu') || (saved !== '' && (JSON.parse(readFileSync(saved, 'utf8')) as
   // The full run also reports what the issues ask of `npm run bench` beside the core table, each
   // side by side with Redis in its own results file: HTTP (REST GET/SET and a 100-command
   // pipeline per request), TLS, eviction's cost, BGSAVE of 1M keys, SET under appendfsync
-  // everysec/always. --no-extras leaves them out (--no-http: the HTTP one alone).
+  // everysec/always, bursts of new clients. --no-extras leaves them out (--no-http: the HTTP one alone).
   if (!QUICK && MODES.length === 0 && !has('--no-extras')) {
-    for (const extra of ['http', 'tls', 'evict', 'bgsave', 'aof']) {
+    for (const extra of ['http', 'tls', 'evict', 'bgsave', 'aof', 'accept']) {
       if (extra === 'http' && has('--no-http')) continue
       execFileSync(process.execPath, [new URL(`./${extra}.js`, import.meta.url).pathname], { stdio: 'inherit' })
     }
