@@ -138,6 +138,16 @@ class ExecReply implements ReplyTarget {
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void { this.conn.onReply(this.seq, src, start, len) }
 }
 
+/** EXEC's reply where the shard checked a WATCH: a failed one ran nothing, so nothing counts. */
+class WatchedExecReply implements ReplyTarget {
+  constructor (readonly conn: Connection, readonly seq: number, readonly counters: Float64Array, readonly counted: number) {}
+  onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
+    const reply = src.subarray(start, start + len)
+    if (isNullReply(reply)) this.counters[COMMANDS] -= this.counted
+    this.conn.onReply(this.seq, src, start, len)
+  }
+}
+
 export class Transactions {
   private readonly scratch = new ReplyWriter()
 
@@ -298,7 +308,9 @@ export class Transactions {
     }
     // Check room on every ring first: a transaction is staged whole or waits whole.
     if (!this.hasRoom(conn, queued)) return false
-    if (conn.watchTag === 0 && this.execKeyed(conn, queued)) return true
+    // Keyed commands all on one shard: one record written straight from the queued copies. With
+    // WATCH that is the one-shard case, where the ring keeps the order and the shard checks it.
+    if ((conn.watchTag === 0 || isOnRing) && this.execKeyed(conn, queued)) return true
     this.discard(conn)
     conn.isExecuting = true
     let steps: Step[]
@@ -546,7 +558,9 @@ export class Transactions {
     let off = name.length
     start[1] = off
     len[1] = 16
-    writeMeta(buf, off, 0, queued.length, 0)
+    // A watch session (one shard: every watched key is there) is checked and ended by the shard.
+    const tag = conn.watchTag
+    writeMeta(buf, off, tag, tag === 0 ? queued.length : queued.length | EXEC_ENDS, conn.watchDeadline)
     off += 16
     let a = 2
     const calls = this.router.calls
@@ -564,7 +578,10 @@ export class Transactions {
       off += argv.buf.length
     }
     const rec: Argv = { buf, argc, start, len }
-    const target = new ExecReply(conn, conn.takeSeq())
+    const target = tag === 0 ? new ExecReply(conn, conn.takeSeq()) : new WatchedExecReply(conn, conn.takeSeq(), this.router.counters, queued.length)
+    conn.watchTag = 0
+    conn.watchShards = []
+    conn.watchDeadline = 0
     links[shard].send(EXEC.id, this.router.flags(conn), db, rec, null, argc, Link.recordBytes(rec, null, argc), target, 0, conn.slot)
     this.router.scheduleTurn()
     return true
