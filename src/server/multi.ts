@@ -52,6 +52,7 @@ const WATCH = internalCommand('__watch')
 const UNWATCH = internalCommand('__unwatch')
 const EXEC = internalCommand('__exec')
 const EXEC_NAME = Buffer.from(EXEC.name)
+const WATCH_NAME = Buffer.from(WATCH.name)
 
 /** A command queued by MULTI: its row, found when it was queued, and a copy of its arguments. */
 export interface Queued { readonly cmd: Command, readonly argv: Argv }
@@ -212,6 +213,9 @@ export class Transactions {
     if (conn.slot === 0) { conn.replyLocalBytes(NO_WATCH_SLOT); return true }
     const links = this.router.links
     const n = links.length
+    let one = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[1], argv.len[1], n)
+    for (let i = 2; i < argv.argc && one >= 0; i++) if (shardOfKey(argv.buf, argv.start[i], argv.len[i], n) !== one) one = -1
+    if (one >= 0) return this.watchOne(conn, argv, one)
     const byShard = new Map<number, Uint8Array[]>()
     for (let i = 1; i < argv.argc; i++) {
       const s = n === 1 ? 0 : shardOfKey(argv.buf, argv.start[i], argv.len[i], n)
@@ -219,13 +223,7 @@ export class Transactions {
       if (keys === undefined) { keys = []; byShard.set(s, keys) }
       keys.push(arg(argv, i))
     }
-    if (conn.watchTag === 0) {
-      // Tags are positive int32s: the shared words hold them as such.
-      let tag = (Atomics.add(this.words, WATCH_TAGS, 1) + 1) & 0x7fffffff
-      if (tag === 0) tag = Atomics.add(this.words, WATCH_TAGS, 1) + 1
-      conn.watchTag = tag
-      conn.watchDeadline = 0
-    }
+    if (conn.watchTag === 0) this.newSession(conn)
     const tagBytes = u32(conn.watchTag)
     const records: Array<[number, Argv]> = []
     for (const [s, keys] of byShard) {
@@ -243,6 +241,49 @@ export class Transactions {
     }
     this.router.scheduleTurn()
     return true
+  }
+
+  /** WATCH of keys that all live on one shard: its record written in one buffer, as execKeyed writes EXEC's. */
+  private watchOne (conn: Connection, argv: Argv, shard: number): boolean {
+    const link = this.router.links[shard]
+    if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+    const argc = argv.argc + 1
+    let bytes = WATCH_NAME.length + 4
+    for (let i = 1; i < argv.argc; i++) bytes += argv.len[i]
+    const buf = Buffer.allocUnsafe(bytes)
+    const start = new Int32Array(argc)
+    const len = new Int32Array(argc)
+    buf.set(WATCH_NAME, 0)
+    len[0] = WATCH_NAME.length
+    let off = WATCH_NAME.length
+    start[1] = off
+    len[1] = 4
+    off += 4
+    for (let i = 1; i < argv.argc; i++) {
+      const n = argv.len[i]
+      buf.set(argv.buf.subarray(argv.start[i], argv.start[i] + n), off)
+      start[i + 1] = off
+      len[i + 1] = n
+      off += n
+    }
+    const rec: Argv = { buf, argc, start, len }
+    const recBytes = Link.recordBytes(rec, null, argc)
+    if (!link.canTake(recBytes)) { this.router.block(conn, link); return false }
+    if (conn.watchTag === 0) this.newSession(conn)
+    buf.writeUInt32LE(conn.watchTag >>> 0, start[1])
+    if (!conn.watchShards.includes(shard)) conn.watchShards.push(shard)
+    const target = new WatchReply(conn, conn.takeSeq(), 1, conn.watchTag)
+    link.send(WATCH.id, this.router.flags(conn), conn.db, rec, null, argc, recBytes, target, 0, conn.slot)
+    this.router.scheduleTurn()
+    return true
+  }
+
+  private newSession (conn: Connection): void {
+    // Tags are positive int32s: the shared words hold them as such.
+    let tag = (Atomics.add(this.words, WATCH_TAGS, 1) + 1) & 0x7fffffff
+    if (tag === 0) tag = Atomics.add(this.words, WATCH_TAGS, 1) + 1
+    conn.watchTag = tag
+    conn.watchDeadline = 0
   }
 
   /** Ends the connection's watch session (UNWATCH, DISCARD, after EXEC, on close). */
