@@ -6,7 +6,8 @@
 //          shard) as soon as it is connected, waits for the reply and closes. Reported: the time
 //          from the first connect to the last reply, and the slowest first reply, medians of the
 //          rounds; and the server's CPU per client (every thread, /proc/<pid>/task/*/stat).
-//   redis-benchmark GET -c 50: the slowest request (its "max") and p99, medians of the rounds.
+//   redis-benchmark GET -c 50: the slowest request (its "max") and p99, medians of the rounds; and
+//          GET -c 50 -k 0, a new connection for every request: requests per second.
 // Run: npm run bench:accept [-- --quick] [-- --rounds N]
 // Writes bench/results/<date>-<commit>[-quick]-accept.{json,md}.
 
@@ -51,6 +52,13 @@ async function burst (port: number, command: string): Promise<[number, number]> 
   return [Number(process.hrtime.bigint() - t0) / 1e6, Math.max(...firsts)]
 }
 
+/** redis-benchmark GET at -c 50 with a new connection per request (-k 0): requests per second. */
+function benchmarkReconnect (port: number, n: number): number {
+  const text = execFileSync('redis-benchmark', ['-p', String(port), '-t', 'get', '-n', String(n), '-c', '50', '-k', '0', '-r', '100000'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')
+  return Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])
+}
+
 /** redis-benchmark GET at -c 50: [max ms, p99 ms] from its latency summary. */
 function benchmarkMax (port: number, n: number): [number, number] {
   const text = execFileSync('redis-benchmark', ['-p', String(port), '-t', 'get', '-n', String(n), '-c', '50', '-r', '100000'],
@@ -61,7 +69,7 @@ function benchmarkMax (port: number, n: number): [number, number] {
 }
 
 interface Row { server: string, command: string, burstMs: number[], firstMaxMs: number[], cpuTicks: number, clients: number }
-interface BenchRow { server: string, maxMs: number[], p99Ms: number[] }
+interface BenchRow { server: string, maxMs: number[], p99Ms: number[], reconnectRps: number[] }
 const rows: Row[] = []
 const benchRows: BenchRow[] = []
 const servers: Server[] = []
@@ -95,11 +103,13 @@ try {
   for (let r = 0; r < Math.max(3, Math.ceil(rounds / 4)); r++) {
     for (const s of servers) {
       let row = benchRows.find(x => x.server === s.name)
-      if (row === undefined) { row = { server: s.name, maxMs: [], p99Ms: [] }; benchRows.push(row) }
+      if (row === undefined) { row = { server: s.name, maxMs: [], p99Ms: [], reconnectRps: [] }; benchRows.push(row) }
       const [max, p99] = benchmarkMax(s.port, quick ? 50_000 : 200_000)
       row.maxMs.push(max)
       row.p99Ms.push(p99)
-      process.stderr.write(`${s.name.padEnd(10)} redis-benchmark GET -c 50: max ${max} ms, p99 ${p99} ms\n`)
+      const rps = benchmarkReconnect(s.port, quick ? 5_000 : 20_000)
+      row.reconnectRps.push(rps)
+      process.stderr.write(`${s.name.padEnd(10)} redis-benchmark GET -c 50: max ${max} ms, p99 ${p99} ms; -k 0: ${Math.round(rps)} req/s\n`)
     }
   }
 } finally {
@@ -117,8 +127,12 @@ const lines = [
 ]
 for (const r of rows) lines.push(`| ${r.server} | ${r.command} | ${f1(median(r.burstMs))} | ${f1(median(r.firstMaxMs))} | ${Math.round(r.cpuTicks * tick / r.clients)} |`)
 lines.push('', `redis-benchmark -t get -c 50 -r 100000 -n ${quick ? '50,000' : '200,000'} (each run opens its 50 clients anew), medians of ${benchRows[0]?.maxMs.length ?? 0} runs:`, '',
-  '| server | slowest request (max), ms | p99, ms |', '|---|---|---|')
-for (const r of benchRows) lines.push(`| ${r.server} | ${median(r.maxMs)} | ${median(r.p99Ms)} |`)
+  '| server | slowest request (max), ms | p99, ms | with -k 0 (a new client per request), req/s (×Redis) |', '|---|---|---|---|')
+const redisReconnect = median(benchRows.find(r => r.server === 'redis')?.reconnectRps ?? [])
+for (const r of benchRows) {
+  const rps = median(r.reconnectRps)
+  lines.push(`| ${r.server} | ${median(r.maxMs)} | ${median(r.p99Ms)} | ${Math.round(rps).toLocaleString('en')} (${(rps / redisReconnect).toFixed(2)}) |`)
+}
 const base = `${new Date().toISOString().slice(0, 10)}-${gitCommit()}${quick ? '-quick' : ''}-accept`
 mkdirSync(new URL('bench/results/', ROOT), { recursive: true })
 writeFileSync(new URL(`bench/results/${base}.json`, ROOT), JSON.stringify({ rounds, burst: BURST, rows, benchRows }, null, 1) + '\n')
