@@ -48,7 +48,7 @@ import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/st
 import { zsetForgetPositions } from '../src/storage/zset-type.js'
 import { evictionSettings, maxmemoryOf, shardShare, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
-import { shardOfKey } from '../src/storage/hash.js'
+import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
 import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/persistence/aof.js'
@@ -662,7 +662,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
  * keeps the head of the queue, so the waiters behind it stay behind it, until its thread has
  * tried again and releases it with __unblock.
  */
-interface Blocked { slot: number, from: Producer, db: number, spec: BlockSpec, resp3: boolean, ids: string[], notified: boolean }
+interface Blocked { slot: number, from: Producer, db: number, spec: BlockSpec, resp3: boolean, ids: string[], tags: number[], notified: boolean }
 const blockedByKey = new Map<string, Blocked[]>()
 const blockedBySlot = new Map<number, Blocked>()
 let blockedCount = 0
@@ -687,7 +687,17 @@ function markReady (id: string): void {
   if (blockedByKey.has(id) && !readySet.has(id)) { readySet.add(id); readyKeys.push(id) }
 }
 
+/**
+ * The hash bits an entry keeps (keyHash & ~31: keyspace.ts stores them beside the type) of every
+ * key a client waits on, with how many waits: while clients block, every key made on this shard
+ * passes onInsert, and most are not waited on (BullMQ's job hashes, while its worker waits on
+ * one list), so they are turned away on a number before any key string is built.
+ */
+const blockedTags = new Map<number, number>()
+const tagOf = (buf: Uint8Array, start: number, len: number): number => keyHash(buf, start, len) & ~31
+
 function onInsert (ks: Keyspace, e: number): void {
+  if (!blockedTags.has(ks.arena.u32[(e + 4) >>> 2] & ~31)) return
   markReady(keyId(shard.dbs.indexOf(ks), ks.arena.u8, ks.keyOffset(e), ks.keyLen(e)))
 }
 
@@ -700,7 +710,8 @@ function onSwap (i: number, j: number): void {
 
 function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean): void {
   const db = shard.dbIndex
-  const b: Blocked = { slot, from: cur, db, spec, resp3, ids: spec.keys.map(k => keyId(db, k, 0, k.length)), notified: false }
+  const b: Blocked = { slot, from: cur, db, spec, resp3, ids: spec.keys.map(k => keyId(db, k, 0, k.length)), tags: spec.keys.map(k => tagOf(k, 0, k.length)), notified: false }
+  for (const t of b.tags) blockedTags.set(t, (blockedTags.get(t) ?? 0) + 1)
   for (const id of b.ids) {
     const q = blockedByKey.get(id)
     if (q === undefined) blockedByKey.set(id, [b])
@@ -723,6 +734,12 @@ function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean):
 }
 
 function forget (b: Blocked): void {
+  for (const t of b.tags) {
+    const n = (blockedTags.get(t) ?? 1) - 1
+    if (n === 0) blockedTags.delete(t)
+    else blockedTags.set(t, n)
+  }
+  b.tags = []
   for (const id of b.ids) {
     const q = blockedByKey.get(id)
     if (q === undefined) continue
