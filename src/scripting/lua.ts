@@ -147,7 +147,12 @@ export class LuaVm {
     const p = this.tolstring(L, idx, this.lenPtr)
     if (p === 0) return null
     const n = this.M.HEAPU32[this.lenPtr >> 2]
-    return Buffer.from(this.M.HEAPU8.subarray(p, p + n))
+    // Byte by byte for short strings (keys, fields, numbers): no view over the VM's memory to make.
+    const b = Buffer.allocUnsafe(n)
+    const heap = this.M.HEAPU8
+    if (n <= 64) for (let i = 0; i < n; i++) b[i] = heap[p + i]
+    else b.set(heap.subarray(p, p + n))
+    return b
   }
 
   /** Compiles a chunk; pushes the function (status 0) or the error message. */
