@@ -516,7 +516,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     })
   }
 
-  // Paused: each Connection starts reading itself (socket-io.ts moves the handle first).
+  // Paused: each Connection starts reading itself (socket-io.ts: acceptRaw makes each client's
+  // one Socket; where it cannot, openSocket moves the handle into a second one first).
   // Half-open: a client's EOF still gets the replies to what it sent (Connection.onEnd).
   private readonly makePlain = (): NetServer => {
     const s = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket))

@@ -16,6 +16,7 @@
 // and 24 all have; where either is missing, or FLASHKV_STREAM_IO=1, the plain stream API is used.
 
 import { Socket, type Server as NetServer } from 'node:net'
+import { getSystemErrorName } from 'node:util'
 
 /** The parts of a libuv stream handle (TCPWrap) we call. */
 interface StreamHandle {
@@ -80,8 +81,8 @@ interface RawSocket { [kReadTarget]: ReadTarget | null }
 /**
  * The accepted handle's callback on a plain listener (net.Server), replaced so that each client
  * gets one Socket, made straight from the handle with the `onread` option, where net.Server
- * would make one Socket and openSocket a second (its handle moved over). Accepting a client
- * cost the primary about 40% more CPU that way (a connection burst of 50, see bench/accept.ts).
+ * would make one Socket and openSocket a second (its handle moved over). That second Socket
+ * cost about 25 µs of CPU per client (about 150 µs in all then, bursts of 50: bench/accept.ts).
  * The sockets are made paused, as pauseOnConnect makes them, and nothing counts them in the
  * server's `_connections`: nothing here uses it (maxclients has its own count), and close()
  * then stops listening without waiting for every client to leave, as Redis's listener does.
@@ -93,7 +94,9 @@ export function acceptRaw (server: NetServer, accept: (socket: Socket) => void):
   handle.onconnection = (err: number, client: StreamHandle | undefined) => {
     if (err !== 0 || client === undefined) {
       // What Node's own onconnection does with a failed accept (EMFILE...): the listener's 'error'.
-      server.emit('error', Object.assign(new Error(`accept failed (${err})`), { code: 'EACCEPT', errno: err, syscall: 'accept' }))
+      let code = 'EACCEPT'
+      try { code = getSystemErrorName(err) } catch { /* not an errno */ }
+      server.emit('error', Object.assign(new Error(`accept ${code}`), { code, errno: err, syscall: 'accept' }))
       return
     }
     const raw: RawSocket = { [kReadTarget]: null }
