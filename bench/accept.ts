@@ -12,9 +12,10 @@
 // Writes bench/results/<date>-<commit>[-quick]-accept.{json,md}.
 
 import { execFileSync } from 'node:child_process'
-import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { ROOT, flashkvSpec, gitCommit, median, redisSpec, start, stop, versionOf, type Server } from './servers.js'
+import { clockTicks, threadTicks } from './cpu.js'
+import { ROOT, flashkvSpec, gitCommit, median, redisBenchmark, redisSpec, start, stop, versionOf, type Server } from './servers.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -28,13 +29,7 @@ const COMMANDS: Record<string, string> = { PING: '*1\r\n$4\r\nPING\r\n', GET: '*
 /** CPU ticks (user + system) of every thread of a process. */
 function cpuTicks (pid: number): number {
   let sum = 0
-  for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
-      sum += Number(f[11]) + Number(f[12])
-    } catch { /* a thread that just ended */ }
-  }
+  for (const t of threadTicks(pid).values()) sum += t
   return sum
 }
 
@@ -50,13 +45,6 @@ async function burst (port: number, command: string): Promise<[number, number]> 
     s.once('error', reject)
   })))
   return [Number(process.hrtime.bigint() - t0) / 1e6, Math.max(...firsts)]
-}
-
-/** redis-benchmark GET at -c 50 with a new connection per request (-k 0): requests per second. */
-function benchmarkReconnect (port: number, n: number): number {
-  const text = execFileSync('redis-benchmark', ['-p', String(port), '-t', 'get', '-n', String(n), '-c', '50', '-k', '0', '-r', '100000'],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r/g, '\n')
-  return Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1])
 }
 
 /** redis-benchmark GET at -c 50: [max ms, p99 ms] from its latency summary. */
@@ -76,7 +64,7 @@ const servers: Server[] = []
 for (const [name, cmd, argv] of [redisSpec(), flashkvSpec('flashkv-1', ['--shards', '1']), flashkvSpec('flashkv-2', ['--shards', '2'])]) {
   servers.push(await start(name, cmd, argv))
 }
-const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+const tick = 1e6 / clockTicks()
 try {
   // Warm-up: FlashKV's accept path runs as optimized code only after some hundreds of clients.
   for (const s of servers) for (let i = 0; i < 10; i++) for (const c of Object.keys(COMMANDS)) await burst(s.port, COMMANDS[c])
@@ -107,7 +95,10 @@ try {
       const [max, p99] = benchmarkMax(s.port, quick ? 50_000 : 200_000)
       row.maxMs.push(max)
       row.p99Ms.push(p99)
-      const rps = benchmarkReconnect(s.port, quick ? 5_000 : 20_000)
+      // -k 0: a new connection for every request. 5,000 only: every connection the client closes
+      // waits in TIME_WAIT for a minute, and with tens of thousands of them the client's own
+      // connect() bounds the rate (Redis: 36-40k req/s over 5,000 requests, 17k over 20,000).
+      const rps = redisBenchmark(s.port, 'get', 5_000, 50, 1, 3, 0, ['-k', '0']).rps
       row.reconnectRps.push(rps)
       process.stderr.write(`${s.name.padEnd(10)} redis-benchmark GET -c 50: max ${max} ms, p99 ${p99} ms; -k 0: ${Math.round(rps)} req/s\n`)
     }
@@ -126,7 +117,7 @@ const lines = [
   '|---|---|---|---|---|',
 ]
 for (const r of rows) lines.push(`| ${r.server} | ${r.command} | ${f1(median(r.burstMs))} | ${f1(median(r.firstMaxMs))} | ${Math.round(r.cpuTicks * tick / r.clients)} |`)
-lines.push('', `redis-benchmark -t get -c 50 -r 100000 -n ${quick ? '50,000' : '200,000'} (each run opens its 50 clients anew), medians of ${benchRows[0]?.maxMs.length ?? 0} runs:`, '',
+lines.push('', `redis-benchmark -t get -c 50 -r 100000 -n ${quick ? '50,000' : '200,000'} (each run opens its 50 clients anew), and -n 5,000 with -k 0, medians of ${benchRows[0]?.maxMs.length ?? 0} runs:`, '',
   '| server | slowest request (max), ms | p99, ms | with -k 0 (a new client per request), req/s (×Redis) |', '|---|---|---|---|')
 const redisReconnect = median(benchRows.find(r => r.server === 'redis')?.reconnectRps ?? [])
 for (const r of benchRows) {

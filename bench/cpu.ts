@@ -100,7 +100,8 @@ export function attribute (pid: number, before: Map<number, number>, after: Map<
   return { kinds, total, busiest: threads[0] ?? { tid: pid, kind: 'primary', name: 'primary', us: 0 }, threads, exited }
 }
 
-function clockTicks (): number {
+/** Clock ticks per second (CLK_TCK), 100 where getconf is missing. */
+export function clockTicks (): number {
   try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100 } catch { return 100 }
 }
 

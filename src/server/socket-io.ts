@@ -73,10 +73,9 @@ export function newWriteReq (owner: WriteOwner): WriteReq {
 /** What a connection reads and writes through. */
 export interface SocketIo { socket: Socket, handle: StreamHandle | null }
 
-/** Where a socket made by acceptRaw sends its reads once a connection owns it. */
+/** Where a socket made by acceptRaw sends its reads once a connection owns it (null: dropped). */
 const kReadTarget = Symbol('flashkv.readTarget')
-type ReadTarget = (n: number, buf: Buffer) => void
-interface RawSocket { [kReadTarget]: ReadTarget | null }
+type RawSocket = Socket & { [kReadTarget]: ((n: number, buf: Buffer) => void) | null }
 
 /**
  * The accepted handle's callback on a plain listener (net.Server), replaced so that each client
@@ -99,16 +98,15 @@ export function acceptRaw (server: NetServer, accept: (socket: Socket) => void):
       server.emit('error', Object.assign(new Error(`accept ${code}`), { code, errno: err, syscall: 'accept' }))
       return
     }
-    const raw: RawSocket = { [kReadTarget]: null }
     const socket = new Socket({
       handle: client,
       readable: true,
       writable: true,
       allowHalfOpen: true,
       pauseOnCreate: true,
-      onread: { buffer: sharedRead, callback: (n: number, buf: Buffer) => { const t = raw[kReadTarget]; if (t !== null) t(n, buf) } },
-    } as unknown as ConstructorParameters<typeof Socket>[0])
-    ;(socket as unknown as { [kReadTarget]: RawSocket })[kReadTarget] = raw
+      onread: { buffer: sharedRead, callback: (n: number, buf: Buffer) => { const t = socket[kReadTarget]; if (t !== null) t(n, buf) } },
+    } as unknown as ConstructorParameters<typeof Socket>[0]) as RawSocket
+    socket[kReadTarget] = null
     accept(socket)
   }
   return true
@@ -120,9 +118,8 @@ export function acceptRaw (server: NetServer, accept: (socket: Socket) => void):
  */
 export function openSocket (accepted: Socket, onRead: (n: number, buf: Buffer) => void): SocketIo {
   const handle = (accepted as unknown as { _handle?: StreamHandle | null })._handle
-  const raw = (accepted as unknown as { [kReadTarget]?: RawSocket })[kReadTarget]
-  if (raw !== undefined && handle !== undefined && handle !== null) {
-    raw[kReadTarget] = onRead
+  if (kReadTarget in accepted && handle !== undefined && handle !== null) {
+    (accepted as RawSocket)[kReadTarget] = onRead
     accepted.resume()
     return { socket: accepted, handle }
   }
