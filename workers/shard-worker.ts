@@ -22,7 +22,7 @@ import { dirtyRules, dirtyOf } from '../src/persistence/dirty.js'
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
 import type { Command } from '../src/commands/table.js'
-import { creditWords, watchWords, sharedFlags, claimWords, NOTIFY_WORD, MONITORS_WORD } from '../src/server/credits.js'
+import { creditWords, watchWords, verdictWords, sharedFlags, claimWords, NOTIFY_WORD, MONITORS_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
@@ -37,7 +37,7 @@ import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, type ShardAsk } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, type ShardAsk } from '../src/ipc/layout.js'
 import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
@@ -246,6 +246,8 @@ const shard = resumeShard()
 forgetDeadShardAof(data.index)
 layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
+/** Verdict cells of watched EXECs across shards (runExec). */
+const verdict = verdictWords(data.credit)
 shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
@@ -1166,17 +1168,24 @@ function runExec (slot: number): void {
   const count = word & EXEC_COUNT
   for (let i = 0; i < 8; i++) metaBytes[i] = buf[m + 8 + i]
   const deadline = metaF64[0]
-  // The WATCH's reply may not have reached the client's thread with its deadline: the table
-  // here knows the watched keys too.
-  const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || (deadline !== 0 && shard.now() > deadline) ||
-    shard.watch.isExpired(tag, shard.dbs, shard.now()))
-  // EXEC_ENDS: every watched key is here, so the session ends here, after the check and the run.
-  if (isDirty) {
-    if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
-    out.nullArray()
-    return
+  if ((word & EXEC_VERDICT) !== 0) {
+    if (!isVerdictKept(slot, tag, word, deadline, readU32(buf, m + 16), readU32(buf, m + 20))) { out.nullArray(); return }
+    out.arrayHeader(count)
+    // A watched shard without commands of the transaction: its reply is only its arrival.
+    if (count === 0) return
+  } else {
+    // The WATCH's reply may not have reached the client's thread with its deadline: the table
+    // here knows the watched keys too.
+    const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || (deadline !== 0 && shard.now() > deadline) ||
+      shard.watch.isExpired(tag, shard.dbs, shard.now()))
+    // EXEC_ENDS: every watched key is here, so the session ends here, after the check and the run.
+    if (isDirty) {
+      if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
+      out.nullArray()
+      return
+    }
+    out.arrayHeader(count)
   }
-  out.arrayHeader(count)
   shard.noBlock = true
   // The transaction's effects go into the file as one MULTI/EXEC block.
   const isLogged = aofOn[0] !== 0
@@ -1188,6 +1197,36 @@ function runExec (slot: number): void {
     if (isLogged) aofLog.endUnit()
     if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
   }
+}
+
+/**
+ * A watched EXEC across shards (server/multi.ts execWatched): every shard of the transaction has
+ * this record at the same place in the global order. A shard with watched keys of the session
+ * checks them as the one-shard EXEC does, ends its part of the session (no later write here can
+ * touch it) and arrives at the cell, marking it when the watch is broken. A shard with commands
+ * then waits until every watched shard has arrived: each of them has run everything ordered
+ * before the EXEC, so the mark is final, and every shard with commands reads the same one. The
+ * slot's word is not read again there: a later session of the client may overwrite it. The
+ * waits cannot form a cycle, since records of the global order are reached in that order on
+ * every shard and a watched shard never waits here. A shard that dies is
+ * arrived for by its producer (Transactions.onShardDown). False: the watch is broken.
+ */
+function isVerdictKept (slot: number, tag: number, word: number, deadline: number, cell: number, expected: number): boolean {
+  if ((word & EXEC_WATCHED) !== 0) {
+    const now = shard.now()
+    const isDirty = Atomics.load(shard.watch.words, slot) === tag || (deadline !== 0 && now > deadline) ||
+      shard.watch.isExpired(tag, shard.dbs, now)
+    shard.watch.unwatch(tag)
+    if (isDirty) Atomics.store(verdict, cell + 1, 1)
+    if (Atomics.add(verdict, cell, 1) + 1 >= expected) Atomics.notify(verdict, cell)
+  }
+  if ((word & EXEC_COUNT) === 0) return true
+  for (;;) {
+    const arrived = Atomics.load(verdict, cell)
+    if (arrived >= expected) break
+    Atomics.wait(verdict, cell, arrived, 1000)
+  }
+  return Atomics.load(verdict, cell + 1) === 0
 }
 
 function execCommands (count: number): void {

@@ -198,5 +198,14 @@ export function limitOf (flags: Int32Array, word: number): number {
 }
 
 /** An __exec record's count word: the command count, and EXEC_ENDS when the shard ends the watch session after it (all its keys are there). */
-export const EXEC_COUNT = 0x7fffffff
+export const EXEC_COUNT = 0x0fffffff
 export const EXEC_ENDS = 0x80000000
+/**
+ * A watched EXEC across shards, without a hold (server/multi.ts execWatched): its meta names a
+ * verdict cell (credits.ts verdictWords) and how many watched shards arrive there. EXEC_WATCHED:
+ * this shard holds watched keys of the session, so it checks them, ends its part of the session
+ * and arrives; a shard with commands waits until every watched shard has arrived, then runs them
+ * or answers null as the cell says.
+ */
+export const EXEC_VERDICT = 0x40000000
+export const EXEC_WATCHED = 0x20000000

@@ -24,10 +24,19 @@ export const CREDIT_SLOTS = 1 << 16
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES + CREDIT_SLOTS * 16
 /** CLIENT TRACKING's shared words (storage/tracking.ts), after the claim words. */
 export function trackingWords (sab: SharedArrayBuffer): TrackingWords { return new TrackingWords(sab, CREDIT_SLOTS * 12 + 128) }
 export const WATCH_TAGS = 0
+/**
+ * Verdict cells of watched EXECs across shards (server/multi.ts execWatched), after the tracking
+ * words: VERDICT_CELLS per slot, each two words: how many watched shards have arrived, and
+ * whether one found the watch broken. A slot's EXECs in flight at once are at most that many.
+ */
+export const VERDICT_CELLS = 2
+export function verdictWords (sab: SharedArrayBuffer): Int32Array {
+  return new Int32Array(sab, CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES, CREDIT_SLOTS * VERDICT_CELLS * 2)
+}
 /** The WATCH words of a credits buffer. */
 export function watchWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, CREDIT_SLOTS * 4, CREDIT_SLOTS) }
 /** Settings the shards read, after the WATCH words: NOTIFY_WORD is notify-keyspace-events. */

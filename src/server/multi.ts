@@ -16,9 +16,12 @@
 // tag in the slot's shared word (storage/watch.ts). EXEC fails (null reply) if the word holds
 // its session's tag, or a watched key's expiry time has passed. With one shard the check runs
 // on the shard, just before the commands (and EXEC need not wait for the WATCH's reply: the
-// ring keeps the order); with several, here, once every shard is held. The session ends
-// (__unwatch on its shards, or EXEC_ENDS on the one shard) only after EXEC has run, so no change
-// can slip in between a shard forgetting the session and the check.
+// ring keeps the order); with several, on the shards too when no command inside needs a hold
+// (execWatched: each watched shard checks its keys at the EXEC's place in the global order and
+// the shards with commands wait for that verdict), else here, once every shard is held. The
+// session ends (__unwatch on its shards, or EXEC_ENDS on the one shard) only after EXEC has run,
+// or on each watched shard as it gives its verdict, so no change can slip in between a shard
+// forgetting the session and the check.
 
 import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
@@ -35,9 +38,9 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
 import { OK, QUEUED } from '../protocol/replies.js'
-import { EXEC_ENDS, REQ_NOPARK } from '../ipc/layout.js'
+import { EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
-import { WATCH_TAGS } from './credits.js'
+import { WATCH_TAGS, VERDICT_CELLS, CREDIT_SLOTS } from './credits.js'
 import { argvOf, isNullReply } from '../commands/txn-helpers.js'
 
 const NESTED = errorReply('ERR MULTI calls can not be nested')
@@ -81,6 +84,27 @@ function meta (tag: number, count: number, deadline: number): Buffer {
   const b = Buffer.allocUnsafe(16)
   writeMeta(b, 0, tag, count, deadline)
   return b
+}
+
+/** A watched EXEC's meta across shards (EXEC_VERDICT): 24 bytes, the verdict cell's word and the watched shards that arrive there. */
+function verdictMeta (tag: number, count: number, deadline: number, cell: number, expected: number): Buffer {
+  const b = Buffer.allocUnsafe(24)
+  writeMeta(b, 0, tag, count, deadline)
+  b.writeUInt32LE(cell, 16)
+  b.writeUInt32LE(expected, 20)
+  return b
+}
+
+/**
+ * Routes of the commands a watched EXEC can run across shards without a hold (execWatched):
+ * each runs on the shards its keys name, as outside a transaction, or on this thread. A
+ * cross-shard command (coord, a blocking one, SCAN) or a script inside keeps the hold.
+ */
+function isVerdictRoute (route: Command['route']): boolean {
+  switch (route) {
+    case 'key': case 'split': case 'all': case 'hub': case 'primary': case 'txn': case 'pubsub': return true
+    default: return false
+  }
 }
 
 /** The 8 bytes before each command of an __exec record: its id and database, its argc. */
@@ -152,7 +176,32 @@ class WatchedExecReply implements ReplyTarget {
 export class Transactions {
   private readonly scratch = new ReplyWriter()
 
-  constructor (private readonly router: Router, private readonly words: Int32Array) {}
+  /** verdict: the shared verdict cells (credits.ts verdictWords), VERDICT_CELLS per client slot. */
+  constructor (private readonly router: Router, private readonly words: Int32Array, private readonly verdict: Int32Array = new Int32Array(CREDIT_SLOTS * VERDICT_CELLS * 2)) {}
+
+  /** Cells in use, by cell (slot * VERDICT_CELLS + k): 1 from staging until every part answered. */
+  private readonly cellBusy = new Uint8Array(CREDIT_SLOTS * VERDICT_CELLS)
+  /** Watched EXECs in flight, by cell: the shards of their records and the arrivals they wait for. */
+  private readonly verdicts = new Map<number, { shards: number[], expected: number }>()
+
+  private freeCell (slot: number): number {
+    for (let k = slot * VERDICT_CELLS; k < (slot + 1) * VERDICT_CELLS; k++) if (this.cellBusy[k] === 0) return k
+    return -1
+  }
+
+  /**
+   * Shard s died: a watched EXEC with a record there may wait for an arrival that never comes.
+   * Its cell is marked broken and filled, so its other shards answer null and run nothing; its
+   * reply is the dead part's CLUSTERDOWN.
+   */
+  onShardDown (s: number): void {
+    for (const [k, v] of this.verdicts) {
+      if (!v.shards.includes(s)) continue
+      Atomics.store(this.verdict, k * 2 + 1, 2)
+      Atomics.store(this.verdict, k * 2, v.expected)
+      Atomics.notify(this.verdict, k * 2)
+    }
+  }
 
   /** A command arriving in MULTI: queued, or refused (which dooms the EXEC). */
   queue (conn: Connection, cmd: Command, argv: Argv): void {
@@ -337,7 +386,11 @@ export class Transactions {
     // shards must have touched the watched keys before the check. With one shard its ring
     // keeps that order, and the shard checks the watch (a script inside still checks here).
     const isOnRing = conn.watchTag !== 0 && this.router.links.length === 1 && !queued.some(q => q.cmd.route === 'script')
-    if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing) {
+    // With several shards, a transaction of commands that need no hold sends its watched shards
+    // a record each too, at the same place in the global order, and is decided there
+    // (execWatched): the rings keep the client's own writes before it, as with one shard.
+    const isVerdict = conn.watchTag !== 0 && !isOnRing && this.freeCell(conn.slot) >= 0 && queued.every(q => isVerdictRoute(q.cmd.route))
+    if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing && !isVerdict) {
       conn.isAwaitingHead = true
       return false
     }
@@ -382,6 +435,12 @@ export class Transactions {
       if (session.tag !== 0 && !isEnded) this.endSession(session.tag, session.shards)
       if (session.tag !== 0 && isNullReply(reply)) counters[COMMANDS] -= counted
       conn.onReply(seq, reply, 0, reply.length)
+    }
+    // Watched keys on several shards, or on other shards than the commands': decided on the shards.
+    if (isVerdict && !(involved.size === 1 && session.shards.every(s => involved.has(s)))) {
+      isEnded = true
+      this.execWatched(conn, steps, involved, session, done)
+      return true
     }
     // Nothing for a shard, but the watch is checked there: its WATCH may not have answered yet.
     if (involved.size === 0 && session.tag !== 0 && isOnRing) involved.add(0)
@@ -737,6 +796,69 @@ export class Transactions {
     }
     await flush()
     return replies
+  }
+
+  /**
+   * A watched EXEC across shards with no cross-shard command: execSplit's records, one per shard
+   * with commands, plus one per watched shard without any, all staged in one step (tickets with
+   * several producers). Each names a verdict cell: the watched shards check their keys, end the
+   * session and arrive there; the shards with commands wait for them and run, or answer null
+   * (workers/shard-worker.ts isVerdictKept). Atomic as a split MSET is, and decided at the same
+   * place in the global order on every shard, so no hold and no round trip through this thread.
+   */
+  private execWatched (conn: Connection, steps: readonly Step[], involved: Set<number>, session: { tag: number, shards: number[], deadline: number },
+    done: (reply: Uint8Array) => void): void {
+    const router = this.router
+    const all = new Set<number>(involved)
+    for (const s of session.shards) all.add(s)
+    const shards = [...all].sort((a, b) => a - b)
+    if (shards.some(s => router.links[s].isDead)) {
+      this.endSession(session.tag, session.shards)
+      done(SHARD_DOWN)
+      return
+    }
+    const replies = new Map<number, Buffer>()
+    const batches = new Batches(router, conn)
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i]
+      if (st.kind === 'shard' || st.kind === 'split') batches.add(st, b => replies.set(i, b))
+    }
+    const k = this.freeCell(conn.slot)
+    const cell = k * 2
+    const expected = session.shards.length
+    this.cellBusy[k] = 1
+    this.verdicts.set(k, { shards, expected })
+    Atomics.store(this.verdict, cell, 0)
+    Atomics.store(this.verdict, cell + 1, 0)
+    let remaining = shards.length
+    let err: Buffer | null = null
+    let isNull = false
+    const target: ReplyTarget = {
+      onReply: (shard, src, start, len) => {
+        if (src[start] === 45) err ??= Buffer.from(src.subarray(start, start + len))
+        else if (isNullReply(src.subarray(start, start + len))) isNull = true
+        else batches.byShard.get(shard)?.deliver(src, start, len)
+        if (--remaining !== 0) return
+        // Every watched shard has arrived (each answers after it): the cell is final.
+        if (Atomics.load(this.verdict, cell + 1) !== 0) isNull = true
+        this.cellBusy[k] = 0
+        this.verdicts.delete(k)
+        if (err !== null) done(err)
+        else if (isNull) done(this.nullReply(conn))
+        else done(this.assemble(conn, steps, replies))
+      },
+    }
+    const tickets = router.ticketsFor(shards, shards.length)
+    const flags = router.flags(conn) | REQ_NOPARK
+    const watched = session.shards
+    shards.forEach((shard, i) => {
+      const batch = batches.byShard.get(shard)
+      const count = (batch?.sinks.length ?? 0) | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0)
+      const rec = argvOf([Buffer.from(EXEC.name), verdictMeta(session.tag, count, session.deadline, cell, expected), ...(batch?.args ?? [])])
+      router.links[shard].send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
+        tickets === null ? 0 : tickets[i])
+    })
+    router.scheduleTurn()
   }
 
   /**

@@ -46,7 +46,7 @@ import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
 import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
-import { sharedFlags, trackingWords } from './credits.js'
+import { sharedFlags, trackingWords, verdictWords } from './credits.js'
 import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 
@@ -449,7 +449,7 @@ export class Router implements Dispatcher {
     this.credits = credits
     this.sequencer = sequencer
     this.allShards = Int32Array.from(links, (_l, i) => i)
-    this.txns = new Transactions(this, credits.watch)
+    this.txns = new Transactions(this, credits.watch, verdictWords(credits.sab))
     this.sharedFlags = sharedFlags(credits.sab)
     this.pubsub = new PubSub(this, sharedFlags(credits.sab))
     this.scripts = new Scripting(this, sharedFlags(credits.sab))

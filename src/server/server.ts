@@ -755,6 +755,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (link === undefined) return null
     // Already down when a replacement died before it came up: only new ports are needed.
     if (!link.isDead) {
+      // Shards waiting in a watched EXEC for this one's arrival go on (and run nothing).
+      this.router.txns.onShardDown(s)
       link.failPending(SHARD_DOWN)
       for (const c of this.conns) if (c.watchTag !== 0 && c.watchShards.includes(s)) Atomics.store(this.credits.watch, c.slot, c.watchTag)
     }

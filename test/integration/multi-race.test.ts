@@ -23,9 +23,11 @@ const MODES: Array<{ label: string, extraArgs: string[] }> = [
 
 const [A] = keysOnShard(1, SHARDS, 1, 'race:a:')
 const [B] = keysOnShard(3, SHARDS, 1, 'race:b:')
+/** A version key on a shard of its own: watched where the transaction runs nothing. */
+const [V] = keysOnShard(0, SHARDS, 1, 'race:v:')
 
 it('a and b live on different shards', () => {
-  expect([shardOfKey(A, SHARDS), shardOfKey(B, SHARDS)]).toEqual([1, 3])
+  expect([shardOfKey(A, SHARDS), shardOfKey(B, SHARDS), shardOfKey(V, SHARDS)]).toEqual([1, 3, 0])
 })
 
 const text = (b: Buffer): string => b.toString('latin1')
@@ -275,6 +277,47 @@ for (const mode of MODES) {
         await Promise.all(cs.map(c => optimisticIncrements(c, [A, B], EACH)))
         const total = String(CLIENTS * EACH)
         expect(text(await cs[0].command('MGET', A, B))).toBe(`*2\r\n$3\r\n${total}\r\n$3\r\n${total}\r\n`)
+      })
+
+      // The watched key's shard runs none of the transaction: the shards with its commands learn
+      // the verdict from that one (the EXEC is decided where it sits in the global order).
+      it('a watched key on a shard the transaction does not write: no EXEC runs after a change it should have seen', async () => {
+        const writers = await Promise.all(Array.from({ length: 4 }, client))
+        const bumper = await client()
+        const BUMPS = 300
+        let succeeded = 0
+        await Promise.all([
+          ...writers.map(async (c, w) => {
+            for (let i = 0; i < 60; i++) {
+              c.send(Buffer.concat([encodeCommand(['WATCH', V]), encodeCommand(['GET', V])]))
+              const [ok, got] = (await c.readReplies(2)).map(text)
+              expect(ok).toBe('+OK\r\n')
+              const v = bulk(got) ?? '0'
+              const cmds = [['MULTI'], ['RPUSH', A, `w${w}:${v}`], ['RPUSH', B, `w${w}:${v}`], ['EXEC']]
+              c.send(Buffer.concat(cmds.map(a => encodeCommand(a))))
+              const exec = (await c.readReplies(cmds.length)).map(text)[3]
+              if (exec !== '*-1\r\n') { expect(exec).toMatch(/^\*2\r\n:\d+\r\n:\d+\r\n$/); succeeded++ }
+            }
+          }),
+          // Each bump moves the version and marks both lists, as one transaction across three shards.
+          loop(bumper, [['MULTI'], ['INCR', V], ['RPUSH', A, 'bump'], ['RPUSH', B, 'bump'], ['EXEC']], BUMPS / 10, 10, r => {
+            expect(r[4]).toMatch(/^\*3\r\n:\d+\r\n:\d+\r\n:\d+\r\n$/)
+          }),
+        ])
+        const [a, b] = [flatArray(text(await bumper.command('LRANGE', A, '0', '-1'))), flatArray(text(await bumper.command('LRANGE', B, '0', '-1')))]
+        // Atomic across the two list shards: the same entries in the same order.
+        expect(b).toEqual(a)
+        // An entry w:v ran while the version was still v: exactly v bumps before it.
+        let bumps = 0
+        const wrong: string[] = []
+        for (const e of a) {
+          if (e === 'bump') { bumps++; continue }
+          if (Number((e as string).split(':')[1]) !== bumps) wrong.push(`${e as string} after ${bumps} bumps`)
+        }
+        expect(wrong.slice(0, 5)).toEqual([])
+        expect(bumps).toBe(BUMPS)
+        expect(a.length).toBe(BUMPS + succeeded)
+        expect(succeeded).toBeGreaterThan(0)
       })
 
       it('optimistic increments racing with plain INCRs of the same key: no lost update', async () => {
