@@ -438,6 +438,7 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
   let e: number
   /** The key made or grown by this command (lookupStringForBitCommand's `dirty`). */
   let isGrown = true
+  const countBefore = writes.count
   if (writeEnd < 0) {
     e = shard.lookupRead(buf, start[1], len[1])
     if (e !== 0 && ks.type(e) !== TYPE_STRING) { out.raw(WRONGTYPE); return }
@@ -486,6 +487,10 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
   if (changes > 0) {
     ks.setRaw(e, true)
     shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])
+  } else {
+    // Every write failed (OVERFLOW FAIL): the key stays made or grown, as in Redis, but nothing
+    // is signalled, so neither WATCH nor the AOF hears of it (the count says nothing changed).
+    writes.count = countBefore
   }
 }
 

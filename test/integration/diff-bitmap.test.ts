@@ -69,6 +69,26 @@ describe('BITFIELD and BITFIELD_RO', () => {
     ])
   })
 
+  // lookupStringForBitCommand makes or grows the string first; when every write then fails
+  // (OVERFLOW FAIL) nothing is signalled: the watch holds and the dirty count stays.
+  it('a BITFIELD whose writes all fail makes or grows the key without touching a WATCH or counting a change', async () => {
+    // Each server's own count since the start of the test (earlier tests may leave them apart).
+    const changes = async (): Promise<number[]> => await Promise.all([pair.f, pair.r].map(async c =>
+      Number(/rdb_changes_since_last_save:(\d+)/.exec((await c.command('INFO', 'persistence')).toString('latin1'))?.[1] ?? NaN)))
+    await sequence([['SET', 'g', 'ab']])
+    const before = await changes()
+    await sequence([
+      ['WATCH', 'made', 'g'],
+      ['BITFIELD', 'made', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '5', 'SET', 'u2', '2', '9'],
+      ['BITFIELD', 'g', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '100', '5'],
+      ['MULTI'], ['GET', 'made'], ['STRLEN', 'g'], ['EXEC'],
+      ['BITFIELD', 'made', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '5', 'INCRBY', 'u2', '0', '1'], ['GET', 'made'],
+    ])
+    const after = await changes()
+    // Only the last BITFIELD changed something, once.
+    expect([after[0] - before[0], after[1] - before[1]]).toEqual([1, 1])
+  })
+
   it('random fields and operations', async () => {
     const typ = fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 64 })).map(([s, b]) => (s ? `i${b}` : `u${Math.min(b, 63)}`))
     const off = fc.oneof(fc.integer({ min: 0, max: 80 }).map(String), fc.integer({ min: 0, max: 4 }).map(n => `#${n}`))
