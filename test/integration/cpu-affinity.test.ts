@@ -52,6 +52,20 @@ describeLocal('server_cpulist', () => {
     expect(new Set(threadMasks(server.pid))).toEqual(new Set([cpu]))
   })
 
+  it('a malformed list is logged, as Redis starts with one and binds nothing', async () => {
+    const other = await startFlashKV({ shards: 1, extraArgs: ['--server-cpulist', '0-x'] })
+    try {
+      const o = await RawClient.connect(other.port, other.host)
+      expect(text(await o.command('PING'))).toBe('+PONG\r\n')
+      expect(text(await o.command('CONFIG', 'GET', 'server_cpulist'))).toBe('*2\r\n$14\r\nserver_cpulist\r\n$3\r\n0-x\r\n')
+      o.close()
+      expect(other.logs()).toContain('server_cpulist not applied')
+      expect(new Set(threadMasks(other.pid))).toEqual(new Set([allowedCpulist()]))
+    } finally {
+      await other.stop()
+    }
+  })
+
   it('a CPU the box does not have is logged, and the server serves on any CPU', async () => {
     const other = await startFlashKV({ shards: 1, extraArgs: ['--server-cpulist', missing] })
     try {
