@@ -8,6 +8,8 @@
 //   multi_xshard   MULTI; SET a v; INCR b; EXEC              (a and b on different shards with 2 and 4)
 //   watch_xshard   WATCH c; MULTI; SET a v; INCR b; EXEC  (c never written: every EXEC runs; with
 //                  2 and 4 shards the transaction engine holds both shards, server/engine.ts)
+//   watch_1shard   WATCH {t}c; MULTI; SET {t}a v; INCR {t}b; EXEC   (every key on one shard: the
+//                  common ioredis watch() of one key; not in the default list)
 //   rename_xshard  SET a v; RENAME a b, pipelined          (a cross-shard RENAME per round; racing
 //                  clients may find a gone: "no such key" is part of the work, as on Redis)
 //   pipe_1shard    SET {t}a v; INCR {t}b, no MULTI: the same work as a plain pipeline, for reference
@@ -19,7 +21,7 @@
 //                  Queue.add at a time while one Worker (concurrency 50) runs them: jobs per
 //                  second from the first add to the last completion; latency from a job's add
 //                  to its completion event. An untimed round of a tenth as many jobs goes first.
-// FEATURE_TESTS=... picks tests (the default: all but pipe_1shard).
+// FEATURE_TESTS=... picks tests (the default: all but pipe_1shard and watch_1shard).
 
 import { connect, type Socket } from 'node:net'
 import { shardOfKey } from '../src/storage/hash.js'
@@ -47,6 +49,9 @@ function crossShardKeys (): [string, string] {
 
 function transaction (test: string): { bytes: Buffer, replies: number } {
   if (test === 'pipe_1shard') return { bytes: Buffer.from(encode(['SET', '{t}a', 'v']) + encode(['INCR', '{t}b'])), replies: 2 }
+  if (test === 'watch_1shard') {
+    return { bytes: Buffer.from(encode(['WATCH', '{t}c']) + encode(['MULTI']) + encode(['SET', '{t}a', 'v']) + encode(['INCR', '{t}b']) + encode(['EXEC'])), replies: 5 }
+  }
   const [a, b] = test === 'multi_1shard' ? ['{t}a', '{t}b'] : crossShardKeys()
   if (test === 'watch_xshard') {
     return { bytes: Buffer.from(encode(['WATCH', 'xc']) + encode(['MULTI']) + encode(['SET', a, 'v']) + encode(['INCR', b]) + encode(['EXEC'])), replies: 5 }

@@ -404,7 +404,7 @@ export class Transactions {
     if (!this.hasRoom(conn, queued)) return false
     // Keyed commands all on one shard: one record written straight from the queued copies. With
     // WATCH that is the one-shard case, where the ring keeps the order and the shard checks it.
-    if ((conn.watchTag === 0 || isOnRing) && this.execKeyed(conn, queued)) return true
+    if ((conn.watchTag === 0 || isOnRing || isVerdict) && this.execKeyed(conn, queued)) return true
     this.discard(conn)
     conn.isExecuting = true
     let steps: Step[]
@@ -624,8 +624,8 @@ export class Transactions {
   }
 
   /**
-   * The common case without a plan: no WATCH, every command a plain keyed one, all on one live
-   * shard, nothing for ACL or MONITOR to see. Writes the __exec record straight into one buffer
+   * The common case without a plan: no WATCH (or one whose keys are all on that shard too),
+   * every command a plain keyed one, all on one live shard, nothing for ACL or MONITOR to see. Writes the __exec record straight into one buffer
    * (execOnOne's layout, by the same writers) and hands the shard's reply, EXEC's own, to the connection. False: not
    * that case, nothing done.
    */
@@ -646,6 +646,8 @@ export class Transactions {
       argc += 1 + argv.argc
     }
     if (shard < 0 || links[shard].isDead || this.router.pubsub.isMonitored || !this.router.isAllPerms(conn)) return false
+    // A watch session here only when every watched key is on that shard too (its ring keeps the order).
+    if (conn.watchTag !== 0 && !conn.watchShards.every(s => s === shard)) return false
     this.discard(conn)
     const db = conn.db
     const buf = Buffer.allocUnsafe(bytes)

@@ -3,7 +3,7 @@
 // missing the caller gets an error (tests fail rather than skip).
 import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
-import { onFreePort, spawnServer, type ServerHandle } from './server.js'
+import { onFreePort, spawnServer, testDir, type ServerHandle } from './server.js'
 
 export const DEFAULT_REDIS_ARGS: readonly string[] = [
   '--save', '', '--appendonly', 'no',
@@ -28,6 +28,9 @@ export async function startRedis (
       'apt-get install -y redis-server redis-tools')
   }
   const host = '127.0.0.1'
-  return await onFreePort(host, async (port) => await spawnServer('redis-server', ['--port', String(port), '--bind', host, ...extraArgs],
+  // Unless a test names one, the test process's own empty directory, not the repository: a stray
+  // dump.rdb there (a redis-server run by hand) would be loaded at start, its keys in every comparison.
+  const dir = extraArgs.includes('--dir') ? [] : ['--dir', testDir()]
+  return await onFreePort(host, async (port) => await spawnServer('redis-server', ['--port', String(port), '--bind', host, ...dir, ...extraArgs],
     port, host, 'redis-server'))
 }

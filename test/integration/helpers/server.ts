@@ -188,7 +188,8 @@ export async function onFreePort (host: string, start: (port: number) => Promise
  */
 let dir: string | null = null
 /** An empty directory of this test process, for servers started without --dir. */
-function testDir (): string {
+/** The test process's own empty directory, where its servers keep files unless a test names one. */
+export function testDir (): string {
   dir ??= mkdtempSync(join(tmpdir(), 'flashkv-test-'))
   return dir
 }
