@@ -118,6 +118,7 @@ export class CrossBlock implements ReplyTarget {
     const tickets = router.ticketsFor(involved, involved.length)
     involved.forEach((s, k) => {
       router.links[s].send(router.txnBeginId, REQ_NOPARK, this.conn.db, marker, null, 1, bytes, txn, s, this.conn.slot, tickets === null ? 0 : tickets[k])
+      router.links[s].markSync()
     })
     const isRetry = this.hasTried
     this.hasTried = true

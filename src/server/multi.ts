@@ -746,6 +746,7 @@ export class Transactions {
       const s = involved[k]
       router.links[s].send(router.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
         tickets === null ? 0 : tickets[k])
+      router.links[s].markSync()
     }
     const words = this.words
     const slot = conn.slot
@@ -859,6 +860,7 @@ export class Transactions {
       const rec = argvOf([Buffer.from(EXEC.name), verdictMeta(session.tag, count, session.deadline, cell, expected), ...(batch?.args ?? [])])
       router.links[shard].send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
         tickets === null ? 0 : tickets[i])
+      router.links[shard].markSync()
     })
     router.scheduleTurn()
   }

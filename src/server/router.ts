@@ -1089,6 +1089,7 @@ export class Router implements Dispatcher {
       const s = involved[k]
       this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
         tickets === null ? 0 : tickets[k])
+      this.links[s].markSync()
     }
     txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
     this.scheduleTurn()
@@ -1120,6 +1121,7 @@ export class Router implements Dispatcher {
     for (let s = 0; s < all.length; s++) {
       this.links[s].send(this.txnBeginId, REQ_NOPARK, conn.db, marker, null, 1, Link.recordBytes(marker, null, 1), txn, s, conn.slot,
         tickets === null ? 0 : tickets[s])
+      this.links[s].markSync()
     }
     onTxn(txn)
     txn.execute(copyArgv(argv), coord).catch(err => this.onClientError(conn, err))
