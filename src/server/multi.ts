@@ -403,7 +403,7 @@ export class Transactions {
     // Check room on every ring first: a transaction is staged whole or waits whole.
     if (!this.hasRoom(conn, queued)) return false
     // Keyed commands all on one shard: one record written straight from the queued copies. With
-    // WATCH that is the one-shard case, where the ring keeps the order and the shard checks it.
+    // WATCH, when its keys are there too: the ring keeps the order and the shard checks it.
     if ((conn.watchTag === 0 || isOnRing || isVerdict) && this.execKeyed(conn, queued)) return true
     this.discard(conn)
     conn.isExecuting = true
@@ -625,9 +625,9 @@ export class Transactions {
 
   /**
    * The common case without a plan: no WATCH (or one whose keys are all on that shard too),
-   * every command a plain keyed one, all on one live shard, nothing for ACL or MONITOR to see. Writes the __exec record straight into one buffer
-   * (execOnOne's layout, by the same writers) and hands the shard's reply, EXEC's own, to the connection. False: not
-   * that case, nothing done.
+   * every command a plain keyed one, all on one live shard, nothing for ACL or MONITOR to see.
+   * Writes the __exec record straight into one buffer (execOnOne's layout, by the same writers)
+   * and hands the shard's reply, EXEC's own, to the connection. False: not that case, nothing done.
    */
   private execKeyed (conn: Connection, queued: readonly Queued[]): boolean {
     const links = this.router.links
