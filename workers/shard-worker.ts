@@ -1214,7 +1214,7 @@ function runExec (slot: number): void {
 function isVerdictKept (slot: number, tag: number, word: number, deadline: number, cell: number, expected: number): boolean {
   if ((word & EXEC_WATCHED) !== 0) {
     const now = shard.now()
-    const isDirty = Atomics.load(shard.watch.words, slot) === tag || (deadline !== 0 && now > deadline) ||
+    const isDirty = Atomics.load(shard.watch.words, slot) === tag || shard.watch.isTouched(tag) || (deadline !== 0 && now > deadline) ||
       shard.watch.isExpired(tag, shard.dbs, now)
     shard.watch.unwatch(tag)
     if (isDirty) Atomics.store(verdict, cell + 1, 1)
@@ -1570,7 +1570,12 @@ function runScript (cmd: Command, resp3: boolean): void {
         for (const [a, us] of deferredLog) scriptStats.logScriptCall(a, us)
       }
       deferredLog.length = 0
-      if (!isScriptRerun) for (let i = 0; i < heldTouches.length; i += 2) Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
+      if (!isScriptRerun) {
+        for (let i = 0; i < heldTouches.length; i += 2) {
+          Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
+          shard.watch.markTouched(heldTouches[i + 1])
+        }
+      }
       heldTouches.length = 0
     }
     argv.buf = rec.buf

@@ -14,7 +14,8 @@ import type { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { writes } from './writes.js'
 
-interface Watcher { slot: number, tag: number, stale: boolean }
+/** `touched`: a change here reached it (stored in the slot's word, which a later session's touch may overwrite). */
+interface Watcher { slot: number, tag: number, stale: boolean, touched: boolean }
 
 const DATABASES = 16
 
@@ -59,7 +60,7 @@ export class WatchTable {
     if (list.some(w => w.tag === tag)) return this.deadline(ks, buf, start, len, now)
     const e = ks.find(buf, start, len, keyHash(buf, start, len))
     const at = e === 0 ? 0 : ks.expireAt(e)
-    list.push({ slot, tag, stale: at !== 0 && at < now })
+    list.push({ slot, tag, stale: at !== 0 && at < now, touched: false })
     let keys = this.byTag.get(tag)
     if (keys === undefined) { keys = []; this.byTag.set(tag, keys) }
     keys.push([db, key])
@@ -128,8 +129,31 @@ export class WatchTable {
         if (ks === null || ks.find(buf, start, len, keyHash(buf, start, len)) === 0) { w.stale = false; continue }
       }
       if (this.held !== null) this.held.push(w.slot, w.tag)
-      else Atomics.store(this.words, w.slot, w.tag)
+      else { Atomics.store(this.words, w.slot, w.tag); w.touched = true }
     }
+  }
+
+  /** A touch of session `tag` held back during a script's run (held) was stored now: isTouched sees it. */
+  markTouched (tag: number): void {
+    const keys = this.byTag.get(tag)
+    if (keys === undefined) return
+    const [db, key] = keys[0]
+    const w = this.dbs[db].get(key)?.find(x => x.tag === tag)
+    if (w !== undefined) w.touched = true
+  }
+
+  /**
+   * True if a key session `tag` watches here was touched. The slot's word says so too, but the
+   * client's next session may overwrite it from another shard before a watched EXEC across
+   * shards is decided here (server/multi.ts execWatched pipelined behind a new WATCH).
+   */
+  isTouched (tag: number): boolean {
+    const keys = this.byTag.get(tag)
+    if (keys === undefined) return false
+    for (const [db, key] of keys) {
+      if (this.dbs[db].get(key)?.find(x => x.tag === tag)?.touched === true) return true
+    }
+    return false
   }
 
   /**
@@ -155,6 +179,7 @@ export class WatchTable {
           continue
         }
         Atomics.store(this.words, w.slot, w.tag)
+        w.touched = true
       }
     }
   }

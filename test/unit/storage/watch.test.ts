@@ -67,3 +67,41 @@ describe('WatchTable.isExpired', () => {
     expect(shard.watch.isExpired(TAG, shard.dbs, now)).toBe(false)
   })
 })
+
+// The slot's word holds the tag of the last session touched; a later session of the same client
+// may overwrite it (from another shard) before an earlier session's EXEC is decided across shards.
+// Touches come from the worker's write hook (WatchTable.touch), called here directly.
+describe('WatchTable.isTouched', () => {
+  const touch = (key: string): void => { const k = b(key); shard.watch.touch(shard.dbIndex, k, 0, k.length, shard.ks) }
+
+  it('remembers a touch of the session on this shard whatever the slot word holds later', () => {
+    run(shard, ['SET', 'k', 'v'])
+    watch('k')
+    watch('other', TAG + 1)
+    expect(shard.watch.isTouched(TAG)).toBe(false)
+    touch('unwatched')
+    expect(shard.watch.isTouched(TAG)).toBe(false)
+    touch('k')
+    expect(Atomics.load(shard.watch.words, 1)).toBe(TAG)
+    // The client's next session is touched elsewhere: the word now names that one.
+    Atomics.store(shard.watch.words, 1, TAG + 1)
+    expect(shard.watch.isTouched(TAG)).toBe(true)
+    expect(shard.watch.isTouched(TAG + 1)).toBe(false)
+    shard.watch.unwatch(TAG)
+    expect(shard.watch.isTouched(TAG)).toBe(false)
+  })
+
+  it('FLUSHDB of the key\'s database touches; a touch held back during a script counts once stored', () => {
+    run(shard, ['SET', 'k', 'v'])
+    watch('k')
+    shard.watch.replaced(shard.dbIndex, shard.ks, null, now)
+    expect(shard.watch.isTouched(TAG)).toBe(true)
+    watch('h', TAG + 2)
+    shard.watch.held = []
+    touch('h')
+    expect(shard.watch.isTouched(TAG + 2)).toBe(false)
+    shard.watch.held = null
+    shard.watch.markTouched(TAG + 2)
+    expect(shard.watch.isTouched(TAG + 2)).toBe(true)
+  })
+})
