@@ -146,3 +146,28 @@ describe('radix-tree-nodes', () => {
     expect(count([[1n, 0n], [1n, 1n], [1n, 2n]])).toBe(5)
   })
 })
+
+// Ids go out as "ms-seq" in every reply that names one; the digits come from int32 arithmetic
+// below 2^53 (split at 10^8) and from BigInt above it.
+describe('idFormat', () => {
+  const u64 = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo)
+  const show = (msHi: number, msLo: number, seqHi: number, seqLo: number): string => {
+    const id = new S.StreamId()
+    id.msHi = msHi; id.msLo = msLo; id.seqHi = seqHi; id.seqLo = seqLo
+    const b = new Uint8Array(41)
+    return Buffer.from(b.subarray(0, S.idFormat(id, b))).toString('latin1')
+  }
+  it('every width at the edges of the split, 2^53 and the largest u64', () => {
+    const cases: Array<[number, number]> = [[0, 0], [0, 9], [0, 10], [0, 99_999_999], [0, 100_000_000], [0, 100_000_001], [0, 0xffffffff],
+      [1, 0], [0x18c, 0x12345678], [0x1fffff, 0xffffffff], [0x200000, 0], [0x200000, 1], [0xffffffff, 0xffffffff]]
+    for (const [hi, lo] of cases) {
+      expect(show(hi, lo, 0, 7)).toBe(`${u64(hi, lo)}-7`)
+      expect(show(0, 3, hi, lo)).toBe(`3-${u64(hi, lo)}`)
+    }
+  })
+  it('random ids, as BigInt formats them', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (ms, seq) => {
+      expect(show(Number(ms >> 32n), Number(ms & 0xffffffffn), Number(seq >> 32n), Number(seq & 0xffffffffn))).toBe(`${ms}-${seq}`)
+    }), { numRuns: 2000 })
+  })
+})
