@@ -164,6 +164,55 @@ function isAlive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
 
+// A WATCHed EXEC across shards is decided on the shards (server/multi.ts execWatched): the shard
+// with the EXEC's command waits until the shard with the watched key reaches the EXEC. Here that
+// shard dies on the EXEC's record itself (FLASHKV_FAULT_SHARD_EXIT counts its commands), so it
+// never arrives: its producer fills the verdict cell (Transactions.onShardDown), the waiting
+// shard goes on without running the command, and EXEC answers the dead part's error.
+describeLocal('a shard that dies before giving a watched EXEC its verdict', () => {
+  const SHARDS = 4
+  // Every thread of shard 2 exits on its 7th command, replacements too.
+  const LIMIT = 6
+  let server: ServerHandle
+
+  beforeAll(async () => {
+    server = await startFlashKV({ shards: SHARDS, env: { FLASHKV_FAULT_SHARD_EXIT: `2:${LIMIT}` } })
+  })
+
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('the shard waiting for it runs nothing and serves on; EXEC gets CLUSTERDOWN', async () => {
+    const [probe, watched] = keysOnShard(2, SHARDS, 2, 'verdict:w:')
+    const [written] = keysOnShard(1, SHARDS, 1, 'verdict:s:')
+    const c = await RawClient.connect(server.port, server.host)
+    const say = async (...args: string[]): Promise<string> => (await c.command(...args)).toString('latin1')
+    // The first worker of shard 2 dies after however many commands start-up gave it...
+    expect(await pollUntil(async () => await say('GET', probe) === CLUSTERDOWN, 10_000)).toBe(true)
+    // ...and its replacement has run exactly the GETs that answered since it came up.
+    let used = 0
+    expect(await pollUntil(async () => {
+      const r = await say('GET', probe)
+      if (r !== CLUSTERDOWN) { expect(r).toBe('$-1\r\n'); used++ }
+      return r !== CLUSTERDOWN
+    }, 30_000)).toBe(true)
+    const x = await RawClient.connect(server.port, server.host)
+    expect((await x.command('WATCH', watched)).toString('latin1')).toBe('+OK\r\n')
+    used++
+    while (used < LIMIT) { expect(await say('GET', probe)).toBe('$-1\r\n'); used++ }
+    // Shard 2's next command is the EXEC's record: it dies on it.
+    x.send(Buffer.concat([encodeCommand(['MULTI']), encodeCommand(['SET', written, 'v']), encodeCommand(['EXEC'])]))
+    const replies = (await x.readReplies(3, 20_000)).map((b) => b.toString('latin1'))
+    expect(replies).toEqual(['+OK\r\n', '+QUEUED\r\n', CLUSTERDOWN])
+    expect(await say('EXISTS', written)).toBe(':0\r\n')
+    expect(await say('SET', written, 'after')).toBe('+OK\r\n')
+    expect(await say('GET', written)).toBe('$5\r\nafter\r\n')
+    x.close()
+    c.close()
+  }, 60_000)
+})
+
 describeLocal('a shard worker that dies mid-batch', () => {
   const SHARDS = 4
   let server: ServerHandle
