@@ -1175,9 +1175,9 @@ function runExec (slot: number): void {
     if (count === 0) return
   } else {
     // The WATCH's reply may not have reached the client's thread with its deadline: the table
-    // here knows the watched keys too (and their touches, should the client's next session, on
-    // another shard, have overwritten the slot's word meanwhile).
-    const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || shard.watch.isTouched(tag) ||
+    // here knows the watched keys too (and, with several shards, their touches, should the
+    // client's next session, on another shard, have overwritten the slot's word meanwhile).
+    const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || (data.shards > 1 && shard.watch.isTouched(tag)) ||
       (deadline !== 0 && shard.now() > deadline) || shard.watch.isExpired(tag, shard.dbs, shard.now()))
     // EXEC_ENDS: every watched key is here, so the session ends here, after the check and the run.
     if (isDirty) {
