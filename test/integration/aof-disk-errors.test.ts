@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { randomFillSync } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRedis } from './helpers/redis.js'
@@ -46,17 +47,34 @@ async function story (c: Redis, dir: string): Promise<unknown[]> {
   return seen
 }
 
+/**
+ * The reference Redis's account of `tale`, on a fresh small disk with a filler of `filler` bytes.
+ * With appendfsync everysec Redis postpones an AOF write while its background fsync still runs
+ * (up to 2 s, flushAppendOnlyFile), and on a loaded box it sometimes does so here: its write
+ * error then comes a command later than in `usual`, its account otherwise, which FlashKV must
+ * give. Such a run is taken again, on a fresh disk, up to three times.
+ */
+async function redisTale (filler: number, tale: (c: Redis, dir: string) => Promise<unknown[]>, usual: unknown[]): Promise<unknown[]> {
+  let seen: unknown[] = []
+  for (let i = 0; i < 3; i++) {
+    const dir = smallDisk() as string
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(filler, 1))
+    seen = await tale(await client(await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir])), dir)
+    if (isDeepStrictEqual(seen, usual)) break
+  }
+  return seen
+}
+
 describe('AOF write errors', () => {
   it.skipIf(!canMount)('a full disk: the write that failed is answered, then writes and PING get MISCONF until it has room; the file loads whole', async () => {
     const fdir = smallDisk() as string
-    const rdir = smallDisk() as string
-    for (const d of [fdir, rdir]) writeFileSync(join(d, 'filler'), Buffer.alloc(500_000, 1))
+    writeFileSync(join(fdir, 'filler'), Buffer.alloc(500_000, 1))
     const fh = await startFlashKV({ shards: 2, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
     const f = await client(fh)
-    const r = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', rdir]))
-    const [fs, rs] = [await story(f, fdir), await story(r, rdir)]
+    const usual = ['OK', 'OK', MISCONF, MISCONF, MISCONF, big.length, 'err', '1', 'OK', MISCONF, 'ok', 'OK', 'PONG']
+    const [fs, rs] = [await story(f, fdir), await redisTale(500_000, story, usual)]
     expect(fs).toEqual(rs)
-    expect(fs).toEqual(['OK', 'OK', MISCONF, MISCONF, MISCONF, big.length, 'err', '1', 'OK', MISCONF, 'ok', 'OK', 'PONG'])
+    expect(fs).toEqual(usual)
     // A worker thread's stderr reaches the process's a moment later.
     while (!fh.logs().includes('AOF write error looks solved, Redis can write again.')) await new Promise(resolve => setTimeout(resolve, 20))
     expect(fh.logs()).toMatch(/Short write while writing to the AOF file|Error writing to the AOF file: No space left on device/)
@@ -96,14 +114,13 @@ describe('AOF write errors', () => {
       return seen
     }
     const fdir = smallDisk() as string
-    const rdir = smallDisk() as string
-    for (const d of [fdir, rdir]) writeFileSync(join(d, 'filler'), Buffer.alloc(700_000, 1))
+    writeFileSync(join(fdir, 'filler'), Buffer.alloc(700_000, 1))
     const fh = await startFlashKV({ shards: 4, extraArgs: ['--dir', fdir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'] })
     const f = await client(fh)
-    const r = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', rdir]))
-    const [fs, rs] = [await tale(f, fdir), await tale(r, rdir)]
+    const usual = ['OK', [[null, 'OK'], [null, 1], [null, 1], [null, 'OK']], MISCONF, 'err', 'ok', 2, 3, MISCONF, 'err', 'ok', 'OK']
+    const [fs, rs] = [await tale(f, fdir), await redisTale(700_000, tale, usual)]
     expect(fs).toEqual(rs)
-    expect(fs).toEqual(['OK', [[null, 'OK'], [null, 1], [null, 1], [null, 'OK']], MISCONF, 'err', 'ok', 2, 3, MISCONF, 'err', 'ok', 'OK'])
+    expect(fs).toEqual(usual)
     expect(execFileSync('redis-check-aof', [join(fdir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toMatch(/is valid/)
     await fh.stop()
     // Every acknowledged write is in the file, in order: FlashKV (other shard counts) and Redis load the same data.
