@@ -1174,13 +1174,8 @@ function runExec (slot: number): void {
     // A watched shard without commands of the transaction: its reply is only its arrival.
     if (count === 0) return
   } else {
-    // The WATCH's reply may not have reached the client's thread with its deadline: the table
-    // here knows the watched keys too (and, with several shards, their touches, should the
-    // client's next session, on another shard, have overwritten the slot's word meanwhile).
-    const isDirty = tag !== 0 && (Atomics.load(shard.watch.words, slot) === tag || (data.shards > 1 && shard.watch.isTouched(tag)) ||
-      (deadline !== 0 && shard.now() > deadline) || shard.watch.isExpired(tag, shard.dbs, shard.now()))
     // EXEC_ENDS: every watched key is here, so the session ends here, after the check and the run.
-    if (isDirty) {
+    if (tag !== 0 && isWatchBroken(slot, tag, deadline)) {
       if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
       out.nullArray()
       return
@@ -1201,6 +1196,18 @@ function runExec (slot: number): void {
 }
 
 /**
+ * Session `tag`'s watch, as this shard sees it: a touch stored in the slot's word, or (with
+ * several shards, where the client's next session may overwrite that word from another shard
+ * meanwhile) one this shard remembers, or a watched key past its time. The WATCH's reply may
+ * not have reached the client's thread with its deadline: the table here knows the keys too.
+ */
+function isWatchBroken (slot: number, tag: number, deadline: number): boolean {
+  const now = shard.now()
+  return Atomics.load(shard.watch.words, slot) === tag || (data.shards > 1 && shard.watch.isTouched(tag)) ||
+    (deadline !== 0 && now > deadline) || shard.watch.isExpired(tag, shard.dbs, now)
+}
+
+/**
  * A watched EXEC across shards (server/multi.ts execWatched): every shard of the transaction has
  * this record at the same place in the global order. A shard with watched keys of the session
  * checks them as the one-shard EXEC does, ends its part of the session (no later write here can
@@ -1208,15 +1215,13 @@ function runExec (slot: number): void {
  * then waits until every watched shard has arrived: each of them has run everything ordered
  * before the EXEC, so the mark is final, and every shard with commands reads the same one. The
  * slot's word is not read again there: a later session of the client may overwrite it. The
- * waits cannot form a cycle, since records of the global order are reached in that order on
- * every shard and a watched shard never waits here. A shard that dies is
+ * waits cannot form a cycle: a shard waits here only for others to reach this same record, and
+ * every shard reaches the records of the global order in that order. A shard that dies is
  * arrived for by its producer (Transactions.onShardDown). False: the watch is broken.
  */
 function isVerdictKept (slot: number, tag: number, word: number, deadline: number, cell: number, expected: number): boolean {
   if ((word & EXEC_WATCHED) !== 0) {
-    const now = shard.now()
-    const isDirty = Atomics.load(shard.watch.words, slot) === tag || shard.watch.isTouched(tag) || (deadline !== 0 && now > deadline) ||
-      shard.watch.isExpired(tag, shard.dbs, now)
+    const isDirty = isWatchBroken(slot, tag, deadline)
     shard.watch.unwatch(tag)
     if (isDirty) Atomics.store(verdict, cell + 1, 1)
     if (Atomics.add(verdict, cell, 1) + 1 >= expected) Atomics.notify(verdict, cell)
@@ -1572,10 +1577,7 @@ function runScript (cmd: Command, resp3: boolean): void {
       }
       deferredLog.length = 0
       if (!isScriptRerun) {
-        for (let i = 0; i < heldTouches.length; i += 2) {
-          Atomics.store(shard.watch.words, heldTouches[i], heldTouches[i + 1])
-          shard.watch.markTouched(heldTouches[i + 1])
-        }
+        for (let i = 0; i < heldTouches.length; i += 2) shard.watch.storeHeld(heldTouches[i], heldTouches[i + 1])
       }
       heldTouches.length = 0
     }

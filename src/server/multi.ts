@@ -177,7 +177,7 @@ export class Transactions {
   private readonly scratch = new ReplyWriter()
 
   /** verdict: the shared verdict cells (credits.ts verdictWords), VERDICT_CELLS per client slot. */
-  constructor (private readonly router: Router, private readonly words: Int32Array, private readonly verdict: Int32Array = new Int32Array(CREDIT_SLOTS * VERDICT_CELLS * 2)) {}
+  constructor (private readonly router: Router, private readonly words: Int32Array, private readonly verdict: Int32Array) {}
 
   /** Cells in use, by cell (slot * VERDICT_CELLS + k): 1 from staging until every part answered. */
   private readonly cellBusy = new Uint8Array(CREDIT_SLOTS * VERDICT_CELLS)
@@ -821,11 +821,7 @@ export class Transactions {
       return
     }
     const replies = new Map<number, Buffer>()
-    const batches = new Batches(router, conn)
-    for (let i = 0; i < steps.length; i++) {
-      const st = steps[i]
-      if (st.kind === 'shard' || st.kind === 'split') batches.add(st, b => replies.set(i, b))
-    }
+    const batches = this.batchesOf(conn, steps, replies)
     const k = this.freeCell(conn.slot)
     const cell = k * 2
     const expected = session.shards.length
@@ -851,18 +847,9 @@ export class Transactions {
         else done(this.assemble(conn, steps, replies))
       },
     }
-    const tickets = router.ticketsFor(shards, shards.length)
-    const flags = router.flags(conn) | REQ_NOPARK
     const watched = session.shards
-    shards.forEach((shard, i) => {
-      const batch = batches.byShard.get(shard)
-      const count = (batch?.sinks.length ?? 0) | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0)
-      const rec = argvOf([Buffer.from(EXEC.name), verdictMeta(session.tag, count, session.deadline, cell, expected), ...(batch?.args ?? [])])
-      router.links[shard].send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
-        tickets === null ? 0 : tickets[i])
-      router.links[shard].markSync()
-    })
-    router.scheduleTurn()
+    this.stageExecs(conn, shards, batches, target, true, (shard, count) =>
+      verdictMeta(session.tag, count | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0), session.deadline, cell, expected))
   }
 
   /**
@@ -875,11 +862,7 @@ export class Transactions {
     const router = this.router
     for (const s of involved) if (router.links[s].isDead) { done(SHARD_DOWN); return }
     const replies = new Map<number, Buffer>()
-    const batches = new Batches(router, conn)
-    for (let i = 0; i < steps.length; i++) {
-      const st = steps[i]
-      if (st.kind === 'shard' || st.kind === 'split') batches.add(st, b => replies.set(i, b))
-    }
+    const batches = this.batchesOf(conn, steps, replies)
     const shards = [...batches.byShard.keys()].sort((a, b) => a - b)
     let remaining = shards.length
     const target: ReplyTarget = {
@@ -888,13 +871,36 @@ export class Transactions {
         if (--remaining === 0) done(this.assemble(conn, steps, replies))
       },
     }
+    this.stageExecs(conn, shards, batches, target, false, (_shard, count) => meta(0, count, 0))
+  }
+
+  /** The steps' shard commands grouped by shard; each reply lands in `replies` by step index. */
+  private batchesOf (conn: Connection, steps: readonly Step[], replies: Map<number, Buffer>): Batches {
+    const batches = new Batches(this.router, conn)
+    for (let i = 0; i < steps.length; i++) {
+      const st = steps[i]
+      if (st.kind === 'shard' || st.kind === 'split') batches.add(st, b => replies.set(i, b))
+    }
+    return batches
+  }
+
+  /**
+   * One __exec record per shard (its batch, or none), all staged in one step, with the
+   * sequencer's tickets when shards have several producers; `metaOf` gives each its meta from
+   * its command count. `isSync`: this thread's turn waits for them (ShardLink.markSync).
+   */
+  private stageExecs (conn: Connection, shards: readonly number[], batches: Batches, target: ReplyTarget, isSync: boolean,
+    metaOf: (shard: number, count: number) => Buffer): void {
+    const router = this.router
     const tickets = router.ticketsFor(shards, shards.length)
     const flags = router.flags(conn) | REQ_NOPARK
-    shards.forEach((shard, k) => {
-      const batch = batches.byShard.get(shard) as Batch
-      const rec = argvOf([Buffer.from(EXEC.name), meta(0, batch.sinks.length, 0), ...batch.args])
-      router.links[shard].send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
-        tickets === null ? 0 : tickets[k])
+    shards.forEach((shard, i) => {
+      const batch = batches.byShard.get(shard)
+      const rec = argvOf([Buffer.from(EXEC.name), metaOf(shard, batch?.sinks.length ?? 0), ...(batch?.args ?? [])])
+      const link = router.links[shard]
+      link.send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
+        tickets === null ? 0 : tickets[i])
+      if (isSync) link.markSync()
     })
     router.scheduleTurn()
   }

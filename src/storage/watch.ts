@@ -129,12 +129,19 @@ export class WatchTable {
         if (ks === null || ks.find(buf, start, len, keyHash(buf, start, len)) === 0) { w.stale = false; continue }
       }
       if (this.held !== null) this.held.push(w.slot, w.tag)
-      else { Atomics.store(this.words, w.slot, w.tag); w.touched = true }
+      else this.store(w)
     }
   }
 
-  /** A touch of session `tag` held back during a script's run (held) was stored now: isTouched sees it. */
-  markTouched (tag: number): void {
+  /** A touch reaches watcher w: its slot's word names the session, and isTouched remembers it. */
+  private store (w: Watcher): void {
+    Atomics.store(this.words, w.slot, w.tag)
+    w.touched = true
+  }
+
+  /** Stores a touch of session `tag` that was held back during a script's run (held). */
+  storeHeld (slot: number, tag: number): void {
+    Atomics.store(this.words, slot, tag)
     const keys = this.byTag.get(tag)
     if (keys === undefined) return
     const [db, key] = keys[0]
@@ -178,8 +185,7 @@ export class WatchTable {
           w.stale = true
           continue
         }
-        Atomics.store(this.words, w.slot, w.tag)
-        w.touched = true
+        this.store(w)
       }
     }
   }

@@ -3,6 +3,7 @@
 // and the server serves anyway. CONFIG GET/SET of it against Redis: diff-config-net.test.ts.
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRedis } from './helpers/redis.js'
 import { RawClient } from './helpers/raw.js'
 import { text } from './helpers/diff.js'
 import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
@@ -54,15 +55,22 @@ describeLocal('server_cpulist', () => {
 
   it('a malformed list is logged, as Redis starts with one and binds nothing', async () => {
     const other = await startFlashKV({ shards: 1, extraArgs: ['--server-cpulist', '0-x'] })
+    const redis = await startRedis(['--save', '', '--appendonly', 'no', '--server_cpulist', '0-x'])
     try {
       const o = await RawClient.connect(other.port, other.host)
+      const r = await RawClient.connect(redis.port, redis.host)
       expect(text(await o.command('PING'))).toBe('+PONG\r\n')
-      expect(text(await o.command('CONFIG', 'GET', 'server_cpulist'))).toBe('*2\r\n$14\r\nserver_cpulist\r\n$3\r\n0-x\r\n')
+      const reply = text(await r.command('CONFIG', 'GET', 'server_cpulist'))
+      expect(reply).toBe('*2\r\n$14\r\nserver_cpulist\r\n$3\r\n0-x\r\n')
+      expect(text(await o.command('CONFIG', 'GET', 'server_cpulist'))).toBe(reply)
       o.close()
+      r.close()
       expect(other.logs()).toContain('server_cpulist not applied')
       expect(new Set(threadMasks(other.pid))).toEqual(new Set([allowedCpulist()]))
+      expect(new Set(threadMasks(redis.pid))).toEqual(new Set([allowedCpulist()]))
     } finally {
       await other.stop()
+      await redis.stop()
     }
   })
 

@@ -101,7 +101,8 @@ describe('WatchTable.isTouched', () => {
     touch('h')
     expect(shard.watch.isTouched(TAG + 2)).toBe(false)
     shard.watch.held = null
-    shard.watch.markTouched(TAG + 2)
+    shard.watch.storeHeld(1, TAG + 2)
+    expect(Atomics.load(shard.watch.words, 1)).toBe(TAG + 2)
     expect(shard.watch.isTouched(TAG + 2)).toBe(true)
   })
 })
