@@ -240,6 +240,17 @@ const TWO63N = 1n << 63n
  * anything from 2^63 up (and infinity) becomes LLONG_MIN: "timeout is negative". 0 = forever.
  */
 export function timeoutMillis (buf: Uint8Array, start: number, len: number): number | 'invalid' | 'negative' {
+  // Whole seconds (BLPOP k 0, the common case) are exact in any arithmetic: no BigInt needed.
+  if (len > 0 && len <= 12) {
+    let n = 0
+    let i = 0
+    for (; i < len; i++) {
+      const c = buf[start + i] - 48
+      if (c < 0 || c > 9) break
+      n = n * 10 + c
+    }
+    if (i === len) return n * 1000
+  }
   const ld = parseLongDouble(buf, start, len)
   if (ld === LD_INVALID) return 'invalid'
   if (ld === LD_INFINITE) return 'negative'

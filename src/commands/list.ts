@@ -22,6 +22,7 @@ import {
 import { equalsLower, token, parseInt64, parsed } from '../protocol/ascii.js'
 import { isNullReply, isErrorReply, bulkPayload, argBytes, argvOf } from './txn-helpers.js'
 import { readU32 } from './internal.js'
+import { copyBytes } from '../bytes.js'
 import { errorReply } from '../protocol/errors.js'
 import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
 import { ownDirty } from '../persistence/dirty.js'
@@ -582,7 +583,11 @@ export function blockDeadline (shard: Shard, argv: Argv, i: number, out: ReplyWr
 
 export function keyCopies (argv: Argv, from: number, to: number): Buffer[] {
   const keys: Buffer[] = []
-  for (let k = from; k < to; k++) keys.push(Buffer.from(argv.buf.subarray(argv.start[k], argv.start[k] + argv.len[k])))
+  for (let k = from; k < to; k++) {
+    const key = Buffer.allocUnsafe(argv.len[k])
+    copyBytes(argv.buf, argv.start[k], argv.len[k], key, 0)
+    keys.push(key)
+  }
   return keys
 }
 

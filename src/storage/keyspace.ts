@@ -20,6 +20,7 @@ import { TYPES } from './types.js'
 import { writes } from './writes.js'
 import { initialClock, accessNow } from './eviction.js'
 import { aofHook } from './aof-hook.js'
+import { copyBytes } from '../bytes.js'
 
 export const ENTRY_HEADER_BYTES = 28
 export const TYPE_STRING = 0
@@ -229,7 +230,7 @@ export class Keyspace {
     u32[(e + 12) >>> 2] = valLen
     a.f64[(e + 16) >>> 3] = 0
     u32[(e + 24) >>> 2] = writes.isReplacing && replacedClock >= 0 ? replacedClock : initialClock(accessNow())
-    a.u8.set(buf.subarray(start, start + len), e + ENTRY_HEADER_BYTES)
+    copyBytes(buf, start, len, a.u8, e + ENTRY_HEADER_BYTES)
     this.link(e, h)
     this.count++
     if (this.rehashIdx < 0 && this.count > this.t0.length && (this.count > this.t0.length * MAX_LOAD || tableGrowth.isAllowed(this.t0.length * 8))) {

@@ -530,6 +530,24 @@ describe('FIFO order of clients blocked on one key', () => {
     expect(await reply(D)).toBe(popped(S0[0], 'c'))
   })
 
+  it('queues stay whole after a client waited on over a thousand keys of one shard and timed out', async () => {
+    // FlashKV keeps a key's emptied queue and drops them in bulk past 1,024 (shard-worker.ts):
+    // the timeout below empties 1,100 at once, while C still waits on one of those keys.
+    const many = keysOnShard(0, SHARDS, 1100, 'blw:')
+    const [B, C, D] = await clients('B', 'C', 'D')
+    await block(C, 'BLPOP', many[1], '0')
+    expect(await same('BLPOP', ...many, '0.1')).toBe(NULL_ARRAY)
+    expect(await blockedClients()).toBe(1)
+    await block(B, 'BLPOP', many[0], '0')
+    await block(D, 'BLPOP', many[0], '0')
+    expect(await on(A, 'RPUSH', many[1], 'c')).toBe(':1\r\n')
+    expect(await reply(C)).toBe(popped(many[1], 'c'))
+    expect(await on(A, 'RPUSH', many[0], 'a', 'b')).toBe(':2\r\n')
+    expect(await reply(B)).toBe(popped(many[0], 'a'))
+    expect(await reply(D)).toBe(popped(many[0], 'b'))
+    expect(await blockedClients()).toBe(0)
+  })
+
   it('different commands blocked on one key are served in arrival order, each its own way', async () => {
     const [B, C, D, E] = await clients('B', 'C', 'D', 'E')
     await block(B, 'BRPOP', S0[0], '0')

@@ -4,7 +4,7 @@
 // NAN_OR_INF stand for "ERR value is not a valid float" and "ERR increment would produce NaN or
 // Infinity".
 import { describe, expect, it } from 'vitest'
-import { incrByFloat, INCR_NOT_FLOAT, INCR_NAN_OR_INF, parseLongDouble, LD_INVALID, LD_INFINITE, formatLongDoubleHuman, addLongDouble, type LongDouble } from '../../../src/commands/float.js'
+import { incrByFloat, INCR_NOT_FLOAT, INCR_NAN_OR_INF, parseLongDouble, LD_INVALID, LD_INFINITE, formatLongDoubleHuman, addLongDouble, timeoutMillis, type LongDouble } from '../../../src/commands/float.js'
 
 type Expected = string | { len: number, head: string, tail: string }
 const RECORDED: Array<[string | null, string, Expected]> = [
@@ -318,5 +318,26 @@ describe('string2ld', () => {
   it('sums round once, and overflow is reported', () => {
     expect(addLongDouble(ld('0x1.fffffffffffffffep16383'), ld('0x1.fffffffffffffffep16383'))).toBeNull()
     expect(formatLongDoubleHuman(addLongDouble(ld('18446744073709551616'), ld('1')) as LongDouble)).toBe('18446744073709551616')
+  })
+})
+
+describe('timeoutMillis', () => {
+  const ms = (s: string): number | string => { const b = Buffer.from(s); return timeoutMillis(b, 0, b.length) }
+  it('reads whole seconds as the long double path does ("N" against "N.0")', () => {
+    for (const n of ['0', '1', '7', '000012', '86400', '123456789', '999999999999']) {
+      expect(ms(n)).toBe(Number(n) * 1000)
+      expect(ms(n)).toBe(ms(n + '.0'))
+    }
+  })
+  it('leaves signs, fractions, spaces and overflow to the long double path', () => {
+    expect(ms('0.1')).toBe(100)
+    expect(ms('0.0001')).toBe(1)
+    expect(ms('+3')).toBe(3000)
+    expect(ms('-1')).toBe('negative')
+    expect(ms('1e3')).toBe(1000000)
+    expect(ms('9999999999999999999')).toBe('negative')
+    expect(ms('')).toBe('invalid')
+    expect(ms('1 ')).toBe('invalid')
+    expect(ms('x')).toBe('invalid')
   })
 })
