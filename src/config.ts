@@ -3,6 +3,7 @@
 // Each setting is declared once in SETTINGS; the defaults follow the container's cgroup limits.
 // Bad input is a ConfigError naming the flag, variable, or file and line; main.ts exits 2.
 
+import { Buffer } from 'node:buffer'
 import { PASSWORD_MAX } from './ipc/layout.js'
 import { parseNotifyFlags } from './storage/notify.js'
 import { POLICY_NAMES } from './storage/eviction.js'

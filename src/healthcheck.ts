@@ -3,6 +3,7 @@
 // FLASHKV_REQUIREPASS (AUTH first, or a server with a password would look unhealthy).
 // Exit 0 on +PONG, 1 otherwise.
 
+import { Buffer } from 'node:buffer'
 import { connect } from 'node:net'
 
 const port = Number(process.env.FLASHKV_PORT ?? '6379') || 6379

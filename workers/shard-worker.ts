@@ -5,6 +5,8 @@
 // across the rings (server/sequencer.ts). Active expiry runs on the same thread between batches
 // (10 times a second, Redis's hz), so data is never touched concurrently.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import { CommandStats, DeferredRow, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
 import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
 import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'

@@ -1,6 +1,7 @@
 // ACL and its subcommands (aclCommand in acl.c, 7.0). They run on the client's I/O thread; a
 // change goes through Acl.mutate, which publishes it to every thread (server/acl.ts).
 
+import { Buffer } from 'node:buffer'
 import { renameSync, writeFileSync } from 'node:fs'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'

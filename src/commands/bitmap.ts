@@ -2,6 +2,7 @@
 // with BYTE|BIT ranges, and BITOP (across shards on the transaction engine). Bits are numbered
 // from the most significant bit of the first byte, as in Redis.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

@@ -2,6 +2,7 @@
 // addReplyCommandInfo / addReplyCommandDocs). Flags and ACL categories are printed in Redis's
 // own order; categories are derived from flags and group as setImplicitACLCategories does.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext, Flag } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'

@@ -5,6 +5,7 @@
 // (its own directives such as shards, rename-command) stay as they were. The file is replaced by
 // rename, so a crash leaves the old one or the new one.
 
+import { Buffer } from 'node:buffer'
 import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs'
 import type { Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'

@@ -6,6 +6,7 @@
 // (persistence, hz): setting the current value is a no-op, any other value gets the immutable
 // error. Values are read from the running server, so CONFIG GET always tells the truth.
 
+import { Buffer } from 'node:buffer'
 import { PASSWORD_MAX } from '../ipc/layout.js'
 import { SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN, SET_LATENCY_MONITOR, SET_LATENCY_TRACKING, MAX_PERCENTILES } from '../server/command-stats.js'
 import { percentileName } from './introspection.js'

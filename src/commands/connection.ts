@@ -2,6 +2,7 @@
 // client's own state, or the server's list of clients (CLIENT LIST/KILL), and never reach a
 // shard. The CLIENT branches follow clientCommand in networking.c (7.0) check for check.
 
+import { Buffer } from 'node:buffer'
 import { checkPassword } from '../server/acl.js'
 import { Tracking } from '../server/tracking.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'

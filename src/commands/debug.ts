@@ -3,6 +3,7 @@
 // DEBUG runs on a shard: OBJECT on its key's shard, the others on shard 0. SLEEP therefore stops
 // shard 0 (and every client waiting on it), where Redis stops the whole server.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

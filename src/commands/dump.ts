@@ -4,6 +4,7 @@
 // Redis. IDLETIME sets the key's LRU clock (under a non-LFU policy), FREQ its LFU counter (under
 // an LFU policy), as objectSetLRUOrLFU does; the other one is ignored.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

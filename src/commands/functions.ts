@@ -5,6 +5,7 @@
 // the code of every library, in load order, so that each producer thread can rebuild the same
 // libraries in its own Lua VM when the shared function count says they changed.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, CommandSpec, ClientContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'

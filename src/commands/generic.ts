@@ -5,6 +5,7 @@
 // transactions. Databases are per shard: SWAPDB swaps them on every shard in the same global
 // order, MOVE and COPY ... DB stay on the key's shard.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext, ClientContext } from './spec.js'
 import { hashLimits } from '../storage/hash-type.js'
 import { LAZY_USER_DEL_WORD } from '../ipc/layout.js'

@@ -5,6 +5,7 @@
 // points at equal distances come out in Redis's order too. STORE forms write on the
 // destination's shard; across shards the coord handler reads on the source's first.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

@@ -1,6 +1,7 @@
 // Hash commands (Redis 7.0's t_hash.c): replies, errors and their order as Redis has them. The
 // storage is src/storage/hash-type.ts; OBJECT ENCODING follows its listpack/hashtable switch.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

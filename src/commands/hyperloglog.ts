@@ -4,6 +4,7 @@
 // several keys and PFMERGE work across shards on the transaction engine, reading each source with
 // GET.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

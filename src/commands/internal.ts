@@ -10,6 +10,7 @@
 // value payload: | u8 type | encoding flags | f64 expireAt (LE) | string bytes, or list: (u32 len LE, bytes)* |
 // (the string's encoding flags, so that RENAME/COPY across shards keep OBJECT ENCODING)
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

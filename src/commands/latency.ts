@@ -4,6 +4,7 @@
 // the rows (per second, the highest sample; the all-time max of every row). HISTOGRAM reads the
 // per-command histograms that latencystats reads.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'

@@ -3,6 +3,7 @@
 // before or after the key lookup exactly where t_list.c does it. LMOVE/RPOPLPUSH and LMPOP may
 // span shards: then a transaction holds every shard involved and composes single-shard steps.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard, BlockSpec } from '../storage/shard.js'

@@ -6,6 +6,7 @@
 // floats, C's round), so what chance does not touch (Schotter's first two rows, the sky) is the
 // same bytes as Redis's.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { NOT_INTEGER } from '../protocol/errors.js'

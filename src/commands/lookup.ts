@@ -1,5 +1,7 @@
 // Case-insensitive name → command, straight from request bytes: an open-addressing table keyed
 // by a hash of the ASCII-folded name, then a byte compare. No strings are made per request.
+import { Buffer } from 'node:buffer'
+
 
 function foldedHash (buf: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5 ^ len

@@ -6,6 +6,7 @@
 // use, startup.allocated the empty databases; everything else the process holds (the shards'
 // rings, V8 heaps, code, thread stacks, socket buffers) is RSS overhead.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

@@ -4,6 +4,7 @@
 // SETRANGE); a list is a "quicklist". IDLETIME and FREQ read the key's access clock
 // (storage/eviction.ts); OBJECT itself never touches it (LOOKUP_NOTOUCH).
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

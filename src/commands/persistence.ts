@@ -9,6 +9,7 @@
 // the file (persistence/bgsave.ts). BGREWRITEAOF takes the same cut to start a new incremental
 // file and a new base (persistence/aof-files.ts).
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext, ServerSettings } from './spec.js'
 import type { Command } from './table.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'

@@ -5,6 +5,7 @@
 // each producer with receivers, which delivers it to its own connections. Keyspace events come
 // to the hub as __notify records and are published the same way.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

@@ -5,6 +5,7 @@
 // every body any producer compiled, so that an EVALSHA reaching another I/O thread finds it
 // there, and SCRIPT EXISTS and FLUSH see every thread's scripts.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, CommandSpec, ClientContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'

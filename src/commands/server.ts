@@ -3,6 +3,8 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'

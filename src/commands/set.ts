@@ -5,6 +5,7 @@
 // handler: each key's members are read on its shard and the result is computed here, the
 // destination written last, all while the shards are held.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_SET } from '../storage/keyspace.js'

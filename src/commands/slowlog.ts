@@ -6,6 +6,7 @@
 // every shard for its newest entries and merges them by id, newest first. The log is the newest
 // slowlog-max-len entries over all shards (each shard keeps at most that many).
 
+import { Buffer } from 'node:buffer'
 import type { Argv, ClientContext, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

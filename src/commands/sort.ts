@@ -4,6 +4,7 @@
 // name keys on any shard, so a SORT with patterns holds every shard and runs on the transaction
 // engine (server/engine.ts); one without patterns runs where its keys are.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH } from '../storage/keyspace.js'

@@ -5,6 +5,7 @@
 // then waits with __xbwait on each shard, which answers +READY once a key has something, and
 // tries again.
 
+import { Buffer } from 'node:buffer'
 import type { Argv, CommandSpec } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard, BlockSpec, StreamWait } from '../storage/shard.js'

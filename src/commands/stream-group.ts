@@ -3,6 +3,7 @@
 // stream-info.ts); its BLOCK form waits through stream-block.ts. The storage is
 // src/storage/stream-group.ts; entries are read through src/storage/stream-type.ts.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

@@ -3,6 +3,7 @@
 // src/storage/stream-type.ts; consumer groups are in stream-group.ts (storage and commands),
 // XINFO in stream-info.ts, and what BLOCK waits for in stream-block.ts.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard, BlockSpec } from '../storage/shard.js'

@@ -4,6 +4,7 @@
 // string2ll on use; INCRBYFLOAT's long double arithmetic lives in float.ts. Strings edited in
 // place (APPEND, SETRANGE) are flagged raw, as Redis then reports OBJECT ENCODING "raw".
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'

@@ -1,6 +1,7 @@
 // Small helpers for coord handlers: reading the reply bytes that transaction steps return, and
 // building the argument lists of the records they send.
 
+import { Buffer } from 'node:buffer'
 import type { Argv } from './spec.js'
 
 /** True for a null reply in either protocol ($-1, *-1 or _). */

@@ -4,6 +4,7 @@
 // after a write that changed something; the transaction engine (server/engine.ts) records them
 // for the shard.
 
+import { Buffer } from 'node:buffer'
 import type { Argv } from './spec.js'
 import type { Command } from './table.js'
 

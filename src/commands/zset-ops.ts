@@ -3,6 +3,7 @@
 // sorted sets of score 1. Keys on one shard run there whole; across shards the coord handlers read
 // each key on its lent shard (server/engine.ts), compute here and write the destination last.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { Shard } from '../storage/shard.js'
 import { TYPE_SET, TYPE_ZSET } from '../storage/keyspace.js'

@@ -3,6 +3,7 @@
 // pops and range removals, with Redis's argument parsing order and error texts. Scores are
 // written as Redis 7.0 writes them (%.17g, a RESP3 double). Storage: src/storage/zset-type.ts.
 
+import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'

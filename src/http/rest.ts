@@ -11,6 +11,7 @@
 // Nothing here runs a command: the RESP-encoded request goes to a thread's router on a virtual
 // client (server/virtual-connection.ts) and the RESP replies are turned into JSON here.
 
+import { Buffer } from 'node:buffer'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RestBackend, RestResult } from '../server/virtual-connection.js'
 

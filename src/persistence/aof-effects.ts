@@ -8,6 +8,7 @@
 // consumer-group state, a blocked client served later, a transaction's internal steps) is logged
 // as the key's resulting state: RESTORE key <abs ms> <DUMP payload> REPLACE ABSTTL, or DEL.
 
+import { Buffer } from 'node:buffer'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import type { Shard } from '../storage/shard.js'

@@ -8,6 +8,7 @@
 // incremental file and lists it at once, then, once the new base is written, replaces the
 // manifest and removes the old files.
 
+import { Buffer } from 'node:buffer'
 import { openSync, closeSync, readFileSync, writeSync, fsyncSync, mkdirSync, existsSync, statSync, fstatSync, unlinkSync, ftruncateSync, fdatasync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { constants } from 'node:os'

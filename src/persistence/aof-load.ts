@@ -5,6 +5,7 @@
 // about a megabyte, never cut inside MULTI/EXEC, each piece starting with the SELECT in force.
 // Writes are not logged again meanwhile: appendonly's word is set only once the replay is over.
 
+import { Buffer } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { RestBackend } from '../server/virtual-connection.js'

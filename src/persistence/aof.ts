@@ -9,6 +9,7 @@
 // so every chunk lands whole, and each chunk starts with its own SELECT: chunks of several
 // threads may interleave, never mix.
 
+import { Buffer } from 'node:buffer'
 import { writeSync, fdatasyncSync, ftruncateSync, fstatSync } from 'node:fs'
 import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'

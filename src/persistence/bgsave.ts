@@ -6,6 +6,7 @@
 // over dir/dbfilename, so neither the shards nor the client threads do that work. The outcome
 // goes to the shared save state (persistence/save-state.ts) that INFO and LASTSAVE read.
 
+import { Buffer } from 'node:buffer'
 import { Worker } from 'node:worker_threads'
 import type { ServerSettings } from '../commands/spec.js'
 import type { ShardPart } from './snapshot.js'

@@ -4,6 +4,7 @@
 // A string that reads as a canonical int64 (lpStringToInt64, as string2ll) is stored as an
 // integer in the smallest form: 7-bit uint, 13-bit, 16, 24, 32 or 64-bit signed.
 
+import { Buffer } from 'node:buffer'
 import { parseBigInt64 as readInt64 } from '../protocol/ascii.js'
 
 export { readInt64 }

@@ -4,6 +4,7 @@
 // (shard 0, the hub, the libraries too). Module data cannot load: a file that has any is refused,
 // as is any malformed one, and the server then does not start (Redis aborts on a bad RDB too).
 
+import { Buffer } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { RDB_BAD, RDB_VERSION, RdbReader, decodeObject } from './rdb-value.js'
 import { crc64 } from './crc64.js'

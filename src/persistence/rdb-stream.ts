@@ -6,6 +6,7 @@
 // differences from the master id, the fields unless they are the master's, the values, and the
 // number of elements it took.
 
+import { Buffer } from 'node:buffer'
 import type { Keyspace } from '../storage/keyspace.js'
 import { ByteWriter, ListpackWriter } from './listpack.js'
 import { RDB_BAD, type RdbReader, listpackItems, saveLen, saveString } from './rdb-value.js'

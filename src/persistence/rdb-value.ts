@@ -5,6 +5,7 @@
 // strings are integer-encoded or LZF-compressed as rdbSaveRawString decides. Streams are in
 // rdb-stream.ts.
 
+import { Buffer } from 'node:buffer'
 import { ByteWriter, ListpackWriter, lpForEach, readInt64 } from './listpack.js'
 import { lzfCompress, lzfDecompress } from './lzf.js'
 import { saveWords, W_COMPRESSION } from './save-state.js'

@@ -2,6 +2,7 @@
 // header with its AUX fields, each database's SELECTDB/RESIZEDB, the EOF and checksum, and the
 // write itself, whole or not at all.
 
+import { Buffer } from 'node:buffer'
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { ByteWriter } from './listpack.js'

@@ -1,5 +1,7 @@
 // Byte constants and the byte-level helpers every hot path shares: ASCII case folding and
 // Redis's strict integer syntax (string2ll in util.c), parsed straight from bytes.
+import { Buffer } from 'node:buffer'
+
 
 export const CR = 13
 export const LF = 10

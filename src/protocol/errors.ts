@@ -1,6 +1,8 @@
 // Every error reply, byte for byte as Redis 7 words it, encoded once. Builders exist only for
 // the few texts that embed user input or a command name; those follow Redis's own formatting
 // (commandCheckExistence / addReplyErrorArity in server.c).
+import { Buffer } from 'node:buffer'
+
 
 const e = (s: string): Buffer => Buffer.from(`-${s}\r\n`, 'latin1')
 

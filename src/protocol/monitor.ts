@@ -1,6 +1,9 @@
 // MONITOR lines, as replicationFeedMonitors writes them: built on a producer for clients'
 // commands (server/pubsub.ts) and in a shard worker for the commands of a script it runs
 // (scripting/in-shard.ts), then published to the hub's monitor subscribers.
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
+
 
 /** sdscatrepr: a quoted string, with \\ \" \n \r \t \a \b escaped and other unprintables as \xHH. */
 export function repr (buf: Uint8Array, start: number, len: number): string {

@@ -1,4 +1,6 @@
 // Constant replies, encoded once at module load (Redis's createSharedObjects).
+import { Buffer } from 'node:buffer'
+
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1')
 

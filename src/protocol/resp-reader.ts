@@ -3,6 +3,7 @@
 // and sdssplitargs). Arguments come back as (start, len) views into the caller's buffer; resume
 // state is kept relative to the command start, so the caller may move unread bytes between calls.
 
+import { Buffer } from 'node:buffer'
 import { CR, LF, parseInt64, parsed } from './ascii.js'
 
 export const NEED_MORE = 0

@@ -2,6 +2,7 @@
 // (then copied into the response ring) and by the primary for its own replies (then written to
 // the socket once per turn). `resp3` picks the encoding of nulls, maps, sets and verbatim text.
 
+import { Buffer } from 'node:buffer'
 import { copyBytes, writeDigits } from '../bytes.js'
 
 const CRLF0 = 13

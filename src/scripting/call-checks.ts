@@ -10,6 +10,7 @@
 // The error table the script gets carries ignore_error_stats_update, so the script command
 // itself then moves only its failed_calls (scripting/scripts.ts replyErrors).
 
+import { performance } from 'node:perf_hooks'
 import type { Command } from '../commands/table.js'
 import { commands } from '../commands/table.js'
 import { xreadBlocksInScript } from '../commands/stream.js'

@@ -8,6 +8,7 @@
 // tables by their err/ok/double/big_number/verbatim_string/map/set field, else an array cut at
 // the first nil; anything else → null.
 
+import { Buffer } from 'node:buffer'
 import type { LuaVm } from './lua.js'
 import { LUA_TBOOLEAN, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from './lua.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'

@@ -6,6 +6,7 @@
 // value, and handed to the original string.format as a %s item with that text. %c gets the
 // argument as x86-64's (int) cast of it; every other item goes through unchanged.
 
+import { Buffer } from 'node:buffer'
 import type { LuaVm } from './lua.js'
 import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
 import { luaLib, type LuaLib, type LuaModule } from './libs/module.js'

@@ -5,6 +5,7 @@
 // (sandbox.ts libenv) and collects what redis.register_function registers; the library then
 // joins a LibCtx (Redis's functionsLibCtx: libraries by name, functions by name, case-insensitive).
 
+import { Buffer } from 'node:buffer'
 import type { LuaVm } from './lua.js'
 import { LUA_MASKCOUNT, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from './lua.js'
 import { ScriptEngine, type ScriptLog } from './scripts.js'

@@ -21,6 +21,8 @@
 // shard than 0 keeps the bodies its producers sent it (__script STORE to this shard) and answers
 // a sha it lacks, or FCALL, by the same rerun.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'

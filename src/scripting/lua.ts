@@ -3,6 +3,7 @@
 // the wasm heap, never as JS strings, so script values stay binary safe. The heap may grow on
 // any call into the VM: every access reads `M.HEAPU8` afresh, never a cached view.
 
+import { Buffer } from 'node:buffer'
 import { Lua } from 'wasmoon-lua5.1'
 
 export const LUA_REGISTRYINDEX = -10000

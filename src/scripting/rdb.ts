@@ -3,6 +3,7 @@
 // string, then the footer DUMP uses (RDB version 10, CRC64). The string encoding, LZF and the
 // footer are persistence/'s, shared with DUMP of keys.
 
+import { Buffer } from 'node:buffer'
 import { ByteWriter } from '../persistence/listpack.js'
 import { RDB_BAD, RdbReader, finishPayload, saveString, verifyDumpPayload } from '../persistence/rdb-value.js'
 

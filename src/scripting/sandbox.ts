@@ -6,6 +6,7 @@
 // ipairs/rawget see through the proxies. The C functions that need the server are JS functions
 // (scripts.ts) passed in as the chunk's arguments; everything else is Lua, run once per VM.
 
+import { Buffer } from 'node:buffer'
 import type { LuaVm } from './lua.js'
 import { LUA_GLOBALSINDEX, LUA_REGISTRYINDEX } from './lua.js'
 import { registerAll } from './libs/index.js'

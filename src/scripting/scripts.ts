@@ -8,6 +8,7 @@
 // coroutine the script made, or a function called back by C (table.sort's comparator...) fails
 // with Lua's "attempt to yield across metamethod/C-call boundary" (README, Limits).
 
+import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
 import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'

@@ -7,6 +7,7 @@
 // stream) is not copied: a copy per run would cost more than the hold, so a write to one stops
 // the run (save answers false) and the script runs held.
 
+import { Buffer } from 'node:buffer'
 import type { Shard } from '../storage/shard.js'
 import type { Keyspace } from '../storage/keyspace.js'
 import { RAW_FLAG, NO_INT_FLAG, entryBlockBytes } from '../storage/keyspace.js'

@@ -7,6 +7,7 @@
 // is marked, and its clients are closed at their next command.
 // ACL LOG is a second shared region, so every thread's denials land in one log.
 
+import { Buffer } from 'node:buffer'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Command } from '../commands/table.js'

@@ -12,6 +12,7 @@
 // The deadline is a timer here. Unlike a one-shard wait, another client may take the element
 // between the +READY and the retry; the blocked client then simply waits again.
 
+import { Buffer } from 'node:buffer'
 import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'

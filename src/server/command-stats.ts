@@ -16,6 +16,7 @@
 // 1024 ns, then SUB_BUCKETS linear buckets per power of two up to 2^31 ns. Redis keeps one per
 // command (hdr_histogram, 1 ns..1 s, 2 significant digits) and prints bucket upper bounds in µs.
 
+import { Buffer } from 'node:buffer'
 import { commands } from '../commands/table.js'
 
 export const CALLS = 0

@@ -6,6 +6,7 @@
 // dispatch path that drops the silenced replies by sequence number; the normal path only tests
 // one flag word.
 
+import { Buffer } from 'node:buffer'
 import type { Socket } from 'node:net'
 import type { Argv, ClientContext, ServerContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ReplyTarget } from './shard-link.js'

@@ -20,6 +20,7 @@
 // blocking routes): a transaction with another kind inside (PUBLISH, FLUSHALL, SWAPDB...) keeps
 // the step-by-step path, where the shard runs each step itself.
 
+import { Buffer } from 'node:buffer'
 import type { Argv } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commands, internalCommand } from '../commands/table.js'

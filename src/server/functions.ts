@@ -9,6 +9,7 @@
 // own libraries, stores the new list of codes on the hub and bumps the count. All of that happens
 // under the hold of every shard, so no two threads change the libraries at once.
 
+import { Buffer } from 'node:buffer'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import type { Txn } from './txn.js'

@@ -8,6 +8,7 @@
 // count, settings, counters); multi-shard commands are ordered by the Sequencer. What needs
 // every thread's clients (CLIENT LIST, CLIENT KILL) is gathered through here.
 
+import { Buffer } from 'node:buffer'
 import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { saveSab, initSaveState } from '../persistence/save-state.js'

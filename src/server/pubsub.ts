@@ -12,6 +12,7 @@
 // client sent before it), as `*3 message` in RESP2 or a `>3` push in RESP3. A subscriber whose
 // pending output passes the pubsub class's output-buffer limits is disconnected.
 
+import { Buffer } from 'node:buffer'
 import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'

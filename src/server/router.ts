@@ -7,6 +7,8 @@
 // commands reach every shard they share in the same relative order, and no reader can see
 // half of an MSET: on each shard it runs wholly before or wholly after it.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import { CommandStats, SET_SLOWLOG_SLOWER, type StatsRow } from './command-stats.js'
 import { slowArgs, slowArgsOf, slowCopy, slowlogRecord } from '../commands/slowlog.js'
 import type { Connection, Dispatcher } from './connection.js'

@@ -21,6 +21,8 @@
 // fetches it there; SCRIPT EXISTS asks shard 0; SCRIPT FLUSH bumps a shared count that makes
 // every thread drop its compiled scripts before its next scripting command, and empties shard 0.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
 import { copyArgv, ignoreReply } from './router.js'

@@ -6,6 +6,7 @@
 // clock, samples the instantaneous metrics (trackInstantaneousMetric) and, once a second, closes
 // idle clients (clientsCronHandleTimeout).
 
+import { Buffer } from 'node:buffer'
 import { CommandStats } from './command-stats.js'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'

@@ -3,6 +3,8 @@
 // arrives. Replies from one shard come back in the order requests went in, so a FIFO of
 // (target, tag) pairs says whose reply each record is: no sequence numbers travel.
 
+import { Buffer } from 'node:buffer'
+import { performance } from 'node:perf_hooks'
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'

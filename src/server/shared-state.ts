@@ -3,6 +3,7 @@
 // thread's counters, which INFO and /metrics add up. With one I/O thread it is the same, with
 // one row of counters.
 
+import { Buffer } from 'node:buffer'
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'

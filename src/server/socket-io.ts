@@ -15,6 +15,7 @@
 // Both lean on Node internals (process.binding('stream_wrap'), Socket._handle) that Node 20, 22
 // and 24 all have; where either is missing, or FLASHKV_STREAM_IO=1, the plain stream API is used.
 
+import { Buffer } from 'node:buffer'
 import { Socket, type Server as NetServer } from 'node:net'
 import { getSystemErrorName } from 'node:util'
 

@@ -12,6 +12,7 @@
 // none): a reply S produced before the change (an old value, maybe still waiting behind another
 // shard's reply) always comes first, and a reply S produced after it always comes after.
 
+import { Buffer } from 'node:buffer'
 import type { Connection } from './connection.js'
 import type { ShardLink } from './shard-link.js'
 import type { Router } from './router.js'

@@ -11,6 +11,7 @@
 // transaction X only after every earlier transaction on S is done, and the earliest open
 // transaction always has all of its shards.
 
+import { Buffer } from 'node:buffer'
 import type { ReplyTarget } from './shard-link.js'
 import type { Router } from './router.js'
 import type { Connection } from './connection.js'

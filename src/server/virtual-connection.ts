@@ -6,6 +6,7 @@
 // The replies are collected until `count` complete ones have come (or the Connection closed,
 // after QUIT), then the virtual socket is destroyed, which closes the client as a hang-up does.
 
+import { Buffer } from 'node:buffer'
 import { Duplex } from 'node:stream'
 import { timingSafeEqual } from 'node:crypto'
 

@@ -2,6 +2,8 @@
 // Redis's bit values, and the flag letters CONFIG reads and prints. A shard records the events
 // of the command it runs (Shard.notify); the worker sends them to the hub, which publishes them
 // on __keyspace@<db>__:<key> and __keyevent@<db>__:<event> (server/pubsub.ts).
+import { Buffer } from 'node:buffer'
+
 
 export const NOTIFY_KEYSPACE = 1 // K
 export const NOTIFY_KEYEVENT = 2 // E

@@ -6,6 +6,7 @@
 // its own connections (server/pubsub.ts), so a message crosses threads once per producer, not
 // once per subscriber.
 
+import { Buffer } from 'node:buffer'
 import { stringMatch } from '../commands/glob.js'
 
 export const PUBSUB_CHANNEL = 0

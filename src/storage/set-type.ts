@@ -9,6 +9,7 @@
 //   entry value: | u32 count | u32 encoding | u32 p1 | u32 p2 |   (the hash layout)
 //     intset:    p1 = the block | u32 capacity (bytes) | (u32 low, i32 high)* |, p2 unused
 
+import { Buffer } from 'node:buffer'
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'

@@ -4,6 +4,7 @@
 // access and reported missing. Each database has its own arena, so MOVE and COPY ... DB copy a
 // value across (copyEntry) and SWAPDB swaps whole Keyspaces (swapDbs).
 
+import { Buffer } from 'node:buffer'
 import { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { aofHook } from './aof-hook.js'

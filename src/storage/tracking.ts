@@ -19,6 +19,8 @@
 // client's own write is answered first, as Redis 7.0 sends a current client's invalidations
 // after its reply, and every other client's invalidation reaches its thread before the reply to
 // anything it sends to this shard afterwards.
+import { Buffer } from 'node:buffer'
+
 
 /** Client slots: server/credits.ts CREDIT_SLOTS (storage does not import server). */
 export const CREDIT_SLOTS_COUNT = 1 << 16

@@ -3,6 +3,7 @@
 // MEMORY USAGE, OBJECT ENCODING and TYPE all go through the row of the entry's type tag, so a
 // new type (hash, set, sorted set, stream) is one more row, not a branch in each of them.
 
+import { Buffer } from 'node:buffer'
 import type { Keyspace } from './keyspace.js'
 import {
   HEAD, TAIL, ELEM_HEADER_BYTES, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemLen, elemData,

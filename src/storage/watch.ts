@@ -10,6 +10,7 @@
 // expired when it was watched ("stale") is not touched by its deletion (nothing changed for the
 // client), as in Redis's touchWatchedKey and touchAllWatchedKeysInDb.
 
+import { Buffer } from 'node:buffer'
 import type { Keyspace } from './keyspace.js'
 import { keyHash } from './hash.js'
 import { writes } from './writes.js'

@@ -14,6 +14,7 @@
 //   dict block:  | u32 buckets | u32 pad | u32 node offset * buckets |
 //   node:        | u32 dict next | u32 hash | f64 score | u32 member length | member |
 
+import { Buffer } from 'node:buffer'
 import type { Keyspace } from './keyspace.js'
 import type { SlidePlan } from './arena.js'
 import { writes } from './writes.js'

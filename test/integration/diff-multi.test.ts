@@ -175,6 +175,20 @@ describe('MULTI / EXEC', () => {
     ])
   })
 
+  it('one-shard transactions back to back, long and short, discarded and run: each command keeps its own bytes', async () => {
+    // FlashKV reuses the copies of queued commands (under 512 bytes and 16 arguments) once a
+    // one-shard EXEC or a DISCARD is done with them: a later, shorter command must not see an
+    // earlier one's bytes.
+    const items = Array.from({ length: 15 }, (_v, i) => String(i).repeat(i + 1))
+    await pipeline([
+      ['MULTI'], ['RPUSH', K0b, ...items], ['SET', K[0], 'x'.repeat(600)], ['EXEC'],
+      ['MULTI'], ['SET', K[0], 'abcdefghij'.repeat(20)], ['APPEND', K[0], 'zz'], ['LRANGE', K0b, '0', '-1'], ['EXEC'],
+      ['MULTI'], ['SET', K[0], 'q'], ['RPUSH', K0b, 'w', 'ee', 'rrr'], ['DISCARD'],
+      ['MULTI'], ['GET', K[0]], ['RPUSH', K0b, 'a'], ['LRANGE', K0b, '-3', '-1'], ['SET', K[0], 'short'], ['EXEC'],
+      ['MULTI'], ['GET', K[0]], ['LPOP', K0b, '2'], ['STRLEN', K[0]], ['EXEC'],
+    ])
+  })
+
   it('a transaction of 1,000 commands over four shards', async () => {
     const cmds: Arg[][] = [['MULTI']]
     for (let i = 0; i < 1000; i++) cmds.push(i % 5 === 4 ? ['MGET', ...K] : ['INCR', K[i % 4]])

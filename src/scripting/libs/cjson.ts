@@ -3,6 +3,7 @@
 // so key order, depth checks and error texts come out the same. Each instance (the global one
 // and every cjson.new()) keeps its settings in a userdata upvalue shared by its functions.
 
+import { Buffer } from 'node:buffer'
 import { strtod, formatG } from './number.js'
 import {
   ByteBuf, cInt32, luaLib, typeName, LUA_GLOBALSINDEX, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL,

@@ -3,6 +3,8 @@
 // the wasm heap, never through JS strings. Errors are raised with lua_error (or the luaL_*error
 // helpers, which end in it): the build's longjmp is a JS exception, so it unwinds the JS frame of
 // the library function and lands in Lua's pcall, exactly as a C library's error would.
+import { Buffer } from 'node:buffer'
+
 
 export type LuaState = number
 export type LuaCFunction = (L: LuaState) => number

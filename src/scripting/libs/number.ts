@@ -1,6 +1,8 @@
 // C number text for the script libraries: printf's "%.<P>g" (cjson's encoder) and glibc's strtod
 // (cjson's decoder), both exact. %g rounds the double's exact decimal expansion to P digits with
 // ties to even, as glibc does; JS's toPrecision breaks ties upward, so it is not used for that.
+import { Buffer } from 'node:buffer'
+
 
 const f64 = new Float64Array(1)
 const u32 = new Uint32Array(f64.buffer)
