@@ -236,16 +236,7 @@ export class SharedState {
 
   /** ServerStats over a row, for the code that bumps them by name. */
   static statsOf (row: Float64Array): ServerStats {
-    return {
-      get connectionsReceived () { return row[CONNECTIONS_RECEIVED] },
-      set connectionsReceived (v: number) { row[CONNECTIONS_RECEIVED] = v },
-      get rejectedConnections () { return row[REJECTED] },
-      set rejectedConnections (v: number) { row[REJECTED] = v },
-      get netInputBytes () { return row[NET_INPUT] },
-      set netInputBytes (v: number) { row[NET_INPUT] = v },
-      get netOutputBytes () { return row[NET_OUTPUT] },
-      set netOutputBytes (v: number) { row[NET_OUTPUT] = v },
-    }
+    return new RowStats(row)
   }
 
   /** A counter summed over every thread. */
@@ -307,4 +298,21 @@ function wordsGet (flags: Int32Array, w: number): bigint {
 function wordsSet (flags: Int32Array, w: number, v: bigint): void {
   Atomics.store(flags, w + 1, Number((v >> 32n) & 0xffffffffn) | 0)
   Atomics.store(flags, w, Number(v & 0xffffffffn) | 0)
+}
+
+/**
+ * A class, not an object literal with accessors: each read or every reply's byte count went
+ * through the runtime (perf: SetPropertyInternal under the primary's onRead and flushOne), where
+ * prototype accessors inline.
+ */
+class RowStats implements ServerStats {
+  constructor (private readonly row: Float64Array) {}
+  get connectionsReceived (): number { return this.row[CONNECTIONS_RECEIVED] }
+  set connectionsReceived (v: number) { this.row[CONNECTIONS_RECEIVED] = v }
+  get rejectedConnections (): number { return this.row[REJECTED] }
+  set rejectedConnections (v: number) { this.row[REJECTED] = v }
+  get netInputBytes (): number { return this.row[NET_INPUT] }
+  set netInputBytes (v: number) { this.row[NET_INPUT] = v }
+  get netOutputBytes (): number { return this.row[NET_OUTPUT] }
+  set netOutputBytes (v: number) { this.row[NET_OUTPUT] = v }
 }
