@@ -517,8 +517,8 @@ export function xreadGetKeys (argv: Argv): number[] | null {
     else if (more > 0 && equalsLower(buf, s, l, TOK_STREAMS)) {
       const n = argc - i - 1
       if (n % 2 !== 0) return null
-      const keys: number[] = []
-      for (let k = i + 1; k < i + 1 + n / 2; k++) keys.push(k)
+      const keys = new Array<number>(n / 2)
+      for (let k = 0; k < n / 2; k++) keys[k] = i + 1 + k
       return keys
     } else if (!equalsLower(buf, s, l, TOK_NOACK)) return null
   }
@@ -594,13 +594,16 @@ function xreadServe (shard: Shard, argv: Argv, a: XreadArgs, i: number, gt: Stre
   if (e === 0) return false
   const ks = shard.ks
   if (streamLen(ks, e) === 0) return false
-  streamEdgeId(ks, e, false, validMax)
-  if (idCmp(validMax, gt) <= 0) return false
+  // Redis serves the key when its last live id is past gt (streamLastValidID, a walk back over
+  // the last node). That holds exactly when the range after gt has an entry, so the range is
+  // written and taken back when empty; the last id ever added bounds it first, for free.
+  if (idCmp(streamLastId(ks, e, validMax), gt) <= 0) return false
   idCopy(readFrom, gt)
   idIncr(readFrom)
+  const mark = out.len
   if (!isRaw && !out.resp3) out.arrayHeader(2)
   out.bulk(buf, start[k], len[k])
-  replyRange(shard, e, readFrom, readTo, a.count, false, out)
+  if (replyRange(shard, e, readFrom, readTo, a.count, false, out) === 0) { out.len = mark; return false }
   return true
 }
 

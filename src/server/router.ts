@@ -1070,13 +1070,22 @@ export class Router implements Dispatcher {
     const n = this.links.length
     const keys = this.keyIndexes(cmd, argv)
     if (keys === null || keys.length === 0) return this.sendWhole(conn, cmd, argv, 0)
+    // SORT's patterns may name any key: it holds every shard.
+    const isAll = n > 1 && cmd.allShards?.(argv) === true
+    // Keys all on one shard (XREAD of one stream, SORT without patterns...): one hop, no arrays.
+    if (!isAll) {
+      if (n === 1) return this.sendWhole(conn, cmd, argv, 0)
+      const first = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
+      let i = 1
+      while (i < keys.length && shardOfKey(argv.buf, argv.start[keys[i]], argv.len[keys[i]], n) === first) i++
+      if (i === keys.length) return this.sendWhole(conn, cmd, argv, first)
+    }
     const involved: number[] = []
     for (const k of keys) {
       const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
       if (!involved.includes(s)) involved.push(s)
     }
-    // SORT's patterns may name any key: it holds every shard.
-    if (n > 1 && cmd.allShards?.(argv) === true) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
+    if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker

@@ -444,26 +444,43 @@ export function streamRange (ks: Keyspace, e: number, start: StreamId, end: Stre
     }
     return
   }
-  const offs: number[] = []
-  for (let ci = seekChunk(ks, d, n, end); ci >= 0; ci--) {
-    const c = chunkAt(ks, d, ci)
-    const u8 = ks.arena.u8
-    const used = rd(u8, c + C_USED)
-    offs.length = 0
-    for (let p = c + rd(u8, c + C_ENTRIES); p < c + used;) {
-      offs.push(p)
-      readEntry(u8, c, p)
-      p = ent.next
+  // The entries' offsets of a chunk, walked backwards: a reused buffer (a fresh array, grown by
+  // push for every entry of the chunk, was 14% of the shard's time on XREAD, which reads the last
+  // id this way), or a new one when fn runs another reverse walk.
+  const offs = revDepth === 0 ? revOffs : new Int32Array(64)
+  revDepth++
+  try {
+    let buf = offs
+    for (let ci = seekChunk(ks, d, n, end); ci >= 0; ci--) {
+      const c = chunkAt(ks, d, ci)
+      const u8 = ks.arena.u8
+      const used = rd(u8, c + C_USED)
+      let count = 0
+      for (let p = c + rd(u8, c + C_ENTRIES); p < c + used;) {
+        if (count === buf.length) {
+          const next = new Int32Array(buf.length * 2)
+          next.set(buf)
+          buf = next
+          if (offs === revOffs) revOffs = next
+        }
+        buf[count++] = p
+        readEntry(u8, c, p)
+        p = ent.next
+      }
+      for (let k = count - 1; k >= 0; k--) {
+        readEntry(ks.arena.u8, c, buf[k])
+        if ((ent.flags & FLAG_DELETED) !== 0) continue
+        if (idCmp(ent.id, end) > 0) continue
+        if (idCmp(ent.id, start) < 0) return
+        if (!fn()) return
+      }
     }
-    for (let k = offs.length - 1; k >= 0; k--) {
-      readEntry(ks.arena.u8, c, offs[k])
-      if ((ent.flags & FLAG_DELETED) !== 0) continue
-      if (idCmp(ent.id, end) > 0) continue
-      if (idCmp(ent.id, start) < 0) return
-      if (!fn()) return
-    }
+  } finally {
+    revDepth--
   }
 }
+let revOffs = new Int32Array(256)
+let revDepth = 0
 
 /** Index of the last chunk whose master id is <= id (0 when none is). */
 function seekChunk (ks: Keyspace, d: number, n: number, id: StreamId): number {
@@ -722,12 +739,16 @@ function dropChunk (ks: Keyspace, e: number, i: number): void {
 
 /** streamGetEdgeID over the live entries: the first (or last) id into `id`; false when empty. */
 export function streamEdgeId (ks: Keyspace, e: number, isFirst: boolean, id: StreamId): boolean {
-  let found = false
-  const lo = idSetZero(new StreamId())
-  const hi = idSetMax(new StreamId())
-  streamRange(ks, e, lo, hi, !isFirst, () => { idCopy(id, ent.id); found = true; return false })
-  return found
+  edge.found = false
+  edge.id = id
+  streamRange(ks, e, EDGE_LO, EDGE_HI, !isFirst, takeEdge)
+  return edge.found
 }
+// streamEdgeId's bounds and callback, made once (XREAD reads the last id per call).
+const EDGE_LO = idSetZero(new StreamId())
+const EDGE_HI = idSetMax(new StreamId())
+const edge = { found: false, id: EDGE_LO }
+function takeEdge (): boolean { idCopy(edge.id, ent.id); edge.found = true; return false }
 
 /** The first live id after a deletion or a trim (0-0 once empty). */
 function updateFirstId (ks: Keyspace, e: number): void {
