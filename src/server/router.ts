@@ -1147,17 +1147,28 @@ export class Router implements Dispatcher {
    */
   private sendBlock (conn: Connection, cmd: Command, argv: Argv): boolean {
     const n = this.links.length
-    const keys = this.keyIndexes(cmd, argv)
     let s = 0
     let isCross = false
-    if (keys !== null && keys.length > 0 && n > 1) {
-      s = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
-      for (const k of keys) if (shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s) isCross = true
+    // One shard: every key is on it, and no key list is made (a BLPOP per round in a ping-pong).
+    if (n > 1) {
+      if (cmd.getKeys === undefined) {
+        const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+        if (cmd.firstKey <= last) {
+          s = shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n)
+          for (let k = cmd.firstKey + cmd.step; k <= last && !isCross; k += cmd.step) isCross = shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s
+        }
+      } else {
+        const keys = cmd.getKeys(argv)
+        if (keys !== null && keys.length > 0) {
+          s = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
+          for (const k of keys) if (shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s) isCross = true
+        }
+      }
     }
     if (isCross) {
       const seq = conn.takeSeq()
       conn.blockingSeq = seq
-      new CrossBlock(this, conn, seq, cmd, copyArgv(argv), keys as number[]).start()
+      new CrossBlock(this, conn, seq, cmd, copyArgv(argv), this.keyIndexes(cmd, argv) as number[]).start()
       return true
     }
     const link = this.links[s]
