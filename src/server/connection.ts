@@ -20,6 +20,8 @@ import type { Queued } from './multi.js'
 import type { AclUser } from './acl.js'
 import { trackingFlags, type ClientTracking } from './tracking.js'
 
+/** Resolved once: its then() queues a microtask without Node's per-call AsyncResource. */
+const RESOLVED = Promise.resolve()
 const READ_BUF_BYTES = 16 * 1024
 
 // Read and reply buffers of closed connections, kept for the next ones. A Buffer this big is
@@ -276,7 +278,25 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     this.crossBlock = null
     this.isBlockedOnKeys = false
     // Parse what came meanwhile, once this reply is in place.
-    if (!this.isClosed) queueMicrotask(() => { if (!this.isClosed && !this.isPaused && !this.isBlocked) this.process() })
+    if (!this.isClosed) void RESOLVED.then(this.resumeParse)
+  }
+
+  // Microtasks through a resolved promise: Node's queueMicrotask makes an AsyncResource and a
+  // bound function per call (perf: 0.5% of the primary in a BLPOP/LPUSH ping-pong, per answer).
+  private readonly resumeParse = (): void => {
+    try {
+      if (!this.isClosed && !this.isPaused && !this.isBlocked) this.process()
+    } catch (err) {
+      this.dispatcher.onClientError(this, err)
+    }
+  }
+
+  private readonly resumeHead = (): void => {
+    try {
+      this.maybeResume()
+    } catch (err) {
+      this.dispatcher.onClientError(this, err)
+    }
   }
 
   /** Output credit slot (server/credits.ts), shared with the shards. */
@@ -626,7 +646,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     }
     if (this.isAwaitingHead && this.headSeq === this.nextSeq) {
       this.isAwaitingHead = false
-      queueMicrotask(() => { this.maybeResume() })
+      void RESOLVED.then(this.resumeHead)
     }
   }
 
