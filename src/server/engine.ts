@@ -91,11 +91,23 @@ export interface Returned {
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }
 
 /** The shard's side: its lend, taken just before it acknowledges a hold. */
+/**
+ * The databases' states as a packed array. shard.dbs is made by new Array(16) (a holey kind),
+ * and an optimized map keeps its receiver's kind, which the structured clone then writes as a
+ * sparse array, key by key (perf: 6% of a shard's time in ReadSparseJSArray under a cross-shard
+ * RENAME).
+ */
+function statesOf (shard: Shard): Array<KeyspaceState | null> {
+  const out: Array<KeyspaceState | null> = []
+  for (const ks of shard.dbs) out.push(ks === null ? null : ks.exportState())
+  return out
+}
+
 export function lendOf (shard: Shard, isWaiting: boolean): Lend {
   return {
     index: shard.index,
     shards: shard.shards,
-    dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
+    dbs: statesOf(shard),
     // CLIENT TRACKING needs the same effects as WATCH: the keys written or deleted.
     isWatching: shard.watch.size !== 0 || (shard.tracking?.isActive ?? false),
     isWaiting,
@@ -247,7 +259,7 @@ export class LentShard {
     const shard = this.shard
     this.isAttached = false
     return {
-      dbs: shard.dbs.map(ks => ks === null ? null : ks.exportState()),
+      dbs: statesOf(shard),
       effects: this.effects,
       isAcked: this.effects.some(e => e.kind !== EFFECT_CREATED && e.kind !== EFFECT_READ),
       hits: shard.hits,
