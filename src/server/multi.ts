@@ -68,7 +68,8 @@ export interface Queued { readonly cmd: Command, readonly argv: Argv, readonly b
 
 // Queued copies come from a pool that execKeyed (once the shard's ring has the record) and
 // DISCARD give back: a copy was three typed arrays, and perf put 3% of the primary's MULTI time
-// on creating them. Small ones only, and a bounded number: the pool's memory stays under 256 KB.
+// on creating them. Small ones only (a copy's bytes and arguments within SPARE_BYTES and
+// SPARE_ARGS), and at most SPARE_MAX of them.
 const SPARE_MAX = 256
 const SPARE_BYTES = 512
 const SPARE_ARGS = 16
@@ -221,7 +222,7 @@ export class Transactions {
     if (cmd.isNoMulti) { this.fail(conn, NOT_IN_MULTI); return }
     let bytes = 0
     for (let i = 0; i < argv.argc; i++) bytes += argv.len[i]
-    const copy = this.spareCopy(argv, bytes) ?? copyArgv(argv)
+    const copy = bytes > SPARE_BYTES || argv.argc > SPARE_ARGS ? copyArgv(argv) : this.spareCopy(argv, bytes)
     ;(conn.multi as Queued[]).push({ cmd, argv: copy, bytes })
     conn.multiBytes += bytes
     conn.replyLocalBytes(QUEUED)
@@ -229,11 +230,18 @@ export class Transactions {
 
   private readonly spares: Argv[] = []
 
-  /** argv copied into a pooled copy, or null when it does not fit one. */
-  private spareCopy (argv: Argv, bytes: number): Argv | null {
+  /**
+   * argv copied into a pooled copy when the one on top fits, else into a new one with some room
+   * (from Buffer's shared pool: as cheap as an exact copy). Only execKeyed and DISCARD give
+   * copies back, so the other EXEC paths cost what an exact copy did.
+   */
+  private spareCopy (argv: Argv, bytes: number): Argv {
     const argc = argv.argc
-    if (bytes > SPARE_BYTES || argc > SPARE_ARGS) return null
-    const copy = this.spares.pop() ?? { buf: Buffer.allocUnsafeSlow(SPARE_BYTES), argc: 0, start: new Int32Array(SPARE_ARGS), len: new Int32Array(SPARE_ARGS) }
+    let copy = this.spares.pop()
+    if (copy === undefined || copy.buf.length < bytes || copy.start.length < argc) {
+      const n = Math.max(argc, 8)
+      copy = { buf: Buffer.allocUnsafe(Math.max(bytes, 64)), argc: 0, start: new Int32Array(n), len: new Int32Array(n) }
+    }
     const { buf, start, len } = copy
     let off = 0
     for (let i = 0; i < argc; i++) {
@@ -252,7 +260,7 @@ export class Transactions {
     const spares = this.spares
     for (let q = 0; q < queued.length && spares.length < SPARE_MAX; q++) {
       const a = queued[q].argv
-      if (a.buf.length === SPARE_BYTES && a.start.length === SPARE_ARGS) spares.push(a)
+      if (a.buf.length <= SPARE_BYTES && a.start.length <= SPARE_ARGS) spares.push(a)
     }
   }
 
