@@ -59,6 +59,7 @@ const UNWATCH = internalCommand('__unwatch')
 const EXEC = internalCommand('__exec')
 const EXEC_NAME = Buffer.from(EXEC.name)
 const WATCH_NAME = Buffer.from(WATCH.name)
+const UNWATCH_NAME = Buffer.from(UNWATCH.name)
 
 /**
  * A command queued by MULTI: its row, found when it was queued, and a copy of its arguments,
@@ -331,7 +332,7 @@ export class Transactions {
     for (const [s, keys] of byShard) {
       const link = links[s]
       if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
-      const rec = argvOf([Buffer.from(WATCH.name), tagBytes, ...keys])
+      const rec = argvOf([WATCH_NAME, tagBytes, ...keys])
       if (!link.canTake(Link.recordBytes(rec, null, rec.argc))) { this.router.block(conn, link); return false }
       records.push([s, rec])
     }
@@ -403,7 +404,7 @@ export class Transactions {
   }
 
   private sendUnwatch (s: number, tag: number): void {
-    this.router.sendNoReply(s, UNWATCH.id, [Buffer.from(UNWATCH.name), u32(tag)])
+    this.router.sendNoReply(s, UNWATCH.id, [UNWATCH_NAME, u32(tag)])
   }
 
   onClose (conn: Connection): void {
@@ -765,7 +766,7 @@ export class Transactions {
     done: (reply: Uint8Array) => void, ends: boolean): boolean {
     const link = this.router.links[shard]
     if (link.isDead) { done(SHARD_DOWN); return false }
-    const args: Uint8Array[] = [Buffer.from(EXEC.name), Buffer.alloc(0)]
+    const args: Uint8Array[] = [EXEC_NAME, Buffer.alloc(0)]
     let count = 0
     for (const st of steps) {
       if (st.kind !== 'shard') continue
@@ -964,7 +965,7 @@ export class Transactions {
     const flags = router.flags(conn) | REQ_NOPARK
     shards.forEach((shard, i) => {
       const batch = batches.byShard.get(shard)
-      const rec = argvOf([Buffer.from(EXEC.name), metaOf(shard, batch?.sinks.length ?? 0), ...(batch?.args ?? [])])
+      const rec = argvOf([EXEC_NAME, metaOf(shard, batch?.sinks.length ?? 0), ...(batch?.args ?? [])])
       const link = router.links[shard]
       link.send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
         tickets === null ? 0 : tickets[i])
