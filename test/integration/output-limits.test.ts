@@ -28,8 +28,12 @@ async function stall (server: ServerHandle, limit: string, untilGone: boolean): 
     await new Promise<void>(resolve => s.once('connect', () => resolve()))
     s.on('error', () => {})
     s.pause()
-    s.write(Buffer.from('*2\r\n$3\r\nGET\r\n$8\r\nobuf:big\r\n'.repeat(GETS)))
     const me = `addr=127.0.0.1:${s.localPort} `
+    const listed = async (): Promise<boolean> => (await admin.command('CLIENT', 'LIST')).toString('latin1').includes(me)
+    // The server lists the client before it is sent anything: on a loaded box its accept can
+    // come after our 'connect', and an unlisted client would read as one the server closed.
+    for (let i = 0; i < 600 && !(await listed()); i++) await new Promise(resolve => setTimeout(resolve, 50))
+    s.write(Buffer.from('*2\r\n$3\r\nGET\r\n$8\r\nobuf:big\r\n'.repeat(GETS)))
     // Polled, with a bound far beyond what either outcome takes, so a loaded box cannot fail it.
     for (let i = 0; i < 600; i++) {
       const line = (await admin.command('CLIENT', 'LIST')).toString('latin1').split('\n').find(l => l.includes(me))
