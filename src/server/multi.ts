@@ -29,7 +29,7 @@ import type { Connection } from './connection.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import type { Router } from './router.js'
-import { copyArgv, planSplit, scanInTxn, SplitReply } from './router.js'
+import { copyArgv, copyArgvInto, planSplit, scanInTxn, SplitReply } from './router.js'
 import { COMMANDS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
@@ -243,17 +243,7 @@ export class Transactions {
       const n = Math.max(argc, 8)
       copy = { buf: Buffer.allocUnsafe(Math.max(bytes, 64)), argc: 0, start: new Int32Array(n), len: new Int32Array(n) }
     }
-    const { buf, start, len } = copy
-    let off = 0
-    for (let i = 0; i < argc; i++) {
-      const l = argv.len[i]
-      copyBytes(argv.buf, argv.start[i], l, buf, off)
-      start[i] = off
-      len[i] = l
-      off += l
-    }
-    copy.argc = argc
-    return copy
+    return copyArgvInto(argv, copy)
   }
 
   /** Takes back the copies of a transaction nothing refers to any more. */

@@ -294,19 +294,24 @@ function multibulkBytes (argv: Argv): number {
 export function copyArgv (argv: Argv): Argv {
   let total = 0
   for (let i = 0; i < argv.argc; i++) total += argv.len[i]
-  const buf = Buffer.allocUnsafe(total)
-  const start = new Int32Array(argv.argc)
-  const len = new Int32Array(argv.argc)
+  return copyArgvInto(argv, { buf: Buffer.allocUnsafe(total), argc: 0, start: new Int32Array(argv.argc), len: new Int32Array(argv.argc) })
+}
+
+/** argv's arguments back to back from copy.buf[0] (copy's buffers hold them: a copy may be longer). */
+export function copyArgvInto (argv: Argv, copy: Argv): Argv {
+  const { buf, start, len } = copy
   let off = 0
   for (let i = 0; i < argv.argc; i++) {
     // copyBytes: a queued command's arguments are short, and a view per argument was one more
     // allocation (perf put ~2% of the primary's MULTI time on typed-array creation here).
-    copyBytes(argv.buf, argv.start[i], argv.len[i], buf, off)
+    const l = argv.len[i]
+    copyBytes(argv.buf, argv.start[i], l, buf, off)
     start[i] = off
-    len[i] = argv.len[i]
-    off += argv.len[i]
+    len[i] = l
+    off += l
   }
-  return { buf, argc: argv.argc, start, len }
+  copy.argc = argv.argc
+  return copy
 }
 
 /**
@@ -897,6 +902,29 @@ export class Router implements Dispatcher {
   }
 
   /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
+  /**
+   * The shard every key of the command is on (0 when it has none), or -1 when its keys span
+   * shards. Plain key positions are walked without a key list (a BLPOP per round of a
+   * ping-pong, an XREAD of one stream).
+   */
+  private soleShard (cmd: Command, argv: Argv): number {
+    const n = this.links.length
+    if (n === 1) return 0
+    const { buf, start, len } = argv
+    if (cmd.getKeys !== undefined) {
+      const keys = cmd.getKeys(argv)
+      if (keys === null || keys.length === 0) return 0
+      const s = shardOfKey(buf, start[keys[0]], len[keys[0]], n)
+      for (let i = 1; i < keys.length; i++) if (shardOfKey(buf, start[keys[i]], len[keys[i]], n) !== s) return -1
+      return s
+    }
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    if (cmd.firstKey > last) return 0
+    const s = shardOfKey(buf, start[cmd.firstKey], len[cmd.firstKey], n)
+    for (let k = cmd.firstKey + cmd.step; k <= last; k += cmd.step) if (shardOfKey(buf, start[k], len[k], n) !== s) return -1
+    return s
+  }
+
   keyIndexes (cmd: Command, argv: Argv): number[] | null {
     if (cmd.getKeys !== undefined) return cmd.getKeys(argv)
     const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
@@ -1068,18 +1096,13 @@ export class Router implements Dispatcher {
 
   private sendCoord (conn: Connection, cmd: Command, argv: Argv): boolean {
     const n = this.links.length
-    const keys = this.keyIndexes(cmd, argv)
-    if (keys === null || keys.length === 0) return this.sendWhole(conn, cmd, argv, 0)
     // SORT's patterns may name any key: it holds every shard.
     const isAll = n > 1 && cmd.allShards?.(argv) === true
-    // Keys all on one shard (XREAD of one stream, SORT without patterns...): one hop, no arrays.
-    if (!isAll) {
-      if (n === 1) return this.sendWhole(conn, cmd, argv, 0)
-      const first = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
-      let i = 1
-      while (i < keys.length && shardOfKey(argv.buf, argv.start[keys[i]], argv.len[keys[i]], n) === first) i++
-      if (i === keys.length) return this.sendWhole(conn, cmd, argv, first)
-    }
+    // Keys all on one shard (XREAD of one stream, SORT without patterns...): one hop.
+    const one = isAll ? -1 : this.soleShard(cmd, argv)
+    if (one >= 0) return this.sendWhole(conn, cmd, argv, one)
+    const keys = this.keyIndexes(cmd, argv)
+    if (keys === null || keys.length === 0) return this.sendWhole(conn, cmd, argv, 0)
     const involved: number[] = []
     for (const k of keys) {
       const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
@@ -1146,26 +1169,8 @@ export class Router implements Dispatcher {
    * it is answered.
    */
   private sendBlock (conn: Connection, cmd: Command, argv: Argv): boolean {
-    const n = this.links.length
-    let s = 0
-    let isCross = false
-    // One shard: every key is on it, and no key list is made (a BLPOP per round in a ping-pong).
-    if (n > 1) {
-      if (cmd.getKeys === undefined) {
-        const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
-        if (cmd.firstKey <= last) {
-          s = shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n)
-          for (let k = cmd.firstKey + cmd.step; k <= last && !isCross; k += cmd.step) isCross = shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s
-        }
-      } else {
-        const keys = cmd.getKeys(argv)
-        if (keys !== null && keys.length > 0) {
-          s = shardOfKey(argv.buf, argv.start[keys[0]], argv.len[keys[0]], n)
-          for (const k of keys) if (shardOfKey(argv.buf, argv.start[k], argv.len[k], n) !== s) isCross = true
-        }
-      }
-    }
-    if (isCross) {
+    const s = this.soleShard(cmd, argv)
+    if (s < 0) {
       const seq = conn.takeSeq()
       conn.blockingSeq = seq
       new CrossBlock(this, conn, seq, cmd, copyArgv(argv), this.keyIndexes(cmd, argv) as number[]).start()
