@@ -27,6 +27,11 @@ async function frames (side: Side, n: number, ...args: Arg[]): Promise<string[]>
 }
 
 /** PING as a fence: the frames before PONG are the pushes that arrived; they must agree. */
+/** INFO keyspace's expires count of db0 (0 when the line is absent). */
+async function expiresIn (server: { command: (...args: Arg[]) => Promise<Buffer> }): Promise<number> {
+  return Number(/db0:keys=\d+,expires=(\d+)/.exec(text(await server.command('INFO', 'keyspace')))?.[1] ?? 0)
+}
+
 async function fence (side: Side, pushes: number): Promise<string[]> {
   const got = await frames(side, pushes + 1, 'PING')
   expect(got[pushes]).toMatch(/^(\+PONG|\*2\r\n\$4\r\npong)/)
@@ -287,10 +292,17 @@ describe('CLIENT TRACKING: invalidations', () => {
   it('a key that expires is invalidated, by active expiry or by the read that finds it expired', async () => {
     const C = await resp3('C')
     await on(C, 'CLIENT', 'TRACKING', 'on')
-    await on(A, 'SET', 'e1', 'v', 'PX', '50')
+    const before = await Promise.all([expiresIn(A.f), expiresIn(A.r)])
+    // 500 ms: the GET must find it alive on both, also on a loaded box (50 ms once was not).
+    await on(A, 'SET', 'e1', 'v', 'PX', '500')
     await on(C, 'GET', 'e1')
-    // Active expiry (10 times a second on both) deletes it well within this.
-    await sleep(400)
+    // Active expiry (10 times a second on both) deletes it: wait until both count one key with
+    // a TTL fewer (INFO reads no key, so no read expires it lazily), a bound on waiting only.
+    for (let i = 0; i < 100; i++) {
+      const now = await Promise.all([expiresIn(A.f), expiresIn(A.r)])
+      if (now[0] === before[0] && now[1] === before[1]) break
+      await sleep(50)
+    }
     expect(await fence(C, 1)).toEqual([push('e1')])
     expect(await frames(C, 1, 'GET', 'e1')).toEqual(['_\r\n'])
     await on(A, 'SET', 'e1', 'v')
