@@ -1391,10 +1391,6 @@ let scriptReply: Buffer | null = null
 /** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
 const SCRIPT_CLIENT_ADDR = Buffer.from('?:0')
 const NO_NAME = Buffer.alloc(0)
-/** redis.call's arguments, copied into one buffer for runOne. */
-let callBuf = new Uint8Array(4096)
-let callStart = new Int32Array(64)
-let callLen = new Int32Array(64)
 /** The script record's own arguments, kept while argv points at each call's. */
 const scriptArgv: Argv = { buf: argv.buf, argc: 0, start: argv.start, len: argv.len }
 const scriptFlags = sharedFlags(data.credit)
@@ -1422,18 +1418,12 @@ const scripts = isScriptHere && scriptData !== undefined
   ? await ShardScripts.create(scriptFlags, scriptData.state, {
     index: data.index,
     shards: data.shards,
-    run (cmd: Command, a: Buffer[], db: number, resp3: boolean, keepUndo = false): Uint8Array | null {
-      const n = a.length
-      let total = 0
-      for (let i = 0; i < n; i++) total += a[i].length
-      if (total > callBuf.length) callBuf = new Uint8Array(Math.max(total, callBuf.length * 2))
-      if (n > callStart.length) { callStart = new Int32Array(n * 2); callLen = new Int32Array(n * 2) }
-      let off = 0
-      for (let i = 0; i < n; i++) { callBuf.set(a[i], off); callStart[i] = off; callLen[i] = a[i].length; off += a[i].length }
-      argv.buf = callBuf
-      argv.argc = n
-      argv.start = callStart
-      argv.len = callLen
+    run (cmd: Command, a: Argv, db: number, resp3: boolean, keepUndo = false): Uint8Array | null {
+      // redis.call's arguments where the script engine put them (runScript puts the record's back).
+      argv.buf = a.buf
+      argv.argc = a.argc
+      argv.start = a.start
+      argv.len = a.len
       shard.select(db)
       if (keepUndo) {
         // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.

@@ -4,7 +4,7 @@
 
 import type { CommandSpec } from './spec.js'
 import { NameIndex } from './lookup.js'
-import { arityError } from '../protocol/errors.js'
+import { arityError, type ArgvView } from '../protocol/errors.js'
 import { connectionCommands } from './connection.js'
 import { stringCommands } from './string.js'
 import { genericCommands } from './generic.js'
@@ -185,6 +185,14 @@ export function commandOfArgs (args: readonly Uint8Array[]): Command | null {
   if (cmd === undefined) return null
   if (cmd.subIndex === null || args.length < 2) return cmd
   return cmd.subIndex.get(args[1], 0, args[1].length) ?? null
+}
+
+/** commandOfArgs over an Argv (a script's redis.call in a shard worker). */
+export function commandOfArgv (argv: ArgvView): Command | null {
+  const cmd = lookupCommand(argv.buf, argv.start[0], argv.len[0])
+  if (cmd === undefined) return null
+  if (cmd.subIndex === null || argv.argc < 2) return cmd
+  return cmd.subIndex.get(argv.buf, argv.start[1], argv.len[1]) ?? null
 }
 
 registry.topLevel = topLevel

@@ -32,6 +32,13 @@ export function argBytes (buf: Uint8Array, start: number, len: number): Uint8Arr
   return buf.subarray(start, start + len)
 }
 
+/** Each argument of argv as a Buffer of its own (a copy: argv's buffer may be reused). */
+export function argsOf (argv: Argv): Buffer[] {
+  const out: Buffer[] = []
+  for (let i = 0; i < argv.argc; i++) out.push(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])))
+  return out
+}
+
 /** An Argv over the concatenation of `args` (records the primary or a step builds). */
 export function argvOf (args: readonly Uint8Array[]): Argv {
   const buf = Buffer.concat(args)

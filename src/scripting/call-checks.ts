@@ -12,6 +12,8 @@
 
 import { performance } from 'node:perf_hooks'
 import type { Command } from '../commands/table.js'
+import type { Argv } from '../commands/spec.js'
+import { argsOf } from '../commands/txn-helpers.js'
 import { commands } from '../commands/table.js'
 import { xreadBlocksInScript } from '../commands/stream.js'
 import { errorReply, NOT_INTEGER, OOM } from '../protocol/errors.js'
@@ -39,7 +41,7 @@ export interface CallContext {
   isReadOnly: boolean
   allowOom: boolean
   /** ACL's refusal of the command for the script's user (null: allowed). */
-  aclRefusal: ((cmd: Command, argv: Buffer[]) => Uint8Array | null) | null
+  aclRefusal: ((cmd: Command, argv: Argv) => Uint8Array | null) | null
   /** Under noeviction, used memory is past maxmemory. */
   isOverMaxmemory: () => boolean
   /** The script is about to write: false when SCRIPT KILL came first. */
@@ -47,9 +49,9 @@ export interface CallContext {
 }
 
 /** Why redis.call refuses cmd (null: not found) with argv, in Redis's order; null when it may run. */
-export function callRefusal (cmd: Command | null, argv: Buffer[], ctx: CallContext): Uint8Array | null {
+export function callRefusal (cmd: Command | null, argv: Argv, ctx: CallContext): Uint8Array | null {
   if (cmd === null || cmd.internal === true) return UNKNOWN
-  const argc = argv.length
+  const argc = argv.argc
   if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) return WRONG_ARGS
   if (NOT_IN_SCRIPT[cmd.id] !== 0) return NOT_ALLOWED
   const refused = ctx.aclRefusal?.(cmd, argv) ?? null
@@ -65,11 +67,12 @@ export function callRefusal (cmd: Command | null, argv: Buffer[], ctx: CallConte
  * The error a command answers itself before it would run (so a call, counted as one): MSET's
  * odd count (split commands here need the pairs whole), XREAD's BLOCK from a script. Null: run it.
  */
-export function failsFirst (cmd: Command, argv: Buffer[]): Uint8Array | null {
-  if (cmd.step > 1 && cmd.lastKey < 0 && (argv.length - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
+export function failsFirst (cmd: Command, argv: Argv): Uint8Array | null {
+  if (cmd.step > 1 && cmd.lastKey < 0 && (argv.argc - cmd.firstKey) % cmd.step !== 0) return cmd.arityErr
   // xreadCommand refuses BLOCK from Lua while parsing its options.
-  if ((cmd.name === 'xread' || cmd.name === 'xreadgroup') && xreadBlocksInScript(argv)) {
-    return errorReply(`ERR ${argv[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
+  if (cmd.name === 'xread' || cmd.name === 'xreadgroup') {
+    const args = argsOf(argv)
+    if (xreadBlocksInScript(args)) return errorReply(`ERR ${args[0].toString('latin1')} command is not allowed with BLOCK option from scripts`)
   }
   return null
 }
@@ -77,7 +80,7 @@ export function failsFirst (cmd: Command, argv: Buffer[]): Uint8Array | null {
 /** Where a host counts its script's calls: its thread's stats row, and its SLOWLOG. */
 export interface CallStats {
   cmdStats: StatsRow
-  /** A SLOWLOG entry of the script client (Redis's: address "?:0", no name), its id taken now. */
+  /** A SLOWLOG entry of the script client (Redis's: address "?:0", no name), its id taken now; argv its own copy. */
   logScriptCall (argv: Buffer[], us: number): void
 }
 
@@ -90,13 +93,13 @@ export function countRefused (row: StatsRow, cmd: Command | null, err: Uint8Arra
 }
 
 /** call() of a redis.call begun at t0 (performance.now()) that answered `reply`: stats, latency and SLOWLOG. */
-export function countCall (host: CallStats, cmd: Command, argv: Buffer[], reply: Uint8Array, t0: number): void {
+export function countCall (host: CallStats, cmd: Command, argv: Argv, reply: Uint8Array, t0: number): void {
   const ns = (performance.now() - t0) * 1e6
   const row = host.cmdStats
   row.call(cmd.id, ns)
   if (reply[0] === 45) { row.failed(cmd.id); row.error(reply, 0, reply.length) }
   const slower = row.stats.settings[SET_SLOWLOG_SLOWER]
-  if (slower >= 0 && ns >= slower * 1000 && SKIP_SLOWLOG[cmd.id] === 0) host.logScriptCall(argv, ns / 1000)
+  if (slower >= 0 && ns >= slower * 1000 && SKIP_SLOWLOG[cmd.id] === 0) host.logScriptCall(argsOf(argv), ns / 1000)
 }
 
 /**

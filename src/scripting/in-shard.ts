@@ -26,8 +26,8 @@ import { performance } from 'node:perf_hooks'
 import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commandOfArgs } from '../commands/table.js'
-import { argvOf } from '../commands/txn-helpers.js'
+import { commandOfArgv } from '../commands/table.js'
+import { argsOf } from '../commands/txn-helpers.js'
 import { hubScript, storeHubScript, forgetHubScripts } from '../commands/scripting.js'
 import { shardOfKey } from '../storage/hash.js'
 import { libraryCodes } from '../commands/functions.js'
@@ -51,10 +51,10 @@ export interface ShardRunner {
   readonly shards: number
   /**
    * Runs cmd (argv[0] its name) in database db as a command sent to this shard; the reply is
-   * valid until the next run. keepUndo (a write, several shards): what its keys hold is kept
+   * valid until the next run. argv is the script engine's scratch, used in place. keepUndo (a write, several shards): what its keys hold is kept
    * first, for an undo; null, and nothing run, when a value is too big to keep (scripting/undo.ts).
    */
-  run (cmd: Command, argv: Buffer[], db: number, resp3: boolean, keepUndo?: boolean): Uint8Array | null
+  run (cmd: Command, argv: Argv, db: number, resp3: boolean, keepUndo?: boolean): Uint8Array | null
   /** maxmemory under noeviction (0: no limit), and the memory used, as the router reads them. */
   maxmemoryLimit (): number
   usedMemory (): number
@@ -235,8 +235,8 @@ export class ShardScripts implements ScriptHost {
    * or a cursor over shards (SCAN), a keyless one, or one with a key on another shard. Commands
    * a producer answers and the ones scripts may not call are left to call()'s checks.
    */
-  private isForeign (argv: Buffer[]): boolean {
-    const cmd = commandOfArgs(argv)
+  private isForeign (argv: Argv): boolean {
+    const cmd = commandOfArgv(argv)
     if (cmd === null) return false
     switch (cmd.route) {
       case 'primary': case 'txn': case 'pubsub': case 'script': return false
@@ -246,34 +246,34 @@ export class ShardScripts implements ScriptHost {
     if (cmd.getKeys !== undefined) {
       let keys: number[] | null
       try {
-        keys = cmd.getKeys(argvOf(argv))
+        keys = cmd.getKeys(argv)
       } catch {
         return true
       }
       if (keys === null || keys.length === 0) return true
-      for (const k of keys) if (k < argv.length && shardOfKey(argv[k], 0, argv[k].length, shards) !== index) return true
+      for (const k of keys) if (k < argv.argc && shardOfKey(argv.buf, argv.start[k], argv.len[k], shards) !== index) return true
       return false
     }
     if (cmd.firstKey <= 0) return true
-    const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey
-    for (let k = cmd.firstKey; k <= last && k < argv.length; k += cmd.step) {
-      if (shardOfKey(argv[k], 0, argv[k].length, shards) !== index) return true
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    for (let k = cmd.firstKey; k <= last && k < argv.argc; k += cmd.step) {
+      if (shardOfKey(argv.buf, argv.start[k], argv.len[k], shards) !== index) return true
     }
     return false
   }
 
   /** redis.acl_check_cmd: the user is unrestricted (else the script took the held path). */
-  aclCheck (argv: Buffer[]): string | boolean {
-    return commandOfArgs(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
+  aclCheck (argv: Argv): string | boolean {
+    return commandOfArgv(argv) === null ? 'ERR Invalid command passed to redis.acl_check_cmd()' : true
   }
 
   /** redis.call: the held path's checks (callRefusal), then the command here and now, counted as call() counts it. */
-  call (argv: Buffer[], isResp3: boolean): Uint8Array {
+  call (argv: Argv, isResp3: boolean): Uint8Array {
     if (this.runner.shards > 1 && (this.isStopped || this.isForeign(argv))) {
       if (!this.isStopped) { this.current.abort(); this.isCrossShard = true }
       return this.stop()
     }
-    const found = commandOfArgs(argv)
+    const found = commandOfArgv(argv)
     const refused = callRefusal(found, argv, this.ctx)
     if (refused !== null) { countRefused(this.runner.stats.cmdStats, found, refused); return refused }
     const cmd = found as Command
@@ -284,15 +284,15 @@ export class ShardScripts implements ScriptHost {
     return reply
   }
 
-  private runCall (cmd: Command, argv: Buffer[], isResp3: boolean): Uint8Array {
+  private runCall (cmd: Command, argv: Argv, isResp3: boolean): Uint8Array {
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     if (cmd.name === 'select') {
-      const r = this.select(argv[1])
-      if (this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
+      const r = this.select(view(argv, 1))
+      if (this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argsOf(argv)))
       return r
     }
     // (Several shards: a producer sends no script here while anyone monitors.)
-    if (cmd.isMonitored && this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argv))
+    if (cmd.isMonitored && this.runner.shards === 1 && this.runner.isMonitored()) this.runner.monitor(luaMonitorLine(this.db, argsOf(argv)))
     const fails = failsFirst(cmd, argv)
     if (fails !== null) return fails
     switch (cmd.route) {
@@ -302,7 +302,7 @@ export class ShardScripts implements ScriptHost {
         out.reset()
         out.resp3 = isResp3
         this.client.db = this.db
-        ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(this.client as unknown as ClientContext, argvOf(argv), out)
+        ;(cmd.local as (c: ClientContext, a: Argv, o: ReplyWriter) => void)(this.client as unknown as ClientContext, argv, out)
         return out.buf.subarray(0, out.len)
       }
       // Never reached: MULTI & co. and the pub/sub commands are noscript.
@@ -311,7 +311,7 @@ export class ShardScripts implements ScriptHost {
       // One shard only (at several, isForeign stopped the run): this worker is every shard, so
       // FLUSHALL, FLUSHDB and SWAPDB run here as sent whole, and nothing is kept for an undo.
       case 'all':
-        if (cmd.merge === 'custom') return this.runner.finish(cmd, argv, Buffer.from(this.runner.run(cmd, argv, this.db, isResp3) as Uint8Array), this.db, isResp3)
+        if (cmd.merge === 'custom') return this.runner.finish(cmd, argsOf(argv), Buffer.from(this.runner.run(cmd, argv, this.db, isResp3) as Uint8Array), this.db, isResp3)
         return this.runner.run(cmd, argv, this.db, isResp3) as Uint8Array
       default: {
         const r = this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)

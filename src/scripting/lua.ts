@@ -156,6 +156,16 @@ export class LuaVm {
     return b
   }
 
+  /**
+   * Where the string (or number, converted in place) at idx lies in the wasm heap (0: neither);
+   * its length is then strLen. For a caller that copies the bytes where it wants them.
+   */
+  strAt (L: number, idx: number): number {
+    return this.tolstring(L, idx, this.lenPtr)
+  }
+
+  get strLen (): number { return this.M.HEAPU32[this.lenPtr >> 2] }
+
   /** Compiles a chunk; pushes the function (status 0) or the error message. */
   load (L: number, code: Uint8Array, chunkName: string): number {
     return this.loadbuffer(L, this.stage(code), code.length, this.cstr(chunkName))

@@ -16,16 +16,20 @@ import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
 import { isStatsIgnored, pushErrorTable, pushReply, writeLuaValue, writtenErrors } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { formatScore } from '../storage/zset-type.js'
+import { copyBytes, writeDigits } from '../bytes.js'
+import type { Argv } from '../commands/spec.js'
 
 /** What a running script asks of the server. */
 export interface ScriptHost {
   /**
    * Runs redis.call's arguments (argv[0] is the command name): its reply bytes, or a function
    * that starts it and promises them (called only once the script has yielded). Refusals (unknown command, arity, not allowed...) are error replies like any other.
+   * argv is the engine's scratch, valid until the script goes on: a host that keeps it past
+   * this call (a reply still to come) copies it.
    */
-  call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>)
+  call (argv: Argv, isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>)
   /** redis.acl_check_cmd: whether the script's caller may run argv (server/acl.ts), or the error text. */
-  aclCheck (argv: Buffer[]): string | boolean
+  aclCheck (argv: Argv): string | boolean
 }
 
 export interface ScriptLog { debug (msg: string): void, info (msg: string): void, warn (msg: string): void }
@@ -141,10 +145,22 @@ class Lrand48 {
   }
 }
 
-/** Arguments that are Lua numbers become "%.17g" text, as luaArgsToRedisArgv writes them. */
-function numberArg (d: number): Buffer {
-  if (Number.isNaN(d)) return Buffer.from('nan')
-  return Buffer.from(formatScore(d), 'latin1')
+/**
+ * A Lua number as redis.call's argument: "%.17g" text, as luaArgsToRedisArgv writes it, at
+ * b[p] (room for 32 bytes made by the caller); the position after it.
+ */
+function writeNumberArg (b: Buffer, p: number, d: number): number {
+  // Integers (keys' counters, BullMQ's timestamps) as digits, with no string made.
+  if (Number.isSafeInteger(d) && !Object.is(d, -0)) return writeDigits(b, p, d)
+  return p + b.write(Number.isNaN(d) ? nanText(d) : formatScore(d), p, 'latin1')
+}
+
+const nanBits = new Float64Array(1)
+const nanHigh = new Uint32Array(nanBits.buffer)
+/** printf's text for a NaN keeps its sign: x86's 0/0 is negative, so Redis sends "-nan" for it. */
+function nanText (d: number): string {
+  nanBits[0] = d
+  return (nanHigh[1] >>> 31) !== 0 ? '-nan' : 'nan'
 }
 
 const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'])
@@ -539,19 +555,49 @@ export class ScriptEngine {
     vm.settop(L, -2)
   }
 
-  /** redis.call's arguments, or the error text when one is not a string or a number. */
-  private argvOf (L: number): Buffer[] | string {
+  /** redis.call's arguments, one reused buffer for all of them (argvOf). */
+  private readonly callArgv: Argv = { buf: Buffer.allocUnsafe(1024), argc: 0, start: new Int32Array(16), len: new Int32Array(16) }
+
+  /** Room for `n` more bytes at `off` in callArgv's buffer (what is before off kept). */
+  private callRoom (off: number, n: number): Buffer {
+    const a = this.callArgv
+    const b = a.buf as Buffer
+    if (off + n <= b.length) return b
+    const next = Buffer.allocUnsafe(Math.max(off + n, b.length * 2))
+    b.copy(next, 0, 0, off)
+    a.buf = next
+    return next
+  }
+
+  /**
+   * redis.call's arguments, copied from the Lua stack into callArgv (no Buffer per argument: a
+   * BullMQ job makes about 40 calls), or the error text when one is not a string or a number.
+   */
+  private argvOf (L: number): Argv | string {
     const vm = this.vm
     const n = vm.gettop(L)
     if (n === 0) return NO_ARGS
-    const argv: Buffer[] = []
+    const a = this.callArgv
+    if (n > a.start.length) { a.start = new Int32Array(n * 2); a.len = new Int32Array(n * 2) }
+    let off = 0
     for (let i = 1; i <= n; i++) {
-      if (vm.type(L, i) === LUA_TNUMBER) { argv.push(numberArg(vm.tonumber(L, i))); continue }
-      const b = vm.bytes(L, i)
-      if (b === null) return BAD_ARG
-      argv.push(b)
+      let end: number
+      if (vm.type(L, i) === LUA_TNUMBER) {
+        end = writeNumberArg(this.callRoom(off, 32), off, vm.tonumber(L, i))
+      } else {
+        const p = vm.strAt(L, i)
+        if (p === 0) return BAD_ARG
+        const len = vm.strLen
+        const b = this.callRoom(off, len)
+        copyBytes(vm.M.HEAPU8, p, len, b, off)
+        end = off + len
+      }
+      a.start[i - 1] = off
+      a.len[i - 1] = end - off
+      off = end
     }
-    return argv
+    a.argc = n
+    return a
   }
 
   /**

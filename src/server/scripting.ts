@@ -37,7 +37,7 @@ import type { Txn } from './txn.js'
 import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
-import { commands, commandOfArgs, internalCommand } from '../commands/table.js'
+import { commands, commandOfArgv, internalCommand } from '../commands/table.js'
 import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
@@ -68,6 +68,14 @@ const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 
 function arg (argv: Argv, i: number): Buffer {
   return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
+}
+
+/** Each argument of argv as a view, no copy (argv is the caller's own). */
+function viewsOf (argv: Argv): Buffer[] {
+  const out: Buffer[] = []
+  const b = argv.buf
+  for (let i = 0; i < argv.argc; i++) out.push(Buffer.from(b.buffer, b.byteOffset + argv.start[i], argv.len[i]))
+  return out
 }
 
 /** string2ll: an optional minus and digits, no spaces or plus, within int64. */
@@ -634,26 +642,28 @@ class CallHost implements ScriptHost, CallContext {
   }
 
   /** redis.acl_check_cmd: whether the script's caller may run argv, or the error text. */
-  aclCheck (argv: Buffer[]): string | boolean {
-    const cmd = commandOfArgs(argv)
+  aclCheck (argv: Argv): string | boolean {
+    const cmd = commandOfArgv(argv)
     if (cmd === null) return 'ERR Invalid command passed to redis.acl_check_cmd()'
     const user = this.conn.user
-    return user.isAllPerms || checkCommand(user, cmd, argvOf(argv)) === 0
+    return user.isAllPerms || checkCommand(user, cmd, argv) === 0
   }
 
   /** scriptVerifyACL: the caller's permissions, a refusal logged with the "lua" context. */
-  aclRefusal (cmd: Command, argv: Buffer[]): Uint8Array | null {
+  aclRefusal (cmd: Command, argv: Argv): Uint8Array | null {
     const user = this.conn.user
     if (user.isAllPerms) return null
-    const why = checkCommand(user, cmd, argvOf(argv))
+    const why = checkCommand(user, cmd, argv)
     if (why === 0) return null
-    const object = why === DENIED_CMD ? cmd.name : argv[denied.pos].toString('latin1')
+    const object = why === DENIED_CMD ? cmd.name : arg(argv, denied.pos).toString('latin1')
     this.router.acl.addLog(why === DENIED_CMD ? 'command' : why === DENIED_KEY ? 'key' : 'channel', 'lua', object, user.name, this.conn.infoLine(false))
     return why === DENIED_CMD ? ACL_SCRIPT_CMD : why === DENIED_KEY ? ACL_SCRIPT_KEY : ACL_SCRIPT_CHANNEL
   }
 
-  call (argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
-    const found = commandOfArgs(argv)
+  call (scratch: Argv, isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
+    // Its own copy: the reply may come after the script engine reused its scratch.
+    const argv = copyArgv(scratch)
+    const found = commandOfArgv(argv)
     const refused = callRefusal(found, argv, this)
     const router = this.router
     if (refused !== null) { countRefused(router.cmdStats, found, refused); return refused }
@@ -671,15 +681,15 @@ class CallHost implements ScriptHost, CallContext {
     }
   }
 
-  private runCall (cmd: Command, argv: Buffer[], isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
+  private runCall (cmd: Command, argv: Argv, isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
     // call() feeds monitors ("[<db> lua]"), after the command for SELECT's new database.
     const pubsub = this.router.pubsub
     if (cmd.name === 'select') {
-      const r = this.select(argv[1])
-      if (pubsub.isMonitored) pubsub.feedLua(argv, this.db)
+      const r = this.select(arg(argv, 1))
+      if (pubsub.isMonitored) pubsub.feedLua(viewsOf(argv), this.db)
       return r
     }
-    if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(argv, this.db)
+    if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(viewsOf(argv), this.db)
     const fails = failsFirst(cmd, argv)
     if (fails !== null) return fails
     const txn = this.txn
@@ -690,13 +700,13 @@ class CallHost implements ScriptHost, CallContext {
       const db = this.db
       return async () => {
         txn.resp3 = isResp3
-        return this.merged(cmd, argv, await txn.runOnShards(cmd, db, argvOf(argv)), isResp3)
+        return this.merged(cmd, argv, await txn.runOnShards(cmd, db, argv), isResp3)
       }
     }
     const txns = this.router.txns
-    const step = txns.planCall(this.conn, cmd, argvOf(argv), this.db)
+    const step = txns.planCall(this.conn, cmd, argv, this.db)
     if (step.kind === 'local') return step.reply
-    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, argv.slice(1))
+    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, viewsOf(argv).slice(1))
     if (step.kind === 'shard' && engineRuns(cmd)) {
       const r = txn.runLent(step.shard, cmd, this.db, step.argv, txn.trackSlotFor(this.conn))
       if (r !== null) return r
@@ -708,14 +718,14 @@ class CallHost implements ScriptHost, CallContext {
   }
 
   /** The shards' replies to a command sent to all of them, as the router merges them: an error, the command's finish, or OK. */
-  private merged (cmd: Command, argv: Buffer[], parts: Buffer[], isResp3: boolean): Uint8Array {
+  private merged (cmd: Command, argv: Argv, parts: Buffer[], isResp3: boolean): Uint8Array {
     const err = parts.find(p => p[0] === 45)
     if (err !== undefined) return err
     if (cmd.merge !== 'custom') return OK
     const out = new ReplyWriter(64)
     out.resp3 = isResp3
     const client = { server: this.conn.server, resp: isResp3 ? 3 : 2, db: this.db } as unknown as ClientContext
-    cmd.finish?.(client, argvOf(argv), parts, out)
+    cmd.finish?.(client, argv, parts, out)
     return out.buf.subarray(0, out.len)
   }
 

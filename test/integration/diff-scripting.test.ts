@@ -85,6 +85,9 @@ describe(`${shards} shard${shards === 1 ? '' : 's'}`, () => {
         ev('return redis.call("set", "n", 123456789012345678) and redis.call("get", "n")', '0'),
         ev('return tostring(redis.call("incrbyfloat", "f", "1.5"))', '0'), ev('return redis.call("type", "st")', '0'),
         ev('return redis.call("echo", "a\\0b")', '0'), ev('return redis.call("time")[3]', '0'),
+        // Numbers as arguments ("%.17g"; a NaN's sign as printf shows it), each call after a longer one.
+        ev('return redis.call("echo", string.rep("z", 3000)):len()', '0'),
+        ev('return {redis.call("echo", 0/0), redis.call("echo", -(0/0)), redis.call("echo", -1700000000123), redis.call("echo", 2^53 + 2), redis.call("echo", -1e-300)}', '0'),
       ])
     })
 

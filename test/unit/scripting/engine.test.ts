@@ -3,6 +3,7 @@
 // test/integration/diff-scripting.test.ts).
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ScriptEngine, SCRIPT_KILLED, killScript, sha1hex, type ScriptHost } from '../../../src/scripting/scripts.js'
+import { argsOf } from '../../../src/commands/txn-helpers.js'
 
 let engine: ScriptEngine
 const logged: string[] = []
@@ -11,7 +12,9 @@ beforeAll(async () => {
 })
 
 const host: ScriptHost = {
-  call (argv) {
+  call (a) {
+    // The engine's scratch Argv, valid for this call: copied out as the held host does.
+    const argv = argsOf(a)
     const name = argv[0].toString().toLowerCase()
     if (name === 'echo') return Buffer.from(`$${argv[1].length}\r\n${argv[1].toString()}\r\n`)
     if (name === 'async') return async () => Buffer.from(':42\r\n')
@@ -19,7 +22,7 @@ const host: ScriptHost = {
     if (name === 'arr') return Buffer.from('*3\r\n:1\r\n$-1\r\n*1\r\n+OK\r\n')
     return Buffer.from('-ERR Unknown Redis command called from script\r\n')
   },
-  aclCheck: argv => argv[0].toString() === 'get' ? true : 'ERR Invalid command passed to redis.acl_check_cmd()',
+  aclCheck: argv => argsOf(argv)[0].toString() === 'get' ? true : 'ERR Invalid command passed to redis.acl_check_cmd()',
 }
 
 async function ev (body: string, keys: string[] = [], args: string[] = []): Promise<string> {
@@ -57,6 +60,18 @@ describe('scripting engine', () => {
     expect(await ev('local t = redis.call("arr") return t[3][1].ok')).toBe('$2\r\nOK\r\n')
     expect(await ev('return redis.call("echo", 1.5)')).toBe('$3\r\n1.5\r\n')
     expect(await ev('return redis.call("echo", 0.1)')).toBe('$19\r\n0.10000000000000001\r\n')
+    // Numbers as luaArgsToRedisArgv writes them ("%.17g"): integers, negative ones, -0, past 2^53, nan.
+    expect(await ev('return redis.call("echo", 42)')).toBe('$2\r\n42\r\n')
+    expect(await ev('return redis.call("echo", -1700000000123)')).toBe('$14\r\n-1700000000123\r\n')
+    expect(await ev('return redis.call("echo", -0.0)')).toBe('$2\r\n-0\r\n')
+    expect(await ev('return redis.call("echo", 2^53 + 2)')).toBe('$16\r\n9007199254740994\r\n')
+    expect(await ev('return redis.call("echo", 1e300)')).toBe('$23\r\n1.0000000000000001e+300\r\n')
+    // A NaN's sign as printf shows it: 0/0 is negative on x86 (Redis 7.0.15 sends -nan), -(0/0) not.
+    expect(await ev('return redis.call("echo", 0/0)')).toBe('$4\r\n-nan\r\n')
+    expect(await ev('return redis.call("echo", -(0/0))')).toBe('$3\r\nnan\r\n')
+    // Arguments of every size in one call, then a short call: nothing of the long one left over.
+    expect(await ev('local big = string.rep("x", 5000) return redis.call("echo", big):len()')).toBe(':5000\r\n')
+    expect(await ev('return redis.call("echo", "ab", 1)')).toBe('$2\r\nab\r\n')
   })
 
   it('reports errors as Redis 7.0 does', async () => {
