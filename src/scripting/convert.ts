@@ -35,7 +35,7 @@ function text (src: Uint8Array, p: number, end: number): string {
 /** A one-field table {name = value at the top}, replacing the value. */
 function wrap (vm: LuaVm, L: number, name: string): void {
   vm.createtable(L, 0, 1)
-  vm.pushStr(L, name)
+  vm.pushName(L, name)
   vm.pushvalue(L, -3)
   vm.rawset(L, -3)
   vm.remove(L, -2)
@@ -44,7 +44,7 @@ function wrap (vm: LuaVm, L: number, name: string): void {
 /** The error table luaPushErrorBuff makes of "-CODE msg" (a message without a code gets ERR). */
 export function pushErrorTable (vm: LuaVm, L: number, msg: string): void {
   vm.createtable(L, 0, 1)
-  vm.pushStr(L, 'err')
+  vm.pushName(L, 'err')
   vm.pushStr(L, msg.includes(' ') ? msg : `ERR ${msg}`)
   vm.rawset(L, -3)
 }
@@ -79,10 +79,10 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
   vm.checkstack(L, 4)
   switch (t) {
     case 43: // '+'
-      vm.push(L, src.subarray(p + 1, e)); wrap(vm, L, 'ok'); return next
+      vm.pushRange(L, src, p + 1, e); wrap(vm, L, 'ok'); return next
     case 45: // '-'
       pushErrorTable(vm, L, text(src, p + 1, e))
-      vm.pushStr(L, IGNORE_STATS)
+      vm.pushName(L, IGNORE_STATS)
       vm.pushboolean(L, 1)
       vm.rawset(L, -3)
       return next
@@ -92,7 +92,7 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
     case 36: { // '$'
       const n = lineInt(src, p + 1, e)
       if (n < 0) { vm.pushboolean(L, 0); return next }
-      vm.push(L, src.subarray(next, next + n))
+      vm.pushRange(L, src, next, next + n)
       return next + n + 2
     }
     case 42: { // '*'
@@ -100,10 +100,10 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
       if (n < 0) { vm.pushboolean(L, 0); return next }
       vm.createtable(L, n, 0)
       let q = next
+      // A new table has no metatable: rawseti stores as Redis's pushnumber + settable does.
       for (let i = 1; i <= n; i++) {
-        vm.pushnumber(L, i)
         q = pushReply(vm, L, src, q)
-        vm.settable(L, -3)
+        vm.rawseti(L, -2, i)
       }
       return q
     }
@@ -111,7 +111,7 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
     case 126: { // '~'
       const n = lineInt(src, p + 1, e)
       vm.createtable(L, 0, 1)
-      vm.pushStr(L, t === 37 ? 'map' : 'set')
+      vm.pushName(L, t === 37 ? 'map' : 'set')
       vm.createtable(L, 0, n)
       let q = next
       for (let i = 0; i < n; i++) {
@@ -159,7 +159,7 @@ export function pushReply (vm: LuaVm, L: number, src: Uint8Array, p: number): nu
 
 /** The field `name` of the table at the top, pushed (raw access, as Redis's lua_rawget). */
 function field (vm: LuaVm, L: number, name: string): number {
-  vm.pushStr(L, name)
+  vm.pushName(L, name)
   vm.rawget(L, -2)
   return vm.type(L, -1)
 }
@@ -184,7 +184,12 @@ function writeInteger (out: ReplyWriter, d: number): void {
 export function writeLuaValue (vm: LuaVm, L: number, out: ReplyWriter, isScriptResp3: boolean): void {
   vm.checkstack(L, 4)
   switch (vm.type(L, -1)) {
-    case LUA_TSTRING: out.bulkBuf(vm.bytes(L, -1) as Buffer); break
+    case LUA_TSTRING: {
+      // Straight from the VM's memory into the reply (no Buffer per string).
+      const p = vm.strAt(L, -1)
+      out.bulk(vm.M.HEAPU8, p, vm.strLen)
+      break
+    }
     case LUA_TBOOLEAN: {
       const b = vm.toboolean(L, -1) !== 0
       if (!isScriptResp3) { if (b) out.int(1); else out.nullBulk() } else if (out.resp3) out.raw(b ? TRUE3 : FALSE3)

@@ -123,19 +123,35 @@ export class LuaVm {
     return p
   }
 
-  /** Copies bytes into the wasm heap (a reused scratch area) and returns the pointer. */
-  private stage (b: Uint8Array): number {
-    if (b.length > this.scratchLen) {
+  /** The scratch area of the wasm heap, with room for n bytes. */
+  private room (n: number): number {
+    if (n > this.scratchLen) {
       this.M._free(this.scratch)
-      this.scratchLen = Math.max(b.length, this.scratchLen * 2)
+      this.scratchLen = Math.max(n, this.scratchLen * 2)
       this.scratch = this.M._malloc(this.scratchLen)
     }
-    this.M.HEAPU8.set(b, this.scratch)
     return this.scratch
+  }
+
+  /** Copies bytes into the wasm heap (a reused scratch area) and returns the pointer. */
+  private stage (b: Uint8Array): number {
+    const p = this.room(b.length)
+    this.M.HEAPU8.set(b, p)
+    return p
   }
 
   push (L: number, b: Uint8Array): void {
     this.pushlstring(L, this.stage(b), b.length)
+  }
+
+  /** Pushes src[start, end) as a string: no view to make (a redis.call reply's bulk strings). */
+  pushRange (L: number, src: Uint8Array, start: number, end: number): void {
+    const n = end - start
+    const p = this.room(n)
+    const heap = this.M.HEAPU8
+    if (n <= 64) for (let i = 0; i < n; i++) heap[p + i] = src[start + i]
+    else heap.set(src.subarray(start, end), p)
+    this.pushlstring(L, p, n)
   }
 
   pushStr (L: number, s: string): void { this.push(L, Buffer.from(s, 'latin1')) }
