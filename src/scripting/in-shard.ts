@@ -36,7 +36,7 @@ import { OK } from '../protocol/replies.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { luaMonitorLine } from '../protocol/monitor.js'
 import { SCRIPT_EPOCH_WORD } from '../ipc/layout.js'
-import { ScriptEngine, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
+import { ScriptEngine, ShaMemo, sha1hex, type ScriptHost, type ScriptLog } from './scripts.js'
 import { fcallChecks, FunctionEngine } from './functions.js'
 import { BUSY_CHANNEL, callRefusal, countCall, countRefused, failsFirst, NOSCRIPT, NOT_ALLOWED, selectedDb, type CallContext, type CallStats } from './call-checks.js'
 
@@ -84,9 +84,22 @@ function view (argv: Argv, i: number): Buffer {
   return Buffer.from(b.buffer, b.byteOffset + argv.start[i], argv.len[i])
 }
 
-/** string2ll for numkeys (the producer checked it already). */
+/** Argument i as a subarray, no copy (the record's buffer is shared memory, where Buffer.from takes a slow path). */
+function bytesAt (argv: Argv, i: number): Uint8Array {
+  const s = argv.start[i]
+  return argv.buf.subarray(s, s + argv.len[i])
+}
+
+/** string2ll for numkeys (the producer checked it already): digits read in place. */
 function numkeys (argv: Argv): number {
-  return Number(view(argv, 2).toString('latin1'))
+  const b = argv.buf
+  let n = 0
+  for (let p = argv.start[2], end = p + argv.len[2]; p < end; p++) {
+    const d = b[p] - 48
+    if (d < 0 || d > 9) return Number(view(argv, 2).toString('latin1'))
+    n = n * 10 + d
+  }
+  return n
 }
 
 export class ShardScripts implements ScriptHost {
@@ -112,6 +125,7 @@ export class ShardScripts implements ScriptHost {
   private isStopped = false
   /** It stopped at a redis.call this shard alone does not serve (not for a missing script). */
   private isCrossShard = false
+  private readonly shaMemo = new ShaMemo()
 
   private constructor (private readonly engine: ScriptEngine, private readonly words: Int32Array, state: Int32Array,
     private readonly runner: ShardRunner, private readonly log: ScriptLog, private readonly version: string) {
@@ -164,7 +178,7 @@ export class ShardScripts implements ScriptHost {
       if (hubScript(sha) === undefined) storeHubScript(sha, Buffer.from(body))
     } else {
       // evalGenericCommand takes the sha1 in any case.
-      sha = view(argv, 1).toString('latin1').toLowerCase()
+      sha = this.shaMemo.of(argv)
       if (!engine.has(sha)) {
         const body = hubScript(sha)
         // Only the hub knows the script is not there; another shard asks it on the held path.
@@ -174,9 +188,9 @@ export class ShardScripts implements ScriptHost {
       }
     }
     const n = numkeys(argv)
-    const keys: Buffer[] = []
-    const args: Buffer[] = []
-    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(view(argv, i))
+    const keys: Uint8Array[] = []
+    const args: Uint8Array[] = []
+    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(bytesAt(argv, i))
     this.ctx.isReadOnly = cmd.flags.includes('readonly') || engine.isNoWrites(sha)
     this.ctx.allowOom = false
     this.current = engine
@@ -198,9 +212,9 @@ export class ShardScripts implements ScriptHost {
     const plan = fcallChecks(fi.flags, cmd.name === 'fcall_ro', view(argv, 2), argv.argc, () => max > 0 && this.runner.usedMemory() > max)
     if (!('n' in plan)) return plan
     const n = plan.n
-    const keys: Buffer[] = []
-    const args: Buffer[] = []
-    for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(view(argv, j))
+    const keys: Uint8Array[] = []
+    const args: Uint8Array[] = []
+    for (let j = 3; j < argv.argc; j++) (j < 3 + n ? keys : args).push(bytesAt(argv, j))
     this.ctx.isReadOnly = plan.isReadOnly
     this.ctx.allowOom = plan.allowOom
     const engine = fe.engine

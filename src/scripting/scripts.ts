@@ -68,9 +68,9 @@ interface Run {
 }
 
 /** A run's state before its script starts. */
-function newRun (host: ScriptHost, sha: string, busyMs: number, fnRef: number, isSync: boolean): Run {
+function newRun (host: ScriptHost, sha: string, busyMs: number, fnRef: number, isSync: boolean, threads = new Set<number>()): Run {
   return {
-    host, sha, co: 0, threads: new Set(), yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
+    host, sha, co: 0, threads, yielded: 0, isResp3: false, pending: null, isRaising: false, raise: null,
     startMs: Date.now(), busyMs, isBusy: false, hasWritten: false, isSlice: false, isKilled: false, fnRef, isSync,
   }
 }
@@ -188,11 +188,32 @@ function parseShebang (body: Uint8Array): { codeStart: number, isNoWrites: boole
   return { codeStart: end, isNoWrites }
 }
 
-function pushArray (vm: LuaVm, L: number, items: Buffer[]): void {
+function pushArray (vm: LuaVm, L: number, items: readonly Uint8Array[]): void {
   vm.createtable(L, items.length, 0)
   for (let i = 0; i < items.length; i++) {
     vm.push(L, items[i])
     vm.rawseti(L, -2, i + 1)
+  }
+}
+
+/** EVALSHA's sha1 argument, lowercased: the last one's string again when its bytes are the same (no string per run). */
+export class ShaMemo {
+  private readonly last = new Uint8Array(40)
+  private sha = ''
+
+  of (argv: Argv, i = 1): string {
+    const at = argv.start[i]
+    const len = argv.len[i]
+    const buf = argv.buf
+    const last = this.last
+    if (len === 40 && this.sha !== '') {
+      let j = 0
+      while (j < 40 && last[j] === buf[at + j]) j++
+      if (j === 40) return this.sha
+    }
+    const sha = Buffer.from(buf.subarray(at, at + len)).toString('latin1').toLowerCase()
+    if (len === 40) { copyBytes(buf, at, 40, last, 0); this.sha = sha }
+    return sha
   }
 }
 
@@ -329,7 +350,7 @@ export class ScriptEngine {
    * of protocol `isClientResp3`. Only one script runs at a time per engine (the caller holds
    * every shard for it, so a second one waits on those holds).
    */
-  async execute (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Promise<Buffer> {
+  async execute (sha: string, keys: readonly Uint8Array[], args: readonly Uint8Array[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Promise<Buffer> {
     const run = newRun(host, sha, busyMs, fnRef, false)
     this.active = run
     try {
@@ -346,8 +367,11 @@ export class ScriptEngine {
    * when this returns. Past busy-reply-threshold the state word tells the producers (they answer
    * BUSY and take SCRIPT KILL), but this thread serves nothing else until the script ends.
    */
-  executeSync (sha: string, keys: Buffer[], args: Buffer[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Buffer {
-    const run = newRun(host, sha, busyMs, fnRef, true)
+  executeSync (sha: string, keys: readonly Uint8Array[], args: readonly Uint8Array[], host: ScriptHost, isClientResp3: boolean, busyMs = 0, fnRef = -1): Buffer {
+    // Sync runs never overlap (no await inside): one set of pcall coroutines serves them all.
+    const threads = this.syncThreads
+    threads.clear()
+    const run = newRun(host, sha, busyMs, fnRef, true, threads)
     this.active = run
     try {
       const { co, coRef, nargs } = this.begin(sha, keys, args, run)
@@ -395,7 +419,7 @@ export class ScriptEngine {
     for (const t of run.threads) this.vm.sethook(t, this.busyHook, LUA_MASKLINE, 0)
   }
 
-  private async executeRun (sha: string, keys: Buffer[], args: Buffer[], run: Run, isClientResp3: boolean): Promise<Buffer> {
+  private async executeRun (sha: string, keys: readonly Uint8Array[], args: readonly Uint8Array[], run: Run, isClientResp3: boolean): Promise<Buffer> {
     const vm = this.vm
     const { co, coRef } = this.begin(sha, keys, args, run)
     let nargs = run.fnRef >= 0 ? 2 : 0
@@ -443,7 +467,7 @@ export class ScriptEngine {
   }
 
   /** The run's coroutine with the function (and a function's two arguments) pushed: what resume starts. */
-  private begin (sha: string, keys: Buffer[], args: Buffer[], run: Run): { co: number, coRef: number, nargs: number } {
+  private begin (sha: string, keys: readonly Uint8Array[], args: readonly Uint8Array[], run: Run): { co: number, coRef: number, nargs: number } {
     const vm = this.vm
     const L = vm.L
     const fn = run.fnRef >= 0 ? run.fnRef : this.scripts.get(sha)?.ref
@@ -541,7 +565,7 @@ export class ScriptEngine {
     return reply
   }
 
-  private setGlobalArray (name: string, items: Buffer[]): void {
+  private setGlobalArray (name: string, items: readonly Uint8Array[]): void {
     const vm = this.vm
     const L = vm.L
     vm.rawgeti(L, LUA_REGISTRYINDEX, this.sandbox.globalsRef)
@@ -554,6 +578,9 @@ export class ScriptEngine {
     vm.rawset(L, -3)
     vm.settop(L, -2)
   }
+
+  /** The pcall coroutines of the running sync run (executeSync), reused run after run. */
+  private readonly syncThreads = new Set<number>()
 
   /** redis.call's arguments, one reused buffer for all of them (argvOf). */
   private readonly callArgv: Argv = { buf: Buffer.allocUnsafe(1024), argc: 0, start: new Int32Array(16), len: new Int32Array(16) }

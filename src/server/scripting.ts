@@ -30,7 +30,6 @@ import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import { shardOfKey } from '../storage/hash.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
-import { copyBytes } from '../bytes.js'
 import { COMMANDS } from './shared-state.js'
 import { checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Txn } from './txn.js'
@@ -43,7 +42,7 @@ import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
-import { SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
+import { SCRIPT_BUSY, SCRIPT_FUNCTION, ScriptEngine, ShaMemo, killScript, sha1hex, type ScriptHost, type ScriptLog } from '../scripting/scripts.js'
 import { Functions, type FcallRunner } from './functions.js'
 import { BUSY_CHANNEL, callRefusal, countCall, countRefused, failsFirst, NOSCRIPT, selectedDb, type CallContext } from '../scripting/call-checks.js'
 import { BroadcastChannel } from 'node:worker_threads'
@@ -189,9 +188,8 @@ export class Scripting implements FcallRunner {
   private readonly shipped: Array<Set<string>> = []
   /** Scripts and functions that needed another shard when sent to one: held at once (CROSS_MAX). */
   private readonly crossShard = new Set<string>()
-  /** shaOf's last EVALSHA argument, as sent and lowercased. */
-  private readonly lastShaBytes = new Uint8Array(40)
-  private lastSha = ''
+  /** EVALSHA's sha1 as a string, made once per script sent again and again. */
+  private readonly shaMemo = new ShaMemo()
 
   /** busy-reply-threshold in ms, read at each script's start (the server sets it). */
   busyMs: () => number = () => 5000
@@ -382,7 +380,7 @@ export class Scripting implements FcallRunner {
       // Its first run stores it on the hub, for every thread's EVALSHA: that one goes held.
       if (!this.onHub.has(memo)) return null
     } else if (!isFcall && s !== 0) {
-      memo = this.shaOf(argv)
+      memo = this.shaMemo.of(argv)
       const shipped = this.shipped[s] ??= new Set()
       if (!shipped.has(memo)) {
         ship = this.bodies.get(memo) ?? null
@@ -419,18 +417,6 @@ export class Scripting implements FcallRunner {
     return true
   }
 
-  /** EVALSHA's sha1, lowercased: the last one's string again when the bytes are the same (no allocation per call). */
-  private shaOf (argv: Argv): string {
-    const last = this.lastShaBytes
-    const at = argv.start[1]
-    const buf = argv.buf
-    let j = 0
-    while (j < 40 && last[j] === buf[at + j]) j++
-    if (j === 40 && argv.len[1] === 40 && this.lastSha !== '') return this.lastSha
-    const sha = arg(argv, 1).toString('latin1').toLowerCase()
-    if (argv.len[1] === 40) { copyBytes(buf, at, 40, last, 0); this.lastSha = sha }
-    return sha
-  }
 
   /**
    * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
