@@ -11,7 +11,7 @@ import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_ZSET } from '../storage/keyspace.js'
 import {
   ZSET_HEADER_BYTES, ENC_ZLISTPACK, zsetInit, zsetFind, zsetInsert, zsetUpdateScore, zsetDelete, zsetLen, zsetAt, zsetRank,
-  zsetFirstByScore, zsetFirstByLex, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, parseHexFloat, zsetReserveBytes,
+  zsetFirstByScore, zsetFirstByLex, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, parseHexFloat, plainInteger, zsetReserveBytes,
   maxListpackEntries, maxListpackValue, zsetEncoding, zsetBuckets, zsetBucketForEach,
 } from '../storage/zset-type.js'
 import { ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
@@ -255,6 +255,8 @@ interface LexRange { min: Uint8Array | null, max: Uint8Array | null, minex: bool
 
 /** strtod as zslParseRange calls it: leading space allowed, the whole rest must be a float, not NaN. */
 function rangeFloat (buf: Uint8Array, start: number, len: number): number {
+  const n = plainInteger(buf, start, len)
+  if (n !== null) return n
   let s = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1')
   s = s.replace(/^[ \t\n\v\f\r]+/, '')
   if (s === '') return len === 0 ? 0 : NaN

@@ -40,6 +40,11 @@ describe('ZADD and ZINCRBY', () => {
       ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'], ['ZCARD', 'z'], ['ZCARD', 'nokey'], ['ZCARD', 's'], ['OBJECT', 'ENCODING', 'z'], ['TYPE', 'z'],
       ['ZADD', 'n', '-0', 'a', '0', 'b', '5.0000000000000001', 'c', '0.000012345', 'd', '123456789.123', 'e', '1e17', 'f', '99999999999999999', 'g'],
       ['ZRANGE', 'n', '0', '-1', 'WITHSCORES'], ['ZMSCORE', 'n', 'a', 'zz', 'g'], ['ZMSCORE', 'nokey', 'a'], ['ZMSCORE', 's', 'a'],
+      // Integer scores take a fast path (up to 15 digits): its edges, and texts just outside it.
+      ['ZADD', 'i', '007', 'a', '-000', 'b', '999999999999999', 'c', '-999999999999999', 'd', '1234567890123456', 'e', '1733112345678', 'f'],
+      ['ZADD', 'i', '-', 'x'], ['ZADD', 'i', '+5', 'y'], ['ZADD', 'i', ' 5', 'z'], ['ZADD', 'i', '5 ', 'z'], ['ZADD', 'i', '0-1', 'z'],
+      ['ZRANGE', 'i', '0', '-1', 'WITHSCORES'], ['ZRANGEBYSCORE', 'i', '-000', '(1733112345678', 'WITHSCORES'],
+      ['ZCOUNT', 'i', ' 7', '999999999999999'], ['ZCOUNT', 'i', '(7', '1234567890123456'], ['ZCOUNT', 'i', '-', '5'],
     ])
     await hello3()
     await sequence([['ZSCORE', 'z', 'a'], ['ZMSCORE', 'z', 'a', 'x'], ['ZRANGE', 'z', '0', '2', 'WITHSCORES'], ['ZINCRBY', 'z', '1', 'a'],
