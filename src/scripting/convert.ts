@@ -15,6 +15,14 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { formatScore } from '../storage/zset-type.js'
 
+const nanBits = new Float64Array(1)
+const nanHigh = new Uint32Array(nanBits.buffer)
+/** printf's text for a NaN keeps its sign: x86's 0/0 is negative, so Redis prints "-nan" for it. */
+export function nanText (d: number): string {
+  nanBits[0] = d
+  return (nanHigh[1] >>> 31) !== 0 ? '-nan' : 'nan'
+}
+
 function lineEnd (src: Uint8Array, p: number): number {
   while (src[p] !== 13) p++
   return p
@@ -227,7 +235,7 @@ function writeTable (vm: LuaVm, L: number, out: ReplyWriter, isScriptResp3: bool
   if (field(vm, L, 'double') === LUA_TNUMBER) {
     const d = vm.tonumber(L, -1)
     vm.settop(L, -2)
-    const s = Number.isNaN(d) ? 'nan' : formatScore(d)
+    const s = Number.isNaN(d) ? nanText(d) : formatScore(d)
     if (out.resp3) out.raw(Buffer.from(`,${s}\r\n`, 'latin1'))
     else out.bulkStr(s)
     return

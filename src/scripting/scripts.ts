@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
 import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
 import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
-import { isStatsIgnored, pushErrorTable, pushReply, writeLuaValue, writtenErrors } from './convert.js'
+import { isStatsIgnored, nanText, pushErrorTable, pushReply, writeLuaValue, writtenErrors } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { formatScore } from '../storage/zset-type.js'
 import { copyBytes, writeDigits } from '../bytes.js'
@@ -155,13 +155,6 @@ function writeNumberArg (b: Buffer, p: number, d: number): number {
   return p + b.write(Number.isNaN(d) ? nanText(d) : formatScore(d), p, 'latin1')
 }
 
-const nanBits = new Float64Array(1)
-const nanHigh = new Uint32Array(nanBits.buffer)
-/** printf's text for a NaN keeps its sign: x86's 0/0 is negative, so Redis sends "-nan" for it. */
-function nanText (d: number): string {
-  nanBits[0] = d
-  return (nanHigh[1] >>> 31) !== 0 ? '-nan' : 'nan'
-}
 
 const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'])
 
