@@ -24,6 +24,7 @@ type CFn = (...a: number[]) => number
 export interface LuaModule {
   HEAPU8: Uint8Array
   HEAPU32: Uint32Array
+  HEAPF64: Float64Array
   addFunction (fn: (L: number, ar: number) => number, sig: string): number
   _malloc (n: number): number
   _free (p: number): void
@@ -31,6 +32,15 @@ export interface LuaModule {
   _lua_pushnumber (L: number, n: number): void
   [name: string]: unknown
 }
+
+// lua_State (lstate.h): CommonHeader and status, then top and base; TValue (lobject.h): an
+// 8-byte Value, then the int tag; TString: header (next, tt, marked, reserved, hash), then len.
+const L_TOP = 8
+const L_BASE = 12
+export const TVALUE_BYTES = 16
+const TVALUE_TT = 8
+const TSTRING_LEN = 12
+const TSTRING_BYTES = 16
 
 /** The C API functions used here, bound once (a property lookup per call is measurable). */
 export class LuaVm {
@@ -104,10 +114,51 @@ export class LuaVm {
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)
+    this.stackReads = this.checkStackReads()
     // Redis's luaLoadLibraries: base, table, string, math, debug (the sandbox drops debug).
     for (const lib of ['luaopen_base', 'luaopen_table', 'luaopen_string', 'luaopen_math', 'luaopen_debug']) {
       f(lib)(this.L)
       this.settop(this.L, 0)
+    }
+  }
+
+  /**
+   * Lua 5.1's structures as this build lays them out (wasm32): lua_State's top and base, a stack
+   * slot (TValue: the value, then its type tag) and a string (TString: its length, then its
+   * bytes after the header). Reading the stack here instead of calling lua_type, lua_tonumber
+   * and lua_tolstring per argument saves three calls into WebAssembly per redis.call argument.
+   * stackReads says whether a check at start found the layout as described (else the caller
+   * keeps to the API).
+   */
+  readonly stackReads: boolean
+
+  /** The first stack slot of L's current function (L->base), as a heap offset. */
+  slotBase (L: number): number { return this.M.HEAPU32[(L + L_BASE) >> 2] }
+  /** How many slots from base to top (lua_gettop). */
+  slotCount (L: number): number { const u32 = this.M.HEAPU32; return (u32[(L + L_TOP) >> 2] - u32[(L + L_BASE) >> 2]) / TVALUE_BYTES }
+  /** The type tag of the slot at heap offset `slot` (LUA_TNUMBER, LUA_TSTRING...). */
+  slotType (slot: number): number { return this.M.HEAPU32[(slot + TVALUE_TT) >> 2] }
+  /** The number in a LUA_TNUMBER slot. */
+  slotNumber (slot: number): number { return this.M.HEAPF64[slot >> 3] }
+  /** The heap offset of the bytes of the string in a LUA_TSTRING slot; its length is slotStrLen. */
+  slotStr (slot: number): number { return this.M.HEAPU32[slot >> 2] + TSTRING_BYTES }
+  slotStrLen (slot: number): number { return this.M.HEAPU32[(this.M.HEAPU32[slot >> 2] + TSTRING_LEN) >> 2] }
+
+  /** Pushes a string and a number and reads them back both ways: does the layout above hold? */
+  private checkStackReads (): boolean {
+    const L = this.L
+    const top = this.gettop(L)
+    try {
+      this.push(L, Buffer.from('ab\0cde', 'latin1'))
+      this.pushnumber(L, -1.25)
+      if (this.slotCount(L) !== top + 2) return false
+      const s = this.slotBase(L) + top * TVALUE_BYTES
+      const n = s + TVALUE_BYTES
+      if (this.slotType(s) !== LUA_TSTRING || this.slotType(n) !== LUA_TNUMBER || this.slotNumber(n) !== -1.25) return false
+      const p = this.tolstring(L, top + 1, this.lenPtr)
+      return p === this.slotStr(s) && this.strLen === 6 && this.slotStrLen(s) === 6
+    } finally {
+      this.settop(L, top)
     }
   }
 

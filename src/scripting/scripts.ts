@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import type { LuaVm } from './lua.js'
-import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD } from './lua.js'
+import { createVm, LUA_MASKCOUNT, LUA_MASKLINE, LUA_REGISTRYINDEX, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_YIELD, TVALUE_BYTES } from './lua.js'
 import { buildSandbox, SANDBOX_CHUNK, type Sandbox } from './sandbox.js'
 import { isStatsIgnored, nanText, pushErrorTable, pushReply, writeLuaValue, writtenErrors } from './convert.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
@@ -595,6 +595,7 @@ export class ScriptEngine {
    */
   private argvOf (L: number): Argv | string {
     const vm = this.vm
+    if (vm.stackReads) return this.argvOfSlots(L)
     const n = vm.gettop(L)
     if (n === 0) return NO_ARGS
     const a = this.callArgv
@@ -614,6 +615,33 @@ export class ScriptEngine {
       }
       a.start[i - 1] = off
       a.len[i - 1] = end - off
+      off = end
+    }
+    a.argc = n
+    return a
+  }
+
+  /** argvOf reading the stack slots from the VM's memory (vm.stackReads): no call into it per argument. */
+  private argvOfSlots (L: number): Argv | string {
+    const vm = this.vm
+    const n = vm.slotCount(L)
+    if (n === 0) return NO_ARGS
+    const a = this.callArgv
+    if (n > a.start.length) { a.start = new Int32Array(n * 2); a.len = new Int32Array(n * 2) }
+    let slot = vm.slotBase(L)
+    let off = 0
+    for (let i = 0; i < n; i++, slot += TVALUE_BYTES) {
+      const t = vm.slotType(slot)
+      let end: number
+      if (t === LUA_TNUMBER) end = writeNumberArg(this.callRoom(off, 32), off, vm.slotNumber(slot))
+      else if (t === LUA_TSTRING) {
+        const len = vm.slotStrLen(slot)
+        const b = this.callRoom(off, len)
+        copyBytes(vm.M.HEAPU8, vm.slotStr(slot), len, b, off)
+        end = off + len
+      } else return BAD_ARG
+      a.start[i] = off
+      a.len[i] = end - off
       off = end
     }
     a.argc = n

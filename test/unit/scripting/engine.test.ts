@@ -146,3 +146,24 @@ describe('busy scripts and SCRIPT KILL', () => {
     expect(state[0] & SCRIPT_KILLED).toBe(0)
   })
 })
+
+describe('the Lua stack read from the VM memory', () => {
+  it('matches the C API on this build (else redis.call falls back to the API, slower)', async () => {
+    const { createVm, LUA_TNUMBER, LUA_TSTRING, TVALUE_BYTES } = await import('../../../src/scripting/lua.js')
+    const vm = await createVm()
+    expect(vm.stackReads).toBe(true)
+    const L = vm.L
+    vm.settop(L, 0)
+    vm.push(L, Buffer.from('k\r\n\0x'))
+    vm.pushnumber(L, 0.1)
+    vm.push(L, Buffer.alloc(70000, 0x61))
+    expect(vm.slotCount(L)).toBe(vm.gettop(L))
+    const base = vm.slotBase(L)
+    expect(vm.slotType(base)).toBe(LUA_TSTRING)
+    expect(Buffer.from(vm.M.HEAPU8.subarray(vm.slotStr(base), vm.slotStr(base) + vm.slotStrLen(base))).toString('latin1')).toBe('k\r\n\0x')
+    expect(vm.slotType(base + TVALUE_BYTES)).toBe(LUA_TNUMBER)
+    expect(vm.slotNumber(base + TVALUE_BYTES)).toBe(vm.tonumber(L, 2))
+    expect(vm.slotStrLen(base + 2 * TVALUE_BYTES)).toBe(70000)
+    vm.settop(L, 0)
+  })
+})
