@@ -155,7 +155,6 @@ function writeNumberArg (b: Buffer, p: number, d: number): number {
   return p + b.write(Number.isNaN(d) ? nanText(d) : formatScore(d), p, 'latin1')
 }
 
-
 const SHEBANG_FLAGS = new Set(['no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'])
 
 /**
