@@ -114,7 +114,9 @@ export class LuaVm {
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)
-    this.stackReads = this.checkStackReads()
+    // A wasmoon-lua5.1 whose structures moved (another version) fails here, at start, rather
+    // than feed redis.call wrong arguments (the version is pinned in package-lock.json).
+    if (!this.checkStackReads()) throw new Error('wasmoon-lua5.1: the Lua stack is not laid out as LuaVm.slot* reads it')
     // Redis's luaLoadLibraries: base, table, string, math, debug (the sandbox drops debug).
     for (const lib of ['luaopen_base', 'luaopen_table', 'luaopen_string', 'luaopen_math', 'luaopen_debug']) {
       f(lib)(this.L)
@@ -127,11 +129,8 @@ export class LuaVm {
    * slot (TValue: the value, then its type tag) and a string (TString: its length, then its
    * bytes after the header). Reading the stack here instead of calling lua_type, lua_tonumber
    * and lua_tolstring per argument saves three calls into WebAssembly per redis.call argument.
-   * stackReads says whether a check at start found the layout as described (else the caller
-   * keeps to the API).
+   * The constructor checks the layout against the API (checkStackReads).
    */
-  readonly stackReads: boolean
-
   /** The first stack slot of L's current function (L->base), as a heap offset. */
   slotBase (L: number): number { return this.M.HEAPU32[(L + L_BASE) >> 2] }
   /** How many slots from base to top (lua_gettop). */

@@ -193,9 +193,9 @@ export class ShaMemo {
   private readonly last = new Uint8Array(40)
   private sha = ''
 
-  of (argv: Argv, i = 1): string {
-    const at = argv.start[i]
-    const len = argv.len[i]
+  of (argv: Argv): string {
+    const at = argv.start[1]
+    const len = argv.len[1]
     const buf = argv.buf
     const last = this.last
     if (len === 40 && this.sha !== '') {
@@ -589,39 +589,12 @@ export class ScriptEngine {
   }
 
   /**
-   * redis.call's arguments, copied from the Lua stack into callArgv (no Buffer per argument: a
-   * BullMQ job makes about 40 calls), or the error text when one is not a string or a number.
+   * redis.call's arguments, copied off the Lua stack in the VM's memory into callArgv: no Buffer
+   * per argument (a BullMQ job makes about 40 calls) and no call into the VM per argument (the
+   * slots' layout is checked when the VM starts: lua.ts); or the error text when one is not a
+   * string or a number.
    */
   private argvOf (L: number): Argv | string {
-    const vm = this.vm
-    if (vm.stackReads) return this.argvOfSlots(L)
-    const n = vm.gettop(L)
-    if (n === 0) return NO_ARGS
-    const a = this.callArgv
-    if (n > a.start.length) { a.start = new Int32Array(n * 2); a.len = new Int32Array(n * 2) }
-    let off = 0
-    for (let i = 1; i <= n; i++) {
-      let end: number
-      if (vm.type(L, i) === LUA_TNUMBER) {
-        end = writeNumberArg(this.callRoom(off, 32), off, vm.tonumber(L, i))
-      } else {
-        const p = vm.strAt(L, i)
-        if (p === 0) return BAD_ARG
-        const len = vm.strLen
-        const b = this.callRoom(off, len)
-        copyBytes(vm.M.HEAPU8, p, len, b, off)
-        end = off + len
-      }
-      a.start[i - 1] = off
-      a.len[i - 1] = end - off
-      off = end
-    }
-    a.argc = n
-    return a
-  }
-
-  /** argvOf reading the stack slots from the VM's memory (vm.stackReads): no call into it per argument. */
-  private argvOfSlots (L: number): Argv | string {
     const vm = this.vm
     const n = vm.slotCount(L)
     if (n === 0) return NO_ARGS

@@ -901,7 +901,6 @@ export class Router implements Dispatcher {
     return conn.trk === null ? f : f | conn.trk.req
   }
 
-  /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
   /**
    * The shard every key of the command is on (0 when it has none), or -1 when its keys span
    * shards. Plain key positions are walked without a key list (a BLPOP per round of a
@@ -925,6 +924,7 @@ export class Router implements Dispatcher {
     return s
   }
 
+  /** Key argument indexes: the row's range, or getKeys for movable keys (null: malformed). */
   keyIndexes (cmd: Command, argv: Argv): number[] | null {
     if (cmd.getKeys !== undefined) return cmd.getKeys(argv)
     const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey

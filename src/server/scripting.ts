@@ -37,7 +37,7 @@ import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commands, commandOfArgv, internalCommand } from '../commands/table.js'
-import { argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
+import { argsOf, argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
 import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
@@ -67,14 +67,6 @@ const B = (s: string): Buffer => Buffer.from(s, 'latin1')
 
 function arg (argv: Argv, i: number): Buffer {
   return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
-}
-
-/** Each argument of argv as a view, no copy (argv is the caller's own). */
-function viewsOf (argv: Argv): Buffer[] {
-  const out: Buffer[] = []
-  const b = argv.buf
-  for (let i = 0; i < argv.argc; i++) out.push(Buffer.from(b.buffer, b.byteOffset + argv.start[i], argv.len[i]))
-  return out
 }
 
 /** string2ll: an optional minus and digits, no spaces or plus, within int64. */
@@ -417,7 +409,6 @@ export class Scripting implements FcallRunner {
     return true
   }
 
-
   /**
    * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
    * that did: it runs held, answering its own sequence number, after the client's earlier ones.
@@ -672,10 +663,10 @@ class CallHost implements ScriptHost, CallContext {
     const pubsub = this.router.pubsub
     if (cmd.name === 'select') {
       const r = this.select(arg(argv, 1))
-      if (pubsub.isMonitored) pubsub.feedLua(viewsOf(argv), this.db)
+      if (pubsub.isMonitored) pubsub.feedLua(argsOf(argv), this.db)
       return r
     }
-    if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(viewsOf(argv), this.db)
+    if (cmd.isMonitored && pubsub.isMonitored) pubsub.feedLua(argsOf(argv), this.db)
     const fails = failsFirst(cmd, argv)
     if (fails !== null) return fails
     const txn = this.txn
@@ -692,7 +683,7 @@ class CallHost implements ScriptHost, CallContext {
     const txns = this.router.txns
     const step = txns.planCall(this.conn, cmd, argv, this.db)
     if (step.kind === 'local') return step.reply
-    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, viewsOf(argv).slice(1))
+    if (cmd.route === 'hub') return async () => await txn.runRemote(0, cmd, this.db, argsOf(argv).slice(1))
     if (step.kind === 'shard' && engineRuns(cmd)) {
       const r = txn.runLent(step.shard, cmd, this.db, step.argv, txn.trackSlotFor(this.conn))
       if (r !== null) return r

@@ -26,12 +26,12 @@ async function frames (side: Side, n: number, ...args: Arg[]): Promise<string[]>
   return b.map(text)
 }
 
-/** PING as a fence: the frames before PONG are the pushes that arrived; they must agree. */
 /** INFO keyspace's expires count of db0 (0 when the line is absent). */
 async function expiresIn (server: { command: (...args: Arg[]) => Promise<Buffer> }): Promise<number> {
   return Number(/db0:keys=\d+,expires=(\d+)/.exec(text(await server.command('INFO', 'keyspace')))?.[1] ?? 0)
 }
 
+/** PING as a fence: the frames before PONG are the pushes that arrived; they must agree. */
 async function fence (side: Side, pushes: number): Promise<string[]> {
   const got = await frames(side, pushes + 1, 'PING')
   expect(got[pushes]).toMatch(/^(\+PONG|\*2\r\n\$4\r\npong)/)
