@@ -27,7 +27,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 import type { Argv, ClientContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commandOfArgv } from '../commands/table.js'
-import { argsOf } from '../commands/txn-helpers.js'
+import { argsOf, bytesAt } from '../commands/txn-helpers.js'
 import { hubScript, storeHubScript, forgetHubScripts } from '../commands/scripting.js'
 import { shardOfKey } from '../storage/hash.js'
 import { libraryCodes } from '../commands/functions.js'
@@ -83,12 +83,6 @@ interface ScriptClient { resp: 2 | 3, db: number, isSubscribed: boolean, isInMul
 function view (argv: Argv, i: number): Buffer {
   const b = argv.buf
   return Buffer.from(b.buffer, b.byteOffset + argv.start[i], argv.len[i])
-}
-
-/** Argument i as a subarray, no copy (about 50 ns where a Buffer view over the record costs 70-90). */
-function bytesAt (argv: Argv, i: number): Uint8Array {
-  const s = argv.start[i]
-  return argv.buf.subarray(s, s + argv.len[i])
 }
 
 /** string2ll for numkeys (the producer checked it already): digits read in place. */

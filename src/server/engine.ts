@@ -29,7 +29,7 @@ import { readU32 } from '../commands/internal.js'
 import { forEachKey, isTrackedRead, forEachWrittenKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
-import { writes, saveWrites, restoreWrites } from '../storage/writes.js'
+import { writes, saveWrites, saveWritesInto, restoreWrites } from '../storage/writes.js'
 import { zsetForgetPositions } from '../storage/zset-type.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { errorReply } from '../protocol/errors.js'
@@ -163,6 +163,8 @@ export class LentShard {
   readonly shard: Shard
   private effects: Effect[] = []
   private readonly out = new ReplyWriter()
+  /** The hooks runArgv puts back after each step (a step does not nest inside another on one shard). */
+  private readonly savedWrites = saveWrites()
   private isWatching = false
   private isWaiting = false
   /** The slot of a tracking client whose reads are remembered (CLIENT TRACKING; 0: none), set by its Txn. */
@@ -223,14 +225,16 @@ export class LentShard {
   /**
    * run, with the argv made already (the command's name first). `counts`: a client's own command
    * (a script's redis.call) adds to Redis's dirty by its rule; a cross-shard command's steps do not
-   * (the command counts once, Txn.countCoord). An __exec batch's commands always count.
+   * (the command counts once, Txn.countCoord). An __exec batch's commands always count. `isView`:
+   * the reply is a view of this shard's writer, valid until its next step (a redis.call's, which
+   * the script reads at once), not a copy.
    */
-  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv, counts = true): Buffer {
+  runArgv (cmd: Command, db: number, resp3: boolean, argv: Argv, counts = true, isView = false): Buffer {
     const out = this.out
     out.reset()
     out.resp3 = resp3
     // This thread's storage hooks report to this shard while its steps run.
-    const saved = saveWrites()
+    const saved = saveWritesInto(this.savedWrites)
     writes.onRemove = this.isWatching ? this.onRemove : null
     writes.onInsert = this.isWaiting ? this.onInsert : null
     // XADD to an existing stream wakes its blocked readers as a new key wakes a list's.
@@ -246,7 +250,7 @@ export class LentShard {
       restoreWrites(saved)
       aofHook.onDelete = savedAof
     }
-    return Buffer.from(out.buf.subarray(0, out.len))
+    return isView ? out.buf.subarray(0, out.len) : Buffer.from(out.buf.subarray(0, out.len))
   }
 
   /** Makes sure `bytes` can be allocated in database db before a step writes anything. */

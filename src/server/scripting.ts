@@ -37,7 +37,7 @@ import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commands, commandOfArgv, internalCommand } from '../commands/table.js'
-import { argsOf, argvOf, bulkPayload, isNullReply } from '../commands/txn-helpers.js'
+import { argsOf, argvOf, bulkPayload, bytesAt, isNullReply } from '../commands/txn-helpers.js'
 import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
@@ -576,7 +576,7 @@ export class Scripting implements FcallRunner {
       await this.store(txn, sha, body)
     } else {
       // evalGenericCommand takes the sha1 in any case.
-      sha = arg(argv, 1).toString('latin1').toLowerCase()
+      sha = this.shaMemo.of(argv)
       if (sha.length !== 40) return NOSCRIPT
       if (!engine.has(sha)) {
         const r = await txn.runRemote(0, STORE, 0, [B('get'), B(sha)])
@@ -588,9 +588,10 @@ export class Scripting implements FcallRunner {
         if (this.router.links.length > 1) this.bodies.set(sha, Buffer.from(body))
       }
     }
-    const keys: Buffer[] = []
-    const args: Buffer[] = []
-    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(arg(argv, i))
+    // Views: the engine copies them into Lua before anything else runs.
+    const keys: Uint8Array[] = []
+    const args: Uint8Array[] = []
+    for (let i = 3; i < argv.argc; i++) (i < 3 + n ? keys : args).push(bytesAt(argv, i))
     const host = new CallHost(this.router, conn, txn, cmd.flags.includes('readonly') || engine.isNoWrites(sha), () => engine.noteWrite())
     const resp3 = txn.resp3
     const db = txn.db
@@ -601,6 +602,23 @@ export class Scripting implements FcallRunner {
       txn.db = db
     }
   }
+}
+
+/** runNow's scratch: each key's shard, the parts' shards in order, a split command's part, a merged count. */
+let partShard = new Int32Array(16)
+let partOrder = new Int32Array(16)
+let partCount = 0
+const partArgv: Argv = { buf: Buffer.alloc(0), argc: 0, start: new Int32Array(16), len: new Int32Array(16) }
+const sumOut = new ReplyWriter(32)
+
+/** An integer reply's value (:N). */
+function intReplyOf (r: Uint8Array): number {
+  let i = 1
+  const neg = r[1] === 45
+  if (neg) i++
+  let v = 0
+  for (; i < r.length && r[i] !== 13; i++) v = v * 10 + (r[i] - 48)
+  return neg ? -v : v
 }
 
 /** One script's redis.call: checks as scriptCall does, then runs the command on the held shards. */
@@ -638,10 +656,8 @@ class CallHost implements ScriptHost, CallContext {
   }
 
   call (scratch: Argv, isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {
-    // Its own copy: the reply may come after the script engine reused its scratch.
-    const argv = copyArgv(scratch)
-    const found = commandOfArgv(argv)
-    const refused = callRefusal(found, argv, this)
+    const found = commandOfArgv(scratch)
+    const refused = callRefusal(found, scratch, this)
     const router = this.router
     if (refused !== null) { countRefused(router.cmdStats, found, refused); return refused }
     const cmd = found as Command
@@ -649,6 +665,10 @@ class CallHost implements ScriptHost, CallContext {
     router.counters[COMMANDS]++
     router.calls[cmd.id]++
     const t0 = performance.now()
+    const now = this.runNow(cmd, scratch, isResp3)
+    if (now !== null) { countCall(router, cmd, scratch, now, t0); return now }
+    // Its own copy: the reply may come after the script engine reused its scratch.
+    const argv = copyArgv(scratch)
     const r = this.runCall(cmd, argv, isResp3)
     if (typeof r !== 'function') { countCall(router, cmd, argv, r, t0); return r }
     return async () => {
@@ -656,6 +676,99 @@ class CallHost implements ScriptHost, CallContext {
       countCall(router, cmd, argv, reply, t0)
       return reply
     }
+  }
+
+  /**
+   * The common call, with the engine's scratch argv and nothing allocated: a keyed command the
+   * engine runs, its keys on one lent shard (runCall's plan would say so), or a split DEL,
+   * EXISTS, UNLINK, TOUCH or MSET whose parts run one after the other on their lent shards and
+   * merge as SplitReply does. Its reply is a view, read before the next call. Null, with nothing
+   * done, for anything else: runCall plans it on a copy.
+   */
+  private runNow (cmd: Command, argv: Argv, isResp3: boolean): Uint8Array | null {
+    const route = cmd.route
+    if ((route !== 'key' && route !== 'split') || cmd.name === 'select' || !engineRuns(cmd)) return null
+    if (cmd.isMonitored && this.router.pubsub.isMonitored) return null
+    const txn = this.txn
+    const n = this.router.links.length
+    let shard = 0
+    if (route === 'key') {
+      let k = cmd.firstKey
+      if (cmd.getKeys !== undefined) {
+        const keys = cmd.getKeys(argv)
+        k = keys === null || keys.length === 0 ? -1 : keys[0]
+      }
+      if (k >= 0 && n > 1) shard = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+    } else {
+      shard = n === 1 ? 0 : this.splitShards(cmd, argv, n)
+      if (shard < 0 && cmd.merge !== 'sum' && cmd.merge !== 'allOk') return null
+    }
+    if (shard >= 0 ? !txn.isLent(shard) : !this.partsLent()) return null
+    const fails = failsFirst(cmd, argv)
+    if (fails !== null) return fails
+    txn.resp3 = isResp3
+    txn.db = this.db
+    const slot = txn.trackSlotFor(this.conn)
+    if (shard >= 0) return txn.runLent(shard, cmd, this.db, argv, slot, true)
+    return this.runParts(cmd, argv, slot)
+  }
+
+  /**
+   * The shard of every key of a split command (planSplit's one part), or -1 when they span
+   * shards: then each key's shard is in partShard, and the shards in the order their first key
+   * comes (planSplit's parts) in partOrder, partCount of them.
+   */
+  private splitShards (cmd: Command, argv: Argv, n: number): number {
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    if (partShard.length < argv.argc) partShard = new Int32Array(argv.argc * 2)
+    if (partOrder.length < n) partOrder = new Int32Array(n)
+    partCount = 0
+    for (let k = cmd.firstKey; k <= last; k += cmd.step) {
+      const s = shardOfKey(argv.buf, argv.start[k], argv.len[k], n)
+      partShard[k] = s
+      let p = 0
+      while (p < partCount && partOrder[p] !== s) p++
+      if (p === partCount) partOrder[partCount++] = s
+    }
+    return partCount === 0 ? 0 : partCount === 1 ? partOrder[0] : -1
+  }
+
+  private partsLent (): boolean {
+    for (let p = 0; p < partCount; p++) if (!this.txn.isLent(partOrder[p])) return false
+    return true
+  }
+
+  /**
+   * A split command's parts on their lent shards, in planSplit's order, each its name then its keys
+   * (with their values, for MSET), as the __exec steps of runCall's plan would run them; merged
+   * as SplitReply merges a sum or an OK: the first error, or the total.
+   */
+  private runParts (cmd: Command, argv: Argv, slot: number): Uint8Array {
+    const last = cmd.lastKey < 0 ? argv.argc + cmd.lastKey : cmd.lastKey
+    const part = partArgv
+    if (part.start.length < argv.argc) { part.start = new Int32Array(argv.argc * 2); part.len = new Int32Array(argv.argc * 2) }
+    part.buf = argv.buf
+    part.start[0] = argv.start[0]
+    part.len[0] = argv.len[0]
+    let sum = 0
+    let err: Buffer | null = null
+    for (let p = 0; p < partCount; p++) {
+      const s = partOrder[p]
+      let argc = 1
+      for (let k = cmd.firstKey; k <= last; k += cmd.step) {
+        if (partShard[k] !== s) continue
+        for (let j = 0; j < cmd.step; j++, argc++) { part.start[argc] = argv.start[k + j]; part.len[argc] = argv.len[k + j] }
+      }
+      part.argc = argc
+      const r = this.txn.runLent(s, cmd, this.db, part, slot, true) as Buffer
+      if (r[0] === 45 /* '-' */) err ??= Buffer.from(r)
+      else if (cmd.merge === 'sum') sum += intReplyOf(r)
+    }
+    if (err !== null) return err
+    if (cmd.merge === 'allOk') return OK
+    sumOut.reset()
+    sumOut.int(sum)
+    return sumOut.buf.subarray(0, sumOut.len)
   }
 
   private runCall (cmd: Command, argv: Argv, isResp3: boolean): Uint8Array | (() => Promise<Uint8Array>) {

@@ -148,15 +148,20 @@ export class Txn implements ReplyTarget, TxnContext {
 
   /**
    * Runs a command in place on a lent shard (a script's redis.call, its whole argv with the name
-   * first, as a client sends it); null when the shard is not lent.
+   * first, as a client sends it); null when the shard is not lent. `isView`: LentShard.runArgv's.
    */
-  runLent (shard: number, cmd: Command, db: number, argv: Argv, trackSlot = this.trackSlot): Buffer | null {
+  runLent (shard: number, cmd: Command, db: number, argv: Argv, trackSlot = this.trackSlot, isView = false): Buffer | null {
     const lent = this.lent[shard]
     if (lent === null || this.router.links[shard].isDead) return null
     lent.trackSlot = trackSlot
-    const r = lent.runArgv(cmd, db, this.resp3, argv, true)
+    const r = lent.runArgv(cmd, db, this.resp3, argv, true, isView)
     lent.trackSlot = this.trackSlot
     return r
+  }
+
+  /** runLent would run on this shard (it is lent and alive). */
+  isLent (shard: number): boolean {
+    return this.lent[shard] !== null && !this.router.links[shard].isDead
   }
 
   /**

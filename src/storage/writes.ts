@@ -39,7 +39,7 @@ export type WriteHooks = typeof writes
  * A copy of every field of `writes`, to put back with restoreWrites (the transaction engine sets
  * its own hooks around each step it runs for another shard: a script's redis.call goes through
  * here once per call, so the fields are copied one by one rather than by object spread).
- * A field added to `writes` must be added here and in restoreWrites.
+ * A field added to `writes` must be added here, in saveWritesInto and in restoreWrites.
  */
 export function saveWrites (): WriteHooks {
   return {
@@ -54,6 +54,21 @@ export function saveWrites (): WriteHooks {
     beforeRemove: writes.beforeRemove,
     onTrack: writes.onTrack,
   }
+}
+
+/** saveWrites into an object the caller keeps (one per caller that cannot nest: no allocation per call). */
+export function saveWritesInto (w: WriteHooks): WriteHooks {
+  w.count = writes.count
+  w.onRemove = writes.onRemove
+  w.onInsert = writes.onInsert
+  w.onSwap = writes.onSwap
+  w.onExpire = writes.onExpire
+  w.onNew = writes.onNew
+  w.isReplacing = writes.isReplacing
+  w.onReady = writes.onReady
+  w.beforeRemove = writes.beforeRemove
+  w.onTrack = writes.onTrack
+  return w
 }
 
 export function restoreWrites (w: WriteHooks): void {

@@ -65,6 +65,25 @@ describe('scripts inside a shard worker at four shards', () => {
     expect(await inShard() - before).toBe(1)
   })
 
+  it('a held script\'s DEL, UNLINK, EXISTS, TOUCH and MSET over keys of several shards: replies, data, dirty and commandstats as Redis has them', async () => {
+    const body = 'local r = {redis.call("mset", KEYS[1], "x", KEYS[2], "y", KEYS[3], "z", KEYS[4], "w")["ok"]} ' +
+      'r[2] = redis.call("exists", KEYS[1], KEYS[2], KEYS[3], KEYS[1], ARGV[1]) r[3] = redis.call("touch", KEYS[2], ARGV[1], KEYS[3]) ' +
+      'r[4] = redis.call("del", KEYS[1], ARGV[1], KEYS[2]) r[5] = redis.call("unlink", KEYS[3], KEYS[1]) ' +
+      'r[6] = redis.call("exists", KEYS[1], KEYS[2], KEYS[3], KEYS[4]) r[7] = redis.pcall("mset", KEYS[1], "x", KEYS[2]) r[8] = redis.call("del", KEYS[4]) return r'
+    const keys = [on(1, 'sp'), on(2, 'sp'), on(1, 'sq'), on(3, 'sp')]
+    const dirty = async (): Promise<[number, number]> =>
+      [await infoNumber(pair.f, 'persistence', 'rdb_changes_since_last_save'), await infoNumber(pair.r, 'persistence', 'rdb_changes_since_last_save')]
+    await sequence([['CONFIG', 'RESETSTAT']])
+    const before = await dirty()
+    for (let i = 0; i < 2; i++) await sequence([['EVAL', body, '4', ...keys, on(0, 'none')], ['MSET', keys[0], 'a', keys[2], 'b'], ['EVAL', 'return redis.call("del", KEYS[1], KEYS[2])', '2', keys[2], keys[0]]])
+    await sequence([['EXISTS', ...keys], ['DBSIZE']])
+    const after = await dirty()
+    expect(after[0] - before[0]).toBe(after[1] - before[1])
+    const stats = (info: string): string => info.split('\r\n').filter(l => /^cmdstat_(del|unlink|exists|touch|mset):/.test(l))
+      .map(l => l.replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')).sort().join('\n')
+    await pair.sameNormalized(stats, 'INFO', 'commandstats')
+  })
+
   it('a foreign read before any write: the run stops, runs held, same reply; that script then goes held at once', async () => {
     const body = 'local mine = redis.call("get", KEYS[1]) return {mine, redis.call("get", ARGV[1]), redis.call("exists", KEYS[1])}'
     const sha = await load(pair, body)
