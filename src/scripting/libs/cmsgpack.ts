@@ -17,6 +17,7 @@ function int64 (x: number): number {
 }
 
 const ERR_EOF = 1
+const NO_INPUT = new Uint8Array(0)
 const ERR_BADFMT = 2
 
 /** The encoder's output, with the MessagePack header shapes (tag byte, big-endian length). */
@@ -149,125 +150,158 @@ export function register (M: LuaModule, L: LuaState): void {
   }
 
   // ===== decoding =====
+  // One decoder for every call (a call never runs Lua code, so calls cannot nest): its state is
+  // here, not in closures made per call (BullMQ unpacks a job's options in most of its scripts).
+
+  const TOO_MANY = lib.cstr('too many return values at once; use unpack_one or unpack_limit instead.')
+  /** The input (lib.checkBytesKept's copy: pushing a string may grow the heap it came from) and the read position. */
+  let s: Uint8Array = NO_INPUT
+  let len = 0
+  let p = 0
+  let err = 0
+  // The open tables, innermost last: mp_decode_to_lua_type without recursion, since nesting may
+  // go as deep as the Lua stack allows (about 8000 levels), more than JS frames allow.
+  let depth = 0
+  let fLeft = new Float64Array(16)
+  let fIndex = new Float64Array(16)
+  let fIsMap = new Uint8Array(16)
+  let fHasKey = new Uint8Array(16)
+  const scratch = new DataView(new ArrayBuffer(8))
+
+  const need = (n: number): boolean => {
+    if (len - p < n) {
+      err = ERR_EOF
+      return false
+    }
+    return true
+  }
+  const u16 = (at: number): number => s[at] << 8 | s[at + 1]
+  const u32 = (at: number): number => (s[at] << 24 | s[at + 1] << 16 | s[at + 2] << 8 | s[at + 3]) >>> 0
+  /** The 8 bytes at `at`, big-endian, in the scratch view (floats and 64-bit integers). */
+  const load = (at: number, n: number): DataView => {
+    for (let i = 0; i < n; i++) scratch.setUint8(i, s[at + i])
+    return scratch
+  }
+  const open = (L2: LuaState, isMap: boolean, n: number, head: number): void => {
+    p += head
+    M._lua_createtable(L2, 0, 0)
+    if (!isMap) M._luaL_checkstack(L2, 1, lib.cstr('in function mp_decode_to_lua_array'))
+    if (depth === fLeft.length) {
+      const grow = <T extends Float64Array | Uint8Array>(a: T, b: T): T => { b.set(a); return b }
+      fLeft = grow(fLeft, new Float64Array(depth * 2))
+      fIndex = grow(fIndex, new Float64Array(depth * 2))
+      fIsMap = grow(fIsMap, new Uint8Array(depth * 2))
+      fHasKey = grow(fHasKey, new Uint8Array(depth * 2))
+    }
+    fLeft[depth] = n
+    fIndex[depth] = 1
+    fIsMap[depth] = isMap ? 1 : 0
+    fHasKey[depth] = 0
+    depth++
+  }
+  const pushStr = (L2: LuaState, head: number, n: number): void => {
+    if (!need(head + n)) return
+    lib.pushBytes(L2, s, p + head, p + head + n)
+    p += head + n
+  }
+  const num = (L2: LuaState, v: number, size: number): void => {
+    M._lua_pushnumber(L2, v)
+    p += size
+  }
+  // Decodes one item: a scalar is pushed, a container header opens a frame. Redis checks the
+  // stack before every value and after opening an array, not after opening a map: measured
+  // against redis-server, nested maps fail with this message.
+  const decodeItem = (L2: LuaState): void => {
+    M._luaL_checkstack(L2, 1, TOO_MANY)
+    if (!need(1)) return
+    const c = s[p]
+    switch (c) {
+      case 0xcc: if (need(2)) num(L2, s[p + 1], 2); return
+      case 0xd0: if (need(2)) num(L2, s[p + 1] << 24 >> 24, 2); return
+      case 0xcd: if (need(3)) num(L2, u16(p + 1), 3); return
+      case 0xd1: if (need(3)) num(L2, u16(p + 1) << 16 >> 16, 3); return
+      case 0xce: if (need(5)) num(L2, u32(p + 1), 5); return
+      case 0xd2: if (need(5)) num(L2, u32(p + 1) | 0, 5); return
+      // lua_pushunsigned is lua_pushinteger in 5.1: the uint64 goes through int64_t.
+      case 0xcf: if (need(9)) num(L2, Number(load(p + 1, 8).getBigInt64(0)), 9); return
+      case 0xd3: if (need(9)) num(L2, Number(load(p + 1, 8).getBigInt64(0)), 9); return
+      case 0xc0: M._lua_pushnil(L2); p++; return
+      case 0xc3: M._lua_pushboolean(L2, 1); p++; return
+      case 0xc2: M._lua_pushboolean(L2, 0); p++; return
+      case 0xca: if (need(5)) num(L2, load(p + 1, 4).getFloat32(0), 5); return
+      case 0xcb: if (need(9)) num(L2, load(p + 1, 8).getFloat64(0), 9); return
+      case 0xd9: if (need(2)) pushStr(L2, 2, s[p + 1]); return
+      case 0xda: if (need(3)) pushStr(L2, 3, u16(p + 1)); return
+      case 0xdb: if (need(5)) pushStr(L2, 5, u32(p + 1)); return
+      case 0xdc: if (need(3)) open(L2, false, u16(p + 1), 3); return
+      case 0xdd: if (need(5)) open(L2, false, u32(p + 1), 5); return
+      case 0xde: if (need(3)) open(L2, true, u16(p + 1), 3); return
+      case 0xdf: if (need(5)) open(L2, true, u32(p + 1), 5); return
+    }
+    if ((c & 0x80) === 0) num(L2, c, 1)
+    else if ((c & 0xe0) === 0xe0) num(L2, c - 256, 1)
+    else if ((c & 0xe0) === 0xa0) pushStr(L2, 1, c & 0x1f)
+    else if ((c & 0xf0) === 0x90) open(L2, false, c & 0xf, 1)
+    else if ((c & 0xf0) === 0x80) open(L2, true, c & 0xf, 1)
+    else err = ERR_BADFMT
+  }
+  // One top-level value, in the order the C code pushes and sets: an array pushes the index
+  // before each element; a map decodes key then value; lua_settable after each pair.
+  const decodeValue = (L2: LuaState): void => {
+    const base = depth
+    let opened = depth
+    decodeItem(L2)
+    for (;;) {
+      if (err !== 0) return
+      if (depth > opened) {
+        // a table just opened: its first child, or done at once when empty
+        opened = depth
+      } else {
+        if (depth === base) return
+        const f = depth - 1
+        if (fIsMap[f] === 1 && fHasKey[f] === 0) {
+          fHasKey[f] = 1
+          decodeItem(L2)
+          continue
+        }
+        M._lua_settable(L2, -3)
+        fHasKey[f] = 0
+      }
+      const f = depth - 1
+      if (fLeft[f] === 0) {
+        depth--
+        opened = depth
+        continue
+      }
+      fLeft[f]--
+      if (fIsMap[f] === 0) M._lua_pushnumber(L2, fIndex[f]++)
+      decodeItem(L2)
+    }
+  }
 
   const unpackFull = (L2: LuaState, limitArg: number, offset: number): number => {
-    const s = lib.checkBytes(L2, 1)
-    const len = s.length
-    const TOO_MANY = lib.cstr('too many return values at once; use unpack_one or unpack_limit instead.')
+    const input = lib.checkBytesKept(L2, 1)
+    const n = input.length
     // The C code formats its lua_Integer arguments with %d: the low 32 bits show.
     if (offset < 0 || limitArg < 0) {
-      lib.error(L2, `Invalid request to unpack with offset of ${cInt(offset)} and limit of ${len | 0}.`)
-    } else if (offset > len) {
-      lib.error(L2, `Start offset ${cInt(offset)} greater than input length ${len | 0}.`)
+      lib.error(L2, `Invalid request to unpack with offset of ${cInt(offset)} and limit of ${n | 0}.`)
+    } else if (offset > n) {
+      lib.error(L2, `Start offset ${cInt(offset)} greater than input length ${n | 0}.`)
     }
     const decodeAll = limitArg === 0 && offset === 0
     const limit = decodeAll ? Infinity : limitArg
-    const view = new DataView(s.buffer, s.byteOffset, s.byteLength)
-    let p = offset
-    let err = 0
-
-    const need = (n: number): boolean => {
-      if (len - p < n) {
-        err = ERR_EOF
-        return false
-      }
-      return true
-    }
-    // mp_decode_to_lua_type, without recursion: nesting may go as deep as the Lua stack allows
-    // (about 8000 levels), more than JS frames allow. `frames` holds the open tables.
-    const frames: Array<{ isMap: boolean, left: number, index: number, hasKey: boolean }> = []
-    const open = (isMap: boolean, n: number, head: number): void => {
-      p += head
-      M._lua_createtable(L2, 0, 0)
-      if (!isMap) M._luaL_checkstack(L2, 1, lib.cstr('in function mp_decode_to_lua_array'))
-      frames.push({ isMap, left: n, index: 1, hasKey: false })
-    }
-    const pushStr = (head: number, n: number): void => {
-      if (!need(head + n)) return
-      lib.pushBytes(L2, s, p + head, p + head + n)
-      p += head + n
-    }
-    const num = (v: number, size: number): void => {
-      M._lua_pushnumber(L2, v)
-      p += size
-    }
-    // Decodes one item: a scalar is pushed, a container header opens a frame. Redis checks the
-    // stack before every value and after opening an array, not after opening a map: measured
-    // against redis-server, nested maps fail with this message.
-    const decodeItem = (): void => {
-      M._luaL_checkstack(L2, 1, TOO_MANY)
-      if (!need(1)) return
-      const c = s[p]
-      switch (c) {
-        case 0xcc: if (need(2)) num(s[p + 1], 2); return
-        case 0xd0: if (need(2)) num(view.getInt8(p + 1), 2); return
-        case 0xcd: if (need(3)) num(view.getUint16(p + 1), 3); return
-        case 0xd1: if (need(3)) num(view.getInt16(p + 1), 3); return
-        case 0xce: if (need(5)) num(view.getUint32(p + 1), 5); return
-        case 0xd2: if (need(5)) num(view.getInt32(p + 1), 5); return
-        // lua_pushunsigned is lua_pushinteger in 5.1: the uint64 goes through int64_t.
-        case 0xcf: if (need(9)) num(Number(view.getBigInt64(p + 1)), 9); return
-        case 0xd3: if (need(9)) num(Number(view.getBigInt64(p + 1)), 9); return
-        case 0xc0: M._lua_pushnil(L2); p++; return
-        case 0xc3: M._lua_pushboolean(L2, 1); p++; return
-        case 0xc2: M._lua_pushboolean(L2, 0); p++; return
-        case 0xca: if (need(5)) num(view.getFloat32(p + 1), 5); return
-        case 0xcb: if (need(9)) num(view.getFloat64(p + 1), 9); return
-        case 0xd9: if (need(2)) pushStr(2, s[p + 1]); return
-        case 0xda: if (need(3)) pushStr(3, view.getUint16(p + 1)); return
-        case 0xdb: if (need(5)) pushStr(5, view.getUint32(p + 1)); return
-        case 0xdc: if (need(3)) open(false, view.getUint16(p + 1), 3); return
-        case 0xdd: if (need(5)) open(false, view.getUint32(p + 1), 5); return
-        case 0xde: if (need(3)) open(true, view.getUint16(p + 1), 3); return
-        case 0xdf: if (need(5)) open(true, view.getUint32(p + 1), 5); return
-      }
-      if ((c & 0x80) === 0) num(c, 1)
-      else if ((c & 0xe0) === 0xe0) num(c - 256, 1)
-      else if ((c & 0xe0) === 0xa0) pushStr(1, c & 0x1f)
-      else if ((c & 0xf0) === 0x90) open(false, c & 0xf, 1)
-      else if ((c & 0xf0) === 0x80) open(true, c & 0xf, 1)
-      else err = ERR_BADFMT
-    }
-    // One top-level value, in the order the C code pushes and sets: an array pushes the index
-    // before each element; a map decodes key then value; lua_settable after each pair.
-    const decodeValue = (): void => {
-      const depth = frames.length
-      let opened = depth
-      decodeItem()
-      for (;;) {
-        if (err !== 0) return
-        if (frames.length > opened) {
-          // a table just opened: its first child, or done at once when empty
-          opened = frames.length
-        } else {
-          if (frames.length === depth) return
-          const f = frames[frames.length - 1]
-          if (f.isMap && !f.hasKey) {
-            f.hasKey = true
-            decodeItem()
-            continue
-          }
-          M._lua_settable(L2, -3)
-          f.hasKey = false
-        }
-        const f = frames[frames.length - 1]
-        if (f.left === 0) {
-          frames.pop()
-          opened = frames.length
-          continue
-        }
-        f.left--
-        if (!f.isMap) M._lua_pushnumber(L2, f.index++)
-        decodeItem()
-      }
-    }
-
+    s = input
+    len = n
+    p = offset
+    err = 0
+    depth = 0
     let cnt = 0
     for (; len - p > 0 && cnt < limit; cnt++) {
-      decodeValue()
+      decodeValue(L2)
       if (err === ERR_EOF) lib.error(L2, 'Missing bytes in input.')
       if (err === ERR_BADFMT) lib.error(L2, 'Bad data format in input.')
     }
+    s = NO_INPUT
     if (!decodeAll) {
       M._lua_pushnumber(L2, len - p === 0 ? -1 : p)
       M._lua_insert(L2, 2)

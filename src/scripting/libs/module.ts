@@ -124,7 +124,10 @@ export class LuaLib {
   pushBytes (L: LuaState, b: Uint8Array, start = 0, end = b.length): void {
     const n = end - start
     const p = this.area(n)
-    this.M.HEAPU8.set(b.subarray(start, end), p)
+    const heap = this.M.HEAPU8
+    // Byte by byte for short strings (a map's keys, most values): no view to make (LuaVm.pushRange).
+    if (n <= 64) for (let i = 0; i < n; i++) heap[p + i] = b[start + i]
+    else heap.set(b.subarray(start, end), p)
     this.M._lua_pushlstring(L, p, n)
   }
 
@@ -136,15 +139,43 @@ export class LuaLib {
   toBytes (L: LuaState, idx: number): Uint8Array {
     const p = this.M._lua_tolstring(L, idx, this.lenPtr)
     if (p === 0) return new Uint8Array(0)
-    const h = this.M.HEAPU8
-    return h.slice(p, p + this.readU32(this.lenPtr))
+    return this.copyOut(p, this.readU32(this.lenPtr))
   }
 
   /** luaL_checklstring: the bytes, or the standard "string expected" argument error. */
   checkBytes (L: LuaState, narg: number): Uint8Array {
     const p = this.M._luaL_checklstring(L, narg, this.lenPtr)
+    return this.copyOut(p, this.readU32(this.lenPtr))
+  }
+
+  /**
+   * n bytes of the heap at p, copied. Not a slice: that makes an ArrayBuffer outside the JS heap
+   * (malloc, and its sweeper), where a short Uint8Array keeps its bytes on the heap.
+   */
+  private copyOut (p: number, n: number): Uint8Array {
     const h = this.M.HEAPU8
-    return h.slice(p, p + this.readU32(this.lenPtr))
+    const b = new Uint8Array(n)
+    if (n <= 64) for (let i = 0; i < n; i++) b[i] = h[p + i]
+    else b.set(h.subarray(p, p + n))
+    return b
+  }
+
+  private input = new Uint8Array(256)
+
+  /**
+   * checkBytes into a buffer this lib keeps, valid until the next call of it: no new ArrayBuffer
+   * per call (a slice allocates one outside the JS heap; perf put malloc at 10% of an unpack loop).
+   * A copy still, since pushing strings may grow the heap it came from.
+   */
+  checkBytesKept (L: LuaState, narg: number): Uint8Array {
+    const p = this.M._luaL_checklstring(L, narg, this.lenPtr)
+    const n = this.readU32(this.lenPtr)
+    if (n > this.input.length) this.input = new Uint8Array(Math.max(n, this.input.length * 2))
+    const h = this.M.HEAPU8
+    const b = this.input
+    if (n <= 64) for (let i = 0; i < n; i++) b[i] = h[p + i]
+    else b.set(h.subarray(p, p + n))
+    return b.subarray(0, n)
   }
 
   private readU32 (p: number): number {
