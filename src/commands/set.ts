@@ -14,7 +14,7 @@ import {
   SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setRemove, setHas, setLen, setEncoding, setMembers, setRandom,
   setForEach, setReserveBytes,
 } from '../storage/set-type.js'
-import { hashBuckets, hashBucketForEach, hashLimits } from '../storage/hash-type.js'
+import { ENC_HASHTABLE, hashBuckets, hashBucketForEach, hashLimits, tableBase, tableHas, tableMask, tableForEachHashed } from '../storage/hash-type.js'
 import { SET_INTSET_WORD, limitOf } from '../ipc/layout.js'
 import { ZERO, ONE, EMPTY_ARRAY } from '../protocol/replies.js'
 import {
@@ -363,6 +363,9 @@ function opOf (argv: Argv): number {
 /** SINTER's matches, bulk-encoded before the header (whose count comes last); reused. */
 const interScratch = new ReplyWriter(4096)
 const interSets: number[] = []
+/** Per set of a SINTER after the first: its hashtable's bucket block (u32 index) and mask, or -1 (an intset). */
+let interBase = new Int32Array(8)
+let interMask = new Int32Array(8)
 
 /**
  * SINTER with every key on this shard, byte for byte: the smallest set's members (in its own
@@ -384,11 +387,34 @@ function sinterLocal (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const w = interScratch
   w.reset()
   let count = 0
-  setForEach(ks, interSets[0], (buf, at, len) => {
-    for (let j = 1; j < interSets.length; j++) if (!setHas(ks, interSets[j], buf, at, len)) return
-    w.bulk(buf, at, len)
-    count++
-  })
+  const first = interSets[0]
+  if (setEncoding(ks, first) === ENC_HASHTABLE) {
+    // Each member's hash is stored in its node: the other hashtables are probed with it, not
+    // hashed again (FNV was 15% of a SINTER of two 100-member sets), their buckets found once.
+    const n = interSets.length
+    if (interBase.length < n) { interBase = new Int32Array(n * 2); interMask = new Int32Array(n * 2) }
+    for (let j = 1; j < n; j++) {
+      const e = interSets[j]
+      interBase[j] = setEncoding(ks, e) === ENC_HASHTABLE ? tableBase(ks, e) : -1
+      interMask[j] = interBase[j] < 0 ? 0 : tableMask(ks, e)
+    }
+    const u8 = ks.arena.u8
+    const u32 = ks.arena.u32
+    tableForEachHashed(ks, first, (at, len, hash) => {
+      for (let j = 1; j < n; j++) {
+        const base = interBase[j]
+        if (!(base >= 0 ? tableHas(u32, u8, base, interMask[j], u8, at, len, hash) : setHas(ks, interSets[j], u8, at, len))) return
+      }
+      w.bulk(u8, at, len)
+      count++
+    })
+  } else {
+    setForEach(ks, first, (buf, at, len) => {
+      for (let j = 1; j < interSets.length; j++) if (!setHas(ks, interSets[j], buf, at, len)) return
+      w.bulk(buf, at, len)
+      count++
+    })
+  }
   out.setHeader(count)
   out.rawRange(w.buf, 0, w.len)
   if (w.buf.length > 1 << 20) interScratch.buf = Buffer.allocUnsafe(4096)

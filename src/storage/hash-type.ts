@@ -98,6 +98,22 @@ export function hashFind (ks: Keyspace, e: number, buf: Uint8Array, start: numbe
   return false
 }
 
+/** A hashtable-encoded hash's bucket block as a u32 index, and its bucket mask (tableHas). */
+export function tableBase (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 8) >>> 2 }
+export function tableMask (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 12) - 1 }
+
+/**
+ * Whether the hashtable with bucket block `base` and `mask` (tableBase, tableMask) has the field
+ * buf[start, start + len) whose fieldHash is `hash` (stored in another hashtable's node: SINTER's
+ * walk probes with it instead of hashing again).
+ */
+export function tableHas (u32: Uint32Array, u8: Uint8Array, base: number, mask: number, buf: Uint8Array, start: number, len: number, hash: number): boolean {
+  for (let n = u32[base + (hash & mask)]; n !== 0; n = u32[n >>> 2]) {
+    if (u32[(n + 4) >>> 2] === hash && u32[(n + 8) >>> 2] === len && bytesEqual(u8, n + NODE_HEADER, buf, start, len)) return true
+  }
+  return false
+}
+
 /**
  * Sets field to value (hashTypeSet). Returns 1 when the field is new, 0 when it was updated,
  * -1 when the arena is full (the hash is then unchanged, or converted but with the old value).
@@ -404,6 +420,21 @@ export function hashForEach (ks: Keyspace, e: number, fn: (fa: number, fl: numbe
       const fl = u32[(n + 8) >>> 2]
       fn(n + NODE_HEADER, fl, n + NODE_HEADER + fl, u32[(n + 12) >>> 2])
     }
+  }
+}
+
+/**
+ * hashForEach over a hashtable-encoded hash, with each field's stored fieldHash (for
+ * tableFindHashed in another one).
+ */
+export function tableForEachHashed (ks: Keyspace, e: number, fn: (fa: number, fl: number, hash: number) => void): void {
+  const u8 = ks.arena.u8
+  const h = ks.valOffset(e)
+  const p1 = rd(u8, h + 8)
+  const buckets = rd(u8, h + 12)
+  const u32 = ks.arena.u32
+  for (let i = 0; i < buckets; i++) {
+    for (let n = u32[(p1 >>> 2) + i]; n !== 0; n = u32[n >>> 2]) fn(n + NODE_HEADER, u32[(n + 8) >>> 2], u32[(n + 4) >>> 2])
   }
 }
 

@@ -162,6 +162,20 @@ describe('SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD, SMOVE: on one sh
   }
 })
 
+describe('SINTER whose smallest set is a hashtable (probed by the hashes its nodes store)', () => {
+  it('against hashtables (chains included), an intset and itself, on one shard', async () => {
+    const big = Array.from({ length: 300 }, (_, i) => `m${i}`)
+    await sequence([
+      ['SADD', '{t}h1', 'x', 'y', '4', 'z', 'm7'], ['SADD', '{t}h2', ...big, 'x', 'z', '4'], ['SADD', '{t}h3', 'z', 'x', 'w', 'm7', '4'],
+      ['SADD', '{t}i1', '4', '5', '6', '7', '8', '9'], ['SADD', '{t}e', 'only'],
+    ])
+    await pipeline([
+      ['SINTER', '{t}h1', '{t}h2'], ['SINTER', '{t}h2', '{t}h1', '{t}h3'], ['SINTER', '{t}h1', '{t}i1'], ['SINTER', '{t}h1', '{t}h1'],
+      ['SINTER', '{t}h1', '{t}h2', '{t}i1'], ['SINTER', '{t}e', '{t}h2'], ['SINTER', '{t}h3', '{t}h1', '{t}h2'],
+    ], unordered)
+  })
+})
+
 describe('a hashtable set stays one when copied or moved', () => {
   it('COPY, MOVE and RENAME (to a key on another shard) keep hashtable for an all-integer set, as Redis does', async () => {
     await sequence([
