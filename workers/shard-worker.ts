@@ -19,7 +19,7 @@ import {
 import { Shard } from '../src/storage/shard.js'
 import { ReplyWriter } from '../src/protocol/resp-writer.js'
 import { copyBytes } from '../src/bytes.js'
-import { commands, internalCommand } from '../src/commands/table.js'
+import { commands, commandOfArgv, internalCommand } from '../src/commands/table.js'
 import { dirtyRules, dirtyOf } from '../src/persistence/dirty.js'
 import { errorReply, UNBLOCKED, OOM } from '../src/protocol/errors.js'
 import type { Argv } from '../src/commands/spec.js'
@@ -57,7 +57,7 @@ import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/p
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
-import { UndoLog } from '../src/scripting/undo.js'
+import { UndoLog, BIG, type BigPlan } from '../src/scripting/undo.js'
 import { countScriptReply } from '../src/scripting/call-checks.js'
 import { argvOf } from '../src/commands/txn-helpers.js'
 import { clientsMemory, POLICY_NOEVICTION } from '../src/storage/eviction.js'
@@ -1428,9 +1428,10 @@ const scripts = isScriptHere && scriptData !== undefined
       if (keepUndo) {
         // The first write of the run: what it leaves behind (events, blocked clients' keys, dirty) is counted from here.
         if (!isUndoMarked) { isUndoMarked = true; undoEvents = shard.events.length; undoReady = readyKeys.length; undoDirty = shard.dirty }
-        isUndoRefused = false
+        isBigSeen = false
         forEachWrittenKey(cmd, argv, db, shard.dbs.length, saveOne)
-        if (isUndoRefused) return null
+        // A big value: kept by what undoes the command, if it is one the log can undo (scripting/undo.ts).
+        if (isBigSeen && (bigPlan = undo.planBig(shard, cmd, argv, db)) === null) return null
       }
       out.reset()
       out.resp3 = resp3
@@ -1439,6 +1440,10 @@ const scripts = isScriptHere && scriptData !== undefined
       } catch (err) {
         out.reset()
         out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
+      }
+      if (bigPlan !== null) {
+        undo.finishBig(bigPlan, out.buf, 0, out.len)
+        bigPlan = null
       }
       return out.buf.subarray(0, out.len)
     },
@@ -1478,6 +1483,8 @@ const RERUN_CROSS = 1
 const RERUN_BACK = 2
 /** Turned back because this shard lacks the script (a SCRIPT FLUSH, or a replaced worker): its producer sends the body again. */
 const RERUN_MISSING = 3
+/** Stopped at a write to a big value the undo log cannot undo (scripting/undo.ts). */
+const RERUN_BIG = 4
 
 /**
  * The reply of a script to run held (server/scripting.ts ShardRun): a zero byte, which no RESP
@@ -1506,9 +1513,30 @@ let isUndoMarked = false
 let undoEvents = 0
 let undoReady = 0
 let undoDirty = 0
-/** A key the running command writes holds a value too big to keep (scripting/undo.ts): the command does not run. */
-let isUndoRefused = false
-const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { if (!undo.save(shard, db, buf, start, len)) isUndoRefused = true }
+/** A key the running command writes holds a value too big to copy (scripting/undo.ts): planBig decides. */
+let isBigSeen = false
+let bigPlan: BigPlan | null = null
+const saveOne = (db: number, buf: Uint8Array, start: number, len: number): void => { if (undo.save(shard, db, buf, start, len) === BIG) isBigSeen = true }
+
+/** An inverse command of the undo log (its name first), run as the script's commands ran: no eviction, its reply dropped. */
+function runUndoOp (db: number, parts: Buffer[]): void {
+  const a = argvOf(parts)
+  const cmd = commandOfArgv(a)
+  if (cmd === null) return
+  argv.buf = a.buf
+  argv.argc = a.argc
+  argv.start = a.start
+  argv.len = a.len
+  shard.select(db)
+  const was = isInScript
+  isInScript = true
+  out.reset()
+  try {
+    runOne(cmd)
+  } finally {
+    isInScript = was
+  }
+}
 /**
  * Client slots whose script stopped here: their further scripts (sent before the producer knew)
  * are turned back unrun until the stopped one's held run reaches this shard (its __txn).
@@ -1526,7 +1554,7 @@ const heldTouches: number[] = []
  */
 function undoScript (hits: number, misses: number, calls: number): void {
   if (isUndoMarked) {
-    if (!undo.restore(shard)) parentPort?.postMessage({ op: 'log', level: 'warn', msg: 'a script stopped on a shard could not put back every key it wrote (arena full)' })
+    if (!undo.restore(shard, runUndoOp)) parentPort?.postMessage({ op: 'log', level: 'warn', msg: 'a script stopped on a shard could not put back every key it wrote (arena full)' })
     shard.events.length = undoEvents
     for (let i = undoReady; i < readyKeys.length; i++) readyKeys[i].isReady = false
     readyKeys.length = undoReady
@@ -1605,7 +1633,8 @@ function runScript (cmd: Command, resp3: boolean): void {
   out.resp3 = resp3
   if (isScriptRerun) {
     if (shard.slot !== 0) stalledSlots.add(shard.slot)
-    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : RERUN_MISSING)
+    if (scripts.wasCrossShard || scripts.wasBigRefused) shard.scriptStops++
+    writeRerun(scripts.wasCrossShard ? RERUN_CROSS : scripts.wasBigRefused ? RERUN_BIG : RERUN_MISSING)
     return
   }
   shard.scriptRuns++

@@ -456,6 +456,7 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.evictedKeys = 0
   shard.scriptRuns = 0
   shard.scriptCalls = 0
+  shard.scriptStops = 0
   out.raw(OK)
 }
 

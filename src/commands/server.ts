@@ -103,7 +103,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
-    `scripts_in_shard=${shard.scriptRuns}\nscript_calls=${shard.scriptCalls}\n`
+    `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -112,10 +112,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { isSaving: boolean, scriptsInShard: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { isSaving: false, scriptsInShard: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -142,6 +142,7 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'tracking_items') st.trackingItems = Number(v)
     else if (k === 'tracking_prefixes') st.trackingPrefixes = Number(v)
     else if (k === 'scripts_in_shard') st.scriptsInShard = Number(v)
+    else if (k === 'scripts_stopped_in_shard') st.scriptsStopped = Number(v)
     else if (k === 'script_calls') st.scriptCalls = Number(v)
   }
   return st
@@ -270,6 +271,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `parked_requests:${parked.now}`,
     `total_parked_requests:${parked.total}`,
     `scripts_in_shard:${sum(s => s.scriptsInShard)}`,
+    `scripts_stopped_in_shard:${sum(s => s.scriptsStopped)}`,
   ])
   out.verbatim(sections.join('\r\n'))
 }

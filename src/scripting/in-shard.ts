@@ -120,6 +120,8 @@ export class ShardScripts implements ScriptHost {
   private isStopped = false
   /** It stopped at a redis.call this shard alone does not serve (not for a missing script). */
   private isCrossShard = false
+  /** The last run stopped at a write to a value too big to keep that the undo log cannot undo (scripting/undo.ts). */
+  private isBigRefused = false
   private readonly shaMemo = new ShaMemo()
 
   private constructor (private readonly engine: ScriptEngine, private readonly words: Int32Array, state: Int32Array,
@@ -147,6 +149,7 @@ export class ShardScripts implements ScriptHost {
   run (cmd: Command, argv: Argv, db: number, resp3: boolean, busyMs: number): Buffer {
     this.isStopped = false
     this.isCrossShard = false
+    this.isBigRefused = false
     const e = Atomics.load(this.words, SCRIPT_EPOCH_WORD)
     if ((e & 0xffff) !== this.flushEpoch) {
       this.flushEpoch = e & 0xffff
@@ -232,6 +235,7 @@ export class ShardScripts implements ScriptHost {
   /** The last run stopped (see isForeign): its reply is to be dropped and its writes undone. */
   get wasStopped (): boolean { return this.isStopped }
   get wasCrossShard (): boolean { return this.isCrossShard }
+  get wasBigRefused (): boolean { return this.isBigRefused }
 
   private stop (): Buffer {
     this.isStopped = true
@@ -325,9 +329,10 @@ export class ShardScripts implements ScriptHost {
       default: {
         const r = this.runner.run(cmd, argv, this.db, isResp3, cmd.isWrite && this.runner.shards > 1)
         if (r !== null) return r
-        // A write to a value too big to keep for an undo: the script runs held (and goes held from now on).
+        // A write to a value too big to keep that the undo log cannot undo: the script runs held
+        // (and goes held from now on after a few such runs in a row: server/scripting.ts rerun).
         this.current.abort()
-        this.isCrossShard = true
+        this.isBigRefused = true
         return this.stop()
       }
     }

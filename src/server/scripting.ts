@@ -114,6 +114,8 @@ const IS_IN_SHARD_ON = process.env.FLASHKV_SCRIPTS_IN_SHARD !== '0'
 const IS_IN_SHARDS_ON = IS_IN_SHARD_ON && process.env.FLASHKV_SCRIPTS_IN_SHARD !== 'one'
 /** Scripts (sha1) and functions ("f:" name) seen to need another shard, per thread: they go held at once. Cleared when full. */
 const CROSS_MAX = 1024
+/** Runs in a row stopped at a big value (kind 4) after which a script goes held for good. */
+const BIG_STRIKES = 3
 
 /**
  * A script sent to one shard's worker (several shards): its reply goes to the client, unless the
@@ -124,15 +126,21 @@ const CROSS_MAX = 1024
 class ShardRun implements ReplyTarget {
   /** The command's arguments, once the worker sent them back (a rerun). */
   argv: Argv | null = null
+  /** The script had stopped at big writes lately (Scripting.bigStrikes): an answer here clears that. */
+  strikeMemo: string | null = null
 
   constructor (private readonly scripting: Scripting, readonly conn: Connection, readonly cmd: Command,
     readonly db: number, readonly seq: number, readonly shard: number) {}
 
   onReply (_tag: number, src: Uint8Array, start: number, len: number): void {
-    if (src[start] !== 0) { answered(this.conn, this.seq, src, start, len); return }
+    if (src[start] !== 0) {
+      if (this.strikeMemo !== null) this.scripting.clearStrikes(this.strikeMemo)
+      answered(this.conn, this.seq, src, start, len)
+      return
+    }
     // The worker's RERUN (workers/shard-worker.ts writeRerun): 0, kind (1: it needs another shard,
-    // 2: turned back unrun, 3: the worker lacks the script), u32 argc, then each argument as u32
-    // length and bytes.
+    // 2: turned back unrun, 3: the worker lacks the script, 4: a big value it could not keep for an
+    // undo), u32 argc, then each argument as u32 length and bytes.
     const b = Buffer.from(src.subarray(start, start + len))
     const argc = b.readUInt32LE(2)
     const argvBack: Argv = { buf: b, argc, start: new Int32Array(argc), len: new Int32Array(argc) }
@@ -180,6 +188,13 @@ export class Scripting implements FcallRunner {
   private readonly shipped: Array<Set<string>> = []
   /** Scripts and functions that needed another shard when sent to one: held at once (CROSS_MAX). */
   private readonly crossShard = new Set<string>()
+  /**
+   * Scripts whose last runs in a worker stopped at a write to a big value the undo log cannot
+   * undo (scripting/undo.ts), and how many times in a row: the rare one (BullMQ trimming its
+   * completed set) still runs in the worker, and one that always does goes held for good
+   * (crossShard) after BIG_STRIKES.
+   */
+  private readonly bigStrikes = new Map<string, number>()
   /** EVALSHA's sha1 as a string, made once per script sent again and again. */
   private readonly shaMemo = new ShaMemo()
 
@@ -402,12 +417,24 @@ export class Scripting implements FcallRunner {
     router.sentWholeId = cmd.id
     if (s === 0 && conn.subs !== null) (conn.hubSeqs ??= []).push(seq)
     const run = new ShardRun(this, conn, cmd, conn.db, seq, s)
+    if (this.bigStrikes.size !== 0) {
+      const m = memo ?? memoOf(cmd, argv)
+      if (this.bigStrikes.has(m)) run.strikeMemo = m
+    }
     link.send(cmd.id, router.flags(conn), conn.db, argv, null, argv.argc, bytes, run, seq, conn.slot)
     router.scheduleTurn()
     conn.scriptsOut++
     conn.scriptShard = s
     return true
   }
+
+  private markCrossShard (memo: string): void {
+    if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
+    this.crossShard.add(memo)
+  }
+
+  /** A script with strikes ran whole in a worker: its count starts again. */
+  clearStrikes (memo: string): void { this.bigStrikes.delete(memo) }
 
   /**
    * A run sent to a shard stopped there (and was undone), or was turned back unrun behind one
@@ -417,8 +444,14 @@ export class Scripting implements FcallRunner {
     const conn = run.conn
     conn.isScriptStopped = true
     if (kind === 1) {
-      if (this.crossShard.size >= CROSS_MAX) this.crossShard.clear()
-      this.crossShard.add(memoOf(run.cmd, run.argv as Argv))
+      this.markCrossShard(memoOf(run.cmd, run.argv as Argv))
+    } else if (kind === 4) {
+      const memo = memoOf(run.cmd, run.argv as Argv)
+      const strikes = (this.bigStrikes.get(memo) ?? 0) + 1
+      if (strikes >= BIG_STRIKES) { this.bigStrikes.delete(memo); this.markCrossShard(memo) } else {
+        if (this.bigStrikes.size >= CROSS_MAX) this.bigStrikes.clear()
+        this.bigStrikes.set(memo, strikes)
+      }
     } else if (kind === 3) {
       // The worker forgot its bodies (a flush, a replaced worker): the next send gives it again.
       this.shipped[run.shard]?.delete(memoOf(run.cmd, run.argv as Argv))

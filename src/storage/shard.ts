@@ -105,6 +105,8 @@ export class Shard implements EvictionHost {
   /** Scripts run inside this worker (one shard: scripting/in-shard.ts), and the redis.call commands they ran (INFO). */
   scriptRuns = 0
   scriptCalls = 0
+  /** Scripts whose run in this worker stopped (several shards: it needed another shard, or a big value it could not keep) and ran held. */
+  scriptStops = 0
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
   pendingBlock: BlockSpec | null = null
   /** CLIENT TRACKING's table (storage/tracking.ts), set by the worker. */

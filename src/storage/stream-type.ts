@@ -20,7 +20,7 @@
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
 import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
-import { classBytes, sizeClass, type SlidePlan } from './arena.js'
+import { classBytes, sizeClass, type Arena, type SlidePlan } from './arena.js'
 import { parseInt64, parsed } from '../protocol/ascii.js'
 
 export const STREAM_HEADER_BYTES = 72
@@ -295,6 +295,80 @@ export function streamSetEntriesAdded (ks: Keyspace, e: number, n: number): void
 }
 function setLen (ks: Keyspace, e: number, n: number): void { wr(ks.arena.u8, ks.valOffset(e) + H_LENGTH, n) }
 function dirOf (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + H_DIR) }
+
+// --- a script's undo (scripting/undo.ts) ---------------------------------------------------------
+// A script running in a shard worker with several shards may stop after writing (it needs another
+// shard) and must then leave every key as it found it. A stream too big to copy is kept as the
+// few blocks an XADD or an approximate trim changes in place (the header, the directory, the tail
+// chunk) and the blocks it references; the blocks the run frees meanwhile are kept from reuse
+// until it ends, so that putting the stream back needs only those bytes.
+
+/** Blocks freed while a run may still be undone: freed at its end, or kept by the streams it puts back. */
+export const streamUndo = { isDeferring: false, arenas: [] as Arena[], blocks: [] as number[], sizes: [] as number[] }
+
+function freeBlock (a: Arena, p: number, size: number): void {
+  if (!streamUndo.isDeferring) { a.free(p, size); return }
+  streamUndo.arenas.push(a)
+  streamUndo.blocks.push(p)
+  streamUndo.sizes.push(size)
+}
+
+/** The run ended: the blocks it freed go (all of them, or those no stream put back took again). */
+export function streamUndoEnd (kept: ReadonlyMap<Arena, ReadonlySet<number>> | null): void {
+  const u = streamUndo
+  u.isDeferring = false
+  for (let i = 0; i < u.blocks.length; i++) {
+    if (kept?.get(u.arenas[i])?.has(u.blocks[i]) !== true) u.arenas[i].free(u.blocks[i], u.sizes[i])
+  }
+  u.arenas.length = 0
+  u.blocks.length = 0
+  u.sizes.length = 0
+}
+
+/** What streamRestore needs: the bytes an append or an approximate trim changes in place, and the blocks in use. */
+export interface StreamSnap { header: Uint8Array, dir: number, dirBytes: Uint8Array | null, tail: number, tailBytes: Uint8Array | null, blocks: number[] }
+
+export function streamSnapshot (ks: Keyspace, e: number): StreamSnap {
+  const a = ks.arena
+  const u8 = a.u8
+  const v = ks.valOffset(e)
+  const d = dirOf(ks, e)
+  const snap: StreamSnap = { header: u8.slice(v, v + STREAM_HEADER_BYTES), dir: d, dirBytes: null, tail: 0, tailBytes: null, blocks: [] }
+  if (d === 0) return snap
+  const u32 = a.u32
+  snap.dirBytes = u8.slice(d, d + 16 + u32[d >>> 2] * 4)
+  snap.blocks.push(d)
+  const n = u32[(d >>> 2) + 2]
+  for (let i = 0; i < n; i++) snap.blocks.push(chunkAt(ks, d, i))
+  if (n > 0) {
+    snap.tail = chunkAt(ks, d, n - 1)
+    snap.tailBytes = u8.slice(snap.tail, snap.tail + rd(u8, snap.tail + C_USED))
+  }
+  return snap
+}
+
+/**
+ * Puts the stream back as streamSnapshot saw it, after appends and approximate trims: the blocks
+ * it references now that it did not then are freed, and the header, directory and tail chunk get
+ * their bytes back (its other blocks were not changed, or were freed and kept: streamUndoEnd).
+ */
+export function streamRestore (ks: Keyspace, e: number, snap: StreamSnap): void {
+  const a = ks.arena
+  const before = new Set(snap.blocks)
+  const d = dirOf(ks, e)
+  if (d !== 0) {
+    const n = a.u32[(d >>> 2) + 2]
+    for (let i = 0; i < n; i++) {
+      const c = chunkAt(ks, d, i)
+      if (!before.has(c)) a.free(c, rd(a.u8, c + C_CAP))
+    }
+    if (!before.has(d)) a.free(d, 16 + a.u32[d >>> 2] * 4)
+  }
+  const u8 = a.u8
+  u8.set(snap.header, ks.valOffset(e))
+  if (snap.dirBytes !== null) u8.set(snap.dirBytes, snap.dir)
+  if (snap.tailBytes !== null) u8.set(snap.tailBytes, snap.tail)
+}
 
 /** A fresh, empty stream (valLen = STREAM_HEADER_BYTES). */
 export function streamInit (ks: Keyspace, e: number): void {
@@ -571,7 +645,7 @@ export function streamAppend (ks: Keyspace, e: number, id: StreamId, argv: ArgvL
     if (c === 0) return false
     if (d === 0 || n === a.u32[d >>> 2] - a.u32[(d >>> 2) + 1]) {
       d = growDir(ks, e, d)
-      if (d === 0) { a.free(c, cap); return false }
+      if (d === 0) { freeBlock(a, c, cap); return false }
     }
     const u8 = a.u8
     wr(u8, c + C_CAP, cap)
@@ -683,7 +757,7 @@ function growDir (ks: Keyspace, e: number, d: number): number {
     const db = d >>> 2
     const first = u32[db + 1]
     for (let i = 0; i < count; i++) u32[nb + 4 + i] = u32[db + 4 + first + i]
-    a.free(d, 16 + oldCap * 4)
+    freeBlock(a, d, 16 + oldCap * 4)
   }
   wr(a.u8, ks.valOffset(e) + H_DIR, nd)
   return nd
@@ -701,7 +775,7 @@ function resizeChunk (ks: Keyspace, e: number, i: number, cap: number): number {
   const u8 = a.u8
   u8.copyWithin(n, c, c + rd(u8, c + C_USED))
   wr(u8, n + C_CAP, cap)
-  a.free(c, old)
+  freeBlock(a, c, old)
   const u32 = a.u32
   u32[(d >>> 2) + 4 + u32[(d >>> 2) + 1] + i] = n
   return n
@@ -720,7 +794,7 @@ function dropChunk (ks: Keyspace, e: number, i: number): void {
   const a = ks.arena
   const d = dirOf(ks, e)
   const c = chunkAt(ks, d, i)
-  a.free(c, rd(a.u8, c + C_CAP))
+  freeBlock(a, c, rd(a.u8, c + C_CAP))
   const u32 = a.u32
   const db = d >>> 2
   const first = u32[db + 1]
@@ -732,7 +806,7 @@ function dropChunk (ks: Keyspace, e: number, i: number): void {
   }
   u32[db + 2] = count - 1
   if (count - 1 === 0) {
-    a.free(d, 16 + u32[db] * 4)
+    freeBlock(a, d, 16 + u32[db] * 4)
     wr(a.u8, ks.valOffset(e) + H_DIR, 0)
   }
 }
@@ -858,9 +932,9 @@ export function streamFreeEntries (ks: Keyspace, e: number): void {
   const n = streamChunkCount(ks, e)
   for (let i = 0; i < n; i++) {
     const c = chunkAt(ks, d, i)
-    a.free(c, rd(a.u8, c + C_CAP))
+    freeBlock(a, c, rd(a.u8, c + C_CAP))
   }
-  a.free(d, 16 + a.u32[d >>> 2] * 4)
+  freeBlock(a, d, 16 + a.u32[d >>> 2] * 4)
   wr(a.u8, ks.valOffset(e) + H_DIR, 0)
 }
 
@@ -1104,10 +1178,10 @@ export function streamFreeChunksFrom (ks: Keyspace, hdr: Uint8Array, from: numbe
   let i = from
   for (; i < n && budget > 0; i++, budget--) {
     const c = u32[db + 4 + u32[db + 1] + i]
-    a.free(c, rd(a.u8, c + C_CAP))
+    freeBlock(a, c, rd(a.u8, c + C_CAP))
   }
   if (i < n) return i
-  a.free(d, 16 + u32[db] * 4)
+  freeBlock(a, d, 16 + u32[db] * 4)
   return -1
 }
 

@@ -153,17 +153,83 @@ describe('scripts inside a shard worker at four shards', () => {
     await sequence([['SET', keys[2], 'keep'], ['SET', keys[5], '10'], ['EVALSHA', sha, String(keys.length), ...keys, on(0, 'elsewhere')], ['MGET', ...keys], ['DBSIZE']])
   })
 
-  it('a write to a value too big to keep for an undo (a long list, a big string) runs held, once', async () => {
+  it('a write to a value too big to keep for an undo (a big string) runs held, once; three such runs in a row, and the script goes held at once', async () => {
     const sha = await load(pair, 'redis.call("incr", KEYS[2]) redis.call("rpush", KEYS[1], "x") redis.call("append", KEYS[3], "y") return {redis.call("llen", KEYS[1]), redis.call("strlen", KEYS[3]), redis.call("get", KEYS[2])}')
     const small = await load(pair, 'return redis.call("incr", KEYS[1])')
     await sequence([['RPUSH', on(2, 'long'), ...Array.from({ length: 300 }, (_, i) => `e${i}`)], ['SET', on(2, 'str'), 'z'.repeat(20000)]])
+    const stopped = async (): Promise<number> => await infoNumber(pair.f, 'shards', 'scripts_stopped_in_shard')
     const before = await inShard()
-    await sequence([
-      ['EVALSHA', sha, '3', on(2, 'long'), on(2, 'n'), on(2, 'str')], ['EVALSHA', sha, '3', on(2, 'long'), on(2, 'n'), on(2, 'str')],
-      ['GET', on(2, 'n')], ['LLEN', on(2, 'long')], ['STRLEN', on(2, 'str')], ['EVALSHA', small, '1', on(2, 'n')],
-    ])
-    // The first run stopped at its RPUSH and ran held, the second went held at once; the small one ran in the worker.
+    const stops = await stopped()
+    const run: Arg[] = ['EVALSHA', sha, '3', on(2, 'long'), on(2, 'n'), on(2, 'str')]
+    // Each run stops at its APPEND to the big string (the RPUSH to the long list is one the worker
+    // can undo) and runs held; a run that goes whole in the worker starts the count again.
+    await sequence([run, run, ['SET', on(2, 'str'), 'short'], run, ['SET', on(2, 'str'), 'z'.repeat(20000)], run, run])
+    expect(await stopped() - stops).toBe(4)
     expect(await inShard() - before).toBe(1)
+    // The third in a row; then it goes held at once, and the small one still runs in the worker.
+    await sequence([run, run, ['GET', on(2, 'n')], ['LLEN', on(2, 'long')], ['STRLEN', on(2, 'str')], ['EVALSHA', small, '1', on(2, 'n')]])
+    expect(await stopped() - stops).toBe(5)
+    expect(await inShard() - before).toBe(2)
+  })
+
+  describe('big lists, sorted sets and streams, kept by what undoes each write (scripting/undo.ts)', () => {
+    const LISTS = 'redis.call("lpush", KEYS[1], "a", "b") redis.call("rpush", KEYS[1], "c") redis.call("rpushx", KEYS[1], "d") ' +
+      'redis.call("lpushx", KEYS[1], "e") local p = redis.call("lpop", KEYS[1]) local q = redis.call("rpop", KEYS[1], 3) ' +
+      'local r = redis.call("lpop", KEYS[1], 2) local m = redis.call("rpoplpush", KEYS[1], KEYS[2]) ' +
+      'local n = redis.call("lmove", KEYS[2], KEYS[1], "LEFT", "LEFT") local o = redis.call("lmove", KEYS[1], KEYS[1], "RIGHT", "LEFT") ' +
+      'local s = redis.call("rpoplpush", KEYS[3], KEYS[1]) local t = redis.call("lmove", KEYS[1], KEYS[3], "LEFT", "RIGHT") ' +
+      'redis.call("rpush", KEYS[1], "after") local u = redis.call("rpop", KEYS[1]) return {p, q, r, m, n, o, s, t, u'
+    const ZSETS = 'redis.call("zadd", KEYS[1], 5.5, "m3", 1000, "newm") redis.call("zadd", KEYS[1], "NX", 1, "m4", 2, "nx1") ' +
+      'redis.call("zadd", KEYS[1], "XX", "GT", "CH", 7, "m5", 1, "m6") redis.call("zadd", KEYS[1], "INCR", 1.25, "m6") ' +
+      'redis.call("zincrby", KEYS[1], -3, "m7") redis.call("zincrby", KEYS[1], 0.1, "fresh") redis.call("zrem", KEYS[1], "m8", "nope", "m9") ' +
+      'redis.call("zadd", KEYS[1], 3, "m8") local r = {redis.call("zremrangebyrank", KEYS[1], 0, 4), redis.call("zremrangebyrank", KEYS[1], -3, -1), ' +
+      'redis.call("zremrangebyrank", KEYS[1], 500, 600)} return {r[1], r[2], r[3], redis.call("zscore", KEYS[1], "m3"), redis.call("zcard", KEYS[1])'
+    const STREAMS = 'local a = redis.call("xadd", KEYS[1], "2-1", "f", "v") local b = redis.call("xadd", KEYS[1], "MAXLEN", "~", "150", "2-2", "f", "w") ' +
+      'local c = redis.call("xtrim", KEYS[1], "MAXLEN", "~", "100") for i = 3, 240 do redis.call("xadd", KEYS[1], "2-" .. i, "g", "x") end ' +
+      'local d = redis.call("xadd", KEYS[1], "MINID", "~", "2-50", "LIMIT", "1000", "2-500", "h", "y") return {a, b, c, d, redis.call("xlen", KEYS[1])'
+    const keys = { bl: on(1, 'bl'), bl2: on(1, 'bl2'), sl: on(1, 'sl'), bz: on(1, 'bz'), bx: on(1, 'bx') }
+    const setup = async (): Promise<void> => {
+      await sequence([
+        ['DEL', ...Object.values(keys)],
+        ['RPUSH', keys.bl, ...Array.from({ length: 300 }, (_, i) => `e${i}`)], ['PEXPIRE', keys.bl, '500000'],
+        ['RPUSH', keys.bl2, ...Array.from({ length: 200 }, (_, i) => `f${i}`)], ['RPUSH', keys.sl, 's1', 's2'],
+        ['ZADD', keys.bz, ...Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat()], ['PEXPIRE', keys.bz, '500000'],
+        ['SET', FOREIGN, 'x'],
+      ])
+      for (let i = 1; i <= 350; i++) await same('XADD', keys.bx, `1-${i}`, 'f', String(i))
+      await sequence([['PEXPIRE', keys.bx, '500000']])
+    }
+    const check = async (): Promise<void> => {
+      await sequence([
+        ['LRANGE', keys.bl, '0', '-1'], ['LRANGE', keys.bl2, '0', '-1'], ['LRANGE', keys.sl, '0', '-1'], ['EXISTS', keys.sl],
+        ['ZRANGE', keys.bz, '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', keys.bz], ['XRANGE', keys.bx, '-', '+'], ['XINFO', 'STREAM', keys.bx],
+        ['DBSIZE'],
+      ])
+      for (const k of [keys.bl, keys.bz, keys.bx]) await pair.sameNormalized(s => s.replace(/:\d+/, ':ttl'), 'PTTL', k)
+    }
+
+    for (const [name, body, args] of [['lists', LISTS, [keys.bl, keys.bl2, keys.sl]], ['sorted sets', ZSETS, [keys.bz]], ['streams', STREAMS, [keys.bx]]] as const) {
+      it(`${name}: a whole run in the worker, and a run stopped after them (undone, then held), each as Redis has it`, async () => {
+        await setup()
+        // No other shard: the run stays in the worker, big writes and all.
+        const local = await load(pair, `${body}} -- ${name} local`)
+        const before = await inShard()
+        await same('EVALSHA', local, String(args.length), ...args)
+        expect(await inShard() - before).toBe(1)
+        await check()
+        // Then a read on another shard: the worker undoes every write, and the held rerun does them once.
+        const stop = await load(pair, `${body}, redis.call("get", ARGV[1])} -- ${name} stop`)
+        await setup()
+        await same('EVALSHA', stop, String(args.length), ...args, FOREIGN)
+        expect(await inShard() - before).toBe(1)
+        await check()
+        // The script goes held at once from now on.
+        await setup()
+        await same('EVALSHA', stop, String(args.length), ...args, FOREIGN)
+        expect(await inShard() - before).toBe(1)
+        await check()
+      })
+    }
   })
 
   it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {

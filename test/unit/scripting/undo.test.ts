@@ -1,9 +1,10 @@
 // The undo log of a script run inside a shard worker (scripting/undo.ts), on a Shard in-process:
 // every type comes back as it was (value, TTL, encoding, access clock), a key the run created
-// goes, a key kept twice comes back as it was before the first write.
+// goes, a key kept twice comes back as it was before the first write; big lists, sorted sets and
+// streams come back through their inverse commands and kept blocks, with nothing leaked.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Shard } from '../../../src/storage/shard.js'
-import { UndoLog } from '../../../src/scripting/undo.js'
+import { UndoLog, SAVED, BIG } from '../../../src/scripting/undo.js'
 import { argvOf, decode, type Reply } from '../helpers/run.js'
 import { keyHash } from '../../../src/storage/hash.js'
 import { commandByName } from '../../../src/commands/table.js'
@@ -28,6 +29,30 @@ function run (sh: Shard, args: string[]): Reply {
   out.reset()
   cmd.run?.(sh, argvOf(args), out)
   return decode(Buffer.from(out.buf.subarray(0, out.len)))
+}
+
+/** The worker's runUndoOp: an inverse command run on the shard in database db. */
+function runOp (db: number, parts: Buffer[]): void {
+  const was = shard.dbIndex
+  shard.select(db)
+  run(shard, parts.map(p => p.toString('latin1')))
+  shard.select(was)
+}
+
+/**
+ * A write as the worker runs it inside an undoable script: its keys kept (save), a big one by
+ * planBig, the command, then finishBig. False: the log cannot undo it (the run would stop).
+ */
+function write (undo: UndoLog, args: string[], keys = [1]): boolean {
+  let isBig = false
+  for (const k of keys) if (undo.save(shard, 0, b(args[k]), 0, args[k].length) === BIG) isBig = true
+  const cmd = commandByName(args[0].toLowerCase())
+  const plan = isBig ? undo.planBig(shard, cmd, argvOf(args), 0) : null
+  if (isBig && plan === null) return false
+  out.reset()
+  cmd.run?.(shard, argvOf(args), out)
+  if (plan !== null) undo.finishBig(plan, out.buf, 0, out.len)
+  return true
 }
 
 function keep (undo: UndoLog, db: number, key: string): void {
@@ -69,7 +94,7 @@ describe('UndoLog', () => {
     run(shard, ['XADD', 'x', '2-1', 'g', 'w'])
     run(shard, ['SET', 'fresh', 'new'])
     expect(keys.map(view)).not.toEqual(before)
-    expect(undo.restore(shard)).toBe(true)
+    expect(undo.restore(shard, runOp)).toBe(true)
     expect(keys.map(view)).toEqual(before)
     expect(run(shard, ['DBSIZE'])).toBe(7)
   })
@@ -88,7 +113,7 @@ describe('UndoLog', () => {
     shard.select(5)
     run(shard, ['DEL', 'k'])
     shard.select(0)
-    undo.restore(shard)
+    undo.restore(shard, runOp)
     expect(run(shard, ['GET', 'k'])).toEqual(b('v1'))
     shard.select(5)
     expect(run(shard, ['GET', 'k'])).toEqual(b('five'))
@@ -99,7 +124,9 @@ describe('UndoLog', () => {
     run(shard, ['SET', 's', 'x'.repeat(16385)])
     run(shard, ['SET', 'ok', 'x'.repeat(16384)])
     const undo = new UndoLog()
-    expect([undo.save(shard, 0, b('l'), 0, 1), undo.save(shard, 0, b('s'), 0, 1), undo.save(shard, 0, b('ok'), 0, 2)]).toEqual([false, false, true])
+    expect([undo.save(shard, 0, b('l'), 0, 1), undo.save(shard, 0, b('s'), 0, 1), undo.save(shard, 0, b('ok'), 0, 2)]).toEqual([BIG, BIG, SAVED])
+    // A big string has no inverse here: the run stops.
+    expect(undo.planBig(shard, commandByName('append'), argvOf(['APPEND', 's', 'y']), 0)).toBe(null)
   })
 
   it('keeps the access clock, and finds keys kept already past the scan limit', () => {
@@ -112,11 +139,71 @@ describe('UndoLog', () => {
     keep(undo, 0, 'c')
     run(shard, ['SET', 'c', 'w'])
     for (let i = 0; i < 40; i++) { run(shard, ['SET', `k${i}`, 'x']); keep(undo, 0, `k${i}`) }
-    undo.restore(shard)
+    undo.restore(shard, runOp)
     const e2 = ks.find(b('c'), 0, 1, keyHash(b('c'), 0, 1))
     expect(ks.clock(e2)).toBe(12345)
     expect(run(shard, ['DBSIZE'])).toBe(1)
     undo.clear()
     expect(undo.isEmpty).toBe(true)
+  })
+
+  it('big lists and sorted sets come back through their inverse commands, with their TTL, clock and encoding', () => {
+    run(shard, ['RPUSH', 'bl', ...Array.from({ length: 200 }, (_, i) => `e${i}`)])
+    run(shard, ['PEXPIRE', 'bl', '90000'])
+    run(shard, ['RPUSH', 'sl', 'a'])
+    run(shard, ['ZADD', 'bz', ...Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat()])
+    const keys = ['bl', 'sl', 'bz']
+    const before = keys.map(view)
+    // After the reads above, which set it.
+    shard.ks.setClock(shard.ks.find(b('bl'), 0, 2, keyHash(b('bl'), 0, 2)), 777)
+    const used = shard.ks.arena.used
+    const undo = new UndoLog()
+    expect(write(undo, ['LPUSH', 'bl', 'x', 'y'])).toBe(true)
+    expect(write(undo, ['RPOP', 'bl', '3'])).toBe(true)
+    expect(write(undo, ['RPOPLPUSH', 'sl', 'bl'], [1, 2])).toBe(true)
+    expect(write(undo, ['LMOVE', 'bl', 'sl', 'LEFT', 'RIGHT'], [1, 2])).toBe(true)
+    // A later write to a key an inverse command needs: kept again, so that it is undone first.
+    expect(write(undo, ['RPUSH', 'sl', 'later'])).toBe(true)
+    expect(write(undo, ['ZADD', 'bz', '5.5', 'm3', '1', 'new'])).toBe(true)
+    expect(write(undo, ['ZREM', 'bz', 'm7', 'absent'])).toBe(true)
+    expect(write(undo, ['ZREMRANGEBYRANK', 'bz', '0', '9'])).toBe(true)
+    // Pops that may empty a big value (its TTL would go) stop the run.
+    expect(write(undo, ['LPOP', 'bl', '500'])).toBe(false)
+    expect(keys.map(view)).not.toEqual(before)
+    expect(undo.restore(shard, runOp)).toBe(true)
+    // Before the reads below, which set it.
+    expect(shard.ks.clock(shard.ks.find(b('bl'), 0, 2, keyHash(b('bl'), 0, 2)))).toBe(777)
+    expect(keys.map(view)).toEqual(before)
+    expect(shard.ks.arena.used).toBe(used)
+  })
+
+  it('a big stream comes back from its kept blocks after appends and approximate trims; an exact trim stops the run; nothing leaks', () => {
+    for (let i = 1; i <= 350; i++) run(shard, ['XADD', 'bx', `1-${i}`, 'f', String(i)])
+    run(shard, ['PEXPIRE', 'bx', '90000'])
+    const info = (): unknown => run(shard, ['XINFO', 'STREAM', 'bx'])
+    const before = [view('bx'), info()]
+    const used = shard.ks.arena.used
+    const undo = new UndoLog()
+    expect(write(undo, ['XADD', 'bx', '2-1', 'f', 'v'])).toBe(true)
+    expect(write(undo, ['XADD', 'bx', 'MAXLEN', '~', '150', '2-2', 'f', 'w'])).toBe(true)
+    for (let i = 3; i < 300; i++) expect(write(undo, ['XADD', 'bx', `2-${i}`, 'g', 'x'])).toBe(true)
+    expect(write(undo, ['XTRIM', 'bx', 'MINID', '~', '2-100'])).toBe(true)
+    expect(write(undo, ['XTRIM', 'bx', 'MAXLEN', '5'])).toBe(false)
+    expect(write(undo, ['XDEL', 'bx', '2-5'])).toBe(false)
+    expect([view('bx'), info()]).not.toEqual(before)
+    expect(undo.restore(shard, runOp)).toBe(true)
+    expect([view('bx'), info()]).toEqual(before)
+    expect(shard.ks.arena.used).toBe(used)
+    // A run that ends kept: the blocks it freed go at its end.
+    const plain = new Shard()
+    plain.clock = () => T0
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 120; i++) expect(write(undo, ['XADD', 'bx', 'MAXLEN', '~', '200', `${3 + round}-${i}`, 'h', 'y'])).toBe(true)
+      undo.clear()
+    }
+    for (let i = 1; i <= 350; i++) run(plain, ['XADD', 'bx', `1-${i}`, 'f', String(i)])
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 120; i++) run(plain, ['XADD', 'bx', 'MAXLEN', '~', '200', `${3 + round}-${i}`, 'h', 'y'])
+    expect(view('bx')).toEqual([run(plain, ['TYPE', 'bx']), run(plain, ['XRANGE', 'bx', '-', '+']), run(shard, ['PTTL', 'bx']), run(plain, ['OBJECT', 'ENCODING', 'bx'])])
+    expect(shard.ks.arena.used).toBe(plain.ks.arena.used)
   })
 })
