@@ -373,4 +373,41 @@ describe('an undone script and the AOF at four shards', () => {
     expect(text(await c2.command('DBSIZE'))).toBe(':4\r\n')
     c2.close()
   })
+
+  it('big values: a stopped run undone by inverse commands and kept blocks left nothing in the file either', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-aof-shards-'))
+    dirs.push(dir)
+    const args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
+    const first = await startFlashKV({ shards: SHARDS, extraArgs: args })
+    servers.push(first)
+    const c = await RawClient.connect(first.port)
+    const [l, z, x] = [on(1, 'al'), on(1, 'az'), on(1, 'ax')]
+    await c.command('RPUSH', l, ...Array.from({ length: 200 }, (_, i) => `e${i}`))
+    await c.command('ZADD', z, ...Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat())
+    for (let i = 1; i <= 250; i++) await c.command('XADD', x, `1-${i}`, 'f', String(i))
+    await c.command('SET', FOREIGN, 'x')
+    const body = 'redis.call("rpoplpush", KEYS[1], KEYS[1]) redis.call("lpush", KEYS[1], "n") redis.call("zadd", KEYS[2], 0.5, "m9", 7, "new") ' +
+      'redis.call("zremrangebyrank", KEYS[2], 0, 2) redis.call("xadd", KEYS[3], "MAXLEN", "~", "120", "*", "g", "h") return redis.call("get", ARGV[1])'
+    const stop = text(await c.command('SCRIPT', 'LOAD', body)).split('\r\n')[1]
+    const whole = text(await c.command('SCRIPT', 'LOAD', body.replace('return redis.call("get", ARGV[1])', 'return 1'))).split('\r\n')[1]
+    await c.command('EVALSHA', whole, '3', l, z, x)
+    await c.command('EVALSHA', stop, '3', l, z, x, FOREIGN)
+    await c.command('EVALSHA', whole, '3', l, z, x)
+    expect(await infoNumber(c, 'shards', 'scripts_in_shard')).toBe(2)
+    expect(await infoNumber(c, 'shards', 'scripts_stopped_in_shard')).toBe(1)
+    const read = async (cl: RawClient): Promise<string[]> => [
+      text(await cl.command('LRANGE', l, '0', '-1')), text(await cl.command('ZRANGE', z, '0', '-1', 'WITHSCORES')),
+      text(await cl.command('XRANGE', x, '-', '+')), text(await cl.command('XINFO', 'STREAM', x)), text(await cl.command('DBSIZE')),
+    ]
+    const want = await read(c)
+    // Three runs' writes, once each: each rotates the list by one and pushes "n".
+    expect(want[0].startsWith('*203\r\n$1\r\nn\r\n$4\r\ne197\r\n$1\r\nn\r\n$4\r\ne198\r\n$1\r\nn\r\n$4\r\ne199\r\n$2\r\ne0\r\n')).toBe(true)
+    c.close()
+    await first.stop()
+    const again = await startFlashKV({ shards: SHARDS, extraArgs: args })
+    servers.push(again)
+    const c2 = await RawClient.connect(again.port)
+    expect(await read(c2)).toEqual(want)
+    c2.close()
+  })
 })
