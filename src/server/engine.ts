@@ -299,8 +299,10 @@ export class LentShard {
     if (this.trackSlot !== 0 && isTrackedRead(cmd)) forEachKey(cmd, argv, this.onRead)
   }
 
+  // The key bytes are copied (a Buffer's slice would be a view): a script's redis.call runs on the
+  // engine's argument buffer, which the next call overwrites.
   private readonly onRead = (buf: Uint8Array, start: number, len: number): void => {
-    this.effects.push({ kind: EFFECT_READ, db: 0, key: buf.slice(start, start + len), slot: this.trackSlot })
+    this.effects.push({ kind: EFFECT_READ, db: 0, key: Uint8Array.prototype.slice.call(buf, start, start + len), slot: this.trackSlot })
   }
 
   private readonly onAofDelete = (ks: Keyspace, e: number): void => {
@@ -324,7 +326,7 @@ export class LentShard {
   }
 
   private readonly onWritten = (db: number, buf: Uint8Array, start: number, len: number): void => {
-    this.effects.push({ kind: EFFECT_TOUCHED, db, key: buf.slice(start, start + len) })
+    this.effects.push({ kind: EFFECT_TOUCHED, db, key: Uint8Array.prototype.slice.call(buf, start, start + len) })
   }
 
   private readonly onRemove = (ks: Keyspace, e: number): void => {

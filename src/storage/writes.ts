@@ -35,28 +35,17 @@ export const writes: {
 
 export type WriteHooks = typeof writes
 
-/**
- * A copy of every field of `writes`, to put back with restoreWrites (the transaction engine sets
- * its own hooks around each step it runs for another shard: a script's redis.call goes through
- * here once per call, so the fields are copied one by one rather than by object spread).
- * A field added to `writes` must be added here, in saveWritesInto and in restoreWrites.
- */
+/** A copy of every field of `writes`, to put back with restoreWrites. */
 export function saveWrites (): WriteHooks {
-  return {
-    count: writes.count,
-    onRemove: writes.onRemove,
-    onInsert: writes.onInsert,
-    onSwap: writes.onSwap,
-    onExpire: writes.onExpire,
-    onNew: writes.onNew,
-    isReplacing: writes.isReplacing,
-    onReady: writes.onReady,
-    beforeRemove: writes.beforeRemove,
-    onTrack: writes.onTrack,
-  }
+  return { ...writes }
 }
 
-/** saveWrites into an object the caller keeps (one per caller that cannot nest: no allocation per call). */
+/**
+ * saveWrites into an object the caller keeps (the transaction engine sets its own hooks around
+ * each step it runs for another shard: a script's redis.call goes through here once per call, so
+ * the fields are copied one by one, into one object per caller, which cannot nest). A field added
+ * to `writes` must be added here and in restoreWrites.
+ */
 export function saveWritesInto (w: WriteHooks): WriteHooks {
   w.count = writes.count
   w.onRemove = writes.onRemove

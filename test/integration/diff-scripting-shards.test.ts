@@ -310,6 +310,17 @@ describe('scripts inside a shard worker at four shards', () => {
     expect(await inShard() - before).toBeGreaterThanOrEqual(2)
   })
 
+  it("a held script's write to a watched key, then calls with other arguments, fails the watcher's EXEC (the touch keeps the key's bytes)", async () => {
+    const body = 'redis.call("set", KEYS[1], "s") redis.call("set", KEYS[2], "longer value") redis.call("get", "zzzzzz") return 1'
+    await sameOnBoth(pair, async (first, second) => {
+      const seen = [text(await second.command('WATCH', on(1, 'hw'))), text(await second.command('MULTI')), text(await second.command('SET', on(1, 'hw'), 'mine'))]
+      // Keys on two shards: the script runs held; its second and third calls reuse the argument buffer.
+      seen.push(text(await first.command('EVAL', body, '2', on(1, 'hw'), on(2, 'hw2'))))
+      seen.push(text(await second.command('EXEC')), text(await first.command('MGET', on(1, 'hw'), on(2, 'hw2'))))
+      return seen
+    })
+  })
+
   it('MONITOR: with a monitor present scripts hold every shard, and their lines come once', async () => {
     const sha = await load(pair, INCR_THEN_FOREIGN_SET)
     await sameOnBoth(pair, async (first, second) => {
@@ -348,14 +359,28 @@ describe('an undone script and the AOF at four shards', () => {
     await Promise.all(servers.map(async s => await s.stop()))
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })
-
-  it('the file replays to the same data: the stopped runs left nothing in it', async () => {
+  /** A server at four shards with `appendfsync always` in a fresh directory; `restart` starts another on the same files. */
+  const withAof = async (): Promise<{ c: RawClient, restart: () => Promise<RawClient> }> => {
     const dir = mkdtempSync(join(tmpdir(), 'flashkv-aof-shards-'))
     dirs.push(dir)
     const args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
     const first = await startFlashKV({ shards: SHARDS, extraArgs: args })
     servers.push(first)
     const c = await RawClient.connect(first.port)
+    return {
+      c,
+      restart: async () => {
+        c.close()
+        await first.stop()
+        const again = await startFlashKV({ shards: SHARDS, extraArgs: args })
+        servers.push(again)
+        return await RawClient.connect(again.port)
+      },
+    }
+  }
+
+  it('the file replays to the same data: the stopped runs left nothing in it', async () => {
+    const { c, restart } = await withAof()
     const sha = text(await c.command('SCRIPT', 'LOAD', INCR_THEN_FOREIGN_SET)).split('\r\n')[1]
     const local = text(await c.command('SCRIPT', 'LOAD', 'local n = redis.call("incr", KEYS[1]) redis.call("set", KEYS[2], n) return n')).split('\r\n')[1]
     // The first run stops after its INCR (undone), the rest go held; the others run in shard 2's worker.
@@ -364,23 +389,14 @@ describe('an undone script and the AOF at four shards', () => {
     expect(await infoNumber(c, 'shards', 'scripts_in_shard')).toBe(3)
     const want = text(await c.command('MGET', on(1, 'a'), FOREIGN, on(2, 'a'), on(2, 'b')))
     expect(want).toBe('*4\r\n$1\r\n5\r\n$1\r\n5\r\n$1\r\n3\r\n$1\r\n3\r\n')
-    c.close()
-    await first.stop()
-    const again = await startFlashKV({ shards: SHARDS, extraArgs: args })
-    servers.push(again)
-    const c2 = await RawClient.connect(again.port)
+    const c2 = await restart()
     expect(text(await c2.command('MGET', on(1, 'a'), FOREIGN, on(2, 'a'), on(2, 'b')))).toBe(want)
     expect(text(await c2.command('DBSIZE'))).toBe(':4\r\n')
     c2.close()
   })
 
   it('big values: a stopped run undone by inverse commands and kept blocks left nothing in the file either', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flashkv-aof-shards-'))
-    dirs.push(dir)
-    const args = ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
-    const first = await startFlashKV({ shards: SHARDS, extraArgs: args })
-    servers.push(first)
-    const c = await RawClient.connect(first.port)
+    const { c, restart } = await withAof()
     const [l, z, x] = [on(1, 'al'), on(1, 'az'), on(1, 'ax')]
     await c.command('RPUSH', l, ...Array.from({ length: 200 }, (_, i) => `e${i}`))
     await c.command('ZADD', z, ...Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat())
@@ -402,11 +418,7 @@ describe('an undone script and the AOF at four shards', () => {
     const want = await read(c)
     // Three runs' writes, once each: each rotates the list by one and pushes "n".
     expect(want[0].startsWith('*203\r\n$1\r\nn\r\n$4\r\ne197\r\n$1\r\nn\r\n$4\r\ne198\r\n$1\r\nn\r\n$4\r\ne199\r\n$2\r\ne0\r\n')).toBe(true)
-    c.close()
-    await first.stop()
-    const again = await startFlashKV({ shards: SHARDS, extraArgs: args })
-    servers.push(again)
-    const c2 = await RawClient.connect(again.port)
+    const c2 = await restart()
     expect(await read(c2)).toEqual(want)
     c2.close()
   })

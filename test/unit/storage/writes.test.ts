@@ -5,7 +5,6 @@ import { restoreWrites, saveWrites, saveWritesInto, writes } from '../../../src/
 
 describe('saveWrites / restoreWrites', () => {
   it('copy every field of writes, and put every one back', () => {
-    expect(Object.keys(saveWrites()).sort()).toEqual(Object.keys(writes).sort())
     const before = saveWrites()
     const hook = (): void => {}
     for (const k of Object.keys(writes) as Array<keyof typeof writes>) {
