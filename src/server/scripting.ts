@@ -25,7 +25,7 @@ import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
-import { copyArgv, ignoreReply } from './router.js'
+import { copyArgv, ignoreReply, parseIntReply } from './router.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import { shardOfKey } from '../storage/hash.js'
@@ -644,16 +644,6 @@ let partCount = 0
 const partArgv: Argv = { buf: Buffer.alloc(0), argc: 0, start: new Int32Array(16), len: new Int32Array(16) }
 const sumOut = new ReplyWriter(32)
 
-/** An integer reply's value (:N). */
-function intReplyOf (r: Uint8Array): number {
-  let i = 1
-  const neg = r[1] === 45
-  if (neg) i++
-  let v = 0
-  for (; i < r.length && r[i] !== 13; i++) v = v * 10 + (r[i] - 48)
-  return neg ? -v : v
-}
-
 /** One script's redis.call: checks as scriptCall does, then runs the command on the held shards. */
 class CallHost implements ScriptHost, CallContext {
   private db: number
@@ -795,7 +785,7 @@ class CallHost implements ScriptHost, CallContext {
       part.argc = argc
       const r = this.txn.runLent(s, cmd, this.db, part, slot, true) as Buffer
       if (r[0] === 45 /* '-' */) err ??= Buffer.from(r)
-      else if (cmd.merge === 'sum') sum += intReplyOf(r)
+      else if (cmd.merge === 'sum') sum += parseIntReply(r, 0, r.length)
     }
     if (err !== null) return err
     if (cmd.merge === 'allOk') return OK
