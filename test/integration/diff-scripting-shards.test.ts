@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg, sameOnBoth } from './helpers/diff.js'
@@ -230,6 +231,48 @@ describe('scripts inside a shard worker at four shards', () => {
         await check()
       })
     }
+  })
+
+  it('random writes to big lists, sorted sets and a stream, then a read on another shard or none: each run as Redis has it', async () => {
+    const [bl, sl, bz, bx] = [on(2, 'rl'), on(2, 'rs'), on(2, 'rz'), on(2, 'rx')]
+    const side = fc.constantFrom('"LEFT"', '"RIGHT"')
+    let seq = 0
+    const op = fc.oneof(
+      fc.tuple(fc.constantFrom('lpush', 'rpush', 'lpushx', 'rpushx'), fc.constantFrom('K1', 'K2'), fc.integer({ min: 1, max: 3 }))
+        .map(([c, k, n]) => `redis.call("${c}", ${k}${', "v"'.repeat(n)})`),
+      fc.tuple(fc.constantFrom('lpop', 'rpop'), fc.constantFrom('K1', 'K2'), fc.integer({ min: 0, max: 4 }))
+        .map(([c, k, n]) => `redis.call("${c}", ${k}${n === 0 ? '' : `, ${n}`})`),
+      fc.tuple(fc.constantFrom('K1', 'K2'), fc.constantFrom('K1', 'K2')).map(([a, b]) => `redis.call("rpoplpush", ${a}, ${b})`),
+      fc.tuple(fc.constantFrom('K1', 'K2'), fc.constantFrom('K1', 'K2'), side, side).map(([a, b, f, t]) => `redis.call("lmove", ${a}, ${b}, ${f}, ${t})`),
+      fc.tuple(fc.constantFrom('', '"NX", ', '"XX", ', '"GT", "CH", ', '"LT", '), fc.integer({ min: -5, max: 250 }), fc.integer({ min: 0, max: 260 }))
+        .map(([f, sc, m]) => `redis.call("zadd", K3, ${f}${sc}, "m${m}")`),
+      fc.tuple(fc.integer({ min: -3, max: 3 }), fc.integer({ min: 0, max: 260 })).map(([d, m]) => `redis.call("zincrby", K3, ${d}, "m${m}")`),
+      fc.array(fc.integer({ min: 0, max: 260 }), { minLength: 1, maxLength: 3 }).map(ms => `redis.call("zrem", K3${ms.map(m => `, "m${m}"`).join('')})`),
+      fc.tuple(fc.integer({ min: -8, max: 8 }), fc.integer({ min: -8, max: 8 })).map(([a, b]) => `redis.call("zremrangebyrank", K3, ${a}, ${b})`),
+      fc.constantFrom('', '"MAXLEN", "~", "150", ', '"MINID", "~", "1-120", ').map(t => `redis.call("xadd", K4, ${t}"2-" .. n(), "f", "v")`),
+      fc.constantFrom('"MAXLEN", "~", "100"', '"MINID", "~", "1-200"').map(t => `redis.call("xtrim", K4, ${t})`),
+    )
+    const stopped = async (): Promise<number> => await infoNumber(pair.f, 'shards', 'scripts_stopped_in_shard')
+    const [inBefore, stopsBefore] = [await inShard(), await stopped()]
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 25 }), fc.boolean(), async (ops, isStop) => {
+      await sequence([
+        ['DEL', bl, sl, bz, bx], ['RPUSH', bl, ...Array.from({ length: 150 }, (_, i) => `e${i}`)], ['RPUSH', sl, 'a', 'b'],
+        ['ZADD', bz, ...Array.from({ length: 200 }, (_, i) => [String(i), `m${i}`]).flat()],
+        ['EVAL', 'for i = 1, 330 do redis.call("xadd", KEYS[1], "1-" .. i, "f", i) end', '1', bx], ['SET', FOREIGN, 'x'],
+      ])
+      // A body no earlier run sent (each stopped script goes held for good).
+      const body = `local c = 0 local function n() c = c + 1 return c end local K1, K2, K3, K4 = KEYS[1], KEYS[2], KEYS[3], KEYS[4] -- ${seq++}\n` +
+        ops.map(o => `pcall(function() ${o} end)`).join('\n') + (isStop ? '\nredis.call("get", ARGV[1])' : '') + '\nreturn 1'
+      const sha = await load(pair, body)
+      await same('EVALSHA', sha, '4', bl, sl, bz, bx, FOREIGN)
+      await sequence([
+        ['LRANGE', bl, '0', '-1'], ['LRANGE', sl, '0', '-1'], ['ZRANGE', bz, '0', '-1', 'WITHSCORES'], ['XRANGE', bx, '-', '+'],
+        ['XINFO', 'STREAM', bx], ['EXISTS', bl, sl, bz, bx],
+      ])
+    }), { numRuns: 25 })
+    // Both kinds ran: whole in the worker, and stopped there (then held).
+    expect(await inShard()).toBeGreaterThan(inBefore)
+    expect(await stopped()).toBeGreaterThan(stopsBefore)
   })
 
   it('a stopped run with big arguments (its arguments come back from the worker out of band) runs held with them', async () => {
