@@ -43,32 +43,27 @@ export function saveWrites (): WriteHooks {
 /**
  * saveWrites into an object the caller keeps (the transaction engine sets its own hooks around
  * each step it runs for another shard: a script's redis.call goes through here once per call, so
- * the fields are copied one by one, into one object per caller, which cannot nest). A field added
- * to `writes` must be added here and in restoreWrites.
+ * the fields are copied one by one, into one object per caller, which cannot nest).
  */
 export function saveWritesInto (w: WriteHooks): WriteHooks {
-  w.count = writes.count
-  w.onRemove = writes.onRemove
-  w.onInsert = writes.onInsert
-  w.onSwap = writes.onSwap
-  w.onExpire = writes.onExpire
-  w.onNew = writes.onNew
-  w.isReplacing = writes.isReplacing
-  w.onReady = writes.onReady
-  w.beforeRemove = writes.beforeRemove
-  w.onTrack = writes.onTrack
-  return w
+  return copyHooks(writes, w)
 }
 
 export function restoreWrites (w: WriteHooks): void {
-  writes.count = w.count
-  writes.onRemove = w.onRemove
-  writes.onInsert = w.onInsert
-  writes.onSwap = w.onSwap
-  writes.onExpire = w.onExpire
-  writes.onNew = w.onNew
-  writes.isReplacing = w.isReplacing
-  writes.onReady = w.onReady
-  writes.beforeRemove = w.beforeRemove
-  writes.onTrack = w.onTrack
+  copyHooks(w, writes)
+}
+
+/** Every field of `writes` (one added there must be added here). */
+function copyHooks (from: WriteHooks, to: WriteHooks): WriteHooks {
+  to.count = from.count
+  to.onRemove = from.onRemove
+  to.onInsert = from.onInsert
+  to.onSwap = from.onSwap
+  to.onExpire = from.onExpire
+  to.onNew = from.onNew
+  to.isReplacing = from.isReplacing
+  to.onReady = from.onReady
+  to.beforeRemove = from.beforeRemove
+  to.onTrack = from.onTrack
+  return to
 }
