@@ -106,7 +106,7 @@ export interface BigPlan {
   /** LMOVE's sides (RPOPLPUSH: right, left). */
   from: Buffer
   to: Buffer
-  /** ZADD, ZINCRBY, ZREM: each member's score before (null: absent). */
+  /** ZADD, ZINCRBY, ZREM, ZREMRANGEBYRANK: each member's score before (null: absent). */
   members: Buffer[] | null
   scores: Array<number | null>
 }
