@@ -151,25 +151,23 @@ export class UndoLog {
     const plan: BigPlan = { db, keys: [], clocks: [], encodings: [], list: null, count: argv.argc - 2, from: LEFT, to: LEFT, members: null, scores: [] }
     // The keys it writes: the destination too for a move.
     const keys = cmd.name === 'rpoplpush' || cmd.name === 'lmove' ? TWO_KEYS : ONE_KEY
+    // The first key's entry: the one the list, sorted-set and stream cases below read.
+    let e = 0
     for (const k of keys) {
       const key = argBuf(argv, k)
-      const e = ks.find(key, 0, key.length, keyHash(key, 0, key.length))
+      const found = ks.find(key, 0, key.length, keyHash(key, 0, key.length))
+      if (k === 1) e = found
       plan.keys.push(key)
-      plan.clocks.push(e === 0 ? -1 : ks.clock(e))
-      plan.encodings.push(e !== 0 && ks.type(e) === TYPE_ZSET ? zsetEncoding(ks, e) : -1)
+      plan.clocks.push(found === 0 ? -1 : ks.clock(found))
+      plan.encodings.push(found !== 0 && ks.type(found) === TYPE_ZSET ? zsetEncoding(ks, found) : -1)
       // A stream kept by its blocks takes nothing but appends and approximate trims.
       if (this.keptAs(db, key, 0, key.length) === KEPT_STREAM && cmd.name !== 'xadd' && cmd.name !== 'xtrim') return null
     }
     const { buf, start, len } = argv
-    const first = (): number => {
-      const key = plan.keys[0]
-      return ks.find(key, 0, key.length, keyHash(key, 0, key.length))
-    }
     switch (cmd.name) {
       case 'lpush': case 'lpushx': plan.list = 'push-left'; return plan
       case 'rpush': case 'rpushx': plan.list = 'push-right'; return plan
       case 'lpop': case 'rpop': {
-        const e = first()
         if (e === 0 || ks.type(e) !== TYPE_LIST) return plan
         // A count that may empty the list (the key would go, with its TTL).
         if (argv.argc > 2 && (!parseInt64(buf, start[2], len[2]) || parsed.isBig || parsed.value >= listLen(ks, e))) return null
@@ -184,7 +182,6 @@ export class UndoLog {
         plan.to = equalsLower(buf, start[4], len[4], TOK_LEFT) ? LEFT : RIGHT
         return plan
       case 'zadd': case 'zincrby': case 'zrem': {
-        const e = first()
         if (e === 0 || ks.type(e) !== TYPE_ZSET) return plan
         let at = 2
         let step = 1
@@ -206,7 +203,6 @@ export class UndoLog {
         return plan
       }
       case 'zremrangebyrank': {
-        const e = first()
         if (e === 0 || ks.type(e) !== TYPE_ZSET) return plan
         if (!parseInt64(buf, start[2], len[2])) return plan
         let from = parsed.isBig ? Number(parsed.big) : parsed.value
@@ -231,7 +227,6 @@ export class UndoLog {
         return plan
       }
       case 'xadd': case 'xtrim': {
-        const e = first()
         if (e === 0 || ks.type(e) !== TYPE_STREAM) return plan
         if (!isApproxTrim(argv, cmd.name === 'xadd')) return null
         const key = plan.keys[0]

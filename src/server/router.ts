@@ -98,8 +98,7 @@ export class SplitReply implements ReplyTarget {
   }
 }
 
-/** An integer reply's value (:N), as a split command's parts are summed. */
-export function parseIntReply (src: Uint8Array, start: number, len: number): number {
+function parseIntReply (src: Uint8Array, start: number, len: number): number {
   let v = 0
   let neg = false
   let i = start + 1

@@ -25,7 +25,7 @@ import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
 import type { Connection } from './connection.js'
 import type { Router } from './router.js'
-import { copyArgv, ignoreReply, parseIntReply } from './router.js'
+import { copyArgv, ignoreReply } from './router.js'
 import type { ReplyTarget } from './shard-link.js'
 import { ShardLink as Link } from './shard-link.js'
 import { shardOfKey } from '../storage/hash.js'
@@ -37,7 +37,7 @@ import { engineRuns } from './engine.js'
 import type { Argv, ClientContext, ServerContext, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
 import { commands, commandOfArgv, internalCommand } from '../commands/table.js'
-import { argsOf, argvOf, bulkPayload, bytesAt, isNullReply } from '../commands/txn-helpers.js'
+import { argsOf, argvOf, bulkPayload, bytesAt, intReply, isNullReply } from '../commands/txn-helpers.js'
 import { errorReply, NOT_INTEGER, SHARD_DOWN } from '../protocol/errors.js'
 import { OK } from '../protocol/replies.js'
 import { SCRIPT_EPOCH_WORD, type ShardAsk } from '../ipc/layout.js'
@@ -785,7 +785,7 @@ class CallHost implements ScriptHost, CallContext {
       part.argc = argc
       const r = this.txn.runLent(s, cmd, this.db, part, slot, true) as Buffer
       if (r[0] === 45 /* '-' */) err ??= Buffer.from(r)
-      else if (cmd.merge === 'sum') sum += parseIntReply(r, 0, r.length)
+      else if (cmd.merge === 'sum') sum += intReply(r)
     }
     if (err !== null) return err
     if (cmd.merge === 'allOk') return OK

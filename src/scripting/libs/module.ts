@@ -153,8 +153,12 @@ export class LuaLib {
    * (malloc, and its sweeper), where a short Uint8Array keeps its bytes on the heap.
    */
   private copyOut (p: number, n: number): Uint8Array {
+    return this.copyInto(p, n, new Uint8Array(n))
+  }
+
+  /** n bytes of the heap at p into b: byte by byte when short (no view to make), else one set. */
+  private copyInto (p: number, n: number, b: Uint8Array): Uint8Array {
     const h = this.M.HEAPU8
-    const b = new Uint8Array(n)
     if (n <= 64) for (let i = 0; i < n; i++) b[i] = h[p + i]
     else b.set(h.subarray(p, p + n))
     return b
@@ -171,11 +175,8 @@ export class LuaLib {
     const p = this.M._luaL_checklstring(L, narg, this.lenPtr)
     const n = this.readU32(this.lenPtr)
     if (n > this.input.length) this.input = new Uint8Array(Math.max(n, this.input.length * 2))
-    const h = this.M.HEAPU8
-    const b = this.input
-    if (n <= 64) for (let i = 0; i < n; i++) b[i] = h[p + i]
-    else b.set(h.subarray(p, p + n))
-    return b.subarray(0, n)
+    this.copyInto(p, n, this.input)
+    return this.input.subarray(0, n)
   }
 
   private readU32 (p: number): number {
