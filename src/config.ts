@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer'
 import { PASSWORD_MAX } from './ipc/layout.js'
 import { parseNotifyFlags } from './storage/notify.js'
 import { POLICY_NAMES } from './storage/eviction.js'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync, accessSync, constants as fsConstants } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 import { REDIS_DIRECTIVES } from './redis-directives.js'
@@ -152,6 +152,23 @@ const yesNo = (v: string): number => {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * Redis chdirs to `dir` as it reads the directive and refuses to start when it cannot, with
+ * strerror's text. Starting anyway left a server whose every save failed, and a save point's
+ * failure then refused SIGTERM (Redis's rule), so `docker stop` had to kill it.
+ */
+function checkDir (v: string): void {
+  let reason = ''
+  try {
+    if (!statSync(v).isDirectory()) reason = 'Not a directory'
+    else accessSync(v, fsConstants.X_OK)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    reason = code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : (err as Error).message
+  }
+  if (reason !== '') throw new ConfigError(`can't chdir to '${v}': ${reason}`)
+}
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 /** redis.conf's loglevel names, mapped onto pino's. */
@@ -388,6 +405,7 @@ const SETTINGS: readonly Setting[] = [
     directive: 'dir',
     parse: v => {
       if (v === '') throw new ConfigError('needs a directory')
+      checkDir(v)
       return v
     },
   },

@@ -99,13 +99,21 @@ describe('RDB files', () => {
     expect(await snapshot(f)).toEqual(theirs)
   })
 
-  it('a file that is not an RDB file stops the server from starting; an unwritable dir makes SAVE answer -ERR', async () => {
+  it('a file that is not an RDB file stops the server from starting', async () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'dump.rdb'), 'not an rdb file')
     await expect(startFlashKV({ shards: 1, extraArgs: ['--dir', dir] })).rejects.toThrow()
+  })
+
+  it('a dir that is missing or a file stops the server from starting, with strerror\'s text, as Redis', async () => {
+    const dir = tempDir()
     const missing = join(dir, 'no-such-dir')
-    const f = await connect(await startFlashKV({ shards: 1, extraArgs: ['--dir', missing] }))
-    expect(await text(f, 'SAVE')).toBe('-ERR\r\n')
+    const file = join(dir, 'a-file')
+    writeFileSync(file, '')
+    for (const [d, reason] of [[missing, 'No such file or directory'], [file, 'Not a directory']]) {
+      await expect(startRedis(['--save', '', '--dir', d])).rejects.toThrow(reason)
+      await expect(startFlashKV({ shards: 1, extraArgs: ['--dir', d] })).rejects.toThrow(`can't chdir to '${d}': ${reason}`)
+    }
     expect(existsSync(missing)).toBe(false)
   })
 })
