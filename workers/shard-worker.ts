@@ -39,7 +39,7 @@ import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, type ShardAsk } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
 import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
@@ -1289,11 +1289,13 @@ function execCommands (count: number): void {
   }
 }
 
-// Before sleeping, watch SEQ for a short while: a wake-up through Atomics.notify is a futex
-// syscall on both sides plus a scheduler hop, which under steady traffic costs more than a
-// brief spin (FLASHKV_SPIN_US, default 0: on the 2-core reference box 50 µs made no measurable
-// difference; on hosts with a core per shard it saves the wake-up).
-const SPIN_US = Number(process.env.FLASHKV_SPIN_US ?? '0')
+// Before sleeping after a short batch, watch SEQ for spin-us (config.ts; on by default where
+// every thread has a core): a wake-up through Atomics.notify is a futex syscall on both sides
+// plus a scheduler hop, which a client sending one request at a time pays on every request.
+// After a long batch the next one is a turn away and a spin would only take a core.
+const SPIN_US = data.spinUs ?? 0
+/** Records the last pass that ran anything ran (a short batch spins). */
+let lastBatch = Infinity
 function spinUntilWork (seq: number): boolean {
   const until = performance.now() + SPIN_US / 1000
   while (performance.now() < until) {
@@ -1666,6 +1668,7 @@ for (;;) {
   // SEQ was read first: credit returned after this look bumps it, so the wait below returns.
   if (parked.size > 0) runAllParked()
   let ran = false
+  const ranBefore = commandsRun
   // Round after round while any ring moves: a ring stopped at a ticket may go on once another
   // ring has run the tickets before it.
   for (let more = true; more;) {
@@ -1676,10 +1679,11 @@ for (;;) {
     if (more) ran = true
   }
   if (ran) {
+    lastBatch = commandsRun - ranBefore
     settleDebts()
     notifyAll()
     publishStats()
-  } else if (SPIN_US > 0 && spinUntilWork(seq)) {
+  } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && spinUntilWork(seq)) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).

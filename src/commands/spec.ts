@@ -183,6 +183,8 @@ export interface ServerContext {
   readonly runId: string
   /** The bound on the primary's blocking wait for shard replies (0 = never blocks). */
   readonly replyWaitUs: number
+  /** spin-us (config.ts): INFO shards. */
+  readonly spinUs: number
   /** server_cpulist as given at start ('' = any CPU). */
   readonly serverCpulist: string
   /** How client sockets are read and written: 'handle' below Node's streams, or 'stream'. */

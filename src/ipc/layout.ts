@@ -111,6 +111,9 @@ export interface ProducerEndpoint {
   wakeWord: SharedArrayBuffer
 }
 
+/** At most this many records outstanding on a link (or just run by a shard) are a short batch, after which a thread spins (spin-us). */
+export const SPIN_MAX_RECORDS = 4
+
 export interface ShardWorkerData {
   /** The shared save state (persistence/save-state.ts). */
   save?: SharedArrayBuffer
@@ -124,6 +127,8 @@ export interface ShardWorkerData {
   /** Int32 output credit per client slot, shared by the primary and every shard. */
   credit: SharedArrayBuffer
   logLevel: string
+  /** spin-us (config.ts): how long the worker watches its rings after a short batch; 0 or absent: it sleeps at once. */
+  spinUs?: number
   /**
    * Where this shard's keyspace events go: a request ring read by shard 0 (the pub/sub hub) as
    * one of its producers, and shard 0's doorbell. Event records carry tickets of shard 0's

@@ -116,7 +116,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     for (let s = 0; s < config.shards; s++) {
       const sw = new ShardWorker(s, config.shards, SHARD_FILE, this.log.level, credit, producers[s], bells[s], stats[s], events.writers[s], sequencer, this.shardRdbFile,
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: n + s },
-        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION })
+        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION }, config.spinUs)
       sw.onLog = (level, msg) => { this.log[level](msg) }
       this.shards.push(sw)
       joiner.attach(sw.worker, s)

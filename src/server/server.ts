@@ -235,6 +235,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly aclfile: string
   readonly cgroupMemoryLimit: number
   readonly replyWaitUs: number
+  readonly spinUs: number
   readonly serverCpulist: string
   readonly clientIo = isRawIo ? 'handle' : 'stream'
   readonly runId: string
@@ -304,6 +305,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.dbfilename = config.dbfilename
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
     this.replyWaitUs = config.replyWaitUs
+    this.spinUs = config.spinUs
     this.serverCpulist = config.serverCpulist
     this.ioThreads = io === null ? 1 : io.threads
     this.ioListen = io === null ? 'single' : io.mode
@@ -466,6 +468,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       const issued = new Int32Array(io.sequencer)
       for (const ep of io.links) {
         const link = new ShardLink(ep, this.credits)
+        link.spinUs = this.spinUs
         link.useSequencer(issued, this.shards, io.index)
         this.links.push(link)
       }
@@ -692,10 +695,11 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     for (let i = 0; i < this.shards; i++) {
       const ends = connectShard(i, bells[i], stats[i], wakeWord)
       const link = new ShardLink(ends.link, this.credits)
+      link.spinUs = this.spinUs
       const producers = i === 0 ? [ends.worker, ...events.hub] : [ends.worker]
       const sw = new ShardWorker(i, this.shards, WORKER_FILE, this.log.level, this.credits.sab, producers, bells[i], stats[i], events.writers[i], tickets, this.shardRdbFile,
         { sab: this.cmdStats.sab, rows: this.cmdStats.rows, row: 1 + i },
-        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION })
+        { state: this.shared.scriptWord(), busy: this.shared.busyReplyWords(), lastSave: this.shared.lastSaveWord(), version: REDIS_COMPAT_VERSION }, this.spinUs)
       sw.onLog = (level, msg) => { this.log[level](msg) }
       joiner.attach(sw.worker, i)
       this.links.push(link)

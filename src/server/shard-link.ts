@@ -9,7 +9,7 @@ import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
-  REQ_OOB, REQ_RESP3, REQ_FORCE, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS,
+  REQ_OOB, REQ_RESP3, REQ_FORCE, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, SPIN_MAX_RECORDS,
   type ShardWorkerData, type ProducerEndpoint, type ShardResume, type ShardAsk,
 } from '../ipc/layout.js'
 import type { KeyspaceLayout } from '../storage/keyspace.js'
@@ -145,8 +145,8 @@ export class ShardWorker {
   constructor (readonly index: number, shards: number, private readonly workerFile: URL, logLevel: string, credit: SharedArrayBuffer,
     producers: ProducerEndpoint[], readonly bell: SharedArrayBuffer, readonly stats: SharedArrayBuffer,
     events?: ShardWorkerData['events'], sequencer?: SharedArrayBuffer, rdbFile?: string, cmdStats?: ShardWorkerData['cmdStats'],
-    scripting?: ShardWorkerData['scripting']) {
-    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, events, sequencer, rdbFile, cmdStats, save: saveSab(), scripting }
+    scripting?: ShardWorkerData['scripting'], spinUs = 0) {
+    const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, spinUs, events, sequencer, rdbFile, cmdStats, save: saveSab(), scripting }
     this.data = wd
     // With maxmemory set at start, a small young generation: a shard's garbage is per-command
     // scraps, and V8 would otherwise grow it to 48 MB under load and keep it, RSS that maxmemory
@@ -582,11 +582,21 @@ export class ShardLink {
     // While SLEEPING is 1 the worker wakes us with Atomics.notify instead of a message.
     Atomics.store(c, SLEEPING, 1)
     let isInTime = false
+    // A short batch is answered in a few microseconds: watch SEQ for half of spin-us before
+    // sleeping, which spares the worker's futex wake and this thread's scheduler hop.
+    let spin = this.fifoLen <= SPIN_MAX_RECORDS ? this.spinUs / 2000 : 0
     for (;;) {
       const seq = Atomics.load(c, SEQ)
       if (this.resp.poll()) { isInTime = true; break }
-      const left = deadline - performance.now()
+      const now = performance.now()
+      const left = deadline - now
       if (left <= 0) break
+      if (spin > 0) {
+        const until = now + Math.min(spin, left)
+        spin = 0
+        while (Atomics.load(c, SEQ) === seq && performance.now() < until) { /* spin */ }
+        continue
+      }
       Atomics.wait(c, SEQ, seq, left)
     }
     // A worker that still saw 1 published before this store, so drain() below finds its
@@ -595,6 +605,9 @@ export class ShardLink {
     this.drain()
     return isInTime
   }
+
+  /** spin-us (config.ts), set by the server: 0 = awaitReplies sleeps at once. */
+  spinUs = 0
 
   private sampleCounter = 0
   /** Requests staged on this link so far (Router.stagedCount: has anything been staged since?). */

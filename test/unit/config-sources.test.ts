@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseArgs, parseMemory, splitConfigLine, defaultShards, defaultReplyWaitUs, usableCores, REPLY_WAIT_US, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
+import { parseArgs, parseMemory, splitConfigLine, defaultShards, defaultReplyWaitUs, defaultSpinUs, usableCores, REPLY_WAIT_US, SPIN_US, ConfigError, CGROUP_MEMORY_SHARE, type Config } from '../../src/config.js'
 import { cgroupCpuLimit, cgroupMemoryLimit } from '../../src/cgroup.js'
 import { POLICY_NAMES } from '../../src/storage/eviction.js'
 import { parseCpulist } from '../../src/cpu-affinity.js'
@@ -46,6 +46,15 @@ describe('precedence: flag > env > file > default', () => {
     expect(run(['c.conf'], { FLASHKV_REPLY_WAIT_US: '0' }, { 'c.conf': 'reply-wait-us 250\n' })).toMatchObject({ replyWaitUs: 0 })
     expect(run(['--reply-wait-us', '40'], { FLASHKV_REPLY_WAIT_US: '0' })).toMatchObject({ replyWaitUs: 40 })
     expect(fails(['--reply-wait-us', '-1'])).toMatch(/--reply-wait-us/)
+  })
+  it('spin-us defaults on where every server thread has a core, and comes from each source', () => {
+    expect(defaultSpinUs(2, 2)).toBe(SPIN_US) // 1 shard and the primary on 2 CPUs
+    expect(defaultSpinUs(3, 2)).toBe(0)
+    expect(defaultSpinUs(16, 16)).toBe(SPIN_US)
+    expect(run(['c.conf'], {}, { 'c.conf': 'spin-us 30\n' })).toMatchObject({ spinUs: 30 })
+    expect(run(['c.conf'], { FLASHKV_SPIN_US: '0' }, { 'c.conf': 'spin-us 30\n' })).toMatchObject({ spinUs: 0 })
+    expect(run(['--spin-us', '5'], { FLASHKV_SPIN_US: '0' })).toMatchObject({ spinUs: 5 })
+    expect(fails(['--spin-us', 'x'])).toMatch(/--spin-us/)
   })
   it('server_cpulist from each source, in Redis\'s syntax; a malformed list is kept (Redis starts with it, binding nothing)', () => {
     expect(run([])).toMatchObject({ serverCpulist: '' })
@@ -162,7 +171,7 @@ describe('cgroup limits', () => {
     expect(defaultShards(root)).toBe(1) // ceil(1.5) = 2 CPUs, one for the primary
     // 1 shard + the primary + a core for clients exceed 2 CPUs: the primary blocks for replies.
     expect(usableCores(root)).toBe(2)
-    expect(run([], {}, {}, root)).toMatchObject({ shards: 1, replyWaitUs: REPLY_WAIT_US })
+    expect(run([], {}, {}, root)).toMatchObject({ shards: 1, replyWaitUs: REPLY_WAIT_US, spinUs: SPIN_US })
     const c = run([], {}, {}, root)
     expect(c).toMatchObject({ cgroupMemoryLimit: 536870912, maxmemory: Math.floor(536870912 * CGROUP_MEMORY_SHARE), maxmemorySource: 'cgroup' })
   })
