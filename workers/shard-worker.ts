@@ -40,6 +40,7 @@ import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
 import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
+import { SpinGate } from '../src/spin-gate.js'
 import { DATABASES } from '../src/storage/shard.js'
 
 import { existsSync } from 'node:fs'
@@ -1296,6 +1297,13 @@ function execCommands (count: number): void {
 const SPIN_US = data.spinUs ?? 0
 /** Records the last pass that ran anything ran (a short batch spins). */
 let lastBatch = Infinity
+const spinGate = new SpinGate()
+function trySpin (seq: number): boolean {
+  if (!spinGate.shouldSpin()) return false
+  const hit = spinUntilWork(seq)
+  spinGate.record(hit)
+  return hit
+}
 function spinUntilWork (seq: number): boolean {
   const until = performance.now() + SPIN_US / 1000
   while (performance.now() < until) {
@@ -1683,7 +1691,7 @@ for (;;) {
     settleDebts()
     notifyAll()
     publishStats()
-  } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && spinUntilWork(seq)) {
+  } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && trySpin(seq)) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
