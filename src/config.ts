@@ -226,8 +226,8 @@ export const SPIN_US = 200
  * Spin only where every server thread has a core of its own: then a spinning thread takes no
  * core another one needs. One client at a time (redis-benchmark -c 1, 1 shard, 2 CPUs) waits on
  * two wake-ups per request otherwise, each a futex syscall and a scheduler hop that this VM makes
- * dear: GET -c 1 went from 8.1-10.4k to 10.5-14.2k requests/s (Redis 15-22k), while CPU per
- * command at -c 50 and -P 16 stayed within noise (only short batches spin).
+ * dear: GET -c 1 went from 8.6-13.0k to 19.6-21.8k requests/s (Redis 18-22k, warm servers),
+ * while CPU per command at -c 50 and -P 16 stayed within noise (only short batches spin).
  */
 export function defaultSpinUs (threads: number, cores: number): number {
   return threads <= cores ? SPIN_US : 0

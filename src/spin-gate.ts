@@ -5,6 +5,8 @@
 // keeps a running hit rate instead (each spin weighs a quarter); below 0.3, only one chance in
 // PROBE_EVERY spins, to see whether the load has changed; a probe or two that find work open it again.
 
+import { performance } from 'node:perf_hooks'
+
 const PROBE_EVERY = 4
 
 export class SpinGate {
@@ -19,5 +21,19 @@ export class SpinGate {
   /** A spin found work (`hit`) or ran out. */
   record (hit: boolean): void {
     this.rate = this.rate * 0.75 + (hit ? 0.25 : 0)
+  }
+
+  /**
+   * Unless the gate is shut, watches word[i] for up to `ms` while it still holds `seen` (a ring's
+   * SEQ, which the other side bumps as it publishes); true if it moved. The shard's loop and the
+   * primary's reply wait both spin here.
+   */
+  spin (word: Int32Array, i: number, seen: number, ms: number): boolean {
+    if (!this.shouldSpin()) return false
+    const until = performance.now() + ms
+    while (Atomics.load(word, i) === seen && performance.now() < until) { /* spin */ }
+    const hit = Atomics.load(word, i) !== seen
+    this.record(hit)
+    return hit
   }
 }

@@ -1298,19 +1298,6 @@ const SPIN_US = data.spinUs ?? 0
 /** Records the last pass that ran anything ran (a short batch spins). */
 let lastBatch = Infinity
 const spinGate = new SpinGate()
-function trySpin (seq: number): boolean {
-  if (!spinGate.shouldSpin()) return false
-  const hit = spinUntilWork(seq)
-  spinGate.record(hit)
-  return hit
-}
-function spinUntilWork (seq: number): boolean {
-  const until = performance.now() + SPIN_US / 1000
-  while (performance.now() < until) {
-    if (Atomics.load(bell, SEQ) !== seq) return true
-  }
-  return false
-}
 
 /**
  * Client producers (I/O threads) with epoch words in the sequencer's words (`tickets`, which
@@ -1691,7 +1678,7 @@ for (;;) {
     settleDebts()
     notifyAll()
     publishStats()
-  } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && trySpin(seq)) {
+  } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && spinGate.spin(bell, SEQ, seq, SPIN_US / 1000)) {
     continue
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).

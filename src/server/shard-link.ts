@@ -585,18 +585,15 @@ export class ShardLink {
     let isInTime = false
     // A short batch is answered in a few microseconds: watch SEQ for half of spin-us before
     // sleeping, which spares the worker's futex wake and this thread's scheduler hop.
-    let spin = this.fifoLen <= SPIN_MAX_RECORDS && this.spinUs > 0 ? this.spinMs() : 0
+    let spin = this.fifoLen <= SPIN_MAX_RECORDS ? this.spinUs / 2000 : 0
     for (;;) {
       const seq = Atomics.load(c, SEQ)
       if (this.resp.poll()) { isInTime = true; break }
-      const now = performance.now()
-      const left = deadline - now
+      const left = deadline - performance.now()
       if (left <= 0) break
       if (spin > 0) {
-        const until = now + Math.min(spin, left)
+        this.spinGate.spin(c, SEQ, seq, Math.min(spin, left))
         spin = 0
-        while (Atomics.load(c, SEQ) === seq && performance.now() < until) { /* spin */ }
-        this.spinGate.record(Atomics.load(c, SEQ) !== seq)
         continue
       }
       Atomics.wait(c, SEQ, seq, left)
@@ -610,12 +607,8 @@ export class ShardLink {
 
   /** spin-us (config.ts), set by the server: 0 = awaitReplies sleeps at once. */
   spinUs = 0
+  /** Whether awaitReplies's spins pay (src/spin-gate.ts). */
   private readonly spinGate = new SpinGate()
-
-  /** How long awaitReplies may spin now (ms): half of spin-us, or 0 while its spins mostly miss. */
-  private spinMs (): number {
-    return this.spinGate.shouldSpin() ? this.spinUs / 2000 : 0
-  }
 
   private sampleCounter = 0
   /** Requests staged on this link so far (Router.stagedCount: has anything been staged since?). */

@@ -36,4 +36,18 @@ describe('SpinGate', () => {
       spins(g, 1, false)
     }
   })
+
+  it('spin: true once the word has moved, false when it stays; a shut gate does not spin', () => {
+    const word = new Int32Array(1)
+    const g = new SpinGate()
+    word[0] = 1
+    expect(g.spin(word, 0, 0, 5)).toBe(true)
+    expect(g.spin(word, 0, 1, 1)).toBe(false)
+    for (let i = 0; i < 20; i++) g.record(false)
+    // Shut: at most one chance in four spins, and those that do still see the word.
+    let spun = 0
+    for (let i = 0; i < 8; i++) if (g.spin(word, 0, 0, 5)) spun++
+    expect(spun).toBeGreaterThan(0)
+    expect(spun).toBeLessThan(8)
+  })
 })
