@@ -22,7 +22,7 @@ const ACL_ORDER = [
   'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection',
   'transaction', 'scripting',
 ]
-const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, transactions: 'transaction', pubsub: null, stream: 'stream', scripting: 'scripting' }
+const GROUP_ACL: Record<string, string | null> = { string: 'string', generic: 'keyspace', list: 'list', hash: 'hash', set: 'set', sortedset: 'sortedset', bitmap: 'bitmap', hyperloglog: 'hyperloglog', geo: 'geo', connection: 'connection', server: null, cluster: null, transactions: 'transaction', pubsub: null, stream: 'stream', scripting: 'scripting' }
 
 export function aclCategories (spec: CommandSpec): string[] {
   const cats = new Set<string>(spec.acl ?? [])
@@ -321,6 +321,29 @@ export function commandGetkeysandflagsCommand (_c: ClientContext, argv: Argv, ou
 const CMD = { group: 'server', firstKey: 0, lastKey: 0, step: 0, route: 'primary', acl: ['connection'] } as const
 const CMD_FLAGS = ['loading', 'stale'] as const
 
+const COMMAND_HELP_LINES = [
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'GETKEYS <full-command>',
+  '    Return the keys from a full Redis command.',
+  'GETKEYSANDFLAGS <full-command>',
+  '    Return the keys and the access flags from a full Redis command.',
+]
+
+function commandHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('COMMAND', COMMAND_HELP_LINES) }
+
 export const commandCommands: readonly CommandSpec[] = [
   {
     ...CMD,
@@ -338,6 +361,7 @@ export const commandCommands: readonly CommandSpec[] = [
       { ...CMD, name: 'command|getkeys', arity: -4, flags: CMD_FLAGS, since: '2.8.13', summary: 'Extract keys given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysCommand },
       { ...CMD, name: 'command|getkeysandflags', arity: -4, flags: CMD_FLAGS, since: '7.0.0', summary: 'Extract keys and access flags given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysandflagsCommand },
       { ...CMD, name: 'command|list', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get an array of Redis command names', complexity: 'O(N) where N is the total number of Redis commands', tips: ['nondeterministic_output_order'], local: commandListCommand },
+      { ...CMD, name: 'command|help', arity: 2, flags: CMD_FLAGS, since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: commandHelpCommand },
       { ...CMD, name: 'command|docs', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get array of specific Redis command documentation', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandDocsCommand },
     ],
   },

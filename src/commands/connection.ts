@@ -395,6 +395,57 @@ export function clientReplyCommand (c: ClientContext, argv: Argv, out: ReplyWrit
 
 const CONN = { group: 'connection', firstKey: 0, lastKey: 0, step: 0, route: 'primary' } as const
 const CLIENT_SUB = { ...CONN, flags: ['noscript', 'loading', 'stale'] } as const
+
+/** Redis 7.0's text (its KILL/LIST lines as Redis prints them). */
+const CLIENT_HELP_LINES = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+]
+
+function clientHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('CLIENT', CLIENT_HELP_LINES) }
 const CLIENT_ADMIN = { ...CONN, flags: ['admin', 'noscript', 'loading', 'stale'] } as const
 
 export const connectionCommands: CommandSpec[] = [
@@ -431,6 +482,7 @@ export const connectionCommands: CommandSpec[] = [
       { ...CLIENT_ADMIN, name: 'client|kill', arity: -3, since: '2.4.0', summary: 'Kill the connection of a client', complexity: 'O(N) where N is the number of client connections', local: clientKillCommand },
       { ...CLIENT_ADMIN, name: 'client|no-evict', arity: 3, since: '7.0.0', summary: 'Set client eviction mode for the current connection', complexity: 'O(1)', local: clientNoEvictCommand },
       { ...CLIENT_SUB, name: 'client|reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)', local: clientReplyCommand },
+      { ...CONN, name: 'client|help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: clientHelpCommand },
       { ...CLIENT_SUB, name: 'client|setinfo', arity: 4, since: '7.2.0', summary: 'Set client or connection specific info', complexity: 'O(1)', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: clientSetinfoCommand },
     ],
   },

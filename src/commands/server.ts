@@ -328,6 +328,19 @@ export let FLASHKV_VERSION = '0.0.0'
 export function setVersion (v: string): void { FLASHKV_VERSION = v }
 
 const SERVER = { group: 'server', firstKey: 0, lastKey: 0, step: 0 } as const
+
+const CONFIG_HELP_LINES = [
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+]
+
+function configHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('CONFIG', CONFIG_HELP_LINES) }
 const CONFIG_FLAGS = ['admin', 'noscript', 'loading', 'stale'] as const
 
 export const serverCommands: CommandSpec[] = [
@@ -350,6 +363,7 @@ export const serverCommands: CommandSpec[] = [
       { ...SERVER, name: 'config|get', arity: -3, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Get the values of configuration parameters', complexity: 'O(N) when N is the number of configuration parameters provided', local: configGetCommand },
       { ...SERVER, name: 'config|set', arity: -4, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: configSetCommand },
       { ...SERVER, name: 'config|rewrite', arity: 2, flags: CONFIG_FLAGS, route: 'primary', since: '2.8.0', summary: 'Rewrite the configuration file with the in memory configuration', complexity: 'O(1)', local: configRewriteCommand },
+      { ...SERVER, name: 'config|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: configHelpCommand },
       { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', run: configResetstatShard, finish: configResetstatFinish },
     ],
   },

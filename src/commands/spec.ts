@@ -28,7 +28,7 @@ export type Route = 'primary' | 'key' | 'split' | 'all' | 'coord' | 'cursor' | '
 /** Redis command tips: AGG_SUM, ALL_SUCCEEDED, the default key-ordered merge, or a custom finish. */
 export type Merge = 'sum' | 'allOk' | 'byKeyOrder' | 'concat' | 'custom'
 
-export type Group = 'string' | 'generic' | 'server' | 'connection' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'stream' | 'scripting'
+export type Group = 'string' | 'generic' | 'server' | 'connection' | 'cluster' | 'list' | 'hash' | 'set' | 'sortedset' | 'bitmap' | 'hyperloglog' | 'geo' | 'transactions' | 'pubsub' | 'stream' | 'scripting'
 
 /**
  * One Redis key spec. begin_search defaults to `index: firstKey` and find_keys to the row's

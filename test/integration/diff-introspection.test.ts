@@ -366,3 +366,47 @@ describe('refusals before running', () => {
     expect(b).toContain('errorstat_NOAUTH:count=2')
   })
 })
+
+describe('HELP of CLIENT, COMMAND and CONFIG', () => {
+  it('the help texts, and the arity error with an argument', async () => {
+    await pair.sequence([
+      ['CLIENT', 'HELP'], ['client', 'help'], ['CLIENT', 'HELP', 'x'], ['COMMAND', 'HELP'], ['COMMAND', 'HELP', 'x'],
+      ['CONFIG', 'HELP'], ['CONFIG', 'help', 'x'], ['COMMAND', 'INFO', 'client|help', 'command|help', 'config|help'],
+    ])
+    await both('HELLO', '3')
+    await pair.sequence([['CLIENT', 'HELP'], ['COMMAND', 'HELP'], ['CONFIG', 'HELP']])
+  })
+})
+
+describe('a server with cluster support disabled', () => {
+  const SUBS = ['ADDSLOTS 1', 'ADDSLOTSRANGE 1 2', 'BUMPEPOCH', 'COUNT-FAILURE-REPORTS n', 'COUNTKEYSINSLOT 1', 'DELSLOTS 1',
+    'DELSLOTSRANGE 1 2', 'FAILOVER', 'FLUSHSLOTS', 'FORGET n', 'GETKEYSINSLOT 1 2', 'HELP', 'INFO', 'KEYSLOT k', 'LINKS',
+    'MEET 127.0.0.1 7000', 'MYID', 'NODES', 'REPLICAS n', 'REPLICATE n', 'RESET', 'SAVECONFIG', 'SET-CONFIG-EPOCH 1',
+    'SETSLOT 1 STABLE', 'SHARDS', 'SLAVES n', 'SLOTS']
+
+  it('every CLUSTER subcommand, READONLY, READWRITE and ASKING answer that, after the arity and subcommand checks', async () => {
+    const cmds: string[][] = SUBS.map(s => ['CLUSTER', ...s.split(' ')])
+    // Each with one argument more (an arity error where the arity is fixed), and the container's own errors.
+    cmds.push(...SUBS.map(s => ['cluster', ...s.toLowerCase().split(' '), 'extra']))
+    cmds.push(['CLUSTER'], ['CLUSTER', 'NOSUCH'], ['CLUSTER', 'KEYSLOT'], ['READONLY'], ['READWRITE'], ['ASKING'], ['READONLY', 'x'], ['ASKING', 'x'])
+    await pair.sequence(cmds)
+    await pair.sequence([
+      ['COMMAND', 'INFO', 'cluster|info', 'cluster|reset', 'readonly', 'readwrite', 'asking'],
+      ['COMMAND', 'GETKEYS', 'CLUSTER', 'INFO'], ['COMMAND', 'DOCS', 'readonly', 'cluster|myid'],
+    ])
+  })
+
+  it('inside MULTI, in a script, and to a user without @admin', async () => {
+    await pair.sequence([['MULTI'], ['CLUSTER', 'INFO'], ['READONLY'], ['CLUSTER', 'HELP'], ['SET', 'k', 'v'], ['EXEC'], ['GET', 'k']])
+    await pair.sequence([
+      ['EVAL', "return redis.pcall('CLUSTER', 'INFO')", '0'], ['EVAL', "return redis.pcall('CLUSTER', 'RESET')", '0'],
+      ['EVAL', "return redis.pcall('READONLY')", '0'],
+    ])
+    await pair.sequence([
+      ['ACL', 'SETUSER', 'app', 'on', 'nopass', '+@all', '-@admin'], ['AUTH', 'app', 'x'], ['CLUSTER', 'INFO'], ['CLUSTER', 'RESET'],
+      ['ASKING'], ['CLIENT', 'HELP'],
+    ])
+    await both('AUTH', 'default', '')
+    await both('ACL', 'DELUSER', 'app')
+  })
+})
