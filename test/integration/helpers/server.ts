@@ -123,7 +123,9 @@ export async function spawnServer (
     return code
   }
   try {
-    await waitForPing(port, host, 15_000, () => {
+    // A bound on a start that hangs, not a speed check: 4 shards and 4 I/O threads take ~3 s on an
+    // idle 2-CPU box and went past 15 s while the suite's other file loaded it (hooks allow 60 s).
+    await waitForPing(port, host, 45_000, () => {
       if (spawnError !== null) return `${name} failed to start: ${String(spawnError)}`
       if (exitCode === undefined) return null
       return `${name} exited early (code ${String(exitCode)}, signal ${String(exitSignal)}); output:\n${output}`
