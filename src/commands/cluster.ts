@@ -12,7 +12,8 @@ const DISABLED = errorReply('ERR This instance has cluster support disabled')
 
 function clusterDisabled (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.raw(DISABLED) }
 
-const BASE = { group: 'cluster', firstKey: 0, lastKey: 0, step: 0, route: 'primary', local: clusterDisabled } as const
+const NO_KEYS = { group: 'cluster', firstKey: 0, lastKey: 0, step: 0, route: 'primary' } as const
+const BASE = { ...NO_KEYS, local: clusterDisabled } as const
 const READ = { ...BASE, flags: ['stale'] } as const
 const ADMIN = { ...BASE, flags: ['admin', 'stale', 'no_async_loading'] } as const
 const ADMIN_INFO = { ...BASE, flags: ['admin', 'stale'] } as const
@@ -23,17 +24,7 @@ const RANGE_N = 'O(N) where N is the total number of the slots between the start
 // Rows as Redis 7.0's COMMAND INFO and COMMAND DOCS give them (test/fixtures/redis-command-info.json).
 export const clusterCommands: CommandSpec[] = [
   {
-    group: 'cluster',
-    name: 'cluster',
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    route: 'primary',
-    since: '3.0.0',
-    summary: 'A container for cluster commands',
-    complexity: 'Depends on subcommand.',
+    ...NO_KEYS, name: 'cluster', arity: -2, flags: [], since: '3.0.0', summary: 'A container for cluster commands', complexity: 'Depends on subcommand.',
     subcommands: [
       { ...ADMIN, name: 'cluster|addslots', arity: -3, since: '3.0.0', summary: 'Assign new hash slots to receiving node', complexity: SLOTS_N },
       { ...ADMIN, name: 'cluster|addslotsrange', arity: -4, since: '7.0.0', summary: 'Assign new hash slots to receiving node', complexity: RANGE_N },

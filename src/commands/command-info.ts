@@ -4,6 +4,7 @@
 
 import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext, Flag } from './spec.js'
+import { helpCommand } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Command } from './table.js'
 import { registry } from './registry.js'
@@ -342,8 +343,6 @@ const COMMAND_HELP_LINES = [
   '    Return the keys and the access flags from a full Redis command.',
 ]
 
-function commandHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('COMMAND', COMMAND_HELP_LINES) }
-
 export const commandCommands: readonly CommandSpec[] = [
   {
     ...CMD,
@@ -361,7 +360,7 @@ export const commandCommands: readonly CommandSpec[] = [
       { ...CMD, name: 'command|getkeys', arity: -4, flags: CMD_FLAGS, since: '2.8.13', summary: 'Extract keys given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysCommand },
       { ...CMD, name: 'command|getkeysandflags', arity: -4, flags: CMD_FLAGS, since: '7.0.0', summary: 'Extract keys and access flags given a full Redis command', complexity: 'O(N) where N is the number of arguments to the command', local: commandGetkeysandflagsCommand },
       { ...CMD, name: 'command|list', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get an array of Redis command names', complexity: 'O(N) where N is the total number of Redis commands', tips: ['nondeterministic_output_order'], local: commandListCommand },
-      { ...CMD, name: 'command|help', arity: 2, flags: CMD_FLAGS, since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: commandHelpCommand },
+      { ...CMD, name: 'command|help', arity: 2, flags: CMD_FLAGS, since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: helpCommand('COMMAND', COMMAND_HELP_LINES) },
       { ...CMD, name: 'command|docs', arity: -2, flags: CMD_FLAGS, since: '7.0.0', summary: 'Get array of specific Redis command documentation', complexity: 'O(N) where N is the number of commands to look up', tips: ['nondeterministic_output_order'], local: commandDocsCommand },
     ],
   },

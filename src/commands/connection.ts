@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer'
 import { checkPassword } from '../server/acl.js'
 import { Tracking } from '../server/tracking.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import { helpCommand } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import { OK, PONG } from '../protocol/replies.js'
 import {
@@ -444,8 +445,6 @@ const CLIENT_HELP_LINES = [
   'NO-EVICT (ON|OFF)',
   '    Protect current client connection from eviction.',
 ]
-
-function clientHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('CLIENT', CLIENT_HELP_LINES) }
 const CLIENT_ADMIN = { ...CONN, flags: ['admin', 'noscript', 'loading', 'stale'] } as const
 
 export const connectionCommands: CommandSpec[] = [
@@ -482,7 +481,7 @@ export const connectionCommands: CommandSpec[] = [
       { ...CLIENT_ADMIN, name: 'client|kill', arity: -3, since: '2.4.0', summary: 'Kill the connection of a client', complexity: 'O(N) where N is the number of client connections', local: clientKillCommand },
       { ...CLIENT_ADMIN, name: 'client|no-evict', arity: 3, since: '7.0.0', summary: 'Set client eviction mode for the current connection', complexity: 'O(1)', local: clientNoEvictCommand },
       { ...CLIENT_SUB, name: 'client|reply', arity: 3, since: '3.2.0', summary: 'Instruct the server whether to reply to commands', complexity: 'O(1)', local: clientReplyCommand },
-      { ...CONN, name: 'client|help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: clientHelpCommand },
+      { ...CONN, name: 'client|help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: helpCommand('CLIENT', CLIENT_HELP_LINES) },
       { ...CLIENT_SUB, name: 'client|setinfo', arity: 4, since: '7.2.0', summary: 'Set client or connection specific info', complexity: 'O(1)', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: clientSetinfoCommand },
     ],
   },

@@ -15,6 +15,7 @@ import { totalmem } from 'node:os'
 import { threadTid } from '../thread-id.js'
 import { G_CLIENTS } from '../storage/tracking.js'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
+import { helpCommand } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import type { Keyspace } from '../storage/keyspace.js'
@@ -339,8 +340,6 @@ const CONFIG_HELP_LINES = [
   'REWRITE',
   '    Rewrite the configuration file.',
 ]
-
-function configHelpCommand (_c: ClientContext, _argv: Argv, out: ReplyWriter): void { out.help('CONFIG', CONFIG_HELP_LINES) }
 const CONFIG_FLAGS = ['admin', 'noscript', 'loading', 'stale'] as const
 
 export const serverCommands: CommandSpec[] = [
@@ -363,7 +362,7 @@ export const serverCommands: CommandSpec[] = [
       { ...SERVER, name: 'config|get', arity: -3, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Get the values of configuration parameters', complexity: 'O(N) when N is the number of configuration parameters provided', local: configGetCommand },
       { ...SERVER, name: 'config|set', arity: -4, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: configSetCommand },
       { ...SERVER, name: 'config|rewrite', arity: 2, flags: CONFIG_FLAGS, route: 'primary', since: '2.8.0', summary: 'Rewrite the configuration file with the in memory configuration', complexity: 'O(1)', local: configRewriteCommand },
-      { ...SERVER, name: 'config|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: configHelpCommand },
+      { ...SERVER, name: 'config|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: helpCommand('CONFIG', CONFIG_HELP_LINES) },
       { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', run: configResetstatShard, finish: configResetstatFinish },
     ],
   },

@@ -222,6 +222,11 @@ export interface ServerContext {
 
 export type ShardHandler = (shard: Shard, argv: Argv, out: ReplyWriter) => void
 export type LocalHandler = (client: ClientContext, argv: Argv, out: ReplyWriter) => void
+
+/** A container's HELP subcommand: Redis's usage line, `lines`, then HELP itself (ReplyWriter.help). */
+export function helpCommand (container: string, lines: readonly string[]): LocalHandler {
+  return (_c, _argv, out) => { out.help(container, lines) }
+}
 /** What a cross-shard transaction may do: run commands on its held shards, in order. */
 export interface TxnContext {
   /** Shard owning a key (the transaction holds every shard its command's keys hash to). */

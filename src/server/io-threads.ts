@@ -83,8 +83,6 @@ export class IoThreads implements ObservedServer, RestBackend {
 
   /** Output credit, WATCH words and the shards' settings (server/credits.ts), for every thread and shard. */
   private readonly credit = new SharedArrayBuffer(CREDIT_SAB_BYTES)
-  /** The sequencer's words (sequencer.ts), shared by every I/O thread and shard. */
-  private sequencerSab = new SharedArrayBuffer(0)
 
   private readonly settings: ServerSettings
   private readonly cmdStats: CommandStats
@@ -96,7 +94,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     const n = config.ioThreads
     const credit = this.credit
     // With an epoch word per (I/O thread, shard): see sequencer.ts.
-    const sequencer = this.sequencerSab = new Sequencer(config.shards, undefined, n).sab
+    const sequencer = new Sequencer(config.shards, undefined, n).sab
     // Every (I/O thread, shard) pair gets its own rings: the thread keeps one end, the shard the other.
     const links: LinkEndpoint[][] = Array.from({ length: n }, () => [])
     const producers: ProducerEndpoint[][] = Array.from({ length: config.shards }, () => [])
@@ -131,20 +129,21 @@ export class IoThreads implements ObservedServer, RestBackend {
     // Thread 0 binds first (the port may be 0); the others then share what it bound, and start
     // together: one after another, their module loading alone made a start with 4 I/O threads
     // take ~4.4 s on 2 CPUs (each thread ~0.7 s, most of it compiling).
-    const bound = await this.startThread(0, links[0], runId, slotCount, [])
+    const start = (t: number, fds: number[]): Promise<{ port: number, fds: number[] }> => this.startThread({
+      config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
+      shared: this.shared.sab, cmdStats: this.cmdStats.sab, mode: this.mode, fds, port: this.port, runId, save: saveSab(),
+    })
+    const bound = await start(0, [])
     this.port = bound.port
-    await Promise.all(Array.from({ length: n - 1 }, async (_x, i) => await this.startThread(i + 1, links[i + 1], runId, slotCount, bound.fds)))
+    await Promise.all(Array.from({ length: n - 1 }, (_x, i) => start(i + 1, bound.fds)))
   }
 
-  /** Starts I/O thread `t`; resolves once it listens, with where (thread 0 binds: its port and fds). */
-  private startThread (t: number, links: LinkEndpoint[], runId: string, slotCount: number, fds: number[]): Promise<{ port: number, fds: number[] }> {
-    const { config } = this
+  /** Starts the I/O thread `d` describes; resolves once it listens, with where (thread 0 binds: its port and fds). */
+  private startThread (d: Omit<IoThreadData, 'control'>): Promise<{ port: number, fds: number[] }> {
+    const t = d.index
     const { port1, port2 } = new MessageChannel()
-    const data: IoThreadData = {
-      config, index: t, threads: config.ioThreads, links, credit: this.credit, slotFirst: 1 + t * slotCount, slotCount, sequencer: this.sequencerSab,
-      shared: this.shared.sab, cmdStats: this.cmdStats.sab, control: port2, mode: this.mode, fds, port: this.port, runId, save: saveSab(),
-    }
-    const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(links)], name: `io-${t}` })
+    const data: IoThreadData = { ...d, control: port2 }
+    const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(d.links)], name: `io-${t}` })
     const thread: IoThread = { worker, control: port1, isListening: false }
     this.threads[t] = thread
     const listening = new Promise<{ port: number, fds: number[] }>((resolve, reject) => {
