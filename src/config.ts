@@ -11,6 +11,7 @@ import { readFileSync, statSync, accessSync, constants as fsConstants } from 'no
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 import { REDIS_DIRECTIVES } from './redis-directives.js'
+import { parseShutdownOnSig } from './persistence/save-state.js'
 
 export interface Config {
   readonly port: number
@@ -102,6 +103,10 @@ export interface Config {
   readonly rdbcompression: boolean
   readonly rdbchecksum: boolean
   readonly stopWritesOnBgsaveError: boolean
+  /** shutdown-on-sigint and shutdown-on-sigterm as SHUTDOWN_* flags (0 = default); shutdown-timeout in seconds. */
+  readonly shutdownOnSigint: number
+  readonly shutdownOnSigterm: number
+  readonly shutdownTimeout: number
   /** The append-only file (persistence/aof*.ts), Redis 7.0's settings and defaults. */
   readonly appendonly: boolean
   /** appendfsync: 0 no, 1 everysec, 2 always. */
@@ -149,6 +154,12 @@ export function parseSavePoints (v: string): string | null {
 const fileName = (what: string) => (v: string): string => {
   if (v === '' || v.includes('/')) throw new ConfigError(`${what} can't be a path, just a filename`)
   return v
+}
+
+function shutdownOnSig (v: string): number {
+  const flags = parseShutdownOnSig(v)
+  if (typeof flags === 'string') throw new ConfigError(flags)
+  return flags
 }
 
 const yesNo = (v: string): number => {
@@ -305,6 +316,11 @@ Options (environment variable, config-file directive):
                       '' = none (FLASHKV_SAVE, save; default '${DEFAULT_SAVE}')
   --rdbcompression, --rdbchecksum, --stop-writes-on-bgsave-error <yes|no>  as in Redis
                       (FLASHKV_RDBCOMPRESSION, ...; default yes)
+  --shutdown-on-sigterm, --shutdown-on-sigint <flags>  what a signal's shutdown does: default
+                      (save if there are save points), or save|nosave, now, force as SHUTDOWN
+                      takes them (FLASHKV_SHUTDOWN_ON_SIGTERM, ...; default default)
+  --shutdown-timeout <s>  accepted as in Redis, where it bounds the wait for replicas; FlashKV has
+                      none (FLASHKV_SHUTDOWN_TIMEOUT, shutdown-timeout; default 10)
   --appendonly <yes|no>  the append-only file (FLASHKV_APPENDONLY, appendonly; default no), with
                       --appendfsync always|everysec|no (default everysec), --appenddirname
                       (appendonlydir), --appendfilename (appendonly.aof), --aof-use-rdb-preamble,
@@ -478,6 +494,9 @@ const SETTINGS: readonly Setting[] = [
   { key: 'rdbcompression', flag: '--rdbcompression', env: 'FLASHKV_RDBCOMPRESSION', directive: 'rdbcompression', parse: yesNo },
   { key: 'rdbchecksum', flag: '--rdbchecksum', env: 'FLASHKV_RDBCHECKSUM', directive: 'rdbchecksum', parse: yesNo },
   { key: 'stopWritesOnBgsaveError', flag: '--stop-writes-on-bgsave-error', env: 'FLASHKV_STOP_WRITES_ON_BGSAVE_ERROR', directive: 'stop-writes-on-bgsave-error', parse: yesNo },
+  { key: 'shutdownOnSigint', flag: '--shutdown-on-sigint', env: 'FLASHKV_SHUTDOWN_ON_SIGINT', directive: 'shutdown-on-sigint', parse: shutdownOnSig },
+  { key: 'shutdownOnSigterm', flag: '--shutdown-on-sigterm', env: 'FLASHKV_SHUTDOWN_ON_SIGTERM', directive: 'shutdown-on-sigterm', parse: shutdownOnSig },
+  { key: 'shutdownTimeout', flag: '--shutdown-timeout', env: 'FLASHKV_SHUTDOWN_TIMEOUT', directive: 'shutdown-timeout', parse: int(0, 2147483647) },
   { key: 'appendonly', flag: '--appendonly', env: 'FLASHKV_APPENDONLY', directive: 'appendonly', parse: yesNo },
   {
     key: 'appendfsync',
@@ -683,7 +702,8 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
     // bind takes several addresses, as in Redis ('-' marks one that may be missing: server/listeners.ts).
     if (directive === 'bind' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     // save takes its pairs as several words, and several save lines add up, as in redis.conf.
-    if (directive === 'save' && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
+    // shutdown-on-sig* takes several flags.
+    if ((directive === 'save' || directive.startsWith('shutdown-on-sig')) && words.length > 2) words.splice(1, words.length - 1, words.slice(1).join(' '))
     if (words.length !== 2) throw new ConfigError(`${where}: '${directive}' takes exactly one value, got ${words.length - 1}`)
     if (directive === 'save' && words[1] !== '' && values.has('save')) words[1] = `${values.get('save') as string} ${words[1]}`
     try {
@@ -832,6 +852,9 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     rdbcompression: ((pick('rdbcompression')[0] as number | undefined) ?? 1) === 1,
     rdbchecksum: ((pick('rdbchecksum')[0] as number | undefined) ?? 1) === 1,
     stopWritesOnBgsaveError: ((pick('stopWritesOnBgsaveError')[0] as number | undefined) ?? 1) === 1,
+    shutdownOnSigint: (pick('shutdownOnSigint')[0] as number | undefined) ?? 0,
+    shutdownOnSigterm: (pick('shutdownOnSigterm')[0] as number | undefined) ?? 0,
+    shutdownTimeout: (pick('shutdownTimeout')[0] as number | undefined) ?? 10,
     appendonly: ((pick('appendonly')[0] as number | undefined) ?? 0) === 1,
     appendfsync: (pick('appendfsync')[0] as number | undefined) ?? 1,
     appenddirname: (pick('appenddirname')[0] as string | undefined) ?? 'appendonlydir',

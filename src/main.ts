@@ -13,7 +13,7 @@ import { createLogger } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
-import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE } from './persistence/save-state.js'
+import { saveWords, hasSavePoints, isLoading, W_SHUTDOWN_DONE, W_SHUTDOWN_SIGINT, W_SHUTDOWN_SIGTERM, SHUTDOWN_SAVE, SHUTDOWN_NOSAVE, SHUTDOWN_FORCE } from './persistence/save-state.js'
 import { replayAof } from './persistence/aof-load.js'
 import { startEverysec, fsyncAofNow } from './persistence/aof-files.js'
 import { applyCpulist } from './cpu-affinity.js'
@@ -104,13 +104,19 @@ async function main (): Promise<void> {
     if (isStopping) { log.warn({ signal: sig }, 'second signal: exiting now'); process.exit(1) }
     isStopping = true
     log.info({ signal: sig }, 'shutting down')
-    // prepareForShutdown: with save points (and not after SHUTDOWN, which saved already) the
-    // dataset is saved first; if that fails the server keeps running, as Redis does.
+    // prepareForShutdown with shutdown-on-sigint or -sigterm's flags: with save points (or
+    // SAVE), unless NOSAVE, and not after SHUTDOWN (which saved already), the dataset is saved
+    // first; if that fails the server keeps running, as Redis does, unless FORCE. NOW skips the
+    // wait for replicas, of which there are none.
     const i32 = saveWords().i32
+    const flags = Atomics.load(i32, sig === 'SIGINT' ? W_SHUTDOWN_SIGINT : W_SHUTDOWN_SIGTERM)
+    const saves = (flags & SHUTDOWN_SAVE) !== 0 || ((flags & SHUTDOWN_NOSAVE) === 0 && hasSavePoints())
     // Never while loading: half the data set would overwrite the file.
-    const saving = hasSavePoints() && !isLoading() && Atomics.load(i32, W_SHUTDOWN_DONE) === 0 ? server.saveForShutdown() : Promise.resolve(true)
+    const saving = saves && !isLoading() && Atomics.load(i32, W_SHUTDOWN_DONE) === 0 ? server.saveForShutdown() : Promise.resolve(true)
     saving.then(ok => {
-      if (!ok) {
+      if (!ok && (flags & SHUTDOWN_FORCE) !== 0) {
+        log.warn({ signal: sig }, 'Error trying to save the DB. Exit anyway.')
+      } else if (!ok) {
         log.warn({ signal: sig }, 'SIGTERM received but errors trying to shut down the server, check the logs for more information')
         isStopping = false
         return

@@ -19,7 +19,7 @@ import { DATABASES } from '../storage/shard.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
 import { maxKeysOf, setMaxKeys } from '../storage/tracking.js'
 import { OK } from '../protocol/replies.js'
-import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES, W_AOF_ENABLED, W_AOF_FSYNC, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_AOF_TIMESTAMPS, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN } from '../persistence/save-state.js'
+import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSION, W_CHECKSUM, W_STOP_WRITES, W_AOF_ENABLED, W_AOF_FSYNC, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_AOF_TIMESTAMPS, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, W_SHUTDOWN_SIGINT, W_SHUTDOWN_SIGTERM, W_SHUTDOWN_TIMEOUT, parseShutdownOnSig, shutdownOnSigText } from '../persistence/save-state.js'
 import { FSYNC_NAMES } from '../persistence/aof.js'
 import { aofNames, setAppendonly } from '../persistence/aof-files.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
@@ -52,6 +52,8 @@ type ValueType =
   | { kind: 'string' }
   /** latency-tracking-info-percentiles: doubles in [0, 100], space separated. */
   | { kind: 'percentiles' }
+  /** shutdown-on-sigint and -sigterm: SHUTDOWN's flags (persistence/save-state.ts parseShutdownOnSig). */
+  | { kind: 'shutdown' }
 
 interface Param {
   name: string
@@ -116,6 +118,11 @@ const PARAMS: readonly Param[] = [
   { name: 'rdbcompression', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_COMPRESSION), set: (_s, v) => { setSaveFlag(W_COMPRESSION, v) } },
   { name: 'rdbchecksum', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_CHECKSUM), set: (_s, v) => { setSaveFlag(W_CHECKSUM, v) } },
   { name: 'stop-writes-on-bgsave-error', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_STOP_WRITES), set: (_s, v) => { setSaveFlag(W_STOP_WRITES, v) } },
+  // Shared words the main thread reads when a signal comes (main.ts).
+  { name: 'shutdown-on-sigint', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGINT)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGINT, Number(v)) } },
+  { name: 'shutdown-on-sigterm', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGTERM)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGTERM, Number(v)) } },
+  // Redis waits up to this long for replicas to catch up before it exits; FlashKV has none.
+  { name: 'shutdown-timeout', type: num(0n, INT_MAX, false), mode: 'live', get: () => String(Atomics.load(saveWords().i32, W_SHUTDOWN_TIMEOUT)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_TIMEOUT, Number(v)) } },
   { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
   { name: 'acllog-max-len', type: num(0n, 9223372036854775807n, false), mode: 'live', get: s => String(s.acl.logMax), set: (s, v) => { s.acl.logMax = Number(v) } },
   { name: 'acl-pubsub-default', type: { kind: 'enum', values: ['allchannels', 'resetchannels'] }, mode: 'live', get: s => s.acl.pubsubAll ? 'allchannels' : 'resetchannels', set: (s, v) => { s.acl.pubsubAll = v === 0n } },
@@ -264,6 +271,11 @@ function parseValue (p: Param, value: string, s: ServerContext): { v: bigint, is
       const i = t.values.indexOf(value.toLowerCase())
       if (i < 0) return `argument(s) must be one of the following: ${t.values.join(', ')}`
       return { v: BigInt(i), isCurrent: t.values[i] === p.get(s) }
+    }
+    case 'shutdown': {
+      const flags = parseShutdownOnSig(value)
+      if (typeof flags === 'string') return flags
+      return { v: BigInt(flags), isCurrent: shutdownOnSigText(flags) === p.get(s) }
     }
     case 'bool': {
       const lower = value.toLowerCase()

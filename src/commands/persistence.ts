@@ -26,7 +26,7 @@ import { startSnapshot, snapshot, encodeRecord, markSaveCut, dropSaveCut } from 
 import { beginRewrite, aofCron } from '../persistence/aof-files.js'
 import { shardAof, flushShardAof } from '../persistence/aof.js'
 import { W_AOF_REWRITE, W_AOF_SCHEDULED, W_AOF_NEXT_FD } from '../persistence/save-state.js'
-import { saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY, W_LAST_SAVED_ID } from '../persistence/save-state.js'
+import { SHUTDOWN_NOSAVE, SHUTDOWN_SAVE, SHUTDOWN_NOW, SHUTDOWN_FORCE, saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY, W_LAST_SAVED_ID } from '../persistence/save-state.js'
 
 const ERR = errorReply('ERR')
 const RDB_OPCODE_FUNCTION2 = 0xf5
@@ -332,10 +332,6 @@ export function flushallFinish (c: ClientContext, _argv: Argv, parts: readonly B
 
 // --- SHUTDOWN ------------------------------------------------------------------------------------
 
-export const SHUTDOWN_NOSAVE = 1
-export const SHUTDOWN_SAVE = 2
-export const SHUTDOWN_NOW = 4
-export const SHUTDOWN_FORCE = 8
 const SHUTDOWN_ABORT = 16
 const NO_SHUTDOWN = errorReply('ERR No shutdown in progress.')
 export const SHUTDOWN_FAILED = errorReply('ERR Errors trying to SHUTDOWN. Check logs.')

@@ -35,6 +35,10 @@ export const W_SHUTDOWN_DONE = 9
 export const W_SHARDS = 10
 /** A BGSAVE inside EXEC asked for one (rdb_bgsave_scheduled): the cron starts it. */
 export const W_SCHEDULED = 11
+/** shutdown-on-sigint and shutdown-on-sigterm (SHUTDOWN_* flags), and shutdown-timeout (seconds). */
+export const W_SHUTDOWN_SIGINT = 12
+export const W_SHUTDOWN_SIGTERM = 13
+export const W_SHUTDOWN_TIMEOUT = 14
 // The append-only file (persistence/aof.ts): every thread reads these words.
 /** 1 while writes are logged (appendonly yes and the AOF loaded): the shards' one check per write. */
 export const W_AOF_ON = 16
@@ -177,10 +181,43 @@ export function updateDenyWrites (): void {
   Atomics.store(i32, W_DENY_WRITES, deny)
 }
 
+// SHUTDOWN's options (shutdownCommand), which shutdown-on-sigint and -sigterm take too.
+export const SHUTDOWN_NOSAVE = 1
+export const SHUTDOWN_SAVE = 2
+export const SHUTDOWN_NOW = 4
+export const SHUTDOWN_FORCE = 8
+/** shutdown-on-sig*'s names in Redis's table order, which CONFIG GET lists them in; default is 0. */
+const SHUTDOWN_NAMES: ReadonlyArray<[string, number]> = [['default', 0], ['save', SHUTDOWN_SAVE], ['nosave', SHUTDOWN_NOSAVE], ['now', SHUTDOWN_NOW], ['force', SHUTDOWN_FORCE]]
+
+/**
+ * A shutdown-on-sig* value (Redis's multi-argument enum): names split on single spaces, any
+ * case, OR-ed together. The flags, or Redis's error text.
+ */
+export function parseShutdownOnSig (value: string): number | string {
+  let flags = 0
+  for (const word of value.split(' ')) {
+    const e = SHUTDOWN_NAMES.find(([name]) => name === word.toLowerCase())
+    if (e === undefined) return `argument(s) must be one of the following: ${SHUTDOWN_NAMES.map(([name]) => name).join(', ')}`
+    flags |= e[1]
+  }
+  // isValidShutdownOnSigFlags
+  if ((flags & SHUTDOWN_SAVE) !== 0 && (flags & SHUTDOWN_NOSAVE) !== 0) return "shutdown options SAVE and NOSAVE can't be used simultaneously"
+  return flags
+}
+
+/** The flags as CONFIG GET and CONFIG REWRITE give them: "default", or the set names in table order. */
+export function shutdownOnSigText (flags: number): string {
+  if (flags === 0) return 'default'
+  return SHUTDOWN_NAMES.filter(([, bit]) => bit !== 0 && (flags & bit) === bit).map(([name]) => name).join(' ')
+}
+
 /** The start-up values, once, on the main thread. */
-export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean, shards: number, dir: string, dbfilename: string }): void {
+export function initSaveState (c: { save: string, rdbcompression: boolean, rdbchecksum: boolean, stopWritesOnBgsaveError: boolean, shards: number, dir: string, dbfilename: string, shutdownOnSigint: number, shutdownOnSigterm: number, shutdownTimeout: number }): void {
   const { i32, f64 } = saveWords()
   i32[W_SHARDS] = c.shards
+  i32[W_SHUTDOWN_SIGINT] = c.shutdownOnSigint
+  i32[W_SHUTDOWN_SIGTERM] = c.shutdownOnSigterm
+  i32[W_SHUTDOWN_TIMEOUT] = c.shutdownTimeout
   // loading:1 from before the port opens until every shard has read the file (startLoading).
   let size = -1
   try { size = statSync(join(c.dir, c.dbfilename)).size } catch {}

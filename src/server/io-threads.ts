@@ -317,7 +317,7 @@ export class IoThreads implements ObservedServer, RestBackend {
 
   private joiner: BgsaveJoiner | null = null
 
-  /** SIGTERM with save points: a background save first, routed by I/O thread 0; false when it failed. */
+  /** A signal's shutdown that saves (main.ts): a background save first, routed by I/O thread 0; false when it failed. */
   async saveForShutdown (): Promise<boolean> {
     const joiner = this.joiner
     if (joiner === null) return true

@@ -939,18 +939,18 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     conn.fail(err)
   }
 
-  /**
-   * Graceful stop: no new connections or commands, let replies in flight go out (up to
-   * graceMs), close the clients, stop the workers (the main thread stops them when this is an
-   * I/O thread).
-   */
-  /** SIGTERM with save points: a background save first; false when it failed. */
+  /** A signal's shutdown that saves (main.ts): a background save first; false when it failed. */
   async saveForShutdown (): Promise<boolean> {
     const joiner = this.joiner
     if (joiner === null) return true
     return await joiner.saveForShutdown(() => { startBgsave(this.router, BGSAVE) })
   }
 
+  /**
+   * Graceful stop: no new connections or commands, let replies in flight go out (up to
+   * graceMs), close the clients, stop the workers (the main thread stops them when this is an
+   * I/O thread).
+   */
   async stop (graceMs = 5000): Promise<void> {
     this.isStopping = true
     if (this.cron !== null) { clearInterval(this.cron); this.cron = null }

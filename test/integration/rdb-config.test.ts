@@ -1,7 +1,7 @@
 // Save points, SHUTDOWN and SIGTERM saving, rdbcompression, rdbchecksum and
 // stop-writes-on-bgsave-error, checked against what redis-server 7.0.15 does and loads.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -10,6 +10,7 @@ import { startRedis } from './helpers/redis.js'
 import { startFlashKV, type ServerHandle } from './helpers/server.js'
 import { persistence, bgsaveDone } from './helpers/persistence.js'
 import { keysOnShard } from './helpers/slots.js'
+import { RawClient } from './helpers/raw.js'
 
 const dirs: string[] = []
 const servers: ServerHandle[] = []
@@ -35,6 +36,9 @@ async function client (s: ServerHandle): Promise<Redis> {
 }
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+async function until (cond: () => boolean): Promise<void> {
+  while (!cond()) await sleep(20)
+}
 
 /** Keys and values of database 0, sorted. */
 async function strings (c: Redis): Promise<string[]> {
@@ -257,6 +261,79 @@ describe('SHUTDOWN and SIGTERM', () => {
       while (existsSync(`/proc/${s.pid}`)) await sleep(20)
       expect(existsSync(join(dir, 'dump.rdb'))).toBe(saves)
     }
+  })
+})
+
+describe('shutdown-on-sigint, shutdown-on-sigterm and shutdown-timeout', () => {
+  it('CONFIG SET and GET answer as Redis does, byte for byte', async () => {
+    const r = await startRedis(['--save', '', '--appendonly', 'no'])
+    const f = await startFlashKV({ shards: 2, extraArgs: ['--dir', tempDir()] })
+    servers.push(r, f)
+    const [rc, fc] = await Promise.all([RawClient.connect(r.port, r.host), RawClient.connect(f.port, f.host)])
+    try {
+      const cases: string[][] = []
+      for (const name of ['shutdown-on-sigint', 'shutdown-on-sigterm']) {
+        // Names in any case and order, repeated, 'default' among others; single spaces only.
+        for (const v of ['nosave now', 'now save', 'FORCE', 'default', 'default save', 'now now', 'save nosave', 'bogus', '', 'now  nosave', "save 'now'", 'nosave now force']) {
+          cases.push(['CONFIG', 'SET', name, v], ['CONFIG', 'GET', name])
+        }
+      }
+      for (const v of ['0', '-1', '2147483647', '2147483648', 'abc', ' 5', '30']) cases.push(['CONFIG', 'SET', 'shutdown-timeout', v], ['CONFIG', 'GET', 'shutdown-timeout'])
+      for (const c of cases) expect((await fc.command(...c)).toString(), c.join(' ')).toBe((await rc.command(...c)).toString())
+    } finally {
+      rc.close()
+      fc.close()
+    }
+  })
+
+  it('a signal saves as its flags say: save without save points, nosave with them, force past a failed save', async () => {
+    // SIGTERM with 'save' and no save points: the file is written, and Redis loads it.
+    const dir = tempDir()
+    const s = await startFlashKV({ shards: 3, extraArgs: ['--dir', dir, '--save', '', '--shutdown-on-sigterm', 'save'] })
+    const f = await client(s)
+    await f.set('k1', 'v1')
+    expect(await f.config('GET', 'shutdown-on-sigterm')).toEqual(['shutdown-on-sigterm', 'save'])
+    expect(await s.stop()).toBe(0)
+    expect(await strings(await client(await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir])))).toEqual(['k1', 'v1'])
+
+    // SIGINT with 'nosave' (set at run time) and save points: no file. SIGTERM's default would save.
+    const dir2 = tempDir()
+    const s2 = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir2, '--save', '3600 1'] })
+    const f2 = await client(s2)
+    await f2.set('k', 'v')
+    expect(await f2.config('SET', 'shutdown-on-sigint', 'nosave now')).toBe('OK')
+    process.kill(s2.pid as number, 'SIGINT')
+    while (existsSync(`/proc/${s2.pid as number}`)) await sleep(20)
+    expect(existsSync(join(dir2, 'dump.rdb'))).toBe(false)
+
+    // A save that fails keeps the server up (Redis's rule) unless the flags say force.
+    const dir3 = tempDir()
+    const s3 = await startFlashKV({ shards: 2, extraArgs: ['--dir', dir3, '--save', '3600 1'] })
+    const f3 = await client(s3)
+    await f3.set('k', 'v')
+    rmSync(dir3, { recursive: true })
+    process.kill(s3.pid as number, 'SIGTERM')
+    await until(() => s3.logs().includes('SIGTERM received but errors trying to shut down the server'))
+    expect(await f3.get('k')).toBe('v')
+    expect(await f3.config('SET', 'shutdown-on-sigterm', 'force')).toBe('OK')
+    process.kill(s3.pid as number, 'SIGTERM')
+    await until(() => !existsSync(`/proc/${s3.pid as number}`))
+    expect(s3.logs()).toContain('Error trying to save the DB. Exit anyway.')
+  })
+
+  it('the config file takes several flags on one line, and CONFIG REWRITE writes them back', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'flashkv.conf')
+    writeFileSync(file, 'shutdown-on-sigterm nosave now\nshutdown-on-sigint "save force"\nshutdown-timeout 3\n')
+    const f = await client(await startFlashKV({ shards: 1, extraArgs: [file, '--dir', dir] }))
+    expect(await f.config('GET', 'shutdown-on-sig*')).toEqual(expect.arrayContaining(['shutdown-on-sigterm', 'nosave now', 'shutdown-on-sigint', 'save force']))
+    expect(await f.config('GET', 'shutdown-timeout')).toEqual(['shutdown-timeout', '3'])
+    expect(await f.config('SET', 'shutdown-on-sigint', 'default')).toBe('OK')
+    expect(await f.config('REWRITE')).toBe('OK')
+    const text = readFileSync(file, 'utf8')
+    expect(text).toContain('shutdown-on-sigterm nosave now\n')
+    expect(text).toContain('shutdown-timeout 3\n')
+    expect(text).toContain('shutdown-on-sigint default\n')
   })
 })
 
