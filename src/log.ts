@@ -2,6 +2,7 @@
 // pid); when stdout is a terminal, the same records as short human-readable lines instead.
 
 import { pino, type Logger } from 'pino'
+import { saveWords, W_LOG_LEVEL } from './persistence/save-state.js'
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
 
@@ -27,3 +28,58 @@ export function createLogger (level: string, stream: NodeJS.WriteStream = proces
   }
   return pino(options, pino.destination({ dest: 1, sync: true }))
 }
+
+/** Redis 7.0's loglevel names (CONFIG GET/SET loglevel), and the pino level each one sets. */
+export const REDIS_LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const
+const PINO_LEVEL_OF = ['debug', 'debug', 'info', 'warn']
+
+/**
+ * The Redis name closest to a pino level, for CONFIG GET: pino's trace is below debug; error,
+ * fatal and silent (and 7.2's "nothing", which the file takes) are above warning, 7.0's highest.
+ */
+export function redisLevelOf (level: string): number {
+  switch (level) {
+    case 'trace': case 'debug': return 0
+    case 'info': return 2
+    default: return 3
+  }
+}
+
+/** Start-up, on the main thread before any other: the level every thread's logger begins at. */
+export function initLogLevel (level: string): void {
+  saveWords().i32[W_LOG_LEVEL] = redisLevelOf(level)
+}
+
+const followers: Logger[] = []
+let seen = -1
+
+function sync (): void {
+  const w = Atomics.load(saveWords().i32, W_LOG_LEVEL)
+  if (w === seen) return
+  seen = w
+  for (const log of followers) log.level = PINO_LEVEL_OF[w & 7]
+}
+
+/**
+ * This thread's logger takes the level CONFIG SET loglevel sets on any thread: at once on the
+ * thread that ran it, within a tenth of a second on the others. The level it was created with
+ * stays until then (a pino level such as trace, which Redis's names do not have).
+ */
+export function followLogLevel (log: Logger): void {
+  if (followers.length === 0) {
+    seen = Atomics.load(saveWords().i32, W_LOG_LEVEL)
+    setInterval(sync, 100).unref()
+  }
+  followers.push(log)
+}
+
+/** CONFIG SET loglevel: Redis's level index. */
+export function setLogLevel (index: number): void {
+  const i32 = saveWords().i32
+  const w = Atomics.load(i32, W_LOG_LEVEL)
+  Atomics.store(i32, W_LOG_LEVEL, (((w >>> 3) + 1) << 3) | index)
+  sync()
+}
+
+/** CONFIG GET loglevel. */
+export function logLevelName (): string { return REDIS_LOG_LEVELS[Atomics.load(saveWords().i32, W_LOG_LEVEL) & 7] }

@@ -9,7 +9,7 @@ import { IoThreads } from './server/io-threads.js'
 import { checkTls } from './server/tls.js'
 import { bindAddresses } from './server/listeners.js'
 import { renameCommands } from './commands/table.js'
-import { createLogger } from './log.js'
+import { createLogger, initLogLevel, followLogLevel } from './log.js'
 import { startHttp } from './http/observability.js'
 import type { Server as HttpServer } from 'node:http'
 import { setVersion } from './commands/server.js'
@@ -35,7 +35,9 @@ async function main (): Promise<void> {
   if (parsed.kind === 'help') { process.stdout.write(USAGE); return }
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
+  initLogLevel(config.logLevel)
   const log = createLogger(config.logLevel)
+  followLogLevel(log)
   for (const w of config.configWarnings) log.warn(w)
   const renameError = renameCommands(config.renameCommands)
   if (renameError !== null) {

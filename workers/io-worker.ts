@@ -4,10 +4,11 @@
 
 import { workerData } from 'node:worker_threads'
 import { FlashServer, type IoThreadData, type ControlMessage } from '../src/server/server.js'
-import { createLogger } from '../src/log.js'
+import { createLogger, followLogLevel } from '../src/log.js'
 
 const data = workerData as IoThreadData
 const log = createLogger(data.config.logLevel).child({ io: data.index })
+followLogLevel(log)
 const server = new FlashServer(data.config, log, data)
 server.start().then(() => {
   data.control.postMessage({ op: 'listening', port: server.port, fds: server.listenFds, tid: 0 } satisfies ControlMessage)

@@ -39,7 +39,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'cluster-enabled': 'no', 'hash-max-listpack-entries': '512', 'hash-max-listpack-value': '64', 'set-max-intset-entries': '512',
   'zset-max-listpack-entries': '128', 'zset-max-listpack-value': '64', 'hll-sparse-max-bytes': '3000', 'lazyfree-lazy-user-del': 'no',
   'busy-reply-threshold': '5000', 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128', 'latency-monitor-threshold': '0',
-  'latency-tracking': 'yes', 'notify-keyspace-events': '', aclfile: '', 'acllog-max-len': '128', 'acl-pubsub-default': 'resetchannels', rdbcompression: 'yes', rdbchecksum: 'yes', 'stop-writes-on-bgsave-error': 'yes', 'shutdown-on-sigint': 'default', 'shutdown-on-sigterm': 'default', 'shutdown-timeout': '10', 'enable-debug-command': 'no', 'enable-protected-configs': 'no', 'enable-module-command': 'no', 'io-threads': '',
+  'latency-tracking': 'yes', 'notify-keyspace-events': '', aclfile: '', 'acllog-max-len': '128', 'acl-pubsub-default': 'resetchannels', rdbcompression: 'yes', rdbchecksum: 'yes', 'stop-writes-on-bgsave-error': 'yes', loglevel: 'notice', 'shutdown-on-sigint': 'default', 'shutdown-on-sigterm': 'default', 'shutdown-timeout': '10', 'enable-debug-command': 'no', 'enable-protected-configs': 'no', 'enable-module-command': 'no', 'io-threads': '',
   'tls-port': '0', 'tls-cert-file': '', 'tls-key-file': '', 'tls-key-file-pass': '', 'tls-client-cert-file': '', 'tls-client-key-file': '',
   'tls-client-key-file-pass': '', 'tls-dh-params-file': '', 'tls-ca-cert-file': '', 'tls-ca-cert-dir': '', 'tls-protocols': '',
   'tls-ciphers': '', 'tls-ciphersuites': '', 'tls-auth-clients': 'yes', 'tls-prefer-server-ciphers': 'no', 'tls-session-caching': 'yes',

@@ -14,6 +14,7 @@ import type { Argv, ClientContext, ServerContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { stringMatch } from './glob.js'
+import { REDIS_LOG_LEVELS, logLevelName, setLogLevel } from '../log.js'
 import { parseNotifyFlags, notifyFlagsToString } from '../storage/notify.js'
 import { DATABASES } from '../storage/shard.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
@@ -118,6 +119,7 @@ const PARAMS: readonly Param[] = [
   { name: 'rdbcompression', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_COMPRESSION), set: (_s, v) => { setSaveFlag(W_COMPRESSION, v) } },
   { name: 'rdbchecksum', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_CHECKSUM), set: (_s, v) => { setSaveFlag(W_CHECKSUM, v) } },
   { name: 'stop-writes-on-bgsave-error', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_STOP_WRITES), set: (_s, v) => { setSaveFlag(W_STOP_WRITES, v) } },
+  { name: 'loglevel', type: { kind: 'enum', values: REDIS_LOG_LEVELS }, mode: 'live', get: () => logLevelName(), set: (_s, v) => { setLogLevel(Number(v)) } },
   // Shared words the main thread reads when a signal comes (main.ts).
   { name: 'shutdown-on-sigint', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGINT)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGINT, Number(v)) } },
   { name: 'shutdown-on-sigterm', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGTERM)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGTERM, Number(v)) } },

@@ -39,6 +39,11 @@ export const W_SCHEDULED = 11
 export const W_SHUTDOWN_SIGINT = 12
 export const W_SHUTDOWN_SIGTERM = 13
 export const W_SHUTDOWN_TIMEOUT = 14
+/**
+ * loglevel (log.ts): Redis's level index in the low 3 bits, a change count above. Not a save
+ * setting: this is the one shared block every thread reaches, and each thread's logger follows it.
+ */
+export const W_LOG_LEVEL = 15
 // The append-only file (persistence/aof.ts): every thread reads these words.
 /** 1 while writes are logged (appendonly yes and the AOF loaded): the shards' one check per write. */
 export const W_AOF_ON = 16

@@ -31,7 +31,8 @@ describe('CONFIG REWRITE', () => {
     for (const f of files) writeFileSync(f, ORIGINAL)
     const flash = await startFlashKV({ shards: 4, extraArgs: [files[0]] })
     const redis = await onFreePort('127.0.0.1', async port => await spawnServer('redis-server',
-      [files[1], '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], port, '127.0.0.1', 'redis-server'))
+      // The helper starts FlashKV with --log-level warn: both rewrite that level.
+      [files[1], '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'], port, '127.0.0.1', 'redis-server'))
     try {
       for (const [server, file] of [[flash, files[0]], [redis, files[1]]] as const) {
         const c = await RawClient.connect(server.port, server.host)
@@ -69,7 +70,7 @@ describe('CONFIG REWRITE', () => {
     try {
       const c = await RawClient.connect(flash.port, flash.host)
       // The test helper sets these itself.
-      const given = new Set(['port', 'bind', 'dir', 'save', 'shards', 'io-threads'])
+      const given = new Set(['port', 'bind', 'dir', 'save', 'shards', 'io-threads', 'loglevel'])
       for (const [name, value] of Object.entries(DEFAULTS as Record<string, string>)) {
         if (given.has(name)) continue
         const reply = (await c.command('CONFIG', 'GET', name)).toString('latin1')

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RawClient } from './helpers/raw.js'
+import { startRedis } from './helpers/redis.js'
 import { onFreePort, spawnServer, startFlashKV, type ServerHandle } from './helpers/server.js'
 
 const run = promisify(execFile)
@@ -29,11 +30,56 @@ describe('file < environment < flags', () => {
     const text = (b: Buffer): string => b.toString('latin1')
     expect(text(await c.command('CONFIG', 'GET', 'maxclients'))).toBe('*2\r\n$10\r\nmaxclients\r\n$3\r\n123\r\n')
     expect(text(await c.command('CONFIG', 'GET', 'maxmemory'))).toBe(`*2\r\n$9\r\nmaxmemory\r\n$8\r\n${20 * 1024 * 1024}\r\n`)
+    expect(text(await c.command('CONFIG', 'GET', 'loglevel'))).toBe('*2\r\n$8\r\nloglevel\r\n$7\r\nwarning\r\n')
     const info = text(await c.command('INFO', 'server'))
     expect(info).toContain(`config_file:${file}\r\n`)
     expect(info).toContain('shards:2\r\n')
     expect(text(await c.command('INFO', 'memory'))).toMatch(/\r\ncgroup_memory_limit:\d+\r\n/)
     c.close()
+  })
+})
+
+describe('loglevel', () => {
+  it('CONFIG SET and GET answer as Redis 7.0 does, byte for byte', async () => {
+    const r = await startRedis(['--save', '', '--appendonly', 'no'])
+    const f = await startFlashKV({ shards: 2 })
+    const [rc, fc] = await Promise.all([RawClient.connect(r.port, r.host), RawClient.connect(f.port, f.host)])
+    try {
+      // 7.0 has no "nothing" (7.2 added it); names in any case, one only.
+      for (const v of ['debug', 'VERBOSE', 'notice', 'warning', 'nothing', 'bogus', '', 'debug notice', 'Notice']) {
+        for (const c of [['CONFIG', 'SET', 'loglevel', v], ['CONFIG', 'GET', 'loglevel']]) {
+          expect((await fc.command(...c)).toString(), c.join(' ')).toBe((await rc.command(...c)).toString())
+        }
+      }
+    } finally {
+      rc.close()
+      fc.close()
+      await Promise.all([r.stop(), f.stop()])
+    }
+  })
+
+  it('every thread logs at the level CONFIG SET gives: debug lines come and go', async () => {
+    const f = await startFlashKV({ shards: 2, extraArgs: ['--log-level', 'info'] })
+    const c = await RawClient.connect(f.port, f.host)
+    const opened = (): number => f.logs().split('"msg":"connection opened"').length - 1
+    const connect = async (): Promise<void> => { const x = await RawClient.connect(f.port, f.host); x.close() }
+    try {
+      expect((await c.command('CONFIG', 'GET', 'loglevel')).toString()).toBe('*2\r\n$8\r\nloglevel\r\n$6\r\nnotice\r\n')
+      await connect()
+      expect(opened()).toBe(0)
+      expect((await c.command('CONFIG', 'SET', 'loglevel', 'debug')).toString()).toBe('+OK\r\n')
+      // An I/O thread other than this one takes the change within a tenth of a second.
+      while (opened() === 0) { await connect(); await new Promise(resolve => setTimeout(resolve, 50)) }
+      expect((await c.command('CONFIG', 'SET', 'loglevel', 'warning')).toString()).toBe('+OK\r\n')
+      await new Promise(resolve => setTimeout(resolve, 1000))
+      const before = opened()
+      for (let i = 0; i < 5; i++) await connect()
+      await new Promise(resolve => setTimeout(resolve, 200))
+      expect(opened()).toBe(before)
+    } finally {
+      c.close()
+      await f.stop()
+    }
   })
 })
 
