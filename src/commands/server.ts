@@ -4,7 +4,9 @@
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
 import { Buffer } from 'node:buffer'
+import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
 import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'
 import { configRewriteCommand } from './config-rewrite.js'
@@ -104,7 +106,9 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
     `expired_keys=${shard.expiredKeys}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
-    `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n`
+    `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n` +
+    // Only the hub shard's hub has subscriptions; the others count 0.
+    `pubsub_channels=${shard.hub.count(PUBSUB_CHANNEL)}\npubsub_patterns=${shard.hub.count(PUBSUB_PATTERN)}\npubsubshard_channels=${shard.hub.count(PUBSUB_SHARD)}\n`
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -113,10 +117,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -145,8 +149,19 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'scripts_in_shard') st.scriptsInShard = Number(v)
     else if (k === 'scripts_stopped_in_shard') st.scriptsStopped = Number(v)
     else if (k === 'script_calls') st.scriptCalls = Number(v)
+    else if (k === 'pubsub_channels') st.pubsubChannels = Number(v)
+    else if (k === 'pubsub_patterns') st.pubsubPatterns = Number(v)
+    else if (k === 'pubsubshard_channels') st.pubsubShardChannels = Number(v)
   }
   return st
+}
+
+/**
+ * master_replid: Redis draws it at start apart from run_id; here it is derived from run_id
+ * (which every I/O thread shares), so it stays the same for the life of the process.
+ */
+function replIdOf (runId: string): string {
+  return createHash('sha1').update(`replid:${runId}`).digest('hex')
 }
 
 const MULTIPLEXING: Record<string, string> = { linux: 'epoll', darwin: 'kqueue', freebsd: 'kqueue', openbsd: 'kqueue', sunos: 'evport', win32: 'iocp' }
@@ -181,19 +196,34 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
   add('server', 'Server', [
     `redis_version:${srv.version}`,
     `flashkv_version:${FLASHKV_VERSION}`,
+    // Not a Redis build: no git commit nor build id of Redis's, and no C compiler (0.0.0, as
+    // Redis prints for one that is not gcc).
+    'redis_git_sha1:00000000',
+    'redis_git_dirty:0',
+    'redis_build_id:0',
     'redis_mode:standalone',
     `os:${process.platform} ${process.arch}`,
     'arch_bits:64',
+    // libuv's hrtime, which performance.now reads: clock_gettime(CLOCK_MONOTONIC).
+    'monotonic_clock:POSIX clock_gettime',
     `multiplexing_api:${MULTIPLEXING[process.platform] ?? 'libuv'}`,
+    'atomicvar_api:js-atomics',
+    'gcc_version:0.0.0',
     `process_id:${process.pid}`,
+    'process_supervised:no',
     `run_id:${srv.runId}`,
     `tcp_port:${srv.port}`,
     `server_time_usec:${now * 1000}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
     'hz:10',
+    'configured_hz:10',
+    // getLRUClock: seconds, in LRU_CLOCK_MAX (24 bits).
+    `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
     `executable:${process.argv[1] ?? ''}`,
     `config_file:${srv.configFile}`,
+    // Redis's own I/O threads: FlashKV's --io-threads are their counterpart.
+    `io_threads_active:${srv.ioThreads > 1 ? 1 : 0}`,
     `node_version:${process.version}`,
     `shards:${srv.shards}`,
   ])
@@ -225,20 +255,47 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `instantaneous_ops_per_sec:${srv.instantaneous('ops')}`,
     `total_net_input_bytes:${srv.netBytes().input}`,
     `total_net_output_bytes:${srv.netBytes().output}`,
+    // No replication, no fork, no MIGRATE, no active defrag, no client eviction: those count 0.
+    'total_net_repl_input_bytes:0',
+    'total_net_repl_output_bytes:0',
     `instantaneous_input_kbps:${(srv.instantaneous('netInput') / 1024).toFixed(2)}`,
     `instantaneous_output_kbps:${(srv.instantaneous('netOutput') / 1024).toFixed(2)}`,
+    'instantaneous_input_repl_kbps:0.00',
+    'instantaneous_output_repl_kbps:0.00',
     `rejected_connections:${srv.rejectedConnections()}`,
+    'sync_full:0',
+    'sync_partial_ok:0',
+    'sync_partial_err:0',
     `expired_keys:${sum(s => s.expired)}`,
     `evicted_keys:${sum(s => s.evicted)}`,
+    'evicted_clients:0',
     `keyspace_hits:${sum(s => s.hits)}`,
     `keyspace_misses:${sum(s => s.misses)}`,
+    `pubsub_channels:${sum(s => s.pubsubChannels)}`,
+    `pubsub_patterns:${sum(s => s.pubsubPatterns)}`,
+    `pubsubshard_channels:${sum(s => s.pubsubShardChannels)}`,
+    'latest_fork_usec:0',
+    'total_forks:0',
+    'migrate_cached_sockets:0',
+    'slave_expires_tracked_keys:0',
+    'active_defrag_hits:0',
+    'active_defrag_misses:0',
+    'active_defrag_key_hits:0',
+    'active_defrag_key_misses:0',
+    'total_active_defrag_time:0',
+    'current_active_defrag_time:0',
     `tracking_total_keys:${sum(s => s.trackingKeys)}`,
     `tracking_total_items:${sum(s => s.trackingItems)}`,
     `tracking_total_prefixes:${sum(s => s.trackingPrefixes)}`,
     'unexpected_error_replies:0',
     `total_error_replies:${srv.cmdStats.totalErrors()}`,
   ])
-  add('replication', 'Replication', ['role:master', 'connected_slaves:0'])
+  // A master that never had a replica: Redis's values before any (no backlog yet).
+  add('replication', 'Replication', [
+    'role:master', 'connected_slaves:0', 'master_failover_state:no-failover', `master_replid:${replIdOf(srv.runId)}`,
+    `master_replid2:${'0'.repeat(40)}`, 'master_repl_offset:0', 'second_repl_offset:-1', 'repl_backlog_active:0',
+    'repl_backlog_size:1048576', 'repl_backlog_first_byte_offset:0', 'repl_backlog_histlen:0',
+  ])
   if (wanted.has('cpu')) add('cpu', 'CPU', cpuLines())
   add('modules', 'Modules', [])
   if (wanted.has('commandstats')) add('commandstats', 'Commandstats', commandstatsLines(srv.cmdStats))
