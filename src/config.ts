@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer'
 import { PASSWORD_MAX } from './ipc/layout.js'
 import { parseNotifyFlags } from './storage/notify.js'
 import { POLICY_NAMES } from './storage/eviction.js'
-import { readFileSync, statSync, accessSync, constants as fsConstants } from 'node:fs'
+import { readFileSync, statSync, accessSync, openSync, closeSync, constants as fsConstants } from 'node:fs'
 import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 import { REDIS_DIRECTIVES } from './redis-directives.js'
@@ -20,7 +20,12 @@ export interface Config {
   /** Threads that own client sockets and RESP framing (1: the main thread alone). */
   readonly ioThreads: number
   readonly logLevel: string
+  /** logfile: where the log lines go ('' = stdout); pidfile: a file the process id is written to ('' = none). Absolute, relative ones taken from `dir` as Redis (which chdirs there) takes them. */
+  readonly logfile: string
+  readonly pidfile: string
   readonly maxclients: number
+  /** tcp-backlog: listen(2)'s accept queue (server/listeners.ts). */
+  readonly tcpBacklog: number
   /** HTTP port for /healthz, /readyz and /metrics; 0 = off. */
   readonly httpPort: number
   /**
@@ -174,16 +179,26 @@ export class ConfigError extends Error {}
  * strerror's text. Starting anyway left a server whose every save failed, and a save point's
  * failure then refused SIGTERM (Redis's rule), so `docker stop` had to kill it.
  */
+/** A path as Redis, having chdir'ed to `dir`, opens it ('' stays ''). */
+function inDir (dir: string, v: string | undefined): string {
+  return v === undefined || v === '' ? '' : resolve(dir, v)
+}
+
 function checkDir (v: string): void {
   let reason = ''
   try {
     if (!statSync(v).isDirectory()) reason = 'Not a directory'
     else accessSync(v, fsConstants.X_OK)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    reason = code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : (err as Error).message
+    reason = errnoText(err)
   }
   if (reason !== '') throw new ConfigError(`can't chdir to '${v}': ${reason}`)
+}
+
+/** strerror's text for the errors opening a path meets. */
+function errnoText (err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (err as Error).message
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -260,7 +275,13 @@ Options (environment variable, config-file directive):
                       then one per 4)
   --log-level <lvl>   ${LOG_LEVELS.join(', ')}; the file also takes Redis's debug, verbose,
                       notice, warning (FLASHKV_LOG_LEVEL, loglevel; default info)
+  --logfile <path>    append the log lines there instead of stdout, relative to dir
+                      (FLASHKV_LOGFILE, logfile; default '' = stdout)
+  --pidfile <path>    write the process id there once listening, relative to dir; removed at
+                      shutdown (FLASHKV_PIDFILE, pidfile; default '' = none)
   --maxclients <n>    most connected clients (FLASHKV_MAXCLIENTS, maxclients; default 10000)
+  --tcp-backlog <n>   listen(2)'s queue of connections not yet accepted, capped by the kernel's
+                      net.core.somaxconn (FLASHKV_TCP_BACKLOG, tcp-backlog; default 511)
   --maxmemory <size>  e.g. 512mb, 2gb, 0 = none (FLASHKV_MAXMEMORY, maxmemory; default
                       ${CGROUP_MEMORY_SHARE * 100}% of the cgroup memory limit when one is set, else 0)
   --maxmemory-policy <p>  what goes above maxmemory: noeviction (-OOM), allkeys-lru, allkeys-lfu,
@@ -396,7 +417,10 @@ const SETTINGS: readonly Setting[] = [
       throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}, got '${v}'`)
     },
   },
+  { key: 'logfile', flag: '--logfile', env: 'FLASHKV_LOGFILE', directive: 'logfile', parse: v => v },
+  { key: 'pidfile', flag: '--pidfile', env: 'FLASHKV_PIDFILE', directive: 'pidfile', parse: v => v },
   { key: 'maxclients', flag: '--maxclients', env: 'FLASHKV_MAXCLIENTS', directive: 'maxclients', parse: int(1, 1_000_000) },
+  { key: 'tcpBacklog', flag: '--tcp-backlog', env: 'FLASHKV_TCP_BACKLOG', directive: 'tcp-backlog', parse: int(0, 2147483647) },
   { key: 'maxmemory', flag: '--maxmemory', env: 'FLASHKV_MAXMEMORY', directive: 'maxmemory', parse: parseMemory },
   {
     key: 'notifyKeyspaceEvents',
@@ -786,6 +810,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   const cores = usableCores(cgroupRoot)
   const ioThreads = (pick('ioThreads')[0] as number | undefined) ?? defaultIoThreads(cores)
   const shards = (pick('shards')[0] as number | undefined) ?? defaultShards(cgroupRoot, ioThreads)
+  // Redis chdirs to `dir` and reports it absolute; the default is where the server started.
+  const dir = resolve((pick('dir')[0] as string | undefined) ?? '.')
   const config: Config = {
     port: (pick('port')[0] as number | undefined) ?? 6379,
     bind: (pick('bind')[0] as string | undefined) ?? '127.0.0.1',
@@ -797,6 +823,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     serverCpulist: (pick('serverCpulist')[0] as string | undefined) ?? '',
     logLevel: (pick('logLevel')[0] as string | undefined) ?? 'info',
     maxclients: (pick('maxclients')[0] as number | undefined) ?? 10000,
+    tcpBacklog: (pick('tcpBacklog')[0] as number | undefined) ?? 511,
     httpPort: (pick('httpPort')[0] as number | undefined) ?? 0,
     maxmemory: (maxmemory as number | undefined) ?? Math.floor(memLimit * CGROUP_MEMORY_SHARE),
     maxmemorySource: memSource ?? (memLimit > 0 ? 'cgroup' : 'default'),
@@ -816,8 +843,9 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     trackingTableMaxKeys: (pick('trackingTableMaxKeys')[0] as number | undefined) ?? 1000000,
     // INFO server's config_file is an absolute path, as Redis prints it.
     configFile: configFile === '' ? '' : resolve(configFile),
-    // Redis chdirs to `dir` and reports it absolute; the default is where the server started.
-    dir: resolve((pick('dir')[0] as string | undefined) ?? '.'),
+    dir,
+    logfile: inDir(dir, pick('logfile')[0] as string | undefined),
+    pidfile: inDir(dir, pick('pidfile')[0] as string | undefined),
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     aclfile: (pick('aclfile')[0] as string | undefined) ?? '',
@@ -864,6 +892,14 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     autoAofRewriteMinSize: (pick('autoAofRewriteMinSize')[0] as number | undefined) ?? 64 * 1024 * 1024,
     aofLoadTruncated: ((pick('aofLoadTruncated')[0] as number | undefined) ?? 1) === 1,
     aofTimestampEnabled: ((pick('aofTimestampEnabled')[0] as number | undefined) ?? 0) === 1,
+  }
+  // loadServerConfigFromString opens the log file once, to refuse one it cannot write.
+  if (config.logfile !== '') {
+    try {
+      closeSync(openSync(config.logfile, 'a'))
+    } catch (err) {
+      throw new ConfigError(`Can't open the log file: ${errnoText(err)}`)
+    }
   }
   return { kind: 'run', config: Object.freeze(config) }
 }

@@ -21,8 +21,13 @@ export function humanLine (json: string): string {
   return `${t} ${(LEVEL_NAMES[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extras === '' ? '' : ' ' + extras}\n`
 }
 
-export function createLogger (level: string, stream: NodeJS.WriteStream = process.stdout): Logger {
+/**
+ * `logfile` ('' = stdout): a path gets the JSON lines appended, written at once (sync), so the
+ * lines of several threads appending to it never mix.
+ */
+export function createLogger (level: string, logfile = '', stream: NodeJS.WriteStream = process.stdout): Logger {
   const options = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }
+  if (logfile !== '') return pino(options, pino.destination({ dest: logfile, append: true, sync: true }))
   if (stream.isTTY === true) {
     return pino(options, { write: (line: string) => { stream.write(humanLine(line)) } })
   }

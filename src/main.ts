@@ -2,7 +2,7 @@
 // Entry point: read the configuration, start the shard workers and the listener, log one line,
 // and stop cleanly on SIGINT/SIGTERM (a second signal exits at once).
 
-import { readFileSync } from 'node:fs'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { parseArgs, ConfigError, USAGE } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
@@ -36,7 +36,7 @@ async function main (): Promise<void> {
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
   initLogLevel(config.logLevel)
-  const log = createLogger(config.logLevel)
+  const log = createLogger(config.logLevel, config.logfile)
   followLogLevel(log)
   for (const w of config.configWarnings) log.warn(w)
   const renameError = renameCommands(config.renameCommands)
@@ -58,6 +58,7 @@ async function main (): Promise<void> {
     const failure = applyCpulist(config.serverCpulist)
     if (failure !== null) log.warn({ serverCpulist: config.serverCpulist, failure }, 'server_cpulist not applied: threads may run on any CPU')
   }
+  checkTcpBacklog(config.tcpBacklog, log)
   // One I/O thread: the main thread serves clients itself. More: it starts them and relays.
   const server = config.ioThreads > 1 ? new IoThreads(config, log) : new FlashServer(config, log)
   try {
@@ -65,6 +66,14 @@ async function main (): Promise<void> {
   } catch (err) {
     log.fatal({ err }, 'failed to start')
     process.exit(1)
+  }
+  // createPidFile, once listening; a failure is only a warning, as in Redis.
+  if (config.pidfile !== '') {
+    try {
+      writeFileSync(config.pidfile, `${process.pid}\n`)
+    } catch (err) {
+      log.warn(`Failed to write PID file: ${(err as Error).message}`)
+    }
   }
   let http: HttpServer | null = null
   if (config.httpPort > 0) {
@@ -131,6 +140,10 @@ async function main (): Promise<void> {
     http?.closeAllConnections()
     server.stop().then(() => {
       fsyncAofNow()
+      if (config.pidfile !== '') {
+        log.info('Removing the pid file.')
+        try { unlinkSync(config.pidfile) } catch {}
+      }
       log.info('bye')
       process.exit(0)
     }, err => {
@@ -140,6 +153,15 @@ async function main (): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+}
+
+/** checkTcpBacklogSettings: the kernel silently caps listen(2)'s backlog at somaxconn. */
+function checkTcpBacklog (backlog: number, log: { warn: (msg: string) => void }): void {
+  let somaxconn: number
+  try { somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'latin1').trim()) } catch { return }
+  if (Number.isInteger(somaxconn) && somaxconn < backlog) {
+    log.warn(`WARNING: The TCP backlog setting of ${backlog} cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of ${somaxconn}.`)
+  }
 }
 
 void main()

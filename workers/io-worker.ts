@@ -7,7 +7,7 @@ import { FlashServer, type IoThreadData, type ControlMessage } from '../src/serv
 import { createLogger, followLogLevel } from '../src/log.js'
 
 const data = workerData as IoThreadData
-const log = createLogger(data.config.logLevel).child({ io: data.index })
+const log = createLogger(data.config.logLevel, data.config.logfile).child({ io: data.index })
 followLogLevel(log)
 const server = new FlashServer(data.config, log, data)
 server.start().then(() => {

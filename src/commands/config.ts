@@ -24,7 +24,7 @@ import { saveWords, savePointsText, setSavePoints, updateDenyWrites, W_COMPRESSI
 import { FSYNC_NAMES } from '../persistence/aof.js'
 import { aofNames, setAppendonly } from '../persistence/aof-files.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
-import type { SharedChange, ListenFailure } from '../server/listeners.js'
+import { tcpBacklog, type SharedChange, type ListenFailure } from '../server/listeners.js'
 import type { TlsConfig } from '../config.js'
 import { isLoopback } from '../server/addr.js'
 import { statSync, realpathSync } from 'node:fs'
@@ -112,6 +112,9 @@ const PARAMS: readonly Param[] = [
   { name: 'enable-protected-configs', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableProtectedConfigs },
   { name: 'enable-module-command', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableModuleCommand },
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
+  { name: 'logfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.logfile },
+  { name: 'pidfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.pidfile },
+  { name: 'tcp-backlog', type: num(0n, INT_MAX, false), mode: 'immutable', get: () => String(tcpBacklog()) },
   // Applied once at start (cpu-affinity.ts), as Redis does.
   { name: 'server_cpulist', type: { kind: 'string' }, mode: 'immutable', get: s => s.serverCpulist },
   // Every thread reads them from the shared save state (persistence/save-state.ts).

@@ -158,6 +158,9 @@ export interface ServerContext {
   readonly version: string
   readonly startedAt: number
   readonly configFile: string
+  /** logfile ('' = stdout) and pidfile ('' = none), absolute: CONFIG GET (immutable, as in Redis). */
+  readonly logfile: string
+  readonly pidfile: string
   /** enable-debug-command, enable-protected-configs, enable-module-command (CONFIG GET). */
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
   readonly enableProtectedConfigs: 'no' | 'yes' | 'local'

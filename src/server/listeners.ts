@@ -37,6 +37,14 @@ export function bindAddresses (bind: string): Address[] {
   })
 }
 
+/**
+ * tcp-backlog (Redis's default 511): the accept queue every listener asks listen(2) for, set
+ * once at start on each thread. The kernel caps it at net.core.somaxconn (main.ts warns then).
+ */
+let backlog = 511
+export function setTcpBacklog (n: number): void { backlog = n }
+export function tcpBacklog (): number { return backlog }
+
 // listenToPort skips an optional address on these errors (no such address, no IPv6...).
 const OPTIONAL_SKIP = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT'])
 
@@ -47,7 +55,7 @@ function listenOne (s: NetServer, host: string, port: number, reusePort: boolean
     s.once('error', onError)
     s.once('listening', onListening)
     // Redis sets IPV6_V6ONLY, so '::' and '0.0.0.0' can both be bound on one port.
-    const opts = { port, host, ipv6Only: host.includes(':'), ...(reusePort ? { reusePort: true } : {}) }
+    const opts = { port, host, backlog, ipv6Only: host.includes(':'), ...(reusePort ? { reusePort: true } : {}) }
     s.listen(opts as Parameters<NetServer['listen']>[0])
   })
 }

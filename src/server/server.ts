@@ -21,7 +21,7 @@ import { acceptRaw, isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
 import { checkTls, createTlsListener, tlsOptions } from './tls.js'
 import { createSecureContext, type TlsOptions } from 'node:tls'
-import { bindAddresses, listenAll, refreshTls, sameTls, type SharedChange, type ListenFailure } from './listeners.js'
+import { bindAddresses, listenAll, refreshTls, sameTls, setTcpBacklog, tcpBacklog, type SharedChange, type ListenFailure } from './listeners.js'
 import { isLoopback } from './addr.js'
 import { debugGate } from '../commands/debug.js'
 import { moduleGate } from '../commands/module.js'
@@ -226,6 +226,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   private shardRdbFile: string | undefined = undefined
   readonly startedAt = Date.now()
   readonly configFile: string
+  readonly logfile: string
+  readonly pidfile: string
   dir: string
   dbfilename: string
   get password (): Buffer { return this.shared.password }
@@ -295,12 +297,15 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
     this.shards = config.shards
     debugGate.mode = config.enableDebugCommand
+    setTcpBacklog(config.tcpBacklog)
     moduleGate.mode = config.enableModuleCommand
     // Checked by main.ts before anything started: here it only applies them on this thread.
     if (renameCommands(config.renameCommands) !== null) throw new Error('rename-command failed')
     this.port = io === null ? config.port : io.port
     this.bind = config.bind
     this.configFile = config.configFile
+    this.logfile = config.logfile
+    this.pidfile = config.pidfile
     this.dir = config.dir
     this.dbfilename = config.dbfilename
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
@@ -547,7 +552,9 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
         const s = this.makePlain()
         await new Promise<void>((resolve, reject) => {
           s.once('error', reject)
-          s.listen({ fd }, () => { s.off('error', reject); resolve() })
+          // Node takes a descriptor's backlog from the second argument only (options.backlog is
+          // ignored there), and listen(2) again on the shared socket would reset it to 511.
+          s.listen({ fd }, tcpBacklog(), () => { s.off('error', reject); resolve() })
         })
         this.borrowed.push(s)
         this.watch([s], 'listener error')

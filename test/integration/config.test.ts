@@ -2,7 +2,7 @@
 // that order of precedence, seen through CONFIG GET and INFO; malformed input stops start-up
 // with exit status 2 and a message naming the file and line.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -83,11 +83,83 @@ describe('loglevel', () => {
   })
 })
 
+describe('logfile and pidfile', () => {
+  it('logfile takes every thread\'s lines, relative to dir; CONFIG GET shows both, CONFIG SET refuses them as Redis does', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'flashkv-logfile-'))
+    const f = await startFlashKV({ shards: 2, extraArgs: ['--dir', d, '--logfile', 'server.log', '--pidfile', 'server.pid', '--log-level', 'info'] })
+    const r = await startRedis(['--save', '', '--appendonly', 'no'])
+    const [fc, rc] = await Promise.all([RawClient.connect(f.port, f.host), RawClient.connect(r.port, r.host)])
+    try {
+      expect(f.logs()).not.toContain('ready to accept connections')
+      expect(readFileSync(join(d, 'server.log'), 'latin1')).toContain('"msg":"FlashKV ready to accept connections"')
+      expect(readFileSync(join(d, 'server.pid'), 'latin1')).toBe(`${String(f.pid)}\n`)
+      expect((await fc.command('CONFIG', 'GET', 'logfile')).toString()).toBe(`*2\r\n$7\r\nlogfile\r\n$${join(d, 'server.log').length}\r\n${join(d, 'server.log')}\r\n`)
+      for (const c of [['CONFIG', 'SET', 'logfile', 'x.log'], ['CONFIG', 'SET', 'pidfile', 'x.pid']]) {
+        expect((await fc.command(...c)).toString(), c.join(' ')).toBe((await rc.command(...c)).toString())
+      }
+      // Lines of whichever I/O thread takes a new connection (each follows the level within 0.1 s).
+      expect((await fc.command('CONFIG', 'SET', 'loglevel', 'debug')).toString()).toBe('+OK\r\n')
+      while (!readFileSync(join(d, 'server.log'), 'latin1').includes('"msg":"connection closed"')) {
+        const x = await RawClient.connect(f.port, f.host)
+        x.close()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+    } finally {
+      fc.close()
+      rc.close()
+      await Promise.all([f.stop(), r.stop()])
+    }
+    expect(existsSync(join(d, 'server.pid'))).toBe(false)
+  })
+
+})
+
+describe('tcp-backlog', () => {
+  /** The listening socket's backlog: ss's Send-Q for a socket in LISTEN. */
+  const backlogOf = async (port: number): Promise<number> => {
+    const { stdout } = await run('ss', ['-ltnH', `sport = :${port}`])
+    return Number(stdout.trim().split(/\s+/)[2])
+  }
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'latin1').trim())
+
+  it('is listen(2)\'s backlog, 511 by default; CONFIG SET refuses it as Redis does', async () => {
+    const r = await startRedis(['--save', '', '--appendonly', 'no'])
+    const f = await startFlashKV({ shards: 1 })
+    const g = await startFlashKV({ shards: 1, extraArgs: ['--tcp-backlog', '77'] })
+    const [rc, fc, gc] = await Promise.all([RawClient.connect(r.port, r.host), RawClient.connect(f.port, f.host), RawClient.connect(g.port, g.host)])
+    try {
+      for (const c of [['CONFIG', 'GET', 'tcp-backlog'], ['CONFIG', 'SET', 'tcp-backlog', '100'], ['CONFIG', 'SET', 'tcp-backlog', 'x']]) {
+        expect((await fc.command(...c)).toString(), c.join(' ')).toBe((await rc.command(...c)).toString())
+      }
+      expect(await backlogOf(f.port)).toBe(Math.min(511, somaxconn))
+      expect((await gc.command('CONFIG', 'GET', 'tcp-backlog')).toString()).toBe('*2\r\n$11\r\ntcp-backlog\r\n$2\r\n77\r\n')
+      expect(await backlogOf(g.port)).toBe(Math.min(77, somaxconn))
+    } finally {
+      for (const c of [rc, fc, gc]) c.close()
+      await Promise.all([r.stop(), f.stop(), g.stop()])
+    }
+  })
+
+  it('above net.core.somaxconn: Redis\'s warning at start', async () => {
+    const f = await startFlashKV({ shards: 1, extraArgs: ['--tcp-backlog', String(somaxconn + 1)] })
+    try {
+      expect(f.logs()).toContain(`WARNING: The TCP backlog setting of ${somaxconn + 1} cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of ${somaxconn}.`)
+      expect(await backlogOf(f.port)).toBe(somaxconn)
+    } finally {
+      await f.stop()
+    }
+  })
+})
+
 describe('a real redis.conf (Debian\'s /etc/redis/redis.conf)', () => {
   it('starts the server: what FlashKV implements applies, the rest is warned about once and skipped', async () => {
-    // The flags the helper passes (--port, --bind, --dir) take precedence over the file's.
-    const server = await startFlashKV({ shards: 2, extraArgs: ['/etc/redis/redis.conf', '--log-level', 'warn'] })
+    // The flags the helper passes (--port, --bind, --dir) take precedence over the file's; so do
+    // these: the log on stdout, where the test reads it (the file says /var/log/redis/...), and
+    // the pid file in the test's directory.
+    const pidfile = join(dir, 'debian.pid')
+    const server = await startFlashKV({ shards: 2, extraArgs: ['/etc/redis/redis.conf', '--log-level', 'warn', '--logfile', '', '--pidfile', pidfile] })
     try {
+      expect(readFileSync(pidfile, 'latin1')).toBe(`${String(server.pid)}\n`)
       const c = await RawClient.connect(server.port, server.host)
       expect((await c.command('PING')).toString()).toBe('+PONG\r\n')
       // tcp-keepalive 300, timeout 0 and the three client-output-buffer-limit lines come from the file.
@@ -96,12 +168,12 @@ describe('a real redis.conf (Debian\'s /etc/redis/redis.conf)', () => {
       expect((await c.command('CONFIG', 'GET', 'tcp-keepalive')).toString()).toBe('*2\r\n$13\r\ntcp-keepalive\r\n$3\r\n300\r\n')
       c.close()
       const logs = server.logs()
-      for (const d of ['daemonize', 'pidfile', 'logfile']) {
-        expect(logs.split(`'${d}' is a Redis directive FlashKV does not implement`).length - 1, d).toBe(1)
-      }
+      expect(logs.split("'daemonize' is a Redis directive FlashKV does not implement").length - 1).toBe(1)
+      for (const d of ['pidfile', 'logfile', 'tcp-backlog', 'loglevel']) expect(logs, d).not.toContain(`'${d}' is a Redis directive`)
     } finally {
       await server.stop()
     }
+    expect(existsSync(pidfile)).toBe(false)
   })
 })
 
@@ -148,6 +220,8 @@ describe('malformed configuration stops start-up with exit status 2', () => {
     ['a bad value', ['bad2.conf'], {}, /bad2\.conf:1: 'port' must be between 0 and 65535, got 99999/],
     ['a bad environment value', [], { FLASHKV_SHARDS: 'many' }, /FLASHKV_SHARDS needs an integer, got 'many'/],
     ['a missing file', ['missing.conf'], {}, /cannot read config file missing\.conf/],
+    // Relative to dir (here the working directory), as Redis opens it after its chdir.
+    ['a log file that cannot be opened', ['--port', '0', '--logfile', 'no-such-dir/x.log'], {}, /Can't open the log file: No such file or directory/],
   ]
   beforeAll(() => {
     writeFileSync(join(dir, 'bad1.conf'), 'port 7000\nnosuch thing\n')

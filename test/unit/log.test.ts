@@ -17,7 +17,7 @@ describe('log output', () => {
     const stream = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.WriteStream
     let out = ''
     ;(stream as unknown as PassThrough).on('data', (d: Buffer) => { out += d.toString() })
-    createLogger('info', stream).info({ port: 6379 }, 'ready')
+    createLogger('info', '', stream).info({ port: 6379 }, 'ready')
     expect(out).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  ready port=6379\n$/)
   })
 })
