@@ -196,7 +196,7 @@ function checkDir (v: string): void {
 }
 
 /** strerror's text for the errors opening a path meets. */
-function errnoText (err: unknown): string {
+export function errnoText (err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code
   return code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (err as Error).message
 }

@@ -3,7 +3,7 @@
 // and stop cleanly on SIGINT/SIGTERM (a second signal exits at once).
 
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { parseArgs, ConfigError, USAGE } from './config.js'
+import { parseArgs, ConfigError, USAGE, errnoText } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
 import { checkTls } from './server/tls.js'
@@ -72,7 +72,7 @@ async function main (): Promise<void> {
     try {
       writeFileSync(config.pidfile, `${process.pid}\n`)
     } catch (err) {
-      log.warn(`Failed to write PID file: ${(err as Error).message}`)
+      log.warn(`Failed to write PID file: ${errnoText(err)}`)
     }
   }
   let http: HttpServer | null = null
