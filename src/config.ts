@@ -12,6 +12,7 @@ import { resolve } from 'node:path'
 import { cgroupCpuLimit, cgroupMemoryLimit, usableCpus } from './cgroup.js'
 import { REDIS_DIRECTIVES } from './redis-directives.js'
 import { parseShutdownOnSig } from './persistence/save-state.js'
+import { PINO_LEVEL_OF_REDIS, redisLevelOf } from './log.js'
 
 export interface Config {
   readonly port: number
@@ -20,6 +21,8 @@ export interface Config {
   /** Threads that own client sockets and RESP framing (1: the main thread alone). */
   readonly ioThreads: number
   readonly logLevel: string
+  /** The same level as CONFIG GET loglevel names it (log.ts REDIS_LOG_LEVELS): redis.conf's own name when given one. */
+  readonly logLevelIndex: number
   /** logfile: where the log lines go ('' = stdout); pidfile: a file the process id is written to ('' = none). Absolute, relative ones taken from `dir` as Redis (which chdirs there) takes them. */
   readonly logfile: string
   readonly pidfile: string
@@ -202,8 +205,6 @@ export function errnoText (err: unknown): string {
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
-/** redis.conf's loglevel names, mapped onto pino's. */
-const REDIS_LOG_LEVELS: Record<string, string> = { debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent' }
 
 /** Share of the cgroup memory limit used as the default maxmemory: the rest is Node's own heap and buffers. */
 export const CGROUP_MEMORY_SHARE = 0.8
@@ -410,10 +411,9 @@ const SETTINGS: readonly Setting[] = [
     flag: '--log-level',
     env: 'FLASHKV_LOG_LEVEL',
     directive: 'loglevel',
+    // Kept as given: config.logLevel is pino's name for it, logLevelIndex Redis's (CONFIG GET).
     parse: v => {
-      if ((LOG_LEVELS as readonly string[]).includes(v)) return v
-      const mapped = REDIS_LOG_LEVELS[v]
-      if (mapped !== undefined) return mapped
+      if ((LOG_LEVELS as readonly string[]).includes(v) || PINO_LEVEL_OF_REDIS[v] !== undefined) return v
       throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}, got '${v}'`)
     },
   },
@@ -810,6 +810,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   const cores = usableCores(cgroupRoot)
   const ioThreads = (pick('ioThreads')[0] as number | undefined) ?? defaultIoThreads(cores)
   const shards = (pick('shards')[0] as number | undefined) ?? defaultShards(cgroupRoot, ioThreads)
+  const logLevel = (pick('logLevel')[0] as string | undefined) ?? 'info'
   // Redis chdirs to `dir` and reports it absolute; the default is where the server started.
   const dir = resolve((pick('dir')[0] as string | undefined) ?? '.')
   const config: Config = {
@@ -821,7 +822,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     replyWaitUs: (pick('replyWaitUs')[0] as number | undefined) ?? defaultReplyWaitUs(shards + ioThreads - 1, cores),
     spinUs: (pick('spinUs')[0] as number | undefined) ?? defaultSpinUs(shards + ioThreads, cores),
     serverCpulist: (pick('serverCpulist')[0] as string | undefined) ?? '',
-    logLevel: (pick('logLevel')[0] as string | undefined) ?? 'info',
+    logLevel: PINO_LEVEL_OF_REDIS[logLevel] ?? logLevel,
+    logLevelIndex: redisLevelOf(logLevel),
     maxclients: (pick('maxclients')[0] as number | undefined) ?? 10000,
     tcpBacklog: (pick('tcpBacklog')[0] as number | undefined) ?? 511,
     httpPort: (pick('httpPort')[0] as number | undefined) ?? 0,

@@ -34,15 +34,19 @@ export function createLogger (level: string, logfile = '', stream: NodeJS.WriteS
   return pino(options, pino.destination({ dest: 1, sync: true }))
 }
 
-/** Redis 7.0's loglevel names (CONFIG GET/SET loglevel), and the pino level each one sets. */
-export const REDIS_LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning'] as const
-const PINO_LEVEL_OF = ['debug', 'debug', 'info', 'warn']
+/** Redis 7.0's loglevel names (CONFIG GET/SET loglevel). */
+export const REDIS_LOG_LEVELS: readonly string[] = ['debug', 'verbose', 'notice', 'warning']
+/** The pino level each Redis name sets (7.2's "nothing" too, which the config file takes). */
+export const PINO_LEVEL_OF_REDIS: Readonly<Record<string, string>> = { debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent' }
 
 /**
- * The Redis name closest to a pino level, for CONFIG GET: pino's trace is below debug; error,
- * fatal and silent (and 7.2's "nothing", which the file takes) are above warning, 7.0's highest.
+ * The index CONFIG GET loglevel reads for a level given at start: a Redis 7.0 name's own; for a
+ * pino name the closest (trace is below debug; error, fatal, silent and 7.2's "nothing" are above
+ * warning, 7.0's highest).
  */
 export function redisLevelOf (level: string): number {
+  const i = REDIS_LOG_LEVELS.indexOf(level)
+  if (i >= 0) return i
   switch (level) {
     case 'trace': case 'debug': return 0
     case 'info': return 2
@@ -51,8 +55,8 @@ export function redisLevelOf (level: string): number {
 }
 
 /** Start-up, on the main thread before any other: the level every thread's logger begins at. */
-export function initLogLevel (level: string): void {
-  saveWords().i32[W_LOG_LEVEL] = redisLevelOf(level)
+export function initLogLevel (index: number): void {
+  saveWords().i32[W_LOG_LEVEL] = index
 }
 
 const followers: Logger[] = []
@@ -62,7 +66,7 @@ function sync (): void {
   const w = Atomics.load(saveWords().i32, W_LOG_LEVEL)
   if (w === seen) return
   seen = w
-  for (const log of followers) log.level = PINO_LEVEL_OF[w & 7]
+  for (const log of followers) log.level = PINO_LEVEL_OF_REDIS[REDIS_LOG_LEVELS[w & 7]]
 }
 
 /**

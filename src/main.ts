@@ -35,7 +35,7 @@ async function main (): Promise<void> {
   if (parsed.kind === 'help') { process.stdout.write(USAGE); return }
   if (parsed.kind === 'version') { process.stdout.write(`flashkv ${pkg.version} (redis ${'7.0.15'} compatible)\n`); return }
   const config = parsed.config
-  initLogLevel(config.logLevel)
+  initLogLevel(config.logLevelIndex)
   const log = createLogger(config.logLevel, config.logfile)
   followLogLevel(log)
   for (const w of config.configWarnings) log.warn(w)

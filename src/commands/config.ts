@@ -124,10 +124,10 @@ const PARAMS: readonly Param[] = [
   { name: 'stop-writes-on-bgsave-error', type: { kind: 'bool' }, mode: 'live', get: () => saveFlag(W_STOP_WRITES), set: (_s, v) => { setSaveFlag(W_STOP_WRITES, v) } },
   { name: 'loglevel', type: { kind: 'enum', values: REDIS_LOG_LEVELS }, mode: 'live', get: () => logLevelName(), set: (_s, v) => { setLogLevel(Number(v)) } },
   // Shared words the main thread reads when a signal comes (main.ts).
-  { name: 'shutdown-on-sigint', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGINT)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGINT, Number(v)) } },
-  { name: 'shutdown-on-sigterm', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(Atomics.load(saveWords().i32, W_SHUTDOWN_SIGTERM)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_SIGTERM, Number(v)) } },
+  { name: 'shutdown-on-sigint', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(saveWord(W_SHUTDOWN_SIGINT)), set: (_s, v) => { setSaveWord(W_SHUTDOWN_SIGINT, v) } },
+  { name: 'shutdown-on-sigterm', type: { kind: 'shutdown' }, mode: 'live', get: () => shutdownOnSigText(saveWord(W_SHUTDOWN_SIGTERM)), set: (_s, v) => { setSaveWord(W_SHUTDOWN_SIGTERM, v) } },
   // Redis waits up to this long for replicas to catch up before it exits; FlashKV has none.
-  { name: 'shutdown-timeout', type: num(0n, INT_MAX, false), mode: 'live', get: () => String(Atomics.load(saveWords().i32, W_SHUTDOWN_TIMEOUT)), set: (_s, v) => { Atomics.store(saveWords().i32, W_SHUTDOWN_TIMEOUT, Number(v)) } },
+  { name: 'shutdown-timeout', type: num(0n, INT_MAX, false), mode: 'live', get: () => String(saveWord(W_SHUTDOWN_TIMEOUT)), set: (_s, v) => { setSaveWord(W_SHUTDOWN_TIMEOUT, v) } },
   { name: 'aclfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.aclfile },
   { name: 'acllog-max-len', type: num(0n, 9223372036854775807n, false), mode: 'live', get: s => String(s.acl.logMax), set: (s, v) => { s.acl.logMax = Number(v) } },
   { name: 'acl-pubsub-default', type: { kind: 'enum', values: ['allchannels', 'resetchannels'] }, mode: 'live', get: s => s.acl.pubsubAll ? 'allchannels' : 'resetchannels', set: (s, v) => { s.acl.pubsubAll = v === 0n } },
@@ -496,6 +496,9 @@ function setSaveFlag (word: number, v: bigint): void {
   Atomics.store(saveWords().i32, word, v === 1n ? 1 : 0)
   updateDenyWrites()
 }
+/** A save-state word other threads read (the signal handler on the main thread: main.ts). */
+const saveWord = (word: number): number => Atomics.load(saveWords().i32, word)
+const setSaveWord = (word: number, v: bigint): void => { Atomics.store(saveWords().i32, word, Number(v)) }
 let pendingObuf = new Float64Array(9)
 let pendingPercentiles: number[] = []
 

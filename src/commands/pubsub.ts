@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, ClientContext } from './spec.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
-import { PUBSUB_CHANNEL, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
+import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD, PUBSUB_MONITOR } from '../storage/pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT } from '../storage/notify.js'
 import { OK } from '../protocol/replies.js'
 import { readU32 } from './internal.js'
@@ -139,7 +139,7 @@ export const pubsubCommands: CommandSpec[] = [
     subcommands: [
       { ...QUERY, name: 'pubsub|channels', arity: -2, summary: 'List active channels', complexity: 'O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)', run: (s, a, o) => channels(s, a, o, PUBSUB_CHANNEL) },
       { ...QUERY, name: 'pubsub|numsub', arity: -2, summary: 'Get the count of subscribers for channels', complexity: 'O(N) for the NUMSUB subcommand, where N is the number of requested channels', run: (s, a, o) => numsub(s, a, o, PUBSUB_CHANNEL) },
-      { ...QUERY, name: 'pubsub|numpat', arity: 2, summary: 'Get the count of unique patterns pattern subscriptions', complexity: 'O(1)', run: (s, _a, o) => o.int(s.hub.numpat()) },
+      { ...QUERY, name: 'pubsub|numpat', arity: 2, summary: 'Get the count of unique patterns pattern subscriptions', complexity: 'O(1)', run: (s, _a, o) => o.int(s.hub.count(PUBSUB_PATTERN)) },
       { ...QUERY, name: 'pubsub|shardchannels', arity: -2, since: '7.0.0', summary: 'List active shard channels', complexity: 'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).', run: (s, a, o) => channels(s, a, o, PUBSUB_SHARD) },
       { ...QUERY, name: 'pubsub|shardnumsub', arity: -2, since: '7.0.0', summary: 'Get the count of subscribers for shard channels', complexity: 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels', run: (s, a, o) => numsub(s, a, o, PUBSUB_SHARD) },
       { ...PS, name: 'pubsub|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '6.2.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: pubsubHelpCommand },

@@ -74,7 +74,6 @@ export class PubSubHub {
   }
 
   /** Patterns with at least one subscriber. */
-  numpat (): number { return this.maps[PUBSUB_PATTERN].size }
-  /** Channels (or patterns, or shard channels: `kind`) with at least one subscriber. */
+  /** Channels (or patterns, or shard channels: `kind`) with at least one subscriber: PUBSUB NUMPAT, INFO stats. */
   count (kind: number): number { return this.maps[kind].size }
 }

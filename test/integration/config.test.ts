@@ -58,6 +58,21 @@ describe('loglevel', () => {
     }
   })
 
+  it('a Redis name given at start reads back as given, as redis-server\'s does (verbose logs as debug)', async () => {
+    const r = await startRedis(['--save', '', '--appendonly', 'no', '--loglevel', 'verbose'])
+    const f = await startFlashKV({ shards: 1, extraArgs: ['--log-level', 'verbose'] })
+    const [rc, fc] = await Promise.all([RawClient.connect(r.port, r.host), RawClient.connect(f.port, f.host)])
+    try {
+      const reply = (await rc.command('CONFIG', 'GET', 'loglevel')).toString()
+      expect(reply).toContain('verbose')
+      expect((await fc.command('CONFIG', 'GET', 'loglevel')).toString()).toBe(reply)
+    } finally {
+      rc.close()
+      fc.close()
+      await Promise.all([r.stop(), f.stop()])
+    }
+  })
+
   it('every thread logs at the level CONFIG SET gives: debug lines come and go', async () => {
     const f = await startFlashKV({ shards: 2, extraArgs: ['--log-level', 'info'] })
     const c = await RawClient.connect(f.port, f.host)
