@@ -26,6 +26,9 @@ export interface Config {
   /** logfile: where the log lines go ('' = stdout); pidfile: a file the process id is written to ('' = none). Absolute, relative ones taken from `dir` as Redis (which chdirs there) takes them. */
   readonly logfile: string
   readonly pidfile: string
+  /** unixsocket: a Unix socket path to listen on too ('' = none), as given (relative to dir); unixsocketperm: its mode, 0 = the umask's. */
+  readonly unixsocket: string
+  readonly unixsocketperm: number
   readonly maxclients: number
   /** tcp-backlog: listen(2)'s accept queue (server/listeners.ts). */
   readonly tcpBacklog: number
@@ -199,9 +202,14 @@ function checkDir (v: string): void {
 }
 
 /** strerror's text for the errors opening a path meets. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory', ENOTDIR: 'Not a directory', EACCES: 'Permission denied', EISDIR: 'Is a directory',
+  EADDRINUSE: 'Address already in use', EROFS: 'Read-only file system', ENAMETOOLONG: 'File name too long', EPERM: 'Operation not permitted',
+}
+
 export function errnoText (err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code
-  return code === 'ENOENT' ? 'No such file or directory' : code === 'ENOTDIR' ? 'Not a directory' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'Is a directory' : (err as Error).message
+  return STRERROR[code ?? ''] ?? (err as Error).message
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -280,6 +288,10 @@ Options (environment variable, config-file directive):
                       (FLASHKV_LOGFILE, logfile; default '' = stdout)
   --pidfile <path>    write the process id there once listening, relative to dir; removed at
                       shutdown (FLASHKV_PIDFILE, pidfile; default '' = none)
+  --unixsocket <path>  listen on this Unix socket as well, relative to dir; a file already there
+                      is replaced, and removed at shutdown (FLASHKV_UNIXSOCKET, unixsocket;
+                      default '' = none); --unixsocketperm <octal> its mode, e.g. 770
+                      (FLASHKV_UNIXSOCKETPERM, unixsocketperm; default 0 = as the umask leaves it)
   --maxclients <n>    most connected clients (FLASHKV_MAXCLIENTS, maxclients; default 10000)
   --tcp-backlog <n>   listen(2)'s queue of connections not yet accepted, capped by the kernel's
                       net.core.somaxconn (FLASHKV_TCP_BACKLOG, tcp-backlog; default 511)
@@ -378,6 +390,14 @@ function int (min: number, max: number) {
   }
 }
 
+/** An octal file mode of 0 to 777, as Redis's OCTAL_CONFIG reads unixsocketperm. */
+function octalPerm (v: string): number {
+  if (!/^[0-7]*$/.test(v)) throw new ConfigError(`needs an octal number, got '${v}'`)
+  const n = v === '' ? 0 : parseInt(v, 8)
+  if (n > 0o777) throw new ConfigError(`must be between 0 and 777, got ${v}`)
+  return n
+}
+
 /** Redis's memtoull: plain bytes, or k/kb/m/mb/g/gb (k = 1000, kb = 1024), any case. */
 export function parseMemory (v: string): number {
   const m = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(v)
@@ -419,6 +439,8 @@ const SETTINGS: readonly Setting[] = [
   },
   { key: 'logfile', flag: '--logfile', env: 'FLASHKV_LOGFILE', directive: 'logfile', parse: v => v },
   { key: 'pidfile', flag: '--pidfile', env: 'FLASHKV_PIDFILE', directive: 'pidfile', parse: v => v },
+  { key: 'unixsocket', flag: '--unixsocket', env: 'FLASHKV_UNIXSOCKET', directive: 'unixsocket', parse: v => v },
+  { key: 'unixsocketperm', flag: '--unixsocketperm', env: 'FLASHKV_UNIXSOCKETPERM', directive: 'unixsocketperm', parse: octalPerm },
   { key: 'maxclients', flag: '--maxclients', env: 'FLASHKV_MAXCLIENTS', directive: 'maxclients', parse: int(1, 1_000_000) },
   { key: 'tcpBacklog', flag: '--tcp-backlog', env: 'FLASHKV_TCP_BACKLOG', directive: 'tcp-backlog', parse: int(0, 2147483647) },
   { key: 'maxmemory', flag: '--maxmemory', env: 'FLASHKV_MAXMEMORY', directive: 'maxmemory', parse: parseMemory },
@@ -848,6 +870,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     dir,
     logfile: inDir(dir, pick('logfile')[0] as string | undefined),
     pidfile: inDir(dir, pick('pidfile')[0] as string | undefined),
+    unixsocket: (pick('unixsocket')[0] as string | undefined) ?? '',
+    unixsocketperm: (pick('unixsocketperm')[0] as number | undefined) ?? 0,
     dbfilename: (pick('dbfilename')[0] as string | undefined) ?? 'dump.rdb',
     requirepass: (pick('requirepass')[0] as string | undefined) ?? '',
     aclfile: (pick('aclfile')[0] as string | undefined) ?? '',

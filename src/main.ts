@@ -7,7 +7,7 @@ import { parseArgs, ConfigError, USAGE, errnoText } from './config.js'
 import { FlashServer } from './server/server.js'
 import { IoThreads } from './server/io-threads.js'
 import { checkTls } from './server/tls.js'
-import { bindAddresses } from './server/listeners.js'
+import { bindAddresses, ListenError } from './server/listeners.js'
 import { renameCommands } from './commands/table.js'
 import { createLogger, initLogLevel, followLogLevel } from './log.js'
 import { startHttp } from './http/observability.js'
@@ -64,7 +64,7 @@ async function main (): Promise<void> {
   try {
     await server.start()
   } catch (err) {
-    log.fatal({ err }, 'failed to start')
+    log.fatal({ err }, err instanceof ListenError ? err.message : 'failed to start')
     process.exit(1)
   }
   // createPidFile, once listening; a failure is only a warning, as in Redis.
@@ -100,6 +100,7 @@ async function main (): Promise<void> {
     maxmemory: config.maxmemory,
     configFile: config.configFile,
   }, 'FlashKV ready to accept connections')
+  if (config.unixsocket !== '') log.info(`The server is now ready to accept connections at ${config.unixsocket}`)
   if (server instanceof IoThreads) server.open()
   // appendonly yes: the incremental files go through a loader client once the base is in.
   if (server.aofReplay.length > 0) {
@@ -144,6 +145,8 @@ async function main (): Promise<void> {
         log.info('Removing the pid file.')
         try { unlinkSync(config.pidfile) } catch {}
       }
+      // The listener's close removed it (libuv unlinks a socket file it bound).
+      if (config.unixsocket !== '') log.info('Removing the unix socket file.')
       log.info('bye')
       process.exit(0)
     }, err => {

@@ -5,14 +5,15 @@
 import { workerData } from 'node:worker_threads'
 import { FlashServer, type IoThreadData, type ControlMessage } from '../src/server/server.js'
 import { createLogger, followLogLevel } from '../src/log.js'
+import { ListenError } from '../src/server/listeners.js'
 
 const data = workerData as IoThreadData
 const log = createLogger(data.config.logLevel, data.config.logfile).child({ io: data.index })
 followLogLevel(log)
 const server = new FlashServer(data.config, log, data)
 server.start().then(() => {
-  data.control.postMessage({ op: 'listening', port: server.port, fds: server.listenFds, tid: 0 } satisfies ControlMessage)
+  data.control.postMessage({ op: 'listening', port: server.port, fds: server.listenFds, unixFd: server.unixFd, tid: 0 } satisfies ControlMessage)
 }, err => {
-  log.fatal({ err }, 'I/O thread failed to start')
+  log.fatal({ err }, err instanceof ListenError ? err.message : 'I/O thread failed to start')
   process.exit(1)
 })

@@ -26,7 +26,6 @@ import { aofNames, setAppendonly } from '../persistence/aof-files.js'
 import { SYNTAX_ERR, errorReply } from '../protocol/errors.js'
 import { tcpBacklog, type SharedChange, type ListenFailure } from '../server/listeners.js'
 import type { TlsConfig } from '../config.js'
-import { isLoopback } from '../server/addr.js'
 import { statSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 
@@ -114,6 +113,8 @@ const PARAMS: readonly Param[] = [
   { name: 'databases', type: num(1n, INT_MAX, false), mode: 'immutable', get: () => String(DATABASES) },
   { name: 'logfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.logfile },
   { name: 'pidfile', type: { kind: 'string' }, mode: 'immutable', get: s => s.pidfile },
+  { name: 'unixsocket', type: { kind: 'string' }, mode: 'immutable', get: s => s.unixsocket },
+  { name: 'unixsocketperm', type: num(0n, 0o777n, true), mode: 'immutable', get: s => s.unixsocketperm.toString(8) },
   { name: 'tcp-backlog', type: num(0n, INT_MAX, false), mode: 'immutable', get: () => String(tcpBacklog()) },
   // Applied once at start (cpu-affinity.ts), as Redis does.
   { name: 'server_cpulist', type: { kind: 'string' }, mode: 'immutable', get: s => s.serverCpulist },
@@ -373,16 +374,10 @@ function changeValue (p: Param, value: string, s: ServerContext): string {
   try { return realpathSync(abs) } catch { return abs }
 }
 
-/** The client's IP from "ip:port" (Redis's connIsLocal looks at the peer address). */
-function peerIp (addr: string): string {
-  const ip = addr.slice(0, addr.lastIndexOf(':'))
-  return ip.startsWith('[') ? ip.slice(1, -1) : ip
-}
-
-/** enable-protected-configs: yes, or local and a loopback client. */
+/** enable-protected-configs: yes, or local and a loopback or Unix socket client. */
 function mayChangeProtected (c: ClientContext): boolean {
   const gate = c.server.enableProtectedConfigs
-  return gate === 'yes' || (gate === 'local' && isLoopback(peerIp(c.addr)))
+  return gate === 'yes' || (gate === 'local' && c.isLocal)
 }
 
 /**

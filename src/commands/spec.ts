@@ -63,6 +63,8 @@ export interface ClientContext {
   /** Peer and local address as Redis prints them ("ip:port", "[ipv6]:port"): CLIENT KILL filters. */
   readonly addr: string
   readonly laddr: string
+  /** Redis's islocalClient: a loopback peer or the Unix socket (the 'local' of enable-*-command/configs). */
+  readonly isLocal: boolean
   /** The row of the client's last command, unknown ones as null (CLIENT LIST cmd=): set by the router. */
   lastCmd: { readonly name: string } | null
   /** CLIENT NO-EVICT (flag 'e' in CLIENT LIST). */
@@ -161,6 +163,9 @@ export interface ServerContext {
   /** logfile ('' = stdout) and pidfile ('' = none), absolute: CONFIG GET (immutable, as in Redis). */
   readonly logfile: string
   readonly pidfile: string
+  /** unixsocket ('' = none), as given, and unixsocketperm (CONFIG GET; immutable, as in Redis). */
+  readonly unixsocket: string
+  readonly unixsocketperm: number
   /** enable-debug-command, enable-protected-configs, enable-module-command (CONFIG GET). */
   readonly enableDebugCommand: 'no' | 'yes' | 'local'
   readonly enableProtectedConfigs: 'no' | 'yes' | 'local'

@@ -19,6 +19,7 @@ import { newWriteReq, openSocket, rawWrite, type SocketIo, type WriteOwner, type
 import type { Queued } from './multi.js'
 import type { AclUser } from './acl.js'
 import { trackingFlags, type ClientTracking } from './tracking.js'
+import { isLoopback } from './addr.js'
 
 /** Resolved once: its then() queues a microtask without Node's per-call AsyncResource. */
 const RESOLVED = Promise.resolve()
@@ -123,6 +124,9 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   readonly createdAt = Date.now()
   readonly addr: string
   readonly laddr: string
+  /** The unixsocket setting for a client of the Unix socket, else null (CLIENT LIST flag U). */
+  readonly unixPath: string | null
+  readonly isLocal: boolean
   /** The socket's file descriptor, or -1 where the platform hides it. */
   readonly fd: number
   lastCmd: { readonly name: string } | null = null
@@ -327,7 +331,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    * `accepted` is a socket the server accepted paused; reading starts here. `bufBytes`: the
    * first size of the read and reply buffers (smaller for a REST request's short-lived client).
    */
-  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher, credits: Credits, bufBytes = READ_BUF_BYTES) {
+  constructor (id: number, accepted: Socket, server: ServerContext, dispatcher: Dispatcher, credits: Credits, bufBytes = READ_BUF_BYTES, unixPath: string | null = null) {
     this.id = id
     this.credits = credits
     this.slot = credits.alloc()
@@ -343,8 +347,11 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const socket = this.socket = this.io.socket
     if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.outPeak = this.out.buf.length
-    this.addr = formatAddr(socket.remoteAddress, socket.remotePort)
-    this.laddr = formatAddr(socket.localAddress, socket.localPort)
+    // A Unix socket's client is "<unixsocket>:0" on both ends, as Redis's connFormatAddr has it.
+    this.unixPath = unixPath
+    this.addr = unixPath !== null ? `${unixPath}:0` : formatAddr(socket.remoteAddress, socket.remotePort)
+    this.laddr = unixPath !== null ? this.addr : formatAddr(socket.localAddress, socket.localPort)
+    this.isLocal = unixPath !== null || isLoopback(socket.remoteAddress)
     server.cmdStats?.setClientAddr(this.slot, this.addr)
     const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
     this.fd = typeof fd === 'number' ? fd : -1
@@ -827,13 +834,15 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   infoLine (isCaller: boolean): string {
     const now = Date.now()
-    let flags = ''
+    // Redis's order: O (a monitor, a replica kind there), P, x, b, t..., d, c, U, e; N when none.
+    let flags = this.isMonitor ? 'O' : ''
     if (this.isSubscribed) flags += 'P'
     if (this.multi !== null) flags += 'x'
     if (this.isBlockedOnKeys || this.crossBlock !== null) flags += 'b'
     if (this.trk !== null) flags += trackingFlags(this.trk)
     if (this.watchTag !== 0 && Atomics.load(this.credits.watch, this.slot) === this.watchTag) flags += 'd'
     if (this.isClosing) flags += 'c'
+    if (this.unixPath !== null) flags += 'U'
     if (this.noEvict) flags += 'e'
     if (flags === '') flags = 'N'
     // Only the caller is inside a command here; everyone else's argv is already released.

@@ -37,6 +37,8 @@ const SHARD_FILE = new URL('../../workers/shard-worker.js', import.meta.url)
 const IO_FILE = new URL('../../workers/io-worker.js', import.meta.url)
 
 interface IoThread { worker: Worker, control: MessagePort, isListening: boolean }
+/** What a thread listens on: thread 0's port and descriptors, which the others share. */
+interface Bound { port: number, fds: number[], unixFd: number }
 
 /** A gather in progress: the snapshots so far, and how many threads are still to answer. */
 interface Gather { from: number, reqId: number, clients: ClientSnapshot[], left: number }
@@ -129,26 +131,26 @@ export class IoThreads implements ObservedServer, RestBackend {
     // Thread 0 binds first (the port may be 0); the others then share what it bound, and start
     // together: one after another, their module loading alone made a start with 4 I/O threads
     // take ~4.4 s on 2 CPUs (each thread ~0.7 s, most of it compiling).
-    const start = (t: number, fds: number[]): Promise<{ port: number, fds: number[] }> => this.startThread({
+    const start = (t: number, fds: number[], unixFd: number): Promise<Bound> => this.startThread({
       config, index: t, threads: n, links: links[t], credit, slotFirst: 1 + t * slotCount, slotCount, sequencer,
-      shared: this.shared.sab, cmdStats: this.cmdStats.sab, mode: this.mode, fds, port: this.port, runId, save: saveSab(),
+      shared: this.shared.sab, cmdStats: this.cmdStats.sab, mode: this.mode, fds, unixFd, port: this.port, runId, save: saveSab(),
     })
-    const bound = await start(0, [])
+    const bound = await start(0, [], -1)
     this.port = bound.port
-    await Promise.all(Array.from({ length: n - 1 }, (_x, i) => start(i + 1, bound.fds)))
+    await Promise.all(Array.from({ length: n - 1 }, (_x, i) => start(i + 1, bound.fds, bound.unixFd)))
   }
 
   /** Starts the I/O thread `d` describes; resolves once it listens, with where (thread 0 binds: its port and fds). */
-  private startThread (d: Omit<IoThreadData, 'control'>): Promise<{ port: number, fds: number[] }> {
+  private startThread (d: Omit<IoThreadData, 'control'>): Promise<Bound> {
     const t = d.index
     const { port1, port2 } = new MessageChannel()
     const data: IoThreadData = { ...d, control: port2 }
     const worker = new Worker(IO_FILE, { workerData: data, transferList: [port2 as unknown as ArrayBuffer, ...endpointPorts(d.links)], name: `io-${t}` })
     const thread: IoThread = { worker, control: port1, isListening: false }
     this.threads[t] = thread
-    const listening = new Promise<{ port: number, fds: number[] }>((resolve, reject) => {
+    const listening = new Promise<Bound>((resolve, reject) => {
       port1.on('message', (m: ControlMessage) => {
-        if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds }) } else this.onControl(t, m)
+        if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds, unixFd: m.unixFd }) } else this.onControl(t, m)
       })
       worker.once('error', reject)
       worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))

@@ -5,9 +5,14 @@
 // A server listening on another thread's descriptor (shared-fd I/O threads) is never closed
 // here: closing it would close that thread's descriptor (see io-threads.ts).
 
+import { chmodSync, statSync, unlinkSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type { Server as NetServer } from 'node:net'
 import type { Server as TlsServer, TlsOptions } from 'node:tls'
-import type { TlsConfig } from '../config.js'
+import { errnoText, type TlsConfig } from '../config.js'
+
+/** A listener that could not be opened at start, with the line Redis logs before it exits. */
+export class ListenError extends Error {}
 
 export interface Address { host: string, isOptional: boolean }
 
@@ -87,6 +92,42 @@ export async function listenAll<S extends NetServer> (make: () => S, addrs: read
     throw err
   }
   return { servers, port }
+}
+
+/** sun_path's size: Node 20 would silently cut a longer path short and bind that. */
+const SUN_PATH_BYTES = 108
+
+/**
+ * unixsocket, as Redis's anetUnixServer opens it: whatever is at the path is removed first, and
+ * a mode other than 0 is set once bound. Closing the listener removes the file (libuv does).
+ */
+export async function listenUnix (make: () => NetServer, path: string, perm: number): Promise<NetServer> {
+  const n = Buffer.byteLength(path)
+  if (n > SUN_PATH_BYTES - 1) throw new ListenError(`Failed opening Unix socket: unix socket path too long (${n}), must be under ${SUN_PATH_BYTES}`)
+  try { unlinkSync(path) } catch { /* nothing there: Redis ignores this too */ }
+  const s = make()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject)
+      s.listen({ path, backlog }, () => { s.off('error', reject); resolve() })
+    })
+  } catch (err) {
+    throw new ListenError(`Failed opening Unix socket: bind: ${errnoText(bindErrno(err, path))}`)
+  }
+  if (perm !== 0) {
+    try { chmodSync(path, perm) } catch { /* Redis does not check chmod either */ }
+  }
+  return s
+}
+
+/**
+ * libuv reports a missing directory as EACCES (as Windows would); bind(2), and so Redis, says
+ * ENOENT or ENOTDIR: the directory's own error, where it has one, is that.
+ */
+function bindErrno (err: unknown, path: string): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'EACCES') return err
+  try { statSync(dirname(path)) } catch (dirErr) { return dirErr }
+  return err
 }
 
 /** The tls-* settings a running TLS listener takes without rebinding (setSecureContext). */

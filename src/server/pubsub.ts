@@ -252,7 +252,8 @@ export class PubSub {
    * redacted). Lines go to the hub, which orders them and passes them to every monitor.
    */
   feed (conn: Connection, argv: Argv, cmd: Command, db: number): void {
-    let line = monitorHead(db, conn.addr)
+    // A Unix socket's client shows as "unix:<path>" (replicationFeedMonitors).
+    let line = monitorHead(db, conn.unixPath !== null ? `unix:${conn.unixPath}` : conn.addr)
     let redactFrom = cmd.name === 'auth' ? 1 : -1
     for (let i = 0; i < argv.argc; i++) {
       if (cmd.name === 'hello' && redactFrom < 0 && i > 1 && equalsAuth(argv, i)) redactFrom = i + 1

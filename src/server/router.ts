@@ -19,7 +19,6 @@ import type { Command } from '../commands/table.js'
 import { lookupCommand, commands } from '../commands/table.js'
 import { debugGate, DEBUG_NOT_ALLOWED } from '../commands/debug.js'
 import { moduleGate, MODULE_NOT_ALLOWED } from '../commands/module.js'
-import { isLoopback } from './addr.js'
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { equalsLower, token } from '../protocol/ascii.js'
 import { SHUTDOWN_FAILED, MISCONF, LOADING, shutdownFlags, shutdownNow } from '../commands/persistence.js'
@@ -515,7 +514,7 @@ export class Router implements Dispatcher {
     // processCommand: DEBUG only where enable-debug-command lets this client in (MODULE LOAD & co., enable-module-command).
     if (cmd.isProtected) {
       const gate = cmd.isModuleCommand ? moduleGate.mode : debugGate.mode
-      if (gate !== 'yes' && (gate === 'no' || !isLoopback(conn.socket.remoteAddress))) return this.reject(conn, cmd.isModuleCommand ? MODULE_NOT_ALLOWED : DEBUG_NOT_ALLOWED, cmd)
+      if (gate !== 'yes' && (gate === 'no' || !conn.isLocal)) return this.reject(conn, cmd.isModuleCommand ? MODULE_NOT_ALLOWED : DEBUG_NOT_ALLOWED, cmd)
     }
     // ACL (server/acl.ts): rules changed on any thread recompile here first; then a user with
     // every permission costs one flag test.

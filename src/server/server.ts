@@ -21,7 +21,7 @@ import { acceptRaw, isRawIo } from './socket-io.js'
 import type { Server as TlsServer } from 'node:tls'
 import { checkTls, createTlsListener, tlsOptions } from './tls.js'
 import { createSecureContext, type TlsOptions } from 'node:tls'
-import { bindAddresses, listenAll, refreshTls, sameTls, setTcpBacklog, tcpBacklog, type SharedChange, type ListenFailure } from './listeners.js'
+import { bindAddresses, listenAll, listenUnix, refreshTls, sameTls, setTcpBacklog, tcpBacklog, type SharedChange, type ListenFailure } from './listeners.js'
 import { isLoopback } from './addr.js'
 import { debugGate } from '../commands/debug.js'
 import { moduleGate } from '../commands/module.js'
@@ -112,6 +112,8 @@ export interface IoThreadData {
   mode: ListenMode
   /** shared-fd: the listening sockets of thread 0 (one per bind address), which the others accept on too. */
   fds: number[]
+  /** unixsocket's listening socket, bound by thread 0, which the others accept on too (-1: none). */
+  unixFd: number
   /** The port thread 0 bound (config.port may be 0). */
   port: number
   /** INFO's run_id, the same on every thread. */
@@ -125,7 +127,7 @@ export interface ClientSnapshot { id: number, addr: string, laddr: string, line:
 
 /** Control messages between the main thread and an I/O thread. */
 export type ControlMessage =
-  | { op: 'listening', port: number, fds: number[], tid: number }
+  | { op: 'listening', port: number, fds: number[], unixFd: number, tid: number }
   | { op: 'gather', reqId: number }
   | { op: 'snapshot', reqId: number }
   | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
@@ -228,6 +230,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   readonly configFile: string
   readonly logfile: string
   readonly pidfile: string
+  readonly unixsocket: string
+  readonly unixsocketperm: number
   dir: string
   dbfilename: string
   get password (): Buffer { return this.shared.password }
@@ -270,6 +274,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   /** Accepting on I/O thread 0's socket (shared-fd): never closed here, it is thread 0's descriptor. */
   private borrowed: NetServer[] = []
   private tlsServers: TlsServer[] = []
+  /** unixsocket's listener: bound by the lead thread, borrowed (its descriptor) by the other I/O threads. */
+  private unixServer: NetServer | null = null
   /** TLS on every thread where the kernel spreads connections (reusePort), else on the first one alone. */
   private readonly ownsTls: boolean
   tls: TlsConfig
@@ -291,7 +297,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
    * main thread has logged that it is ready ('go'): a client must not get an answer first.
    */
   private isOpen: boolean
-  private readonly held: Socket[] = []
+  private readonly held: Array<{ socket: Socket, unixPath: string | null }> = []
   private readonly rest = new VirtualClients()
 
   constructor (config: Config, log: Logger, private readonly io: IoThreadData | null = null) {
@@ -306,6 +312,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.configFile = config.configFile
     this.logfile = config.logfile
     this.pidfile = config.pidfile
+    this.unixsocket = config.unixsocket
+    this.unixsocketperm = config.unixsocketperm
     this.dir = config.dir
     this.dbfilename = config.dbfilename
     this.cgroupMemoryLimit = config.cgroupMemoryLimit
@@ -535,6 +543,13 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     return s
   }
 
+  // As makePlain; its clients are told apart by the path they came in on (addr, flags U).
+  private readonly makeUnix = (): NetServer => {
+    const s = createServer({ pauseOnConnect: true, allowHalfOpen: true }, socket => this.accept(socket, this.unixsocket))
+    s.prependListener('listening', () => { acceptRaw(s, socket => this.accept(socket, this.unixsocket)) })
+    return s
+  }
+
   private makeTls (t: TlsConfig): TlsServer {
     return createTlsListener(t, () => this.tls, socket => this.accept(socket), err => this.log.warn(`Error accepting a client connection: ${err.message}`))
   }
@@ -565,11 +580,41 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       this.port = r.port
       this.watch(r.servers, 'listener error')
     }
+    await this.listenUnixSocket()
     if (!this.ownsTls || this.tls.port === 0) return
     const t = this.tls
     const r = await listenAll(() => this.makeTls(t), bindAddresses(this.bind), t.port, this.isReusePort)
     this.tlsServers = r.servers
     this.watch(r.servers, 'TLS listener error')
+  }
+
+  /**
+   * unixsocket: the lead thread binds it (relative to dir, as Redis, which chdirs there, binds
+   * it); the other I/O threads accept on its descriptor, whatever the TCP mode (SO_REUSEPORT
+   * does not spread a Unix socket's clients).
+   */
+  private async listenUnixSocket (): Promise<void> {
+    if (this.unixsocket === '') return
+    const io = this.io
+    if (io === null || io.index === 0) {
+      this.unixServer = await listenUnix(this.makeUnix, resolve(this.dir, this.unixsocket), this.unixsocketperm)
+      this.watch([this.unixServer], 'unix socket listener error')
+      return
+    }
+    if (io.unixFd < 0) return
+    const s = this.makeUnix()
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject)
+      s.listen({ fd: io.unixFd }, tcpBacklog(), () => { s.off('error', reject); resolve() })
+    })
+    this.borrowed.push(s)
+    this.watch([s], 'unix socket listener error')
+  }
+
+  /** The Unix socket listener's descriptor, for the I/O threads that share it (-1: none). */
+  get unixFd (): number {
+    const fd = (this.unixServer as unknown as { _handle?: { fd?: unknown } } | null)?._handle?.fd
+    return typeof fd === 'number' ? fd : -1
   }
 
   /**
@@ -847,7 +892,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       }
       case 'go':
         this.isOpen = true
-        for (const s of this.held.splice(0)) this.accept(s)
+        for (const h of this.held.splice(0)) this.accept(h.socket, h.unixPath)
         break
       case 'stop':
         this.stop().then(() => this.post({ op: 'stopped' }), err => {
@@ -872,12 +917,13 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
 
   // --- clients -----------------------------------------------------------------------------------
 
-  private accept (socket: Socket): void {
+  /** `unixPath`: the unixsocket setting, for a client of the Unix socket (null: TCP or TLS). */
+  private accept (socket: Socket, unixPath: string | null = null): void {
     if (this.isStopping) { socket.destroy(); return }
-    if (!this.isOpen) { this.held.push(socket); return }
+    if (!this.isOpen) { this.held.push({ socket, unixPath }); return }
     // acceptCommonHandler: over maxclients, a best-effort error, then close; not counted as received.
-    // Protected mode: with no password, only loopback clients get in (acceptCommonHandler).
-    if (this.settings.protectedMode && Atomics.load(this.shared.authWord(), 0) === 0 && !isLoopback(socket.remoteAddress)) {
+    // Protected mode: with no password, only loopback and Unix socket clients get in (acceptCommonHandler).
+    if (this.settings.protectedMode && Atomics.load(this.shared.authWord(), 0) === 0 && unixPath === null && !isLoopback(socket.remoteAddress)) {
       socket.on('error', () => {})
       socket.end(PROTECTED_DENIED)
       socket.resume()
@@ -893,12 +939,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     }
     if (this.settings.tcpKeepaliveSec > 0) socket.setKeepAlive(true, this.settings.tcpKeepaliveSec * 1000)
     // With requirepass set, a new client must AUTH first (those already in stay authenticated).
-    this.attach(socket).isAuthenticated = Atomics.load(this.shared.authWord(), 0) === 0
+    this.attach(socket, undefined, unixPath).isAuthenticated = Atomics.load(this.shared.authWord(), 0) === 0
     this.router.isAcceptTurn = true
   }
 
   /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */
-  private attach (socket: Socket, bufBytes?: number): Connection {
+  private attach (socket: Socket, bufBytes?: number, unixPath: string | null = null): Connection {
     const conn = new Connection(this.shared.nextClientId(), socket, this, {
       dispatch: (c, argv) => this.router.dispatch(c, argv),
       markDirty: c => this.router.markDirty(c),
@@ -913,7 +959,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       beforeRead: () => this.router.beforeRead(),
       unstick: c => this.router.unstick(c),
       reset: c => this.router.reset(c),
-    }, this.credits, bufBytes)
+    }, this.credits, bufBytes, unixPath)
     this.conns.add(conn)
     this.router.tracking.onOpen(conn)
     this.stats.connectionsReceived++
@@ -964,7 +1010,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     Atomics.sub(this.flags, CLIENTS_MEM_KB_WORD, this.clientsKb)
     this.clientsKb = 0
     // Threads that accept on thread 0's socket do not close it: one close per descriptor.
-    const closed = Promise.all([...this.plain, ...this.tlsServers].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
+    const closed = Promise.all([...this.plain, ...this.tlsServers, ...(this.unixServer === null ? [] : [this.unixServer])].map(s => new Promise<void>(resolve => s.close(() => resolve()))))
     for (const c of this.conns) c.drainAndClose()
     const deadline = Date.now() + graceMs
     // Each connection closes itself once what it had read is answered.

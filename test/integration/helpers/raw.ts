@@ -84,6 +84,18 @@ export class RawClient {
     })
   }
 
+  /** Over a Unix socket (the server's unixsocket). */
+  static connectPath (path: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ path })
+      socket.once('error', reject)
+      socket.once('connect', () => {
+        socket.off('error', reject)
+        resolve(new RawClient(socket))
+      })
+    })
+  }
+
   /** True once the server closed (or reset) the connection. */
   get isClosed (): boolean { return this.closed || this.error !== null }
 
