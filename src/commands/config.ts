@@ -465,6 +465,8 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.hits = 0
   shard.misses = 0
   shard.expiredKeys = 0
+  shard.expireStale = 0
+  shard.expireCycleMs = 0
   shard.evictedKeys = 0
   shard.scriptRuns = 0
   shard.scriptCalls = 0

@@ -147,6 +147,8 @@ export interface ServerStats {
   rejectedConnections: number
   netInputBytes: number
   netOutputBytes: number
+  readsProcessed: number
+  writesProcessed: number
 }
 
 export interface ServerContext {
@@ -211,6 +213,8 @@ export interface ServerContext {
   rejectedConnections (): number
   /** Bytes read from and written to clients, over every I/O thread. */
   netBytes (): { input: number, output: number }
+  /** Every thread's read callbacks and reply writes (INFO total_reads_processed & co.). */
+  ioProcessed (): { reads: number, writes: number }
   /** I/O threads, how they share the port, and each one's Linux thread id. */
   readonly ioThreads: number
   readonly ioListen: string

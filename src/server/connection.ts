@@ -483,6 +483,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   /** n bytes at the start of chunk arrived (chunk may be the shared read buffer: copy them out). */
   private onData (chunk: Buffer, n: number): void {
     this.stats.netInputBytes += n
+    this.stats.readsProcessed++
     this.lastInteraction = coarseClock.nowMs
     if (this.isClosing) return
     const unread = this.rend - this.rpos
@@ -709,6 +710,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const out = this.out
     if (out.len > 0) {
       this.stats.netOutputBytes += out.len
+      this.stats.writesProcessed++
       this.lastInteraction = coarseClock.nowMs
       if (out.len > this.outPeak) this.outPeak = out.len
       // Fully written already: reuse the buffer. Otherwise the socket keeps it; take a fresh one.

@@ -40,7 +40,7 @@ import { Credits, sharedFlags, trackingWords } from './credits.js'
 import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import {
-  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
@@ -368,6 +368,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.shared.sum(REPLY_WAITS), timeouts: this.shared.sum(REPLY_WAIT_TIMEOUTS) } }
   rejectedConnections (): number { return this.shared.sum(REJECTED) }
   netBytes (): { input: number, output: number } { return { input: this.shared.sum(NET_INPUT), output: this.shared.sum(NET_OUTPUT) } }
+  ioProcessed (): { reads: number, writes: number } { return { reads: this.shared.sum(READS_PROCESSED), writes: this.shared.sum(WRITES_PROCESSED) } }
   blockedClients (): number {
     let n = this.shared.sum(CROSS_BLOCKED)
     for (const link of this.links) n += link.stats[STAT_BLOCKED]

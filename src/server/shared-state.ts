@@ -58,7 +58,10 @@ export const PARKED_TOTAL = 8
 export const LOCAL_ERRORS = 9
 /** Clients waiting in a blocking command whose keys span shards (server/blocking.ts): a gauge. */
 export const CROSS_BLOCKED = 10
-const COUNTERS = 11
+/** INFO's total_reads_processed / total_writes_processed: read callbacks, and writes of replies. */
+export const READS_PROCESSED = 11
+export const WRITES_PROCESSED = 12
+const COUNTERS = 13
 /**
  * The command latency histogram (/metrics), per thread: one count per bucket of LATENCY_BOUNDS,
  * one past the last bound, then the sum of seconds and the count: every thread samples its own
@@ -315,4 +318,8 @@ class RowStats implements ServerStats {
   set netInputBytes (v: number) { this.row[NET_INPUT] = v }
   get netOutputBytes (): number { return this.row[NET_OUTPUT] }
   set netOutputBytes (v: number) { this.row[NET_OUTPUT] = v }
+  get readsProcessed (): number { return this.row[READS_PROCESSED] }
+  set readsProcessed (v: number) { this.row[READS_PROCESSED] = v }
+  get writesProcessed (): number { return this.row[WRITES_PROCESSED] }
+  set writesProcessed (v: number) { this.row[WRITES_PROCESSED] = v }
 }

@@ -319,6 +319,7 @@ export class Keyspace {
    * expired entries, stopping after `maxBuckets` buckets. Returns the number deleted.
    */
   expireSweep (now: number, maxBuckets: number): number {
+    this.expireSampled = 0
     if (this.expires === 0) return 0
     const t = this.t0
     let deleted = 0
@@ -334,6 +335,9 @@ export class Keyspace {
     return deleted
   }
 
+  /** Keys with a TTL the last expireSweep visited (Redis's expire cycle "sampled"). */
+  expireSampled = 0
+
   /** Deletes the expired entries of one bucket chain (Redis: expired when now > expireAt). */
   private sweepChain (t: Uint32Array, b: number, now: number): number {
     const a = this.arena
@@ -342,6 +346,7 @@ export class Keyspace {
     while (e !== 0) {
       const next = a.u32[e >>> 2]
       const at = a.f64[(e + 16) >>> 3]
+      if (at !== 0) this.expireSampled++
       if (at !== 0 && at < now) {
         if (writes.onExpire !== null) writes.onExpire(this, e)
         if (aofHook.onDelete !== null) aofHook.onDelete(this, e)

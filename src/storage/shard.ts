@@ -17,6 +17,7 @@ import { writes, saveWrites, restoreWrites } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
 import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
+import { performance } from 'node:perf_hooks'
 
 const EV_EXPIRED = eventName('expired')
 const EV_NEW = eventName('new')
@@ -81,6 +82,13 @@ export class Shard implements EvictionHost {
   /** Hash of the key last passed to lookup(): lets an insert after a miss skip rehashing. */
   lastHash = 0
   expiredKeys = 0
+  /**
+   * The active sweep, as Redis's activeExpireCycle reports it: a running average (5% per sweep)
+   * of the share of keys with a TTL it visited that had expired (expired_stale_perc), and the
+   * milliseconds spent in it (expire_cycle_cpu_milliseconds).
+   */
+  expireStale = 0
+  expireCycleMs = 0
   /** Keys deleted by eviction (INFO's evicted_keys). */
   evictedKeys = 0
   /** Lookups leave the access clock alone while set (Redis's LOOKUP_NOTOUCH). */
@@ -273,14 +281,19 @@ export class Shard implements EvictionHost {
 
   /** Active expiry for every database: a bounded sweep (called on the worker's idle tick). */
   activeExpire (maxBucketsPerDb: number): number {
+    const t0 = performance.now()
     const now = this.clock()
     let deleted = 0
+    let sampled = 0
     for (const ks of this.dbs) {
       if (ks === null) continue
       deleted += ks.expireSweep(now, maxBucketsPerDb)
+      sampled += ks.expireSampled
       ks.rehashIdle(64)
     }
     this.expiredKeys += deleted
+    this.expireStale = (sampled === 0 ? 0 : deleted / sampled) * 0.05 + this.expireStale * 0.95
+    this.expireCycleMs += performance.now() - t0
     return deleted
   }
 
