@@ -98,8 +98,12 @@ export interface Config {
   readonly outputBufferLimits: ReadonlyArray<readonly [number, number, number, number]>
   /** rename-command pairs from the config file, in order (an empty new name removes the command). */
   readonly renameCommands: ReadonlyArray<readonly [string, string]>
-  /** What the config file held that FlashKV skipped (logged at start). */
-  readonly configWarnings: readonly string[]
+  /**
+   * Redis directives that are not FlashKV settings above, from the config file and then from
+   * `--<name> <value>` flags, in that order: main.ts applies each one CONFIG SET can change as
+   * CONFIG SET would, and warns about the others (commands/config.ts startupParam).
+   */
+  readonly redisParams: readonly RedisParam[]
   /** SLOWLOG and LATENCY (commands/slowlog.ts, latency.ts): µs (-1 = off), entries, ms (0 = off). */
   readonly slowlogLogSlowerThan: number
   readonly slowlogMaxLen: number
@@ -682,16 +686,14 @@ export function splitConfigLine (line: string): string[] | null {
   return out
 }
 
-/** Parses a config file's text into setting values; errors name the file and line. */
 /**
- * Reads a config file in redis.conf syntax. A directive Redis 7.0 has but FlashKV does not
- * implement is skipped with one warning (pushed to `warnings`), so a real redis.conf starts the
- * server; a directive Redis does not know stops start-up.
+ * Reads a config file in redis.conf syntax into setting values; errors name the file and line.
+ * Another Redis 7.0 directive goes to `params`, for main.ts to apply as CONFIG SET would or to
+ * warn about, so a real redis.conf starts the server; a directive Redis does not know stops start-up.
  */
-export function parseConfigFile (text: string, file: string, warnings: string[] = [],
-  renames: Array<[string, string]> = [], obufs: Array<[number, number, number, number]> = []): Map<SettingKey, number | string> {
+export function parseConfigFile (text: string, file: string,
+  renames: Array<[string, string]> = [], obufs: Array<[number, number, number, number]> = [], params: RedisParam[] = []): Map<SettingKey, number | string> {
   const values = new Map<SettingKey, number | string>()
-  const warned = new Set<string>()
   const lines = text.split(/\r?\n/)
   for (let n = 0; n < lines.length; n++) {
     const trimmed = lines[n].trim()
@@ -739,10 +741,8 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
       if (!REDIS_DIRECTIVES.has(directive)) throw new ConfigError(`${where}: unknown directive '${words[0]}'`)
       // databases: FlashKV always has Redis's default 16.
       if (directive === 'databases' && words.length === 2 && words[1] === '16') continue
-      if (!warned.has(directive)) {
-        warned.add(directive)
-        warnings.push(`${where}: '${directive}' is a Redis directive FlashKV does not implement; ignored`)
-      }
+      // Several words are one value, as CONFIG SET takes them (latency-tracking-info-percentiles 50 99).
+      params.push({ where, name: directive, value: words.slice(1).join(' ') })
       continue
     }
     // bind takes several addresses, as in Redis ('-' marks one that may be missing: server/listeners.ts).
@@ -762,6 +762,9 @@ export function parseConfigFile (text: string, file: string, warnings: string[] 
   return values
 }
 
+/** One Redis directive for main.ts to apply or warn about; `where` is the file and line, or the flag. */
+export interface RedisParam { readonly where: string, readonly name: string, readonly value: string }
+
 export type ParseResult = { kind: 'run', config: Config } | { kind: 'help' } | { kind: 'version' }
 
 export interface ParseOptions {
@@ -775,6 +778,8 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
   const readFile = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'))
   const cgroupRoot = opts.cgroupRoot ?? '/'
   const fromFlags = new Map<SettingKey, number | string>()
+  const flagParams: RedisParam[] = []
+  const fileParams: RedisParam[] = []
   let configFile = ''
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
@@ -786,6 +791,14 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     const setting = SETTINGS.find(s => s.flag === arg)
     if (setting === undefined) {
       if (!arg.startsWith('-') && configFile === '' && value === undefined) { configFile = arg; continue }
+      // Any other Redis directive as a flag, as redis-server takes `--<name> <value>`.
+      const name = arg.slice(2).toLowerCase()
+      if (arg.startsWith('--') && REDIS_DIRECTIVES.has(name)) {
+        const v = value ?? argv[++i]
+        if (v === undefined) throw new ConfigError(`${arg} needs a value`)
+        flagParams.push({ where: arg, name, value: v })
+        continue
+      }
       throw new ConfigError(`unknown option '${arg}'`)
     }
     const v = value ?? argv[++i]
@@ -809,7 +822,6 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     }
   }
   let fromFile = new Map<SettingKey, number | string>()
-  const warnings: string[] = []
   const renames: Array<[string, string]> = []
   const obufs: Array<[number, number, number, number]> = []
   if (configFile !== '') {
@@ -819,7 +831,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`)
     }
-    fromFile = parseConfigFile(text, configFile, warnings, renames, obufs)
+    fromFile = parseConfigFile(text, configFile, renames, obufs, fileParams)
   }
   const pick = (key: SettingKey): [number | string | undefined, Source | null] => {
     for (const [m, src] of [[fromFlags, 'flag'], [fromEnv, 'env'], [fromFile, 'file']] as const) {
@@ -882,7 +894,7 @@ export function parseArgs (argv: readonly string[], opts: ParseOptions = {}): Pa
     enableModuleCommand: (pick('enableModuleCommand')[0] as Config['enableModuleCommand'] | undefined) ?? 'no',
     timeoutSec: (pick('timeoutSec')[0] as number | undefined) ?? 0,
     tcpKeepaliveSec: (pick('tcpKeepaliveSec')[0] as number | undefined) ?? 300,
-    configWarnings: Object.freeze(warnings),
+    redisParams: Object.freeze([...fileParams, ...flagParams]),
     renameCommands: Object.freeze(renames),
     outputBufferLimits: Object.freeze(obufs),
     tls: Object.freeze({

@@ -38,7 +38,6 @@ async function main (): Promise<void> {
   initLogLevel(config.logLevelIndex)
   const log = createLogger(config.logLevel, config.logfile)
   followLogLevel(log)
-  for (const w of config.configWarnings) log.warn(w)
   const renameError = renameCommands(config.renameCommands)
   if (renameError !== null) {
     process.stderr.write(`flashkv: ${config.configFile}: ${renameError}\n`)
@@ -64,6 +63,11 @@ async function main (): Promise<void> {
   try {
     await server.start()
   } catch (err) {
+    // A Redis directive's bad value (applied at start: server.ts applyRedisParams), as a config error.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`flashkv: ${err.message}\n`)
+      process.exit(2)
+    }
     log.fatal({ err }, err instanceof ListenError ? err.message : 'failed to start')
     process.exit(1)
   }

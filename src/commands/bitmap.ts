@@ -254,11 +254,11 @@ function storeResult (shard: Shard, argv: Argv, res: Uint8Array, out: ReplyWrite
   if (!ks.arena.reserve(64 + len[2] + res.length * 2)) { out.raw(OOM); return }
   const old = shard.lookup(buf, start[2], len[2])
   if (res.length === 0) {
-    if (old !== 0) { ks.remove(old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[2], len[2]) }
+    if (old !== 0) { shard.removeOverwritten(ks, old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[2], len[2]) }
     out.raw(ZERO)
     return
   }
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   const e = ks.insert(buf, start[2], len[2], shard.lastHash, TYPE_STRING, res.length)
   if (e === 0) { out.raw(OOM); return }
   ks.arena.u8.set(res, ks.valOffset(e))

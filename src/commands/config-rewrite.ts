@@ -23,6 +23,7 @@ const ALIASES: Record<string, string> = {
   'hash-max-ziplist-value': 'hash-max-listpack-value',
   'zset-max-ziplist-entries': 'zset-max-listpack-entries',
   'zset-max-ziplist-value': 'zset-max-listpack-value',
+  'list-max-ziplist-size': 'list-max-listpack-size',
   'lua-time-limit': 'busy-reply-threshold',
 }
 
@@ -38,6 +39,8 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'tcp-keepalive': '300', 'proto-max-bulk-len': '536870912', 'client-query-buffer-limit': '1073741824', hz: '10',
   'cluster-enabled': 'no', 'hash-max-listpack-entries': '512', 'hash-max-listpack-value': '64', 'set-max-intset-entries': '512',
   'zset-max-listpack-entries': '128', 'zset-max-listpack-value': '64', 'hll-sparse-max-bytes': '3000', 'lazyfree-lazy-user-del': 'no',
+  'lazyfree-lazy-expire': 'no', 'lazyfree-lazy-server-del': 'no', 'lazyfree-lazy-eviction': 'no', 'lazyfree-lazy-user-flush': 'no', activerehashing: 'yes',
+  'active-expire-effort': '1', 'list-max-listpack-size': '-2',
   'busy-reply-threshold': '5000', 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128', 'latency-monitor-threshold': '0',
   'latency-tracking': 'yes', 'notify-keyspace-events': '', aclfile: '', 'acllog-max-len': '128', 'acl-pubsub-default': 'resetchannels', rdbcompression: 'yes', rdbchecksum: 'yes', 'stop-writes-on-bgsave-error': 'yes', loglevel: 'notice', logfile: '', pidfile: '', unixsocket: '', unixsocketperm: '0', 'tcp-backlog': '511', 'shutdown-on-sigint': 'default', 'shutdown-on-sigterm': 'default', 'shutdown-timeout': '10', 'enable-debug-command': 'no', 'enable-protected-configs': 'no', 'enable-module-command': 'no', 'io-threads': '',
   'tls-port': '0', 'tls-cert-file': '', 'tls-key-file': '', 'tls-key-file-pass': '', 'tls-client-cert-file': '', 'tls-client-key-file': '',

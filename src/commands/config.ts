@@ -7,7 +7,7 @@
 // error. Values are read from the running server, so CONFIG GET always tells the truth.
 
 import { Buffer } from 'node:buffer'
-import { PASSWORD_MAX } from '../ipc/layout.js'
+import { PASSWORD_MAX, REHASH_OFF, LAZY_EXPIRE, LAZY_EVICTION, LAZY_SERVER_DEL, LAZY_USER_FLUSH } from '../ipc/layout.js'
 import { SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN, SET_LATENCY_MONITOR, SET_LATENCY_TRACKING, MAX_PERCENTILES } from '../server/command-stats.js'
 import { percentileName } from './introspection.js'
 import type { Argv, ClientContext, ServerContext } from './spec.js'
@@ -30,6 +30,7 @@ import { statSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 
 const INT_MAX = 2147483647n
+const INT_MIN = -2147483648n
 const UINT_MAX = 4294967295n
 const LONG_MAX = 9223372036854775807n
 const ULLONG_MAX = 18446744073709551615n
@@ -176,6 +177,18 @@ const PARAMS: readonly Param[] = [
   { name: 'hll-sparse-max-bytes', type: num(0n, LONG_MAX, false, true), mode: 'live', get: s => String(s.settings.hllSparseMaxBytes), set: (s, v) => { s.settings.hllSparseMaxBytes = v } },
   // Shared words every shard reads after a tracking read and on its tick (storage/tracking.ts).
   { name: 'tracking-table-max-keys', type: num(0n, LONG_MAX, true), mode: 'live', get: s => String(maxKeysOf(s.tracking.words)), set: (s, v) => { setMaxKeys(s.tracking.words, v) } },
+  // The shards' background work (storage/shard.ts), bits of one shared word read as they sweep and delete.
+  { name: 'activerehashing', type: { kind: 'bool' }, mode: 'live', get: s => bgFlag(s, REHASH_OFF) ? 'no' : 'yes', set: (s, v) => { setBgFlag(s, REHASH_OFF, v === 0n) } },
+  { name: 'lazyfree-lazy-expire', type: { kind: 'bool' }, mode: 'live', get: s => bgFlag(s, LAZY_EXPIRE) ? 'yes' : 'no', set: (s, v) => { setBgFlag(s, LAZY_EXPIRE, v === 1n) } },
+  { name: 'lazyfree-lazy-server-del', type: { kind: 'bool' }, mode: 'live', get: s => bgFlag(s, LAZY_SERVER_DEL) ? 'yes' : 'no', set: (s, v) => { setBgFlag(s, LAZY_SERVER_DEL, v === 1n) } },
+  // Kept, without effect: an evicted value is freed at once (background freeing runs between a
+  // shard's batches, so an eviction that counted on it would evict far more than it must), and
+  // FLUSHALL or FLUSHDB drops a shard's arena in one step, ASYNC or not.
+  { name: 'lazyfree-lazy-eviction', type: { kind: 'bool' }, mode: 'live', get: s => bgFlag(s, LAZY_EVICTION) ? 'yes' : 'no', set: (s, v) => { setBgFlag(s, LAZY_EVICTION, v === 1n) } },
+  { name: 'lazyfree-lazy-user-flush', type: { kind: 'bool' }, mode: 'live', get: s => bgFlag(s, LAZY_USER_FLUSH) ? 'yes' : 'no', set: (s, v) => { setBgFlag(s, LAZY_USER_FLUSH, v === 1n) } },
+  { name: 'active-expire-effort', type: num(1n, 10n, false), mode: 'live', get: s => String(s.settings.activeExpireEffort), set: (s, v) => { s.settings.activeExpireEffort = Number(v) } },
+  { name: 'list-max-listpack-size', type: num(INT_MIN, INT_MAX, false), mode: 'live', get: s => String(s.settings.listMaxListpackSize), set: (s, v) => { s.settings.listMaxListpackSize = Number(v) } },
+  { name: 'list-max-ziplist-size', type: num(INT_MIN, INT_MAX, false), mode: 'live', get: s => String(s.settings.listMaxListpackSize), set: (s, v) => { s.settings.listMaxListpackSize = Number(v) } },
   { name: 'lazyfree-lazy-user-del', type: { kind: 'bool' }, mode: 'live', get: s => s.settings.lazyfreeLazyUserDel ? 'yes' : 'no', set: (s, v) => { s.settings.lazyfreeLazyUserDel = v === 1n } },
   { name: 'busy-reply-threshold', type: num(0n, LONG_MAX, false), mode: 'live', get: s => String(s.settings.busyReplyThresholdMs), set: (s, v) => { s.settings.busyReplyThresholdMs = v } },
   // Redis 7.0 keeps the old names as aliases, listed by CONFIG GET too.
@@ -255,6 +268,29 @@ function saveNumber (s: string): number | null {
   if (s === '') return 0
   if (!/^[\t\n\v\f\r ]*[+-]?[0-9]+$/.test(s)) return null
   return Number(s.trim())
+}
+
+/**
+ * A Redis directive from the config file or a flag that is none of FlashKV's own settings
+ * (Config.redisParams), on the lead thread before it listens: one CONFIG SET can change is
+ * checked and applied as CONFIG SET would (a bad value stops start-up, as Redis refuses its
+ * config file); a fixed one (FlashKV has only the value CONFIG GET shows) is fine with that value.
+ */
+export function applyStartupParam (s: ServerContext, name: string, value: string): { kind: 'applied' | 'ignored' } | { kind: 'invalid', reason: string } {
+  const i = paramIndex(name)
+  if (i < 0) return { kind: 'ignored' }
+  const p = PARAMS[i]
+  if (p.mode !== 'live' && p.mode !== 'fixed') return { kind: 'ignored' }
+  const r = parseValue(p, value, s)
+  if (typeof r === 'string') return { kind: 'invalid', reason: r }
+  if (p.mode === 'fixed') return { kind: r.isCurrent ? 'applied' : 'ignored' }
+  p.set?.(s, r.v)
+  return { kind: 'applied' }
+}
+
+function bgFlag (s: ServerContext, bit: number): boolean { return (s.settings.backgroundFlags & bit) !== 0 }
+function setBgFlag (s: ServerContext, bit: number, on: boolean): void {
+  s.settings.backgroundFlags = on ? s.settings.backgroundFlags | bit : s.settings.backgroundFlags & ~bit
 }
 
 /** Parses and checks one value: the bigint to apply, or Redis's error text for it. */
@@ -467,6 +503,7 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.expiredKeys = 0
   shard.expireStale = 0
   shard.expireCycleMs = 0
+  shard.lazyFreed = 0
   shard.evictedKeys = 0
   shard.scriptRuns = 0
   shard.scriptCalls = 0

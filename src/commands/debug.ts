@@ -12,7 +12,7 @@ import { errorReply } from '../protocol/errors.js'
 import { encodingOf } from './object.js'
 import { valuePayload } from './internal.js'
 import { ByteWriter } from '../persistence/listpack.js'
-import { encodeValue } from '../persistence/rdb-value.js'
+import { encodeValue, quicklistFill } from '../persistence/rdb-value.js'
 import { idleMs, evictionSettings } from '../storage/eviction.js'
 import { ACTIVE_EXPIRE_OFF_WORD, CRASH_SHARD_WORD } from '../ipc/layout.js'
 import { NOT_INTEGER } from '../protocol/errors.js'
@@ -71,7 +71,8 @@ function debugObject (shard: Shard, argv: Argv, out: ReplyWriter): void {
 /**
  * The ql_* fields of a quicklist, read back from its RDB encoding (QUICKLIST_2: a node count,
  * then per node a container kind and a listpack string, raw or LZF), as the nodes Redis would
- * have: no compression (list-compress-depth 0) and list-max-listpack-size -2.
+ * have: no compression (list-compress-depth 0) and nodes as list-max-listpack-size fills them now
+ * (Redis keeps the fill a list was created with).
  */
 function quicklistInfo (b: Uint8Array, p: number, count: number): string {
   const len = (): number => {
@@ -88,7 +89,7 @@ function quicklistInfo (b: Uint8Array, p: number, count: number): string {
     if (b[p] === 0xc3) { p++; const clen = len(); size += len(); p += clen } else { const n = len(); size += n; p += n }
   }
   const avg = nodes === 0 ? 0 : count / nodes
-  return ` ql_nodes:${nodes} ql_avg_node:${avg.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${size}`
+  return ` ql_nodes:${nodes} ql_avg_node:${avg.toFixed(2)} ql_listpack_max:${quicklistFill()} ql_compressed:0 ql_uncompressed_size:${size}`
 }
 
 function debugCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {

@@ -95,13 +95,13 @@ function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (ttl !== 0 && ttl <= now) {
     // Already expired: nothing is created, and a replaced key is deleted ("del").
     if (old !== 0) {
-      ks.remove(old)
+      shard.removeOverwritten(ks, old)
       shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
     }
     out.raw(OK)
     return
   }
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, ops.valueBytes(dataLen))
   if (e === 0) { out.raw(OOM); return }
   if (!ops.restore(ks, e, payload, PAYLOAD_HEADER_BYTES, payload.length)) { ks.remove(e); out.raw(OOM); return }

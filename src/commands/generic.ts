@@ -129,7 +129,7 @@ function expireGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isSeconds: b
   }
   // checkAlreadyExpired: a time already past deletes the key ("del", not "expire").
   if (when <= now) {
-    ks.remove(e)
+    shard.removeExpired(ks, e)
     shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
   } else {
     ks.setExpireAt(e, when)
@@ -212,7 +212,7 @@ function renameGeneric (shard: Shard, argv: Argv, out: ReplyWriter, nx: boolean)
   const dst = shard.lookup(buf, start[2], len[2])
   if (dst !== 0) {
     if (nx) { out.raw(ZERO); return }
-    ks.remove(dst)
+    shard.removeOverwritten(ks, dst)
   }
   const hash = shard.lastHash
   const valLen = ks.valLen(src)
@@ -305,7 +305,7 @@ export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   if (n === 0) { out.raw(OOM); return }
   dst.setExpireAt(n, ks.expireAt(e))
   dst.setClock(n, ks.clock(e))
-  ks.remove(e)
+  shard.removeOverwritten(ks, e)
   shard.notify(NOTIFY_GENERIC, EV_MOVE_FROM, buf, start[1], len[1])
   shard.notify(NOTIFY_GENERIC, EV_MOVE_TO, buf, start[1], len[1], db)
   out.raw(ONE)
@@ -353,7 +353,7 @@ export function copyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const old = shard.lookupIn(dst, buf, start[2], len[2])
   if (old !== 0) {
     if (!isReplace) { out.raw(ZERO); return }
-    dst.remove(old)
+    shard.removeOverwritten(dst, old)
   }
   const n = shard.copyEntry(ks, e, dst, buf, start[2], len[2], shard.lastHash)
   if (n === 0) { out.raw(OOM); return }

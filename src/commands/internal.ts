@@ -93,7 +93,7 @@ export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   const need = entryBlockBytes(len[1], ops.valueBytes(dataLen)) + ops.restoreBytes(buf, p + PAYLOAD_HEADER_BYTES, p + len[2])
   if (!ks.arena.reserve(need)) { out.raw(OOM); return }
   const oldExpire = old !== 0 ? ks.expireAt(old) : 0
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, ops.valueBytes(dataLen))
   if (e === 0) { out.raw(OOM); return }
   ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))

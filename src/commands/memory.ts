@@ -31,7 +31,7 @@ export function shardMemoryLine (shard: Shard): string {
     blocks += ks.arena.used
     tables += ks.tableBytes
   }
-  return `mem=${shard.committedMemory()},${shard.usedMemory()},${blocks},${tables},${EMPTY_TABLE_BYTES},${shard.residentMemory()}\n`
+  return `mem=${shard.committedMemory()},${shard.usedMemory()},${blocks},${tables},${EMPTY_TABLE_BYTES},${shard.residentMemory()},${shard.lazyQueue.length},${shard.lazyFreed}\n`
 }
 
 /** Every shard's memory lines summed, with the clients' buffers: what INFO memory and MEMORY STATS report. */
@@ -49,18 +49,23 @@ export interface MemoryTotals {
   rss: number
   /** Arenas up to their highest tops, and tables (allocator_resident). */
   resident: number
+  /** Values waiting for the background freeing, and those it has freed (lazyfree_pending_objects, lazyfreed_objects). */
+  lazyPending: number
+  lazyFreed: number
 }
 
 /** The highest used_memory seen by INFO or MEMORY on this thread (Redis tracks it in its cron). */
 let peak = 0
 
 export function memoryTotals (parts: readonly Buffer[]): MemoryTotals {
-  const t: MemoryTotals = { used: 0, live: 0, blocks: 0, tables: 0, startup: 0, clients: clientsMemory(evictionSettings.flags), peak: 0, rss: process.memoryUsage.rss(), resident: 0 }
+  const t: MemoryTotals = { used: 0, live: 0, blocks: 0, tables: 0, startup: 0, clients: clientsMemory(evictionSettings.flags), peak: 0, rss: process.memoryUsage.rss(), resident: 0, lazyPending: 0, lazyFreed: 0 }
   for (const part of parts) {
     const text = part.toString('latin1')
     const at = text.indexOf('mem=')
     if (at < 0) continue
-    const [committed, live, blocks, tables, fixed, resident] = text.slice(at + 4, text.indexOf('\n', at)).split(',').map(Number)
+    const [committed, live, blocks, tables, fixed, resident, lazyPending, lazyFreed] = text.slice(at + 4, text.indexOf('\n', at)).split(',').map(Number)
+    t.lazyPending += lazyPending
+    t.lazyFreed += lazyFreed
     t.used += committed
     t.resident += resident
     t.live += live
@@ -122,10 +127,15 @@ export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName:
     `mem_fragmentation_bytes:${t.rss - t.used}`,
     'mem_not_counted_for_evict:0',
     'mem_replication_backlog:0',
+    'mem_total_replication_buffers:0',
     'mem_clients_slaves:0',
     `mem_clients_normal:${t.clients}`,
+    'mem_cluster_links:0',
     'mem_aof_buffer:0',
     'mem_allocator:flashkv-arena',
+    'active_defrag_running:0',
+    `lazyfree_pending_objects:${t.lazyPending}`,
+    `lazyfreed_objects:${t.lazyFreed}`,
   ]
 }
 

@@ -445,11 +445,11 @@ function storeResult (shard: Shard, argv: Argv, members: readonly string[], even
   if (!ks.arena.reserve(setReserveBytes(ks, 0, bytes, members.length) + 64 + len[1])) { out.raw(OOM); return }
   const old = shard.lookup(buf, start[1], len[1])
   if (members.length === 0) {
-    if (old !== 0) { ks.remove(old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1]) }
+    if (old !== 0) { shard.removeOverwritten(ks, old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1]) }
     out.raw(ZERO)
     return
   }
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_SET, SET_HEADER_BYTES)
   if (e === 0) { out.raw(OOM); return }
   setInit(ks, e)

@@ -216,11 +216,11 @@ function storeRows (shard: Shard, argv: Argv, i: number, rows: Array<Buffer | nu
   if (!ks.arena.reserve(2 * bytes + 128 + len[i])) { out.raw(OOM); return }
   const old = shard.lookup(buf, start[i], len[i])
   if (rows.length === 0) {
-    if (old !== 0) { ks.remove(old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[i], len[i]) }
+    if (old !== 0) { shard.removeOverwritten(ks, old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[i], len[i]) }
     out.raw(ZERO)
     return
   }
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   const e = ks.insert(buf, start[i], len[i], shard.lastHash, TYPE_LIST, LIST_HEADER_BYTES)
   if (e === 0) { out.raw(OOM); return }
   listInit(ks, e)

@@ -118,6 +118,12 @@ export interface ServerSettings {
   zsetMaxListpackValue: bigint
   /** lazyfree-lazy-user-del (a shared word: the shards read it in DEL). */
   lazyfreeLazyUserDel: boolean
+  /** The shards' background switches (ipc/layout.ts BACKGROUND_WORD bits: activerehashing, lazyfree-lazy-*). */
+  backgroundFlags: number
+  /** active-expire-effort (1-10). */
+  activeExpireEffort: number
+  /** list-max-listpack-size (RDB's and DEBUG OBJECT's quicklist nodes). */
+  listMaxListpackSize: number
   /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
   hllSparseMaxBytes: bigint
   /** maxmemory-policy (storage/eviction.ts POLICY_*), maxmemory-samples, lfu-log-factor, lfu-decay-time, maxmemory-eviction-tenacity: shared words the shards read. */

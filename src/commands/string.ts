@@ -93,7 +93,7 @@ function stringEntry (shard: Shard, e: number, kbuf: Uint8Array, kStart: number,
   if (e === 0) return ks.insert(kbuf, kStart, kLen, shard.lastHash, TYPE_STRING, vLen)
   if (ks.type(e) !== TYPE_STRING) {
     const at = ks.expireAt(e)
-    ks.remove(e)
+    shard.removeOverwritten(ks, e)
     // A new value under the same key (dbOverwrite): not a "new" key.
     writes.isReplacing = true
     const n = ks.insert(kbuf, kStart, kLen, shard.lastHash, TYPE_STRING, vLen)
@@ -300,7 +300,7 @@ export function getexCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   out.bulk(ks.arena.u8, ks.valOffset(e), ks.valLen(e))
   // checkAlreadyExpired: an absolute time not after now deletes the key.
   if ((flags & (SET_EXAT | SET_PXAT)) !== 0 && when <= now) {
-    ks.remove(e)
+    shard.removeExpired(ks, e)
     shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
   } else if (expireArg >= 0) {
     ks.setExpireAt(e, when)

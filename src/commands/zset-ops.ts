@@ -233,11 +233,11 @@ export function storePairs (shard: Shard, argv: Argv, pairs: Array<[string, numb
   if (!ks.arena.reserve(zsetReserveBytes(ks, 0, bytes, pairs.length) + 64 + len[1])) { out.raw(OOM); return }
   const old = shard.lookup(buf, start[1], len[1])
   if (pairs.length === 0) {
-    if (old !== 0) { ks.remove(old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1]) }
+    if (old !== 0) { shard.removeOverwritten(ks, old); shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1]) }
     out.raw(ZERO)
     return
   }
-  if (old !== 0) ks.remove(old)
+  if (old !== 0) shard.removeOverwritten(ks, old)
   // setKey over an existing key (dbOverwrite): not a "new" key.
   writes.isReplacing = old !== 0
   const e = ks.insert(buf, start[1], len[1], shard.lastHash, TYPE_ZSET, ZSET_HEADER_BYTES)

@@ -192,6 +192,23 @@ export const CLIENTS_MEM_KB_WORD = 28
 export const ARENA_DROP_WORD = 29
 /** DEBUG SET-ACTIVE-EXPIRE 0 sets this word: the shards stop their active expiry sweep. */
 export const ACTIVE_EXPIRE_OFF_WORD = 31
+/**
+ * The shards' background work, one bit each (0 = Redis's default): activerehashing no, and
+ * lazyfree-lazy-expire, -eviction, -server-del and -user-flush yes (storage/shard.ts).
+ */
+export const BACKGROUND_WORD = 21
+export const REHASH_OFF = 1
+export const LAZY_EXPIRE = 2
+export const LAZY_EVICTION = 4
+export const LAZY_SERVER_DEL = 8
+export const LAZY_USER_FLUSH = 16
+/** active-expire-effort less one (0-9): the active sweep visits (1 + this / 4) times its buckets. */
+export const EXPIRE_EFFORT_WORD = 24
+/** list-max-listpack-size xor -2 (so the default, -2, is 0): RDB's quicklist nodes and DEBUG OBJECT. */
+export const LIST_FILL_WORD = 25
+
+/** list-max-listpack-size from its word. */
+export function listFill (flags: Int32Array): number { return flags[LIST_FILL_WORD] ^ -2 }
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */
 export const PASSWORD_MAX = 1024
 /** The function libraries' change count's step in SCRIPT_EPOCH_WORD (SCRIPT FLUSH counts in the low 16 bits). */

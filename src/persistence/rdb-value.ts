@@ -17,7 +17,7 @@ import { PAYLOAD_HEADER_BYTES } from '../storage/types.js'
 import { ENC_LISTPACK, ENC_HASHTABLE, hashLimits } from '../storage/hash-type.js'
 import { ENC_INTSET } from '../storage/set-type.js'
 import { ENC_ZLISTPACK, ENC_SKIPLIST, formatScore, parseScore } from '../storage/zset-type.js'
-import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD, limitOf } from '../ipc/layout.js'
+import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD, limitOf, listFill } from '../ipc/layout.js'
 
 export const RDB_VERSION = 10
 
@@ -35,10 +35,26 @@ const RDB_TYPE_STREAM_LISTPACKS_2 = 19
 
 const QUICKLIST_NODE_CONTAINER_PLAIN = 1
 const QUICKLIST_NODE_CONTAINER_PACKED = 2
-/** list-max-listpack-size -2: a node takes elements while its listpack stays within 8 KB. */
-const NODE_BYTES = 8192
 /** SIZE_ESTIMATE_OVERHEAD of quicklist.c's insert test. */
 const NODE_OVERHEAD = 8
+/** quicklist.c's optimization_level: the node bytes list-max-listpack-size -1 to -5 allow. */
+const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536]
+/** SIZE_SAFETY_LIMIT: a node limited by its count still stays within 8 KB. */
+const SIZE_SAFETY_LIMIT = 8192
+
+/** The fill a new quicklist takes from list-max-listpack-size (quicklistSetFill clamps it to -5..32767). */
+export function quicklistFill (): number {
+  const f = listFill(hashLimits.flags)
+  return f > 32767 ? 32767 : f < -5 ? -5 : f
+}
+
+/** 7.0's _quicklistNodeAllowInsert: whether an element of `sz` bytes joins a node of `bytes` and `count`. */
+function nodeTakes (bytes: number, count: number, sz: number, fill: number): boolean {
+  const newSz = bytes + sz + NODE_OVERHEAD
+  if (fill < 0 && newSz <= OPTIMIZATION_LEVEL[-fill - 1]) return true
+  if (newSz > SIZE_SAFETY_LIMIT) return false
+  return count < fill
+}
 
 
 /** rdbSaveLen: 6, 14, 32 or 64 bits. */
@@ -109,9 +125,10 @@ export function encodeValue (w: ByteWriter, payload: Buffer, key: Uint8Array | n
       // Nodes as pushes at the tail fill them (quicklist's _quicklistNodeAllowInsert).
       const nodes: Buffer[] = []
       const lp = new ListpackWriter()
+      const fill = quicklistFill()
       lp.start()
       for (const [s, l] of lenPrefixed(payload, p, end)) {
-        if (lp.count > 0 && lp.bytes + l + NODE_OVERHEAD > NODE_BYTES) {
+        if (lp.count > 0 && !nodeTakes(lp.bytes, lp.count, l, fill)) {
           nodes.push(Buffer.from(lp.finish()))
           lp.start()
         }

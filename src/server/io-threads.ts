@@ -16,7 +16,7 @@ import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import { randomBytes } from 'node:crypto'
-import type { Config } from '../config.js'
+import { ConfigError, type Config } from '../config.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands } from '../commands/table.js'
 import { ShardWorker, connectShard, newWakeWord, endpointPorts, hubEventRings, type LinkEndpoint, type LinkPorts } from './shard-link.js'
@@ -150,7 +150,7 @@ export class IoThreads implements ObservedServer, RestBackend {
     this.threads[t] = thread
     const listening = new Promise<Bound>((resolve, reject) => {
       port1.on('message', (m: ControlMessage) => {
-        if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds, unixFd: m.unixFd }) } else this.onControl(t, m)
+        if (m.op === 'listening') { thread.isListening = true; resolve({ port: m.port, fds: m.fds, unixFd: m.unixFd }) } else if (m.op === 'configError') reject(new ConfigError(m.message)); else this.onControl(t, m)
       })
       worker.once('error', reject)
       worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))

@@ -27,7 +27,8 @@ import { debugGate } from '../commands/debug.js'
 import { moduleGate } from '../commands/module.js'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Config, TlsConfig } from '../config.js'
+import { ConfigError, type Config, type RedisParam, type TlsConfig } from '../config.js'
+import { applyStartupParam } from '../commands/config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands, renameCommands, type Command } from '../commands/table.js'
@@ -128,6 +129,7 @@ export interface ClientSnapshot { id: number, addr: string, laddr: string, line:
 /** Control messages between the main thread and an I/O thread. */
 export type ControlMessage =
   | { op: 'listening', port: number, fds: number[], unixFd: number, tid: number }
+  | { op: 'configError', message: string }
   | { op: 'gather', reqId: number }
   | { op: 'snapshot', reqId: number }
   | { op: 'snapshotReply', reqId: number, clients: ClientSnapshot[] }
@@ -197,6 +199,9 @@ export function initialSettings (config: Config): ServerSettings {
     zsetMaxListpackEntries: BigInt(config.zsetMaxListpackEntries),
     zsetMaxListpackValue: BigInt(config.zsetMaxListpackValue),
     lazyfreeLazyUserDel: false,
+    backgroundFlags: 0,
+    activeExpireEffort: 1,
+    listMaxListpackSize: -2,
     maxmemoryPolicy: config.maxmemoryPolicy,
     maxmemorySamples: config.maxmemorySamples,
     lfuLogFactor: config.lfuLogFactor,
@@ -274,6 +279,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   /** Accepting on I/O thread 0's socket (shared-fd): never closed here, it is thread 0's descriptor. */
   private borrowed: NetServer[] = []
   private tlsServers: TlsServer[] = []
+  private readonly redisParams: readonly RedisParam[]
   /** unixsocket's listener: bound by the lead thread, borrowed (its descriptor) by the other I/O threads. */
   private unixServer: NetServer | null = null
   /** TLS on every thread where the kernel spreads connections (reusePort), else on the first one alone. */
@@ -313,6 +319,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.logfile = config.logfile
     this.pidfile = config.pidfile
     this.unixsocket = config.unixsocket
+    this.redisParams = config.redisParams
     this.unixsocketperm = config.unixsocketperm
     this.dir = config.dir
     this.dbfilename = config.dbfilename
@@ -519,11 +526,26 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     await this.router.scripts.init({
       debug: m => log.debug(m), info: m => log.info(m), warn: m => log.warn(m),
     }, REDIS_COMPAT_VERSION)
+    // Redis directives of the config file and flags that CONFIG SET can change: set once, by
+    // the thread that starts first (the settings are shared), before any client can connect.
+    if (this.io === null || this.io.index === 0) this.applyRedisParams()
     await this.listen()
     this.shared.setTid(this.thread, threadTid())
     this.isListening = true
     this.cron = setInterval(() => this.onCron(), CRON_MS)
     this.cron.unref()
+  }
+
+  private applyRedisParams (): void {
+    const warned = new Set<string>()
+    for (const p of this.redisParams) {
+      const r = applyStartupParam(this, p.name, p.value)
+      if (r.kind === 'invalid') throw new ConfigError(`${p.where}: '${p.name}' ${r.reason}`)
+      if (r.kind === 'ignored' && !warned.has(p.name)) {
+        warned.add(p.name)
+        this.log.warn(`${p.where}: '${p.name}' is a Redis directive FlashKV does not implement; ignored`)
+      }
+    }
   }
 
   /** The listening sockets' file descriptors (-1 where hidden), for I/O threads that share them. */

@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer'
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
-import { LAZY_USER_DEL_WORD, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
+import { LAZY_USER_DEL_WORD, BACKGROUND_WORD, EXPIRE_EFFORT_WORD, LIST_FILL_WORD, listFill, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
 import { setMaxmemoryWords } from '../storage/eviction.js'
 import { Acl, SharedText, ACL_USERS_BYTES, ACL_LOG_BYTES } from './acl.js'
 
@@ -199,6 +199,13 @@ export class SharedState {
       set hllSparseMaxBytes (v: bigint) { wordsSet(flags, HLL_SPARSE_WORD, v) },
       get lazyfreeLazyUserDel () { return Atomics.load(flags, LAZY_USER_DEL_WORD) !== 0 },
       set lazyfreeLazyUserDel (v: boolean) { Atomics.store(flags, LAZY_USER_DEL_WORD, v ? 1 : 0) },
+      get backgroundFlags () { return Atomics.load(flags, BACKGROUND_WORD) },
+      set backgroundFlags (v: number) { Atomics.store(flags, BACKGROUND_WORD, v) },
+      // Stored so that a zeroed word holds Redis's default: the effort less one, the size xor -2.
+      get activeExpireEffort () { return Atomics.load(flags, EXPIRE_EFFORT_WORD) + 1 },
+      set activeExpireEffort (v: number) { Atomics.store(flags, EXPIRE_EFFORT_WORD, v - 1) },
+      get listMaxListpackSize () { return listFill(flags) },
+      set listMaxListpackSize (v: number) { Atomics.store(flags, LIST_FILL_WORD, v ^ -2) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },

@@ -318,7 +318,7 @@ export class Keyspace {
    * Active expiry, Redis's activeExpireCycle in spirit: walk buckets from a cursor and delete
    * expired entries, stopping after `maxBuckets` buckets. Returns the number deleted.
    */
-  expireSweep (now: number, maxBuckets: number): number {
+  expireSweep (now: number, maxBuckets: number, remove: (ks: Keyspace, e: number) => void = (ks, e) => { ks.remove(e) }): number {
     this.expireSampled = 0
     if (this.expires === 0) return 0
     const t = this.t0
@@ -326,10 +326,10 @@ export class Keyspace {
     for (let n = 0; n < maxBuckets && this.expires > 0; n++) {
       const b = this.expireCursor & (t.length - 1)
       this.expireCursor = (this.expireCursor + 1) & (t.length - 1)
-      deleted += this.sweepChain(t, b, now)
+      deleted += this.sweepChain(t, b, now, remove)
       if (this.rehashIdx >= 0 && this.t1 !== null) {
         // Entries already moved from t0[b] live in t1[b] and t1[b + t0.length] (t1 is twice as big).
-        deleted += this.sweepChain(this.t1, b, now) + this.sweepChain(this.t1, b + t.length, now)
+        deleted += this.sweepChain(this.t1, b, now, remove) + this.sweepChain(this.t1, b + t.length, now, remove)
       }
     }
     return deleted
@@ -339,7 +339,7 @@ export class Keyspace {
   expireSampled = 0
 
   /** Deletes the expired entries of one bucket chain (Redis: expired when now > expireAt). */
-  private sweepChain (t: Uint32Array, b: number, now: number): number {
+  private sweepChain (t: Uint32Array, b: number, now: number, remove: (ks: Keyspace, e: number) => void): number {
     const a = this.arena
     let deleted = 0
     let e = t[b]
@@ -350,7 +350,7 @@ export class Keyspace {
       if (at !== 0 && at < now) {
         if (writes.onExpire !== null) writes.onExpire(this, e)
         if (aofHook.onDelete !== null) aofHook.onDelete(this, e)
-        this.remove(e)
+        remove(this, e)
         deleted++
       }
       e = next

@@ -12,7 +12,8 @@ import { WatchTable } from './watch.js'
 import type { TrackingTable } from './tracking.js'
 import { PubSubHub } from './pubsub-hub.js'
 import { NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_NEW, eventName } from './notify.js'
-import { touchedClock, performEvictions, accessNow, forgetEvictionPool, type EvictionHost } from './eviction.js'
+import { touchedClock, performEvictions, accessNow, forgetEvictionPool, evictionSettings, type EvictionHost } from './eviction.js'
+import { BACKGROUND_WORD, EXPIRE_EFFORT_WORD, LAZY_EXPIRE, LAZY_SERVER_DEL, REHASH_OFF } from '../ipc/layout.js'
 import { writes, saveWrites, restoreWrites } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
@@ -173,20 +174,34 @@ export class Shard implements EvictionHost {
   readonly lazyQueue: LazyItem[] = []
   isLazyFree = false
 
-  /** Deletes entry e of the current database, its value in the background when it is big. */
-  removeLazily (e: number): void {
-    const ks = this.ks
+  /** Deletes entry e (of the current database unless `ks` says), its value in the background when it is big. */
+  removeLazily (e: number, ks: Keyspace = this.ks): void {
     if (!this.isLazyFree || elementCount(ks, e) <= LAZYFREE_THRESHOLD) { ks.remove(e); return }
     const it = lazyItem(ks, e)
     ks.remove(e, true)
     this.lazyQueue.push(it)
   }
 
+  /** A key a command replaces or drops by itself (a STORE's old destination, RENAME's...): lazyfree-lazy-server-del. */
+  removeOverwritten (ks: Keyspace, e: number): void {
+    if ((evictionSettings.flags[BACKGROUND_WORD] & LAZY_SERVER_DEL) !== 0) this.removeLazily(e, ks)
+    else ks.remove(e)
+  }
+
+  /** An expired key, found by the sweep or by a lookup: lazyfree-lazy-expire. */
+  readonly removeExpired = (ks: Keyspace, e: number): void => {
+    if ((evictionSettings.flags[BACKGROUND_WORD] & LAZY_EXPIRE) !== 0) this.removeLazily(e, ks)
+    else ks.remove(e)
+  }
+
+  /** Values the background freeing finished (INFO's lazyfreed_objects; CONFIG RESETSTAT zeroes it). */
+  lazyFreed = 0
+
   /** Frees up to about `budget` blocks of unlinked values; true while more is left. */
   lazyFreeStep (budget: number): boolean {
     const q = this.lazyQueue
     // One item per step: a finished item lets the next one start on the next step.
-    if (q.length > 0 && freeSome(q[0], budget)) q.shift()
+    if (q.length > 0 && freeSome(q[0], budget)) { q.shift(); this.lazyFreed++ }
     return q.length > 0
   }
 
@@ -229,7 +244,7 @@ export class Shard implements EvictionHost {
     if (at !== 0 && at < this.clock()) {
       if (writes.onExpire !== null) writes.onExpire(ks, e)
       if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
-      ks.remove(e)
+      this.removeExpired(ks, e)
       this.expiredKeys++
       return 0
     }
@@ -283,13 +298,18 @@ export class Shard implements EvictionHost {
   activeExpire (maxBucketsPerDb: number): number {
     const t0 = performance.now()
     const now = this.clock()
+    const flags = evictionSettings.flags
+    // active-expire-effort: Redis samples 20 keys per loop at 1, and 5 more per step above it.
+    const buckets = Math.floor(maxBucketsPerDb * (1 + flags[EXPIRE_EFFORT_WORD] / 4))
+    const isRehashing = (flags[BACKGROUND_WORD] & REHASH_OFF) === 0
     let deleted = 0
     let sampled = 0
     for (const ks of this.dbs) {
       if (ks === null) continue
-      deleted += ks.expireSweep(now, maxBucketsPerDb)
+      deleted += ks.expireSweep(now, buckets, this.removeExpired)
       sampled += ks.expireSampled
-      ks.rehashIdle(64)
+      // activerehashing: the idle share of incremental rehashing (the rest comes with writes).
+      if (isRehashing) ks.rehashIdle(64)
     }
     this.expiredKeys += deleted
     this.expireStale = (sampled === 0 ? 0 : deleted / sampled) * 0.05 + this.expireStale * 0.95
@@ -305,7 +325,7 @@ export class Shard implements EvictionHost {
     const at = ks.expireAt(e)
     if (at === 0 || at >= this.clock()) return false
     if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
-    ks.remove(e)
+    this.removeExpired(ks, e)
     this.expiredKeys++
     return true
   }

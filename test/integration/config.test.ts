@@ -101,6 +101,85 @@ describe('loglevel', () => {
   })
 })
 
+describe('Redis directives CONFIG SET can change, from the config file and flags', () => {
+  const file = join(dir, 'redis-params.conf')
+  beforeAll(() => {
+    writeFileSync(file, 'daemonize yes\nacl-pubsub-default allchannels\nlazyfree-lazy-user-del yes\nactiverehashing no\n' +
+      'list-max-ziplist-size 5\nlatency-tracking-info-percentiles 50 99.9\nhz 10\nbusy-reply-threshold 3000\nactive-expire-effort 4\n')
+  })
+
+  it.each([1, 4])('are applied at start as CONFIG SET would (%i I/O threads); others are warned about once', async (io) => {
+    const f = await startFlashKV({ shards: 2, extraArgs: [file, '--io-threads', String(io), '--lazyfree-lazy-expire', 'yes', '--client-query-buffer-limit', '2mb', '--active-expire-effort', '7'] })
+    const c = await RawClient.connect(f.port, f.host)
+    try {
+      const get = async (name: string): Promise<string> => {
+        const r = (await c.command('CONFIG', 'GET', name)).toString('latin1').split('\r\n')
+        return r[4]
+      }
+      expect(await get('acl-pubsub-default')).toBe('allchannels')
+      expect(await get('lazyfree-lazy-user-del')).toBe('yes')
+      expect(await get('lazyfree-lazy-expire')).toBe('yes')
+      expect(await get('activerehashing')).toBe('no')
+      expect(await get('list-max-listpack-size')).toBe('5')
+      expect(await get('latency-tracking-info-percentiles')).toBe('50 99.9')
+      expect(await get('busy-reply-threshold')).toBe('3000')
+      expect(await get('client-query-buffer-limit')).toBe(String(2 * 1024 * 1024))
+      // A flag comes after the file: its value is the one in force.
+      expect(await get('active-expire-effort')).toBe('7')
+      // A user made now gets what acl-pubsub-default says: every channel (resetchannels: none).
+      expect((await c.command('ACL', 'SETUSER', 'fresh', 'on')).toString()).toBe('+OK\r\n')
+      expect((await c.command('ACL', 'GETUSER', 'fresh')).toString('latin1')).toContain('$8\r\nchannels\r\n$2\r\n&*\r\n')
+      const logs = f.logs()
+      expect(logs.split("'daemonize' is a Redis directive FlashKV does not implement").length - 1).toBe(1)
+      // hz 10 is the value FlashKV runs with: nothing to say.
+      expect(logs).not.toContain("'hz' is a Redis directive")
+    } finally {
+      c.close()
+      await f.stop()
+    }
+  })
+
+  it.each([
+    ['a file line', ['bad-param.conf'], /bad-param\.conf:1: 'active-expire-effort' argument must be between 1 and 10 inclusive/],
+    ['a flag', ['--port', '0', '--list-max-listpack-size', 'x'], /--list-max-listpack-size: 'list-max-listpack-size' argument couldn't be parsed into an integer/],
+    ['a flag with four I/O threads', ['--port', '0', '--io-threads', '4', '--activerehashing', 'maybe'], /--activerehashing: 'activerehashing' argument must be 'yes' or 'no'/],
+  ])('a bad value in %s stops start-up with status 2, as Redis refuses it', async (_name, args, message) => {
+    writeFileSync(join(dir, 'bad-param.conf'), 'active-expire-effort 0\n')
+    const err = await run(process.execPath, [MAIN, ...args, '--shards', '1', '--save', ''], { cwd: dir }).then(() => null, (e: { code: number, stderr: string }) => e)
+    expect(err?.code).toBe(2)
+    expect(err?.stderr).toMatch(message)
+  })
+
+  it('the background settings answer CONFIG SET and GET as Redis 7.0 does, byte for byte', async () => {
+    const r = await startRedis(['--save', '', '--appendonly', 'no'])
+    const f = await startFlashKV({ shards: 2 })
+    const [rc, fc] = await Promise.all([RawClient.connect(r.port, r.host), RawClient.connect(f.port, f.host)])
+    try {
+      const cases: Array<[string, string[]]> = [
+        ['activerehashing', ['no', 'YES', 'maybe', '']],
+        ['lazyfree-lazy-expire', ['yes', 'no', '1']],
+        ['lazyfree-lazy-server-del', ['yes', 'no']],
+        ['lazyfree-lazy-eviction', ['yes', 'no']],
+        ['lazyfree-lazy-user-flush', ['yes', 'no']],
+        ['active-expire-effort', ['10', '0', '11', '-1', 'x', '1']],
+        ['list-max-listpack-size', ['5', '-5', '-6', '0', '2147483647', '2147483648', '-2147483648', '-2147483649', '1.5', '-2']],
+        ['list-max-ziplist-size', ['128', '-2']],
+      ]
+      for (const [name, values] of cases) {
+        for (const v of values) {
+          for (const cmd of [['CONFIG', 'SET', name, v], ['CONFIG', 'GET', name], ['CONFIG', 'GET', name === 'list-max-ziplist-size' ? 'list-max-listpack-size' : 'list-max-ziplist-size']]) {
+            expect((await fc.command(...cmd)).toString(), cmd.join(' ')).toBe((await rc.command(...cmd)).toString())
+          }
+        }
+      }
+    } finally {
+      rc.close()
+      fc.close()
+      await Promise.all([r.stop(), f.stop()])
+    }
+  })
+})
+
 describe('logfile and pidfile', () => {
   it('logfile takes every thread\'s lines, relative to dir; CONFIG GET shows both, CONFIG SET refuses them as Redis does', async () => {
     const d = mkdtempSync(join(tmpdir(), 'flashkv-logfile-'))

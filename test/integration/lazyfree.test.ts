@@ -86,6 +86,103 @@ describe('UNLINK of big collections', () => {
     c.close()
   })
 
+  /** INFO memory's lazyfree fields: values waiting for the background freeing, and those it finished. */
+  async function lazy (c: RawClient): Promise<{ pending: number, freed: number }> {
+    const info = text(await c.command('INFO', 'memory'))
+    return { pending: Number(/lazyfree_pending_objects:(\d+)/.exec(info)?.[1]), freed: Number(/lazyfreed_objects:(\d+)/.exec(info)?.[1]) }
+  }
+
+  /** Waits until the background freeing has finished `n` more values than `from` had, with none pending. */
+  async function freedSince (c: RawClient, from: number, n: number): Promise<void> {
+    let now = await lazy(c)
+    for (let i = 0; i < 500 && (now.freed < from + n || now.pending > 0); i++) {
+      await new Promise(resolve => setTimeout(resolve, 20))
+      now = await lazy(c)
+    }
+    expect(now).toEqual({ pending: 0, freed: from + n })
+  }
+
+  /** Four big values (over LAZYFREE_THRESHOLD elements each) under `p`:l, :s, :z and :h. */
+  function bigValues (p: string): string[][] {
+    const cmds: string[][] = []
+    for (let i = 0; i < 5000; i += 100) {
+      const l = ['RPUSH', `${p}:l`]
+      const st = ['SADD', `${p}:s`]
+      const z = ['ZADD', `${p}:z`]
+      const h = ['HSET', `${p}:h`]
+      for (let k = i; k < i + 100; k++) { l.push(`e${k}`); st.push(`m${k}`); z.push(String(k), `m${k}`); h.push(`f${k}`, `v${k}`) }
+      cmds.push(l, st, z, h)
+    }
+    return cmds
+  }
+
+  it('lazyfree-lazy-server-del yes: a big value a command replaces (SET, a STORE, RENAME, RESTORE REPLACE) is freed in the background', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    const dump = text(await (async () => { await c.command('SADD', 'src', 'a', 'b'); return await c.command('DUMP', 'src') })())
+    const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1')
+    const replace = async (p: string): Promise<void> => {
+      await c.command('SADD', `${p}:one`, 'x')
+      await c.command('ZADD', `${p}:two`, '1', 'y')
+      expect(text(await c.command('SET', `${p}:l`, 'str'))).toBe('+OK\r\n')
+      expect(text(await c.command('SUNIONSTORE', `${p}:s`, `${p}:one`))).toBe(':1\r\n')
+      expect(text(await c.command('RENAME', `${p}:two`, `${p}:z`))).toBe('+OK\r\n')
+      expect(text(await c.command('RESTORE', `${p}:h`, '0', payload, 'REPLACE'))).toBe('+OK\r\n')
+    }
+    const check = async (p: string): Promise<void> => {
+      expect(text(await c.command('GET', `${p}:l`))).toBe('$3\r\nstr\r\n')
+      expect(text(await c.command('SMEMBERS', `${p}:s`))).toBe('*1\r\n$1\r\nx\r\n')
+      expect(text(await c.command('ZRANGE', `${p}:z`, '0', '-1'))).toBe('*1\r\n$1\r\ny\r\n')
+      expect(text(await c.command('SCARD', `${p}:h`))).toBe(':2\r\n')
+    }
+    // Off (Redis's default): freed at once, nothing counted by the background freeing.
+    const base = await usedMemory(c)
+    await load(c, bigValues('off'))
+    const before = await lazy(c)
+    await replace('off')
+    expect(await lazy(c)).toEqual(before)
+    await check('off')
+    expect(text(await c.command('CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes'))).toBe('+OK\r\n')
+    try {
+      await load(c, bigValues('on'))
+      const from = (await lazy(c)).freed
+      await replace('on')
+      await check('on')
+      await freedSince(c, from, 4)
+      await check('on')
+      await load(c, [['DEL', 'off:l', 'off:s', 'off:z', 'off:h', 'on:l', 'on:s', 'on:z', 'on:h', 'src']])
+      expect(await usedMemory(c) - base).toBeLessThan(1024 * 1024)
+    } finally {
+      await c.command('CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no')
+      c.close()
+    }
+  })
+
+  it('lazyfree-lazy-expire yes: a big value that expires, found by a read or by the sweep, is freed in the background', async () => {
+    const c = await RawClient.connect(server.port, server.host)
+    const expireAll = async (p: string): Promise<void> => {
+      for (const t of ['l', 's', 'z', 'h']) expect(text(await c.command('PEXPIRE', `${p}:${t}`, '1'))).toBe(':1\r\n')
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await load(c, bigValues('xoff'))
+    const before = await lazy(c)
+    await expireAll('xoff')
+    expect(text(await c.command('EXISTS', 'xoff:l', 'xoff:s', 'xoff:z', 'xoff:h'))).toBe(':0\r\n')
+    expect(await lazy(c)).toEqual(before)
+    expect(text(await c.command('CONFIG', 'SET', 'lazyfree-lazy-expire', 'yes'))).toBe('+OK\r\n')
+    try {
+      await load(c, bigValues('xon'))
+      const from = (await lazy(c)).freed
+      await expireAll('xon')
+      // Two found by a read; the other two left to the sweep.
+      expect(text(await c.command('EXISTS', 'xon:l', 'xon:s'))).toBe(':0\r\n')
+      await freedSince(c, from, 4)
+      expect(text(await c.command('EXISTS', 'xon:z', 'xon:h'))).toBe(':0\r\n')
+    } finally {
+      await c.command('CONFIG', 'SET', 'lazyfree-lazy-expire', 'no')
+      c.close()
+    }
+  })
+
   it('lazyfree-lazy-user-del yes makes DEL free big values as UNLINK does', async () => {
     const c = await RawClient.connect(server.port, server.host)
     expect(text(await c.command('CONFIG', 'GET', 'lazyfree-lazy-user-del'))).toBe('*2\r\n$22\r\nlazyfree-lazy-user-del\r\n$2\r\nno\r\n')

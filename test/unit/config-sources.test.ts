@@ -104,17 +104,21 @@ describe('malformed input fails with its source', () => {
   ])('%j', (text, message) => {
     expect(fails(['c.conf'], {}, { 'c.conf': text })).toBe(message)
   })
-  it('a Redis directive FlashKV does not implement is skipped with one warning; bind takes every address', () => {
-    const cfg = run(['c.conf'], {}, {
+  it('another Redis directive is passed on for the server to apply or warn about (in file order, then flags); bind takes every address', () => {
+    const cfg = run(['c.conf', '--lazyfree-lazy-expire', 'yes', '--acl-pubsub-default=allchannels'], {}, {
       'c.conf': 'daemonize yes\nbind 127.0.0.2 -::1\ndatabases 16\nclient-output-buffer-limit normal 0 0 0\n' +
-        'client-output-buffer-limit pubsub 32mb 8mb 60\ntimeout 7\ntcp-keepalive 60\n',
-    }) as unknown as { bind: string, timeoutSec: number, tcpKeepaliveSec: number, configWarnings: string[] }
+        'client-output-buffer-limit pubsub 32mb 8mb 60\ntimeout 7\ntcp-keepalive 60\nlatency-tracking-info-percentiles 50 99.9\n',
+    }) as unknown as { bind: string, timeoutSec: number, tcpKeepaliveSec: number, redisParams: unknown[] }
     expect(cfg.bind).toBe('127.0.0.2 -::1')
     expect(cfg.timeoutSec).toBe(7)
     expect(cfg.tcpKeepaliveSec).toBe(60)
-    expect(cfg.configWarnings).toEqual([
-      "c.conf:1: 'daemonize' is a Redis directive FlashKV does not implement; ignored",
+    expect(cfg.redisParams).toEqual([
+      { where: 'c.conf:1', name: 'daemonize', value: 'yes' },
+      { where: 'c.conf:8', name: 'latency-tracking-info-percentiles', value: '50 99.9' },
+      { where: '--lazyfree-lazy-expire', name: 'lazyfree-lazy-expire', value: 'yes' },
+      { where: '--acl-pubsub-default', name: 'acl-pubsub-default', value: 'allchannels' },
     ])
+    expect(fails(['--activerehashing'])).toBe('--activerehashing needs a value')
     expect((cfg as unknown as { outputBufferLimits: number[][] }).outputBufferLimits).toEqual([[0, 0, 0, 0], [2, 32 * 1024 * 1024, 8 * 1024 * 1024, 60]])
     expect(fails(['c.conf'], {}, { 'c.conf': 'databases 8\nnot-redis 1\n' })).toBe("c.conf:2: unknown directive 'not-redis'")
   })
