@@ -63,6 +63,22 @@ describe('enable-debug-command yes', () => {
     expect(a).toEqual(b)
   })
 
+  it('OBJECT shows a list\'s quicklist nodes as list-max-listpack-size fills them (sizes, counts, their limits)', async () => {
+    const [a, b] = await both(servers, async c => {
+      const out: string[] = []
+      for (const fill of ['-2', '5', '1', '0', '-1', '-5', '-6', '100', '32768']) {
+        out.push(text(await c.command('CONFIG', 'SET', 'list-max-listpack-size', fill)))
+        await c.command('DEL', 'dbg:fill')
+        // Elements of 40 to 1,200 bytes: nodes end on the byte limits as well as on the counts.
+        for (let i = 1; i <= 30; i++) await c.command('RPUSH', 'dbg:fill', 'x'.repeat(i * 40))
+        out.push(shape(text(await c.command('DEBUG', 'OBJECT', 'dbg:fill'))))
+      }
+      out.push(text(await c.command('CONFIG', 'SET', 'list-max-listpack-size', '-2')))
+      return out
+    })
+    expect(a).toEqual(b)
+  })
+
   it('SET-ACTIVE-EXPIRE 0 leaves expired keys until they are accessed; 1 sweeps them again', async () => {
     const [a, b] = await both(servers, async c => {
       const out: string[] = []
