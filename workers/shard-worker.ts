@@ -13,7 +13,7 @@ import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, STAT_BLOCKED_TIMED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -177,6 +177,7 @@ function publishStats (): void {
   stats[STAT_COMMANDS] = commandsRun
   stats[STAT_ERRORS] = errorReplies
   stats[STAT_BLOCKED] = blockedClients
+  stats[STAT_BLOCKED_TIMED] = blockedTimed
   stats[STAT_ARENA_ROOM] = shard.arenaRoom()
   // Fragmented arenas are copied afresh between batches, when nothing else holds them.
   if (!isHeld && !snapshot.active && loader === null && shard.lazyQueue.length === 0) {
@@ -684,6 +685,8 @@ const blockedSlots: Array<Blocked | undefined> = []
 let blockedCount = 0
 /** Blocked clients, less the waits of commands whose keys span shards (counted by their thread). */
 let blockedClients = 0
+/** Those of blockedClients with a deadline. */
+let blockedTimed = 0
 /** The earliest deadline among blocked clients (Infinity: none). */
 let nextDeadline = Infinity
 const readyKeys: Waiters[] = []
@@ -751,7 +754,10 @@ function block (slot: number, spec: BlockSpec, isLate: boolean, resp3: boolean):
   }
   if (slot !== 0) blockedSlots[slot] = b
   blockedCount++
-  if (spec.kind !== BLOCK_NOTIFY && spec.waitId === 0) blockedClients++
+  if (spec.kind !== BLOCK_NOTIFY && spec.waitId === 0) {
+    blockedClients++
+    if (spec.deadline !== 0) blockedTimed++
+  }
   if (spec.deadline !== 0 && spec.deadline < nextDeadline) nextDeadline = spec.deadline
   writes.onInsert = onInsert
   writes.onSwap = onSwap
@@ -776,7 +782,10 @@ function forget (b: Blocked): void {
   }
   if (emptyWaiters > EMPTY_WAITERS) sweepWaiters()
   if (b.slot !== 0 && blockedSlots[b.slot] === b) blockedSlots[b.slot] = undefined
-  if (b.spec.kind !== BLOCK_NOTIFY && b.spec.waitId === 0) blockedClients--
+  if (b.spec.kind !== BLOCK_NOTIFY && b.spec.waitId === 0) {
+    blockedClients--
+    if (b.spec.deadline !== 0) blockedTimed--
+  }
   if (--blockedCount === 0) { writes.onInsert = null; writes.onSwap = null; writes.onReady = null; nextDeadline = Infinity }
 }
 

@@ -229,12 +229,16 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `node_version:${process.version}`,
     `shards:${srv.shards}`,
   ])
+  const recent = srv.recentMaxBuffers()
   add('clients', 'Clients', [
     `connected_clients:${srv.connectedClients()}`,
     'cluster_connections:0',
     `maxclients:${srv.settings.maxclients}`,
+    `client_recent_max_input_buffer:${recent.input}`,
+    `client_recent_max_output_buffer:${recent.output}`,
     `blocked_clients:${srv.blockedClients()}`,
     `tracking_clients:${srv.tracking.words.g[G_CLIENTS]}`,
+    `clients_in_timeout_table:${srv.clientsInTimeoutTable()}`,
   ])
   add('memory', 'Memory', memoryInfoLines(memory, maxmemory, POLICY_NAMES[srv.settings.maxmemoryPolicy], [
     `total_system_memory:${totalmem()}`,

@@ -216,6 +216,10 @@ export interface ServerContext {
   parkedRequests (): { now: number, total: number }
   /** Clients blocked in BLPOP & co., every shard and thread. */
   blockedClients (): number
+  /** Clients blocked with a timeout (INFO's clients_in_timeout_table). */
+  clientsInTimeoutTable (): number
+  /** The biggest query buffer and pending replies of any client in the last 8 seconds (INFO's client_recent_max_*). */
+  recentMaxBuffers (): { input: number, output: number }
   rejectedConnections (): number
   /** Bytes read from and written to clients, over every I/O thread. */
   netBytes (): { input: number, output: number }

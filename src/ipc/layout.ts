@@ -64,7 +64,9 @@ export const STAT_ERRORS = 7
 export const STAT_BLOCKED = 8
 /** Bytes the fullest arena of this shard can still grow by (router: when a split write must go whole). */
 export const STAT_ARENA_ROOM = 9
-export const STAT_SLOTS = 10
+/** Those of STAT_BLOCKED that wait with a timeout (INFO's clients_in_timeout_table). */
+export const STAT_BLOCKED_TIMED = 10
+export const STAT_SLOTS = 11
 export const RESP_HEADER_BYTES = 4
 
 /** 1 MiB per ring: a pipeline of ~20k small commands per shard per turn before back-pressure. */

@@ -34,7 +34,7 @@ import { timeoutMillis } from '../commands/float.js'
 import { SHARD_DOWN, UNBLOCKED } from '../protocol/errors.js'
 import { isErrorReply } from '../commands/txn-helpers.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
-import { CROSS_BLOCKED } from './shared-state.js'
+import { CROSS_BLOCKED, CROSS_BLOCKED_TIMED } from './shared-state.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { streamBlockArgs } from '../commands/stream-block.js'
 import { xreadTry, parseXread, BLOCKED_DEFAULT_COUNT } from '../commands/stream.js'
@@ -57,6 +57,8 @@ function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv
 export class CrossBlock implements ReplyTarget {
   private state: 'trying' | 'waiting' | 'done' = 'trying'
   private timer: NodeJS.Timeout | null = null
+  /** Blocked with a timeout (counted for INFO's clients_in_timeout_table). */
+  private isTimed = false
   /** Shards with a __bwait out (each answers once: +READY, or late after an __unblock). */
   private readonly waits = new Set<number>()
   private readonly keys: number[]
@@ -95,9 +97,11 @@ export class CrossBlock implements ReplyTarget {
     if (typeof t === 'number' && t > 0) {
       this.timer = setTimeout(() => this.timeOut(), t)
       this.timer.unref()
+      this.isTimed = true
     }
     this.conn.crossBlock = this
     this.router.counters[CROSS_BLOCKED]++
+    if (this.isTimed) this.router.counters[CROSS_BLOCKED_TIMED]++
     this.attempt()
   }
 
@@ -319,7 +323,10 @@ export class CrossBlock implements ReplyTarget {
   private finish (reply: Uint8Array): void {
     if (this.state === 'done') return
     this.release()
-    if (this.conn.crossBlock === this) this.router.counters[CROSS_BLOCKED]--
+    if (this.conn.crossBlock === this) {
+      this.router.counters[CROSS_BLOCKED]--
+      if (this.isTimed) this.router.counters[CROSS_BLOCKED_TIMED]--
+    }
     this.state = 'done'
     if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
     this.conn.onReply(this.seq, reply, 0, reply.length)

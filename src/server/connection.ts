@@ -831,6 +831,10 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   // --- CLIENT LIST ---------------------------------------------------------------------------
 
+  /** clientsCronTrackExpansiveClients' figures: the query buffer, and the replies past the reply buffer (CLIENT LIST omem). */
+  get inputBufferBytes (): number { return this.rbuf.length }
+  get outputBufferBytes (): number { return this.outQueued + this.stashBytes }
+
   /** Query and output buffers (CLIENT LIST tot-mem less argv-mem): INFO's mem_clients_normal. */
   bufferBytes (): number { return this.rbuf.length + this.out.buf.length + this.outQueued + this.stashBytes }
 

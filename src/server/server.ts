@@ -41,11 +41,11 @@ import { Credits, sharedFlags, trackingWords } from './credits.js'
 import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import {
-  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED,
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED, CROSS_BLOCKED_TIMED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT,
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
-import { STAT_BLOCKED, CLIENTS_MEM_KB_WORD, ARENA_DROP_WORD } from '../ipc/layout.js'
+import { STAT_BLOCKED, STAT_BLOCKED_TIMED, CLIENTS_MEM_KB_WORD, ARENA_DROP_WORD } from '../ipc/layout.js'
 import { collectGarbage } from '../storage/release.js'
 import { detachIdleArenas } from './engine.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
@@ -382,6 +382,16 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     return n
   }
 
+  clientsInTimeoutTable (): number {
+    let n = this.shared.sum(CROSS_BLOCKED_TIMED)
+    for (const link of this.links) n += link.stats[STAT_BLOCKED_TIMED]
+    return n
+  }
+
+  recentMaxBuffers (): { input: number, output: number } {
+    return { input: this.shared.max(RECENT_MAX_INPUT), output: this.shared.max(RECENT_MAX_OUTPUT) }
+  }
+
   /**
    * pauseClients (7.0): a pause only ever grows, in type and in end time; ms 0 is CLIENT
    * UNPAUSE. The words are shared: every thread's router holds its clients' commands.
@@ -460,11 +470,24 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   /** Adds the change of this thread's client buffers to the shared total used_memory counts. */
   private publishClientsMemory (): void {
     let bytes = 0
-    for (const c of this.conns) bytes += c.bufferBytes()
+    let input = 0
+    let output = 0
+    for (const c of this.conns) {
+      bytes += c.bufferBytes()
+      input = Math.max(input, c.inputBufferBytes)
+      output = Math.max(output, c.outputBufferBytes)
+    }
     const kb = Math.ceil(bytes / 1024)
     if (kb !== this.clientsKb) Atomics.add(this.flags, CLIENTS_MEM_KB_WORD, kb - this.clientsKb)
     this.clientsKb = kb
+    this.recentPeaks.track(Date.now(), input, output)
+    const row = this.credits.counters
+    row[RECENT_MAX_INPUT] = this.recentPeaks.input
+    row[RECENT_MAX_OUTPUT] = this.recentPeaks.output
   }
+
+  /** The biggest buffers of the last 8 seconds on this thread, a slot a second (CLIENTS_PEAK_MEM_USAGE_SLOTS). */
+  private readonly recentPeaks = new RecentPeaks()
 
   /**
    * clientsCronHandleTimeout: a client silent for more than `timeout` seconds is closed, unless
@@ -1044,5 +1067,26 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (this.io === null) for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed
+  }
+}
+
+/** Redis's ClientsPeakMemInput/Output: the largest figure seen in each of the last 8 seconds. */
+class RecentPeaks {
+  private readonly ins = new Float64Array(8)
+  private readonly outs = new Float64Array(8)
+  private sec = 0
+  input = 0
+  output = 0
+
+  track (nowMs: number, input: number, output: number): void {
+    const sec = Math.floor(nowMs / 1000)
+    // The slots of the seconds gone by since the last sample start again from zero.
+    for (let s = Math.max(this.sec + 1, sec - 7); s <= sec; s++) { this.ins[s % 8] = 0; this.outs[s % 8] = 0 }
+    this.sec = sec
+    const i = sec % 8
+    if (input > this.ins[i]) this.ins[i] = input
+    if (output > this.outs[i]) this.outs[i] = output
+    this.input = Math.max(...this.ins)
+    this.output = Math.max(...this.outs)
   }
 }

@@ -61,7 +61,14 @@ export const CROSS_BLOCKED = 10
 /** INFO's total_reads_processed / total_writes_processed: read callbacks, and writes of replies. */
 export const READS_PROCESSED = 11
 export const WRITES_PROCESSED = 12
-const COUNTERS = 13
+/** Gauges: this thread's biggest query buffer and pending replies of the last 8 seconds (INFO's client_recent_max_*). */
+export const RECENT_MAX_INPUT = 13
+export const RECENT_MAX_OUTPUT = 14
+/** Gauge: clients blocked across shards with a timeout (INFO's clients_in_timeout_table). */
+export const CROSS_BLOCKED_TIMED = 15
+const COUNTERS = 16
+/** What CONFIG RESETSTAT leaves: the gauges. */
+const GAUGES = [PARKED_NOW, CROSS_BLOCKED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, CROSS_BLOCKED_TIMED]
 /**
  * The command latency histogram (/metrics), per thread: one count per bucket of LATENCY_BOUNDS,
  * one past the last bound, then the sum of seconds and the count: every thread samples its own
@@ -286,17 +293,21 @@ export class SharedState {
     return n
   }
 
-  /** CONFIG RESETSTAT: every thread's counters and calls, except the parked-now gauge. */
+  /** CONFIG RESETSTAT: every thread's counters and calls, except the gauges. */
   resetAll (): void {
     for (let t = 0; t < this.threads; t++) {
-      // Gauges survive CONFIG RESETSTAT.
-      const parked = this.counters[t * COUNTERS + PARKED_NOW]
-      const blocked = this.counters[t * COUNTERS + CROSS_BLOCKED]
+      const kept = GAUGES.map(g => this.counters[t * COUNTERS + g])
       this.counters.fill(0, t * COUNTERS, (t + 1) * COUNTERS)
-      this.counters[t * COUNTERS + PARKED_NOW] = parked
-      this.counters[t * COUNTERS + CROSS_BLOCKED] = blocked
+      GAUGES.forEach((g, i) => { this.counters[t * COUNTERS + g] = kept[i] })
     }
     this.callWords.fill(0)
+  }
+
+  /** The largest of every thread's counter `i` (a gauge of maxima). */
+  max (i: number): number {
+    let n = 0
+    for (let t = 0; t < this.threads; t++) n = Math.max(n, this.counters[t * COUNTERS + i])
+    return n
   }
 }
 

@@ -99,16 +99,20 @@ async function reply (side: Side, what = 'the blocked command'): Promise<string>
 }
 
 
-/** INFO clients' blocked_clients on both servers: must be equal; returns the number. */
+/**
+ * INFO clients' blocked_clients on both servers: must be equal; returns the number. So must
+ * clients_in_timeout_table (those of them blocked with a timeout other than 0).
+ */
 async function blockedClients (side: Side = A): Promise<number> {
   const [a, b] = await Promise.all([side.f.command('INFO', 'clients'), side.r.command('INFO', 'clients')])
-  const field = (reply: Buffer, server: string): number => {
-    const m = /(?:^|\r\n)blocked_clients:(\d+)\r\n/.exec(text(reply))
-    expect(m, `${server}: INFO clients has blocked_clients`).not.toBeNull()
+  const field = (reply: Buffer, server: string, name: string): number => {
+    const m = new RegExp(`(?:^|\r\n)${name}:(\\d+)\r\n`).exec(text(reply))
+    expect(m, `${server}: INFO clients has ${name}`).not.toBeNull()
     return Number(m?.[1])
   }
-  const redis = field(b, 'redis')
-  expect(field(a, 'flashkv'), 'blocked_clients (FlashKV vs Redis)').toBe(redis)
+  const redis = field(b, 'redis', 'blocked_clients')
+  expect(field(a, 'flashkv', 'blocked_clients'), 'blocked_clients (FlashKV vs Redis)').toBe(redis)
+  expect(field(a, 'flashkv', 'clients_in_timeout_table'), 'clients_in_timeout_table (FlashKV vs Redis)').toBe(field(b, 'redis', 'clients_in_timeout_table'))
   return redis
 }
 
@@ -786,15 +790,17 @@ describe('disconnects and blocked_clients', () => {
     })
   }
 
-  it('blocked_clients counts the clients while they wait', async () => {
+  it('blocked_clients and clients_in_timeout_table count the clients while they wait', async () => {
     const [B, C, D, E] = await clients('B', 'C', 'D', 'E')
     const idC = await clientId(C)
     expect(await blockedClients()).toBe(0)
     await block(B, 'BLPOP', S0[0], '0')
     expect(await blockedClients()).toBe(1)
-    await block(C, 'BLPOP', S0[1], S1[0], '0')
+    // C and D wait with timeouts (long ones: they end otherwise), across shards: blockedClients()
+    // compares clients_in_timeout_table too.
+    await block(C, 'BLPOP', S0[1], S1[0], '30')
     expect(await blockedClients()).toBe(2)
-    await block(D, 'BLMOVE', S2, S3, 'LEFT', 'LEFT', '0')
+    await block(D, 'BLMOVE', S2, S3, 'LEFT', 'LEFT', '25')
     expect(await blockedClients()).toBe(3)
     await block(E, 'BRPOP', S3, '1')
     expect(await blockedClients()).toBe(4)

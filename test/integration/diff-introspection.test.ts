@@ -167,11 +167,11 @@ describe('INFO sections', () => {
     for (const v of fields(a).values()) expect(v).toMatch(/^\d+\.\d{6}$/)
   })
 
-  it('server and stats give Redis\'s fields in Redis\'s order, but for those left out below', async () => {
+  it('server, clients and stats give Redis\'s fields in Redis\'s order, but for those left out below', async () => {
     // Figures FlashKV has no measure of yet: the time over maxmemory, and the resizing of
     // Redis's own reply buffers (a mechanism FlashKV does not have).
     const LEFT_OUT = new Set(['total_eviction_exceeded_time', 'current_eviction_exceeded_time', 'reply_buffer_shrinks', 'reply_buffer_expands'])
-    for (const section of ['server', 'stats']) {
+    for (const section of ['server', 'clients', 'stats']) {
       const [a, b] = await Promise.all([info(pair.f, section), info(pair.r, section)])
       const ours = [...fields(a).keys()]
       const theirs = [...fields(b).keys()]
@@ -199,6 +199,32 @@ describe('INFO sections', () => {
     const threaded = fields(await info(pair.f, 'server')).get('io_threads_active') === '1'
     expect(Number(s.get('io_threaded_reads_processed'))).toBe(threaded ? Number(s.get('total_reads_processed')) : 0)
     expect(s.get('dump_payload_sanitizations')).toBe('0')
+  })
+
+  it('client_recent_max_input_buffer and _output_buffer show a big query buffer and a reader that fell behind', async () => {
+    const big = 'v'.repeat(3 * 1024 * 1024)
+    for (const c of [pair.f, pair.r]) expect(text(await c.command('SET', 'recent:big', big))).toBe('+OK\r\n')
+    const recent = async (c: RawClient, name: string, atLeast: number): Promise<number> => {
+      let v = 0
+      for (let i = 0; i < 60 && v < atLeast; i++) {
+        v = Number(fields(await info(c, 'clients')).get(name))
+        if (v < atLeast) await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      return v
+    }
+    for (const [c, s] of [[pair.f, pair.flash], [pair.r, pair.redis]] as const) {
+      // A client that sends half of a 4 MB argument, and one that reads none of 20 big replies.
+      const writer = await RawClient.connect(s.port, s.host)
+      const reader = await RawClient.connect(s.port, s.host)
+      writer.send(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${4 * 1024 * 1024}\r\n${'x'.repeat(2 * 1024 * 1024)}`)
+      reader.pause()
+      reader.send('GET recent:big\r\n'.repeat(20))
+      const name = c === pair.f ? 'flashkv' : 'redis'
+      expect(await recent(c, 'client_recent_max_input_buffer', 2 * 1024 * 1024), name).toBeGreaterThanOrEqual(2 * 1024 * 1024)
+      expect(await recent(c, 'client_recent_max_output_buffer', 1024 * 1024), name).toBeGreaterThanOrEqual(1024 * 1024)
+      writer.close()
+      reader.close()
+    }
   })
 
   it('expired_stale_perc and expire_cycle_cpu_milliseconds follow the active expiry sweep', async () => {

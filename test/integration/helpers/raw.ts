@@ -155,6 +155,11 @@ export class RawClient {
     this.socket.destroy()
   }
 
+  /** Stops reading: what the server sends backs up in the kernel, then in the server. */
+  pause (): void {
+    this.socket.pause()
+  }
+
   private notify (): void {
     const wake = this.wake
     this.wake = null
