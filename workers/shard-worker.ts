@@ -49,7 +49,7 @@ import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD } from '../src/ipc/layout.js'
 import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/storage/release.js'
 import { zsetForgetPositions } from '../src/storage/zset-type.js'
-import { evictionSettings, maxmemoryOf, shardShare, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
+import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
@@ -1718,6 +1718,9 @@ for (;;) {
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)
     if (shard.events.length !== 0) sendEvents()
+    // A spell over maxmemory (INFO's current_eviction_exceeded_time) ends once the shard is
+    // within its share again, with or without a write to evict for.
+    if (shard.exceededSince !== 0 && maxmemoryOf(evictionSettings.flags) !== 0 && isWithin(shard, shardShare(evictionSettings.flags, data.shards))) shard.overLimit(false)
     // tracking-table-max-keys lowered by CONFIG SET: the table shrinks a step per tick.
     trk.limit()
     if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) { sendTracking(); notifyAll() }

@@ -504,6 +504,9 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.expireStale = 0
   shard.expireCycleMs = 0
   shard.lazyFreed = 0
+  // As resetServerStats: a spell still on counts again from the next pass that finds it.
+  shard.exceededMs = 0
+  shard.exceededSince = 0
   shard.evictedKeys = 0
   shard.scriptRuns = 0
   shard.scriptCalls = 0

@@ -103,7 +103,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   const isSaving = Atomics.load(saveWords().i32, W_BGSAVE) !== 0
   syncDirty(shard)
   let s = `tid=${threadTid()}\nsaving=${isSaving ? 1 : 0}\nkeys=${shard.keyCount()}\nexpires=${shard.expiresCount()}\nused_memory=${shard.committedMemory()}\n${shardMemoryLine(shard)}` +
-    `expired_keys=${shard.expiredKeys}\nexpired_stale=${shard.expireStale}\nexpire_cycle_ms=${shard.expireCycleMs}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
+    `expired_keys=${shard.expiredKeys}\nexpired_stale=${shard.expireStale}\nexpire_cycle_ms=${shard.expireCycleMs}\neviction_exceeded=${shard.exceededMs},${shard.exceededNowMs}\nevicted_keys=${shard.evictedKeys}\nkeyspace_hits=${shard.hits}\nkeyspace_misses=${shard.misses}\n` +
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
     `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n` +
@@ -117,10 +117,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, exceededMs: number, exceededNowMs: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, exceededMs: 0, exceededNowMs: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -139,6 +139,7 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'expired_keys') st.expired = Number(v)
     else if (k === 'expired_stale') st.expiredStale = Number(v)
     else if (k === 'expire_cycle_ms') st.expireCycleMs = Number(v)
+    else if (k === 'eviction_exceeded') [st.exceededMs, st.exceededNowMs] = v.split(',').map(Number)
     else if (k === 'evicted_keys') st.evicted = Number(v)
     else if (k === 'dirty') st.dirty = Number(v)
     else if (k === 'loaded') st.loaded = Number(v)
@@ -255,6 +256,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     ...aofInfo(), ...aofSizeInfo(), ...loadingProgress(),
   ])
   const io = srv.ioProcessed()
+  const exceeded = srv.evictionExceeded()
   add('stats', 'Stats', [
     `total_connections_received:${srv.totalConnections()}`,
     // The redis.call commands of scripts run inside a shard worker are counted there.
@@ -280,6 +282,9 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `expire_cycle_cpu_milliseconds:${Math.floor(sum(s => s.expireCycleMs))}`,
     `evicted_keys:${sum(s => s.evicted)}`,
     'evicted_clients:0',
+    // The longest time over maxmemory of any shard (each evicts to its share) or I/O thread (noeviction refuses there).
+    `total_eviction_exceeded_time:${Math.floor(Math.max(exceeded.total, ...stats.map(s => s.exceededMs + s.exceededNowMs)))}`,
+    `current_eviction_exceeded_time:${Math.floor(Math.max(exceeded.current, ...stats.map(s => s.exceededNowMs)))}`,
     `keyspace_hits:${sum(s => s.hits)}`,
     `keyspace_misses:${sum(s => s.misses)}`,
     `pubsub_channels:${sum(s => s.pubsubChannels)}`,

@@ -216,6 +216,8 @@ export interface ServerContext {
   parkedRequests (): { now: number, total: number }
   /** Clients blocked in BLPOP & co., every shard and thread. */
   blockedClients (): number
+  /** noeviction's refusals over maxmemory on every I/O thread: the longest spells, in ms (INFO's *_eviction_exceeded_time). */
+  evictionExceeded (): { total: number, current: number }
   /** Clients blocked with a timeout (INFO's clients_in_timeout_table). */
   clientsInTimeoutTable (): number
   /** The biggest query buffer and pending replies of any client in the last 8 seconds (INFO's client_recent_max_*). */

@@ -36,7 +36,7 @@ const ARENA_MARGIN = 64 * 1024 * 1024
 import { Credits } from './credits.js'
 import { type Acl, checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Sequencer } from './sequencer.js'
-import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL } from './shared-state.js'
+import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL, EXCEEDED_SINCE, EXCEEDED_MS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
@@ -547,7 +547,8 @@ export class Router implements Dispatcher {
     // The AOF loader is not refused: Redis does not check maxmemory while it loads.
     if (!isBusy && !conn.isLoader && (cmd.isDenyOom || (conn.multi !== null && cmd.name !== 'exec' && cmd.name !== 'discard' && cmd.name !== 'quit' && cmd.name !== 'reset'))) {
       const max = this.maxmemoryLimit
-      if (max > 0 && this.usedMemory() > max) return this.reject(conn, OOM, null, cmd)
+      if (max > 0 && this.usedMemory() > max) { this.overMaxmemory(true); return this.reject(conn, OOM, null, cmd) }
+      if (max > 0 && this.counters[EXCEEDED_SINCE] !== 0) this.overMaxmemory(false)
     }
     // writeCommandsDeniedByDiskError: after a failed background save, writes (and PING) get MISCONF.
     if (this.denyWrites[0] !== 0 && !isBusy && (cmd.isWrite || cmd.name === 'ping')) return this.reject(conn, this.denyWrites[0] === DENY_RDB ? MISCONF : aofMisconf(), cmd)
@@ -690,6 +691,21 @@ export class Router implements Dispatcher {
    * an evicting maxmemory-policy it is 0: each shard evicts before a write, and answers OOM itself
    * when its policy finds nothing to evict (storage/eviction.ts).
    */
+  /**
+   * A write refused over maxmemory starts a spell (Redis's EVICT_FAIL); one let through, or the
+   * cron finding room, ends it, as long as maxmemory is set (without it Redis never looks again).
+   */
+  overMaxmemory (isOver: boolean): void {
+    const c = this.counters
+    const now = performance.timeOrigin + performance.now()
+    if (isOver) {
+      if (c[EXCEEDED_SINCE] === 0) c[EXCEEDED_SINCE] = now
+    } else if (c[EXCEEDED_SINCE] !== 0) {
+      c[EXCEEDED_MS] += now - c[EXCEEDED_SINCE]
+      c[EXCEEDED_SINCE] = 0
+    }
+  }
+
   get maxmemoryLimit (): number { return this.sharedFlags[POLICY_WORD] === POLICY_NOEVICTION ? this.maxmemory[0] : 0 }
 
   /** CLIENT PAUSE words shared by every thread: [end unix ms (0: none), PAUSE_WRITE | PAUSE_ALL]. */

@@ -41,7 +41,7 @@ import { Credits, sharedFlags, trackingWords } from './credits.js'
 import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import {
-  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED, CROSS_BLOCKED_TIMED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT,
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED, CROSS_BLOCKED_TIMED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, EXCEEDED_SINCE, EXCEEDED_MS,
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
@@ -382,6 +382,19 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     return n
   }
 
+  evictionExceeded (): { total: number, current: number } {
+    const now = performance.timeOrigin + performance.now()
+    let total = 0
+    let current = 0
+    for (let t = 0; t < this.ioThreads; t++) {
+      const row = this.shared.row(t)
+      const cur = row[EXCEEDED_SINCE] === 0 ? 0 : now - row[EXCEEDED_SINCE]
+      total = Math.max(total, row[EXCEEDED_MS] + cur)
+      current = Math.max(current, cur)
+    }
+    return { total, current }
+  }
+
   clientsInTimeoutTable (): number {
     let n = this.shared.sum(CROSS_BLOCKED_TIMED)
     for (const link of this.links) n += link.stats[STAT_BLOCKED_TIMED]
@@ -455,6 +468,12 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     this.metrics.netOutput.track(now, bytes.output)
     if (++this.cronTicks % 10 === 0 && this.settings.timeoutSec > 0) this.closeIdleClients(now)
     this.publishClientsMemory()
+    // noeviction's spell over maxmemory ends once memory is back under it, writes or not (a
+    // policy that evicts leaves it to the shards, which then keep to their shares).
+    if (this.router.counters[EXCEEDED_SINCE] !== 0) {
+      const max = this.settings.maxmemory
+      if (max > 0 && this.router.usedMemory() <= max) this.router.overMaxmemory(false)
+    }
     const drops = Atomics.load(this.flags, ARENA_DROP_WORD)
     if (drops !== this.arenaDrops) {
       this.arenaDrops = drops

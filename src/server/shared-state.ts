@@ -66,7 +66,14 @@ export const RECENT_MAX_INPUT = 13
 export const RECENT_MAX_OUTPUT = 14
 /** Gauge: clients blocked across shards with a timeout (INFO's clients_in_timeout_table). */
 export const CROSS_BLOCKED_TIMED = 15
-const COUNTERS = 16
+/**
+ * noeviction's refusals on this thread (Router.overMaxmemory): since when (epoch ms) a write was
+ * refused over maxmemory with no write let through since (0: none), and the ms of the spells
+ * that ended (INFO's *_eviction_exceeded_time; the shards keep their own for the other policies).
+ */
+export const EXCEEDED_SINCE = 16
+export const EXCEEDED_MS = 17
+const COUNTERS = 18
 /** What CONFIG RESETSTAT leaves: the gauges. */
 const GAUGES = [PARKED_NOW, CROSS_BLOCKED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, CROSS_BLOCKED_TIMED]
 /**

@@ -144,6 +144,8 @@ export interface EvictionHost {
   fits: (need: number) => boolean
   /** Deletes entry e of database db as an eviction: hooks, "evicted" event, evicted_keys. */
   evict: (db: number, e: number) => void
+  /** What an eviction pass left: still over the limit, or under it (INFO's *_eviction_exceeded_time). */
+  overLimit: (isOver: boolean) => void
 }
 
 // The pool (EVPOOL_SIZE best candidates, sorted by score, best last) lasts from one eviction to
@@ -248,7 +250,9 @@ function hasRoom (host: EvictionHost, limit: number, need: number): boolean {
  * before the next write.
  */
 export function performEvictions (host: EvictionHost, limit: number, now: number, need = 0): boolean {
-  if (hasRoom(host, limit, need)) return true
+  if (hasRoom(host, limit, need)) { host.overLimit(false); return true }
+  // Still over when this pass ends (Redis's EVICT_RUNNING and EVICT_FAIL), until a pass finds room.
+  host.overLimit(true)
   const f = evictionSettings.flags
   const p = f[POLICY_WORD]
   if (p === POLICY_NOEVICTION) return false
@@ -263,5 +267,9 @@ export function performEvictions (host: EvictionHost, limit: number, now: number
     if (!findCandidate(host, p, samples, now)) return false
     host.evict(pick[0], pick[1])
   }
+  host.overLimit(false)
   return true
 }
+
+/** Whether the shard is within `limit` (no write in view): ends a spell over it between writes. */
+export function isWithin (host: EvictionHost, limit: number): boolean { return hasRoom(host, limit, 0) }

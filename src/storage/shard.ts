@@ -276,6 +276,25 @@ export class Shard implements EvictionHost {
     return performEvictions(this, limit, this.clock(), need)
   }
 
+  /**
+   * Since when (performance.now()) an eviction pass left this shard over its share of maxmemory
+   * (0: it is not), and the milliseconds of the spells that ended (INFO's *_eviction_exceeded_time).
+   */
+  exceededSince = 0
+  exceededMs = 0
+
+  overLimit (isOver: boolean): void {
+    if (isOver) {
+      if (this.exceededSince === 0) this.exceededSince = performance.now()
+    } else if (this.exceededSince !== 0) {
+      this.exceededMs += performance.now() - this.exceededSince
+      this.exceededSince = 0
+    }
+  }
+
+  /** The current spell over maxmemory, in ms (0 when none). */
+  get exceededNowMs (): number { return this.exceededSince === 0 ? 0 : performance.now() - this.exceededSince }
+
   /** deleteEvictedKeyAndPropagate: the write hooks see a deletion, then the "evicted" event. */
   evict (db: number, e: number): void {
     const ks = this.dbs[db] as Keyspace

@@ -168,9 +168,8 @@ describe('INFO sections', () => {
   })
 
   it('server, clients and stats give Redis\'s fields in Redis\'s order, but for those left out below', async () => {
-    // Figures FlashKV has no measure of yet: the time over maxmemory, and the resizing of
-    // Redis's own reply buffers (a mechanism FlashKV does not have).
-    const LEFT_OUT = new Set(['total_eviction_exceeded_time', 'current_eviction_exceeded_time', 'reply_buffer_shrinks', 'reply_buffer_expands'])
+    // The resizing of Redis's own reply buffers: a mechanism FlashKV does not have.
+    const LEFT_OUT = new Set(['reply_buffer_shrinks', 'reply_buffer_expands'])
     for (const section of ['server', 'clients', 'stats']) {
       const [a, b] = await Promise.all([info(pair.f, section), info(pair.r, section)])
       const ours = [...fields(a).keys()]
@@ -224,6 +223,38 @@ describe('INFO sections', () => {
       expect(await recent(c, 'client_recent_max_output_buffer', 1024 * 1024), name).toBeGreaterThanOrEqual(1024 * 1024)
       writer.close()
       reader.close()
+    }
+  })
+
+  it('current_eviction_exceeded_time runs while a write finds the server over maxmemory, total_ keeps it once under', async () => {
+    const stat = async (c: RawClient, name: string): Promise<number> => Number(fields(await info(c, 'stats')).get(name))
+    // noeviction (FlashKV refuses on the client's thread) and a policy with nothing to evict (each shard refuses).
+    for (const [c, policy] of [[pair.f, 'noeviction'], [pair.r, 'noeviction'], [pair.f, 'allkeys-lru'], [pair.r, 'allkeys-lru']] as const) {
+      const name = `${c === pair.f ? 'flashkv' : 'redis'} ${policy}`
+      await c.command('FLUSHALL')
+      expect(text(await c.command('CONFIG', 'SET', 'maxmemory-policy', policy))).toBe('+OK\r\n')
+      expect(text(await c.command('CONFIG', 'RESETSTAT'))).toBe('+OK\r\n')
+      expect(await stat(c, 'total_eviction_exceeded_time'), name).toBe(0)
+      expect(text(await c.command('CONFIG', 'SET', 'maxmemory', '1'))).toBe('+OK\r\n')
+      try {
+        expect(text(await c.command('SET', 'over', 'v'))).toBe("-OOM command not allowed when used memory > 'maxmemory'.\r\n")
+        await new Promise(resolve => setTimeout(resolve, 30))
+        // Over since that write: at least the 30 ms slept (ms, floored).
+        expect(await stat(c, 'current_eviction_exceeded_time'), name).toBeGreaterThanOrEqual(25)
+        // Room again: the next write ends the spell (as long as maxmemory is set; at 0 Redis never looks again).
+        expect(text(await c.command('CONFIG', 'SET', 'maxmemory', '1gb'))).toBe('+OK\r\n')
+        expect(text(await c.command('SET', 'over', 'v'))).toBe('+OK\r\n')
+        let current = await stat(c, 'current_eviction_exceeded_time')
+        for (let i = 0; i < 50 && current !== 0; i++) {
+          await new Promise(resolve => setTimeout(resolve, 20))
+          current = await stat(c, 'current_eviction_exceeded_time')
+        }
+        expect(current, name).toBe(0)
+        expect(await stat(c, 'total_eviction_exceeded_time'), name).toBeGreaterThanOrEqual(25)
+      } finally {
+        expect(text(await c.command('CONFIG', 'SET', 'maxmemory', '0'))).toBe('+OK\r\n')
+        await c.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
+      }
     }
   })
 
