@@ -46,7 +46,7 @@ import { DATABASES } from '../src/storage/shard.js'
 import { existsSync } from 'node:fs'
 import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
-import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD } from '../src/ipc/layout.js'
+import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD, hzOf } from '../src/ipc/layout.js'
 import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/storage/release.js'
 import { zsetForgetPositions } from '../src/storage/zset-type.js'
 import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
@@ -271,7 +271,6 @@ let loader: RdbLoader | null = data.resume === undefined || data.rdbFile !== und
 parentPort?.postMessage('loaded')
 const out = new ReplyWriter()
 const argv: Argv = { buf: cur.reqs.u8, argc: 0, start: new Int32Array(64), len: new Int32Array(64) }
-const EXPIRE_TICK_MS = 100
 // Fault injection for tests (FLASHKV_FAULT_SHARD_EXIT="<shard>:<n>"): this shard's thread exits
 // after n commands, as a crashed worker would. Unset in production: the check is one compare.
 const [faultShard, faultAfter] = (process.env.FLASHKV_FAULT_SHARD_EXIT ?? '-1:0').split(':').map(Number)
@@ -1649,7 +1648,7 @@ function runScript (cmd: Command, resp3: boolean): void {
   scriptReply = reply
 }
 
-let nextExpire = Date.now() + EXPIRE_TICK_MS
+let nextExpire = Date.now() + 1000 / hzOf(evictionSettings.flags)
 let notifySeen = 0
 /** The ring each pass starts from, moved on every pass so that no producer always goes first. */
 let first = 0
@@ -1726,7 +1725,7 @@ for (;;) {
     if (trk.out.length !== 0 || trk.bcastKeys.length !== 0) { sendTracking(); notifyAll() }
     if (aofLog.len !== 0) flushShardAof()
     publishStats()
-    nextExpire = now + EXPIRE_TICK_MS
+    nextExpire = now + 1000 / hzOf(evictionSettings.flags)
   }
 }
 if (isCrashing) {

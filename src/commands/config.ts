@@ -161,7 +161,8 @@ const PARAMS: readonly Param[] = [
   { name: 'tcp-keepalive', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.tcpKeepaliveSec), set: (s, v) => { s.settings.tcpKeepaliveSec = Number(v) } },
   { name: 'proto-max-bulk-len', type: num(MB, LONG_MAX, false, true), mode: 'fixed', get: () => '536870912' },
   { name: 'client-query-buffer-limit', type: num(MB, LONG_MAX, true, true), mode: 'live', get: s => String(s.settings.queryBufferLimit), set: (s, v) => { s.settings.queryBufferLimit = Number(v) } },
-  { name: 'hz', type: num(0n, INT_MAX, false), mode: 'fixed', get: () => '10' },
+  // updateHZ: kept within 1 to 500, and CONFIG GET shows the value kept. The shards' tick follows it.
+  { name: 'hz', type: num(0n, INT_MAX, false), mode: 'live', get: s => String(s.settings.hz), set: (s, v) => { s.settings.hz = Number(v < 1n ? 1n : v > 500n ? 500n : v) } },
   { name: 'shards', type: num(1n, 256n, false), mode: 'immutable', get: s => String(s.shards) },
   { name: 'io-threads', type: num(1n, 128n, false), mode: 'immutable', get: s => String(s.ioThreads) },
   { name: 'enable-debug-command', type: { kind: 'enum', values: ['no', 'yes', 'local'] }, mode: 'immutable', get: s => s.enableDebugCommand },

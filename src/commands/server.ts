@@ -219,8 +219,9 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `server_time_usec:${now * 1000}`,
     `uptime_in_seconds:${uptime}`,
     `uptime_in_days:${Math.floor(uptime / 86400)}`,
-    'hz:10',
-    'configured_hz:10',
+    // dynamic-hz is not implemented: the hz in force is the one configured.
+    `hz:${srv.settings.hz}`,
+    `configured_hz:${srv.settings.hz}`,
     // getLRUClock: seconds, in LRU_CLOCK_MAX (24 bits).
     `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
     `executable:${process.argv[1] ?? ''}`,

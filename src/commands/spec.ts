@@ -124,6 +124,8 @@ export interface ServerSettings {
   activeExpireEffort: number
   /** list-max-listpack-size (RDB's and DEBUG OBJECT's quicklist nodes). */
   listMaxListpackSize: number
+  /** hz, as updateHZ keeps it: 1 to 500. */
+  hz: number
   /** hll-sparse-max-bytes (a shared word pair: the shards read it in PFADD and PFMERGE). */
   hllSparseMaxBytes: bigint
   /** maxmemory-policy (storage/eviction.ts POLICY_*), maxmemory-samples, lfu-log-factor, lfu-decay-time, maxmemory-eviction-tenacity: shared words the shards read. */

@@ -209,6 +209,10 @@ export const EXPIRE_EFFORT_WORD = 24
 /** list-max-listpack-size xor -2 (so the default, -2, is 0): RDB's quicklist nodes and DEBUG OBJECT. */
 export const LIST_FILL_WORD = 25
 
+/** hz (1-500; 0 reads as the default, 10): how often each shard runs its active expiry sweep and tick. */
+export const HZ_WORD = 27
+export function hzOf (flags: Int32Array): number { return flags[HZ_WORD] === 0 ? 10 : flags[HZ_WORD] }
+
 /** list-max-listpack-size from its word. */
 export function listFill (flags: Int32Array): number { return flags[LIST_FILL_WORD] ^ -2 }
 /** requirepass's room in the shared state (server/shared-state.ts): its length word, then up to this many bytes. */

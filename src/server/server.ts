@@ -202,6 +202,7 @@ export function initialSettings (config: Config): ServerSettings {
     backgroundFlags: 0,
     activeExpireEffort: 1,
     listMaxListpackSize: -2,
+    hz: 10,
     maxmemoryPolicy: config.maxmemoryPolicy,
     maxmemorySamples: config.maxmemorySamples,
     lfuLogFactor: config.lfuLogFactor,

@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer'
 import type { ServerSettings, ServerStats } from '../commands/spec.js'
 import { commands } from '../commands/table.js'
 import { HASH_ENTRIES_WORD, HASH_VALUE_WORD, SET_INTSET_WORD, ZSET_ENTRIES_WORD, ZSET_VALUE_WORD } from './credits.js'
-import { LAZY_USER_DEL_WORD, BACKGROUND_WORD, EXPIRE_EFFORT_WORD, LIST_FILL_WORD, listFill, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
+import { LAZY_USER_DEL_WORD, BACKGROUND_WORD, EXPIRE_EFFORT_WORD, LIST_FILL_WORD, listFill, HZ_WORD, hzOf, HLL_SPARSE_WORD, PASSWORD_MAX, POLICY_WORD, SAMPLES_WORD, LFU_LOG_FACTOR_WORD, LFU_DECAY_TIME_WORD, TENACITY_WORD } from '../ipc/layout.js'
 import { setMaxmemoryWords } from '../storage/eviction.js'
 import { Acl, SharedText, ACL_USERS_BYTES, ACL_LOG_BYTES } from './acl.js'
 
@@ -220,6 +220,8 @@ export class SharedState {
       set activeExpireEffort (v: number) { Atomics.store(flags, EXPIRE_EFFORT_WORD, v - 1) },
       get listMaxListpackSize () { return listFill(flags) },
       set listMaxListpackSize (v: number) { Atomics.store(flags, LIST_FILL_WORD, v ^ -2) },
+      get hz () { return hzOf(flags) },
+      set hz (v: number) { Atomics.store(flags, HZ_WORD, v) },
       get maxclients () { return w[SET_MAXCLIENTS] },
       set maxclients (v: number) { w[SET_MAXCLIENTS] = v },
       get timeoutSec () { return w[SET_TIMEOUT] },

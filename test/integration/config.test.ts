@@ -105,7 +105,7 @@ describe('Redis directives CONFIG SET can change, from the config file and flags
   const file = join(dir, 'redis-params.conf')
   beforeAll(() => {
     writeFileSync(file, 'daemonize yes\nacl-pubsub-default allchannels\nlazyfree-lazy-user-del yes\nactiverehashing no\n' +
-      'list-max-ziplist-size 5\nlatency-tracking-info-percentiles 50 99.9\nhz 10\nbusy-reply-threshold 3000\nactive-expire-effort 4\n')
+      'list-max-ziplist-size 5\nlatency-tracking-info-percentiles 50 99.9\nhz 20\nbusy-reply-threshold 3000\nactive-expire-effort 4\n')
   })
 
   it.each([1, 4])('are applied at start as CONFIG SET would (%i I/O threads); others are warned about once', async (io) => {
@@ -131,7 +131,7 @@ describe('Redis directives CONFIG SET can change, from the config file and flags
       expect((await c.command('ACL', 'GETUSER', 'fresh')).toString('latin1')).toContain('$8\r\nchannels\r\n$2\r\n&*\r\n')
       const logs = f.logs()
       expect(logs.split("'daemonize' is a Redis directive FlashKV does not implement").length - 1).toBe(1)
-      // hz 10 is the value FlashKV runs with: nothing to say.
+      expect(await get('hz')).toBe('20')
       expect(logs).not.toContain("'hz' is a Redis directive")
     } finally {
       c.close()
@@ -164,12 +164,16 @@ describe('Redis directives CONFIG SET can change, from the config file and flags
         ['active-expire-effort', ['10', '0', '11', '-1', 'x', '1']],
         ['list-max-listpack-size', ['5', '-5', '-6', '0', '2147483647', '2147483648', '-2147483648', '-2147483649', '1.5', '-2']],
         ['list-max-ziplist-size', ['128', '-2']],
+        // Kept within 1 to 500 (updateHZ): CONFIG GET and INFO show the value kept.
+        ['hz', ['1000', '0', '-1', '50', 'abc', '10']],
       ]
+      const hzLines = async (c: RawClient): Promise<string> => (await c.command('INFO', 'server')).toString().split('\r\n').filter(l => /^(configured_)?hz:/.test(l)).join(' ')
       for (const [name, values] of cases) {
         for (const v of values) {
           for (const cmd of [['CONFIG', 'SET', name, v], ['CONFIG', 'GET', name], ['CONFIG', 'GET', name === 'list-max-ziplist-size' ? 'list-max-listpack-size' : 'list-max-ziplist-size']]) {
             expect((await fc.command(...cmd)).toString(), cmd.join(' ')).toBe((await rc.command(...cmd)).toString())
           }
+          if (name === 'hz') expect(await hzLines(fc), `INFO after hz ${v}`).toBe(await hzLines(rc))
         }
       }
     } finally {
