@@ -49,6 +49,12 @@ const bodies = new Map<string, Buffer>()
 export function hubScript (sha: string): Buffer | undefined { return bodies.get(sha) }
 /** Stores a body on the hub, as __script STORE does. */
 export function storeHubScript (sha: string, body: Buffer): void { bodies.set(sha, body) }
+/** The hub's script cache: how many, and their bytes as Redis's lua_scripts_mem counts them (sha1 and body). */
+export function hubScriptsMemory (): { count: number, bytes: number } {
+  let bytes = 0
+  for (const b of bodies.values()) bytes += 40 + b.length
+  return { count: bodies.size, bytes }
+}
 /** Another shard's worker forgets the bodies its producers gave it (SCRIPT FLUSH seen there). */
 export function forgetHubScripts (): void { bodies.clear() }
 

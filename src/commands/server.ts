@@ -29,6 +29,7 @@ import { ENTRY_HEADER_BYTES } from '../storage/keyspace.js'
 import { POLICY_NAMES } from '../storage/eviction.js'
 import { typeOf } from '../storage/types.js'
 import { keyHash } from '../storage/hash.js'
+import { hubScriptsMemory } from './scripting.js'
 import { commandstatsLines, errorstatsLines, latencystatsLines, cpuLines } from './introspection.js'
 import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
 
@@ -108,7 +109,9 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
     `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n` +
     // Only the hub shard's hub has subscriptions; the others count 0.
-    `pubsub_channels=${shard.hub.count(PUBSUB_CHANNEL)}\npubsub_patterns=${shard.hub.count(PUBSUB_PATTERN)}\npubsubshard_channels=${shard.hub.count(PUBSUB_SHARD)}\n`
+    `pubsub_channels=${shard.hub.count(PUBSUB_CHANNEL)}\npubsub_patterns=${shard.hub.count(PUBSUB_PATTERN)}\npubsubshard_channels=${shard.hub.count(PUBSUB_SHARD)}\n` +
+    // The script cache lives on the hub (other workers may hold copies of bodies).
+    (shard.index === 0 ? `scripts=${hubScriptsMemory().count},${hubScriptsMemory().bytes}\n` : '')
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]
@@ -117,10 +120,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, exceededMs: number, exceededNowMs: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, exceededMs: number, exceededNowMs: number, scripts: number, scriptsBytes: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, exceededMs: 0, exceededNowMs: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, exceededMs: 0, exceededNowMs: 0, scripts: 0, scriptsBytes: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -140,6 +143,7 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'expired_stale') st.expiredStale = Number(v)
     else if (k === 'expire_cycle_ms') st.expireCycleMs = Number(v)
     else if (k === 'eviction_exceeded') [st.exceededMs, st.exceededNowMs] = v.split(',').map(Number)
+    else if (k === 'scripts') [st.scripts, st.scriptsBytes] = v.split(',').map(Number)
     else if (k === 'evicted_keys') st.evicted = Number(v)
     else if (k === 'dirty') st.dirty = Number(v)
     else if (k === 'loaded') st.loaded = Number(v)
@@ -242,11 +246,28 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `tracking_clients:${srv.tracking.words.g[G_CLIENTS]}`,
     `clients_in_timeout_table:${srv.clientsInTimeoutTable()}`,
   ])
+  const lua = srv.scriptingMemory()
+  const evalBytes = sum(s => s.scriptsBytes)
   add('memory', 'Memory', memoryInfoLines(memory, maxmemory, POLICY_NAMES[srv.settings.maxmemoryPolicy], [
     `total_system_memory:${totalmem()}`,
     `total_system_memory_human:${human(totalmem())}`,
     // The container's limit (cgroup v1/v2), 0 when none; the default maxmemory derives from it.
     `cgroup_memory_limit:${srv.cgroupMemoryLimit}`,
+    // This thread's Lua VMs (each I/O thread has its own; the functions' is made at the first
+    // function command); the script cache is the hub's, the libraries this thread's.
+    `used_memory_lua:${lua.vmEval}`,
+    `used_memory_vm_eval:${lua.vmEval}`,
+    `used_memory_lua_human:${human(lua.vmEval)}`,
+    `used_memory_scripts_eval:${evalBytes}`,
+    `number_of_cached_scripts:${sum(s => s.scripts)}`,
+    `number_of_functions:${lua.functions}`,
+    `number_of_libraries:${lua.libraries}`,
+    `used_memory_vm_functions:${lua.vmFunctions}`,
+    `used_memory_vm_total:${lua.vmEval + lua.vmFunctions}`,
+    `used_memory_vm_total_human:${human(lua.vmEval + lua.vmFunctions)}`,
+    `used_memory_functions:${lua.functionsBytes}`,
+    `used_memory_scripts:${evalBytes + lua.functionsBytes}`,
+    `used_memory_scripts_human:${human(evalBytes + lua.functionsBytes)}`,
   ]))
   // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts); AOF's from persistence/aof-files.ts.
   add('persistence', 'Persistence', [

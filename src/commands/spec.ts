@@ -220,6 +220,8 @@ export interface ServerContext {
   blockedClients (): number
   /** noeviction's refusals over maxmemory on every I/O thread: the longest spells, in ms (INFO's *_eviction_exceeded_time). */
   evictionExceeded (): { total: number, current: number }
+  /** This thread's Lua VMs (EVAL's; the functions', once made) and libraries: INFO memory's scripting figures. */
+  scriptingMemory (): { vmEval: number, vmFunctions: number, functions: number, libraries: number, functionsBytes: number }
   /** Clients blocked with a timeout (INFO's clients_in_timeout_table). */
   clientsInTimeoutTable (): number
   /** The biggest query buffer and pending replies of any client in the last 8 seconds (INFO's client_recent_max_*). */

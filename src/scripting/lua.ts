@@ -87,6 +87,7 @@ export class LuaVm {
   readonly concat: CFn
   readonly where: CFn
   readonly replace: CFn
+  readonly gc: CFn
   private scratch: number
   private scratchLen = 1 << 16
   private readonly lenPtr: number
@@ -110,7 +111,7 @@ export class LuaVm {
     this.resume = f('lua_resume'); this.yield = f('lua_yield'); this.newthread = f('lua_newthread')
     this.ref = f('luaL_ref'); this.unref = f('luaL_unref'); this.objlen = f('lua_objlen')
     this.checkstack = f('lua_checkstack'); this.xmove = f('lua_xmove')
-    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.iscfunction = f('lua_iscfunction'); this.tothread = f('lua_tothread'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace')
+    this.remove = f('lua_remove'); this.error = f('lua_error'); this.sethook = f('lua_sethook'); this.getinfo = f('lua_getinfo'); this.iscfunction = f('lua_iscfunction'); this.tothread = f('lua_tothread'); this.isnumber = f('lua_isnumber'); this.concat = f('lua_concat'); this.where = f('luaL_where'); this.replace = f('lua_replace'); this.gc = f('lua_gc')
     this.L = f('luaL_newstate')()
     this.scratch = M._malloc(this.scratchLen)
     this.lenPtr = M._malloc(8)
@@ -133,6 +134,9 @@ export class LuaVm {
    */
   /** The first stack slot of L's current function (L->base), as a heap offset. */
   slotBase (L: number): number { return this.M.HEAPU32[(L + L_BASE) >> 2] }
+  /** The VM's memory as Redis reports it (lua_gc LUA_GCCOUNT: whole KiB, times 1024). */
+  memoryBytes (): number { return this.gc(this.L, 3, 0) * 1024 }
+
   /** How many slots from base to top (lua_gettop). */
   slotCount (L: number): number { const u32 = this.M.HEAPU32; return (u32[(L + L_TOP) >> 2] - u32[(L + L_BASE) >> 2]) / TVALUE_BYTES }
   /** The type tag of the slot at heap offset `slot` (LUA_TNUMBER, LUA_TSTRING...). */

@@ -396,6 +396,20 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     return { total, current }
   }
 
+  scriptingMemory (): { vmEval: number, vmFunctions: number, functions: number, libraries: number, functionsBytes: number } {
+    const scripts = this.router.scripts
+    const fe = scripts.functions.current
+    let functionsBytes = 0
+    if (fe !== null) for (const lib of fe.ctx.libs.values()) functionsBytes += lib.code.length
+    return {
+      vmEval: scripts.engine?.vm.memoryBytes() ?? 0,
+      vmFunctions: fe?.engine.vm.memoryBytes() ?? 0,
+      functions: fe?.ctx.fns.size ?? 0,
+      libraries: fe?.ctx.libs.size ?? 0,
+      functionsBytes,
+    }
+  }
+
   clientsInTimeoutTable (): number {
     let n = this.shared.sum(CROSS_BLOCKED_TIMED)
     for (const link of this.links) n += link.stats[STAT_BLOCKED_TIMED]

@@ -167,10 +167,10 @@ describe('INFO sections', () => {
     for (const v of fields(a).values()) expect(v).toMatch(/^\d+\.\d{6}$/)
   })
 
-  it('server, clients and stats give Redis\'s fields in Redis\'s order, but for those left out below', async () => {
+  it('server, clients, memory and stats give Redis\'s fields in Redis\'s order, but for those left out below', async () => {
     // The resizing of Redis's own reply buffers: a mechanism FlashKV does not have.
     const LEFT_OUT = new Set(['reply_buffer_shrinks', 'reply_buffer_expands'])
-    for (const section of ['server', 'clients', 'stats']) {
+    for (const section of ['server', 'clients', 'memory', 'stats']) {
       const [a, b] = await Promise.all([info(pair.f, section), info(pair.r, section)])
       const ours = [...fields(a).keys()]
       const theirs = [...fields(b).keys()]
@@ -198,6 +198,37 @@ describe('INFO sections', () => {
     const threaded = fields(await info(pair.f, 'server')).get('io_threads_active') === '1'
     expect(Number(s.get('io_threaded_reads_processed'))).toBe(threaded ? Number(s.get('total_reads_processed')) : 0)
     expect(s.get('dump_payload_sanitizations')).toBe('0')
+  })
+
+  it('memory counts cached scripts, functions and libraries as Redis does, and the Lua VMs\' memory', async () => {
+    const lib = '#!lua name=infolib\nredis.register_function(\'f1\', function() return 1 end)\nredis.register_function(\'f2\', function() return 2 end)'
+    const counts = async (c: RawClient): Promise<string[]> => {
+      const m = fields(await info(c, 'memory'))
+      return ['number_of_cached_scripts', 'number_of_functions', 'number_of_libraries'].map(k => `${k}:${m.get(k)}`)
+    }
+    for (const c of [pair.f, pair.r]) {
+      await c.command('SCRIPT', 'FLUSH')
+      await c.command('FUNCTION', 'FLUSH')
+    }
+    expect(await counts(pair.f)).toEqual(await counts(pair.r))
+    for (const c of [pair.f, pair.r]) {
+      await c.command('SCRIPT', 'LOAD', 'return 1')
+      await c.command('SCRIPT', 'LOAD', 'return 2')
+      await c.command('SCRIPT', 'LOAD', 'return 1')
+      expect(text(await c.command('FUNCTION', 'LOAD', lib))).toBe('$7\r\ninfolib\r\n')
+    }
+    expect(await counts(pair.f)).toEqual(['number_of_cached_scripts:2', 'number_of_functions:2', 'number_of_libraries:1'])
+    expect(await counts(pair.f)).toEqual(await counts(pair.r))
+    const m = fields(await info(pair.f, 'memory'))
+    for (const k of ['used_memory_vm_eval', 'used_memory_vm_functions', 'used_memory_scripts_eval', 'used_memory_functions']) expect(Number(m.get(k)), k).toBeGreaterThan(0)
+    expect(Number(m.get('used_memory_vm_total'))).toBe(Number(m.get('used_memory_vm_eval')) + Number(m.get('used_memory_vm_functions')))
+    expect(m.get('used_memory_lua')).toBe(m.get('used_memory_vm_eval'))
+    for (const c of [pair.f, pair.r]) {
+      await c.command('SCRIPT', 'FLUSH')
+      await c.command('FUNCTION', 'FLUSH')
+    }
+    expect(await counts(pair.f)).toEqual(['number_of_cached_scripts:0', 'number_of_functions:0', 'number_of_libraries:0'])
+    expect(await counts(pair.f)).toEqual(await counts(pair.r))
   })
 
   it('client_recent_max_input_buffer and _output_buffer show a big query buffer and a reader that fell behind', async () => {
