@@ -96,6 +96,9 @@ function ioLines (tids: readonly number[], received: readonly number[]): string[
   return tids.map((tid, i) => `io${i}:tid=${tid},connections_received=${received[i]}`)
 }
 
+/** The hub's script cache as the shard's INFO line. */
+const scriptsLine = (m: { count: number, bytes: number }): string => `scripts=${m.count},${m.bytes}\n`
+
 /** The shard's half of INFO: its counters as "name=value" lines, parsed by infoFinish. */
 export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   // Whether a BGSAVE runs, read before the dirty count: once it reads as over, the save's cut
@@ -111,7 +114,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
     // Only the hub shard's hub has subscriptions; the others count 0.
     `pubsub_channels=${shard.hub.count(PUBSUB_CHANNEL)}\npubsub_patterns=${shard.hub.count(PUBSUB_PATTERN)}\npubsubshard_channels=${shard.hub.count(PUBSUB_SHARD)}\n` +
     // The script cache lives on the hub (other workers may hold copies of bodies).
-    (shard.index === 0 ? `scripts=${hubScriptsMemory().count},${hubScriptsMemory().bytes}\n` : '')
+    (shard.index === 0 ? scriptsLine(hubScriptsMemory()) : '')
   const now = shard.now()
   for (let i = 0; i < DATABASES; i++) {
     const ks = shard.dbs[i]

@@ -687,11 +687,6 @@ export class Router implements Dispatcher {
   }
 
   /**
-   * The maxmemory past which writes are refused here (0: none), shared by every I/O thread. Under
-   * an evicting maxmemory-policy it is 0: each shard evicts before a write, and answers OOM itself
-   * when its policy finds nothing to evict (storage/eviction.ts).
-   */
-  /**
    * A write refused over maxmemory starts a spell (Redis's EVICT_FAIL); one let through, or the
    * cron finding room, ends it, as long as maxmemory is set (without it Redis never looks again).
    */
@@ -706,6 +701,11 @@ export class Router implements Dispatcher {
     }
   }
 
+  /**
+   * The maxmemory past which writes are refused here (0: none), shared by every I/O thread. Under
+   * an evicting maxmemory-policy it is 0: each shard evicts before a write, and answers OOM itself
+   * when its policy finds nothing to evict (storage/eviction.ts).
+   */
   get maxmemoryLimit (): number { return this.sharedFlags[POLICY_WORD] === POLICY_NOEVICTION ? this.maxmemory[0] : 0 }
 
   /** CLIENT PAUSE words shared by every thread: [end unix ms (0: none), PAUSE_WRITE | PAUSE_ALL]. */
