@@ -11,7 +11,7 @@ import type { Keyspace } from '../storage/keyspace.js'
 import { TYPE_ZSET } from '../storage/keyspace.js'
 import {
   ZSET_HEADER_BYTES, ENC_ZLISTPACK, zsetInit, zsetFind, zsetInsert, zsetUpdateScore, zsetDelete, zsetLen, zsetAt, zsetRank,
-  zsetFirstByScore, zsetFirstByLex, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, parseHexFloat, plainInteger, zsetReserveBytes,
+  zsetFirstByScore, zsetFirstByLex, zsetSeek, zsetStep, nodeScore, nodeMemberAt, nodeMemberLen, formatScore, parseScore, parseHexFloat, plainInteger, zsetReserveBytes,
   maxListpackEntries, maxListpackValue, zsetEncoding, zsetBuckets, zsetBucketForEach,
 } from '../storage/zset-type.js'
 import { ZERO, EMPTY_ARRAY } from '../protocol/replies.js'
@@ -408,9 +408,11 @@ function emitRange (out: ReplyWriter, ks: Keyspace, e: number, from: number, to:
   else n = Math.max(0, n - offset)
   if (limit >= 0 && n > limit) n = limit
   out.arrayHeader(withScores && !out.resp3 ? n * 2 : n)
+  if (n === 0) return
+  zsetSeek(ks, e, isRev ? to - 1 - offset : from + offset)
+  const dir = isRev ? -1 : 1
   for (let k = 0; k < n; k++) {
-    const i = isRev ? to - 1 - offset - k : from + offset + k
-    const node = zsetAt(ks, e, i)
+    const node = zsetStep(ks, dir)
     if (withScores && out.resp3) out.arrayHeader(2)
     replyMember(out, ks, node)
     if (withScores) replyScore(out, nodeScore(ks, node))

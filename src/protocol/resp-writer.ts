@@ -9,15 +9,6 @@ const CRLF0 = 13
 const CRLF1 = 10
 const INITIAL = 16 * 1024
 
-// "$n\r\n" and "*n\r\n" headers for small n, encoded once (Redis's shared.bulkhdr/mbulkhdr).
-const SHARED_HDRS = 32
-const BULK_HDR: Buffer[] = []
-const ARRAY_HDR: Buffer[] = []
-for (let i = 0; i < SHARED_HDRS; i++) {
-  BULK_HDR.push(Buffer.from(`$${i}\r\n`, 'latin1'))
-  ARRAY_HDR.push(Buffer.from(`*${i}\r\n`, 'latin1'))
-}
-
 export class ReplyWriter {
   buf: Buffer
   len: number
@@ -52,9 +43,18 @@ export class ReplyWriter {
   }
 
   raw (src: Uint8Array): void {
-    this.ensure(src.length)
-    this.buf.set(src, this.len)
-    this.len += src.length
+    const n = src.length
+    this.ensure(n)
+    // Most raw replies are a few bytes (+OK, :1): a loop costs less than TypedArray.set's call.
+    if (n <= 16) {
+      const b = this.buf
+      let p = this.len
+      for (let i = 0; i < n; i++) b[p++] = src[i]
+      this.len = p
+    } else {
+      this.buf.set(src, this.len)
+      this.len += n
+    }
   }
 
   rawRange (src: Uint8Array, start: number, len: number): void {
@@ -74,9 +74,23 @@ export class ReplyWriter {
 
   private prefixed (prefix: number, n: number): void {
     this.ensure(24)
-    this.byte(prefix)
-    this.digits(n)
-    this.crlf()
+    this.header(prefix, n)
+  }
+
+  /** prefix, n, CRLF; the caller has ensured room. Bytes written in place: a shared "$3\r\n" copied with TypedArray.set cost more. */
+  private header (prefix: number, n: number): void {
+    const b = this.buf
+    let p = this.len
+    b[p++] = prefix
+    if (n >= 0 && n < 10) b[p++] = 48 + n
+    else if (n >= 10 && n < 100) {
+      const t = (n / 10) | 0
+      b[p++] = 48 + t
+      b[p++] = 48 + n - t * 10
+    } else p = writeDigits(b, p, n)
+    b[p++] = CRLF0
+    b[p++] = CRLF1
+    this.len = p
   }
 
   int (n: number): void { this.prefixed(58, n) } // ':'
@@ -90,17 +104,8 @@ export class ReplyWriter {
   }
 
   bulk (src: Uint8Array, start: number, len: number): void {
-    if (len < SHARED_HDRS) {
-      const h = BULK_HDR[len]
-      this.ensure(h.length + len + 2)
-      this.buf.set(h, this.len)
-      this.len += h.length
-    } else {
-      this.ensure(len + 24)
-      this.byte(36) // '$'
-      this.digits(len)
-      this.crlf()
-    }
+    this.ensure(len + 24)
+    this.header(36, len) // '$'
     copyBytes(src, start, len, this.buf, this.len)
     this.len += len
     this.crlf()
@@ -144,10 +149,7 @@ export class ReplyWriter {
     if (this.resp3) { this.ensure(3); this.byte(95); this.crlf() } else this.raw(NULL_ARRAY2)
   }
 
-  arrayHeader (n: number): void {
-    if (n < SHARED_HDRS) this.raw(ARRAY_HDR[n])
-    else this.prefixed(42, n)
-  }
+  arrayHeader (n: number): void { this.prefixed(42, n) }
 
   mapHeader (n: number): void {
     if (this.resp3) this.prefixed(37, n) // '%'
