@@ -489,7 +489,7 @@ export function appendCommand (shard: Shard, argv: Argv, out: ReplyWriter): void
   const n = growString(shard, e, oldLen, total)
   if (n === 0) { out.raw(OOM); return }
   writes.count++
-  ks.arena.u8.set(buf.subarray(start[2], start[2] + len[2]), ks.valOffset(n) + oldLen)
+  copyBytes(buf, start[2], len[2], ks.arena.u8, ks.valOffset(n) + oldLen)
   ks.setRaw(n, true)
   shard.notify(NOTIFY_STRING, EV_APPEND, buf, start[1], len[1])
   out.int(total)
@@ -524,7 +524,7 @@ export function setrangeCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
   // sdsgrowzero: the gap between the old end and the offset reads as zero bytes.
   writes.count++
   if (offset > oldLen) u8.fill(0, v + oldLen, v + offset)
-  u8.set(buf.subarray(start[3], start[3] + vLen), v + offset)
+  copyBytes(buf, start[3], vLen, u8, v + offset)
   ks.setRaw(e, true)
   shard.notify(NOTIFY_STRING, EV_SETRANGE, buf, start[1], len[1])
   out.int(ks.valLen(e))

@@ -19,7 +19,7 @@
 
 import type { Keyspace } from './keyspace.js'
 import { writes } from './writes.js'
-import { readU32LE as rd, writeU32LE as wr } from '../bytes.js'
+import { copyBytes, readU32LE as rd, writeU32LE as wr } from '../bytes.js'
 import { classBytes, sizeClass, type Arena, type SlidePlan } from './arena.js'
 import { parseInt64, parsed } from '../protocol/ascii.js'
 
@@ -658,7 +658,7 @@ export function streamAppend (ks: Keyspace, e: number, id: StreamId, argv: ArgvL
     let p = lenWrite(u8, c + CHUNK_HEADER, nfields)
     for (let i = first; i < argc; i += 2) {
       p = lenWrite(u8, p, argv.len[i])
-      u8.set(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]), p)
+      copyBytes(argv.buf, argv.start[i], argv.len[i], u8, p)
       p += argv.len[i]
     }
     wr(u8, c + C_ENTRIES, p - c)
@@ -711,11 +711,11 @@ export function streamAppend (ks: Keyspace, e: number, id: StreamId, argv: ArgvL
   for (let i = first; i < argc; i += 2) {
     if (!isSame) {
       p = lenWrite(b, p, argv.len[i])
-      b.set(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]), p)
+      copyBytes(argv.buf, argv.start[i], argv.len[i], b, p)
       p += argv.len[i]
     }
     p = lenWrite(b, p, argv.len[i + 1])
-    b.set(argv.buf.subarray(argv.start[i + 1], argv.start[i + 1] + argv.len[i + 1]), p)
+    copyBytes(argv.buf, argv.start[i + 1], argv.len[i + 1], b, p)
     p += argv.len[i + 1]
   }
   wr(b, c + C_USED, p - c)
