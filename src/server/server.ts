@@ -32,7 +32,7 @@ import { applyStartupParam } from '../commands/config.js'
 import type { ServerContext, ClientContext, ServerSettings, ServerStats } from '../commands/spec.js'
 import type { ObservedServer } from '../http/observability.js'
 import { commands, renameCommands, type Command } from '../commands/table.js'
-import { Connection, coarseClock, QUERY_BUFFER_LIMIT } from './connection.js'
+import { Connection, coarseClock, QUERY_BUFFER_LIMIT, type Dispatcher } from './connection.js'
 import { finishForShardScript } from './scripting.js'
 import { ShardLink, ShardWorker, connectShard, newWakeWord, hubEventRings, newLinkPorts, type LinkEndpoint, type LinkPorts } from './shard-link.js'
 import type { Tracking } from './tracking.js'
@@ -1025,26 +1025,32 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
 
   /** A client over an accepted socket, or a REST request's virtual one (virtual-connection.ts). */
   private attach (socket: Socket, bufBytes?: number, unixPath: string | null = null): Connection {
-    const conn = new Connection(this.shared.nextClientId(), socket, this, {
-      dispatch: (c, argv) => this.router.dispatch(c, argv),
-      markDirty: c => this.router.markDirty(c),
-      onClose: c => {
-        this.conns.delete(c)
-        this.shared.disconnected()
-        this.router.onClose(c)
-        this.log.debug({ id: c.id, addr: c.addr }, 'connection closed')
-      },
-      onClientError: (c, err) => this.onClientError(c, err),
-      unblock: (c, mode) => this.router.unblock(c, mode),
-      beforeRead: () => this.router.beforeRead(),
-      unstick: c => this.router.unstick(c),
-      reset: c => this.router.reset(c),
-    }, this.credits, bufBytes, unixPath)
+    const conn = new Connection(this.shared.nextClientId(), socket, this, this.dispatcher, this.credits, bufBytes, unixPath)
     this.conns.add(conn)
     this.router.tracking.onOpen(conn)
     this.stats.connectionsReceived++
-    this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ id: conn.id, addr: conn.addr }, 'connection opened')
     return conn
+  }
+
+  /**
+   * Every connection's hooks into this server, made once: a set of nine closures per client was
+   * garbage at every connect (a pool that reconnects, or a client per request).
+   */
+  private readonly dispatcher: Dispatcher = {
+    dispatch: (c, argv) => this.router.dispatch(c, argv),
+    markDirty: c => this.router.markDirty(c),
+    onClose: c => {
+      this.conns.delete(c)
+      this.shared.disconnected()
+      this.router.onClose(c)
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ id: c.id, addr: c.addr }, 'connection closed')
+    },
+    onClientError: (c, err) => this.onClientError(c, err),
+    unblock: (c, mode) => this.router.unblock(c, mode),
+    beforeRead: () => this.router.beforeRead(),
+    unstick: c => this.router.unstick(c),
+    reset: c => this.router.reset(c),
   }
 
   // --- the HTTP REST API (src/http/rest.ts) -----------------------------------------------------
