@@ -123,7 +123,15 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private outViewOf: Buffer | null = null
   readonly createdAt = Date.now()
   readonly addr: string
-  readonly laddr: string
+  /** The local address, read when first asked for (CLIENT LIST, INFO, KILL LADDR): a getsockname per client otherwise. */
+  get laddr (): string {
+    if (this.localAddr === null) {
+      this.localAddr = this.unixPath !== null ? this.addr : formatAddr(this.socket.localAddress, this.socket.localPort)
+    }
+    return this.localAddr
+  }
+
+  private localAddr: string | null = null
   /** The unixsocket setting for a client of the Unix socket, else null (CLIENT LIST flag U). */
   readonly unixPath: string | null
   readonly isLocal: boolean
@@ -350,7 +358,6 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     // A Unix socket's client is "<unixsocket>:0" on both ends, as Redis's connFormatAddr has it.
     this.unixPath = unixPath
     this.addr = unixPath !== null ? `${unixPath}:0` : formatAddr(socket.remoteAddress, socket.remotePort)
-    this.laddr = unixPath !== null ? this.addr : formatAddr(socket.localAddress, socket.localPort)
     this.isLocal = unixPath !== null || isLoopback(socket.remoteAddress)
     server.cmdStats?.setClientAddr(this.slot, this.addr)
     const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd
