@@ -350,10 +350,15 @@ function reserveReply (payload: number): number { return reserveOn(cur, payload)
 function reserveOn (p: Producer, payload: number): number {
   const resps = p.resps
   for (;;) {
+    // TAIL as it was before the try: the producer may drain and release between the failed try
+    // and the wait (notifyProducer wakes it), and a wait on the TAIL read after that release
+    // waited for a second release that never came, 50 ms at a time (LRANGE_600 at -P 16: the
+    // response ring fills every batch; p50 48 ms, half of Redis's throughput with idle cores).
+    const tail = Atomics.load(resps.ctrl, TAIL)
     const off = resps.reserve(payload)
     if (off >= 0) return off
     notifyProducer(p)
-    Atomics.wait(resps.ctrl, TAIL, Atomics.load(resps.ctrl, TAIL), 50)
+    Atomics.wait(resps.ctrl, TAIL, tail, 50)
   }
 }
 
