@@ -276,6 +276,12 @@ function isBeforeByBytes (ks: Keyspace, n: number): boolean {
  * end of the last chunk). No rank is computed.
  */
 function findChunk (ks: Keyspace, e: number): void {
+  searchChunks(ks, e)
+  // The target's bytes may be a dropped arena's or a big request's out-of-band buffer: not kept.
+  target.buf = NO_BYTES
+}
+
+function searchChunks (ks: Keyspace, e: number): void {
   const d = dirOf(ks, e)
   const u32 = ks.arena.u32
   const db = d >>> 2
