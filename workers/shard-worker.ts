@@ -358,7 +358,8 @@ function reserveOn (p: Producer, payload: number): number {
     const off = resps.reserve(payload)
     if (off >= 0) return off
     notifyProducer(p)
-    Atomics.wait(resps.ctrl, TAIL, tail, 50)
+    shard.ringFullWaits++
+    if (Atomics.wait(resps.ctrl, TAIL, tail, 50) === 'timed-out') shard.ringFullTimeouts++
   }
 }
 

@@ -512,6 +512,8 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.scriptRuns = 0
   shard.scriptCalls = 0
   shard.scriptStops = 0
+  shard.ringFullWaits = 0
+  shard.ringFullTimeouts = 0
   out.raw(OK)
 }
 

@@ -111,6 +111,7 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
     `dirty=${shard.dirty - shard.dirtyAtSave}\nloaded=${shard.loadedKeys}\nload_expired=${shard.loadExpired}\n` +
     `tracking_keys=${shard.tracking?.size ?? 0}\ntracking_items=${shard.tracking?.items ?? 0}\ntracking_prefixes=${shard.tracking?.prefixCount ?? 0}\n` +
     `scripts_in_shard=${shard.scriptRuns}\nscripts_stopped_in_shard=${shard.scriptStops}\nscript_calls=${shard.scriptCalls}\n` +
+    `ring_full_waits=${shard.ringFullWaits}\nring_full_timeouts=${shard.ringFullTimeouts}\n` +
     // Only the hub shard's hub has subscriptions; the others count 0.
     `pubsub_channels=${shard.hub.count(PUBSUB_CHANNEL)}\npubsub_patterns=${shard.hub.count(PUBSUB_PATTERN)}\npubsubshard_channels=${shard.hub.count(PUBSUB_SHARD)}\n` +
     // The script cache lives on the hub (other workers may hold copies of bodies).
@@ -123,10 +124,10 @@ export function infoShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter): 
   out.bulkStr(s)
 }
 
-interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, exceededMs: number, exceededNowMs: number, scripts: number, scriptsBytes: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
+interface ShardStats { pubsubChannels: number, pubsubPatterns: number, pubsubShardChannels: number, isSaving: boolean, scriptsInShard: number, scriptsStopped: number, scriptCalls: number, ringFullWaits: number, ringFullTimeouts: number, trackingKeys: number, trackingItems: number, trackingPrefixes: number, tid: number, keys: number, expires: number, usedMemory: number, expired: number, expiredStale: number, expireCycleMs: number, exceededMs: number, exceededNowMs: number, scripts: number, scriptsBytes: number, evicted: number, hits: number, misses: number, dirty: number, loaded: number, loadExpired: number, dbs: Map<number, [number, number, number]> }
 
 function parseShardStats (part: Buffer): ShardStats {
-  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, exceededMs: 0, exceededNowMs: 0, scripts: 0, scriptsBytes: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
+  const st: ShardStats = { pubsubChannels: 0, pubsubPatterns: 0, pubsubShardChannels: 0, isSaving: false, scriptsInShard: 0, scriptsStopped: 0, scriptCalls: 0, ringFullWaits: 0, ringFullTimeouts: 0, trackingKeys: 0, trackingItems: 0, trackingPrefixes: 0, tid: -1, keys: 0, expires: 0, usedMemory: 0, expired: 0, expiredStale: 0, expireCycleMs: 0, exceededMs: 0, exceededNowMs: 0, scripts: 0, scriptsBytes: 0, evicted: 0, hits: 0, misses: 0, dirty: 0, loaded: 0, loadExpired: 0, dbs: new Map() }
   const text = part.toString('latin1')
   const body = text.slice(text.indexOf('\r\n') + 2)
   for (const line of body.split('\n')) {
@@ -159,6 +160,8 @@ function parseShardStats (part: Buffer): ShardStats {
     else if (k === 'scripts_in_shard') st.scriptsInShard = Number(v)
     else if (k === 'scripts_stopped_in_shard') st.scriptsStopped = Number(v)
     else if (k === 'script_calls') st.scriptCalls = Number(v)
+    else if (k === 'ring_full_waits') st.ringFullWaits = Number(v)
+    else if (k === 'ring_full_timeouts') st.ringFullTimeouts = Number(v)
     else if (k === 'pubsub_channels') st.pubsubChannels = Number(v)
     else if (k === 'pubsub_patterns') st.pubsubPatterns = Number(v)
     else if (k === 'pubsubshard_channels') st.pubsubShardChannels = Number(v)
@@ -379,6 +382,8 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `total_parked_requests:${parked.total}`,
     `scripts_in_shard:${sum(s => s.scriptsInShard)}`,
     `scripts_stopped_in_shard:${sum(s => s.scriptsStopped)}`,
+    `reply_ring_full_waits:${sum(s => s.ringFullWaits)}`,
+    `reply_ring_full_timeouts:${sum(s => s.ringFullTimeouts)}`,
   ])
   out.verbatim(sections.join('\r\n'))
 }

@@ -116,6 +116,13 @@ export class Shard implements EvictionHost {
   scriptCalls = 0
   /** Scripts whose run in this worker stopped (several shards: it needed another shard, or a big value it could not keep) and ran held. */
   scriptStops = 0
+  /**
+   * Waits for room in a full reply ring, and those that ended by their 50 ms timeout instead of
+   * the primary's release (INFO's reply_ring_full_*): with the primary draining, a timeout means
+   * a lost wake-up (tested in reply-ring.test.ts).
+   */
+  ringFullWaits = 0
+  ringFullTimeouts = 0
   /** Set by a blocking command that found nothing to serve: the worker blocks its client. */
   pendingBlock: BlockSpec | null = null
   /** CLIENT TRACKING's table (storage/tracking.ts), set by the worker. */
