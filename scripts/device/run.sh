@@ -9,6 +9,7 @@
 # time all told), and it is what the issue's target is read from. flashkv-io4s4-nospin is the
 # target's shape with --spin-us 0: where every thread has a core the threads spin before they
 # sleep (config.ts), and that CPU counts in µs per command; the pair tells the spin from the work.
+# AOF_ARGS set: issue 15's appendonly comparison (bench/aof.ts) after it.
 set -euo pipefail
 cd "$(dirname "$0")/../../.device"
 mkdir -p bin
@@ -21,6 +22,13 @@ echo "node $(node --version); $(redis-server --version); $(nproc) CPUs; $(grep -
 node --expose-gc dist/bench/run.js --cpu ${CPU_ARGS:---threads 4 --redis-io-threads 8 --requests 200000 --pipe-requests 1000000} \
   --cpu-servers "${CPU_SERVERS:-flashkv-1:--shards 1,flashkv-4:--shards 4,flashkv-io2s4:--io-threads 2 --shards 4,flashkv-io4s4:--io-threads 4 --shards 4,flashkv-io4s4-nospin:--io-threads 4 --shards 4 --spin-us 0,flashkv-io4s8:--io-threads 4 --shards 8,flashkv-io8s8:--io-threads 8 --shards 8}"
 if [ -n "${OUT:-}" ]; then cp bench/results/* "$OUT"/; fi
+if [ -n "${AOF_ARGS:-}" ]; then
+  # Issue 15's SET with appendfsync everysec/always beside Redis (bench/aof.ts), where the load
+  # generator does not take a core from the servers; e.g. AOF_ARGS="--shards 1 --repeat 2".
+  # shellcheck disable=SC2086
+  node dist/bench/aof.js $AOF_ARGS
+  if [ -n "${OUT:-}" ]; then cp bench/results/* "$OUT"/; fi
+fi
 if [ -n "${BENCH_ARGS:-}" ]; then
   # shellcheck disable=SC2086
   node --expose-gc dist/bench/run.js $BENCH_ARGS
