@@ -52,8 +52,9 @@ it('a batch of replies bigger than the reply ring: every full ring is drained wi
   const info = (await c.command('INFO', 'shards')).toString('latin1')
   const waits = field(info, 'reply_ring_full_waits')
   const timeouts = field(info, 'reply_ring_full_timeouts')
-  // 60 batches of 1.7-4 MiB each fill the 1 MiB ring several times over.
-  expect(waits).toBeGreaterThanOrEqual(60)
+  // 60 batches of 1.7-4 MiB each fill the 1 MiB ring several times over (180 waits here); a
+  // primary with a core of its own drains more of it while the shard writes, hence the margin.
+  expect(waits).toBeGreaterThanOrEqual(30)
   expect(timeouts, `${timeouts} of ${waits} waits for room in the reply ring timed out`).toBeLessThanOrEqual(Math.floor(waits / 30))
   c.close()
 })
