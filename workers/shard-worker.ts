@@ -32,6 +32,7 @@ import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
+import { useXmoveExchange } from '../src/commands/xmove.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
@@ -252,6 +253,7 @@ layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 /** Verdict cells of watched EXECs across shards (runExec). */
 const verdict = verdictWords(data.credit)
+useXmoveExchange(data.credit)
 shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length

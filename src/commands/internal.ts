@@ -75,32 +75,42 @@ export function dumpCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
  */
 export function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const { buf, start, len } = argv
-  const p = start[2]
-  const type = buf[p] & 7
-  const expireAt = Buffer.from(buf.buffer, buf.byteOffset + p + 1, 8).readDoubleLE(0)
-  const ks = shard.ks
-  const old = shard.lookup(buf, start[1], len[1])
   let keepTtl = false
   let event: Buffer | null = null
   for (let i = 3; i < argv.argc; i++) {
     if (isKeepTtl(argv, i)) keepTtl = true
     else event = stepEvent(argv, i)
   }
-  const dataLen = len[2] - PAYLOAD_HEADER_BYTES
+  const err = restoreValue(shard, buf, start[1], len[1], buf, start[2], len[2], keepTtl)
+  if (err !== null) { out.raw(err); return }
+  if (event !== null) shard.notify(NOTIFY_GENERIC, event, buf, start[1], len[1])
+  out.raw(OK)
+}
+
+/**
+ * Replaces key k (kbuf[kStart, +kLen)) in the shard's current database with the value payload
+ * at pbuf[p, +pLen) (see the layout above), with the payload's TTL unless keepTtl. Returns null,
+ * or the error reply (OOM) with the key as it was.
+ */
+export function restoreValue (shard: Shard, kbuf: Uint8Array, kStart: number, kLen: number, pbuf: Uint8Array, p: number, pLen: number, keepTtl: boolean): Uint8Array | null {
+  const type = pbuf[p] & 7
+  const expireAt = Buffer.from(pbuf.buffer, pbuf.byteOffset + p + 1, 8).readDoubleLE(0)
+  const ks = shard.ks
+  const old = shard.lookup(kbuf, kStart, kLen)
+  const dataLen = pLen - PAYLOAD_HEADER_BYTES
   const ops = TYPES[type]
   // Everything the new value takes is reserved before the old value goes: a full arena answers
   // OOM with the destination as it was.
-  const need = entryBlockBytes(len[1], ops.valueBytes(dataLen)) + ops.restoreBytes(buf, p + PAYLOAD_HEADER_BYTES, p + len[2])
-  if (!ks.arena.reserve(need)) { out.raw(OOM); return }
+  const need = entryBlockBytes(kLen, ops.valueBytes(dataLen)) + ops.restoreBytes(pbuf, p + PAYLOAD_HEADER_BYTES, p + pLen)
+  if (!ks.arena.reserve(need)) return OOM
   const oldExpire = old !== 0 ? ks.expireAt(old) : 0
   if (old !== 0) shard.removeOverwritten(ks, old)
-  const e = ks.insert(buf, start[1], len[1], shard.lastHash, type, ops.valueBytes(dataLen))
-  if (e === 0) { out.raw(OOM); return }
-  ks.setEncFlags(e, buf[p] & (RAW_FLAG | NO_INT_FLAG))
-  if (!ops.restore(ks, e, buf, p + PAYLOAD_HEADER_BYTES, p + len[2])) { ks.remove(e); out.raw(OOM); return }
+  const e = ks.insert(kbuf, kStart, kLen, shard.lastHash, type, ops.valueBytes(dataLen))
+  if (e === 0) return OOM
+  ks.setEncFlags(e, pbuf[p] & (RAW_FLAG | NO_INT_FLAG))
+  if (!ops.restore(ks, e, pbuf, p + PAYLOAD_HEADER_BYTES, p + pLen)) { ks.remove(e); return OOM }
   ks.setExpireAt(e, keepTtl ? oldExpire : expireAt)
-  if (event !== null) shard.notify(NOTIFY_GENERIC, event, buf, start[1], len[1])
-  out.raw(OK)
+  return null
 }
 
 /**

@@ -377,6 +377,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `reply_wait_us:${srv.replyWaitUs}`,
     `reply_waits:${waits.waits}`,
     `reply_wait_timeouts:${waits.timeouts}`,
+    `cross_shard_moves:${srv.moveCount()}`,
     `spin_us:${srv.spinUs}`,
     `parked_requests:${parked.now}`,
     `total_parked_requests:${parked.total}`,

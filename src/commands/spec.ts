@@ -214,6 +214,8 @@ export interface ServerContext {
   totalCommands (): number
   /** Turns that blocked for shard replies, and those whose bound ran out first. */
   replyWaitCounts (): { waits: number, timeouts: number }
+  /** RENAME/RENAMENX run as a move between two shards (commands/xmove.ts), every thread. */
+  moveCount (): number
   /** Requests parked now for want of their client's output credit, and ever (server/credits.ts). */
   parkedRequests (): { now: number, total: number }
   /** Clients blocked in BLPOP & co., every shard and thread. */

@@ -11,6 +11,7 @@ import { genericCommands } from './generic.js'
 import { serverCommands } from './server.js'
 import { commandCommands } from './command-info.js'
 import { internalCommands } from './internal.js'
+import { xmoveCommands } from './xmove.js'
 import { slowlogCommands } from './slowlog.js'
 import { latencyCommands } from './latency.js'
 import { listCommands } from './list.js'
@@ -73,7 +74,7 @@ export interface Command extends CommandSpec {
 }
 
 export const families: ReadonlyArray<readonly CommandSpec[]> = [
-  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, lolwutCommands, moduleCommands, clusterCommands, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands, trackingInternalCommands,
+  connectionCommands, stringCommands, listCommands, hashCommands, setCommands, zsetCommands, zsetOpsCommands, geoCommands, bitmapCommands, hyperloglogCommands, streamCommands, streamGroupCommands, streamInfoCommands, sortCommands, genericCommands, dumpCommands, serverCommands, debugSpecs, lolwutCommands, moduleCommands, clusterCommands, slowlogCommands, latencyCommands, persistenceCommands, aclCommands, transactionCommands, pubsubCommands, scriptingCommands, functionCommands, commandCommands, internalCommands, xmoveCommands, setInternalCommands, zsetOpsInternalCommands, geoInternalCommands, bitmapInternalCommands, hyperloglogInternalCommands, sortInternalCommands, streamInternalCommands, streamGroupInternalCommands, streamBlockInternalCommands, scriptingInternalCommands, functionInternalCommands, trackingInternalCommands,
 ]
 
 /** Every command and subcommand, indexed by id. */

@@ -20,11 +20,26 @@ export const MAX_DEBIT = 16 * 1024 * 1024
 /** Slots for connections; slot 0 is the unaccounted one, for anything beyond. */
 export const CREDIT_SLOTS = 1 << 16
 /**
+ * The move exchange (commands/xmove.ts), last: per shard, an outbox of XMOVE_WORDS control words
+ * and XMOVE_CHUNK payload bytes through which that shard hands a value to another shard (a
+ * cross-shard RENAME), then a death counter per shard. Untouched pages cost no memory.
+ */
+export const XMOVE_SHARDS = 256
+export const XMOVE_WORDS = 16
+export const XMOVE_CHUNK = 32 * 1024
+const XMOVE_OFFSET = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES + CREDIT_SLOTS * 16
+const XMOVE_BYTES = XMOVE_SHARDS * (XMOVE_WORDS * 4 + 4 + XMOVE_CHUNK)
+export function xmoveWords (sab: SharedArrayBuffer): Int32Array { return new Int32Array(sab, XMOVE_OFFSET, XMOVE_SHARDS * (XMOVE_WORDS + 1)) }
+/** Shard s's payload area: bytes [s * XMOVE_CHUNK, (s + 1) * XMOVE_CHUNK). */
+export function xmovePayload (sab: SharedArrayBuffer): Uint8Array {
+  return new Uint8Array(sab, XMOVE_OFFSET + XMOVE_SHARDS * (XMOVE_WORDS + 1) * 4, XMOVE_SHARDS * XMOVE_CHUNK)
+}
+/**
  * Bytes of the shared buffer: the credit words, then as many WATCH words (server/multi.ts): word
  * WATCH_TAGS of those is the counter that hands out watch tags, word `slot` the tag of the last
  * watch session of that slot whose key a shard saw change.
  */
-export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES + CREDIT_SLOTS * 16
+export const CREDIT_SAB_BYTES = CREDIT_SLOTS * 12 + 128 + TRACKING_BYTES + CREDIT_SLOTS * 16 + XMOVE_BYTES
 /** CLIENT TRACKING's shared words (storage/tracking.ts), after the claim words. */
 export function trackingWords (sab: SharedArrayBuffer): TrackingWords { return new TrackingWords(sab, CREDIT_SLOTS * 12 + 128) }
 export const WATCH_TAGS = 0

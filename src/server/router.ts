@@ -29,14 +29,14 @@ import { copyBytes } from '../bytes.js'
 import { REQ_RESP3, REQ_NOPARK, STAT_USED_MEMORY, STAT_ARENA_ROOM, POLICY_WORD } from '../ipc/layout.js'
 import { POLICY_NOEVICTION, clientsMemory } from '../storage/eviction.js'
 import { saveWords, W_DENY_WRITES, W_LOADING, DENY_RDB, SHUTDOWN_NOSAVE } from '../persistence/save-state.js'
-import { aofMisconf } from '../persistence/aof.js'
+import { aofMisconf, aofIsOn } from '../persistence/aof.js'
 
 /** Arena room below which a split write goes whole (isArenaTight): 64 MiB, of a 4 GiB arena. */
 const ARENA_MARGIN = 64 * 1024 * 1024
 import { Credits } from './credits.js'
 import { type Acl, checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js'
 import type { Sequencer } from './sequencer.js'
-import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PAUSE_ALL, EXCEEDED_SINCE, EXCEEDED_MS } from './shared-state.js'
+import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, XMOVES, PAUSE_ALL, EXCEEDED_SINCE, EXCEEDED_MS } from './shared-state.js'
 import { Txn } from './txn.js'
 import { Transactions } from './multi.js'
 import { CrossBlock } from './blocking.js'
@@ -47,8 +47,9 @@ import { Scripting, BUSY, BUSY_FUNCTION } from './scripting.js'
 import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
-import { sharedFlags, trackingWords, verdictWords } from './credits.js'
-import { internalCommand } from '../commands/table.js'
+import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
+import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX } from '../commands/xmove.js'
+import { internalCommand, commandByName } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 
 /** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
@@ -76,6 +77,9 @@ export class SplitReply implements ReplyTarget {
   concatCount = 0
   /** latencystats: a multi-shard command's sample is its time from staging to merged reply. */
   readonly startedAt = performance.now()
+  /** The part whose reply is the command's (a move across shards: the source's), or -1. */
+  keepPart = -1
+  kept: Buffer | null = null
 
   constructor (readonly router: Router, readonly conn: Connection, readonly seq: number, readonly cmd: Command, parts: number) {
     this.remaining = parts
@@ -90,6 +94,8 @@ export class SplitReply implements ReplyTarget {
       splitArrayReply(src, start, len, this.positions?.[tag] ?? [], this.elems as Buffer[])
     } else if (this.cmd.merge === 'concat') {
       appendArrayElements(src, start, len, this)
+    } else if (tag === this.keepPart) {
+      this.kept = Buffer.from(src.subarray(start, start + len))
     } else if (this.cmd.merge === 'custom') {
       (this.parts as Buffer[])[tag] = Buffer.from(src.subarray(start, start + len))
     }
@@ -438,6 +444,10 @@ export class Router implements Dispatcher {
   readonly scripts: Scripting
   /** The settings words the shards read too (server/credits.ts): maxmemory-policy among them. */
   private readonly sharedFlags: Int32Array
+  /** This thread's producer index, and its cross-shard moves so far (commands/xmove.ts ids). */
+  private readonly producer: number
+  private xmoveCount = 0
+  private readonly xmove: Int32Array
   /** The shared save state's MISCONF word (persistence/save-state.ts W_DENY_WRITES). */
   private readonly denyWrites = saveWords().i32.subarray(W_DENY_WRITES, W_DENY_WRITES + 1)
   /** Shards still loading the RDB file at start (W_LOADING). */
@@ -454,6 +464,8 @@ export class Router implements Dispatcher {
     this.calls = calls
     this.credits = credits
     this.sequencer = sequencer
+    this.producer = producer
+    this.xmove = xmoveWords(credits.sab)
     this.allShards = Int32Array.from(links, (_l, i) => i)
     this.txns = new Transactions(this, credits.watch, verdictWords(credits.sab))
     this.sharedFlags = sharedFlags(credits.sab)
@@ -1125,6 +1137,10 @@ export class Router implements Dispatcher {
     }
     if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
+    if (cmd.id === this.renameId || cmd.id === this.renamenxId) {
+      // Without keyspace events or the AOF, the two shards move the value between them.
+      if (this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) return this.sendMove(conn, cmd, argv, cmd.id === this.renamenxId)
+    }
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker
     for (const s of involved) {
@@ -1141,6 +1157,47 @@ export class Router implements Dispatcher {
       this.links[s].markSync()
     }
     txn.execute(copyArgv(argv)).catch(err => this.onClientError(conn, err))
+    this.scheduleTurn()
+    return true
+  }
+
+  private static readonly XMOVE_NAME = Buffer.from('__xmove')
+  private readonly renameId = commandByName('rename').id
+  private readonly renamenxId = commandByName('renamenx').id
+  private readonly xmoveId = internalCommand('__xmove').id
+
+  /**
+   * RENAME/RENAMENX with its keys on two shards: one __xmove record on each, staged in one step
+   * (commands/xmove.ts); the source's part answers for the command.
+   */
+  private sendMove (conn: Connection, cmd: Command, argv: Argv, nx: boolean): boolean {
+    const n = this.links.length
+    const { buf, start, len } = argv
+    const src = shardOfKey(buf, start[1], len[1], n)
+    const dst = shardOfKey(buf, start[2], len[2], n)
+    const a = buf.subarray(start[1], start[1] + len[1])
+    const b = buf.subarray(start[2], start[2] + len[2])
+    if (++this.xmoveCount > 0x7fffffff) this.xmoveCount = 1
+    const id = this.xmoveCount
+    const flags = nx ? XMOVE_NX : 0
+    const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, this.producer + 1, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst))])
+    const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, this.producer + 1, src, flags, xmoveDeaths(this.xmove, src))])
+    const srcBytes = Link.recordBytes(srcArgv, null, srcArgv.argc)
+    const dstBytes = Link.recordBytes(dstArgv, null, dstArgv.argc)
+    for (const [s, bytes] of [[src, srcBytes], [dst, dstBytes]]) {
+      const link = this.links[s]
+      if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
+      if (!link.canTake(bytes)) { this.block(conn, link); return false }
+    }
+    const split = new SplitReply(this, conn, conn.takeSeq(), cmd, 2)
+    split.keepPart = 0
+    this.sentWholeId = cmd.id
+    if (this.cmdStats.stats.settings[SET_SLOWLOG_SLOWER] >= 0) split.slowArgs = slowCopy(argv)
+    const reqFlags = this.flags(conn) | REQ_NOPARK
+    const tickets = this.ticketsFor(Int32Array.of(src, dst), 2)
+    this.links[src].send(this.xmoveId, reqFlags, conn.db, srcArgv, null, srcArgv.argc, srcBytes, split, 0, conn.slot, tickets === null ? 0 : tickets[0])
+    this.links[dst].send(this.xmoveId, reqFlags, conn.db, dstArgv, null, dstArgv.argc, dstBytes, split, 1, conn.slot, tickets === null ? 0 : tickets[1])
+    this.counters[XMOVES]++
     this.scheduleTurn()
     return true
   }
@@ -1308,6 +1365,7 @@ export class Router implements Dispatcher {
     out.reset()
     out.resp3 = conn.resp === 3
     if (split.error !== null) out.raw(split.error)
+    else if (split.kept !== null) out.raw(split.kept)
     else {
       switch (split.cmd.merge) {
         case 'sum': out.int(split.sum); break

@@ -41,13 +41,14 @@ import { Credits, sharedFlags, trackingWords } from './credits.js'
 import { setMaxKeys } from '../storage/tracking.js'
 import { Sequencer } from './sequencer.js'
 import {
-  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED, CROSS_BLOCKED_TIMED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, EXCEEDED_SINCE, EXCEEDED_MS,
+  SharedState, COMMANDS, CONNECTIONS_RECEIVED, REJECTED, NET_INPUT, NET_OUTPUT, READS_PROCESSED, WRITES_PROCESSED, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, XMOVES, PARKED_NOW, PARKED_TOTAL, CROSS_BLOCKED, CROSS_BLOCKED_TIMED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, EXCEEDED_SINCE, EXCEEDED_MS,
   LOCAL_ERRORS,
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
 import { STAT_BLOCKED, STAT_BLOCKED_TIMED, CLIENTS_MEM_KB_WORD, ARENA_DROP_WORD } from '../ipc/layout.js'
 import { collectGarbage } from '../storage/release.js'
 import { detachIdleArenas } from './engine.js'
+import { xmoveShardDown } from '../commands/xmove.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { hashLimits } from '../storage/hash-type.js'
 import { evictionSettings } from '../storage/eviction.js'
@@ -374,6 +375,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
   totalConnections (): number { return this.shared.sum(CONNECTIONS_RECEIVED) }
   totalCommands (): number { return this.shared.sum(COMMANDS) }
   replyWaitCounts (): { waits: number, timeouts: number } { return { waits: this.shared.sum(REPLY_WAITS), timeouts: this.shared.sum(REPLY_WAIT_TIMEOUTS) } }
+  moveCount (): number { return this.shared.sum(XMOVES) }
   rejectedConnections (): number { return this.shared.sum(REJECTED) }
   netBytes (): { input: number, output: number } { return { input: this.shared.sum(NET_INPUT), output: this.shared.sum(NET_OUTPUT) } }
   ioProcessed (): { reads: number, writes: number } { return { reads: this.shared.sum(READS_PROCESSED), writes: this.shared.sum(WRITES_PROCESSED) } }
@@ -894,6 +896,8 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     if (!link.isDead) {
       // Shards waiting in a watched EXEC for this one's arrival go on (and run nothing).
       this.router.txns.onShardDown(s)
+      // Shards waiting for it in a cross-shard RENAME give up (its part went with its ring).
+      xmoveShardDown(this.credits.sab, s)
       link.failPending(SHARD_DOWN)
       for (const c of this.conns) if (c.watchTag !== 0 && c.watchShards.includes(s)) Atomics.store(this.credits.watch, c.slot, c.watchTag)
     }

@@ -73,7 +73,9 @@ export const CROSS_BLOCKED_TIMED = 15
  */
 export const EXCEEDED_SINCE = 16
 export const EXCEEDED_MS = 17
-const COUNTERS = 18
+/** RENAME/RENAMENX staged as a move between two shards (commands/xmove.ts): INFO's cross_shard_moves. */
+export const XMOVES = 18
+const COUNTERS = 19
 /** What CONFIG RESETSTAT leaves: the gauges. */
 const GAUGES = [PARKED_NOW, CROSS_BLOCKED, RECENT_MAX_INPUT, RECENT_MAX_OUTPUT, CROSS_BLOCKED_TIMED]
 /**
