@@ -253,7 +253,7 @@ layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 /** Verdict cells of watched EXECs across shards (runExec). */
 const verdict = verdictWords(data.credit)
-useXmoveExchange(data.credit)
+useXmoveExchange(data.credit, data.spinUs ?? 0)
 shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length

@@ -45,27 +45,40 @@ const SEQ_DST = 3 // messages the destination has posted
 const KIND = 4 // the source's last message
 const LEN = 5 // payload bytes of this chunk
 const TOTAL = 6 // payload bytes of the whole value
-const PRE = 7 // the destination's arrival: whether the destination key exists
-const RESULT = 8 // the destination's answer to the last chunk
+const RESULT = 7 // the destination's answer: 0 until it has one
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
 const KIND_LAST = 3
-const PRE_EXISTS = 1
-const PRE_ABSENT = 2
 const RESULT_DONE = 1
 const RESULT_OOM = 2
+const RESULT_EXISTS = 3
 
 /** Bound on one sleep: waits re-check the other shard's death counter this often. */
 const WAIT_MS = 20
 
 let words: Int32Array | null = null
 let payload: Uint8Array | null = null
+/** How long a wait watches its word before it sleeps (ms). */
+let spinMs = 0
+/**
+ * The least watch, even where threads share cores: the other shard of a move is usually a few
+ * microseconds from its part, and a futex sleep and wake costs more than that on both threads.
+ * RENAME across 2 shards on 2 CPUs, 50 clients on one key pair (bench/features.ts
+ * rename_xshard), 3 rounds: 7.6-11.8k/s sleeping at once, 8.6-15.8k with 30 us, 14.6-16.7k with
+ * 100 us, with less CPU per RENAME (58-73 against 66-83 us, all threads).
+ */
+const XMOVE_SPIN_US = 100
 
-/** The exchange of the credits buffer every thread shares (set once per shard thread). */
-export function useXmoveExchange (sab: SharedArrayBuffer): void {
+/**
+ * The exchange of the credits buffer every thread shares (set once per shard thread). `spinUs`:
+ * the shard's spin-us, where every thread has a core; a wait watches its word for the longer of
+ * that and XMOVE_SPIN_US before it sleeps.
+ */
+export function useXmoveExchange (sab: SharedArrayBuffer, spinUs = 0): void {
   words = xmoveWords(sab)
   payload = xmovePayload(sab)
+  spinMs = Math.max(spinUs, XMOVE_SPIN_US) / 1000
 }
 
 const deathAt = (s: number): number => XMOVE_SHARDS * XMOVE_WORDS + s
@@ -99,10 +112,15 @@ export function xmoveMeta (id: number, producer: number, other: number, flags: n
  * Waits until w[i] reaches at least `target` (as a count); false if shard `peer` died meanwhile.
  */
 function waitCount (w: Int32Array, i: number, target: number, peer: number, deaths: number): boolean {
+  let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
   for (;;) {
     const v = Atomics.load(w, i)
     if (v >= target) return true
     if (Atomics.load(w, deathAt(peer)) !== deaths) return false
+    if (spinUntil !== 0) {
+      if (performance.now() < spinUntil) continue
+      spinUntil = 0
+    }
     Atomics.wait(w, i, v, WAIT_MS)
   }
 }
@@ -124,56 +142,51 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
   const w = words as Int32Array
   const { buf, start, len } = argv
   const o = shard.index * XMOVE_WORDS
-  // The outbox is idle (this shard finished every earlier move): reset it, then name the move.
-  Atomics.store(w, o + SEQ_SRC, 0)
+  // The outbox is idle (this shard finished every earlier move): fill it, then name the move,
+  // which is what the destination waits for. Two messages per move: this one (with the value,
+  // or the news that there is none), and the destination's answer.
   Atomics.store(w, o + SEQ_DST, 0)
-  Atomics.store(w, o + KIND, 0)
-  Atomics.store(w, o + PRE, 0)
   Atomics.store(w, o + RESULT, 0)
+  const e = shard.lookup(buf, start[1], len[1])
+  let value: Buffer | null = null
+  let sent = 0
+  if (e === 0) {
+    Atomics.store(w, o + KIND, KIND_MISSING)
+  } else {
+    value = valuePayload(shard.ks, e)
+    sent = postChunk(w, o, shard.index, value, 0)
+  }
+  Atomics.store(w, o + SEQ_SRC, 1)
   Atomics.store(w, o + PRODUCER, producer)
   Atomics.store(w, o + ID, id)
   Atomics.notify(w, o + ID)
-  const done = (reply: Uint8Array): void => {
-    Atomics.store(w, o + ID, 0)
-    out.raw(reply)
-  }
-  // The destination's arrival says whether its key exists (RENAMENX's answer).
-  if (!waitCount(w, o + SEQ_DST, 1, dst, deaths)) { done(SHARD_DOWN); return }
-  const isDstThere = Atomics.load(w, o + PRE) === PRE_EXISTS
-  const e = shard.lookup(buf, start[1], len[1])
-  if (e === 0) {
-    Atomics.store(w, o + KIND, KIND_MISSING)
-    Atomics.store(w, o + SEQ_SRC, 1)
+  let result = 0
+  for (let n = 1; ; n++) {
+    // The destination took chunk n (after the last, or on an early answer, with its result).
+    if (!waitCount(w, o + SEQ_DST, n, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
+    result = Atomics.load(w, o + RESULT)
+    if (value === null || result !== 0) break
+    sent = postChunk(w, o, shard.index, value, sent)
+    Atomics.store(w, o + SEQ_SRC, n + 1)
     Atomics.notify(w, o + SEQ_SRC)
-    // A RENAMENX destination that found its key has gone already; otherwise it reads this first.
-    if (!(nx && isDstThere) && !waitCount(w, o + SEQ_DST, 2, dst, deaths)) { done(SHARD_DOWN); return }
-    done(NO_SUCH_KEY)
-    return
   }
-  if (nx && isDstThere) { done(ZERO); return }
-  const value = valuePayload(shard.ks, e)
-  const area = payload as Uint8Array
-  const at = shard.index * XMOVE_CHUNK
-  let sent = 0
-  let n = 0
-  do {
-    const k = Math.min(XMOVE_CHUNK, value.length - sent)
-    area.set(value.subarray(sent, sent + k), at)
-    sent += k
-    n++
-    Atomics.store(w, o + LEN, k)
-    Atomics.store(w, o + TOTAL, value.length)
-    Atomics.store(w, o + KIND, sent === value.length ? KIND_LAST : KIND_CHUNK)
-    Atomics.store(w, o + SEQ_SRC, n)
-    Atomics.notify(w, o + SEQ_SRC)
-    // The destination took the chunk (the last: stored the value, or could not).
-    if (!waitCount(w, o + SEQ_DST, n + 1, dst, deaths)) { done(SHARD_DOWN); return }
-  } while (sent < value.length)
-  const result = Atomics.load(w, o + RESULT)
-  if (result !== RESULT_DONE) { done(result === RESULT_OOM ? OOM : SHARD_DOWN); return }
+  Atomics.store(w, o + ID, 0)
+  if (e === 0) { out.raw(NO_SUCH_KEY); return }
+  if (result === RESULT_EXISTS) { out.raw(ZERO); return }
+  if (result !== RESULT_DONE) { out.raw(OOM); return }
   shard.ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
-  done(nx ? ONE : OK)
+  out.raw(nx ? ONE : OK)
+}
+
+/** Copies the next chunk of value (from byte `sent`) into shard s's payload area; returns the bytes sent so far. */
+function postChunk (w: Int32Array, o: number, s: number, value: Buffer, sent: number): number {
+  const k = Math.min(XMOVE_CHUNK, value.length - sent)
+  ;(payload as Uint8Array).set(value.subarray(sent, sent + k), s * XMOVE_CHUNK)
+  Atomics.store(w, o + LEN, k)
+  Atomics.store(w, o + TOTAL, value.length)
+  Atomics.store(w, o + KIND, sent + k === value.length ? KIND_LAST : KIND_CHUNK)
+  return sent + k
 }
 
 function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, src: number, nx: boolean, deaths: number): void {
@@ -183,41 +196,41 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
   // The part's own reply is not the command's (the source's is): +OK whatever happens here.
   out.raw(OK)
   // Wait for the source to reach this move.
+  let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
   for (;;) {
     const v = Atomics.load(w, o + ID)
     if (v === id && Atomics.load(w, o + PRODUCER) === producer) break
     if (Atomics.load(w, deathAt(src)) !== deaths) return
+    if (spinUntil !== 0) {
+      if (performance.now() < spinUntil) continue
+      spinUntil = 0
+    }
     Atomics.wait(w, o + ID, v, WAIT_MS)
   }
-  const isThere = shard.lookup(buf, start[1], len[1]) !== 0
-  Atomics.store(w, o + PRE, isThere ? PRE_EXISTS : PRE_ABSENT)
-  Atomics.store(w, o + SEQ_DST, 1)
-  Atomics.notify(w, o + SEQ_DST)
-  if (nx && isThere) return
+  const answer = (n: number, result: number): void => {
+    Atomics.store(w, o + RESULT, result)
+    Atomics.store(w, o + SEQ_DST, n)
+    Atomics.notify(w, o + SEQ_DST)
+  }
+  if (Atomics.load(w, o + KIND) === KIND_MISSING) { answer(1, 0); return }
+  // RENAMENX onto an existing key: the source keeps its key (the value it sent goes unused).
+  if (nx && shard.lookup(buf, start[1], len[1]) !== 0) { answer(1, RESULT_EXISTS); return }
   const area = payload as Uint8Array
   const at = src * XMOVE_CHUNK
-  let value: Buffer | null = null
+  const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
   let got = 0
   for (let n = 1; ; n++) {
-    if (!waitCount(w, o + SEQ_SRC, n, src, deaths)) return
-    const kind = Atomics.load(w, o + KIND)
-    if (kind === KIND_MISSING) {
-      Atomics.store(w, o + SEQ_DST, n + 1)
-      Atomics.notify(w, o + SEQ_DST)
-      return
-    }
+    if (n > 1 && !waitCount(w, o + SEQ_SRC, n, src, deaths)) return
     const k = Atomics.load(w, o + LEN)
-    if (value === null) value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
     value.set(area.subarray(at, at + k), got)
     got += k
-    if (kind === KIND_LAST) {
+    if (Atomics.load(w, o + KIND) === KIND_LAST) {
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
-      Atomics.store(w, o + RESULT, err === null ? RESULT_DONE : RESULT_OOM)
       if (err === null) shard.notify(NOTIFY_GENERIC, EV_RENAME_TO, buf, start[1], len[1])
+      answer(n, err === null ? RESULT_DONE : RESULT_OOM)
+      return
     }
-    Atomics.store(w, o + SEQ_DST, n + 1)
-    Atomics.notify(w, o + SEQ_DST)
-    if (kind === KIND_LAST) return
+    answer(n, 0)
   }
 }
 
