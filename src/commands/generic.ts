@@ -314,10 +314,10 @@ export function moveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
 const TOK_DB = token('db')
 const TOK_REPLACE = token('replace')
 /** COPY's parsed options (read right after parseCopyOptionsOrError; no allocation per call). */
-const copyOpts = { db: 0, isReplace: false }
+export const copyOpts = { db: 0, isReplace: false }
 
 /** Same parse order as copyCommand: a bad or out-of-range DB stops at once, in argument order. */
-function parseCopyOptionsOrError (argv: Argv, srcDb: number): Buffer | null {
+export function parseCopyOptionsOrError (argv: Argv, srcDb: number): Buffer | null {
   const { buf, start, len, argc } = argv
   copyOpts.db = srcDb
   copyOpts.isReplace = false

@@ -1,4 +1,4 @@
-// RENAME and RENAMENX across two shards without a transaction hold: the router stages one
+// RENAME, RENAMENX and COPY across two shards without a transaction hold: the router stages one
 // __xmove record on each shard in one step (ticketed like a split MSET), and the two shards meet
 // at that record through the source shard's outbox in shared memory (server/credits.ts): the
 // source hands over the value, the destination stores it and says whether it could, and only
@@ -36,6 +36,9 @@ import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 
 export const XMOVE_SRC = 1
 export const XMOVE_NX = 2
+/** COPY: the source keeps its key; the destination is replaced only with XMOVE_REPLACE. */
+export const XMOVE_COPY = 4
+export const XMOVE_REPLACE = 8
 
 // Outbox words, at shard * XMOVE_WORDS.
 const ID = 0 // the move the outbox serves now (0: none)
@@ -134,11 +137,11 @@ export function xmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   const other = readU32(buf, m + 8)
   const flags = readU32(buf, m + 12)
   const deaths = readU32(buf, m + 16) | 0
-  if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, producer, other, (flags & XMOVE_NX) !== 0, deaths)
-  else destination(shard, argv, out, id, producer, other, (flags & XMOVE_NX) !== 0, deaths)
+  if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, producer, other, flags, deaths)
+  else destination(shard, argv, out, id, producer, other, flags, deaths)
 }
 
-function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, dst: number, nx: boolean, deaths: number): void {
+function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, dst: number, flags: number, deaths: number): void {
   const w = words as Int32Array
   const { buf, start, len } = argv
   const o = shard.index * XMOVE_WORDS
@@ -147,7 +150,9 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
   // or the news that there is none), and the destination's answer.
   Atomics.store(w, o + SEQ_DST, 0)
   Atomics.store(w, o + RESULT, 0)
-  const e = shard.lookup(buf, start[1], len[1])
+  const isCopy = (flags & XMOVE_COPY) !== 0
+  // COPY reads its source as copyCommand does (a hit or a miss); RENAME's lookup counts neither.
+  const e = isCopy ? shard.lookupRead(buf, start[1], len[1]) : shard.lookup(buf, start[1], len[1])
   let value: Buffer | null = null
   let sent = 0
   if (e === 0) {
@@ -171,12 +176,13 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
     Atomics.notify(w, o + SEQ_SRC)
   }
   Atomics.store(w, o + ID, 0)
-  if (e === 0) { out.raw(NO_SUCH_KEY); return }
+  if (e === 0) { out.raw(isCopy ? ZERO : NO_SUCH_KEY); return }
   if (result === RESULT_EXISTS) { out.raw(ZERO); return }
   if (result !== RESULT_DONE) { out.raw(OOM); return }
+  if (isCopy) { out.raw(ONE); return }
   shard.ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
-  out.raw(nx ? ONE : OK)
+  out.raw((flags & XMOVE_NX) !== 0 ? ONE : OK)
 }
 
 /** Copies the next chunk of value (from byte `sent`) into shard s's payload area; returns the bytes sent so far. */
@@ -189,7 +195,7 @@ function postChunk (w: Int32Array, o: number, s: number, value: Buffer, sent: nu
   return sent + k
 }
 
-function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, src: number, nx: boolean, deaths: number): void {
+function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, src: number, flags: number, deaths: number): void {
   const w = words as Int32Array
   const { buf, start, len } = argv
   const o = src * XMOVE_WORDS
@@ -213,8 +219,10 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
     Atomics.notify(w, o + SEQ_DST)
   }
   if (Atomics.load(w, o + KIND) === KIND_MISSING) { answer(1, 0); return }
-  // RENAMENX onto an existing key: the source keeps its key (the value it sent goes unused).
-  if (nx && shard.lookup(buf, start[1], len[1]) !== 0) { answer(1, RESULT_EXISTS); return }
+  // RENAMENX, or COPY without REPLACE, onto an existing key: nothing changes (the value sent goes unused).
+  const isCopy = (flags & XMOVE_COPY) !== 0
+  const keeps = isCopy ? (flags & XMOVE_REPLACE) === 0 : (flags & XMOVE_NX) !== 0
+  if (keeps && shard.lookup(buf, start[1], len[1]) !== 0) { answer(1, RESULT_EXISTS); return }
   const area = payload as Uint8Array
   const at = src * XMOVE_CHUNK
   const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
@@ -226,7 +234,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
     got += k
     if (Atomics.load(w, o + KIND) === KIND_LAST) {
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
-      if (err === null) shard.notify(NOTIFY_GENERIC, EV_RENAME_TO, buf, start[1], len[1])
+      if (err === null) shard.notify(NOTIFY_GENERIC, isCopy ? EV_COPY_TO : EV_RENAME_TO, buf, start[1], len[1])
       answer(n, err === null ? RESULT_DONE : RESULT_OOM)
       return
     }
@@ -236,6 +244,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
 
 const EV_RENAME_FROM = eventName('rename_from')
 const EV_RENAME_TO = eventName('rename_to')
+const EV_COPY_TO = eventName('copy_to')
 
 export const xmoveCommands: readonly CommandSpec[] = [
   // The key of this shard is argv[1]: WATCH touches, snapshots and the AOF's key state follow it.

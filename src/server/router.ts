@@ -48,7 +48,8 @@ import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
-import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX } from '../commands/xmove.js'
+import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE } from '../commands/xmove.js'
+import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
 import { internalCommand, commandByName } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 
@@ -1137,9 +1138,11 @@ export class Router implements Dispatcher {
     }
     if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
-    if (cmd.id === this.renameId || cmd.id === this.renamenxId) {
-      // Without keyspace events or the AOF, the two shards move the value between them.
-      if (this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) return this.sendMove(conn, cmd, argv, cmd.id === this.renamenxId)
+    // Without keyspace events or the AOF, the two shards move the value between them.
+    if ((cmd.id === this.renameId || cmd.id === this.renamenxId || cmd.id === this.copyId) && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
+      if (cmd.id !== this.copyId) return this.sendMove(conn, cmd, argv, cmd.id === this.renamenxId ? XMOVE_NX : 0, conn.db)
+      // COPY's option errors come from the hold's path, as they always have.
+      if (parseCopyOptionsOrError(argv, conn.db) === null) return this.sendMove(conn, cmd, argv, XMOVE_COPY | (copyOpts.isReplace ? XMOVE_REPLACE : 0), copyOpts.db)
     }
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker
@@ -1164,13 +1167,14 @@ export class Router implements Dispatcher {
   private static readonly XMOVE_NAME = Buffer.from('__xmove')
   private readonly renameId = commandByName('rename').id
   private readonly renamenxId = commandByName('renamenx').id
+  private readonly copyId = commandByName('copy').id
   private readonly xmoveId = internalCommand('__xmove').id
 
   /**
-   * RENAME/RENAMENX with its keys on two shards: one __xmove record on each, staged in one step
-   * (commands/xmove.ts); the source's part answers for the command.
+   * RENAME/RENAMENX/COPY with its keys on two shards: one __xmove record on each, staged in one
+   * step (commands/xmove.ts); the source's part answers for the command. `dstDb`: COPY's DB.
    */
-  private sendMove (conn: Connection, cmd: Command, argv: Argv, nx: boolean): boolean {
+  private sendMove (conn: Connection, cmd: Command, argv: Argv, flags: number, dstDb: number): boolean {
     const n = this.links.length
     const { buf, start, len } = argv
     const src = shardOfKey(buf, start[1], len[1], n)
@@ -1179,7 +1183,6 @@ export class Router implements Dispatcher {
     const b = buf.subarray(start[2], start[2] + len[2])
     if (++this.xmoveCount > 0x7fffffff) this.xmoveCount = 1
     const id = this.xmoveCount
-    const flags = nx ? XMOVE_NX : 0
     const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, this.producer + 1, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst))])
     const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, this.producer + 1, src, flags, xmoveDeaths(this.xmove, src))])
     const srcBytes = Link.recordBytes(srcArgv, null, srcArgv.argc)
@@ -1196,7 +1199,7 @@ export class Router implements Dispatcher {
     const reqFlags = this.flags(conn) | REQ_NOPARK
     const tickets = this.ticketsFor(Int32Array.of(src, dst), 2)
     this.links[src].send(this.xmoveId, reqFlags, conn.db, srcArgv, null, srcArgv.argc, srcBytes, split, 0, conn.slot, tickets === null ? 0 : tickets[0])
-    this.links[dst].send(this.xmoveId, reqFlags, conn.db, dstArgv, null, dstArgv.argc, dstBytes, split, 1, conn.slot, tickets === null ? 0 : tickets[1])
+    this.links[dst].send(this.xmoveId, reqFlags, dstDb, dstArgv, null, dstArgv.argc, dstBytes, split, 1, conn.slot, tickets === null ? 0 : tickets[1])
     this.counters[XMOVES]++
     this.scheduleTurn()
     return true

@@ -1,4 +1,4 @@
-// RENAME and RENAMENX across shards as a move between the two shards (commands/xmove.ts): the
+// RENAME, RENAMENX and COPY across shards as a move between the two shards (commands/xmove.ts): the
 // same bytes go to Redis 7.0 and to FlashKV (4 shards), for every type, TTLs, values bigger than
 // the exchange's chunk (32 KiB: several hand-overs), several databases, a blocked client on the
 // destination; INFO's cross_shard_moves shows the path ran. Then shards are crashed while
@@ -34,7 +34,7 @@ function readAll (k: string): string[][] {
   ]
 }
 
-describe('cross-shard RENAME and RENAMENX match Redis', () => {
+describe('cross-shard RENAME, RENAMENX and COPY match Redis', () => {
   it('every type, with and without TTL, onto absent and present keys of any type', async () => {
     const before = await moves()
     const values: string[][][] = [
@@ -89,6 +89,27 @@ describe('cross-shard RENAME and RENAMENX match Redis', () => {
       ])
     }
     expect(await moves() - before).toBe(8)
+  })
+
+  it('COPY across shards: REPLACE, DB, TTLs, every type, big values, and its errors', async () => {
+    const before = await moves()
+    for (const make of [['SET', S0, 'hello'], ['SET', S0, '42'], ['RPUSH', S0, 'a', 'b'], ['HSET', S0, 'f1', 'v1'], ['SADD', S0, 'm5'],
+      ['ZADD', S0, '3', 'z'], ['XADD', S0, '5-5', 'f', 'v'], ['SET', S0, 'w'.repeat(70_000)]]) {
+      await sequence([
+        make, ['PEXPIRE', S0, '800000'],
+        ['COPY', S0, D0], ['COPY', S0, D0], ['COPY', S0, D0, 'REPLACE'], ['EXISTS', S0, D0],
+        ...readAll(D0),
+        ['COPY', S0, D1, 'DB', '3'], ['COPY', S0, D1, 'DB', '3'], ['COPY', S0, D1, 'REPLACE', 'DB', '3'],
+        ['SELECT', '3'], ...readAll(D1), ['SELECT', '0'],
+      ])
+      await pair.sameNormalized(ttlSign, 'TTL', D0)
+      await sequence([['DEL', S0, D0], ['SELECT', '3'], ['FLUSHDB'], ['SELECT', '0']])
+    }
+    await sequence([
+      ['COPY', 'nosuch', D0], ['SET', S0, 'v'], ['COPY', S0, D0, 'DB'], ['COPY', S0, D0, 'DB', 'x'], ['COPY', S0, D0, 'DB', '16'],
+      ['COPY', S0, D0, 'REPLACE', 'REPLACE', 'NOPE'], ['COPY', S0, D0, 'DB', '-1'], ['EXISTS', D0],
+    ])
+    expect(await moves() - before).toBeGreaterThan(40)
   })
 
   it('a client blocked on the destination is served by the move', async () => {
