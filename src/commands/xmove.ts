@@ -2,9 +2,9 @@
 // __xmove record on each shard in one step (ticketed like a split MSET), and the two shards meet
 // at that record through the source shard's outbox in shared memory (server/credits.ts): the
 // source hands over the value, the destination stores it and says whether it could, and only
-// then does the source delete its key. Each shard changes its key exactly at the record's place
-// in the global order, so no other client's command can see both keys or neither, as with the
-// hold (test/integration/atomic.test.ts). The hold costs four thread wake-ups and four
+// then does the source delete its key (RENAME; COPY keeps it). Each shard changes its key exactly
+// at the record's place in the global order, so no other client's command can see one change
+// without the other, as with the hold (test/integration/atomic.test.ts). The hold costs four thread wake-ups and four
 // structured-clone messages per command, with the coordination on the producer's thread; here
 // the shards' own threads do all of it, and every hook of a local write (WATCH, tracking,
 // blocked clients, snapshots) runs where it always does.
@@ -20,7 +20,8 @@
 // states, each on its own shard.
 //
 // __xmove mykey otherkey meta: meta is 20 bytes, u32 LE each: the move's id (never 0), its
-// producer's id, the other shard's index, flags (XMOVE_SRC: this is the source; XMOVE_NX), and
+// producer's id, the other shard's index, flags (XMOVE_SRC: this is the source; XMOVE_NX,
+// XMOVE_COPY, XMOVE_REPLACE), and
 // the other shard's death count when the move was staged: a shard that died since then lost its
 // part with its ring (server.ts shardDown), so a wait for it would never end.
 
