@@ -1,4 +1,4 @@
-// RENAME, RENAMENX and COPY across two shards without a transaction hold: the router stages one
+// RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH across two shards without a transaction hold: the router stages one
 // __xmove record on each shard in one step (ticketed like a split MSET), and the two shards meet
 // at that record through the source shard's outbox in shared memory (server/credits.ts): the
 // source hands over the value, the destination stores it and says whether it could, and only
@@ -32,7 +32,12 @@ import type { Shard } from '../storage/shard.js'
 import { xmoveWords, xmovePayload, XMOVE_WORDS, XMOVE_CHUNK, XMOVE_SHARDS } from '../server/credits.js'
 import { valuePayload, restoreValue, readU32 } from './internal.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
-import { NO_SUCH_KEY, SHARD_DOWN, OOM } from '../protocol/errors.js'
+import { NO_SUCH_KEY, SHARD_DOWN, OOM, WRONGTYPE } from '../protocol/errors.js'
+import { ReplyWriter as Writer } from '../protocol/resp-writer.js'
+import { TYPE_LIST } from '../storage/keyspace.js'
+import { HEAD, TAIL, listFirst, elemData, elemLen } from '../storage/list.js'
+import { lpushCommand, rpushCommand, lpopCommand, rpopCommand } from './list.js'
+import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 
 export const XMOVE_SRC = 1
@@ -40,6 +45,13 @@ export const XMOVE_NX = 2
 /** COPY: the source keeps its key; the destination is replaced only with XMOVE_REPLACE. */
 export const XMOVE_COPY = 4
 export const XMOVE_REPLACE = 8
+/**
+ * LMOVE/RPOPLPUSH: one element moves, from the source list's head (or its tail with
+ * XMOVE_FROM_TAIL) to the destination's head (or tail, XMOVE_TO_TAIL).
+ */
+export const XMOVE_LIST = 16
+export const XMOVE_FROM_TAIL = 32
+export const XMOVE_TO_TAIL = 64
 
 // Outbox words, at shard * XMOVE_WORDS.
 const ID = 0 // the move the outbox serves now (0: none)
@@ -57,6 +69,7 @@ const KIND_LAST = 3
 const RESULT_DONE = 1
 const RESULT_OOM = 2
 const RESULT_EXISTS = 3
+const RESULT_WRONGTYPE = 4
 
 /** Bound on one sleep: waits re-check the other shard's death counter this often. */
 const WAIT_MS = 20
@@ -152,14 +165,24 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
   Atomics.store(w, o + SEQ_DST, 0)
   Atomics.store(w, o + RESULT, 0)
   const isCopy = (flags & XMOVE_COPY) !== 0
+  const isList = (flags & XMOVE_LIST) !== 0
   // COPY reads its source as copyCommand does (a hit or a miss); RENAME's lookup counts neither.
   const e = isCopy ? shard.lookupRead(buf, start[1], len[1]) : shard.lookup(buf, start[1], len[1])
+  // LMOVE's source must be a list (lmoveGenericCommand checks it before the destination).
+  const isWrongType = isList && e !== 0 && shard.ks.type(e) !== TYPE_LIST
   let value: Buffer | null = null
   let sent = 0
-  if (e === 0) {
+  if (e === 0 || isWrongType) {
     Atomics.store(w, o + KIND, KIND_MISSING)
   } else {
-    value = valuePayload(shard.ks, e)
+    if (isList) {
+      // The element LMOVE pops; it is popped only once the destination has it.
+      const ks = shard.ks
+      const el = listFirst(ks, e, (flags & XMOVE_FROM_TAIL) !== 0 ? TAIL : HEAD)
+      value = Buffer.from(ks.arena.u8.subarray(elemData(el), elemData(el) + elemLen(ks, el)))
+    } else {
+      value = valuePayload(shard.ks, e)
+    }
     sent = postChunk(w, o, shard.index, value, 0)
   }
   Atomics.store(w, o + SEQ_SRC, 1)
@@ -177,10 +200,21 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
     Atomics.notify(w, o + SEQ_SRC)
   }
   Atomics.store(w, o + ID, 0)
-  if (e === 0) { out.raw(isCopy ? ZERO : NO_SUCH_KEY); return }
+  if (e === 0) {
+    if (isList) out.nullBulk()
+    else out.raw(isCopy ? ZERO : NO_SUCH_KEY)
+    return
+  }
+  if (isWrongType || result === RESULT_WRONGTYPE) { out.raw(WRONGTYPE); return }
   if (result === RESULT_EXISTS) { out.raw(ZERO); return }
   if (result !== RESULT_DONE) { out.raw(OOM); return }
   if (isCopy) { out.raw(ONE); return }
+  if (isList) {
+    // The pop replies the element and emits "lpop"/"rpop" (and "del"), after the push's events.
+    const pop = (flags & XMOVE_FROM_TAIL) !== 0 ? rpopCommand : lpopCommand
+    pop(shard, argvOf([POP_NAME, buf.subarray(start[1], start[1] + len[1])]), out)
+    return
+  }
   shard.ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
   out.raw((flags & XMOVE_NX) !== 0 ? ONE : OK)
@@ -234,6 +268,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
     value.set(area.subarray(at, at + k), got)
     got += k
     if (Atomics.load(w, o + KIND) === KIND_LAST) {
+      if ((flags & XMOVE_LIST) !== 0) { answer(n, pushElement(shard, argv, value, flags)); return }
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
       if (err === null) shard.notify(NOTIFY_GENERIC, isCopy ? EV_COPY_TO : EV_RENAME_TO, buf, start[1], len[1])
       answer(n, err === null ? RESULT_DONE : RESULT_OOM)
@@ -242,6 +277,20 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
     answer(n, 0)
   }
 }
+
+/** LPUSH/RPUSH of an LMOVE's element onto this shard's key (WRONGTYPE, OOM, a new list, blocked clients: as LPUSH). */
+function pushElement (shard: Shard, argv: Argv, element: Buffer, flags: number): number {
+  const { buf, start, len } = argv
+  const toTail = (flags & XMOVE_TO_TAIL) !== 0
+  scratch.reset()
+  ;(toTail ? rpushCommand : lpushCommand)(shard, argvOf([toTail ? RPUSH_NAME : LPUSH_NAME, buf.subarray(start[1], start[1] + len[1]), element]), scratch)
+  if (scratch.len === 0 || scratch.buf[0] !== 45 /* '-' */) return RESULT_DONE
+  return scratch.len >= WRONGTYPE.length && Buffer.compare(scratch.buf.subarray(0, WRONGTYPE.length), WRONGTYPE) === 0 ? RESULT_WRONGTYPE : RESULT_OOM
+}
+const scratch = new Writer()
+const LPUSH_NAME = Buffer.from('LPUSH')
+const RPUSH_NAME = Buffer.from('RPUSH')
+const POP_NAME = Buffer.from('POP')
 
 const EV_RENAME_FROM = eventName('rename_from')
 const EV_RENAME_TO = eventName('rename_to')

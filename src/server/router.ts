@@ -48,7 +48,9 @@ import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
-import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE } from '../commands/xmove.js'
+import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL } from '../commands/xmove.js'
+import { listPosition } from '../commands/list.js'
+import { TAIL as LIST_TAIL } from '../storage/list.js'
 import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
 import { internalCommand, commandByName } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
@@ -1139,10 +1141,10 @@ export class Router implements Dispatcher {
     if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
     // Without keyspace events or the AOF, the two shards move the value between them.
-    if ((cmd.id === this.renameId || cmd.id === this.renamenxId || cmd.id === this.copyId) && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
-      if (cmd.id !== this.copyId) return this.sendMove(conn, cmd, argv, cmd.id === this.renamenxId ? XMOVE_NX : 0, conn.db)
-      // COPY's option errors come from the hold's path, as they always have.
-      if (parseCopyOptionsOrError(argv, conn.db) === null) return this.sendMove(conn, cmd, argv, XMOVE_COPY | (copyOpts.isReplace ? XMOVE_REPLACE : 0), copyOpts.db)
+    if (involved.length === 2 && this.moveKind[cmd.id] !== 0 && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
+      const flags = this.moveFlags(cmd, argv, conn.db)
+      // Option errors (COPY's, LMOVE's LEFT|RIGHT) come from the hold's path, as they always have.
+      if (flags >= 0) return this.sendMove(conn, cmd, argv, flags, cmd.id === this.copyId ? copyOpts.db : conn.db)
     }
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker
@@ -1165,14 +1167,32 @@ export class Router implements Dispatcher {
   }
 
   private static readonly XMOVE_NAME = Buffer.from('__xmove')
-  private readonly renameId = commandByName('rename').id
   private readonly renamenxId = commandByName('renamenx').id
   private readonly copyId = commandByName('copy').id
+  private readonly lmoveId = commandByName('lmove').id
+  /** By command id: 1 for the commands that may run as a move (commands/xmove.ts). */
+  private readonly moveKind = Uint8Array.from(commands, c => ['rename', 'renamenx', 'copy', 'lmove', 'rpoplpush'].includes(c.name) ? 1 : 0)
+
+  /** The __xmove flags of a move command, or -1 when its options are wrong (the hold answers those). */
+  private moveFlags (cmd: Command, argv: Argv, db: number): number {
+    if (cmd.id === this.renamenxId) return XMOVE_NX
+    if (cmd.id === this.copyId) return parseCopyOptionsOrError(argv, db) === null ? XMOVE_COPY | (copyOpts.isReplace ? XMOVE_REPLACE : 0) : -1
+    if (cmd.id === this.lmoveId) {
+      const { buf, start, len } = argv
+      const from = listPosition(buf, start[3], len[3])
+      const to = listPosition(buf, start[4], len[4])
+      if (from < 0 || to < 0) return -1
+      return XMOVE_LIST | (from === LIST_TAIL ? XMOVE_FROM_TAIL : 0) | (to === LIST_TAIL ? XMOVE_TO_TAIL : 0)
+    }
+    if (cmd.name === 'rpoplpush') return XMOVE_LIST | XMOVE_FROM_TAIL
+    return 0
+  }
   private readonly xmoveId = internalCommand('__xmove').id
 
   /**
-   * RENAME/RENAMENX/COPY with its keys on two shards: one __xmove record on each, staged in one
-   * step (commands/xmove.ts); the source's part answers for the command. `dstDb`: COPY's DB.
+   * RENAME/RENAMENX/COPY/LMOVE/RPOPLPUSH with its keys on two shards: one __xmove record on
+   * each, staged in one step (commands/xmove.ts); the source's part answers for the command.
+   * `dstDb`: COPY's DB.
    */
   private sendMove (conn: Connection, cmd: Command, argv: Argv, flags: number, dstDb: number): boolean {
     const n = this.links.length

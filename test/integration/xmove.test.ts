@@ -1,4 +1,4 @@
-// RENAME, RENAMENX and COPY across shards as a move between the two shards (commands/xmove.ts): the
+// RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH across shards as a move between the two shards (commands/xmove.ts): the
 // same bytes go to Redis 7.0 and to FlashKV (4 shards), for every type, TTLs, values bigger than
 // the exchange's chunk (32 KiB: several hand-overs), several databases, a blocked client on the
 // destination; INFO's cross_shard_moves shows the path ran. Then shards are crashed while
@@ -34,7 +34,7 @@ function readAll (k: string): string[][] {
   ]
 }
 
-describe('cross-shard RENAME, RENAMENX and COPY match Redis', () => {
+describe('cross-shard RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH match Redis', () => {
   it('every type, with and without TTL, onto absent and present keys of any type', async () => {
     const before = await moves()
     const values: string[][][] = [
@@ -110,6 +110,42 @@ describe('cross-shard RENAME, RENAMENX and COPY match Redis', () => {
       ['COPY', S0, D0, 'REPLACE', 'REPLACE', 'NOPE'], ['COPY', S0, D0, 'DB', '-1'], ['EXISTS', D0],
     ])
     expect(await moves() - before).toBeGreaterThan(40)
+  })
+
+  it('LMOVE and RPOPLPUSH across shards: every direction, types, big elements, RESP3', async () => {
+    const before = await moves()
+    const cmds: string[][] = [['RPUSH', S0, 'a', 'b', 'c', 'x'.repeat(40_000), 'd']]
+    for (const from of ['LEFT', 'RIGHT']) {
+      for (const to of ['LEFT', 'RIGHT']) cmds.push(['LMOVE', S0, D0, from, to], ['LRANGE', D0, '0', '-1'], ['LLEN', S0])
+    }
+    cmds.push(['RPOPLPUSH', S0, D0], ['STRLEN', D0], ['LINDEX', D0, '0'], ['EXISTS', S0])
+    cmds.push(['RPOPLPUSH', S0, D0], ['LMOVE', 'nosuch', D0, 'LEFT', 'LEFT'], ['LLEN', D0])
+    cmds.push(['SET', S1, 'str'], ['LMOVE', S1, D0, 'LEFT', 'LEFT'], ['RPOPLPUSH', S1, D0])
+    cmds.push(['SET', D1, 'str'], ['RPUSH', S0, 'p', 'q'], ['LMOVE', S0, D1, 'LEFT', 'LEFT'], ['RPOPLPUSH', S0, D1], ['LRANGE', S0, '0', '-1'], ['GET', D1])
+    cmds.push(['LMOVE', S0, D0, 'UP', 'LEFT'], ['LMOVE', S0, D0, 'LEFT', 'DOWN'], ['LRANGE', S0, '0', '-1'])
+    cmds.push(['RPUSH', E0, 'only'], ['LMOVE', E0, D0, 'RIGHT', 'RIGHT'], ['EXISTS', E0], ['LRANGE', D0, '-2', '-1'])
+    await sequence(cmds)
+    // RESP3's null (HELLO's own reply names each server, so it is not compared).
+    await Promise.all([pair.f.command('HELLO', '3'), pair.r.command('HELLO', '3')])
+    await sequence([['LMOVE', 'nosuch', D0, 'LEFT', 'LEFT'], ['RPOPLPUSH', 'nosuch', D0], ['LMOVE', E0, D1, 'LEFT', 'LEFT']])
+    await Promise.all([pair.f.command('HELLO', '2'), pair.r.command('HELLO', '2')])
+    expect(await moves() - before).toBeGreaterThan(10)
+  })
+
+  it('a client blocked on the destination is served by an LMOVE', async () => {
+    const [fb, rb] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
+    try {
+      fb.send(encodeCommand(['BLPOP', D0, '0']))
+      rb.send(encodeCommand(['BLPOP', D0, '0']))
+      await sleep(100)
+      await sequence([['RPUSH', S0, 'one', 'two'], ['LMOVE', S0, D0, 'LEFT', 'RIGHT'], ['LLEN', S0]])
+      const [a, b] = await Promise.all([fb.readReplies(1, 10_000), rb.readReplies(1, 10_000)])
+      expect(text(a[0])).toBe(text(b[0]))
+      await sequence([['LRANGE', D0, '0', '-1'], ['EXISTS', D0]])
+    } finally {
+      fb.close()
+      rb.close()
+    }
   })
 
   it('a client blocked on the destination is served by the move', async () => {
