@@ -1,4 +1,4 @@
-// RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH across two shards without a transaction hold: the router stages one
+// RENAME, RENAMENX, COPY, LMOVE, RPOPLPUSH and SMOVE across two shards without a transaction hold: the router stages one
 // __xmove record on each shard in one step (ticketed like a split MSET), and the two shards meet
 // at that record through the source shard's outbox in shared memory (server/credits.ts): the
 // source hands over the value, the destination stores it and says whether it could, and only
@@ -19,7 +19,7 @@
 // turned on while a move is in flight, its parts still emit their events and log their keys'
 // states, each on its own shard.
 //
-// __xmove mykey otherkey meta: meta is 20 bytes, u32 LE each: the move's id (never 0), its
+// __xmove mykey otherkey meta [member]: meta is 20 bytes, u32 LE each: the move's id (never 0), its
 // producer's id, the other shard's index, flags (XMOVE_SRC: this is the source; XMOVE_NX,
 // XMOVE_COPY, XMOVE_REPLACE), and
 // the other shard's death count when the move was staged: a shard that died since then lost its
@@ -34,9 +34,12 @@ import { valuePayload, restoreValue, readU32 } from './internal.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
 import { NO_SUCH_KEY, SHARD_DOWN, OOM, WRONGTYPE } from '../protocol/errors.js'
 import { ReplyWriter as Writer } from '../protocol/resp-writer.js'
-import { TYPE_LIST } from '../storage/keyspace.js'
+import { TYPE_LIST, TYPE_SET } from '../storage/keyspace.js'
 import { HEAD, TAIL, listFirst, elemData, elemLen } from '../storage/list.js'
 import { lpushCommand, rpushCommand, lpopCommand, rpopCommand } from './list.js'
+import { saddCommand, sremCommand } from './set.js'
+import { setHas } from '../storage/set-type.js'
+import { ownDirty } from '../persistence/dirty.js'
 import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
 
@@ -52,6 +55,8 @@ export const XMOVE_REPLACE = 8
 export const XMOVE_LIST = 16
 export const XMOVE_FROM_TAIL = 32
 export const XMOVE_TO_TAIL = 64
+/** SMOVE: argv[4] is the member; the source says whether its set has it, nothing else moves. */
+export const XMOVE_SET = 128
 
 // Outbox words, at shard * XMOVE_WORDS.
 const ID = 0 // the move the outbox serves now (0: none)
@@ -62,6 +67,7 @@ const KIND = 4 // the source's last message
 const LEN = 5 // payload bytes of this chunk
 const TOTAL = 6 // payload bytes of the whole value
 const RESULT = 7 // the destination's answer: 0 until it has one
+const HAS_MEMBER = 8 // SMOVE: the source's set has the member
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
@@ -70,6 +76,9 @@ const RESULT_DONE = 1
 const RESULT_OOM = 2
 const RESULT_EXISTS = 3
 const RESULT_WRONGTYPE = 4
+const RESULT_ZERO = 5
+/** SMOVE's destination did not have the member (Redis counts one more change). */
+const RESULT_DONE_NEW = 6
 
 /** Bound on one sleep: waits re-check the other shard's death counter this often. */
 const WAIT_MS = 20
@@ -151,6 +160,9 @@ export function xmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   const other = readU32(buf, m + 8)
   const flags = readU32(buf, m + 12)
   const deaths = readU32(buf, m + 16) | 0
+  // Redis's dirty for the command is counted once, by the part that changes something on success
+  // (the source's, COPY's destination's); anything else counts nothing here.
+  ownDirty.n = 0
   if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, producer, other, flags, deaths)
   else destination(shard, argv, out, id, producer, other, flags, deaths)
 }
@@ -166,14 +178,21 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
   Atomics.store(w, o + RESULT, 0)
   const isCopy = (flags & XMOVE_COPY) !== 0
   const isList = (flags & XMOVE_LIST) !== 0
+  const isSet = (flags & XMOVE_SET) !== 0
   // COPY reads its source as copyCommand does (a hit or a miss); RENAME's lookup counts neither.
   const e = isCopy ? shard.lookupRead(buf, start[1], len[1]) : shard.lookup(buf, start[1], len[1])
-  // LMOVE's source must be a list (lmoveGenericCommand checks it before the destination).
-  const isWrongType = isList && e !== 0 && shard.ks.type(e) !== TYPE_LIST
+  // LMOVE's and SMOVE's source must be a list or a set (checked before the destination).
+  const isWrongType = e !== 0 && ((isList && shard.ks.type(e) !== TYPE_LIST) || (isSet && shard.ks.type(e) !== TYPE_SET))
   let value: Buffer | null = null
   let sent = 0
   if (e === 0 || isWrongType) {
     Atomics.store(w, o + KIND, KIND_MISSING)
+  } else if (isSet) {
+    // Only whether the member is there: the destination has the member in its own record.
+    Atomics.store(w, o + HAS_MEMBER, setHas(shard.ks, e, buf, start[4], len[4]) ? 1 : 0)
+    Atomics.store(w, o + LEN, 0)
+    Atomics.store(w, o + TOTAL, 0)
+    Atomics.store(w, o + KIND, KIND_LAST)
   } else {
     if (isList) {
       // The element LMOVE pops; it is popped only once the destination has it.
@@ -202,22 +221,32 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
   Atomics.store(w, o + ID, 0)
   if (e === 0) {
     if (isList) out.nullBulk()
-    else out.raw(isCopy ? ZERO : NO_SUCH_KEY)
+    else out.raw(isCopy || isSet ? ZERO : NO_SUCH_KEY)
     return
   }
   if (isWrongType || result === RESULT_WRONGTYPE) { out.raw(WRONGTYPE); return }
-  if (result === RESULT_EXISTS) { out.raw(ZERO); return }
-  if (result !== RESULT_DONE) { out.raw(OOM); return }
+  if (result === RESULT_EXISTS || result === RESULT_ZERO) { out.raw(ZERO); return }
+  if (result !== RESULT_DONE && result !== RESULT_DONE_NEW) { out.raw(OOM); return }
   if (isCopy) { out.raw(ONE); return }
+  if (isSet) {
+    // The destination has the member: the source lets it go (an emptied set is deleted).
+    scratch.reset()
+    sremCommand(shard, argvOf([SREM_NAME, buf.subarray(start[1], start[1] + len[1]), buf.subarray(start[4], start[4] + len[4])]), scratch)
+    out.raw(ONE)
+    ownDirty.n = result === RESULT_DONE_NEW ? 2 : 1
+    return
+  }
   if (isList) {
     // The pop replies the element and emits "lpop"/"rpop" (and "del"), after the push's events.
     const pop = (flags & XMOVE_FROM_TAIL) !== 0 ? rpopCommand : lpopCommand
     pop(shard, argvOf([POP_NAME, buf.subarray(start[1], start[1] + len[1])]), out)
+    ownDirty.n = 1
     return
   }
   shard.ks.remove(e)
   shard.notify(NOTIFY_GENERIC, EV_RENAME_FROM, buf, start[1], len[1])
   out.raw((flags & XMOVE_NX) !== 0 ? ONE : OK)
+  ownDirty.n = 1
 }
 
 /** Copies the next chunk of value (from byte `sent`) into shard s's payload area; returns the bytes sent so far. */
@@ -258,6 +287,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
   const isCopy = (flags & XMOVE_COPY) !== 0
   const keeps = isCopy ? (flags & XMOVE_REPLACE) === 0 : (flags & XMOVE_NX) !== 0
   if (keeps && shard.lookup(buf, start[1], len[1]) !== 0) { answer(1, RESULT_EXISTS); return }
+  if ((flags & XMOVE_SET) !== 0) { answer(1, addMember(shard, argv, Atomics.load(w, o + HAS_MEMBER) !== 0)); return }
   const area = payload as Uint8Array
   const at = src * XMOVE_CHUNK
   const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
@@ -271,6 +301,8 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
       if ((flags & XMOVE_LIST) !== 0) { answer(n, pushElement(shard, argv, value, flags)); return }
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
       if (err === null) shard.notify(NOTIFY_GENERIC, isCopy ? EV_COPY_TO : EV_RENAME_TO, buf, start[1], len[1])
+      // COPY's source changes nothing: the copy is the change that counts.
+      if (err === null && isCopy) ownDirty.n = 1
       answer(n, err === null ? RESULT_DONE : RESULT_OOM)
       return
     }
@@ -287,7 +319,24 @@ function pushElement (shard: Shard, argv: Argv, element: Buffer, flags: number):
   if (scratch.len === 0 || scratch.buf[0] !== 45 /* '-' */) return RESULT_DONE
   return scratch.len >= WRONGTYPE.length && Buffer.compare(scratch.buf.subarray(0, WRONGTYPE.length), WRONGTYPE) === 0 ? RESULT_WRONGTYPE : RESULT_OOM
 }
+/**
+ * SMOVE's destination: WRONGTYPE if its key is not a set (even when the source lacks the
+ * member, as smoveCommand checks both types first); then, if the source has the member, SADD.
+ */
+function addMember (shard: Shard, argv: Argv, hasMember: boolean): number {
+  const { buf, start, len } = argv
+  const d = shard.lookup(buf, start[1], len[1])
+  if (d !== 0 && shard.ks.type(d) !== TYPE_SET) return RESULT_WRONGTYPE
+  if (!hasMember) return RESULT_ZERO
+  scratch.reset()
+  saddCommand(shard, argvOf([SADD_NAME, buf.subarray(start[1], start[1] + len[1]), buf.subarray(start[4], start[4] + len[4])]), scratch)
+  if (scratch.len > 0 && scratch.buf[0] === 45) return RESULT_OOM
+  return scratch.buf[1] === 49 /* ':1' */ ? RESULT_DONE_NEW : RESULT_DONE
+}
 const scratch = new Writer()
+const SADD_NAME = Buffer.from('SADD')
+const SREM_NAME = Buffer.from('SREM')
+
 const LPUSH_NAME = Buffer.from('LPUSH')
 const RPUSH_NAME = Buffer.from('RPUSH')
 const POP_NAME = Buffer.from('POP')
@@ -298,5 +347,5 @@ const EV_COPY_TO = eventName('copy_to')
 
 export const xmoveCommands: readonly CommandSpec[] = [
   // The key of this shard is argv[1]: WATCH touches, snapshots and the AOF's key state follow it.
-  { name: '__xmove', arity: 4, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true, run: xmoveCommand },
+  { name: '__xmove', arity: -4, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true, run: xmoveCommand },
 ]

@@ -39,6 +39,8 @@ const RULES: Record<string, number> = {
   // elements removed; BITFIELD: the SET/INCRBY ops that changed the field (or grew the string).
   zpopmin: DIRTY_SET, zpopmax: DIRTY_SET, ltrim: DIRTY_SET, bitfield: DIRTY_SET,
   zadd: DIRTY_SET, geoadd: DIRTY_SET, pfadd: DIRTY_SET, smove: DIRTY_SET,
+  // A move between shards (commands/xmove.ts): the part that counts the command says how much.
+  __xmove: DIRTY_SET,
   lmpop: DIRTY_MPOP, zmpop: DIRTY_MPOP, blmpop: DIRTY_MPOP, bzmpop: DIRTY_MPOP,
   geosearchstore: DIRTY_STORED, georadius: DIRTY_STORED, georadiusbymember: DIRTY_STORED, sort: DIRTY_STORED,
   lpush: DIRTY_ELEMENTS, rpush: DIRTY_ELEMENTS, lpushx: DIRTY_ELEMENTS, rpushx: DIRTY_ELEMENTS,

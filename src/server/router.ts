@@ -48,7 +48,7 @@ import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
-import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL } from '../commands/xmove.js'
+import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL, XMOVE_SET } from '../commands/xmove.js'
 import { listPosition } from '../commands/list.js'
 import { TAIL as LIST_TAIL } from '../storage/list.js'
 import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
@@ -1171,7 +1171,7 @@ export class Router implements Dispatcher {
   private readonly copyId = commandByName('copy').id
   private readonly lmoveId = commandByName('lmove').id
   /** By command id: 1 for the commands that may run as a move (commands/xmove.ts). */
-  private readonly moveKind = Uint8Array.from(commands, c => ['rename', 'renamenx', 'copy', 'lmove', 'rpoplpush'].includes(c.name) ? 1 : 0)
+  private readonly moveKind = Uint8Array.from(commands, c => ['rename', 'renamenx', 'copy', 'lmove', 'rpoplpush', 'smove'].includes(c.name) ? 1 : 0)
 
   /** The __xmove flags of a move command, or -1 when its options are wrong (the hold answers those). */
   private moveFlags (cmd: Command, argv: Argv, db: number): number {
@@ -1185,12 +1185,13 @@ export class Router implements Dispatcher {
       return XMOVE_LIST | (from === LIST_TAIL ? XMOVE_FROM_TAIL : 0) | (to === LIST_TAIL ? XMOVE_TO_TAIL : 0)
     }
     if (cmd.name === 'rpoplpush') return XMOVE_LIST | XMOVE_FROM_TAIL
+    if (cmd.name === 'smove') return XMOVE_SET
     return 0
   }
   private readonly xmoveId = internalCommand('__xmove').id
 
   /**
-   * RENAME/RENAMENX/COPY/LMOVE/RPOPLPUSH with its keys on two shards: one __xmove record on
+   * RENAME/RENAMENX/COPY/LMOVE/RPOPLPUSH/SMOVE with its keys on two shards: one __xmove record on
    * each, staged in one step (commands/xmove.ts); the source's part answers for the command.
    * `dstDb`: COPY's DB.
    */
@@ -1203,8 +1204,10 @@ export class Router implements Dispatcher {
     const b = buf.subarray(start[2], start[2] + len[2])
     if (++this.xmoveCount > 0x7fffffff) this.xmoveCount = 1
     const id = this.xmoveCount
-    const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, this.producer + 1, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst))])
-    const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, this.producer + 1, src, flags, xmoveDeaths(this.xmove, src))])
+    // SMOVE's member goes in both records.
+    const member = (flags & XMOVE_SET) !== 0 ? [buf.subarray(start[3], start[3] + len[3])] : []
+    const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, this.producer + 1, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst)), ...member])
+    const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, this.producer + 1, src, flags, xmoveDeaths(this.xmove, src)), ...member])
     const srcBytes = Link.recordBytes(srcArgv, null, srcArgv.argc)
     const dstBytes = Link.recordBytes(dstArgv, null, dstArgv.argc)
     for (const [s, bytes] of [[src, srcBytes], [dst, dstBytes]]) {

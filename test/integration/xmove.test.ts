@@ -1,4 +1,4 @@
-// RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH across shards as a move between the two shards (commands/xmove.ts): the
+// RENAME, RENAMENX, COPY, LMOVE, RPOPLPUSH and SMOVE across shards as a move between the two shards (commands/xmove.ts): the
 // same bytes go to Redis 7.0 and to FlashKV (4 shards), for every type, TTLs, values bigger than
 // the exchange's chunk (32 KiB: several hand-overs), several databases, a blocked client on the
 // destination; INFO's cross_shard_moves shows the path ran. Then shards are crashed while
@@ -34,7 +34,7 @@ function readAll (k: string): string[][] {
   ]
 }
 
-describe('cross-shard RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH match Redis', () => {
+describe('cross-shard RENAME, RENAMENX, COPY, LMOVE, RPOPLPUSH and SMOVE match Redis', () => {
   it('every type, with and without TTL, onto absent and present keys of any type', async () => {
     const before = await moves()
     const values: string[][][] = [
@@ -130,6 +130,20 @@ describe('cross-shard RENAME, RENAMENX, COPY, LMOVE and RPOPLPUSH match Redis', 
     await sequence([['LMOVE', 'nosuch', D0, 'LEFT', 'LEFT'], ['RPOPLPUSH', 'nosuch', D0], ['LMOVE', E0, D1, 'LEFT', 'LEFT']])
     await Promise.all([pair.f.command('HELLO', '2'), pair.r.command('HELLO', '2')])
     expect(await moves() - before).toBeGreaterThan(10)
+  })
+
+  it('SMOVE across shards: types first, then the member; intsets and empty sets', async () => {
+    const before = await moves()
+    await sequence([
+      ['SMOVE', S0, D0, 'm'], ['SET', S0, 'str'], ['SMOVE', S0, D0, 'm'], ['DEL', S0],
+      ['SADD', S0, '1', '2', '3'], ['SET', D0, 'str'], ['SMOVE', S0, D0, 'nope'], ['SMOVE', S0, D0, '1'], ['DEL', D0],
+      ['SMOVE', S0, D0, 'nope'], ['EXISTS', D0], ['SMOVE', S0, D0, '1'], ['SMEMBERS', D0], ['OBJECT', 'ENCODING', D0],
+      ['SADD', D0, '2'], ['SMOVE', S0, D0, '2'], ['SCARD', S0], ['SCARD', D0], ['SISMEMBER', D0, '2'],
+      ['SADD', D0, 'word'], ['SMOVE', S0, D0, '3'], ['EXISTS', S0], ['SCARD', D0], ['OBJECT', 'ENCODING', D0],
+      ['SADD', E0, ...Array.from({ length: 300 }, (_, i) => `member-${i}`)], ['SMOVE', E0, D1, 'member-7'], ['SMOVE', E0, D1, 'member-7'],
+      ['SCARD', E0], ['SMEMBERS', D1], ['SISMEMBER', E0, 'member-7'],
+    ])
+    expect(await moves() - before).toBeGreaterThan(8)
   })
 
   it('a client blocked on the destination is served by an LMOVE', async () => {
