@@ -88,13 +88,15 @@ let payload: Uint8Array | null = null
 /** How long a wait watches its word before it sleeps (ms). */
 let spinMs = 0
 /**
- * The least watch, even where threads share cores: the other shard of a move is usually a few
- * microseconds from its part, and a futex sleep and wake costs more than that on both threads.
- * RENAME across 2 shards on 2 CPUs, 50 clients on one key pair (bench/features.ts
- * rename_xshard), 3 rounds: 7.6-11.8k/s sleeping at once, 8.6-15.8k with 30 us, 14.6-16.7k with
- * 100 us, with less CPU per RENAME (58-73 against 66-83 us, all threads).
+ * The least watch, even where threads share cores: the other shard of a move is often a few
+ * microseconds from its part, and a futex sleep and wake costs more than that on both threads;
+ * but a longer watch takes the core the other shard needs when there are more shards than cores.
+ * 2 CPUs, 3 rounds each, watching 100 / 20 / 0 us: every client on one key pair
+ * (bench/features.ts rename_xshard) at 4 shards 20.5-21.7k / 20.9-24.6k / 10.3-10.4k per second;
+ * 50 clients each on its own pair, at 4 shards 8.8-9.4k / 9.6-13.2k / 9.0-14.4k, at 2 shards
+ * 14.9-31.3k / 17.4-32.4k / 14.3-21.2k.
  */
-const XMOVE_SPIN_US = 100
+const XMOVE_SPIN_US = 20
 
 /**
  * The exchange of the credits buffer every thread shares (set once per shard thread). `spinUs`:
