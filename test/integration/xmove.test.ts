@@ -146,36 +146,29 @@ describe('cross-shard RENAME, RENAMENX, COPY, LMOVE, RPOPLPUSH and SMOVE match R
     expect(await moves() - before).toBeGreaterThan(8)
   })
 
-  it('a client blocked on the destination is served by an LMOVE', async () => {
+  /** A BLPOP on the destination on each server, then `cmds`: both BLPOPs get the same answer. */
+  async function blockedOnDestination (cmds: string[][], after: string[][]): Promise<void> {
     const [fb, rb] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
     try {
       fb.send(encodeCommand(['BLPOP', D0, '0']))
       rb.send(encodeCommand(['BLPOP', D0, '0']))
       await sleep(100)
-      await sequence([['RPUSH', S0, 'one', 'two'], ['LMOVE', S0, D0, 'LEFT', 'RIGHT'], ['LLEN', S0]])
+      await sequence(cmds)
       const [a, b] = await Promise.all([fb.readReplies(1, 10_000), rb.readReplies(1, 10_000)])
       expect(text(a[0])).toBe(text(b[0]))
-      await sequence([['LRANGE', D0, '0', '-1'], ['EXISTS', D0]])
+      await sequence(after)
     } finally {
       fb.close()
       rb.close()
     }
+  }
+
+  it('a client blocked on the destination is served by an LMOVE', async () => {
+    await blockedOnDestination([['RPUSH', S0, 'one', 'two'], ['LMOVE', S0, D0, 'LEFT', 'RIGHT'], ['LLEN', S0]], [['LRANGE', D0, '0', '-1'], ['EXISTS', D0]])
   })
 
   it('a client blocked on the destination is served by the move', async () => {
-    const [fb, rb] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
-    try {
-      fb.send(encodeCommand(['BLPOP', D0, '0']))
-      rb.send(encodeCommand(['BLPOP', D0, '0']))
-      await sleep(100)
-      await sequence([['RPUSH', S0, 'first', 'second'], ['RENAME', S0, D0]])
-      const [a, b] = await Promise.all([fb.readReplies(1, 10_000), rb.readReplies(1, 10_000)])
-      expect(text(a[0])).toBe(text(b[0]))
-      await sequence([['LRANGE', D0, '0', '-1'], ['EXISTS', S0]])
-    } finally {
-      fb.close()
-      rb.close()
-    }
+    await blockedOnDestination([['RPUSH', S0, 'first', 'second'], ['RENAME', S0, D0]], [['LRANGE', D0, '0', '-1'], ['EXISTS', S0]])
   })
 
   it('pipelined moves keep the order of everything around them', async () => {
