@@ -19,9 +19,9 @@
 // turned on while a move is in flight, its parts still emit their events and log their keys'
 // states, each on its own shard.
 //
-// __xmove mykey otherkey meta [member]: meta is 20 bytes, u32 LE each: the move's id (never 0), its
-// producer's id, the other shard's index, flags (XMOVE_SRC: this is the source; XMOVE_NX,
-// XMOVE_COPY, XMOVE_REPLACE), and
+// __xmove mykey otherkey meta [member]: meta is 16 bytes, u32 LE each: the move's id (never 0;
+// its producer in the low 8 bits, so ids of different producers never meet), the other shard's
+// index, flags (XMOVE_SRC: this is the source; XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE...), and
 // the other shard's death count when the move was staged: a shard that died since then lost its
 // part with its ring (server.ts shardDown), so a wait for it would never end.
 
@@ -59,8 +59,7 @@ export const XMOVE_TO_TAIL = 64
 export const XMOVE_SET = 128
 
 // Outbox words, at shard * XMOVE_WORDS.
-const ID = 0 // the move the outbox serves now (0: none)
-const PRODUCER = 1
+const ID = 0 // the move the outbox serves now (0: none, between moves)
 const SEQ_SRC = 2 // messages the source has posted
 const SEQ_DST = 3 // messages the destination has posted
 const KIND = 4 // the source's last message
@@ -125,25 +124,29 @@ export function xmoveShardDown (sab: SharedArrayBuffer, s: number): void {
 /** Shard s's death count now (router.ts stages it in the other shard's meta). */
 export function xmoveDeaths (w: Int32Array, s: number): number { return Atomics.load(w, deathAt(s)) }
 
-/** The meta bytes of an __xmove record. */
-export function xmoveMeta (id: number, producer: number, other: number, flags: number, otherDeaths: number): Buffer {
-  const b = Buffer.allocUnsafe(20)
-  b.writeUInt32LE(id >>> 0, 0)
-  b.writeUInt32LE(producer >>> 0, 4)
-  b.writeUInt32LE(other >>> 0, 8)
-  b.writeUInt32LE(flags >>> 0, 12)
-  b.writeUInt32LE(otherDeaths >>> 0, 16)
+/**
+ * The meta bytes of an __xmove record. `id`: the producer's count of moves (23 bits, wrapping);
+ * a source serves one move at a time and clears its ID between moves, so a wrapped count can
+ * only meet one of its own 8 million moves back, never in flight with it.
+ */
+export function xmoveMeta (count: number, producer: number, other: number, flags: number, otherDeaths: number): Buffer {
+  const b = Buffer.allocUnsafe(16)
+  b.writeUInt32LE((((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0, 0)
+  b.writeUInt32LE(other >>> 0, 4)
+  b.writeUInt32LE(flags >>> 0, 8)
+  b.writeUInt32LE(otherDeaths >>> 0, 12)
   return b
 }
 
 /**
- * Waits until w[i] reaches at least `target` (as a count); false if shard `peer` died meanwhile.
+ * Waits until w[i] is `target` (exact) or at least it (a count); false if shard `peer` died since
+ * the move was staged (its death count is no longer `deaths`). Watches the word for spinMs first.
  */
-function waitCount (w: Int32Array, i: number, target: number, peer: number, deaths: number): boolean {
+function waitFor (w: Int32Array, i: number, target: number, exact: boolean, peer: number, deaths: number): boolean {
   let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
   for (;;) {
     const v = Atomics.load(w, i)
-    if (v >= target) return true
+    if (exact ? v === target : v >= target) return true
     if (Atomics.load(w, deathAt(peer)) !== deaths) return false
     if (spinUntil !== 0) {
       if (performance.now() < spinUntil) continue
@@ -158,18 +161,17 @@ export function xmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   const { buf, start } = argv
   const m = start[3]
   const id = readU32(buf, m) | 0
-  const producer = readU32(buf, m + 4) | 0
-  const other = readU32(buf, m + 8)
-  const flags = readU32(buf, m + 12)
-  const deaths = readU32(buf, m + 16) | 0
+  const other = readU32(buf, m + 4)
+  const flags = readU32(buf, m + 8)
+  const deaths = readU32(buf, m + 12) | 0
   // Redis's dirty for the command is counted once, by the part that changes something on success
   // (the source's, COPY's destination's); anything else counts nothing here.
   ownDirty.n = 0
-  if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, producer, other, flags, deaths)
-  else destination(shard, argv, out, id, producer, other, flags, deaths)
+  if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, other, flags, deaths)
+  else destination(shard, argv, out, id, other, flags, deaths)
 }
 
-function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, dst: number, flags: number, deaths: number): void {
+function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: number, flags: number, deaths: number): void {
   const w = words as Int32Array
   const { buf, start, len } = argv
   const o = shard.index * XMOVE_WORDS
@@ -207,13 +209,12 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, produce
     sent = postChunk(w, o, shard.index, value, 0)
   }
   Atomics.store(w, o + SEQ_SRC, 1)
-  Atomics.store(w, o + PRODUCER, producer)
   Atomics.store(w, o + ID, id)
   Atomics.notify(w, o + ID)
   let result = 0
   for (let n = 1; ; n++) {
     // The destination took chunk n (after the last, or on an early answer, with its result).
-    if (!waitCount(w, o + SEQ_DST, n, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
+    if (!waitFor(w, o + SEQ_DST, n, false, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
     result = Atomics.load(w, o + RESULT)
     if (value === null || result !== 0) break
     sent = postChunk(w, o, shard.index, value, sent)
@@ -261,24 +262,14 @@ function postChunk (w: Int32Array, o: number, s: number, value: Buffer, sent: nu
   return sent + k
 }
 
-function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, producer: number, src: number, flags: number, deaths: number): void {
+function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, src: number, flags: number, deaths: number): void {
   const w = words as Int32Array
   const { buf, start, len } = argv
   const o = src * XMOVE_WORDS
   // The part's own reply is not the command's (the source's is): +OK whatever happens here.
   out.raw(OK)
   // Wait for the source to reach this move.
-  let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
-  for (;;) {
-    const v = Atomics.load(w, o + ID)
-    if (v === id && Atomics.load(w, o + PRODUCER) === producer) break
-    if (Atomics.load(w, deathAt(src)) !== deaths) return
-    if (spinUntil !== 0) {
-      if (performance.now() < spinUntil) continue
-      spinUntil = 0
-    }
-    Atomics.wait(w, o + ID, v, WAIT_MS)
-  }
+  if (!waitFor(w, o + ID, id, true, src, deaths)) return
   const answer = (n: number, result: number): void => {
     Atomics.store(w, o + RESULT, result)
     Atomics.store(w, o + SEQ_DST, n)
@@ -295,7 +286,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, pr
   const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
   let got = 0
   for (let n = 1; ; n++) {
-    if (n > 1 && !waitCount(w, o + SEQ_SRC, n, src, deaths)) return
+    if (n > 1 && !waitFor(w, o + SEQ_SRC, n, false, src, deaths)) return
     const k = Atomics.load(w, o + LEN)
     value.set(area.subarray(at, at + k), got)
     got += k

@@ -52,8 +52,13 @@ import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE,
 import { listPosition } from '../commands/list.js'
 import { TAIL as LIST_TAIL } from '../storage/list.js'
 import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
-import { internalCommand, commandByName } from '../commands/table.js'
+import { internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
+
+/** The commands that may run as a move between two shards, and their base __xmove flags. */
+const MOVE_FLAGS: Record<string, number> = {
+  rename: 0, renamenx: XMOVE_NX, copy: XMOVE_COPY, lmove: XMOVE_LIST, rpoplpush: XMOVE_LIST | XMOVE_FROM_TAIL, smove: XMOVE_SET,
+}
 
 /** SLOWLOG's client for a script's commands: Redis's script client, which has no connection nor name. */
 const SCRIPT_CLIENT_ADDR = Buffer.from('?:0')
@@ -1141,10 +1146,10 @@ export class Router implements Dispatcher {
     if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
     // Without keyspace events or the AOF, the two shards move the value between them.
-    if (involved.length === 2 && this.moveKind[cmd.id] !== 0 && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
+    if (involved.length === 2 && this.moveBase[cmd.id] >= 0 && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
       const flags = this.moveFlags(cmd, argv, conn.db)
       // Option errors (COPY's, LMOVE's LEFT|RIGHT) come from the hold's path, as they always have.
-      if (flags >= 0) return this.sendMove(conn, cmd, argv, flags, cmd.id === this.copyId ? copyOpts.db : conn.db)
+      if (flags >= 0) return this.sendMove(conn, cmd, argv, flags, (flags & XMOVE_COPY) !== 0 ? copyOpts.db : conn.db)
     }
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker
@@ -1167,28 +1172,24 @@ export class Router implements Dispatcher {
   }
 
   private static readonly XMOVE_NAME = Buffer.from('__xmove')
-  private readonly renamenxId = commandByName('renamenx').id
-  private readonly copyId = commandByName('copy').id
-  private readonly lmoveId = commandByName('lmove').id
-  /** By command id: 1 for the commands that may run as a move (commands/xmove.ts). */
-  private readonly moveKind = Uint8Array.from(commands, c => ['rename', 'renamenx', 'copy', 'lmove', 'rpoplpush', 'smove'].includes(c.name) ? 1 : 0)
+  private readonly xmoveId = internalCommand('__xmove').id
+  /** By command id: the __xmove flags of the commands that may run as a move (commands/xmove.ts), else -1. */
+  private readonly moveBase = Int16Array.from(commands, c => MOVE_FLAGS[c.name] ?? -1)
 
   /** The __xmove flags of a move command, or -1 when its options are wrong (the hold answers those). */
   private moveFlags (cmd: Command, argv: Argv, db: number): number {
-    if (cmd.id === this.renamenxId) return XMOVE_NX
-    if (cmd.id === this.copyId) return parseCopyOptionsOrError(argv, db) === null ? XMOVE_COPY | (copyOpts.isReplace ? XMOVE_REPLACE : 0) : -1
-    if (cmd.id === this.lmoveId) {
+    const base = this.moveBase[cmd.id]
+    if ((base & XMOVE_COPY) !== 0) return parseCopyOptionsOrError(argv, db) === null ? base | (copyOpts.isReplace ? XMOVE_REPLACE : 0) : -1
+    if (base === XMOVE_LIST && argv.argc === 5) {
+      // LMOVE's LEFT|RIGHT (RPOPLPUSH's are in its table entry).
       const { buf, start, len } = argv
       const from = listPosition(buf, start[3], len[3])
       const to = listPosition(buf, start[4], len[4])
       if (from < 0 || to < 0) return -1
       return XMOVE_LIST | (from === LIST_TAIL ? XMOVE_FROM_TAIL : 0) | (to === LIST_TAIL ? XMOVE_TO_TAIL : 0)
     }
-    if (cmd.name === 'rpoplpush') return XMOVE_LIST | XMOVE_FROM_TAIL
-    if (cmd.name === 'smove') return XMOVE_SET
-    return 0
+    return base
   }
-  private readonly xmoveId = internalCommand('__xmove').id
 
   /**
    * RENAME/RENAMENX/COPY/LMOVE/RPOPLPUSH/SMOVE with its keys on two shards: one __xmove record on
@@ -1202,7 +1203,8 @@ export class Router implements Dispatcher {
     const dst = shardOfKey(buf, start[2], len[2], n)
     const a = buf.subarray(start[1], start[1] + len[1])
     const b = buf.subarray(start[2], start[2] + len[2])
-    if (++this.xmoveCount > 0x7fffffff) this.xmoveCount = 1
+    // Never 0 with the producer folded in (xmoveMeta): the count runs 1..2^23-1.
+    if (++this.xmoveCount > 0x7fffff) this.xmoveCount = 1
     const id = this.xmoveCount
     // SMOVE's member goes in both records.
     const member = (flags & XMOVE_SET) !== 0 ? [buf.subarray(start[3], start[3] + len[3])] : []

@@ -146,6 +146,23 @@ describe('cross-shard RENAME, RENAMENX, COPY, LMOVE, RPOPLPUSH and SMOVE match R
     expect(await moves() - before).toBeGreaterThan(8)
   })
 
+  it('keyspace hits and misses count as Redis counts them (COPY reads its source; the others write)', async () => {
+    const stats = async (c: RawClient): Promise<string> => {
+      const info = text(await c.command('INFO', 'stats'))
+      return ['keyspace_hits', 'keyspace_misses'].map(f => new RegExp(`^${f}:(\\d+)\r$`, 'm').exec(info)?.[1] ?? '?').join('/')
+    }
+    await sequence([['SET', S0, 'v'], ['RPUSH', S1, 'a', 'b'], ['SADD', E0, 'm'], ['SET', D1, 'x']])
+    await Promise.all([pair.f.command('CONFIG', 'RESETSTAT'), pair.r.command('CONFIG', 'RESETSTAT')])
+    await sequence([
+      ['COPY', S0, D0], ['COPY', 'nosuch', D0], ['COPY', S0, D0], ['RENAME', 'nosuch', D0], ['RENAMENX', S0, D1],
+      ['RENAME', S0, D0], ['LMOVE', S1, D0, 'LEFT', 'LEFT'], ['LMOVE', S1, D1, 'LEFT', 'LEFT'], ['RPOPLPUSH', 'nosuch', D1],
+      ['SMOVE', E0, D1, 'm'], ['SMOVE', E0, D0, 'm'], ['SMOVE', 'nosuch', D0, 'm'],
+    ])
+    const [f, r] = await Promise.all([stats(pair.f), stats(pair.r)])
+    expect(r, 'Redis counted some of each').toMatch(/^[1-9]\d*\/[1-9]\d*$/)
+    expect(f, 'keyspace_hits/keyspace_misses').toBe(r)
+  })
+
   /** A BLPOP on the destination on each server, then `cmds`: both BLPOPs get the same answer. */
   async function blockedOnDestination (cmds: string[][], after: string[][]): Promise<void> {
     const [fb, rb] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
