@@ -55,7 +55,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -317,8 +317,10 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
-  // The effects of the replies about to be published are in the file first (fsynced if always).
+  // The effects of the replies about to be published are in the file first (fsynced if always,
+  // the sync a cross-shard move's block left owed too).
   if (aofLog.len !== 0) flushShardAof()
+  if (aofDebt.n !== 0) settleAof()
   const resps = p.resps
   if (!resps.publish()) return
   if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)

@@ -24,7 +24,7 @@ import { OK } from '../protocol/replies.js'
 import { errorReply, SYNTAX_ERR } from '../protocol/errors.js'
 import { startSnapshot, snapshot, encodeRecord, markSaveCut, dropSaveCut } from '../persistence/snapshot.js'
 import { beginRewrite, aofCron } from '../persistence/aof-files.js'
-import { shardAof, flushShardAof } from '../persistence/aof.js'
+import { shardAof, flushShardAof, settleAof } from '../persistence/aof.js'
 import { W_AOF_REWRITE, W_AOF_SCHEDULED, W_AOF_NEXT_FD } from '../persistence/save-state.js'
 import { SHUTDOWN_NOSAVE, SHUTDOWN_SAVE, SHUTDOWN_NOW, SHUTDOWN_FORCE, saveWords, updateDenyWrites, W_SCHEDULED, isLoading, hasSavePoints, W_SHUTDOWN_DONE, W_BGSAVE, W_SNAPSHOT_ID, W_CHECKSUM, W_LAST_OK, F_BGSAVE_START, F_SAVE_POINTS, F_DIRTY, W_LAST_SAVED_ID } from '../persistence/save-state.js'
 
@@ -111,6 +111,7 @@ function bgrewriteaofShardCommand (shard: Shard, _argv: Argv, out: ReplyWriter):
   if (snapshot.active || id === lastSnapshotId) { out.raw(REWRITE_RUNNING); return }
   lastSnapshotId = id
   flushShardAof()
+  settleAof()
   shardAof.fd = w.i32[W_AOF_NEXT_FD]
   startSnapshot(shard, id)
   out.status('OK')

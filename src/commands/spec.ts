@@ -331,5 +331,7 @@ export interface CommandSpec {
   protectedCommand?: true | 'module'
   /** Worker-only helper (transaction steps): not looked up from clients, not in COMMAND. */
   internal?: true
+  /** Its handler writes its own AOF effects (commands/xmove.ts): the worker logs nothing for it. */
+  logsItself?: true
   subcommands?: readonly CommandSpec[]
 }

@@ -135,6 +135,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     allShards: spec.allShards,
     protectedCommand: spec.protectedCommand,
     internal: spec.internal,
+    logsItself: spec.logsItself,
     subcommands: spec.subcommands,
     id: commands.length,
     parent,

@@ -14,10 +14,17 @@
 // A shard that dies while the other waits makes the waiter give up (the death counters, bumped
 // by every producer's shardDown): nothing is deleted, and the command gets CLUSTERDOWN.
 //
-// Only without keyspace events and without the append-only file (router.ts checks at staging):
-// the hold keeps Redis's event order and the AOF's one MULTI/EXEC block there. If either is
-// turned on while a move is in flight, its parts still emit their events and log their keys'
-// states, each on its own shard.
+// Only without keyspace events (router.ts checks at staging): the hold keeps Redis's event order
+// across the two shards. If they are turned on while a move is in flight, its parts still emit
+// their events, each on its own shard.
+//
+// With the append-only file on (XMOVE_AOF, set at staging), the destination logs both halves as
+// one MULTI/EXEC block (its key's state or push, then the source's DEL, pop or SREM) and writes
+// it before it answers, so a crash never leaves one half in the file. The order around the block
+// holds on both shards: the source writes what it logged before it hands over (its earlier
+// effects come first), the block goes out with the destination's earlier effects in one write,
+// and both shards log anything later only after that write. COPY changes one key: its
+// destination logs the key's state in its own order, as any write.
 //
 // __xmove mykey otherkey meta [member]: meta is 16 bytes, u32 LE each: the move's id (never 0;
 // its producer in the low 8 bits, so ids of different producers never meet), the other shard's
@@ -42,6 +49,8 @@ import { setHas } from '../storage/set-type.js'
 import { ownDirty } from '../persistence/dirty.js'
 import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
+import { shardAof, flushShardAof, aofIsOn, aofDebt, owe } from '../persistence/aof.js'
+import { logKeyState } from '../persistence/aof-effects.js'
 
 export const XMOVE_SRC = 1
 export const XMOVE_NX = 2
@@ -57,6 +66,8 @@ export const XMOVE_FROM_TAIL = 32
 export const XMOVE_TO_TAIL = 64
 /** SMOVE: argv[4] is the member; the source says whether its set has it, nothing else moves. */
 export const XMOVE_SET = 128
+/** The AOF was on at staging: the destination logs the move's block (see the top of the file). */
+export const XMOVE_AOF = 256
 
 // Outbox words, at shard * XMOVE_WORDS.
 const ID = 0 // the move the outbox serves now (0: none, between moves)
@@ -67,6 +78,7 @@ const LEN = 5 // payload bytes of this chunk
 const TOTAL = 6 // payload bytes of the whole value
 const RESULT = 7 // the destination's answer: 0 until it has one
 const HAS_MEMBER = 8 // SMOVE: the source's set has the member
+const OWED = 9 // appendfsync always: the W_AOF_WRITES number of the destination's unsynced block (0: none)
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
@@ -180,6 +192,7 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
   // or the news that there is none), and the destination's answer.
   Atomics.store(w, o + SEQ_DST, 0)
   Atomics.store(w, o + RESULT, 0)
+  Atomics.store(w, o + OWED, 0)
   const isCopy = (flags & XMOVE_COPY) !== 0
   const isList = (flags & XMOVE_LIST) !== 0
   const isSet = (flags & XMOVE_SET) !== 0
@@ -208,6 +221,9 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
     }
     sent = postChunk(w, o, shard.index, value, 0)
   }
+  // The destination's block must follow this shard's earlier effects in the file (their sync,
+  // under always, can wait for the batch's: aofDebt).
+  if ((flags & (XMOVE_AOF | XMOVE_COPY)) === XMOVE_AOF && shardAof.log.len !== 0) flushShardAof(false)
   Atomics.store(w, o + SEQ_SRC, 1)
   Atomics.store(w, o + ID, id)
   Atomics.notify(w, o + ID)
@@ -222,6 +238,9 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
     Atomics.notify(w, o + SEQ_SRC)
   }
   Atomics.store(w, o + ID, 0)
+  // The block is written; its sync is owed by this reply too (appendfsync always).
+  const owed = Atomics.load(w, o + OWED)
+  if (owed !== 0) owe(owed, shardAof.fd)
   if (e === 0) {
     if (isList) out.nullBulk()
     else out.raw(isCopy || isSet ? ZERO : NO_SUCH_KEY)
@@ -280,7 +299,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
   const isCopy = (flags & XMOVE_COPY) !== 0
   const keeps = isCopy ? (flags & XMOVE_REPLACE) === 0 : (flags & XMOVE_NX) !== 0
   if (keeps && shard.lookup(buf, start[1], len[1]) !== 0) { answer(1, RESULT_EXISTS); return }
-  if ((flags & XMOVE_SET) !== 0) { answer(1, addMember(shard, argv, Atomics.load(w, o + HAS_MEMBER) !== 0)); return }
+  if ((flags & XMOVE_SET) !== 0) { answer(1, logged(shard, argv, flags, o, addMember(shard, argv, Atomics.load(w, o + HAS_MEMBER) !== 0), null)); return }
   const area = payload as Uint8Array
   const at = src * XMOVE_CHUNK
   const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
@@ -291,16 +310,51 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
     value.set(area.subarray(at, at + k), got)
     got += k
     if (Atomics.load(w, o + KIND) === KIND_LAST) {
-      if ((flags & XMOVE_LIST) !== 0) { answer(n, pushElement(shard, argv, value, flags)); return }
+      if ((flags & XMOVE_LIST) !== 0) { answer(n, logged(shard, argv, flags, o, pushElement(shard, argv, value, flags), value)); return }
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
       if (err === null) shard.notify(NOTIFY_GENERIC, isCopy ? EV_COPY_TO : EV_RENAME_TO, buf, start[1], len[1])
       // COPY's source changes nothing: the copy is the change that counts.
       if (err === null && isCopy) ownDirty.n = 1
-      answer(n, err === null ? RESULT_DONE : RESULT_OOM)
+      answer(n, logged(shard, argv, flags, o, err === null ? RESULT_DONE : RESULT_OOM, null))
       return
     }
     answer(n, 0)
   }
+}
+
+/**
+ * The destination's AOF entry for a move that changed something (`result` DONE or DONE_NEW, and
+ * the AOF on at staging and now; `o`: the source's outbox): MULTI, this key's state (RENAME) or
+ * the push (LMOVE) or the SADD (SMOVE, when the member is new here), then the source's DEL, pop
+ * or SREM, EXEC. The log is written at once, before the source may go on; under `always` both
+ * shards owe its sync before their replies leave (aofDebt), so the moves of a batch share one.
+ * COPY's one change is logged in this shard's order, not written early. Returns `result`.
+ */
+function logged (shard: Shard, argv: Argv, flags: number, o: number, result: number, element: Buffer | null): number {
+  if ((result !== RESULT_DONE && result !== RESULT_DONE_NEW) || (flags & XMOVE_AOF) === 0 || !aofIsOn()) return result
+  const { buf, start, len } = argv
+  const log = shardAof.log
+  const db = shard.dbIndex
+  const key = buf.subarray(start[1], start[1] + len[1])
+  const src = buf.subarray(start[2], start[2] + len[2])
+  if ((flags & XMOVE_COPY) !== 0) { logKeyState(shard, db, buf, start[1], len[1], log); return result }
+  log.beginUnit(db)
+  if ((flags & XMOVE_LIST) !== 0) {
+    log.parts(db, [(flags & XMOVE_TO_TAIL) !== 0 ? 'RPUSH' : 'LPUSH', key, element as Buffer])
+    log.parts(db, [(flags & XMOVE_FROM_TAIL) !== 0 ? 'RPOP' : 'LPOP', src])
+  } else if ((flags & XMOVE_SET) !== 0) {
+    const member = buf.subarray(start[4], start[4] + len[4])
+    if (result === RESULT_DONE_NEW) log.parts(db, ['SADD', key, member])
+    log.parts(db, ['SREM', src, member])
+  } else {
+    logKeyState(shard, db, buf, start[1], len[1], log)
+    log.parts(db, ['DEL', src])
+  }
+  log.endUnit()
+  // Written now, synced with the batch (both shards owe the sync before their replies leave).
+  flushShardAof(false)
+  Atomics.store(words as Int32Array, o + OWED, aofDebt.n)
+  return result
 }
 
 /** LPUSH/RPUSH of an LMOVE's element onto this shard's key (WRONGTYPE, OOM, a new list, blocked clients: as LPUSH). */
@@ -340,5 +394,6 @@ const EV_COPY_TO = eventName('copy_to')
 
 export const xmoveCommands: readonly CommandSpec[] = [
   // The key of this shard is argv[1]: WATCH touches, snapshots and the AOF's key state follow it.
-  { name: '__xmove', arity: -4, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true, run: xmoveCommand },
+  // Its AOF entries are its own (logged above), never the worker's key state of argv[1].
+  { name: '__xmove', arity: -4, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true, logsItself: true, run: xmoveCommand },
 ]

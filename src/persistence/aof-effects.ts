@@ -231,6 +231,7 @@ function rewriteOf (cmd: Command, all: readonly Command[]): Propagate | undefine
  */
 export function logEffect (all: readonly Command[], cmd: Command, shard: Shard, db: number, argv: Argv, reply: Uint8Array, rs: number, re: number, log: AofLog): void {
   if (cmd.internal === true) {
+    if (cmd.logsItself === true) return
     if (cmd.firstKey > 0 && cmd.firstKey < argv.argc) stateOfArg(shard, db, argv, cmd.firstKey, log)
     return
   }

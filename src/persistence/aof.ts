@@ -163,10 +163,12 @@ export class AofLog {
   /**
    * An execution unit (EXEC, a script, a transaction): its effects are wrapped in MULTI/EXEC
    * when there are several, as propagatePendingCommands does; one effect goes alone. Nested
-   * units are part of the outer one.
+   * units are part of the outer one. `db` (when known): its SELECT goes before the MULTI, as
+   * Redis writes it.
    */
-  beginUnit (): void {
+  beginUnit (db = -1): void {
     if (this.unitDepth++ !== 0) return
+    if (db >= 0) this.select(db)
     this.start()
     this.unitAt = this.len
     this.unitCount = this.count
@@ -208,11 +210,12 @@ export class AofLog {
 
   /**
    * Writes the buffer to the current incremental file (or `fd`), fdatasync first under
-   * `appendfsync always`. The next chunk starts with its own SELECT.
+   * `appendfsync always` (with `sync` false, the sync is owed instead: aofDebt). The next chunk
+   * starts with its own SELECT.
    */
-  flush (fd = saveWords().i32[W_AOF_FD]): void {
+  flush (fd = saveWords().i32[W_AOF_FD], sync = true): void {
     if (this.len === 0 || this.unitDepth !== 0) return
-    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len, this.pendingUnits)
+    const written = fd <= 0 ? this.len : writeAll(fd, this.buf, this.len, this.pendingUnits, sync)
     if (written === this.len) { this.len = 0; this.db = -1; if (this.pendingUnits !== 0) this.setUnits(0); return }
     // A failed write keeps what is left, as Redis keeps aof_buf, for the next flush (the shard's
     // tick tries again): the file gets every effect once the disk has room.
@@ -266,12 +269,20 @@ export class AofLog {
  * failed write with none gives the caller one (counted before the status turns err, so no other
  * thread's write can find the count at 0 and turn it ok meanwhile).
  */
-export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0): number {
+export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0, sync = true): number {
   const i32 = saveWords().i32
   let off = 0
   try {
     while (off < len) off += writeSync(fd, buf, off, len - off)
-    if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) syncAfter(i32, fd)
+    if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
+      const mine = Atomics.add(i32, W_AOF_WRITES, 1) + 1
+      if (sync) {
+        syncUpTo(i32, fd, mine)
+        if (aofDebt.n <= mine && aofDebt.fd === fd) aofDebt.n = 0
+      } else {
+        owe(mine, fd)
+      }
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
@@ -376,12 +387,11 @@ export function fsyncDone (err: NodeJS.ErrnoException | null): void {
 }
 
 /**
- * Group commit across threads: a sync that starts after this thread's write covers it, so while
- * one shard is in fdatasync the others wait for it (or find their write covered) instead of
- * queueing syncs of their own on the same file.
+ * Group commit across threads: a sync that starts after this thread's write (number `mine` of
+ * W_AOF_WRITES) covers it, so while one shard is in fdatasync the others wait for it (or find
+ * their write covered) instead of queueing syncs of their own on the same file.
  */
-function syncAfter (i32: Int32Array, fd: number): void {
-  const mine = Atomics.add(i32, W_AOF_WRITES, 1) + 1
+function syncUpTo (i32: Int32Array, fd: number, mine: number): void {
   for (;;) {
     if (Atomics.load(i32, W_AOF_SYNCED) >= mine) {
       // Covered, unless that sync was of another file (a rewrite switched files meanwhile).
@@ -401,6 +411,40 @@ function syncAfter (i32: Int32Array, fd: number): void {
       return
     }
     Atomics.wait(i32, W_AOF_SYNC_LOCK, 1, 50)
+  }
+}
+
+/**
+ * A sync this thread owes before it publishes replies, under `always`: the W_AOF_WRITES number
+ * of a write made without one (0: none), on descriptor `fd`. A cross-shard move's block is
+ * written by the destination without a sync, and both shards owe it (commands/xmove.ts), so
+ * moves in one batch share the batch's sync instead of taking one each.
+ */
+export const aofDebt = { n: 0, fd: 0 }
+
+/** Records a sync owed for write number `n` on `fd` (another thread's too). */
+export function owe (n: number, fd: number): void {
+  if (aofDebt.n !== 0 && aofDebt.fd !== fd) settleAof()
+  if (n > aofDebt.n) aofDebt.n = n
+  aofDebt.fd = fd
+}
+
+/**
+ * Pays the owed sync (before replies are published, and before a rewrite's cut switches files).
+ * A descriptor closed meanwhile was synced by the rewrite that closed it. Any other failure is
+ * Redis's fsync failure under `always`: exit.
+ */
+export function settleAof (): void {
+  const { n, fd } = aofDebt
+  if (n === 0) return
+  aofDebt.n = 0
+  try {
+    syncUpTo(saveWords().i32, fd, n)
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'EBADF') return
+    logLine(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${strerror(e.code)})\n`)
+    exitProcess()
   }
 }
 
@@ -428,5 +472,5 @@ export function forgetDeadShardAof (index: number): void {
   if (Atomics.sub(i32, W_AOF_PENDING, lost) === lost && Atomics.compareExchange(i32, W_AOF_WRITE_OK, 0, 1) === 0) updateDenyWrites()
 }
 
-/** Writes the shard's buffered effects to its file. */
-export function flushShardAof (): void { shardAof.log.flush(shardAof.fd) }
+/** Writes the shard's buffered effects to its file (`sync` false: the sync is owed, aofDebt). */
+export function flushShardAof (sync = true): void { shardAof.log.flush(shardAof.fd, sync) }

@@ -48,7 +48,7 @@ import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
-import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL, XMOVE_SET } from '../commands/xmove.js'
+import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL, XMOVE_SET, XMOVE_AOF } from '../commands/xmove.js'
 import { listPosition } from '../commands/list.js'
 import { TAIL as LIST_TAIL } from '../storage/list.js'
 import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
@@ -1145,11 +1145,11 @@ export class Router implements Dispatcher {
     }
     if (isAll) for (let s = 0; s < n; s++) if (!involved.includes(s)) involved.push(s)
     if (involved.length === 1) return this.sendWhole(conn, cmd, argv, involved[0])
-    // Without keyspace events or the AOF, the two shards move the value between them.
-    if (involved.length === 2 && this.moveBase[cmd.id] >= 0 && this.sharedFlags[NOTIFY_WORD] === 0 && !aofIsOn()) {
+    // Without keyspace events, the two shards move the value between them.
+    if (involved.length === 2 && this.moveBase[cmd.id] >= 0 && this.sharedFlags[NOTIFY_WORD] === 0) {
       const flags = this.moveFlags(cmd, argv, conn.db)
       // Option errors (COPY's, LMOVE's LEFT|RIGHT) come from the hold's path, as they always have.
-      if (flags >= 0) return this.sendMove(conn, cmd, argv, flags, (flags & XMOVE_COPY) !== 0 ? copyOpts.db : conn.db)
+      if (flags >= 0) return this.sendMove(conn, cmd, argv, aofIsOn() ? flags | XMOVE_AOF : flags, (flags & XMOVE_COPY) !== 0 ? copyOpts.db : conn.db)
     }
     involved.sort((a, b) => a - b)
     const marker = this.txnMarker

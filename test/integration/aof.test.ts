@@ -441,3 +441,102 @@ describe('AOF loading', () => {
     expect((await existing(c3, keys)).filter(p => !p).length).toBe(0)
   })
 })
+
+// RENAME, COPY, LMOVE, RPOPLPUSH and SMOVE with their keys on two shards run as moves with the
+// AOF on too (commands/xmove.ts): the destination logs both halves as one MULTI/EXEC block.
+describe('AOF and cross-shard moves', () => {
+  const movesOf = async (c: RawClient): Promise<number> => Number(/cross_shard_moves:(\d+)/.exec(await text(c, 'INFO', 'shards'))?.[1] ?? NaN)
+
+  it('moves log one block each: redis-check-aof accepts the file, Redis and FlashKV load it with the same data', async () => {
+    const dir = tempDir()
+    const f = await RawClient.connect((await track(startFlashKV({ shards: 4, extraArgs: AOF(dir, '--appendfsync', 'always') }))).port)
+    const [a, a2, a3, a4] = keysOnShard(0, 4, 4, 'src:')
+    const [b, b2, b3] = keysOnShard(2, 4, 3, 'dst:')
+    const big = 'x'.repeat(100_000)
+    const before = await movesOf(f)
+    const cmds: string[][] = [
+      ['SET', a, 'hello', 'PX', '90000000'], ['RENAME', a, b], ['SET', a, 'again'], ['RENAMENX', a, b], ['RENAMENX', b, a2],
+      ['SET', a3, big], ['RENAME', a3, b3], ['COPY', b3, a3], ['COPY', b3, a, 'REPLACE'], ['COPY', a2, b, 'DB', '5'],
+      ['DEL', a], ['RPUSH', a, 'e1', 'e2', 'e3', 'e4'], ['RPUSH', b2, 'z'], ['LMOVE', a, b2, 'LEFT', 'RIGHT'], ['LMOVE', a, b2, 'RIGHT', 'LEFT'],
+      ['RPOPLPUSH', a, b2], ['LMOVE', a, b2, 'LEFT', 'LEFT'], ['LMOVE', a, b2, 'LEFT', 'LEFT'],
+      ['SADD', a4, 'm1', 'm2', 'm3'], ['SADD', b, 'm3'], ['SMOVE', a4, b, 'm1'], ['SMOVE', a4, b, 'm3'], ['SMOVE', a4, b, 'nosuch'],
+      ['SELECT', '5'], ['SET', a, 'in5'], ['RENAME', a, b], ['SELECT', '0'],
+    ]
+    await run(f, cmds)
+    expect(await movesOf(f) - before).toBe(16)
+    const mine = await snapshot(f)
+    // RENAME's block: the destination's state, then the source's DEL.
+    const logged = commandsOf(lastIncr(dir)).map(c => c[0] === 'RESTORE' ? `RESTORE ${c[1]}` : c.join(' '))
+    const i = logged.indexOf(`RESTORE ${b3}`)
+    expect(logged.slice(i - 1, i + 3)).toEqual(['MULTI', `RESTORE ${b3}`, `DEL ${a3}`, 'EXEC'])
+    expect(logged).toContain(`RPUSH ${b2} e1`)
+    expect(logged).toContain(`SREM ${a4} m3`)
+    expect(logged).toContain(`SADD ${b} m1`)
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))).port)
+    expect(await snapshot(r)).toEqual(mine)
+    const f2 = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    expect(await snapshot(f2)).toEqual(mine)
+  })
+
+  it('kill -9 under RENAME and RPOPLPUSH load across shards (always): no half move, every acknowledged one kept', { timeout: 60_000 }, async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 2, extraArgs: AOF(dir, '--appendfsync', 'always') }))
+    const setup = await RawClient.connect(f.port)
+    const PAIRS = 8
+    const from = keysOnShard(0, 2, PAIRS, 'pa:')
+    const to = keysOnShard(1, 2, PAIRS, 'pb:')
+    const [l0] = keysOnShard(0, 2, 1, 'list:')
+    const [l1] = keysOnShard(1, 2, 1, 'list:')
+    const ELEMENTS = 200
+    for (let i = 0; i < PAIRS; i++) await setup.command('SET', from[i], `v${i}`)
+    await setup.command('RPUSH', l0, ...Array.from({ length: ELEMENTS }, (_, i) => `e${i}`))
+    const before = await movesOf(setup)
+    setup.close()
+    // Each pair's client renames it back and forth, one at a time: `at[i]` is where its last
+    // acknowledged RENAME put it (0: from, 1: to).
+    const at = new Array<number>(PAIRS).fill(0)
+    let acked = 0
+    let isStopping = false
+    const renamers = Array.from({ length: PAIRS }, async (_, i) => {
+      const c = await RawClient.connect(f.port)
+      try {
+        while (!isStopping) {
+          const r = await text(c, 'RENAME', at[i] === 0 ? from[i] : to[i], at[i] === 0 ? to[i] : from[i])
+          expect(r).toBe('+OK\r\n')
+          at[i] ^= 1
+          acked++
+        }
+      } catch {} finally { c.close() }
+    })
+    const poppers = Array.from({ length: 2 }, async (_, k) => {
+      const c = await RawClient.connect(f.port)
+      try {
+        while (!isStopping) {
+          c.send(Buffer.concat(Array.from({ length: 16 }, () => encodeCommand(k === 0 ? ['RPOPLPUSH', l0, l1] : ['RPOPLPUSH', l1, l0]))))
+          await c.readReplies(16, 10_000)
+        }
+      } catch {} finally { c.close() }
+    })
+    while (acked < 2000) await new Promise(resolve => setTimeout(resolve, 10))
+    const c = await RawClient.connect(f.port)
+    expect(await movesOf(c) - before).toBeGreaterThan(2000)
+    c.close()
+    process.kill(f.pid, 'SIGKILL')
+    isStopping = true
+    await Promise.all([...renamers, ...poppers])
+    const g = await RawClient.connect((await track(startFlashKV({ shards: 3, extraArgs: AOF(dir) }))).port)
+    for (let i = 0; i < PAIRS; i++) {
+      // The acknowledged place, or one RENAME further (sent, written, not yet answered).
+      const has = [await text(g, 'GET', from[i]), await text(g, 'GET', to[i])]
+      expect(has.filter(v => v === `$${`v${i}`.length}\r\nv${i}\r\n`).length, `pair ${i}`).toBe(1)
+      expect(has.filter(v => v === '$-1\r\n').length, `pair ${i}`).toBe(1)
+    }
+    const elements = [
+      ...(await text(g, 'LRANGE', l0, '0', '-1')).split('\r\n').filter(l => l.startsWith('e')),
+      ...(await text(g, 'LRANGE', l1, '0', '-1')).split('\r\n').filter(l => l.startsWith('e')),
+    ]
+    expect(elements.sort()).toEqual(Array.from({ length: ELEMENTS }, (_, i) => `e${i}`).sort())
+    g.close()
+  })
+})
