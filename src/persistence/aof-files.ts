@@ -231,11 +231,23 @@ function isRdbFile (path: string): boolean {
 
 function readSyncAll (fd: number, b: Buffer): number { return readSync(fd, b, 0, b.length, 0) }
 
-/** Scans RESP commands: the end of the last complete one, how many, and why it stopped. */
-export function scanCommands (b: Uint8Array, from = 0): { end: number, count: number, status: 'ok' | 'truncated' | 'bad' } {
+/**
+ * Scans RESP commands: the end of the last complete one, how many, and why it stopped. A file
+ * whose commands end inside MULTI (no EXEC) is truncated at that MULTI (`isRevert`), as
+ * loadSingleAppendOnlyFile reverts an incomplete transaction.
+ */
+export function scanCommands (b: Uint8Array, from = 0): { end: number, count: number, status: 'ok' | 'truncated' | 'bad', isRevert?: true } {
   let p = from
   let count = 0
   const n = b.length
+  // The open MULTI's offset and the count before it (-1: none open).
+  let multiAt = -1
+  let multiCount = 0
+  const isName = (q: number, len: number, name: string): boolean => {
+    if (len !== name.length) return false
+    for (let i = 0; i < len; i++) if ((b[q + i] | 0x20) !== name.charCodeAt(i)) return false
+    return true
+  }
   const readLine = (q: number): [number, number] | null => {
     let e = q
     while (e < n && b[e] !== 10) e++
@@ -267,18 +279,28 @@ export function scanCommands (b: Uint8Array, from = 0): { end: number, count: nu
     if (h === null) return { end: start, count, status: 'truncated' }
     if (h[0] < 1) return { end: start, count, status: 'bad' }
     p = h[1]
+    let nameAt = 0
+    let nameLen = 0
     for (let i = 0; i < h[0]; i++) {
       if (p >= n) return { end: start, count, status: 'truncated' }
       if (b[p] !== 36) return { end: start, count, status: 'bad' }
       const l = readLine(p + 1)
       if (l === null) return { end: start, count, status: 'truncated' }
       if (l[0] < 0) return { end: start, count, status: 'bad' }
+      if (i === 0) { nameAt = l[1]; nameLen = l[0] }
       p = l[1] + l[0] + 2
       if (p > n) return { end: start, count, status: 'truncated' }
       if (b[p - 2] !== 13 || b[p - 1] !== 10) return { end: start, count, status: 'bad' }
     }
+    if (isName(nameAt, nameLen, 'multi')) {
+      if (multiAt < 0) { multiAt = start; multiCount = count }
+    } else if (isName(nameAt, nameLen, 'exec')) {
+      // Only EXEC: Redis's loader queues a DISCARD inside MULTI like any other command.
+      multiAt = -1
+    }
     count++
   }
+  if (multiAt >= 0) return { end: multiAt, count: multiCount, status: 'truncated', isRevert: true }
   return { end: p, count, status: 'ok' }
 }
 
@@ -288,6 +310,7 @@ function checkCommands (path: string, name: string, isLast: boolean, loadTruncat
   const r = scanCommands(b)
   if (r.status === 'bad') fatal(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`)
   if (r.status === 'truncated') {
+    if (r.isRevert === true) log.warn({}, `Revert incomplete MULTI/EXEC transaction in AOF file ${name}`)
     if (!isLast || !loadTruncated) {
       if (!isLast) fatal(`Fatal error: the truncated file is not the last file`)
       fatal(`Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`)

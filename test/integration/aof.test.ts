@@ -415,6 +415,40 @@ describe('AOF loading', () => {
       .rejects.toThrow("Unexpected end of file reading the append only file appendonly.aof.1.incr.aof. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
   })
 
+  it('a file that ends inside MULTI is cut at the MULTI, as Redis reverts it (DISCARD ends no block there); complete blocks replay', async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))
+    const c = await RawClient.connect(f.port)
+    await run(c, [['SET', 'a', '1'], ['MULTI'], ['SET', 'b', '2'], ['INCR', 'a'], ['EXEC']])
+    c.close()
+    await f.stop()
+    const incr = lastIncr(dir)
+    const cmd = (...a: string[]): string => encodeCommand(a).toString('latin1')
+    appendFileSync(incr, cmd('MULTI') + cmd('SET', 'f', '6') + cmd('INCR', 'a') + cmd('EXEC'))
+    const whole = statSync(incr).size
+    // Redis's loader queues everything but EXEC inside MULTI: a DISCARD ends nothing.
+    const open = cmd('MULTI') + cmd('SET', 'c', '3') + cmd('SET', 'd', '4') + cmd('DISCARD') + cmd('SET', 'e', '5')
+    appendFileSync(incr, open)
+    const expected = '*6\r\n$1\r\n3\r\n$1\r\n2\r\n$-1\r\n$-1\r\n$-1\r\n$1\r\n6\r\n'
+    const f2 = await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))
+    const c2 = await RawClient.connect(f2.port)
+    expect(await text(c2, 'MGET', 'a', 'b', 'c', 'd', 'e', 'f')).toBe(expected)
+    c2.close()
+    expect(f2.logs()).toContain('Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof')
+    expect(f2.logs()).toContain('!!! Truncating the AOF appendonly.aof.1.incr.aof at offset ' + String(whole) + ' !!!')
+    expect(statSync(incr).size).toBe(whole)
+    await f2.stop()
+    // Redis reads the same bytes the same way.
+    appendFileSync(incr, open)
+    const copy = tempDir()
+    execFileSync('cp', ['-r', join(dir, 'appendonlydir'), copy])
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', copy]))).port)
+    expect(await text(r, 'MGET', 'a', 'b', 'c', 'd', 'e', 'f')).toBe(expected)
+    r.close()
+    await expect(startFlashKV({ shards: 2, extraArgs: AOF(dir, '--aof-load-truncated', 'no') }))
+      .rejects.toThrow('Unexpected end of file reading the append only file appendonly.aof.1.incr.aof.')
+  })
+
   it('BGREWRITEAOF under concurrent writes: a restart has exactly the data', { timeout: 60_000 }, async () => {
     const dir = tempDir()
     const f = await track(startFlashKV({ shards: 3, extraArgs: AOF(dir) }))

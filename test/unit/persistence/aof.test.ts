@@ -113,6 +113,15 @@ describe('scanCommands', () => {
     expect(scanCommands(Buffer.from('*1\r\n$3\r\nGETX\r\n')).status).toBe('bad')
     expect(scanCommands(Buffer.from('*x\r\n')).status).toBe('bad')
   })
+
+  it('ends a file inside MULTI at that MULTI (only EXEC closes it, as in Redis\'s loader)', () => {
+    const multi = '*1\r\n$5\r\nMULTI\r\n'
+    const exec = '*1\r\n$4\r\nexec\r\n'
+    const discard = '*1\r\n$7\r\nDISCARD\r\n'
+    expect(scanCommands(Buffer.from(cmd + multi + cmd + exec + cmd))).toEqual({ end: 3 * cmd.length + multi.length + exec.length, count: 5, status: 'ok' })
+    expect(scanCommands(Buffer.from(cmd + multi + cmd + discard + cmd))).toEqual({ end: cmd.length, count: 1, status: 'truncated', isRevert: true })
+    expect(scanCommands(Buffer.from(cmd + multi + cmd + exec + multi + cmd))).toEqual({ end: 2 * cmd.length + multi.length + exec.length, count: 4, status: 'truncated', isRevert: true })
+  })
 })
 
 describe('manifest and settings', () => {
