@@ -1753,13 +1753,15 @@ for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() 
  * per pass of the loop, so that the commands Redis allows while loading (INFO, CONFIG...) are
  * answered meanwhile; the router refuses the others with -LOADING until every shard is done
  * (persistence/save-state.ts W_LOADING). No keyspace events, as Redis sends none for a load;
- * keys already past their time are skipped, as a master skips them.
+ * keys already past their time are skipped, as a master skips them (but kept in an AOF's base
+ * while its commands replay: W_AOF_LOADING).
  */
 function loadAtStart (): RdbLoader | null {
   const path = data.rdbFile
   if (path === undefined || !existsSync(path)) { loadingDone(); return null }
   return new RdbLoader(path, key => shardOfKey(key, 0, key.length, data.shards) === data.index, (db, key, payload, expireAt, idle, freq) => {
-    if (expireAt !== 0 && expireAt < Date.now()) { shard.loadExpired++; return }
+    // An AOF's base keeps them while its commands follow (Redis's RDBFLAGS_AOF_PREAMBLE).
+    if (expireAt !== 0 && expireAt < Date.now() && !shard.isExpiryHeld) { shard.loadExpired++; return }
     shard.loadedKeys++
     const wasDb = shard.dbIndex
     const flags = shard.notifyFlags

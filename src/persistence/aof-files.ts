@@ -16,7 +16,7 @@ import { ByteWriter } from './listpack.js'
 import { rdbHeader, checksumBytes, RDB_OPCODE_EOF, writeAtomically } from './rdb-writer.js'
 import { crc64 } from './crc64.js'
 import {
-  saveWords, updateDenyWrites, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
+  saveWords, updateDenyWrites, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_PREAMBLE, W_AOF_LOAD_TRUNCATED, W_LOADING, W_AOF_LOADING, W_AOF_ENABLED, W_AOF_SCHEDULED,
   W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, W_AOF_FSYNC_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
@@ -215,6 +215,9 @@ export function prepareAof (c: AofConfig, version: string, log: Logger): AofStar
   f64[F_LOAD_TOTAL] = total
   Atomics.store(i32, W_LOADING, c.shards + (replay.length > 0 ? 1 : 0))
   if (replay.length === 0) Atomics.store(i32, W_AOF_ON, 1)
+  // The base's keys already past their time are kept too while commands follow (Redis keeps
+  // them in an AOF's RDB preamble): the replay may write them.
+  else Atomics.store(i32, W_AOF_LOADING, 1)
   return { rdbFile, replay }
 }
 

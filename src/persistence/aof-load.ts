@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { RestBackend } from '../server/virtual-connection.js'
-import { saveWords, W_LOADING, W_AOF_ON, F_AOF_BASE_SIZE } from './save-state.js'
+import { saveWords, W_LOADING, W_AOF_ON, W_AOF_LOADING, F_AOF_BASE_SIZE } from './save-state.js'
 import { aofCurrentSize } from './aof-files.js'
 
 interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: string) => void }
@@ -152,6 +152,7 @@ export async function replayAof (backend: RestBackend, files: readonly string[],
   }
   log.info({}, `DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`)
   saveWords().f64[F_AOF_BASE_SIZE] = aofCurrentSize()
+  Atomics.store(i32, W_AOF_LOADING, 0)
   Atomics.store(i32, W_AOF_ON, 1)
   if (Atomics.load(i32, W_LOADING) > 0) Atomics.sub(i32, W_LOADING, 1)
 }

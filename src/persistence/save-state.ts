@@ -94,6 +94,12 @@ export const W_AOF_PENDING = 36
  */
 export const W_AOF_FSYNC_OK = 37
 export const W_AOF_FSYNC_ERRNO = 38
+/**
+ * The AOF's commands are being replayed (aof-load.ts): as Redis while loading (keyIsExpired,
+ * checkAlreadyExpired), no key expires, lazily or actively, and a time already past still sets
+ * a TTL, so the replay meets the keys the writes met; they expire once it is over.
+ */
+export const W_AOF_LOADING = 39
 const INT_WORDS = 40
 
 // Float64 words.

@@ -19,6 +19,7 @@ import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
 import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
 import { performance } from 'node:perf_hooks'
+import { saveWords, W_AOF_LOADING } from '../persistence/save-state.js'
 
 const EV_EXPIRED = eventName('expired')
 const EV_NEW = eventName('new')
@@ -215,6 +216,12 @@ export class Shard implements EvictionHost {
   /** Overridable clock, for tests with a fake time. */
   clock: () => number = Date.now
 
+  /** The shared save-state words: W_AOF_LOADING holds expiry while the AOF replays. */
+  private readonly saveI32 = saveWords().i32
+
+  /** While the AOF replays nothing expires (save-state.ts W_AOF_LOADING), as in Redis's load. */
+  get isExpiryHeld (): boolean { return this.saveI32[W_AOF_LOADING] !== 0 }
+
   /** `dbs`: databases lent by the shard's own thread (server/engine.ts); db 0 is always there. */
   constructor (index = 0, shards = 1, dbs: Array<Keyspace | null> | null = null) {
     this.index = index
@@ -248,7 +255,7 @@ export class Shard implements EvictionHost {
     if (e === 0) return 0
     const at = ks.expireAt(e)
     // Redis's keyIsExpired: a key is gone once now > expireAt (at expireAt it still exists).
-    if (at !== 0 && at < this.clock()) {
+    if (at !== 0 && at < this.clock() && !this.isExpiryHeld) {
       if (writes.onExpire !== null) writes.onExpire(ks, e)
       if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
       this.removeExpired(ks, e)
@@ -322,6 +329,7 @@ export class Shard implements EvictionHost {
 
   /** Active expiry for every database: a bounded sweep (called on the worker's idle tick). */
   activeExpire (maxBucketsPerDb: number): number {
+    if (this.isExpiryHeld) return 0
     const t0 = performance.now()
     const now = this.clock()
     const flags = evictionSettings.flags
@@ -349,7 +357,7 @@ export class Shard implements EvictionHost {
    */
   expireIfNeeded (ks: Keyspace, e: number): boolean {
     const at = ks.expireAt(e)
-    if (at === 0 || at >= this.clock()) return false
+    if (at === 0 || at >= this.clock() || this.isExpiryHeld) return false
     if (aofHook.onDelete !== null) aofHook.onDelete(ks, e)
     this.removeExpired(ks, e)
     this.expiredKeys++

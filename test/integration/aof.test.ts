@@ -449,6 +449,63 @@ describe('AOF loading', () => {
       .rejects.toThrow('Unexpected end of file reading the append only file appendonly.aof.1.incr.aof.')
   })
 
+  it('nothing expires while the file replays, as in Redis: writes to keys whose time has passed since meet the keys they met', { timeout: 30_000 }, async () => {
+    // A directory Redis wrote, then commands whose keys' times passed before this restart.
+    const dir = tempDir()
+    const r0 = await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+    const c0 = await RawClient.connect(r0.port)
+    await c0.command('SET', 'dumped', 'payload')
+    const dump = await c0.command('DUMP', 'dumped')
+    const payload = dump.subarray(dump.indexOf('\r\n') + 2, dump.length - 2)
+    c0.close()
+    await r0.stop()
+    const past = String(Date.now() - 60_000)
+    const more: Array<Array<string | Buffer>> = [
+      ['SET', 'k', 'v', 'PXAT', past], ['APPEND', 'k', 'x'], ['SET', 'kept', 'v', 'PXAT', past], ['PERSIST', 'kept'],
+      ['SADD', 's', 'm'], ['PEXPIREAT', 's', past], ['SADD', 's', 'n'], ['SADD', 's2', 'm'], ['PEXPIREAT', 's2', past], ['PERSIST', 's2'],
+      ['RPUSH', 'l', 'a', 'b'], ['PEXPIREAT', 'l', past], ['LMOVE', 'l', 'l2', 'LEFT', 'RIGHT'],
+      ['RESTORE', 'r', past, payload, 'ABSTTL'], ['PERSIST', 'r'], ['GETEX', 'k', 'PXAT', past], ['SET', 'g', '1'], ['GETEX', 'g', 'PXAT', past], ['PERSIST', 'g'],
+    ]
+    appendFileSync(lastIncr(dir), Buffer.concat(more.map(a => encodeCommand(a))))
+    const copy = tempDir()
+    execFileSync('cp', ['-r', join(dir, 'appendonlydir'), copy])
+    const reads = async (c: RawClient): Promise<string[]> => {
+      const out: string[] = []
+      for (const a of [['DBSIZE'], ['MGET', 'k', 'kept', 'r', 'g'], ['SMEMBERS', 's'], ['SMEMBERS', 's2'], ['LRANGE', 'l', '0', '-1'], ['LRANGE', 'l2', '0', '-1'], ['TTL', 'kept'], ['TTL', 'r']]) out.push(await text(c, ...a))
+      return out
+    }
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', copy]))).port)
+    const theirs = await reads(r)
+    r.close()
+    expect(theirs[1]).toBe('*4\r\n$-1\r\n$1\r\nv\r\n$7\r\npayload\r\n$1\r\n1\r\n')
+    const f = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    expect(await reads(f)).toEqual(theirs)
+    f.close()
+  })
+
+  it('an AOF base keeps keys whose time has passed while the increments replay (Redis\'s preamble does)', { timeout: 30_000 }, async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))
+    const c = await RawClient.connect(f.port)
+    await run(c, [['SET', 'x', 'v', 'PX', '400'], ['SET', 'y', 'w', 'PX', '400']])
+    expect(await text(c, 'BGREWRITEAOF')).toBe('+Background append only file rewriting started\r\n')
+    await rewriteDone(c)
+    c.close()
+    await f.stop()
+    // x's time passes after the base was written; the increment (as if written just before) clears it.
+    appendFileSync(lastIncr(dir), encodeCommand(['PERSIST', 'x']))
+    await new Promise(resolve => setTimeout(resolve, 600))
+    const copy = tempDir()
+    execFileSync('cp', ['-r', join(dir, 'appendonlydir'), copy])
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', copy]))).port)
+    const theirs = [await text(r, 'MGET', 'x', 'y'), await text(r, 'DBSIZE')]
+    r.close()
+    expect(theirs).toEqual(['*2\r\n$1\r\nv\r\n$-1\r\n', ':1\r\n'])
+    const g = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    expect([await text(g, 'MGET', 'x', 'y'), await text(g, 'DBSIZE')]).toEqual(theirs)
+    g.close()
+  })
+
   it('BGREWRITEAOF under concurrent writes: a restart has exactly the data', { timeout: 60_000 }, async () => {
     const dir = tempDir()
     const f = await track(startFlashKV({ shards: 3, extraArgs: AOF(dir) }))
