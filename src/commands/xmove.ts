@@ -49,7 +49,8 @@ import { setHas } from '../storage/set-type.js'
 import { ownDirty } from '../persistence/dirty.js'
 import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
-import { shardAof, flushShardAof, aofIsOn, aofDebt, owe } from '../persistence/aof.js'
+import { shardAof, flushShardAof, aofIsOn, aofDebt, owe, aofMisconf } from '../persistence/aof.js'
+import { saveWords, W_AOF_WRITE_OK } from '../persistence/save-state.js'
 import { logKeyState } from '../persistence/aof-effects.js'
 
 export const XMOVE_SRC = 1
@@ -83,6 +84,8 @@ const OWED = 9 // appendfsync always: the W_AOF_WRITES number of the destination
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
 const KIND_LAST = 3
+/** The source cannot log the move in order (the AOF's last write failed): nothing moves. */
+const KIND_ABORT = 4
 const RESULT_DONE = 1
 const RESULT_OOM = 2
 const RESULT_EXISTS = 3
@@ -90,6 +93,8 @@ const RESULT_WRONGTYPE = 4
 const RESULT_ZERO = 5
 /** SMOVE's destination did not have the member (Redis counts one more change). */
 const RESULT_DONE_NEW = 6
+/** The destination cannot log the move in order (see aofStalled). */
+const RESULT_ABORT = 7
 
 /** Bound on one sleep: waits re-check the other shard's death counter this often. */
 const WAIT_MS = 20
@@ -222,8 +227,9 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
     sent = postChunk(w, o, shard.index, value, 0)
   }
   // The destination's block must follow this shard's earlier effects in the file (their sync,
-  // under always, can wait for the batch's: aofDebt).
-  if ((flags & (XMOVE_AOF | XMOVE_COPY)) === XMOVE_AOF && shardAof.log.len !== 0) flushShardAof(false)
+  // under always, can wait for the batch's: aofDebt). If they cannot be written, nothing moves.
+  const isAborted = (flags & (XMOVE_AOF | XMOVE_COPY)) === XMOVE_AOF && aofStalled()
+  if (isAborted) Atomics.store(w, o + KIND, KIND_ABORT)
   Atomics.store(w, o + SEQ_SRC, 1)
   Atomics.store(w, o + ID, id)
   Atomics.notify(w, o + ID)
@@ -232,12 +238,13 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
     // The destination took chunk n (after the last, or on an early answer, with its result).
     if (!waitFor(w, o + SEQ_DST, n, false, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
     result = Atomics.load(w, o + RESULT)
-    if (value === null || result !== 0) break
+    if (value === null || result !== 0 || isAborted) break
     sent = postChunk(w, o, shard.index, value, sent)
     Atomics.store(w, o + SEQ_SRC, n + 1)
     Atomics.notify(w, o + SEQ_SRC)
   }
   Atomics.store(w, o + ID, 0)
+  if (isAborted || result === RESULT_ABORT) { out.raw(aofMisconf()); return }
   // The block is written; its sync is owed by this reply too (appendfsync always).
   const owed = Atomics.load(w, o + OWED)
   if (owed !== 0) owe(owed, shardAof.fd)
@@ -294,7 +301,9 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
     Atomics.store(w, o + SEQ_DST, n)
     Atomics.notify(w, o + SEQ_DST)
   }
-  if (Atomics.load(w, o + KIND) === KIND_MISSING) { answer(1, 0); return }
+  const kind = Atomics.load(w, o + KIND)
+  if (kind === KIND_MISSING || kind === KIND_ABORT) { answer(1, 0); return }
+  if ((flags & (XMOVE_AOF | XMOVE_COPY)) === XMOVE_AOF && aofStalled()) { answer(1, RESULT_ABORT); return }
   // RENAMENX, or COPY without REPLACE, onto an existing key: nothing changes (the value sent goes unused).
   const isCopy = (flags & XMOVE_COPY) !== 0
   const keeps = isCopy ? (flags & XMOVE_REPLACE) === 0 : (flags & XMOVE_NX) !== 0
@@ -320,6 +329,20 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
     }
     answer(n, 0)
   }
+}
+
+/**
+ * With the AOF on, whether this shard's log cannot go out ahead of a move's block: it writes
+ * what it logged so far, and a write that failed now or earlier (kept bytes here or on any
+ * shard: W_AOF_WRITE_OK) would let the block, retried on another thread, land before them or
+ * after later effects. Such a move answers -MISCONF and changes nothing, as writes get once
+ * the failure is seen (the hold, which takes a shard's kept bytes into its block, is the
+ * other way; a move staged after the failure is denied by the router anyway).
+ */
+function aofStalled (): boolean {
+  if (!aofIsOn()) return false
+  if (shardAof.log.len !== 0) flushShardAof(false)
+  return shardAof.log.len !== 0 || Atomics.load(saveWords().i32, W_AOF_WRITE_OK) === 0
 }
 
 /**

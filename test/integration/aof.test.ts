@@ -169,14 +169,14 @@ async function crashUnderLoad (fsync: string): Promise<{ acked: string[][], pres
 describe('AOF durability', () => {
   it('kill -9 under write load with appendfsync always loses no acknowledged write', { timeout: 60_000 }, async () => {
     const { acked, present } = await crashUnderLoad('always')
-    expect(acked.flat().length).toBeGreaterThan(8000)
+    expect(acked.flat().length).toBeGreaterThanOrEqual(8000)
     const lost = acked.flatMap((keys, w) => keys.filter((_, i) => !present[w][i]))
     expect(lost).toEqual([])
   })
 
   it('kill -9 with everysec: what is lost of the acknowledged writes is a suffix of each client\'s, never a hole', { timeout: 60_000 }, async () => {
     const { acked, present } = await crashUnderLoad('everysec')
-    expect(acked.flat().length).toBeGreaterThan(8000)
+    expect(acked.flat().length).toBeGreaterThanOrEqual(8000)
     for (const found of present) {
       const firstLost = found.indexOf(false)
       if (firstLost >= 0) expect(found.slice(firstLost).every(p => !p)).toBe(true)
