@@ -336,8 +336,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
  * what it logged so far, and a write that failed now or earlier (kept bytes here or on any
  * shard: W_AOF_WRITE_OK) would let the block, retried on another thread, land before them or
  * after later effects. Such a move answers -MISCONF and changes nothing, as writes get once
- * the failure is seen (the hold, which takes a shard's kept bytes into its block, is the
- * other way; a move staged after the failure is denied by the router anyway).
+ * the failure is seen (the router refuses any write staged after it).
  */
 function aofStalled (): boolean {
   if (!aofIsOn()) return false
