@@ -92,8 +92,8 @@ function restoreCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   }
   const now = shard.now()
   if (ttl !== 0 && !isAbsTtl) ttl += now
-  // checkAlreadyExpired (not while the AOF replays: the key is made, and expires after).
-  if (ttl !== 0 && ttl <= now && !shard.isExpiryHeld) {
+  // checkAlreadyExpired.
+  if (ttl !== 0 && shard.isAlreadyExpired(ttl, now)) {
     // Already expired: nothing is created, and a replaced key is deleted ("del").
     if (old !== 0) {
       shard.removeOverwritten(ks, old)

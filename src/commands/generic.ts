@@ -127,9 +127,8 @@ function expireGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isSeconds: b
     if ((flags & EXPIRE_GT) !== 0 && (when <= current || current === -1)) { out.raw(ZERO); return }
     if ((flags & EXPIRE_LT) !== 0 && current !== -1 && when >= current) { out.raw(ZERO); return }
   }
-  // checkAlreadyExpired: a time already past deletes the key ("del", not "expire"); not while
-  // the AOF replays, as Redis does not while loading.
-  if (when <= now && !shard.isExpiryHeld) {
+  // checkAlreadyExpired: a time already past deletes the key ("del", not "expire").
+  if (shard.isAlreadyExpired(when, now)) {
     shard.removeExpired(ks, e)
     shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
   } else {

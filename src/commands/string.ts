@@ -298,8 +298,8 @@ export function getexCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
     if (when < 0) { out.raw(when === BAD_INT ? NOT_INTEGER : GETEX_EXPIRE_ERR); return }
   }
   out.bulk(ks.arena.u8, ks.valOffset(e), ks.valLen(e))
-  // checkAlreadyExpired: an absolute time not after now deletes the key (not while loading).
-  if ((flags & (SET_EXAT | SET_PXAT)) !== 0 && when <= now && !shard.isExpiryHeld) {
+  // checkAlreadyExpired: an absolute time not after now deletes the key.
+  if ((flags & (SET_EXAT | SET_PXAT)) !== 0 && shard.isAlreadyExpired(when, now)) {
     shard.removeExpired(ks, e)
     shard.notify(NOTIFY_GENERIC, EV_DEL, buf, start[1], len[1])
   } else if (expireArg >= 0) {

@@ -20,6 +20,7 @@ import {
   W_BGSAVE, W_AOF_REWRITE, W_AOF_NEXT_FD, W_AOF_OLD_FD, W_SNAPSHOT_ID, W_AOF_REWRITE_OK, W_AOF_WRITE_OK, W_AOF_FSYNC_OK, F_AOF_REWRITE_START, F_AOF_LAST_REWRITE_SEC, F_AOF_REWRITES,
   F_AOF_BASE_SIZE, F_AOF_AUTO_PERCENT, F_AOF_AUTO_MIN, F_LOAD_START, F_LOAD_TOTAL,
 } from './save-state.js'
+import { equalsLower, token } from '../protocol/ascii.js'
 import { FSYNC_EVERYSEC, AofLog, fsyncDone } from './aof.js'
 import { RdbLoader } from './rdb-file.js'
 import { RDB_VERSION } from './rdb-value.js'
@@ -234,6 +235,9 @@ function isRdbFile (path: string): boolean {
 
 function readSyncAll (fd: number, b: Buffer): number { return readSync(fd, b, 0, b.length, 0) }
 
+const MULTI_TOKEN = token('multi')
+const EXEC_TOKEN = token('exec')
+
 /**
  * Scans RESP commands: the end of the last complete one, how many, and why it stopped. A file
  * whose commands end inside MULTI (no EXEC) is truncated at that MULTI (`isRevert`), as
@@ -246,11 +250,6 @@ export function scanCommands (b: Uint8Array, from = 0): { end: number, count: nu
   // The open MULTI's offset and the count before it (-1: none open).
   let multiAt = -1
   let multiCount = 0
-  const isName = (q: number, len: number, name: string): boolean => {
-    if (len !== name.length) return false
-    for (let i = 0; i < len; i++) if ((b[q + i] | 0x20) !== name.charCodeAt(i)) return false
-    return true
-  }
   const readLine = (q: number): [number, number] | null => {
     let e = q
     while (e < n && b[e] !== 10) e++
@@ -295,9 +294,9 @@ export function scanCommands (b: Uint8Array, from = 0): { end: number, count: nu
       if (p > n) return { end: start, count, status: 'truncated' }
       if (b[p - 2] !== 13 || b[p - 1] !== 10) return { end: start, count, status: 'bad' }
     }
-    if (isName(nameAt, nameLen, 'multi')) {
+    if (equalsLower(b, nameAt, nameLen, MULTI_TOKEN)) {
       if (multiAt < 0) { multiAt = start; multiCount = count }
-    } else if (isName(nameAt, nameLen, 'exec')) {
+    } else if (equalsLower(b, nameAt, nameLen, EXEC_TOKEN)) {
       // Only EXEC: Redis's loader queues a DISCARD inside MULTI like any other command.
       multiAt = -1
     }

@@ -12,6 +12,7 @@ import { basename } from 'node:path'
 import type { RestBackend } from '../server/virtual-connection.js'
 import { saveWords, W_LOADING, W_AOF_ON, W_AOF_LOADING, F_AOF_BASE_SIZE } from './save-state.js'
 import { aofCurrentSize } from './aof-files.js'
+import { equalsLower, token } from '../protocol/ascii.js'
 
 interface Logger { info: (o: object, m: string) => void, warn: (o: object, m: string) => void }
 
@@ -47,12 +48,9 @@ const KIND_MULTI = 1
 const KIND_EXEC = 2
 const KIND_SELECT = 3
 
-/** Whether b[p..p+len) is `name` (lower case), ignoring ASCII case. */
-function isName (b: Buffer, p: number, len: number, name: string): boolean {
-  if (len !== name.length) return false
-  for (let i = 0; i < len; i++) if ((b[p + i] | 0x20) !== name.charCodeAt(i)) return false
-  return true
-}
+const MULTI = token('multi')
+const EXEC = token('exec')
+const SELECT = token('select')
 
 /** What the command at p is to the piece cutter; for SELECT, its database is left in `selected`. */
 let selected = 0
@@ -60,9 +58,9 @@ function kindOf (b: Buffer, p: number): number {
   const argc = numAt(b, p + 1)
   const len = numAt(b, numEnd + 3)
   const name = numEnd + 2
-  if (isName(b, name, len, 'multi')) return KIND_MULTI
-  if (isName(b, name, len, 'exec')) return KIND_EXEC
-  if (argc < 2 || !isName(b, name, len, 'select')) return KIND_OTHER
+  if (equalsLower(b, name, len, MULTI)) return KIND_MULTI
+  if (equalsLower(b, name, len, EXEC)) return KIND_EXEC
+  if (argc < 2 || !equalsLower(b, name, len, SELECT)) return KIND_OTHER
   const n = numAt(b, name + len + 3)
   selected = Number(b.toString('latin1', numEnd + 2, numEnd + 2 + n))
   return KIND_SELECT

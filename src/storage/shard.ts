@@ -222,6 +222,12 @@ export class Shard implements EvictionHost {
   /** While the AOF replays nothing expires (save-state.ts W_AOF_LOADING), as in Redis's load. */
   get isExpiryHeld (): boolean { return this.saveI32[W_AOF_LOADING] !== 0 }
 
+  /**
+   * Redis's checkAlreadyExpired: a write's expire time `when` not after `now` deletes its key,
+   * except while the AOF replays (the key gets the TTL and expires after, as in Redis's load).
+   */
+  isAlreadyExpired (when: number, now: number): boolean { return when <= now && !this.isExpiryHeld }
+
   /** `dbs`: databases lent by the shard's own thread (server/engine.ts); db 0 is always there. */
   constructor (index = 0, shards = 1, dbs: Array<Keyspace | null> | null = null) {
     this.index = index
