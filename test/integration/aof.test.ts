@@ -487,14 +487,16 @@ describe('AOF loading', () => {
     const dir = tempDir()
     const f = await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))
     const c = await RawClient.connect(f.port)
-    await run(c, [['SET', 'x', 'v', 'PX', '400'], ['SET', 'y', 'w', 'PX', '400']])
+    // Times far enough ahead that the base surely has both keys, even on a loaded box.
+    const until = Date.now() + 4000
+    await run(c, [['SET', 'x', 'v', 'PXAT', String(until)], ['SET', 'y', 'w', 'PXAT', String(until)]])
     expect(await text(c, 'BGREWRITEAOF')).toBe('+Background append only file rewriting started\r\n')
     await rewriteDone(c)
     c.close()
     await f.stop()
     // x's time passes after the base was written; the increment (as if written just before) clears it.
     appendFileSync(lastIncr(dir), encodeCommand(['PERSIST', 'x']))
-    await new Promise(resolve => setTimeout(resolve, 600))
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, until - Date.now()) + 200))
     const copy = tempDir()
     execFileSync('cp', ['-r', join(dir, 'appendonlydir'), copy])
     const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', copy]))).port)
