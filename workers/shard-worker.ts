@@ -13,7 +13,7 @@ import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_thread
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
-  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_FORCE, REQ_TRACK, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, STAT_BLOCKED_TIMED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
+  REQ_RESP3, REQ_OOB, REQ_NOPARK, REQ_AOF_TO_TXN, REQ_FORCE, REQ_TRACK, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, STAT_BLOCKED, STAT_BLOCKED_TIMED, REQ_NOREPLY, RESP_HEADER_BYTES, REQ_HEADER_BYTES, STAT_KEYS, STAT_EXPIRES, STAT_USED_MEMORY,
   STAT_EXPIRED_KEYS, STAT_HITS, STAT_MISSES, STAT_COMMANDS, STAT_ERRORS, STAT_ARENA_ROOM, type ShardWorkerData, type ProducerEndpoint,
 } from '../src/ipc/layout.js'
 import { Shard } from '../src/storage/shard.js'
@@ -531,7 +531,9 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     const u32 = new Uint32Array(sab)
     const word = u32[0]
     readArgv(new Uint8Array(sab), u32, 0)
-    runCommand(word & 0xffff, word, (word >>> 16) & 0xff, 0, false)
+    const flags = (word >>> 16) & 0xff
+    if ((flags & REQ_AOF_TO_TXN) === 0) runCommand(word & 0xffff, word, flags, 0, false)
+    else runStepForTxnAof(word, flags)
     if (isRelent) {
       isRelent = false
       isAofByTxn = false
@@ -540,6 +542,49 @@ function heldLoop (stepPort: MessagePort, mailbox: Int32Array): void {
     }
     notifyProducer(cur)
   }
+}
+
+/** While a step's effects go to the transaction's AOF block (REQ_AOF_TO_TXN), not this shard's log. */
+let isStepToTxn = false
+
+/**
+ * Runs a step whose effects the transaction logs: they are logged here as usual, then taken out
+ * of this shard's log and posted to the producer (after any out-of-band reply bytes, before the
+ * reply is committed), one message per such step: { aof, n, db, end } (aof null: no effects;
+ * db and end: the databases the bytes start and end in).
+ */
+function runStepForTxnAof (word: number, flags: number): void {
+  const log = aofLog
+  const mark = log.len
+  const count0 = log.count
+  const db0 = log.db
+  // The step's bytes start with the SELECT of their first database, which the block re-emits.
+  log.db = -1
+  isStepToTxn = true
+  try {
+    runCommand(word & 0xffff, word, flags, 0, false)
+  } finally {
+    isStepToTxn = false
+  }
+  const n = log.count - count0
+  let msg: { aof: Buffer | null, n: number, db: number, end: number } = { aof: null, n: 0, db: -1, end: -1 }
+  if (n > 0 && log.len > mark) {
+    const b = log.buf
+    let p = mark
+    if (b[p] === 35) p = b.indexOf(10, p) + 1 // a #TS annotation: the block has its own
+    // *2 $6 SELECT $<len> <db>: 17 bytes up to the length's digits.
+    p += 17
+    while (b[p] !== 13) p++
+    p += 2
+    let db = 0
+    while (b[p] !== 13) db = db * 10 + b[p++] - 48
+    p += 2
+    msg = { aof: Buffer.from(b.subarray(p, log.len)), n, db, end: log.db }
+  }
+  log.len = Math.min(log.len, mark)
+  log.count = count0
+  log.db = db0
+  cur.port.postMessage(msg)
 }
 
 /** The transaction ended: take the databases back and act on what its steps did to them. */
@@ -974,7 +1019,8 @@ function runLogged (cmd: Command): void {
   const isBarrier = isWhole && !(data.shards === 1 || isHeld || aofLog.inUnit)
   if (isBarrier) logWhole(db)
   cmd.run?.(shard, argv, out)
-  if (isWhole && !isBarrier && out.buf[mark] !== 45) aofLog.argv(db, argv)
+  // A transaction that logs its steps' effects logs one copy of it itself (multi.ts runSteps).
+  if (isWhole && !isBarrier && out.buf[mark] !== 45 && !isStepToTxn) aofLog.argv(db, argv)
   if (writes.count !== before) {
     countDirty(cmd, mark)
     if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
@@ -1229,8 +1275,8 @@ function runExec (slot: number): void {
     out.arrayHeader(count)
   }
   shard.noBlock = true
-  // The transaction's effects go into the file as one MULTI/EXEC block.
-  const isLogged = aofOn[0] !== 0
+  // The transaction's effects go into the file as one MULTI/EXEC block (the holding transaction's).
+  const isLogged = aofOn[0] !== 0 && !isStepToTxn
   if (isLogged) aofLog.beginUnit()
   try {
     execCommands(count)

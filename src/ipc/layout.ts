@@ -40,6 +40,12 @@ export const REQ_TRACK = 32
  * sees the command's other parts too, as it would on Redis (server/sequencer.ts).
  */
 export const REQ_AFTER = 64
+/**
+ * A held shard's step for a transaction that logs the AOF itself (a remote one, server/txn.ts):
+ * the shard posts the step's effects to the producer (a message before its reply) instead of
+ * logging them, so the transaction's block has every shard's effects in its own order.
+ */
+export const REQ_AOF_TO_TXN = 128
 export const RESP_OOB = 0xffffffff
 export const RESP_PARKED = 0xfffffffe
 export const RESP_LATE = 0xfffffffd

@@ -55,7 +55,9 @@ export class AofLog {
     if (this.mirror >= 0) saveWords().f64[this.mirror] = n
   }
   private unitDepth = 0
+  /** Where the open unit's MULTI is, and where its bytes begin (before a SELECT moved in front of the MULTI). */
   private unitAt = 0
+  private unitStart = 0
   private unitCount = 0
   private unitDb = -1
   private lastTs = 0
@@ -117,6 +119,20 @@ export class AofLog {
   private select (db: number): void {
     this.start()
     if (db === this.db) return
+    // A unit's first effect: its SELECT goes before the MULTI, where propagatePendingCommands
+    // puts it (it selects the first command's database before it emits MULTI).
+    if (this.unitDepth !== 0 && this.count === this.unitCount && this.len === this.unitAt + MULTI.length) {
+      this.len = this.unitAt
+      this.db = db
+      this.num(42, 2)
+      this.bulkStr('SELECT')
+      this.bulkStr(String(db))
+      this.unitAt = this.len
+      this.need(MULTI.length)
+      MULTI.copy(this.buf, this.len)
+      this.len += MULTI.length
+      return
+    }
     this.db = db
     this.num(42, 2)
     this.bulkStr('SELECT')
@@ -161,6 +177,19 @@ export class AofLog {
   }
 
   /**
+   * Effects another thread logged (a held shard's step, for a transaction's block): `bytes`
+   * start in database `db` (their own SELECT taken off), hold `n` commands and end in database `end`.
+   */
+  raw (db: number, bytes: Uint8Array, n: number, end: number): void {
+    this.select(db)
+    this.need(bytes.length)
+    this.buf.set(bytes, this.len)
+    this.len += bytes.length
+    this.count += n
+    this.db = end
+  }
+
+  /**
    * An execution unit (EXEC, a script, a transaction): its effects are wrapped in MULTI/EXEC
    * when there are several, as propagatePendingCommands does; one effect goes alone. Nested
    * units are part of the outer one. `db` (when known): its SELECT goes before the MULTI, as
@@ -170,7 +199,7 @@ export class AofLog {
     if (this.unitDepth++ !== 0) return
     if (db >= 0) this.select(db)
     this.start()
-    this.unitAt = this.len
+    this.unitAt = this.unitStart = this.len
     this.unitCount = this.count
     this.unitDb = this.db
     this.need(MULTI.length)
@@ -203,7 +232,7 @@ export class AofLog {
   abortUnit (): void {
     if (this.unitDepth === 0) return
     this.unitDepth = 0
-    this.len = this.unitAt
+    this.len = this.unitStart
     this.count = this.unitCount
     this.db = this.unitDb
   }
@@ -248,7 +277,7 @@ export class AofLog {
     this.buf.set(bytes, 0)
     if (this.len === 0) this.db = -1
     this.len += bytes.length
-    if (this.unitDepth !== 0) this.unitAt += bytes.length
+    if (this.unitDepth !== 0) { this.unitAt += bytes.length; this.unitStart += bytes.length }
     this.setUnits(this.pendingUnits + units)
   }
 

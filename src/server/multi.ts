@@ -45,6 +45,7 @@ import { shardOfKey } from '../storage/hash.js'
 import { copyBytes } from '../bytes.js'
 import { WATCH_TAGS, VERDICT_CELLS, CREDIT_SLOTS } from './credits.js'
 import { argvOf, isNullReply } from '../commands/txn-helpers.js'
+import { aofIsOn } from '../persistence/aof.js'
 
 const NESTED = errorReply('ERR MULTI calls can not be nested')
 const EXEC_WITHOUT = errorReply('ERR EXEC without MULTI')
@@ -433,7 +434,9 @@ export class Transactions {
     // With several shards, a transaction of commands that need no hold sends its watched shards
     // a record each too, at the same place in the global order, and is decided there
     // (execWatched): the rings keep the client's own writes before it, as with one shard.
-    const isVerdict = conn.watchTag !== 0 && !isOnRing && this.freeCell(conn.slot) >= 0 && queued.every(q => isVerdictRoute(q.cmd.route))
+    // With the AOF on, commands on several shards hold them instead (see logsApart).
+    const isVerdict = conn.watchTag !== 0 && !isOnRing && this.freeCell(conn.slot) >= 0 && queued.every(q => isVerdictRoute(q.cmd.route)) &&
+      !(aofIsOn() && this.mayUseShards(queued, 2))
     if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing && !isVerdict) {
       conn.isAwaitingHead = true
       return false
@@ -498,7 +501,12 @@ export class Transactions {
       isEnded = this.execOnOne(conn, steps, shard, session, done, ends)
       return true
     }
-    if (session.tag === 0 && !hasCoord) {
+    // With the AOF on, the hold logs the transaction's effects as one MULTI/EXEC block, in queue
+    // order, as Redis propagates them. Split parts would be logged apart, each shard's in its own
+    // order: a crash between two shards' writes would keep half the transaction, and a FLUSHALL
+    // inside could replay on the wrong side of another shard's writes.
+    const logsApart = aofIsOn()
+    if (session.tag === 0 && !hasCoord && !logsApart) {
       this.execSplit(conn, steps, [...involved].sort((a, b) => a - b), done)
       return true
     }
@@ -506,6 +514,29 @@ export class Transactions {
     return true
   }
 
+
+  /**
+   * Whether the queued commands may run on `least` shards or more (conservative: any command
+   * that is not keyed, or finds its keys its own way, counts as every shard).
+   */
+  private mayUseShards (queued: readonly Queued[], least: number): boolean {
+    const n = this.router.links.length
+    if (n < least) return false
+    const seen = new Set<number>()
+    for (const { cmd, argv } of queued) {
+      switch (cmd.route) {
+        case 'primary': case 'pubsub': case 'txn': continue
+        case 'hub': seen.add(0); break
+        case 'key':
+          if (cmd.getKeys !== undefined || cmd.firstKey < 1 || argv.argc <= cmd.firstKey) return true
+          seen.add(shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n))
+          break
+        default: return true
+      }
+      if (seen.size >= least) return true
+    }
+    return false
+  }
 
   /**
    * True when every ring can take what EXEC may stage (else the connection waits for the full
@@ -844,6 +875,15 @@ export class Transactions {
     for (let i = 0; i < steps.length; i++) {
       const st = steps[i]
       if (st.kind === 'local') continue
+      // FLUSHALL, FLUSHDB, SWAPDB in a transaction that logs its steps' effects: the shards log
+      // none of it; one copy goes into the block, after every earlier step and before any later.
+      if (st.kind === 'split' && st.cmd.route === 'all' && st.cmd.isWrite && txn.logsSteps) {
+        await flush()
+        batches.add(st, b => replies.set(i, b))
+        await flush()
+        if (replies.get(i)?.[0] !== 45) txn.logArgv(st.db, st.argv)
+        continue
+      }
       if (st.kind !== 'coord') { batches.add(st, b => replies.set(i, b)); continue }
       await flush()
       txn.db = st.db

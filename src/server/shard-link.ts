@@ -474,13 +474,13 @@ export class ShardLink {
    * Sends one step to this shard while a transaction holds it (the worker is parked in its
    * held loop and reads steps from stepPort, not from the ring).
    */
-  sendStep (cmdId: number, db: number, resp3: boolean, args: readonly Uint8Array[], target: ReplyTarget, tag: number): void {
+  sendStep (cmdId: number, db: number, resp3: boolean, args: readonly Uint8Array[], target: ReplyTarget, tag: number, flags = 0): void {
     let bytes = REQ_HEADER_BYTES + args.length * 4
     for (const a of args) bytes += a.length
     const sab = new SharedArrayBuffer((bytes + 3) & ~3)
     const u8 = new Uint8Array(sab)
     const u32 = new Uint32Array(sab)
-    writeHeader(u32, 0, cmdId, resp3 ? REQ_RESP3 : 0, db, args.length, 0, 0)
+    writeHeader(u32, 0, cmdId, flags | (resp3 ? REQ_RESP3 : 0), db, args.length, 0, 0)
     let off = REQ_HEADER_BYTES + args.length * 4
     for (let i = 0; i < args.length; i++) {
       u32[4 + i] = args[i].length
@@ -529,6 +529,11 @@ export class ShardLink {
     this.stepPort.postMessage({ ...r, relend: true, isLoggedByTxn })
     Atomics.add(this.mailbox, 0, 1)
     Atomics.notify(this.mailbox, 0)
+  }
+
+  /** What a held shard posted with a step's reply for a transaction that logs its effects (REQ_AOF_TO_TXN). */
+  takeStepAof (): { aof: Uint8Array | null, n: number, db: number, end: number } | undefined {
+    return receiveMessageOnPort(this.port)?.message as { aof: Uint8Array | null, n: number, db: number, end: number } | undefined
   }
 
   /** The new lend a relent shard posted with its step's reply. */

@@ -17,6 +17,7 @@ import type { Router } from './router.js'
 import type { Connection } from './connection.js'
 import type { Argv, TxnContext } from '../commands/spec.js'
 import type { Command } from '../commands/table.js'
+import { REQ_AOF_TO_TXN } from '../ipc/layout.js'
 import { commandByName, commands } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
@@ -100,6 +101,7 @@ export class Txn implements ReplyTarget, TxnContext {
     // CLIENT TRACKING as it stood when the command came (CACHING covers this one command).
     this.trackSlot = conn.trk !== null && conn.trk.req !== 0 ? conn.slot : 0
     this.waiters = router.links.map(() => [])
+    this.toTxn = router.links.map(() => [])
     this.lent = router.links.map(() => null)
     for (const s of shards) this.held.push(this.expect(s))
   }
@@ -117,7 +119,7 @@ export class Txn implements ReplyTarget, TxnContext {
       if (src[start] !== 45) {
         const lend = this.router.links[shard].beginHold()
         if (lend.aofRest !== undefined) { this.aofRest.push(lend.aofRest); this.aofRestUnits += lend.aofRestUnits ?? 0 }
-        if (lend.aofFd !== undefined && lend.aofFd > 0 && this.aof === null && !this.isRemote) {
+        if (lend.aofFd !== undefined && lend.aofFd > 0 && this.aof === null) {
           this.aofFd = lend.aofFd
           this.aof = new AofLog(1024)
           this.aof.beginUnit()
@@ -128,9 +130,26 @@ export class Txn implements ReplyTarget, TxnContext {
         }
       }
     }
+    // A step whose effects this transaction logs: the shard posted them just before this reply.
+    else if (this.toTxn[shard].shift() === true) {
+      const m = this.router.links[shard].takeStepAof()
+      if (m !== undefined && m.aof !== null) this.aof?.raw(m.db, m.aof, m.n, m.end)
+    }
     const w = this.waiters[shard].shift()
     w?.(Buffer.from(src.subarray(start, start + len)))
   }
+
+  /** Per shard, for each step in flight: whether its effects come to this transaction's log (REQ_AOF_TO_TXN). */
+  private readonly toTxn: boolean[][]
+
+  /**
+   * A remote transaction with the AOF on logs its steps' effects itself, in the order their
+   * replies come (steps in flight at once touch keys of different shards), as one block.
+   */
+  get logsSteps (): boolean { return this.isRemote && this.aof !== null }
+
+  /** A command the shards ran but did not log (FLUSHALL, FLUSHDB, SWAPDB): one copy in its place. */
+  logArgv (db: number, argv: Argv): void { this.aof?.argv(db, argv) }
 
   shardOf (buf: Uint8Array, start: number, len: number): number {
     return shardOfKey(buf, start, len, this.router.links.length)
@@ -203,7 +222,10 @@ export class Txn implements ReplyTarget, TxnContext {
   private async step (shard: number, cmd: Command, db: number, args: readonly Uint8Array[]): Promise<Buffer> {
     const link = this.router.links[shard]
     const reply = this.expect(shard)
-    link.sendStep(cmd.id, db, this.resp3, [Buffer.from(cmd.name.includes('|') ? cmd.name.slice(0, cmd.name.indexOf('|')) : cmd.name), ...args], this, shard)
+    const toTxn = this.logsSteps
+    this.toTxn[shard].push(toTxn)
+    link.sendStep(cmd.id, db, this.resp3, [Buffer.from(cmd.name.includes('|') ? cmd.name.slice(0, cmd.name.indexOf('|')) : cmd.name), ...args], this, shard,
+      toTxn ? REQ_AOF_TO_TXN : 0)
     return await reply
   }
 

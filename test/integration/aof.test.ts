@@ -359,6 +359,76 @@ describe('AOF and scripts', () => {
   }
 })
 
+describe('AOF and transactions', () => {
+  for (const shards of [1, 4]) {
+    it(`an EXEC across shards is one MULTI/EXEC block, with one FLUSHALL, FLUSHDB or SWAPDB in its place; Redis and FlashKV load it with the data it left (${shards} shard${shards === 1 ? '' : 's'})`, { timeout: 30_000 }, async () => {
+      // Keys on every shard of 4 (with 1, all on the one).
+      const k = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 1, 'tx:')[0])
+      const seq = async (c: RawClient): Promise<void> => {
+        await run(c, [['SET', 'pre', '1'], ['SELECT', '1'], ['SET', 'd1', 'x'], ['SELECT', '0']])
+        const txns: string[][][] = [
+          [['SET', k[0], 'a'], ['SET', k[1], 'b'], ['INCR', k[2]], ['EXPIRE', k[3], '100']],
+          // The FLUSHALL must replay after k[1] and before k[0] and k[2].
+          [['SET', k[1], 'x'], ['FLUSHALL'], ['SET', k[0], 'y'], ['SELECT', '1'], ['SET', k[2], 'z'], ['SELECT', '0']],
+          [['SET', k[3], 'w'], ['SET', k[1], 'v'], ['SWAPDB', '0', '1'], ['SET', k[0], 'after']],
+          [['SELECT', '1'], ['RPUSH', k[0], 'e'], ['SET', k[1], '1', 'EX', '100'], ['FLUSHDB'], ['SET', k[3], 'q'], ['SELECT', '0']],
+          [['SET', k[2], 'only']],
+          // A SWAPDB that fails logs nothing: one effect, no block.
+          [['SWAPDB', '0', '16'], ['SET', k[1], 'after-failed-swapdb']],
+        ]
+        for (const t of txns) {
+          await c.command('MULTI')
+          for (const cmd of t) await c.command(...cmd)
+          await c.command('EXEC')
+        }
+        await run(c, [['SET', 'post', '1']])
+      }
+      // Each block's effects in order, SELECTs left out and the commands between two barriers
+      // sorted (FlashKV runs a transaction's commands shard by shard between them).
+      const blocks = (dir: string): string[] => {
+        const out: string[] = []
+        let run: string[] = []
+        const cut = (): void => { out.push(...run.sort()); run = [] }
+        for (const a of commandsOf(lastIncr(dir))) {
+          const c = a.join(' ').replace(/ PXAT \d+$/, ' PXAT t').replace(/^PEXPIREAT (\S+) \d+$/, 'PEXPIREAT $1 t')
+          if (a[0] === 'SELECT') continue
+          if (['MULTI', 'EXEC', 'FLUSHALL', 'FLUSHDB', 'SWAPDB', 'flushall', 'flushdb', 'swapdb'].includes(a[0])) { cut(); out.push(c) } else run.push(c)
+        }
+        cut()
+        return out
+      }
+      const contents = async (c: RawClient): Promise<string[]> => {
+        const out: string[] = []
+        for (const db of ['0', '1']) {
+          await c.command('SELECT', db)
+          const keys = (await text(c, 'KEYS', '*')).split('\r\n').filter(l => l !== '' && !l.startsWith('*') && !l.startsWith('$')).sort()
+          for (const key of keys) out.push(db, key, await text(c, 'TYPE', key))
+        }
+        await c.command('SELECT', '0')
+        return out
+      }
+      const fdir = tempDir()
+      const rdir = tempDir()
+      const fh = await track(startFlashKV({ shards, extraArgs: AOF(fdir, '--appendfsync', 'always') }))
+      const f = await RawClient.connect(fh.port)
+      const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', rdir]))).port)
+      await seq(r)
+      await seq(f)
+      const theirs = blocks(rdir)
+      expect(theirs.filter(c => c === 'MULTI').length).toBe(4)
+      expect(blocks(fdir)).toEqual(theirs)
+      const data = await contents(r)
+      expect(await contents(f)).toEqual(data)
+      expect(execFileSync('redis-check-aof', [join(fdir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+      await fh.stop()
+      const again = await RawClient.connect((await track(startFlashKV({ shards, extraArgs: AOF(fdir) }))).port)
+      expect(await contents(again)).toEqual(data)
+      const redisOnOurs = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', fdir]))).port)
+      expect(await contents(redisOnOurs)).toEqual(data)
+    })
+  }
+})
+
 describe('AOF settings', () => {
   it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
     const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)

@@ -50,8 +50,17 @@ describe('AofLog', () => {
     log.parts(0, ['SET', 'a', '1'])
     log.parts(0, ['SET', 'b', '2'])
     log.endUnit()
-    expect(text(log)).toBe('*1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n' +
+    // The first effect's SELECT goes before the MULTI, as Redis writes it.
+    expect(text(log)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n' +
       '*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n')
+    // A later change of database inside the unit selects inside it; an unchanged one not at all.
+    const at = log.len
+    log.beginUnit()
+    log.parts(0, ['SET', 'c', '3'])
+    log.parts(4, ['SET', 'd', '4'])
+    log.endUnit()
+    expect(log.buf.toString('latin1', at, log.len)).toBe('*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n' +
+      '*2\r\n$6\r\nSELECT\r\n$1\r\n4\r\n*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$1\r\n4\r\n*1\r\n$4\r\nEXEC\r\n')
     const one = new AofLog()
     one.beginUnit()
     one.beginUnit()
