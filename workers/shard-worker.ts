@@ -32,7 +32,7 @@ import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
-import { useXmoveExchange } from '../src/commands/xmove.js'
+import { useXmoveExchange, groupHandOver, groupTake, groupDone } from '../src/commands/xmove.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
@@ -40,7 +40,7 @@ import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
 import { SpinGate } from '../src/spin-gate.js'
 import { DATABASES } from '../src/storage/shard.js'
 
@@ -55,7 +55,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, owe } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -566,8 +566,19 @@ function runStepForTxnAof (word: number, flags: number): void {
   } finally {
     isStepToTxn = false
   }
+  cur.port.postMessage(takeLogged(mark, count0, db0))
+}
+
+/**
+ * Takes out of this shard's log what was logged since `mark` (when the log held count0 commands,
+ * in database db0, and its db was then set to -1 so that the first effect SELECTs): the bytes
+ * without that first SELECT (and a #TS annotation before it), their command count, and the
+ * databases they start and end in. The log is as it was at the mark.
+ */
+function takeLogged (mark: number, count0: number, db0: number): { aof: Buffer | null, n: number, db: number, end: number } {
+  const log = aofLog
   const n = log.count - count0
-  let msg: { aof: Buffer | null, n: number, db: number, end: number } = { aof: null, n: 0, db: -1, end: -1 }
+  let r: { aof: Buffer | null, n: number, db: number, end: number } = { aof: null, n: 0, db: -1, end: -1 }
   if (n > 0 && log.len > mark) {
     const b = log.buf
     let p = mark
@@ -579,12 +590,12 @@ function runStepForTxnAof (word: number, flags: number): void {
     let db = 0
     while (b[p] !== 13) db = db * 10 + b[p++] - 48
     p += 2
-    msg = { aof: Buffer.from(b.subarray(p, log.len)), n, db, end: log.db }
+    r = { aof: Buffer.from(b.subarray(p, log.len)), n, db, end: log.db }
   }
   log.len = Math.min(log.len, mark)
   log.count = count0
   log.db = db0
-  cur.port.postMessage(msg)
+  return r
 }
 
 /** The transaction ended: take the databases back and act on what its steps did to them. */
@@ -1016,7 +1027,7 @@ function runLogged (cmd: Command): void {
   const mark = out.len
   const isWhole = cmd.route === 'all'
   // Alone, held or in a block, the order is this shard's own: logged once it ran, unless it failed.
-  const isBarrier = isWhole && !(data.shards === 1 || isHeld || aofLog.inUnit)
+  const isBarrier = isWhole && !(data.shards === 1 || isHeld || aofLog.inUnit || isInGroup)
   if (isBarrier) logWhole(db)
   cmd.run?.(shard, argv, out)
   // A transaction that logs its steps' effects logs one copy of it itself (multi.ts runSteps).
@@ -1275,16 +1286,88 @@ function runExec (slot: number): void {
     out.arrayHeader(count)
   }
   shard.noBlock = true
-  // The transaction's effects go into the file as one MULTI/EXEC block (the holding transaction's).
-  const isLogged = aofOn[0] !== 0 && !isStepToTxn
-  if (isLogged) aofLog.beginUnit()
+  // The transaction's effects go into the file as one MULTI/EXEC block (the holding transaction's,
+  // or with parts on several shards the group's, written by its last shard).
+  const isGroup = (word & EXEC_AOF_GROUP) !== 0
+  const isLogged = aofOn[0] !== 0 && !isStepToTxn && !isGroup
+  if (isGroup) beginGroup(buf, m + ((word & EXEC_VERDICT) !== 0 ? 24 : 16))
+  else if (isLogged) aofLog.beginUnit()
+  isInGroup = isGroup
   try {
     execCommands(count)
   } finally {
     shard.noBlock = false
-    if (isLogged) aofLog.endUnit()
+    isInGroup = false
+    if (isGroup) endGroup()
+    else if (isLogged) aofLog.endUnit()
     if ((word & EXEC_ENDS) !== 0) shard.watch.unwatch(tag)
   }
+}
+
+// The AOF group of the __exec running (EXEC_AOF_GROUP; commands/xmove.ts "AOF groups").
+let isInGroup = false
+let groupId = 0
+let groupShards: number[] = []
+let groupDeaths: number[] = []
+let groupMark = 0
+let groupCount0 = 0
+let groupDb0 = -1
+
+/** Reads the group at buf[g] and gets this shard's log ready for its part. */
+function beginGroup (buf: Uint8Array, g: number): void {
+  groupId = readU32(buf, g)
+  const k = readU32(buf, g + 4)
+  groupShards = []
+  groupDeaths = []
+  for (let i = 0; i < k; i++) {
+    groupShards.push(readU32(buf, g + 8 + i * 4))
+    groupDeaths.push(readU32(buf, g + 8 + (k + i) * 4) | 0)
+  }
+  const log = aofLog
+  // Effects logged before this part go first (what cannot be written now stays at the front).
+  if (log.len !== 0) flushShardAof(false)
+  groupMark = log.len
+  groupCount0 = log.count
+  groupDb0 = log.db
+  if (groupShards[k - 1] === data.index) log.beginUnit()
+  else log.db = -1
+}
+
+/** This shard's part ran: hand it to the last shard, or (the last) write the block. */
+function endGroup (): void {
+  const log = aofLog
+  const k = groupShards.length
+  const last = groupShards[k - 1]
+  if (last !== data.index) {
+    const mine = takeLogged(groupMark, groupCount0, groupDb0)
+    // All that is left in the log is what an earlier write could not write: it goes first.
+    const rest = log.take()
+    const pending = rest === null ? 0 : rest.bytes.length
+    const bytes = rest === null ? (mine.aof ?? Buffer.alloc(0)) : mine.aof === null ? Buffer.from(rest.bytes) : Buffer.concat([rest.bytes, mine.aof])
+    const owed = groupHandOver(data.index, groupId, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })
+    if (owed > 0) owe(owed, shardAof.fd)
+    if (owed < 0) {
+      // The last shard died with its ring: this part's effects go in this shard's own order.
+      if (pending > 0) log.adopt(bytes.subarray(0, pending), rest?.units ?? 0)
+      if (mine.aof !== null) log.raw(mine.db, mine.aof, mine.n, mine.end)
+    }
+    return
+  }
+  const before: Buffer[] = []
+  let units = 0
+  const taken: number[] = []
+  for (let i = 0; i < k - 1; i++) {
+    const part = groupTake(groupShards[i], groupId, groupDeaths[i])
+    if (part === null) continue
+    taken.push(groupShards[i])
+    if (part.pending > 0) { before.push(part.bytes.subarray(0, part.pending)); units += part.units }
+    if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
+  }
+  log.endUnit()
+  if (before.length > 0) log.adopt(Buffer.concat(before), units)
+  // Written now, synced with the batch: every part owes the sync before its replies leave.
+  flushShardAof(false)
+  for (const s of taken) groupDone(s, aofDebt.n)
 }
 
 /**

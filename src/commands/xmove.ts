@@ -80,6 +80,12 @@ const TOTAL = 6 // payload bytes of the whole value
 const RESULT = 7 // the destination's answer: 0 until it has one
 const HAS_MEMBER = 8 // SMOVE: the source's set has the member
 const OWED = 9 // appendfsync always: the W_AOF_WRITES number of the destination's unsynced block (0: none)
+// An AOF group's part (below): its bytes are the unwritten earlier effects, then the part's.
+const G_PENDING = 10 // bytes of unwritten earlier effects (a failed write kept them) at the start
+const G_UNITS = 11 // their share of W_AOF_PENDING
+const G_N = 12 // the part's commands
+const G_DB = 13 // the database its bytes start in (their SELECT taken off)
+const G_END = 14 // and end in
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
@@ -419,3 +425,109 @@ export const xmoveCommands: readonly CommandSpec[] = [
   // Its AOF entries are its own (logged above), never the worker's key state of argv[1].
   { name: '__xmove', arity: -4, flags: ['write'], firstKey: 1, lastKey: 1, step: 1, route: 'key', group: 'generic', since: '', summary: '', complexity: '', internal: true, logsItself: true, run: xmoveCommand },
 ]
+
+// --- AOF groups ---------------------------------------------------------------------------------
+// A transaction staged on several shards without a hold (server/multi.ts execSplit, execWatched)
+// runs a part on each, at the same place in the global order. With the AOF on, its effects must
+// reach the file as one MULTI/EXEC block (a crash between two shards' writes would keep half of
+// it), and in that place on every shard. So each part but the last shard's logs its effects as
+// usual, takes them out of its log and hands them, with anything its log could not write before,
+// to the group's last shard through its own outbox (the move exchange above, in chunks), then waits
+// until that shard has written the block: the part's earlier effects come before it and its later
+// ones after it. The last shard wraps its own part and the others' in one MULTI/EXEC and writes it
+// at once. Under `appendfsync always` every part owes the block's sync before its replies leave
+// (aofDebt), as a move's do. No deadlock, by the moves' argument: a shard waits only for the other
+// shards of the record it stands at.
+
+/** The group in an __exec meta: u32 id, u32 k, then k shards and k death counts (u32 each). */
+export function groupMeta (id: number, shards: readonly number[], deaths: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(8 + shards.length * 8)
+  b.writeUInt32LE(id >>> 0, 0)
+  b.writeUInt32LE(shards.length, 4)
+  for (let i = 0; i < shards.length; i++) {
+    b.writeUInt32LE(shards[i] >>> 0, 8 + i * 4)
+    b.writeUInt32LE(deaths[i] >>> 0, 8 + (shards.length + i) * 4)
+  }
+  return b
+}
+
+/** An exchange id, as a move's (xmoveMeta): the producer's count and the producer. */
+export function exchangeId (count: number, producer: number): number {
+  return (((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0
+}
+
+/** What a part hands over: its bytes and the G_ words' values. */
+export interface GroupPart { bytes: Buffer, pending: number, units: number, n: number, db: number, end: number }
+
+/**
+ * A part (not the last shard's): hands `part` to shard `last` through this shard's outbox and
+ * waits until the block is written. Returns the write number whose sync it owes (0: none), or
+ * -1 if `last` died meanwhile (its part is lost with its ring: nothing was written).
+ */
+export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): number {
+  const w = words as Int32Array
+  const o = self * XMOVE_WORDS
+  Atomics.store(w, o + SEQ_DST, 0)
+  Atomics.store(w, o + RESULT, 0)
+  Atomics.store(w, o + OWED, 0)
+  Atomics.store(w, o + G_PENDING, part.pending)
+  Atomics.store(w, o + G_UNITS, part.units)
+  Atomics.store(w, o + G_N, part.n)
+  Atomics.store(w, o + G_DB, part.db)
+  Atomics.store(w, o + G_END, part.end)
+  let sent = postChunk(w, o, self, part.bytes, 0)
+  Atomics.store(w, o + SEQ_SRC, 1)
+  Atomics.store(w, o + ID, id | 0)
+  Atomics.notify(w, o + ID)
+  for (let n = 1; ; n++) {
+    if (!waitFor(w, o + SEQ_DST, n, false, last, deaths)) { Atomics.store(w, o + ID, 0); return -1 }
+    if (Atomics.load(w, o + RESULT) !== 0) break
+    sent = postChunk(w, o, self, part.bytes, sent)
+    Atomics.store(w, o + SEQ_SRC, n + 1)
+    Atomics.notify(w, o + SEQ_SRC)
+  }
+  const owed = Atomics.load(w, o + OWED)
+  Atomics.store(w, o + ID, 0)
+  return owed
+}
+
+/**
+ * The last shard: waits for shard s to reach the group and takes its part (null if s died).
+ * The part waits on until groupDone.
+ */
+export function groupTake (s: number, id: number, deaths: number): GroupPart | null {
+  const w = words as Int32Array
+  const o = s * XMOVE_WORDS
+  if (!waitFor(w, o + ID, id | 0, true, s, deaths)) return null
+  const area = payload as Uint8Array
+  const at = s * XMOVE_CHUNK
+  const bytes = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
+  let got = 0
+  for (let n = 1; ; n++) {
+    if (n > 1 && !waitFor(w, o + SEQ_SRC, n, false, s, deaths)) return null
+    const k = Atomics.load(w, o + LEN)
+    bytes.set(area.subarray(at, at + k), got)
+    got += k
+    if (Atomics.load(w, o + KIND) === KIND_LAST) {
+      chunksTaken[s] = n
+      return {
+        bytes, pending: Atomics.load(w, o + G_PENDING), units: Atomics.load(w, o + G_UNITS), n: Atomics.load(w, o + G_N),
+        db: Atomics.load(w, o + G_DB), end: Atomics.load(w, o + G_END),
+      }
+    }
+    Atomics.store(w, o + SEQ_DST, n)
+    Atomics.notify(w, o + SEQ_DST)
+  }
+}
+/** Per part taken: the chunks it sent (its answer acknowledges the last). */
+const chunksTaken: number[] = []
+
+/** The last shard: the block with shard s's part is written; `owed`: its write number under always (0: none). */
+export function groupDone (s: number, owed: number): void {
+  const w = words as Int32Array
+  const o = s * XMOVE_WORDS
+  Atomics.store(w, o + OWED, owed)
+  Atomics.store(w, o + RESULT, RESULT_DONE)
+  Atomics.store(w, o + SEQ_DST, chunksTaken[s])
+  Atomics.notify(w, o + SEQ_DST)
+}

@@ -40,7 +40,7 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
 import { OK, QUEUED } from '../protocol/replies.js'
-import { EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, REQ_NOPARK } from '../ipc/layout.js'
+import { EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
 import { copyBytes } from '../bytes.js'
 import { WATCH_TAGS, VERDICT_CELLS, CREDIT_SLOTS } from './credits.js'
@@ -122,6 +122,12 @@ function isVerdictRoute (route: Command['route']): boolean {
     default: return false
   }
 }
+
+/** FLUSHALL, FLUSHDB, SWAPDB: writes every shard runs (route 'all'). */
+function isWholeWrite (cmd: Command): boolean { return cmd.route === 'all' && cmd.isWrite }
+
+/** An __exec meta with the AOF group after it (EXEC_AOF_GROUP set in its count word by the caller). */
+function withGroup (base: Buffer, group: Buffer): Buffer { return Buffer.concat([base, group]) }
 
 /** The 8 bytes before each command of an __exec record: its id and database, its argc. */
 function writeHeader (b: Buffer, off: number, cmd: Command, db: number, argc: number): void {
@@ -434,9 +440,9 @@ export class Transactions {
     // With several shards, a transaction of commands that need no hold sends its watched shards
     // a record each too, at the same place in the global order, and is decided there
     // (execWatched): the rings keep the client's own writes before it, as with one shard.
-    // With the AOF on, commands on several shards hold them instead (see logsApart).
+    // With the AOF on, a FLUSHALL, FLUSHDB or SWAPDB inside holds the shards instead (see execSplit).
     const isVerdict = conn.watchTag !== 0 && !isOnRing && this.freeCell(conn.slot) >= 0 && queued.every(q => isVerdictRoute(q.cmd.route)) &&
-      !(aofIsOn() && this.mayUseShards(queued, 2))
+      !(aofIsOn() && queued.some(q => isWholeWrite(q.cmd)))
     if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing && !isVerdict) {
       conn.isAwaitingHead = true
       return false
@@ -501,12 +507,11 @@ export class Transactions {
       isEnded = this.execOnOne(conn, steps, shard, session, done, ends)
       return true
     }
-    // With the AOF on, the hold logs the transaction's effects as one MULTI/EXEC block, in queue
-    // order, as Redis propagates them. Split parts would be logged apart, each shard's in its own
-    // order: a crash between two shards' writes would keep half the transaction, and a FLUSHALL
-    // inside could replay on the wrong side of another shard's writes.
-    const logsApart = aofIsOn()
-    if (session.tag === 0 && !hasCoord && !logsApart) {
+    // With the AOF on, a FLUSHALL, FLUSHDB or SWAPDB inside must reach the file in its place
+    // among every shard's effects: the hold logs them in queue order (runSteps). Other parts
+    // on several shards are logged as one group block, shard by shard (execSplit).
+    const holdsForAof = aofIsOn() && steps.some(st => st.kind === 'split' && isWholeWrite(st.cmd))
+    if (session.tag === 0 && !hasCoord && !holdsForAof) {
       this.execSplit(conn, steps, [...involved].sort((a, b) => a - b), done)
       return true
     }
@@ -514,29 +519,6 @@ export class Transactions {
     return true
   }
 
-
-  /**
-   * Whether the queued commands may run on `least` shards or more (conservative: any command
-   * that is not keyed, or finds its keys its own way, counts as every shard).
-   */
-  private mayUseShards (queued: readonly Queued[], least: number): boolean {
-    const n = this.router.links.length
-    if (n < least) return false
-    const seen = new Set<number>()
-    for (const { cmd, argv } of queued) {
-      switch (cmd.route) {
-        case 'primary': case 'pubsub': case 'txn': continue
-        case 'hub': seen.add(0); break
-        case 'key':
-          if (cmd.getKeys !== undefined || cmd.firstKey < 1 || argv.argc <= cmd.firstKey) return true
-          seen.add(shardOfKey(argv.buf, argv.start[cmd.firstKey], argv.len[cmd.firstKey], n))
-          break
-        default: return true
-      }
-      if (seen.size >= least) return true
-    }
-    return false
-  }
 
   /**
    * True when every ring can take what EXEC may stage (else the connection waits for the full
@@ -947,8 +929,14 @@ export class Transactions {
       },
     }
     const watched = session.shards
-    this.stageExecs(conn, shards, batches, target, true, (shard, count) =>
-      verdictMeta(session.tag, count | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0), session.deadline, cell, expected))
+    // With the AOF on, the parts with commands log one block (commands/xmove.ts "AOF groups").
+    const members = shards.filter(s => (batches.byShard.get(s)?.sinks.length ?? 0) > 0)
+    const group = aofIsOn() && members.length > 1 ? this.router.aofGroup(members) : null
+    this.stageExecs(conn, shards, batches, target, true, (shard, count) => {
+      const flags = count | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0)
+      return group === null || count === 0 ? verdictMeta(session.tag, flags, session.deadline, cell, expected)
+        : withGroup(verdictMeta(session.tag, flags | EXEC_AOF_GROUP, session.deadline, cell, expected), group)
+    })
   }
 
   /**
@@ -970,7 +958,10 @@ export class Transactions {
         if (--remaining === 0) done(this.assemble(conn, steps, replies))
       },
     }
-    this.stageExecs(conn, shards, batches, target, false, (_shard, count) => meta(0, count, 0))
+    // With the AOF on, the parts' effects go into the file as one block (commands/xmove.ts "AOF groups").
+    const group = aofIsOn() && shards.length > 1 ? this.router.aofGroup(shards) : null
+    this.stageExecs(conn, shards, batches, target, false, (_shard, count) =>
+      group === null ? meta(0, count, 0) : withGroup(meta(0, count | EXEC_AOF_GROUP, 0), group))
   }
 
   /** The steps' shard commands grouped by shard; each reply lands in `replies` by step index. */

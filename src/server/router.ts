@@ -48,7 +48,7 @@ import { SCRIPT_FUNCTION } from '../scripting/scripts.js'
 import { countScriptReply } from '../scripting/call-checks.js'
 import type { CoordHandler } from '../commands/spec.js'
 import { sharedFlags, trackingWords, verdictWords, xmoveWords, NOTIFY_WORD } from './credits.js'
-import { xmoveMeta, xmoveDeaths, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL, XMOVE_SET, XMOVE_AOF } from '../commands/xmove.js'
+import { xmoveMeta, xmoveDeaths, groupMeta, exchangeId, XMOVE_SRC, XMOVE_NX, XMOVE_COPY, XMOVE_REPLACE, XMOVE_LIST, XMOVE_FROM_TAIL, XMOVE_TO_TAIL, XMOVE_SET, XMOVE_AOF } from '../commands/xmove.js'
 import { listPosition } from '../commands/list.js'
 import { TAIL as LIST_TAIL } from '../storage/list.js'
 import { parseCopyOptionsOrError, copyOpts } from '../commands/generic.js'
@@ -1196,6 +1196,15 @@ export class Router implements Dispatcher {
    * each, staged in one step (commands/xmove.ts); the source's part answers for the command.
    * `dstDb`: COPY's DB.
    */
+  /**
+   * The group of a transaction's parts on `shards` (sorted, each with commands) staged while the
+   * AOF is on: its id comes from the moves' count, so it never meets a move's in an outbox.
+   */
+  aofGroup (shards: readonly number[]): Buffer {
+    if (++this.xmoveCount > 0x7fffff) this.xmoveCount = 1
+    return groupMeta(exchangeId(this.xmoveCount, this.producer + 1), shards, shards.map(s => xmoveDeaths(this.xmove, s)))
+  }
+
   private sendMove (conn: Connection, cmd: Command, argv: Argv, flags: number, dstDb: number): boolean {
     const n = this.links.length
     const { buf, start, len } = argv

@@ -429,6 +429,55 @@ describe('AOF and transactions', () => {
   }
 })
 
+describe('AOF and transactions under a crash', () => {
+  it('kill -9 under EXECs across shards, watched and not (always): never half a transaction, every acknowledged one kept', { timeout: 60_000 }, async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 3, extraArgs: AOF(dir, '--appendfsync', 'always') }))
+    const CLIENTS = 8
+    const as = keysOnShard(0, 3, CLIENTS, 'ta:')
+    const bs = keysOnShard(1, 3, CLIENTS, 'tb:')
+    // Watched keys on the third shard (never written: every EXEC runs), for half the clients.
+    const ws = keysOnShard(2, 3, CLIENTS, 'tw:')
+    const done = new Array<number>(CLIENTS).fill(0)
+    const wrong: string[] = []
+    let acked = 0
+    let isStopping = false
+    const clients = Array.from({ length: CLIENTS }, async (_, i) => {
+      const c = await RawClient.connect(f.port)
+      try {
+        while (!isStopping) {
+          const txn = [['MULTI'], ['INCR', as[i]], ['INCR', bs[i]], ['EXEC']]
+          if (i % 2 === 1) txn.unshift(['WATCH', ws[i]])
+          c.send(Buffer.concat(txn.map(t => encodeCommand(t))))
+          const replies = await c.readReplies(txn.length, 10_000)
+          const exec = replies[replies.length - 1].toString('latin1')
+          if (exec !== `*2\r\n:${done[i] + 1}\r\n:${done[i] + 1}\r\n`) wrong.push(exec)
+          done[i]++
+          acked++
+        }
+      } catch {} finally { c.close() }
+    })
+    while (acked < 2000) await new Promise(resolve => setTimeout(resolve, 10))
+    process.kill(f.pid, 'SIGKILL')
+    isStopping = true
+    await Promise.all(clients)
+    expect(wrong).toEqual([])
+    // Each transaction is one block in the file.
+    const logged = commandsOf(lastIncr(dir)).filter(a => a[0] !== 'SELECT').map(a => a[0])
+    const i = logged.indexOf('INCR')
+    expect(logged.slice(i - 1, i + 3)).toEqual(['MULTI', 'INCR', 'INCR', 'EXEC'])
+    const g = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    for (let k = 0; k < CLIENTS; k++) {
+      const a = Number((await text(g, 'GET', as[k])).split('\r\n')[1] ?? 0)
+      const b = Number((await text(g, 'GET', bs[k])).split('\r\n')[1] ?? 0)
+      expect(a, `client ${k}`).toBe(b)
+      // The acknowledged count, or one more (written, not yet answered).
+      expect(a - done[k], `client ${k}`).toBeGreaterThanOrEqual(0)
+      expect(a - done[k], `client ${k}`).toBeLessThanOrEqual(1)
+    }
+  })
+})
+
 describe('AOF settings', () => {
   it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
     const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)
