@@ -32,7 +32,7 @@ import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
-import { useXmoveExchange, groupHandOver, groupTake, groupDone } from '../src/commands/xmove.js'
+import { useXmoveExchange, groupHandOver, groupTake, groupNextBlock, groupWritten, awaitGroup } from '../src/commands/xmove.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
@@ -55,7 +55,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, owe } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -318,7 +318,8 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
   // The effects of the replies about to be published are in the file first (fsynced if always,
-  // the sync a cross-shard move's block left owed too).
+  // the sync a cross-shard move's or group's block left owed too).
+  awaitGroup()
   if (aofLog.len !== 0) flushShardAof()
   if (aofDebt.n !== 0) settleAof()
   const resps = p.resps
@@ -487,6 +488,7 @@ function holdForTransaction (slot: number): void {
   // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
   if (snapshot.active) finishAll()
   // The file has everything that ran here before; the transaction appends its own block to it.
+  awaitGroup()
   if (aofLog.len !== 0) flushShardAof()
   const lend = lendOf(shard, blockedCount > 0)
   lend.aofFd = aofOn[0] !== 0 ? shardAof.fd : 0
@@ -1344,30 +1346,24 @@ function endGroup (): void {
     const rest = log.take()
     const pending = rest === null ? 0 : rest.bytes.length
     const bytes = rest === null ? (mine.aof ?? Buffer.alloc(0)) : mine.aof === null ? Buffer.from(rest.bytes) : Buffer.concat([rest.bytes, mine.aof])
-    const owed = groupHandOver(data.index, groupId, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })
-    if (owed > 0) owe(owed, shardAof.fd)
-    if (owed < 0) {
-      // The last shard died with its ring: this part's effects go in this shard's own order.
-      if (pending > 0) log.adopt(bytes.subarray(0, pending), rest?.units ?? 0)
-      if (mine.aof !== null) log.raw(mine.db, mine.aof, mine.n, mine.end)
-    }
+    groupHandOver(data.index, groupId, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })
     return
   }
   const before: Buffer[] = []
   let units = 0
-  const taken: number[] = []
+  const block = groupNextBlock(data.index)
   for (let i = 0; i < k - 1; i++) {
-    const part = groupTake(groupShards[i], groupId, groupDeaths[i])
+    const part = groupTake(groupShards[i], groupId, groupDeaths[i], block)
     if (part === null) continue
-    taken.push(groupShards[i])
     if (part.pending > 0) { before.push(part.bytes.subarray(0, part.pending)); units += part.units }
     if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
   }
   log.endUnit()
   if (before.length > 0) log.adopt(Buffer.concat(before), units)
-  // Written now, synced with the batch: every part owes the sync before its replies leave.
+  // Written now (the parts wait for it before they write anything later), synced with the batch:
+  // every part owes the sync before its replies leave.
   flushShardAof(false)
-  for (const s of taken) groupDone(s, aofDebt.n)
+  groupWritten(data.index, aofDebt.n)
 }
 
 /**

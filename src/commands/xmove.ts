@@ -49,7 +49,7 @@ import { setHas } from '../storage/set-type.js'
 import { ownDirty } from '../persistence/dirty.js'
 import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
-import { shardAof, flushShardAof, aofIsOn, aofDebt, owe, aofMisconf } from '../persistence/aof.js'
+import { shardAof, flushShardAof, aofIsOn, aofDebt, owe, aofMisconf, shardAofHooks } from '../persistence/aof.js'
 import { saveWords, W_AOF_WRITE_OK } from '../persistence/save-state.js'
 import { logKeyState } from '../persistence/aof-effects.js'
 
@@ -86,6 +86,11 @@ const G_UNITS = 11 // their share of W_AOF_PENDING
 const G_N = 12 // the part's commands
 const G_DB = 13 // the database its bytes start in (their SELECT taken off)
 const G_END = 14 // and end in
+// In the group's last shard's own outbox, written by it alone:
+const G_WRITTEN = 1 // blocks it has written (or tried to: a failed write keeps them in its log, in order)
+const G_LAST_WRITE = 15 // the W_AOF_WRITES number of its last block (appendfsync always; 0: none)
+/** The last shard has the part (its OWED word then holds the number of the block it goes into). */
+const RESULT_TAKEN = 8
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
@@ -129,6 +134,7 @@ export function useXmoveExchange (sab: SharedArrayBuffer, spinUs = 0): void {
   words = xmoveWords(sab)
   payload = xmovePayload(sab)
   spinMs = Math.max(spinUs, XMOVE_SPIN_US) / 1000
+  shardAofHooks.beforeFlush = awaitGroup
 }
 
 const deathAt = (s: number): number => XMOVE_SHARDS * XMOVE_WORDS + s
@@ -190,6 +196,9 @@ export function xmoveCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   // Redis's dirty for the command is counted once, by the part that changes something on success
   // (the source's, COPY's destination's); anything else counts nothing here.
   ownDirty.n = 0
+  // A group part this shard handed over goes into the file before the move's block, and the
+  // outbox is free for this move.
+  awaitGroup()
   if ((flags & XMOVE_SRC) !== 0) source(shard, argv, out, id, other, flags, deaths)
   else destination(shard, argv, out, id, other, flags, deaths)
 }
@@ -430,14 +439,16 @@ export const xmoveCommands: readonly CommandSpec[] = [
 // A transaction staged on several shards without a hold (server/multi.ts execSplit, execWatched)
 // runs a part on each, at the same place in the global order. With the AOF on, its effects must
 // reach the file as one MULTI/EXEC block (a crash between two shards' writes would keep half of
-// it), and in that place on every shard. So each part but the last shard's logs its effects as
-// usual, takes them out of its log and hands them, with anything its log could not write before,
-// to the group's last shard through its own outbox (the move exchange above, in chunks), then waits
-// until that shard has written the block: the part's earlier effects come before it and its later
-// ones after it. The last shard wraps its own part and the others' in one MULTI/EXEC and writes it
-// at once. Under `appendfsync always` every part owes the block's sync before its replies leave
-// (aofDebt), as a move's do. No deadlock, by the moves' argument: a shard waits only for the other
-// shards of the record it stands at.
+// it), in that place on every shard. So each part but the last shard's logs its effects as usual,
+// takes them out of its log and hands them, with anything its log could not write before, to the
+// group's last shard through its own outbox (the move exchange above, in chunks). The last shard
+// wraps its own part and the others' in one MULTI/EXEC and writes it at once, then counts the block
+// in its G_WRITTEN word. A part goes on as soon as its bytes are taken, and waits for that count
+// only before its shard writes anything (its later effects come after the block: the flush hook
+// and notifyProducer call awaitGroup), before it hands a part to another last shard, and before a
+// move; under `appendfsync always` it then owes the block's sync (aofDebt) before its replies
+// leave. No deadlock, by the moves' argument: a shard waits only for shards at records before
+// the one it stands at, or at it; and the last shard writes each block as soon as it has its parts.
 
 /** The group in an __exec meta: u32 id, u32 k, then k shards and k death counts (u32 each). */
 export function groupMeta (id: number, shards: readonly number[], deaths: readonly number[]): Buffer {
@@ -459,12 +470,41 @@ export function exchangeId (count: number, producer: number): number {
 /** What a part hands over: its bytes and the G_ words' values. */
 export interface GroupPart { bytes: Buffer, pending: number, units: number, n: number, db: number, end: number }
 
+// The parts this shard handed over whose block is not known to be written: all to one last
+// shard (`awaitLast`), the newest in its block `awaitBlock`; kept to log here if that shard dies.
+let awaitLast = -1
+let awaitDeaths = 0
+let awaitBlock = 0
+const awaitParts: GroupPart[] = []
+
 /**
- * A part (not the last shard's): hands `part` to shard `last` through this shard's outbox and
- * waits until the block is written. Returns the write number whose sync it owes (0: none), or
- * -1 if `last` died meanwhile (its part is lost with its ring: nothing was written).
+ * Waits until the blocks with the parts this shard handed over are written, then owes their sync
+ * (appendfsync always). If their last shard died first, they are lost with its ring: this shard
+ * logs them itself, in order, as if they had never left.
  */
-export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): number {
+export function awaitGroup (): void {
+  if (awaitLast < 0) return
+  const last = awaitLast
+  awaitLast = -1
+  const w = words as Int32Array
+  const o = last * XMOVE_WORDS
+  if (waitFor(w, o + G_WRITTEN, awaitBlock, false, last, awaitDeaths)) {
+    const owed = Atomics.load(w, o + G_LAST_WRITE)
+    if (owed > 0) owe(owed, shardAof.fd)
+  } else {
+    const log = shardAof.log
+    for (const p of awaitParts) {
+      if (p.pending > 0) log.adopt(p.bytes.subarray(0, p.pending), p.units)
+      if (p.n > 0) log.raw(p.db, p.bytes.subarray(p.pending), p.n, p.end)
+    }
+  }
+  awaitParts.length = 0
+}
+
+/** A part (not the last shard's): hands `part` to shard `last` through this shard's outbox. */
+export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): void {
+  // Blocks of two last shards could be written in either order: the earlier one first.
+  if (awaitLast >= 0 && awaitLast !== last) awaitGroup()
   const w = words as Int32Array
   const o = self * XMOVE_WORDS
   Atomics.store(w, o + SEQ_DST, 0)
@@ -480,22 +520,31 @@ export function groupHandOver (self: number, id: number, last: number, deaths: n
   Atomics.store(w, o + ID, id | 0)
   Atomics.notify(w, o + ID)
   for (let n = 1; ; n++) {
-    if (!waitFor(w, o + SEQ_DST, n, false, last, deaths)) { Atomics.store(w, o + ID, 0); return -1 }
+    if (!waitFor(w, o + SEQ_DST, n, false, last, deaths)) {
+      // The last shard died before it took the part: it stays here, in this shard's order.
+      Atomics.store(w, o + ID, 0)
+      const log = shardAof.log
+      if (part.pending > 0) log.adopt(part.bytes.subarray(0, part.pending), part.units)
+      if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
+      return
+    }
     if (Atomics.load(w, o + RESULT) !== 0) break
     sent = postChunk(w, o, self, part.bytes, sent)
     Atomics.store(w, o + SEQ_SRC, n + 1)
     Atomics.notify(w, o + SEQ_SRC)
   }
-  const owed = Atomics.load(w, o + OWED)
+  awaitLast = last
+  awaitDeaths = deaths
+  awaitBlock = Atomics.load(w, o + OWED)
+  awaitParts.push(part)
   Atomics.store(w, o + ID, 0)
-  return owed
 }
 
 /**
- * The last shard: waits for shard s to reach the group and takes its part (null if s died).
- * The part waits on until groupDone.
+ * The last shard: waits for shard s to reach the group and takes its part (null if s died); the
+ * part goes on, to find its block written as number `block` of this shard's.
  */
-export function groupTake (s: number, id: number, deaths: number): GroupPart | null {
+export function groupTake (s: number, id: number, deaths: number, block: number): GroupPart | null {
   const w = words as Int32Array
   const o = s * XMOVE_WORDS
   if (!waitFor(w, o + ID, id | 0, true, s, deaths)) return null
@@ -509,25 +558,31 @@ export function groupTake (s: number, id: number, deaths: number): GroupPart | n
     bytes.set(area.subarray(at, at + k), got)
     got += k
     if (Atomics.load(w, o + KIND) === KIND_LAST) {
-      chunksTaken[s] = n
-      return {
+      const part = {
         bytes, pending: Atomics.load(w, o + G_PENDING), units: Atomics.load(w, o + G_UNITS), n: Atomics.load(w, o + G_N),
         db: Atomics.load(w, o + G_DB), end: Atomics.load(w, o + G_END),
       }
+      Atomics.store(w, o + OWED, block)
+      Atomics.store(w, o + RESULT, RESULT_TAKEN)
+      Atomics.store(w, o + SEQ_DST, n)
+      Atomics.notify(w, o + SEQ_DST)
+      return part
     }
     Atomics.store(w, o + SEQ_DST, n)
     Atomics.notify(w, o + SEQ_DST)
   }
 }
-/** Per part taken: the chunks it sent (its answer acknowledges the last). */
-const chunksTaken: number[] = []
 
-/** The last shard: the block with shard s's part is written; `owed`: its write number under always (0: none). */
-export function groupDone (s: number, owed: number): void {
+/** The last shard: the number its next block will have (parts are told it as they are taken). */
+export function groupNextBlock (self: number): number {
+  return Atomics.load(words as Int32Array, self * XMOVE_WORDS + G_WRITTEN) + 1
+}
+
+/** The last shard wrote its next block; `owed`: the write number to sync under always (0: none). */
+export function groupWritten (self: number, owed: number): void {
   const w = words as Int32Array
-  const o = s * XMOVE_WORDS
-  Atomics.store(w, o + OWED, owed)
-  Atomics.store(w, o + RESULT, RESULT_DONE)
-  Atomics.store(w, o + SEQ_DST, chunksTaken[s])
-  Atomics.notify(w, o + SEQ_DST)
+  const o = self * XMOVE_WORDS
+  Atomics.store(w, o + G_LAST_WRITE, owed)
+  Atomics.add(w, o + G_WRITTEN, 1)
+  Atomics.notify(w, o + G_WRITTEN)
 }

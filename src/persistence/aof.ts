@@ -502,4 +502,14 @@ export function forgetDeadShardAof (index: number): void {
 }
 
 /** Writes the shard's buffered effects to its file (`sync` false: the sync is owed, aofDebt). */
-export function flushShardAof (sync = true): void { shardAof.log.flush(shardAof.fd, sync) }
+export function flushShardAof (sync = true): void {
+  shardAofHooks.beforeFlush?.()
+  shardAof.log.flush(shardAof.fd, sync)
+}
+
+/**
+ * beforeFlush: set by the move exchange on a shard thread (commands/xmove.ts awaitGroup): a part
+ * of an AOF group handed to another shard must be in the file before this shard writes anything
+ * it logged later.
+ */
+export const shardAofHooks: { beforeFlush: (() => void) | null } = { beforeFlush: null }

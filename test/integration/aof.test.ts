@@ -478,6 +478,46 @@ describe('AOF and transactions under a crash', () => {
   })
 })
 
+describe('AOF and concurrent cross-shard writes', () => {
+  it('clients racing transactions (watched and not), moves and plain writes over shared keys on 4 shards: FlashKV and Redis reload exactly the live data', { timeout: 60_000 }, async () => {
+    const dir = tempDir()
+    const fh = await track(startFlashKV({ shards: 4, extraArgs: AOF(dir, '--appendfsync', 'everysec') }))
+    const KEYS = Array.from({ length: 12 }, (_, i) => `rk:${i}`)
+    let seed = 7
+    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n }
+    const key = (): string => KEYS[rnd(KEYS.length)]
+    const op = (): string[][] => {
+      switch (rnd(7)) {
+        case 0: return [['MULTI'], ['INCR', key()], ['SET', key(), `v${rnd(100)}`], ['APPEND', key(), 'x'], ['EXEC']]
+        case 1: return [['WATCH', key()], ['MULTI'], ['INCRBY', key(), '3'], ['SET', key(), 'w'], ['EXEC']]
+        case 2: return [['RENAME', key(), key()]]
+        case 3: return [['MULTI'], ['DEL', key()], ['SELECT', '5'], ['SET', key(), 'five'], ['SELECT', '0'], ['RPUSH', `list:${rnd(3)}`, 'e'], ['EXEC']]
+        case 4: return [['MSET', key(), 'm1', key(), 'm2', key(), 'm3']]
+        case 5: return [['LMOVE', `list:${rnd(3)}`, `list:${rnd(3)}`, 'LEFT', 'RIGHT']]
+        default: return [['SET', key(), `s${rnd(1000)}`]]
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      const c = await RawClient.connect(fh.port)
+      for (let i = 0; i < 250; i++) {
+        const cmds = op()
+        c.send(Buffer.concat(cmds.map(a => encodeCommand(a))))
+        await c.readReplies(cmds.length, 10_000)
+      }
+      c.close()
+    }))
+    const f = await RawClient.connect(fh.port)
+    const live = await snapshot(f)
+    expect(live.length).toBeGreaterThan(10)
+    await fh.stop()
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+    const again = await RawClient.connect((await track(startFlashKV({ shards: 3, extraArgs: AOF(dir) }))).port)
+    expect(await snapshot(again)).toEqual(live)
+    const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))).port)
+    expect(await snapshot(r)).toEqual(live)
+  })
+})
+
 describe('AOF settings', () => {
   it('CONFIG GET/SET of the aof settings answer as Redis does', async () => {
     const f = await RawClient.connect((await track(startFlashKV({ shards: 2 }))).port)
