@@ -49,7 +49,7 @@ import { setHas } from '../storage/set-type.js'
 import { ownDirty } from '../persistence/dirty.js'
 import { argvOf } from './txn-helpers.js'
 import { NOTIFY_GENERIC, eventName } from '../storage/notify.js'
-import { shardAof, flushShardAof, aofIsOn, aofDebt, owe, aofMisconf, shardAofHooks } from '../persistence/aof.js'
+import { AofLog, shardAof, flushShardAof, aofIsOn, aofDebt, owe, aofMisconf, shardAofHooks } from '../persistence/aof.js'
 import { saveWords, W_AOF_WRITE_OK } from '../persistence/save-state.js'
 import { logKeyState } from '../persistence/aof-effects.js'
 
@@ -492,13 +492,23 @@ export function awaitGroup (): void {
     const owed = Atomics.load(w, o + G_LAST_WRITE)
     if (owed > 0) owe(owed, shardAof.fd)
   } else {
-    const log = shardAof.log
-    for (const p of awaitParts) {
-      if (p.pending > 0) log.adopt(p.bytes.subarray(0, p.pending), p.units)
-      if (p.n > 0) log.raw(p.db, p.bytes.subarray(p.pending), p.n, p.end)
-    }
+    relog(awaitParts)
   }
   awaitParts.length = 0
+}
+
+/**
+ * Parts whose last shard died before their block was written: they go back to the front of this
+ * shard's log, in order, ahead of what it logged after them (each part after the bytes it carried).
+ */
+function relog (parts: readonly GroupPart[]): void {
+  const tmp = new AofLog(1024)
+  let units = 0
+  for (const p of parts) {
+    if (p.pending > 0) { tmp.rawChunk(p.bytes.subarray(0, p.pending)); units += p.units }
+    if (p.n > 0) tmp.raw(p.db, p.bytes.subarray(p.pending), p.n, p.end)
+  }
+  shardAof.log.adopt(tmp.buf.subarray(0, tmp.len), units)
 }
 
 /** A part (not the last shard's): hands `part` to shard `last` through this shard's outbox. */
@@ -523,9 +533,7 @@ export function groupHandOver (self: number, id: number, last: number, deaths: n
     if (!waitFor(w, o + SEQ_DST, n, false, last, deaths)) {
       // The last shard died before it took the part: it stays here, in this shard's order.
       Atomics.store(w, o + ID, 0)
-      const log = shardAof.log
-      if (part.pending > 0) log.adopt(part.bytes.subarray(0, part.pending), part.units)
-      if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
+      relog([part])
       return
     }
     if (Atomics.load(w, o + RESULT) !== 0) break

@@ -189,6 +189,14 @@ export class AofLog {
     this.db = end
   }
 
+  /** Bytes of whole commands that begin with their own SELECT (a chunk another log kept). */
+  rawChunk (bytes: Uint8Array): void {
+    this.need(bytes.length)
+    this.buf.set(bytes, this.len)
+    this.len += bytes.length
+    this.db = -1
+  }
+
   /**
    * An execution unit (EXEC, a script, a transaction): its effects are wrapped in MULTI/EXEC
    * when there are several, as propagatePendingCommands does; one effect goes alone. Nested

@@ -74,6 +74,22 @@ describe('AofLog', () => {
     expect(none.len).toBe(0)
   })
 
+  it("takes another thread's effects whole: their first SELECT (before a unit's MULTI), the database they end in", () => {
+    const log = new AofLog()
+    log.beginUnit()
+    // Effects that start in database 2 (their SELECT taken off), select 3, and hold 2 commands.
+    log.raw(2, Buffer.from('*2\r\n$4\r\nINCR\r\n$1\r\na\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nb\r\n'), 2, 3)
+    log.parts(3, ['INCR', 'c'])
+    log.endUnit()
+    expect(text(log)).toBe('*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\na\r\n' +
+      '*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nINCR\r\n$1\r\nb\r\n*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n*1\r\n$4\r\nEXEC\r\n')
+    // A kept chunk carries its own SELECT: the next command selects again.
+    const kept = new AofLog()
+    kept.rawChunk(Buffer.from('*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n'))
+    kept.parts(5, ['DEL', 'j'])
+    expect(text(kept).endsWith('*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n*2\r\n$3\r\nDEL\r\n$1\r\nj\r\n')).toBe(true)
+  })
+
   it('frames arguments of every length, across the digit counts, as RESP does', () => {
     const lens = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 100000]
     const log = new AofLog(8)
