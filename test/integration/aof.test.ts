@@ -318,6 +318,21 @@ describe('AOF and functions', () => {
   })
 })
 
+/**
+ * FlashKV (`shards`) and Redis, each with appendonly on an empty directory, after `seq` ran on
+ * each. appendfsync always: everysec may hold Redis's write back while an fsync runs.
+ */
+async function sideBySide (shards: number, seq: (c: RawClient) => Promise<void>): Promise<{ fh: ServerHandle, f: RawClient, r: RawClient, fdir: string, rdir: string }> {
+  const fdir = tempDir()
+  const rdir = tempDir()
+  const fh = await track(startFlashKV({ shards, extraArgs: AOF(fdir, '--appendfsync', 'always') }))
+  const f = await RawClient.connect(fh.port)
+  const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', rdir]))).port)
+  await seq(r)
+  await seq(f)
+  return { fh, f, r, fdir, rdir }
+}
+
 describe('AOF and scripts', () => {
   for (const shards of [1, 4]) {
     it(`a script's FLUSHALL, FLUSHDB and SWAPDB go into its MULTI/EXEC block in place, as Redis writes them; a restart has the same data (${shards} shard${shards === 1 ? '' : 's'})`, async () => {
@@ -339,14 +354,7 @@ describe('AOF and scripts', () => {
         }
         return out
       }
-      const fdir = tempDir()
-      const rdir = tempDir()
-      // appendfsync always: everysec may hold Redis's write back while an fsync runs.
-      const fh = await track(startFlashKV({ shards, extraArgs: AOF(fdir, '--appendfsync', 'always') }))
-      const f = await RawClient.connect(fh.port)
-      const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', rdir]))).port)
-      await seq(r)
-      await seq(f)
+      const { fh, f, r, fdir, rdir } = await sideBySide(shards, seq)
       const theirs = effects(rdir)
       expect(theirs).toContain('flushall')
       expect(effects(fdir)).toEqual(theirs)
@@ -407,13 +415,7 @@ describe('AOF and transactions', () => {
         await c.command('SELECT', '0')
         return out
       }
-      const fdir = tempDir()
-      const rdir = tempDir()
-      const fh = await track(startFlashKV({ shards, extraArgs: AOF(fdir, '--appendfsync', 'always') }))
-      const f = await RawClient.connect(fh.port)
-      const r = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', rdir]))).port)
-      await seq(r)
-      await seq(f)
+      const { fh, f, r, fdir, rdir } = await sideBySide(shards, seq)
       const theirs = blocks(rdir)
       expect(theirs.filter(c => c === 'MULTI').length).toBe(4)
       expect(blocks(fdir)).toEqual(theirs)
