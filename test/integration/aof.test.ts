@@ -344,7 +344,7 @@ describe('AOF and scripts', () => {
         await c.command('EVAL', "return redis.call('flushall', 'bad')", '0')
         await run(c, [['SET', 'post', '1']])
       }
-      // SELECT left out: FlashKV writes a script's inside its MULTI, Redis before it (the same effect).
+      // SELECT left out: each of FlashKV's writes starts with its own, where Redis selects only when the database changes (the same effect).
       const effects = (dir: string): string[] => commandsOf(lastIncr(dir)).filter(a => a[0] !== 'SELECT').map(a => a.join(' '))
       const contents = async (c: RawClient): Promise<string[]> => {
         const out: string[] = []
