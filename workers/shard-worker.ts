@@ -1326,8 +1326,8 @@ function beginGroup (buf: Uint8Array, g: number): void {
     groupDeaths.push(readU32(buf, g + 8 + (k + i) * 4) | 0)
   }
   const log = aofLog
-  // Effects logged before this part go first (what cannot be written now stays at the front).
-  if (log.len !== 0) flushShardAof(false)
+  // Effects logged before this part stay in front of it: the last shard writes them with the
+  // block (its own, or a part's handed over with the part), in one write.
   groupMark = log.len
   groupCount0 = log.count
   groupDb0 = log.db
@@ -1342,8 +1342,8 @@ function endGroup (): void {
   const last = groupShards[k - 1]
   if (last !== data.index) {
     const mine = takeLogged(groupMark, groupCount0, groupDb0)
-    // All that is left in the log is what an earlier write could not write: it goes first.
-    const rest = log.take()
+    // What the log held before the part (not written yet, or kept by a failed write) goes first.
+    const rest = log.take(true)
     const pending = rest === null ? 0 : rest.bytes.length
     const bytes = rest === null ? (mine.aof ?? Buffer.alloc(0)) : mine.aof === null ? Buffer.from(rest.bytes) : Buffer.concat([rest.bytes, mine.aof])
     groupHandOver(data.index, groupId, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })

@@ -263,10 +263,11 @@ export class AofLog {
 
   /**
    * Hands the bytes a failed write left to another log (a cross-shard transaction's, which runs on
-   * another thread), with their share of W_AOF_PENDING; null when there are none.
+   * another thread), with their share of W_AOF_PENDING; null when there are none. `all`: whatever
+   * the log holds, written or not yet tried (an AOF group's part hands it on: commands/xmove.ts).
    */
-  take (): { bytes: Uint8Array, units: number } | null {
-    if (this.len === 0 || this.pendingUnits === 0) return null
+  take (all = false): { bytes: Uint8Array, units: number } | null {
+    if (this.len === 0 || (this.pendingUnits === 0 && !all)) return null
     const r = { bytes: this.buf.slice(0, this.len), units: this.pendingUnits }
     this.len = 0
     this.db = -1
