@@ -440,10 +440,10 @@ export const xmoveCommands: readonly CommandSpec[] = [
 // runs a part on each, at the same place in the global order. With the AOF on, its effects must
 // reach the file as one MULTI/EXEC block (a crash between two shards' writes would keep half of
 // it), in that place on every shard. So each part but the last shard's logs its effects as usual,
-// takes them out of its log and hands them, with anything its log could not write before, to the
-// group's last shard through its own outbox (the move exchange above, in chunks). The last shard
-// wraps its own part and the others' in one MULTI/EXEC and writes it at once, then counts the block
-// in its G_WRITTEN word. A part goes on as soon as its bytes are taken, and waits for that count
+// takes them out of its log and hands them, after what its log held before them (not written yet,
+// or kept by a failed write), to the group's last shard through its own outbox (the move exchange
+// above, in chunks). The last shard puts those earlier bytes first, wraps its own part and the
+// others' in one MULTI/EXEC, writes it all at once, then counts the block in its G_WRITTEN word. A part goes on as soon as its bytes are taken, and waits for that count
 // only before its shard writes anything (its later effects come after the block: the flush hook
 // and notifyProducer call awaitGroup), before it hands a part to another last shard, and before a
 // move; under `appendfsync always` it then owes the block's sync (aofDebt) before its replies
