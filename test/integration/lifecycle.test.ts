@@ -153,7 +153,8 @@ describeLocal('npm start', () => {
       await exited
       // The server's own process is gone (not left running under init), and said so.
       await vi.waitFor(() => { expect(isAlive(pid)).toBe(false) }, { timeout: 10_000, interval: 50 })
-      expect(out).toMatch(/"msg":"shutting down"/)
+      // Its last lines may still be in the pipe when npm's 'exit' comes ('close' waits for them).
+      await vi.waitFor(() => { expect(out).toMatch(/"msg":"shutting down"/) }, { timeout: 10_000, interval: 50 })
     } finally {
       if (npm.exitCode === null) npm.kill('SIGKILL')
     }
