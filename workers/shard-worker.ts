@@ -55,7 +55,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, type LogMark } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -552,52 +552,17 @@ let isStepToTxn = false
 /**
  * Runs a step whose effects the transaction logs: they are logged here as usual, then taken out
  * of this shard's log and posted to the producer (after any out-of-band reply bytes, before the
- * reply is committed), one message per such step: { aof, n, db, end } (aof null: no effects;
- * db and end: the databases the bytes start and end in).
+ * reply is committed), one TakenEffects message per such step.
  */
 function runStepForTxnAof (word: number, flags: number): void {
-  const log = aofLog
-  const mark = log.len
-  const count0 = log.count
-  const db0 = log.db
-  // The step's bytes start with the SELECT of their first database, which the block re-emits.
-  log.db = -1
+  const m = aofLog.mark()
   isStepToTxn = true
   try {
     runCommand(word & 0xffff, word, flags, 0, false)
   } finally {
     isStepToTxn = false
   }
-  cur.port.postMessage(takeLogged(mark, count0, db0))
-}
-
-/**
- * Takes out of this shard's log what was logged since `mark` (when the log held count0 commands,
- * in database db0, and its db was then set to -1 so that the first effect SELECTs): the bytes
- * without that first SELECT (and a #TS annotation before it), their command count, and the
- * databases they start and end in. The log is as it was at the mark.
- */
-function takeLogged (mark: number, count0: number, db0: number): { aof: Buffer | null, n: number, db: number, end: number } {
-  const log = aofLog
-  const n = log.count - count0
-  let r: { aof: Buffer | null, n: number, db: number, end: number } = { aof: null, n: 0, db: -1, end: -1 }
-  if (n > 0 && log.len > mark) {
-    const b = log.buf
-    let p = mark
-    if (b[p] === 35) p = b.indexOf(10, p) + 1 // a #TS annotation: the block has its own
-    // *2 $6 SELECT $<len> <db>: 17 bytes up to the length's digits.
-    p += 17
-    while (b[p] !== 13) p++
-    p += 2
-    let db = 0
-    while (b[p] !== 13) db = db * 10 + b[p++] - 48
-    p += 2
-    r = { aof: Buffer.from(b.subarray(p, log.len)), n, db, end: log.db }
-  }
-  log.len = Math.min(log.len, mark)
-  log.count = count0
-  log.db = db0
-  return r
+  cur.port.postMessage(aofLog.takeSince(m))
 }
 
 /** The transaction ended: take the databases back and act on what its steps did to them. */
@@ -1311,9 +1276,8 @@ let isInGroup = false
 let groupId = 0
 let groupShards: number[] = []
 let groupDeaths: number[] = []
-let groupMark = 0
-let groupCount0 = 0
-let groupDb0 = -1
+/** A part's: where its effects begin in this shard's log. */
+let groupMark: LogMark = { len: 0, count: 0, db: -1 }
 
 /** Reads the group at buf[g] and gets this shard's log ready for its part. */
 function beginGroup (buf: Uint8Array, g: number): void {
@@ -1328,11 +1292,8 @@ function beginGroup (buf: Uint8Array, g: number): void {
   const log = aofLog
   // Effects logged before this part stay in front of it: the last shard writes them with the
   // block (its own, or a part's handed over with the part), in one write.
-  groupMark = log.len
-  groupCount0 = log.count
-  groupDb0 = log.db
   if (groupShards[k - 1] === data.index) log.beginUnit()
-  else log.db = -1
+  else groupMark = log.mark()
 }
 
 /** This shard's part ran: hand it to the last shard, or (the last) write the block. */
@@ -1341,7 +1302,7 @@ function endGroup (): void {
   const k = groupShards.length
   const last = groupShards[k - 1]
   if (last !== data.index) {
-    const mine = takeLogged(groupMark, groupCount0, groupDb0)
+    const mine = log.takeSince(groupMark)
     // What the log held before the part (not written yet, or kept by a failed write) goes first.
     const rest = log.take(true)
     const pending = rest === null ? 0 : rest.bytes.length

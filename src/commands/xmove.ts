@@ -154,13 +154,18 @@ export function xmoveShardDown (sab: SharedArrayBuffer, s: number): void {
 export function xmoveDeaths (w: Int32Array, s: number): number { return Atomics.load(w, deathAt(s)) }
 
 /**
- * The meta bytes of an __xmove record. `id`: the producer's count of moves (23 bits, wrapping);
- * a source serves one move at a time and clears its ID between moves, so a wrapped count can
- * only meet one of its own 8 million moves back, never in flight with it.
+ * An exchange id (a move's or an AOF group's): the producer's count (23 bits, wrapping) and the
+ * producer. A source serves one exchange at a time and clears its ID between them, so a wrapped
+ * count can only meet one of its own 8 million exchanges back, never in flight with it.
  */
-export function xmoveMeta (count: number, producer: number, other: number, flags: number, otherDeaths: number): Buffer {
+export function exchangeId (count: number, producer: number): number {
+  return (((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0
+}
+
+/** The meta bytes of an __xmove record; `id`: exchangeId. */
+export function xmoveMeta (id: number, other: number, flags: number, otherDeaths: number): Buffer {
   const b = Buffer.allocUnsafe(16)
-  b.writeUInt32LE((((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0, 0)
+  b.writeUInt32LE(id >>> 0, 0)
   b.writeUInt32LE(other >>> 0, 4)
   b.writeUInt32LE(flags >>> 0, 8)
   b.writeUInt32LE(otherDeaths >>> 0, 12)
@@ -460,11 +465,6 @@ export function groupMeta (id: number, shards: readonly number[], deaths: readon
     b.writeUInt32LE(deaths[i] >>> 0, 8 + (shards.length + i) * 4)
   }
   return b
-}
-
-/** An exchange id, as a move's (xmoveMeta): the producer's count and the producer. */
-export function exchangeId (count: number, producer: number): number {
-  return (((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0
 }
 
 /** What a part hands over: its bytes and the G_ words' values. */

@@ -38,6 +38,15 @@ function digitsAt (b: Buffer, p: number, prefix: number, n: number): number {
   return p + 2
 }
 
+/** Where a run of effects to take out of a log began (AofLog.mark). */
+export interface LogMark { len: number, count: number, db: number }
+
+/**
+ * Effects taken out of a log (AofLog.takeSince): their bytes without their first SELECT (null:
+ * none), their command count, and the databases they start and end in.
+ */
+export interface TakenEffects { aof: Buffer | null, n: number, db: number, end: number }
+
 export class AofLog {
   buf: Buffer
   len = 0
@@ -187,6 +196,39 @@ export class AofLog {
     this.len += bytes.length
     this.count += n
     this.db = end
+  }
+
+  /**
+   * Marks where a run of effects that will be taken out (takeSince) begins, to go into another
+   * thread's block (a held shard's step, an AOF group's part): its first effect SELECTs.
+   */
+  mark (): LogMark {
+    const m = { len: this.len, count: this.count, db: this.db }
+    this.db = -1
+    return m
+  }
+
+  /** Takes out what was logged since `m` (TakenEffects); the log is as it was at the mark. */
+  takeSince (m: LogMark): TakenEffects {
+    const n = this.count - m.count
+    let r: TakenEffects = { aof: null, n: 0, db: -1, end: -1 }
+    if (n > 0 && this.len > m.len) {
+      const b = this.buf
+      let p = m.len
+      if (b[p] === 35) p = b.indexOf(10, p) + 1 // a #TS annotation (start): the block has its own
+      // select(): `*2 $6 SELECT $<len> <db>`, 17 bytes up to the length's digits.
+      p += 17
+      while (b[p] !== 13) p++
+      p += 2
+      let db = 0
+      while (b[p] !== 13) db = db * 10 + b[p++] - 48
+      p += 2
+      r = { aof: Buffer.from(b.subarray(p, this.len)), n, db, end: this.db }
+    }
+    this.len = Math.min(this.len, m.len)
+    this.count = m.count
+    this.db = m.db
+    return r
   }
 
   /** Bytes of whole commands that begin with their own SELECT (a chunk another log kept). */

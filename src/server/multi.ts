@@ -126,9 +126,6 @@ function isVerdictRoute (route: Command['route']): boolean {
 /** FLUSHALL, FLUSHDB, SWAPDB: writes every shard runs (route 'all'). */
 function isWholeWrite (cmd: Command): boolean { return cmd.route === 'all' && cmd.isWrite }
 
-/** An __exec meta with the AOF group after it (EXEC_AOF_GROUP set in its count word by the caller). */
-function withGroup (base: Buffer, group: Buffer): Buffer { return Buffer.concat([base, group]) }
-
 /** The 8 bytes before each command of an __exec record: its id and database, its argc. */
 function writeHeader (b: Buffer, off: number, cmd: Command, db: number, argc: number): void {
   b.writeUInt32LE((cmd.id | (db << 24)) >>> 0, off)
@@ -440,9 +437,12 @@ export class Transactions {
     // With several shards, a transaction of commands that need no hold sends its watched shards
     // a record each too, at the same place in the global order, and is decided there
     // (execWatched): the rings keep the client's own writes before it, as with one shard.
-    // With the AOF on, a FLUSHALL, FLUSHDB or SWAPDB inside holds the shards instead (see execSplit).
+    // With the AOF on, a FLUSHALL, FLUSHDB or SWAPDB inside must reach the file in its place
+    // among every shard's effects: the hold logs the steps in queue order (runSteps). Other parts
+    // on several shards go into the file as one group block, shard by shard (stageExecs).
+    const holdsForAof = aofIsOn() && queued.some(q => isWholeWrite(q.cmd))
     const isVerdict = conn.watchTag !== 0 && !isOnRing && this.freeCell(conn.slot) >= 0 && queued.every(q => isVerdictRoute(q.cmd.route)) &&
-      !(aofIsOn() && queued.some(q => isWholeWrite(q.cmd)))
+      !holdsForAof
     if (conn.watchTag !== 0 && !conn.isReplyHead && !isOnRing && !isVerdict) {
       conn.isAwaitingHead = true
       return false
@@ -507,10 +507,6 @@ export class Transactions {
       isEnded = this.execOnOne(conn, steps, shard, session, done, ends)
       return true
     }
-    // With the AOF on, a FLUSHALL, FLUSHDB or SWAPDB inside must reach the file in its place
-    // among every shard's effects: the hold logs them in queue order (runSteps). Other parts
-    // on several shards are logged as one group block, shard by shard (execSplit).
-    const holdsForAof = aofIsOn() && steps.some(st => st.kind === 'split' && isWholeWrite(st.cmd))
     if (session.tag === 0 && !hasCoord && !holdsForAof) {
       this.execSplit(conn, steps, [...involved].sort((a, b) => a - b), done)
       return true
@@ -859,7 +855,7 @@ export class Transactions {
       if (st.kind === 'local') continue
       // FLUSHALL, FLUSHDB, SWAPDB in a transaction that logs its steps' effects: the shards log
       // none of it; one copy goes into the block, after every earlier step and before any later.
-      if (st.kind === 'split' && st.cmd.route === 'all' && st.cmd.isWrite && txn.logsSteps) {
+      if (st.kind === 'split' && isWholeWrite(st.cmd) && txn.logsSteps) {
         await flush()
         batches.add(st, b => replies.set(i, b))
         await flush()
@@ -929,14 +925,8 @@ export class Transactions {
       },
     }
     const watched = session.shards
-    // With the AOF on, the parts with commands log one block (commands/xmove.ts "AOF groups").
-    const members = shards.filter(s => (batches.byShard.get(s)?.sinks.length ?? 0) > 0)
-    const group = aofIsOn() && members.length > 1 ? this.router.aofGroup(members) : null
-    this.stageExecs(conn, shards, batches, target, true, (shard, count) => {
-      const flags = count | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0)
-      return group === null || count === 0 ? verdictMeta(session.tag, flags, session.deadline, cell, expected)
-        : withGroup(verdictMeta(session.tag, flags | EXEC_AOF_GROUP, session.deadline, cell, expected), group)
-    })
+    this.stageExecs(conn, shards, batches, target, true, (shard, count) =>
+      verdictMeta(session.tag, count | EXEC_VERDICT | (watched.includes(shard) ? EXEC_WATCHED : 0), session.deadline, cell, expected))
   }
 
   /**
@@ -958,10 +948,7 @@ export class Transactions {
         if (--remaining === 0) done(this.assemble(conn, steps, replies))
       },
     }
-    // With the AOF on, the parts' effects go into the file as one block (commands/xmove.ts "AOF groups").
-    const group = aofIsOn() && shards.length > 1 ? this.router.aofGroup(shards) : null
-    this.stageExecs(conn, shards, batches, target, false, (_shard, count) =>
-      group === null ? meta(0, count, 0) : withGroup(meta(0, count | EXEC_AOF_GROUP, 0), group))
+    this.stageExecs(conn, shards, batches, target, false, (_shard, count) => meta(0, count, 0))
   }
 
   /** The steps' shard commands grouped by shard; each reply lands in `replies` by step index. */
@@ -977,16 +964,23 @@ export class Transactions {
   /**
    * One __exec record per shard (its batch, or none), all staged in one step, with the
    * sequencer's tickets when shards have several producers; `metaOf` gives each its meta from
-   * its command count. `isSync`: this thread's turn waits for them (ShardLink.markSync).
+   * its command count word. `isSync`: this thread's turn waits for them (ShardLink.markSync).
+   * With the AOF on and commands on several shards, those records carry an AOF group after their
+   * meta (EXEC_AOF_GROUP): the parts' effects go into the file as one block (commands/xmove.ts).
    */
   private stageExecs (conn: Connection, shards: readonly number[], batches: Batches, target: ReplyTarget, isSync: boolean,
     metaOf: (shard: number, count: number) => Buffer): void {
     const router = this.router
     const tickets = router.ticketsFor(shards, shards.length)
     const flags = router.flags(conn) | REQ_NOPARK
+    const countOf = (shard: number): number => batches.byShard.get(shard)?.sinks.length ?? 0
+    const members = aofIsOn() ? shards.filter(s => countOf(s) > 0) : []
+    const group = members.length > 1 ? router.aofGroup(members) : null
     shards.forEach((shard, i) => {
       const batch = batches.byShard.get(shard)
-      const rec = argvOf([EXEC_NAME, metaOf(shard, batch?.sinks.length ?? 0), ...(batch?.args ?? [])])
+      const count = countOf(shard)
+      const meta = group === null || count === 0 ? metaOf(shard, count) : Buffer.concat([metaOf(shard, count | EXEC_AOF_GROUP), group])
+      const rec = argvOf([EXEC_NAME, meta, ...(batch?.args ?? [])])
       const link = router.links[shard]
       link.send(EXEC.id, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc), target, shard, conn.slot,
         tickets === null ? 0 : tickets[i])

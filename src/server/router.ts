@@ -1192,19 +1192,25 @@ export class Router implements Dispatcher {
   }
 
   /**
+   * The next id of the shards' exchange (commands/xmove.ts), for a move or an AOF group alike, so
+   * that the two never meet in an outbox. Never 0 with the producer folded in: the count runs
+   * 1..2^23-1.
+   */
+  private nextExchangeId (): number {
+    if (++this.xmoveCount > 0x7fffff) this.xmoveCount = 1
+    return exchangeId(this.xmoveCount, this.producer + 1)
+  }
+
+  /** The group of a transaction's parts on `shards` (sorted, each with commands) staged while the AOF is on. */
+  aofGroup (shards: readonly number[]): Buffer {
+    return groupMeta(this.nextExchangeId(), shards, shards.map(s => xmoveDeaths(this.xmove, s)))
+  }
+
+  /**
    * RENAME/RENAMENX/COPY/LMOVE/RPOPLPUSH/SMOVE with its keys on two shards: one __xmove record on
    * each, staged in one step (commands/xmove.ts); the source's part answers for the command.
    * `dstDb`: COPY's DB.
    */
-  /**
-   * The group of a transaction's parts on `shards` (sorted, each with commands) staged while the
-   * AOF is on: its id comes from the moves' count, so it never meets a move's in an outbox.
-   */
-  aofGroup (shards: readonly number[]): Buffer {
-    if (++this.xmoveCount > 0x7fffff) this.xmoveCount = 1
-    return groupMeta(exchangeId(this.xmoveCount, this.producer + 1), shards, shards.map(s => xmoveDeaths(this.xmove, s)))
-  }
-
   private sendMove (conn: Connection, cmd: Command, argv: Argv, flags: number, dstDb: number): boolean {
     const n = this.links.length
     const { buf, start, len } = argv
@@ -1212,13 +1218,11 @@ export class Router implements Dispatcher {
     const dst = shardOfKey(buf, start[2], len[2], n)
     const a = buf.subarray(start[1], start[1] + len[1])
     const b = buf.subarray(start[2], start[2] + len[2])
-    // Never 0 with the producer folded in (xmoveMeta): the count runs 1..2^23-1.
-    if (++this.xmoveCount > 0x7fffff) this.xmoveCount = 1
-    const id = this.xmoveCount
+    const id = this.nextExchangeId()
     // SMOVE's member goes in both records.
     const member = (flags & XMOVE_SET) !== 0 ? [buf.subarray(start[3], start[3] + len[3])] : []
-    const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, this.producer + 1, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst)), ...member])
-    const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, this.producer + 1, src, flags, xmoveDeaths(this.xmove, src)), ...member])
+    const srcArgv = argvOf([Router.XMOVE_NAME, a, b, xmoveMeta(id, dst, flags | XMOVE_SRC, xmoveDeaths(this.xmove, dst)), ...member])
+    const dstArgv = argvOf([Router.XMOVE_NAME, b, a, xmoveMeta(id, src, flags, xmoveDeaths(this.xmove, src)), ...member])
     const srcBytes = Link.recordBytes(srcArgv, null, srcArgv.argc)
     const dstBytes = Link.recordBytes(dstArgv, null, dstArgv.argc)
     for (const [s, bytes] of [[src, srcBytes], [dst, dstBytes]]) {

@@ -21,6 +21,7 @@ import { collectGarbage } from '../storage/release.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
+import type { TakenEffects } from '../persistence/aof.js'
 import { EPOCH_BUSY, epochIndex, snapshot } from './sequencer.js'
 
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
@@ -532,8 +533,8 @@ export class ShardLink {
   }
 
   /** What a held shard posted with a step's reply for a transaction that logs its effects (REQ_AOF_TO_TXN). */
-  takeStepAof (): { aof: Uint8Array | null, n: number, db: number, end: number } | undefined {
-    return receiveMessageOnPort(this.port)?.message as { aof: Uint8Array | null, n: number, db: number, end: number } | undefined
+  takeStepAof (): TakenEffects | undefined {
+    return receiveMessageOnPort(this.port)?.message as TakenEffects | undefined
   }
 
   /** The new lend a relent shard posted with its step's reply. */

@@ -101,7 +101,7 @@ export class Txn implements ReplyTarget, TxnContext {
     // CLIENT TRACKING as it stood when the command came (CACHING covers this one command).
     this.trackSlot = conn.trk !== null && conn.trk.req !== 0 ? conn.slot : 0
     this.waiters = router.links.map(() => [])
-    this.toTxn = router.links.map(() => [])
+    this.stepsToLog = new Int32Array(router.links.length)
     this.lent = router.links.map(() => null)
     for (const s of shards) this.held.push(this.expect(s))
   }
@@ -131,7 +131,8 @@ export class Txn implements ReplyTarget, TxnContext {
       }
     }
     // A step whose effects this transaction logs: the shard posted them just before this reply.
-    else if (this.toTxn[shard].shift() === true) {
+    else if (this.stepsToLog[shard] > 0) {
+      this.stepsToLog[shard]--
       const m = this.router.links[shard].takeStepAof()
       if (m !== undefined && m.aof !== null) this.aof?.raw(m.db, m.aof, m.n, m.end)
     }
@@ -139,8 +140,11 @@ export class Txn implements ReplyTarget, TxnContext {
     w?.(Buffer.from(src.subarray(start, start + len)))
   }
 
-  /** Per shard, for each step in flight: whether its effects come to this transaction's log (REQ_AOF_TO_TXN). */
-  private readonly toTxn: boolean[][]
+  /**
+   * Per shard, the steps in flight whose effects come to this transaction's log (REQ_AOF_TO_TXN):
+   * their replies come before the release's acknowledgement, which brings no effects.
+   */
+  private readonly stepsToLog: Int32Array
 
   /**
    * A remote transaction with the AOF on logs its steps' effects itself, in the order their
@@ -223,7 +227,7 @@ export class Txn implements ReplyTarget, TxnContext {
     const link = this.router.links[shard]
     const reply = this.expect(shard)
     const toTxn = this.logsSteps
-    this.toTxn[shard].push(toTxn)
+    if (toTxn) this.stepsToLog[shard]++
     link.sendStep(cmd.id, db, this.resp3, [Buffer.from(cmd.name.includes('|') ? cmd.name.slice(0, cmd.name.indexOf('|')) : cmd.name), ...args], this, shard,
       toTxn ? REQ_AOF_TO_TXN : 0)
     return await reply
