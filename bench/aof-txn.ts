@@ -1,8 +1,9 @@
-// Transactions across shards with the append-only file on, FlashKV against Redis configured the
-// same way: bench/features.ts multi_xshard (MULTI; SET a v; INCR b; EXEC, a and b on different
-// shards) and watch_xshard (WATCH c first), 50 clients one transaction at a time each. With the
-// AOF on, each transaction's parts hand their effects to one shard, which writes them as one
-// MULTI/EXEC block (commands/xmove.ts "AOF groups"): this is what that costs. Each figure is the
+// Writes across shards with the append-only file on, FlashKV against Redis configured the same
+// way: bench/features.ts multi_xshard (MULTI; SET a v; INCR b; EXEC, a and b on different shards)
+// and watch_xshard (WATCH c first), 50 clients one transaction at a time each, and
+// redis-benchmark's MSET (10 random keys, spread over the shards). With the AOF on, the parts of
+// each hand their effects to one shard, which writes them as one MULTI/EXEC block
+// (commands/xmove.ts "AOF groups"): this is what that costs. Each figure is the
 // median of --repeat interleaved rounds (3), on servers warmed by an untimed fifth of a round.
 // `--base <dir>`: a second FlashKV from another checkout's build (its dist/src/main.js), beside.
 // Run: npm run bench:aof-txn [-- --n N --shards N --repeat N --base DIR].
@@ -11,7 +12,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ROOT, start, stop, gitCommit, median, type Server } from './servers.js'
+import { ROOT, start, stop, gitCommit, median, redisBenchmark, type Server } from './servers.js'
 import { featureRun } from './features.js'
 
 const arg = (name: string, def: string): string => {
@@ -22,7 +23,10 @@ const N = Number(arg('n', '20000'))
 const SHARDS = Number(arg('shards', '2'))
 const REPEAT = Number(arg('repeat', '3'))
 const BASE = arg('base', '')
-const TESTS = ['multi_xshard', 'watch_xshard']
+const TESTS = ['multi_xshard', 'watch_xshard', 'mset']
+/** One timed run of `test`: MSET is redis-benchmark's own (unpipelined, 3-byte values). */
+const runOf = async (port: number, test: string, n: number): Promise<number> =>
+  test === 'mset' ? redisBenchmark(port, 'mset', n, 50, 1, 3).rps : (await featureRun(port, test, n, 50, 3)).rps
 
 interface Row { test: string, fsync: string, rps: Record<string, number[]> }
 
@@ -42,9 +46,9 @@ async function main (): Promise<void> {
       if (BASE !== '') servers.push(await start('base', 'node', [join(BASE, 'dist/src/main.js'), '--shards', String(SHARDS), ...aof()]))
       for (const test of TESTS) {
         const row: Row = { test, fsync, rps: {} }
-        for (const s of servers) { row.rps[s.name] = []; await featureRun(s.port, test, Math.max(1000, N / 5), 50, 3) }
+        for (const s of servers) { row.rps[s.name] = []; await runOf(s.port, test, Math.max(1000, N / 5)) }
         for (let r = 0; r < REPEAT; r++) {
-          for (const s of servers) row.rps[s.name].push(Math.round((await featureRun(s.port, test, N, 50, 3)).rps))
+          for (const s of servers) row.rps[s.name].push(Math.round(await runOf(s.port, test, N)))
         }
         rows.push(row)
         console.log(test, fsync, JSON.stringify(row.rps))
@@ -58,8 +62,8 @@ async function main (): Promise<void> {
   const commit = gitCommit()
   const names = ['redis', 'flashkv', ...(BASE === '' ? [] : ['base'])]
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
-  let md = `# Transactions across shards with the AOF on (${date}, ${commit})\n\n` +
-    `bench/aof-txn.ts: ${N} transactions per round, 50 clients, ${REPEAT} interleaved rounds, medians; FlashKV \`--shards ${SHARDS}\`` +
+  let md = `# Writes across shards with the AOF on (${date}, ${commit})\n\n` +
+    `bench/aof-txn.ts: ${N} transactions or MSETs per round, 50 clients, ${REPEAT} interleaved rounds, medians; FlashKV \`--shards ${SHARDS}\`` +
     `${BASE === '' ? '' : `; base: ${BASE}`}.\n\n` +
     `| test | appendfsync | ${names.join(' | ')} | flashkv ×redis |\n|---|---|${names.map(() => '---|').join('')}---|\n`
   for (const r of rows) {

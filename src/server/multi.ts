@@ -141,6 +141,33 @@ function header (cmd: Command, db: number, argc: number): Buffer {
 function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]) }
 
 
+/**
+ * One shard's part of a split write (MSET, DEL, UNLINK) while the AOF is on (Router.sendSplit):
+ * an __exec record of that one command, its meta followed by the parts' AOF group, so that the
+ * parts reach the file as one MULTI/EXEC block, as a transaction's do (stageExecs).
+ */
+export function groupedPart (cmd: Command, db: number, argv: Argv, idx: readonly number[], group: Buffer): Argv {
+  const args: Uint8Array[] = [EXEC_NAME, Buffer.concat([meta(0, 1 | EXEC_AOF_GROUP, 0), group]), header(cmd, db, idx.length)]
+  for (const i of idx) args.push(arg(argv, i))
+  return argvOf(args)
+}
+
+/** The id groupedPart's records are sent with. */
+export const GROUPED_PART_ID = EXEC.id
+
+/** A groupedPart's reply, a one-element array, to its split as the part's own reply would come (an error as is). */
+export class GroupedPartReply implements ReplyTarget {
+  constructor (private readonly split: ReplyTarget) {}
+
+  onReply (tag: number, src: Uint8Array, start: number, len: number): void {
+    if (src[start] !== 42) { this.split.onReply(tag, src, start, len); return }
+    let p = start + 1
+    while (src[p] !== 10) p++
+    p++
+    this.split.onReply(tag, src, p, start + len - p)
+  }
+}
+
 /** The elements of an array reply. */
 function elements (src: Uint8Array, start: number): Buffer[] {
   let p = start + 1

@@ -38,7 +38,7 @@ import { type Acl, checkCommand, denied, DENIED_CMD, DENIED_KEY } from './acl.js
 import type { Sequencer } from './sequencer.js'
 import { COMMANDS, LOCAL_ERRORS, REPLY_WAITS, REPLY_WAIT_TIMEOUTS, XMOVES, PAUSE_ALL, EXCEEDED_SINCE, EXCEEDED_MS } from './shared-state.js'
 import { Txn } from './txn.js'
-import { Transactions } from './multi.js'
+import { Transactions, groupedPart, GroupedPartReply, GROUPED_PART_ID } from './multi.js'
 import { CrossBlock } from './blocking.js'
 import { PubSub } from './pubsub.js'
 import { Tracking } from './tracking.js'
@@ -1015,11 +1015,15 @@ export class Router implements Dispatcher {
     if (cmd.coord !== undefined && this.isArenaTight(argv, counts)) return this.sendCoord(conn, cmd, argv)
 
     const { partArgs, shardOfPart, positions, keyCount: ki } = planSplit(cmd, argv, n)
+    // With the AOF on, a write's parts go as __exec records in one AOF group: the file gets them
+    // as one block, so a crash between two shards' writes cannot keep one part alone.
+    const grouped = cmd.isWrite && aofIsOn() ? this.groupedParts(conn, cmd, argv, partArgs, shardOfPart) : null
     // Every part can be staged now, or none is: a multi-shard write that fails changed nothing.
     for (let p = 0; p < partArgs.length; p++) {
       const link = this.links[shardOfPart[p]]
       if (link.isDead) { conn.replyLocalBytes(SHARD_DOWN); return true }
-      if (!link.canTake(Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length))) { this.block(conn, link); return false }
+      const bytes = grouped === null ? Link.recordBytes(argv, Int32Array.from(partArgs[p]), partArgs[p].length) : Link.recordBytes(grouped[p], null, grouped[p].argc)
+      if (!link.canTake(bytes)) { this.block(conn, link); return false }
     }
     if (!this.mayStartBigSplit(conn, cmd)) return false
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, partArgs.length)
@@ -1032,6 +1036,16 @@ export class Router implements Dispatcher {
     }
     const flags = this.flags(conn) | REQ_NOPARK
     const tickets = this.ticketsFor(shardOfPart, partArgs.length)
+    if (grouped !== null) {
+      const target = new GroupedPartReply(split)
+      for (let p = 0; p < partArgs.length; p++) {
+        const rec = grouped[p]
+        this.links[shardOfPart[p]].send(GROUPED_PART_ID, flags, conn.db, rec, null, rec.argc, Link.recordBytes(rec, null, rec.argc),
+          target, p, conn.slot, tickets === null ? 0 : tickets[p])
+      }
+      this.scheduleTurn()
+      return true
+    }
     for (let p = 0; p < partArgs.length; p++) {
       const idx = this.argIndex(partArgs[p])
       this.links[shardOfPart[p]].send(cmd.id, flags, conn.db, argv, idx, partArgs[p].length, Link.recordBytes(argv, idx, partArgs[p].length),
@@ -1039,6 +1053,12 @@ export class Router implements Dispatcher {
     }
     this.scheduleTurn()
     return true
+  }
+
+  /** A split write's parts as groupedPart records, by part; their group lists the shards sorted. */
+  private groupedParts (conn: Connection, cmd: Command, argv: Argv, partArgs: readonly number[][], shardOfPart: readonly number[]): Argv[] {
+    const group = this.aofGroup([...shardOfPart].sort((a, b) => a - b))
+    return partArgs.map(idx => groupedPart(cmd, conn.db, argv, idx, group))
   }
 
   /**

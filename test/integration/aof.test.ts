@@ -52,9 +52,9 @@ const MORE: string[][] = [
 ]
 
 /** Everything a comparison reads back (hashtable orders sorted, TTLs as present or not). */
-async function snapshot (c: RawClient): Promise<string[]> {
+async function snapshot (c: RawClient, dbs = ['0', '5']): Promise<string[]> {
   const out: string[] = []
-  for (const db of ['0', '5']) {
+  for (const db of dbs) {
     await c.command('SELECT', db)
     const keys = (await text(c, 'KEYS', '*')).split('\r\n').filter(l => l !== '' && !l.startsWith('*') && !l.startsWith('$')).sort()
     for (const k of keys) {
@@ -476,6 +476,102 @@ describe('AOF and transactions under a crash', () => {
       // The acknowledged count, or one more (written, not yet answered).
       expect(a - done[k], `client ${k}`).toBeGreaterThanOrEqual(0)
       expect(a - done[k], `client ${k}`).toBeLessThanOrEqual(1)
+    }
+  })
+})
+
+// MSET, DEL and UNLINK with keys on several shards: each part in one AOF group (Router.sendSplit).
+describe('AOF and split writes', () => {
+  it('MSET, DEL and UNLINK across shards are one MULTI/EXEC block each; redis-check-aof accepts the file; Redis and FlashKV load it with the live data', { timeout: 30_000 }, async () => {
+    const k = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 2, 'sw:'))
+    const seq = async (c: RawClient): Promise<void> => {
+      await run(c, [
+        ['MSET', k[0][0], 'a', k[1][0], 'b', k[2][0], 'c', k[3][0], 'd', k[0][1], 'e'],
+        // A shard's part with nothing to delete logs nothing.
+        ['DEL', k[0][0], k[1][0], keysOnShard(2, 4, 3, 'sw:')[2]], ['UNLINK', k[2][0], k[3][0]],
+        // Two shards, one of them with nothing to delete: the other's DEL alone.
+        ['MSET', k[1][1], 'f', k[2][1], 'g'], ['DEL', k[1][1], k[3][1]],
+        // All keys on one shard: the command itself, no block.
+        ['MSET', k[2][0], 'h', k[2][1], 'i'],
+        ['SELECT', '3'], ['MSET', k[0][0], 'x', k[3][0], 'y', k[1][1], 'z'], ['SELECT', '0'],
+      ])
+    }
+    const { fh, f, r, fdir } = await sideBySide(4, seq)
+    // Each block's commands, SELECTs left out and the parts sorted (their order in a block is by shard).
+    const blocks: string[] = []
+    let block: string[] | null = null
+    for (const a of commandsOf(lastIncr(fdir))) {
+      if (a[0] === 'SELECT') continue
+      if (a[0] === 'MULTI') { block = []; continue }
+      if (a[0] === 'EXEC') { blocks.push((block as string[]).sort().join(' ; ')); block = null; continue }
+      if (block !== null) block.push(a.join(' ').toLowerCase())
+      else blocks.push(a.join(' ').toLowerCase())
+    }
+    const sorted = (...cmds: string[][]): string => cmds.map(c => c.join(' ')).sort().join(' ; ')
+    expect(blocks).toEqual([
+      sorted(['mset', k[0][0], 'a', k[0][1], 'e'], ['mset', k[1][0], 'b'], ['mset', k[2][0], 'c'], ['mset', k[3][0], 'd']),
+      sorted(['del', k[0][0]], ['del', k[1][0]]),
+      sorted(['unlink', k[2][0]], ['unlink', k[3][0]]),
+      sorted(['mset', k[1][1], 'f'], ['mset', k[2][1], 'g']),
+      `del ${k[1][1]}`,
+      `mset ${k[2][0]} h ${k[2][1]} i`,
+      sorted(['mset', k[0][0], 'x'], ['mset', k[1][1], 'z'], ['mset', k[3][0], 'y']),
+    ])
+    const data = await snapshot(r, ['0', '3'])
+    expect(await snapshot(f, ['0', '3'])).toEqual(data)
+    expect(execFileSync('redis-check-aof', [join(fdir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+    await fh.stop()
+    const again = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(fdir) }))).port)
+    expect(await snapshot(again, ['0', '3'])).toEqual(data)
+    const redisOnOurs = await RawClient.connect((await track(startRedis(['--save', '', '--appendonly', 'yes', '--dir', fdir]))).port)
+    expect(await snapshot(redisOnOurs, ['0', '3'])).toEqual(data)
+  })
+
+  it('kill -9 under MSET and DEL across shards (always): each whole or not at all after the restart, every acknowledged one kept', { timeout: 60_000 }, async () => {
+    const dir = tempDir()
+    const f = await track(startFlashKV({ shards: 3, extraArgs: AOF(dir, '--appendfsync', 'always') }))
+    const CLIENTS = 8
+    // Round n of client i: MSET of its three keys on the three shards, then DEL of round n-1's.
+    const keysOf = (i: number, n: number): string[] => [0, 1, 2].map(s => keysOnShard(s, 3, 1, `ms${i}:${n}:`)[0])
+    const acked = new Array<number>(CLIENTS).fill(-1)
+    const wrong: string[] = []
+    let rounds = 0
+    let isStopping = false
+    const clients = Array.from({ length: CLIENTS }, async (_, i) => {
+      const c = await RawClient.connect(f.port)
+      try {
+        for (let n = 0; !isStopping; n++) {
+          const cmds = [['MSET', ...keysOf(i, n).flatMap(key => [key, `${n}`])]]
+          if (n > 0) cmds.push(['DEL', ...keysOf(i, n - 1)])
+          c.send(Buffer.concat(cmds.map(t => encodeCommand(t))))
+          const replies = (await c.readReplies(cmds.length, 10_000)).map(b => b.toString('latin1')).join('')
+          if (replies !== (n > 0 ? '+OK\r\n:3\r\n' : '+OK\r\n')) wrong.push(replies)
+          acked[i] = n
+          rounds++
+        }
+      } catch {} finally { c.close() }
+    })
+    while (rounds < 1500) await new Promise(resolve => setTimeout(resolve, 10))
+    process.kill(f.pid, 'SIGKILL')
+    isStopping = true
+    await Promise.all(clients)
+    expect(wrong).toEqual([])
+    const g = await RawClient.connect((await track(startFlashKV({ shards: 2, extraArgs: AOF(dir) }))).port)
+    for (let i = 0; i < CLIENTS; i++) {
+      const last = acked[i]
+      expect(last, `client ${i}`).toBeGreaterThan(0)
+      // Rounds before the last acknowledged were deleted; the last is whole; the next (sent,
+      // maybe not answered) is whole or absent, and its DEL of the last took all or nothing.
+      expect(await text(g, 'EXISTS', ...keysOf(i, last - 1)), `client ${i}`).toBe(':0\r\n')
+      const lastCount = await text(g, 'EXISTS', ...keysOf(i, last))
+      const next = await text(g, 'EXISTS', ...keysOf(i, last + 1))
+      expect([':0\r\n', ':3\r\n'], `client ${i}`).toContain(next)
+      // Its DEL came after the next MSET on the connection: with that MSET absent, it is too.
+      if (next === ':0\r\n') expect(lastCount, `client ${i}`).toBe(':3\r\n')
+      expect([':0\r\n', ':3\r\n'], `client ${i}`).toContain(lastCount)
+      const v = `$${String(last).length}\r\n${last}\r\n`
+      if (lastCount === ':3\r\n') expect(await text(g, 'MGET', ...keysOf(i, last)), `client ${i}`).toBe(`*3\r\n${v}${v}${v}`)
+      expect(await text(g, 'EXISTS', ...keysOf(i, last + 2)), `client ${i}`).toBe(':0\r\n')
     }
   })
 })
