@@ -32,7 +32,7 @@ import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
-import { useXmoveExchange, groupHandOver, groupTake, groupNextBlock, groupWritten, awaitGroup } from '../src/commands/xmove.js'
+import { useXmoveExchange, groupHandOver, groupTake, groupWritten, awaitGroup } from '../src/commands/xmove.js'
 import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
@@ -1312,10 +1312,11 @@ function endGroup (): void {
   }
   const before: Buffer[] = []
   let units = 0
-  const block = groupNextBlock(data.index)
+  const took: number[] = []
   for (let i = 0; i < k - 1; i++) {
-    const part = groupTake(groupShards[i], groupId, groupDeaths[i], block)
+    const part = groupTake(data.index, groupShards[i], groupId, groupDeaths[i])
     if (part === null) continue
+    took.push(groupShards[i])
     if (part.pending > 0) { before.push(part.bytes.subarray(0, part.pending)); units += part.units }
     if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
   }
@@ -1324,7 +1325,7 @@ function endGroup (): void {
   // Written now (the parts wait for it before they write anything later), synced with the batch:
   // every part owes the sync before its replies leave.
   flushShardAof(false)
-  groupWritten(data.index, aofDebt.n)
+  for (const s of took) groupWritten(s, aofDebt.n)
 }
 
 /**

@@ -80,17 +80,13 @@ const TOTAL = 6 // payload bytes of the whole value
 const RESULT = 7 // the destination's answer: 0 until it has one
 const HAS_MEMBER = 8 // SMOVE: the source's set has the member
 const OWED = 9 // appendfsync always: the W_AOF_WRITES number of the destination's unsynced block (0: none)
-// An AOF group's part (below): its bytes are the unwritten earlier effects, then the part's.
-const G_PENDING = 10 // bytes of unwritten earlier effects (a failed write kept them) at the start
-const G_UNITS = 11 // their share of W_AOF_PENDING
-const G_N = 12 // the part's commands
-const G_DB = 13 // the database its bytes start in (their SELECT taken off)
-const G_END = 14 // and end in
-// In the group's last shard's own outbox, written by it alone:
-const G_WRITTEN = 1 // blocks it has written (or tried to: a failed write keeps them in its log, in order)
-const G_LAST_WRITE = 15 // the W_AOF_WRITES number of its last block (appendfsync always; 0: none)
-/** The last shard has the part (its OWED word then holds the number of the block it goes into). */
-const RESULT_TAKEN = 8
+// An AOF group part's queue (below), in the payload area while no move uses it: a byte stream of
+// entries, wrapping; the counts wrap too (int32).
+const Q_HEAD = 10 // bytes the part's shard has queued
+const Q_TAIL = 11 // bytes the last shards have read
+const Q_WRITTEN = 12 // this shard's parts whose blocks were written (or tried: a failed write keeps them in its log, in order)
+const Q_OWED = 13 // the W_AOF_WRITES number of the latest of those blocks (appendfsync always; 0: none)
+const Q_READER = 14 // the last shard whose parts the queue holds: changed only once it is drained
 
 const KIND_MISSING = 1
 const KIND_CHUNK = 2
@@ -147,6 +143,9 @@ export function xmoveShardDown (sab: SharedArrayBuffer, s: number): void {
     Atomics.notify(w, i * XMOVE_WORDS + SEQ_SRC)
     Atomics.notify(w, i * XMOVE_WORDS + SEQ_DST)
     Atomics.notify(w, i * XMOVE_WORDS + ID)
+    Atomics.notify(w, i * XMOVE_WORDS + Q_HEAD)
+    Atomics.notify(w, i * XMOVE_WORDS + Q_TAIL)
+    Atomics.notify(w, i * XMOVE_WORDS + Q_WRITTEN)
   }
 }
 
@@ -467,33 +466,66 @@ export function groupMeta (id: number, shards: readonly number[], deaths: readon
   return b
 }
 
-/** What a part hands over: its bytes and the G_ words' values. */
+/** What a part hands over: its bytes (the unwritten earlier effects, `pending` of them, then the part's) and how to log them. */
 export interface GroupPart { bytes: Buffer, pending: number, units: number, n: number, db: number, end: number }
 
-// The parts this shard handed over whose block is not known to be written: all to one last
-// shard (`awaitLast`), the newest in its block `awaitBlock`; kept to log here if that shard dies.
+/** A part queued in the outbox, kept here until its block is written: `seq` is its number among this shard's parts. */
+interface SentPart extends GroupPart { seq: number }
+
+// The queue's entry header: u32 id, bytes, pending, units, n, db, end.
+const ENTRY_HEADER = 28
+const entryHead = new Uint8Array(ENTRY_HEADER)
+const entryWords = new Uint32Array(entryHead.buffer)
+
+// The parts this shard queued whose block is not known to be written, all to one last shard
+// (`awaitLast`, at death count `awaitDeaths`); kept to log here if that shard dies first.
 let awaitLast = -1
 let awaitDeaths = 0
-let awaitBlock = 0
-const awaitParts: GroupPart[] = []
+/** Parts this shard has queued, ever (Q_WRITTEN counts those written, in the same order). */
+let partsSent = 0
+const awaitParts: SentPart[] = []
+
+/** Waits while w[i] is `value`; false if shard `peer` died since `deaths`. Watches the word for spinMs first. */
+function waitWhile (w: Int32Array, i: number, value: number, peer: number, deaths: number): boolean {
+  let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
+  for (;;) {
+    if (Atomics.load(w, i) !== value) return true
+    if (Atomics.load(w, deathAt(peer)) !== deaths) return false
+    if (spinUntil !== 0) {
+      if (performance.now() < spinUntil) continue
+      spinUntil = 0
+    }
+    Atomics.wait(w, i, value, WAIT_MS)
+  }
+}
 
 /**
- * Waits until the blocks with the parts this shard handed over are written, then owes their sync
- * (appendfsync always). If their last shard died first, they are lost with its ring: this shard
- * logs them itself, in order, as if they had never left.
+ * Waits until the blocks with the parts this shard queued are written, then owes their sync
+ * (appendfsync always). If their last shard died first, the parts it had not written are lost
+ * with its ring: this shard logs them itself, in order, as if they had never left, and empties
+ * the queue.
  */
 export function awaitGroup (): void {
   if (awaitLast < 0) return
-  const last = awaitLast
-  awaitLast = -1
   const w = words as Int32Array
-  const o = last * XMOVE_WORDS
-  if (waitFor(w, o + G_WRITTEN, awaitBlock, false, last, awaitDeaths)) {
-    const owed = Atomics.load(w, o + G_LAST_WRITE)
-    if (owed > 0) owe(owed, shardAof.fd)
-  } else {
-    relog(awaitParts)
+  const o = selfIndex * XMOVE_WORDS
+  for (;;) {
+    const written = Atomics.load(w, o + Q_WRITTEN)
+    if (written === partsSent) break
+    if (!waitWhile(w, o + Q_WRITTEN, written, awaitLast, awaitDeaths)) {
+      const done = Atomics.load(w, o + Q_WRITTEN)
+      relog(awaitParts.filter(p => ((p.seq - done) | 0) > 0))
+      // The dead shard's unread entries go with it; its replacement starts on an empty queue.
+      Atomics.store(w, o + Q_TAIL, Atomics.load(w, o + Q_HEAD))
+      Atomics.store(w, o + Q_WRITTEN, partsSent)
+      awaitLast = -1
+      awaitParts.length = 0
+      return
+    }
   }
+  const owed = Atomics.load(w, o + Q_OWED)
+  if (owed > 0) owe(owed, shardAof.fd)
+  awaitLast = -1
   awaitParts.length = 0
 }
 
@@ -511,86 +543,118 @@ function relog (parts: readonly GroupPart[]): void {
   shardAof.log.adopt(tmp.buf.subarray(0, tmp.len), units)
 }
 
-/** A part (not the last shard's): hands `part` to shard `last` through this shard's outbox. */
-export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): void {
-  // Blocks of two last shards could be written in either order: the earlier one first.
-  if (awaitLast >= 0 && awaitLast !== last) awaitGroup()
-  const w = words as Int32Array
-  const o = self * XMOVE_WORDS
-  Atomics.store(w, o + SEQ_DST, 0)
-  Atomics.store(w, o + RESULT, 0)
-  Atomics.store(w, o + OWED, 0)
-  Atomics.store(w, o + G_PENDING, part.pending)
-  Atomics.store(w, o + G_UNITS, part.units)
-  Atomics.store(w, o + G_N, part.n)
-  Atomics.store(w, o + G_DB, part.db)
-  Atomics.store(w, o + G_END, part.end)
-  let sent = postChunk(w, o, self, part.bytes, 0)
-  Atomics.store(w, o + SEQ_SRC, 1)
-  Atomics.store(w, o + ID, id | 0)
-  Atomics.notify(w, o + ID)
-  for (let n = 1; ; n++) {
-    if (!waitFor(w, o + SEQ_DST, n, false, last, deaths)) {
-      // The last shard died before it took the part: it stays here, in this shard's order.
-      Atomics.store(w, o + ID, 0)
-      relog([part])
-      return
-    }
-    if (Atomics.load(w, o + RESULT) !== 0) break
-    sent = postChunk(w, o, self, part.bytes, sent)
-    Atomics.store(w, o + SEQ_SRC, n + 1)
-    Atomics.notify(w, o + SEQ_SRC)
-  }
-  awaitLast = last
-  awaitDeaths = deaths
-  awaitBlock = Atomics.load(w, o + OWED)
-  awaitParts.push(part)
-  Atomics.store(w, o + ID, 0)
-}
+/** This shard's index (the outbox its parts go through), set by its first hand-over. */
+let selfIndex = 0
 
 /**
- * The last shard: waits for shard s to reach the group and takes its part (null if s died); the
- * part goes on, to find its block written as number `block` of this shard's.
+ * A part (not the last shard's): queues `part` for shard `last` in this shard's outbox and goes
+ * on; it waits only when the queue is full, until the last shard has read enough of it.
  */
-export function groupTake (s: number, id: number, deaths: number, block: number): GroupPart | null {
+export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): void {
+  selfIndex = self
   const w = words as Int32Array
-  const o = s * XMOVE_WORDS
-  if (!waitFor(w, o + ID, id | 0, true, s, deaths)) return null
+  // The queue has one reader: parts for another last shard (or a new one in a dead one's place)
+  // wait until it is drained. Blocks of two last shards could be written in either order too.
+  if (awaitLast >= 0 && (awaitLast !== last || awaitDeaths !== deaths)) awaitGroup()
+  // A last shard that died since staging lost its record of the group with its ring: the part
+  // stays here, in this shard's order.
+  if (Atomics.load(w, deathAt(last)) !== deaths) { relog([part]); return }
+  const o = self * XMOVE_WORDS
+  // Drained (no part outstanding) or already this reader's: another shard's group may reach its
+  // read of this queue before this shard queues its part, and must not take one meant for another.
+  Atomics.store(w, o + Q_READER, last)
+  entryWords[0] = id >>> 0
+  entryWords[1] = part.bytes.length
+  entryWords[2] = part.pending
+  entryWords[3] = part.units
+  entryWords[4] = part.n
+  entryWords[5] = part.db
+  entryWords[6] = part.end
+  const sent: SentPart = { ...part, seq: (partsSent + 1) | 0 }
+  awaitLast = last
+  awaitDeaths = deaths
+  awaitParts.push(sent)
+  partsSent = sent.seq
+  if (!enqueue(w, o, self, entryHead, last, deaths) || !enqueue(w, o, self, part.bytes, last, deaths)) awaitGroup()
+}
+
+/** Copies `src` into shard s's queue, waiting for room; false if the reader died. */
+function enqueue (w: Int32Array, o: number, s: number, src: Uint8Array, reader: number, deaths: number): boolean {
   const area = payload as Uint8Array
   const at = s * XMOVE_CHUNK
-  const bytes = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
-  let got = 0
-  for (let n = 1; ; n++) {
-    if (n > 1 && !waitFor(w, o + SEQ_SRC, n, false, s, deaths)) return null
-    const k = Atomics.load(w, o + LEN)
-    bytes.set(area.subarray(at, at + k), got)
-    got += k
-    if (Atomics.load(w, o + KIND) === KIND_LAST) {
-      const part = {
-        bytes, pending: Atomics.load(w, o + G_PENDING), units: Atomics.load(w, o + G_UNITS), n: Atomics.load(w, o + G_N),
-        db: Atomics.load(w, o + G_DB), end: Atomics.load(w, o + G_END),
-      }
-      Atomics.store(w, o + OWED, block)
-      Atomics.store(w, o + RESULT, RESULT_TAKEN)
-      Atomics.store(w, o + SEQ_DST, n)
-      Atomics.notify(w, o + SEQ_DST)
-      return part
+  let done = 0
+  while (done < src.length) {
+    const head = Atomics.load(w, o + Q_HEAD)
+    const tail = Atomics.load(w, o + Q_TAIL)
+    const room = XMOVE_CHUNK - ((head - tail) | 0)
+    if (room === 0) {
+      if (!waitWhile(w, o + Q_TAIL, tail, reader, deaths)) return false
+      continue
     }
-    Atomics.store(w, o + SEQ_DST, n)
-    Atomics.notify(w, o + SEQ_DST)
+    const pos = (head >>> 0) % XMOVE_CHUNK
+    const k = Math.min(room, src.length - done, XMOVE_CHUNK - pos)
+    area.set(src.subarray(done, done + k), at + pos)
+    done += k
+    Atomics.store(w, o + Q_HEAD, (head + k) | 0)
+    Atomics.notify(w, o + Q_HEAD)
   }
+  return true
 }
 
-/** The last shard: the number its next block will have (parts are told it as they are taken). */
-export function groupNextBlock (self: number): number {
-  return Atomics.load(words as Int32Array, self * XMOVE_WORDS + G_WRITTEN) + 1
+/** Fills `dst` from shard s's queue, waiting for its bytes; false if s died. */
+function dequeue (w: Int32Array, o: number, s: number, dst: Uint8Array, deaths: number): boolean {
+  const area = payload as Uint8Array
+  const at = s * XMOVE_CHUNK
+  let done = 0
+  while (done < dst.length) {
+    const head = Atomics.load(w, o + Q_HEAD)
+    const tail = Atomics.load(w, o + Q_TAIL)
+    const avail = (head - tail) | 0
+    if (avail === 0) {
+      if (!waitWhile(w, o + Q_HEAD, head, s, deaths)) return false
+      continue
+    }
+    const pos = (tail >>> 0) % XMOVE_CHUNK
+    const k = Math.min(avail, dst.length - done, XMOVE_CHUNK - pos)
+    dst.set(area.subarray(at + pos, at + pos + k), done)
+    done += k
+    Atomics.store(w, o + Q_TAIL, (tail + k) | 0)
+    Atomics.notify(w, o + Q_TAIL)
+  }
+  return true
 }
 
-/** The last shard wrote its next block; `owed`: the write number to sync under always (0: none). */
-export function groupWritten (self: number, owed: number): void {
+const takeHead = new Uint8Array(ENTRY_HEADER)
+const takeWords = new Uint32Array(takeHead.buffer)
+
+/**
+ * The last shard: reads shard s's part of group `id`, the next entry of its queue (null if s
+ * died). Each part shard queues its parts in the global order, the order this shard meets them.
+ */
+export function groupTake (self: number, s: number, _id: number, deaths: number): GroupPart | null {
   const w = words as Int32Array
-  const o = self * XMOVE_WORDS
-  Atomics.store(w, o + G_LAST_WRITE, owed)
-  Atomics.add(w, o + G_WRITTEN, 1)
-  Atomics.notify(w, o + G_WRITTEN)
+  const o = s * XMOVE_WORDS
+  // Until s queues this part, what its queue holds (if anything) is another shard's: s may have
+  // groups with other last shards before this one, each queued once the queue is drained. Once
+  // this shard is the reader and a byte is there, it is this part's, and stays so until read.
+  for (;;) {
+    const head = Atomics.load(w, o + Q_HEAD)
+    if (Atomics.load(w, o + Q_READER) === self && head !== Atomics.load(w, o + Q_TAIL)) break
+    if (!waitWhile(w, o + Q_HEAD, head, s, deaths)) return null
+  }
+  if (!dequeue(w, o, s, takeHead, deaths)) return null
+  // The entry's id is the group's (takeWords[0] === id): a queue has one reader at a time, and
+  // its writer queues in the order every shard meets the groups.
+  const bytes = Buffer.allocUnsafe(takeWords[1])
+  if (!dequeue(w, o, s, bytes, deaths)) return null
+  return { bytes, pending: takeWords[2], units: takeWords[3], n: takeWords[4], db: takeWords[5], end: takeWords[6] }
+}
+
+/** The last shard wrote the block with shard s's next part; `owed`: the write number to sync under always (0: none). */
+export function groupWritten (s: number, owed: number): void {
+  const w = words as Int32Array
+  const o = s * XMOVE_WORDS
+  Atomics.store(w, o + Q_OWED, owed)
+  Atomics.add(w, o + Q_WRITTEN, 1)
+  Atomics.notify(w, o + Q_WRITTEN)
 }
