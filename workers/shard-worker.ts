@@ -253,7 +253,7 @@ layoutHook.onChange = () => { publishLayout(true) }
 shard.watch.words = watchWords(data.credit)
 /** Verdict cells of watched EXECs across shards (runExec). */
 const verdict = verdictWords(data.credit)
-useXmoveExchange(data.credit, data.spinUs ?? 0)
+useXmoveExchange(data.credit, data.spinUs ?? 0, data.index)
 shard.claims = claimWords(data.credit)
 shard.hub = new PubSubHub(producers.length)
 shard.producers = producers.length
@@ -1316,7 +1316,7 @@ function endGroup (): void {
   for (let i = 0; i < k - 1; i++) {
     const part = groupTake(data.index, groupShards[i], groupId, groupDeaths[i])
     if (part === null) continue
-    took.push(groupShards[i])
+    took.push(i)
     if (part.pending > 0) { before.push(part.bytes.subarray(0, part.pending)); units += part.units }
     if (part.n > 0) log.raw(part.db, part.bytes.subarray(part.pending), part.n, part.end)
   }
@@ -1325,7 +1325,7 @@ function endGroup (): void {
   // Written now (the parts wait for it before they write anything later), synced with the batch:
   // every part owes the sync before its replies leave.
   flushShardAof(false)
-  for (const s of took) groupWritten(s, aofDebt.n)
+  for (const i of took) groupWritten(groupShards[i], groupDeaths[i], aofDebt.n)
 }
 
 /**

@@ -108,6 +108,8 @@ const WAIT_MS = 20
 
 let words: Int32Array | null = null
 let payload: Uint8Array | null = null
+/** This shard's index (the outbox its AOF group parts go through). */
+let selfIndex = 0
 /** How long a wait watches its word before it sleeps (ms). */
 let spinMs = 0
 /**
@@ -126,11 +128,18 @@ const XMOVE_SPIN_US = 20
  * the shard's spin-us, where every thread has a core; a wait watches its word for the longer of
  * that and XMOVE_SPIN_US before it sleeps.
  */
-export function useXmoveExchange (sab: SharedArrayBuffer, spinUs = 0): void {
+export function useXmoveExchange (sab: SharedArrayBuffer, spinUs = 0, self = 0): void {
   words = xmoveWords(sab)
   payload = xmovePayload(sab)
   spinMs = Math.max(spinUs, XMOVE_SPIN_US) / 1000
   shardAofHooks.beforeFlush = awaitGroup
+  // A shard restarted after a crash starts its group queue afresh: whatever its last life left
+  // there went with it (a reader waiting on it gave up at its death).
+  selfIndex = self
+  const o = self * XMOVE_WORDS
+  Atomics.store(words, o + Q_READER, -1)
+  Atomics.store(words, o + Q_TAIL, Atomics.load(words, o + Q_HEAD))
+  Atomics.store(words, o + Q_WRITTEN, 0)
 }
 
 const deathAt = (s: number): number => XMOVE_SHARDS * XMOVE_WORDS + s
@@ -511,7 +520,7 @@ export function awaitGroup (): void {
   const o = selfIndex * XMOVE_WORDS
   for (;;) {
     const written = Atomics.load(w, o + Q_WRITTEN)
-    if (written === partsSent) break
+    if (((partsSent - written) | 0) <= 0) break
     if (!waitWhile(w, o + Q_WRITTEN, written, awaitLast, awaitDeaths)) {
       const done = Atomics.load(w, o + Q_WRITTEN)
       relog(awaitParts.filter(p => ((p.seq - done) | 0) > 0))
@@ -543,15 +552,12 @@ function relog (parts: readonly GroupPart[]): void {
   shardAof.log.adopt(tmp.buf.subarray(0, tmp.len), units)
 }
 
-/** This shard's index (the outbox its parts go through), set by its first hand-over. */
-let selfIndex = 0
 
 /**
  * A part (not the last shard's): queues `part` for shard `last` in this shard's outbox and goes
  * on; it waits only when the queue is full, until the last shard has read enough of it.
  */
 export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): void {
-  selfIndex = self
   const w = words as Int32Array
   // The queue has one reader: parts for another last shard (or a new one in a dead one's place)
   // wait until it is drained. Blocks of two last shards could be written in either order too.
@@ -650,9 +656,14 @@ export function groupTake (self: number, s: number, _id: number, deaths: number)
   return { bytes, pending: takeWords[2], units: takeWords[3], n: takeWords[4], db: takeWords[5], end: takeWords[6] }
 }
 
-/** The last shard wrote the block with shard s's next part; `owed`: the write number to sync under always (0: none). */
-export function groupWritten (s: number, owed: number): void {
+/**
+ * The last shard wrote the block with shard s's next part; `owed`: the write number to sync under
+ * always (0: none). Not counted if s died since the group was staged (`deaths`): its new life
+ * counts its own parts from 0.
+ */
+export function groupWritten (s: number, deaths: number, owed: number): void {
   const w = words as Int32Array
+  if (Atomics.load(w, deathAt(s)) !== deaths) return
   const o = s * XMOVE_WORDS
   Atomics.store(w, o + Q_OWED, owed)
   Atomics.add(w, o + Q_WRITTEN, 1)

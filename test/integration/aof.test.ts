@@ -576,6 +576,58 @@ describe('AOF and split writes', () => {
   })
 })
 
+describe('AOF groups while shards crash', () => {
+  it('MSETs and EXECs across shards are all answered while each shard crashes in turn; then they run whole again and the file loads', { timeout: 90_000 }, async () => {
+    const dir = tempDir()
+    const fh = await track(startFlashKV({ shards: 4, extraArgs: [...AOF(dir, '--appendfsync', 'always'), '--enable-debug-command', 'yes'] }))
+    const admin = await RawClient.connect(fh.port)
+    const keys = [0, 1, 2, 3].map(s => keysOnShard(s, 4, 6, 'gc:'))
+    const answers = new Map<string, number>()
+    let isDone = false
+    const race = Array.from({ length: 6 }, async (_, i) => {
+      const c = await RawClient.connect(fh.port)
+      try {
+        while (!isDone) {
+          const cmds = [['MSET', keys[0][i], 'a', keys[1][i], 'b', keys[2][i], 'c', keys[3][i], 'd'], ['MULTI'], ['INCR', keys[1][i]], ['SET', keys[3][i], 'x'], ['EXEC'], ['DEL', keys[0][i], keys[2][i]]]
+          c.send(Buffer.concat(cmds.map(a => encodeCommand(a))))
+          for (const r of await c.readReplies(cmds.length, 60_000)) {
+            const t = r.toString('latin1')
+            const kind = t.startsWith('-CLUSTERDOWN') ? 'down' : t.startsWith('-EXECABORT') ? 'abort' : t.startsWith('-') ? t : 'ok'
+            answers.set(kind, (answers.get(kind) ?? 0) + 1)
+          }
+        }
+      } finally { c.close() }
+    })
+    for (const shard of [3, 0, 2, 1]) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      let reply = ''
+      for (let tries = 0; tries < 600 && reply !== '+OK\r\n'; tries++) {
+        reply = await text(admin, 'DEBUG', 'CRASH-SHARD', String(shard))
+        if (reply !== '+OK\r\n') await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      expect(reply).toBe('+OK\r\n')
+    }
+    await new Promise(resolve => setTimeout(resolve, 300))
+    isDone = true
+    await Promise.all(race)
+    expect([...answers.keys()].filter(k => k !== 'ok' && k !== 'down' && k !== 'abort')).toEqual([])
+    expect(answers.get('ok') ?? 0).toBeGreaterThan(100)
+    // Every shard back: the group runs whole again, and goes into the file.
+    let reply = ''
+    for (let tries = 0; tries < 600 && reply !== '+OK\r\n'; tries++) {
+      reply = await text(admin, 'MSET', keys[0][0], 'end0', keys[1][0], 'end1', keys[2][0], 'end2', keys[3][0], 'end3')
+      if (reply !== '+OK\r\n') await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    expect(reply).toBe('+OK\r\n')
+    const live = await snapshot(admin)
+    await fh.stop()
+    expect(execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' })).toContain('All AOF files and manifest are valid')
+    const again = await RawClient.connect((await track(startFlashKV({ shards: 4, extraArgs: AOF(dir) }))).port)
+    expect(await text(again, 'MGET', keys[0][0], keys[1][0], keys[2][0], keys[3][0])).toBe('*4\r\n$4\r\nend0\r\n$4\r\nend1\r\n$4\r\nend2\r\n$4\r\nend3\r\n')
+    expect(await snapshot(again)).toEqual(live)
+  })
+})
+
 describe('AOF and concurrent cross-shard writes', () => {
   it('clients racing transactions (watched and not), moves and plain writes over shared keys on 4 shards: FlashKV and Redis reload exactly the live data', { timeout: 60_000 }, async () => {
     const dir = tempDir()
