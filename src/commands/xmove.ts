@@ -449,19 +449,30 @@ export const xmoveCommands: readonly CommandSpec[] = [
 ]
 
 // --- AOF groups ---------------------------------------------------------------------------------
-// A transaction staged on several shards without a hold (server/multi.ts execSplit, execWatched)
-// runs a part on each, at the same place in the global order. With the AOF on, its effects must
-// reach the file as one MULTI/EXEC block (a crash between two shards' writes would keep half of
-// it), in that place on every shard. So each part but the last shard's logs its effects as usual,
-// takes them out of its log and hands them, after what its log held before them (not written yet,
-// or kept by a failed write), to the group's last shard through its own outbox (the move exchange
-// above, in chunks). The last shard puts those earlier bytes first, wraps its own part and the
-// others' in one MULTI/EXEC, writes it all at once, then counts the block in its G_WRITTEN word. A part goes on as soon as its bytes are taken, and waits for that count
-// only before its shard writes anything (its later effects come after the block: the flush hook
-// and notifyProducer call awaitGroup), before it hands a part to another last shard, and before a
-// move; under `appendfsync always` it then owes the block's sync (aofDebt) before its replies
-// leave. No deadlock, by the moves' argument: a shard waits only for shards at records before
-// the one it stands at, or at it; and the last shard writes each block as soon as it has its parts.
+// A transaction staged on several shards without a hold (server/multi.ts execSplit, execWatched),
+// or a split MSET, DEL or UNLINK (router.ts sendSplit), runs a part on each, at the same place in
+// the global order. With the AOF on, its effects must reach the file as one MULTI/EXEC block (a
+// crash between two shards' writes would keep half of it), in that place on every shard. So each
+// part but the last shard's logs its effects as usual, takes them out of its log and queues them,
+// after what its log held before them (not written yet, or kept by a failed write), for the
+// group's last shard in its own outbox: a byte ring in the payload area (Q_HEAD, Q_TAIL), free
+// for moves once drained. It goes on at once. The queue serves one last shard at a time
+// (Q_READER): a part for another waits until every queued part is written, so a last shard that
+// reaches its group before the part's shard does never reads a part meant for another. The last
+// shard reads the next entry of each part's queue (each part's shard queues in the global order,
+// the order it meets the groups in), puts the earlier bytes first, wraps its own part and the
+// others' in one MULTI/EXEC, writes it all at once, then counts the part written in the part's
+// shard's Q_WRITTEN word (Q_OWED: the write to sync under always). A part's shard waits for
+// every part it queued to be written only before it writes anything (its later effects come
+// after the blocks: the flush hook and notifyProducer call awaitGroup), before it queues for
+// another last shard, and before a move; under `appendfsync always` it then owes the blocks' sync
+// (aofDebt) before its replies leave. No deadlock, by the moves' argument: a shard waits only for
+// shards at records before the one it stands at, or at it; a full queue only for its reader to
+// reach groups before this one; and the last shard writes each block as soon as it has its parts.
+// A waiting until the last shard took each part, as a move's source does, cost a third of the
+// rate under always on 2 CPUs (bench/aof-txn.ts). A shard that dies loses its queue with it:
+// its new life starts an empty one, and parts it had queued for a dead last shard are logged
+// back where they were (relog).
 
 /** The group in an __exec meta: u32 id, u32 k, then k shards and k death counts (u32 each). */
 export function groupMeta (id: number, shards: readonly number[], deaths: readonly number[]): Buffer {
