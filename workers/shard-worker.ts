@@ -40,7 +40,7 @@ import { publishOn } from '../src/commands/pubsub.js'
 import { BLOCK_NOTIFY, type BlockSpec } from '../src/storage/shard.js'
 import { Keyspace, layoutHook, ENTRY_HEADER_BYTES, tableGrowth, type KeyspaceLayout } from '../src/storage/keyspace.js'
 import { libraryCodes } from '../src/commands/functions.js'
-import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
+import { CRASH_SHARD_WORD, EXEC_COUNT, EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, EXEC_CMD_PART, SPIN_MAX_RECORDS, type ShardAsk } from '../src/ipc/layout.js'
 import { SpinGate } from '../src/spin-gate.js'
 import { DATABASES } from '../src/storage/shard.js'
 
@@ -1388,11 +1388,13 @@ function execCommands (count: number): void {
       out.raw(errorReply(`ERR internal error in '${cmd.name}': ${(err as Error).message}`))
     }
     if (statKind[cmd.id] !== STAT_NONE) {
-      countErrors(cmd.id, false, mark)
+      // A split command's part: its call is counted once merged, on the producer's thread.
+      const isPart = (word & EXEC_CMD_PART) !== 0
+      countErrors(cmd.id, isPart, mark)
       const ns = (performance.now() - t0) * 1e6
-      countTime(cmd.id, ns, false)
+      countTime(cmd.id, ns, isPart)
       const slower = statSettings[SET_SLOWLOG_SLOWER]
-      if (slower >= 0 && ns / 1000 >= slower) logSlow(cmd.id, ns / 1000, shard.slot)
+      if (slower >= 0 && ns / 1000 >= slower && !isPart) logSlow(cmd.id, ns / 1000, shard.slot)
     }
     i += 1 + argc
   }

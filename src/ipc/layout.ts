@@ -249,3 +249,9 @@ export const EXEC_WATCHED = 0x20000000
  * parts hand their effects to the group's last shard, which writes them as one MULTI/EXEC block.
  */
 export const EXEC_AOF_GROUP = 0x10000000
+/**
+ * In an __exec command's header word (command id, bits 0-15; db, bits 24-31): the command is one
+ * shard's part of a split command, whose call, errors and SLOWLOG entry the producer counts once
+ * merged (router.ts finishSplit); the shard counts only its time, as for a part sent alone.
+ */
+export const EXEC_CMD_PART = 0x10000

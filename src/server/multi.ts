@@ -40,7 +40,7 @@ import { ReplyWriter } from '../protocol/resp-writer.js'
 import { respEnd } from '../protocol/resp-scan.js'
 import { errorReply, OOM, SHARD_DOWN } from '../protocol/errors.js'
 import { OK, QUEUED } from '../protocol/replies.js'
-import { EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, REQ_NOPARK } from '../ipc/layout.js'
+import { EXEC_ENDS, EXEC_VERDICT, EXEC_WATCHED, EXEC_AOF_GROUP, EXEC_CMD_PART, REQ_NOPARK } from '../ipc/layout.js'
 import { shardOfKey } from '../storage/hash.js'
 import { copyBytes } from '../bytes.js'
 import { WATCH_TAGS, VERDICT_CELLS, CREDIT_SLOTS } from './credits.js'
@@ -127,14 +127,15 @@ function isVerdictRoute (route: Command['route']): boolean {
 function isWholeWrite (cmd: Command): boolean { return cmd.route === 'all' && cmd.isWrite }
 
 /** The 8 bytes before each command of an __exec record: its id and database, its argc. */
-function writeHeader (b: Buffer, off: number, cmd: Command, db: number, argc: number): void {
-  b.writeUInt32LE((cmd.id | (db << 24)) >>> 0, off)
+function writeHeader (b: Buffer, off: number, cmd: Command, db: number, argc: number, isPart = false): void {
+  b.writeUInt32LE((cmd.id | (db << 24) | (isPart ? EXEC_CMD_PART : 0)) >>> 0, off)
   b.writeUInt32LE(argc, off + 4)
 }
 
-function header (cmd: Command, db: number, argc: number): Buffer {
+/** isPart: one shard's part of a split command (EXEC_CMD_PART). */
+function header (cmd: Command, db: number, argc: number, isPart = false): Buffer {
   const b = Buffer.allocUnsafe(8)
-  writeHeader(b, 0, cmd, db, argc)
+  writeHeader(b, 0, cmd, db, argc, isPart)
   return b
 }
 
@@ -147,7 +148,7 @@ function arg (argv: Argv, i: number): Uint8Array { return argv.buf.subarray(argv
  * parts reach the file as one MULTI/EXEC block, as a transaction's do (stageExecs).
  */
 export function groupedPart (cmd: Command, db: number, argv: Argv, idx: readonly number[], group: Buffer): Argv {
-  const args: Uint8Array[] = [EXEC_NAME, Buffer.concat([meta(0, 1 | EXEC_AOF_GROUP, 0), group]), header(cmd, db, idx.length)]
+  const args: Uint8Array[] = [EXEC_NAME, Buffer.concat([meta(0, 1 | EXEC_AOF_GROUP, 0), group]), header(cmd, db, idx.length, true)]
   for (const i of idx) args.push(arg(argv, i))
   return argvOf(args)
 }
@@ -1044,7 +1045,7 @@ class Batches {
     let b = this.byShard.get(shard)
     if (b === undefined) { b = new Batch(); this.byShard.set(shard, b) }
     const n = idx === null ? argv.argc : idx.length
-    b.args.push(header(cmd, db, n))
+    b.args.push(header(cmd, db, n, idx !== null))
     for (let i = 0; i < n; i++) b.args.push(arg(argv, idx === null ? i : idx[i]))
     b.sinks.push(sink)
   }

@@ -774,5 +774,16 @@ describe('total_commands_processed and the commands EXEC runs', () => {
       // MULTI and DISCARD 2; SET, WATCH, MULTI and EXEC of the expired watch 4.
       expect(total(await p.sameNormalized(total, 'INFO', 'stats'))).toBe('total_commands_processed:27')
     })
+
+    it(`at ${shards} shard(s): a command split over shards inside EXEC counts one call in commandstats, as Redis's`, async () => {
+      await p.sequence([['FLUSHALL'], ['CONFIG', 'RESETSTAT']])
+      await p.pipeline([['MULTI'], ['MSET', K[0], '1', K[1], '2', K[2], '3', K[3], '4'], ['DEL', K[0], K[1], K[2]], ['EXISTS', ...K], ['MGET', ...K], ['EXEC']])
+      await p.pipeline([['WATCH', K[3]], ['MULTI'], ['MSET', K[0], '1', K[1], '2'], ['UNLINK', K[1], K[2], K[3]], ['EXEC']])
+      // A held transaction (RENAME across shards inside) runs its split commands as steps.
+      await p.pipeline([['MULTI'], ['MSET', K[0], 'a', K[2], 'b'], ['RENAME', K[0], K[1]], ['MGET', K[1], K[2]], ['EXEC']])
+      const calls = (info: string): string => info.split('\r\n').filter(l => /^cmdstat_(mset|del|unlink|exists|mget|exec):/.test(l))
+        .map(l => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')).sort().join('\n')
+      expect(calls(await p.sameNormalized(calls, 'INFO', 'commandstats'))).toContain('cmdstat_mset:calls=3,')
+    })
   }
 })
