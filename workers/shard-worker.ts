@@ -1273,7 +1273,6 @@ function runExec (slot: number): void {
 
 // The AOF group of the __exec running (EXEC_AOF_GROUP; commands/xmove.ts "AOF groups").
 let isInGroup = false
-let groupId = 0
 let groupShards: number[] = []
 let groupDeaths: number[] = []
 /** A part's: where its effects begin in this shard's log. */
@@ -1281,13 +1280,12 @@ let groupMark: LogMark = { len: 0, count: 0, db: -1 }
 
 /** Reads the group at buf[g] and gets this shard's log ready for its part. */
 function beginGroup (buf: Uint8Array, g: number): void {
-  groupId = readU32(buf, g)
-  const k = readU32(buf, g + 4)
+  const k = readU32(buf, g)
   groupShards = []
   groupDeaths = []
   for (let i = 0; i < k; i++) {
-    groupShards.push(readU32(buf, g + 8 + i * 4))
-    groupDeaths.push(readU32(buf, g + 8 + (k + i) * 4) | 0)
+    groupShards.push(readU32(buf, g + 4 + i * 4))
+    groupDeaths.push(readU32(buf, g + 4 + (k + i) * 4) | 0)
   }
   const log = aofLog
   // Effects logged before this part stay in front of it: the last shard writes them with the
@@ -1307,14 +1305,14 @@ function endGroup (): void {
     const rest = log.take(true)
     const pending = rest === null ? 0 : rest.bytes.length
     const bytes = rest === null ? (mine.aof ?? Buffer.alloc(0)) : mine.aof === null ? Buffer.from(rest.bytes) : Buffer.concat([rest.bytes, mine.aof])
-    groupHandOver(data.index, groupId, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })
+    groupHandOver(data.index, last, groupDeaths[k - 1], { bytes, pending, units: rest?.units ?? 0, n: mine.n, db: mine.db, end: mine.end })
     return
   }
   const before: Buffer[] = []
   let units = 0
   const took: number[] = []
   for (let i = 0; i < k - 1; i++) {
-    const part = groupTake(data.index, groupShards[i], groupId, groupDeaths[i])
+    const part = groupTake(data.index, groupShards[i], groupDeaths[i])
     if (part === null) continue
     took.push(i)
     if (part.pending > 0) { before.push(part.bytes.subarray(0, part.pending)); units += part.units }

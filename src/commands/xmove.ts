@@ -162,9 +162,9 @@ export function xmoveShardDown (sab: SharedArrayBuffer, s: number): void {
 export function xmoveDeaths (w: Int32Array, s: number): number { return Atomics.load(w, deathAt(s)) }
 
 /**
- * An exchange id (a move's or an AOF group's): the producer's count (23 bits, wrapping) and the
- * producer. A source serves one exchange at a time and clears its ID between them, so a wrapped
- * count can only meet one of its own 8 million exchanges back, never in flight with it.
+ * A move's id: the producer's count (23 bits, wrapping) and the producer. A source serves one
+ * move at a time and clears its ID between them, so a wrapped count can only meet one of its own
+ * 8 million moves back, never in flight with it.
  */
 export function exchangeId (count: number, producer: number): number {
   return (((count & 0x7fffff) << 8) | (producer & 0xff)) >>> 0
@@ -180,15 +180,22 @@ export function xmoveMeta (id: number, other: number, flags: number, otherDeaths
   return b
 }
 
+// How waitFor compares w[i] with its target.
+const EXACT = 0
+const AT_LEAST = 1
+/** Any value but the target (a group queue's word moving on). */
+const CHANGED = 2
+
 /**
- * Waits until w[i] is `target` (exact) or at least it (a count); false if shard `peer` died since
- * the move was staged (its death count is no longer `deaths`). Watches the word for spinMs first.
+ * Waits until w[i] is `target` (EXACT), at least it (AT_LEAST, a count) or anything else
+ * (CHANGED); false if shard `peer` died since the exchange was staged (its death count is no
+ * longer `deaths`). Watches the word for spinMs first.
  */
-function waitFor (w: Int32Array, i: number, target: number, exact: boolean, peer: number, deaths: number): boolean {
+function waitFor (w: Int32Array, i: number, target: number, mode: number, peer: number, deaths: number): boolean {
   let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
   for (;;) {
     const v = Atomics.load(w, i)
-    if (exact ? v === target : v >= target) return true
+    if (mode === EXACT ? v === target : mode === AT_LEAST ? v >= target : v !== target) return true
     if (Atomics.load(w, deathAt(peer)) !== deaths) return false
     if (spinUntil !== 0) {
       if (performance.now() < spinUntil) continue
@@ -264,7 +271,7 @@ function source (shard: Shard, argv: Argv, out: ReplyWriter, id: number, dst: nu
   let result = 0
   for (let n = 1; ; n++) {
     // The destination took chunk n (after the last, or on an early answer, with its result).
-    if (!waitFor(w, o + SEQ_DST, n, false, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
+    if (!waitFor(w, o + SEQ_DST, n, AT_LEAST, dst, deaths)) { Atomics.store(w, o + ID, 0); out.raw(SHARD_DOWN); return }
     result = Atomics.load(w, o + RESULT)
     if (value === null || result !== 0 || isAborted) break
     sent = postChunk(w, o, shard.index, value, sent)
@@ -323,7 +330,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
   // The part's own reply is not the command's (the source's is): +OK whatever happens here.
   out.raw(OK)
   // Wait for the source to reach this move.
-  if (!waitFor(w, o + ID, id, true, src, deaths)) return
+  if (!waitFor(w, o + ID, id, EXACT, src, deaths)) return
   const answer = (n: number, result: number): void => {
     Atomics.store(w, o + RESULT, result)
     Atomics.store(w, o + SEQ_DST, n)
@@ -342,7 +349,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
   const value = Buffer.allocUnsafe(Atomics.load(w, o + TOTAL))
   let got = 0
   for (let n = 1; ; n++) {
-    if (n > 1 && !waitFor(w, o + SEQ_SRC, n, false, src, deaths)) return
+    if (n > 1 && !waitFor(w, o + SEQ_SRC, n, AT_LEAST, src, deaths)) return
     const k = Atomics.load(w, o + LEN)
     value.set(area.subarray(at, at + k), got)
     got += k
@@ -474,14 +481,16 @@ export const xmoveCommands: readonly CommandSpec[] = [
 // its new life starts an empty one, and parts it had queued for a dead last shard are logged
 // back where they were (relog).
 
-/** The group in an __exec meta: u32 id, u32 k, then k shards and k death counts (u32 each). */
-export function groupMeta (id: number, shards: readonly number[], deaths: readonly number[]): Buffer {
-  const b = Buffer.allocUnsafe(8 + shards.length * 8)
-  b.writeUInt32LE(id >>> 0, 0)
-  b.writeUInt32LE(shards.length, 4)
+/**
+ * The group in an __exec meta: u32 k, then k shards and k death counts (u32 each). No id: a part
+ * is known by its place in its shard's queue.
+ */
+export function groupMeta (shards: readonly number[], deaths: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(4 + shards.length * 8)
+  b.writeUInt32LE(shards.length, 0)
   for (let i = 0; i < shards.length; i++) {
-    b.writeUInt32LE(shards[i] >>> 0, 8 + i * 4)
-    b.writeUInt32LE(deaths[i] >>> 0, 8 + (shards.length + i) * 4)
+    b.writeUInt32LE(shards[i] >>> 0, 4 + i * 4)
+    b.writeUInt32LE(deaths[i] >>> 0, 4 + (shards.length + i) * 4)
   }
   return b
 }
@@ -492,8 +501,8 @@ export interface GroupPart { bytes: Buffer, pending: number, units: number, n: n
 /** A part queued in the outbox, kept here until its block is written: `seq` is its number among this shard's parts. */
 interface SentPart extends GroupPart { seq: number }
 
-// The queue's entry header: u32 id, bytes, pending, units, n, db, end.
-const ENTRY_HEADER = 28
+// The queue's entry header: u32 bytes, pending, units, n, db, end.
+const ENTRY_HEADER = 24
 const entryHead = new Uint8Array(ENTRY_HEADER)
 const entryWords = new Uint32Array(entryHead.buffer)
 
@@ -505,20 +514,6 @@ let awaitDeaths = 0
 let partsSent = 0
 const awaitParts: SentPart[] = []
 
-/** Waits while w[i] is `value`; false if shard `peer` died since `deaths`. Watches the word for spinMs first. */
-function waitWhile (w: Int32Array, i: number, value: number, peer: number, deaths: number): boolean {
-  let spinUntil = spinMs > 0 ? performance.now() + spinMs : 0
-  for (;;) {
-    if (Atomics.load(w, i) !== value) return true
-    if (Atomics.load(w, deathAt(peer)) !== deaths) return false
-    if (spinUntil !== 0) {
-      if (performance.now() < spinUntil) continue
-      spinUntil = 0
-    }
-    Atomics.wait(w, i, value, WAIT_MS)
-  }
-}
-
 /**
  * Waits until the blocks with the parts this shard queued are written, then owes their sync
  * (appendfsync always). If their last shard died first, the parts it had not written are lost
@@ -529,22 +524,22 @@ export function awaitGroup (): void {
   if (awaitLast < 0) return
   const w = words as Int32Array
   const o = selfIndex * XMOVE_WORDS
+  let isWritten = true
   for (;;) {
     const written = Atomics.load(w, o + Q_WRITTEN)
     if (((partsSent - written) | 0) <= 0) break
-    if (!waitWhile(w, o + Q_WRITTEN, written, awaitLast, awaitDeaths)) {
-      const done = Atomics.load(w, o + Q_WRITTEN)
-      relog(awaitParts.filter(p => ((p.seq - done) | 0) > 0))
-      // The dead shard's unread entries go with it; its replacement starts on an empty queue.
-      Atomics.store(w, o + Q_TAIL, Atomics.load(w, o + Q_HEAD))
-      Atomics.store(w, o + Q_WRITTEN, partsSent)
-      awaitLast = -1
-      awaitParts.length = 0
-      return
-    }
+    if (!waitFor(w, o + Q_WRITTEN, written, CHANGED, awaitLast, awaitDeaths)) { isWritten = false; break }
   }
-  const owed = Atomics.load(w, o + Q_OWED)
-  if (owed > 0) owe(owed, shardAof.fd)
+  if (isWritten) {
+    const owed = Atomics.load(w, o + Q_OWED)
+    if (owed > 0) owe(owed, shardAof.fd)
+  } else {
+    const done = Atomics.load(w, o + Q_WRITTEN)
+    relog(awaitParts.filter(p => ((p.seq - done) | 0) > 0))
+    // The dead shard's unread entries go with it; its replacement starts on an empty queue.
+    Atomics.store(w, o + Q_TAIL, Atomics.load(w, o + Q_HEAD))
+    Atomics.store(w, o + Q_WRITTEN, partsSent)
+  }
   awaitLast = -1
   awaitParts.length = 0
 }
@@ -563,12 +558,11 @@ function relog (parts: readonly GroupPart[]): void {
   shardAof.log.adopt(tmp.buf.subarray(0, tmp.len), units)
 }
 
-
 /**
  * A part (not the last shard's): queues `part` for shard `last` in this shard's outbox and goes
  * on; it waits only when the queue is full, until the last shard has read enough of it.
  */
-export function groupHandOver (self: number, id: number, last: number, deaths: number, part: GroupPart): void {
+export function groupHandOver (self: number, last: number, deaths: number, part: GroupPart): void {
   const w = words as Int32Array
   // The queue has one reader: parts for another last shard (or a new one in a dead one's place)
   // wait until it is drained. Blocks of two last shards could be written in either order too.
@@ -580,13 +574,12 @@ export function groupHandOver (self: number, id: number, last: number, deaths: n
   // Drained (no part outstanding) or already this reader's: another shard's group may reach its
   // read of this queue before this shard queues its part, and must not take one meant for another.
   Atomics.store(w, o + Q_READER, last)
-  entryWords[0] = id >>> 0
-  entryWords[1] = part.bytes.length
-  entryWords[2] = part.pending
-  entryWords[3] = part.units
-  entryWords[4] = part.n
-  entryWords[5] = part.db
-  entryWords[6] = part.end
+  entryWords[0] = part.bytes.length
+  entryWords[1] = part.pending
+  entryWords[2] = part.units
+  entryWords[3] = part.n
+  entryWords[4] = part.db
+  entryWords[5] = part.end
   const sent: SentPart = { ...part, seq: (partsSent + 1) | 0 }
   awaitLast = last
   awaitDeaths = deaths
@@ -605,7 +598,7 @@ function enqueue (w: Int32Array, o: number, s: number, src: Uint8Array, reader: 
     const tail = Atomics.load(w, o + Q_TAIL)
     const room = XMOVE_CHUNK - ((head - tail) | 0)
     if (room === 0) {
-      if (!waitWhile(w, o + Q_TAIL, tail, reader, deaths)) return false
+      if (!waitFor(w, o + Q_TAIL, tail, CHANGED, reader, deaths)) return false
       continue
     }
     const pos = (head >>> 0) % XMOVE_CHUNK
@@ -628,7 +621,7 @@ function dequeue (w: Int32Array, o: number, s: number, dst: Uint8Array, deaths: 
     const tail = Atomics.load(w, o + Q_TAIL)
     const avail = (head - tail) | 0
     if (avail === 0) {
-      if (!waitWhile(w, o + Q_HEAD, head, s, deaths)) return false
+      if (!waitFor(w, o + Q_HEAD, head, CHANGED, s, deaths)) return false
       continue
     }
     const pos = (tail >>> 0) % XMOVE_CHUNK
@@ -645,10 +638,11 @@ const takeHead = new Uint8Array(ENTRY_HEADER)
 const takeWords = new Uint32Array(takeHead.buffer)
 
 /**
- * The last shard: reads shard s's part of group `id`, the next entry of its queue (null if s
- * died). Each part shard queues its parts in the global order, the order this shard meets them.
+ * The last shard: reads shard s's part of the group it stands at, the next entry of s's queue
+ * (null if s died). Each part shard queues its parts in the global order, the order this shard
+ * meets them.
  */
-export function groupTake (self: number, s: number, _id: number, deaths: number): GroupPart | null {
+export function groupTake (self: number, s: number, deaths: number): GroupPart | null {
   const w = words as Int32Array
   const o = s * XMOVE_WORDS
   // Until s queues this part, what its queue holds (if anything) is another shard's: s may have
@@ -657,14 +651,14 @@ export function groupTake (self: number, s: number, _id: number, deaths: number)
   for (;;) {
     const head = Atomics.load(w, o + Q_HEAD)
     if (Atomics.load(w, o + Q_READER) === self && head !== Atomics.load(w, o + Q_TAIL)) break
-    if (!waitWhile(w, o + Q_HEAD, head, s, deaths)) return null
+    if (!waitFor(w, o + Q_HEAD, head, CHANGED, s, deaths)) return null
   }
+  // The entry is this group's: a queue has one reader at a time, and its writer queues in the
+  // order every shard meets the groups.
   if (!dequeue(w, o, s, takeHead, deaths)) return null
-  // The entry's id is the group's (takeWords[0] === id): a queue has one reader at a time, and
-  // its writer queues in the order every shard meets the groups.
-  const bytes = Buffer.allocUnsafe(takeWords[1])
+  const bytes = Buffer.allocUnsafe(takeWords[0])
   if (!dequeue(w, o, s, bytes, deaths)) return null
-  return { bytes, pending: takeWords[2], units: takeWords[3], n: takeWords[4], db: takeWords[5], end: takeWords[6] }
+  return { bytes, pending: takeWords[1], units: takeWords[2], n: takeWords[3], db: takeWords[4], end: takeWords[5] }
 }
 
 /**

@@ -244,8 +244,8 @@ export const EXEC_ENDS = 0x80000000
 export const EXEC_VERDICT = 0x40000000
 export const EXEC_WATCHED = 0x20000000
 /**
- * The AOF was on when a transaction's parts were staged on several shards (server/multi.ts
- * execSplit, execWatched): the meta ends with the group (commands/xmove.ts groupMeta), and the
+ * The AOF was on when a transaction's parts, or a split MSET's, DEL's or UNLINK's, were staged
+ * on several shards (server/multi.ts execSplit, execWatched, groupedPart): the meta ends with the group (commands/xmove.ts groupMeta), and the
  * parts hand their effects to the group's last shard, which writes them as one MULTI/EXEC block.
  */
 export const EXEC_AOF_GROUP = 0x10000000

@@ -1212,8 +1212,7 @@ export class Router implements Dispatcher {
   }
 
   /**
-   * The next id of the shards' exchange (commands/xmove.ts), for a move or an AOF group alike, so
-   * that the two never meet in an outbox. Never 0 with the producer folded in: the count runs
+   * The next id of a move (commands/xmove.ts). Never 0 with the producer folded in: the count runs
    * 1..2^23-1.
    */
   private nextExchangeId (): number {
@@ -1223,7 +1222,7 @@ export class Router implements Dispatcher {
 
   /** The group of a transaction's parts on `shards` (sorted, each with commands) staged while the AOF is on. */
   aofGroup (shards: readonly number[]): Buffer {
-    return groupMeta(this.nextExchangeId(), shards, shards.map(s => xmoveDeaths(this.xmove, s)))
+    return groupMeta(shards, shards.map(s => xmoveDeaths(this.xmove, s)))
   }
 
   /**
