@@ -220,6 +220,9 @@ export class Keyspace {
    * uninitialised). Returns its offset, or 0 when the arena is full.
    */
   insert (buf: Uint8Array, start: number, len: number, hash: number, type: number, valLen: number): number {
+    // dictAddRaw's step: a run of inserts with no lookup between them (a compaction's copy, which
+    // went from 16 buckets to 32 and stopped there) must carry a rehash on to its end.
+    if (this.rehashIdx >= 0) this.rehashStep(REHASH_STEP)
     const a = this.arena
     const e = a.alloc(ENTRY_HEADER_BYTES + len + valLen)
     if (e === 0) return 0
