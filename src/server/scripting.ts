@@ -69,19 +69,23 @@ function arg (argv: Argv, i: number): Buffer {
   return Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i]))
 }
 
-/** string2ll: an optional minus and digits, no spaces or plus, within int64. */
-function parseStrictInt (b: Buffer): number | null {
-  // The usual numkeys: one to nine digits, no sign, no leading zero.
-  if (b.length > 0 && b.length < 10 && b[0] >= 49 && b[0] <= 57) {
+/** string2ll of argv[i]: an optional minus and digits, no spaces or plus, within int64. */
+function parseStrictInt (argv: Argv, i: number): number | null {
+  const b = argv.buf
+  const start = argv.start[i]
+  const len = argv.len[i]
+  // The usual numkeys: one to nine digits, no sign, no leading zero, read where it lies (an
+  // EVALSHA's numkeys used to be copied out twice per call).
+  if (len > 0 && len < 10 && b[start] >= 49 && b[start] <= 57) {
     let v = 0
-    for (let i = 0; i < b.length; i++) {
-      const d = b[i] - 48
+    for (let j = start; j < start + len; j++) {
+      const d = b[j] - 48
       if (d < 0 || d > 9) return null
       v = v * 10 + d
     }
     return v
   }
-  const s = b.toString('latin1')
+  const s = arg(argv, i).toString('latin1')
   if (!/^(0|-?[1-9]\d*)$/.test(s) || s.length > 20) return null
   const v = BigInt(s)
   if (v > 9223372036854775807n || v < -9223372036854775808n) return null
@@ -90,7 +94,7 @@ function parseStrictInt (b: Buffer): number | null {
 
 /** numkeys of EVAL*: the count, or Redis's error reply (evalGenericCommand's checks, in order). */
 function numkeysOf (argv: Argv): number | Buffer {
-  const n = parseStrictInt(arg(argv, 2))
+  const n = parseStrictInt(argv, 2)
   if (n === null) return NOT_INTEGER
   if (n > argv.argc - 3) return TOO_MANY_KEYS
   if (n < 0) return NEGATIVE_KEYS
@@ -364,7 +368,7 @@ export class Scripting implements FcallRunner {
     let n: number
     if (isFcall) {
       // FCALL's own checks are the worker's (fcallChecks); a bad numkeys is the held path's to answer.
-      const k = parseStrictInt(arg(argv, 2))
+      const k = parseStrictInt(argv, 2)
       if (k === null || k < 0 || k > argv.argc - 3) return null
       n = k
     } else {
