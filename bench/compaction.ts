@@ -10,9 +10,9 @@
 //   npm run bench:compaction [-- --n 1000000 --size 64 --shards 2 --window 5000]
 // Writes bench/results/<date>-<commit>-compaction.{md,json}.
 
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, type Spec } from './servers.js'
+import { ROOT, start, stop, gitCommit, redisSpec, flashkvSpec, respCommand, rssOf, infoMemoryField, type Spec } from './servers.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt }
@@ -22,16 +22,8 @@ const SHARDS = opt('--shards', '2')
 const WINDOW = Number(opt('--window', '5000'))
 const BATCH = 1500
 
-const cmd = (a: string[]): string => `*${a.length}\r\n` + a.map(x => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')
-
-function rssOf (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))
-  return m === null ? 0 : Number(m[1]) * 1024
-}
-
-async function infoField (port: number, field: string): Promise<number> {
-  return Number(new RegExp(`\r\n${field}:(\\d+)`).exec(await rawCommand(port, cmd(['INFO', 'memory'])))?.[1])
-}
+const cmd = respCommand
+const infoField = infoMemoryField
 
 /** A socket whose replies are counted as lines: every reply sent here is one line (+OK, :1). */
 async function lineClient (port: number): Promise<{ s: Socket, send: (text: string, replies: number) => Promise<void> }> {

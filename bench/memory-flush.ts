@@ -5,9 +5,9 @@
 //
 //   npm run bench:memflush [-- --rounds 3 --n 600 --size 1048576 --shards 1]
 
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, type Spec } from './servers.js'
+import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, respCommand, rssOf, infoMemoryField, type Spec } from './servers.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt }
@@ -17,16 +17,8 @@ const SIZE = Number(opt('--size', String(1024 * 1024)))
 const SHARDS = opt('--shards', '1')
 const MMAP_THRESHOLD = 131072
 
-const cmd = (a: string[]): string => `*${a.length}\r\n` + a.map(x => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')
-
-function rssOf (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))
-  return m === null ? 0 : Number(m[1]) * 1024
-}
-
-async function infoField (port: number, field: string): Promise<number> {
-  return Number(new RegExp(`\r\n${field}:(\\d+)`).exec(await rawCommand(port, cmd(['INFO', 'memory'])))?.[1])
-}
+const cmd = respCommand
+const infoField = infoMemoryField
 
 /** SETs key:0..n-1 to `size` bytes, 8 in flight at a time; resolves once every reply came. */
 async function fill (port: number, n: number, size: number): Promise<void> {

@@ -4,7 +4,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer, connect } from 'node:net'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { allowedCpulist, applyCpulist, parseCpulist } from '../src/cpu-affinity.js'
@@ -211,4 +211,18 @@ export function gitCommit (): string {
 
 export function versionOf (cmd: string, argv: string[]): string {
   try { return execFileSync(cmd, argv, { encoding: 'utf8' }).trim().split('\n')[0] } catch { return 'unknown' }
+}
+
+/** A command as a RESP multibulk. */
+export const respCommand = (a: string[]): string => `*${a.length}\r\n` + a.map(x => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')
+
+/** The process's resident memory (/proc/<pid>/status VmRSS), in bytes. */
+export function rssOf (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))
+  return m === null ? 0 : Number(m[1]) * 1024
+}
+
+/** A numeric field of INFO memory. */
+export async function infoMemoryField (port: number, field: string): Promise<number> {
+  return Number(new RegExp(`\r\n${field}:(\\d+)`).exec(await rawCommand(port, respCommand(['INFO', 'memory'])))?.[1])
 }
