@@ -22,8 +22,6 @@ const SHARDS = opt('--shards', '2')
 const WINDOW = Number(opt('--window', '5000'))
 const BATCH = 1500
 
-const cmd = respCommand
-const infoField = infoMemoryField
 
 /** A socket whose replies are counted as lines: every reply sent here is one line (+OK, :1). */
 async function lineClient (port: number): Promise<{ s: Socket, send: (text: string, replies: number) => Promise<void> }> {
@@ -48,7 +46,7 @@ async function lineClient (port: number): Promise<{ s: Socket, send: (text: stri
 function probe (port: number): { stop: () => Promise<Array<[number, number]>> } {
   const s = connect(port, '127.0.0.1')
   const samples: Array<[number, number]> = []
-  const req = cmd(['GET', 'ck:0'])
+  const req = respCommand(['GET', 'ck:0'])
   // The reply: $SIZE\r\n then SIZE bytes and \r\n.
   const replyBytes = `$${SIZE}\r\n`.length + SIZE + 2
   let got = 0
@@ -97,12 +95,12 @@ async function measure (spec: Spec): Promise<Result> {
     for (let i = 0; i < N; i += BATCH) {
       let text = ''
       const n = Math.min(BATCH, N - i)
-      for (let j = i; j < i + n; j++) text += cmd(['SET', `ck:${j}`, value])
+      for (let j = i; j < i + n; j++) text += respCommand(['SET', `ck:${j}`, value])
       await c.send(text, n)
     }
     const loadMs = performance.now() - t0
     await new Promise(resolve => setTimeout(resolve, 1000))
-    const usedBefore = await infoField(s.port, 'used_memory')
+    const usedBefore = await infoMemoryField(s.port, 'used_memory')
     const rssBefore = rssOf(s.pid)
     const p = probe(s.port)
     await new Promise(resolve => setTimeout(resolve, 500))
@@ -110,14 +108,14 @@ async function measure (spec: Spec): Promise<Result> {
     for (let i = 0; i < N; i += BATCH) {
       let text = ''
       let n = 0
-      for (let j = i; j < Math.min(N, i + BATCH); j++) if (j % 3 !== 0) { text += cmd(['DEL', `ck:${j}`]); n++ }
+      for (let j = i; j < Math.min(N, i + BATCH); j++) if (j % 3 !== 0) { text += respCommand(['DEL', `ck:${j}`]); n++ }
       await c.send(text, n)
     }
     const d1 = performance.now()
     await new Promise(resolve => setTimeout(resolve, WINDOW))
     const samples = await p.stop()
     c.s.destroy()
-    const usedAfter = await infoField(s.port, 'used_memory')
+    const usedAfter = await infoMemoryField(s.port, 'used_memory')
     const rssAfter = rssOf(s.pid)
     const all = samples.filter(([at]) => at >= d0).map(([, ms]) => ms).sort((a, b) => a - b)
     return {

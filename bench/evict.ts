@@ -9,7 +9,7 @@
 
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, redisBenchmark, median, type Spec } from './servers.js'
+import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, redisBenchmark, median, respCommand, type Spec } from './servers.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string): string => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt }
@@ -21,10 +21,9 @@ const RUNS = Number(opt('--runs', '3'))
 const KEYS = 200_000
 const VALUES = Array.from({ length: 16 }, (_, i) => 'v'.repeat(i + 1))
 
-const cmd = (a: string[]): string => `*${a.length}\r\n` + a.map(x => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')
 
 async function info (port: number, field: string): Promise<number> {
-  return Number(new RegExp(`${field}:(\\d+)`).exec(await rawCommand(port, cmd(['INFO', 'all'])))?.[1])
+  return Number(new RegExp(`${field}:(\\d+)`).exec(await rawCommand(port, respCommand(['INFO', 'all'])))?.[1])
 }
 
 /** SET key:0..n-1 to values of 1 to 16 bytes (so that size-class rounding averages out), pipelined. */
@@ -39,7 +38,7 @@ async function load (port: number, n: number): Promise<void> {
   })
   for (let i = 0; i < n; i += 1000) {
     let batch = ''
-    for (let k = i; k < Math.min(n, i + 1000); k++) batch += cmd(['SET', `key:${k}`, VALUES[k & 15]])
+    for (let k = i; k < Math.min(n, i + 1000); k++) batch += respCommand(['SET', `key:${k}`, VALUES[k & 15]])
     pending += Math.min(n, i + 1000) - i
     await new Promise<void>(resolve => { wake = resolve; s.write(batch) })
   }
@@ -47,7 +46,7 @@ async function load (port: number, n: number): Promise<void> {
 }
 
 async function config (port: number, ...kv: string[]): Promise<void> {
-  const r = await rawCommand(port, cmd(['CONFIG', 'SET', ...kv]))
+  const r = await rawCommand(port, respCommand(['CONFIG', 'SET', ...kv]))
   if (!r.startsWith('+OK')) throw new Error(`CONFIG SET ${kv.join(' ')}: ${r.trim()}`)
 }
 

@@ -25,13 +25,9 @@
 
 import { connect, type Socket } from 'node:net'
 import { shardOfKey } from '../src/storage/hash.js'
-import type { Run } from './servers.js'
+import { respCommand as encode, type Run } from './servers.js'
 
 export const FEATURE_TESTS = (process.env.FEATURE_TESTS ?? 'multi_1shard,multi_xshard,watch_xshard,rename_xshard,publish_fanout,blpop_pingpong,bullmq').split(',')
-
-function encode (args: string[]): string {
-  return `*${args.length}\r\n` + args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')
-}
 
 /** Two keys on different shards for 2 and for 4 shards. */
 function crossShardKeys (): [string, string] {

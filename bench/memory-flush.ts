@@ -17,8 +17,6 @@ const SIZE = Number(opt('--size', String(1024 * 1024)))
 const SHARDS = opt('--shards', '1')
 const MMAP_THRESHOLD = 131072
 
-const cmd = respCommand
-const infoField = infoMemoryField
 
 /** SETs key:0..n-1 to `size` bytes, 8 in flight at a time; resolves once every reply came. */
 async function fill (port: number, n: number, size: number): Promise<void> {
@@ -58,13 +56,13 @@ for (const [name, c, argv] of specs) {
     for (let r = 1; r <= ROUNDS; r++) {
       await fill(s.port, N, SIZE)
       const rssFull = rssOf(s.pid)
-      const usedFull = await infoField(s.port, 'used_memory')
-      const reply = await rawCommand(s.port, cmd(['FLUSHALL']))
+      const usedFull = await infoMemoryField(s.port, 'used_memory')
+      const reply = await rawCommand(s.port, respCommand(['FLUSHALL']))
       if (!reply.startsWith('+OK')) throw new Error(`FLUSHALL: ${reply.trim()}`)
       // The shards drop their old buffers on their next pass: give them a moment, as a client would.
       await new Promise(resolve => setTimeout(resolve, 500))
       const rssFlushed = rssOf(s.pid)
-      const usedFlushed = await infoField(s.port, 'used_memory')
+      const usedFlushed = await infoMemoryField(s.port, 'used_memory')
       rows.push({ server: name, round: r, rssFull, usedFull, rssFlushed, usedFlushed })
       process.stderr.write(`${name} round ${r}: full rss ${MB(rssFull)} MB used ${MB(usedFull)} MB; after FLUSHALL rss ${MB(rssFlushed)} MB used ${MB(usedFlushed)} MB\n`)
     }

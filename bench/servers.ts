@@ -161,7 +161,7 @@ export async function prepareCustom (port: number, test: string): Promise<void> 
   const custom = CUSTOM_TESTS[test]
   if (custom === undefined) return
   for (const cmd of custom.setup) {
-    const reply = await rawCommand(port, `*${cmd.length}\r\n${cmd.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
+    const reply = await rawCommand(port, respCommand(cmd))
     if (reply.startsWith('-')) throw new Error(`${test} setup ${cmd[0]}: ${reply.trim()}`)
   }
 }

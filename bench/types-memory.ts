@@ -7,14 +7,10 @@
 
 import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec } from './servers.js'
+import { ROOT, start, stop, rawCommand, gitCommit, redisSpec, flashkvSpec, respCommand as encode } from './servers.js'
 
 const args = process.argv.slice(2)
 const N = Number(args[args.indexOf('--n') + 1] ?? '') > 0 ? Number(args[args.indexOf('--n') + 1]) : 200_000
-
-function encode (a: string[]): string {
-  return `*${a.length}\r\n` + a.map(x => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')
-}
 
 function rss (pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024
