@@ -287,6 +287,11 @@ const LAZYFREE_BUDGET = 20_000
  */
 const LOAD_BUDGET = Number(process.env.FLASHKV_LOAD_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_BUDGET) : 2000
 const LOAD_PAUSE_MS = Number(process.env.FLASHKV_LOAD_PAUSE_MS ?? '') > 0 ? Number(process.env.FLASHKV_LOAD_PAUSE_MS) : 0
+/**
+ * Keys a pass of the loop copies for a compaction (storage/db-copy.ts): about half a millisecond
+ * (0.5-1.5 µs a key). FLASHKV_COPY_BUDGET: tests make it small, to see the copy interleave.
+ */
+const COPY_BUDGET = Number(process.env.FLASHKV_COPY_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_COPY_BUDGET) : 500
 const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 100
 /**
  * How long an idle shard waits for requests between two slices of a BGSAVE walk (a request ends
@@ -487,6 +492,8 @@ function runRecord (p: number, payloadLen: number): void {
 function holdForTransaction (slot: number): void {
   // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
   if (snapshot.active) finishAll()
+  // ...nor a compaction's: its copy is dropped (the next one starts from scratch).
+  shard.dropCopy(true)
   // The file has everything that ran here before; the transaction appends its own block to it.
   awaitGroup()
   if (aofLog.len !== 0) flushShardAof()
@@ -873,6 +880,10 @@ function serveReady (): void {
         touchKey(db, key, 0, key.length)
         if (b.spec.dst !== null) touchKey(db, b.spec.dst, 0, b.spec.dst.length)
       }
+      if (shard.copying !== null) {
+        shard.touchCopy(db, key, 0, key.length, true)
+        if (b.spec.dst !== null) shard.touchCopy(db, b.spec.dst, 0, b.spec.dst.length, true)
+      }
       if (!serveBlocked(shard, b.spec, key, out)) break
       forget(b)
       if (aofOn[0] !== 0 && writes.count !== before) {
@@ -957,6 +968,7 @@ function runOne (cmd: Command): void {
   // commands were checked against maxmemory by the script (scriptVerifyOOM), which evicts nothing.
   if (cmd.isDenyOom && !isInScript && maxmemoryOf(evictionSettings.flags) !== 0 && !makeRoom()) { out.raw(OOM); return }
   if (snapshot.active && cmd.isWrite) beforeWrite(cmd)
+  if (shard.copying !== null) touchForCopy(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite && !isAofByTxn) { runLogged(cmd); return }
   if (!cmd.isWrite) {
@@ -1067,6 +1079,18 @@ function beforeWrite (cmd: Command): void {
     forEachWrittenKey(cmd, argv, shard.dbIndex, shard.dbs.length, touchKey)
   }
 }
+
+/**
+ * A compaction's copy runs (storage/db-copy.ts): the keys this command writes are copied again
+ * after the batch if their slot was copied already; the keys a read-only one reads carry their
+ * access clocks over.
+ */
+function touchForCopy (cmd: Command): void {
+  if (cmd.isWrite) forEachWrittenKey(cmd, argv, shard.dbIndex, shard.dbs.length, copyTouchWrite)
+  else forEachKey(cmd, argv, copyTouchRead)
+}
+const copyTouchWrite = (db: number, buf: Uint8Array, start: number, len: number): void => { shard.touchCopy(db, buf, start, len, true) }
+const copyTouchRead = (buf: Uint8Array, start: number, len: number): void => { shard.touchCopy(shard.dbIndex, buf, start, len, false) }
 
 /** The walk is over: the records go to the main thread's joiner (persistence/bgsave.ts), moved, not copied. */
 function sendSnapshot (): void {
@@ -1791,7 +1815,7 @@ for (;;) {
   } else {
     // Values UNLINK left to free: keep going at once (the doorbell still wakes us for commands).
     // A BGSAVE walk sleeps a moment between its slices when idle: the I/O threads share the cores.
-    const wait = shard.lazyQueue.length > 0 ? 0 : loader !== null ? LOAD_PAUSE_MS : snapshot.active ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
+    const wait = shard.lazyQueue.length > 0 ? 0 : loader !== null ? LOAD_PAUSE_MS : snapshot.active || shard.copying !== null ? SNAPSHOT_IDLE_MS : (nextDeadline < nextExpire ? nextDeadline : nextExpire) - Date.now()
     if (wait > 0) {
       Atomics.store(bell, SLEEPING, 1)
       // seq was read before the rings were found empty: a publish since then changed SEQ and
@@ -1813,6 +1837,11 @@ for (;;) {
   if (loader !== null) loadStep(loader)
   // A slice of the BGSAVE walk per pass (about a millisecond), so requests keep being served.
   if (snapshot.active && snapshotStep(SNAPSHOT_BUDGET)) sendSnapshot()
+  // A slice of a compaction's copy (storage/db-copy.ts); once adopted, the old arena goes.
+  if (shard.copying !== null && loader === null && shard.copyStep(COPY_BUDGET, maxmemoryOf(evictionSettings.flags) === 0 ? 0 : shardShare(evictionSettings.flags, data.shards))) {
+    zsetForgetPositions()
+    publishStats()
+  }
   if (now >= nextExpire) {
     // DEBUG SET-ACTIVE-EXPIRE 0 turns the sweep off; lazy expiry on access goes on.
     if (evictionSettings.flags[ACTIVE_EXPIRE_OFF_WORD] === 0) shard.activeExpire(EXPIRE_BUCKETS)

@@ -509,6 +509,8 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   shard.exceededMs = 0
   shard.exceededSince = 0
   shard.evictedKeys = 0
+  shard.defragKeys = 0
+  shard.defragMs = 0
   shard.scriptRuns = 0
   shard.scriptCalls = 0
   shard.scriptStops = 0

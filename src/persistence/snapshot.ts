@@ -58,6 +58,8 @@ let dirtyAtCut = 0
 
 /** The cut: every database's keys as they are now will be in the file, and nothing made later. */
 export function startSnapshot (shard: Shard, id: number): void {
+  // A compaction's copy would need the removal hook too: dropped, it starts again after the save.
+  shard.dropCopy(true)
   walks = []
   snapshot.keysTotal = 0
   for (let db = 0; db < DATABASES; db++) {

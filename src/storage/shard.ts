@@ -18,6 +18,7 @@ import { writes, saveWrites, restoreWrites } from './writes.js'
 import { TYPES } from './types.js'
 import type { StreamId } from './stream-type.js'
 import { elementCount, lazyItem, freeSome, LAZYFREE_THRESHOLD, type LazyItem } from './lazyfree.js'
+import { DbCopy } from './db-copy.js'
 import { performance } from 'node:perf_hooks'
 import { saveWords, W_AOF_LOADING } from '../persistence/save-state.js'
 
@@ -28,8 +29,14 @@ const EV_EVICTED = eventName('evicted')
 export const DATABASES = 16
 /** Free arena bytes from which a database is compacted when more than half of its arena is free. */
 const COMPACT_MIN_FREE = 128 * 1024
-/** Live bytes above which that compaction is not done: its copy would stall the shard too long. */
+/** Live bytes above which that compaction is not done: its copy would hold this much twice. */
 const COMPACT_MAX_LIVE = 512 * 1024 * 1024
+/**
+ * Copies in a row dropped before their end (a cross-shard transaction or a BGSAVE came first)
+ * after which the next compaction copies at once, as one step: a stream of such interruptions
+ * must not keep an arena fragmented for ever.
+ */
+const COPY_MAX_DROPS = 3
 
 export const BLOCK_POP = 0 // BLPOP, BRPOP: [key, element]
 export const BLOCK_MPOP = 1 // BLMPOP: [key, [elements]]
@@ -93,6 +100,20 @@ export class Shard implements EvictionHost {
   expireCycleMs = 0
   /** Keys deleted by eviction (INFO's evicted_keys). */
   evictedKeys = 0
+  /** The compaction in progress (storage/db-copy.ts), or null. */
+  copying: DbCopy | null = null
+  /** Copies dropped in a row before their end (COPY_MAX_DROPS). */
+  private copyDrops = 0
+  /**
+   * INFO's active_defrag_* (a copy is Redis's active defrag in effect): keys copied, and
+   * milliseconds of finished copies from start to adoption.
+   */
+  defragKeys = 0
+  defragMs = 0
+  private readonly onCopyRemove = (ks: Keyspace, e: number): void => {
+    const c = this.copying
+    if (c !== null && ks === c.ks) c.removing(e)
+  }
   /** Lookups leave the access clock alone while set (Redis's LOOKUP_NOTOUCH). */
   private isNoTouch = false
   /** Redis's dirty: changes by the commands run here, as Redis counts them (persistence/dirty.ts). */
@@ -403,6 +424,7 @@ export class Shard implements EvictionHost {
 
   flushDb (i: number): void {
     if (this.dbs[i] === null) return
+    if (this.copying !== null && this.copying.ks === this.dbs[i]) this.dropCopy(false)
     writes.count++
     if (this.watch.watches(i)) this.watch.replaced(i, this.dbs[i], null, this.clock())
     const old = this.dbs[i] as Keyspace
@@ -420,12 +442,16 @@ export class Shard implements EvictionHost {
    * Keyspace.slide, then maybe into a smaller buffer, shrinkIfRoom): over its share of maxmemory
    * (`share`, 0 = none) by more than 1/256 of it when its free bytes cover the excess (eviction
    * could not find a free block big enough for a write within its budget), and under any maxmemory once
-   * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, so that
-   * the copy stays short). An arena whose top came down far below the pages its buffer wrote moves
-   * to a buffer of its size (shrinkIfRoom). The caller makes sure no other thread or walk holds the
-   * databases (a transaction's lend, a BGSAVE walk, values UNLINK left to free). True if it did.
+   * more than half of an arena is free (at least 128 KiB of it, with at most 512 MiB live, which
+   * the copy holds twice for a while). Without maxmemory that copy is made a step at a time
+   * between batches (startCopy, copyStep; storage/db-copy.ts), one database at a time; after
+   * COPY_MAX_DROPS copies dropped in a row, in one go (compactDb). An arena whose top came down
+   * far below the pages its buffer wrote moves to a buffer of its size (shrinkIfRoom). The caller
+   * makes sure no other thread or walk holds the databases (a transaction's lend, a BGSAVE walk,
+   * values UNLINK left to free). True if it did or began anything.
    */
   compactIfFragmented (share: number): boolean {
+    if (this.copying !== null) return false
     let did = false
     for (let i = 0; i < DATABASES; i++) {
       const ks = this.dbs[i]
@@ -454,10 +480,78 @@ export class Shard implements EvictionHost {
         this.shrinkIfRoom(ks, share)
         continue
       }
+      // One database at a time, a step at a time between batches (storage/db-copy.ts).
+      if (this.copyDrops < COPY_MAX_DROPS) {
+        this.startCopy(i)
+        return true
+      }
+      this.copyDrops = 0
       this.compactDb(i)
     }
     return did
   }
+
+  private readonly copyEntryFn = (src: Keyspace, e: number, dst: Keyspace, kbuf: Uint8Array, kStart: number, kLen: number, hash: number): number =>
+    this.copyEntry(src, e, dst, kbuf, kStart, kLen, hash)
+
+  /** Starts copying database i into a fresh arena (copyStep moves it on). */
+  private startCopy (i: number): void {
+    this.copying = new DbCopy(this.dbs[i] as Keyspace, this.copyEntryFn, performance.now())
+    writes.beforeRemove = this.onCopyRemove
+  }
+
+  /** Before a command writes (isWrite) or reads a key of database db, while a copy runs. */
+  touchCopy (db: number, buf: Uint8Array, start: number, len: number, isWrite: boolean): void {
+    const c = this.copying
+    if (c !== null && this.dbs[db] === c.ks) c.touch(buf, start, len, isWrite)
+  }
+
+  /**
+   * A step of the copy in progress: about `budget` keys. Once the copy equals its database, and
+   * no value UNLINK detached is still being freed from the old arena, the database adopts it and
+   * the old buffers go (droppedBytes). True then: offsets held elsewhere are stale, as after
+   * compactDb. `share` is this shard's part of maxmemory: set meanwhile, the copy is dropped
+   * (under maxmemory an arena slides in place instead).
+   */
+  copyStep (budget: number, share: number): boolean {
+    const c = this.copying
+    if (c === null) return false
+    if (share > 0) { this.dropCopy(false); return false }
+    const before = c.copied
+    const isOk = c.step(budget)
+    this.defragKeys += c.copied - before
+    if (!isOk) { this.dropCopy(false); return false }
+    if (!c.isComplete || this.lazyQueue.length !== 0) return false
+    this.endCopy()
+    this.copyDrops = 0
+    this.droppedBytes += c.ks.arena.bufferBytes + c.ks.tableBytes
+    c.ks.adopt(c.fresh)
+    forgetEvictionPool()
+    return true
+  }
+
+  /**
+   * Drops the copy in progress: nothing changes, the database was the truth all along.
+   * isInterrupted: something had to come first (COPY_MAX_DROPS counts these).
+   */
+  dropCopy (isInterrupted: boolean): void {
+    const c = this.endCopy()
+    if (c === null) return
+    this.droppedBytes += c.fresh.arena.bufferBytes + c.fresh.tableBytes
+    if (isInterrupted) this.copyDrops++
+  }
+
+  private endCopy (): DbCopy | null {
+    const c = this.copying
+    if (c === null) return null
+    this.copying = null
+    if (writes.beforeRemove === this.onCopyRemove) writes.beforeRemove = null
+    this.defragMs += performance.now() - c.startedAt
+    return c
+  }
+
+  /** Milliseconds since the copy in progress began (INFO's current_active_defrag_time), 0 if none. */
+  get copyingMs (): number { return this.copying === null ? 0 : performance.now() - this.copying.startedAt }
 
   /**
    * An arena whose top came down (a slide under maxmemory, or its last blocks freed) keeps the
@@ -492,6 +586,8 @@ export class Shard implements EvictionHost {
   residentMemory (): number {
     let n = this.droppedBytes
     for (const ks of this.dbs) if (ks !== null) n += ks.arena.residentTop - 8 + ks.tableBytes
+    const c = this.copying
+    if (c !== null) n += c.fresh.arena.residentTop - 8 + c.fresh.tableBytes
     return n
   }
 
@@ -504,6 +600,8 @@ export class Shard implements EvictionHost {
    * it). True if any was.
    */
   compactAll (): boolean {
+    // The copy in progress is redone below in one go.
+    this.dropCopy(false)
     let did = false
     for (let i = 0; i < DATABASES; i++) {
       const ks = this.dbs[i]
@@ -587,6 +685,8 @@ export class Shard implements EvictionHost {
   committedMemory (): number {
     let n = 0
     for (const ks of this.dbs) if (ks !== null) n += ks.committedMemory
+    // A compaction's copy holds memory too until the old arena goes.
+    if (this.copying !== null) n += this.copying.fresh.committedMemory
     return n
   }
 
