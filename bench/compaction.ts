@@ -1,11 +1,13 @@
 // Latency after a mass delete: what a client sees while a FlashKV shard compacts. N keys of SIZE
 // bytes are loaded, then two keys in three are deleted (pipelined DELs, one key each). A FlashKV
-// shard whose arena is then more than half free copies its live keys into a fresh arena between
-// two batches (Shard.compactIfFragmented), which stops that shard for a time in proportion to
-// the keys it keeps (it starts as soon as the arena is half free, while the DELs still come);
-// Redis frees in place. A probe client on its own connection sends one GET at a time from the
-// first DEL until WINDOW ms after the last DEL's reply, and records each round trip; the table
-// gives those latencies, and used_memory and RSS before and after, FlashKV and Redis side by side.
+// shard whose arena is then more than half free copies its live keys into a fresh arena, a slice
+// at a time between batches (storage/db-copy.ts; it starts as soon as the arena is half free,
+// while the DELs still come), adopts the copy, and every thread collects the old buffer (a full
+// GC each); Redis frees in place. A probe client on its own connection sends one GET at a time
+// from the first DEL until WINDOW ms after the last DEL's reply, and records each round trip; the
+// table gives those latencies, over the whole window and apart for the DELs and what follows
+// them, and used_memory and RSS before and after, FlashKV and Redis side by side. The JSON lists
+// the GETs over 10 ms, with when they ended (ms after the last DEL's reply).
 //
 //   npm run bench:compaction [-- --n 1000000 --size 64 --shards 2 --window 5000]
 // Writes bench/results/<date>-<commit>-compaction.{md,json}.
@@ -84,6 +86,16 @@ function pct (sorted: number[], p: number): number {
 interface Result {
   server: string, loadMs: number, deleteMs: number, usedBefore: number, usedAfter: number, rssBefore: number, rssAfter: number,
   n: number, p50: number, p99: number, p999: number, max: number, over10: number,
+  /** During the DELs, and from the last DEL's reply on: p99, max, GETs over 10 ms. */
+  during: Phase, after: Phase,
+  /** GETs over 10 ms: [ms after the last DEL's reply when it ended, round trip ms]. */
+  slow: Array<[number, number]>,
+}
+interface Phase { p99: number, max: number, over10: number }
+
+function phase (samples: Array<[number, number]>, from: number, to: number): Phase {
+  const v = samples.filter(([at]) => at >= from && at < to).map(([, ms]) => ms).sort((a, b) => a - b)
+  return { p99: pct(v, 0.99), max: v.at(-1) ?? 0, over10: v.filter(ms => ms > 10).length }
 }
 
 async function measure (spec: Spec): Promise<Result> {
@@ -132,6 +144,9 @@ async function measure (spec: Spec): Promise<Result> {
       p999: pct(all, 0.999),
       max: all.at(-1) ?? 0,
       over10: all.filter(ms => ms > 10).length,
+      during: phase(samples, d0, d1),
+      after: phase(samples, d1, Infinity),
+      slow: samples.filter(([at, ms]) => at >= d0 && ms > 10).map(([at, ms]) => [Math.round(at - d1), Number(ms.toFixed(2))]),
     }
   } finally {
     await stop(s)
@@ -154,9 +169,9 @@ const lines = [
   '',
   `${N} keys of ${SIZE} bytes, then DEL of two in three (pipelined); a probe client sends one GET at a time, and the table gives its round trips in ms from the first DEL to ${WINDOW} ms after the last one (a FlashKV shard compacts once its arena is half free). FlashKV --shards ${SHARDS}; Node ${process.version}.`,
   '',
-  '| server | load s | DELs s | GETs | p50 / p99 / p99.9 / max ms | GETs over 10 ms | used_memory MB before → after | RSS MB before → after |',
-  '|---|---|---|---|---|---|---|---|',
-  ...results.map(r => `| ${r.server} | ${(r.loadMs / 1000).toFixed(1)} | ${(r.deleteMs / 1000).toFixed(1)} | ${r.n} | ${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.p999)} / ${ms(r.max)} | ${r.over10} | ${mb(r.usedBefore)} → ${mb(r.usedAfter)} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} |`),
+  '| server | load s | DELs s | GETs | p50 / p99 / p99.9 / max ms | GETs over 10 ms | during the DELs: p99 / max ms, over 10 ms | after them: p99 / max ms, over 10 ms | used_memory MB before → after | RSS MB before → after |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map(r => `| ${r.server} | ${(r.loadMs / 1000).toFixed(1)} | ${(r.deleteMs / 1000).toFixed(1)} | ${r.n} | ${ms(r.p50)} / ${ms(r.p99)} / ${ms(r.p999)} / ${ms(r.max)} | ${r.over10} | ${ms(r.during.p99)} / ${ms(r.during.max)}, ${r.during.over10} | ${ms(r.after.p99)} / ${ms(r.after.max)}, ${r.after.over10} | ${mb(r.usedBefore)} → ${mb(r.usedAfter)} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} |`),
   '',
 ]
 const base = new URL(`bench/results/${date}-${commit}-compaction`, ROOT).pathname

@@ -507,18 +507,19 @@ export class Shard implements EvictionHost {
   }
 
   /**
-   * A step of the copy in progress: about `budget` keys. Once the copy equals its database, and
+   * A step of the copy in progress: about `budget` keys, or until performance.now() passes
+   * `until`. Once the copy equals its database, and
    * no value UNLINK detached is still being freed from the old arena, the database adopts it and
    * the old buffers go (droppedBytes). True then: offsets held elsewhere are stale, as after
    * compactDb. `share` is this shard's part of maxmemory: set meanwhile, the copy is dropped
    * (under maxmemory an arena slides in place instead).
    */
-  copyStep (budget: number, share: number): boolean {
+  copyStep (budget: number, share: number, until = Infinity): boolean {
     const c = this.copying
     if (c === null) return false
     if (share > 0) { this.dropCopy(false); return false }
     const before = c.copied
-    const isOk = c.step(budget)
+    const isOk = c.step(budget, until)
     this.defragKeys += c.copied - before
     if (!isOk) { this.dropCopy(false); return false }
     if (!c.isComplete || this.lazyQueue.length !== 0) return false

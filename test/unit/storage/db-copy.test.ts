@@ -138,11 +138,16 @@ describe('a compaction copied a step at a time (DbCopy)', () => {
     readAll()
   })
 
-  it('counts the copy in used_memory until the old arena goes, and carries a read\'s access clock over', () => {
+  it('stops a slice at its time, counts the copy in used_memory until the old arena goes, and carries a read\'s access clock over', () => {
     for (let i = 0; i < 6000; i++) both('set', `s:${i}`, 'x'.repeat(100))
     for (let i = 0; i < 6000; i++) if (i % 3 !== 0) both('del', `s:${i}`)
     const before = shard.committedMemory()
     shard.compactIfFragmented(0)
+    // A slice whose end has passed stops after its first 32 slots, whatever the budget.
+    shard.copyStep(1_000_000, 0, 0)
+    expect(shard.copying).not.toBeNull()
+    expect(shard.defragKeys).toBeGreaterThan(0)
+    expect(shard.defragKeys).toBeLessThan(200)
     shard.copyStep(1000, 0)
     expect(shard.copying).not.toBeNull()
     expect(shard.committedMemory()).toBeGreaterThan(before)
