@@ -46,7 +46,7 @@ import {
 } from './shared-state.js'
 import { threadTid } from '../thread-id.js'
 import { STAT_BLOCKED, STAT_BLOCKED_TIMED, CLIENTS_MEM_KB_WORD, ARENA_DROP_WORD } from '../ipc/layout.js'
-import { collectGarbage } from '../storage/release.js'
+import { collectSoon } from '../storage/release.js'
 import { detachIdleArenas } from './engine.js'
 import { xmoveShardDown } from '../commands/xmove.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
@@ -496,7 +496,7 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
       this.arenaDrops = drops
       // Also frees what big requests left here (out-of-band buffers of records bigger than a ring).
       detachIdleArenas()
-      collectGarbage()
+      collectSoon()
     }
     // serverCron's save points, on one thread only: the one that has thread index 0.
     if (this.thread === 0) saveCron(this.router, BGSAVE, this.settings, this.shards)

@@ -17,7 +17,7 @@ import { SpinGate } from '../spin-gate.js'
 import type { Argv } from '../commands/spec.js'
 import { sharedFlags, type Credits } from './credits.js'
 import { maxmemoryOf } from '../storage/eviction.js'
-import { collectGarbage } from '../storage/release.js'
+import { collectSoon } from '../storage/release.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
@@ -840,10 +840,3 @@ export class ShardLink {
   }
 }
 
-let isCollectDue = false
-/** One full collection on this (the main) thread after a shard dropped big arenas (storage/release.ts). */
-function collectSoon (): void {
-  if (isCollectDue) return
-  isCollectDue = true
-  setImmediate(() => { isCollectDue = false; collectGarbage() })
-}
