@@ -504,8 +504,9 @@ function runRecord (p: number, payloadLen: number): void {
 function holdForTransaction (slot: number): void {
   // The databases go to another thread, whose writes no snapshot hook sees: finish it first.
   if (snapshot.active) finishAll()
-  // ...nor a compaction's: its copy is dropped (the next one starts from scratch).
-  shard.dropCopy(true)
+  // A compaction's copy waits: the steps report the keys they touch in it (takeEffects). Under
+  // maxmemory the next slice would drop it anyway.
+  if (maxmemoryOf(evictionSettings.flags) !== 0) shard.dropCopy(false)
   // The file has everything that ran here before; the transaction appends its own block to it.
   awaitGroup()
   if (aofLog.len !== 0) flushShardAof()
@@ -598,6 +599,7 @@ function release (r: Returned): void {
 /** The databases back from the transaction's thread, and what its steps did to them. */
 function takeEffects (r: Returned): void {
   takeBack(shard, r)
+  if (r.copyWritten !== undefined) shard.touchCopyLent(r.copyWritten, r.copyRead ?? [], r.isCopyVoid === true)
   if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
   // The steps ran on another thread: its writes may have made or moved buffers.
   layoutSeen = -1

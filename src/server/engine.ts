@@ -54,6 +54,12 @@ export interface Lend {
   /** What a failed write left in the shard's AOF log (persistence/aof.ts take): it goes first. */
   aofRest?: Uint8Array
   aofRestUnits?: number
+  /**
+   * The database a compaction is copying (storage/db-copy.ts), -1 or absent if none: the steps
+   * report the keys they write, read or delete there, which the copy then syncs, as the shard's
+   * own commands touch theirs.
+   */
+  copyDb?: number
 }
 
 export const EFFECT_TOUCHED = 0 // a watched key was written (touch it; it may still exist)
@@ -86,7 +92,16 @@ export interface Returned {
   relend?: boolean
   /** With relend: the transaction's AOF block logs that step (the shard logs none of it). */
   isLoggedByTxn?: boolean
+  /** Lend.copyDb's keys the steps wrote or deleted, and those they read (access clocks). */
+  copyWritten?: Uint8Array[]
+  copyRead?: Uint8Array[]
+  /** A step replaced or swapped whole databases (FLUSHDB, FLUSHALL, SWAPDB): the copy is void. */
+  isCopyVoid?: boolean
 }
+
+const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
+const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
+const SWAPDB_ID = commands.findIndex(c => c.name === 'swapdb')
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }
 
@@ -112,6 +127,7 @@ export function lendOf (shard: Shard, isWaiting: boolean): Lend {
     isWatching: shard.watch.size !== 0 || (shard.tracking?.isActive ?? false),
     isWaiting,
     notifyFlags: shard.notifyFlags,
+    copyDb: shard.copyDbIndex(),
   }
 }
 
@@ -175,6 +191,11 @@ export class LentShard {
   aof: AofLog | null = null
   /** Steps that changed something since attach: a cross-shard command counts its dirty once, by its own rule (Txn). */
   changes = 0
+  /** Lend.copyDb (-1: no compaction copy on the shard), and what the steps did to its keys (Returned). */
+  private copyDb = -1
+  private copyWritten: Uint8Array[] = []
+  private copyRead: Uint8Array[] = []
+  private isCopyVoid = false
 
   constructor (index: number, shards: number) {
     this.kept = new Array<Keyspace | null>(DATABASES).fill(null)
@@ -215,6 +236,10 @@ export class LentShard {
     this.isWatching = lend.isWatching
     this.isWaiting = lend.isWaiting
     this.effects = []
+    this.copyDb = lend.copyDb ?? -1
+    this.copyWritten = []
+    this.copyRead = []
+    this.isCopyVoid = false
   }
 
   /** Runs one command (or an __exec batch) and returns its reply. */
@@ -240,6 +265,8 @@ export class LentShard {
     // XADD to an existing stream wakes its blocked readers as a new key wakes a list's.
     writes.onReady = this.isWaiting ? this.onInsert : null
     writes.onSwap = null
+    // Any entry deleted in the database being copied (expiry and overwrites included).
+    writes.beforeRemove = this.copyDb >= 0 ? this.onCopyRemove : null
     this.shard.syncNotifyHooks()
     const savedAof = aofHook.onDelete
     aofHook.onDelete = this.aof !== null ? this.onAofDelete : null
@@ -262,7 +289,7 @@ export class LentShard {
   finish (): Returned {
     const shard = this.shard
     this.isAttached = false
-    return {
+    const r: Returned = {
       dbs: statesOf(shard),
       effects: this.effects,
       isAcked: this.effects.some(e => e.kind !== EFFECT_CREATED && e.kind !== EFFECT_READ),
@@ -271,6 +298,12 @@ export class LentShard {
       expired: shard.expiredKeys,
       dirty: shard.dirty,
     }
+    if (this.copyDb >= 0) {
+      r.copyWritten = this.copyWritten
+      r.copyRead = this.copyRead
+      r.isCopyVoid = this.isCopyVoid
+    }
+    return r
   }
 
   private runOne (cmd: Command, db: number, argv: Argv, counts: boolean): void {
@@ -279,6 +312,11 @@ export class LentShard {
     shard.select(db)
     const before = writes.count
     const mark = out.len
+    if (this.copyDb >= 0) {
+      if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID || cmd.id === SWAPDB_ID) this.isCopyVoid = true
+      else if (cmd.isWrite) forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onCopyWritten)
+      else if (db === this.copyDb) forEachKey(cmd, argv, this.onCopyRead)
+    }
     try {
       cmd.run?.(shard, argv, out)
     } catch (err) {
@@ -323,6 +361,21 @@ export class LentShard {
       this.runOne(commands[word & 0xffff], word >>> 24, one, true)
       i += 1 + argc
     }
+  }
+
+  // Copied bytes, as for onRead: the argument buffer is overwritten by the next call.
+  private readonly onCopyWritten = (db: number, buf: Uint8Array, start: number, len: number): void => {
+    if (db === this.copyDb) this.copyWritten.push(Uint8Array.prototype.slice.call(buf, start, start + len))
+  }
+
+  private readonly onCopyRead = (buf: Uint8Array, start: number, len: number): void => {
+    this.copyRead.push(Uint8Array.prototype.slice.call(buf, start, start + len))
+  }
+
+  private readonly onCopyRemove = (ks: Keyspace, e: number): void => {
+    if (ks !== this.shard.dbs[this.copyDb]) return
+    const k = ks.keyOffset(e)
+    this.copyWritten.push(ks.arena.u8.slice(k, k + ks.keyLen(e)))
   }
 
   private readonly onWritten = (db: number, buf: Uint8Array, start: number, len: number): void => {

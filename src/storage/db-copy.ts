@@ -54,7 +54,9 @@ export class DbCopy {
   /** Before a command writes (isWrite) or reads key buf[start, start + len) of this database. */
   touch (buf: Uint8Array, start: number, len: number, isWrite: boolean): void {
     if (this.done[(keyHash(buf, start, len) >>> 5) & this.mask] === 0) return
-    this.queued.push(buf.slice(start, start + len))
+    // Copied bytes: a Buffer's slice is a view, and the ring or a script's argument buffer
+    // under it is overwritten before the next step syncs the key.
+    this.queued.push(Uint8Array.prototype.slice.call(buf, start, start + len))
     this.queuedWrite.push(isWrite)
   }
 

@@ -500,6 +500,23 @@ export class Shard implements EvictionHost {
     writes.beforeRemove = this.onCopyRemove
   }
 
+  /** The index of the database being copied, -1 if none (a transaction's lend reports its keys: server/engine.ts). */
+  copyDbIndex (): number {
+    return this.copying === null ? -1 : this.dbs.indexOf(this.copying.ks)
+  }
+
+  /**
+   * What a lend's steps did to the database being copied (Returned.copyWritten/copyRead/isCopyVoid):
+   * its keys synced as the shard's own commands' are, or the copy dropped.
+   */
+  touchCopyLent (written: readonly Uint8Array[], read: readonly Uint8Array[], isVoid: boolean): void {
+    const c = this.copying
+    if (c === null) return
+    if (isVoid) { this.dropCopy(true); return }
+    for (const k of written) c.touch(k, 0, k.length, true)
+    for (const k of read) c.touch(k, 0, k.length, false)
+  }
+
   /** Before a command writes (isWrite) or reads a key of database db, while a copy runs. */
   touchCopy (db: number, buf: Uint8Array, start: number, len: number, isWrite: boolean): void {
     const c = this.copying

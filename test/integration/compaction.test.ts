@@ -2,8 +2,9 @@
 // commands, instead of stopping for a copy of every live key (bench:compaction measures the pause
 // that was). Here each pass of a shard's loop copies only 2 keys (FLASHKV_COPY_BUDGET), so the
 // copy spans many batches: while it runs, a client keeps writing, deleting and reading, and INFO
-// shows it in progress (current_active_defrag_time, active_defrag_key_hits growing). Once it is
-// adopted, used_memory is down and every key holds what the client last wrote.
+// shows it in progress (current_active_defrag_time, active_defrag_key_hits growing); scripts,
+// MULTI/EXEC and COPY over keys of both shards run among them. Once it is adopted, used_memory is
+// down and every key holds what the client last wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDIS_URL, startFlashKV, type ServerHandle } from './helpers/server.js'
 import { RawClient, encodeCommand, infoNumber } from './helpers/raw.js'
@@ -62,6 +63,30 @@ describeFlashKV('compaction a step at a time', () => {
         if (j % 5 === 0) { model.set(`k:${i}`, null); cmds.push(['DEL', `k:${i}`]) } else cmds.push(set(`k:${i}`, `round-${round}-${j}`))
       }
       cmds.push(set(`new:${round}`, `n${round}`), ['RPUSH', `list:${round % 30}`, `r${round}`], ['GET', `k:${(round * 31) % N}`])
+      // Scripts, transactions and COPY over keys of both shards, about half the time: a script
+      // runs in its shard (its redis.call arguments in a buffer the next call overwrites), or on
+      // the client's thread, to which both shards lend their databases and whose steps report
+      // the keys they touch to the copy.
+      for (let t = 0; t < 2; t++) {
+        const x = (round * 4217 + t * 7001) % N
+        const y = (round * 9173 + t * 3) % N
+        if (x !== y) {
+          cmds.push(['EVAL', "redis.call('set', KEYS[1], ARGV[1]); redis.call('del', KEYS[2]); return redis.call('get', KEYS[3]) or 'none'", '3', `k:${x}`, `k:${y}`, `k:${(x + 2) % N}`, `script-${round}-${t}`])
+          model.set(`k:${x}`, `script-${round}-${t}`)
+          model.set(`k:${y}`, null)
+        }
+        const a = (round * 613 + t * 15_485) % N
+        const b = (round * 1097 + t * 32_452) % N
+        cmds.push(['MULTI'], set(`k:${a}`, `txn-${round}-${t}`), ['DEL', `k:${b}`], ['GET', `k:${(a + 1) % N}`], ['EXEC'])
+        if (a !== b) model.set(`k:${b}`, null)
+        else model.set(`k:${a}`, null)
+        const src = (round * 389 + t * 7) % N
+        const dst = (round * 2711 + t * 49_999) % N
+        if (src === dst) continue
+        cmds.push(['COPY', `k:${src}`, `k:${dst}`, 'REPLACE'])
+        const v = model.get(`k:${src}`)
+        if (v !== null && v !== undefined) model.set(`k:${dst}`, v)
+      }
       await pipeline(cmds)
       const stats = (await c.command('INFO', 'stats')).toString()
       const hits = Number(/active_defrag_key_hits:(\d+)/.exec(stats)?.[1])

@@ -9,6 +9,7 @@ import { argvOf, decode, type Reply } from '../helpers/run.js'
 import { commandOfArgs } from '../../../src/commands/table.js'
 import { forEachKey, forEachWrittenKey } from '../../../src/commands/written-keys.js'
 import { ReplyWriter } from '../../../src/protocol/resp-writer.js'
+import { borrow, lendOf, takeBack, type LentShard } from '../../../src/server/engine.js'
 
 const T0 = 1_700_000_000_000
 let now = T0
@@ -17,6 +18,7 @@ let shard: Shard
 let ref: Shard
 
 beforeEach(() => {
+  lent = null
   now = T0
   shard = new Shard()
   shard.clock = () => now
@@ -25,18 +27,26 @@ beforeEach(() => {
 })
 
 const out = new ReplyWriter(64)
+/** While set, `shard`'s databases are lent (a multi-shard transaction's hold): its commands run there. */
+let lent: LentShard | null = null
+
 /** Any shard command of the table ('xgroup|create', ...), its keys touched first as the worker does. */
 function exec (s: Shard, name: string, ...args: string[]): Reply {
   out.reset()
   const words = [...name.split('|'), ...args]
   const cmd = commandOfArgs(words.map(a => Buffer.from(a, 'latin1')))
   if (cmd?.run === undefined) throw new Error(`no shard handler for ${words.slice(0, 2).join(' ')}`)
+  if (s === shard && lent !== null) return decode(lent.run(cmd, 0, false, words.slice(1).map(a => Buffer.from(a, 'latin1'))))
   const argv = argvOf(words)
+  // A Buffer, as a script's redis.call passes its arguments (its slice is a view)...
+  argv.buf = Buffer.from(argv.buf.buffer, argv.buf.byteOffset, argv.buf.length)
   if (s.copying !== null) {
     if (cmd.isWrite) forEachWrittenKey(cmd, argv, s.dbIndex, DATABASES, (db, buf, start, len) => { s.touchCopy(db, buf, start, len, true) })
     else forEachKey(cmd, argv, (buf, start, len) => { s.touchCopy(s.dbIndex, buf, start, len, false) })
   }
   cmd.run(s, argv, out)
+  // ...which, as a ring's, the next command overwrites.
+  argv.buf.fill(0x3f)
   return decode(Buffer.from(out.buf.subarray(0, out.len)))
 }
 
@@ -162,7 +172,7 @@ describe('a compaction copied a step at a time (DbCopy)', () => {
     for (let i = 0; i < 6000; i += 3) expect(shard.ks.clock(shard.lookupNoTouch(key(i), 0, key(i).length))).toBe(777 + i)
   })
 
-  it('a copy dropped half-way (FLUSHDB, a lend, maxmemory set) changes nothing; after three interruptions the next compaction copies at once', () => {
+  it('a copy dropped half-way (FLUSHDB, a BGSAVE\'s cut, maxmemory set) changes nothing; after three interruptions the next compaction copies at once', () => {
     /** Keys enough that deleting nine in ten leaves the arena more than half free. */
     const fill = (tag: string): void => {
       for (let i = 0; i < 20_000; i++) both('set', `${tag}:${i}`, 'x'.repeat(100))
@@ -198,5 +208,54 @@ describe('a compaction copied a step at a time (DbCopy)', () => {
     both('flushdb')
     expect(shard.copying).toBeNull()
     expect(shard.keyCount()).toBe(0)
+  })
+
+  it('goes on across a multi-shard transaction\'s hold: the steps report the keys they touch; a FLUSHDB or SWAPDB among them voids it', () => {
+    /** The worker's holdForTransaction and release, in one thread: the steps run on the lent databases. */
+    const hold = (steps: () => void): void => {
+      const l = borrow(lendOf(shard, false), [])
+      l.shard.clock = () => now
+      lent = l
+      try { steps() } finally { lent = null }
+      const r = l.finish()
+      takeBack(shard, r)
+      shard.touchCopyLent(r.copyWritten ?? [], r.copyRead ?? [], r.isCopyVoid === true)
+    }
+    for (let i = 0; i < 3000; i++) randomWrite('a')
+    for (let i = 0; i < 12_000; i++) both('set', `s:${i}`, 'x'.repeat(50 + i % 200))
+    for (let i = 0; i < 12_000; i++) if (i % 3 !== 0) both('del', `s:${i}`)
+    expect(shard.compactIfFragmented(0)).toBe(true)
+    const copy = shard.copying
+    let holds = 0
+    while (shard.copying !== null) {
+      // Writes, deletes, expiry and reads on the lent databases, then on the shard's own.
+      hold(() => {
+        for (let j = 0; j < 15; j++) randomWrite('b')
+        for (let j = 0; j < 5; j++) both('get', `s:${rnd(12_000)}`)
+        // Reads that find a key past its TTL delete it (writes.beforeRemove on the lent side).
+        for (let j = 0; j < 5; j++) both('exists', `r:${rnd(NAMES)}`)
+      })
+      holds++
+      expect(shard.copying).toBe(copy)
+      for (let j = 0; j < 5; j++) randomWrite('c')
+      if (shard.copyStep(40, 0)) break
+    }
+    expect(holds).toBeGreaterThan(50)
+    expect(shard.ks.arena).toBe(copy?.fresh.arena)
+    readAll()
+    // Access clocks the lent steps moved came over with the copy.
+    for (let i = 0; i < 12_000; i += 3) both('object|idletime', `s:${i}`)
+
+    // A FLUSHDB, FLUSHALL or SWAPDB in a hold voids the copy (it would copy databases that are gone).
+    for (const step of [['flushdb'], ['swapdb', '0', '1'], ['flushall']]) {
+      for (let i = 0; i < 20_000; i++) both('set', `t:${i}`, 'x'.repeat(100))
+      for (let i = 0; i < 20_000; i++) if (i % 10 !== 0) both('del', `t:${i}`)
+      expect(shard.compactIfFragmented(0)).toBe(true)
+      shard.copyStep(500, 0)
+      expect(shard.copying).not.toBeNull()
+      hold(() => { both(step[0], ...step.slice(1)) })
+      expect(shard.copying).toBeNull()
+      readAll()
+    }
   })
 })
