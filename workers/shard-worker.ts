@@ -49,6 +49,7 @@ import { RdbLoader, RdbLoadError } from '../src/persistence/rdb-file.js'
 import { setLibraryCodes } from '../src/commands/functions.js'
 import { SCRIPT_EPOCH_WORD, FUNCTION_EPOCH_STEP, ACTIVE_EXPIRE_OFF_WORD, ARENA_DROP_WORD, hzOf } from '../src/ipc/layout.js'
 import { collectGarbage, DROP_COLLECT_BYTES, OOB_COLLECT_BYTES } from '../src/storage/release.js'
+import { COPY_CPU_PCT } from '../src/storage/db-copy.js'
 import { zsetForgetPositions } from '../src/storage/zset-type.js'
 import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu, policy, clockForFreq, clockForIdle } from '../src/storage/eviction.js'
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
@@ -301,7 +302,7 @@ const COPY_BUDGET = Number(process.env.FLASHKV_COPY_BUDGET ?? '') > 0 ? Number(p
  * DELs of 0.37-0.39 ms, against 0.43-0.73 with 0.5 ms (alternating runs), for the same total.
  */
 const COPY_SLICE_MS = 0.2
-const COPY_DUTY = 4
+const COPY_DUTY = 100 / COPY_CPU_PCT
 /** performance.now() before which no slice of the copy runs. */
 let copyNextAt = 0
 const SNAPSHOT_BUDGET = Number(process.env.FLASHKV_SNAPSHOT_BUDGET ?? '') > 0 ? Number(process.env.FLASHKV_SNAPSHOT_BUDGET) : 100

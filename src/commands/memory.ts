@@ -95,7 +95,7 @@ export const human = (n: number): string => {
  * holds for data whether or not a key uses it now: arenas up to their tops, free blocks included;
  * the allocator_* lines split it as Redis's jemalloc lines do (allocated: blocks in use).
  */
-export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName: string, extra: readonly string[]): string[] {
+export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName: string, extra: readonly string[], defragPct = 0): string[] {
   const overhead = t.startup + t.clients + t.tables
   const dataset = Math.max(0, t.used - overhead)
   const pct = (a: number, b: number): string => (b === 0 ? 0 : a * 100 / b).toFixed(2) + '%'
@@ -136,7 +136,8 @@ export function memoryInfoLines (t: MemoryTotals, maxmemory: number, policyName:
     'mem_cluster_links:0',
     'mem_aof_buffer:0',
     'mem_allocator:flashkv-arena',
-    'active_defrag_running:0',
+    // The CPU share a running compaction copy takes (storage/db-copy.ts), as Redis's defrag reports it.
+    `active_defrag_running:${defragPct}`,
     `lazyfree_pending_objects:${t.lazyPending}`,
     `lazyfreed_objects:${t.lazyFreed}`,
   ]

@@ -3,6 +3,7 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
+import { COPY_CPU_PCT } from '../storage/db-copy.js'
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
@@ -275,7 +276,7 @@ export function infoFinish (c: ClientContext, argv: Argv, parts: readonly Buffer
     `used_memory_functions:${lua.functionsBytes}`,
     `used_memory_scripts:${evalBytes + lua.functionsBytes}`,
     `used_memory_scripts_human:${human(evalBytes + lua.functionsBytes)}`,
-  ]))
+  ], stats.some(st => st.defragNowMs > 0) ? COPY_CPU_PCT : 0))
   // Redis 7.0's fields: no fork (BGSAVE copies nothing: persistence/snapshot.ts); AOF's from persistence/aof-files.ts.
   add('persistence', 'Persistence', [
     ...loadingInfo(), 'async_loading:0', 'current_cow_peak:0', 'current_cow_size:0', 'current_cow_size_age:0', 'current_fork_perc:0.00',

@@ -16,6 +16,13 @@ import { keyHash } from './hash.js'
 import { writes, saveWrites, restoreWrites } from './writes.js'
 import { performance } from 'node:perf_hooks'
 
+/**
+ * The most of a shard's time the copy takes (the worker leaves 100 / this - 1 times a slice's
+ * length between two), as Redis's active-defrag-cycle-max; INFO's active_defrag_running while a
+ * copy runs.
+ */
+export const COPY_CPU_PCT = 25
+
 /** Slots at most (one byte each): as a BGSAVE walk's. */
 const MAX_SLOT_BITS = 20
 
