@@ -33,7 +33,7 @@ import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
 import { useXmoveExchange, groupHandOver, groupTake, groupWritten, awaitGroup } from '../src/commands/xmove.js'
-import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, type Returned } from '../src/server/engine.js'
+import { lendOf, takeBack, EFFECT_CREATED, EFFECT_REMOVED, EFFECT_READ, FLUSHDB_ID, FLUSHALL_ID, type Returned } from '../src/server/engine.js'
 import { serveBlocked, claim, hasWanted, CANCELLED } from '../src/commands/list.js'
 import { PubSubHub, PUBSUB_MONITOR } from '../src/storage/pubsub-hub.js'
 import { publishOn } from '../src/commands/pubsub.js'
@@ -1221,8 +1221,6 @@ function touchOne (db: number, buf: Uint8Array, start: number, len: number): voi
 let writerSlot = 0
 /** The slot of a tracking client whose read-only command runs (0: not remembering). */
 let trackSlot = 0
-const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
-const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
 /** Read-only commands with keys: what trackingRememberKeys remembers (never internal records). */
 const isTrackRead = Uint8Array.from(commands, c => isTrackedRead(c) ? 1 : 0)
 /** Producers that are I/O threads (shard 0's further producers are the other shards' event rings). */

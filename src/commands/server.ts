@@ -3,10 +3,10 @@
 // primary writes the sections; CONFIG (config.ts) reads and sets the primary's configuration,
 // CONFIG RESETSTAT on every shard too; MEMORY USAGE runs on the key's shard.
 
-import { COPY_CPU_PCT } from '../storage/db-copy.js'
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { COPY_CPU_PCT } from '../storage/db-copy.js'
 import { PUBSUB_CHANNEL, PUBSUB_PATTERN, PUBSUB_SHARD } from '../storage/pubsub-hub.js'
 import { aofInfo, aofSizeInfo } from '../persistence/aof-files.js'
 import { memorySubcommands, shardMemoryLine, memoryTotals, memoryInfoLines, human } from './memory.js'

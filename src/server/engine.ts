@@ -99,8 +99,9 @@ export interface Returned {
   isCopyVoid?: boolean
 }
 
-const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
-const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
+/** The whole-database commands (storage/writes.ts: reported before they run, not through the hooks). */
+export const FLUSHDB_ID = commands.findIndex(c => c.name === 'flushdb')
+export const FLUSHALL_ID = commands.findIndex(c => c.name === 'flushall')
 const SWAPDB_ID = commands.findIndex(c => c.name === 'swapdb')
 
 export const NOTHING_LENT: Returned = { dbs: null, effects: [], isAcked: false, hits: 0, misses: 0, expired: 0 }
@@ -313,7 +314,8 @@ export class LentShard {
     const before = writes.count
     const mark = out.len
     if (this.copyDb >= 0) {
-      if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID || cmd.id === SWAPDB_ID) this.isCopyVoid = true
+      // SWAPDB moves states between indexes, which the shard takes back by index (takeBack).
+      if (cmd.id === FLUSHDB_ID ? db === this.copyDb : cmd.id === FLUSHALL_ID || cmd.id === SWAPDB_ID) this.isCopyVoid = true
       else if (cmd.isWrite) forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onCopyWritten)
       else if (db === this.copyDb) forEachKey(cmd, argv, this.onCopyRead)
     }

@@ -253,6 +253,11 @@ describe('a compaction copied a step at a time (DbCopy)', () => {
       expect(shard.compactIfFragmented(0)).toBe(true)
       shard.copyStep(500, 0)
       expect(shard.copying).not.toBeNull()
+      // ...but not a FLUSHDB of another database.
+      const flushdb = commandOfArgs([Buffer.from('flushdb')])
+      if (flushdb === undefined) throw new Error('no flushdb')
+      hold(() => { lent?.run(flushdb, 1, false, []) })
+      expect(shard.copying).not.toBeNull()
       hold(() => { both(step[0], ...step.slice(1)) })
       expect(shard.copying).toBeNull()
       readAll()
