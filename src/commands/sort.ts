@@ -128,24 +128,48 @@ function elementsLocal (shard: Shard, argv: Argv): Buffer[] | null | Buffer {
   return out
 }
 
-/** strtod as sort.c reads scores: the whole string a finite or infinite number (not NaN). */
+/**
+ * strtod as sort.c reads scores: leading white space skipped, then the rest a number, not NaN,
+ * and no ERANGE. Unlike the other commands' doubles, "" is 0 (nothing converted, and the end is
+ * the string's end), and an overflow or a result below DBL_MIN (glibc flags subnormals too) is an
+ * error, since sort.c checks errno alone.
+ */
 function toScore (b: Buffer): number {
   const s = b.toString('latin1')
-  if (s.length === 0 || /^\s/.test(s)) return NaN
-  const lower = s.toLowerCase()
+  if (s.length === 0) return 0
+  const lower = s.replace(/^[ \t\n\v\f\r]+/, '').toLowerCase()
   const body = lower[0] === '-' || lower[0] === '+' ? lower.slice(1) : lower
   if (body === 'inf' || body === 'infinity') return lower[0] === '-' ? -Infinity : Infinity
   const sign = lower[0] === '-' ? -1 : 1
+  let v: number
+  let isNonZero: boolean
   // strtod's hexadecimal form: 0x digits, an optional fraction and a binary exponent.
   const hex = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/.exec(body)
   if (hex !== null && (hex[1] !== '' || (hex[2] ?? '') !== '')) {
-    let v = hex[1] === '' ? 0 : parseInt(hex[1], 16)
+    v = hex[1] === '' ? 0 : parseInt(hex[1], 16)
     const frac = hex[2] ?? ''
     for (let i = 0; i < frac.length; i++) v += parseInt(frac[i], 16) / 16 ** (i + 1)
-    return sign * v * 2 ** Number(hex[3] ?? '0')
+    isNonZero = v !== 0
+    v = sign * v * 2 ** Number(hex[3] ?? '0')
+    // glibc flags a tiny result only when it is inexact: exact hexadecimal subnormals pass.
+    if (isNonZero && Math.abs(v) < DBL_MIN && isExactTiny(hex[1] + frac, Number(hex[3] ?? '0') - 4 * frac.length)) return v
+  } else {
+    const dec = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.exec(body)
+    if (dec === null) return NaN
+    isNonZero = /[1-9]/.test(dec[1])
+    v = Number(lower)
   }
-  if (!/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(body)) return NaN
-  return Number(lower)
+  // ERANGE: past DBL_MAX, or a nonzero number that comes out below DBL_MIN.
+  if (!Number.isFinite(v) || (isNonZero && Math.abs(v) < DBL_MIN)) return NaN
+  return v
+}
+const DBL_MIN = 2.2250738585072014e-308
+
+/** Whether hex digits times 2^exp (a number below DBL_MIN) is a subnormal double exactly. */
+function isExactTiny (digits: string, exp: number): boolean {
+  let m = BigInt('0x' + digits)
+  while ((m & 1n) === 0n) { m >>= 1n; exp++ }
+  return exp >= -1074
 }
 
 /** The sorted, limited elements and the rows to reply (or store): the SORT itself. */
