@@ -101,8 +101,8 @@ function zaddGeneric (shard: Shard, argv: Argv, out: ReplyWriter, flags: number,
   for (let j = 0; j < pairs; j++) {
     const v = parseScore(buf, start[scoreidx + j * 2], len[scoreidx + j * 2])
     if (Number.isNaN(v)) { out.raw(NOT_FLOAT); return }
-    // -0 is stored as 0, as Redis's stored scores read back.
-    scores.push(v === 0 ? 0 : v)
+    // -0 stays -0 in a skiplist, and in the reply of an INCR that adds the member (zset-type.ts).
+    scores.push(v)
   }
   const ks = shard.ks
   let e = shard.lookup(buf, start[1], len[1])

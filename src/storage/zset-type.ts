@@ -501,7 +501,9 @@ export function zsetInsert (ks: Keyspace, e: number, score: number, buf: Uint8Ar
   const u32 = a.u32
   const hash = memberHash(buf, start, len)
   u32[(n + 4) >>> 2] = hash
-  a.f64[(n + 8) >>> 3] = score
+  // Redis converts to a skiplist before the insert that outgrows the listpack.
+  const isListpack = rd(a.u8, h + 4) === ENC_ZLISTPACK && count + 1 <= maxListpackEntries() && len <= maxListpackValue()
+  a.f64[(n + 8) >>> 3] = isListpack ? listpackScore(score) : score
   u32[(n + 16) >>> 2] = len
   copyBytes(buf, start, len, a.u8, n + NODE_HEADER)
   aimNode(score, buf, start, len)
@@ -513,9 +515,15 @@ export function zsetInsert (ks: Keyspace, e: number, score: number, buf: Uint8Ar
   a.u32[n >>> 2] = a.u32[b]
   a.u32[b] = n
   wr(a.u8, h, count + 1)
-  if (rd(a.u8, h + 4) === ENC_ZLISTPACK && (count + 1 > maxListpackEntries() || len > maxListpackValue())) wr(a.u8, h + 4, ENC_SKIPLIST)
+  if (!isListpack && rd(a.u8, h + 4) === ENC_ZLISTPACK) wr(a.u8, h + 4, ENC_SKIPLIST)
   return n
 }
+
+/**
+ * A score as a listpack keeps it: -0 reads back as 0 there (Redis writes it with d2string's
+ * integer form), while a skiplist keeps the double, -0 included.
+ */
+function listpackScore (score: number): number { return score === 0 ? 0 : score }
 
 /** Changes a member's score, moving it in the order. */
 export function zsetUpdateScore (ks: Keyspace, e: number, n: number, score: number): void {
@@ -527,7 +535,7 @@ export function zsetUpdateScore (ks: Keyspace, e: number, n: number, score: numb
   findNode(ks, e, n)
   orderDeleteAt(ks, e, loc.c, loc.p)
   wr(a.u8, h, count - 1)
-  a.f64[(n + 8) >>> 3] = score
+  a.f64[(n + 8) >>> 3] = rd(a.u8, h + 4) === ENC_ZLISTPACK ? listpackScore(score) : score
   // The callers reserved room first (zsetReserveBytes): a split here cannot run out.
   findNode(ks, e, n)
   orderInsertAt(ks, e, loc.c, loc.p, n)

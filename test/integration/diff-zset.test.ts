@@ -60,6 +60,18 @@ describe('ZADD and ZINCRBY', () => {
       ['ZREM', 'e', 'c', 'b'], ['OBJECT', 'ENCODING', 'e'], ['CONFIG', 'SET', 'zset-max-listpack-entries', '0'], ['ZADD', 'f', '1', 'a'],
       ['OBJECT', 'ENCODING', 'f']])
   })
+
+  it('-0: a listpack reads it back as 0, a skiplist keeps it, and an INCR that adds the member replies -0', async () => {
+    const rounds = (p: string): string[][] => [
+      ['ZINCRBY', `${p}a`, '-0', 'm'], ['ZSCORE', `${p}a`, 'm'], ['ZADD', `${p}a`, 'INCR', '-0', 'n'], ['ZINCRBY', `${p}a`, '-0', 'n'],
+      ['ZADD', `${p}a`, '-0', 'o', '5', 'q'], ['ZADD', `${p}a`, '-0', 'q'], ['ZADD', `${p}a`, '0', 'o'], ['ZRANGE', `${p}a`, '0', '-1', 'WITHSCORES'],
+      ['ZMSCORE', `${p}a`, 'm', 'o', 'q'], ['ZRANGEBYSCORE', `${p}a`, '-0', '0', 'WITHSCORES'], ['ZUNIONSTORE', `${p}u`, '1', `${p}a`, 'WEIGHTS', '-1'],
+      ['ZRANGE', `${p}u`, '0', '-1', 'WITHSCORES'], ['ZUNION', '1', `${p}a`, 'WEIGHTS', '-1', 'WITHSCORES'], ['ZRANGESTORE', `${p}r`, `${p}a`, '0', '-1'],
+      ['ZRANGE', `${p}r`, '0', '-1', 'WITHSCORES']]
+    await sequence([...rounds('l'), ['CONFIG', 'SET', 'zset-max-listpack-entries', '0'], ...rounds('s'),
+      // The insert that outgrows the listpack goes into the skiplist it converts to.
+      ['CONFIG', 'SET', 'zset-max-listpack-entries', '2'], ['ZADD', 'g', '1', 'a', '2', 'b'], ['ZADD', 'g', '-0', 'c'], ['ZSCORE', 'g', 'c'], ['OBJECT', 'ENCODING', 'g']])
+  })
 })
 
 describe('hexadecimal scores (strtod\'s form, as Redis takes it)', () => {
