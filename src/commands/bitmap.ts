@@ -129,14 +129,15 @@ export function bitcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): vo
   if (s === null) { out.raw(NOT_INTEGER); return }
   let t = int64Arg(argv, 3)
   if (t === null) { out.raw(NOT_INTEGER); return }
+  // Both from the end and crossed: nothing, before they are converted, and before the unit is
+  // read (Redis checks this first: BITCOUNT k -1 -2 FOO is 0).
+  if (s < 0 && t < 0 && s > t) { out.raw(ZERO); return }
   let isBit = false
   if (argc === 5) {
     const u = unitArg(argv, 4)
     if (u === null) { out.raw(SYNTAX_ERR); return }
     isBit = u
   }
-  // Both from the end and crossed: nothing, before they are converted (Redis checks this first).
-  if (s < 0 && t < 0 && s > t) { out.raw(ZERO); return }
   const total = isBit ? strlen * 8 : strlen
   if (s < 0) s += total
   if (t < 0) t += total

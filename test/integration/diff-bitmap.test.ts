@@ -29,7 +29,7 @@ describe('BITCOUNT and BITPOS', () => {
     await sequence([...setup,
       ['BITCOUNT', 'b'], ['BITCOUNT', 'b', '1', '3'], ['BITCOUNT', 'b', '-2', '-1'], ['BITCOUNT', 'b', '3', '1'], ['BITCOUNT', 'b', '0', '-1', 'BIT'],
       ['BITCOUNT', 'b', '5', '30', 'bit'], ['BITCOUNT', 'b', '-9', '-2', 'BIT'], ['BITCOUNT', 'b', '0', '100', 'BYTE'], ['BITCOUNT', 'b', '0'],
-      ['BITCOUNT', 'b', '0', '1', 'FOO'], ['BITCOUNT', 'b', 'x', '1'], ['BITCOUNT', 'b', '0', 'x'], ['BITCOUNT', 'b', '0', '1', 'BIT', 'x'],
+      ['BITCOUNT', 'b', '0', '1', 'FOO'], ['BITCOUNT', 'b', '-2', '-5', 'FOO'], ['BITCOUNT', 'b', '5', '1', 'FOO'], ['BITCOUNT', 'b', '-1', '-100', 'x'], ['BITCOUNT', 'nokey', '1', '2', 'FOO'], ['BITCOUNT', 'b', 'x', '1'], ['BITCOUNT', 'b', '0', 'x'], ['BITCOUNT', 'b', '0', '1', 'BIT', 'x'],
       ['BITCOUNT', 'nokey', '0'], ['BITCOUNT', 'nokey', 'x', 'y'], ['BITCOUNT', 'e'], ['BITCOUNT', 'e', '0', '-1'],
       ['BITPOS', 'b', '1'], ['BITPOS', 'b', '0'], ['BITPOS', 'b', '0', '1'], ['BITPOS', 'b', '1', '2'], ['BITPOS', 'b', '1', '2', '2'],
       ['BITPOS', 'b', '0', '0', '0'], ['BITPOS', 'b', '1', '7', '20', 'BIT'], ['BITPOS', 'b', '0', '0', '-1', 'bit'], ['BITPOS', 'b', '1', '-1'],
