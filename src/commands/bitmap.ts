@@ -462,6 +462,9 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
         ks.arena.u8.fill(0, ks.valOffset(e) + oldLen, ks.valOffset(e) + bytes)
       }
     }
+    // Made raw whatever the ops then do (dbUnshareStringValue): an OVERFLOW FAIL that writes
+    // nothing still leaves OBJECT ENCODING raw.
+    ks.setRaw(e, true)
   }
   const u8 = ks.arena.u8
   const v = e === 0 ? 0 : ks.valOffset(e)
@@ -487,7 +490,6 @@ function bitfieldGeneric (shard: Shard, argv: Argv, out: ReplyWriter, isReadOnly
   // Redis's dirty: the ops that changed something; none, and nothing is signalled.
   ownDirty.n = changes
   if (changes > 0) {
-    ks.setRaw(e, true)
     shard.notify(NOTIFY_STRING, EV_SETBIT, buf, start[1], len[1])
   } else {
     // Every write failed (OVERFLOW FAIL): the key stays made or grown, as in Redis, but nothing

@@ -66,6 +66,11 @@ describe('BITFIELD and BITFIELD_RO', () => {
       ['BITFIELD', 'g', 'FOO', 'i8', '0'], ['LPUSH', 'l', 'x'], ['BITFIELD', 'l', 'GET', 'i8', '0'], ['BITFIELD_RO', 'l', 'GET', 'i8', '0'],
       ['BITFIELD', 'l', 'GET', 'x8', '0'], ['BITFIELD', 'i', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '1', 'INCRBY', 'u2', '0', '-5'],
       ['BITFIELD', 'i', 'OVERFLOW', 'SAT', 'INCRBY', 'i5', '3', '100', 'INCRBY', 'i5', '3', '-100', 'OVERFLOW', 'FAIL', 'INCRBY', 'i5', '3', '40'],
+      // A write op makes the key raw even when OVERFLOW FAIL writes nothing: a new key, an embstr, an int.
+      ['BITFIELD', 'nf', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '0', '-9223372036854775808'], ['OBJECT', 'ENCODING', 'nf'], ['GET', 'nf'],
+      ['SET', 'ef', 'ab'], ['BITFIELD', 'ef', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '0', '1000'], ['OBJECT', 'ENCODING', 'ef'],
+      ['SET', 'if', '12'], ['BITFIELD', 'if', 'OVERFLOW', 'FAIL', 'SET', 'i4', '0', '100'], ['OBJECT', 'ENCODING', 'if'], ['GET', 'if'],
+      ['SET', 'gf', 'ab'], ['BITFIELD', 'gf', 'GET', 'i8', '0'], ['OBJECT', 'ENCODING', 'gf'],
     ])
   })
 
