@@ -9,7 +9,7 @@
 // What two servers may rightly answer differently is compared loosely, each for its reason:
 // - random picks (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the reply's first line only;
 // - members of a hashtable-encoded set (SMEMBERS, SINTER...): Redis's dict order is seeded per
-//   process, so the lines are compared sorted; so are HGETALL/HKEYS/HVALS and SORT (whose elements
+//   process, so the lines are compared sorted; so are HGETALL/HKEYS/HVALS, KEYS and SORT (whose elements
 //   may come from such a set);
 // - idle times of XPENDING, XINFO, XCLAIM and XAUTOCLAIM: integers are masked (the clocks differ);
 // - SORT once any argument made strtod set ERANGE (1e400, 1e-310: a ZADD score, an increment):
@@ -66,6 +66,10 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['ZINTER', r.pick(['1', '2']), k(r), k(r), ...opt(r, 0.5, () => ['WITHSCORES'])], r => ['ZDIFF', r.pick(['1', '2']), k(r), k(r), 'WITHSCORES'],
     r => ['ZRANGESTORE', k(r), k(r), idx(r), idx(r)], r => ['ZMPOP', r.pick(['1', '2']), k(r), k(r), r.pick(['MIN', 'MAX']), ...opt(r, 0.5, () => ['COUNT', idx(r)])],
     r => ['ZINTERCARD', r.pick(['1', '2']), k(r), k(r)], r => ['ZRANDMEMBER', k(r), r.pick(['0', '1', 'x', '-0'])],
+    r => ['ZRANGEBYLEX', k(r), r.pick(LEX_MIN), r.pick(LEX_MAX), ...opt(r, 0.5, () => ['LIMIT', idx(r), idx(r)])], r => ['ZREVRANGEBYLEX', k(r), r.pick(LEX_MAX), r.pick(LEX_MIN)],
+    r => ['ZINTERSTORE', k(r), r.pick(['1', '2']), k(r), k(r), ...opt(r, 0.4, () => ['WEIGHTS', num(r), num(r)]), ...opt(r, 0.3, () => ['AGGREGATE', r.pick(['SUM', 'MIN', 'MAX'])])],
+    r => ['ZDIFFSTORE', k(r), r.pick(['1', '2']), k(r), k(r)], r => ['ZREVRANGE', k(r), idx(r), idx(r), ...opt(r, 0.4, () => ['WITHSCORES'])],
+    r => ['ZUNION', r.pick(['1', '2']), k(r), k(r), ...opt(r, 0.4, () => ['WEIGHTS', num(r), num(r)]), ...opt(r, 0.3, () => ['AGGREGATE', r.pick(['SUM', 'MIN', 'MAX'])]), ...opt(r, 0.5, () => ['WITHSCORES'])],
   ],
   string: [
     r => ['SET', k(r), m(r), ...opt(r, 0.3, () => [r.pick(['NX', 'XX', 'GET', 'KEEPTTL'])])], r => ['APPEND', k(r), m(r)], r => ['INCRBYFLOAT', k(r), num(r)],
@@ -78,6 +82,7 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['BITFIELD', k(r), r.pick(['GET', 'SET', 'INCRBY']), r.pick(['u8', 'i5', 'u63', 'i64', 'u64', 'x8']), r.pick(['0', '#1', '100', '-1']), ...opt(r, 0.7, () => [num(r)])],
     r => ['BITFIELD', k(r), 'OVERFLOW', r.pick(['WRAP', 'SAT', 'FAIL', 'X']), 'INCRBY', 'i8', '0', num(r)],
     r => ['INCR', k(r)], r => ['DECRBY', k(r), num(r)], r => ['MSETNX', k(r), m(r), k(r), m(r)], r => ['GETSET', k(r), m(r)], r => ['SETNX', k(r), m(r)],
+    r => ['SUBSTR', k(r), idx(r), idx(r)], r => ['MGET', k(r), k(r)], r => [r.pick(['SETEX', 'PSETEX']), k(r), r.pick(['0', '-1', '100000', 'x']), m(r)],
   ],
   number: [
     r => ['INCRBYFLOAT', k(r), r.pick(['1.5e300', '-1e-300', '3.0000000000000001', '0.1', '1e17', '123456789012345678', '-0', '5e-324', '1.7976931348623157e308', '1e-7', '10.50', '1e16'])],
@@ -93,6 +98,8 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['LRANGE', k(r), idx(r), idx(r)], r => ['LINSERT', k(r), r.pick(['BEFORE', 'AFTER', 'X']), m(r), m(r)],
     r => ['LMPOP', r.pick(['1', '2']), k(r), k(r), r.pick(['LEFT', 'RIGHT']), ...opt(r, 0.5, () => ['COUNT', idx(r)])], r => ['LSET', k(r), idx(r), m(r)],
     r => ['LTRIM', k(r), idx(r), idx(r)], r => ['LREM', k(r), idx(r), m(r)], r => ['LMOVE', k(r), k(r), r.pick(['LEFT', 'RIGHT']), r.pick(['LEFT', 'RIGHT', 'UP'])],
+    r => ['LPOS', k(r), m(r), 'RANK', r.pick(['0', '-1', '2', '-9223372036854775808']), ...opt(r, 0.5, () => ['COUNT', r.pick(['0', '1', '-1'])]), ...opt(r, 0.3, () => ['MAXLEN', r.pick(['0', '1', '-1'])])],
+    r => ['LINDEX', k(r), idx(r)], r => ['RPOPLPUSH', k(r), k(r)], r => [r.pick(['LPOP', 'RPOP']), k(r), ...opt(r, 0.6, () => [r.pick(['0', '1', '3', '-1', 'x'])])], r => ['LLEN', k(r)],
   ],
   stream: [
     r => ['XADD', k(r), ...opt(r, 0.3, () => ['MAXLEN', r.pick(['~', '=']), idx(r)]), ...opt(r, 0.2, () => ['NOMKSTREAM']), r.pick(IDS), m(r), m(r)],
@@ -106,6 +113,9 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['XCLAIM', k(r), 'g1', 'c2', '0', r.pick(['1-1', '2-0']), ...opt(r, 0.3, () => ['JUSTID'])],
     r => ['XAUTOCLAIM', k(r), 'g1', 'c2', '0', r.pick(['0', '0-0', '1-1']), ...opt(r, 0.3, () => ['COUNT', idx(r)]), ...opt(r, 0.3, () => ['JUSTID'])],
     r => ['XINFO', 'STREAM', k(r)], r => ['XINFO', 'GROUPS', k(r)],
+    r => ['XGROUP', r.pick(['SETID', 'DESTROY', 'CREATECONSUMER', 'DELCONSUMER']), k(r), r.pick(['g1', 'g2']), r.pick(['0', '$', 'c1', 'c2', '1-1'])],
+    r => ['XINFO', 'CONSUMERS', k(r), r.pick(['g1', 'g2'])], r => ['XADD', k(r), 'MINID', r.pick(['~', '=']), r.pick(['0', '2', '5-0']), r.pick(['6-0', '*x', '7']), m(r), m(r)],
+    r => ['XINFO', 'STREAM', k(r), 'FULL', ...opt(r, 0.5, () => ['COUNT', idx(r)])],
   ],
   other: [
     // Times far off, so that no key expires between the two servers' replies.
@@ -118,11 +128,15 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['GEOSEARCH', k(r), 'FROMLONLAT', '13', '38', 'BYRADIUS', r.pick(['100', '0', '-1', '5000']), r.pick(['km', 'm']), ...opt(r, 0.5, () => [r.pick(['ASC', 'DESC'])]), ...opt(r, 0.3, () => ['WITHDIST'])],
     r => ['DEL', k(r)], r => ['TYPE', k(r)], r => ['OBJECT', 'ENCODING', k(r)], r => ['COPY', k(r), k(r), ...opt(r, 0.5, () => ['REPLACE'])], r => ['RENAME', k(r), k(r)],
     r => ['RENAMENX', k(r), k(r)], r => ['EXISTS', k(r), k(r)], r => ['SORT', k(r), ...opt(r, 0.5, () => [r.pick(['ALPHA', 'DESC', 'LIMIT'])])],
+    r => ['TTL', k(r)], r => ['EXPIRETIME', k(r)], r => ['TOUCH', k(r), k(r)], r => ['UNLINK', k(r)], () => ['DBSIZE'], r => ['KEYS', r.pick(['*', 'k*', '?1', '[hs]1', '{k}*'])],
+    r => ['GEOHASH', k(r), m(r), m(r)], r => ['GEORADIUS', k(r), '13', '38', r.pick(['100', '5000', '-1']), r.pick(['km', 'm']), ...opt(r, 0.4, () => ['WITHCOORD']), ...opt(r, 0.4, () => ['COUNT', idx(r)])],
+    r => ['GEOSEARCHSTORE', k(r), k(r), 'FROMMEMBER', m(r), 'BYBOX', r.pick(['100', '5000']), r.pick(['100', '0']), 'km', ...opt(r, 0.3, () => ['STOREDIST'])],
+    r => ['SORT', k(r), 'LIMIT', idx(r), idx(r), ...opt(r, 0.5, () => ['ALPHA']), ...opt(r, 0.3, () => ['STORE', k(r)])],
   ],
 }
 
 const RANDOM = new Set(['HRANDFIELD', 'SPOP', 'SRANDMEMBER', 'ZRANDMEMBER'])
-const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'HGETALL', 'HKEYS', 'HVALS', 'SORT'])
+const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'HGETALL', 'HKEYS', 'HVALS', 'SORT', 'KEYS'])
 const IDLE_TIMES = new Set(['XPENDING', 'XINFO', 'XCLAIM', 'XAUTOCLAIM'])
 const SORT_ERANGE = "-ERR One or more scores can't be converted into double\r\n"
 
