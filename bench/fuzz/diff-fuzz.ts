@@ -5,6 +5,10 @@
 // type, this one mixes types on few keys, so WRONGTYPE paths, conversions and errors meet.
 //
 //   npm run fuzz:diff -- [--commands N] [--seeds 1,2,3] [--shards N] [--families zset,hash] [--resp3]
+//                        [--wrap multi|eval]
+//
+// --wrap multi sends 1-4 commands in MULTI/EXEC, --wrap eval each through EVAL (redis.call or
+// redis.pcall over ARGV): transactions and Lua's reply conversions meet the same arguments.
 //
 // What two servers may rightly answer differently is compared loosely, each for its reason:
 // - random picks (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the reply's first line only;
@@ -148,6 +152,11 @@ function isOutOfRange (arg: string): boolean {
   return v === Infinity || (v < 2.2250738585072014e-308 && /[1-9]/.test(m[1]))
 }
 
+/** Whether a reply to `cmd` may rightly differ between the two servers. */
+function isLoose (cmd: string[]): boolean {
+  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || IDLE_TIMES.has(cmd[0])
+}
+
 /** Whether two different replies to `cmd` are still the same answer (see the top of the file). */
 function isSameAnswer (cmd: string[], a: string, b: string): boolean {
   const name = cmd[0]
@@ -216,6 +225,8 @@ async function main (): Promise<void> {
   const commands = Number(argOf('commands', '20000'))
   const seeds = argOf('seeds', '1,2,3').split(',').map(Number)
   const shards = argOf('shards', '4')
+  // --wrap multi: 1-4 commands in MULTI/EXEC; --wrap eval: each command through EVAL (redis.call or redis.pcall).
+  const wrap = argOf('wrap', '')
   const families = argOf('families', Object.keys(FAMILIES).join(',')).split(',')
   const gens = families.flatMap(f => {
     if (FAMILIES[f] === undefined) throw new Error(`no family ${f}: ${Object.keys(FAMILIES).join(', ')}`)
@@ -235,10 +246,32 @@ async function main (): Promise<void> {
       let erange = false
       let found = 0
       for (let i = 0; i < commands && found < 10; i++) {
-        const cmd = rng.pick(gens)(rng)
-        if (!erange && cmd.some(isOutOfRange)) erange = true
-        const [x, y] = await Promise.all([a.send(cmd), b.send(cmd)])
+        let cmd = rng.pick(gens)(rng)
+        // Wrapped, a reply is compared whole: no command whose reply may rightly differ.
+        while (wrap !== '' && isLoose(cmd)) cmd = rng.pick(gens)(rng)
+        const group = [cmd]
+        if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
+        if (wrap === 'multi') {
+          for (let n = rng.int(4); n > 0; n--) {
+            let more = rng.pick(gens)(rng)
+            while (isLoose(more)) more = rng.pick(gens)(rng)
+            group.push(more)
+          }
+          group.unshift(['MULTI'])
+          group.push(['EXEC'])
+        }
+        if (!erange && group.some(c => c.some(isOutOfRange))) erange = true
+        const xs: Buffer[] = []
+        const ys: Buffer[] = []
+        for (const c of group) {
+          const [x1, y1] = await Promise.all([a.send(c), b.send(c)])
+          xs.push(x1)
+          ys.push(y1)
+        }
+        const x = Buffer.concat(xs)
+        const y = Buffer.concat(ys)
         if (x.equals(y)) continue
+        if (wrap !== '') cmd = group.flat()
         const fx = x.toString('latin1')
         const ry = y.toString('latin1')
         if (isSameAnswer(cmd, fx, ry)) continue
