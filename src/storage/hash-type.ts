@@ -118,7 +118,7 @@ export function tableHas (u32: Uint32Array, u8: Uint8Array, base: number, mask: 
  * Sets field to value (hashTypeSet). Returns 1 when the field is new, 0 when it was updated,
  * -1 when the arena is full (the hash is then unchanged, or converted but with the old value).
  * Converts to a hashtable first when the field or value is too long for a listpack, and after
- * when there are too many fields.
+ * when there are too many fields (after an update too).
  */
 export function hashSet (ks: Keyspace, e: number, fb: Uint8Array, fs: number, fl: number, vb: Uint8Array, vs: number, vl: number): number {
   writes.count++
@@ -128,7 +128,10 @@ export function hashSet (ks: Keyspace, e: number, fb: Uint8Array, fs: number, fl
   }
   if (rd(ks.arena.u8, h + 4) === ENC_LISTPACK) {
     const r = packSet(ks, e, fb, fs, fl, vb, vs, vl)
-    if (r === 1 && rd(ks.arena.u8, h) > maxEntries() && !hashConvert(ks, e)) return -1
+    // Checked after an update too, as hashTypeSet does: a listpack left over the limit by a
+    // lowered hash-max-listpack-entries converts on its next HSET or HINCRBY. An update whose
+    // conversion finds no room keeps the listpack (the value is set).
+    if (r !== -1 && rd(ks.arena.u8, h) > maxEntries() && !hashConvert(ks, e) && r === 1) return -1
     return r
   }
   return tableSet(ks, e, fb, fs, fl, vb, vs, vl)

@@ -157,6 +157,15 @@ describe('encodings: listpack until a threshold, then hashtable', () => {
       ['HSET', 'small', 'c', '3'], ['OBJECT', 'ENCODING', 'small'], ['HSET', 'v2', 'a', '123456'], ['OBJECT', 'ENCODING', 'v2'],
       ['HINCRBYFLOAT', 'w', 'a', '1'], ['OBJECT', 'ENCODING', 'w'], ['HINCRBYFLOAT', 'w', 'a', '1.12345'], ['OBJECT', 'ENCODING', 'w'],
       ['HSETNX', 'x', 'f', '123456'], ['OBJECT', 'ENCODING', 'x']])
+    // A listpack left over a lowered limit converts on the next HSET or HINCRBY of a field it has
+    // (hashTypeSet checks the length after every set), not on HSETNX of one or HDEL.
+    await setBoth('hash-max-listpack-entries', '128', 'hash-max-listpack-value', '64')
+    await sequence([['HSET', 'o1', 'a', '1', 'b', '2', 'c', '3', 'd', '4'], ['HSET', 'o2', 'a', '1', 'b', '2', 'c', '3', 'd', '4'],
+      ['HSET', 'o3', 'a', '1', 'b', '2', 'c', '3', 'd', '4'], ['HSET', 'o4', 'a', '1', 'b', '2', 'c', '3', 'd', '4']])
+    await setBoth('hash-max-listpack-entries', '3', 'hash-max-listpack-value', '64')
+    await sequence([['OBJECT', 'ENCODING', 'o1'], ['HSET', 'o1', 'a', '9'], ['OBJECT', 'ENCODING', 'o1'], ['HINCRBY', 'o2', 'a', '1'], ['OBJECT', 'ENCODING', 'o2'],
+      ['HINCRBYFLOAT', 'o3', 'a', '1.5'], ['OBJECT', 'ENCODING', 'o3'], ['HSETNX', 'o4', 'a', '1'], ['HDEL', 'o4', 'd'], ['OBJECT', 'ENCODING', 'o4'],
+      ['HMSET', 'o4', 'a', '2'], ['OBJECT', 'ENCODING', 'o4']])
   })
 
   it('a hashtable answers every read as Redis does, up to order', async () => {
