@@ -11,7 +11,7 @@ import { TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_ZSET, TYPE_HASH } from '../stora
 import { ReplyWriter } from '../protocol/resp-writer.js'
 import { HEAD, TAIL, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemData, elemLen } from '../storage/list.js'
 import { setMembers } from '../storage/set-type.js'
-import { zsetLen, zsetAt, nodeMemberAt, nodeMemberLen, zsetMarkSkiplist } from '../storage/zset-type.js'
+import { zsetLen, zsetAt, nodeMemberAt, nodeMemberLen, zsetMarkSkiplist, HEX_FLOAT, parseHexFloat } from '../storage/zset-type.js'
 import { hashFind, found } from '../storage/hash-type.js'
 import { ZERO } from '../protocol/replies.js'
 import { WRONGTYPE, NOT_INTEGER, SYNTAX_ERR, OOM, errorReply } from '../protocol/errors.js'
@@ -140,19 +140,17 @@ function toScore (b: Buffer): number {
   const lower = s.replace(/^[ \t\n\v\f\r]+/, '').toLowerCase()
   const body = lower[0] === '-' || lower[0] === '+' ? lower.slice(1) : lower
   if (body === 'inf' || body === 'infinity') return lower[0] === '-' ? -Infinity : Infinity
-  const sign = lower[0] === '-' ? -1 : 1
   let v: number
   let isNonZero: boolean
-  // strtod's hexadecimal form: 0x digits, an optional fraction and a binary exponent.
-  const hex = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/.exec(body)
-  if (hex !== null && (hex[1] !== '' || (hex[2] ?? '') !== '')) {
-    v = hex[1] === '' ? 0 : parseInt(hex[1], 16)
-    const frac = hex[2] ?? ''
-    for (let i = 0; i < frac.length; i++) v += parseInt(frac[i], 16) / 16 ** (i + 1)
-    isNonZero = v !== 0
-    v = sign * v * 2 ** Number(hex[3] ?? '0')
+  // strtod's hexadecimal form, rounded as zset-type.ts reads it (±Infinity or ±0 out of range).
+  const hex = body.startsWith('0x') ? HEX_FLOAT.exec(lower) : null
+  if (hex !== null) {
+    v = parseHexFloat(lower, false)
+    if (Number.isNaN(v)) return NaN
+    const frac = hex[3] ?? ''
+    isNonZero = /[1-9a-f]/.test(hex[2] + frac)
     // glibc flags a tiny result only when it is inexact: exact hexadecimal subnormals pass.
-    if (isNonZero && Math.abs(v) < DBL_MIN && isExactTiny(hex[1] + frac, Number(hex[3] ?? '0') - 4 * frac.length)) return v
+    if (isNonZero && v !== 0 && Math.abs(v) < DBL_MIN && isExactTiny(hex[2] + frac, Number(hex[4] ?? '0') - 4 * frac.length)) return v
   } else {
     const dec = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.exec(body)
     if (dec === null) return NaN

@@ -129,10 +129,10 @@ export function hashSet (ks: Keyspace, e: number, fb: Uint8Array, fs: number, fl
   if (rd(ks.arena.u8, h + 4) === ENC_LISTPACK) {
     const r = packSet(ks, e, fb, fs, fl, vb, vs, vl)
     // Checked after an update too, as hashTypeSet does: a listpack left over the limit by a
-    // lowered hash-max-listpack-entries converts on its next HSET or HINCRBY. An update whose
-    // conversion finds no room keeps the listpack (the value is set).
-    if (r !== -1 && rd(ks.arena.u8, h) > maxEntries() && !hashConvert(ks, e) && r === 1) return -1
-    return r
+    // lowered hash-max-listpack-entries converts on its next HSET or HINCRBY.
+    if (r === -1 || rd(ks.arena.u8, h) <= maxEntries() || hashConvert(ks, e)) return r
+    // No room to convert: a new field is an OOM; an update keeps the listpack (the value is set).
+    return r === 1 ? -1 : r
   }
   return tableSet(ks, e, fb, fs, fl, vb, vs, vl)
 }

@@ -712,7 +712,7 @@ export function parseScore (buf: Uint8Array, start: number, len: number): number
   return v
 }
 
-const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i
+export const HEX_FLOAT = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i
 
 /**
  * strtod's hexadecimal form ("0x1.8p3"), rounded to nearest even, subnormals included; NaN when
