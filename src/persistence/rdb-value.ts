@@ -355,12 +355,17 @@ export function listpackItems (lp: Buffer): Buffer[] {
   return out
 }
 
-/** Hash, set and sorted-set payloads take the encoding Redis gives the loaded object (rdbLoadObject's conversions). */
-function hashPayload (pairs: Buffer[]): Buffer {
+/**
+ * Hash, set and sorted-set payloads take the encoding Redis gives the loaded object (rdbLoadObject's
+ * conversions). A listpack in the RDB stays one unless it has too many entries: Redis 7.0 does not
+ * measure its items against the *-max-listpack-value limits, as it does an item of a hashtable or
+ * skiplist that it loads into a listpack.
+ */
+function hashPayload (pairs: Buffer[], isListpack: boolean): Buffer {
   if (pairs.length === 0) throw BAD
   const n = pairs.length / 2
   let maxLen = 0
-  for (const x of pairs) if (x.length > maxLen) maxLen = x.length
+  if (!isListpack) for (const x of pairs) if (x.length > maxLen) maxLen = x.length
   const small = n <= limit(HASH_ENTRIES_WORD) && maxLen <= limit(HASH_VALUE_WORD)
   const out = new PayloadWriter(TYPE_HASH)
   out.u8(small ? ENC_LISTPACK : ENC_HASHTABLE)
@@ -379,10 +384,10 @@ function setPayload (members: Buffer[]): Buffer {
   return out.result
 }
 
-function zsetPayload (items: Array<[Buffer, number]>): Buffer {
+function zsetPayload (items: Array<[Buffer, number]>, isListpack: boolean): Buffer {
   if (items.length === 0) throw BAD
   let maxLen = 0
-  for (const [m] of items) if (m.length > maxLen) maxLen = m.length
+  if (!isListpack) for (const [m] of items) if (m.length > maxLen) maxLen = m.length
   const small = items.length <= limit(ZSET_ENTRIES_WORD) && maxLen <= limit(ZSET_VALUE_WORD)
   items.sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]))
   const out = new PayloadWriter(TYPE_ZSET)
@@ -444,13 +449,13 @@ export function decodeObject (r: RdbReader, type: number): Buffer | null {
         if (n < 0) throw BAD
         const pairs: Buffer[] = []
         for (let i = 0; i < 2 * n; i++) pairs.push(r.string())
-        out = hashPayload(pairs)
+        out = hashPayload(pairs, false)
         break
       }
       case RDB_TYPE_HASH_LISTPACK: {
         const items = listpackItems(r.string())
         if (items.length % 2 !== 0 || items.length === 0) throw BAD
-        out = hashPayload(items)
+        out = hashPayload(items, true)
         break
       }
       case RDB_TYPE_SET: {
@@ -485,7 +490,7 @@ export function decodeObject (r: RdbReader, type: number): Buffer | null {
           if (Number.isNaN(score)) throw BAD
           items.push([m, score])
         }
-        out = zsetPayload(items)
+        out = zsetPayload(items, false)
         break
       }
       case RDB_TYPE_ZSET_LISTPACK: {
@@ -497,7 +502,7 @@ export function decodeObject (r: RdbReader, type: number): Buffer | null {
           if (Number.isNaN(score)) throw BAD
           items.push([flat[i], score])
         }
-        out = zsetPayload(items)
+        out = zsetPayload(items, true)
         break
       }
       case RDB_TYPE_STREAM_LISTPACKS_2:

@@ -28,7 +28,23 @@ const INTSET_HEADER = 4
 const EMPTY = new Uint8Array(0)
 
 
-function maxIntset (): number { return limitOf(hashLimits.flags, SET_INTSET_WORD) }
+function maxIntset (): number { return isKeeping ? Infinity : limitOf(hashLimits.flags, SET_INTSET_WORD) }
+
+/** While set, an intset takes members past set-max-intset-entries: setAddKeep. */
+let isKeeping = false
+
+/**
+ * setAdd that keeps an intset an intset whatever set-max-intset-entries says now (a copy of the
+ * set, which RENAME, MOVE and COPY keep as Redis keeps the object; the member is an integer).
+ */
+export function setAddKeep (ks: Keyspace, e: number, buf: Uint8Array, start: number, len: number): number {
+  isKeeping = true
+  try {
+    return setAdd(ks, e, buf, start, len)
+  } finally {
+    isKeeping = false
+  }
+}
 
 export function setLen (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e)) }
 export function setEncoding (ks: Keyspace, e: number): number { return rd(ks.arena.u8, ks.valOffset(e) + 4) }

@@ -18,14 +18,14 @@ import {
 } from './hash-type.js'
 import {
   ZSET_HEADER_BYTES, ENC_SKIPLIST, zsetInit, zsetInsert, zsetFree, zsetLen, zsetAt, zsetEncoding, zsetMemory, nodeScore,
-  nodeMemberAt, nodeMemberLen, zsetRelocate,
+  nodeMemberAt, nodeMemberLen, zsetRelocate, zsetMarkListpack,
 } from './zset-type.js'
 import {
   STREAM_HEADER_BYTES, streamFreeEntries, streamEntriesMemory, streamEntriesDumpBytes, streamEntriesDump, streamEntriesRestore,
   streamEntriesRestoreBytes, streamEntriesDumpEnd, streamInit, streamEntriesRelocate,
 } from './stream-type.js'
 import { groupsFree, groupsMemory, groupsDumpBytes, groupsDump, groupsRestore, groupsRestoreBytes, groupsRelocate } from './stream-group.js'
-import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAdd, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
+import { SET_HEADER_BYTES, ENC_INTSET, setInit, setAddKeep, setFree, setForEach, setLen, setEncoding, setMemory, setMakeHashtable } from './set-type.js'
 
 /** A value payload's header: | u8 type and encoding flags | f64 expireAt (LE) |, then the type's layout. */
 export const PAYLOAD_HEADER_BYTES = 9
@@ -238,7 +238,7 @@ const setOps: TypeOps = {
     if (buf[p] !== ENC_INTSET && !setMakeHashtable(ks, e)) return false
     for (let q = p + 5; q < end;) {
       const l = rd32(buf, q)
-      if (setAdd(ks, e, buf, q + 4, l) < 0) return false
+      if (setAddKeep(ks, e, buf, q + 4, l) < 0) return false
       q += 4 + l
     }
     return true
@@ -291,6 +291,9 @@ const zsetOps: TypeOps = {
       if (zsetInsert(ks, e, v.getFloat64(q, true), buf, q + 12, l) === 0) return false
       q += 12 + l
     }
+    // The payload's encoding stays, whatever the limits say now (zsetInsert may have turned a
+    // listpack into a skiplist): only a flag here, and a listpack's scores came without -0.
+    if (buf[p] !== ENC_SKIPLIST) zsetMarkListpack(ks, e)
     return true
   },
   restoreBytes (buf, p, end) {

@@ -42,6 +42,7 @@ export function zsetEncoding (ks: Keyspace, e: number): number { return rd(ks.ar
 
 /** SORT's mark: Redis converts a listpack sorted set to a skiplist before sorting it, for good. */
 export function zsetMarkSkiplist (ks: Keyspace, e: number): void { wr(ks.arena.u8, ks.valOffset(e) + 4, ENC_SKIPLIST) }
+export function zsetMarkListpack (ks: Keyspace, e: number): void { wr(ks.arena.u8, ks.valOffset(e) + 4, ENC_ZLISTPACK) }
 /** The encoding word back as it was (a script's undo: scripting/undo.ts). */
 export function zsetSetEncoding (ks: Keyspace, e: number, enc: number): void { wr(ks.arena.u8, ks.valOffset(e) + 4, enc) }
 

@@ -156,6 +156,33 @@ describe('RESTORE', () => {
     }
   })
 
+  it('a listpack payload converts on its entry count only, not on the length of its items', async () => {
+    await load([['HSET', 'h', 'long-field', '1', 'b', 'long-value'], ['ZADD', 'z', '1', 'long-member', '2', 'b'], ['ZADD', 'big', ...range(200, i => [String(i), `m${i}`]).flat()]])
+    const dumps = new Map<string, Buffer>()
+    for (const k of ['h', 'z', 'big']) dumps.set(k, bulk(await pair.r.command('DUMP', k)) as Buffer)
+    const limits = async (hash: string, zset: string): Promise<void> => {
+      for (const c of [pair.r, pair.f]) {
+        await c.command('CONFIG', 'SET', 'hash-max-listpack-value', hash)
+        await c.command('CONFIG', 'SET', 'zset-max-listpack-value', zset)
+      }
+    }
+    await limits('3', '3')
+    try {
+      // h and z are listpacks with items past the value limit: they stay listpacks. big is a
+      // skiplist past the entry limit, and z3 one with a member past the value limit: skiplists.
+      for (const [k, d] of dumps) {
+        await pair.same('RESTORE', `${k}2`, '0', d)
+        await pair.same('OBJECT', 'ENCODING', `${k}2`)
+      }
+      await pair.same('ZADD', 'z3', '1', 'abcdef')
+      await pair.same('DUMP', 'z3')
+      await pair.same('RESTORE', 'z4', '0', bulk(await pair.r.command('DUMP', 'z3')) as Buffer)
+      await pair.same('OBJECT', 'ENCODING', 'z4')
+    } finally {
+      await limits('64', '64')
+    }
+  })
+
   it('TTL, ABSTTL, REPLACE, IDLETIME and FREQ, and every error in Redis\'s order', async () => {
     await load([['SET', 'src', 'value'], ['SET', 'busy', 'x']])
     const d = bulk(await pair.r.command('DUMP', 'src')) as Buffer

@@ -406,6 +406,29 @@ describe('OBJECT', () => {
     await sequence(cmds)
   })
 
+  it('RENAME, COPY and MOVE keep a small encoding that the limits, lowered since, would not give (same shard and across)', async () => {
+    const limits = async (c: RawClient, zset: string, set: string, hash: string): Promise<void> => {
+      await c.command('CONFIG', 'SET', 'zset-max-listpack-entries', zset)
+      await c.command('CONFIG', 'SET', 'set-max-intset-entries', set)
+      await c.command('CONFIG', 'SET', 'hash-max-listpack-entries', hash)
+    }
+    try {
+      for (const dst of [A1, B0]) {
+        await sequence([['ZADD', A0, '1', 'a', '2', 'b', '3', 'c'], ['SADD', `{${A0}}s`, '1', '2', '3'], ['HSET', `{${A0}}h`, 'a', '1', 'b', '2', 'c', '3']])
+        await Promise.all([limits(pair.f, '1', '1', '1'), limits(pair.r, '1', '1', '1')])
+        const cmds: Arg[][] = []
+        for (const [src, to] of [[A0, dst], [`{${A0}}s`, `${dst}s`], [`{${A0}}h`, `${dst}h`]]) {
+          cmds.push(['OBJECT', 'ENCODING', src], ['RENAME', src, to], ['OBJECT', 'ENCODING', to], ['COPY', to, src], ['OBJECT', 'ENCODING', src],
+            ['MOVE', src, '1'], ['SELECT', '1'], ['OBJECT', 'ENCODING', src], ['DEL', src], ['SELECT', '0'], ['DEL', to])
+        }
+        await sequence(cmds)
+        await Promise.all([limits(pair.f, '128', '512', '128'), limits(pair.r, '128', '512', '128')])
+      }
+    } finally {
+      await Promise.all([limits(pair.f, '128', '512', '128'), limits(pair.r, '128', '512', '128')])
+    }
+  })
+
   it('FREQ, HELP, unknown subcommands, arity', async () => {
     await sequence([
       ['SET', 'k', 'v'], ['OBJECT', 'FREQ', 'k'], ['OBJECT', 'FREQ', 'nope'], ['OBJECT', 'HELP'], ['object', 'help'],
