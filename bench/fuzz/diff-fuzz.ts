@@ -5,7 +5,7 @@
 // type, this one mixes types on few keys, so WRONGTYPE paths, conversions and errors meet.
 //
 //   npm run fuzz:diff -- [--commands N] [--seeds 1,2,3] [--shards N] [--families zset,hash] [--resp3]
-//                        [--wrap multi|eval]
+//                        [--wrap multi|eval] [--probe]
 //
 // --wrap multi sends 1-4 commands in MULTI/EXEC, --wrap eval each through EVAL (redis.call or
 // redis.pcall over ARGV): transactions and Lua's reply conversions meet the same arguments.
@@ -15,6 +15,10 @@
 // - members of a hashtable-encoded set (SMEMBERS, SINTER...): Redis's dict order is seeded per
 //   process, so the lines are compared sorted; so are HGETALL/HKEYS/HVALS, KEYS and SORT (whose elements
 //   may come from such a set);
+// - DUMP of a hashtable-encoded set or hash (dict order): the length and the RDB type only;
+// - RANDOMKEY: whether there was a key;
+// - SCAN and the type scans: sorted, as above; only cursor 0 is sent (COUNT 1000 answers it in
+//   one call), since another cursor names a place in Redis's dict, which hashes with a random seed;
 // - idle times of XPENDING, XINFO, XCLAIM and XAUTOCLAIM: integers are masked (the clocks differ);
 // - SORT once any argument made strtod set ERANGE (1e400, 1e-310: a ZADD score, an increment):
 //   Redis's sort.c never clears errno, so it then refuses every numeric SORT until another call
@@ -44,6 +48,43 @@ const m = (r: Rng): string => r.pick(MEMBERS)
 const num = (r: Rng): string => r.pick(NUMBERS)
 const idx = (r: Rng): string => r.pick(INDEXES)
 const opt = (r: Rng, p: number, args: () => string[]): string[] => r.chance(p) ? args() : []
+
+// Lua: what a script computes and how its result converts (numbers, strings, tables, errors,
+// the libraries Redis loads), on a key and an argument of the other families.
+const LUA_VALUES = [
+  '3.99', '-3.5', '2^31', '2^53', '0.5', '-0', '1e15', "'x'", "''", 'true', 'false', 'nil', '{1, 2, {3, 4}}', "{1, 'a', nil, 4}", '{}',
+  "{err = 'E1 boom'}", "{ok = 'fine'}", "{err = ''}", "redis.error_reply('MY err')", "redis.status_reply('S')", "{double = 1.5}", "{1, {err = 'in'}, 2}",
+  'tostring(0.1)', 'tostring(1/3)', 'tostring(1e100)', 'tostring(-0)', 'tostring(0/0)', 'tostring(-(0/0))', 'tostring(1/0)', 'tostring(2^63)', 'tostring(123456789012345)',
+  "string.format('%d', 3.7)", "string.format('%5.2f|%-6s|%x', 2.345, 'ab', 255)", "string.format('%q', 'a\\n\\0b\"')", "string.format('%g %e', 1e20, 0.1)", "string.format('%d', 2^40)",
+  "string.format('%c%c', 72, 105)", "string.format('%o %X %i', 8, 3054, -7)", "string.format('%10.3s|', 'abcdef')", "string.format('%d')", "string.format('%y', 1)",
+  "string.rep('ab', 3)", "string.sub('hello', -3, -2)", "string.byte('A')", "string.char(104, 105)", "string.upper('aBc')", "string.find('hello', 'l+')",
+  "string.gsub('hello world', 'o', '0')", "string.match('key:123', '%d+')", "tonumber('0x10')", "tonumber('  5  ')", "tonumber('1e')", "tonumber('101', 2)", "tonumber('z', 36)",
+  'math.floor(-2.5)', 'math.fmod(7, 3)', 'math.max(1, 9, 3)', "select('#', 1, nil, 3)", "table.concat({1, 2, 'x'}, ',')", '#{1, 2, 3, nil, 5}', 'table.getn({1, 2})',
+  'cjson.encode({1, 2, 3})', "cjson.encode({a = 1})", 'cjson.encode(0.1)', 'cjson.encode(1/3)', 'cjson.encode(1e300)', "cjson.encode({1, nil, 3})", "cjson.encode('\\1\"/')",
+  "cjson.decode('[1,2,{\"a\":3}]')", "cjson.decode('[1,\"x\",true]')", "cjson.decode('{\"a\":[1,2]}').a", "cjson.decode('1e2')", "cjson.decode('[1,')",
+  "cmsgpack.pack({1, 2, 'a'})", "cmsgpack.pack(1.5, -1, 2^40, 'x')", "cmsgpack.unpack(cmsgpack.pack({1, {2, 'b'}}))", "cmsgpack.pack({a = 1})",
+  'bit.band(0xff, 0x0f)', 'bit.tohex(255)', 'bit.lshift(1, 31)', 'bit.tobit(2^32 + 5)', 'bit.bnot(0)', 'bit.bxor(5, 3)', 'bit.arshift(-256, 4)',
+  "struct.pack('>I4', 1)", "struct.unpack('<h', 'ab')", "struct.pack('b', 200)", "struct.size('>iI')",
+  "redis.sha1hex('abc')", "redis.sha1hex('')", 'type(redis.call(\'GET\', KEYS[1]))', "redis.pcall('INCR', KEYS[1])", "redis.pcall('HGETALL', KEYS[1])",
+  "redis.pcall('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", "redis.pcall('TYPE', KEYS[1])", "redis.pcall('GET', KEYS[1])", "redis.pcall('SMEMBERS', KEYS[1])",
+  "redis.pcall('INCRBYFLOAT', KEYS[1], ARGV[1])", "redis.pcall('XRANGE', KEYS[1], '-', '+')", "redis.pcall('ZSCORE', KEYS[1], ARGV[1])", "redis.pcall('SET', KEYS[1], ARGV[1])",
+  "redis.pcall('NOSUCH')", "redis.pcall('GET')", "redis.pcall('EVAL', 'return 1', 0)", "redis.pcall('LPUSH', KEYS[1], ARGV[1])", "redis.pcall('HINCRBYFLOAT', KEYS[1], 'f', ARGV[1])",
+  "pcall(error, 'x')", "pcall(error, {err = 'tbl'})", "pcall(redis.call, 'INCR', KEYS[1])", "tonumber(ARGV[1])", "#ARGV", "KEYS[1]", "ARGV[1] .. '!'", "ARGV[1] + 1",
+  'type(cjson.null)', "unpack({1, 2, 3})", "loadstring", "getmetatable('').__index == string", "string.len(ARGV[1])", "math.huge", "-math.huge", "0/0",
+]
+const LUA_STATEMENTS = [
+  "error('boom')", "error({err = 'ERR tbl'})", "error()", 'x = 1', 'return x', "redis.call('NOSUCH')", "redis.call('GET')", "redis.call('INCR', KEYS[1])",
+  "redis.call('HSET', KEYS[1], 'f', ARGV[1])", "local t = redis.call('HGETALL', KEYS[1]); return #t", "redis.setresp(3)", "redis.setresp(2)", "redis.setresp(4)",
+  "redis.log(redis.LOG_WARNING, 'x')", "redis.set_repl(redis.REPL_ALL)", "redis.call('SELECT', 1)", "local a = nil; return a.b", "return 1 + {}", "return #nil", "return ('x'):rep(3)",
+  "string.rep('x', -1)", "redis.breakpoint()", "redis.debug('x')", "local t = {}; t[1.5] = 1; return t", "return redis.call('TIME')[3]", "bit.band()", 'struct.pack()', "cjson.decode('')",
+]
+const luaScript = (r: Rng): string => {
+  const parts: string[] = []
+  if (r.chance(0.2)) parts.push(r.pick(['redis.setresp(3)', 'redis.setresp(2)']))
+  if (r.chance(0.3)) parts.push(r.pick(LUA_STATEMENTS))
+  parts.push(r.chance(0.2) ? `return {${r.pick(LUA_VALUES)}, ${r.pick(LUA_VALUES)}}` : `return ${r.pick(LUA_VALUES)}`)
+  return parts.join('; ')
+}
 
 const FAMILIES: Record<string, Gen[]> = {
   hash: [
@@ -125,12 +166,41 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['XINFO', 'CONSUMERS', k(r), r.pick(['g1', 'g2'])], r => ['XADD', k(r), 'MINID', r.pick(['~', '=']), r.pick(['0', '2', '5-0']), r.pick(['6-0', '*x', '7']), m(r), m(r)],
     r => ['XINFO', 'STREAM', k(r), 'FULL', ...opt(r, 0.5, () => ['COUNT', idx(r)])],
   ],
+  lua: [
+    r => ['EVAL', luaScript(r), '1', k(r), r.chance(0.5) ? m(r) : num(r)], r => ['EVAL', luaScript(r), r.pick(['0', '-1', '3', 'x']), k(r)],
+    r => ['EVAL_RO', r.pick(["return redis.call('SET', KEYS[1], 'v')", "return redis.pcall('DEL', KEYS[1])", "return redis.call('GET', KEYS[1])", 'return 1']), '1', k(r)],
+    r => ['EVALSHA', r.pick(['e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'ffffffffffffffffffffffffffffffffffffffff', 'x']), '0'],
+    () => ['SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'x'], r => ['SCRIPT', 'LOAD', luaScript(r)],
+  ],
+  // Blocking commands that find data, or time out at once (never 0: that would wait for good).
+  blocking: [
+    r => [r.pick(['BLPOP', 'BRPOP']), k(r), ...opt(r, 0.5, () => [k(r)]), r.pick(['0.01', '-1', 'x', '0.001', 'inf', '1e-400'])],
+    r => ['BLMOVE', k(r), k(r), r.pick(['LEFT', 'RIGHT']), r.pick(['LEFT', 'RIGHT', 'UP']), r.pick(['0.01', '-1', 'x'])], r => ['BRPOPLPUSH', k(r), k(r), r.pick(['0.01', '-0.5'])],
+    r => [r.pick(['BZPOPMIN', 'BZPOPMAX']), k(r), ...opt(r, 0.5, () => [k(r)]), r.pick(['0.01', '-1', 'x'])],
+    r => ['BLMPOP', r.pick(['0.01', '-1']), r.pick(['1', '2', '0', '3']), k(r), k(r), r.pick(['LEFT', 'RIGHT', 'X']), ...opt(r, 0.5, () => ['COUNT', idx(r)])],
+    r => ['BZMPOP', r.pick(['0.01', 'x']), r.pick(['1', '2']), k(r), k(r), r.pick(['MIN', 'MAX']), ...opt(r, 0.5, () => ['COUNT', idx(r)])],
+    r => ['XREAD', 'BLOCK', r.pick(['10', '-1', 'x']), ...opt(r, 0.3, () => ['COUNT', idx(r)]), 'STREAMS', k(r), r.pick(['0', '$', '1-1'])],
+    r => ['XREADGROUP', 'GROUP', 'g1', 'c1', 'BLOCK', '10', ...opt(r, 0.3, () => ['NOACK']), 'STREAMS', k(r), r.pick(['>', '0'])],
+    r => ['LPUSH', k(r), m(r)], r => ['ZADD', k(r), num(r), m(r)], r => ['XADD', k(r), r.pick(IDS), 'f', m(r)], r => ['XGROUP', 'CREATE', k(r), 'g1', '0', 'MKSTREAM'],
+  ],
+  // Keyspace across databases, more expiry forms, SCAN and the type scans (COUNT large: one call answers).
+  keyspace: [
+    r => ['SELECT', r.pick(['0', '0', '1', '15', '16', '-1', 'x'])], r => ['MOVE', k(r), r.pick(['0', '1', '16', 'x'])], r => ['SWAPDB', r.pick(['0', '1']), r.pick(['0', '1', '16'])],
+    r => ['COPY', k(r), k(r), 'DB', r.pick(['0', '1', '16']), ...opt(r, 0.5, () => ['REPLACE'])], () => ['DBSIZE'], () => ['FLUSHDB'],
+    r => [r.pick(['PEXPIRE', 'EXPIREAT', 'PEXPIREAT']), k(r), r.pick(['100000000', '9999999999999', '0', '-1', 'x', '9223372036854775807', '-9223372036854775808']), ...opt(r, 0.4, () => [r.pick(['NX', 'XX', 'GT', 'LT'])]), ...opt(r, 0.1, () => ['GT', 'LT'])],
+    r => [r.pick(['PTTL', 'PEXPIRETIME', 'TTL', 'EXPIRETIME']), k(r)], r => ['SET', k(r), m(r), 'PX', '100000000'], r => ['OBJECT', r.pick(['REFCOUNT', 'FREQ', 'ENCODING', 'FOO']), k(r)],
+    r => ['SCAN', '0', 'COUNT', '1000', ...opt(r, 0.5, () => ['MATCH', r.pick(['*', 'k*', '?1', '[hs]1', '\\k*'])]), ...opt(r, 0.4, () => ['TYPE', r.pick(['string', 'list', 'zset', 'hash', 'set', 'stream', 'nosuch'])])],
+    r => [r.pick(['HSCAN', 'SSCAN', 'ZSCAN']), k(r), r.pick(['0', '0', 'x', '18446744073709551616']), 'COUNT', r.pick(['1000', '0', '-1']), ...opt(r, 0.4, () => ['MATCH', r.pick(['*', 'a*', '?', '1*'])])],
+    r => ['SCAN', r.pick(['x', '-x', '18446744073709551616', '1.5']), ...opt(r, 0.5, () => ['COUNT', r.pick(['0', '-1', 'x'])])], () => ['RANDOMKEY'], r => ['EXISTS', k(r)],
+    r => ['HSET', k(r), m(r), m(r)], r => ['SADD', k(r), m(r), m(r)], r => ['ZADD', k(r), num(r), m(r)], r => ['RPUSH', k(r), m(r)], r => ['SET', k(r), m(r)],
+    r => ['DUMP', k(r)], r => ['RENAME', k(r), k(r)], r => ['TYPE', k(r)], r => ['LPUSHX', k(r), m(r)], r => ['RPUSHX', k(r), m(r), m(r)],
+  ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-entries', 'zset-max-listpack-entries', 'set-max-intset-entries']), r.pick(['0', '1', '2', '3', '128', '512'])],
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-value', 'zset-max-listpack-value']), r.pick(['0', '1', '3', '64'])], r => ['CONFIG', 'SET', 'list-max-listpack-size', r.pick(['-1', '-2', '1', '2', '3', '128'])],
     r => ['HSET', k(r), r.pick(MEMBERS), 'v'.repeat(r.pick([1, 63, 64, 65, 300]))], r => ['ZADD', k(r), num(r), 'm'.repeat(r.pick([1, 64, 65]))], r => ['SADD', k(r), r.pick(['1', '2', '-3', '9223372036854775807', 'x', '18446744073709551616'])],
-    r => ['RPUSH', k(r), 'e'.repeat(r.pick([1, 100, 9000]))], r => ['OBJECT', 'ENCODING', k(r)], r => ['LINSERT', k(r), 'BEFORE', r.pick(['e', 'a']), 'f'.repeat(r.pick([1, 70]))],
+    r => ['RPUSH', k(r), 'e'.repeat(r.pick([1, 100, 9000]))], r => ['OBJECT', 'ENCODING', k(r)], r => ['DUMP', k(r)], r => ['LINSERT', k(r), 'BEFORE', r.pick(['e', 'a']), 'f'.repeat(r.pick([1, 70]))],
   ],
   other: [
     // Times far off, so that no key expires between the two servers' replies.
@@ -150,8 +220,8 @@ const FAMILIES: Record<string, Gen[]> = {
   ],
 }
 
-const RANDOM = new Set(['HRANDFIELD', 'SPOP', 'SRANDMEMBER', 'ZRANDMEMBER'])
-const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'HGETALL', 'HKEYS', 'HVALS', 'SORT', 'KEYS'])
+const RANDOM = new Set(['HRANDFIELD', 'SPOP', 'SRANDMEMBER', 'ZRANDMEMBER', 'RANDOMKEY'])
+const UNORDERED = new Set(['SMEMBERS', 'SINTER', 'SUNION', 'SDIFF', 'HGETALL', 'HKEYS', 'HVALS', 'SORT', 'KEYS', 'SCAN', 'HSCAN', 'SSCAN', 'ZSCAN'])
 const IDLE_TIMES = new Set(['XPENDING', 'XINFO', 'XCLAIM', 'XAUTOCLAIM'])
 const SORT_ERANGE = "-ERR One or more scores can't be converted into double\r\n"
 
@@ -168,7 +238,7 @@ const isLex = (cmd: string[]): boolean => LEX.has(cmd[0]) || (cmd[0] === 'ZRANGE
 
 /** Whether a reply to `cmd` may rightly differ between the two servers. */
 function isLoose (cmd: string[]): boolean {
-  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
+  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
 }
 
 /** Whether `key` holds a sorted set whose members do not all have one score (a ZREMRANGEBYLEX may have emptied it on one side: both are asked). */
@@ -183,10 +253,25 @@ async function hasMixedScores (c: Conn, key: string): Promise<boolean> {
 /** Whether two different replies to `cmd` are still the same answer (see the top of the file). */
 function isSameAnswer (cmd: string[], a: string, b: string): boolean {
   const name = cmd[0]
+  if (name === 'RANDOMKEY') return (a === '$-1\r\n') === (b === '$-1\r\n')
   if (RANDOM.has(name)) return a.split('\r\n')[0] === b.split('\r\n')[0]
+  if (name === 'DUMP') {
+    // A hashtable-encoded set or hash (RDB types 2 and 4) is dumped in dict order: same length, same type.
+    const type = (x: string): number => x.charCodeAt(x.indexOf('\r\n') + 2)
+    return a.length === b.length && type(a) === type(b) && (type(a) === 2 || type(a) === 4)
+  }
   if (UNORDERED.has(name)) return a.split('\r\n').sort().join() === b.split('\r\n').sort().join()
   if (IDLE_TIMES.has(name)) return a.replace(/:\d+\r\n/g, ':N') === b.replace(/:\d+\r\n/g, ':N')
   return false
+}
+
+/** Whether both servers hold as many keys, each in the same encoding. */
+async function sameState (a: Conn, b: Conn): Promise<boolean> {
+  for (const cmd of [['DBSIZE'], ...KEYS.map(key => ['OBJECT', 'ENCODING', key])]) {
+    const [x, y] = await Promise.all([a.send(cmd), b.send(cmd)])
+    if (!x.equals(y)) return false
+  }
+  return true
 }
 
 /** One connection that sends a command and resolves with its whole reply (RESP2 or RESP3). */
@@ -250,6 +335,9 @@ async function main (): Promise<void> {
   const shards = argOf('shards', '4')
   // --wrap multi: 1-4 commands in MULTI/EXEC; --wrap eval: each command through EVAL (redis.call or redis.pcall).
   const wrap = argOf('wrap', '')
+  // --probe: after each command whose replies agree, compare DBSIZE and each key's OBJECT
+  // ENCODING, so that a divergence is reported at the command that made it.
+  const probe = process.argv.includes('--probe')
   const families = argOf('families', Object.keys(FAMILIES).join(',')).split(',')
   const gens = families.flatMap(f => {
     if (FAMILIES[f] === undefined) throw new Error(`no family ${f}: ${Object.keys(FAMILIES).join(', ')}`)
@@ -293,7 +381,14 @@ async function main (): Promise<void> {
         }
         const x = Buffer.concat(xs)
         const y = Buffer.concat(ys)
-        if (x.equals(y)) continue
+        if (x.equals(y)) {
+          if (probe && !(await sameState(a, b))) {
+            console.log(`STATE seed ${seed} #${i}: after ${JSON.stringify(group)}`)
+            found++
+            counted++
+          }
+          continue
+        }
         if (wrap !== '') cmd = group.flat()
         const fx = x.toString('latin1')
         const ry = y.toString('latin1')
