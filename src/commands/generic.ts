@@ -8,6 +8,7 @@
 import { Buffer } from 'node:buffer'
 import type { CommandSpec, Argv, TxnContext, ClientContext } from './spec.js'
 import { hashLimits } from '../storage/hash-type.js'
+import { markCopy } from '../storage/types.js'
 import { LAZY_USER_DEL_WORD } from '../ipc/layout.js'
 import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
@@ -357,6 +358,7 @@ export function copyCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   }
   const n = shard.copyEntry(ks, e, dst, buf, start[2], len[2], shard.lastHash)
   if (n === 0) { out.raw(OOM); return }
+  markCopy(dst, n)
   dst.setExpireAt(n, ks.expireAt(e))
   shard.notify(NOTIFY_GENERIC, EV_COPY_TO, buf, start[2], len[2], dstDb)
   out.raw(ONE)

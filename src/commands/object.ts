@@ -46,7 +46,7 @@ export function objectEncodingCommand (shard: Shard, argv: Argv, out: ReplyWrite
 export function objectRefcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
   const e = keyOf(shard, argv)
   if (e === 0) { out.nullBulk(); return }
-  const isShared = encodingOf(shard.ks, e) === 'int' && parsed.value >= 0 && parsed.value < SHARED_INTEGERS &&
+  const isShared = encodingOf(shard.ks, e) === 'int' && !shard.ks.isUnshared(e) && parsed.value >= 0 && parsed.value < SHARED_INTEGERS &&
     (maxmemoryOf(evictionSettings.flags) === 0 || !noSharedIntegers(policy()))
   out.int(isShared ? SHARED_REFCOUNT : 1)
 }

@@ -38,6 +38,7 @@ import type { ReplyWriter } from '../protocol/resp-writer.js'
 import type { Shard } from '../storage/shard.js'
 import { xmoveWords, xmovePayload, XMOVE_WORDS, XMOVE_CHUNK, XMOVE_SHARDS } from '../server/credits.js'
 import { valuePayload, restoreValue, readU32 } from './internal.js'
+import { markCopy } from '../storage/types.js'
 import { OK, ZERO, ONE } from '../protocol/replies.js'
 import { NO_SUCH_KEY, SHARD_DOWN, OOM, WRONGTYPE } from '../protocol/errors.js'
 import { ReplyWriter as Writer } from '../protocol/resp-writer.js'
@@ -358,7 +359,7 @@ function destination (shard: Shard, argv: Argv, out: ReplyWriter, id: number, sr
       const err = restoreValue(shard, buf, start[1], len[1], value, 0, value.length, false)
       if (err === null) shard.notify(NOTIFY_GENERIC, isCopy ? EV_COPY_TO : EV_RENAME_TO, buf, start[1], len[1])
       // COPY's source changes nothing: the copy is the change that counts.
-      if (err === null && isCopy) ownDirty.n = 1
+      if (err === null && isCopy) { ownDirty.n = 1; markCopy(shard.ks, shard.lookup(buf, start[1], len[1])) }
       answer(n, logged(shard, argv, flags, o, err === null ? RESULT_DONE : RESULT_OOM, null))
       return
     }

@@ -7,7 +7,8 @@
 // Entry layout (8-aligned, in the arena):
 //   +0  u32 next       next entry in the bucket chain (0 = end)
 //   +4  u32 hashType   (hash & ~31) | noInt<<4 | raw<<3 | type   (string encoding flags for
-//                      OBJECT ENCODING: raw = edited in place, noInt = never int-encoded)
+//                      OBJECT ENCODING: raw = edited in place, noInt = never int-encoded;
+//                      both = an int-encoded copy, which OBJECT REFCOUNT does not call shared)
 //   +8  u32 keyLen
 //   +12 u32 valLen     bytes of value payload (type-specific meaning)
 //   +16 f64 expireAt   unix ms, 0 = no expiry
@@ -285,15 +286,24 @@ export class Keyspace {
   }
 
   /** Strings made from text Redis never int-encodes (INCRBYFLOAT results: "embstr" even for "3"). */
-  isNoInt (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & NO_INT_FLAG) !== 0 }
+  isNoInt (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & (RAW_FLAG | NO_INT_FLAG)) === NO_INT_FLAG }
 
   /** Strings: set once edited in place (APPEND, SETRANGE...), as Redis then reports "raw". */
-  isRaw (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & 8) !== 0 }
+  isRaw (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & (RAW_FLAG | NO_INT_FLAG)) === RAW_FLAG }
+  /** Raw wins over noInt (and over a copy's flag): the value is text edited in place from now on. */
   setRaw (e: number, isRaw: boolean): void {
     const u32 = this.arena.u32
     const i = (e + 4) >>> 2
-    u32[i] = (isRaw ? u32[i] | 8 : u32[i] & ~8) >>> 0
+    u32[i] = ((u32[i] & ~(RAW_FLAG | NO_INT_FLAG)) | (isRaw ? RAW_FLAG : 0)) >>> 0
   }
+
+  /**
+   * An int-encoded string that COPY made: Redis's dupStringObject gives it an object of its own,
+   * where SET and INCR share OBJ_SHARED_INTEGERS' (OBJECT REFCOUNT 1, not INT_MAX). Both flags
+   * at once, a pair no other string has; the next write of the value clears them (setType).
+   */
+  isUnshared (e: number): boolean { return (this.arena.u32[(e + 4) >>> 2] & (RAW_FLAG | NO_INT_FLAG)) === (RAW_FLAG | NO_INT_FLAG) }
+  setUnshared (e: number): void { this.setEncFlags(e, RAW_FLAG | NO_INT_FLAG) }
 
   /** Deletes an entry; keepValue leaves a list's elements alone (they were handed to another entry). */
   remove (e: number, keepValue = false): void {

@@ -4,7 +4,7 @@
 // new type (hash, set, sorted set, stream) is one more row, not a branch in each of them.
 
 import { Buffer } from 'node:buffer'
-import type { Keyspace } from './keyspace.js'
+import { TYPE_STRING, type Keyspace } from './keyspace.js'
 import {
   HEAD, TAIL, ELEM_HEADER_BYTES, LIST_HEADER_BYTES, listInit, listPush, listFirst, elemNext, elemLen, elemData,
   listLen, listFreeElements, listRelocate,
@@ -92,6 +92,11 @@ const stringOps: TypeOps = {
     if (l <= 20 && !ks.isNoInt(e) && parseInt64(ks.arena.u8, ks.valOffset(e), l)) return 'int'
     return l <= EMBSTR_MAX ? 'embstr' : 'raw'
   },
+}
+
+/** COPY's new value: an int-encoded string gets an object of its own (Keyspace.isUnshared). */
+export function markCopy (ks: Keyspace, e: number): void {
+  if (ks.type(e) === TYPE_STRING && stringOps.encoding(ks, e) === 'int') ks.setUnshared(e)
 }
 
 /** A list's dump payload: (u32 length LE, bytes)* from head to tail. */
