@@ -12,6 +12,8 @@
 //
 // What two servers may rightly answer differently is compared loosely, each for its reason:
 // - random picks (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the reply's first line only;
+// - ACL's replies: sorted words (CAT lists a category from a dict, and LIST and GETUSER write a
+//   user's commands in the order of Redis's command table, a dict hashed with a random seed);
 // - members of a hashtable-encoded set (SMEMBERS, SINTER...): Redis's dict order is seeded per
 //   process, so the lines are compared sorted; so are HGETALL/HKEYS/HVALS, KEYS and SORT (whose elements
 //   may come from such a set);
@@ -88,6 +90,16 @@ const luaScript = (r: Rng): string => {
   parts.push(r.chance(0.2) ? `return {${r.pick(LUA_VALUES)}, ${r.pick(LUA_VALUES)}}` : `return ${r.pick(LUA_VALUES)}`)
   return parts.join('; ')
 }
+
+const ACL_RULES = ['on', 'off', '>pw', '<pw', '#' + 'a'.repeat(64), 'nopass', 'resetpass', '~k*', '%R~r*', '%W~w*', '%RW~x', 'allkeys', 'resetkeys', '&ch*', 'allchannels',
+  'resetchannels', '+@all', '-@all', '+get', '-get', '+@string', '-@dangerous', '+config|get', '-config|set', '+select|0', 'allcommands', 'nocommands', 'reset',
+  '(~a* +get)', '(+set ~b*)', 'clearselectors', 'x', '+nosuch', '~', '%X~k', '>', '-@nosuch', '+@hash -hset']
+const COMMAND_SAMPLES = [['GET', 'k1'], ['SET', 'k1', 'v'], ['MSET', 'a', '1', 'b', '2'], ['EVAL', 'return 1', '2', 'a', 'b'], ['ZUNIONSTORE', 'd', '2', 'a', 'b'],
+  ['XREAD', 'STREAMS', 'a', 'b', '0', '0'], ['SORT', 'k', 'BY', 'w*', 'STORE', 'd'], ['LMOVE', 'a', 'b', 'LEFT', 'RIGHT'],
+  ['GET'], ['NOSUCH', 'x'], ['PING'], ['CONFIG', 'GET', 'x'], ['OBJECT', 'ENCODING', 'k'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'a', '>'], ['BLMPOP', '0', '2', 'a', 'b', 'LEFT'],
+  ['GEORADIUS', 'k', '0', '0', '1', 'km', 'STORE', 'd'], ['SUBSCRIBE', 'c'], ['PUBLISH', 'c', 'm'], ['DEL', 'a', 'b', 'c'], ['FCALL', 'f', '1', 'k'], ['ZADD', 'z', '1', 'm'], ['SINTERCARD', '2', 'a', 'b']]
+const CONFIG_PARAMS = ['maxmemory', 'maxmemory-policy', 'hz', 'notify-keyspace-events', 'lazyfree-lazy-user-del', 'timeout', 'slowlog-log-slower-than', 'slowlog-max-len',
+  'lua-time-limit', 'active-expire-effort', 'activerehashing', 'maxmemory-samples', 'save', 'appendfsync', 'nosuch', 'databases', 'tracking-table-max-keys']
 
 const FAMILIES: Record<string, Gen[]> = {
   hash: [
@@ -206,6 +218,18 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['LSET', 'l1', idx(r), r.chance(0.2) ? 'g'.repeat(r.pick([100, 9000])) : m(r)], r => ['LREM', 'l1', r.pick(['0', '1', '-1']), m(r)], r => ['LTRIM', 'l1', idx(r), idx(r)],
     r => ['LMOVE', 'l1', 'l1', r.pick(['LEFT', 'RIGHT']), r.pick(['LEFT', 'RIGHT'])], () => ['DUMP', 'l1'], () => ['DUMP', 'l1'], () => ['DUMP', 'l1'],
   ],
+  // Server surfaces with exact replies (the default user is left as it is: a client that loses
+  // its login is closed at its next long command): ACL rules and their read-back, COMMAND's key finding, CONFIG's
+  // parsers (CONFIG GET by name only: a pattern also matches Redis's parameters that FlashKV lacks).
+  admin: [
+    r => ['ACL', 'SETUSER', r.pick(['u1', 'u2']), ...Array.from({ length: r.int(4) }, () => r.pick(ACL_RULES))],
+    r => ['ACL', 'GETUSER', r.pick(['u1', 'u2', 'default', 'nobody'])], () => ['ACL', 'LIST'], () => ['ACL', 'USERS'], r => ['ACL', 'DELUSER', r.pick(['u1', 'u2', 'default'])],
+    r => ['ACL', 'DRYRUN', r.pick(['u1', 'u2', 'default', 'nobody']), ...r.pick(COMMAND_SAMPLES)], r => ['ACL', 'CAT', ...opt(r, 0.5, () => [r.pick(['string', 'hash', 'nosuch', 'pubsub', 'list'])])],
+    r => ['COMMAND', 'GETKEYS', ...r.pick(COMMAND_SAMPLES)], r => ['COMMAND', 'GETKEYSANDFLAGS', ...r.pick(COMMAND_SAMPLES)],
+    r => ['COMMAND', 'INFO', r.pick(['get', 'SET', 'nosuch', 'config|get', 'xadd', 'client|list', 'eval'])],
+    r => ['CONFIG', 'SET', r.pick(CONFIG_PARAMS), r.pick(['yes', 'no', '0', '-1', '1', '100', 'x', '1gb', '10k', '', '1.5', 'allkeys-lru', 'KEA', 'Ex', 'always'])],
+    r => ['CONFIG', 'GET', r.pick(CONFIG_PARAMS)],
+  ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-entries', 'zset-max-listpack-entries', 'set-max-intset-entries']), r.pick(['0', '1', '2', '3', '128', '512'])],
@@ -250,7 +274,7 @@ const isLex = (cmd: string[]): boolean => LEX.has(cmd[0]) || (cmd[0] === 'ZRANGE
 
 /** Whether a reply to `cmd` may rightly differ between the two servers. */
 function isLoose (cmd: string[]): boolean {
-  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
+  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || cmd[0] === 'ACL' || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
 }
 
 /** Whether `key` holds a sorted set whose members do not all have one score (a ZREMRANGEBYLEX may have emptied it on one side: both are asked). */
@@ -279,6 +303,7 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
     if (type(a) !== type(b)) return false
     return type(a) === 18 || type(a) === 11 || (a.length === b.length && (type(a) === 2 || type(a) === 4))
   }
+  if (name === 'ACL') return a.split(/\r\n| /).sort().join() === b.split(/\r\n| /).sort().join()
   if (UNORDERED.has(name)) return a.split('\r\n').sort().join() === b.split('\r\n').sort().join()
   if (IDLE_TIMES.has(name)) return a.replace(/:\d+\r\n/g, ':N') === b.replace(/:\d+\r\n/g, ':N')
   return false
@@ -297,19 +322,23 @@ async function sameState (a: Conn, b: Conn): Promise<boolean> {
 class Conn {
   private buf = Buffer.alloc(0)
   private readonly waiting: Array<(reply: Buffer) => void> = []
-  private constructor (private readonly s: net.Socket) {
+  private constructor (private readonly s: net.Socket, private readonly name: string) {
     s.on('data', d => { this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]); this.drain() })
   }
 
-  static async open (port: number): Promise<Conn> {
+  static async open (port: number, name: string): Promise<Conn> {
     const s = net.connect(port, '127.0.0.1')
     await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
-    return new Conn(s)
+    return new Conn(s, name)
   }
 
+  /** The reply to args; a reply that has not come in 10 s (a server that hangs or closed) is a failure. */
   async send (args: string[]): Promise<Buffer> {
     this.s.write(respCommand(args))
-    return await new Promise(resolve => this.waiting.push(resolve))
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${this.name}: no reply in 10 s to ${JSON.stringify(args)}`)) }, 10_000)
+      this.waiting.push(reply => { clearTimeout(timer); resolve(reply) })
+    })
   }
 
   close (): void { this.s.destroy() }
@@ -370,7 +399,7 @@ async function main (): Promise<void> {
   try {
     for (const seed of seeds) {
       const rng = new Rng(seed)
-      const [a, b] = await Promise.all([Conn.open(flashkv.port), Conn.open(redis.port)])
+      const [a, b] = await Promise.all([Conn.open(flashkv.port, 'flashkv'), Conn.open(redis.port, 'redis')])
       for (const c of [a, b]) {
         await c.send(['FLUSHALL'])
         if (process.argv.includes('--resp3')) await c.send(['HELLO', '3'])

@@ -53,11 +53,12 @@ function writeInfo (cmd: Command, out: ReplyWriter): void {
   const cats = aclCategories(cmd)
   out.setHeader(cats.length)
   for (const c of cats) out.status('@' + c)
+  // RESP3 sets, as addReplyCommandTips and addReplyCommandKeySpecs make them.
   const tips = cmd.tips ?? []
-  out.arrayHeader(tips.length)
+  out.setHeader(tips.length)
   for (const t of tips) out.bulkStr(t)
   const specs = cmd.keySpecs ?? []
-  out.arrayHeader(specs.length)
+  out.setHeader(specs.length)
   for (const ks of specs) {
     out.mapHeader(ks.notes === undefined ? 3 : 4)
     if (ks.notes !== undefined) { out.bulkStr('notes'); out.bulkStr(ks.notes) }
@@ -101,7 +102,9 @@ function writeInfo (cmd: Command, out: ReplyWriter): void {
       out.bulkStr('limit'); out.int(r.limit)
     }
   }
-  out.arrayHeader(cmd.subList.length)
+  // addReplyCommandSubCommands: an empty set without subcommands, else an array.
+  if (cmd.subList.length === 0) out.setHeader(0)
+  else out.arrayHeader(cmd.subList.length)
   for (const s of cmd.subList) writeInfo(s, out)
 }
 
@@ -145,7 +148,8 @@ export function commandInfoCommand (_c: ClientContext, argv: Argv, out: ReplyWri
   out.arrayHeader(argv.argc - 2)
   for (let i = 2; i < argv.argc; i++) {
     const cmd = findByName(argv.buf, argv.start[i], argv.len[i])
-    if (cmd === undefined) out.nullArray()
+    // addReplyNull: a null bulk in RESP2, as Redis 7.0 answers an unknown name.
+    if (cmd === undefined) out.nullBulk()
     else writeInfo(cmd, out)
   }
 }

@@ -52,6 +52,11 @@ const ERR_TOO_BIG_INLINE = err('too big inline request')
 const ERR_INVALID_MBULK = err('invalid multibulk length')
 const ERR_INVALID_BULK = err('invalid bulk length')
 const ERR_UNBALANCED = err('unbalanced quotes in request')
+const ERR_UNAUTH_MBULK = err('unauthenticated multibulk length')
+const ERR_UNAUTH_BULK = err('unauthenticated bulk length')
+/** Before it authenticates, a client may send no more arguments, and none longer, than these (Redis 7.0). */
+const UNAUTH_MAX_ARGS = 10
+const UNAUTH_MAX_BULK = 16384
 const EXPECTED_DOLLAR_HEAD = Buffer.from("-ERR Protocol error: expected '$', got '", 'latin1')
 
 function expectedDollar (got: number): Buffer {
@@ -80,6 +85,11 @@ export class RespReader {
   errorReply: Buffer | null = null
   /** Bytes examined by line searches since construction: tests use it to prove no rescans. */
   scanned = 0
+  /**
+   * Redis's authRequired(c), asked only of a multibulk count past 10 or a bulk past 16 KB: an
+   * unauthenticated client gets a protocol error for those, before their bytes arrive.
+   */
+  authRequired: (() => boolean) | null = null
 
   private readonly maxBulkLen: number
   private readonly maxInlineLen: number
@@ -182,6 +192,7 @@ export class RespReader {
       if (!parseInt64(buf, base + 1, cr - base - 1) || parsed.value > INT_MAX) {
         return this.fail(ERR_INVALID_MBULK)
       }
+      if (parsed.value > UNAUTH_MAX_ARGS && this.authRequired !== null && this.authRequired()) return this.fail(ERR_UNAUTH_MBULK)
       // Redis skips CR plus one byte without checking that it is LF.
       const rel = cr + 2 - base
       if (parsed.value <= 0) {
@@ -207,6 +218,7 @@ export class RespReader {
         if (!parseInt64(buf, hdr + 1, cr - hdr - 1) || parsed.value < 0 || parsed.value > this.maxBulkLen) {
           return this.fail(ERR_INVALID_BULK)
         }
+        if (parsed.value > UNAUTH_MAX_BULK && this.authRequired !== null && this.authRequired()) return this.fail(ERR_UNAUTH_BULK)
         this.bulkLen = parsed.value
         this.cur = cr + 2 - base
       }

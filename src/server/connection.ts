@@ -355,6 +355,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const socket = this.socket = this.io.socket
     if (this.io.handle !== null) this.wreq = newWriteReq(this)
     this.outPeak = this.out.buf.length
+    const authWord = server.acl.authWord
+    this.reader.authRequired = () => !this.isAuthenticated && Atomics.load(authWord, 0) !== 0
     // A Unix socket's client is "<unixsocket>:0" on both ends, as Redis's connFormatAddr has it.
     this.unixPath = unixPath
     this.addr = unixPath !== null ? `${unixPath}:0` : formatAddr(socket.remoteAddress, socket.remotePort)

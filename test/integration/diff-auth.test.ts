@@ -60,6 +60,31 @@ describe('with requirepass', () => {
     await fresh([['MULTI'], ['SET', 'k', 'v'], ['EXEC'], ['EXEC', 'x'], ['AUTH', 'default', 'secret'], ['MULTI'], ['SET', 'k', 'w'], ['EXEC'], ['GET', 'k'], ['EXEC', 'x']])
   })
 
+  it('before AUTH, more than 10 arguments or a bulk past 16 KB is a protocol error that closes the connection', async () => {
+    await requirepass('secret')
+    /** Everything a new connection gets for `bytes` (then QUIT) until the server closes it. */
+    const exchange = async (port: number, host: string, bytes: Buffer): Promise<string> => await new Promise((resolve, reject) => {
+      const s = net.connect(port, host)
+      const got: Buffer[] = []
+      s.on('data', d => got.push(d))
+      s.on('error', reject)
+      s.on('close', () => { resolve(Buffer.concat(got).toString('latin1')) })
+      s.write(Buffer.concat([bytes, Buffer.from('*1\r\n$4\r\nQUIT\r\n')]))
+    })
+    const mb = (args: string[]): Buffer => Buffer.from(`*${args.length}\r\n${args.map(a => `$${a.length}\r\n${a}\r\n`).join('')}`)
+    const cases: Buffer[] = [
+      mb(Array(11).fill('a')), mb(['PING', ...Array(9).fill('a')]), Buffer.from('*2\r\n$4\r\nECHO\r\n$16385\r\n'), mb(['ECHO', 'x'.repeat(16384)]),
+      Buffer.from('*11\r\n'), Buffer.from('*-1\r\n*11\r\n'), Buffer.from(`PING ${Array(12).fill('a').join(' ')}\r\n`),
+      Buffer.concat([Buffer.from('AUTH secret\r\n'), mb(Array(11).fill('a'))]), Buffer.concat([Buffer.from('AUTH secret\r\n'), mb(['ECHO', 'y'.repeat(16385)])]),
+      Buffer.concat([Buffer.from('AUTH wrong\r\n'), mb(Array(11).fill('a'))]), Buffer.concat([Buffer.from('HELLO 2 AUTH default secret\r\n'), mb(['MSET', ...Array(10).fill('k')])]),
+    ]
+    for (const c of cases) {
+      const [a, b] = await Promise.all([exchange(pair.flash.port, pair.flash.host, c), exchange(pair.redis.port, pair.redis.host, c)])
+      const norm = (t: string): string => t.replace(/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\n:N\r\n')
+      expect(norm(a), `reply to ${JSON.stringify(c.toString('latin1').slice(0, 60))}`).toBe(norm(b))
+    }
+  })
+
   it('clients already connected stay authenticated when the password changes; clearing it lets everyone in', async () => {
     const [f, r] = await Promise.all([RawClient.connect(pair.flash.port, pair.flash.host), RawClient.connect(pair.redis.port, pair.redis.host)])
     try {

@@ -547,10 +547,10 @@ describe('HELP of CLIENT, COMMAND and CONFIG', () => {
   it('the help texts, and the arity error with an argument', async () => {
     await pair.sequence([
       ['CLIENT', 'HELP'], ['client', 'help'], ['CLIENT', 'HELP', 'x'], ['COMMAND', 'HELP'], ['COMMAND', 'HELP', 'x'],
-      ['CONFIG', 'HELP'], ['CONFIG', 'help', 'x'], ['COMMAND', 'INFO', 'client|help', 'command|help', 'config|help'],
+      ['CONFIG', 'HELP'], ['CONFIG', 'help', 'x'], ['COMMAND', 'INFO', 'client|help', 'command|help', 'config|help'], ['COMMAND', 'INFO', 'nosuch', 'get', 'client|nosuch'],
     ])
     await both('HELLO', '3')
-    await pair.sequence([['CLIENT', 'HELP'], ['COMMAND', 'HELP'], ['CONFIG', 'HELP']])
+    await pair.sequence([['CLIENT', 'HELP'], ['COMMAND', 'HELP'], ['CONFIG', 'HELP'], ['COMMAND', 'INFO', 'nosuch', 'get']])
   })
 })
 
