@@ -32,10 +32,10 @@
 //   levels). Such a mismatch is printed and not counted, and the key is deleted on both servers
 //   so that the runs go on alike.
 // A mismatch prints the seed, the command's index and both replies; the run exits 1.
-import net from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { Rng } from './protocol-fuzz.js'
-import { start, stop, flashkvSpec, redisSpec, respCommand } from '../servers.js'
+import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
+import { Conn } from './resp-conn.js'
 
 type Gen = (r: Rng) => string[]
 
@@ -100,6 +100,11 @@ const COMMAND_SAMPLES = [['GET', 'k1'], ['SET', 'k1', 'v'], ['MSET', 'a', '1', '
   ['GEORADIUS', 'k', '0', '0', '1', 'km', 'STORE', 'd'], ['SUBSCRIBE', 'c'], ['PUBLISH', 'c', 'm'], ['DEL', 'a', 'b', 'c'], ['FCALL', 'f', '1', 'k'], ['ZADD', 'z', '1', 'm'], ['SINTERCARD', '2', 'a', 'b']]
 const CONFIG_PARAMS = ['maxmemory', 'maxmemory-policy', 'hz', 'notify-keyspace-events', 'lazyfree-lazy-user-del', 'timeout', 'slowlog-log-slower-than', 'slowlog-max-len',
   'lua-time-limit', 'active-expire-effort', 'activerehashing', 'maxmemory-samples', 'save', 'appendfsync', 'nosuch', 'databases', 'tracking-table-max-keys']
+
+const GEO_LON = ['0', '13.361389', '15.087269', '-180', '180', '181', '-73.9857', '179.9999', '1e-5', 'x', '-0']
+const GEO_LAT = ['0', '38.115556', '37.502669', '85.05112878', '85.05112879', '-85.05112878', '40.7484', '-33.8688', '89', 'x']
+const GEO_DIST = ['0', '1', '100', '200', '5000', '20000', '-1', '0.5', '1e9', 'x']
+const GEO_UNITS = ['m', 'km', 'mi', 'ft', 'KM', 'x']
 
 const FAMILIES: Record<string, Gen[]> = {
   hash: [
@@ -230,6 +235,21 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['CONFIG', 'SET', r.pick(CONFIG_PARAMS), r.pick(['yes', 'no', '0', '-1', '1', '100', 'x', '1gb', '10k', '', '1.5', 'allkeys-lru', 'KEA', 'Ex', 'always'])],
     r => ['CONFIG', 'GET', r.pick(CONFIG_PARAMS)],
   ],
+  // GEO's options and its float formatting: every search form, units, sorting, counts, stores.
+  geo: [
+    r => ['GEOADD', k(r), ...opt(r, 0.2, () => [r.pick(['NX', 'XX', 'CH'])]), r.pick(GEO_LON), r.pick(GEO_LAT), m(r), ...opt(r, 0.5, () => [r.pick(GEO_LON), r.pick(GEO_LAT), m(r)])],
+    r => ['GEOSEARCH', k(r), ...(r.chance(0.5) ? ['FROMLONLAT', r.pick(GEO_LON), r.pick(GEO_LAT)] : ['FROMMEMBER', m(r)]),
+      ...(r.chance(0.5) ? ['BYRADIUS', r.pick(GEO_DIST)] : ['BYBOX', r.pick(GEO_DIST), r.pick(GEO_DIST)]), r.pick(GEO_UNITS),
+      ...opt(r, 0.5, () => [r.pick(['ASC', 'DESC'])]), ...opt(r, 0.4, () => ['COUNT', r.pick(['1', '2', '0', '-1', 'x']), ...opt(r, 0.4, () => ['ANY'])]),
+      ...opt(r, 0.4, () => ['WITHCOORD']), ...opt(r, 0.4, () => ['WITHDIST']), ...opt(r, 0.4, () => ['WITHHASH'])],
+    r => ['GEOSEARCHSTORE', k(r), k(r), 'FROMLONLAT', r.pick(GEO_LON), r.pick(GEO_LAT), 'BYRADIUS', r.pick(GEO_DIST), r.pick(GEO_UNITS),
+      ...opt(r, 0.5, () => [r.pick(['ASC', 'DESC'])]), ...opt(r, 0.4, () => ['COUNT', r.pick(['1', '3'])]), ...opt(r, 0.5, () => ['STOREDIST'])],
+    r => [r.pick(['GEORADIUS', 'GEORADIUS_RO']), k(r), r.pick(GEO_LON), r.pick(GEO_LAT), r.pick(GEO_DIST), r.pick(GEO_UNITS), ...opt(r, 0.4, () => ['WITHDIST']),
+      ...opt(r, 0.3, () => ['WITHCOORD']), ...opt(r, 0.3, () => ['WITHHASH']), ...opt(r, 0.4, () => [r.pick(['ASC', 'DESC'])]), ...opt(r, 0.3, () => ['COUNT', r.pick(['1', '2'])])],
+    r => ['GEORADIUSBYMEMBER', k(r), m(r), r.pick(GEO_DIST), r.pick(GEO_UNITS), ...opt(r, 0.5, () => ['WITHDIST']), ...opt(r, 0.3, () => [r.pick(['STORE', 'STOREDIST']), k(r)])],
+    r => ['GEODIST', k(r), m(r), m(r), ...opt(r, 0.6, () => [r.pick(GEO_UNITS)])], r => ['GEOPOS', k(r), m(r), m(r)], r => ['GEOHASH', k(r), m(r), m(r)],
+    r => ['ZADD', k(r), r.pick(['0', '1', '3471579339700058', '4503599627370495', '-1', '4503599627370496', '1e20', 'inf']), m(r)], r => ['ZRANGE', k(r), '0', '-1', 'WITHSCORES'],
+  ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-entries', 'zset-max-listpack-entries', 'set-max-intset-entries']), r.pick(['0', '1', '2', '3', '128', '512'])],
@@ -316,60 +336,6 @@ async function sameState (a: Conn, b: Conn): Promise<boolean> {
     if (!x.equals(y)) return false
   }
   return true
-}
-
-/** One connection that sends a command and resolves with its whole reply (RESP2 or RESP3). */
-class Conn {
-  private buf = Buffer.alloc(0)
-  private readonly waiting: Array<(reply: Buffer) => void> = []
-  private constructor (private readonly s: net.Socket, private readonly name: string) {
-    s.on('data', d => { this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]); this.drain() })
-  }
-
-  static async open (port: number, name: string): Promise<Conn> {
-    const s = net.connect(port, '127.0.0.1')
-    await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
-    return new Conn(s, name)
-  }
-
-  /** The reply to args; a reply that has not come in 10 s (a server that hangs or closed) is a failure. */
-  async send (args: string[]): Promise<Buffer> {
-    this.s.write(respCommand(args))
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`${this.name}: no reply in 10 s to ${JSON.stringify(args)}`)) }, 10_000)
-      this.waiting.push(reply => { clearTimeout(timer); resolve(reply) })
-    })
-  }
-
-  close (): void { this.s.destroy() }
-
-  private drain (): void {
-    while (this.waiting.length > 0) {
-      const end = replyEnd(this.buf, 0)
-      if (end < 0) return
-      const reply = this.buf.subarray(0, end)
-      this.buf = this.buf.subarray(end)
-      this.waiting.shift()?.(reply)
-    }
-  }
-}
-
-/** Where the RESP value at b[p] ends, or -1 while it is incomplete. */
-function replyEnd (b: Buffer, p: number): number {
-  if (p >= b.length) return -1
-  const eol = b.indexOf('\r\n', p)
-  if (eol < 0) return -1
-  const t = b[p]
-  const n = Number(b.toString('latin1', p + 1, eol))
-  // Bulk string and verbatim string: a length, then that many bytes and CRLF.
-  if (t === 0x24 || t === 0x3d) return n < 0 ? eol + 2 : b.length < eol + 4 + n ? -1 : eol + 4 + n
-  // Array, set, push and map (two values per entry).
-  if (t === 0x2a || t === 0x7e || t === 0x3e || t === 0x25) {
-    let q = eol + 2
-    for (let i = 0; i < (t === 0x25 ? 2 * n : n); i++) if ((q = replyEnd(b, q)) < 0) return -1
-    return n < 0 ? eol + 2 : q
-  }
-  return eol + 2
 }
 
 function argOf (name: string, fallback: string): string {
