@@ -250,6 +250,23 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['GEODIST', k(r), m(r), m(r), ...opt(r, 0.6, () => [r.pick(GEO_UNITS)])], r => ['GEOPOS', k(r), m(r), m(r)], r => ['GEOHASH', k(r), m(r), m(r)],
     r => ['ZADD', k(r), r.pick(['0', '1', '3471579339700058', '4503599627370495', '-1', '4503599627370496', '1e20', 'inf']), m(r)], r => ['ZRANGE', k(r), '0', '-1', 'WITHSCORES'],
   ],
+  // Stream options the stream family leaves out: lag bookkeeping (ENTRIESREAD, ENTRIESADDED,
+  // MAXDELETEDID), XCLAIM's options, XTRIM's LIMIT, consumer groups read and acknowledged.
+  stream2: [
+    r => ['XADD', 'x1', r.pick(['1-1', '2-0', '3-0', '3-5', '5-0', '7-1', '9-0']), 'f', m(r)], r => ['XDEL', 'x1', r.pick(['1-1', '2-0', '3-0', '5-0'])],
+    r => ['XGROUP', 'CREATE', 'x1', r.pick(['g1', 'g2']), r.pick(['0', '$', '2-0', '3-0']), ...opt(r, 0.5, () => ['ENTRIESREAD', r.pick(['0', '1', '2', '-1', '-2', 'x', '100'])]), ...opt(r, 0.2, () => ['MKSTREAM'])],
+    r => ['XGROUP', 'SETID', 'x1', r.pick(['g1', 'g2']), r.pick(['0', '$', '3-0']), ...opt(r, 0.5, () => ['ENTRIESREAD', r.pick(['0', '1', '3', '-1', 'x'])])],
+    r => ['XSETID', 'x1', r.pick(['9-0', '10-0', '3-0', '0-0', '18446744073709551615-18446744073709551615']), ...opt(r, 0.5, () => ['ENTRIESADDED', r.pick(['0', '5', '100', '-1', 'x'])]), ...opt(r, 0.5, () => ['MAXDELETEDID', r.pick(['0-0', '5-0', '2-0', '20-0', 'x'])])],
+    r => ['XREADGROUP', 'GROUP', r.pick(['g1', 'g2']), r.pick(['c1', 'c2']), ...opt(r, 0.4, () => ['COUNT', r.pick(['1', '2'])]), ...opt(r, 0.2, () => ['NOACK']), 'STREAMS', 'x1', r.pick(['>', '>', '0', '3-0'])],
+    r => ['XACK', 'x1', r.pick(['g1', 'g2']), r.pick(['1-1', '2-0', '3-0', '5-0', 'x']), ...opt(r, 0.4, () => ['7-1'])],
+    r => ['XCLAIM', 'x1', r.pick(['g1', 'g2']), r.pick(['c1', 'c3']), r.pick(['0', '-1', 'x']), r.pick(['1-1', '2-0', '3-0', '5-0']), ...opt(r, 0.3, () => ['IDLE', r.pick(['0', '-5', '1000000000'])]),
+      ...opt(r, 0.2, () => ['RETRYCOUNT', r.pick(['0', '3', '-1'])]), ...opt(r, 0.3, () => ['FORCE']), ...opt(r, 0.3, () => ['JUSTID']), ...opt(r, 0.2, () => ['LASTID', r.pick(['0', '9-0', 'x'])])],
+    r => ['XAUTOCLAIM', 'x1', r.pick(['g1', 'g2']), 'c2', r.pick(['0', '-1']), r.pick(['0', '2-0', '(3-0', 'x']), ...opt(r, 0.5, () => ['COUNT', r.pick(['1', '0', '2', '100000000'])]), ...opt(r, 0.3, () => ['JUSTID'])],
+    r => ['XTRIM', 'x1', r.pick(['MAXLEN', 'MINID']), r.pick(['=', '~']), r.pick(['0', '2', '3-0', '5']), ...opt(r, 0.4, () => ['LIMIT', r.pick(['0', '1', '100', '-1'])])],
+    () => ['XINFO', 'STREAM', 'x1'], () => ['XINFO', 'GROUPS', 'x1'], r => ['XINFO', 'STREAM', 'x1', 'FULL', ...opt(r, 0.3, () => ['COUNT', r.pick(['0', '1'])])],
+    r => ['XPENDING', 'x1', r.pick(['g1', 'g2']), ...opt(r, 0.6, () => [...opt(r, 0.3, () => ['IDLE', r.pick(['0', '100000'])]), '-', '+', r.pick(['1', '10', '0', '-1']), ...opt(r, 0.4, () => [r.pick(['c1', 'c2'])])])],
+    r => ['XGROUP', r.pick(['DELCONSUMER', 'CREATECONSUMER']), 'x1', r.pick(['g1', 'g2']), r.pick(['c1', 'c2', 'c3'])], () => ['XLEN', 'x1'],
+  ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-entries', 'zset-max-listpack-entries', 'set-max-intset-entries']), r.pick(['0', '1', '2', '3', '128', '512'])],
