@@ -5,7 +5,7 @@
 // type, this one mixes types on few keys, so WRONGTYPE paths, conversions and errors meet.
 //
 //   npm run fuzz:diff -- [--commands N] [--seeds 1,2,3] [--shards N] [--families zset,hash] [--resp3]
-//                        [--wrap multi|eval] [--probe] [--trace]
+//                        [--wrap multi|eval] [--probe] [--trace] [--notify]
 //
 // --wrap multi sends 1-4 commands in MULTI/EXEC, --wrap eval each through EVAL (redis.call or
 // redis.pcall over ARGV): transactions and Lua's reply conversions meet the same arguments.
@@ -35,7 +35,7 @@
 import { writeFileSync } from 'node:fs'
 import { Rng } from './protocol-fuzz.js'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
-import { Conn } from './resp-conn.js'
+import { Conn, Subscriber } from './resp-conn.js'
 
 type Gen = (r: Rng) => string[]
 
@@ -369,6 +369,11 @@ async function main (): Promise<void> {
   // --probe: after each command whose replies agree, compare DBSIZE and each key's OBJECT
   // ENCODING, so that a divergence is reported at the command that made it.
   const probe = process.argv.includes('--probe')
+  // --notify: notify-keyspace-events KEA on both, and a subscriber to every keyspace event on
+  // each; after each command, the events Redis published (those before a PING's reply on its
+  // subscriber) must be FlashKV's, as a sorted multiset (shards publish side by side). FlashKV's
+  // are waited for up to 2 s: they come from the shards through the pub/sub hub.
+  const notify = process.argv.includes('--notify')
   // --trace: at a mismatch, print every earlier command of the seed that names the same key (and every CONFIG SET).
   const trace = process.argv.includes('--trace')
   const families = argOf('families', Object.keys(FAMILIES).join(',')).split(',')
@@ -387,6 +392,12 @@ async function main (): Promise<void> {
         await c.send(['FLUSHALL'])
         if (process.argv.includes('--resp3')) await c.send(['HELLO', '3'])
       }
+      let subs: [Subscriber, Subscriber] | null = null
+      let events = 0
+      if (notify) {
+        await Promise.all([a.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']), b.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA'])])
+        subs = await Promise.all([Subscriber.open(flashkv.port, '__key*__:*'), Subscriber.open(redis.port, '__key*__:*')])
+      }
       let erange = false
       const history: string[][] = []
       let found = 0
@@ -394,6 +405,8 @@ async function main (): Promise<void> {
         let cmd = rng.pick(gens)(rng)
         // Wrapped, a reply is compared whole: no command whose reply may rightly differ.
         while (wrap !== '' && isLoose(cmd)) cmd = rng.pick(gens)(rng)
+        // --notify keeps every event class on.
+        while (notify && cmd[0] === 'CONFIG' && cmd[2] === 'notify-keyspace-events') cmd = rng.pick(gens)(rng)
         const group = [cmd]
         history.push(cmd)
         if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
@@ -416,6 +429,23 @@ async function main (): Promise<void> {
         }
         const x = Buffer.concat(xs)
         const y = Buffer.concat(ys)
+        if (subs !== null) {
+          const theirs = await subs[1].untilPong()
+          events += theirs.length
+          const mine = await subs[0].take(theirs.length, theirs.length === 0 ? 0 : 2000)
+          if (mine.sort().join() !== [...theirs].sort().join()) {
+            console.log(`EVENTS seed ${seed} #${i}: after ${JSON.stringify(group)}\n  flashkv: ${JSON.stringify(mine)}\n  redis:   ${JSON.stringify(theirs)}`)
+            found++
+            counted++
+          }
+          // Events FlashKV sent past Redis's count belong to no later command: reported here.
+          const extra = subs[0].rest()
+          if (extra.length > 0) {
+            console.log(`EVENTS seed ${seed} #${i}: FlashKV's more after ${JSON.stringify(group)}: ${JSON.stringify(extra)}`)
+            found++
+            counted++
+          }
+        }
         if (x.equals(y)) {
           if (probe && !(await sameState(a, b))) {
             console.log(`STATE seed ${seed} #${i}: after ${JSON.stringify(group)}`)
@@ -445,8 +475,9 @@ async function main (): Promise<void> {
         }
       }
       a.close()
+      subs?.forEach(sub => { sub.close() })
       b.close()
-      console.log(`seed ${seed}: ${commands} commands, ${found} mismatches`)
+      console.log(`seed ${seed}: ${commands} commands${notify ? `, ${events} events` : ''}, ${found} mismatches`)
     }
   } finally {
     await Promise.all([stop(redis), stop(flashkv)])

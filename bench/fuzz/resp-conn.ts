@@ -57,3 +57,61 @@ function replyEnd (b: Buffer, p: number): number {
   return eol + 2
 }
 
+
+const PONG = '*2\r\n$4\r\npong\r\n$0\r\n\r\n'
+
+/** A subscriber connection (RESP2): every message it gets, in order, for the fuzzer to take. */
+export class Subscriber {
+  private buf = Buffer.alloc(0)
+  private readonly values: string[] = []
+  private wake: (() => void) | null = null
+  private constructor (private readonly s: net.Socket) {
+    s.on('data', d => {
+      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d])
+      for (let end; (end = replyEnd(this.buf, 0)) >= 0;) {
+        this.values.push(this.buf.toString('latin1', 0, end))
+        this.buf = this.buf.subarray(end)
+      }
+      this.wake?.()
+    })
+  }
+
+  /** A connection in PSUBSCRIBE pattern, once the subscription is confirmed. */
+  static async open (port: number, pattern: string): Promise<Subscriber> {
+    const s = net.connect(port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+    const sub = new Subscriber(s)
+    s.write(respCommand(['PSUBSCRIBE', pattern]))
+    await sub.take(1, 10_000)
+    return sub
+  }
+
+  /** The messages that came before the reply to a PING sent now (Redis: all the events so far). */
+  async untilPong (): Promise<string[]> {
+    this.s.write(respCommand(['PING']))
+    for (;;) {
+      const i = this.values.indexOf(PONG)
+      if (i >= 0) return this.values.splice(0, i + 1).slice(0, i)
+      await this.next(10_000)
+    }
+  }
+
+  /** The first n messages, or fewer if they do not all come within ms. */
+  async take (n: number, ms: number): Promise<string[]> {
+    const until = Date.now() + ms
+    while (this.values.length < n && Date.now() < until) await this.next(until - Date.now())
+    return this.values.splice(0, Math.min(n, this.values.length))
+  }
+
+  /** Messages already here, taken without waiting. */
+  rest (): string[] { return this.values.splice(0) }
+
+  close (): void { this.s.destroy() }
+
+  private async next (ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => { this.wake = null; resolve() }, ms)
+      this.wake = () => { clearTimeout(timer); this.wake = null; resolve() }
+    })
+  }
+}
