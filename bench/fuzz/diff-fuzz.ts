@@ -19,7 +19,7 @@
 //   may come from such a set);
 // - DUMP of a hashtable-encoded set or hash (dict order): the length and the RDB type only; of a
 //   list or an intset, the type only (node boundaries and intset widths follow history);
-// - RANDOMKEY: whether there was a key;
+// - RANDOMKEY: whether there was a key; HELLO: all but the connection's id;
 // - TTL, PTTL, EXPIRETIME, PEXPIRETIME: within 2 (an expiry set relative to each server's clock);
 // - SCAN and the type scans: sorted, as above; only cursor 0 is sent (COUNT 1000 answers it in
 //   one call), since another cursor names a place in Redis's dict, which hashes with a random seed;
@@ -267,6 +267,20 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['XPENDING', 'x1', r.pick(['g1', 'g2']), ...opt(r, 0.6, () => [...opt(r, 0.3, () => ['IDLE', r.pick(['0', '100000'])]), '-', '+', r.pick(['1', '10', '0', '-1']), ...opt(r, 0.4, () => [r.pick(['c1', 'c2'])])])],
     r => ['XGROUP', r.pick(['DELCONSUMER', 'CREATECONSUMER']), 'x1', r.pick(['g1', 'g2']), r.pick(['c1', 'c2', 'c3'])], () => ['XLEN', 'x1'],
   ],
+  // Connection commands whose replies do not name ids or addresses (no CLIENT REPLY OFF/SKIP or
+  // TRACKING ON: replies would go missing or pushes come between them).
+  client: [
+    r => ['CLIENT', 'SETNAME', r.pick(['n1', 'a b', 'x\ny', '', 'name-1', 'é'])], () => ['CLIENT', 'GETNAME'], r => ['CLIENT', 'NO-EVICT', r.pick(['on', 'off', 'x', 'ON'])],
+    r => ['CLIENT', 'TRACKING', r.pick(['off', 'x', 'OFF']), ...opt(r, 0.5, () => [r.pick(['BCAST', 'OPTIN', 'OPTOUT', 'NOLOOP', 'PREFIX', 'REDIRECT'])]), ...opt(r, 0.3, () => [r.pick(['a', '0', 'OPTIN'])])],
+    r => ['CLIENT', 'CACHING', r.pick(['yes', 'no', 'x'])], () => ['CLIENT', 'GETREDIR'], () => ['CLIENT', 'TRACKINGINFO'],
+    r => ['CLIENT', 'KILL', ...r.pick([['ID', 'x'], ['ID', '999999'], ['TYPE', 'bad'], ['TYPE', 'pubsub'], ['SKIPME', 'x'], ['ADDR', '1.2.3.4:5'], ['LADDR', 'x'], ['USER', 'nobody'], ['1.2.3.4:5'], ['ID'], ['MAXAGE', 'x']])],
+    r => ['CLIENT', 'UNBLOCK', r.pick(['999999', 'x', '-1']), ...opt(r, 0.5, () => [r.pick(['TIMEOUT', 'ERROR', 'X'])])], r => ['CLIENT', 'PAUSE', r.pick(['x', '-1', '0']), ...opt(r, 0.5, () => [r.pick(['WRITE', 'ALL', 'X'])])],
+    () => ['CLIENT', 'UNPAUSE'], r => ['CLIENT', 'REPLY', r.pick(['ON', 'x'])], r => ['CLIENT', r.pick(['NOSUCH', 'help', 'LIST x', 'INFO x'])],
+    r => ['CLIENT', 'LIST', 'TYPE', r.pick(['x', 'master'])], r => ['CLIENT', 'LIST', 'ID', r.pick(['x', '0', '-1', '999999'])],
+    r => ['HELLO', r.pick(['2', '4', 'x', '1'])], r => ['HELLO', '2', r.pick(['SETNAME', 'AUTH', 'X']), ...opt(r, 0.7, () => [r.pick(['n2', 'default', 'a b'])]), ...opt(r, 0.5, () => ['x'])],
+    r => ['PING', ...opt(r, 0.5, () => [m(r)]), ...opt(r, 0.2, () => ['x'])], r => ['ECHO', ...opt(r, 0.8, () => [m(r)])], r => ['SELECT', r.pick(['0', '1', '16', 'x', '-1', '0x1', ' 1'])],
+    () => ['RESET'], r => ['SET', k(r), m(r)], r => ['GET', k(r)], () => ['DBSIZE'], r => ['WAIT', r.pick(['0', '-1', 'x']), r.pick(['0', '-1', 'x'])],
+  ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
     r => ['CONFIG', 'SET', r.pick(['hash-max-listpack-entries', 'zset-max-listpack-entries', 'set-max-intset-entries']), r.pick(['0', '1', '2', '3', '128', '512'])],
@@ -311,7 +325,7 @@ const isLex = (cmd: string[]): boolean => LEX.has(cmd[0]) || (cmd[0] === 'ZRANGE
 
 /** Whether a reply to `cmd` may rightly differ between the two servers. */
 function isLoose (cmd: string[]): boolean {
-  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || cmd[0] === 'ACL' || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
+  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || cmd[0] === 'ACL' || cmd[0] === 'HELLO' || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
 }
 
 /** Whether `key` holds a sorted set whose members do not all have one score (a ZREMRANGEBYLEX may have emptied it on one side: both are asked). */
@@ -330,6 +344,8 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
     const [x, y] = [/^:(-?\d+)\r\n$/.exec(a), /^:(-?\d+)\r\n$/.exec(b)]
     return x !== null && y !== null && Math.abs(Number(x[1]) - Number(y[1])) <= 2
   }
+  // HELLO names the connection's id, which differs between the servers.
+  if (name === 'HELLO') return a.replace(/\$2\r\nid\r\n:\d+\r\n/, '') === b.replace(/\$2\r\nid\r\n:\d+\r\n/, '')
   if (name === 'RANDOMKEY') return (a === '$-1\r\n') === (b === '$-1\r\n')
   if (RANDOM.has(name)) return a.split('\r\n')[0] === b.split('\r\n')[0]
   if (name === 'DUMP') {

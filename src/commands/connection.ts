@@ -114,22 +114,22 @@ export function helloCommand (c: ClientContext, argv: Argv, out: ReplyWriter): v
     next = 2
     if (ver < 2 || ver > 3) { out.raw(NOPROTO); return }
   }
-  let user = -1
-  let nameArg = -1
+  // Each option takes effect where it stands, as in Redis 7.0: an AUTH or a SETNAME before a bad
+  // option stays done (and SETNAME works before the client has authenticated).
   for (let j = next; j < argc; j++) {
     const more = argc - 1 - j
-    if (equalsLower(buf, start[j], len[j], TOK_AUTH) && more >= 2) { user = j + 1; j += 2 }
-    else if (equalsLower(buf, start[j], len[j], TOK_SETNAME) && more >= 1) { nameArg = j + 1; j++ }
-    else {
+    if (equalsLower(buf, start[j], len[j], TOK_AUTH) && more >= 2) {
+      if (!authenticate(c, argv, argBuf(argv, j + 1).toString('latin1'), argBuf(argv, j + 2))) { out.raw(WRONGPASS); return }
+      j += 2
+    } else if (equalsLower(buf, start[j], len[j], TOK_SETNAME) && more >= 1) {
+      if (!setNameOrReply(c, argv, j + 1, out)) return
+      j++
+    } else {
       out.raw(errorReply(`ERR Syntax error in HELLO option '${Buffer.from(buf.subarray(start[j], start[j] + len[j])).toString('latin1')}'`))
       return
     }
   }
-  if (user >= 0) {
-    if (!authenticate(c, argv, argBuf(argv, user).toString('latin1'), argBuf(argv, user + 1))) { out.raw(WRONGPASS); return }
-  }
   if (!c.isAuthenticated && Atomics.load(c.server.acl.authWord, 0) !== 0) { out.raw(HELLO_NOAUTH); return }
-  if (nameArg >= 0 && !setNameOrReply(c, argv, nameArg, out)) return
   if (ver !== 0) c.resp = ver as 2 | 3
   out.resp3 = c.resp === 3
   out.mapHeader(7)
@@ -269,13 +269,14 @@ export function clientPauseCommand (c: ClientContext, argv: Argv, out: ReplyWrit
     out.raw(errorReply(`ERR unknown subcommand or wrong number of arguments for '${cstr(argv, 1)}'. Try CLIENT HELP.`))
     return
   }
-  const ms = msTimeout(argv, 2, out)
-  if (ms === null) return
+  // The mode is checked before the timeout, as Redis 7.0 does.
   let type = 2
   if (argc === 4) {
     if (equalsLower(buf, start[3], len[3], TOK_WRITE)) type = 1
     else if (!equalsLower(buf, start[3], len[3], TOK_ALL)) { out.raw(PAUSE_MODE); return }
   }
+  const ms = msTimeout(argv, 2, out)
+  if (ms === null) return
   c.pauseClients(ms, type)
   out.raw(OK)
 }

@@ -138,7 +138,7 @@ describe('CLIENT PAUSE / UNPAUSE', () => {
     const [fb, rb] = await Promise.all([B.f.readReplies(1, 10_000), B.r.readReplies(1, 10_000)])
     expect(text(fb[0])).toBe(text(rb[0]))
     await steps([
-      [A, 'CLIENT', 'PAUSE', 'x'], [A, 'CLIENT', 'PAUSE', '10', 'FOO'], [A, 'CLIENT', 'PAUSE', '-1'],
+      [A, 'CLIENT', 'PAUSE', 'x'], [A, 'CLIENT', 'PAUSE', '10', 'FOO'], [A, 'CLIENT', 'PAUSE', '-1'], [A, 'CLIENT', 'PAUSE', 'x', 'FOO'], [A, 'CLIENT', 'PAUSE', '-1', 'foo'],
       [A, 'CLIENT', 'PAUSE', '10', 'WRITE', 'x'], [A, 'CLIENT', 'UNPAUSE', 'x'], [A, 'CLIENT', 'UNPAUSE'],
     ])
   })

@@ -57,6 +57,10 @@ describe('with requirepass', () => {
       ['AUTH', 'secret'], ['PING'], ['AUTH', 'wrong'], ['PING'], ['CONFIG', 'GET', 'requirepass'],
     ])
     await fresh([['HELLO', '2', 'AUTH', 'default', 'secret', 'SETNAME', 'n'], ['CLIENT', 'GETNAME'], ['SET', 'k', 'v'], ['GET', 'k']])
+    // Each HELLO option takes effect where it stands: what comes before a bad option stays done,
+    // and SETNAME works before the client is authenticated.
+    await fresh([['HELLO', '2', 'SETNAME', 'early', 'x'], ['HELLO', '2', 'SETNAME', 'a b', 'x'], ['AUTH', 'secret'], ['CLIENT', 'GETNAME']])
+    await fresh([['HELLO', '2', 'AUTH', 'default', 'secret', 'BOGUS'], ['PING'], ['HELLO', '3', 'SETNAME', 'n2', 'AUTH', 'default', 'wrong'], ['CLIENT', 'GETNAME']])
     await fresh([['MULTI'], ['SET', 'k', 'v'], ['EXEC'], ['EXEC', 'x'], ['AUTH', 'default', 'secret'], ['MULTI'], ['SET', 'k', 'w'], ['EXEC'], ['GET', 'k'], ['EXEC', 'x']])
   })
 
