@@ -28,7 +28,7 @@ import { creditWords, watchWords, verdictWords, sharedFlags, claimWords, NOTIFY_
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
 import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
-import { TrackingTable, G_CLIENTS } from '../src/storage/tracking.js'
+import { TrackingTable, G_CLIENTS, TRK_AFTER } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
 import { hashLimits } from '../src/storage/hash-type.js'
@@ -691,6 +691,7 @@ function runCommand (id: number, word: number, flags: number, slot: number, isLa
     shard.pendingBlock = null
     block(slot, spec, isLate, (flags & REQ_RESP3) !== 0)
   } else if ((flags & REQ_NOREPLY) === 0) {
+    if (trk.out.length !== 0 && slot !== 0) sendOwnTracking(slot)
     writeReply(slot, isLate)
     if (isScriptRerun) commandsRun--
   }
@@ -1243,6 +1244,27 @@ function onTrackRemove (ks: Keyspace, e: number): void {
 function trackFlush (): void {
   trk.clear()
   if (data.index === 0 && trk.words.g[G_CLIENTS] !== 0) trk.flushAll()
+}
+
+/**
+ * The invalidations for the writer itself, ahead of its reply: those of keys it tracks marked
+ * TRK_AFTER, which its thread writes just after that reply, before anything else it sends the
+ * client (Redis 7.0's pending invalidations of the current client); as a REDIRECT target's, just
+ * before that reply.
+ */
+function sendOwnTracking (slot: number): void {
+  const out = trk.out
+  let kept = 0
+  for (let i = 0; i < out.length; i++) {
+    const r = out[i]
+    if (readU32(r.payload, 4) === slot && producers[r.producer] === cur) {
+      // aux 0: the tracking client itself. A REDIRECT target (aux 1) hears at once, before its
+      // reply, as Redis 7.0 defers only the tracking client's own.
+      if (readU32(r.payload, 12) === 0) r.payload[2] = TRK_AFTER
+      pushTo(cur, r.payload)
+    } else out[kept++] = r
+  }
+  out.length = kept
 }
 
 function sendTracking (): void {

@@ -519,9 +519,17 @@ export function configResetstatShard (shard: Shard, _argv: Argv, out: ReplyWrite
   out.raw(OK)
 }
 
-/** Every shard has reset its counters: now the primary's (resetServerStats). */
-export function configResetstatFinish (c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
+/**
+ * The client threads' half of CONFIG RESETSTAT (resetServerStats), as the command leaves for the
+ * shards: what those threads count for the commands pipelined after it (MULTI, rejected calls,
+ * errors they answer) must survive it, as in Redis, where it runs in its turn.
+ */
+export function configResetstatBegin (c: ClientContext): void {
   c.server.resetStats()
+}
+
+/** Every shard has reset its own counters, each in its ring's order. */
+export function configResetstatFinish (_c: ClientContext, _argv: Argv, _parts: readonly Buffer[], out: ReplyWriter): void {
   out.raw(OK)
 }
 

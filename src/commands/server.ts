@@ -32,7 +32,7 @@ import { typeOf } from '../storage/types.js'
 import { keyHash } from '../storage/hash.js'
 import { hubScriptsMemory } from './scripting.js'
 import { commandstatsLines, errorstatsLines, latencystatsLines, cpuLines } from './introspection.js'
-import { configGetCommand, configSetCommand, configResetstatShard, configResetstatFinish } from './config.js'
+import { configGetCommand, configSetCommand, configResetstatShard, configResetstatBegin, configResetstatFinish } from './config.js'
 
 export function dbsizeCommand (shard: Shard, _argv: Argv, out: ReplyWriter): void {
   out.int(shard.ks.count)
@@ -478,7 +478,7 @@ export const serverCommands: CommandSpec[] = [
       { ...SERVER, name: 'config|set', arity: -4, flags: CONFIG_FLAGS, route: 'primary', since: '2.0.0', summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], local: configSetCommand },
       { ...SERVER, name: 'config|rewrite', arity: 2, flags: CONFIG_FLAGS, route: 'primary', since: '2.8.0', summary: 'Rewrite the configuration file with the in memory configuration', complexity: 'O(1)', local: configRewriteCommand },
       { ...SERVER, name: 'config|help', arity: 2, flags: ['loading', 'stale'], route: 'primary', since: '5.0.0', summary: 'Show helpful text about the different subcommands', complexity: 'O(1)', local: helpCommand('CONFIG', CONFIG_HELP_LINES) },
-      { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', run: configResetstatShard, finish: configResetstatFinish },
+      { ...SERVER, name: 'config|resetstat', arity: 2, flags: CONFIG_FLAGS, route: 'all', merge: 'custom', since: '2.0.0', summary: 'Reset the stats returned by INFO', complexity: 'O(1)', begin: configResetstatBegin, run: configResetstatShard, finish: configResetstatFinish },
     ],
   },
   {

@@ -310,6 +310,12 @@ export interface CommandSpec {
    */
   admit?: (client: ClientContext, argv: Argv) => Buffer | null
   /**
+   * route 'all': its part on the client's thread, in the client's order: as the request leaves
+   * for the shards, or as EXEC plans it (RESETSTAT zeroes what the client threads count, so the
+   * commands after it still count).
+   */
+  begin?: (client: ClientContext) => void
+  /**
    * Key positions for commands whose keys move with their arguments (movablekeys: LMPOP's
    * numkeys). Null when the arguments are malformed: the command then runs on shard 0, whose
    * handler replies with Redis's error.

@@ -129,6 +129,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     local: spec.local,
     finish: spec.finish,
     admit: spec.admit,
+    begin: spec.begin,
     getKeys: spec.getKeys,
     blocks: spec.blocks,
     coord: spec.coord,

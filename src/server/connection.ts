@@ -206,6 +206,8 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   hubSeqs: number[] | null = null
   /** Messages to write just before the reply of a sequence number (see deliverMessage). */
   private before: Map<number, Buffer[]> | null = null
+  /** Messages to write just after the reply of a sequence number (see deliverAfter). */
+  private after: Map<number, Buffer[]> | null = null
 
   /** A pub/sub message or monitor line: before the replies the hub still owes, after the rest. */
   deliverMessage (bytes: Buffer): void {
@@ -230,6 +232,28 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     const q = this.before.get(seq)
     if (q === undefined) this.before.set(seq, [bytes]); else q.push(bytes)
     this.stashBytes += bytes.length
+  }
+
+  /**
+   * An invalidation of this client's own write, just after the reply of `seq`, the request its
+   * shard ran (Redis 7.0 sends a current client's invalidations after its reply, before anything
+   * else); -1 or an answered seq: now.
+   */
+  deliverAfter (seq: number, bytes: Buffer): void {
+    if (seq < this.headSeq) { this.replyLocalBytes(bytes); return }
+    this.after ??= new Map()
+    const q = this.after.get(seq)
+    if (q === undefined) this.after.set(seq, [bytes]); else q.push(bytes)
+    this.stashBytes += bytes.length
+  }
+
+  /** Writes the messages queued after reply `seq` (just written). */
+  private writeAfter (seq: number): void {
+    const q = (this.after as Map<number, Buffer[]>).get(seq)
+    if (q === undefined) return
+    this.after?.delete(seq)
+    if (this.after?.size === 0) this.after = null
+    for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
   }
 
   /** Writes the messages queued before reply `seq` (it is the head now). */
@@ -653,6 +677,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (seq === this.headSeq) {
       if (this.before !== null) this.writeBefore(seq)
       if (this.drops === null || !this.isDropped(seq)) this.append(src, start, len)
+      if (this.after !== null) this.writeAfter(seq)
       this.headSeq++
       if (this.stash !== null) this.takeStashed()
       if (!this.isDirty) this.dispatcher.markDirty(this)
@@ -687,6 +712,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
       stash.delete(this.headSeq)
       this.stashBytes -= b.length
       this.append(b, 0, b.length)
+      if (this.after !== null) this.writeAfter(this.headSeq)
       this.headSeq++
     }
     if (stash.size === 0) this.stash = null

@@ -584,7 +584,11 @@ export class Transactions {
       // call() counts each command EXEC runs in total_commands_processed, as a client's.
       this.router.counters[COMMANDS]++
       this.router.calls[cmd.id]++
+      const t0 = performance.now()
       this.planOne(conn, cmd, argv, n, steps)
+      // One that ran here (this thread's commands, pub/sub, UNWATCH) is counted here; a shard counts its own.
+      const st = steps[steps.length - 1]
+      if (st.kind === 'local') this.router.ranInExec(cmd, st.reply, t0)
       // Monitors see each queued command as EXEC runs it, then EXEC.
       if (cmd.isMonitored && this.router.pubsub.isMonitored) this.router.pubsub.feed(conn, argv, cmd, conn.db)
     }
@@ -680,6 +684,7 @@ export class Transactions {
         })
         break
       case 'all': {
+        cmd.begin?.(conn)
         if (n === 1) { steps.push({ kind: 'shard', shard: 0, db: db, cmd, argv }); break }
         const whole = Array.from({ length: argv.argc }, (_v, i) => i)
         steps.push({ kind: 'split', db: db, cmd, argv, positions: null, keyCount: 0, parts: this.router.links.map((_l, s) => ({ shard: s, idx: whole })) })

@@ -6,7 +6,8 @@
 // A subscription takes effect when the hub acknowledges it: the connection joins the delivery
 // lists then, and its SUBSCRIBE reply is sent then, so a message published after the reply
 // always arrives, and none arrives before it. An unsubscription takes effect at once here (no
-// message follows the reply); the hub's count follows a moment later.
+// message follows the reply), and the reply waits for the hub's count (inside EXEC the hub
+// hears of it just after).
 //
 // A message is queued on each subscriber like a reply produced now (after everything the
 // client sent before it), as `*3 message` in RESP2 or a `>3` push in RESP3. A subscriber whose
@@ -32,6 +33,9 @@ const PSUB = internalCommand('__psub')
 const MONITOR_FEED = internalCommand('__monitor')
 const MONITOR_NAME = Buffer.from('monitor')
 const MONITOR_IN_MULTI = Buffer.from('-ERR MONITOR inside MULTI is not supported\r\n')
+// EXEC runs its commands as a client that may not block; Redis 7.0 lets SUBSCRIBE and
+// PSUBSCRIBE through for backward compatibility, not SSUBSCRIBE.
+const SSUBSCRIBE_IN_EXEC = Buffer.from("-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n")
 const OK_BYTES = Buffer.from('+OK\r\n')
 
 function equalsAuth (argv: Argv, i: number): boolean {
@@ -48,6 +52,17 @@ const KIND_OF: Record<string, number> = {
   subscribe: PUBSUB_CHANNEL, unsubscribe: PUBSUB_CHANNEL,
   psubscribe: PUBSUB_PATTERN, punsubscribe: PUBSUB_PATTERN,
   ssubscribe: PUBSUB_SHARD, sunsubscribe: PUBSUB_SHARD,
+}
+
+/** The names a client holds, each once (`UNSUBSCRIBE a a` leaves the hub's count of a once). */
+function held (mine: Set<string>, names: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>()
+  return names.filter(b => {
+    const key = b.toString('latin1')
+    if (!mine.has(key) || seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 function bulk (b: Buffer): Buffer { return Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]) }
@@ -145,8 +160,7 @@ export class PubSub {
       return true
     }
     const link = this.router.links[HUB]
-    const removed: Buffer[] = []
-    for (const b of names) if (mine.has(b.toString('latin1'))) removed.push(b)
+    const removed = held(mine, names)
     const rec = removed.length > 0 ? this.record(kind, -1, removed) : null
     // The reply waits for the hub, so a PUBLISH after it no longer counts this client.
     if (rec !== null && !link.isDead && !link.canTake(Link.recordBytes(rec, null, rec.argc))) { this.router.block(conn, link); return false }
@@ -185,6 +199,7 @@ export class PubSub {
     const mine = this.setOf(conn, kind)
     const resp3 = conn.resp === 3
     if (!cmd.name.includes('unsub')) {
+      if (kind === PUBSUB_SHARD) return SSUBSCRIBE_IN_EXEC
       const replies: Buffer[] = []
       const added: Buffer[] = []
       for (let i = 1; i < argv.argc; i++) {
@@ -200,7 +215,7 @@ export class PubSub {
     if (argv.argc > 1) for (let i = 1; i < argv.argc; i++) names.push(Buffer.from(argv.buf.subarray(argv.start[i], argv.start[i] + argv.len[i])))
     else for (const key of mine) names.push(Buffer.from(key, 'latin1'))
     if (names.length === 0) return confirmation(resp3, cmd.name, null, this.count(conn, kind))
-    const removed = names.filter(b => mine.has(b.toString('latin1')))
+    const removed = held(mine, names)
     const reply = this.unsubscribeNow(conn, cmd.name, kind, names)
     if (removed.length > 0) this.tellHub(kind, -1, removed)
     return reply

@@ -93,6 +93,10 @@ export class SplitReply implements ReplyTarget {
     this.remaining = parts
   }
 
+  /** Its client, where the merged reply goes to it (not EXEC's). */
+  get partOf (): Connection | null { return this.done === null ? this.conn : null }
+  get partSeq (): number { return this.seq }
+
   onReply (tag: number, src: Uint8Array, start: number, len: number): void {
     if (src[start] === 45 /* '-' */ && this.error === null) {
       this.error = Buffer.from(src.subarray(start, start + len))
@@ -636,7 +640,8 @@ export class Router implements Dispatcher {
       }
     }
     if (ok) {
-      this.counters[COMMANDS]++
+      // One sent to every shard counts once merged (finishSplit): an INFO does not see itself.
+      if (cmd.route !== 'all' || this.sentWholeId !== cmd.id) this.counters[COMMANDS]++
       this.calls[cmd.id]++
       // SCAN may pass on from shard to shard: its call is counted here, each shard adds its time.
       if (this.sentWholeId !== cmd.id || cmd.route === 'cursor') this.cmdStats.count(cmd.id)
@@ -901,6 +906,12 @@ export class Router implements Dispatcher {
 
   private readonly slowlogAddId = internalCommand('__slowlog').id
 
+  /** A command EXEC ran on this thread since t0: its call and time, and the error it answered. */
+  ranInExec (cmd: Command, reply: Uint8Array, t0: number): void {
+    this.cmdStats.call(cmd.id, (performance.now() - t0) * 1e6)
+    if (reply[0] === 45) this.localError(cmd, reply, 0, reply.length)
+  }
+
   /** A command run here replied with an error: failed_calls, total_error_replies, errorstats. */
   private localError (cmd: Command, buf: Uint8Array, at: number, end: number): void {
     this.counters[LOCAL_ERRORS]++
@@ -1117,6 +1128,7 @@ export class Router implements Dispatcher {
       const err = cmd.admit(conn, argv)
       if (err !== null) { conn.bigSplits--; return this.reject(conn, err, cmd) }
     }
+    cmd.begin?.(conn)
     const split = new SplitReply(this, conn, conn.takeSeq(), cmd, this.links.length)
     this.sentWholeId = cmd.id
     if (cmd.merge === 'custom') {
@@ -1446,6 +1458,7 @@ export class Router implements Dispatcher {
     // Counted once merged, as call() counts after the command ran: an INFO does not see
     // itself, a CONFIG RESETSTAT does. Each shard added its part's execution time to usec
     // already; the latency sample is the wait for all parts, as this thread saw it.
+    if (split.done === null && split.cmd.route === 'all') this.counters[COMMANDS]++
     if (split.isCounted) {
       this.cmdStats.count(split.cmd.id)
       const us = (performance.now() - split.startedAt) * 1000

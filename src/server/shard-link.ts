@@ -27,6 +27,9 @@ import { EPOCH_BUSY, epochIndex, snapshot } from './sequencer.js'
 /** Whoever waits for a shard reply: a connection slot or one part of a split command. */
 export interface ReplyTarget {
   onReply (tag: number, src: Uint8Array, start: number, len: number): void
+  /** A part of a multi-shard command (SplitReply): the client that awaits the whole, and its sequence number. */
+  readonly partOf?: ReplyTarget | null
+  readonly partSeq?: number
   /** The request blocked on its keys (BLPOP...): its reply comes when served or timed out. */
   onBlocked?: () => void
 }
@@ -395,7 +398,10 @@ export class ShardLink {
     const mask = this.fifoTarget.length - 1
     for (let k = 0; k < this.fifoLen; k++) {
       const i = (this.fifoHead + k) & mask
-      if (this.fifoTarget[i] === target) { const t = this.fifoTag[i]; return seq < 0 || t < seq ? t : seq }
+      const f = this.fifoTarget[i]
+      if (f === target) { const t = this.fifoTag[i]; return seq < 0 || t < seq ? t : seq }
+      // A part of a command of target's on several shards: the whole one's reply.
+      if (f !== null && f.partOf === target) { const t = f.partSeq as number; return seq < 0 || t < seq ? t : seq }
     }
     return seq
   }

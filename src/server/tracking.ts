@@ -10,7 +10,9 @@
 // Order: an invalidation from shard S goes into the client's reply stream just before the reply
 // to its earliest request S has yet to answer (or after everything sent so far when there is
 // none): a reply S produced before the change (an old value, maybe still waiting behind another
-// shard's reply) always comes first, and a reply S produced after it always comes after.
+// shard's reply) always comes first, and a reply S produced after it always comes after. The
+// writer's own invalidations (TRK_AFTER) go just after the reply to the request that made them,
+// before any later reply, as Redis 7.0 sends a current client's.
 
 import { Buffer } from 'node:buffer'
 import type { Connection } from './connection.js'
@@ -23,7 +25,7 @@ import { SYNTAX_ERR, NOT_INTEGER, errorReply } from '../protocol/errors.js'
 import { parseInt64, parsed, equalsLower, token } from '../protocol/ascii.js'
 import { REQ_TRACK } from '../ipc/layout.js'
 import {
-  TrackingWords, PUSH_TRACKING, TRK_KEY, TRK_BROKEN, TRK_RELAY, TRK_NULL, TRK_BCAST, OPT_BCAST, OPT_NOLOOP, G_CLIENTS, G_BCAST, G_BCAST_OF,
+  TrackingWords, PUSH_TRACKING, TRK_KEY, TRK_BROKEN, TRK_RELAY, TRK_NULL, TRK_BCAST, TRK_AFTER, OPT_BCAST, OPT_NOLOOP, G_CLIENTS, G_BCAST, G_BCAST_OF,
   MAX_PRODUCERS, CREDIT_SLOTS_COUNT,
 } from '../storage/tracking.js'
 import { internalCommand } from '../commands/table.js'
@@ -308,14 +310,15 @@ export class Tracking {
     const conn = this.bySlot.get(slot)
     if (conn === undefined || conn.id !== id || conn.isClosed) return
     if (op === TRK_BROKEN) { this.broken(conn, aux); return }
+    const isAfter = src[start + 2] === TRK_AFTER
     if (op === TRK_NULL) {
-      if (aux === 1 || conn.trk !== null) this.deliver(conn, link, aux === 1, null)
+      if (aux === 1 || conn.trk !== null) this.deliver(conn, link, aux === 1, null, isAfter)
       return
     }
     if (op !== TRK_KEY) return
     const key = Buffer.from(src.subarray(start + 16, start + len))
-    if (aux === 1) { this.deliver(conn, link, true, keysArray([key])); return }
-    if (conn.trk !== null) this.deliver(conn, link, false, keysArray([key]))
+    if (aux === 1) { this.deliver(conn, link, true, keysArray([key]), isAfter); return }
+    if (conn.trk !== null) this.deliver(conn, link, false, keysArray([key]), isAfter)
   }
 
   /** sendTrackingMessage for client c: to its REDIRECT target, or to itself (RESP3 only). keys null: the null of a flush. */
@@ -349,17 +352,20 @@ export class Tracking {
   }
 
   /** The message itself: a RESP3 push, or a RESP2 `message` for a redirect target in subscribed mode. */
-  private deliver (conn: Connection, link: ShardLink | null, isRedirect: boolean, keys: Buffer | null): void {
+  private deliver (conn: Connection, link: ShardLink | null, isRedirect: boolean, keys: Buffer | null, isAfter = false): void {
     let bytes: Buffer
     if (conn.resp === 3) bytes = Buffer.concat([PUSH_HEAD, keys ?? NULL3])
     else if (isRedirect && conn.isSubscribed) bytes = Buffer.concat([MESSAGE_HEAD, keys ?? NULL2])
     else return
-    this.place(conn, link, bytes)
+    this.place(conn, link, bytes, isAfter)
   }
 
-  private place (conn: Connection, link: ShardLink | null, bytes: Buffer): void {
+  /** Before the first reply `link` owes conn; isAfter (conn's own write): after the reply to it. */
+  private place (conn: Connection, link: ShardLink | null, bytes: Buffer, isAfter = false): void {
     if (conn.isClosed || conn.isClosing) return
-    conn.deliverBefore(link === null ? -1 : link.firstSeqOf(conn, conn.slot), bytes)
+    const seq = link === null ? -1 : link.firstSeqOf(conn, conn.slot)
+    if (isAfter) conn.deliverAfter(seq, bytes)
+    else conn.deliverBefore(seq, bytes)
     this.router.markDirty(conn)
     if (conn.isOverOutputLimit()) conn.kill()
   }

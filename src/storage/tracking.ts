@@ -15,10 +15,11 @@
 // id that no longer names a tracking client.
 //
 // Invalidations go to the client's producer as RESP_PUSH records (| 4 | op | slot | id | aux |
-// key |), queued in `out` while the command runs and sent by the worker after its reply: a
-// client's own write is answered first, as Redis 7.0 sends a current client's invalidations
-// after its reply, and every other client's invalidation reaches its thread before the reply to
-// anything it sends to this shard afterwards.
+// key |), queued in `out` while the command runs and sent by the worker after its reply, so
+// every other client's invalidation reaches its thread before the reply to anything it sends to
+// this shard afterwards. The writer's own go just before its reply, marked TRK_AFTER: its thread
+// writes them right after that reply, as Redis 7.0 sends a current client's invalidations after
+// its reply and before anything else.
 import { Buffer } from 'node:buffer'
 
 
@@ -37,6 +38,8 @@ export const TRK_NULL = 2
 export const TRK_BCAST = 3
 /** A ready message for REDIRECT target (slot, id) of another thread, passed on by shard 0 (byte 2: 1 = null). */
 export const TRK_RELAY = 4
+/** Byte 2 of a TRK_KEY or TRK_NULL record: for the client whose request made it, after that request's reply. */
+export const TRK_AFTER = 1
 
 /** Options word bits. */
 export const OPT_BCAST = 1

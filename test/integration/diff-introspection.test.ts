@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { useDiffPair, text, type Arg } from './helpers/diff.js'
-import { RawClient } from './helpers/raw.js'
+import { RawClient, encodeCommand } from './helpers/raw.js'
 
 const pair = useDiffPair({ shards: 4 })
 
@@ -87,6 +87,17 @@ describe('INFO commandstats / errorstats after a known sequence', () => {
     expect(counts(a)).toEqual(counts(b))
   })
 
+  it("EXEC counts the commands it runs on the client's thread too (CLIENT, SELECT, UNWATCH, the subscribe kin) and the errors they answer", async () => {
+    await both('CONFIG', 'RESETSTAT')
+    await pair.sequence([['WATCH', 'w'], ['MULTI'], ['CLIENT', 'KILL', 'ID', '999999'], ['SELECT', '99'], ['SET', 's', 'x'], ['INCR', 's'],
+      ['SSUBSCRIBE', 'x'], ['UNWATCH'], ['CLIENT', 'SETNAME', 'a'], ['PSUBSCRIBE', 'p'], ['PUNSUBSCRIBE', 'p'], ['EXEC']])
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats'), info(pair.r, 'commandstats', 'errorstats')])
+    expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
+    expect(a.split('# Errorstats')[1]).toBe(b.split('# Errorstats')[1])
+    expect(counts(b.split('# Errorstats')[0])['cmdstat_select']).toBe('calls=1,rejected_calls=0,failed_calls=1')
+    expect(b.split('# Errorstats')[1]).toBe('\r\nerrorstat_ERR:count=3\r\n')
+  })
+
   it('an INFO does not count itself; the next one sees it', async () => {
     await both('CONFIG', 'RESETSTAT')
     const [a, b] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
@@ -94,6 +105,10 @@ describe('INFO commandstats / errorstats after a known sequence', () => {
     const [a2, b2] = await Promise.all([info(pair.f, 'commandstats'), info(pair.r, 'commandstats')])
     expect(counts(a2)).toEqual(counts(b2))
     expect(counts(b2)['cmdstat_info']).toBe('calls=1,rejected_calls=0,failed_calls=0')
+    // total_commands_processed too: RESETSTAT and the two INFOs before, not this one.
+    const [sa, sb] = await Promise.all([info(pair.f, 'stats'), info(pair.r, 'stats')])
+    expect(fields(sa).get('total_commands_processed')).toBe(fields(sb).get('total_commands_processed'))
+    expect(fields(sb).get('total_commands_processed')).toBe('3')
   })
 })
 
@@ -108,6 +123,21 @@ describe('CONFIG RESETSTAT', () => {
     const [sa, sb] = await Promise.all([info(pair.f, 'stats'), info(pair.r, 'stats')])
     expect(fields(sa).get('total_error_replies')).toBe('0')
     expect(fields(sb).get('total_error_replies')).toBe('0')
+  })
+
+  it('pipelined with the commands after it (in one write), it zeroes only what came before: MULTI, refusals and errors after it count', async () => {
+    await pair.sequence(SEQUENCE)
+    const batch: Arg[][] = [['CONFIG', 'RESETSTAT'], ['MULTI'], ['CLIENT', 'NOSUCH'], ['INCR'], ['SET', 's', 'x'], ['INCR', 's'], ['CONFIG', 'GET'], ['EXEC'], ['GET', 'a']]
+    const bytes = Buffer.concat(batch.map(encodeCommand))
+    pair.f.send(bytes)
+    pair.r.send(bytes)
+    const [fr, rr] = await Promise.all([pair.f.readReplies(batch.length), pair.r.readReplies(batch.length)])
+    expect(fr.map(text)).toEqual(rr.map(text))
+    const [a, b] = await Promise.all([info(pair.f, 'commandstats', 'errorstats'), info(pair.r, 'commandstats', 'errorstats')])
+    expect(counts(a.split('# Errorstats')[0])).toEqual(counts(b.split('# Errorstats')[0]))
+    expect(a.split('# Errorstats')[1]).toBe(b.split('# Errorstats')[1])
+    expect(b.split('# Errorstats')[1]).toBe('\r\nerrorstat_ERR:count=3\r\nerrorstat_EXECABORT:count=1\r\n')
+    expect(counts(b.split('# Errorstats')[0])['cmdstat_multi']).toBe('calls=1,rejected_calls=0,failed_calls=0')
   })
 
   it('answers the arity error with an argument', async () => {

@@ -474,6 +474,29 @@ for (const resp of [2, 3] as const) {
         expect(await on(S, 'PING')).toBe(PONG)
       })
 
+      it("a name repeated in one unsubscribe (plain or in MULTI) leaves only this client: the other subscribers' stay counted", async () => {
+        const S = await subA()
+        const T = await clientResp('T', resp)
+        const P = await clientResp('P', resp)
+        await steps([[S, 'SUBSCRIBE', 'ch'], [S, 'PSUBSCRIBE', 'c*'], [S, 'SSUBSCRIBE', 'sc'], [T, 'SUBSCRIBE', 'ch'], [T, 'PSUBSCRIBE', 'c*'], [T, 'SSUBSCRIBE', 'sc']])
+        expect((await steps([[S, 'UNSUBSCRIBE', 'ch', 'ch'], [S, 'PUNSUBSCRIBE', 'c*', 'c*', 'x*']])).join(''))
+          .toBe(confs(resp, 'unsubscribe', [['ch', 1], ['ch', 1]]) + confs(resp, 'punsubscribe', [['c*', 0], ['c*', 0], ['x*', 0]]))
+        expect(await on(P, 'PUBSUB', 'NUMPAT')).toBe(int(1))
+        expect(await on(P, 'PUBSUB', 'NUMSUB', 'ch')).toBe(`*2\r\n${bulk('ch')}:1\r\n`)
+        expect(await on(P, 'PUBLISH', 'ch', 'm')).toBe(int(2))
+        await read(T, 2, sortedFrom(1))
+        // In EXEC the hub hears of it just after: the same count. (EXEC's array counts commands,
+        // and a PUNSUBSCRIBE of two names writes two confirmations in it, as Redis does.)
+        const U = await clientResp('U', resp)
+        expect(await steps([[U, 'MULTI'], [U, 'PSUBSCRIBE', 'c*']])).toEqual([OK, '+QUEUED\r\n'])
+        expect(await onN(U, 1, ['PUNSUBSCRIBE', 'c*', 'c*'])).toEqual(['+QUEUED\r\n'])
+        expect((await onN(U, 2, ['EXEC'])).join(''))
+          .toBe(`*2\r\n${conf(resp, 'psubscribe', 'c*', 1)}${conf(resp, 'punsubscribe', 'c*', 0)}${conf(resp, 'punsubscribe', 'c*', 0)}`)
+        expect(await on(P, 'PUBSUB', 'NUMPAT')).toBe(int(1))
+        expect(await on(P, 'PUBLISH', 'cx', 'n')).toBe(int(1))
+        expect((await read(T, 1))[0]).toBe(pmsg(resp, 'c*', 'cx', 'n'))
+      })
+
       it("PUBLISH's count follows each SUBSCRIBE / UNSUBSCRIBE reply at once (many rounds)", async () => {
         const S = await subA()
         const P = await clientResp('P', resp)
@@ -732,6 +755,15 @@ describe('transactions', () => {
     expect(await on(P, 'PUBLISH', 'tx', 'm')).toBe(int(1))
     expect((await read(A, 1))[0]).toBe(msg(2, 'tx', 'm'))
     expect(await on(A, 'GET', 'k')).toBe(notAllowed('get'))
+  })
+
+  it('SSUBSCRIBE inside MULTI: an error in EXEC (no blocking client there), which INFO errorstats counts; outside, it subscribes', async () => {
+    expect(await on(A, 'CONFIG', 'RESETSTAT')).toBe(OK)
+    const r = await steps([[A, 'MULTI'], [A, 'SSUBSCRIBE', 'sc'], [A, 'PING'], [A, 'EXEC']])
+    expect(r[3]).toBe("*2\r\n-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n+PONG\r\n")
+    expect(await on(A, 'PUBSUB', 'SHARDNUMSUB', 'sc')).toBe(`*2\r\n${bulk('sc')}:0\r\n`)
+    expect(await on(A, 'INFO', 'errorstats')).toMatch(/errorstat_ERR:count=1\r\n/)
+    expect(await on(A, 'SSUBSCRIBE', 'sc')).toBe(conf(2, 'ssubscribe', 'sc', 1))
   })
 })
 

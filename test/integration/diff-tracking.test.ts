@@ -289,6 +289,48 @@ describe('CLIENT TRACKING: invalidations', () => {
     expect(await fence(C, 0)).toEqual([])
   })
 
+  it("a client's own write, pipelined with what follows: its invalidation comes right after the write's reply, before the next reply", async () => {
+    const C = await resp3('C')
+    await on(C, 'CLIENT', 'TRACKING', 'on')
+    await on(C, 'MGET', 'o1', 'o2', 'o3')
+    // One write: SET (one shard), then PING (this thread's) and GET of another key, in one batch.
+    const batch = (...cmds: Arg[][]): Buffer => Buffer.concat(cmds.map(encodeCommand))
+    // The pushes of one write whose keys are on several shards come in the order the shards
+    // answer (Redis: key order): those between the replies are compared sorted.
+    const norm = (frames: string[]): string[] => [frames[0], ...frames.slice(1, -1).sort(), frames[frames.length - 1]]
+    const send = async (n: number, bytes: Buffer): Promise<string[]> => {
+      C.f.send(bytes)
+      C.r.send(bytes)
+      const [a, b] = await Promise.all([C.f.readReplies(n), C.r.readReplies(n)])
+      expect(norm(a.map(text))).toEqual(norm(b.map(text)))
+      return b.map(text)
+    }
+    expect(await send(4, batch(['SET', 'o1', 'v'], ['PING', 'p'], ['GET', 'o9'])))
+      .toEqual(['+OK\r\n', push('o1'), '$1\r\np\r\n', '_\r\n'])
+    // MSET across shards: after its (merged) reply, one push per key.
+    await on(C, 'MGET', 'o1', 'o2', 'o3')
+    const got = await send(5, batch(['MSET', 'o1', 'a', 'o2', 'b', 'o3', 'c'], ['PING', 'q']))
+    expect(got[0]).toBe('+OK\r\n')
+    expect(got.slice(1, 4).sort()).toEqual([push('o1'), push('o2'), push('o3')])
+    expect(got[4]).toBe('$1\r\nq\r\n')
+    // A REDIRECT target's write of a key another client tracks: Redis 7.0 defers only the
+    // tracking client's own, so this one comes before the reply (a RESP3 target gets pushes).
+    const R = await resp3('R')
+    const id = await ids(R)
+    await onWithId(C, id, 'CLIENT', 'TRACKING', 'on', 'REDIRECT', 'ID')
+    await on(C, 'GET', 'o5')
+    const bytes = batch(['SET', 'o5', 'v'], ['PING', 'r'])
+    R.f.send(bytes)
+    R.r.send(bytes)
+    const [a, b] = await Promise.all([R.f.readReplies(3), R.r.readReplies(3)])
+    expect(a.map(text)).toEqual(b.map(text))
+    expect(b.map(text)).toEqual([push('o5'), '+OK\r\n', '$1\r\nr\r\n'])
+    await on(C, 'CLIENT', 'TRACKING', 'off')
+    await on(C, 'CLIENT', 'TRACKING', 'on')
+    // FLUSHALL: its null right after its reply, before PING's.
+    expect(await send(3, batch(['FLUSHALL'], ['PING', 's']))).toEqual(['+OK\r\n', '>2\r\n$10\r\ninvalidate\r\n_\r\n', '$1\r\ns\r\n'])
+  })
+
   it('a key that expires is invalidated, by active expiry or by the read that finds it expired', async () => {
     const C = await resp3('C')
     await on(C, 'CLIENT', 'TRACKING', 'on')
