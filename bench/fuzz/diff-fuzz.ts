@@ -10,6 +10,13 @@
 // --wrap multi sends 1-4 commands in MULTI/EXEC, --wrap eval each through EVAL (redis.call or
 // redis.pcall over ARGV): transactions and Lua's reply conversions meet the same arguments.
 //
+// The pubsub, tracking and reply families also use side connections of each server ('@s1',
+// '@s2', '@t', '@r'; a command so marked goes there, '|' separates several sent in one write):
+// after every command each side connection gets a PING naming the command's index, and all it
+// received up to that PING's reply (replies, messages, invalidations) must be the same, with
+// what Redis orders by a seeded dict, and invalidations of several shards, compared as sets
+// (resp-conn.ts canonSide).
+//
 // What two servers may rightly answer differently is compared loosely, each for its reason:
 // - random picks (SPOP, SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the reply's first line only;
 // - ACL's replies: sorted words (CAT lists a category from a dict, and LIST and GETUSER write a
@@ -35,7 +42,7 @@
 import { writeFileSync } from 'node:fs'
 import { Rng } from './protocol-fuzz.js'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
-import { Conn, Subscriber } from './resp-conn.js'
+import { Conn, Peer, Subscriber, canonSide } from './resp-conn.js'
 
 type Gen = (r: Rng) => string[]
 
@@ -105,6 +112,19 @@ const GEO_LON = ['0', '13.361389', '15.087269', '-180', '180', '181', '-73.9857'
 const GEO_LAT = ['0', '38.115556', '37.502669', '85.05112878', '85.05112879', '-85.05112878', '40.7484', '-33.8688', '89', 'x']
 const GEO_DIST = ['0', '1', '100', '200', '5000', '20000', '-1', '0.5', '1e9', 'x']
 const GEO_UNITS = ['m', 'km', 'mi', 'ft', 'KM', 'x']
+
+const CHANNELS = ['c1', 'c2', 'news.a', 'news.b', '{k}1', '', 'C1']
+const PATTERNS = ['c*', 'news.*', '*', 'c[12]', '?1', 'c\\*', '[', 'news.[ab]', 'C*']
+const sub = (r: Rng): string => r.pick(['@s1', '@s2'])
+const some = (r: Rng, of: string[]): string[] => Array.from({ length: 1 + r.int(3) }, () => r.pick(of))
+
+const REPLY_CMDS: Gen[] = [
+  r => ['SET', k(r), m(r)], r => ['GET', k(r)], r => ['INCR', k(r)], r => ['RPUSH', k(r), m(r)], r => ['CLIENT', 'REPLY', r.pick(['OFF', 'SKIP', 'ON'])], () => ['PING'],
+  () => ['NOSUCH'], () => ['GET'], () => ['MULTI'], () => ['EXEC'], r => ['EVAL', "return redis.call('INCR', KEYS[1])", '1', k(r)], () => ['CLIENT', 'REPLY'],
+  r => ['DEL', k(r)], () => ['ECHO', 'e'], r => ['LPOP', k(r), '2'], () => ['BLPOP', 'l1', '0.01'], () => ['SELECT', '1'], () => ['SELECT', '0'],
+]
+// The same without CLIENT REPLY and MULTI: one on its own leaves the connection answering its PING.
+const REPLY_ALONE = REPLY_CMDS.filter(g => !['CLIENT', 'MULTI'].includes(g(new Rng(1))[0]))
 
 const FAMILIES: Record<string, Gen[]> = {
   hash: [
@@ -267,8 +287,8 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['XPENDING', 'x1', r.pick(['g1', 'g2']), ...opt(r, 0.6, () => [...opt(r, 0.3, () => ['IDLE', r.pick(['0', '100000'])]), '-', '+', r.pick(['1', '10', '0', '-1']), ...opt(r, 0.4, () => [r.pick(['c1', 'c2'])])])],
     r => ['XGROUP', r.pick(['DELCONSUMER', 'CREATECONSUMER']), 'x1', r.pick(['g1', 'g2']), r.pick(['c1', 'c2', 'c3'])], () => ['XLEN', 'x1'],
   ],
-  // Connection commands whose replies do not name ids or addresses (no CLIENT REPLY OFF/SKIP or
-  // TRACKING ON: replies would go missing or pushes come between them).
+  // Connection commands whose replies do not name ids or addresses (CLIENT REPLY OFF/SKIP and
+  // TRACKING ON are the reply and tracking families', on side connections).
   client: [
     r => ['CLIENT', 'SETNAME', r.pick(['n1', 'a b', 'x\ny', '', 'name-1', 'é'])], () => ['CLIENT', 'GETNAME'], r => ['CLIENT', 'NO-EVICT', r.pick(['on', 'off', 'x', 'ON'])],
     r => ['CLIENT', 'TRACKING', r.pick(['off', 'x', 'OFF']), ...opt(r, 0.5, () => [r.pick(['BCAST', 'OPTIN', 'OPTOUT', 'NOLOOP', 'PREFIX', 'REDIRECT'])]), ...opt(r, 0.3, () => [r.pick(['a', '0', 'OPTIN'])])],
@@ -280,6 +300,39 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['HELLO', r.pick(['2', '4', 'x', '1'])], r => ['HELLO', '2', r.pick(['SETNAME', 'AUTH', 'X']), ...opt(r, 0.7, () => [r.pick(['n2', 'default', 'a b'])]), ...opt(r, 0.5, () => ['x'])],
     r => ['PING', ...opt(r, 0.5, () => [m(r)]), ...opt(r, 0.2, () => ['x'])], r => ['ECHO', ...opt(r, 0.8, () => [m(r)])], r => ['SELECT', r.pick(['0', '1', '16', 'x', '-1', '0x1', ' 1'])],
     () => ['RESET'], r => ['SET', k(r), m(r)], r => ['GET', k(r)], () => ['DBSIZE'], r => ['WAIT', r.pick(['0', '-1', 'x']), r.pick(['0', '-1', 'x'])],
+  ],
+  // Pub/sub between connections: '@s1' and '@s2' are two more connections of each server (a
+  // command so marked goes there); after every command each side connection's messages, up to
+  // a PING's reply, must be the same.
+  pubsub: [
+    r => [sub(r), r.pick(['SUBSCRIBE', 'SSUBSCRIBE']), ...some(r, CHANNELS)], r => [sub(r), 'PSUBSCRIBE', ...some(r, PATTERNS)],
+    r => [sub(r), r.pick(['UNSUBSCRIBE', 'SUNSUBSCRIBE']), ...opt(r, 0.6, () => some(r, CHANNELS))], r => [sub(r), 'PUNSUBSCRIBE', ...opt(r, 0.6, () => some(r, PATTERNS))],
+    r => [sub(r), ...r.pick([['PING'], ['PING', 'x'], ['PING', 'a', 'b'], ['GET', 'k1'], ['SET', 'k1', 'v'], ['ECHO', 'e'], ['RESET'], ['HELLO', '3'], ['HELLO', '2'],
+      ['CLIENT', 'SETNAME', 's'], ['PUBLISH', 'c1', 'self'], ['SUBSCRIBE'], ['PSUBSCRIBE'], ['SSUBSCRIBE'], ['PUBSUB', 'NUMPAT'], ['SELECT', '1'], ['SELECT', '0'], ['CLIENT', 'GETNAME']])],
+    r => ['PUBLISH', r.pick(CHANNELS), m(r)], r => ['SPUBLISH', r.pick(CHANNELS), m(r)], r => ['PUBLISH', r.pick(CHANNELS), 'x'.repeat(r.pick([0, 100, 70000]))],
+    r => ['PUBSUB', r.pick(['CHANNELS', 'SHARDCHANNELS']), ...opt(r, 0.6, () => [r.pick(PATTERNS)]), ...opt(r, 0.1, () => ['x'])],
+    r => ['PUBSUB', r.pick(['NUMSUB', 'SHARDNUMSUB']), ...opt(r, 0.8, () => some(r, CHANNELS))], () => ['PUBSUB', 'NUMPAT'], r => ['PUBSUB', r.pick(['x', 'NUMPAT x', 'help'])],
+  ],
+  // CLIENT TRACKING: '@t' is a RESP3 connection that tracks (default, BCAST, OPTIN, OPTOUT,
+  // NOLOOP, REDIRECT to '@s1', whose id '$S1' names on each server); the main connection and
+  // '@t' write the keys it read, so invalidations (and their order among the replies) are compared.
+  tracking: [
+    r => ['@t', 'CLIENT', 'TRACKING', r.pick(['ON', 'ON', 'OFF']), ...opt(r, 0.3, () => ['BCAST', ...opt(r, 0.7, () => ['PREFIX', r.pick(['k', 'h', '', '{k}', 'k1'])])]),
+      ...opt(r, 0.3, () => [r.pick(['OPTIN', 'OPTOUT'])]), ...opt(r, 0.3, () => ['NOLOOP']), ...opt(r, 0.3, () => ['REDIRECT', r.pick(['$S1', '$S1', '0', '999999'])])],
+    r => ['@t', r.pick(['GET', 'STRLEN', 'TYPE', 'EXISTS', 'HGETALL', 'LRANGE', 'SMEMBERS', 'TTL']), k(r)],
+    r => ['@t', 'MGET', k(r), k(r)], r => ['@t', 'CLIENT', 'CACHING', r.pick(['yes', 'no', 'x'])], r => ['@t', 'SET', k(r), m(r)], r => ['@t', 'DEL', k(r)],
+    r => ['@t', 'CLIENT', r.pick(['TRACKINGINFO', 'GETREDIR'])], r => ['@t', ...r.pick([['RESET'], ['HELLO', '3'], ['EVAL', "return redis.call('GET', KEYS[1])", '1', 'k1']])],
+    r => ['@s1', r.pick(['SUBSCRIBE', 'UNSUBSCRIBE']), '__redis__:invalidate'],
+    r => ['SET', k(r), m(r)], r => ['DEL', k(r)], r => ['HSET', k(r), m(r), m(r)], r => ['EXPIRE', k(r), '100000'], r => ['RENAME', k(r), k(r)], r => ['LPUSH', k(r), m(r)],
+    r => ['MSET', k(r), m(r), k(r), m(r)], r => [r.pick(['FLUSHDB', 'FLUSHALL']), ...opt(r, 0.3, () => [r.pick(['SYNC', 'ASYNC'])])], r => ['GET', k(r)], r => ['APPEND', k(r), m(r)],
+    r => ['EVAL', "redis.call('SET', KEYS[1], 'e'); return redis.call('DEL', KEYS[2])", '2', k(r), k(r)], r => ['COPY', k(r), k(r), 'REPLACE'], () => ['SWAPDB', '0', '1'],
+  ],
+  // CLIENT REPLY OFF and SKIP: '@r' is one more connection, sent a few commands in one write
+  // after a CLIENT REPLY, then CLIENT REPLY ON (and the PING every side connection gets).
+  reply: [
+    r => ['@r', 'CLIENT', 'REPLY', r.pick(['OFF', 'SKIP', 'SKIP', 'ON', 'x', 'off']), ...Array.from({ length: r.int(4) }, () => ['|', ...r.pick(REPLY_CMDS)(r)]).flat(),
+      '|', 'DISCARD', '|', 'CLIENT', 'REPLY', 'ON'],
+    r => ['@r', ...r.pick(REPLY_ALONE)(r)], r => ['GET', k(r)], r => ['LRANGE', k(r), '0', '-1'],
   ],
   // Small encoding limits and long members: conversions (listpack, intset, quicklist) meet the other commands.
   encoding: [
@@ -320,12 +373,15 @@ function isOutOfRange (arg: string): boolean {
   return v === Infinity || (v < 2.2250738585072014e-308 && /[1-9]/.test(m[1]))
 }
 
+// PUBSUB CHANNELS and SHARDCHANNELS list a dict of channels: compared sorted.
+const isChannelList = (cmd: string[]): boolean => cmd[0] === 'PUBSUB' && /^(SHARD)?CHANNELS$/i.test(cmd[1] ?? '')
+
 const LEX = new Set(['ZRANGEBYLEX', 'ZREVRANGEBYLEX', 'ZLEXCOUNT', 'ZREMRANGEBYLEX'])
 const isLex = (cmd: string[]): boolean => LEX.has(cmd[0]) || (cmd[0] === 'ZRANGE' && cmd.includes('BYLEX'))
 
 /** Whether a reply to `cmd` may rightly differ between the two servers. */
 function isLoose (cmd: string[]): boolean {
-  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || cmd[0] === 'ACL' || cmd[0] === 'HELLO' || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
+  return RANDOM.has(cmd[0]) || UNORDERED.has(cmd[0]) || isChannelList(cmd) || cmd[0] === 'ACL' || cmd[0] === 'HELLO' || CLOCK.has(cmd[0]) || cmd[0] === 'DUMP' || IDLE_TIMES.has(cmd[0]) || isLex(cmd)
 }
 
 /** Whether `key` holds a sorted set whose members do not all have one score (a ZREMRANGEBYLEX may have emptied it on one side: both are asked). */
@@ -357,7 +413,7 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
     return type(a) === 18 || type(a) === 11 || (a.length === b.length && (type(a) === 2 || type(a) === 4))
   }
   if (name === 'ACL') return a.split(/\r\n| /).sort().join() === b.split(/\r\n| /).sort().join()
-  if (UNORDERED.has(name)) return a.split('\r\n').sort().join() === b.split('\r\n').sort().join()
+  if (UNORDERED.has(name) || isChannelList(cmd)) return a.split('\r\n').sort().join() === b.split('\r\n').sort().join()
   if (IDLE_TIMES.has(name)) return a.replace(/:\d+\r\n/g, ':N') === b.replace(/:\d+\r\n/g, ':N')
   return false
 }
@@ -397,6 +453,8 @@ async function main (): Promise<void> {
     if (FAMILIES[f] === undefined) throw new Error(`no family ${f}: ${Object.keys(FAMILIES).join(', ')}`)
     return FAMILIES[f]
   })
+  // The pubsub and tracking families send some commands on side connections of each server.
+  const useSides = families.includes('pubsub') || families.includes('tracking') || families.includes('reply')
   const redis = await start(...redisSpec())
   const flashkv = await start(...flashkvSpec('flashkv', ['--shards', shards]))
   let counted = 0
@@ -412,7 +470,18 @@ async function main (): Promise<void> {
       let events = 0
       if (notify) {
         await Promise.all([a.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']), b.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA'])])
-        subs = await Promise.all([Subscriber.open(flashkv.port, '__key*__:*'), Subscriber.open(redis.port, '__key*__:*')])
+        subs = await Promise.all([Subscriber.subscribe(flashkv.port, '__key*__:*'), Subscriber.subscribe(redis.port, '__key*__:*')])
+      }
+      // Side connections: [name, FlashKV's, Redis's]; '@t' speaks RESP3; '$S1' in an argument is '@s1''s id on each server.
+      const sides: Array<[string, Peer, Peer]> = []
+      const s1Ids = ['', '']
+      if (useSides) {
+        for (const name of ['@s1', '@s2', '@t', '@r']) {
+          const [fa, rb] = await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)])
+          sides.push([name, fa, rb])
+        }
+        await Promise.all([sides[2][1].exchange(['HELLO', '3'], ''), sides[2][2].exchange(['HELLO', '3'], '')])
+        for (const j of [0, 1]) s1Ids[j] = (await (j === 0 ? sides[0][1] : sides[0][2]).exchange(['CLIENT', 'ID'], ''))[0].slice(1, -2)
       }
       let erange = false
       const history: string[][] = []
@@ -423,13 +492,14 @@ async function main (): Promise<void> {
         while (wrap !== '' && isLoose(cmd)) cmd = rng.pick(gens)(rng)
         // --notify keeps every event class on.
         while (notify && cmd[0] === 'CONFIG' && cmd[2] === 'notify-keyspace-events') cmd = rng.pick(gens)(rng)
-        const group = [cmd]
+        const side = cmd[0][0] === '@' ? cmd[0] : ''
+        const group = side === '' ? [cmd] : []
         history.push(cmd)
-        if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
+        if (side !== '') { /* sent below, unwrapped */ } else if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
         if (wrap === 'multi') {
           for (let n = rng.int(4); n > 0; n--) {
             let more = rng.pick(gens)(rng)
-            while (isLoose(more)) more = rng.pick(gens)(rng)
+            while (isLoose(more) || more[0][0] === '@') more = rng.pick(gens)(rng)
             group.push(more)
           }
           group.unshift(['MULTI'])
@@ -445,6 +515,16 @@ async function main (): Promise<void> {
         }
         const x = Buffer.concat(xs)
         const y = Buffer.concat(ys)
+        // Each side connection: the command if it was marked for it, then a PING; all that came back must be the same.
+        for (const [name, fa, rb] of sides) {
+          const args = (j: number): string[] | null => name === side ? cmd.slice(1).map(v => v === '$S1' ? s1Ids[j] : v) : null
+          const [fs, rs] = await Promise.all([fa.exchange(args(0), `m${i}`), rb.exchange(args(1), `m${i}`)])
+          if (fs.join('') === rs.join('') || canonSide(fs, s1Ids[0]) === canonSide(rs, s1Ids[1])) continue
+          console.log(`SIDE ${name} seed ${seed} #${i}: after ${JSON.stringify(group.length > 0 ? group : cmd).slice(0, 300)}\n  flashkv: ${JSON.stringify(fs.join('').slice(0, 400))}\n  redis:   ${JSON.stringify(rs.join('').slice(0, 400))}`)
+          if (trace) writeFileSync(`/tmp/diff-fuzz-trace-${seed}-${i}.json`, JSON.stringify(history))
+          found++
+          counted++
+        }
         if (subs !== null) {
           const theirs = await subs[1].untilPong()
           events += theirs.length
@@ -481,7 +561,7 @@ async function main (): Promise<void> {
         }
         // Redis's stale errno after an out-of-range SORT score: reported, not counted.
         const isStale = cmd[0] === 'SORT' && erange && ry === SORT_ERANGE
-        console.log(`${isStale ? 'ERANGE left in the errno of Redis by an earlier argument' : 'MISMATCH'} seed ${seed} #${i}: ${JSON.stringify(cmd)}\n  flashkv: ${JSON.stringify(fx.slice(0, 300))}\n  redis:   ${JSON.stringify(ry.slice(0, 300))}`)
+        console.log(`${isStale ? 'ERANGE left in the errno of Redis by an earlier argument' : 'MISMATCH'} seed ${seed} #${i}: ${JSON.stringify(cmd).slice(0, 300)}\n  flashkv: ${JSON.stringify(fx.slice(0, 300))}\n  redis:   ${JSON.stringify(ry.slice(0, 300))}`)
         if (!isStale) { found++; counted++ }
         if (trace && !isStale) {
           const short = (h: string[]): string => JSON.stringify(h.map(x => x.length > 24 ? `${x.slice(0, 3)}...(${x.length})` : x))
@@ -492,6 +572,7 @@ async function main (): Promise<void> {
       }
       a.close()
       subs?.forEach(sub => { sub.close() })
+      for (const [, fa, rb] of sides) { fa.close(); rb.close() }
       b.close()
       console.log(`seed ${seed}: ${commands} commands${notify ? `, ${events} events` : ''}, ${found} mismatches`)
     }

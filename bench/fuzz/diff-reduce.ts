@@ -9,7 +9,7 @@
 // encoding limits and the default user as they were, database 0, no users u1 and u2.
 import { readFileSync } from 'node:fs'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
-import { Conn } from './resp-conn.js'
+import { Conn, Peer, canonSide } from './resp-conn.js'
 
 const RESET = [
   ['FLUSHALL'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '128'],
@@ -34,13 +34,34 @@ async function main (): Promise<void> {
   const replay = async (body: string[][]): Promise<[Buffer, Buffer]> => {
     replays++
     const [a, b] = await Promise.all([Conn.open(flashkv.port, 'flashkv'), Conn.open(redis.port, 'redis')])
+    // The side connections of the pubsub and tracking families, as fuzz:diff opens them.
+    const sides = new Map<string, [Peer, Peer]>()
     try {
       if (process.argv.includes('--resp3')) await Promise.all([a.send(['HELLO', '3']), b.send(['HELLO', '3'])])
-      for (const c of [...RESET, ...body]) await Promise.all([a.send(c), b.send(c)])
-      return await Promise.all([a.send(last), b.send(last)])
+      for (const c of RESET) await Promise.all([a.send(c), b.send(c)])
+      const ids = ['', '']
+      if (history.some(c => c[0][0] === '@')) {
+        for (const name of ['@s1', '@s2', '@t', '@r']) sides.set(name, await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)]))
+        await Promise.all(sides.get('@t')!.map(async p => await p.exchange(['HELLO', '3'], '')))
+        for (const j of [0, 1]) ids[j] = (await sides.get('@s1')![j].exchange(['CLIENT', 'ID'], ''))[0].slice(1, -2)
+      }
+      // As fuzz:diff does: the command on its connection, then a PING on each side connection.
+      const send = async (c: string[]): Promise<[Buffer, Buffer]> => {
+        const main = sides.has(c[0]) ? null : await Promise.all([a.send(c), b.send(c)])
+        const out = main === null ? ['', ''] : main.map(x => x.toString('latin1'))
+        for (const [name, pair] of sides) {
+          const [x, y] = await Promise.all([0, 1].map(async j => await pair[j].exchange(name === c[0] ? c.slice(1).map(v => v === '$S1' ? ids[j] : v) : null, 'r')))
+          out[0] += canonSide(x, ids[0])
+          out[1] += canonSide(y, ids[1])
+        }
+        return [Buffer.from(out[0], 'latin1'), Buffer.from(out[1], 'latin1')]
+      }
+      for (const c of body) await send(c)
+      return await send(last)
     } finally {
       a.close()
       b.close()
+      for (const pair of sides.values()) pair.forEach(p => { p.close() })
     }
   }
   const differs = async (body: string[][]): Promise<boolean> => {

@@ -58,14 +58,16 @@ function replyEnd (b: Buffer, p: number): number {
 }
 
 
-const PONG = '*2\r\n$4\r\npong\r\n$0\r\n\r\n'
-
-/** A subscriber connection (RESP2): every message it gets, in order, for the fuzzer to take. */
-export class Subscriber {
+/**
+ * A second connection to a server, for what comes without being asked (messages, pushes): what
+ * is sent goes out with a `PING marker`, and everything that comes back up to that PING's reply
+ * (replies, messages, invalidations) is returned in order.
+ */
+export class Peer {
   private buf = Buffer.alloc(0)
-  private readonly values: string[] = []
+  protected readonly values: string[] = []
   private wake: (() => void) | null = null
-  private constructor (private readonly s: net.Socket) {
+  protected constructor (protected readonly s: net.Socket) {
     s.on('data', d => {
       this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d])
       for (let end; (end = replyEnd(this.buf, 0)) >= 0;) {
@@ -76,34 +78,43 @@ export class Subscriber {
     })
   }
 
-  /** A connection in PSUBSCRIBE pattern, once the subscription is confirmed. */
-  static async open (port: number, pattern: string): Promise<Subscriber> {
-    const s = net.connect(port, '127.0.0.1')
-    await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
-    const sub = new Subscriber(s)
-    s.write(respCommand(['PSUBSCRIBE', pattern]))
-    await sub.take(1, 10_000)
-    return sub
+  static async open (port: number): Promise<Peer> {
+    return new Peer(await connected(port))
   }
 
-  /** The messages that came before the reply to a PING sent now (Redis: all the events so far). */
-  async untilPong (): Promise<string[]> {
-    this.s.write(respCommand(['PING']))
+  /**
+   * Sends args (if any: one command, or several separated by '|') and `PING marker` in one
+   * write; resolves with every value up to the PING's reply, that reply included.
+   */
+  async exchange (args: string[] | null, marker: string): Promise<string[]> {
+    const out: string[] = []
+    for (let i = 0; args !== null && i < args.length;) {
+      let j = args.indexOf('|', i)
+      if (j < 0) j = args.length
+      out.push(respCommand(args.slice(i, j)))
+      i = j + 1
+    }
+    out.push(respCommand(['PING', marker]))
+    this.s.write(out.join(''))
+    // RESP2 subscribed: *2 pong marker; otherwise a bulk (RESP2 or RESP3).
+    const tail = `$${marker.length}\r\n${marker}\r\n`
+    const until = Date.now() + 10_000
     for (;;) {
-      const i = this.values.indexOf(PONG)
-      if (i >= 0) return this.values.splice(0, i + 1).slice(0, i)
-      await this.next(10_000)
+      const i = this.values.findIndex(v => v.endsWith(tail) && (v === tail || v.startsWith('*2\r\n$4\r\npong\r\n')))
+      if (i >= 0) return this.values.splice(0, i + 1)
+      if (Date.now() >= until) throw new Error(`no reply to PING ${marker} in 10 s`)
+      await this.next(until - Date.now())
     }
   }
 
-  /** The first n messages, or fewer if they do not all come within ms. */
+  /** The first n values, or fewer if they do not all come within ms. */
   async take (n: number, ms: number): Promise<string[]> {
     const until = Date.now() + ms
     while (this.values.length < n && Date.now() < until) await this.next(until - Date.now())
     return this.values.splice(0, Math.min(n, this.values.length))
   }
 
-  /** Messages already here, taken without waiting. */
+  /** Values already here, taken without waiting. */
   rest (): string[] { return this.values.splice(0) }
 
   close (): void { this.s.destroy() }
@@ -114,4 +125,86 @@ export class Subscriber {
       this.wake = () => { clearTimeout(timer); this.wake = null; resolve() }
     })
   }
+}
+
+async function connected (port: number): Promise<net.Socket> {
+  const s = net.connect(port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+  return s
+}
+
+/** A subscriber connection (RESP2): every message it gets, in order, for the fuzzer to take. */
+export class Subscriber extends Peer {
+  /** A connection in PSUBSCRIBE pattern, once the subscription is confirmed. */
+  static async subscribe (port: number, pattern: string): Promise<Subscriber> {
+    const sub = new Subscriber(await connected(port))
+    sub.s.write(respCommand(['PSUBSCRIBE', pattern]))
+    await sub.take(1, 10_000)
+    return sub
+  }
+
+  /** The messages that came before the reply to a PING sent now (Redis: all the events so far). */
+  async untilPong (): Promise<string[]> {
+    return (await this.exchange(null, '')).slice(0, -1)
+  }
+}
+
+/**
+ * A side connection's values, with what Redis orders by a seeded dict put in one order: the
+ * pmessages of one publish for several patterns (server.pubsub_patterns), and the names of an
+ * UNSUBSCRIBE (or SUNSUBSCRIBE, PUNSUBSCRIBE) of all (the client's dict of channels); the
+ * confirmations' counts stay in the order they came. And one known difference: invalidations in
+ * a row (keys, not nulls) as one sorted list of keys, since the keys one command modified on
+ * several shards reach a client in the order the shards answer, and BCAST groups them per
+ * event-loop turn, where Redis keeps key order and groups per beforeSleep.
+ */
+export function canonSide (values: string[], s1Id: string): string {
+  const out: string[] = []
+  for (let i = 0; i < values.length;) {
+    const v = values[i]
+    const inv = invalidated(v)
+    if (inv !== null) {
+      const keys = [...inv]
+      let j = i + 1
+      for (let more; j < values.length && (more = invalidated(values[j])) !== null; j++) keys.push(...more)
+      out.push(`invalidated ${JSON.stringify(keys.sort())}\r\n`)
+      i = j
+      continue
+    }
+    const conf = /^([*>]3\r\n\$1[12]\r\n[ps]?unsubscribe\r\n)(.*\r\n)(:\d+\r\n)$/s.exec(v)
+    const pm = /^[*>]4\r\n\$8\r\npmessage\r\n\$\d+\r\n.*?\r\n(.*)$/s.exec(v)
+    const head = conf?.[1] ?? pm?.[1]
+    let j = i + 1
+    if (head !== undefined) {
+      const same = (w: string): boolean => conf !== null ? w.startsWith(head) && /:\d+\r\n$/.test(w) : /^[*>]4\r\n\$8\r\npmessage\r\n/.test(w) && w.endsWith(head)
+      while (j < values.length && same(values[j])) j++
+    }
+    const run = values.slice(i, j)
+    if (conf !== null) {
+      const names = run.map(w => w.slice(head!.length, w.lastIndexOf(':'))).sort()
+      out.push(...run.map((w, n) => head! + names[n] + w.slice(w.lastIndexOf(':'))))
+    } else out.push(...run.sort())
+    i = j
+  }
+  return out.join('')
+    // HELLO names the connection's id; GETREDIR and TRACKINGINFO name '@s1''s.
+    .replace(/\$2\r\nid\r\n:\d+\r\n/g, '').replace(new RegExp(`^:${s1Id}\r\n|(?<=redirect\r\n):${s1Id}\r\n`, 'g'), ':S1\r\n')
+    // Known difference: the null of a flush sent to a RESP2 REDIRECT target. Redis 7.0 writes the
+    // tracking client's null (`_` when it speaks RESP3, which a RESP2 reader cannot parse);
+    // FlashKV writes the target's, `$-1`.
+    .replace(/(\*3\r\n\$7\r\nmessage\r\n\$20\r\n__redis__:invalidate\r\n)_\r\n/g, '$1$-1\r\n')
+}
+
+/** The keys of an invalidation (a RESP3 push or a RESP2 `message` on __redis__:invalidate), or null. */
+function invalidated (v: string): string[] | null {
+  const m = /^(?:>2\r\n\$10\r\ninvalidate|\*3\r\n\$7\r\nmessage\r\n\$20\r\n__redis__:invalidate)\r\n\*(\d+)\r\n(.*)$/s.exec(v)
+  if (m === null) return null
+  const keys: string[] = []
+  for (let p = 0, n = Number(m[1]); n > 0; n--) {
+    const nl = m[2].indexOf('\r\n', p)
+    const len = Number(m[2].slice(p + 1, nl))
+    keys.push(m[2].slice(nl + 2, nl + 2 + len))
+    p = nl + 4 + len
+  }
+  return keys
 }
