@@ -2,7 +2,7 @@
 // workers, since both build it from the same modules), cached arity errors and name lookup.
 // Rows are checked at load: a malformed row fails start-up, not a request.
 
-import type { CommandSpec } from './spec.js'
+import type { CommandSpec, KeySpec } from './spec.js'
 import { NameIndex } from './lookup.js'
 import { arityError, type ArgvView } from '../protocol/errors.js'
 import { connectionCommands } from './connection.js'
@@ -146,8 +146,8 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
     isAllowBusy: spec.flags.includes('allow_busy'),
-    readOnlyKey: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.index ?? 0,
-    isReadOnlyToEnd: spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)?.range?.lastkey === -1,
+    readOnlyKey: readOnlyKeyOf(spec),
+    isReadOnlyToEnd: isReadOnlyToEndOf(spec),
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),
     isNoMulti: spec.flags.includes('no_multi'),
     isNoAuth: spec.flags.includes('no_auth'),
@@ -233,3 +233,21 @@ export function commandOfArgv (argv: ArgvView): Command | null {
 
 registry.topLevel = topLevel
 registry.lookup = lookupCommand
+
+/** The read-only key spec with a fixed start (COPY's source; ZUNIONSTORE's numkeys sources). */
+function readOnlySpec (spec: CommandSpec): KeySpec | undefined {
+  return spec.keySpecs?.find(k => k.flags.includes('RO') && k.index !== undefined)
+}
+
+/** Its first key: a numkeys spec's index names the count, its keys start keynum.firstkey after it. */
+function readOnlyKeyOf (spec: CommandSpec): number {
+  const ro = readOnlySpec(spec)
+  if (ro === undefined) return 0
+  return (ro.index as number) + (ro.keynum?.firstkey ?? 0)
+}
+
+/** The sources run to the last key: a range to the end, or a numkeys list (nothing written follows it). */
+function isReadOnlyToEndOf (spec: CommandSpec): boolean {
+  const ro = readOnlySpec(spec)
+  return ro !== undefined && (ro.range?.lastkey === -1 || ro.keynum !== undefined)
+}

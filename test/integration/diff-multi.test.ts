@@ -628,6 +628,17 @@ describe('WATCH', () => {
     expect(await watchCase([['SET', K[0], 'v']], [K[0]], meddle)).toBe(RAN)
   })
 
+  it('ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE touch their destination, not their sources (one shard and across)', async () => {
+    const B = await client()
+    const K0c = keysOnShard(0, SHARDS, 3, 'm0:')[2]
+    const setup = [['ZADD', K[0], '1', 'a'], ['ZADD', K0b, '2', 'a'], ['ZADD', K[1], '3', 'a']]
+    const meddle: Step[] = [[B, 'ZUNIONSTORE', K0c, '2', K[0], K0b], [B, 'ZINTERSTORE', K0c, '2', K0b, K[0], 'WEIGHTS', '1', '2'], [B, 'ZDIFFSTORE', K0c, '2', K[0], K0b],
+      [B, 'ZUNIONSTORE', K[2], '2', K[0], K0b], [B, 'ZINTERSTORE', K[2], '2', K[0], K[1], 'WEIGHTS', '1', '2'], [B, 'ZDIFFSTORE', K[3], '2', K[1], K0b]]
+    expect(await watchCase(setup, [K[0], K0b, K[1]], meddle)).toBe(RAN)
+    await same('DEL', 'ran')
+    expect(await watchCase(setup, [K[2]], [[B, 'ZINTERSTORE', K[2], '2', K[0], K0b]])).toBe(NULL_ARRAY)
+  })
+
   it('a COPY refused (no REPLACE) does not touch the watched destination; a COPY that creates it does', async () => {
     const B = await client()
     expect(await watchCase([['SET', K[0], 'v'], ['SET', K[2], 'old']], [K[2]], [[B, 'COPY', K[0], K[2]]])).toBe(RAN)
