@@ -494,9 +494,8 @@ async function main (): Promise<void> {
         while (notify && cmd[0] === 'CONFIG' && cmd[2] === 'notify-keyspace-events') cmd = rng.pick(gens)(rng)
         const side = cmd[0][0] === '@' ? cmd[0] : ''
         const group = side === '' ? [cmd] : []
-        history.push(cmd)
         if (side !== '') { /* sent below, unwrapped */ } else if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
-        if (wrap === 'multi') {
+        if (side === '' && wrap === 'multi') {
           for (let n = rng.int(4); n > 0; n--) {
             let more = rng.pick(gens)(rng)
             while (isLoose(more) || more[0][0] === '@') more = rng.pick(gens)(rng)
@@ -505,6 +504,8 @@ async function main (): Promise<void> {
           group.unshift(['MULTI'])
           group.push(['EXEC'])
         }
+        // What was sent, for a reducer to replay: the side command, or each of the group.
+        history.push(...(side !== '' ? [cmd] : group))
         if (!erange && group.some(c => c.some(isOutOfRange))) erange = true
         const xs: Buffer[] = []
         const ys: Buffer[] = []

@@ -154,9 +154,10 @@ export class Subscriber extends Peer {
  * pmessages of one publish for several patterns (server.pubsub_patterns), and the names of an
  * UNSUBSCRIBE (or SUNSUBSCRIBE, PUNSUBSCRIBE) of all (the client's dict of channels); the
  * confirmations' counts stay in the order they came. And one known difference: invalidations in
- * a row (keys, not nulls) as one sorted list of keys, since the keys one command modified on
- * several shards reach a client in the order the shards answer, and BCAST groups them per
- * event-loop turn, where Redis keeps key order and groups per beforeSleep.
+ * a row as one sorted list of keys (a flush's null as NULL), since what one command or
+ * transaction changed on several shards reaches a client in the order the shards answer, and
+ * BCAST groups keys per event-loop turn, where Redis keeps the order of the changes and groups
+ * per beforeSleep.
  */
 export function canonSide (values: string[], s1Id: string): string {
   const out: string[] = []
@@ -189,14 +190,14 @@ export function canonSide (values: string[], s1Id: string): string {
   return out.join('')
     // HELLO names the connection's id; GETREDIR and TRACKINGINFO name '@s1''s.
     .replace(/\$2\r\nid\r\n:\d+\r\n/g, '').replace(new RegExp(`^:${s1Id}\r\n|(?<=redirect\r\n):${s1Id}\r\n`, 'g'), ':S1\r\n')
-    // Known difference: the null of a flush sent to a RESP2 REDIRECT target. Redis 7.0 writes the
-    // tracking client's null (`_` when it speaks RESP3, which a RESP2 reader cannot parse);
-    // FlashKV writes the target's, `$-1`.
-    .replace(/(\*3\r\n\$7\r\nmessage\r\n\$20\r\n__redis__:invalidate\r\n)_\r\n/g, '$1$-1\r\n')
 }
 
-/** The keys of an invalidation (a RESP3 push or a RESP2 `message` on __redis__:invalidate), or null. */
+/** The keys of an invalidation (a RESP3 push or a RESP2 `message` on __redis__:invalidate; a null: ['NULL']), or null. */
 function invalidated (v: string): string[] | null {
+  // Known difference: the null of a flush sent to a RESP2 REDIRECT target. Redis 7.0 writes the
+  // tracking client's null (`_` when it speaks RESP3, which a RESP2 reader cannot parse);
+  // FlashKV writes the target's, `$-1`.
+  if (/^(?:>2\r\n\$10\r\ninvalidate|\*3\r\n\$7\r\nmessage\r\n\$20\r\n__redis__:invalidate)\r\n(?:_|\$-1)\r\n$/.test(v)) return ['NULL']
   const m = /^(?:>2\r\n\$10\r\ninvalidate|\*3\r\n\$7\r\nmessage\r\n\$20\r\n__redis__:invalidate)\r\n\*(\d+)\r\n(.*)$/s.exec(v)
   if (m === null) return null
   const keys: string[] = []
