@@ -327,6 +327,13 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['MSET', k(r), m(r), k(r), m(r)], r => [r.pick(['FLUSHDB', 'FLUSHALL']), ...opt(r, 0.3, () => [r.pick(['SYNC', 'ASYNC'])])], r => ['GET', k(r)], r => ['APPEND', k(r), m(r)],
     r => ['EVAL', "redis.call('SET', KEYS[1], 'e'); return redis.call('DEL', KEYS[2])", '2', k(r), k(r)], r => ['COPY', k(r), k(r), 'REPLACE'], () => ['SWAPDB', '0', '1'],
   ],
+  // What each command touches, seen by WATCH and CLIENT TRACKING: '@w' watches every key, then
+  // runs MULTI/PING/EXEC (null when a command since touched one); '@t' reads every key (MGET)
+  // and tracks them. Mixed with the data families (--families watch,zset,...), every write's
+  // touched keys are compared.
+  watch: [
+    () => ['@w', 'WATCH', ...KEYS], () => ['@w', 'MULTI', '|', 'PING', '|', 'EXEC'], () => ['@t', 'CLIENT', 'TRACKING', 'ON'], () => ['@t', 'MGET', ...KEYS],
+  ],
   // CLIENT REPLY OFF and SKIP: '@r' is one more connection, sent a few commands in one write
   // after a CLIENT REPLY, then CLIENT REPLY ON (and the PING every side connection gets).
   reply: [
@@ -343,7 +350,13 @@ const FAMILIES: Record<string, Gen[]> = {
   ],
   other: [
     // Times far off, so that no key expires between the two servers' replies.
-    r => ['SET', k(r), m(r), r.pick(['EX', 'PX', 'EXAT', 'PXAT']), r.pick(['0', '-1', '100000', 'x', '9999999999999999'])],
+    // (An EXAT or PXAT of 100000 is in 1970: the key is there, expired, until each server's own
+    // active expiry finds it, which DBSIZE would show. The far future instead.)
+    r => {
+      const unit = r.pick(['EX', 'PX', 'EXAT', 'PXAT'])
+      const t = r.pick(['0', '-1', '100000', 'x', '9999999999999999'])
+      return ['SET', k(r), m(r), unit, t === '100000' && unit.endsWith('AT') ? '4102444800000' : t]
+    },
     r => ['GETEX', k(r), ...opt(r, 0.5, () => [r.pick(['EX', 'PX', 'PERSIST', 'EXAT'])]), ...opt(r, 0.4, () => [r.pick(['0', '100000', '-1'])])],
     r => ['EXPIRE', k(r), r.pick(['100000', '0', '-1', 'x', '9223372036854775807']), ...opt(r, 0.4, () => [r.pick(['NX', 'XX', 'GT', 'LT', 'FOO'])])], r => ['PERSIST', k(r)],
     r => ['PFADD', k(r), m(r), m(r)], r => ['PFCOUNT', k(r), ...opt(r, 0.3, () => [k(r)])], r => ['PFMERGE', k(r), k(r)],
@@ -454,7 +467,7 @@ async function main (): Promise<void> {
     return FAMILIES[f]
   })
   // The pubsub and tracking families send some commands on side connections of each server.
-  const useSides = families.includes('pubsub') || families.includes('tracking') || families.includes('reply')
+  const useSides = ['pubsub', 'tracking', 'reply', 'watch'].some(f => families.includes(f))
   const redis = await start(...redisSpec())
   const flashkv = await start(...flashkvSpec('flashkv', ['--shards', shards]))
   let counted = 0
@@ -476,7 +489,7 @@ async function main (): Promise<void> {
       const sides: Array<[string, Peer, Peer]> = []
       const s1Ids = ['', '']
       if (useSides) {
-        for (const name of ['@s1', '@s2', '@t', '@r']) {
+        for (const name of ['@s1', '@s2', '@t', '@r', '@w']) {
           const [fa, rb] = await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)])
           sides.push([name, fa, rb])
         }

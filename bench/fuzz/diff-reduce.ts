@@ -41,7 +41,7 @@ async function main (): Promise<void> {
       for (const c of RESET) await Promise.all([a.send(c), b.send(c)])
       const ids = ['', '']
       if (history.some(c => c[0][0] === '@')) {
-        for (const name of ['@s1', '@s2', '@t', '@r']) sides.set(name, await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)]))
+        for (const name of ['@s1', '@s2', '@t', '@r', '@w']) sides.set(name, await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)]))
         await Promise.all(sides.get('@t')!.map(async p => await p.exchange(['HELLO', '3'], '')))
         for (const j of [0, 1]) ids[j] = (await sides.get('@s1')![j].exchange(['CLIENT', 'ID'], ''))[0].slice(1, -2)
       }
