@@ -27,7 +27,7 @@ import type { Command } from '../src/commands/table.js'
 import { creditWords, watchWords, verdictWords, sharedFlags, claimWords, NOTIFY_WORD, MONITORS_WORD } from '../src/server/credits.js'
 import { writes } from '../src/storage/writes.js'
 import { readU32 } from '../src/commands/internal.js'
-import { forEachWrittenKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
+import { forEachWrittenKey, forEachTouchedKey, forEachKey, isTrackedRead } from '../src/commands/written-keys.js'
 import { TrackingTable, G_CLIENTS, TRK_AFTER } from '../src/storage/tracking.js'
 import { trackingWords } from '../src/server/credits.js'
 import { EPOCH_BUSY, epochIndex, epochProducers } from '../src/server/sequencer.js'
@@ -996,7 +996,7 @@ function runOne (cmd: Command): void {
     cmd.run?.(shard, argv, out)
     if (writes.count !== before) {
       countDirty(cmd, mark)
-      if (!cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db)
+      if (!cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
     }
   }
   // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
@@ -1029,7 +1029,7 @@ function runLogged (cmd: Command): void {
   if (isWhole && !isBarrier && out.buf[mark] !== 45 && !isStepToTxn) aofLog.argv(db, argv)
   if (writes.count !== before) {
     countDirty(cmd, mark)
-    if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db)
+    if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db, mark)
     if (!isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
   }
   if (shard.pushes.length !== 0) sendPushes()
@@ -1204,8 +1204,9 @@ function flushEvents (): void {
 }
 const NOTIFY_NAME = Buffer.from('__notify')
 
-function touchKeys (cmd: Command, db: number): void {
-  forEachWrittenKey(cmd, argv, db, shard.dbs.length, touchOne)
+/** What a write that changed something touched (its reply at out.buf[mark]). */
+function touchKeys (cmd: Command, db: number, mark: number): void {
+  forEachTouchedKey(cmd, argv, db, shard.dbs.length, touchOne, out.buf, mark)
 }
 
 function touchOne (db: number, buf: Uint8Array, start: number, len: number): void {

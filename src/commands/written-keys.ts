@@ -34,6 +34,24 @@ export function forEachWrittenKey (cmd: Command, argv: Argv, db: number, databas
   }
 }
 
+/**
+ * The keys a write that changed something touched, once it ran: forEachWrittenKey's, but for a
+ * pop from the first non-empty of several keys (BLPOP, BZPOPMIN, LMPOP, ZMPOP and their blocking
+ * forms) only the key its reply names, as Redis signals that key alone.
+ */
+export function forEachTouchedKey (cmd: Command, argv: Argv, db: number, databases: number, fn: KeyVisitor, reply: Uint8Array, at: number): void {
+  if (!cmd.popsNamedKey) { forEachWrittenKey(cmd, argv, db, databases, fn); return }
+  // *n CRLF $len CRLF key CRLF ...
+  if (reply[at] !== 42) return
+  let p = reply.indexOf(10, at) + 1
+  if (p === 0 || reply[p] !== 36) return
+  const nl = reply.indexOf(13, p)
+  let len = 0
+  for (let i = p + 1; i < nl; i++) len = len * 10 + reply[i] - 48
+  p = nl + 2
+  fn(db, reply, p, len)
+}
+
 /** Index of the argument after a DB option, from position `from` (COPY's options); -1: none. */
 function dbOption (argv: Argv, from: number): number {
   const { buf, start, len } = argv

@@ -26,7 +26,7 @@ import type { Command } from '../commands/table.js'
 import { commands, internalCommand } from '../commands/table.js'
 import { argvOf } from '../commands/txn-helpers.js'
 import { readU32 } from '../commands/internal.js'
-import { forEachKey, isTrackedRead, forEachWrittenKey } from '../commands/written-keys.js'
+import { forEachKey, isTrackedRead, forEachWrittenKey, forEachTouchedKey } from '../commands/written-keys.js'
 import { Keyspace, type KeyspaceState } from '../storage/keyspace.js'
 import { Shard, DATABASES } from '../storage/shard.js'
 import { writes, saveWrites, saveWritesInto, restoreWrites } from '../storage/writes.js'
@@ -333,7 +333,7 @@ export class LentShard {
       }
     }
     if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
-      forEachWrittenKey(cmd, argv, db, shard.dbs.length, this.onWritten)
+      forEachTouchedKey(cmd, argv, db, shard.dbs.length, this.onWritten, out.buf, mark)
     }
     if (this.aof !== null && cmd.isWrite && writes.count !== before) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, this.aof)
     if (this.trackSlot !== 0 && isTrackedRead(cmd)) forEachKey(cmd, argv, this.onRead)

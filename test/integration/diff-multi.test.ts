@@ -639,6 +639,16 @@ describe('WATCH', () => {
     expect(await watchCase(setup, [K[2]], [[B, 'ZINTERSTORE', K[2], '2', K[0], K0b]])).toBe(NULL_ARRAY)
   })
 
+  it('LMPOP, ZMPOP, BLPOP, BZPOPMIN and kin touch only the key they popped from, not the empty ones before it (plain, in EXEC, in a script)', async () => {
+    const B = await client()
+    const setup = [['RPUSH', K[0], 'a', 'b', 'c', 'd', 'e', 'f'], ['ZADD', K[0] + 'z', '1', 'a', '2', 'b', '3', 'c']]
+    const [E, Ez] = [K0b, K0b + 'z']
+    const meddle: Step[] = [[B, 'LMPOP', '2', E, K[0], 'LEFT'], [B, 'BLMPOP', '0', '2', E, K[0], 'RIGHT'], [B, 'BLPOP', E, K[0], '0'], [B, 'BRPOP', E, K[0], '0'],
+      [B, 'ZMPOP', '2', Ez, K[0] + 'z', 'MIN'], [B, 'BZMPOP', '0', '2', Ez, K[0] + 'z', 'MAX'], [B, 'BZPOPMIN', Ez, K[0] + 'z', '0'],
+      [B, 'MULTI'], [B, 'LMPOP', '2', E, K[0], 'LEFT'], [B, 'EXEC'], [B, 'EVAL', 'return redis.call(unpack(ARGV))', '0', 'LMPOP', '2', E, K[0], 'LEFT']]
+    expect(await watchCase(setup, [E, Ez], meddle)).toBe(RAN)
+  })
+
   it('a COPY refused (no REPLACE) does not touch the watched destination; a COPY that creates it does', async () => {
     const B = await client()
     expect(await watchCase([['SET', K[0], 'v'], ['SET', K[2], 'old']], [K[2]], [[B, 'COPY', K[0], K[2]]])).toBe(RAN)
