@@ -505,6 +505,8 @@ async function main (): Promise<void> {
         while (wrap !== '' && isLoose(cmd)) cmd = rng.pick(gens)(rng)
         // --notify keeps every event class on.
         while (notify && cmd[0] === 'CONFIG' && cmd[2] === 'notify-keyspace-events') cmd = rng.pick(gens)(rng)
+        // Side connections stay: no CLIENT KILL TYPE pubsub of the subscribers.
+        while (useSides && cmd[0] === 'CLIENT' && cmd[1] === 'KILL' && cmd[3] === 'pubsub') cmd = rng.pick(gens)(rng)
         const side = cmd[0][0] === '@' ? cmd[0] : ''
         const group = side === '' ? [cmd] : []
         if (side !== '') { /* sent below, unwrapped */ } else if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
