@@ -589,8 +589,9 @@ export class Transactions {
       // One that ran here (this thread's commands, pub/sub, UNWATCH) is counted here; a shard counts its own.
       const st = steps[steps.length - 1]
       if (st.kind === 'local') this.router.ranInExec(cmd, st.reply, t0)
-      // Monitors see each queued command as EXEC runs it, then EXEC.
-      if (cmd.isMonitored && this.router.pubsub.isMonitored) this.router.pubsub.feed(conn, argv, cmd, conn.db)
+      // Monitors see each queued command as EXEC runs it, then EXEC. A script (skip_monitor: its
+      // host shows its line) too; its own commands are shown as they run, after EXEC's line.
+      if ((cmd.isMonitored || this.router.scripts.isRun[cmd.id] !== 0) && this.router.pubsub.isMonitored) this.router.pubsub.feed(conn, argv, cmd, conn.db)
     }
     return steps
   }

@@ -48,6 +48,17 @@ describe('MONITOR', () => {
     expect(lines[0]).toBe('+T [0 ADDR] "SET" "a b" "x\\"y\\n\\\\\\x01\\xff"\r\n')
   })
 
+  it("a script inside EXEC shows its own line in its place among the queued commands (its commands' lines: see README, Limits)", async () => {
+    const M = await client('M')
+    await on(M, 'MONITOR')
+    await steps([[A, 'MULTI'], [A, 'SET', 'q1', 'v'], [A, 'EVAL', 'return redis.call("get", KEYS[1])', '1', 'q2'], [A, 'GET', 'q1'], [A, 'EXEC'], [A, 'ECHO', 'last']])
+    const [f, r] = await Promise.all([linesUntil(M.f, '"last"'), linesUntil(M.r, '"last"')])
+    const clientLines = (lines: string[]): string[] => lines.filter(l => !l.includes(' lua] '))
+    expect(clientLines(f)).toEqual(clientLines(r))
+    expect(clientLines(r).map(l => l.slice(l.indexOf('] ') + 2, -2))).toEqual(['"MULTI"', '"SET" "q1" "v"', '"EVAL" "return redis.call(\\"get\\", KEYS[1])" "1" "q2"', '"GET" "q1"', '"EXEC"', '"ECHO" "last"'])
+    expect(f.filter(l => l.includes(' lua] '))).toEqual(r.filter(l => l.includes(' lua] ')))
+  })
+
   it('a monitor may not touch the keyspace; PING still answers', async () => {
     const M = await client('M')
     await on(M, 'MONITOR')
