@@ -421,8 +421,9 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
     const [x, y] = [/^:(-?\d+)\r\n$/.exec(a), /^:(-?\d+)\r\n$/.exec(b)]
     return x !== null && y !== null && Math.abs(Number(x[1]) - Number(y[1])) <= 2
   }
-  // HELLO names the connection's id, which differs between the servers.
-  if (name === 'HELLO') return a.replace(/\$2\r\nid\r\n:\d+\r\n/, '') === b.replace(/\$2\r\nid\r\n:\d+\r\n/, '')
+  // HELLO names the connection's id, which differs between the servers (also in EXEC's array).
+  const noId = (x: string): string => x.replace(/\$2\r\nid\r\n:\d+\r\n/g, '')
+  if (name === 'HELLO' || name === 'EXEC') return noId(a) === noId(b)
   if (name === 'RANDOMKEY') return (a === '$-1\r\n') === (b === '$-1\r\n')
   if (RANDOM.has(name)) return a.split('\r\n')[0] === b.split('\r\n')[0]
   if (name === 'DUMP') {
