@@ -28,6 +28,7 @@ import { stringMatch } from '../commands/glob.js'
 import { SHARD_DOWN } from '../protocol/errors.js'
 import { REQ_NOPARK } from '../ipc/layout.js'
 import { argvOf } from '../commands/txn-helpers.js'
+import { parseInt64, parsed, equalsLower, token } from '../protocol/ascii.js'
 
 const PSUB = internalCommand('__psub')
 const MONITOR_FEED = internalCommand('__monitor')
@@ -46,6 +47,29 @@ function equalsAuth (argv: Argv, i: number): boolean {
 }
 
 const HUB = 0
+
+const TOK_SETNAME = token('setname')
+
+const NONE: number[] = []
+
+/**
+ * The arguments MONITOR shows as "(redacted)". Redis redacts as it parses: AUTH's, unless it has
+ * more than two; each AUTH pair of HELLO once the protocol version and the options before it
+ * parsed (a malformed HELLO shows the rest as it was sent). Redis stops at an AUTH that fails,
+ * so a second AUTH pair after it shows there; here every pair is hidden.
+ */
+function redacted (name: string, argv: Argv): number[] {
+  if (name === 'auth') return argv.argc > 3 ? NONE : [1, 2]
+  if (argv.argc < 2) return NONE
+  if (!parseInt64(argv.buf, argv.start[1], argv.len[1]) || parsed.isBig || parsed.value < 2 || parsed.value > 3) return NONE
+  const out: number[] = []
+  for (let j = 2; j < argv.argc; j++) {
+    const more = argv.argc - 1 - j
+    if (equalsAuth(argv, j) && more >= 2) { out.push(j + 1, j + 2); j += 2 } else if (more >= 1 && equalsLower(argv.buf, argv.start[j], argv.len[j], TOK_SETNAME)) j++
+    else break
+  }
+  return out
+}
 
 
 const KIND_OF: Record<string, number> = {
@@ -269,10 +293,9 @@ export class PubSub {
   feed (conn: Connection, argv: Argv, cmd: Command, db: number): void {
     // A Unix socket's client shows as "unix:<path>" (replicationFeedMonitors).
     let line = monitorHead(db, conn.unixPath !== null ? `unix:${conn.unixPath}` : conn.addr)
-    let redactFrom = cmd.name === 'auth' ? 1 : -1
+    const hidden = cmd.name === 'auth' || cmd.name === 'hello' ? redacted(cmd.name, argv) : NONE
     for (let i = 0; i < argv.argc; i++) {
-      if (cmd.name === 'hello' && redactFrom < 0 && i > 1 && equalsAuth(argv, i)) redactFrom = i + 1
-      line += ' ' + (redactFrom >= 0 && i >= redactFrom && (cmd.name !== 'hello' || i < redactFrom + 2) ? '"(redacted)"' : repr(argv.buf, argv.start[i], argv.len[i]))
+      line += ' ' + (hidden.includes(i) ? '"(redacted)"' : repr(argv.buf, argv.start[i], argv.len[i]))
     }
     this.pendingLines.push(Buffer.from(line + '\r\n', 'latin1'))
     if (this.pendingLines.length === 1) queueMicrotask(this.flushLines)

@@ -59,6 +59,17 @@ describe('MONITOR', () => {
     expect(f.filter(l => l.includes(' lua] '))).toEqual(r.filter(l => l.includes(' lua] ')))
   })
 
+  it('AUTH and HELLO credentials are redacted as Redis parses them: not past a bad protocol version or a malformed option, nor in an AUTH of three', async () => {
+    const M = await client('M')
+    await on(M, 'MONITOR')
+    await steps([[A, 'AUTH', 'pw'], [A, 'AUTH', 'u', 'pw'], [A, 'AUTH', 'a', 'b', 'c'], [A, 'HELLO', '2', 'AUTH', 'x'], [A, 'HELLO', 'x', 'AUTH', 'u', 'p'],
+      [A, 'HELLO', '4', 'AUTH', 'u', 'p'], [A, 'HELLO', '2', 'SETNAME', 'AUTH', 'u', 'p'], [A, 'HELLO', '2', 'AUTH', 'u', 'p', 'SETNAME'],
+      [A, 'HELLO', '2', 'AUTH', 'nobody', 'pw', 'SETNAME', 'n'], [A, 'ECHO', 'last']])
+    const lines = await sameLines(M, '"last"')
+    expect(lines[3]).toBe('+T [0 ADDR] "HELLO" "2" "AUTH" "x"\r\n')
+    expect(lines[7]).toBe('+T [0 ADDR] "HELLO" "2" "AUTH" "(redacted)" "(redacted)" "SETNAME"\r\n')
+  })
+
   it('a monitor may not touch the keyspace; PING still answers', async () => {
     const M = await client('M')
     await on(M, 'MONITOR')
