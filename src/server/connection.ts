@@ -215,10 +215,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     if (hs === null || hs.length === 0) { this.replyLocalBytes(bytes); return }
     const s = hs[0]
     if (s === this.headSeq) { this.append(bytes, 0, bytes.length); return }
-    this.before ??= new Map()
-    const q = this.before.get(s)
-    if (q === undefined) this.before.set(s, [bytes]); else q.push(bytes)
-    this.stashBytes += bytes.length
+    this.before = this.hold(this.before, s, bytes)
   }
 
   /**
@@ -228,10 +225,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   deliverBefore (seq: number, bytes: Buffer): void {
     if (seq < 0 || seq < this.headSeq) { this.replyLocalBytes(bytes); return }
     if (seq === this.headSeq) { this.append(bytes, 0, bytes.length); return }
-    this.before ??= new Map()
-    const q = this.before.get(seq)
-    if (q === undefined) this.before.set(seq, [bytes]); else q.push(bytes)
-    this.stashBytes += bytes.length
+    this.before = this.hold(this.before, seq, bytes)
   }
 
   /**
@@ -241,28 +235,26 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
    */
   deliverAfter (seq: number, bytes: Buffer): void {
     if (seq < this.headSeq) { this.replyLocalBytes(bytes); return }
-    this.after ??= new Map()
-    const q = this.after.get(seq)
-    if (q === undefined) this.after.set(seq, [bytes]); else q.push(bytes)
+    this.after = this.hold(this.after, seq, bytes)
+  }
+
+  /** Keeps a message in `map` under reply `seq` (before or after it); returns the map. */
+  private hold (map: Map<number, Buffer[]> | null, seq: number, bytes: Buffer): Map<number, Buffer[]> {
+    map ??= new Map()
+    const q = map.get(seq)
+    if (q === undefined) map.set(seq, [bytes]); else q.push(bytes)
     this.stashBytes += bytes.length
+    return map
   }
 
-  /** Writes the messages queued after reply `seq` (just written). */
-  private writeAfter (seq: number): void {
-    const q = (this.after as Map<number, Buffer[]>).get(seq)
-    if (q === undefined) return
-    this.after?.delete(seq)
-    if (this.after?.size === 0) this.after = null
-    for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
-  }
-
-  /** Writes the messages queued before reply `seq` (it is the head now). */
-  private writeBefore (seq: number): void {
-    const q = (this.before as Map<number, Buffer[]>).get(seq)
-    if (q === undefined) return
-    this.before?.delete(seq)
-    if (this.before?.size === 0) this.before = null
-    for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
+  /** Writes the messages `map` holds under reply `seq`; returns the map, null once empty. */
+  private release (map: Map<number, Buffer[]>, seq: number): Map<number, Buffer[]> | null {
+    const q = map.get(seq)
+    if (q !== undefined) {
+      map.delete(seq)
+      for (const b of q) { this.stashBytes -= b.length; this.append(b, 0, b.length) }
+    }
+    return map.size === 0 ? null : map
   }
 
   /** When pending output first passed its class's soft limit (0: it is under). */
@@ -675,9 +667,9 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
     }
     if (this.isClosed) { this.advancePastStash(seq); return }
     if (seq === this.headSeq) {
-      if (this.before !== null) this.writeBefore(seq)
+      if (this.before !== null) this.before = this.release(this.before, seq)
       if (this.drops === null || !this.isDropped(seq)) this.append(src, start, len)
-      if (this.after !== null) this.writeAfter(seq)
+      if (this.after !== null) this.after = this.release(this.after, seq)
       this.headSeq++
       if (this.stash !== null) this.takeStashed()
       if (!this.isDirty) this.dispatcher.markDirty(this)
@@ -708,11 +700,11 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
   private takeStashed (): void {
     const stash = this.stash as Map<number, Buffer>
     for (let b = stash.get(this.headSeq); b !== undefined; b = stash.get(this.headSeq)) {
-      if (this.before !== null) this.writeBefore(this.headSeq)
+      if (this.before !== null) this.before = this.release(this.before, this.headSeq)
       stash.delete(this.headSeq)
       this.stashBytes -= b.length
       this.append(b, 0, b.length)
-      if (this.after !== null) this.writeAfter(this.headSeq)
+      if (this.after !== null) this.after = this.release(this.after, this.headSeq)
       this.headSeq++
     }
     if (stash.size === 0) this.stash = null
