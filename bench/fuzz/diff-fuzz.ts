@@ -467,7 +467,8 @@ async function monitorLines (fa: Peer, fs: string[], rs: string[]): Promise<[str
     if (more.length === 0) break
     mine.push(...more.filter(v => !isOwn(v)))
   }
-  const norm = (v: string): string => v.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1]')
+  // Each server's own client id after REDIRECT ('$S1') is left out too.
+  const norm = (v: string): string => v.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1]').replace(/"REDIRECT" "\d+"/gi, '"REDIRECT" "ID"')
   // Known difference (README, Limits): a script's own commands ("[<db> lua]") are shown as it
   // runs, which on several shards may be after a command pipelined behind it, and inside EXEC
   // after EXEC's line (Redis: right after the script's line). The clients' lines and the
