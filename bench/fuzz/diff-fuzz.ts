@@ -422,6 +422,11 @@ function isUnwrappable (cmd: string[]): boolean {
   return isLoose(cmd) || (cmd[0] === 'OBJECT' && /^refcount$/i.test(cmd[1] ?? ''))
 }
 
+/** CLIENT KILL TYPE pubsub: it would close the side connections that subscribed. */
+function isKillOfSubscribers (cmd: string[]): boolean {
+  return cmd[0] === 'CLIENT' && cmd[1] === 'KILL' && cmd[3] === 'pubsub'
+}
+
 /** Whether two different replies to `cmd` are still the same answer (see the top of the file). */
 function isSameAnswer (cmd: string[], a: string, b: string): boolean {
   const name = cmd[0]
@@ -560,7 +565,7 @@ async function main (): Promise<void> {
         // --notify keeps every event class on.
         while (notify && cmd[0] === 'CONFIG' && cmd[2] === 'notify-keyspace-events') cmd = rng.pick(gens)(rng)
         // Side connections stay: no CLIENT KILL TYPE pubsub of the subscribers.
-        while (useSides && cmd[0] === 'CLIENT' && cmd[1] === 'KILL' && cmd[3] === 'pubsub') cmd = rng.pick(gens)(rng)
+        while (useSides && isKillOfSubscribers(cmd)) cmd = rng.pick(gens)(rng)
         const side = cmd[0][0] === '@' ? cmd[0] : ''
         // A MULTI the families sent themselves (not --wrap): whether a queued command's reply may rightly differ.
         if (side === '' && wrap === '') {
@@ -572,7 +577,7 @@ async function main (): Promise<void> {
         if (side === '' && wrap === 'multi') {
           for (let n = rng.int(4); n > 0; n--) {
             let more = rng.pick(gens)(rng)
-            while (isUnwrappable(more) || more[0][0] === '@') more = rng.pick(gens)(rng)
+            while (isUnwrappable(more) || more[0][0] === '@' || (useSides && isKillOfSubscribers(more))) more = rng.pick(gens)(rng)
             group.push(more)
           }
           group.unshift(['MULTI'])
