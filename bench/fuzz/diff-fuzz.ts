@@ -252,7 +252,12 @@ const FAMILIES: Record<string, Gen[]> = {
     r => ['ACL', 'DRYRUN', r.pick(['u1', 'u2', 'default', 'nobody']), ...r.pick(COMMAND_SAMPLES)], r => ['ACL', 'CAT', ...opt(r, 0.5, () => [r.pick(['string', 'hash', 'nosuch', 'pubsub', 'list'])])],
     r => ['COMMAND', 'GETKEYS', ...r.pick(COMMAND_SAMPLES)], r => ['COMMAND', 'GETKEYSANDFLAGS', ...r.pick(COMMAND_SAMPLES)],
     r => ['COMMAND', 'INFO', r.pick(['get', 'SET', 'nosuch', 'config|get', 'xadd', 'client|list', 'eval'])],
-    r => ['CONFIG', 'SET', r.pick(CONFIG_PARAMS), r.pick(['yes', 'no', '0', '-1', '1', '100', 'x', '1gb', '10k', '', '1.5', 'allkeys-lru', 'KEA', 'Ex', 'always'])],
+    // A maxmemory that takes (1, 100, 10k) is under both servers' memory, which each counts its
+    // own way (README, Limits): what it refuses or evicts then differs. Those set 0 instead.
+    r => {
+      const [param, value] = [r.pick(CONFIG_PARAMS), r.pick(['yes', 'no', '0', '-1', '1', '100', 'x', '1gb', '10k', '', '1.5', 'allkeys-lru', 'KEA', 'Ex', 'always'])]
+      return ['CONFIG', 'SET', param, param === 'maxmemory' && /^(1|100|10k)$/.test(value) ? '0' : value]
+    },
     r => ['CONFIG', 'GET', r.pick(CONFIG_PARAMS)],
   ],
   // GEO's options and its float formatting: every search form, units, sorting, counts, stores.
