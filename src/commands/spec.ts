@@ -316,6 +316,11 @@ export interface CommandSpec {
    */
   begin?: (client: ClientContext) => void
   /**
+   * It pops from the first non-empty of its keys, and its reply (an array) names that key first:
+   * WATCH and CLIENT TRACKING see it alone written, as Redis signals that key alone.
+   */
+  touchesReplyKey?: true
+  /**
    * Key positions for commands whose keys move with their arguments (movablekeys: LMPOP's
    * numkeys). Null when the arguments are malformed: the command then runs on shard 0, whose
    * handler replies with Redis's error.

@@ -41,9 +41,6 @@ import { aclCommands } from './acl.js'
 import { clusterCommands } from './cluster.js'
 import { registry } from './registry.js'
 
-/** Pops from the first non-empty of several keys: Redis signals only the key the reply names. */
-const POPS_NAMED_KEY = new Set(['blpop', 'brpop', 'bzpopmin', 'bzpopmax', 'lmpop', 'blmpop', 'zmpop', 'bzmpop'])
-
 export interface Command extends CommandSpec {
   readonly id: number
   readonly parent: Command | null
@@ -56,8 +53,6 @@ export interface Command extends CommandSpec {
   readonly isWrite: boolean
   /** 'allow_busy' flag: runs while a script is past busy-reply-threshold (others get BUSY). */
   readonly isAllowBusy: boolean
-  /** It pops from the first non-empty of its keys, and its reply names that key (the one it wrote). */
-  readonly popsNamedKey: boolean
   /** A key position this write command only reads (COPY's source, a read-only key spec); 0: none. */
   readonly readOnlyKey: number
   /** That read-only key spec runs to the last argument (BITOP's and PFMERGE's sources): all of them are only read. */
@@ -134,6 +129,7 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     local: spec.local,
     finish: spec.finish,
     admit: spec.admit,
+    touchesReplyKey: spec.touchesReplyKey,
     begin: spec.begin,
     getKeys: spec.getKeys,
     blocks: spec.blocks,
@@ -151,7 +147,6 @@ function add (spec: CommandSpec, parent: Command | null): Command {
     isDenyOom: spec.flags.includes('denyoom'),
     isWrite: spec.flags.includes('write'),
     isAllowBusy: spec.flags.includes('allow_busy'),
-    popsNamedKey: POPS_NAMED_KEY.has(spec.name),
     readOnlyKey: readOnlyKeyOf(spec),
     isReadOnlyToEnd: isReadOnlyToEndOf(spec),
     onlyDeletes: spec.keySpecs !== undefined && spec.keySpecs.length > 0 && spec.keySpecs.every(k => k.flags.includes('RM')),

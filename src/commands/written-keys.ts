@@ -40,7 +40,7 @@ export function forEachWrittenKey (cmd: Command, argv: Argv, db: number, databas
  * forms) only the key its reply names, as Redis signals that key alone.
  */
 export function forEachTouchedKey (cmd: Command, argv: Argv, db: number, databases: number, fn: KeyVisitor, reply: Uint8Array, at: number): void {
-  if (!cmd.popsNamedKey) { forEachWrittenKey(cmd, argv, db, databases, fn); return }
+  if (cmd.touchesReplyKey !== true) { forEachWrittenKey(cmd, argv, db, databases, fn); return }
   // *n CRLF $len CRLF key CRLF ...
   if (reply[at] !== 42) return
   let p = reply.indexOf(10, at) + 1
