@@ -42,7 +42,7 @@
 import { writeFileSync } from 'node:fs'
 import { Rng } from './protocol-fuzz.js'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
-import { Conn, Peer, Subscriber, canonSide } from './resp-conn.js'
+import { Conn, Subscriber, canonSide, openSides, monitorLines } from './resp-conn.js'
 
 type Gen = (r: Rng) => string[]
 
@@ -461,34 +461,6 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
   return false
 }
 
-/**
- * A MONITOR side connection's lines for one command: Redis's are those before its PING's reply;
- * FlashKV's come through the hub shard, so as many are taken (waiting up to 2 s), its PING reply
- * left out. Each line without its time and the client's address ([db addr] becomes [db]).
- */
-async function monitorLines (fa: Peer, fs: string[], rs: string[]): Promise<[string[], string[]]> {
-  // The monitor's own PINGs ("PING" "@m<i>") come after their replies in Redis (call() feeds
-  // monitors once the command ran): left out on both sides.
-  const isOwn = (v: string): boolean => /"PING" "@m\d+"\r\n$/.test(v)
-  const theirs = rs.slice(0, -1).filter(v => !isOwn(v))
-  const mine = fs.slice(0, -1).filter(v => !isOwn(v))
-  while (mine.length < theirs.length) {
-    const more = await fa.take(theirs.length - mine.length, 2000)
-    if (more.length === 0) break
-    mine.push(...more.filter(v => !isOwn(v)))
-  }
-  // Each server's own client id after REDIRECT ('$S1') is left out too.
-  const norm = (v: string): string => v.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1]').replace(/"REDIRECT" "\d+"/gi, '"REDIRECT" "ID"')
-  // Known difference (README, Limits): a script's own commands ("[<db> lua]") are shown as it
-  // runs, which on several shards may be after a command pipelined behind it, and inside EXEC
-  // after EXEC's line (Redis: right after the script's line). The clients' lines and the
-  // scripts' lines are compared each in their order, not how they interleave.
-  const split = (lines: string[]): string[] => {
-    const isLua = (v: string): boolean => /^\+\d+\.\d{6} \[\d+ lua\]/.test(v)
-    return [...lines.filter(v => !isLua(v)).map(norm), '(scripts)', ...lines.filter(isLua).map(norm)]
-  }
-  return [split(mine), split(theirs)]
-}
 
 /** Whether both servers hold as many keys, each in the same encoding. */
 async function sameState (a: Conn, b: Conn): Promise<boolean> {
@@ -544,19 +516,8 @@ async function main (): Promise<void> {
         await Promise.all([a.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']), b.send(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA'])])
         subs = await Promise.all([Subscriber.subscribe(flashkv.port, '__key*__:*'), Subscriber.subscribe(redis.port, '__key*__:*')])
       }
-      // Side connections: [name, FlashKV's, Redis's]; '@t' speaks RESP3; '$S1' in an argument is '@s1''s id on each server.
-      const sides: Array<[string, Peer, Peer]> = []
-      const s1Ids = ['', '']
-      if (useSides) {
-        for (const name of ['@s1', '@s2', '@t', '@r', '@w', ...(families.includes('monitor') ? ['@m'] : [])]) {
-          const [fa, rb] = await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)])
-          sides.push([name, fa, rb])
-        }
-        const m = sides.find(([name]) => name === '@m')
-        if (m !== undefined) await Promise.all([m[1].exchange(['MONITOR'], ''), m[2].exchange(['MONITOR'], '')])
-        await Promise.all([sides[2][1].exchange(['HELLO', '3'], ''), sides[2][2].exchange(['HELLO', '3'], '')])
-        for (const j of [0, 1]) s1Ids[j] = (await (j === 0 ? sides[0][1] : sides[0][2]).exchange(['CLIENT', 'ID'], ''))[0].slice(1, -2)
-      }
+      // Side connections: [name, FlashKV's, Redis's]; '$S1' in an argument is '@s1''s id on each server.
+      const { sides, s1Ids } = useSides ? await openSides(flashkv.port, redis.port, families.includes('monitor')) : { sides: [], s1Ids: ['', ''] }
       let erange = false
       let multiLoose = false
       let inMulti = false

@@ -3,13 +3,13 @@
 // redis-server and FlashKV, leaving out chunks of commands as long as the last command's replies
 // still differ (delta debugging, ddmin), then prints what is left.
 //
-//   node dist/bench/fuzz/diff-reduce.js /tmp/diff-fuzz-trace-3-2542.json [--shards N] [--resp3]
+//   node dist/bench/fuzz/diff-reduce.js /tmp/diff-fuzz-trace-3-2542.json [--shards N] [--resp3] [--monitor]
 //
 // Before each replay both servers are brought back to where fuzz:diff starts: FLUSHALL, the
 // encoding limits and the default user as they were, database 0, no users u1 and u2.
 import { readFileSync } from 'node:fs'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
-import { Conn, Peer, canonSide } from './resp-conn.js'
+import { Conn, Peer, canonSide, openSides, monitorLines } from './resp-conn.js'
 
 const RESET = [
   ['FLUSHALL'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2'], ['CONFIG', 'SET', 'hash-max-listpack-entries', '128'],
@@ -35,22 +35,24 @@ async function main (): Promise<void> {
     replays++
     const [a, b] = await Promise.all([Conn.open(flashkv.port, 'flashkv'), Conn.open(redis.port, 'redis')])
     // The side connections of the pubsub and tracking families, as fuzz:diff opens them.
-    const sides = new Map<string, [Peer, Peer]>()
+    let sides: Array<[string, Peer, Peer]> = []
     try {
       if (process.argv.includes('--resp3')) await Promise.all([a.send(['HELLO', '3']), b.send(['HELLO', '3'])])
       for (const c of RESET) await Promise.all([a.send(c), b.send(c)])
-      const ids = ['', '']
-      if (history.some(c => c[0][0] === '@')) {
-        for (const name of ['@s1', '@s2', '@t', '@r', '@w']) sides.set(name, await Promise.all([Peer.open(flashkv.port), Peer.open(redis.port)]))
-        await Promise.all(sides.get('@t')!.map(async p => await p.exchange(['HELLO', '3'], '')))
-        for (const j of [0, 1]) ids[j] = (await sides.get('@s1')![j].exchange(['CLIENT', 'ID'], ''))[0].slice(1, -2)
-      }
+      let ids = ['', '']
+      // --monitor: the mismatch was a MONITOR line ('@m').
+      const withMonitor = process.argv.includes('--monitor')
+      if (withMonitor || history.some(c => c[0][0] === '@')) ({ sides, s1Ids: ids } = await openSides(flashkv.port, redis.port, withMonitor))
       // As fuzz:diff does: the command on its connection, then a PING on each side connection.
+      let round = 0
       const send = async (c: string[]): Promise<[Buffer, Buffer]> => {
-        const main = sides.has(c[0]) ? null : await Promise.all([a.send(c), b.send(c)])
+        const main = sides.some(s => s[0] === c[0]) ? null : await Promise.all([a.send(c), b.send(c)])
         const out = main === null ? ['', ''] : main.map(x => x.toString('latin1'))
-        for (const [name, pair] of sides) {
-          const [x, y] = await Promise.all([0, 1].map(async j => await pair[j].exchange(name === c[0] ? c.slice(1).map(v => v === '$S1' ? ids[j] : v) : null, 'r')))
+        round++
+        for (const [name, fa, rb] of sides) {
+          const args = (j: number): string[] | null => name === c[0] ? c.slice(1).map(v => v === '$S1' ? ids[j] : v) : null
+          let [x, y] = await Promise.all([fa.exchange(args(0), `${name}${round}`), rb.exchange(args(1), `${name}${round}`)])
+          if (name === '@m') [x, y] = await monitorLines(fa, x, y)
           out[0] += canonSide(x, ids[0])
           out[1] += canonSide(y, ids[1])
         }
@@ -61,7 +63,7 @@ async function main (): Promise<void> {
     } finally {
       a.close()
       b.close()
-      for (const pair of sides.values()) pair.forEach(p => { p.close() })
+      for (const [, fa, rb] of sides) { fa.close(); rb.close() }
     }
   }
   const differs = async (body: string[][]): Promise<boolean> => {

@@ -209,3 +209,49 @@ function invalidated (v: string): string[] | null {
   }
   return keys
 }
+
+/**
+ * A MONITOR side connection's lines for one command: Redis's are those before its PING's reply;
+ * FlashKV's come through the hub shard, so as many are taken (waiting up to 2 s), its PING reply
+ * left out. Each line without its time and the client's address ([db addr] becomes [db]).
+ */
+export async function monitorLines (fa: Peer, fs: string[], rs: string[]): Promise<[string[], string[]]> {
+  // The monitor's own PINGs ("PING" "@m<i>") come after their replies in Redis (call() feeds
+  // monitors once the command ran): left out on both sides.
+  const isOwn = (v: string): boolean => /"PING" "@m\d+"\r\n$/.test(v)
+  const theirs = rs.slice(0, -1).filter(v => !isOwn(v))
+  const mine = fs.slice(0, -1).filter(v => !isOwn(v))
+  while (mine.length < theirs.length) {
+    const more = await fa.take(theirs.length - mine.length, 2000)
+    if (more.length === 0) break
+    mine.push(...more.filter(v => !isOwn(v)))
+  }
+  // Each server's own client id after REDIRECT ('$S1') is left out too.
+  const norm = (v: string): string => v.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, '+T [$1]').replace(/"REDIRECT" "\d+"/gi, '"REDIRECT" "ID"')
+  // Known difference (README, Limits): a script's own commands ("[<db> lua]") are shown as it
+  // runs, which on several shards may be after a command pipelined behind it, and inside EXEC
+  // after EXEC's line (Redis: right after the script's line). The clients' lines and the
+  // scripts' lines are compared each in their order, not how they interleave.
+  const split = (lines: string[]): string[] => {
+    const isLua = (v: string): boolean => /^\+\d+\.\d{6} \[\d+ lua\]/.test(v)
+    return [...lines.filter(v => !isLua(v)).map(norm), '(scripts)', ...lines.filter(isLua).map(norm)]
+  }
+  return [split(mine), split(theirs)]
+}
+
+/** fuzz:diff's side connections, [name, FlashKV's, Redis's]: '@t' speaks RESP3, '@m' monitors; and '@s1''s id on each server. */
+export async function openSides (fport: number, rport: number, withMonitor: boolean): Promise<{ sides: Array<[string, Peer, Peer]>, s1Ids: string[] }> {
+  const sides: Array<[string, Peer, Peer]> = []
+  for (const name of ['@s1', '@s2', '@t', '@r', '@w', ...(withMonitor ? ['@m'] : [])]) {
+    const [fa, rb] = await Promise.all([Peer.open(fport), Peer.open(rport)])
+    sides.push([name, fa, rb])
+  }
+  const setup = async (name: string, args: string[]): Promise<string[][]> => {
+    const [, fa, rb] = sides.find(s => s[0] === name) as [string, Peer, Peer]
+    return await Promise.all([fa.exchange(args, ''), rb.exchange(args, '')])
+  }
+  if (withMonitor) await setup('@m', ['MONITOR'])
+  await setup('@t', ['HELLO', '3'])
+  const s1Ids = (await setup('@s1', ['CLIENT', 'ID'])).map(v => v[0].slice(1, -2))
+  return { sides, s1Ids }
+}
