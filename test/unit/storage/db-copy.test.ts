@@ -3,13 +3,14 @@
 // the worker does (touchForCopy). Every read must then see what a shard that never compacted
 // sees, after the database adopted the copy as before; and a copy dropped half-way changes nothing.
 
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DATABASES, Shard } from '../../../src/storage/shard.js'
 import { argvOf, decode, type Reply } from '../helpers/run.js'
 import { commandOfArgs } from '../../../src/commands/table.js'
 import { forEachKey, forEachWrittenKey } from '../../../src/commands/written-keys.js'
 import { ReplyWriter } from '../../../src/protocol/resp-writer.js'
 import { borrow, lendOf, takeBack, type LentShard } from '../../../src/server/engine.js'
+import { accessTime } from '../../../src/storage/eviction.js'
 
 const T0 = 1_700_000_000_000
 let now = T0
@@ -20,11 +21,15 @@ let ref: Shard
 beforeEach(() => {
   lent = null
   now = T0
+  // Accesses are stamped with the worker's cached clock: the test's, or the two shards' stamps
+  // straddle a second of the wall clock now and then, and their IDLETIMEs differ by one.
+  accessTime.ms = now
   shard = new Shard()
   shard.clock = () => now
   ref = new Shard()
   ref.clock = () => now
 })
+afterEach(() => { accessTime.ms = 0 })
 
 const out = new ReplyWriter(64)
 /** While set, `shard`'s databases are lent (a multi-shard transaction's hold): its commands run there. */
@@ -89,6 +94,7 @@ function randomWrite (tag: string): void {
   else if (kind < 109) both('rename', k, `r:${rnd(NAMES)}`)
   else both('get', k)
   now += rnd(3)
+  accessTime.ms = now
 }
 
 /** Every key as a read sees it, on both shards (which must agree); field and member orders aside. */
