@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
 import { CommandStats, DeferredRow, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
 import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
-import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
+import { workerData, receiveMessageOnPort, parentPort, Worker } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
@@ -55,8 +55,9 @@ import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu,
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
-import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, type LogMark } from '../src/persistence/aof.js'
+import { saveWords, saveSab, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_FSYNC, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
+import { SYNC_STOP, SYNC_WORDS } from '../src/persistence/aof-syncer-words.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -335,14 +336,20 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
+  // Replies staged before these wait for their sync (deferred replies, below): they go first.
+  if (deferred.length !== 0) { awaitSyncer(); publishDue() }
   // The effects of the replies about to be published are in the file first (fsynced if always,
   // the sync a cross-shard move's or group's block left owed too).
   awaitGroup()
   if (aofLog.len !== 0) flushShardAof()
   if (aofDebt.n !== 0) settleAof()
-  const resps = p.resps
-  if (!resps.publish()) return
-  if (Atomics.load(resps.ctrl, SLEEPING) !== 0) Atomics.notify(resps.ctrl, SEQ, 1)
+  if (p.resps.publish()) wakeProducer(p)
+}
+
+/** Tells a producer that its ring has new replies: a notify if it is blocked in awaitReplies, or else one message. */
+function wakeProducer (p: Producer): void {
+  const ctrl = p.resps.ctrl
+  if (Atomics.load(ctrl, SLEEPING) !== 0) Atomics.notify(ctrl, SEQ, 1)
   else if (Atomics.exchange(p.wakeWord, 0, 1) === 0) p.wake.postMessage(0)
 }
 
@@ -366,6 +373,82 @@ function notifyAll (): void {
   for (let i = 0; i < producers.length; i++) notifyProducer(producers[i])
 }
 let anyPushed = false
+
+// --- deferred replies (appendfsync always) --------------------------------------------------------
+// Under always no reply leaves before its effects are fdatasynced. A sync on this thread (0.4-0.7
+// ms on this box's disk) stopped the shard for its length after every batch, and the primary,
+// waiting for the replies, with it. Instead the batch's effects are written, the sync is asked of
+// this shard's syncer thread (workers/aof-syncer.ts), and the replies stay staged in their rings
+// (written, HEAD not moved) while the next batch runs: its effects are written meanwhile and
+// synced next. Once the syncer reports, each ring is published up to where that batch left it,
+// in notifyAll's order. Any other publish (a full ring, a hold's answer, a tick) first waits for
+// the syncer and publishes what was deferred, so replies keep their order.
+
+/** A batch whose replies wait for write number `n` to be synced: each ring's end, in publish order. */
+interface Deferred { n: number, order: number[], pos: number[] }
+const deferred: Deferred[] = []
+/** FLASHKV_AOF_SYNCER=0: sync on this thread, as before (to measure the difference). */
+const isSyncerOn = process.env.FLASHKV_AOF_SYNCER !== '0'
+const saveI32 = saveWords().i32
+const SYNCER_FILE = new URL('./aof-syncer.js', import.meta.url)
+
+function startSyncer (): Int32Array {
+  const sab = new SharedArrayBuffer(SYNC_WORDS * 4)
+  const w = new Worker(SYNCER_FILE, { workerData: { ctl: sab, bell: data.bell, seq: SEQ, save: saveSab() }, name: `aof-syncer-${data.index}` })
+  // It ends with this thread; it never holds the process up.
+  w.unref()
+  aofSyncer.ctl = new Int32Array(sab)
+  return aofSyncer.ctl
+}
+
+/** The end of a batch of the loop: publish its replies, or defer them behind its sync. */
+function endBatch (): void {
+  if (isSyncerOn && aofOn[0] !== 0 && saveI32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
+    awaitGroup()
+    if (aofLog.len !== 0) flushShardAof(false)
+    if (aofDebt.n !== 0 || deferred.length !== 0) { deferBatch(); return }
+  }
+  notifyAll()
+}
+
+function deferBatch (): void {
+  if (aofSyncer.ctl === null) startSyncer()
+  let n = aofDebt.n
+  if (n !== 0) {
+    askSync(n, aofDebt.fd)
+    aofDebt.n = 0
+  } else n = deferred[deferred.length - 1].n
+  const d: Deferred = { n, order: [], pos: [] }
+  // notifyAll's order: rings with pushes first, those of the clients that caused pushes last.
+  if (anyPushed) {
+    anyPushed = false
+    for (let i = 0; i < producers.length; i++) {
+      const p = producers[i]
+      if (p.pushed && !p.causedPush) { p.pushed = false; d.order.push(i); d.pos.push(p.resps.pos) }
+    }
+    for (let i = 0; i < producers.length; i++) {
+      const p = producers[i]
+      if (p.pushed) { p.pushed = false; d.order.push(i); d.pos.push(p.resps.pos) }
+      p.causedPush = false
+    }
+  }
+  for (let i = 0; i < producers.length; i++) { d.order.push(i); d.pos.push(producers[i].resps.pos) }
+  deferred.push(d)
+}
+
+/** Publishes the deferred batches whose sync is done. */
+function publishDue (): void {
+  const done = syncerDone()
+  let k = 0
+  for (; k < deferred.length && deferred[k].n <= done; k++) {
+    const d = deferred[k]
+    for (let i = 0; i < d.order.length; i++) {
+      const p = producers[d.order[i]]
+      if (p.resps.publishTo(d.pos[i])) wakeProducer(p)
+    }
+  }
+  if (k !== 0) deferred.splice(0, k)
+}
 
 /** Reserves room in the current producer's response ring, waiting for it to drain if full. */
 function reserveReply (payload: number): number { return reserveOn(cur, payload) }
@@ -1820,6 +1903,8 @@ for (;;) {
   if (Atomics.load(bell, STOP) !== 0) break
   // DEBUG CRASH-SHARD: exit here, between batches, as a worker that died cleanly.
   if (crashWord[CRASH_SHARD_WORD] === data.index + 1 && Atomics.compareExchange(crashWord, CRASH_SHARD_WORD, data.index + 1, 0) === data.index + 1) { isCrashing = true; break }
+  // Replies whose sync the syncer has reported since (SEQ read first: a report after this bumps it).
+  if (deferred.length !== 0) publishDue()
   // What the keys this pass touches are stamped with (storage/eviction.ts).
   accessTime.ms = Date.now()
   if (pendingEvents.length > 0) flushEvents()
@@ -1844,7 +1929,7 @@ for (;;) {
   if (ran) {
     lastBatch = commandsRun - ranBefore
     settleDebts()
-    notifyAll()
+    endBatch()
     publishStats()
   } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && spinGate.spin(bell, SEQ, seq, SPIN_US / 1000)) {
     continue
@@ -1907,6 +1992,9 @@ if (isCrashing) {
   for (const ks of shard.dbs) ks?.arena.settle()
   settleDebts(); publishStats(); publishLayout(true)
 }
+// Deferred replies go out (a crash here is a clean one, between batches); then the syncer ends.
+if (deferred.length !== 0) { awaitSyncer(); publishDue() }
+if (aofSyncer.ctl !== null) { Atomics.store(aofSyncer.ctl, SYNC_STOP, 1); Atomics.notify(aofSyncer.ctl, 0) }
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**

@@ -328,7 +328,8 @@ function checkCommands (path: string, name: string, isLast: boolean, loadTruncat
 
 /**
  * Fault injection for tests (FLASHKV_FAULT_FSYNC=<path>): while that file exists, the everysec
- * fsync fails with EIO (a real one is hard to provoke on tmpfs).
+ * fsync fails with EIO (a real one is hard to provoke on tmpfs); aof.ts syncUpTo does the same
+ * for the syncs of `always`.
  */
 const faultFsync = process.env.FLASHKV_FAULT_FSYNC
 

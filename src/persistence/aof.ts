@@ -10,11 +10,12 @@
 // threads may interleave, never mix.
 
 import { Buffer } from 'node:buffer'
-import { writeSync, fdatasyncSync, ftruncateSync, fstatSync } from 'node:fs'
+import { writeSync, fdatasyncSync, ftruncateSync, fstatSync, existsSync } from 'node:fs'
 import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes, writeDigits } from '../bytes.js'
+import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR } from './aof-syncer-words.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -357,7 +358,11 @@ export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0, s
     if (i32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
       const mine = Atomics.add(i32, W_AOF_WRITES, 1) + 1
       if (sync) {
-        syncUpTo(i32, fd, mine)
+        try {
+          syncUpTo(i32, fd, mine)
+        } catch (err) {
+          alwaysSyncFailed((err as NodeJS.ErrnoException).code)
+        }
         if (aofDebt.n <= mine && aofDebt.fd === fd) aofDebt.n = 0
       } else {
         owe(mine, fd)
@@ -466,6 +471,9 @@ export function fsyncDone (err: NodeJS.ErrnoException | null): void {
   if (Atomics.exchange(i32, W_AOF_FSYNC_OK, 1) === 0) updateDenyWrites()
 }
 
+/** FLASHKV_FAULT_FSYNC=<path> (tests): while that file exists, syncs fail with EIO (aof-files.ts for everysec). */
+const faultFsync = process.env.FLASHKV_FAULT_FSYNC
+
 /**
  * Group commit across threads: a sync that starts after this thread's write (number `mine` of
  * W_AOF_WRITES) covers it, so while one shard is in fdatasync the others wait for it (or find
@@ -481,6 +489,7 @@ function syncUpTo (i32: Int32Array, fd: number, mine: number): void {
     if (Atomics.compareExchange(i32, W_AOF_SYNC_LOCK, 0, 1) === 0) {
       const upTo = Atomics.load(i32, W_AOF_WRITES)
       try {
+        if (faultFsync !== undefined && existsSync(faultFsync)) throw Object.assign(new Error('EIO'), { code: 'EIO', errno: -constants.errno.EIO })
         fdatasyncSync(fd)
         Atomics.store(i32, W_AOF_SYNCED_FD, fd)
         if (Atomics.load(i32, W_AOF_SYNCED) < upTo) Atomics.store(i32, W_AOF_SYNCED, upTo)
@@ -515,18 +524,82 @@ export function owe (n: number, fd: number): void {
  * Redis's fsync failure under `always`: exit.
  */
 export function settleAof (): void {
+  if (aofSyncer.asked > aofSyncer.done) awaitSyncer()
   const { n, fd } = aofDebt
   if (n === 0) return
   aofDebt.n = 0
   try {
     syncUpTo(saveWords().i32, fd, n)
   } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (e.code === 'EBADF') return
-    logLine(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${strerror(e.code)})\n`)
-    exitProcess()
+    alwaysSyncFailed((err as NodeJS.ErrnoException).code)
   }
 }
+
+/**
+ * A failed sync under `always`: Redis 7.0 logs it and exits 1 (flushAppendOnlyFile). A descriptor
+ * closed meanwhile is not one: the rewrite that closed it synced it.
+ */
+function alwaysSyncFailed (code: string | undefined): void {
+  if (code === 'EBADF') return
+  logLine(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(code)}. Exiting...\n`)
+  exitProcess()
+}
+
+/**
+ * A shard's syncer thread under `always` (workers/aof-syncer.ts), once started: its words, the
+ * last write number asked of it and the last it was seen to have synced.
+ */
+export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number } = { ctl: null, asked: 0, done: 0 }
+
+/** Asks the syncer for the sync of write number `n` on `fd`, and goes on. */
+export function askSync (n: number, fd: number): void {
+  const ctl = aofSyncer.ctl as Int32Array
+  // Another file now (a rewrite's cut): what was asked on the old one is synced first.
+  if (aofSyncer.asked > aofSyncer.done && Atomics.load(ctl, SYNC_FD) !== fd) awaitSyncer()
+  Atomics.store(ctl, SYNC_FD, fd)
+  Atomics.store(ctl, SYNC_REQ, n)
+  Atomics.notify(ctl, SYNC_REQ, 1)
+  aofSyncer.asked = n
+}
+
+/** What the syncer has synced so far (its failure acted on: aofSyncFailed). */
+export function syncerDone (): number {
+  const ctl = aofSyncer.ctl as Int32Array
+  const done = Atomics.load(ctl, SYNC_DONE)
+  if (done !== aofSyncer.done) {
+    aofSyncer.done = done
+    const err = Atomics.load(ctl, SYNC_ERR)
+    if (err !== 0) { Atomics.store(ctl, SYNC_ERR, 0); aofSyncFailed(err) }
+  }
+  return done
+}
+
+/** Waits until the syncer has synced everything asked of it. */
+export function awaitSyncer (): void {
+  const ctl = aofSyncer.ctl as Int32Array
+  for (;;) {
+    const done = syncerDone()
+    if (done >= aofSyncer.asked) return
+    Atomics.wait(ctl, SYNC_DONE, done, 50)
+  }
+}
+
+/**
+ * The syncer thread's sync (workers/aof-syncer.ts): syncUpTo for write number `n` on `fd`;
+ * returns 0, or the (positive) errno of a failure for the shard to act on (aofSyncFailed).
+ */
+export function syncForShard (fd: number, n: number): number {
+  try {
+    syncUpTo(saveWords().i32, fd, n)
+    return 0
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    return e.errno === undefined ? constants.errno.EIO : Math.abs(e.errno)
+  }
+}
+
+/** settleAof's failure, for a sync the syncer thread made. */
+export function aofSyncFailed (errno: number): void { alwaysSyncFailed(ERRNO_CODES.get(errno)) }
 
 /** True while writes are logged. */
 export function aofIsOn (): boolean { return saveWords().i32[W_AOF_ON] !== 0 }

@@ -202,6 +202,30 @@ describe('AOF write errors', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  it('appendfsync always: a sync that fails leaves its write unanswered, and the server exits 1 with Redis 7.0\'s line; every write acknowledged before is in the file', async () => {
+    // FLASHKV_FAULT_FSYNC makes the syncs fail while the file exists (no real fsync error on
+    // tmpfs). The line is redis-server 7.0.15's (flushAppendOnlyFile). With 2 shards and 4 I/O
+    // threads too: the replies that wait for their sync (the shard's syncer thread) never leave.
+    for (const [shards, io] of [[1, 1], [2, 1], [2, 4]]) {
+      const dir = mkdtempSync(join(tmpdir(), 'flashkv-fsync-always-'))
+      const fault = join(dir, 'fail-fsync')
+      const h = await startFlashKV({ shards, env: { FLASHKV_FAULT_FSYNC: fault, FLASHKV_IO_THREADS: String(io) }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] })
+      const c = await client(h)
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`)
+      // Pipelined and one at a time: replies deferred behind syncs, in batches of all sizes.
+      expect(await Promise.all(keys.map(async (k, i) => await c.set(k, String(i))))).toEqual(keys.map(() => 'OK'))
+      for (const k of keys.slice(0, 10)) expect(await c.incr(k)).toBeGreaterThan(0)
+      writeFileSync(fault, '')
+      expect(await outcome(c.set('late', 'x'))).toBe('error: Connection is closed.')
+      expect(await h.stop()).toBe(1)
+      expect(h.logs()).toContain("Can't persist AOF for fsync error when the AOF fsync policy is 'always': Input/output error. Exiting...")
+      rmSync(fault)
+      const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+      expect(await again.mget(...keys)).toEqual(keys.map((_, i) => String(i < 10 ? i + 1 : i)))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {
     const seen: unknown[][] = []
     for (const start of [async (dir: string) => await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
