@@ -4,23 +4,29 @@
 // primary read, run and write the next batch while the disk syncs the last one, where a sync on
 // the shard's own thread stopped both for it (0.4-0.7 ms on this box's disk, per batch).
 //
-//   ctl (Int32Array): [REQ write number asked][FD its descriptor][DONE last number synced][ERR errno][STOP]
+//   ctl (Int32Array): [REQ write number asked][FD its descriptor][DONE last number synced][ERR errno][STOP][UP]
 //
 // Each sync goes through aof.ts syncUpTo, so the shards' syncers and any thread that syncs in
 // place share one fdatasync as before (group commit across threads).
 
 import { workerData } from 'node:worker_threads'
 import { syncForShard } from '../src/persistence/aof.js'
-import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR, SYNC_STOP } from '../src/persistence/aof-syncer-words.js'
+import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR, SYNC_STOP, SYNC_UP } from '../src/persistence/aof-syncer-words.js'
 
 const { ctl: ctlSab, bell: bellSab, seq } = workerData as { ctl: SharedArrayBuffer, bell: SharedArrayBuffer, seq: number }
 const ctl = new Int32Array(ctlSab)
 const bell = new Int32Array(bellSab)
+// Fault injection for tests (FLASHKV_FAULT_SYNCER_EXIT=<n>): the thread ends when asked for its
+// (n+1)th sync, as a syncer that died; the shard then syncs in its place (aof.ts syncHere).
+const exitAfter = Number(process.env.FLASHKV_FAULT_SYNCER_EXIT ?? '0')
+let syncs = 0
 let done = Atomics.load(ctl, SYNC_DONE)
+Atomics.store(ctl, SYNC_UP, 1)
 while (Atomics.load(ctl, SYNC_STOP) === 0) {
   const n = Atomics.load(ctl, SYNC_REQ)
   // A timed wait, so that a stopped shard's syncer sees STOP.
   if (n <= done) { Atomics.wait(ctl, SYNC_REQ, n, 1000); continue }
+  if (exitAfter > 0 && syncs++ === exitAfter) process.exit(0)
   // FD changes only once nothing is asked (the shard settles before a rewrite switches files).
   const err = syncForShard(Atomics.load(ctl, SYNC_FD), n)
   if (err !== 0) Atomics.store(ctl, SYNC_ERR, err)

@@ -56,7 +56,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, saveSab, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_FSYNC, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, syncerUp, syncHere, SYNCER_PATIENCE_MS, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
 import { SYNC_STOP, SYNC_WORDS } from '../src/persistence/aof-syncer-words.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
@@ -384,8 +384,8 @@ let anyPushed = false
 // in notifyAll's order. Any other publish (a full ring, a hold's answer, a tick) first waits for
 // the syncer and publishes what was deferred, so replies keep their order.
 
-/** A batch whose replies wait for write number `n` to be synced: each ring's end, in publish order. */
-interface Deferred { n: number, order: number[], pos: number[] }
+/** A batch whose replies wait for write number `n` to be synced: each ring's end, in publish order; when (performance.now()). */
+interface Deferred { n: number, order: number[], pos: number[], at: number }
 const deferred: Deferred[] = []
 /** FLASHKV_AOF_SYNCER=0: sync on this thread, as before (to measure the difference). */
 const isSyncerOn = process.env.FLASHKV_AOF_SYNCER !== '0'
@@ -404,6 +404,9 @@ function startSyncer (): Int32Array {
 /** The end of a batch of the loop: publish its replies, or defer them behind its sync. */
 function endBatch (): void {
   if (isSyncerOn && aofOn[0] !== 0 && saveI32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
+    // Until the syncer runs (it says so), and once given up, batches sync here as before.
+    if (aofSyncer.ctl === null) startSyncer()
+    if (!syncerUp()) { notifyAll(); return }
     awaitGroup()
     if (aofLog.len !== 0) flushShardAof(false)
     if (aofDebt.n !== 0 || deferred.length !== 0) { deferBatch(); return }
@@ -412,13 +415,12 @@ function endBatch (): void {
 }
 
 function deferBatch (): void {
-  if (aofSyncer.ctl === null) startSyncer()
   let n = aofDebt.n
   if (n !== 0) {
     askSync(n, aofDebt.fd)
     aofDebt.n = 0
   } else n = deferred[deferred.length - 1].n
-  const d: Deferred = { n, order: [], pos: [] }
+  const d: Deferred = { n, order: [], pos: [], at: performance.now() }
   // notifyAll's order: rings with pushes first, those of the clients that caused pushes last.
   if (anyPushed) {
     anyPushed = false
@@ -438,7 +440,9 @@ function deferBatch (): void {
 
 /** Publishes the deferred batches whose sync is done. */
 function publishDue (): void {
-  const done = syncerDone()
+  let done = syncerDone()
+  // A syncer that says nothing for that long died (its 'exit' never reaches this thread's loop).
+  if (deferred[0].n > done && performance.now() - deferred[0].at > SYNCER_PATIENCE_MS) done = syncHere()
   let k = 0
   for (; k < deferred.length && deferred[k].n <= done; k++) {
     const d = deferred[k]

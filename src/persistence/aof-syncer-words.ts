@@ -10,4 +10,6 @@ export const SYNC_DONE = 2
 export const SYNC_ERR = 3
 /** 1: the syncer ends. */
 export const SYNC_STOP = 4
+/** 1 once the syncer runs: until then the shard syncs in place. */
+export const SYNC_UP = 5
 export const SYNC_WORDS = 8

@@ -15,7 +15,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes, writeDigits } from '../bytes.js'
-import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR } from './aof-syncer-words.js'
+import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR, SYNC_UP } from './aof-syncer-words.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -524,10 +524,15 @@ export function owe (n: number, fd: number): void {
  * Redis's fsync failure under `always`: exit.
  */
 export function settleAof (): void {
-  if (aofSyncer.asked > aofSyncer.done) awaitSyncer()
+  if (aofSyncer.asked > syncerDoneSeen()) awaitSyncer()
   const { n, fd } = aofDebt
   if (n === 0) return
   aofDebt.n = 0
+  syncOrExit(fd, n)
+}
+
+/** syncUpTo, or Redis's exit when that fails. */
+function syncOrExit (fd: number, n: number): void {
   try {
     syncUpTo(saveWords().i32, fd, n)
   } catch (err) {
@@ -549,20 +554,23 @@ function alwaysSyncFailed (code: string | undefined): void {
  * A shard's syncer thread under `always` (workers/aof-syncer.ts), once started: its words, the
  * last write number asked of it and the last it was seen to have synced.
  */
-export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number } = { ctl: null, asked: 0, done: 0 }
+export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number, here: number, isGivenUp: boolean } = { ctl: null, asked: 0, done: 0, here: 0, isGivenUp: false }
 
 /** Asks the syncer for the sync of write number `n` on `fd`, and goes on. */
 export function askSync (n: number, fd: number): void {
   const ctl = aofSyncer.ctl as Int32Array
   // Another file now (a rewrite's cut): what was asked on the old one is synced first.
-  if (aofSyncer.asked > aofSyncer.done && Atomics.load(ctl, SYNC_FD) !== fd) awaitSyncer()
+  if (aofSyncer.asked > syncerDoneSeen() && Atomics.load(ctl, SYNC_FD) !== fd) awaitSyncer()
   Atomics.store(ctl, SYNC_FD, fd)
   Atomics.store(ctl, SYNC_REQ, n)
   Atomics.notify(ctl, SYNC_REQ, 1)
   aofSyncer.asked = n
 }
 
-/** What the syncer has synced so far (its failure acted on: aofSyncFailed). */
+/**
+ * What is synced so far of what was asked: by the syncer (its failure acted on: aofSyncFailed),
+ * or here in its place (syncHere).
+ */
 export function syncerDone (): number {
   const ctl = aofSyncer.ctl as Int32Array
   const done = Atomics.load(ctl, SYNC_DONE)
@@ -571,17 +579,44 @@ export function syncerDone (): number {
     const err = Atomics.load(ctl, SYNC_ERR)
     if (err !== 0) { Atomics.store(ctl, SYNC_ERR, 0); aofSyncFailed(err) }
   }
-  return done
+  return done > aofSyncer.here ? done : aofSyncer.here
 }
 
-/** Waits until the syncer has synced everything asked of it. */
+/** The last number known synced, without a look at the syncer's words. */
+function syncerDoneSeen (): number { return aofSyncer.done > aofSyncer.here ? aofSyncer.done : aofSyncer.here }
+
+/** Whether the syncer thread has started and not been given up (otherwise the shard syncs in place). */
+export function syncerUp (): boolean { return !aofSyncer.isGivenUp && Atomics.load(aofSyncer.ctl as Int32Array, SYNC_UP) !== 0 }
+
+/**
+ * Waits until the syncer has synced everything asked of it; after SYNCER_PATIENCE_MS without a
+ * word from it, syncs here (syncHere).
+ */
 export function awaitSyncer (): void {
   const ctl = aofSyncer.ctl as Int32Array
+  const until = performance.now() + SYNCER_PATIENCE_MS
   for (;;) {
     const done = syncerDone()
     if (done >= aofSyncer.asked) return
+    if (performance.now() > until) { syncHere(); return }
     Atomics.wait(ctl, SYNC_DONE, done, 50)
   }
+}
+
+/** How long a shard waits for its syncer before it syncs in its place (a dead syncer says nothing). */
+export const SYNCER_PATIENCE_MS = 2000
+
+/**
+ * The sync of everything asked of a syncer that says nothing (one that died: its thread's 'exit'
+ * comes to an event loop that does not turn), made here; returns the number it covers. The shard
+ * syncs in place from then on. A syncer that was only slow finds its sync covered (syncUpTo).
+ */
+export function syncHere (): number {
+  const asked = aofSyncer.asked
+  syncOrExit(Atomics.load(aofSyncer.ctl as Int32Array, SYNC_FD), asked)
+  aofSyncer.here = asked
+  aofSyncer.isGivenUp = true
+  return asked
 }
 
 /**

@@ -226,6 +226,24 @@ describe('AOF write errors', () => {
     }
   })
 
+  it('appendfsync always: a syncer thread that dies leaves no reply waiting; its shard syncs in its place, and every acknowledged write is in the file', async () => {
+    // FLASHKV_FAULT_SYNCER_EXIT: each shard's syncer ends when asked for its 4th sync. Its shard
+    // never hears of it (a worker's 'exit' comes to an event loop the shard does not turn): after
+    // a while without a word it syncs the batches itself, and then every batch.
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-syncer-exit-'))
+    const h = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_SYNCER_EXIT: '3' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] })
+    const c = await client(h)
+    const keys = Array.from({ length: 60 }, (_, i) => `s${i}`)
+    for (const k of keys.slice(0, 20)) expect(await c.set(k, k)).toBe('OK')
+    expect(await Promise.all(keys.slice(20).map(async k => await c.set(k, k)))).toEqual(keys.slice(20).map(() => 'OK'))
+    expect(await c.incr('n')).toBe(1)
+    expect(await c.mget(...keys)).toEqual(keys)
+    expect(await h.stop()).toBe(0)
+    const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
+    expect([...await again.mget(...keys), await again.get('n')]).toEqual([...keys, '1'])
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {
     const seen: unknown[][] = []
     for (const start of [async (dir: string) => await startFlashKV({ shards: 2, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] }),
