@@ -5,7 +5,7 @@
 // type, this one mixes types on few keys, so WRONGTYPE paths, conversions and errors meet.
 //
 //   npm run fuzz:diff -- [--commands N] [--seeds 1,2,3] [--shards N] [--families zset,hash] [--resp3]
-//                        [--wrap multi|eval] [--probe] [--trace] [--notify]
+//                        [--wrap multi|eval] [--probe] [--trace] [--notify] [--aof always|everysec|no]
 //
 // --wrap multi sends 1-4 commands in MULTI/EXEC, --wrap eval each through EVAL (redis.call or
 // redis.pcall over ARGV): transactions and Lua's reply conversions meet the same arguments.
@@ -39,7 +39,9 @@
 //   levels). Such a mismatch is printed and not counted, and the key is deleted on both servers
 //   so that the runs go on alike.
 // A mismatch prints the seed, the command's index and both replies; the run exits 1.
-import { writeFileSync } from 'node:fs'
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Rng } from './protocol-fuzz.js'
 import { start, stop, flashkvSpec, redisSpec } from '../servers.js'
 import { Conn, Subscriber, canonSide, openSides, monitorLines } from './resp-conn.js'
@@ -499,8 +501,13 @@ async function main (): Promise<void> {
   })
   // The pubsub and tracking families send some commands on side connections of each server.
   const useSides = ['pubsub', 'tracking', 'reply', 'watch', 'monitor'].some(f => families.includes(f))
-  const redis = await start(...redisSpec())
-  const flashkv = await start(...flashkvSpec('flashkv', ['--shards', shards]))
+  // --aof always|everysec|no: both servers log to an append-only file (each in its own empty
+  // directory) with that appendfsync; under always FlashKV's replies wait for the shards' syncers.
+  const aof = argOf('aof', '')
+  const aofFlags = aof === '' ? [] : ['--appendonly', 'yes', '--appendfsync', aof]
+  const [redisName, redisCmd, redisArgs] = redisSpec()
+  const redis = await start(redisName, redisCmd, aof === '' ? redisArgs : [...redisArgs, ...aofFlags, '--dir', mkdtempSync(join(tmpdir(), 'flashkv-fuzz-redis-'))])
+  const flashkv = await start(...flashkvSpec('flashkv', ['--shards', shards, ...aofFlags]))
   let counted = 0
   try {
     for (const seed of seeds) {
