@@ -353,24 +353,30 @@ function wakeProducer (p: Producer): void {
   else if (Atomics.exchange(p.wakeWord, 0, 1) === 0) p.wake.postMessage(0)
 }
 
-function notifyAll (): void {
-  // Rings that got pushes are published first, and among them the rings of the clients whose
-  // commands caused pushes last: a publisher (or a writer, or FLUSHALL's caller) that sees its
-  // reply must not beat its message or invalidation to a client of another thread, even when it
-  // gets a push of its own in the same batch.
+function notifyAll (): void { inPublishOrder(notifyProducer) }
+
+/**
+ * Visits the producers in the order their rings are published at the end of a batch, and
+ * forgets the batch's pushes. Rings that got pushes come first, and among them the rings of the
+ * clients whose commands caused pushes last: a publisher (or a writer, or FLUSHALL's caller)
+ * that sees its reply must not beat its message or invalidation to a client of another thread,
+ * even when it gets a push of its own in the same batch. Then every ring (a ring visited
+ * already has nothing new).
+ */
+function inPublishOrder (visit: (p: Producer) => void): void {
   if (anyPushed) {
     anyPushed = false
     for (let i = 0; i < producers.length; i++) {
       const p = producers[i]
-      if (p.pushed && !p.causedPush) { p.pushed = false; notifyProducer(p) }
+      if (p.pushed && !p.causedPush) { p.pushed = false; visit(p) }
     }
     for (let i = 0; i < producers.length; i++) {
       const p = producers[i]
-      if (p.pushed) { p.pushed = false; notifyProducer(p) }
+      if (p.pushed) { p.pushed = false; visit(p) }
       p.causedPush = false
     }
   }
-  for (let i = 0; i < producers.length; i++) notifyProducer(producers[i])
+  for (let i = 0; i < producers.length; i++) visit(producers[i])
 }
 let anyPushed = false
 
@@ -381,7 +387,7 @@ let anyPushed = false
 // this shard's syncer thread (workers/aof-syncer.ts), and the replies stay staged in their rings
 // (written, HEAD not moved) while the next batch runs: its effects are written meanwhile and
 // synced next. Once the syncer reports, each ring is published up to where that batch left it,
-// in notifyAll's order. Any other publish (a full ring, a hold's answer, a tick) first waits for
+// in notifyAll's order (inPublishOrder). Any other publish (a full ring, a hold's answer, a tick) first waits for
 // the syncer and publishes what was deferred, so replies keep their order.
 
 /** A batch whose replies wait for write number `n` to be synced: each ring's end, in publish order; when (performance.now()). */
@@ -392,19 +398,18 @@ const isSyncerOn = process.env.FLASHKV_AOF_SYNCER !== '0'
 const saveI32 = saveWords().i32
 const SYNCER_FILE = new URL('./aof-syncer.js', import.meta.url)
 
-function startSyncer (): Int32Array {
+function startSyncer (): void {
   const sab = new SharedArrayBuffer(SYNC_WORDS * 4)
   const w = new Worker(SYNCER_FILE, { workerData: { ctl: sab, bell: data.bell, seq: SEQ, save: saveSab() }, name: `aof-syncer-${data.index}` })
   // It ends with this thread; it never holds the process up.
   w.unref()
   aofSyncer.ctl = new Int32Array(sab)
-  return aofSyncer.ctl
 }
 
 /** The end of a batch of the loop: publish its replies, or defer them behind its sync. */
 function endBatch (): void {
   if (isSyncerOn && aofOn[0] !== 0 && saveI32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
-    // Until the syncer runs (it says so), and once given up, batches sync here as before.
+    // Until the syncer runs (it says so), and once given up (syncHere), batches sync here as before.
     if (aofSyncer.ctl === null) startSyncer()
     if (!syncerUp()) { notifyAll(); return }
     awaitGroup()
@@ -420,23 +425,14 @@ function deferBatch (): void {
     askSync(n, aofDebt.fd)
     aofDebt.n = 0
   } else n = deferred[deferred.length - 1].n
-  const d: Deferred = { n, order: [], pos: [], at: performance.now() }
-  // notifyAll's order: rings with pushes first, those of the clients that caused pushes last.
-  if (anyPushed) {
-    anyPushed = false
-    for (let i = 0; i < producers.length; i++) {
-      const p = producers[i]
-      if (p.pushed && !p.causedPush) { p.pushed = false; d.order.push(i); d.pos.push(p.resps.pos) }
-    }
-    for (let i = 0; i < producers.length; i++) {
-      const p = producers[i]
-      if (p.pushed) { p.pushed = false; d.order.push(i); d.pos.push(p.resps.pos) }
-      p.causedPush = false
-    }
-  }
-  for (let i = 0; i < producers.length; i++) { d.order.push(i); d.pos.push(producers[i].resps.pos) }
-  deferred.push(d)
+  deferring = { n, order: [], pos: [], at: performance.now() }
+  inPublishOrder(noteEnd)
+  deferred.push(deferring)
 }
+
+/** The batch being deferred (deferBatch), while its rings' ends are noted. */
+let deferring: Deferred = { n: 0, order: [], pos: [], at: 0 }
+function noteEnd (p: Producer): void { deferring.order.push(p.index); deferring.pos.push(p.resps.pos) }
 
 /** Publishes the deferred batches whose sync is done. */
 function publishDue (): void {

@@ -552,9 +552,10 @@ function alwaysSyncFailed (code: string | undefined): void {
 
 /**
  * A shard's syncer thread under `always` (workers/aof-syncer.ts), once started: its words, the
- * last write number asked of it and the last it was seen to have synced.
+ * last write number asked of it, the last it was seen to have synced, and what the shard synced
+ * in its place (syncHere; not 0: the syncer is given up).
  */
-export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number, here: number, isGivenUp: boolean } = { ctl: null, asked: 0, done: 0, here: 0, isGivenUp: false }
+export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number, here: number } = { ctl: null, asked: 0, done: 0, here: 0 }
 
 /** Asks the syncer for the sync of write number `n` on `fd`, and goes on. */
 export function askSync (n: number, fd: number): void {
@@ -586,7 +587,7 @@ export function syncerDone (): number {
 function syncerDoneSeen (): number { return aofSyncer.done > aofSyncer.here ? aofSyncer.done : aofSyncer.here }
 
 /** Whether the syncer thread has started and not been given up (otherwise the shard syncs in place). */
-export function syncerUp (): boolean { return !aofSyncer.isGivenUp && Atomics.load(aofSyncer.ctl as Int32Array, SYNC_UP) !== 0 }
+export function syncerUp (): boolean { return aofSyncer.here === 0 && Atomics.load(aofSyncer.ctl as Int32Array, SYNC_UP) !== 0 }
 
 /**
  * Waits until the syncer has synced everything asked of it; after SYNCER_PATIENCE_MS without a
@@ -615,7 +616,6 @@ export function syncHere (): number {
   const asked = aofSyncer.asked
   syncOrExit(Atomics.load(aofSyncer.ctl as Int32Array, SYNC_FD), asked)
   aofSyncer.here = asked
-  aofSyncer.isGivenUp = true
   return asked
 }
 

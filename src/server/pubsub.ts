@@ -71,7 +71,6 @@ function redacted (name: string, argv: Argv): number[] {
   return out
 }
 
-
 const KIND_OF: Record<string, number> = {
   subscribe: PUBSUB_CHANNEL, unsubscribe: PUBSUB_CHANNEL,
   psubscribe: PUBSUB_PATTERN, punsubscribe: PUBSUB_PATTERN,
