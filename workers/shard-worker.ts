@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
 import { CommandStats, DeferredRow, SET_SLOWLOG_SLOWER, SET_SLOWLOG_MAX_LEN } from '../src/server/command-stats.js'
 import { slowlogPush, slowArgs, slowlogSettings } from '../src/commands/slowlog.js'
-import { workerData, receiveMessageOnPort, parentPort, Worker } from 'node:worker_threads'
+import { workerData, receiveMessageOnPort, parentPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { RingReader, RingWriter, SEQ, STOP, TAIL, SLEEPING } from '../src/ipc/ring.js'
 import {
@@ -55,9 +55,9 @@ import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu,
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
-import { saveWords, saveSab, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_FSYNC, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, syncerUp, syncHere, SYNCER_PATIENCE_MS, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
-import { SYNC_STOP, SYNC_WORDS } from '../src/persistence/aof-syncer-words.js'
+import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_FSYNC, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, syncerUp, syncHere, syncerGiveUp, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
+import { SY_SPAWN, slotOf } from '../src/persistence/aof-syncer-words.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -396,14 +396,17 @@ const deferred: Deferred[] = []
 /** FLASHKV_AOF_SYNCER=0: sync on this thread, as before (to measure the difference). */
 const isSyncerOn = process.env.FLASHKV_AOF_SYNCER !== '0'
 const saveI32 = saveWords().i32
-const SYNCER_FILE = new URL('./aof-syncer.js', import.meta.url)
 
+/**
+ * This shard's first batch under always: its slot in the syncer's words, and the syncer itself,
+ * which the main thread starts when the first shard asks (it has the doorbells of all shards).
+ */
 function startSyncer (): void {
-  const sab = new SharedArrayBuffer(SYNC_WORDS * 4)
-  const w = new Worker(SYNCER_FILE, { workerData: { ctl: sab, bell: data.bell, seq: SEQ, save: saveSab() }, name: `aof-syncer-${data.index}` })
-  // It ends with this thread; it never holds the process up.
-  w.unref()
-  aofSyncer.ctl = new Int32Array(sab)
+  const ctl = saveWords().sync
+  aofSyncer.shard = data.index
+  aofSyncer.slot = slotOf(data.index)
+  aofSyncer.ctl = ctl
+  if (Atomics.compareExchange(ctl, SY_SPAWN, 0, 1) === 0) parentPort?.postMessage({ op: 'aof-syncer' })
 }
 
 /** The end of a batch of the loop: publish its replies, or defer them behind its sync. */
@@ -437,8 +440,8 @@ function noteEnd (p: Producer): void { deferring.order.push(p.index); deferring.
 /** Publishes the deferred batches whose sync is done. */
 function publishDue (): void {
   let done = syncerDone()
-  // A syncer that says nothing for that long died (its 'exit' never reaches this thread's loop).
-  if (deferred[0].n > done && performance.now() - deferred[0].at > SYNCER_PATIENCE_MS) done = syncHere()
+  // A syncer that exited, or says nothing for that long: sync here, and in place from then on.
+  if (deferred[0].n > done && syncerGiveUp(deferred[0].at)) done = syncHere()
   let k = 0
   for (; k < deferred.length && deferred[k].n <= done; k++) {
     const d = deferred[k]
@@ -1992,9 +1995,8 @@ if (isCrashing) {
   for (const ks of shard.dbs) ks?.arena.settle()
   settleDebts(); publishStats(); publishLayout(true)
 }
-// Deferred replies go out (a crash here is a clean one, between batches); then the syncer ends.
+// Deferred replies go out (a crash here is a clean one, between batches).
 if (deferred.length !== 0) { awaitSyncer(); publishDue() }
-if (aofSyncer.ctl !== null) { Atomics.store(aofSyncer.ctl, SYNC_STOP, 1); Atomics.notify(aofSyncer.ctl, 0) }
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**

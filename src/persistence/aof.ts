@@ -15,7 +15,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes, writeDigits } from '../bytes.js'
-import { SYNC_REQ, SYNC_FD, SYNC_DONE, SYNC_ERR, SYNC_UP } from './aof-syncer-words.js'
+import { SY_UP, SY_KICK, SLOT_REQ, SLOT_FD, SLOT_DONE, SLOT_ERR } from './aof-syncer-words.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -551,21 +551,24 @@ function alwaysSyncFailed (code: string | undefined): void {
 }
 
 /**
- * A shard's syncer thread under `always` (workers/aof-syncer.ts), once started: its words, the
- * last write number asked of it, the last it was seen to have synced, and what the shard synced
- * in its place (syncHere; not 0: the syncer is given up).
+ * The AOF syncer thread under `always` (workers/aof-syncer.ts), one for all shards, as this shard
+ * sees it once it wants one: the shared words (SaveWords.sync), its index and its slot there, the last
+ * write number it asked, the last it saw synced, and what it synced in the syncer's place
+ * (syncHere; not 0: the syncer is given up).
  */
-export const aofSyncer: { ctl: Int32Array | null, asked: number, done: number, here: number } = { ctl: null, asked: 0, done: 0, here: 0 }
+export const aofSyncer: { ctl: Int32Array | null, shard: number, slot: number, asked: number, done: number, here: number } = { ctl: null, shard: 0, slot: 0, asked: 0, done: 0, here: 0 }
 
 /** Asks the syncer for the sync of write number `n` on `fd`, and goes on. */
 export function askSync (n: number, fd: number): void {
   const ctl = aofSyncer.ctl as Int32Array
+  const at = aofSyncer.slot
   // Another file now (a rewrite's cut): what was asked on the old one is synced first.
-  if (aofSyncer.asked > syncerDoneSeen() && Atomics.load(ctl, SYNC_FD) !== fd) awaitSyncer()
-  Atomics.store(ctl, SYNC_FD, fd)
-  Atomics.store(ctl, SYNC_REQ, n)
-  Atomics.notify(ctl, SYNC_REQ, 1)
+  if (aofSyncer.asked > syncerDoneSeen() && Atomics.load(ctl, at + SLOT_FD) !== fd) awaitSyncer()
+  Atomics.store(ctl, at + SLOT_FD, fd)
+  Atomics.store(ctl, at + SLOT_REQ, n)
   aofSyncer.asked = n
+  Atomics.add(ctl, SY_KICK, 1)
+  Atomics.notify(ctl, SY_KICK, 1)
 }
 
 /**
@@ -574,11 +577,12 @@ export function askSync (n: number, fd: number): void {
  */
 export function syncerDone (): number {
   const ctl = aofSyncer.ctl as Int32Array
-  const done = Atomics.load(ctl, SYNC_DONE)
+  const at = aofSyncer.slot
+  const done = Atomics.load(ctl, at + SLOT_DONE)
   if (done !== aofSyncer.done) {
     aofSyncer.done = done
-    const err = Atomics.load(ctl, SYNC_ERR)
-    if (err !== 0) { Atomics.store(ctl, SYNC_ERR, 0); aofSyncFailed(err) }
+    const err = Atomics.load(ctl, at + SLOT_ERR)
+    if (err !== 0) { Atomics.store(ctl, at + SLOT_ERR, 0); aofSyncFailed(err) }
   }
   return done > aofSyncer.here ? done : aofSyncer.here
 }
@@ -586,12 +590,13 @@ export function syncerDone (): number {
 /** The last number known synced, without a look at the syncer's words. */
 function syncerDoneSeen (): number { return aofSyncer.done > aofSyncer.here ? aofSyncer.done : aofSyncer.here }
 
-/** Whether the syncer thread has started and not been given up (otherwise the shard syncs in place). */
-export function syncerUp (): boolean { return aofSyncer.here === 0 && Atomics.load(aofSyncer.ctl as Int32Array, SYNC_UP) !== 0 }
+/** Whether the syncer thread runs and this shard has not given it up (otherwise the shard syncs in place). */
+export function syncerUp (): boolean { return aofSyncer.here === 0 && Atomics.load(aofSyncer.ctl as Int32Array, SY_UP) !== 0 }
 
 /**
- * Waits until the syncer has synced everything asked of it; after SYNCER_PATIENCE_MS without a
- * word from it, syncs here (syncHere).
+ * Waits until the syncer has synced everything asked of it. Syncs here instead (syncHere) once
+ * the syncer has exited (the main thread clears SY_UP), or after SYNCER_PATIENCE_MS without a
+ * word from it (a syncer stuck).
  */
 export function awaitSyncer (): void {
   const ctl = aofSyncer.ctl as Int32Array
@@ -599,22 +604,31 @@ export function awaitSyncer (): void {
   for (;;) {
     const done = syncerDone()
     if (done >= aofSyncer.asked) return
-    if (performance.now() > until) { syncHere(); return }
-    Atomics.wait(ctl, SYNC_DONE, done, 50)
+    if (syncerGone() || performance.now() > until) { syncHere(); return }
+    Atomics.wait(ctl, aofSyncer.slot + SLOT_DONE, done, 50)
   }
 }
 
-/** How long a shard waits for its syncer before it syncs in its place (a dead syncer says nothing). */
+/**
+ * Whether the syncer will not report what was last asked of it: its thread exited, or it said
+ * nothing for SYNCER_PATIENCE_MS since `since` (performance.now()).
+ */
+export function syncerGiveUp (since: number): boolean { return syncerGone() || performance.now() - since > SYNCER_PATIENCE_MS }
+function syncerGone (): boolean { return Atomics.load(aofSyncer.ctl as Int32Array, SY_UP) === 0 }
+
+/** How long a shard waits for the syncer before it syncs in its place. */
 export const SYNCER_PATIENCE_MS = 2000
 
 /**
- * The sync of everything asked of a syncer that says nothing (one that died: its thread's 'exit'
- * comes to an event loop that does not turn), made here; returns the number it covers. The shard
- * syncs in place from then on. A syncer that was only slow finds its sync covered (syncUpTo).
+ * The sync of everything asked of a syncer that will not report it, made here; returns the
+ * number it covers. The shard syncs in place from then on. A syncer that was only slow finds its
+ * sync covered (syncUpTo).
  */
 export function syncHere (): number {
   const asked = aofSyncer.asked
-  syncOrExit(Atomics.load(aofSyncer.ctl as Int32Array, SYNC_FD), asked)
+  // An exit the main thread logged; silence only this shard sees.
+  if (!syncerGone()) parentPort?.postMessage({ op: 'log', level: 'warn', msg: `The AOF syncer thread said nothing for ${SYNCER_PATIENCE_MS} ms: shard ${aofSyncer.shard} syncs the AOF itself from now on` })
+  syncOrExit(Atomics.load(aofSyncer.ctl as Int32Array, aofSyncer.slot + SLOT_FD), asked)
   aofSyncer.here = asked
   return asked
 }

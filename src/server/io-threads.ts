@@ -12,6 +12,7 @@ import { Buffer } from 'node:buffer'
 import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { saveSab, initSaveState } from '../persistence/save-state.js'
+import { stopAofSyncer } from '../persistence/aof-syncer-host.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
@@ -340,6 +341,7 @@ export class IoThreads implements ObservedServer, RestBackend {
       clearTimeout(timer)
     }))
     await Promise.all(this.shards.map(s => s.stop()))
+    stopAofSyncer()
     await Promise.all(this.threads.map(t => t.worker.terminate()))
   }
 }

@@ -226,21 +226,37 @@ describe('AOF write errors', () => {
     }
   })
 
-  it('appendfsync always: a syncer thread that dies leaves no reply waiting; its shard syncs in its place, and every acknowledged write is in the file', async () => {
-    // FLASHKV_FAULT_SYNCER_EXIT: each shard's syncer ends when asked for its 4th sync. Its shard
-    // never hears of it (a worker's 'exit' comes to an event loop the shard does not turn): after
-    // a while without a word it syncs the batches itself, and then every batch.
+  it.each([
+    ['dies', 'FLASHKV_FAULT_SYNCER_EXIT', 'The AOF syncer thread exited (code 0): shards sync the AOF themselves from now on'],
+    ['is stuck', 'FLASHKV_FAULT_SYNCER_HANG', 'The AOF syncer thread said nothing for 2000 ms: shard '],
+  ])('appendfsync always: a syncer thread that %s leaves no reply waiting; the shards sync in its place, and every acknowledged write is in the file', async (_what, knob, line) => {
+    // The knob stops the syncer when it is asked for its 4th sync. One that exits: the main thread
+    // hears of it (a shard's loop does not turn for a worker's 'exit') and tells the shards. One
+    // that is stuck says nothing: after a while without a word the shards sync in its place.
+    // Either way they sync the batches they asked for themselves, and then every batch.
     const dir = mkdtempSync(join(tmpdir(), 'flashkv-syncer-exit-'))
-    const h = await startFlashKV({ shards: 2, env: { FLASHKV_FAULT_SYNCER_EXIT: '3' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] })
+    const h = await startFlashKV({ shards: 2, env: { [knob]: '3' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] })
     const c = await client(h)
+    // Writes until the syncer has stopped and a line says what the server did about it (it starts
+    // on the first write, and batches sync in place until it runs, so how many is not known).
+    const before: string[] = []
+    while (!h.logs().includes(line) && before.length < 5000) {
+      const k = `w${before.length}`
+      expect(await c.set(k, k)).toBe('OK')
+      before.push(k)
+    }
+    expect(h.logs()).toContain(line)
+    expect(await c.mget(...before)).toEqual(before)
     const keys = Array.from({ length: 60 }, (_, i) => `s${i}`)
     for (const k of keys.slice(0, 20)) expect(await c.set(k, k)).toBe('OK')
     expect(await Promise.all(keys.slice(20).map(async k => await c.set(k, k)))).toEqual(keys.slice(20).map(() => 'OK'))
     expect(await c.incr('n')).toBe(1)
     expect(await c.mget(...keys)).toEqual(keys)
     expect(await h.stop()).toBe(0)
+    // Told of the exit, no shard waited for the syncer until it gave up.
+    if (knob === 'FLASHKV_FAULT_SYNCER_EXIT') expect(h.logs()).not.toContain('said nothing')
     const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
-    expect([...await again.mget(...keys), await again.get('n')]).toEqual([...keys, '1'])
+    expect([...await again.mget(...before, ...keys), await again.get('n')]).toEqual([...before, ...keys, '1'])
     rmSync(dir, { recursive: true, force: true })
   })
 
