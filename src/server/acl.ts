@@ -190,23 +190,26 @@ export function applyRule (u: AclUser, op: string, pubsubAll = false, isSelector
     return null
   }
   if (c0 === '~' || c0 === '%') {
+    // Refused under allkeys before the rule itself is read, as Redis does.
+    if (u.allKeys) return E_KEYS_ALL
     let flags = PERM_R | PERM_W
     let at = 1
     if (c0 === '%') {
       flags = 0
       for (; at < op.length && op[at] !== '~'; at++) {
         const f = op[at].toUpperCase()
-        if (f === 'R') flags |= PERM_R
-        else if (f === 'W') flags |= PERM_W
+        // Each of R and W once.
+        if (f === 'R' && (flags & PERM_R) === 0) flags |= PERM_R
+        else if (f === 'W' && (flags & PERM_W) === 0) flags |= PERM_W
         else return E_SYNTAX
       }
       // "%R" without "~" is the empty pattern, as Redis takes it.
       if (flags === 0) return E_SYNTAX
       if (at < op.length) at++
     }
-    if (u.allKeys) return E_KEYS_ALL
     const pat = op.slice(at)
-    if (pat === '*' && flags === (PERM_R | PERM_W)) { u.allKeys = true; u.keys = []; return null }
+    // Only "~*" itself is allkeys: "%RW~*" is a pattern like any other (later ones still go in).
+    if (op === '~*') { u.allKeys = true; u.keys = []; return null }
     const b = Buffer.from(pat, 'latin1')
     const have = u.keys.find(k => k.pattern.equals(b))
     if (have !== undefined) have.flags |= flags

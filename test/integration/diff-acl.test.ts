@@ -121,6 +121,10 @@ describe('ACL SETUSER, LIST, GETUSER, USERS', () => {
       ['ACL', 'SETUSER', 't', '%X~a'], ['ACL', 'SETUSER', 't', '%~a'], ['ACL', 'SETUSER', 't', '%R'], ['ACL', 'SETUSER', 't', '<nopw'],
       ['ACL', 'SETUSER', 't', '#abc'], ['ACL', 'SETUSER', 't', '!abc'], ['ACL', 'SETUSER', 't', `#${'A'.repeat(64)}`],
       ['ACL', 'SETUSER', 't', 'allkeys', '~b'], ['ACL', 'SETUSER', 't', '&*', '&x'], ['ACL', 'SETUSER', 't', '+get', 'nope', '+set'],
+      // With allkeys set, any key rule is refused for that first, even one that is bad itself.
+      ['ACL', 'SETUSER', 't', '%X~k'], ['ACL', 'SETUSER', 't', '%'], ['ACL', 'SETUSER', 't', '%RR~k'], ['ACL', 'SETUSER', 't', '%R~k'],
+      ['ACL', 'SETUSER', 't', 'resetkeys', '%RR~k'], ['ACL', 'SETUSER', 't', 'resetkeys', '%RWR~k'], ['ACL', 'SETUSER', 't', 'resetkeys', '%WW'],
+      ['ACL', 'SETUSER', 't', 'resetkeys', '%R~', '%rw~*', '~b'],
       ['ACL', 'GETUSER', 't'], ['ACL', 'SETUSER', 'bad name'], ['ACL', 'SETUSER'], ['ACL', 'GETUSER'],
     ])
   })
