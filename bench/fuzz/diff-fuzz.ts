@@ -24,9 +24,11 @@
 // - members of a hashtable-encoded set (SMEMBERS, SINTER...): Redis's dict order is seeded per
 //   process, so the lines are compared sorted; so are HGETALL/HKEYS/HVALS, KEYS and SORT (whose elements
 //   may come from such a set);
-// - DUMP of a hashtable-encoded set or hash (dict order): the length and the RDB type only; of a
-//   list or an intset, the type only (node boundaries and intset widths follow history);
-// - RANDOMKEY: whether there was a key; HELLO: all but the connection's id;
+// - DUMP of a hashtable-encoded set or hash (dict order), or of a stream with consumer groups
+//   (delivery and seen times in ms): the length and the RDB type only; of a list or an intset,
+//   the type only (node boundaries and intset widths follow history);
+// - RANDOMKEY: whether there was a key; HELLO: all but the connection's id; a loose EXEC (a MULTI
+//   that queued any of these): each reply as its command's;
 // - TTL, PTTL, EXPIRETIME, PEXPIRETIME: within 2 (an expiry set relative to each server's clock);
 // - SCAN and the type scans: sorted, as above; only cursor 0 is sent (COUNT 1000 answers it in
 //   one call), since another cursor names a place in Redis's dict, which hashes with a random seed;
@@ -495,10 +497,12 @@ function isSameAnswer (cmd: string[], a: string, b: string): boolean {
   if (name === 'DUMP') {
     // A hashtable-encoded set or hash (RDB types 2 and 4) is dumped in dict order: same length,
     // same type. A list's nodes (18) and an intset's width (11) depend on history FlashKV does
-    // not keep (README, Limits): the same type.
+    // not keep (README, Limits): the same type. A stream with consumer groups (19) holds delivery
+    // and seen times in milliseconds, which differ by the moment each server ran the command:
+    // same length, same type.
     const type = (x: string): number => x.charCodeAt(x.indexOf('\r\n') + 2)
     if (type(a) !== type(b)) return false
-    return type(a) === 18 || type(a) === 11 || (a.length === b.length && (type(a) === 2 || type(a) === 4))
+    return type(a) === 18 || type(a) === 11 || (a.length === b.length && (type(a) === 2 || type(a) === 4 || type(a) === 19))
   }
   if (name === 'ACL') return a.split(/\r\n| /).sort().join() === b.split(/\r\n| /).sort().join()
   if (UNORDERED.has(name) || isChannelList(cmd)) return a.split('\r\n').sort().join() === b.split('\r\n').sort().join()
@@ -589,7 +593,8 @@ async function main (): Promise<void> {
         if (side === '' && wrap === '') {
           if (cmd[0] === 'MULTI') { multiLoose = false; inMulti = true; queued = [] } else if (cmd[0] === 'EXEC' || cmd[0] === 'DISCARD' || cmd[0] === 'RESET') inMulti = false
           else if (cmd[0] !== 'EXEC' && cmd[0] !== 'DISCARD' && isLoose(cmd)) multiLoose = true
-          if (inMulti && cmd[0] !== 'MULTI') queued.push(cmd)
+          // MULTI and WATCH inside a MULTI are refused there and then, not queued.
+          if (inMulti && cmd[0] !== 'MULTI' && cmd[0] !== 'WATCH') queued.push(cmd)
         }
         const group = side === '' ? [cmd] : []
         if (side !== '') { /* sent below, unwrapped */ } else if (wrap === 'eval') group[0] = ['EVAL', rng.chance(0.5) ? 'return redis.pcall(unpack(ARGV))' : 'return redis.call(unpack(ARGV))', '0', ...cmd]
@@ -617,7 +622,15 @@ async function main (): Promise<void> {
         // Each side connection: the command if it was marked for it, then a PING; all that came back must be the same.
         for (const [name, fa, rb] of sides) {
           const args = (j: number): string[] | null => name === side ? cmd.slice(1).map(v => v === '$S1' ? s1Ids[j] : v) : null
-          let [fs, rs] = await Promise.all([fa.exchange(args(0), `${name}${i}`), rb.exchange(args(1), `${name}${i}`)])
+          const got = await Promise.allSettled([fa.exchange(args(0), `${name}${i}`), rb.exchange(args(1), `${name}${i}`)])
+          if (got[0].status === 'rejected' || got[1].status === 'rejected') {
+            // A side connection that stopped answering: which server, after what (the history to /tmp).
+            const who = got.map((g, j) => g.status === 'rejected' ? ['flashkv', 'redis'][j] : null).filter(w => w !== null).join(' and ')
+            console.log(`SIDE ${name} seed ${seed} #${i}: no answer from ${who}; the last commands: ${JSON.stringify(history.slice(-8))}`)
+            writeFileSync(`/tmp/diff-fuzz-trace-${seed}-${i}.json`, JSON.stringify(history))
+            throw (got[0].status === 'rejected' ? got[0].reason : (got[1] as PromiseRejectedResult).reason) as Error
+          }
+          let [fs, rs] = [got[0].value, got[1].value]
           if (name === '@m') [fs, rs] = await monitorLines(fa, fs, rs)
           if (fs.join('') === rs.join('') || canonSide(fs, s1Ids[0]) === canonSide(rs, s1Ids[1])) continue
           console.log(`SIDE ${name} seed ${seed} #${i}: after ${JSON.stringify(group.length > 0 ? group : cmd).slice(0, 300)}\n  flashkv: ${JSON.stringify(fs.join('').slice(0, 400))}\n  redis:   ${JSON.stringify(rs.join('').slice(0, 400))}`)

@@ -5,7 +5,7 @@
 
 import { Worker } from 'node:worker_threads'
 import { saveSab, saveWords } from './save-state.js'
-import { SY_UP, SY_STOP, SY_KICK, SLOT_DONE, slotOf } from './aof-syncer-words.js'
+import { SY_UP, SY_STOP, SY_KICK, SY_SPAWN, SLOT_DONE, slotOf } from './aof-syncer-words.js'
 import { SEQ } from '../ipc/ring.js'
 
 const SYNCER_FILE = new URL('../../workers/aof-syncer.js', import.meta.url)
@@ -32,7 +32,11 @@ export function startAofSyncer (onExit: (code: number) => void): void {
       Atomics.add(bell, SEQ, 1)
       Atomics.notify(bell, SEQ, 1)
     }
-    if (Atomics.load(ctl, SY_STOP) === 0) onExit(code)
+    if (Atomics.load(ctl, SY_STOP) === 0) { onExit(code); return }
+    // Stopped with its server: a later server in this process may start one again.
+    syncer = null
+    Atomics.store(ctl, SY_STOP, 0)
+    Atomics.store(ctl, SY_SPAWN, 0)
   })
 }
 
