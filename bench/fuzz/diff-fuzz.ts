@@ -260,7 +260,10 @@ const FAMILIES: Record<string, Gen[]> = {
     // own way (README, Limits): what it refuses or evicts then differs. Those set 0 instead.
     r => {
       const [param, value] = [r.pick(CONFIG_PARAMS), r.pick(['yes', 'no', '0', '-1', '1', '100', 'x', '1gb', '10k', '', '1.5', 'allkeys-lru', 'KEA', 'Ex', 'always'])]
-      return ['CONFIG', 'SET', param, param === 'maxmemory' && /^(1|100|10k)$/.test(value) ? '0' : value]
+      // A maxmemory that evicts, or a tracking table of 1 key (Redis forgets a random key of a
+      // fuller one, with its invalidation), would make the servers part ways by chance.
+      const isRandom = (param === 'maxmemory' && /^(1|100|10k)$/.test(value)) || (param === 'tracking-table-max-keys' && value === '1')
+      return ['CONFIG', 'SET', param, isRandom ? '0' : value]
     },
     r => ['CONFIG', 'GET', r.pick(CONFIG_PARAMS)],
   ],
