@@ -1077,13 +1077,14 @@ function runOne (cmd: Command): void {
     cmd.run?.(shard, argv, out)
   } else {
     const before = writes.count
+    const signals = writes.signals
     const db = shard.dbIndex
     const mark = out.len
     cmd.run?.(shard, argv, out)
     if (writes.count !== before) {
       countDirty(cmd, mark)
       if (!cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
-    }
+    } else if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
   }
   // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
   // read found expired is invalidated first, then remembered again).
@@ -1104,6 +1105,7 @@ const dirtyRule = dirtyRules(commands)
  */
 function runLogged (cmd: Command): void {
   const before = writes.count
+  const signals = writes.signals
   const db = shard.dbIndex
   const mark = out.len
   const isWhole = cmd.route === 'all'
@@ -1117,7 +1119,7 @@ function runLogged (cmd: Command): void {
     countDirty(cmd, mark)
     if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db, mark)
     if (!isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
-  }
+  } else if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
   if (shard.pushes.length !== 0) sendPushes()
 }
 

@@ -26,6 +26,7 @@ import { readU32 } from './internal.js'
 import { copyBytes } from '../bytes.js'
 import { errorReply } from '../protocol/errors.js'
 import { NOTIFY_GENERIC, NOTIFY_LIST, eventName } from '../storage/notify.js'
+import { writes } from '../storage/writes.js'
 import { ownDirty } from '../persistence/dirty.js'
 
 // Keyspace events (notifyKeyspaceEvent calls of t_list.c), indexed by HEAD/TAIL where two.
@@ -353,7 +354,9 @@ export function ltrimCommand (shard: Shard, argv: Argv, out: ReplyWriter): void 
   ownDirty.n = ltrim + rtrim
   for (let i = 0; i < ltrim; i++) listRemoveElem(ks, e, listFirst(ks, e, HEAD))
   for (let i = 0; i < rtrim; i++) listRemoveElem(ks, e, listFirst(ks, e, TAIL))
-  // "ltrim" even when nothing was trimmed, then "del" if nothing is left.
+  // "ltrim" even when nothing was trimmed, then "del" if nothing is left; Redis signals the key
+  // as modified either way (WATCH, CLIENT TRACKING).
+  if (ltrim + rtrim === 0) writes.signals++
   shard.notify(NOTIFY_LIST, EV_LTRIM, buf, start[1], len[1])
   if (listLen(ks, e) === 0) {
     ks.remove(e)

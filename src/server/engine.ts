@@ -312,6 +312,7 @@ export class LentShard {
     const out = this.out
     shard.select(db)
     const before = writes.count
+    const signals = writes.signals
     const mark = out.len
     if (this.copyDb >= 0) {
       // SWAPDB moves states between indexes, which the shard takes back by index (takeBack).
@@ -332,7 +333,7 @@ export class LentShard {
         else ownDirty.n = 0
       }
     }
-    if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && writes.count !== before) {
+    if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && (writes.count !== before || writes.signals !== signals)) {
       forEachTouchedKey(cmd, argv, db, shard.dbs.length, this.onWritten, out.buf, mark)
     }
     if (this.aof !== null && cmd.isWrite && writes.count !== before) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, this.aof)

@@ -135,7 +135,11 @@ export function setAdd (ks: Keyspace, e: number, buf: Uint8Array, start: number,
     }
     if (!intsetToTable(ks, e)) return -1
   }
-  return hashSet(ks, e, buf, start, len, EMPTY, 0, 0)
+  const before = writes.count
+  const r = hashSet(ks, e, buf, start, len, EMPTY, 0, 0)
+  // A member already there changed nothing (hashSet counts a field's update as a change).
+  if (r === 0) writes.count = before
+  return r
 }
 
 /** Makes the set a hashtable (a copy of one stays one, as Redis's setTypeDup keeps it); false when full. */

@@ -9,6 +9,11 @@ import type { Keyspace } from './keyspace.js'
 
 export const writes: {
   count: number
+  /**
+   * Bumped by a command that Redis's signalModifiedKey touches though nothing changed (LTRIM that
+   * trims nothing): WATCH and CLIENT TRACKING see it, the dirty count and the AOF do not.
+   */
+  signals: number
   onRemove: ((ks: Keyspace, e: number) => void) | null
   onInsert: ((ks: Keyspace, e: number) => void) | null
   /** SWAPDB swapped databases i and j (keys appear in each without an insert). */
@@ -31,7 +36,7 @@ export const writes: {
   beforeRemove: ((ks: Keyspace, e: number) => void) | null
   /** An entry is about to be deleted, by any path, while CLIENT TRACKING has readers or BCAST clients (storage/tracking.ts). */
   onTrack: ((ks: Keyspace, e: number) => void) | null
-} = { count: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null, beforeRemove: null, onTrack: null }
+} = { count: 0, signals: 0, onRemove: null, onInsert: null, onSwap: null, onExpire: null, onNew: null, isReplacing: false, onReady: null, beforeRemove: null, onTrack: null }
 
 export type WriteHooks = typeof writes
 
@@ -56,6 +61,7 @@ export function restoreWrites (w: WriteHooks): void {
 /** Every field of `writes` (one added there must be added here). */
 function copyHooks (from: WriteHooks, to: WriteHooks): WriteHooks {
   to.count = from.count
+  to.signals = from.signals
   to.onRemove = from.onRemove
   to.onInsert = from.onInsert
   to.onSwap = from.onSwap

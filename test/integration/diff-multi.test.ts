@@ -512,6 +512,19 @@ describe('WATCH', () => {
     expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'DEL', 'k']])).toBe(NULL_ARRAY)
   })
 
+  it('LTRIM that trims nothing touches it (Redis signals the key either way), also from a script', async () => {
+    const B = await client()
+    expect(await watchCase([['RPUSH', 'k', 'a', 'b']], ['k'], [[B, 'LTRIM', 'k', '0', '-1']])).toBe(NULL_ARRAY)
+    expect(await watchCase([['RPUSH', 'k2', 'a']], ['k2'], [[B, 'EVAL', "return redis.call('LTRIM', KEYS[1], -5, 5)", '1', 'k2']])).toBe(NULL_ARRAY)
+  })
+
+  it('SADD of members already there does not touch it (listpack, intset and hashtable sets)', async () => {
+    const B = await client()
+    const many = Array.from({ length: 200 }, (_, i) => `m${i}`)
+    expect(await watchCase([['SADD', 's1', 'a', 'b'], ['SADD', 's2', '1', '2'], ['SADD', 's3', ...many]], ['s1', 's2', 's3'],
+      [[B, 'SADD', 's1', 'a', 'b'], [B, 'SADD', 's2', '2'], [B, 'SADD', 's3', 'm7', 'm199']])).toBe(RAN)
+  })
+
   it('SET of the same value touches it', async () => {
     const B = await client()
     expect(await watchCase([['SET', 'k', 'v']], ['k'], [[B, 'SET', 'k', 'v']])).toBe(NULL_ARRAY)
