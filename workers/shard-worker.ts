@@ -1081,10 +1081,10 @@ function runOne (cmd: Command): void {
     const db = shard.dbIndex
     const mark = out.len
     cmd.run?.(shard, argv, out)
-    if (writes.count !== before) {
-      countDirty(cmd, mark)
-      if (!cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
-    } else if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
+    const isChanged = writes.count !== before
+    if (isChanged) countDirty(cmd, mark)
+    // What changed, or what Redis signals though nothing did (writes.signals).
+    if ((isChanged || writes.signals !== signals) && !cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
   }
   // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
   // read found expired is invalidated first, then remembered again).
@@ -1115,11 +1115,10 @@ function runLogged (cmd: Command): void {
   cmd.run?.(shard, argv, out)
   // A transaction that logs its steps' effects logs one copy of it itself (multi.ts runSteps).
   if (isWhole && !isBarrier && out.buf[mark] !== 45 && !isStepToTxn) aofLog.argv(db, argv)
-  if (writes.count !== before) {
-    countDirty(cmd, mark)
-    if ((shard.watch.size !== 0 || trk.isActive) && !cmd.onlyDeletes) touchKeys(cmd, db, mark)
-    if (!isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
-  } else if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
+  const isChanged = writes.count !== before
+  if (isChanged) countDirty(cmd, mark)
+  if ((isChanged || writes.signals !== signals) && !cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
+  if (isChanged && !isWhole) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, aofLog)
   if (shard.pushes.length !== 0) sendPushes()
 }
 

@@ -600,11 +600,11 @@ export function syncerUp (): boolean { return aofSyncer.here === 0 && Atomics.lo
  */
 export function awaitSyncer (): void {
   const ctl = aofSyncer.ctl as Int32Array
-  const until = performance.now() + SYNCER_PATIENCE_MS
+  const since = performance.now()
   for (;;) {
     const done = syncerDone()
     if (done >= aofSyncer.asked) return
-    if (syncerGone() || performance.now() > until) { syncHere(); return }
+    if (syncerGiveUp(since)) { syncHere(); return }
     Atomics.wait(ctl, aofSyncer.slot + SLOT_DONE, done, 50)
   }
 }

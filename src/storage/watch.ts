@@ -5,7 +5,7 @@
 // which EXEC compares with its own tag: a word left by an older session never matches.
 //
 // Touches come from the storage write hook (storage/writes.ts): the worker reports the keys of a
-// write command that changed anything, every deleted entry reports itself, and FLUSHDB, FLUSHALL
+// write command that changed anything (or that Redis signals anyway: writes.signals), every deleted entry reports itself, and FLUSHDB, FLUSHALL
 // and SWAPDB report the watched keys of the databases they replace. A key that had already
 // expired when it was watched ("stale") is not touched by its deletion (nothing changed for the
 // client), as in Redis's touchWatchedKey and touchAllWatchedKeysInDb.
