@@ -55,9 +55,8 @@ import { evictionSettings, maxmemoryOf, shardShare, isWithin, accessTime, isLfu,
 import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
-import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_FSYNC, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, settleAof, aofSyncer, askSync, awaitSyncer, syncerDone, syncerUp, syncHere, syncerGiveUp, FSYNC_ALWAYS, type LogMark } from '../src/persistence/aof.js'
-import { SY_SPAWN, slotOf } from '../src/persistence/aof-syncer-words.js'
+import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, gateRings, type LogMark } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -100,6 +99,8 @@ class Producer {
 }
 const producers = data.producers.map(ep => new Producer(ep))
 producers.forEach((p, i) => { p.index = i })
+/** The response rings' control words, whose gates a batch's AOF writes set (aof.ts gateRings). */
+const ringCtrls = producers.map(p => p.resps.ctrl)
 /** The producer whose request runs now: its reply goes to that producer's response ring. */
 let cur = producers[0]
 /**
@@ -336,13 +337,12 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
-  // Replies staged before these wait for their sync (deferred replies, below): they go first.
-  if (deferred.length !== 0) { awaitSyncer(); publishDue() }
   // The effects of the replies about to be published are in the file first (fsynced if always,
   // the sync a cross-shard move's or group's block left owed too).
   awaitGroup()
-  if (aofLog.len !== 0) flushShardAof()
-  if (aofDebt.n !== 0) settleAof()
+  if (aofLog.len !== 0) flushShardAof(false)
+  // Under always: the rings' readers sync before these replies leave (aof.ts, "Reply gate").
+  if (aofDebt.n !== 0) gateRings(ringCtrls)
   if (p.resps.publish()) wakeProducer(p)
 }
 
@@ -379,79 +379,6 @@ function inPublishOrder (visit: (p: Producer) => void): void {
   for (let i = 0; i < producers.length; i++) visit(producers[i])
 }
 let anyPushed = false
-
-// --- deferred replies (appendfsync always) --------------------------------------------------------
-// Under always no reply leaves before its effects are fdatasynced. A sync on this thread (0.4-0.7
-// ms on this box's disk) stopped the shard for its length after every batch, and the primary,
-// waiting for the replies, with it. Instead the batch's effects are written, the sync is asked of
-// this shard's syncer thread (workers/aof-syncer.ts), and the replies stay staged in their rings
-// (written, HEAD not moved) while the next batch runs: its effects are written meanwhile and
-// synced next. Once the syncer reports, each ring is published up to where that batch left it,
-// in notifyAll's order (inPublishOrder). Any other publish (a full ring, a hold's answer, a tick) first waits for
-// the syncer and publishes what was deferred, so replies keep their order.
-
-/** A batch whose replies wait for write number `n` to be synced: each ring's end, in publish order; when (performance.now()). */
-interface Deferred { n: number, order: number[], pos: number[], at: number }
-const deferred: Deferred[] = []
-/** FLASHKV_AOF_SYNCER=0: sync on this thread, as before (to measure the difference). */
-const isSyncerOn = process.env.FLASHKV_AOF_SYNCER !== '0'
-const saveI32 = saveWords().i32
-
-/**
- * This shard's first batch under always: its slot in the syncer's words, and the syncer itself,
- * which the main thread starts when the first shard asks (it has the doorbells of all shards).
- */
-function startSyncer (): void {
-  const ctl = saveWords().sync
-  aofSyncer.shard = data.index
-  aofSyncer.slot = slotOf(data.index)
-  aofSyncer.ctl = ctl
-  if (Atomics.compareExchange(ctl, SY_SPAWN, 0, 1) === 0) parentPort?.postMessage({ op: 'aof-syncer' })
-}
-
-/** The end of a batch of the loop: publish its replies, or defer them behind its sync. */
-function endBatch (): void {
-  if (isSyncerOn && aofOn[0] !== 0 && saveI32[W_AOF_FSYNC] === FSYNC_ALWAYS) {
-    // Until the syncer runs (it says so), and once given up (syncHere), batches sync here as before.
-    if (aofSyncer.ctl === null) startSyncer()
-    if (!syncerUp()) { notifyAll(); return }
-    awaitGroup()
-    if (aofLog.len !== 0) flushShardAof(false)
-    if (aofDebt.n !== 0 || deferred.length !== 0) { deferBatch(); return }
-  }
-  notifyAll()
-}
-
-function deferBatch (): void {
-  let n = aofDebt.n
-  if (n !== 0) {
-    askSync(n, aofDebt.fd)
-    aofDebt.n = 0
-  } else n = deferred[deferred.length - 1].n
-  deferring = { n, order: [], pos: [], at: performance.now() }
-  inPublishOrder(noteEnd)
-  deferred.push(deferring)
-}
-
-/** The batch being deferred (deferBatch), while its rings' ends are noted. */
-let deferring: Deferred = { n: 0, order: [], pos: [], at: 0 }
-function noteEnd (p: Producer): void { deferring.order.push(p.index); deferring.pos.push(p.resps.pos) }
-
-/** Publishes the deferred batches whose sync is done. */
-function publishDue (): void {
-  let done = syncerDone()
-  // A syncer that exited, or says nothing for that long: sync here, and in place from then on.
-  if (deferred[0].n > done && syncerGiveUp(deferred[0].at)) done = syncHere()
-  let k = 0
-  for (; k < deferred.length && deferred[k].n <= done; k++) {
-    const d = deferred[k]
-    for (let i = 0; i < d.order.length; i++) {
-      const p = producers[d.order[i]]
-      if (p.resps.publishTo(d.pos[i])) wakeProducer(p)
-    }
-  }
-  if (k !== 0) deferred.splice(0, k)
-}
 
 /** Reserves room in the current producer's response ring, waiting for it to drain if full. */
 function reserveReply (payload: number): number { return reserveOn(cur, payload) }
@@ -1907,8 +1834,6 @@ for (;;) {
   if (Atomics.load(bell, STOP) !== 0) break
   // DEBUG CRASH-SHARD: exit here, between batches, as a worker that died cleanly.
   if (crashWord[CRASH_SHARD_WORD] === data.index + 1 && Atomics.compareExchange(crashWord, CRASH_SHARD_WORD, data.index + 1, 0) === data.index + 1) { isCrashing = true; break }
-  // Replies whose sync the syncer has reported since (SEQ read first: a report after this bumps it).
-  if (deferred.length !== 0) publishDue()
   // What the keys this pass touches are stamped with (storage/eviction.ts).
   accessTime.ms = Date.now()
   if (pendingEvents.length > 0) flushEvents()
@@ -1933,7 +1858,7 @@ for (;;) {
   if (ran) {
     lastBatch = commandsRun - ranBefore
     settleDebts()
-    endBatch()
+    notifyAll()
     publishStats()
   } else if (SPIN_US > 0 && lastBatch <= SPIN_MAX_RECORDS && spinGate.spin(bell, SEQ, seq, SPIN_US / 1000)) {
     continue
@@ -1996,8 +1921,6 @@ if (isCrashing) {
   for (const ks of shard.dbs) ks?.arena.settle()
   settleDebts(); publishStats(); publishLayout(true)
 }
-// Deferred replies go out (a crash here is a clean one, between batches).
-if (deferred.length !== 0) { awaitSyncer(); publishDue() }
 for (const p of producers) { p.port.close(); p.stepPort.close(); p.wake.close() }
 
 /**

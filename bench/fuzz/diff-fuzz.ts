@@ -552,7 +552,7 @@ async function main (): Promise<void> {
   // The pubsub and tracking families send some commands on side connections of each server.
   const useSides = ['pubsub', 'tracking', 'reply', 'watch', 'monitor'].some(f => families.includes(f))
   // --aof always|everysec|no: both servers log to an append-only file (each in its own empty
-  // directory) with that appendfsync; under always FlashKV's replies wait for the AOF syncer.
+  // directory) with that appendfsync; under always FlashKV syncs before its replies leave.
   const aof = argOf('aof', '')
   const aofFlags = aof === '' ? [] : ['--appendonly', 'yes', '--appendfsync', aof]
   const [redisName, redisCmd, redisArgs] = redisSpec()

@@ -14,6 +14,7 @@
 import { Buffer } from 'node:buffer'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RestBackend, RestResult } from '../server/virtual-connection.js'
+import { passGate } from '../persistence/aof.js'
 
 /** The largest request body taken (413 above it). */
 export const REST_MAX_BODY = 64 * 1024 * 1024
@@ -116,6 +117,7 @@ function sendExec (res: ServerResponse, r: Replies, got: number, n: number): voi
 }
 
 function send (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  passGate()
   if (res.headersSent || res.destroyed) return
   // A length, not chunked encoding: head and body leave in one write.
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }).end(body)

@@ -1,7 +1,7 @@
 // Single-producer/single-consumer record ring over a SharedArrayBuffer, one per direction per
 // shard. Records never wrap: a 0 length word tells the reader to jump to the start.
 //
-//   ctrl (Int32Array):  [HEAD write pos][TAIL read pos][SEQ wake-ups][NOTIFIED][STOP][SLEEPING]
+//   ctrl (Int32Array):  [HEAD write pos][TAIL read pos][SEQ wake-ups][NOTIFIED][STOP][SLEEPING][GATE][GATE_FD]
 //   data (Uint8Array):  | u32 recordLen | payload ... pad to 4 | u32 recordLen | ... | 0 → wrap
 //
 // The producer writes records past HEAD freely and publishes them with one Atomics.store of
@@ -23,6 +23,13 @@ export const STOP = 4
  * lost.
  */
 export const SLEEPING = 5
+/**
+ * Response rings under appendfsync always: the W_AOF_WRITES number (and descriptor) of the last
+ * AOF write made before replies now published; the consumer syncs that far before any of them
+ * leaves the process (persistence/aof.ts, "Reply gate"). Descriptor stored first, number second.
+ */
+export const GATE = 6
+export const GATE_FD = 7
 export const CTRL_INTS = 8
 
 export interface RingBuffers { ctrl: SharedArrayBuffer, data: SharedArrayBuffer }

@@ -15,7 +15,7 @@ import { constants } from 'node:os'
 import { isMainThread, parentPort } from 'node:worker_threads'
 import type { Argv } from '../commands/spec.js'
 import { copyBytes, writeDigits } from '../bytes.js'
-import { SY_UP, SY_KICK, SLOT_REQ, SLOT_FD, SLOT_DONE, SLOT_ERR } from './aof-syncer-words.js'
+import { GATE, GATE_FD } from '../ipc/ring.js'
 import { saveWords, W_AOF_ON, W_AOF_FD, W_AOF_FSYNC, W_AOF_TIMESTAMPS, W_AOF_WRITE_OK, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD, W_AOF_SYNC_LOCK, W_AOF_ERRNO, W_AOF_PENDING, W_AOF_FSYNC_OK, W_AOF_FSYNC_ERRNO, F_AOF_PENDING_SHARD, updateDenyWrites } from './save-state.js'
 
 export const FSYNC_NO = 0
@@ -363,7 +363,7 @@ export function writeAll (fd: number, buf: Uint8Array, len: number, units = 0, s
         } catch (err) {
           alwaysSyncFailed((err as NodeJS.ErrnoException).code)
         }
-        if (aofDebt.n <= mine && aofDebt.fd === fd) aofDebt.n = 0
+        if (aofDebt.n !== 0 && !isAfter(aofDebt.n, mine) && aofDebt.fd === fd) aofDebt.n = 0
       } else {
         owe(mine, fd)
       }
@@ -475,13 +475,19 @@ export function fsyncDone (err: NodeJS.ErrnoException | null): void {
 const faultFsync = process.env.FLASHKV_FAULT_FSYNC
 
 /**
+ * Whether write number `a` of W_AOF_WRITES comes after `b`. The counter is an int32 that wraps
+ * (after 2^31 writes, about a day of unpipelined writes under always), so compare by difference.
+ */
+export function isAfter (a: number, b: number): boolean { return ((a - b) | 0) > 0 }
+
+/**
  * Group commit across threads: a sync that starts after this thread's write (number `mine` of
- * W_AOF_WRITES) covers it, so while one shard is in fdatasync the others wait for it (or find
+ * W_AOF_WRITES) covers it, so while one thread is in fdatasync the others wait for it (or find
  * their write covered) instead of queueing syncs of their own on the same file.
  */
 function syncUpTo (i32: Int32Array, fd: number, mine: number): void {
   for (;;) {
-    if (Atomics.load(i32, W_AOF_SYNCED) >= mine) {
+    if (!isAfter(mine, Atomics.load(i32, W_AOF_SYNCED))) {
       // Covered, unless that sync was of another file (a rewrite switched files meanwhile).
       if (Atomics.load(i32, W_AOF_SYNCED_FD) !== fd) fdatasyncSync(fd)
       return
@@ -492,7 +498,7 @@ function syncUpTo (i32: Int32Array, fd: number, mine: number): void {
         if (faultFsync !== undefined && existsSync(faultFsync)) throw Object.assign(new Error('EIO'), { code: 'EIO', errno: -constants.errno.EIO })
         fdatasyncSync(fd)
         Atomics.store(i32, W_AOF_SYNCED_FD, fd)
-        if (Atomics.load(i32, W_AOF_SYNCED) < upTo) Atomics.store(i32, W_AOF_SYNCED, upTo)
+        if (isAfter(upTo, Atomics.load(i32, W_AOF_SYNCED))) Atomics.store(i32, W_AOF_SYNCED, upTo)
       } finally {
         Atomics.store(i32, W_AOF_SYNC_LOCK, 0)
         Atomics.notify(i32, W_AOF_SYNC_LOCK)
@@ -513,8 +519,10 @@ export const aofDebt = { n: 0, fd: 0 }
 
 /** Records a sync owed for write number `n` on `fd` (another thread's too). */
 export function owe (n: number, fd: number): void {
-  if (aofDebt.n !== 0 && aofDebt.fd !== fd) settleAof()
-  if (n > aofDebt.n) aofDebt.n = n
+  // Another file (a rewrite's cut): the old one is synced first, so that a gate never names the
+  // new descriptor while replies still wait for writes to the old one (see "Reply gate").
+  if ((aofDebt.n !== 0 && aofDebt.fd !== fd) || (aofGated.n !== 0 && aofGated.fd !== fd)) settleAof()
+  if (aofDebt.n === 0 || isAfter(n, aofDebt.n)) aofDebt.n = n
   aofDebt.fd = fd
 }
 
@@ -524,11 +532,62 @@ export function owe (n: number, fd: number): void {
  * Redis's fsync failure under `always`: exit.
  */
 export function settleAof (): void {
-  if (aofSyncer.asked > syncerDoneSeen()) awaitSyncer()
+  if (aofGated.n !== 0) {
+    const { n, fd } = aofGated
+    aofGated.n = 0
+    syncOrExit(fd, n)
+  }
   const { n, fd } = aofDebt
   if (n === 0) return
   aofDebt.n = 0
   syncOrExit(fd, n)
+}
+
+// --- Reply gate (appendfsync always) -------------------------------------------------------------
+// No reply to a write leaves before its effects are fdatasynced. A shard writes a batch's effects
+// and publishes the batch's replies at once, without a sync: each of its response rings' GATE
+// words names the last write made before them (gateRings). The thread that reads a ring (the
+// primary or an I/O thread) notes the gate as it drains replies (noteGate) and syncs that far
+// before it writes any reply out (passGate): once per turn, for all its shards, as Redis syncs
+// in beforeSleep before its replies go out. So a shard never waits for the disk, and no thread
+// has to wake another between the sync and the replies.
+
+/** A shard's writes handed to its rings' gates, which a rewrite's cut (settleAof) syncs itself. */
+export const aofGated = { n: 0, fd: 0 }
+
+/** Shard: the owed sync passes to the readers of these rings (all of the shard's, every batch). */
+export function gateRings (ctrls: readonly Int32Array[]): void {
+  const { n, fd } = aofDebt
+  for (let i = 0; i < ctrls.length; i++) {
+    Atomics.store(ctrls[i], GATE_FD, fd)
+    Atomics.store(ctrls[i], GATE, n)
+  }
+  aofGated.n = n
+  aofGated.fd = fd
+  aofDebt.n = 0
+}
+
+/** This thread's gate as a ring reader: the last write named, and the last it synced to. */
+const replyGate = { n: 0, fd: 0, done: 0, isSet: false }
+
+/** Reader: notes the gate of a ring whose replies it takes now (ShardLink.drain). */
+export function noteGate (ctrl: Int32Array): void {
+  const n = Atomics.load(ctrl, GATE)
+  if (n === replyGate.n) return
+  // Writes synced before this thread first looked are behind it (so the counter may wrap).
+  if (!replyGate.isSet) { replyGate.isSet = true; replyGate.n = replyGate.done = Atomics.load(saveWords().i32, W_AOF_SYNCED) }
+  if (!isAfter(n, replyGate.n)) return
+  replyGate.n = n
+  // Read after the number: a descriptor newer than it means the cut synced the older file.
+  replyGate.fd = Atomics.load(ctrl, GATE_FD)
+}
+
+/** Reader: before any reply leaves this process, the writes its gates named are synced. */
+export function passGate (): void {
+  if (replyGate.n === replyGate.done) return
+  const n = replyGate.n
+  syncOrExit(replyGate.fd, n)
+  replyGate.done = n
 }
 
 /** syncUpTo, or Redis's exit when that fails. */
@@ -549,106 +608,6 @@ function alwaysSyncFailed (code: string | undefined): void {
   logLine(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(code)}. Exiting...\n`)
   exitProcess()
 }
-
-/**
- * The AOF syncer thread under `always` (workers/aof-syncer.ts), one for all shards, as this shard
- * sees it once it wants one: the shared words (SaveWords.sync), its index and its slot there, the last
- * write number it asked, the last it saw synced, and what it synced in the syncer's place
- * (syncHere; not 0: the syncer is given up).
- */
-export const aofSyncer: { ctl: Int32Array | null, shard: number, slot: number, asked: number, done: number, here: number } = { ctl: null, shard: 0, slot: 0, asked: 0, done: 0, here: 0 }
-
-/** Asks the syncer for the sync of write number `n` on `fd`, and goes on. */
-export function askSync (n: number, fd: number): void {
-  const ctl = aofSyncer.ctl as Int32Array
-  const at = aofSyncer.slot
-  // Another file now (a rewrite's cut): what was asked on the old one is synced first.
-  if (aofSyncer.asked > syncerDoneSeen() && Atomics.load(ctl, at + SLOT_FD) !== fd) awaitSyncer()
-  Atomics.store(ctl, at + SLOT_FD, fd)
-  Atomics.store(ctl, at + SLOT_REQ, n)
-  aofSyncer.asked = n
-  Atomics.add(ctl, SY_KICK, 1)
-  Atomics.notify(ctl, SY_KICK, 1)
-}
-
-/**
- * What is synced so far of what was asked: by the syncer (its failure acted on: aofSyncFailed),
- * or here in its place (syncHere).
- */
-export function syncerDone (): number {
-  const ctl = aofSyncer.ctl as Int32Array
-  const at = aofSyncer.slot
-  const done = Atomics.load(ctl, at + SLOT_DONE)
-  if (done !== aofSyncer.done) {
-    aofSyncer.done = done
-    const err = Atomics.load(ctl, at + SLOT_ERR)
-    if (err !== 0) { Atomics.store(ctl, at + SLOT_ERR, 0); aofSyncFailed(err) }
-  }
-  return done > aofSyncer.here ? done : aofSyncer.here
-}
-
-/** The last number known synced, without a look at the syncer's words. */
-function syncerDoneSeen (): number { return aofSyncer.done > aofSyncer.here ? aofSyncer.done : aofSyncer.here }
-
-/** Whether the syncer thread runs and this shard has not given it up (otherwise the shard syncs in place). */
-export function syncerUp (): boolean { return aofSyncer.here === 0 && Atomics.load(aofSyncer.ctl as Int32Array, SY_UP) !== 0 }
-
-/**
- * Waits until the syncer has synced everything asked of it. Syncs here instead (syncHere) once
- * the syncer has exited (the main thread clears SY_UP), or after SYNCER_PATIENCE_MS without a
- * word from it (a syncer stuck).
- */
-export function awaitSyncer (): void {
-  const ctl = aofSyncer.ctl as Int32Array
-  const since = performance.now()
-  for (;;) {
-    const done = syncerDone()
-    if (done >= aofSyncer.asked) return
-    if (syncerGiveUp(since)) { syncHere(); return }
-    Atomics.wait(ctl, aofSyncer.slot + SLOT_DONE, done, 50)
-  }
-}
-
-/**
- * Whether the syncer will not report what was last asked of it: its thread exited, or it said
- * nothing for SYNCER_PATIENCE_MS since `since` (performance.now()).
- */
-export function syncerGiveUp (since: number): boolean { return syncerGone() || performance.now() - since > SYNCER_PATIENCE_MS }
-function syncerGone (): boolean { return Atomics.load(aofSyncer.ctl as Int32Array, SY_UP) === 0 }
-
-/** How long a shard waits for the syncer before it syncs in its place. */
-export const SYNCER_PATIENCE_MS = 2000
-
-/**
- * The sync of everything asked of a syncer that will not report it, made here; returns the
- * number it covers. The shard syncs in place from then on. A syncer that was only slow finds its
- * sync covered (syncUpTo).
- */
-export function syncHere (): number {
-  const asked = aofSyncer.asked
-  // An exit the main thread logged; silence only this shard sees.
-  if (!syncerGone()) parentPort?.postMessage({ op: 'log', level: 'warn', msg: `The AOF syncer thread said nothing for ${SYNCER_PATIENCE_MS} ms: shard ${aofSyncer.shard} syncs the AOF itself from now on` })
-  syncOrExit(Atomics.load(aofSyncer.ctl as Int32Array, aofSyncer.slot + SLOT_FD), asked)
-  aofSyncer.here = asked
-  return asked
-}
-
-/**
- * The syncer thread's sync (workers/aof-syncer.ts): syncUpTo for write number `n` on `fd`;
- * returns 0, or the (positive) errno of a failure for the shard to act on (aofSyncFailed).
- */
-export function syncForShard (fd: number, n: number): number {
-  try {
-    syncUpTo(saveWords().i32, fd, n)
-    return 0
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    return e.errno === undefined ? constants.errno.EIO : Math.abs(e.errno)
-  }
-}
-
-/** settleAof's failure, for a sync the syncer thread made. */
-export function aofSyncFailed (errno: number): void { alwaysSyncFailed(ERRNO_CODES.get(errno)) }
 
 /** True while writes are logged. */
 export function aofIsOn (): boolean { return saveWords().i32[W_AOF_ON] !== 0 }

@@ -7,7 +7,6 @@
 import { isMainThread, workerData } from 'node:worker_threads'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { syncWords } from './aof-syncer-words.js'
 
 // Int32 words.
 /** 0: no background save; 1: one runs (shards walking or the file being joined). */
@@ -132,11 +131,9 @@ export const F_AOF_AUTO_MIN = F_AOF_SIZE + 6
 export const F_AOF_PENDING_SHARD = F_AOF_SIZE + 8
 const F64_WORDS = F_AOF_PENDING_SHARD + MAX_SHARDS
 
-/** The AOF syncer's words (aof-syncer-words.ts), after the floats. */
-const SYNC_AT = INT_WORDS * 4 + F64_WORDS * 8
-const BYTES = SYNC_AT + syncWords(MAX_SHARDS) * 4
+const BYTES = INT_WORDS * 4 + F64_WORDS * 8
 
-export interface SaveWords { readonly sab: SharedArrayBuffer, readonly i32: Int32Array, readonly f64: Float64Array, readonly sync: Int32Array }
+export interface SaveWords { readonly sab: SharedArrayBuffer, readonly i32: Int32Array, readonly f64: Float64Array }
 
 let words: SaveWords | null = null
 
@@ -145,7 +142,7 @@ export function saveWords (): SaveWords {
   if (words !== null) return words
   const given = isMainThread ? undefined : (workerData as { save?: SharedArrayBuffer } | null)?.save
   const sab = given ?? new SharedArrayBuffer(BYTES)
-  words = { sab, i32: new Int32Array(sab, 0, INT_WORDS), f64: new Float64Array(sab, INT_WORDS * 4, F64_WORDS), sync: new Int32Array(sab, SYNC_AT, syncWords(MAX_SHARDS)) }
+  words = { sab, i32: new Int32Array(sab, 0, INT_WORDS), f64: new Float64Array(sab, INT_WORDS * 4, F64_WORDS) }
   if (given === undefined) {
     words.i32[W_LAST_OK] = 1
     words.i32[W_COMPRESSION] = 1

@@ -20,6 +20,7 @@ import type { Queued } from './multi.js'
 import type { AclUser } from './acl.js'
 import { trackingFlags, type ClientTracking } from './tracking.js'
 import { isLoopback } from './addr.js'
+import { passGate } from '../persistence/aof.js'
 
 /** Resolved once: its then() queues a microtask without Node's per-call AsyncResource. */
 const RESOLVED = Promise.resolve()
@@ -819,6 +820,7 @@ export class Connection implements ClientContext, ReplyTarget, WriteOwner {
 
   /** Writes data; true when the socket still holds it (not all taken by the kernel yet). */
   private send (data: Buffer): boolean {
+    passGate()
     const handle = this.io.handle
     if (handle === null) {
       this.socket.write(data, this.afterStreamWrite)

@@ -12,7 +12,6 @@ import { Buffer } from 'node:buffer'
 import { join } from 'node:path'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { saveSab, initSaveState } from '../persistence/save-state.js'
-import { stopAofSyncer } from '../persistence/aof-syncer-host.js'
 import { RDB_LOAD_FAILED } from '../persistence/rdb-file.js'
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Logger } from 'pino'
@@ -157,6 +156,9 @@ export class IoThreads implements ObservedServer, RestBackend {
       worker.once('exit', code => reject(new Error(`I/O thread ${t} exited with code ${code}`)))
     })
     worker.on('error', err => this.log.error({ err, io: t }, 'I/O thread failed'))
+    // Redis's exit for a failed sync under always, made by the thread that syncs before its
+    // replies leave (persistence/aof.ts exitProcess): only this thread can end the process cleanly.
+    worker.on('message', (m: { op?: string, code?: number }) => { if (m?.op === 'fatal-exit') process.exit(m.code) })
     return listening
   }
 
@@ -341,7 +343,6 @@ export class IoThreads implements ObservedServer, RestBackend {
       clearTimeout(timer)
     }))
     await Promise.all(this.shards.map(s => s.stop()))
-    stopAofSyncer()
     await Promise.all(this.threads.map(t => t.worker.terminate()))
   }
 }

@@ -11,7 +11,6 @@ import { CommandStats } from './command-stats.js'
 import { BgsaveJoiner } from '../persistence/bgsave.js'
 import { initSaveState } from '../persistence/save-state.js'
 import { prepareAof, setAofNames } from '../persistence/aof-files.js'
-import { stopAofSyncer } from '../persistence/aof-syncer-host.js'
 import { saveCron, startBgsave, rewriteCron } from '../commands/persistence.js'
 import { join, resolve } from 'node:path'
 import { type Acl, loadUsersAtStart } from './acl.js'
@@ -1109,7 +1108,6 @@ export class FlashServer implements ServerContext, ObservedServer, RestBackend {
     for (const c of this.conns) c.flush()
     for (const c of this.conns) c.socket.end()
     await Promise.all(this.workers.map(w => w.stop()))
-    if (this.io === null) stopAofSyncer()
     if (this.io === null) for (const l of this.links) l.close()
     for (const c of this.conns) c.socket.destroy()
     await closed

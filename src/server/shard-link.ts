@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer'
 import { performance } from 'node:perf_hooks'
 import { Worker, MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
+import { noteGate } from '../persistence/aof.js'
 import { RingWriter, RingReader, createRing, CTRL_INTS, HEAD, SEQ, STOP, TAIL, SLEEPING, type RingBuffers } from '../ipc/ring.js'
 import {
   REQ_OOB, REQ_RESP3, REQ_FORCE, REQ_AFTER, RESP_OOB, RESP_PARKED, RESP_LATE, RESP_BLOCKED, RESP_PUSH, REQ_HEADER_BYTES, RESP_HEADER_BYTES, RING_BYTES, STAT_SLOTS, SPIN_MAX_RECORDS,
@@ -21,7 +22,6 @@ import { collectSoon } from '../storage/release.js'
 import type { Lend, Returned } from './engine.js'
 import { copyBytes } from '../bytes.js'
 import { saveSab } from '../persistence/save-state.js'
-import { registerShardBell, startAofSyncer } from '../persistence/aof-syncer-host.js'
 import type { TakenEffects } from '../persistence/aof.js'
 import { EPOCH_BUSY, epochIndex, snapshot } from './sequencer.js'
 
@@ -154,7 +154,6 @@ export class ShardWorker {
     scripting?: ShardWorkerData['scripting'], spinUs = 0) {
     const wd: ShardWorkerData = { index, shards, producers, bell, stats, credit, logLevel, spinUs, events, sequencer, rdbFile, cmdStats, save: saveSab(), scripting }
     this.data = wd
-    registerShardBell(index, bell)
     // With maxmemory set at start, a small young generation: a shard's garbage is per-command
     // scraps, and V8 would otherwise grow it to 48 MB under load and keep it, RSS that maxmemory
     // cannot see. It costs a few % of throughput in scavenges, so not without maxmemory.
@@ -187,8 +186,6 @@ export class ShardWorker {
       else if (op === 'log') this.onLog((m as { level: 'debug' | 'info' | 'warn' }).level, (m as { msg: string }).msg)
       // An AOF write failed under appendfsync always (persistence/aof.ts): Redis exits.
       else if (op === 'fatal-exit') process.exit((m as { code: number }).code)
-      // The first shard to want the AOF syncer thread (appendfsync always) asks for it.
-      else if (op === 'aof-syncer') startAofSyncer(code => this.onLog('warn', `The AOF syncer thread exited (code ${code}): shards sync the AOF themselves from now on`))
     })
     return w
   }
@@ -686,6 +683,7 @@ export class ShardLink {
     const r = this.resp
     let any = false
     while (r.poll()) {
+      noteGate(r.ctrl)
       while (r.next()) {
         let p = r.payload
         let len = r.u32[p >>> 2]

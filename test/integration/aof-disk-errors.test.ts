@@ -205,7 +205,8 @@ describe('AOF write errors', () => {
   it('appendfsync always: a sync that fails leaves its write unanswered, and the server exits 1 with Redis 7.0\'s line; every write acknowledged before is in the file', async () => {
     // FLASHKV_FAULT_FSYNC makes the syncs fail while the file exists (no real fsync error on
     // tmpfs). The line is redis-server 7.0.15's (flushAppendOnlyFile). With 2 shards and 4 I/O
-    // threads too: the replies that wait for their sync (the shard's syncer thread) never leave.
+    // threads too: the thread that reads the replies syncs before they leave (the reply gate),
+    // so the one whose sync failed never leaves, and an I/O thread's exit is the process's.
     for (const [shards, io] of [[1, 1], [2, 1], [2, 4]]) {
       const dir = mkdtempSync(join(tmpdir(), 'flashkv-fsync-always-'))
       const fault = join(dir, 'fail-fsync')
@@ -224,40 +225,6 @@ describe('AOF write errors', () => {
       expect(await again.mget(...keys)).toEqual(keys.map((_, i) => String(i < 10 ? i + 1 : i)))
       rmSync(dir, { recursive: true, force: true })
     }
-  })
-
-  it.each([
-    ['dies', 'FLASHKV_FAULT_SYNCER_EXIT', 'The AOF syncer thread exited (code 0): shards sync the AOF themselves from now on'],
-    ['is stuck', 'FLASHKV_FAULT_SYNCER_HANG', 'The AOF syncer thread said nothing for 2000 ms: shard '],
-  ])('appendfsync always: a syncer thread that %s leaves no reply waiting; the shards sync in its place, and every acknowledged write is in the file', async (_what, knob, line) => {
-    // The knob stops the syncer when it is asked for its 4th sync. One that exits: the main thread
-    // hears of it (a shard's loop does not turn for a worker's 'exit') and tells the shards. One
-    // that is stuck says nothing: after a while without a word the shards sync in its place.
-    // Either way they sync the batches they asked for themselves, and then every batch.
-    const dir = mkdtempSync(join(tmpdir(), 'flashkv-syncer-exit-'))
-    const h = await startFlashKV({ shards: 2, env: { [knob]: '3' }, extraArgs: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] })
-    const c = await client(h)
-    // Writes until the syncer has stopped and a line says what the server did about it (it starts
-    // on the first write, and batches sync in place until it runs, so how many is not known).
-    const before: string[] = []
-    while (!h.logs().includes(line) && before.length < 5000) {
-      const k = `w${before.length}`
-      expect(await c.set(k, k)).toBe('OK')
-      before.push(k)
-    }
-    expect(h.logs()).toContain(line)
-    expect(await c.mget(...before)).toEqual(before)
-    const keys = Array.from({ length: 60 }, (_, i) => `s${i}`)
-    for (const k of keys.slice(0, 20)) expect(await c.set(k, k)).toBe('OK')
-    expect(await Promise.all(keys.slice(20).map(async k => await c.set(k, k)))).toEqual(keys.slice(20).map(() => 'OK'))
-    expect(await c.incr('n')).toBe(1)
-    expect(await c.mget(...keys)).toEqual(keys)
-    expect(await h.stop()).toBe(0)
-    // Told of the exit, no shard waited for the syncer until it gave up.
-    if (knob === 'FLASHKV_FAULT_SYNCER_EXIT') expect(h.logs()).not.toContain('said nothing')
-    const again = await client(await startRedis(['--save', '', '--appendonly', 'yes', '--dir', dir]))
-    expect([...await again.mget(...before, ...keys), await again.get('n')]).toEqual([...before, ...keys, '1'])
-    rmSync(dir, { recursive: true, force: true })
   })
 
   it.skipIf(!canMount)('appendfsync always: the write that failed gets no reply and the server exits 1, as Redis does; the file loads with what was acknowledged', async () => {

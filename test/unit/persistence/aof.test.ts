@@ -1,7 +1,12 @@
 // The AOF's pieces that need no server: the effect log's encoding and MULTI/EXEC wrapping, the
 // scan that finds a truncated or malformed tail, the manifest's lines, and the settings.
 import { describe, expect, it } from 'vitest'
-import { AofLog } from '../../../src/persistence/aof.js'
+import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AofLog, noteGate, passGate, isAfter } from '../../../src/persistence/aof.js'
+import { saveWords, W_AOF_WRITES, W_AOF_SYNCED, W_AOF_SYNCED_FD } from '../../../src/persistence/save-state.js'
+import { CTRL_INTS, GATE, GATE_FD } from '../../../src/ipc/ring.js'
 import { scanCommands, formatManifest } from '../../../src/persistence/aof-files.js'
 import { parseArgs, ConfigError, type Config } from '../../../src/config.js'
 import { argvOf } from '../../../src/commands/txn-helpers.js'
@@ -163,5 +168,39 @@ describe('manifest and settings', () => {
     expect(config(['x.conf'], 'appendonly yes\nappendfsync always\nauto-aof-rewrite-min-size 1mb\n')).toMatchObject({ appendonly: true, appendfsync: 2, autoAofRewriteMinSize: 1024 * 1024 })
     expect(() => config(['--appendfsync', 'sometimes'])).toThrow(ConfigError)
     expect(() => config(['--appenddirname', 'a/b'])).toThrow(ConfigError)
+  })
+})
+
+describe('the reply gate (appendfsync always)', () => {
+  it('a ring reader syncs up to the write its gate names before replies leave, once, and across the int32 wrap of the write count', () => {
+    const i32 = saveWords().i32
+    const dir = mkdtempSync(join(tmpdir(), 'flashkv-gate-'))
+    const fd = openSync(join(dir, 'f'), 'a')
+    try {
+      // The count of writes just before it wraps: the last sync covered 2^31 - 2.
+      Atomics.store(i32, W_AOF_WRITES, 0x7ffffffe)
+      Atomics.store(i32, W_AOF_SYNCED, 0x7ffffffe)
+      Atomics.store(i32, W_AOF_SYNCED_FD, fd)
+      const ring = new Int32Array(new SharedArrayBuffer(CTRL_INTS * 4))
+      noteGate(ring)
+      passGate()
+      expect(Atomics.load(i32, W_AOF_SYNCED)).toBe(0x7ffffffe)
+      // Two writes later the count has wrapped to -2^31: that write is after the last sync.
+      Atomics.store(i32, W_AOF_WRITES, -0x80000000)
+      Atomics.store(ring, GATE_FD, fd)
+      Atomics.store(ring, GATE, -0x80000000)
+      expect(isAfter(-0x80000000, 0x7ffffffe)).toBe(true)
+      noteGate(ring)
+      passGate()
+      expect(Atomics.load(i32, W_AOF_SYNCED)).toBe(-0x80000000)
+      // Noted and synced already: nothing to do (a sync would take the newer count).
+      Atomics.store(i32, W_AOF_WRITES, -0x7fffffff)
+      noteGate(ring)
+      passGate()
+      expect(Atomics.load(i32, W_AOF_SYNCED)).toBe(-0x80000000)
+    } finally {
+      closeSync(fd)
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
