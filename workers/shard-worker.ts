@@ -337,11 +337,11 @@ function readArgv (u8: Uint8Array, u32: Uint32Array, p: number): void {
 
 /** Publishes a producer's replies; wakes it if blocked in awaitReplies, or else sends one message. */
 function notifyProducer (p: Producer): void {
-  // The effects of the replies about to be published are in the file first (fsynced if always,
-  // the sync a cross-shard move's or group's block left owed too).
+  // The effects of the replies about to be published are in the file first. Under always the
+  // rings' readers sync them (and what a cross-shard move's or group's block left owed) before
+  // the replies leave (aof.ts, "Reply gate").
   awaitGroup()
   if (aofLog.len !== 0) flushShardAof(false)
-  // Under always: the rings' readers sync before these replies leave (aof.ts, "Reply gate").
   if (aofDebt.n !== 0) gateRings(ringCtrls)
   if (p.resps.publish()) wakeProducer(p)
 }

@@ -510,10 +510,11 @@ function syncUpTo (i32: Int32Array, fd: number, mine: number): void {
 }
 
 /**
- * A sync this thread owes before it publishes replies, under `always`: the W_AOF_WRITES number
- * of a write made without one (0: none), on descriptor `fd`. A cross-shard move's block is
- * written by the destination without a sync, and both shards owe it (commands/xmove.ts), so
- * moves in one batch share the batch's sync instead of taking one each.
+ * A sync this thread owes before its next replies leave, under `always`: the W_AOF_WRITES number
+ * of a write made without one (0: none), on descriptor `fd`. A shard hands it to its rings' gates
+ * as it publishes (gateRings, "Reply gate" below). A cross-shard move's block is written by the
+ * destination without a sync, and both shards owe it (commands/xmove.ts), so moves in one batch
+ * share the batch's sync instead of taking one each.
  */
 export const aofDebt = { n: 0, fd: 0 }
 
@@ -527,7 +528,7 @@ export function owe (n: number, fd: number): void {
 }
 
 /**
- * Pays the owed sync (before replies are published, and before a rewrite's cut switches files).
+ * Pays the owed sync here, and the one handed to the gates (before a rewrite's cut switches files).
  * A descriptor closed meanwhile was synced by the rewrite that closed it. Any other failure is
  * Redis's fsync failure under `always`: exit.
  */
