@@ -56,7 +56,7 @@ import { TYPES, PAYLOAD_HEADER_BYTES } from '../src/storage/types.js'
 import { keyHash, shardOfKey } from '../src/storage/hash.js'
 import { snapshot, snapshotStep, takeSnapshot, touchKey, finishDb, finishAll, abortSnapshot, syncDirty } from '../src/persistence/snapshot.js'
 import { saveWords, F_DIRTY, F_LOAD_POS, W_LOADING, W_AOF_FD, W_AOF_BAR_COUNT, W_AOF_BAR_GEN } from '../src/persistence/save-state.js'
-import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, gateRings, type LogMark } from '../src/persistence/aof.js'
+import { aofOnWord, shardAof, flushShardAof, forgetDeadShardAof, aofDebt, gateRings, owe, type LogMark } from '../src/persistence/aof.js'
 import { logEffect, logDelete, logKeyState } from '../src/persistence/aof-effects.js'
 import { aofHook } from '../src/storage/aof-hook.js'
 import { ShardScripts } from '../src/scripting/in-shard.js'
@@ -615,6 +615,7 @@ function takeEffects (r: Returned): void {
   takeBack(shard, r)
   if (r.copyWritten !== undefined) shard.touchCopyLent(r.copyWritten, r.copyRead ?? [], r.isCopyVoid === true)
   if (r.aofRest !== undefined) aofLog.adopt(r.aofRest, r.aofRestUnits ?? 0)
+  if (r.aofOwed !== undefined) owe(r.aofOwed, r.aofOwedFd ?? shardAof.fd)
   // The steps ran on another thread: its writes may have made or moved buffers.
   layoutSeen = -1
   for (const { kind, db, key, slot } of r.effects) {

@@ -571,16 +571,34 @@ export function gateRings (ctrls: readonly Int32Array[]): void {
 /** This thread's gate as a ring reader: the last write named, and the last it synced to. */
 const replyGate = { n: 0, fd: 0, done: 0, isSet: false }
 
+/** Writes synced before this thread first looked are behind its gate (so the counter may wrap). */
+function startGate (): void {
+  replyGate.isSet = true
+  replyGate.n = replyGate.done = Atomics.load(saveWords().i32, W_AOF_SYNCED)
+}
+
 /** Reader: notes the gate of a ring whose replies it takes now (ShardLink.drain). */
 export function noteGate (ctrl: Int32Array): void {
   const n = Atomics.load(ctrl, GATE)
   if (n === replyGate.n) return
-  // Writes synced before this thread first looked are behind it (so the counter may wrap).
-  if (!replyGate.isSet) { replyGate.isSet = true; replyGate.n = replyGate.done = Atomics.load(saveWords().i32, W_AOF_SYNCED) }
+  if (!replyGate.isSet) startGate()
   if (!isAfter(n, replyGate.n)) return
   replyGate.n = n
   // Read after the number: a descriptor newer than it means the cut synced the older file.
   replyGate.fd = Atomics.load(ctrl, GATE_FD)
+}
+
+/**
+ * Reader: its own write made without a sync (a transaction's block, server/txn.ts) gates its
+ * replies as a ring's gate does. Returns the write's number (0: none), for the shards to owe.
+ */
+export function gateOwnDebt (): number {
+  const { n, fd } = aofDebt
+  if (n === 0) return 0
+  aofDebt.n = 0
+  if (!replyGate.isSet) startGate()
+  if (isAfter(n, replyGate.n)) { replyGate.n = n; replyGate.fd = fd }
+  return n
 }
 
 /** Reader: before any reply leaves this process, the writes its gates named are synced. */

@@ -88,6 +88,13 @@ export interface Returned {
   /** AOF bytes no write could take yet: the shard's log keeps them, to retry (persistence/aof.ts adopt). */
   aofRest?: Uint8Array
   aofRestUnits?: number
+  /**
+   * appendfsync always: the W_AOF_WRITES number (and descriptor) of the transaction's block,
+   * written without a sync. The shard owes it, so its next replies (which may show the block's
+   * effects) wait for it at their gate (persistence/aof.ts, "Reply gate").
+   */
+  aofOwed?: number
+  aofOwedFd?: number
   /** Mid-hold (ShardLink.relend): the shard runs the next step itself, then lends again; the hold goes on. */
   relend?: boolean
   /** With relend: the transaction's AOF block logs that step (the shard logs none of it). */

@@ -22,7 +22,7 @@ import { commandByName, commands } from '../commands/table.js'
 import { shardOfKey } from '../storage/hash.js'
 import { SHARD_DOWN, errorReply } from '../protocol/errors.js'
 import { borrow, NOTHING_LENT, type LentShard } from './engine.js'
-import { AofLog } from '../persistence/aof.js'
+import { AofLog, gateOwnDebt } from '../persistence/aof.js'
 import { dirtyRules, dirtyOf, DIRTY_SET } from '../persistence/dirty.js'
 
 const EMIT = commandByName('__emit')
@@ -255,10 +255,14 @@ export class Txn implements ReplyTarget, TxnContext {
       }
     }
     let rest: { bytes: Uint8Array, units: number } | null = null
+    let owed = 0
     if (this.aof !== null) {
       this.aof.endUnit()
       if (this.aofRest.length > 0) this.aof.adopt(Buffer.concat(this.aofRest), this.aofRestUnits)
-      this.aof.flush(this.aofFd)
+      // Under always the block is synced with this thread's other replies, once per turn
+      // (passGate), and the shards owe it for theirs: a sync per transaction cost one each.
+      this.aof.flush(this.aofFd, false)
+      owed = gateOwnDebt()
       rest = this.aof.take()
     } else if (this.aofRest.length > 0) {
       rest = { bytes: Buffer.concat(this.aofRest), units: this.aofRestUnits }
@@ -274,6 +278,7 @@ export class Txn implements ReplyTarget, TxnContext {
       if (link.isDead || !this.acked.has(s)) continue
       let r = lent === null ? NOTHING_LENT : lent.finish()
       if (rest !== null) { r = { ...r, aofRest: rest.bytes, aofRestUnits: rest.units }; rest = null }
+      if (owed !== 0) r = { ...r, aofOwed: owed, aofOwedFd: this.aofFd }
       if (this.dirty !== 0) { r = { ...r, dirty: (r.dirty ?? 0) + this.dirty }; this.dirty = 0 }
       if (r.isAcked) applied.push(this.expect(s))
       link.release(r, r.isAcked ? this : null, s)
