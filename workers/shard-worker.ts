@@ -1002,7 +1002,11 @@ function runOne (cmd: Command): void {
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite && !isAofByTxn) { runLogged(cmd); return }
   if (!cmd.isWrite) {
+    // A read Redis signals its key for (PFCOUNT refreshing its cached cardinality).
+    const signals = writes.signals
+    const mark = out.len
     cmd.run?.(shard, argv, out)
+    if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, shard.dbIndex, mark)
   } else {
     const before = writes.count
     const signals = writes.signals

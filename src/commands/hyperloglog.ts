@@ -132,7 +132,7 @@ function replyCached (u8: Uint8Array, v: number, out: ReplyWriter): void {
 }
 
 export function pfcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): void {
-  const { buf, start, len, argc } = argv
+  const { argc } = argv
   const ks = shard.ks
   if (argc > 2) {
     // The union's cardinality, from a one-register-per-byte copy: no key is written.
@@ -155,13 +155,14 @@ export function pfcountCommand (shard: Shard, argv: Argv, out: ReplyWriter): voi
   if (!isCacheValid(u8, v)) {
     const card = hllCount(u8, v, ks.valLen(e))
     if (card < 0) { out.raw(CORRUPT); return }
-    // The cache lives in the value: a read that changes the string (Redis signals the key too,
-    // and counts it in its dirty: PFCOUNT is no write command, so it adds its own).
+    // The cache lives in the value: a read that changes the string. Redis signals the key (WATCH
+    // and CLIENT TRACKING: writes.signals, which the run paths act on for any command) and counts
+    // it in its dirty (PFCOUNT is no write command, so it adds its own).
     writes.count++
+    writes.signals++
     shard.dirty++
     let c = card
     for (let i = 0; i < 8; i++) { u8[v + 8 + i] = c % 256; c = Math.floor(c / 256) }
-    if (shard.watch.size !== 0) shard.watch.touch(shard.dbIndex, buf, start[1], len[1], ks)
   }
   replyCached(u8, v, out)
 }

@@ -340,7 +340,7 @@ export class LentShard {
         else ownDirty.n = 0
       }
     }
-    if (this.isWatching && cmd.isWrite && !cmd.onlyDeletes && (writes.count !== before || writes.signals !== signals)) {
+    if (this.isWatching && !cmd.onlyDeletes && ((cmd.isWrite && writes.count !== before) || writes.signals !== signals)) {
       forEachTouchedKey(cmd, argv, db, shard.dbs.length, this.onWritten, out.buf, mark)
     }
     if (this.aof !== null && cmd.isWrite && writes.count !== before) logEffect(commands, cmd, shard, db, argv, out.buf, mark, out.len, this.aof)

@@ -518,6 +518,13 @@ describe('WATCH', () => {
     expect(await watchCase([['RPUSH', 'k2', 'a']], ['k2'], [[B, 'EVAL', "return redis.call('LTRIM', KEYS[1], -5, 5)", '1', 'k2']])).toBe(NULL_ARRAY)
   })
 
+  it('PFCOUNT that refreshes its cached cardinality touches the key, directly and from a script; with a fresh cache it does not', async () => {
+    const B = await client()
+    expect(await watchCase([['PFADD', 'h', 'a', 'b']], ['h'], [[B, 'PFCOUNT', 'h']])).toBe(NULL_ARRAY)
+    expect(await watchCase([['PFADD', 'h2', 'a']], ['h2'], [[B, 'EVAL', "return redis.call('PFCOUNT', KEYS[1])", '1', 'h2']])).toBe(NULL_ARRAY)
+    expect(await watchCase([['PFADD', 'h3', 'a'], ['PFCOUNT', 'h3']], ['h3'], [[B, 'PFCOUNT', 'h3']])).toBe(RAN)
+  })
+
   it('SADD of members already there does not touch it (listpack, intset and hashtable sets)', async () => {
     const B = await client()
     const many = Array.from({ length: 200 }, (_, i) => `m${i}`)

@@ -373,6 +373,32 @@ describe('CLIENT TRACKING: invalidations', () => {
     expect(await frames(C, 2, 'EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 's3')).toEqual(['+OK\r\n', push('s3')])
   })
 
+  it('PFCOUNT that refreshes its cached cardinality invalidates the key (Redis signals it), directly, in a script and across shards; a fresh cache does not', async () => {
+    const C = await resp3('C')
+    const B = await client('B')
+    await on(C, 'CLIENT', 'TRACKING', 'on')
+    // h2 and h3 on other shards than h1 (4 shards): the script with both runs holding shards.
+    await on(B, 'PFADD', 'h1', 'a', 'b')
+    await on(B, 'PFADD', 'h2', 'c')
+    await on(B, 'PFADD', 'h3', 'd')
+    for (const k of ['h1', 'h2', 'h3']) await on(C, 'EXISTS', k)
+    await on(B, 'PFCOUNT', 'h1')
+    expect(await fence(C, 1)).toEqual([push('h1')])
+    await on(C, 'EXISTS', 'h1')
+    // The cache is fresh now: nothing changes, nothing is signalled.
+    await on(B, 'PFCOUNT', 'h1')
+    expect(await fence(C, 0)).toEqual([])
+    await on(B, 'EVAL', "return redis.call('PFCOUNT', KEYS[1])", '1', 'h2')
+    expect(await fence(C, 1)).toEqual([push('h2')])
+    await on(B, 'EVAL', "return {redis.call('PFCOUNT', KEYS[1]), redis.call('PFCOUNT', KEYS[2])}", '2', 'h1', 'h3')
+    expect(await fence(C, 1)).toEqual([push('h3')])
+    // A count of several keys merges into a scratch copy: no key changes.
+    await on(C, 'EXISTS', 'h2')
+    await on(B, 'PFADD', 'h4', 'e')
+    await on(B, 'PFCOUNT', 'h2', 'h4')
+    expect(await fence(C, 0)).toEqual([])
+  })
+
   it('HELLO 2 silences a client\'s own pushes (RESP2 gets none without REDIRECT); HELLO 3 brings them back', async () => {
     const C = await resp3('C')
     const B = await client('B')
