@@ -3,7 +3,8 @@
 // every key created goes through `writes.onInsert` (a list a blocked client waits for), each
 // while a consumer has set it. One shard's thread owns its module instance, so both are plain
 // fields: a command that left the count unchanged changed nothing (WATCH, storage/watch.ts),
-// though it may still bump `writes.signals` to touch its keys as Redis does (LTRIM).
+// though it may still bump `writes.signals` to touch its keys as Redis does (LTRIM; and PFCOUNT,
+// a read command, when it refreshes the cached cardinality it keeps in the value).
 // Whole-database changes (FLUSHDB, FLUSHALL, SWAPDB) are reported by the worker before they run.
 
 import type { Keyspace } from './keyspace.js'
