@@ -1001,23 +1001,16 @@ function runOne (cmd: Command): void {
   if (shard.copying !== null) touchForCopy(cmd)
   if (cmd.id === FLUSHDB_ID || cmd.id === FLUSHALL_ID) trackFlush()
   if (aofOn[0] !== 0 && cmd.isWrite && !isAofByTxn) { runLogged(cmd); return }
-  if (!cmd.isWrite) {
-    // A read Redis signals its key for (PFCOUNT refreshing its cached cardinality).
-    const signals = writes.signals
-    const mark = out.len
-    cmd.run?.(shard, argv, out)
-    if (writes.signals !== signals && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, shard.dbIndex, mark)
-  } else {
-    const before = writes.count
-    const signals = writes.signals
-    const db = shard.dbIndex
-    const mark = out.len
-    cmd.run?.(shard, argv, out)
-    const isChanged = writes.count !== before
-    if (isChanged) countDirty(cmd, mark)
-    // What changed, or what Redis signals though nothing did (writes.signals).
-    if ((isChanged || writes.signals !== signals) && !cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
-  }
+  const before = writes.count
+  const signals = writes.signals
+  const db = shard.dbIndex
+  const mark = out.len
+  cmd.run?.(shard, argv, out)
+  // A read may rewrite its value too (PFCOUNT's cached cardinality) but is no change of Redis's.
+  const isChanged = cmd.isWrite && writes.count !== before
+  if (isChanged) countDirty(cmd, mark)
+  // What changed, or what Redis signals though nothing did (writes.signals: LTRIM, PFCOUNT).
+  if ((isChanged || writes.signals !== signals) && !cmd.onlyDeletes && (shard.watch.size !== 0 || trk.isActive)) touchKeys(cmd, db, mark)
   // CLIENT TRACKING: what a tracking client's read-only command read, once it ran (a key its
   // read found expired is invalidated first, then remembered again).
   if (trackSlot !== 0 && isTrackRead[cmd.id] !== 0) rememberKeys(cmd)

@@ -104,17 +104,6 @@ export class RingWriter {
     return true
   }
 
-  /**
-   * Makes the staged records up to `pos` visible (a `pos` read earlier, at a record boundary):
-   * records staged after it stay staged. Returns true if there was anything new.
-   */
-  publishTo (pos: number): boolean {
-    if (Atomics.load(this.ctrl, HEAD) === pos) return false
-    Atomics.store(this.ctrl, HEAD, pos)
-    Atomics.add(this.ctrl, SEQ, 1)
-    return true
-  }
-
   /** Largest payload that can ever fit (records above this travel out of band). */
   get maxPayload (): number { return (this.capacity >>> 1) - 8 }
 }

@@ -87,35 +87,6 @@ describe('single thread', () => {
     expect(Atomics.load(r.ctrl, TAIL)).toBe(Atomics.load(r.ctrl, HEAD))
   })
 
-  it('publishTo makes visible the records up to a position read earlier, the later ones stay staged (deferred replies), across a wrap', () => {
-    const { w, r } = pair(64)
-    const exp: Array<[number, number]> = []
-    write(w, 0, 20); exp.push([0, 20]) // 24 bytes
-    write(w, 1, 12); exp.push([1, 12]) // 16 bytes: pos 40
-    const first = w.pos
-    write(w, 2, 8); exp.push([2, 8]) // 12 bytes: pos 52
-    expect(w.publishTo(first)).toBe(true)
-    expect(Atomics.load(w.ctrl, SEQ)).toBe(1)
-    expect(w.publishTo(first)).toBe(false)
-    expect(r.poll()).toBe(true)
-    expect(read(r, exp)).toBe(2)
-    r.release()
-    // Record 3 does not fit the 12 bytes left at the end: it wraps behind a 0 marker at 52.
-    const second = w.pos
-    expect(write(w, 3, 12)).toBe(true); exp.push([3, 12])
-    expect(w.pos).toBe(16)
-    expect(w.publishTo(second)).toBe(true)
-    expect(r.poll()).toBe(true)
-    expect(read(r, exp)).toBe(1)
-    expect(exp).toEqual([[3, 12]])
-    r.release()
-    expect(r.poll()).toBe(false)
-    expect(w.publishTo(w.pos)).toBe(true)
-    expect(r.poll()).toBe(true)
-    expect(read(r, exp)).toBe(1)
-    expect(exp).toEqual([])
-  })
-
   it('a zero-length payload is a 4-byte record', () => {
     const { w, r } = pair(64)
     expect(write(w, 0, 0)).toBe(true)
